@@ -1,0 +1,189 @@
+"""`crm-graph`: serve the API, run migrations, manage the local Neo4j, seed, export the SDL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import migrations
+from graph import demo
+from graph.db import Database
+from graph.migrate import MigrationError, Runner
+from graph.server import LocalNeo4j, LocalServerError, ensure_jars
+from settings import ROOT, Settings
+
+log = logging.getLogger("crm.cli")
+
+
+def _local(settings: Settings) -> LocalNeo4j:
+    return LocalNeo4j(
+        settings.local_home,
+        settings.local_data_dir,
+        settings.local_bolt_port,
+        settings.local_heap,
+        settings.local_pagecache,
+    )
+
+
+@contextlib.contextmanager
+def database_settings(settings: Settings) -> Iterator[Settings]:
+    """Settings pointing at a running Neo4j: NEO4J_URI, a running local one, or one we start
+    here and stop on the way out (Ctrl-C included)."""
+    if settings.neo4j_uri:
+        yield settings
+        return
+    local = _local(settings)
+    started = False
+    if local.running_pid() is None:
+        print(f"starting the embedded Neo4j (data in {local.data_dir}) ...", flush=True)
+        local.start()
+        started = True
+    try:
+        yield replace(settings, neo4j_uri=local.uri, neo4j_password=local.password)
+    finally:
+        if started:
+            print("stopping the embedded Neo4j ...", flush=True)
+            local.stop()
+
+
+def _db(settings: Settings) -> Database:
+    assert settings.neo4j_uri
+    return Database(
+        settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database
+    )
+
+
+async def _migrate(settings: Settings, action: str) -> int:
+    db = _db(settings)
+    try:
+        runner = Runner(db, migrations.DIRECTORY, settings.neo4j_user)
+        if action == "apply":
+            done = await runner.apply()
+            print("applied: " + (", ".join(done) if done else "nothing (up to date)"))
+        else:
+            for st in await runner.status():
+                print(f"{'applied' if st.applied else 'pending':8} {st.version:>6}  {st.source}")
+        return 0
+    finally:
+        await db.close()
+
+
+async def _seed(settings: Settings) -> int:
+    db = _db(settings)
+    try:
+        await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+        loaded = await demo.seed_if_empty(db)
+        print("demo data loaded" if loaded else "database not empty: demo data not loaded")
+        return 0
+    finally:
+        await db.close()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    with database_settings(settings) as s:
+        env = {
+            "NEO4J_URI": s.neo4j_uri or "",
+            "NEO4J_USER": s.neo4j_user,
+            "NEO4J_PASSWORD": s.neo4j_password or "",
+            "CRM_DEMO_DATA": "1" if args.demo else os.environ.get("CRM_DEMO_DATA", "0"),
+        }
+        os.environ.update(env)  # uvicorn's workers build the app from the environment
+        print(
+            f"serving http://{args.host}:{args.port}/graphql  (viewer: "
+            f"http://{args.host}:{args.port}/)",
+            flush=True,
+        )
+        uvicorn.run(
+            "app:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            app_dir=str(ROOT),
+        )
+    return 0
+
+
+def cmd_neo4j(args: argparse.Namespace, settings: Settings) -> int:
+    local = _local(settings)
+    if args.action == "fetch":
+        print(f"Neo4j jars in {ensure_jars(local.home)}")
+    elif args.action == "start":
+        local.start(detach=True)
+        print(f"Neo4j running: {local.uri} (user neo4j, password in {local.home / 'password'})")
+    elif args.action == "stop":
+        print("stopped" if local.stop() else "not running")
+    else:
+        pid = local.running_pid()
+        print(f"running, pid {pid}, {local.uri}" if pid else "not running")
+        return 0 if pid else 3
+    return 0
+
+
+def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if args.check:
+        current = Path(args.output).read_text() if Path(args.output).exists() else ""
+        if current != sdl:
+            print(f"{args.output} is stale; run `crm-graph export-schema`", file=sys.stderr)
+            return 1
+        return 0
+    Path(args.output).write_text(sdl)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crm-graph", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser(
+        "serve", help="run the API and viewer (starts the embedded Neo4j if NEO4J_URI is unset)"
+    )
+    p.add_argument("--host", default=os.environ.get("CRM_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("CRM_PORT", "8000")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("CRM_WORKERS", "1")))
+    p.add_argument("--demo", action="store_true", help="load demo data into an empty database")
+    p = sub.add_parser("migrate", help="apply or list migrations")
+    p.add_argument("action", choices=["apply", "list"], nargs="?", default="apply")
+    p = sub.add_parser("neo4j", help="manage the local Neo4j server")
+    p.add_argument("action", choices=["fetch", "start", "stop", "status"])
+    sub.add_parser("seed", help="load demo data into an empty database").add_argument(
+        "--demo", action="store_true", required=True
+    )
+    p = sub.add_parser("export-schema", help="write the GraphQL SDL")
+    p.add_argument("--output", default=str(ROOT / "schema.graphql"))
+    p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+    try:
+        if args.command == "serve":
+            return cmd_serve(args, settings)
+        if args.command == "neo4j":
+            return cmd_neo4j(args, settings)
+        if args.command == "export-schema":
+            return cmd_export_schema(args, settings)
+        with database_settings(settings) as s:
+            if args.command == "migrate":
+                return asyncio.run(_migrate(s, args.action))
+            return asyncio.run(_seed(s))
+    except (LocalServerError, MigrationError) as exc:
+        print(f"crm-graph: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Driver lifecycle and the one gate every Cypher statement passes through.
+
+`Database.read` / `Database.write` run one named, parameterised statement in a managed
+transaction (`execute_read` routes to followers on a cluster). `Database.transaction` runs a
+function with several statements in one write transaction. Every statement sent is counted in
+the current request's `RoundTrips`, which is how tests assert that a request's cost is bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, LiteralString, TypeVar
+
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
+
+from neo4j import AsyncGraphDatabase, AsyncManagedTransaction
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Cypher:
+    """A named statement. The name shows up in logs and round-trip counts, never to clients."""
+
+    name: str
+    text: LiteralString
+
+
+class DatabaseUnavailable(Exception):
+    """Neo4j cannot be reached right now; callers map it to DATABASE_UNAVAILABLE."""
+
+
+class ConstraintViolation(Exception):
+    """A uniqueness constraint refused a write (e.g. a duplicate id or externalId)."""
+
+
+@dataclass
+class RoundTrips:
+    """Statements sent during one request, by name."""
+
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+current_round_trips: ContextVar[RoundTrips | None] = ContextVar("round_trips", default=None)
+
+
+def _count(name: str) -> None:
+    trips = current_round_trips.get()
+    if trips is not None:
+        trips.names.append(name)
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, ServiceUnavailable | SessionExpired | AuthError | OSError):
+        return DatabaseUnavailable(str(exc))
+    if isinstance(exc, ClientError) and exc.code and "ConstraintValidationFailed" in exc.code:
+        return ConstraintViolation(exc.message or "")
+    return exc
+
+
+class Tx:
+    """A write transaction handed to `Database.transaction` callbacks."""
+
+    def __init__(self, tx: AsyncManagedTransaction) -> None:
+        self._tx = tx
+
+    async def run(self, q: Cypher, params: Mapping[str, Any] | None = None) -> list[Row]:
+        _count(q.name)
+        result = await self._tx.run(q.text, dict(params or {}))
+        return await result.data()
+
+
+class Database:
+    def __init__(self, uri: str, user: str, password: str | None, database: str = "neo4j"):
+        self.uri = uri
+        self.database = database
+        auth = (user, password) if password is not None else None
+        self.driver = AsyncGraphDatabase.driver(
+            uri,
+            auth=auth,
+            # Fail fast when the server is gone so clients get DATABASE_UNAVAILABLE promptly,
+            # rather than waiting out the default 30 s retry budget.
+            max_transaction_retry_time=5.0,
+            connection_timeout=3.0,
+            connection_acquisition_timeout=10.0,
+            liveness_check_timeout=30.0,
+            # Schema-less properties (custom fields) would otherwise log a warning per query.
+            notifications_min_severity="OFF",
+        )
+
+    async def close(self) -> None:
+        await self.driver.close()
+
+    async def ping(self) -> None:
+        """Raise DatabaseUnavailable unless the database answers a trivial query."""
+        try:
+            async with self.driver.session(database=self.database) as s:
+                await (await s.run("RETURN 1")).consume()
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+
+    async def _managed(
+        self,
+        write: bool,
+        fn: Callable[[AsyncManagedTransaction], Awaitable[T]],
+    ) -> T:
+        try:
+            async with self.driver.session(database=self.database) as s:
+                if write:
+                    return await s.execute_write(fn)
+                return await s.execute_read(fn)
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise _translate(exc) from exc
+
+    async def read(self, q: Cypher, params: Mapping[str, Any] | None = None) -> list[Row]:
+        _count(q.name)
+
+        async def work(tx: AsyncManagedTransaction) -> list[Row]:
+            return await (await tx.run(q.text, dict(params or {}))).data()
+
+        return await self._managed(False, work)
+
+    async def write(self, q: Cypher, params: Mapping[str, Any] | None = None) -> list[Row]:
+        _count(q.name)
+
+        async def work(tx: AsyncManagedTransaction) -> list[Row]:
+            return await (await tx.run(q.text, dict(params or {}))).data()
+
+        return await self._managed(True, work)
+
+    async def transaction(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run `fn` in one write transaction. It may be retried, so it must be idempotent."""
+
+        async def work(tx: AsyncManagedTransaction) -> T:
+            return await fn(Tx(tx))
+
+        return await self._managed(True, work)
+
+    async def autocommit(self, text: LiteralString, name: str = "schema") -> None:
+        """Schema statements (constraints, indexes) cannot run inside a managed transaction
+        together with writes; they run alone, auto-committed."""
+        _count(name)
+        try:
+            async with self.driver.session(database=self.database) as s:
+                await (await s.run(text)).consume()
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise _translate(exc) from exc

@@ -1,0 +1,39 @@
+"""The per-request context: database, viewer, request id and dataloaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.db import Database
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking. Repository functions take it, and audit events record it as the actor."""
+
+    user_id: str | None
+    name: str
+    roles: frozenset[str] = frozenset()
+    anonymous: bool = False
+
+    @property
+    def actor(self) -> str:
+        return self.user_id or f"anonymous:{self.name}"
+
+    def has(self, role: str) -> bool:
+        return role in self.roles or "ADMIN" in self.roles
+
+
+ANONYMOUS = Viewer(user_id=None, name="anonymous", roles=frozenset(), anonymous=True)
+DEMO = Viewer(user_id=None, name="demo", roles=frozenset({"ADMIN"}), anonymous=True)
+
+
+@dataclass
+class Context:
+    db: Database
+    viewer: Viewer
+    request_id: str
+    dev: bool = False
+    # One DataLoader per key kind, created on first use and dropped with the request.
+    loaders: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,49 @@
+"""Error vocabulary shared by every resolver.
+
+Expected failures of a mutation are data: `payload_error(...)` dicts in the payload's `errors`.
+Bad query arguments raise `ApiError`, which becomes a GraphQL error with `extensions.code`
+and `extensions.field`. Anything else is unexpected and is masked (see schema/extensions.py).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from graph.db import ConstraintViolation, DatabaseUnavailable
+
+__all__ = [
+    "ApiError",
+    "ConstraintViolation",
+    "DatabaseUnavailable",
+    "ErrorCode",
+    "payload_error",
+]
+
+
+class ErrorCode(Enum):
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    DUPLICATE = "DUPLICATE"
+    CYCLE = "CYCLE"
+    FORBIDDEN = "FORBIDDEN"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    INTERNAL = "INTERNAL"
+
+
+class ApiError(Exception):
+    """A client mistake in query arguments; shown to the client as it is."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def payload_error(code: ErrorCode, message: str, field: str | None = None) -> dict[str, Any]:
+    """One entry of a mutation payload's `errors` list. `field` is a dotted input path."""
+    return {"code": code, "message": message, "field": field}

@@ -1,0 +1,50 @@
+"""Assembles the GraphQL schema from the per-domain modules; nothing else lives here."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import strawberry
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from schema import system
+from schema.base import SCALAR_MAP
+from schema.extensions import ErrorShaping, validation_rules
+
+QUERIES: tuple[type, ...] = (system.Query,)
+MUTATIONS: tuple[type, ...] = ()
+
+
+def _default_resolver(source: Any, name: str) -> Any:
+    # Repositories return plain dicts (Cypher map projections); read them without copying.
+    if isinstance(source, dict):
+        return source.get(name)
+    return getattr(source, name)
+
+
+def build_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> Any:
+    query = merge_types("Query", QUERIES)
+    query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+        "Read access to the relationship graph. Lists are cursor connections with `first` "
+        "capped at 100; maps and trees cost one Cypher round trip each."
+    )
+    mutation = None
+    if MUTATIONS:
+        mutation = merge_types("Mutation", MUTATIONS)
+        mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+            "Writes. Each takes one `input` and returns a payload whose `errors` list carries "
+            "expected failures (nothing is written then). Every write is audited."
+        )
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        config=StrawberryConfig(default_resolver=_default_resolver, scalar_map=SCALAR_MAP),
+        extensions=[
+            partial(AddValidationRules, validation_rules(max_depth, max_aliases)),
+            partial(MaxTokensLimiter, max_token_count=max_tokens),
+            ErrorShaping,
+        ],
+    )

@@ -1,0 +1,72 @@
+"""Process configuration, read once from the environment.
+
+Every variable is listed in the README's configuration table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the app needs to start. Built by `Settings.from_env()` or by tests directly."""
+
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str | None = None
+    neo4j_database: str = "neo4j"
+    # Where the embedded server keeps jars, config, password and (by default) data.
+    local_home: Path = ROOT / ".neo4j"
+    local_data_dir: Path | None = None
+    local_bolt_port: int = 0
+    local_heap: str = "1g"
+    local_pagecache: str = "1g"
+    dev: bool = True
+    allow_anonymous: bool = True
+    demo_data: bool = False
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        dev = _bool("CRM_DEV", True)
+        home = Path(os.environ.get("CRM_NEO4J_HOME", str(ROOT / ".neo4j")))
+        data = os.environ.get("CRM_NEO4J_DATA_DIR")
+        return cls(
+            neo4j_uri=os.environ.get("NEO4J_URI") or None,
+            neo4j_user=os.environ.get("NEO4J_USER", "neo4j"),
+            neo4j_password=os.environ.get("NEO4J_PASSWORD") or None,
+            neo4j_database=os.environ.get("NEO4J_DATABASE", "neo4j"),
+            local_home=home,
+            local_data_dir=Path(data) if data else None,
+            local_bolt_port=_int("CRM_NEO4J_BOLT_PORT", 0),
+            local_heap=os.environ.get("CRM_NEO4J_HEAP", "1g"),
+            local_pagecache=os.environ.get("CRM_NEO4J_PAGECACHE", "1g"),
+            dev=dev,
+            allow_anonymous=_bool("CRM_ALLOW_ANONYMOUS", dev),
+            demo_data=_bool("CRM_DEMO_DATA", False),
+            max_query_depth=_int("CRM_MAX_QUERY_DEPTH", 12),
+            max_aliases=_int("CRM_MAX_ALIASES", 30),
+            max_tokens=_int("CRM_MAX_TOKENS", 5000),
+            log_level=os.environ.get("CRM_LOG_LEVEL", "INFO"),
+        )

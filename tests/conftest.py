@@ -1,0 +1,173 @@
+"""Shared fixtures: one real Neo4j per test run, the real ASGI app, and persona clients.
+
+Personas (API keys mapped to :User nodes, recreated before every test):
+- anonymous: no key;
+- owner: a sales rep on team EAST, the owner of the records a test creates;
+- other_team: a sales rep on team WEST;
+- admin: role ADMIN.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from graph.server import LocalNeo4j, free_port
+from neo4j import Driver, GraphDatabase
+from resolvers.auth import hash_key
+from settings import ROOT, Settings
+
+PERSONAS: dict[str, dict[str, Any]] = {
+    "owner": {
+        "id": "00000000-0000-4000-8000-000000000001",
+        "name": "王销售 Wang (owner)",
+        "roles": ["SALES"],
+        "team": "EAST",
+        "key": "key-owner",
+    },
+    "other_team": {
+        "id": "00000000-0000-4000-8000-000000000002",
+        "name": "李销售 Li (west)",
+        "roles": ["SALES"],
+        "team": "WEST",
+        "key": "key-other",
+    },
+    "admin": {
+        "id": "00000000-0000-4000-8000-000000000003",
+        "name": "Admin",
+        "roles": ["ADMIN"],
+        "team": "HQ",
+        "key": "key-admin",
+    },
+}
+
+
+def start_local_server(tmp: Path) -> LocalNeo4j:
+    server = LocalNeo4j(
+        home=ROOT / ".neo4j",
+        data_dir=tmp / "data",
+        bolt_port=free_port(),
+        heap="768m",
+        pagecache="256m",
+    )
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
+    if os.environ.get("NEO4J_URI"):
+        pytest.fail("tests start their own Neo4j; unset NEO4J_URI")
+    server = start_local_server(tmp_path_factory.mktemp("neo4j"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def cypher(neo4j_server: LocalNeo4j) -> Iterator[Driver]:
+    """A plain driver for test setup and for checking what was written."""
+    driver = GraphDatabase.driver(neo4j_server.uri, auth=("neo4j", neo4j_server.password))
+    yield driver
+    driver.close()
+
+
+@pytest.fixture(scope="session")
+def settings(neo4j_server: LocalNeo4j) -> Settings:
+    return Settings(
+        neo4j_uri=neo4j_server.uri,
+        neo4j_password=neo4j_server.password,
+        dev=True,
+        allow_anonymous=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def app_client(settings: Settings) -> Iterator[TestClient]:
+    from app import create_app
+
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        # The lifespan migrates in the background; wait until the app says it is ready.
+        for _ in range(300):
+            if client.get("/readyz").status_code == 200:
+                break
+            import time
+
+            time.sleep(0.1)
+        else:
+            pytest.fail("app never became ready")
+        yield client
+
+
+def reset_database(driver: Driver) -> None:
+    with driver.session(database="neo4j") as s:
+        s.run(
+            "MATCH (n) WHERE NOT n:__Neo4jMigration AND NOT n:__Neo4jMigrationsLock "
+            "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+        ).consume()
+        for p in PERSONAS.values():
+            s.run(
+                "CREATE (:User {id: $id, name: $name, roles: $roles, team: $team, "
+                "apiKeyHash: $hash, version: 1, createdAt: datetime(), updatedAt: datetime()})",
+                id=p["id"],
+                name=p["name"],
+                roles=p["roles"],
+                team=p["team"],
+                hash=hash_key(p["key"]),
+            ).consume()
+
+
+@pytest.fixture(autouse=True)
+def clean_db(request: pytest.FixtureRequest) -> None:
+    if "cypher" in request.fixturenames or "gql" in request.fixturenames:
+        reset_database(request.getfixturevalue("cypher"))
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict[str, Any]
+    round_trips: int
+
+    @property
+    def data(self) -> dict[str, Any]:
+        assert not self.body.get("errors"), self.body.get("errors")
+        return self.body["data"]  # type: ignore[no-any-return]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.body.get("errors") or []
+
+    def codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code") for e in self.errors]
+
+
+class GQL:
+    """Posts GraphQL through the real ASGI app as one persona."""
+
+    def __init__(self, client: TestClient, persona: str = "admin") -> None:
+        self.client = client
+        self.persona = persona
+
+    def as_(self, persona: str) -> GQL:
+        return GQL(self.client, persona)
+
+    def __call__(self, query: str, variables: dict[str, Any] | None = None) -> Response:
+        headers = {}
+        if self.persona != "anonymous":
+            headers["Authorization"] = f"Bearer {PERSONAS[self.persona]['key']}"
+        r = self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        return Response(r.status_code, r.json(), int(r.headers.get("x-cypher-round-trips", -1)))
+
+
+@pytest.fixture
+def gql(app_client: TestClient, cypher: Driver) -> GQL:
+    """GraphQL as the admin persona; `gql.as_("owner")` etc. for the others."""
+    return GQL(app_client)

@@ -1,0 +1,147 @@
+"""The migration runner against a scratch Neo4j of its own (its bookkeeping is global)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import migrations
+from graph.db import ConstraintViolation, Database
+from graph.migrate import MigrationError, Runner, load, split_statements
+from graph.server import LocalNeo4j
+from neo4j import GraphDatabase
+from tests.conftest import start_local_server
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
+    server = start_local_server(tmp_path_factory.mktemp("scratch"))
+    yield server
+    server.stop()
+
+
+def run(server: LocalNeo4j, coro_fn):  # type: ignore[no-untyped-def]
+    async def main():  # type: ignore[no-untyped-def]
+        db = Database(server.uri, "neo4j", server.password)
+        try:
+            return await coro_fn(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+def query(server: LocalNeo4j, text: str) -> list[dict[str, Any]]:
+    with GraphDatabase.driver(server.uri, auth=("neo4j", server.password)) as d:
+        return d.execute_query(text, database_="neo4j").records  # type: ignore[return-value]
+
+
+async def wipe(db: Database) -> None:
+    await db.autocommit("MATCH (n) DETACH DELETE n")
+
+
+def write_files(tmp: Path, files: dict[str, str]) -> Path:
+    d = tmp / "migs"
+    d.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (d / name).write_text(text)
+    return d
+
+
+FILES = {
+    "V0001__schema.cypher": "CREATE CONSTRAINT t_id IF NOT EXISTS FOR (n:T) "
+    "REQUIRE n.id IS UNIQUE;",
+    "V0002__data.cypher": "// a ; in a comment\nCREATE (:T {id: 'a', s: 'x;y'});\n"
+    "CREATE (:T {id: 'b'});",
+}
+
+
+def test_split_statements_respects_strings_and_comments() -> None:
+    text = 'CREATE (:A {s: \'a;b\'}); // c;\n/* d; */ CREATE (:B {s: "e\\";f"});;'
+    assert split_statements(text) == ["CREATE (:A {s: 'a;b'})", 'CREATE (:B {s: "e\\";f"})']
+
+
+def test_project_migrations_load() -> None:
+    loaded = load(migrations.DIRECTORY)
+    assert [m.version for m in loaded][:3] == ["0001", "0002", "0003"]
+    assert loaded[0].is_schema
+
+
+def test_apply_is_idempotent_and_chained(scratch: LocalNeo4j, tmp_path: Path) -> None:
+    d = write_files(tmp_path, FILES)
+
+    async def go(db: Database):  # type: ignore[no-untyped-def]
+        await wipe(db)
+        first = await Runner(db, d).apply()
+        second = await Runner(db, d).apply()
+        return first, second
+
+    first, second = run(scratch, go)
+    chain = query(
+        scratch,
+        "MATCH p=(:__Neo4jMigration {version:'BASELINE'})"
+        "-[:MIGRATED_TO*1..10]->(m) RETURN m.version AS v, m.checksum AS c "
+        "ORDER BY length(p)",
+    )
+    n = query(scratch, "MATCH (t:T) RETURN count(t) AS n")[0]["n"]
+    assert first == ["0001", "0002"]
+    assert second == []
+    assert [r["v"] for r in chain] == ["0001", "0002"]
+    assert all(r["c"] for r in chain)
+    assert n == 2
+
+
+def test_edited_file_is_refused(scratch: LocalNeo4j, tmp_path: Path) -> None:
+    d = write_files(tmp_path, FILES)
+
+    async def go(db: Database) -> None:
+        await wipe(db)
+        await Runner(db, d).apply()
+        (d / "V0002__data.cypher").write_text("CREATE (:T {id: 'c'});")
+        await Runner(db, d).apply()
+
+    with pytest.raises(MigrationError, match=r"V0002__data\.cypher was edited"):
+        run(scratch, go)
+
+
+def test_failed_data_migration_writes_nothing(scratch: LocalNeo4j, tmp_path: Path) -> None:
+    d = write_files(
+        tmp_path, {**FILES, "V0003__bad.cypher": "CREATE (:T {id: 'z'});\nCREATE (:T {id: 'a'});"}
+    )
+
+    async def go(db: Database):  # type: ignore[no-untyped-def]
+        await wipe(db)
+        await Runner(db, d).apply()
+
+    with pytest.raises(ConstraintViolation):
+        run(scratch, go)
+    z = query(scratch, "MATCH (t:T {id: 'z'}) RETURN count(t) AS n")[0]["n"]
+    applied = query(scratch, "MATCH (m:__Neo4jMigration {version: '0003'}) RETURN count(m) AS n")[
+        0
+    ]["n"]
+    assert z == 0
+    assert applied == 0
+
+
+def test_two_runners_at_once_apply_each_version_once(scratch: LocalNeo4j, tmp_path: Path) -> None:
+    slow = {**FILES, "V0003__more.cypher": "UNWIND range(1, 20000) AS i CREATE (:Row {i: i});"}
+    d = write_files(tmp_path, slow)
+
+    async def go(db: Database):  # type: ignore[no-untyped-def]
+        await wipe(db)
+        return await asyncio.gather(
+            Runner(db, d).apply(), Runner(db, d).apply(), Runner(db, d).apply()
+        )
+
+    results = run(scratch, go)
+    rows = query(scratch, "MATCH (r:Row) RETURN count(r) AS n")[0]["n"]
+    nodes = query(
+        scratch, "MATCH (m:__Neo4jMigration) WHERE m.version <> 'BASELINE' RETURN count(m) AS n"
+    )[0]["n"]
+    assert sorted(v for r in results for v in r) == ["0001", "0002", "0003"]
+    assert rows == 20000
+    assert nodes == 3

@@ -1,0 +1,34 @@
+"""The checked-in SDL matches the code, and every type and field is described."""
+
+from __future__ import annotations
+
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
+
+from schema import build_schema
+from settings import ROOT
+
+
+def test_schema_graphql_is_current() -> None:
+    expected = build_schema().as_str() + "\n"
+    actual = (ROOT / "schema.graphql").read_text()
+    assert actual == expected, "schema.graphql is stale: run `make schema`"
+
+
+def test_every_type_and_field_is_described() -> None:
+    gql_schema = build_schema()._schema
+    missing = []
+    for name, t in gql_schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID"}:
+            continue
+        if not t.description:
+            missing.append(name)
+        if isinstance(t, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
+            for fname, f in t.fields.items():
+                if not f.description:
+                    missing.append(f"{name}.{fname}")
+                for aname, a in getattr(f, "args", {}).items():
+                    if not a.description:
+                        missing.append(f"{name}.{fname}({aname})")
+        if isinstance(t, GraphQLEnumType):
+            missing.extend(f"{name}.{v}" for v, ev in t.values.items() if not ev.description)
+    assert missing == []

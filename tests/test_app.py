@@ -1,0 +1,79 @@
+"""The HTTP surface: health, readiness, GraphQL over HTTP, auth, limits and error shaping."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from tests.conftest import GQL
+
+
+def test_healthz(app_client: TestClient) -> None:
+    r = app_client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok"}
+
+
+def test_readyz_when_neo4j_answers(app_client: TestClient) -> None:
+    r = app_client.get("/readyz")
+    assert r.status_code == 200
+    assert r.json()["status"] == "ready"
+
+
+def test_version_over_http(gql: GQL) -> None:
+    r = gql("{ version database { version edition } }")
+    assert r.status == 200
+    assert r.data["version"]
+    assert r.data["database"]["version"].startswith("5.26.")
+    assert r.data["database"]["edition"] == "community"
+    assert r.round_trips == 1
+
+
+def test_request_id_is_echoed(app_client: TestClient) -> None:
+    r = app_client.get("/healthz", headers={"X-Request-Id": "abc123"})
+    assert r.headers["x-request-id"] == "abc123"
+
+
+def test_anonymous_is_refused_outside_demo(gql: GQL) -> None:
+    r = gql.as_("anonymous")("{ version }")
+    assert r.status == 401
+    assert r.codes() == ["UNAUTHENTICATED"]
+
+
+def test_unknown_api_key_is_refused(app_client: TestClient) -> None:
+    r = app_client.post(
+        "/graphql", json={"query": "{ version }"}, headers={"Authorization": "Bearer nope"}
+    )
+    assert r.status_code == 401
+    assert r.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_syntax_error_has_a_code_and_no_internals(gql: GQL) -> None:
+    r = gql("{ version ")
+    assert r.codes() == ["GRAPHQL_VALIDATION_FAILED"] or r.codes() == ["GRAPHQL_PARSE_FAILED"]
+    assert "Traceback" not in str(r.body)
+
+
+def test_unknown_field_is_a_validation_error(gql: GQL) -> None:
+    r = gql("{ nope }")
+    assert r.codes() == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+def test_alias_limit(gql: GQL) -> None:
+    query = "{ " + " ".join(f"a{i}: version" for i in range(40)) + " }"
+    r = gql(query)
+    assert r.codes()
+    assert r.codes()[0] == "GRAPHQL_VALIDATION_FAILED"
+    assert "alias" in r.errors[0]["message"].lower()
+
+
+def test_metrics_exposes_round_trips(app_client: TestClient, gql: GQL) -> None:
+    gql("{ database { version } }")
+    text = app_client.get("/metrics").text
+    assert "crm_cypher_round_trips_total" in text
+    assert "crm_http_requests_total" in text
+
+
+def test_graphiql_served_in_dev(app_client: TestClient) -> None:
+    r = app_client.get("/graphql", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    assert "graphiql" in r.text.lower()

@@ -1,0 +1,64 @@
+"""Neo4j goes away while the app runs, then comes back: the app follows without a restart."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from graph.server import LocalNeo4j
+from settings import Settings
+from tests.conftest import start_local_server
+
+
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
+    server = start_local_server(tmp_path_factory.mktemp("recovery"))
+    yield server
+    server.stop()
+
+
+def wait_for(client: TestClient, status: int, seconds: float = 60) -> int:
+    deadline = time.monotonic() + seconds
+    code = -1
+    while time.monotonic() < deadline:
+        code = client.get("/readyz").status_code
+        if code == status:
+            return code
+        time.sleep(0.2)
+    return code
+
+
+def test_unavailable_then_recovers(own_server: LocalNeo4j) -> None:
+    from app import create_app
+
+    settings = Settings(
+        neo4j_uri=own_server.uri, neo4j_password=own_server.password, allow_anonymous=True
+    )
+    query = {"query": "{ database { version } }"}
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert wait_for(client, 200) == 200
+        assert client.post("/graphql", json=query).json()["data"]["database"]["version"]
+
+        own_server.stop()
+        r = client.get("/readyz")
+        assert r.status_code == 503
+        assert "neo4j" in r.json()["reason"]
+        g = client.post("/graphql", json=query)
+        assert g.status_code == 200
+        body = g.json()
+        assert body["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+        assert "Traceback" not in g.text
+        assert "MATCH" not in g.text
+
+        own_server.start()
+        assert wait_for(client, 200) == 200
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            body = client.post("/graphql", json=query).json()
+            if "errors" not in body:
+                break
+            time.sleep(0.3)
+        assert body["data"]["database"]["version"].startswith("5.26.")
