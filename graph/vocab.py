@@ -1,0 +1,222 @@
+"""The closed vocabulary of the graph: labels, relationship types and their enums.
+
+Cypher text may be built from these members (they are code, not input); never from strings a
+client sent. The GraphQL enums in schema/ wrap these same Python enums, with labels in
+Chinese and English in `LABELS`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Label(Enum):
+    COMPANY = "Company"
+    PERSON = "Person"
+    PROJECT = "Project"
+    USER = "User"
+
+
+class Rel(Enum):
+    # company to company (R1)
+    SUBSIDIARY_OF = "SUBSIDIARY_OF"
+    SUPPLIES = "SUPPLIES"
+    DISTRIBUTES_FOR = "DISTRIBUTES_FOR"
+    PARTNERS_WITH = "PARTNERS_WITH"
+    INVESTS_IN = "INVESTS_IN"
+    INFLUENCES_PURCHASE = "INFLUENCES_PURCHASE"
+    INCUMBENT_AT = "INCUMBENT_AT"  # competitor -> customer (R5)
+    # people (R2, R4)
+    WORKS_AT = "WORKS_AT"
+    REPORTS_TO = "REPORTS_TO"
+    INFLUENCES = "INFLUENCES"
+    RELATED_TO = "RELATED_TO"
+    # projects (R3)
+    PARTICIPATES_IN = "PARTICIPATES_IN"
+    FOR = "FOR"
+    # our side (R6)
+    OWNS = "OWNS"
+    ON_TEAM = "ON_TEAM"
+    KNOWS = "KNOWS"
+
+
+# (from label, to label) per relationship type; "Customer" means Company or Person.
+ENDPOINTS: dict[Rel, tuple[tuple[Label, ...], tuple[Label, ...]]] = {
+    Rel.SUBSIDIARY_OF: ((Label.COMPANY,), (Label.COMPANY,)),
+    Rel.SUPPLIES: ((Label.COMPANY,), (Label.COMPANY,)),
+    Rel.DISTRIBUTES_FOR: ((Label.COMPANY,), (Label.COMPANY,)),
+    Rel.PARTNERS_WITH: ((Label.COMPANY,), (Label.COMPANY,)),
+    Rel.INVESTS_IN: ((Label.COMPANY,), (Label.COMPANY,)),
+    Rel.INFLUENCES_PURCHASE: ((Label.COMPANY,), (Label.COMPANY,)),
+    Rel.INCUMBENT_AT: ((Label.COMPANY,), (Label.COMPANY,)),
+    Rel.WORKS_AT: ((Label.PERSON,), (Label.COMPANY,)),
+    Rel.REPORTS_TO: ((Label.PERSON,), (Label.PERSON,)),
+    Rel.INFLUENCES: ((Label.PERSON,), (Label.PERSON,)),
+    Rel.RELATED_TO: ((Label.PERSON,), (Label.PERSON,)),
+    Rel.PARTICIPATES_IN: ((Label.PERSON,), (Label.PROJECT,)),
+    Rel.FOR: ((Label.PROJECT,), (Label.COMPANY, Label.PERSON)),
+    Rel.OWNS: ((Label.USER,), (Label.COMPANY, Label.PERSON)),
+    Rel.ON_TEAM: ((Label.USER,), (Label.PROJECT,)),
+    Rel.KNOWS: ((Label.USER,), (Label.PERSON,)),
+}
+
+HIERARCHY = (Rel.SUBSIDIARY_OF,)
+INDUSTRY_CHAIN = (Rel.SUPPLIES, Rel.DISTRIBUTES_FOR, Rel.PARTNERS_WITH, Rel.INVESTS_IN)
+DECISION_CHAIN = (Rel.INFLUENCES_PURCHASE,)
+# Relationships whose endpoints must stay acyclic.
+ACYCLIC = (Rel.SUBSIDIARY_OF, Rel.REPORTS_TO)
+
+
+class SubsidiaryKind(Enum):
+    SUBSIDIARY = "SUBSIDIARY"
+    BRANCH = "BRANCH"
+    DIVISION = "DIVISION"
+    JOINT_VENTURE = "JOINT_VENTURE"
+
+
+class ReportingKind(Enum):
+    SOLID = "SOLID"
+    DOTTED = "DOTTED"
+
+
+class Polarity(Enum):
+    POSITIVE = "POSITIVE"
+    NEGATIVE = "NEGATIVE"
+
+
+class PersonalTie(Enum):
+    SPOUSE = "SPOUSE"
+    FAMILY = "FAMILY"
+    FORMER_COLLEAGUE = "FORMER_COLLEAGUE"
+    CLASSMATE = "CLASSMATE"
+    FRIEND = "FRIEND"
+
+
+class DecisionRole(Enum):
+    DECISION_MAKER = "DECISION_MAKER"
+    ECONOMIC_BUYER = "ECONOMIC_BUYER"
+    TECHNICAL_EVALUATOR = "TECHNICAL_EVALUATOR"
+    FINANCIAL_APPROVER = "FINANCIAL_APPROVER"
+    USER = "USER"
+    INFLUENCER = "INFLUENCER"
+    CHAMPION = "CHAMPION"
+    GATEKEEPER = "GATEKEEPER"
+    BLOCKER = "BLOCKER"
+
+
+class Stance(Enum):
+    SUPPORTER = "SUPPORTER"
+    NEUTRAL = "NEUTRAL"
+    OPPONENT = "OPPONENT"
+    UNKNOWN = "UNKNOWN"
+
+
+class CustomerKind(Enum):
+    ENTERPRISE = "ENTERPRISE"
+    INDIVIDUAL = "INDIVIDUAL"
+
+
+class LifecycleStage(Enum):
+    POTENTIAL = "POTENTIAL"
+    NEW = "NEW"
+    ACTIVE = "ACTIVE"
+    LOST = "LOST"
+
+
+class Tier(Enum):
+    CORE = "CORE"
+    GENERAL = "GENERAL"
+    PROBLEM = "PROBLEM"
+
+
+class ProjectStatus(Enum):
+    OPEN = "OPEN"
+    WON = "WON"
+    LOST = "LOST"
+    ON_HOLD = "ON_HOLD"
+
+
+class ProjectStage(Enum):
+    LEAD = "LEAD"
+    QUALIFIED = "QUALIFIED"
+    PROPOSAL = "PROPOSAL"
+    NEGOTIATION = "NEGOTIATION"
+    CLOSED = "CLOSED"
+
+
+class Gender(Enum):
+    MALE = "MALE"
+    FEMALE = "FEMALE"
+    OTHER = "OTHER"
+
+
+# Chinese and English labels for every enum value, served to clients by `enumLabels`.
+LABELS: dict[Enum, tuple[str, str]] = {
+    Label.COMPANY: ("企业", "Company"),
+    Label.PERSON: ("个人", "Person"),
+    Label.PROJECT: ("项目", "Project"),
+    Label.USER: ("员工", "Staff member"),
+    Rel.SUBSIDIARY_OF: ("隶属", "Subsidiary of"),
+    Rel.SUPPLIES: ("供货", "Supplies"),
+    Rel.DISTRIBUTES_FOR: ("经销", "Distributes for"),
+    Rel.PARTNERS_WITH: ("合作", "Partners with"),
+    Rel.INVESTS_IN: ("投资", "Invests in"),
+    Rel.INFLUENCES_PURCHASE: ("影响采购", "Influences purchase"),
+    Rel.INCUMBENT_AT: ("在位竞争对手", "Incumbent at"),
+    Rel.WORKS_AT: ("任职", "Works at"),
+    Rel.REPORTS_TO: ("汇报给", "Reports to"),
+    Rel.INFLUENCES: ("影响", "Influences"),
+    Rel.RELATED_TO: ("社会关系", "Related to"),
+    Rel.PARTICIPATES_IN: ("参与项目", "Participates in"),
+    Rel.FOR: ("所属客户", "For customer"),
+    Rel.OWNS: ("负责客户", "Owns"),
+    Rel.ON_TEAM: ("项目团队", "On team"),
+    Rel.KNOWS: ("认识", "Knows"),
+    SubsidiaryKind.SUBSIDIARY: ("子公司", "Subsidiary"),
+    SubsidiaryKind.BRANCH: ("分公司", "Branch"),
+    SubsidiaryKind.DIVISION: ("事业部", "Division"),
+    SubsidiaryKind.JOINT_VENTURE: ("合资公司", "Joint venture"),
+    ReportingKind.SOLID: ("直线汇报", "Solid line"),
+    ReportingKind.DOTTED: ("虚线汇报", "Dotted line"),
+    Polarity.POSITIVE: ("正面影响", "Positive"),
+    Polarity.NEGATIVE: ("负面影响", "Negative"),
+    PersonalTie.SPOUSE: ("配偶", "Spouse"),
+    PersonalTie.FAMILY: ("家人", "Family"),
+    PersonalTie.FORMER_COLLEAGUE: ("前同事", "Former colleague"),
+    PersonalTie.CLASSMATE: ("同学", "Classmate"),
+    PersonalTie.FRIEND: ("朋友", "Friend"),
+    DecisionRole.DECISION_MAKER: ("决策者", "Decision maker"),
+    DecisionRole.ECONOMIC_BUYER: ("经济决策人", "Economic buyer"),
+    DecisionRole.TECHNICAL_EVALUATOR: ("技术评估", "Technical evaluator"),
+    DecisionRole.FINANCIAL_APPROVER: ("财务审核", "Financial approver"),
+    DecisionRole.USER: ("使用者", "User"),
+    DecisionRole.INFLUENCER: ("影响者", "Influencer"),
+    DecisionRole.CHAMPION: ("内部支持者", "Champion"),
+    DecisionRole.GATEKEEPER: ("把关人", "Gatekeeper"),
+    DecisionRole.BLOCKER: ("阻碍者", "Blocker"),
+    Stance.SUPPORTER: ("支持", "Supporter"),
+    Stance.NEUTRAL: ("中立", "Neutral"),
+    Stance.OPPONENT: ("反对", "Opponent"),
+    Stance.UNKNOWN: ("未知", "Unknown"),
+    CustomerKind.ENTERPRISE: ("企业客户", "Enterprise"),
+    CustomerKind.INDIVIDUAL: ("个人客户", "Individual"),
+    LifecycleStage.POTENTIAL: ("潜在客户", "Potential"),
+    LifecycleStage.NEW: ("新客户", "New"),
+    LifecycleStage.ACTIVE: ("活跃客户", "Active"),
+    LifecycleStage.LOST: ("流失客户", "Lost"),
+    Tier.CORE: ("核心客户", "Core"),
+    Tier.GENERAL: ("一般客户", "General"),
+    Tier.PROBLEM: ("问题客户", "Problem"),
+    ProjectStatus.OPEN: ("进行中", "Open"),
+    ProjectStatus.WON: ("赢单", "Won"),
+    ProjectStatus.LOST: ("丢单", "Lost"),
+    ProjectStatus.ON_HOLD: ("暂停", "On hold"),
+    ProjectStage.LEAD: ("线索", "Lead"),
+    ProjectStage.QUALIFIED: ("已确认", "Qualified"),
+    ProjectStage.PROPOSAL: ("方案", "Proposal"),
+    ProjectStage.NEGOTIATION: ("谈判", "Negotiation"),
+    ProjectStage.CLOSED: ("结束", "Closed"),
+    Gender.MALE: ("男", "Male"),
+    Gender.FEMALE: ("女", "Female"),
+    Gender.OTHER: ("其他", "Other"),
+}
