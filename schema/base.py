@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -10,7 +11,7 @@ from strawberry.scalars import JSON
 
 from resolvers.errors import ErrorCode
 
-__all__ = ["JSON", "SCALAR_MAP", "ErrorCode", "Node", "PageInfo", "UserError"]
+__all__ = ["JSON", "SCALAR_MAP", "ErrorCode", "Node", "PageInfo", "UserError", "provided"]
 
 
 def _iso(value: Any) -> str:
@@ -67,3 +68,16 @@ class PageInfo:
     endCursor: str | None = strawberry.field(
         description="Cursor of the last item; pass as `after` to get the next page."
     )
+
+
+def provided(obj: Any) -> dict[str, Any]:
+    """The fields a client actually sent in an input object (UNSET ones are left out), with
+    nested inputs converted too. `None` stays: it means "clear this field"."""
+    out: dict[str, Any] = {}
+    for key, value in vars(obj).items():
+        if value is strawberry.UNSET:
+            continue
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = provided(value)
+        out[key] = value
+    return out

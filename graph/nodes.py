@@ -1,0 +1,238 @@
+"""Create, update, archive, delete and fetch nodes of any label in the closed vocabulary.
+
+Statements are prebuilt per label at import time from `graph.vocab.Label`, so no label ever
+comes from input. Each write writes its audit event in the same transaction (R20, R23), and is
+idempotent under the driver's retries: nodes and audit events are MERGEd on ids chosen by the
+caller.
+
+Optimistic concurrency: an update first takes the node's write lock (`SET n.__lock`), then
+compares `version` with `expectedVersion`. Two racing updates with the same expected version
+serialise on the lock; the second then sees the bumped version and gets CONFLICT.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, LiteralString
+
+from graph.db import Cypher, Database, Row, Tx
+from graph.vocab import Label
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+# Node projection: every stored property, minus secrets, plus the GraphQL type name and the
+# customer profile gathered from the :Customer label.
+PROJECTION: LiteralString = (
+    "n{.*, apiKeyHash: null, __typename: head([l IN labels(n) WHERE l IN "
+    "['Company', 'Person', 'Project', 'User']]), isCustomer: n:Customer, "
+    "customer: CASE WHEN n:Customer THEN {customerCode: n.customerCode, "
+    "customerKind: n.customerKind, lifecycleStage: n.lifecycleStage, "
+    "classification: n.classification, tier: n.tier} END}"
+)
+
+AUDIT: LiteralString = (
+    "MERGE (a:AuditEvent {id: $auditId}) ON CREATE SET a.at = datetime(), a.actor = $actor, "
+    "a.action = $action, a.targetId = $targetId, a.targetLabel = $targetLabel, "
+    "a.fields = $fields, a.requestId = $requestId"
+)
+
+
+def _statements(label: Label) -> dict[str, Cypher]:
+    lb: LiteralString = label.value  # closed vocabulary, never input
+    name = label.value.lower()
+    return {
+        "create": Cypher(
+            f"{name}.create",
+            "MERGE (n:" + lb + " {id: $id}) "
+            "ON CREATE SET n += $props, n.version = 1, n.createdAt = datetime(), "
+            "n.updatedAt = datetime() "
+            "FOREACH (_ IN CASE WHEN $customer THEN [1] ELSE [] END | SET n:Customer) "
+            "WITH n " + AUDIT + " RETURN " + PROJECTION + " AS node",
+        ),
+        "lock": Cypher(
+            f"{name}.lock",
+            "MATCH (n:" + lb + " {id: $id}) SET n.__lock = true REMOVE n.__lock "
+            "RETURN n.version AS version",
+        ),
+        "update": Cypher(
+            f"{name}.update",
+            "MATCH (n:" + lb + " {id: $id}) "
+            "SET n += $props, n.version = n.version + 1, n.updatedAt = datetime() "
+            "FOREACH (_ IN CASE WHEN $customer = true THEN [1] ELSE [] END | SET n:Customer) "
+            "FOREACH (_ IN CASE WHEN $customer = false THEN [1] ELSE [] END | "
+            "REMOVE n:Customer) "
+            "WITH n " + AUDIT + " RETURN " + PROJECTION + " AS node",
+        ),
+        "delete": Cypher(
+            f"{name}.delete",
+            "MATCH (n:" + lb + " {id: $targetId}) DETACH DELETE n "
+            "WITH count(*) AS deleted WHERE deleted > 0 " + AUDIT + " RETURN deleted",
+        ),
+        "by_ids": Cypher(
+            f"{name}.by_ids",
+            "UNWIND $ids AS key "
+            "OPTIONAL MATCH (m:MergedId {id: key})-[:MERGED_INTO]->(survivor:" + lb + ") "
+            "WITH key, coalesce(survivor.id, key) AS id "
+            "MATCH (n:" + lb + " {id: id}) RETURN key, " + PROJECTION + " AS node",
+        ),
+        "by_external": Cypher(
+            f"{name}.by_external",
+            "MATCH (n:" + lb + " {externalSource: $source, externalId: $externalId}) "
+            "RETURN " + PROJECTION + " AS node LIMIT 1",
+        ),
+    }
+
+
+STATEMENTS: dict[Label, dict[str, Cypher]] = {label: _statements(label) for label in Label}
+
+ANY_BY_IDS = Cypher(
+    "node.by_ids",
+    "UNWIND $ids AS key "
+    "OPTIONAL MATCH (:MergedId {id: key})-[:MERGED_INTO]->(survivor) "
+    "WITH key, coalesce(survivor.id, key) AS id "
+    "CALL (id) { "
+    "  MATCH (n:Company {id: id}) RETURN n "
+    "  UNION MATCH (n:Person {id: id}) RETURN n "
+    "  UNION MATCH (n:Project {id: id}) RETURN n "
+    "  UNION MATCH (n:User {id: id}) RETURN n "
+    "} "
+    "RETURN key, " + PROJECTION + " AS node",
+)
+
+AUDIT_TRAIL = Cypher(
+    "audit.trail",
+    "MATCH (a:AuditEvent {targetId: $id}) "
+    "WHERE $afterAt IS NULL OR a.at < datetime($afterAt) "
+    "OR (a.at = datetime($afterAt) AND a.id < $afterId) "
+    "WITH a ORDER BY a.at DESC, a.id DESC LIMIT $limit "
+    "RETURN a{.*} AS event",
+)
+AUDIT_COUNT = Cypher("audit.count", "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a) AS n")
+
+
+def plain(value: Any) -> Any:
+    """Enums to their stored string values, recursively through lists."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who does what, for the audit event written with a change."""
+
+    actor: str
+    action: str
+    request_id: str
+
+    def params(self, target_id: str, label: Label, fields: list[str]) -> dict[str, Any]:
+        return {
+            "auditId": new_id(),
+            "actor": self.actor,
+            "action": self.action,
+            "targetId": target_id,
+            "targetLabel": label.value,
+            "fields": sorted(fields),
+            "requestId": self.request_id,
+        }
+
+
+async def create(
+    db: Database,
+    label: Label,
+    props: dict[str, Any],
+    audit: Audit,
+    customer: bool = False,
+    node_id: str | None = None,
+) -> Row:
+    node_id = node_id or new_id()
+    props = {k: plain(v) for k, v in props.items() if v is not None}
+    params = {
+        "id": node_id,
+        "props": props,
+        "customer": customer,
+        **audit.params(node_id, label, list(props)),
+    }
+    rows = await db.write(STATEMENTS[label]["create"], params)
+    return rows[0]["node"]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    node: Row | None
+    status: str  # "ok" | "not_found" | "conflict"
+    current_version: int | None = None
+
+
+async def update(
+    db: Database,
+    label: Label,
+    node_id: str,
+    expected_version: int | None,
+    props: dict[str, Any],
+    audit: Audit,
+    customer: bool | None = None,
+) -> UpdateResult:
+    """Apply `props` (a None value removes the property). With `expected_version`, refuse
+    with status "conflict" unless it matches the stored version."""
+    statements = STATEMENTS[label]
+    props = {k: plain(v) for k, v in props.items()}
+    fields = list(props) + (["customer"] if customer is not None else [])
+
+    async def work(tx: Tx) -> UpdateResult:
+        locked = await tx.run(statements["lock"], {"id": node_id})
+        if not locked:
+            return UpdateResult(None, "not_found")
+        current = locked[0]["version"]
+        if expected_version is not None and current != expected_version:
+            return UpdateResult(None, "conflict", current)
+        params = {
+            "id": node_id,
+            "props": props,
+            "customer": customer,
+            **audit.params(node_id, label, fields),
+        }
+        rows = await tx.run(statements["update"], params)
+        return UpdateResult(rows[0]["node"], "ok")
+
+    return await db.transaction(work)
+
+
+async def delete(db: Database, label: Label, node_id: str, audit: Audit) -> bool:
+    rows = await db.write(STATEMENTS[label]["delete"], audit.params(node_id, label, []))
+    return bool(rows and rows[0]["deleted"])
+
+
+async def by_ids(db: Database, label: Label | None, ids: list[str]) -> dict[str, Row]:
+    """Nodes by id (merged ids resolve to their survivor), keyed by the id asked for."""
+    q = ANY_BY_IDS if label is None else STATEMENTS[label]["by_ids"]
+    rows = await db.read(q, {"ids": ids})
+    return {r["key"]: r["node"] for r in rows}
+
+
+async def by_external(db: Database, label: Label, source: str, external_id: str) -> Row | None:
+    rows = await db.read(
+        STATEMENTS[label]["by_external"], {"source": source, "externalId": external_id}
+    )
+    return rows[0]["node"] if rows else None
+
+
+async def audit_trail(
+    db: Database, node_id: str, limit: int, after: tuple[str, str] | None
+) -> tuple[list[Row], int]:
+    params = {
+        "id": node_id,
+        "limit": limit,
+        "afterAt": after[0] if after else None,
+        "afterId": after[1] if after else None,
+    }
+    rows = await db.read(AUDIT_TRAIL, params)
+    total = await db.read(AUDIT_COUNT, {"id": node_id})
+    return [r["event"] for r in rows], total[0]["n"]

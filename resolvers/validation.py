@@ -1,0 +1,108 @@
+"""Input checks shared by every mutation. Each returns the normalised value, or records a
+payload error in `Errors` and returns None, so a resolver can report every problem at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from resolvers.errors import ErrorCode, payload_error
+
+MAX_TEXT = 500
+
+
+class Errors(list[dict[str, Any]]):
+    def add(self, code: ErrorCode, message: str, field: str | None) -> None:
+        self.append(payload_error(code, message, field))
+
+
+def text(
+    errors: Errors, value: str | None, field: str, required: bool = False, max_len: int = MAX_TEXT
+) -> str | None:
+    if value is None:
+        if required:
+            errors.add(ErrorCode.VALIDATION, "is required", field)
+        return None
+    value = value.strip()
+    if not value:
+        if required:
+            errors.add(ErrorCode.VALIDATION, "must not be blank", field)
+        return None
+    if len(value) > max_len:
+        errors.add(ErrorCode.VALIDATION, f"is longer than {max_len} characters", field)
+        return None
+    return value
+
+
+def credit_code(errors: Errors, value: str | None, field: str) -> str | None:
+    """Unified social credit code (统一社会信用代码): 18 characters with a check character."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return str(uscc.validate(value))
+    except StdnumError as exc:
+        errors.add(ErrorCode.VALIDATION, f"is not a valid unified social credit code: {exc}", field)
+        return None
+
+
+def resident_id(errors: Errors, value: str | None, field: str) -> str | None:
+    """Resident identity card number (居民身份证号): 18 digits, birth date and checksum."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return str(ric.validate(value))
+    except StdnumError as exc:
+        errors.add(ErrorCode.VALIDATION, f"is not a valid resident ID number: {exc}", field)
+        return None
+
+
+def phone(errors: Errors, value: str | None, field: str, region: str = "CN") -> str | None:
+    """Any phone number, normalised to E.164; numbers without a country code are Chinese."""
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        errors.add(ErrorCode.VALIDATION, "is not a valid phone number", field)
+        return None
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def email(errors: Errors, value: str | None, field: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return str(validate_email(value.strip(), check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        errors.add(ErrorCode.VALIDATION, f"is not a valid email address: {exc}", field)
+        return None
+
+
+def unit_interval(errors: Errors, value: float | None, field: str) -> float | None:
+    if value is None:
+        return None
+    if not 0.0 <= value <= 1.0:
+        errors.add(ErrorCode.VALIDATION, "must be between 0 and 1", field)
+        return None
+    return float(value)
+
+
+def non_negative(errors: Errors, value: float | None, field: str) -> float | None:
+    if value is not None and value < 0:
+        errors.add(ErrorCode.VALIDATION, "must not be negative", field)
+        return None
+    return value
+
+
+def date_range(
+    errors: Errors, since: dt.date | None, until: dt.date | None, field: str = "input.until"
+) -> None:
+    if since is not None and until is not None and until < since:
+        errors.add(ErrorCode.VALIDATION, "must not be before `since`", field)

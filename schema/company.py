@@ -1,0 +1,225 @@
+"""Companies (R7) and the customer profile they may carry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from graph.vocab import CustomerKind, LifecycleStage, Tier
+from resolvers import company as r
+from resolvers.context import Context
+from schema.base import Node, UserError, provided
+
+Info = strawberry.Info[Context, None]
+
+strawberry.enum(CustomerKind, description="Enterprise (企业客户) or individual (个人客户).")
+strawberry.enum(
+    LifecycleStage, description="Customer lifecycle (R16): potential → new → active → lost."
+)
+strawberry.enum(Tier, description="Value tier (R15): core, general or problem customer.")
+
+
+@strawberry.type(
+    description="The customer role of a company or person (客户档案): present "
+    "only on parties we sell to."
+)
+class CustomerProfile:
+    customerCode: str | None = strawberry.field(description="Our customer number; unique.")
+    customerKind: CustomerKind = strawberry.field(description="Enterprise or individual.")
+    lifecycleStage: LifecycleStage | None = strawberry.field(description="Lifecycle stage.")
+    classification: str | None = strawberry.field(
+        description="Free classification label (R14), at most 100 characters."
+    )
+    tier: Tier | None = strawberry.field(description="Value tier.")
+
+
+@strawberry.type(
+    description="An enterprise (企业): a customer, competitor, supplier or any "
+    "other organisation in the graph."
+)
+class Company(Node):
+    name: str = strawberry.field(
+        description="Registered full name, e.g. 华为技术有限公司 (at most 200 characters)."
+    )
+    nameEn: str | None = strawberry.field(description="English name.")
+    shortName: str | None = strawberry.field(description="Short or trade name (简称).")
+    unifiedSocialCreditCode: str | None = strawberry.field(
+        description="统一社会信用代码, 18 characters, checksum-validated."
+    )
+    industry: str | None = strawberry.field(description="Industry.")
+    scale: str | None = strawberry.field(description="Size band, e.g. 大型 / 中型 / 小型.")
+    companyType: str | None = strawberry.field(description="Legal form, e.g. 有限责任公司.")
+    foundedOn: dt.date | None = strawberry.field(description="Founding date.")
+    employeeCount: int | None = strawberry.field(description="Number of employees.")
+    registeredCapital: float | None = strawberry.field(
+        description="Registered capital in CNY 10,000 (万元)."
+    )
+    legalRepresentative: str | None = strawberry.field(description="Legal representative.")
+    address: str | None = strawberry.field(description="Registered address.")
+    postcode: str | None = strawberry.field(description="Postcode.")
+    phone: str | None = strawberry.field(description="Main phone, E.164.")
+    fax: str | None = strawberry.field(description="Fax, E.164.")
+    website: str | None = strawberry.field(description="Website URL.")
+    mainBusiness: str | None = strawberry.field(description="Main business (主营业务).")
+    taxNumber: str | None = strawberry.field(description="Tax registration number.")
+    externalSource: str | None = strawberry.field(description="Source system of `externalId`.")
+    externalId: str | None = strawberry.field(
+        description="Id in the source system; unique per source."
+    )
+    version: int = strawberry.field(
+        description="Optimistic-concurrency version; pass it as `expectedVersion` when updating."
+    )
+    createdAt: dt.datetime = strawberry.field(description="When the record was created.")
+    updatedAt: dt.datetime = strawberry.field(description="When the record last changed.")
+    archivedAt: dt.datetime | None = strawberry.field(
+        description="When it was archived; archived records leave lists."
+    )
+
+    customer: CustomerProfile | None = strawberry.field(
+        description="The customer profile, or null when this company is not a customer."
+    )
+
+    @strawberry.field(description="Custom fields (R10) as a JSON object.")
+    def custom(self, root: strawberry.Parent[dict[str, Any]]) -> JSON | None:
+        return r.custom_fields(root)  # type: ignore[no-any-return]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, dict) and obj.get("__typename") == "Company"
+
+
+@strawberry.input(description="A customer profile to attach (or, on update, replace).")
+class CustomerProfileInput:
+    customerCode: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Unique customer number, ≤ 50."
+    )
+    customerKind: CustomerKind | None = strawberry.field(
+        default=strawberry.UNSET, description="Defaults to ENTERPRISE for companies."
+    )
+    lifecycleStage: LifecycleStage | None = strawberry.field(
+        default=strawberry.UNSET, description="Lifecycle stage."
+    )
+    classification: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Classification, ≤ 100."
+    )
+    tier: Tier | None = strawberry.field(default=strawberry.UNSET, description="Value tier.")
+
+
+@strawberry.input(description="Company fields. Text is trimmed; blank means absent.")
+class CompanyFields:
+    nameEn: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
+    shortName: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
+    unifiedSocialCreditCode: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Checked with its check character; VALIDATION error when wrong.",
+    )
+    industry: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
+    scale: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 50.")
+    companyType: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 50.")
+    foundedOn: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="Founding date."
+    )
+    employeeCount: int | None = strawberry.field(default=strawberry.UNSET, description="≥ 0.")
+    registeredCapital: float | None = strawberry.field(
+        default=strawberry.UNSET, description="CNY 10,000; ≥ 0."
+    )
+    legalRepresentative: str | None = strawberry.field(
+        default=strawberry.UNSET, description="≤ 100."
+    )
+    address: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 300.")
+    postcode: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 20.")
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Normalised to E.164; numbers without country code are Chinese.",
+    )
+    fax: str | None = strawberry.field(default=strawberry.UNSET, description="As `phone`.")
+    website: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 300.")
+    mainBusiness: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 500.")
+    taxNumber: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 40.")
+    custom: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="Custom fields: a JSON object."
+    )
+    customer: CustomerProfileInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Make it a customer with this profile; on "
+        "update, null removes the customer role.",
+    )
+
+
+@strawberry.input(description="A new company.")
+class CreateCompanyInput(CompanyFields):
+    name: str = strawberry.field(description="Required, ≤ 200 characters.")
+    externalSource: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Source system (with externalId)."
+    )
+    externalId: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Id in the source system."
+    )
+
+
+@strawberry.input(description="Changes to a company. Omitted fields stay; null clears.")
+class UpdateCompanyInput(CompanyFields):
+    id: strawberry.ID = strawberry.field(description="The company to change.")
+    expectedVersion: int = strawberry.field(
+        description="The version you read; a stale one gives CONFLICT and nothing is written."
+    )
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
+
+
+@strawberry.input(description="Archive or delete a node.")
+class NodeRefInput:
+    id: strawberry.ID = strawberry.field(description="The node.")
+    expectedVersion: int | None = strawberry.field(
+        default=None, description="Optional; when given, a stale version gives CONFLICT."
+    )
+
+
+@strawberry.type(description="Result of a company mutation.")
+class CompanyPayload:
+    company: Company | None = strawberry.field(
+        description="The company after the change; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type(description="Result of a delete.")
+class DeletePayload:
+    deletedId: strawberry.ID | None = strawberry.field(description="The id that was deleted.")
+    errors: list[UserError] = strawberry.field(description="Expected failures.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="One company by id (merged ids resolve to the survivor). Batched per request."
+    )
+    async def company(self, info: Info, id: strawberry.ID) -> Company | None:
+        return await r.company(info.context, id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Create a company; VALIDATION or DUPLICATE errors write nothing."
+    )
+    async def createCompany(self, info: Info, input: CreateCompanyInput) -> CompanyPayload:
+        return await r.create_company(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Update a company with optimistic concurrency.")
+    async def updateCompany(self, info: Info, input: UpdateCompanyInput) -> CompanyPayload:
+        return await r.update_company(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Archive a company: it leaves lists, keeps its edges and history."
+    )
+    async def archiveCompany(self, info: Info, input: NodeRefInput) -> CompanyPayload:
+        return await r.archive_company(  # type: ignore[return-value]
+            info.context, input.id, input.expectedVersion
+        )
+
+    @strawberry.mutation(description="Delete a company and its edges. The audit trail stays.")
+    async def deleteCompany(self, info: Info, input: NodeRefInput) -> DeletePayload:
+        return await r.delete_company(info.context, input.id)  # type: ignore[return-value]

@@ -1,0 +1,66 @@
+"""Relay-style look-ups by id, and the audit trail of any node."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from resolvers import node as r
+from resolvers.context import Context
+from schema.base import Node, PageInfo
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(
+    description="One audited change (R20): who did what to which fields. Values "
+    "are never recorded, so personal data stays out of the trail."
+)
+class AuditEvent:
+    id: strawberry.ID = strawberry.field(description="Event id.")
+    at: dt.datetime = strawberry.field(description="When it happened.")
+    actor: str = strawberry.field(description="The user id (or `anonymous:demo`) that acted.")
+    action: str = strawberry.field(description="What was done, e.g. `company.update`.")
+    targetId: strawberry.ID = strawberry.field(description="The node changed.")
+    targetLabel: str = strawberry.field(description="The node's type.")
+    fields: list[str] = strawberry.field(description="Names of the fields changed.")
+    requestId: str | None = strawberry.field(description="The request that made the change.")
+
+
+@strawberry.type(description="An edge in an audit trail page.")
+class AuditEventEdge:
+    cursor: str = strawberry.field(description="Opaque cursor of this event.")
+    node: AuditEvent = strawberry.field(description="The event.")
+
+
+@strawberry.type(description="A page of audit events, newest first.")
+class AuditEventConnection:
+    edges: list[AuditEventEdge] = strawberry.field(description="Events on this page.")
+    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
+    totalCount: int = strawberry.field(description="All events for the node.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Any node by id; merged ids resolve to the survivor; null "
+        "when there is none. One round trip."
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await r.node(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Nodes by id, in the order asked, null where missing. At "
+        "most 100 ids; one round trip."
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return await r.nodes_by_ids(info.context, list(ids))  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The audit trail of a node, newest first. `first` is required, 1..100."
+    )
+    async def auditTrail(
+        self, info: Info, id: strawberry.ID, first: int, after: str | None = None
+    ) -> AuditEventConnection:
+        return await r.audit_trail(info.context, id, first, after)  # type: ignore[return-value]

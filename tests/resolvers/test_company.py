@@ -1,0 +1,211 @@
+"""Company mutations and look-ups through the real app: happy paths and every error code."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from neo4j import Driver
+from tests.conftest import GQL
+
+FIELDS = (
+    "id name nameEn unifiedSocialCreditCode phone version custom "
+    "customer { customerCode customerKind lifecycleStage tier }"
+)
+CREATE = f"""mutation($input: CreateCompanyInput!) {{
+  createCompany(input: $input) {{ company {{ {FIELDS} }} errors {{ code field message }} }} }}"""
+UPDATE = f"""mutation($input: UpdateCompanyInput!) {{
+  updateCompany(input: $input) {{ company {{ {FIELDS} }} errors {{ code field message }} }} }}"""
+USCC = "91440300708461136T"
+
+
+def create(gql: GQL, **fields: Any) -> dict[str, Any]:
+    r = gql(CREATE, {"input": {"name": "华为技术有限公司", **fields}})
+    payload = r.data["createCompany"]
+    assert payload["errors"] == []
+    return payload["company"]  # type: ignore[no-any-return]
+
+
+def test_create_normalises_and_audits(gql: GQL, cypher: Driver) -> None:
+    c = create(
+        gql,
+        nameEn=" Huawei ",
+        unifiedSocialCreditCode=USCC.lower(),
+        phone="0755 2878 0808",
+        custom={"渠道": "直销"},
+        customer={"customerCode": "C-001", "lifecycleStage": "ACTIVE", "tier": "CORE"},
+    )
+    assert c["nameEn"] == "Huawei"
+    assert c["unifiedSocialCreditCode"] == USCC
+    assert c["phone"] == "+8675528780808"
+    assert c["version"] == 1
+    assert c["custom"] == {"渠道": "直销"}
+    assert c["customer"] == {
+        "customerCode": "C-001",
+        "customerKind": "ENTERPRISE",
+        "lifecycleStage": "ACTIVE",
+        "tier": "CORE",
+    }
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id}) RETURN a.action AS action, a.fields AS fields, "
+        "a.actor AS actor",
+        id=c["id"],
+        database_="neo4j",
+    ).records
+    assert len(events) == 1
+    assert events[0]["action"] == "company.create"
+    assert "phone" in events[0]["fields"]
+    assert events[0]["actor"] == "00000000-0000-4000-8000-000000000003"
+    # field names only, never values
+    assert "+8675528780808" not in str(events[0]["fields"])
+
+
+def test_create_validation_errors_write_nothing(gql: GQL, cypher: Driver) -> None:
+    r = gql(
+        CREATE,
+        {
+            "input": {
+                "name": "  ",
+                "unifiedSocialCreditCode": "91440300708461136X",
+                "phone": "12345",
+                "employeeCount": -3,
+            }
+        },
+    )
+    payload = r.data["createCompany"]
+    assert payload["company"] is None
+    fields = {e["field"]: e["code"] for e in payload["errors"]}
+    assert fields == {
+        "input.name": "VALIDATION",
+        "input.unifiedSocialCreditCode": "VALIDATION",
+        "input.phone": "VALIDATION",
+        "input.employeeCount": "VALIDATION",
+    }
+    n = cypher.execute_query("MATCH (c:Company) RETURN count(c) AS n", database_="neo4j").records[
+        0
+    ]["n"]
+    assert n == 0
+
+
+def test_duplicate_customer_code(gql: GQL) -> None:
+    create(gql, customer={"customerCode": "C-9"})
+    r = gql(CREATE, {"input": {"name": "另一家", "customer": {"customerCode": "C-9"}}})
+    assert [e["code"] for e in r.data["createCompany"]["errors"]] == ["DUPLICATE"]
+
+
+def test_update_and_conflict(gql: GQL) -> None:
+    c = create(gql)
+    ok = gql(
+        UPDATE,
+        {
+            "input": {
+                "id": c["id"],
+                "expectedVersion": 1,
+                "nameEn": "Huawei Tech",
+                "customer": {"tier": "GENERAL"},
+            }
+        },
+    ).data["updateCompany"]
+    assert ok["errors"] == []
+    assert ok["company"]["version"] == 2
+    assert ok["company"]["nameEn"] == "Huawei Tech"
+    assert ok["company"]["customer"]["tier"] == "GENERAL"
+    stale = gql(UPDATE, {"input": {"id": c["id"], "expectedVersion": 1, "nameEn": "X"}})
+    payload = stale.data["updateCompany"]
+    assert payload["company"] is None
+    assert payload["errors"][0]["code"] == "CONFLICT"
+    assert payload["errors"][0]["field"] == "input.expectedVersion"
+    again = gql("query($id: ID!) { company(id: $id) { nameEn version } }", {"id": c["id"]})
+    assert again.data["company"] == {"nameEn": "Huawei Tech", "version": 2}
+
+
+def test_update_clears_with_null_and_removes_customer_role(gql: GQL) -> None:
+    c = create(gql, nameEn="Huawei", customer={"customerCode": "C-1"})
+    r = gql(
+        UPDATE, {"input": {"id": c["id"], "expectedVersion": 1, "nameEn": None, "customer": None}}
+    ).data["updateCompany"]
+    assert r["company"]["nameEn"] is None
+    assert r["company"]["customer"] is None
+
+
+def test_update_unknown_id(gql: GQL) -> None:
+    r = gql(UPDATE, {"input": {"id": "nope", "expectedVersion": 1, "nameEn": "x"}})
+    assert r.data["updateCompany"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+def test_twenty_concurrent_updates_one_wins(gql: GQL) -> None:
+    c = create(gql)
+
+    def attempt(i: int) -> list[dict[str, Any]]:
+        r = gql(UPDATE, {"input": {"id": c["id"], "expectedVersion": 1, "nameEn": f"n{i}"}})
+        return r.data["updateCompany"]["errors"]  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(attempt, range(20)))
+    assert sum(1 for errs in results if errs == []) == 1
+    assert sum(1 for errs in results if errs and errs[0]["code"] == "CONFLICT") == 19
+    final = gql("query($id: ID!) { company(id: $id) { version } }", {"id": c["id"]})
+    assert final.data["company"]["version"] == 2
+
+
+def test_archive_and_delete(gql: GQL) -> None:
+    c = create(gql)
+    archived = gql(
+        "mutation($i: NodeRefInput!) { archiveCompany(input: $i) { "
+        "company { archivedAt version } errors { code } } }",
+        {"i": {"id": c["id"], "expectedVersion": 1}},
+    ).data["archiveCompany"]
+    assert archived["errors"] == []
+    assert archived["company"]["archivedAt"]
+    deleted = gql(
+        "mutation($i: NodeRefInput!) { deleteCompany(input: $i) { deletedId errors { code } } }",
+        {"i": {"id": c["id"]}},
+    ).data["deleteCompany"]
+    assert deleted == {"deletedId": c["id"], "errors": []}
+    gone = gql(
+        "mutation($i: NodeRefInput!) { deleteCompany(input: $i) { deletedId errors { code } } }",
+        {"i": {"id": c["id"]}},
+    ).data["deleteCompany"]
+    assert gone["errors"][0]["code"] == "NOT_FOUND"
+    trail = gql(
+        "query($id: ID!) { auditTrail(id: $id, first: 10) { totalCount "
+        "edges { node { action } } } }",
+        {"id": c["id"]},
+    ).data["auditTrail"]
+    assert [e["node"]["action"] for e in trail["edges"]] == [
+        "company.delete",
+        "company.archive",
+        "company.create",
+    ]
+    assert trail["totalCount"] == 3
+
+
+def test_audit_trail_pages(gql: GQL) -> None:
+    c = create(gql)
+    for version in (1, 2, 3):
+        gql(UPDATE, {"input": {"id": c["id"], "expectedVersion": version, "nameEn": f"v{version}"}})
+    q = (
+        "query($id: ID!, $after: String) { auditTrail(id: $id, first: 3, after: $after) { "
+        "edges { cursor node { action } } pageInfo { hasNextPage endCursor } } }"
+    )
+    first = gql(q, {"id": c["id"]}).data["auditTrail"]
+    assert len(first["edges"]) == 3
+    assert first["pageInfo"]["hasNextPage"] is True
+    second = gql(q, {"id": c["id"], "after": first["pageInfo"]["endCursor"]}).data["auditTrail"]
+    assert [e["node"]["action"] for e in second["edges"]] == ["company.create"]
+    bad = gql('{ auditTrail(id: "x", first: 500) { totalCount } }')
+    assert bad.codes() == ["BAD_USER_INPUT"]
+    assert bad.errors[0]["extensions"]["field"] == "first"
+
+
+def test_node_lookup(gql: GQL) -> None:
+    c = create(gql)
+    r = gql(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Company { name } } }",
+        {"ids": [c["id"], "missing"]},
+    )
+    assert r.data["nodes"] == [
+        {"__typename": "Company", "id": c["id"], "name": "华为技术有限公司"},
+        None,
+    ]
+    assert r.round_trips == 1
