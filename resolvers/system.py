@@ -6,6 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from graph import system as repo
 from resolvers.context import Context
+from resolvers.vocab import LABELS
 
 
 def api_version() -> str:
@@ -17,3 +18,13 @@ def api_version() -> str:
 
 async def database_info(ctx: Context) -> dict[str, str]:
     return await repo.server_info(ctx.db)
+
+
+def enum_labels(enum: str | None) -> list[dict[str, str]]:
+    # GraphQL enum names equal the Python class names, except Label (exposed as NodeKind).
+    rows = []
+    for member, (zh, en) in LABELS.items():
+        name = type(member).__name__
+        if enum is None or enum == name:
+            rows.append({"enum": name, "value": member.name, "zh": zh, "en": en})
+    return rows

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.errors import ErrorCode
+from resolvers.vocab import LABELS
 
-__all__ = ["JSON", "SCALAR_MAP", "ErrorCode", "Node", "PageInfo", "UserError", "provided"]
+__all__ = [
+    "JSON",
+    "SCALAR_MAP",
+    "ErrorCode",
+    "Node",
+    "PageInfo",
+    "UserError",
+    "provided",
+    "vocab_enum",
+]
 
 
 def _iso(value: Any) -> str:
@@ -34,11 +45,39 @@ Date = strawberry.scalar(
 )
 SCALAR_MAP: dict[object, Any] = {dt.datetime: DateTime, dt.date: Date}
 
-strawberry.enum(
+
+def vocab_enum(py_enum: type[Enum], description: str, values: dict[str, str] | None = None) -> None:
+    """Register a Python enum with GraphQL, describing each value by its Chinese and English
+    labels from graph.vocab.LABELS (or by `values`)."""
+    strawberry.enum(py_enum, description=description)
+    for value_def in py_enum.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        member = py_enum[value_def.name]
+        if values and value_def.name in values:
+            value_def.description = values[value_def.name]
+        elif member in LABELS:
+            zh, en = LABELS[member]
+            value_def.description = f"{zh} / {en}"
+
+
+vocab_enum(
     ErrorCode,
-    name="ErrorCode",
-    description="Machine-readable error codes, in payload `errors` and in `extensions.code`.",
+    "Machine-readable error codes, in payload `errors` and in `extensions.code`.",
+    {
+        "VALIDATION": "An input value is malformed or out of range; `field` names it.",
+        "NOT_FOUND": "A referenced id does not exist.",
+        "CONFLICT": "`expectedVersion` is stale: someone changed the record first.",
+        "DUPLICATE": "A unique key (customer code, external id) is taken.",
+        "CYCLE": "The edge would close a cycle in a hierarchy or reporting line.",
+        "FORBIDDEN": "The viewer may not do this.",
+        "UNAUTHENTICATED": "No valid API key.",
+        "BAD_USER_INPUT": "A query argument is out of its documented range.",
+        "DATABASE_UNAVAILABLE": "Neo4j cannot be reached; retry shortly.",
+        "INTERNAL": "An unexpected error; quote the request id.",
+    },
 )
+
+
+ID_ARG = strawberry.argument(description="A node id (UUID); merged ids resolve to the survivor.")
 
 
 @strawberry.type(description="An expected failure of a mutation. Nothing was written.")

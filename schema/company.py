@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.vocab import CustomerKind, LifecycleStage, Tier
 from resolvers import company as r
 from resolvers.context import Context
-from schema.base import Node, UserError, provided
+from resolvers.vocab import CustomerKind, LifecycleStage, Tier
+from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
 
 Info = strawberry.Info[Context, None]
+INPUT = strawberry.argument(description="The mutation's input.")
 
-strawberry.enum(CustomerKind, description="Enterprise (企业客户) or individual (个人客户).")
-strawberry.enum(
-    LifecycleStage, description="Customer lifecycle (R16): potential → new → active → lost."
-)
-strawberry.enum(Tier, description="Value tier (R15): core, general or problem customer.")
+vocab_enum(CustomerKind, "Enterprise (企业客户) or individual (个人客户).")
+vocab_enum(LifecycleStage, "Customer lifecycle (R16): potential → new → active → lost.")
+vocab_enum(Tier, "Value tier (R15): core, general or problem customer.")
 
 
 @strawberry.type(
@@ -196,7 +195,7 @@ class Query:
     @strawberry.field(
         description="One company by id (merged ids resolve to the survivor). Batched per request."
     )
-    async def company(self, info: Info, id: strawberry.ID) -> Company | None:
+    async def company(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> Company | None:
         return await r.company(info.context, id)  # type: ignore[return-value]
 
 
@@ -205,21 +204,29 @@ class Mutation:
     @strawberry.mutation(
         description="Create a company; VALIDATION or DUPLICATE errors write nothing."
     )
-    async def createCompany(self, info: Info, input: CreateCompanyInput) -> CompanyPayload:
+    async def createCompany(
+        self, info: Info, input: Annotated[CreateCompanyInput, INPUT]
+    ) -> CompanyPayload:
         return await r.create_company(info.context, provided(input))  # type: ignore[return-value]
 
     @strawberry.mutation(description="Update a company with optimistic concurrency.")
-    async def updateCompany(self, info: Info, input: UpdateCompanyInput) -> CompanyPayload:
+    async def updateCompany(
+        self, info: Info, input: Annotated[UpdateCompanyInput, INPUT]
+    ) -> CompanyPayload:
         return await r.update_company(info.context, provided(input))  # type: ignore[return-value]
 
     @strawberry.mutation(
         description="Archive a company: it leaves lists, keeps its edges and history."
     )
-    async def archiveCompany(self, info: Info, input: NodeRefInput) -> CompanyPayload:
+    async def archiveCompany(
+        self, info: Info, input: Annotated[NodeRefInput, INPUT]
+    ) -> CompanyPayload:
         return await r.archive_company(  # type: ignore[return-value]
             info.context, input.id, input.expectedVersion
         )
 
     @strawberry.mutation(description="Delete a company and its edges. The audit trail stays.")
-    async def deleteCompany(self, info: Info, input: NodeRefInput) -> DeletePayload:
+    async def deleteCompany(
+        self, info: Info, input: Annotated[NodeRefInput, INPUT]
+    ) -> DeletePayload:
         return await r.delete_company(info.context, input.id)  # type: ignore[return-value]

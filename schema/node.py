@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 
 from resolvers import node as r
 from resolvers.context import Context
-from schema.base import Node, PageInfo
+from schema.base import ID_ARG, Node, PageInfo
 
 Info = strawberry.Info[Context, None]
 
@@ -47,20 +48,30 @@ class Query:
         description="Any node by id; merged ids resolve to the survivor; null "
         "when there is none. One round trip."
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> Node | None:
         return await r.node(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(
         description="Nodes by id, in the order asked, null where missing. At "
         "most 100 ids; one round trip."
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="At most 100 ids.")],
+    ) -> list[Node | None]:
         return await r.nodes_by_ids(info.context, list(ids))  # type: ignore[return-value]
 
     @strawberry.field(
         description="The audit trail of a node, newest first. `first` is required, 1..100."
     )
     async def auditTrail(
-        self, info: Info, id: strawberry.ID, first: int, after: str | None = None
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, ID_ARG],
+        first: Annotated[int, strawberry.argument(description="Page size, 1..100.")],
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
     ) -> AuditEventConnection:
         return await r.audit_trail(info.context, id, first, after)  # type: ignore[return-value]

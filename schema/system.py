@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import system as r
@@ -15,8 +17,28 @@ class DatabaseInfo:
     edition: str = strawberry.field(description="`community` or `enterprise`.")
 
 
+@strawberry.type(description="Chinese and English display labels of one enum value.")
+class EnumLabel:
+    enum: str = strawberry.field(description="The GraphQL enum, e.g. `DecisionRole`.")
+    value: str = strawberry.field(description="The enum value, e.g. `DECISION_MAKER`.")
+    zh: str = strawberry.field(description="Chinese label, e.g. 决策者.")
+    en: str = strawberry.field(description="English label, e.g. Decision maker.")
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(
+        description="Display labels for every vocabulary enum (or one, by name). "
+        "No database round trip."
+    )
+    def enumLabels(
+        self,
+        enum: Annotated[
+            str | None, strawberry.argument(description="Only this enum, e.g. `Stance`.")
+        ] = None,
+    ) -> list[EnumLabel]:
+        return [EnumLabel(**row) for row in r.enum_labels(enum)]
+
     @strawberry.field(description="The API's version (the package version).")
     def version(self) -> str:
         return r.api_version()

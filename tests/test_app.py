@@ -77,3 +77,11 @@ def test_graphiql_served_in_dev(app_client: TestClient) -> None:
     r = app_client.get("/graphql", headers={"Accept": "text/html"})
     assert r.status_code == 200
     assert "graphiql" in r.text.lower()
+
+
+def test_enum_labels_are_bilingual(gql: GQL) -> None:
+    r = gql('{ enumLabels(enum: "DecisionRole") { value zh en } }')
+    labels = {row["value"]: row for row in r.data["enumLabels"]}
+    assert labels["DECISION_MAKER"]["zh"] == "决策者"
+    assert labels["TECHNICAL_EVALUATOR"]["en"] == "Technical evaluator"
+    assert r.round_trips == 0

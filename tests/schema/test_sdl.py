@@ -31,4 +31,4 @@ def test_every_type_and_field_is_described() -> None:
                         missing.append(f"{name}.{fname}({aname})")
         if isinstance(t, GraphQLEnumType):
             missing.extend(f"{name}.{v}" for v, ev in t.values.items() if not ev.description)
-    assert missing == []
+    assert missing == [], "undescribed: " + ", ".join(missing)
