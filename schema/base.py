@@ -11,7 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.errors import ErrorCode
-from resolvers.vocab import LABELS
+from resolvers.vocab import LABELS, Label, Rel
 
 __all__ = [
     "JSON",
@@ -46,10 +46,15 @@ Date = strawberry.scalar(
 SCALAR_MAP: dict[object, Any] = {dt.datetime: DateTime, dt.date: Date}
 
 
-def vocab_enum(py_enum: type[Enum], description: str, values: dict[str, str] | None = None) -> None:
+def vocab_enum(
+    py_enum: type[Enum],
+    description: str,
+    values: dict[str, str] | None = None,
+    name: str | None = None,
+) -> None:
     """Register a Python enum with GraphQL, describing each value by its Chinese and English
     labels from graph.vocab.LABELS (or by `values`)."""
-    strawberry.enum(py_enum, description=description)
+    strawberry.enum(py_enum, name=name, description=description)
     for value_def in py_enum.__strawberry_definition__.values:  # type: ignore[attr-defined]
         member = py_enum[value_def.name]
         if values and value_def.name in values:
@@ -120,3 +125,9 @@ def provided(obj: Any) -> dict[str, Any]:
             value = provided(value)
         out[key] = value
     return out
+
+
+vocab_enum(Label, "Kinds of node in the graph.", name="NodeKind")
+vocab_enum(
+    Rel, "Relationship types: the closed vocabulary of edges (docs/MODEL.md).", name="EdgeType"
+)
