@@ -1,0 +1,118 @@
+"""The crm-graph command, run as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from graph.server import LocalNeo4j, free_port
+from settings import ROOT
+
+
+def crm(
+    args: list[str], env: dict[str, str], timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_migrate_list_against_an_external_server(neo4j_server: LocalNeo4j) -> None:
+    env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_PASSWORD": neo4j_server.password}
+    assert crm(["migrate", "apply"], env).returncode == 0
+    out = crm(["migrate", "list"], env)
+    assert out.returncode == 0, out.stderr
+    assert "applied" in out.stdout
+    assert "V0001__unique_ids.cypher" in out.stdout
+
+
+def test_export_schema_check_detects_staleness(tmp_path: Path) -> None:
+    target = tmp_path / "schema.graphql"
+    target.write_text("type Query { stale: String }\n")
+    env = dict(os.environ)
+    assert crm(["export-schema", "--check", "--output", str(target)], env).returncode == 1
+    assert crm(["export-schema", "--output", str(target)], env).returncode == 0
+    assert crm(["export-schema", "--check", "--output", str(target)], env).returncode == 0
+
+
+def _java_pids(instance_dir: Path) -> list[int]:
+    """Live processes whose command line names this instance directory."""
+    needle = str(instance_dir).encode()
+    pids = []
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit():
+            continue
+        try:
+            cmdline = (proc_dir / "cmdline").read_bytes()
+            state = (proc_dir / "stat").read_text().split(") ", 1)[1][0]
+        except OSError:
+            continue
+        if needle in cmdline and b"CommunityEntryPoint" in cmdline and state != "Z":
+            pids.append(int(proc_dir.name))
+    return pids
+
+
+def test_serve_starts_embedded_neo4j_and_ctrl_c_leaves_no_java(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env.update(
+        CRM_NEO4J_DATA_DIR=str(data),
+        CRM_NEO4J_HEAP="512m",
+        CRM_NEO4J_PAGECACHE="128m",
+        CRM_ALLOW_ANONYMOUS="1",
+    )
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        ready = False
+        while time.monotonic() < deadline and not ready:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        assert ready, "the app never became ready"
+        r = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ version }"})
+        assert r.json()["data"]["version"]
+        instance = data.resolve().parent / (data.name + "-instance")
+        assert _java_pids(instance), "no embedded Neo4j process found"
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=90)
+        deadline = time.monotonic() + 30
+        while _java_pids(instance) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _java_pids(instance) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_missing_java_gives_one_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph.server import LocalServerError, require_tool
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(LocalServerError, match=r"`java` is not installed.*openjdk-17"):
+        require_tool("java", "openjdk-17-jre-headless")
