@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -87,10 +88,8 @@ def test_serve_starts_embedded_neo4j_and_ctrl_c_leaves_no_java(tmp_path: Path) -
         deadline = time.monotonic() + 180
         ready = False
         while time.monotonic() < deadline and not ready:
-            try:
+            with contextlib.suppress(httpx.TransportError):
                 ready = httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-            except httpx.TransportError:
-                pass
             time.sleep(0.5)
         assert ready, "the app never became ready"
         r = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ version }"})
