@@ -259,3 +259,29 @@ def test_subsidiaries_and_ended_parent_links(gql: GQL, cypher: Driver) -> None:
     ).data
     assert got["company"]["subsidiaries"] == [{"name": "子公司001"}, {"name": "子公司002"}]
     assert got["c3"]["parents"] == []
+
+
+def _operators(plan: Any) -> list[str]:
+    ops = [plan["operatorType"].split("@")[0]]
+    for child in plan.get("children", []):
+        ops += _operators(child)
+    return ops
+
+
+@pytest.mark.parametrize(("mode", "operator"), [("contains", "NodeIndexContainsScan")])
+def test_name_filter_uses_the_text_index(
+    gql: GQL, cypher: Driver, mode: str, operator: str
+) -> None:
+    from graph import lists
+
+    assert gql("{ version }").status == 200  # the app has migrated: indexes exist
+    params = {
+        **lists._params({"nameContains": "华为", "namePrefix": None}),
+        "afterKey": None,
+        "afterId": None,
+        "limit": 11,
+    }
+    for order in lists.ORDERS:
+        statement = lists.PAGES[("company", mode, order)]
+        summary = cypher.execute_query("EXPLAIN " + statement.text, params, database_="neo4j")
+        assert operator in _operators(summary.summary.plan), statement.name

@@ -58,3 +58,20 @@ def test_upsert_validation_writes_nothing(gql: GQL, cypher: Driver) -> None:
     assert r["errors"] == [{"code": "VALIDATION", "field": "input.phone"}]
     n = cypher.execute_query("MATCH (c:Company) RETURN count(c) AS n", database_="neo4j")
     assert n.records[0]["n"] == 0
+
+
+def test_concurrent_identical_upserts_create_one_node(gql: GQL, cypher: Driver) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = {"externalSource": "erp", "externalId": "RACE", "name": "并发公司"}
+
+    def attempt(_: int) -> dict[str, object]:
+        return gql(UPSERT, {"input": data}).data["upsertCompany"]  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(attempt, range(10)))
+    assert all(r["errors"] == [] for r in results)
+    assert sum(1 for r in results if r["created"]) == 1
+    n = cypher.execute_query("MATCH (c:Company) RETURN count(c) AS n", database_="neo4j")
+    assert n.records[0]["n"] == 1
+    assert len(events(cypher, results[0]["company"]["id"])) == 1  # type: ignore[index]
