@@ -80,6 +80,15 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "WITH key, coalesce(survivor.id, key) AS id "
             "MATCH (n:" + lb + " {id: id}) RETURN key, " + PROJECTION + " AS node",
         ),
+        # Upserts: find-or-create on the composite unique key and take the write lock, in the
+        # same transaction as the update and audit that follow (see `upsert`).
+        "upsert_lock": Cypher(
+            f"{name}.upsert_lock",
+            "MERGE (n:" + lb + " {externalSource: $source, externalId: $externalId}) "
+            "ON CREATE SET n.id = $id, n.version = 0, n.createdAt = datetime() "
+            "SET n.__lock = true REMOVE n.__lock "
+            "RETURN " + PROJECTION + " AS node",
+        ),
         "by_external": Cypher(
             f"{name}.by_external",
             "MATCH (n:" + lb + " {externalSource: $source, externalId: $externalId}) "
@@ -201,6 +210,62 @@ async def update(
         }
         rows = await tx.run(statements["update"], params)
         return UpdateResult(rows[0]["node"], "ok")
+
+    return await db.transaction(work)
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    node: Row
+    created: bool
+    changed: list[str]
+
+
+def _same(stored: Any, given: Any) -> bool:
+    to_native = getattr(stored, "to_native", None)  # neo4j.time values
+    if to_native is not None:
+        stored = to_native()
+    return bool(stored == given)
+
+
+async def upsert(
+    db: Database,
+    label: Label,
+    source: str,
+    external_id: str,
+    props: dict[str, Any],
+    audit: Audit,
+    customer: bool | None = None,
+) -> UpsertResult:
+    """Create or update the node keyed by (externalSource, externalId), in one transaction.
+
+    The fields in `props` are compared with the stored ones first: when nothing differs the
+    transaction writes nothing (no version bump, no audit event), so running the same import
+    twice is a no-op. A None value removes a property. The audit event lists the changed
+    field names only."""
+    props = {k: plain(v) for k, v in props.items()}
+    statements = STATEMENTS[label]
+
+    async def work(tx: Tx) -> UpsertResult:
+        node_id = new_id()
+        rows = await tx.run(
+            statements["upsert_lock"], {"source": source, "externalId": external_id, "id": node_id}
+        )
+        stored: Row = rows[0]["node"]
+        created = stored["version"] == 0
+        changed = [k for k, v in props.items() if not _same(stored.get(k), v)]
+        if customer is not None and customer != stored["isCustomer"]:
+            changed.append("customer")
+        if not changed and not created:
+            return UpsertResult(stored, False, [])
+        params = {
+            "id": stored["id"],
+            "props": props,
+            "customer": customer,
+            **audit.params(stored["id"], label, changed),
+        }
+        updated = await tx.run(statements["update"], params)
+        return UpsertResult(updated[0]["node"], created, sorted(changed))
 
     return await db.transaction(work)
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from graph import nodes
 from graph.db import ConstraintViolation, Row
 from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
+from resolvers.common import (
+    CUSTOMER_FIELDS,
+    custom_fields,
+    custom_json,
+    customer_props,
+    external_props,
+    node_payload,
+    upsert_node,
+)
+from resolvers.common import audit as _audit
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
 from resolvers.loaders import loader
@@ -27,40 +36,8 @@ TEXT_FIELDS: dict[str, int] = {
     "mainBusiness": 500,
     "taxNumber": 40,
 }
-CUSTOMER_FIELDS = ("customerCode", "customerKind", "lifecycleStage", "classification", "tier")
-
-
-def customer_props(
-    errors: v.Errors, profile: dict[str, Any], field: str, default_kind: CustomerKind
-) -> dict[str, Any]:
-    """Flatten a customer profile input into `:Customer` properties."""
-    props: dict[str, Any] = {"customerKind": profile.get("customerKind") or default_kind}
-    if "customerCode" in profile:
-        props["customerCode"] = v.text(
-            errors, profile["customerCode"], f"{field}.customerCode", max_len=50
-        )
-    for key in ("lifecycleStage", "tier"):
-        if key in profile:
-            props[key] = profile[key]
-    if "classification" in profile:
-        props["classification"] = v.text(
-            errors, profile["classification"], f"{field}.classification", max_len=100
-        )
-    return props
-
-
-def custom_json(errors: v.Errors, value: Any, field: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        errors.add(ErrorCode.VALIDATION, "must be a JSON object", field)
-        return None
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def custom_fields(node: Row) -> Any:
-    raw = node.get("custom")
-    return json.loads(raw) if raw else None
+# Re-exported for modules that imported them from here before resolvers.common existed.
+__all__ = ["CUSTOMER_FIELDS", "custom_fields", "customer_props", "node_payload"]
 
 
 def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -86,10 +63,6 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     if "custom" in data:
         props["custom"] = custom_json(errors, data["custom"], "input.custom")
     return props
-
-
-def _audit(ctx: Context, action: str) -> nodes.Audit:
-    return nodes.Audit(ctx.viewer.actor, action, ctx.request_id)
 
 
 def payload(company: Row | None, errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -166,27 +139,20 @@ async def update_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return node_payload(result, "company", data["id"])
 
 
-def node_payload(result: nodes.UpdateResult, key: str, node_id: str) -> dict[str, Any]:
-    if result.status == "not_found":
-        return {
-            key: None,
-            "errors": [
-                payload_error(ErrorCode.NOT_FOUND, f"no {key} with id {node_id}", "input.id")
-            ],
-        }
-    if result.status == "conflict":
-        return {
-            key: None,
-            "errors": [
-                payload_error(
-                    ErrorCode.CONFLICT,
-                    f"stale expectedVersion: the {key} is at version {result.current_version}; "
-                    "re-read it and apply your change again",
-                    "input.expectedVersion",
-                )
-            ],
-        }
-    return {key: result.node, "errors": []}
+async def upsert_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Create or update by (externalSource, externalId); idempotent for repeated imports."""
+    errors = v.Errors()
+    external = external_props(errors, data, required=True)
+    props = company_props(errors, data, creating=True)
+    customer: bool | None = None
+    if "customer" in data:
+        profile = data["customer"]
+        customer = profile is not None
+        if profile is not None:
+            props.update(customer_props(errors, profile, "input.customer", CustomerKind.ENTERPRISE))
+    if errors:
+        return {"company": None, "created": False, "changedFields": [], "errors": errors}
+    return await upsert_node(ctx, Label.COMPANY, external, props, customer)
 
 
 async def archive_company(

@@ -10,6 +10,7 @@ from graph.db import Row
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.loaders import loader
+from resolvers.masking import present, present_all
 
 MAX_IDS = 100
 
@@ -44,14 +45,14 @@ def _node_loader(ctx: Context) -> Any:
 
 async def node(ctx: Context, node_id: str) -> Row | None:
     result: Row | None = await _node_loader(ctx).load(node_id)
-    return result
+    return present(ctx, result)
 
 
 async def nodes_by_ids(ctx: Context, ids: list[str]) -> list[Row | None]:
     if len(ids) > MAX_IDS:
         raise ApiError(ErrorCode.BAD_USER_INPUT, f"at most {MAX_IDS} ids", "ids")
     result: list[Row | None] = await _node_loader(ctx).load_many(ids)
-    return result
+    return present_all(ctx, result)
 
 
 async def audit_trail(ctx: Context, node_id: str, first: int, after: str | None) -> dict[str, Any]:

@@ -10,12 +10,26 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema import company, node, system
+from schema import company, connections, node, person, project, search, system, user
 from schema.base import SCALAR_MAP
 from schema.extensions import ErrorShaping, validation_rules
 
-QUERIES: tuple[type, ...] = (system.Query, node.Query, company.Query)
-MUTATIONS: tuple[type, ...] = (company.Mutation,)
+QUERIES: tuple[type, ...] = (
+    system.Query,
+    node.Query,
+    company.Query,
+    person.Query,
+    project.Query,
+    user.Query,
+    connections.Query,
+    search.Query,
+)
+MUTATIONS: tuple[type, ...] = (
+    company.Mutation,
+    person.Mutation,
+    project.Mutation,
+    user.Mutation,
+)
 
 
 def _default_resolver(source: Any, name: str) -> Any:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import company as r
+from resolvers import relations
 from resolvers.context import Context
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
+
+if TYPE_CHECKING:
+    from schema.user import User
 
 Info = strawberry.Info[Context, None]
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -84,6 +88,31 @@ class Company(Node):
     @strawberry.field(description="Custom fields (R10) as a JSON object.")
     def custom(self, root: strawberry.Parent[dict[str, Any]]) -> JSON | None:
         return r.custom_fields(root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Parent companies: targets of current SUBSIDIARY_OF edges (several for a "
+        "joint venture), by name, at most 100. One round trip per request for all companies."
+    )
+    async def parents(self, info: Info, root: strawberry.Parent[dict[str, Any]]) -> list[Company]:
+        return await relations.parents(info.context, root["id"])  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Direct subsidiaries, branches and divisions (current SUBSIDIARY_OF "
+        "edges pointing here), by name, at most 100. One round trip per request."
+    )
+    async def subsidiaries(
+        self, info: Info, root: strawberry.Parent[dict[str, Any]]
+    ) -> list[Company]:
+        return await relations.subsidiaries(info.context, root["id"])  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The account owner: the staff member with a current OWNS edge to this "
+        "company (the latest if several); null when nobody owns it. One round trip per request."
+    )
+    async def owner(
+        self, info: Info, root: strawberry.Parent[dict[str, Any]]
+    ) -> Annotated[User, strawberry.lazy("schema.user")] | None:
+        return await relations.owner(info.context, root["id"])  # type: ignore[return-value]
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
@@ -168,6 +197,16 @@ class UpdateCompanyInput(CompanyFields):
     name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
 
 
+@strawberry.input(
+    description="Create or update a company by its id in a source system. Fields left out "
+    "stay as they are; running the same input twice changes nothing the second time."
+)
+class UpsertCompanyInput(CompanyFields):
+    externalSource: str = strawberry.field(description="Source system, e.g. `erp`; ≤ 100.")
+    externalId: str = strawberry.field(description="Id in the source system; ≤ 200.")
+    name: str = strawberry.field(description="Required, ≤ 200 characters.")
+
+
 @strawberry.input(description="Archive or delete a node.")
 class NodeRefInput:
     id: strawberry.ID = strawberry.field(description="The node.")
@@ -180,6 +219,19 @@ class NodeRefInput:
 class CompanyPayload:
     company: Company | None = strawberry.field(
         description="The company after the change; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type(description="Result of a company upsert.")
+class UpsertCompanyPayload:
+    company: Company | None = strawberry.field(
+        description="The company after the upsert; null when `errors` is not empty."
+    )
+    created: bool = strawberry.field(description="True when the upsert created the company.")
+    changedFields: list[str] = strawberry.field(
+        description="Names of the fields that changed; empty when the input matched what "
+        "was stored (then nothing was written: same version, no audit event)."
     )
     errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
 
@@ -214,6 +266,16 @@ class Mutation:
         self, info: Info, input: Annotated[UpdateCompanyInput, INPUT]
     ) -> CompanyPayload:
         return await r.update_company(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Create or update a company by (externalSource, externalId) in one "
+        "transaction with its audit event; idempotent. VALIDATION or DUPLICATE errors write "
+        "nothing."
+    )
+    async def upsertCompany(
+        self, info: Info, input: Annotated[UpsertCompanyInput, INPUT]
+    ) -> UpsertCompanyPayload:
+        return await r.upsert_company(info.context, provided(input))  # type: ignore[return-value]
 
     @strawberry.mutation(
         description="Archive a company: it leaves lists, keeps its edges and history."

@@ -92,8 +92,9 @@ def app_client(settings: Settings) -> Iterator[TestClient]:
     from app import create_app
 
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        # The lifespan migrates in the background; wait until the app says it is ready.
-        for _ in range(300):
+        # The lifespan migrates in the background; wait until the app says it is ready
+        # (up to 2 minutes: migrations crawl on a loaded 2-core machine).
+        for _ in range(1200):
             if client.get("/readyz").status_code == 200:
                 break
             import time

@@ -1,0 +1,200 @@
+"""Filtered, sorted, keyset-paginated lists of companies, people, projects and customers.
+
+Every statement is prebuilt at import time from closed dicts (scope x name filter x order),
+so nothing a client sends becomes Cypher text: filters are parameters, and the order is a key
+into `ORDERS`. A page costs one round trip; the total count, when asked for, one more.
+
+Keyset pagination: the cursor carries the sort key (as text) and the id of the last row; the
+next page starts strictly after that pair, so inserts and deletes never shift pages.
+Name filters are case-sensitive `CONTAINS` / `STARTS WITH` over the text indexes on `name`
+(migrations/V0003), which match Chinese as well as Latin text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, LiteralString
+
+from graph.db import Cypher, Database, Row
+from graph.nodes import PROJECTION
+
+SCOPES: dict[str, LiteralString] = {
+    "company": "MATCH (n:Company)",
+    "person": "MATCH (n:Person)",
+    "project": "MATCH (n:Project)",
+    "customer": "MATCH (n:Customer)",
+}
+
+
+@dataclass(frozen=True)
+class Order:
+    key: LiteralString  # the sort expression
+    text: LiteralString  # the sort key as cursor text
+    param: LiteralString  # the cursor text back as a comparable value
+    direction: LiteralString
+    after: LiteralString  # comparison that means "comes after" in this direction
+
+
+ORDERS: dict[str, Order] = {
+    "NAME_ASC": Order("n.name", "n.name", "$afterKey", "ASC", ">"),
+    "NAME_DESC": Order("n.name", "n.name", "$afterKey", "DESC", "<"),
+    "UPDATED_DESC": Order(
+        "n.updatedAt", "toString(n.updatedAt)", "datetime($afterKey)", "DESC", "<"
+    ),
+    "UPDATED_ASC": Order("n.updatedAt", "toString(n.updatedAt)", "datetime($afterKey)", "ASC", ">"),
+    "CREATED_DESC": Order(
+        "n.createdAt", "toString(n.createdAt)", "datetime($afterKey)", "DESC", "<"
+    ),
+    "CREATED_ASC": Order("n.createdAt", "toString(n.createdAt)", "datetime($afterKey)", "ASC", ">"),
+}
+
+# The name predicate comes first, unguarded, so the planner can use the text index.
+NAME_MODES: dict[str, LiteralString] = {
+    "none": "",
+    "contains": "n.name CONTAINS $nameContains "
+    "AND ($namePrefix IS NULL OR n.name STARTS WITH $namePrefix) AND ",
+    "prefix": "n.name STARTS WITH $namePrefix AND ",
+}
+
+CURRENT_O: LiteralString = (
+    "(o.since IS NULL OR o.since <= date()) AND (o.until IS NULL OR o.until > date())"
+)
+CURRENT_F: LiteralString = (
+    "(f.since IS NULL OR f.since <= date()) AND (f.until IS NULL OR f.until > date())"
+)
+
+FILTERS: LiteralString = (
+    "($includeArchived OR n.archivedAt IS NULL) "
+    "AND ($industry IS NULL OR n.industry = $industry) "
+    "AND ($customerKind IS NULL OR n.customerKind = $customerKind) "
+    "AND ($lifecycleStage IS NULL OR n.lifecycleStage = $lifecycleStage) "
+    "AND ($tier IS NULL OR n.tier = $tier) "
+    "AND ($stage IS NULL OR n.stage = $stage) "
+    "AND ($status IS NULL OR n.status = $status) "
+    "AND ($updatedSince IS NULL OR n.updatedAt >= $updatedSince) "
+    "AND ($owner IS NULL OR EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(n) WHERE "
+    + CURRENT_O
+    + " }) "
+    "AND ($customer IS NULL OR EXISTS { MATCH (n)-[f:FOR]->(c) WHERE c.id = $customer AND "
+    + CURRENT_F
+    + " }) "
+)
+
+FILTER_KEYS = (
+    "nameContains",
+    "namePrefix",
+    "industry",
+    "customerKind",
+    "lifecycleStage",
+    "tier",
+    "stage",
+    "status",
+    "updatedSince",
+    "owner",
+    "customer",
+)
+
+
+def _page(scope: str, mode: str, order: str) -> Cypher:
+    o = ORDERS[order]
+    keyset: LiteralString = (
+        "AND ($afterId IS NULL OR "
+        + o.key
+        + " "
+        + o.after
+        + " "
+        + o.param
+        + " OR ("
+        + o.key
+        + " = "
+        + o.param
+        + " AND n.id "
+        + o.after
+        + " $afterId)) "
+    )
+    return Cypher(
+        f"list.{scope}.{mode}.{order.lower()}",
+        SCOPES[scope]
+        + " WHERE "
+        + NAME_MODES[mode]
+        + FILTERS
+        + keyset
+        + "WITH n ORDER BY "
+        + o.key
+        + " "
+        + o.direction
+        + ", n.id "
+        + o.direction
+        + " LIMIT $limit RETURN "
+        + PROJECTION
+        + " AS node, "
+        + o.text
+        + " AS sortKey",
+    )
+
+
+def _count(scope: str, mode: str) -> Cypher:
+    return Cypher(
+        f"list.{scope}.{mode}.count",
+        SCOPES[scope] + " WHERE " + NAME_MODES[mode] + FILTERS + "RETURN count(n) AS total",
+    )
+
+
+PAGES: dict[tuple[str, str, str], Cypher] = {
+    (s, m, o): _page(s, m, o) for s in SCOPES for m in NAME_MODES for o in ORDERS
+}
+COUNTS: dict[tuple[str, str], Cypher] = {(s, m): _count(s, m) for s in SCOPES for m in NAME_MODES}
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]  # each {"node": ..., "sortKey": ...}
+    has_next: bool
+    total: int | None
+
+
+def _params(filters: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {k: filters.get(k) for k in FILTER_KEYS}
+    params["includeArchived"] = bool(filters.get("includeArchived"))
+    since = params["updatedSince"]
+    if isinstance(since, dt.datetime) and since.tzinfo is None:
+        params["updatedSince"] = since.replace(tzinfo=dt.UTC)
+    return params
+
+
+def _mode(filters: dict[str, Any]) -> str:
+    if filters.get("nameContains"):
+        return "contains"
+    if filters.get("namePrefix"):
+        return "prefix"
+    return "none"
+
+
+async def page(
+    db: Database,
+    scope: str,
+    order: str,
+    limit: int,
+    after: tuple[str, str] | None,
+    filters: dict[str, Any],
+    with_total: bool,
+) -> Page:
+    """Up to `limit` rows after the cursor position `(sortKey, id)`; `scope` and `order`
+    must be keys of SCOPES and ORDERS."""
+    mode = _mode(filters)
+    params = _params(filters)
+    rows = await db.read(
+        PAGES[(scope, mode, order)],
+        {
+            **params,
+            "afterKey": after[0] if after else None,
+            "afterId": after[1] if after else None,
+            "limit": limit + 1,
+        },
+    )
+    total = None
+    if with_total:
+        counted = await db.read(COUNTS[(scope, mode)], params)
+        total = counted[0]["total"]
+    return Page(rows[:limit], len(rows) > limit, total)

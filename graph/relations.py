@@ -1,0 +1,81 @@
+"""Batched reads of relation fields: one statement per field kind for any number of nodes.
+
+Each statement takes `$ids` and returns one row per id asked (`UNWIND ... OPTIONAL MATCH ...
+collect`), so a DataLoader can serve a whole page in one round trip. Only current edges count:
+valid today per docs/MODEL.md. Archived nodes are left out, as in lists.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from graph.db import Cypher, Database, Row
+from graph.nodes import PROJECTION
+
+# Per related-node list; a page of 100 nodes therefore returns at most 100 x 100 items.
+MAX_ITEMS = 100
+
+CURRENT: LiteralString = (
+    "(r.since IS NULL OR r.since <= date()) AND (r.until IS NULL OR r.until > date())"
+)
+# The party (Company or Person) with this id, through the per-label id indexes.
+PARTY: LiteralString = (
+    "CALL (id) { MATCH (c:Company {id: id}) RETURN c UNION MATCH (c:Person {id: id}) RETURN c } "
+)
+# Latest `since` first; open-ended (null since) counts as oldest.
+LATEST: LiteralString = "ORDER BY coalesce(r.since, date('0001-01-01')) DESC, r.createdAt DESC"
+
+PARENTS = Cypher(
+    "relations.parents",
+    "UNWIND $ids AS id "
+    "OPTIONAL MATCH (:Company {id: id})-[r:SUBSIDIARY_OF]->(n:Company) "
+    "WHERE " + CURRENT + " AND n.archivedAt IS NULL "
+    "WITH id, n ORDER BY n.name, n.id "
+    "RETURN id, collect(" + PROJECTION + ")[..$cap] AS items",
+)
+SUBSIDIARIES = Cypher(
+    "relations.subsidiaries",
+    "UNWIND $ids AS id "
+    "OPTIONAL MATCH (:Company {id: id})<-[r:SUBSIDIARY_OF]-(n:Company) "
+    "WHERE " + CURRENT + " AND n.archivedAt IS NULL "
+    "WITH id, n ORDER BY n.name, n.id "
+    "RETURN id, collect(" + PROJECTION + ")[..$cap] AS items",
+)
+EMPLOYER = Cypher(
+    "relations.employer",
+    "UNWIND $ids AS id "
+    "OPTIONAL MATCH (:Person {id: id})-[r:WORKS_AT]->(n:Company) "
+    "WHERE " + CURRENT + " AND n.archivedAt IS NULL "
+    "WITH id, r, n " + LATEST + " "
+    "RETURN id, head(collect(CASE WHEN n IS NULL THEN null ELSE {company: " + PROJECTION + ", "
+    "title: r.title, department: r.department, since: r.since, relationshipId: r.id} END)) "
+    "AS item",
+)
+OWNER = Cypher(
+    "relations.owner",
+    "UNWIND $ids AS id " + PARTY + "OPTIONAL MATCH (n:User)-[r:OWNS]->(c) "
+    "WHERE " + CURRENT + " AND n.archivedAt IS NULL "
+    "WITH id, r, n " + LATEST + " "
+    "RETURN id, head(collect(" + PROJECTION + ")) AS item",
+)
+PROJECT_CUSTOMER = Cypher(
+    "relations.project_customer",
+    "UNWIND $ids AS id "
+    "OPTIONAL MATCH (:Project {id: id})-[r:FOR]->(n) "
+    "WHERE " + CURRENT + " AND (n:Company OR n:Person) AND n.archivedAt IS NULL "
+    "WITH id, r, n " + LATEST + " "
+    "RETURN id, head(collect(" + PROJECTION + ")) AS item",
+)
+
+
+async def lists(db: Database, q: Cypher, ids: list[str]) -> dict[str, list[Row]]:
+    rows = await db.read(q, {"ids": ids, "cap": MAX_ITEMS})
+    return {r["id"]: r["items"] for r in rows}
+
+
+async def single(db: Database, q: Cypher, ids: list[str]) -> dict[str, Row | None]:
+    rows = await db.read(q, {"ids": ids})
+    return {r["id"]: r["item"] for r in rows}
+
+
+__all__ = ["EMPLOYER", "OWNER", "PARENTS", "PROJECT_CUSTOMER", "SUBSIDIARIES", "lists", "single"]

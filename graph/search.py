@@ -1,0 +1,67 @@
+"""Full-text search over companies and people (the `party_names` index, cjk analyzer).
+
+User text never reaches Lucene's query syntax: it is split on white space, each token has
+every special character backslash-escaped and is lower-cased (so `AND`, `OR`, `NOT` are plain
+words, not operators). Latin tokens also match as prefixes (`huaw` finds Huawei).
+
+The cjk analyzer indexes Chinese as overlapping bigrams, so a single Chinese character cannot
+match; for that case `search_contains` falls back to `CONTAINS` on the name text indexes.
+"""
+
+from __future__ import annotations
+
+from graph.db import Cypher, Database, Row
+from graph.nodes import PROJECTION
+
+LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
+
+FULLTEXT = Cypher(
+    "search.fulltext",
+    "CALL db.index.fulltext.queryNodes('party_names', $query) YIELD node AS n, score "
+    "WHERE n.archivedAt IS NULL "
+    "RETURN " + PROJECTION + " AS node, score LIMIT $limit",
+)
+CONTAINS = Cypher(
+    "search.contains",
+    "CALL () { "
+    "  MATCH (n:Company) WHERE n.name CONTAINS $text AND n.archivedAt IS NULL "
+    "  RETURN n LIMIT $limit "
+    "  UNION MATCH (n:Person) WHERE n.name CONTAINS $text AND n.archivedAt IS NULL "
+    "  RETURN n LIMIT $limit "
+    "} "
+    "WITH n, toFloat(size($text)) / size(n.name) AS score "
+    "ORDER BY score DESC, n.name, n.id LIMIT $limit "
+    "RETURN " + PROJECTION + " AS node, score",
+)
+
+
+def _escape(token: str) -> str:
+    return "".join("\\" + ch if ch in LUCENE_SPECIAL else ch for ch in token)
+
+
+def lucene_query(text: str) -> str | None:
+    """A safe Lucene query for free user text, or None when nothing searchable is left."""
+    parts: list[str] = []
+    for raw in text.lower().split():
+        if not any(ch.isalnum() for ch in raw):
+            continue
+        parts.append(_escape(raw))
+        if raw.isascii() and raw.isalnum() and len(raw) >= 2:
+            parts.append(raw + "*")
+    return " ".join(parts) or None
+
+
+def is_single_cjk(text: str) -> bool:
+    """One Chinese/Japanese/Korean character: the bigram index cannot match it."""
+    return len(text) == 1 and not text.isascii() and text.isalpha()
+
+
+async def search(db: Database, text: str, limit: int) -> list[Row]:
+    """Best matches first: rows of `{"node": ..., "score": ...}`."""
+    text = text.strip()
+    if is_single_cjk(text):
+        return await db.read(CONTAINS, {"text": text, "limit": limit})
+    query = lucene_query(text)
+    if query is None:
+        return []
+    return await db.read(FULLTEXT, {"query": query, "limit": limit})

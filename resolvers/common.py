@@ -1,0 +1,214 @@
+"""Pieces every node domain shares: the customer profile, custom fields, payload shaping and
+the create/update/archive/delete flow over graph.nodes.
+
+Domains (company, person, project, user) supply validated properties; this module turns the
+graph's outcome into a payload dict `{<key>: node, "errors": [...]}`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from graph import nodes
+from graph.db import ConstraintViolation, Row
+from graph.vocab import CustomerKind, Label
+from resolvers import validation as v
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, payload_error
+
+CUSTOMER_FIELDS = ("customerCode", "customerKind", "lifecycleStage", "classification", "tier")
+
+# A function applied to every node a payload returns (e.g. personal-data masking).
+Present = Callable[[Context, Row | None], Row | None]
+
+
+def as_is(ctx: Context, node: Row | None) -> Row | None:
+    return node
+
+
+def customer_props(
+    errors: v.Errors, profile: dict[str, Any], field: str, default_kind: CustomerKind
+) -> dict[str, Any]:
+    """Flatten a customer profile input into `:Customer` properties."""
+    props: dict[str, Any] = {"customerKind": profile.get("customerKind") or default_kind}
+    if "customerCode" in profile:
+        props["customerCode"] = v.text(
+            errors, profile["customerCode"], f"{field}.customerCode", max_len=50
+        )
+    for key in ("lifecycleStage", "tier"):
+        if key in profile:
+            props[key] = profile[key]
+    if "classification" in profile:
+        props["classification"] = v.text(
+            errors, profile["classification"], f"{field}.classification", max_len=100
+        )
+    return props
+
+
+def custom_json(errors: v.Errors, value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        errors.add(ErrorCode.VALIDATION, "must be a JSON object", field)
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def custom_fields(node: Row) -> Any:
+    raw = node.get("custom")
+    return json.loads(raw) if raw else None
+
+
+def external_props(
+    errors: v.Errors, data: dict[str, Any], required: bool = False
+) -> dict[str, Any]:
+    """`externalSource` and `externalId` come together (and, for upserts, are required)."""
+    source = v.text(errors, data.get("externalSource"), "input.externalSource", required, 100)
+    external_id = v.text(errors, data.get("externalId"), "input.externalId", required, 200)
+    if not required and (source is None) != (external_id is None):
+        errors.add(
+            ErrorCode.VALIDATION, "externalId and externalSource go together", "input.externalId"
+        )
+    return {"externalSource": source, "externalId": external_id}
+
+
+def audit(ctx: Context, action: str) -> nodes.Audit:
+    return nodes.Audit(ctx.viewer.actor, action, ctx.request_id)
+
+
+def node_payload(result: nodes.UpdateResult, key: str, node_id: str) -> dict[str, Any]:
+    if result.status == "not_found":
+        return {
+            key: None,
+            "errors": [
+                payload_error(ErrorCode.NOT_FOUND, f"no {key} with id {node_id}", "input.id")
+            ],
+        }
+    if result.status == "conflict":
+        return {
+            key: None,
+            "errors": [
+                payload_error(
+                    ErrorCode.CONFLICT,
+                    f"stale expectedVersion: the {key} is at version {result.current_version}; "
+                    "re-read it and apply your change again",
+                    "input.expectedVersion",
+                )
+            ],
+        }
+    return {key: result.node, "errors": []}
+
+
+def duplicate(key: str, message: str, field: str = "input") -> dict[str, Any]:
+    return {key: None, "errors": [payload_error(ErrorCode.DUPLICATE, message, field)]}
+
+
+async def create_node(
+    ctx: Context,
+    label: Label,
+    props: dict[str, Any],
+    customer: bool = False,
+    present: Present = as_is,
+) -> dict[str, Any]:
+    key = label.value.lower()
+    try:
+        node = await nodes.create(ctx.db, label, props, audit(ctx, f"{key}.create"), customer)
+    except ConstraintViolation:
+        return duplicate(key, f"a {key} with this customer code or external id exists")
+    return {key: present(ctx, node), "errors": []}
+
+
+async def update_node(
+    ctx: Context,
+    label: Label,
+    data: dict[str, Any],
+    props: dict[str, Any],
+    customer: bool | None = None,
+    present: Present = as_is,
+) -> dict[str, Any]:
+    key = label.value.lower()
+    try:
+        result = await nodes.update(
+            ctx.db,
+            label,
+            data["id"],
+            data["expectedVersion"],
+            props,
+            audit(ctx, f"{key}.update"),
+            customer=customer,
+        )
+    except ConstraintViolation:
+        return duplicate(key, f"another {key} has this unique key", "input.customer")
+    out = node_payload(result, key, data["id"])
+    out[key] = present(ctx, out[key])
+    return out
+
+
+async def archive_node(
+    ctx: Context,
+    label: Label,
+    node_id: str,
+    expected_version: int | None,
+    present: Present = as_is,
+) -> dict[str, Any]:
+    key = label.value.lower()
+    result = await nodes.update(
+        ctx.db,
+        label,
+        node_id,
+        expected_version,
+        {"archivedAt": datetime.now(UTC)},
+        audit(ctx, f"{key}.archive"),
+    )
+    out = node_payload(result, key, node_id)
+    out[key] = present(ctx, out[key])
+    return out
+
+
+async def delete_node(ctx: Context, label: Label, node_id: str) -> dict[str, Any]:
+    key = label.value.lower()
+    deleted = await nodes.delete(ctx.db, label, node_id, audit(ctx, f"{key}.delete"))
+    if not deleted:
+        return {
+            "deletedId": None,
+            "errors": [
+                payload_error(ErrorCode.NOT_FOUND, f"no {key} with id {node_id}", "input.id")
+            ],
+        }
+    return {"deletedId": node_id, "errors": []}
+
+
+async def upsert_node(
+    ctx: Context,
+    label: Label,
+    external: dict[str, Any],
+    props: dict[str, Any],
+    customer: bool | None = None,
+    present: Present = as_is,
+) -> dict[str, Any]:
+    """Create or update the node with this (externalSource, externalId); nothing is written
+    (no version bump, no audit event) when every given field already has its value."""
+    key = label.value.lower()
+    try:
+        result = await nodes.upsert(
+            ctx.db,
+            label,
+            external["externalSource"],
+            external["externalId"],
+            props,
+            audit(ctx, f"{key}.upsert"),
+            customer=customer,
+        )
+    except ConstraintViolation:
+        out = duplicate(key, f"another {key} has this customer code")
+        out.update(created=False, changedFields=[])
+        return out
+    return {
+        key: present(ctx, result.node),
+        "created": result.created,
+        "changedFields": result.changed,
+        "errors": [],
+    }

@@ -1,0 +1,68 @@
+"""Lists as Relay connections: companies, people, projects and customers.
+
+`first` is required (1..100); `after` is a cursor this API issued for the same `orderBy`.
+The page costs one round trip; `totalCount` one more, and only when the query selects it.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from graph import lists
+from resolvers.context import Context
+from resolvers.errors import ApiError, ErrorCode
+from resolvers.masking import present_all
+from resolvers.node import decode_cursor, encode_cursor, page_size
+
+
+class ListOrder(Enum):
+    NAME_ASC = "NAME_ASC"
+    NAME_DESC = "NAME_DESC"
+    UPDATED_DESC = "UPDATED_DESC"
+    UPDATED_ASC = "UPDATED_ASC"
+    CREATED_DESC = "CREATED_DESC"
+    CREATED_ASC = "CREATED_ASC"
+
+
+def _plain(filters: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.value if isinstance(v, Enum) else v) for k, v in filters.items()}
+
+
+async def connection(
+    ctx: Context,
+    scope: str,
+    first: int,
+    after: str | None,
+    order: ListOrder,
+    filters: dict[str, Any],
+    with_total: bool = True,
+) -> dict[str, Any]:
+    limit = page_size(first)
+    position: tuple[str, str] | None = None
+    if after:
+        order_name, key, node_id = decode_cursor(after, 3)
+        if order_name != order.value:
+            raise ApiError(
+                ErrorCode.BAD_USER_INPUT, "this cursor belongs to another orderBy", "after"
+            )
+        position = (key, node_id)
+    page = await lists.page(
+        ctx.db, scope, order.value, limit, position, _plain(filters), with_total
+    )
+    shown = present_all(ctx, [r["node"] for r in page.rows])
+    edges = [
+        {"cursor": encode_cursor(order.value, str(r["sortKey"]), r["node"]["id"]), "node": node}
+        for r, node in zip(page.rows, shown, strict=True)
+    ]
+    return {
+        "edges": edges,
+        "nodes": shown,
+        "totalCount": page.total,
+        "pageInfo": {
+            "hasNextPage": page.has_next,
+            "hasPreviousPage": after is not None,
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
+    }

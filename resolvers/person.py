@@ -1,0 +1,164 @@
+"""People (R8): contacts and individual customers. Validation, mutations and look-ups.
+
+Personal data (`idNumber`, `mobile`) is masked for viewers without ADMIN or MANAGER (R21);
+every row leaving this module passes `resolvers.masking.present`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from graph import nodes
+from graph.db import Row
+from graph.vocab import CustomerKind, Label
+from resolvers import validation as v
+from resolvers.common import (
+    archive_node,
+    create_node,
+    custom_json,
+    customer_props,
+    delete_node,
+    external_props,
+    update_node,
+    upsert_node,
+)
+from resolvers.context import Context
+from resolvers.errors import ErrorCode
+from resolvers.loaders import loader
+from resolvers.masking import present
+
+TEXT_FIELDS: dict[str, int] = {
+    "nameEn": 200,
+    "nationality": 100,
+    "education": 100,
+    "occupation": 100,
+}
+RESIDENT_ID = "RESIDENT_ID"
+MAX_HOBBIES = 20
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+
+
+def _id_document(errors: v.Errors, data: dict[str, Any], props: dict[str, Any]) -> None:
+    """`idType` defaults to RESIDENT_ID (居民身份证) when a number is given; resident ID
+    numbers are checked with their checksum and birth date, other documents by length only."""
+    if "idType" in data:
+        props["idType"] = v.text(errors, data["idType"], "input.idType", max_len=30)
+    if "idNumber" not in data:
+        return
+    kind = props.get("idType") or RESIDENT_ID
+    if kind == RESIDENT_ID:
+        props["idNumber"] = v.resident_id(errors, data["idNumber"], "input.idNumber")
+    else:
+        props["idNumber"] = v.text(errors, data["idNumber"], "input.idNumber", max_len=40)
+    if props["idNumber"] is not None and not props.get("idType"):
+        props["idType"] = RESIDENT_ID
+
+
+def person_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """Validated, normalised properties for the fields present in `data`."""
+    props: dict[str, Any] = {}
+    if creating or "name" in data:
+        props["name"] = v.text(errors, data.get("name"), "input.name", required=True, max_len=100)
+    for key, cap in TEXT_FIELDS.items():
+        if key in data:
+            props[key] = v.text(errors, data[key], f"input.{key}", max_len=cap)
+    if "gender" in data:
+        props["gender"] = data["gender"]
+    if "birthDate" in data:
+        born = data["birthDate"]
+        if born is not None and not EARLIEST_BIRTH <= born <= dt.date.today():
+            errors.add(
+                ErrorCode.VALIDATION, "must be between 1900-01-01 and today", "input.birthDate"
+            )
+            born = None
+        props["birthDate"] = born
+    _id_document(errors, data, props)
+    for key in ("mobile", "officePhone"):
+        if key in data:
+            props[key] = v.phone(errors, data[key], f"input.{key}")
+    if "email" in data:
+        props["email"] = v.email(errors, data["email"], "input.email")
+    if "hasPurchasingPower" in data:
+        props["hasPurchasingPower"] = data["hasPurchasingPower"]
+    if "hobbies" in data:
+        props["hobbies"] = _hobbies(errors, data["hobbies"])
+    if "custom" in data:
+        props["custom"] = custom_json(errors, data["custom"], "input.custom")
+    return props
+
+
+def _hobbies(errors: v.Errors, values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    if len(values) > MAX_HOBBIES:
+        errors.add(ErrorCode.VALIDATION, f"at most {MAX_HOBBIES} entries", "input.hobbies")
+        return None
+    cleaned = [v.text(errors, h, f"input.hobbies.{i}", max_len=50) for i, h in enumerate(values)]
+    return [h for h in cleaned if h] or None
+
+
+def _customer(errors: v.Errors, data: dict[str, Any], props: dict[str, Any]) -> bool | None:
+    """Adds the customer profile to `props`; True/False to set/remove the role, None to keep."""
+    if "customer" not in data:
+        return None
+    profile = data["customer"]
+    if profile is None:
+        return False
+    props.update(customer_props(errors, profile, "input.customer", CustomerKind.INDIVIDUAL))
+    return True
+
+
+def _invalid(errors: v.Errors, upsert: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"person": None, "errors": errors}
+    if upsert:
+        out.update(created=False, changedFields=[])
+    return out
+
+
+async def create_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    errors = v.Errors()
+    props = person_props(errors, data, creating=True)
+    customer = _customer(errors, data, props)
+    props.update(external_props(errors, data))
+    if errors:
+        return _invalid(errors)
+    return await create_node(ctx, Label.PERSON, props, bool(customer), present)
+
+
+async def update_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    errors = v.Errors()
+    props = person_props(errors, data, creating=False)
+    customer = _customer(errors, data, props)
+    if errors:
+        return _invalid(errors)
+    return await update_node(ctx, Label.PERSON, data, props, customer, present)
+
+
+async def upsert_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    errors = v.Errors()
+    external = external_props(errors, data, required=True)
+    props = person_props(errors, data, creating=True)
+    customer = _customer(errors, data, props)
+    if errors:
+        return _invalid(errors, upsert=True)
+    return await upsert_node(ctx, Label.PERSON, external, props, customer, present)
+
+
+async def archive_person(
+    ctx: Context, node_id: str, expected_version: int | None
+) -> dict[str, Any]:
+    return await archive_node(ctx, Label.PERSON, node_id, expected_version, present)
+
+
+async def delete_person(ctx: Context, node_id: str) -> dict[str, Any]:
+    return await delete_node(ctx, Label.PERSON, node_id)
+
+
+async def person(ctx: Context, node_id: str) -> Row | None:
+    async def batch(ids: list[str]) -> list[Row | None]:
+        found = await nodes.by_ids(ctx.db, Label.PERSON, ids)
+        return [found.get(i) for i in ids]
+
+    result: Row | None = await loader(ctx, "person", batch).load(node_id)
+    return present(ctx, result)

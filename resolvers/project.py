@@ -1,0 +1,104 @@
+"""Projects and opportunities (R3): validation, mutations and look-ups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph import nodes
+from graph.db import Row
+from graph.vocab import Label
+from resolvers import validation as v
+from resolvers.common import (
+    archive_node,
+    create_node,
+    custom_json,
+    delete_node,
+    external_props,
+    update_node,
+    upsert_node,
+)
+from resolvers.context import Context
+from resolvers.errors import ErrorCode
+from resolvers.loaders import loader
+
+DEFAULT_CURRENCY = "CNY"
+
+
+def project_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """Validated, normalised properties for the fields present in `data`."""
+    props: dict[str, Any] = {}
+    if creating or "name" in data:
+        props["name"] = v.text(errors, data.get("name"), "input.name", required=True, max_len=200)
+    for key in ("stage", "status", "expectedClose"):
+        if key in data:
+            props[key] = data[key]
+    if "amount" in data:
+        props["amount"] = v.non_negative(errors, data["amount"], "input.amount")
+    if "currency" in data or (creating and data.get("amount") is not None):
+        props["currency"] = _currency(errors, data.get("currency"))
+    if "custom" in data:
+        props["custom"] = custom_json(errors, data["custom"], "input.custom")
+    return props
+
+
+def _currency(errors: v.Errors, value: str | None) -> str | None:
+    """ISO 4217 letters, upper-cased; CNY when absent."""
+    if value is None or not value.strip():
+        return DEFAULT_CURRENCY
+    code = value.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        errors.add(ErrorCode.VALIDATION, "must be a 3-letter ISO 4217 code", "input.currency")
+        return None
+    return code
+
+
+def _invalid(errors: v.Errors, upsert: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"project": None, "errors": errors}
+    if upsert:
+        out.update(created=False, changedFields=[])
+    return out
+
+
+async def create_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    errors = v.Errors()
+    props = project_props(errors, data, creating=True)
+    props.update(external_props(errors, data))
+    if errors:
+        return _invalid(errors)
+    return await create_node(ctx, Label.PROJECT, props)
+
+
+async def update_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    errors = v.Errors()
+    props = project_props(errors, data, creating=False)
+    if errors:
+        return _invalid(errors)
+    return await update_node(ctx, Label.PROJECT, data, props)
+
+
+async def upsert_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    errors = v.Errors()
+    external = external_props(errors, data, required=True)
+    props = project_props(errors, data, creating=True)
+    if errors:
+        return _invalid(errors, upsert=True)
+    return await upsert_node(ctx, Label.PROJECT, external, props)
+
+
+async def archive_project(
+    ctx: Context, node_id: str, expected_version: int | None
+) -> dict[str, Any]:
+    return await archive_node(ctx, Label.PROJECT, node_id, expected_version)
+
+
+async def delete_project(ctx: Context, node_id: str) -> dict[str, Any]:
+    return await delete_node(ctx, Label.PROJECT, node_id)
+
+
+async def project(ctx: Context, node_id: str) -> Row | None:
+    async def batch(ids: list[str]) -> list[Row | None]:
+        found = await nodes.by_ids(ctx.db, Label.PROJECT, ids)
+        return [found.get(i) for i in ids]
+
+    result: Row | None = await loader(ctx, "project", batch).load(node_id)
+    return result

@@ -1,0 +1,39 @@
+"""Search over companies and people by name (Chinese and Latin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph import search as repo
+from graph.vocab import Label
+from resolvers.context import Context
+from resolvers.errors import ApiError, ErrorCode
+from resolvers.masking import present
+
+MAX_HITS = 50
+MAX_TEXT = 200
+
+
+async def search(ctx: Context, text: str, first: int) -> list[dict[str, Any]]:
+    if first < 1 or first > MAX_HITS:
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT, f"`first` must be between 1 and {MAX_HITS}", "first"
+        )
+    if len(text) > MAX_TEXT:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, f"at most {MAX_TEXT} characters", "text")
+    rows = await repo.search(ctx.db, text, first)
+    hits = []
+    for row in rows:
+        node = present(ctx, row["node"])
+        assert node is not None
+        hits.append(
+            {
+                "id": node["id"],
+                "kind": Label(node["__typename"]),
+                "name": node.get("name"),
+                "nameEn": node.get("nameEn"),
+                "score": float(row["score"]),
+                "node": node,
+            }
+        )
+    return hits

@@ -1,0 +1,91 @@
+"""Our own staff (`:User`, R6): managed by admins only, since roles grant access.
+
+The API-key hash is never returned (graph.nodes.PROJECTION blanks it) and never set here.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from graph import nodes
+from graph.db import Row
+from graph.vocab import Label
+from resolvers import validation as v
+from resolvers.common import archive_node, create_node, delete_node, update_node
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, payload_error
+from resolvers.loaders import loader
+
+
+class UserRole(Enum):
+    SALES = "SALES"
+    MANAGER = "MANAGER"
+    ADMIN = "ADMIN"
+
+
+def user_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    if creating or "name" in data:
+        props["name"] = v.text(errors, data.get("name"), "input.name", required=True, max_len=100)
+    if "email" in data:
+        props["email"] = v.email(errors, data["email"], "input.email")
+    if "team" in data:
+        props["team"] = v.text(errors, data["team"], "input.team", max_len=50)
+    if "roles" in data:
+        roles = data["roles"] or []
+        # Stored sorted and de-duplicated, as plain strings; an empty list means no roles.
+        props["roles"] = sorted({r.value if isinstance(r, Enum) else r for r in roles})
+    elif creating:
+        props["roles"] = [UserRole.SALES.value]
+    return props
+
+
+def _forbidden(ctx: Context, key: str = "user") -> dict[str, Any] | None:
+    if ctx.viewer.has("ADMIN"):
+        return None
+    return {
+        key: None,
+        "errors": [payload_error(ErrorCode.FORBIDDEN, "only admins manage staff accounts")],
+    }
+
+
+async def create_user(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    if denied := _forbidden(ctx):
+        return denied
+    errors = v.Errors()
+    props = user_props(errors, data, creating=True)
+    if errors:
+        return {"user": None, "errors": errors}
+    return await create_node(ctx, Label.USER, props)
+
+
+async def update_user(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    if denied := _forbidden(ctx):
+        return denied
+    errors = v.Errors()
+    props = user_props(errors, data, creating=False)
+    if errors:
+        return {"user": None, "errors": errors}
+    return await update_node(ctx, Label.USER, data, props)
+
+
+async def archive_user(ctx: Context, node_id: str, expected_version: int | None) -> dict[str, Any]:
+    if denied := _forbidden(ctx):
+        return denied
+    return await archive_node(ctx, Label.USER, node_id, expected_version)
+
+
+async def delete_user(ctx: Context, node_id: str) -> dict[str, Any]:
+    if denied := _forbidden(ctx, "deletedId"):
+        return denied
+    return await delete_node(ctx, Label.USER, node_id)
+
+
+async def user(ctx: Context, node_id: str) -> Row | None:
+    async def batch(ids: list[str]) -> list[Row | None]:
+        found = await nodes.by_ids(ctx.db, Label.USER, ids)
+        return [found.get(i) for i in ids]
+
+    result: Row | None = await loader(ctx, "user", batch).load(node_id)
+    return result

@@ -1,0 +1,261 @@
+"""People (R8): contacts at companies and individual customers.
+
+`idNumber` and `mobile` are personal data (R21): masked, e.g. `1101**********002X` and
+`+86138****5678`, unless the viewer has role ADMIN or MANAGER.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers import person as r
+from resolvers import relations
+from resolvers.common import custom_fields
+from resolvers.context import Context
+from resolvers.vocab import Gender
+from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
+from schema.company import (
+    INPUT,
+    Company,
+    CustomerProfile,
+    CustomerProfileInput,
+    DeletePayload,
+    NodeRefInput,
+)
+
+if TYPE_CHECKING:
+    from schema.user import User
+
+Info = strawberry.Info[Context, None]
+
+vocab_enum(Gender, "Gender (性别).")
+
+
+@strawberry.type(description="Where a person works now: a current WORKS_AT edge.")
+class Employment:
+    company: Company = strawberry.field(description="The employer.")
+    title: str | None = strawberry.field(description="Job title (职务).")
+    department: str | None = strawberry.field(description="Department (部门).")
+    since: dt.date | None = strawberry.field(description="Start date, when known.")
+    relationshipId: strawberry.ID = strawberry.field(description="Id of the WORKS_AT edge.")
+
+
+@strawberry.type(
+    description="A person (个人): a contact at a company, an individual customer, or both. "
+    "`idNumber` and `mobile` are masked unless the viewer is ADMIN or MANAGER."
+)
+class Person(Node):
+    name: str = strawberry.field(description="Full name, e.g. 张伟 (at most 100 characters).")
+    nameEn: str | None = strawberry.field(description="Name in Latin letters.")
+    gender: Gender | None = strawberry.field(description="Gender.")
+    birthDate: dt.date | None = strawberry.field(description="Date of birth.")
+    nationality: str | None = strawberry.field(description="Nationality.")
+    idType: str | None = strawberry.field(
+        description="ID document type; RESIDENT_ID (居民身份证) unless stated otherwise."
+    )
+    idNumber: str | None = strawberry.field(
+        description="ID document number. Personal data: masked (`1101**********002X`) "
+        "unless the viewer is ADMIN or MANAGER."
+    )
+    mobile: str | None = strawberry.field(
+        description="Mobile phone, E.164. Personal data: masked (`+86138****5678`) unless "
+        "the viewer is ADMIN or MANAGER."
+    )
+    officePhone: str | None = strawberry.field(description="Office phone, E.164.")
+    email: str | None = strawberry.field(description="Email address, normalised.")
+    education: str | None = strawberry.field(description="Education (学历).")
+    occupation: str | None = strawberry.field(description="Occupation (职业).")
+    hasPurchasingPower: bool | None = strawberry.field(
+        description="Whether the person decides purchases (采购决策权)."
+    )
+    hobbies: list[str] | None = strawberry.field(description="Hobbies and preferences, at most 20.")
+    externalSource: str | None = strawberry.field(description="Source system of `externalId`.")
+    externalId: str | None = strawberry.field(description="Id in the source system.")
+    version: int = strawberry.field(
+        description="Optimistic-concurrency version; pass it as `expectedVersion` when updating."
+    )
+    createdAt: dt.datetime = strawberry.field(description="When the record was created.")
+    updatedAt: dt.datetime = strawberry.field(description="When the record last changed.")
+    archivedAt: dt.datetime | None = strawberry.field(
+        description="When it was archived; archived records leave lists."
+    )
+    customer: CustomerProfile | None = strawberry.field(
+        description="The customer profile, or null when this person is not a customer."
+    )
+
+    @strawberry.field(description="Custom fields (R10) as a JSON object.")
+    def custom(self, root: strawberry.Parent[dict[str, Any]]) -> JSON | None:
+        return custom_fields(root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The current employer with title and department (the latest current "
+        "WORKS_AT edge); null when none. One round trip per request for all people."
+    )
+    async def employer(
+        self, info: Info, root: strawberry.Parent[dict[str, Any]]
+    ) -> Employment | None:
+        return await relations.employer(info.context, root["id"])  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="The customer owner: the staff member with a current OWNS edge to this "
+        "person; null when nobody owns them. One round trip per request."
+    )
+    async def owner(
+        self, info: Info, root: strawberry.Parent[dict[str, Any]]
+    ) -> Annotated[User, strawberry.lazy("schema.user")] | None:
+        return await relations.owner(info.context, root["id"])  # type: ignore[return-value]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, dict) and obj.get("__typename") == "Person"
+
+
+CustomerParty = Annotated[
+    Company | Person,
+    strawberry.union(
+        "CustomerParty",
+        description="A party we sell to: a Company (enterprise customer) or a Person "
+        "(individual customer). Use `... on Company` / `... on Person`.",
+    ),
+]
+
+
+@strawberry.input(description="Person fields. Text is trimmed; blank means absent.")
+class PersonFields:
+    nameEn: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
+    gender: Gender | None = strawberry.field(default=strawberry.UNSET, description="Gender.")
+    birthDate: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="Between 1900-01-01 and today."
+    )
+    nationality: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
+    idType: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Document type, ≤ 30; RESIDENT_ID when a number is given without one.",
+    )
+    idNumber: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="For RESIDENT_ID: 18 characters, birth date and check digit validated "
+        "(VALIDATION error when wrong); other documents ≤ 40.",
+    )
+    mobile: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Normalised to E.164; numbers without country code are Chinese.",
+    )
+    officePhone: str | None = strawberry.field(default=strawberry.UNSET, description="As `mobile`.")
+    email: str | None = strawberry.field(default=strawberry.UNSET, description="Email address.")
+    education: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
+    occupation: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
+    hasPurchasingPower: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Decides purchases."
+    )
+    hobbies: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="At most 20, each ≤ 50."
+    )
+    custom: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="Custom fields: a JSON object."
+    )
+    customer: CustomerProfileInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Make the person an individual customer (kind defaults to INDIVIDUAL); "
+        "on update, null removes the customer role.",
+    )
+
+
+@strawberry.input(description="A new person.")
+class CreatePersonInput(PersonFields):
+    name: str = strawberry.field(description="Required, ≤ 100 characters.")
+    externalSource: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Source system (with externalId)."
+    )
+    externalId: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Id in the source system."
+    )
+
+
+@strawberry.input(description="Changes to a person. Omitted fields stay; null clears.")
+class UpdatePersonInput(PersonFields):
+    id: strawberry.ID = strawberry.field(description="The person to change.")
+    expectedVersion: int = strawberry.field(
+        description="The version you read; a stale one gives CONFLICT and nothing is written."
+    )
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
+
+
+@strawberry.input(
+    description="Create or update a person by their id in a source system; idempotent."
+)
+class UpsertPersonInput(PersonFields):
+    externalSource: str = strawberry.field(description="Source system; ≤ 100.")
+    externalId: str = strawberry.field(description="Id in the source system; ≤ 200.")
+    name: str = strawberry.field(description="Required, ≤ 100 characters.")
+
+
+@strawberry.type(description="Result of a person mutation.")
+class PersonPayload:
+    person: Person | None = strawberry.field(
+        description="The person after the change; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type(description="Result of a person upsert.")
+class UpsertPersonPayload:
+    person: Person | None = strawberry.field(
+        description="The person after the upsert; null when `errors` is not empty."
+    )
+    created: bool = strawberry.field(description="True when the upsert created the person.")
+    changedFields: list[str] = strawberry.field(
+        description="Names of the fields that changed; empty when nothing was written."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One person by id (merged ids resolve). Batched per request.")
+    async def person(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> Person | None:
+        return await r.person(info.context, id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Create a person; VALIDATION or DUPLICATE errors write nothing."
+    )
+    async def createPerson(
+        self, info: Info, input: Annotated[CreatePersonInput, INPUT]
+    ) -> PersonPayload:
+        return await r.create_person(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Update a person with optimistic concurrency.")
+    async def updatePerson(
+        self, info: Info, input: Annotated[UpdatePersonInput, INPUT]
+    ) -> PersonPayload:
+        return await r.update_person(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Create or update a person by (externalSource, externalId) in one "
+        "transaction with its audit event; idempotent."
+    )
+    async def upsertPerson(
+        self, info: Info, input: Annotated[UpsertPersonInput, INPUT]
+    ) -> UpsertPersonPayload:
+        return await r.upsert_person(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Archive a person: they leave lists, keep edges and history.")
+    async def archivePerson(
+        self, info: Info, input: Annotated[NodeRefInput, INPUT]
+    ) -> PersonPayload:
+        return await r.archive_person(  # type: ignore[return-value]
+            info.context, input.id, input.expectedVersion
+        )
+
+    @strawberry.mutation(description="Delete a person and their edges. The audit trail stays.")
+    async def deletePerson(
+        self, info: Info, input: Annotated[NodeRefInput, INPUT]
+    ) -> DeletePayload:
+        return await r.delete_person(info.context, input.id)  # type: ignore[return-value]

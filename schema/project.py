@@ -1,0 +1,173 @@
+"""Projects and opportunities (R3): a sale in progress at a customer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers import project as r
+from resolvers import relations
+from resolvers.common import custom_fields
+from resolvers.context import Context
+from resolvers.vocab import ProjectStage, ProjectStatus
+from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
+from schema.company import INPUT, DeletePayload, NodeRefInput
+from schema.person import CustomerParty
+
+Info = strawberry.Info[Context, None]
+
+vocab_enum(
+    ProjectStage, "Sales stage of a project: lead → qualified → proposal → negotiation → closed."
+)
+vocab_enum(ProjectStatus, "Whether a project is open, won, lost or on hold.")
+
+
+@strawberry.type(description="A project or opportunity (项目/商机) at a customer.")
+class Project(Node):
+    name: str = strawberry.field(description="Project name, at most 200 characters.")
+    stage: ProjectStage | None = strawberry.field(description="Sales stage.")
+    status: ProjectStatus | None = strawberry.field(description="Open, won, lost or on hold.")
+    amount: float | None = strawberry.field(description="Expected amount in `currency`; ≥ 0.")
+    currency: str | None = strawberry.field(description="ISO 4217 code; CNY by default.")
+    expectedClose: dt.date | None = strawberry.field(description="Expected closing date.")
+    externalSource: str | None = strawberry.field(description="Source system of `externalId`.")
+    externalId: str | None = strawberry.field(description="Id in the source system.")
+    version: int = strawberry.field(
+        description="Optimistic-concurrency version; pass it as `expectedVersion` when updating."
+    )
+    createdAt: dt.datetime = strawberry.field(description="When the record was created.")
+    updatedAt: dt.datetime = strawberry.field(description="When the record last changed.")
+    archivedAt: dt.datetime | None = strawberry.field(
+        description="When it was archived; archived records leave lists."
+    )
+
+    @strawberry.field(description="Custom fields (R10) as a JSON object.")
+    def custom(self, root: strawberry.Parent[dict[str, Any]]) -> JSON | None:
+        return custom_fields(root)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="The customer the project is for (the current FOR edge): a Company or a "
+        "Person. One round trip per request for all projects."
+    )
+    async def customer(
+        self, info: Info, root: strawberry.Parent[dict[str, Any]]
+    ) -> CustomerParty | None:
+        return await relations.project_customer(info.context, root["id"])  # type: ignore[return-value]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, dict) and obj.get("__typename") == "Project"
+
+
+@strawberry.input(description="Project fields. Text is trimmed; blank means absent.")
+class ProjectFields:
+    stage: ProjectStage | None = strawberry.field(
+        default=strawberry.UNSET, description="Sales stage."
+    )
+    status: ProjectStatus | None = strawberry.field(default=strawberry.UNSET, description="Status.")
+    amount: float | None = strawberry.field(default=strawberry.UNSET, description="≥ 0.")
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="3-letter ISO 4217 code; CNY when omitted."
+    )
+    expectedClose: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="Expected closing date."
+    )
+    custom: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="Custom fields: a JSON object."
+    )
+
+
+@strawberry.input(description="A new project. Link it to its customer with an edge mutation.")
+class CreateProjectInput(ProjectFields):
+    name: str = strawberry.field(description="Required, ≤ 200 characters.")
+    externalSource: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Source system (with externalId)."
+    )
+    externalId: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Id in the source system."
+    )
+
+
+@strawberry.input(description="Changes to a project. Omitted fields stay; null clears.")
+class UpdateProjectInput(ProjectFields):
+    id: strawberry.ID = strawberry.field(description="The project to change.")
+    expectedVersion: int = strawberry.field(
+        description="The version you read; a stale one gives CONFLICT and nothing is written."
+    )
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
+
+
+@strawberry.input(description="Create or update a project by its id in a source system.")
+class UpsertProjectInput(ProjectFields):
+    externalSource: str = strawberry.field(description="Source system; ≤ 100.")
+    externalId: str = strawberry.field(description="Id in the source system; ≤ 200.")
+    name: str = strawberry.field(description="Required, ≤ 200 characters.")
+
+
+@strawberry.type(description="Result of a project mutation.")
+class ProjectPayload:
+    project: Project | None = strawberry.field(
+        description="The project after the change; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type(description="Result of a project upsert.")
+class UpsertProjectPayload:
+    project: Project | None = strawberry.field(
+        description="The project after the upsert; null when `errors` is not empty."
+    )
+    created: bool = strawberry.field(description="True when the upsert created the project.")
+    changedFields: list[str] = strawberry.field(
+        description="Names of the fields that changed; empty when nothing was written."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One project by id. Batched per request.")
+    async def project(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> Project | None:
+        return await r.project(info.context, id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Create a project; VALIDATION or DUPLICATE errors write nothing."
+    )
+    async def createProject(
+        self, info: Info, input: Annotated[CreateProjectInput, INPUT]
+    ) -> ProjectPayload:
+        return await r.create_project(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Update a project with optimistic concurrency.")
+    async def updateProject(
+        self, info: Info, input: Annotated[UpdateProjectInput, INPUT]
+    ) -> ProjectPayload:
+        return await r.update_project(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Create or update a project by (externalSource, externalId); idempotent."
+    )
+    async def upsertProject(
+        self, info: Info, input: Annotated[UpsertProjectInput, INPUT]
+    ) -> UpsertProjectPayload:
+        return await r.upsert_project(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Archive a project: it leaves lists, keeps its history.")
+    async def archiveProject(
+        self, info: Info, input: Annotated[NodeRefInput, INPUT]
+    ) -> ProjectPayload:
+        return await r.archive_project(  # type: ignore[return-value]
+            info.context, input.id, input.expectedVersion
+        )
+
+    @strawberry.mutation(description="Delete a project and its edges. The audit trail stays.")
+    async def deleteProject(
+        self, info: Info, input: Annotated[NodeRefInput, INPUT]
+    ) -> DeletePayload:
+        return await r.delete_project(info.context, input.id)  # type: ignore[return-value]

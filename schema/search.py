@@ -1,0 +1,43 @@
+"""Name search over companies and people."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers import search as r
+from resolvers.context import Context
+from resolvers.vocab import Label
+from schema.base import Node
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="One search result.")
+class SearchHit:
+    id: strawberry.ID = strawberry.field(description="The node's id.")
+    kind: Label = strawberry.field(description="COMPANY or PERSON.")
+    name: str = strawberry.field(description="The node's name.")
+    nameEn: str | None = strawberry.field(description="The node's English name.")
+    score: float = strawberry.field(description="Relevance; higher is better. Hits come sorted.")
+    node: Node = strawberry.field(description="The company or person itself.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Full-text search of company and person names (name, nameEn, shortName) "
+        "with a Chinese-aware index: `华为` finds 华为技术有限公司; Latin is case-insensitive "
+        "and matches word prefixes; a single Chinese character matches names containing it. "
+        "Archived records are left out. One round trip."
+    )
+    async def search(
+        self,
+        info: Info,
+        text: Annotated[
+            str, strawberry.argument(description="What to look for, ≤ 200 characters.")
+        ],
+        first: Annotated[int, strawberry.argument(description="Number of hits, 1..50.")] = 10,
+    ) -> list[SearchHit]:
+        return await r.search(info.context, text, first)  # type: ignore[return-value]

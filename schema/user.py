@@ -1,0 +1,108 @@
+"""Our own staff (`User`): owners of customers and members of project teams (R6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+
+from resolvers import user as r
+from resolvers.context import Context
+from resolvers.user import UserRole
+from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
+from schema.company import INPUT, DeletePayload, NodeRefInput
+
+Info = strawberry.Info[Context, None]
+
+vocab_enum(
+    UserRole,
+    "What a staff member may do.",
+    {
+        "SALES": "销售 / Sales: works own customers; sees personal data masked.",
+        "MANAGER": "经理 / Manager: sees personal data unmasked.",
+        "ADMIN": "管理员 / Administrator: everything, including managing staff accounts.",
+    },
+)
+
+
+@strawberry.type(
+    description="A member of our staff (员工): an account manager or sales rep. API keys "
+    "are never exposed."
+)
+class User(Node):
+    name: str = strawberry.field(description="Display name, at most 100 characters.")
+    email: str | None = strawberry.field(description="Work email, normalised.")
+    team: str | None = strawberry.field(description="Team, e.g. EAST (at most 50 characters).")
+    roles: list[UserRole] = strawberry.field(description="Roles; empty means none.")
+    externalSource: str | None = strawberry.field(description="Source system of `externalId`.")
+    externalId: str | None = strawberry.field(description="Id in the source system.")
+    version: int = strawberry.field(description="Optimistic-concurrency version.")
+    createdAt: dt.datetime = strawberry.field(description="When the record was created.")
+    updatedAt: dt.datetime = strawberry.field(description="When the record last changed.")
+    archivedAt: dt.datetime | None = strawberry.field(
+        description="When the account was archived; archived accounts cannot sign in."
+    )
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, dict) and obj.get("__typename") == "User"
+
+
+@strawberry.input(description="Staff fields. Text is trimmed; blank means absent.")
+class UserFields:
+    email: str | None = strawberry.field(default=strawberry.UNSET, description="Work email.")
+    team: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 50.")
+    roles: list[UserRole] | None = strawberry.field(
+        default=strawberry.UNSET, description="Roles; SALES when omitted on create."
+    )
+
+
+@strawberry.input(description="A new staff member (admins only).")
+class CreateUserInput(UserFields):
+    name: str = strawberry.field(description="Required, ≤ 100 characters.")
+
+
+@strawberry.input(description="Changes to a staff member (admins only). Omitted fields stay.")
+class UpdateUserInput(UserFields):
+    id: strawberry.ID = strawberry.field(description="The user to change.")
+    expectedVersion: int = strawberry.field(
+        description="The version you read; a stale one gives CONFLICT."
+    )
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
+
+
+@strawberry.type(description="Result of a staff mutation.")
+class UserPayload:
+    user: User | None = strawberry.field(
+        description="The user after the change; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One staff member by id. Batched per request.")
+    async def user(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> User | None:
+        return await r.user(info.context, id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a staff member. Admins only (else FORBIDDEN).")
+    async def createUser(self, info: Info, input: Annotated[CreateUserInput, INPUT]) -> UserPayload:
+        return await r.create_user(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Update a staff member. Admins only; optimistic concurrency.")
+    async def updateUser(self, info: Info, input: Annotated[UpdateUserInput, INPUT]) -> UserPayload:
+        return await r.update_user(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Archive a staff member: their API keys stop working.")
+    async def archiveUser(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> UserPayload:
+        return await r.archive_user(  # type: ignore[return-value]
+            info.context, input.id, input.expectedVersion
+        )
+
+    @strawberry.mutation(description="Delete a staff member and their edges. Admins only.")
+    async def deleteUser(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeletePayload:
+        return await r.delete_user(info.context, input.id)  # type: ignore[return-value]

@@ -1,0 +1,287 @@
+"""Lists (companies, people, projects, customers): keyset pagination, filters, masking and
+round-trip bounds, and the relation fields' DataLoaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from neo4j import Driver
+from tests.conftest import GQL, PERSONAS
+
+OWNER = PERSONAS["owner"]["id"]
+OTHER = PERSONAS["other_team"]["id"]
+
+
+def run(cypher: Driver, query: str, **params: Any) -> list[dict[str, Any]]:
+    records = cypher.execute_query(query, params, database_="neo4j").records
+    return [r.data() for r in records]
+
+
+def companies(cypher: Driver, names: list[str], **props: Any) -> None:
+    """Companies with these names, all with the same timestamps (so sort ties happen)."""
+    run(
+        cypher,
+        "WITH datetime() AS t UNWIND $names AS name "
+        "CREATE (c:Company {id: randomUUID(), name: name, version: 1, createdAt: t, "
+        "updatedAt: t}) SET c += $props",
+        names=names,
+        props=props,
+    )
+
+
+def link(cypher: Driver, rel: str, a: str, b: str, **props: Any) -> None:
+    """An edge as docs/MODEL.md stores it: id, since/until, timestamps, version."""
+    # rel comes from the tests' own literals, never from input
+    run(
+        cypher,
+        "MATCH (a {id: $a}), (b {id: $b}) "
+        f"CREATE (a)-[r:{rel} {{id: randomUUID(), version: 1, createdAt: datetime(), "
+        "updatedAt: datetime()}]->(b) SET r += $props",
+        a=a,
+        b=b,
+        props=props,
+    )
+
+
+def ids_by_name(cypher: Driver) -> dict[str, str]:
+    rows = run(cypher, "MATCH (n) WHERE n:Company OR n:Person RETURN n.name AS name, n.id AS id")
+    return {r["name"]: r["id"] for r in rows}
+
+
+LIST = """query($first: Int!, $after: String, $order: ListOrder, $filter: PartyFilter) {
+  companies(first: $first, after: $after, orderBy: $order, filter: $filter) {
+    totalCount edges { cursor node { name } } nodes { id }
+    pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
+
+
+def all_pages(gql: GQL, first: int, order: str, **variables: Any) -> list[str]:
+    names: list[str] = []
+    after = None
+    for _ in range(20):
+        page = gql(LIST, {"first": first, "after": after, "order": order, **variables}).data[
+            "companies"
+        ]
+        names += [e["node"]["name"] for e in page["edges"]]
+        assert len(page["nodes"]) == len(page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return names
+        after = page["pageInfo"]["endCursor"]
+    raise AssertionError("too many pages")
+
+
+def test_pages_by_name_and_by_updated_with_ties(gql: GQL, cypher: Driver) -> None:
+    names = [f"公司{i:02d}" for i in range(25)]
+    companies(cypher, names)
+    first = gql(LIST, {"first": 10}).data["companies"]
+    assert first["totalCount"] == 25
+    assert first["pageInfo"]["hasPreviousPage"] is False
+    assert all_pages(gql, 10, "NAME_ASC") == names
+    assert all_pages(gql, 7, "NAME_DESC") == names[::-1]
+    # every updatedAt is equal: the id breaks ties, so pages neither skip nor repeat
+    by_updated = all_pages(gql, 4, "UPDATED_DESC")
+    assert sorted(by_updated) == names
+    assert len(set(by_updated)) == 25
+    assert sorted(all_pages(gql, 6, "CREATED_ASC")) == names
+
+
+def test_bad_arguments(gql: GQL, cypher: Driver) -> None:
+    companies(cypher, ["甲", "乙"])
+    assert gql(LIST, {"first": 0}).codes() == ["BAD_USER_INPUT"]
+    assert gql(LIST, {"first": 101}).codes() == ["BAD_USER_INPUT"]
+    cursor = gql(LIST, {"first": 1}).data["companies"]["pageInfo"]["endCursor"]
+    other_order = gql(LIST, {"first": 1, "after": cursor, "order": "UPDATED_DESC"})
+    assert other_order.codes() == ["BAD_USER_INPUT"]
+    assert gql(LIST, {"first": 1, "after": "garbage"}).codes() == ["BAD_USER_INPUT"]
+
+
+def test_filters(gql: GQL, cypher: Driver) -> None:
+    companies(cypher, ["华为技术有限公司", "华为终端有限公司"], industry="通信")
+    companies(cypher, ["中兴通讯股份有限公司"], industry="通信")
+    companies(cypher, ["深圳华强集团"], industry="电子")
+    companies(cypher, ["Huawei Cloud"])
+    run(
+        cypher,
+        "MATCH (c:Company {name: '华为技术有限公司'}) SET c:Customer, c.customerKind = "
+        "'ENTERPRISE', c.lifecycleStage = 'ACTIVE', c.tier = 'CORE'",
+    )
+    run(cypher, "MATCH (c:Company {name: '深圳华强集团'}) SET c.archivedAt = datetime()")
+    ids = ids_by_name(cypher)
+    link(cypher, "OWNS", OWNER, ids["华为技术有限公司"], since=dt.date(2020, 1, 1))
+    link(cypher, "OWNS", OWNER, ids["中兴通讯股份有限公司"], until=dt.date(2020, 1, 1))  # ended
+    link(cypher, "OWNS", OTHER, ids["华为终端有限公司"])
+
+    def names(**flt: Any) -> list[str]:
+        page = gql(LIST, {"first": 50, "filter": flt}).data["companies"]
+        assert page["totalCount"] == len(page["edges"])
+        return [e["node"]["name"] for e in page["edges"]]
+
+    assert names(nameContains="华为") == ["华为技术有限公司", "华为终端有限公司"]
+    assert names(nameContains="有限", namePrefix="华为终") == ["华为终端有限公司"]
+    assert names(namePrefix="中兴") == ["中兴通讯股份有限公司"]
+    assert names(nameContains="华") == ["华为技术有限公司", "华为终端有限公司"]  # archived out
+    assert names(nameContains="华", includeArchived=True) == [
+        "华为技术有限公司",
+        "华为终端有限公司",
+        "深圳华强集团",
+    ]
+    assert names(industry="通信") == [
+        "中兴通讯股份有限公司",
+        "华为技术有限公司",
+        "华为终端有限公司",
+    ]
+    assert names(lifecycleStage="ACTIVE") == ["华为技术有限公司"]
+    assert names(tier="GENERAL") == []
+    assert names(owner=OWNER) == ["华为技术有限公司"]  # the ended OWNS edge does not count
+    assert names(owner=OTHER) == ["华为终端有限公司"]
+    assert names(updatedSince="2999-01-01T00:00:00+00:00") == []
+    assert len(names(updatedSince="2000-01-01T00:00:00+08:00")) == 4
+
+
+def test_customers_mix_companies_and_people(gql: GQL, cypher: Driver) -> None:
+    companies(cypher, ["B 公司"])
+    run(
+        cypher,
+        "MATCH (c:Company) SET c:Customer, c.customerKind = 'ENTERPRISE' "
+        "CREATE (:Person:Customer {id: randomUUID(), name: 'A 张伟', customerKind: 'INDIVIDUAL', "
+        "mobile: '+8613812345678', version: 1, createdAt: datetime(), updatedAt: datetime()}) "
+        "CREATE (:Person {id: randomUUID(), name: 'C 非客户', version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()})",
+    )
+    q = """query($f: CustomerFilter) { customers(first: 10, filter: $f) { totalCount
+      nodes { __typename ... on Company { name } ... on Person { name mobile } } } }"""
+    got = gql.as_("owner")(q).data["customers"]
+    assert got["totalCount"] == 2
+    assert got["nodes"] == [
+        {"__typename": "Person", "name": "A 张伟", "mobile": "+86138****5678"},
+        {"__typename": "Company", "name": "B 公司"},
+    ]
+    only = gql(q, {"f": {"customerKind": "INDIVIDUAL"}}).data["customers"]["nodes"]
+    assert only == [{"__typename": "Person", "name": "A 张伟", "mobile": "+8613812345678"}]
+
+
+def test_people_employer_and_projects(gql: GQL, cypher: Driver) -> None:
+    companies(cypher, ["华为技术有限公司", "旧东家"])
+    run(
+        cypher,
+        "UNWIND ['张伟', '李娜'] AS name CREATE (:Person {id: randomUUID(), name: name, "
+        "version: 1, createdAt: datetime(), updatedAt: datetime()}) "
+        "WITH count(*) AS _ CREATE (:Project {id: randomUUID(), name: '云', stage: 'LEAD', "
+        "version: 1, createdAt: datetime(), updatedAt: datetime()}), "
+        "(:Project {id: randomUUID(), name: '园区', stage: 'PROPOSAL', version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()})",
+    )
+    ids = ids_by_name(cypher)
+    link(cypher, "WORKS_AT", ids["张伟"], ids["旧东家"], title="工程师", until=dt.date(2019, 1, 1))
+    link(
+        cypher,
+        "WORKS_AT",
+        ids["张伟"],
+        ids["华为技术有限公司"],
+        title="采购总监",
+        department="采购部",
+        since=dt.date(2019, 1, 1),
+    )
+    people = gql(
+        "{ people(first: 10) { nodes { name employer { title department company { name } } } } }"
+    )
+    assert people.data["people"]["nodes"] == [
+        {
+            "name": "张伟",
+            "employer": {
+                "title": "采购总监",
+                "department": "采购部",
+                "company": {"name": "华为技术有限公司"},
+            },
+        },
+        {"name": "李娜", "employer": None},
+    ]
+    assert people.round_trips == 2  # the page and one batched employer look-up
+    project_ids = {
+        r["name"]: r["id"]
+        for r in run(cypher, "MATCH (p:Project) RETURN p.name AS name, p.id AS id")
+    }
+    link(cypher, "FOR", project_ids["园区"], ids["华为技术有限公司"])
+    q = """query($f: ProjectFilter) { projects(first: 10, filter: $f) { nodes { name } } }"""
+    assert gql(q, {"f": {"stage": "LEAD"}}).data["projects"]["nodes"] == [{"name": "云"}]
+    by_customer = gql(q, {"f": {"customer": ids["华为技术有限公司"]}})
+    assert by_customer.data["projects"]["nodes"] == [{"name": "园区"}]
+
+
+def _estate(cypher: Driver, n: int) -> None:
+    """`n` customer companies under one parent, each owned by the owner persona."""
+    run(
+        cypher,
+        "CREATE (p:Company {id: 'parent', name: '集团总部', version: 1, createdAt: datetime(), "
+        "updatedAt: datetime()}) "
+        "WITH p MATCH (u:User {id: $owner}) "
+        "UNWIND range(1, $n) AS i "
+        "CREATE (c:Company:Customer {id: 'c' + i, name: '子公司' + right('000' + i, 3), "
+        "customerKind: 'ENTERPRISE', tier: 'CORE', version: 1, createdAt: datetime(), "
+        "updatedAt: datetime()}) "
+        "CREATE (c)-[:SUBSIDIARY_OF {id: randomUUID(), kind: 'SUBSIDIARY', "
+        "since: date('2015-01-01'), version: 1}]->(p) "
+        "CREATE (u)-[:OWNS {id: randomUUID(), since: date('2020-01-01'), version: 1}]->(c)",
+        owner=OWNER,
+        n=n,
+    )
+
+
+@pytest.mark.parametrize("with_total", [True, False])
+def test_round_trips_do_not_grow_with_page_size(gql: GQL, cypher: Driver, with_total: bool) -> None:
+    _estate(cypher, 100)
+    total = "totalCount" if with_total else ""
+    q = f"""query($first: Int!) {{ companies(first: $first, filter: {{namePrefix: "子公司"}}) {{
+      {total} nodes {{ id name customer {{ tier }} parents {{ name }} owner {{ name }} }} }} }}"""
+    small = gql(q, {"first": 5})
+    large = gql(q, {"first": 100})
+    nodes = large.data["companies"]["nodes"]
+    assert len(nodes) == 100
+    assert all(n["parents"] == [{"name": "集团总部"}] for n in nodes)
+    assert all(n["owner"]["name"] == PERSONAS["owner"]["name"] for n in nodes)
+    assert all(n["customer"] == {"tier": "CORE"} for n in nodes)
+    expected = 4 if with_total else 3  # page (+ count) + parents + owner
+    assert small.round_trips == large.round_trips == expected
+    if with_total:
+        assert large.data["companies"]["totalCount"] == 100
+
+
+def test_subsidiaries_and_ended_parent_links(gql: GQL, cypher: Driver) -> None:
+    _estate(cypher, 3)
+    run(
+        cypher, "MATCH (:Company {id: 'c3'})-[r:SUBSIDIARY_OF]->() SET r.until = date('2021-01-01')"
+    )
+    got = gql(
+        '{ company(id: "parent") { subsidiaries { name } } '
+        'c3: company(id: "c3") { parents { name } } }'
+    ).data
+    assert got["company"]["subsidiaries"] == [{"name": "子公司001"}, {"name": "子公司002"}]
+    assert got["c3"]["parents"] == []
+
+
+def _operators(plan: Any) -> list[str]:
+    ops = [plan["operatorType"].split("@")[0]]
+    for child in plan.get("children", []):
+        ops += _operators(child)
+    return ops
+
+
+@pytest.mark.parametrize(("mode", "operator"), [("contains", "NodeIndexContainsScan")])
+def test_name_filter_uses_the_text_index(
+    gql: GQL, cypher: Driver, mode: str, operator: str
+) -> None:
+    from graph import lists
+
+    assert gql("{ version }").status == 200  # the app has migrated: indexes exist
+    params = {
+        **lists._params({"nameContains": "华为", "namePrefix": None}),
+        "afterKey": None,
+        "afterId": None,
+        "limit": 11,
+    }
+    for order in lists.ORDERS:
+        statement = lists.PAGES[("company", mode, order)]
+        summary = cypher.execute_query("EXPLAIN " + statement.text, params, database_="neo4j")
+        assert operator in _operators(summary.summary.plan), statement.name

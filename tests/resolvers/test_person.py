@@ -1,0 +1,264 @@
+"""Person mutations and look-ups through the real app: validation, masking, every error code,
+a race on updates and idempotent upserts."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from neo4j import Driver
+from resolvers.auth import hash_key
+from tests.conftest import GQL, PERSONAS
+
+ID_NUMBER = "11010519491231002X"
+FIELDS = (
+    "id name nameEn gender birthDate idType idNumber mobile officePhone email hobbies "
+    "hasPurchasingPower version custom customer { customerCode customerKind lifecycleStage }"
+)
+ERRORS = "errors { code field message }"
+CREATE = f"""mutation($input: CreatePersonInput!) {{
+  createPerson(input: $input) {{ person {{ {FIELDS} }} {ERRORS} }} }}"""
+UPDATE = f"""mutation($input: UpdatePersonInput!) {{
+  updatePerson(input: $input) {{ person {{ {FIELDS} }} {ERRORS} }} }}"""
+UPSERT = f"""mutation($input: UpsertPersonInput!) {{
+  upsertPerson(input: $input) {{ person {{ {FIELDS} }} created changedFields {ERRORS} }} }}"""
+GET = f"query($id: ID!) {{ person(id: $id) {{ {FIELDS} }} }}"
+
+
+def create(gql: GQL, **fields: Any) -> dict[str, Any]:
+    r = gql(CREATE, {"input": {"name": "张伟", **fields}})
+    payload = r.data["createPerson"]
+    assert payload["errors"] == [], payload["errors"]
+    return payload["person"]  # type: ignore[no-any-return]
+
+
+def audit_count(cypher: Driver, node_id: str) -> int:
+    records = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a) AS n", id=node_id, database_="neo4j"
+    ).records
+    return int(records[0]["n"])
+
+
+def test_create_normalises_and_audits_field_names_only(gql: GQL, cypher: Driver) -> None:
+    p = create(
+        gql,
+        nameEn=" Zhang Wei ",
+        gender="MALE",
+        birthDate="1949-12-31",
+        idNumber=ID_NUMBER.lower(),
+        mobile="138 1234 5678",
+        officePhone="010-6552 9988",
+        email="Zhang.Wei@Example.COM",
+        hobbies=["高尔夫", " 茶 "],
+        hasPurchasingPower=True,
+        custom={"微信": "zw"},
+        customer={"customerCode": "P-001", "lifecycleStage": "NEW"},
+    )
+    assert p["nameEn"] == "Zhang Wei"
+    assert p["idNumber"] == ID_NUMBER  # admin sees it whole
+    assert p["idType"] == "RESIDENT_ID"
+    assert p["mobile"] == "+8613812345678"
+    assert p["officePhone"] == "+861065529988"
+    assert p["email"] == "Zhang.Wei@example.com"
+    assert p["hobbies"] == ["高尔夫", "茶"]
+    assert p["customer"] == {
+        "customerCode": "P-001",
+        "customerKind": "INDIVIDUAL",
+        "lifecycleStage": "NEW",
+    }
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id}) RETURN a.action AS action, a.fields AS fields",
+        id=p["id"],
+        database_="neo4j",
+    ).records
+    assert [e["action"] for e in events] == ["person.create"]
+    assert "idNumber" in events[0]["fields"]
+    assert ID_NUMBER not in str(events[0]["fields"])
+
+
+def test_validation_errors_write_nothing(gql: GQL, cypher: Driver) -> None:
+    r = gql(
+        CREATE,
+        {
+            "input": {
+                "name": " ",
+                "idNumber": "110105194912310021",
+                "mobile": "12345",
+                "email": "not-an-email",
+                "birthDate": "2999-01-01",
+                "custom": [1, 2],
+            }
+        },
+    )
+    payload = r.data["createPerson"]
+    assert payload["person"] is None
+    assert {e["field"]: e["code"] for e in payload["errors"]} == {
+        "input.name": "VALIDATION",
+        "input.idNumber": "VALIDATION",
+        "input.mobile": "VALIDATION",
+        "input.email": "VALIDATION",
+        "input.birthDate": "VALIDATION",
+        "input.custom": "VALIDATION",
+    }
+    n = cypher.execute_query("MATCH (p:Person) RETURN count(p) AS n", database_="neo4j")
+    assert n.records[0]["n"] == 0
+
+
+def test_other_documents_are_not_checked_as_resident_ids(gql: GQL) -> None:
+    p = create(gql, idType="PASSPORT", idNumber="E12345678")
+    assert (p["idType"], p["idNumber"]) == ("PASSPORT", "E12345678")
+
+
+def test_duplicate_customer_code_and_external_id(gql: GQL) -> None:
+    create(gql, customer={"customerCode": "P-9"}, externalSource="crm1", externalId="7")
+    r = gql(CREATE, {"input": {"name": "李娜", "customer": {"customerCode": "P-9"}}})
+    assert [e["code"] for e in r.data["createPerson"]["errors"]] == ["DUPLICATE"]
+    r = gql(CREATE, {"input": {"name": "李娜", "externalSource": "crm1", "externalId": "7"}})
+    assert [e["code"] for e in r.data["createPerson"]["errors"]] == ["DUPLICATE"]
+    r = gql(CREATE, {"input": {"name": "李娜", "externalId": "8"}})
+    assert [e["field"] for e in r.data["createPerson"]["errors"]] == ["input.externalId"]
+
+
+def test_update_conflict_not_found_and_customer_role(gql: GQL) -> None:
+    p = create(gql, mobile="13812345678")
+    ok = gql(
+        UPDATE,
+        {
+            "input": {
+                "id": p["id"],
+                "expectedVersion": 1,
+                "mobile": None,
+                "gender": "FEMALE",
+                "customer": {"tier": "CORE"},
+            }
+        },
+    ).data["updatePerson"]
+    assert ok["errors"] == []
+    assert ok["person"]["version"] == 2
+    assert ok["person"]["mobile"] is None
+    assert ok["person"]["gender"] == "FEMALE"
+    assert ok["person"]["customer"]["customerKind"] == "INDIVIDUAL"
+    stale = gql(UPDATE, {"input": {"id": p["id"], "expectedVersion": 1, "nameEn": "x"}})
+    assert [e["code"] for e in stale.data["updatePerson"]["errors"]] == ["CONFLICT"]
+    bad = gql(UPDATE, {"input": {"id": p["id"], "expectedVersion": 2, "email": "@@"}})
+    assert [e["code"] for e in bad.data["updatePerson"]["errors"]] == ["VALIDATION"]
+    missing = gql(UPDATE, {"input": {"id": "nope", "expectedVersion": 1, "nameEn": "x"}})
+    assert [e["code"] for e in missing.data["updatePerson"]["errors"]] == ["NOT_FOUND"]
+    removed = gql(UPDATE, {"input": {"id": p["id"], "expectedVersion": 2, "customer": None}})
+    assert removed.data["updatePerson"]["person"]["customer"] is None
+
+
+def test_twenty_concurrent_updates_one_wins(gql: GQL) -> None:
+    p = create(gql)
+
+    def attempt(i: int) -> list[dict[str, Any]]:
+        r = gql(UPDATE, {"input": {"id": p["id"], "expectedVersion": 1, "nameEn": f"n{i}"}})
+        return r.data["updatePerson"]["errors"]  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(attempt, range(20)))
+    assert sum(1 for errs in results if errs == []) == 1
+    assert sum(1 for errs in results if errs and errs[0]["code"] == "CONFLICT") == 19
+    assert gql(GET, {"id": p["id"]}).data["person"]["version"] == 2
+
+
+def test_personal_data_masked_for_sales_shown_to_manager(
+    gql: GQL, cypher: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = create(gql, idNumber=ID_NUMBER, mobile="13812345678", officePhone="010-65529988")
+    sales = gql.as_("owner")(GET, {"id": p["id"]}).data["person"]
+    assert sales["idNumber"] == "1101**********002X"
+    assert sales["mobile"] == "+86138****5678"
+    assert sales["officePhone"] == "+861065529988"  # not personal data
+    via_node = gql.as_("owner")(
+        "query($id: ID!) { node(id: $id) { ... on Person { idNumber mobile } } }", {"id": p["id"]}
+    ).data["node"]
+    assert via_node == {"idNumber": "1101**********002X", "mobile": "+86138****5678"}
+    # a sales rep's own update returns the masked values too
+    updated = gql.as_("owner")(
+        UPDATE, {"input": {"id": p["id"], "expectedVersion": 1, "nameEn": "Zhang"}}
+    ).data["updatePerson"]["person"]
+    assert updated["mobile"] == "+86138****5678"
+    monkeypatch.setitem(
+        PERSONAS, "manager", {"id": "00000000-0000-4000-8000-000000000009", "key": "key-mgr"}
+    )
+    cypher.execute_query(
+        "CREATE (:User {id: $id, name: 'Manager', roles: ['MANAGER'], apiKeyHash: $hash, "
+        "version: 1, createdAt: datetime(), updatedAt: datetime()})",
+        id="00000000-0000-4000-8000-000000000009",
+        hash=hash_key("key-mgr"),
+        database_="neo4j",
+    )
+    manager = gql.as_("manager")(GET, {"id": p["id"]}).data["person"]
+    assert manager["idNumber"] == ID_NUMBER
+    assert manager["mobile"] == "+8613812345678"
+
+
+def test_upsert_is_idempotent(gql: GQL, cypher: Driver) -> None:
+    data = {
+        "externalSource": "hr",
+        "externalId": "E-1",
+        "name": "王芳",
+        "birthDate": "1990-05-01",
+        "mobile": "13812345678",
+        "hobbies": ["读书"],
+        "customer": {"customerCode": "P-77"},
+    }
+    first = gql(UPSERT, {"input": data}).data["upsertPerson"]
+    assert first["errors"] == []
+    assert first["created"] is True
+    assert first["person"]["version"] == 1
+    assert "mobile" in first["changedFields"]
+    node_id = first["person"]["id"]
+    second = gql(UPSERT, {"input": data}).data["upsertPerson"]
+    assert second["created"] is False
+    assert second["changedFields"] == []
+    assert second["person"]["version"] == 1
+    assert second["person"]["id"] == node_id
+    assert audit_count(cypher, node_id) == 1
+    changed = gql(UPSERT, {"input": {**data, "mobile": "+86 138 1234 5679"}}).data["upsertPerson"]
+    assert changed["changedFields"] == ["mobile"]
+    assert changed["person"]["version"] == 2
+    assert audit_count(cypher, node_id) == 2
+    n = cypher.execute_query("MATCH (p:Person) RETURN count(p) AS n", database_="neo4j")
+    assert n.records[0]["n"] == 1
+
+
+def test_upsert_errors(gql: GQL) -> None:
+    r = gql(UPSERT, {"input": {"externalSource": " ", "externalId": "1", "name": "x"}})
+    assert [e["field"] for e in r.data["upsertPerson"]["errors"]] == ["input.externalSource"]
+    gql(CREATE, {"input": {"name": "甲", "customer": {"customerCode": "DUP"}}})
+    dup = gql(
+        UPSERT,
+        {
+            "input": {
+                "externalSource": "s",
+                "externalId": "1",
+                "name": "乙",
+                "customer": {"customerCode": "DUP"},
+            }
+        },
+    ).data["upsertPerson"]
+    assert [e["code"] for e in dup["errors"]] == ["DUPLICATE"]
+
+
+def test_archive_and_delete(gql: GQL) -> None:
+    p = create(gql)
+    ref = "mutation($i: NodeRefInput!) { archivePerson(input: $i) { person { archivedAt } " + (
+        "errors { code } } }"
+    )
+    assert gql(ref, {"i": {"id": p["id"], "expectedVersion": 7}}).data["archivePerson"][
+        "errors"
+    ] == [{"code": "CONFLICT"}]
+    archived = gql(ref, {"i": {"id": p["id"], "expectedVersion": 1}}).data["archivePerson"]
+    assert archived["person"]["archivedAt"]
+    delete = "mutation($i: NodeRefInput!) { deletePerson(input: $i) { deletedId errors { code } } }"
+    assert gql(delete, {"i": {"id": p["id"]}}).data["deletePerson"] == {
+        "deletedId": p["id"],
+        "errors": [],
+    }
+    assert gql(delete, {"i": {"id": p["id"]}}).data["deletePerson"]["errors"] == [
+        {"code": "NOT_FOUND"}
+    ]

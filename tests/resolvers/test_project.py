@@ -1,0 +1,100 @@
+"""Project mutations through the real app, and the project's customer field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import Driver
+from tests.conftest import GQL
+
+FIELDS = "id name stage status amount currency expectedClose version"
+ERRORS = "errors { code field }"
+CREATE = f"""mutation($input: CreateProjectInput!) {{
+  createProject(input: $input) {{ project {{ {FIELDS} }} {ERRORS} }} }}"""
+UPDATE = f"""mutation($input: UpdateProjectInput!) {{
+  updateProject(input: $input) {{ project {{ {FIELDS} }} {ERRORS} }} }}"""
+UPSERT = f"""mutation($input: UpsertProjectInput!) {{
+  upsertProject(input: $input) {{ project {{ {FIELDS} }} created changedFields {ERRORS} }} }}"""
+
+
+def create(gql: GQL, **fields: Any) -> dict[str, Any]:
+    payload = gql(CREATE, {"input": {"name": "数据中心扩容", **fields}}).data["createProject"]
+    assert payload["errors"] == []
+    return payload["project"]  # type: ignore[no-any-return]
+
+
+def test_create_defaults_currency_and_validates(gql: GQL) -> None:
+    p = create(gql, stage="LEAD", status="OPEN", amount=1200000.5, expectedClose="2027-03-31")
+    assert p["currency"] == "CNY"
+    assert (p["stage"], p["status"], p["amount"]) == ("LEAD", "OPEN", 1200000.5)
+    assert p["expectedClose"] == "2027-03-31"
+    bad = gql(CREATE, {"input": {"name": "", "amount": -1, "currency": "RMBX"}}).data
+    assert {e["field"]: e["code"] for e in bad["createProject"]["errors"]} == {
+        "input.name": "VALIDATION",
+        "input.amount": "VALIDATION",
+        "input.currency": "VALIDATION",
+    }
+
+
+def test_update_conflict_not_found_duplicate(gql: GQL) -> None:
+    p = create(gql, externalSource="crm", externalId="1")
+    ok = gql(UPDATE, {"input": {"id": p["id"], "expectedVersion": 1, "stage": "PROPOSAL"}})
+    assert ok.data["updateProject"]["project"]["stage"] == "PROPOSAL"
+    stale = gql(UPDATE, {"input": {"id": p["id"], "expectedVersion": 1, "stage": "CLOSED"}})
+    assert [e["code"] for e in stale.data["updateProject"]["errors"]] == ["CONFLICT"]
+    missing = gql(UPDATE, {"input": {"id": "nope", "expectedVersion": 1}})
+    assert [e["code"] for e in missing.data["updateProject"]["errors"]] == ["NOT_FOUND"]
+    dup = gql(CREATE, {"input": {"name": "x", "externalSource": "crm", "externalId": "1"}})
+    assert [e["code"] for e in dup.data["createProject"]["errors"]] == ["DUPLICATE"]
+
+
+def test_upsert_idempotent(gql: GQL, cypher: Driver) -> None:
+    data = {"externalSource": "erp", "externalId": "O-1", "name": "智慧园区", "amount": 5.0}
+    first = gql(UPSERT, {"input": data}).data["upsertProject"]
+    assert first["created"] is True
+    again = gql(UPSERT, {"input": data}).data["upsertProject"]
+    assert (again["created"], again["changedFields"], again["project"]["version"]) == (
+        False,
+        [],
+        1,
+    )
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a) AS n",
+        id=first["project"]["id"],
+        database_="neo4j",
+    ).records[0]["n"]
+    assert events == 1
+
+
+def test_archive_delete_and_customer(gql: GQL, cypher: Driver) -> None:
+    p = create(gql)
+    company = gql(
+        'mutation { createCompany(input: {name: "华为技术有限公司"}) { company { id } } }'
+    ).data["createCompany"]["company"]
+    cypher.execute_query(
+        "MATCH (p:Project {id: $p}), (c:Company {id: $c}) "
+        "CREATE (p)-[:FOR {id: randomUUID(), since: date('2020-01-01'), version: 1}]->(c)",
+        p=p["id"],
+        c=company["id"],
+        database_="neo4j",
+    )
+    got = gql(
+        "query($id: ID!) { project(id: $id) { customer { __typename ... on Company { name } } } }",
+        {"id": p["id"]},
+    )
+    assert got.data["project"]["customer"] == {"__typename": "Company", "name": "华为技术有限公司"}
+    archive = (
+        "mutation($i: NodeRefInput!) { archiveProject(input: $i) { project { archivedAt } "
+        + ("errors { code } } }")
+    )
+    assert gql(archive, {"i": {"id": "nope"}}).data["archiveProject"]["errors"] == [
+        {"code": "NOT_FOUND"}
+    ]
+    assert gql(archive, {"i": {"id": p["id"]}}).data["archiveProject"]["project"]["archivedAt"]
+    delete = (
+        "mutation($i: NodeRefInput!) { deleteProject(input: $i) { deletedId errors { code } } }"
+    )
+    assert gql(delete, {"i": {"id": p["id"]}}).data["deleteProject"]["deletedId"] == p["id"]
+    assert gql(delete, {"i": {"id": p["id"]}}).data["deleteProject"]["errors"] == [
+        {"code": "NOT_FOUND"}
+    ]

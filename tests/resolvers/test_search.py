@@ -1,0 +1,102 @@
+"""Full-text search over companies and people, Chinese included, safe with any user text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from graph.search import is_single_cjk, lucene_query
+from neo4j import Driver
+from tests.conftest import GQL
+
+Q = """query($text: String!, $first: Int) { search(text: $text, first: $first) {
+  id kind name nameEn score node { id ... on Person { mobile } } } }"""
+
+
+@pytest.fixture
+def parties(cypher: Driver) -> None:
+    cypher.execute_query(
+        "UNWIND $rows AS row CREATE (n:Company {id: randomUUID(), version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()}) SET n += row",
+        rows=[
+            {"name": "华为技术有限公司", "nameEn": "Huawei Technologies Co., Ltd."},
+            {"name": "中兴通讯股份有限公司", "nameEn": "ZTE Corporation"},
+            {"name": "华润集团", "shortName": "华润"},
+            {"name": "已归档华为代理商", "archivedAt": "2020-01-01"},
+        ],
+        database_="neo4j",
+    )
+    cypher.execute_query(
+        "CREATE (:Person {id: randomUUID(), name: '张伟', nameEn: 'Zhang Wei', "
+        "mobile: '+8613812345678', version: 1, createdAt: datetime(), updatedAt: datetime()})",
+        database_="neo4j",
+    )
+
+
+def hits(gql: GQL, text: str, first: int = 10) -> list[dict[str, Any]]:
+    return gql(Q, {"text": text, "first": first}).data["search"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.usefixtures("parties")
+def test_chinese_search(gql: GQL) -> None:
+    r = gql(Q, {"text": "华为"})
+    found = r.data["search"]
+    assert [h["name"] for h in found] == ["华为技术有限公司"]  # the archived one is left out
+    assert found[0]["kind"] == "COMPANY"
+    assert found[0]["nameEn"] == "Huawei Technologies Co., Ltd."
+    assert found[0]["score"] > 0
+    assert found[0]["node"]["id"] == found[0]["id"]
+    assert r.round_trips == 1
+    assert [h["name"] for h in hits(gql, "中兴通讯")] == ["中兴通讯股份有限公司"]
+
+
+@pytest.mark.usefixtures("parties")
+def test_latin_is_case_insensitive_and_matches_prefixes(gql: GQL) -> None:
+    assert [h["name"] for h in hits(gql, "HUAWEI")] == ["华为技术有限公司"]
+    assert [h["name"] for h in hits(gql, "huaw")] == ["华为技术有限公司"]
+    assert [h["kind"] for h in hits(gql, "zhang wei")] == ["PERSON"]
+
+
+@pytest.mark.usefixtures("parties")
+def test_single_character_falls_back_to_contains(gql: GQL) -> None:
+    assert sorted(h["name"] for h in hits(gql, "华")) == ["华为技术有限公司", "华润集团"]
+    person = hits(gql, "伟")
+    assert [h["kind"] for h in person] == ["PERSON"]
+
+
+@pytest.mark.usefixtures("parties")
+def test_person_hits_are_masked(gql: GQL) -> None:
+    assert hits(gql.as_("owner"), "张伟")[0]["node"]["mobile"] == "+86138****5678"
+    assert hits(gql, "张伟")[0]["node"]["mobile"] == "+8613812345678"
+
+
+@pytest.mark.usefixtures("parties")
+@pytest.mark.parametrize(
+    "text", ['"', ":", "(", "AND", "*", "华为 AND (", 'name:"x', "\\", "OR NOT", "~ ^ [ ] { }", " "]
+)
+def test_user_text_never_breaks_the_query(gql: GQL, text: str) -> None:
+    r = gql(Q, {"text": text})
+    assert r.errors == []
+    assert isinstance(r.data["search"], list)
+
+
+@pytest.mark.usefixtures("parties")
+def test_operators_are_plain_words(gql: GQL) -> None:
+    # `AND` would otherwise require both sides; here it is a stop word among alternatives
+    assert [h["name"] for h in hits(gql, "华为 AND 不存在的词")] == ["华为技术有限公司"]
+
+
+def test_limits(gql: GQL) -> None:
+    assert gql(Q, {"text": "华为", "first": 51}).codes() == ["BAD_USER_INPUT"]
+    assert gql(Q, {"text": "华为", "first": 0}).codes() == ["BAD_USER_INPUT"]
+    assert gql(Q, {"text": "x" * 201}).codes() == ["BAD_USER_INPUT"]
+
+
+def test_query_building() -> None:
+    assert lucene_query('name:"x" AND (y)') == 'name\\:\\"x\\" and and* \\(y\\)'
+    assert lucene_query("Huawei") == "huawei huawei*"
+    assert lucene_query('" * :') is None
+    assert is_single_cjk("华")
+    assert not is_single_cjk("a")
+    assert not is_single_cjk("华为")

@@ -1,0 +1,75 @@
+"""Staff accounts: admins only, roles, and the API-key hash never leaves the server."""
+
+from __future__ import annotations
+
+from resolvers.auth import hash_key
+from tests.conftest import GQL, PERSONAS
+
+CREATE = """mutation($input: CreateUserInput!) {
+  createUser(input: $input) { user { id name email team roles version } errors { code field } } }"""
+UPDATE = """mutation($input: UpdateUserInput!) {
+  updateUser(input: $input) { user { roles version } errors { code field } } }"""
+
+
+def test_create_update_and_defaults(gql: GQL) -> None:
+    r = gql(CREATE, {"input": {"name": "赵经理", "email": "Zhao@Example.com", "team": "EAST"}})
+    payload = r.data["createUser"]
+    assert payload["errors"] == []
+    u = payload["user"]
+    assert (u["email"], u["team"], u["roles"], u["version"]) == (
+        "Zhao@example.com",
+        "EAST",
+        ["SALES"],
+        1,
+    )
+    up = gql(UPDATE, {"input": {"id": u["id"], "expectedVersion": 1, "roles": ["MANAGER"]}})
+    assert up.data["updateUser"]["user"] == {"roles": ["MANAGER"], "version": 2}
+    stale = gql(UPDATE, {"input": {"id": u["id"], "expectedVersion": 1, "roles": []}})
+    assert [e["code"] for e in stale.data["updateUser"]["errors"]] == ["CONFLICT"]
+    missing = gql(UPDATE, {"input": {"id": "nope", "expectedVersion": 1}})
+    assert [e["code"] for e in missing.data["updateUser"]["errors"]] == ["NOT_FOUND"]
+    bad = gql(CREATE, {"input": {"name": " ", "email": "x"}})
+    assert {e["field"] for e in bad.data["createUser"]["errors"]} == {"input.name", "input.email"}
+
+
+def test_only_admins_manage_staff(gql: GQL) -> None:
+    r = gql.as_("owner")(CREATE, {"input": {"name": "X", "roles": ["ADMIN"]}})
+    assert r.data["createUser"] == {"user": None, "errors": [{"code": "FORBIDDEN", "field": None}]}
+    me = PERSONAS["owner"]["id"]
+    up = gql.as_("owner")(UPDATE, {"input": {"id": me, "expectedVersion": 1, "roles": ["ADMIN"]}})
+    assert [e["code"] for e in up.data["updateUser"]["errors"]] == ["FORBIDDEN"]
+    delete = "mutation($i: NodeRefInput!) { deleteUser(input: $i) { deletedId errors { code } } }"
+    assert gql.as_("owner")(delete, {"i": {"id": me}}).data["deleteUser"]["errors"] == [
+        {"code": "FORBIDDEN"}
+    ]
+
+
+def test_api_key_hash_is_never_exposed(gql: GQL) -> None:
+    me = PERSONAS["owner"]["id"]
+    r = gql("query($id: ID!) { user(id: $id) { name roles team } }", {"id": me})
+    assert r.data["user"] == {"name": PERSONAS["owner"]["name"], "roles": ["SALES"], "team": "EAST"}
+    bad = gql("query($id: ID!) { user(id: $id) { apiKeyHash } }", {"id": me})
+    assert bad.codes() == ["GRAPHQL_VALIDATION_FAILED"]
+    full = gql(
+        "query($id: ID!) { user(id: $id) { id name email team roles version createdAt "
+        "updatedAt archivedAt externalSource externalId } }",
+        {"id": me},
+    )
+    assert full.data["user"]["id"] == me
+    assert hash_key("key-owner") not in str(full.body)
+
+
+def test_archived_user_cannot_sign_in(gql: GQL) -> None:
+    u = gql(CREATE, {"input": {"name": "临时"}}).data["createUser"]["user"]
+    archive = (
+        "mutation($i: NodeRefInput!) { archiveUser(input: $i) { user { id } errors { code } } }"
+    )
+    assert (
+        gql(archive, {"i": {"id": u["id"], "expectedVersion": 1}}).data["archiveUser"]["errors"]
+        == []
+    )
+    delete = "mutation($i: NodeRefInput!) { deleteUser(input: $i) { deletedId errors { code } } }"
+    assert gql(delete, {"i": {"id": u["id"]}}).data["deleteUser"]["deletedId"] == u["id"]
+    assert gql(delete, {"i": {"id": u["id"]}}).data["deleteUser"]["errors"] == [
+        {"code": "NOT_FOUND"}
+    ]
