@@ -246,11 +246,11 @@ function renderDetails() {
     if (d.companyId) actions.push(action(t('act.contacts'), () => go('contacts', d.companyId)));
   }
   actions.push(action(t('act.expand'), () => expand(d)));
-  box.replaceChildren(
+  box.replaceChildren(...[
     h('h3', { class: 'node-name' }, d.name),
     h('dl', {}, rows(d, FIELDS), extraRows(d.data, FIELDS)),
     d.rollup ? h('p', { class: 'muted' }, rollupText(d.rollup)) : null,
-    h('div', { class: 'actions' }, actions));
+    h('div', { class: 'actions' }, actions)].filter(Boolean));
 }
 
 /** Re-queries the neighbourhood of a node and merges it into the drawing. */

@@ -54,7 +54,7 @@ const STYLE = [
   { selector: 'edge[type = "INFLUENCES"][polarity = "NEGATIVE"]', style: { 'line-color': '#d64545', 'target-arrow-color': '#d64545' } },
   { selector: 'edge[type = "REPORTS_TO"][kind = "DOTTED"]', style: { 'line-style': 'dotted' } },
   { selector: 'edge[type = "KNOWS"]', style: { 'line-style': 'dotted', width: 'mapData(strength, 0, 1, 1, 4)' } },
-  { selector: 'edge[type = "WORKS_AT"]', style: { width: 1, 'target-arrow-shape': 'none' } },
+  { selector: 'edge[type = "WORKS_AT"]', style: { width: 1, opacity: 0.35, 'target-arrow-shape': 'none' } },
   { selector: 'edge.labelled', style: { label: 'data(label)' } },
   { selector: ':selected', style: { 'overlay-color': '#1e6fd9', 'overlay-opacity': 0.25, 'overlay-padding': 6 } },
   { selector: '.faded', style: { opacity: 0.15 } },

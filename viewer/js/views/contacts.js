@@ -16,7 +16,8 @@ export default {
     return {
       map,
       layout: 'dagre',
-      layoutEdges: ['REPORTS_TO', 'WORKS_AT', 'SUBSIDIARY_OF'],
+      // Rank by reporting lines only: WORKS_AT would pull every person up to the company.
+      layoutEdges: ['REPORTS_TO', 'SUBSIDIARY_OF'],
       marks: { [id]: { center: true } },
       graphml: () => contactMap(query, { graphml: true }),
       info: () => h('div', {},
