@@ -88,6 +88,34 @@ export async function contactMap({ company, asOf, includeInfluence = true, inclu
   return graphml ? data.contactMap.graphml : data.contactMap;
 }
 
+/**
+ * The projects a company's (or its group's) people take part in. The contract has no
+ * company -> projects query; contactMap puts each person's project roles in
+ * data.projectRoles ({projectId, project, role, stance}), so they are collected from there.
+ */
+export async function projectsOf({ company, asOf }) {
+  const data = await gql(
+    `query ProjectsOf($company: ID!, $asOf: Date) {
+      contactMap(company: $company, asOf: $asOf, includeSubsidiaries: true, includeInfluence: false, layout: NONE) {
+        nodes { id data } } }`,
+    args({ company, asOf }),
+  );
+  return projectsIn(data.contactMap);
+}
+
+/** Unique projects named in a map's people's data.projectRoles, as PROJECT nodes. */
+export function projectsIn(map) {
+  const projects = new Map();
+  for (const n of map.nodes) {
+    for (const r of n.data?.projectRoles || []) {
+      if (r.projectId && !projects.has(r.projectId)) {
+        projects.set(r.projectId, { id: r.projectId, name: r.project || r.projectId, kind: 'PROJECT', hidden: false });
+      }
+    }
+  }
+  return [...projects.values()];
+}
+
 export async function decisionTree({ project, asOf }, { graphml = false } = {}) {
   const sel = graphml
     ? 'map { graphml }'

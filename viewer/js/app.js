@@ -113,6 +113,7 @@ async function render() {
     );
     if (seq !== loadSeq) return;
     remember(result.map.nodes);
+    remember(result.known || []);
     setSubject(v, id);
     state.result = result;
     state.modified = false;
@@ -245,10 +246,17 @@ function renderDetails() {
     actions.push(action(t('act.intro'), () => go('intro', d.id)));
     if (d.companyId) actions.push(action(t('act.contacts'), () => go('contacts', d.companyId)));
   }
-  actions.push(action(t('act.expand'), () => expand(d)));
+  if (d.kind === 'COMPANY' || (d.kind === 'PERSON' && d.companyId)) {
+    actions.push(action(t('act.expand'), () => expand(d)));
+  }
+  const roles = d.data?.projectRoles || [];
   box.replaceChildren(...[
     h('h3', { class: 'node-name' }, d.name),
     h('dl', {}, rows(d, FIELDS), extraRows(d.data, FIELDS)),
+    roles.length ? h('ul', { class: 'plain project-roles' }, roles.map((r) => h('li', {},
+      h('a', { href: route('decision', r.projectId) }, r.project || r.projectId), ' ',
+      h('span', { class: 'badge role' }, label('role', r.role)),
+      r.stance ? h('span', { class: `badge stance-${r.stance}` }, label('stance', r.stance)) : null))) : null,
     d.rollup ? h('p', { class: 'muted' }, rollupText(d.rollup)) : null,
     h('div', { class: 'actions' }, actions)].filter(Boolean));
 }

@@ -1,5 +1,5 @@
 // Account map: everything within `depth` hops of a company (hierarchy, industry and decision chain).
-import { accountMap } from '../api.js';
+import { accountMap, projectsOf } from '../api.js';
 import { h, route } from '../dom.js';
 import { displayName, t } from '../i18n.js';
 
@@ -7,20 +7,23 @@ export default {
   id: 'account',
   subject: 'company',
   async load({ id, asOf }) {
-    const map = await accountMap({ center: id, depth: 2, asOf });
+    const [map, projects] = await Promise.all([
+      accountMap({ center: id, depth: 2, asOf }),
+      projectsOf({ company: id, asOf }).catch(() => []),
+    ]);
     return {
+      known: projects,
       map,
       layout: 'cose',
       marks: { [id]: { center: true } },
       graphml: () => accountMap({ center: id, depth: 2, asOf }, { graphml: true }),
-      info: () => projectList(map),
+      info: () => projectList(projects),
     };
   },
 };
 
-/** The projects drawn on a map, as links to their decision trees. */
-export function projectList(map) {
-  const projects = map.nodes.filter((n) => n.kind === 'PROJECT');
+/** Projects as links to their decision trees. */
+export function projectList(projects) {
   if (!projects.length) return null;
   return h('section', {},
     h('h3', {}, t('map.projects')),

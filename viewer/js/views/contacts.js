@@ -1,5 +1,5 @@
 // Org chart: a company's contacts with reporting lines; influence edges as a switchable overlay.
-import { contactMap } from '../api.js';
+import { contactMap, projectsIn } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { projectList } from './account.js';
@@ -13,7 +13,9 @@ export default {
       includeInfluence: options.influence, includeSubsidiaries: options.subsidiaries,
     };
     const map = await contactMap(query);
+    const projects = projectsIn(map);
     return {
+      known: projects,
       map,
       layout: 'dagre',
       // Rank by reporting lines only: WORKS_AT would pull every person up to the company.
@@ -22,7 +24,7 @@ export default {
       graphml: () => contactMap(query, { graphml: true }),
       info: () => h('div', {},
         h('p', { class: 'muted' }, t('map.counts', { n: map.nodes.length, m: map.edges.length })),
-        projectList(map)),
+        projectList(projects)),
     };
   },
 };

@@ -1,5 +1,6 @@
 // Group hierarchy: the whole group around a company, parents on top, with subtree roll-ups.
-import { groupHierarchy } from '../api.js';
+import { groupHierarchy, projectsOf } from '../api.js';
+import { projectList } from './account.js';
 import { h } from '../dom.js';
 import { displayName, t } from '../i18n.js';
 
@@ -7,7 +8,10 @@ export default {
   id: 'hierarchy',
   subject: 'company',
   async load({ id, asOf }) {
-    const result = await groupHierarchy({ company: id, asOf });
+    const [result, projects] = await Promise.all([
+      groupHierarchy({ company: id, asOf }),
+      projectsOf({ company: id, asOf }).catch(() => []),
+    ]);
     const marks = { [id]: { center: true } };
     result.roots.forEach((r) => { marks[r] = { ...marks[r], root: true }; });
     const rollups = new Map(result.rollups.map((r) => [r.companyId, r]));
@@ -16,6 +20,7 @@ export default {
       if (r) marks[n.id] = { ...marks[n.id], rollup: r };
     });
     return {
+      known: projects,
       map: result.map,
       layout: 'dagre',
       layoutEdges: ['SUBSIDIARY_OF'],
@@ -23,12 +28,12 @@ export default {
       graphml: () => groupHierarchy({ company: id, asOf }, { graphml: true }),
       info: () => {
         const byId = new Map(result.map.nodes.map((n) => [n.id, n]));
-        return h('section', {}, h('h3', {}, t('view.hierarchy')),
+        return h('div', {}, h('section', {}, h('h3', {}, t('view.hierarchy')),
           h('ul', { class: 'plain' }, result.roots.map((rid) => {
             const r = rollups.get(rid);
-            return h('li', {}, h('strong', {}, byId.get(rid) ? displayName(byId.get(rid)) : rid),
+            return h('li', {}, h('a', { href: '#', 'data-node': rid }, byId.get(rid) ? displayName(byId.get(rid)) : rid),
               r ? h('div', { class: 'muted' }, rollupText(r)) : null);
-          })));
+          }))), projectList(projects));
       },
     };
   },
