@@ -332,6 +332,44 @@ def test_related_accounts_and_language_switch(viewer: Viewer, base_url: str) -> 
     assert viewer.page.inner_text("#tabs a[data-view=account]") == "关系图"
 
 
+def test_expand_filter_as_of_and_exports(viewer: Viewer, base_url: str) -> None:
+    group_id = open_demo_group(viewer, base_url)
+    before = {n["id"] for n in viewer.nodes()}
+    other = next(n for n in viewer.nodes() if n["id"] != group_id and n["kind"] == "COMPANY")
+    viewer.click_node(other["id"])
+    viewer.click_link("#details button.action >> text=展开相邻节点")
+    after = {n["id"] for n in viewer.nodes()}
+    assert before <= after
+
+    # Edge-kind filter: unticking a type hides its edges.
+    edge_type = viewer.edges()[0]["type"]
+    viewer.page.click(".edge-filter summary")
+    viewer.page.uncheck(f"#edge-kinds input[value={edge_type}]")
+    hidden = viewer.page.evaluate(
+        "t => window.crmViewer.cy.edges().filter(e => e.data('type') === t)"
+        ".every(e => e.hasClass('kind-hidden'))",
+        edge_type,
+    )
+    assert hidden
+    viewer.page.check(f"#edge-kinds input[value={edge_type}]")
+
+    with viewer.page.expect_download() as png:
+        viewer.page.click("#export-png")
+    assert png.value.suggested_filename.endswith(".png")
+    with viewer.page.expect_download() as graphml:
+        viewer.page.click("#export-graphml")
+    assert graphml.value.suggested_filename.endswith(".graphml")
+    assert "<graphml" in Path(graphml.value.path()).read_text(encoding="utf-8")
+
+    # As-of date: the map is queried again for that day.
+    viewer.page.evaluate("document.body.dataset.state = 'navigating'")
+    viewer.page.fill("#as-of", "2020-01-01")
+    viewer.page.dispatch_event("#as-of", "change")
+    viewer.wait_ready()
+    assert viewer.page.evaluate("window.crmViewer.state.asOf") == "2020-01-01"
+    viewer.shot()
+
+
 def test_graphql_errors_show_as_readable_messages(viewer: Viewer, base_url: str) -> None:
     # A failed request may log the HTTP status in the console; that one is expected here.
     viewer.allowed = ("Failed to load resource",)

@@ -287,7 +287,9 @@ async function expand(d) {
 // ---------- search and landing ----------
 
 function hitItem(hit) {
-  const href = hit.kind === 'PROJECT' ? route('decision', hit.id) : route('account', hit.id);
+  // accountMap is centred on companies; a person opens the paths our staff have to them.
+  const view = { COMPANY: 'account', PROJECT: 'decision' }[hit.kind] || 'intro';
+  const href = route(view, hit.id);
   return h('li', { role: 'option' }, h('a', {
     href, class: 'hit', 'data-id': hit.id,
     onclick: () => { state.known.set(hit.id, { ...hit, hidden: false }); closeResults(); },
