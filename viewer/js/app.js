@@ -3,7 +3,7 @@
 
 import { accountMap, contactMap, search } from './api.js';
 import { h, route } from './dom.js';
-import { Graph, toGraphML } from './graph.js';
+import { EDGE_COLOURS, Graph, toGraphML } from './graph.js';
 import { applyStatic, displayName, getLang, label, setLang, t } from './i18n.js';
 import account from './views/account.js';
 import contacts from './views/contacts.js';
@@ -173,7 +173,7 @@ function renderEdgeKinds() {
         else state.hiddenTypes.add(type);
         graph.setHiddenTypes(state.hiddenTypes);
       },
-    }), ` ${label('edge', type)}`));
+    }), h('span', { class: 'swatch', style: `background:${EDGE_COLOURS[type] || '#b0b7bf'}` }), label('edge', type)));
   $('edge-kinds').replaceChildren(...boxes);
   graph.setHiddenTypes(state.hiddenTypes);
 }
@@ -204,7 +204,7 @@ function rows(obj, keys) {
 function extraRows(data, shown) {
   if (!data || typeof data !== 'object') return [];
   return Object.entries(data)
-    .filter(([k, v]) => !shown.includes(k) && !['id', 'name', 'version', 'custom'].includes(k) && v != null && v !== ''
+    .filter(([k, v]) => !shown.includes(k) && !['id', 'name', 'version', 'custom', 'createdAt', 'updatedAt', 'archivedAt', 'apiKeyHash'].includes(k) && v != null && v !== ''
       && typeof v !== 'object')
     .slice(0, 20)
     .map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]);

@@ -4,14 +4,15 @@
 
 import cytoscape from '../node_modules/cytoscape/dist/cytoscape.esm.min.mjs';
 import dagre from '../node_modules/cytoscape-dagre/dist/cytoscape-dagre.mjs';
-import { displayName, label } from './i18n.js';
+import { displayName, label, t } from './i18n.js';
 
 cytoscape.use(dagre);
 
+const MIN_READABLE_ZOOM = 0.6;
 export const FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif';
 
 const STANCE_COLOURS = { SUPPORTER: '#2e9d4f', NEUTRAL: '#d9a400', OPPONENT: '#d64545', UNKNOWN: '#9aa3ad' };
-const EDGE_COLOURS = {
+export const EDGE_COLOURS = {
   SUBSIDIARY_OF: '#34495e', SUPPLIES: '#8e44ad', DISTRIBUTES_FOR: '#16a085', PARTNERS_WITH: '#2980b9',
   INVESTS_IN: '#7f8c8d', INFLUENCES_PURCHASE: '#e67e22', INCUMBENT_AT: '#c0392b', WORKS_AT: '#b0b7bf',
   REPORTS_TO: '#5d6d7e', INFLUENCES: '#e67e22', RELATED_TO: '#e84393', PARTICIPATES_IN: '#95a5a6',
@@ -37,6 +38,7 @@ const STYLE = [
     selector: `node[stance = "${stance}"]`, style: { 'background-color': colour },
   })),
   { selector: 'node[role = "DECISION_MAKER"], node[?root]', style: { width: 44, height: 44, 'font-weight': 'bold' } },
+  { selector: 'node[kind = "COMPANY"][?root]', style: { width: 54, height: 36 } },
   { selector: 'node[?hidden]', style: { 'border-style': 'dashed', 'border-width': 3, 'border-color': '#6b2fb3' } },
   { selector: 'node[?center]', style: { 'border-width': 4, 'border-color': '#111827' } },
   {
@@ -65,6 +67,7 @@ const STYLE = [
 
 function nodeLabel(n) {
   const name = displayName(n);
+  if (n.hidden) return `${name}\n(${t('dt.hidden')})`;
   if (n.role) return `${name}\n[${label('role', n.role)}]`;
   if (n.kind === 'PERSON' && n.title) return `${name}\n${n.title}`;
   return name;
@@ -119,17 +122,38 @@ export class Graph {
     const { cy } = this;
     cy.resize(); // the container may have been hidden (zero-sized) when it was last measured
     if (cy.nodes().empty()) return;
+    let layout;
     if (this.layoutName === 'dagre') {
       const edges = this.layoutEdges ? cy.edges().filter((e) => this.layoutEdges.includes(e.data('type'))) : cy.edges();
       // Edges point child -> parent (SUBSIDIARY_OF, REPORTS_TO, INFLUENCES -> decider): bottom-to-top.
-      cy.nodes().union(edges).layout({ name: 'dagre', rankDir: 'BT', nodeSep: 70, rankSep: 80, fit: false }).run();
-      cy.fit(undefined, 30);
+      layout = cy.nodes().union(edges).layout({ name: 'dagre', rankDir: 'BT', nodeSep: 70, rankSep: 80, fit: false });
     } else if (this.layoutName === 'paths') {
-      cy.layout({ name: 'dagre', rankDir: 'LR', nodeSep: 40, rankSep: 110, fit: true, padding: 30 }).run();
+      layout = cy.layout({ name: 'dagre', rankDir: 'LR', nodeSep: 40, rankSep: 110, fit: false });
     } else {
-      cy.layout({ name: 'cose', animate: false, fit: true, padding: 30, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, randomize: true }).run();
+      layout = cy.layout({
+        name: 'cose', animate: false, fit: false, randomize: true, nodeDimensionsIncludeLabels: true,
+        nodeRepulsion: () => 400000, idealEdgeLength: () => 110, nodeOverlap: 20, componentSpacing: 80,
+      });
     }
-    if (cy.zoom() > 1.6) { cy.zoom(1.6); cy.center(); }
+    layout.one('layoutstop', () => this.fitReadable());
+    layout.run();
+  }
+
+  /** Fits the drawing, but never so small that names become unreadable. */
+  fitReadable() {
+    const { cy } = this;
+    cy.fit(undefined, 30);
+    if (cy.zoom() > 1.6) {
+      cy.zoom(1.6);
+      cy.center();
+    }
+    // Rather than shrink the text, show part of a big map around its centre (or first root);
+    // the Fit button shows the whole of it.
+    if (cy.zoom() < MIN_READABLE_ZOOM) {
+      const focus = cy.nodes('[?center], [?root]').first();
+      cy.zoom(MIN_READABLE_ZOOM);
+      cy.center(focus.nonempty() ? focus : undefined);
+    }
   }
 
   refreshLabels() {
