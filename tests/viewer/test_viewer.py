@@ -142,7 +142,7 @@ class Viewer:
     console_errors: list[str] = field(default_factory=list)
     allowed: tuple[str, ...] = ()
 
-    def wait(self, timeout: float = 30_000) -> None:
+    def wait(self, timeout: float = 60_000) -> None:
         """Waits until the page says it finished loading (or showed an error)."""
         self.page.wait_for_function(
             "['ready', 'error'].includes(document.body.dataset.state)", timeout=timeout

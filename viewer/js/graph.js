@@ -8,7 +8,7 @@ import { displayName, label, t } from './i18n.js';
 
 cytoscape.use(dagre);
 
-const MIN_READABLE_ZOOM = 0.6;
+const MIN_READABLE_ZOOM = 0.9;
 export const FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif';
 
 const STANCE_COLOURS = { SUPPORTER: '#2e9d4f', NEUTRAL: '#d9a400', OPPONENT: '#d64545', UNKNOWN: '#9aa3ad' };
@@ -23,7 +23,7 @@ const STYLE = [
   {
     selector: 'node',
     style: {
-      label: 'data(label)', 'font-family': FONT, 'font-size': 13, color: '#1f2933',
+      label: 'data(label)', 'font-family': FONT, 'font-size': 15, color: '#1f2933',
       'text-wrap': 'wrap', 'text-max-width': 130, 'text-valign': 'bottom', 'text-margin-y': 4,
       'text-background-color': '#ffffff', 'text-background-opacity': 0.8, 'text-background-padding': 2,
       'background-color': '#6c8ebf', width: 30, height: 30, 'border-width': 1, 'border-color': '#ffffff',
@@ -124,7 +124,8 @@ export class Graph {
     if (cy.nodes().empty()) return;
     let layout;
     if (this.layoutName === 'dagre') {
-      const edges = this.layoutEdges ? cy.edges().filter((e) => this.layoutEdges.includes(e.data('type'))) : cy.edges();
+      const keep = this.layoutEdges;
+      const edges = keep ? cy.edges().filter((e) => (typeof keep === 'function' ? keep(e) : keep.includes(e.data('type')))) : cy.edges();
       // Edges point child -> parent (SUBSIDIARY_OF, REPORTS_TO, INFLUENCES -> decider): bottom-to-top.
       layout = cy.nodes().union(edges).layout({ name: 'dagre', rankDir: 'BT', nodeSep: 70, rankSep: 80, fit: false });
     } else if (this.layoutName === 'paths') {
@@ -147,12 +148,19 @@ export class Graph {
       cy.zoom(1.6);
       cy.center();
     }
-    // Rather than shrink the text, show part of a big map around its centre (or first root);
-    // the Fit button shows the whole of it.
+    // Rather than shrink the text, show part of a big map: a tree from its top, a map around its
+    // centre. The Fit button shows the whole of it.
     if (cy.zoom() < MIN_READABLE_ZOOM) {
-      const focus = cy.nodes('[?center], [?root]').first();
       cy.zoom(MIN_READABLE_ZOOM);
-      cy.center(focus.nonempty() ? focus : undefined);
+      if (this.layoutName === 'dagre') {
+        const top = Math.min(...cy.nodes().map((n) => n.position('y')));
+        const row = cy.nodes().filter((n) => n.position('y') === top).sort((a, b) => a.position('x') - b.position('x'));
+        const focus = row[Math.floor(row.length / 2)];
+        cy.pan({ x: cy.width() / 2 - focus.position('x') * cy.zoom(), y: 60 - focus.position('y') * cy.zoom() });
+      } else {
+        const focus = cy.nodes('[?center], [?root]').first();
+        cy.center(focus.nonempty() ? focus : undefined);
+      }
     }
   }
 

@@ -18,8 +18,13 @@ export default {
       known: projects,
       map,
       layout: 'dagre',
-      // Rank by reporting lines only: WORKS_AT would pull every person up to the company.
-      layoutEdges: ['REPORTS_TO', 'SUBSIDIARY_OF'],
+      // Rank by reporting lines; only the people who report to nobody hang from the company
+      // (every WORKS_AT edge would pull everyone up to one row under it).
+      layoutEdges: (e) => {
+        const type = e.data('type');
+        if (type === 'WORKS_AT') return e.source().outgoers('edge[type = "REPORTS_TO"]').empty();
+        return type === 'REPORTS_TO' || type === 'SUBSIDIARY_OF';
+      },
       marks: { [id]: { center: true } },
       graphml: () => contactMap(query, { graphml: true }),
       info: () => h('div', {},
