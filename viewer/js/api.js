@@ -16,7 +16,34 @@ const EDGE = 'id source target type since until kind strength polarity data';
 const MAP = `nodes { ${NODE} } edges { ${EDGE} } truncated`;
 const PATH = `nodes { ${NODE} } edges { ${EDGE} } strength explanation`;
 
+// While the server starts (Neo4j, migrations, demo data) it answers 503 DATABASE_UNAVAILABLE;
+// requests wait and retry for up to STARTUP_WAIT_MS, telling the page through onWaiting.
+const STARTUP_WAIT_MS = 120_000;
+let waitingListener = () => {};
+
+export function onWaiting(listener) {
+  waitingListener = listener;
+}
+
 export async function gql(query, variables = {}) {
+  const started = Date.now();
+  for (;;) {
+    try {
+      const data = await gqlOnce(query, variables);
+      waitingListener(false);
+      return data;
+    } catch (err) {
+      if (err.code !== 'DATABASE_UNAVAILABLE' || Date.now() - started > STARTUP_WAIT_MS) {
+        waitingListener(false);
+        throw err;
+      }
+      waitingListener(true);
+      await new Promise((resolve) => { setTimeout(resolve, 2000); });
+    }
+  }
+}
+
+async function gqlOnce(query, variables) {
   const headers = { 'content-type': 'application/json', accept: 'application/json' };
   const key = localStorage.getItem('crm.apiKey');
   if (key) headers.authorization = `Bearer ${key}`;

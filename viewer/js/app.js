@@ -1,7 +1,7 @@
 // The page: routing (#/view/id), search, the landing list, toolbar, details panel, errors.
 // Views live in views/*.js, one per query; the drawing in graph.js; GraphQL in api.js.
 
-import { accountMap, contactMap, search } from './api.js';
+import { accountMap, contactMap, onWaiting, search } from './api.js';
 import { h, route } from './dom.js';
 import { EDGE_COLOURS, Graph, toGraphML } from './graph.js';
 import { applyStatic, displayName, getLang, label, setLang, t } from './i18n.js';
@@ -62,6 +62,10 @@ function showError(err) {
 function clearError() {
   $('error').hidden = true;
 }
+
+onWaiting((waiting) => {
+  $('starting').hidden = !waiting;
+});
 
 window.addEventListener('unhandledrejection', (evt) => showError(evt.reason));
 window.addEventListener('error', (evt) => showError(evt.error || evt.message));
