@@ -146,7 +146,8 @@ export function projectsIn(map) {
 export async function decisionTree({ project, asOf }, { graphml = false } = {}) {
   const sel = graphml
     ? 'map { graphml }'
-    : `map { ${MAP} } roots uncoveredRoles riskyOpponents unconnectedDecisionMakers`;
+    : `map { ${MAP} } roots uncoveredRoles riskyOpponents unconnectedDecisionMakers
+       stanceHistory { personId from to at by }`;
   const data = await gql(
     `query DecisionTree($project: ID!, $asOf: Date) {
       decisionTree(project: $project, asOf: $asOf, layout: NONE) { ${sel} } }`,

@@ -59,5 +59,10 @@ function summary(tree, projectId) {
     list(get(tree.riskyOpponents), (n) => person(n)),
     h('h3', {}, t('dt.unconnected')),
     list(get(tree.unconnectedDecisionMakers), (n) => person(n)),
+    h('h3', {}, t('dt.history')),
+    list([...tree.stanceHistory].sort((a, b) => String(b.at).localeCompare(String(a.at))).slice(0, 10), (c) => [
+      byId.get(c.personId) ? person(byId.get(c.personId)) : c.personId, ': ',
+      c.from ? label('stance', c.from) : '—', ' → ', label('stance', c.to),
+      h('span', { class: 'muted' }, ` ${String(c.at).slice(0, 10)}`)]),
     h('p', {}, h('a', { class: 'button', href: route('intro-project', projectId) }, t('act.intro'))));
 }
