@@ -340,6 +340,17 @@ $('search').addEventListener('keydown', async (evt) => {
 document.addEventListener('click', (evt) => {
   if (!evt.target.closest('.search')) closeResults();
 });
+// Arrow keys move between the search box and its results.
+document.querySelector('.search').addEventListener('keydown', (evt) => {
+  if (evt.key !== 'ArrowDown' && evt.key !== 'ArrowUp') return;
+  const items = [$('search'), ...$('search-results').querySelectorAll('a.hit')];
+  const at = items.indexOf(document.activeElement);
+  const next = items[Math.max(0, Math.min(items.length - 1, at + (evt.key === 'ArrowDown' ? 1 : -1)))];
+  if (next) {
+    evt.preventDefault();
+    next.focus();
+  }
+});
 
 let starts = null;
 
