@@ -122,7 +122,9 @@ async function render() {
     state.result = result;
     state.modified = false;
     state.selected = null;
-    graph.show(result.map, { layout: result.layout, layoutEdges: result.layoutEdges, marks: result.marks });
+    graph.show(result.map, {
+      layout: result.layout, layoutEdges: result.layoutEdges, marks: result.marks, roleLabels: result.roleLabels,
+    });
     renderChrome();
     renderInfo();
     renderDetails();

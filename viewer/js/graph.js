@@ -65,16 +65,17 @@ const STYLE = [
   { selector: '.kind-hidden', style: { display: 'none' } },
 ];
 
-function nodeLabel(n) {
+/** Name, then the decision role in role mode (decision trees) or else the job title. */
+function nodeLabel(n, roleFirst) {
   const name = displayName(n);
   if (n.hidden) return `${name}\n(${t('dt.hidden')})`;
-  if (n.role) return `${name}\n[${label('role', n.role)}]`;
+  if (n.role && (roleFirst || !n.title)) return `${name}\n[${label('role', n.role)}]`;
   if (n.kind === 'PERSON' && n.title) return `${name}\n${n.title}`;
   return name;
 }
 
-function nodeElement(n, extra) {
-  return { group: 'nodes', data: { ...n, ...extra, label: nodeLabel(n) } };
+function nodeElement(n, extra, roleFirst) {
+  return { group: 'nodes', data: { ...n, ...extra, label: nodeLabel(n, roleFirst) } };
 }
 
 function edgeElement(e) {
@@ -94,8 +95,9 @@ export class Graph {
   }
 
   /** Replaces the drawing. `marks` maps node id -> extra data (center, root...). */
-  show(map, { layout = 'cose', layoutEdges = null, marks = {} } = {}) {
+  show(map, { layout = 'cose', layoutEdges = null, marks = {}, roleLabels = false } = {}) {
     this.cy.elements().remove();
+    this.roleLabels = roleLabels;
     this.layoutName = layout;
     this.layoutEdges = layoutEdges;
     this.add(map, marks);
@@ -106,7 +108,7 @@ export class Graph {
   add(map, marks = {}) {
     const fresh = [];
     for (const n of map.nodes) {
-      if (this.cy.getElementById(n.id).empty()) fresh.push(nodeElement(n, marks[n.id]));
+      if (this.cy.getElementById(n.id).empty()) fresh.push(nodeElement(n, marks[n.id], this.roleLabels));
     }
     const ids = new Set(map.nodes.map((n) => n.id));
     for (const e of map.edges) {
@@ -165,7 +167,7 @@ export class Graph {
   }
 
   refreshLabels() {
-    this.cy.nodes().forEach((n) => n.data('label', nodeLabel(n.data())));
+    this.cy.nodes().forEach((n) => n.data('label', nodeLabel(n.data(), this.roleLabels)));
     this.cy.edges().forEach((e) => e.data('label', label('edge', e.data('type'))));
   }
 

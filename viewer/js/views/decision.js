@@ -14,6 +14,7 @@ export default {
     return {
       map: tree.map,
       layout: 'dagre',
+      roleLabels: true,
       layoutEdges: ['REPORTS_TO', 'INFLUENCES'],
       marks,
       graphml: () => decisionTree({ project: id, asOf }, { graphml: true }),
