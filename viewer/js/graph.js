@@ -129,9 +129,9 @@ export class Graph {
       const keep = this.layoutEdges;
       const edges = keep ? cy.edges().filter((e) => (typeof keep === 'function' ? keep(e) : keep.includes(e.data('type')))) : cy.edges();
       // Edges point child -> parent (SUBSIDIARY_OF, REPORTS_TO, INFLUENCES -> decider): bottom-to-top.
-      layout = cy.nodes().union(edges).layout({ name: 'dagre', rankDir: 'BT', nodeSep: 70, rankSep: 80, fit: false });
+      layout = cy.nodes().union(edges).layout({ name: 'dagre', rankDir: 'BT', nodeSep: 30, rankSep: 70, fit: false, nodeDimensionsIncludeLabels: true });
     } else if (this.layoutName === 'paths') {
-      layout = cy.layout({ name: 'dagre', rankDir: 'LR', nodeSep: 40, rankSep: 110, fit: false });
+      layout = cy.layout({ name: 'dagre', rankDir: 'LR', nodeSep: 30, rankSep: 80, fit: false, nodeDimensionsIncludeLabels: true });
     } else {
       layout = cy.layout({
         name: 'cose', animate: false, fit: false, randomize: true, nodeDimensionsIncludeLabels: true,
