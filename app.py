@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import mimetypes
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -45,6 +46,9 @@ from settings import ROOT, Settings
 
 log = logging.getLogger("crm.app")
 VIEWER_DIR = ROOT / "viewer"
+# The viewer loads its graph library as ES modules (.mjs); browsers refuse module scripts served
+# as text/plain, and Python only knows .mjs when the system's mime.types lists it.
+mimetypes.add_type("text/javascript", ".mjs")
 
 
 class Metrics:

@@ -97,9 +97,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             "CRM_DEMO_DATA": "1" if args.demo else os.environ.get("CRM_DEMO_DATA", "0"),
         }
         os.environ.update(env)  # uvicorn's workers build the app from the environment
+        # The viewer's address first: it is the one a new user should open.
         print(
-            f"serving http://{args.host}:{args.port}/graphql  (viewer: "
-            f"http://{args.host}:{args.port}/)",
+            f"serving the viewer at http://{args.host}:{args.port}/  "
+            f"(GraphQL: http://{args.host}:{args.port}/graphql)",
             flush=True,
         )
         uvicorn.run(

@@ -15,6 +15,18 @@ if ! need java || ! need mvn; then
   fi
 fi
 
+# The viewer's browser tests (tests/viewer) drive Debian's Chromium, never a downloaded browser
+# build; the CJK fonts make Chinese names render in its screenshots.
+if ! need chromium && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && need apt-get; then
+    echo "setup: installing Chromium and CJK fonts for the viewer tests with apt-get"
+    { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } ||
+      echo "setup: could not install Chromium; the viewer's browser tests will be skipped" >&2
+  else
+    echo "setup: Chromium not found; the viewer's browser tests will be skipped (apt-get install chromium)" >&2
+  fi
+fi
+
 if ! need uv && [ ! -x "$HOME/.local/bin/uv" ]; then
   echo "setup: installing uv"
   python3 -m pip install -q --user uv 2>/dev/null || python3 -m pip install -q uv

@@ -1,0 +1,179 @@
+// GraphQL calls, one function per query of docs/API-MAPS.md. Every call resolves to the
+// `data` object or throws an ApiError carrying the server's messages and extensions.code.
+
+import { t } from './i18n.js';
+
+export class ApiError extends Error {
+  constructor(message, code, errors = []) {
+    super(message);
+    this.code = code;
+    this.errors = errors;
+  }
+}
+
+const NODE = 'id kind name nameEn isCustomer tier lifecycleStage title department companyId depth role stance influence hidden data';
+const EDGE = 'id source target type since until kind strength polarity data';
+const MAP = `nodes { ${NODE} } edges { ${EDGE} } truncated`;
+const PATH = `nodes { ${NODE} } edges { ${EDGE} } strength explanation`;
+
+// While the server starts (Neo4j, migrations, demo data) it answers 503 DATABASE_UNAVAILABLE;
+// requests wait and retry for up to STARTUP_WAIT_MS, telling the page through onWaiting.
+const STARTUP_WAIT_MS = 120_000;
+let waitingListener = () => {};
+
+export function onWaiting(listener) {
+  waitingListener = listener;
+}
+
+export async function gql(query, variables = {}) {
+  const started = Date.now();
+  for (;;) {
+    try {
+      const data = await gqlOnce(query, variables);
+      waitingListener(false);
+      return data;
+    } catch (err) {
+      if (err.code !== 'DATABASE_UNAVAILABLE' || Date.now() - started > STARTUP_WAIT_MS) {
+        waitingListener(false);
+        throw err;
+      }
+      waitingListener(true);
+      await new Promise((resolve) => { setTimeout(resolve, 2000); });
+    }
+  }
+}
+
+async function gqlOnce(query, variables) {
+  const headers = { 'content-type': 'application/json', accept: 'application/json' };
+  const key = localStorage.getItem('crm.apiKey');
+  if (key) headers.authorization = `Bearer ${key}`;
+  let response;
+  try {
+    response = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  } catch {
+    throw new ApiError(t('err.network'), 'NETWORK');
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`HTTP ${response.status} ${response.statusText}`, `HTTP_${response.status}`);
+  }
+  if (body.errors?.length) {
+    const messages = [...new Set(body.errors.map((e) => e.message))];
+    const code = body.errors[0].extensions?.code || 'GRAPHQL_ERROR';
+    throw new ApiError(messages.join('\n'), code, body.errors);
+  }
+  if (!response.ok || !body.data) {
+    throw new ApiError(`HTTP ${response.status} ${response.statusText}`, `HTTP_${response.status}`);
+  }
+  return body.data;
+}
+
+/** Drops null/undefined/'' so the server's defaults apply. */
+function args(values) {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v != null && v !== ''));
+}
+
+export async function search(text, first = 10) {
+  const data = await gql(
+    'query Search($text: String!, $first: Int) { search(text: $text, first: $first) { id kind name nameEn score } }',
+    { text, first },
+  );
+  return data.search;
+}
+
+// Each map query takes `graphml: true` to fetch only the GraphML text of the same graph.
+
+export async function accountMap({ center, depth = 2, asOf, limit }, { graphml = false } = {}) {
+  const sel = graphml ? 'graphml' : MAP;
+  const data = await gql(
+    `query AccountMap($center: ID!, $depth: Int, $asOf: Date, $limit: Int) {
+      accountMap(center: $center, depth: $depth, asOf: $asOf, limit: $limit, layout: NONE) { ${sel} } }`,
+    args({ center, depth, asOf, limit }),
+  );
+  return graphml ? data.accountMap.graphml : data.accountMap;
+}
+
+export async function groupHierarchy({ company, asOf }, { graphml = false } = {}) {
+  const sel = graphml ? 'map { graphml }' : `map { ${MAP} } roots rollups { companyId companies customers openProjectAmount }`;
+  const data = await gql(
+    `query GroupHierarchy($company: ID!, $asOf: Date) {
+      groupHierarchy(company: $company, asOf: $asOf, layout: NONE) { ${sel} } }`,
+    args({ company, asOf }),
+  );
+  return graphml ? data.groupHierarchy.map.graphml : data.groupHierarchy;
+}
+
+export async function contactMap({ company, asOf, includeInfluence = true, includeSubsidiaries = false }, { graphml = false } = {}) {
+  const sel = graphml ? 'graphml' : MAP;
+  const data = await gql(
+    `query ContactMap($company: ID!, $asOf: Date, $inf: Boolean, $subs: Boolean) {
+      contactMap(company: $company, asOf: $asOf, includeInfluence: $inf, includeSubsidiaries: $subs, layout: NONE) { ${sel} } }`,
+    args({ company, asOf, inf: includeInfluence, subs: includeSubsidiaries }),
+  );
+  return graphml ? data.contactMap.graphml : data.contactMap;
+}
+
+/**
+ * The projects a company's (or its group's) people take part in. The contract has no
+ * company -> projects query; contactMap puts each person's project roles in
+ * data.projectRoles ({projectId, project, role, stance}), so they are collected from there.
+ */
+export async function projectsOf({ company, asOf }) {
+  const data = await gql(
+    `query ProjectsOf($company: ID!, $asOf: Date) {
+      contactMap(company: $company, asOf: $asOf, includeSubsidiaries: true, includeInfluence: false, layout: NONE) {
+        nodes { id data } } }`,
+    args({ company, asOf }),
+  );
+  return projectsIn(data.contactMap);
+}
+
+/** Unique projects named in a map's people's data.projectRoles, as PROJECT nodes. */
+export function projectsIn(map) {
+  const projects = new Map();
+  for (const n of map.nodes) {
+    for (const r of n.data?.projectRoles || []) {
+      if (r.projectId && !projects.has(r.projectId)) {
+        projects.set(r.projectId, { id: r.projectId, name: r.project || r.projectId, kind: 'PROJECT', hidden: false });
+      }
+    }
+  }
+  return [...projects.values()];
+}
+
+export async function decisionTree({ project, asOf }, { graphml = false } = {}) {
+  const sel = graphml
+    ? 'map { graphml }'
+    : `map { ${MAP} } roots uncoveredRoles riskyOpponents unconnectedDecisionMakers
+       stanceHistory { personId from to at by }`;
+  const data = await gql(
+    `query DecisionTree($project: ID!, $asOf: Date) {
+      decisionTree(project: $project, asOf: $asOf, layout: NONE) { ${sel} } }`,
+    args({ project, asOf }),
+  );
+  return graphml ? data.decisionTree.map.graphml : data.decisionTree;
+}
+
+export async function relatedAccounts({ company, asOf, maxHops = 2, first = 20 }) {
+  const data = await gql(
+    `query RelatedAccounts($company: ID!, $asOf: Date, $maxHops: Int, $first: Int) {
+      relatedAccounts(company: $company, asOf: $asOf, maxHops: $maxHops, first: $first) {
+        company { ${NODE} } score via paths { ${PATH} } } }`,
+    args({ company, asOf, maxHops, first }),
+  );
+  return data.relatedAccounts;
+}
+
+/** Warm-introduction paths to several targets in one request (one alias per target). */
+export async function warmIntroPaths({ targets, asOf, first = 5 }) {
+  if (!targets.length) return [];
+  const fields = targets.map((_, i) =>
+    `t${i}: warmIntroPaths(target: $t${i}, asOf: $asOf, first: $first) { ${PATH} }`).join('\n');
+  const decl = targets.map((_, i) => `$t${i}: ID!`).join(', ');
+  const vars = { asOf, first };
+  targets.forEach((id, i) => { vars[`t${i}`] = id; });
+  const data = await gql(`query WarmIntro(${decl}, $asOf: Date, $first: Int) { ${fields} }`, args(vars));
+  return targets.map((_, i) => data[`t${i}`]);
+}
