@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 from stdnum.cn import uscc
 
 import migrations
@@ -83,6 +84,45 @@ def test_a_non_empty_database_is_left_alone(cypher: Driver, neo4j_server: LocalN
     query(cypher, "CREATE (:Company {id: 'x', name: '别人的公司', version: 1})")
     assert seed(neo4j_server) is False
     assert one(cypher, "MATCH (c:Company) RETURN count(c)") == 1
+
+
+def test_the_api_serves_the_demo_data(
+    app_client: TestClient, cypher: Driver, neo4j_server: LocalNeo4j
+) -> None:
+    """The README's session: the demo admin key works, and a stale version gives CONFLICT."""
+    assert seed(neo4j_server) is True
+
+    def post(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        r = app_client.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": "Bearer demo-admin-key"},
+        )
+        body = r.json()
+        assert not body.get("errors"), body
+        return body["data"]  # type: ignore[no-any-return]
+
+    group = post(
+        "query($id: ID!) { company(id: $id) { name shortName foundedOn version "
+        "customer { customerCode tier } } }",
+        {"id": data.GROUP_ID},
+    )["company"]
+    assert group == {
+        "name": "华星集团有限公司",
+        "shortName": "华星",
+        "foundedOn": "1998-05-18",
+        "version": 1,
+        "customer": {"customerCode": "HX-C-0001", "tier": "CORE"},
+    }
+    update = (
+        "mutation($input: UpdateCompanyInput!) { updateCompany(input: $input) { "
+        "company { version } errors { code } } }"
+    )
+    change = {"id": data.GROUP_ID, "expectedVersion": 1, "employeeCount": 13000}
+    first = post(update, {"input": change})["updateCompany"]
+    assert first == {"company": {"version": 2}, "errors": []}
+    second = post(update, {"input": change})["updateCompany"]
+    assert second == {"company": None, "errors": [{"code": "CONFLICT"}]}
 
 
 def test_one_audit_event(seeded: Driver) -> None:
