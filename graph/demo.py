@@ -1,20 +1,271 @@
-"""Demo data: a bilingual group of companies, contacts, projects and our staff."""
+"""Demo data: a bilingual group of companies, contacts, projects and our staff.
+
+The data lives in `graph.demo_data`; this module turns it into rows and loads them with one
+batched UNWIND statement per label and per relationship type, all in one write transaction
+together with one `demo.seed` audit event. Nodes and relationships are MERGEd on their fixed ids,
+so a retried or repeated load writes nothing twice.
+"""
 
 from __future__ import annotations
 
-from graph.db import Cypher, Database
+import datetime as dt
+from functools import partial
+from typing import Any, LiteralString
 
+from graph import demo_data as data
+from graph.db import Cypher, Database, Tx
+from graph.nodes import AUDIT, Audit
+from graph.vocab import ENDPOINTS, Label, Rel
+
+# Staff accounts alone do not make a database "not empty": an installer may create its admin
+# user first and seed afterwards. Companies, people or projects do.
 IS_EMPTY = Cypher(
     "demo.is_empty",
-    "OPTIONAL MATCH (n) WHERE n:Company OR n:Person OR n:Project OR n:User "
-    "RETURN count(n) = 0 AS empty LIMIT 1",
+    "RETURN NOT EXISTS { MATCH (:Company) } AND NOT EXISTS { MATCH (:Person) } "
+    "AND NOT EXISTS { MATCH (:Project) } AS empty",
 )
+
+
+def _node_statement(label: Label) -> Cypher:
+    lb: LiteralString = label.value  # closed vocabulary, never input
+    return Cypher(
+        f"demo.{label.value.lower()}s",
+        "UNWIND $rows AS row MERGE (n:" + lb + " {id: row.id}) "
+        "ON CREATE SET n += row.props, n.version = 1, n.createdAt = datetime(), "
+        "n.updatedAt = datetime() "
+        "FOREACH (_ IN CASE WHEN row.customer THEN [1] ELSE [] END | SET n:Customer) "
+        "RETURN count(n) AS n",
+    )
+
+
+def _match(var: LiteralString, key: LiteralString, labels: tuple[Label, ...]) -> LiteralString:
+    if len(labels) == 1:
+        lb: LiteralString = labels[0].value
+        return "MATCH (" + var + ":" + lb + " {id: row." + key + "}) "
+    where: LiteralString = " OR ".join(var + ":" + label.value for label in labels)
+    return "MATCH (" + var + ") WHERE " + var + ".id = row." + key + " AND (" + where + ") "
+
+
+def _edge_statement(rel: Rel) -> Cypher:
+    src, dst = ENDPOINTS[rel]
+    tp: LiteralString = rel.value  # closed vocabulary, never input
+    return Cypher(
+        f"demo.{rel.value.lower()}",
+        "UNWIND $rows AS row "
+        + _match("a", "from", src)
+        + _match("b", "to", dst)
+        + "MERGE (a)-[r:"
+        + tp
+        + " {id: row.id}]->(b) "
+        "ON CREATE SET r += row.props, r.version = 1, r.createdAt = datetime(), "
+        "r.updatedAt = datetime() "
+        "RETURN count(r) AS n",
+    )
+
+
+NODE_STATEMENTS: dict[Label, Cypher] = {label: _node_statement(label) for label in Label}
+EDGE_STATEMENTS: dict[Rel, Cypher] = {rel: _edge_statement(rel) for rel in Rel}
+
+STANCE_CHANGES = Cypher(
+    "demo.stance_changes",
+    "UNWIND $rows AS row MERGE (s:StanceChange {id: row.id}) "
+    "ON CREATE SET s += row.props, s.version = 1, s.createdAt = datetime(), "
+    "s.updatedAt = datetime() "
+    "RETURN count(s) AS n",
+)
+
+SEED_AUDIT = Cypher("demo.audit", AUDIT + " RETURN a.id AS id")
+
+SEED_ACTOR = "system:demo-seed"
+
+
+def _compact(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def _edge(rel: Rel, src: str, dst: str, props: dict[str, Any], *extra: str) -> dict[str, Any]:
+    """One relationship row; its id derives from type, endpoints and any disambiguating key."""
+    key = ":".join((rel.value, src, dst, *extra))
+    return {"id": data.demo_id("rel", key), "from": src, "to": dst, "props": _compact(props)}
+
+
+def node_rows() -> dict[Label, list[dict[str, Any]]]:
+    """Rows per label: {id, props, customer}."""
+    companies = []
+    for key, raw in data.COMPANIES.items():
+        props = dict(raw)
+        profile = props.pop("customer", None)
+        companies.append(
+            {
+                "id": data.demo_id("company", key),
+                "props": _compact({**props, **(profile or {})}),
+                "customer": profile is not None,
+            }
+        )
+    people = []
+    for key, (name, name_en, gender, extra) in data.PEOPLE.items():
+        profile = data.PERSON_CUSTOMERS.get(key)
+        email = None if "occupation" in extra else f"{key.replace('_', '.')}@contacts.example"
+        people.append(
+            {
+                "id": data.demo_id("person", key),
+                "props": _compact(
+                    {
+                        "name": name,
+                        "nameEn": name_en,
+                        "gender": gender,
+                        "email": email,
+                        **extra,
+                        **(profile or {}),
+                    }
+                ),
+                "customer": profile is not None,
+            }
+        )
+    projects = [
+        {"id": data.demo_id("project", key), "props": _compact(props), "customer": False}
+        for key, (props, _) in data.PROJECTS.items()
+    ]
+    users = [
+        {
+            "id": data.demo_id("user", key),
+            "props": {
+                "name": name,
+                "email": email,
+                "team": team,
+                "roles": roles,
+                "apiKeyHash": data.sha256_hex(api_key),
+            },
+            "customer": False,
+        }
+        for key, (name, email, team, roles, api_key) in data.USERS.items()
+    ]
+    return {
+        Label.COMPANY: companies,
+        Label.PERSON: people,
+        Label.PROJECT: projects,
+        Label.USER: users,
+    }
+
+
+def edge_rows() -> dict[Rel, list[dict[str, Any]]]:
+    """Rows per relationship type: {id, from, to, props} with node ids resolved."""
+    company = partial(data.demo_id, "company")
+    person = partial(data.demo_id, "person")
+    project = partial(data.demo_id, "project")
+    user = partial(data.demo_id, "user")
+    rows: dict[Rel, list[dict[str, Any]]] = {rel: [] for rel in Rel}
+    since: dt.date | None
+    for child, parent, kind, ownership, since in data.SUBSIDIARY_OF:
+        rows[Rel.SUBSIDIARY_OF].append(
+            _edge(
+                Rel.SUBSIDIARY_OF,
+                company(child),
+                company(parent),
+                {"kind": kind, "ownership": ownership, "since": since},
+            )
+        )
+    for tp, src, dst, props, since in data.COMPANY_LINKS:
+        rel = Rel(tp)
+        rows[rel].append(_edge(rel, company(src), company(dst), {**props, "since": since}))
+    for who, where, title, dept, started, until in data.WORKS_AT:
+        rows[Rel.WORKS_AT].append(
+            _edge(
+                Rel.WORKS_AT,
+                person(who),
+                company(where),
+                {"title": title, "department": dept, "since": started, "until": until},
+                started.isoformat(),
+            )
+        )
+    for who, manager, kind, since in data.REPORTS_TO:
+        rows[Rel.REPORTS_TO].append(
+            _edge(Rel.REPORTS_TO, person(who), person(manager), {"kind": kind, "since": since})
+        )
+    for src, dst, strength, polarity, basis, scope in data.INFLUENCES:
+        rows[Rel.INFLUENCES].append(
+            _edge(
+                Rel.INFLUENCES,
+                person(src),
+                person(dst),
+                {
+                    "strength": strength,
+                    "polarity": polarity,
+                    "basis": basis,
+                    "projectId": project(scope) if scope else None,
+                },
+                scope or "",
+            )
+        )
+    for a, b, kind, since in data.RELATED_TO:
+        rows[Rel.RELATED_TO].append(
+            _edge(Rel.RELATED_TO, person(a), person(b), {"kind": kind, "since": since})
+        )
+    for project_key, (_, customer) in data.PROJECTS.items():
+        rows[Rel.FOR].append(_edge(Rel.FOR, project(project_key), company(customer), {}))
+    for who, project_key, role, stance, concerns in data.PARTICIPATES_IN:
+        rows[Rel.PARTICIPATES_IN].append(
+            _edge(
+                Rel.PARTICIPATES_IN,
+                person(who),
+                project(project_key),
+                {"role": role, "stance": stance, "concerns": concerns},
+                role,
+            )
+        )
+    for who, customer, kind in data.OWNS:
+        target = company(customer) if kind == "company" else person(customer)
+        rows[Rel.OWNS].append(_edge(Rel.OWNS, user(who), target, {}))
+    for who, project_key, role in data.ON_TEAM:
+        rows[Rel.ON_TEAM].append(
+            _edge(Rel.ON_TEAM, user(who), project(project_key), {"role": role})
+        )
+    for who, contact, strength in data.KNOWS:
+        rows[Rel.KNOWS].append(_edge(Rel.KNOWS, user(who), person(contact), {"strength": strength}))
+    return {rel: r for rel, r in rows.items() if r}
+
+
+def stance_change_rows() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": data.demo_id("stance", f"{project_key}:{who}:{at.isoformat()}"),
+            "props": _compact(
+                {
+                    "projectId": data.demo_id("project", project_key),
+                    "personId": data.demo_id("person", who),
+                    "from": before,
+                    "to": after,
+                    "at": at,
+                    "by": data.demo_id("user", by),
+                }
+            ),
+        }
+        for project_key, who, before, after, at, by in data.STANCE_CHANGES
+    ]
 
 
 async def seed_if_empty(db: Database) -> bool:
     """Load the demo data set into an empty database. True if it loaded anything."""
-    rows = await db.read(IS_EMPTY)
-    if not rows[0]["empty"]:
-        return False
-    # The data set itself arrives with the graph core (issue 3).
-    return False
+    nodes = node_rows()
+    edges = edge_rows()
+    stances = stance_change_rows()
+    audit = Audit(SEED_ACTOR, "demo.seed", "demo-seed").params(
+        data.GROUP_ID, Label.COMPANY, [label.value for label in nodes] + ["StanceChange"]
+    )
+    audit["auditId"] = data.demo_id("audit", "demo.seed")
+
+    async def work(tx: Tx) -> bool:
+        # Checked inside the transaction so that two starting instances do not both load.
+        if not (await tx.run(IS_EMPTY))[0]["empty"]:
+            return False
+        for label, rows in nodes.items():
+            await tx.run(NODE_STATEMENTS[label], {"rows": rows})
+        await tx.run(STANCE_CHANGES, {"rows": stances})
+        for rel, rows in edges.items():
+            written = await tx.run(EDGE_STATEMENTS[rel], {"rows": rows})
+            if written[0]["n"] != len(rows):
+                raise RuntimeError(f"demo {rel.value}: {written[0]['n']} of {len(rows)} written")
+        await tx.run(SEED_AUDIT, audit)
+        return True
+
+    return await db.transaction(work)

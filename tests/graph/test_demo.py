@@ -1,0 +1,387 @@
+"""The demo data set: loads once into an empty database, and has the shapes the maps rely on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+from stdnum.cn import uscc
+
+import migrations
+from graph import demo
+from graph import demo_data as data
+from graph.db import Database
+from graph.migrate import Runner
+from graph.server import LocalNeo4j
+from graph.vocab import Rel
+from neo4j import Driver, GraphDatabase
+from tests.conftest import reset_database
+
+
+def seed(server: LocalNeo4j) -> bool:
+    async def run() -> bool:
+        db = Database(server.uri, "neo4j", server.password)
+        try:
+            # The constraints and the full-text index, as `crm-graph seed --demo` has them.
+            await Runner(db, migrations.DIRECTORY).apply()
+            return await demo.seed_if_empty(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def query(driver: Driver, text: str, **params: Any) -> list[dict[str, Any]]:
+    with driver.session(database="neo4j") as s:
+        return s.run(text, params).data()  # type: ignore[arg-type]
+
+
+def one(driver: Driver, text: str, **params: Any) -> Any:
+    rows = query(driver, text, **params)
+    return next(iter(rows[0].values()))
+
+
+@pytest.fixture(scope="module")
+def seeded(neo4j_server: LocalNeo4j) -> Iterator[Driver]:
+    """The demo data, loaded once for the read-only tests of this module. These tests take no
+    `cypher` fixture, so the per-test reset leaves the seeded data alone between them."""
+    driver = GraphDatabase.driver(neo4j_server.uri, auth=("neo4j", neo4j_server.password))
+    reset_database(driver)
+    assert seed(neo4j_server) is True
+    yield driver
+    driver.close()
+
+
+def test_seeds_an_empty_database_once(cypher: Driver, neo4j_server: LocalNeo4j) -> None:
+    # The test personas (:User only) are there: staff alone do not count as data.
+    assert one(cypher, "MATCH (u:User) RETURN count(u)") == 3
+    assert seed(neo4j_server) is True
+    counts = query(
+        cypher,
+        "MATCH (n) UNWIND labels(n) AS l RETURN l AS label, count(*) AS n ORDER BY label",
+    )
+    before = {r["label"]: r["n"] for r in counts}
+    rels_before = one(cypher, "MATCH ()-[r]->() RETURN count(r)")
+    assert before["Company"] == len(data.COMPANIES)
+    assert before["Person"] == len(data.PEOPLE) == 60
+    assert before["Project"] == 3
+    assert before["User"] == 3 + len(data.USERS)
+    assert before["StanceChange"] == len(data.STANCE_CHANGES)
+
+    assert seed(neo4j_server) is False
+    counts = query(
+        cypher,
+        "MATCH (n) UNWIND labels(n) AS l RETURN l AS label, count(*) AS n ORDER BY label",
+    )
+    assert {r["label"]: r["n"] for r in counts} == before
+    assert one(cypher, "MATCH ()-[r]->() RETURN count(r)") == rels_before
+
+
+def test_a_non_empty_database_is_left_alone(cypher: Driver, neo4j_server: LocalNeo4j) -> None:
+    query(cypher, "CREATE (:Company {id: 'x', name: '别人的公司', version: 1})")
+    assert seed(neo4j_server) is False
+    assert one(cypher, "MATCH (c:Company) RETURN count(c)") == 1
+
+
+def test_the_api_serves_the_demo_data(
+    app_client: TestClient, cypher: Driver, neo4j_server: LocalNeo4j
+) -> None:
+    """The README's session: the demo admin key works, and a stale version gives CONFLICT."""
+    assert seed(neo4j_server) is True
+
+    def post(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        r = app_client.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": "Bearer demo-admin-key"},
+        )
+        body = r.json()
+        assert not body.get("errors"), body
+        return body["data"]  # type: ignore[no-any-return]
+
+    group = post(
+        "query($id: ID!) { company(id: $id) { name shortName foundedOn version "
+        "customer { customerCode tier } } }",
+        {"id": data.GROUP_ID},
+    )["company"]
+    assert group == {
+        "name": "华星集团有限公司",
+        "shortName": "华星",
+        "foundedOn": "1998-05-18",
+        "version": 1,
+        "customer": {"customerCode": "HX-C-0001", "tier": "CORE"},
+    }
+    update = (
+        "mutation($input: UpdateCompanyInput!) { updateCompany(input: $input) { "
+        "company { version } errors { code } } }"
+    )
+    change = {"id": data.GROUP_ID, "expectedVersion": 1, "employeeCount": 13000}
+    first = post(update, {"input": change})["updateCompany"]
+    assert first == {"company": {"version": 2}, "errors": []}
+    second = post(update, {"input": change})["updateCompany"]
+    assert second == {"company": None, "errors": [{"code": "CONFLICT"}]}
+
+
+def test_one_audit_event(seeded: Driver) -> None:
+    rows = query(seeded, "MATCH (a:AuditEvent) RETURN a.action AS action, a.targetId AS target")
+    assert rows == [{"action": "demo.seed", "target": data.GROUP_ID}]
+
+
+def test_every_node_and_relationship_is_addressable(seeded: Driver) -> None:
+    assert (
+        one(
+            seeded,
+            "MATCH (n) WHERE (n:Company OR n:Person OR n:Project OR n:User OR n:StanceChange) "
+            "AND (n.id IS NULL OR n.version IS NULL OR n.createdAt IS NULL "
+            "OR n.updatedAt IS NULL) RETURN count(n)",
+        )
+        == 0
+    )
+    assert (
+        one(
+            seeded,
+            "MATCH ()-[r]->() WHERE type(r) IN $types AND (r.id IS NULL OR r.version IS NULL "
+            "OR r.createdAt IS NULL) RETURN count(r)",
+            types=[rel.value for rel in Rel],
+        )
+        == 0
+    )
+    ids = query(
+        seeded,
+        "MATCH ()-[r]->() WHERE type(r) IN $types RETURN count(r) AS n, count(DISTINCT r.id) AS d",
+        types=[rel.value for rel in Rel],
+    )[0]
+    assert ids["n"] == ids["d"] > 200
+    # Dates are stored as Neo4j dates, not strings.
+    assert (
+        one(seeded, "MATCH ()-[r:WORKS_AT]->() WHERE NOT r.since IS :: DATE RETURN count(r)") == 0
+    )
+
+
+def test_fixed_ids(seeded: Driver) -> None:
+    group = query(
+        seeded, "MATCH (c:Company:Customer {id: $id}) RETURN c{.*} AS c", id=data.GROUP_ID
+    )
+    assert group[0]["c"]["name"] == "华星集团有限公司"
+    assert group[0]["c"]["shortName"] == "华星"
+    assert group[0]["c"]["tier"] == "CORE"
+    project = one(
+        seeded, "MATCH (p:Project {id: $id}) RETURN p.name", id=data.SMART_FACTORY_PROJECT_ID
+    )
+    assert project == "华星智慧工厂项目"
+    admin = query(
+        seeded,
+        "MATCH (u:User {apiKeyHash: $hash}) RETURN u.id AS id, u.roles AS roles",
+        hash=data.sha256_hex("demo-admin-key"),
+    )
+    assert admin == [{"id": data.ADMIN_USER_ID, "roles": ["ADMIN"]}]
+
+
+def test_credit_codes_pass_their_checksum(seeded: Driver) -> None:
+    codes = query(
+        seeded,
+        "MATCH (c:Company) WHERE c.unifiedSocialCreditCode IS NOT NULL "
+        "RETURN c.unifiedSocialCreditCode AS code",
+    )
+    assert codes
+    for row in codes:
+        assert uscc.is_valid(row["code"]), row["code"]
+
+
+def test_group_hierarchy(seeded: Driver) -> None:
+    # Three levels below the group.
+    deepest = one(
+        seeded,
+        "MATCH p = (:Company)-[:SUBSIDIARY_OF*]->(g:Company {id: $id}) RETURN max(length(p))",
+        id=data.GROUP_ID,
+    )
+    assert deepest == 3
+    jv = query(
+        seeded,
+        "MATCH (c:Company)-[r:SUBSIDIARY_OF]->(p:Company) WITH c, collect(r) AS rs "
+        "WHERE size(rs) = 2 RETURN c.id AS id, [r IN rs | r.kind] AS kinds",
+    )
+    assert jv == [{"id": data.JOINT_VENTURE_ID, "kinds": ["JOINT_VENTURE", "JOINT_VENTURE"]}]
+    kinds = one(seeded, "MATCH ()-[r:SUBSIDIARY_OF]->() RETURN collect(DISTINCT r.kind)")
+    assert set(kinds) == {"SUBSIDIARY", "BRANCH", "DIVISION", "JOINT_VENTURE"}
+
+
+def test_no_hierarchy_or_reporting_cycles(seeded: Driver) -> None:
+    for rel in ("SUBSIDIARY_OF", "REPORTS_TO"):
+        cycles = one(seeded, f"MATCH p = (n)-[:{rel}*]->(n) RETURN count(p)")
+        assert cycles == 0, rel
+
+
+def test_company_links(seeded: Driver) -> None:
+    types = one(
+        seeded,
+        "MATCH (:Company)-[r]->(:Company) WHERE type(r) <> 'SUBSIDIARY_OF' "
+        "RETURN collect(DISTINCT type(r))",
+    )
+    assert set(types) == {
+        "SUPPLIES",
+        "DISTRIBUTES_FOR",
+        "PARTNERS_WITH",
+        "INVESTS_IN",
+        "INFLUENCES_PURCHASE",
+        "INCUMBENT_AT",
+    }
+    incumbent = query(seeded, "MATCH ()-[r:INCUMBENT_AT]->() RETURN r{.*} AS r")[0]["r"]
+    assert incumbent["repName"] == "赵磊"
+    assert 0 <= incumbent["satisfaction"] <= 1
+
+
+def test_exactly_one_job_change(seeded: Driver) -> None:
+    rows = query(
+        seeded,
+        "MATCH (p:Person)-[w:WORKS_AT]->(c:Company) WITH p, collect(w) AS ws "
+        "WHERE size(ws) = 2 RETURN p.id AS id, "
+        "[w IN ws WHERE w.until IS NOT NULL | toString(w.until)] AS ended, "
+        "[w IN ws WHERE w.until IS NULL | toString(w.since)] AS current",
+    )
+    assert rows == [{"id": data.JOB_CHANGER_ID, "ended": ["2024-06-30"], "current": ["2024-07-01"]}]
+    assert one(seeded, "MATCH ()-[w:WORKS_AT]->() WHERE w.until IS NOT NULL RETURN count(w)") == 1
+
+
+def test_people_ties(seeded: Driver) -> None:
+    kinds = one(seeded, "MATCH ()-[r:RELATED_TO]->() RETURN collect(DISTINCT r.kind)")
+    assert {"SPOUSE", "FORMER_COLLEAGUE", "CLASSMATE"} <= set(kinds)
+    assert one(seeded, "MATCH ()-[r:REPORTS_TO {kind: 'DOTTED'}]->() RETURN count(r)") >= 2
+    scoped = one(
+        seeded, "MATCH ()-[r:INFLUENCES]->() WHERE r.projectId IS NOT NULL RETURN count(r)"
+    )
+    assert scoped >= 3
+    across = one(
+        seeded,
+        "MATCH (a)-[:INFLUENCES]->(b), (a)-[wa:WORKS_AT]->(ca), (b)-[wb:WORKS_AT]->(cb) "
+        "WHERE wa.until IS NULL AND wb.until IS NULL AND ca <> cb RETURN count(*)",
+    )
+    assert across >= 1
+    assert (
+        one(
+            seeded,
+            "MATCH ()-[r:INFLUENCES]->() WHERE NOT r.strength >= 0 OR NOT r.strength <= 1 "
+            "RETURN count(r)",
+        )
+        == 0
+    )
+
+
+def test_projects_and_roles(seeded: Driver) -> None:
+    rows = query(
+        seeded,
+        "MATCH (p:Project)-[:FOR]->(c:Customer) "
+        "OPTIONAL MATCH (p)<-[r:PARTICIPATES_IN]-(:Person) "
+        "RETURN p.id AS id, collect(DISTINCT r.role) AS roles",
+    )
+    assert len(rows) == 3
+    all_roles = {
+        "DECISION_MAKER",
+        "ECONOMIC_BUYER",
+        "TECHNICAL_EVALUATOR",
+        "FINANCIAL_APPROVER",
+        "USER",
+        "INFLUENCER",
+        "CHAMPION",
+        "GATEKEEPER",
+        "BLOCKER",
+    }
+    missing = {r["id"]: all_roles - set(r["roles"]) for r in rows}
+    assert missing[data.SMART_FACTORY_PROJECT_ID] == {"FINANCIAL_APPROVER"}
+    assert sum(1 for m in missing.values() if m) == 1
+    stances = one(seeded, "MATCH ()-[r:PARTICIPATES_IN]->() RETURN collect(DISTINCT r.stance)")
+    assert set(stances) == {"SUPPORTER", "NEUTRAL", "OPPONENT", "UNKNOWN"}
+    changes = one(
+        seeded,
+        "MATCH (s:StanceChange), (:Person {id: s.personId})-[r:PARTICIPATES_IN]->"
+        "(:Project {id: s.projectId}) RETURN count(DISTINCT s)",
+    )
+    assert changes == len(data.STANCE_CHANGES)
+
+
+def test_hidden_influencer(seeded: Driver) -> None:
+    rows = query(
+        seeded,
+        "MATCH (h:Person)-[i:INFLUENCES]->(dm:Person)-[:PARTICIPATES_IN {role: 'DECISION_MAKER'}]"
+        "->(p:Project) WHERE NOT (h)-[:PARTICIPATES_IN]->(p) "
+        "AND (i.projectId IS NULL OR i.projectId = p.id) "
+        "RETURN h.id AS hidden, dm.id AS dm, p.id AS project, i.strength AS strength",
+    )
+    strong = [r for r in rows if r["strength"] >= 0.8]
+    assert strong == [
+        {
+            "hidden": data.HIDDEN_INFLUENCER_ID,
+            "dm": data.DECISION_MAKER_ID,
+            "project": data.SMART_FACTORY_PROJECT_ID,
+            "strength": 0.9,
+        }
+    ]
+
+
+def test_opponent_with_high_influence(seeded: Driver) -> None:
+    rows = query(
+        seeded,
+        "MATCH (o:Person)-[r:PARTICIPATES_IN {stance: 'OPPONENT'}]->(p:Project), "
+        "(o)-[i:INFLUENCES]->(:Person)-[:PARTICIPATES_IN {role: 'DECISION_MAKER'}]->(p) "
+        "WHERE i.strength >= 0.7 RETURN o.name AS name",
+    )
+    assert rows == [{"name": "马强"}]
+
+
+def test_warm_path_to_an_unknown_decision_maker(seeded: Driver) -> None:
+    assert (
+        one(
+            seeded,
+            "MATCH (:User)-[:KNOWS]->(p:Person {id: $id}) RETURN count(*)",
+            id=data.DECISION_MAKER_ID,
+        )
+        == 0
+    )
+    hops = one(
+        seeded,
+        "MATCH p = shortestPath((:User)-[:KNOWS|INFLUENCES|RELATED_TO|REPORTS_TO*..3]-"
+        "(:Person {id: $id})) RETURN min(length(p))",
+        id=data.DECISION_MAKER_ID,
+    )
+    assert hops in (2, 3)
+    three = one(
+        seeded,
+        "MATCH (:User)-[:KNOWS]->(:Person)-[:RELATED_TO]-(h:Person)-[:INFLUENCES]->"
+        "(:Person {id: $id}) RETURN collect(DISTINCT h.id)",
+        id=data.DECISION_MAKER_ID,
+    )
+    assert three == [data.HIDDEN_INFLUENCER_ID]
+
+
+def test_customers_and_staff(seeded: Driver) -> None:
+    kinds = query(
+        seeded,
+        "MATCH (c:Customer) RETURN c.customerKind AS kind, "
+        "CASE WHEN c:Person THEN 'Person' ELSE 'Company' END AS label, count(*) AS n "
+        "ORDER BY kind",
+    )
+    assert {(r["kind"], r["label"]) for r in kinds} == {
+        ("ENTERPRISE", "Company"),
+        ("INDIVIDUAL", "Person"),
+    }
+    assert one(seeded, "MATCH (c:Customer) WHERE c.customerCode IS NULL RETURN count(c)") == 0
+    teams = one(
+        seeded,
+        "MATCH (u:User) WHERE u.id IN $ids RETURN collect(DISTINCT u.team)",
+        ids=[data.demo_id("user", k) for k in data.USERS],
+    )
+    assert set(teams) == {"EAST", "WEST", "HQ"}
+    assert one(seeded, "MATCH (:User)-[r:OWNS]->(:Customer) RETURN count(r)") == len(data.OWNS)
+    assert one(seeded, "MATCH (:User)-[r:ON_TEAM]->(:Project) RETURN count(r)") == len(data.ON_TEAM)
+
+
+def test_found_by_full_text_search(seeded: Driver) -> None:
+    names = one(
+        seeded,
+        "CALL db.index.fulltext.queryNodes('party_names', '华星') YIELD node "
+        "RETURN collect(node.id)",
+    )
+    assert data.GROUP_ID in names
