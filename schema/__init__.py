@@ -10,11 +10,11 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema import system
+from schema import maps, system
 from schema.base import SCALAR_MAP
 from schema.extensions import ErrorShaping, validation_rules
 
-QUERIES: tuple[type, ...] = (system.Query,)
+QUERIES: tuple[type, ...] = (system.Query, maps.Query)
 MUTATIONS: tuple[type, ...] = ()
 
 
