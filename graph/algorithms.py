@@ -6,6 +6,7 @@ alone (tests/graph/test_algorithms.py). Nothing here talks to Neo4j.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -67,6 +68,27 @@ def bfs_depths(center: str, edges: Iterable[Edge]) -> dict[str, int]:
     g.add_node(center)
     g.add_edges_from((str(e["source"]), str(e["target"])) for e in edges)
     return dict(nx.single_source_shortest_path_length(g, center))
+
+
+def chain_paths(
+    center: str, nodes: Sequence[Node], edges: Sequence[Edge], max_hops: int
+) -> list[tuple[str, tuple[list[str], list[Edge]]]]:
+    """Per reachable node (sorted by id): one shortest path from `center`, as node ids and
+    the edges walked (the lowest edge id where two nodes share several edges)."""
+    g = nx.MultiGraph()
+    g.add_nodes_from(str(n["id"]) for n in nodes)
+    for e in edges:
+        g.add_edge(str(e["source"]), str(e["target"]), key=str(e["id"]), edge=e)
+    out = []
+    for target, seq in sorted(nx.single_source_shortest_path(g, center, cutoff=max_hops).items()):
+        if target == center:
+            continue
+        walked = []
+        for a, b in itertools.pairwise(seq):
+            options = sorted(g.get_edge_data(a, b).values(), key=lambda d: str(d["edge"]["id"]))
+            walked.append(options[0]["edge"])
+        out.append((target, (list(seq), walked)))
+    return out
 
 
 def hop_strength(edge: Edge) -> float:

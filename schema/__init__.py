@@ -10,11 +10,17 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema import maps, system
+from schema import decision, influence, maps, related, system
 from schema.base import SCALAR_MAP
 from schema.extensions import ErrorShaping, validation_rules
 
-QUERIES: tuple[type, ...] = (system.Query, maps.Query)
+QUERIES: tuple[type, ...] = (
+    system.Query,
+    maps.Query,
+    decision.Query,
+    related.Query,
+    influence.Query,
+)
 MUTATIONS: tuple[type, ...] = ()
 
 

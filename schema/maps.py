@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -67,6 +67,19 @@ class Layout(Enum):
         description="Layered tree: parents above children. Suits org charts, groups and "
         "decision trees.",
     )
+
+
+T = TypeVar("T")
+
+
+def or_(value: T | None, default: T) -> T:
+    """Arguments are nullable with defaults (docs/API-MAPS.md): an explicit null means the
+    default."""
+    return default if value is None else value
+
+
+def mode(value: Layout | None, default: Layout) -> str:
+    return (value or default).name
 
 
 def kinds(values: list[EdgeType] | None) -> list[str] | None:
@@ -194,7 +207,7 @@ class Query:
         self,
         info: Info,
         center: Annotated[strawberry.ID, arg("The company at the centre.")],
-        depth: Annotated[int, arg(f"Hops from the centre, 1..{r.MAX_DEPTH}.")] = 2,
+        depth: Annotated[int | None, arg(f"Hops from the centre, 1..{r.MAX_DEPTH}.")] = 2,
         edgeKinds: Annotated[
             list[EdgeType] | None,
             arg(
@@ -202,12 +215,18 @@ class Query:
                 "INCUMBENT_AT)."
             ),
         ] = None,
-        limit: Annotated[int, arg(f"Most companies returned, 1..{r.MAX_LIMIT}.")] = 500,
+        limit: Annotated[int | None, arg(f"Most companies returned, 1..{r.MAX_LIMIT}.")] = 500,
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
-        layout: Annotated[Layout, arg(LAYOUT)] = Layout.NONE,
+        layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.NONE,
     ) -> GraphMap:
         return await r.account_map(  # type: ignore[return-value]
-            info.context, center, depth, kinds(edgeKinds), limit, asOf, layout.name
+            info.context,
+            center,
+            or_(depth, 2),
+            kinds(edgeKinds),
+            or_(limit, 500),
+            asOf,
+            mode(layout, Layout.NONE),
         )
 
     @strawberry.field(
@@ -220,10 +239,10 @@ class Query:
         info: Info,
         company: Annotated[strawberry.ID, arg("Any company of the group.")],
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
-        layout: Annotated[Layout, arg(LAYOUT)] = Layout.HIERARCHY,
+        layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.HIERARCHY,
     ) -> GroupHierarchy:
         return await r.group_hierarchy(  # type: ignore[return-value]
-            info.context, company, asOf, layout.name
+            info.context, company, asOf, mode(layout, Layout.HIERARCHY)
         )
 
     @strawberry.field(
@@ -236,21 +255,21 @@ class Query:
         info: Info,
         company: Annotated[strawberry.ID, arg("The company.")],
         includeSubsidiaries: Annotated[
-            bool, arg("Also people of subsidiaries, up to 4 levels down.")
+            bool | None, arg("Also people of subsidiaries, up to 4 levels down.")
         ] = False,
         includeInfluence: Annotated[
-            bool, arg("Add INFLUENCES and RELATED_TO edges between the people.")
+            bool | None, arg("Add INFLUENCES and RELATED_TO edges between the people.")
         ] = True,
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
-        limit: Annotated[int, arg(f"Most people returned, 1..{r.MAX_LIMIT}.")] = 500,
-        layout: Annotated[Layout, arg(LAYOUT)] = Layout.HIERARCHY,
+        limit: Annotated[int | None, arg(f"Most people returned, 1..{r.MAX_LIMIT}.")] = 500,
+        layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.HIERARCHY,
     ) -> GraphMap:
         return await r.contact_map(  # type: ignore[return-value]
             info.context,
             company,
-            includeSubsidiaries,
-            includeInfluence,
-            limit,
+            or_(includeSubsidiaries, False),
+            or_(includeInfluence, True),
+            or_(limit, 500),
             asOf,
-            layout.name,
+            mode(layout, Layout.HIERARCHY),
         )

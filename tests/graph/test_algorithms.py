@@ -68,3 +68,18 @@ def test_decision_tree_prefers_project_scoped_influence() -> None:
     assert order == ["dm", "scoped", "general", "sub"]
     assert parent == {"scoped": "dm", "general": "dm", "sub": "dm"}
     assert depth["sub"] == 1
+
+
+def test_chain_paths_are_shortest_and_cut_at_max_hops() -> None:
+    nodes = [{"id": x} for x in ("c", "a", "b", "far")]
+    edges = [
+        e("2", "a", "c", "SUPPLIES"),
+        e("1", "a", "c", "PARTNERS_WITH"),
+        e("3", "b", "a", "SUBSIDIARY_OF"),
+        e("4", "far", "b", "SUPPLIES"),
+    ]
+    paths = dict(alg.chain_paths("c", nodes, edges, 2))
+    assert set(paths) == {"a", "b"}
+    seq, walked = paths["b"]
+    assert seq == ["c", "a", "b"]
+    assert [x["id"] for x in walked] == ["1", "3"]  # lowest edge id between a and c

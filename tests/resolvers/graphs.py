@@ -63,3 +63,27 @@ def build(cypher: Driver, *parts: str) -> None:
     with cypher.session(database="neo4j") as s:
         for part in parts:
             s.run(part).consume()
+
+
+# A project whose decision maker 张伟 is swayed by 刘教授, who takes no part in the project.
+PROJECT = """
+MATCH (g1:Company {id: 'g1'}), (zhang:Person {id: 'zhang'}), (wang:Person {id: 'wang'}),
+      (zhao:Person {id: 'zhao'}), (chen:Person {id: 'chen'})
+CREATE (p:Project {id: 'proj', name: '智能工厂', status: 'OPEN', amount: 500.0})
+CREATE (p)-[:FOR {id: 'f-proj'}]->(g1)
+CREATE (zhang)-[:PARTICIPATES_IN {id: 'pi-zhang', role: 'DECISION_MAKER', stance: 'NEUTRAL'}]->(p)
+CREATE (wang)-[:PARTICIPATES_IN {id: 'pi-wang', role: 'TECHNICAL_EVALUATOR',
+        stance: 'SUPPORTER'}]->(p)
+CREATE (zhao)-[:PARTICIPATES_IN {id: 'pi-zhao', role: 'FINANCIAL_APPROVER', stance: 'OPPONENT',
+        concerns: 'budget'}]->(p)
+CREATE (ex:Person {id: 'exdm', name: '前任'})-[:PARTICIPATES_IN {id: 'pi-ex',
+        role: 'DECISION_MAKER', until: date('2020-01-01')}]->(p)
+CREATE (liu:Person {id: 'liu', name: '刘教授'})
+CREATE (liu)-[:INFLUENCES {id: 'i-liu', strength: 0.9, polarity: 'NEGATIVE',
+        basis: 'former professor'}]->(zhang)
+CREATE (zhao)-[:INFLUENCES {id: 'i-zhao', strength: 0.6, polarity: 'NEGATIVE',
+        projectId: 'proj'}]->(zhang)
+CREATE (chen)-[:INFLUENCES {id: 'i-chen-other', strength: 0.9, projectId: 'other'}]->(zhang)
+CREATE (:StanceChange {id: 'sc1', projectId: 'proj', personId: 'zhao', from: 'NEUTRAL',
+        to: 'OPPONENT', at: datetime('2026-10-01T09:00:00+08:00'), by: 'u-owner'})
+"""
