@@ -73,7 +73,18 @@ for _d in range(1, MAX_DEPTH + 1):
         f"  WHERE type(r) IN $types AND {valid('r')} AND b IN ns "
         f"  RETURN collect({edge('r')}) AS edges "
         "} "
-        f"RETURN [n IN ns | {node('n')}] AS nodes, edges, truncated",
+        # Depth cap: when the size cap did not bite, every company within the depth is in
+        # ns, so any valid edge leaving ns reaches a company one hop beyond the cap.
+        "CALL (ns, truncated) { "
+        "  UNWIND CASE WHEN truncated THEN [] ELSE ns END AS a "
+        "  WITH a WHERE EXISTS { "
+        f"    MATCH (a)-[r:{COMPANY_UNION}]-(b:Company) "
+        f"    WHERE type(r) IN $types AND {valid('r')} AND b.archivedAt IS NULL "
+        "      AND NOT b IN ns } "
+        "  WITH a LIMIT 1 "
+        "  RETURN count(a) > 0 AS beyond "
+        "} "
+        f"RETURN [n IN ns | {node('n')}] AS nodes, edges, truncated OR beyond AS truncated",
     )
 
 

@@ -201,7 +201,8 @@ class Query:
     @strawberry.field(
         description="Companies reachable from `center` through hierarchy, industry-chain and "
         f"decision-chain edges (R1). depth 1..{r.MAX_DEPTH}; limit 1..{r.MAX_LIMIT} companies "
-        "besides the centre; one Cypher round trip."
+        "besides the centre; `truncated` when the limit cut the map or companies lie beyond "
+        "the depth; one Cypher round trip."
     )
     async def accountMap(
         self,

@@ -35,7 +35,7 @@ def test_account_map_depth_one(gql: GQL, group: None) -> None:
     m = r.data["accountMap"]
     # the partner whose relationship ended in 2020 is left out today
     assert ids(m["nodes"]) == {"g1", "s1", "s2", "m", "di"}
-    assert m["truncated"] is False
+    assert m["truncated"] is True  # the depth cap hides b1, jv and d
     assert r.round_trips == 1
     g1 = next(n for n in m["nodes"] if n["id"] == "g1")
     assert (g1["kind"], g1["isCustomer"], g1["tier"], g1["depth"]) == ("COMPANY", True, "CORE", 0)
@@ -60,6 +60,7 @@ def test_account_map_depth_follows_hops(gql: GQL, group: None) -> None:
     assert (depth["jv"], depth["d"], depth["s1"]) == (2, 2, 1)
     m3 = gql(ACCOUNT, {"c": "g1", "d": 3}).data["accountMap"]
     assert "g2" in ids(m3["nodes"])  # through the joint venture's second parent
+    assert m3["truncated"] is False  # nothing lies beyond three hops
 
 
 def test_account_map_edge_kinds_and_as_of(gql: GQL, group: None) -> None:
