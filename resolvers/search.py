@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from graph import search as repo
-from graph.vocab import Label
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.masking import present
@@ -29,7 +28,7 @@ async def search(ctx: Context, text: str, first: int) -> list[dict[str, Any]]:
         hits.append(
             {
                 "id": node["id"],
-                "kind": Label(node["__typename"]),
+                "kind": node["__typename"].upper(),
                 "name": node.get("name"),
                 "nameEn": node.get("nameEn"),
                 "score": float(row["score"]),

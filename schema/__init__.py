@@ -10,7 +10,20 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema import company, connections, node, person, project, search, system, user
+from schema import (
+    company,
+    connections,
+    decision,
+    influence,
+    maps,
+    node,
+    person,
+    project,
+    related,
+    search,
+    system,
+    user,
+)
 from schema.base import SCALAR_MAP
 from schema.extensions import ErrorShaping, validation_rules
 
@@ -23,6 +36,10 @@ QUERIES: tuple[type, ...] = (
     user.Query,
     connections.Query,
     search.Query,
+    maps.Query,
+    decision.Query,
+    related.Query,
+    influence.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.errors import ErrorCode
-from resolvers.vocab import LABELS, Label, Rel
+from resolvers.vocab import LABELS, Rel
 
 __all__ = [
     "JSON",
@@ -127,7 +127,6 @@ def provided(obj: Any) -> dict[str, Any]:
     return out
 
 
-vocab_enum(Label, "Kinds of node in the graph.", name="NodeKind")
 vocab_enum(
     Rel, "Relationship types: the closed vocabulary of edges (docs/MODEL.md).", name="EdgeType"
 )

@@ -8,8 +8,8 @@ import strawberry
 
 from resolvers import search as r
 from resolvers.context import Context
-from resolvers.vocab import Label
 from schema.base import Node
+from schema.maps import NodeKind
 
 Info = strawberry.Info[Context, None]
 
@@ -17,7 +17,7 @@ Info = strawberry.Info[Context, None]
 @strawberry.type(description="One search result.")
 class SearchHit:
     id: strawberry.ID = strawberry.field(description="The node's id.")
-    kind: Label = strawberry.field(description="COMPANY or PERSON.")
+    kind: NodeKind = strawberry.field(description="COMPANY or PERSON.")
     name: str = strawberry.field(description="The node's name.")
     nameEn: str | None = strawberry.field(description="The node's English name.")
     score: float = strawberry.field(description="Relevance; higher is better. Hits come sorted.")

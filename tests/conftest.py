@@ -10,6 +10,7 @@ Personas (API keys mapped to :User nodes, recreated before every test):
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,12 +94,11 @@ def app_client(settings: Settings) -> Iterator[TestClient]:
 
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         # The lifespan migrates in the background; wait until the app says it is ready
-        # (up to 2 minutes: migrations crawl on a loaded 2-core machine).
-        for _ in range(1200):
+        # (up to 5 minutes: schema migrations crawl on a loaded 2-core machine).
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
             if client.get("/readyz").status_code == 200:
                 break
-            import time
-
             time.sleep(0.1)
         else:
             pytest.fail("app never became ready")

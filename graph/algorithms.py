@@ -1,0 +1,314 @@
+"""Pure graph algorithms over bounded subgraphs (networkx and plain Python; no numpy).
+
+Everything here takes the flat `nodes`/`edges` dicts the map queries return and is unit-tested
+alone (tests/graph/test_algorithms.py). Nothing here talks to Neo4j.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+
+Node = Mapping[str, Any]
+Edge = Mapping[str, Any]
+
+# Strength of one hop when the edge has no `strength` of its own (warm-intro ranking).
+TIE_STRENGTH = {
+    "SPOUSE": 0.9,
+    "FAMILY": 0.85,
+    "FRIEND": 0.75,
+    "CLASSMATE": 0.6,
+    "FORMER_COLLEAGUE": 0.55,
+}
+DEFAULT_HOP = {
+    "WORKS_AT": 0.7,
+    "REPORTS_TO": 0.7,
+    "RELATED_TO": 0.6,
+    "KNOWS": 0.5,
+    "INFLUENCES": 0.5,
+    "PARTICIPATES_IN": 0.5,
+    "ON_TEAM": 0.6,
+    "OWNS": 0.6,
+    "FOR": 0.5,
+}
+COMPANY_HOP = 0.5
+NEGATIVE_FACTOR = 0.3  # a negative influence tie is a poor route for an introduction
+
+VERBS = {
+    "SUBSIDIARY_OF": "is a subsidiary of",
+    "SUPPLIES": "supplies",
+    "DISTRIBUTES_FOR": "distributes for",
+    "PARTNERS_WITH": "partners with",
+    "INVESTS_IN": "invests in",
+    "INFLUENCES_PURCHASE": "influences purchases of",
+    "INCUMBENT_AT": "is the incumbent supplier at",
+    "WORKS_AT": "works at",
+    "REPORTS_TO": "reports to",
+    "INFLUENCES": "influences",
+    "RELATED_TO": "is related to",
+    "PARTICIPATES_IN": "takes part in",
+    "FOR": "is a project for",
+    "OWNS": "owns the account",
+    "ON_TEAM": "is on the team of",
+    "KNOWS": "knows",
+}
+
+
+def _strength(edge: Edge, default: float = 0.5) -> float:
+    value = edge.get("strength")
+    return default if value is None else float(value)
+
+
+def bfs_depths(center: str, edges: Iterable[Edge]) -> dict[str, int]:
+    """Hop distance from `center`, edges taken in both directions."""
+    g = nx.Graph()
+    g.add_node(center)
+    g.add_edges_from((str(e["source"]), str(e["target"])) for e in edges)
+    return dict(nx.single_source_shortest_path_length(g, center))
+
+
+def chain_paths(
+    center: str, nodes: Sequence[Node], edges: Sequence[Edge], max_hops: int
+) -> list[tuple[str, tuple[list[str], list[Edge]]]]:
+    """Per reachable node (sorted by id): one shortest path from `center`, as node ids and
+    the edges walked (the lowest edge id where two nodes share several edges)."""
+    g = nx.MultiGraph()
+    g.add_nodes_from(str(n["id"]) for n in nodes)
+    for e in edges:
+        g.add_edge(str(e["source"]), str(e["target"]), key=str(e["id"]), edge=e)
+    out = []
+    for target, seq in sorted(nx.single_source_shortest_path(g, center, cutoff=max_hops).items()):
+        if target == center:
+            continue
+        walked = []
+        for a, b in itertools.pairwise(seq):
+            options = sorted(g.get_edge_data(a, b).values(), key=lambda d: str(d["edge"]["id"]))
+            walked.append(options[0]["edge"])
+        out.append((target, (list(seq), walked)))
+    return out
+
+
+def hop_strength(edge: Edge) -> float:
+    t = str(edge["type"])
+    s = edge.get("strength")
+    if t == "RELATED_TO" and s is None:
+        s = TIE_STRENGTH.get(str(edge.get("kind")), DEFAULT_HOP["RELATED_TO"])
+    if s is None:
+        s = DEFAULT_HOP.get(t, COMPANY_HOP)
+    s = max(0.0, min(1.0, float(s)))
+    if t == "INFLUENCES" and edge.get("polarity") == "NEGATIVE":
+        s *= NEGATIVE_FACTOR
+    return s
+
+
+def explain_hop(edge: Edge, names: Mapping[str, str]) -> str:
+    src = names.get(str(edge["source"]), str(edge["source"]))
+    dst = names.get(str(edge["target"]), str(edge["target"]))
+    t = str(edge["type"])
+    text = f"{src} {VERBS.get(t, t.lower())} {dst}"
+    details = []
+    if edge.get("title"):
+        details.append(str(edge["title"]))
+    if edge.get("kind"):
+        details.append(str(edge["kind"]).lower())
+    if edge.get("polarity") == "NEGATIVE":
+        details.append("negative")
+    if edge.get("strength") is not None:
+        details.append(f"{float(edge['strength']):.2g}")
+    return f"{text} ({', '.join(details)})" if details else text
+
+
+def describe_path(node_seq: Sequence[Node], edge_seq: Sequence[Edge]) -> dict[str, Any]:
+    """A RelPath dict: nodes, edges, strength (product of hops) and one sentence per hop."""
+    names = {str(n["id"]): str(n.get("name") or n["id"]) for n in node_seq}
+    strength = 1.0
+    for e in edge_seq:
+        strength *= hop_strength(e)
+    return {
+        "nodes": list(node_seq),
+        "edges": list(edge_seq),
+        "strength": round(strength, 6),
+        "explanation": [explain_hop(e, names) for e in edge_seq],
+    }
+
+
+def rank_paths(paths: list[dict[str, Any]], first: int) -> list[dict[str, Any]]:
+    """Strongest first; shorter first on ties; then by node ids so the order is stable."""
+    seen: set[tuple[str, ...]] = set()
+    unique = []
+    for p in paths:
+        key = tuple(str(e["id"]) for e in p["edges"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    unique.sort(key=lambda p: (-p["strength"], len(p["edges"]), [str(n["id"]) for n in p["nodes"]]))
+    return unique[:first]
+
+
+def subtree_rollups(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[dict[str, Any]]:
+    """Per company: companies, customers and open project amount in its subtree (itself
+    included). SUBSIDIARY_OF points child -> parent, so a subtree is the set of ancestors in
+    that DAG; a joint venture under two parents counts once in each parent's subtree."""
+    g = nx.DiGraph()
+    by_id = {str(n["id"]): n for n in nodes}
+    g.add_nodes_from(by_id)
+    g.add_edges_from(
+        (str(e["source"]), str(e["target"]))
+        for e in edges
+        if e["type"] == "SUBSIDIARY_OF" and str(e["source"]) in by_id and str(e["target"]) in by_id
+    )
+    out = []
+    for cid in by_id:
+        members = nx.ancestors(g, cid) | {cid}
+        out.append(
+            {
+                "companyId": cid,
+                "companies": len(members),
+                "customers": sum(1 for m in members if by_id[m].get("isCustomer")),
+                "openProjectAmount": float(
+                    sum(float(by_id[m].get("openProjectAmount") or 0.0) for m in members)
+                ),
+            }
+        )
+    return out
+
+
+def influence_graph(people: Iterable[str], edges: Iterable[Edge]) -> nx.DiGraph:
+    """Edge u -> v with weight w means "u lends rank to v": v influences u with strength w,
+    or u reports to v (weight 0.3). Polarity is kept as an attribute (sign)."""
+    g = nx.DiGraph()
+    g.add_nodes_from(people)
+    for e in edges:
+        s, t = str(e["source"]), str(e["target"])
+        if s not in g or t not in g or s == t:
+            continue
+        if e["type"] == "INFLUENCES":
+            w = max(0.0, min(1.0, _strength(e)))
+            sign = -1 if e.get("polarity") == "NEGATIVE" else 1
+            prev = g.get_edge_data(t, s, {}).get("weight", 0.0)
+            g.add_edge(t, s, weight=prev + w, sign=sign)
+        elif e["type"] == "REPORTS_TO":
+            prev = g.get_edge_data(s, t, {}).get("weight", 0.0)
+            g.add_edge(s, t, weight=prev + (0.3 if e.get("kind") != "DOTTED" else 0.15), sign=1)
+    return g
+
+
+def weighted_pagerank(
+    g: nx.DiGraph, alpha: float = 0.85, max_iter: int = 100, tol: float = 1.0e-9
+) -> dict[str, float]:
+    """networkx PageRank over `weight` (influence strength, always positive here: polarity is
+    kept apart in `sign`). Dangling rank is spread uniformly."""
+    if g.number_of_nodes() == 0:
+        return {}
+    ranks = nx.pagerank(g, alpha=alpha, weight="weight", max_iter=max_iter, tol=tol)
+    return {str(k): float(v) for k, v in ranks.items()}
+
+
+def betweenness(g: nx.DiGraph, sample_above: int = 300) -> dict[str, float]:
+    """Brokerage on the undirected influence graph; sampled (seeded) on large scopes."""
+    u = g.to_undirected(as_view=False)
+    if u.number_of_nodes() > sample_above:
+        return dict(nx.betweenness_centrality(u, k=sample_above, normalized=True, seed=11))
+    return dict(nx.betweenness_centrality(u, normalized=True))
+
+
+def influence_scores(g: nx.DiGraph) -> dict[str, float]:
+    """PageRank scaled so the most influential person scores 1.0."""
+    pr = weighted_pagerank(g)
+    top = max(pr.values(), default=0.0)
+    return {k: (v / top if top else 0.0) for k, v in pr.items()}
+
+
+def ranking(people: Sequence[Node], edges: Sequence[Edge], first: int) -> list[dict[str, Any]]:
+    """InfluenceRank dicts: person, score, betweenness, rank, explanation."""
+    by_id = {str(p["id"]): p for p in people}
+    g = influence_graph(by_id, edges)
+    scores = influence_scores(g)
+    brokers = betweenness(g)
+    order = sorted(by_id, key=lambda k: (-scores.get(k, 0.0), -brokers.get(k, 0.0), k))
+    out = []
+    for i, pid in enumerate(order[:first], start=1):
+        # v's influence arrives on edges u -> v (u is influenced by, or reports to, v).
+        influenced = [(u, d) for u, _, d in g.in_edges(pid, data=True)]
+        pos = sorted(
+            ((d["weight"], u) for u, d in influenced if d.get("sign", 1) > 0), reverse=True
+        )
+        neg = [u for u, d in influenced if d.get("sign", 1) < 0]
+        parts = [f"rank {i} of {len(by_id)}"]
+        if pos:
+            top = ", ".join(f"{by_id[u].get('name')} ({w:.2g})" for w, u in pos[:3])
+            parts.append(f"positively influences or manages {len(pos)}: {top}")
+        if neg:
+            parts.append(f"negative influence on {len(neg)}")
+        if not influenced:
+            parts.append("no recorded influence on others in scope")
+        b = brokers.get(pid, 0.0)
+        if b > 0:
+            parts.append(f"broker on {b:.0%} of shortest influence paths")
+        person = dict(by_id[pid])
+        person["influence"] = round(scores.get(pid, 0.0), 6)
+        out.append(
+            {
+                "person": person,
+                "score": round(scores.get(pid, 0.0), 6),
+                "betweenness": round(b, 6),
+                "rank": i,
+                "explanation": "; ".join(parts),
+            }
+        )
+    return out
+
+
+def reachable_from(sources: Iterable[str], edges: Iterable[Edge], nodes: Iterable[str]) -> set[str]:
+    """Nodes connected (edges in both directions) to any of `sources`."""
+    g = nx.Graph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from((str(e["source"]), str(e["target"])) for e in edges)
+    seen: set[str] = set()
+    for s in sources:
+        if s in g and s not in seen:
+            seen |= nx.node_connected_component(g, s)
+    return seen
+
+
+def decision_tree(
+    roots: Sequence[str], people: Sequence[str], edges: Sequence[Edge], project_id: str
+) -> tuple[list[str], dict[str, str], dict[str, int]]:
+    """Tree order, parent and depth per person. A node's children are those who influence it
+    or report to it: project-scoped influence first, then general influence, then reporting
+    lines, strongest first within each group. People the roots cannot reach come last as
+    roots of their own (depth None is avoided: they start a new level-0 tree)."""
+    incoming: dict[str, list[tuple[int, float, str]]] = {p: [] for p in people}
+    for e in edges:
+        s, t = str(e["source"]), str(e["target"])
+        if s not in incoming or t not in incoming or s == t:
+            continue
+        if e["type"] == "INFLUENCES":
+            scoped = (e.get("data") or {}).get("projectId") == project_id
+            w = _strength(e)
+            incoming[t].append((0 if scoped else 1, -w, s))
+        elif e["type"] == "REPORTS_TO":
+            incoming[t].append((2, 0.0 if e.get("kind") != "DOTTED" else 0.5, s))
+    for lst in incoming.values():
+        lst.sort()
+    order: list[str] = []
+    parent: dict[str, str] = {}
+    depth: dict[str, int] = {}
+    starts = [r for r in roots if r in incoming] + [p for p in people if p not in roots]
+    for start in starts:
+        if start in depth:
+            continue
+        depth[start] = 0
+        queue = [start]
+        while queue:
+            cur = queue.pop(0)
+            order.append(cur)
+            for _, _, child in incoming[cur]:
+                if child not in depth:
+                    depth[child] = depth[cur] + 1
+                    parent[child] = cur
+                    queue.append(child)
+    return order, parent, depth

@@ -1,0 +1,87 @@
+"""Cypher for the project decision tree (R3): participants, hidden influencers, the influence
+and reporting edges between them, who on our staff knows them, and the stance history.
+One statement; every expansion is one hop with a LIMIT."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from graph.db import Cypher, Database
+from graph.maps import clean, edge, node, valid
+
+MAX_PARTICIPANTS = 500
+MAX_HIDDEN = 200
+MAX_HISTORY = 500
+
+
+def person_nodes(xs: str, out: str) -> str:
+    """A CALL block turning the list `xs` of :Person into MapNode maps with their employer
+    as of $asOf (title, department, companyId)."""
+    return (
+        f"CALL ({xs}) {{ "
+        f"  UNWIND {xs} AS p "
+        f"  RETURN collect({node('p')[:-1]}, job: COLLECT {{ "
+        "    MATCH (p)-[w:WORKS_AT]->(co:Company) "
+        f"    WHERE {valid('w')} "
+        "    RETURN {title: w.title, department: w.department, companyId: co.id} "
+        "    ORDER BY w.since DESC LIMIT 1 }}) AS " + out + " "
+        "} "
+    )
+
+
+DECISION_TREE = Cypher(
+    "decision.tree",
+    "MATCH (pr:Project {id: $project}) "
+    "CALL (pr) { "
+    "  MATCH (p:Person)-[pi:PARTICIPATES_IN]->(pr) "
+    f"  WHERE {valid('pi')} AND p.archivedAt IS NULL "
+    f"  WITH p, pi ORDER BY p.name LIMIT {MAX_PARTICIPANTS + 1} "
+    "  RETURN collect({id: p.id, role: pi.role, stance: pi.stance, concerns: pi.concerns}) "
+    "    AS parts, collect(p) AS ps "
+    "} "
+    "CALL (pr, ps) { "
+    "  UNWIND ps AS t "
+    "  MATCH (h:Person)-[i:INFLUENCES]->(t) "
+    f"  WHERE {valid('i')} AND (i.projectId IS NULL OR i.projectId = pr.id) "
+    "    AND NOT h IN ps AND h.archivedAt IS NULL "
+    f"  WITH DISTINCT h LIMIT {MAX_HIDDEN + 1} "
+    "  RETURN collect(h) AS hs "
+    "} "
+    "WITH pr, parts, ps, hs, ps + hs AS everyone "
+    "CALL (pr, everyone) { "
+    "  UNWIND everyone AS a "
+    "  MATCH (a)-[r:INFLUENCES|REPORTS_TO]->(b:Person) "
+    f"  WHERE {valid('r')} AND b IN everyone AND (r.projectId IS NULL OR r.projectId = pr.id) "
+    f"  RETURN collect({edge('r')}) AS edges "
+    "} "
+    "CALL (everyone) { "
+    "  UNWIND everyone AS a "
+    "  MATCH (u:User)-[k:KNOWS]->(a) "
+    f"  WHERE {valid('k')} "
+    "  RETURN collect({user: u.id, person: a.id, strength: k.strength}) AS known "
+    "} "
+    "CALL (pr) { "
+    "  MATCH (s:StanceChange {projectId: pr.id}) "
+    f"  WITH s ORDER BY s.at LIMIT {MAX_HISTORY} "
+    "  RETURN collect(s{.personId, .from, .to, .at, .by}) AS history "
+    "} "
+    + person_nodes("everyone", "people")
+    + "RETURN pr.id AS project, parts, [h IN hs | h.id] AS hidden, people, edges, known, history",
+)
+
+
+async def decision_tree(db: Database, project: str, as_of: dt.date) -> dict[str, Any] | None:
+    rows = await db.read(DECISION_TREE, {"project": project, "asOf": as_of})
+    if not rows:
+        return None
+    row = rows[0]
+    return {
+        "parts": row["parts"],
+        "hidden": row["hidden"],
+        "people": clean(row["people"]),
+        "edges": clean(row["edges"]),
+        "known": row["known"],
+        "history": row["history"],
+        "limits": (MAX_PARTICIPANTS, MAX_HIDDEN),
+    }

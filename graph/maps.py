@@ -1,0 +1,256 @@
+"""Cypher for the relationship maps: accountMap, groupHierarchy, contactMap (R1, R2, R4).
+
+Each map is ONE statement. Variable-length hop counts cannot be parameters in Cypher, so the
+statements are prebuilt per hop cap at import time from the closed vocabulary (graph/vocab.py);
+the caller's edge kinds arrive as `$types` and filter `type(r) IN $types` against a fixed type
+union in the pattern. Every variable-length pattern has a hop cap and a LIMIT. Relationships
+count only when valid on `$asOf` (MODEL.md: since <= D < until).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from graph.db import Cypher, Database
+from graph.export import jsonable
+from graph.vocab import DECISION_CHAIN, HIERARCHY, INDUSTRY_CHAIN, Rel
+
+MAX_DEPTH = 4
+MAX_LIMIT = 2000
+GROUP_MAX_LEVELS = 8
+GROUP_MAX_COMPANIES = 2000
+CONTACT_MAX_SUBSIDIARY_LEVELS = 4
+
+COMPANY_RELS = (*HIERARCHY, *INDUSTRY_CHAIN, *DECISION_CHAIN, Rel.INCUMBENT_AT)
+COMPANY_UNION = "|".join(r.value for r in COMPANY_RELS)
+
+
+def valid(r: str) -> str:
+    """Cypher predicate: relationship variable `r` is valid on $asOf."""
+    return f"({r}.since IS NULL OR {r}.since <= $asOf) AND ({r}.until IS NULL OR {r}.until > $asOf)"
+
+
+def edge(r: str) -> str:
+    """Map projection of a relationship for MapEdge."""
+    return (
+        f"{{id: {r}.id, source: startNode({r}).id, target: endNode({r}).id, type: type({r}), "
+        f"since: {r}.since, until: {r}.until, kind: {r}.kind, strength: {r}.strength, "
+        f"polarity: {r}.polarity, data: properties({r})}}"
+    )
+
+
+def node(n: str) -> str:
+    """Map projection of any node for MapNode (never personal data such as mobile, idNumber)."""
+    return (
+        f"{{id: {n}.id, kind: CASE WHEN {n}:Company THEN 'COMPANY' WHEN {n}:Person THEN 'PERSON' "
+        f"WHEN {n}:Project THEN 'PROJECT' ELSE 'USER' END, name: coalesce({n}.name, {n}.id), "
+        f"nameEn: {n}.nameEn, isCustomer: {n}:Customer, tier: {n}.tier, "
+        f"lifecycleStage: {n}.lifecycleStage, hidden: false, "
+        f"data: {n}{{.industry, .scale, .shortName, .customerCode, .customerKind, .classification, "
+        f".stage, .status, .amount, .currency, .expectedClose, .occupation, .hasPurchasingPower, "
+        f".team}}}}"
+    )
+
+
+ACCOUNT_MAP: dict[int, Cypher] = {}
+for _d in range(1, MAX_DEPTH + 1):
+    ACCOUNT_MAP[_d] = Cypher(
+        f"maps.account_map.d{_d}",
+        "MATCH (c:Company {id: $center}) "
+        "CALL (c) { "
+        f"  MATCH (c)-[rs:{COMPANY_UNION}*1..{_d}]-(o:Company) "
+        f"  WHERE all(r IN rs WHERE type(r) IN $types AND {valid('r')}) AND o <> c "
+        "    AND o.archivedAt IS NULL "
+        "  WITH DISTINCT o LIMIT $limitPlus "
+        "  RETURN collect(o) AS found "
+        "} "
+        "WITH c, found, size(found) > $limit AS truncated "
+        "WITH [c] + found[..$limit] AS ns, truncated "
+        "CALL (ns) { "
+        "  UNWIND ns AS a "
+        f"  MATCH (a)-[r:{COMPANY_UNION}]->(b:Company) "
+        f"  WHERE type(r) IN $types AND {valid('r')} AND b IN ns "
+        f"  RETURN collect({edge('r')}) AS edges "
+        "} "
+        # Depth cap: when the size cap did not bite, every company within the depth is in
+        # ns, so any valid edge leaving ns reaches a company one hop beyond the cap.
+        "CALL (ns, truncated) { "
+        "  UNWIND CASE WHEN truncated THEN [] ELSE ns END AS a "
+        "  WITH a WHERE EXISTS { "
+        f"    MATCH (a)-[r:{COMPANY_UNION}]-(b:Company) "
+        f"    WHERE type(r) IN $types AND {valid('r')} AND b.archivedAt IS NULL "
+        "      AND NOT b IN ns } "
+        "  WITH a LIMIT 1 "
+        "  RETURN count(a) > 0 AS beyond "
+        "} "
+        f"RETURN [n IN ns | {node('n')}] AS nodes, edges, truncated OR beyond AS truncated",
+    )
+
+
+GROUP_HIERARCHY = Cypher(
+    "maps.group_hierarchy",
+    "MATCH (c:Company {id: $company}) "
+    "CALL (c) { "
+    f"  MATCH (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
+    f"  WHERE all(r IN ups WHERE {valid('r')}) "
+    f"    AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(:Company) WHERE {valid('p')} }} "
+    "  WITH DISTINCT top ORDER BY top.name LIMIT 20 "
+    "  RETURN collect(top) AS tops "
+    "} "
+    "WITH c, CASE WHEN size(tops) = 0 THEN [c] ELSE tops END AS roots, size(tops) = 0 AS deep "
+    "CALL (roots) { "
+    "  UNWIND roots AS root "
+    f"  MATCH (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
+    f"  WHERE all(r IN downs WHERE {valid('r')}) AND m.archivedAt IS NULL "
+    "  WITH DISTINCT m LIMIT $limitPlus "
+    "  RETURN collect(m) AS found "
+    "} "
+    "WITH roots, deep, found[..$limit] AS ms, size(found) > $limit AS truncated "
+    "CALL (ms) { "
+    "  UNWIND ms AS a "
+    "  MATCH (a)-[r:SUBSIDIARY_OF]->(b:Company) "
+    f"  WHERE {valid('r')} AND b IN ms "
+    f"  RETURN collect({edge('r')}) AS edges "
+    "} "
+    "CALL (ms) { "
+    "  UNWIND ms AS m "
+    "  OPTIONAL MATCH (p:Project)-[:FOR]->(m) "
+    "  WHERE p.status = 'OPEN' AND p.archivedAt IS NULL "
+    "  WITH m, sum(coalesce(p.amount, 0.0)) AS amount "
+    f"  RETURN collect({node('m')[:-1]}, openProjectAmount: amount}}) AS nodes "
+    "} "
+    "RETURN nodes, edges, [r IN roots | r.id] AS roots, truncated OR deep AS truncated",
+)
+
+
+def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
+    if subsidiaries:
+        companies = (
+            f"MATCH (c)<-[rs:SUBSIDIARY_OF*0..{CONTACT_MAX_SUBSIDIARY_LEVELS}]-(co:Company) "
+            f"WHERE all(r IN rs WHERE {valid('r')}) AND co.archivedAt IS NULL "
+            f"WITH DISTINCT co LIMIT {GROUP_MAX_COMPANIES} "
+        )
+    else:
+        companies = "WITH c AS co "
+    person_rels = "REPORTS_TO|INFLUENCES|RELATED_TO" if influence else "REPORTS_TO"
+    return Cypher(
+        f"maps.contact_map.{'group' if subsidiaries else 'company'}."
+        f"{'influence' if influence else 'reporting'}",
+        "MATCH (c:Company {id: $company}) "
+        "CALL (c) { "
+        f"  {companies}"
+        "  RETURN collect(co) AS cos "
+        "} "
+        "CALL (cos) { "
+        "  UNWIND cos AS co "
+        "  MATCH (p:Person)-[w:WORKS_AT]->(co) "
+        f"  WHERE {valid('w')} AND p.archivedAt IS NULL "
+        "  WITH p, w, co ORDER BY co.name, p.name LIMIT $limitPlus "
+        "  RETURN collect({p: p, w: w, co: co}) AS found "
+        "} "
+        "WITH cos, found[..$limit] AS rows, size(found) > $limit AS truncated "
+        "WITH cos, rows, [x IN rows | x.p] AS ps, truncated "
+        "CALL (ps) { "
+        "  UNWIND ps AS a "
+        f"  MATCH (a)-[r:{person_rels}]->(b:Person) "
+        f"  WHERE {valid('r')} AND b IN ps "
+        f"  RETURN collect({edge('r')}) AS personEdges "
+        "} "
+        "CALL (cos) { "
+        "  UNWIND cos AS a "
+        "  MATCH (a)-[r:SUBSIDIARY_OF]->(b:Company) "
+        f"  WHERE {valid('r')} AND b IN cos "
+        f"  RETURN collect({edge('r')}) AS companyEdges "
+        "} "
+        "CALL (rows) { "
+        "  UNWIND rows AS x "
+        "  WITH x.p AS p, x.w AS w "
+        f"  RETURN collect({{person: {node('p')}, works: {edge('w')}, "
+        "    roles: COLLECT { MATCH (p)-[pi:PARTICIPATES_IN]->(pr:Project) "
+        f"      WHERE {valid('pi')} AND pr.archivedAt IS NULL "
+        "      RETURN {projectId: pr.id, project: pr.name, role: pi.role, stance: pi.stance} "
+        "      ORDER BY pr.name LIMIT 20 }}) AS people "
+        "} "
+        f"RETURN [co IN cos | {node('co')}] AS companies, people, "
+        "  personEdges, companyEdges, truncated",
+    )
+
+
+CONTACT_MAP = {(s, i): _contact_map(s, i) for s in (False, True) for i in (False, True)}
+
+
+def clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Make `data` maps JSON-safe (Neo4j temporal values become ISO strings) in place."""
+    for row in rows:
+        if row.get("data") is not None:
+            row["data"] = jsonable({k: v for k, v in row["data"].items() if v is not None})
+    return rows
+
+
+async def account_map(
+    db: Database, center: str, depth: int, types: list[str], limit: int, as_of: dt.date
+) -> dict[str, Any] | None:
+    rows = await db.read(
+        ACCOUNT_MAP[depth],
+        {"center": center, "types": types, "limit": limit, "limitPlus": limit + 1, "asOf": as_of},
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return {
+        "nodes": clean(row["nodes"]),
+        "edges": clean(row["edges"]),
+        "truncated": row["truncated"],
+    }
+
+
+async def group_hierarchy(db: Database, company: str, as_of: dt.date) -> dict[str, Any] | None:
+    rows = await db.read(
+        GROUP_HIERARCHY,
+        {
+            "company": company,
+            "limit": GROUP_MAX_COMPANIES,
+            "limitPlus": GROUP_MAX_COMPANIES + 1,
+            "asOf": as_of,
+        },
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return {
+        "nodes": clean(row["nodes"]),
+        "edges": clean(row["edges"]),
+        "roots": row["roots"],
+        "truncated": row["truncated"],
+    }
+
+
+async def contact_map(
+    db: Database,
+    company: str,
+    subsidiaries: bool,
+    influence: bool,
+    limit: int,
+    as_of: dt.date,
+) -> dict[str, Any] | None:
+    rows = await db.read(
+        CONTACT_MAP[(subsidiaries, influence)],
+        {"company": company, "limit": limit, "limitPlus": limit + 1, "asOf": as_of},
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return {
+        "companies": clean(row["companies"]),
+        "people": [
+            {
+                "person": clean([p["person"]])[0],
+                "works": clean([p["works"]])[0],
+                "roles": p["roles"],
+            }
+            for p in row["people"]
+        ],
+        "edges": clean(row["companyEdges"]) + clean(row["personEdges"]),
+        "truncated": row["truncated"],
+    }

@@ -1,0 +1,230 @@
+"""Cypher for related accounts (R1), paths and warm introductions (R6).
+
+relatedAccounts is one statement with a bounded company-chain expansion plus three fixed
+2-3 hop people patterns. path and warmIntroPaths use Neo4j 5's `SHORTEST k` over a quantified
+path pattern whose inline predicate checks the relationship type and its validity on $asOf,
+so the search is a bounded bidirectional BFS rather than an enumeration of all paths.
+Hop caps are literals, so the statements are prebuilt per cap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from graph.db import Cypher, Database
+from graph.maps import COMPANY_UNION, clean, edge, node, valid
+from graph.vocab import Rel
+
+MAX_HOPS_RELATED = 4
+MAX_HOPS_PATH = 6
+RELATED_MAX_COMPANIES = 500
+PEOPLE_LINKS_LIMIT = 300
+PATHS_PER_QUERY = 10
+INTRO_PATHS_PER_PAIR = 3
+INTRO_MAX_USERS = 200
+INTRO_MAX_TARGETS = 20
+INTRO_MAX_PATHS = 200
+
+ALL_UNION = "|".join(r.value for r in Rel)
+INTRO_RELS = (Rel.KNOWS, Rel.INFLUENCES, Rel.RELATED_TO, Rel.WORKS_AT, Rel.REPORTS_TO)
+INTRO_UNION = "|".join(r.value for r in INTRO_RELS)
+
+ANY_NODE = (
+    "CALL () {{ "
+    "  MATCH (x:Company {{id: ${p}}}) RETURN x UNION "
+    "  MATCH (x:Person {{id: ${p}}}) RETURN x UNION "
+    "  MATCH (x:Project {{id: ${p}}}) RETURN x UNION "
+    "  MATCH (x:User {{id: ${p}}}) RETURN x "
+    "}} "
+)
+
+PATH_PROJECTION = (
+    f"{{nodes: [pn IN nodes(p) | {node('pn')}], edges: [pe IN relationships(p) | {edge('pe')}]}}"
+)
+
+
+def _related(hops: int) -> Cypher:
+    return Cypher(
+        f"related.accounts.h{hops}",
+        "MATCH (c:Company {id: $company}) "
+        "CALL (c) { "
+        f"  MATCH (c)-[rs:{COMPANY_UNION}*1..{hops}]-(o:Company) "
+        f"  WHERE all(r IN rs WHERE type(r) IN $types AND {valid('r')}) AND o <> c "
+        "    AND o.archivedAt IS NULL "
+        f"  WITH DISTINCT o LIMIT {RELATED_MAX_COMPANIES + 1} "
+        "  RETURN collect(o) AS found "
+        "} "
+        "WITH c, [c] + found AS ns "
+        "CALL (ns) { "
+        "  UNWIND ns AS a "
+        f"  MATCH (a)-[r:{COMPANY_UNION}]->(b:Company) "
+        f"  WHERE type(r) IN $types AND {valid('r')} AND b IN ns "
+        f"  RETURN collect({edge('r')}) AS chainEdges "
+        "} "
+        "CALL (c) { "
+        "  WITH c WHERE $people "
+        "  MATCH (c)<-[w1:WORKS_AT]-(p:Person)-[w2:WORKS_AT]->(o:Company) "
+        "  WHERE o <> c AND o.archivedAt IS NULL AND ( "
+        f"    ($shared AND {valid('w1')} AND {valid('w2')}) OR "
+        f"    ($former AND ((w1.until <= $asOf AND {valid('w2')}) OR "
+        f"                  ({valid('w1')} AND w2.until <= $asOf))) ) "
+        f"  WITH o, p, w1, w2 LIMIT {PEOPLE_LINKS_LIMIT} "
+        f"  RETURN collect({{company: {node('o')}, person: {node('p')}, "
+        f"    w1: {edge('w1')}, w2: {edge('w2')}, "
+        f"    shared: {valid('w1')} AND {valid('w2')}}}) AS peopleLinks "
+        "} "
+        "CALL (c) { "
+        "  WITH c WHERE $projects "
+        "  CALL (c) { "
+        "    MATCH (c)<-[f:FOR]-(pr:Project)<-[pi:PARTICIPATES_IN]-(p:Person)"
+        "-[w:WORKS_AT]->(o:Company) "
+        f"    WHERE o <> c AND {valid('pi')} AND {valid('w')} AND pr.archivedAt IS NULL "
+        "    RETURN o, pr, p, [f, pi, w] AS rels "
+        "    UNION "
+        "    MATCH (c)<-[w:WORKS_AT]-(p:Person)-[pi:PARTICIPATES_IN]->(pr:Project)"
+        "-[f:FOR]->(o:Company) "
+        f"    WHERE o <> c AND {valid('pi')} AND {valid('w')} AND pr.archivedAt IS NULL "
+        "    RETURN o, pr, p, [w, pi, f] AS rels "
+        "  } "
+        f"  WITH o, pr, p, rels LIMIT {PEOPLE_LINKS_LIMIT} "
+        f"  RETURN collect({{company: {node('o')}, project: {node('pr')}, person: {node('p')}, "
+        f"    edges: [r IN rels | {edge('r')}]}}) AS projectLinks "
+        "} "
+        f"RETURN [n IN ns | {node('n')}] AS nodes, chainEdges, peopleLinks, projectLinks, "
+        f"  size(ns) > {RELATED_MAX_COMPANIES + 1} AS truncated",
+    )
+
+
+RELATED = {h: _related(h) for h in range(1, MAX_HOPS_RELATED + 1)}
+
+
+def _path(hops: int) -> Cypher:
+    return Cypher(
+        f"related.path.h{hops}",
+        # Each lookup aggregates inside its own CALL, so a missing id yields null, not no row.
+        "CALL () { " + ANY_NODE.format(p="from") + "RETURN collect(x)[0] AS a } "
+        "CALL () { " + ANY_NODE.format(p="to") + "RETURN collect(x)[0] AS b } "
+        "CALL (a, b) { "
+        "  WITH a, b WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b "
+        f"  MATCH p = SHORTEST {PATHS_PER_QUERY} (a)(()-[r:{ALL_UNION}]-() "
+        f"    WHERE type(r) IN $types AND {valid('r')}){{1,{hops}}}(b) "
+        f"  RETURN collect({PATH_PROJECTION}) AS paths "
+        "} "
+        "RETURN a IS NOT NULL AS fromFound, b IS NOT NULL AS toFound, paths",
+    )
+
+
+PATH = {h: _path(h) for h in range(1, MAX_HOPS_PATH + 1)}
+
+
+def _intro(hops: int) -> Cypher:
+    return Cypher(
+        f"related.warm_intro.h{hops}",
+        "CALL () { "
+        "  MATCH (t:Person {id: $target}) RETURN t UNION "
+        "  MATCH (:Project {id: $target})<-[pi:PARTICIPATES_IN]-(t:Person) "
+        f"  WHERE pi.role = 'DECISION_MAKER' AND {valid('pi')} RETURN t "
+        "} "
+        f"WITH collect(t)[..{INTRO_MAX_TARGETS}] AS targets "
+        "CALL () { "
+        "  MATCH (u:User) WHERE $from IS NULL OR u.id IN $from "
+        f"  WITH u ORDER BY u.id LIMIT {INTRO_MAX_USERS} "
+        "  RETURN collect(u) AS users "
+        "} "
+        "CALL (targets, users) { "
+        "  UNWIND targets AS t "
+        "  UNWIND users AS u "
+        f"  MATCH p = SHORTEST {INTRO_PATHS_PER_PAIR} (u)(()-[r:{INTRO_UNION}]-(x) "
+        f"    WHERE NOT x:User AND {valid('r')}){{1,{hops}}}(t) "
+        f"  WITH p LIMIT {INTRO_MAX_PATHS} "
+        f"  RETURN collect({PATH_PROJECTION}) AS paths "
+        "} "
+        "RETURN size(targets) > 0 OR EXISTS { MATCH (:Project {id: $target}) } AS targetFound, "
+        "  [u IN users | u.id] AS users, paths",
+    )
+
+
+WARM_INTRO = {h: _intro(h) for h in range(1, MAX_HOPS_PATH + 1)}
+
+
+async def related_accounts(
+    db: Database,
+    company: str,
+    hops: int,
+    types: list[str],
+    shared: bool,
+    former: bool,
+    projects: bool,
+    as_of: dt.date,
+) -> dict[str, Any] | None:
+    rows = await db.read(
+        RELATED[hops],
+        {
+            "company": company,
+            "types": types,
+            "people": shared or former,
+            "shared": shared,
+            "former": former,
+            "projects": projects,
+            "asOf": as_of,
+        },
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    people = []
+    for link in row["peopleLinks"]:
+        people.append(
+            {
+                "company": clean([link["company"]])[0],
+                "person": clean([link["person"]])[0],
+                "edges": clean([link["w1"], link["w2"]]),
+                "shared": link["shared"],
+            }
+        )
+    projects_out = []
+    for link in row["projectLinks"]:
+        projects_out.append(
+            {
+                "company": clean([link["company"]])[0],
+                "project": clean([link["project"]])[0],
+                "person": clean([link["person"]])[0],
+                "edges": clean(link["edges"]),
+            }
+        )
+    return {
+        "nodes": clean(row["nodes"]),
+        "edges": clean(row["chainEdges"]),
+        "people": people,
+        "projects": projects_out,
+        "truncated": row["truncated"],
+    }
+
+
+def _clean_paths(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"nodes": clean(p["nodes"]), "edges": clean(p["edges"])} for p in paths]
+
+
+async def paths(
+    db: Database, source: str, target: str, hops: int, types: list[str], as_of: dt.date
+) -> dict[str, Any]:
+    rows = await db.read(PATH[hops], {"from": source, "to": target, "types": types, "asOf": as_of})
+    row = rows[0]
+    return {
+        "fromFound": row["fromFound"],
+        "toFound": row["toFound"],
+        "paths": _clean_paths(row["paths"]),
+    }
+
+
+async def warm_intro_paths(
+    db: Database, target: str, users: list[str] | None, hops: int, as_of: dt.date
+) -> dict[str, Any]:
+    rows = await db.read(WARM_INTRO[hops], {"target": target, "from": users, "asOf": as_of})
+    row = rows[0]
+    return {
+        "targetFound": row["targetFound"],
+        "users": row["users"],
+        "paths": _clean_paths(row["paths"]),
+    }

@@ -1,0 +1,117 @@
+"""Project decision tree (R3): the tree, influence scores and the coverage checks."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from graph import algorithms as alg
+from graph import decision as repo
+from graph.vocab import DecisionRole, Stance
+from resolvers.context import Context
+from resolvers.maps import as_of_or_today, finish, not_found
+
+MAX_PARTICIPANTS = repo.MAX_PARTICIPANTS
+MAX_HIDDEN = repo.MAX_HIDDEN
+# Roles a well-covered deal has somebody in (the seeds: 负责人, 技术评估, 财务审核, 使用者).
+KEY_ROLES = (
+    DecisionRole.DECISION_MAKER,
+    DecisionRole.ECONOMIC_BUYER,
+    DecisionRole.TECHNICAL_EVALUATOR,
+    DecisionRole.FINANCIAL_APPROVER,
+    DecisionRole.USER,
+    DecisionRole.CHAMPION,
+)
+RISKY_INFLUENCE = 0.5  # an opponent at or above this influence score is a risk
+POWER_ROLES = {DecisionRole.DECISION_MAKER.value, DecisionRole.ECONOMIC_BUYER.value}
+
+
+def with_job(person: dict[str, Any]) -> dict[str, Any]:
+    job = person.pop("job", None) or []
+    if job:
+        person.update(job[0])
+    return person
+
+
+async def decision_tree(
+    ctx: Context, project: str, as_of: dt.date | None, mode: str
+) -> dict[str, Any]:
+    found = await repo.decision_tree(ctx.db, project, as_of_or_today(as_of))
+    if found is None:
+        raise not_found("project", project, "project")
+    parts = found["parts"][:MAX_PARTICIPANTS]
+    hidden = found["hidden"][:MAX_HIDDEN]
+    truncated = len(found["parts"]) > MAX_PARTICIPANTS or len(found["hidden"]) > MAX_HIDDEN
+    keep = {p["id"] for p in parts} | set(hidden)
+    people = {p["id"]: with_job(p) for p in found["people"] if p["id"] in keep}
+    edges = [e for e in found["edges"] if e["source"] in keep and e["target"] in keep]
+    # Neo4j DateTime -> Python datetime: ISO text without nanoseconds.
+    history = [{**h, "at": h["at"].to_native()} for h in found["history"]]
+    by_person: dict[str, list[dict[str, Any]]] = {}
+    for h in history:
+        by_person.setdefault(h["personId"], []).append(
+            {"from": h["from"], "to": h["to"], "at": h["at"].isoformat(), "by": h["by"]}
+        )
+    for part in parts:
+        p = people[part["id"]]
+        p.update(role=part["role"], stance=part["stance"])
+        p["data"] = {
+            **(p.get("data") or {}),
+            "concerns": part["concerns"],
+            "stanceHistory": by_person.get(part["id"], []),
+        }
+    for hid in hidden:
+        people[hid]["hidden"] = True
+    roots = sorted(
+        (p["id"] for p in parts if p["role"] == DecisionRole.DECISION_MAKER.value),
+        key=lambda i: people[i]["name"],
+    )
+    ids = [p["id"] for p in parts] + list(hidden)
+
+    def compute() -> tuple[list[str], dict[str, str], dict[str, int], dict[str, float], set[str]]:
+        order, parent, depth = alg.decision_tree(roots, ids, edges, project)
+        scores = alg.influence_scores(alg.influence_graph(ids, edges))
+        known = {k["person"] for k in found["known"]}
+        reach = alg.reachable_from(known, edges, ids)
+        return order, parent, depth, scores, reach
+
+    order, parent, depth, scores, reach = await asyncio.to_thread(compute)
+    nodes = []
+    for pid in order:
+        p = people[pid]
+        p["depth"] = depth.get(pid)
+        p["influence"] = round(scores.get(pid, 0.0), 6)
+        nodes.append(p)
+    filled = {p["role"] for p in parts}
+    sways_dm = {
+        e["source"] for e in edges if e["type"] == "INFLUENCES" and e["target"] in set(roots)
+    }
+    graph_map = await finish(nodes, edges, truncated, mode, parent)
+    return {
+        "map": graph_map,
+        "roots": roots,
+        "uncoveredRoles": [r.value for r in KEY_ROLES if r.value not in filled],
+        "riskyOpponents": [
+            p["id"]
+            for p in nodes
+            if p.get("stance") == Stance.OPPONENT.value
+            and (
+                p["influence"] >= RISKY_INFLUENCE
+                or p.get("role") in POWER_ROLES
+                or p["id"] in sways_dm
+            )
+        ],
+        "unconnectedDecisionMakers": [r for r in roots if r not in reach],
+        "stanceHistory": [
+            {
+                "personId": h["personId"],
+                "from_": h["from"],
+                "to": h["to"],
+                "at": h["at"],
+                "by": h["by"],
+            }
+            for h in history
+            if h["personId"] in keep
+        ],
+    }

@@ -1,0 +1,163 @@
+"""Relationship maps (R1, R2, R4): argument checks, one repository call, networkx post-work.
+
+Resolvers return plain dicts whose keys are the GraphQL field names (see schema/maps.py).
+Layout runs in a worker thread so a big map never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from graph import export, layout
+from graph import maps as repo
+from graph.algorithms import bfs_depths, subtree_rollups
+from graph.vocab import LABELS, Rel
+from resolvers.context import Context
+from resolvers.errors import ApiError, ErrorCode
+
+MAX_DEPTH = repo.MAX_DEPTH
+MAX_LIMIT = repo.MAX_LIMIT
+GROUP_MAX_LEVELS = repo.GROUP_MAX_LEVELS
+GROUP_MAX_COMPANIES = repo.GROUP_MAX_COMPANIES
+COMPANY_EDGE_TYPES = tuple(r.value for r in repo.COMPANY_RELS)
+# (value, English, Chinese) per relationship type, for the schema's enum descriptions.
+EDGE_TYPE_LABELS = {r.value: (LABELS[r][1], LABELS[r][0]) for r in Rel}
+
+
+def check_range(value: int, low: int, high: int, field: str) -> None:
+    if not low <= value <= high:
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT, f"`{field}` must be between {low} and {high}.", field
+        )
+
+
+def not_found(what: str, ident: str, field: str) -> ApiError:
+    return ApiError(ErrorCode.NOT_FOUND, f"No {what} with id {ident!r}.", field)
+
+
+def as_of_or_today(as_of: dt.date | None) -> dt.date:
+    return as_of or dt.datetime.now(dt.UTC).date()
+
+
+async def finish(
+    nodes: list[dict[str, Any]],
+    edges: list[dict[str, Any]],
+    truncated: bool,
+    mode: str,
+    parents: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A GraphMap dict, with x/y filled in when `mode` asks for a layout."""
+    if mode != "NONE" and nodes:
+        positions = await asyncio.to_thread(layout.layout, nodes, edges, mode, parents)
+        layout.apply(nodes, positions)
+    return {"nodes": nodes, "edges": edges, "truncated": truncated}
+
+
+def cytoscape(graph_map: Mapping[str, Any]) -> dict[str, Any]:
+    return export.to_cytoscape(graph_map["nodes"], graph_map["edges"])
+
+
+def graphml(graph_map: Mapping[str, Any]) -> str:
+    return export.to_graphml(graph_map["nodes"], graph_map["edges"])
+
+
+async def account_map(
+    ctx: Context,
+    center: str,
+    depth: int,
+    edge_kinds: Sequence[str] | None,
+    limit: int,
+    as_of: dt.date | None,
+    mode: str,
+) -> dict[str, Any]:
+    check_range(depth, 1, MAX_DEPTH, "depth")
+    check_range(limit, 1, MAX_LIMIT, "limit")
+    types = list(COMPANY_EDGE_TYPES) if edge_kinds is None else list(dict.fromkeys(edge_kinds))
+    wrong = [t for t in types if t not in COMPANY_EDGE_TYPES]
+    if wrong or not types:
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT,
+            "`edgeKinds` must be company-to-company kinds: " + ", ".join(COMPANY_EDGE_TYPES),
+            "edgeKinds",
+        )
+    found = await repo.account_map(ctx.db, center, depth, types, limit, as_of_or_today(as_of))
+    if found is None:
+        raise not_found("company", center, "center")
+    depths = bfs_depths(center, found["edges"])
+    for n in found["nodes"]:
+        n["depth"] = depths.get(n["id"])
+    found["nodes"].sort(key=lambda n: (n["depth"] if n["depth"] is not None else 99, n["name"]))
+    return await finish(found["nodes"], found["edges"], found["truncated"], mode)
+
+
+async def group_hierarchy(
+    ctx: Context, company: str, as_of: dt.date | None, mode: str
+) -> dict[str, Any]:
+    found = await repo.group_hierarchy(ctx.db, company, as_of_or_today(as_of))
+    if found is None:
+        raise not_found("company", company, "company")
+    nodes, edges = found["nodes"], found["edges"]
+    rollups = subtree_rollups(nodes, edges)
+    # Level = longest distance below a root is unstable for diamonds; use BFS from the roots.
+    levels: dict[str, int] = {}
+    for root in found["roots"]:
+        for nid, d in bfs_depths(root, edges).items():
+            levels[nid] = min(d, levels.get(nid, d))
+    for n in nodes:
+        n["depth"] = levels.get(n["id"])
+        n["data"] = {**(n.get("data") or {}), "openProjectAmount": n.pop("openProjectAmount")}
+    nodes.sort(key=lambda n: (n["depth"] if n["depth"] is not None else 99, n["name"]))
+    graph_map = await finish(nodes, edges, found["truncated"], mode)
+    order = {n["id"]: i for i, n in enumerate(nodes)}
+    rollups.sort(key=lambda r: order[r["companyId"]])
+    return {"map": graph_map, "roots": found["roots"], "rollups": rollups}
+
+
+async def contact_map(
+    ctx: Context,
+    company: str,
+    include_subsidiaries: bool,
+    include_influence: bool,
+    limit: int,
+    as_of: dt.date | None,
+    mode: str,
+) -> dict[str, Any]:
+    check_range(limit, 1, MAX_LIMIT, "limit")
+    found = await repo.contact_map(
+        ctx.db, company, include_subsidiaries, include_influence, limit, as_of_or_today(as_of)
+    )
+    if found is None:
+        raise not_found("company", company, "company")
+    nodes: list[dict[str, Any]] = list(found["companies"])
+    edges: list[dict[str, Any]] = list(found["edges"])
+    people: dict[str, dict[str, Any]] = {}
+    for row in found["people"]:
+        p, w = row["person"], row["works"]
+        edges.append(w)
+        if p["id"] in people:  # works at two companies of the group: keep the first title
+            continue
+        p.update(
+            title=(w.get("data") or {}).get("title"),
+            department=(w.get("data") or {}).get("department"),
+            companyId=w["target"],
+        )
+        roles = row["roles"]
+        p["data"] = {**(p.get("data") or {}), "projectRoles": roles}
+        if roles:
+            p["role"] = roles[0]["role"]
+            p["stance"] = roles[0]["stance"]
+        people[p["id"]] = p
+        nodes.append(p)
+    # Levels follow the org chart: company 0, then down the solid reporting lines.
+    parents = layout.hierarchy_parents(nodes, edges)
+    for n in nodes:
+        level, cur, seen = 0, n["id"], set()
+        while cur in parents and cur not in seen:
+            seen.add(cur)
+            cur = parents[cur]
+            level += 1
+        n["depth"] = level
+    return await finish(nodes, edges, found["truncated"], mode, parents)

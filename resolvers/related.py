@@ -1,0 +1,169 @@
+"""Related accounts, paths and warm introductions: validation, one repository call each,
+then ranking and hop-by-hop explanations (graph/algorithms.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from graph import algorithms as alg
+from graph import related as repo
+from graph.vocab import DECISION_CHAIN, HIERARCHY, INDUSTRY_CHAIN, Rel
+from resolvers.context import Context
+from resolvers.errors import ApiError, ErrorCode
+from resolvers.maps import as_of_or_today, check_range, not_found
+
+MAX_HOPS_RELATED = repo.MAX_HOPS_RELATED
+MAX_HOPS_PATH = repo.MAX_HOPS_PATH
+MAX_FIRST = 100
+ALL_TYPES = tuple(r.value for r in Rel)
+VIA_TYPES = {
+    "HIERARCHY": tuple(r.value for r in HIERARCHY),
+    "INDUSTRY_CHAIN": tuple(r.value for r in INDUSTRY_CHAIN),
+    "DECISION_CHAIN": tuple(r.value for r in DECISION_CHAIN),
+}
+VIA_OF_TYPE = {t: via for via, types in VIA_TYPES.items() for t in types}
+ALL_VIAS = (*VIA_TYPES, "SHARED_PEOPLE", "FORMER_EMPLOYEES", "SHARED_PROJECTS")
+# Score weights: a chain path adds weight / hops; people links add per link, at most 3 each.
+WEIGHTS = {
+    "HIERARCHY": 1.0,
+    "DECISION_CHAIN": 0.9,
+    "INDUSTRY_CHAIN": 0.8,
+    "SHARED_PEOPLE": 0.6,
+    "SHARED_PROJECTS": 0.5,
+    "FORMER_EMPLOYEES": 0.4,
+}
+LINKS_COUNTED = 3
+PATHS_SHOWN = 3
+
+
+async def related_accounts(
+    ctx: Context,
+    company: str,
+    via: Sequence[str] | None,
+    max_hops: int,
+    first: int,
+    as_of: dt.date | None,
+) -> list[dict[str, Any]]:
+    check_range(max_hops, 1, MAX_HOPS_RELATED, "maxHops")
+    check_range(first, 1, MAX_FIRST, "first")
+    vias = set(ALL_VIAS if via is None else via)
+    if not vias:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "`via` must not be empty.", "via")
+    types = [t for v in VIA_TYPES if v in vias for t in VIA_TYPES[v]]
+    found = await repo.related_accounts(
+        ctx.db,
+        company,
+        max_hops,
+        types,
+        "SHARED_PEOPLE" in vias,
+        "FORMER_EMPLOYEES" in vias,
+        "SHARED_PROJECTS" in vias,
+        as_of_or_today(as_of),
+    )
+    if found is None:
+        raise not_found("company", company, "company")
+    results: dict[str, dict[str, Any]] = {}
+
+    def entry(node: dict[str, Any]) -> dict[str, Any]:
+        if node["id"] not in results:
+            results[node["id"]] = {"company": node, "score": 0.0, "via": {}, "paths": []}
+        return results[node["id"]]
+
+    # Company chains: the shortest path to each company in the bounded subgraph.
+    by_id = {n["id"]: n for n in found["nodes"]}
+    for target, (seq, hops) in alg.chain_paths(company, found["nodes"], found["edges"], max_hops):
+        path_vias = {VIA_OF_TYPE.get(h["type"], "INDUSTRY_CHAIN") for h in hops}
+        node = dict(by_id[target], depth=len(hops))
+        item = entry(node)
+        item["score"] += max(WEIGHTS[v] for v in path_vias) / len(hops)
+        for v in path_vias:
+            item["via"][v] = item["via"].get(v, 0) + 1
+        item["paths"].append(alg.describe_path([by_id[n] for n in seq], hops))
+
+    centre = by_id[company]
+    for link in found["people"]:
+        v = "SHARED_PEOPLE" if link["shared"] else "FORMER_EMPLOYEES"
+        if v not in vias:
+            continue
+        item = entry(link["company"])
+        count = item["via"].get(v, 0)
+        item["via"][v] = count + 1
+        if count < LINKS_COUNTED:
+            item["score"] += WEIGHTS[v]
+        item["paths"].append(
+            alg.describe_path([centre, link["person"], link["company"]], link["edges"])
+        )
+    for link in found["projects"]:
+        item = entry(link["company"])
+        count = item["via"].get("SHARED_PROJECTS", 0)
+        item["via"]["SHARED_PROJECTS"] = count + 1
+        if count < LINKS_COUNTED:
+            item["score"] += WEIGHTS["SHARED_PROJECTS"]
+        first_edge = link["edges"][0]
+        if first_edge["type"] == "FOR":  # centre <- project <- person -> other
+            chain = [centre, link["project"], link["person"], link["company"]]
+        else:  # centre <- person -> project -> other
+            chain = [centre, link["person"], link["project"], link["company"]]
+        item["paths"].append(alg.describe_path(chain, link["edges"]))
+
+    ranked = sorted(results.values(), key=lambda i: (-i["score"], i["company"]["name"]))
+    out = []
+    for item in ranked[:first]:
+        item["score"] = round(item["score"], 6)
+        item["via"] = [v for v in ALL_VIAS if v in item["via"]]
+        item["paths"] = alg.rank_paths(item["paths"], PATHS_SHOWN)
+        out.append(item)
+    return out
+
+
+def _types(edge_kinds: Sequence[str] | None) -> list[str]:
+    if edge_kinds is None:
+        return list(ALL_TYPES)
+    if not edge_kinds:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "`edgeKinds` must not be empty.", "edgeKinds")
+    return list(dict.fromkeys(edge_kinds))
+
+
+async def path(
+    ctx: Context,
+    source: str,
+    target: str,
+    max_hops: int,
+    edge_kinds: Sequence[str] | None,
+    as_of: dt.date | None,
+) -> list[dict[str, Any]]:
+    check_range(max_hops, 1, MAX_HOPS_PATH, "maxHops")
+    types = _types(edge_kinds)
+    found = await repo.paths(ctx.db, source, target, max_hops, types, as_of_or_today(as_of))
+    if not found["fromFound"]:
+        raise not_found("node", source, "from")
+    if not found["toFound"]:
+        raise not_found("node", target, "to")
+    described = [alg.describe_path(p["nodes"], p["edges"]) for p in found["paths"]]
+    return alg.rank_paths(described, repo.PATHS_PER_QUERY)
+
+
+async def warm_intro_paths(
+    ctx: Context,
+    target: str,
+    users: Sequence[str] | None,
+    max_hops: int,
+    first: int,
+    as_of: dt.date | None,
+) -> list[dict[str, Any]]:
+    check_range(max_hops, 1, MAX_HOPS_PATH, "maxHops")
+    check_range(first, 1, MAX_FIRST, "first")
+    if users is not None and not users:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "`from` must not be empty.", "from")
+    wanted = None if users is None else list(dict.fromkeys(users))
+    found = await repo.warm_intro_paths(ctx.db, target, wanted, max_hops, as_of_or_today(as_of))
+    if not found["targetFound"]:
+        raise not_found("person or project", target, "target")
+    if wanted is not None:
+        missing = sorted(set(wanted) - set(found["users"]))
+        if missing:
+            raise not_found("staff member", missing[0], "from")
+    described = [alg.describe_path(p["nodes"], p["edges"]) for p in found["paths"]]
+    return alg.rank_paths(described, first)

@@ -1,0 +1,50 @@
+"""Influence ranking (R2, R3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from resolvers import influence as r
+from schema.maps import AS_OF, Info, MapNode, arg, or_
+
+
+@strawberry.type(description="A person's place in the influence ranking of a scope.")
+class InfluenceRank:
+    person: MapNode = strawberry.field(
+        description="The person, with title and employer as of `asOf`; `influence` = score."
+    )
+    score: float = strawberry.field(
+        description="Weighted PageRank over influence (|strength|; rank flows from the "
+        "influenced to the influencer, and from report to manager), scaled so the top is 1."
+    )
+    betweenness: float = strawberry.field(
+        description="Brokerage: normalised betweenness on the undirected influence graph "
+        "(sampled, seeded, above 300 people)."
+    )
+    rank: int = strawberry.field(description="1 = most influential.")
+    explanation: str = strawberry.field(
+        description="Why: whom the person influences or manages, negative ties, brokerage."
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="The most influential people in a scope: a company with its subsidiaries "
+        f"({r.SCOPE_MAX_LEVELS} levels down; a group when given its parent), or a project "
+        f"(participants and their direct influencers). At most {r.SCOPE_MAX_PEOPLE} people "
+        f"considered; first 1..{r.MAX_FIRST}; one Cypher round trip, networkx after."
+    )
+    async def influenceRanking(
+        self,
+        info: Info,
+        scope: Annotated[strawberry.ID, arg("A company (or group parent) or a project.")],
+        first: Annotated[int | None, arg(f"Most people returned, 1..{r.MAX_FIRST}.")] = 20,
+        asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
+    ) -> list[InfluenceRank]:
+        return await r.influence_ranking(  # type: ignore[return-value]
+            info.context, scope, or_(first, 20), asOf
+        )

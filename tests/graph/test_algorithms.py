@@ -1,0 +1,85 @@
+"""Pure algorithms: rollups, path strength, PageRank, decision-tree order."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph import algorithms as alg
+
+
+def e(i: str, s: str, t: str, typ: str, **kw: object) -> dict[str, object]:
+    return {"id": i, "source": s, "target": t, "type": typ, **kw}
+
+
+def test_rollups_count_a_joint_venture_under_both_parents() -> None:
+    nodes = [
+        {"id": "p1", "isCustomer": True, "openProjectAmount": 1.0},
+        {"id": "p2", "isCustomer": False, "openProjectAmount": 0.0},
+        {"id": "jv", "isCustomer": True, "openProjectAmount": 10.0},
+    ]
+    edges = [e("1", "jv", "p1", "SUBSIDIARY_OF"), e("2", "jv", "p2", "SUBSIDIARY_OF")]
+    roll = {r["companyId"]: r for r in alg.subtree_rollups(nodes, edges)}
+    assert roll["p1"] == {
+        "companyId": "p1",
+        "companies": 2,
+        "customers": 2,
+        "openProjectAmount": 11.0,
+    }
+    assert roll["p2"]["companies"] == 2
+    assert roll["jv"]["companies"] == 1
+
+
+def test_path_strength_and_explanation() -> None:
+    nodes = [
+        {"id": "u", "name": "王销售"},
+        {"id": "a", "name": "张伟"},
+        {"id": "b", "name": "李娜"},
+    ]
+    edges = [
+        e("k", "u", "a", "KNOWS", strength=0.8),
+        e("r", "a", "b", "RELATED_TO", kind="SPOUSE"),
+    ]
+    p = alg.describe_path(nodes, edges)
+    assert p["strength"] == pytest.approx(0.8 * 0.9)
+    assert p["explanation"] == ["王销售 knows 张伟 (0.8)", "张伟 is related to 李娜 (spouse)"]
+
+
+def test_negative_influence_is_a_weak_hop() -> None:
+    assert alg.hop_strength(e("i", "a", "b", "INFLUENCES", strength=1.0, polarity="NEGATIVE")) < 0.5
+
+
+def test_pagerank_favours_the_influencer() -> None:
+    people = [{"id": x, "name": x} for x in ("boss", "a", "b", "c")]
+    edges = [e(f"i{x}", "boss", x, "INFLUENCES", strength=0.9) for x in ("a", "b", "c")]
+    ranks = alg.ranking(people, edges, 10)
+    assert ranks[0]["person"]["id"] == "boss"
+    assert ranks[0]["score"] == 1.0
+    assert ranks[0]["rank"] == 1
+    assert "positively influences or manages 3" in ranks[0]["explanation"]
+
+
+def test_decision_tree_prefers_project_scoped_influence() -> None:
+    edges = [
+        e("g", "general", "dm", "INFLUENCES", strength=0.9, data={}),
+        e("s", "scoped", "dm", "INFLUENCES", strength=0.2, data={"projectId": "p"}),
+        e("r", "sub", "dm", "REPORTS_TO", kind="SOLID"),
+    ]
+    order, parent, depth = alg.decision_tree(["dm"], ["dm", "general", "scoped", "sub"], edges, "p")
+    assert order == ["dm", "scoped", "general", "sub"]
+    assert parent == {"scoped": "dm", "general": "dm", "sub": "dm"}
+    assert depth["sub"] == 1
+
+
+def test_chain_paths_are_shortest_and_cut_at_max_hops() -> None:
+    nodes = [{"id": x} for x in ("c", "a", "b", "far")]
+    edges = [
+        e("2", "a", "c", "SUPPLIES"),
+        e("1", "a", "c", "PARTNERS_WITH"),
+        e("3", "b", "a", "SUBSIDIARY_OF"),
+        e("4", "far", "b", "SUPPLIES"),
+    ]
+    paths = dict(alg.chain_paths("c", nodes, edges, 2))
+    assert set(paths) == {"a", "b"}
+    seq, walked = paths["b"]
+    assert seq == ["c", "a", "b"]
+    assert [x["id"] for x in walked] == ["1", "3"]  # lowest edge id between a and c

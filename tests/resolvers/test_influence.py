@@ -1,0 +1,44 @@
+"""influenceRanking over a project and over a group."""
+
+from __future__ import annotations
+
+from neo4j import Driver
+from tests.conftest import GQL
+from tests.resolvers.graphs import GROUP, PEOPLE, PROJECT, build
+
+RANK = """
+query($s: ID!, $f: Int) {
+  influenceRanking(scope: $s, first: $f) {
+    rank score betweenness explanation person { id name title influence }
+  }
+}"""
+
+
+def test_influence_ranking_of_a_project(gql: GQL, cypher: Driver) -> None:
+    build(cypher, GROUP, PEOPLE, PROJECT)
+    r = gql(RANK, {"s": "proj"})
+    ranks = r.data["influenceRanking"]
+    assert r.round_trips == 1
+    # participants (the former decision maker's part has ended) and the hidden influencer
+    assert {x["person"]["id"] for x in ranks} == {"zhang", "wang", "zhao", "liu"}
+    assert [x["rank"] for x in ranks] == [1, 2, 3, 4]
+    assert ranks[0]["person"]["id"] == "zhang"
+    assert ranks[0]["score"] == 1.0
+    assert ranks[0]["person"]["title"] == "总经理"
+    scores = [x["score"] for x in ranks]
+    assert scores == sorted(scores, reverse=True)
+    liu = next(x for x in ranks if x["person"]["id"] == "liu")
+    assert "negative influence on 1" in liu["explanation"]
+    zhang = ranks[0]
+    assert zhang["betweenness"] > 0  # everyone's ties run through the decision maker
+
+
+def test_influence_ranking_of_a_group_and_errors(gql: GQL, cypher: Driver) -> None:
+    build(cypher, GROUP, PEOPLE, PROJECT)
+    ranks = gql(RANK, {"s": "g1", "f": 10}).data["influenceRanking"]
+    assert {x["person"]["id"] for x in ranks} == {"zhang", "wang", "zhao", "chen"}
+    assert len(gql(RANK, {"s": "g1", "f": 2}).data["influenceRanking"]) == 2
+    bad = gql(RANK, {"s": "nope"})
+    assert bad.codes() == ["NOT_FOUND"]
+    assert bad.errors[0]["extensions"]["field"] == "scope"
+    assert gql(RANK, {"s": "g1", "f": 0}).codes() == ["BAD_USER_INPUT"]

@@ -1,0 +1,217 @@
+"""accountMap, groupHierarchy and contactMap through the real app, on hand-built graphs."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+
+from neo4j import Driver
+from tests.conftest import GQL
+from tests.resolvers.graphs import GROUP, PEOPLE, build
+
+ACCOUNT = """
+query($c: ID!, $d: Int, $k: [EdgeType!], $l: Int, $a: Date, $lay: Layout) {
+  accountMap(center: $c, depth: $d, edgeKinds: $k, limit: $l, asOf: $a, layout: $lay) {
+    nodes { id kind name isCustomer tier depth x y data }
+    edges { id source target type since until kind strength data }
+    truncated
+  }
+}"""
+
+
+def ids(items: list[dict[str, Any]]) -> set[str]:
+    return {i["id"] for i in items}
+
+
+@pytest.fixture
+def group(cypher: Driver) -> None:
+    build(cypher, GROUP, PEOPLE)
+
+
+def test_account_map_depth_one(gql: GQL, group: None) -> None:
+    r = gql(ACCOUNT, {"c": "g1", "d": 1})
+    m = r.data["accountMap"]
+    # the partner whose relationship ended in 2020 is left out today
+    assert ids(m["nodes"]) == {"g1", "s1", "s2", "m", "di"}
+    assert m["truncated"] is True  # the depth cap hides b1, jv and d
+    assert r.round_trips == 1
+    g1 = next(n for n in m["nodes"] if n["id"] == "g1")
+    assert (g1["kind"], g1["isCustomer"], g1["tier"], g1["depth"]) == ("COMPANY", True, "CORE", 0)
+    assert g1["data"]["industry"] == "manufacturing"
+    di = next(e for e in m["edges"] if e["id"] == "e-di")
+    assert (di["source"], di["target"], di["type"], di["strength"]) == (
+        "di",
+        "g1",
+        "INFLUENCES_PURCHASE",
+        0.8,
+    )
+    s2 = next(e for e in m["edges"] if e["id"] == "e-s2")
+    assert s2["since"] == "2010-01-01"
+    assert s2["kind"] == "SUBSIDIARY"
+    assert s2["data"]["since"] == "2010-01-01"
+
+
+def test_account_map_depth_follows_hops(gql: GQL, group: None) -> None:
+    m2 = gql(ACCOUNT, {"c": "g1", "d": 2}).data["accountMap"]
+    assert ids(m2["nodes"]) == {"g1", "s1", "s2", "m", "di", "b1", "jv", "d"}
+    depth = {n["id"]: n["depth"] for n in m2["nodes"]}
+    assert (depth["jv"], depth["d"], depth["s1"]) == (2, 2, 1)
+    m3 = gql(ACCOUNT, {"c": "g1", "d": 3}).data["accountMap"]
+    assert "g2" in ids(m3["nodes"])  # through the joint venture's second parent
+    assert m3["truncated"] is False  # nothing lies beyond three hops
+
+
+def test_account_map_edge_kinds_and_as_of(gql: GQL, group: None) -> None:
+    chain = gql(ACCOUNT, {"c": "g1", "d": 2, "k": ["SUPPLIES", "DISTRIBUTES_FOR"]})
+    assert ids(chain.data["accountMap"]["nodes"]) == {"g1", "m", "d"}
+    old = gql(ACCOUNT, {"c": "g1", "d": 1, "a": "2019-06-01"}).data["accountMap"]
+    # in 2019 the partnership was valid and 物流 (since 2010) was already a subsidiary
+    assert {"x", "s2"} <= ids(old["nodes"])
+    older = gql(ACCOUNT, {"c": "g1", "d": 1, "a": "2009-06-01"}).data["accountMap"]
+    assert "s2" not in ids(older["nodes"])
+
+
+def test_account_map_limit_truncates(gql: GQL, group: None) -> None:
+    r = gql(ACCOUNT, {"c": "g1", "d": 4, "l": 2})
+    m = r.data["accountMap"]
+    assert m["truncated"] is True
+    assert len(m["nodes"]) == 3  # the centre plus two
+    assert all(
+        e["source"] in ids(m["nodes"]) and e["target"] in ids(m["nodes"]) for e in m["edges"]
+    )
+    assert r.round_trips == 1
+
+
+@pytest.mark.parametrize(
+    ("variables", "code", "field"),
+    [
+        ({"c": "g1", "d": 9}, "BAD_USER_INPUT", "depth"),
+        ({"c": "g1", "d": 0}, "BAD_USER_INPUT", "depth"),
+        ({"c": "g1", "l": 5000}, "BAD_USER_INPUT", "limit"),
+        ({"c": "g1", "k": ["KNOWS"]}, "BAD_USER_INPUT", "edgeKinds"),
+        ({"c": "nope"}, "NOT_FOUND", "center"),
+    ],
+)
+def test_account_map_bad_arguments(
+    gql: GQL, group: None, variables: dict[str, Any], code: str, field: str
+) -> None:
+    r = gql(ACCOUNT, variables)
+    assert r.codes() == [code]
+    assert r.errors[0]["extensions"]["field"] == field
+    assert r.body["data"] is None
+
+
+def test_account_map_layout_is_seeded(gql: GQL, group: None) -> None:
+    a = gql(ACCOUNT, {"c": "g1", "d": 3, "lay": "FORCE"}).data["accountMap"]
+    b = gql(ACCOUNT, {"c": "g1", "d": 3, "lay": "FORCE"}).data["accountMap"]
+    assert all(n["x"] is not None and n["y"] is not None for n in a["nodes"])
+    assert [(n["x"], n["y"]) for n in a["nodes"]] == [(n["x"], n["y"]) for n in b["nodes"]]
+    plain = gql(ACCOUNT, {"c": "g1", "d": 1}).data["accountMap"]
+    assert all(n["x"] is None for n in plain["nodes"])
+
+
+GROUP_Q = """
+query($c: ID!, $a: Date) {
+  groupHierarchy(company: $c, asOf: $a) {
+    roots
+    rollups { companyId companies customers openProjectAmount }
+    map { nodes { id depth x y } edges { id kind } truncated }
+  }
+}"""
+
+
+def test_group_hierarchy_with_joint_venture(gql: GQL, group: None) -> None:
+    r = gql(GROUP_Q, {"c": "jv"})
+    h = r.data["groupHierarchy"]
+    assert r.round_trips == 1
+    assert sorted(h["roots"]) == ["g1", "g2"]
+    assert ids(h["map"]["nodes"]) == {"g1", "g2", "s1", "s2", "b1", "jv"}
+    roll = {x["companyId"]: x for x in h["rollups"]}
+    # the joint venture counts under both parents; only OPEN projects add up
+    assert roll["g1"] == {
+        "companyId": "g1",
+        "companies": 5,
+        "customers": 3,
+        "openProjectAmount": 150.0,
+    }
+    assert (roll["g2"]["companies"], roll["g2"]["openProjectAmount"]) == (2, 50.0)
+    assert (roll["s1"]["companies"], roll["s1"]["customers"]) == (3, 2)
+    depth = {n["id"]: n["depth"] for n in h["map"]["nodes"]}
+    assert depth == {"g1": 0, "g2": 0, "s1": 1, "s2": 1, "b1": 2, "jv": 1}
+    pos = {n["id"]: (n["x"], n["y"]) for n in h["map"]["nodes"]}
+    assert pos["b1"][1] > pos["s1"][1] > pos["g1"][1]  # HIERARCHY: children below parents
+    assert h["map"]["truncated"] is False
+    # from a branch, the ultimate parent above it is the root
+    below = gql(GROUP_Q, {"c": "b1"}).data["groupHierarchy"]
+    assert below["roots"] == ["g1"]
+    assert ids(below["map"]["nodes"]) == {"g1", "s1", "s2", "b1", "jv"}
+
+
+def test_group_hierarchy_unknown_company(gql: GQL, group: None) -> None:
+    r = gql(GROUP_Q, {"c": "nope"})
+    assert r.codes() == ["NOT_FOUND"]
+    assert r.errors[0]["extensions"]["field"] == "company"
+
+
+CONTACT = """
+query($c: ID!, $s: Boolean, $i: Boolean, $a: Date) {
+  contactMap(company: $c, includeSubsidiaries: $s, includeInfluence: $i, asOf: $a) {
+    nodes { id kind name title department companyId depth role data x y }
+    edges { id source target type kind strength polarity }
+    truncated
+  }
+}"""
+
+
+def test_contact_map_org_chart(gql: GQL, group: None) -> None:
+    r = gql(CONTACT, {"c": "g1"})
+    m = r.data["contactMap"]
+    assert r.round_trips == 1
+    assert ids(m["nodes"]) == {"g1", "zhang", "wang", "zhao"}
+    wang = next(n for n in m["nodes"] if n["id"] == "wang")
+    assert (wang["title"], wang["department"], wang["companyId"]) == ("技术总监", "技术部", "g1")
+    kinds = {e["id"]: (e["type"], e["kind"]) for e in m["edges"]}
+    assert kinds["r-wang"] == ("REPORTS_TO", "SOLID")
+    assert kinds["r-zhao"] == ("REPORTS_TO", "DOTTED")
+    assert "i-wang" in kinds  # influence overlay
+    depth = {n["id"]: n["depth"] for n in m["nodes"]}
+    assert depth == {"g1": 0, "zhang": 1, "wang": 2, "zhao": 2}
+    no_influence = gql(CONTACT, {"c": "g1", "i": False}).data["contactMap"]
+    assert "i-wang" not in ids(no_influence["edges"])
+
+
+def test_contact_map_across_subsidiaries(gql: GQL, group: None) -> None:
+    m = gql(CONTACT, {"c": "g1", "s": True}).data["contactMap"]
+    assert {"chen", "s1", "b1", "jv"} <= ids(m["nodes"])
+    assert "r-chen" in ids(m["edges"])  # a reporting line across companies of the group
+
+
+def test_contact_map_person_who_changed_jobs(gql: GQL, group: None) -> None:
+    before = gql(CONTACT, {"c": "s1", "a": "2021-06-01"}).data["contactMap"]
+    li = next(n for n in before["nodes"] if n["id"] == "li")
+    assert (li["title"], li["companyId"]) == ("采购员", "s1")
+    assert "r-li" in ids(before["edges"])
+    after = gql(CONTACT, {"c": "s1", "a": "2023-06-01"}).data["contactMap"]
+    assert "li" not in ids(after["nodes"])
+    new_job = gql(CONTACT, {"c": "m", "a": "2023-06-01"}).data["contactMap"]
+    li = next(n for n in new_job["nodes"] if n["id"] == "li")
+    assert (li["title"], li["companyId"]) == ("销售经理", "m")
+
+
+def test_exports(gql: GQL, group: None) -> None:
+    r = gql(
+        """{ accountMap(center: "g1", depth: 1, layout: HIERARCHY) {
+               nodes { id } cytoscape graphml } }"""
+    )
+    m = r.data["accountMap"]
+    assert r.round_trips == 1
+    cy = m["cytoscape"]["elements"]
+    assert {n["data"]["id"] for n in cy["nodes"]} == ids(m["nodes"])
+    assert all("position" in n for n in cy["nodes"])
+    assert {e["data"]["type"] for e in cy["edges"]} >= {"SUBSIDIARY_OF", "SUPPLIES"}
+    root = ET.fromstring(m["graphml"])  # noqa: S314 (our own output)
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    assert {n.get("id") for n in root.iterfind(".//g:node", ns)} == ids(m["nodes"])
+    assert len(root.findall(".//g:edge", ns)) == len(cy["edges"])

@@ -1,0 +1,166 @@
+"""relatedAccounts, path and warmIntroPaths on the hand-built group, supply chain and project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from neo4j import Driver
+from tests.conftest import GQL, PERSONAS
+from tests.resolvers.graphs import GROUP, PEOPLE, PROJECT, build
+
+OWNER = PERSONAS["owner"]["id"]
+OTHER = PERSONAS["other_team"]["id"]
+
+EXTRA = """
+MATCH (g1:Company {id: 'g1'}), (di:Company {id: 'di'}), (wang:Person {id: 'wang'}),
+      (chen:Person {id: 'chen'}), (p:Project {id: 'proj'}), (u:User {id: $owner})
+CREATE (dual:Person {id: 'dual', name: '双聘专家'})
+CREATE (dual)-[:WORKS_AT {id: 'w-dual-1'}]->(g1)
+CREATE (dual)-[:WORKS_AT {id: 'w-dual-2'}]->(di)
+CREATE (chen)-[:PARTICIPATES_IN {id: 'pi-chen', role: 'USER', stance: 'SUPPORTER'}]->(p)
+CREATE (u)-[:KNOWS {id: 'k-wang', strength: 0.8}]->(wang)
+"""
+
+
+@pytest.fixture
+def graph(cypher: Driver) -> None:
+    build(cypher, GROUP, PEOPLE, PROJECT)
+    with cypher.session(database="neo4j") as s:
+        s.run(EXTRA, owner=OWNER).consume()
+
+
+RELATED = """
+query($c: ID!, $v: [RelatedVia!], $h: Int, $f: Int) {
+  relatedAccounts(company: $c, via: $v, maxHops: $h, first: $f) {
+    company { id name depth } score via
+    paths { strength explanation nodes { id } edges { id type } }
+  }
+}"""
+
+
+def by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {i["company"]["id"]: i for i in items}
+
+
+def test_related_accounts_ranked_with_paths(gql: GQL, graph: None) -> None:
+    r = gql(RELATED, {"c": "g1"})
+    items = r.data["relatedAccounts"]
+    assert r.round_trips == 1
+    scores = [i["score"] for i in items]
+    assert scores == sorted(scores, reverse=True)
+    rel = by_id(items)
+    assert set(rel) == {"s1", "s2", "m", "di", "b1", "jv", "d"}
+    assert items[0]["company"]["id"] == "s1"  # hierarchy (1.0) + a shared project (0.5)
+    assert rel["s1"]["via"] == ["HIERARCHY", "SHARED_PROJECTS"]
+    assert rel["s1"]["score"] == pytest.approx(1.5)
+    assert rel["di"]["via"] == ["DECISION_CHAIN", "SHARED_PEOPLE"]
+    assert rel["di"]["score"] == pytest.approx(0.9 + 0.6)
+    assert rel["d"]["company"]["depth"] == 2
+    assert rel["d"]["score"] == pytest.approx(0.8 / 2)
+    assert rel["d"]["paths"][0]["explanation"] == [
+        "精工钢材 supplies 华东集团",
+        "华南经销 distributes for 精工钢材",
+    ]
+    shared = next(p for p in rel["di"]["paths"] if len(p["edges"]) == 2)
+    assert [n["id"] for n in shared["nodes"]] == ["g1", "dual", "di"]
+
+
+def test_related_accounts_former_employees(gql: GQL, graph: None) -> None:
+    items = gql(RELATED, {"c": "s1", "v": ["FORMER_EMPLOYEES"]}).data["relatedAccounts"]
+    assert [i["company"]["id"] for i in items] == ["m"]
+    assert items[0]["via"] == ["FORMER_EMPLOYEES"]
+    assert items[0]["paths"][0]["explanation"][1].startswith("李娜 works at 精工钢材")
+
+
+def test_related_accounts_first_and_bad_arguments(gql: GQL, graph: None) -> None:
+    assert len(gql(RELATED, {"c": "g1", "f": 2}).data["relatedAccounts"]) == 2
+    for variables, code, field in [
+        ({"c": "g1", "h": 5}, "BAD_USER_INPUT", "maxHops"),
+        ({"c": "g1", "h": -1}, "BAD_USER_INPUT", "maxHops"),
+        ({"c": "g1", "f": 101}, "BAD_USER_INPUT", "first"),
+        ({"c": "nope"}, "NOT_FOUND", "company"),
+    ]:
+        r = gql(RELATED, variables)
+        assert r.codes() == [code], variables
+        assert r.errors[0]["extensions"]["field"] == field
+
+
+PATH = """
+query($a: ID!, $b: ID!, $h: Int, $k: [EdgeType!], $d: Date) {
+  path(from: $a, to: $b, maxHops: $h, edgeKinds: $k, asOf: $d) {
+    strength explanation nodes { id kind } edges { id type }
+  }
+}"""
+
+
+def test_path_ranked_by_strength(gql: GQL, graph: None) -> None:
+    r = gql(PATH, {"a": OWNER, "b": "zhang"})
+    paths = r.data["path"]
+    assert r.round_trips == 1
+    assert paths[0]["strength"] == pytest.approx(0.8 * 0.7)
+    assert paths[0]["explanation"][0] == "王销售 Wang (owner) knows 王强 (0.8)"
+    assert paths[0]["nodes"][0]["kind"] == "USER"
+    strengths = [p["strength"] for p in paths]
+    assert strengths == sorted(strengths, reverse=True)
+    colleagues = gql(PATH, {"a": OWNER, "b": "zhang", "k": ["KNOWS", "WORKS_AT"]}).data["path"]
+    assert [e["type"] for e in colleagues[0]["edges"]] == ["KNOWS", "WORKS_AT", "WORKS_AT"]
+    assert colleagues[0]["strength"] == pytest.approx(0.8 * 0.7 * 0.7)
+    assert gql(PATH, {"a": OWNER, "b": "zhang", "h": 1}).data["path"] == []
+
+
+def test_path_respects_as_of(gql: GQL, graph: None) -> None:
+    v = {"a": "chen", "b": "li", "k": ["WORKS_AT"]}
+    before = gql(PATH, {**v, "d": "2021-06-01"}).data["path"]
+    assert [n["id"] for n in before[0]["nodes"]] == ["chen", "s1", "li"]
+    assert gql(PATH, {**v, "d": "2023-06-01"}).data["path"] == []
+
+
+@pytest.mark.parametrize(
+    ("variables", "code", "field"),
+    [
+        ({"a": "g1", "b": "m", "h": 7}, "BAD_USER_INPUT", "maxHops"),
+        ({"a": "g1", "b": "m", "h": -1}, "BAD_USER_INPUT", "maxHops"),
+        ({"a": "nope", "b": "m"}, "NOT_FOUND", "from"),
+        ({"a": "g1", "b": "nope"}, "NOT_FOUND", "to"),
+    ],
+)
+def test_path_bad_arguments(
+    gql: GQL, graph: None, variables: dict[str, Any], code: str, field: str
+) -> None:
+    r = gql(PATH, variables)
+    assert r.codes() == [code]
+    assert r.errors[0]["extensions"]["field"] == field
+
+
+INTRO = """
+query($t: ID!, $f: [ID!], $h: Int) {
+  warmIntroPaths(target: $t, from: $f, maxHops: $h) {
+    strength explanation nodes { id } edges { type }
+  }
+}"""
+
+
+def test_warm_intro_to_a_projects_decision_maker(gql: GQL, graph: None) -> None:
+    r = gql(INTRO, {"t": "proj"})
+    paths = r.data["warmIntroPaths"]
+    assert r.round_trips == 1
+    assert paths
+    assert all(p["nodes"][0]["id"] == OWNER and p["nodes"][-1]["id"] == "zhang" for p in paths)
+    assert paths[0]["strength"] == pytest.approx(0.56)
+    assert paths[0]["edges"][0]["type"] == "KNOWS"
+    assert gql(INTRO, {"t": "proj", "f": [OTHER]}).data["warmIntroPaths"] == []
+    direct = gql(INTRO, {"t": "wang", "f": [OWNER]}).data["warmIntroPaths"]
+    assert direct[0]["explanation"] == ["王销售 Wang (owner) knows 王强 (0.8)"]
+
+
+def test_warm_intro_bad_arguments(gql: GQL, graph: None) -> None:
+    for variables, code, field in [
+        ({"t": "nope"}, "NOT_FOUND", "target"),
+        ({"t": "proj", "f": ["nobody"]}, "NOT_FOUND", "from"),
+        ({"t": "proj", "h": 9}, "BAD_USER_INPUT", "maxHops"),
+    ]:
+        r = gql(INTRO, variables)
+        assert r.codes() == [code], variables
+        assert r.errors[0]["extensions"]["field"] == field
