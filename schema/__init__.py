@@ -10,12 +10,12 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema import company, node, system
+from schema import company, merge, node, relationship, system
 from schema.base import SCALAR_MAP
 from schema.extensions import ErrorShaping, validation_rules
 
-QUERIES: tuple[type, ...] = (system.Query, node.Query, company.Query)
-MUTATIONS: tuple[type, ...] = (company.Mutation,)
+QUERIES: tuple[type, ...] = (system.Query, node.Query, company.Query, relationship.Query)
+MUTATIONS: tuple[type, ...] = (company.Mutation, relationship.Mutation, merge.Mutation)
 
 
 def _default_resolver(source: Any, name: str) -> Any:
