@@ -174,7 +174,9 @@ def _create(rel: Rel, frm: Label, to: Label) -> Cypher:
 
 def _overlap(rel: Rel, frm: Label, to: Label) -> Cypher:
     """An edge of the same type between the same endpoints whose validity overlaps
-    [$since, $until) (for INFLUENCES: within the same project scope)."""
+    [$since, $until) (for INFLUENCES: within the same project scope). A new edge without
+    `since` is taken to start today: it states a current tie, so only edges that have not
+    ended stand in its way."""
     t: LiteralString = rel.value
     fl: LiteralString = frm.value
     tl: LiteralString = to.value
@@ -183,7 +185,7 @@ def _overlap(rel: Rel, frm: Label, to: Label) -> Cypher:
         "MATCH (:" + fl + " {id: $from})-[x:" + t + "]->(:" + tl + " {id: $to}) "
         "WHERE x.id <> $exclude "
         "AND (x.since IS NULL OR $until IS NULL OR x.since < $until) "
-        "AND (x.until IS NULL OR $since IS NULL OR $since < x.until) "
+        "AND (x.until IS NULL OR coalesce($since, date()) < x.until) "
         "AND coalesce(x.projectId, '') = coalesce($projectId, '') "
         "RETURN x.id AS id LIMIT 1",
     )
