@@ -102,6 +102,9 @@ def test_merge_companies_moves_edges_and_resolves_old_ids(gql: GQL, cypher: Driv
     for old in (dup, dup2, older):
         got = gql("query($id: ID!) { node(id: $id) { id } }", {"id": old}).data["node"]
         assert got == {"id": keep}, old
+    # linking to an old id links to the survivor
+    again = link(gql, type="PARTNERS_WITH", **{"from": dup}, to=parent)
+    assert (again["fromId"], again["toId"]) == (keep, parent)
     assert count(cypher, "MATCH (m:MergedId)-[:MERGED_INTO]->(t) WHERE t.id <> $k RETURN count(m)",
                  k=keep) == 0  # fmt: skip
     # audited: the survivor and each merged record

@@ -325,6 +325,8 @@ def test_relationship_query_and_endpoints(gql: GQL, world: dict[str, str]) -> No
         "toNode { ... on Company { name } } } }",
         {"id": rel["id"]},
     )
+    # the edge, then both endpoints in one batched look-up
+    assert r.round_trips == 2
     assert r.data["relationship"] == {
         "type": "SUBSIDIARY_OF",
         "fromNode": {"id": world["sub"], "name": "华润置地"},
@@ -421,7 +423,9 @@ def test_stance_history(gql: GQL, cypher: Driver, world: dict[str, str]) -> None
         "query($p: ID!, $who: ID) { stanceHistory(project: $p, person: $who) { "
         "personId projectId from to by at } }"
     )
-    mine = gql(q, {"p": w["project"], "who": w["zhang"]}).data["stanceHistory"]
+    r = gql(q, {"p": w["project"], "who": w["zhang"]})
+    assert r.round_trips == 1
+    mine = r.data["stanceHistory"]
     assert [(h["from"], h["to"]) for h in mine] == [
         ("OPPONENT", "SUPPORTER"),
         ("NEUTRAL", "OPPONENT"),
