@@ -16,10 +16,12 @@ from schema import (
     decision,
     influence,
     maps,
+    merge,
     node,
     person,
     project,
     related,
+    relationship,
     search,
     system,
     user,
@@ -40,12 +42,15 @@ QUERIES: tuple[type, ...] = (
     decision.Query,
     related.Query,
     influence.Query,
+    relationship.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
     person.Mutation,
     project.Mutation,
     user.Mutation,
+    relationship.Mutation,
+    merge.Mutation,
 )
 
 

@@ -1,0 +1,247 @@
+"""Merging duplicate companies or people into one survivor (deduplication, R22/R23).
+
+One transaction: lock the survivor and the merged nodes, move every edge of the merged nodes
+(both directions, every relationship type of the closed vocabulary that touches the label) to
+the survivor with its properties and history, drop edges that would become self-loops, record
+`(:MergedId {id: old})-[:MERGED_INTO]->(survivor)` (re-pointing older merged ids), delete the
+merged nodes, copy the properties the survivor lacks, and audit every node involved.
+
+There is no APOC on Neo4j Community, and a relationship's type cannot be changed in place, so
+each moved edge is re-created with `SET r2 = properties(r)` by statements prebuilt per type.
+Moving hierarchy edges can close a cycle (A→X→B merged into B gives B→X→B): those merges take
+the acyclic types' locks first, check afterwards, and roll the whole transaction back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, LiteralString
+
+from graph.db import Cypher, Database, Row, Tx
+from graph.nodes import PROJECTION, Audit, new_id
+from graph.relationship import NOT_ENDED, TYPE_LOCK
+from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
+
+MAX_MERGED = 20
+
+# Never copied from a merged node: identity, bookkeeping and lifecycle of the record itself.
+NOT_COPIED = frozenset(
+    {"id", "version", "createdAt", "updatedAt", "archivedAt", "externalSource", "externalId"}
+)
+
+
+def _move(label: Label) -> Cypher:
+    lb: LiteralString = label.value
+    parts: list[LiteralString] = []
+    counts: list[LiteralString] = []
+    i = 0
+    for rel, (froms, tos) in ENDPOINTS.items():
+        t: LiteralString = rel.value
+        patterns: list[LiteralString] = []
+        if label in froms:
+            patterns.append(
+                "MATCH (m:" + lb + " {id: mid})-[r:" + t + "]->(x) WHERE NOT x.id IN $all "
+                "CREATE (s)-[r2:" + t + "]->(x) SET r2 = properties(r)"
+            )
+        if label in tos:
+            patterns.append(
+                "MATCH (x)-[r:" + t + "]->(m:" + lb + " {id: mid}) WHERE NOT x.id IN $all "
+                "CREATE (x)-[r2:" + t + "]->(s) SET r2 = properties(r)"
+            )
+        for pattern in patterns:
+            c: LiteralString = "c" + str(i)
+            parts.append(
+                "CALL (s) { UNWIND $merged AS mid " + pattern + " RETURN count(r2) AS " + c + " } "
+            )
+            counts.append(c)
+            i += 1
+    return Cypher(
+        f"merge.move.{label.value.lower()}",
+        "MATCH (s:"
+        + lb
+        + " {id: $survivor}) "
+        + "".join(parts)
+        + "RETURN "
+        + " + ".join(counts)
+        + " AS moved",
+    )
+
+
+def _statements(label: Label) -> dict[str, Cypher]:
+    lb: LiteralString = label.value
+    name = label.value.lower()
+    return {
+        "lock": Cypher(
+            f"merge.lock.{name}",
+            "UNWIND $ids AS id MATCH (n:" + lb + " {id: id}) "
+            "SET n.__lock = true REMOVE n.__lock "
+            "RETURN n.id AS id, properties(n) AS props, n:Customer AS customer",
+        ),
+        "move": _move(label),
+        "merged_ids": Cypher(
+            f"merge.merged_ids.{name}",
+            "MATCH (s:" + lb + " {id: $survivor}) "
+            "OPTIONAL MATCH (old:MergedId)-[was:MERGED_INTO]->(m:" + lb + ") "
+            "WHERE m.id IN $merged "
+            "DELETE was "
+            "WITH DISTINCT s, old "
+            "FOREACH (o IN CASE WHEN old IS NULL THEN [] ELSE [old] END | "
+            "  MERGE (o)-[:MERGED_INTO]->(s)) "
+            "WITH DISTINCT s UNWIND $merged AS mid "
+            "MERGE (mi:MergedId {id: mid}) MERGE (mi)-[:MERGED_INTO]->(s)",
+        ),
+        "delete": Cypher(
+            f"merge.delete.{name}",
+            "MATCH (m:" + lb + ") WHERE m.id IN $merged DETACH DELETE m",
+        ),
+        "survivor": Cypher(
+            f"merge.survivor.{name}",
+            "MATCH (n:" + lb + " {id: $survivor}) "
+            "SET n += $extra, n.version = n.version + 1, n.updatedAt = datetime() "
+            "FOREACH (_ IN CASE WHEN $customer THEN [1] ELSE [] END | SET n:Customer) "
+            "WITH n UNWIND $audits AS ev "
+            "MERGE (a:AuditEvent {id: ev.auditId}) ON CREATE SET a.at = datetime(), "
+            "a.actor = ev.actor, a.action = ev.action, a.targetId = ev.targetId, "
+            "a.targetLabel = ev.targetLabel, a.fields = ev.fields, a.requestId = ev.requestId "
+            "WITH DISTINCT n RETURN " + PROJECTION + " AS node",
+        ),
+    }
+
+
+def _cycle_through(rel: Rel) -> Cypher:
+    t: LiteralString = rel.value
+    lb: LiteralString = ENDPOINTS[rel][0][0].value
+    return Cypher(
+        f"merge.cycle.{rel.value.lower()}",
+        "MATCH (s:" + lb + " {id: $survivor}) "
+        "RETURN EXISTS { MATCH (s)-[rs:" + t + "*1..50]->(s) "
+        "WHERE all(x IN rs WHERE " + NOT_ENDED + ") } AS cycle",
+    )
+
+
+MERGEABLE = (Label.COMPANY, Label.PERSON)
+STATEMENTS: dict[Label, dict[str, Cypher]] = {label: _statements(label) for label in MERGEABLE}
+CYCLE_THROUGH: dict[Rel, Cypher] = {rel: _cycle_through(rel) for rel in ACYCLIC}
+STANCE_OWNER = Cypher(
+    "merge.stance_changes",
+    "MATCH (c:StanceChange) WHERE c.personId IN $merged SET c.personId = $survivor",
+)
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """`status`: "ok", "not_found" (detail: the missing id), "conflict" (detail: id and
+    current version) or "cycle" (detail: the relationship type)."""
+
+    node: Row | None
+    status: str = "ok"
+    detail: Any = None
+    moved: int = 0
+
+
+class _Refused(Exception):
+    """Raised inside the transaction to roll back everything written so far."""
+
+    def __init__(self, result: MergeResult) -> None:
+        super().__init__(result.status)
+        self.result = result
+
+
+def _missing(survivor: Row, merged: list[Row]) -> dict[str, Any]:
+    """Properties the survivor lacks, taken from the merged nodes in the order given."""
+    have: dict[str, Any] = dict(survivor)
+    extra: dict[str, Any] = {}
+    for props in merged:
+        for key, value in props.items():
+            if key in NOT_COPIED or key.startswith("__") or value is None:
+                continue
+            if key == "custom":
+                mine = json.loads(have.get("custom") or "{}")
+                theirs = json.loads(value)
+                combined = {**theirs, **mine}
+                if combined != mine:
+                    extra["custom"] = have["custom"] = json.dumps(
+                        combined, ensure_ascii=False, sort_keys=True
+                    )
+                continue
+            if have.get(key) is None:
+                extra[key] = have[key] = value
+        if have.get("externalId") is None and props.get("externalId") is not None:
+            for key in ("externalSource", "externalId"):
+                extra[key] = have[key] = props.get(key)
+    return extra
+
+
+async def merge(
+    db: Database,
+    label: Label,
+    survivor_id: str,
+    merged_ids: list[str],
+    expected_versions: dict[str, int],
+    audit: Audit,
+) -> MergeResult:
+    st = STATEMENTS[label]
+    acyclic = [rel for rel in ACYCLIC if label in ENDPOINTS[rel][0]]
+    audit_ids = {i: new_id() for i in [survivor_id, *merged_ids]}
+    everyone = [survivor_id, *merged_ids]
+
+    async def work(tx: Tx) -> MergeResult:
+        for rel in acyclic:
+            await tx.run(TYPE_LOCK[rel])
+        rows = await tx.run(st["lock"], {"ids": sorted(everyone)})
+        found = {r["id"]: r for r in rows}
+        for node_id in everyone:
+            if node_id not in found:
+                return MergeResult(None, "not_found", node_id)
+        for node_id, version in expected_versions.items():
+            current = found[node_id]["props"].get("version")
+            if current != version:
+                return MergeResult(None, "conflict", (node_id, current))
+        params = {"survivor": survivor_id, "merged": merged_ids, "all": everyone}
+        moved = (await tx.run(st["move"], params))[0]["moved"]
+        for rel in acyclic:
+            cyc = await tx.run(CYCLE_THROUGH[rel], {"survivor": survivor_id})
+            if cyc and cyc[0]["cycle"]:
+                raise _Refused(MergeResult(None, "cycle", rel))
+        await tx.run(st["merged_ids"], {"survivor": survivor_id, "merged": merged_ids})
+        if label is Label.PERSON:
+            await tx.run(STANCE_OWNER, {"survivor": survivor_id, "merged": merged_ids})
+        await tx.run(st["delete"], {"merged": merged_ids})
+        extra = _missing(found[survivor_id]["props"], [found[i]["props"] for i in merged_ids])
+        customer = not found[survivor_id]["customer"] and any(
+            found[i]["customer"] for i in merged_ids
+        )
+        action = f"{label.value.lower()}.merge"
+        audits = [
+            {
+                "auditId": audit_ids[survivor_id],
+                "actor": audit.actor,
+                "action": action,
+                "targetId": survivor_id,
+                "targetLabel": label.value,
+                "fields": sorted([*extra, "mergedFrom"]),
+                "requestId": audit.request_id,
+            }
+        ] + [
+            {
+                "auditId": audit_ids[i],
+                "actor": audit.actor,
+                "action": action,
+                "targetId": i,
+                "targetLabel": label.value,
+                "fields": ["mergedInto"],
+                "requestId": audit.request_id,
+            }
+            for i in merged_ids
+        ]
+        out = await tx.run(
+            st["survivor"],
+            {"survivor": survivor_id, "extra": extra, "customer": customer, "audits": audits},
+        )
+        return MergeResult(out[0]["node"], moved=moved)
+
+    try:
+        return await db.transaction(work)
+    except _Refused as refused:
+        return refused.result

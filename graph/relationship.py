@@ -1,0 +1,591 @@
+"""Edges of the closed vocabulary: link, update, end, unlink, and stance history (R1-R6).
+
+Statements are prebuilt per relationship type (and endpoint labels) at import time from
+`graph.vocab.Rel`; no type or label ever comes from input. Every write runs in one transaction
+with its audit event (targetId = the relationship's id, targetLabel = its type). Ids of the
+edge, the audit event and any stance change are chosen before the transaction starts, so the
+driver's retries MERGE the same records instead of duplicating them.
+
+Locking and acyclicity. A link first takes the write locks of both endpoint nodes (ids sorted,
+so two links over the same pair lock in the same order), which serialises duplicate checks for
+that pair. `SUBSIDIARY_OF` and `REPORTS_TO` must stay acyclic, and a cycle can be closed by
+edges between *different* pairs (A→B racing B→C and C→A), which endpoint locks alone do not
+serialise. Writes to those two types therefore also take one lock node per type
+(`:__EdgeLock {type}`), first, before any other lock. Hierarchy writes are rare, so serialising
+them costs little, and it makes "check then write" race-free: of several transactions that
+each add part of a cycle, only those that commit before the others check can succeed.
+
+Acyclicity is enforced among edges that have not ended (`until IS NULL OR until > today`),
+future-dated ones included: history may contain a company that was once the parent of its
+later parent. Paths are followed up to `CYCLE_HOPS` hops; hierarchies deeper than that are not
+expected (a deeper cycle would go unnoticed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, LiteralString
+
+from graph.db import Cypher, Database, Row, Tx
+from graph.nodes import Audit, new_id, plain
+from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
+
+CYCLE_HOPS = 50  # the literal `*1..50` in the cycle statements (also graph/merge.py)
+HISTORY_CAP = 200
+
+# Properties each relationship type may carry (docs/MODEL.md), besides since/until.
+EDGE_PROPS: dict[Rel, tuple[str, ...]] = {
+    Rel.SUBSIDIARY_OF: ("kind", "ownership"),
+    Rel.SUPPLIES: ("products",),
+    Rel.DISTRIBUTES_FOR: ("region",),
+    Rel.PARTNERS_WITH: ("note",),
+    Rel.INVESTS_IN: ("ownership",),
+    Rel.INFLUENCES_PURCHASE: ("strength", "note"),
+    Rel.INCUMBENT_AT: ("products", "satisfaction", "repName"),
+    Rel.WORKS_AT: ("title", "department"),
+    Rel.REPORTS_TO: ("kind",),
+    Rel.INFLUENCES: ("strength", "polarity", "basis", "projectId"),
+    Rel.RELATED_TO: ("kind",),
+    Rel.PARTICIPATES_IN: ("role", "stance", "concerns"),
+    Rel.FOR: (),
+    Rel.OWNS: (),
+    Rel.ON_TEAM: ("role",),
+    Rel.KNOWS: ("strength",),
+}
+COMMON_PROPS = ("since", "until")
+
+PARTY_LABELS: LiteralString = "['Company', 'Person', 'Project', 'User']"
+
+# Relationship projection: stored properties plus type and endpoint ids.
+PROJECTION: LiteralString = (
+    "r{.*, __lock: null, type: type(r), fromId: startNode(r).id, toId: endNode(r).id}"
+)
+
+EDGE_AUDIT: LiteralString = (
+    "MERGE (a:AuditEvent {id: $auditId}) ON CREATE SET a.at = datetime(), a.actor = $actor, "
+    "a.action = $action, a.targetId = $targetId, a.targetLabel = $targetLabel, "
+    "a.fields = $fields, a.requestId = $requestId"
+)
+
+NOT_ENDED: LiteralString = "(x.until IS NULL OR x.until > date())"
+
+
+def audit_params(audit: Audit, target_id: str, target_label: str, fields: Sequence[str]) -> Row:
+    """Audit event parameters for any target, nodes of any label or edges of any type."""
+    return {
+        "auditId": new_id(),
+        "actor": audit.actor,
+        "action": audit.action,
+        "targetId": target_id,
+        "targetLabel": target_label,
+        "fields": sorted(fields),
+        "requestId": audit.request_id,
+    }
+
+
+# Resolve ids (merged ids to their survivor) and take each node's write lock, in the order of
+# `$ids` (callers sort them). Returns the live id, label and version of each node found.
+LOCK_NODES = Cypher(
+    "relationship.lock_nodes",
+    "UNWIND $ids AS key "
+    "OPTIONAL MATCH (:MergedId {id: key})-[:MERGED_INTO]->(survivor) "
+    "WITH key, coalesce(survivor.id, key) AS id "
+    "CALL (id) { "
+    "  MATCH (n:Company {id: id}) RETURN n "
+    "  UNION MATCH (n:Person {id: id}) RETURN n "
+    "  UNION MATCH (n:Project {id: id}) RETURN n "
+    "  UNION MATCH (n:User {id: id}) RETURN n "
+    "} "
+    "SET n.__lock = true REMOVE n.__lock "
+    "RETURN key, n.id AS id, head([l IN labels(n) WHERE l IN " + PARTY_LABELS + "]) AS label, "
+    "n.version AS version",
+)
+
+
+def _union_by_id() -> LiteralString:
+    parts: list[LiteralString] = []
+    for rel in Rel:
+        t: LiteralString = rel.value
+        parts.append("MATCH ()-[r:" + t + " {id: $id}]->() RETURN r")
+    return "CALL () { " + " UNION ".join(parts) + " } "
+
+
+# One relationship by id whatever its type: an index seek per type.
+LOCK_EDGE = Cypher(
+    "relationship.lock",
+    _union_by_id() + "SET r.__lock = true REMOVE r.__lock RETURN " + PROJECTION + " AS rel",
+)
+BY_ID = Cypher("relationship.by_id", _union_by_id() + "RETURN " + PROJECTION + " AS rel")
+
+STANCE_CHANGE = Cypher(
+    "relationship.stance_change",
+    "MERGE (c:StanceChange {id: $changeId}) ON CREATE SET c.projectId = $projectId, "
+    "c.personId = $personId, c.from = $from, c.to = $to, c.at = datetime(), c.by = $by",
+)
+STANCE_HISTORY = Cypher(
+    "relationship.stance_history",
+    "MATCH (c:StanceChange {projectId: $project}) "
+    "WHERE c.personId IS NOT NULL AND ($person IS NULL OR c.personId = $person) "
+    "WITH c ORDER BY c.at DESC, c.id DESC LIMIT $limit RETURN c{.*} AS change",
+)
+CURRENT_PARTICIPATION = Cypher(
+    "relationship.current_participation",
+    "MATCH (:Person {id: $person})-[x:PARTICIPATES_IN]->(:Project {id: $project}) "
+    "WHERE " + NOT_ENDED + " "
+    "RETURN x.id AS id ORDER BY x.since DESC LIMIT 1",
+)
+
+
+def _lock_type(rel: Rel) -> Cypher:
+    t: LiteralString = rel.value
+    return Cypher(
+        f"relationship.type_lock.{rel.value.lower()}",
+        "MERGE (l:__EdgeLock {type: '" + t + "'}) SET l.__lock = true REMOVE l.__lock",
+    )
+
+
+def _cycle(rel: Rel) -> Cypher:
+    """Whether a not-ended path leads from `$to` back to `$from` (ignoring edge `$exclude`)."""
+    t: LiteralString = rel.value
+    lb: LiteralString = ENDPOINTS[rel][0][0].value
+    return Cypher(
+        f"relationship.cycle.{rel.value.lower()}",
+        "MATCH (f:" + lb + " {id: $from}), (t:" + lb + " {id: $to}) "
+        "RETURN EXISTS { MATCH (t)-[rs:" + t + "*1..50]->(f) "
+        "WHERE all(x IN rs WHERE " + NOT_ENDED + " AND x.id <> $exclude) } AS cycle",
+    )
+
+
+def _create(rel: Rel, frm: Label, to: Label) -> Cypher:
+    t: LiteralString = rel.value
+    fl: LiteralString = frm.value
+    tl: LiteralString = to.value
+    return Cypher(
+        f"relationship.link.{rel.value.lower()}",
+        "MATCH (f:" + fl + " {id: $from}), (t:" + tl + " {id: $to}) "
+        "MERGE (f)-[r:" + t + " {id: $id}]->(t) "
+        "ON CREATE SET r += $props, r.version = 1, r.createdAt = datetime(), "
+        "r.updatedAt = datetime() "
+        "WITH r " + EDGE_AUDIT + " RETURN " + PROJECTION + " AS rel",
+    )
+
+
+def _overlap(rel: Rel, frm: Label, to: Label) -> Cypher:
+    """An edge of the same type between the same endpoints whose validity overlaps
+    [$since, $until) (for INFLUENCES: within the same project scope). A new edge without
+    `since` is taken to start today: it states a current tie, so only edges that have not
+    ended stand in its way."""
+    t: LiteralString = rel.value
+    fl: LiteralString = frm.value
+    tl: LiteralString = to.value
+    return Cypher(
+        f"relationship.overlap.{rel.value.lower()}",
+        "MATCH (:" + fl + " {id: $from})-[x:" + t + "]->(:" + tl + " {id: $to}) "
+        "WHERE x.id <> $exclude "
+        "AND (x.since IS NULL OR $until IS NULL OR x.since < $until) "
+        "AND (x.until IS NULL OR coalesce($since, date()) < x.until) "
+        "AND coalesce(x.projectId, '') = coalesce($projectId, '') "
+        "RETURN x.id AS id LIMIT 1",
+    )
+
+
+def _update(rel: Rel) -> Cypher:
+    t: LiteralString = rel.value
+    return Cypher(
+        f"relationship.update.{rel.value.lower()}",
+        "MATCH ()-[r:" + t + " {id: $id}]->() "
+        "SET r += $props, r.version = r.version + 1, r.updatedAt = datetime() "
+        "WITH r " + EDGE_AUDIT + " RETURN " + PROJECTION + " AS rel",
+    )
+
+
+def _delete(rel: Rel) -> Cypher:
+    t: LiteralString = rel.value
+    return Cypher(
+        f"relationship.unlink.{rel.value.lower()}",
+        "MATCH ()-[r:" + t + " {id: $id}]->() DELETE r "
+        "WITH count(*) AS deleted WHERE deleted > 0 " + EDGE_AUDIT + " RETURN deleted",
+    )
+
+
+CREATE: dict[tuple[Rel, Label, Label], Cypher] = {}
+OVERLAP: dict[tuple[Rel, Label, Label], Cypher] = {}
+for _rel, (_froms, _tos) in ENDPOINTS.items():
+    for _f in _froms:
+        for _t in _tos:
+            CREATE[(_rel, _f, _t)] = _create(_rel, _f, _t)
+            OVERLAP[(_rel, _f, _t)] = _overlap(_rel, _f, _t)
+UPDATE: dict[Rel, Cypher] = {rel: _update(rel) for rel in Rel}
+DELETE: dict[Rel, Cypher] = {rel: _delete(rel) for rel in Rel}
+TYPE_LOCK: dict[Rel, Cypher] = {rel: _lock_type(rel) for rel in ACYCLIC}
+CYCLE: dict[Rel, Cypher] = {rel: _cycle(rel) for rel in ACYCLIC}
+
+
+@dataclass(frozen=True)
+class EdgeResult:
+    """The outcome of an edge write. `status` is "ok" or an error kind: "not_found",
+    "wrong_label", "self_loop", "cycle", "duplicate", "conflict", "ended"; `field` names the
+    input at fault."""
+
+    rel: Row | None
+    status: str = "ok"
+    field: str | None = None
+    detail: Any = None
+
+
+@dataclass
+class _Ids:
+    """Ids chosen once per call, so retries of the transaction write the same records."""
+
+    edge: str = field(default_factory=new_id)
+    change: str = field(default_factory=new_id)
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _is_ended(until: Any) -> bool:
+    return until is not None and _as_date(until) <= today()
+
+
+def _as_date(value: Any) -> dt.date:
+    to_native = getattr(value, "to_native", None)
+    return to_native() if to_native else value  # type: ignore[no-any-return]
+
+
+async def lock_nodes(tx: Tx, ids: Sequence[str]) -> dict[str, Row]:
+    """Lock the nodes with these ids (in sorted order); found ones keyed by the id asked for."""
+    rows = await tx.run(LOCK_NODES, {"ids": sorted(set(ids))})
+    return {r["key"]: r for r in rows}
+
+
+async def _stance_change(
+    tx: Tx, change_id: str, rel: Row, before: Any, after: Any, by: str
+) -> None:
+    await tx.run(
+        STANCE_CHANGE,
+        {
+            "changeId": change_id,
+            "projectId": rel["toId"],
+            "personId": rel["fromId"],
+            "from": before,
+            "to": after,
+            "by": by,
+        },
+    )
+
+
+async def link(
+    db: Database,
+    rel: Rel,
+    from_id: str,
+    to_id: str,
+    props: dict[str, Any],
+    audit: Audit,
+) -> EdgeResult:
+    """Create an edge of type `rel`. `props` are validated values (since/until included)."""
+    props = {k: plain(v) for k, v in props.items() if v is not None}
+    ids = _Ids()
+    params_audit = audit_params(audit, ids.edge, rel.value, list(props))
+    project_id = props.get("projectId")
+
+    async def work(tx: Tx) -> EdgeResult:
+        if rel in ACYCLIC:
+            await tx.run(TYPE_LOCK[rel])
+        wanted = [from_id, to_id] + ([project_id] if project_id else [])
+        found = await lock_nodes(tx, wanted)
+        froms, tos = ENDPOINTS[rel]
+        ends: list[Label] = []
+        for key, allowed, fld in ((from_id, froms, "input.from"), (to_id, tos, "input.to")):
+            row = found.get(key)
+            if row is None:
+                return EdgeResult(None, "not_found", fld, key)
+            label = Label(row["label"])
+            if label not in allowed:
+                return EdgeResult(None, "wrong_label", fld, (label, allowed))
+            ends.append(label)
+        if project_id and (
+            project_id not in found or found[project_id]["label"] != Label.PROJECT.value
+        ):
+            return EdgeResult(None, "not_found", "input.projectId", project_id)
+        src, dst = found[from_id]["id"], found[to_id]["id"]
+        if src == dst:
+            return EdgeResult(None, "self_loop", "input.to")
+        key3 = (rel, ends[0], ends[1])
+        overlap = await tx.run(
+            OVERLAP[key3],
+            {
+                "from": src,
+                "to": dst,
+                "exclude": "",
+                "since": props.get("since"),
+                "until": props.get("until"),
+                "projectId": project_id,
+            },
+        )
+        if overlap:
+            return EdgeResult(None, "duplicate", "input", overlap[0]["id"])
+        if rel in ACYCLIC and not _is_ended(props.get("until")):
+            cyc = await tx.run(CYCLE[rel], {"from": src, "to": dst, "exclude": ""})
+            if cyc and cyc[0]["cycle"]:
+                return EdgeResult(None, "cycle", "input.to")
+        rows = await tx.run(
+            CREATE[key3], {"from": src, "to": dst, "id": ids.edge, "props": props, **params_audit}
+        )
+        created = rows[0]["rel"]
+        if rel is Rel.PARTICIPATES_IN and props.get("stance") is not None:
+            await _stance_change(tx, ids.change, created, None, props["stance"], audit.actor)
+        return EdgeResult(created)
+
+    return await db.transaction(work)
+
+
+async def update(
+    db: Database,
+    edge_id: str,
+    expected_version: int | None,
+    props: dict[str, Any],
+    audit: Audit,
+) -> EdgeResult:
+    """Change an edge's properties (a None value removes one). Callers validate `props`
+    against the edge's type first (see `by_id`)."""
+    props = {k: plain(v) for k, v in props.items()}
+    ids = _Ids()
+    audit_id = new_id()
+
+    async def work(tx: Tx) -> EdgeResult:
+        return await _update_in(tx, edge_id, expected_version, props, audit, ids, audit_id)
+
+    return await db.transaction(work)
+
+
+async def _update_in(
+    tx: Tx,
+    edge_id: str,
+    expected_version: int | None,
+    props: dict[str, Any],
+    audit: Audit,
+    ids: _Ids,
+    audit_id: str,
+) -> EdgeResult:
+    # Peek at the type without locking, so an acyclic type's lock is taken before the edge's.
+    peek = await tx.run(BY_ID, {"id": edge_id})
+    if not peek:
+        return EdgeResult(None, "not_found", "input.id", edge_id)
+    rel = Rel(peek[0]["rel"]["type"])
+    if rel in ACYCLIC:
+        await tx.run(TYPE_LOCK[rel])
+    locked = await tx.run(LOCK_EDGE, {"id": edge_id})
+    if not locked:
+        return EdgeResult(None, "not_found", "input.id", edge_id)
+    current = locked[0]["rel"]
+    if expected_version is not None and current["version"] != expected_version:
+        return EdgeResult(None, "conflict", "input.expectedVersion", current["version"])
+    since = props["since"] if "since" in props else current.get("since")
+    until = props["until"] if "until" in props else current.get("until")
+    if since is not None and until is not None and _as_date(until) < _as_date(since):
+        return EdgeResult(None, "invalid", "input.until", "must not be before `since`")
+    if "since" in props or "until" in props:
+        frm = current["fromId"]
+        to = current["toId"]
+        found = await tx.run(LOCK_NODES, {"ids": sorted({frm, to})})
+        labels = {r["id"]: Label(r["label"]) for r in found}
+        overlap = await tx.run(
+            OVERLAP[(rel, labels[frm], labels[to])],
+            {
+                "from": frm,
+                "to": to,
+                "exclude": edge_id,
+                "since": since,
+                "until": until,
+                "projectId": props.get("projectId", current.get("projectId")),
+            },
+        )
+        if overlap:
+            return EdgeResult(None, "duplicate", "input", overlap[0]["id"])
+        if rel in ACYCLIC and not _is_ended(until):
+            cyc = await tx.run(CYCLE[rel], {"from": frm, "to": to, "exclude": edge_id})
+            if cyc and cyc[0]["cycle"]:
+                return EdgeResult(None, "cycle", "input.until")
+    params = {
+        "id": edge_id,
+        "props": props,
+        **audit_params(audit, edge_id, rel.value, list(props)),
+        "auditId": audit_id,
+    }
+    rows = await tx.run(UPDATE[rel], params)
+    updated = rows[0]["rel"]
+    stance_changed = "stance" in props and props["stance"] != current.get("stance")
+    if rel is Rel.PARTICIPATES_IN and stance_changed:
+        await _stance_change(
+            tx, ids.change, updated, current.get("stance"), props["stance"], audit.actor
+        )
+    return EdgeResult(updated)
+
+
+async def end(
+    db: Database, edge_id: str, until: dt.date | None, expected_version: int | None, audit: Audit
+) -> EdgeResult:
+    """Set `until` (default today, UTC) and keep the edge as history. Refused ("ended") when
+    the edge has already ended; a future `until` may be brought forward."""
+    until = until or today()
+    audit_id = new_id()
+
+    async def work(tx: Tx) -> EdgeResult:
+        # Ending never closes a cycle, so no type lock is needed; the edge's own lock suffices.
+        locked = await tx.run(LOCK_EDGE, {"id": edge_id})
+        if not locked:
+            return EdgeResult(None, "not_found", "input.id", edge_id)
+        current = locked[0]["rel"]
+        rel = Rel(current["type"])
+        if expected_version is not None and current["version"] != expected_version:
+            return EdgeResult(None, "conflict", "input.expectedVersion", current["version"])
+        if _is_ended(current.get("until")):
+            return EdgeResult(None, "ended", "input.id", _as_date(current["until"]))
+        since = current.get("since")
+        if since is not None and until < _as_date(since):
+            return EdgeResult(None, "invalid", "input.until", "must not be before `since`")
+        params = {
+            "id": edge_id,
+            "props": {"until": until},
+            **audit_params(audit, edge_id, rel.value, ["until"]),
+            "auditId": audit_id,
+        }
+        rows = await tx.run(UPDATE[rel], params)
+        return EdgeResult(rows[0]["rel"])
+
+    return await db.transaction(work)
+
+
+async def unlink(
+    db: Database, edge_id: str, expected_version: int | None, audit: Audit
+) -> EdgeResult:
+    """Delete an edge for good (a mistake, not history); the audit event stays."""
+    audit_id = new_id()
+
+    async def work(tx: Tx) -> EdgeResult:
+        locked = await tx.run(LOCK_EDGE, {"id": edge_id})
+        if not locked:
+            return EdgeResult(None, "not_found", "input.id", edge_id)
+        current = locked[0]["rel"]
+        rel = Rel(current["type"])
+        if expected_version is not None and current["version"] != expected_version:
+            return EdgeResult(None, "conflict", "input.expectedVersion", current["version"])
+        params = {
+            "id": edge_id,
+            **audit_params(audit, edge_id, rel.value, []),
+            "auditId": audit_id,
+        }
+        await tx.run(DELETE[rel], params)
+        return EdgeResult(current)
+
+    return await db.transaction(work)
+
+
+async def set_stance(
+    db: Database,
+    project_id: str,
+    person_id: str,
+    stance: str,
+    expected_version: int | None,
+    audit: Audit,
+) -> EdgeResult:
+    """Change the stance on the person's current participation in the project."""
+    ids = _Ids()
+    audit_id = new_id()
+
+    async def work(tx: Tx) -> EdgeResult:
+        found = await tx.run(CURRENT_PARTICIPATION, {"person": person_id, "project": project_id})
+        if not found:
+            return EdgeResult(None, "not_found", "input.person", person_id)
+        return await _update_in(
+            tx, found[0]["id"], expected_version, {"stance": stance}, audit, ids, audit_id
+        )
+
+    return await db.transaction(work)
+
+
+async def by_id(db: Database, edge_id: str) -> Row | None:
+    rows = await db.read(BY_ID, {"id": edge_id})
+    return rows[0]["rel"] if rows else None
+
+
+async def stance_history(
+    db: Database, project_id: str, person_id: str | None, limit: int
+) -> list[Row]:
+    rows = await db.read(
+        STANCE_HISTORY,
+        {"project": project_id, "person": person_id, "limit": min(limit, HISTORY_CAP)},
+    )
+    return [r["change"] for r in rows]
+
+
+def _current_owners(label: Label) -> Cypher:
+    lb: LiteralString = label.value
+    return Cypher(
+        f"relationship.current_owners.{label.value.lower()}",
+        "MATCH (u:User)-[x:OWNS]->(:" + lb + " {id: $customer}) WHERE " + NOT_ENDED + " "
+        "RETURN x.id AS id, u.id AS userId LIMIT 100",
+    )
+
+
+CURRENT_OWNERS: dict[Label, Cypher] = {
+    label: _current_owners(label) for label in ENDPOINTS[Rel.OWNS][1]
+}
+END_OWNS = Cypher(
+    "relationship.end_owns",
+    "UNWIND $ends AS e MATCH ()-[x:OWNS {id: e.targetId}]->() "
+    "SET x.until = date(), x.version = x.version + 1, x.updatedAt = datetime() "
+    "MERGE (a:AuditEvent {id: e.auditId}) ON CREATE SET a.at = datetime(), a.actor = e.actor, "
+    "a.action = e.action, a.targetId = e.targetId, a.targetLabel = e.targetLabel, "
+    "a.fields = e.fields, a.requestId = e.requestId",
+)
+
+
+async def transfer_ownership(
+    db: Database, customer_id: str, user_id: str, audit: Audit
+) -> EdgeResult:
+    """Hand a customer over (R6): end its current OWNS edges today and link the new owner,
+    in one transaction. The customer stays the company's: history shows every owner."""
+    ids = _Ids()
+    since = today()
+    create_audit = audit_params(audit, ids.edge, Rel.OWNS.value, ["since"])
+    end_audits: dict[str, Row] = {}
+
+    async def work(tx: Tx) -> EdgeResult:
+        found = await lock_nodes(tx, [customer_id, user_id])
+        for key, fld in ((customer_id, "input.customer"), (user_id, "input.toUser")):
+            if key not in found:
+                return EdgeResult(None, "not_found", fld, key)
+        customer, user = found[customer_id], found[user_id]
+        if user["label"] != Label.USER.value:
+            return EdgeResult(None, "wrong_label", "input.toUser")
+        label = Label(customer["label"])
+        if label not in ENDPOINTS[Rel.OWNS][1]:
+            return EdgeResult(None, "wrong_label", "input.customer")
+        owners = await tx.run(CURRENT_OWNERS[label], {"customer": customer["id"]})
+        if any(o["userId"] == user["id"] for o in owners):
+            return EdgeResult(None, "invalid", "input.toUser", "is already an owner of it")
+        ends = []
+        for o in owners:
+            # One audit id per ended edge, kept across retries of this transaction.
+            ev = end_audits.setdefault(o["id"], audit_params(audit, o["id"], "OWNS", ["until"]))
+            ends.append(ev)
+        if ends:
+            await tx.run(END_OWNS, {"ends": ends})
+        rows = await tx.run(
+            CREATE[(Rel.OWNS, Label.USER, label)],
+            {
+                "from": user["id"],
+                "to": customer["id"],
+                "id": ids.edge,
+                "props": {"since": since},
+                **create_audit,
+            },
+        )
+        return EdgeResult(rows[0]["rel"])
+
+    return await db.transaction(work)

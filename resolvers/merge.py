@@ -1,0 +1,85 @@
+"""Merging duplicate companies or people (deduplication): input checks and payloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph import merge as repo
+from graph import nodes
+from graph.vocab import Label
+from resolvers import validation as v
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, payload_error
+
+
+def _payload(
+    result: repo.MergeResult | None, merged: list[str], errors: list[Any]
+) -> dict[str, Any]:
+    if result is None or result.node is None:
+        return {"survivor": None, "mergedIds": [], "movedEdges": 0, "errors": errors}
+    return {
+        "survivor": result.node,
+        "mergedIds": merged,
+        "movedEdges": result.moved,
+        "errors": [],
+    }
+
+
+async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> dict[str, Any]:
+    errors = v.Errors()
+    survivor: str = data["survivor"]
+    merged = list(dict.fromkeys(data["merged"]))  # drop repeats, keep the order given
+    if not merged:
+        errors.add(ErrorCode.VALIDATION, "name at least one record to merge", "input.merged")
+    if len(merged) > repo.MAX_MERGED:
+        errors.add(
+            ErrorCode.VALIDATION, f"at most {repo.MAX_MERGED} records per merge", "input.merged"
+        )
+    if survivor in merged:
+        errors.add(
+            ErrorCode.VALIDATION, "the survivor cannot be merged into itself", "input.merged"
+        )
+    versions: dict[str, int] = {}
+    for i, item in enumerate(data.get("expectedVersions") or []):
+        if item.id != survivor and item.id not in merged:
+            errors.add(
+                ErrorCode.VALIDATION,
+                "names a record that is not part of this merge",
+                f"input.expectedVersions.{i}.id",
+            )
+        versions[item.id] = item.version
+    if errors:
+        return _payload(None, merged, errors)
+    name = label.value.lower()
+    result = await repo.merge(
+        ctx.db,
+        label,
+        survivor,
+        merged,
+        versions,
+        nodes.Audit(ctx.viewer.actor, f"{name}.merge", ctx.request_id),
+    )
+    if result.status == "not_found":
+        field = (
+            "input.survivor"
+            if result.detail == survivor
+            else f"input.merged.{merged.index(result.detail)}"
+        )
+        error = payload_error(ErrorCode.NOT_FOUND, f"no {name} with id {result.detail}", field)
+        return _payload(None, merged, [error])
+    if result.status == "conflict":
+        node_id, current = result.detail
+        error = payload_error(
+            ErrorCode.CONFLICT,
+            f"stale expected version for {node_id}: it is at version {current}",
+            "input.expectedVersions",
+        )
+        return _payload(None, merged, [error])
+    if result.status == "cycle":
+        error = payload_error(
+            ErrorCode.CYCLE,
+            f"merging would close a cycle of {result.detail.value} edges; end one of them first",
+            "input.merged",
+        )
+        return _payload(None, merged, [error])
+    return _payload(result, merged, [])

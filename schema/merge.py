@@ -1,0 +1,70 @@
+"""Merging duplicate companies or people into one survivor (deduplication)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers import merge as r
+from resolvers.context import Context
+from resolvers.vocab import Label
+from schema.base import Node, UserError, provided
+
+Info = strawberry.Info[Context, None]
+INPUT = strawberry.argument(description="The mutation's input.")
+
+
+@strawberry.input(description="A version you read, for optimistic concurrency.")
+class NodeVersionInput:
+    id: strawberry.ID = strawberry.field(description="The node.")
+    version: int = strawberry.field(description="Its version as you read it.")
+
+
+@strawberry.input(
+    description="Merge duplicates into one survivor. Every edge of the merged records moves "
+    "to the survivor (edges between them are dropped), properties the survivor lacks are "
+    "copied, and the merged ids resolve to the survivor from then on."
+)
+class MergeInput:
+    survivor: strawberry.ID = strawberry.field(description="The record that stays.")
+    merged: list[strawberry.ID] = strawberry.field(
+        description="The records merged into it and deleted; 1..20, not the survivor."
+    )
+    expectedVersions: list[NodeVersionInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Optional versions of any of the records; a stale one gives CONFLICT.",
+    )
+
+
+@strawberry.type(description="Result of a merge.")
+class MergePayload:
+    survivor: Node | None = strawberry.field(
+        description="The survivor after the merge; null when `errors` is not empty."
+    )
+    mergedIds: list[strawberry.ID] = strawberry.field(
+        description="Ids now resolving to the survivor."
+    )
+    movedEdges: int = strawberry.field(description="How many edges moved to the survivor.")
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Merge duplicate companies in one transaction, audited. Errors: "
+        "VALIDATION, NOT_FOUND, CONFLICT, CYCLE (the merge would close a hierarchy cycle)."
+    )
+    async def mergeCompanies(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergePayload:
+        return await r.merge_nodes(  # type: ignore[return-value]
+            info.context, Label.COMPANY, provided(input)
+        )
+
+    @strawberry.mutation(
+        description="Merge duplicate people in one transaction, audited; their stance "
+        "history follows. Errors: VALIDATION, NOT_FOUND, CONFLICT, CYCLE (reporting lines)."
+    )
+    async def mergePeople(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergePayload:
+        return await r.merge_nodes(  # type: ignore[return-value]
+            info.context, Label.PERSON, provided(input)
+        )

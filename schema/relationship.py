@@ -1,0 +1,299 @@
+"""Relationships (R1-R6): the generic edge API over the closed vocabulary of edge types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+
+from resolvers import node as nodes_r
+from resolvers import relationship as r
+from resolvers.context import Context
+from resolvers.vocab import Polarity, Rel, Stance
+from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
+
+Info = strawberry.Info[Context, None]
+INPUT = strawberry.argument(description="The mutation's input.")
+
+vocab_enum(Stance, "A participant's stance on a project (R3).")
+vocab_enum(Polarity, "Whether an influence works for or against us (R2).")
+
+KIND_DOC = (
+    "SUBSIDIARY_OF: SUBSIDIARY, BRANCH, DIVISION or JOINT_VENTURE; REPORTS_TO: SOLID or "
+    "DOTTED; RELATED_TO: SPOUSE, FAMILY, FORMER_COLLEAGUE, CLASSMATE or FRIEND."
+)
+ROLE_DOC = (
+    "PARTICIPATES_IN: a decision role (DECISION_MAKER, ECONOMIC_BUYER, TECHNICAL_EVALUATOR, "
+    "FINANCIAL_APPROVER, USER, INFLUENCER, CHAMPION, GATEKEEPER, BLOCKER); ON_TEAM: free "
+    "text, ≤ 50."
+)
+
+
+@strawberry.type(
+    description="An edge of the relationship graph. Valid at date D when `since` is null or "
+    "≤ D and `until` is null or > D; ended edges stay as history. Only the properties of its "
+    "`type` are ever set (see docs/MODEL.md)."
+)
+class Relationship:
+    id: strawberry.ID = strawberry.field(description="The relationship's id (UUID).")
+    type: Rel = strawberry.field(description="The relationship type.")
+    fromId: strawberry.ID = strawberry.field(description="Id of the start node.")
+    toId: strawberry.ID = strawberry.field(description="Id of the end node.")
+    since: dt.date | None = strawberry.field(description="Valid from (inclusive); null: always.")
+    until: dt.date | None = strawberry.field(
+        description="Valid until (exclusive); null: still valid."
+    )
+    version: int = strawberry.field(
+        description="Optimistic-concurrency version; pass it as `expectedVersion`."
+    )
+    createdAt: dt.datetime = strawberry.field(description="When the edge was created.")
+    updatedAt: dt.datetime = strawberry.field(description="When the edge last changed.")
+    kind: str | None = strawberry.field(description="Kind. " + KIND_DOC)
+    ownership: float | None = strawberry.field(
+        description="SUBSIDIARY_OF / INVESTS_IN: share held, 0..1."
+    )
+    products: str | None = strawberry.field(description="SUPPLIES / INCUMBENT_AT: products.")
+    region: str | None = strawberry.field(description="DISTRIBUTES_FOR: sales region.")
+    note: str | None = strawberry.field(description="PARTNERS_WITH / INFLUENCES_PURCHASE: note.")
+    strength: float | None = strawberry.field(
+        description="INFLUENCES_PURCHASE / INFLUENCES / KNOWS: strength, 0..1."
+    )
+    satisfaction: float | None = strawberry.field(
+        description="INCUMBENT_AT: the customer's satisfaction with the competitor, 0..1."
+    )
+    repName: str | None = strawberry.field(description="INCUMBENT_AT: the competitor's rep.")
+    title: str | None = strawberry.field(description="WORKS_AT: job title.")
+    department: str | None = strawberry.field(description="WORKS_AT: department.")
+    polarity: Polarity | None = strawberry.field(description="INFLUENCES: for or against us.")
+    basis: str | None = strawberry.field(description="INFLUENCES: what the influence rests on.")
+    projectId: strawberry.ID | None = strawberry.field(
+        description="INFLUENCES: the project the influence is limited to; null: everywhere."
+    )
+    role: str | None = strawberry.field(description="Role. " + ROLE_DOC)
+    stance: Stance | None = strawberry.field(description="PARTICIPATES_IN: stance.")
+    concerns: str | None = strawberry.field(description="PARTICIPATES_IN: concerns.")
+
+    @strawberry.field(description="The start node (batched per request).")
+    async def fromNode(self, info: Info, root: strawberry.Parent[dict[str, Any]]) -> Node | None:
+        return await nodes_r.node(info.context, root["fromId"])  # type: ignore[return-value]
+
+    @strawberry.field(description="The end node (batched per request).")
+    async def toNode(self, info: Info, root: strawberry.Parent[dict[str, Any]]) -> Node | None:
+        return await nodes_r.node(info.context, root["toId"])  # type: ignore[return-value]
+
+
+@strawberry.type(description="One recorded change of a participant's stance on a project (R3).")
+class StanceHistoryEntry:
+    id: strawberry.ID = strawberry.field(description="Id of the change.")
+    projectId: strawberry.ID = strawberry.field(description="The project.")
+    personId: strawberry.ID = strawberry.field(description="Whose stance changed.")
+    from_: Stance | None = strawberry.field(
+        name="from", description="Stance before; null for the first recorded stance."
+    )
+    to: Stance | None = strawberry.field(description="Stance after; null when it was cleared.")
+    at: dt.datetime = strawberry.field(description="When it changed.")
+    by: str = strawberry.field(description="Who changed it (a user id).")
+
+
+@strawberry.input(
+    description="Properties of an edge. Only those of the edge's type may be set (VALIDATION "
+    "naming the field otherwise); text is trimmed, blank means absent."
+)
+class EdgeFields:
+    since: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="Valid from (inclusive)."
+    )
+    until: dt.date | None = strawberry.field(
+        default=strawberry.UNSET, description="Valid until (exclusive); not before `since`."
+    )
+    kind: str | None = strawberry.field(default=strawberry.UNSET, description=KIND_DOC)
+    ownership: float | None = strawberry.field(
+        default=strawberry.UNSET, description="SUBSIDIARY_OF / INVESTS_IN: 0..1."
+    )
+    products: str | None = strawberry.field(
+        default=strawberry.UNSET, description="SUPPLIES / INCUMBENT_AT: ≤ 500."
+    )
+    region: str | None = strawberry.field(
+        default=strawberry.UNSET, description="DISTRIBUTES_FOR: ≤ 100."
+    )
+    note: str | None = strawberry.field(
+        default=strawberry.UNSET, description="PARTNERS_WITH / INFLUENCES_PURCHASE: ≤ 500."
+    )
+    strength: float | None = strawberry.field(
+        default=strawberry.UNSET, description="INFLUENCES_PURCHASE / INFLUENCES / KNOWS: 0..1."
+    )
+    satisfaction: float | None = strawberry.field(
+        default=strawberry.UNSET, description="INCUMBENT_AT: 0..1."
+    )
+    repName: str | None = strawberry.field(
+        default=strawberry.UNSET, description="INCUMBENT_AT: ≤ 100."
+    )
+    title: str | None = strawberry.field(default=strawberry.UNSET, description="WORKS_AT: ≤ 100.")
+    department: str | None = strawberry.field(
+        default=strawberry.UNSET, description="WORKS_AT: ≤ 100."
+    )
+    polarity: Polarity | None = strawberry.field(
+        default=strawberry.UNSET, description="INFLUENCES."
+    )
+    basis: str | None = strawberry.field(default=strawberry.UNSET, description="INFLUENCES: ≤ 300.")
+    role: str | None = strawberry.field(default=strawberry.UNSET, description=ROLE_DOC)
+    stance: Stance | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="PARTICIPATES_IN; every change is recorded in the stance history.",
+    )
+    concerns: str | None = strawberry.field(
+        default=strawberry.UNSET, description="PARTICIPATES_IN: ≤ 500."
+    )
+
+
+@strawberry.input(description="A new edge between two existing nodes.")
+class LinkInput(EdgeFields):
+    type: Rel = strawberry.field(
+        description="The edge type; the endpoints' kinds must match it (VALIDATION otherwise)."
+    )
+    from_: strawberry.ID = strawberry.field(
+        name="from", description="Start node id (merged ids resolve to the survivor)."
+    )
+    to: strawberry.ID = strawberry.field(
+        description="End node id; not the start node. SUBSIDIARY_OF and REPORTS_TO refuse "
+        "an edge that would close a cycle (CYCLE)."
+    )
+    projectId: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="INFLUENCES only: limit the influence to this project (NOT_FOUND if none).",
+    )
+
+
+@strawberry.input(description="Changes to an edge. Omitted fields stay; null clears.")
+class UpdateLinkInput(EdgeFields):
+    id: strawberry.ID = strawberry.field(description="The relationship to change.")
+    expectedVersion: int = strawberry.field(
+        description="The version you read; a stale one gives CONFLICT and nothing is written."
+    )
+
+
+@strawberry.input(description="End an edge: it stays as history with `until` set.")
+class EndLinkInput:
+    id: strawberry.ID = strawberry.field(description="The relationship to end.")
+    until: dt.date | None = strawberry.field(
+        default=None, description="End date (exclusive); default today (UTC)."
+    )
+    expectedVersion: int | None = strawberry.field(
+        default=None, description="Optional; when given, a stale version gives CONFLICT."
+    )
+
+
+@strawberry.input(description="Delete an edge (a mistake rather than history).")
+class UnlinkInput:
+    id: strawberry.ID = strawberry.field(description="The relationship to delete.")
+    expectedVersion: int | None = strawberry.field(
+        default=None, description="Optional; when given, a stale version gives CONFLICT."
+    )
+
+
+@strawberry.input(description="Change a participant's stance on a project (R3).")
+class SetStanceInput:
+    project: strawberry.ID = strawberry.field(description="The project.")
+    person: strawberry.ID = strawberry.field(
+        description="The participant; needs a current PARTICIPATES_IN edge (NOT_FOUND otherwise)."
+    )
+    stance: Stance = strawberry.field(description="The new stance.")
+    expectedVersion: int | None = strawberry.field(
+        default=None, description="Optional version of the PARTICIPATES_IN edge."
+    )
+
+
+@strawberry.input(description="Hand a customer over to another staff member (R6).")
+class TransferOwnershipInput:
+    customer: strawberry.ID = strawberry.field(description="The customer (company or person).")
+    toUser: strawberry.ID = strawberry.field(description="The new owner (a User).")
+
+
+@strawberry.type(description="Result of a relationship mutation.")
+class RelationshipPayload:
+    relationship: Relationship | None = strawberry.field(
+        description="The edge after the change (unlink: as it was); null when `errors` is "
+        "not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One relationship by its id, whatever its type.")
+    async def relationship(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A relationship id.")],
+    ) -> Relationship | None:
+        return await r.relationship(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Stance changes on a project (R3), newest first, at most `first` (≤ 100)."
+    )
+    async def stanceHistory(
+        self,
+        info: Info,
+        project: Annotated[strawberry.ID, ID_ARG],
+        person: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this participant.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="How many, 1..100.")] = 50,
+    ) -> list[StanceHistoryEntry]:
+        return await r.stance_history(info.context, project, person, first)  # type: ignore[return-value]
+
+
+def _link_data(input: LinkInput) -> dict[str, Any]:
+    data = provided(input)
+    data["from"] = data.pop("from_")
+    return data
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Link two nodes with an edge of any type. Errors: VALIDATION (endpoint "
+        "kinds, properties of another type, ranges, dates), NOT_FOUND, CYCLE, DUPLICATE (an "
+        "edge of the type between the same nodes overlaps these dates). Audited."
+    )
+    async def linkNodes(
+        self, info: Info, input: Annotated[LinkInput, INPUT]
+    ) -> RelationshipPayload:
+        return await r.link_nodes(info.context, _link_data(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Change an edge's properties with optimistic concurrency (CONFLICT when "
+        "stale). A stance change is recorded in the stance history."
+    )
+    async def updateLink(
+        self, info: Info, input: Annotated[UpdateLinkInput, INPUT]
+    ) -> RelationshipPayload:
+        return await r.update_link(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="End an edge (sets `until`); it stays as history.")
+    async def endLink(
+        self, info: Info, input: Annotated[EndLinkInput, INPUT]
+    ) -> RelationshipPayload:
+        return await r.end_link(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Delete an edge for good. The audit trail stays.")
+    async def unlink(self, info: Info, input: Annotated[UnlinkInput, INPUT]) -> RelationshipPayload:
+        return await r.unlink(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Set a participant's stance on a project; the change is recorded (R3)."
+    )
+    async def setStance(
+        self, info: Info, input: Annotated[SetStanceInput, INPUT]
+    ) -> RelationshipPayload:
+        return await r.set_stance(info.context, provided(input))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Hand a customer over (R6): its current OWNS edges end today and the new "
+        "owner's starts today, in one transaction."
+    )
+    async def transferOwnership(
+        self, info: Info, input: Annotated[TransferOwnershipInput, INPUT]
+    ) -> RelationshipPayload:
+        return await r.transfer_ownership(info.context, provided(input))  # type: ignore[return-value]

@@ -1,0 +1,508 @@
+"""Edge mutations through the real app: link / update / end / unlink for the closed vocabulary,
+validation per type, acyclicity under concurrency, stance history and ownership hand-over."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from neo4j import Driver
+from tests.conftest import GQL, PERSONAS
+
+REL = (
+    "id type fromId toId since until version kind ownership products region note strength "
+    "satisfaction "
+    "repName title department polarity basis projectId role stance concerns"
+)
+OUT = f"relationship {{ {REL} }} errors {{ code field message }}"
+LINK = f"mutation($i: LinkInput!) {{ linkNodes(input: $i) {{ {OUT} }} }}"
+UPDATE = f"mutation($i: UpdateLinkInput!) {{ updateLink(input: $i) {{ {OUT} }} }}"
+END = f"mutation($i: EndLinkInput!) {{ endLink(input: $i) {{ {OUT} }} }}"
+UNLINK = f"mutation($i: UnlinkInput!) {{ unlink(input: $i) {{ {OUT} }} }}"
+SET_STANCE = f"mutation($i: SetStanceInput!) {{ setStance(input: $i) {{ {OUT} }} }}"
+TRANSFER = f"mutation($i: TransferOwnershipInput!) {{ transferOwnership(input: $i) {{ {OUT} }} }}"
+ADMIN = PERSONAS["admin"]["id"]
+OWNER = PERSONAS["owner"]["id"]
+OTHER = PERSONAS["other_team"]["id"]
+
+
+def node(cypher: Driver, label: str, name: str) -> str:
+    """A node as docs/MODEL.md stores it, created with plain Cypher."""
+    node_id = str(uuid.uuid4())
+    cypher.execute_query(
+        "CREATE (n:" + label + " {id: $id, name: $name, version: 1, createdAt: datetime(), "
+        "updatedAt: datetime()})",
+        id=node_id,
+        name=name,
+        database_="neo4j",
+    )
+    return node_id
+
+
+def count(cypher: Driver, query: str, **params: Any) -> int:
+    return int(cypher.execute_query(query, params, database_="neo4j").records[0][0])
+
+
+def totals(cypher: Driver) -> tuple[int, int]:
+    """Nodes and edges stored, leaving out the per-type lock nodes of acyclic edge types
+    (bookkeeping created on first use, like the migration nodes)."""
+    return (
+        count(cypher, "MATCH (n) WHERE NOT n:__EdgeLock RETURN count(n)"),
+        count(cypher, "MATCH ()-[r]->() RETURN count(r)"),
+    )
+
+
+def link(gql: GQL, **fields: Any) -> dict[str, Any]:
+    payload = gql(LINK, {"i": fields}).data["linkNodes"]
+    assert payload["errors"] == [], payload["errors"]
+    return payload["relationship"]  # type: ignore[no-any-return]
+
+
+def link_errors(gql: GQL, **fields: Any) -> list[dict[str, Any]]:
+    payload = gql(LINK, {"i": fields}).data["linkNodes"]
+    assert payload["relationship"] is None
+    return payload["errors"]  # type: ignore[no-any-return]
+
+
+def codes(errors: list[dict[str, Any]]) -> dict[str | None, str]:
+    return {e["field"]: e["code"] for e in errors}
+
+
+@pytest.fixture
+def world(cypher: Driver) -> dict[str, str]:
+    return {
+        "group": node(cypher, "Company", "华润集团"),
+        "sub": node(cypher, "Company", "华润置地"),
+        "branch": node(cypher, "Company", "华润置地深圳分公司"),
+        "rival": node(cypher, "Company", "竞争对手公司"),
+        "zhang": node(cypher, "Person", "张伟"),
+        "li": node(cypher, "Person", "李娜"),
+        "wang": node(cypher, "Person", "王芳"),
+        "project": node(cypher, "Project", "ERP 升级"),
+    }
+
+
+def test_link_every_type_with_its_properties(gql: GQL, world: dict[str, str]) -> None:
+    w = world
+    cases: list[dict[str, Any]] = [
+        {"type": "SUBSIDIARY_OF", "from": w["sub"], "to": w["group"], "kind": "subsidiary",
+         "ownership": 0.51, "since": "2020-01-01"},
+        {"type": "SUPPLIES", "from": w["rival"], "to": w["sub"], "products": "钢材"},
+        {"type": "DISTRIBUTES_FOR", "from": w["branch"], "to": w["rival"], "region": "华南"},
+        {"type": "PARTNERS_WITH", "from": w["group"], "to": w["rival"], "note": "战略合作"},
+        {"type": "INVESTS_IN", "from": w["group"], "to": w["branch"], "ownership": 0.1},
+        {"type": "INFLUENCES_PURCHASE", "from": w["rival"], "to": w["group"], "strength": 0.4},
+        {"type": "INCUMBENT_AT", "from": w["rival"], "to": w["group"], "products": "SAP",
+         "satisfaction": 0.3, "repName": "赵六"},
+        {"type": "WORKS_AT", "from": w["zhang"], "to": w["sub"], "title": "CIO",
+         "department": "信息部"},
+        {"type": "REPORTS_TO", "from": w["li"], "to": w["zhang"], "kind": "DOTTED"},
+        {"type": "INFLUENCES", "from": w["li"], "to": w["zhang"], "strength": 0.8,
+         "polarity": "POSITIVE", "basis": "老同事", "projectId": w["project"]},
+        {"type": "RELATED_TO", "from": w["zhang"], "to": w["wang"], "kind": "SPOUSE"},
+        {"type": "PARTICIPATES_IN", "from": w["zhang"], "to": w["project"],
+         "role": "decision_maker", "stance": "SUPPORTER", "concerns": "预算"},
+        {"type": "FOR", "from": w["project"], "to": w["sub"]},
+        {"type": "FOR", "from": w["project"], "to": w["wang"]},
+        {"type": "OWNS", "from": OWNER, "to": w["sub"]},
+        {"type": "ON_TEAM", "from": OWNER, "to": w["project"], "role": "售前"},
+        {"type": "KNOWS", "from": OTHER, "to": w["zhang"], "strength": 0.9},
+    ]  # fmt: skip
+    seen = set()
+    for case in cases:
+        rel = link(gql, **case)
+        seen.add(rel["type"])
+        assert (rel["type"], rel["fromId"], rel["toId"]) == (case["type"], case["from"], case["to"])
+        assert rel["version"] == 1
+        for key, value in case.items():
+            if key in ("type", "from", "to"):
+                continue
+            expected = (
+                value.upper() if key in ("kind", "role") and case["type"] != "ON_TEAM" else value
+            )
+            assert rel[key] == expected, (case["type"], key)
+    assert seen == {
+        "SUBSIDIARY_OF", "SUPPLIES", "DISTRIBUTES_FOR", "PARTNERS_WITH", "INVESTS_IN",
+        "INFLUENCES_PURCHASE", "INCUMBENT_AT", "WORKS_AT", "REPORTS_TO", "INFLUENCES",
+        "RELATED_TO", "PARTICIPATES_IN", "FOR", "OWNS", "ON_TEAM", "KNOWS",
+    }  # fmt: skip
+
+
+def test_link_is_stored_as_the_model_says_and_audited(
+    gql: GQL, cypher: Driver, world: dict[str, str]
+) -> None:
+    r = gql(LINK, {"i": {"type": "WORKS_AT", "from": world["zhang"], "to": world["sub"],
+                         "title": " CIO ", "since": "2021-03-01"}})  # fmt: skip
+    rel = r.data["linkNodes"]["relationship"]
+    # lock the endpoints, check for an overlapping edge, create with its audit event
+    assert r.round_trips <= 4
+    stored = cypher.execute_query(
+        "MATCH (:Person {id: $p})-[r:WORKS_AT {id: $id}]->(:Company {id: $c}) "
+        "RETURN r.title AS title, r.since AS since, r.version AS version",
+        p=world["zhang"],
+        c=world["sub"],
+        id=rel["id"],
+        database_="neo4j",
+    ).records
+    assert len(stored) == 1
+    assert stored[0]["title"] == "CIO"
+    assert stored[0]["since"].iso_format() == "2021-03-01"
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id}) RETURN a.action AS action, a.targetLabel AS label, "
+        "a.fields AS fields, a.actor AS actor",
+        id=rel["id"],
+        database_="neo4j",
+    ).records
+    assert [(e["action"], e["label"], e["fields"], e["actor"]) for e in events] == [
+        ("relationship.link.works_at", "WORKS_AT", ["since", "title"], ADMIN)
+    ]
+
+
+def test_link_validation_writes_nothing(gql: GQL, cypher: Driver, world: dict[str, str]) -> None:
+    w = world
+    before = totals(cypher)
+    # wrong endpoint kinds
+    errors = link_errors(gql, type="WORKS_AT", **{"from": w["sub"]}, to=w["zhang"])
+    assert codes(errors) == {"input.from": "VALIDATION"}
+    errors = link_errors(gql, type="WORKS_AT", **{"from": w["zhang"]}, to=w["li"])
+    assert codes(errors) == {"input.to": "VALIDATION"}
+    assert "Company" in errors[0]["message"]
+    # a property of another type, an enum of another type, ranges, dates — all at once
+    errors = link_errors(
+        gql,
+        type="SUBSIDIARY_OF",
+        **{"from": w["sub"]},
+        to=w["group"],
+        kind="SPOUSE",
+        ownership=1.5,
+        title="CEO",
+        since="2024-01-01",
+        until="2023-01-01",
+    )
+    assert codes(errors) == {
+        "input.kind": "VALIDATION",
+        "input.ownership": "VALIDATION",
+        "input.title": "VALIDATION",
+        "input.until": "VALIDATION",
+    }
+    errors = link_errors(gql, type="PARTICIPATES_IN", **{"from": w["zhang"]}, to=w["project"],
+                         role="KING", polarity="NEGATIVE")  # fmt: skip
+    assert codes(errors) == {"input.role": "VALIDATION", "input.polarity": "VALIDATION"}
+    errors = link_errors(gql, type="KNOWS", **{"from": OWNER}, to=w["zhang"], strength=-0.1)
+    assert codes(errors) == {"input.strength": "VALIDATION"}
+    # self-loop
+    errors = link_errors(gql, type="RELATED_TO", **{"from": w["li"]}, to=w["li"], kind="FRIEND")
+    assert codes(errors) == {"input.to": "VALIDATION"}
+    # unknown ids
+    errors = link_errors(gql, type="PARTNERS_WITH", **{"from": w["sub"]}, to="missing")
+    assert codes(errors) == {"input.to": "NOT_FOUND"}
+    errors = link_errors(gql, type="PARTNERS_WITH", **{"from": "nope"}, to=w["sub"])
+    assert codes(errors) == {"input.from": "NOT_FOUND"}
+    errors = link_errors(gql, type="INFLUENCES", **{"from": w["li"]}, to=w["zhang"],
+                         projectId=w["sub"])  # fmt: skip
+    assert codes(errors) == {"input.projectId": "NOT_FOUND"}
+    assert totals(cypher) == before
+
+
+def test_duplicate_overlapping_edge(gql: GQL, cypher: Driver, world: dict[str, str]) -> None:
+    w = world
+    first = link(gql, type="WORKS_AT", **{"from": w["zhang"]}, to=w["sub"], since="2020-01-01")
+    errors = link_errors(gql, type="WORKS_AT", **{"from": w["zhang"]}, to=w["sub"])
+    assert codes(errors) == {"input": "DUPLICATE"}
+    assert first["id"] in errors[0]["message"]
+    # an earlier, closed period of the same job is history, not a duplicate
+    link(gql, type="WORKS_AT", **{"from": w["zhang"]}, to=w["sub"], since="2015-01-01",
+         until="2018-01-01")  # fmt: skip
+    # influence scoped to a project is a different edge from global influence
+    link(gql, type="INFLUENCES", **{"from": w["li"]}, to=w["zhang"], strength=0.5)
+    link(gql, type="INFLUENCES", **{"from": w["li"]}, to=w["zhang"], projectId=w["project"])
+    errors = link_errors(gql, type="INFLUENCES", **{"from": w["li"]}, to=w["zhang"])
+    assert codes(errors) == {"input": "DUPLICATE"}
+    assert count(cypher, "MATCH ()-[r:WORKS_AT|INFLUENCES]->() RETURN count(r)") == 4
+
+
+def test_update_conflict_and_history_fields(
+    gql: GQL, cypher: Driver, world: dict[str, str]
+) -> None:
+    rel = link(gql, type="WORKS_AT", **{"from": world["zhang"]}, to=world["sub"], title="经理",
+               department="采购部")  # fmt: skip
+    ok = gql(UPDATE, {"i": {"id": rel["id"], "expectedVersion": 1, "title": "总监",
+                            "department": None}}).data["updateLink"]  # fmt: skip
+    assert ok["errors"] == []
+    assert ok["relationship"]["title"] == "总监"
+    assert ok["relationship"]["department"] is None
+    assert ok["relationship"]["version"] == 2
+    stale = gql(UPDATE, {"i": {"id": rel["id"], "expectedVersion": 1, "title": "X"}})
+    payload = stale.data["updateLink"]
+    assert payload["relationship"] is None
+    assert codes(payload["errors"]) == {"input.expectedVersion": "CONFLICT"}
+    wrong = gql(UPDATE, {"i": {"id": rel["id"], "expectedVersion": 2, "strength": 0.5}})
+    assert codes(wrong.data["updateLink"]["errors"]) == {"input.strength": "VALIDATION"}
+    backwards = gql(
+        UPDATE, {"i": {"id": rel["id"], "expectedVersion": 2, "since": "2025-01-01",
+                       "until": "2024-01-01"}}
+    )  # fmt: skip
+    assert codes(backwards.data["updateLink"]["errors"]) == {"input.until": "VALIDATION"}
+    missing = gql(UPDATE, {"i": {"id": "nope", "expectedVersion": 1, "title": "X"}})
+    assert codes(missing.data["updateLink"]["errors"]) == {"input.id": "NOT_FOUND"}
+    stored = cypher.execute_query(
+        "MATCH ()-[r:WORKS_AT {id: $id}]->() RETURN r.title AS t, r.version AS v",
+        id=rel["id"],
+        database_="neo4j",
+    ).records[0]
+    assert (stored["t"], stored["v"]) == ("总监", 2)
+    actions = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id}) RETURN a.action AS action, a.fields AS fields "
+        "ORDER BY a.at",
+        id=rel["id"],
+        database_="neo4j",
+    ).records
+    assert [(a["action"], a["fields"]) for a in actions] == [
+        ("relationship.link.works_at", ["department", "title"]),
+        ("relationship.update.works_at", ["department", "title"]),
+    ]
+
+
+def test_concurrent_updates_one_wins(gql: GQL, world: dict[str, str]) -> None:
+    rel = link(gql, type="KNOWS", **{"from": OWNER}, to=world["zhang"], strength=0.1)
+
+    def attempt(i: int) -> list[dict[str, Any]]:
+        r = gql(UPDATE, {"i": {"id": rel["id"], "expectedVersion": 1, "strength": i / 10}})
+        return r.data["updateLink"]["errors"]  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    assert sum(1 for errs in results if errs == []) == 1
+    assert all(errs[0]["code"] == "CONFLICT" for errs in results if errs)
+
+
+def test_end_keeps_history_and_unlink_deletes(
+    gql: GQL, cypher: Driver, world: dict[str, str]
+) -> None:
+    rel = link(gql, type="WORKS_AT", **{"from": world["zhang"]}, to=world["sub"],
+               since="2020-01-01")  # fmt: skip
+    too_early = gql(END, {"i": {"id": rel["id"], "until": "2019-01-01"}}).data["endLink"]
+    assert codes(too_early["errors"]) == {"input.until": "VALIDATION"}
+    stale = gql(END, {"i": {"id": rel["id"], "expectedVersion": 7}}).data["endLink"]
+    assert codes(stale["errors"]) == {"input.expectedVersion": "CONFLICT"}
+    ended = gql(END, {"i": {"id": rel["id"]}}).data["endLink"]
+    assert ended["errors"] == []
+    today = cypher.execute_query("RETURN toString(date()) AS d", database_="neo4j").records[0]["d"]
+    assert ended["relationship"]["until"] == today
+    assert ended["relationship"]["version"] == 2
+    again = gql(END, {"i": {"id": rel["id"]}}).data["endLink"]
+    assert codes(again["errors"]) == {"input.id": "VALIDATION"}
+    # still there, as history
+    assert count(cypher, "MATCH ()-[r:WORKS_AT {id: $id}]->() RETURN count(r)", id=rel["id"]) == 1
+    # ended: a new current job at the same company is not a duplicate
+    link(gql, type="WORKS_AT", **{"from": world["zhang"]}, to=world["sub"], title="顾问")
+
+    gone = gql(UNLINK, {"i": {"id": rel["id"], "expectedVersion": 2}}).data["unlink"]
+    assert gone["errors"] == []
+    assert gone["relationship"]["id"] == rel["id"]
+    assert count(cypher, "MATCH ()-[r:WORKS_AT {id: $id}]->() RETURN count(r)", id=rel["id"]) == 0
+    twice = gql(UNLINK, {"i": {"id": rel["id"]}}).data["unlink"]
+    assert codes(twice["errors"]) == {"input.id": "NOT_FOUND"}
+    actions = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id}) RETURN a.action AS action ORDER BY a.at",
+        id=rel["id"],
+        database_="neo4j",
+    ).records
+    assert [a["action"] for a in actions] == [
+        "relationship.link.works_at",
+        "relationship.end",
+        "relationship.unlink",
+    ]
+
+
+def test_relationship_query_and_endpoints(gql: GQL, world: dict[str, str]) -> None:
+    rel = link(gql, type="SUBSIDIARY_OF", **{"from": world["sub"]}, to=world["group"])
+    r = gql(
+        "query($id: ID!) { relationship(id: $id) { type fromNode { id ... on Company { name } } "
+        "toNode { ... on Company { name } } } }",
+        {"id": rel["id"]},
+    )
+    # the edge, then both endpoints in one batched look-up
+    assert r.round_trips == 2
+    assert r.data["relationship"] == {
+        "type": "SUBSIDIARY_OF",
+        "fromNode": {"id": world["sub"], "name": "华润置地"},
+        "toNode": {"name": "华润集团"},
+    }
+    assert gql('{ relationship(id: "nope") { id } }').data["relationship"] is None
+
+
+def test_cycles_refused(gql: GQL, cypher: Driver, world: dict[str, str]) -> None:
+    w = world
+    link(gql, type="SUBSIDIARY_OF", **{"from": w["branch"]}, to=w["sub"])
+    top = link(gql, type="SUBSIDIARY_OF", **{"from": w["sub"]}, to=w["group"])
+    before = totals(cypher)
+    errors = link_errors(gql, type="SUBSIDIARY_OF", **{"from": w["group"]}, to=w["branch"])
+    assert codes(errors) == {"input.to": "CYCLE"}
+    assert totals(cypher) == before
+    # a joint venture may have two parents: not a cycle
+    link(gql, type="SUBSIDIARY_OF", **{"from": w["branch"]}, to=w["group"], kind="JOINT_VENTURE")
+    # reporting lines too
+    link(gql, type="REPORTS_TO", **{"from": w["li"]}, to=w["zhang"])
+    errors = link_errors(gql, type="REPORTS_TO", **{"from": w["zhang"]}, to=w["li"])
+    assert codes(errors) == {"input.to": "CYCLE"}
+    # other types may form cycles
+    link(gql, type="INFLUENCES", **{"from": w["zhang"]}, to=w["li"])
+    link(gql, type="INFLUENCES", **{"from": w["li"]}, to=w["zhang"])
+    # once the edge that closed the loop has ended, the reverse edge is allowed (history)
+    assert gql(END, {"i": {"id": top["id"]}}).data["endLink"]["errors"] == []
+    link(gql, type="SUBSIDIARY_OF", **{"from": w["group"]}, to=w["sub"])
+    # ... and re-opening the ended edge would close a cycle again
+    reopen = gql(UPDATE, {"i": {"id": top["id"], "expectedVersion": 2, "until": None}})
+    assert codes(reopen.data["updateLink"]["errors"]) == {"input.until": "CYCLE"}
+
+
+def _has_cycle(cypher: Driver, rel: str) -> bool:
+    """Whether edges of type `rel` that have not ended form a cycle (ended ones are history)."""
+    return bool(
+        cypher.execute_query(
+            "MATCH (n) WHERE EXISTS { MATCH (n)-[rs:" + rel + "*1..20]->(n) "
+            "WHERE all(x IN rs WHERE x.until IS NULL OR x.until > date()) } "
+            "RETURN count(n) > 0 AS c",
+            database_="neo4j",
+        ).records[0]["c"]
+    )
+
+
+def test_racing_halves_of_a_cycle(gql: GQL, cypher: Driver) -> None:
+    """Concurrent links that each close a cycle with the others: at most one of each
+    conflicting set commits, and no cycle ever ends up stored."""
+    for _round in range(4):
+        a, b = (node(cypher, "Company", f"C{i}") for i in range(2))
+        # two-node cycle: A→B racing B→A
+        jobs = [(a, b), (b, a)] * 3
+        # three-node cycle: X→Y, Y→Z and Z→X race; endpoint locks alone would not stop it
+        x, y, z = (node(cypher, "Company", f"T{i}") for i in range(3))
+        jobs += [(x, y), (y, z), (z, x)]
+
+        def attempt(pair: tuple[str, str]) -> str:
+            r = gql(LINK, {"i": {"type": "SUBSIDIARY_OF", "from": pair[0], "to": pair[1]}})
+            errs = r.data["linkNodes"]["errors"]
+            return errs[0]["code"] if errs else "OK"
+
+        with ThreadPoolExecutor(max_workers=9) as pool:
+            results = list(pool.map(attempt, jobs))
+        pair_results = results[:6]
+        triangle = results[6:]
+        assert pair_results.count("OK") == 1, pair_results
+        assert set(pair_results) <= {"OK", "CYCLE", "DUPLICATE"}
+        assert triangle.count("OK") == 2, triangle
+        assert triangle.count("CYCLE") == 1, triangle
+        assert not _has_cycle(cypher, "SUBSIDIARY_OF")
+
+
+def test_stance_history(gql: GQL, cypher: Driver, world: dict[str, str]) -> None:
+    w = world
+    rel = link(gql, type="PARTICIPATES_IN", **{"from": w["zhang"]}, to=w["project"],
+               role="DECISION_MAKER", stance="NEUTRAL")  # fmt: skip
+    link(gql, type="PARTICIPATES_IN", **{"from": w["li"]}, to=w["project"], role="USER")
+    up = gql(UPDATE, {"i": {"id": rel["id"], "expectedVersion": 1, "stance": "OPPONENT"}})
+    assert up.data["updateLink"]["errors"] == []
+    # unchanged stance: no history entry
+    same = gql(UPDATE, {"i": {"id": rel["id"], "expectedVersion": 2, "stance": "OPPONENT"}})
+    assert same.data["updateLink"]["errors"] == []
+    via = gql(SET_STANCE, {"i": {"project": w["project"], "person": w["zhang"],
+                                 "stance": "SUPPORTER", "expectedVersion": 3}})  # fmt: skip
+    assert via.data["setStance"]["errors"] == []
+    assert via.data["setStance"]["relationship"]["stance"] == "SUPPORTER"
+    stale = gql(SET_STANCE, {"i": {"project": w["project"], "person": w["zhang"],
+                                   "stance": "NEUTRAL", "expectedVersion": 1}})  # fmt: skip
+    assert codes(stale.data["setStance"]["errors"]) == {"input.expectedVersion": "CONFLICT"}
+    nobody = gql(SET_STANCE, {"i": {"project": w["project"], "person": w["wang"],
+                                    "stance": "NEUTRAL"}})  # fmt: skip
+    assert codes(nobody.data["setStance"]["errors"]) == {"input.person": "NOT_FOUND"}
+    gql(SET_STANCE, {"i": {"project": w["project"], "person": w["li"], "stance": "OPPONENT"}})
+
+    q = (
+        "query($p: ID!, $who: ID) { stanceHistory(project: $p, person: $who) { "
+        "personId projectId from to by at } }"
+    )
+    r = gql(q, {"p": w["project"], "who": w["zhang"]})
+    assert r.round_trips == 1
+    mine = r.data["stanceHistory"]
+    assert [(h["from"], h["to"]) for h in mine] == [
+        ("OPPONENT", "SUPPORTER"),
+        ("NEUTRAL", "OPPONENT"),
+        (None, "NEUTRAL"),
+    ]
+    assert {h["by"] for h in mine} == {ADMIN}
+    everyone = gql(q, {"p": w["project"]}).data["stanceHistory"]
+    assert len(everyone) == 4
+    assert everyone[0]["personId"] == w["li"]
+    # the stored shape the decision tree reads (docs/MODEL.md)
+    stored = cypher.execute_query(
+        "MATCH (c:StanceChange {projectId: $p, personId: $who}) RETURN c.from AS f, c.to AS t, "
+        "c.id IS NOT NULL AND c.at IS NOT NULL AS ok ORDER BY c.at",
+        p=w["project"],
+        who=w["zhang"],
+        database_="neo4j",
+    ).records
+    assert [(s["f"], s["t"], s["ok"]) for s in stored] == [
+        (None, "NEUTRAL", True),
+        ("NEUTRAL", "OPPONENT", True),
+        ("OPPONENT", "SUPPORTER", True),
+    ]
+    bad = gql("query($p: ID!) { stanceHistory(project: $p, first: 0) { to } }", {"p": "x"})
+    assert bad.codes() == ["BAD_USER_INPUT"]
+
+
+def test_transfer_ownership(gql: GQL, cypher: Driver, world: dict[str, str]) -> None:
+    w = world
+    first = link(gql, type="OWNS", **{"from": OWNER}, to=w["sub"], since="2024-01-01")
+    moved = gql(TRANSFER, {"i": {"customer": w["sub"], "toUser": OTHER}}).data["transferOwnership"]
+    assert moved["errors"] == []
+    assert moved["relationship"]["fromId"] == OTHER
+    owners = cypher.execute_query(
+        "MATCH (u:User)-[r:OWNS]->(:Company {id: $c}) RETURN u.id AS u, "
+        "r.until IS NULL OR r.until > date() AS current, r.id AS id",
+        c=w["sub"],
+        database_="neo4j",
+    ).records
+    assert {(o["u"], o["current"]) for o in owners} == {(OWNER, False), (OTHER, True)}
+    assert (
+        count(cypher, "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a)", id=first["id"]) == 2
+    )
+    again = gql(TRANSFER, {"i": {"customer": w["sub"], "toUser": OTHER}}).data["transferOwnership"]
+    assert codes(again["errors"]) == {"input.toUser": "VALIDATION"}
+    not_user = gql(TRANSFER, {"i": {"customer": w["sub"], "toUser": w["zhang"]}}).data[
+        "transferOwnership"
+    ]
+    assert codes(not_user["errors"]) == {"input.toUser": "VALIDATION"}
+    missing = gql(TRANSFER, {"i": {"customer": "nope", "toUser": OTHER}}).data["transferOwnership"]
+    assert codes(missing["errors"]) == {"input.customer": "NOT_FOUND"}
+
+
+def test_reopening_races_a_link_that_closes_the_cycle(gql: GQL, cypher: Driver) -> None:
+    """Re-opening an ended REPORTS_TO edge and adding the reverse edge race: the per-type
+    lock lets only one of them through, and no reporting cycle is stored."""
+    for _round in range(3):
+        a, b, c = (node(cypher, "Person", f"P{i}") for i in range(3))
+        link(gql, type="REPORTS_TO", **{"from": b}, to=c)
+        old = link(gql, type="REPORTS_TO", **{"from": a}, to=b, since="2020-01-01")
+        assert gql(END, {"i": {"id": old["id"]}}).data["endLink"]["errors"] == []
+
+        def reopen(edge_id: str) -> str:
+            r = gql(UPDATE, {"i": {"id": edge_id, "expectedVersion": 2, "until": None}})
+            errs = r.data["updateLink"]["errors"]
+            return errs[0]["code"] if errs else "OK"
+
+        def close(pair: tuple[str, str]) -> str:
+            r = gql(LINK, {"i": {"type": "REPORTS_TO", "from": pair[0], "to": pair[1]}})
+            errs = r.data["linkNodes"]["errors"]
+            return errs[0]["code"] if errs else "OK"
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = [
+                f.result() for f in (pool.submit(reopen, old["id"]), pool.submit(close, (c, a)))
+            ]
+        assert results.count("OK") == 1, results
+        assert set(results) == {"OK", "CYCLE"}, results
+        assert not _has_cycle(cypher, "REPORTS_TO")
