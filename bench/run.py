@@ -550,13 +550,13 @@ def main() -> None:
     p.add_argument("--scale", default="S", choices=sorted(SCALES))
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--requests", type=int, default=100, help="max requests, latency phase")
-    p.add_argument("--seconds", type=float, default=4.0, help="time budget per phase")
+    p.add_argument("--seconds", type=float, default=3.0, help="time budget per phase")
     p.add_argument(
         "--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8, 32]
     )
     p.add_argument("--workloads", type=lambda s: s.split(","), default=[w.key for w in WORKLOADS])
     p.add_argument("--variants", type=lambda s: s.split(","), default=list(VARIANTS))
-    p.add_argument("--batch", type=int, default=10_000, help="bulk-load rows per statement")
+    p.add_argument("--batch", type=int, default=20_000, help="bulk-load rows per statement")
     p.add_argument("--heap", default="2g")
     p.add_argument("--pagecache", default="2g")
     p.add_argument("--workers", type=int, default=1, help="uvicorn workers")

@@ -254,9 +254,10 @@ PEER_W8 = (
     "mutation W8b($id: ID!, $company: ID!) { updatePeople(where: {id: {eq: $id}}, "
     "update: {worksAt: [{connect: [{where: {node: {id: {eq: $company}}}}]}]}) "
     "{ people { id } } }",
-    "mutation W8c($id: ID!, $expectedVersion: Int!, $name: String!) { updatePeople("
+    "mutation W8c($id: ID!, $expectedVersion: Int!, $nextVersion: Int!, $name: String!) { "
+    "updatePeople("
     "where: {id: {eq: $id}, version: {eq: $expectedVersion}}, "
-    "update: {name: {set: $name}, version: {add: 1}}) { people { id version } } }",
+    "update: {name: {set: $name}, version: {set: $nextVersion}}) { people { id version } } }",
 )
 
 
@@ -504,7 +505,8 @@ WORKLOADS: list[Workload] = [
                 PEER_W8[2],
                 _gql_input(_w8_update),
                 _w8_update,
-                _w8_update,
+                # Without APOC the peer cannot increment; it sets expectedVersion + 1.
+                lambda c, i, v: {**_w8_update(c, i, v), "nextVersion": 2},
                 write=True,
             ),
         ),
