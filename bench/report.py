@@ -27,6 +27,10 @@ def _fmt(x: Any, unit: str = "") -> str:
     return f"{x}{unit}"
 
 
+def _r(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
 def markdown(r: dict[str, Any]) -> str:
     m = r["machine"]
     load = r["load"]
@@ -66,13 +70,18 @@ def markdown(r: dict[str, Any]) -> str:
                 + f" | {x['errors']} |"
             )
     lines += ["", "Ratios (– where a variant is missing):", ""]
-    lines += ["| workload | GraphQL/raw p50 | GraphQL/raw p99 | ours/peer throughput |"]
-    lines += ["| --- | ---: | ---: | ---: |"]
+    lines += [
+        "| workload | GraphQL/raw p50 | GraphQL/raw p99 | ours/peer throughput "
+        "| raw/peer throughput (headroom) | raw/peer p50 |"
+    ]
+    lines += ["| --- | ---: | ---: | ---: | ---: | ---: |"]
     for key, w in r["workloads"].items():
         q = w.get("ratios", {})
+        hr = _raw_vs_peer(w["variants"])
         lines.append(
-            f"| {key} | {_fmt(q.get('graphql_over_raw_p50'))} | "
-            f"{_fmt(q.get('graphql_over_raw_p99'))} | {_fmt(q.get('ours_over_peer_throughput'))} |"
+            f"| {key} | {_r(q.get('graphql_over_raw_p50'))} | "
+            f"{_r(q.get('graphql_over_raw_p99'))} | {_r(q.get('ours_over_peer_throughput'))} "
+            f"| {_r(hr[0])} | {_r(hr[1])} |"
         )
     details = [
         f"- {key} {v}: {x['detail']}"
@@ -83,6 +92,18 @@ def markdown(r: dict[str, Any]) -> str:
     if details:
         lines += ["", "Why a variant is missing or had errors:", "", *details]
     return "\n".join(lines) + "\n"
+
+
+def _raw_vs_peer(vs: dict[str, Any]) -> tuple[float | None, float | None]:
+    """Best throughput and p50 of raw relative to the peer: the room a thin layer has."""
+    raw, peer = vs.get("raw"), vs.get("peer")
+    if not (raw and peer and raw["status"] == "ok" and peer["status"] == "ok"):
+        return None, None
+    best_raw = max(raw["throughput"].values(), default=0.0)
+    best_peer = max(peer["throughput"].values(), default=0.0)
+    tp = round(best_raw / best_peer, 2) if best_peer else None
+    p50 = round(raw["p50_ms"] / peer["p50_ms"], 2) if raw["p50_ms"] and peer["p50_ms"] else None
+    return tp, p50
 
 
 def plot_throughput(r: dict[str, Any], path: Path) -> None:
