@@ -419,14 +419,14 @@ class _Gen:
         attachable: list[int] = []
         for i in range(s.companies):
             if attachable and r.random() < 0.55:
-                p = attachable[self.powerlaw(len(attachable), 1.5)]
-                parents = [p]
+                first = attachable[self.powerlaw(len(attachable), 1.5)]
+                parents = [first]
                 if r.random() < 0.03:
                     q = r.choice(attachable)
-                    if q != p:
+                    if q != first:
                         parents.append(q)
                 level[i] = max(level[x] for x in parents) + 1
-                for p in parents:
+                for parent in parents:
                     kind = (
                         SubsidiaryKind.JOINT_VENTURE
                         if len(parents) > 1
@@ -445,7 +445,7 @@ class _Gen:
                     self.rel(
                         Rel.SUBSIDIARY_OF,
                         cids[i],
-                        cids[p],
+                        cids[parent],
                         {"kind": kind.value, "ownership": ownership, "since": self.day(2000)},
                     )
             else:
@@ -466,9 +466,9 @@ class _Gen:
         ]
         for rel, per_company in chain:
             for _ in range(int(per_company * s.companies)):
-                a = r.randrange(s.companies)
-                b = hubs[self.powerlaw(s.companies)]
-                if a == b:
+                src = r.randrange(s.companies)
+                dst = hubs[self.powerlaw(s.companies)]
+                if src == dst:
                     continue
                 props: Row = {"since": self.day(2010)}
                 if rel is Rel.SUPPLIES:
@@ -486,7 +486,7 @@ class _Gen:
                     props["products"] = r.sample(PRODUCTS, 1)
                     props["satisfaction"] = round(r.random(), 2)
                     props["repName"] = self.person_name()[0]
-                self.rel(rel, cids[a], cids[b], props)
+                self.rel(rel, cids[src], cids[dst], props)
 
         # Customers: about 30% of companies.
         n_customer = 0
@@ -615,7 +615,7 @@ class _Gen:
                 "currency": "CNY",
                 "expectedClose": self.day(2025, date(2027, 12, 31)),
             }
-            proj = {"id": self.uid(), "props": props}
+            proj: Row = {"id": self.uid(), "props": props}
             projects.append(proj)
             self.rel(Rel.FOR, proj["id"], cids[ci], toLabel=Label.COMPANY.value)
             members = staff[ci]

@@ -372,7 +372,9 @@ def _w8_update(c: Centres, i: int, v: str) -> Vars:
     return {"id": pid, "expectedVersion": 1, "name": f"压测用户 {i} (改)"}
 
 
-def _gql_input(make: Callable[[Centres, int, str], Vars], rename: dict[str, str] | None = None):
+def _gql_input(
+    make: Callable[[Centres, int, str], Vars], rename: dict[str, str] | None = None
+) -> Callable[[Centres, int, str], Vars]:
     """Our mutations take one `input` argument (DESIGN.md, API conventions)."""
 
     def build(c: Centres, i: int, v: str) -> Vars:
