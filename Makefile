@@ -25,7 +25,7 @@ schema: setup
 	$(UV) run crm-graph export-schema
 
 bench: setup
-	$(UV) run python -m bench.run --scale $(SCALE)
+	$(UV) run --group bench python -m bench.run --scale $(SCALE)
 
 clean:
 	rm -rf .venv .neo4j node_modules viewer/node_modules test-artifacts

@@ -1,0 +1,131 @@
+"""Load a generated data set through the project's bulk path (graph/bulk.py), with a progress bar.
+
+Nodes first (every label), then relationships (every type), in batches of `batch` rows per
+statement. Reports nodes/s and edges/s separately, measured around the writes only (generation
+is not counted).
+
+    uv run --group bench python -m bench.load --scale S --uri bolt://... --password ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.generate import Dataset, Row, batches, generate
+from graph import bulk
+from graph.db import Database
+from graph.vocab import Label, Rel
+
+
+@dataclass
+class LoadStats:
+    nodes: int
+    edges: int
+    node_seconds: float
+    edge_seconds: float
+    batch: int
+
+    @property
+    def nodes_per_s(self) -> float:
+        return self.nodes / self.node_seconds if self.node_seconds else 0.0
+
+    @property
+    def edges_per_s(self) -> float:
+        return self.edges / self.edge_seconds if self.edge_seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "nodes_per_s": round(self.nodes_per_s),
+            "edges_per_s": round(self.edges_per_s),
+        }
+
+
+def _rel_groups(ds: Dataset) -> list[tuple[Rel, Label | None, list[Row]]]:
+    groups: list[tuple[Rel, Label | None, list[Row]]] = []
+    for rel, rows in ds.rels.items():
+        if rows and "toLabel" in rows[0]:
+            for label in (Label.COMPANY, Label.PERSON):
+                part = [r for r in rows if r["toLabel"] == label.value]
+                groups.append((rel, label, part))
+        else:
+            groups.append((rel, None, rows))
+    return groups
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def set_postfix_str(self, s: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(ds: Dataset, progress: bool) -> Any:
+    # tqdm is in the "bench" dependency group; tests load without a bar and without it.
+    if not progress:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(
+        total=ds.node_count() + ds.edge_count(),
+        unit="row",
+        unit_scale=True,
+        desc=f"load {ds.scale.name}",
+    )
+
+
+async def load(db: Database, ds: Dataset, batch: int = 10_000, progress: bool = True) -> LoadStats:
+    bar = _bar(ds, progress)
+    try:
+        started = time.perf_counter()
+        for label, rows in ds.nodes.items():
+            bar.set_postfix_str(label.value)
+            for chunk in batches(rows, batch):
+                bar.update(await bulk.upsert_nodes(db, label, chunk))
+        node_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        for rel, dst, rows in _rel_groups(ds):
+            bar.set_postfix_str(rel.value)
+            for chunk in batches(rows, batch):
+                bar.update(await bulk.upsert_rels(db, rel, chunk, dst))
+        edge_seconds = time.perf_counter() - started
+    finally:
+        bar.close()
+    return LoadStats(ds.node_count(), ds.edge_count(), node_seconds, edge_seconds, batch)
+
+
+async def _main(args: argparse.Namespace) -> None:
+    import migrations
+    from graph.migrate import Runner
+
+    ds = generate(args.scale, args.seed)
+    db = Database(args.uri, "neo4j", args.password)
+    try:
+        await Runner(db, migrations.DIRECTORY).apply()
+        stats = await load(db, ds, args.batch)
+    finally:
+        await db.close()
+    print(stats.as_dict())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scale", default="S")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--batch", type=int, default=10_000)
+    p.add_argument("--uri", default=os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687"))
+    p.add_argument("--password", default=os.environ.get("NEO4J_PASSWORD"))
+    asyncio.run(_main(p.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
