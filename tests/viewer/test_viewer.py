@@ -26,6 +26,7 @@ import pytest
 from graph.server import LocalNeo4j, free_port
 from neo4j import GraphDatabase
 from settings import ROOT, Settings
+from tests.conftest import reset_database
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DEMO_GROUP = "华星集团"
+DEMO_GROUP = "华星集团"  # searched as typed; the stored name is the full one
+DEMO_GROUP_NAME = "华星集团有限公司"
 
 
 def find_chromium() -> str | None:
@@ -66,11 +68,7 @@ def wait_ready(base: str, timeout: float = 180.0) -> None:
 def empty_database(server: LocalNeo4j) -> None:
     """Demo data only loads into an empty database; other tests' leftovers go first."""
     with GraphDatabase.driver(server.uri, auth=("neo4j", server.password)) as driver:
-        driver.execute_query(
-            "MATCH (n) WHERE NOT n:__Neo4jMigration AND NOT n:__Neo4jMigrationsLock "
-            "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS",
-            database_="neo4j",
-        )
+        reset_database(driver)
 
 
 @pytest.fixture(scope="module")
@@ -244,12 +242,12 @@ def test_landing_offers_starting_points_and_search_opens_the_account_map(
     group_id = open_demo_group(viewer, base_url)
     nodes = viewer.nodes()
     names = {n["name"] for n in nodes}
-    assert DEMO_GROUP in names
+    assert DEMO_GROUP_NAME in names
     assert len(nodes) >= 5, names
     centre = next(n for n in nodes if n["id"] == group_id)
     assert centre.get("center") is True
     assert viewer.edges(), "the account map drew no edges"
-    assert viewer.page.inner_text("#subject") == DEMO_GROUP
+    assert viewer.page.inner_text("#subject") == DEMO_GROUP_NAME
 
 
 def test_group_hierarchy(viewer: Viewer, base_url: str) -> None:
