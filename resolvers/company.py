@@ -5,21 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from graph import nodes
-from graph.db import ConstraintViolation, Row
+from graph.db import Row
 from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
 from resolvers.common import (
     CUSTOMER_FIELDS,
+    archive_node,
+    create_node,
     custom_fields,
     custom_json,
     customer_props,
+    delete_node,
     external_props,
     node_payload,
+    update_node,
     upsert_node,
 )
-from resolvers.common import audit as _audit
 from resolvers.context import Context
-from resolvers.errors import ErrorCode, payload_error
 from resolvers.loaders import loader
 
 # Plain text fields and their length caps.
@@ -65,78 +67,41 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     return props
 
 
-def payload(company: Row | None, errors: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"company": company, "errors": errors}
+def _customer(errors: v.Errors, data: dict[str, Any], props: dict[str, Any]) -> bool | None:
+    """Adds the customer profile to `props`; True/False to set/remove the role, None to keep."""
+    if "customer" not in data:
+        return None
+    profile = data["customer"]
+    if profile is None:
+        return False
+    props.update(customer_props(errors, profile, "input.customer", CustomerKind.ENTERPRISE))
+    return True
+
+
+def _invalid(errors: v.Errors, upsert: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"company": None, "errors": errors}
+    if upsert:
+        out.update(created=False, changedFields=[])
+    return out
 
 
 async def create_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     props = company_props(errors, data, creating=True)
-    profile = data.get("customer")
-    if profile is not None:
-        props.update(customer_props(errors, profile, "input.customer", CustomerKind.ENTERPRISE))
-    if ("externalId" in data) != ("externalSource" in data):
-        errors.add(
-            ErrorCode.VALIDATION, "externalId and externalSource go together", "input.externalId"
-        )
-    else:
-        props["externalSource"] = data.get("externalSource")
-        props["externalId"] = data.get("externalId")
+    customer = _customer(errors, data, props)
+    props.update(external_props(errors, data))
     if errors:
-        return payload(None, errors)
-    try:
-        node = await nodes.create(
-            ctx.db,
-            Label.COMPANY,
-            props,
-            _audit(ctx, "company.create"),
-            customer=profile is not None,
-        )
-    except ConstraintViolation:
-        return payload(
-            None,
-            [
-                payload_error(
-                    ErrorCode.DUPLICATE,
-                    "a company with this customer code or external id exists",
-                    "input",
-                )
-            ],
-        )
-    return payload(node, [])
+        return _invalid(errors)
+    return await create_node(ctx, Label.COMPANY, props, bool(customer))
 
 
 async def update_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     props = company_props(errors, data, creating=False)
-    customer: bool | None = None
-    if "customer" in data:
-        profile = data["customer"]
-        customer = profile is not None
-        if profile is not None:
-            props.update(customer_props(errors, profile, "input.customer", CustomerKind.ENTERPRISE))
+    customer = _customer(errors, data, props)
     if errors:
-        return payload(None, errors)
-    try:
-        result = await nodes.update(
-            ctx.db,
-            Label.COMPANY,
-            data["id"],
-            data["expectedVersion"],
-            props,
-            _audit(ctx, "company.update"),
-            customer=customer,
-        )
-    except ConstraintViolation:
-        return payload(
-            None,
-            [
-                payload_error(
-                    ErrorCode.DUPLICATE, "another company has this customer code", "input.customer"
-                )
-            ],
-        )
-    return node_payload(result, "company", data["id"])
+        return _invalid(errors)
+    return await update_node(ctx, Label.COMPANY, data, props, customer)
 
 
 async def upsert_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
@@ -144,43 +109,20 @@ async def upsert_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     external = external_props(errors, data, required=True)
     props = company_props(errors, data, creating=True)
-    customer: bool | None = None
-    if "customer" in data:
-        profile = data["customer"]
-        customer = profile is not None
-        if profile is not None:
-            props.update(customer_props(errors, profile, "input.customer", CustomerKind.ENTERPRISE))
+    customer = _customer(errors, data, props)
     if errors:
-        return {"company": None, "created": False, "changedFields": [], "errors": errors}
+        return _invalid(errors, upsert=True)
     return await upsert_node(ctx, Label.COMPANY, external, props, customer)
 
 
 async def archive_company(
     ctx: Context, node_id: str, expected_version: int | None
 ) -> dict[str, Any]:
-    from datetime import UTC, datetime
-
-    result = await nodes.update(
-        ctx.db,
-        Label.COMPANY,
-        node_id,
-        expected_version,
-        {"archivedAt": datetime.now(UTC)},
-        _audit(ctx, "company.archive"),
-    )
-    return node_payload(result, "company", node_id)
+    return await archive_node(ctx, Label.COMPANY, node_id, expected_version)
 
 
 async def delete_company(ctx: Context, node_id: str) -> dict[str, Any]:
-    deleted = await nodes.delete(ctx.db, Label.COMPANY, node_id, _audit(ctx, "company.delete"))
-    if not deleted:
-        return {
-            "deletedId": None,
-            "errors": [
-                payload_error(ErrorCode.NOT_FOUND, f"no company with id {node_id}", "input.id")
-            ],
-        }
-    return {"deletedId": node_id, "errors": []}
+    return await delete_node(ctx, Label.COMPANY, node_id)
 
 
 async def company(ctx: Context, node_id: str) -> Row | None:
