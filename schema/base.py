@@ -17,8 +17,10 @@ __all__ = [
     "JSON",
     "SCALAR_MAP",
     "ErrorCode",
+    "ExternalRefInput",
     "Node",
     "PageInfo",
+    "Record",
     "UserError",
     "provided",
     "vocab_enum",
@@ -99,6 +101,35 @@ class UserError:
 class Node:
     id: strawberry.ID = strawberry.field(
         description="Globally unique, stable id (UUID). Merged records resolve to the survivor."
+    )
+
+
+@strawberry.interface(
+    description="A stored record: versioned for optimistic concurrency, timestamped, and "
+    "optionally keyed by its id in a source system (for idempotent imports)."
+)
+class Record(Node):
+    externalSource: str | None = strawberry.field(description="Source system of `externalId`.")
+    externalId: str | None = strawberry.field(
+        description="Id in the source system; unique per source and type."
+    )
+    version: int = strawberry.field(
+        description="Optimistic-concurrency version; pass it as `expectedVersion` when updating."
+    )
+    createdAt: dt.datetime = strawberry.field(description="When the record was created.")
+    updatedAt: dt.datetime = strawberry.field(description="When the record last changed.")
+    archivedAt: dt.datetime | None = strawberry.field(
+        description="When it was archived; archived records leave lists."
+    )
+
+
+@strawberry.input(description="The record's id in a source system; give both or neither.")
+class ExternalRefInput:
+    externalSource: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Source system (with externalId), ≤ 100."
+    )
+    externalId: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Id in the source system, ≤ 200."
     )
 
 

@@ -12,7 +12,7 @@ from resolvers import company as r
 from resolvers import relations
 from resolvers.context import Context
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
-from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
+from schema.base import ID_ARG, ExternalRefInput, Record, UserError, provided, vocab_enum
 
 if TYPE_CHECKING:
     from schema.user import User
@@ -43,7 +43,7 @@ class CustomerProfile:
     description="An enterprise (企业): a customer, competitor, supplier or any "
     "other organisation in the graph."
 )
-class Company(Node):
+class Company(Record):
     name: str = strawberry.field(
         description="Registered full name, e.g. 华为技术有限公司 (at most 200 characters)."
     )
@@ -68,18 +68,6 @@ class Company(Node):
     website: str | None = strawberry.field(description="Website URL.")
     mainBusiness: str | None = strawberry.field(description="Main business (主营业务).")
     taxNumber: str | None = strawberry.field(description="Tax registration number.")
-    externalSource: str | None = strawberry.field(description="Source system of `externalId`.")
-    externalId: str | None = strawberry.field(
-        description="Id in the source system; unique per source."
-    )
-    version: int = strawberry.field(
-        description="Optimistic-concurrency version; pass it as `expectedVersion` when updating."
-    )
-    createdAt: dt.datetime = strawberry.field(description="When the record was created.")
-    updatedAt: dt.datetime = strawberry.field(description="When the record last changed.")
-    archivedAt: dt.datetime | None = strawberry.field(
-        description="When it was archived; archived records leave lists."
-    )
 
     customer: CustomerProfile | None = strawberry.field(
         description="The customer profile, or null when this company is not a customer."
@@ -178,14 +166,8 @@ class CompanyFields:
 
 
 @strawberry.input(description="A new company.")
-class CreateCompanyInput(CompanyFields):
+class CreateCompanyInput(CompanyFields, ExternalRefInput):
     name: str = strawberry.field(description="Required, ≤ 200 characters.")
-    externalSource: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Source system (with externalId)."
-    )
-    externalId: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Id in the source system."
-    )
 
 
 @strawberry.input(description="Changes to a company. Omitted fields stay; null clears.")

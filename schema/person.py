@@ -17,7 +17,7 @@ from resolvers import relations
 from resolvers.common import custom_fields
 from resolvers.context import Context
 from resolvers.vocab import Gender
-from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
+from schema.base import ID_ARG, ExternalRefInput, Record, UserError, provided, vocab_enum
 from schema.company import (
     INPUT,
     Company,
@@ -48,7 +48,7 @@ class Employment:
     description="A person (个人): a contact at a company, an individual customer, or both. "
     "`idNumber` and `mobile` are masked unless the viewer is ADMIN or MANAGER."
 )
-class Person(Node):
+class Person(Record):
     name: str = strawberry.field(description="Full name, e.g. 张伟 (at most 100 characters).")
     nameEn: str | None = strawberry.field(description="Name in Latin letters.")
     gender: Gender | None = strawberry.field(description="Gender.")
@@ -73,16 +73,6 @@ class Person(Node):
         description="Whether the person decides purchases (采购决策权)."
     )
     hobbies: list[str] | None = strawberry.field(description="Hobbies and preferences, at most 20.")
-    externalSource: str | None = strawberry.field(description="Source system of `externalId`.")
-    externalId: str | None = strawberry.field(description="Id in the source system.")
-    version: int = strawberry.field(
-        description="Optimistic-concurrency version; pass it as `expectedVersion` when updating."
-    )
-    createdAt: dt.datetime = strawberry.field(description="When the record was created.")
-    updatedAt: dt.datetime = strawberry.field(description="When the record last changed.")
-    archivedAt: dt.datetime | None = strawberry.field(
-        description="When it was archived; archived records leave lists."
-    )
     customer: CustomerProfile | None = strawberry.field(
         description="The customer profile, or null when this person is not a customer."
     )
@@ -166,14 +156,8 @@ class PersonFields:
 
 
 @strawberry.input(description="A new person.")
-class CreatePersonInput(PersonFields):
+class CreatePersonInput(PersonFields, ExternalRefInput):
     name: str = strawberry.field(description="Required, ≤ 100 characters.")
-    externalSource: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Source system (with externalId)."
-    )
-    externalId: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Id in the source system."
-    )
 
 
 @strawberry.input(description="Changes to a person. Omitted fields stay; null clears.")

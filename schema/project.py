@@ -13,7 +13,7 @@ from resolvers import relations
 from resolvers.common import custom_fields
 from resolvers.context import Context
 from resolvers.vocab import ProjectStage, ProjectStatus
-from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
+from schema.base import ID_ARG, ExternalRefInput, Record, UserError, provided, vocab_enum
 from schema.company import INPUT, DeletePayload, NodeRefInput
 from schema.person import CustomerParty
 
@@ -26,23 +26,13 @@ vocab_enum(ProjectStatus, "Whether a project is open, won, lost or on hold.")
 
 
 @strawberry.type(description="A project or opportunity (项目/商机) at a customer.")
-class Project(Node):
+class Project(Record):
     name: str = strawberry.field(description="Project name, at most 200 characters.")
     stage: ProjectStage | None = strawberry.field(description="Sales stage.")
     status: ProjectStatus | None = strawberry.field(description="Open, won, lost or on hold.")
     amount: float | None = strawberry.field(description="Expected amount in `currency`; ≥ 0.")
     currency: str | None = strawberry.field(description="ISO 4217 code; CNY by default.")
     expectedClose: dt.date | None = strawberry.field(description="Expected closing date.")
-    externalSource: str | None = strawberry.field(description="Source system of `externalId`.")
-    externalId: str | None = strawberry.field(description="Id in the source system.")
-    version: int = strawberry.field(
-        description="Optimistic-concurrency version; pass it as `expectedVersion` when updating."
-    )
-    createdAt: dt.datetime = strawberry.field(description="When the record was created.")
-    updatedAt: dt.datetime = strawberry.field(description="When the record last changed.")
-    archivedAt: dt.datetime | None = strawberry.field(
-        description="When it was archived; archived records leave lists."
-    )
 
     @strawberry.field(description="Custom fields (R10) as a JSON object.")
     def custom(self, root: strawberry.Parent[dict[str, Any]]) -> JSON | None:
@@ -81,14 +71,8 @@ class ProjectFields:
 
 
 @strawberry.input(description="A new project. Link it to its customer with an edge mutation.")
-class CreateProjectInput(ProjectFields):
+class CreateProjectInput(ProjectFields, ExternalRefInput):
     name: str = strawberry.field(description="Required, ≤ 200 characters.")
-    externalSource: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Source system (with externalId)."
-    )
-    externalId: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Id in the source system."
-    )
 
 
 @strawberry.input(description="Changes to a project. Omitted fields stay; null clears.")
