@@ -1,8 +1,9 @@
 """The bulk path: batched, parameterised upserts, one statement per label and relationship type.
 
 Each statement takes `$rows` and UNWINDs it, so a batch of thousands of rows is one round trip.
-Nodes and relationships are MERGEd on their `id`, so re-running a load (or a retried batch)
-changes nothing. Relationship rows name their endpoints by `id` (`src`, `dst`); the endpoints
+Nodes are MERGEd on their `id`; a relationship is looked up by `id` between its two endpoints
+and created only when absent (ids must be unique within a batch). So re-running a load (or a
+retried batch) changes nothing. Relationship rows name their endpoints by `id` (`src`, `dst`); the endpoints
 must already exist (load nodes first) and are found through the unique `id` constraints.
 
 Rows look like `{"id": ..., "props": {...}}` for nodes (plus `"customer": bool` for Company and
