@@ -3,8 +3,9 @@
 Each statement takes `$rows` and UNWINDs it, so a batch of thousands of rows is one round trip.
 Nodes are MERGEd on their `id`; a relationship is looked up by `id` between its two endpoints
 and created only when absent (ids must be unique within a batch). So re-running a load (or a
-retried batch) changes nothing. Relationship rows name their endpoints by `id` (`src`, `dst`); the endpoints
-must already exist (load nodes first) and are found through the unique `id` constraints.
+retried batch) changes nothing. Relationship rows name their endpoints by `id` (`src`, `dst`);
+the endpoints must already exist (load nodes first) and are found through the unique `id`
+constraints.
 
 Rows look like `{"id": ..., "props": {...}}` for nodes (plus `"customer": bool` for Company and
 Person, which adds the `:Customer` label) and `{"id": ..., "src": ..., "dst": ..., "props": {...}}`
