@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, LiteralString
 
 import httpx2
 import psutil
@@ -171,13 +171,21 @@ def graphql_call(
     client: httpx2.AsyncClient, url: str, centres: Centres, variant: str, ours: bool
 ) -> Call:
     headers = {"Authorization": f"Bearer {BENCH_KEY}"} if ours else {}
+    # Response data of the earlier steps of request i, for steps that need server-made ids.
+    earlier: dict[int, dict[str, Any]] = {}
 
     async def call(step: Step, i: int) -> None:
         query = step.gql if ours else step.peer
         make = step.gql_vars if ours else step.peer_vars
+        variables = make(centres, i, variant)
+        if ours and step.gql_chain is not None:
+            try:
+                variables = step.gql_chain(variables, earlier.get(i, {}))
+            except (KeyError, TypeError) as exc:
+                raise RequestFailed(f"no id from the previous step: {exc!r}") from exc
         try:
             r = await client.post(
-                url, json={"query": query, "variables": make(centres, i, variant)}, headers=headers
+                url, json={"query": query, "variables": variables}, headers=headers
             )
             body = r.json()
         except (httpx2.HTTPError, ValueError) as exc:
@@ -193,6 +201,14 @@ def graphql_call(
             raise RequestFailed(msg)
         if r.status_code != 200:
             raise RequestFailed(f"HTTP {r.status_code}")
+        data = body.get("data") or {}
+        # Our mutations report refusals in the payload (`errors: [UserError]`), not as
+        # GraphQL errors: a refused write is a failed request.
+        for payload in data.values():
+            if isinstance(payload, dict) and payload.get("errors"):
+                raise RequestFailed(json.dumps(payload["errors"], ensure_ascii=False)[:300])
+        if ours and step.write:
+            earlier[i] = {**earlier.get(i, {}), **data}
 
     return call
 
@@ -201,13 +217,16 @@ def raw_call(driver: Any, centres: Centres) -> Call:
     async def call(step: Step, i: int) -> None:
         params = step.raw_vars(centres, i, "raw")
 
-        async def work(tx: Any) -> list[dict[str, Any]]:
-            return await (await tx.run(step.raw, params)).data()  # type: ignore[no-any-return]
-
         try:
-            async with driver.session(database="neo4j") as s:
-                fn = s.execute_write if step.write else s.execute_read
-                await fn(work)
+            # One transaction per statement, as our resolvers do (W7: page, then count).
+            for text in step.raw:
+
+                async def work(tx: Any, text: LiteralString = text) -> list[dict[str, Any]]:
+                    return await (await tx.run(text, params)).data()  # type: ignore[no-any-return]
+
+                async with driver.session(database="neo4j") as s:
+                    fn = s.execute_write if step.write else s.execute_read
+                    await fn(work)
         except Exception as exc:  # a failed request is counted, not fatal
             raise RequestFailed(f"{type(exc).__name__}: {exc}") from exc
 

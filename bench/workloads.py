@@ -1,11 +1,17 @@
-"""The benchmark workloads, in one table: for each, our GraphQL query, the raw Cypher (the same
-question asked of Neo4j directly through the Python driver: the floor our layer is measured
-against) and the peer's query (@neo4j/graphql, whose @cypher fields hold this same Cypher).
+"""The benchmark workloads, in one table: for each, our GraphQL query, the raw Cypher and the
+peer's query (@neo4j/graphql).
 
-Raw statements follow docs/API-MAPS.md: every variable-length pattern has a hop cap and every
-result a LIMIT; relationships count only when valid at `asOf` (MODEL.md). They return plain
-maps (never Node objects), one column named `result`, which is also what the peer's @cypher
-fields need.
+`raw` (W1-W7) is exactly the Cypher our resolvers send, imported from graph/ (maps.py,
+decision.py, related.py, lists.py) with the parameters the resolver passes for that request,
+run through the Python driver with no HTTP and no GraphQL. GraphQL/raw therefore isolates our
+layer: HTTP, parsing, validation, resolvers, post-processing (scores, layout-free maps,
+masking) and serialisation. W7 is two statements (the page and its totalCount), as in the app.
+W8's raw statements are the three bare writes (`W8_*` below); our mutations also write an
+audit event and take locks in the same transaction, so W8's GraphQL/raw includes that work.
+
+The peer's @cypher fields need one column named `result` and plain arguments, so they hold
+the simpler single-column statements `PEER_CYPHER_W*` below (the same questions, the same hop
+caps and limits, but not our exact statements). Ours/peer therefore compares whole stacks.
 
 Centres come from `Centres`, sampled once from a seeded generator over the loaded data set, so
 every variant runs exactly the same sequence of requests.
@@ -13,6 +19,7 @@ every variant runs exactly the same sequence of requests.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import uuid
 from collections.abc import Callable
@@ -20,11 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 from bench.generate import Dataset
+from graph import decision, lists, maps, related
 from graph.vocab import DecisionRole, Label, Rel
 
 Vars = dict[str, Any]
 
 AS_OF = "2026-01-01"  # the generator's fixed "today"
+AS_OF_DATE = dt.date.fromisoformat(AS_OF)  # what our resolvers pass to the driver
 
 # Map node and edge projections shared by every map statement.
 _NODE: LiteralString = (
@@ -41,7 +50,7 @@ _EDGE: LiteralString = (
 _VALID: LiteralString = "(r.since IS NULL OR r.since <= d) AND (r.until IS NULL OR r.until > d)"
 _AS_OF: LiteralString = "WITH date(coalesce($asOf, toString(date()))) AS d "
 
-W1_ACCOUNT_MAP: LiteralString = (
+PEER_CYPHER_W1_ACCOUNT_MAP: LiteralString = (
     _AS_OF + "MATCH (c:Company {id: $center}) "
     "OPTIONAL MATCH p = (c)-[*1..2]-() "
     "WHERE all(r IN relationships(p) WHERE " + _VALID + ") "
@@ -54,7 +63,7 @@ W1_ACCOUNT_MAP: LiteralString = (
     "RETURN {nodes: nodes, edges: edges, truncated: size(ps) >= $limit} AS result"
 )
 
-W2_GROUP_HIERARCHY: LiteralString = (
+PEER_CYPHER_W2_GROUP_HIERARCHY: LiteralString = (
     _AS_OF + "MATCH (c:Company {id: $company}) "
     "CALL (c) { MATCH (c)-[:SUBSIDIARY_OF*0..4]->(root:Company) "
     "  WHERE NOT (root)-[:SUBSIDIARY_OF]->() RETURN collect(DISTINCT root) AS roots } "
@@ -70,7 +79,7 @@ W2_GROUP_HIERARCHY: LiteralString = (
     "RETURN {nodes: nodes, edges: edges, truncated: size(ps) >= 2000} AS result"
 )
 
-W3_CONTACT_MAP: LiteralString = (
+PEER_CYPHER_W3_CONTACT_MAP: LiteralString = (
     _AS_OF + "MATCH (c:Company {id: $company}) "
     "MATCH (n:Person)-[w:WORKS_AT]->(c) "
     "WHERE (w.since IS NULL OR w.since <= d) AND (w.until IS NULL OR w.until > d) "
@@ -87,7 +96,7 @@ W3_CONTACT_MAP: LiteralString = (
     "AS result"
 )
 
-W4_DECISION_TREE: LiteralString = (
+PEER_CYPHER_W4_DECISION_TREE: LiteralString = (
     _AS_OF + "MATCH (pr:Project {id: $project}) "
     "MATCH (n:Person)-[pi:PARTICIPATES_IN]->(pr) "
     "WITH d, pr, collect(n) AS parts, "
@@ -109,7 +118,7 @@ W4_DECISION_TREE: LiteralString = (
     "  edges: edges + knows, truncated: false} AS result"
 )
 
-W5_RELATED_ACCOUNTS: LiteralString = (
+PEER_CYPHER_W5_RELATED_ACCOUNTS: LiteralString = (
     "MATCH (c:Company {id: $company}) "
     "CALL (c) { "
     "  MATCH p = (c)-[:SUBSIDIARY_OF|SUPPLIES|DISTRIBUTES_FOR|PARTNERS_WITH|INVESTS_IN|"
@@ -128,20 +137,13 @@ W5_RELATED_ACCOUNTS: LiteralString = (
     "RETURN {id: o.id, name: o.name, score: score, via: via} AS result"
 )
 
-W6_WARM_INTRO_PATHS: LiteralString = (
+PEER_CYPHER_W6_WARM_INTRO_PATHS: LiteralString = (
     "MATCH (t:Person {id: $target}) "
     "MATCH p = ANY SHORTEST (t)-[:KNOWS|INFLUENCES|RELATED_TO|REPORTS_TO]-{1,4}(:User) "
     "WITH p ORDER BY length(p) LIMIT $first "
     "WITH reverse(nodes(p)) AS ns, reverse(relationships(p)) AS rs "
     "RETURN {nodes: [n IN ns | " + _NODE + "], edges: [r IN rs | " + _EDGE + "], "
     "  strength: reduce(s = 1.0, r IN rs | s * coalesce(r.strength, 1.0))} AS result"
-)
-
-W7_CUSTOMER_LIST: LiteralString = (
-    "MATCH (c:Customer:Company) WHERE c.tier = $tier AND c.archivedAt IS NULL "
-    "WITH c ORDER BY c.name LIMIT $first "
-    "RETURN {id: c.id, name: c.name, nameEn: c.nameEn, tier: c.tier, "
-    "lifecycleStage: c.lifecycleStage, customerCode: c.customerCode} AS result"
 )
 
 W8_CREATE_PERSON: LiteralString = (
@@ -159,17 +161,47 @@ W8_UPDATE: LiteralString = (
     "RETURN p.version AS result"
 )
 
-# --- our GraphQL -------------------------------------------------------------------------------
+# --- raw: the statements our resolvers send (graph/) --------------------------------------------
+
+W1_ACCOUNT_MAP_RAW = (maps.ACCOUNT_MAP[2].text,)
+W2_GROUP_HIERARCHY_RAW = (maps.GROUP_HIERARCHY.text,)
+W3_CONTACT_MAP_RAW = (maps.CONTACT_MAP[(False, True)].text,)  # company only, with influence
+W4_DECISION_TREE_RAW = (decision.DECISION_TREE.text,)
+W5_RELATED_ACCOUNTS_RAW = (related.RELATED[2].text,)
+W6_WARM_INTRO_PATHS_RAW = (related.WARM_INTRO[4].text,)
+W7_CUSTOMER_LIST_RAW = (
+    lists.PAGES[("customer", "none", "NAME_ASC")].text,
+    lists.COUNTS[("customer", "none")].text,
+)
+ALL_COMPANY_TYPES = [r.value for r in maps.COMPANY_RELS]
+# relatedAccounts with `via` null: every chain type and all three people links.
+RELATED_TYPES = [r.value for r in maps.COMPANY_RELS if r is not Rel.INCUMBENT_AT]
+
+
+def _list_params(tier: str, first: int) -> Vars:
+    filters = {k: None for k in lists.FILTER_KEYS}
+    return {
+        **filters,
+        "tier": tier,
+        "includeArchived": False,
+        "afterKey": None,
+        "afterId": None,
+        "limit": first + 1,
+    }
+
+
+# --- our GraphQL (schema.graphql) --------------------------------------------------------------
 
 _MAP_FIELDS = (
-    "nodes { id kind name nameEn isCustomer tier lifecycleStage title department depth "
-    "role stance hidden } "
+    "nodes { id kind name nameEn isCustomer tier lifecycleStage title department companyId "
+    "depth role stance hidden } "
     "edges { id source target type since until kind strength polarity } truncated"
 )
 _PATH_FIELDS = (
     "nodes { id kind name nameEn isCustomer } "
-    "edges { id source target type since until kind strength polarity } strength explanation"
+    "edges { id source target type since until kind strength polarity } strength"
 )
+_ERRORS = "errors { code field message }"
 
 GQL_W1 = (
     "query W1($center: ID!, $asOf: Date) { accountMap(center: $center, depth: 2, limit: 500, "
@@ -199,17 +231,28 @@ GQL_W6 = (
 )
 GQL_W7 = (
     "query W7($first: Int!, $tier: Tier) { customers(first: $first, filter: {tier: $tier}) { "
-    "totalCount edges { cursor node { id name tier lifecycleStage customerCode } } "
+    "totalCount edges { cursor node { ... on Company { id name nameEn "
+    "customer { tier lifecycleStage customerCode } } "
+    "... on Person { id name nameEn customer { tier lifecycleStage customerCode } } } } "
     "pageInfo { hasNextPage endCursor } } }"
 )
 GQL_W8 = (
     "mutation W8a($input: CreatePersonInput!) { createPerson(input: $input) { "
-    "person { id version } errors { code field message } } }",
-    "mutation W8b($input: LinkWorksAtInput!) { linkWorksAt(input: $input) { "
-    "errors { code field message } } }",
+    "person { id version } " + _ERRORS + " } }",
+    "mutation W8b($input: LinkInput!) { linkNodes(input: $input) { "
+    "relationship { id } " + _ERRORS + " } }",
     "mutation W8c($input: UpdatePersonInput!) { updatePerson(input: $input) { "
-    "person { id version } errors { code field message } } }",
+    "person { id version } " + _ERRORS + " } }",
 )
+
+PEER_CYPHER: dict[str, str] = {
+    "W1": PEER_CYPHER_W1_ACCOUNT_MAP,
+    "W2": PEER_CYPHER_W2_GROUP_HIERARCHY,
+    "W3": PEER_CYPHER_W3_CONTACT_MAP,
+    "W4": PEER_CYPHER_W4_DECISION_TREE,
+    "W5": PEER_CYPHER_W5_RELATED_ACCOUNTS,
+    "W6": PEER_CYPHER_W6_WARM_INTRO_PATHS,
+}
 
 # --- the peer (@neo4j/graphql): @cypher fields over the statements above ------------------------
 
@@ -323,12 +366,15 @@ class Step:
     variables each needs for request number i."""
 
     gql: str
-    raw: LiteralString
+    raw: tuple[LiteralString, ...]  # run in sequence, one transaction each, same parameters
     peer: str
     gql_vars: Callable[[Centres, int, str], Vars]
     raw_vars: Callable[[Centres, int, str], Vars]
     peer_vars: Callable[[Centres, int, str], Vars]
     write: bool = False
+    # Our mutations create ids on the server: fill this step's variables from the previous
+    # step's response `data` (same request).
+    gql_chain: Callable[[Vars, dict[str, Any]], Vars] | None = None
 
 
 @dataclass(frozen=True)
@@ -349,8 +395,14 @@ def _same(make: Callable[[Centres, int], Vars]) -> Callable[[Centres, int, str],
     return lambda c, i, _variant: make(c, i)
 
 
-def _read(gql: str, raw: LiteralString, peer: str, make: Callable[[Centres, int], Vars]) -> Step:
-    return Step(gql, raw, peer, _same(make), _same(make), _same(make))
+def _read(
+    gql: str,
+    raw: tuple[LiteralString, ...],
+    peer: str,
+    make: Callable[[Centres, int], Vars],
+    make_raw: Callable[[Centres, int], Vars],
+) -> Step:
+    return Step(gql, raw, peer, _same(make), _same(make_raw), _same(make))
 
 
 def _pick(xs: list[str], i: int) -> str:
@@ -372,19 +424,29 @@ def _w8_update(c: Centres, i: int, v: str) -> Vars:
     return {"id": pid, "expectedVersion": 1, "name": f"压测用户 {i} (改)"}
 
 
-def _gql_input(
-    make: Callable[[Centres, int, str], Vars], rename: dict[str, str] | None = None
-) -> Callable[[Centres, int, str], Vars]:
-    """Our mutations take one `input` argument (DESIGN.md, API conventions)."""
+def _gql_create(c: Centres, i: int, v: str) -> Vars:
+    return {"input": {"name": _w8_create(c, i, v)["name"]}}
 
-    def build(c: Centres, i: int, v: str) -> Vars:
-        vs = make(c, i, v)
-        vs.pop("rel", None)
-        for old, new in (rename or {}).items():
-            vs[new] = vs.pop(old)
-        return {"input": vs}
 
-    return build
+def _gql_link(c: Centres, i: int, v: str) -> Vars:
+    link = _w8_link(c, i, v)
+    return {"input": {"type": "WORKS_AT", "from": None, "to": link["company"], "title": "工程师"}}
+
+
+def _gql_update(c: Centres, i: int, v: str) -> Vars:
+    return {"input": {"id": None, "expectedVersion": None, "name": _w8_update(c, i, v)["name"]}}
+
+
+def _chain_link(vs: Vars, prev: dict[str, Any]) -> Vars:
+    vs["input"]["from"] = prev["createPerson"]["person"]["id"]
+    return vs
+
+
+def _chain_update(vs: Vars, prev: dict[str, Any]) -> Vars:
+    person = prev["createPerson"]["person"]
+    vs["input"]["id"] = person["id"]
+    vs["input"]["expectedVersion"] = person["version"]
+    return vs
 
 
 WORKLOADS: list[Workload] = [
@@ -394,9 +456,16 @@ WORKLOADS: list[Workload] = [
         (
             _read(
                 GQL_W1,
-                W1_ACCOUNT_MAP,
+                W1_ACCOUNT_MAP_RAW,
                 PEER_W1,
                 lambda c, i: {"center": _pick(c.companies, i), "asOf": AS_OF, "limit": 500},
+                lambda c, i: {
+                    "center": _pick(c.companies, i),
+                    "types": ALL_COMPANY_TYPES,
+                    "limit": 500,
+                    "limitPlus": 501,
+                    "asOf": AS_OF_DATE,
+                },
             ),
         ),
         peer_field="accountMap",
@@ -407,9 +476,15 @@ WORKLOADS: list[Workload] = [
         (
             _read(
                 GQL_W2,
-                W2_GROUP_HIERARCHY,
+                W2_GROUP_HIERARCHY_RAW,
                 PEER_W2,
                 lambda c, i: {"company": _pick(c.grouped_companies, i), "asOf": AS_OF},
+                lambda c, i: {
+                    "company": _pick(c.grouped_companies, i),
+                    "limit": maps.GROUP_MAX_COMPANIES,
+                    "limitPlus": maps.GROUP_MAX_COMPANIES + 1,
+                    "asOf": AS_OF_DATE,
+                },
             ),
         ),
         peer_field="groupHierarchy",
@@ -420,9 +495,15 @@ WORKLOADS: list[Workload] = [
         (
             _read(
                 GQL_W3,
-                W3_CONTACT_MAP,
+                W3_CONTACT_MAP_RAW,
                 PEER_W3,
                 lambda c, i: {"company": _pick(c.large_companies, i), "asOf": AS_OF, "limit": 500},
+                lambda c, i: {
+                    "company": _pick(c.large_companies, i),
+                    "limit": 500,
+                    "limitPlus": 501,
+                    "asOf": AS_OF_DATE,
+                },
             ),
         ),
         peer_field="contactMap",
@@ -433,9 +514,10 @@ WORKLOADS: list[Workload] = [
         (
             _read(
                 GQL_W4,
-                W4_DECISION_TREE,
+                W4_DECISION_TREE_RAW,
                 PEER_W4,
                 lambda c, i: {"project": _pick(c.projects, i), "asOf": AS_OF},
+                lambda c, i: {"project": _pick(c.projects, i), "asOf": AS_OF_DATE},
             ),
         ),
         peer_field="decisionTree",
@@ -446,9 +528,18 @@ WORKLOADS: list[Workload] = [
         (
             _read(
                 GQL_W5,
-                W5_RELATED_ACCOUNTS,
+                W5_RELATED_ACCOUNTS_RAW,
                 PEER_W5,
                 lambda c, i: {"company": _pick(c.companies, i), "asOf": AS_OF, "first": 20},
+                lambda c, i: {
+                    "company": _pick(c.companies, i),
+                    "types": RELATED_TYPES,
+                    "people": True,
+                    "shared": True,
+                    "former": True,
+                    "projects": True,
+                    "asOf": AS_OF_DATE,
+                },
             ),
         ),
         peer_field="relatedAccounts",
@@ -459,9 +550,14 @@ WORKLOADS: list[Workload] = [
         (
             _read(
                 GQL_W6,
-                W6_WARM_INTRO_PATHS,
+                W6_WARM_INTRO_PATHS_RAW,
                 PEER_W6,
                 lambda c, i: {"target": _pick(c.decision_makers, i), "asOf": AS_OF, "first": 5},
+                lambda c, i: {
+                    "target": _pick(c.decision_makers, i),
+                    "from": None,
+                    "asOf": AS_OF_DATE,
+                },
             ),
         ),
         peer_field="warmIntroPaths",
@@ -472,12 +568,14 @@ WORKLOADS: list[Workload] = [
         (
             _read(
                 GQL_W7,
-                W7_CUSTOMER_LIST,
+                W7_CUSTOMER_LIST_RAW,
                 PEER_W7,
                 lambda c, i: {"first": 50, "tier": _pick(c.tiers, i)},
+                lambda c, i: _list_params(_pick(c.tiers, i), 50),
             ),
         ),
-        notes="peer: the library's generated list query (filter, sort, limit)",
+        notes="ours and raw: page + totalCount (two statements); "
+        "peer: the library's generated list query (filter, sort, limit)",
     ),
     Workload(
         "W8",
@@ -485,34 +583,37 @@ WORKLOADS: list[Workload] = [
         (
             Step(
                 GQL_W8[0],
-                W8_CREATE_PERSON,
+                (W8_CREATE_PERSON,),
                 PEER_W8[0],
-                _gql_input(_w8_create),
+                _gql_create,
                 _w8_create,
                 _w8_create,
                 write=True,
             ),
             Step(
                 GQL_W8[1],
-                W8_LINK,
+                (W8_LINK,),
                 PEER_W8[1],
-                _gql_input(_w8_link, {"id": "person", "company": "company"}),
+                _gql_link,
                 _w8_link,
                 lambda c, i, v: {k: _w8_link(c, i, v)[k] for k in ("id", "company")},
                 write=True,
+                gql_chain=_chain_link,
             ),
             Step(
                 GQL_W8[2],
-                W8_UPDATE,
+                (W8_UPDATE,),
                 PEER_W8[2],
-                _gql_input(_w8_update),
+                _gql_update,
                 _w8_update,
                 # Without APOC the peer cannot increment; it sets expectedVersion + 1.
                 lambda c, i, v: {**_w8_update(c, i, v), "nextVersion": 2},
                 write=True,
+                gql_chain=_chain_update,
             ),
         ),
-        notes="one request = three mutations in sequence; latency is their sum",
+        notes="one request = three mutations in sequence; latency is their sum. "
+        "raw: three bare writes; ours also writes audit events and takes locks",
     ),
 ]
 
@@ -521,4 +622,4 @@ BY_KEY = {w.key: w for w in WORKLOADS}
 
 def peer_cypher() -> dict[str, str]:
     """The statements the peer's @cypher fields hold, by workload key."""
-    return {w.key: w.steps[0].raw for w in WORKLOADS if w.peer_field}
+    return {w.key: PEER_CYPHER[w.key] for w in WORKLOADS if w.peer_field}

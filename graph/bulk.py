@@ -1,17 +1,27 @@
 """The bulk path: batched, parameterised upserts, one statement per label and relationship type.
 
 Each statement takes `$rows` and UNWINDs it, so a batch of thousands of rows is one round trip.
-Nodes and relationships are MERGEd on their `id`, so re-running a load (or a retried batch)
-changes nothing. Relationship rows name their endpoints by `id` (`src`, `dst`); the endpoints
-must already exist (load nodes first) and are found through the unique `id` constraints.
+Nodes are MERGEd on their `id`; a relationship is looked up by `id` between its two endpoints
+and created only when absent (ids must be unique within a batch). So re-running a load (or a
+retried batch) changes nothing. Relationship rows name their endpoints by `id` (`src`, `dst`);
+the endpoints must already exist (load nodes first) and are found through the unique `id`
+constraints.
 
 Rows look like `{"id": ..., "props": {...}}` for nodes (plus `"customer": bool` for Company and
 Person, which adds the `:Customer` label) and `{"id": ..., "src": ..., "dst": ..., "props": {...}}`
 for relationships. `props` holds stored property values only (no nested maps).
+
+Temporal values travel as ISO strings and are rebuilt on the server (`datetime()`, `date()`):
+the Python driver converts each `datetime`/`date` to its wire form in Python, which cost about
+85% of the client's time per batch (3 s of CPU for 20,000 WORKS_AT rows with three temporal
+properties each, against 0.2 s for the same rows with strings) and capped the whole load at a
+few thousand rows/s. Only fixed-offset datetimes (and dates) are sent this way, so what is
+stored is identical; anything else (naive or named-zone datetimes) is sent as is.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any, LiteralString
 
@@ -21,12 +31,40 @@ from graph.vocab import ENDPOINTS, Label, Rel
 Row = dict[str, Any]
 
 
+# Rebuild the temporal properties `_encode` moved out of `props` (dynamic keys: Cypher 5.26).
+_TEMPORALS: LiteralString = (
+    " FOREACH (k IN keys(row.dt) | SET x[k] = datetime(row.dt[k]))"
+    " FOREACH (k IN keys(row.d) | SET x[k] = date(row.d[k]))"
+)
+
+
+def _encode(rows: Sequence[Row]) -> list[Row]:
+    """Rows with fixed-offset datetimes moved to `dt` and dates to `d`, as ISO strings."""
+    out: list[Row] = []
+    for row in rows:
+        props: dict[str, Any] = {}
+        dts: dict[str, str] = {}
+        ds: dict[str, str] = {}
+        for k, v in row["props"].items():
+            if isinstance(v, dt.datetime):
+                if isinstance(v.tzinfo, dt.timezone):
+                    dts[k] = v.isoformat()
+                else:
+                    props[k] = v
+            elif isinstance(v, dt.date):
+                ds[k] = v.isoformat()
+            else:
+                props[k] = v
+        out.append({**row, "props": props, "dt": dts, "d": ds})
+    return out
+
+
 def _node(label: LiteralString, customer: bool) -> Cypher:
     text: LiteralString = (
-        "UNWIND $rows AS row MERGE (n:" + label + " {id: row.id}) SET n += row.props"
+        "UNWIND $rows AS row MERGE (x:" + label + " {id: row.id}) SET x += row.props" + _TEMPORALS
     )
     if customer:
-        text += " FOREACH (_ IN CASE WHEN row.customer THEN [1] ELSE [] END | SET n:Customer)"
+        text += " FOREACH (_ IN CASE WHEN row.customer THEN [1] ELSE [] END | SET x:Customer)"
     return Cypher(f"bulk.node.{label}", text)
 
 
@@ -35,8 +73,19 @@ def _rel(src: LiteralString, rel: LiteralString, dst: LiteralString) -> Cypher:
         "UNWIND $rows AS row "
         "MATCH (a:" + src + " {id: row.src}) "
         "MATCH (b:" + dst + " {id: row.dst}) "
-        "MERGE (a)-[r:" + rel + " {id: row.id}]->(b) "
-        "SET r += row.props"
+        # Not `MERGE (a)-[x:T {id: row.id}]->(b)`: on a loaded store the planner answers that
+        # MERGE with a scan of the whole relationship id index (V0004) per row, filtered on
+        # the id (PROFILE: 100 M db hits for 5,000 WORKS_AT rows against 20,000 existing):
+        # quadratic in the size of the store. Expanding between the two endpoints that are
+        # already found is linear (155 k db hits for the same batch). Ids are unique within a
+        # batch, so looking first and creating when absent is as idempotent as MERGE.
+        "OPTIONAL MATCH (a)-[o:" + rel + "]->(b) WHERE o.id = row.id "
+        "CALL (a, b, row, o) { "
+        "  WITH * WHERE o IS NULL CREATE (a)-[x:" + rel + " {id: row.id}]->(b) RETURN x "
+        "  UNION "
+        "  WITH * WHERE o IS NOT NULL RETURN o AS x "
+        "} "
+        "SET x += row.props" + _TEMPORALS
     )
     return Cypher(f"bulk.rel.{rel}.{dst}", text)
 
@@ -84,12 +133,12 @@ def rel_statement(rel: Rel, dst: Label | None = None) -> Cypher:
 async def upsert_nodes(db: Database, label: Label, rows: Sequence[Row]) -> int:
     """MERGE one batch of `label` nodes on `id`; returns the number of rows sent."""
     if rows:
-        await db.write(NODE_STATEMENTS[label], {"rows": list(rows)})
+        await db.write(NODE_STATEMENTS[label], {"rows": _encode(rows)})
     return len(rows)
 
 
 async def upsert_rels(db: Database, rel: Rel, rows: Sequence[Row], dst: Label | None = None) -> int:
     """MERGE one batch of `rel` relationships on `id` between existing endpoints."""
     if rows:
-        await db.write(rel_statement(rel, dst), {"rows": list(rows)})
+        await db.write(rel_statement(rel, dst), {"rows": _encode(rows)})
     return len(rows)

@@ -1,0 +1,100 @@
+"""Profile our app in-process on one workload with pyinstrument (bench dependency group).
+
+Loads the scale into its own Neo4j, builds the app with `create_app()`, and sends the
+workload's GraphQL requests through an in-process ASGI transport, so the profile shows our
+layer (GraphQL, resolvers, driver decoding) without uvicorn or a socket in between.
+
+    uv run --group bench python -m bench.profile --scale XS --workload W3 --requests 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import httpx2
+
+import migrations
+from bench.generate import generate
+from bench.load import load
+from bench.run import BENCH_KEY, BENCH_USER_ID, CREATE_BENCH_USER, RESULTS
+from bench.workloads import BY_KEY, Centres
+from graph.db import Database
+from graph.migrate import Runner
+from graph.server import LocalNeo4j, free_port
+from resolvers.auth import hash_key
+from settings import ROOT
+
+
+async def profile(args: argparse.Namespace) -> None:
+    from pyinstrument import Profiler
+
+    work = Path(tempfile.mkdtemp(prefix="crm-profile-"))
+    server = LocalNeo4j(home=ROOT / ".neo4j", data_dir=work / "data", bolt_port=free_port())
+    server.start()
+    try:
+        db = Database(server.uri, "neo4j", server.password)
+        try:
+            await Runner(db, migrations.DIRECTORY).apply()
+            ds = generate(args.scale, args.seed)
+            await load(db, ds, progress=False)
+            await db.write(CREATE_BENCH_USER, {"id": BENCH_USER_ID, "hash": hash_key(BENCH_KEY)})
+        finally:
+            await db.close()
+        centres = Centres.sample(ds, args.seed)
+        os.environ.update(
+            NEO4J_URI=server.uri,
+            NEO4J_USER="neo4j",
+            NEO4J_PASSWORD=server.password,
+            CRM_DEV="0",
+            CRM_LOG_LEVEL="WARNING",
+        )
+        from app import create_app
+
+        app = create_app()
+        w = BY_KEY[args.workload]
+        headers = {"Authorization": f"Bearer {BENCH_KEY}"}
+        async with app.router.lifespan_context(app):
+            transport = httpx2.ASGITransport(app=app)
+            async with httpx2.AsyncClient(transport=transport, base_url="http://app") as client:
+                for _ in range(400):  # /readyz is 503 until the migrations ran
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                    await asyncio.sleep(0.3)
+
+                async def send(i: int) -> None:
+                    for step in w.steps:
+                        body = {"query": step.gql, "variables": step.gql_vars(centres, i, "p")}
+                        r = await client.post("/graphql", json=body, headers=headers)
+                        r.raise_for_status()
+
+                for i in range(5):
+                    await send(900_000 + i)
+                profiler = Profiler(async_mode="enabled")
+                with profiler:
+                    for i in range(args.requests):
+                        await send(i)
+        out = RESULTS / f"profile-{args.scale}-{args.workload}.txt"
+        out.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+        print(profiler.output_text(unicode=False, color=False))
+        print("wrote", out)
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scale", default="XS")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--workload", default="W3")
+    p.add_argument("--requests", type=int, default=50)
+    asyncio.run(profile(p.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
