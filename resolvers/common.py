@@ -48,6 +48,27 @@ def customer_props(
     return props
 
 
+def customer_role(
+    errors: v.Errors, data: dict[str, Any], props: dict[str, Any], kind: CustomerKind
+) -> bool | None:
+    """Adds the customer profile to `props`; True/False to set/remove the role, None to keep."""
+    if "customer" not in data:
+        return None
+    profile = data["customer"]
+    if profile is None:
+        return False
+    props.update(customer_props(errors, profile, "input.customer", kind))
+    return True
+
+
+def invalid(key: str, errors: v.Errors, upsert: bool = False) -> dict[str, Any]:
+    """The payload for input that failed validation: nothing was written."""
+    out: dict[str, Any] = {key: None, "errors": errors}
+    if upsert:
+        out.update(created=False, changedFields=[])
+    return out
+
+
 def custom_json(errors: v.Errors, value: Any, field: str) -> str | None:
     if value is None:
         return None

@@ -15,8 +15,10 @@ from resolvers.common import (
     custom_fields,
     custom_json,
     customer_props,
+    customer_role,
     delete_node,
     external_props,
+    invalid,
     node_payload,
     update_node,
     upsert_node,
@@ -67,40 +69,22 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     return props
 
 
-def _customer(errors: v.Errors, data: dict[str, Any], props: dict[str, Any]) -> bool | None:
-    """Adds the customer profile to `props`; True/False to set/remove the role, None to keep."""
-    if "customer" not in data:
-        return None
-    profile = data["customer"]
-    if profile is None:
-        return False
-    props.update(customer_props(errors, profile, "input.customer", CustomerKind.ENTERPRISE))
-    return True
-
-
-def _invalid(errors: v.Errors, upsert: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"company": None, "errors": errors}
-    if upsert:
-        out.update(created=False, changedFields=[])
-    return out
-
-
 async def create_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     props = company_props(errors, data, creating=True)
-    customer = _customer(errors, data, props)
+    customer = customer_role(errors, data, props, CustomerKind.ENTERPRISE)
     props.update(external_props(errors, data))
     if errors:
-        return _invalid(errors)
+        return invalid("company", errors)
     return await create_node(ctx, Label.COMPANY, props, bool(customer))
 
 
 async def update_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     props = company_props(errors, data, creating=False)
-    customer = _customer(errors, data, props)
+    customer = customer_role(errors, data, props, CustomerKind.ENTERPRISE)
     if errors:
-        return _invalid(errors)
+        return invalid("company", errors)
     return await update_node(ctx, Label.COMPANY, data, props, customer)
 
 
@@ -109,9 +93,9 @@ async def upsert_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     external = external_props(errors, data, required=True)
     props = company_props(errors, data, creating=True)
-    customer = _customer(errors, data, props)
+    customer = customer_role(errors, data, props, CustomerKind.ENTERPRISE)
     if errors:
-        return _invalid(errors, upsert=True)
+        return invalid("company", errors, upsert=True)
     return await upsert_node(ctx, Label.COMPANY, external, props, customer)
 
 

@@ -17,9 +17,10 @@ from resolvers.common import (
     archive_node,
     create_node,
     custom_json,
-    customer_props,
+    customer_role,
     delete_node,
     external_props,
+    invalid,
     update_node,
     upsert_node,
 )
@@ -98,40 +99,22 @@ def _hobbies(errors: v.Errors, values: list[str] | None) -> list[str] | None:
     return [h for h in cleaned if h] or None
 
 
-def _customer(errors: v.Errors, data: dict[str, Any], props: dict[str, Any]) -> bool | None:
-    """Adds the customer profile to `props`; True/False to set/remove the role, None to keep."""
-    if "customer" not in data:
-        return None
-    profile = data["customer"]
-    if profile is None:
-        return False
-    props.update(customer_props(errors, profile, "input.customer", CustomerKind.INDIVIDUAL))
-    return True
-
-
-def _invalid(errors: v.Errors, upsert: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"person": None, "errors": errors}
-    if upsert:
-        out.update(created=False, changedFields=[])
-    return out
-
-
 async def create_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     props = person_props(errors, data, creating=True)
-    customer = _customer(errors, data, props)
+    customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
     props.update(external_props(errors, data))
     if errors:
-        return _invalid(errors)
+        return invalid("person", errors)
     return await create_node(ctx, Label.PERSON, props, bool(customer), present)
 
 
 async def update_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     props = person_props(errors, data, creating=False)
-    customer = _customer(errors, data, props)
+    customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
     if errors:
-        return _invalid(errors)
+        return invalid("person", errors)
     return await update_node(ctx, Label.PERSON, data, props, customer, present)
 
 
@@ -139,9 +122,9 @@ async def upsert_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     external = external_props(errors, data, required=True)
     props = person_props(errors, data, creating=True)
-    customer = _customer(errors, data, props)
+    customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
     if errors:
-        return _invalid(errors, upsert=True)
+        return invalid("person", errors, upsert=True)
     return await upsert_node(ctx, Label.PERSON, external, props, customer, present)
 
 

@@ -14,6 +14,7 @@ from resolvers.common import (
     custom_json,
     delete_node,
     external_props,
+    invalid,
     update_node,
     upsert_node,
 )
@@ -52,19 +53,12 @@ def _currency(errors: v.Errors, value: str | None) -> str | None:
     return code
 
 
-def _invalid(errors: v.Errors, upsert: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"project": None, "errors": errors}
-    if upsert:
-        out.update(created=False, changedFields=[])
-    return out
-
-
 async def create_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     props = project_props(errors, data, creating=True)
     props.update(external_props(errors, data))
     if errors:
-        return _invalid(errors)
+        return invalid("project", errors)
     return await create_node(ctx, Label.PROJECT, props)
 
 
@@ -72,7 +66,7 @@ async def update_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     errors = v.Errors()
     props = project_props(errors, data, creating=False)
     if errors:
-        return _invalid(errors)
+        return invalid("project", errors)
     return await update_node(ctx, Label.PROJECT, data, props)
 
 
@@ -81,7 +75,7 @@ async def upsert_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     external = external_props(errors, data, required=True)
     props = project_props(errors, data, creating=True)
     if errors:
-        return _invalid(errors, upsert=True)
+        return invalid("project", errors, upsert=True)
     return await upsert_node(ctx, Label.PROJECT, external, props)
 
 
