@@ -18,6 +18,7 @@ from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
+from resolvers.loaders import loader
 
 CUSTOMER_FIELDS = ("customerCode", "customerKind", "lifecycleStage", "classification", "tier")
 
@@ -233,3 +234,15 @@ async def upsert_node(
         "changedFields": result.changed,
         "errors": [],
     }
+
+
+async def load_node(ctx: Context, label: Label, node_id: str) -> Row | None:
+    """One node of `label` by id through the request's DataLoader for that label, so every
+    look-up of the same kind in a request shares one round trip."""
+
+    async def batch(ids: list[str]) -> list[Row | None]:
+        found = await nodes.by_ids(ctx.db, label, ids)
+        return [found.get(i) for i in ids]
+
+    result: Row | None = await loader(ctx, label.value.lower(), batch).load(node_id)
+    return result

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph import nodes
 from graph.db import Row
 from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
@@ -19,12 +18,12 @@ from resolvers.common import (
     delete_node,
     external_props,
     invalid,
+    load_node,
     node_payload,
     update_node,
     upsert_node,
 )
 from resolvers.context import Context
-from resolvers.loaders import loader
 
 # Plain text fields and their length caps.
 TEXT_FIELDS: dict[str, int] = {
@@ -110,9 +109,4 @@ async def delete_company(ctx: Context, node_id: str) -> dict[str, Any]:
 
 
 async def company(ctx: Context, node_id: str) -> Row | None:
-    async def batch(ids: list[str]) -> list[Row | None]:
-        found = await nodes.by_ids(ctx.db, Label.COMPANY, ids)
-        return [found.get(i) for i in ids]
-
-    result: Row | None = await loader(ctx, "company", batch).load(node_id)
-    return result
+    return await load_node(ctx, Label.COMPANY, node_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from graph import nodes
 from graph.db import Row
 from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
@@ -21,12 +20,12 @@ from resolvers.common import (
     delete_node,
     external_props,
     invalid,
+    load_node,
     update_node,
     upsert_node,
 )
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
-from resolvers.loaders import loader
 from resolvers.masking import present
 
 TEXT_FIELDS: dict[str, int] = {
@@ -139,9 +138,4 @@ async def delete_person(ctx: Context, node_id: str) -> dict[str, Any]:
 
 
 async def person(ctx: Context, node_id: str) -> Row | None:
-    async def batch(ids: list[str]) -> list[Row | None]:
-        found = await nodes.by_ids(ctx.db, Label.PERSON, ids)
-        return [found.get(i) for i in ids]
-
-    result: Row | None = await loader(ctx, "person", batch).load(node_id)
-    return present(ctx, result)
+    return present(ctx, await load_node(ctx, Label.PERSON, node_id))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph import nodes
 from graph.db import Row
 from graph.vocab import Label
 from resolvers import validation as v
@@ -15,12 +14,12 @@ from resolvers.common import (
     delete_node,
     external_props,
     invalid,
+    load_node,
     update_node,
     upsert_node,
 )
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
-from resolvers.loaders import loader
 
 DEFAULT_CURRENCY = "CNY"
 
@@ -90,9 +89,4 @@ async def delete_project(ctx: Context, node_id: str) -> dict[str, Any]:
 
 
 async def project(ctx: Context, node_id: str) -> Row | None:
-    async def batch(ids: list[str]) -> list[Row | None]:
-        found = await nodes.by_ids(ctx.db, Label.PROJECT, ids)
-        return [found.get(i) for i in ids]
-
-    result: Row | None = await loader(ctx, "project", batch).load(node_id)
-    return result
+    return await load_node(ctx, Label.PROJECT, node_id)

@@ -8,14 +8,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from graph import nodes
 from graph.db import Row
 from graph.vocab import Label
 from resolvers import validation as v
-from resolvers.common import archive_node, create_node, delete_node, update_node
+from resolvers.common import archive_node, create_node, delete_node, load_node, update_node
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
-from resolvers.loaders import loader
 
 
 class UserRole(Enum):
@@ -83,9 +81,4 @@ async def delete_user(ctx: Context, node_id: str) -> dict[str, Any]:
 
 
 async def user(ctx: Context, node_id: str) -> Row | None:
-    async def batch(ids: list[str]) -> list[Row | None]:
-        found = await nodes.by_ids(ctx.db, Label.USER, ids)
-        return [found.get(i) for i in ids]
-
-    result: Row | None = await loader(ctx, "user", batch).load(node_id)
-    return result
+    return await load_node(ctx, Label.USER, node_id)
