@@ -41,6 +41,19 @@ SUBSIDIARIES = Cypher(
     "WITH id, n ORDER BY n.name, n.id "
     "RETURN id, collect(" + PROJECTION + ")[..$cap] AS items",
 )
+# A company's current staff, by name: LIMIT per company inside the subquery, so a company
+# of 500 people projects only the `$cap` it returns.
+CONTACTS = Cypher(
+    "relations.contacts",
+    "UNWIND $ids AS id "
+    "CALL (id) { "
+    "  MATCH (:Company {id: id})<-[r:WORKS_AT]-(n:Person) "
+    "  WHERE " + CURRENT + " AND n.archivedAt IS NULL "
+    "  WITH DISTINCT n ORDER BY n.name, n.id LIMIT $cap "
+    "  RETURN collect(" + PROJECTION + ") AS items "
+    "} "
+    "RETURN id, items",
+)
 EMPLOYER = Cypher(
     "relations.employer",
     "UNWIND $ids AS id "
@@ -68,8 +81,10 @@ PROJECT_CUSTOMER = Cypher(
 )
 
 
-async def lists(db: Database, q: Cypher, ids: list[str]) -> dict[str, list[Row]]:
-    rows = await db.read(q, {"ids": ids, "cap": MAX_ITEMS})
+async def lists(
+    db: Database, q: Cypher, ids: list[str], cap: int = MAX_ITEMS
+) -> dict[str, list[Row]]:
+    rows = await db.read(q, {"ids": ids, "cap": min(cap, MAX_ITEMS)})
     return {r["id"]: r["items"] for r in rows}
 
 
@@ -78,4 +93,13 @@ async def single(db: Database, q: Cypher, ids: list[str]) -> dict[str, Row | Non
     return {r["id"]: r["item"] for r in rows}
 
 
-__all__ = ["EMPLOYER", "OWNER", "PARENTS", "PROJECT_CUSTOMER", "SUBSIDIARIES", "lists", "single"]
+__all__ = [
+    "CONTACTS",
+    "EMPLOYER",
+    "OWNER",
+    "PARENTS",
+    "PROJECT_CUSTOMER",
+    "SUBSIDIARIES",
+    "lists",
+    "single",
+]

@@ -15,6 +15,7 @@ from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema.base import ID_ARG, ExternalRefInput, Record, UserError, provided, vocab_enum
 
 if TYPE_CHECKING:
+    from schema.person import Person
     from schema.user import User
 
 Info = strawberry.Info[Context, None]
@@ -92,6 +93,21 @@ class Company(Record):
         self, info: Info, root: strawberry.Parent[dict[str, Any]]
     ) -> list[Company]:
         return await relations.subsidiaries(info.context, root["id"])  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Current contacts: people with a current WORKS_AT edge to this company, "
+        "by name, at most `first` (1..100, default 20). Personal data is masked as on Person. "
+        "One round trip per request for all companies asking the same `first`."
+    )
+    async def contacts(
+        self,
+        info: Info,
+        root: strawberry.Parent[dict[str, Any]],
+        first: Annotated[
+            int, strawberry.argument(description="How many contacts, 1..100 (default 20).")
+        ] = 20,
+    ) -> list[Annotated[Person, strawberry.lazy("schema.person")]]:
+        return await relations.contacts(info.context, root["id"], first)  # type: ignore[return-value]
 
     @strawberry.field(
         description="The account owner: the staff member with a current OWNS edge to this "
