@@ -213,24 +213,79 @@ def graphql_call(
     return call
 
 
+async def raw_rows(driver: Any, step: Step, params: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """Run a step's statements in sequence, one transaction each, as our resolvers do (W7:
+    page, then count); the rows of each. A step with `raw_chain` takes each statement's
+    parameters from the rows before it, and skips a statement the app would not send."""
+    results: list[list[dict[str, Any]]] = []
+    for k, text in enumerate(step.raw):
+        ps = params if step.raw_chain is None else step.raw_chain(k, params, results)
+        if ps is None:
+            results.append([])
+            continue
+
+        async def work(
+            tx: Any, text: LiteralString = text, ps: dict[str, Any] = ps
+        ) -> list[dict[str, Any]]:
+            return await (await tx.run(text, ps)).data()  # type: ignore[no-any-return]
+
+        async with driver.session(database="neo4j") as s:
+            fn = s.execute_write if step.write else s.execute_read
+            results.append(await fn(work))
+    return results
+
+
 def raw_call(driver: Any, centres: Centres) -> Call:
     async def call(step: Step, i: int) -> None:
-        params = step.raw_vars(centres, i, "raw")
-
         try:
-            # One transaction per statement, as our resolvers do (W7: page, then count).
-            for text in step.raw:
-
-                async def work(tx: Any, text: LiteralString = text) -> list[dict[str, Any]]:
-                    return await (await tx.run(text, params)).data()  # type: ignore[no-any-return]
-
-                async with driver.session(database="neo4j") as s:
-                    fn = s.execute_write if step.write else s.execute_read
-                    await fn(work)
+            await raw_rows(driver, step, step.raw_vars(centres, i, "raw"))
         except Exception as exc:  # a failed request is counted, not fatal
             raise RequestFailed(f"{type(exc).__name__}: {exc}") from exc
 
     return call
+
+
+def ids_in(value: Any, out: set[str] | None = None) -> set[str]:
+    """Every string under an `id` key, at any depth, outside `data` maps: the nodes,
+    relationships and rows a result holds."""
+    out = set() if out is None else out
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "id" and isinstance(v, str):
+                out.add(v)
+            elif k != "data":
+                ids_in(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            ids_in(v, out)
+    return out
+
+
+async def peer_differs(
+    driver: Any, client: httpx2.AsyncClient, url: str, centres: Centres, w: Workload, n: int = 3
+) -> str | None:
+    """None when the peer and raw return the same node and relationship ids for the first
+    `n` requests of a read workload; otherwise what differs. The peer's @cypher fields must
+    run our statements with our parameters, so any difference is a bench bug."""
+    seen = 0
+    for i in range(n):
+        for step in w.steps:
+            raw = ids_in(await raw_rows(driver, step, step.raw_vars(centres, i, "raw")))
+            body = (
+                await client.post(
+                    url, json={"query": step.peer, "variables": step.peer_vars(centres, i, "peer")}
+                )
+            ).json()
+            if body.get("errors"):
+                return f"request {i}: peer errors {body['errors']}"[:400]
+            peer = ids_in(body.get("data"))
+            if raw != peer:
+                return (
+                    f"request {i}: {len(raw)} ids raw, {len(peer)} peer; only raw: "
+                    f"{sorted(raw - peer)[:3]}, only peer: {sorted(peer - raw)[:3]}"
+                )
+            seen += len(raw)
+    return None if seen else f"no ids in {n} requests; the check would prove nothing"
 
 
 async def warm_cache(call: Call, w: Workload, requests: int, seconds: float) -> None:
@@ -541,6 +596,9 @@ async def run_workloads(
                         res = VariantResult(status="missing", detail=peer_problem or "")
                     else:
                         problem = await probe(calls[v], w)
+                        if problem is None and v == "peer" and not w.write:
+                            diff = await peer_differs(driver, client, peer_url, centres, w)
+                            problem = diff and f"error: peer results differ from raw: {diff}"
                         if problem is not None:
                             status = NOT_AVAILABLE if problem.startswith(NOT_AVAILABLE) else "error"
                             res = VariantResult(status=status, detail=problem[:400])

@@ -9,9 +9,13 @@ masking) and serialisation. W7 is two statements (the page and its totalCount), 
 W8's raw statements are the three bare writes (`W8_*` below); our mutations also write an
 audit event and take locks in the same transaction, so W8's GraphQL/raw includes that work.
 
-The peer's @cypher fields need one column named `result` and plain arguments, so they hold
-the simpler single-column statements `PEER_CYPHER_W*` below (the same questions, the same hop
-caps and limits, but not our exact statements). Ours/peer therefore compares whole stacks.
+The peer (@neo4j/graphql) runs literally the same statements for W1-W6: each @cypher field
+holds the raw statement, taken from the import below at run time, wrapped only as the library
+needs (`peer_statement`: `CALL () { <ours> } RETURN {<each column>} AS result`, the columns
+read from the statement's final RETURN). The peer gets the raw parameters as GraphQL
+variables; its `Date` scalar turns `asOf` into a Neo4j Date, and Int arguments reach Cypher
+as integers. bench/run.py checks before measuring that raw and peer return the same node
+and relationship ids. Ours/peer therefore isolates the GraphQL layer on W1-W6.
 
 Centres come from `Centres`, sampled once from a seeded generator over the loaded data set, so
 every variant runs exactly the same sequence of requests.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,117 +39,6 @@ Vars = dict[str, Any]
 
 AS_OF = "2026-01-01"  # the generator's fixed "today"
 AS_OF_DATE = dt.date.fromisoformat(AS_OF)  # what our resolvers pass to the driver
-
-# Map node and edge projections shared by every map statement.
-_NODE: LiteralString = (
-    "{id: n.id, name: n.name, nameEn: n.nameEn, tier: n.tier, "
-    "lifecycleStage: n.lifecycleStage, isCustomer: n:Customer, "
-    "kind: CASE WHEN n:Company THEN 'COMPANY' WHEN n:Person THEN 'PERSON' "
-    "WHEN n:Project THEN 'PROJECT' ELSE 'USER' END}"
-)
-_EDGE: LiteralString = (
-    "{id: r.id, source: startNode(r).id, target: endNode(r).id, type: type(r), "
-    "since: toString(r.since), until: toString(r.until), kind: r.kind, "
-    "strength: r.strength, polarity: r.polarity}"
-)
-_VALID: LiteralString = "(r.since IS NULL OR r.since <= d) AND (r.until IS NULL OR r.until > d)"
-_AS_OF: LiteralString = "WITH date(coalesce($asOf, toString(date()))) AS d "
-
-PEER_CYPHER_W1_ACCOUNT_MAP: LiteralString = (
-    _AS_OF + "MATCH (c:Company {id: $center}) "
-    "OPTIONAL MATCH p = (c)-[*1..2]-() "
-    "WHERE all(r IN relationships(p) WHERE " + _VALID + ") "
-    "WITH c, p LIMIT $limit "
-    "WITH c, collect(p) AS ps "
-    "CALL (c, ps) { UNWIND [[c]] + [p IN ps | nodes(p)] AS ns UNWIND ns AS n "
-    "  WITH DISTINCT n RETURN collect(" + _NODE + ") AS nodes } "
-    "CALL (ps) { UNWIND ps AS p UNWIND relationships(p) AS r "
-    "  WITH DISTINCT r RETURN collect(" + _EDGE + ") AS edges } "
-    "RETURN {nodes: nodes, edges: edges, truncated: size(ps) >= $limit} AS result"
-)
-
-PEER_CYPHER_W2_GROUP_HIERARCHY: LiteralString = (
-    _AS_OF + "MATCH (c:Company {id: $company}) "
-    "CALL (c) { MATCH (c)-[:SUBSIDIARY_OF*0..4]->(root:Company) "
-    "  WHERE NOT (root)-[:SUBSIDIARY_OF]->() RETURN collect(DISTINCT root) AS roots } "
-    "UNWIND roots AS root "
-    "MATCH p = (root)<-[:SUBSIDIARY_OF*0..4]-(:Company) "
-    "WHERE all(r IN relationships(p) WHERE " + _VALID + ") "
-    "WITH p LIMIT 2000 "
-    "WITH collect(p) AS ps "
-    "CALL (ps) { UNWIND ps AS p UNWIND nodes(p) AS n "
-    "  WITH DISTINCT n RETURN collect(" + _NODE + ") AS nodes } "
-    "CALL (ps) { UNWIND ps AS p UNWIND relationships(p) AS r "
-    "  WITH DISTINCT r RETURN collect(" + _EDGE + ") AS edges } "
-    "RETURN {nodes: nodes, edges: edges, truncated: size(ps) >= 2000} AS result"
-)
-
-PEER_CYPHER_W3_CONTACT_MAP: LiteralString = (
-    _AS_OF + "MATCH (c:Company {id: $company}) "
-    "MATCH (n:Person)-[w:WORKS_AT]->(c) "
-    "WHERE (w.since IS NULL OR w.since <= d) AND (w.until IS NULL OR w.until > d) "
-    "WITH c, d, n, w LIMIT $limit "
-    "WITH c, d, collect(n) AS people, "
-    "  collect({id: n.id, name: n.name, nameEn: n.nameEn, kind: 'PERSON', "
-    "    isCustomer: n:Customer, title: w.title, department: w.department}) AS staff "
-    "CALL (people, d) { UNWIND people AS a "
-    "  MATCH (a)-[r:REPORTS_TO|INFLUENCES]->(b:Person) "
-    "  WHERE b IN people AND " + _VALID + " "
-    "  RETURN collect(" + _EDGE + ") AS edges } "
-    "WITH c AS n, staff, edges, size(people) AS found "
-    "RETURN {nodes: [" + _NODE + "] + staff, edges: edges, truncated: found >= $limit} "
-    "AS result"
-)
-
-PEER_CYPHER_W4_DECISION_TREE: LiteralString = (
-    _AS_OF + "MATCH (pr:Project {id: $project}) "
-    "MATCH (n:Person)-[pi:PARTICIPATES_IN]->(pr) "
-    "WITH d, pr, collect(n) AS parts, "
-    "  collect({id: n.id, name: n.name, nameEn: n.nameEn, kind: 'PERSON', "
-    "    isCustomer: n:Customer, role: pi.role, stance: pi.stance, hidden: false}) AS pnodes "
-    "CALL (d, pr, parts) { UNWIND parts AS p "
-    "  MATCH (h:Person)-[r:INFLUENCES]->(p) "
-    "  WHERE NOT h IN parts AND (r.projectId IS NULL OR r.projectId = pr.id) AND " + _VALID + " "
-    "  WITH DISTINCT h LIMIT 100 RETURN collect(h) AS hidden } "
-    "CALL (d, pr, parts, hidden) { UNWIND parts + hidden AS a "
-    "  MATCH (a)-[r:INFLUENCES|REPORTS_TO]->(b:Person) "
-    "  WHERE (b IN parts OR b IN hidden) AND (r.projectId IS NULL OR r.projectId = pr.id) "
-    "    AND " + _VALID + " "
-    "  RETURN collect(" + _EDGE + ") AS edges } "
-    "CALL (parts) { UNWIND parts AS p MATCH (n:User)-[r:KNOWS]->(p) "
-    "  RETURN collect(DISTINCT " + _NODE + ") AS users, collect(" + _EDGE + ") AS knows } "
-    "RETURN {nodes: pnodes + [n IN hidden | {id: n.id, name: n.name, nameEn: n.nameEn, "
-    "  kind: 'PERSON', isCustomer: n:Customer, hidden: true}] + users, "
-    "  edges: edges + knows, truncated: false} AS result"
-)
-
-PEER_CYPHER_W5_RELATED_ACCOUNTS: LiteralString = (
-    "MATCH (c:Company {id: $company}) "
-    "CALL (c) { "
-    "  MATCH p = (c)-[:SUBSIDIARY_OF|SUPPLIES|DISTRIBUTES_FOR|PARTNERS_WITH|INVESTS_IN|"
-    "INFLUENCES_PURCHASE*1..2]-(o:Company) WHERE o <> c "
-    "  WITH o, p LIMIT 5000 "
-    "  RETURN o, 1.0 / length(p) AS s, "
-    "    CASE WHEN all(r IN relationships(p) WHERE type(r) = 'SUBSIDIARY_OF') THEN 'HIERARCHY' "
-    "    WHEN any(r IN relationships(p) WHERE type(r) = 'INFLUENCES_PURCHASE') "
-    "    THEN 'DECISION_CHAIN' ELSE 'INDUSTRY_CHAIN' END AS via "
-    "  UNION ALL "
-    "  MATCH (c)<-[:WORKS_AT]-(:Person)-[:WORKS_AT]->(o:Company) WHERE o <> c "
-    "  WITH o LIMIT 5000 "
-    "  RETURN o, 0.5 AS s, 'SHARED_PEOPLE' AS via } "
-    "WITH o, sum(s) AS score, collect(DISTINCT via) AS via "
-    "ORDER BY score DESC, o.id LIMIT $first "
-    "RETURN {id: o.id, name: o.name, score: score, via: via} AS result"
-)
-
-PEER_CYPHER_W6_WARM_INTRO_PATHS: LiteralString = (
-    "MATCH (t:Person {id: $target}) "
-    "MATCH p = ANY SHORTEST (t)-[:KNOWS|INFLUENCES|RELATED_TO|REPORTS_TO]-{1,4}(:User) "
-    "WITH p ORDER BY length(p) LIMIT $first "
-    "WITH reverse(nodes(p)) AS ns, reverse(relationships(p)) AS rs "
-    "RETURN {nodes: [n IN ns | " + _NODE + "], edges: [r IN rs | " + _EDGE + "], "
-    "  strength: reduce(s = 1.0, r IN rs | s * coalesce(r.strength, 1.0))} AS result"
-)
 
 W8_CREATE_PERSON: LiteralString = (
     "MERGE (p:Person {id: $id}) ON CREATE SET p.name = $name, p.version = 1, "
@@ -173,6 +67,71 @@ W7_CUSTOMER_LIST_RAW = (
     lists.PAGES[("customer", "none", "NAME_ASC")].text,
     lists.COUNTS[("customer", "none")].text,
 )
+
+
+# --- the peer's @cypher statements: our raw statements, wrapped ---------------------------------
+
+_CLAUSE_END = re.compile(r"\b(ORDER\s+BY|SKIP|LIMIT|UNION)\b", re.IGNORECASE)
+
+
+def _top_level(text: str) -> list[tuple[int, str]]:
+    """(offset, character) of every character outside brackets, braces, parentheses and
+    string literals: where a statement's own clauses are."""
+    out: list[tuple[int, str]] = []
+    depth, quote, i = 0, "", 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0:
+            out.append((i, ch))
+        i += 1
+    return out
+
+
+def return_columns(text: str) -> list[str]:
+    """The column names of a statement's final top-level RETURN, in order."""
+    top = _top_level(text)
+    # Blank out everything nested, keeping offsets, so keyword searches see only this level.
+    masked = [" "] * len(text)
+    for i, ch in top:
+        masked[i] = ch
+    level = "".join(masked)
+    found = list(re.finditer(r"\bRETURN\b(\s+DISTINCT\b)?", level, re.IGNORECASE))
+    if not found:
+        raise ValueError("no top-level RETURN")
+    start = found[-1].end()
+    stop = _CLAUSE_END.search(level, start)
+    end = stop.start() if stop else len(text)
+    cols: list[str] = []
+    item_start = start
+    for i in [i for i, ch in top if start <= i < end and ch == ","] + [end]:
+        item, item_level = text[item_start:i].strip(), level[item_start:i].strip()
+        alias = re.search(r"\bAS\s+(\w+)\s*$", item_level, re.IGNORECASE)
+        name = alias.group(1) if alias else item
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise ValueError(f"RETURN item without a name: {item!r}")
+        cols.append(name)
+        item_start = i + 1
+    return cols
+
+
+def peer_statement(text: str) -> str:
+    """Our statement, unchanged, as one @cypher field: @neo4j/graphql reads a single column
+    (`result`), so the statement runs in a unit subquery and its columns become one map."""
+    cols = ", ".join(f"{c}: {c}" for c in return_columns(text))
+    return "CALL () { " + text + " } RETURN {" + cols + "} AS result"
+
+
 ALL_COMPANY_TYPES = [r.value for r in maps.COMPANY_RELS]
 # relatedAccounts with `via` null: every chain type and all three people links.
 RELATED_TYPES = [r.value for r in maps.COMPANY_RELS if r is not Rel.INCUMBENT_AT]
@@ -245,46 +204,51 @@ GQL_W8 = (
     "person { id version } " + _ERRORS + " } }",
 )
 
-PEER_CYPHER: dict[str, str] = {
-    "W1": PEER_CYPHER_W1_ACCOUNT_MAP,
-    "W2": PEER_CYPHER_W2_GROUP_HIERARCHY,
-    "W3": PEER_CYPHER_W3_CONTACT_MAP,
-    "W4": PEER_CYPHER_W4_DECISION_TREE,
-    "W5": PEER_CYPHER_W5_RELATED_ACCOUNTS,
-    "W6": PEER_CYPHER_W6_WARM_INTRO_PATHS,
-}
+# --- the peer (@neo4j/graphql): @cypher fields holding our raw statements ---------------------
 
-# --- the peer (@neo4j/graphql): @cypher fields over the statements above ------------------------
+# Every column our statements return, every key of their maps except `data` (a map of
+# arbitrary keys, which our GraphQL queries do not select either). `%N` stands for a map
+# node's fields, `%E` for a map edge's.
+_PEER_NODE = "id kind name nameEn isCustomer tier lifecycleStage hidden"
+_PEER_EDGE = "id source target type since until kind strength polarity"
 
-_PEER_MAP = (
-    "nodes { id kind name nameEn isCustomer tier lifecycleStage title department depth "
-    "role stance hidden } "
-    "edges { id source target type since until kind strength polarity } truncated"
+
+def _peer(query: str) -> str:
+    return query.replace("%N", "{ " + _PEER_NODE + " }").replace("%E", "{ " + _PEER_EDGE + " }")
+
+
+PEER_W1 = _peer(
+    "query W1($center: ID!, $types: [String!]!, $limit: Int!, $limitPlus: Int!, $asOf: Date) "
+    "{ accountMap(center: $center, types: $types, limit: $limit, limitPlus: $limitPlus, "
+    "asOf: $asOf) { nodes %N edges %E truncated } }"
 )
-PEER_W1 = (
-    "query W1($center: ID!, $asOf: String) { accountMap(center: $center, limit: 500, "
-    "asOf: $asOf) { " + _PEER_MAP + " } }"
+PEER_W2 = _peer(
+    "query W2($company: ID!, $limit: Int!, $limitPlus: Int!, $asOf: Date) "
+    "{ groupHierarchy(company: $company, limit: $limit, limitPlus: $limitPlus, asOf: $asOf) "
+    "{ nodes { " + _PEER_NODE + " openProjectAmount } edges %E roots truncated } }"
 )
-PEER_W2 = (
-    "query W2($company: ID!, $asOf: String) { groupHierarchy(company: $company, asOf: $asOf) "
-    "{ " + _PEER_MAP + " } }"
+PEER_W3 = _peer(
+    "query W3($company: ID!, $limit: Int!, $limitPlus: Int!, $asOf: Date) "
+    "{ contactMap(company: $company, limit: $limit, limitPlus: $limitPlus, asOf: $asOf) "
+    "{ companies %N people { person %N works %E roles { projectId project role stance } } "
+    "personEdges %E companyEdges %E truncated } }"
 )
-PEER_W3 = (
-    "query W3($company: ID!, $asOf: String) { contactMap(company: $company, limit: 500, "
-    "asOf: $asOf) { " + _PEER_MAP + " } }"
+PEER_W4 = _peer(
+    "query W4($project: ID!, $asOf: Date) { decisionTree(project: $project, asOf: $asOf) "
+    "{ project parts { id role stance concerns } hidden "
+    "people { " + _PEER_NODE + " job { title department companyId } } edges %E "
+    "known { user person strength } history { personId from to at by } } }"
 )
-PEER_W4 = (
-    "query W4($project: ID!, $asOf: String) { decisionTree(project: $project, asOf: $asOf) "
-    "{ " + _PEER_MAP + " } }"
+PEER_W5 = _peer(
+    "query W5($company: ID!, $types: [String!]!, $people: Boolean!, $shared: Boolean!, "
+    "$former: Boolean!, $projects: Boolean!, $asOf: Date) { relatedAccounts(company: $company, "
+    "types: $types, people: $people, shared: $shared, former: $former, projects: $projects, "
+    "asOf: $asOf) { nodes %N chainEdges %E peopleLinks { company %N person %N w1 %E w2 %E "
+    "shared } projectLinks { company %N project %N person %N edges %E } truncated } }"
 )
-PEER_W5 = (
-    "query W5($company: ID!) { relatedAccounts(company: $company, first: 20) "
-    "{ id name score via } }"
-)
-PEER_W6 = (
-    "query W6($target: ID!) { warmIntroPaths(target: $target, first: 5) { "
-    "nodes { id kind name nameEn isCustomer } "
-    "edges { id source target type since until kind strength polarity } strength } }"
+PEER_W6 = _peer(
+    "query W6($target: ID!, $from: [ID!], $asOf: Date) { warmIntroPaths(target: $target, "
+    "from: $from, asOf: $asOf) { targetFound users paths { nodes %N edges %E } } }"
 )
 # Generated by the library from the type definitions: filter, sort, limit.
 PEER_W7 = (
@@ -375,6 +339,9 @@ class Step:
     # Our mutations create ids on the server: fill this step's variables from the previous
     # step's response `data` (same request).
     gql_chain: Callable[[Vars, dict[str, Any]], Vars] | None = None
+    # Parameters of raw statement k from raw_vars and the rows of statements 0..k-1, or None
+    # to skip it (as the app sends nothing for an empty batch). Without it, all share raw_vars.
+    raw_chain: Callable[[int, Vars, list[list[dict[str, Any]]]], Vars | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -401,8 +368,21 @@ def _read(
     peer: str,
     make: Callable[[Centres, int], Vars],
     make_raw: Callable[[Centres, int], Vars],
+    make_peer: Callable[[Centres, int], Vars] | None = None,
 ) -> Step:
-    return Step(gql, raw, peer, _same(make), _same(make_raw), _same(make))
+    peer_make = make_peer or _as_peer(make_raw)
+    return Step(gql, raw, peer, _same(make), _same(make_raw), _same(peer_make))
+
+
+def _as_peer(make_raw: Callable[[Centres, int], Vars]) -> Callable[[Centres, int], Vars]:
+    """The raw parameters as GraphQL variables: the peer's `Date` scalar turns the ISO string
+    back into a Neo4j Date, the type our resolvers pass."""
+
+    def make(c: Centres, i: int) -> Vars:
+        vs = make_raw(c, i)
+        return {**vs, "asOf": AS_OF} if "asOf" in vs else vs
+
+    return make
 
 
 def _pick(xs: list[str], i: int) -> str:
@@ -572,6 +552,7 @@ WORKLOADS: list[Workload] = [
                 PEER_W7,
                 lambda c, i: {"first": 50, "tier": _pick(c.tiers, i)},
                 lambda c, i: _list_params(_pick(c.tiers, i), 50),
+                lambda c, i: {"first": 50, "tier": _pick(c.tiers, i)},
             ),
         ),
         notes="ours and raw: page + totalCount (two statements); "
@@ -621,5 +602,6 @@ BY_KEY = {w.key: w for w in WORKLOADS}
 
 
 def peer_cypher() -> dict[str, str]:
-    """The statements the peer's @cypher fields hold, by workload key."""
-    return {w.key: PEER_CYPHER[w.key] for w in WORKLOADS if w.peer_field}
+    """The statements the peer's @cypher fields hold, by workload key: each workload's raw
+    statement, wrapped by `peer_statement` and otherwise unchanged."""
+    return {w.key: peer_statement(w.steps[0].raw[0]) for w in WORKLOADS if w.peer_field}

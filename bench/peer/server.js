@@ -1,9 +1,13 @@
 // The peer for the benchmarks: @neo4j/graphql 7.6 on Apollo Server 5 over the same Neo4j.
 //
-// Type definitions mirror our stored model (docs/MODEL.md). The map workloads are @cypher
-// fields holding the same Cypher as our raw variant; bench/run.py writes those statements to
-// a JSON file and passes its path in PEER_CYPHER, so both sides run literally the same text.
-// The customer list (W7) and the writes (W8) use the library's generated queries.
+// Type definitions mirror our stored model (docs/MODEL.md). The map workloads (W1-W6) are
+// @cypher fields holding our raw statements, each wrapped in `CALL () { ... } RETURN {...} AS
+// result` (bench/workloads.py, peer_statement); bench/run.py writes them to a JSON file and
+// passes its path in PEER_CYPHER, so both sides run literally the same Cypher. Their
+// arguments are the raw variant's parameters: the library substitutes them as Cypher
+// parameters, `Date` arriving as a Neo4j Date and `Int` as an integer. The output types
+// expose every column and map key except `data`. The customer list (W7), the company tree
+// (W9) and the writes (W8) use the library's generated queries over @relationship fields.
 //
 //   NEO4J_URI=bolt://... NEO4J_PASSWORD=... PORT=4000 PEER_CYPHER=/tmp/cypher.json node server.js
 
@@ -12,6 +16,7 @@ import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { Neo4jGraphQL } from "@neo4j/graphql";
 import neo4j from "neo4j-driver";
+import { GraphQLScalarType } from "graphql";
 
 const cypher = JSON.parse(readFileSync(process.env.PEER_CYPHER, "utf8"));
 
@@ -50,6 +55,16 @@ type Person @node {
   worksAt: [Company!]! @relationship(type: "WORKS_AT", direction: OUT)
 }
 
+"""
+Any Neo4j temporal (a date or datetime in our maps), as its ISO string.
+"""
+scalar Temporal
+
+"""
+A map of arbitrary keys (the statements' \`data\`), temporals as ISO strings.
+"""
+scalar Props
+
 type MapNode {
   id: ID!
   kind: String
@@ -58,12 +73,16 @@ type MapNode {
   isCustomer: Boolean
   tier: String
   lifecycleStage: String
+  hidden: Boolean
+  data: Props
+  openProjectAmount: Float
+  job: Job
+}
+
+type Job {
   title: String
   department: String
-  depth: Int
-  role: String
-  stance: String
-  hidden: Boolean
+  companyId: ID
 }
 
 type MapEdge {
@@ -71,47 +90,144 @@ type MapEdge {
   source: ID!
   target: ID!
   type: String!
-  since: String
-  until: String
+  since: Temporal
+  until: Temporal
   kind: String
   strength: Float
   polarity: String
+  data: Props
 }
 
-type GraphMap {
+type AccountMap {
   nodes: [MapNode!]!
   edges: [MapEdge!]!
-  truncated: Boolean
+  truncated: Boolean!
 }
 
-type RelatedAccount {
+type GroupHierarchy {
+  nodes: [MapNode!]!
+  edges: [MapEdge!]!
+  roots: [ID!]!
+  truncated: Boolean!
+}
+
+type ProjectRole {
+  projectId: ID!
+  project: String
+  role: String
+  stance: String
+}
+
+type ContactPerson {
+  person: MapNode!
+  works: MapEdge!
+  roles: [ProjectRole!]!
+}
+
+type ContactMap {
+  companies: [MapNode!]!
+  people: [ContactPerson!]!
+  personEdges: [MapEdge!]!
+  companyEdges: [MapEdge!]!
+  truncated: Boolean!
+}
+
+type Participant {
   id: ID!
-  name: String
-  score: Float!
-  via: [String!]!
+  role: String
+  stance: String
+  concerns: String
+}
+
+type Known {
+  user: ID!
+  person: ID!
+  strength: Float
+}
+
+type StanceChange {
+  personId: ID
+  from: String
+  to: String
+  at: Temporal
+  by: String
+}
+
+type DecisionTree {
+  project: ID!
+  parts: [Participant!]!
+  hidden: [ID!]!
+  people: [MapNode!]!
+  edges: [MapEdge!]!
+  known: [Known!]!
+  history: [StanceChange!]!
+}
+
+type PeopleLink {
+  company: MapNode!
+  person: MapNode!
+  w1: MapEdge!
+  w2: MapEdge!
+  shared: Boolean
+}
+
+type ProjectLink {
+  company: MapNode!
+  project: MapNode!
+  person: MapNode!
+  edges: [MapEdge!]!
+}
+
+type RelatedAccounts {
+  nodes: [MapNode!]!
+  chainEdges: [MapEdge!]!
+  peopleLinks: [PeopleLink!]!
+  projectLinks: [ProjectLink!]!
+  truncated: Boolean!
 }
 
 type RelPath {
   nodes: [MapNode!]!
   edges: [MapEdge!]!
-  strength: Float
+}
+
+type WarmIntro {
+  targetFound: Boolean!
+  users: [ID!]!
+  paths: [RelPath!]!
 }
 
 type Query {
-${field("accountMap", "(center: ID!, limit: Int = 500, asOf: String)", "GraphMap", "W1")}
-${field("groupHierarchy", "(company: ID!, asOf: String)", "GraphMap", "W2")}
-${field("contactMap", "(company: ID!, limit: Int = 500, asOf: String)", "GraphMap", "W3")}
-${field("decisionTree", "(project: ID!, asOf: String)", "GraphMap", "W4")}
-${field("relatedAccounts", "(company: ID!, first: Int = 20)", "[RelatedAccount!]!", "W5")}
-${field("warmIntroPaths", "(target: ID!, first: Int = 5)", "[RelPath!]!", "W6")}
+${field("accountMap", "(center: ID!, types: [String!]!, limit: Int!, limitPlus: Int!, asOf: Date)", "AccountMap", "W1")}
+${field("groupHierarchy", "(company: ID!, limit: Int!, limitPlus: Int!, asOf: Date)", "GroupHierarchy", "W2")}
+${field("contactMap", "(company: ID!, limit: Int!, limitPlus: Int!, asOf: Date)", "ContactMap", "W3")}
+${field("decisionTree", "(project: ID!, asOf: Date)", "DecisionTree", "W4")}
+${field("relatedAccounts", "(company: ID!, types: [String!]!, people: Boolean!, shared: Boolean!, former: Boolean!, projects: Boolean!, asOf: Date)", "RelatedAccounts", "W5")}
+${field("warmIntroPaths", "(target: ID!, from: [ID!], asOf: Date)", "WarmIntro", "W6")}
 }
 `;
+
+// Values inside @cypher maps reach the default resolvers as driver objects.
+const plain = (v) => {
+  if (v === null || v === undefined) return null;
+  if (neo4j.isInt(v)) return v.toNumber();
+  if (neo4j.isDate(v) || neo4j.isDateTime(v) || neo4j.isLocalDateTime(v)) return v.toString();
+  if (Array.isArray(v)) return v.map(plain);
+  if (typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+};
+const output = (name, description) =>
+  new GraphQLScalarType({ name, description, serialize: plain, parseValue: plain });
+const resolvers = {
+  Temporal: output("Temporal", "A Neo4j temporal as its ISO string."),
+  Props: output("Props", "A map of arbitrary keys."),
+};
 
 const driver = neo4j.driver(
   process.env.NEO4J_URI,
   neo4j.auth.basic(process.env.NEO4J_USER || "neo4j", process.env.NEO4J_PASSWORD),
 );
-const neoSchema = new Neo4jGraphQL({ typeDefs, driver });
+const neoSchema = new Neo4jGraphQL({ typeDefs, driver, resolvers });
 const schema = await neoSchema.getSchema();
 const server = new ApolloServer({ schema });
 const port = Number(process.env.PORT || 4000);
