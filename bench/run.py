@@ -596,7 +596,7 @@ async def run_workloads(
                         res = VariantResult(status="missing", detail=peer_problem or "")
                     else:
                         problem = await probe(calls[v], w)
-                        if problem is None and v == "peer" and not w.write:
+                        if problem is None and v == "peer" and w.peer_checked:
                             diff = await peer_differs(driver, client, peer_url, centres, w)
                             problem = diff and f"error: peer results differ from raw: {diff}"
                         if problem is not None:

@@ -1,13 +1,16 @@
 """The benchmark workloads, in one table: for each, our GraphQL query, the raw Cypher and the
 peer's query (@neo4j/graphql).
 
-`raw` (W1-W7) is exactly the Cypher our resolvers send, imported from graph/ (maps.py,
-decision.py, related.py, lists.py) with the parameters the resolver passes for that request,
-run through the Python driver with no HTTP and no GraphQL. GraphQL/raw therefore isolates our
-layer: HTTP, parsing, validation, resolvers, post-processing (scores, layout-free maps,
-masking) and serialisation. W7 is two statements (the page and its totalCount), as in the app.
-W8's raw statements are the three bare writes (`W8_*` below); our mutations also write an
-audit event and take locks in the same transaction, so W8's GraphQL/raw includes that work.
+`raw` (W1-W7, W9) is exactly the Cypher our resolvers send, imported from graph/ (maps.py,
+decision.py, related.py, lists.py, nodes.py, relations.py) with the parameters the resolver
+passes for that request, run through the Python driver with no HTTP and no GraphQL.
+GraphQL/raw therefore isolates our layer: HTTP, parsing, validation, resolvers,
+post-processing (scores, layout-free maps, masking) and serialisation. W7 is two statements
+(the page and its totalCount), as in the app. W9's raw is the six statements our DataLoaders
+send for a three-level company tree, each with the ids the level before returned
+(`_w9_chain`). W8's raw statements are the three bare writes (`W8_*` below); our mutations
+also write an audit event and take locks in the same transaction, so W8's GraphQL/raw
+includes that work.
 
 The peer (@neo4j/graphql) runs literally the same statements for W1-W6: each @cypher field
 holds the raw statement, taken from the import below at run time, wrapped only as the library
@@ -15,7 +18,8 @@ needs (`peer_statement`: `CALL () { <ours> } RETURN {<each column>} AS result`, 
 read from the statement's final RETURN). The peer gets the raw parameters as GraphQL
 variables; its `Date` scalar turns `asOf` into a Neo4j Date, and Int arguments reach Cypher
 as integers. bench/run.py checks before measuring that raw and peer return the same node
-and relationship ids. Ours/peer therefore isolates the GraphQL layer on W1-W6.
+and relationship ids (W9 too). Ours/peer therefore isolates the GraphQL layer on W1-W6.
+W7, W8 and W9 use the library's generated queries and mutations.
 
 Centres come from `Centres`, sampled once from a seeded generator over the loaded data set, so
 every variant runs exactly the same sequence of requests.
@@ -32,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 from bench.generate import Dataset
-from graph import decision, lists, maps, related
+from graph import decision, lists, maps, nodes, related, relations
 from graph.vocab import DecisionRole, Label, Rel
 
 Vars = dict[str, Any]
@@ -131,6 +135,18 @@ def peer_statement(text: str) -> str:
     cols = ", ".join(f"{c}: {c}" for c in return_columns(text))
     return "CALL () { " + text + " } RETURN {" + cols + "} AS result"
 
+
+# W9, `company { contacts subsidiaries { contacts subsidiaries { contacts } } }`: the
+# statements our DataLoaders send, one per level and field kind (see _w9_chain).
+W9_CONTACTS_FIRST = 20
+W9_COMPANY_TREE_RAW = (
+    nodes.STATEMENTS[Label.COMPANY]["by_ids"].text,
+    relations.SUBSIDIARIES.text,  # level 1
+    relations.CONTACTS.text,
+    relations.SUBSIDIARIES.text,  # level 2, for every level-1 subsidiary at once
+    relations.CONTACTS.text,
+    relations.CONTACTS.text,  # level 3
+)
 
 ALL_COMPANY_TYPES = [r.value for r in maps.COMPANY_RELS]
 # relatedAccounts with `via` null: every chain type and all three people links.
@@ -250,6 +266,44 @@ PEER_W6 = _peer(
     "query W6($target: ID!, $from: [ID!], $asOf: Date) { warmIntroPaths(target: $target, "
     "from: $from, asOf: $asOf) { targetFound users paths { nodes %N edges %E } } }"
 )
+# W9 over @relationship fields: current edges only (since/until against today, as our
+# relations statements do with date()), sorted and limited like ours.
+_PEER_CURRENT = (
+    "where: {edge: {AND: [{OR: [{since: {eq: null}}, {since: {lte: $today}}]}, "
+    "{OR: [{until: {eq: null}}, {until: {gt: $today}}]}]}, node: {archivedAt: {eq: null}}}"
+)
+_PEER_CONTACTS = (
+    "employeesConnection(first: $first, sort: [{node: {name: ASC}}, {node: {id: ASC}}], "
+    + _PEER_CURRENT
+    + ") { edges { node { id name nameEn } } }"
+)
+
+
+def _peer_subsidiaries(inner: str) -> str:
+    return (
+        "subsidiariesConnection(first: 100, sort: [{node: {name: ASC}}, {node: {id: ASC}}], "
+        + _PEER_CURRENT
+        + ") { edges { node { "
+        + inner
+        + " } } }"
+    )
+
+
+_PEER_W9_LEVEL2 = (
+    "id name " + _PEER_CONTACTS + " " + _peer_subsidiaries("id name " + _PEER_CONTACTS)
+)
+PEER_W9 = (
+    "query W9($id: ID!, $first: Int!, $today: Date!) { companies(where: {id: {eq: $id}}) { "
+    "id name " + _PEER_CONTACTS + " " + _peer_subsidiaries(_PEER_W9_LEVEL2) + " } }"
+)
+_CONTACT = "{ id name nameEn }"
+GQL_W9 = (
+    "query W9($id: ID!, $first: Int!) { company(id: $id) { id name "
+    "contacts(first: $first) " + _CONTACT + " subsidiaries { id name "
+    "contacts(first: $first) " + _CONTACT + " subsidiaries { id name "
+    "contacts(first: $first) " + _CONTACT + " } } } }"
+)
+
 # Generated by the library from the type definitions: filter, sort, limit.
 PEER_W7 = (
     "query W7($first: Int!, $tier: String!) { customers(where: {tier: {eq: $tier}}, "
@@ -283,6 +337,7 @@ class Centres:
     tiers: list[str]
     w8_companies: list[str]
     seed: int
+    group_roots: list[str] = field(default_factory=list)  # tops of company groups (W9)
 
     @classmethod
     def sample(cls, ds: Dataset, seed: int, n: int = 500) -> Centres:
@@ -291,6 +346,10 @@ class Centres:
         in_groups = sorted(
             {r["src"] for r in ds.rels[Rel.SUBSIDIARY_OF]}
             | {r["dst"] for r in ds.rels[Rel.SUBSIDIARY_OF]}
+        )
+        roots = sorted(
+            {r["dst"] for r in ds.rels[Rel.SUBSIDIARY_OF]}
+            - {r["src"] for r in ds.rels[Rel.SUBSIDIARY_OF]}
         )
         projects = [p["id"] for p in ds.nodes[Label.PROJECT]]
         makers = sorted(
@@ -309,6 +368,8 @@ class Centres:
             tiers=[rng.choice(["CORE", "GENERAL", "PROBLEM"]) for _ in range(n)],
             w8_companies=[rng.choice(companies) for _ in range(n)],
             seed=seed,
+            # Drawn last, so the other centres stay what they were for a seed.
+            group_roots=[rng.choice(roots) for _ in range(n)],
         )
 
 
@@ -350,6 +411,14 @@ class Workload:
     title: str
     steps: tuple[Step, ...]
     peer_field: str | None = None  # the @cypher field on the peer, keyed by `key`
+    # The peer must return what raw returns (checked before measuring): always for @cypher
+    # fields; W7's generated list covers company customers only, so it is not checked.
+    peer_same: bool = False
+
+    @property
+    def peer_checked(self) -> bool:
+        return self.peer_field is not None or self.peer_same
+
     notes: str = ""
     tags: tuple[str, ...] = field(default=())
 
@@ -427,6 +496,22 @@ def _chain_update(vs: Vars, prev: dict[str, Any]) -> Vars:
     vs["input"]["id"] = person["id"]
     vs["input"]["expectedVersion"] = person["version"]
     return vs
+
+
+def _w9_chain(k: int, base: Vars, done: list[list[dict[str, Any]]]) -> Vars | None:
+    """Parameters of W9's raw statement k, as our DataLoaders batch them: the company, then
+    per level the ids the previous level returned. None when the app would send nothing."""
+
+    def found(rows: list[dict[str, Any]]) -> list[str]:
+        return list(dict.fromkeys(item["id"] for row in rows for item in row["items"]))
+
+    if k == 0:
+        return {"ids": [base["id"]]}
+    ids = [base["id"]] if k in (1, 2) else found(done[1]) if k in (3, 4) else found(done[3])
+    if not ids:
+        return None
+    subsidiaries = k in (1, 3)
+    return {"ids": ids, "cap": relations.MAX_ITEMS if subsidiaries else base["first"]}
 
 
 WORKLOADS: list[Workload] = [
@@ -597,6 +682,35 @@ WORKLOADS: list[Workload] = [
         "raw: three bare writes; ours also writes audit events and takes locks",
     ),
 ]
+
+WORKLOADS.append(
+    Workload(
+        "W9",
+        "company tree: subsidiaries two levels down, contacts at every level",
+        (
+            Step(
+                GQL_W9,
+                W9_COMPANY_TREE_RAW,
+                PEER_W9,
+                _same(lambda c, i: {"id": _pick(c.group_roots, i), "first": W9_CONTACTS_FIRST}),
+                _same(lambda c, i: {"id": _pick(c.group_roots, i), "first": W9_CONTACTS_FIRST}),
+                _same(
+                    lambda c, i: {
+                        "id": _pick(c.group_roots, i),
+                        "first": W9_CONTACTS_FIRST,
+                        "today": dt.datetime.now(dt.UTC).date().isoformat(),
+                    }
+                ),
+                raw_chain=_w9_chain,
+            ),
+        ),
+        notes="ours: 6 round trips (the company, then per level one batched statement for "
+        "subsidiaries and one for contacts); raw: the same 6 statements in sequence with the "
+        "parameters our DataLoaders pass; peer: one generated statement over @relationship "
+        "connections with edge filters for current employment and subsidiary edges",
+        peer_same=True,
+    )
+)
 
 BY_KEY = {w.key: w for w in WORKLOADS}
 

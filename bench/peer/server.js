@@ -34,7 +34,21 @@ type Company @node {
   lifecycleStage: String
   customerCode: String
   version: Int
-  employees: [Person!]! @relationship(type: "WORKS_AT", direction: IN)
+  archivedAt: DateTime
+  employees: [Person!]! @relationship(type: "WORKS_AT", direction: IN, properties: "WorksAt")
+  subsidiaries: [Company!]!
+    @relationship(type: "SUBSIDIARY_OF", direction: IN, properties: "Validity")
+}
+
+type WorksAt @relationshipProperties {
+  since: Date
+  until: Date
+  title: String
+}
+
+type Validity @relationshipProperties {
+  since: Date
+  until: Date
 }
 
 type Customer @node(labels: ["Customer", "Company"]) {
@@ -52,7 +66,8 @@ type Person @node {
   name: String!
   nameEn: String
   version: Int
-  worksAt: [Company!]! @relationship(type: "WORKS_AT", direction: OUT)
+  archivedAt: DateTime
+  worksAt: [Company!]! @relationship(type: "WORKS_AT", direction: OUT, properties: "WorksAt")
 }
 
 """
