@@ -43,7 +43,7 @@ import psutil
 from bench.generate import SCALES, generate
 from bench.load import load
 from bench.workloads import WORKLOADS, Centres, Step, Workload, peer_cypher
-from graph.db import Cypher, Database
+from graph.db import Cypher, Database, rows
 from graph.server import LocalNeo4j, free_port
 from neo4j import AsyncGraphDatabase
 from resolvers.auth import hash_key
@@ -222,7 +222,8 @@ def raw_call(driver: Any, centres: Centres) -> Call:
             for text in step.raw:
 
                 async def work(tx: Any, text: LiteralString = text) -> list[dict[str, Any]]:
-                    return await (await tx.run(text, params)).data()  # type: ignore[no-any-return]
+                    # Decoded the way our Database decodes them (graph.db.rows).
+                    return await rows(await tx.run(text, params))
 
                 async with driver.session(database="neo4j") as s:
                     fn = s.execute_write if step.write else s.execute_read
@@ -603,7 +604,12 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=20_000, help="bulk-load rows per statement")
     p.add_argument("--heap", default="2g")
     p.add_argument("--pagecache", default="2g")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn workers")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="uvicorn workers (default: one per core, as in production)",
+    )
     args = p.parse_args()
     result = asyncio.run(run(args))
     from bench.report import write_reports

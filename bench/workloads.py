@@ -170,8 +170,8 @@ W4_DECISION_TREE_RAW = (decision.DECISION_TREE.text,)
 W5_RELATED_ACCOUNTS_RAW = (related.RELATED[2].text,)
 W6_WARM_INTRO_PATHS_RAW = (related.WARM_INTRO[4].text,)
 W7_CUSTOMER_LIST_RAW = (
-    lists.PAGES[("customer", "none", "NAME_ASC")].text,
-    lists.COUNTS[("customer", "none")].text,
+    lists.page_statement("customer", "none", "NAME_ASC", frozenset({"tier"})).text,
+    lists.count_statement("customer", "none", frozenset({"tier"})).text,
 )
 ALL_COMPANY_TYPES = [r.value for r in maps.COMPANY_RELS]
 # relatedAccounts with `via` null: every chain type and all three people links.
@@ -465,6 +465,7 @@ WORKLOADS: list[Workload] = [
                     "limit": 500,
                     "limitPlus": 501,
                     "asOf": AS_OF_DATE,
+                    "withData": False,
                 },
             ),
         ),
@@ -484,6 +485,7 @@ WORKLOADS: list[Workload] = [
                     "limit": maps.GROUP_MAX_COMPANIES,
                     "limitPlus": maps.GROUP_MAX_COMPANIES + 1,
                     "asOf": AS_OF_DATE,
+                    "withData": False,
                 },
             ),
         ),
@@ -503,6 +505,7 @@ WORKLOADS: list[Workload] = [
                     "limit": 500,
                     "limitPlus": 501,
                     "asOf": AS_OF_DATE,
+                    "withData": False,
                 },
             ),
         ),
@@ -517,7 +520,11 @@ WORKLOADS: list[Workload] = [
                 W4_DECISION_TREE_RAW,
                 PEER_W4,
                 lambda c, i: {"project": _pick(c.projects, i), "asOf": AS_OF},
-                lambda c, i: {"project": _pick(c.projects, i), "asOf": AS_OF_DATE},
+                lambda c, i: {
+                    "project": _pick(c.projects, i),
+                    "asOf": AS_OF_DATE,
+                    "withData": False,
+                },
             ),
         ),
         peer_field="decisionTree",
@@ -539,6 +546,7 @@ WORKLOADS: list[Workload] = [
                     "former": True,
                     "projects": True,
                     "asOf": AS_OF_DATE,
+                    "withData": False,
                 },
             ),
         ),
@@ -557,6 +565,7 @@ WORKLOADS: list[Workload] = [
                     "target": _pick(c.decision_makers, i),
                     "from": None,
                     "asOf": AS_OF_DATE,
+                    "withData": False,
                 },
             ),
         ),
