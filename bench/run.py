@@ -43,7 +43,7 @@ import psutil
 from bench.generate import SCALES, generate
 from bench.load import load
 from bench.workloads import WORKLOADS, Centres, Step, Workload, peer_cypher
-from graph.db import Cypher, Database
+from graph.db import Cypher, Database, rows
 from graph.server import LocalNeo4j, free_port
 from neo4j import AsyncGraphDatabase
 from resolvers.auth import hash_key
@@ -227,7 +227,8 @@ async def raw_rows(driver: Any, step: Step, params: dict[str, Any]) -> list[list
         async def work(
             tx: Any, text: LiteralString = text, ps: dict[str, Any] = ps
         ) -> list[dict[str, Any]]:
-            return await (await tx.run(text, ps)).data()  # type: ignore[no-any-return]
+            # Decoded the way our Database decodes them (graph.db.rows).
+            return await rows(await tx.run(text, ps))
 
         async with driver.session(database="neo4j") as s:
             fn = s.execute_write if step.write else s.execute_read
@@ -440,6 +441,8 @@ def peer_server(server: LocalNeo4j, work: Path, log: Path) -> Iterator[tuple[str
         "PORT": str(port),
         "PEER_CYPHER": str(cypher_file),
         "NODE_ENV": "production",
+        # The library reads a Date argument in the process's zone; ours are UTC dates.
+        "TZ": "UTC",
     }
     with log.open("ab") as out:
         proc = subprocess.Popen(
@@ -661,7 +664,12 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=20_000, help="bulk-load rows per statement")
     p.add_argument("--heap", default="2g")
     p.add_argument("--pagecache", default="2g")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn workers")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="uvicorn workers (default: one per core, as in production)",
+    )
     args = p.parse_args()
     result = asyncio.run(run(args))
     from bench.report import write_reports

@@ -68,8 +68,8 @@ W4_DECISION_TREE_RAW = (decision.DECISION_TREE.text,)
 W5_RELATED_ACCOUNTS_RAW = (related.RELATED[2].text,)
 W6_WARM_INTRO_PATHS_RAW = (related.WARM_INTRO[4].text,)
 W7_CUSTOMER_LIST_RAW = (
-    lists.PAGES[("customer", "none", "NAME_ASC")].text,
-    lists.COUNTS[("customer", "none")].text,
+    lists.page_statement("customer", "none", "NAME_ASC", frozenset({"tier"})).text,
+    lists.count_statement("customer", "none", frozenset({"tier"})).text,
 )
 
 
@@ -234,37 +234,44 @@ def _peer(query: str) -> str:
 
 
 PEER_W1 = _peer(
-    "query W1($center: ID!, $types: [String!]!, $limit: Int!, $limitPlus: Int!, $asOf: Date) "
-    "{ accountMap(center: $center, types: $types, limit: $limit, limitPlus: $limitPlus, "
-    "asOf: $asOf) { nodes %N edges %E truncated } }"
+    "query W1($center: ID!, $types: [String!]!, $limit: Int!, $limitPlus: Int!, $asOf: Date, "
+    "$withData: Boolean!) { accountMap(center: $center, types: $types, limit: $limit, "
+    "limitPlus: $limitPlus, asOf: $asOf, withData: $withData) "
+    "{ nodes %N edges %E truncated } }"
 )
 PEER_W2 = _peer(
-    "query W2($company: ID!, $limit: Int!, $limitPlus: Int!, $asOf: Date) "
-    "{ groupHierarchy(company: $company, limit: $limit, limitPlus: $limitPlus, asOf: $asOf) "
+    "query W2($company: ID!, $limit: Int!, $limitPlus: Int!, $asOf: Date, $withData: Boolean!) "
+    "{ groupHierarchy(company: $company, limit: $limit, limitPlus: $limitPlus, asOf: $asOf, "
+    "withData: $withData) "
     "{ nodes { " + _PEER_NODE + " openProjectAmount } edges %E roots truncated } }"
 )
 PEER_W3 = _peer(
-    "query W3($company: ID!, $limit: Int!, $limitPlus: Int!, $asOf: Date) "
-    "{ contactMap(company: $company, limit: $limit, limitPlus: $limitPlus, asOf: $asOf) "
+    "query W3($company: ID!, $limit: Int!, $limitPlus: Int!, $asOf: Date, $withData: Boolean!) "
+    "{ contactMap(company: $company, limit: $limit, limitPlus: $limitPlus, asOf: $asOf, "
+    "withData: $withData) "
     "{ companies %N people { person %N works %E roles { projectId project role stance } } "
     "personEdges %E companyEdges %E truncated } }"
 )
 PEER_W4 = _peer(
-    "query W4($project: ID!, $asOf: Date) { decisionTree(project: $project, asOf: $asOf) "
+    "query W4($project: ID!, $asOf: Date, $withData: Boolean!) { decisionTree(project: $project, "
+    "asOf: $asOf, withData: $withData) "
     "{ project parts { id role stance concerns } hidden "
     "people { " + _PEER_NODE + " job { title department companyId } } edges %E "
     "known { user person strength } history { personId from to at by } } }"
 )
 PEER_W5 = _peer(
     "query W5($company: ID!, $types: [String!]!, $people: Boolean!, $shared: Boolean!, "
-    "$former: Boolean!, $projects: Boolean!, $asOf: Date) { relatedAccounts(company: $company, "
+    "$former: Boolean!, $projects: Boolean!, $asOf: Date, $withData: Boolean!) { "
+    "relatedAccounts(company: $company, "
     "types: $types, people: $people, shared: $shared, former: $former, projects: $projects, "
-    "asOf: $asOf) { nodes %N chainEdges %E peopleLinks { company %N person %N w1 %E w2 %E "
-    "shared } projectLinks { company %N project %N person %N edges %E } truncated } }"
+    "asOf: $asOf, withData: $withData) { nodes %N chainEdges %E peopleLinks { company %N "
+    "person %N w1 %E w2 %E shared } projectLinks { company %N project %N person %N edges %E } "
+    "truncated } }"
 )
 PEER_W6 = _peer(
-    "query W6($target: ID!, $from: [ID!], $asOf: Date) { warmIntroPaths(target: $target, "
-    "from: $from, asOf: $asOf) { targetFound users paths { nodes %N edges %E } } }"
+    "query W6($target: ID!, $from: [ID!], $asOf: Date, $withData: Boolean!) { "
+    "warmIntroPaths(target: $target, from: $from, asOf: $asOf, withData: $withData) "
+    "{ targetFound users paths { nodes %N edges %E } } }"
 )
 # W9 over @relationship fields: current edges only (since/until against today, as our
 # relations statements do with date()), sorted and limited like ours.
@@ -530,6 +537,7 @@ WORKLOADS: list[Workload] = [
                     "limit": 500,
                     "limitPlus": 501,
                     "asOf": AS_OF_DATE,
+                    "withData": False,
                 },
             ),
         ),
@@ -549,6 +557,7 @@ WORKLOADS: list[Workload] = [
                     "limit": maps.GROUP_MAX_COMPANIES,
                     "limitPlus": maps.GROUP_MAX_COMPANIES + 1,
                     "asOf": AS_OF_DATE,
+                    "withData": False,
                 },
             ),
         ),
@@ -568,6 +577,7 @@ WORKLOADS: list[Workload] = [
                     "limit": 500,
                     "limitPlus": 501,
                     "asOf": AS_OF_DATE,
+                    "withData": False,
                 },
             ),
         ),
@@ -582,7 +592,11 @@ WORKLOADS: list[Workload] = [
                 W4_DECISION_TREE_RAW,
                 PEER_W4,
                 lambda c, i: {"project": _pick(c.projects, i), "asOf": AS_OF},
-                lambda c, i: {"project": _pick(c.projects, i), "asOf": AS_OF_DATE},
+                lambda c, i: {
+                    "project": _pick(c.projects, i),
+                    "asOf": AS_OF_DATE,
+                    "withData": False,
+                },
             ),
         ),
         peer_field="decisionTree",
@@ -604,6 +618,7 @@ WORKLOADS: list[Workload] = [
                     "former": True,
                     "projects": True,
                     "asOf": AS_OF_DATE,
+                    "withData": False,
                 },
             ),
         ),
@@ -622,6 +637,7 @@ WORKLOADS: list[Workload] = [
                     "target": _pick(c.decision_makers, i),
                     "from": None,
                     "asOf": AS_OF_DATE,
+                    "withData": False,
                 },
             ),
         ),

@@ -293,7 +293,7 @@ def decision_tree(
         if s not in incoming or t not in incoming or s == t:
             continue
         if e["type"] == "INFLUENCES":
-            scoped = (e.get("data") or {}).get("projectId") == project_id
+            scoped = e.get("projectId") == project_id
             w = _strength(e)
             incoming[t].append((0 if scoped else 1, -w, s))
         elif e["type"] == "REPORTS_TO":

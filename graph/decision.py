@@ -71,8 +71,10 @@ DECISION_TREE = Cypher(
 )
 
 
-async def decision_tree(db: Database, project: str, as_of: dt.date) -> dict[str, Any] | None:
-    rows = await db.read(DECISION_TREE, {"project": project, "asOf": as_of})
+async def decision_tree(
+    db: Database, project: str, as_of: dt.date, *, with_data: bool
+) -> dict[str, Any] | None:
+    rows = await db.read(DECISION_TREE, {"project": project, "asOf": as_of, "withData": with_data})
     if not rows:
         return None
     row = rows[0]

@@ -56,8 +56,8 @@ INFLUENCE_SCOPE = Cypher(
 )
 
 
-async def scope(db: Database, scope_id: str, as_of: dt.date) -> dict[str, Any]:
-    rows = await db.read(INFLUENCE_SCOPE, {"scope": scope_id, "asOf": as_of})
+async def scope(db: Database, scope_id: str, as_of: dt.date, *, with_data: bool) -> dict[str, Any]:
+    rows = await db.read(INFLUENCE_SCOPE, {"scope": scope_id, "asOf": as_of, "withData": with_data})
     row = rows[0]
     return {
         "found": row["found"],

@@ -1,8 +1,9 @@
 """Filtered, sorted, keyset-paginated lists of companies, people, projects and customers.
 
-Every statement is prebuilt at import time from closed dicts (scope x name filter x order),
-so nothing a client sends becomes Cypher text: filters are parameters, and the order is a key
-into `ORDERS`. A page costs one round trip; the total count, when asked for, one more.
+Every statement is assembled from closed dicts (scope x name filter x order x the set of
+filters in use), once per combination, so nothing a client sends becomes Cypher text: filter
+values are parameters, and the order is a key into `ORDERS`. A page costs one round trip; the
+total count, when asked for, one more.
 
 Keyset pagination: the cursor carries the sort key (as text) and the id of the last row; the
 next page starts strictly after that pair, so inserts and deletes never shift pages.
@@ -13,6 +14,7 @@ Name filters are case-sensitive `CONTAINS` / `STARTS WITH` over the text indexes
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
@@ -64,22 +66,29 @@ CURRENT_F: LiteralString = (
     "(f.since IS NULL OR f.since <= date()) AND (f.until IS NULL OR f.until > date())"
 )
 
-FILTERS: LiteralString = (
-    "($includeArchived OR n.archivedAt IS NULL) "
-    "AND ($industry IS NULL OR n.industry = $industry) "
-    "AND ($customerKind IS NULL OR n.customerKind = $customerKind) "
-    "AND ($lifecycleStage IS NULL OR n.lifecycleStage = $lifecycleStage) "
-    "AND ($tier IS NULL OR n.tier = $tier) "
-    "AND ($stage IS NULL OR n.stage = $stage) "
-    "AND ($status IS NULL OR n.status = $status) "
-    "AND ($updatedSince IS NULL OR n.updatedAt >= $updatedSince) "
-    "AND ($owner IS NULL OR EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(n) WHERE "
-    + CURRENT_O
-    + " }) "
-    "AND ($customer IS NULL OR EXISTS { MATCH (n)-[f:FOR]->(c) WHERE c.id = $customer AND "
-    + CURRENT_F
-    + " }) "
-)
+# One predicate per filter, in the statement only when that filter is set: a plain
+# `n.tier = $tier` can be answered from the range indexes (V0003), where the catch-all
+# `($tier IS NULL OR n.tier = $tier)` made every page scan and sort the whole label.
+PREDICATES: dict[str, LiteralString] = {
+    "industry": "n.industry = $industry",
+    "customerKind": "n.customerKind = $customerKind",
+    "lifecycleStage": "n.lifecycleStage = $lifecycleStage",
+    "tier": "n.tier = $tier",
+    "stage": "n.stage = $stage",
+    "status": "n.status = $status",
+    "updatedSince": "n.updatedAt >= $updatedSince",
+    "owner": "EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(n) WHERE " + CURRENT_O + " }",
+    "customer": "EXISTS { MATCH (n)-[f:FOR]->(c) WHERE c.id = $customer AND " + CURRENT_F + " }",
+}
+
+
+def _filters(active: frozenset[str]) -> LiteralString:
+    text: LiteralString = "($includeArchived OR n.archivedAt IS NULL) "
+    for key, predicate in PREDICATES.items():
+        if key in active:
+            text += "AND " + predicate + " "
+    return text
+
 
 FILTER_KEYS = (
     "nameContains",
@@ -96,7 +105,14 @@ FILTER_KEYS = (
 )
 
 
-def _page(scope: str, mode: str, order: str) -> Cypher:
+def _suffix(active: frozenset[str]) -> str:
+    return "+".join(k for k in PREDICATES if k in active) or "all"
+
+
+@functools.cache
+def page_statement(scope: str, mode: str, order: str, active: frozenset[str]) -> Cypher:
+    """The page statement for `scope`, name `mode`, `order` and the set filters `active`
+    (keys of PREDICATES); built once per combination, from the dicts above only."""
     o = ORDERS[order]
     keyset: LiteralString = (
         "AND ($afterId IS NULL OR "
@@ -114,11 +130,11 @@ def _page(scope: str, mode: str, order: str) -> Cypher:
         + " $afterId)) "
     )
     return Cypher(
-        f"list.{scope}.{mode}.{order.lower()}",
+        f"list.{scope}.{mode}.{order.lower()}.{_suffix(active)}",
         SCOPES[scope]
         + " WHERE "
         + NAME_MODES[mode]
-        + FILTERS
+        + _filters(active)
         + keyset
         + "WITH n ORDER BY "
         + o.key
@@ -134,17 +150,16 @@ def _page(scope: str, mode: str, order: str) -> Cypher:
     )
 
 
-def _count(scope: str, mode: str) -> Cypher:
+@functools.cache
+def count_statement(scope: str, mode: str, active: frozenset[str]) -> Cypher:
     return Cypher(
-        f"list.{scope}.{mode}.count",
-        SCOPES[scope] + " WHERE " + NAME_MODES[mode] + FILTERS + "RETURN count(n) AS total",
+        f"list.{scope}.{mode}.count.{_suffix(active)}",
+        SCOPES[scope]
+        + " WHERE "
+        + NAME_MODES[mode]
+        + _filters(active)
+        + "RETURN count(n) AS total",
     )
-
-
-PAGES: dict[tuple[str, str, str], Cypher] = {
-    (s, m, o): _page(s, m, o) for s in SCOPES for m in NAME_MODES for o in ORDERS
-}
-COUNTS: dict[tuple[str, str], Cypher] = {(s, m): _count(s, m) for s in SCOPES for m in NAME_MODES}
 
 
 @dataclass(frozen=True)
@@ -184,8 +199,9 @@ async def page(
     must be keys of SCOPES and ORDERS."""
     mode = _mode(filters)
     params = _params(filters)
+    active = frozenset(k for k in PREDICATES if params.get(k) is not None)
     rows = await db.read(
-        PAGES[(scope, mode, order)],
+        page_statement(scope, mode, order, active),
         {
             **params,
             "afterKey": after[0] if after else None,
@@ -195,6 +211,6 @@ async def page(
     )
     total = None
     if with_total:
-        counted = await db.read(COUNTS[(scope, mode)], params)
+        counted = await db.read(count_statement(scope, mode, active), params)
         total = counted[0]["total"]
     return Page(rows[:limit], len(rows) > limit, total)

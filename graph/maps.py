@@ -31,12 +31,29 @@ def valid(r: str) -> str:
     return f"({r}.since IS NULL OR {r}.since <= $asOf) AND ({r}.until IS NULL OR {r}.until > $asOf)"
 
 
-def edge(r: str) -> str:
-    """Map projection of a relationship for MapEdge."""
+# Temporal values leave Neo4j as ISO strings: the driver's Python temporal types cost more than
+# half of a big map's request time to build (bench/results/profile-*.txt), only to be
+# formatted back into strings for JSON.
+TEMPORAL_TYPES = "DATE | ZONED DATETIME | LOCAL DATETIME | ZONED TIME | LOCAL TIME"
+
+
+def props(x: str) -> str:
+    """All stored properties of `x` as [key, value] pairs with temporals as strings, or null
+    unless `$withData`: the `data` field is the one part of a map that is costly to build."""
+    return (
+        f"CASE WHEN $withData THEN [k IN keys({x}) | [k, CASE WHEN {x}[k] IS :: "
+        f"{TEMPORAL_TYPES} THEN toString({x}[k]) ELSE {x}[k] END]] END"
+    )
+
+
+def edge(r: str, extra: str = "") -> str:
+    """Map projection of a relationship for MapEdge; `extra` adds `key: expr` entries.
+    `projectId` is kept for the decision tree's scoping even when `data` is not asked for."""
     return (
         f"{{id: {r}.id, source: startNode({r}).id, target: endNode({r}).id, type: type({r}), "
-        f"since: {r}.since, until: {r}.until, kind: {r}.kind, strength: {r}.strength, "
-        f"polarity: {r}.polarity, data: properties({r})}}"
+        f"since: toString({r}.since), until: toString({r}.until), kind: {r}.kind, "
+        f"strength: {r}.strength, polarity: {r}.polarity, projectId: {r}.projectId, "
+        f"data: {props(r)}{extra}}}"
     )
 
 
@@ -47,9 +64,10 @@ def node(n: str) -> str:
         f"WHEN {n}:Project THEN 'PROJECT' ELSE 'USER' END, name: coalesce({n}.name, {n}.id), "
         f"nameEn: {n}.nameEn, isCustomer: {n}:Customer, tier: {n}.tier, "
         f"lifecycleStage: {n}.lifecycleStage, hidden: false, "
-        f"data: {n}{{.industry, .scale, .shortName, .customerCode, .customerKind, .classification, "
-        f".stage, .status, .amount, .currency, .expectedClose, .occupation, .hasPurchasingPower, "
-        f".team}}}}"
+        f"data: CASE WHEN $withData THEN {n}{{.industry, .scale, .shortName, .customerCode, "
+        f".customerKind, .classification, .stage, .status, .amount, .currency, "
+        f"expectedClose: toString({n}.expectedClose), .occupation, .hasPurchasingPower, "
+        f".team}} END}}"
     )
 
 
@@ -166,7 +184,8 @@ def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
         "CALL (rows) { "
         "  UNWIND rows AS x "
         "  WITH x.p AS p, x.w AS w "
-        f"  RETURN collect({{person: {node('p')}, works: {edge('w')}, "
+        f"  RETURN collect({{person: {node('p')}, "
+        f"works: {edge('w', ', title: w.title, department: w.department')}, "
         "    roles: COLLECT { MATCH (p)-[pi:PARTICIPATES_IN]->(pr:Project) "
         f"      WHERE {valid('pi')} AND pr.archivedAt IS NULL "
         "      RETURN {projectId: pr.id, project: pr.name, role: pi.role, stance: pi.stance} "
@@ -181,19 +200,35 @@ CONTACT_MAP = {(s, i): _contact_map(s, i) for s in (False, True) for i in (False
 
 
 def clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Make `data` maps JSON-safe (Neo4j temporal values become ISO strings) in place."""
+    """`data` as a dict without nulls (edges send it as [key, value] pairs), in place."""
     for row in rows:
-        if row.get("data") is not None:
-            row["data"] = jsonable({k: v for k, v in row["data"].items() if v is not None})
+        data = row.get("data")
+        if data is not None:
+            pairs = data.items() if isinstance(data, dict) else data
+            row["data"] = jsonable({k: v for k, v in pairs if v is not None})
     return rows
 
 
 async def account_map(
-    db: Database, center: str, depth: int, types: list[str], limit: int, as_of: dt.date
+    db: Database,
+    center: str,
+    depth: int,
+    types: list[str],
+    limit: int,
+    as_of: dt.date,
+    *,
+    with_data: bool,
 ) -> dict[str, Any] | None:
     rows = await db.read(
         ACCOUNT_MAP[depth],
-        {"center": center, "types": types, "limit": limit, "limitPlus": limit + 1, "asOf": as_of},
+        {
+            "center": center,
+            "types": types,
+            "limit": limit,
+            "limitPlus": limit + 1,
+            "asOf": as_of,
+            "withData": with_data,
+        },
     )
     if not rows:
         return None
@@ -205,7 +240,9 @@ async def account_map(
     }
 
 
-async def group_hierarchy(db: Database, company: str, as_of: dt.date) -> dict[str, Any] | None:
+async def group_hierarchy(
+    db: Database, company: str, as_of: dt.date, *, with_data: bool
+) -> dict[str, Any] | None:
     rows = await db.read(
         GROUP_HIERARCHY,
         {
@@ -213,6 +250,7 @@ async def group_hierarchy(db: Database, company: str, as_of: dt.date) -> dict[st
             "limit": GROUP_MAX_COMPANIES,
             "limitPlus": GROUP_MAX_COMPANIES + 1,
             "asOf": as_of,
+            "withData": with_data,
         },
     )
     if not rows:
@@ -233,10 +271,18 @@ async def contact_map(
     influence: bool,
     limit: int,
     as_of: dt.date,
+    *,
+    with_data: bool,
 ) -> dict[str, Any] | None:
     rows = await db.read(
         CONTACT_MAP[(subsidiaries, influence)],
-        {"company": company, "limit": limit, "limitPlus": limit + 1, "asOf": as_of},
+        {
+            "company": company,
+            "limit": limit,
+            "limitPlus": limit + 1,
+            "asOf": as_of,
+            "withData": with_data,
+        },
     )
     if not rows:
         return None

@@ -35,9 +35,9 @@ def with_job(person: dict[str, Any]) -> dict[str, Any]:
 
 
 async def decision_tree(
-    ctx: Context, project: str, as_of: dt.date | None, mode: str
+    ctx: Context, project: str, as_of: dt.date | None, mode: str, *, with_data: bool = True
 ) -> dict[str, Any]:
-    found = await repo.decision_tree(ctx.db, project, as_of_or_today(as_of))
+    found = await repo.decision_tree(ctx.db, project, as_of_or_today(as_of), with_data=with_data)
     if found is None:
         raise not_found("project", project, "project")
     parts = found["parts"][:MAX_PARTICIPANTS]

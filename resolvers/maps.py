@@ -72,6 +72,8 @@ async def account_map(
     limit: int,
     as_of: dt.date | None,
     mode: str,
+    *,
+    with_data: bool = True,
 ) -> dict[str, Any]:
     check_range(depth, 1, MAX_DEPTH, "depth")
     check_range(limit, 1, MAX_LIMIT, "limit")
@@ -83,7 +85,9 @@ async def account_map(
             "`edgeKinds` must be company-to-company kinds: " + ", ".join(COMPANY_EDGE_TYPES),
             "edgeKinds",
         )
-    found = await repo.account_map(ctx.db, center, depth, types, limit, as_of_or_today(as_of))
+    found = await repo.account_map(
+        ctx.db, center, depth, types, limit, as_of_or_today(as_of), with_data=with_data
+    )
     if found is None:
         raise not_found("company", center, "center")
     depths = bfs_depths(center, found["edges"])
@@ -94,9 +98,9 @@ async def account_map(
 
 
 async def group_hierarchy(
-    ctx: Context, company: str, as_of: dt.date | None, mode: str
+    ctx: Context, company: str, as_of: dt.date | None, mode: str, *, with_data: bool = True
 ) -> dict[str, Any]:
-    found = await repo.group_hierarchy(ctx.db, company, as_of_or_today(as_of))
+    found = await repo.group_hierarchy(ctx.db, company, as_of_or_today(as_of), with_data=with_data)
     if found is None:
         raise not_found("company", company, "company")
     nodes, edges = found["nodes"], found["edges"]
@@ -124,10 +128,18 @@ async def contact_map(
     limit: int,
     as_of: dt.date | None,
     mode: str,
+    *,
+    with_data: bool = True,
 ) -> dict[str, Any]:
     check_range(limit, 1, MAX_LIMIT, "limit")
     found = await repo.contact_map(
-        ctx.db, company, include_subsidiaries, include_influence, limit, as_of_or_today(as_of)
+        ctx.db,
+        company,
+        include_subsidiaries,
+        include_influence,
+        limit,
+        as_of_or_today(as_of),
+        with_data=with_data,
     )
     if found is None:
         raise not_found("company", company, "company")
@@ -140,8 +152,8 @@ async def contact_map(
         if p["id"] in people:  # works at two companies of the group: keep the first title
             continue
         p.update(
-            title=(w.get("data") or {}).get("title"),
-            department=(w.get("data") or {}).get("department"),
+            title=w.pop("title", None),
+            department=w.pop("department", None),
             companyId=w["target"],
         )
         roles = row["roles"]

@@ -45,6 +45,8 @@ async def related_accounts(
     max_hops: int,
     first: int,
     as_of: dt.date | None,
+    *,
+    with_data: bool = True,
 ) -> list[dict[str, Any]]:
     check_range(max_hops, 1, MAX_HOPS_RELATED, "maxHops")
     check_range(first, 1, MAX_FIRST, "first")
@@ -61,6 +63,7 @@ async def related_accounts(
         "FORMER_EMPLOYEES" in vias,
         "SHARED_PROJECTS" in vias,
         as_of_or_today(as_of),
+        with_data=with_data,
     )
     if found is None:
         raise not_found("company", company, "company")
@@ -133,10 +136,14 @@ async def path(
     max_hops: int,
     edge_kinds: Sequence[str] | None,
     as_of: dt.date | None,
+    *,
+    with_data: bool = True,
 ) -> list[dict[str, Any]]:
     check_range(max_hops, 1, MAX_HOPS_PATH, "maxHops")
     types = _types(edge_kinds)
-    found = await repo.paths(ctx.db, source, target, max_hops, types, as_of_or_today(as_of))
+    found = await repo.paths(
+        ctx.db, source, target, max_hops, types, as_of_or_today(as_of), with_data=with_data
+    )
     if not found["fromFound"]:
         raise not_found("node", source, "from")
     if not found["toFound"]:
@@ -152,13 +159,17 @@ async def warm_intro_paths(
     max_hops: int,
     first: int,
     as_of: dt.date | None,
+    *,
+    with_data: bool = True,
 ) -> list[dict[str, Any]]:
     check_range(max_hops, 1, MAX_HOPS_PATH, "maxHops")
     check_range(first, 1, MAX_FIRST, "first")
     if users is not None and not users:
         raise ApiError(ErrorCode.BAD_USER_INPUT, "`from` must not be empty.", "from")
     wanted = None if users is None else list(dict.fromkeys(users))
-    found = await repo.warm_intro_paths(ctx.db, target, wanted, max_hops, as_of_or_today(as_of))
+    found = await repo.warm_intro_paths(
+        ctx.db, target, wanted, max_hops, as_of_or_today(as_of), with_data=with_data
+    )
     if not found["targetFound"]:
         raise not_found("person or project", target, "target")
     if wanted is not None:

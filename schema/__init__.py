@@ -27,7 +27,8 @@ from schema import (
     user,
 )
 from schema.base import SCALAR_MAP
-from schema.extensions import ErrorShaping, validation_rules
+from schema.execution import FlatObjectExecutionContext, default_resolver
+from schema.extensions import ErrorShaping, ValidationMemo, validation_rules
 
 QUERIES: tuple[type, ...] = (
     system.Query,
@@ -54,13 +55,6 @@ MUTATIONS: tuple[type, ...] = (
 )
 
 
-def _default_resolver(source: Any, name: str) -> Any:
-    # Repositories return plain dicts (Cypher map projections); read them without copying.
-    if isinstance(source, dict):
-        return source.get(name)
-    return getattr(source, name)
-
-
 def build_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> Any:
     query = merge_types("Query", QUERIES)
     query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
@@ -77,10 +71,12 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5
     return strawberry.Schema(
         query=query,
         mutation=mutation,
-        config=StrawberryConfig(default_resolver=_default_resolver, scalar_map=SCALAR_MAP),
+        config=StrawberryConfig(default_resolver=default_resolver, scalar_map=SCALAR_MAP),
+        execution_context_class=FlatObjectExecutionContext,
         extensions=[
             partial(AddValidationRules, validation_rules(max_depth, max_aliases)),
             partial(MaxTokensLimiter, max_token_count=max_tokens),
+            ValidationMemo,
             ErrorShaping,
         ],
     )

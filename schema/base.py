@@ -28,6 +28,8 @@ __all__ = [
 
 
 def _iso(value: Any) -> str:
+    if isinstance(value, str):  # maps format temporals in Cypher (graph/maps.py)
+        return value
     # Neo4j's temporal types spell it iso_format(); Python's spell it isoformat().
     fmt = getattr(value, "iso_format", None) or value.isoformat
     return str(fmt())

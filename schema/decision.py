@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers import decision as r
+from resolvers.common import selects_any
 from schema.maps import AS_OF, LAYOUT, GraphMap, Info, Layout, arg, mode
 
 
@@ -62,5 +63,9 @@ class Query:
         layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.HIERARCHY,
     ) -> DecisionTree:
         return await r.decision_tree(  # type: ignore[return-value]
-            info.context, project, asOf, mode(layout, Layout.HIERARCHY)
+            info.context,
+            project,
+            asOf,
+            mode(layout, Layout.HIERARCHY),
+            with_data=selects_any(info.selected_fields),
         )

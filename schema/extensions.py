@@ -8,6 +8,7 @@ with the request id, and logged whole with its traceback.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -17,6 +18,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.schema import validate_document
 
 from resolvers.errors import ApiError, ConstraintViolation, DatabaseUnavailable, ErrorCode
 
@@ -76,3 +78,33 @@ class ErrorShaping(SchemaExtension):
         ctx = self.execution_context.context
         request_id = getattr(ctx, "request_id", "-")
         result.errors = [_shape(e, request_id) for e in errors]
+
+
+VALIDATED_MAX = 512
+_VALIDATED: OrderedDict[tuple[int, str, bool], list[GraphQLError]] = OrderedDict()
+
+
+class ValidationMemo(SchemaExtension):
+    """Validation errors per (schema, query text, introspection allowed).
+
+    Clients send the same few operations again and again, and validating a map query took
+    longer than executing it (W4 in bench/). Keyed by the text rather than the parsed
+    document, whose hash walks the whole tree; bounded, so unique texts cannot grow it.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        if ec.query is None or ec.graphql_document is None:
+            yield
+            return
+        key = (id(ec.schema._schema), ec.query, introspection_allowed.get())
+        errors = _VALIDATED.get(key)
+        if errors is None:
+            errors = validate_document(ec.schema._schema, ec.graphql_document, ec.validation_rules)
+            _VALIDATED[key] = errors
+            if len(_VALIDATED) > VALIDATED_MAX:
+                _VALIDATED.popitem(last=False)
+        else:
+            _VALIDATED.move_to_end(key)
+        ec.pre_execution_errors = list(errors)
+        yield

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers import influence as r
+from resolvers.common import selects_any
 from schema.maps import AS_OF, Info, MapNode, arg, or_
 
 
@@ -46,5 +47,9 @@ class Query:
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
     ) -> list[InfluenceRank]:
         return await r.influence_ranking(  # type: ignore[return-value]
-            info.context, scope, or_(first, 20), asOf
+            info.context,
+            scope,
+            or_(first, 20),
+            asOf,
+            with_data=selects_any(info.selected_fields),
         )

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import maps as r
+from resolvers.common import selects_any
 from resolvers.context import Context
 from resolvers.vocab import Rel
 from schema import base as _base  # noqa: F401  (registers EdgeType)
@@ -207,6 +208,7 @@ class Query:
             or_(limit, 500),
             asOf,
             mode(layout, Layout.NONE),
+            with_data=selects_any(info.selected_fields),
         )
 
     @strawberry.field(
@@ -222,7 +224,11 @@ class Query:
         layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.HIERARCHY,
     ) -> GroupHierarchy:
         return await r.group_hierarchy(  # type: ignore[return-value]
-            info.context, company, asOf, mode(layout, Layout.HIERARCHY)
+            info.context,
+            company,
+            asOf,
+            mode(layout, Layout.HIERARCHY),
+            with_data=selects_any(info.selected_fields),
         )
 
     @strawberry.field(
@@ -252,4 +258,5 @@ class Query:
             or_(limit, 500),
             asOf,
             mode(layout, Layout.HIERARCHY),
+            with_data=selects_any(info.selected_fields),
         )

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers import related as r
+from resolvers.common import selects_any
 from schema.maps import AS_OF, EdgeType, Info, MapEdge, MapNode, arg, kinds, or_
 
 
@@ -88,6 +89,7 @@ class Query:
             or_(maxHops, 2),
             or_(first, 20),
             asOf,
+            with_data=selects_any(info.selected_fields),
         )
 
     @strawberry.field(
@@ -109,7 +111,13 @@ class Query:
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
     ) -> list[RelPath]:
         return await r.path(  # type: ignore[return-value]
-            info.context, from_, to, or_(maxHops, 4), kinds(edgeKinds), asOf
+            info.context,
+            from_,
+            to,
+            or_(maxHops, 4),
+            kinds(edgeKinds),
+            asOf,
+            with_data=selects_any(info.selected_fields),
         )
 
     @strawberry.field(
@@ -133,5 +141,11 @@ class Query:
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
     ) -> list[RelPath]:
         return await r.warm_intro_paths(  # type: ignore[return-value]
-            info.context, target, from_, or_(maxHops, 4), or_(first, 5), asOf
+            info.context,
+            target,
+            from_,
+            or_(maxHops, 4),
+            or_(first, 5),
+            asOf,
+            with_data=selects_any(info.selected_fields),
         )

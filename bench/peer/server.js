@@ -213,12 +213,12 @@ type WarmIntro {
 }
 
 type Query {
-${field("accountMap", "(center: ID!, types: [String!]!, limit: Int!, limitPlus: Int!, asOf: Date)", "AccountMap", "W1")}
-${field("groupHierarchy", "(company: ID!, limit: Int!, limitPlus: Int!, asOf: Date)", "GroupHierarchy", "W2")}
-${field("contactMap", "(company: ID!, limit: Int!, limitPlus: Int!, asOf: Date)", "ContactMap", "W3")}
-${field("decisionTree", "(project: ID!, asOf: Date)", "DecisionTree", "W4")}
-${field("relatedAccounts", "(company: ID!, types: [String!]!, people: Boolean!, shared: Boolean!, former: Boolean!, projects: Boolean!, asOf: Date)", "RelatedAccounts", "W5")}
-${field("warmIntroPaths", "(target: ID!, from: [ID!], asOf: Date)", "WarmIntro", "W6")}
+${field("accountMap", "(center: ID!, types: [String!]!, limit: Int!, limitPlus: Int!, asOf: Date, withData: Boolean!)", "AccountMap", "W1")}
+${field("groupHierarchy", "(company: ID!, limit: Int!, limitPlus: Int!, asOf: Date, withData: Boolean!)", "GroupHierarchy", "W2")}
+${field("contactMap", "(company: ID!, limit: Int!, limitPlus: Int!, asOf: Date, withData: Boolean!)", "ContactMap", "W3")}
+${field("decisionTree", "(project: ID!, asOf: Date, withData: Boolean!)", "DecisionTree", "W4")}
+${field("relatedAccounts", "(company: ID!, types: [String!]!, people: Boolean!, shared: Boolean!, former: Boolean!, projects: Boolean!, asOf: Date, withData: Boolean!)", "RelatedAccounts", "W5")}
+${field("warmIntroPaths", "(target: ID!, from: [ID!], asOf: Date, withData: Boolean!)", "WarmIntro", "W6")}
 }
 `;
 

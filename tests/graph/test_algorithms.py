@@ -61,7 +61,7 @@ def test_pagerank_favours_the_influencer() -> None:
 def test_decision_tree_prefers_project_scoped_influence() -> None:
     edges = [
         e("g", "general", "dm", "INFLUENCES", strength=0.9, data={}),
-        e("s", "scoped", "dm", "INFLUENCES", strength=0.2, data={"projectId": "p"}),
+        e("s", "scoped", "dm", "INFLUENCES", strength=0.2, projectId="p"),
         e("r", "sub", "dm", "REPORTS_TO", kind="SOLID"),
     ]
     order, parent, depth = alg.decision_tree(["dm"], ["dm", "general", "scoped", "sub"], edges, "p")

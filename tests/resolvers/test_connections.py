@@ -282,6 +282,21 @@ def test_name_filter_uses_the_text_index(
         "limit": 11,
     }
     for order in lists.ORDERS:
-        statement = lists.PAGES[("company", mode, order)]
+        statement = lists.page_statement("company", mode, order, frozenset())
         summary = cypher.execute_query("EXPLAIN " + statement.text, params, database_="neo4j")
         assert operator in _operators(summary.summary.plan), statement.name
+
+
+def test_a_set_filter_uses_its_range_index(gql: GQL, cypher: Driver) -> None:
+    from graph import lists
+
+    assert gql("{ version }").status == 200
+    params = {**lists._params({"tier": "CORE"}), "afterKey": None, "afterId": None, "limit": 51}
+    page = lists.page_statement("customer", "none", "NAME_ASC", frozenset({"tier"}))
+    count = lists.count_statement("customer", "none", frozenset({"tier"}))
+    for statement in (page, count):
+        assert "$tier IS NULL" not in statement.text
+        summary = cypher.execute_query("EXPLAIN " + statement.text, params, database_="neo4j")
+        assert "NodeIndexSeek" in _operators(summary.summary.plan), statement.name
+    # unset filters stay out of the statement altogether
+    assert "$tier" not in lists.page_statement("customer", "none", "NAME_ASC", frozenset()).text

@@ -182,6 +182,23 @@ def test_contact_map_org_chart(gql: GQL, group: None) -> None:
     assert "i-wang" not in ids(no_influence["edges"])
 
 
+def test_contact_map_without_data_keeps_job_fields(gql: GQL, group: None) -> None:
+    # `data` is built only when selected; the fields derived from the job stay either way.
+    lean = gql(
+        '{ contactMap(company: "g1") { nodes { id title department companyId } '
+        "edges { id since } } }"
+    ).data["contactMap"]
+    wang = next(n for n in lean["nodes"] if n["id"] == "wang")
+    assert (wang["title"], wang["department"], wang["companyId"]) == ("技术总监", "技术部", "g1")
+    # asked for through a named fragment, `data` comes back whole
+    full = gql(
+        '{ contactMap(company: "g1") { nodes { id } edges { ...E } } } '
+        "fragment E on MapEdge { id type data }"
+    ).data["contactMap"]
+    works = next(e for e in full["edges"] if e["id"] == "w-wang")
+    assert works["data"] == {"id": "w-wang", "title": "技术总监", "department": "技术部"}
+
+
 def test_contact_map_across_subsidiaries(gql: GQL, group: None) -> None:
     m = gql(CONTACT, {"c": "g1", "s": True}).data["contactMap"]
     assert {"chen", "s1", "b1", "jv"} <= ids(m["nodes"])

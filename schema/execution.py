@@ -1,0 +1,136 @@
+"""How fields are read: the default resolver, and an execution context that completes flat
+objects in one loop.
+
+A 500-person org chart is about 13,000 leaf fields. graphql-core executes each one alone:
+resolve info, resolver, awaitable check, completion; together that was most of the request's
+CPU once the Cypher stopped returning temporal objects (bench/README.md, "Profiles"). For an
+object whose selected fields are all plain stored leaves (strawberry fields without a
+resolver, arguments or extensions, typed as a scalar or an enum) the result is just each
+value coerced by its type, so that dict is built directly. Anything else, and anything
+unusual on the way (a null in a non-null field, a value the type refuses, an awaitable),
+goes down graphql-core's own path, so results and errors stay exactly the stock ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLObjectType, is_leaf_type, is_non_null_type
+from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.pyutils import AwaitableOrValue, Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+
+def default_resolver(source: Any, name: str) -> Any:
+    # Repositories return plain dicts (Cypher map projections); read them without copying.
+    if isinstance(source, dict):
+        return source.get(name)
+    return getattr(source, name)
+
+
+# (response key, python name or None for __typename, leaf type or the type name, non-null)
+Entry = tuple[str, str | None, Any, bool]
+
+
+class Plan:
+    """The flat fields of one selection on one type, and how to read them."""
+
+    __slots__ = ("entries", "resolve")
+
+    def __init__(self, entries: list[Entry], resolve: Any) -> None:
+        self.entries = entries
+        self.resolve = resolve  # the one default resolver all entries share
+
+
+class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Keyed by the identity of graphql-core's memoized field groups, which live as long
+        # as this request; the group is kept in the value so its id cannot be reused.
+        self._plans: dict[int, tuple[GroupedFieldSet, Plan | None]] = {}
+
+    def execute_collected_subfields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path,
+        grouped_field_set: GroupedFieldSet,
+        new_defer_usages: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        # Field middleware (strawberry extensions with a `resolve` hook) must see every field.
+        middleware = self.middleware_manager is not None and self.middleware_manager.middlewares
+        if not new_defer_usages and not middleware:
+            plan = self._plan(parent_type, grouped_field_set)
+            if plan is not None:
+                flat = self._complete_flat(plan, source_value)
+                if flat is not None:
+                    return flat
+        return super().execute_collected_subfields(
+            parent_type, source_value, path, grouped_field_set, new_defer_usages, position_context
+        )
+
+    def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> Plan | None:
+        cached = self._plans.get(id(fields))
+        if cached is not None:
+            return cached[1]
+        plan = build_plan(self.schema, parent_type, fields)
+        self._plans[id(fields)] = (fields, plan)
+        return plan
+
+    def _complete_flat(self, plan: Plan, source: Any) -> dict[str, Any] | None:
+        # Dicts read through our own resolver hold no awaitables: skip that check for them.
+        plain = plan.resolve is default_resolver and type(source) is dict
+        read = source.get if plain else lambda name: plan.resolve(source, name)
+        out: dict[str, Any] = {}
+        try:
+            for key, name, leaf, non_null in plan.entries:
+                if name is None:
+                    out[key] = leaf
+                    continue
+                value = read(name)
+                if value is None or value is Undefined:
+                    if non_null:
+                        return None  # the stock path raises the located error
+                    out[key] = None
+                    continue
+                if not plain and self.is_awaitable(value):
+                    getattr(value, "close", lambda: None)()  # the stock path resolves again
+                    return None
+                coerced = leaf.coerce_output_value(value)
+                if coerced is None or coerced is Undefined:
+                    return None
+                out[key] = coerced
+        except Exception:  # the stock path reports it, located
+            return None
+        return out
+
+
+def build_plan(schema: Any, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> Plan | None:
+    """A plan when every field of the group is a plain stored leaf, else None."""
+    entries: list[Entry] = []
+    resolvers = set()
+    for key, details in fields.items():
+        if any(d.defer_usage is not None for d in details):
+            return None
+        node = details[0].node
+        name = node.name.value
+        if name == "__typename":
+            entries.append((key, None, parent_type.name, True))
+            continue
+        field_def = schema.get_field(parent_type, name)
+        if field_def is None or field_def.args or node.arguments:
+            return None
+        definition = (field_def.extensions or {}).get("strawberry-definition")
+        basic = getattr(field_def.resolve, "_is_default", False)
+        if definition is None or not basic or not definition.is_basic_field:
+            return None
+        non_null = is_non_null_type(field_def.type)
+        leaf = field_def.type.of_type if non_null else field_def.type
+        if not is_leaf_type(leaf):
+            return None
+        entries.append((key, definition.python_name, leaf, non_null))
+        resolvers.add(definition.default_resolver)
+    if len(resolvers) > 1:
+        return None
+    return Plan(entries, resolvers.pop() if resolvers else default_resolver)

@@ -1,0 +1,113 @@
+"""The flat-object execution context gives exactly what graphql-core's own path gives.
+
+A toy schema is enough here: this is execution machinery, not data access. Every query runs
+twice, once per execution context, and the two results (data and errors) must be equal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from enum import Enum
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.execution import FlatObjectExecutionContext, default_resolver
+
+
+@strawberry.enum
+class Kind(Enum):
+    COMPANY = "COMPANY"
+    PERSON = "PERSON"
+
+
+@strawberry.type
+class Leafy:
+    id: strawberry.ID
+    name: str
+    kind: Kind
+    score: float | None
+    tags: list[str] | None
+
+    @strawberry.field
+    def shout(self, root: strawberry.Parent[dict[str, Any]]) -> str:
+        return str(root["name"]).upper()
+
+
+ROWS: list[dict[str, Any]] = [
+    {"id": "a", "name": "华星", "kind": "COMPANY", "score": 0.5, "tags": ["x"]},
+    {"id": "b", "name": "Li", "kind": "PERSON", "score": None, "tags": None},
+]
+BROKEN: list[dict[str, Any]] = [
+    {"id": "c", "name": None, "kind": "COMPANY", "score": 1.0},  # null in a non-null field
+    {"id": "d", "name": "ok", "kind": "NOT_A_KIND", "score": 1.0},  # refused by the enum
+]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def rows(self) -> list[Leafy]:
+        return ROWS  # type: ignore[return-value]
+
+    @strawberry.field
+    def broken(self) -> list[Leafy | None]:
+        return BROKEN  # type: ignore[return-value]
+
+
+def schema(context: type) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        config=StrawberryConfig(default_resolver=default_resolver),
+        execution_context_class=context,
+    )
+
+
+FAST = schema(FlatObjectExecutionContext)
+STOCK = schema(StrawberryGraphQLCoreExecutionContext)
+
+QUERIES = [
+    "{ rows { id name kind score } }",
+    "{ rows { __typename ident: id name n2: name kind } }",
+    "{ rows { ...F } } fragment F on Leafy { id kind }",
+    "{ rows { ... on Leafy { id } name } }",
+    "query($s: Boolean!) { rows { id name @skip(if: $s) score @include(if: $s) } }",
+    "{ rows { id tags } }",
+    "{ rows { id shout } }",  # a field with a resolver: not flat
+    "{ broken { id name kind } }",
+]
+
+
+def run(s: strawberry.Schema, query: str) -> tuple[Any, Any]:
+    result = asyncio.run(s.execute(query, variable_values={"s": True}))
+    errors = [(e.message, e.path) for e in result.errors or []]
+    return result.data, errors
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_same_result_as_graphql_core(query: str) -> None:
+    assert run(FAST, query) == run(STOCK, query)
+
+
+def test_errors_keep_their_path() -> None:
+    data, errors = run(FAST, "{ broken { id name kind } }")
+    assert data == {"broken": [None, None]}
+    assert sorted(str(p) for _, p in errors) == ["['broken', 0, 'name']", "['broken', 1, 'kind']"]
+
+
+def test_flat_objects_skip_per_field_execution(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def counting(self: Any, parent_type: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(parent_type.name)
+        return original(self, parent_type, *args, **kwargs)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counting)
+    assert run(FAST, "{ rows { id name kind } }")[0] == run(STOCK, "{ rows { id name kind } }")[0]
+    # the stock run executes 1 root field + 2 x 3 leaves; the flat one only the root
+    assert calls.count("Leafy") == 6
+    assert calls.count("Query") == 2

@@ -1,0 +1,43 @@
+"""Request limits and the validation memo, on the real schema (no resolver runs here)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from schema import build_schema
+from schema.extensions import introspection_allowed
+
+SCHEMA = build_schema()
+INTROSPECT = "{ __schema { queryType { name } } }"
+
+
+def run(query: str, allowed: bool) -> Any:
+    token = introspection_allowed.set(allowed)
+    try:
+        return asyncio.run(SCHEMA.execute(query))
+    finally:
+        introspection_allowed.reset(token)
+
+
+def test_memoised_validation_respects_the_introspection_switch() -> None:
+    # The same text, validated under both settings, in both orders: the memo must not carry
+    # one setting's verdict over to the other.
+    for allowed in (False, True, False, True):
+        result = run(INTROSPECT, allowed)
+        if allowed:
+            assert result.errors is None
+            assert result.data == {"__schema": {"queryType": {"name": "Query"}}}
+        else:
+            assert result.data is None
+            assert result.errors
+            assert "introspection" in result.errors[0].message.lower()
+
+
+def test_memoised_validation_errors_repeat() -> None:
+    first = run("{ noSuchField }", True)
+    again = run("{ noSuchField }", True)
+    assert first.errors
+    assert again.errors
+    assert [e.message for e in first.errors] == [e.message for e in again.errors]
+    assert again.errors[0].extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}
