@@ -28,7 +28,7 @@ from schema import (
 )
 from schema.base import SCALAR_MAP
 from schema.execution import FlatObjectExecutionContext, default_resolver
-from schema.extensions import ErrorShaping, ValidationMemo, validation_rules
+from schema.extensions import ErrorShaping, ParseMemo, ValidationMemo, validation_rules
 
 QUERIES: tuple[type, ...] = (
     system.Query,
@@ -76,6 +76,7 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5
         extensions=[
             partial(AddValidationRules, validation_rules(max_depth, max_aliases)),
             partial(MaxTokensLimiter, max_token_count=max_tokens),
+            ParseMemo,
             ValidationMemo,
             ErrorShaping,
         ],

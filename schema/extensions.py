@@ -7,13 +7,15 @@ with the request id, and logged whole with its traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, parse
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
@@ -107,4 +109,24 @@ class ValidationMemo(SchemaExtension):
         else:
             _VALIDATED.move_to_end(key)
         ec.pre_execution_errors = list(errors)
+        yield
+
+
+@lru_cache(maxsize=512)
+def _parse(query: str, options: tuple[tuple[str, Any], ...]) -> DocumentNode:
+    return parse(query, **dict(options))
+
+
+class ParseMemo(SchemaExtension):
+    """Parsed documents per query text and parse options (the token limit), bounded.
+
+    Not strawberry's ParserCache: its syntax errors escape our error shaping. Here a text that
+    does not parse is left to strawberry, which parses it again and reports it as usual.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        if ec.query is not None and ec.graphql_document is None:
+            with contextlib.suppress(GraphQLError):
+                ec.graphql_document = _parse(ec.query, tuple(sorted(ec.parse_options.items())))
         yield

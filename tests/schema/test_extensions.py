@@ -41,3 +41,14 @@ def test_memoised_validation_errors_repeat() -> None:
     assert again.errors
     assert [e.message for e in first.errors] == [e.message for e in again.errors]
     assert again.errors[0].extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+def test_memoised_parsing_keeps_syntax_errors_shaped() -> None:
+    for _ in range(2):
+        bad = run("{ rows {", True)
+        assert bad.data is None
+        assert bad.errors
+        assert "Syntax Error" in bad.errors[0].message
+    for _ in range(2):
+        ok = run("{ version }", True)
+        assert ok.errors is None
