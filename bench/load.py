@@ -1,8 +1,9 @@
 """Load a generated data set through the project's bulk path (graph/bulk.py), with a progress bar.
 
 Nodes first (every label), then relationships (every type), in batches of `batch` rows per
-statement. Reports nodes/s and edges/s separately, measured around the writes only (generation
-is not counted).
+transaction, `writers` batches at a time (two use both cores of the bench machine: one batch
+is encoded and sent while Neo4j writes another). Reports nodes/s and edges/s separately,
+measured around the writes only (generation is not counted).
 
     uv run --group bench python -m bench.load --scale S --uri bolt://... --password ...
 """
@@ -13,7 +14,9 @@ import argparse
 import asyncio
 import os
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 from bench.generate import Dataset, Row, batches, generate
@@ -29,6 +32,7 @@ class LoadStats:
     node_seconds: float
     edge_seconds: float
     batch: int
+    writers: int = 1
 
     @property
     def nodes_per_s(self) -> float:
@@ -83,24 +87,56 @@ def _bar(ds: Dataset, progress: bool) -> Any:
     )
 
 
-async def load(db: Database, ds: Dataset, batch: int = 10_000, progress: bool = True) -> LoadStats:
+Write = Callable[[], Awaitable[int]]
+
+
+async def _run(writes: Iterable[tuple[str, Write]], writers: int, bar: Any) -> None:
+    """Run the writes, at most `writers` at a time; the first failure cancels the rest."""
+    slots = asyncio.Semaphore(writers)
+
+    async def one(name: str, write: Write) -> None:
+        async with slots:
+            bar.set_postfix_str(name)
+            bar.update(await write())
+
+    try:
+        async with asyncio.TaskGroup() as tg:
+            for name, write in writes:
+                tg.create_task(one(name, write))
+    except ExceptionGroup as group:
+        raise group.exceptions[0] from None
+
+
+async def load(
+    db: Database, ds: Dataset, batch: int = 10_000, progress: bool = True, writers: int = 1
+) -> LoadStats:
     bar = _bar(ds, progress)
     try:
         started = time.perf_counter()
-        for label, rows in ds.nodes.items():
-            bar.set_postfix_str(label.value)
-            for chunk in batches(rows, batch):
-                bar.update(await bulk.upsert_nodes(db, label, chunk))
+        await _run(
+            (
+                (label.value, partial(bulk.upsert_nodes, db, label, chunk))
+                for label, rows in ds.nodes.items()
+                for chunk in batches(rows, batch)
+            ),
+            writers,
+            bar,
+        )
         node_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        for rel, dst, rows in _rel_groups(ds):
-            bar.set_postfix_str(rel.value)
-            for chunk in batches(rows, batch):
-                bar.update(await bulk.upsert_rels(db, rel, chunk, dst))
+        await _run(
+            (
+                (rel.value, partial(bulk.upsert_rels, db, rel, chunk, dst))
+                for rel, dst, rows in _rel_groups(ds)
+                for chunk in batches(rows, batch)
+            ),
+            writers,
+            bar,
+        )
         edge_seconds = time.perf_counter() - started
     finally:
         bar.close()
-    return LoadStats(ds.node_count(), ds.edge_count(), node_seconds, edge_seconds, batch)
+    return LoadStats(ds.node_count(), ds.edge_count(), node_seconds, edge_seconds, batch, writers)
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -111,7 +147,7 @@ async def _main(args: argparse.Namespace) -> None:
     db = Database(args.uri, "neo4j", args.password)
     try:
         await Runner(db, migrations.DIRECTORY).apply()
-        stats = await load(db, ds, args.batch)
+        stats = await load(db, ds, args.batch, writers=args.writers)
     finally:
         await db.close()
     print(stats.as_dict())
@@ -122,6 +158,7 @@ def main() -> None:
     p.add_argument("--scale", default="S")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--batch", type=int, default=10_000)
+    p.add_argument("--writers", type=int, default=2, help="batches written concurrently")
     p.add_argument("--uri", default=os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687"))
     p.add_argument("--password", default=os.environ.get("NEO4J_PASSWORD"))
     asyncio.run(_main(p.parse_args()))

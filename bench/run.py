@@ -527,7 +527,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             await Runner(db, migrations.DIRECTORY).apply()
             ds = generate(scale, args.seed)
-            stats = await load(db, ds, args.batch)
+            stats = await load(db, ds, args.batch, writers=args.writers)
             await db.write(CREATE_BENCH_USER, {"id": BENCH_USER_ID, "hash": hash_key(BENCH_KEY)})
             await db.read(WARM_PAGE_CACHE)
         finally:
@@ -662,6 +662,7 @@ def main() -> None:
     p.add_argument("--workloads", type=lambda s: s.split(","), default=[w.key for w in WORKLOADS])
     p.add_argument("--variants", type=lambda s: s.split(","), default=list(VARIANTS))
     p.add_argument("--batch", type=int, default=20_000, help="bulk-load rows per statement")
+    p.add_argument("--writers", type=int, default=2, help="bulk-load batches written at once")
     p.add_argument("--heap", default="2g")
     p.add_argument("--pagecache", default="2g")
     p.add_argument(
