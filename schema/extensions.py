@@ -83,7 +83,8 @@ class ErrorShaping(SchemaExtension):
 
 
 VALIDATED_MAX = 512
-_VALIDATED: OrderedDict[tuple[int, str, bool], list[GraphQLError]] = OrderedDict()
+# Values keep their schema alive, so its id in the key cannot be reused by another schema.
+_VALIDATED: OrderedDict[tuple[int, str, bool], tuple[Any, list[GraphQLError]]] = OrderedDict()
 
 
 class ValidationMemo(SchemaExtension):
@@ -99,14 +100,16 @@ class ValidationMemo(SchemaExtension):
         if ec.query is None or ec.graphql_document is None:
             yield
             return
-        key = (id(ec.schema._schema), ec.query, introspection_allowed.get())
-        errors = _VALIDATED.get(key)
-        if errors is None:
-            errors = validate_document(ec.schema._schema, ec.graphql_document, ec.validation_rules)
-            _VALIDATED[key] = errors
+        schema = ec.schema._schema
+        key = (id(schema), ec.query, introspection_allowed.get())
+        hit = _VALIDATED.get(key)
+        if hit is None:
+            errors = validate_document(schema, ec.graphql_document, ec.validation_rules)
+            _VALIDATED[key] = (schema, errors)
             if len(_VALIDATED) > VALIDATED_MAX:
                 _VALIDATED.popitem(last=False)
         else:
+            errors = hit[1]
             _VALIDATED.move_to_end(key)
         ec.pre_execution_errors = list(errors)
         yield

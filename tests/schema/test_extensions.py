@@ -52,3 +52,12 @@ def test_memoised_parsing_keeps_syntax_errors_shaped() -> None:
     for _ in range(2):
         ok = run("{ version }", True)
         assert ok.errors is None
+
+
+def test_memoised_validation_is_per_schema() -> None:
+    strict = build_schema(max_aliases=1)
+    query = "{ a: version b: version }"
+    assert run(query, True).errors is None  # the default schema allows 30 aliases
+    refused = asyncio.run(strict.execute(query))
+    assert refused.errors
+    assert "aliases" in refused.errors[0].message.lower()
