@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLObjectType, is_leaf_type, is_non_null_type
+from graphql import (
+    GraphQLID,
+    GraphQLObjectType,
+    GraphQLString,
+    is_enum_type,
+    is_leaf_type,
+    is_non_null_type,
+)
 from graphql.execution.collect_fields import GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -48,6 +55,9 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # Keyed by the identity of graphql-core's memoized field groups, which live as long
         # as this request; the group is kept in the value so its id cannot be reused.
         self._plans: dict[int, tuple[GroupedFieldSet, Plan | None]] = {}
+        # (enum type, stored name) -> coerced value: a map repeats a handful of enum values
+        # (kinds, edge types) thousands of times, and strawberry's enum coercion is a loop.
+        self._coerced: dict[tuple[Any, Any], Any] = {}
 
     def execute_collected_subfields(
         self,
@@ -97,9 +107,17 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if not plain and self.is_awaitable(value):
                     getattr(value, "close", lambda: None)()  # the stock path resolves again
                     return None
-                coerced = leaf.coerce_output_value(value)
-                if coerced is None or coerced is Undefined:
-                    return None
+                if type(value) is str and (leaf is GraphQLString or leaf is GraphQLID):
+                    out[key] = value  # what both types' coercion returns for a str
+                    continue
+                enum = is_enum_type(leaf) and type(value) is str
+                coerced = self._coerced.get((leaf, value), Undefined) if enum else Undefined
+                if coerced is Undefined:
+                    coerced = leaf.coerce_output_value(value)
+                    if coerced is None or coerced is Undefined:
+                        return None
+                    if enum:
+                        self._coerced[(leaf, value)] = coerced
                 out[key] = coerced
         except Exception:  # the stock path reports it, located
             return None

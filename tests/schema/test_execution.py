@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -31,6 +32,7 @@ class Leafy:
     kind: Kind
     score: float | None
     tags: list[str] | None
+    extra: JSON | None
 
     @strawberry.field
     def shout(self, root: strawberry.Parent[dict[str, Any]]) -> str:
@@ -38,7 +40,14 @@ class Leafy:
 
 
 ROWS: list[dict[str, Any]] = [
-    {"id": "a", "name": "华星", "kind": "COMPANY", "score": 0.5, "tags": ["x"]},
+    {
+        "id": "a",
+        "name": "华星",
+        "kind": "COMPANY",
+        "score": 0.5,
+        "tags": ["x"],
+        "extra": {"k": [1]},
+    },
     {"id": "b", "name": "Li", "kind": "PERSON", "score": None, "tags": None},
 ]
 BROKEN: list[dict[str, Any]] = [
@@ -76,6 +85,7 @@ QUERIES = [
     "{ rows { ... on Leafy { id } name } }",
     "query($s: Boolean!) { rows { id name @skip(if: $s) score @include(if: $s) } }",
     "{ rows { id tags } }",
+    "{ rows { id kind extra } }",
     "{ rows { id shout } }",  # a field with a resolver: not flat
     "{ broken { id name kind } }",
 ]
