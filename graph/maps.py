@@ -4,7 +4,8 @@ Each map is ONE statement. Variable-length hop counts cannot be parameters in Cy
 statements are prebuilt per hop cap at import time from the closed vocabulary (graph/vocab.py);
 the caller's edge kinds arrive as `$types` and filter `type(r) IN $types` against a fixed type
 union in the pattern. Every variable-length pattern has a hop cap and a LIMIT. Relationships
-count only when valid on `$asOf` (MODEL.md: since <= D < until).
+count only when valid on `$asOf` (MODEL.md: since <= D < until). Temporals leave as ISO
+strings, and the per-node and per-edge `data` maps are built only under `$withData`.
 """
 
 from __future__ import annotations
