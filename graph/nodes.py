@@ -99,8 +99,8 @@ def _statements(label: Label) -> dict[str, Cypher]:
 
 STATEMENTS: dict[Label, dict[str, Cypher]] = {label: _statements(label) for label in Label}
 
-ANY_BY_IDS = Cypher(
-    "node.by_ids",
+# Each of `$ids` as `key`, followed to its survivor when merged, and its node `n` of any label.
+RESOLVE_ANY: LiteralString = (
     "UNWIND $ids AS key "
     "OPTIONAL MATCH (:MergedId {id: key})-[:MERGED_INTO]->(survivor) "
     "WITH key, coalesce(survivor.id, key) AS id "
@@ -110,7 +110,11 @@ ANY_BY_IDS = Cypher(
     "  UNION MATCH (n:Project {id: id}) RETURN n "
     "  UNION MATCH (n:User {id: id}) RETURN n "
     "} "
-    "RETURN key, " + PROJECTION + " AS node",
+)
+
+ANY_BY_IDS = Cypher(
+    "node.by_ids",
+    RESOLVE_ANY + "RETURN key, " + PROJECTION + " AS node",
 )
 
 AUDIT_TRAIL = Cypher(

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 from graph.db import Cypher, Database, Row, Tx
-from graph.nodes import Audit, new_id, plain
+from graph.nodes import RESOLVE_ANY, Audit, new_id, plain
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
 CYCLE_HOPS = 50  # the literal `*1..50` in the cycle statements (also graph/merge.py)
@@ -89,16 +89,7 @@ def audit_params(audit: Audit, target_id: str, target_label: str, fields: Sequen
 # `$ids` (callers sort them). Returns the live id, label and version of each node found.
 LOCK_NODES = Cypher(
     "relationship.lock_nodes",
-    "UNWIND $ids AS key "
-    "OPTIONAL MATCH (:MergedId {id: key})-[:MERGED_INTO]->(survivor) "
-    "WITH key, coalesce(survivor.id, key) AS id "
-    "CALL (id) { "
-    "  MATCH (n:Company {id: id}) RETURN n "
-    "  UNION MATCH (n:Person {id: id}) RETURN n "
-    "  UNION MATCH (n:Project {id: id}) RETURN n "
-    "  UNION MATCH (n:User {id: id}) RETURN n "
-    "} "
-    "SET n.__lock = true REMOVE n.__lock "
+    RESOLVE_ANY + "SET n.__lock = true REMOVE n.__lock "
     "RETURN key, n.id AS id, head([l IN labels(n) WHERE l IN " + PARTY_LABELS + "]) AS label, "
     "n.version AS version",
 )
@@ -378,12 +369,9 @@ async def _update_in(
     rel = Rel(peek[0]["rel"]["type"])
     if rel in ACYCLIC:
         await tx.run(TYPE_LOCK[rel])
-    locked = await tx.run(LOCK_EDGE, {"id": edge_id})
-    if not locked:
-        return EdgeResult(None, "not_found", "input.id", edge_id)
-    current = locked[0]["rel"]
-    if expected_version is not None and current["version"] != expected_version:
-        return EdgeResult(None, "conflict", "input.expectedVersion", current["version"])
+    current = await _lock_edge(tx, edge_id, expected_version)
+    if isinstance(current, EdgeResult):
+        return current
     since = props["since"] if "since" in props else current.get("since")
     until = props["until"] if "until" in props else current.get("until")
     if since is not None and until is not None and _as_date(until) < _as_date(since):
@@ -426,6 +414,19 @@ async def _update_in(
     return EdgeResult(updated)
 
 
+async def _lock_edge(
+    tx: Tx, edge_id: str, expected_version: int | None
+) -> dict[str, Any] | EdgeResult:
+    """The edge, write-locked, or the refusal: not found, or a version other than expected."""
+    locked = await tx.run(LOCK_EDGE, {"id": edge_id})
+    if not locked:
+        return EdgeResult(None, "not_found", "input.id", edge_id)
+    current: dict[str, Any] = locked[0]["rel"]
+    if expected_version is not None and current["version"] != expected_version:
+        return EdgeResult(None, "conflict", "input.expectedVersion", current["version"])
+    return current
+
+
 async def end(
     db: Database, edge_id: str, until: dt.date | None, expected_version: int | None, audit: Audit
 ) -> EdgeResult:
@@ -436,13 +437,10 @@ async def end(
 
     async def work(tx: Tx) -> EdgeResult:
         # Ending never closes a cycle, so no type lock is needed; the edge's own lock suffices.
-        locked = await tx.run(LOCK_EDGE, {"id": edge_id})
-        if not locked:
-            return EdgeResult(None, "not_found", "input.id", edge_id)
-        current = locked[0]["rel"]
+        current = await _lock_edge(tx, edge_id, expected_version)
+        if isinstance(current, EdgeResult):
+            return current
         rel = Rel(current["type"])
-        if expected_version is not None and current["version"] != expected_version:
-            return EdgeResult(None, "conflict", "input.expectedVersion", current["version"])
         if _is_ended(current.get("until")):
             return EdgeResult(None, "ended", "input.id", _as_date(current["until"]))
         since = current.get("since")
@@ -467,13 +465,10 @@ async def unlink(
     audit_id = new_id()
 
     async def work(tx: Tx) -> EdgeResult:
-        locked = await tx.run(LOCK_EDGE, {"id": edge_id})
-        if not locked:
-            return EdgeResult(None, "not_found", "input.id", edge_id)
-        current = locked[0]["rel"]
+        current = await _lock_edge(tx, edge_id, expected_version)
+        if isinstance(current, EdgeResult):
+            return current
         rel = Rel(current["type"])
-        if expected_version is not None and current["version"] != expected_version:
-            return EdgeResult(None, "conflict", "input.expectedVersion", current["version"])
         params = {
             "id": edge_id,
             **audit_params(audit, edge_id, rel.value, []),
