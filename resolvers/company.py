@@ -45,12 +45,7 @@ __all__ = ["CUSTOMER_FIELDS", "custom_fields", "customer_props", "node_payload"]
 
 def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
     """Validated, normalised properties for the fields present in `data`."""
-    props: dict[str, Any] = {}
-    if creating or "name" in data:
-        props["name"] = v.text(errors, data.get("name"), "input.name", required=True, max_len=200)
-    for key, cap in TEXT_FIELDS.items():
-        if key in data:
-            props[key] = v.text(errors, data[key], f"input.{key}", max_len=cap)
+    props = v.texts(errors, data, creating, 200, TEXT_FIELDS)
     if "unifiedSocialCreditCode" in data:
         props["unifiedSocialCreditCode"] = v.credit_code(
             errors, data["unifiedSocialCreditCode"], "input.unifiedSocialCreditCode"

@@ -57,12 +57,7 @@ def _id_document(errors: v.Errors, data: dict[str, Any], props: dict[str, Any]) 
 
 def person_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
     """Validated, normalised properties for the fields present in `data`."""
-    props: dict[str, Any] = {}
-    if creating or "name" in data:
-        props["name"] = v.text(errors, data.get("name"), "input.name", required=True, max_len=100)
-    for key, cap in TEXT_FIELDS.items():
-        if key in data:
-            props[key] = v.text(errors, data[key], f"input.{key}", max_len=cap)
+    props = v.texts(errors, data, creating, 100, TEXT_FIELDS)
     if "gender" in data:
         props["gender"] = data["gender"]
     if "birthDate" in data:

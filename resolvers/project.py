@@ -26,9 +26,7 @@ DEFAULT_CURRENCY = "CNY"
 
 def project_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
     """Validated, normalised properties for the fields present in `data`."""
-    props: dict[str, Any] = {}
-    if creating or "name" in data:
-        props["name"] = v.text(errors, data.get("name"), "input.name", required=True, max_len=200)
+    props = v.texts(errors, data, creating, 200)
     for key in ("stage", "status", "expectedClose"):
         if key in data:
             props[key] = data[key]

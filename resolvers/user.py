@@ -23,13 +23,9 @@ class UserRole(Enum):
 
 
 def user_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    if creating or "name" in data:
-        props["name"] = v.text(errors, data.get("name"), "input.name", required=True, max_len=100)
+    props = v.texts(errors, data, creating, 100, {"team": 50})
     if "email" in data:
         props["email"] = v.email(errors, data["email"], "input.email")
-    if "team" in data:
-        props["team"] = v.text(errors, data["team"], "input.team", max_len=50)
     if "roles" in data:
         roles = data["roles"] or []
         # Stored sorted and de-duplicated, as plain strings; an empty list means no roles.

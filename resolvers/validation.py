@@ -39,6 +39,26 @@ def text(
     return value
 
 
+def texts(
+    errors: Errors,
+    data: dict[str, Any],
+    creating: bool,
+    name_max: int,
+    caps: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """`name` (required on create, and never blank) and the capped text fields present in
+    `data`, trimmed; each input field path is `input.<key>`."""
+    props: dict[str, Any] = {}
+    if creating or "name" in data:
+        props["name"] = text(
+            errors, data.get("name"), "input.name", required=True, max_len=name_max
+        )
+    for key, cap in (caps or {}).items():
+        if key in data:
+            props[key] = text(errors, data[key], f"input.{key}", max_len=cap)
+    return props
+
+
 def credit_code(errors: Errors, value: str | None, field: str) -> str | None:
     """Unified social credit code (统一社会信用代码): 18 characters with a check character."""
     if value is None or not value.strip():
