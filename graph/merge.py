@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, LiteralString
 
 from graph.db import Cypher, Database, Row, Tx
-from graph.nodes import PROJECTION, Audit, new_id
+from graph.nodes import PROJECTION, Audit, audit_from, new_id
 from graph.relationship import NOT_ENDED, TYPE_LOCK
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
@@ -101,10 +101,10 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "SET n += $extra, n.version = n.version + 1, n.updatedAt = datetime() "
             "FOREACH (_ IN CASE WHEN $customer THEN [1] ELSE [] END | SET n:Customer) "
             "WITH n UNWIND $audits AS ev "
-            "MERGE (a:AuditEvent {id: ev.auditId}) ON CREATE SET a.at = datetime(), "
-            "a.actor = ev.actor, a.action = ev.action, a.targetId = ev.targetId, "
-            "a.targetLabel = ev.targetLabel, a.fields = ev.fields, a.requestId = ev.requestId "
-            "WITH DISTINCT n RETURN " + PROJECTION + " AS node",
+            + audit_from("ev")
+            + " WITH DISTINCT n RETURN "
+            + PROJECTION
+            + " AS node",
         ),
     }
 

@@ -42,6 +42,16 @@ AUDIT: LiteralString = (
 )
 
 
+def audit_from(row: LiteralString) -> LiteralString:
+    """AUDIT for batches: the event's fields read from the map `row` of an UNWIND."""
+    return (
+        "MERGE (a:AuditEvent {id: " + row + ".auditId}) ON CREATE SET a.at = datetime(), "
+        "a.actor = " + row + ".actor, a.action = " + row + ".action, "
+        "a.targetId = " + row + ".targetId, a.targetLabel = " + row + ".targetLabel, "
+        "a.fields = " + row + ".fields, a.requestId = " + row + ".requestId"
+    )
+
+
 def _statements(label: Label) -> dict[str, Cypher]:
     lb: LiteralString = label.value  # closed vocabulary, never input
     name = label.value.lower()

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 from graph.db import Cypher, Database, Row, Tx
-from graph.nodes import RESOLVE_ANY, Audit, new_id, plain
+from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
 CYCLE_HOPS = 50  # the literal `*1..50` in the cycle statements (also graph/merge.py)
@@ -61,12 +61,6 @@ PARTY_LABELS: LiteralString = "['Company', 'Person', 'Project', 'User']"
 # Relationship projection: stored properties plus type and endpoint ids.
 PROJECTION: LiteralString = (
     "r{.*, __lock: null, type: type(r), fromId: startNode(r).id, toId: endNode(r).id}"
-)
-
-EDGE_AUDIT: LiteralString = (
-    "MERGE (a:AuditEvent {id: $auditId}) ON CREATE SET a.at = datetime(), a.actor = $actor, "
-    "a.action = $action, a.targetId = $targetId, a.targetLabel = $targetLabel, "
-    "a.fields = $fields, a.requestId = $requestId"
 )
 
 NOT_ENDED: LiteralString = "(x.until IS NULL OR x.until > date())"
@@ -159,7 +153,7 @@ def _create(rel: Rel, frm: Label, to: Label) -> Cypher:
         "MERGE (f)-[r:" + t + " {id: $id}]->(t) "
         "ON CREATE SET r += $props, r.version = 1, r.createdAt = datetime(), "
         "r.updatedAt = datetime() "
-        "WITH r " + EDGE_AUDIT + " RETURN " + PROJECTION + " AS rel",
+        "WITH r " + AUDIT + " RETURN " + PROJECTION + " AS rel",
     )
 
 
@@ -188,7 +182,7 @@ def _update(rel: Rel) -> Cypher:
         f"relationship.update.{rel.value.lower()}",
         "MATCH ()-[r:" + t + " {id: $id}]->() "
         "SET r += $props, r.version = r.version + 1, r.updatedAt = datetime() "
-        "WITH r " + EDGE_AUDIT + " RETURN " + PROJECTION + " AS rel",
+        "WITH r " + AUDIT + " RETURN " + PROJECTION + " AS rel",
     )
 
 
@@ -197,7 +191,7 @@ def _delete(rel: Rel) -> Cypher:
     return Cypher(
         f"relationship.unlink.{rel.value.lower()}",
         "MATCH ()-[r:" + t + " {id: $id}]->() DELETE r "
-        "WITH count(*) AS deleted WHERE deleted > 0 " + EDGE_AUDIT + " RETURN deleted",
+        "WITH count(*) AS deleted WHERE deleted > 0 " + AUDIT + " RETURN deleted",
     )
 
 
@@ -533,10 +527,7 @@ CURRENT_OWNERS: dict[Label, Cypher] = {
 END_OWNS = Cypher(
     "relationship.end_owns",
     "UNWIND $ends AS e MATCH ()-[x:OWNS {id: e.targetId}]->() "
-    "SET x.until = date(), x.version = x.version + 1, x.updatedAt = datetime() "
-    "MERGE (a:AuditEvent {id: e.auditId}) ON CREATE SET a.at = datetime(), a.actor = e.actor, "
-    "a.action = e.action, a.targetId = e.targetId, a.targetLabel = e.targetLabel, "
-    "a.fields = e.fields, a.requestId = e.requestId",
+    "SET x.until = date(), x.version = x.version + 1, x.updatedAt = datetime() " + audit_from("e"),
 )
 
 
