@@ -20,6 +20,7 @@ from typing import Any, LiteralString
 
 from graph.db import Cypher, Database, Row, Tx
 from graph.nodes import PROJECTION, Audit, audit_from, new_id
+from graph.refusal import Refusal
 from graph.relationship import NOT_ENDED, TYPE_LOCK
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
@@ -131,11 +132,11 @@ STANCE_OWNER = Cypher(
 
 @dataclass(frozen=True)
 class MergeResult:
-    """`status`: "ok", "not_found" (detail: the missing id), "conflict" (detail: id and
-    current version) or "cycle" (detail: the relationship type)."""
+    """The survivor, or the refusal: NOT_FOUND (detail: the missing id), CONFLICT (detail: id
+    and current version) or CYCLE (detail: the relationship type)."""
 
     node: Row | None
-    status: str = "ok"
+    refusal: Refusal | None = None
     detail: Any = None
     moved: int = 0
 
@@ -144,7 +145,7 @@ class _Refused(Exception):
     """Raised inside the transaction to roll back everything written so far."""
 
     def __init__(self, result: MergeResult) -> None:
-        super().__init__(result.status)
+        super().__init__(result.refusal)
         self.result = result
 
 
@@ -193,17 +194,17 @@ async def merge(
         found = {r["id"]: r for r in rows}
         for node_id in everyone:
             if node_id not in found:
-                return MergeResult(None, "not_found", node_id)
+                return MergeResult(None, Refusal.NOT_FOUND, node_id)
         for node_id, version in expected_versions.items():
             current = found[node_id]["props"].get("version")
             if current != version:
-                return MergeResult(None, "conflict", (node_id, current))
+                return MergeResult(None, Refusal.CONFLICT, (node_id, current))
         params = {"survivor": survivor_id, "merged": merged_ids, "all": everyone}
         moved = (await tx.run(st["move"], params))[0]["moved"]
         for rel in acyclic:
             cyc = await tx.run(CYCLE_THROUGH[rel], {"survivor": survivor_id})
             if cyc and cyc[0]["cycle"]:
-                raise _Refused(MergeResult(None, "cycle", rel))
+                raise _Refused(MergeResult(None, Refusal.CYCLE, rel))
         await tx.run(st["merged_ids"], {"survivor": survivor_id, "merged": merged_ids})
         if label is Label.PERSON:
             await tx.run(STANCE_OWNER, {"survivor": survivor_id, "merged": merged_ids})

@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any, LiteralString
 
 from graph.db import Cypher, Database, Row, Tx
+from graph.refusal import Refusal
 from graph.vocab import Label
 
 
@@ -190,7 +191,7 @@ async def create(
 @dataclass(frozen=True)
 class UpdateResult:
     node: Row | None
-    status: str  # "ok" | "not_found" | "conflict"
+    refusal: Refusal | None = None  # NOT_FOUND or CONFLICT
     current_version: int | None = None
 
 
@@ -204,7 +205,7 @@ async def update(
     customer: bool | None = None,
 ) -> UpdateResult:
     """Apply `props` (a None value removes the property). With `expected_version`, refuse
-    with status "conflict" unless it matches the stored version."""
+    with CONFLICT unless it matches the stored version."""
     statements = STATEMENTS[label]
     props = {k: plain(v) for k, v in props.items()}
     fields = list(props) + (["customer"] if customer is not None else [])
@@ -212,10 +213,10 @@ async def update(
     async def work(tx: Tx) -> UpdateResult:
         locked = await tx.run(statements["lock"], {"id": node_id})
         if not locked:
-            return UpdateResult(None, "not_found")
+            return UpdateResult(None, Refusal.NOT_FOUND)
         current = locked[0]["version"]
         if expected_version is not None and current != expected_version:
-            return UpdateResult(None, "conflict", current)
+            return UpdateResult(None, Refusal.CONFLICT, current)
         params = {
             "id": node_id,
             "props": props,
@@ -223,7 +224,7 @@ async def update(
             **audit.params(node_id, label, fields),
         }
         rows = await tx.run(statements["update"], params)
-        return UpdateResult(rows[0]["node"], "ok")
+        return UpdateResult(rows[0]["node"])
 
     return await db.transaction(work)
 

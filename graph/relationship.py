@@ -30,6 +30,7 @@ from typing import Any, LiteralString
 
 from graph.db import Cypher, Database, Row, Tx
 from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain
+from graph.refusal import Part, Refusal
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
 CYCLE_HOPS = 50  # the literal `*1..50` in the cycle statements (also graph/merge.py)
@@ -210,13 +211,14 @@ CYCLE: dict[Rel, Cypher] = {rel: _cycle(rel) for rel in ACYCLIC}
 
 @dataclass(frozen=True)
 class EdgeResult:
-    """The outcome of an edge write. `status` is "ok" or an error kind: "not_found",
-    "wrong_label", "self_loop", "cycle", "duplicate", "conflict", "ended"; `field` names the
-    input at fault."""
+    """The outcome of an edge write: the edge, or why it was refused and which part of the
+    request that concerns. `detail` by refusal: NOT_FOUND the id, WRONG_LABEL (label found,
+    labels allowed), DUPLICATE the overlapping edge's id, CONFLICT the current version, ENDED
+    the end date."""
 
     rel: Row | None
-    status: str = "ok"
-    field: str | None = None
+    refusal: Refusal | None = None
+    part: Part | None = None
     detail: Any = None
 
 
@@ -284,21 +286,21 @@ async def link(
         found = await lock_nodes(tx, wanted)
         froms, tos = ENDPOINTS[rel]
         ends: list[Label] = []
-        for key, allowed, fld in ((from_id, froms, "input.from"), (to_id, tos, "input.to")):
+        for key, allowed, part in ((from_id, froms, Part.FROM), (to_id, tos, Part.TO)):
             row = found.get(key)
             if row is None:
-                return EdgeResult(None, "not_found", fld, key)
+                return EdgeResult(None, Refusal.NOT_FOUND, part, key)
             label = Label(row["label"])
             if label not in allowed:
-                return EdgeResult(None, "wrong_label", fld, (label, allowed))
+                return EdgeResult(None, Refusal.WRONG_LABEL, part, (label, allowed))
             ends.append(label)
         if project_id and (
             project_id not in found or found[project_id]["label"] != Label.PROJECT.value
         ):
-            return EdgeResult(None, "not_found", "input.projectId", project_id)
+            return EdgeResult(None, Refusal.NOT_FOUND, Part.PROJECT, project_id)
         src, dst = found[from_id]["id"], found[to_id]["id"]
         if src == dst:
-            return EdgeResult(None, "self_loop", "input.to")
+            return EdgeResult(None, Refusal.SELF_LOOP, Part.TO)
         key3 = (rel, ends[0], ends[1])
         overlap = await tx.run(
             OVERLAP[key3],
@@ -312,11 +314,11 @@ async def link(
             },
         )
         if overlap:
-            return EdgeResult(None, "duplicate", "input", overlap[0]["id"])
+            return EdgeResult(None, Refusal.DUPLICATE, Part.WHOLE, overlap[0]["id"])
         if rel in ACYCLIC and not _is_ended(props.get("until")):
             cyc = await tx.run(CYCLE[rel], {"from": src, "to": dst, "exclude": ""})
             if cyc and cyc[0]["cycle"]:
-                return EdgeResult(None, "cycle", "input.to")
+                return EdgeResult(None, Refusal.CYCLE, Part.TO)
         rows = await tx.run(
             CREATE[key3], {"from": src, "to": dst, "id": ids.edge, "props": props, **params_audit}
         )
@@ -359,7 +361,7 @@ async def _update_in(
     # Peek at the type without locking, so an acyclic type's lock is taken before the edge's.
     peek = await tx.run(BY_ID, {"id": edge_id})
     if not peek:
-        return EdgeResult(None, "not_found", "input.id", edge_id)
+        return EdgeResult(None, Refusal.NOT_FOUND, Part.EDGE, edge_id)
     rel = Rel(peek[0]["rel"]["type"])
     if rel in ACYCLIC:
         await tx.run(TYPE_LOCK[rel])
@@ -369,7 +371,7 @@ async def _update_in(
     since = props["since"] if "since" in props else current.get("since")
     until = props["until"] if "until" in props else current.get("until")
     if since is not None and until is not None and _as_date(until) < _as_date(since):
-        return EdgeResult(None, "invalid", "input.until", "must not be before `since`")
+        return EdgeResult(None, Refusal.UNTIL_BEFORE_SINCE, Part.UNTIL)
     if "since" in props or "until" in props:
         frm = current["fromId"]
         to = current["toId"]
@@ -387,11 +389,11 @@ async def _update_in(
             },
         )
         if overlap:
-            return EdgeResult(None, "duplicate", "input", overlap[0]["id"])
+            return EdgeResult(None, Refusal.DUPLICATE, Part.WHOLE, overlap[0]["id"])
         if rel in ACYCLIC and not _is_ended(until):
             cyc = await tx.run(CYCLE[rel], {"from": frm, "to": to, "exclude": edge_id})
             if cyc and cyc[0]["cycle"]:
-                return EdgeResult(None, "cycle", "input.until")
+                return EdgeResult(None, Refusal.CYCLE, Part.UNTIL)
     params = {
         "id": edge_id,
         "props": props,
@@ -414,17 +416,17 @@ async def _lock_edge(
     """The edge, write-locked, or the refusal: not found, or a version other than expected."""
     locked = await tx.run(LOCK_EDGE, {"id": edge_id})
     if not locked:
-        return EdgeResult(None, "not_found", "input.id", edge_id)
+        return EdgeResult(None, Refusal.NOT_FOUND, Part.EDGE, edge_id)
     current: dict[str, Any] = locked[0]["rel"]
     if expected_version is not None and current["version"] != expected_version:
-        return EdgeResult(None, "conflict", "input.expectedVersion", current["version"])
+        return EdgeResult(None, Refusal.CONFLICT, Part.VERSION, current["version"])
     return current
 
 
 async def end(
     db: Database, edge_id: str, until: dt.date | None, expected_version: int | None, audit: Audit
 ) -> EdgeResult:
-    """Set `until` (default today, UTC) and keep the edge as history. Refused ("ended") when
+    """Set `until` (default today, UTC) and keep the edge as history. Refused (ENDED) when
     the edge has already ended; a future `until` may be brought forward."""
     until = until or today()
     audit_id = new_id()
@@ -436,10 +438,10 @@ async def end(
             return current
         rel = Rel(current["type"])
         if _is_ended(current.get("until")):
-            return EdgeResult(None, "ended", "input.id", _as_date(current["until"]))
+            return EdgeResult(None, Refusal.ENDED, Part.EDGE, _as_date(current["until"]))
         since = current.get("since")
         if since is not None and until < _as_date(since):
-            return EdgeResult(None, "invalid", "input.until", "must not be before `since`")
+            return EdgeResult(None, Refusal.UNTIL_BEFORE_SINCE, Part.UNTIL)
         params = {
             "id": edge_id,
             "props": {"until": until},
@@ -489,7 +491,7 @@ async def set_stance(
     async def work(tx: Tx) -> EdgeResult:
         found = await tx.run(CURRENT_PARTICIPATION, {"person": person_id, "project": project_id})
         if not found:
-            return EdgeResult(None, "not_found", "input.person", person_id)
+            return EdgeResult(None, Refusal.NOT_FOUND, Part.PARTICIPATION, person_id)
         return await _update_in(
             tx, found[0]["id"], expected_version, {"stance": stance}, audit, ids, audit_id
         )
@@ -543,18 +545,19 @@ async def transfer_ownership(
 
     async def work(tx: Tx) -> EdgeResult:
         found = await lock_nodes(tx, [customer_id, user_id])
-        for key, fld in ((customer_id, "input.customer"), (user_id, "input.toUser")):
+        for key, part in ((customer_id, Part.TO), (user_id, Part.FROM)):
             if key not in found:
-                return EdgeResult(None, "not_found", fld, key)
+                return EdgeResult(None, Refusal.NOT_FOUND, part, key)
         customer, user = found[customer_id], found[user_id]
-        if user["label"] != Label.USER.value:
-            return EdgeResult(None, "wrong_label", "input.toUser")
+        froms, tos = ENDPOINTS[Rel.OWNS]
+        if Label(user["label"]) not in froms:
+            return EdgeResult(None, Refusal.WRONG_LABEL, Part.FROM, (Label(user["label"]), froms))
         label = Label(customer["label"])
-        if label not in ENDPOINTS[Rel.OWNS][1]:
-            return EdgeResult(None, "wrong_label", "input.customer")
+        if label not in tos:
+            return EdgeResult(None, Refusal.WRONG_LABEL, Part.TO, (label, tos))
         owners = await tx.run(CURRENT_OWNERS[label], {"customer": customer["id"]})
         if any(o["userId"] == user["id"] for o in owners):
-            return EdgeResult(None, "invalid", "input.toUser", "is already an owner of it")
+            return EdgeResult(None, Refusal.ALREADY_OWNER, Part.FROM)
         ends = []
         for o in owners:
             # One audit id per ended edge, kept across retries of this transaction.

@@ -14,6 +14,7 @@ from typing import Any
 
 from graph import nodes
 from graph.db import ConstraintViolation, Row
+from graph.refusal import Refusal
 from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
 from resolvers.context import Context
@@ -115,14 +116,14 @@ def audit(ctx: Context, action: str) -> nodes.Audit:
 
 
 def node_payload(result: nodes.UpdateResult, key: str, node_id: str) -> dict[str, Any]:
-    if result.status == "not_found":
+    if result.refusal is Refusal.NOT_FOUND:
         return {
             key: None,
             "errors": [
                 payload_error(ErrorCode.NOT_FOUND, f"no {key} with id {node_id}", "input.id")
             ],
         }
-    if result.status == "conflict":
+    if result.refusal is Refusal.CONFLICT:
         return {
             key: None,
             "errors": [

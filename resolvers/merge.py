@@ -6,6 +6,7 @@ from typing import Any
 
 from graph import merge as repo
 from graph import nodes
+from graph.refusal import Refusal
 from graph.vocab import Label
 from resolvers import validation as v
 from resolvers.context import Context
@@ -59,7 +60,7 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> dict[
         versions,
         nodes.Audit(ctx.viewer.actor, f"{name}.merge", ctx.request_id),
     )
-    if result.status == "not_found":
+    if result.refusal is Refusal.NOT_FOUND:
         field = (
             "input.survivor"
             if result.detail == survivor
@@ -67,7 +68,7 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> dict[
         )
         error = payload_error(ErrorCode.NOT_FOUND, f"no {name} with id {result.detail}", field)
         return _payload(None, merged, [error])
-    if result.status == "conflict":
+    if result.refusal is Refusal.CONFLICT:
         node_id, current = result.detail
         error = payload_error(
             ErrorCode.CONFLICT,
@@ -75,7 +76,7 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> dict[
             "input.expectedVersions",
         )
         return _payload(None, merged, [error])
-    if result.status == "cycle":
+    if result.refusal is Refusal.CYCLE:
         error = payload_error(
             ErrorCode.CYCLE,
             f"merging would close a cycle of {result.detail.value} edges; end one of them first",

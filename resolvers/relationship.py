@@ -10,6 +10,7 @@ from typing import Any
 from graph import nodes
 from graph import relationship as repo
 from graph.db import Row
+from graph.refusal import Part, Refusal
 from graph.vocab import DecisionRole, PersonalTie, Rel, ReportingKind, SubsidiaryKind
 from resolvers import validation as v
 from resolvers.context import Context
@@ -96,61 +97,73 @@ def edge_props(errors: v.Errors, rel: Rel, data: dict[str, Any], creating: bool)
     return props
 
 
-def _errors_for(result: repo.EdgeResult, rel: Rel | None = None) -> list[dict[str, Any]]:
-    """Map a repository refusal to payload errors."""
-    status, field, detail = result.status, result.field, result.detail
-    if status == "not_found":
-        what = "relationship" if field == "input.id" else "node"
-        if field == "input.projectId":
-            what = "project"
-        return [payload_error(ErrorCode.NOT_FOUND, f"no {what} with id {detail}", field)]
-    if status == "wrong_label" and rel is not None:
+# Where each part of a refused edge write sits in a mutation's input.
+PATHS: dict[Part, str] = {
+    Part.EDGE: "input.id",
+    Part.FROM: "input.from",
+    Part.TO: "input.to",
+    Part.PROJECT: "input.projectId",
+    Part.PARTICIPATION: "input.person",
+    Part.VERSION: "input.expectedVersion",
+    Part.UNTIL: "input.until",
+    Part.WHOLE: "input",
+}
+# transferOwnership names the OWNS edge's endpoints by role: the new owner and the customer.
+OWNERSHIP_PATHS = {**PATHS, Part.FROM: "input.toUser", Part.TO: "input.customer"}
+
+
+def _message(result: repo.EdgeResult, rel: Rel | None) -> tuple[ErrorCode, str]:
+    refusal, part, detail = result.refusal, result.part, result.detail
+    if refusal is Refusal.NOT_FOUND:
+        if part is Part.PARTICIPATION:
+            return ErrorCode.NOT_FOUND, "this person has no current participation in this project"
+        what = {Part.EDGE: "relationship", Part.PROJECT: "project"}.get(part or Part.WHOLE, "node")
+        return ErrorCode.NOT_FOUND, f"no {what} with id {detail}"
+    if refusal is Refusal.WRONG_LABEL and rel is Rel.OWNS:
+        if part is Part.FROM:
+            return ErrorCode.VALIDATION, "must be one of our staff (a User)"
+        return ErrorCode.VALIDATION, "must be a company or person"
+    if refusal is Refusal.WRONG_LABEL and rel is not None:
         label, allowed = detail
         want = " or ".join(a.value for a in allowed)
-        return [
-            payload_error(
-                ErrorCode.VALIDATION,
-                f"{rel.value} needs a {want} here, not a {label.value}",
-                field,
-            )
-        ]
-    if status == "self_loop":
-        return [payload_error(ErrorCode.VALIDATION, "an edge cannot join a node to itself", field)]
-    if status == "cycle":
-        return [
-            payload_error(
-                ErrorCode.CYCLE,
-                "this edge would close a cycle: the target already reaches the source "
-                "through current edges of the same type",
-                field,
-            )
-        ]
-    if status == "duplicate":
-        return [
-            payload_error(
-                ErrorCode.DUPLICATE,
-                f"an edge of this type between these nodes overlaps these dates: {detail}",
-                field,
-            )
-        ]
-    if status == "conflict":
-        return [
-            payload_error(
-                ErrorCode.CONFLICT,
-                f"stale expectedVersion: the relationship is at version {detail}; "
-                "re-read it and apply your change again",
-                field,
-            )
-        ]
-    if status == "ended":
-        return [payload_error(ErrorCode.VALIDATION, f"the edge already ended on {detail}", field)]
-    return [payload_error(ErrorCode.VALIDATION, str(detail), field)]
+        return ErrorCode.VALIDATION, f"{rel.value} needs a {want} here, not a {label.value}"
+    if refusal is Refusal.SELF_LOOP:
+        return ErrorCode.VALIDATION, "an edge cannot join a node to itself"
+    if refusal is Refusal.CYCLE:
+        return (
+            ErrorCode.CYCLE,
+            "this edge would close a cycle: the target already reaches the source "
+            "through current edges of the same type",
+        )
+    if refusal is Refusal.DUPLICATE:
+        return (
+            ErrorCode.DUPLICATE,
+            f"an edge of this type between these nodes overlaps these dates: {detail}",
+        )
+    if refusal is Refusal.CONFLICT:
+        return (
+            ErrorCode.CONFLICT,
+            f"stale expectedVersion: the relationship is at version {detail}; "
+            "re-read it and apply your change again",
+        )
+    if refusal is Refusal.ENDED:
+        return ErrorCode.VALIDATION, f"the edge already ended on {detail}"
+    if refusal is Refusal.UNTIL_BEFORE_SINCE:
+        return ErrorCode.VALIDATION, "must not be before `since`"
+    if refusal is Refusal.ALREADY_OWNER:
+        return ErrorCode.VALIDATION, "is already an owner of it"
+    return ErrorCode.VALIDATION, str(detail)
 
 
-def _result(result: repo.EdgeResult, rel: Rel | None = None) -> dict[str, Any]:
-    if result.status != "ok":
-        return payload(None, _errors_for(result, rel))
-    return payload(result.rel, [])
+def _result(
+    result: repo.EdgeResult, rel: Rel | None = None, paths: dict[Part, str] = PATHS
+) -> dict[str, Any]:
+    """The payload: the edge, or the repository's refusal as an error at its input path."""
+    if result.refusal is None:
+        return payload(result.rel, [])
+    code, message = _message(result, rel)
+    field = paths[result.part] if result.part is not None else None
+    return payload(None, [payload_error(code, message, field)])
 
 
 async def link_nodes(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
@@ -225,17 +238,6 @@ async def set_stance(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
         data.get("expectedVersion"),
         _audit(ctx, "relationship.update.participates_in"),
     )
-    if result.status == "not_found" and result.field == "input.person":
-        return payload(
-            None,
-            [
-                payload_error(
-                    ErrorCode.NOT_FOUND,
-                    "this person has no current participation in this project",
-                    "input.person",
-                )
-            ],
-        )
     return _result(result, Rel.PARTICIPATES_IN)
 
 
@@ -243,15 +245,7 @@ async def transfer_ownership(ctx: Context, data: dict[str, Any]) -> dict[str, An
     result = await repo.transfer_ownership(
         ctx.db, data["customer"], data["toUser"], _audit(ctx, "relationship.transfer_ownership")
     )
-    if result.status == "wrong_label":
-        field = result.field
-        message = (
-            "must be one of our staff (a User)"
-            if field == "input.toUser"
-            else "must be a company or person"
-        )
-        return payload(None, [payload_error(ErrorCode.VALIDATION, message, field)])
-    return _result(result, Rel.OWNS)
+    return _result(result, Rel.OWNS, OWNERSHIP_PATHS)
 
 
 async def relationship(ctx: Context, edge_id: str) -> Row | None:

@@ -1,0 +1,35 @@
+"""Why a write was refused, as data: the storage layer's words, not the API's.
+
+A repository returns a `Refusal` and, where it matters, the `Part` of the request it concerns
+(an endpoint, the version, a date). Resolvers map both to their own messages and input paths;
+`graph/` knows nothing of GraphQL input shapes.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Refusal(Enum):
+    NOT_FOUND = "not_found"  # a referenced node or edge does not exist
+    WRONG_LABEL = "wrong_label"  # an endpoint has a label this edge type does not allow
+    SELF_LOOP = "self_loop"  # both endpoints are the same node
+    DUPLICATE = "duplicate"  # an edge of the type between the pair overlaps these dates
+    CYCLE = "cycle"  # the write would close a cycle in an acyclic type
+    CONFLICT = "conflict"  # the expected version is stale
+    ENDED = "ended"  # the edge has already ended
+    UNTIL_BEFORE_SINCE = "until_before_since"  # a validity range that ends before it starts
+    ALREADY_OWNER = "already_owner"  # the new owner already owns the customer
+
+
+class Part(Enum):
+    """What a refusal concerns."""
+
+    EDGE = "edge"  # the edge named by id
+    FROM = "from"  # the edge's start node
+    TO = "to"  # the edge's end node
+    PROJECT = "project"  # the project an influence is scoped to
+    PARTICIPATION = "participation"  # a person's current participation in a project
+    VERSION = "version"  # the expected version
+    UNTIL = "until"  # the end of the validity range
+    WHOLE = "whole"  # the write as a whole

@@ -1,0 +1,62 @@
+"""The layers' boundaries, checked on the source: graph/ speaks no GraphQL input paths, and
+schema/ modules do not import each other in a circle."""
+
+from __future__ import annotations
+
+import ast
+
+from settings import ROOT
+
+
+def _strings(path: str) -> list[str]:
+    tree = ast.parse((ROOT / path).read_text())
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) is str]
+
+
+def test_graph_knows_no_input_paths() -> None:
+    found = [
+        f"{p.relative_to(ROOT)}: {s!r}"
+        for p in sorted((ROOT / "graph").glob("*.py"))
+        for s in _strings(str(p.relative_to(ROOT)))
+        if s.startswith("input.") or s == "input"
+    ]
+    assert found == []
+
+
+def _runtime_imports(module: str) -> set[str]:
+    """schema.* modules `module` imports when it is loaded (TYPE_CHECKING blocks, which only
+    name types for strawberry.lazy, are left out)."""
+    tree = ast.parse((ROOT / (module.replace(".", "/") + ".py")).read_text())
+    out: set[str] = set()
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "schema":
+                    out.update(f"schema.{a.name}" for a in node.names)
+                elif node.module.startswith("schema."):
+                    out.add(node.module)
+            for field in ("body", "orelse", "handlers", "finalbody"):
+                visit(getattr(node, field, []))
+
+    visit(tree.body)
+    return out - {module}
+
+
+def test_schema_modules_import_in_one_direction() -> None:
+    modules = [f"schema.{p.stem}" for p in (ROOT / "schema").glob("*.py") if p.stem != "__init__"]
+    graph = {m: _runtime_imports(m) & set(modules) for m in modules}
+    cycles = []
+
+    def walk(m: str, path: list[str]) -> None:
+        for n in sorted(graph[m]):
+            if n in path:
+                cycles.append(" -> ".join([*path[path.index(n) :], n]))
+            else:
+                walk(n, [*path, n])
+
+    for m in sorted(modules):
+        walk(m, [m])
+    assert cycles == []
