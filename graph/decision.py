@@ -17,15 +17,17 @@ MAX_HISTORY = 500
 
 def person_nodes(xs: str, out: str) -> str:
     """A CALL block turning the list `xs` of :Person into MapNode maps with their employer
-    as of $asOf (title, department, companyId)."""
+    as of $asOf (title, department, companyId), flattened here so no caller reshapes them."""
     return (
         f"CALL ({xs}) {{ "
         f"  UNWIND {xs} AS p "
-        f"  RETURN collect({node('p')[:-1]}, job: COLLECT {{ "
+        "  WITH p, head(COLLECT { "
         "    MATCH (p)-[w:WORKS_AT]->(co:Company) "
         f"    WHERE {valid('w')} "
         "    RETURN {title: w.title, department: w.department, companyId: co.id} "
-        "    ORDER BY w.since DESC LIMIT 1 }}) AS " + out + " "
+        "    ORDER BY w.since DESC LIMIT 1 }) AS job "
+        f"  RETURN collect({node('p')[:-1]}, title: job.title, department: job.department, "
+        "companyId: job.companyId}) AS " + out + " "
         "} "
     )
 

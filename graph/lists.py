@@ -16,10 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
-from typing import Any, LiteralString
+from typing import Any, LiteralString, cast
 
-from graph.db import Cypher, Database, Row
+from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
+from graph.rows import PageRow
 
 SCOPES: dict[str, LiteralString] = {
     "company": "MATCH (n:Company)",
@@ -164,7 +165,7 @@ def count_statement(scope: str, mode: str, active: frozenset[str]) -> Cypher:
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Row]  # each {"node": ..., "sortKey": ...}
+    rows: list[PageRow]
     has_next: bool
     total: int | None
 
@@ -213,4 +214,4 @@ async def page(
     if with_total:
         counted = await db.read(count_statement(scope, mode, active), params)
         total = counted[0]["total"]
-    return Page(rows[:limit], len(rows) > limit, total)
+    return Page(cast(list[PageRow], rows[:limit]), len(rows) > limit, total)

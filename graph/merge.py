@@ -22,6 +22,7 @@ from graph.db import Cypher, Database, Row, Tx
 from graph.nodes import PROJECTION, Audit, audit_from, new_id
 from graph.refusal import Refusal
 from graph.relationship import NOT_ENDED, TYPE_LOCK
+from graph.rows import NodeRow
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
 MAX_MERGED = 20
@@ -135,7 +136,7 @@ class MergeResult:
     """The survivor, or the refusal: NOT_FOUND (detail: the missing id), CONFLICT (detail: id
     and current version) or CYCLE (detail: the relationship type)."""
 
-    node: Row | None
+    node: NodeRow | None
     refusal: Refusal | None = None
     detail: Any = None
     moved: int = 0

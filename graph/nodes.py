@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
-from graph.db import Cypher, Database, Row, Tx
+from graph.db import Cypher, Database, Tx
 from graph.refusal import Refusal
+from graph.rows import AuditEventRow, NodeRow
 from graph.vocab import Label
 
 
@@ -175,7 +176,7 @@ async def create(
     audit: Audit,
     customer: bool = False,
     node_id: str | None = None,
-) -> Row:
+) -> NodeRow:
     node_id = node_id or new_id()
     props = {k: plain(v) for k, v in props.items() if v is not None}
     params = {
@@ -185,12 +186,13 @@ async def create(
         **audit.params(node_id, label, list(props)),
     }
     rows = await db.write(STATEMENTS[label]["create"], params)
-    return rows[0]["node"]  # type: ignore[no-any-return]
+    node: NodeRow = rows[0]["node"]
+    return node
 
 
 @dataclass(frozen=True)
 class UpdateResult:
-    node: Row | None
+    node: NodeRow | None
     refusal: Refusal | None = None  # NOT_FOUND or CONFLICT
     current_version: int | None = None
 
@@ -231,7 +233,7 @@ async def update(
 
 @dataclass(frozen=True)
 class UpsertResult:
-    node: Row
+    node: NodeRow
     created: bool
     changed: list[str]
 
@@ -266,7 +268,7 @@ async def upsert(
         rows = await tx.run(
             statements["upsert_lock"], {"source": source, "externalId": external_id, "id": node_id}
         )
-        stored: Row = rows[0]["node"]
+        stored: NodeRow = rows[0]["node"]
         created = stored["version"] == 0
         changed = [k for k, v in props.items() if not _same(stored.get(k), v)]
         if customer is not None and customer != stored["isCustomer"]:
@@ -290,23 +292,24 @@ async def delete(db: Database, label: Label, node_id: str, audit: Audit) -> bool
     return bool(rows and rows[0]["deleted"])
 
 
-async def by_ids(db: Database, label: Label | None, ids: list[str]) -> dict[str, Row]:
+async def by_ids(db: Database, label: Label | None, ids: list[str]) -> dict[str, NodeRow]:
     """Nodes by id (merged ids resolve to their survivor), keyed by the id asked for."""
     q = ANY_BY_IDS if label is None else STATEMENTS[label]["by_ids"]
     rows = await db.read(q, {"ids": ids})
     return {r["key"]: r["node"] for r in rows}
 
 
-async def by_external(db: Database, label: Label, source: str, external_id: str) -> Row | None:
+async def by_external(db: Database, label: Label, source: str, external_id: str) -> NodeRow | None:
     rows = await db.read(
         STATEMENTS[label]["by_external"], {"source": source, "externalId": external_id}
     )
-    return rows[0]["node"] if rows else None
+    node: NodeRow | None = rows[0]["node"] if rows else None
+    return node
 
 
 async def audit_trail(
     db: Database, node_id: str, limit: int, after: tuple[str, str] | None
-) -> tuple[list[Row], int]:
+) -> tuple[list[AuditEventRow], int]:
     params = {
         "id": node_id,
         "limit": limit,

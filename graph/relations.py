@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import LiteralString
 
-from graph.db import Cypher, Database, Row
+from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
+from graph.rows import EmploymentRow, NodeRow
 
 # Per related-node list; a page of 100 nodes therefore returns at most 100 x 100 items.
 MAX_ITEMS = 100
@@ -83,23 +84,18 @@ PROJECT_CUSTOMER = Cypher(
 
 async def lists(
     db: Database, q: Cypher, ids: list[str], cap: int = MAX_ITEMS
-) -> dict[str, list[Row]]:
+) -> dict[str, list[NodeRow]]:
+    """PARENTS, SUBSIDIARIES, CONTACTS: the related nodes of each id."""
     rows = await db.read(q, {"ids": ids, "cap": min(cap, MAX_ITEMS)})
     return {r["id"]: r["items"] for r in rows}
 
 
-async def single(db: Database, q: Cypher, ids: list[str]) -> dict[str, Row | None]:
+async def single(db: Database, q: Cypher, ids: list[str]) -> dict[str, NodeRow | None]:
+    """OWNER, PROJECT_CUSTOMER: the one related node of each id, if any."""
     rows = await db.read(q, {"ids": ids})
     return {r["id"]: r["item"] for r in rows}
 
 
-__all__ = [
-    "CONTACTS",
-    "EMPLOYER",
-    "OWNER",
-    "PARENTS",
-    "PROJECT_CUSTOMER",
-    "SUBSIDIARIES",
-    "lists",
-    "single",
-]
+async def employers(db: Database, ids: list[str]) -> dict[str, EmploymentRow | None]:
+    rows = await db.read(EMPLOYER, {"ids": ids})
+    return {r["id"]: r["item"] for r in rows}

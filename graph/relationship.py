@@ -28,9 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
+from neo4j.time import Date
+
 from graph.db import Cypher, Database, Row, Tx
 from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain
 from graph.refusal import Part, Refusal
+from graph.rows import EdgeRow, StanceChangeRow
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
 CYCLE_HOPS = 50  # the literal `*1..50` in the cycle statements (also graph/merge.py)
@@ -114,7 +117,8 @@ STANCE_HISTORY = Cypher(
     "relationship.stance_history",
     "MATCH (c:StanceChange {projectId: $project}) "
     "WHERE c.personId IS NOT NULL AND ($person IS NULL OR c.personId = $person) "
-    "WITH c ORDER BY c.at DESC, c.id DESC LIMIT $limit RETURN c{.*} AS change",
+    "WITH c ORDER BY c.at DESC, c.id DESC LIMIT $limit "
+    "RETURN c{.id, .projectId, .personId, from_: c.from, .to, .at, .by} AS change",
 )
 CURRENT_PARTICIPATION = Cypher(
     "relationship.current_participation",
@@ -216,7 +220,7 @@ class EdgeResult:
     labels allowed), DUPLICATE the overlapping edge's id, CONFLICT the current version, ENDED
     the end date."""
 
-    rel: Row | None
+    rel: EdgeRow | None
     refusal: Refusal | None = None
     part: Part | None = None
     detail: Any = None
@@ -238,9 +242,8 @@ def _is_ended(until: Any) -> bool:
     return until is not None and _as_date(until) <= today()
 
 
-def _as_date(value: Any) -> dt.date:
-    to_native = getattr(value, "to_native", None)
-    return to_native() if to_native else value  # type: ignore[no-any-return]
+def _as_date(value: Date | dt.date) -> dt.date:
+    return value.to_native() if isinstance(value, Date) else value
 
 
 async def lock_nodes(tx: Tx, ids: Sequence[str]) -> dict[str, Row]:
@@ -250,7 +253,7 @@ async def lock_nodes(tx: Tx, ids: Sequence[str]) -> dict[str, Row]:
 
 
 async def _stance_change(
-    tx: Tx, change_id: str, rel: Row, before: Any, after: Any, by: str
+    tx: Tx, change_id: str, rel: EdgeRow, before: Any, after: Any, by: str
 ) -> None:
     await tx.run(
         STANCE_CHANGE,
@@ -322,7 +325,7 @@ async def link(
         rows = await tx.run(
             CREATE[key3], {"from": src, "to": dst, "id": ids.edge, "props": props, **params_audit}
         )
-        created = rows[0]["rel"]
+        created: EdgeRow = rows[0]["rel"]
         if rel is Rel.PARTICIPATES_IN and props.get("stance") is not None:
             await _stance_change(tx, ids.change, created, None, props["stance"], audit.actor)
         return EdgeResult(created)
@@ -401,7 +404,7 @@ async def _update_in(
         "auditId": audit_id,
     }
     rows = await tx.run(UPDATE[rel], params)
-    updated = rows[0]["rel"]
+    updated: EdgeRow = rows[0]["rel"]
     stance_changed = "stance" in props and props["stance"] != current.get("stance")
     if rel is Rel.PARTICIPATES_IN and stance_changed:
         await _stance_change(
@@ -410,14 +413,12 @@ async def _update_in(
     return EdgeResult(updated)
 
 
-async def _lock_edge(
-    tx: Tx, edge_id: str, expected_version: int | None
-) -> dict[str, Any] | EdgeResult:
+async def _lock_edge(tx: Tx, edge_id: str, expected_version: int | None) -> EdgeRow | EdgeResult:
     """The edge, write-locked, or the refusal: not found, or a version other than expected."""
     locked = await tx.run(LOCK_EDGE, {"id": edge_id})
     if not locked:
         return EdgeResult(None, Refusal.NOT_FOUND, Part.EDGE, edge_id)
-    current: dict[str, Any] = locked[0]["rel"]
+    current: EdgeRow = locked[0]["rel"]
     if expected_version is not None and current["version"] != expected_version:
         return EdgeResult(None, Refusal.CONFLICT, Part.VERSION, current["version"])
     return current
@@ -499,14 +500,15 @@ async def set_stance(
     return await db.transaction(work)
 
 
-async def by_id(db: Database, edge_id: str) -> Row | None:
+async def by_id(db: Database, edge_id: str) -> EdgeRow | None:
     rows = await db.read(BY_ID, {"id": edge_id})
-    return rows[0]["rel"] if rows else None
+    rel: EdgeRow | None = rows[0]["rel"] if rows else None
+    return rel
 
 
 async def stance_history(
     db: Database, project_id: str, person_id: str | None, limit: int
-) -> list[Row]:
+) -> list[StanceChangeRow]:
     rows = await db.read(
         STANCE_HISTORY,
         {"project": project_id, "person": person_id, "limit": min(limit, HISTORY_CAP)},

@@ -10,8 +10,11 @@ match; for that case `search_contains` falls back to `CONTAINS` on the name text
 
 from __future__ import annotations
 
-from graph.db import Cypher, Database, Row
+from typing import cast
+
+from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
+from graph.rows import SearchRow
 
 LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
 
@@ -56,12 +59,14 @@ def is_single_cjk(text: str) -> bool:
     return len(text) == 1 and not text.isascii() and text.isalpha()
 
 
-async def search(db: Database, text: str, limit: int) -> list[Row]:
-    """Best matches first: rows of `{"node": ..., "score": ...}`."""
+async def search(db: Database, text: str, limit: int) -> list[SearchRow]:
+    """Best matches first."""
     text = text.strip()
     if is_single_cjk(text):
-        return await db.read(CONTAINS, {"text": text, "limit": limit})
-    query = lucene_query(text)
-    if query is None:
-        return []
-    return await db.read(FULLTEXT, {"query": query, "limit": limit})
+        rows = await db.read(CONTAINS, {"text": text, "limit": limit})
+    else:
+        query = lucene_query(text)
+        if query is None:
+            return []
+        rows = await db.read(FULLTEXT, {"query": query, "limit": limit})
+    return cast(list[SearchRow], rows)  # the projection's shape: node AS node, score

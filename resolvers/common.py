@@ -13,18 +13,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph import nodes
-from graph.db import ConstraintViolation, Row
+from graph.db import ConstraintViolation
 from graph.refusal import Refusal
 from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
 from resolvers.loaders import loader
+from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 
 CUSTOMER_FIELDS = ("customerCode", "customerKind", "lifecycleStage", "classification", "tier")
 
 # A function applied to every node a payload returns (e.g. personal-data masking).
-Present = Callable[[Context, Row | None], Row | None]
+Present = Callable[[Context, NodeRow | None], NodeRow | None]
 
 
 # Fields whose values need every stored property of a map's nodes and edges.
@@ -40,7 +41,7 @@ def selects_any(selections: Iterable[Any], names: frozenset[str] = DETAIL_FIELDS
     return False
 
 
-def as_is(ctx: Context, node: Row | None) -> Row | None:
+def as_is(ctx: Context, node: NodeRow | None) -> NodeRow | None:
     return node
 
 
@@ -76,7 +77,7 @@ def customer_role(
     return True
 
 
-def invalid(key: str, errors: v.Errors, upsert: bool = False) -> dict[str, Any]:
+def invalid(key: str, errors: v.Errors, upsert: bool = False) -> NodePayload:
     """The payload for input that failed validation: nothing was written."""
     out: dict[str, Any] = {key: None, "errors": errors}
     if upsert:
@@ -93,9 +94,11 @@ def custom_json(errors: v.Errors, value: Any, field: str) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def custom_fields(node: Row) -> Any:
+def custom_fields(node: NodeRow) -> dict[str, Any] | None:
+    """The custom fields: a JSON object (checked on write by `custom_json`)."""
     raw = node.get("custom")
-    return json.loads(raw) if raw else None
+    value: dict[str, Any] | None = json.loads(raw) if raw else None
+    return value
 
 
 def external_props(
@@ -115,7 +118,7 @@ def audit(ctx: Context, action: str) -> nodes.Audit:
     return nodes.Audit(ctx.viewer.actor, action, ctx.request_id)
 
 
-def node_payload(result: nodes.UpdateResult, key: str, node_id: str) -> dict[str, Any]:
+def node_payload(result: nodes.UpdateResult, key: str, node_id: str) -> NodePayload:
     if result.refusal is Refusal.NOT_FOUND:
         return {
             key: None,
@@ -138,7 +141,7 @@ def node_payload(result: nodes.UpdateResult, key: str, node_id: str) -> dict[str
     return {key: result.node, "errors": []}
 
 
-def duplicate(key: str, message: str, field: str = "input") -> dict[str, Any]:
+def duplicate(key: str, message: str, field: str = "input") -> NodePayload:
     return {key: None, "errors": [payload_error(ErrorCode.DUPLICATE, message, field)]}
 
 
@@ -148,7 +151,7 @@ async def create_node(
     props: dict[str, Any],
     customer: bool = False,
     present: Present = as_is,
-) -> dict[str, Any]:
+) -> NodePayload:
     key = label.value.lower()
     try:
         node = await nodes.create(ctx.db, label, props, audit(ctx, f"{key}.create"), customer)
@@ -164,7 +167,7 @@ async def update_node(
     props: dict[str, Any],
     customer: bool | None = None,
     present: Present = as_is,
-) -> dict[str, Any]:
+) -> NodePayload:
     key = label.value.lower()
     try:
         result = await nodes.update(
@@ -189,7 +192,7 @@ async def archive_node(
     node_id: str,
     expected_version: int | None,
     present: Present = as_is,
-) -> dict[str, Any]:
+) -> NodePayload:
     key = label.value.lower()
     result = await nodes.update(
         ctx.db,
@@ -204,7 +207,7 @@ async def archive_node(
     return out
 
 
-async def delete_node(ctx: Context, label: Label, node_id: str) -> dict[str, Any]:
+async def delete_node(ctx: Context, label: Label, node_id: str) -> DeleteRow:
     key = label.value.lower()
     deleted = await nodes.delete(ctx.db, label, node_id, audit(ctx, f"{key}.delete"))
     if not deleted:
@@ -224,7 +227,7 @@ async def upsert_node(
     props: dict[str, Any],
     customer: bool | None = None,
     present: Present = as_is,
-) -> dict[str, Any]:
+) -> NodePayload:
     """Create or update the node with this (externalSource, externalId); nothing is written
     (no version bump, no audit event) when every given field already has its value."""
     key = label.value.lower()
@@ -250,13 +253,13 @@ async def upsert_node(
     }
 
 
-async def load_node(ctx: Context, label: Label, node_id: str) -> Row | None:
+async def load_node(ctx: Context, label: Label, node_id: str) -> NodeRow | None:
     """One node of `label` by id through the request's DataLoader for that label, so every
     look-up of the same kind in a request shares one round trip."""
 
-    async def batch(ids: list[str]) -> list[Row | None]:
+    async def batch(ids: list[str]) -> list[NodeRow | None]:
         found = await nodes.by_ids(ctx.db, label, ids)
         return [found.get(i) for i in ids]
 
-    result: Row | None = await loader(ctx, label.value.lower(), batch).load(node_id)
+    result: NodeRow | None = await loader(ctx, label.value.lower(), batch).load(node_id)
     return result

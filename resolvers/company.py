@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.db import Row
 from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
 from resolvers.common import (
@@ -24,6 +23,7 @@ from resolvers.common import (
     upsert_node,
 )
 from resolvers.context import Context
+from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 
 # Plain text fields and their length caps.
 TEXT_FIELDS: dict[str, int] = {
@@ -63,7 +63,7 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     return props
 
 
-async def create_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def create_company(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     props = company_props(errors, data, creating=True)
     customer = customer_role(errors, data, props, CustomerKind.ENTERPRISE)
@@ -73,7 +73,7 @@ async def create_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await create_node(ctx, Label.COMPANY, props, bool(customer))
 
 
-async def update_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def update_company(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     props = company_props(errors, data, creating=False)
     customer = customer_role(errors, data, props, CustomerKind.ENTERPRISE)
@@ -82,7 +82,7 @@ async def update_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await update_node(ctx, Label.COMPANY, data, props, customer)
 
 
-async def upsert_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def upsert_company(ctx: Context, data: dict[str, Any]) -> NodePayload:
     """Create or update by (externalSource, externalId); idempotent for repeated imports."""
     errors = v.Errors()
     external = external_props(errors, data, required=True)
@@ -93,15 +93,13 @@ async def upsert_company(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await upsert_node(ctx, Label.COMPANY, external, props, customer)
 
 
-async def archive_company(
-    ctx: Context, node_id: str, expected_version: int | None
-) -> dict[str, Any]:
+async def archive_company(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
     return await archive_node(ctx, Label.COMPANY, node_id, expected_version)
 
 
-async def delete_company(ctx: Context, node_id: str) -> dict[str, Any]:
+async def delete_company(ctx: Context, node_id: str) -> DeleteRow:
     return await delete_node(ctx, Label.COMPANY, node_id)
 
 
-async def company(ctx: Context, node_id: str) -> Row | None:
+async def company(ctx: Context, node_id: str) -> NodeRow | None:
     return await load_node(ctx, Label.COMPANY, node_id)

@@ -13,7 +13,10 @@ from graph import lists
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.masking import present_all
-from resolvers.node import decode_cursor, encode_cursor, page_size
+from resolvers.node import page_size
+from resolvers.pages import connection as page_of
+from resolvers.pages import decode_cursor, encode_cursor
+from resolvers.shapes import ConnectionOf, NodeRow
 
 
 class ListOrder(Enum):
@@ -37,7 +40,7 @@ async def connection(
     order: ListOrder,
     filters: dict[str, Any],
     with_total: bool = True,
-) -> dict[str, Any]:
+) -> ConnectionOf[NodeRow]:
     limit = page_size(first)
     position: tuple[str, str] | None = None
     if after:
@@ -51,18 +54,8 @@ async def connection(
         ctx.db, scope, order.value, limit, position, _plain(filters), with_total
     )
     shown = present_all(ctx, [r["node"] for r in page.rows])
-    edges = [
-        {"cursor": encode_cursor(order.value, str(r["sortKey"]), r["node"]["id"]), "node": node}
+    items = [
+        (encode_cursor(order.value, str(r["sortKey"]), r["node"]["id"]), node)
         for r, node in zip(page.rows, shown, strict=True)
     ]
-    return {
-        "edges": edges,
-        "nodes": shown,
-        "totalCount": page.total,
-        "pageInfo": {
-            "hasNextPage": page.has_next,
-            "hasPreviousPage": after is not None,
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
-        },
-    }
+    return page_of(items, page.has_next, after, page.total)

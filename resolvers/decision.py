@@ -28,13 +28,6 @@ RISKY_INFLUENCE = 0.5  # an opponent at or above this influence score is a risk
 POWER_ROLES = {DecisionRole.DECISION_MAKER.value, DecisionRole.ECONOMIC_BUYER.value}
 
 
-def with_job(person: dict[str, Any]) -> dict[str, Any]:
-    job = person.pop("job", None) or []
-    if job:
-        person.update(job[0])
-    return person
-
-
 async def decision_tree(
     ctx: Context, project: str, as_of: dt.date | None, mode: str, *, with_data: bool = True
 ) -> dict[str, Any]:
@@ -45,7 +38,7 @@ async def decision_tree(
     hidden = found["hidden"][:MAX_HIDDEN]
     truncated = len(found["parts"]) > MAX_PARTICIPANTS or len(found["hidden"]) > MAX_HIDDEN
     keep = {p["id"] for p in parts} | set(hidden)
-    people = {p["id"]: with_job(p) for p in found["people"] if p["id"] in keep}
+    people = {p["id"]: p for p in found["people"] if p["id"] in keep}
     edges = [e for e in found["edges"] if e["source"] in keep and e["target"] in keep]
     # Neo4j DateTime -> Python datetime: ISO text without nanoseconds.
     history = [{**h, "at": h["at"].to_native()} for h in found["history"]]

@@ -9,7 +9,6 @@ from typing import Any
 from graph import algorithms as alg
 from graph import influence as repo
 from resolvers.context import Context
-from resolvers.decision import with_job
 from resolvers.maps import as_of_or_today, check_range, not_found
 
 MAX_FIRST = 100
@@ -24,5 +23,4 @@ async def influence_ranking(
     found = await repo.scope(ctx.db, scope, as_of_or_today(as_of), with_data=with_data)
     if not found["found"]:
         raise not_found("company or project", scope, "scope")
-    people = [with_job(p) for p in found["people"]]
-    return await asyncio.to_thread(alg.ranking, people, found["edges"], first)
+    return await asyncio.to_thread(alg.ranking, found["people"], found["edges"], first)

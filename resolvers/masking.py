@@ -8,13 +8,10 @@ GraphQL fields stay plain attributes (no per-field resolvers).
 
 from __future__ import annotations
 
-from typing import Any
-
-from graph.db import Row
 from resolvers.context import Context, Viewer
+from resolvers.shapes import NodeRow
 
-# Fields of :Person holding personal data, and how each one is masked.
-PERSONAL_FIELDS = ("idNumber", "mobile")
+# Fields of :Person holding personal data: idNumber and mobile (see mask_person).
 REVEALING_ROLES = ("ADMIN", "MANAGER")
 
 
@@ -32,35 +29,39 @@ def mask_phone(value: str) -> str:
     return value[:-8] + "****" + value[-4:]
 
 
-MASKS = {"idNumber": mask_id_number, "mobile": mask_phone}
-
-
 def may_see_personal_data(viewer: Viewer) -> bool:
     return any(viewer.has(role) for role in REVEALING_ROLES)
 
 
-def mask_person(row: dict[str, Any], reveal: bool) -> dict[str, Any]:
+def mask_person(row: NodeRow, reveal: bool) -> NodeRow:
     """A copy of a Person row with personal fields masked unless `reveal`; other rows (or
     rows without personal values) come back unchanged, as the same object."""
     if reveal or row.get("__typename") != "Person":
         return row
-    if not any(row.get(f) for f in PERSONAL_FIELDS):
+    id_number, mobile = row.get("idNumber"), row.get("mobile")
+    if not (id_number or mobile):
         return row
-    out = dict(row)
-    for name, mask in MASKS.items():
-        value = out.get(name)
-        if isinstance(value, str) and value:
-            out[name] = mask(value)
+    out = row.copy()
+    if id_number:
+        out["idNumber"] = mask_id_number(id_number)
+    if mobile:
+        out["mobile"] = mask_phone(mobile)
     return out
 
 
-def present(ctx: Context, row: Row | None) -> Row | None:
+def present(ctx: Context, row: NodeRow | None) -> NodeRow | None:
     """Mask one row for this request's viewer."""
     if row is None:
         return None
     return mask_person(row, may_see_personal_data(ctx.viewer))
 
 
-def present_all(ctx: Context, rows: list[Row | None]) -> list[Row | None]:
+def present_all(ctx: Context, rows: list[NodeRow]) -> list[NodeRow]:
+    reveal = may_see_personal_data(ctx.viewer)
+    return [mask_person(r, reveal) for r in rows]
+
+
+def present_optional(ctx: Context, rows: list[NodeRow | None]) -> list[NodeRow | None]:
+    """As present_all, keeping the None of ids not found."""
     reveal = may_see_personal_data(ctx.viewer)
     return [None if r is None else mask_person(r, reveal) for r in rows]

@@ -11,11 +11,12 @@ from graph.vocab import Label
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
+from resolvers.shapes import MergeRow, UserErrorRow
 
 
 def _payload(
-    result: repo.MergeResult | None, merged: list[str], errors: list[Any]
-) -> dict[str, Any]:
+    result: repo.MergeResult | None, merged: list[str], errors: list[UserErrorRow]
+) -> MergeRow:
     if result is None or result.node is None:
         return {"survivor": None, "mergedIds": [], "movedEdges": 0, "errors": errors}
     return {
@@ -26,7 +27,7 @@ def _payload(
     }
 
 
-async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> dict[str, Any]:
+async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> MergeRow:
     errors = v.Errors()
     survivor: str = data["survivor"]
     merged = list(dict.fromkeys(data["merged"]))  # drop repeats, keep the order given

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from graph.db import Row
 from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
 from resolvers.common import (
@@ -27,6 +26,7 @@ from resolvers.common import (
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
 from resolvers.masking import present
+from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 
 TEXT_FIELDS: dict[str, int] = {
     "nameEn": 200,
@@ -93,7 +93,7 @@ def _hobbies(errors: v.Errors, values: list[str] | None) -> list[str] | None:
     return [h for h in cleaned if h] or None
 
 
-async def create_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def create_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     props = person_props(errors, data, creating=True)
     customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
@@ -103,7 +103,7 @@ async def create_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await create_node(ctx, Label.PERSON, props, bool(customer), present)
 
 
-async def update_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def update_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     props = person_props(errors, data, creating=False)
     customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
@@ -112,7 +112,7 @@ async def update_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await update_node(ctx, Label.PERSON, data, props, customer, present)
 
 
-async def upsert_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def upsert_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     external = external_props(errors, data, required=True)
     props = person_props(errors, data, creating=True)
@@ -122,15 +122,13 @@ async def upsert_person(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await upsert_node(ctx, Label.PERSON, external, props, customer, present)
 
 
-async def archive_person(
-    ctx: Context, node_id: str, expected_version: int | None
-) -> dict[str, Any]:
+async def archive_person(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
     return await archive_node(ctx, Label.PERSON, node_id, expected_version, present)
 
 
-async def delete_person(ctx: Context, node_id: str) -> dict[str, Any]:
+async def delete_person(ctx: Context, node_id: str) -> DeleteRow:
     return await delete_node(ctx, Label.PERSON, node_id)
 
 
-async def person(ctx: Context, node_id: str) -> Row | None:
+async def person(ctx: Context, node_id: str) -> NodeRow | None:
     return present(ctx, await load_node(ctx, Label.PERSON, node_id))

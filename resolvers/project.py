@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.db import Row
 from graph.vocab import Label
 from resolvers import validation as v
 from resolvers.common import (
@@ -20,6 +19,7 @@ from resolvers.common import (
 )
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
+from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 
 DEFAULT_CURRENCY = "CNY"
 
@@ -50,7 +50,7 @@ def _currency(errors: v.Errors, value: str | None) -> str | None:
     return code
 
 
-async def create_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def create_project(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     props = project_props(errors, data, creating=True)
     props.update(external_props(errors, data))
@@ -59,7 +59,7 @@ async def create_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await create_node(ctx, Label.PROJECT, props)
 
 
-async def update_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def update_project(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     props = project_props(errors, data, creating=False)
     if errors:
@@ -67,7 +67,7 @@ async def update_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await update_node(ctx, Label.PROJECT, data, props)
 
 
-async def upsert_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def upsert_project(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     external = external_props(errors, data, required=True)
     props = project_props(errors, data, creating=True)
@@ -76,15 +76,13 @@ async def upsert_project(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await upsert_node(ctx, Label.PROJECT, external, props)
 
 
-async def archive_project(
-    ctx: Context, node_id: str, expected_version: int | None
-) -> dict[str, Any]:
+async def archive_project(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
     return await archive_node(ctx, Label.PROJECT, node_id, expected_version)
 
 
-async def delete_project(ctx: Context, node_id: str) -> dict[str, Any]:
+async def delete_project(ctx: Context, node_id: str) -> DeleteRow:
     return await delete_node(ctx, Label.PROJECT, node_id)
 
 
-async def project(ctx: Context, node_id: str) -> Row | None:
+async def project(ctx: Context, node_id: str) -> NodeRow | None:
     return await load_node(ctx, Label.PROJECT, node_id)

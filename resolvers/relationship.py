@@ -9,12 +9,12 @@ from typing import Any
 
 from graph import nodes
 from graph import relationship as repo
-from graph.db import Row
 from graph.refusal import Part, Refusal
 from graph.vocab import DecisionRole, PersonalTie, Rel, ReportingKind, SubsidiaryKind
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
+from resolvers.shapes import EdgePayload, EdgeRow, StanceChangeRow, UserErrorRow
 
 EDGE_PROPS = repo.EDGE_PROPS
 
@@ -46,7 +46,7 @@ def _audit(ctx: Context, action: str) -> nodes.Audit:
     return nodes.Audit(ctx.viewer.actor, action, ctx.request_id)
 
 
-def payload(rel: Row | None, errors: list[dict[str, Any]]) -> dict[str, Any]:
+def payload(rel: EdgeRow | None, errors: list[UserErrorRow]) -> EdgePayload:
     return {"relationship": rel, "errors": errors}
 
 
@@ -157,7 +157,7 @@ def _message(result: repo.EdgeResult, rel: Rel | None) -> tuple[ErrorCode, str]:
 
 def _result(
     result: repo.EdgeResult, rel: Rel | None = None, paths: dict[Part, str] = PATHS
-) -> dict[str, Any]:
+) -> EdgePayload:
     """The payload: the edge, or the repository's refusal as an error at its input path."""
     if result.refusal is None:
         return payload(result.rel, [])
@@ -166,21 +166,22 @@ def _result(
     return payload(None, [payload_error(code, message, field)])
 
 
-async def link_nodes(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def link_nodes(ctx: Context, data: dict[str, Any]) -> EdgePayload:
     rel: Rel = data["type"]
     errors = v.Errors()
     props = edge_props(errors, rel, data, creating=True)
     v.date_range(errors, props.get("since"), props.get("until"))
-    if data["from"] == data["to"]:
+    # `from_`: the input field `from` is a Python keyword (schema/relationship.py).
+    if data["from_"] == data["to"]:
         errors.add(ErrorCode.VALIDATION, "an edge cannot join a node to itself", "input.to")
     if errors:
         return payload(None, errors)
     action = f"relationship.link.{rel.value.lower()}"
-    result = await repo.link(ctx.db, rel, data["from"], data["to"], props, _audit(ctx, action))
+    result = await repo.link(ctx.db, rel, data["from_"], data["to"], props, _audit(ctx, action))
     return _result(result, rel)
 
 
-async def update_link(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def update_link(ctx: Context, data: dict[str, Any]) -> EdgePayload:
     current = await repo.by_id(ctx.db, data["id"])
     if current is None:
         return payload(
@@ -211,7 +212,7 @@ async def update_link(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return _result(result, rel)
 
 
-async def end_link(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def end_link(ctx: Context, data: dict[str, Any]) -> EdgePayload:
     result = await repo.end(
         ctx.db,
         data["id"],
@@ -222,14 +223,14 @@ async def end_link(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return _result(result)
 
 
-async def unlink(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def unlink(ctx: Context, data: dict[str, Any]) -> EdgePayload:
     result = await repo.unlink(
         ctx.db, data["id"], data.get("expectedVersion"), _audit(ctx, "relationship.unlink")
     )
     return _result(result)
 
 
-async def set_stance(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def set_stance(ctx: Context, data: dict[str, Any]) -> EdgePayload:
     result = await repo.set_stance(
         ctx.db,
         data["project"],
@@ -241,22 +242,22 @@ async def set_stance(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return _result(result, Rel.PARTICIPATES_IN)
 
 
-async def transfer_ownership(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+async def transfer_ownership(ctx: Context, data: dict[str, Any]) -> EdgePayload:
     result = await repo.transfer_ownership(
         ctx.db, data["customer"], data["toUser"], _audit(ctx, "relationship.transfer_ownership")
     )
     return _result(result, Rel.OWNS, OWNERSHIP_PATHS)
 
 
-async def relationship(ctx: Context, edge_id: str) -> Row | None:
+async def relationship(ctx: Context, edge_id: str) -> EdgeRow | None:
     return await repo.by_id(ctx.db, edge_id)
 
 
-async def stance_history(ctx: Context, project: str, person: str | None, first: int) -> list[Row]:
+async def stance_history(
+    ctx: Context, project: str, person: str | None, first: int
+) -> list[StanceChangeRow]:
     if first < 1 or first > HISTORY_MAX:
         raise ApiError(
             ErrorCode.BAD_USER_INPUT, f"`first` must be between 1 and {HISTORY_MAX}", "first"
         )
-    rows = await repo.stance_history(ctx.db, project, person, first)
-    # `from` is a Python keyword: the schema field reads it as `from_`.
-    return [{**row, "from_": row.get("from")} for row in rows]
+    return await repo.stance_history(ctx.db, project, person, first)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from graph import search as repo
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.masking import present
+from resolvers.shapes import SearchHitRow
 
 MAX_HITS = 50
 MAX_TEXT = 200
 
 
-async def search(ctx: Context, text: str, first: int) -> list[dict[str, Any]]:
+async def search(ctx: Context, text: str, first: int) -> list[SearchHitRow]:
     if first < 1 or first > MAX_HITS:
         raise ApiError(
             ErrorCode.BAD_USER_INPUT, f"`first` must be between 1 and {MAX_HITS}", "first"
@@ -21,7 +20,7 @@ async def search(ctx: Context, text: str, first: int) -> list[dict[str, Any]]:
     if len(text) > MAX_TEXT:
         raise ApiError(ErrorCode.BAD_USER_INPUT, f"at most {MAX_TEXT} characters", "text")
     rows = await repo.search(ctx.db, text, first)
-    hits = []
+    hits: list[SearchHitRow] = []
     for row in rows:
         node = present(ctx, row["node"])
         assert node is not None

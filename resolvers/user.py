@@ -8,12 +8,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from graph.db import Row
 from graph.vocab import Label
 from resolvers import validation as v
 from resolvers.common import archive_node, create_node, delete_node, load_node, update_node
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
+from resolvers.shapes import DeleteRow, NodePayload, NodeRow, UserErrorRow
 
 
 class UserRole(Enum):
@@ -35,18 +35,15 @@ def user_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[s
     return props
 
 
-def _forbidden(ctx: Context, key: str = "user") -> dict[str, Any] | None:
+def _denied(ctx: Context) -> list[UserErrorRow]:
     if ctx.viewer.has("ADMIN"):
-        return None
-    return {
-        key: None,
-        "errors": [payload_error(ErrorCode.FORBIDDEN, "only admins manage staff accounts")],
-    }
+        return []
+    return [payload_error(ErrorCode.FORBIDDEN, "only admins manage staff accounts")]
 
 
-async def create_user(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    if denied := _forbidden(ctx):
-        return denied
+async def create_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
+    if denied := _denied(ctx):
+        return {"user": None, "errors": denied}
     errors = v.Errors()
     props = user_props(errors, data, creating=True)
     if errors:
@@ -54,9 +51,9 @@ async def create_user(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await create_node(ctx, Label.USER, props)
 
 
-async def update_user(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    if denied := _forbidden(ctx):
-        return denied
+async def update_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
+    if denied := _denied(ctx):
+        return {"user": None, "errors": denied}
     errors = v.Errors()
     props = user_props(errors, data, creating=False)
     if errors:
@@ -64,17 +61,17 @@ async def update_user(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return await update_node(ctx, Label.USER, data, props)
 
 
-async def archive_user(ctx: Context, node_id: str, expected_version: int | None) -> dict[str, Any]:
-    if denied := _forbidden(ctx):
-        return denied
+async def archive_user(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
+    if denied := _denied(ctx):
+        return {"user": None, "errors": denied}
     return await archive_node(ctx, Label.USER, node_id, expected_version)
 
 
-async def delete_user(ctx: Context, node_id: str) -> dict[str, Any]:
-    if denied := _forbidden(ctx, "deletedId"):
-        return denied
+async def delete_user(ctx: Context, node_id: str) -> DeleteRow:
+    if denied := _denied(ctx):
+        return {"deletedId": None, "errors": denied}
     return await delete_node(ctx, Label.USER, node_id)
 
 
-async def user(ctx: Context, node_id: str) -> Row | None:
+async def user(ctx: Context, node_id: str) -> NodeRow | None:
     return await load_node(ctx, Label.USER, node_id)

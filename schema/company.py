@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from resolvers import company as r
 from resolvers import relations
 from resolvers.context import Context
+from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema.base import ID_ARG, ExternalRefInput, Record, UserError, provided, vocab_enum
 
@@ -74,49 +75,49 @@ class Company(Record):
         description="The customer profile, or null when this company is not a customer."
     )
 
-    @strawberry.field(description="Custom fields (R10) as a JSON object.")
-    def custom(self, root: strawberry.Parent[dict[str, Any]]) -> JSON | None:
-        return r.custom_fields(root)  # type: ignore[no-any-return]
+    @strawberry.field(description="Custom fields (R10) as a JSON object.", graphql_type=JSON | None)
+    def custom(self, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
+        return r.custom_fields(root)
 
     @strawberry.field(
         description="Parent companies: targets of current SUBSIDIARY_OF edges (several for a "
-        "joint venture), by name, at most 100. One round trip per request for all companies."
+        "joint venture), by name, at most 100. One round trip per request for all companies.",
+        graphql_type=list["Company"],
     )
-    async def parents(self, info: Info, root: strawberry.Parent[dict[str, Any]]) -> list[Company]:
-        return await relations.parents(info.context, root["id"])  # type: ignore[return-value]
+    async def parents(self, info: Info, root: strawberry.Parent[NodeRow]) -> list[NodeRow]:
+        return await relations.parents(info.context, root["id"])
 
     @strawberry.field(
         description="Direct subsidiaries, branches and divisions (current SUBSIDIARY_OF "
-        "edges pointing here), by name, at most 100. One round trip per request."
+        "edges pointing here), by name, at most 100. One round trip per request.",
+        graphql_type=list["Company"],
     )
-    async def subsidiaries(
-        self, info: Info, root: strawberry.Parent[dict[str, Any]]
-    ) -> list[Company]:
-        return await relations.subsidiaries(info.context, root["id"])  # type: ignore[return-value]
+    async def subsidiaries(self, info: Info, root: strawberry.Parent[NodeRow]) -> list[NodeRow]:
+        return await relations.subsidiaries(info.context, root["id"])
 
     @strawberry.field(
         description="Current contacts: people with a current WORKS_AT edge to this company, "
         "by name, at most `first` (1..100, default 20). Personal data is masked as on Person. "
-        "One round trip per request for all companies asking the same `first`."
+        "One round trip per request for all companies asking the same `first`.",
+        graphql_type=list[Annotated["Person", strawberry.lazy("schema.person")]],
     )
     async def contacts(
         self,
         info: Info,
-        root: strawberry.Parent[dict[str, Any]],
+        root: strawberry.Parent[NodeRow],
         first: Annotated[
             int, strawberry.argument(description="How many contacts, 1..100 (default 20).")
         ] = 20,
-    ) -> list[Annotated[Person, strawberry.lazy("schema.person")]]:
-        return await relations.contacts(info.context, root["id"], first)  # type: ignore[return-value]
+    ) -> list[NodeRow]:
+        return await relations.contacts(info.context, root["id"], first)
 
     @strawberry.field(
         description="The account owner: the staff member with a current OWNS edge to this "
-        "company (the latest if several); null when nobody owns it. One round trip per request."
+        "company (the latest if several); null when nobody owns it. One round trip per request.",
+        graphql_type=Annotated["User", strawberry.lazy("schema.user")] | None,
     )
-    async def owner(
-        self, info: Info, root: strawberry.Parent[dict[str, Any]]
-    ) -> Annotated[User, strawberry.lazy("schema.user")] | None:
-        return await relations.owner(info.context, root["id"])  # type: ignore[return-value]
+    async def owner(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
+        return await relations.owner(info.context, root["id"])
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
@@ -243,50 +244,56 @@ class DeletePayload:
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="One company by id (merged ids resolve to the survivor). Batched per request."
+        description="One company by id (merged ids resolve to the survivor). Batched per request.",
+        graphql_type=Company | None,
     )
-    async def company(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> Company | None:
-        return await r.company(info.context, id)  # type: ignore[return-value]
+    async def company(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> NodeRow | None:
+        return await r.company(info.context, id)
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Create a company; VALIDATION or DUPLICATE errors write nothing."
+        description="Create a company; VALIDATION or DUPLICATE errors write nothing.",
+        graphql_type=CompanyPayload,
     )
     async def createCompany(
         self, info: Info, input: Annotated[CreateCompanyInput, INPUT]
-    ) -> CompanyPayload:
-        return await r.create_company(info.context, provided(input))  # type: ignore[return-value]
+    ) -> NodePayload:
+        return await r.create_company(info.context, provided(input))
 
-    @strawberry.mutation(description="Update a company with optimistic concurrency.")
+    @strawberry.mutation(
+        description="Update a company with optimistic concurrency.",
+        graphql_type=CompanyPayload,
+    )
     async def updateCompany(
         self, info: Info, input: Annotated[UpdateCompanyInput, INPUT]
-    ) -> CompanyPayload:
-        return await r.update_company(info.context, provided(input))  # type: ignore[return-value]
+    ) -> NodePayload:
+        return await r.update_company(info.context, provided(input))
 
     @strawberry.mutation(
         description="Create or update a company by (externalSource, externalId) in one "
         "transaction with its audit event; idempotent. VALIDATION or DUPLICATE errors write "
-        "nothing."
+        "nothing.",
+        graphql_type=UpsertCompanyPayload,
     )
     async def upsertCompany(
         self, info: Info, input: Annotated[UpsertCompanyInput, INPUT]
-    ) -> UpsertCompanyPayload:
-        return await r.upsert_company(info.context, provided(input))  # type: ignore[return-value]
+    ) -> NodePayload:
+        return await r.upsert_company(info.context, provided(input))
 
     @strawberry.mutation(
-        description="Archive a company: it leaves lists, keeps its edges and history."
+        description="Archive a company: it leaves lists, keeps its edges and history.",
+        graphql_type=CompanyPayload,
     )
     async def archiveCompany(
         self, info: Info, input: Annotated[NodeRefInput, INPUT]
-    ) -> CompanyPayload:
-        return await r.archive_company(  # type: ignore[return-value]
-            info.context, input.id, input.expectedVersion
-        )
+    ) -> NodePayload:
+        return await r.archive_company(info.context, input.id, input.expectedVersion)
 
-    @strawberry.mutation(description="Delete a company and its edges. The audit trail stays.")
-    async def deleteCompany(
-        self, info: Info, input: Annotated[NodeRefInput, INPUT]
-    ) -> DeletePayload:
-        return await r.delete_company(info.context, input.id)  # type: ignore[return-value]
+    @strawberry.mutation(
+        description="Delete a company and its edges. The audit trail stays.",
+        graphql_type=DeletePayload,
+    )
+    async def deleteCompany(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeleteRow:
+        return await r.delete_company(info.context, input.id)

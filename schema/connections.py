@@ -16,6 +16,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from resolvers import connections as r
 from resolvers.connections import ListOrder
 from resolvers.context import Context
+from resolvers.shapes import ConnectionOf, NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, ProjectStage, ProjectStatus, Tier
 from schema.base import PageInfo, provided, vocab_enum
 from schema.company import Company
@@ -173,7 +174,10 @@ def _filters(value: Any) -> dict[str, Any]:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Companies, filtered and sorted; keyset-paginated.")
+    @strawberry.field(
+        description="Companies, filtered and sorted; keyset-paginated.",
+        graphql_type=CompanyConnection,
+    )
     async def companies(
         self,
         info: Info,
@@ -181,12 +185,15 @@ class Query:
         after: Annotated[str | None, AFTER] = None,
         orderBy: Annotated[ListOrder, ORDER] = ListOrder.NAME_ASC,
         filter: Annotated[PartyFilter | None, FILTER] = None,
-    ) -> CompanyConnection:
-        return await r.connection(  # type: ignore[return-value]
+    ) -> ConnectionOf[NodeRow]:
+        return await r.connection(
             info.context, "company", first, after, orderBy, _filters(filter), wants_total(info)
         )
 
-    @strawberry.field(description="People (contacts and individuals), filtered and sorted.")
+    @strawberry.field(
+        description="People (contacts and individuals), filtered and sorted.",
+        graphql_type=PersonConnection,
+    )
     async def people(
         self,
         info: Info,
@@ -194,12 +201,15 @@ class Query:
         after: Annotated[str | None, AFTER] = None,
         orderBy: Annotated[ListOrder, ORDER] = ListOrder.NAME_ASC,
         filter: Annotated[PartyFilter | None, FILTER] = None,
-    ) -> PersonConnection:
-        return await r.connection(  # type: ignore[return-value]
+    ) -> ConnectionOf[NodeRow]:
+        return await r.connection(
             info.context, "person", first, after, orderBy, _filters(filter), wants_total(info)
         )
 
-    @strawberry.field(description="Projects, filtered and sorted.")
+    @strawberry.field(
+        description="Projects, filtered and sorted.",
+        graphql_type=ProjectConnection,
+    )
     async def projects(
         self,
         info: Info,
@@ -207,14 +217,15 @@ class Query:
         after: Annotated[str | None, AFTER] = None,
         orderBy: Annotated[ListOrder, ORDER] = ListOrder.NAME_ASC,
         filter: Annotated[ProjectFilter | None, FILTER] = None,
-    ) -> ProjectConnection:
-        return await r.connection(  # type: ignore[return-value]
+    ) -> ConnectionOf[NodeRow]:
+        return await r.connection(
             info.context, "project", first, after, orderBy, _filters(filter), wants_total(info)
         )
 
     @strawberry.field(
         description="Customers: companies and people with a customer profile, in one list "
-        "(the CustomerParty union)."
+        "(the CustomerParty union).",
+        graphql_type=CustomerConnection,
     )
     async def customers(
         self,
@@ -223,7 +234,7 @@ class Query:
         after: Annotated[str | None, AFTER] = None,
         orderBy: Annotated[ListOrder, ORDER] = ListOrder.NAME_ASC,
         filter: Annotated[CustomerFilter | None, FILTER] = None,
-    ) -> CustomerConnection:
-        return await r.connection(  # type: ignore[return-value]
+    ) -> ConnectionOf[NodeRow]:
+        return await r.connection(
             info.context, "customer", first, after, orderBy, _filters(filter), wants_total(info)
         )

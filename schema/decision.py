@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -53,7 +53,8 @@ class Query:
     @strawberry.field(
         description="The decision tree of a project (R3), rooted at its decision maker(s), with "
         "hidden influencers (people who influence participants without taking part) and "
-        "coverage checks. One Cypher round trip; influence by weighted PageRank (networkx)."
+        "coverage checks. One Cypher round trip; influence by weighted PageRank (networkx).",
+        graphql_type=DecisionTree,
     )
     async def decisionTree(
         self,
@@ -61,8 +62,8 @@ class Query:
         project: Annotated[strawberry.ID, arg("The project.")],
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
         layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.HIERARCHY,
-    ) -> DecisionTree:
-        return await r.decision_tree(  # type: ignore[return-value]
+    ) -> dict[str, Any]:
+        return await r.decision_tree(
             info.context,
             project,
             asOf,

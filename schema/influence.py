@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -37,7 +37,8 @@ class Query:
         description="The most influential people in a scope: a company with its subsidiaries "
         f"({r.SCOPE_MAX_LEVELS} levels down; a group when given its parent), or a project "
         f"(participants and their direct influencers). At most {r.SCOPE_MAX_PEOPLE} people "
-        f"considered; first 1..{r.MAX_FIRST}; one Cypher round trip, networkx after."
+        f"considered; first 1..{r.MAX_FIRST}; one Cypher round trip, networkx after.",
+        graphql_type=list[InfluenceRank],
     )
     async def influenceRanking(
         self,
@@ -45,8 +46,8 @@ class Query:
         scope: Annotated[strawberry.ID, arg("A company (or group parent) or a project.")],
         first: Annotated[int | None, arg(f"Most people returned, 1..{r.MAX_FIRST}.")] = 20,
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
-    ) -> list[InfluenceRank]:
-        return await r.influence_ranking(  # type: ignore[return-value]
+    ) -> list[dict[str, Any]]:
+        return await r.influence_ranking(
             info.context,
             scope,
             or_(first, 20),

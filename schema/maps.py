@@ -134,10 +134,11 @@ class GraphMap:
 
     @strawberry.field(
         description="The same map as Cytoscape.js elements: "
-        "{elements: {nodes: [{data, position?}], edges: [{data}]}}. Cheap bulk form for big maps."
+        "{elements: {nodes: [{data, position?}], edges: [{data}]}}. Cheap bulk form for big maps.",
+        graphql_type=JSON,
     )
-    def cytoscape(self, root: strawberry.Parent[Any]) -> JSON:
-        return r.cytoscape(root)  # type: ignore[return-value]
+    def cytoscape(self, root: strawberry.Parent[Any]) -> dict[str, Any]:
+        return r.cytoscape(root)
 
     @strawberry.field(description="The same map as GraphML (for Gephi); `data` as JSON strings.")
     def graphml(self, root: strawberry.Parent[Any]) -> str:
@@ -182,7 +183,8 @@ class Query:
         description="Companies reachable from `center` through hierarchy, industry-chain and "
         f"decision-chain edges (R1). depth 1..{r.MAX_DEPTH}; limit 1..{r.MAX_LIMIT} companies "
         "besides the centre; `truncated` when the limit cut the map or companies lie beyond "
-        "the depth; one Cypher round trip."
+        "the depth; one Cypher round trip.",
+        graphql_type=GraphMap,
     )
     async def accountMap(
         self,
@@ -199,8 +201,8 @@ class Query:
         limit: Annotated[int | None, arg(f"Most companies returned, 1..{r.MAX_LIMIT}.")] = 500,
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
         layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.NONE,
-    ) -> GraphMap:
-        return await r.account_map(  # type: ignore[return-value]
+    ) -> dict[str, Any]:
+        return await r.account_map(
             info.context,
             center,
             or_(depth, 2),
@@ -214,7 +216,8 @@ class Query:
     @strawberry.field(
         description="The whole group around `company`, from the ultimate parent(s) down, with "
         f"subtree rollups. Up to {r.GROUP_MAX_LEVELS} levels and {r.GROUP_MAX_COMPANIES} "
-        "companies; one Cypher round trip."
+        "companies; one Cypher round trip.",
+        graphql_type=GroupHierarchy,
     )
     async def groupHierarchy(
         self,
@@ -222,8 +225,8 @@ class Query:
         company: Annotated[strawberry.ID, arg("Any company of the group.")],
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
         layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.HIERARCHY,
-    ) -> GroupHierarchy:
-        return await r.group_hierarchy(  # type: ignore[return-value]
+    ) -> dict[str, Any]:
+        return await r.group_hierarchy(
             info.context,
             company,
             asOf,
@@ -234,7 +237,8 @@ class Query:
     @strawberry.field(
         description="Org chart of a company's people (R2, R4): solid and dotted reporting "
         "lines, optionally across its subsidiaries (4 levels), overlaid with influence and "
-        f"personal ties. limit 1..{r.MAX_LIMIT} people; one Cypher round trip."
+        f"personal ties. limit 1..{r.MAX_LIMIT} people; one Cypher round trip.",
+        graphql_type=GraphMap,
     )
     async def contactMap(
         self,
@@ -249,8 +253,8 @@ class Query:
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
         limit: Annotated[int | None, arg(f"Most people returned, 1..{r.MAX_LIMIT}.")] = 500,
         layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.HIERARCHY,
-    ) -> GraphMap:
-        return await r.contact_map(  # type: ignore[return-value]
+    ) -> dict[str, Any]:
+        return await r.contact_map(
             info.context,
             company,
             or_(includeSubsidiaries, False),

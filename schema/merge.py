@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers import merge as r
 from resolvers.context import Context
+from resolvers.shapes import MergeRow
 from resolvers.vocab import Label
 from schema.base import Node, UserError, provided
 
@@ -53,18 +54,16 @@ class MergePayload:
 class Mutation:
     @strawberry.mutation(
         description="Merge duplicate companies in one transaction, audited. Errors: "
-        "VALIDATION, NOT_FOUND, CONFLICT, CYCLE (the merge would close a hierarchy cycle)."
+        "VALIDATION, NOT_FOUND, CONFLICT, CYCLE (the merge would close a hierarchy cycle).",
+        graphql_type=MergePayload,
     )
-    async def mergeCompanies(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergePayload:
-        return await r.merge_nodes(  # type: ignore[return-value]
-            info.context, Label.COMPANY, provided(input)
-        )
+    async def mergeCompanies(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergeRow:
+        return await r.merge_nodes(info.context, Label.COMPANY, provided(input))
 
     @strawberry.mutation(
         description="Merge duplicate people in one transaction, audited; their stance "
-        "history follows. Errors: VALIDATION, NOT_FOUND, CONFLICT, CYCLE (reporting lines)."
+        "history follows. Errors: VALIDATION, NOT_FOUND, CONFLICT, CYCLE (reporting lines).",
+        graphql_type=MergePayload,
     )
-    async def mergePeople(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergePayload:
-        return await r.merge_nodes(  # type: ignore[return-value]
-            info.context, Label.PERSON, provided(input)
-        )
+    async def mergePeople(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergeRow:
+        return await r.merge_nodes(info.context, Label.PERSON, provided(input))

@@ -9,6 +9,7 @@ import strawberry
 
 from resolvers import node as r
 from resolvers.context import Context
+from resolvers.shapes import AuditEventRow, ConnectionOf, NodeRow
 from schema.base import ID_ARG, Node, PageInfo
 
 Info = strawberry.Info[Context, None]
@@ -46,24 +47,27 @@ class AuditEventConnection:
 class Query:
     @strawberry.field(
         description="Any node by id; merged ids resolve to the survivor; null "
-        "when there is none. One round trip."
+        "when there is none. One round trip.",
+        graphql_type=Node | None,
     )
-    async def node(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> Node | None:
-        return await r.node(info.context, id)  # type: ignore[return-value]
+    async def node(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> NodeRow | None:
+        return await r.node(info.context, id)
 
     @strawberry.field(
         description="Nodes by id, in the order asked, null where missing. At "
-        "most 100 ids; one round trip."
+        "most 100 ids; one round trip.",
+        graphql_type=list[Node | None],
     )
     async def nodes(
         self,
         info: Info,
         ids: Annotated[list[strawberry.ID], strawberry.argument(description="At most 100 ids.")],
-    ) -> list[Node | None]:
-        return await r.nodes_by_ids(info.context, list(ids))  # type: ignore[return-value]
+    ) -> list[NodeRow | None]:
+        return await r.nodes_by_ids(info.context, list(ids))
 
     @strawberry.field(
-        description="The audit trail of a node, newest first. `first` is required, 1..100."
+        description="The audit trail of a node, newest first. `first` is required, 1..100.",
+        graphql_type=AuditEventConnection,
     )
     async def auditTrail(
         self,
@@ -73,5 +77,5 @@ class Query:
         after: Annotated[
             str | None, strawberry.argument(description="Cursor to continue after.")
         ] = None,
-    ) -> AuditEventConnection:
-        return await r.audit_trail(info.context, id, first, after)  # type: ignore[return-value]
+    ) -> ConnectionOf[AuditEventRow]:
+        return await r.audit_trail(info.context, id, first, after)

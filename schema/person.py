@@ -16,6 +16,7 @@ from resolvers import person as r
 from resolvers import relations
 from resolvers.common import custom_fields
 from resolvers.context import Context
+from resolvers.shapes import DeleteRow, EmploymentRow, NodePayload, NodeRow
 from resolvers.vocab import Gender
 from schema.base import ID_ARG, ExternalRefInput, Record, UserError, provided, vocab_enum
 from schema.company import (
@@ -77,27 +78,25 @@ class Person(Record):
         description="The customer profile, or null when this person is not a customer."
     )
 
-    @strawberry.field(description="Custom fields (R10) as a JSON object.")
-    def custom(self, root: strawberry.Parent[dict[str, Any]]) -> JSON | None:
-        return custom_fields(root)  # type: ignore[no-any-return]
+    @strawberry.field(description="Custom fields (R10) as a JSON object.", graphql_type=JSON | None)
+    def custom(self, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
+        return custom_fields(root)
 
     @strawberry.field(
         description="The current employer with title and department (the latest current "
-        "WORKS_AT edge); null when none. One round trip per request for all people."
+        "WORKS_AT edge); null when none. One round trip per request for all people.",
+        graphql_type=Employment | None,
     )
-    async def employer(
-        self, info: Info, root: strawberry.Parent[dict[str, Any]]
-    ) -> Employment | None:
-        return await relations.employer(info.context, root["id"])  # type: ignore[return-value]
+    async def employer(self, info: Info, root: strawberry.Parent[NodeRow]) -> EmploymentRow | None:
+        return await relations.employer(info.context, root["id"])
 
     @strawberry.field(
         description="The customer owner: the staff member with a current OWNS edge to this "
-        "person; null when nobody owns them. One round trip per request."
+        "person; null when nobody owns them. One round trip per request.",
+        graphql_type=Annotated["User", strawberry.lazy("schema.user")] | None,
     )
-    async def owner(
-        self, info: Info, root: strawberry.Parent[dict[str, Any]]
-    ) -> Annotated[User, strawberry.lazy("schema.user")] | None:
-        return await relations.owner(info.context, root["id"])  # type: ignore[return-value]
+    async def owner(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
+        return await relations.owner(info.context, root["id"])
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
@@ -200,46 +199,54 @@ class UpsertPersonPayload:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One person by id (merged ids resolve). Batched per request.")
-    async def person(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> Person | None:
-        return await r.person(info.context, id)  # type: ignore[return-value]
+    @strawberry.field(
+        description="One person by id (merged ids resolve). Batched per request.",
+        graphql_type=Person | None,
+    )
+    async def person(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> NodeRow | None:
+        return await r.person(info.context, id)
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Create a person; VALIDATION or DUPLICATE errors write nothing."
+        description="Create a person; VALIDATION or DUPLICATE errors write nothing.",
+        graphql_type=PersonPayload,
     )
     async def createPerson(
         self, info: Info, input: Annotated[CreatePersonInput, INPUT]
-    ) -> PersonPayload:
-        return await r.create_person(info.context, provided(input))  # type: ignore[return-value]
+    ) -> NodePayload:
+        return await r.create_person(info.context, provided(input))
 
-    @strawberry.mutation(description="Update a person with optimistic concurrency.")
+    @strawberry.mutation(
+        description="Update a person with optimistic concurrency.",
+        graphql_type=PersonPayload,
+    )
     async def updatePerson(
         self, info: Info, input: Annotated[UpdatePersonInput, INPUT]
-    ) -> PersonPayload:
-        return await r.update_person(info.context, provided(input))  # type: ignore[return-value]
+    ) -> NodePayload:
+        return await r.update_person(info.context, provided(input))
 
     @strawberry.mutation(
         description="Create or update a person by (externalSource, externalId) in one "
-        "transaction with its audit event; idempotent."
+        "transaction with its audit event; idempotent.",
+        graphql_type=UpsertPersonPayload,
     )
     async def upsertPerson(
         self, info: Info, input: Annotated[UpsertPersonInput, INPUT]
-    ) -> UpsertPersonPayload:
-        return await r.upsert_person(info.context, provided(input))  # type: ignore[return-value]
+    ) -> NodePayload:
+        return await r.upsert_person(info.context, provided(input))
 
-    @strawberry.mutation(description="Archive a person: they leave lists, keep edges and history.")
-    async def archivePerson(
-        self, info: Info, input: Annotated[NodeRefInput, INPUT]
-    ) -> PersonPayload:
-        return await r.archive_person(  # type: ignore[return-value]
-            info.context, input.id, input.expectedVersion
-        )
+    @strawberry.mutation(
+        description="Archive a person: they leave lists, keep edges and history.",
+        graphql_type=PersonPayload,
+    )
+    async def archivePerson(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> NodePayload:
+        return await r.archive_person(info.context, input.id, input.expectedVersion)
 
-    @strawberry.mutation(description="Delete a person and their edges. The audit trail stays.")
-    async def deletePerson(
-        self, info: Info, input: Annotated[NodeRefInput, INPUT]
-    ) -> DeletePayload:
-        return await r.delete_person(info.context, input.id)  # type: ignore[return-value]
+    @strawberry.mutation(
+        description="Delete a person and their edges. The audit trail stays.",
+        graphql_type=DeletePayload,
+    )
+    async def deletePerson(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeleteRow:
+        return await r.delete_person(info.context, input.id)

@@ -12,6 +12,7 @@ from resolvers import project as r
 from resolvers import relations
 from resolvers.common import custom_fields
 from resolvers.context import Context
+from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 from resolvers.vocab import ProjectStage, ProjectStatus
 from schema.base import ID_ARG, ExternalRefInput, Record, UserError, provided, vocab_enum
 from schema.company import INPUT, DeletePayload, NodeRefInput
@@ -34,18 +35,17 @@ class Project(Record):
     currency: str | None = strawberry.field(description="ISO 4217 code; CNY by default.")
     expectedClose: dt.date | None = strawberry.field(description="Expected closing date.")
 
-    @strawberry.field(description="Custom fields (R10) as a JSON object.")
-    def custom(self, root: strawberry.Parent[dict[str, Any]]) -> JSON | None:
-        return custom_fields(root)  # type: ignore[no-any-return]
+    @strawberry.field(description="Custom fields (R10) as a JSON object.", graphql_type=JSON | None)
+    def custom(self, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
+        return custom_fields(root)
 
     @strawberry.field(
         description="The customer the project is for (the current FOR edge): a Company or a "
-        "Person. One round trip per request for all projects."
+        "Person. One round trip per request for all projects.",
+        graphql_type=CustomerParty | None,
     )
-    async def customer(
-        self, info: Info, root: strawberry.Parent[dict[str, Any]]
-    ) -> CustomerParty | None:
-        return await relations.project_customer(info.context, root["id"])  # type: ignore[return-value]
+    async def customer(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
+        return await relations.project_customer(info.context, root["id"])
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
@@ -113,45 +113,55 @@ class UpsertProjectPayload:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One project by id. Batched per request.")
-    async def project(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> Project | None:
-        return await r.project(info.context, id)  # type: ignore[return-value]
+    @strawberry.field(
+        description="One project by id. Batched per request.",
+        graphql_type=Project | None,
+    )
+    async def project(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> NodeRow | None:
+        return await r.project(info.context, id)
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Create a project; VALIDATION or DUPLICATE errors write nothing."
+        description="Create a project; VALIDATION or DUPLICATE errors write nothing.",
+        graphql_type=ProjectPayload,
     )
     async def createProject(
         self, info: Info, input: Annotated[CreateProjectInput, INPUT]
-    ) -> ProjectPayload:
-        return await r.create_project(info.context, provided(input))  # type: ignore[return-value]
-
-    @strawberry.mutation(description="Update a project with optimistic concurrency.")
-    async def updateProject(
-        self, info: Info, input: Annotated[UpdateProjectInput, INPUT]
-    ) -> ProjectPayload:
-        return await r.update_project(info.context, provided(input))  # type: ignore[return-value]
+    ) -> NodePayload:
+        return await r.create_project(info.context, provided(input))
 
     @strawberry.mutation(
-        description="Create or update a project by (externalSource, externalId); idempotent."
+        description="Update a project with optimistic concurrency.",
+        graphql_type=ProjectPayload,
+    )
+    async def updateProject(
+        self, info: Info, input: Annotated[UpdateProjectInput, INPUT]
+    ) -> NodePayload:
+        return await r.update_project(info.context, provided(input))
+
+    @strawberry.mutation(
+        description="Create or update a project by (externalSource, externalId); idempotent.",
+        graphql_type=UpsertProjectPayload,
     )
     async def upsertProject(
         self, info: Info, input: Annotated[UpsertProjectInput, INPUT]
-    ) -> UpsertProjectPayload:
-        return await r.upsert_project(info.context, provided(input))  # type: ignore[return-value]
+    ) -> NodePayload:
+        return await r.upsert_project(info.context, provided(input))
 
-    @strawberry.mutation(description="Archive a project: it leaves lists, keeps its history.")
+    @strawberry.mutation(
+        description="Archive a project: it leaves lists, keeps its history.",
+        graphql_type=ProjectPayload,
+    )
     async def archiveProject(
         self, info: Info, input: Annotated[NodeRefInput, INPUT]
-    ) -> ProjectPayload:
-        return await r.archive_project(  # type: ignore[return-value]
-            info.context, input.id, input.expectedVersion
-        )
+    ) -> NodePayload:
+        return await r.archive_project(info.context, input.id, input.expectedVersion)
 
-    @strawberry.mutation(description="Delete a project and its edges. The audit trail stays.")
-    async def deleteProject(
-        self, info: Info, input: Annotated[NodeRefInput, INPUT]
-    ) -> DeletePayload:
-        return await r.delete_project(info.context, input.id)  # type: ignore[return-value]
+    @strawberry.mutation(
+        description="Delete a project and its edges. The audit trail stays.",
+        graphql_type=DeletePayload,
+    )
+    async def deleteProject(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeleteRow:
+        return await r.delete_project(info.context, input.id)

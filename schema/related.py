@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -71,7 +71,8 @@ class Query:
     @strawberry.field(
         description="Companies related to `company`, ranked by score, each with the paths "
         f"that explain it. maxHops 1..{r.MAX_HOPS_RELATED} for company chains (people links "
-        f"are fixed 2-3 hop patterns); first 1..{r.MAX_FIRST}; one Cypher round trip."
+        f"are fixed 2-3 hop patterns); first 1..{r.MAX_FIRST}; one Cypher round trip.",
+        graphql_type=list[RelatedAccount],
     )
     async def relatedAccounts(
         self,
@@ -81,8 +82,8 @@ class Query:
         maxHops: Annotated[int | None, arg(f"Chain hops, 1..{r.MAX_HOPS_RELATED}.")] = 2,
         first: Annotated[int | None, arg(f"Most results, 1..{r.MAX_FIRST}.")] = 20,
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
-    ) -> list[RelatedAccount]:
-        return await r.related_accounts(  # type: ignore[return-value]
+    ) -> list[dict[str, Any]]:
+        return await r.related_accounts(
             info.context,
             company,
             None if via is None else [v.name for v in via],
@@ -95,7 +96,8 @@ class Query:
     @strawberry.field(
         description="Up to 10 shortest paths between any two nodes (companies, people, "
         f"projects, staff), ranked by strength. maxHops 1..{r.MAX_HOPS_PATH}; one Cypher "
-        "round trip (SHORTEST k)."
+        "round trip (SHORTEST k).",
+        graphql_type=list[RelPath],
     )
     async def path(
         self,
@@ -109,8 +111,8 @@ class Query:
             list[EdgeType] | None, arg("Relationship types to follow; default all.")
         ] = None,
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
-    ) -> list[RelPath]:
-        return await r.path(  # type: ignore[return-value]
+    ) -> list[dict[str, Any]]:
+        return await r.path(
             info.context,
             from_,
             to,
@@ -124,7 +126,8 @@ class Query:
         description="Warm introductions from our staff to a person, or to a project's "
         "decision makers, through KNOWS, INFLUENCES, RELATED_TO, REPORTS_TO and colleagues "
         f"(WORKS_AT). Ranked by strength. maxHops 1..{r.MAX_HOPS_PATH}; first 1..{r.MAX_FIRST};"
-        " up to 200 staff and 20 targets, 3 shortest paths per pair; one Cypher round trip."
+        " up to 200 staff and 20 targets, 3 shortest paths per pair; one Cypher round trip.",
+        graphql_type=list[RelPath],
     )
     async def warmIntroPaths(
         self,
@@ -139,8 +142,8 @@ class Query:
         maxHops: Annotated[int | None, arg(f"Hops, 1..{r.MAX_HOPS_PATH}.")] = 4,
         first: Annotated[int | None, arg(f"Most paths, 1..{r.MAX_FIRST}.")] = 5,
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
-    ) -> list[RelPath]:
-        return await r.warm_intro_paths(  # type: ignore[return-value]
+    ) -> list[dict[str, Any]]:
+        return await r.warm_intro_paths(
             info.context,
             target,
             from_,

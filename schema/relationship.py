@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from resolvers import node as nodes_r
 from resolvers import relationship as r
 from resolvers.context import Context
+from resolvers.shapes import EdgePayload, EdgeRow, NodeRow, StanceChangeRow
 from resolvers.vocab import Polarity, Rel, Stance
 from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
 
@@ -74,13 +75,19 @@ class Relationship:
     stance: Stance | None = strawberry.field(description="PARTICIPATES_IN: stance.")
     concerns: str | None = strawberry.field(description="PARTICIPATES_IN: concerns.")
 
-    @strawberry.field(description="The start node (batched per request).")
-    async def fromNode(self, info: Info, root: strawberry.Parent[dict[str, Any]]) -> Node | None:
-        return await nodes_r.node(info.context, root["fromId"])  # type: ignore[return-value]
+    @strawberry.field(
+        description="The start node (batched per request).",
+        graphql_type=Node | None,
+    )
+    async def fromNode(self, info: Info, root: strawberry.Parent[EdgeRow]) -> NodeRow | None:
+        return await nodes_r.node(info.context, root["fromId"])
 
-    @strawberry.field(description="The end node (batched per request).")
-    async def toNode(self, info: Info, root: strawberry.Parent[dict[str, Any]]) -> Node | None:
-        return await nodes_r.node(info.context, root["toId"])  # type: ignore[return-value]
+    @strawberry.field(
+        description="The end node (batched per request).",
+        graphql_type=Node | None,
+    )
+    async def toNode(self, info: Info, root: strawberry.Parent[EdgeRow]) -> NodeRow | None:
+        return await nodes_r.node(info.context, root["toId"])
 
 
 @strawberry.type(description="One recorded change of a participant's stance on a project (R3).")
@@ -221,16 +228,20 @@ class RelationshipPayload:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One relationship by its id, whatever its type.")
+    @strawberry.field(
+        description="One relationship by its id, whatever its type.",
+        graphql_type=Relationship | None,
+    )
     async def relationship(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="A relationship id.")],
-    ) -> Relationship | None:
-        return await r.relationship(info.context, id)  # type: ignore[return-value]
+    ) -> EdgeRow | None:
+        return await r.relationship(info.context, id)
 
     @strawberry.field(
-        description="Stance changes on a project (R3), newest first, at most `first` (≤ 100)."
+        description="Stance changes on a project (R3), newest first, at most `first` (≤ 100).",
+        graphql_type=list[StanceHistoryEntry],
     )
     async def stanceHistory(
         self,
@@ -240,14 +251,8 @@ class Query:
             strawberry.ID | None, strawberry.argument(description="Only this participant.")
         ] = None,
         first: Annotated[int, strawberry.argument(description="How many, 1..100.")] = 50,
-    ) -> list[StanceHistoryEntry]:
-        return await r.stance_history(info.context, project, person, first)  # type: ignore[return-value]
-
-
-def _link_data(input: LinkInput) -> dict[str, Any]:
-    data = provided(input)
-    data["from"] = data.pop("from_")
-    return data
+    ) -> list[StanceChangeRow]:
+        return await r.stance_history(info.context, project, person, first)
 
 
 @strawberry.type
@@ -255,45 +260,47 @@ class Mutation:
     @strawberry.mutation(
         description="Link two nodes with an edge of any type. Errors: VALIDATION (endpoint "
         "kinds, properties of another type, ranges, dates), NOT_FOUND, CYCLE, DUPLICATE (an "
-        "edge of the type between the same nodes overlaps these dates). Audited."
+        "edge of the type between the same nodes overlaps these dates). Audited.",
+        graphql_type=RelationshipPayload,
     )
-    async def linkNodes(
-        self, info: Info, input: Annotated[LinkInput, INPUT]
-    ) -> RelationshipPayload:
-        return await r.link_nodes(info.context, _link_data(input))  # type: ignore[return-value]
+    async def linkNodes(self, info: Info, input: Annotated[LinkInput, INPUT]) -> EdgePayload:
+        return await r.link_nodes(info.context, provided(input))
 
     @strawberry.mutation(
         description="Change an edge's properties with optimistic concurrency (CONFLICT when "
-        "stale). A stance change is recorded in the stance history."
+        "stale). A stance change is recorded in the stance history.",
+        graphql_type=RelationshipPayload,
     )
-    async def updateLink(
-        self, info: Info, input: Annotated[UpdateLinkInput, INPUT]
-    ) -> RelationshipPayload:
-        return await r.update_link(info.context, provided(input))  # type: ignore[return-value]
-
-    @strawberry.mutation(description="End an edge (sets `until`); it stays as history.")
-    async def endLink(
-        self, info: Info, input: Annotated[EndLinkInput, INPUT]
-    ) -> RelationshipPayload:
-        return await r.end_link(info.context, provided(input))  # type: ignore[return-value]
-
-    @strawberry.mutation(description="Delete an edge for good. The audit trail stays.")
-    async def unlink(self, info: Info, input: Annotated[UnlinkInput, INPUT]) -> RelationshipPayload:
-        return await r.unlink(info.context, provided(input))  # type: ignore[return-value]
+    async def updateLink(self, info: Info, input: Annotated[UpdateLinkInput, INPUT]) -> EdgePayload:
+        return await r.update_link(info.context, provided(input))
 
     @strawberry.mutation(
-        description="Set a participant's stance on a project; the change is recorded (R3)."
+        description="End an edge (sets `until`); it stays as history.",
+        graphql_type=RelationshipPayload,
     )
-    async def setStance(
-        self, info: Info, input: Annotated[SetStanceInput, INPUT]
-    ) -> RelationshipPayload:
-        return await r.set_stance(info.context, provided(input))  # type: ignore[return-value]
+    async def endLink(self, info: Info, input: Annotated[EndLinkInput, INPUT]) -> EdgePayload:
+        return await r.end_link(info.context, provided(input))
+
+    @strawberry.mutation(
+        description="Delete an edge for good. The audit trail stays.",
+        graphql_type=RelationshipPayload,
+    )
+    async def unlink(self, info: Info, input: Annotated[UnlinkInput, INPUT]) -> EdgePayload:
+        return await r.unlink(info.context, provided(input))
+
+    @strawberry.mutation(
+        description="Set a participant's stance on a project; the change is recorded (R3).",
+        graphql_type=RelationshipPayload,
+    )
+    async def setStance(self, info: Info, input: Annotated[SetStanceInput, INPUT]) -> EdgePayload:
+        return await r.set_stance(info.context, provided(input))
 
     @strawberry.mutation(
         description="Hand a customer over (R6): its current OWNS edges end today and the new "
-        "owner's starts today, in one transaction."
+        "owner's starts today, in one transaction.",
+        graphql_type=RelationshipPayload,
     )
     async def transferOwnership(
         self, info: Info, input: Annotated[TransferOwnershipInput, INPUT]
-    ) -> RelationshipPayload:
-        return await r.transfer_ownership(info.context, provided(input))  # type: ignore[return-value]
+    ) -> EdgePayload:
+        return await r.transfer_ownership(info.context, provided(input))

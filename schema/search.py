@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers import search as r
 from resolvers.context import Context
+from resolvers.shapes import SearchHitRow
 from schema.base import Node
 from schema.maps import NodeKind
 
@@ -30,7 +31,8 @@ class Query:
         description="Full-text search of company and person names (name, nameEn, shortName) "
         "with a Chinese-aware index: `华为` finds 华为技术有限公司; Latin is case-insensitive "
         "and matches word prefixes; a single Chinese character matches names containing it. "
-        "Archived records are left out. One round trip."
+        "Archived records are left out. One round trip.",
+        graphql_type=list[SearchHit],
     )
     async def search(
         self,
@@ -39,5 +41,5 @@ class Query:
             str, strawberry.argument(description="What to look for, ≤ 200 characters.")
         ],
         first: Annotated[int, strawberry.argument(description="Number of hits, 1..50.")] = 10,
-    ) -> list[SearchHit]:
-        return await r.search(info.context, text, first)  # type: ignore[return-value]
+    ) -> list[SearchHitRow]:
+        return await r.search(info.context, text, first)

@@ -9,6 +9,7 @@ import strawberry
 
 from resolvers import user as r
 from resolvers.context import Context
+from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 from resolvers.user import UserRole
 from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
 from schema.company import INPUT, DeletePayload, NodeRefInput
@@ -82,27 +83,40 @@ class UserPayload:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One staff member by id. Batched per request.")
-    async def user(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> User | None:
-        return await r.user(info.context, id)  # type: ignore[return-value]
+    @strawberry.field(
+        description="One staff member by id. Batched per request.",
+        graphql_type=User | None,
+    )
+    async def user(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> NodeRow | None:
+        return await r.user(info.context, id)
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Create a staff member. Admins only (else FORBIDDEN).")
-    async def createUser(self, info: Info, input: Annotated[CreateUserInput, INPUT]) -> UserPayload:
-        return await r.create_user(info.context, provided(input))  # type: ignore[return-value]
+    @strawberry.mutation(
+        description="Create a staff member. Admins only (else FORBIDDEN).",
+        graphql_type=UserPayload,
+    )
+    async def createUser(self, info: Info, input: Annotated[CreateUserInput, INPUT]) -> NodePayload:
+        return await r.create_user(info.context, provided(input))
 
-    @strawberry.mutation(description="Update a staff member. Admins only; optimistic concurrency.")
-    async def updateUser(self, info: Info, input: Annotated[UpdateUserInput, INPUT]) -> UserPayload:
-        return await r.update_user(info.context, provided(input))  # type: ignore[return-value]
+    @strawberry.mutation(
+        description="Update a staff member. Admins only; optimistic concurrency.",
+        graphql_type=UserPayload,
+    )
+    async def updateUser(self, info: Info, input: Annotated[UpdateUserInput, INPUT]) -> NodePayload:
+        return await r.update_user(info.context, provided(input))
 
-    @strawberry.mutation(description="Archive a staff member: their API keys stop working.")
-    async def archiveUser(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> UserPayload:
-        return await r.archive_user(  # type: ignore[return-value]
-            info.context, input.id, input.expectedVersion
-        )
+    @strawberry.mutation(
+        description="Archive a staff member: their API keys stop working.",
+        graphql_type=UserPayload,
+    )
+    async def archiveUser(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> NodePayload:
+        return await r.archive_user(info.context, input.id, input.expectedVersion)
 
-    @strawberry.mutation(description="Delete a staff member and their edges. Admins only.")
-    async def deleteUser(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeletePayload:
-        return await r.delete_user(info.context, input.id)  # type: ignore[return-value]
+    @strawberry.mutation(
+        description="Delete a staff member and their edges. Admins only.",
+        graphql_type=DeletePayload,
+    )
+    async def deleteUser(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeleteRow:
+        return await r.delete_user(info.context, input.id)

@@ -1,0 +1,111 @@
+"""Shapes of what the repositories return: one TypedDict per Cypher projection.
+
+They stay plain dicts at run time (docs/DECISIONS.md: no per-row objects), but mypy now checks
+that graph/, the resolvers and the schema agree on the keys. Keys the projection always sets
+are required; stored properties that may be absent (`n{.*}` leaves unset ones out) are
+`NotRequired`. Only the keys some code reads are declared; the schema reads the rest by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+from neo4j.time import Date, DateTime
+
+
+class CustomerRow(TypedDict):
+    """The `:Customer` profile gathered by graph.nodes.PROJECTION."""
+
+    customerCode: str | None
+    customerKind: str | None
+    lifecycleStage: str | None
+    classification: str | None
+    tier: str | None
+
+
+# graph.nodes.PROJECTION: every stored property (minus secrets) of a Company, Person, Project
+# or User, with its GraphQL type name and customer profile. Functional form: `__typename`.
+NodeRow = TypedDict(
+    "NodeRow",
+    {
+        "__typename": str,
+        "id": str,
+        "version": int,
+        "isCustomer": bool,
+        "customer": CustomerRow | None,
+        "createdAt": NotRequired[DateTime],
+        "updatedAt": NotRequired[DateTime],
+        "archivedAt": NotRequired[DateTime],
+        "externalSource": NotRequired[str],
+        "externalId": NotRequired[str],
+        "name": NotRequired[str],
+        "nameEn": NotRequired[str],
+        "custom": NotRequired[str],  # JSON text
+        "idNumber": NotRequired[str],  # personal data: masked in resolvers/masking.py
+        "mobile": NotRequired[str],  # personal data
+    },
+)
+
+
+class EmploymentRow(TypedDict):
+    """graph.relations.EMPLOYER: a current WORKS_AT edge with its company."""
+
+    company: NodeRow
+    title: str | None
+    department: str | None
+    since: Date | None
+    relationshipId: str
+
+
+class EdgeRow(TypedDict):
+    """graph.relationship.PROJECTION: a stored edge with its type and endpoint ids."""
+
+    id: str
+    type: str
+    fromId: str
+    toId: str
+    version: int
+    since: NotRequired[Date]
+    until: NotRequired[Date]
+    stance: NotRequired[str]
+    projectId: NotRequired[str]
+
+
+class StanceChangeRow(TypedDict):
+    """graph.relationship.STANCE_HISTORY: `from` is a Python keyword, so the projection
+    names it `from_` (the one place it is renamed)."""
+
+    id: str
+    projectId: str
+    personId: str
+    from_: str | None
+    to: str | None
+    at: DateTime
+    by: str
+
+
+class AuditEventRow(TypedDict):
+    """graph.nodes.AUDIT_TRAIL."""
+
+    id: str
+    at: DateTime
+    actor: str
+    action: str
+    targetId: str
+    targetLabel: str
+    fields: list[str]
+    requestId: str | None
+
+
+class SearchRow(TypedDict):
+    """graph.search: a match and its score."""
+
+    node: NodeRow
+    score: float
+
+
+class PageRow(TypedDict):
+    """graph.lists: a node of a page and its sort key (the cursor's text)."""
+
+    node: NodeRow
+    sortKey: Any

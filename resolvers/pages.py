@@ -1,0 +1,44 @@
+"""Relay pages: opaque cursors, and the one place a connection dict is built."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import TypeVar
+
+from resolvers.errors import ApiError, ErrorCode
+from resolvers.shapes import ConnectionOf, EdgeOf
+
+T = TypeVar("T")
+
+
+def encode_cursor(*parts: str) -> str:
+    return base64.urlsafe_b64encode("\x1f".join(parts).encode()).decode()
+
+
+def decode_cursor(cursor: str, parts: int, field: str = "after") -> list[str]:
+    try:
+        values = base64.urlsafe_b64decode(cursor.encode()).decode().split("\x1f")
+    except (ValueError, UnicodeDecodeError):
+        values = []
+    if len(values) != parts:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor this API issued", field)
+    return values
+
+
+def connection(
+    items: Sequence[tuple[str, T]], has_next: bool, after: str | None, total: int | None
+) -> ConnectionOf[T]:
+    """A page of (cursor, node) pairs; `after` is the cursor the page continued from."""
+    edges: list[EdgeOf[T]] = [{"cursor": cursor, "node": node} for cursor, node in items]
+    return {
+        "edges": edges,
+        "nodes": [node for _, node in items],
+        "totalCount": total,
+        "pageInfo": {
+            "hasNextPage": has_next,
+            "hasPreviousPage": after is not None,
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
+    }

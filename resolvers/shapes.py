@@ -1,0 +1,71 @@
+"""What resolvers hand to the schema: the repositories' row shapes (re-exported, since schema/
+never imports graph/) and the payloads resolvers build around them.
+
+The schema's resolver methods are annotated with these shapes and name their GraphQL type in
+`graphql_type=`, so mypy checks each hand-over instead of being told to look away.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, NotRequired, TypedDict, TypeVar
+
+from graph.rows import AuditEventRow as AuditEventRow
+from graph.rows import EdgeRow as EdgeRow
+from graph.rows import EmploymentRow as EmploymentRow
+from graph.rows import NodeRow as NodeRow
+from graph.rows import StanceChangeRow as StanceChangeRow
+
+T = TypeVar("T")
+
+# One `payload_error` entry.
+UserErrorRow = dict[str, Any]
+# A node mutation's payload: `{<company|person|project|user>: node, "errors": [...]}` (plus
+# `created` and `changedFields` for upserts). The key varies with the label, hence a dict.
+NodePayload = dict[str, Any]
+
+
+class EdgePayload(TypedDict):
+    relationship: EdgeRow | None
+    errors: list[UserErrorRow]
+
+
+class DeleteRow(TypedDict):
+    deletedId: str | None
+    errors: list[UserErrorRow]
+
+
+class MergeRow(TypedDict):
+    survivor: NodeRow | None
+    mergedIds: list[str]
+    movedEdges: int
+    errors: list[UserErrorRow]
+
+
+class SearchHitRow(TypedDict):
+    id: str
+    kind: str
+    name: str | None
+    nameEn: str | None
+    score: float
+    node: NodeRow
+
+
+class PageInfoRow(TypedDict):
+    hasNextPage: bool
+    hasPreviousPage: bool
+    startCursor: str | None
+    endCursor: str | None
+
+
+class EdgeOf(TypedDict, Generic[T]):
+    cursor: str
+    node: T
+
+
+class ConnectionOf(TypedDict, Generic[T]):
+    """A Relay page of `T`; `nodes` only on lists, `totalCount` None unless selected."""
+
+    edges: list[EdgeOf[T]]
+    nodes: NotRequired[list[T]]
+    pageInfo: PageInfoRow
+    totalCount: int | None
