@@ -8,7 +8,7 @@ graph's outcome into a payload dict `{<key>: node, "errors": [...]}`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,19 +26,6 @@ CUSTOMER_FIELDS = ("customerCode", "customerKind", "lifecycleStage", "classifica
 
 # A function applied to every node a payload returns (e.g. personal-data masking).
 Present = Callable[[Context, NodeRow | None], NodeRow | None]
-
-
-# Fields whose values need every stored property of a map's nodes and edges.
-DETAIL_FIELDS = frozenset({"data", "cytoscape", "graphml"})
-
-
-def selects_any(selections: Iterable[Any], names: frozenset[str] = DETAIL_FIELDS) -> bool:
-    """Whether a request's selection (strawberry `info.selected_fields`) asks for any of
-    `names` at any depth, fragments included. Maps skip building `data` unless it is."""
-    for s in selections:
-        if getattr(s, "name", None) in names or selects_any(getattr(s, "selections", ()), names):
-            return True
-    return False
 
 
 def as_is(ctx: Context, node: NodeRow | None) -> NodeRow | None:

@@ -10,10 +10,10 @@ from enum import Enum
 from typing import Any
 
 from graph import lists
+from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.masking import present_all
-from resolvers.node import page_size
 from resolvers.pages import connection as page_of
 from resolvers.pages import decode_cursor, encode_cursor
 from resolvers.shapes import ConnectionOf, NodeRow

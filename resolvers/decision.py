@@ -9,8 +9,9 @@ from typing import Any
 from graph import algorithms as alg
 from graph import decision as repo
 from graph.vocab import DecisionRole, Stance
+from resolvers.args import as_of_or_today, not_found
 from resolvers.context import Context
-from resolvers.maps import as_of_or_today, finish, not_found
+from resolvers.maps import finish
 
 MAX_PARTICIPANTS = repo.MAX_PARTICIPANTS
 MAX_HIDDEN = repo.MAX_HIDDEN

@@ -8,8 +8,8 @@ from typing import Any
 
 from graph import algorithms as alg
 from graph import influence as repo
+from resolvers.args import as_of_or_today, check_range, not_found
 from resolvers.context import Context
-from resolvers.maps import as_of_or_today, check_range, not_found
 
 MAX_FIRST = 100
 SCOPE_MAX_PEOPLE = repo.SCOPE_MAX_PEOPLE

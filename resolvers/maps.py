@@ -15,6 +15,7 @@ from graph import export, layout
 from graph import maps as repo
 from graph.algorithms import bfs_depths, subtree_rollups
 from graph.vocab import LABELS, Rel
+from resolvers.args import as_of_or_today, check_range, not_found
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 
@@ -25,21 +26,6 @@ GROUP_MAX_COMPANIES = repo.GROUP_MAX_COMPANIES
 COMPANY_EDGE_TYPES = tuple(r.value for r in repo.COMPANY_RELS)
 # (value, English, Chinese) per relationship type, for the schema's enum descriptions.
 EDGE_TYPE_LABELS = {r.value: (LABELS[r][1], LABELS[r][0]) for r in Rel}
-
-
-def check_range(value: int, low: int, high: int, field: str) -> None:
-    if not low <= value <= high:
-        raise ApiError(
-            ErrorCode.BAD_USER_INPUT, f"`{field}` must be between {low} and {high}.", field
-        )
-
-
-def not_found(what: str, ident: str, field: str) -> ApiError:
-    return ApiError(ErrorCode.NOT_FOUND, f"No {what} with id {ident!r}.", field)
-
-
-def as_of_or_today(as_of: dt.date | None) -> dt.date:
-    return as_of or dt.datetime.now(dt.UTC).date()
 
 
 async def finish(

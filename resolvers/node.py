@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph import nodes
+from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.loaders import loader
@@ -13,12 +14,6 @@ from resolvers.pages import connection, decode_cursor, encode_cursor
 from resolvers.shapes import AuditEventRow, ConnectionOf, NodeRow
 
 MAX_IDS = 100
-
-
-def page_size(first: int, field: str = "first") -> int:
-    if first < 1 or first > 100:
-        raise ApiError(ErrorCode.BAD_USER_INPUT, "`first` must be between 1 and 100", field)
-    return first
 
 
 def _node_loader(ctx: Context) -> Any:

@@ -10,9 +10,9 @@ from typing import Any
 from graph import algorithms as alg
 from graph import related as repo
 from graph.vocab import DECISION_CHAIN, HIERARCHY, INDUSTRY_CHAIN, Rel
+from resolvers.args import as_of_or_today, check_range, not_found
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
-from resolvers.maps import as_of_or_today, check_range, not_found
 
 MAX_HOPS_RELATED = repo.MAX_HOPS_RELATED
 MAX_HOPS_PATH = repo.MAX_HOPS_PATH

@@ -8,10 +8,10 @@ from typing import TypeVar
 
 from graph import relations as repo
 from graph.db import Cypher
+from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.loaders import loader
 from resolvers.masking import present, present_all
-from resolvers.node import page_size
 from resolvers.shapes import EmploymentRow, NodeRow
 
 T = TypeVar("T")

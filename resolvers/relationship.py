@@ -12,8 +12,9 @@ from graph import relationship as repo
 from graph.refusal import Part, Refusal
 from graph.vocab import DecisionRole, PersonalTie, Rel, ReportingKind, SubsidiaryKind
 from resolvers import validation as v
+from resolvers.args import page_size
 from resolvers.context import Context
-from resolvers.errors import ApiError, ErrorCode, payload_error
+from resolvers.errors import ErrorCode, payload_error
 from resolvers.shapes import EdgePayload, EdgeRow, StanceChangeRow, UserErrorRow
 
 EDGE_PROPS = repo.EDGE_PROPS
@@ -256,8 +257,5 @@ async def relationship(ctx: Context, edge_id: str) -> EdgeRow | None:
 async def stance_history(
     ctx: Context, project: str, person: str | None, first: int
 ) -> list[StanceChangeRow]:
-    if first < 1 or first > HISTORY_MAX:
-        raise ApiError(
-            ErrorCode.BAD_USER_INPUT, f"`first` must be between 1 and {HISTORY_MAX}", "first"
-        )
+    page_size(first, HISTORY_MAX)
     return await repo.stance_history(ctx.db, project, person, first)

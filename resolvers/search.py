@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph import search as repo
+from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.masking import present
@@ -13,10 +14,7 @@ MAX_TEXT = 200
 
 
 async def search(ctx: Context, text: str, first: int) -> list[SearchHitRow]:
-    if first < 1 or first > MAX_HITS:
-        raise ApiError(
-            ErrorCode.BAD_USER_INPUT, f"`first` must be between 1 and {MAX_HITS}", "first"
-        )
+    page_size(first, MAX_HITS)
     if len(text) > MAX_TEXT:
         raise ApiError(ErrorCode.BAD_USER_INPUT, f"at most {MAX_TEXT} characters", "text")
     rows = await repo.search(ctx.db, text, first)

@@ -1,4 +1,5 @@
-"""Types every domain shares: scalars, the Node interface, pages and payload errors."""
+"""What every domain shares: scalars, the Node interface, pages, payload errors, the resolver
+`Info`, the mutation `INPUT` argument and the archive/delete input and payload."""
 
 from __future__ import annotations
 
@@ -8,23 +9,10 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from strawberry.scalars import JSON
 
+from resolvers.context import Context
 from resolvers.errors import ErrorCode
 from resolvers.vocab import LABELS, Rel
-
-__all__ = [
-    "JSON",
-    "SCALAR_MAP",
-    "ErrorCode",
-    "ExternalRefInput",
-    "Node",
-    "PageInfo",
-    "Record",
-    "UserError",
-    "provided",
-    "vocab_enum",
-]
 
 
 def _iso(value: Any) -> str:
@@ -86,7 +74,9 @@ vocab_enum(
 )
 
 
+Info = strawberry.Info[Context, None]
 ID_ARG = strawberry.argument(description="A node id (UUID); merged ids resolve to the survivor.")
+INPUT = strawberry.argument(description="The mutation's input.")
 
 
 @strawberry.type(description="An expected failure of a mutation. Nothing was written.")
@@ -145,6 +135,20 @@ class PageInfo:
     endCursor: str | None = strawberry.field(
         description="Cursor of the last item; pass as `after` to get the next page."
     )
+
+
+@strawberry.input(description="Archive or delete a node.")
+class NodeRefInput:
+    id: strawberry.ID = strawberry.field(description="The node.")
+    expectedVersion: int | None = strawberry.field(
+        default=None, description="Optional; when given, a stale version gives CONFLICT."
+    )
+
+
+@strawberry.type(description="Result of a delete.")
+class DeletePayload:
+    deletedId: strawberry.ID | None = strawberry.field(description="The id that was deleted.")
+    errors: list[UserError] = strawberry.field(description="Expected failures.")
 
 
 def provided(obj: Any) -> dict[str, Any]:

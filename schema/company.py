@@ -10,17 +10,25 @@ from strawberry.scalars import JSON
 
 from resolvers import company as r
 from resolvers import relations
-from resolvers.context import Context
 from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
-from schema.base import ID_ARG, ExternalRefInput, Record, UserError, provided, vocab_enum
+from schema.base import (
+    ID_ARG,
+    INPUT,
+    DeletePayload,
+    ExternalRefInput,
+    Info,
+    NodeRefInput,
+    Record,
+    UserError,
+    provided,
+    vocab_enum,
+)
 
 if TYPE_CHECKING:
     from schema.person import Person
     from schema.user import User
 
-Info = strawberry.Info[Context, None]
-INPUT = strawberry.argument(description="The mutation's input.")
 
 vocab_enum(CustomerKind, "Enterprise (企业客户) or individual (个人客户).")
 vocab_enum(LifecycleStage, "Customer lifecycle (R16): potential → new → active → lost.")
@@ -206,14 +214,6 @@ class UpsertCompanyInput(CompanyFields):
     name: str = strawberry.field(description="Required, ≤ 200 characters.")
 
 
-@strawberry.input(description="Archive or delete a node.")
-class NodeRefInput:
-    id: strawberry.ID = strawberry.field(description="The node.")
-    expectedVersion: int | None = strawberry.field(
-        default=None, description="Optional; when given, a stale version gives CONFLICT."
-    )
-
-
 @strawberry.type(description="Result of a company mutation.")
 class CompanyPayload:
     company: Company | None = strawberry.field(
@@ -233,12 +233,6 @@ class UpsertCompanyPayload:
         "was stored (then nothing was written: same version, no audit event)."
     )
     errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
-
-
-@strawberry.type(description="Result of a delete.")
-class DeletePayload:
-    deletedId: strawberry.ID | None = strawberry.field(description="The id that was deleted.")
-    errors: list[UserError] = strawberry.field(description="Expected failures.")
 
 
 @strawberry.type

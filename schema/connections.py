@@ -15,15 +15,12 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from resolvers import connections as r
 from resolvers.connections import ListOrder
-from resolvers.context import Context
 from resolvers.shapes import ConnectionOf, NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, ProjectStage, ProjectStatus, Tier
-from schema.base import PageInfo, provided, vocab_enum
+from schema.base import Info, PageInfo, provided, vocab_enum
 from schema.company import Company
 from schema.person import CustomerParty, Person
 from schema.project import Project
-
-Info = strawberry.Info[Context, None]
 
 vocab_enum(
     ListOrder,

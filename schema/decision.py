@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers import decision as r
-from resolvers.common import selects_any
-from schema.maps import AS_OF, LAYOUT, GraphMap, Info, Layout, arg, mode
+from resolvers.args import selects_any
+from schema.base import Info
+from schema.maps import AS_OF, LAYOUT, GraphMap, Layout, arg, mode
 
 
 @strawberry.type(description="One recorded change of a participant's stance on the project.")

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers import influence as r
-from resolvers.common import selects_any
-from schema.maps import AS_OF, Info, MapNode, arg, or_
+from resolvers.args import selects_any
+from schema.base import Info
+from schema.maps import AS_OF, MapNode, arg, or_
 
 
 @strawberry.type(description="A person's place in the influence ranking of a scope.")

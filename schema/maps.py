@@ -14,12 +14,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import maps as r
-from resolvers.common import selects_any
-from resolvers.context import Context
+from resolvers.args import selects_any
 from resolvers.vocab import Rel
-from schema import base as _base  # noqa: F401  (registers EdgeType)
-
-Info = strawberry.Info[Context, None]
+from schema.base import Info
 
 
 @strawberry.enum(description="What a map node is.")

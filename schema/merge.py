@@ -7,13 +7,9 @@ from typing import Annotated
 import strawberry
 
 from resolvers import merge as r
-from resolvers.context import Context
 from resolvers.shapes import MergeRow
 from resolvers.vocab import Label
-from schema.base import Node, UserError, provided
-
-Info = strawberry.Info[Context, None]
-INPUT = strawberry.argument(description="The mutation's input.")
+from schema.base import INPUT, Info, Node, UserError, provided
 
 
 @strawberry.input(description="A version you read, for optimistic concurrency.")

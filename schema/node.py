@@ -8,11 +8,8 @@ from typing import Annotated
 import strawberry
 
 from resolvers import node as r
-from resolvers.context import Context
 from resolvers.shapes import AuditEventRow, ConnectionOf, NodeRow
-from schema.base import ID_ARG, Node, PageInfo
-
-Info = strawberry.Info[Context, None]
+from schema.base import ID_ARG, Info, Node, PageInfo
 
 
 @strawberry.type(

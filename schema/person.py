@@ -15,23 +15,25 @@ from strawberry.scalars import JSON
 from resolvers import person as r
 from resolvers import relations
 from resolvers.common import custom_fields
-from resolvers.context import Context
 from resolvers.shapes import DeleteRow, EmploymentRow, NodePayload, NodeRow
 from resolvers.vocab import Gender
-from schema.base import ID_ARG, ExternalRefInput, Record, UserError, provided, vocab_enum
-from schema.company import (
+from schema.base import (
+    ID_ARG,
     INPUT,
-    Company,
-    CustomerProfile,
-    CustomerProfileInput,
     DeletePayload,
+    ExternalRefInput,
+    Info,
     NodeRefInput,
+    Record,
+    UserError,
+    provided,
+    vocab_enum,
 )
+from schema.company import Company, CustomerProfile, CustomerProfileInput
 
 if TYPE_CHECKING:
     from schema.user import User
 
-Info = strawberry.Info[Context, None]
 
 vocab_enum(Gender, "Gender (性别).")
 

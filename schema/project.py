@@ -11,14 +11,21 @@ from strawberry.scalars import JSON
 from resolvers import project as r
 from resolvers import relations
 from resolvers.common import custom_fields
-from resolvers.context import Context
 from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 from resolvers.vocab import ProjectStage, ProjectStatus
-from schema.base import ID_ARG, ExternalRefInput, Record, UserError, provided, vocab_enum
-from schema.company import INPUT, DeletePayload, NodeRefInput
+from schema.base import (
+    ID_ARG,
+    INPUT,
+    DeletePayload,
+    ExternalRefInput,
+    Info,
+    NodeRefInput,
+    Record,
+    UserError,
+    provided,
+    vocab_enum,
+)
 from schema.person import CustomerParty
-
-Info = strawberry.Info[Context, None]
 
 vocab_enum(
     ProjectStage, "Sales stage of a project: lead → qualified → proposal → negotiation → closed."

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers import related as r
-from resolvers.common import selects_any
-from schema.maps import AS_OF, EdgeType, Info, MapEdge, MapNode, arg, kinds, or_
+from resolvers.args import selects_any
+from schema.base import Info
+from schema.maps import AS_OF, EdgeType, MapEdge, MapNode, arg, kinds, or_
 
 
 @strawberry.enum(description="Ways two companies can be related.")

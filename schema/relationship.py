@@ -9,13 +9,9 @@ import strawberry
 
 from resolvers import node as nodes_r
 from resolvers import relationship as r
-from resolvers.context import Context
 from resolvers.shapes import EdgePayload, EdgeRow, NodeRow, StanceChangeRow
 from resolvers.vocab import Polarity, Rel, Stance
-from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
-
-Info = strawberry.Info[Context, None]
-INPUT = strawberry.argument(description="The mutation's input.")
+from schema.base import ID_ARG, INPUT, Info, Node, UserError, provided, vocab_enum
 
 vocab_enum(Stance, "A participant's stance on a project (R3).")
 vocab_enum(Polarity, "Whether an influence works for or against us (R2).")

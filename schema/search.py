@@ -7,12 +7,9 @@ from typing import Annotated
 import strawberry
 
 from resolvers import search as r
-from resolvers.context import Context
 from resolvers.shapes import SearchHitRow
-from schema.base import Node
+from schema.base import Info, Node
 from schema.maps import NodeKind
-
-Info = strawberry.Info[Context, None]
 
 
 @strawberry.type(description="One search result.")

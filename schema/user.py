@@ -8,13 +8,19 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers import user as r
-from resolvers.context import Context
 from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 from resolvers.user import UserRole
-from schema.base import ID_ARG, Node, UserError, provided, vocab_enum
-from schema.company import INPUT, DeletePayload, NodeRefInput
-
-Info = strawberry.Info[Context, None]
+from schema.base import (
+    ID_ARG,
+    INPUT,
+    DeletePayload,
+    Info,
+    Node,
+    NodeRefInput,
+    UserError,
+    provided,
+    vocab_enum,
+)
 
 vocab_enum(
     UserRole,
