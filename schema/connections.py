@@ -8,7 +8,7 @@ trip, `totalCount` one more (only when selected). Archived records are left out 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
@@ -101,68 +101,67 @@ class ProjectFilter(ListFilter):
     )
 
 
-@strawberry.type(description="A company in a page.")
-class CompanyEdge:
+N = TypeVar("N")  # the item type
+E = TypeVar("E")  # its edge type
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    """An item of a page with its cursor; each list names its item in its own `node`."""
+
     cursor: str = strawberry.field(description="Opaque cursor of this item.")
+
+
+@strawberry.type
+class Connection(Generic[E, N]):
+    """A page of a list. Subclasses give the GraphQL name and description."""
+
+    edges: list[E] = strawberry.field(description="Items with their cursors.")
+    nodes: list[N] = strawberry.field(description="The items alone.")
+    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
+    totalCount: int = strawberry.field(
+        description="All matches of the filter (one extra round trip, only when selected)."
+    )
+
+
+@strawberry.type(description="A company in a page.")
+class CompanyEdge(Edge[Company]):
     node: Company = strawberry.field(description="The company.")
 
 
 @strawberry.type(description="A page of companies.")
-class CompanyConnection:
-    edges: list[CompanyEdge] = strawberry.field(description="Items with their cursors.")
-    nodes: list[Company] = strawberry.field(description="The items alone.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int = strawberry.field(
-        description="All matches of the filter (one extra round trip, only when selected)."
-    )
+class CompanyConnection(Connection[CompanyEdge, Company]):
+    pass
 
 
 @strawberry.type(description="A person in a page.")
-class PersonEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this item.")
+class PersonEdge(Edge[Person]):
     node: Person = strawberry.field(description="The person.")
 
 
 @strawberry.type(description="A page of people.")
-class PersonConnection:
-    edges: list[PersonEdge] = strawberry.field(description="Items with their cursors.")
-    nodes: list[Person] = strawberry.field(description="The items alone.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int = strawberry.field(
-        description="All matches of the filter (one extra round trip, only when selected)."
-    )
+class PersonConnection(Connection[PersonEdge, Person]):
+    pass
 
 
 @strawberry.type(description="A project in a page.")
-class ProjectEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this item.")
+class ProjectEdge(Edge[Project]):
     node: Project = strawberry.field(description="The project.")
 
 
 @strawberry.type(description="A page of projects.")
-class ProjectConnection:
-    edges: list[ProjectEdge] = strawberry.field(description="Items with their cursors.")
-    nodes: list[Project] = strawberry.field(description="The items alone.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int = strawberry.field(
-        description="All matches of the filter (one extra round trip, only when selected)."
-    )
+class ProjectConnection(Connection[ProjectEdge, Project]):
+    pass
 
 
 @strawberry.type(description="A customer in a page.")
-class CustomerEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this item.")
+class CustomerEdge(Edge[CustomerParty]):
     node: CustomerParty = strawberry.field(description="The customer: a Company or a Person.")
 
 
 @strawberry.type(description="A page of customers (companies and people with a customer profile).")
-class CustomerConnection:
-    edges: list[CustomerEdge] = strawberry.field(description="Items with their cursors.")
-    nodes: list[CustomerParty] = strawberry.field(description="The items alone.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int = strawberry.field(
-        description="All matches of the filter (one extra round trip, only when selected)."
-    )
+class CustomerConnection(Connection[CustomerEdge, CustomerParty]):
+    pass
 
 
 def _filters(value: Any) -> dict[str, Any]:
