@@ -5,7 +5,7 @@ One statement; every expansion is one hop with a LIMIT."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, LiteralString
 
 from graph.db import Cypher, Database
 from graph.maps import clean, edge, node, valid
@@ -15,7 +15,11 @@ MAX_HIDDEN = 200
 MAX_HISTORY = 500
 
 
-def person_nodes(xs: str, out: str) -> str:
+# A person's employer as of $asOf, from `job` (see person_nodes).
+JOB: LiteralString = ", title: job.title, department: job.department, companyId: job.companyId"
+
+
+def person_nodes(xs: LiteralString, out: LiteralString) -> LiteralString:
     """A CALL block turning the list `xs` of :Person into MapNode maps with their employer
     as of $asOf (title, department, companyId), flattened here so no caller reshapes them."""
     return (
@@ -26,8 +30,7 @@ def person_nodes(xs: str, out: str) -> str:
         f"    WHERE {valid('w')} "
         "    RETURN {title: w.title, department: w.department, companyId: co.id} "
         "    ORDER BY w.since DESC LIMIT 1 }) AS job "
-        f"  RETURN collect({node('p')[:-1]}, title: job.title, department: job.department, "
-        "companyId: job.companyId}) AS " + out + " "
+        f"  RETURN collect({node('p', JOB)}) AS {out} "
         "} "
     )
 

@@ -18,6 +18,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, LiteralString, cast
 
+from graph.cypher import current
 from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
 from graph.rows import PageRow
@@ -60,12 +61,6 @@ NAME_MODES: dict[str, LiteralString] = {
     "prefix": "n.name STARTS WITH $namePrefix AND ",
 }
 
-CURRENT_O: LiteralString = (
-    "(o.since IS NULL OR o.since <= date()) AND (o.until IS NULL OR o.until > date())"
-)
-CURRENT_F: LiteralString = (
-    "(f.since IS NULL OR f.since <= date()) AND (f.until IS NULL OR f.until > date())"
-)
 
 # One predicate per filter, in the statement only when that filter is set: a plain
 # `n.tier = $tier` can be answered from the range indexes (V0003), where the catch-all
@@ -78,8 +73,8 @@ PREDICATES: dict[str, LiteralString] = {
     "stage": "n.stage = $stage",
     "status": "n.status = $status",
     "updatedSince": "n.updatedAt >= $updatedSince",
-    "owner": "EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(n) WHERE " + CURRENT_O + " }",
-    "customer": "EXISTS { MATCH (n)-[f:FOR]->(c) WHERE c.id = $customer AND " + CURRENT_F + " }",
+    "owner": "EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(n) WHERE " + current("o") + " }",
+    "customer": "EXISTS { MATCH (n)-[f:FOR]->(c) WHERE c.id = $customer AND " + current("f") + " }",
 }
 
 

@@ -11,7 +11,7 @@ strings, and the per-node and per-edge `data` maps are built only under `$withDa
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, LiteralString
 
 from graph.db import Cypher, Database
 from graph.export import jsonable
@@ -27,7 +27,7 @@ COMPANY_RELS = (*HIERARCHY, *INDUSTRY_CHAIN, *DECISION_CHAIN, Rel.INCUMBENT_AT)
 COMPANY_UNION = "|".join(r.value for r in COMPANY_RELS)
 
 
-def valid(r: str) -> str:
+def valid(r: LiteralString) -> LiteralString:
     """Cypher predicate: relationship variable `r` is valid on $asOf."""
     return f"({r}.since IS NULL OR {r}.since <= $asOf) AND ({r}.until IS NULL OR {r}.until > $asOf)"
 
@@ -35,10 +35,10 @@ def valid(r: str) -> str:
 # Temporal values leave Neo4j as ISO strings: the driver's Python temporal types cost more than
 # half of a big map's request time to build (bench/results/profile-*.txt), only to be
 # formatted back into strings for JSON.
-TEMPORAL_TYPES = "DATE | ZONED DATETIME | LOCAL DATETIME | ZONED TIME | LOCAL TIME"
+TEMPORAL_TYPES: LiteralString = "DATE | ZONED DATETIME | LOCAL DATETIME | ZONED TIME | LOCAL TIME"
 
 
-def props(x: str) -> str:
+def props(x: LiteralString) -> LiteralString:
     """All stored properties of `x` as [key, value] pairs with temporals as strings, or null
     unless `$withData`: the `data` field is the one part of a map that is costly to build."""
     return (
@@ -47,7 +47,7 @@ def props(x: str) -> str:
     )
 
 
-def edge(r: str, extra: str = "") -> str:
+def edge(r: LiteralString, extra: LiteralString = "") -> LiteralString:
     """Map projection of a relationship for MapEdge; `extra` adds `key: expr` entries.
     `projectId` is kept for the decision tree's scoping even when `data` is not asked for."""
     return (
@@ -58,8 +58,9 @@ def edge(r: str, extra: str = "") -> str:
     )
 
 
-def node(n: str) -> str:
-    """Map projection of any node for MapNode (never personal data such as mobile, idNumber)."""
+def node(n: LiteralString, extra: LiteralString = "") -> LiteralString:
+    """Map projection of any node for MapNode (never personal data such as mobile, idNumber);
+    `extra` adds `key: expr` entries."""
     return (
         f"{{id: {n}.id, kind: CASE WHEN {n}:Company THEN 'COMPANY' WHEN {n}:Person THEN 'PERSON' "
         f"WHEN {n}:Project THEN 'PROJECT' ELSE 'USER' END, name: coalesce({n}.name, {n}.id), "
@@ -68,7 +69,7 @@ def node(n: str) -> str:
         f"data: CASE WHEN $withData THEN {n}{{.industry, .scale, .shortName, .customerCode, "
         f".customerKind, .classification, .stage, .status, .amount, .currency, "
         f"expectedClose: toString({n}.expectedClose), .occupation, .hasPurchasingPower, "
-        f".team}} END}}"
+        f".team}} END{extra}}}"
     )
 
 
@@ -137,7 +138,7 @@ GROUP_HIERARCHY = Cypher(
     "  OPTIONAL MATCH (p:Project)-[:FOR]->(m) "
     "  WHERE p.status = 'OPEN' AND p.archivedAt IS NULL "
     "  WITH m, sum(coalesce(p.amount, 0.0)) AS amount "
-    f"  RETURN collect({node('m')[:-1]}, openProjectAmount: amount}}) AS nodes "
+    f"  RETURN collect({node('m', ', openProjectAmount: amount')}) AS nodes "
     "} "
     "RETURN nodes, edges, [r IN roots | r.id] AS roots, truncated OR deep AS truncated",
 )

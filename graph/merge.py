@@ -18,10 +18,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
+from graph.cypher import hops
 from graph.db import Cypher, Database, Row, Tx
 from graph.nodes import PROJECTION, Audit, audit_from, new_id
 from graph.refusal import Refusal
-from graph.relationship import NOT_ENDED, TYPE_LOCK
+from graph.relationship import CYCLE_HOPS, NOT_ENDED, TYPE_LOCK
 from graph.rows import NodeRow
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
@@ -117,7 +118,7 @@ def _cycle_through(rel: Rel) -> Cypher:
     return Cypher(
         f"merge.cycle.{rel.value.lower()}",
         "MATCH (s:" + lb + " {id: $survivor}) "
-        "RETURN EXISTS { MATCH (s)-[rs:" + t + "*1..50]->(s) "
+        "RETURN EXISTS { MATCH (s)-[rs:" + t + hops(1, CYCLE_HOPS) + "]->(s) "
         "WHERE all(x IN rs WHERE " + NOT_ENDED + ") } AS cycle",
     )
 

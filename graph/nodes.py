@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
+from graph.cypher import NODE_LABELS, any_label_union
 from graph.db import Cypher, Database, Tx
 from graph.refusal import Refusal
 from graph.rows import AuditEventRow, NodeRow
@@ -31,7 +32,8 @@ def new_id() -> str:
 # customer profile gathered from the :Customer label.
 PROJECTION: LiteralString = (
     "n{.*, apiKeyHash: null, __typename: head([l IN labels(n) WHERE l IN "
-    "['Company', 'Person', 'Project', 'User']]), isCustomer: n:Customer, "
+    + NODE_LABELS
+    + "]), isCustomer: n:Customer, "
     "customer: CASE WHEN n:Customer THEN {customerCode: n.customerCode, "
     "customerKind: n.customerKind, lifecycleStage: n.lifecycleStage, "
     "classification: n.classification, tier: n.tier} END}"
@@ -116,12 +118,7 @@ RESOLVE_ANY: LiteralString = (
     "UNWIND $ids AS key "
     "OPTIONAL MATCH (:MergedId {id: key})-[:MERGED_INTO]->(survivor) "
     "WITH key, coalesce(survivor.id, key) AS id "
-    "CALL (id) { "
-    "  MATCH (n:Company {id: id}) RETURN n "
-    "  UNION MATCH (n:Person {id: id}) RETURN n "
-    "  UNION MATCH (n:Project {id: id}) RETURN n "
-    "  UNION MATCH (n:User {id: id}) RETURN n "
-    "} "
+    "CALL (id) { " + any_label_union("n", "id") + " } "
 )
 
 ANY_BY_IDS = Cypher(

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from typing import LiteralString
 
+from graph.cypher import current
 from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
 from graph.rows import EmploymentRow, NodeRow
+from graph.vocab import Label
 
 # Per related-node list; a page of 100 nodes therefore returns at most 100 x 100 items.
 MAX_ITEMS = 100
 
-CURRENT: LiteralString = (
-    "(r.since IS NULL OR r.since <= date()) AND (r.until IS NULL OR r.until > date())"
-)
+CURRENT = current("r")
 # The party (Company or Person) with this id, through the per-label id indexes.
 PARTY: LiteralString = (
-    "CALL (id) { MATCH (c:Company {id: id}) RETURN c UNION MATCH (c:Person {id: id}) RETURN c } "
+    "CALL (id) { "
+    + " UNION ".join(
+        "MATCH (c:" + label.value + " {id: id}) RETURN c" for label in (Label.COMPANY, Label.PERSON)
+    )
+    + " } "
 )
 # Latest `since` first; open-ended (null since) counts as oldest.
 LATEST: LiteralString = "ORDER BY coalesce(r.since, date('0001-01-01')) DESC, r.createdAt DESC"

@@ -30,13 +30,14 @@ from typing import Any, LiteralString
 
 from neo4j.time import Date
 
+from graph.cypher import NODE_LABELS, hops
 from graph.db import Cypher, Database, Row, Tx
 from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain
 from graph.refusal import Part, Refusal
 from graph.rows import EdgeRow, StanceChangeRow
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
-CYCLE_HOPS = 50  # the literal `*1..50` in the cycle statements (also graph/merge.py)
+CYCLE_HOPS = 50  # cycle checks follow paths this long (also graph/merge.py)
 HISTORY_CAP = 200
 
 # Properties each relationship type may carry (docs/MODEL.md), besides since/until.
@@ -59,8 +60,6 @@ EDGE_PROPS: dict[Rel, tuple[str, ...]] = {
     Rel.KNOWS: ("strength",),
 }
 COMMON_PROPS = ("since", "until")
-
-PARTY_LABELS: LiteralString = "['Company', 'Person', 'Project', 'User']"
 
 # Relationship projection: stored properties plus type and endpoint ids.
 PROJECTION: LiteralString = (
@@ -88,7 +87,7 @@ def audit_params(audit: Audit, target_id: str, target_label: str, fields: Sequen
 LOCK_NODES = Cypher(
     "relationship.lock_nodes",
     RESOLVE_ANY + "SET n.__lock = true REMOVE n.__lock "
-    "RETURN key, n.id AS id, head([l IN labels(n) WHERE l IN " + PARTY_LABELS + "]) AS label, "
+    "RETURN key, n.id AS id, head([l IN labels(n) WHERE l IN " + NODE_LABELS + "]) AS label, "
     "n.version AS version",
 )
 
@@ -143,7 +142,7 @@ def _cycle(rel: Rel) -> Cypher:
     return Cypher(
         f"relationship.cycle.{rel.value.lower()}",
         "MATCH (f:" + lb + " {id: $from}), (t:" + lb + " {id: $to}) "
-        "RETURN EXISTS { MATCH (t)-[rs:" + t + "*1..50]->(f) "
+        "RETURN EXISTS { MATCH (t)-[rs:" + t + hops(1, CYCLE_HOPS) + "]->(f) "
         "WHERE all(x IN rs WHERE " + NOT_ENDED + " AND x.id <> $exclude) } AS cycle",
     )
 

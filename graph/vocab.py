@@ -8,9 +8,12 @@ Chinese and English in `LABELS`.
 from __future__ import annotations
 
 from enum import Enum
+from typing import LiteralString
 
 
 class Label(Enum):
+    _value_: LiteralString  # Cypher text may be built from these (graph/cypher.py)
+
     COMPANY = "Company"
     PERSON = "Person"
     PROJECT = "Project"
@@ -18,6 +21,8 @@ class Label(Enum):
 
 
 class Rel(Enum):
+    _value_: LiteralString
+
     # company to company (R1)
     SUBSIDIARY_OF = "SUBSIDIARY_OF"
     SUPPLIES = "SUPPLIES"

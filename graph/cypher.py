@@ -1,0 +1,40 @@
+"""The pieces Cypher text is composed from, besides literals in the statements themselves.
+
+Statements are `LiteralString`s (graph.db.Cypher.text). Names come from the closed vocabulary,
+whose enum values are typed `LiteralString` (graph/vocab.py), and numbers from code constants;
+nothing a client sends is ever part of the text. Fragments are functions of such values that
+return `LiteralString`, composed with `+` or f-strings of `LiteralString`s. (mypy treats
+`LiteralString` as `str`; the annotation states the contract for readers and for checkers
+that enforce PEP 675.)
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from graph.vocab import Label
+
+# Every node label a party, project or user can carry, as a Cypher list.
+NODE_LABELS: LiteralString = "[" + ", ".join("'" + label.value + "'" for label in Label) + "]"
+
+
+def hops(low: int, high: int) -> LiteralString:
+    """A variable-length range `*low..high`. Hop caps are code constants, never input (a
+    PEP 675 checker would want a cast here: a formatted int is not a LiteralString)."""
+    return f"*{low}..{high}"
+
+
+def current(r: LiteralString) -> LiteralString:
+    """Relationship `r` is valid today (docs/MODEL.md: since <= today < until)."""
+    return (
+        "(" + r + ".since IS NULL OR " + r + ".since <= date()) "
+        "AND (" + r + ".until IS NULL OR " + r + ".until > date())"
+    )
+
+
+def any_label_union(var: LiteralString, key: LiteralString) -> LiteralString:
+    """`MATCH (var:L {id: key}) RETURN var` for each label, joined by UNION: one index seek
+    per label where a label-less match would scan."""
+    return " UNION ".join(
+        "MATCH (" + var + ":" + label.value + " {id: " + key + "}) RETURN " + var for label in Label
+    )
