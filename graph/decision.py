@@ -90,5 +90,4 @@ async def decision_tree(
         "edges": clean(row["edges"]),
         "known": row["known"],
         "history": row["history"],
-        "limits": (MAX_PARTICIPANTS, MAX_HIDDEN),
     }

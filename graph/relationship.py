@@ -59,7 +59,6 @@ EDGE_PROPS: dict[Rel, tuple[str, ...]] = {
     Rel.ON_TEAM: ("role",),
     Rel.KNOWS: ("strength",),
 }
-COMMON_PROPS = ("since", "until")
 
 # Relationship projection: stored properties plus type and endpoint ids.
 PROJECTION: LiteralString = (

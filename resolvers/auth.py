@@ -11,7 +11,7 @@ import time
 
 from graph import user as repo
 from graph.db import Database
-from resolvers.context import ANONYMOUS, DEMO, Viewer
+from resolvers.context import DEMO, Viewer
 from resolvers.errors import ApiError, ErrorCode
 
 _CACHE_SECONDS = 30.0
@@ -47,6 +47,3 @@ class Authenticator:
         viewer = Viewer(user_id=row["id"], name=row["name"], roles=frozenset(row["roles"]))
         self._cache[digest] = (now, viewer)
         return viewer
-
-
-__all__ = ["ANONYMOUS", "Authenticator", "hash_key"]

@@ -7,18 +7,14 @@ from typing import Any
 from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
 from resolvers.common import (
-    CUSTOMER_FIELDS,
     archive_node,
     create_node,
-    custom_fields,
     custom_json,
-    customer_props,
     customer_role,
     delete_node,
     external_props,
     invalid,
     load_node,
-    node_payload,
     update_node,
     upsert_node,
 )
@@ -39,8 +35,6 @@ TEXT_FIELDS: dict[str, int] = {
     "mainBusiness": 500,
     "taxNumber": 40,
 }
-# Re-exported for modules that imported them from here before resolvers.common existed.
-__all__ = ["CUSTOMER_FIELDS", "custom_fields", "customer_props", "node_payload"]
 
 
 def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:

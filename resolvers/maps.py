@@ -14,7 +14,6 @@ from typing import Any
 from graph import export, layout
 from graph import maps as repo
 from graph.algorithms import bfs_depths, subtree_rollups
-from graph.vocab import LABELS, Rel
 from resolvers.args import as_of_or_today, check_range, not_found
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
@@ -24,8 +23,6 @@ MAX_LIMIT = repo.MAX_LIMIT
 GROUP_MAX_LEVELS = repo.GROUP_MAX_LEVELS
 GROUP_MAX_COMPANIES = repo.GROUP_MAX_COMPANIES
 COMPANY_EDGE_TYPES = tuple(r.value for r in repo.COMPANY_RELS)
-# (value, English, Chinese) per relationship type, for the schema's enum descriptions.
-EDGE_TYPE_LABELS = {r.value: (LABELS[r][1], LABELS[r][0]) for r in Rel}
 
 
 async def finish(

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from resolvers import company as r
 from resolvers import relations
+from resolvers.common import custom_fields
 from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema.base import (
@@ -85,7 +86,7 @@ class Company(Record):
 
     @strawberry.field(description="Custom fields (R10) as a JSON object.", graphql_type=JSON | None)
     def custom(self, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
-        return r.custom_fields(root)
+        return custom_fields(root)
 
     @strawberry.field(
         description="Parent companies: targets of current SUBSIDIARY_OF edges (several for a "
