@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, LiteralString
 
+from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.maps import clean, edge, node, valid
 
@@ -77,7 +78,7 @@ DECISION_TREE = Cypher(
 
 
 async def decision_tree(
-    db: Database, project: str, as_of: dt.date, *, with_data: bool
+    db: Database, actor: Actor, project: str, as_of: dt.date, *, with_data: bool
 ) -> dict[str, Any] | None:
     rows = await db.read(DECISION_TREE, {"project": project, "asOf": as_of, "withData": with_data})
     if not rows:

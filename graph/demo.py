@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any, LiteralString
 
 from graph import demo_data as data
+from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, Audit
 from graph.vocab import ENDPOINTS, Label, Rel
@@ -249,7 +250,7 @@ async def seed_if_empty(db: Database) -> bool:
     nodes = node_rows()
     edges = edge_rows()
     stances = stance_change_rows()
-    audit = Audit(SEED_ACTOR, "demo.seed", "demo-seed").params(
+    audit = Audit(Actor(SEED_ACTOR), "demo.seed", "demo-seed").params(
         data.GROUP_ID, Label.COMPANY, [label.value for label in nodes] + ["StanceChange"]
     )
     audit["auditId"] = data.demo_id("audit", "demo.seed")

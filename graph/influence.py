@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.decision import person_nodes
 from graph.maps import clean, edge, valid
@@ -56,7 +57,9 @@ INFLUENCE_SCOPE = Cypher(
 )
 
 
-async def scope(db: Database, scope_id: str, as_of: dt.date, *, with_data: bool) -> dict[str, Any]:
+async def scope(
+    db: Database, actor: Actor, scope_id: str, as_of: dt.date, *, with_data: bool
+) -> dict[str, Any]:
     rows = await db.read(INFLUENCE_SCOPE, {"scope": scope_id, "asOf": as_of, "withData": with_data})
     row = rows[0]
     return {

@@ -18,6 +18,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, LiteralString, cast
 
+from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
@@ -184,6 +185,7 @@ def _mode(filters: dict[str, Any]) -> str:
 
 async def page(
     db: Database,
+    actor: Actor,
     scope: str,
     order: str,
     limit: int,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, LiteralString
 
+from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.export import jsonable
 from graph.vocab import DECISION_CHAIN, HIERARCHY, INDUSTRY_CHAIN, Rel
@@ -213,6 +214,7 @@ def clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def account_map(
     db: Database,
+    actor: Actor,
     center: str,
     depth: int,
     types: list[str],
@@ -243,7 +245,7 @@ async def account_map(
 
 
 async def group_hierarchy(
-    db: Database, company: str, as_of: dt.date, *, with_data: bool
+    db: Database, actor: Actor, company: str, as_of: dt.date, *, with_data: bool
 ) -> dict[str, Any] | None:
     rows = await db.read(
         GROUP_HIERARCHY,
@@ -268,6 +270,7 @@ async def group_hierarchy(
 
 async def contact_map(
     db: Database,
+    actor: Actor,
     company: str,
     subsidiaries: bool,
     influence: bool,

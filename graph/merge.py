@@ -219,7 +219,7 @@ async def merge(
         audits = [
             {
                 "auditId": audit_ids[survivor_id],
-                "actor": audit.actor,
+                "actor": audit.actor.id,
                 "action": action,
                 "targetId": survivor_id,
                 "targetLabel": label.value,
@@ -229,7 +229,7 @@ async def merge(
         ] + [
             {
                 "auditId": audit_ids[i],
-                "actor": audit.actor,
+                "actor": audit.actor.id,
                 "action": action,
                 "targetId": i,
                 "targetLabel": label.value,

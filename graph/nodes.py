@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
+from graph.actor import Actor
 from graph.cypher import NODE_LABELS, any_label_union
 from graph.db import Cypher, Database, Tx
 from graph.refusal import Refusal
@@ -103,11 +104,6 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "SET n.__lock = true REMOVE n.__lock "
             "RETURN " + PROJECTION + " AS node",
         ),
-        "by_external": Cypher(
-            f"{name}.by_external",
-            "MATCH (n:" + lb + " {externalSource: $source, externalId: $externalId}) "
-            "RETURN " + PROJECTION + " AS node LIMIT 1",
-        ),
     }
 
 
@@ -150,14 +146,14 @@ def plain(value: Any) -> Any:
 class Audit:
     """Who does what, for the audit event written with a change."""
 
-    actor: str
+    actor: Actor
     action: str
     request_id: str
 
     def params(self, target_id: str, label: Label, fields: list[str]) -> dict[str, Any]:
         return {
             "auditId": new_id(),
-            "actor": self.actor,
+            "actor": self.actor.id,
             "action": self.action,
             "targetId": target_id,
             "targetLabel": label.value,
@@ -289,23 +285,17 @@ async def delete(db: Database, label: Label, node_id: str, audit: Audit) -> bool
     return bool(rows and rows[0]["deleted"])
 
 
-async def by_ids(db: Database, label: Label | None, ids: list[str]) -> dict[str, NodeRow]:
+async def by_ids(
+    db: Database, actor: Actor, label: Label | None, ids: list[str]
+) -> dict[str, NodeRow]:
     """Nodes by id (merged ids resolve to their survivor), keyed by the id asked for."""
     q = ANY_BY_IDS if label is None else STATEMENTS[label]["by_ids"]
     rows = await db.read(q, {"ids": ids})
     return {r["key"]: r["node"] for r in rows}
 
 
-async def by_external(db: Database, label: Label, source: str, external_id: str) -> NodeRow | None:
-    rows = await db.read(
-        STATEMENTS[label]["by_external"], {"source": source, "externalId": external_id}
-    )
-    node: NodeRow | None = rows[0]["node"] if rows else None
-    return node
-
-
 async def audit_trail(
-    db: Database, node_id: str, limit: int, after: tuple[str, str] | None
+    db: Database, actor: Actor, node_id: str, limit: int, after: tuple[str, str] | None
 ) -> tuple[list[AuditEventRow], int]:
     params = {
         "id": node_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.maps import COMPANY_UNION, clean, edge, node, valid
 from graph.vocab import Rel
@@ -157,6 +158,7 @@ WARM_INTRO = {h: _intro(h) for h in range(1, MAX_HOPS_PATH + 1)}
 
 async def related_accounts(
     db: Database,
+    actor: Actor,
     company: str,
     hops: int,
     types: list[str],
@@ -218,6 +220,7 @@ def _clean_paths(paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def paths(
     db: Database,
+    actor: Actor,
     source: str,
     target: str,
     hops: int,
@@ -240,6 +243,7 @@ async def paths(
 
 async def warm_intro_paths(
     db: Database,
+    actor: Actor,
     target: str,
     users: list[str] | None,
     hops: int,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import LiteralString
 
+from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
@@ -87,19 +88,21 @@ PROJECT_CUSTOMER = Cypher(
 
 
 async def lists(
-    db: Database, q: Cypher, ids: list[str], cap: int = MAX_ITEMS
+    db: Database, actor: Actor, q: Cypher, ids: list[str], cap: int = MAX_ITEMS
 ) -> dict[str, list[NodeRow]]:
     """PARENTS, SUBSIDIARIES, CONTACTS: the related nodes of each id."""
     rows = await db.read(q, {"ids": ids, "cap": min(cap, MAX_ITEMS)})
     return {r["id"]: r["items"] for r in rows}
 
 
-async def single(db: Database, q: Cypher, ids: list[str]) -> dict[str, NodeRow | None]:
+async def single(
+    db: Database, actor: Actor, q: Cypher, ids: list[str]
+) -> dict[str, NodeRow | None]:
     """OWNER, PROJECT_CUSTOMER: the one related node of each id, if any."""
     rows = await db.read(q, {"ids": ids})
     return {r["id"]: r["item"] for r in rows}
 
 
-async def employers(db: Database, ids: list[str]) -> dict[str, EmploymentRow | None]:
+async def employers(db: Database, actor: Actor, ids: list[str]) -> dict[str, EmploymentRow | None]:
     rows = await db.read(EMPLOYER, {"ids": ids})
     return {r["id"]: r["item"] for r in rows}

@@ -30,6 +30,7 @@ from typing import Any, LiteralString
 
 from neo4j.time import Date
 
+from graph.actor import Actor
 from graph.cypher import NODE_LABELS, hops
 from graph.db import Cypher, Database, Row, Tx
 from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain
@@ -72,7 +73,7 @@ def audit_params(audit: Audit, target_id: str, target_label: str, fields: Sequen
     """Audit event parameters for any target, nodes of any label or edges of any type."""
     return {
         "auditId": new_id(),
-        "actor": audit.actor,
+        "actor": audit.actor.id,
         "action": audit.action,
         "targetId": target_id,
         "targetLabel": target_label,
@@ -325,7 +326,7 @@ async def link(
         )
         created: EdgeRow = rows[0]["rel"]
         if rel is Rel.PARTICIPATES_IN and props.get("stance") is not None:
-            await _stance_change(tx, ids.change, created, None, props["stance"], audit.actor)
+            await _stance_change(tx, ids.change, created, None, props["stance"], audit.actor.id)
         return EdgeResult(created)
 
     return await db.transaction(work)
@@ -406,7 +407,7 @@ async def _update_in(
     stance_changed = "stance" in props and props["stance"] != current.get("stance")
     if rel is Rel.PARTICIPATES_IN and stance_changed:
         await _stance_change(
-            tx, ids.change, updated, current.get("stance"), props["stance"], audit.actor
+            tx, ids.change, updated, current.get("stance"), props["stance"], audit.actor.id
         )
     return EdgeResult(updated)
 
@@ -498,14 +499,14 @@ async def set_stance(
     return await db.transaction(work)
 
 
-async def by_id(db: Database, edge_id: str) -> EdgeRow | None:
+async def by_id(db: Database, actor: Actor, edge_id: str) -> EdgeRow | None:
     rows = await db.read(BY_ID, {"id": edge_id})
     rel: EdgeRow | None = rows[0]["rel"] if rows else None
     return rel
 
 
 async def stance_history(
-    db: Database, project_id: str, person_id: str | None, limit: int
+    db: Database, actor: Actor, project_id: str, person_id: str | None, limit: int
 ) -> list[StanceChangeRow]:
     rows = await db.read(
         STANCE_HISTORY,

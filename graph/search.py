@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
 from graph.rows import SearchRow
@@ -59,7 +60,7 @@ def is_single_cjk(text: str) -> bool:
     return len(text) == 1 and not text.isascii() and text.isalpha()
 
 
-async def search(db: Database, text: str, limit: int) -> list[SearchRow]:
+async def search(db: Database, actor: Actor, text: str, limit: int) -> list[SearchRow]:
     """Best matches first."""
     text = text.strip()
     if is_single_cjk(text):

@@ -102,7 +102,7 @@ def external_props(
 
 
 def audit(ctx: Context, action: str) -> nodes.Audit:
-    return nodes.Audit(ctx.viewer.actor, action, ctx.request_id)
+    return nodes.Audit(ctx.actor, action, ctx.request_id)
 
 
 def node_payload(result: nodes.UpdateResult, key: str, node_id: str) -> NodePayload:
@@ -245,7 +245,7 @@ async def load_node(ctx: Context, label: Label, node_id: str) -> NodeRow | None:
     look-up of the same kind in a request shares one round trip."""
 
     async def batch(ids: list[str]) -> list[NodeRow | None]:
-        found = await nodes.by_ids(ctx.db, label, ids)
+        found = await nodes.by_ids(ctx.db, ctx.actor, label, ids)
         return [found.get(i) for i in ids]
 
     result: NodeRow | None = await loader(ctx, label.value.lower(), batch).load(node_id)

@@ -51,7 +51,7 @@ async def connection(
             )
         position = (key, node_id)
     page = await lists.page(
-        ctx.db, scope, order.value, limit, position, _plain(filters), with_total
+        ctx.db, ctx.actor, scope, order.value, limit, position, _plain(filters), with_total
     )
     shown = present_all(ctx, [r["node"] for r in page.rows])
     items = [

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from graph.actor import Actor
 from graph.db import Database
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is asking. Repository functions take it, and audit events record it as the actor."""
+    """Who is asking. Repository calls get it as `Context.actor`; audit events record it."""
 
     user_id: str | None
     name: str
@@ -37,3 +39,8 @@ class Context:
     dev: bool = False
     # One DataLoader per key kind, created on first use and dropped with the request.
     loaders: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def actor(self) -> Actor:
+        """The viewer as graph/ sees it: passed to every repository call."""
+        return Actor(self.viewer.actor, self.viewer.roles)

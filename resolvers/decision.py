@@ -32,7 +32,9 @@ POWER_ROLES = {DecisionRole.DECISION_MAKER.value, DecisionRole.ECONOMIC_BUYER.va
 async def decision_tree(
     ctx: Context, project: str, as_of: dt.date | None, mode: str, *, with_data: bool = True
 ) -> dict[str, Any]:
-    found = await repo.decision_tree(ctx.db, project, as_of_or_today(as_of), with_data=with_data)
+    found = await repo.decision_tree(
+        ctx.db, ctx.actor, project, as_of_or_today(as_of), with_data=with_data
+    )
     if found is None:
         raise not_found("project", project, "project")
     parts = found["parts"][:MAX_PARTICIPANTS]

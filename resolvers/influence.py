@@ -20,7 +20,7 @@ async def influence_ranking(
     ctx: Context, scope: str, first: int, as_of: dt.date | None, *, with_data: bool = True
 ) -> list[dict[str, Any]]:
     check_range(first, 1, MAX_FIRST, "first")
-    found = await repo.scope(ctx.db, scope, as_of_or_today(as_of), with_data=with_data)
+    found = await repo.scope(ctx.db, ctx.actor, scope, as_of_or_today(as_of), with_data=with_data)
     if not found["found"]:
         raise not_found("company or project", scope, "scope")
     return await asyncio.to_thread(alg.ranking, found["people"], found["edges"], first)

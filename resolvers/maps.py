@@ -69,7 +69,7 @@ async def account_map(
             "edgeKinds",
         )
     found = await repo.account_map(
-        ctx.db, center, depth, types, limit, as_of_or_today(as_of), with_data=with_data
+        ctx.db, ctx.actor, center, depth, types, limit, as_of_or_today(as_of), with_data=with_data
     )
     if found is None:
         raise not_found("company", center, "center")
@@ -83,7 +83,9 @@ async def account_map(
 async def group_hierarchy(
     ctx: Context, company: str, as_of: dt.date | None, mode: str, *, with_data: bool = True
 ) -> dict[str, Any]:
-    found = await repo.group_hierarchy(ctx.db, company, as_of_or_today(as_of), with_data=with_data)
+    found = await repo.group_hierarchy(
+        ctx.db, ctx.actor, company, as_of_or_today(as_of), with_data=with_data
+    )
     if found is None:
         raise not_found("company", company, "company")
     nodes, edges = found["nodes"], found["edges"]
@@ -117,6 +119,7 @@ async def contact_map(
     check_range(limit, 1, MAX_LIMIT, "limit")
     found = await repo.contact_map(
         ctx.db,
+        ctx.actor,
         company,
         include_subsidiaries,
         include_influence,

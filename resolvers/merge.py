@@ -59,7 +59,7 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
         survivor,
         merged,
         versions,
-        nodes.Audit(ctx.viewer.actor, f"{name}.merge", ctx.request_id),
+        nodes.Audit(ctx.actor, f"{name}.merge", ctx.request_id),
     )
     if result.refusal is Refusal.NOT_FOUND:
         field = (

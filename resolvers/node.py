@@ -18,7 +18,7 @@ MAX_IDS = 100
 
 def _node_loader(ctx: Context) -> Any:
     async def batch(ids: list[str]) -> list[NodeRow | None]:
-        found = await nodes.by_ids(ctx.db, None, ids)
+        found = await nodes.by_ids(ctx.db, ctx.actor, None, ids)
         return [found.get(i) for i in ids]
 
     return loader(ctx, "node", batch)
@@ -44,6 +44,6 @@ async def audit_trail(
     if after:
         at, event_id = decode_cursor(after, 2)
         position = (at, event_id)
-    events, total = await nodes.audit_trail(ctx.db, node_id, limit + 1, position)
+    events, total = await nodes.audit_trail(ctx.db, ctx.actor, node_id, limit + 1, position)
     items = [(encode_cursor(str(e["at"]), e["id"]), e) for e in events[:limit]]
     return connection(items, len(events) > limit, after, total)

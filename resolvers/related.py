@@ -56,6 +56,7 @@ async def related_accounts(
     types = [t for v in VIA_TYPES if v in vias for t in VIA_TYPES[v]]
     found = await repo.related_accounts(
         ctx.db,
+        ctx.actor,
         company,
         max_hops,
         types,
@@ -142,7 +143,14 @@ async def path(
     check_range(max_hops, 1, MAX_HOPS_PATH, "maxHops")
     types = _types(edge_kinds)
     found = await repo.paths(
-        ctx.db, source, target, max_hops, types, as_of_or_today(as_of), with_data=with_data
+        ctx.db,
+        ctx.actor,
+        source,
+        target,
+        max_hops,
+        types,
+        as_of_or_today(as_of),
+        with_data=with_data,
     )
     if not found["fromFound"]:
         raise not_found("node", source, "from")
@@ -168,7 +176,7 @@ async def warm_intro_paths(
         raise ApiError(ErrorCode.BAD_USER_INPUT, "`from` must not be empty.", "from")
     wanted = None if users is None else list(dict.fromkeys(users))
     found = await repo.warm_intro_paths(
-        ctx.db, target, wanted, max_hops, as_of_or_today(as_of), with_data=with_data
+        ctx.db, ctx.actor, target, wanted, max_hops, as_of_or_today(as_of), with_data=with_data
     )
     if not found["targetFound"]:
         raise not_found("person or project", target, "target")

@@ -21,7 +21,7 @@ async def _list(
     ctx: Context, name: str, q: Cypher, node_id: str, cap: int = repo.MAX_ITEMS
 ) -> list[NodeRow]:
     async def batch(ids: list[str]) -> list[list[NodeRow]]:
-        found = await repo.lists(ctx.db, q, ids, cap)
+        found = await repo.lists(ctx.db, ctx.actor, q, ids, cap)
         return [found.get(i, []) for i in ids]
 
     result: list[NodeRow] = await loader(ctx, name, batch).load(node_id)
@@ -59,12 +59,14 @@ async def contacts(ctx: Context, company_id: str, first: int) -> list[NodeRow]:
 
 
 async def employer(ctx: Context, person_id: str) -> EmploymentRow | None:
-    return await _single(ctx, "rel.employer", lambda ids: repo.employers(ctx.db, ids), person_id)
+    return await _single(
+        ctx, "rel.employer", lambda ids: repo.employers(ctx.db, ctx.actor, ids), person_id
+    )
 
 
 async def owner(ctx: Context, party_id: str) -> NodeRow | None:
     return await _single(
-        ctx, "rel.owner", lambda ids: repo.single(ctx.db, repo.OWNER, ids), party_id
+        ctx, "rel.owner", lambda ids: repo.single(ctx.db, ctx.actor, repo.OWNER, ids), party_id
     )
 
 
@@ -72,7 +74,7 @@ async def project_customer(ctx: Context, project_id: str) -> NodeRow | None:
     result = await _single(
         ctx,
         "rel.project_customer",
-        lambda ids: repo.single(ctx.db, repo.PROJECT_CUSTOMER, ids),
+        lambda ids: repo.single(ctx.db, ctx.actor, repo.PROJECT_CUSTOMER, ids),
         project_id,
     )
     return present(ctx, result)

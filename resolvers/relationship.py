@@ -44,7 +44,7 @@ HISTORY_MAX = 100
 
 
 def _audit(ctx: Context, action: str) -> nodes.Audit:
-    return nodes.Audit(ctx.viewer.actor, action, ctx.request_id)
+    return nodes.Audit(ctx.actor, action, ctx.request_id)
 
 
 def payload(rel: EdgeRow | None, errors: list[UserErrorRow]) -> EdgePayload:
@@ -183,7 +183,7 @@ async def link_nodes(ctx: Context, data: dict[str, Any]) -> EdgePayload:
 
 
 async def update_link(ctx: Context, data: dict[str, Any]) -> EdgePayload:
-    current = await repo.by_id(ctx.db, data["id"])
+    current = await repo.by_id(ctx.db, ctx.actor, data["id"])
     if current is None:
         return payload(
             None,
@@ -251,11 +251,11 @@ async def transfer_ownership(ctx: Context, data: dict[str, Any]) -> EdgePayload:
 
 
 async def relationship(ctx: Context, edge_id: str) -> EdgeRow | None:
-    return await repo.by_id(ctx.db, edge_id)
+    return await repo.by_id(ctx.db, ctx.actor, edge_id)
 
 
 async def stance_history(
     ctx: Context, project: str, person: str | None, first: int
 ) -> list[StanceChangeRow]:
     page_size(first, HISTORY_MAX)
-    return await repo.stance_history(ctx.db, project, person, first)
+    return await repo.stance_history(ctx.db, ctx.actor, project, person, first)

@@ -17,7 +17,7 @@ async def search(ctx: Context, text: str, first: int) -> list[SearchHitRow]:
     page_size(first, MAX_HITS)
     if len(text) > MAX_TEXT:
         raise ApiError(ErrorCode.BAD_USER_INPUT, f"at most {MAX_TEXT} characters", "text")
-    rows = await repo.search(ctx.db, text, first)
+    rows = await repo.search(ctx.db, ctx.actor, text, first)
     hits: list[SearchHitRow] = []
     for row in rows:
         node = present(ctx, row["node"])

@@ -60,3 +60,32 @@ def test_schema_modules_import_in_one_direction() -> None:
     for m in sorted(modules):
         walk(m, [m])
     assert cycles == []
+
+
+def test_every_repository_call_knows_its_actor() -> None:
+    """docs/DECISIONS.md: the viewer reaches every repository call, as an Actor (reads) or
+    in the Audit of a write, so visibility predicates can be added in graph/ alone."""
+    import importlib
+    import inspect
+
+    # The repositories resolvers call; the API-key look-up runs before there is a viewer.
+    exempt = {("graph.user", "by_api_key_hash"), ("graph.system", "server_info")}
+    used = set()
+    for path in (ROOT / "resolvers").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "graph":
+                used.update(f"graph.{a.name}" for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("graph."):
+                used.add(node.module or "")
+    missing = []
+    for module_name in sorted(used):
+        module = importlib.import_module(module_name)
+        for name, fn in vars(module).items():
+            if name.startswith("_") or not inspect.iscoroutinefunction(fn):
+                continue
+            if fn.__module__ != module.__name__ or (module.__name__, name) in exempt:
+                continue
+            params = list(inspect.signature(fn).parameters)
+            if params[:1] == ["db"] and "actor" not in params and "audit" not in params:
+                missing.append(f"{module.__name__}.{name}")
+    assert missing == []
