@@ -41,21 +41,26 @@ def _denied(ctx: Context) -> list[UserErrorRow]:
     return [payload_error(ErrorCode.FORBIDDEN, "only admins manage staff accounts")]
 
 
-async def create_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
+def _checked(
+    ctx: Context, data: dict[str, Any], creating: bool
+) -> tuple[dict[str, Any], list[UserErrorRow]]:
+    """The properties to write, or the errors refusing the write (not an admin, bad input)."""
     if denied := _denied(ctx):
-        return {"user": None, "errors": denied}
+        return {}, denied
     errors = v.Errors()
-    props = user_props(errors, data, creating=True)
+    props = user_props(errors, data, creating)
+    return props, errors
+
+
+async def create_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
+    props, errors = _checked(ctx, data, creating=True)
     if errors:
         return {"user": None, "errors": errors}
     return await create_node(ctx, Label.USER, props)
 
 
 async def update_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
-    if denied := _denied(ctx):
-        return {"user": None, "errors": denied}
-    errors = v.Errors()
-    props = user_props(errors, data, creating=False)
+    props, errors = _checked(ctx, data, creating=False)
     if errors:
         return {"user": None, "errors": errors}
     return await update_node(ctx, Label.USER, data, props)
