@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from schema import (
     company,
@@ -57,14 +58,14 @@ MUTATIONS: tuple[type, ...] = (
 
 def build_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> Any:
     query = merge_types("Query", QUERIES)
-    query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    get_object_definition(query, strict=True).description = (
         "Read access to the relationship graph. Lists are cursor connections with `first` "
         "capped at 100; maps and trees cost one Cypher round trip each."
     )
     mutation = None
     if MUTATIONS:
         mutation = merge_types("Mutation", MUTATIONS)
-        mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+        get_object_definition(mutation, strict=True).description = (
             "Writes. Each takes one `input` and returns a payload whose `errors` list carries "
             "expected failures (nothing is written then). Every write is audited."
         )

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.types.enum import has_enum_definition
 
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
@@ -46,8 +47,9 @@ def vocab_enum(
 ) -> None:
     """Register a Python enum with GraphQL, describing each value by its Chinese and English
     labels from graph.vocab.LABELS (or by `values`)."""
-    strawberry.enum(py_enum, name=name, description=description)
-    for value_def in py_enum.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    registered = strawberry.enum(py_enum, name=name, description=description)
+    assert has_enum_definition(registered)
+    for value_def in registered.__strawberry_definition__.values:
         member = py_enum[value_def.name]
         if values and value_def.name in values:
             value_def.description = values[value_def.name]
