@@ -9,15 +9,11 @@ from typing import Any, LiteralString
 
 from graph.actor import Actor
 from graph.db import Cypher, Database
-from graph.maps import clean, edge, node, valid
+from graph.maps import clean, edge, job, node, valid
 
 MAX_PARTICIPANTS = 500
 MAX_HIDDEN = 200
 MAX_HISTORY = 500
-
-
-# A person's employer as of $asOf, from `job` (see person_nodes).
-JOB: LiteralString = ", title: job.title, department: job.department, companyId: job.companyId"
 
 
 def person_nodes(xs: LiteralString, out: LiteralString) -> LiteralString:
@@ -31,7 +27,7 @@ def person_nodes(xs: LiteralString, out: LiteralString) -> LiteralString:
         f"    WHERE {valid('w')} "
         "    RETURN {title: w.title, department: w.department, companyId: co.id} "
         "    ORDER BY w.since DESC LIMIT 1 }) AS job "
-        f"  RETURN collect({node('p', JOB)}) AS {out} "
+        f"  RETURN collect({node('p', job('job', 'job.companyId'))}) AS {out} "
         "} "
     )
 

@@ -74,6 +74,12 @@ def node(n: LiteralString, extra: LiteralString = "") -> LiteralString:
     )
 
 
+def job(w: LiteralString, company_id: LiteralString) -> LiteralString:
+    """`node()` extras for a person's job: title and department of WORKS_AT `w` (or of any map
+    with those keys) and the employer's id. Shaped here, so no caller reshapes people."""
+    return f", title: {w}.title, department: {w}.department, companyId: {company_id}"
+
+
 ACCOUNT_MAP: dict[int, Cypher] = {}
 for _d in range(1, MAX_DEPTH + 1):
     ACCOUNT_MAP[_d] = Cypher(
@@ -186,9 +192,8 @@ def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
         "} "
         "CALL (rows) { "
         "  UNWIND rows AS x "
-        "  WITH x.p AS p, x.w AS w "
-        f"  RETURN collect({{person: {node('p')}, "
-        f"works: {edge('w', ', title: w.title, department: w.department')}, "
+        "  WITH x.p AS p, x.w AS w, x.co AS co "
+        f"  RETURN collect({{person: {node('p', job('w', 'co.id'))}, works: {edge('w')}, "
         "    roles: COLLECT { MATCH (p)-[pi:PARTICIPATES_IN]->(pr:Project) "
         f"      WHERE {valid('pi')} AND pr.archivedAt IS NULL "
         "      RETURN {projectId: pr.id, project: pr.name, role: pi.role, stance: pi.stance} "

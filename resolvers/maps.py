@@ -137,11 +137,6 @@ async def contact_map(
         edges.append(w)
         if p["id"] in people:  # works at two companies of the group: keep the first title
             continue
-        p.update(
-            title=w.pop("title", None),
-            department=w.pop("department", None),
-            companyId=w["target"],
-        )
         roles = row["roles"]
         p["data"] = {**(p.get("data") or {}), "projectRoles": roles}
         if roles:
