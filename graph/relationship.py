@@ -304,23 +304,9 @@ async def link(
         if src == dst:
             return EdgeResult(None, Refusal.SELF_LOOP, Part.TO)
         key3 = (rel, ends[0], ends[1])
-        overlap = await tx.run(
-            OVERLAP[key3],
-            {
-                "from": src,
-                "to": dst,
-                "exclude": "",
-                "since": props.get("since"),
-                "until": props.get("until"),
-                "projectId": project_id,
-            },
-        )
-        if overlap:
-            return EdgeResult(None, Refusal.DUPLICATE, Part.WHOLE, overlap[0]["id"])
-        if rel in ACYCLIC and not _is_ended(props.get("until")):
-            cyc = await tx.run(CYCLE[rel], {"from": src, "to": dst, "exclude": ""})
-            if cyc and cyc[0]["cycle"]:
-                return EdgeResult(None, Refusal.CYCLE, Part.TO)
+        span = (props.get("since"), props.get("until"))
+        if refused := await _clash(tx, key3, src, dst, "", span, project_id, Part.TO):
+            return refused
         rows = await tx.run(
             CREATE[key3], {"from": src, "to": dst, "id": ids.edge, "props": props, **params_audit}
         )
@@ -330,6 +316,33 @@ async def link(
         return EdgeResult(created)
 
     return await db.transaction(work)
+
+
+async def _clash(
+    tx: Tx,
+    key3: tuple[Rel, Label, Label],
+    src: str,
+    dst: str,
+    exclude: str,
+    span: tuple[Any, Any],
+    project_id: Any,
+    cycle_part: Part,
+) -> EdgeResult | None:
+    """The refusal of an edge `src`->`dst` valid over `span` (since, until), other than edge
+    `exclude`: an overlapping edge of its type, or a cycle (blamed on `cycle_part`)."""
+    rel = key3[0]
+    since, until = span
+    params = {"from": src, "to": dst, "exclude": exclude}
+    overlap = await tx.run(
+        OVERLAP[key3], {**params, "since": since, "until": until, "projectId": project_id}
+    )
+    if overlap:
+        return EdgeResult(None, Refusal.DUPLICATE, Part.WHOLE, overlap[0]["id"])
+    if rel in ACYCLIC and not _is_ended(until):
+        cyc = await tx.run(CYCLE[rel], params)
+        if cyc and cyc[0]["cycle"]:
+            return EdgeResult(None, Refusal.CYCLE, cycle_part)
+    return None
 
 
 async def update(
@@ -379,23 +392,12 @@ async def _update_in(
         to = current["toId"]
         found = await tx.run(LOCK_NODES, {"ids": sorted({frm, to})})
         labels = {r["id"]: Label(r["label"]) for r in found}
-        overlap = await tx.run(
-            OVERLAP[(rel, labels[frm], labels[to])],
-            {
-                "from": frm,
-                "to": to,
-                "exclude": edge_id,
-                "since": since,
-                "until": until,
-                "projectId": props.get("projectId", current.get("projectId")),
-            },
-        )
-        if overlap:
-            return EdgeResult(None, Refusal.DUPLICATE, Part.WHOLE, overlap[0]["id"])
-        if rel in ACYCLIC and not _is_ended(until):
-            cyc = await tx.run(CYCLE[rel], {"from": frm, "to": to, "exclude": edge_id})
-            if cyc and cyc[0]["cycle"]:
-                return EdgeResult(None, Refusal.CYCLE, Part.UNTIL)
+        key3 = (rel, labels[frm], labels[to])
+        project_id = props.get("projectId", current.get("projectId"))
+        if refused := await _clash(
+            tx, key3, frm, to, edge_id, (since, until), project_id, Part.UNTIL
+        ):
+            return refused
     params = {
         "id": edge_id,
         "props": props,

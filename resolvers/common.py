@@ -147,6 +147,34 @@ async def create_node(
     return {key: present(ctx, node), "errors": []}
 
 
+async def _update(
+    ctx: Context,
+    label: Label,
+    node_id: str,
+    expected_version: int | None,
+    props: dict[str, Any],
+    action: str,
+    present: Present,
+    customer: bool | None = None,
+) -> NodePayload:
+    key = label.value.lower()
+    try:
+        result = await nodes.update(
+            ctx.db,
+            label,
+            node_id,
+            expected_version,
+            props,
+            audit(ctx, f"{key}.{action}"),
+            customer=customer,
+        )
+    except ConstraintViolation:
+        return duplicate(key, f"another {key} has this unique key", "input.customer")
+    out = node_payload(result, key, node_id)
+    out[key] = present(ctx, out[key])
+    return out
+
+
 async def update_node(
     ctx: Context,
     label: Label,
@@ -155,22 +183,9 @@ async def update_node(
     customer: bool | None = None,
     present: Present = as_is,
 ) -> NodePayload:
-    key = label.value.lower()
-    try:
-        result = await nodes.update(
-            ctx.db,
-            label,
-            data["id"],
-            data["expectedVersion"],
-            props,
-            audit(ctx, f"{key}.update"),
-            customer=customer,
-        )
-    except ConstraintViolation:
-        return duplicate(key, f"another {key} has this unique key", "input.customer")
-    out = node_payload(result, key, data["id"])
-    out[key] = present(ctx, out[key])
-    return out
+    return await _update(
+        ctx, label, data["id"], data["expectedVersion"], props, "update", present, customer
+    )
 
 
 async def archive_node(
@@ -180,18 +195,8 @@ async def archive_node(
     expected_version: int | None,
     present: Present = as_is,
 ) -> NodePayload:
-    key = label.value.lower()
-    result = await nodes.update(
-        ctx.db,
-        label,
-        node_id,
-        expected_version,
-        {"archivedAt": datetime.now(UTC)},
-        audit(ctx, f"{key}.archive"),
-    )
-    out = node_payload(result, key, node_id)
-    out[key] = present(ctx, out[key])
-    return out
+    archived = {"archivedAt": datetime.now(UTC)}
+    return await _update(ctx, label, node_id, expected_version, archived, "archive", present)
 
 
 async def delete_node(ctx: Context, label: Label, node_id: str) -> DeleteRow:
