@@ -120,10 +120,6 @@ def _message(result: repo.EdgeResult, rel: Rel | None) -> tuple[ErrorCode, str]:
             return ErrorCode.NOT_FOUND, "this person has no current participation in this project"
         what = {Part.EDGE: "relationship", Part.PROJECT: "project"}.get(part or Part.WHOLE, "node")
         return ErrorCode.NOT_FOUND, f"no {what} with id {detail}"
-    if refusal is Refusal.WRONG_LABEL and rel is Rel.OWNS:
-        if part is Part.FROM:
-            return ErrorCode.VALIDATION, "must be one of our staff (a User)"
-        return ErrorCode.VALIDATION, "must be a company or person"
     if refusal is Refusal.WRONG_LABEL and rel is not None:
         label, allowed = detail
         want = " or ".join(a.value for a in allowed)
@@ -247,6 +243,14 @@ async def transfer_ownership(ctx: Context, data: dict[str, Any]) -> EdgePayload:
     result = await repo.transfer_ownership(
         ctx.db, data["customer"], data["toUser"], _audit(ctx, "relationship.transfer_ownership")
     )
+    if result.refusal is Refusal.WRONG_LABEL and result.part is not None:
+        message = (
+            "must be one of our staff (a User)"
+            if result.part is Part.FROM
+            else "must be a company or person"
+        )
+        error = payload_error(ErrorCode.VALIDATION, message, OWNERSHIP_PATHS[result.part])
+        return payload(None, [error])
     return _result(result, Rel.OWNS, OWNERSHIP_PATHS)
 
 

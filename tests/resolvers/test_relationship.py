@@ -506,3 +506,22 @@ def test_reopening_races_a_link_that_closes_the_cycle(gql: GQL, cypher: Driver) 
         assert results.count("OK") == 1, results
         assert set(results) == {"OK", "CYCLE"}, results
         assert not _has_cycle(cypher, "REPORTS_TO")
+
+
+def test_refusals_name_the_input_each_mutation_uses(gql: GQL, world: dict[str, str]) -> None:
+    """graph/ refuses with a Refusal and the Part it concerns; each mutation puts the error
+    on its own input path and words it for that mutation."""
+    w = world
+    wrong = link_errors(gql, type="OWNS", **{"from": w["zhang"]}, to=w["sub"])
+    assert [(e["code"], e["field"], e["message"]) for e in wrong] == [
+        ("VALIDATION", "input.from", "OWNS needs a User here, not a Person")
+    ]
+    missing = link_errors(gql, type="WORKS_AT", **{"from": w["zhang"]}, to=str(uuid.uuid4()))
+    assert codes(missing) == {"input.to": "NOT_FOUND"}
+    transfer = gql(TRANSFER, {"i": {"customer": w["sub"], "toUser": w["zhang"]}})
+    errors = transfer.data["transferOwnership"]["errors"]
+    assert [(e["field"], e["message"]) for e in errors] == [
+        ("input.toUser", "must be one of our staff (a User)")
+    ]
+    transfer = gql(TRANSFER, {"i": {"customer": str(uuid.uuid4()), "toUser": OWNER}})
+    assert codes(transfer.data["transferOwnership"]["errors"]) == {"input.customer": "NOT_FOUND"}
