@@ -251,9 +251,11 @@ async def seed_if_empty(db: Database) -> bool:
     edges = edge_rows()
     stances = stance_change_rows()
     audit = Audit(Actor(SEED_ACTOR), "demo.seed", "demo-seed").params(
-        data.GROUP_ID, Label.COMPANY, [label.value for label in nodes] + ["StanceChange"]
+        data.GROUP_ID,
+        Label.COMPANY,
+        [label.value for label in nodes] + ["StanceChange"],
+        data.demo_id("audit", "demo.seed"),
     )
-    audit["auditId"] = data.demo_id("audit", "demo.seed")
 
     async def work(tx: Tx) -> bool:
         # Checked inside the transaction so that two starting instances do not both load.

@@ -13,6 +13,7 @@ serialise on the lock; the second then sees the bumped version and gets CONFLICT
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
@@ -22,7 +23,7 @@ from graph.cypher import NODE_LABELS, any_label_union
 from graph.db import Cypher, Database, Tx
 from graph.refusal import Refusal
 from graph.rows import AuditEventRow, NodeRow
-from graph.vocab import Label
+from graph.vocab import Label, Rel
 
 
 def new_id() -> str:
@@ -150,13 +151,21 @@ class Audit:
     action: str
     request_id: str
 
-    def params(self, target_id: str, label: Label, fields: list[str]) -> dict[str, Any]:
+    def params(
+        self,
+        target_id: str,
+        target: Label | Rel,
+        fields: Sequence[str],
+        audit_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The event's parameters for a node of any label or an edge of any type. Pass
+        `audit_id` when chosen before a transaction, so its retries write one event."""
         return {
-            "auditId": new_id(),
+            "auditId": audit_id or new_id(),
             "actor": self.actor.id,
             "action": self.action,
             "targetId": target_id,
-            "targetLabel": label.value,
+            "targetLabel": target.value,
             "fields": sorted(fields),
             "requestId": self.request_id,
         }

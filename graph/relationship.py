@@ -69,19 +69,6 @@ PROJECTION: LiteralString = (
 NOT_ENDED: LiteralString = "(x.until IS NULL OR x.until > date())"
 
 
-def audit_params(audit: Audit, target_id: str, target_label: str, fields: Sequence[str]) -> Row:
-    """Audit event parameters for any target, nodes of any label or edges of any type."""
-    return {
-        "auditId": new_id(),
-        "actor": audit.actor.id,
-        "action": audit.action,
-        "targetId": target_id,
-        "targetLabel": target_label,
-        "fields": sorted(fields),
-        "requestId": audit.request_id,
-    }
-
-
 # Resolve ids (merged ids to their survivor) and take each node's write lock, in the order of
 # `$ids` (callers sort them). Returns the live id, label and version of each node found.
 LOCK_NODES = Cypher(
@@ -278,7 +265,7 @@ async def link(
     """Create an edge of type `rel`. `props` are validated values (since/until included)."""
     props = {k: plain(v) for k, v in props.items() if v is not None}
     ids = _Ids()
-    params_audit = audit_params(audit, ids.edge, rel.value, list(props))
+    params_audit = audit.params(ids.edge, rel, list(props))
     project_id = props.get("projectId")
 
     async def work(tx: Tx) -> EdgeResult:
@@ -401,8 +388,7 @@ async def _update_in(
     params = {
         "id": edge_id,
         "props": props,
-        **audit_params(audit, edge_id, rel.value, list(props)),
-        "auditId": audit_id,
+        **audit.params(edge_id, rel, list(props), audit_id),
     }
     rows = await tx.run(UPDATE[rel], params)
     updated: EdgeRow = rows[0]["rel"]
@@ -447,8 +433,7 @@ async def end(
         params = {
             "id": edge_id,
             "props": {"until": until},
-            **audit_params(audit, edge_id, rel.value, ["until"]),
-            "auditId": audit_id,
+            **audit.params(edge_id, rel, ["until"], audit_id),
         }
         rows = await tx.run(UPDATE[rel], params)
         return EdgeResult(rows[0]["rel"])
@@ -469,8 +454,7 @@ async def unlink(
         rel = Rel(current["type"])
         params = {
             "id": edge_id,
-            **audit_params(audit, edge_id, rel.value, []),
-            "auditId": audit_id,
+            **audit.params(edge_id, rel, [], audit_id),
         }
         await tx.run(DELETE[rel], params)
         return EdgeResult(current)
@@ -543,7 +527,7 @@ async def transfer_ownership(
     in one transaction. The customer stays the company's: history shows every owner."""
     ids = _Ids()
     since = today()
-    create_audit = audit_params(audit, ids.edge, Rel.OWNS.value, ["since"])
+    create_audit = audit.params(ids.edge, Rel.OWNS, ["since"])
     end_audits: dict[str, Row] = {}
 
     async def work(tx: Tx) -> EdgeResult:
@@ -564,7 +548,7 @@ async def transfer_ownership(
         ends = []
         for o in owners:
             # One audit id per ended edge, kept across retries of this transaction.
-            ev = end_audits.setdefault(o["id"], audit_params(audit, o["id"], "OWNS", ["until"]))
+            ev = end_audits.setdefault(o["id"], audit.params(o["id"], Rel.OWNS, ["until"]))
             ends.append(ev)
         if ends:
             await tx.run(END_OWNS, {"ends": ends})

@@ -11,7 +11,16 @@ from resolvers import node as nodes_r
 from resolvers import relationship as r
 from resolvers.shapes import EdgePayload, EdgeRow, NodeRow, StanceChangeRow
 from resolvers.vocab import Polarity, Rel, Stance
-from schema.base import ID_ARG, INPUT, Info, Node, UserError, provided, vocab_enum
+from schema.base import (
+    ID_ARG,
+    INPUT,
+    Info,
+    Node,
+    NodeRefInput,
+    UserError,
+    provided,
+    vocab_enum,
+)
 
 vocab_enum(Stance, "A participant's stance on a project (R3).")
 vocab_enum(Polarity, "Whether an influence works for or against us (R2).")
@@ -188,11 +197,8 @@ class EndLinkInput:
 
 
 @strawberry.input(description="Delete an edge (a mistake rather than history).")
-class UnlinkInput:
+class UnlinkInput(NodeRefInput):
     id: strawberry.ID = strawberry.field(description="The relationship to delete.")
-    expectedVersion: int | None = strawberry.field(
-        default=None, description="Optional; when given, a stale version gives CONFLICT."
-    )
 
 
 @strawberry.input(description="Change a participant's stance on a project (R3).")
