@@ -54,9 +54,9 @@ class Limits:
     max_cost: int = 20_000
 
 
-def refusal(message: str, limit: str, nodes: list[OperationDefinitionNode] | None = None) -> (
-    GraphQLError
-):
+def refusal(
+    message: str, limit: str, nodes: list[OperationDefinitionNode] | None = None
+) -> GraphQLError:
     return GraphQLError(message, nodes, extensions={"code": VALIDATION_FAILED, "limit": limit})
 
 

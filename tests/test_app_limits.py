@@ -60,9 +60,7 @@ def code(r: httpx2.Response) -> str:
 def test_fragment_bomb_is_refused_while_healthz_answers(client: TestClient) -> None:
     query = bomb(22)  # 4 million fields once expanded, under 1 KB of text
     assert len(query) < 1000
-    r = alongside(
-        client, lambda: client.post("/graphql", json={"query": query}, headers=ADMIN)
-    )
+    r = alongside(client, lambda: client.post("/graphql", json={"query": query}, headers=ADMIN))
     assert r.status_code == 200
     error = r.json()["errors"][0]
     assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED", "limit": "maxCost"}
@@ -139,15 +137,13 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
     assert literal.codes() == ["BAD_USER_INPUT"]
     assert "2024-02-30" in literal.errors[0]["message"]
     variable = gql(
-        "query($d: Date) { accountMap(center: \"" + center + "\", asOf: $d) { truncated } }",
+        'query($d: Date) { accountMap(center: "' + center + '", asOf: $d) { truncated } }',
         {"d": "2024-02-30"},
     )
     assert variable.codes() == ["BAD_USER_INPUT"]
 
 
-def test_expected_errors_are_logged_in_one_line(
-    gql: GQL, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_expected_errors_are_logged_in_one_line(gql: GQL, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("INFO")
     r = gql('{ accountMap(center: "x", asOf: "2024-02-30") { truncated } }')
     assert r.codes() == ["BAD_USER_INPUT"]

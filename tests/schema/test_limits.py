@@ -33,9 +33,11 @@ def test_aliases_are_counted_once_per_use_of_a_fragment() -> None:
 
 
 def test_cost_is_the_expanded_field_count() -> None:
-    doubling = "{ ...F0 } " + " ".join(
-        f"fragment F{i} on T {{ ...F{i + 1} ...F{i + 1} }}" for i in range(4)
-    ) + " fragment F4 on T { a b c d }"
+    doubling = (
+        "{ ...F0 } "
+        + " ".join(f"fragment F{i} on T {{ ...F{i + 1} ...F{i + 1} }}" for i in range(4))
+        + " fragment F4 on T { a b c d }"
+    )
     # 2^4 copies of 4 fields = 64 > 50
     assert limits_broken(doubling) == ["maxCost"]
     assert limits_broken(doubling, Limits(max_cost=64)) == []
