@@ -252,3 +252,27 @@ def test_pool_exhaustion_and_in_flight_limit_are_retryable(
     again = client.post("/graphql", json={"query": "{ database { version } }"})
     assert again.status_code == 200
     assert again.json()["data"]["database"]["version"].startswith("5.26.")
+
+
+def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import logging
+
+    from app import configure_logging
+
+    configure_logging(Settings(log_format="json"))
+    try:
+        logging.getLogger("crm.errors").info("request %s: %s", "r1", "BAD_USER_INPUT")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logging.getLogger("crm.errors").exception("unexpected error in request %s", "r2")
+    finally:
+        configure_logging(Settings())
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    expected, unexpected = lines[-2], lines[-1]
+    assert expected["level"] == "INFO"
+    assert expected["message"] == "request r1: BAD_USER_INPUT"
+    assert "exc_info" not in expected
+    assert unexpected["level"] == "ERROR"
+    assert "ValueError: boom" in unexpected["exc_info"]
