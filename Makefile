@@ -4,9 +4,10 @@
 
 PORT ?= 8000
 SCALE ?= S
+SOAK_MINUTES ?= 10
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: setup run test lint bench schema clean
+.PHONY: setup run test lint bench soak schema clean
 
 setup:
 	@bash scripts/setup.sh
@@ -20,6 +21,11 @@ lint: setup
 
 test: lint
 	$(UV) run pytest $(PYTEST_ARGS)
+
+# Mixed reads and writes at concurrency 32 against a served app; reports errors by code,
+# p50/p99 and lost acknowledged writes (must be 0). `make soak SOAK_MINUTES=1` for a short one.
+soak: setup
+	$(UV) run --group bench python -m bench.soak --minutes $(SOAK_MINUTES)
 
 schema: setup
 	$(UV) run crm-graph export-schema

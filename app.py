@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -24,6 +26,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from pythonjsonlogger.json import JsonFormatter
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -31,17 +34,22 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 import migrations
 from graph import demo
-from graph.db import Database, DatabaseUnavailable, RoundTrips, current_round_trips
+from graph.db import Database, RoundTrips, current_round_trips
+from graph.errors import CrmError, DatabaseUnavailable
 from graph.migrate import Runner
 from graph.server import LocalNeo4j
+from graph.warmup import warm_up
 from resolvers.auth import Authenticator
 from resolvers.context import ANONYMOUS, Context, Viewer
 from resolvers.errors import ApiError
 from schema import build_schema
-from schema.extensions import introspection_allowed
+from schema.extensions import configure_caches
+from schema.limits import Limits
 from settings import ROOT, Settings
 
 log = logging.getLogger("crm.app")
@@ -110,29 +118,146 @@ class RequestScope:
                 self.metrics.round_trips.inc(trips.count)
 
 
-def _error_response(code: str, message: str, status: int, request_id: str) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code, "requestId": request_id}}]}
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+RETRY_AFTER_SECONDS = 1
+
+
+def _media_type(accept: str) -> str:
+    """graphql-over-http: a client that accepts application/graphql-response+json gets it;
+    everyone else gets application/json (the legacy type, with its always-200 rules)."""
+    return GRAPHQL_RESPONSE_JSON if GRAPHQL_RESPONSE_JSON in accept else "application/json"
+
+
+def _error_response(
+    code: str,
+    message: str,
+    status: int,
+    request_id: str,
+    *,
+    retryable: bool = False,
+    media_type: str = "application/json",
+) -> Response:
+    ext: dict[str, Any] = {"code": code, "requestId": request_id}
+    headers = {}
+    if retryable:
+        ext["retryable"] = True
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    body = {"errors": [{"message": message, "extensions": ext}]}
+    log.log(
+        logging.WARNING if status >= 500 else logging.INFO,
+        "request %s: %s (HTTP %d): %s",
+        request_id,
+        code,
+        status,
+        message,
+    )
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
+
+
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The request body, refused past `limit` bytes without reading the rest."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+class _SubResponse(Response):
+    """strawberry's per-request response holder, plus the media type the client accepts."""
+
+    media_type_wanted: str = "application/json"
 
 
 class GraphQLView(GraphQL[Context, None]):
+    """GraphQL over HTTP with the limits issue 11 asks for, in this order: requests in flight
+    (503 SERVER_BUSY), body size (413), JSON shape (400 BAD_REQUEST), readiness and
+    authentication, then the schema's own document limits (schema/limits.py). Every refusal
+    is JSON with `extensions.code`; retryable ones carry `retryable: true` and `Retry-After`."""
+
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.dev else None)
         self.settings = settings
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        state = request.app.state
         request_id = scope["state"]["request_id"]
+        media = _media_type(request.headers.get("accept", ""))
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
             await super().__call__(scope, receive, send)  # the IDE page: static, no data
             return
+        if self.in_flight >= self.settings.max_in_flight:
+            response = _error_response(
+                "SERVER_BUSY",
+                "The server is busy; retry shortly.",
+                503,
+                request_id,
+                retryable=True,
+                media_type=media,
+            )
+            await response(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self._serve(scope, receive, send, request, media)
+        finally:
+            self.in_flight -= 1
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, request: Request, media: str
+    ) -> None:
+        state = request.app.state
+        request_id = scope["state"]["request_id"]
+        if request.method == "POST":
+            limit = self.settings.max_body_bytes
+            declared = request.headers.get("content-length", "")
+            try:
+                if declared.isdigit() and int(declared) > limit:
+                    raise _BodyTooLarge
+                body = await _read_body(receive, limit)
+            except _BodyTooLarge:
+                too_large = _error_response(
+                    "PAYLOAD_TOO_LARGE",
+                    f"The request body is larger than {limit} bytes.",
+                    413,
+                    request_id,
+                    media_type=media,
+                )
+                await too_large(scope, receive, send)
+                return
+            receive = _replay(body, receive)
         if not getattr(state, "ready", False) and request.method == "POST":
             response = _error_response(
                 "DATABASE_UNAVAILABLE",
                 "The database is not ready yet; retry shortly.",
                 503,
                 request_id,
+                retryable=True,
+                media_type=media,
             )
             await response(scope, receive, send)
             return
@@ -141,27 +266,87 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             viewer: Viewer = await state.auth.viewer(request.headers.get("authorization"))
         except ApiError as exc:
-            await _error_response(exc.code.value, exc.message, 401, request_id)(
+            await _error_response(exc.code, exc.message, 401, request_id, media_type=media)(
                 scope, receive, send
             )
             return
-        except DatabaseUnavailable:
+        except DatabaseUnavailable as exc:
             response = _error_response(
-                "DATABASE_UNAVAILABLE",
-                "The database is unavailable right now; retry shortly.",
-                503,
-                request_id,
+                exc.code, exc.client_message(), 503, request_id, retryable=True, media_type=media
             )
             await response(scope, receive, send)
             return
         finally:
             current_round_trips.reset(auth_token)
         scope["state"]["viewer"] = viewer
-        token = introspection_allowed.set(self.settings.dev)
+        await super().__call__(scope, receive, send)
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        """strawberry answers malformed requests with plain text; ours carry a code."""
         try:
-            await super().__call__(scope, receive, send)
-        finally:
-            introspection_allowed.reset(token)
+            return await super().run(request)
+        except HTTPException as exc:
+            media = _media_type(request.headers.get("accept", ""))
+            code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            return _error_response(
+                code, exc.reason, exc.status_code, _request_id(request), media_type=media
+            )
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson: fast, and it refuses nesting past 1024 levels with a JSONDecodeError
+        # (json.loads raised RecursionError at about 1000, which became a plain 500).
+        return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return parsed
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub = _SubResponse()
+        sub.status_code = None  # type: ignore[assignment]
+        del sub.headers["content-length"]
+        sub.media_type_wanted = _media_type(request.headers.get("accept", ""))
+        return sub
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """The last line of the error contract: an error that left the operation before error
+        shaping (a refused document, a recursion limit in graphql-core) still gets a code, and
+        an unexpected one is logged here, once, with its traceback."""
+        if result.errors:
+            result.errors = [_coded(e, _request_id(request)) for e in result.errors]
+        return await super().process_result(request, result)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media = getattr(sub_response, "media_type_wanted", "application/json")
+        if isinstance(response_data, list) or not response_data.get("errors"):
+            response.headers["content-type"] = media
+            return response
+        errors: list[dict[str, Any]] = response_data["errors"] or []  # type: ignore[assignment]
+        data = response_data.get("data")
+        retryable = any((e.get("extensions") or {}).get("retryable") for e in errors)
+        if retryable and (data is None or all(v is None for v in data.values())):
+            # Nothing was answered and trying again later may work: say so in HTTP too.
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        elif (
+            media == GRAPHQL_RESPONSE_JSON
+            and data is None
+            and not any(e.get("path") for e in errors)
+        ):
+            # A request error (parse, validation, variables): nothing was executed.
+            response_data.pop("data", None)
+            response.body = self.encode_json(response_data)
+            response.headers["content-length"] = str(len(response.body))
+            response.status_code = 400
+        response.headers["content-type"] = media
+        return response
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(
@@ -174,6 +359,64 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+def _request_id(request: Any) -> str:
+    return str(request.scope.get("state", {}).get("request_id", "-"))
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands out the body already read, then defers to the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
+    if (error.extensions or {}).get("code"):
+        return error
+    original = error.original_error
+    if isinstance(original, CrmError) and original.expected:
+        ext: dict[str, Any] = {"code": original.code}
+        if original.retryable:
+            ext.update(retryable=True, requestId=request_id)
+        message = original.client_message()
+    elif original is None or isinstance(original, GraphQLError):
+        ext = {"code": "GRAPHQL_VALIDATION_FAILED"}
+        message = error.message
+    else:
+        log.error("unexpected error in request %s", request_id, exc_info=original)
+        ext = {"code": "INTERNAL", "requestId": request_id}
+        message = f"Internal error. Quote request id {request_id} when reporting it."
+    return GraphQLError(message, error.nodes, error.source, error.positions, error.path, None, ext)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Text or JSON lines (CRM_LOG_FORMAT=json) on stderr, at CRM_LOG_LEVEL."""
+    handler = logging.StreamHandler()
+    if settings.log_format == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "{asctime}{levelname}{name}{message}",
+                style="{",
+                rename_fields={"levelname": "level", "asctime": "time", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.set_name("crm")
+    root = logging.getLogger()
+    # Replace only our own handler (a second create_app, as tests do); leave others' alone.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != "crm"]
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
 
 
 async def healthz(request: Request) -> Response:
@@ -211,6 +454,8 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
                 log.info("applied migrations: %s", ", ".join(applied))
             if settings.demo_data and await demo.seed_if_empty(state.db):
                 log.info("loaded demo data")
+            if settings.warm_up_seconds > 0:
+                await warm_up(state.db, settings.warm_up_seconds)
             state.ready = True
             return
         except DatabaseUnavailable as exc:
@@ -222,8 +467,9 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level)
-    schema = build_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+    configure_logging(settings)
+    schema = build_schema(dev=settings.dev, limits=_limits(settings))
+    configure_caches(settings.query_cache_bytes, settings.query_cache_bytes // 4)
     metrics = Metrics()
 
     @contextlib.asynccontextmanager
@@ -235,6 +481,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 settings.neo4j_user,
                 settings.neo4j_password,
                 settings.neo4j_database,
+                **_db_options(settings),
             )
         else:
             local = LocalNeo4j(
@@ -250,7 +497,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             else:  # started earlier with `crm-graph neo4j start`: share it, leave it running
                 log.info("using the running local Neo4j on port %s", local.bolt_port)
                 local = _Borrowed(local)
-            db = Database(local.uri, local.user, local.password, settings.neo4j_database)
+            db = Database(
+                local.uri, local.user, local.password, settings.neo4j_database,
+                **_db_options(settings),
+            )
         app.state.db = db
         app.state.ready = False
         app.state.auth = Authenticator(db, settings.allow_anonymous)
@@ -279,6 +529,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.add_middleware(RequestScope, metrics=metrics)
     return app
+
+
+def _limits(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_query_bytes=settings.max_query_bytes,
+        max_nesting=settings.max_nesting,
+        max_fragments=settings.max_fragments,
+        max_cost=settings.max_cost,
+    )
+
+
+def _db_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "transaction_timeout": settings.transaction_timeout or None,
+        "pool_size": settings.neo4j_pool_size,
+        "acquisition_timeout": settings.neo4j_acquisition_timeout,
+    }
 
 
 class _Borrowed(LocalNeo4j):

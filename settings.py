@@ -24,6 +24,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the app needs to start. Built by `Settings.from_env()` or by tests directly."""
@@ -45,6 +50,20 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 5000
     log_level: str = "INFO"
+    # --- requests: backpressure, limits, logs (issue 11) ---
+    log_format: str = "text"  # "text" or "json"
+    max_in_flight: int = 64  # GraphQL requests per worker; past it: 503 SERVER_BUSY
+    max_body_bytes: int = 1 << 20  # request body; past it: 413
+    max_query_bytes: int = 100_000  # the GraphQL document itself
+    max_nesting: int = 64
+    max_fragments: int = 100
+    max_cost: int = 20_000  # fields selected once fragments are expanded
+    query_cache_bytes: int = 64 << 20  # parsed documents; validation results get a quarter
+    transaction_timeout: float = 15.0  # seconds a transaction may run; 0 for the server's
+    neo4j_pool_size: int = 100
+    neo4j_acquisition_timeout: float = 5.0  # seconds to wait for a pooled connection
+    warm_up_seconds: float = 60.0  # plan named statements before /readyz; 0 turns it off
+    # --- end requests ---
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -69,4 +88,17 @@ class Settings:
             max_aliases=_int("CRM_MAX_ALIASES", 30),
             max_tokens=_int("CRM_MAX_TOKENS", 5000),
             log_level=os.environ.get("CRM_LOG_LEVEL", "INFO"),
+            # --- requests (issue 11) ---
+            log_format=os.environ.get("CRM_LOG_FORMAT", "text").strip().lower(),
+            max_in_flight=_int("CRM_MAX_IN_FLIGHT", 64),
+            max_body_bytes=_int("CRM_MAX_BODY_BYTES", 1 << 20),
+            max_query_bytes=_int("CRM_MAX_QUERY_BYTES", 100_000),
+            max_nesting=_int("CRM_MAX_NESTING", 64),
+            max_fragments=_int("CRM_MAX_FRAGMENTS", 100),
+            max_cost=_int("CRM_MAX_COST", 20_000),
+            query_cache_bytes=_int("CRM_QUERY_CACHE_BYTES", 64 << 20),
+            transaction_timeout=_float("CRM_TRANSACTION_TIMEOUT", 15.0),
+            neo4j_pool_size=_int("CRM_NEO4J_POOL_SIZE", 100),
+            neo4j_acquisition_timeout=_float("CRM_NEO4J_ACQUISITION_TIMEOUT", 5.0),
+            warm_up_seconds=_float("CRM_WARM_UP_SECONDS", 60.0),
         )

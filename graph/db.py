@@ -17,13 +17,15 @@ from typing import Any, LiteralString, TypeVar
 from neo4j.exceptions import (
     AuthError,
     ClientError,
+    ConnectionAcquisitionTimeoutError,
     DriverError,
     Neo4jError,
     ServiceUnavailable,
     SessionExpired,
 )
 
-from neo4j import AsyncGraphDatabase, AsyncManagedTransaction, AsyncResult
+from graph.errors import ConstraintViolation, DatabaseBusy, DatabaseUnavailable, QueryTimeout
+from neo4j import AsyncGraphDatabase, AsyncManagedTransaction, AsyncResult, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +41,20 @@ class Cypher:
     text: LiteralString
 
 
-class DatabaseUnavailable(Exception):
-    """Neo4j cannot be reached right now; callers map it to DATABASE_UNAVAILABLE."""
-
-
-class ConstraintViolation(Exception):
-    """A uniqueness constraint refused a write (e.g. a duplicate id or externalId)."""
+# The error classes live in graph/errors.py (one root, CrmError); these names stay importable.
+__all__ = [
+    "ConstraintViolation",
+    "Cypher",
+    "Database",
+    "DatabaseBusy",
+    "DatabaseUnavailable",
+    "QueryTimeout",
+    "RoundTrips",
+    "Row",
+    "Tx",
+    "current_round_trips",
+    "rows",
+]
 
 
 @dataclass
@@ -68,9 +78,14 @@ def _count(name: str) -> None:
 
 
 def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, ConnectionAcquisitionTimeoutError):
+        return DatabaseBusy(str(exc))
     if isinstance(exc, ServiceUnavailable | SessionExpired | AuthError | OSError):
         return DatabaseUnavailable(str(exc))
-    if isinstance(exc, ClientError) and exc.code and "ConstraintValidationFailed" in exc.code:
+    code = getattr(exc, "code", None) or ""
+    if isinstance(exc, Neo4jError) and "TransactionTimedOut" in code:
+        return QueryTimeout(exc.message or code)
+    if isinstance(exc, ClientError) and "ConstraintValidationFailed" in code:
         return ConstraintViolation(exc.message or "")
     return exc
 
@@ -96,9 +111,25 @@ class Tx:
 
 
 class Database:
-    def __init__(self, uri: str, user: str, password: str | None, database: str = "neo4j"):
+    """One driver. `transaction_timeout` (seconds, None for the server's default) bounds every
+    managed transaction: the server stops a statement that runs longer, and the caller gets
+    `QueryTimeout`. `pool_size` and `acquisition_timeout` bound the connection pool; a request
+    that finds no free connection in time gets `DatabaseBusy`."""
+
+    def __init__(
+        self,
+        uri: str,
+        user: str,
+        password: str | None,
+        database: str = "neo4j",
+        *,
+        transaction_timeout: float | None = None,
+        pool_size: int = 100,
+        acquisition_timeout: float = 10.0,
+    ):
         self.uri = uri
         self.database = database
+        self.transaction_timeout = transaction_timeout
         auth = (user, password) if password is not None else None
         self.driver = AsyncGraphDatabase.driver(
             uri,
@@ -107,7 +138,8 @@ class Database:
             # rather than waiting out the default 30 s retry budget.
             max_transaction_retry_time=5.0,
             connection_timeout=3.0,
-            connection_acquisition_timeout=10.0,
+            connection_acquisition_timeout=acquisition_timeout,
+            max_connection_pool_size=pool_size,
             liveness_check_timeout=30.0,
             # Schema-less properties (custom fields) would otherwise log a warning per query.
             notifications_min_severity="OFF",
@@ -129,6 +161,8 @@ class Database:
         write: bool,
         fn: Callable[[AsyncManagedTransaction], Awaitable[T]],
     ) -> T:
+        if self.transaction_timeout is not None:
+            fn = unit_of_work(timeout=self.transaction_timeout)(fn)
         try:
             async with self.driver.session(database=self.database) as s:
                 if write:
@@ -160,6 +194,15 @@ class Database:
             return await fn(Tx(tx))
 
         return await self._managed(True, work)
+
+    async def explain(self, text: LiteralString, params: Mapping[str, Any]) -> None:
+        """Plan a statement without running it (start-up warm-up, graph/warmup.py); not
+        counted as a round trip of any request."""
+        try:
+            async with self.driver.session(database=self.database) as s:
+                await (await s.run(text, dict(params))).consume()
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise _translate(exc) from exc
 
     async def autocommit(self, text: LiteralString, name: str = "schema") -> None:
         """Schema statements (constraints, indexes) cannot run inside a managed transaction

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, LiteralString
 
 from graph.db import ConstraintViolation, Cypher, Database, Tx
+from graph.errors import CrmError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ LOCK_NAME = "crm-graph-migrations"
 STALE_LOCK_SECONDS = 600
 
 
-class MigrationError(RuntimeError):
+class MigrationError(CrmError, RuntimeError):
     """A migration cannot be applied, or an applied file has been edited."""
 
 

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph.errors import CrmError
+
 log = logging.getLogger(__name__)
 
 NEO4J_VERSION = "5.26.30"
@@ -47,7 +49,7 @@ JVM_FLAGS = [
 ]
 
 
-class LocalServerError(RuntimeError):
+class LocalServerError(CrmError, RuntimeError):
     """The local server could not be prepared or started; the message says what to do."""
 
 

@@ -7,14 +7,16 @@ and `extensions.field`. Anything else is unexpected and is masked (see schema/ex
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
 from typing import Any
 
-from graph.db import ConstraintViolation, DatabaseUnavailable
+from graph.errors import ConstraintViolation, CrmError, DatabaseUnavailable
 
 __all__ = [
     "ApiError",
     "ConstraintViolation",
+    "CrmError",
     "DatabaseUnavailable",
     "ErrorCode",
     "payload_error",
@@ -34,12 +36,16 @@ class ErrorCode(Enum):
     INTERNAL = "INTERNAL"
 
 
-class ApiError(Exception):
+class ApiError(CrmError):
     """A client mistake in query arguments; shown to the client as it is."""
+
+    expected = True
+    log_level = logging.INFO
 
     def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
         super().__init__(message)
-        self.code = code
+        self.error_code = code
+        self.code = code.value
         self.message = message
         self.field = field
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-import strawberry
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -29,7 +28,14 @@ from schema import (
 )
 from schema.base import SCALAR_MAP
 from schema.execution import FlatObjectExecutionContext, default_resolver
-from schema.extensions import ErrorShaping, ParseMemo, ValidationMemo, validation_rules
+from schema.extensions import (
+    ErrorShaping,
+    ParseMemo,
+    ValidationMemo,
+    WithoutStrawberryLogging,
+    validation_rules,
+)
+from schema.limits import Limits
 
 QUERIES: tuple[type, ...] = (
     system.Query,
@@ -56,7 +62,17 @@ MUTATIONS: tuple[type, ...] = (
 )
 
 
-def build_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> Any:
+def build_schema(
+    max_depth: int = 12,
+    max_aliases: int = 30,
+    max_tokens: int = 5000,
+    *,
+    dev: bool = True,
+    limits: Limits | None = None,
+) -> Any:
+    """The schema. `dev` allows introspection; `limits` (else the three figures given) bound
+    what one document may ask for (schema/limits.py)."""
+    limits = limits or Limits(max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens)
     query = merge_types("Query", QUERIES)
     get_object_definition(query, strict=True).description = (
         "Read access to the relationship graph. Lists are cursor connections with `first` "
@@ -69,16 +85,16 @@ def build_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5
             "Writes. Each takes one `input` and returns a payload whose `errors` list carries "
             "expected failures (nothing is written then). Every write is audited."
         )
-    return strawberry.Schema(
+    return WithoutStrawberryLogging(
         query=query,
         mutation=mutation,
         config=StrawberryConfig(default_resolver=default_resolver, scalar_map=SCALAR_MAP),
         execution_context_class=FlatObjectExecutionContext,
         extensions=[
-            partial(AddValidationRules, validation_rules(max_depth, max_aliases)),
-            partial(MaxTokensLimiter, max_token_count=max_tokens),
-            ParseMemo,
-            ValidationMemo,
+            partial(AddValidationRules, validation_rules(dev)),
+            partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+            partial(ParseMemo, limits),
+            partial(ValidationMemo, limits),
             ErrorShaping,
         ],
     )

@@ -1,46 +1,55 @@
 """Error shaping and request limits.
 
-Every error leaves with `extensions.code`. Errors we expect (bad arguments, an unavailable
-database, GraphQL validation) keep their message; anything else is masked to a generic message
-with the request id, and logged whole with its traceback.
+Every error leaves with `extensions.code`. Errors we expect (the project's own `CrmError`s
+marked expected, GraphQL validation, values a scalar refused) keep their message and are
+logged in one line with the request id; anything else is masked to a generic message with the
+request id, and logged once at ERROR with its traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import Iterator
-from contextvars import ContextVar
-from functools import lru_cache
 from typing import Any
 
+import strawberry
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, parse
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
-from resolvers.errors import ApiError, ConstraintViolation, DatabaseUnavailable, ErrorCode
+from resolvers.errors import ApiError, CrmError, ErrorCode
+from schema.limits import ByteBoundedLRU, Limits, analyse, check_text
 
 log = logging.getLogger("crm.errors")
 
-# Set per request by the HTTP view; the validation rule below reads it.
-introspection_allowed: ContextVar[bool] = ContextVar("introspection_allowed", default=True)
+
+def validation_rules(dev: bool) -> list[type[ASTValidationRule]]:
+    """graphql-core rules added to the standard ones. Depth, aliases and cost are checked
+    by `schema.limits.analyse` before validation (see ValidationMemo); introspection is
+    refused outside dev mode."""
+    return [] if dev else [NoSchemaIntrospectionCustomRule]
 
 
-class IntrospectionGate(NoSchemaIntrospectionCustomRule):
-    """Refuses __schema/__type outside dev mode."""
+class WithoutStrawberryLogging(strawberry.Schema):
+    """strawberry logs every error at ERROR with a traceback, a BAD_USER_INPUT included.
+    Errors are logged where they are shaped instead: here (ErrorShaping) and, for the few
+    that leave the operation early, in the HTTP view (app.py)."""
 
-    def enter_field(self, node: Any, *args: Any) -> None:
-        if not introspection_allowed.get():
-            super().enter_field(node, *args)
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
 
 
-def validation_rules(max_depth: int, max_aliases: int) -> list[type[ASTValidationRule]]:
-    # Built once and passed as plain rules: factories defeat strawberry's validation cache.
-    return [depth_rule(max_depth, None), aliases_rule(max_aliases), IntrospectionGate]
+def expected_log(request_id: str, code: str, message: str, path: Any = None) -> None:
+    """One line, no traceback: an outcome the client caused or the server expects."""
+    level = logging.INFO
+    if code in {"DATABASE_UNAVAILABLE", "SERVER_BUSY", "QUERY_TIMEOUT"}:
+        level = logging.WARNING
+    log.log(level, "request %s: %s at %s: %s", request_id, code, path or "-", message[:300])
 
 
 def _shape(error: GraphQLError, request_id: str) -> GraphQLError:
@@ -48,21 +57,29 @@ def _shape(error: GraphQLError, request_id: str) -> GraphQLError:
     ext: dict[str, Any] = dict(error.extensions or {})
     if original is None:
         ext.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+        expected_log(request_id, ext["code"], error.message, error.path)
         return GraphQLError(
             error.message, error.nodes, error.source, error.positions, error.path, None, ext
         )
-    if isinstance(original, ApiError):
-        ext.update(code=original.code.value, field=original.field)
-        message = original.message
-    elif isinstance(original, DatabaseUnavailable):
-        ext.update(code=ErrorCode.DATABASE_UNAVAILABLE.value, requestId=request_id)
-        message = "The database is unavailable right now; retry shortly."
-    elif isinstance(original, ConstraintViolation):
-        ext.update(code=ErrorCode.DUPLICATE.value)
-        message = "A record with the same unique key already exists."
+    if isinstance(original, CrmError) and original.expected:
+        ext["code"] = original.code
+        if isinstance(original, ApiError):
+            ext["field"] = original.field
+        if original.retryable:
+            ext.update(retryable=True, requestId=request_id)
+        message = original.client_message()
+        log.log(
+            original.log_level,
+            "request %s: %s at %s: %s",
+            request_id,
+            original.code,
+            error.path or "-",
+            str(original)[:300],
+        )
     elif isinstance(original, GraphQLError):  # e.g. a scalar that failed to parse
         ext.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
         message = original.message
+        expected_log(request_id, ext["code"], message, error.path)
     else:
         log.error("unexpected error in request %s at %s", request_id, error.path, exc_info=original)
         ext = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
@@ -82,18 +99,48 @@ class ErrorShaping(SchemaExtension):
         result.errors = [_shape(e, request_id) for e in errors]
 
 
-VALIDATED_MAX = 512
 # Values keep their schema alive, so its id in the key cannot be reused by another schema.
-_VALIDATED: OrderedDict[tuple[int, str, bool], tuple[Any, list[GraphQLError]]] = OrderedDict()
+_VALIDATED: ByteBoundedLRU[tuple[int, str], tuple[Any, list[GraphQLError]]] = ByteBoundedLRU(
+    512, 16 << 20
+)
+_PARSED: ByteBoundedLRU[tuple[str, tuple[tuple[str, Any], ...]], DocumentNode] = ByteBoundedLRU(
+    512, 64 << 20
+)
+# graphql-core's AST takes about 120 bytes per token (measured with tracemalloc).
+AST_BYTES_PER_TOKEN = 150
+
+
+def configure_caches(parse_bytes: int, validation_bytes: int, entries: int = 512) -> None:
+    """Bounds for the parse and validation memos (settings: CRM_QUERY_CACHE_BYTES)."""
+    for cache, size in ((_PARSED, parse_bytes), (_VALIDATED, validation_bytes)):
+        cache.max_bytes = size
+        cache.max_entries = entries
+        cache.clear()
+
+
+def _refused_value(error: GraphQLError) -> GraphQLError:
+    """A literal a scalar refused (`asOf: "2024-02-30"`): the client's mistake, as it is when
+    the same value comes as a variable. graphql-core keeps the scalar's ValueError as the
+    original error, which error shaping would mask as INTERNAL."""
+    if error.original_error is None or isinstance(error.original_error, GraphQLError):
+        return error
+    ext = {**(error.extensions or {}), "code": ErrorCode.BAD_USER_INPUT.value}
+    return GraphQLError(error.message, error.nodes, error.source, error.positions, None, None, ext)
 
 
 class ValidationMemo(SchemaExtension):
-    """Validation errors per (schema, query text, introspection allowed).
+    """Limits, then validation errors per (schema, query text), memoised.
 
-    Clients send the same few operations again and again, and validating a map query took
-    longer than executing it (W4 in bench/). Keyed by the text rather than the parsed
-    document, whose hash walks the whole tree; bounded, so unique texts cannot grow it.
+    The limits of `schema.limits.analyse` run first, in time linear in the document; a
+    document they refuse is not given to graphql-core's rules. Clients send the same few
+    operations again and again, and validating a map query took longer than executing it
+    (W4 in bench/), hence the memo. Keyed by the text rather than the parsed document, whose
+    hash walks the whole tree; bounded in entries and bytes, so unique texts cannot grow it.
     """
+
+    def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.limits = limits or Limits()
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
@@ -101,35 +148,63 @@ class ValidationMemo(SchemaExtension):
             yield
             return
         schema = ec.schema._schema
-        key = (id(schema), ec.query, introspection_allowed.get())
+        key = (id(schema), ec.query)
         hit = _VALIDATED.get(key)
         if hit is None:
-            errors = validate_document(schema, ec.graphql_document, ec.validation_rules)
-            _VALIDATED[key] = (schema, errors)
-            if len(_VALIDATED) > VALIDATED_MAX:
-                _VALIDATED.popitem(last=False)
+            errors = analyse(ec.graphql_document, self.limits)
+            if not errors:
+                errors = [
+                    _refused_value(e)
+                    for e in validate_document(schema, ec.graphql_document, ec.validation_rules)
+                ]
+            size = 2 * len(ec.query) + 256 + sum(512 + len(e.message) for e in errors)
+            _VALIDATED.put(key, (schema, errors), size)
         else:
             errors = hit[1]
-            _VALIDATED.move_to_end(key)
         ec.pre_execution_errors = list(errors)
         yield
 
 
-@lru_cache(maxsize=512)
-def _parse(query: str, options: tuple[tuple[str, Any], ...]) -> DocumentNode:
-    return parse(query, **dict(options))
+def _parse(query: str, options: tuple[tuple[str, Any], ...], tokens: int) -> DocumentNode:
+    key = (query, options)
+    document = _PARSED.get(key)
+    if document is None:
+        document = parse(query, **dict(options))
+        _PARSED.put(key, document, 2 * len(query) + AST_BYTES_PER_TOKEN * tokens)
+    return document
+
+
+class LimitRefused(GraphQLError):
+    """A document refused before parsing (size, tokens, nesting)."""
 
 
 class ParseMemo(SchemaExtension):
-    """Parsed documents per query text and parse options (the token limit), bounded.
+    """Size and nesting limits, then parsed documents per query text and parse options.
 
     Not strawberry's ParserCache: its syntax errors escape our error shaping. Here a text that
-    does not parse is left to strawberry, which parses it again and reports it as usual.
+    does not parse is left to strawberry, which parses it again and reports it as usual. A
+    text over the limits is refused before the parser sees it (the parser recurses once per
+    nesting level); the refusal carries its code itself, since it leaves the operation
+    before error shaping runs, and the HTTP view shapes it (app.py).
     """
+
+    def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.limits = limits or Limits()
 
     def on_parse(self) -> Iterator[None]:
         ec = self.execution_context
         if ec.query is not None and ec.graphql_document is None:
-            with contextlib.suppress(GraphQLError):
-                ec.graphql_document = _parse(ec.query, tuple(sorted(ec.parse_options.items())))
+            options = tuple(sorted(ec.parse_options.items()))
+            cached = _PARSED.get((ec.query, options))
+            if cached is not None:
+                ec.graphql_document = cached
+            else:
+                refused, tokens = check_text(ec.query, self.limits)
+                if refused is not None:
+                    raise LimitRefused(
+                        refused.message, extensions=dict(refused.extensions or {})
+                    )
+                with contextlib.suppress(GraphQLError):
+                    ec.graphql_document = _parse(ec.query, options, tokens)
         yield

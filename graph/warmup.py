@@ -1,0 +1,171 @@
+"""Plan every named statement once at start-up, so the first user does not pay for planning.
+
+Neo4j plans a statement the first time it sees its text and keeps the plan in its query
+cache. Planning our map and traversal statements took 0.3-3 s (issue 11); `EXPLAIN` plans
+without executing, so running `EXPLAIN <statement>` for each one after the migrations fills
+the cache before /readyz turns 200.
+
+The statements are found by walking graph/'s modules for `Cypher` values at module level, in
+dicts, lists and tuples (the maps build one statement per depth or option that way).
+Statements built on demand (e.g. the list pages of graph/lists.py, one per combination of
+filters) are planned on first use.
+
+Parameters must be given with the types the real calls send: Neo4j keys its plan cache by
+the statement and its parameters' types, so an `EXPLAIN` with nulls plans an entry no
+request ever hits (measured: relatedAccounts' first call took 2.4 s after a null-typed
+warm-up, 0.44 s after a typed one). `SAMPLES` holds one value of the right type per
+parameter name; a name it does not know is sent as null.
+
+Planning all of them takes 20-45 s on a busy 2-core machine, so it runs two at a time, the
+read statements users wait for first (maps, trees, traversals), and within a time budget:
+what is left when it runs out is planned on first use, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib
+import logging
+import pkgutil
+import re
+import time
+from collections.abc import Iterable, Iterator
+from types import ModuleType
+from typing import Any, LiteralString
+
+import graph
+from graph.db import Cypher, Database
+from graph.errors import CrmError
+
+log = logging.getLogger(__name__)
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_ID = "00000000-0000-4000-8000-000000000000"
+_STRINGS = (
+    *("action", "actor", "afterId", "auditId", "by", "center", "changeId", "company"),
+    *("externalId", "from", "hash", "id", "person", "personId", "project"),
+    *("projectId", "requestId", "scope", "source", "survivor", "target"),
+    *("targetId", "targetLabel", "to"),
+)
+# One value of the type the repositories send, per parameter name (see the module doc).
+SAMPLES: dict[str, Any] = {
+    **dict.fromkeys(_STRINGS, _ID),
+    **dict.fromkeys(("customer", "former", "people", "projects", "shared"), True),
+    "withData": False,
+    **dict.fromkeys(("query", "text"), "华星集团"),  # search text: a short name
+    **dict.fromkeys(("cap", "limit", "limitPlus"), 10),
+    # Five items: the plan cache also tells list sizes apart, by bucket (measured: after a
+    # one-item sample a two-item call still took 0.76 s, a one-item call 0.18 s). Default
+    # edge-kind and via lists, and most dataloader batches, hold 2-10 items.
+    **{name: [_ID] * 5 for name in ("ids", "types", "exclude", "fields", "merged", "all")},
+    **dict.fromkeys(("asOf", "since", "until"), dt.date(2024, 1, 1)),
+    "afterAt": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    "props": {"name": "x"},
+    "extra": {"name": "x"},
+    "audits": [{"id": _ID}] * 5,
+    "ends": [{"targetId": _ID}] * 5,
+}
+
+
+def sample_parameters(text: str) -> dict[str, Any]:
+    return {name: SAMPLES.get(name) for name in _PARAM.findall(text)}
+
+
+# Run by the migrations runner or the bulk loader, not per request; some cannot be EXPLAINed
+# in the form they are written (schema statements, CALL ... IN TRANSACTIONS).
+_SKIP_MODULES = frozenset({"graph.migrate", "graph.bulk", "graph.demo", "graph.demo_data"})
+
+
+def _values(value: Any, depth: int = 0) -> Iterator[Cypher]:
+    if isinstance(value, Cypher):
+        yield value
+    elif depth < 3 and isinstance(value, dict):
+        for v in value.values():
+            yield from _values(v, depth + 1)
+    elif depth < 3 and isinstance(value, list | tuple):
+        for v in value:
+            yield from _values(v, depth + 1)
+
+
+def _modules() -> Iterator[ModuleType]:
+    for info in pkgutil.iter_modules(graph.__path__, "graph."):
+        if info.name not in _SKIP_MODULES and not info.ispkg:
+            yield importlib.import_module(info.name)
+
+
+# Statement-name prefixes in the order users meet them; everything else comes after.
+_FIRST = ("maps.", "related.", "decision.", "influence.", "search.", "system.")
+
+
+def _priority(q: Cypher) -> tuple[int, str]:
+    for i, prefix in enumerate(_FIRST):
+        if q.name.startswith(prefix):
+            return i, q.name
+    return len(_FIRST), q.name
+
+
+def statements(modules: Iterable[ModuleType] | None = None) -> list[Cypher]:
+    """Every distinct named statement held by graph/'s modules, most wanted first."""
+    seen: dict[str, Cypher] = {}
+    for module in _modules() if modules is None else modules:
+        for value in vars(module).values():
+            for q in _values(value):
+                seen.setdefault(q.text, q)
+    return sorted(seen.values(), key=_priority)
+
+
+_LIST_WANTED = re.compile(r"Type mismatch for parameter '(\w+)': expected List")
+
+
+async def _explain(db: Database, text: LiteralString, params: dict[str, Any]) -> None:
+    """EXPLAIN; where a sample is a scalar and the statement wants a list of them (`$from`
+    is one id in one statement and a list of ids in another), wrap it and try again."""
+    for _ in range(4):
+        try:
+            await db.explain(text, params)
+            return
+        except CrmError:
+            raise
+        except Exception as exc:
+            wanted = _LIST_WANTED.search(str(exc))
+            if wanted is None or isinstance(params.get(wanted[1]), list):
+                raise
+            params = {**params, wanted[1]: [params[wanted[1]]]}
+    await db.explain(text, params)
+
+
+async def warm_up(db: Database, budget: float = 60.0, parallel: int = 2) -> tuple[int, int]:
+    """EXPLAIN every statement until `budget` seconds have passed; returns (planned, left).
+
+    Never fails for one statement's sake (it is planned on first use instead); raises
+    `DatabaseUnavailable` when the database goes away, so the caller retries the preparation.
+    """
+    started = time.perf_counter()
+    queue = statements()
+    total = len(queue)
+    planned = failed = 0
+
+    async def worker() -> None:
+        nonlocal planned, failed
+        while queue and time.perf_counter() - started < budget:
+            q = queue.pop(0)
+            text: LiteralString = "EXPLAIN " + q.text
+            try:
+                await _explain(db, text, sample_parameters(q.text))
+                planned += 1
+            except CrmError:
+                raise
+            except Exception as exc:
+                failed += 1
+                log.warning("warm-up: could not plan %s: %s", q.name, str(exc)[:200])
+
+    await asyncio.gather(*(worker() for _ in range(max(1, parallel))))
+    log.info(
+        "warm-up: planned %d of %d statements in %.1fs (%d failed, %d left to first use)",
+        planned,
+        total,
+        time.perf_counter() - started,
+        failed,
+        len(queue),
+    )
+    return planned, len(queue) + failed

@@ -1,0 +1,278 @@
+"""Hostile and malformed requests, backpressure and the error contract, through the real app.
+
+Every refusal must be a 4xx/503 or a GraphQL error with `extensions.code`, and must leave the
+server responsive: a /healthz sent alongside answers within a generous bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import httpx2
+import pytest
+from starlette.testclient import TestClient
+
+from neo4j import Driver
+from settings import Settings
+from tests.conftest import GQL, PERSONAS
+
+ADMIN = {"Authorization": f"Bearer {PERSONAS['admin']['key']}"}
+RESPONSIVE_SECONDS = 5.0  # generous: the bomb froze everything for 28 s before
+
+
+def bomb(levels: int) -> str:
+    parts = ["query Bomb { ...F0 }"]
+    parts += [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
+    parts.append(f"fragment F{levels} on Query {{ version }}")
+    return "\n".join(parts)
+
+
+def chain(length: int) -> str:
+    parts = ["query Chain { ...F0 }"]
+    parts += [f"fragment F{i} on Query {{ ...F{i + 1} }}" for i in range(length)]
+    parts.append(f"fragment F{length} on Query {{ version }}")
+    return "\n".join(parts)
+
+
+def alongside(client: TestClient, send: Callable[[], httpx2.Response]) -> httpx2.Response:
+    """Send a request on a thread and, while it runs, check that /healthz stays fast."""
+    out: dict[str, httpx2.Response] = {}
+    worker = threading.Thread(target=lambda: out.update(r=send()))
+    worker.start()
+    started = time.monotonic()
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert time.monotonic() - started < RESPONSIVE_SECONDS
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    return out["r"]
+
+
+def code(r: httpx2.Response) -> str:
+    return str(r.json()["errors"][0]["extensions"]["code"])
+
+
+def test_fragment_bomb_is_refused_while_healthz_answers(client: TestClient) -> None:
+    query = bomb(22)  # 4 million fields once expanded, under 1 KB of text
+    assert len(query) < 1000
+    r = alongside(client, lambda: client.post("/graphql", json={"query": query}, headers=ADMIN))
+    assert r.status_code == 200
+    error = r.json()["errors"][0]
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED", "limit": "maxCost"}
+    assert "4194304" in error["message"]
+
+
+def test_a_smaller_bomb_is_validated_as_usual(gql: GQL) -> None:
+    # 2^12 fields: within the cost limit, so graphql-core validates it and it runs.
+    r = gql(bomb(12))
+    assert r.data == {"version": r.data["version"]}
+
+
+def test_fragment_chain_is_refused_with_a_code(gql: GQL) -> None:
+    r = gql(chain(300))
+    assert r.codes() == ["GRAPHQL_VALIDATION_FAILED"]
+    assert r.errors[0]["extensions"]["limit"] == "maxFragments"
+
+
+def test_deep_selection_nesting_is_refused_before_parsing(gql: GQL) -> None:
+    r = gql("{" * 3000 + "}" * 3000)
+    assert r.codes() == ["GRAPHQL_VALIDATION_FAILED"]
+    assert r.errors[0]["extensions"]["limit"] == "maxNesting"
+
+
+def test_deep_json_is_a_400_with_a_code(client: TestClient) -> None:
+    body = '{"query": "{ version }", "variables": ' + "[" * 3000 + "]" * 3000 + "}"
+    r = alongside(
+        client,
+        lambda: client.post(
+            "/graphql", content=body, headers={**ADMIN, "Content-Type": "application/json"}
+        ),
+    )
+    assert r.status_code == 400
+    assert code(r) == "BAD_REQUEST"
+
+
+def test_json_string_body_is_a_400_with_a_code(client: TestClient) -> None:
+    r = client.post(
+        "/graphql", content='"{ version }"', headers={**ADMIN, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert code(r) == "BAD_REQUEST"
+
+
+def test_malformed_json_is_a_400_with_a_code(client: TestClient) -> None:
+    r = client.post(
+        "/graphql", content="{not json", headers={**ADMIN, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert code(r) == "BAD_REQUEST"
+
+
+def test_ten_megabyte_body_is_413(client: TestClient) -> None:
+    big = '{"query": "{ version }", "variables": {"x": "' + "a" * (10 << 20) + '"}}'
+    r = alongside(
+        client,
+        lambda: client.post(
+            "/graphql", content=big, headers={**ADMIN, "Content-Type": "application/json"}
+        ),
+    )
+    assert r.status_code == 413
+    assert code(r) == "PAYLOAD_TOO_LARGE"
+
+
+def test_large_query_document_is_refused(gql: GQL) -> None:
+    r = gql('{ version enumLabels(enum: "' + "x" * 200_000 + '") { value } }')
+    assert r.codes() == ["GRAPHQL_VALIDATION_FAILED"]
+    assert r.errors[0]["extensions"]["limit"] == "maxQueryBytes"
+
+
+def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> None:
+    center = "00000000-0000-4000-8000-00000000abcd"
+    literal = gql(f'{{ accountMap(center: "{center}", asOf: "2024-02-30") {{ truncated }} }}')
+    assert literal.codes() == ["BAD_USER_INPUT"]
+    assert "2024-02-30" in literal.errors[0]["message"]
+    variable = gql(
+        'query($d: Date) { accountMap(center: "' + center + '", asOf: $d) { truncated } }',
+        {"d": "2024-02-30"},
+    )
+    assert variable.codes() == ["BAD_USER_INPUT"]
+
+
+def test_expected_errors_are_logged_in_one_line(gql: GQL, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    r = gql('{ accountMap(center: "x", asOf: "2024-02-30") { truncated } }')
+    assert r.codes() == ["BAD_USER_INPUT"]
+    ours = [rec for rec in caplog.records if rec.name.startswith("crm.")]
+    assert any("BAD_USER_INPUT" in rec.getMessage() for rec in ours)
+    assert all(rec.levelno < 40 and rec.exc_info is None for rec in ours)
+    assert not [rec for rec in caplog.records if rec.name.startswith("strawberry")]
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def test_graphql_response_json_rules(client: TestClient) -> None:
+    headers = {**ADMIN, "Accept": GRAPHQL_RESPONSE}
+    ok = client.post("/graphql", json={"query": "{ version }"}, headers=headers)
+    assert ok.status_code == 200
+    assert ok.headers["content-type"] == GRAPHQL_RESPONSE
+    for query in ("{ version ", "{ nope }"):
+        bad = client.post("/graphql", json={"query": query}, headers=headers)
+        assert bad.status_code == 400
+        assert bad.headers["content-type"] == GRAPHQL_RESPONSE
+        assert "data" not in bad.json()
+        assert bad.json()["errors"][0]["extensions"]["code"].startswith("GRAPHQL_")
+    # The legacy media type keeps its rule: 200 for every well-formed request.
+    legacy = client.post("/graphql", json={"query": "{ nope }"}, headers=ADMIN)
+    assert legacy.status_code == 200
+    assert legacy.headers["content-type"].startswith("application/json")
+
+
+@pytest.fixture
+def client(app_client: TestClient, cypher: Driver) -> TestClient:
+    """The session app, with the personas (and ADMIN's key) in the database."""
+    return app_client
+
+
+@pytest.fixture
+def busy_app(settings: Settings) -> Iterator[tuple[TestClient, Any]]:
+    """An app with one pooled connection, a short acquisition timeout and one request in
+    flight at a time, on the session's Neo4j."""
+    from app import create_app
+
+    tight = replace(
+        settings,
+        neo4j_pool_size=1,
+        neo4j_acquisition_timeout=1.0,
+        max_in_flight=1,
+        warm_up_seconds=0,
+        allow_anonymous=True,
+    )
+    app = create_app(tight)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        deadline = time.monotonic() + 120
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "app never became ready"
+            time.sleep(0.1)
+        yield client, app
+
+
+def test_pool_exhaustion_and_in_flight_limit_are_retryable(
+    busy_app: tuple[TestClient, Any],
+) -> None:
+    client, app = busy_app
+    view = next(r for r in app.routes if getattr(r, "path", "") == "/graphql").app
+    held, release = threading.Event(), threading.Event()
+
+    async def hold_the_only_connection() -> None:
+        async with app.state.db.driver.session(database="neo4j") as s:
+            tx = await s.begin_transaction()
+            await (await tx.run("RETURN 1")).consume()
+            held.set()
+            while not release.is_set():  # noqa: ASYNC110 - set from the test's thread
+                await asyncio.sleep(0.02)
+            await tx.rollback()
+
+    assert client.portal is not None
+    holder = client.portal.start_task_soon(hold_the_only_connection)
+    try:
+        assert held.wait(30)
+        query = {"query": "{ database { version } }"}
+        waiting: dict[str, httpx2.Response] = {}
+        worker = threading.Thread(
+            target=lambda: waiting.update(r=client.post("/graphql", json=query))
+        )
+        worker.start()
+        deadline = time.monotonic() + 10
+        while view.in_flight < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert view.in_flight == 1
+        # A second request while the first waits for a connection: over the in-flight limit.
+        refused = client.post("/graphql", json=query)
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"]
+        assert refused.json()["errors"][0]["extensions"]["code"] == "SERVER_BUSY"
+        assert refused.json()["errors"][0]["extensions"]["retryable"] is True
+        # The first one gives up waiting for a connection: retryable too, never INTERNAL.
+        worker.join(timeout=30)
+        exhausted = waiting["r"]
+        assert exhausted.status_code == 503
+        assert exhausted.headers["retry-after"]
+        ext = exhausted.json()["errors"][0]["extensions"]
+        assert ext["code"] == "SERVER_BUSY"
+        assert ext["retryable"] is True
+    finally:
+        release.set()
+        holder.result(timeout=30)
+    again = client.post("/graphql", json={"query": "{ database { version } }"})
+    assert again.status_code == 200
+    assert again.json()["data"]["database"]["version"].startswith("5.26.")
+
+
+def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import logging
+
+    from app import configure_logging
+
+    configure_logging(Settings(log_format="json"))
+    try:
+        logging.getLogger("crm.errors").info("request %s: %s", "r1", "BAD_USER_INPUT")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logging.getLogger("crm.errors").exception("unexpected error in request %s", "r2")
+    finally:
+        configure_logging(Settings())
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    expected, unexpected = lines[-2], lines[-1]
+    assert expected["level"] == "INFO"
+    assert expected["message"] == "request r1: BAD_USER_INPUT"
+    assert "exc_info" not in expected
+    assert unexpected["level"] == "ERROR"
+    assert "ValueError: boom" in unexpected["exc_info"]
