@@ -1,8 +1,9 @@
 """Starlette application: GraphQL, health, metrics and the web viewer.
 
 `create_app(settings)` builds the ASGI app; the module-level `app` is what uvicorn serves.
-The lifespan opens one AsyncDriver (to NEO4J_URI, or to a local server it starts), applies
-pending migrations, optionally seeds demo data, and closes everything on shutdown.
+The lifespan opens one AsyncDriver (to NEO4J_URI, or to a local server it starts and
+supervises), applies pending migrations, optionally seeds demo data, and closes everything on
+shutdown.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import migrations
 from graph import demo
 from graph.db import Database, DatabaseUnavailable, RoundTrips, current_round_trips
 from graph.migrate import Runner
-from graph.server import LocalNeo4j
+from graph.server import LocalNeo4j, Supervisor
 from resolvers.auth import Authenticator
 from resolvers.context import ANONYMOUS, Context, Viewer
 from resolvers.errors import ApiError
@@ -211,6 +212,7 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
                 log.info("applied migrations: %s", ", ".join(applied))
             if settings.demo_data and await demo.seed_if_empty(state.db):
                 log.info("loaded demo data")
+            state.migrated = True
             state.ready = True
             return
         except DatabaseUnavailable as exc:
@@ -229,6 +231,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         local: LocalNeo4j | None = None
+        supervisor: Supervisor | None = None
+        app.state.ready = False
+        app.state.migrated = False
         if settings.neo4j_uri:
             db = Database(
                 settings.neo4j_uri,
@@ -247,23 +252,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if local.running_pid() is None:
                 log.info("starting the embedded Neo4j (data in %s)", local.data_dir)
                 local.start()
+                supervisor = _supervise(app, local, settings)
             else:  # started earlier with `crm-graph neo4j start`: share it, leave it running
                 log.info("using the running local Neo4j on port %s", local.bolt_port)
                 local = _Borrowed(local)
             db = Database(local.uri, local.user, local.password, settings.neo4j_database)
         app.state.db = db
-        app.state.ready = False
         app.state.auth = Authenticator(db, settings.allow_anonymous)
         prepare = asyncio.create_task(_prepare_database(app, settings))
         try:
             yield
         finally:
+            app.state.ready = False
             prepare.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await prepare
             await db.close()
-            if local is not None and not isinstance(local, _Borrowed):
-                local.stop()
+            if supervisor is not None:
+                await asyncio.to_thread(supervisor.stop)
 
     routes: list[Route | Mount] = [
         Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
@@ -279,6 +285,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.add_middleware(RequestScope, metrics=metrics)
     return app
+
+
+def _supervise(app: Starlette, local: LocalNeo4j, settings: Settings) -> Supervisor:
+    """Restart the embedded server when it dies; /readyz and /graphql say 503 meanwhile."""
+    loop = asyncio.get_running_loop()
+
+    def down(restarts: int) -> None:
+        app.state.ready = False
+        app.state.not_ready_reason = f"neo4j restarting (restart {restarts})"
+
+    async def back() -> None:
+        # Bolt can open before the database is online: ready only once a query answers.
+        while True:
+            try:
+                await asyncio.wait_for(app.state.db.ping(), timeout=5.0)
+                break
+            except (DatabaseUnavailable, TimeoutError):
+                await asyncio.sleep(0.5)
+        app.state.ready = app.state.migrated
+
+    def up(restarts: int) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: we are shutting down
+            asyncio.run_coroutine_threadsafe(asyncio.wait_for(back(), 300), loop)
+
+    return Supervisor(
+        local, on_down=down, on_up=up, max_backoff=settings.local_restart_max_backoff
+    ).start()
 
 
 class _Borrowed(LocalNeo4j):

@@ -16,7 +16,7 @@ import migrations
 from graph import demo
 from graph.db import Database
 from graph.migrate import MigrationError, Runner
-from graph.server import LocalNeo4j, LocalServerError, ensure_jars
+from graph.server import LocalNeo4j, LocalServerError, Supervisor, ensure_jars
 from settings import ROOT, Settings
 
 log = logging.getLogger("crm.cli")
@@ -33,23 +33,29 @@ def _local(settings: Settings) -> LocalNeo4j:
 
 
 @contextlib.contextmanager
-def database_settings(settings: Settings) -> Iterator[Settings]:
+def database_settings(settings: Settings, supervise: bool = False) -> Iterator[Settings]:
     """Settings pointing at a running Neo4j: NEO4J_URI, a running local one, or one we start
-    here and stop on the way out (Ctrl-C included)."""
+    here and stop on the way out (Ctrl-C included). `supervise` restarts the one we start
+    whenever it dies (serve)."""
     if settings.neo4j_uri:
         yield settings
         return
     local = _local(settings)
     started = False
+    supervisor: Supervisor | None = None
     if local.running_pid() is None:
         print(f"starting the embedded Neo4j (data in {local.data_dir}) ...", flush=True)
         local.start()
         started = True
+        if supervise:
+            supervisor = Supervisor(local, max_backoff=settings.local_restart_max_backoff).start()
     try:
         yield replace(settings, neo4j_uri=local.uri, neo4j_password=local.password)
     finally:
         if started:
             print("stopping the embedded Neo4j ...", flush=True)
+            if supervisor is not None:
+                supervisor.stop()
             local.stop()
 
 
@@ -89,7 +95,7 @@ async def _seed(settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    with database_settings(settings) as s:
+    with database_settings(settings, supervise=True) as s:
         env = {
             "NEO4J_URI": s.neo4j_uri or "",
             "NEO4J_USER": s.neo4j_user,
@@ -122,10 +128,25 @@ def cmd_neo4j(args: argparse.Namespace, settings: Settings) -> int:
         local.start(detach=True)
         print(f"Neo4j running: {local.uri} (user neo4j, password in {local.home / 'password'})")
     elif args.action == "stop":
+        owner = local.supervisor_pid()
+        if owner is not None:
+            print(
+                f"crm-graph: crm-graph (pid {owner}) runs this Neo4j and would restart it; "
+                "stop that process instead",
+                file=sys.stderr,
+            )
+            return 1
         print("stopped" if local.stop() else "not running")
     else:
         pid = local.running_pid()
-        print(f"running, pid {pid}, {local.uri}" if pid else "not running")
+        owner = local.supervisor_pid()
+        if pid:
+            by = f", supervised by crm-graph pid {owner}" if owner else ""
+            print(f"running, pid {pid}, {local.uri}{by}")
+        else:
+            print(
+                f"not running (crm-graph pid {owner} is restarting it)" if owner else "not running"
+            )
         return 0 if pid else 3
     return 0
 

@@ -24,6 +24,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the app needs to start. Built by `Settings.from_env()` or by tests directly."""
@@ -45,6 +50,9 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 5000
     log_level: str = "INFO"
+    # Operations: shutdown drain time, and the longest wait between embedded-server restarts.
+    shutdown_grace_seconds: float = 30.0
+    local_restart_max_backoff: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -69,4 +77,6 @@ class Settings:
             max_aliases=_int("CRM_MAX_ALIASES", 30),
             max_tokens=_int("CRM_MAX_TOKENS", 5000),
             log_level=os.environ.get("CRM_LOG_LEVEL", "INFO"),
+            shutdown_grace_seconds=_float("CRM_SHUTDOWN_GRACE_SECONDS", 30.0),
+            local_restart_max_backoff=_float("CRM_NEO4J_RESTART_MAX_BACKOFF", 30.0),
         )

@@ -1,0 +1,183 @@
+"""Operations under faults, on real servers: the embedded Neo4j killed under load, SIGTERM under
+load, and the pid file after a crash."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+import uvicorn
+
+from graph.server import LocalNeo4j, _is_server, free_port
+from neo4j import Driver, GraphDatabase
+from settings import ROOT, Settings
+
+CREATE = """mutation($name: String!) {
+  createCompany(input: {name: $name}) { company { id } errors { code } } }"""
+
+
+@dataclass
+class Load:
+    """Writers creating companies until stopped; what they were told, answer by answer."""
+
+    base: str
+    acked: list[str] = field(default_factory=list)
+    answers: list[tuple[int, str]] = field(default_factory=list)  # (status, code or "ok")
+    refused: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def writer(self) -> None:
+        with httpx.Client(base_url=self.base, timeout=60) as client:
+            while not self.stop.is_set():
+                name = f"op-{uuid.uuid4().hex[:12]}"
+                try:
+                    r = client.post("/graphql", json={"query": CREATE, "variables": {"name": name}})
+                except httpx.TransportError:
+                    self.refused += 1
+                    time.sleep(0.05)
+                    continue
+                body = r.json()
+                payload = (body.get("data") or {}).get("createCompany") or {}
+                if payload.get("company"):
+                    self.acked.append(name)
+                    self.answers.append((r.status_code, "ok"))
+                else:
+                    errors = body.get("errors") or payload.get("errors") or [{}]
+                    code = errors[0].get("extensions", {}).get("code") or errors[0].get("code")
+                    self.answers.append((r.status_code, str(code)))
+                    time.sleep(0.05)
+
+    def run(self, writers: int) -> list[threading.Thread]:
+        threads = [threading.Thread(target=self.writer, daemon=True) for _ in range(writers)]
+        for t in threads:
+            t.start()
+        return threads
+
+
+def missing(driver: Driver, names: list[str]) -> set[str]:
+    with driver.session(database="neo4j") as s:
+        found = s.run(
+            "MATCH (c:Company) WHERE c.name IN $names RETURN collect(c.name) AS n", names=names
+        ).single()
+    assert found is not None
+    return set(names) - set(found["n"])
+
+
+def wait_ready(base: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def embedded_app(tmp_path: Path) -> Iterator[tuple[str, LocalNeo4j]]:
+    """The real app in uvicorn, its lifespan starting (and supervising) its own Neo4j."""
+    from app import create_app
+
+    data = tmp_path / "data"
+    settings = Settings(
+        local_data_dir=data,
+        local_heap="512m",
+        local_pagecache="128m",
+        allow_anonymous=True,
+        local_restart_max_backoff=2.0,
+    )
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}", LocalNeo4j(settings.local_home, data)
+    finally:
+        server.should_exit = True
+        thread.join(120)
+    assert not thread.is_alive()
+
+
+@pytest.mark.timeout(600)
+def test_kill_9_under_load_the_app_restarts_neo4j_and_keeps_every_write(
+    embedded_app: tuple[str, LocalNeo4j], caplog: pytest.LogCaptureFixture
+) -> None:
+    base, local = embedded_app
+    caplog.set_level(logging.INFO, logger="graph.server")
+    assert wait_ready(base, 300), "the app never became ready"
+    first = local.record()
+    assert first is not None
+    assert _is_server(first.pid, local.instance_dir)
+    assert first.owner == os.getpid()
+    assert not first.detached
+
+    load = Load(base)
+    threads = load.run(4)
+    time.sleep(3)
+    os.kill(first.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    # The answers turn into DATABASE_UNAVAILABLE, then writes succeed again on their own.
+    acked_before = len(load.acked)
+    recovered = None
+    while time.monotonic() - killed < 240:
+        if len(load.acked) > acked_before + 5 and wait_ready(base, 0.1):
+            recovered = time.monotonic() - killed
+            break
+        time.sleep(0.2)
+    time.sleep(2)
+    load.stop.set()
+    for t in threads:
+        t.join(90)
+    assert recovered is not None, "the app did not recover within 240 s"
+    print(f"recovered {recovered:.1f}s after kill -9; {len(load.acked)} writes acknowledged")
+
+    second = local.record()
+    assert second is not None
+    assert second.pid != first.pid
+    assert second.port == first.port, "the restart must reuse the port"
+    assert _is_server(second.pid, local.instance_dir)
+    assert any("restart 1" in r.getMessage() for r in caplog.records)
+    codes = {code for _, code in load.answers}
+    assert "DATABASE_UNAVAILABLE" in codes, "the outage was never seen"
+    assert not [a for a in load.answers if a[0] >= 500 and a[1] != "DATABASE_UNAVAILABLE"]
+    assert "INTERNAL" not in codes, codes
+    assert "None" not in codes, codes
+    with GraphDatabase.driver(
+        f"bolt://127.0.0.1:{second.port}", auth=("neo4j", local.password)
+    ) as driver:
+        assert missing(driver, load.acked) == set()
+
+
+def crm(
+    args: list[str], env: dict[str, str], timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def local_env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env.update(CRM_NEO4J_DATA_DIR=str(data), CRM_NEO4J_HEAP="512m", CRM_NEO4J_PAGECACHE="128m")
+    return env
