@@ -1,9 +1,9 @@
 """Starlette application: GraphQL, health, metrics and the web viewer.
 
-`create_app(settings)` builds the ASGI app; the module-level `app` is what uvicorn serves.
-The lifespan opens one AsyncDriver (to NEO4J_URI, or to a local server it starts and
-supervises), applies pending migrations, optionally seeds demo data, and closes everything on
-shutdown.
+`create_app(settings)` builds the ASGI app; uvicorn calls it as a factory
+(`uvicorn --factory app:create_app`), so importing this module starts nothing. The lifespan
+opens one AsyncDriver (to NEO4J_URI, or to a local server it starts and supervises), applies
+pending migrations, optionally seeds demo data, and closes everything on shutdown.
 """
 
 from __future__ import annotations
@@ -319,6 +319,3 @@ class _Borrowed(LocalNeo4j):
 
     def __init__(self, running: LocalNeo4j) -> None:
         self.__dict__.update(running.__dict__)
-
-
-app = create_app()

@@ -110,7 +110,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             flush=True,
         )
         uvicorn.run(
-            "app:app",
+            "app:create_app",
+            factory=True,
             host=args.host,
             port=args.port,
             workers=args.workers,
