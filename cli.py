@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -92,7 +93,25 @@ async def _seed(settings: Settings) -> int:
         await db.close()
 
 
+class Terminated(Exception):
+    """SIGTERM arrived: unwind like Ctrl-C so the embedded Neo4j is stopped on the way out."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    # uvicorn handles SIGTERM while it serves and raises it again when done; without a handler
+    # of ours that would kill the process before the embedded Neo4j is stopped.
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _serve(args, settings)
+    except Terminated:
+        return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     with database_settings(settings, supervise=True) as s:
@@ -109,6 +128,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             f"(GraphQL: http://{args.host}:{args.port}/graphql)",
             flush=True,
         )
+        # SIGTERM or Ctrl-C: uvicorn stops accepting, lets requests in flight finish within
+        # the grace time, then runs the lifespan's shutdown (driver closed); Neo4j stops last.
         uvicorn.run(
             "app:create_app",
             factory=True,
@@ -117,6 +138,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             workers=args.workers,
             log_level="info",
             app_dir=str(ROOT),
+            timeout_graceful_shutdown=max(1, round(s.shutdown_grace_seconds)),
         )
     return 0
 

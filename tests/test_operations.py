@@ -15,8 +15,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
+import orjson
 import pytest
 import uvicorn
 
@@ -181,3 +183,82 @@ def local_env(data: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env.update(CRM_NEO4J_DATA_DIR=str(data), CRM_NEO4J_HEAP="512m", CRM_NEO4J_PAGECACHE="128m")
     return env
+
+
+@pytest.mark.timeout(300)
+def test_sigterm_under_load_finishes_requests_in_flight_and_loses_no_write(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "NEO4J_URI": neo4j_server.uri,
+        "NEO4J_PASSWORD": neo4j_server.password,
+        "CRM_ALLOW_ANONYMOUS": "1",
+        "CRM_SHUTDOWN_GRACE_SECONDS": "20",
+    }
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert wait_ready(base, 180), "the app never became ready"
+        load = Load(base)
+        threads = load.run(4)
+
+        # A request still sending its body when SIGTERM arrives: it is in flight.
+        slow: dict[str, Any] = {}
+
+        def slow_body() -> Iterator[bytes]:
+            body = orjson.dumps({"query": CREATE, "variables": {"name": "op-slow"}})
+            yield body[:10]
+            time.sleep(3)
+            yield body[10:]
+
+        def send_slow() -> None:
+            r = httpx.post(
+                f"{base}/graphql",
+                content=slow_body(),
+                headers={"content-type": "application/json"},
+                timeout=60,
+            )
+            slow["status"] = r.status_code
+            slow["body"] = r.json()
+
+        slow_thread = threading.Thread(target=send_slow)
+        slow_thread.start()
+        time.sleep(1)
+        proc.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        # New connections are refused soon after.
+        refused = False
+        while time.monotonic() - signalled < 10 and not refused:
+            try:
+                httpx.get(f"{base}/healthz", timeout=2)
+            except httpx.ConnectError:
+                refused = True
+            time.sleep(0.1)
+        slow_thread.join(60)
+        assert proc.wait(timeout=60) == 0
+        took = time.monotonic() - signalled
+        load.stop.set()
+        for t in threads:
+            t.join(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+    print(f"SIGTERM to exit {took:.1f}s; {len(load.acked)} writes acknowledged")
+    assert refused, "the server kept accepting connections after SIGTERM"
+    assert slow.get("status") == 200, slow
+    assert slow["body"]["data"]["createCompany"]["company"]["id"]
+    assert took < 20, f"shutdown took {took:.1f}s"
+    assert load.acked, "no write was acknowledged"
+    assert not [a for a in load.answers if a[0] >= 500], load.answers
+    assert missing(cypher, [*load.acked, "op-slow"]) == set()
