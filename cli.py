@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import migrations
@@ -174,6 +175,60 @@ def cmd_neo4j(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _offline(local: LocalNeo4j) -> Iterator[None]:
+    """The embedded server stopped for a dump or load, and started again (detached, on its
+    port) afterwards if it ran before."""
+    owner = local.supervisor_pid()
+    if owner is not None:
+        raise LocalServerError(
+            f"crm-graph (pid {owner}) serves from this Neo4j and would restart it; "
+            "stop that process first"
+        )
+    was_running = local.running_pid() is not None
+    if was_running:
+        print(f"stopping the embedded Neo4j on port {local.bolt_port} ...", flush=True)
+        local.stop()
+    try:
+        yield
+    finally:
+        if was_running:
+            print(f"starting the embedded Neo4j again on port {local.bolt_port} ...", flush=True)
+            local.start(detach=True)
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.neo4j_uri:
+        print(
+            "crm-graph: NEO4J_URI is set: back up that server with its own neo4j-admin "
+            "(see the README, Operations)",
+            file=sys.stderr,
+        )
+        return 2
+    local = _local(settings)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = Path(args.to) if args.to else ROOT / "backups" / stamp
+    with _offline(local):
+        dump = local.dump(target, settings.neo4j_database)
+    print(f"backup written: {dump}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.neo4j_uri:
+        print(
+            "crm-graph: NEO4J_URI is set: restore that server with its own neo4j-admin "
+            "(see the README, Operations)",
+            file=sys.stderr,
+        )
+        return 2
+    local = _local(settings)
+    with _offline(local):
+        local.load(Path(args.source), settings.neo4j_database)
+    print(f"restored {settings.neo4j_database} from {args.source}")
+    return 0
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
     from schema import build_schema
 
@@ -206,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed", help="load demo data into an empty database").add_argument(
         "--demo", action="store_true", required=True
     )
+    p = sub.add_parser("backup", help="dump the embedded Neo4j's database (neo4j-admin dump)")
+    p.add_argument("--to", help="directory for the dump (default: backups/<UTC time>)")
+    p = sub.add_parser("restore", help="replace the embedded Neo4j's database with a dump")
+    p.add_argument("source", help="a .dump file, or a directory holding neo4j.dump")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
@@ -219,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_neo4j(args, settings)
         if args.command == "export-schema":
             return cmd_export_schema(args, settings)
+        if args.command == "backup":
+            return cmd_backup(args, settings)
+        if args.command == "restore":
+            return cmd_restore(args, settings)
         with database_settings(settings) as s:
             if args.command == "migrate":
                 return asyncio.run(_migrate(s, args.action))

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -359,6 +360,51 @@ class LocalNeo4j:
         rec = PidRecord(self._proc.pid, self.bolt_port, me, _start_time(me) or 0, detach)
         self.pid_file.write_text(rec.dump())
         self._wait_for_bolt(timeout)
+
+    # --- dump and load ---------------------------------------------------------------------
+    def admin(self, *args: str, timeout: float = 3600.0) -> str:
+        """Run neo4j-admin with this instance's home and config (the server must be stopped for
+        dump and load in Community). Its output on success; LocalServerError otherwise."""
+        lib = ensure_jars(self.home)
+        self._write_conf()
+        cmd = [
+            require_tool("java", "openjdk-17-jre-headless"),
+            "-cp",
+            f"{lib}/*",
+            f"-Dbasedir={self.instance_dir}",
+            "org.neo4j.server.startup.Neo4jAdminCommand",
+            *args,
+        ]
+        proc = subprocess.run(  # noqa: S603
+            cmd, capture_output=True, text=True, env=self._java_env(), timeout=timeout, check=False
+        )
+        if proc.returncode != 0:
+            raise LocalServerError(
+                f"neo4j-admin {' '.join(args[:2])} failed:\n" + (proc.stdout + proc.stderr)[-3000:]
+            )
+        return proc.stdout
+
+    def dump(self, to_dir: Path, database: str = "neo4j") -> Path:
+        """Write `<to_dir>/<database>.dump` from the stopped server's store."""
+        to_dir.mkdir(parents=True, exist_ok=True)
+        self.admin(
+            "database", "dump", database, f"--to-path={to_dir}", "--overwrite-destination=true"
+        )
+        return to_dir / f"{database}.dump"
+
+    def load(self, dump: Path, database: str = "neo4j") -> None:
+        """Replace the stopped server's `database` with a dump (a file, or a directory holding
+        `<database>.dump`)."""
+        if dump.is_dir():
+            dump = dump / f"{database}.dump"
+        if not dump.is_file():
+            raise LocalServerError(f"no dump at {dump}")
+        with tempfile.TemporaryDirectory() as tmp:
+            # load reads `<database>.dump` from a directory: whatever the file is called.
+            (Path(tmp) / f"{database}.dump").symlink_to(dump.resolve())
+            self.admin(
+                "database", "load", database, f"--from-path={tmp}", "--overwrite-destination=true"
+            )
 
     def _wait_for_bolt(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -262,3 +262,94 @@ def test_sigterm_under_load_finishes_requests_in_flight_and_loses_no_write(
     assert load.acked, "no write was acknowledged"
     assert not [a for a in load.answers if a[0] >= 500], load.answers
     assert missing(cypher, [*load.acked, "op-slow"]) == set()
+
+
+def _zombie_or_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1]
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.timeout(400)
+def test_neo4j_status_stop_start_after_a_crash(tmp_path: Path) -> None:
+    env = local_env(tmp_path / "data")
+    local = LocalNeo4j(ROOT / ".neo4j", tmp_path / "data")
+    out = crm(["neo4j", "start"], env)
+    assert out.returncode == 0, out.stderr
+    try:
+        first = local.record()
+        assert first is not None
+        assert first.detached
+        os.kill(first.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not _zombie_or_gone(first.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # Whether or not anyone reaps it, the killed server is not reported as running.
+        began = time.monotonic()
+        status = crm(["neo4j", "status"], env)
+        assert status.returncode == 3, status.stdout
+        assert "not running" in status.stdout
+        stop = crm(["neo4j", "stop"], env)
+        assert "not running" in stop.stdout
+        assert time.monotonic() - began < 30, "status and stop must not wait on a dead server"
+        # start reuses the recorded port, so clients configured with it find the server again.
+        again = crm(["neo4j", "start"], env)
+        assert again.returncode == 0, again.stderr
+        second = local.record()
+        assert second is not None
+        assert second.pid != first.pid
+        assert second.port == first.port
+        status = crm(["neo4j", "status"], env)
+        assert status.returncode == 0
+        assert f"pid {second.pid}" in status.stdout
+    finally:
+        crm(["neo4j", "stop"], env)
+    assert local.record() is None, "stop removes the pid file of the server it stopped"
+
+
+@pytest.mark.timeout(600)
+def test_backup_wipe_restore_reads_the_data_back(tmp_path: Path) -> None:
+    env = local_env(tmp_path / "data")
+    local = LocalNeo4j(ROOT / ".neo4j", tmp_path / "data")
+    assert crm(["neo4j", "start"], env).returncode == 0
+    try:
+        rec = local.record()
+        assert rec is not None
+        uri = f"bolt://127.0.0.1:{rec.port}"
+        auth = ("neo4j", local.password)
+        with GraphDatabase.driver(uri, auth=auth) as driver:
+            driver.execute_query(
+                "UNWIND range(1, 500) AS i CREATE (:Company {id: 'bk-' + i, name: '公司' + i})"
+            )
+        backup = crm(["backup", "--to", str(tmp_path / "bk")], env)
+        assert backup.returncode == 0, backup.stdout + backup.stderr
+        assert (tmp_path / "bk" / "neo4j.dump").stat().st_size > 0
+        rec = local.record()
+        assert rec is not None
+        assert rec.port == int(uri.rsplit(":", 1)[1]), "the server came back on its port"
+
+        with GraphDatabase.driver(uri, auth=auth) as driver:
+            driver.execute_query("MATCH (n) DETACH DELETE n")
+            count = driver.execute_query("MATCH (c:Company) RETURN count(c) AS n").records
+            assert count[0]["n"] == 0
+
+        restore = crm(["restore", str(tmp_path / "bk")], env)
+        assert restore.returncode == 0, restore.stdout + restore.stderr
+        with GraphDatabase.driver(uri, auth=auth) as driver:
+            rows = driver.execute_query(
+                "MATCH (c:Company) WHERE c.id STARTS WITH 'bk-' "
+                "RETURN count(c) AS n, collect(c.name)[0..1] AS some"
+            ).records
+        assert rows[0]["n"] == 500
+        assert rows[0]["some"][0].startswith("公司")
+    finally:
+        crm(["neo4j", "stop"], env)
+
+
+def test_backup_refuses_an_external_server(tmp_path: Path) -> None:
+    env = {**os.environ, "NEO4J_URI": "bolt://127.0.0.1:1", "NEO4J_PASSWORD": "x"}
+    out = crm(["backup", "--to", str(tmp_path)], env)
+    assert out.returncode == 2
+    assert "neo4j-admin" in out.stderr
