@@ -115,7 +115,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    with database_settings(settings, supervise=True) as s:
+    # One worker: the app's lifespan starts and supervises the embedded server itself, so it
+    # knows at once when Neo4j is down and answers 503 without waiting on the driver. Several
+    # workers share one server, which this process starts and supervises.
+    app_owns = not settings.neo4j_uri and args.workers == 1
+    owner = contextlib.nullcontext(settings) if app_owns else database_settings(settings, True)
+    with owner as s:
         env = {
             "NEO4J_URI": s.neo4j_uri or "",
             "NEO4J_USER": s.neo4j_user,
