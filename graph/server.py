@@ -533,6 +533,9 @@ class Supervisor:
             except LocalServerError as exc:
                 log.error("embedded Neo4j restart %d failed: %s", self.restarts, exc)
                 continue
+            except Exception:  # a dead supervisor thread would never restart again
+                log.exception("embedded Neo4j restart %d failed", self.restarts)
+                continue
             up_since = time.monotonic()
             log.warning(
                 "embedded Neo4j restarted (restart %d, pid %s, port %d) in %.1fs",

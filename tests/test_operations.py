@@ -22,7 +22,7 @@ import orjson
 import pytest
 import uvicorn
 
-from graph.server import LocalNeo4j, _is_server, free_port
+from graph.server import LocalNeo4j, PidRecord, _is_server, free_port
 from neo4j import Driver, GraphDatabase
 from settings import ROOT, Settings
 
@@ -353,3 +353,27 @@ def test_backup_refuses_an_external_server(tmp_path: Path) -> None:
     out = crm(["backup", "--to", str(tmp_path)], env)
     assert out.returncode == 2
     assert "neo4j-admin" in out.stderr
+
+
+def test_a_zombie_or_foreign_pid_in_the_pid_file_is_not_a_server(tmp_path: Path) -> None:
+    local = LocalNeo4j(ROOT / ".neo4j", tmp_path / "data")
+    local.instance_dir.mkdir(parents=True)
+    child = subprocess.Popen(["sleep", "0"])  # exits at once and stays a zombie until waited
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{child.pid}/stat").read_text().rsplit(") ", 1)[1][0] != "Z":
+            assert time.monotonic() < deadline, "the child never became a zombie"
+            time.sleep(0.05)
+        rec = PidRecord(child.pid, free_port(), os.getpid(), 0, detached=True)
+        local.pid_file.write_text(rec.dump())
+        began = time.monotonic()
+        assert local.running_pid() is None
+        assert local.stop() is False
+        assert time.monotonic() - began < 2
+        # A live process that is not our Neo4j (pid reuse) is not a server either.
+        local.pid_file.write_text(PidRecord(os.getpid(), 1234).dump())
+        assert local.running_pid() is None
+        # A legacy pid file (the pid alone) still parses.
+        assert PidRecord.parse(f"{child.pid}\n").pid == child.pid
+    finally:
+        child.wait()
