@@ -1,7 +1,8 @@
 """Starlette application: GraphQL, health, metrics and the web viewer.
 
-`create_app(settings)` builds the ASGI app; the module-level `app` is what uvicorn serves.
-The lifespan opens one AsyncDriver (to NEO4J_URI, or to a local server it starts), applies
+`create_app(settings)` builds the ASGI app; uvicorn calls it as a factory
+(`uvicorn --factory app:create_app`), so importing this module starts nothing. The lifespan
+opens one AsyncDriver (to NEO4J_URI, or to a local server it starts and supervises), applies
 pending migrations, optionally seeds demo data, and closes everything on shutdown.
 """
 
@@ -42,7 +43,7 @@ from graph import demo
 from graph.db import Database, RoundTrips, current_round_trips
 from graph.errors import CrmError, DatabaseUnavailable
 from graph.migrate import Runner
-from graph.server import LocalNeo4j
+from graph.server import LocalNeo4j, Supervisor
 from graph.warmup import warm_up
 from resolvers.auth import Authenticator
 from resolvers.context import ANONYMOUS, Context, Viewer
@@ -456,6 +457,7 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
                 log.info("loaded demo data")
             if settings.warm_up_seconds > 0:
                 await warm_up(state.db, settings.warm_up_seconds)
+            state.migrated = True
             state.ready = True
             return
         except DatabaseUnavailable as exc:
@@ -475,6 +477,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         local: LocalNeo4j | None = None
+        supervisor: Supervisor | None = None
+        app.state.ready = False
+        app.state.migrated = False
         if settings.neo4j_uri:
             db = Database(
                 settings.neo4j_uri,
@@ -494,6 +499,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if local.running_pid() is None:
                 log.info("starting the embedded Neo4j (data in %s)", local.data_dir)
                 local.start()
+                supervisor = _supervise(app, local, settings)
             else:  # started earlier with `crm-graph neo4j start`: share it, leave it running
                 log.info("using the running local Neo4j on port %s", local.bolt_port)
                 local = _Borrowed(local)
@@ -502,18 +508,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 **_db_options(settings),
             )
         app.state.db = db
-        app.state.ready = False
         app.state.auth = Authenticator(db, settings.allow_anonymous)
         prepare = asyncio.create_task(_prepare_database(app, settings))
         try:
             yield
         finally:
+            app.state.ready = False
             prepare.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await prepare
             await db.close()
-            if local is not None and not isinstance(local, _Borrowed):
-                local.stop()
+            if supervisor is not None:
+                await asyncio.to_thread(supervisor.stop)
 
     routes: list[Route | Mount] = [
         Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
@@ -551,11 +557,35 @@ def _db_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _supervise(app: Starlette, local: LocalNeo4j, settings: Settings) -> Supervisor:
+    """Restart the embedded server when it dies; /readyz and /graphql say 503 meanwhile."""
+    loop = asyncio.get_running_loop()
+
+    def down(restarts: int) -> None:
+        app.state.ready = False
+        app.state.not_ready_reason = f"neo4j restarting (restart {restarts})"
+
+    async def back() -> None:
+        # Bolt can open before the database is online: ready only once a query answers.
+        while True:
+            try:
+                await asyncio.wait_for(app.state.db.ping(), timeout=5.0)
+                break
+            except (DatabaseUnavailable, TimeoutError):
+                await asyncio.sleep(0.5)
+        app.state.ready = app.state.migrated
+
+    def up(restarts: int) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: we are shutting down
+            asyncio.run_coroutine_threadsafe(asyncio.wait_for(back(), 300), loop)
+
+    return Supervisor(
+        local, on_down=down, on_up=up, max_backoff=settings.local_restart_max_backoff
+    ).start()
+
+
 class _Borrowed(LocalNeo4j):
     """A local server someone else started; we connect to it but never stop it."""
 
     def __init__(self, running: LocalNeo4j) -> None:
         self.__dict__.update(running.__dict__)
-
-
-app = create_app()

@@ -7,16 +7,18 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import migrations
 from graph import demo
 from graph.db import Database
 from graph.migrate import MigrationError, Runner
-from graph.server import LocalNeo4j, LocalServerError, ensure_jars
+from graph.server import LocalNeo4j, LocalServerError, Supervisor, ensure_jars
 from settings import ROOT, Settings
 
 log = logging.getLogger("crm.cli")
@@ -33,23 +35,29 @@ def _local(settings: Settings) -> LocalNeo4j:
 
 
 @contextlib.contextmanager
-def database_settings(settings: Settings) -> Iterator[Settings]:
+def database_settings(settings: Settings, supervise: bool = False) -> Iterator[Settings]:
     """Settings pointing at a running Neo4j: NEO4J_URI, a running local one, or one we start
-    here and stop on the way out (Ctrl-C included)."""
+    here and stop on the way out (Ctrl-C included). `supervise` restarts the one we start
+    whenever it dies (serve)."""
     if settings.neo4j_uri:
         yield settings
         return
     local = _local(settings)
     started = False
+    supervisor: Supervisor | None = None
     if local.running_pid() is None:
         print(f"starting the embedded Neo4j (data in {local.data_dir}) ...", flush=True)
         local.start()
         started = True
+        if supervise:
+            supervisor = Supervisor(local, max_backoff=settings.local_restart_max_backoff).start()
     try:
         yield replace(settings, neo4j_uri=local.uri, neo4j_password=local.password)
     finally:
         if started:
             print("stopping the embedded Neo4j ...", flush=True)
+            if supervisor is not None:
+                supervisor.stop()
             local.stop()
 
 
@@ -86,10 +94,33 @@ async def _seed(settings: Settings) -> int:
         await db.close()
 
 
+class Terminated(Exception):
+    """SIGTERM arrived: unwind like Ctrl-C so the embedded Neo4j is stopped on the way out."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    # uvicorn handles SIGTERM while it serves and raises it again when done; without a handler
+    # of ours that would kill the process before the embedded Neo4j is stopped.
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _serve(args, settings)
+    except Terminated:
+        return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    with database_settings(settings) as s:
+    # One worker: the app's lifespan starts and supervises the embedded server itself, so it
+    # knows at once when Neo4j is down and answers 503 without waiting on the driver. Several
+    # workers share one server, which this process starts and supervises.
+    app_owns = not settings.neo4j_uri and args.workers == 1
+    owner = contextlib.nullcontext(settings) if app_owns else database_settings(settings, True)
+    with owner as s:
         env = {
             "NEO4J_URI": s.neo4j_uri or "",
             "NEO4J_USER": s.neo4j_user,
@@ -103,13 +134,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             f"(GraphQL: http://{args.host}:{args.port}/graphql)",
             flush=True,
         )
+        # SIGTERM or Ctrl-C: uvicorn stops accepting, lets requests in flight finish within
+        # the grace time, then runs the lifespan's shutdown (driver closed); Neo4j stops last.
         uvicorn.run(
-            "app:app",
+            "app:create_app",
+            factory=True,
             host=args.host,
             port=args.port,
             workers=args.workers,
             log_level="info",
             app_dir=str(ROOT),
+            timeout_graceful_shutdown=max(1, round(s.shutdown_grace_seconds)),
         )
     return 0
 
@@ -122,11 +157,80 @@ def cmd_neo4j(args: argparse.Namespace, settings: Settings) -> int:
         local.start(detach=True)
         print(f"Neo4j running: {local.uri} (user neo4j, password in {local.home / 'password'})")
     elif args.action == "stop":
+        owner = local.supervisor_pid()
+        if owner is not None:
+            print(
+                f"crm-graph: crm-graph (pid {owner}) runs this Neo4j and would restart it; "
+                "stop that process instead",
+                file=sys.stderr,
+            )
+            return 1
         print("stopped" if local.stop() else "not running")
     else:
         pid = local.running_pid()
-        print(f"running, pid {pid}, {local.uri}" if pid else "not running")
+        owner = local.supervisor_pid()
+        if pid:
+            by = f", supervised by crm-graph pid {owner}" if owner else ""
+            print(f"running, pid {pid}, {local.uri}{by}")
+        else:
+            print(
+                f"not running (crm-graph pid {owner} is restarting it)" if owner else "not running"
+            )
         return 0 if pid else 3
+    return 0
+
+
+@contextlib.contextmanager
+def _offline(local: LocalNeo4j) -> Iterator[None]:
+    """The embedded server stopped for a dump or load, and started again (detached, on its
+    port) afterwards if it ran before."""
+    owner = local.supervisor_pid()
+    if owner is not None:
+        raise LocalServerError(
+            f"crm-graph (pid {owner}) serves from this Neo4j and would restart it; "
+            "stop that process first"
+        )
+    was_running = local.running_pid() is not None
+    if was_running:
+        print(f"stopping the embedded Neo4j on port {local.bolt_port} ...", flush=True)
+        local.stop()
+    try:
+        yield
+    finally:
+        if was_running:
+            print(f"starting the embedded Neo4j again on port {local.bolt_port} ...", flush=True)
+            local.start(detach=True)
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.neo4j_uri:
+        print(
+            "crm-graph: NEO4J_URI is set: back up that server with its own neo4j-admin "
+            "(see the README, Operations)",
+            file=sys.stderr,
+        )
+        return 2
+    local = _local(settings)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = Path(args.to) if args.to else ROOT / "backups" / stamp
+    with _offline(local):
+        dump = local.dump(target, settings.neo4j_database)
+    print(f"backup written: {dump}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.neo4j_uri:
+        print(
+            "crm-graph: NEO4J_URI is set: restore that server with its own neo4j-admin "
+            "(see the README, Operations)",
+            file=sys.stderr,
+        )
+        return 2
+    local = _local(settings)
+    with _offline(local):
+        local.load(Path(args.source), settings.neo4j_database)
+    print(f"restored {settings.neo4j_database} from {args.source}")
     return 0
 
 
@@ -162,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed", help="load demo data into an empty database").add_argument(
         "--demo", action="store_true", required=True
     )
+    p = sub.add_parser("backup", help="dump the embedded Neo4j's database (neo4j-admin dump)")
+    p.add_argument("--to", help="directory for the dump (default: backups/<UTC time>)")
+    p = sub.add_parser("restore", help="replace the embedded Neo4j's database with a dump")
+    p.add_argument("source", help="a .dump file, or a directory holding neo4j.dump")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
@@ -175,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_neo4j(args, settings)
         if args.command == "export-schema":
             return cmd_export_schema(args, settings)
+        if args.command == "backup":
+            return cmd_backup(args, settings)
+        if args.command == "restore":
+            return cmd_restore(args, settings)
         with database_settings(settings) as s:
             if args.command == "migrate":
                 return asyncio.run(_migrate(s, args.action))

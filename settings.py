@@ -64,6 +64,9 @@ class Settings:
     neo4j_acquisition_timeout: float = 5.0  # seconds to wait for a pooled connection
     warm_up_seconds: float = 60.0  # plan named statements before /readyz; 0 turns it off
     # --- end requests ---
+    # Operations: shutdown drain time, and the longest wait between embedded-server restarts.
+    shutdown_grace_seconds: float = 30.0
+    local_restart_max_backoff: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -101,4 +104,6 @@ class Settings:
             neo4j_pool_size=_int("CRM_NEO4J_POOL_SIZE", 100),
             neo4j_acquisition_timeout=_float("CRM_NEO4J_ACQUISITION_TIMEOUT", 5.0),
             warm_up_seconds=_float("CRM_WARM_UP_SECONDS", 60.0),
+            shutdown_grace_seconds=_float("CRM_SHUTDOWN_GRACE_SECONDS", 30.0),
+            local_restart_max_backoff=_float("CRM_NEO4J_RESTART_MAX_BACKOFF", 30.0),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import logging
 import os
 import secrets
@@ -18,6 +19,8 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,6 +109,83 @@ def ensure_jars(home: Path) -> Path:
     return lib
 
 
+def _proc_state(pid: int) -> str | None:
+    """The process state letter from /proc (R, S, D, Z, ...), or None if there is no such pid."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1]
+    except (OSError, IndexError):
+        return None
+
+
+def _start_time(pid: int) -> int | None:
+    """Clock ticks after boot when `pid` started: tells a process from a later one reusing its
+    pid."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _is_server(pid: int, instance_dir: Path) -> bool:
+    """A live (not zombie) Neo4j process for this instance directory."""
+    if _proc_state(pid) in (None, "Z", "X"):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"CommunityEntryPoint" in cmdline and str(instance_dir).encode() in cmdline
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class PidRecord:
+    """The pid file: the server's pid and port, and the process that started it (`owner`, with
+    its start time against pid reuse). `detached` servers outlive their owner (`neo4j start`);
+    attached ones are supervised by it."""
+
+    pid: int
+    port: int = 0
+    owner: int = 0
+    owner_start: int = 0
+    detached: bool = False
+
+    def dump(self) -> str:
+        return json.dumps(
+            {
+                "pid": self.pid,
+                "port": self.port,
+                "owner": self.owner,
+                "ownerStart": self.owner_start,
+                "detached": self.detached,
+            }
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> PidRecord:
+        text = text.strip()
+        if text.isdigit():  # written by an older version: the pid alone
+            return cls(int(text))
+        raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise ValueError("not a pid record")
+        return cls(
+            int(raw["pid"]),
+            int(raw.get("port", 0)),
+            int(raw.get("owner", 0)),
+            int(raw.get("ownerStart", 0)),
+            bool(raw.get("detached", False)),
+        )
+
+
 @dataclass
 class LocalNeo4j:
     """One local server instance. `home` holds jars and the password; `data_dir` the store."""
@@ -130,11 +210,8 @@ class LocalNeo4j:
 
     @property
     def pid_file(self) -> Path:
-        return self.instance_dir / "neo4j.pid"
-
-    @property
-    def port_file(self) -> Path:
-        return self.instance_dir / "bolt.port"
+        # Not neo4j.pid: Neo4j writes that one itself in its run directory, with the pid alone.
+        return self.instance_dir / "crm-server.pid"
 
     @property
     def password(self) -> str:
@@ -150,16 +227,40 @@ class LocalNeo4j:
         return f"bolt://127.0.0.1:{self.bolt_port}"
 
     # --- lifecycle -----------------------------------------------------------------------------
-    def running_pid(self) -> int | None:
-        """The pid of a live server for this data directory, started by anyone, or None."""
+    def record(self) -> PidRecord | None:
+        """What the pid file says: which server, on which port, started by whom."""
         try:
-            pid = int(self.pid_file.read_text())
-            os.kill(pid, 0)
-        except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+            return PidRecord.parse(self.pid_file.read_text())
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        with contextlib.suppress(FileNotFoundError, ValueError):
-            self.bolt_port = int(self.port_file.read_text())
-        return pid
+
+    def running_pid(self) -> int | None:
+        """The pid of a live server for this data directory, started by anyone, or None.
+
+        A zombie (a killed child nobody reaped yet) or a pid since reused by another program
+        is not a server."""
+        if self._proc is not None:
+            self._proc.poll()  # reaps our own child if it died
+        rec = self.record()
+        if rec is None or not _is_server(rec.pid, self.instance_dir):
+            return None
+        if rec.port:
+            self.bolt_port = rec.port
+        return rec.pid
+
+    def alive(self) -> bool:
+        """True while the server this object started runs (reaping it if it died)."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def exit_code(self) -> int | None:
+        return None if self._proc is None else self._proc.poll()
+
+    def supervisor_pid(self) -> int | None:
+        """Another live process that runs this server attached and restarts it, or None."""
+        rec = self.record()
+        if rec is None or rec.detached or rec.owner in (0, os.getpid()):
+            return None
+        return rec.owner if _start_time(rec.owner) == rec.owner_start else None
 
     def _write_conf(self) -> None:
         assert self.data_dir is not None
@@ -213,16 +314,26 @@ class LocalNeo4j:
         marker.touch()
 
     def start(self, timeout: float = 180.0, detach: bool = False) -> None:
-        """Start the server and wait for Bolt. `detach` lets it outlive this process (CLI)."""
+        """Start the server and wait for Bolt. `detach` lets it outlive this process (CLI).
+
+        Without a configured port it reuses the one recorded by the last start, so clients
+        configured with it find the server again after a crash."""
         if self.running_pid() is not None:
             raise LocalServerError(
                 f"a Neo4j server is already running for {self.data_dir} "
-                f"(pid {self.pid_file.read_text().strip()}); stop it with `crm-graph neo4j stop`"
+                f"(pid {self.running_pid()}); stop it with `crm-graph neo4j stop`"
+            )
+        owner = self.supervisor_pid()
+        if owner is not None:
+            raise LocalServerError(
+                f"crm-graph (pid {owner}) runs the Neo4j server for {self.data_dir} and "
+                "restarts it itself; stop that process instead"
             )
         lib = ensure_jars(self.home)
         java = require_tool("java", "openjdk-17-jre-headless")
         if not self.bolt_port:
-            self.bolt_port = free_port()
+            rec = self.record()
+            self.bolt_port = rec.port if rec and rec.port and _port_free(rec.port) else free_port()
         self._write_conf()
         self._set_initial_password(lib)
         cmd = [
@@ -247,9 +358,55 @@ class LocalNeo4j:
             start_new_session=detach,
         )
         out.close()
-        self.pid_file.write_text(str(self._proc.pid))
-        self.port_file.write_text(str(self.bolt_port))
+        me = os.getpid()
+        rec = PidRecord(self._proc.pid, self.bolt_port, me, _start_time(me) or 0, detach)
+        self.pid_file.write_text(rec.dump())
         self._wait_for_bolt(timeout)
+
+    # --- dump and load ---------------------------------------------------------------------
+    def admin(self, *args: str, timeout: float = 3600.0) -> str:
+        """Run neo4j-admin with this instance's home and config (the server must be stopped for
+        dump and load in Community). Its output on success; LocalServerError otherwise."""
+        lib = ensure_jars(self.home)
+        self._write_conf()
+        cmd = [
+            require_tool("java", "openjdk-17-jre-headless"),
+            "-cp",
+            f"{lib}/*",
+            f"-Dbasedir={self.instance_dir}",
+            "org.neo4j.server.startup.Neo4jAdminCommand",
+            *args,
+        ]
+        proc = subprocess.run(  # noqa: S603
+            cmd, capture_output=True, text=True, env=self._java_env(), timeout=timeout, check=False
+        )
+        if proc.returncode != 0:
+            raise LocalServerError(
+                f"neo4j-admin {' '.join(args[:2])} failed:\n" + (proc.stdout + proc.stderr)[-3000:]
+            )
+        return proc.stdout
+
+    def dump(self, to_dir: Path, database: str = "neo4j") -> Path:
+        """Write `<to_dir>/<database>.dump` from the stopped server's store."""
+        to_dir.mkdir(parents=True, exist_ok=True)
+        self.admin(
+            "database", "dump", database, f"--to-path={to_dir}", "--overwrite-destination=true"
+        )
+        return to_dir / f"{database}.dump"
+
+    def load(self, dump: Path, database: str = "neo4j") -> None:
+        """Replace the stopped server's `database` with a dump (a file, or a directory holding
+        `<database>.dump`)."""
+        if dump.is_dir():
+            dump = dump / f"{database}.dump"
+        if not dump.is_file():
+            raise LocalServerError(f"no dump at {dump}")
+        with tempfile.TemporaryDirectory() as tmp:
+            # load reads `<database>.dump` from a directory: whatever the file is called.
+            (Path(tmp) / f"{database}.dump").symlink_to(dump.resolve())
+            self.admin(
+                "database", "load", database, f"--from-path={tmp}", "--overwrite-destination=true"
+            )
 
     def _wait_for_bolt(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -273,8 +430,17 @@ class LocalNeo4j:
         return "\n".join(parts)
 
     def stop(self, timeout: float = 60.0) -> bool:
-        """Stop the server for this data directory, ours or a detached one. True if one ran."""
-        pid = self._proc.pid if self._proc is not None else self.running_pid()
+        """Stop the server we started, or else the live one the pid file names (a detached
+        one). True if one ran. The pid file goes only if it names the server stopped here:
+        after a crash someone else may have started and recorded a new one."""
+        pid: int | None = None
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                pid = self._proc.pid
+            else:
+                self._proc = None  # died earlier and is reaped: nothing to stop
+        else:
+            pid = self.running_pid()
         if pid is None:
             return False
         with contextlib.suppress(ProcessLookupError):
@@ -284,11 +450,8 @@ class LocalNeo4j:
             if self._proc is not None:
                 if self._proc.poll() is not None:
                     break
-            else:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
+            elif not _is_server(pid, self.instance_dir):
+                break
             time.sleep(0.1)
         else:
             with contextlib.suppress(ProcessLookupError):
@@ -296,5 +459,94 @@ class LocalNeo4j:
             if self._proc is not None:
                 self._proc.wait()
         self._proc = None
-        self.pid_file.unlink(missing_ok=True)
+        rec = self.record()
+        if rec is not None and rec.pid == pid:
+            self.pid_file.unlink(missing_ok=True)
         return True
+
+
+class Supervisor:
+    """Restarts a LocalNeo4j that dies, on the same port and data directory, until stopped.
+
+    A thread polls the child (`Popen.poll` reaps it, so no zombie is left). After a death it
+    waits `backoff` seconds (doubling up to `max_backoff`, back to the start once a server has
+    stayed up for `stable_after` seconds) and starts it again. `on_down(restarts)` and
+    `on_up(restarts)` run in the thread. The thread also stops the last server it started: a
+    child started from a thread gets PR_SET_PDEATHSIG when that thread ends.
+    """
+
+    def __init__(
+        self,
+        server: LocalNeo4j,
+        *,
+        on_down: Callable[[int], None] | None = None,
+        on_up: Callable[[int], None] | None = None,
+        poll: float = 0.5,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        stable_after: float = 60.0,
+    ) -> None:
+        self.server = server
+        self.on_down = on_down
+        self.on_up = on_up
+        self.poll = poll
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.stable_after = stable_after
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="neo4j-supervisor", daemon=True)
+
+    def start(self) -> Supervisor:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 90.0) -> None:
+        """Stop supervising, then stop the server (from the thread that started it last)."""
+        self._stopping.set()
+        self._thread.join(timeout)
+        self.server.stop()
+
+    def _run(self) -> None:
+        delay = self.backoff
+        up_since = time.monotonic()
+        while not self._stopping.wait(self.poll):
+            if self.server.alive():
+                if time.monotonic() - up_since >= self.stable_after:
+                    delay = self.backoff
+                continue
+            code = self.server.exit_code()
+            self.restarts += 1
+            log.warning(
+                "embedded Neo4j exited (code %s); restart %d on port %d in %.1fs",
+                code,
+                self.restarts,
+                self.server.bolt_port,
+                delay,
+            )
+            if self.on_down is not None:
+                self.on_down(self.restarts)
+            if self._stopping.wait(delay):
+                break
+            delay = min(delay * 2, self.max_backoff)
+            began = time.monotonic()
+            try:
+                self.server.start()
+            except LocalServerError as exc:
+                log.error("embedded Neo4j restart %d failed: %s", self.restarts, exc)
+                continue
+            except Exception:  # a dead supervisor thread would never restart again
+                log.exception("embedded Neo4j restart %d failed", self.restarts)
+                continue
+            up_since = time.monotonic()
+            log.warning(
+                "embedded Neo4j restarted (restart %d, pid %s, port %d) in %.1fs",
+                self.restarts,
+                self.server.running_pid(),
+                self.server.bolt_port,
+                up_since - began,
+            )
+            if self.on_up is not None:
+                self.on_up(self.restarts)
+        if self._stopping.is_set():
+            self.server.stop()
