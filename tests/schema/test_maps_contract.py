@@ -11,7 +11,7 @@ CONTRACT_FIELDS = {
     "MapNode": "id kind name nameEn isCustomer tier lifecycleStage title department companyId "
     "depth role stance influence hidden x y data",
     "MapEdge": "id source target type since until kind strength polarity data",
-    "GraphMap": "nodes edges truncated cytoscape graphml",
+    "GraphMap": "nodes edges truncated moreBeyondDepth cytoscape graphml",
     "GroupHierarchy": "map roots rollups",
     "SubtreeRollup": "companyId companies customers openProjectAmount",
     "DecisionTree": "map roots uncoveredRoles riskyOpponents unconnectedDecisionMakers "

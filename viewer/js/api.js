@@ -13,7 +13,7 @@ export class ApiError extends Error {
 
 const NODE = 'id kind name nameEn isCustomer tier lifecycleStage title department companyId depth role stance influence hidden data';
 const EDGE = 'id source target type since until kind strength polarity data';
-const MAP = `nodes { ${NODE} } edges { ${EDGE} } truncated`;
+const MAP = `nodes { ${NODE} } edges { ${EDGE} } truncated moreBeyondDepth`;
 const PATH = `nodes { ${NODE} } edges { ${EDGE} } strength explanation`;
 
 // While the server starts (Neo4j, migrations, demo data) it answers 503 DATABASE_UNAVAILABLE;
