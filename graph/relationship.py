@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypedDict
 
 from graph.db import Cypher, Database, Row, Tx
 from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain
@@ -109,11 +109,44 @@ STANCE_CHANGE = Cypher(
     "MERGE (c:StanceChange {id: $changeId}) ON CREATE SET c.projectId = $projectId, "
     "c.personId = $personId, c.from = $from, c.to = $to, c.at = datetime(), c.by = $by",
 )
+
+# One shape for a stance change wherever it is read (stanceHistory, the decision tree).
+# `from` is a Python keyword, so the key is `from_` from the start.
+STANCE_CHANGE_FIELDS: LiteralString = "{.id, .projectId, .personId, from_: c.from, .to, .at, .by}"
+
+
+class StanceChangeRow(TypedDict):
+    id: str
+    projectId: str
+    personId: str
+    from_: str | None
+    to: str | None
+    at: dt.datetime  # microseconds, zone as stored: one precision for every reader
+    by: str
+
+
+def stance_change_row(change: Row) -> StanceChangeRow:
+    """A projected :StanceChange with `at` as a Python datetime (Neo4j keeps nanoseconds;
+    readers used to see 9 or 6 digits depending on the query)."""
+    at = change["at"].to_native()
+    return {
+        "id": change["id"],
+        "projectId": change["projectId"],
+        "personId": change["personId"],
+        "from_": change["from_"],
+        "to": change["to"],
+        "at": at,
+        "by": change["by"],
+    }
+
+
 STANCE_HISTORY = Cypher(
     "relationship.stance_history",
     "MATCH (c:StanceChange {projectId: $project}) "
     "WHERE c.personId IS NOT NULL AND ($person IS NULL OR c.personId = $person) "
-    "WITH c ORDER BY c.at DESC, c.id DESC LIMIT $limit RETURN c{.*} AS change",
+    "WITH c ORDER BY c.at DESC, c.id DESC LIMIT $limit RETURN c"
+    + STANCE_CHANGE_FIELDS
+    + " AS change",
 )
 CURRENT_PARTICIPATION = Cypher(
     "relationship.current_participation",
@@ -504,12 +537,12 @@ async def by_id(db: Database, edge_id: str) -> Row | None:
 
 async def stance_history(
     db: Database, project_id: str, person_id: str | None, limit: int
-) -> list[Row]:
+) -> list[StanceChangeRow]:
     rows = await db.read(
         STANCE_HISTORY,
         {"project": project_id, "person": person_id, "limit": min(limit, HISTORY_CAP)},
     )
-    return [r["change"] for r in rows]
+    return [stance_change_row(r["change"]) for r in rows]
 
 
 def _current_owners(label: Label) -> Cypher:

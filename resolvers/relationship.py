@@ -258,11 +258,11 @@ async def relationship(ctx: Context, edge_id: str) -> Row | None:
     return await repo.by_id(ctx.db, edge_id)
 
 
-async def stance_history(ctx: Context, project: str, person: str | None, first: int) -> list[Row]:
+async def stance_history(
+    ctx: Context, project: str, person: str | None, first: int
+) -> list[repo.StanceChangeRow]:
     if first < 1 or first > HISTORY_MAX:
         raise ApiError(
             ErrorCode.BAD_USER_INPUT, f"`first` must be between 1 and {HISTORY_MAX}", "first"
         )
-    rows = await repo.stance_history(ctx.db, project, person, first)
-    # `from` is a Python keyword: the schema field reads it as `from_`.
-    return [{**row, "from_": row.get("from")} for row in rows]
+    return await repo.stance_history(ctx.db, project, person, first)

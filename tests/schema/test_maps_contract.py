@@ -15,8 +15,9 @@ CONTRACT_FIELDS = {
     "GroupHierarchy": "map roots rollups",
     "SubtreeRollup": "companyId companies customers openProjectAmount",
     "DecisionTree": "map roots uncoveredRoles riskyOpponents unconnectedDecisionMakers "
-    "stanceHistory",
-    "StanceChange": "personId from to at by",
+    "decisionMakersNobodyKnows staffTies stanceHistory",
+    "StanceHistoryEntry": "id projectId personId from to at by",
+    "StaffTie": "userId userName personId strength decisionMaker",
     "RelatedAccount": "company score via paths",
     "RelPath": "nodes edges strength explanation",
     "InfluenceRank": "person score betweenness rank explanation",
