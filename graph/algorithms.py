@@ -235,22 +235,25 @@ def ranking(people: Sequence[Node], edges: Sequence[Edge], first: int) -> list[d
     scores = influence_scores(g)
     brokers = betweenness(g)
     order = sorted(by_id, key=lambda k: (-scores.get(k, 0.0), -brokers.get(k, 0.0), k))
+    # The explanation reads the stored edges, not the PageRank graph: there, influence and
+    # reporting lines are summed into one weight that was never stored.
+    influences: dict[str, list[Edge]] = {}
+    reports: dict[str, list[Edge]] = {}
+    for e in edges:
+        s, t = str(e["source"]), str(e["target"])
+        if s not in by_id or t not in by_id or s == t:
+            continue
+        if e["type"] == "INFLUENCES":
+            influences.setdefault(s, []).append(e)
+        elif e["type"] == "REPORTS_TO":
+            reports.setdefault(t, []).append(e)
     out = []
     for i, pid in enumerate(order[:first], start=1):
-        # v's influence arrives on edges u -> v (u is influenced by, or reports to, v).
-        influenced = [(u, d) for u, _, d in g.in_edges(pid, data=True)]
-        pos = sorted(
-            ((d["weight"], u) for u, d in influenced if d.get("sign", 1) > 0), reverse=True
-        )
-        neg = [u for u, d in influenced if d.get("sign", 1) < 0]
         parts = [f"rank {i} of {len(by_id)}"]
-        if pos:
-            top = ", ".join(f"{by_id[u].get('name')} ({w:.2g})" for w, u in pos[:3])
-            parts.append(f"positively influences or manages {len(pos)}: {top}")
-        if neg:
-            parts.append(f"negative influence on {len(neg)}")
-        if not influenced:
-            parts.append("no recorded influence on others in scope")
+        parts += _explain_influence(influences.get(pid, []), by_id)
+        parts += _explain_reports(reports.get(pid, []), by_id)
+        if pid not in influences and pid not in reports:
+            parts.append("no recorded influence on or reports from others in scope")
         b = brokers.get(pid, 0.0)
         if b > 0:
             parts.append(f"broker on {b:.0%} of shortest influence paths")
@@ -266,6 +269,46 @@ def ranking(people: Sequence[Node], edges: Sequence[Edge], first: int) -> list[d
             }
         )
     return out
+
+
+def _name(by_id: Mapping[str, Node], pid: str) -> str:
+    return str(by_id[pid].get("name") or pid)
+
+
+def _explain_influence(out_edges: Sequence[Edge], by_id: Mapping[str, Node]) -> list[str]:
+    """ "influences 2: 王芳 (0.8), 李娜 (0.6)" and "negative influence on 1: 马强 (0.9)",
+    strongest first, with each INFLUENCES edge's stored strength ("strength not recorded")."""
+
+    def item(e: Edge) -> str:
+        s = e.get("strength")
+        shown = "strength not recorded" if s is None else f"{float(s):.2g}"
+        return f"{_name(by_id, str(e['target']))} ({shown})"
+
+    parts = []
+    for label, negative in (("influences", False), ("negative influence on", True)):
+        group = [e for e in out_edges if (e.get("polarity") == "NEGATIVE") is negative]
+        if group:
+            group = sorted(group, key=lambda e: (-_strength(e, -1.0), str(e["target"])))
+            people = len({str(e["target"]) for e in group})
+            parts.append(f"{label} {people}: " + ", ".join(item(e) for e in group[:3]))
+    return parts
+
+
+def _explain_reports(in_edges: Sequence[Edge], by_id: Mapping[str, Node]) -> list[str]:
+    """ "manages 2 directly: 王强, 陈工" and "manages 1 on a dotted line: 赵敏" (reporting lines
+    carry no stored strength, so none is shown)."""
+    parts = []
+    for label, dotted in (("directly", False), ("on a dotted line", True)):
+        group = sorted(
+            {
+                _name(by_id, str(e["source"]))
+                for e in in_edges
+                if (e.get("kind") == "DOTTED") is dotted
+            }
+        )
+        if group:
+            parts.append(f"manages {len(group)} {label}: " + ", ".join(group[:3]))
+    return parts
 
 
 def reachable_from(sources: Iterable[str], edges: Iterable[Edge], nodes: Iterable[str]) -> set[str]:

@@ -55,7 +55,29 @@ def test_pagerank_favours_the_influencer() -> None:
     assert ranks[0]["person"]["id"] == "boss"
     assert ranks[0]["score"] == 1.0
     assert ranks[0]["rank"] == 1
-    assert "positively influences or manages 3" in ranks[0]["explanation"]
+    assert "influences 3: a (0.9), b (0.9), c (0.9)" in ranks[0]["explanation"]
+
+
+def test_ranking_explains_influence_and_reporting_apart_with_stored_strengths() -> None:
+    people = [{"id": x, "name": n} for x, n in (("b", "李总"), ("w", "王芳"), ("m", "马强"))]
+    people += [{"id": "z", "name": "赵敏"}, {"id": "q", "name": "钱工"}]
+    edges = [
+        e("i1", "b", "w", "INFLUENCES", strength=0.8, polarity="POSITIVE"),
+        e("i2", "b", "m", "INFLUENCES", strength=0.9, polarity="NEGATIVE"),
+        e("i3", "b", "q", "INFLUENCES"),
+        e("r1", "w", "b", "REPORTS_TO", kind="SOLID"),
+        e("r2", "z", "b", "REPORTS_TO", kind="DOTTED"),
+    ]
+    boss = next(r for r in alg.ranking(people, edges, 10) if r["person"]["id"] == "b")
+    text = boss["explanation"]
+    # 王芳 is both influenced (0.8) and a report; no summed weight such as 1.1 or 0.3 shows
+    assert "influences 2: 王芳 (0.8), 钱工 (strength not recorded)" in text
+    assert "negative influence on 1: 马强 (0.9)" in text
+    assert "manages 1 directly: 王芳" in text
+    assert "manages 1 on a dotted line: 赵敏" in text
+    assert not any(w in text for w in ("0.3", "1.1", "0.15"))
+    quiet = next(r for r in alg.ranking(people, edges, 10) if r["person"]["id"] == "q")
+    assert "no recorded influence on or reports from others in scope" in quiet["explanation"]
 
 
 def test_decision_tree_prefers_project_scoped_influence() -> None:

@@ -149,7 +149,7 @@ def test_stance_history_is_one_type_with_one_precision(gql: GQL, cypher: Driver)
     assert (sc2["from"], sc2["to"]) == ("NEUTRAL", "SUPPORTER")
     types = gql(
         '{ a: __type(name: "DecisionTree") { fields { name type { ofType { ofType { ofType '
-        "{ name } } } } } } b: __type(name: \"StanceChange\") { name } }"
+        '{ name } } } } } } b: __type(name: "StanceChange") { name } }'
     ).data
     history = next(f for f in types["a"]["fields"] if f["name"] == "stanceHistory")
     assert history["type"]["ofType"]["ofType"]["ofType"]["name"] == "StanceHistoryEntry"
