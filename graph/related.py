@@ -1,7 +1,8 @@
 """Cypher for related accounts (R1), paths and warm introductions (R6).
 
-relatedAccounts is one statement with a bounded company-chain expansion plus three fixed
-2-3 hop people patterns. path and warmIntroPaths use Neo4j 5's `SHORTEST k` over a quantified
+relatedAccounts is one statement with a bounded company-chain expansion, the whole group by
+hierarchy (up and down at most GROUP_MAX_LEVELS each, when asked), plus three fixed 2-3 hop
+people patterns. path and warmIntroPaths use Neo4j 5's `SHORTEST k` over a quantified
 path pattern whose inline predicate checks the relationship type and its validity on $asOf,
 so the search is a bounded bidirectional BFS rather than an enumeration of all paths.
 Hop caps are literals, so the statements are prebuilt per cap.
@@ -10,10 +11,10 @@ Hop caps are literals, so the statements are prebuilt per cap.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 from graph.db import Cypher, Database
-from graph.maps import COMPANY_UNION, clean, edge, node, valid
+from graph.maps import COMPANY_UNION, GROUP_MAX_LEVELS, clean, edge, node, valid
 from graph.vocab import Rel
 
 MAX_HOPS_RELATED = 4
@@ -25,6 +26,18 @@ INTRO_PATHS_PER_PAIR = 3
 INTRO_MAX_USERS = 200
 INTRO_MAX_TARGETS = 20
 INTRO_MAX_PATHS = 200
+
+
+class RelatedRows(TypedDict):
+    """relatedAccounts' bounded subgraph: companies (the centre first) and the chain edges
+    between them, and the people and project links found around the centre."""
+
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    people: list[dict[str, Any]]
+    projects: list[dict[str, Any]]
+    truncated: bool
+
 
 ALL_UNION = "|".join(r.value for r in Rel)
 INTRO_RELS = (Rel.KNOWS, Rel.INFLUENCES, Rel.RELATED_TO, Rel.WORKS_AT, Rel.REPORTS_TO)
@@ -59,7 +72,27 @@ def _related(hops: int) -> Cypher:
         f"  WITH DISTINCT o LIMIT {RELATED_MAX_COMPANIES + 1} "
         "  RETURN collect(o) AS found "
         "} "
-        "WITH c, [c] + found AS ns "
+        # The whole group, however many hierarchy hops away: up to the ultimate parent(s),
+        # then down, as groupHierarchy does (same level caps), within its own LIMIT.
+        "CALL (c) { "
+        "  WITH c WHERE $wholeGroup "
+        "  CALL (c) { "
+        f"    MATCH (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
+        f"    WHERE all(r IN ups WHERE {valid('r')}) "
+        f"      AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(:Company) WHERE {valid('p')} }} "
+        "    WITH DISTINCT top ORDER BY top.id LIMIT 20 "
+        "    RETURN collect(top) AS tops "
+        "  } "
+        "  UNWIND CASE WHEN size(tops) = 0 THEN [c] ELSE tops END AS root "
+        f"  MATCH (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
+        f"  WHERE all(r IN downs WHERE {valid('r')}) AND m <> c AND m.archivedAt IS NULL "
+        f"  WITH DISTINCT m LIMIT {RELATED_MAX_COMPANIES + 1} "
+        "  RETURN collect(m) AS group "
+        "} "
+        "WITH c, found, group, "
+        f"  size(found) > {RELATED_MAX_COMPANIES} OR size(group) > {RELATED_MAX_COMPANIES} "
+        "  AS truncated "
+        "WITH c, [c] + found + [m IN group WHERE NOT m IN found] AS ns, truncated "
         "CALL (ns) { "
         "  UNWIND ns AS a "
         f"  MATCH (a)-[r:{COMPANY_UNION}]->(b:Company) "
@@ -96,7 +129,7 @@ def _related(hops: int) -> Cypher:
         f"    edges: [r IN rels | {edge('r')}]}}) AS projectLinks "
         "} "
         f"RETURN [n IN ns | {node('n')}] AS nodes, chainEdges, peopleLinks, projectLinks, "
-        f"  size(ns) > {RELATED_MAX_COMPANIES + 1} AS truncated",
+        "  truncated",
     )
 
 
@@ -165,12 +198,14 @@ async def related_accounts(
     projects: bool,
     as_of: dt.date,
     *,
+    whole_group: bool,
     with_data: bool,
-) -> dict[str, Any] | None:
+) -> RelatedRows | None:
     rows = await db.read(
         RELATED[hops],
         {
             "company": company,
+            "wholeGroup": whole_group,
             "types": types,
             "people": shared or former,
             "shared": shared,

@@ -53,7 +53,8 @@ class RelPath:
 @strawberry.type(description="A company related to the one asked about, with why.")
 class RelatedAccount:
     company: MapNode = strawberry.field(
-        description="The related company; `depth` is its chain distance when it has one."
+        description="The related company; `depth` is its chain distance (hierarchy hops for "
+        "a group member past `maxHops`) when it has one."
     )
     score: float = strawberry.field(
         description="Higher is closer: each chain path adds its kind's weight / hops "
@@ -70,8 +71,13 @@ class RelatedAccount:
 class Query:
     @strawberry.field(
         description="Companies related to `company`, ranked by score, each with the paths "
-        f"that explain it. maxHops 1..{r.MAX_HOPS_RELATED} for company chains (people links "
-        f"are fixed 2-3 hop patterns); first 1..{r.MAX_FIRST}; one Cypher round trip."
+        "that explain it. Hierarchy reaches the whole group by default (`wholeGroup`): every "
+        f"company under the same ultimate parent(s), {r.GROUP_MAX_LEVELS} levels up and down "
+        f"at most, whatever `maxHops`. maxHops 1..{r.MAX_HOPS_RELATED} bounds the other "
+        "company chains (and hierarchy when `wholeGroup` is false); people links are fixed "
+        f"2-3 hop patterns; at most {r.RELATED_MAX_COMPANIES} companies by chain and "
+        f"{r.RELATED_MAX_COMPANIES} by group considered; first 1..{r.MAX_FIRST}; one Cypher "
+        "round trip."
     )
     async def relatedAccounts(
         self,
@@ -81,6 +87,14 @@ class Query:
         maxHops: Annotated[int | None, arg(f"Chain hops, 1..{r.MAX_HOPS_RELATED}.")] = 2,
         first: Annotated[int | None, arg(f"Most results, 1..{r.MAX_FIRST}.")] = 20,
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
+        wholeGroup: Annotated[
+            bool | None,
+            arg(
+                "With HIERARCHY in `via`: reach every company of the group (same ultimate "
+                "parents) however many hierarchy hops away; false limits hierarchy to `maxHops` "
+                "like the other chains. Default true."
+            ),
+        ] = True,
     ) -> list[RelatedAccount]:
         return await r.related_accounts(  # type: ignore[return-value]
             info.context,
@@ -89,6 +103,7 @@ class Query:
             or_(maxHops, 2),
             or_(first, 20),
             asOf,
+            whole_group=or_(wholeGroup, True),
             with_data=selects_any(info.selected_fields),
         )
 

@@ -67,6 +67,39 @@ def test_related_accounts_ranked_with_paths(gql: GQL, graph: None) -> None:
     assert [n["id"] for n in shared["nodes"]] == ["g1", "dual", "di"]
 
 
+GROUP_WIDE = """
+query($c: ID!, $v: [RelatedVia!], $h: Int, $w: Boolean) {
+  relatedAccounts(company: $c, via: $v, maxHops: $h, wholeGroup: $w, first: 100) {
+    company { id depth } score via paths { nodes { id } edges { id } }
+  }
+}"""
+
+
+def test_related_accounts_reach_the_whole_group_by_default(gql: GQL, graph: None) -> None:
+    # From the branch b1 (b1 -> s1 -> g1 <- s2) its sibling subsidiary s2 is three hierarchy
+    # hops away; the default maxHops 2 used to miss it.
+    r = gql(GROUP_WIDE, {"c": "b1", "v": ["HIERARCHY"]})
+    rel = by_id(r.data["relatedAccounts"])
+    assert r.round_trips == 1
+    assert set(rel) == {"s1", "g1", "jv", "s2"}  # the whole group of g1, and nothing else
+    assert rel["s2"]["company"]["depth"] == 3
+    assert rel["s2"]["score"] == pytest.approx(1.0 / 3)
+    assert [n["id"] for n in rel["s2"]["paths"][0]["nodes"]] == ["b1", "s1", "g1", "s2"]
+    assert [e["id"] for e in rel["s2"]["paths"][0]["edges"]] == ["e-b1", "e-s1", "e-s2"]
+    # g2 is the joint venture's other parent: three hops away but of another group
+    assert "g2" not in rel
+    # maxHops still bounds hierarchy when the whole group is not asked for
+    near = by_id(
+        gql(GROUP_WIDE, {"c": "b1", "v": ["HIERARCHY"], "w": False}).data["relatedAccounts"]
+    )
+    assert set(near) == {"s1", "g1", "jv"}
+    far = by_id(gql(GROUP_WIDE, {"c": "b1", "v": ["HIERARCHY"], "h": 3}).data["relatedAccounts"])
+    assert {"s2", "g2"} <= set(far)
+    # without HIERARCHY in `via` the group is not added
+    chain = by_id(gql(GROUP_WIDE, {"c": "b1", "v": ["INDUSTRY_CHAIN"]}).data["relatedAccounts"])
+    assert "s2" not in chain
+
+
 def test_related_accounts_former_employees(gql: GQL, graph: None) -> None:
     items = gql(RELATED, {"c": "s1", "v": ["FORMER_EMPLOYEES"]}).data["relatedAccounts"]
     assert [i["company"]["id"] for i in items] == ["m"]

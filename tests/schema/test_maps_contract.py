@@ -27,7 +27,7 @@ CONTRACT_ARGS = {
     "groupHierarchy": "company asOf layout",
     "contactMap": "company includeSubsidiaries includeInfluence asOf limit layout",
     "decisionTree": "project asOf layout",
-    "relatedAccounts": "company via maxHops first asOf",
+    "relatedAccounts": "company via maxHops first asOf wholeGroup",
     "path": "from to maxHops edgeKinds asOf",
     "warmIntroPaths": "target from maxHops first asOf",
     "influenceRanking": "scope first asOf",
