@@ -148,6 +148,105 @@ def rank_paths(paths: list[dict[str, Any]], first: int) -> list[dict[str, Any]]:
     return unique[:first]
 
 
+# Warm introductions. A hop between two people is worth its strongest tie; sharing an
+# employer is no tie at all (a big company's staff need not know each other), so it counts
+# below every default of a direct tie, and paths through colleagues rank after the others.
+COLLEAGUE_HOP = 0.3
+PERSONAL_TIES = ("KNOWS", "RELATED_TO", "INFLUENCES")
+TIE_ORDER = {"PERSONAL": 0, "REPORTING": 1, "COLLEAGUE": 2}
+
+
+def _tie_kind(edge_type: str) -> str:
+    return "PERSONAL" if edge_type in PERSONAL_TIES else "REPORTING"
+
+
+def intro_hop(
+    a: Node, b: Node, ties: Sequence[Edge], employers: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """An IntroHop dict: the strongest connection between consecutive people `a` and `b`
+    decides its tie kind and strength; every tie and shared employer is explained."""
+    names = {
+        str(a["id"]): str(a.get("name") or a["id"]),
+        str(b["id"]): str(b.get("name") or b["id"]),
+    }
+    options = [(hop_strength(e), -TIE_ORDER[_tie_kind(str(e["type"]))], e) for e in ties]
+    options.sort(key=lambda o: (-o[0], -o[1], str(o[2]["id"])))
+    sentences = [explain_hop(e, names) for _, _, e in options]
+    edges = [e for _, _, e in options]
+    for x in employers:
+        company = str(x["company"].get("name") or x["company"]["id"])
+        sentences.append(f"{names[str(a['id'])]} and {names[str(b['id'])]} both work at {company}")
+        edges += x["edges"]
+    if options:
+        strength, tie = options[0][0], _tie_kind(str(options[0][2]["type"]))
+    else:
+        strength, tie = COLLEAGUE_HOP, "COLLEAGUE"
+    return {
+        "from_": str(a["id"]),
+        "to": str(b["id"]),
+        "tie": tie,
+        "types": sorted({str(e["type"]) for e in edges}),
+        "strength": round(strength, 6),
+        "explanation": "; ".join(sentences),
+        "edgeIds": [str(e["id"]) for e in edges],
+        "edges": edges,
+        "companies": [x["company"] for x in employers],
+    }
+
+
+def intro_path(people: Sequence[Node], hops: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """An IntroPath dict from a chain of people and, per hop, its ties and shared employers."""
+    described = [
+        intro_hop(people[i], people[i + 1], h["ties"], h["employers"]) for i, h in enumerate(hops)
+    ]
+    strength = 1.0
+    for h in described:
+        strength *= h["strength"]
+    nodes: dict[str, Node] = {str(p["id"]): p for p in people}
+    edges: dict[str, Edge] = {}
+    for h in described:
+        for c in h.pop("companies"):
+            nodes.setdefault(str(c["id"]), c)
+        for e in h.pop("edges"):
+            edges.setdefault(str(e["id"]), e)
+    colleague = sum(1 for h in described if h["tie"] == "COLLEAGUE")
+    factors = " x ".join(f"{h['strength']:.2g}" for h in described)
+    if colleague:
+        why = (
+            f"{colleague} of {len(described)} hops only through a shared employer (colleagues, "
+            f"counted {COLLEAGUE_HOP:.2g}): ranked after every introduction with fewer such "
+            "hops, whatever its strength"
+        )
+    else:
+        why = (
+            f"all {len(described)} hops are personal or reporting ties: ranked ahead of every "
+            "introduction through colleagues"
+        )
+    return {
+        "nodes": list(nodes.values()),
+        "edges": list(edges.values()),
+        "hops": described,
+        "strength": round(strength, 6),
+        "colleagueHops": colleague,
+        "explanation": [h["explanation"] for h in described],
+        "ranking": f"{why}; strength {strength:.2g} = {factors} (each hop's strongest tie)",
+    }
+
+
+def rank_intros(paths: list[dict[str, Any]], first: int) -> list[dict[str, Any]]:
+    """Fewer colleague-only hops first, then stronger, then shorter; node ids keep it stable."""
+    paths = sorted(
+        paths,
+        key=lambda p: (
+            p["colleagueHops"],
+            -p["strength"],
+            len(p["hops"]),
+            [h["from_"] for h in p["hops"]] + [p["hops"][-1]["to"]] if p["hops"] else [],
+        ),
+    )
+    return paths[:first]
+
+
 def subtree_rollups(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[dict[str, Any]]:
     """Per company: companies, customers and open project amount in its subtree (itself
     included). SUBSIDIARY_OF points child -> parent, so a subtree is the set of ancestors in

@@ -5,6 +5,8 @@ hierarchy (up and down at most GROUP_MAX_LEVELS each, when asked), plus three fi
 people patterns. path and warmIntroPaths use Neo4j 5's `SHORTEST k` over a quantified
 path pattern whose inline predicate checks the relationship type and its validity on $asOf,
 so the search is a bounded bidirectional BFS rather than an enumeration of all paths.
+warmIntroPaths then collapses the paths by their chain of people and gathers, per pair of
+consecutive people, every direct tie and shared employer (one hop each, with a LIMIT).
 Hop caps are literals, so the statements are prebuilt per cap.
 """
 
@@ -22,7 +24,8 @@ MAX_HOPS_PATH = 6
 RELATED_MAX_COMPANIES = 500
 PEOPLE_LINKS_LIMIT = 300
 PATHS_PER_QUERY = 10
-INTRO_PATHS_PER_PAIR = 3
+INTRO_PATHS_PER_PAIR = 5  # before collapsing paths with the same people
+INTRO_TIES_PER_HOP = 10
 INTRO_MAX_USERS = 200
 INTRO_MAX_TARGETS = 20
 INTRO_MAX_PATHS = 200
@@ -42,6 +45,9 @@ class RelatedRows(TypedDict):
 ALL_UNION = "|".join(r.value for r in Rel)
 INTRO_RELS = (Rel.KNOWS, Rel.INFLUENCES, Rel.RELATED_TO, Rel.WORKS_AT, Rel.REPORTS_TO)
 INTRO_UNION = "|".join(r.value for r in INTRO_RELS)
+# Direct ties between two people (or staff and a person); WORKS_AT only makes colleagues.
+TIE_RELS = (Rel.KNOWS, Rel.INFLUENCES, Rel.RELATED_TO, Rel.REPORTS_TO)
+TIE_UNION = "|".join(r.value for r in TIE_RELS)
 
 ANY_NODE = (
     "CALL () {{ "
@@ -54,10 +60,6 @@ ANY_NODE = (
 
 PATH_PROJECTION = (
     f"{{nodes: [pn IN nodes(p) | {node('pn')}], edges: [pe IN relationships(p) | {edge('pe')}]}}"
-)
-REVERSED_PATH_PROJECTION = (
-    f"{{nodes: [pn IN reverse(nodes(p)) | {node('pn')}], "
-    f"edges: [pe IN reverse(relationships(p)) | {edge('pe')}]}}"
 )
 
 
@@ -178,7 +180,27 @@ def _intro(hops: int) -> Cypher:
         f"    WHERE NOT x:User AND {valid('r')}){{1,{hops}}}(u:User) "
         "  WHERE u IN users "
         f"  WITH p LIMIT {INTRO_MAX_PATHS} "
-        f"  RETURN collect({REVERSED_PATH_PROJECTION}) AS paths "
+        # An introduction is a chain of people (staff first): paths that differ only in the
+        # edges between the same people, or in the employer two colleagues share, are one.
+        "  WITH DISTINCT [n IN reverse(nodes(p)) WHERE NOT n:Company] AS ppl "
+        "  UNWIND range(0, size(ppl) - 2) AS i "
+        "  WITH ppl, i, ppl[i] AS a, ppl[i + 1] AS b "
+        # Every tie between the two explains the hop, not just the one the search walked.
+        "  CALL (a, b) { "
+        f"    MATCH (a)-[r:{TIE_UNION}]-(b) WHERE {valid('r')} "
+        f"    WITH r ORDER BY r.id LIMIT {INTRO_TIES_PER_HOP} "
+        f"    RETURN collect({edge('r')}) AS ties "
+        "  } "
+        "  CALL (a, b) { "
+        "    MATCH (a)-[w1:WORKS_AT]->(co:Company)<-[w2:WORKS_AT]-(b) "
+        f"    WHERE {valid('w1')} AND {valid('w2')} "
+        f"    WITH co, w1, w2 ORDER BY co.name, co.id LIMIT {INTRO_TIES_PER_HOP} "
+        f"    RETURN collect({{company: {node('co')}, edges: [{edge('w1')}, {edge('w2')}]}}) "
+        "      AS employers "
+        "  } "
+        "  WITH ppl, i, ties, employers ORDER BY i "
+        "  WITH ppl, collect({ties: ties, employers: employers}) AS hops "
+        f"  RETURN collect({{people: [n IN ppl | {node('n')}], hops: hops}}) AS paths "
         "} "
         "RETURN size(targets) > 0 OR EXISTS { MATCH (:Project {id: $target}) } AS targetFound, "
         "  [u IN users | u.id] AS users, paths",
@@ -273,6 +295,33 @@ async def paths(
     }
 
 
+class EmployerRow(TypedDict):
+    """Two people both work at `company` (valid on asOf): its two WORKS_AT edges."""
+
+    company: dict[str, Any]
+    edges: list[dict[str, Any]]
+
+
+class IntroHopRows(TypedDict):
+    """Everything joining two consecutive people of an introduction."""
+
+    ties: list[dict[str, Any]]
+    employers: list[EmployerRow]
+
+
+class IntroChainRows(TypedDict):
+    """One chain of people, our staff member first, the target last."""
+
+    people: list[dict[str, Any]]
+    hops: list[IntroHopRows]
+
+
+class WarmIntroRows(TypedDict):
+    targetFound: bool
+    users: list[str]
+    paths: list[IntroChainRows]
+
+
 async def warm_intro_paths(
     db: Database,
     target: str,
@@ -281,7 +330,7 @@ async def warm_intro_paths(
     as_of: dt.date,
     *,
     with_data: bool,
-) -> dict[str, Any]:
+) -> WarmIntroRows:
     rows = await db.read(
         WARM_INTRO[hops],
         {"target": target, "from": users, "asOf": as_of, "withData": with_data},
@@ -290,5 +339,20 @@ async def warm_intro_paths(
     return {
         "targetFound": row["targetFound"],
         "users": row["users"],
-        "paths": _clean_paths(row["paths"]),
+        "paths": [
+            {
+                "people": clean(p["people"]),
+                "hops": [
+                    {
+                        "ties": clean(h["ties"]),
+                        "employers": [
+                            {"company": clean([x["company"]])[0], "edges": clean(x["edges"])}
+                            for x in h["employers"]
+                        ],
+                    }
+                    for h in p["hops"]
+                ],
+            }
+            for p in row["paths"]
+        ],
     }

@@ -20,6 +20,10 @@ MAX_HOPS_PATH = repo.MAX_HOPS_PATH
 GROUP_MAX_LEVELS = maps_repo.GROUP_MAX_LEVELS
 GROUP_HOPS = 2 * GROUP_MAX_LEVELS  # up to an ultimate parent and down again
 RELATED_MAX_COMPANIES = repo.RELATED_MAX_COMPANIES
+INTRO_MAX_USERS = repo.INTRO_MAX_USERS
+INTRO_MAX_TARGETS = repo.INTRO_MAX_TARGETS
+INTRO_PATHS_PER_PAIR = repo.INTRO_PATHS_PER_PAIR
+COLLEAGUE_HOP = alg.COLLEAGUE_HOP
 MAX_FIRST = 100
 ALL_TYPES = tuple(r.value for r in Rel)
 VIA_TYPES = {
@@ -188,5 +192,5 @@ async def warm_intro_paths(
         missing = sorted(set(wanted) - set(found["users"]))
         if missing:
             raise not_found("staff member", missing[0], "from")
-    described = [alg.describe_path(p["nodes"], p["edges"]) for p in found["paths"]]
-    return alg.rank_paths(described, first)
+    described = [alg.intro_path(p["people"], p["hops"]) for p in found["paths"]]
+    return alg.rank_intros(described, first)

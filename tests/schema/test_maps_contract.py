@@ -20,6 +20,8 @@ CONTRACT_FIELDS = {
     "StaffTie": "userId userName personId strength decisionMaker",
     "RelatedAccount": "company score via paths",
     "RelPath": "nodes edges strength explanation",
+    "IntroPath": "nodes edges strength explanation hops colleagueHops ranking",
+    "IntroHop": "from to tie types strength explanation edgeIds",
     "InfluenceRank": "person score betweenness rank explanation",
 }
 CONTRACT_ARGS = {
