@@ -315,6 +315,14 @@ def test_decision_tree_shows_who_decides_and_who_sways_them(viewer: Viewer, base
         assert root["name"] in summary
     assert "谁影响他们" in summary
     assert "未覆盖的角色" in summary
+    # decision makers nobody on our staff knows are listed under their own heading
+    assert "我方无人直接认识的决策者" in summary
+    section = summary.split("我方无人直接认识的决策者", 1)[1].split("我方谁认识谁", 1)[0]
+    unknown = set(
+        viewer.page.evaluate("window.crmViewer.state.result.tree.decisionMakersNobodyKnows")
+    )
+    for root in roots:
+        assert (root["name"] in section) is (root["id"] in unknown), root["name"]
 
     decider = roots[0]
     viewer.click_node(decider["id"])

@@ -148,6 +148,7 @@ export async function decisionTree({ project, asOf }, { graphml = false } = {}) 
   const sel = graphml
     ? 'map { graphml }'
     : `map { ${MAP} } roots uncoveredRoles riskyOpponents unconnectedDecisionMakers
+       decisionMakersNobodyKnows staffTies { userId userName personId strength decisionMaker }
        stanceHistory { personId from to at by }`;
   const data = await gql(
     `query DecisionTree($project: ID!, $asOf: Date) {
