@@ -81,7 +81,7 @@ DECISION_TREE = Cypher(
     "  MATCH (u:User)-[k:KNOWS]->(a) "
     f"  WHERE {valid('k')} "
     f"  WITH u, k, a ORDER BY k.strength DESC, u.id LIMIT {MAX_STAFF_TIES} "
-    "  RETURN collect({userId: u.id, userName: coalesce(u.name, u.id), personId: a.id, "
+    "  RETURN collect({user: u.id, userName: coalesce(u.name, u.id), person: a.id, "
     "    strength: k.strength}) AS known "
     "} "
     "CALL (pr) { "
@@ -106,6 +106,14 @@ async def decision_tree(
         "hidden": row["hidden"],
         "people": clean(row["people"]),
         "edges": clean(row["edges"]),
-        "known": row["known"],
+        "known": [
+            {
+                "userId": k["user"],
+                "userName": k["userName"],
+                "personId": k["person"],
+                "strength": k["strength"],
+            }
+            for k in row["known"]
+        ],
         "history": [stance_change_row(h) for h in row["history"]],
     }

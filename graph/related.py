@@ -63,9 +63,29 @@ PATH_PROJECTION = (
 )
 
 
-def _related(hops: int) -> Cypher:
+# The whole group, however many hierarchy hops away: up to the ultimate parent(s), then down,
+# as groupHierarchy does (same level caps), within its own LIMIT.
+_GROUP = (
+    "CALL (c) { "
+    "  CALL (c) { "
+    f"    MATCH (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
+    f"    WHERE all(r IN ups WHERE {valid('r')}) "
+    f"      AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(:Company) WHERE {valid('p')} }} "
+    "    WITH DISTINCT top ORDER BY top.id LIMIT 20 "
+    "    RETURN collect(top) AS tops "
+    "  } "
+    "  UNWIND CASE WHEN size(tops) = 0 THEN [c] ELSE tops END AS root "
+    f"  MATCH (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
+    f"  WHERE all(r IN downs WHERE {valid('r')}) AND m <> c AND m.archivedAt IS NULL "
+    f"  WITH DISTINCT m LIMIT {RELATED_MAX_COMPANIES + 1} "
+    "  RETURN collect(m) AS group "
+    "} "
+)
+
+
+def _related(hops: int, whole_group: bool) -> Cypher:
     return Cypher(
-        f"related.accounts.h{hops}",
+        f"related.accounts.h{hops}{'' if whole_group else '.near'}",
         "MATCH (c:Company {id: $company}) "
         "CALL (c) { "
         f"  MATCH (c)-[rs:{COMPANY_UNION}*1..{hops}]-(o:Company) "
@@ -73,25 +93,7 @@ def _related(hops: int) -> Cypher:
         "    AND o.archivedAt IS NULL "
         f"  WITH DISTINCT o LIMIT {RELATED_MAX_COMPANIES + 1} "
         "  RETURN collect(o) AS found "
-        "} "
-        # The whole group, however many hierarchy hops away: up to the ultimate parent(s),
-        # then down, as groupHierarchy does (same level caps), within its own LIMIT.
-        "CALL (c) { "
-        "  WITH c WHERE $wholeGroup "
-        "  CALL (c) { "
-        f"    MATCH (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
-        f"    WHERE all(r IN ups WHERE {valid('r')}) "
-        f"      AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(:Company) WHERE {valid('p')} }} "
-        "    WITH DISTINCT top ORDER BY top.id LIMIT 20 "
-        "    RETURN collect(top) AS tops "
-        "  } "
-        "  UNWIND CASE WHEN size(tops) = 0 THEN [c] ELSE tops END AS root "
-        f"  MATCH (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
-        f"  WHERE all(r IN downs WHERE {valid('r')}) AND m <> c AND m.archivedAt IS NULL "
-        f"  WITH DISTINCT m LIMIT {RELATED_MAX_COMPANIES + 1} "
-        "  RETURN collect(m) AS group "
-        "} "
-        "WITH c, found, group, "
+        "} " + (_GROUP if whole_group else "WITH c, found, [] AS group ") + "WITH c, found, group, "
         f"  size(found) > {RELATED_MAX_COMPANIES} OR size(group) > {RELATED_MAX_COMPANIES} "
         "  AS truncated "
         "WITH c, [c] + found + [m IN group WHERE NOT m IN found] AS ns, truncated "
@@ -135,7 +137,9 @@ def _related(hops: int) -> Cypher:
     )
 
 
-RELATED = {h: _related(h) for h in range(1, MAX_HOPS_RELATED + 1)}
+# RELATED: hierarchy reaches the whole group (the default); RELATED_NEAR: only within hops.
+RELATED = {h: _related(h, True) for h in range(1, MAX_HOPS_RELATED + 1)}
+RELATED_NEAR = {h: _related(h, False) for h in range(1, MAX_HOPS_RELATED + 1)}
 
 
 def _path(hops: int) -> Cypher:
@@ -224,10 +228,9 @@ async def related_accounts(
     with_data: bool,
 ) -> RelatedRows | None:
     rows = await db.read(
-        RELATED[hops],
+        (RELATED if whole_group else RELATED_NEAR)[hops],
         {
             "company": company,
-            "wholeGroup": whole_group,
             "types": types,
             "people": shared or former,
             "shared": shared,

@@ -111,8 +111,7 @@ STANCE_CHANGE = Cypher(
 )
 
 # One shape for a stance change wherever it is read (stanceHistory, the decision tree).
-# `from` is a Python keyword, so the key is `from_` from the start.
-STANCE_CHANGE_FIELDS: LiteralString = "{.id, .projectId, .personId, from_: c.from, .to, .at, .by}"
+STANCE_CHANGE_FIELDS: LiteralString = "{.id, .projectId, .personId, .from, .to, .at, .by}"
 
 
 class StanceChangeRow(TypedDict):
@@ -133,7 +132,7 @@ def stance_change_row(change: Row) -> StanceChangeRow:
         "id": change["id"],
         "projectId": change["projectId"],
         "personId": change["personId"],
-        "from_": change["from_"],
+        "from_": change["from"],  # `from` is a Python keyword
         "to": change["to"],
         "at": at,
         "by": change["by"],
