@@ -218,9 +218,10 @@ def intro_path(people: Sequence[Node], hops: Sequence[Mapping[str, Any]]) -> dic
             "hops, whatever its strength"
         )
     else:
+        which = "the one hop is a" if len(described) == 1 else f"all {len(described)} hops are"
         why = (
-            f"all {len(described)} hops are personal or reporting ties: ranked ahead of every "
-            "introduction through colleagues"
+            f"{which} personal or reporting tie{'' if len(described) == 1 else 's'}: ranked "
+            "ahead of every introduction through colleagues"
         )
     return {
         "nodes": list(nodes.values()),

@@ -105,3 +105,26 @@ def test_chain_paths_are_shortest_and_cut_at_max_hops() -> None:
     seq, walked = paths["b"]
     assert seq == ["c", "a", "b"]
     assert [x["id"] for x in walked] == ["1", "3"]  # lowest edge id between a and c
+
+
+def test_intro_path_collapses_ties_and_ranks_colleagues_last() -> None:
+    u, a, t = {"id": "u", "name": "我"}, {"id": "a", "name": "甲"}, {"id": "t", "name": "目标"}
+    co = {"id": "co", "name": "公司"}
+    knows = e("k", "u", "a", "KNOWS", strength=0.9)
+    works = [e("w1", "a", "co", "WORKS_AT"), e("w2", "t", "co", "WORKS_AT")]
+    colleague = alg.intro_path(
+        [u, a, t],
+        [
+            {"ties": [knows], "employers": []},
+            {"ties": [], "employers": [{"company": co, "edges": works}]},
+        ],
+    )
+    assert colleague["colleagueHops"] == 1
+    assert colleague["strength"] == pytest.approx(0.9 * alg.COLLEAGUE_HOP)
+    assert [h["tie"] for h in colleague["hops"]] == ["PERSONAL", "COLLEAGUE"]
+    assert [n["id"] for n in colleague["nodes"]] == ["u", "a", "t", "co"]
+    weak = e("k2", "u", "t", "KNOWS", strength=0.1)
+    direct = alg.intro_path([u, t], [{"ties": [weak], "employers": []}])
+    assert direct["ranking"].startswith("the one hop is a personal or reporting tie")
+    # 0.1 is weaker than 0.27, yet the personal tie ranks first
+    assert [p["hops"][-1]["from_"] for p in alg.rank_intros([colleague, direct], 5)] == ["u", "a"]
