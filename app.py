@@ -504,7 +504,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 log.info("using the running local Neo4j on port %s", local.bolt_port)
                 local = _Borrowed(local)
             db = Database(
-                local.uri, local.user, local.password, settings.neo4j_database,
+                local.uri,
+                local.user,
+                local.password,
+                settings.neo4j_database,
                 **_db_options(settings),
             )
         app.state.db = db

@@ -271,7 +271,8 @@ PEER_W5 = _peer(
 PEER_W6 = _peer(
     "query W6($target: ID!, $from: [ID!], $asOf: Date, $withData: Boolean!) { "
     "warmIntroPaths(target: $target, from: $from, asOf: $asOf, withData: $withData) "
-    "{ targetFound users paths { nodes %N edges %E } } }"
+    "{ targetFound users paths { people %N hops { ties %E "
+    "employers { company %N edges %E } } } } }"
 )
 # W9 over @relationship fields: current edges only (since/until against today, as our
 # relations statements do with date()), sorted and limited like ours.

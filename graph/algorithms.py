@@ -148,6 +148,106 @@ def rank_paths(paths: list[dict[str, Any]], first: int) -> list[dict[str, Any]]:
     return unique[:first]
 
 
+# Warm introductions. A hop between two people is worth its strongest tie; sharing an
+# employer is no tie at all (a big company's staff need not know each other), so it counts
+# below every default of a direct tie, and paths through colleagues rank after the others.
+COLLEAGUE_HOP = 0.3
+PERSONAL_TIES = ("KNOWS", "RELATED_TO", "INFLUENCES")
+TIE_ORDER = {"PERSONAL": 0, "REPORTING": 1, "COLLEAGUE": 2}
+
+
+def _tie_kind(edge_type: str) -> str:
+    return "PERSONAL" if edge_type in PERSONAL_TIES else "REPORTING"
+
+
+def intro_hop(
+    a: Node, b: Node, ties: Sequence[Edge], employers: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """An IntroHop dict: the strongest connection between consecutive people `a` and `b`
+    decides its tie kind and strength; every tie and shared employer is explained."""
+    names = {
+        str(a["id"]): str(a.get("name") or a["id"]),
+        str(b["id"]): str(b.get("name") or b["id"]),
+    }
+    options = [(hop_strength(e), -TIE_ORDER[_tie_kind(str(e["type"]))], e) for e in ties]
+    options.sort(key=lambda o: (-o[0], -o[1], str(o[2]["id"])))
+    sentences = [explain_hop(e, names) for _, _, e in options]
+    edges = [e for _, _, e in options]
+    for x in employers:
+        company = str(x["company"].get("name") or x["company"]["id"])
+        sentences.append(f"{names[str(a['id'])]} and {names[str(b['id'])]} both work at {company}")
+        edges += x["edges"]
+    if options:
+        strength, tie = options[0][0], _tie_kind(str(options[0][2]["type"]))
+    else:
+        strength, tie = COLLEAGUE_HOP, "COLLEAGUE"
+    return {
+        "from_": str(a["id"]),
+        "to": str(b["id"]),
+        "tie": tie,
+        "types": sorted({str(e["type"]) for e in edges}),
+        "strength": round(strength, 6),
+        "explanation": "; ".join(sentences),
+        "edgeIds": [str(e["id"]) for e in edges],
+        "edges": edges,
+        "companies": [x["company"] for x in employers],
+    }
+
+
+def intro_path(people: Sequence[Node], hops: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """An IntroPath dict from a chain of people and, per hop, its ties and shared employers."""
+    described = [
+        intro_hop(people[i], people[i + 1], h["ties"], h["employers"]) for i, h in enumerate(hops)
+    ]
+    strength = 1.0
+    for h in described:
+        strength *= h["strength"]
+    nodes: dict[str, Node] = {str(p["id"]): p for p in people}
+    edges: dict[str, Edge] = {}
+    for h in described:
+        for c in h.pop("companies"):
+            nodes.setdefault(str(c["id"]), c)
+        for e in h.pop("edges"):
+            edges.setdefault(str(e["id"]), e)
+    colleague = sum(1 for h in described if h["tie"] == "COLLEAGUE")
+    factors = " x ".join(f"{h['strength']:.2g}" for h in described)
+    if colleague:
+        why = (
+            f"{colleague} of {len(described)} hops only through a shared employer (colleagues, "
+            f"counted {COLLEAGUE_HOP:.2g}): ranked after every introduction with fewer such "
+            "hops, whatever its strength"
+        )
+    else:
+        which = "the one hop is a" if len(described) == 1 else f"all {len(described)} hops are"
+        why = (
+            f"{which} personal or reporting tie{'' if len(described) == 1 else 's'}: ranked "
+            "ahead of every introduction through colleagues"
+        )
+    return {
+        "nodes": list(nodes.values()),
+        "edges": list(edges.values()),
+        "hops": described,
+        "strength": round(strength, 6),
+        "colleagueHops": colleague,
+        "explanation": [h["explanation"] for h in described],
+        "ranking": f"{why}; strength {strength:.2g} = {factors} (each hop's strongest tie)",
+    }
+
+
+def rank_intros(paths: list[dict[str, Any]], first: int) -> list[dict[str, Any]]:
+    """Fewer colleague-only hops first, then stronger, then shorter; node ids keep it stable."""
+    paths = sorted(
+        paths,
+        key=lambda p: (
+            p["colleagueHops"],
+            -p["strength"],
+            len(p["hops"]),
+            [h["from_"] for h in p["hops"]] + [p["hops"][-1]["to"]] if p["hops"] else [],
+        ),
+    )
+    return paths[:first]
+
+
 def subtree_rollups(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[dict[str, Any]]:
     """Per company: companies, customers and open project amount in its subtree (itself
     included). SUBSIDIARY_OF points child -> parent, so a subtree is the set of ancestors in
@@ -235,22 +335,25 @@ def ranking(people: Sequence[Node], edges: Sequence[Edge], first: int) -> list[d
     scores = influence_scores(g)
     brokers = betweenness(g)
     order = sorted(by_id, key=lambda k: (-scores.get(k, 0.0), -brokers.get(k, 0.0), k))
+    # The explanation reads the stored edges, not the PageRank graph: there, influence and
+    # reporting lines are summed into one weight that was never stored.
+    influences: dict[str, list[Edge]] = {}
+    reports: dict[str, list[Edge]] = {}
+    for e in edges:
+        s, t = str(e["source"]), str(e["target"])
+        if s not in by_id or t not in by_id or s == t:
+            continue
+        if e["type"] == "INFLUENCES":
+            influences.setdefault(s, []).append(e)
+        elif e["type"] == "REPORTS_TO":
+            reports.setdefault(t, []).append(e)
     out = []
     for i, pid in enumerate(order[:first], start=1):
-        # v's influence arrives on edges u -> v (u is influenced by, or reports to, v).
-        influenced = [(u, d) for u, _, d in g.in_edges(pid, data=True)]
-        pos = sorted(
-            ((d["weight"], u) for u, d in influenced if d.get("sign", 1) > 0), reverse=True
-        )
-        neg = [u for u, d in influenced if d.get("sign", 1) < 0]
         parts = [f"rank {i} of {len(by_id)}"]
-        if pos:
-            top = ", ".join(f"{by_id[u].get('name')} ({w:.2g})" for w, u in pos[:3])
-            parts.append(f"positively influences or manages {len(pos)}: {top}")
-        if neg:
-            parts.append(f"negative influence on {len(neg)}")
-        if not influenced:
-            parts.append("no recorded influence on others in scope")
+        parts += _explain_influence(influences.get(pid, []), by_id)
+        parts += _explain_reports(reports.get(pid, []), by_id)
+        if pid not in influences and pid not in reports:
+            parts.append("no recorded influence on or reports from others in scope")
         b = brokers.get(pid, 0.0)
         if b > 0:
             parts.append(f"broker on {b:.0%} of shortest influence paths")
@@ -266,6 +369,46 @@ def ranking(people: Sequence[Node], edges: Sequence[Edge], first: int) -> list[d
             }
         )
     return out
+
+
+def _name(by_id: Mapping[str, Node], pid: str) -> str:
+    return str(by_id[pid].get("name") or pid)
+
+
+def _explain_influence(out_edges: Sequence[Edge], by_id: Mapping[str, Node]) -> list[str]:
+    """ "influences 2: 王芳 (0.8), 李娜 (0.6)" and "negative influence on 1: 马强 (0.9)",
+    strongest first, with each INFLUENCES edge's stored strength ("strength not recorded")."""
+
+    def item(e: Edge) -> str:
+        s = e.get("strength")
+        shown = "strength not recorded" if s is None else f"{float(s):.2g}"
+        return f"{_name(by_id, str(e['target']))} ({shown})"
+
+    parts = []
+    for label, negative in (("influences", False), ("negative influence on", True)):
+        group = [e for e in out_edges if (e.get("polarity") == "NEGATIVE") is negative]
+        if group:
+            group = sorted(group, key=lambda e: (-_strength(e, -1.0), str(e["target"])))
+            people = len({str(e["target"]) for e in group})
+            parts.append(f"{label} {people}: " + ", ".join(item(e) for e in group[:3]))
+    return parts
+
+
+def _explain_reports(in_edges: Sequence[Edge], by_id: Mapping[str, Node]) -> list[str]:
+    """ "manages 2 directly: 王强, 陈工" and "manages 1 on a dotted line: 赵敏" (reporting lines
+    carry no stored strength, so none is shown)."""
+    parts = []
+    for label, dotted in (("directly", False), ("on a dotted line", True)):
+        group = sorted(
+            {
+                _name(by_id, str(e["source"]))
+                for e in in_edges
+                if (e.get("kind") == "DOTTED") is dotted
+            }
+        )
+        if group:
+            parts.append(f"manages {len(group)} {label}: " + ", ".join(group[:3]))
+    return parts
 
 
 def reachable_from(sources: Iterable[str], edges: Iterable[Edge], nodes: Iterable[str]) -> set[str]:

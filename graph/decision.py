@@ -1,19 +1,41 @@
 """Cypher for the project decision tree (R3): participants, hidden influencers, the influence
-and reporting edges between them, who on our staff knows them, and the stance history.
+and reporting edges between them, who on our staff knows them (KNOWS, with its stored
+strength), and the stance history.
 One statement; every expansion is one hop with a LIMIT."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypedDict
 
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.maps import clean, edge, job, node, valid
+from graph.relationship import STANCE_CHANGE_FIELDS, stance_change_row
+from graph.rows import StanceChangeRow
 
 MAX_PARTICIPANTS = 500
 MAX_HIDDEN = 200
 MAX_HISTORY = 500
+MAX_STAFF_TIES = 2000
+
+
+class StaffTieRow(TypedDict):
+    """A KNOWS edge from one of our staff to someone in the tree, strength as stored."""
+
+    userId: str
+    userName: str
+    personId: str
+    strength: float | None
+
+
+class DecisionTreeRows(TypedDict):
+    parts: list[dict[str, Any]]
+    hidden: list[str]
+    people: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    known: list[StaffTieRow]
+    history: list[StanceChangeRow]
 
 
 def person_nodes(xs: LiteralString, out: LiteralString) -> LiteralString:
@@ -61,12 +83,14 @@ DECISION_TREE = Cypher(
     "  UNWIND everyone AS a "
     "  MATCH (u:User)-[k:KNOWS]->(a) "
     f"  WHERE {valid('k')} "
-    "  RETURN collect({user: u.id, person: a.id, strength: k.strength}) AS known "
+    f"  WITH u, k, a ORDER BY k.strength DESC, u.id LIMIT {MAX_STAFF_TIES} "
+    "  RETURN collect({user: u.id, userName: coalesce(u.name, u.id), person: a.id, "
+    "    strength: k.strength}) AS known "
     "} "
     "CALL (pr) { "
-    "  MATCH (s:StanceChange {projectId: pr.id}) "
-    f"  WITH s ORDER BY s.at LIMIT {MAX_HISTORY} "
-    "  RETURN collect(s{.personId, .from, .to, .at, .by}) AS history "
+    "  MATCH (c:StanceChange {projectId: pr.id}) "
+    f"  WITH c ORDER BY c.at, c.id LIMIT {MAX_HISTORY} "
+    "  RETURN collect(c" + STANCE_CHANGE_FIELDS + ") AS history "
     "} "
     + person_nodes("everyone", "people")
     + "RETURN pr.id AS project, parts, [h IN hs | h.id] AS hidden, people, edges, known, history",
@@ -75,7 +99,7 @@ DECISION_TREE = Cypher(
 
 async def decision_tree(
     db: Database, actor: Actor, project: str, as_of: dt.date, *, with_data: bool
-) -> dict[str, Any] | None:
+) -> DecisionTreeRows | None:
     rows = await db.read(DECISION_TREE, {"project": project, "asOf": as_of, "withData": with_data})
     if not rows:
         return None
@@ -85,6 +109,14 @@ async def decision_tree(
         "hidden": row["hidden"],
         "people": clean(row["people"]),
         "edges": clean(row["edges"]),
-        "known": row["known"],
-        "history": row["history"],
+        "known": [
+            {
+                "userId": k["user"],
+                "userName": k["userName"],
+                "personId": k["person"],
+                "strength": k["strength"],
+            }
+            for k in row["known"]
+        ],
+        "history": [stance_change_row(h) for h in row["history"]],
     }

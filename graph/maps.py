@@ -11,7 +11,7 @@ strings, and the per-node and per-edge `data` maps are built only under `$withDa
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypedDict
 
 from graph.actor import Actor
 from graph.db import Cypher, Database
@@ -100,8 +100,9 @@ for _d in range(1, MAX_DEPTH + 1):
         f"  WHERE type(r) IN $types AND {valid('r')} AND b IN ns "
         f"  RETURN collect({edge('r')}) AS edges "
         "} "
-        # Depth cap: when the size cap did not bite, every company within the depth is in
-        # ns, so any valid edge leaving ns reaches a company one hop beyond the cap.
+        # Depth: when the size cap did not bite, every company within the depth is in ns, so
+        # any valid edge leaving ns reaches a company past the depth. Reported apart from
+        # `truncated`: a small map with more beyond is complete for the depth asked.
         "CALL (ns, truncated) { "
         "  UNWIND CASE WHEN truncated THEN [] ELSE ns END AS a "
         "  WITH a WHERE EXISTS { "
@@ -111,7 +112,7 @@ for _d in range(1, MAX_DEPTH + 1):
         "  WITH a LIMIT 1 "
         "  RETURN count(a) > 0 AS beyond "
         "} "
-        f"RETURN [n IN ns | {node('n')}] AS nodes, edges, truncated OR beyond AS truncated",
+        f"RETURN [n IN ns | {node('n')}] AS nodes, edges, truncated, beyond",
     )
 
 
@@ -147,7 +148,17 @@ GROUP_HIERARCHY = Cypher(
     "  WITH m, sum(coalesce(p.amount, 0.0)) AS amount "
     f"  RETURN collect({node('m', ', openProjectAmount: amount')}) AS nodes "
     "} "
-    "RETURN nodes, edges, [r IN roots | r.id] AS roots, truncated OR deep AS truncated",
+    # Levels: no ultimate parent within reach above, or a member with a subsidiary left out
+    # (it lies past the levels below; when the size cap did not bite, nothing else can).
+    "CALL (ms, truncated) { "
+    "  UNWIND CASE WHEN truncated THEN [] ELSE ms END AS a "
+    "  WITH a WHERE EXISTS { "
+    "    MATCH (a)<-[r:SUBSIDIARY_OF]-(b:Company) "
+    f"    WHERE {valid('r')} AND b.archivedAt IS NULL AND NOT b IN ms }} "
+    "  WITH a LIMIT 1 "
+    "  RETURN count(a) > 0 AS below "
+    "} "
+    "RETURN nodes, edges, [r IN roots | r.id] AS roots, truncated, deep OR below AS deep",
 )
 
 
@@ -207,6 +218,20 @@ def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
 CONTACT_MAP = {(s, i): _contact_map(s, i) for s in (False, True) for i in (False, True)}
 
 
+class MapRows(TypedDict):
+    """A map as its query returns it. `truncated`: a size cap cut it; `beyond`: the graph
+    goes on past the depth or levels asked (accountMap, groupHierarchy), nothing was cut."""
+
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    truncated: bool
+    beyond: bool
+
+
+class GroupRows(MapRows):
+    roots: list[str]
+
+
 def clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`data` as a dict without nulls (edges send it as [key, value] pairs), in place."""
     for row in rows:
@@ -227,7 +252,7 @@ async def account_map(
     as_of: dt.date,
     *,
     with_data: bool,
-) -> dict[str, Any] | None:
+) -> MapRows | None:
     rows = await db.read(
         ACCOUNT_MAP[depth],
         {
@@ -246,12 +271,13 @@ async def account_map(
         "nodes": clean(row["nodes"]),
         "edges": clean(row["edges"]),
         "truncated": row["truncated"],
+        "beyond": row["beyond"],
     }
 
 
 async def group_hierarchy(
     db: Database, actor: Actor, company: str, as_of: dt.date, *, with_data: bool
-) -> dict[str, Any] | None:
+) -> GroupRows | None:
     rows = await db.read(
         GROUP_HIERARCHY,
         {
@@ -270,6 +296,7 @@ async def group_hierarchy(
         "edges": clean(row["edges"]),
         "roots": row["roots"],
         "truncated": row["truncated"],
+        "beyond": row["deep"],
     }
 
 

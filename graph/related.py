@@ -1,20 +1,23 @@
 """Cypher for related accounts (R1), paths and warm introductions (R6).
 
-relatedAccounts is one statement with a bounded company-chain expansion plus three fixed
-2-3 hop people patterns. path and warmIntroPaths use Neo4j 5's `SHORTEST k` over a quantified
+relatedAccounts is one statement with a bounded company-chain expansion, the whole group by
+hierarchy (up and down at most GROUP_MAX_LEVELS each, when asked), plus three fixed 2-3 hop
+people patterns. path and warmIntroPaths use Neo4j 5's `SHORTEST k` over a quantified
 path pattern whose inline predicate checks the relationship type and its validity on $asOf,
 so the search is a bounded bidirectional BFS rather than an enumeration of all paths.
+warmIntroPaths then collapses the paths by their chain of people and gathers, per pair of
+consecutive people, every direct tie and shared employer (one hop each, with a LIMIT).
 Hop caps are literals, so the statements are prebuilt per cap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 from graph.actor import Actor
 from graph.db import Cypher, Database
-from graph.maps import COMPANY_UNION, clean, edge, node, valid
+from graph.maps import COMPANY_UNION, GROUP_MAX_LEVELS, clean, edge, node, valid
 from graph.vocab import Rel
 
 MAX_HOPS_RELATED = 4
@@ -22,14 +25,30 @@ MAX_HOPS_PATH = 6
 RELATED_MAX_COMPANIES = 500
 PEOPLE_LINKS_LIMIT = 300
 PATHS_PER_QUERY = 10
-INTRO_PATHS_PER_PAIR = 3
+INTRO_PATHS_PER_PAIR = 5  # before collapsing paths with the same people
+INTRO_TIES_PER_HOP = 10
 INTRO_MAX_USERS = 200
 INTRO_MAX_TARGETS = 20
 INTRO_MAX_PATHS = 200
 
+
+class RelatedRows(TypedDict):
+    """relatedAccounts' bounded subgraph: companies (the centre first) and the chain edges
+    between them, and the people and project links found around the centre."""
+
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    people: list[dict[str, Any]]
+    projects: list[dict[str, Any]]
+    truncated: bool
+
+
 ALL_UNION = "|".join(r.value for r in Rel)
 INTRO_RELS = (Rel.KNOWS, Rel.INFLUENCES, Rel.RELATED_TO, Rel.WORKS_AT, Rel.REPORTS_TO)
 INTRO_UNION = "|".join(r.value for r in INTRO_RELS)
+# Direct ties between two people (or staff and a person); WORKS_AT only makes colleagues.
+TIE_RELS = (Rel.KNOWS, Rel.INFLUENCES, Rel.RELATED_TO, Rel.REPORTS_TO)
+TIE_UNION = "|".join(r.value for r in TIE_RELS)
 
 ANY_NODE = (
     "CALL () {{ "
@@ -43,15 +62,31 @@ ANY_NODE = (
 PATH_PROJECTION = (
     f"{{nodes: [pn IN nodes(p) | {node('pn')}], edges: [pe IN relationships(p) | {edge('pe')}]}}"
 )
-REVERSED_PATH_PROJECTION = (
-    f"{{nodes: [pn IN reverse(nodes(p)) | {node('pn')}], "
-    f"edges: [pe IN reverse(relationships(p)) | {edge('pe')}]}}"
+
+
+# The whole group, however many hierarchy hops away: up to the ultimate parent(s), then down,
+# as groupHierarchy does (same level caps), within its own LIMIT.
+_GROUP = (
+    "CALL (c) { "
+    "  CALL (c) { "
+    f"    MATCH (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
+    f"    WHERE all(r IN ups WHERE {valid('r')}) "
+    f"      AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(:Company) WHERE {valid('p')} }} "
+    "    WITH DISTINCT top ORDER BY top.id LIMIT 20 "
+    "    RETURN collect(top) AS tops "
+    "  } "
+    "  UNWIND CASE WHEN size(tops) = 0 THEN [c] ELSE tops END AS root "
+    f"  MATCH (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
+    f"  WHERE all(r IN downs WHERE {valid('r')}) AND m <> c AND m.archivedAt IS NULL "
+    f"  WITH DISTINCT m LIMIT {RELATED_MAX_COMPANIES + 1} "
+    "  RETURN collect(m) AS group "
+    "} "
 )
 
 
-def _related(hops: int) -> Cypher:
+def _related(hops: int, whole_group: bool) -> Cypher:
     return Cypher(
-        f"related.accounts.h{hops}",
+        f"related.accounts.h{hops}{'' if whole_group else '.near'}",
         "MATCH (c:Company {id: $company}) "
         "CALL (c) { "
         f"  MATCH (c)-[rs:{COMPANY_UNION}*1..{hops}]-(o:Company) "
@@ -59,8 +94,10 @@ def _related(hops: int) -> Cypher:
         "    AND o.archivedAt IS NULL "
         f"  WITH DISTINCT o LIMIT {RELATED_MAX_COMPANIES + 1} "
         "  RETURN collect(o) AS found "
-        "} "
-        "WITH c, [c] + found AS ns "
+        "} " + (_GROUP if whole_group else "WITH c, found, [] AS group ") + "WITH c, found, group, "
+        f"  size(found) > {RELATED_MAX_COMPANIES} OR size(group) > {RELATED_MAX_COMPANIES} "
+        "  AS truncated "
+        "WITH c, [c] + found + [m IN group WHERE NOT m IN found] AS ns, truncated "
         "CALL (ns) { "
         "  UNWIND ns AS a "
         f"  MATCH (a)-[r:{COMPANY_UNION}]->(b:Company) "
@@ -97,11 +134,13 @@ def _related(hops: int) -> Cypher:
         f"    edges: [r IN rels | {edge('r')}]}}) AS projectLinks "
         "} "
         f"RETURN [n IN ns | {node('n')}] AS nodes, chainEdges, peopleLinks, projectLinks, "
-        f"  size(ns) > {RELATED_MAX_COMPANIES + 1} AS truncated",
+        "  truncated",
     )
 
 
-RELATED = {h: _related(h) for h in range(1, MAX_HOPS_RELATED + 1)}
+# RELATED: hierarchy reaches the whole group (the default); RELATED_NEAR: only within hops.
+RELATED = {h: _related(h, True) for h in range(1, MAX_HOPS_RELATED + 1)}
+RELATED_NEAR = {h: _related(h, False) for h in range(1, MAX_HOPS_RELATED + 1)}
 
 
 def _path(hops: int) -> Cypher:
@@ -146,7 +185,27 @@ def _intro(hops: int) -> Cypher:
         f"    WHERE NOT x:User AND {valid('r')}){{1,{hops}}}(u:User) "
         "  WHERE u IN users "
         f"  WITH p LIMIT {INTRO_MAX_PATHS} "
-        f"  RETURN collect({REVERSED_PATH_PROJECTION}) AS paths "
+        # An introduction is a chain of people (staff first): paths that differ only in the
+        # edges between the same people, or in the employer two colleagues share, are one.
+        "  WITH DISTINCT [n IN reverse(nodes(p)) WHERE NOT n:Company] AS ppl "
+        "  UNWIND range(0, size(ppl) - 2) AS i "
+        "  WITH ppl, i, ppl[i] AS a, ppl[i + 1] AS b "
+        # Every tie between the two explains the hop, not just the one the search walked.
+        "  CALL (a, b) { "
+        f"    MATCH (a)-[r:{TIE_UNION}]-(b) WHERE {valid('r')} "
+        f"    WITH r ORDER BY r.id LIMIT {INTRO_TIES_PER_HOP} "
+        f"    RETURN collect({edge('r')}) AS ties "
+        "  } "
+        "  CALL (a, b) { "
+        "    MATCH (a)-[w1:WORKS_AT]->(co:Company)<-[w2:WORKS_AT]-(b) "
+        f"    WHERE {valid('w1')} AND {valid('w2')} "
+        f"    WITH co, w1, w2 ORDER BY co.name, co.id LIMIT {INTRO_TIES_PER_HOP} "
+        f"    RETURN collect({{company: {node('co')}, edges: [{edge('w1')}, {edge('w2')}]}}) "
+        "      AS employers "
+        "  } "
+        "  WITH ppl, i, ties, employers ORDER BY i "
+        "  WITH ppl, collect({ties: ties, employers: employers}) AS hops "
+        f"  RETURN collect({{people: [n IN ppl | {node('n')}], hops: hops}}) AS paths "
         "} "
         "RETURN size(targets) > 0 OR EXISTS { MATCH (:Project {id: $target}) } AS targetFound, "
         "  [u IN users | u.id] AS users, paths",
@@ -167,10 +226,11 @@ async def related_accounts(
     projects: bool,
     as_of: dt.date,
     *,
+    whole_group: bool,
     with_data: bool,
-) -> dict[str, Any] | None:
+) -> RelatedRows | None:
     rows = await db.read(
-        RELATED[hops],
+        (RELATED if whole_group else RELATED_NEAR)[hops],
         {
             "company": company,
             "types": types,
@@ -241,6 +301,33 @@ async def paths(
     }
 
 
+class EmployerRow(TypedDict):
+    """Two people both work at `company` (valid on asOf): its two WORKS_AT edges."""
+
+    company: dict[str, Any]
+    edges: list[dict[str, Any]]
+
+
+class IntroHopRows(TypedDict):
+    """Everything joining two consecutive people of an introduction."""
+
+    ties: list[dict[str, Any]]
+    employers: list[EmployerRow]
+
+
+class IntroChainRows(TypedDict):
+    """One chain of people, our staff member first, the target last."""
+
+    people: list[dict[str, Any]]
+    hops: list[IntroHopRows]
+
+
+class WarmIntroRows(TypedDict):
+    targetFound: bool
+    users: list[str]
+    paths: list[IntroChainRows]
+
+
 async def warm_intro_paths(
     db: Database,
     actor: Actor,
@@ -250,7 +337,7 @@ async def warm_intro_paths(
     as_of: dt.date,
     *,
     with_data: bool,
-) -> dict[str, Any]:
+) -> WarmIntroRows:
     rows = await db.read(
         WARM_INTRO[hops],
         {"target": target, "from": users, "asOf": as_of, "withData": with_data},
@@ -259,5 +346,20 @@ async def warm_intro_paths(
     return {
         "targetFound": row["targetFound"],
         "users": row["users"],
-        "paths": _clean_paths(row["paths"]),
+        "paths": [
+            {
+                "people": clean(p["people"]),
+                "hops": [
+                    {
+                        "ties": clean(h["ties"]),
+                        "employers": [
+                            {"company": clean([x["company"]])[0], "edges": clean(x["edges"])}
+                            for x in h["employers"]
+                        ],
+                    }
+                    for h in p["hops"]
+                ],
+            }
+            for p in row["paths"]
+        ],
     }

@@ -99,12 +99,33 @@ STANCE_CHANGE = Cypher(
     "MERGE (c:StanceChange {id: $changeId}) ON CREATE SET c.projectId = $projectId, "
     "c.personId = $personId, c.from = $from, c.to = $to, c.at = datetime(), c.by = $by",
 )
+
+# One shape for a stance change wherever it is read (stanceHistory, the decision tree).
+STANCE_CHANGE_FIELDS: LiteralString = "{.id, .projectId, .personId, .from, .to, .at, .by}"
+
+
+def stance_change_row(change: Row) -> StanceChangeRow:
+    """A projected :StanceChange with `at` as a Python datetime (Neo4j keeps nanoseconds;
+    readers used to see 9 or 6 digits depending on the query)."""
+    at = change["at"].to_native()
+    return {
+        "id": change["id"],
+        "projectId": change["projectId"],
+        "personId": change["personId"],
+        "from_": change["from"],  # `from` is a Python keyword
+        "to": change["to"],
+        "at": at,
+        "by": change["by"],
+    }
+
+
 STANCE_HISTORY = Cypher(
     "relationship.stance_history",
     "MATCH (c:StanceChange {projectId: $project}) "
     "WHERE c.personId IS NOT NULL AND ($person IS NULL OR c.personId = $person) "
-    "WITH c ORDER BY c.at DESC, c.id DESC LIMIT $limit "
-    "RETURN c{.id, .projectId, .personId, from_: c.from, .to, .at, .by} AS change",
+    "WITH c ORDER BY c.at DESC, c.id DESC LIMIT $limit RETURN c"
+    + STANCE_CHANGE_FIELDS
+    + " AS change",
 )
 CURRENT_PARTICIPATION = Cypher(
     "relationship.current_participation",
@@ -498,7 +519,7 @@ async def stance_history(
         STANCE_HISTORY,
         {"project": project_id, "person": person_id, "limit": min(limit, HISTORY_CAP)},
     )
-    return [r["change"] for r in rows]
+    return [stance_change_row(r["change"]) for r in rows]
 
 
 def _current_owners(label: Label) -> Cypher:

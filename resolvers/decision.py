@@ -15,6 +15,7 @@ from resolvers.maps import finish
 
 MAX_PARTICIPANTS = repo.MAX_PARTICIPANTS
 MAX_HIDDEN = repo.MAX_HIDDEN
+MAX_STAFF_TIES = repo.MAX_STAFF_TIES
 INLINE_MAX_PEOPLE = 100
 # Roles a well-covered deal has somebody in (the seeds: 负责人, 技术评估, 财务审核, 使用者).
 KEY_ROLES = (
@@ -43,12 +44,12 @@ async def decision_tree(
     keep = {p["id"] for p in parts} | set(hidden)
     people = {p["id"]: p for p in found["people"] if p["id"] in keep}
     edges = [e for e in found["edges"] if e["source"] in keep and e["target"] in keep]
-    # Neo4j DateTime -> Python datetime: ISO text without nanoseconds.
-    history = [{**h, "at": h["at"].to_native()} for h in found["history"]]
+    history = found["history"]
     by_person: dict[str, list[dict[str, Any]]] = {}
     for h in history:
+        # `data` is JSON: the same change, with `at` as ISO text.
         by_person.setdefault(h["personId"], []).append(
-            {"from": h["from"], "to": h["to"], "at": h["at"].isoformat(), "by": h["by"]}
+            {"from": h["from_"], "to": h["to"], "at": h["at"].isoformat(), "by": h["by"]}
         )
     for part in parts:
         p = people[part["id"]]
@@ -69,7 +70,7 @@ async def decision_tree(
     def compute() -> tuple[list[str], dict[str, str], dict[str, int], dict[str, float], set[str]]:
         order, parent, depth = alg.decision_tree(roots, ids, edges, project)
         scores = alg.influence_scores(alg.influence_graph(ids, edges))
-        known = {k["person"] for k in found["known"]}
+        known = {k["personId"] for k in found["known"]}
         reach = alg.reachable_from(known, edges, ids)
         return order, parent, depth, scores, reach
 
@@ -90,6 +91,22 @@ async def decision_tree(
         e["source"] for e in edges if e["type"] == "INFLUENCES" and e["target"] in set(roots)
     }
     graph_map = await finish(nodes, edges, truncated, mode, parent)
+    # Direct coverage: who on our staff KNOWS whom, decision makers first, strongest first.
+    root_set = set(roots)
+    staff_ties: list[dict[str, Any]] = [
+        {**k, "decisionMaker": k["personId"] in root_set}
+        for k in found["known"]
+        if k["personId"] in keep
+    ]
+    staff_ties.sort(
+        key=lambda k: (
+            not k["decisionMaker"],
+            people[k["personId"]]["name"],
+            -(k["strength"] if k["strength"] is not None else -1.0),
+            k["userName"],
+        )
+    )
+    known_directly = {k["personId"] for k in staff_ties}
     return {
         "map": graph_map,
         "roots": roots,
@@ -105,15 +122,7 @@ async def decision_tree(
             )
         ],
         "unconnectedDecisionMakers": [r for r in roots if r not in reach],
-        "stanceHistory": [
-            {
-                "personId": h["personId"],
-                "from_": h["from"],
-                "to": h["to"],
-                "at": h["at"],
-                "by": h["by"],
-            }
-            for h in history
-            if h["personId"] in keep
-        ],
+        "decisionMakersNobodyKnows": [r for r in roots if r not in known_directly],
+        "staffTies": staff_ties,
+        "stanceHistory": [h for h in history if h["personId"] in keep],
     }

@@ -31,12 +31,15 @@ async def finish(
     truncated: bool,
     mode: str,
     parents: Mapping[str, str] | None = None,
+    *,
+    beyond: bool = False,
 ) -> dict[str, Any]:
-    """A GraphMap dict, with x/y filled in when `mode` asks for a layout."""
+    """A GraphMap dict, with x/y filled in when `mode` asks for a layout. `truncated`: a size
+    cap cut the map; `beyond`: nothing was cut, but the graph goes on past the depth asked."""
     if mode != "NONE" and nodes:
         positions = await asyncio.to_thread(layout.layout, nodes, edges, mode, parents)
         layout.apply(nodes, positions)
-    return {"nodes": nodes, "edges": edges, "truncated": truncated}
+    return {"nodes": nodes, "edges": edges, "truncated": truncated, "moreBeyondDepth": beyond}
 
 
 def cytoscape(graph_map: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,7 +80,9 @@ async def account_map(
     for n in found["nodes"]:
         n["depth"] = depths.get(n["id"])
     found["nodes"].sort(key=lambda n: (n["depth"] if n["depth"] is not None else 99, n["name"]))
-    return await finish(found["nodes"], found["edges"], found["truncated"], mode)
+    return await finish(
+        found["nodes"], found["edges"], found["truncated"], mode, beyond=found["beyond"]
+    )
 
 
 async def group_hierarchy(
@@ -99,7 +104,7 @@ async def group_hierarchy(
         n["depth"] = levels.get(n["id"])
         n["data"] = {**(n.get("data") or {}), "openProjectAmount": n.pop("openProjectAmount")}
     nodes.sort(key=lambda n: (n["depth"] if n["depth"] is not None else 99, n["name"]))
-    graph_map = await finish(nodes, edges, found["truncated"], mode)
+    graph_map = await finish(nodes, edges, found["truncated"], mode, beyond=found["beyond"])
     order = {n["id"]: i for i, n in enumerate(nodes)}
     rollups.sort(key=lambda r: order[r["companyId"]])
     return {"map": graph_map, "roots": found["roots"], "rollups": rollups}

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graph import algorithms as alg
+from graph import maps as maps_repo
 from graph import related as repo
 from graph.vocab import DECISION_CHAIN, HIERARCHY, INDUSTRY_CHAIN, Rel
 from resolvers.args import as_of_or_today, check_range, not_found
@@ -16,6 +17,13 @@ from resolvers.errors import ApiError, ErrorCode
 
 MAX_HOPS_RELATED = repo.MAX_HOPS_RELATED
 MAX_HOPS_PATH = repo.MAX_HOPS_PATH
+GROUP_MAX_LEVELS = maps_repo.GROUP_MAX_LEVELS
+GROUP_HOPS = 2 * GROUP_MAX_LEVELS  # up to an ultimate parent and down again
+RELATED_MAX_COMPANIES = repo.RELATED_MAX_COMPANIES
+INTRO_MAX_USERS = repo.INTRO_MAX_USERS
+INTRO_MAX_TARGETS = repo.INTRO_MAX_TARGETS
+INTRO_PATHS_PER_PAIR = repo.INTRO_PATHS_PER_PAIR
+COLLEAGUE_HOP = alg.COLLEAGUE_HOP
 MAX_FIRST = 100
 ALL_TYPES = tuple(r.value for r in Rel)
 VIA_TYPES = {
@@ -46,6 +54,7 @@ async def related_accounts(
     first: int,
     as_of: dt.date | None,
     *,
+    whole_group: bool = True,
     with_data: bool = True,
 ) -> list[dict[str, Any]]:
     check_range(max_hops, 1, MAX_HOPS_RELATED, "maxHops")
@@ -64,6 +73,7 @@ async def related_accounts(
         "FORMER_EMPLOYEES" in vias,
         "SHARED_PROJECTS" in vias,
         as_of_or_today(as_of),
+        whole_group=whole_group and "HIERARCHY" in vias,
         with_data=with_data,
     )
     if found is None:
@@ -77,7 +87,13 @@ async def related_accounts(
 
     # Company chains: the shortest path to each company in the bounded subgraph.
     by_id = {n["id"]: n for n in found["nodes"]}
-    for target, (seq, hops) in alg.chain_paths(company, found["nodes"], found["edges"], max_hops):
+    walks = dict(alg.chain_paths(company, found["nodes"], found["edges"], max_hops))
+    if whole_group and "HIERARCHY" in vias:
+        # The rest of the group, past maxHops: by hierarchy edges alone, however far.
+        hierarchy = [e for e in found["edges"] if e["type"] in VIA_TYPES["HIERARCHY"]]
+        for target, walk in alg.chain_paths(company, found["nodes"], hierarchy, GROUP_HOPS):
+            walks.setdefault(target, walk)
+    for target, (seq, hops) in sorted(walks.items()):
         path_vias = {VIA_OF_TYPE.get(h["type"], "INDUSTRY_CHAIN") for h in hops}
         node = dict(by_id[target], depth=len(hops))
         item = entry(node)
@@ -184,5 +200,5 @@ async def warm_intro_paths(
         missing = sorted(set(wanted) - set(found["users"]))
         if missing:
             raise not_found("staff member", missing[0], "from")
-    described = [alg.describe_path(p["nodes"], p["edges"]) for p in found["paths"]]
-    return alg.rank_paths(described, first)
+    described = [alg.intro_path(p["people"], p["hops"]) for p in found["paths"]]
+    return alg.rank_intros(described, first)

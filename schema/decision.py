@@ -11,15 +11,23 @@ from resolvers import decision as r
 from resolvers.args import selects_any
 from schema.base import Info
 from schema.maps import AS_OF, LAYOUT, GraphMap, Layout, arg, mode
+from schema.relationship import StanceHistoryEntry
 
 
-@strawberry.type(description="One recorded change of a participant's stance on the project.")
-class StanceChange:
-    personId: strawberry.ID = strawberry.field(description="Whose stance changed.")
-    from_: str | None = strawberry.field(name="from", description="Stance before; null at first.")
-    to: str = strawberry.field(description="Stance after (Stance).")
-    at: dt.datetime = strawberry.field(description="When it changed.")
-    by: str = strawberry.field(description="Who recorded it (a user id or actor).")
+@strawberry.type(
+    description="A KNOWS tie from one of our staff to someone in the decision tree, with its "
+    "stored strength."
+)
+class StaffTie:
+    userId: strawberry.ID = strawberry.field(description="Our staff member (User id).")
+    userName: str = strawberry.field(description="The staff member's name.")
+    personId: strawberry.ID = strawberry.field(description="Whom they know (a node of `map`).")
+    strength: float | None = strawberry.field(
+        description="The KNOWS edge's stored strength, 0..1; null when none was recorded."
+    )
+    decisionMaker: bool = strawberry.field(
+        description="Whether `personId` is one of the tree's decision makers (`roots`)."
+    )
 
 
 @strawberry.type(description="Who decides a project, who sways them, and where we are exposed.")
@@ -41,11 +49,22 @@ class DecisionTree:
         "economic-buyer role, or an influence edge onto a decision maker."
     )
     unconnectedDecisionMakers: list[strawberry.ID] = strawberry.field(
-        description="Decision makers no one on our staff can reach: nobody KNOWS them or "
-        "anyone linked to them through the tree's edges."
+        description="Decision makers no one on our staff can reach through the tree: nobody "
+        "KNOWS them or anyone linked to them through the tree's edges."
     )
-    stanceHistory: list[StanceChange] = strawberry.field(
-        description="Stance changes on this project, oldest first (at most 500)."
+    decisionMakersNobodyKnows: list[strawberry.ID] = strawberry.field(
+        description="Decision makers no one on our staff KNOWS directly (valid on `asOf`), "
+        "whether or not they can be reached through others (see "
+        "`unconnectedDecisionMakers` and warmIntroPaths). Subset of `roots`."
+    )
+    staffTies: list[StaffTie] = strawberry.field(
+        description="Who on our staff KNOWS whom in the tree and how strongly (valid on "
+        "`asOf`): decision makers first, then by person name, strongest first. At most "
+        f"{r.MAX_STAFF_TIES}."
+    )
+    stanceHistory: list[StanceHistoryEntry] = strawberry.field(
+        description="Stance changes on this project, oldest first (at most 500); the same "
+        "type as the `stanceHistory` query."
     )
 
 

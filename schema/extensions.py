@@ -202,9 +202,7 @@ class ParseMemo(SchemaExtension):
             else:
                 refused, tokens = check_text(ec.query, self.limits)
                 if refused is not None:
-                    raise LimitRefused(
-                        refused.message, extensions=dict(refused.extensions or {})
-                    )
+                    raise LimitRefused(refused.message, extensions=dict(refused.extensions or {}))
                 with contextlib.suppress(GraphQLError):
                     ec.graphql_document = _parse(ec.query, options, tokens)
         yield

@@ -19,8 +19,10 @@ class InfluenceRank:
         description="The person, with title and employer as of `asOf`; `influence` = score."
     )
     score: float = strawberry.field(
-        description="Weighted PageRank over influence (|strength|; rank flows from the "
-        "influenced to the influencer, and from report to manager), scaled so the top is 1."
+        description="Weighted PageRank, scaled so the top is 1. Rank flows from the influenced "
+        "to the influencer with the INFLUENCES edge's stored strength (polarity aside), and "
+        "from a report to the manager with a fixed weight (0.3 solid, 0.15 dotted line; not "
+        "stored anywhere)."
     )
     betweenness: float = strawberry.field(
         description="Brokerage: normalised betweenness on the undirected influence graph "
@@ -28,7 +30,11 @@ class InfluenceRank:
     )
     rank: int = strawberry.field(description="1 = most influential.")
     explanation: str = strawberry.field(
-        description="Why: whom the person influences or manages, negative ties, brokerage."
+        description="Why, from the stored edges, each kind apart: whom the person "
+        'influences with the stored strengths ("influences 2: 王芳 (0.8), 李娜 (0.6)"), '
+        'negative influence likewise ("negative influence on 1: 马强 (0.9)"), whom they '
+        'manage by solid and dotted reporting lines (no strength: "manages 1 directly: 王强"), '
+        "and brokerage. At most 3 names per kind, strongest first."
     )
 
 

@@ -122,12 +122,23 @@ class MapEdge:
 
 
 @strawberry.type(
-    description="A flat map: nodes and edges. `truncated` says a depth or size cap cut it."
+    description="A flat map: nodes and edges. `truncated` says a size cap cut it; "
+    "`moreBeyondDepth` says the graph goes on past the depth asked."
 )
 class GraphMap:
     nodes: list[MapNode] = strawberry.field(description="The nodes, at most the query's limit.")
     edges: list[MapEdge] = strawberry.field(description="Edges between the returned nodes.")
-    truncated: bool = strawberry.field(description="True when a depth or size cap cut the result.")
+    truncated: bool = strawberry.field(
+        description="True when a size cap (the query's `limit`, or a documented maximum such as "
+        "2000 companies) left out nodes that belong in the map: the map is incomplete."
+    )
+    moreBeyondDepth: bool = strawberry.field(
+        description="True when the map is complete for the depth asked but the graph goes on: "
+        "accountMap has companies one hop past `depth`; groupHierarchy finds no ultimate "
+        f"parent within {r.GROUP_MAX_LEVELS} levels up, or subsidiaries more than "
+        f"{r.GROUP_MAX_LEVELS} levels below it. Always false for contactMap and "
+        "decisionTree, which have no depth; not checked (false) when `truncated`."
+    )
 
     @strawberry.field(
         description="The same map as Cytoscape.js elements: "
@@ -179,8 +190,8 @@ class Query:
     @strawberry.field(
         description="Companies reachable from `center` through hierarchy, industry-chain and "
         f"decision-chain edges (R1). depth 1..{r.MAX_DEPTH}; limit 1..{r.MAX_LIMIT} companies "
-        "besides the centre; `truncated` when the limit cut the map or companies lie beyond "
-        "the depth; one Cypher round trip.",
+        "besides the centre; `truncated` when the limit cut the map, `moreBeyondDepth` when "
+        "companies lie past the depth; one Cypher round trip.",
         graphql_type=GraphMap,
     )
     async def accountMap(
@@ -234,7 +245,11 @@ class Query:
     @strawberry.field(
         description="Org chart of a company's people (R2, R4): solid and dotted reporting "
         "lines, optionally across its subsidiaries (4 levels), overlaid with influence and "
-        f"personal ties. limit 1..{r.MAX_LIMIT} people; one Cypher round trip.",
+        "personal ties. The nodes hold the company itself (`kind: COMPANY`, `depth: 0`; with "
+        "`includeSubsidiaries` each subsidiary too, one level below its parent), listed "
+        "first, then the people "
+        "(`kind: PERSON`, `companyId` = employer); WORKS_AT edges join people to companies. "
+        f"limit 1..{r.MAX_LIMIT} people (companies do not count); one Cypher round trip.",
         graphql_type=GraphMap,
     )
     async def contactMap(

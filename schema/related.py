@@ -51,10 +51,85 @@ class RelPath:
     )
 
 
+@strawberry.enum(description="How two consecutive people of a warm introduction are joined.")
+class IntroTie(Enum):
+    PERSONAL = strawberry.enum_value(
+        "PERSONAL",
+        description="A personal tie: KNOWS (staff to person), RELATED_TO (family, friend, "
+        "classmate, former colleague) or INFLUENCES.",
+    )
+    REPORTING = strawberry.enum_value(
+        "REPORTING", description="A reporting line (REPORTS_TO) is their strongest tie."
+    )
+    COLLEAGUE = strawberry.enum_value(
+        "COLLEAGUE",
+        description="No direct tie: they only work at the same company now (two WORKS_AT). "
+        "Weakest: the path ranks after paths with fewer such hops.",
+    )
+
+
+@strawberry.type(description="One hop of a warm introduction: two people and what joins them.")
+class IntroHop:
+    from_: strawberry.ID = strawberry.field(
+        name="from", description="The person (or our staff member) who makes the introduction."
+    )
+    to: strawberry.ID = strawberry.field(description="The person introduced to.")
+    tie: IntroTie = strawberry.field(
+        description="Kind of the strongest connection between them (see IntroTie)."
+    )
+    types: list[EdgeType] = strawberry.field(
+        description="Every relationship type joining them, sorted (WORKS_AT for a shared employer)."
+    )
+    strength: float = strawberry.field(
+        description="The strongest tie's strength, 0..1: KNOWS/INFLUENCES their stored strength "
+        "(0.5 when none; negative influence x0.3), RELATED_TO by kind (spouse 0.9 ... former "
+        "colleague 0.55), REPORTS_TO 0.7; a shared employer alone "
+        f"{r.COLLEAGUE_HOP}."
+    )
+    explanation: str = strawberry.field(
+        description='Every tie and shared employer, strongest first, e.g. "王强 influences '
+        '张伟 (0.7); 王强 reports to 张伟 (solid); 王强 and 张伟 both work at 华东集团".'
+    )
+    edgeIds: list[strawberry.ID] = strawberry.field(
+        description="Ids of the path's `edges` behind this hop (at most 10 ties and 10 shared "
+        "employers)."
+    )
+
+
+@strawberry.type(
+    description="A warm introduction: a chain of people from one of our staff to the target, "
+    "each hop explained by all that joins its two people."
+)
+class IntroPath:
+    nodes: list[MapNode] = strawberry.field(
+        description="The people in introduction order (our staff member first, the target "
+        "last), then the companies that colleague hops share."
+    )
+    edges: list[MapEdge] = strawberry.field(
+        description="Every stored edge behind the hops, each in its stored direction."
+    )
+    hops: list[IntroHop] = strawberry.field(description="One per pair of consecutive people.")
+    strength: float = strawberry.field(description="Product of the hops' strengths, 0..1.")
+    colleagueHops: int = strawberry.field(
+        description="Hops joined only by a shared employer. Paths rank by this first (fewer "
+        "first), then by strength, then by length."
+    )
+    explanation: list[str] = strawberry.field(
+        description="One sentence per hop (the hop's `explanation`)."
+    )
+    ranking: str = strawberry.field(
+        description="Why the path ranks where it does: its colleague hops and how its strength "
+        'is made, e.g. "all 2 hops are personal or reporting ties: ranked ahead of every '
+        "introduction through colleagues; strength 0.56 = 0.8 x 0.7 (each hop's strongest "
+        'tie)".'
+    )
+
+
 @strawberry.type(description="A company related to the one asked about, with why.")
 class RelatedAccount:
     company: MapNode = strawberry.field(
-        description="The related company; `depth` is its chain distance when it has one."
+        description="The related company; `depth` is its chain distance (hierarchy hops for "
+        "a group member past `maxHops`) when it has one."
     )
     score: float = strawberry.field(
         description="Higher is closer: each chain path adds its kind's weight / hops "
@@ -71,8 +146,13 @@ class RelatedAccount:
 class Query:
     @strawberry.field(
         description="Companies related to `company`, ranked by score, each with the paths "
-        f"that explain it. maxHops 1..{r.MAX_HOPS_RELATED} for company chains (people links "
-        f"are fixed 2-3 hop patterns); first 1..{r.MAX_FIRST}; one Cypher round trip.",
+        "that explain it. Hierarchy reaches the whole group by default (`wholeGroup`): every "
+        f"company under the same ultimate parent(s), {r.GROUP_MAX_LEVELS} levels up and down "
+        f"at most, whatever `maxHops`. maxHops 1..{r.MAX_HOPS_RELATED} bounds the other "
+        "company chains (and hierarchy when `wholeGroup` is false); people links are fixed "
+        f"2-3 hop patterns; at most {r.RELATED_MAX_COMPANIES} companies by chain and "
+        f"{r.RELATED_MAX_COMPANIES} by group considered; first 1..{r.MAX_FIRST}; one Cypher "
+        "round trip.",
         graphql_type=list[RelatedAccount],
     )
     async def relatedAccounts(
@@ -83,6 +163,14 @@ class Query:
         maxHops: Annotated[int | None, arg(f"Chain hops, 1..{r.MAX_HOPS_RELATED}.")] = 2,
         first: Annotated[int | None, arg(f"Most results, 1..{r.MAX_FIRST}.")] = 20,
         asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
+        wholeGroup: Annotated[
+            bool | None,
+            arg(
+                "With HIERARCHY in `via`: reach every company of the group (same ultimate "
+                "parents) however many hierarchy hops away; false limits hierarchy to `maxHops` "
+                "like the other chains. Default true."
+            ),
+        ] = True,
     ) -> list[dict[str, Any]]:
         return await r.related_accounts(
             info.context,
@@ -91,6 +179,7 @@ class Query:
             or_(maxHops, 2),
             or_(first, 20),
             asOf,
+            whole_group=or_(wholeGroup, True),
             with_data=selects_any(info.selected_fields),
         )
 
@@ -126,9 +215,14 @@ class Query:
     @strawberry.field(
         description="Warm introductions from our staff to a person, or to a project's "
         "decision makers, through KNOWS, INFLUENCES, RELATED_TO, REPORTS_TO and colleagues "
-        f"(WORKS_AT). Ranked by strength. maxHops 1..{r.MAX_HOPS_PATH}; first 1..{r.MAX_FIRST};"
-        " up to 200 staff and 20 targets, 3 shortest paths per pair; one Cypher round trip.",
-        graphql_type=list[RelPath],
+        "(two WORKS_AT to the same company). Paths with the same people are one introduction, "
+        "each hop explained by every tie between its two people. Ranked by colleague-only "
+        "hops (fewer first), then strength; `ranking` says why. "
+        f"maxHops 1..{r.MAX_HOPS_PATH} relationships; first 1..{r.MAX_FIRST}; up to "
+        f"{r.INTRO_MAX_USERS} staff and {r.INTRO_MAX_TARGETS} targets, "
+        f"{r.INTRO_PATHS_PER_PAIR} shortest paths per pair before collapsing; one Cypher "
+        "round trip.",
+        graphql_type=list[IntroPath],
     )
     async def warmIntroPaths(
         self,

@@ -213,15 +213,25 @@ type RelatedAccounts {
   truncated: Boolean!
 }
 
-type RelPath {
-  nodes: [MapNode!]!
+type Employer {
+  company: MapNode!
   edges: [MapEdge!]!
+}
+
+type IntroHop {
+  ties: [MapEdge!]!
+  employers: [Employer!]!
+}
+
+type IntroChain {
+  people: [MapNode!]!
+  hops: [IntroHop!]!
 }
 
 type WarmIntro {
   targetFound: Boolean!
   users: [ID!]!
-  paths: [RelPath!]!
+  paths: [IntroChain!]!
 }
 
 type Query {

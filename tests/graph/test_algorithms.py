@@ -55,7 +55,29 @@ def test_pagerank_favours_the_influencer() -> None:
     assert ranks[0]["person"]["id"] == "boss"
     assert ranks[0]["score"] == 1.0
     assert ranks[0]["rank"] == 1
-    assert "positively influences or manages 3" in ranks[0]["explanation"]
+    assert "influences 3: a (0.9), b (0.9), c (0.9)" in ranks[0]["explanation"]
+
+
+def test_ranking_explains_influence_and_reporting_apart_with_stored_strengths() -> None:
+    people = [{"id": x, "name": n} for x, n in (("b", "李总"), ("w", "王芳"), ("m", "马强"))]
+    people += [{"id": "z", "name": "赵敏"}, {"id": "q", "name": "钱工"}]
+    edges = [
+        e("i1", "b", "w", "INFLUENCES", strength=0.8, polarity="POSITIVE"),
+        e("i2", "b", "m", "INFLUENCES", strength=0.9, polarity="NEGATIVE"),
+        e("i3", "b", "q", "INFLUENCES"),
+        e("r1", "w", "b", "REPORTS_TO", kind="SOLID"),
+        e("r2", "z", "b", "REPORTS_TO", kind="DOTTED"),
+    ]
+    boss = next(r for r in alg.ranking(people, edges, 10) if r["person"]["id"] == "b")
+    text = boss["explanation"]
+    # 王芳 is both influenced (0.8) and a report; no summed weight such as 1.1 or 0.3 shows
+    assert "influences 2: 王芳 (0.8), 钱工 (strength not recorded)" in text
+    assert "negative influence on 1: 马强 (0.9)" in text
+    assert "manages 1 directly: 王芳" in text
+    assert "manages 1 on a dotted line: 赵敏" in text
+    assert not any(w in text for w in ("0.3", "1.1", "0.15"))
+    quiet = next(r for r in alg.ranking(people, edges, 10) if r["person"]["id"] == "q")
+    assert "no recorded influence on or reports from others in scope" in quiet["explanation"]
 
 
 def test_decision_tree_prefers_project_scoped_influence() -> None:
@@ -83,3 +105,26 @@ def test_chain_paths_are_shortest_and_cut_at_max_hops() -> None:
     seq, walked = paths["b"]
     assert seq == ["c", "a", "b"]
     assert [x["id"] for x in walked] == ["1", "3"]  # lowest edge id between a and c
+
+
+def test_intro_path_collapses_ties_and_ranks_colleagues_last() -> None:
+    u, a, t = {"id": "u", "name": "我"}, {"id": "a", "name": "甲"}, {"id": "t", "name": "目标"}
+    co = {"id": "co", "name": "公司"}
+    knows = e("k", "u", "a", "KNOWS", strength=0.9)
+    works = [e("w1", "a", "co", "WORKS_AT"), e("w2", "t", "co", "WORKS_AT")]
+    colleague = alg.intro_path(
+        [u, a, t],
+        [
+            {"ties": [knows], "employers": []},
+            {"ties": [], "employers": [{"company": co, "edges": works}]},
+        ],
+    )
+    assert colleague["colleagueHops"] == 1
+    assert colleague["strength"] == pytest.approx(0.9 * alg.COLLEAGUE_HOP)
+    assert [h["tie"] for h in colleague["hops"]] == ["PERSONAL", "COLLEAGUE"]
+    assert [n["id"] for n in colleague["nodes"]] == ["u", "a", "t", "co"]
+    weak = e("k2", "u", "t", "KNOWS", strength=0.1)
+    direct = alg.intro_path([u, t], [{"ties": [weak], "employers": []}])
+    assert direct["ranking"].startswith("the one hop is a personal or reporting tie")
+    # 0.1 is weaker than 0.27, yet the personal tie ranks first
+    assert [p["hops"][-1]["from_"] for p in alg.rank_intros([colleague, direct], 5)] == ["u", "a"]

@@ -9,8 +9,9 @@ from tests.resolvers.graphs import GROUP, PEOPLE, PROJECT, build
 TREE = """
 query($p: ID!, $a: Date) {
   decisionTree(project: $p, asOf: $a) {
-    roots uncoveredRoles riskyOpponents unconnectedDecisionMakers
-    stanceHistory { personId from to at by }
+    roots uncoveredRoles riskyOpponents unconnectedDecisionMakers decisionMakersNobodyKnows
+    staffTies { userId userName personId strength decisionMaker }
+    stanceHistory { id projectId personId from to at by }
     map {
       nodes { id name role stance influence hidden depth title companyId x y data }
       edges { id source target type polarity }
@@ -49,8 +50,12 @@ def test_decision_tree_with_hidden_influencer(gql: GQL, cypher: Driver) -> None:
     assert "zhao" in t["riskyOpponents"]
     assert "wang" not in t["riskyOpponents"]
     assert t["unconnectedDecisionMakers"] == ["zhang"]  # nobody on our staff knows anyone
+    assert t["decisionMakersNobodyKnows"] == ["zhang"]
+    assert t["staffTies"] == []
     assert t["stanceHistory"] == [
         {
+            "id": "sc1",
+            "projectId": "proj",
             "personId": "zhao",
             "from": "NEUTRAL",
             "to": "OPPONENT",
@@ -80,3 +85,72 @@ def test_decision_tree_as_of_and_unknown(gql: GQL, cypher: Driver) -> None:
     r = gql(TREE, {"p": "nope"})
     assert r.codes() == ["NOT_FOUND"]
     assert r.errors[0]["extensions"]["field"] == "project"
+
+
+OWNER = PERSONAS["owner"]["id"]
+OTHER = PERSONAS["other_team"]["id"]
+# A second decision maker 王强 (also the technical evaluator's person) whom two of our staff
+# know with stored strengths; 张伟 stays known by nobody. 赵敏 is known without a strength.
+COVERAGE = """
+MATCH (p:Project {id: 'proj'}), (wang:Person {id: 'wang'}), (zhao:Person {id: 'zhao'}),
+      (o:User {id: $owner}), (x:User {id: $other})
+MATCH (wang)-[pi:PARTICIPATES_IN]->(p) SET pi.role = 'DECISION_MAKER'
+CREATE (o)-[:KNOWS {id: 'k-o-wang', strength: 0.4}]->(wang)
+CREATE (x)-[:KNOWS {id: 'k-x-wang', strength: 0.9}]->(wang)
+CREATE (o)-[:KNOWS {id: 'k-o-zhao'}]->(zhao)
+CREATE (o)-[:KNOWS {id: 'k-o-old', strength: 1.0, until: date('2020-01-01')}]->(zhao)
+"""
+
+
+def test_decision_makers_nobody_on_staff_knows(gql: GQL, cypher: Driver) -> None:
+    build(cypher, GROUP, PEOPLE, PROJECT)
+    with cypher.session(database="neo4j") as s:
+        s.run(COVERAGE, owner=OWNER, other=OTHER).consume()
+    r = gql(TREE, {"p": "proj"})
+    t = r.data["decisionTree"]
+    assert r.round_trips == 1
+    assert t["roots"] == ["zhang", "wang"]  # 张伟, 王强 in code-point order of their names
+    # 张伟 is reachable through 王强's influence, yet nobody on our staff knows him directly
+    assert t["unconnectedDecisionMakers"] == []
+    assert t["decisionMakersNobodyKnows"] == ["zhang"]
+    ties = [(x["personId"], x["userId"], x["strength"], x["decisionMaker"]) for x in t["staffTies"]]
+    # decision makers first, strongest first; the ended KNOWS edge is left out
+    assert ties == [
+        ("wang", OTHER, 0.9, True),
+        ("wang", OWNER, 0.4, True),
+        ("zhao", OWNER, None, False),
+    ]
+    assert t["staffTies"][0]["userName"] == PERSONAS["other_team"]["name"]
+    # as of 2019 the tie to 赵敏 that ended in 2020 counts, with its own stored strength
+    old = gql(TREE, {"p": "proj", "a": "2019-01-01"}).data["decisionTree"]
+    assert ("zhao", OWNER, 1.0) in [
+        (x["personId"], x["userId"], x["strength"]) for x in old["staffTies"]
+    ]
+
+
+def test_stance_history_is_one_type_with_one_precision(gql: GQL, cypher: Driver) -> None:
+    build(cypher, GROUP, PEOPLE, PROJECT)
+    with cypher.session(database="neo4j") as s:
+        s.run(
+            "CREATE (:StanceChange {id: 'sc2', projectId: 'proj', personId: 'wang', "
+            "from: 'NEUTRAL', to: 'SUPPORTER', by: 'u-owner', "
+            "at: datetime('2026-10-02T09:00:00.123456789Z')})"
+        ).consume()
+    fields = "id projectId personId from to at by"
+    r = gql(
+        f'{{ decisionTree(project: "proj") {{ stanceHistory {{ {fields} }} }} '
+        f'stanceHistory(project: "proj") {{ {fields} }} }}'
+    )
+    tree, query = r.data["decisionTree"]["stanceHistory"], r.data["stanceHistory"]
+    # the same entries, oldest first in the tree and newest first in the query
+    assert tree == list(reversed(query))
+    sc2 = next(h for h in tree if h["id"] == "sc2")
+    assert sc2["at"] == "2026-10-02T09:00:00.123456+00:00"  # microseconds in both
+    assert (sc2["from"], sc2["to"]) == ("NEUTRAL", "SUPPORTER")
+    types = gql(
+        '{ a: __type(name: "DecisionTree") { fields { name type { ofType { ofType { ofType '
+        '{ name } } } } } } b: __type(name: "StanceChange") { name } }'
+    ).data
+    history = next(f for f in types["a"]["fields"] if f["name"] == "stanceHistory")
+    assert history["type"]["ofType"]["ofType"]["ofType"]["name"] == "StanceHistoryEntry"
+    assert types["b"] is None

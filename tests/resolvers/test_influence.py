@@ -28,7 +28,14 @@ def test_influence_ranking_of_a_project(gql: GQL, cypher: Driver) -> None:
     scores = [x["score"] for x in ranks]
     assert scores == sorted(scores, reverse=True)
     liu = next(x for x in ranks if x["person"]["id"] == "liu")
-    assert "negative influence on 1" in liu["explanation"]
+    assert "negative influence on 1: 张伟 (0.9)" in liu["explanation"]
+    # 王强 both influences (0.7) and reports to 张伟: told apart, with the stored strength
+    wang = next(x for x in ranks if x["person"]["id"] == "wang")
+    assert "influences 1: 张伟 (0.7)" in wang["explanation"]
+    assert "manages" not in wang["explanation"]
+    zhang = ranks[0]["explanation"]
+    assert "manages 1 directly: 王强" in zhang
+    assert "manages 1 on a dotted line: 赵敏" in zhang
     zhang = ranks[0]
     assert zhang["betweenness"] > 0  # everyone's ties run through the decision maker
 

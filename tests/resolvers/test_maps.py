@@ -16,7 +16,7 @@ query($c: ID!, $d: Int, $k: [EdgeType!], $l: Int, $a: Date, $lay: Layout) {
   accountMap(center: $c, depth: $d, edgeKinds: $k, limit: $l, asOf: $a, layout: $lay) {
     nodes { id kind name isCustomer tier depth x y data }
     edges { id source target type since until kind strength data }
-    truncated
+    truncated moreBeyondDepth
   }
 }"""
 
@@ -35,7 +35,8 @@ def test_account_map_depth_one(gql: GQL, group: None) -> None:
     m = r.data["accountMap"]
     # the partner whose relationship ended in 2020 is left out today
     assert ids(m["nodes"]) == {"g1", "s1", "s2", "m", "di"}
-    assert m["truncated"] is True  # the depth cap hides b1, jv and d
+    # nothing was cut for size; the depth hides b1, jv and d, and that is said apart
+    assert (m["truncated"], m["moreBeyondDepth"]) == (False, True)
     assert r.round_trips == 1
     g1 = next(n for n in m["nodes"] if n["id"] == "g1")
     assert (g1["kind"], g1["isCustomer"], g1["tier"], g1["depth"]) == ("COMPANY", True, "CORE", 0)
@@ -60,7 +61,7 @@ def test_account_map_depth_follows_hops(gql: GQL, group: None) -> None:
     assert (depth["jv"], depth["d"], depth["s1"]) == (2, 2, 1)
     m3 = gql(ACCOUNT, {"c": "g1", "d": 3}).data["accountMap"]
     assert "g2" in ids(m3["nodes"])  # through the joint venture's second parent
-    assert m3["truncated"] is False  # nothing lies beyond three hops
+    assert (m3["truncated"], m3["moreBeyondDepth"]) == (False, False)  # nothing beyond 3 hops
 
 
 def test_account_map_edge_kinds_and_as_of(gql: GQL, group: None) -> None:
@@ -76,7 +77,7 @@ def test_account_map_edge_kinds_and_as_of(gql: GQL, group: None) -> None:
 def test_account_map_limit_truncates(gql: GQL, group: None) -> None:
     r = gql(ACCOUNT, {"c": "g1", "d": 4, "l": 2})
     m = r.data["accountMap"]
-    assert m["truncated"] is True
+    assert (m["truncated"], m["moreBeyondDepth"]) == (True, False)
     assert len(m["nodes"]) == 3  # the centre plus two
     assert all(
         e["source"] in ids(m["nodes"]) and e["target"] in ids(m["nodes"]) for e in m["edges"]
@@ -117,7 +118,7 @@ query($c: ID!, $a: Date) {
   groupHierarchy(company: $c, asOf: $a) {
     roots
     rollups { companyId companies customers openProjectAmount }
-    map { nodes { id depth x y } edges { id kind } truncated }
+    map { nodes { id depth x y } edges { id kind } truncated moreBeyondDepth }
   }
 }"""
 
@@ -142,11 +143,52 @@ def test_group_hierarchy_with_joint_venture(gql: GQL, group: None) -> None:
     assert depth == {"g1": 0, "g2": 0, "s1": 1, "s2": 1, "b1": 2, "jv": 1}
     pos = {n["id"]: (n["x"], n["y"]) for n in h["map"]["nodes"]}
     assert pos["b1"][1] > pos["s1"][1] > pos["g1"][1]  # HIERARCHY: children below parents
-    assert h["map"]["truncated"] is False
+    assert (h["map"]["truncated"], h["map"]["moreBeyondDepth"]) == (False, False)
     # from a branch, the ultimate parent above it is the root
     below = gql(GROUP_Q, {"c": "b1"}).data["groupHierarchy"]
     assert below["roots"] == ["g1"]
     assert ids(below["map"]["nodes"]) == {"g1", "s1", "s2", "b1", "jv"}
+
+
+def test_small_map_with_more_beyond_is_not_truncated(gql: GQL, cypher: Driver) -> None:
+    # A chain of 13 companies: at depth 4, from one end 5 nodes and from the middle 9, nothing
+    # cut for size, more past the depth. A limit of 7 companies cuts the 8 within reach.
+    build(
+        cypher,
+        "UNWIND range(0, 12) AS i CREATE (:Company {id: 'c' + i, name: 'C' + i}) "
+        "WITH collect(i) AS xs UNWIND range(1, 12) AS i "
+        "MATCH (a:Company {id: 'c' + i}), (b:Company {id: 'c' + (i - 1)}) "
+        "CREATE (a)-[:SUPPLIES {id: 'e' + i}]->(b)",
+    )
+    end = gql(ACCOUNT, {"c": "c0", "d": 4}).data["accountMap"]
+    assert len(end["nodes"]) == 5
+    assert (end["truncated"], end["moreBeyondDepth"]) == (False, True)
+    middle = gql(ACCOUNT, {"c": "c6", "d": 4}).data["accountMap"]
+    assert len(middle["nodes"]) == 9
+    assert (middle["truncated"], middle["moreBeyondDepth"]) == (False, True)
+    cut = gql(ACCOUNT, {"c": "c6", "d": 4, "l": 7}).data["accountMap"]
+    assert len(cut["nodes"]) == 8
+    assert (cut["truncated"], cut["moreBeyondDepth"]) == (True, False)
+
+
+def test_group_hierarchy_deeper_than_its_levels(gql: GQL, cypher: Driver) -> None:
+    # 10 levels of SUBSIDIARY_OF: from the bottom no ultimate parent lies within 8 levels up,
+    # so the map is the company's own subtree and says the group goes on above it.
+    build(
+        cypher,
+        "UNWIND range(0, 10) AS i CREATE (:Company {id: 'h' + i, name: 'H' + i}) "
+        "WITH collect(i) AS xs UNWIND range(1, 10) AS i "
+        "MATCH (a:Company {id: 'h' + i}), (b:Company {id: 'h' + (i - 1)}) "
+        "CREATE (a)-[:SUBSIDIARY_OF {id: 's' + i}]->(b)",
+    )
+    h = gql(GROUP_Q, {"c": "h10"}).data["groupHierarchy"]
+    assert h["roots"] == ["h10"]
+    assert (h["map"]["truncated"], h["map"]["moreBeyondDepth"]) == (False, True)
+    # from h2 the root h0 is found, but h9 and h10 lie more than 8 levels below it
+    top = gql(GROUP_Q, {"c": "h2"}).data["groupHierarchy"]
+    assert top["roots"] == ["h0"]
+    assert len(top["map"]["nodes"]) == 9
+    assert (top["map"]["truncated"], top["map"]["moreBeyondDepth"]) == (False, True)
 
 
 def test_group_hierarchy_unknown_company(gql: GQL, group: None) -> None:
@@ -160,7 +202,7 @@ query($c: ID!, $s: Boolean, $i: Boolean, $a: Date) {
   contactMap(company: $c, includeSubsidiaries: $s, includeInfluence: $i, asOf: $a) {
     nodes { id kind name title department companyId depth role data x y }
     edges { id source target type kind strength polarity }
-    truncated
+    truncated moreBeyondDepth
   }
 }"""
 
@@ -178,6 +220,12 @@ def test_contact_map_org_chart(gql: GQL, group: None) -> None:
     assert "i-wang" in kinds  # influence overlay
     depth = {n["id"]: n["depth"] for n in m["nodes"]}
     assert depth == {"g1": 0, "zhang": 1, "wang": 2, "zhao": 2}
+    # the company comes first, marked as one; the people follow with their employer
+    assert [(n["id"], n["kind"], n["companyId"]) for n in m["nodes"][:1]] == [
+        ("g1", "COMPANY", None)
+    ]
+    assert {n["kind"] for n in m["nodes"][1:]} == {"PERSON"}
+    assert (m["truncated"], m["moreBeyondDepth"]) == (False, False)
     no_influence = gql(CONTACT, {"c": "g1", "i": False}).data["contactMap"]
     assert "i-wang" not in ids(no_influence["edges"])
 

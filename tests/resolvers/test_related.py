@@ -67,6 +67,39 @@ def test_related_accounts_ranked_with_paths(gql: GQL, graph: None) -> None:
     assert [n["id"] for n in shared["nodes"]] == ["g1", "dual", "di"]
 
 
+GROUP_WIDE = """
+query($c: ID!, $v: [RelatedVia!], $h: Int, $w: Boolean) {
+  relatedAccounts(company: $c, via: $v, maxHops: $h, wholeGroup: $w, first: 100) {
+    company { id depth } score via paths { nodes { id } edges { id } }
+  }
+}"""
+
+
+def test_related_accounts_reach_the_whole_group_by_default(gql: GQL, graph: None) -> None:
+    # From the branch b1 (b1 -> s1 -> g1 <- s2) its sibling subsidiary s2 is three hierarchy
+    # hops away; the default maxHops 2 used to miss it.
+    r = gql(GROUP_WIDE, {"c": "b1", "v": ["HIERARCHY"]})
+    rel = by_id(r.data["relatedAccounts"])
+    assert r.round_trips == 1
+    assert set(rel) == {"s1", "g1", "jv", "s2"}  # the whole group of g1, and nothing else
+    assert rel["s2"]["company"]["depth"] == 3
+    assert rel["s2"]["score"] == pytest.approx(1.0 / 3)
+    assert [n["id"] for n in rel["s2"]["paths"][0]["nodes"]] == ["b1", "s1", "g1", "s2"]
+    assert [e["id"] for e in rel["s2"]["paths"][0]["edges"]] == ["e-b1", "e-s1", "e-s2"]
+    # g2 is the joint venture's other parent: three hops away but of another group
+    assert "g2" not in rel
+    # maxHops still bounds hierarchy when the whole group is not asked for
+    near = by_id(
+        gql(GROUP_WIDE, {"c": "b1", "v": ["HIERARCHY"], "w": False}).data["relatedAccounts"]
+    )
+    assert set(near) == {"s1", "g1", "jv"}
+    far = by_id(gql(GROUP_WIDE, {"c": "b1", "v": ["HIERARCHY"], "h": 3}).data["relatedAccounts"])
+    assert {"s2", "g2"} <= set(far)
+    # without HIERARCHY in `via` the group is not added
+    chain = by_id(gql(GROUP_WIDE, {"c": "b1", "v": ["INDUSTRY_CHAIN"]}).data["relatedAccounts"])
+    assert "s2" not in chain
+
+
 def test_related_accounts_former_employees(gql: GQL, graph: None) -> None:
     items = gql(RELATED, {"c": "s1", "v": ["FORMER_EMPLOYEES"]}).data["relatedAccounts"]
     assert [i["company"]["id"] for i in items] == ["m"]
@@ -137,22 +170,85 @@ def test_path_bad_arguments(
 INTRO = """
 query($t: ID!, $f: [ID!], $h: Int) {
   warmIntroPaths(target: $t, from: $f, maxHops: $h) {
-    strength explanation nodes { id } edges { type }
+    strength colleagueHops explanation ranking nodes { id kind } edges { id type }
+    hops { from to tie types strength explanation edgeIds }
   }
 }"""
+
+
+def chain(path: dict[str, Any]) -> list[str]:
+    return [path["hops"][0]["from"]] + [h["to"] for h in path["hops"]]
 
 
 def test_warm_intro_to_a_projects_decision_maker(gql: GQL, graph: None) -> None:
     r = gql(INTRO, {"t": "proj"})
     paths = r.data["warmIntroPaths"]
     assert r.round_trips == 1
-    assert paths
-    assert all(p["nodes"][0]["id"] == OWNER and p["nodes"][-1]["id"] == "zhang" for p in paths)
-    assert paths[0]["strength"] == pytest.approx(0.56)
-    assert paths[0]["edges"][0]["type"] == "KNOWS"
+    assert all(chain(p)[0] == OWNER and chain(p)[-1] == "zhang" for p in paths)
+    # 王强 both influences and reports to 张伟, and works with him: one introduction, not three
+    chains = [chain(p) for p in paths]
+    assert len(chains) == len({tuple(c) for c in chains})
+    best = paths[0]
+    assert chains[0] == [OWNER, "wang", "zhang"]
+    assert best["strength"] == pytest.approx(0.8 * 0.7)
+    hop = best["hops"][1]
+    assert hop["types"] == ["INFLUENCES", "REPORTS_TO", "WORKS_AT"]
+    assert hop["tie"] == "PERSONAL"
+    assert hop["explanation"] == (
+        "王强 influences 张伟 (0.7); 王强 reports to 张伟 (solid); "
+        "王强 and 张伟 both work at 华东集团"
+    )
+    assert set(hop["edgeIds"]) == {"i-wang", "r-wang", "w-wang", "w-zhang"}
+    assert [n["id"] for n in best["nodes"]] == [OWNER, "wang", "zhang", "g1"]
+    assert best["edges"][0]["type"] == "KNOWS"
     assert gql(INTRO, {"t": "proj", "f": [OTHER]}).data["warmIntroPaths"] == []
     direct = gql(INTRO, {"t": "wang", "f": [OWNER]}).data["warmIntroPaths"]
     assert direct[0]["explanation"] == ["王销售 Wang (owner) knows 王强 (0.8)"]
+
+
+# 乙 is a friend of the target and sways her; 甲 only works at the same company. Our rep knows
+# 甲 well (0.9) and 乙 barely (0.3): by strength alone the colleague route (0.9 x 0.3 = 0.27)
+# would beat the personal one (0.3 x 0.75 = 0.225).
+INTRO_GRAPH = """
+MATCH (u:User {id: $owner})
+CREATE (co:Company {id: 'co', name: '大公司'})
+CREATE (t:Person {id: 't', name: '目标'})-[:WORKS_AT {id: 'w-t'}]->(co)
+CREATE (a:Person {id: 'a', name: '甲'})-[:WORKS_AT {id: 'w-a'}]->(co)
+CREATE (b:Person {id: 'b', name: '乙'})-[:WORKS_AT {id: 'w-b'}]->(co)
+CREATE (u)-[:KNOWS {id: 'k-a', strength: 0.9}]->(a)
+CREATE (u)-[:KNOWS {id: 'k-b', strength: 0.3}]->(b)
+CREATE (b)-[:RELATED_TO {id: 'rel-b', kind: 'FRIEND'}]->(t)
+CREATE (b)-[:INFLUENCES {id: 'inf-b', strength: 0.4, polarity: 'POSITIVE'}]->(t)
+"""
+
+
+def test_warm_intro_ranks_a_personal_tie_above_a_colleague(gql: GQL, cypher: Driver) -> None:
+    with cypher.session(database="neo4j") as s:
+        s.run(INTRO_GRAPH, owner=OWNER).consume()
+    r = gql(INTRO, {"t": "t"})
+    paths = r.data["warmIntroPaths"]
+    assert r.round_trips == 1
+    chains = [chain(p) for p in paths]
+    assert chains[:2] == [[OWNER, "b", "t"], [OWNER, "a", "t"]]
+    assert len(chains) == len({tuple(c) for c in chains})  # RELATED_TO + INFLUENCES: one path
+    personal, colleague = paths[0], paths[1]
+    assert (personal["strength"], personal["colleagueHops"]) == (pytest.approx(0.225), 0)
+    friend = personal["hops"][1]
+    assert (friend["tie"], friend["strength"]) == ("PERSONAL", 0.75)
+    assert friend["types"] == ["INFLUENCES", "RELATED_TO", "WORKS_AT"]
+    assert friend["explanation"] == (
+        "乙 is related to 目标 (friend); 乙 influences 目标 (0.4); 乙 and 目标 both work at 大公司"
+    )
+    assert personal["ranking"].startswith("all 2 hops are personal or reporting ties")
+    assert (colleague["strength"], colleague["colleagueHops"]) == (pytest.approx(0.27), 1)
+    work = colleague["hops"][1]
+    assert (work["tie"], work["types"], work["strength"]) == ("COLLEAGUE", ["WORKS_AT"], 0.3)
+    assert work["explanation"] == "甲 and 目标 both work at 大公司"
+    assert colleague["ranking"].startswith("1 of 2 hops only through a shared employer")
+    assert "strength 0.27 = 0.9 x 0.3" in colleague["ranking"]
+    assert [n["id"] for n in colleague["nodes"]] == [OWNER, "a", "t", "co"]
+    assert {e["id"] for e in colleague["edges"]} == {"k-a", "w-a", "w-t"}
+    assert all(p["colleagueHops"] >= 1 for p in paths[1:])
 
 
 def test_warm_intro_bad_arguments(gql: GQL, graph: None) -> None:

@@ -11,14 +11,17 @@ CONTRACT_FIELDS = {
     "MapNode": "id kind name nameEn isCustomer tier lifecycleStage title department companyId "
     "depth role stance influence hidden x y data",
     "MapEdge": "id source target type since until kind strength polarity data",
-    "GraphMap": "nodes edges truncated cytoscape graphml",
+    "GraphMap": "nodes edges truncated moreBeyondDepth cytoscape graphml",
     "GroupHierarchy": "map roots rollups",
     "SubtreeRollup": "companyId companies customers openProjectAmount",
     "DecisionTree": "map roots uncoveredRoles riskyOpponents unconnectedDecisionMakers "
-    "stanceHistory",
-    "StanceChange": "personId from to at by",
+    "decisionMakersNobodyKnows staffTies stanceHistory",
+    "StanceHistoryEntry": "id projectId personId from to at by",
+    "StaffTie": "userId userName personId strength decisionMaker",
     "RelatedAccount": "company score via paths",
     "RelPath": "nodes edges strength explanation",
+    "IntroPath": "nodes edges strength explanation hops colleagueHops ranking",
+    "IntroHop": "from to tie types strength explanation edgeIds",
     "InfluenceRank": "person score betweenness rank explanation",
 }
 CONTRACT_ARGS = {
@@ -26,7 +29,7 @@ CONTRACT_ARGS = {
     "groupHierarchy": "company asOf layout",
     "contactMap": "company includeSubsidiaries includeInfluence asOf limit layout",
     "decisionTree": "project asOf layout",
-    "relatedAccounts": "company via maxHops first asOf",
+    "relatedAccounts": "company via maxHops first asOf wholeGroup",
     "path": "from to maxHops edgeKinds asOf",
     "warmIntroPaths": "target from maxHops first asOf",
     "influenceRanking": "scope first asOf",

@@ -248,6 +248,16 @@ def test_landing_offers_starting_points_and_search_opens_the_account_map(
     assert centre.get("center") is True
     assert viewer.edges(), "the account map drew no edges"
     assert viewer.page.inner_text("#subject") == DEMO_GROUP_NAME
+    # The demo group's map is small: the status line must not call it cut, and says that
+    # the graph goes on only when the server says so.
+    extent = viewer.page.evaluate(
+        "(({truncated, moreBeyondDepth}) => ({truncated, moreBeyondDepth}))"
+        "(window.crmViewer.state.result.map)"
+    )
+    assert extent["truncated"] is False
+    status = viewer.page.inner_text("#status") if viewer.page.is_visible("#status") else ""
+    assert "截断" not in status
+    assert ("更远处还有关联公司" in status) is extent["moreBeyondDepth"]
 
 
 def test_group_hierarchy(viewer: Viewer, base_url: str) -> None:
@@ -305,6 +315,14 @@ def test_decision_tree_shows_who_decides_and_who_sways_them(viewer: Viewer, base
         assert root["name"] in summary
     assert "谁影响他们" in summary
     assert "未覆盖的角色" in summary
+    # decision makers nobody on our staff knows are listed under their own heading
+    assert "我方无人直接认识的决策者" in summary
+    section = summary.split("我方无人直接认识的决策者", 1)[1].split("我方谁认识谁", 1)[0]
+    unknown = set(
+        viewer.page.evaluate("window.crmViewer.state.result.tree.decisionMakersNobodyKnows")
+    )
+    for root in roots:
+        assert (root["name"] in section) is (root["id"] in unknown), root["name"]
 
     decider = roots[0]
     viewer.click_node(decider["id"])

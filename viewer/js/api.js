@@ -13,8 +13,9 @@ export class ApiError extends Error {
 
 const NODE = 'id kind name nameEn isCustomer tier lifecycleStage title department companyId depth role stance influence hidden data';
 const EDGE = 'id source target type since until kind strength polarity data';
-const MAP = `nodes { ${NODE} } edges { ${EDGE} } truncated`;
+const MAP = `nodes { ${NODE} } edges { ${EDGE} } truncated moreBeyondDepth`;
 const PATH = `nodes { ${NODE} } edges { ${EDGE} } strength explanation`;
+const INTRO = `${PATH} colleagueHops ranking hops { from to tie types strength }`;
 
 // While the server starts (Neo4j, migrations, demo data) it answers 503 DATABASE_UNAVAILABLE;
 // requests wait and retry for up to STARTUP_WAIT_MS, telling the page through onWaiting.
@@ -147,6 +148,7 @@ export async function decisionTree({ project, asOf }, { graphml = false } = {}) 
   const sel = graphml
     ? 'map { graphml }'
     : `map { ${MAP} } roots uncoveredRoles riskyOpponents unconnectedDecisionMakers
+       decisionMakersNobodyKnows staffTies { userId userName personId strength decisionMaker }
        stanceHistory { personId from to at by }`;
   const data = await gql(
     `query DecisionTree($project: ID!, $asOf: Date) {
@@ -170,7 +172,7 @@ export async function relatedAccounts({ company, asOf, maxHops = 2, first = 20 }
 export async function warmIntroPaths({ targets, asOf, first = 5 }) {
   if (!targets.length) return [];
   const fields = targets.map((_, i) =>
-    `t${i}: warmIntroPaths(target: $t${i}, asOf: $asOf, first: $first) { ${PATH} }`).join('\n');
+    `t${i}: warmIntroPaths(target: $t${i}, asOf: $asOf, first: $first) { ${INTRO} }`).join('\n');
   const decl = targets.map((_, i) => `$t${i}: ID!`).join(', ');
   const vars = { asOf, first };
   targets.forEach((id, i) => { vars[`t${i}`] = id; });

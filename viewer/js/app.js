@@ -128,9 +128,8 @@ async function render() {
     renderChrome();
     renderInfo();
     renderDetails();
-    if (result.map.truncated) setStatus(t('truncated'));
-    else if (!result.map.nodes.length) setStatus(t('empty'));
-    else setStatus(null);
+    if (!result.map.nodes.length) setStatus(t('empty'));
+    else setStatus(mapStatus(result.map));
     setPageState('ready');
   } catch (err) {
     if (seq !== loadSeq) return;
@@ -267,6 +266,14 @@ function renderDetails() {
     h('div', { class: 'actions' }, actions)].filter(Boolean));
 }
 
+/** What is true of a map's extent: a size cap cut it, or it is whole for its depth but the
+ * graph goes on (moreBeyondDepth), or neither. */
+function mapStatus(map) {
+  if (map.truncated) return t('truncated');
+  if (map.moreBeyondDepth) return t('beyond');
+  return null;
+}
+
 /** Re-queries the neighbourhood of a node and merges it into the drawing. */
 async function expand(d) {
   setStatus(t('loading'));
@@ -282,7 +289,7 @@ async function expand(d) {
       graph.relayout();
     }
     renderEdgeKinds();
-    setStatus(map.truncated ? t('truncated') : null);
+    setStatus(mapStatus(map));
     setPageState('ready');
   } catch (err) {
     setStatus(null);

@@ -60,6 +60,13 @@ function summary(tree, projectId) {
     list(get(tree.riskyOpponents), (n) => person(n)),
     h('h3', {}, t('dt.unconnected')),
     list(get(tree.unconnectedDecisionMakers), (n) => person(n)),
+    h('h3', {}, t('dt.unknown')),
+    list(get(tree.decisionMakersNobodyKnows), (n) => person(n)),
+    h('h3', {}, t('dt.staffTies')),
+    list(tree.staffTies.filter((k) => byId.has(k.personId)), (k) => [
+      k.userName, ' → ', person(byId.get(k.personId)),
+      h('span', { class: 'muted' }, k.strength != null ? ` (${k.strength})` : ''),
+      k.decisionMaker ? h('span', { class: 'badge role' }, label('role', 'DECISION_MAKER')) : null]),
     h('h3', {}, t('dt.history')),
     list([...tree.stanceHistory].sort((a, b) => String(b.at).localeCompare(String(a.at))).slice(0, 10), (c) => [
       byId.get(c.personId) ? person(byId.get(c.personId)) : c.personId, ': ',

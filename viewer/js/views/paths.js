@@ -17,7 +17,12 @@ export function pathItem(path, { onHighlight, title }) {
   return h('li', { class: 'path' },
     h('button', {
       class: 'link',
+      title: path.ranking,
       onclick: () => onHighlight(path.nodes.map((n) => n.id), path.edges.map((e) => e.id)),
     }, title || `${t('intro.strength')} ${path.strength.toFixed(2)}`),
-    h('ol', {}, path.explanation.map((s) => h('li', {}, s))));
+    h('ol', {}, path.explanation.map((s) => h('li', {}, s))),
+    // Warm intros say why they rank where they do (colleague-only hops rank last).
+    path.colleagueHops
+      ? h('p', { class: 'muted', title: path.ranking }, t('intro.colleagues', { n: path.colleagueHops }))
+      : null);
 }
