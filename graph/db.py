@@ -85,6 +85,9 @@ def _translate(exc: Exception) -> Exception:
     code = getattr(exc, "code", None) or ""
     if isinstance(exc, Neo4jError) and "TransactionTimedOut" in code:
         return QueryTimeout(exc.message or code)
+    # A restarting server answers Bolt before its database is online; that is an outage.
+    if isinstance(exc, Neo4jError) and code.endswith("General.DatabaseUnavailable"):
+        return DatabaseUnavailable(exc.message or code)
     if isinstance(exc, ClientError) and "ConstraintValidationFailed" in code:
         return ConstraintViolation(exc.message or "")
     return exc
