@@ -511,7 +511,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 **_db_options(settings),
             )
         app.state.db = db
-        app.state.auth = Authenticator(db, settings.allow_anonymous)
+        app.state.auth = Authenticator(
+            db, settings.allow_anonymous, public_companies=settings.public_companies
+        )
         prepare = asyncio.create_task(_prepare_database(app, settings))
         try:
             yield

@@ -46,6 +46,8 @@ class Settings:
     dev: bool = True
     allow_anonymous: bool = True
     demo_data: bool = False
+    # Access (issue 12): companies that are not customers are visible to every viewer.
+    public_companies: bool = True
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
@@ -87,6 +89,7 @@ class Settings:
             dev=dev,
             allow_anonymous=_bool("CRM_ALLOW_ANONYMOUS", dev),
             demo_data=_bool("CRM_DEMO_DATA", False),
+            public_companies=_bool("CRM_PUBLIC_COMPANIES", True),
             max_query_depth=_int("CRM_MAX_QUERY_DEPTH", 12),
             max_aliases=_int("CRM_MAX_ALIASES", 30),
             max_tokens=_int("CRM_MAX_TOKENS", 5000),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+from graph import access
 from graph import user as repo
 from graph.db import Database
 from resolvers.context import DEMO, Viewer
@@ -22,9 +23,10 @@ def hash_key(key: str) -> str:
 
 
 class Authenticator:
-    def __init__(self, db: Database, allow_anonymous: bool) -> None:
+    def __init__(self, db: Database, allow_anonymous: bool, public_companies: bool = True) -> None:
         self.db = db
         self.allow_anonymous = allow_anonymous
+        self.public_companies = public_companies
         # A short cache keeps auth off the per-request round-trip budget for repeat callers.
         self._cache: dict[str, tuple[float, Viewer]] = {}
 
@@ -44,6 +46,10 @@ class Authenticator:
         row = await repo.by_api_key_hash(self.db, digest)
         if row is None:
             raise ApiError(ErrorCode.UNAUTHENTICATED, "Unknown or revoked API key.")
-        viewer = Viewer(user_id=row["id"], name=row["name"], roles=frozenset(row["roles"]))
+        roles = frozenset(row["roles"])
+        scope = await access.load_scope(
+            self.db, row["id"], roles, public_companies=self.public_companies
+        )
+        viewer = Viewer(user_id=row["id"], name=row["name"], roles=roles, scope=scope)
         self._cache[digest] = (now, viewer)
         return viewer

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from graph.access import Scope
 from graph.actor import Actor
 from graph.db import Database
 
@@ -18,6 +19,8 @@ class Viewer:
     name: str
     roles: frozenset[str] = frozenset()
     anonymous: bool = False
+    # Which rows this viewer reaches (graph/access.py); loaded with the key, cached with it.
+    scope: Scope = field(default_factory=Scope)
 
     @property
     def actor(self) -> str:
@@ -28,7 +31,13 @@ class Viewer:
 
 
 ANONYMOUS = Viewer(user_id=None, name="anonymous", roles=frozenset(), anonymous=True)
-DEMO = Viewer(user_id=None, name="demo", roles=frozenset({"ADMIN"}), anonymous=True)
+DEMO = Viewer(
+    user_id=None,
+    name="demo",
+    roles=frozenset({"ADMIN"}),
+    anonymous=True,
+    scope=Scope.everything(),
+)
 
 
 @dataclass
@@ -43,4 +52,4 @@ class Context:
     @cached_property
     def actor(self) -> Actor:
         """The viewer as graph/ sees it: passed to every repository call."""
-        return Actor(self.viewer.actor, self.viewer.roles)
+        return Actor(self.viewer.actor, self.viewer.roles, self.viewer.scope)

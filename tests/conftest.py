@@ -4,7 +4,12 @@ Personas (API keys mapped to :User nodes, recreated before every test):
 - anonymous: no key;
 - owner: a sales rep on team EAST, the owner of the records a test creates;
 - other_team: a sales rep on team WEST;
-- admin: role ADMIN.
+- admin: role ADMIN;
+- manager_above: a MANAGER of team HQ, above EAST and WEST;
+- manager_west: a MANAGER of team WEST, another branch than the owner's;
+- analyst, auditor: roles ANALYST and AUDITOR (read everything, edit nothing).
+
+Teams (`:Team`, recreated before every test with fixed ids): HQ, with EAST and WEST PART_OF it.
 """
 
 from __future__ import annotations
@@ -46,6 +51,41 @@ PERSONAS: dict[str, dict[str, Any]] = {
         "team": "HQ",
         "key": "key-admin",
     },
+    "manager_above": {
+        "id": "00000000-0000-4000-8000-000000000004",
+        "name": "赵经理 Zhao (HQ manager)",
+        "roles": ["MANAGER"],
+        "team": "HQ",
+        "key": "key-manager-above",
+    },
+    "manager_west": {
+        "id": "00000000-0000-4000-8000-000000000005",
+        "name": "钱经理 Qian (west manager)",
+        "roles": ["SALES", "MANAGER"],
+        "team": "WEST",
+        "key": "key-manager-west",
+    },
+    "analyst": {
+        "id": "00000000-0000-4000-8000-000000000006",
+        "name": "孙分析 Sun (analyst)",
+        "roles": ["ANALYST"],
+        "team": "HQ",
+        "key": "key-analyst",
+    },
+    "auditor": {
+        "id": "00000000-0000-4000-8000-000000000007",
+        "name": "周审计 Zhou (auditor)",
+        "roles": ["AUDITOR"],
+        "team": "HQ",
+        "key": "key-auditor",
+    },
+}
+
+# code -> (id, parent code). Fixed ids, so that a scope cached across tests stays right.
+TEAMS: dict[str, tuple[str, str | None]] = {
+    "HQ": ("00000000-0000-4000-8000-0000000000a0", None),
+    "EAST": ("00000000-0000-4000-8000-0000000000a1", "HQ"),
+    "WEST": ("00000000-0000-4000-8000-0000000000a2", "HQ"),
 }
 
 
@@ -111,6 +151,16 @@ def reset_database(driver: Driver) -> None:
             "MATCH (n) WHERE NOT n:__Neo4jMigration AND NOT n:__Neo4jMigrationsLock "
             "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
         ).consume()
+        for code, (team_id, parent) in TEAMS.items():
+            s.run(
+                "MERGE (t:Team {code: $code}) SET t.id = $id, t.name = $code "
+                "WITH t OPTIONAL MATCH (p:Team {code: $parent}) "
+                "FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | "
+                "MERGE (t)-[:PART_OF]->(p))",
+                code=code,
+                id=team_id,
+                parent=parent,
+            ).consume()
         for p in PERSONAS.values():
             s.run(
                 "CREATE (:User {id: $id, name: $name, roles: $roles, team: $team, "

@@ -1,0 +1,200 @@
+"""Row-level visibility: who may see and who may edit which node, as Cypher predicates.
+
+One model, applied inside every statement (docs/ACCESS.md):
+- an *account* is a `:Customer` (company or person). It is visible to its owner, the owner's
+  team, managers of that team or of a team above it, members of its projects' teams
+  (`ON_TEAM`), principals it is shared with (`SHARED_WITH {level, until}` to a user or a
+  team), and to roles that read everything (ADMIN, AUDITOR, ANALYST);
+- what hangs off an account follows it: a project follows its customer (or its own team), a
+  person follows any employer, current or past (or being known by the viewer);
+- a company that is not a customer is visible to everyone when `publicCompanies` is set;
+- `:User` (our staff) and other nodes are visible to every authenticated viewer.
+
+Edit rights follow the same rules, except that a read-only share, AUDITOR and ANALYST never
+edit, and only ADMIN edits everything.
+
+The predicate reads the request's `$acl` map (`acl_params`), built once per request from the
+Actor's Scope. The Scope itself (which owners and share principals count as "mine") is
+loaded once per authentication (`load_scope`), so the predicate adds no round trip.
+
+Fragments are composed from code (variable names chosen by the statement's author), never
+from client strings, so every statement stays one named, parameterised text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, LiteralString, TypedDict
+
+from graph.db import Cypher
+
+if TYPE_CHECKING:
+    from graph.actor import Actor
+    from graph.db import Database
+
+# Roles that read every row. ADMIN also edits every row; the other two never edit.
+READ_ALL_ROLES = frozenset({"ADMIN", "AUDITOR", "ANALYST"})
+READ_ONLY_ROLES = frozenset({"AUDITOR", "ANALYST"})
+# Team hierarchy depth a manager's scope reaches down (and the migration's cycle guard).
+TEAM_DEPTH = 8
+
+# Access edges are not part of the business vocabulary (graph/vocab.py): linkNodes cannot
+# create them and no map traverses them.
+SHARED_WITH: LiteralString = "SHARED_WITH"
+PART_OF: LiteralString = "PART_OF"
+
+
+class ShareLevel:
+    READ: LiteralString = "READ"
+    EDIT: LiteralString = "EDIT"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a viewer reaches, resolved once per authentication."""
+
+    read_all: bool = False
+    edit_all: bool = False
+    # Users whose accounts this viewer sees (itself, its team, teams it manages below).
+    users: tuple[str, ...] = ()
+    # Share grantees that include this viewer: its own id and the ids of those teams.
+    principals: tuple[str, ...] = ()
+    # May this viewer edit at all (false for AUDITOR/ANALYST-only viewers).
+    may_edit: bool = True
+    # Setting: non-customer companies are visible to every viewer.
+    public_companies: bool = True
+
+    @staticmethod
+    def everything() -> Scope:
+        return Scope(read_all=True, edit_all=True)
+
+
+class AclParams(TypedDict):
+    me: str
+    all: bool
+    users: list[str]
+    principals: list[str]
+    editAll: bool
+    editUsers: list[str]
+    editPrincipals: list[str]
+    editMe: str | None
+    publicCompanies: bool
+
+
+def acl_params(actor: Actor) -> AclParams:
+    """The `$acl` parameter every visibility-filtered statement takes."""
+    s = actor.scope
+    edit = s.may_edit
+    return {
+        "me": actor.id,
+        "all": s.read_all,
+        "users": list(s.users),
+        "principals": list(s.principals),
+        "editAll": s.edit_all,
+        "editUsers": list(s.users) if edit else [],
+        "editPrincipals": list(s.principals) if edit else [],
+        "editMe": actor.id if edit else None,
+        "publicCompanies": s.public_companies,
+    }
+
+
+def _account(v: LiteralString, edit: bool) -> LiteralString:
+    """`v` is a customer reachable by this viewer (owner, project team or live share)."""
+    users: LiteralString = "$acl.editUsers" if edit else "$acl.users"
+    me: LiteralString = "$acl.editMe" if edit else "$acl.me"
+    principals: LiteralString = "$acl.editPrincipals" if edit else "$acl.principals"
+    level: LiteralString = " AND " + v + "_s.level = 'EDIT'" if edit else ""
+    return (
+        "(EXISTS { MATCH (" + v + ")<-[:OWNS]-(" + v + "_o:User) WHERE " + v + "_o.id IN "
+        + users + " }"
+        " OR EXISTS { MATCH (" + v + ")<-[:FOR]-(:Project)<-[:ON_TEAM]-(" + v + "_t:User) "
+        "WHERE " + v + "_t.id = " + me + " }"
+        " OR EXISTS { MATCH (" + v + ")-[" + v + "_s:SHARED_WITH]->(" + v + "_g) WHERE "
+        + v + "_g.id IN " + principals + " AND (" + v + "_s.until IS NULL OR " + v
+        + "_s.until > datetime())" + level + " })"
+    )  # fmt: skip
+
+
+def _node(v: LiteralString, edit: bool) -> LiteralString:
+    every: LiteralString = "$acl.editAll" if edit else "$acl.all"
+    me: LiteralString = "$acl.editMe" if edit else "$acl.me"
+    employer: LiteralString = v + "_e"
+    # Knowing a person (KNOWS) lets a rep see them, not edit them.
+    known: LiteralString = (
+        ""
+        if edit
+        else " OR EXISTS { MATCH (" + v + ")<-[:KNOWS]-(" + v + "_k:User) WHERE " + v
+        + "_k.id = $acl.me }"
+    )  # fmt: skip
+    customer: LiteralString = v + "_c"
+    # Reference companies (not customers) are shared data: anyone who may edit edits them.
+    public: LiteralString = (
+        "($acl.publicCompanies AND $acl.editMe IS NOT NULL)" if edit else "$acl.publicCompanies"
+    )
+    return (
+        "(" + every + " OR CASE"
+        " WHEN " + v + ":Customer THEN " + _account(v, edit)
+        + " WHEN " + v + ":Company THEN " + public
+        + " WHEN " + v + ":Person THEN EXISTS { MATCH (" + v + ")-[:WORKS_AT]->(" + employer
+        + ":Company) WHERE CASE WHEN " + employer + ":Customer THEN " + _account(employer, edit)
+        + " ELSE " + public + " END }"
+        + known
+        + " WHEN " + v + ":Project THEN EXISTS { MATCH (" + v + ")<-[:ON_TEAM]-(" + v
+        + "_m:User) WHERE " + v + "_m.id = " + me + " }"
+        " OR EXISTS { MATCH (" + v + ")-[:FOR]->(" + customer + ") WHERE "
+        + _account(customer, edit) + " }"
+        " ELSE true END)"
+    )  # fmt: skip
+
+
+def visible(v: LiteralString) -> LiteralString:
+    """A boolean Cypher expression: may the viewer in `$acl` see node `v`?
+
+    `v` must be a variable bound to a node; helper variables are named `v_…`, so use distinct
+    variable names when several fragments appear in one statement.
+    """
+    return _node(v, edit=False)
+
+
+def editable(v: LiteralString) -> LiteralString:
+    """A boolean Cypher expression: may the viewer in `$acl` change node `v`?"""
+    return _node(v, edit=True)
+
+
+def rel_visible(a: LiteralString, b: LiteralString) -> LiteralString:
+    """An edge is visible when both its ends are."""
+    return "(" + visible(a) + " AND " + visible(b) + ")"
+
+
+LOAD_SCOPE = Cypher(
+    "access.load_scope",
+    "MATCH (me:User {id: $id}) "
+    "OPTIONAL MATCH (t:Team {code: me.team}) "
+    "OPTIONAL MATCH (d:Team)-[:PART_OF*1..8]->(t) WHERE $manager "
+    "WITH me, t, collect(DISTINCT d) AS below "
+    "WITH me, [x IN [t] + below WHERE x IS NOT NULL] AS teams "
+    "WITH me, teams, [me.team] + [x IN teams | x.code] AS codes "
+    "OPTIONAL MATCH (u:User) WHERE u.team IN codes "
+    "RETURN [x IN teams | x.id] AS teamIds, collect(DISTINCT u.id) AS users LIMIT 1",
+)
+
+
+async def load_scope(
+    db: Database, user_id: str, roles: frozenset[str], *, public_companies: bool = True
+) -> Scope:
+    """Resolve a user's Scope: one statement, run at authentication (and cached with it)."""
+    read_all = bool(roles & READ_ALL_ROLES)
+    edit_all = "ADMIN" in roles
+    may_edit = edit_all or bool(roles - READ_ONLY_ROLES)
+    rows = await db.read(LOAD_SCOPE, {"id": user_id, "manager": "MANAGER" in roles})
+    row: dict[str, Any] = rows[0] if rows else {"teamIds": [], "users": []}
+    users = tuple(sorted({user_id, *row["users"]}))
+    principals = tuple(sorted({user_id, *row["teamIds"]}))
+    return Scope(
+        read_all=read_all,
+        edit_all=edit_all,
+        users=users,
+        principals=principals,
+        may_edit=may_edit,
+        public_companies=public_companies,
+    )
