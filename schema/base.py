@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
+from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any
+from types import ModuleType
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.enum import has_enum_definition
@@ -169,3 +172,221 @@ def provided(obj: Any) -> dict[str, Any]:
 vocab_enum(
     Rel, "Relationship types: the closed vocabulary of edges (docs/MODEL.md).", name="EdgeType"
 )
+
+
+# --- Mutation factories -------------------------------------------------------------------
+# Every node kind's create/update/upsert/archive/delete mutation has the same shape: one
+# `input`, a resolver, a payload type. These build them from the parts, so the shape is
+# written once.
+
+Resolve = Callable[[Context, dict[str, Any]], Awaitable[Any]]
+ResolveRef = Callable[[Context, str, int | None], Awaitable[Any]]
+ResolveId = Callable[[Context, str], Awaitable[Any]]
+
+
+def _one_input(fn: Callable[..., Any], input_type: Any) -> Callable[..., Any]:
+    """Give `fn(info, input)` a signature strawberry can read at run time (this module's
+    annotations are strings, and the input type is only known to the caller)."""
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    fn.__dict__["__signature__"] = inspect.Signature(
+        [
+            inspect.Parameter("info", kind, annotation=Info),
+            inspect.Parameter("input", kind, annotation=Annotated[input_type, INPUT]),
+        ]
+    )
+    return fn
+
+
+def input_mutation(input_type: Any, resolve: Resolve, payload: Any, description: str) -> Any:
+    """A mutation taking one `input`; the resolver gets the fields the client sent."""
+
+    async def mutate(info: Info, input: Any) -> Any:
+        return await resolve(info.context, provided(input))
+
+    return strawberry.mutation(
+        resolver=_one_input(mutate, input_type), graphql_type=payload, description=description
+    )
+
+
+def archive_mutation(payload: Any, resolve: ResolveRef, description: str) -> Any:
+    """Archive by `NodeRefInput` (id and expected version)."""
+
+    async def mutate(info: Info, input: NodeRefInput) -> Any:
+        return await resolve(info.context, input.id, input.expectedVersion)
+
+    return strawberry.mutation(
+        resolver=_one_input(mutate, NodeRefInput), graphql_type=payload, description=description
+    )
+
+
+def delete_mutation(resolve: ResolveId, description: str) -> Any:
+    """Delete by `NodeRefInput`; answers a DeletePayload."""
+
+    async def mutate(info: Info, input: NodeRefInput) -> Any:
+        return await resolve(info.context, input.id)
+
+    return strawberry.mutation(
+        resolver=_one_input(mutate, NodeRefInput),
+        graphql_type=DeletePayload,
+        description=description,
+    )
+
+
+def _object(name: str, description: str, fields: dict[str, tuple[Any, str]]) -> type:
+    """A strawberry object type built from (annotation, description) per field."""
+    body: dict[str, Any] = {"__annotations__": {k: t for k, (t, _) in fields.items()}}
+    body.update({k: strawberry.field(description=d) for k, (_, d) in fields.items()})
+    return strawberry.type(type(name, (), body), description=description)
+
+
+def _input(name: str, description: str, bases: tuple[type, ...], fields: dict[str, Any]) -> type:
+    """A strawberry input type: `fields` maps a name to (annotation, description[, default])."""
+    body: dict[str, Any] = {"__annotations__": {k: v[0] for k, v in fields.items()}}
+    for key, (_, text, *default) in fields.items():
+        body[key] = (
+            strawberry.field(default=default[0], description=text)
+            if default
+            else strawberry.field(description=text)
+        )
+    return strawberry.input(type(name, bases, body), description=description)
+
+
+def node_payloads(node: Any, noun: str) -> tuple[type, type]:
+    """`<Node>Payload` and `Upsert<Node>Payload`: the node after the change, and errors."""
+    errors = (list[UserError], "Expected failures; empty on success.")
+    payload = _object(
+        f"{node.__name__}Payload",
+        f"Result of a {noun} mutation.",
+        {
+            noun: (node | None, f"The {noun} after the change; null when `errors` is not empty."),
+            "errors": errors,
+        },
+    )
+    upsert = _object(
+        f"Upsert{node.__name__}Payload",
+        f"Result of a {noun} upsert.",
+        {
+            noun: (node | None, f"The {noun} after the upsert; null when `errors` is not empty."),
+            "created": (bool, f"True when the upsert created the {noun}."),
+            "changedFields": (
+                list[str],
+                "Names of the fields that changed; empty when the input matched what was "
+                "stored (then nothing was written: same version, no audit event).",
+            ),
+            "errors": errors,
+        },
+    )
+    return payload, upsert
+
+
+@dataclasses.dataclass(frozen=True)
+class NodeSchema:
+    """One node kind's root fields: `<noun>(id)` and create/update/upsert/archive/delete.
+
+    The resolvers module names them by convention (`company`, `create_company`, …); a
+    missing one fails at import, not at request time.
+    """
+
+    node: Any  # the strawberry type, e.g. Company
+    resolvers: ModuleType
+    fields: type  # the input fields create, update and upsert share, e.g. CompanyFields
+    name_max: int  # longest name accepted
+    lookup: str  # description of the by-id field
+    keeps: str  # what archiving keeps, for the description
+    upsert_note: str = ""
+    create_note: str = ""
+
+    def _resolver(self, verb: str) -> Any:
+        noun = self.node.__name__.lower()
+        return getattr(self.resolvers, f"{verb}_{noun}" if verb else noun)
+
+    def query(self) -> type:
+        resolve = self._resolver("")
+
+        async def by_id(info: Info, id: strawberry.ID) -> Any:
+            return await resolve(info.context, id)
+
+        p, k = inspect.Parameter, inspect.Parameter.POSITIONAL_OR_KEYWORD
+        by_id.__dict__["__signature__"] = inspect.Signature(
+            [
+                p("info", k, annotation=Info),
+                p("id", k, annotation=Annotated[strawberry.ID, ID_ARG]),
+            ]
+        )
+        field = strawberry.field(
+            resolver=by_id, graphql_type=self.node | None, description=self.lookup
+        )
+        return strawberry.type(type("Query", (), {self.node.__name__.lower(): field}))
+
+    def inputs(self) -> tuple[type, type, type]:
+        """`Create<Node>Input`, `Update<Node>Input` and `Upsert<Node>Input`."""
+        name, noun = self.node.__name__, self.node.__name__.lower()
+        article = "an" if noun[0] in "aeiou" else "a"
+        create = _input(
+            f"Create{name}Input",
+            f"A new {noun}.{self.create_note}",
+            (self.fields, ExternalRefInput),
+            {"name": (str, f"Required, ≤ {self.name_max} characters.")},
+        )
+        update = _input(
+            f"Update{name}Input",
+            f"Changes to {article} {noun}. Omitted fields stay; null clears.",
+            (self.fields,),
+            {
+                "id": (strawberry.ID, f"The {noun} to change."),
+                "expectedVersion": (
+                    int,
+                    "The version you read; a stale one gives CONFLICT and nothing is written.",
+                ),
+                "name": (str | None, f"≤ {self.name_max}.", strawberry.UNSET),
+            },
+        )
+        upsert = _input(
+            f"Upsert{name}Input",
+            f"Create or update {article} {noun} by its id in a source system. Fields left "
+            "out stay as they are; running the same input twice changes nothing the second "
+            "time.",
+            (self.fields,),
+            {
+                "externalSource": (str, "Source system, e.g. `erp`; ≤ 100."),
+                "externalId": (str, "Id in the source system; ≤ 200."),
+                "name": (str, f"Required, ≤ {self.name_max} characters."),
+            },
+        )
+        return create, update, upsert
+
+    def mutation(self) -> tuple[type, type, type]:
+        """The Mutation type and the two payload types it answers with."""
+        name, noun = self.node.__name__, self.node.__name__.lower()
+        payload, upsert_payload = node_payloads(self.node, noun)
+        create, update, upsert = self.inputs()
+        article = "an" if noun[0] in "aeiou" else "a"
+        fields = {
+            f"create{name}": input_mutation(
+                create,
+                self._resolver("create"),
+                payload,
+                f"Create {article} {noun}; VALIDATION or DUPLICATE errors write nothing.",
+            ),
+            f"update{name}": input_mutation(
+                update,
+                self._resolver("update"),
+                payload,
+                f"Update {article} {noun} with optimistic concurrency.",
+            ),
+            f"upsert{name}": input_mutation(
+                upsert,
+                self._resolver("upsert"),
+                upsert_payload,
+                f"Create or update {article} {noun} by (externalSource, externalId) in one "
+                "transaction with its audit event; idempotent." + self.upsert_note,
+            ),
+            f"archive{name}": archive_mutation(
+                payload, self._resolver("archive"), f"Archive {article} {noun}: {self.keeps}."
+            ),
+            f"delete{name}": delete_mutation(
+                self._resolver("delete"),
+                f"Delete {article} {noun} and its edges. The audit trail stays.",
+            ),
+        }
+        return strawberry.type(type("Mutation", (), fields)), payload, upsert_payload

@@ -11,20 +11,9 @@ from strawberry.scalars import JSON
 from resolvers import company as r
 from resolvers import relations
 from resolvers.common import custom_fields
-from resolvers.shapes import DeleteRow, NodePayload, NodeRow
+from resolvers.shapes import NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
-from schema.base import (
-    ID_ARG,
-    INPUT,
-    DeletePayload,
-    ExternalRefInput,
-    Info,
-    NodeRefInput,
-    Record,
-    UserError,
-    provided,
-    vocab_enum,
-)
+from schema.base import Info, NodeSchema, Record, vocab_enum
 
 if TYPE_CHECKING:
     from schema.person import Person
@@ -191,104 +180,14 @@ class CompanyFields:
     )
 
 
-@strawberry.input(description="A new company.")
-class CreateCompanyInput(CompanyFields, ExternalRefInput):
-    name: str = strawberry.field(description="Required, ≤ 200 characters.")
-
-
-@strawberry.input(description="Changes to a company. Omitted fields stay; null clears.")
-class UpdateCompanyInput(CompanyFields):
-    id: strawberry.ID = strawberry.field(description="The company to change.")
-    expectedVersion: int = strawberry.field(
-        description="The version you read; a stale one gives CONFLICT and nothing is written."
-    )
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
-
-
-@strawberry.input(
-    description="Create or update a company by its id in a source system. Fields left out "
-    "stay as they are; running the same input twice changes nothing the second time."
+_SCHEMA = NodeSchema(
+    Company,
+    r,
+    CompanyFields,
+    name_max=200,
+    lookup="One company by id (merged ids resolve to the survivor). Batched per request.",
+    keeps="it leaves lists, keeps its edges and history",
+    upsert_note=" VALIDATION or DUPLICATE errors write nothing.",
 )
-class UpsertCompanyInput(CompanyFields):
-    externalSource: str = strawberry.field(description="Source system, e.g. `erp`; ≤ 100.")
-    externalId: str = strawberry.field(description="Id in the source system; ≤ 200.")
-    name: str = strawberry.field(description="Required, ≤ 200 characters.")
-
-
-@strawberry.type(description="Result of a company mutation.")
-class CompanyPayload:
-    company: Company | None = strawberry.field(
-        description="The company after the change; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
-
-
-@strawberry.type(description="Result of a company upsert.")
-class UpsertCompanyPayload:
-    company: Company | None = strawberry.field(
-        description="The company after the upsert; null when `errors` is not empty."
-    )
-    created: bool = strawberry.field(description="True when the upsert created the company.")
-    changedFields: list[str] = strawberry.field(
-        description="Names of the fields that changed; empty when the input matched what "
-        "was stored (then nothing was written: same version, no audit event)."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
-
-
-@strawberry.type
-class Query:
-    @strawberry.field(
-        description="One company by id (merged ids resolve to the survivor). Batched per request.",
-        graphql_type=Company | None,
-    )
-    async def company(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> NodeRow | None:
-        return await r.company(info.context, id)
-
-
-@strawberry.type
-class Mutation:
-    @strawberry.mutation(
-        description="Create a company; VALIDATION or DUPLICATE errors write nothing.",
-        graphql_type=CompanyPayload,
-    )
-    async def createCompany(
-        self, info: Info, input: Annotated[CreateCompanyInput, INPUT]
-    ) -> NodePayload:
-        return await r.create_company(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Update a company with optimistic concurrency.",
-        graphql_type=CompanyPayload,
-    )
-    async def updateCompany(
-        self, info: Info, input: Annotated[UpdateCompanyInput, INPUT]
-    ) -> NodePayload:
-        return await r.update_company(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Create or update a company by (externalSource, externalId) in one "
-        "transaction with its audit event; idempotent. VALIDATION or DUPLICATE errors write "
-        "nothing.",
-        graphql_type=UpsertCompanyPayload,
-    )
-    async def upsertCompany(
-        self, info: Info, input: Annotated[UpsertCompanyInput, INPUT]
-    ) -> NodePayload:
-        return await r.upsert_company(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Archive a company: it leaves lists, keeps its edges and history.",
-        graphql_type=CompanyPayload,
-    )
-    async def archiveCompany(
-        self, info: Info, input: Annotated[NodeRefInput, INPUT]
-    ) -> NodePayload:
-        return await r.archive_company(info.context, input.id, input.expectedVersion)
-
-    @strawberry.mutation(
-        description="Delete a company and its edges. The audit trail stays.",
-        graphql_type=DeletePayload,
-    )
-    async def deleteCompany(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeleteRow:
-        return await r.delete_company(info.context, input.id)
+Query = _SCHEMA.query()
+Mutation, CompanyPayload, UpsertCompanyPayload = _SCHEMA.mutation()

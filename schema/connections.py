@@ -8,6 +8,8 @@ trip, `totalCount` one more (only when selected). Archived records are left out 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+import types
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
@@ -124,113 +126,90 @@ class Connection(Generic[E, N]):
     )
 
 
-@strawberry.type(description="A company in a page.")
-class CompanyEdge(Edge[Company]):
-    node: Company = strawberry.field(description="The company.")
+def _generic(cls: Any, *args: Any) -> Any:
+    """`cls[args]` for type arguments made at run time (values to mypy, not types)."""
+    return cls[args]
 
 
-@strawberry.type(description="A page of companies.")
-class CompanyConnection(Connection[CompanyEdge, Company]):
-    pass
+def _page(item: Any, name: str, noun: str, plural: str, node: str) -> Any:
+    """`<Name>Edge` and `<Name>Connection` for one item type; answers the connection."""
+    body = {"__annotations__": {"node": item}, "node": strawberry.field(description=node)}
+    edge = strawberry.type(
+        types.new_class(f"{name}Edge", (Edge[item],), exec_body=lambda ns: ns.update(body)),
+        description=f"{noun} in a page.",
+    )
+    return strawberry.type(
+        types.new_class(f"{name}Connection", (_generic(Connection, edge, item),)),
+        description=f"A page of {plural}.",
+    )
 
 
-@strawberry.type(description="A person in a page.")
-class PersonEdge(Edge[Person]):
-    node: Person = strawberry.field(description="The person.")
-
-
-@strawberry.type(description="A page of people.")
-class PersonConnection(Connection[PersonEdge, Person]):
-    pass
-
-
-@strawberry.type(description="A project in a page.")
-class ProjectEdge(Edge[Project]):
-    node: Project = strawberry.field(description="The project.")
-
-
-@strawberry.type(description="A page of projects.")
-class ProjectConnection(Connection[ProjectEdge, Project]):
-    pass
-
-
-@strawberry.type(description="A customer in a page.")
-class CustomerEdge(Edge[CustomerParty]):
-    node: CustomerParty = strawberry.field(description="The customer: a Company or a Person.")
-
-
-@strawberry.type(description="A page of customers (companies and people with a customer profile).")
-class CustomerConnection(Connection[CustomerEdge, CustomerParty]):
-    pass
+CompanyConnection = _page(Company, "Company", "A company", "companies", "The company.")
+PersonConnection = _page(Person, "Person", "A person", "people", "The person.")
+ProjectConnection = _page(Project, "Project", "A project", "projects", "The project.")
+CustomerConnection = _page(
+    CustomerParty,
+    "Customer",
+    "A customer",
+    "customers (companies and people with a customer profile)",
+    "The customer: a Company or a Person.",
+)
 
 
 def _filters(value: Any) -> dict[str, Any]:
     return provided(value) if value is not None else {}
 
 
+def _list_field(kind: str, filter_type: Any, connection: Any, description: str) -> Any:
+    """A list root field: `first`, `after`, `orderBy` and a `filter` of `filter_type`."""
+
+    async def resolve(
+        info: Info,
+        first: int,
+        after: str | None = None,
+        orderBy: ListOrder = ListOrder.NAME_ASC,
+        filter: Any = None,
+    ) -> ConnectionOf[NodeRow]:
+        filters = _filters(filter)
+        return await r.connection(
+            info.context, kind, first, after, orderBy, filters, wants_total(info)
+        )
+
+    # Strawberry reads the arguments from the signature; the filter type varies per list.
+    p, k = inspect.Parameter, inspect.Parameter.POSITIONAL_OR_KEYWORD
+    resolve.__dict__["__signature__"] = inspect.Signature(
+        [
+            p("info", k, annotation=Info),
+            p("first", k, annotation=Annotated[int, FIRST]),
+            p("after", k, default=None, annotation=Annotated[str | None, AFTER]),
+            p("orderBy", k, default=ListOrder.NAME_ASC, annotation=Annotated[ListOrder, ORDER]),
+            p("filter", k, default=None, annotation=Annotated[filter_type | None, FILTER]),
+        ]
+    )
+    return strawberry.field(resolver=resolve, graphql_type=connection, description=description)
+
+
 @strawberry.type
 class Query:
-    @strawberry.field(
-        description="Companies, filtered and sorted; keyset-paginated.",
-        graphql_type=CompanyConnection,
+    companies = _list_field(
+        "company",
+        PartyFilter,
+        CompanyConnection,
+        "Companies, filtered and sorted; keyset-paginated.",
     )
-    async def companies(
-        self,
-        info: Info,
-        first: Annotated[int, FIRST],
-        after: Annotated[str | None, AFTER] = None,
-        orderBy: Annotated[ListOrder, ORDER] = ListOrder.NAME_ASC,
-        filter: Annotated[PartyFilter | None, FILTER] = None,
-    ) -> ConnectionOf[NodeRow]:
-        return await r.connection(
-            info.context, "company", first, after, orderBy, _filters(filter), wants_total(info)
-        )
-
-    @strawberry.field(
-        description="People (contacts and individuals), filtered and sorted.",
-        graphql_type=PersonConnection,
+    people = _list_field(
+        "person",
+        PartyFilter,
+        PersonConnection,
+        "People (contacts and individuals), filtered and sorted.",
     )
-    async def people(
-        self,
-        info: Info,
-        first: Annotated[int, FIRST],
-        after: Annotated[str | None, AFTER] = None,
-        orderBy: Annotated[ListOrder, ORDER] = ListOrder.NAME_ASC,
-        filter: Annotated[PartyFilter | None, FILTER] = None,
-    ) -> ConnectionOf[NodeRow]:
-        return await r.connection(
-            info.context, "person", first, after, orderBy, _filters(filter), wants_total(info)
-        )
-
-    @strawberry.field(
-        description="Projects, filtered and sorted.",
-        graphql_type=ProjectConnection,
+    projects = _list_field(
+        "project", ProjectFilter, ProjectConnection, "Projects, filtered and sorted."
     )
-    async def projects(
-        self,
-        info: Info,
-        first: Annotated[int, FIRST],
-        after: Annotated[str | None, AFTER] = None,
-        orderBy: Annotated[ListOrder, ORDER] = ListOrder.NAME_ASC,
-        filter: Annotated[ProjectFilter | None, FILTER] = None,
-    ) -> ConnectionOf[NodeRow]:
-        return await r.connection(
-            info.context, "project", first, after, orderBy, _filters(filter), wants_total(info)
-        )
-
-    @strawberry.field(
-        description="Customers: companies and people with a customer profile, in one list "
+    customers = _list_field(
+        "customer",
+        CustomerFilter,
+        CustomerConnection,
+        "Customers: companies and people with a customer profile, in one list "
         "(the CustomerParty union).",
-        graphql_type=CustomerConnection,
     )
-    async def customers(
-        self,
-        info: Info,
-        first: Annotated[int, FIRST],
-        after: Annotated[str | None, AFTER] = None,
-        orderBy: Annotated[ListOrder, ORDER] = ListOrder.NAME_ASC,
-        filter: Annotated[CustomerFilter | None, FILTER] = None,
-    ) -> ConnectionOf[NodeRow]:
-        return await r.connection(
-            info.context, "customer", first, after, orderBy, _filters(filter), wants_total(info)
-        )

@@ -15,20 +15,9 @@ from strawberry.scalars import JSON
 from resolvers import person as r
 from resolvers import relations
 from resolvers.common import custom_fields
-from resolvers.shapes import DeleteRow, EmploymentRow, NodePayload, NodeRow
+from resolvers.shapes import EmploymentRow, NodeRow
 from resolvers.vocab import Gender
-from schema.base import (
-    ID_ARG,
-    INPUT,
-    DeletePayload,
-    ExternalRefInput,
-    Info,
-    NodeRefInput,
-    Record,
-    UserError,
-    provided,
-    vocab_enum,
-)
+from schema.base import Info, NodeSchema, Record, vocab_enum
 from schema.company import Company, CustomerProfile, CustomerProfileInput
 
 if TYPE_CHECKING:
@@ -156,99 +145,13 @@ class PersonFields:
     )
 
 
-@strawberry.input(description="A new person.")
-class CreatePersonInput(PersonFields, ExternalRefInput):
-    name: str = strawberry.field(description="Required, ≤ 100 characters.")
-
-
-@strawberry.input(description="Changes to a person. Omitted fields stay; null clears.")
-class UpdatePersonInput(PersonFields):
-    id: strawberry.ID = strawberry.field(description="The person to change.")
-    expectedVersion: int = strawberry.field(
-        description="The version you read; a stale one gives CONFLICT and nothing is written."
-    )
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-
-
-@strawberry.input(
-    description="Create or update a person by their id in a source system; idempotent."
+_SCHEMA = NodeSchema(
+    Person,
+    r,
+    PersonFields,
+    name_max=100,
+    lookup="One person by id (merged ids resolve). Batched per request.",
+    keeps="they leave lists, keep edges and history",
 )
-class UpsertPersonInput(PersonFields):
-    externalSource: str = strawberry.field(description="Source system; ≤ 100.")
-    externalId: str = strawberry.field(description="Id in the source system; ≤ 200.")
-    name: str = strawberry.field(description="Required, ≤ 100 characters.")
-
-
-@strawberry.type(description="Result of a person mutation.")
-class PersonPayload:
-    person: Person | None = strawberry.field(
-        description="The person after the change; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
-
-
-@strawberry.type(description="Result of a person upsert.")
-class UpsertPersonPayload:
-    person: Person | None = strawberry.field(
-        description="The person after the upsert; null when `errors` is not empty."
-    )
-    created: bool = strawberry.field(description="True when the upsert created the person.")
-    changedFields: list[str] = strawberry.field(
-        description="Names of the fields that changed; empty when nothing was written."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
-
-
-@strawberry.type
-class Query:
-    @strawberry.field(
-        description="One person by id (merged ids resolve). Batched per request.",
-        graphql_type=Person | None,
-    )
-    async def person(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> NodeRow | None:
-        return await r.person(info.context, id)
-
-
-@strawberry.type
-class Mutation:
-    @strawberry.mutation(
-        description="Create a person; VALIDATION or DUPLICATE errors write nothing.",
-        graphql_type=PersonPayload,
-    )
-    async def createPerson(
-        self, info: Info, input: Annotated[CreatePersonInput, INPUT]
-    ) -> NodePayload:
-        return await r.create_person(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Update a person with optimistic concurrency.",
-        graphql_type=PersonPayload,
-    )
-    async def updatePerson(
-        self, info: Info, input: Annotated[UpdatePersonInput, INPUT]
-    ) -> NodePayload:
-        return await r.update_person(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Create or update a person by (externalSource, externalId) in one "
-        "transaction with its audit event; idempotent.",
-        graphql_type=UpsertPersonPayload,
-    )
-    async def upsertPerson(
-        self, info: Info, input: Annotated[UpsertPersonInput, INPUT]
-    ) -> NodePayload:
-        return await r.upsert_person(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Archive a person: they leave lists, keep edges and history.",
-        graphql_type=PersonPayload,
-    )
-    async def archivePerson(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> NodePayload:
-        return await r.archive_person(info.context, input.id, input.expectedVersion)
-
-    @strawberry.mutation(
-        description="Delete a person and their edges. The audit trail stays.",
-        graphql_type=DeletePayload,
-    )
-    async def deletePerson(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeleteRow:
-        return await r.delete_person(info.context, input.id)
+Query = _SCHEMA.query()
+Mutation, PersonPayload, UpsertPersonPayload = _SCHEMA.mutation()

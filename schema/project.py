@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,20 +11,9 @@ from strawberry.scalars import JSON
 from resolvers import project as r
 from resolvers import relations
 from resolvers.common import custom_fields
-from resolvers.shapes import DeleteRow, NodePayload, NodeRow
+from resolvers.shapes import NodeRow
 from resolvers.vocab import ProjectStage, ProjectStatus
-from schema.base import (
-    ID_ARG,
-    INPUT,
-    DeletePayload,
-    ExternalRefInput,
-    Info,
-    NodeRefInput,
-    Record,
-    UserError,
-    provided,
-    vocab_enum,
-)
+from schema.base import Info, NodeSchema, Record, vocab_enum
 from schema.person import CustomerParty
 
 vocab_enum(
@@ -77,98 +66,14 @@ class ProjectFields:
     )
 
 
-@strawberry.input(description="A new project. Link it to its customer with an edge mutation.")
-class CreateProjectInput(ProjectFields, ExternalRefInput):
-    name: str = strawberry.field(description="Required, ≤ 200 characters.")
-
-
-@strawberry.input(description="Changes to a project. Omitted fields stay; null clears.")
-class UpdateProjectInput(ProjectFields):
-    id: strawberry.ID = strawberry.field(description="The project to change.")
-    expectedVersion: int = strawberry.field(
-        description="The version you read; a stale one gives CONFLICT and nothing is written."
-    )
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
-
-
-@strawberry.input(description="Create or update a project by its id in a source system.")
-class UpsertProjectInput(ProjectFields):
-    externalSource: str = strawberry.field(description="Source system; ≤ 100.")
-    externalId: str = strawberry.field(description="Id in the source system; ≤ 200.")
-    name: str = strawberry.field(description="Required, ≤ 200 characters.")
-
-
-@strawberry.type(description="Result of a project mutation.")
-class ProjectPayload:
-    project: Project | None = strawberry.field(
-        description="The project after the change; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
-
-
-@strawberry.type(description="Result of a project upsert.")
-class UpsertProjectPayload:
-    project: Project | None = strawberry.field(
-        description="The project after the upsert; null when `errors` is not empty."
-    )
-    created: bool = strawberry.field(description="True when the upsert created the project.")
-    changedFields: list[str] = strawberry.field(
-        description="Names of the fields that changed; empty when nothing was written."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
-
-
-@strawberry.type
-class Query:
-    @strawberry.field(
-        description="One project by id. Batched per request.",
-        graphql_type=Project | None,
-    )
-    async def project(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> NodeRow | None:
-        return await r.project(info.context, id)
-
-
-@strawberry.type
-class Mutation:
-    @strawberry.mutation(
-        description="Create a project; VALIDATION or DUPLICATE errors write nothing.",
-        graphql_type=ProjectPayload,
-    )
-    async def createProject(
-        self, info: Info, input: Annotated[CreateProjectInput, INPUT]
-    ) -> NodePayload:
-        return await r.create_project(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Update a project with optimistic concurrency.",
-        graphql_type=ProjectPayload,
-    )
-    async def updateProject(
-        self, info: Info, input: Annotated[UpdateProjectInput, INPUT]
-    ) -> NodePayload:
-        return await r.update_project(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Create or update a project by (externalSource, externalId); idempotent.",
-        graphql_type=UpsertProjectPayload,
-    )
-    async def upsertProject(
-        self, info: Info, input: Annotated[UpsertProjectInput, INPUT]
-    ) -> NodePayload:
-        return await r.upsert_project(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Archive a project: it leaves lists, keeps its history.",
-        graphql_type=ProjectPayload,
-    )
-    async def archiveProject(
-        self, info: Info, input: Annotated[NodeRefInput, INPUT]
-    ) -> NodePayload:
-        return await r.archive_project(info.context, input.id, input.expectedVersion)
-
-    @strawberry.mutation(
-        description="Delete a project and its edges. The audit trail stays.",
-        graphql_type=DeletePayload,
-    )
-    async def deleteProject(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeleteRow:
-        return await r.delete_project(info.context, input.id)
+_SCHEMA = NodeSchema(
+    Project,
+    r,
+    ProjectFields,
+    name_max=200,
+    lookup="One project by id. Batched per request.",
+    keeps="it leaves lists, keeps its history",
+    create_note=" Link it to its customer with an edge mutation.",
+)
+Query = _SCHEMA.query()
+Mutation, ProjectPayload, UpsertProjectPayload = _SCHEMA.mutation()

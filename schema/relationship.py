@@ -9,16 +9,15 @@ import strawberry
 
 from resolvers import node as nodes_r
 from resolvers import relationship as r
-from resolvers.shapes import EdgePayload, EdgeRow, NodeRow, StanceChangeRow
+from resolvers.shapes import EdgeRow, NodeRow, StanceChangeRow
 from resolvers.vocab import Polarity, Rel, Stance
 from schema.base import (
     ID_ARG,
-    INPUT,
     Info,
     Node,
     NodeRefInput,
     UserError,
-    provided,
+    input_mutation,
     vocab_enum,
 )
 
@@ -259,50 +258,48 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Link two nodes with an edge of any type. Errors: VALIDATION (endpoint "
+    linkNodes = input_mutation(
+        LinkInput,
+        r.link_nodes,
+        RelationshipPayload,
+        "Link two nodes with an edge of any type. Errors: VALIDATION (endpoint "
         "kinds, properties of another type, ranges, dates), NOT_FOUND, CYCLE, DUPLICATE (an "
         "edge of the type between the same nodes overlaps these dates). Audited.",
-        graphql_type=RelationshipPayload,
     )
-    async def linkNodes(self, info: Info, input: Annotated[LinkInput, INPUT]) -> EdgePayload:
-        return await r.link_nodes(info.context, provided(input))
 
-    @strawberry.mutation(
-        description="Change an edge's properties with optimistic concurrency (CONFLICT when "
+    updateLink = input_mutation(
+        UpdateLinkInput,
+        r.update_link,
+        RelationshipPayload,
+        "Change an edge's properties with optimistic concurrency (CONFLICT when "
         "stale). A stance change is recorded in the stance history.",
-        graphql_type=RelationshipPayload,
     )
-    async def updateLink(self, info: Info, input: Annotated[UpdateLinkInput, INPUT]) -> EdgePayload:
-        return await r.update_link(info.context, provided(input))
 
-    @strawberry.mutation(
-        description="End an edge (sets `until`); it stays as history.",
-        graphql_type=RelationshipPayload,
+    endLink = input_mutation(
+        EndLinkInput,
+        r.end_link,
+        RelationshipPayload,
+        "End an edge (sets `until`); it stays as history.",
     )
-    async def endLink(self, info: Info, input: Annotated[EndLinkInput, INPUT]) -> EdgePayload:
-        return await r.end_link(info.context, provided(input))
 
-    @strawberry.mutation(
-        description="Delete an edge for good. The audit trail stays.",
-        graphql_type=RelationshipPayload,
+    unlink = input_mutation(
+        UnlinkInput,
+        r.unlink,
+        RelationshipPayload,
+        "Delete an edge for good. The audit trail stays.",
     )
-    async def unlink(self, info: Info, input: Annotated[UnlinkInput, INPUT]) -> EdgePayload:
-        return await r.unlink(info.context, provided(input))
 
-    @strawberry.mutation(
-        description="Set a participant's stance on a project; the change is recorded (R3).",
-        graphql_type=RelationshipPayload,
+    setStance = input_mutation(
+        SetStanceInput,
+        r.set_stance,
+        RelationshipPayload,
+        "Set a participant's stance on a project; the change is recorded (R3).",
     )
-    async def setStance(self, info: Info, input: Annotated[SetStanceInput, INPUT]) -> EdgePayload:
-        return await r.set_stance(info.context, provided(input))
 
-    @strawberry.mutation(
-        description="Hand a customer over (R6): its current OWNS edges end today and the new "
+    transferOwnership = input_mutation(
+        TransferOwnershipInput,
+        r.transfer_ownership,
+        RelationshipPayload,
+        "Hand a customer over (R6): its current OWNS edges end today and the new "
         "owner's starts today, in one transaction.",
-        graphql_type=RelationshipPayload,
     )
-    async def transferOwnership(
-        self, info: Info, input: Annotated[TransferOwnershipInput, INPUT]
-    ) -> EdgePayload:
-        return await r.transfer_ownership(info.context, provided(input))

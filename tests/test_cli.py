@@ -15,20 +15,7 @@ import pytest
 
 from graph.server import LocalNeo4j, free_port
 from settings import ROOT
-
-
-def crm(
-    args: list[str], env: dict[str, str], timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+from tests.process import crm
 
 
 def test_migrate_list_against_an_external_server(neo4j_server: LocalNeo4j) -> None:

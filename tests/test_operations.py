@@ -25,6 +25,7 @@ import uvicorn
 from graph.server import LocalNeo4j, PidRecord, _is_server, free_port
 from neo4j import Driver, GraphDatabase
 from settings import ROOT, Settings
+from tests.process import crm
 
 CREATE = """mutation($name: String!) {
   createCompany(input: {name: $name}) { company { id } errors { code } } }"""
@@ -163,20 +164,6 @@ def test_kill_9_under_load_the_app_restarts_neo4j_and_keeps_every_write(
         f"bolt://127.0.0.1:{second.port}", auth=("neo4j", local.password)
     ) as driver:
         assert missing(driver, load.acked) == set()
-
-
-def crm(
-    args: list[str], env: dict[str, str], timeout: float = 240
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "cli.py"), *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def local_env(data: Path) -> dict[str, str]:
