@@ -47,7 +47,7 @@ from graph.server import LocalNeo4j, Supervisor
 from graph.warmup import warm_up
 from resolvers.auth import Authenticator
 from resolvers.context import ANONYMOUS, Context, Viewer
-from resolvers.errors import ApiError
+from resolvers.errors import ApiError, ErrorCode
 from schema import build_schema
 from schema.extensions import configure_caches
 from schema.limits import Limits
@@ -155,13 +155,14 @@ def _error_response(
     return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
 
 
+# Every code here is an ErrorCode member, so clients find it in the SDL.
 HTTP_CODES = {
-    400: "BAD_REQUEST",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
+    400: ErrorCode.BAD_REQUEST.value,
+    404: ErrorCode.NOT_FOUND.value,
+    405: ErrorCode.METHOD_NOT_ALLOWED.value,
+    406: ErrorCode.NOT_ACCEPTABLE.value,
+    413: ErrorCode.PAYLOAD_TOO_LARGE.value,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE.value,
 }
 
 

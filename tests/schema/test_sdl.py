@@ -32,3 +32,20 @@ def test_every_type_and_field_is_described() -> None:
         if isinstance(t, GraphQLEnumType):
             missing.extend(f"{name}.{v}" for v, ev in t.values.items() if not ev.description)
     assert missing == [], "undescribed: " + ", ".join(missing)
+
+
+def test_every_code_the_server_sends_is_in_the_error_code_enum() -> None:
+    """Clients switch on `extensions.code`; each value they can meet is listed in the SDL."""
+    import inspect
+
+    from app import HTTP_CODES
+    from graph import errors
+
+    enum = build_schema()._schema.type_map["ErrorCode"]
+    assert isinstance(enum, GraphQLEnumType)
+    sent = set(HTTP_CODES.values())
+    for _, cls in inspect.getmembers(errors, inspect.isclass):
+        if isinstance(getattr(cls, "code", None), str):
+            sent.add(cls.code)
+    assert sent, "found no codes: the test would pass vacuously"
+    assert sent - set(enum.values) == set()
