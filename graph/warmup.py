@@ -50,7 +50,7 @@ _STRINGS = (
 # One value of the type the repositories send, per parameter name (see the module doc).
 SAMPLES: dict[str, Any] = {
     **dict.fromkeys(_STRINGS, _ID),
-    **dict.fromkeys(("customer", "former", "people", "projects", "shared"), True),
+    **dict.fromkeys(("customer", "former", "people", "projects", "shared", "manager"), True),
     "withData": False,
     **dict.fromkeys(("query", "text"), "华星集团"),  # search text: a short name
     **dict.fromkeys(("cap", "limit", "limitPlus"), 10),
@@ -64,6 +64,18 @@ SAMPLES: dict[str, Any] = {
     "extra": {"name": "x"},
     "audits": [{"id": _ID}] * 5,
     "ends": [{"targetId": _ID}] * 5,
+    # The visibility predicate's map (graph/access.py), as a SALES viewer sends it.
+    "acl": {
+        "me": _ID,
+        "all": False,
+        "users": [_ID] * 5,
+        "principals": [_ID] * 2,
+        "editAll": False,
+        "editUsers": [_ID] * 5,
+        "editPrincipals": [_ID] * 2,
+        "editMe": _ID,
+        "publicCompanies": True,
+    },
 }
 
 
