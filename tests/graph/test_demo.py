@@ -174,7 +174,7 @@ def test_fixed_ids(seeded: Driver) -> None:
     assert project == "华星智慧工厂项目"
     admin = query(
         seeded,
-        "MATCH (u:User {apiKeyHash: $hash}) RETURN u.id AS id, u.roles AS roles",
+        "MATCH (u:User)-[:HAS_KEY]->(:ApiKey {hash: $hash}) RETURN u.id AS id, u.roles AS roles",
         hash=data.sha256_hex("demo-admin-key"),
     )
     assert admin == [{"id": data.ADMIN_USER_ID, "roles": ["ADMIN"]}]
