@@ -86,6 +86,17 @@ REVOKE = Cypher(
     "WITH u, k " + AUDIT + " RETURN " + KEY_PROJECTION + " AS key",
 )
 
+# Revokes every working key among `$hashes` (the CLI's `api-key revoke-demo`), one audit
+# event per key.
+REVOKE_HASHES = Cypher(
+    "apikey.revoke_hashes",
+    "UNWIND $hashes AS h MATCH (u:User)-[:HAS_KEY]->(k:ApiKey {hash: h}) WHERE " + _ACTIVE + " "
+    "SET k.revokedAt = datetime() "
+    "CREATE (a:AuditEvent {id: randomUUID(), at: datetime(), actor: $actor, "
+    "action: 'apiKey.revoke', targetId: k.id, targetLabel: 'ApiKey', fields: ['revokedAt'], "
+    "requestId: $requestId}) RETURN u.name AS name ORDER BY name",
+)
+
 
 @dataclass(frozen=True)
 class NewKey:
@@ -152,6 +163,12 @@ async def touch(db: Database, key_id: str) -> None:
 async def holders_of_active(db: Database, hashes: list[str]) -> list[str]:
     """Names of the users holding a working key among `hashes` (production start-up check)."""
     return [r["name"] for r in await db.read(ACTIVE_WITH_HASHES, {"hashes": hashes})]
+
+
+async def revoke_hashes(db: Database, hashes: list[str], audit: Audit) -> list[str]:
+    """Revoke the working keys among `hashes`; the names of their users."""
+    params = {"hashes": hashes, "actor": audit.actor.id, "requestId": audit.request_id}
+    return [r["name"] for r in await db.write(REVOKE_HASHES, params)]
 
 
 async def list_keys(db: Database, actor: Actor, user_id: str) -> list[ApiKeyRow]:
