@@ -174,7 +174,7 @@ def test_v0006_moves_api_key_hashes_to_key_nodes(scratch: LocalNeo4j, tmp_path: 
         return applied, found
 
     applied, found = run(scratch, go)
-    assert applied[:2] == ["0006", "0006_1"]
+    assert applied[:2] == ["0006", "0006.1"]
     assert found is not None
     assert (found["id"], found["roles"]) == ("u1", ["SALES"])
     rows = query(

@@ -173,12 +173,18 @@ def _hs256(secret: bytes) -> str:
 def test_jwks_is_cached_and_unknown_kids_refetch_rarely() -> None:
     jwks = Jwks()
     v = verifier(jwks)
+    v.refetch_seconds = 0.5
 
     async def run() -> None:
         for _ in range(3):
             assert (await v.verify(token())).value == "idp|wang"
         assert jwks.fetches == 1
-        for _ in range(5):  # junk kids: one refetch, then refused from the cache
+        for _ in range(5):  # junk kids right after a fetch: refused from the cache
+            with pytest.raises(ApiError):
+                await v.verify(token(kid="junk"))
+        assert jwks.fetches == 1
+        await asyncio.sleep(0.6)
+        for _ in range(5):  # later: one refetch, however many junk tokens arrive
             with pytest.raises(ApiError):
                 await v.verify(token(kid="junk"))
         assert jwks.fetches == 2
@@ -268,3 +274,4 @@ def test_the_default_fetcher_reads_a_jwks_over_http() -> None:
         assert asyncio.run(v.verify(token())).value == "idp|wang"
     finally:
         server.shutdown()
+        server.server_close()

@@ -21,7 +21,8 @@ def cost(query: str, variables: dict[str, Any] | None = None, name: str | None =
 
 def test_plain_fields_cost_one_each() -> None:
     assert cost("{ version }") == 1
-    assert cost('{ company(id: "x") { id name } }') == 2 + 2  # node look-up 2, two fields
+    assert cost('{ company(id: "x") { id name } }') == 3
+    assert cost('{ node(id: "x") { id } }') == 2 + 1  # `node` searches every label: 2
     assert cost('{ __typename company(id: "x") { __typename id } }') == 3  # introspection: 0
 
 
@@ -82,7 +83,7 @@ def test_every_priced_field_exists_and_says_its_cost() -> None:
 def test_cost_is_reported_in_extensions(gql: GQL) -> None:
     r = gql("query($id: ID!) { company(id: $id) { id name } }", {"id": "nope"})
     assert r.data == {"company": None}
-    assert r.body["extensions"] == {"cost": 4}
+    assert r.body["extensions"] == {"cost": 3}
 
 
 def test_aliased_maps_over_budget_are_refused_before_any_cypher(gql: GQL) -> None:
