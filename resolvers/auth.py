@@ -17,9 +17,8 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-from graph import access
+from graph import access, demo_data
 from graph import apikey as keys
-from graph import demo_data
 from graph import user as users
 from graph.db import Database
 from graph.rows import SignInRow
