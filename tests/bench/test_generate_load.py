@@ -18,6 +18,7 @@ from graph.migrate import Runner
 from graph.server import LocalNeo4j
 from graph.vocab import Label, Rel
 from neo4j import Driver
+from tests.conftest import PERSONAS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SNAPSHOT_NODES = Cypher(
@@ -95,7 +96,7 @@ def test_bulk_load_is_exact_and_idempotent(neo4j_server: LocalNeo4j, cypher: Dri
         for label, rows in ds.nodes.items():
             n = s.run(f"MATCH (n:{label.value}) WHERE n.id IS NOT NULL RETURN count(n) AS n")
             # the test personas are :User nodes too
-            extra = 3 if label is Label.USER else 0
+            extra = len(PERSONAS) if label is Label.USER else 0
             assert n.single()["n"] == len(rows) + extra, label
         for rel, rows in ds.rels.items():
             n = s.run(f"MATCH ()-[r:{rel.value}]->() RETURN count(r) AS n").single()["n"]

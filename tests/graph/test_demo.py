@@ -18,7 +18,7 @@ from graph.migrate import Runner
 from graph.server import LocalNeo4j
 from graph.vocab import Rel
 from neo4j import Driver, GraphDatabase
-from tests.conftest import reset_database
+from tests.conftest import PERSONAS, reset_database
 
 
 def seed(server: LocalNeo4j) -> bool:
@@ -57,7 +57,7 @@ def seeded(neo4j_server: LocalNeo4j) -> Iterator[Driver]:
 
 def test_seeds_an_empty_database_once(cypher: Driver, neo4j_server: LocalNeo4j) -> None:
     # The test personas (:User only) are there: staff alone do not count as data.
-    assert one(cypher, "MATCH (u:User) RETURN count(u)") == 3
+    assert one(cypher, "MATCH (u:User) RETURN count(u)") == len(PERSONAS)
     assert seed(neo4j_server) is True
     counts = query(
         cypher,
@@ -68,7 +68,8 @@ def test_seeds_an_empty_database_once(cypher: Driver, neo4j_server: LocalNeo4j) 
     assert before["Company"] == len(data.COMPANIES)
     assert before["Person"] == len(data.PEOPLE) == 60
     assert before["Project"] == 3
-    assert before["User"] == 3 + len(data.USERS)
+    assert before["User"] == len(PERSONAS) + len(data.USERS)
+    assert before["ApiKey"] == len(PERSONAS) + len(data.USERS)
     assert before["StanceChange"] == len(data.STANCE_CHANGES)
 
     assert seed(neo4j_server) is False
