@@ -23,7 +23,7 @@ def test_plain_fields_cost_one_each() -> None:
     assert cost("{ version }") == 1
     assert cost('{ company(id: "x") { id name } }') == 3
     assert cost('{ node(id: "x") { id } }') == 2 + 1  # `node` searches every label: 2
-    assert cost('{ __typename company(id: "x") { __typename id } }') == 3  # introspection: 0
+    assert cost('{ __typename company(id: "x") { __typename id } }') == 2  # introspection: 0
 
 
 def test_first_multiplies_what_the_page_selects() -> None:
