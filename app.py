@@ -45,9 +45,10 @@ from graph.errors import CrmError, DatabaseUnavailable
 from graph.migrate import Runner
 from graph.server import LocalNeo4j, Supervisor
 from graph.warmup import warm_up
-from resolvers.auth import Authenticator
+from resolvers.auth import Authenticator, demo_key_holders
 from resolvers.context import ANONYMOUS, Context, Viewer
 from resolvers.errors import ApiError, ErrorCode
+from resolvers.oidc import OidcVerifier
 from schema import build_schema
 from schema.extensions import configure_caches
 from schema.limits import Limits
@@ -357,6 +358,7 @@ class GraphQLView(GraphQL[Context, None]):
             viewer=request.scope["state"].get("viewer", ANONYMOUS),
             request_id=request.scope["state"]["request_id"],
             dev=self.settings.dev,
+            on_key_revoked=request.app.state.auth.forget,
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -456,6 +458,12 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
                 log.info("applied migrations: %s", ", ".join(applied))
             if settings.demo_data and await demo.seed_if_empty(state.db):
                 log.info("loaded demo data")
+            if not settings.dev and (holders := await demo_key_holders(state.db)):
+                raise StartupRefused(
+                    "Production mode (CRM_DEV=0) refuses to start: the public demo API keys "
+                    f"of {', '.join(holders)} still work. Revoke them (revokeApiKey) or "
+                    "archive those users first."
+                )
             if settings.warm_up_seconds > 0:
                 await warm_up(state.db, settings.warm_up_seconds)
             state.migrated = True
@@ -468,9 +476,42 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
             delay = min(delay * 2, 10.0)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+class StartupRefused(RuntimeError):
+    """The configuration is unsafe for production; the app does not start."""
+
+
+def check_production(settings: Settings) -> None:
+    """What production mode refuses before touching the database."""
+    if not settings.dev and settings.allow_anonymous:
+        raise StartupRefused(
+            "Production mode (CRM_DEV=0) refuses to start with anonymous access on: "
+            "unset CRM_ALLOW_ANONYMOUS (or set it to 0)."
+        )
+
+
+def _oidc(settings: Settings) -> OidcVerifier | None:
+    if not settings.oidc_enabled:
+        return None
+    return OidcVerifier(
+        settings.oidc_issuer or "",
+        settings.oidc_audience or "",
+        settings.oidc_jwks_url or "",
+        settings.oidc_user_claim,
+        settings.oidc_algorithms,
+    )
+
+
+def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = None) -> Starlette:
+    """The app. `oidc` replaces the verifier the settings describe (tests inject one with
+    their own JWKS)."""
     settings = settings or Settings.from_env()
     configure_logging(settings)
+    try:
+        check_production(settings)
+        oidc = oidc or _oidc(settings)
+    except (StartupRefused, ValueError) as exc:
+        log.critical("%s", exc)
+        raise
     schema = build_schema(dev=settings.dev, limits=_limits(settings))
     configure_caches(settings.query_cache_bytes, settings.query_cache_bytes // 4)
     metrics = Metrics()
@@ -513,15 +554,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         app.state.db = db
         app.state.auth = Authenticator(
-            db, settings.allow_anonymous, public_companies=settings.public_companies
+            db,
+            settings.allow_anonymous,
+            settings.auth_cache_seconds,
+            oidc,
+            public_companies=settings.public_companies,
         )
         prepare = asyncio.create_task(_prepare_database(app, settings))
         try:
+            if not settings.dev:
+                # Production checks the database before serving, so that a refusal (demo
+                # keys) fails the start-up itself: uvicorn then exits non-zero.
+                try:
+                    await prepare
+                except StartupRefused as exc:
+                    log.critical("%s", exc)
+                    raise
             yield
         finally:
             app.state.ready = False
             prepare.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, StartupRefused):
                 await prepare
             await db.close()
             if supervisor is not None:
@@ -551,7 +604,7 @@ def _limits(settings: Settings) -> Limits:
         max_query_bytes=settings.max_query_bytes,
         max_nesting=settings.max_nesting,
         max_fragments=settings.max_fragments,
-        max_cost=settings.max_cost,
+        max_query_cost=settings.max_query_cost,
     )
 
 

@@ -1,4 +1,5 @@
-"""`crm-graph`: serve the API, run migrations, manage the local Neo4j, seed, export the SDL."""
+"""`crm-graph`: serve the API, run migrations, manage the local Neo4j, seed, manage API keys,
+export the SDL."""
 
 from __future__ import annotations
 
@@ -89,6 +90,39 @@ async def _seed(settings: Settings) -> int:
         await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
         loaded = await demo.seed_if_empty(db)
         print("demo data loaded" if loaded else "database not empty: demo data not loaded")
+        return 0
+    finally:
+        await db.close()
+
+
+async def _api_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Keys without the API: the first admin's key in production, and the demo keys' end."""
+    from graph import apikey, demo_data
+    from graph.actor import Actor
+    from graph.nodes import Audit
+    from resolvers.auth import hash_key, new_secret
+
+    audit = Audit(Actor("system:cli"), "apiKey." + args.action, "cli")
+    db = _db(settings)
+    try:
+        await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+        if args.action == "revoke-demo":
+            hashes = [hash_key(user[4]) for user in demo_data.USERS.values()]
+            names = await apikey.revoke_hashes(db, hashes, audit)
+            print("revoked demo keys of: " + (", ".join(names) if names else "nobody"))
+            return 0
+        if not args.user or not args.name:
+            print("crm-graph: api-key create needs --user and --name", file=sys.stderr)
+            return 2
+        expires = datetime.fromisoformat(args.expires) if args.expires else None
+        secret, prefix = new_secret()
+        new = apikey.NewKey(args.user, args.name, hash_key(secret), prefix, expires)
+        made = await apikey.create(db, new, audit)
+        if made.key is None:
+            print(f"crm-graph: no active user with id {args.user}", file=sys.stderr)
+            return 1
+        print(f"key {made.key['id']} for {args.user}; the secret, shown this once:")
+        print(secret)
         return 0
     finally:
         await db.close()
@@ -266,6 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed", help="load demo data into an empty database").add_argument(
         "--demo", action="store_true", required=True
     )
+    p = sub.add_parser("api-key", help="create an API key, or revoke the demo keys")
+    p.add_argument("action", choices=["create", "revoke-demo"])
+    p.add_argument("--user", help="the user id the key signs in as (create)")
+    p.add_argument("--name", help="what the key is for (create)")
+    p.add_argument("--expires", help="ISO date-time with offset when it stops working (create)")
     p = sub.add_parser("backup", help="dump the embedded Neo4j's database (neo4j-admin dump)")
     p.add_argument("--to", help="directory for the dump (default: backups/<UTC time>)")
     p = sub.add_parser("restore", help="replace the embedded Neo4j's database with a dump")
@@ -290,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         with database_settings(settings) as s:
             if args.command == "migrate":
                 return asyncio.run(_migrate(s, args.action))
+            if args.command == "api-key":
+                return asyncio.run(_api_key(s, args))
             return asyncio.run(_seed(s))
     except (LocalServerError, MigrationError) as exc:
         print(f"crm-graph: {exc}", file=sys.stderr)

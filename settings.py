@@ -59,7 +59,6 @@ class Settings:
     max_query_bytes: int = 100_000  # the GraphQL document itself
     max_nesting: int = 64
     max_fragments: int = 100
-    max_cost: int = 20_000  # fields selected once fragments are expanded
     query_cache_bytes: int = 64 << 20  # parsed documents; validation results get a quarter
     transaction_timeout: float = 15.0  # seconds a transaction may run; 0 for the server's
     neo4j_pool_size: int = 100
@@ -69,7 +68,20 @@ class Settings:
     # Operations: shutdown drain time, and the longest wait between embedded-server restarts.
     shutdown_grace_seconds: float = 30.0
     local_restart_max_backoff: float = 30.0
+    # --- keys, sign-in and query cost (issue 12) ---
+    auth_cache_seconds: float = 5.0  # how long a revoked key may keep working on a worker
+    oidc_issuer: str | None = None  # set all three of issuer, audience, JWKS URL to accept JWTs
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_user_claim: str = "sub"  # "sub": User.oidcSubject; "email": User.email
+    oidc_algorithms: tuple[str, ...] = ("RS256",)
+    max_query_cost: int = 100_000  # budget of one operation (schema/cost.py)
+    # --- end issue 12 ---
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer or self.oidc_audience or self.oidc_jwks_url)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -101,7 +113,6 @@ class Settings:
             max_query_bytes=_int("CRM_MAX_QUERY_BYTES", 100_000),
             max_nesting=_int("CRM_MAX_NESTING", 64),
             max_fragments=_int("CRM_MAX_FRAGMENTS", 100),
-            max_cost=_int("CRM_MAX_COST", 20_000),
             query_cache_bytes=_int("CRM_QUERY_CACHE_BYTES", 64 << 20),
             transaction_timeout=_float("CRM_TRANSACTION_TIMEOUT", 15.0),
             neo4j_pool_size=_int("CRM_NEO4J_POOL_SIZE", 100),
@@ -109,4 +120,13 @@ class Settings:
             warm_up_seconds=_float("CRM_WARM_UP_SECONDS", 60.0),
             shutdown_grace_seconds=_float("CRM_SHUTDOWN_GRACE_SECONDS", 30.0),
             local_restart_max_backoff=_float("CRM_NEO4J_RESTART_MAX_BACKOFF", 30.0),
+            auth_cache_seconds=_float("CRM_AUTH_CACHE_SECONDS", 5.0),
+            oidc_issuer=os.environ.get("CRM_OIDC_ISSUER") or None,
+            oidc_audience=os.environ.get("CRM_OIDC_AUDIENCE") or None,
+            oidc_jwks_url=os.environ.get("CRM_OIDC_JWKS_URL") or None,
+            oidc_user_claim=os.environ.get("CRM_OIDC_USER_CLAIM", "sub").strip().lower(),
+            oidc_algorithms=tuple(
+                a.strip() for a in os.environ.get("CRM_OIDC_ALGORITHMS", "RS256").split(",")
+            ),
+            max_query_cost=_int("CRM_MAX_QUERY_COST", 100_000),
         )

@@ -67,8 +67,9 @@ WARM_PAGE_CACHE = Cypher(
 CREATE_BENCH_USER = Cypher(
     "bench.user",
     "MERGE (u:User {id: $id}) SET u.name = 'Benchmark admin', u.roles = ['ADMIN'], "
-    "u.team = 'HQ', u.apiKeyHash = $hash, u.version = 1, "
-    "u.createdAt = datetime(), u.updatedAt = datetime()",
+    "u.team = 'HQ', u.version = 1, u.createdAt = datetime(), u.updatedAt = datetime() "
+    "MERGE (k:ApiKey {hash: $hash}) ON CREATE SET k.id = randomUUID(), k.name = 'bench', "
+    "k.createdAt = datetime(), k.createdBy = 'bench' MERGE (u)-[:HAS_KEY]->(k)",
 )
 
 

@@ -77,6 +77,29 @@ STANCE_CHANGES = Cypher(
 
 SEED_AUDIT = Cypher("demo.audit", AUDIT + " RETURN a.id AS id")
 
+# The demo users' keys (public: they are in the README). Production refuses to start while
+# any of them works (app.py).
+DEMO_KEYS = Cypher(
+    "demo.api_keys",
+    "UNWIND $rows AS row MATCH (u:User {id: row.userId}) "
+    "MERGE (k:ApiKey {hash: row.hash}) ON CREATE SET k.id = row.id, k.name = 'demo', "
+    "k.prefix = row.prefix, k.createdAt = datetime(), k.createdBy = $actor "
+    "MERGE (u)-[:HAS_KEY]->(k) RETURN count(k) AS n",
+)
+
+
+def demo_key_rows() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": data.demo_id("apikey", key),
+            "userId": data.demo_id("user", key),
+            "hash": data.sha256_hex(api_key),
+            "prefix": api_key[:12],
+        }
+        for key, (_, _, _, _, api_key) in data.USERS.items()
+    ]
+
+
 SEED_ACTOR = "system:demo-seed"
 
 
@@ -135,7 +158,6 @@ def node_rows() -> dict[Label, list[dict[str, Any]]]:
                 "email": email,
                 "team": team,
                 "roles": roles,
-                "apiKeyHash": data.sha256_hex(api_key),
             },
             "customer": False,
         }
@@ -253,7 +275,7 @@ async def seed_if_empty(db: Database) -> bool:
     audit = Audit(Actor(SEED_ACTOR), "demo.seed", "demo-seed").params(
         data.GROUP_ID,
         Label.COMPANY,
-        [label.value for label in nodes] + ["StanceChange"],
+        [label.value for label in nodes] + ["StanceChange", "ApiKey"],
         data.demo_id("audit", "demo.seed"),
     )
 
@@ -264,6 +286,7 @@ async def seed_if_empty(db: Database) -> bool:
         for label, rows in nodes.items():
             await tx.run(NODE_STATEMENTS[label], {"rows": rows})
         await tx.run(STANCE_CHANGES, {"rows": stances})
+        await tx.run(DEMO_KEYS, {"rows": demo_key_rows(), "actor": SEED_ACTOR})
         for rel, rows in edges.items():
             written = await tx.run(EDGE_STATEMENTS[rel], {"rows": rows})
             if written[0]["n"] != len(rows):

@@ -25,7 +25,7 @@ def demo_id(kind: str, key: str) -> str:
 
 
 def sha256_hex(key: str) -> str:
-    """How API keys are stored (`apiKeyHash`); the same digest resolvers.auth computes."""
+    """How API keys are stored (`ApiKey.hash`); the same digest resolvers.auth computes."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 

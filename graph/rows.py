@@ -109,3 +109,29 @@ class PageRow(TypedDict):
 
     node: NodeRow
     sortKey: Any
+
+
+class ApiKeyRow(TypedDict):
+    """graph.apikey.KEY_PROJECTION: a key's metadata, never its hash."""
+
+    id: str
+    userId: str
+    name: str
+    prefix: str | None
+    createdAt: DateTime
+    createdBy: str | None
+    expiresAt: DateTime | None
+    revokedAt: DateTime | None
+    lastUsedAt: DateTime | None
+    replacedBy: str | None
+
+
+class SignInRow(TypedDict):
+    """graph.apikey: who a working key (or a token's subject) belongs to."""
+
+    id: str
+    name: str
+    roles: list[str]
+    keyId: str | None
+    expiresAt: DateTime | None
+    lastUsedAt: DateTime | None

@@ -46,6 +46,7 @@ _STRINGS = (
     *("externalId", "from", "hash", "id", "person", "personId", "project"),
     *("projectId", "requestId", "scope", "source", "survivor", "target"),
     *("targetId", "targetLabel", "to"),
+    *("userId", "name", "prefix", "value", "replacedBy"),  # API keys and sign-in
 )
 # One value of the type the repositories send, per parameter name (see the module doc).
 SAMPLES: dict[str, Any] = {
@@ -59,7 +60,9 @@ SAMPLES: dict[str, Any] = {
     # edge-kind and via lists, and most dataloader batches, hold 2-10 items.
     **{name: [_ID] * 5 for name in ("ids", "types", "exclude", "fields", "merged", "all")},
     **dict.fromkeys(("asOf", "since", "until"), dt.date(2024, 1, 1)),
-    "afterAt": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    **dict.fromkeys(("afterAt", "expiresAt"), dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
+    "graceSeconds": 0,
+    "hashes": [_ID] * 5,
     "props": {"name": "x"},
     "extra": {"name": "x"},
     "audits": [{"id": _ID}] * 5,
@@ -106,7 +109,7 @@ def _modules() -> Iterator[ModuleType]:
 
 
 # Statement-name prefixes in the order users meet them; everything else comes after.
-_FIRST = ("maps.", "related.", "decision.", "influence.", "search.", "system.")
+_FIRST = ("apikey.by_hash", "maps.", "related.", "decision.", "influence.", "search.", "system.")
 
 
 def _priority(q: Cypher) -> tuple[int, str]:

@@ -1,55 +1,122 @@
-"""Maps a request's API key to a Viewer.
+"""Maps a request's credentials to a Viewer.
 
-Keys are sent as `Authorization: Bearer <key>` and stored only as SHA-256 hashes on `:User`
-nodes. Without a key the viewer is anonymous, which only dev/demo mode allows.
+`Authorization: Bearer <credential>` carries either an API key (stored only as the SHA-256 of
+the secret on an `:ApiKey` node, graph/apikey.py) or, when OpenID Connect is configured, a
+JWT from the provider (resolvers/oidc.py). Without one the viewer is anonymous, which only
+dev/demo mode allows.
+
+Look-ups are cached per worker for `cache_seconds` (5 s by default) and never past a key's
+expiry, so a key revoked on any worker stops working on every worker within that time; a
+revocation through this worker drops the entry at once (`forget`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
+from datetime import UTC, datetime
 
-from graph import access
-from graph import user as repo
+from graph import access, demo_data
+from graph import apikey as keys
+from graph import user as users
 from graph.db import Database
+from graph.rows import SignInRow
 from resolvers.context import DEMO, Viewer
 from resolvers.errors import ApiError, ErrorCode
+from resolvers.oidc import OidcVerifier, looks_like_jwt
 
-_CACHE_SECONDS = 30.0
+# Bounds the cache against many distinct valid keys; past it the cache starts over.
+_CACHE_ENTRIES = 10_000
+KEY_PREFIX = "crm_"
 
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def new_secret() -> tuple[str, str]:
+    """A new API key and its display prefix (`crm_` and 8 characters: not enough to guess)."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    return secret, secret[: len(KEY_PREFIX) + 8]
+
+
 class Authenticator:
-    def __init__(self, db: Database, allow_anonymous: bool, public_companies: bool = True) -> None:
+    def __init__(
+        self,
+        db: Database,
+        allow_anonymous: bool,
+        cache_seconds: float = 5.0,
+        oidc: OidcVerifier | None = None,
+        public_companies: bool = True,
+    ) -> None:
         self.db = db
         self.allow_anonymous = allow_anonymous
+        self.cache_seconds = cache_seconds
+        self.oidc = oidc
         self.public_companies = public_companies
         # A short cache keeps auth off the per-request round-trip budget for repeat callers.
-        self._cache: dict[str, tuple[float, Viewer]] = {}
+        self._cache: dict[str, tuple[float, Viewer, str | None]] = {}
+
+    def forget(self, key_id: str) -> None:
+        """Drop cached sign-ins of a key this worker has just revoked."""
+        for digest, (_, _, cached_key) in list(self._cache.items()):
+            if cached_key == key_id:
+                del self._cache[digest]
 
     async def viewer(self, authorization: str | None) -> Viewer:
         if not authorization:
             if self.allow_anonymous:
                 return DEMO
             raise ApiError(ErrorCode.UNAUTHENTICATED, "An API key is required.")
-        scheme, _, key = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
+        scheme, _, credential = authorization.partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential:
             raise ApiError(ErrorCode.UNAUTHENTICATED, "Use `Authorization: Bearer <api key>`.")
-        digest = hash_key(key.strip())
+        digest = hash_key(credential)
         hit = self._cache.get(digest)
         now = time.monotonic()
-        if hit and now - hit[0] < _CACHE_SECONDS:
+        if hit and now < hit[0]:
             return hit[1]
-        row = await repo.by_api_key_hash(self.db, digest)
-        if row is None:
-            raise ApiError(ErrorCode.UNAUTHENTICATED, "Unknown or revoked API key.")
+        if self.oidc is not None and looks_like_jwt(credential):
+            claims = await self.oidc.verify(credential)
+            row = await users.user_by_claim(self.db, self.oidc.claim, claims.value)
+            if row is None:
+                raise ApiError(ErrorCode.UNAUTHENTICATED, "No active user has this identity.")
+            until = min(now + self.cache_seconds, now + claims.seconds_left())
+        else:
+            row = await keys.sign_in(self.db, digest)
+            if row is None:
+                raise ApiError(ErrorCode.UNAUTHENTICATED, "Unknown, expired or revoked API key.")
+            await self._touch(row)
+            until = now + min(self.cache_seconds, _seconds_left(row))
         roles = frozenset(row["roles"])
         scope = await access.load_scope(
             self.db, row["id"], roles, public_companies=self.public_companies
         )
         viewer = Viewer(user_id=row["id"], name=row["name"], roles=roles, scope=scope)
-        self._cache[digest] = (now, viewer)
+        if len(self._cache) >= _CACHE_ENTRIES:
+            self._cache.clear()
+        self._cache[digest] = (until, viewer, row["keyId"])
         return viewer
+
+    async def _touch(self, row: SignInRow) -> None:
+        """Record when a key was last used, at most every few minutes (a write)."""
+        last = row["lastUsedAt"]
+        if row["keyId"] is None:
+            return
+        if last is None or datetime.now(UTC) - last.to_native() > keys.LAST_USED_PRECISION:
+            await keys.touch(self.db, row["keyId"])
+
+
+def _seconds_left(row: SignInRow) -> float:
+    expires = row["expiresAt"]
+    if expires is None:
+        return float("inf")
+    return max(0.0, (expires.to_native() - datetime.now(UTC)).total_seconds())
+
+
+async def demo_key_holders(db: Database) -> list[str]:
+    """Users whose public demo key (graph/demo_data.py) still works; production refuses them."""
+    hashes = [hash_key(user[4]) for user in demo_data.USERS.values()]
+    return await keys.holders_of_active(db, hashes)

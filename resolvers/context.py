@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -48,6 +49,8 @@ class Context:
     dev: bool = False
     # One DataLoader per key kind, created on first use and dropped with the request.
     loaders: dict[str, Any] = field(default_factory=dict)
+    # Told the id of a key revoked in this request, so this worker's auth cache drops it now.
+    on_key_revoked: Callable[[str], None] | None = None
 
     @cached_property
     def actor(self) -> Actor:

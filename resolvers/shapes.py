@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, NotRequired, TypedDict, TypeVar
 
+from graph.rows import ApiKeyRow as ApiKeyRow
 from graph.rows import AuditEventRow as AuditEventRow
 from graph.rows import EdgeRow as EdgeRow
 from graph.rows import EmploymentRow as EmploymentRow

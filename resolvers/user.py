@@ -23,7 +23,7 @@ class UserRole(Enum):
 
 
 def user_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
-    props = v.texts(errors, data, creating, 100, {"team": 50})
+    props = v.texts(errors, data, creating, 100, {"team": 50, "oidcSubject": 255})
     if "email" in data:
         props["email"] = v.email(errors, data["email"], "input.email")
     if "roles" in data:

@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
 from schema import (
+    apikey,
     company,
     connections,
     decision,
@@ -27,6 +28,7 @@ from schema import (
     user,
 )
 from schema.base import SCALAR_MAP
+from schema.cost import describe_costs
 from schema.execution import FlatObjectExecutionContext, default_resolver
 from schema.extensions import (
     ErrorShaping,
@@ -51,6 +53,7 @@ QUERIES: tuple[type, ...] = (
     related.Query,
     influence.Query,
     relationship.Query,
+    apikey.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -59,6 +62,7 @@ MUTATIONS: tuple[type, ...] = (
     user.Mutation,
     relationship.Mutation,
     merge.Mutation,
+    apikey.Mutation,
 )
 
 
@@ -76,7 +80,10 @@ def build_schema(
     query = merge_types("Query", QUERIES)
     get_object_definition(query, strict=True).description = (
         "Read access to the relationship graph. Lists are cursor connections with `first` "
-        "capped at 100; maps and trees cost one Cypher round trip each."
+        "capped at 100; maps and trees cost one Cypher round trip each. Each request's cost "
+        "(every field 1, lists multiplied by their size) is computed before it runs, "
+        "reported in `extensions.cost`, and refused over CRM_MAX_QUERY_COST "
+        "(QUERY_TOO_COSTLY)."
     )
     mutation = None
     if MUTATIONS:
@@ -85,7 +92,7 @@ def build_schema(
             "Writes. Each takes one `input` and returns a payload whose `errors` list carries "
             "expected failures (nothing is written then). Every write is audited."
         )
-    return WithoutStrawberryLogging(
+    built = WithoutStrawberryLogging(
         query=query,
         mutation=mutation,
         config=StrawberryConfig(default_resolver=default_resolver, scalar_map=SCALAR_MAP),
@@ -98,3 +105,5 @@ def build_schema(
             ErrorShaping,
         ],
     )
+    describe_costs(built._schema)
+    return built

@@ -82,6 +82,8 @@ vocab_enum(
         "NOT_ACCEPTABLE": "The Accept header allows no JSON response (HTTP 406).",
         "UNSUPPORTED_MEDIA_TYPE": "Send JSON or GraphQL (HTTP 415).",
         "INTERNAL": "An unexpected error; quote the request id.",
+        "QUERY_TOO_COSTLY": "The request's computed cost is over the budget; nothing ran. "
+        "`extensions.cost` and `extensions.budget` give both figures.",
     },
 )
 

@@ -21,15 +21,16 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import ApiError, CrmError, ErrorCode
+from schema.cost import QUERY_TOO_COSTLY, operation_cost, too_costly
 from schema.limits import ByteBoundedLRU, Limits, analyse, check_text
 
 log = logging.getLogger("crm.errors")
 
 
 def validation_rules(dev: bool) -> list[type[ASTValidationRule]]:
-    """graphql-core rules added to the standard ones. Depth, aliases and cost are checked
-    by `schema.limits.analyse` before validation (see ValidationMemo); introspection is
-    refused outside dev mode."""
+    """graphql-core rules added to the standard ones. Cost, depth and aliases are checked
+    by schema/cost.py and `schema.limits.analyse` before validation (see ValidationMemo);
+    introspection is refused outside dev mode."""
     return [] if dev else [NoSchemaIntrospectionCustomRule]
 
 
@@ -129,10 +130,13 @@ def _refused_value(error: GraphQLError) -> GraphQLError:
 
 
 class ValidationMemo(SchemaExtension):
-    """Limits, then validation errors per (schema, query text), memoised.
+    """Cost, limits, then validation errors per (schema, query text), memoised.
 
-    The limits of `schema.limits.analyse` run first, in time linear in the document; a
-    document they refuse is not given to graphql-core's rules. Clients send the same few
+    The operation's cost (schema/cost.py) is computed first, on every request since it
+    depends on the variables, and reported in `extensions.cost`; over the budget, the
+    request is refused with QUERY_TOO_COSTLY. The limits of `schema.limits.analyse` run
+    next, in time linear in the document; a document they refuse is not given to
+    graphql-core's rules. Clients send the same few
     operations again and again, and validating a map query took longer than executing it
     (W4 in bench/), hence the memo. Keyed by the text rather than the parsed document, whose
     hash walks the whole tree; bounded in entries and bytes, so unique texts cannot grow it.
@@ -141,6 +145,10 @@ class ValidationMemo(SchemaExtension):
     def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.limits = limits or Limits()
+        self.cost: int | None = None
+
+    def get_results(self) -> dict[str, Any]:
+        return {} if self.cost is None else {"cost": self.cost}
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
@@ -148,6 +156,13 @@ class ValidationMemo(SchemaExtension):
             yield
             return
         schema = ec.schema._schema
+        self.cost = operation_cost(schema, ec.graphql_document, ec.variables, ec.operation_name)
+        if self.cost > self.limits.max_query_cost:
+            error = too_costly(self.cost, self.limits.max_query_cost)
+            expected_log(getattr(ec.context, "request_id", "-"), QUERY_TOO_COSTLY, error.message)
+            ec.pre_execution_errors = [error]
+            yield
+            return
         key = (id(schema), ec.query)
         hit = _VALIDATED.get(key)
         if hit is None:

@@ -5,8 +5,8 @@ Two steps, both linear in the size of the document:
 - `check_text` runs before parsing: the document's size in bytes, its token count and how
   deeply its brackets nest (a parser recurses once per level, so 3,000 nested braces would
   exhaust Python's stack) are read off one pass of graphql-core's lexer.
-- `analyse` runs before graphql-core's validation: the fragment count, then depth, aliases
-  and cost (fields selected once every fragment spread is expanded) of each operation. Each
+- `analyse` runs before graphql-core's validation: the fragment count, then depth and
+  aliases of each operation (its cost is schema/cost.py's, checked just before). Each
   fragment is visited once and its figures are memoised, so a fragment that spreads the next
   one twice, 22 levels deep (4 million fields when expanded), costs 23 visits, not 4 million.
   strawberry's `QueryDepthLimiter` and `MaxAliasesLimiter` re-walk a fragment at each spread,
@@ -51,7 +51,7 @@ class Limits:
     max_query_bytes: int = 100_000
     max_nesting: int = 64
     max_fragments: int = 100
-    max_cost: int = 20_000
+    max_query_cost: int = 100_000  # schema/cost.py
 
 
 def refusal(
@@ -103,14 +103,13 @@ def check_text(query: str, limits: Limits) -> tuple[GraphQLError | None, int]:
 class Stats:
     depth: int
     aliases: int
-    cost: int
 
 
-_NOTHING = Stats(0, 0, 0)
+_NOTHING = Stats(0, 0)
 
 
 class _Walker:
-    """Depth, aliases and cost of selection sets, memoised per fragment name."""
+    """Depth and aliases of selection sets, memoised per fragment name."""
 
     def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
         self.fragments = fragments
@@ -131,15 +130,13 @@ class _Walker:
         return stats
 
     def selections(self, selection_set: SelectionSetNode) -> Stats:
-        depth = aliases = cost = 0
+        depth = aliases = 0
         for sel in selection_set.selections:
             if isinstance(sel, FieldNode):
                 aliases += 1 if sel.alias is not None else 0
-                cost += 1
                 if sel.selection_set is not None:
                     sub = self.selections(sel.selection_set)
                     aliases += sub.aliases
-                    cost += sub.cost
                     # Introspection is left out of depth, as strawberry's limiter does.
                     if not sel.name.value.startswith("__"):
                         depth = max(depth, 1 + sub.depth)
@@ -152,8 +149,7 @@ class _Walker:
                     continue
                 depth = max(depth, sub.depth)
                 aliases += sub.aliases
-                cost += sub.cost
-        return Stats(depth, aliases, cost)
+        return Stats(depth, aliases)
 
 
 def analyse(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
@@ -184,15 +180,6 @@ def analyse(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
                 refusal(
                     f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
                     "maxDepth",
-                    [op],
-                )
-            )
-        if stats.cost > limits.max_cost:
-            errors.append(
-                refusal(
-                    f"'{name}' selects {stats.cost} fields once its fragments are expanded; "
-                    f"at most {limits.max_cost} are accepted.",
-                    "maxCost",
                     [op],
                 )
             )

@@ -44,6 +44,10 @@ class User(Node):
     roles: list[UserRole] = strawberry.field(description="Roles; empty means none.")
     externalSource: str | None = strawberry.field(description="Source system of `externalId`.")
     externalId: str | None = strawberry.field(description="Id in the source system.")
+    oidcSubject: str | None = strawberry.field(
+        description="The `sub` of this user's OpenID Connect identity, when sign-in maps by "
+        "subject (CRM_OIDC_USER_CLAIM=sub); at most 255 characters."
+    )
     version: int = strawberry.field(description="Optimistic-concurrency version.")
     createdAt: dt.datetime = strawberry.field(description="When the record was created.")
     updatedAt: dt.datetime = strawberry.field(description="When the record last changed.")
@@ -62,6 +66,9 @@ class UserFields:
     team: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 50.")
     roles: list[UserRole] | None = strawberry.field(
         default=strawberry.UNSET, description="Roles; SALES when omitted on create."
+    )
+    oidcSubject: str | None = strawberry.field(
+        default=strawberry.UNSET, description="OpenID Connect subject (`sub`), ≤ 255."
     )
 
 

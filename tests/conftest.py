@@ -1,6 +1,6 @@
 """Shared fixtures: one real Neo4j per test run, the real ASGI app, and persona clients.
 
-Personas (API keys mapped to :User nodes, recreated before every test):
+Personas (:User nodes, each with one :ApiKey, recreated before every test):
 - anonymous: no key;
 - owner: a sales rep on team EAST, the owner of the records a test creates;
 - other_team: a sales rep on team WEST;
@@ -161,16 +161,27 @@ def reset_database(driver: Driver) -> None:
                 id=team_id,
                 parent=parent,
             ).consume()
-        for p in PERSONAS.values():
-            s.run(
-                "CREATE (:User {id: $id, name: $name, roles: $roles, team: $team, "
-                "apiKeyHash: $hash, version: 1, createdAt: datetime(), updatedAt: datetime()})",
-                id=p["id"],
-                name=p["name"],
-                roles=p["roles"],
-                team=p["team"],
-                hash=hash_key(p["key"]),
-            ).consume()
+    for p in PERSONAS.values():
+        create_user_with_key(driver, p["id"], p["name"], p["roles"], p["team"], p["key"])
+
+
+def create_user_with_key(
+    driver: Driver, user_id: str, name: str, roles: list[str], team: str | None, key: str
+) -> None:
+    """A :User holding one working :ApiKey whose secret is `key` (as createApiKey stores it)."""
+    driver.execute_query(
+        "CREATE (u:User {id: $id, name: $name, roles: $roles, team: $team, version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()}) "
+        "CREATE (u)-[:HAS_KEY]->(:ApiKey {id: randomUUID(), name: 'test', hash: $hash, "
+        "prefix: left($key, 12), createdAt: datetime(), createdBy: 'test'})",
+        id=user_id,
+        name=name,
+        roles=roles,
+        team=team,
+        hash=hash_key(key),
+        key=key,
+        database_="neo4j",
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -63,7 +63,8 @@ def test_fragment_bomb_is_refused_while_healthz_answers(client: TestClient) -> N
     r = alongside(client, lambda: client.post("/graphql", json={"query": query}, headers=ADMIN))
     assert r.status_code == 200
     error = r.json()["errors"][0]
-    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED", "limit": "maxCost"}
+    # Priced before validation (schema/cost.py): each `version` costs 1, 2^22 of them.
+    assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 4194304, "budget": 100_000}
     assert "4194304" in error["message"]
 
 

@@ -14,6 +14,7 @@ import httpx2 as httpx
 import pytest
 
 from graph.server import LocalNeo4j, free_port
+from neo4j import Driver
 from settings import ROOT
 from tests.process import crm
 
@@ -102,3 +103,39 @@ def test_missing_java_gives_one_clear_message(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(LocalServerError, match=r"`java` is not installed.*openjdk-17"):
         require_tool("java", "openjdk-17-jre-headless")
+
+
+def test_api_key_bootstrap_and_demo_key_revocation(
+    neo4j_server: LocalNeo4j, cypher: Driver
+) -> None:
+    """Production has no anonymous access and no demo keys: the first admin key comes from
+    the CLI, and the CLI revokes the demo keys."""
+    from graph import demo_data
+    from resolvers.auth import hash_key
+    from tests.conftest import PERSONAS, create_user_with_key
+
+    env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_PASSWORD": neo4j_server.password}
+    admin = PERSONAS["admin"]["id"]
+    out = crm(["api-key", "create", "--user", admin, "--name", "bootstrap"], env)
+    assert out.returncode == 0, out.stderr
+    secret = out.stdout.strip().splitlines()[-1]
+    assert secret.startswith("crm_")
+    found = cypher.execute_query(
+        "MATCH (u:User)-[:HAS_KEY]->(k:ApiKey {hash: $h}) RETURN u.id AS id, k.name AS name",
+        h=hash_key(secret),
+        database_="neo4j",
+    ).records
+    assert [(r["id"], r["name"]) for r in found] == [(admin, "bootstrap")]
+    assert crm(["api-key", "create", "--user", "nobody", "--name", "x"], env).returncode == 1
+
+    name, _, team, roles, key = demo_data.USERS["zhang_wei"]
+    create_user_with_key(cypher, demo_data.demo_id("user", "zhang_wei"), name, roles, team, key)
+    out = crm(["api-key", "revoke-demo"], env)
+    assert out.returncode == 0, out.stderr
+    assert name in out.stdout
+    revoked = cypher.execute_query(
+        "MATCH (k:ApiKey {hash: $h}) RETURN k.revokedAt IS NOT NULL AS revoked",
+        h=hash_key(key),
+        database_="neo4j",
+    ).records
+    assert [r["revoked"] for r in revoked] == [True]

@@ -69,6 +69,7 @@ def test_seeds_an_empty_database_once(cypher: Driver, neo4j_server: LocalNeo4j) 
     assert before["Person"] == len(data.PEOPLE) == 60
     assert before["Project"] == 3
     assert before["User"] == len(PERSONAS) + len(data.USERS)
+    assert before["ApiKey"] == len(PERSONAS) + len(data.USERS)
     assert before["StanceChange"] == len(data.STANCE_CHANGES)
 
     assert seed(neo4j_server) is False
@@ -174,7 +175,7 @@ def test_fixed_ids(seeded: Driver) -> None:
     assert project == "华星智慧工厂项目"
     admin = query(
         seeded,
-        "MATCH (u:User {apiKeyHash: $hash}) RETURN u.id AS id, u.roles AS roles",
+        "MATCH (u:User)-[:HAS_KEY]->(:ApiKey {hash: $hash}) RETURN u.id AS id, u.roles AS roles",
         hash=data.sha256_hex("demo-admin-key"),
     )
     assert admin == [{"id": data.ADMIN_USER_ID, "roles": ["ADMIN"]}]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import migrations
-from graph.db import ConstraintViolation, Database
+from graph.db import ConstraintViolation, Cypher, Database
 from graph.migrate import MigrationError, Runner, load, split_statements
 from graph.server import LocalNeo4j
 from neo4j import GraphDatabase
@@ -145,3 +145,43 @@ def test_two_runners_at_once_apply_each_version_once(scratch: LocalNeo4j, tmp_pa
     assert sorted(v for r in results for v in r) == ["0001", "0002", "0003"]
     assert rows == 20000
     assert nodes == 3
+
+
+def test_v0006_moves_api_key_hashes_to_key_nodes(scratch: LocalNeo4j, tmp_path: Path) -> None:
+    """A database from before V0006 keeps its keys working: each `apiKeyHash` becomes an
+    :ApiKey that sign-in finds, and the property leaves the user."""
+    from graph import apikey
+    from resolvers.auth import hash_key
+
+    before = tmp_path / "before"
+    before.mkdir()
+    for f in sorted(migrations.DIRECTORY.glob("V*.cypher")):
+        if f.name < "V0006":
+            (before / f.name).write_text(f.read_text())
+
+    async def go(db: Database) -> tuple[list[str], Any]:
+        await wipe(db)
+        await Runner(db, before).apply()
+        await db.write(
+            Cypher(
+                "test.legacy_user",
+                "CREATE (:User {id: 'u1', name: 'Old', roles: ['SALES'], apiKeyHash: $h})",
+            ),
+            {"h": hash_key("old-key")},
+        )
+        applied = await Runner(db, migrations.DIRECTORY).apply()
+        found = await apikey.sign_in(db, hash_key("old-key"))
+        return applied, found
+
+    applied, found = run(scratch, go)
+    assert applied[:2] == ["0006", "0006.1"]
+    assert found is not None
+    assert (found["id"], found["roles"]) == ("u1", ["SALES"])
+    rows = query(
+        scratch,
+        "MATCH (u:User {id: 'u1'})-[:HAS_KEY]->(k:ApiKey) "
+        "RETURN u.apiKeyHash AS legacy, k.name AS name, k.prefix AS prefix",
+    )
+    assert [dict(r) for r in rows] == [{"legacy": None, "name": "migrated", "prefix": None}]
+    audit = query(scratch, "MATCH (a:AuditEvent {action: 'apiKey.migrate'}) RETURN a.fields AS f")
+    assert [r["f"] for r in audit] == [["userId"]]

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from neo4j import Driver
-from resolvers.auth import hash_key
-from tests.conftest import GQL, PERSONAS
+from tests.conftest import GQL, PERSONAS, create_user_with_key
 
 ID_NUMBER = "11010519491231002X"
 FIELDS = (
@@ -184,12 +183,8 @@ def test_personal_data_masked_for_sales_shown_to_manager(
     monkeypatch.setitem(
         PERSONAS, "manager", {"id": "00000000-0000-4000-8000-000000000009", "key": "key-mgr"}
     )
-    cypher.execute_query(
-        "CREATE (:User {id: $id, name: 'Manager', roles: ['MANAGER'], apiKeyHash: $hash, "
-        "version: 1, createdAt: datetime(), updatedAt: datetime()})",
-        id="00000000-0000-4000-8000-000000000009",
-        hash=hash_key("key-mgr"),
-        database_="neo4j",
+    create_user_with_key(
+        cypher, "00000000-0000-4000-8000-000000000009", "Manager", ["MANAGER"], None, "key-mgr"
     )
     manager = gql.as_("manager")(GET, {"id": p["id"]}).data["person"]
     assert manager["idNumber"] == ID_NUMBER

@@ -7,7 +7,7 @@ from graphql import parse
 
 from schema.limits import ByteBoundedLRU, Limits, analyse, check_text
 
-LIMITS = Limits(max_depth=3, max_aliases=2, max_cost=50, max_fragments=5, max_nesting=8)
+LIMITS = Limits(max_depth=3, max_aliases=2, max_fragments=5, max_nesting=8)
 
 
 def limits_broken(query: str, limits: Limits = LIMITS) -> list[str]:
@@ -30,17 +30,6 @@ def test_introspection_is_left_out_of_depth() -> None:
 def test_aliases_are_counted_once_per_use_of_a_fragment() -> None:
     assert limits_broken("{ x: a y: a }") == []
     assert limits_broken("{ ...F ...F } fragment F on T { x: a y: a }") == ["maxAliases"]
-
-
-def test_cost_is_the_expanded_field_count() -> None:
-    doubling = (
-        "{ ...F0 } "
-        + " ".join(f"fragment F{i} on T {{ ...F{i + 1} ...F{i + 1} }}" for i in range(4))
-        + " fragment F4 on T { a b c d }"
-    )
-    # 2^4 copies of 4 fields = 64 > 50
-    assert limits_broken(doubling) == ["maxCost"]
-    assert limits_broken(doubling, Limits(max_cost=64)) == []
 
 
 def test_fragment_count_and_cycles() -> None:

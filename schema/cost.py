@@ -1,0 +1,246 @@
+"""What an operation may cost, computed from the document and its variables before it runs.
+
+Every selected field costs 1 unless `COSTS` says otherwise. A field listed there may add its
+own weight (`cost`: the Cypher round trip behind a map) and multiply what it selects by the
+size of the list it returns: an argument (`first`, `limit`, a list of ids), capped at the
+largest value the resolver accepts, or a fixed cap for lists whose size is bounded in code
+(a whole group hierarchy). So
+
+    cost(field) = own cost + multiplier × Σ cost(selected subfields)
+
+and the operation's cost is the sum over its root fields: aliased maps add up. An argument
+given as a variable is read from the request's variables; an argument left out takes its
+schema default. Fragments are walked once each and memoised (a fragment's cost does not
+depend on where it is spread), so the computation is linear in the document, whatever its
+fragments expand to.
+
+An operation over the budget (CRM_MAX_QUERY_COST) is refused with `QUERY_TOO_COSTLY`,
+`extensions.cost` and `extensions.budget`, before validation and before any Cypher runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    value_from_ast_untyped,
+)
+from graphql.pyutils import Undefined
+from graphql.type.definition import GraphQLInterfaceType
+
+from resolvers import args, decision, influence, maps, node, related, relationship, search
+from resolvers.errors import ErrorCode
+
+QUERY_TOO_COSTLY = ErrorCode.QUERY_TOO_COSTLY.value
+
+
+@dataclass(frozen=True)
+class FieldCost:
+    """How one field is priced: its own `cost`, and what multiplies its subfields: the
+    product of `multipliers` (argument name -> the largest value accepted), or `size`."""
+
+    cost: int = 1
+    multipliers: tuple[tuple[str, int], ...] = ()
+    size: int = 1
+
+    def describe(self) -> str:
+        factors = [f"`{name}` (≤ {cap})" for name, cap in self.multipliers]
+        if self.size > 1:
+            factors.append(str(self.size))
+        if not factors:
+            return f"{self.cost} + its subfields"
+        return f"{self.cost} + {' × '.join(factors)} × its subfields"
+
+
+PAGE = (("first", args.MAX_PAGE),)
+MAP = 20  # a map, tree or ranking: one traversal round trip, however few fields it selects
+
+# One entry per field that is not a plain, single-valued field. Keyed by (type, field).
+COSTS: dict[tuple[str, str], FieldCost] = {
+    ("Query", "node"): FieldCost(2),
+    ("Query", "nodes"): FieldCost(2, (("ids", node.MAX_IDS),)),
+    ("Query", "auditTrail"): FieldCost(2, PAGE),
+    ("Query", "companies"): FieldCost(5, PAGE),
+    ("Query", "people"): FieldCost(5, PAGE),
+    ("Query", "projects"): FieldCost(5, PAGE),
+    ("Query", "customers"): FieldCost(5, PAGE),
+    ("Query", "search"): FieldCost(5, (("first", search.MAX_HITS),)),
+    ("Query", "accountMap"): FieldCost(MAP, (("limit", maps.MAX_LIMIT),)),
+    ("Query", "groupHierarchy"): FieldCost(MAP, size=maps.GROUP_MAX_COMPANIES),
+    ("Query", "contactMap"): FieldCost(MAP, (("limit", maps.MAX_LIMIT),)),
+    ("Query", "decisionTree"): FieldCost(MAP, size=decision.MAX_PARTICIPANTS),
+    ("Query", "relatedAccounts"): FieldCost(MAP, (("first", related.MAX_FIRST),)),
+    ("Query", "path"): FieldCost(MAP, (("maxHops", related.MAX_HOPS_PATH),)),
+    ("Query", "warmIntroPaths"): FieldCost(
+        MAP, (("first", related.MAX_FIRST), ("maxHops", related.MAX_HOPS_PATH))
+    ),
+    ("Query", "influenceRanking"): FieldCost(MAP, (("first", influence.MAX_FIRST),)),
+    ("Query", "stanceHistory"): FieldCost(2, (("first", relationship.HISTORY_MAX),)),
+    ("Query", "apiKeys"): FieldCost(2, size=100),
+    ("Company", "contacts"): FieldCost(2, (("first", args.MAX_PAGE),)),
+}
+
+
+def _arg_value(
+    field: FieldNode, name: str, definition: GraphQLField | None, variables: Mapping[str, Any]
+) -> Any:
+    for argument in field.arguments or ():
+        if argument.name.value != name:
+            continue
+        value = argument.value
+        if isinstance(value, VariableNode):
+            given = variables.get(value.name.value)
+            if given is not None:
+                return given
+            break  # a variable left out or null: the argument's default applies
+        if isinstance(value, ListValueNode):
+            return value.values
+        return value_from_ast_untyped(value, dict(variables))
+    if definition is not None and name in definition.args:
+        default = definition.args[name].default_value
+        return None if default is Undefined else default
+    return None
+
+
+def _size(value: Any, cap: int) -> int:
+    """How many items an argument asks for, between 1 and the largest the resolver accepts.
+    A value the resolver would refuse counts as the cap; the resolver then says why."""
+    if isinstance(value, list | tuple):
+        value = len(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return cap
+    return max(1, min(value, cap))
+
+
+class _Pricer:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.memo: dict[str, int] = {}
+        self.visiting: set[str] = set()
+
+    def _type(self, name: str | None) -> GraphQLNamedType | None:
+        return self.schema.get_type(name) if name else None
+
+    def spread(self, name: str) -> int:
+        known = self.memo.get(name)
+        if known is not None:
+            return known
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.visiting:
+            return 0  # unknown fragments and cycles: validation reports them
+        self.visiting.add(name)
+        cost = self.selections(
+            fragment.selection_set, self._type(fragment.type_condition.name.value)
+        )
+        self.visiting.discard(name)
+        self.memo[name] = cost
+        return cost
+
+    def field(self, sel: FieldNode, parent: GraphQLNamedType | None) -> int:
+        name = sel.name.value
+        if name.startswith("__"):
+            return 0  # introspection: answered from the schema, no database work
+        definition = None
+        if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            definition = parent.fields.get(name)
+        price = COSTS.get((parent.name, name)) if parent is not None else None
+        price = price or FieldCost()
+        if sel.selection_set is None:
+            return price.cost
+        child_type = get_named_type(definition.type) if definition is not None else None
+        children = self.selections(sel.selection_set, child_type)
+        multiplier = price.size
+        for arg, cap in price.multipliers:
+            multiplier *= _size(_arg_value(sel, arg, definition, self.variables), cap)
+        return price.cost + multiplier * children
+
+    def selections(self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None) -> int:
+        cost = 0
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                cost += self.field(sel, parent)
+            elif isinstance(sel, InlineFragmentNode):
+                condition = sel.type_condition
+                target = self._type(condition.name.value) if condition else parent
+                cost += self.selections(sel.selection_set, target)
+            elif isinstance(sel, FragmentSpreadNode):
+                cost += self.spread(sel.name.value)
+        return cost
+
+
+def _root(schema: GraphQLSchema, op: OperationDefinitionNode) -> GraphQLNamedType | None:
+    if op.operation is OperationType.MUTATION:
+        return schema.mutation_type
+    if op.operation is OperationType.SUBSCRIPTION:
+        return schema.subscription_type
+    return schema.query_type
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+) -> int:
+    """The cost of the operation that would run (the named one, else the costliest)."""
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    operations: list[OperationDefinitionNode] = []
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            fragments[definition.name.value] = definition
+        elif isinstance(definition, OperationDefinitionNode):
+            operations.append(definition)
+    pricer = _Pricer(schema, fragments, variables or {})
+    costs = [
+        pricer.selections(op.selection_set, _root(schema, op))
+        for op in operations
+        if operation_name is None or (op.name is not None and op.name.value == operation_name)
+    ]
+    return max(costs, default=0)
+
+
+def too_costly(cost: int, budget: int) -> GraphQLError:
+    return GraphQLError(
+        f"The query costs {cost}; the budget is {budget}. Ask for fewer items (`first`, "
+        "`limit`) or fewer maps per request; `extensions.cost` shows what each request costs.",
+        extensions={"code": QUERY_TOO_COSTLY, "cost": cost, "budget": budget},
+    )
+
+
+def describe_costs(schema: GraphQLSchema) -> None:
+    """Append each priced field's cost to its description, so the SDL states it."""
+    for (type_name, field_name), price in COSTS.items():
+        owner = schema.get_type(type_name)
+        if not isinstance(owner, GraphQLObjectType) or field_name not in owner.fields:
+            continue
+        field = owner.fields[field_name]
+        text = f"Cost: {price.describe()} (budget per request: CRM_MAX_QUERY_COST)."
+        if field.description and "Cost:" not in field.description:
+            field.description = f"{field.description} {text}"
+        elif not field.description:
+            field.description = text
