@@ -22,6 +22,7 @@ from schema import (
     project,
     related,
     relationship,
+    review,
     search,
     system,
     user,
@@ -51,6 +52,7 @@ QUERIES: tuple[type, ...] = (
     related.Query,
     influence.Query,
     relationship.Query,
+    review.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -59,6 +61,7 @@ MUTATIONS: tuple[type, ...] = (
     user.Mutation,
     relationship.Mutation,
     merge.Mutation,
+    review.Mutation,
 )
 
 

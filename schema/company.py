@@ -9,8 +9,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import company as r
-from resolvers import relations
+from resolvers import relations, review
 from resolvers.common import custom_fields
+from resolvers.review import ChangeRequestRow
 from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema.base import (
@@ -25,6 +26,7 @@ from schema.base import (
     provided,
     vocab_enum,
 )
+from schema.review import ChangeRequest, ReviewRequestInput, filed
 
 if TYPE_CHECKING:
     from schema.person import Person
@@ -128,6 +130,16 @@ class Company(Record):
     async def owner(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
         return await relations.owner(info.context, root["id"])
 
+    @strawberry.field(
+        description="Pending change requests on this company (R20), newest first, at most 20; "
+        "values masked as the fields are. One round trip per request for all of them.",
+        graphql_type=list[ChangeRequest],
+    )
+    async def pendingChanges(
+        self, info: Info, root: strawberry.Parent[NodeRow]
+    ) -> list[ChangeRequestRow]:
+        return await review.pending(info.context, root["id"])
+
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, dict) and obj.get("__typename") == "Company"
@@ -197,7 +209,7 @@ class CreateCompanyInput(CompanyFields, ExternalRefInput):
 
 
 @strawberry.input(description="Changes to a company. Omitted fields stay; null clears.")
-class UpdateCompanyInput(CompanyFields):
+class UpdateCompanyInput(CompanyFields, ReviewRequestInput):
     id: strawberry.ID = strawberry.field(description="The company to change.")
     expectedVersion: int = strawberry.field(
         description="The version you read; a stale one gives CONFLICT and nothing is written."
@@ -209,7 +221,7 @@ class UpdateCompanyInput(CompanyFields):
     description="Create or update a company by its id in a source system. Fields left out "
     "stay as they are; running the same input twice changes nothing the second time."
 )
-class UpsertCompanyInput(CompanyFields):
+class UpsertCompanyInput(CompanyFields, ReviewRequestInput):
     externalSource: str = strawberry.field(description="Source system, e.g. `erp`; ≤ 100.")
     externalId: str = strawberry.field(description="Id in the source system; ≤ 200.")
     name: str = strawberry.field(description="Required, ≤ 200 characters.")
@@ -220,6 +232,15 @@ class CompanyPayload:
     company: Company | None = strawberry.field(
         description="The company after the change; null when `errors` is not empty."
     )
+
+    @strawberry.field(
+        description="Change requests this mutation filed (R20): the fields it held for a "
+        "reviewer instead of applying; empty when everything was applied.",
+        graphql_type=list[ChangeRequest],
+    )
+    def changeRequests(self, root: strawberry.Parent[NodePayload]) -> list[ChangeRequestRow]:
+        return filed(root)
+
     errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
 
 
@@ -233,6 +254,15 @@ class UpsertCompanyPayload:
         description="Names of the fields that changed; empty when the input matched what "
         "was stored (then nothing was written: same version, no audit event)."
     )
+
+    @strawberry.field(
+        description="Change requests this mutation filed (R20): the fields it held for a "
+        "reviewer instead of applying; empty when everything was applied.",
+        graphql_type=list[ChangeRequest],
+    )
+    def changeRequests(self, root: strawberry.Parent[NodePayload]) -> list[ChangeRequestRow]:
+        return filed(root)
+
     errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
 
 

@@ -13,8 +13,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import person as r
-from resolvers import relations
+from resolvers import relations, review
 from resolvers.common import custom_fields
+from resolvers.review import ChangeRequestRow
 from resolvers.shapes import DeleteRow, EmploymentRow, NodePayload, NodeRow
 from resolvers.vocab import Gender
 from schema.base import (
@@ -30,6 +31,7 @@ from schema.base import (
     vocab_enum,
 )
 from schema.company import Company, CustomerProfile, CustomerProfileInput
+from schema.review import ChangeRequest, ReviewRequestInput, filed
 
 if TYPE_CHECKING:
     from schema.user import User
@@ -100,6 +102,16 @@ class Person(Record):
     async def owner(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
         return await relations.owner(info.context, root["id"])
 
+    @strawberry.field(
+        description="Pending change requests on this person (R20), newest first, at most 20; "
+        "values masked as the fields are. One round trip per request for all of them.",
+        graphql_type=list[ChangeRequest],
+    )
+    async def pendingChanges(
+        self, info: Info, root: strawberry.Parent[NodeRow]
+    ) -> list[ChangeRequestRow]:
+        return await review.pending(info.context, root["id"])
+
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, dict) and obj.get("__typename") == "Person"
@@ -162,7 +174,7 @@ class CreatePersonInput(PersonFields, ExternalRefInput):
 
 
 @strawberry.input(description="Changes to a person. Omitted fields stay; null clears.")
-class UpdatePersonInput(PersonFields):
+class UpdatePersonInput(PersonFields, ReviewRequestInput):
     id: strawberry.ID = strawberry.field(description="The person to change.")
     expectedVersion: int = strawberry.field(
         description="The version you read; a stale one gives CONFLICT and nothing is written."
@@ -173,7 +185,7 @@ class UpdatePersonInput(PersonFields):
 @strawberry.input(
     description="Create or update a person by their id in a source system; idempotent."
 )
-class UpsertPersonInput(PersonFields):
+class UpsertPersonInput(PersonFields, ReviewRequestInput):
     externalSource: str = strawberry.field(description="Source system; ≤ 100.")
     externalId: str = strawberry.field(description="Id in the source system; ≤ 200.")
     name: str = strawberry.field(description="Required, ≤ 100 characters.")
@@ -184,6 +196,15 @@ class PersonPayload:
     person: Person | None = strawberry.field(
         description="The person after the change; null when `errors` is not empty."
     )
+
+    @strawberry.field(
+        description="Change requests this mutation filed (R20): the fields it held for a "
+        "reviewer instead of applying; empty when everything was applied.",
+        graphql_type=list[ChangeRequest],
+    )
+    def changeRequests(self, root: strawberry.Parent[NodePayload]) -> list[ChangeRequestRow]:
+        return filed(root)
+
     errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
 
 
@@ -196,6 +217,15 @@ class UpsertPersonPayload:
     changedFields: list[str] = strawberry.field(
         description="Names of the fields that changed; empty when nothing was written."
     )
+
+    @strawberry.field(
+        description="Change requests this mutation filed (R20): the fields it held for a "
+        "reviewer instead of applying; empty when everything was applied.",
+        graphql_type=list[ChangeRequest],
+    )
+    def changeRequests(self, root: strawberry.Parent[NodePayload]) -> list[ChangeRequestRow]:
+        return filed(root)
+
     errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
 
 
