@@ -64,6 +64,10 @@ SAMPLES: dict[str, Any] = {
     "extra": {"name": "x"},
     "audits": [{"id": _ID}] * 5,
     "ends": [{"targetId": _ID}] * 5,
+    # graph/review.py
+    **dict.fromkeys(("note", "requestedBy"), _ID),
+    "status": "PENDING",
+    "request": {"id": _ID, "targetId": _ID, "fields": ["mobile"], "baseVersion": 1},
 }
 
 
