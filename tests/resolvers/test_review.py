@@ -449,3 +449,15 @@ def test_upsert_holds_reviewed_fields_of_existing_records_only(gql: GQL, cypher:
     same = gql.as_("owner")(UPSERT_PERSON, {"input": {**key, "occupation": "医生"}}).data
     assert same["upsertPerson"]["changedFields"] == []
     assert same["upsertPerson"]["changeRequests"] == []
+
+
+def test_only_editors_of_the_record_file_requests(gql: GQL, cypher: Driver) -> None:
+    person = owned_person(gql, cypher)
+    update = {"id": person["id"], "expectedVersion": person["version"], "mobile": NEW_MOBILE}
+    for persona, code in [("other_team", "NOT_FOUND"), ("auditor", "FORBIDDEN")]:
+        out = gql.as_(persona)(UPDATE_PERSON, {"input": update}).data["updatePerson"]
+        assert [(e["code"], e["field"]) for e in out["errors"]] == [(code, "input.id")], persona
+        assert out["changeRequests"] == []
+    stale = gql.as_("owner")(UPDATE_PERSON, {"input": {**update, "expectedVersion": 7}}).data
+    assert [e["code"] for e in stale["updatePerson"]["errors"]] == ["CONFLICT"]
+    assert one(cypher, "MATCH (c:ChangeRequest) RETURN count(c)") == 0
