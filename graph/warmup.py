@@ -79,6 +79,10 @@ SAMPLES: dict[str, Any] = {
         "editMe": _ID,
         "publicCompanies": True,
     },
+    # graph/review.py
+    **dict.fromkeys(("note", "requestedBy"), _ID),
+    "status": "PENDING",
+    "request": {"id": _ID, "targetId": _ID, "fields": ["mobile"], "baseVersion": 1},
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.vocab import CustomerKind, Label
+from resolvers import review
 from resolvers import validation as v
 from resolvers.common import (
     archive_node,
@@ -15,8 +16,6 @@ from resolvers.common import (
     external_props,
     invalid,
     load_node,
-    update_node,
-    upsert_node,
 )
 from resolvers.context import Context
 from resolvers.shapes import DeleteRow, NodePayload, NodeRow
@@ -73,7 +72,8 @@ async def update_company(ctx: Context, data: dict[str, Any]) -> NodePayload:
     customer = customer_role(errors, data, props, CustomerKind.ENTERPRISE)
     if errors:
         return invalid("company", errors)
-    return await update_node(ctx, Label.COMPANY, data, props, customer)
+    # Fields needing review wait for a reviewer (R20); the rest applies now.
+    return await review.update(ctx, Label.COMPANY, data, props, customer)
 
 
 async def upsert_company(ctx: Context, data: dict[str, Any]) -> NodePayload:
@@ -84,7 +84,7 @@ async def upsert_company(ctx: Context, data: dict[str, Any]) -> NodePayload:
     customer = customer_role(errors, data, props, CustomerKind.ENTERPRISE)
     if errors:
         return invalid("company", errors, upsert=True)
-    return await upsert_node(ctx, Label.COMPANY, external, props, customer)
+    return await review.upsert(ctx, Label.COMPANY, data, external, props, customer)
 
 
 async def archive_company(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:

@@ -41,6 +41,8 @@ class FieldRule:
 
 
 PUBLIC = FieldRule(read=EVERYONE, edit=WRITERS)
+# Read by all; ADMIN and MANAGER change it directly, SALES through a change request (R20).
+REVIEWED = FieldRule(read=EVERYONE, edit=PRIVILEGED, review=True)
 SYSTEM = FieldRule(read=EVERYONE, edit=frozenset())  # set by the server only
 
 
@@ -67,14 +69,16 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Person", "createdAt"): SYSTEM,
     ("Person", "updatedAt"): SYSTEM,
     ("Person", "archivedAt"): SYSTEM,
-    ("Person", "name"): personal(mask=Mask.PSEUDONYM, review=True),
+    ("Person", "name"): personal(mask=Mask.PSEUDONYM, edit=PRIVILEGED, review=True),
     ("Person", "nameEn"): personal(mask=Mask.HIDE),
     ("Person", "gender"): personal(),
-    ("Person", "birthDate"): personal(review=True),
+    ("Person", "birthDate"): personal(edit=PRIVILEGED, review=True),
     ("Person", "nationality"): personal(),
     ("Person", "idType"): personal(),
-    ("Person", "idNumber"): personal(read=PRIVILEGED, mask=Mask.ID_NUMBER, review=True),
-    ("Person", "mobile"): personal(read=PRIVILEGED, mask=Mask.PHONE, review=True),
+    ("Person", "idNumber"): personal(
+        read=PRIVILEGED, mask=Mask.ID_NUMBER, edit=PRIVILEGED, review=True
+    ),
+    ("Person", "mobile"): personal(read=PRIVILEGED, mask=Mask.PHONE, edit=PRIVILEGED, review=True),
     ("Person", "officePhone"): personal(),
     ("Person", "email"): personal(mask=Mask.EMAIL),
     ("Person", "education"): personal(),
@@ -85,6 +89,14 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Person", "custom"): personal(),
     ("Person", "employer"): PUBLIC,
     ("Person", "owner"): PUBLIC,
+    # Values inside are masked per field by resolvers/review.py.
+    ("Person", "pendingChanges"): PUBLIC,
+    # A company's identity and its customer classification change through review (R20).
+    ("Company", "name"): REVIEWED,
+    ("Company", "unifiedSocialCreditCode"): REVIEWED,
+    ("Company", "legalRepresentative"): REVIEWED,
+    ("CustomerProfile", "tier"): REVIEWED,
+    ("CustomerProfile", "classification"): REVIEWED,
 }
 
 

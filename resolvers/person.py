@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from graph.vocab import CustomerKind, Label
+from resolvers import review
 from resolvers import validation as v
 from resolvers.common import (
     archive_node,
@@ -20,8 +21,6 @@ from resolvers.common import (
     external_props,
     invalid,
     load_node,
-    update_node,
-    upsert_node,
 )
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
@@ -109,7 +108,8 @@ async def update_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
     customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
     if errors:
         return invalid("person", errors)
-    return await update_node(ctx, Label.PERSON, data, props, customer, present)
+    # Fields needing review wait for a reviewer (R20); the rest applies now.
+    return await review.update(ctx, Label.PERSON, data, props, customer, present)
 
 
 async def upsert_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
@@ -119,7 +119,7 @@ async def upsert_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
     customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
     if errors:
         return invalid("person", errors, upsert=True)
-    return await upsert_node(ctx, Label.PERSON, external, props, customer, present)
+    return await review.upsert(ctx, Label.PERSON, data, external, props, customer, present)
 
 
 async def archive_person(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:

@@ -23,6 +23,7 @@ from schema import (
     project,
     related,
     relationship,
+    review,
     search,
     system,
     user,
@@ -54,6 +55,7 @@ QUERIES: tuple[type, ...] = (
     influence.Query,
     relationship.Query,
     apikey.Query,
+    review.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -63,6 +65,7 @@ MUTATIONS: tuple[type, ...] = (
     relationship.Mutation,
     merge.Mutation,
     apikey.Mutation,
+    review.Mutation,
 )
 
 

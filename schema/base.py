@@ -241,11 +241,20 @@ def delete_mutation(resolve: ResolveId, description: str) -> Any:
     )
 
 
-def _object(name: str, description: str, fields: dict[str, tuple[Any, str]]) -> type:
-    """A strawberry object type built from (annotation, description) per field."""
-    body: dict[str, Any] = {"__annotations__": {k: t for k, (t, _) in fields.items()}}
-    body.update({k: strawberry.field(description=d) for k, (_, d) in fields.items()})
+def _object(name: str, description: str, fields: dict[str, Any]) -> type:
+    """A strawberry object type built from (annotation, description) per field, or from a
+    field already made (one with a resolver)."""
+    body: dict[str, Any] = {"__annotations__": {}}
+    for key, value in fields.items():
+        if isinstance(value, tuple):
+            body["__annotations__"][key] = value[0]
+            body[key] = strawberry.field(description=value[1])
+        else:
+            body[key] = value
     return strawberry.type(type(name, (), body), description=description)
+
+
+ExtraFields = Callable[[], dict[str, Any]]
 
 
 def _input(name: str, description: str, bases: tuple[type, ...], fields: dict[str, Any]) -> type:
@@ -260,14 +269,16 @@ def _input(name: str, description: str, bases: tuple[type, ...], fields: dict[st
     return strawberry.input(type(name, bases, body), description=description)
 
 
-def node_payloads(node: Any, noun: str) -> tuple[type, type]:
-    """`<Node>Payload` and `Upsert<Node>Payload`: the node after the change, and errors."""
+def node_payloads(node: Any, noun: str, extra: ExtraFields | None = None) -> tuple[type, type]:
+    """`<Node>Payload` and `Upsert<Node>Payload`: the node after the change, `extra()`
+    fields (made afresh for each type), and errors."""
     errors = (list[UserError], "Expected failures; empty on success.")
     payload = _object(
         f"{node.__name__}Payload",
         f"Result of a {noun} mutation.",
         {
             noun: (node | None, f"The {noun} after the change; null when `errors` is not empty."),
+            **(extra() if extra else {}),
             "errors": errors,
         },
     )
@@ -282,6 +293,7 @@ def node_payloads(node: Any, noun: str) -> tuple[type, type]:
                 "Names of the fields that changed; empty when the input matched what was "
                 "stored (then nothing was written: same version, no audit event).",
             ),
+            **(extra() if extra else {}),
             "errors": errors,
         },
     )
@@ -304,6 +316,10 @@ class NodeSchema:
     keeps: str  # what archiving keeps, for the description
     upsert_note: str = ""
     create_note: str = ""
+    # Change review (schema/review.py): an extra base of the update and upsert inputs, and
+    # extra payload fields; kept out of here so that base.py does not import a domain.
+    change_input: type | None = None
+    payload_fields: ExtraFields | None = None
 
     def _resolver(self, verb: str) -> Any:
         noun = self.node.__name__.lower()
@@ -331,6 +347,7 @@ class NodeSchema:
         """`Create<Node>Input`, `Update<Node>Input` and `Upsert<Node>Input`."""
         name, noun = self.node.__name__, self.node.__name__.lower()
         article = "an" if noun[0] in "aeiou" else "a"
+        changes = (self.fields, self.change_input) if self.change_input else (self.fields,)
         create = _input(
             f"Create{name}Input",
             f"A new {noun}.{self.create_note}",
@@ -340,7 +357,7 @@ class NodeSchema:
         update = _input(
             f"Update{name}Input",
             f"Changes to {article} {noun}. Omitted fields stay; null clears.",
-            (self.fields,),
+            changes,
             {
                 "id": (strawberry.ID, f"The {noun} to change."),
                 "expectedVersion": (
@@ -355,7 +372,7 @@ class NodeSchema:
             f"Create or update {article} {noun} by its id in a source system. Fields left "
             "out stay as they are; running the same input twice changes nothing the second "
             "time.",
-            (self.fields,),
+            changes,
             {
                 "externalSource": (str, "Source system, e.g. `erp`; ≤ 100."),
                 "externalId": (str, "Id in the source system; ≤ 200."),
@@ -367,7 +384,7 @@ class NodeSchema:
     def mutation(self) -> tuple[type, type, type]:
         """The Mutation type and the two payload types it answers with."""
         name, noun = self.node.__name__, self.node.__name__.lower()
-        payload, upsert_payload = node_payloads(self.node, noun)
+        payload, upsert_payload = node_payloads(self.node, noun, self.payload_fields)
         create, update, upsert = self.inputs()
         article = "an" if noun[0] in "aeiou" else "a"
         fields = {

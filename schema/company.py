@@ -9,11 +9,14 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import company as r
-from resolvers import relations
+from resolvers import relations, review
 from resolvers.common import custom_fields
+from resolvers.review import ChangeRequestRow
 from resolvers.shapes import NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
+from schema import review as review_schema
 from schema.base import Info, NodeSchema, Record, vocab_enum
+from schema.review import ChangeRequest, ReviewRequestInput
 
 if TYPE_CHECKING:
     from schema.person import Person
@@ -117,6 +120,16 @@ class Company(Record):
     async def owner(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
         return await relations.owner(info.context, root["id"])
 
+    @strawberry.field(
+        description="Pending change requests on this company (R20), newest first, at most 20; "
+        "values masked as the fields are. One round trip per request for all of them.",
+        graphql_type=list[ChangeRequest],
+    )
+    async def pendingChanges(
+        self, info: Info, root: strawberry.Parent[NodeRow]
+    ) -> list[ChangeRequestRow]:
+        return await review.pending(info.context, root["id"])
+
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, dict) and obj.get("__typename") == "Company"
@@ -184,6 +197,8 @@ _SCHEMA = NodeSchema(
     Company,
     r,
     CompanyFields,
+    change_input=ReviewRequestInput,
+    payload_fields=review_schema.payload_fields,
     name_max=200,
     lookup="One company by id (merged ids resolve to the survivor). Batched per request.",
     keeps="it leaves lists, keeps its edges and history",

@@ -13,12 +13,15 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import person as r
-from resolvers import relations
+from resolvers import relations, review
 from resolvers.common import custom_fields
+from resolvers.review import ChangeRequestRow
 from resolvers.shapes import EmploymentRow, NodeRow
 from resolvers.vocab import Gender
+from schema import review as review_schema
 from schema.base import Info, NodeSchema, Record, vocab_enum
 from schema.company import Company, CustomerProfile, CustomerProfileInput
+from schema.review import ChangeRequest, ReviewRequestInput
 
 if TYPE_CHECKING:
     from schema.user import User
@@ -89,6 +92,16 @@ class Person(Record):
     async def owner(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
         return await relations.owner(info.context, root["id"])
 
+    @strawberry.field(
+        description="Pending change requests on this person (R20), newest first, at most 20; "
+        "values masked as the fields are. One round trip per request for all of them.",
+        graphql_type=list[ChangeRequest],
+    )
+    async def pendingChanges(
+        self, info: Info, root: strawberry.Parent[NodeRow]
+    ) -> list[ChangeRequestRow]:
+        return await review.pending(info.context, root["id"])
+
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, dict) and obj.get("__typename") == "Person"
@@ -149,6 +162,8 @@ _SCHEMA = NodeSchema(
     Person,
     r,
     PersonFields,
+    change_input=ReviewRequestInput,
+    payload_fields=review_schema.payload_fields,
     name_max=100,
     lookup="One person by id (merged ids resolve). Batched per request.",
     keeps="they leave lists, keep edges and history",
