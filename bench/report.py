@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 SCALE_ORDER = ["XS", "S", "M", "L"]
-VARIANTS = ("graphql", "raw", "peer")
+VARIANTS = ("graphql", "sales", "sales_admin", "raw", "peer")
 
 
 def _fmt(x: Any, unit: str = "") -> str:
@@ -83,6 +83,25 @@ def markdown(r: dict[str, Any]) -> str:
             f"{_r(q.get('graphql_over_raw_p99'))} | {_r(q.get('ours_over_peer_throughput'))} "
             f"| {_r(hr[0])} | {_r(hr[1])} |"
         )
+    sales = {k: w["ratios"] for k, w in r["workloads"].items() if "sales" in w["variants"]}
+    if sales:
+        viewer = r.get("sales_viewer", {})
+        lines += [
+            "",
+            "Row-level visibility: the map workloads as a SALES user (`sales`, team "
+            f"{viewer.get('team', '?')}) beside the admin (`sales_admin`) on the same centres, "
+            "the ones that user may see "
+            f"(visible/sampled: {viewer.get('centres_visible')} / "
+            f"{viewer.get('centres_sampled')}):",
+            "",
+            "| workload | SALES/admin p50 | SALES/admin p99 | SALES/admin throughput |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        lines += [
+            f"| {key} | {_r(q.get('sales_over_admin_p50'))} | "
+            f"{_r(q.get('sales_over_admin_p99'))} | {_r(q.get('sales_over_admin_throughput'))} |"
+            for key, q in sales.items()
+        ]
     details = [
         f"- {key} {v}: {x['detail']}"
         for key, w in r["workloads"].items()

@@ -43,6 +43,8 @@ import psutil
 from bench.generate import SCALES, generate
 from bench.load import load
 from bench.workloads import WORKLOADS, Centres, Step, Workload, peer_cypher
+from graph import access
+from graph.actor import Actor
 from graph.db import Cypher, Database, rows
 from graph.server import LocalNeo4j, free_port
 from neo4j import AsyncGraphDatabase
@@ -51,10 +53,21 @@ from settings import ROOT
 
 RESULTS = ROOT / "bench" / "results"
 PEER_DIR = ROOT / "bench" / "peer"
-VARIANTS = ("graphql", "raw", "peer")
+# `sales` and `sales_admin`: our GraphQL as a SALES user and as the admin, on the same centres
+# (the ones that SALES user may see), for the map workloads: what the visibility costs.
+VARIANTS = ("graphql", "sales", "sales_admin", "raw", "peer")
+SALES_VARIANTS = ("sales", "sales_admin")
+SALES_WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6")
 NOT_AVAILABLE = "not available in this build"
 BENCH_USER_ID = "00000000-0000-4000-8000-0000000be7c4"
 BENCH_KEY = "bench-admin-key"
+# A sales rep of team EAST: the generated data spreads its owners over four teams, so it sees
+# about a quarter of the customers, plus the non-customer companies and what hangs off them.
+BENCH_SALES_ID = "00000000-0000-4000-8000-0000000be7c5"
+BENCH_SALES_KEY = "bench-sales-key"
+BENCH_SALES_ROLES = frozenset({"SALES"})
+# The raw variant runs our statements as the admin would: `$acl` reads everything.
+ADMIN_ACL = access.acl_params(Actor(BENCH_USER_ID, frozenset({"ADMIN"}), access.Scope.everything()))
 
 # Untimed, after the load: read every node and relationship with its properties once, so no
 # variant pays for first touches of the store.
@@ -62,6 +75,25 @@ WARM_PAGE_CACHE = Cypher(
     "bench.warm",
     "MATCH (n) OPTIONAL MATCH (n)-[r]->() "
     "RETURN count(r) AS rels, sum(size(keys(n))) + sum(size(keys(r))) AS props",
+)
+
+CREATE_BENCH_SALES_USER = Cypher(
+    "bench.sales_user",
+    "MERGE (u:User {id: $id}) SET u.name = 'Benchmark sales rep', u.roles = ['SALES'], "
+    "u.team = 'EAST', u.apiKeyHash = $hash, u.version = 1, "
+    "u.createdAt = datetime(), u.updatedAt = datetime()",
+)
+
+# Which of the sampled centres a viewer may see (the centres of the SALES variants).
+VISIBLE_IDS = Cypher(
+    "bench.visible_ids",
+    "UNWIND $ids AS id "
+    "CALL (id) { "
+    "  MATCH (n:Company {id: id}) RETURN n UNION "
+    "  MATCH (n:Project {id: id}) RETURN n UNION "
+    "  MATCH (n:Person {id: id}) RETURN n "
+    "} "
+    "WITH id, n WHERE " + access.visible("n") + " RETURN collect(DISTINCT id) AS ids",
 )
 
 CREATE_BENCH_USER = Cypher(
@@ -169,9 +201,14 @@ async def measure(
 
 
 def graphql_call(
-    client: httpx2.AsyncClient, url: str, centres: Centres, variant: str, ours: bool
+    client: httpx2.AsyncClient,
+    url: str,
+    centres: Centres,
+    variant: str,
+    ours: bool,
+    key: str = BENCH_KEY,
 ) -> Call:
-    headers = {"Authorization": f"Bearer {BENCH_KEY}"} if ours else {}
+    headers = {"Authorization": f"Bearer {key}"} if ours else {}
     # Response data of the earlier steps of request i, for steps that need server-made ids.
     earlier: dict[int, dict[str, Any]] = {}
 
@@ -224,6 +261,8 @@ async def raw_rows(driver: Any, step: Step, params: dict[str, Any]) -> list[list
         if ps is None:
             results.append([])
             continue
+        if "$acl" in text:
+            ps = {**ps, "acl": ADMIN_ACL}
 
         async def work(
             tx: Any, text: LiteralString = text, ps: dict[str, Any] = ps
@@ -399,9 +438,10 @@ def app_server(server: LocalNeo4j, log: Path, workers: int) -> Iterator[tuple[st
     with log.open("ab") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_http(f"http://127.0.0.1:{port}/readyz", 120, proc, "the app")
+        # A loaded 2-core machine needs more than two minutes to import and start the workers.
+        wait_http(f"http://127.0.0.1:{port}/readyz", 600, proc, "the app")
         # /readyz answers 503 until migrations ran; wait for 200.
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600
         while httpx2.get(f"http://127.0.0.1:{port}/readyz").status_code != 200:
             if time.monotonic() > deadline:
                 raise RuntimeError("the app never became ready")
@@ -531,6 +571,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ds = generate(scale, args.seed)
             stats = await load(db, ds, args.batch, writers=args.writers)
             await db.write(CREATE_BENCH_USER, {"id": BENCH_USER_ID, "hash": hash_key(BENCH_KEY)})
+            await db.write(
+                CREATE_BENCH_SALES_USER, {"id": BENCH_SALES_ID, "hash": hash_key(BENCH_SALES_KEY)}
+            )
             await db.read(WARM_PAGE_CACHE)
         finally:
             await db.close()
@@ -543,13 +586,35 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         centres = Centres.sample(ds, args.seed)
         del ds
-        result["workloads"] = await run_workloads(args, server, work, logs, centres, result)
+        sales_centres = await visible_centres(server, centres)
+        result["sales_viewer"] = {
+            "roles": sorted(BENCH_SALES_ROLES),
+            "team": "EAST",
+            "centres_visible": {k: len(v) for k, v in sales_centres.lists().items()},
+            "centres_sampled": {k: len(v) for k, v in centres.lists().items()},
+        }
+        result["workloads"] = await run_workloads(
+            args, server, work, logs, centres, result, sales_centres
+        )
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["wall_seconds"] = round(time.perf_counter() - t0, 1)
     return result
+
+
+async def visible_centres(server: LocalNeo4j, centres: Centres) -> Centres:
+    """The sampled centres the bench SALES user may see, in the same order."""
+    db = Database(server.uri, "neo4j", server.password)
+    try:
+        scope = await access.load_scope(db, BENCH_SALES_ID, BENCH_SALES_ROLES)
+        acl = access.acl_params(Actor(BENCH_SALES_ID, BENCH_SALES_ROLES, scope))
+        every = sorted({x for xs in centres.lists().values() for x in xs})
+        found = await db.read(VISIBLE_IDS, {"ids": every, "acl": acl})
+    finally:
+        await db.close()
+    return centres.only(set(found[0]["ids"]) if found else set())
 
 
 async def run_workloads(
@@ -559,6 +624,7 @@ async def run_workloads(
     logs: Path,
     centres: Centres,
     result: dict[str, Any],
+    sales_centres: Centres | None = None,
 ) -> dict[str, Any]:
     selected = [w for w in WORKLOADS if w.key in args.workloads]
     out: dict[str, Any] = {
@@ -588,6 +654,13 @@ async def run_workloads(
             calls: dict[str, Call] = {"raw": raw_call(driver, centres)}
             if app_url:
                 calls["graphql"] = graphql_call(client, app_url, centres, "graphql", ours=True)
+                if sales_centres is not None:
+                    calls["sales"] = graphql_call(
+                        client, app_url, sales_centres, "graphql", ours=True, key=BENCH_SALES_KEY
+                    )
+                    calls["sales_admin"] = graphql_call(
+                        client, app_url, sales_centres, "graphql", ours=True
+                    )
             if peer_url:
                 calls["peer"] = graphql_call(client, peer_url, centres, "peer", ours=False)
                 # The peer's first request probes the server version: warm it up first.
@@ -597,6 +670,8 @@ async def run_workloads(
                 if not w.write:
                     await warm_cache(calls["raw"], w, args.requests, args.seconds)
                 for v in variants:
+                    if v in SALES_VARIANTS and w.key not in SALES_WORKLOADS:
+                        continue
                     if v not in calls:
                         res = VariantResult(status="missing", detail=peer_problem or "")
                     else:
@@ -635,12 +710,23 @@ def ratios(vs: dict[str, dict[str, Any]]) -> dict[str, float | None]:
         return r if r and r["status"] == "ok" and r["p50_ms"] else None
 
     g, raw, peer = ok("graphql"), ok("raw"), ok("peer")
+    sales, sales_admin = ok("sales"), ok("sales_admin")
     out: dict[str, float | None] = {
         "graphql_over_raw_p50": None,
         "graphql_over_raw_p99": None,
         "ours_over_peer_throughput": None,
         "ours_over_peer_p50": None,
+        "sales_over_admin_p50": None,
+        "sales_over_admin_p99": None,
+        "sales_over_admin_throughput": None,
     }
+    if sales and sales_admin:
+        out["sales_over_admin_p50"] = round(sales["p50_ms"] / sales_admin["p50_ms"], 2)
+        out["sales_over_admin_p99"] = round(sales["p99_ms"] / sales_admin["p99_ms"], 2)
+        best = max(sales_admin["throughput"].values(), default=0.0)
+        out["sales_over_admin_throughput"] = (
+            round(max(sales["throughput"].values(), default=0.0) / best, 2) if best else None
+        )
     if g and raw:
         out["graphql_over_raw_p50"] = round(g["p50_ms"] / raw["p50_ms"], 2)
         out["graphql_over_raw_p99"] = round(g["p99_ms"] / raw["p99_ms"], 2)

@@ -27,6 +27,7 @@ every variant runs exactly the same sequence of requests.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import re
@@ -129,10 +130,27 @@ def return_columns(text: str) -> list[str]:
     return cols
 
 
+# The admin's `$acl` (graph/access.py), as literals: the peer's @cypher arguments are scalars,
+# and the raw variant sends the same values as a map parameter.
+_ADMIN_ACL_LITERALS = {
+    "me": "'bench-admin'",
+    "all": "true",
+    "users": "[]",
+    "principals": "[]",
+    "editAll": "true",
+    "editUsers": "[]",
+    "editPrincipals": "[]",
+    "editMe": "'bench-admin'",
+    "publicCompanies": "true",
+}
+
+
 def peer_statement(text: str) -> str:
-    """Our statement, unchanged, as one @cypher field: @neo4j/graphql reads a single column
-    (`result`), so the statement runs in a unit subquery and its columns become one map."""
+    """Our statement as one @cypher field: @neo4j/graphql reads a single column (`result`), so
+    the statement runs in a unit subquery and its columns become one map. The visibility
+    predicate's `$acl.x` become the admin's values, written as literals."""
     cols = ", ".join(f"{c}: {c}" for c in return_columns(text))
+    text = re.sub(r"\$acl\.(\w+)", lambda m: _ADMIN_ACL_LITERALS[m.group(1)], text)
     return "CALL () { " + text + " } RETURN {" + cols + "} AS result"
 
 
@@ -346,6 +364,31 @@ class Centres:
     w8_companies: list[str]
     seed: int
     group_roots: list[str] = field(default_factory=list)  # tops of company groups (W9)
+
+    def lists(self) -> dict[str, list[str]]:
+        """The id lists requests are drawn from, by name."""
+        return {
+            "companies": self.companies,
+            "large_companies": self.large_companies,
+            "grouped_companies": self.grouped_companies,
+            "projects": self.projects,
+            "decision_makers": self.decision_makers,
+        }
+
+    def only(self, visible: set[str]) -> Centres:
+        """The same centres, in the same order, less those not in `visible` (a viewer's)."""
+
+        def keep(xs: list[str]) -> list[str]:
+            return [x for x in xs if x in visible]
+
+        return dataclasses.replace(
+            self,
+            companies=keep(self.companies),
+            large_companies=keep(self.large_companies),
+            grouped_companies=keep(self.grouped_companies),
+            projects=keep(self.projects),
+            decision_makers=keep(self.decision_makers),
+        )
 
     @classmethod
     def sample(cls, ds: Dataset, seed: int, n: int = 500) -> Centres:

@@ -115,9 +115,13 @@ def _account(v: LiteralString, edit: bool) -> LiteralString:
     )  # fmt: skip
 
 
-def _node(v: LiteralString, edit: bool) -> LiteralString:
-    every: LiteralString = "$acl.editAll" if edit else "$acl.all"
-    me: LiteralString = "$acl.editMe" if edit else "$acl.me"
+def _public(edit: bool) -> LiteralString:
+    # Reference companies (not customers) are shared data: anyone who may edit edits them.
+    return "($acl.publicCompanies AND $acl.editMe IS NOT NULL)" if edit else "$acl.publicCompanies"
+
+
+def _person(v: LiteralString, edit: bool) -> LiteralString:
+    """A person who is not a customer: follows any employer (or being known by the viewer)."""
     employer: LiteralString = v + "_e"
     # Knowing a person (KNOWS) lets a rep see them, not edit them.
     known: LiteralString = (
@@ -126,24 +130,35 @@ def _node(v: LiteralString, edit: bool) -> LiteralString:
         else " OR EXISTS { MATCH (" + v + ")<-[:KNOWS]-(" + v + "_k:User) WHERE " + v
         + "_k.id = $acl.me }"
     )  # fmt: skip
-    customer: LiteralString = v + "_c"
-    # Reference companies (not customers) are shared data: anyone who may edit edits them.
-    public: LiteralString = (
-        "($acl.publicCompanies AND $acl.editMe IS NOT NULL)" if edit else "$acl.publicCompanies"
-    )
     return (
-        "(" + every + " OR CASE"
-        " WHEN " + v + ":Customer THEN " + _account(v, edit)
-        + " WHEN " + v + ":Company THEN " + public
-        + " WHEN " + v + ":Person THEN EXISTS { MATCH (" + v + ")-[:WORKS_AT]->(" + employer
+        "EXISTS { MATCH (" + v + ")-[:WORKS_AT]->(" + employer
         + ":Company) WHERE CASE WHEN " + employer + ":Customer THEN " + _account(employer, edit)
-        + " ELSE " + public + " END }"
+        + " ELSE " + _public(edit) + " END }"
         + known
-        + " WHEN " + v + ":Project THEN EXISTS { MATCH (" + v + ")<-[:ON_TEAM]-(" + v
+    )  # fmt: skip
+
+
+def _project(v: LiteralString, edit: bool) -> LiteralString:
+    """A project follows its team and its customer."""
+    me: LiteralString = "$acl.editMe" if edit else "$acl.me"
+    customer: LiteralString = v + "_c"
+    return (
+        "EXISTS { MATCH (" + v + ")<-[:ON_TEAM]-(" + v
         + "_m:User) WHERE " + v + "_m.id = " + me + " }"
         " OR EXISTS { MATCH (" + v + ")-[:FOR]->(" + customer + ") WHERE "
         + _account(customer, edit) + " }"
-        " ELSE true END)"
+    )  # fmt: skip
+
+
+def _node(v: LiteralString, edit: bool) -> LiteralString:
+    every: LiteralString = "$acl.editAll" if edit else "$acl.all"
+    return (
+        "(" + every + " OR CASE"
+        " WHEN " + v + ":Customer THEN " + _account(v, edit)
+        + " WHEN " + v + ":Company THEN " + _public(edit)
+        + " WHEN " + v + ":Person THEN " + _person(v, edit)
+        + " WHEN " + v + ":Project THEN " + _project(v, edit)
+        + " ELSE true END)"
     )  # fmt: skip
 
 
@@ -159,6 +174,39 @@ def visible(v: LiteralString) -> LiteralString:
 def editable(v: LiteralString) -> LiteralString:
     """A boolean Cypher expression: may the viewer in `$acl` change node `v`?"""
     return _node(v, edit=True)
+
+
+def visible_as(v: LiteralString, label: LiteralString) -> LiteralString:
+    """`visible(v)` for a node the statement already knows carries `label` (Company, Person or
+    Project): the same rules, built from the same branches, without the other labels' ones.
+    A traversal statement checks many nodes, and each generic check makes the planner plan
+    every label's subqueries (measured: about half the planning time of a map)."""
+    rule: LiteralString
+    if label == "Company":
+        rule = (
+            "CASE WHEN "
+            + v
+            + ":Customer THEN "
+            + _account(v, False)
+            + " ELSE "
+            + _public(False)
+            + " END"
+        )
+    elif label == "Person":
+        rule = (
+            "CASE WHEN "
+            + v
+            + ":Customer THEN "
+            + _account(v, False)
+            + " ELSE "
+            + _person(v, False)
+            + " END"
+        )
+    elif label == "Project":
+        rule = _project(v, False)
+    else:
+        raise ValueError(label)
+    return "($acl.all OR " + rule + ")"
 
 
 def rel_visible(a: LiteralString, b: LiteralString) -> LiteralString:

@@ -1,13 +1,18 @@
 """Cypher for the project decision tree (R3): participants, hidden influencers, the influence
 and reporting edges between them, who on our staff knows them (KNOWS, with its stored
 strength), and the stance history.
-One statement; every expansion is one hop with a LIMIT."""
+One statement; every expansion is one hop with a LIMIT.
+
+Visibility (graph/access.py): an invisible project is not found; invisible participants and
+influencers are left out with their edges, staff ties and stance changes, and a person's
+employer shows only when the viewer may see it. Limits and `truncated` count visible people."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, LiteralString, TypedDict
 
+from graph import access
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.maps import clean, edge, job, node, valid
@@ -46,7 +51,7 @@ def person_nodes(xs: LiteralString, out: LiteralString) -> LiteralString:
         f"  UNWIND {xs} AS p "
         "  WITH p, head(COLLECT { "
         "    MATCH (p)-[w:WORKS_AT]->(co:Company) "
-        f"    WHERE {valid('w')} "
+        f"    WHERE {valid('w')} AND {access.visible_as('co', 'Company')} "
         "    RETURN {title: w.title, department: w.department, companyId: co.id} "
         "    ORDER BY w.since DESC LIMIT 1 }) AS job "
         f"  RETURN collect({node('p', job('job', 'job.companyId'))}) AS {out} "
@@ -56,10 +61,10 @@ def person_nodes(xs: LiteralString, out: LiteralString) -> LiteralString:
 
 DECISION_TREE = Cypher(
     "decision.tree",
-    "MATCH (pr:Project {id: $project}) "
+    f"MATCH (pr:Project {{id: $project}}) WHERE {access.visible_as('pr', 'Project')} "
     "CALL (pr) { "
     "  MATCH (p:Person)-[pi:PARTICIPATES_IN]->(pr) "
-    f"  WHERE {valid('pi')} AND p.archivedAt IS NULL "
+    f"  WHERE {valid('pi')} AND p.archivedAt IS NULL AND {access.visible_as('p', 'Person')} "
     f"  WITH p, pi ORDER BY p.name LIMIT {MAX_PARTICIPANTS + 1} "
     "  RETURN collect({id: p.id, role: pi.role, stance: pi.stance, concerns: pi.concerns}) "
     "    AS parts, collect(p) AS ps "
@@ -69,7 +74,10 @@ DECISION_TREE = Cypher(
     "  MATCH (h:Person)-[i:INFLUENCES]->(t) "
     f"  WHERE {valid('i')} AND (i.projectId IS NULL OR i.projectId = pr.id) "
     "    AND NOT h IN ps AND h.archivedAt IS NULL "
-    f"  WITH DISTINCT h LIMIT {MAX_HIDDEN + 1} "
+    # Visibility once per distinct influencer, not once per influence edge.
+    "  WITH DISTINCT h "
+    f"  WHERE {access.visible_as('h', 'Person')} "
+    f"  WITH h LIMIT {MAX_HIDDEN + 1} "
     "  RETURN collect(h) AS hs "
     "} "
     "WITH pr, parts, ps, hs, ps + hs AS everyone "
@@ -87,8 +95,10 @@ DECISION_TREE = Cypher(
     "  RETURN collect({user: u.id, userName: coalesce(u.name, u.id), person: a.id, "
     "    strength: k.strength}) AS known "
     "} "
-    "CALL (pr) { "
+    "CALL (pr, everyone) { "
     "  MATCH (c:StanceChange {projectId: pr.id}) "
+    # Changes of people the viewer may not see are left out, before the LIMIT counts them.
+    "  WHERE c.personId IN [x IN everyone | x.id] "
     f"  WITH c ORDER BY c.at, c.id LIMIT {MAX_HISTORY} "
     "  RETURN collect(c" + STANCE_CHANGE_FIELDS + ") AS history "
     "} "
@@ -100,7 +110,15 @@ DECISION_TREE = Cypher(
 async def decision_tree(
     db: Database, actor: Actor, project: str, as_of: dt.date, *, with_data: bool
 ) -> DecisionTreeRows | None:
-    rows = await db.read(DECISION_TREE, {"project": project, "asOf": as_of, "withData": with_data})
+    rows = await db.read(
+        DECISION_TREE,
+        {
+            "acl": access.acl_params(actor),
+            "project": project,
+            "asOf": as_of,
+            "withData": with_data,
+        },
+    )
     if not rows:
         return None
     row = rows[0]

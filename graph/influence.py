@@ -1,16 +1,22 @@
 """Cypher for influenceRanking: the people in a scope (a company with its subsidiaries, or a
 project's participants and their direct influencers) and the influence and reporting edges
-between them. One statement; the subsidiary expansion has a hop cap and a LIMIT."""
+between them. One statement; the subsidiary expansion has a hop cap and a LIMIT.
+
+Visibility (graph/access.py): an invisible scope is not found, the subsidiary expansion does
+not pass through invisible companies, and invisible people are left out before the ranking,
+so PageRank and betweenness are computed over the visible subgraph only (a hidden person's
+influence cannot be read back from the others' scores)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from graph import access
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.decision import person_nodes
-from graph.maps import clean, edge, valid
+from graph.maps import clean, edge, through_visible, valid
 
 SCOPE_MAX_LEVELS = 4
 SCOPE_MAX_COMPANIES = 500
@@ -18,13 +24,13 @@ SCOPE_MAX_PEOPLE = 2000
 
 INFLUENCE_SCOPE = Cypher(
     "influence.scope",
-    "OPTIONAL MATCH (co:Company {id: $scope}) "
-    "OPTIONAL MATCH (pr:Project {id: $scope}) "
+    f"OPTIONAL MATCH (co:Company {{id: $scope}}) WHERE {access.visible_as('co', 'Company')} "
+    f"OPTIONAL MATCH (pr:Project {{id: $scope}}) WHERE {access.visible_as('pr', 'Project')} "
     "CALL (co, pr) { "
     "  CALL (co, pr) { "
     "    WITH co WHERE co IS NOT NULL "
-    f"    MATCH (co)<-[rs:SUBSIDIARY_OF*0..{SCOPE_MAX_LEVELS}]-(m:Company) "
-    f"    WHERE all(r IN rs WHERE {valid('r')}) "
+    f"    MATCH wp = (co)<-[rs:SUBSIDIARY_OF*0..{SCOPE_MAX_LEVELS}]-(m:Company) "
+    f"    WHERE all(r IN rs WHERE {valid('r')}) AND {through_visible('wp')} "
     f"    WITH DISTINCT m LIMIT {SCOPE_MAX_COMPANIES} "
     "    MATCH (p:Person)-[w:WORKS_AT]->(m) "
     f"    WHERE {valid('w')} "
@@ -36,11 +42,14 @@ INFLUENCE_SCOPE = Cypher(
     "    RETURN p "
     "    UNION "
     "    WITH pr WHERE pr IS NOT NULL "
-    "    MATCH (p:Person)-[i:INFLUENCES]->(:Person)-[pi:PARTICIPATES_IN]->(pr) "
+    "    MATCH (p:Person)-[i:INFLUENCES]->(t:Person)-[pi:PARTICIPATES_IN]->(pr) "
     f"    WHERE {valid('pi')} AND {valid('i')} AND (i.projectId IS NULL OR i.projectId = pr.id) "
+    # Not through a participant the viewer may not see.
+    f"      AND {access.visible_as('t', 'Person')} "
     "    RETURN p "
     "  } "
-    "  WITH DISTINCT p WHERE p.archivedAt IS NULL "
+    # Visibility once per distinct person, after the union.
+    f"  WITH DISTINCT p WHERE p.archivedAt IS NULL AND {access.visible_as('p', 'Person')} "
     f"  WITH p ORDER BY p.id LIMIT {SCOPE_MAX_PEOPLE + 1} "
     "  RETURN collect(p) AS found "
     "} "
@@ -60,7 +69,15 @@ INFLUENCE_SCOPE = Cypher(
 async def scope(
     db: Database, actor: Actor, scope_id: str, as_of: dt.date, *, with_data: bool
 ) -> dict[str, Any]:
-    rows = await db.read(INFLUENCE_SCOPE, {"scope": scope_id, "asOf": as_of, "withData": with_data})
+    rows = await db.read(
+        INFLUENCE_SCOPE,
+        {
+            "acl": access.acl_params(actor),
+            "scope": scope_id,
+            "asOf": as_of,
+            "withData": with_data,
+        },
+    )
     row = rows[0]
     return {
         "found": row["found"],

@@ -6,6 +6,13 @@ the caller's edge kinds arrive as `$types` and filter `type(r) IN $types` agains
 union in the pattern. Every variable-length pattern has a hop cap and a LIMIT. Relationships
 count only when valid on `$asOf` (MODEL.md: since <= D < until). Temporals leave as ISO
 strings, and the per-node and per-edge `data` maps are built only under `$withData`.
+
+Visibility (graph/access.py, docs/ACCESS.md): every statement takes `$acl`. An invisible node
+is left out together with its edges, and no expansion passes through one: the path predicate
+`all(x IN nodes(wp) WHERE visible)` is inlined into the planner's pruning BFS expand, so it is
+checked once per node reached, and a visible company behind an invisible one is not reached.
+An invisible centre is reported as not found. `truncated`, `moreBeyondDepth` and rollups
+count visible nodes only.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, LiteralString, TypedDict
 
+from graph import access
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.export import jsonable
@@ -31,6 +39,13 @@ COMPANY_UNION = "|".join(r.value for r in COMPANY_RELS)
 def valid(r: LiteralString) -> LiteralString:
     """Cypher predicate: relationship variable `r` is valid on $asOf."""
     return f"({r}.since IS NULL OR {r}.since <= $asOf) AND ({r}.until IS NULL OR {r}.until > $asOf)"
+
+
+def through_visible(path: LiteralString, x: LiteralString = "x") -> LiteralString:  # companies
+    """Cypher predicate: every node of path variable `path` is visible to `$acl`. Written as a
+    path predicate, the planner checks it inside the (pruning) variable-length expand, so a
+    traversal never continues through a node the viewer may not see."""
+    return f"all({x} IN nodes({path}) WHERE {access.visible_as(x, 'Company')})"
 
 
 # Temporal values leave Neo4j as ISO strings: the driver's Python temporal types cost more than
@@ -84,11 +99,11 @@ ACCOUNT_MAP: dict[int, Cypher] = {}
 for _d in range(1, MAX_DEPTH + 1):
     ACCOUNT_MAP[_d] = Cypher(
         f"maps.account_map.d{_d}",
-        "MATCH (c:Company {id: $center}) "
+        f"MATCH (c:Company {{id: $center}}) WHERE {access.visible_as('c', 'Company')} "
         "CALL (c) { "
-        f"  MATCH (c)-[rs:{COMPANY_UNION}*1..{_d}]-(o:Company) "
+        f"  MATCH wp = (c)-[rs:{COMPANY_UNION}*1..{_d}]-(o:Company) "
         f"  WHERE all(r IN rs WHERE type(r) IN $types AND {valid('r')}) AND o <> c "
-        "    AND o.archivedAt IS NULL "
+        f"    AND o.archivedAt IS NULL AND {through_visible('wp')} "
         "  WITH DISTINCT o LIMIT $limitPlus "
         "  RETURN collect(o) AS found "
         "} "
@@ -108,7 +123,7 @@ for _d in range(1, MAX_DEPTH + 1):
         "  WITH a WHERE EXISTS { "
         f"    MATCH (a)-[r:{COMPANY_UNION}]-(b:Company) "
         f"    WHERE type(r) IN $types AND {valid('r')} AND b.archivedAt IS NULL "
-        "      AND NOT b IN ns } "
+        f"      AND NOT b IN ns AND {access.visible_as('b', 'Company')} }} "
         "  WITH a LIMIT 1 "
         "  RETURN count(a) > 0 AS beyond "
         "} "
@@ -118,19 +133,22 @@ for _d in range(1, MAX_DEPTH + 1):
 
 GROUP_HIERARCHY = Cypher(
     "maps.group_hierarchy",
-    "MATCH (c:Company {id: $company}) "
+    f"MATCH (c:Company {{id: $company}}) WHERE {access.visible_as('c', 'Company')} "
     "CALL (c) { "
-    f"  MATCH (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
-    f"  WHERE all(r IN ups WHERE {valid('r')}) "
-    f"    AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(:Company) WHERE {valid('p')} }} "
+    f"  MATCH wp = (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
+    f"  WHERE all(r IN ups WHERE {valid('r')}) AND {through_visible('wp')} "
+    # A top whose only parents are invisible is a root of the group the viewer sees.
+    f"    AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(up:Company) WHERE {valid('p')} "
+    f"      AND {access.visible_as('up', 'Company')} }} "
     "  WITH DISTINCT top ORDER BY top.name LIMIT 20 "
     "  RETURN collect(top) AS tops "
     "} "
     "WITH c, CASE WHEN size(tops) = 0 THEN [c] ELSE tops END AS roots, size(tops) = 0 AS deep "
     "CALL (roots) { "
     "  UNWIND roots AS root "
-    f"  MATCH (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
+    f"  MATCH wp = (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
     f"  WHERE all(r IN downs WHERE {valid('r')}) AND m.archivedAt IS NULL "
+    f"    AND {through_visible('wp')} "
     "  WITH DISTINCT m LIMIT $limitPlus "
     "  RETURN collect(m) AS found "
     "} "
@@ -143,8 +161,9 @@ GROUP_HIERARCHY = Cypher(
     "} "
     "CALL (ms) { "
     "  UNWIND ms AS m "
+    # A visible company's projects may still be invisible (a public, non-customer company).
     "  OPTIONAL MATCH (p:Project)-[:FOR]->(m) "
-    "  WHERE p.status = 'OPEN' AND p.archivedAt IS NULL "
+    f"  WHERE p.status = 'OPEN' AND p.archivedAt IS NULL AND {access.visible_as('p', 'Project')} "
     "  WITH m, sum(coalesce(p.amount, 0.0)) AS amount "
     f"  RETURN collect({node('m', ', openProjectAmount: amount')}) AS nodes "
     "} "
@@ -154,7 +173,8 @@ GROUP_HIERARCHY = Cypher(
     "  UNWIND CASE WHEN truncated THEN [] ELSE ms END AS a "
     "  WITH a WHERE EXISTS { "
     "    MATCH (a)<-[r:SUBSIDIARY_OF]-(b:Company) "
-    f"    WHERE {valid('r')} AND b.archivedAt IS NULL AND NOT b IN ms }} "
+    f"    WHERE {valid('r')} AND b.archivedAt IS NULL AND NOT b IN ms "
+    f"      AND {access.visible_as('b', 'Company')} }} "
     "  WITH a LIMIT 1 "
     "  RETURN count(a) > 0 AS below "
     "} "
@@ -165,8 +185,9 @@ GROUP_HIERARCHY = Cypher(
 def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
     if subsidiaries:
         companies = (
-            f"MATCH (c)<-[rs:SUBSIDIARY_OF*0..{CONTACT_MAX_SUBSIDIARY_LEVELS}]-(co:Company) "
+            f"MATCH wp = (c)<-[rs:SUBSIDIARY_OF*0..{CONTACT_MAX_SUBSIDIARY_LEVELS}]-(co:Company) "
             f"WHERE all(r IN rs WHERE {valid('r')}) AND co.archivedAt IS NULL "
+            f"  AND {through_visible('wp')} "
             f"WITH DISTINCT co LIMIT {GROUP_MAX_COMPANIES} "
         )
     else:
@@ -175,7 +196,7 @@ def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
     return Cypher(
         f"maps.contact_map.{'group' if subsidiaries else 'company'}."
         f"{'influence' if influence else 'reporting'}",
-        "MATCH (c:Company {id: $company}) "
+        f"MATCH (c:Company {{id: $company}}) WHERE {access.visible_as('c', 'Company')} "
         "CALL (c) { "
         f"  {companies}"
         "  RETURN collect(co) AS cos "
@@ -183,7 +204,8 @@ def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
         "CALL (cos) { "
         "  UNWIND cos AS co "
         "  MATCH (p:Person)-[w:WORKS_AT]->(co) "
-        f"  WHERE {valid('w')} AND p.archivedAt IS NULL "
+        # A person who is a customer of their own follows their own account, not the employer.
+        f"  WHERE {valid('w')} AND p.archivedAt IS NULL AND {access.visible_as('p', 'Person')} "
         "  WITH p, w, co ORDER BY co.name, p.name LIMIT $limitPlus "
         "  RETURN collect({p: p, w: w, co: co}) AS found "
         "} "
@@ -207,6 +229,7 @@ def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
         f"  RETURN collect({{person: {node('p', job('w', 'co.id'))}, works: {edge('w')}, "
         "    roles: COLLECT { MATCH (p)-[pi:PARTICIPATES_IN]->(pr:Project) "
         f"      WHERE {valid('pi')} AND pr.archivedAt IS NULL "
+        f"        AND {access.visible_as('pr', 'Project')} "
         "      RETURN {projectId: pr.id, project: pr.name, role: pi.role, stance: pi.stance} "
         "      ORDER BY pr.name LIMIT 20 }}) AS people "
         "} "
@@ -256,6 +279,7 @@ async def account_map(
     rows = await db.read(
         ACCOUNT_MAP[depth],
         {
+            "acl": access.acl_params(actor),
             "center": center,
             "types": types,
             "limit": limit,
@@ -281,6 +305,7 @@ async def group_hierarchy(
     rows = await db.read(
         GROUP_HIERARCHY,
         {
+            "acl": access.acl_params(actor),
             "company": company,
             "limit": GROUP_MAX_COMPANIES,
             "limitPlus": GROUP_MAX_COMPANIES + 1,
@@ -314,6 +339,7 @@ async def contact_map(
     rows = await db.read(
         CONTACT_MAP[(subsidiaries, influence)],
         {
+            "acl": access.acl_params(actor),
             "company": company,
             "limit": limit,
             "limitPlus": limit + 1,

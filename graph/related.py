@@ -8,6 +8,11 @@ so the search is a bounded bidirectional BFS rather than an enumeration of all p
 warmIntroPaths then collapses the paths by their chain of people and gathers, per pair of
 consecutive people, every direct tie and shared employer (one hop each, with a LIMIT).
 Hop caps are literals, so the statements are prebuilt per cap.
+
+Visibility (graph/access.py): every statement takes `$acl`; an invisible node is left out with
+its edges, no search passes through one (the predicate sits in the variable-length expand or
+in the quantified pattern's inline WHERE, so the shape of the hidden part does not leak either),
+and an invisible centre, end or target is reported as not found.
 """
 
 from __future__ import annotations
@@ -15,9 +20,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypedDict
 
+from graph import access
 from graph.actor import Actor
 from graph.db import Cypher, Database
-from graph.maps import COMPANY_UNION, GROUP_MAX_LEVELS, clean, edge, node, valid
+from graph.maps import (
+    COMPANY_UNION,
+    GROUP_MAX_LEVELS,
+    clean,
+    edge,
+    node,
+    through_visible,
+    valid,
+)
 from graph.vocab import Rel
 
 MAX_HOPS_RELATED = 4
@@ -69,15 +83,17 @@ PATH_PROJECTION = (
 _GROUP = (
     "CALL (c) { "
     "  CALL (c) { "
-    f"    MATCH (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
-    f"    WHERE all(r IN ups WHERE {valid('r')}) "
-    f"      AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(:Company) WHERE {valid('p')} }} "
+    f"    MATCH wp = (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
+    f"    WHERE all(r IN ups WHERE {valid('r')}) AND {through_visible('wp')} "
+    f"      AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(up:Company) WHERE {valid('p')} "
+    f"        AND {access.visible_as('up', 'Company')} }} "
     "    WITH DISTINCT top ORDER BY top.id LIMIT 20 "
     "    RETURN collect(top) AS tops "
     "  } "
     "  UNWIND CASE WHEN size(tops) = 0 THEN [c] ELSE tops END AS root "
-    f"  MATCH (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
+    f"  MATCH wp = (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
     f"  WHERE all(r IN downs WHERE {valid('r')}) AND m <> c AND m.archivedAt IS NULL "
+    f"    AND {through_visible('wp')} "
     f"  WITH DISTINCT m LIMIT {RELATED_MAX_COMPANIES + 1} "
     "  RETURN collect(m) AS group "
     "} "
@@ -87,11 +103,11 @@ _GROUP = (
 def _related(hops: int, whole_group: bool) -> Cypher:
     return Cypher(
         f"related.accounts.h{hops}{'' if whole_group else '.near'}",
-        "MATCH (c:Company {id: $company}) "
+        f"MATCH (c:Company {{id: $company}}) WHERE {access.visible_as('c', 'Company')} "
         "CALL (c) { "
-        f"  MATCH (c)-[rs:{COMPANY_UNION}*1..{hops}]-(o:Company) "
+        f"  MATCH wp = (c)-[rs:{COMPANY_UNION}*1..{hops}]-(o:Company) "
         f"  WHERE all(r IN rs WHERE type(r) IN $types AND {valid('r')}) AND o <> c "
-        "    AND o.archivedAt IS NULL "
+        f"    AND o.archivedAt IS NULL AND {through_visible('wp')} "
         f"  WITH DISTINCT o LIMIT {RELATED_MAX_COMPANIES + 1} "
         "  RETURN collect(o) AS found "
         "} " + (_GROUP if whole_group else "WITH c, found, [] AS group ") + "WITH c, found, group, "
@@ -107,7 +123,8 @@ def _related(hops: int, whole_group: bool) -> Cypher:
         "CALL (c) { "
         "  WITH c WHERE $people "
         "  MATCH (c)<-[w1:WORKS_AT]-(p:Person)-[w2:WORKS_AT]->(o:Company) "
-        "  WHERE o <> c AND o.archivedAt IS NULL AND ( "
+        "  WHERE o <> c AND o.archivedAt IS NULL "
+        f"    AND {access.visible_as('p', 'Person')} AND {access.visible_as('o', 'Company')} AND ( "
         f"    ($shared AND {valid('w1')} AND {valid('w2')}) OR "
         f"    ($former AND ((w1.until <= $asOf AND {valid('w2')}) OR "
         f"                  ({valid('w1')} AND w2.until <= $asOf))) ) "
@@ -129,6 +146,9 @@ def _related(hops: int, whole_group: bool) -> Cypher:
         f"    WHERE o <> c AND {valid('pi')} AND {valid('w')} AND pr.archivedAt IS NULL "
         "    RETURN o, pr, p, [w, pi, f] AS rels "
         "  } "
+        f"  WITH o, pr, p, rels "
+        f"  WHERE {access.visible_as('o', 'Company')} AND {access.visible_as('pr', 'Project')} "
+        f"    AND {access.visible_as('p', 'Person')} "
         f"  WITH o, pr, p, rels LIMIT {PEOPLE_LINKS_LIMIT} "
         f"  RETURN collect({{company: {node('o')}, project: {node('pr')}, person: {node('p')}, "
         f"    edges: [r IN rels | {edge('r')}]}}) AS projectLinks "
@@ -147,12 +167,15 @@ def _path(hops: int) -> Cypher:
     return Cypher(
         f"related.path.h{hops}",
         # Each lookup aggregates inside its own CALL, so a missing id yields null, not no row.
-        "CALL () { " + ANY_NODE.format(p="from") + "RETURN collect(x)[0] AS a } "
-        "CALL () { " + ANY_NODE.format(p="to") + "RETURN collect(x)[0] AS b } "
+        "CALL () { " + ANY_NODE.format(p="from") + f"WITH x WHERE {access.visible('x')} "
+        "RETURN collect(x)[0] AS a } "
+        "CALL () { " + ANY_NODE.format(p="to") + f"WITH x WHERE {access.visible('x')} "
+        "RETURN collect(x)[0] AS b } "
         "CALL (a, b) { "
         "  WITH a, b WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b "
-        f"  MATCH p = SHORTEST {PATHS_PER_QUERY} (a)(()-[r:{ALL_UNION}]-() "
-        f"    WHERE type(r) IN $types AND {valid('r')}){{1,{hops}}}(b) "
+        # Each step's far node must be visible: a path through a hidden node is no path.
+        f"  MATCH p = SHORTEST {PATHS_PER_QUERY} (a)(()-[r:{ALL_UNION}]-(y) "
+        f"    WHERE type(r) IN $types AND {valid('r')} AND {access.visible('y')}){{1,{hops}}}(b) "
         f"  RETURN collect({PATH_PROJECTION}) AS paths "
         "} "
         "RETURN a IS NOT NULL AS fromFound, b IS NOT NULL AS toFound, paths",
@@ -166,9 +189,12 @@ def _intro(hops: int) -> Cypher:
     return Cypher(
         f"related.warm_intro.h{hops}",
         "CALL () { "
-        "  MATCH (t:Person {id: $target}) RETURN t UNION "
-        "  MATCH (:Project {id: $target})<-[pi:PARTICIPATES_IN]-(t:Person) "
-        f"  WHERE pi.role = 'DECISION_MAKER' AND {valid('pi')} RETURN t "
+        f"  MATCH (t:Person {{id: $target}}) WHERE {access.visible_as('t', 'Person')} "
+        "  RETURN t UNION "
+        "  MATCH (pj:Project {id: $target})<-[pi:PARTICIPATES_IN]-(t:Person) "
+        f"  WHERE pi.role = 'DECISION_MAKER' AND {valid('pi')} "
+        f"    AND {access.visible_as('pj', 'Project')} "
+        f"    AND {access.visible_as('t', 'Person')} RETURN t "
         "} "
         f"WITH collect(t)[..{INTRO_MAX_TARGETS}] AS targets "
         "CALL () { "
@@ -182,7 +208,9 @@ def _intro(hops: int) -> Cypher:
         "CALL (targets, users) { "
         "  UNWIND targets AS t "
         f"  MATCH p = SHORTEST {INTRO_PATHS_PER_PAIR} (t)((x)-[r:{INTRO_UNION}]-() "
-        f"    WHERE NOT x:User AND {valid('r')}){{1,{hops}}}(u:User) "
+        # Every node before the staff member must be visible: the chain names each person,
+        # so a route through someone hidden is not offered at all.
+        f"    WHERE NOT x:User AND {valid('r')} AND {access.visible('x')}){{1,{hops}}}(u:User) "
         "  WHERE u IN users "
         f"  WITH p LIMIT {INTRO_MAX_PATHS} "
         # An introduction is a chain of people (staff first): paths that differ only in the
@@ -198,7 +226,7 @@ def _intro(hops: int) -> Cypher:
         "  } "
         "  CALL (a, b) { "
         "    MATCH (a)-[w1:WORKS_AT]->(co:Company)<-[w2:WORKS_AT]-(b) "
-        f"    WHERE {valid('w1')} AND {valid('w2')} "
+        f"    WHERE {valid('w1')} AND {valid('w2')} AND {access.visible_as('co', 'Company')} "
         f"    WITH co, w1, w2 ORDER BY co.name, co.id LIMIT {INTRO_TIES_PER_HOP} "
         f"    RETURN collect({{company: {node('co')}, edges: [{edge('w1')}, {edge('w2')}]}}) "
         "      AS employers "
@@ -207,7 +235,8 @@ def _intro(hops: int) -> Cypher:
         "  WITH ppl, collect({ties: ties, employers: employers}) AS hops "
         f"  RETURN collect({{people: [n IN ppl | {node('n')}], hops: hops}}) AS paths "
         "} "
-        "RETURN size(targets) > 0 OR EXISTS { MATCH (:Project {id: $target}) } AS targetFound, "
+        "RETURN size(targets) > 0 OR EXISTS { MATCH (pj:Project {id: $target}) "
+        f"  WHERE {access.visible_as('pj', 'Project')} }} AS targetFound, "
         "  [u IN users | u.id] AS users, paths",
     )
 
@@ -232,6 +261,7 @@ async def related_accounts(
     rows = await db.read(
         (RELATED if whole_group else RELATED_NEAR)[hops],
         {
+            "acl": access.acl_params(actor),
             "company": company,
             "types": types,
             "people": shared or former,
@@ -291,7 +321,14 @@ async def paths(
 ) -> dict[str, Any]:
     rows = await db.read(
         PATH[hops],
-        {"from": source, "to": target, "types": types, "asOf": as_of, "withData": with_data},
+        {
+            "acl": access.acl_params(actor),
+            "from": source,
+            "to": target,
+            "types": types,
+            "asOf": as_of,
+            "withData": with_data,
+        },
     )
     row = rows[0]
     return {
@@ -340,7 +377,13 @@ async def warm_intro_paths(
 ) -> WarmIntroRows:
     rows = await db.read(
         WARM_INTRO[hops],
-        {"target": target, "from": users, "asOf": as_of, "withData": with_data},
+        {
+            "acl": access.acl_params(actor),
+            "target": target,
+            "from": users,
+            "asOf": as_of,
+            "withData": with_data,
+        },
     )
     row = rows[0]
     return {

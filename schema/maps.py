@@ -123,7 +123,10 @@ class MapEdge:
 
 @strawberry.type(
     description="A flat map: nodes and edges. `truncated` says a size cap cut it; "
-    "`moreBeyondDepth` says the graph goes on past the depth asked."
+    "`moreBeyondDepth` says the graph goes on past the depth asked. Only what the viewer may "
+    "see: an invisible node is left out with its edges, no map, tree or path passes through "
+    "one, and the flags, counts and rollups count visible nodes only; an invisible centre is "
+    "NOT_FOUND, as a missing one."
 )
 class GraphMap:
     nodes: list[MapNode] = strawberry.field(description="The nodes, at most the query's limit.")

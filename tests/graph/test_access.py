@@ -143,3 +143,22 @@ def test_scope_resolves_team_hierarchy(graph: LocalNeo4j) -> None:
     rep = asyncio.run(scope("owner"))
     assert set(rep.principals) == {PERSONAS["owner"]["id"], TEAMS["EAST"][0]}
     assert PERSONAS["other_team"]["id"] not in rep.users
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_visible_as_a_label_agrees_with_visible(graph: LocalNeo4j, persona: str) -> None:
+    # The maps check nodes whose label they know with the label's branch alone (cheaper to
+    # plan); it must answer exactly as the generic predicate does.
+    for label in ("Company", "Person", "Project"):
+        match = "MATCH (n:" + label + ") WHERE n.key IS NOT NULL AND "
+        known = Cypher(
+            "test.visible_as", match + access.visible_as("n", label) + " RETURN n.key AS key"
+        )
+        generic = Cypher(
+            "test.visible_generic", match + access.visible("n") + " RETURN n.key AS key"
+        )
+        seen = keys(graph, persona, known)
+        assert seen == keys(graph, persona, generic)
+        if persona == "owner" and label == "Company":
+            assert "east" in seen
+            assert "west" not in seen

@@ -87,3 +87,123 @@ CREATE (chen)-[:INFLUENCES {id: 'i-chen-other', strength: 0.9, projectId: 'other
 CREATE (:StanceChange {id: 'sc1', projectId: 'proj', personId: 'zhao', from: 'NEUTRAL',
         to: 'OPPONENT', at: datetime('2026-10-01T09:00:00+08:00'), by: 'u-owner'})
 """
+
+
+# Visibility (graph/access.py) on the maps. `x-east-*` accounts are owned by the owner persona
+# (team EAST), `x-west-*` by other_team (WEST); `x-public` is a non-customer company.
+# The east companies meet the far one only through the west customer, and the far person is
+# known to our staff only through the west person, so a viewer who may not see the west side
+# must not reach (or learn the shape of) anything behind it. 东方客户's contact 刘东 also
+# works at the west customer (later), and 客户个人 is a person who is a west account herself.
+ACCESS = """
+MATCH (o:User {id: $owner}), (w:User {id: $west}), (mw:User {id: $managerWest})
+CREATE (ec:Company:Customer {id: 'x-east-co', name: '东方客户', tier: 'CORE'})
+CREATE (es:Company:Customer {id: 'x-east-sub', name: '东方子公司'})
+CREATE (ef:Company:Customer {id: 'x-east-far', name: '东方远端'})
+CREATE (wc:Company:Customer {id: 'x-west-co', name: '西部秘密客户', nameEn: 'WestSecret'})
+CREATE (wg:Company:Customer {id: 'x-west-group', name: '西部集团总部'})
+CREATE (pub:Company {id: 'x-public', name: '公共设计院'})
+CREATE (o)-[:OWNS {id: 'x-own-1'}]->(ec), (o)-[:OWNS {id: 'x-own-2'}]->(es),
+       (o)-[:OWNS {id: 'x-own-3'}]->(ef),
+       (w)-[:OWNS {id: 'hid-own-wc'}]->(wc), (w)-[:OWNS {id: 'hid-own-wg'}]->(wg)
+CREATE (ec)-[:SUPPLIES {id: 'hid-ec-wc'}]->(wc)
+CREATE (wc)-[:SUPPLIES {id: 'hid-wc-ef'}]->(ef)
+CREATE (es)-[:SUBSIDIARY_OF {id: 'x-es-ec'}]->(ec)
+CREATE (ec)-[:SUBSIDIARY_OF {id: 'hid-ec-wg'}]->(wg)
+CREATE (pub)-[:PARTNERS_WITH {id: 'x-pub-ec'}]->(ec)
+CREATE (ep:Person {id: 'x-east-person', name: '刘东'})
+CREATE (ep)-[:WORKS_AT {id: 'x-ep-ec', title: '厂长', since: date('2020-01-01')}]->(ec)
+CREATE (ep)-[:WORKS_AT {id: 'hid-ep-wc', title: '西部顾问', since: date('2024-01-01')}]->(wc)
+CREATE (fp:Person {id: 'x-far-person', name: '远端张'})
+CREATE (fp)-[:WORKS_AT {id: 'x-fp-ef'}]->(ef)
+CREATE (wp:Person {id: 'x-west-person', name: '隐身王五'})
+CREATE (wp)-[:WORKS_AT {id: 'hid-wp-wc'}]->(wc)
+CREATE (pc:Person:Customer {id: 'x-cust-person', name: '客户个人'})
+CREATE (w)-[:OWNS {id: 'hid-own-pc'}]->(pc)
+CREATE (pc)-[:WORKS_AT {id: 'hid-pc-ec'}]->(ec)
+CREATE (wp)-[:RELATED_TO {id: 'hid-wp-fp', kind: 'FRIEND'}]->(fp)
+CREATE (mw)-[:KNOWS {id: 'hid-mw-wp', strength: 0.9}]->(wp)
+CREATE (o)-[:KNOWS {id: 'x-o-ep', strength: 0.5}]->(ep)
+CREATE (w)-[:KNOWS {id: 'hid-w-pc', strength: 0.7}]->(pc)
+CREATE (wp)-[:INFLUENCES {id: 'hid-wp-ep', strength: 0.9}]->(ep)
+CREATE (pc)-[:INFLUENCES {id: 'hid-pc-ep', strength: 0.8}]->(ep)
+CREATE (pr:Project {id: 'x-east-project', name: '东方项目', status: 'OPEN', amount: 100.0})
+CREATE (pr)-[:FOR {id: 'x-pr-ec'}]->(ec)
+CREATE (ep)-[:PARTICIPATES_IN {id: 'x-ep-pr', role: 'DECISION_MAKER', stance: 'NEUTRAL'}]->(pr)
+CREATE (pc)-[:PARTICIPATES_IN {id: 'hid-pc-pr', role: 'ECONOMIC_BUYER', stance: 'OPPONENT'}]->(pr)
+CREATE (wpr:Project {id: 'x-west-project', name: '西部机密项目', status: 'OPEN', amount: 7.0})
+CREATE (wpr)-[:FOR {id: 'hid-wpr-wc'}]->(wc)
+CREATE (ep)-[:PARTICIPATES_IN {id: 'hid-ep-wpr', role: 'USER'}]->(wpr)
+CREATE (:StanceChange {id: 'hid-sc', projectId: 'x-east-project', personId: 'x-cust-person',
+        from: 'NEUTRAL', to: 'OPPONENT', at: datetime('2026-10-01T09:00:00+08:00'), by: 'u'})
+"""
+
+# Per node: its id and name. Which of them each persona may not see (docs/ACCESS.md).
+ACCESS_NAMES = {
+    "x-east-co": "东方客户",
+    "x-east-sub": "东方子公司",
+    "x-east-far": "东方远端",
+    "x-west-co": "西部秘密客户",
+    "x-west-group": "西部集团总部",
+    "x-public": "公共设计院",
+    "x-east-person": "刘东",
+    "x-far-person": "远端张",
+    "x-west-person": "隐身王五",
+    "x-cust-person": "客户个人",
+    "x-east-project": "东方项目",
+    "x-west-project": "西部机密项目",
+}
+_EAST = {"x-east-co", "x-east-sub", "x-east-far", "x-far-person", "x-east-project"}
+_WEST = {"x-west-co", "x-west-group", "x-west-person", "x-cust-person", "x-west-project"}
+INVISIBLE = {
+    "owner": _WEST,
+    "other_team": _EAST,
+    # manager_west KNOWS the west person, and sees the west accounts anyway.
+    "manager_west": _EAST,
+    "manager_above": set(),
+    "analyst": set(),
+    "auditor": set(),
+    "admin": set(),
+}
+ACCESS_PERSONAS = tuple(INVISIBLE)
+
+
+def build_access(cypher: Driver) -> None:
+    from tests.conftest import PERSONAS
+
+    with cypher.session(database="neo4j") as s:
+        s.run(
+            ACCESS,
+            owner=PERSONAS["owner"]["id"],
+            west=PERSONAS["other_team"]["id"],
+            managerWest=PERSONAS["manager_west"]["id"],
+        ).consume()
+
+
+def leaks(persona: str, body: object) -> list[str]:
+    """Every id, name or hidden edge id (`hid-…`, edges touching a node `persona` may not see)
+    of an invisible node found anywhere in the response text."""
+    import json
+
+    text = json.dumps(body, ensure_ascii=False)
+    hidden = INVISIBLE[persona]
+    found = [t for nid in hidden for t in (nid, ACCESS_NAMES[nid]) if t in text]
+    if hidden:
+        # Every edge touching a west node is named `hid-…`; for the east-blind personas the
+        # east edges are listed instead.
+        if persona == "owner":
+            found += sorted(_hid_ids(text))
+        else:
+            found += [e for e in _EAST_EDGES if e in text]
+    return found
+
+
+_EAST_EDGES = ("x-own-1", "x-own-2", "x-own-3", "hid-ec-wc", "hid-wc-ef", "x-es-ec", "hid-ec-wg",
+               "x-pub-ec", "x-ep-ec", "x-fp-ef", "hid-pc-ec", "hid-wp-fp", "x-pr-ec",
+               "x-ep-pr", "hid-pc-pr")  # fmt: skip
+
+
+def _hid_ids(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"hid-[a-z]+(?:-[a-z]+)?", text))

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
-from tests.resolvers.graphs import GROUP, PEOPLE, PROJECT, build
+from tests.resolvers.graphs import (
+    ACCESS_PERSONAS,
+    GROUP,
+    INVISIBLE,
+    PEOPLE,
+    PROJECT,
+    build,
+    build_access,
+    leaks,
+)
 
 TREE = """
 query($p: ID!, $a: Date) {
@@ -154,3 +165,52 @@ def test_stance_history_is_one_type_with_one_precision(gql: GQL, cypher: Driver)
     history = next(f for f in types["a"]["fields"] if f["name"] == "stanceHistory")
     assert history["type"]["ofType"]["ofType"]["ofType"]["name"] == "StanceHistoryEntry"
     assert types["b"] is None
+
+
+TREE_ALL = """
+query($p: ID!) {
+  decisionTree(project: $p) {
+    roots uncoveredRoles riskyOpponents unconnectedDecisionMakers decisionMakersNobodyKnows
+    staffTies { userId userName personId strength decisionMaker }
+    stanceHistory { id projectId personId from to at by }
+    map {
+      nodes { id kind name role stance influence hidden depth title companyId data }
+      edges { id source target type polarity strength data }
+      truncated moreBeyondDepth cytoscape graphml
+    }
+  }
+}"""
+
+
+@pytest.mark.parametrize("persona", ACCESS_PERSONAS)
+def test_decision_tree_leaves_out_hidden_participants_influencers_and_ties(
+    gql: GQL, cypher: Driver, persona: str
+) -> None:
+    build_access(cypher)
+    r = gql.as_(persona)(TREE_ALL, {"p": "x-east-project"})
+    if "x-east-project" in INVISIBLE[persona]:
+        assert r.codes() == ["NOT_FOUND"]
+        assert r.body["data"] is None
+        return
+    assert r.round_trips == 1
+    assert leaks(persona, r.body) == []
+    t = r.data["decisionTree"]
+    nodes = {n["id"]: n for n in t["map"]["nodes"]}
+    ties = {(k["userId"], k["personId"]) for k in t["staffTies"]}
+    owner = PERSONAS["owner"]["id"]
+    if persona == "owner":
+        assert set(nodes) == {"x-east-person"}
+        # his newest job is at the west customer: the employer shown is the one it may see
+        assert nodes["x-east-person"]["companyId"] == "x-east-co"
+        assert ties == {(owner, "x-east-person")}
+        assert t["stanceHistory"] == []
+        assert "ECONOMIC_BUYER" in t["uncoveredRoles"]  # filled by someone it may not see
+        assert t["riskyOpponents"] == []
+        assert nodes["x-east-person"]["influence"] == 1.0
+    else:
+        assert set(nodes) == {"x-east-person", "x-cust-person", "x-west-person"}
+        assert nodes["x-west-person"]["hidden"] is True
+        assert nodes["x-east-person"]["companyId"] == "x-west-co"
+        assert (PERSONAS["other_team"]["id"], "x-cust-person") in ties
+        assert [h["personId"] for h in t["stanceHistory"]] == ["x-cust-person"]
+        assert "ECONOMIC_BUYER" not in t["uncoveredRoles"]

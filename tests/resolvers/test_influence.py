@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from neo4j import Driver
 from tests.conftest import GQL
-from tests.resolvers.graphs import GROUP, PEOPLE, PROJECT, build
+from tests.resolvers.graphs import (
+    ACCESS_PERSONAS,
+    GROUP,
+    INVISIBLE,
+    PEOPLE,
+    PROJECT,
+    build,
+    build_access,
+    leaks,
+)
 
 RANK = """
 query($s: ID!, $f: Int) {
@@ -49,3 +60,34 @@ def test_influence_ranking_of_a_group_and_errors(gql: GQL, cypher: Driver) -> No
     assert bad.codes() == ["NOT_FOUND"]
     assert bad.errors[0]["extensions"]["field"] == "scope"
     assert gql(RANK, {"s": "g1", "f": 0}).codes() == ["BAD_USER_INPUT"]
+
+
+RANK_ALL = """
+query($s: ID!) {
+  influenceRanking(scope: $s, first: 100) {
+    rank score betweenness explanation person { id name title companyId influence data }
+  }
+}"""
+
+
+@pytest.mark.parametrize("persona", ACCESS_PERSONAS)
+def test_influence_ranking_is_computed_over_the_visible_people_only(
+    gql: GQL, cypher: Driver, persona: str
+) -> None:
+    build_access(cypher)
+    for scope in ("x-east-co", "x-east-project"):
+        r = gql.as_(persona)(RANK_ALL, {"s": scope})
+        if scope in INVISIBLE[persona]:
+            assert r.codes() == ["NOT_FOUND"]
+            continue
+        assert r.round_trips == 1
+        assert leaks(persona, r.body) == []
+        ranks = r.data["influenceRanking"]
+        people = {x["person"]["id"] for x in ranks}
+        if persona == "owner":
+            # Alone in the visible scope: rank 1 of 1, whatever the hidden influencers add.
+            assert people == {"x-east-person"}
+            assert ranks[0]["explanation"].startswith("rank 1 of 1")
+        else:
+            assert {"x-east-person", "x-cust-person"} <= people
+            assert ranks[0]["explanation"].startswith(f"rank 1 of {len(people)}")

@@ -9,7 +9,15 @@ import pytest
 
 from neo4j import Driver
 from tests.conftest import GQL
-from tests.resolvers.graphs import GROUP, PEOPLE, build
+from tests.resolvers.graphs import (
+    ACCESS_PERSONAS,
+    GROUP,
+    INVISIBLE,
+    PEOPLE,
+    build,
+    build_access,
+    leaks,
+)
 
 ACCOUNT = """
 query($c: ID!, $d: Int, $k: [EdgeType!], $l: Int, $a: Date, $lay: Layout) {
@@ -280,3 +288,103 @@ def test_exports(gql: GQL, group: None) -> None:
     ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
     assert {n.get("id") for n in root.iterfind(".//g:node", ns)} == ids(m["nodes"])
     assert len(root.findall(".//g:edge", ns)) == len(cy["edges"])
+
+
+# Visibility: every persona on the hand-built ACCESS graph (tests/resolvers/graphs.py).
+MAP_FIELDS = """
+  nodes { id kind name nameEn isCustomer tier depth title companyId role stance data }
+  edges { id source target type kind strength data }
+  truncated moreBeyondDepth cytoscape graphml
+"""
+ACCOUNT_ALL = "query($c: ID!, $d: Int) { accountMap(center: $c, depth: $d) {" + MAP_FIELDS + "} }"
+GROUP_ALL = (
+    "query($c: ID!) { groupHierarchy(company: $c) { roots "
+    "rollups { companyId companies customers openProjectAmount } map {" + MAP_FIELDS + "} } }"
+)
+CONTACT_ALL = (
+    "query($c: ID!) { contactMap(company: $c, includeSubsidiaries: true, "
+    "includeInfluence: true) {" + MAP_FIELDS + "} }"
+)
+
+
+@pytest.fixture
+def access_graph(cypher: Driver) -> None:
+    build_access(cypher)
+
+
+def east_blind(persona: str) -> bool:
+    return "x-east-co" in INVISIBLE[persona]
+
+
+@pytest.mark.parametrize("persona", ACCESS_PERSONAS)
+def test_account_map_leaks_nothing_and_does_not_pass_hidden_nodes(
+    gql: GQL, access_graph: None, persona: str
+) -> None:
+    for depth in (1, 2):
+        r = gql.as_(persona)(ACCOUNT_ALL, {"c": "x-east-co", "d": depth})
+        if east_blind(persona):
+            # An invisible centre is reported exactly as a missing one.
+            assert r.codes() == ["NOT_FOUND"]
+            assert r.body["data"] is None
+            continue
+        assert r.round_trips == 1
+        assert leaks(persona, r.body) == []
+        m = r.data["accountMap"]
+        if persona == "owner":
+            # 东方远端 lies behind the west customer only: not reached, and not "beyond".
+            assert ids(m["nodes"]) == {"x-east-co", "x-east-sub", "x-public"}
+            assert (m["truncated"], m["moreBeyondDepth"]) == (False, False)
+        else:
+            everyone = {"x-east-co", "x-east-sub", "x-public", "x-west-co", "x-west-group"}
+            assert ids(m["nodes"]) == everyone | ({"x-east-far"} if depth == 2 else set())
+            assert m["moreBeyondDepth"] is (depth == 1)
+    # The west rep maps the west customer, but nothing of the east side through it.
+    if persona in ("other_team", "manager_west"):
+        r = gql.as_(persona)(ACCOUNT_ALL, {"c": "x-west-co", "d": 2})
+        assert ids(r.data["accountMap"]["nodes"]) == {"x-west-co"}
+        assert r.data["accountMap"]["moreBeyondDepth"] is False
+        assert leaks(persona, r.body) == []
+
+
+@pytest.mark.parametrize("persona", ACCESS_PERSONAS)
+def test_group_hierarchy_roots_and_rollups_count_visible_companies(
+    gql: GQL, access_graph: None, persona: str
+) -> None:
+    r = gql.as_(persona)(GROUP_ALL, {"c": "x-east-co"})
+    if east_blind(persona):
+        assert r.codes() == ["NOT_FOUND"]
+        return
+    assert r.round_trips == 1
+    assert leaks(persona, r.body) == []
+    g = r.data["groupHierarchy"]
+    rollups = {x["companyId"]: x for x in g["rollups"]}
+    if persona == "owner":
+        # The west parent is left out: the east customer is the top of the group it sees.
+        assert g["roots"] == ["x-east-co"]
+        assert ids(g["map"]["nodes"]) == {"x-east-co", "x-east-sub"}
+        assert (rollups["x-east-co"]["companies"], rollups["x-east-co"]["customers"]) == (2, 2)
+    else:
+        assert g["roots"] == ["x-west-group"]
+        assert rollups["x-west-group"]["companies"] == 3
+    assert rollups["x-east-co"]["openProjectAmount"] == 100.0
+
+
+@pytest.mark.parametrize("persona", ACCESS_PERSONAS)
+def test_contact_map_leaves_out_hidden_people_and_their_projects(
+    gql: GQL, access_graph: None, persona: str
+) -> None:
+    r = gql.as_(persona)(CONTACT_ALL, {"c": "x-east-co"})
+    if east_blind(persona):
+        assert r.codes() == ["NOT_FOUND"]
+        return
+    assert r.round_trips == 1
+    assert leaks(persona, r.body) == []
+    nodes = {n["id"]: n for n in r.data["contactMap"]["nodes"]}
+    roles = {x["project"] for x in nodes["x-east-person"]["data"]["projectRoles"]}
+    if persona == "owner":
+        # 客户个人 is a west account of her own, though she works at the east customer.
+        assert set(nodes) == {"x-east-co", "x-east-sub", "x-east-person"}
+        assert roles == {"东方项目"}
+    else:
+        assert "x-cust-person" in nodes
+        assert roles == {"东方项目", "西部机密项目"}

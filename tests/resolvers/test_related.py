@@ -8,7 +8,16 @@ import pytest
 
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
-from tests.resolvers.graphs import GROUP, PEOPLE, PROJECT, build
+from tests.resolvers.graphs import (
+    ACCESS_PERSONAS,
+    GROUP,
+    INVISIBLE,
+    PEOPLE,
+    PROJECT,
+    build,
+    build_access,
+    leaks,
+)
 
 OWNER = PERSONAS["owner"]["id"]
 OTHER = PERSONAS["other_team"]["id"]
@@ -260,3 +269,98 @@ def test_warm_intro_bad_arguments(gql: GQL, graph: None) -> None:
         r = gql(INTRO, variables)
         assert r.codes() == [code], variables
         assert r.errors[0]["extensions"]["field"] == field
+
+
+# Visibility on the hand-built ACCESS graph (tests/resolvers/graphs.py), every persona.
+NODE_FIELDS = "id kind name nameEn title companyId data"
+RELATED_ALL = (
+    "query($c: ID!) { relatedAccounts(company: $c) { company { " + NODE_FIELDS + " } score via "
+    "paths { strength explanation nodes { " + NODE_FIELDS + " } edges { id source target "
+    "type data } } } }"
+)
+PATH_ALL = (
+    # Without OWNS: the owner persona owns both east ends, a route it may well see.
+    "query($a: ID!, $b: ID!) { path(from: $a, to: $b, maxHops: 6, edgeKinds: [SUPPLIES, "
+    "SUBSIDIARY_OF, PARTNERS_WITH, WORKS_AT, RELATED_TO, KNOWS, INFLUENCES, FOR, "
+    "PARTICIPATES_IN]) { strength explanation "
+    "nodes { " + NODE_FIELDS + " } edges { id source target type data } } }"
+)
+INTRO_ALL = (
+    "query($t: ID!) { warmIntroPaths(target: $t, maxHops: 4) { strength colleagueHops "
+    "explanation ranking nodes { " + NODE_FIELDS + " } edges { id source target type data } "
+    "hops { from to tie types strength explanation edgeIds } } }"
+)
+
+
+def _east_blind(persona: str) -> bool:
+    return "x-east-co" in INVISIBLE[persona]
+
+
+@pytest.mark.parametrize("persona", ACCESS_PERSONAS)
+def test_related_accounts_leave_out_hidden_companies_and_people(
+    gql: GQL, cypher: Driver, persona: str
+) -> None:
+    build_access(cypher)
+    r = gql.as_(persona)(RELATED_ALL, {"c": "x-east-co"})
+    if _east_blind(persona):
+        assert r.codes() == ["NOT_FOUND"]
+        return
+    assert r.round_trips == 1
+    assert leaks(persona, r.body) == []
+    found = {x["company"]["id"] for x in r.data["relatedAccounts"]}
+    if persona == "owner":
+        assert found == {"x-east-sub", "x-public"}
+    else:
+        # the west customer by chain and through 刘东, who works at both
+        assert {"x-east-sub", "x-public", "x-west-co", "x-west-group", "x-east-far"} <= found
+
+
+@pytest.mark.parametrize("persona", ACCESS_PERSONAS)
+def test_path_through_a_hidden_node_is_no_path(gql: GQL, cypher: Driver, persona: str) -> None:
+    build_access(cypher)
+    r = gql.as_(persona)(PATH_ALL, {"a": "x-east-co", "b": "x-east-far"})
+    if _east_blind(persona):
+        assert r.codes() == ["NOT_FOUND"]
+    else:
+        assert r.round_trips == 1
+        assert leaks(persona, r.body) == []
+        paths = r.data["path"]
+        # Every route to 东方远端 passes the west customer or the west person.
+        assert (paths == []) is (persona == "owner")
+    hidden_end = gql.as_(persona)(PATH_ALL, {"a": "x-east-sub", "b": "x-west-co"})
+    if persona == "owner" or _east_blind(persona):
+        assert hidden_end.codes() == ["NOT_FOUND"]
+        assert hidden_end.body["data"] is None
+
+
+@pytest.mark.parametrize("persona", ACCESS_PERSONAS)
+def test_warm_intros_never_route_through_a_hidden_person(
+    gql: GQL, cypher: Driver, persona: str
+) -> None:
+    build_access(cypher)
+    # 远端张 is known to our staff only through the west person.
+    far = gql.as_(persona)(INTRO_ALL, {"t": "x-far-person"})
+    # The project's decision maker 刘东: the owner knows him; the west manager knows the west
+    # person, who influences him.
+    project = gql.as_(persona)(INTRO_ALL, {"t": "x-east-project"})
+    if _east_blind(persona):
+        assert far.codes() == ["NOT_FOUND"]
+        assert project.codes() == ["NOT_FOUND"]
+        return
+    for r in (far, project):
+        assert r.round_trips == 1
+        assert leaks(persona, r.body) == []
+    chains = [
+        [n["id"] for n in p["nodes"] if n["kind"] != "COMPANY"]
+        for p in project.data["warmIntroPaths"]
+    ]
+    if persona == "owner":
+        assert far.data["warmIntroPaths"] == []
+        assert chains == [[PERSONAS["owner"]["id"], "x-east-person"]]
+    else:
+        assert [n["id"] for n in far.data["warmIntroPaths"][0]["nodes"]] == [
+            PERSONAS["manager_west"]["id"],
+            "x-west-person",
+            "x-far-person",
+        ]
+        assert [PERSONAS["manager_west"]["id"], "x-west-person", "x-east-person"] in chains
