@@ -125,6 +125,9 @@ def settings(neo4j_server: LocalNeo4j) -> Settings:
         neo4j_password=neo4j_server.password,
         dev=True,
         allow_anonymous=False,
+        # The first plan of a map statement with the visibility predicate can take seconds on
+        # a loaded 2-core machine; the 15 s production default is tested in test_db_limits.
+        transaction_timeout=60.0,
     )
 
 
