@@ -105,8 +105,8 @@ def _account(v: LiteralString, edit: bool) -> LiteralString:
     principals: LiteralString = "$acl.editPrincipals" if edit else "$acl.principals"
     level: LiteralString = " AND " + v + "_s.level = 'EDIT'" if edit else ""
     return (
-        "(EXISTS { MATCH (" + v + ")<-[:OWNS]-(" + v + "_o:User) WHERE " + v + "_o.id IN "
-        + users + " }"
+        "(EXISTS { MATCH (" + v + ")<-[" + v + "_w:OWNS]-(" + v + "_o:User) WHERE " + v
+        + "_o.id IN " + users + " AND (" + v + "_w.until IS NULL OR " + v + "_w.until > date()) }"
         " OR EXISTS { MATCH (" + v + ")<-[:FOR]-(:Project)<-[:ON_TEAM]-(" + v + "_t:User) "
         "WHERE " + v + "_t.id = " + me + " }"
         " OR EXISTS { MATCH (" + v + ")-[" + v + "_s:SHARED_WITH]->(" + v + "_g) WHERE "

@@ -7,6 +7,8 @@ total count, when asked for, one more.
 
 Keyset pagination: the cursor carries the sort key (as text) and the id of the last row; the
 next page starts strictly after that pair, so inserts and deletes never shift pages.
+Both statements filter with graph/access.py's `visible`: pages and counts hold only the
+rows the viewer may see.
 Name filters are case-sensitive `CONTAINS` / `STARTS WITH` over the text indexes on `name`
 (migrations/V0003), which match Chinese as well as Latin text.
 """
@@ -18,6 +20,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, LiteralString, cast
 
+from graph.access import acl_params, visible
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
@@ -84,7 +87,9 @@ def _filters(active: frozenset[str]) -> LiteralString:
     for key, predicate in PREDICATES.items():
         if key in active:
             text += "AND " + predicate + " "
-    return text
+    # Last, after the indexable filters: rows the viewer may not see are not in the page
+    # and not in `totalCount`.
+    return text + "AND " + visible("n") + " "
 
 
 FILTER_KEYS = (
@@ -196,7 +201,7 @@ async def page(
     """Up to `limit` rows after the cursor position `(sortKey, id)`; `scope` and `order`
     must be keys of SCOPES and ORDERS."""
     mode = _mode(filters)
-    params = _params(filters)
+    params = {**_params(filters), "acl": acl_params(actor)}
     active = frozenset(k for k in PREDICATES if params.get(k) is not None)
     rows = await db.read(
         page_statement(scope, mode, order, active),

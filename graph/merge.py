@@ -10,6 +10,11 @@ There is no APOC on Neo4j Community, and a relationship's type cannot be changed
 each moved edge is re-created with `SET r2 = properties(r)` by statements prebuilt per type.
 Moving hierarchy edges can close a cycle (A→X→B merged into B gives B→X→B): those merges take
 the acyclic types' locks first, check afterwards, and roll the whole transaction back.
+
+Access: the viewer must be able to edit the survivor and every merged record, judged in the
+statement that locks them (graph/access.py); one they cannot see is NOT_FOUND, one they see
+but may not edit FORBIDDEN, and nothing is written. Viewers who never edit are refused
+before any statement runs.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
+from graph.access import acl_params
 from graph.cypher import hops
 from graph.db import Cypher, Database, Row, Tx
-from graph.nodes import PROJECTION, Audit, audit_from, new_id
+from graph.nodes import PROJECTION, VERDICT, Audit, audit_from, new_id
 from graph.refusal import Refusal
 from graph.relationship import CYCLE_HOPS, NOT_ENDED, TYPE_LOCK
 from graph.rows import NodeRow
@@ -79,7 +85,9 @@ def _statements(label: Label) -> dict[str, Cypher]:
             f"merge.lock.{name}",
             "UNWIND $ids AS id MATCH (n:" + lb + " {id: id}) "
             "SET n.__lock = true REMOVE n.__lock "
-            "RETURN n.id AS id, properties(n) AS props, n:Customer AS customer",
+            "RETURN n.id AS id, properties(n) AS props, n:Customer AS customer, "
+            + VERDICT
+            + " AS verdict",
         ),
         "move": _move(label),
         "merged_ids": Cypher(
@@ -134,8 +142,9 @@ STANCE_OWNER = Cypher(
 
 @dataclass(frozen=True)
 class MergeResult:
-    """The survivor, or the refusal: NOT_FOUND (detail: the missing id), CONFLICT (detail: id
-    and current version) or CYCLE (detail: the relationship type)."""
+    """The survivor, or the refusal: NOT_FOUND or FORBIDDEN (detail: the id, or None when the
+    viewer never edits), CONFLICT (detail: id and current version) or CYCLE (detail: the
+    relationship type)."""
 
     node: NodeRow | None
     refusal: Refusal | None = None
@@ -184,6 +193,9 @@ async def merge(
     expected_versions: dict[str, int],
     audit: Audit,
 ) -> MergeResult:
+    if not audit.actor.scope.may_edit:
+        return MergeResult(None, Refusal.FORBIDDEN, None)
+    acl = acl_params(audit.actor)
     st = STATEMENTS[label]
     acyclic = [rel for rel in ACYCLIC if label in ENDPOINTS[rel][0]]
     audit_ids = {i: new_id() for i in [survivor_id, *merged_ids]}
@@ -192,11 +204,14 @@ async def merge(
     async def work(tx: Tx) -> MergeResult:
         for rel in acyclic:
             await tx.run(TYPE_LOCK[rel])
-        rows = await tx.run(st["lock"], {"ids": sorted(everyone)})
-        found = {r["id"]: r for r in rows}
+        rows = await tx.run(st["lock"], {"ids": sorted(everyone), "acl": acl})
+        found = {r["id"]: r for r in rows if r["verdict"] != "missing"}
         for node_id in everyone:
             if node_id not in found:
                 return MergeResult(None, Refusal.NOT_FOUND, node_id)
+        for node_id in everyone:
+            if found[node_id]["verdict"] == "forbidden":
+                return MergeResult(None, Refusal.FORBIDDEN, node_id)
         for node_id, version in expected_versions.items():
             current = found[node_id]["props"].get("version")
             if current != version:

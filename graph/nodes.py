@@ -8,6 +8,15 @@ caller.
 Optimistic concurrency: an update first takes the node's write lock (`SET n.__lock`), then
 compares `version` with `expectedVersion`. Two racing updates with the same expected version
 serialise on the lock; the second then sees the bumped version and gets CONFLICT.
+
+Row-level access (graph/access.py): every read filters with `visible`, so an invisible node is
+exactly a missing one. Every write checks `editable` in the statement that takes the lock (or
+deletes), in the same transaction: invisible is NOT_FOUND, visible but not editable FORBIDDEN.
+Viewers whose roles never edit (AUDITOR, ANALYST) are refused before any statement runs.
+A customer created (or made a customer) by a viewer who does not edit everything gets that
+viewer as its owner (an OWNS edge in the same statement), else it would vanish from their own
+view; a project they create gets them on its team (ON_TEAM). ADMIN creates unowned records,
+to be handed over with transferOwnership.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
+from graph import access
+from graph.access import editable, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, any_label_union
 from graph.db import Cypher, Database, Tx
@@ -58,6 +69,46 @@ def audit_from(row: LiteralString) -> LiteralString:
     )
 
 
+# The creator's claim on what they create (see the module doc), for the node `n` just written.
+# `$owner` is the viewer's id, or null for ADMIN. An OWNS edge when the write made `n` a
+# customer (`$customer = true`) and it has no current owner; an ON_TEAM edge when `n` is a
+# project just created (version 1). Each claim is audited with the write.
+def _claim(rel: LiteralString, when: LiteralString, audit_id: LiteralString) -> LiteralString:
+    return (
+        "FOREACH (_ IN CASE WHEN claimer IS NOT NULL AND " + when + " THEN [1] ELSE [] END | "
+        "MERGE (claimer)-[c:" + rel + " {id: $claimId}]->(n) ON CREATE SET c.since = date(), "
+        "c.version = 1, c.createdAt = datetime(), c.updatedAt = datetime() "
+        "MERGE (ca:AuditEvent {id: " + audit_id + "}) ON CREATE SET ca.at = datetime(), "
+        "ca.actor = $actor, ca.action = 'relationship.claim', ca.targetId = $claimId, "
+        "ca.targetLabel = '" + rel + "', ca.fields = ['since'], ca.requestId = $requestId) "
+    )
+
+
+CLAIM: LiteralString = (
+    "WITH n OPTIONAL MATCH (claimer:User {id: $owner}) "
+    + _claim(
+        "OWNS",
+        "$customer = true AND n:Customer AND NOT EXISTS { MATCH (n)<-[x:OWNS]-(:User) "
+        "WHERE x.until IS NULL OR x.until > date() }",
+        "$claimAuditId",
+    )
+    + _claim(
+        "ON_TEAM",
+        "n:Project AND n.version = 1 AND NOT EXISTS { MATCH (n)<-[:ON_TEAM]-(claimer) }",
+        "$claimAuditId",
+    )
+)
+
+# Verdict of a write on node `n` (bound, or null when missing), for the viewer in `$acl`.
+VERDICT: LiteralString = (
+    "CASE WHEN n IS NULL THEN 'missing' WHEN NOT "
+    + visible("n")
+    + " THEN 'missing' WHEN NOT "
+    + editable("n")
+    + " THEN 'forbidden' ELSE 'ok' END"
+)
+
+
 def _statements(label: Label) -> dict[str, Cypher]:
     lb: LiteralString = label.value  # closed vocabulary, never input
     name = label.value.lower()
@@ -68,12 +119,20 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "ON CREATE SET n += $props, n.version = 1, n.createdAt = datetime(), "
             "n.updatedAt = datetime() "
             "FOREACH (_ IN CASE WHEN $customer THEN [1] ELSE [] END | SET n:Customer) "
-            "WITH n " + AUDIT + " RETURN " + PROJECTION + " AS node",
+            + CLAIM
+            + "WITH n "
+            + AUDIT
+            + " RETURN "
+            + PROJECTION
+            + " AS node",
         ),
+        # Takes the lock and judges the viewer's right to change the node, in one statement.
         "lock": Cypher(
             f"{name}.lock",
-            "MATCH (n:" + lb + " {id: $id}) SET n.__lock = true REMOVE n.__lock "
-            "RETURN n.version AS version",
+            "OPTIONAL MATCH (n:" + lb + " {id: $id}) "
+            "FOREACH (x IN CASE WHEN n IS NULL THEN [] ELSE [n] END | "
+            "SET x.__lock = true REMOVE x.__lock) "
+            "RETURN n.version AS version, " + VERDICT + " AS verdict",
         ),
         "update": Cypher(
             f"{name}.update",
@@ -82,28 +141,45 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "FOREACH (_ IN CASE WHEN $customer = true THEN [1] ELSE [] END | SET n:Customer) "
             "FOREACH (_ IN CASE WHEN $customer = false THEN [1] ELSE [] END | "
             "REMOVE n:Customer) "
-            "WITH n " + AUDIT + " RETURN " + PROJECTION + " AS node",
+            + CLAIM
+            + "WITH n "
+            + AUDIT
+            + " RETURN "
+            + PROJECTION
+            + " AS node",
         ),
+        # Judged and deleted in one statement; the audit event only when deleted.
         "delete": Cypher(
             f"{name}.delete",
-            "MATCH (n:" + lb + " {id: $targetId}) DETACH DELETE n "
-            "WITH count(*) AS deleted WHERE deleted > 0 " + AUDIT + " RETURN deleted",
+            "OPTIONAL MATCH (n:" + lb + " {id: $targetId}) "
+            "WITH n, " + VERDICT + " AS verdict "
+            "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | DETACH DELETE n) "
+            "WITH verdict "
+            "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | "
+            + AUDIT
+            + ") RETURN verdict",
         ),
         "by_ids": Cypher(
             f"{name}.by_ids",
             "UNWIND $ids AS key "
             "OPTIONAL MATCH (m:MergedId {id: key})-[:MERGED_INTO]->(survivor:" + lb + ") "
             "WITH key, coalesce(survivor.id, key) AS id "
-            "MATCH (n:" + lb + " {id: id}) RETURN key, " + PROJECTION + " AS node",
+            "MATCH (n:" + lb + " {id: id}) WHERE " + visible("n") + " "
+            "RETURN key, " + PROJECTION + " AS node",
         ),
         # Upserts: find-or-create on the composite unique key and take the write lock, in the
-        # same transaction as the update and audit that follow (see `upsert`).
+        # same transaction as the update and audit that follow (see `upsert`). A node found
+        # is judged like `lock`; one just created is the viewer's own.
         "upsert_lock": Cypher(
             f"{name}.upsert_lock",
             "MERGE (n:" + lb + " {externalSource: $source, externalId: $externalId}) "
             "ON CREATE SET n.id = $id, n.version = 0, n.createdAt = datetime() "
             "SET n.__lock = true REMOVE n.__lock "
-            "RETURN " + PROJECTION + " AS node",
+            "RETURN "
+            + PROJECTION
+            + " AS node, CASE WHEN n.version = 0 THEN 'ok' ELSE "
+            + VERDICT
+            + " END AS verdict",
         ),
     }
 
@@ -120,18 +196,27 @@ RESOLVE_ANY: LiteralString = (
 
 ANY_BY_IDS = Cypher(
     "node.by_ids",
-    RESOLVE_ANY + "RETURN key, " + PROJECTION + " AS node",
+    RESOLVE_ANY + "WITH key, n WHERE " + visible("n") + " RETURN key, " + PROJECTION + " AS node",
 )
 
+# A node's trail is shown when the viewer may see the node; only read-all roles (ADMIN,
+# AUDITOR, ANALYST) see the trail of a node that is gone (deleted or merged away).
+TRAIL_GATE: LiteralString = (
+    "OPTIONAL CALL () { " + any_label_union("t", "$id") + " } "
+    "WITH t WHERE $acl.all OR (t IS NOT NULL AND " + visible("t") + ") "
+)
 AUDIT_TRAIL = Cypher(
     "audit.trail",
-    "MATCH (a:AuditEvent {targetId: $id}) "
+    TRAIL_GATE + "MATCH (a:AuditEvent {targetId: $id}) "
     "WHERE $afterAt IS NULL OR a.at < datetime($afterAt) "
     "OR (a.at = datetime($afterAt) AND a.id < $afterId) "
     "WITH a ORDER BY a.at DESC, a.id DESC LIMIT $limit "
     "RETURN a{.*} AS event",
 )
-AUDIT_COUNT = Cypher("audit.count", "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a) AS n")
+AUDIT_COUNT = Cypher(
+    "audit.count",
+    TRAIL_GATE + "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a) AS n",
+)
 
 
 def plain(value: Any) -> Any:
@@ -171,6 +256,26 @@ class Audit:
         }
 
 
+def _claim_params(actor: Actor) -> dict[str, Any]:
+    """Who claims what a write creates (CLAIM): the viewer, unless they edit everything."""
+    return {
+        "owner": None if actor.scope.edit_all else actor.id,
+        "claimId": new_id(),
+        "claimAuditId": new_id(),
+    }
+
+
+def _refusal(verdict: str) -> Refusal | None:
+    return {"missing": Refusal.NOT_FOUND, "forbidden": Refusal.FORBIDDEN}.get(verdict)
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    node: NodeRow | None
+    refusal: Refusal | None = None  # NOT_FOUND, FORBIDDEN or CONFLICT
+    current_version: int | None = None
+
+
 async def create(
     db: Database,
     label: Label,
@@ -178,25 +283,21 @@ async def create(
     audit: Audit,
     customer: bool = False,
     node_id: str | None = None,
-) -> NodeRow:
+) -> UpdateResult:
+    """Create a node (FORBIDDEN, without a statement, for viewers who never edit)."""
+    if not audit.actor.scope.may_edit:
+        return UpdateResult(None, Refusal.FORBIDDEN)
     node_id = node_id or new_id()
     props = {k: plain(v) for k, v in props.items() if v is not None}
     params = {
         "id": node_id,
         "props": props,
         "customer": customer,
+        **_claim_params(audit.actor),
         **audit.params(node_id, label, list(props)),
     }
     rows = await db.write(STATEMENTS[label]["create"], params)
-    node: NodeRow = rows[0]["node"]
-    return node
-
-
-@dataclass(frozen=True)
-class UpdateResult:
-    node: NodeRow | None
-    refusal: Refusal | None = None  # NOT_FOUND or CONFLICT
-    current_version: int | None = None
+    return UpdateResult(rows[0]["node"])
 
 
 async def update(
@@ -209,15 +310,20 @@ async def update(
     customer: bool | None = None,
 ) -> UpdateResult:
     """Apply `props` (a None value removes the property). With `expected_version`, refuse
-    with CONFLICT unless it matches the stored version."""
+    with CONFLICT unless it matches the stored version. NOT_FOUND when the viewer cannot see
+    the node, FORBIDDEN when they see it but may not edit it."""
+    if not audit.actor.scope.may_edit:
+        return UpdateResult(None, Refusal.FORBIDDEN)
     statements = STATEMENTS[label]
     props = {k: plain(v) for k, v in props.items()}
     fields = list(props) + (["customer"] if customer is not None else [])
+    acl = access.acl_params(audit.actor)
+    claim = _claim_params(audit.actor)
 
     async def work(tx: Tx) -> UpdateResult:
-        locked = await tx.run(statements["lock"], {"id": node_id})
-        if not locked:
-            return UpdateResult(None, Refusal.NOT_FOUND)
+        locked = await tx.run(statements["lock"], {"id": node_id, "acl": acl})
+        if refusal := _refusal(locked[0]["verdict"]):
+            return UpdateResult(None, refusal)
         current = locked[0]["version"]
         if expected_version is not None and current != expected_version:
             return UpdateResult(None, Refusal.CONFLICT, current)
@@ -225,6 +331,7 @@ async def update(
             "id": node_id,
             "props": props,
             "customer": customer,
+            **claim,
             **audit.params(node_id, label, fields),
         }
         rows = await tx.run(statements["update"], params)
@@ -235,9 +342,12 @@ async def update(
 
 @dataclass(frozen=True)
 class UpsertResult:
-    node: NodeRow
+    node: NodeRow | None
     created: bool
     changed: list[str]
+    # FORBIDDEN: the node exists and the viewer may not edit it (or never edits);
+    # DUPLICATE: it exists and the viewer cannot see it (as a create with a taken key).
+    refusal: Refusal | None = None
 
 
 def _same(stored: Any, given: Any) -> bool:
@@ -262,14 +372,23 @@ async def upsert(
     transaction writes nothing (no version bump, no audit event), so running the same import
     twice is a no-op. A None value removes a property. The audit event lists the changed
     field names only."""
+    if not audit.actor.scope.may_edit:
+        return UpsertResult(None, False, [], Refusal.FORBIDDEN)
     props = {k: plain(v) for k, v in props.items()}
     statements = STATEMENTS[label]
+    acl = access.acl_params(audit.actor)
+    claim = _claim_params(audit.actor)
 
     async def work(tx: Tx) -> UpsertResult:
         node_id = new_id()
         rows = await tx.run(
-            statements["upsert_lock"], {"source": source, "externalId": external_id, "id": node_id}
+            statements["upsert_lock"],
+            {"source": source, "externalId": external_id, "id": node_id, "acl": acl},
         )
+        verdict = rows[0]["verdict"]
+        if verdict != "ok":
+            refusal = Refusal.FORBIDDEN if verdict == "forbidden" else Refusal.DUPLICATE
+            return UpsertResult(None, False, [], refusal)
         stored: NodeRow = rows[0]["node"]
         created = stored["version"] == 0
         changed = [k for k, v in props.items() if not _same(stored.get(k), v)]
@@ -281,6 +400,7 @@ async def upsert(
             "id": stored["id"],
             "props": props,
             "customer": customer,
+            **claim,
             **audit.params(stored["id"], label, changed),
         }
         updated = await tx.run(statements["update"], params)
@@ -289,29 +409,37 @@ async def upsert(
     return await db.transaction(work)
 
 
-async def delete(db: Database, label: Label, node_id: str, audit: Audit) -> bool:
-    rows = await db.write(STATEMENTS[label]["delete"], audit.params(node_id, label, []))
-    return bool(rows and rows[0]["deleted"])
+async def delete(db: Database, label: Label, node_id: str, audit: Audit) -> Refusal | None:
+    """Delete a node and its edges; None when deleted, else NOT_FOUND or FORBIDDEN."""
+    if not audit.actor.scope.may_edit:
+        return Refusal.FORBIDDEN
+    params = {**audit.params(node_id, label, []), "acl": access.acl_params(audit.actor)}
+    rows = await db.write(STATEMENTS[label]["delete"], params)
+    return _refusal(rows[0]["verdict"])
 
 
 async def by_ids(
     db: Database, actor: Actor, label: Label | None, ids: list[str]
 ) -> dict[str, NodeRow]:
-    """Nodes by id (merged ids resolve to their survivor), keyed by the id asked for."""
+    """Nodes by id (merged ids resolve to their survivor), keyed by the id asked for; ids
+    the viewer may not see are left out, as missing ones."""
     q = ANY_BY_IDS if label is None else STATEMENTS[label]["by_ids"]
-    rows = await db.read(q, {"ids": ids})
+    rows = await db.read(q, {"ids": ids, "acl": access.acl_params(actor)})
     return {r["key"]: r["node"] for r in rows}
 
 
 async def audit_trail(
     db: Database, actor: Actor, node_id: str, limit: int, after: tuple[str, str] | None
 ) -> tuple[list[AuditEventRow], int]:
+    """The node's events, when the viewer may see the node (read-all roles: always)."""
+    acl = access.acl_params(actor)
     params = {
         "id": node_id,
         "limit": limit,
         "afterAt": after[0] if after else None,
         "afterId": after[1] if after else None,
+        "acl": acl,
     }
     rows = await db.read(AUDIT_TRAIL, params)
-    total = await db.read(AUDIT_COUNT, {"id": node_id})
+    total = await db.read(AUDIT_COUNT, {"id": node_id, "acl": acl})
     return [r["event"] for r in rows], total[0]["n"]

@@ -11,7 +11,8 @@ from enum import Enum
 
 
 class Refusal(Enum):
-    NOT_FOUND = "not_found"  # a referenced node or edge does not exist
+    NOT_FOUND = "not_found"  # a referenced node or edge does not exist (or is invisible)
+    FORBIDDEN = "forbidden"  # the viewer sees the node or edge but may not change it
     WRONG_LABEL = "wrong_label"  # an endpoint has a label this edge type does not allow
     SELF_LOOP = "self_loop"  # both endpoints are the same node
     DUPLICATE = "duplicate"  # an edge of the type between the pair overlaps these dates

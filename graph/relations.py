@@ -2,13 +2,15 @@
 
 Each statement takes `$ids` and returns one row per id asked (`UNWIND ... OPTIONAL MATCH ...
 collect`), so a DataLoader can serve a whole page in one round trip. Only current edges count:
-valid today per docs/MODEL.md. Archived nodes are left out, as in lists.
+valid today per docs/MODEL.md. Archived nodes are left out, as in lists, and so are nodes the
+viewer may not see (graph/access.py): a nested list never names an invisible node.
 """
 
 from __future__ import annotations
 
 from typing import LiteralString
 
+from graph.access import acl_params, visible
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
@@ -20,6 +22,8 @@ from graph.vocab import Label
 MAX_ITEMS = 100
 
 CURRENT = current("r")
+# The related node `n` is live and the viewer may see it.
+SHOWN: LiteralString = "n.archivedAt IS NULL AND " + visible("n")
 # The party (Company or Person) with this id, through the per-label id indexes.
 PARTY: LiteralString = (
     "CALL (id) { "
@@ -35,7 +39,7 @@ PARENTS = Cypher(
     "relations.parents",
     "UNWIND $ids AS id "
     "OPTIONAL MATCH (:Company {id: id})-[r:SUBSIDIARY_OF]->(n:Company) "
-    "WHERE " + CURRENT + " AND n.archivedAt IS NULL "
+    "WHERE " + CURRENT + " AND " + SHOWN + " "
     "WITH id, n ORDER BY n.name, n.id "
     "RETURN id, collect(" + PROJECTION + ")[..$cap] AS items",
 )
@@ -43,7 +47,7 @@ SUBSIDIARIES = Cypher(
     "relations.subsidiaries",
     "UNWIND $ids AS id "
     "OPTIONAL MATCH (:Company {id: id})<-[r:SUBSIDIARY_OF]-(n:Company) "
-    "WHERE " + CURRENT + " AND n.archivedAt IS NULL "
+    "WHERE " + CURRENT + " AND " + SHOWN + " "
     "WITH id, n ORDER BY n.name, n.id "
     "RETURN id, collect(" + PROJECTION + ")[..$cap] AS items",
 )
@@ -54,7 +58,7 @@ CONTACTS = Cypher(
     "UNWIND $ids AS id "
     "CALL (id) { "
     "  MATCH (:Company {id: id})<-[r:WORKS_AT]-(n:Person) "
-    "  WHERE " + CURRENT + " AND n.archivedAt IS NULL "
+    "  WHERE " + CURRENT + " AND " + SHOWN + " "
     "  WITH DISTINCT n ORDER BY n.name, n.id LIMIT $cap "
     "  RETURN collect(" + PROJECTION + ") AS items "
     "} "
@@ -64,7 +68,7 @@ EMPLOYER = Cypher(
     "relations.employer",
     "UNWIND $ids AS id "
     "OPTIONAL MATCH (:Person {id: id})-[r:WORKS_AT]->(n:Company) "
-    "WHERE " + CURRENT + " AND n.archivedAt IS NULL "
+    "WHERE " + CURRENT + " AND " + SHOWN + " "
     "WITH id, r, n " + LATEST + " "
     "RETURN id, head(collect(CASE WHEN n IS NULL THEN null ELSE {company: " + PROJECTION + ", "
     "title: r.title, department: r.department, since: r.since, relationshipId: r.id} END)) "
@@ -73,7 +77,7 @@ EMPLOYER = Cypher(
 OWNER = Cypher(
     "relations.owner",
     "UNWIND $ids AS id " + PARTY + "OPTIONAL MATCH (n:User)-[r:OWNS]->(c) "
-    "WHERE " + CURRENT + " AND n.archivedAt IS NULL "
+    "WHERE " + CURRENT + " AND " + SHOWN + " "
     "WITH id, r, n " + LATEST + " "
     "RETURN id, head(collect(" + PROJECTION + ")) AS item",
 )
@@ -81,7 +85,7 @@ PROJECT_CUSTOMER = Cypher(
     "relations.project_customer",
     "UNWIND $ids AS id "
     "OPTIONAL MATCH (:Project {id: id})-[r:FOR]->(n) "
-    "WHERE " + CURRENT + " AND (n:Company OR n:Person) AND n.archivedAt IS NULL "
+    "WHERE " + CURRENT + " AND (n:Company OR n:Person) AND " + SHOWN + " "
     "WITH id, r, n " + LATEST + " "
     "RETURN id, head(collect(" + PROJECTION + ")) AS item",
 )
@@ -91,7 +95,7 @@ async def lists(
     db: Database, actor: Actor, q: Cypher, ids: list[str], cap: int = MAX_ITEMS
 ) -> dict[str, list[NodeRow]]:
     """PARENTS, SUBSIDIARIES, CONTACTS: the related nodes of each id."""
-    rows = await db.read(q, {"ids": ids, "cap": min(cap, MAX_ITEMS)})
+    rows = await db.read(q, {"ids": ids, "cap": min(cap, MAX_ITEMS), "acl": acl_params(actor)})
     return {r["id"]: r["items"] for r in rows}
 
 
@@ -99,10 +103,10 @@ async def single(
     db: Database, actor: Actor, q: Cypher, ids: list[str]
 ) -> dict[str, NodeRow | None]:
     """OWNER, PROJECT_CUSTOMER: the one related node of each id, if any."""
-    rows = await db.read(q, {"ids": ids})
+    rows = await db.read(q, {"ids": ids, "acl": acl_params(actor)})
     return {r["id"]: r["item"] for r in rows}
 
 
 async def employers(db: Database, actor: Actor, ids: list[str]) -> dict[str, EmploymentRow | None]:
-    rows = await db.read(EMPLOYER, {"ids": ids})
+    rows = await db.read(EMPLOYER, {"ids": ids, "acl": acl_params(actor)})
     return {r["id"]: r["item"] for r in rows}

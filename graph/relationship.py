@@ -19,6 +19,21 @@ Acyclicity is enforced among edges that have not ended (`until IS NULL OR until 
 future-dated ones included: history may contain a company that was once the parent of its
 later parent. Paths are followed up to `CYCLE_HOPS` hops; hierarchies deeper than that are not
 expected (a deeper cycle would go unnoticed).
+
+Access (graph/access.py), judged in the statement that locks the endpoints or the edge, so in
+the same transaction and without another round trip:
+- an edge is visible when both its ends are; otherwise it is NOT_FOUND, as a missing one, and
+  a link to a node the viewer cannot see is NOT_FOUND at that end;
+- an edge that grants access (WORKS_AT, FOR, ON_TEAM, KNOWS: they make a person, project or
+  account visible to more staff) needs edit rights on every end that is not a User;
+- OWNS (linked, changed, ended, unlinked or handed over with transferOwnership) needs the
+  account to be held: owned by the viewer, a team-mate or someone in a team the viewer
+  manages, or the viewer is ADMIN. An EDIT share does not let one take ownership;
+- any other edge needs edit rights on at least one end (and sight of the other): a rep may
+  record that their customer supplies another team's company they can see;
+- a person with no employer yet, created by the viewer, counts as theirs for linking, so a
+  rep can attach the contact they just created (it is invisible until then);
+- AUDITOR and ANALYST never write: FORBIDDEN before any statement runs.
 """
 
 from __future__ import annotations
@@ -30,6 +45,7 @@ from typing import Any, LiteralString
 
 from neo4j.time import Date
 
+from graph.access import acl_params, editable, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, hops
 from graph.db import Cypher, Database, Row, Tx
@@ -69,14 +85,58 @@ PROJECTION: LiteralString = (
 NOT_ENDED: LiteralString = "(x.until IS NULL OR x.until > date())"
 
 
+def _held(v: LiteralString) -> LiteralString:
+    """The account `v` is the viewer's to hand over: ADMIN, or a current owner is in the
+    viewer's own scope (itself, its team, teams it manages); shares do not count."""
+    return (
+        "($acl.editAll OR EXISTS { MATCH (" + v + ")<-[" + v + "_h:OWNS]-(" + v + "_hu:User) "
+        "WHERE " + v + "_hu.id IN $acl.editUsers AND (" + v + "_h.until IS NULL OR " + v
+        + "_h.until > date()) })"
+    )  # fmt: skip
+
+
+def _own_new_contact(v: LiteralString) -> LiteralString:
+    """`v` is a person without any employer whom the viewer created (see the module doc)."""
+    return (
+        "(" + v + ":Person AND NOT EXISTS { MATCH (" + v + ")-[:WORKS_AT]->() } "
+        "AND EXISTS { MATCH (" + v + "_a:AuditEvent {targetId: " + v + ".id}) WHERE " + v
+        + "_a.actor = $acl.editMe AND " + v + "_a.action IN ['person.create', 'person.upsert'] })"
+    )  # fmt: skip
+
+
+def _judged(v: LiteralString, new_contacts: bool) -> LiteralString:
+    """The viewer's rights on node `v`: seen, may (edit), held (see _held) and its label."""
+    mine: LiteralString = " OR " + _own_new_contact(v) if new_contacts else ""
+    return (
+        "label: head([l IN labels(" + v + ") WHERE l IN " + NODE_LABELS + "]), "
+        "seen: " + visible(v) + mine + ", may: " + editable(v) + mine + ", "
+        "held: " + _held(v)
+    )
+
+
 # Resolve ids (merged ids to their survivor) and take each node's write lock, in the order of
-# `$ids` (callers sort them). Returns the live id, label and version of each node found.
+# `$ids` (callers sort them). Returns the live id, label and version of each node found, and
+# the viewer's rights on it.
 LOCK_NODES = Cypher(
     "relationship.lock_nodes",
     RESOLVE_ANY + "SET n.__lock = true REMOVE n.__lock "
-    "RETURN key, n.id AS id, head([l IN labels(n) WHERE l IN " + NODE_LABELS + "]) AS label, "
-    "n.version AS version",
+    "WITH key, n, {" + _judged("n", True) + "} AS rights "
+    "RETURN key, n.id AS id, n.version AS version, rights.label AS label, "
+    "rights.seen AS seen, rights.may AS may, rights.held AS held",
 )
+
+# Edges that widen who sees what (graph/access.py): edit rights on every non-User end.
+GRANTING = frozenset({Rel.WORKS_AT, Rel.FOR, Rel.ON_TEAM, Rel.KNOWS})
+
+
+def may_write(rel: Rel, ends: Sequence[Row]) -> bool:
+    """May the viewer write an edge of type `rel` between these judged ends (from, to)?"""
+    if rel is Rel.OWNS:
+        return bool(ends[1]["held"])
+    accounts = [e for e in ends if e["label"] != Label.USER.value]
+    if rel in GRANTING:
+        return all(e["may"] for e in accounts)
+    return any(e["may"] for e in accounts)
 
 
 def _union_by_id() -> LiteralString:
@@ -87,12 +147,20 @@ def _union_by_id() -> LiteralString:
     return "CALL () { " + " UNION ".join(parts) + " } "
 
 
-# One relationship by id whatever its type: an index seek per type.
+# One relationship by id whatever its type: an index seek per type. Locking returns the
+# viewer's rights on both ends; reading returns the edge only when both ends are visible.
 LOCK_EDGE = Cypher(
     "relationship.lock",
-    _union_by_id() + "SET r.__lock = true REMOVE r.__lock RETURN " + PROJECTION + " AS rel",
+    _union_by_id() + "WITH r, startNode(r) AS ea, endNode(r) AS eb "
+    "SET r.__lock = true REMOVE r.__lock RETURN " + PROJECTION + " AS rel, "
+    "[{" + _judged("ea", False) + "}, {" + _judged("eb", False) + "}] AS ends",
 )
-BY_ID = Cypher("relationship.by_id", _union_by_id() + "RETURN " + PROJECTION + " AS rel")
+BY_ID = Cypher(
+    "relationship.by_id",
+    _union_by_id() + "WITH r, startNode(r) AS ea, endNode(r) AS eb "
+    "WHERE " + visible("ea") + " AND " + visible("eb") + " "
+    "RETURN " + PROJECTION + " AS rel",
+)
 
 STANCE_CHANGE = Cypher(
     "relationship.stance_change",
@@ -119,18 +187,22 @@ def stance_change_row(change: Row) -> StanceChangeRow:
     }
 
 
+# Changes on a project and person the viewer may see; a change whose person is gone only for
+# read-all roles.
 STANCE_HISTORY = Cypher(
     "relationship.stance_history",
+    "MATCH (j:Project {id: $project}) WHERE " + visible("j") + " "
     "MATCH (c:StanceChange {projectId: $project}) "
     "WHERE c.personId IS NOT NULL AND ($person IS NULL OR c.personId = $person) "
+    "AND ($acl.all OR EXISTS { MATCH (p:Person {id: c.personId}) WHERE " + visible("p") + " }) "
     "WITH c ORDER BY c.at DESC, c.id DESC LIMIT $limit RETURN c"
     + STANCE_CHANGE_FIELDS
     + " AS change",
 )
 CURRENT_PARTICIPATION = Cypher(
     "relationship.current_participation",
-    "MATCH (:Person {id: $person})-[x:PARTICIPATES_IN]->(:Project {id: $project}) "
-    "WHERE " + NOT_ENDED + " "
+    "MATCH (p:Person {id: $person})-[x:PARTICIPATES_IN]->(j:Project {id: $project}) "
+    "WHERE " + NOT_ENDED + " AND " + visible("p") + " AND " + visible("j") + " "
     "RETURN x.id AS id ORDER BY x.since DESC LIMIT 1",
 )
 
@@ -253,10 +325,14 @@ def _as_date(value: Date | dt.date) -> dt.date:
     return value.to_native() if isinstance(value, Date) else value
 
 
-async def lock_nodes(tx: Tx, ids: Sequence[str]) -> dict[str, Row]:
-    """Lock the nodes with these ids (in sorted order); found ones keyed by the id asked for."""
-    rows = await tx.run(LOCK_NODES, {"ids": sorted(set(ids))})
-    return {r["key"]: r for r in rows}
+async def lock_nodes(tx: Tx, ids: Sequence[str], acl: Row) -> dict[str, Row]:
+    """Lock the nodes with these ids (in sorted order); those the viewer sees, keyed by the id
+    asked for (one it may not see is left out, as a missing one)."""
+    rows = await tx.run(LOCK_NODES, {"ids": sorted(set(ids)), "acl": acl})
+    return {r["key"]: r for r in rows if r["seen"]}
+
+
+READ_ONLY = EdgeResult(None, Refusal.FORBIDDEN, Part.WHOLE)
 
 
 async def _stance_change(
@@ -284,6 +360,9 @@ async def link(
     audit: Audit,
 ) -> EdgeResult:
     """Create an edge of type `rel`. `props` are validated values (since/until included)."""
+    if not audit.actor.scope.may_edit:
+        return READ_ONLY
+    acl = dict(acl_params(audit.actor))
     props = {k: plain(v) for k, v in props.items() if v is not None}
     ids = _Ids()
     params_audit = audit.params(ids.edge, rel, list(props))
@@ -293,7 +372,7 @@ async def link(
         if rel in ACYCLIC:
             await tx.run(TYPE_LOCK[rel])
         wanted = [from_id, to_id] + ([project_id] if project_id else [])
-        found = await lock_nodes(tx, wanted)
+        found = await lock_nodes(tx, wanted, acl)
         froms, tos = ENDPOINTS[rel]
         ends: list[Label] = []
         for key, allowed, part in ((from_id, froms, Part.FROM), (to_id, tos, Part.TO)):
@@ -311,6 +390,10 @@ async def link(
         src, dst = found[from_id]["id"], found[to_id]["id"]
         if src == dst:
             return EdgeResult(None, Refusal.SELF_LOOP, Part.TO)
+        if not may_write(rel, [found[from_id], found[to_id]]):
+            # Blame the end the viewer would need to edit: the account side first.
+            part = Part.TO if rel is Rel.OWNS or not found[to_id]["may"] else Part.FROM
+            return EdgeResult(None, Refusal.FORBIDDEN, part)
         key3 = (rel, ends[0], ends[1])
         span = (props.get("since"), props.get("until"))
         if refused := await _clash(tx, key3, src, dst, "", span, project_id, Part.TO):
@@ -362,6 +445,8 @@ async def update(
 ) -> EdgeResult:
     """Change an edge's properties (a None value removes one). Callers validate `props`
     against the edge's type first (see `by_id`)."""
+    if not audit.actor.scope.may_edit:
+        return READ_ONLY
     props = {k: plain(v) for k, v in props.items()}
     ids = _Ids()
     audit_id = new_id()
@@ -382,13 +467,14 @@ async def _update_in(
     audit_id: str,
 ) -> EdgeResult:
     # Peek at the type without locking, so an acyclic type's lock is taken before the edge's.
-    peek = await tx.run(BY_ID, {"id": edge_id})
+    acl = dict(acl_params(audit.actor))
+    peek = await tx.run(BY_ID, {"id": edge_id, "acl": acl})
     if not peek:
         return EdgeResult(None, Refusal.NOT_FOUND, Part.EDGE, edge_id)
     rel = Rel(peek[0]["rel"]["type"])
     if rel in ACYCLIC:
         await tx.run(TYPE_LOCK[rel])
-    current = await _lock_edge(tx, edge_id, expected_version)
+    current = await _lock_edge(tx, edge_id, expected_version, acl)
     if isinstance(current, EdgeResult):
         return current
     since = props["since"] if "since" in props else current.get("since")
@@ -398,7 +484,7 @@ async def _update_in(
     if "since" in props or "until" in props:
         frm = current["fromId"]
         to = current["toId"]
-        found = await tx.run(LOCK_NODES, {"ids": sorted({frm, to})})
+        found = await tx.run(LOCK_NODES, {"ids": sorted({frm, to}), "acl": acl})
         labels = {r["id"]: Label(r["label"]) for r in found}
         key3 = (rel, labels[frm], labels[to])
         project_id = props.get("projectId", current.get("projectId"))
@@ -421,12 +507,17 @@ async def _update_in(
     return EdgeResult(updated)
 
 
-async def _lock_edge(tx: Tx, edge_id: str, expected_version: int | None) -> EdgeRow | EdgeResult:
-    """The edge, write-locked, or the refusal: not found, or a version other than expected."""
-    locked = await tx.run(LOCK_EDGE, {"id": edge_id})
-    if not locked:
+async def _lock_edge(
+    tx: Tx, edge_id: str, expected_version: int | None, acl: Row
+) -> EdgeRow | EdgeResult:
+    """The edge, write-locked, or the refusal: not found (or an end the viewer cannot see),
+    forbidden (see the module doc), or a version other than expected."""
+    locked = await tx.run(LOCK_EDGE, {"id": edge_id, "acl": acl})
+    if not locked or not all(e["seen"] for e in locked[0]["ends"]):
         return EdgeResult(None, Refusal.NOT_FOUND, Part.EDGE, edge_id)
     current: EdgeRow = locked[0]["rel"]
+    if not may_write(Rel(current["type"]), locked[0]["ends"]):
+        return EdgeResult(None, Refusal.FORBIDDEN, Part.EDGE, edge_id)
     if expected_version is not None and current["version"] != expected_version:
         return EdgeResult(None, Refusal.CONFLICT, Part.VERSION, current["version"])
     return current
@@ -437,12 +528,15 @@ async def end(
 ) -> EdgeResult:
     """Set `until` (default today, UTC) and keep the edge as history. Refused (ENDED) when
     the edge has already ended; a future `until` may be brought forward."""
+    if not audit.actor.scope.may_edit:
+        return READ_ONLY
+    acl = dict(acl_params(audit.actor))
     until = until or today()
     audit_id = new_id()
 
     async def work(tx: Tx) -> EdgeResult:
         # Ending never closes a cycle, so no type lock is needed; the edge's own lock suffices.
-        current = await _lock_edge(tx, edge_id, expected_version)
+        current = await _lock_edge(tx, edge_id, expected_version, acl)
         if isinstance(current, EdgeResult):
             return current
         rel = Rel(current["type"])
@@ -466,10 +560,13 @@ async def unlink(
     db: Database, edge_id: str, expected_version: int | None, audit: Audit
 ) -> EdgeResult:
     """Delete an edge for good (a mistake, not history); the audit event stays."""
+    if not audit.actor.scope.may_edit:
+        return READ_ONLY
+    acl = dict(acl_params(audit.actor))
     audit_id = new_id()
 
     async def work(tx: Tx) -> EdgeResult:
-        current = await _lock_edge(tx, edge_id, expected_version)
+        current = await _lock_edge(tx, edge_id, expected_version, acl)
         if isinstance(current, EdgeResult):
             return current
         rel = Rel(current["type"])
@@ -491,23 +588,33 @@ async def set_stance(
     expected_version: int | None,
     audit: Audit,
 ) -> EdgeResult:
-    """Change the stance on the person's current participation in the project."""
+    """Change the stance on the person's current participation in the project (NOT_FOUND
+    when the viewer cannot see the person or the project)."""
+    if not audit.actor.scope.may_edit:
+        return READ_ONLY
+    acl = dict(acl_params(audit.actor))
     ids = _Ids()
     audit_id = new_id()
 
     async def work(tx: Tx) -> EdgeResult:
-        found = await tx.run(CURRENT_PARTICIPATION, {"person": person_id, "project": project_id})
+        found = await tx.run(
+            CURRENT_PARTICIPATION, {"person": person_id, "project": project_id, "acl": acl}
+        )
         if not found:
             return EdgeResult(None, Refusal.NOT_FOUND, Part.PARTICIPATION, person_id)
         return await _update_in(
             tx, found[0]["id"], expected_version, {"stance": stance}, audit, ids, audit_id
         )
 
-    return await db.transaction(work)
+    result = await db.transaction(work)
+    if result.part is Part.EDGE:  # the caller named the participation, not an edge id
+        return EdgeResult(None, result.refusal, Part.PARTICIPATION, person_id)
+    return result
 
 
 async def by_id(db: Database, actor: Actor, edge_id: str) -> EdgeRow | None:
-    rows = await db.read(BY_ID, {"id": edge_id})
+    """The edge, when the viewer may see both its ends."""
+    rows = await db.read(BY_ID, {"id": edge_id, "acl": acl_params(actor)})
     rel: EdgeRow | None = rows[0]["rel"] if rows else None
     return rel
 
@@ -517,7 +624,12 @@ async def stance_history(
 ) -> list[StanceChangeRow]:
     rows = await db.read(
         STANCE_HISTORY,
-        {"project": project_id, "person": person_id, "limit": min(limit, HISTORY_CAP)},
+        {
+            "project": project_id,
+            "person": person_id,
+            "limit": min(limit, HISTORY_CAP),
+            "acl": acl_params(actor),
+        },
     )
     return [stance_change_row(r["change"]) for r in rows]
 
@@ -545,14 +657,19 @@ async def transfer_ownership(
     db: Database, customer_id: str, user_id: str, audit: Audit
 ) -> EdgeResult:
     """Hand a customer over (R6): end its current OWNS edges today and link the new owner,
-    in one transaction. The customer stays the company's: history shows every owner."""
+    in one transaction. The customer stays the company's: history shows every owner. The
+    viewer must hold the account (see `_held`): its owner, a team-mate or a manager above,
+    or ADMIN; else FORBIDDEN (NOT_FOUND when they cannot see it)."""
+    if not audit.actor.scope.may_edit:
+        return READ_ONLY
+    acl = dict(acl_params(audit.actor))
     ids = _Ids()
     since = today()
     create_audit = audit.params(ids.edge, Rel.OWNS, ["since"])
     end_audits: dict[str, Row] = {}
 
     async def work(tx: Tx) -> EdgeResult:
-        found = await lock_nodes(tx, [customer_id, user_id])
+        found = await lock_nodes(tx, [customer_id, user_id], acl)
         for key, part in ((customer_id, Part.TO), (user_id, Part.FROM)):
             if key not in found:
                 return EdgeResult(None, Refusal.NOT_FOUND, part, key)
@@ -563,6 +680,8 @@ async def transfer_ownership(
         label = Label(customer["label"])
         if label not in tos:
             return EdgeResult(None, Refusal.WRONG_LABEL, Part.TO, (label, tos))
+        if not customer["held"]:
+            return EdgeResult(None, Refusal.FORBIDDEN, Part.TO)
         owners = await tx.run(CURRENT_OWNERS[label], {"customer": customer["id"]})
         if any(o["userId"] == user["id"] for o in owners):
             return EdgeResult(None, Refusal.ALREADY_OWNER, Part.FROM)

@@ -6,12 +6,16 @@ words, not operators). Latin tokens also match as prefixes (`huaw` finds Huawei)
 
 The cjk analyzer indexes Chinese as overlapping bigrams, so a single Chinese character cannot
 match; for that case `search_contains` falls back to `CONTAINS` on the name text indexes.
+
+Hits the viewer may not see (graph/access.py) are dropped before the limit, so a page is
+never short because of them and never names them.
 """
 
 from __future__ import annotations
 
 from typing import cast
 
+from graph.access import acl_params, visible
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
@@ -22,16 +26,16 @@ LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
 FULLTEXT = Cypher(
     "search.fulltext",
     "CALL db.index.fulltext.queryNodes('party_names', $query) YIELD node AS n, score "
-    "WHERE n.archivedAt IS NULL "
+    "WHERE n.archivedAt IS NULL AND " + visible("n") + " "
     "RETURN " + PROJECTION + " AS node, score LIMIT $limit",
 )
 CONTAINS = Cypher(
     "search.contains",
     "CALL () { "
     "  MATCH (n:Company) WHERE n.name CONTAINS $text AND n.archivedAt IS NULL "
-    "  RETURN n LIMIT $limit "
+    "  AND " + visible("n") + " RETURN n LIMIT $limit "
     "  UNION MATCH (n:Person) WHERE n.name CONTAINS $text AND n.archivedAt IS NULL "
-    "  RETURN n LIMIT $limit "
+    "  AND " + visible("n") + " RETURN n LIMIT $limit "
     "} "
     "WITH n, toFloat(size($text)) / size(n.name) AS score "
     "ORDER BY score DESC, n.name, n.id LIMIT $limit "
@@ -64,10 +68,10 @@ async def search(db: Database, actor: Actor, text: str, limit: int) -> list[Sear
     """Best matches first."""
     text = text.strip()
     if is_single_cjk(text):
-        rows = await db.read(CONTAINS, {"text": text, "limit": limit})
+        rows = await db.read(CONTAINS, {"text": text, "limit": limit, "acl": acl_params(actor)})
     else:
         query = lucene_query(text)
         if query is None:
             return []
-        rows = await db.read(FULLTEXT, {"query": query, "limit": limit})
+        rows = await db.read(FULLTEXT, {"query": query, "limit": limit, "acl": acl_params(actor)})
     return cast(list[SearchRow], rows)  # the projection's shape: node AS node, score

@@ -105,7 +105,16 @@ def audit(ctx: Context, action: str) -> nodes.Audit:
     return nodes.Audit(ctx.actor, action, ctx.request_id)
 
 
+READ_ONLY = "your role may read records but not change them"
+
+
+def forbidden(key: str, message: str, field: str | None) -> NodePayload:
+    return {key: None, "errors": [payload_error(ErrorCode.FORBIDDEN, message, field)]}
+
+
 def node_payload(result: nodes.UpdateResult, key: str, node_id: str) -> NodePayload:
+    if result.refusal is Refusal.FORBIDDEN:
+        return forbidden(key, f"you may not change this {key}", "input.id")
     if result.refusal is Refusal.NOT_FOUND:
         return {
             key: None,
@@ -141,10 +150,12 @@ async def create_node(
 ) -> NodePayload:
     key = label.value.lower()
     try:
-        node = await nodes.create(ctx.db, label, props, audit(ctx, f"{key}.create"), customer)
+        result = await nodes.create(ctx.db, label, props, audit(ctx, f"{key}.create"), customer)
     except ConstraintViolation:
         return duplicate(key, f"a {key} with this customer code or external id exists")
-    return {key: present(ctx, node), "errors": []}
+    if result.refusal is Refusal.FORBIDDEN:
+        return forbidden(key, READ_ONLY, "input")
+    return {key: present(ctx, result.node), "errors": []}
 
 
 async def _update(
@@ -201,8 +212,12 @@ async def archive_node(
 
 async def delete_node(ctx: Context, label: Label, node_id: str) -> DeleteRow:
     key = label.value.lower()
-    deleted = await nodes.delete(ctx.db, label, node_id, audit(ctx, f"{key}.delete"))
-    if not deleted:
+    refusal = await nodes.delete(ctx.db, label, node_id, audit(ctx, f"{key}.delete"))
+    if refusal is Refusal.FORBIDDEN:
+        message = READ_ONLY if not ctx.actor.scope.may_edit else f"you may not delete this {key}"
+        error = payload_error(ErrorCode.FORBIDDEN, message, "input.id")
+        return {"deletedId": None, "errors": [error]}
+    if refusal is not None:
         return {
             "deletedId": None,
             "errors": [
@@ -235,6 +250,16 @@ async def upsert_node(
         )
     except ConstraintViolation:
         out = duplicate(key, f"another {key} has this customer code")
+        out.update(created=False, changedFields=[])
+        return out
+    if result.refusal is not None:
+        if result.refusal is Refusal.FORBIDDEN:
+            message = (
+                READ_ONLY if not ctx.actor.scope.may_edit else f"you may not change this {key}"
+            )
+            out = forbidden(key, message, "input.externalId")
+        else:  # a record you cannot see holds the key: as a create with a taken key
+            out = duplicate(key, f"a {key} with this external id exists", "input.externalId")
         out.update(created=False, changedFields=[])
         return out
     return {

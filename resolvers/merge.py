@@ -11,16 +11,18 @@ from graph.vocab import Label
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
+from resolvers.masking import present
 from resolvers.shapes import MergeRow, UserErrorRow
 
 
 def _payload(
-    result: repo.MergeResult | None, merged: list[str], errors: list[UserErrorRow]
+    ctx: Context, result: repo.MergeResult | None, merged: list[str], errors: list[UserErrorRow]
 ) -> MergeRow:
     if result is None or result.node is None:
         return {"survivor": None, "mergedIds": [], "movedEdges": 0, "errors": errors}
     return {
-        "survivor": result.node,
+        # The same presentation as `person(id)`: personal data masked for this viewer.
+        "survivor": present(ctx, result.node),
         "mergedIds": merged,
         "movedEdges": result.moved,
         "errors": [],
@@ -51,7 +53,7 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
             )
         versions[item.id] = item.version
     if errors:
-        return _payload(None, merged, errors)
+        return _payload(ctx, None, merged, errors)
     name = label.value.lower()
     result = await repo.merge(
         ctx.db,
@@ -61,14 +63,22 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
         versions,
         nodes.Audit(ctx.actor, f"{name}.merge", ctx.request_id),
     )
-    if result.refusal is Refusal.NOT_FOUND:
+    if result.refusal in (Refusal.NOT_FOUND, Refusal.FORBIDDEN):
+        if result.detail is None:  # a role that never edits
+            error = payload_error(
+                ErrorCode.FORBIDDEN, "your role may read records but not change them", "input"
+            )
+            return _payload(ctx, None, merged, [error])
         field = (
             "input.survivor"
             if result.detail == survivor
             else f"input.merged.{merged.index(result.detail)}"
         )
-        error = payload_error(ErrorCode.NOT_FOUND, f"no {name} with id {result.detail}", field)
-        return _payload(None, merged, [error])
+        if result.refusal is Refusal.FORBIDDEN:
+            error = payload_error(ErrorCode.FORBIDDEN, f"you may not change this {name}", field)
+        else:
+            error = payload_error(ErrorCode.NOT_FOUND, f"no {name} with id {result.detail}", field)
+        return _payload(ctx, None, merged, [error])
     if result.refusal is Refusal.CONFLICT:
         node_id, current = result.detail
         error = payload_error(
@@ -76,12 +86,12 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
             f"stale expected version for {node_id}: it is at version {current}",
             "input.expectedVersions",
         )
-        return _payload(None, merged, [error])
+        return _payload(ctx, None, merged, [error])
     if result.refusal is Refusal.CYCLE:
         error = payload_error(
             ErrorCode.CYCLE,
             f"merging would close a cycle of {result.detail.value} edges; end one of them first",
             "input.merged",
         )
-        return _payload(None, merged, [error])
-    return _payload(result, merged, [])
+        return _payload(ctx, None, merged, [error])
+    return _payload(ctx, result, merged, [])

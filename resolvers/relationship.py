@@ -113,8 +113,22 @@ PATHS: dict[Part, str] = {
 OWNERSHIP_PATHS = {**PATHS, Part.FROM: "input.toUser", Part.TO: "input.customer"}
 
 
+READ_ONLY = "your role may read records but not change them"
+
+
 def _message(result: repo.EdgeResult, rel: Rel | None) -> tuple[ErrorCode, str]:
     refusal, part, detail = result.refusal, result.part, result.detail
+    if refusal is Refusal.FORBIDDEN:
+        if part is Part.WHOLE:
+            return ErrorCode.FORBIDDEN, READ_ONLY
+        if rel is Rel.OWNS:
+            return (
+                ErrorCode.FORBIDDEN,
+                "only its owner, their team, a manager above them or an admin may hand over "
+                "or change this account's ownership",
+            )
+        what = "relationship" if part is Part.EDGE else "node"
+        return ErrorCode.FORBIDDEN, f"you may not change this {what}"
     if refusal is Refusal.NOT_FOUND:
         if part is Part.PARTICIPATION:
             return ErrorCode.NOT_FOUND, "this person has no current participation in this project"
@@ -179,6 +193,8 @@ async def link_nodes(ctx: Context, data: dict[str, Any]) -> EdgePayload:
 
 
 async def update_link(ctx: Context, data: dict[str, Any]) -> EdgePayload:
+    if not ctx.actor.scope.may_edit:  # before the look-up: no statement for a read-only role
+        return payload(None, [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, "input")])
     current = await repo.by_id(ctx.db, ctx.actor, data["id"])
     if current is None:
         return payload(

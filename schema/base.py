@@ -66,11 +66,12 @@ vocab_enum(
     "Machine-readable error codes, in payload `errors` and in `extensions.code`.",
     {
         "VALIDATION": "An input value is malformed or out of range; `field` names it.",
-        "NOT_FOUND": "A referenced id does not exist.",
+        "NOT_FOUND": "A referenced id does not exist, or the viewer may not see it.",
         "CONFLICT": "`expectedVersion` is stale: someone changed the record first.",
         "DUPLICATE": "A unique key (customer code, external id) is taken.",
         "CYCLE": "The edge would close a cycle in a hierarchy or reporting line.",
-        "FORBIDDEN": "The viewer may not do this.",
+        "FORBIDDEN": "The viewer may not do this: they see the record but may not change it, "
+        "or their role (AUDITOR, ANALYST) never writes.",
         "UNAUTHENTICATED": "No valid API key.",
         "BAD_USER_INPUT": "A query argument is out of its documented range.",
         "DATABASE_UNAVAILABLE": "Neo4j cannot be reached; retry shortly (HTTP 503).",
@@ -392,27 +393,34 @@ class NodeSchema:
                 create,
                 self._resolver("create"),
                 payload,
-                f"Create {article} {noun}; VALIDATION or DUPLICATE errors write nothing.",
+                f"Create {article} {noun}; VALIDATION or DUPLICATE errors write nothing; "
+                "AUDITOR and ANALYST get FORBIDDEN. A customer created by anyone but an ADMIN "
+                "is owned by its creator, and a project's creator joins its team, in the same "
+                "transaction; a contact follows its employer (its creator may link it).",
             ),
             f"update{name}": input_mutation(
                 update,
                 self._resolver("update"),
                 payload,
-                f"Update {article} {noun} with optimistic concurrency.",
+                f"Update {article} {noun} with optimistic concurrency. NOT_FOUND when the "
+                "viewer may not see it, FORBIDDEN when they may not edit it.",
             ),
             f"upsert{name}": input_mutation(
                 upsert,
                 self._resolver("upsert"),
                 upsert_payload,
                 f"Create or update {article} {noun} by (externalSource, externalId) in one "
-                "transaction with its audit event; idempotent." + self.upsert_note,
+                "transaction with its audit event; idempotent. A record the viewer may not "
+                "see holds the key: DUPLICATE; one they may not edit: FORBIDDEN."
+                + self.upsert_note,
             ),
             f"archive{name}": archive_mutation(
                 payload, self._resolver("archive"), f"Archive {article} {noun}: {self.keeps}."
             ),
             f"delete{name}": delete_mutation(
                 self._resolver("delete"),
-                f"Delete {article} {noun} and its edges. The audit trail stays.",
+                f"Delete {article} {noun} and its edges. The audit trail stays. NOT_FOUND or "
+                "FORBIDDEN as for updates.",
             ),
         }
         return strawberry.type(type("Mutation", (), fields)), payload, upsert_payload

@@ -50,7 +50,9 @@ class MergePayload:
 class Mutation:
     @strawberry.mutation(
         description="Merge duplicate companies in one transaction, audited. Errors: "
-        "VALIDATION, NOT_FOUND, CONFLICT, CYCLE (the merge would close a hierarchy cycle).",
+        "VALIDATION, NOT_FOUND (also a record the viewer may not see), FORBIDDEN (the viewer "
+        "may not edit one of the records, or never edits), CONFLICT, CYCLE (the merge would "
+        "close a hierarchy cycle).",
         graphql_type=MergePayload,
     )
     async def mergeCompanies(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergeRow:
@@ -58,7 +60,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Merge duplicate people in one transaction, audited; their stance "
-        "history follows. Errors: VALIDATION, NOT_FOUND, CONFLICT, CYCLE (reporting lines).",
+        "history follows. Errors: VALIDATION, NOT_FOUND, FORBIDDEN (as mergeCompanies), "
+        "CONFLICT, CYCLE (reporting lines). The survivor is masked as `person(id)` is.",
         graphql_type=MergePayload,
     )
     async def mergePeople(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergeRow:

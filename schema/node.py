@@ -37,22 +37,22 @@ class AuditEventEdge:
 class AuditEventConnection:
     edges: list[AuditEventEdge] = strawberry.field(description="Events on this page.")
     pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int = strawberry.field(description="All events for the node.")
+    totalCount: int = strawberry.field(description="All events for the node the viewer may see.")
 
 
 @strawberry.type
 class Query:
     @strawberry.field(
         description="Any node by id; merged ids resolve to the survivor; null "
-        "when there is none. One round trip.",
+        "when there is none or the viewer may not see it. One round trip.",
         graphql_type=Node | None,
     )
     async def node(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> NodeRow | None:
         return await r.node(info.context, id)
 
     @strawberry.field(
-        description="Nodes by id, in the order asked, null where missing. At "
-        "most 100 ids; one round trip.",
+        description="Nodes by id, in the order asked, null where missing or not visible to "
+        "the viewer. At most 100 ids; one round trip.",
         graphql_type=list[Node | None],
     )
     async def nodes(
@@ -63,7 +63,9 @@ class Query:
         return await r.nodes_by_ids(info.context, list(ids))
 
     @strawberry.field(
-        description="The audit trail of a node, newest first. `first` is required, 1..100.",
+        description="The audit trail of a node, newest first; empty unless the viewer may see "
+        "the node (ADMIN, AUDITOR and ANALYST: any node, deleted ones too). `first` is "
+        "required, 1..100.",
         graphql_type=AuditEventConnection,
     )
     async def auditTrail(

@@ -230,7 +230,8 @@ class RelationshipPayload:
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="One relationship by its id, whatever its type.",
+        description="One relationship by its id, whatever its type; null when missing or "
+        "when the viewer may not see both of its ends.",
         graphql_type=Relationship | None,
     )
     async def relationship(
@@ -241,7 +242,8 @@ class Query:
         return await r.relationship(info.context, id)
 
     @strawberry.field(
-        description="Stance changes on a project (R3), newest first, at most `first` (≤ 100).",
+        description="Stance changes on a project (R3), newest first, at most `first` (≤ 100); "
+        "empty when the viewer may not see the project, and only about people they may see.",
         graphql_type=list[StanceHistoryEntry],
     )
     async def stanceHistory(
@@ -263,8 +265,11 @@ class Mutation:
         r.link_nodes,
         RelationshipPayload,
         "Link two nodes with an edge of any type. Errors: VALIDATION (endpoint "
-        "kinds, properties of another type, ranges, dates), NOT_FOUND, CYCLE, DUPLICATE (an "
-        "edge of the type between the same nodes overlaps these dates). Audited.",
+        "kinds, properties of another type, ranges, dates), NOT_FOUND (also an end the viewer "
+        "may not see), FORBIDDEN (edit rights: one end for most types, every account end for "
+        "WORKS_AT, FOR, ON_TEAM and KNOWS, the account held for OWNS; any write by AUDITOR or "
+        "ANALYST), CYCLE, DUPLICATE (an edge of the type between the same nodes overlaps these "
+        "dates). Audited.",
     )
 
     updateLink = input_mutation(
@@ -272,28 +277,30 @@ class Mutation:
         r.update_link,
         RelationshipPayload,
         "Change an edge's properties with optimistic concurrency (CONFLICT when "
-        "stale). A stance change is recorded in the stance history.",
+        "stale). A stance change is recorded in the stance history. NOT_FOUND unless the "
+        "viewer sees both ends; FORBIDDEN without the edit rights linkNodes needs.",
     )
 
     endLink = input_mutation(
         EndLinkInput,
         r.end_link,
         RelationshipPayload,
-        "End an edge (sets `until`); it stays as history.",
+        "End an edge (sets `until`); it stays as history. Access as updateLink.",
     )
 
     unlink = input_mutation(
         UnlinkInput,
         r.unlink,
         RelationshipPayload,
-        "Delete an edge for good. The audit trail stays.",
+        "Delete an edge for good. The audit trail stays. Access as updateLink.",
     )
 
     setStance = input_mutation(
         SetStanceInput,
         r.set_stance,
         RelationshipPayload,
-        "Set a participant's stance on a project; the change is recorded (R3).",
+        "Set a participant's stance on a project; the change is recorded (R3). "
+        "NOT_FOUND unless the viewer sees the person and the project.",
     )
 
     transferOwnership = input_mutation(
@@ -301,5 +308,7 @@ class Mutation:
         r.transfer_ownership,
         RelationshipPayload,
         "Hand a customer over (R6): its current OWNS edges end today and the new "
-        "owner's starts today, in one transaction.",
+        "owner's starts today, in one transaction. The viewer must hold the account: be its "
+        "owner, on the owner's team, a manager above it, or ADMIN (an EDIT share is not "
+        "enough: FORBIDDEN); NOT_FOUND when they cannot see it.",
     )

@@ -4,12 +4,24 @@ round-trip bounds, and the relation fields' DataLoaders."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
 
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
+from tests.resolvers.accounts import (
+    EAST_IDS,
+    EAST_NAMES,
+    PERSONA_NAMES,
+    SEES_EAST,
+    SEES_WEST,
+    WEST_IDS,
+    WEST_NAMES,
+    build_accounts,
+    leaks,
+)
 
 OWNER = PERSONAS["owner"]["id"]
 OTHER = PERSONAS["other_team"]["id"]
@@ -149,6 +161,12 @@ def test_customers_mix_companies_and_people(gql: GQL, cypher: Driver) -> None:
         "mobile: '+8613812345678', version: 1, createdAt: datetime(), updatedAt: datetime()}) "
         "CREATE (:Person {id: randomUUID(), name: 'C 非客户', version: 1, "
         "createdAt: datetime(), updatedAt: datetime()})",
+    )
+    # The SALES viewer below sees the customers it owns.
+    run(
+        cypher,
+        "MATCH (u:User {id: $owner}), (c:Customer) CREATE (u)-[:OWNS {id: randomUUID()}]->(c)",
+        owner=OWNER,
     )
     q = """query($f: CustomerFilter) { customers(first: 10, filter: $f) { totalCount
       nodes { __typename ... on Company { name } ... on Person { name mobile } } } }"""
@@ -300,3 +318,39 @@ def test_a_set_filter_uses_its_range_index(gql: GQL, cypher: Driver) -> None:
         assert "NodeIndexSeek" in _operators(summary.summary.plan), statement.name
     # unset filters stay out of the statement altogether
     assert "$tier" not in lists.page_statement("customer", "none", "NAME_ASC", frozenset()).text
+
+
+LISTS = """{
+  companies(first: 50) { totalCount nodes { name } }
+  people(first: 50) { totalCount nodes { name } }
+  projects(first: 50) { totalCount nodes { name } }
+  customers(first: 50) { totalCount nodes { ... on Company { name } ... on Person { name } } }
+}"""
+
+
+def test_lists_and_counts_hold_visible_rows_only(gql: GQL, cypher: Driver) -> None:
+    build_accounts(cypher)
+    for persona in PERSONA_NAMES:
+        _lists(gql, persona)
+
+
+def _lists(gql: GQL, persona: str) -> None:
+    r = gql.as_(persona)(LISTS)
+    east, west = persona in SEES_EAST, persona in SEES_WEST
+    for key, east_names, west_names in (
+        ("companies", {"东方客户", "东方子公司"}, {"西方客户", "西方子公司"}),
+        ("people", {"东方联系人"}, {"西方联系人", "西方联系人二"}),
+        ("projects", {"东方项目"}, {"西方项目"}),
+        ("customers", {"东方客户", "东方子公司"}, {"西方客户", "西方子公司"}),
+    ):
+        got = r.data[key]
+        names = {n["name"] for n in got["nodes"]}
+        assert names == (east_names if east else set()) | (west_names if west else set()), key
+        assert got["totalCount"] == len(names), key  # counts only what the viewer sees
+    text = json.dumps(r.data, ensure_ascii=False)
+    if not west:
+        assert leaks(text, WEST_NAMES, WEST_IDS) == set()
+    if not east:
+        assert leaks(text, EAST_NAMES, EAST_IDS) == set()
+    # four pages and four counts, for every persona
+    assert r.round_trips == 8

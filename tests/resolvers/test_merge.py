@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
+from tests.resolvers.accounts import (
+    EDITS_EAST,
+    EDITS_WEST,
+    PERSONA_NAMES,
+    READ_ONLY,
+    build_accounts,
+)
 from tests.resolvers.test_relationship import count, link, node, totals
 
 MERGE_COMPANIES = """mutation($i: MergeInput!) { mergeCompanies(input: $i) {
@@ -197,3 +206,55 @@ def test_merge_people_moves_reporting_lines_and_stance_history(gql: GQL, cypher:
         cypher, "MATCH (:MergedId {id: $d})-[:MERGED_INTO]->(:Person {id: $k}) RETURN count(*)",
         d=dup, k=keep,
     ) == 1  # fmt: skip
+
+
+MERGE_MASKED = """mutation($i: MergeInput!) { mergePeople(input: $i) {
+  survivor { id ... on Person { mobile idNumber } } errors { code field } } }"""
+
+
+def test_merge_survivor_is_masked_as_person_by_id_is(gql: GQL, cypher: Driver) -> None:
+    """The leak of issue 12: a SALES user merging people got the survivor's personal data
+    unmasked, where `person(id)` masks it."""
+    build_accounts(cypher)
+    cypher.execute_query(
+        "MATCH (c:Company {id: 'east-co'}) CREATE (:Person {id: 'east-dup', name: '东方联系人', "
+        "version: 1})-[:WORKS_AT {id: 'works-dup'}]->(c)",
+        database_="neo4j",
+    )
+    i = {"survivor": "east-person", "merged": ["east-dup"]}
+    got = gql.as_("owner")(MERGE_MASKED, {"i": i}).data["mergePeople"]
+    assert got["errors"] == []
+    masked = {"id": "east-person", "mobile": "+86138****5678", "idNumber": "1101**********002X"}
+    assert got["survivor"] == masked
+    by_id = gql.as_("owner")('{ person(id: "east-person") { id mobile idNumber } }').data["person"]
+    assert by_id == masked
+
+
+MERGE_REFUSED = """mutation($i: MergeInput!) { mergeCompanies(input: $i) {
+  survivor { id } errors { code field } } }"""
+
+
+@pytest.mark.parametrize("persona", PERSONA_NAMES)
+def test_merge_needs_edit_rights_on_every_record(gql: GQL, cypher: Driver, persona: str) -> None:
+    build_accounts(cypher)
+    # WEST shares its subsidiary with the EAST rep, read-only
+    cypher.execute_query(
+        "MATCH (c:Company {id: 'west-sub'}), (u:User {id: $u}) "
+        "CREATE (c)-[:SHARED_WITH {level: 'READ'}]->(u)",
+        u=OWNER,
+        database_="neo4j",
+    )
+    before = edges_of(cypher, "west-sub")
+    r = gql.as_(persona)(MERGE_REFUSED, {"i": {"survivor": "east-co", "merged": ["west-sub"]}})
+    errors = r.data["mergeCompanies"]["errors"]
+    if persona in READ_ONLY:
+        assert errors == [{"code": "FORBIDDEN", "field": "input"}]
+        assert r.round_trips == 0
+    elif persona == "owner":  # sees west-sub through the read share, may not edit it
+        assert errors == [{"code": "FORBIDDEN", "field": "input.merged.0"}]
+    elif persona in EDITS_EAST and persona in EDITS_WEST:
+        assert errors == []
+        return
+    elif persona in EDITS_WEST:  # cannot see the survivor
+        assert errors == [{"code": "NOT_FOUND", "field": "input.survivor"}]
+    assert edges_of(cypher, "west-sub") == before  # nothing moved, nothing deleted

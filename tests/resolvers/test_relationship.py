@@ -11,6 +11,14 @@ import pytest
 
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
+from tests.resolvers.accounts import (
+    EDITS_WEST,
+    PERSONA_NAMES,
+    READ_ONLY,
+    SEES_EAST,
+    SEES_WEST,
+    build_accounts,
+)
 
 REL = (
     "id type fromId toId since until version kind ownership products region note strength "
@@ -525,3 +533,147 @@ def test_refusals_name_the_input_each_mutation_uses(gql: GQL, world: dict[str, s
     ]
     transfer = gql(TRANSFER, {"i": {"customer": str(uuid.uuid4()), "toUser": OWNER}})
     assert codes(transfer.data["transferOwnership"]["errors"]) == {"input.customer": "NOT_FOUND"}
+
+
+# Row-level access on edges (graph/relationship.py's module doc), on the two teams' accounts.
+ERR = "errors { code field }"
+BY_EDGE_ID = """query($id: ID!) { relationship(id: $id) { id } }"""
+HISTORY = """query($p: ID!) { stanceHistory(project: $p) { id personId } }"""
+
+
+def share(cypher: Driver, node_id: str, persona: str, level: str) -> None:
+    cypher.execute_query(
+        "MATCH (c {id: $id}), (u:User {id: $u}) CREATE (c)-[:SHARED_WITH {level: $level}]->(u)",
+        id=node_id,
+        u=PERSONAS[persona]["id"],
+        level=level,
+        database_="neo4j",
+    )
+
+
+def test_edges_and_stance_history_of_invisible_nodes_are_missing(gql: GQL, cypher: Driver) -> None:
+    build_accounts(cypher)
+    for persona in PERSONA_NAMES:
+        _edges(gql, persona)
+
+
+def _edges(gql: GQL, persona: str) -> None:
+    as_ = gql.as_(persona)
+    west, east = persona in SEES_WEST, persona in SEES_EAST
+    for edge_id, sees in (
+        ("reports-west", west),
+        ("works-east", east),
+        ("supplies-west-east", west and east),  # an edge is visible when both ends are
+    ):
+        r = as_(BY_EDGE_ID, {"id": edge_id})
+        assert (r.data["relationship"] is not None) == sees, (persona, edge_id)
+    history = as_(HISTORY, {"p": "west-project"}).data["stanceHistory"]
+    assert [h["id"] for h in history] == (["sc-west"] if west else [])
+
+
+@pytest.mark.parametrize("persona", PERSONA_NAMES)
+def test_edge_writes_on_another_teams_edges(gql: GQL, cypher: Driver, persona: str) -> None:
+    build_accounts(cypher)
+    before = totals(cypher)
+    as_ = gql.as_(persona)
+    results = {
+        "update": as_(UPDATE, {"i": {"id": "reports-west", "expectedVersion": 1, "kind": "SOLID"}}),
+        "end": as_(END, {"i": {"id": "reports-west"}}),
+        "stance": as_(
+            SET_STANCE,
+            {"i": {"project": "west-project", "person": "west-person", "stance": "OPPONENT"}},
+        ),
+        "unlink": as_(UNLINK, {"i": {"id": "works-west-2"}}),
+    }
+    payloads = {k: next(iter(r.data.values())) for k, r in results.items()}
+    if persona in READ_ONLY:
+        for k, r in results.items():
+            assert payloads[k]["errors"] == [
+                {
+                    "code": "FORBIDDEN",
+                    "field": "input",
+                    "message": payloads[k]["errors"][0]["message"],
+                }
+            ], k
+            assert r.round_trips == 0
+    elif persona in EDITS_WEST:
+        assert all(p["errors"] == [] for p in payloads.values()), payloads
+        # an edge to an account the viewer cannot see is missing, even with their own end
+        half = as_(UNLINK, {"i": {"id": "supplies-west-east"}}).data["unlink"]
+        sees_east = persona in SEES_EAST
+        assert codes(half["errors"]) == ({} if sees_east else {"input.id": "NOT_FOUND"})
+        return
+    else:  # owner: sees none of WEST's persons or projects
+        assert codes(payloads["update"]["errors"]) == {"input.id": "NOT_FOUND"}
+        assert codes(payloads["end"]["errors"]) == {"input.id": "NOT_FOUND"}
+        assert codes(payloads["stance"]["errors"]) == {"input.person": "NOT_FOUND"}
+        assert codes(payloads["unlink"]["errors"]) == {"input.id": "NOT_FOUND"}
+    assert totals(cypher) == before
+    kept = cypher.execute_query(
+        "MATCH ()-[r:REPORTS_TO {id: 'reports-west'}]->() RETURN r.version AS v, r.until AS u",
+        database_="neo4j",
+    ).records[0]
+    assert (kept["v"], kept["u"]) == (1, None)
+
+
+def test_linking_needs_edit_rights_on_the_right_end(gql: GQL, cypher: Driver) -> None:
+    build_accounts(cypher)
+    owner = gql.as_("owner")
+
+    def attempt(**fields: Any) -> list[dict[str, Any]]:
+        return owner(LINK, {"i": fields}).data["linkNodes"]["errors"]  # type: ignore[no-any-return]
+
+    # an end the rep cannot see is missing
+    assert codes(attempt(type="PARTNERS_WITH", **{"from": "east-co"}, to="west-co")) == {
+        "input.to": "NOT_FOUND"
+    }
+    share(cypher, "west-co", "owner", "READ")
+    # a business edge: edit one end (their own), see the other
+    assert attempt(type="PARTNERS_WITH", **{"from": "east-co"}, to="west-co") == []
+    # an edge that widens who sees what needs edit rights on both account ends
+    assert codes(attempt(type="WORKS_AT", **{"from": "east-person"}, to="west-co")) == {
+        "input.to": "FORBIDDEN"
+    }
+    # OWNS needs the account held (owned in the rep's own scope), not just seen
+    assert codes(attempt(type="OWNS", **{"from": OWNER}, to="west-co")) == {"input.to": "FORBIDDEN"}
+    # a contact the rep just created, with no employer yet, may be attached to their account
+    created = owner(
+        'mutation { createPerson(input: {name: "新联系人"}) { person { id } errors { code } } }'
+    ).data["createPerson"]
+    assert created["errors"] == []
+    new_id = created["person"]["id"]
+    assert owner(f'{{ person(id: "{new_id}") {{ id }} }}').data["person"] is None  # not yet
+    assert attempt(type="WORKS_AT", **{"from": new_id}, to="east-co") == []
+    assert owner(f'{{ person(id: "{new_id}") {{ id }} }}').data["person"] == {"id": new_id}
+    # ... but not somebody else's new contact
+    other = gql.as_("other_team")(
+        'mutation { createPerson(input: {name: "别人的"}) { person { id } } }'
+    ).data["createPerson"]["person"]["id"]
+    assert codes(attempt(type="WORKS_AT", **{"from": other}, to="east-co")) == {
+        "input.from": "NOT_FOUND"
+    }
+
+
+def test_transfer_needs_the_account_held(gql: GQL, cypher: Driver) -> None:
+    build_accounts(cypher)
+    share(cypher, "west-co", "owner", "EDIT")
+
+    def transfer(persona: str, customer: str, to: str) -> dict[str, Any]:
+        r = gql.as_(persona)(TRANSFER, {"i": {"customer": customer, "toUser": to}})
+        return r.data["transferOwnership"]  # type: ignore[no-any-return]
+
+    # an EDIT share lets the rep change the account, not take it over
+    assert codes(transfer("owner", "west-co", OWNER)["errors"]) == {"input.customer": "FORBIDDEN"}
+    # another team's account the viewer cannot see is missing
+    assert codes(transfer("other_team", "east-co", OTHER)["errors"]) == {
+        "input.customer": "NOT_FOUND"
+    }
+    assert transfer("auditor", "east-co", OTHER)["errors"][0]["code"] == "FORBIDDEN"
+    owners = "MATCH (u:User)-[o:OWNS]->({id: $id}) WHERE o.until IS NULL RETURN u.id AS u"
+    assert [r["u"] for r in cypher.execute_query(owners, id="west-co").records] == [OTHER]
+    # a rep hands over their own account; then it leaves their view
+    assert transfer("owner", "east-co", OTHER)["errors"] == []
+    assert [r["u"] for r in cypher.execute_query(owners, id="east-co").records] == [OTHER]
+    assert gql.as_("owner")('{ company(id: "east-co") { id } }').data["company"] is None
+    # a manager above may hand over any account below
+    assert transfer("manager_above", "west-co", OWNER)["errors"] == []

@@ -9,6 +9,7 @@ import pytest
 from graph.search import is_single_cjk, lucene_query
 from neo4j import Driver
 from tests.conftest import GQL
+from tests.resolvers.accounts import PERSONA_NAMES, SEES_EAST, SEES_WEST, build_accounts
 
 Q = """query($text: String!, $first: Int) { search(text: $text, first: $first) {
   id kind name nameEn score node { id ... on Person { mobile } } } }"""
@@ -27,9 +28,12 @@ def parties(cypher: Driver) -> None:
         ],
         database_="neo4j",
     )
+    # A contact at a public (non-customer) company: visible to every viewer.
     cypher.execute_query(
+        "MATCH (c:Company {name: '华为技术有限公司'}) "
         "CREATE (:Person {id: randomUUID(), name: '张伟', nameEn: 'Zhang Wei', "
-        "mobile: '+8613812345678', version: 1, createdAt: datetime(), updatedAt: datetime()})",
+        "mobile: '+8613812345678', version: 1, createdAt: datetime(), updatedAt: datetime()})"
+        "-[:WORKS_AT {id: randomUUID()}]->(c)",
         database_="neo4j",
     )
 
@@ -100,3 +104,22 @@ def test_query_building() -> None:
     assert is_single_cjk("华")
     assert not is_single_cjk("a")
     assert not is_single_cjk("华为")
+
+
+def test_search_returns_visible_hits_only(gql: GQL, cypher: Driver) -> None:
+    build_accounts(cypher)
+    for persona in PERSONA_NAMES:
+        _search(gql, persona)
+
+
+def _search(gql: GQL, persona: str) -> None:
+    east, west = persona in SEES_EAST, persona in SEES_WEST
+    for text in ("西方", "西", "东方", "东"):  # the full-text index, and the one-character path
+        r = gql.as_(persona)(Q, {"text": text, "first": 50})
+        names = {h["name"] for h in r.data["search"]}
+        sees = west if text.startswith("西") else east
+        if sees:
+            assert names, (persona, text)
+        else:
+            assert names == set(), (persona, text)
+        assert r.round_trips == 1
