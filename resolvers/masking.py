@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from resolvers.permissions import (
@@ -85,16 +86,20 @@ class Guards:
     """The guards of one schema: built once, with the key that makes pseudonyms."""
 
     def __init__(self, pseudonym_key: str = "") -> None:
-        self._key = (pseudonym_key or DEV_PSEUDONYM_KEY).encode()
+        key = (pseudonym_key or DEV_PSEUDONYM_KEY).encode()
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        # A map repeats its people in every request: remember their pseudonyms (bounded).
+        self.pseudonym = lru_cache(maxsize=1 << 16)(self._pseudonym)
         self._rows: dict[str, list[tuple[str, Guard]]] = {}
         for (type_name, field), r in FIELD_RULES.items():
             if r.guarded or has_full_value_reader(type_name, field):
                 self._rows.setdefault(type_name, []).append((field, self.field(type_name, field)))
 
-    def pseudonym(self, row_id: Any) -> str:
+    def _pseudonym(self, row_id: Any) -> str:
         """`Person 3f2a9c`: stable for one key, not reversible without it."""
-        digest = hmac.new(self._key, str(row_id).encode(), hashlib.sha256).hexdigest()
-        return "Person " + digest[:6]
+        mac = self._mac.copy()
+        mac.update(str(row_id).encode())
+        return "Person " + mac.hexdigest()[:6]
 
     def _mask(self, mask: Mask, value: Any, row: Any) -> Any:
         if mask is Mask.NONE:
@@ -125,7 +130,7 @@ class Guards:
         def guard(value: Any, row: Any, roles: Roles) -> Any:
             if kind is not None and _get(row, "kind") != kind:
                 return value
-            if roles & read:
+            if not read.isdisjoint(roles):
                 return full_value(type_name, field, value, row) if reader else value
             if value is None:
                 return None
@@ -142,7 +147,7 @@ class Guards:
                 r = keys.get(k)
                 if r is None:
                     continue  # not on the allow-list: never shown
-                if r.read & roles or v is None:
+                if v is None or not r.read.isdisjoint(roles):
                     out[k] = v
                 elif r.mask is not Mask.HIDE:
                     out[k] = self._mask(r.mask, v, row)
@@ -169,6 +174,6 @@ class Guards:
 
 
 def _get(row: Any, name: str) -> Any:
-    if isinstance(row, Mapping):
+    if type(row) is dict or isinstance(row, Mapping):  # the first test is the cheap one
         return row.get(name)
     return getattr(row, name, None)
