@@ -47,6 +47,10 @@ def register_full_value(type_name: str, field: str, reader: FullValue) -> None:
     _FULL_VALUES[(type_name, field)] = reader
 
 
+def unregister_full_value(type_name: str, field: str) -> None:
+    _FULL_VALUES.pop((type_name, field), None)
+
+
 def has_full_value_reader(type_name: str, field: str) -> bool:
     return (type_name, field) in _FULL_VALUES
 
@@ -91,7 +95,9 @@ class Guards:
         # A map repeats its people in every request: remember their pseudonyms (bounded).
         self.pseudonym = lru_cache(maxsize=1 << 16)(self._pseudonym)
         self._rows: dict[str, list[tuple[str, Guard]]] = {}
+        self._fields: dict[str, set[str]] = {}
         for (type_name, field), r in FIELD_RULES.items():
+            self._fields.setdefault(type_name, set()).add(field)
             if r.guarded or has_full_value_reader(type_name, field):
                 self._rows.setdefault(type_name, []).append((field, self.field(type_name, field)))
 
@@ -156,8 +162,10 @@ class Guards:
         return guard
 
     def row(self, type_name: str, row: Mapping[str, Any], roles: Roles) -> dict[str, Any]:
-        """A copy of `row` as `type_name`'s guards show it to `roles` (for exports)."""
-        out = dict(row)
+        """A copy of `row` as `type_name`'s guards show it to `roles` (for exports). Only the
+        type's fields are kept: an export shows no more than the typed fields would."""
+        fields = self._fields.get(type_name, set())
+        out = {k: v for k, v in row.items() if k in fields}
         for field, guard in self._rows.get(type_name, ()):
             if field in out:
                 out[field] = guard(out[field], row, roles)

@@ -10,6 +10,7 @@ from resolvers.masking import (
     mask_id_number,
     mask_phone,
     register_full_value,
+    unregister_full_value,
 )
 
 SALES = frozenset({"SALES"})
@@ -86,7 +87,13 @@ def test_withheld_prose_keeps_its_shape() -> None:
 
 def test_export_rows_are_masked_as_their_type() -> None:
     g = Guards("k1")
-    node = {"id": "p1", "kind": "PERSON", "name": "张伟", "data": {"occupation": "x", "k": 1}}
+    node = {
+        "id": "p1",
+        "kind": "PERSON",
+        "name": "张伟",
+        "data": {"occupation": "x", "k": 1},
+        "internal": "not a MapNode field",
+    }
     assert g.row("MapNode", node, ANALYST) == {
         "id": "p1",
         "kind": "PERSON",
@@ -106,6 +113,5 @@ def test_full_value_reader_is_the_one_place_for_the_whole_value() -> None:
         assert guard(row["idNumber"], row, MANAGER) == "11010519491231002X"
         assert guard(row["idNumber"], row, SALES) == "1101**********002X"
     finally:
-        from resolvers import masking
-
-        masking._FULL_VALUES.clear()
+        unregister_full_value("Person", "idNumber")
+    assert full_value("Person", "idNumber", row["idNumber"], row) == "1101**********002X"
