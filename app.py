@@ -512,7 +512,9 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
     except (StartupRefused, ValueError) as exc:
         log.critical("%s", exc)
         raise
-    schema = build_schema(dev=settings.dev, limits=_limits(settings))
+    schema = build_schema(
+        dev=settings.dev, limits=_limits(settings), pseudonym_key=settings.pseudonym_key
+    )
     configure_caches(settings.query_cache_bytes, settings.query_cache_bytes // 4)
     metrics = Metrics()
 

@@ -48,6 +48,8 @@ class Settings:
     demo_data: bool = False
     # Access (issue 12): companies that are not customers are visible to every viewer.
     public_companies: bool = True
+    # Keys the stable pseudonyms of anonymised (ANALYST) views; empty: a development key.
+    pseudonym_key: str = ""
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
@@ -102,6 +104,7 @@ class Settings:
             allow_anonymous=_bool("CRM_ALLOW_ANONYMOUS", dev),
             demo_data=_bool("CRM_DEMO_DATA", False),
             public_companies=_bool("CRM_PUBLIC_COMPANIES", True),
+            pseudonym_key=os.environ.get("CRM_PSEUDONYM_KEY", ""),
             max_query_depth=_int("CRM_MAX_QUERY_DEPTH", 12),
             max_aliases=_int("CRM_MAX_ALIASES", 30),
             max_tokens=_int("CRM_MAX_TOKENS", 5000),

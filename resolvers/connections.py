@@ -13,7 +13,6 @@ from graph import lists
 from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
-from resolvers.masking import present_all
 from resolvers.pages import connection as page_of
 from resolvers.pages import decode_cursor, encode_cursor
 from resolvers.shapes import ConnectionOf, NodeRow
@@ -53,9 +52,8 @@ async def connection(
     page = await lists.page(
         ctx.db, ctx.actor, scope, order.value, limit, position, _plain(filters), with_total
     )
-    shown = present_all(ctx, [r["node"] for r in page.rows])
     items = [
-        (encode_cursor(order.value, str(r["sortKey"]), r["node"]["id"]), node)
-        for r, node in zip(page.rows, shown, strict=True)
+        (encode_cursor(order.value, str(r["sortKey"]), r["node"]["id"]), r["node"])
+        for r in page.rows
     ]
     return page_of(items, page.has_next, after, page.total)

@@ -1,18 +1,64 @@
-"""Personal-data masking (R21).
+"""Personal-data masking (R21, R22): the rules of resolvers/permissions.py applied to values.
 
-A person's resident ID number and mobile number are shown in full only to viewers with role
-ADMIN or MANAGER; everyone else sees them masked, e.g. `1101**********002X` and
-`+86138****5678`. Masking happens on the row dicts before they reach the schema, so the
-GraphQL fields stay plain attributes (no per-field resolvers).
+Nothing here is called by a resolver. schema/fieldrules.py installs `Guards.field(...)` on
+every guarded field of the schema when it is built, and the flat execution path
+(schema/execution.py) applies the same guard, so every place a field can appear (queries,
+mutation payloads, unions, maps, exports) goes through one function per field.
+
+The full value. `full_value` is the single place where a guarded field's complete value is
+obtained before the mask decides what the viewer sees: by default the value the resolver
+returned (the stored property). A module that stores a field differently (e.g. encrypted,
+with the plain property holding only the masked form) registers a reader with
+`register_full_value(type, field, reader)`; the reader gets the row and is called only for
+viewers allowed the full value.
 """
 
 from __future__ import annotations
 
-from resolvers.context import Context, Viewer
-from resolvers.shapes import NodeRow
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
 
-# Fields of :Person holding personal data: idNumber and mobile (see mask_person).
-REVEALING_ROLES = ("ADMIN", "MANAGER")
+from resolvers.permissions import (
+    DATA_RULES,
+    FIELD_RULES,
+    FieldRule,
+    Mask,
+    rule,
+)
+
+Roles = frozenset[str]
+# (value as resolved, the parent row, the viewer's roles) -> the value the viewer sees
+Guard = Callable[[Any, Any, Roles], Any]
+FullValue = Callable[[Any], Any]
+
+WITHHELD_TEXT = "(withheld: names are not shown to this role)"
+# Used when no key is configured (development); production sets CRM_PSEUDONYM_KEY.
+DEV_PSEUDONYM_KEY = "crm-dev-pseudonyms"
+
+_FULL_VALUES: dict[tuple[str, str], FullValue] = {}
+
+
+def register_full_value(type_name: str, field: str, reader: FullValue) -> None:
+    """Read `type_name.field`'s full value from the row (e.g. decrypt it) for viewers allowed
+    to see it. Register before the schema is built."""
+    _FULL_VALUES[(type_name, field)] = reader
+
+
+def unregister_full_value(type_name: str, field: str) -> None:
+    _FULL_VALUES.pop((type_name, field), None)
+
+
+def has_full_value_reader(type_name: str, field: str) -> bool:
+    return (type_name, field) in _FULL_VALUES
+
+
+def full_value(type_name: str, field: str, value: Any, row: Any) -> Any:
+    """The complete value of `type_name.field` on `row`: THE place to obtain it unmasked."""
+    reader = _FULL_VALUES.get((type_name, field))
+    return value if reader is None else reader(row)
 
 
 def mask_id_number(value: str) -> str:
@@ -29,39 +75,113 @@ def mask_phone(value: str) -> str:
     return value[:-8] + "****" + value[-4:]
 
 
-def may_see_personal_data(viewer: Viewer) -> bool:
-    return any(viewer.has(role) for role in REVEALING_ROLES)
+def mask_email(value: str) -> str:
+    """Keep the first character and the domain: `z***@example.com`."""
+    local, at, domain = value.partition("@")
+    return (local[:1] + "***" + at + domain) if at else "***"
 
 
-def mask_person(row: NodeRow, reveal: bool) -> NodeRow:
-    """A copy of a Person row with personal fields masked unless `reveal`; other rows (or
-    rows without personal values) come back unchanged, as the same object."""
-    if reveal or row.get("__typename") != "Person":
-        return row
-    id_number, mobile = row.get("idNumber"), row.get("mobile")
-    if not (id_number or mobile):
-        return row
-    out = row.copy()
-    if id_number:
-        out["idNumber"] = mask_id_number(id_number)
-    if mobile:
-        out["mobile"] = mask_phone(mobile)
-    return out
+def roles_of(context: Any) -> Roles:
+    viewer = getattr(context, "viewer", None)
+    return frozenset(getattr(viewer, "roles", ()) or ())
 
 
-def present(ctx: Context, row: NodeRow | None) -> NodeRow | None:
-    """Mask one row for this request's viewer."""
-    if row is None:
-        return None
-    return mask_person(row, may_see_personal_data(ctx.viewer))
+class Guards:
+    """The guards of one schema: built once, with the key that makes pseudonyms."""
+
+    def __init__(self, pseudonym_key: str = "") -> None:
+        key = (pseudonym_key or DEV_PSEUDONYM_KEY).encode()
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        # A map repeats its people in every request: remember their pseudonyms (bounded).
+        self.pseudonym = lru_cache(maxsize=1 << 16)(self._pseudonym)
+        self._rows: dict[str, list[tuple[str, Guard]]] = {}
+        self._fields: dict[str, set[str]] = {}
+        for (type_name, field), r in FIELD_RULES.items():
+            self._fields.setdefault(type_name, set()).add(field)
+            if r.guarded or has_full_value_reader(type_name, field):
+                self._rows.setdefault(type_name, []).append((field, self.field(type_name, field)))
+
+    def _pseudonym(self, row_id: Any) -> str:
+        """`Person 3f2a9c`: stable for one key, not reversible without it."""
+        mac = self._mac.copy()
+        mac.update(str(row_id).encode())
+        return "Person " + mac.hexdigest()[:6]
+
+    def _mask(self, mask: Mask, value: Any, row: Any) -> Any:
+        if mask is Mask.NONE:
+            return value
+        if mask is Mask.PSEUDONYM:
+            return self.pseudonym(_get(row, "id"))
+        if mask is Mask.WITHHELD:
+            return [WITHHELD_TEXT for _ in value] if isinstance(value, list) else WITHHELD_TEXT
+        if mask is Mask.HIDE or not isinstance(value, str):
+            return None
+        if mask is Mask.ID_NUMBER:
+            return mask_id_number(value)
+        if mask is Mask.PHONE:
+            return mask_phone(value)
+        return mask_email(value)
+
+    def field(self, type_name: str, field: str) -> Guard:
+        """The guard of `type_name.field` (an identity when the rule shows it to everyone)."""
+        r = rule(type_name, field)
+        if r.keys is not None:
+            return self._keys_guard(DATA_RULES[r.keys])
+        return self._value_guard(type_name, field, r)
+
+    def _value_guard(self, type_name: str, field: str, r: FieldRule) -> Guard:
+        mask, read, kind = r.mask, r.read, r.only_kind
+        reader = has_full_value_reader(type_name, field)
+
+        def guard(value: Any, row: Any, roles: Roles) -> Any:
+            if kind is not None and _get(row, "kind") != kind:
+                return value
+            if not read.isdisjoint(roles):
+                return full_value(type_name, field, value, row) if reader else value
+            if value is None:
+                return None
+            return self._mask(mask, value, row)
+
+        return guard
+
+    def _keys_guard(self, keys: Mapping[str, FieldRule]) -> Guard:
+        def guard(value: Any, row: Any, roles: Roles) -> Any:
+            if not isinstance(value, Mapping):
+                return None
+            out = {}
+            for k, v in value.items():
+                r = keys.get(k)
+                if r is None:
+                    continue  # not on the allow-list: never shown
+                if v is None or not r.read.isdisjoint(roles):
+                    out[k] = v
+                elif r.mask is not Mask.HIDE:
+                    out[k] = self._mask(r.mask, v, row)
+            return out
+
+        return guard
+
+    def row(self, type_name: str, row: Mapping[str, Any], roles: Roles) -> dict[str, Any]:
+        """A copy of `row` as `type_name`'s guards show it to `roles` (for exports). Only the
+        type's fields are kept: an export shows no more than the typed fields would."""
+        fields = self._fields.get(type_name, set())
+        out = {k: v for k, v in row.items() if k in fields}
+        for field, guard in self._rows.get(type_name, ()):
+            if field in out:
+                out[field] = guard(out[field], row, roles)
+        return out
+
+    def export_source(self, exports: Mapping[str, str], source: Any, roles: Roles) -> Any:
+        """The parent of an export field with its row lists masked, each as its type."""
+        out = dict(source)
+        for key, type_name in exports.items():
+            rows = out.get(key)
+            if rows is not None:
+                out[key] = [self.row(type_name, r, roles) for r in rows]
+        return out
 
 
-def present_all(ctx: Context, rows: list[NodeRow]) -> list[NodeRow]:
-    reveal = may_see_personal_data(ctx.viewer)
-    return [mask_person(r, reveal) for r in rows]
-
-
-def present_optional(ctx: Context, rows: list[NodeRow | None]) -> list[NodeRow | None]:
-    """As present_all, keeping the None of ids not found."""
-    reveal = may_see_personal_data(ctx.viewer)
-    return [None if r is None else mask_person(r, reveal) for r in rows]
+def _get(row: Any, name: str) -> Any:
+    if type(row) is dict or isinstance(row, Mapping):  # the first test is the cheap one
+        return row.get(name)
+    return getattr(row, name, None)

@@ -11,7 +11,6 @@ from graph.vocab import Label
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
-from resolvers.masking import present
 from resolvers.shapes import MergeRow, UserErrorRow
 
 
@@ -21,8 +20,8 @@ def _payload(
     if result is None or result.node is None:
         return {"survivor": None, "mergedIds": [], "movedEdges": 0, "errors": errors}
     return {
-        # The same presentation as `person(id)`: personal data masked for this viewer.
-        "survivor": present(ctx, result.node),
+        # Masked by the survivor's fields themselves (schema/fieldrules.py), as in person(id).
+        "survivor": result.node,
         "mergedIds": merged,
         "movedEdges": result.moved,
         "errors": [],

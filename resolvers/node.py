@@ -9,7 +9,6 @@ from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.loaders import loader
-from resolvers.masking import present, present_optional
 from resolvers.pages import connection, decode_cursor, encode_cursor
 from resolvers.shapes import AuditEventRow, ConnectionOf, NodeRow
 
@@ -26,14 +25,14 @@ def _node_loader(ctx: Context) -> Any:
 
 async def node(ctx: Context, node_id: str) -> NodeRow | None:
     result: NodeRow | None = await _node_loader(ctx).load(node_id)
-    return present(ctx, result)
+    return result
 
 
 async def nodes_by_ids(ctx: Context, ids: list[str]) -> list[NodeRow | None]:
     if len(ids) > MAX_IDS:
         raise ApiError(ErrorCode.BAD_USER_INPUT, f"at most {MAX_IDS} ids", "ids")
     result: list[NodeRow | None] = await _node_loader(ctx).load_many(ids)
-    return present_optional(ctx, result)
+    return result
 
 
 async def audit_trail(

@@ -1,12 +1,16 @@
-"""Field permissions, declared once as data (R20, R21): who reads and who edits each field.
+"""Field permissions, declared once as data (R20, R21, R22): who reads and who edits each field.
 
-An allow-list. Every field of a *personal type* (a type that holds a person's data) needs its
-own rule; other types' fields take their type's default. What a viewer without the read right
-sees is the rule's `mask`. A change by a role without the edit right to a field marked
-`review` becomes a change request instead of being refused.
+An allow-list. Every field of a *personal type* (a type that can hold a person's data) needs
+its own rule here; other types' fields take their type's default (PUBLIC) unless listed. What
+a viewer without the read right sees is the rule's `mask`. A change by a role without the
+edit right to a field marked `review` becomes a change request instead of being refused.
 
-The schema enforces these rules on the fields themselves, so a new resolver cannot forget
-them; tests walk the schema and fail when a personal field has no rule here.
+The schema applies these rules to the fields themselves when it is built (schema/fieldrules.py
+wraps every guarded field's resolver, and the flat execution path applies the same guards), so
+a new resolver cannot forget them. Tests walk the schema and fail when a field of a personal
+type has no rule here. JSON fields (`data`) are filtered key by key against `DATA_RULES`:
+keys not listed there are dropped for every role, so a property stored later (a ciphertext,
+a digest) never leaks through a map.
 """
 
 from __future__ import annotations
@@ -20,14 +24,15 @@ class Mask(Enum):
     ID_NUMBER = "ID_NUMBER"  # 1101**********002X
     PHONE = "PHONE"  # +86138****5678
     EMAIL = "EMAIL"  # z***@example.com
-    HIDE = "HIDE"  # null
-    PSEUDONYM = "PSEUDONYM"  # a stable stand-in name, for anonymised views (ANALYST)
+    HIDE = "HIDE"  # null (only on nullable fields; the schema test checks)
+    PSEUDONYM = "PSEUDONYM"  # "Person 3f2a9c": a keyed hash of the row's id, for ANALYST
+    WITHHELD = "WITHHELD"  # a fixed text, for non-null prose that names people
 
 
 EVERYONE = frozenset({"ADMIN", "MANAGER", "SALES", "ANALYST", "AUDITOR"})
 WRITERS = frozenset({"ADMIN", "MANAGER", "SALES"})
 PRIVILEGED = frozenset({"ADMIN", "MANAGER"})
-# Roles that see named individuals: everyone but the anonymised ANALYST view.
+# Roles that see named individuals: everyone but the anonymised ANALYST view (R22).
 NAMED = EVERYONE - {"ANALYST"}
 
 
@@ -38,6 +43,16 @@ class FieldRule:
     mask: Mask = Mask.NONE  # what the other roles see
     personal: bool = False  # personal information (PIPL): exported, erased, never audited
     review: bool = False  # changes by other writers go through review (R20)
+    # The rule binds only rows whose `kind` is this (MapNode, SearchHit: "PERSON"); on other
+    # rows the field is public. None: every row.
+    only_kind: str | None = None
+    # A JSON object filtered key by key with DATA_RULES[keys]; unknown keys are dropped.
+    keys: str | None = None
+
+    @property
+    def guarded(self) -> bool:
+        """Whether the field needs a guard at all: someone is masked, or keys are filtered."""
+        return self.keys is not None or self.read != EVERYONE
 
 
 PUBLIC = FieldRule(read=EVERYONE, edit=WRITERS)
@@ -51,12 +66,34 @@ def personal(
     mask: Mask = Mask.HIDE,
     edit: frozenset[str] = WRITERS,
     review: bool = False,
+    only_kind: str | None = None,
 ) -> FieldRule:
-    return FieldRule(read=read, edit=edit, mask=mask, personal=True, review=review)
+    return FieldRule(
+        read=read, edit=edit, mask=mask, personal=True, review=review, only_kind=only_kind
+    )
 
 
-# Types whose every field must have its own rule below.
-PERSONAL_TYPES = frozenset({"Person"})
+def json_keys(table: str) -> FieldRule:
+    return FieldRule(read=EVERYONE, edit=frozenset(), keys=table)
+
+
+# Types that can hold a person's data: every one of their fields must have a rule below.
+# Company is not one (a company is not a person), but its `legalRepresentative` names one and
+# has its own rule; User (our staff) likewise for `email`.
+PERSONAL_TYPES = frozenset(
+    {
+        "Person",
+        "Employment",
+        "MapNode",
+        "MapEdge",
+        "GraphMap",
+        "SearchHit",
+        "Relationship",
+        "IntroHop",
+        "IntroPath",
+        "InfluenceRank",
+    }
+)
 
 TYPE_DEFAULTS: dict[str, FieldRule] = {}
 DEFAULT = PUBLIC
@@ -94,9 +131,170 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     # A company's identity and its customer classification change through review (R20).
     ("Company", "name"): REVIEWED,
     ("Company", "unifiedSocialCreditCode"): REVIEWED,
-    ("Company", "legalRepresentative"): REVIEWED,
     ("CustomerProfile", "tier"): REVIEWED,
     ("CustomerProfile", "classification"): REVIEWED,
+    # A job is business information; the statistics an analyst runs need titles.
+    ("Employment", "company"): PUBLIC,
+    ("Employment", "title"): PUBLIC,
+    ("Employment", "department"): PUBLIC,
+    ("Employment", "since"): PUBLIC,
+    ("Employment", "relationshipId"): SYSTEM,
+    # Companies are public records, but their legal representative is a named individual;
+    # a change to it is reviewed (R20).
+    ("Company", "legalRepresentative"): personal(edit=PRIVILEGED, review=True),
+    # Our own staff: the work e-mail is theirs.
+    ("User", "email"): personal(mask=Mask.EMAIL, edit=PRIVILEGED),
+    # Maps, trees and paths: a PERSON node's name and English name are personal.
+    ("MapNode", "id"): SYSTEM,
+    ("MapNode", "kind"): SYSTEM,
+    ("MapNode", "name"): personal(mask=Mask.PSEUDONYM, only_kind="PERSON"),
+    ("MapNode", "nameEn"): personal(only_kind="PERSON"),
+    ("MapNode", "isCustomer"): SYSTEM,
+    ("MapNode", "tier"): SYSTEM,
+    ("MapNode", "lifecycleStage"): SYSTEM,
+    ("MapNode", "title"): SYSTEM,
+    ("MapNode", "department"): SYSTEM,
+    ("MapNode", "companyId"): SYSTEM,
+    ("MapNode", "depth"): SYSTEM,
+    ("MapNode", "role"): SYSTEM,
+    ("MapNode", "stance"): SYSTEM,
+    ("MapNode", "influence"): SYSTEM,
+    ("MapNode", "hidden"): SYSTEM,
+    ("MapNode", "x"): SYSTEM,
+    ("MapNode", "y"): SYSTEM,
+    ("MapNode", "data"): json_keys("MapNode.data"),
+    ("MapEdge", "id"): SYSTEM,
+    ("MapEdge", "source"): SYSTEM,
+    ("MapEdge", "target"): SYSTEM,
+    ("MapEdge", "type"): SYSTEM,
+    ("MapEdge", "since"): SYSTEM,
+    ("MapEdge", "until"): SYSTEM,
+    ("MapEdge", "kind"): SYSTEM,
+    ("MapEdge", "strength"): SYSTEM,
+    ("MapEdge", "polarity"): SYSTEM,
+    ("MapEdge", "data"): json_keys("MapEdge.data"),
+    # Exports read the map's rows directly: they are masked as MapNode / MapEdge first
+    # (EXPORTS below), so these two fields carry no rule of their own.
+    ("GraphMap", "nodes"): SYSTEM,
+    ("GraphMap", "edges"): SYSTEM,
+    ("GraphMap", "truncated"): SYSTEM,
+    ("GraphMap", "moreBeyondDepth"): SYSTEM,
+    ("GraphMap", "cytoscape"): SYSTEM,
+    ("GraphMap", "graphml"): SYSTEM,
+    ("SearchHit", "id"): SYSTEM,
+    ("SearchHit", "kind"): SYSTEM,
+    ("SearchHit", "name"): personal(mask=Mask.PSEUDONYM, only_kind="PERSON"),
+    ("SearchHit", "nameEn"): personal(only_kind="PERSON"),
+    ("SearchHit", "score"): SYSTEM,
+    ("SearchHit", "node"): SYSTEM,
+    # Edges: free text about a person (what an influence rests on, their concerns, notes, a
+    # competitor's rep by name) is personal; the structure is not.
+    ("Relationship", "id"): SYSTEM,
+    ("Relationship", "type"): SYSTEM,
+    ("Relationship", "fromId"): SYSTEM,
+    ("Relationship", "toId"): SYSTEM,
+    ("Relationship", "since"): PUBLIC,
+    ("Relationship", "until"): PUBLIC,
+    ("Relationship", "version"): SYSTEM,
+    ("Relationship", "createdAt"): SYSTEM,
+    ("Relationship", "updatedAt"): SYSTEM,
+    ("Relationship", "kind"): PUBLIC,
+    ("Relationship", "ownership"): PUBLIC,
+    ("Relationship", "products"): PUBLIC,
+    ("Relationship", "region"): PUBLIC,
+    ("Relationship", "note"): personal(),
+    ("Relationship", "strength"): PUBLIC,
+    ("Relationship", "satisfaction"): PUBLIC,
+    ("Relationship", "repName"): personal(),
+    ("Relationship", "title"): PUBLIC,
+    ("Relationship", "department"): PUBLIC,
+    ("Relationship", "polarity"): PUBLIC,
+    ("Relationship", "basis"): personal(),
+    ("Relationship", "projectId"): PUBLIC,
+    ("Relationship", "role"): PUBLIC,
+    ("Relationship", "stance"): PUBLIC,
+    ("Relationship", "concerns"): personal(),
+    ("Relationship", "fromNode"): SYSTEM,
+    ("Relationship", "toNode"): SYSTEM,
+    # Warm introductions and rankings explain themselves with people's names.
+    ("IntroHop", "from"): SYSTEM,
+    ("IntroHop", "to"): SYSTEM,
+    ("IntroHop", "tie"): SYSTEM,
+    ("IntroHop", "types"): SYSTEM,
+    ("IntroHop", "strength"): SYSTEM,
+    ("IntroHop", "explanation"): personal(mask=Mask.WITHHELD),
+    ("IntroHop", "edgeIds"): SYSTEM,
+    ("IntroPath", "nodes"): SYSTEM,
+    ("IntroPath", "edges"): SYSTEM,
+    ("IntroPath", "hops"): SYSTEM,
+    ("IntroPath", "strength"): SYSTEM,
+    ("IntroPath", "colleagueHops"): SYSTEM,
+    ("IntroPath", "explanation"): personal(mask=Mask.WITHHELD),
+    ("IntroPath", "ranking"): SYSTEM,
+    ("InfluenceRank", "person"): SYSTEM,
+    ("InfluenceRank", "score"): SYSTEM,
+    ("InfluenceRank", "betweenness"): SYSTEM,
+    ("InfluenceRank", "rank"): SYSTEM,
+    ("InfluenceRank", "explanation"): personal(mask=Mask.WITHHELD),
+}
+
+# The keys a JSON field may show, each under its own rule. Anything else is dropped.
+DATA_RULES: dict[str, dict[str, FieldRule]] = {
+    "MapNode.data": {
+        # companies and customers
+        "industry": SYSTEM,
+        "scale": SYSTEM,
+        "shortName": SYSTEM,
+        "customerCode": SYSTEM,
+        "customerKind": SYSTEM,
+        "classification": SYSTEM,
+        "openProjectAmount": SYSTEM,
+        # projects
+        "stage": SYSTEM,
+        "status": SYSTEM,
+        "amount": SYSTEM,
+        "currency": SYSTEM,
+        "expectedClose": SYSTEM,
+        # people
+        "occupation": personal(),
+        "hasPurchasingPower": SYSTEM,
+        "projectRoles": SYSTEM,
+        "concerns": personal(),
+        "stanceHistory": SYSTEM,
+        # staff
+        "team": SYSTEM,
+    },
+    "MapEdge.data": {
+        "id": SYSTEM,
+        "since": SYSTEM,
+        "until": SYSTEM,
+        "version": SYSTEM,
+        "createdAt": SYSTEM,
+        "updatedAt": SYSTEM,
+        "kind": SYSTEM,
+        "ownership": SYSTEM,
+        "products": SYSTEM,
+        "region": SYSTEM,
+        "note": personal(),
+        "strength": SYSTEM,
+        "satisfaction": SYSTEM,
+        "repName": personal(),
+        "title": SYSTEM,
+        "department": SYSTEM,
+        "polarity": SYSTEM,
+        "basis": personal(),
+        "projectId": SYSTEM,
+        "role": SYSTEM,
+        "stance": SYSTEM,
+        "concerns": personal(),
+    },
+}
+
+# Fields whose resolver reads other rows of its parent (exports): the listed keys of the
+# parent row are lists of rows of the named type, masked as that type before the resolver runs.
+EXPORTS: dict[tuple[str, str], dict[str, str]] = {
+    ("GraphMap", "cytoscape"): {"nodes": "MapNode", "edges": "MapEdge"},
+    ("GraphMap", "graphml"): {"nodes": "MapNode", "edges": "MapEdge"},
 }
 
 

@@ -1,7 +1,7 @@
 """People (R8): contacts and individual customers. Validation, mutations and look-ups.
 
-Personal data (`idNumber`, `mobile`) is masked for viewers without ADMIN or MANAGER (R21);
-every row leaving this module passes `resolvers.masking.present`.
+Personal data (`idNumber`, `mobile`, ...) is masked for viewers without the right (R21) by
+the field rules on the schema's fields (resolvers/permissions.py), not here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from resolvers.common import (
 )
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
-from resolvers.masking import present
 from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 
 TEXT_FIELDS: dict[str, int] = {
@@ -99,7 +98,7 @@ async def create_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
     props.update(external_props(errors, data))
     if errors:
         return invalid("person", errors)
-    return await create_node(ctx, Label.PERSON, props, bool(customer), present)
+    return await create_node(ctx, Label.PERSON, props, bool(customer))
 
 
 async def update_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
@@ -109,7 +108,7 @@ async def update_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
     if errors:
         return invalid("person", errors)
     # Fields needing review wait for a reviewer (R20); the rest applies now.
-    return await review.update(ctx, Label.PERSON, data, props, customer, present)
+    return await review.update(ctx, Label.PERSON, data, props, customer)
 
 
 async def upsert_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
@@ -119,11 +118,11 @@ async def upsert_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
     customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
     if errors:
         return invalid("person", errors, upsert=True)
-    return await review.upsert(ctx, Label.PERSON, data, external, props, customer, present)
+    return await review.upsert(ctx, Label.PERSON, data, external, props, customer)
 
 
 async def archive_person(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
-    return await archive_node(ctx, Label.PERSON, node_id, expected_version, present)
+    return await archive_node(ctx, Label.PERSON, node_id, expected_version)
 
 
 async def delete_person(ctx: Context, node_id: str) -> DeleteRow:
@@ -131,4 +130,4 @@ async def delete_person(ctx: Context, node_id: str) -> DeleteRow:
 
 
 async def person(ctx: Context, node_id: str) -> NodeRow | None:
-    return present(ctx, await load_node(ctx, Label.PERSON, node_id))
+    return await load_node(ctx, Label.PERSON, node_id)

@@ -11,7 +11,6 @@ from graph.db import Cypher
 from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.loaders import loader
-from resolvers.masking import present, present_all
 from resolvers.shapes import EmploymentRow, NodeRow
 
 T = TypeVar("T")
@@ -51,11 +50,10 @@ async def subsidiaries(ctx: Context, company_id: str) -> list[NodeRow]:
 
 
 async def contacts(ctx: Context, company_id: str, first: int) -> list[NodeRow]:
-    """Current staff of a company, masked for the viewer. One loader per `first`, so sibling
+    """Current staff of a company. One loader per `first`, so sibling
     fields asking the same size share a round trip."""
     cap = page_size(first)
-    rows = await _list(ctx, f"rel.contacts.{cap}", repo.CONTACTS, company_id, cap)
-    return present_all(ctx, rows)
+    return await _list(ctx, f"rel.contacts.{cap}", repo.CONTACTS, company_id, cap)
 
 
 async def employer(ctx: Context, person_id: str) -> EmploymentRow | None:
@@ -71,10 +69,9 @@ async def owner(ctx: Context, party_id: str) -> NodeRow | None:
 
 
 async def project_customer(ctx: Context, project_id: str) -> NodeRow | None:
-    result = await _single(
+    return await _single(
         ctx,
         "rel.project_customer",
         lambda ids: repo.single(ctx.db, ctx.actor, repo.PROJECT_CUSTOMER, ids),
         project_id,
     )
-    return present(ctx, result)

@@ -24,7 +24,7 @@ from resolvers.common import Present, as_is, audit, load_node, update_node, upse
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
 from resolvers.loaders import loader
-from resolvers.masking import mask_id_number, mask_phone, present
+from resolvers.masking import mask_id_number, mask_phone
 from resolvers.pages import connection, decode_cursor, encode_cursor
 from resolvers.permissions import FieldRule, Mask, may_edit, may_read, rule
 from resolvers.shapes import ConnectionOf, NodePayload, NodeRow, UserErrorRow
@@ -240,7 +240,7 @@ async def decide(
     if decided.outcome is not None:
         error = _decision_error(action, decided.outcome, decided.request, decided.current_version)
         return {"changeRequest": None, "node": None, "errors": [error]}
-    return {"changeRequest": decided.request, "node": present(ctx, decided.node), "errors": []}
+    return {"changeRequest": decided.request, "node": decided.node, "errors": []}
 
 
 # Reads -----------------------------------------------------------------------------------
@@ -312,8 +312,8 @@ def changes(ctx: Context, request: ChangeRequestRow) -> list[dict[str, Any]]:
 
 async def target(ctx: Context, request: ChangeRequestRow) -> NodeRow | None:
     """The target as the listing statement joined it (visible to the viewer), else loaded
-    through the request's batched loader; masked as usual."""
-    node = request.get("target")
+    through the request's batched loader. The schema masks its fields (schema/fieldrules.py)."""
+    node: NodeRow | None = request.get("target")
     if node is None:
         node = await load_node(ctx, Label(request["targetLabel"]), request["targetId"])
-    return present(ctx, node)
+    return node

@@ -6,7 +6,6 @@ from graph import search as repo
 from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
-from resolvers.masking import present
 from resolvers.shapes import SearchHitRow
 
 MAX_HITS = 50
@@ -20,8 +19,7 @@ async def search(ctx: Context, text: str, first: int) -> list[SearchHitRow]:
     rows = await repo.search(ctx.db, ctx.actor, text, first)
     hits: list[SearchHitRow] = []
     for row in rows:
-        node = present(ctx, row["node"])
-        assert node is not None
+        node = row["node"]
         hits.append(
             {
                 "id": node["id"],

@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
+from resolvers.masking import Guards
 from schema import (
     apikey,
     company,
@@ -38,6 +39,7 @@ from schema.extensions import (
     WithoutStrawberryLogging,
     validation_rules,
 )
+from schema.fieldrules import install as install_field_rules
 from schema.limits import Limits
 
 QUERIES: tuple[type, ...] = (
@@ -76,9 +78,12 @@ def build_schema(
     *,
     dev: bool = True,
     limits: Limits | None = None,
+    pseudonym_key: str = "",
 ) -> Any:
     """The schema. `dev` allows introspection; `limits` (else the three figures given) bound
-    what one document may ask for (schema/limits.py)."""
+    what one document may ask for (schema/limits.py). The field rules of
+    resolvers/permissions.py are installed on its fields; `pseudonym_key` keys the stable
+    pseudonyms anonymised views show (R22)."""
     limits = limits or Limits(max_depth=max_depth, max_aliases=max_aliases, max_tokens=max_tokens)
     query = merge_types("Query", QUERIES)
     get_object_definition(query, strict=True).description = (
@@ -109,4 +114,5 @@ def build_schema(
         ],
     )
     describe_costs(built._schema)
+    install_field_rules(built._schema, Guards(pseudonym_key))
     return built

@@ -9,6 +9,9 @@ resolver, arguments or extensions, typed as a scalar or an enum) the result is j
 value coerced by its type, so that dict is built directly. Anything else, and anything
 unusual on the way (a null in a non-null field, a value the type refuses, an awaitable),
 goes down graphql-core's own path, so results and errors stay exactly the stock ones.
+
+Field rules (schema/fieldrules.py) wrap a guarded field's resolver; a wrapped plain leaf stays
+on this path, and its guard is applied here to the value read, exactly as the wrapper would.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from graphql.execution.collect_fields import GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from resolvers.masking import Guard, roles_of
+from schema.fieldrules import GuardedResolver
+
 
 def default_resolver(source: Any, name: str) -> Any:
     # Repositories return plain dicts (Cypher map projections); read them without copying.
@@ -35,8 +41,9 @@ def default_resolver(source: Any, name: str) -> Any:
     return getattr(source, name)
 
 
-# (response key, python name or None for __typename, leaf type or the type name, non-null)
-Entry = tuple[str, str | None, Any, bool]
+# (response key, python name or None for __typename, leaf type or the type name, non-null,
+# the field rule's guard or None)
+Entry = tuple[str, str | None, Any, bool, Guard | None]
 
 
 class Plan:
@@ -58,6 +65,7 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # (enum type, stored name) -> coerced value: a map repeats a handful of enum values
         # (kinds, edge types) thousands of times, and strawberry's enum coercion is a loop.
         self._coerced: dict[tuple[Any, Any], Any] = {}
+        self._roles = roles_of(self.context_value)  # for the field rules' guards
 
     def execute_collected_subfields(
         self,
@@ -93,12 +101,17 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plain = plan.resolve is default_resolver and type(source) is dict
         read = source.get if plain else lambda name: plan.resolve(source, name)
         out: dict[str, Any] = {}
+        roles = self._roles
         try:
-            for key, name, leaf, non_null in plan.entries:
+            for key, name, leaf, non_null, guard in plan.entries:
                 if name is None:
                     out[key] = leaf
                     continue
                 value = read(name)
+                if guard is not None:
+                    if not plain:
+                        return None  # the wrapper guards it on the stock path
+                    value = guard(value, source, roles)
                 if value is None or value is Undefined:
                     if non_null:
                         return None  # the stock path raises the located error
@@ -134,20 +147,23 @@ def build_plan(schema: Any, parent_type: GraphQLObjectType, fields: GroupedField
         node = details[0].node
         name = node.name.value
         if name == "__typename":
-            entries.append((key, None, parent_type.name, True))
+            entries.append((key, None, parent_type.name, True, None))
             continue
         field_def = schema.get_field(parent_type, name)
         if field_def is None or field_def.args or node.arguments:
             return None
         definition = (field_def.extensions or {}).get("strawberry-definition")
-        basic = getattr(field_def.resolve, "_is_default", False)
+        resolve, guard = field_def.resolve, None
+        if isinstance(resolve, GuardedResolver):
+            resolve, guard = resolve.inner, resolve.guard
+        basic = getattr(resolve, "_is_default", False)
         if definition is None or not basic or not definition.is_basic_field:
             return None
         non_null = is_non_null_type(field_def.type)
         leaf = field_def.type.of_type if non_null else field_def.type
         if not is_leaf_type(leaf):
             return None
-        entries.append((key, definition.python_name, leaf, non_null))
+        entries.append((key, definition.python_name, leaf, non_null, guard))
         resolvers.add(definition.default_resolver)
     if len(resolvers) > 1:
         return None

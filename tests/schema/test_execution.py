@@ -7,6 +7,7 @@ twice, once per execution context, and the two results (data and errors) must be
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -16,7 +17,10 @@ from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from resolvers.context import Viewer
+from resolvers.masking import Guards
 from schema.execution import FlatObjectExecutionContext, default_resolver
+from schema.fieldrules import install
 
 
 @strawberry.enum
@@ -121,3 +125,66 @@ def test_flat_objects_skip_per_field_execution(monkeypatch: pytest.MonkeyPatch) 
     # the stock run executes 1 root field + 2 x 3 leaves; the flat one only the root
     assert calls.count("Leafy") == 6
     assert calls.count("Query") == 2
+
+
+# Field rules: a toy type named like a rule-bearing type gets the real guards; both paths
+# must give the same masked answer for each role.
+@strawberry.type(name="MapNode")
+class ToyMapNode:
+    id: strawberry.ID
+    kind: Kind
+    name: str
+    nameEn: str | None
+    data: JSON | None
+
+
+TOY_NODES: list[dict[str, Any]] = [
+    {"id": "c", "kind": "COMPANY", "name": "华星", "nameEn": "Star", "data": {"industry": "x"}},
+    {"id": "p", "kind": "PERSON", "name": "张伟", "nameEn": "Zhang", "data": {"occupation": "y"}},
+]
+
+
+@strawberry.type(name="Query")
+class GuardedQuery:
+    @strawberry.field
+    def nodes(self) -> list[ToyMapNode]:
+        return TOY_NODES  # type: ignore[return-value]
+
+
+@dataclass
+class Ctx:
+    viewer: Viewer
+
+
+def guarded(context: type) -> strawberry.Schema:
+    s = strawberry.Schema(
+        query=GuardedQuery,
+        config=StrawberryConfig(default_resolver=default_resolver),
+        execution_context_class=context,
+    )
+    install(s._schema, Guards("test-key"))
+    return s
+
+
+GUARDED_FAST = guarded(FlatObjectExecutionContext)
+GUARDED_STOCK = guarded(StrawberryGraphQLCoreExecutionContext)
+
+
+@pytest.mark.parametrize("roles", [{"ADMIN"}, {"SALES"}, {"ANALYST"}, set()])
+def test_flat_path_applies_the_field_rules(roles: set[str]) -> None:
+    ctx = Ctx(Viewer("u", "u", frozenset(roles)))
+    q = "{ nodes { id kind name nameEn data } }"
+    fast = asyncio.run(GUARDED_FAST.execute(q, context_value=ctx))
+    stock = asyncio.run(GUARDED_STOCK.execute(q, context_value=ctx))
+    assert fast.errors is None
+    assert stock.errors is None
+    assert fast.data == stock.data
+    assert fast.data is not None
+    company, person = fast.data["nodes"]
+    assert company == {**TOY_NODES[0], "data": {"industry": "x"}}
+    if roles & {"ADMIN", "SALES"}:
+        assert person == TOY_NODES[1]
+    else:
+        assert person["name"] == Guards("test-key").pseudonym("p")
+        assert person["nameEn"] is None
+        assert person["data"] == {}
