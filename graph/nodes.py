@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
+from graph import crypto
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, any_label_union
 from graph.db import Cypher, Database, Tx
@@ -181,11 +182,13 @@ async def create(
 ) -> NodeRow:
     node_id = node_id or new_id()
     props = {k: plain(v) for k, v in props.items() if v is not None}
+    fields = list(props)
+    props = crypto.protect(label, props)
     params = {
         "id": node_id,
         "props": props,
         "customer": customer,
-        **audit.params(node_id, label, list(props)),
+        **audit.params(node_id, label, fields),
     }
     rows = await db.write(STATEMENTS[label]["create"], params)
     node: NodeRow = rows[0]["node"]
@@ -213,6 +216,7 @@ async def update(
     statements = STATEMENTS[label]
     props = {k: plain(v) for k, v in props.items()}
     fields = list(props) + (["customer"] if customer is not None else [])
+    props = crypto.protect(label, props)
 
     async def work(tx: Tx) -> UpdateResult:
         locked = await tx.run(statements["lock"], {"id": node_id})
@@ -272,14 +276,16 @@ async def upsert(
         )
         stored: NodeRow = rows[0]["node"]
         created = stored["version"] == 0
-        changed = [k for k, v in props.items() if not _same(stored.get(k), v)]
+        # An unchanged ID number is dropped here: its ciphertext differs on every write.
+        given = crypto.protect(label, props, stored)
+        changed = crypto.field_names([k for k, v in given.items() if not _same(stored.get(k), v)])
         if customer is not None and customer != stored["isCustomer"]:
             changed.append("customer")
         if not changed and not created:
             return UpsertResult(stored, False, [])
         params = {
             "id": stored["id"],
-            "props": props,
+            "props": given,
             "customer": customer,
             **audit.params(stored["id"], label, changed),
         }
