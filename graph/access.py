@@ -8,7 +8,9 @@ One model, applied inside every statement (docs/ACCESS.md):
 - what hangs off an account follows it: a project follows its customer (or its own team), a
   person follows any employer, current or past (or being known by the viewer);
 - a company that is not a customer is visible to everyone when `publicCompanies` is set;
-- `:User` (our staff) and other nodes are visible to every authenticated viewer.
+- `:User` (our staff) and other nodes are visible to every authenticated viewer;
+- a *restricted* person (`restricted: true`, set by `erasePerson` under a legal hold or
+  retention period) is visible to nobody: processing stops, only storage remains.
 
 Edit rights follow the same rules, except that a read-only share, AUDITOR and ANALYST never
 edit, and only ADMIN edits everything.
@@ -131,8 +133,11 @@ def _node(v: LiteralString, edit: bool) -> LiteralString:
     public: LiteralString = (
         "($acl.publicCompanies AND $acl.editMe IS NOT NULL)" if edit else "$acl.publicCompanies"
     )
+    # A restricted person (erasure under a legal hold, PIPL art. 47) is only stored: nobody
+    # sees or edits them through the API; graph/privacy.py reaches them for ADMIN alone.
     return (
-        "(" + every + " OR CASE"
+        "(NOT (" + v + ":Person AND coalesce(" + v + ".restricted, false)) AND ("
+        + every + " OR CASE"
         " WHEN " + v + ":Customer THEN " + _account(v, edit)
         + " WHEN " + v + ":Company THEN " + public
         + " WHEN " + v + ":Person THEN EXISTS { MATCH (" + v + ")-[:WORKS_AT]->(" + employer
@@ -143,7 +148,7 @@ def _node(v: LiteralString, edit: bool) -> LiteralString:
         + "_m:User) WHERE " + v + "_m.id = " + me + " }"
         " OR EXISTS { MATCH (" + v + ")-[:FOR]->(" + customer + ") WHERE "
         + _account(customer, edit) + " }"
-        " ELSE true END)"
+        " ELSE true END))"
     )  # fmt: skip
 
 
