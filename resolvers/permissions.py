@@ -85,6 +85,8 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Person", "custom"): personal(),
     ("Person", "employer"): PUBLIC,
     ("Person", "owner"): PUBLIC,
+    # Consent records hold no personal values; they change through recordConsent only.
+    ("Person", "consents"): SYSTEM,
 }
 
 

@@ -19,6 +19,7 @@ from schema import (
     merge,
     node,
     person,
+    privacy,
     project,
     related,
     relationship,
@@ -51,6 +52,7 @@ QUERIES: tuple[type, ...] = (
     related.Query,
     influence.Query,
     relationship.Query,
+    privacy.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -59,6 +61,7 @@ MUTATIONS: tuple[type, ...] = (
     user.Mutation,
     relationship.Mutation,
     merge.Mutation,
+    privacy.Mutation,
 )
 
 

@@ -13,8 +13,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import person as r
-from resolvers import relations
+from resolvers import privacy, relations
 from resolvers.common import custom_fields
+from resolvers.privacy import ConsentRow
 from resolvers.shapes import DeleteRow, EmploymentRow, NodePayload, NodeRow
 from resolvers.vocab import Gender
 from schema.base import (
@@ -32,6 +33,7 @@ from schema.base import (
 from schema.company import Company, CustomerProfile, CustomerProfileInput
 
 if TYPE_CHECKING:
+    from schema.privacy import Consent
     from schema.user import User
 
 
@@ -60,10 +62,6 @@ class Person(Record):
     idType: str | None = strawberry.field(
         description="ID document type; RESIDENT_ID (居民身份证) unless stated otherwise."
     )
-    idNumber: str | None = strawberry.field(
-        description="ID document number. Personal data: masked (`1101**********002X`) "
-        "unless the viewer is ADMIN or MANAGER."
-    )
     mobile: str | None = strawberry.field(
         description="Mobile phone, E.164. Personal data: masked (`+86138****5678`) unless "
         "the viewer is ADMIN or MANAGER."
@@ -79,6 +77,22 @@ class Person(Record):
     customer: CustomerProfile | None = strawberry.field(
         description="The customer profile, or null when this person is not a customer."
     )
+
+    @strawberry.field(
+        description="ID document number. Personal data, encrypted at rest: masked "
+        "(`1101**********002X`) unless the viewer is ADMIN or MANAGER.",
+        graphql_type=str | None,
+    )
+    def idNumber(self, info: Info, root: strawberry.Parent[NodeRow]) -> str | None:
+        return privacy.id_number(info.context, root)
+
+    @strawberry.field(
+        description="Consent records (grants and withdrawals), newest first, at most 200; "
+        "the newest per purpose decides. One round trip per request for all people.",
+        graphql_type=list[Annotated["Consent", strawberry.lazy("schema.privacy")]],
+    )
+    async def consents(self, info: Info, root: strawberry.Parent[NodeRow]) -> list[ConsentRow]:
+        return await privacy.consents(info.context, root["id"])
 
     @strawberry.field(description="Custom fields (R10) as a JSON object.", graphql_type=JSON | None)
     def custom(self, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
