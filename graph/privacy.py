@@ -11,7 +11,8 @@ question with its reason. Restricted and erased persons are never processed.
 Erasure: without a hold, the person is anonymised: every property outside `KEPT` is removed,
 the name becomes a stable placeholder, and the personal ties (KNOWS, RELATED_TO) go, while the
 structure (WORKS_AT, REPORTS_TO, PARTICIPATES_IN, INFLUENCES, OWNS) and the customer profile
-(kind, stage, tier) stay, so org charts and aggregates survive. With a legal hold or a
+(kind, stage, tier) stay, so org charts and aggregates survive; consent notes and change
+requests about the person are emptied (pending ones withdrawn). With a legal hold or a
 retention period on the person or an employer, the person is *restricted* instead: values
 stay stored, and graph/access.py's `visible()` hides them from every query, map and export
 (PIPL art. 47). Audit events name fields, never values.
@@ -177,6 +178,10 @@ ANONYMISE = Cypher(
     "CALL (p) { MATCH (p)-[t:RELATED_TO]-(:Person) DELETE t RETURN count(t) AS related } "
     "CALL (p) { MATCH (:User)-[k:KNOWS]->(p) DELETE k RETURN count(k) AS knows } "
     "CALL (p) { MATCH (c:Consent {personId: p.id}) SET c.note = null RETURN count(c) AS n } "
+    # Change requests (graph/review.py) hold old and new values: emptied, pending ones closed.
+    "CALL (p) { MATCH (r:ChangeRequest {targetId: p.id}) SET r.changes = '[]', "
+    "r.reason = null, r.decisionNote = null, r.status = CASE r.status WHEN 'PENDING' "
+    "THEN 'WITHDRAWN' ELSE r.status END RETURN count(r) AS requests } "
     "FOREACH (key IN $gone | SET p[key] = null) "
     "SET p.name = $placeholder, p.erasedAt = datetime(), p.erasureReason = $reason, "
     "p.version = p.version + 1, p.updatedAt = datetime() "

@@ -325,6 +325,13 @@ def test_erasure_leaves_no_value_in_any_query_map_export_or_history(
     gql: GQL, cypher: Driver
 ) -> None:
     _zhang(gql, cypher)
+    # A change request (graph/review.py's shape) holding old and new values.
+    cypher.execute_query(
+        "CREATE (:ChangeRequest {id: 'cr1', targetId: 'zhang', targetLabel: 'Person', "
+        "status: 'PENDING', changes: $changes, reason: '张伟 asked'})",
+        changes=json.dumps([{"field": "mobile", "old": MOBILE, "new": "+8613900000000"}]),
+        database_="neo4j",
+    )
     before = json.dumps(gql(SURFACES["person"][0]).data, ensure_ascii=False)
     assert "张伟" in before
     assert MOBILE in before
@@ -340,6 +347,14 @@ def test_erasure_leaves_no_value_in_any_query_map_export_or_history(
     export = gql(EXPORT, {"p": "zhang"}).data["personalDataExport"]
     seen["export"] = export
     seen["stored"] = stored(cypher, "zhang")
+    seen["requests"] = [
+        dict(r["r"])
+        for r in cypher.execute_query(
+            "MATCH (r:ChangeRequest {targetId: 'zhang'}) RETURN properties(r) AS r",
+            database_="neo4j",
+        ).records
+    ]
+    assert [(r["status"], r["changes"]) for r in seen["requests"]] == [("WITHDRAWN", "[]")]
     text = json.dumps(seen, ensure_ascii=False, default=str)
     for value in ERASED_VALUES:
         assert value not in text, value
