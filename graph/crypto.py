@@ -54,7 +54,7 @@ DIGEST = "idNumberDigest"
 INTERNAL = frozenset({CIPHER, DIGEST})
 
 KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
-NONCE_BYTES = 12  # the GCM standard nonce; random per value
+NONCE_BYTES = 12  # the GCM standard nonce, derived from the value (Keyring.encrypt)
 DEV_KEYS_FILE = "data-keys.json"
 
 
@@ -140,8 +140,13 @@ class Keyring:
         return dev_keyring(dev_dir)
 
     def encrypt(self, plain: str) -> str:
+        """Deterministic: the nonce is an HMAC of the value under the data key (the SIV
+        idea), so the same value gives the same ciphertext and a re-run load or upsert
+        rewrites nothing, while two different values never share a nonce. Equality of two
+        numbers is no secret here anyway: the digest reveals it, by design."""
         kid, key = self.keys[0]
-        nonce = os.urandom(NONCE_BYTES)
+        nonce = hmac.new(key, b"nonce:" + plain.encode("utf-8"), hashlib.sha256).digest()
+        nonce = nonce[:NONCE_BYTES]
         sealed = AESGCM(key).encrypt(nonce, plain.encode("utf-8"), _aad(kid))
         return f"{kid}:{_text64(nonce + sealed)}"
 
