@@ -64,6 +64,23 @@ SAMPLES: dict[str, Any] = {
     "extra": {"name": "x"},
     "audits": [{"id": _ID}] * 5,
     "ends": [{"targetId": _ID}] * 5,
+    # Personal data (graph/privacy.py, graph/crypto.py).
+    **dict.fromkeys(("after", "consentId", "digest", "expiresAt", "legalHoldReason", "note"), _ID),
+    **dict.fromkeys(("placeholder", "purpose", "reason", "retentionUntil"), _ID),
+    **dict.fromkeys(("granted", "legalHold"), True),
+    "gone": ["x"] * 5,
+    "rows": [{"id": _ID}] * 5,
+    "acl": {
+        "me": _ID,
+        "all": False,
+        "users": [_ID],
+        "principals": [_ID],
+        "editAll": False,
+        "editUsers": [_ID],
+        "editPrincipals": [_ID],
+        "editMe": _ID,
+        "publicCompanies": True,
+    },
 }
 
 
