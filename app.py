@@ -39,7 +39,8 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 import migrations
-from graph import demo
+from graph import crypto, demo
+from graph.actor import Actor
 from graph.db import Database, RoundTrips, current_round_trips
 from graph.errors import CrmError, DatabaseUnavailable
 from graph.migrate import Runner
@@ -447,6 +448,10 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
+# Who start-up maintenance runs as (encrypting stored ID numbers).
+SYSTEM_ACTOR = Actor("system:start-up")
+
+
 async def _prepare_database(app: Starlette, settings: Settings) -> None:
     """Migrate (and seed) until it works: the app serves /healthz meanwhile, /readyz is 503."""
     state = app.state
@@ -464,6 +469,10 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
                     f"of {', '.join(holders)} still work. Revoke them (revokeApiKey) or "
                     "archive those users first."
                 )
+            # ID numbers written before encryption (or by an older version): encrypt them.
+            encrypted = await crypto.encrypt_plain_ids(state.db, SYSTEM_ACTOR)
+            if encrypted:
+                log.info("encrypted %d plain ID numbers", encrypted)
             if settings.warm_up_seconds > 0:
                 await warm_up(state.db, settings.warm_up_seconds)
             state.migrated = True
@@ -509,7 +518,9 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
     try:
         check_production(settings)
         oidc = oidc or _oidc(settings)
-    except (StartupRefused, ValueError) as exc:
+        # Production refuses to start without data keys (graph/crypto.py); dev makes its own.
+        crypto.configure(crypto.keyring_for(settings))
+    except (StartupRefused, ValueError, crypto.DataKeyError) as exc:
         log.critical("%s", exc)
         raise
     schema = build_schema(

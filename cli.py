@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import migrations
-from graph import demo
+from graph import crypto, demo
+from graph.actor import Actor
 from graph.db import Database
 from graph.migrate import MigrationError, Runner
 from graph.server import LocalNeo4j, LocalServerError, Supervisor, ensure_jars
@@ -123,6 +124,27 @@ async def _api_key(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         print(f"key {made.key['id']} for {args.user}; the secret, shown this once:")
         print(secret)
+        return 0
+    finally:
+        await db.close()
+
+
+async def _data_keys(settings: Settings, action: str) -> int:
+    """`encrypt-ids`: encrypt plain ID numbers; `rotate-data-key`: re-encrypt under the
+    newest key and recompute digests (README, Personal data). Both idempotent."""
+    crypto.configure(crypto.keyring_for(settings))
+    db = _db(settings)
+    actor = Actor(f"system:cli:{action}")
+    try:
+        await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+        if action == "encrypt-ids":
+            done = await crypto.encrypt_plain_ids(db, actor)
+            print(f"encrypted {done} plain ID numbers")
+        else:
+            done = await crypto.rotate(db, actor)
+            print(
+                f"re-encrypted or re-hashed {done} ID numbers under key {crypto.keyring().newest}"
+            )
         return 0
     finally:
         await db.close()
@@ -309,6 +331,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--to", help="directory for the dump (default: backups/<UTC time>)")
     p = sub.add_parser("restore", help="replace the embedded Neo4j's database with a dump")
     p.add_argument("source", help="a .dump file, or a directory holding neo4j.dump")
+    sub.add_parser("encrypt-ids", help="encrypt ID numbers stored in plain text (idempotent)")
+    p = sub.add_parser(
+        "rotate-data-key", help="re-encrypt ID numbers under the newest data key (idempotent)"
+    )
+    p.add_argument(
+        "--new-dev-key",
+        action="store_true",
+        help="dev only: first add a freshly generated key to the dev key file",
+    )
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
@@ -326,13 +357,24 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_backup(args, settings)
         if args.command == "restore":
             return cmd_restore(args, settings)
+        if args.command == "rotate-data-key" and args.new_dev_key:
+            if settings.data_keys or not settings.dev:
+                print(
+                    "crm-graph: --new-dev-key is for dev keys; put the new key first in "
+                    "CRM_DATA_KEYS instead",
+                    file=sys.stderr,
+                )
+                return 2
+            print(f"new dev data key: {crypto.add_dev_key(settings.local_home)}")
         with database_settings(settings) as s:
             if args.command == "migrate":
                 return asyncio.run(_migrate(s, args.action))
             if args.command == "api-key":
                 return asyncio.run(_api_key(s, args))
+            if args.command in ("encrypt-ids", "rotate-data-key"):
+                return asyncio.run(_data_keys(s, args.command))
             return asyncio.run(_seed(s))
-    except (LocalServerError, MigrationError) as exc:
+    except (LocalServerError, MigrationError, crypto.DataKeyError) as exc:
         print(f"crm-graph: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -67,6 +67,10 @@ class Settings:
     neo4j_acquisition_timeout: float = 5.0  # seconds to wait for a pooled connection
     warm_up_seconds: float = 60.0  # plan named statements before /readyz; 0 turns it off
     # --- end requests ---
+    # Personal data (issue 12): `id:base64,...` AES-256 keys, newest first, and the HMAC key
+    # for ID-number look-ups. Unset in dev: generated into local_home/data-keys.json.
+    data_keys: str | None = None
+    data_hash_key: str | None = None
     # Operations: shutdown drain time, and the longest wait between embedded-server restarts.
     shutdown_grace_seconds: float = 30.0
     local_restart_max_backoff: float = 30.0
@@ -121,6 +125,8 @@ class Settings:
             neo4j_pool_size=_int("CRM_NEO4J_POOL_SIZE", 100),
             neo4j_acquisition_timeout=_float("CRM_NEO4J_ACQUISITION_TIMEOUT", 5.0),
             warm_up_seconds=_float("CRM_WARM_UP_SECONDS", 60.0),
+            data_keys=os.environ.get("CRM_DATA_KEYS") or None,
+            data_hash_key=os.environ.get("CRM_DATA_HASH_KEY") or None,
             shutdown_grace_seconds=_float("CRM_SHUTDOWN_GRACE_SECONDS", 30.0),
             local_restart_max_backoff=_float("CRM_NEO4J_RESTART_MAX_BACKOFF", 30.0),
             auth_cache_seconds=_float("CRM_AUTH_CACHE_SECONDS", 5.0),

@@ -150,15 +150,21 @@ def _project(v: LiteralString, edit: bool) -> LiteralString:
     )  # fmt: skip
 
 
+def _unrestricted(v: LiteralString) -> LiteralString:
+    """A restricted person (erasure under a legal hold, PIPL art. 47) is only stored: nobody
+    sees or edits them through the API; graph/privacy.py reaches them for ADMIN alone."""
+    return "NOT (" + v + ":Person AND coalesce(" + v + ".restricted, false))"
+
+
 def _node(v: LiteralString, edit: bool) -> LiteralString:
     every: LiteralString = "$acl.editAll" if edit else "$acl.all"
     return (
-        "(" + every + " OR CASE"
+        "(" + _unrestricted(v) + " AND (" + every + " OR CASE"
         " WHEN " + v + ":Customer THEN " + _account(v, edit)
         + " WHEN " + v + ":Company THEN " + _public(edit)
         + " WHEN " + v + ":Person THEN " + _person(v, edit)
         + " WHEN " + v + ":Project THEN " + _project(v, edit)
-        + " ELSE true END)"
+        + " ELSE true END))"
     )  # fmt: skip
 
 
@@ -206,6 +212,8 @@ def visible_as(v: LiteralString, label: LiteralString) -> LiteralString:
         rule = _project(v, False)
     else:
         raise ValueError(label)
+    if label == "Person":
+        return "(NOT coalesce(" + v + ".restricted, false) AND ($acl.all OR " + rule + "))"
     return "($acl.all OR " + rule + ")"
 
 

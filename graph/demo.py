@@ -12,6 +12,7 @@ import datetime as dt
 from functools import partial
 from typing import Any, LiteralString
 
+from graph import crypto
 from graph import demo_data as data
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
@@ -284,6 +285,7 @@ async def seed_if_empty(db: Database) -> bool:
         if not (await tx.run(IS_EMPTY))[0]["empty"]:
             return False
         for label, rows in nodes.items():
+            rows = [{**r, "props": crypto.protect(label, r["props"])} for r in rows]
             await tx.run(NODE_STATEMENTS[label], {"rows": rows})
         await tx.run(STANCE_CHANGES, {"rows": stances})
         await tx.run(DEMO_KEYS, {"rows": demo_key_rows(), "actor": SEED_ACTOR})

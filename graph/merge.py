@@ -23,6 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
+from graph import crypto
 from graph.access import acl_params
 from graph.cypher import hops
 from graph.db import Cypher, Database, Row, Tx
@@ -136,7 +137,10 @@ STATEMENTS: dict[Label, dict[str, Cypher]] = {label: _statements(label) for labe
 CYCLE_THROUGH: dict[Rel, Cypher] = {rel: _cycle_through(rel) for rel in ACYCLIC}
 STANCE_OWNER = Cypher(
     "merge.stance_changes",
-    "MATCH (c:StanceChange) WHERE c.personId IN $merged SET c.personId = $survivor",
+    "MATCH (c:StanceChange) WHERE c.personId IN $merged SET c.personId = $survivor "
+    # Consent records (graph/privacy.py) follow the person too: one statement, no extra trip.
+    "WITH count(*) AS _ "
+    "MATCH (k:Consent) WHERE k.personId IN $merged SET k.personId = $survivor",
 )
 
 
@@ -227,6 +231,7 @@ async def merge(
             await tx.run(STANCE_OWNER, {"survivor": survivor_id, "merged": merged_ids})
         await tx.run(st["delete"], {"merged": merged_ids})
         extra = _missing(found[survivor_id]["props"], [found[i]["props"] for i in merged_ids])
+        extra = crypto.protect(label, extra)  # a merged node's plain number, if not migrated
         customer = not found[survivor_id]["customer"] and any(
             found[i]["customer"] for i in merged_ids
         )

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
-from graph import access
+from graph import access, crypto
 from graph.access import editable, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, any_label_union
@@ -289,12 +289,14 @@ async def create(
         return UpdateResult(None, Refusal.FORBIDDEN)
     node_id = node_id or new_id()
     props = {k: plain(v) for k, v in props.items() if v is not None}
+    fields = list(props)
+    props = crypto.protect(label, props)
     params = {
         "id": node_id,
         "props": props,
         "customer": customer,
         **_claim_params(audit.actor),
-        **audit.params(node_id, label, list(props)),
+        **audit.params(node_id, label, fields),
     }
     rows = await db.write(STATEMENTS[label]["create"], params)
     return UpdateResult(rows[0]["node"])
@@ -319,6 +321,7 @@ async def update(
     fields = list(props) + (["customer"] if customer is not None else [])
     acl = access.acl_params(audit.actor)
     claim = _claim_params(audit.actor)
+    props = crypto.protect(label, props)
 
     async def work(tx: Tx) -> UpdateResult:
         locked = await tx.run(statements["lock"], {"id": node_id, "acl": acl})
@@ -391,14 +394,16 @@ async def upsert(
             return UpsertResult(None, False, [], refusal)
         stored: NodeRow = rows[0]["node"]
         created = stored["version"] == 0
-        changed = [k for k, v in props.items() if not _same(stored.get(k), v)]
+        # An unchanged ID number is dropped here: its ciphertext differs on every write.
+        given = crypto.protect(label, props, stored)
+        changed = crypto.field_names([k for k, v in given.items() if not _same(stored.get(k), v)])
         if customer is not None and customer != stored["isCustomer"]:
             changed.append("customer")
         if not changed and not created:
             return UpsertResult(stored, False, [])
         params = {
             "id": stored["id"],
-            "props": props,
+            "props": given,
             "customer": customer,
             **claim,
             **audit.params(stored["id"], label, changed),

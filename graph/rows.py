@@ -135,3 +135,37 @@ class SignInRow(TypedDict):
     keyId: str | None
     expiresAt: DateTime | None
     lastUsedAt: DateTime | None
+
+
+class ConsentRow(TypedDict):
+    """graph.privacy: one consent record (a grant or a withdrawal); history is kept."""
+
+    id: str
+    personId: str
+    purpose: str
+    granted: bool
+    source: str
+    at: DateTime
+    by: str
+    note: NotRequired[str]
+    expiresAt: NotRequired[DateTime]
+
+
+class ProcessingRow(TypedDict):
+    """graph.privacy.may_process: may this person be processed for this purpose now."""
+
+    person: str
+    purpose: str
+    allowed: bool
+    reason: str  # graph.privacy.ProcessingReason value
+    consent: ConsentRow | None
+
+
+class RetentionRow(TypedDict):
+    """graph.privacy.set_retention: a person's or company's legal hold and retention."""
+
+    id: str
+    label: str
+    legalHold: bool
+    legalHoldReason: str | None
+    retentionUntil: Date | None

@@ -155,6 +155,34 @@ class Gender(Enum):
     OTHER = "OTHER"
 
 
+class ConsentPurpose(Enum):
+    """Processing that needs the person's consent (PIPL art. 13-14, 39; GDPR art. 6-7)."""
+
+    MARKETING = "MARKETING"
+    PROFILING = "PROFILING"
+    CROSS_BORDER_TRANSFER = "CROSS_BORDER_TRANSFER"
+    THIRD_PARTY_SHARING = "THIRD_PARTY_SHARING"
+
+
+class ConsentSource(Enum):
+    """How a consent or its withdrawal reached us."""
+
+    WRITTEN = "WRITTEN"
+    ELECTRONIC = "ELECTRONIC"
+    VERBAL = "VERBAL"
+    IMPORTED = "IMPORTED"
+
+
+class ErasureReason(Enum):
+    """Why a person's data is erased (PIPL art. 47 grounds)."""
+
+    SUBJECT_REQUEST = "SUBJECT_REQUEST"
+    CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN"
+    PURPOSE_FULFILLED = "PURPOSE_FULFILLED"
+    RETENTION_EXPIRED = "RETENTION_EXPIRED"
+    UNLAWFUL_PROCESSING = "UNLAWFUL_PROCESSING"
+
+
 # Chinese and English labels for every enum value, served to clients by `enumLabels`.
 LABELS: dict[Enum, tuple[str, str]] = {
     Label.COMPANY: ("企业", "Company"),
@@ -224,4 +252,17 @@ LABELS: dict[Enum, tuple[str, str]] = {
     Gender.MALE: ("男", "Male"),
     Gender.FEMALE: ("女", "Female"),
     Gender.OTHER: ("其他", "Other"),
+    ConsentPurpose.MARKETING: ("营销推广", "Marketing"),
+    ConsentPurpose.PROFILING: ("用户画像", "Profiling"),
+    ConsentPurpose.CROSS_BORDER_TRANSFER: ("跨境传输", "Cross-border transfer"),
+    ConsentPurpose.THIRD_PARTY_SHARING: ("向第三方提供", "Sharing with third parties"),
+    ConsentSource.WRITTEN: ("书面同意", "Written"),
+    ConsentSource.ELECTRONIC: ("电子同意", "Electronic"),
+    ConsentSource.VERBAL: ("口头同意", "Verbal"),
+    ConsentSource.IMPORTED: ("外部导入", "Imported"),
+    ErasureReason.SUBJECT_REQUEST: ("本人要求删除", "The person asked"),
+    ErasureReason.CONSENT_WITHDRAWN: ("撤回同意", "Consent withdrawn"),
+    ErasureReason.PURPOSE_FULFILLED: ("处理目的已实现", "Purpose fulfilled"),
+    ErasureReason.RETENTION_EXPIRED: ("保存期限已届满", "Retention period over"),
+    ErasureReason.UNLAWFUL_PROCESSING: ("违法处理", "Unlawful processing"),
 }

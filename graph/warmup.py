@@ -83,6 +83,12 @@ SAMPLES: dict[str, Any] = {
     **dict.fromkeys(("note", "requestedBy"), _ID),
     "status": "PENDING",
     "request": {"id": _ID, "targetId": _ID, "fields": ["mobile"], "baseVersion": 1},
+    # Personal data (graph/privacy.py, graph/crypto.py).
+    **dict.fromkeys(("after", "consentId", "digest", "legalHoldReason"), _ID),
+    **dict.fromkeys(("placeholder", "purpose", "reason", "retentionUntil"), _ID),
+    **dict.fromkeys(("granted", "legalHold"), True),
+    "gone": ["x"] * 5,
+    "rows": [{"id": _ID}] * 5,
 }
 
 

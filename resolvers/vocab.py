@@ -2,8 +2,11 @@
 
 from graph.vocab import (
     LABELS,
+    ConsentPurpose,
+    ConsentSource,
     CustomerKind,
     DecisionRole,
+    ErasureReason,
     Gender,
     Label,
     LifecycleStage,
@@ -20,8 +23,11 @@ from graph.vocab import (
 
 __all__ = [
     "LABELS",
+    "ConsentPurpose",
+    "ConsentSource",
     "CustomerKind",
     "DecisionRole",
+    "ErasureReason",
     "Gender",
     "Label",
     "LifecycleStage",

@@ -21,6 +21,7 @@ from schema import (
     merge,
     node,
     person,
+    privacy,
     project,
     related,
     relationship,
@@ -58,6 +59,7 @@ QUERIES: tuple[type, ...] = (
     relationship.Query,
     apikey.Query,
     review.Query,
+    privacy.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -68,6 +70,7 @@ MUTATIONS: tuple[type, ...] = (
     merge.Mutation,
     apikey.Mutation,
     review.Mutation,
+    privacy.Mutation,
 )
 
 

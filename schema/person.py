@@ -13,8 +13,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import person as r
-from resolvers import relations, review
+from resolvers import privacy, relations, review
 from resolvers.common import custom_fields
+from resolvers.privacy import ConsentRow
 from resolvers.review import ChangeRequestRow
 from resolvers.shapes import EmploymentRow, NodeRow
 from resolvers.vocab import Gender
@@ -24,6 +25,7 @@ from schema.company import Company, CustomerProfile, CustomerProfileInput
 from schema.review import ChangeRequest, ReviewRequestInput
 
 if TYPE_CHECKING:
+    from schema.privacy import Consent
     from schema.user import User
 
 
@@ -53,8 +55,8 @@ class Person(Record):
         description="ID document type; RESIDENT_ID (居民身份证) unless stated otherwise."
     )
     idNumber: str | None = strawberry.field(
-        description="ID document number. Personal data: masked (`1101**********002X`) "
-        "unless the viewer is ADMIN or MANAGER."
+        description="ID document number. Personal data, encrypted at rest: masked "
+        "(`1101**********002X`) unless the viewer is ADMIN or MANAGER."
     )
     mobile: str | None = strawberry.field(
         description="Mobile phone, E.164. Personal data: masked (`+86138****5678`) unless "
@@ -71,6 +73,14 @@ class Person(Record):
     customer: CustomerProfile | None = strawberry.field(
         description="The customer profile, or null when this person is not a customer."
     )
+
+    @strawberry.field(
+        description="Consent records (grants and withdrawals), newest first, at most 200; "
+        "the newest per purpose decides. One round trip per request for all people.",
+        graphql_type=list[Annotated["Consent", strawberry.lazy("schema.privacy")]],
+    )
+    async def consents(self, info: Info, root: strawberry.Parent[NodeRow]) -> list[ConsentRow]:
+        return await privacy.consents(info.context, root["id"])
 
     @strawberry.field(description="Custom fields (R10) as a JSON object.", graphql_type=JSON | None)
     def custom(self, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:

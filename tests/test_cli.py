@@ -139,3 +139,46 @@ def test_api_key_bootstrap_and_demo_key_revocation(
         database_="neo4j",
     ).records
     assert [r["revoked"] for r in revoked] == [True]
+
+
+def test_encrypt_ids_then_rotate_data_key(neo4j_server: LocalNeo4j, cypher: Driver) -> None:
+    import base64
+
+    from graph import crypto
+
+    k1, k2, h = (base64.b64encode(os.urandom(32)).decode() for _ in range(3))
+    env = {
+        **os.environ,
+        "NEO4J_URI": neo4j_server.uri,
+        "NEO4J_PASSWORD": neo4j_server.password,
+        "CRM_DATA_KEYS": f"k1:{k1}",
+        "CRM_DATA_HASH_KEY": h,
+    }
+    cypher.execute_query(
+        "CREATE (:Person {id: 'p', name: 'x', idNumber: '11010519491231002X'})",
+        database_="neo4j",
+    )
+    out = crm(["encrypt-ids"], env)
+    assert out.returncode == 0, out.stderr
+    assert "encrypted 1 plain ID numbers" in out.stdout
+    assert "encrypted 0 " in crm(["encrypt-ids"], env).stdout  # idempotent
+
+    def cipher() -> str:
+        rows = cypher.execute_query(
+            "MATCH (p:Person {id: 'p'}) RETURN p.idNumberCipher AS c, p.idNumber AS n",
+            database_="neo4j",
+        ).records
+        assert rows[0]["n"] == "1101**********002X"
+        return str(rows[0]["c"])
+
+    assert cipher().startswith("k1:")
+    out = crm(["rotate-data-key"], {**env, "CRM_DATA_KEYS": f"k2:{k2},k1:{k1}"})
+    assert out.returncode == 0, out.stderr
+    assert cipher().startswith("k2:")
+    ring = crypto.Keyring.parse(f"k2:{k2}", h)
+    assert ring.decrypt(cipher()) == "11010519491231002X"
+    # Production without keys refuses, with one clear line.
+    bare = {k: v for k, v in env.items() if not k.startswith("CRM_DATA_")}
+    out = crm(["encrypt-ids"], {**bare, "CRM_DEV": "0"})
+    assert out.returncode == 2
+    assert "CRM_DATA_KEYS" in out.stderr
