@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, LiteralString, NotRequired, TypedDict
 
-from graph import access, nodes
+from graph import access, crypto, nodes
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
 from graph.rows import NodeRow
@@ -295,9 +295,11 @@ async def _update(
     audit: dict[str, Any],
 ) -> NodeRow:
     """graph/nodes.py's update statement, inside this transaction (the lock is held)."""
+    # An approved ID number is stored as every write stores it: encrypted, with its digest.
+    props = crypto.protect(label, {k: nodes.plain(v) for k, v in props.items()})
     params = {
         "id": node_id,
-        "props": {k: nodes.plain(v) for k, v in props.items()},
+        "props": props,
         "customer": customer,
         "acl": access.acl_params(actor),
         **audit,
