@@ -85,6 +85,7 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Person", "custom"): personal(),
     ("Person", "employer"): PUBLIC,
     ("Person", "owner"): PUBLIC,
+    ("Person", "shares"): PUBLIC,
 }
 
 

@@ -24,7 +24,9 @@ from schema import (
     related,
     relationship,
     search,
+    share,
     system,
+    team,
     user,
 )
 from schema.base import SCALAR_MAP
@@ -46,6 +48,7 @@ QUERIES: tuple[type, ...] = (
     person.Query,
     project.Query,
     user.Query,
+    team.Query,
     connections.Query,
     search.Query,
     maps.Query,
@@ -60,6 +63,8 @@ MUTATIONS: tuple[type, ...] = (
     person.Mutation,
     project.Mutation,
     user.Mutation,
+    team.Mutation,
+    share.Mutation,
     relationship.Mutation,
     merge.Mutation,
     apikey.Mutation,

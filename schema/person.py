@@ -14,13 +14,15 @@ from strawberry.scalars import JSON
 
 from resolvers import person as r
 from resolvers import relations
+from resolvers import share as sharing
 from resolvers.common import custom_fields
-from resolvers.shapes import EmploymentRow, NodeRow
+from resolvers.shapes import EmploymentRow, NodeRow, ShareRow
 from resolvers.vocab import Gender
 from schema.base import Info, NodeSchema, Record, vocab_enum
 from schema.company import Company, CustomerProfile, CustomerProfileInput
 
 if TYPE_CHECKING:
+    from schema.share import AccountShare
     from schema.user import User
 
 
@@ -88,6 +90,22 @@ class Person(Record):
     )
     async def owner(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
         return await relations.owner(info.context, root["id"])
+
+    @strawberry.field(
+        description="Manual shares of this account (empty unless it is a customer): who it is "
+        "shared with, the level, until when and by whom; newest first, at most 100. Live "
+        "shares only unless `includeExpired`. One round trip per request.",
+        graphql_type=list[Annotated["AccountShare", strawberry.lazy("schema.share")]],
+    )
+    async def shares(
+        self,
+        info: Info,
+        root: strawberry.Parent[NodeRow],
+        includeExpired: Annotated[
+            bool, strawberry.argument(description="Also list expired shares (default false).")
+        ] = False,
+    ) -> list[ShareRow]:
+        return await sharing.shares(info.context, root["id"], includeExpired)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
