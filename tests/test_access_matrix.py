@@ -26,8 +26,8 @@ What is asserted, per (persona, case):
 - reads of a visible case mention its node's id (`expect`); rows with `count` also check that
   `totalCount` counts exactly the visible fixture nodes;
 - writes allowed to the persona succeed (no errors); forbidden writes are refused (a payload
-  or GraphQL error) and leave the database unchanged (every node and edge property, audit
-  events and API keys aside).
+  or GraphQL error) and leave the database unchanged (every node and edge property; audit
+  events and a key's `lastUsedAt` aside).
 
 Expected visibility and edit rights per persona and case are `VISIBLE` and `EDITABLE`, which
 restate graph/access.py's rules for this graph.
@@ -40,6 +40,7 @@ Adding a root field: add one entry to `ROWS`, keyed by the field name:
         write=False,            # True for mutations
         expect=lambda fx, case: fx.id(case, "co"),  # id a visible read must contain, or None
         allowed=None,           # writes: who may, (persona, case) -> bool; default EDITABLE
+        readers=None,           # reads only some roles may make (e.g. admins); default all
     )
 """
 
@@ -118,6 +119,7 @@ TEAM_MATE = fid("user", "team_mate")  # SALES, EAST
 WEST_MATE = fid("user", "west_mate")  # SALES, WEST: owns the shared accounts
 NORTH_REP = fid("user", "north_rep")  # SALES, NORTH: owns the `none` accounts
 SPARE_USER = fid("user", "spare")  # SALES, HQ: the target of user mutations and shares
+SPARE_KEY = fid("apikey", "spare")  # an API key of the spare user (its secret is unknown)
 NORTH = fid("team", "NORTH")
 SPARE_TEAM = fid("team", "MXSPARE")
 PUBLIC_REF = fid("company", "public_ref")
@@ -152,6 +154,8 @@ CREATE (:User {id: $teamMate, name: 'Team mate', roles: ['SALES'], team: 'EAST',
 CREATE (:User {id: $westMate, name: 'West mate', roles: ['SALES'], team: 'WEST', version: 1})
 CREATE (:User {id: $northRep, name: 'North rep', roles: ['SALES'], team: 'NORTH', version: 1})
 CREATE (spare:User {id: $spare, name: 'Spare user', roles: ['SALES'], team: 'HQ', version: 1})
+CREATE (spare)-[:HAS_KEY]->(:ApiKey {id: $spareKey, name: 'spare', hash: 'not a real digest',
+        prefix: 'spare', createdAt: datetime(), createdBy: 'test'})
 CREATE (ref:Company {id: $publicRef, name: 'MXPUBLIC reference', version: 1,
         createdAt: datetime(), updatedAt: datetime()})
 WITH owner, otherTeam, spare, ref
@@ -229,6 +233,7 @@ def build(driver: Driver) -> None:
         westMate=WEST_MATE,
         northRep=NORTH_REP,
         spare=SPARE_USER,
+        spareKey=SPARE_KEY,
         publicRef=PUBLIC_REF,
         cases=cases,
         ownP2=fid("own", "p2"),
@@ -240,12 +245,10 @@ def build(driver: Driver) -> None:
 
 
 SNAPSHOT = """
-MATCH (n) WHERE NOT n:AuditEvent AND NOT n:ApiKey AND NOT n:__Neo4jMigration
-  AND NOT n:__Neo4jMigrationsLock
+MATCH (n) WHERE NOT n:AuditEvent AND NOT n:__Neo4jMigration AND NOT n:__Neo4jMigrationsLock
 WITH n ORDER BY n.id
-WITH collect(n {.*, labels: labels(n)}) AS nodes
+WITH collect(n {.*, lastUsedAt: null, labels: labels(n)}) AS nodes
 OPTIONAL MATCH (a)-[r]->(b) WHERE NOT a:AuditEvent AND NOT b:AuditEvent
-  AND NOT a:ApiKey AND NOT b:ApiKey
 WITH nodes, r, a, b ORDER BY a.id, type(r), b.id, r.id
 RETURN nodes, collect(r {.*, type: type(r), a: a.id, b: b.id}) AS edges
 """
@@ -294,6 +297,8 @@ class Row:
     expect: Callable[[Fixture, str | None], str | None] | None = None
     # Writes: who may. Reads of a global row: visible to everyone signed in.
     allowed: Allowed = editable
+    # Reads of a global row only some roles may make (e.g. admins): who. Default: everyone.
+    readers: Allowed | None = None
     # Reads: (data, persona, case) -> a failure message or None, for counts.
     check: Callable[[dict[str, Any], str, str | None], str | None] | None = None
     notes: str = field(default="")
@@ -664,6 +669,36 @@ ROWS: dict[str, Row] = {
         lambda fx, case: {"s": fx.id(case, "p1"), "m": fx.id(case, "p2")},
         write=True,
     ),
+    # --- API keys (the keys helper's fields): admins, and users for their own keys -----------
+    "apiKeys": Row(
+        "query($u: ID) { apiKeys(userId: $u) { id name } }",
+        lambda fx, case: {"u": SPARE_USER},
+        cases=GLOBAL,
+        readers=admins,
+        expect=lambda fx, case: SPARE_KEY,
+    ),
+    "createApiKey": Row(
+        'mutation($u: ID!) { createApiKey(input: {userId: $u, name: "mx"}) '
+        "{ apiKey { id } " + PAYLOAD + " } }",
+        lambda fx, case: {"u": SPARE_USER},
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    "rotateApiKey": Row(
+        "mutation($id: ID!) { rotateApiKey(input: {id: $id}) { apiKey { id } " + PAYLOAD + " } }",
+        lambda fx, case: {"id": SPARE_KEY},
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    "revokeApiKey": Row(
+        "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { id } " + PAYLOAD + " } }",
+        lambda fx, case: {"id": SPARE_KEY},
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
     # --- shares -----------------------------------------------------------------------------------
     "shareAccount": Row(
         "mutation($a: ID!, $u: ID!) { shareAccount(input: {account: $a, withUser: $u, "
@@ -777,6 +812,10 @@ def test_matrix(name: str, matrix: TestClient, cypher: Driver) -> None:
                     failures.append(f"{where}: forbidden write changed the database")
                 continue
             visible = case is None or case in VISIBLE[persona]
+            if row.readers is not None and not row.readers(persona, case):
+                if not body.get("errors"):
+                    failures.append(f"{where}: a read only others may make was answered")
+                continue
             if body.get("errors") and visible:
                 failures.append(f"{where}: errors on a visible read: {text[:300]}")
                 continue
