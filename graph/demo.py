@@ -1,4 +1,4 @@
-"""Demo data: a bilingual group of companies, contacts, projects and our staff.
+"""Demo data: a bilingual group of companies, contacts, projects, our staff and their teams.
 
 The data lives in `graph.demo_data`; this module turns it into rows and loads them with one
 batched UNWIND statement per label and per relationship type, all in one write transaction
@@ -73,6 +73,28 @@ STANCE_CHANGES = Cypher(
     "UNWIND $rows AS row MERGE (s:StanceChange {id: row.id}) "
     "ON CREATE SET s += row.props, s.version = 1, s.createdAt = datetime(), "
     "s.updatedAt = datetime() "
+    "RETURN count(s) AS n",
+)
+
+# Teams MERGE on their code: an installer may have made them (or migration V0005 from users'
+# `team`) before seeding; a team already placed in a hierarchy keeps its parent.
+TEAMS = Cypher(
+    "demo.teams",
+    "UNWIND $rows AS row MERGE (t:Team {code: row.code}) "
+    "ON CREATE SET t.id = row.id, t.name = row.name, t.version = 1, t.createdAt = datetime(), "
+    "t.updatedAt = datetime() "
+    "WITH t, row MATCH (p:Team {code: row.parent}) WHERE NOT (t)-[:PART_OF]->(:Team) "
+    "MERGE (t)-[:PART_OF]->(p) RETURN count(t) AS n",
+)
+# Access edges are not in the business vocabulary (graph/access.py), hence their own statement.
+SHARES = Cypher(
+    "demo.shares",
+    "UNWIND $rows AS row "
+    "CALL (row) { MATCH (a:Company {id: row.account}) RETURN a "
+    "  UNION MATCH (a:Person {id: row.account}) RETURN a } "
+    "MATCH (u:User {id: row.user}) "
+    "MERGE (a)-[s:SHARED_WITH {id: row.id}]->(u) "
+    "ON CREATE SET s.level = row.level, s.by = row.by, s.at = datetime(), s.reason = row.reason "
     "RETURN count(s) AS n",
 )
 
@@ -249,6 +271,27 @@ def edge_rows() -> dict[Rel, list[dict[str, Any]]]:
     return {rel: r for rel, r in rows.items() if r}
 
 
+def team_rows() -> list[dict[str, Any]]:
+    return [
+        {"id": data.demo_id("team", code), "code": code, "name": name, "parent": parent}
+        for code, (name, parent) in data.TEAMS.items()
+    ]
+
+
+def share_rows() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": data.demo_id("share", f"{kind}:{account}:{user}"),
+            "account": data.demo_id(kind, account),
+            "user": data.demo_id("user", user),
+            "level": level,
+            "by": data.demo_id("user", by),
+            "reason": reason,
+        }
+        for kind, account, user, level, by, reason in data.SHARES
+    ]
+
+
 def stance_change_rows() -> list[dict[str, Any]]:
     return [
         {
@@ -276,7 +319,7 @@ async def seed_if_empty(db: Database) -> bool:
     audit = Audit(Actor(SEED_ACTOR), "demo.seed", "demo-seed").params(
         data.GROUP_ID,
         Label.COMPANY,
-        [label.value for label in nodes] + ["StanceChange", "ApiKey"],
+        [label.value for label in nodes] + ["StanceChange", "ApiKey", "Team"],
         data.demo_id("audit", "demo.seed"),
     )
 
@@ -284,6 +327,7 @@ async def seed_if_empty(db: Database) -> bool:
         # Checked inside the transaction so that two starting instances do not both load.
         if not (await tx.run(IS_EMPTY))[0]["empty"]:
             return False
+        await tx.run(TEAMS, {"rows": team_rows()})
         for label, rows in nodes.items():
             rows = [{**r, "props": crypto.protect(label, r["props"])} for r in rows]
             await tx.run(NODE_STATEMENTS[label], {"rows": rows})
@@ -293,6 +337,10 @@ async def seed_if_empty(db: Database) -> bool:
             written = await tx.run(EDGE_STATEMENTS[rel], {"rows": rows})
             if written[0]["n"] != len(rows):
                 raise RuntimeError(f"demo {rel.value}: {written[0]['n']} of {len(rows)} written")
+        shares = share_rows()
+        written = await tx.run(SHARES, {"rows": shares})
+        if written[0]["n"] != len(shares):
+            raise RuntimeError(f"demo shares: {written[0]['n']} of {len(shares)} written")
         await tx.run(SEED_AUDIT, audit)
         return True
 

@@ -707,7 +707,36 @@ USERS: dict[str, tuple[str, str, str, list[str], str]] = {
         ["SALES"],
         "demo-hq-sales-key",
     ),
+    "huang_lei": (
+        "黄磊 Huang Lei",
+        "huang.lei@crm-demo.example",
+        "WEST",
+        ["SALES", "MANAGER"],
+        "demo-west-manager-key",
+    ),
+    "wu_di": ("吴迪 Wu Di", "wu.di@crm-demo.example", "HQ", ["ANALYST"], "demo-analyst-key"),
+    "zheng_shuang": (
+        "郑爽 Zheng Shuang",
+        "zheng.shuang@crm-demo.example",
+        "HQ",
+        ["AUDITOR"],
+        "demo-auditor-key",
+    ),
 }
+
+# Teams: code -> (name, parent code). Managers see their team's accounts and those of every
+# team below it (graph/access.py): 王芳 sees EAST's, 黄磊 WEST's.
+TEAMS: dict[str, tuple[str, str | None]] = {
+    "HQ": ("总部 Headquarters", None),
+    "EAST": ("华东大区 East region", "HQ"),
+    "WEST": ("华西大区 West region", "HQ"),
+}
+
+# Manual shares: (account kind, account key, user, level, sharer, reason). 刘洋 (WEST) lets
+# 张伟 (EAST) read 华星云 for a joint bid; EAST's own accounts stay closed to WEST.
+SHARES: list[tuple[str, str, str, str, str, str]] = [
+    ("company", "hx_cloud", "zhang_wei", "READ", "liu_yang", "联合投标 / joint bid"),
+]
 
 # (user, customer key, kind) where kind is "company" or "person"
 OWNS: list[tuple[str, str, str]] = [
@@ -801,3 +830,4 @@ DECISION_MAKER_ID = demo_id("person", "liu_jianguo")
 HIDDEN_INFLUENCER_ID = demo_id("person", "gao_zhiyuan")
 JOB_CHANGER_ID = demo_id("person", "zhou_min")
 ADMIN_USER_ID = demo_id("user", "admin")
+WEST_SALES_USER_ID = demo_id("user", "liu_yang")

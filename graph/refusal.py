@@ -21,6 +21,8 @@ class Refusal(Enum):
     ENDED = "ended"  # the edge has already ended
     UNTIL_BEFORE_SINCE = "until_before_since"  # a validity range that ends before it starts
     ALREADY_OWNER = "already_owner"  # the new owner already owns the customer
+    IN_USE = "in_use"  # the node is still referred to (a team with members or child teams)
+    TOO_DEEP = "too_deep"  # the write would make a hierarchy deeper than its hop cap
 
 
 class Part(Enum):
@@ -34,3 +36,6 @@ class Part(Enum):
     VERSION = "version"  # the expected version
     UNTIL = "until"  # the end of the validity range
     WHOLE = "whole"  # the write as a whole
+    ACCOUNT = "account"  # the account a share is about
+    PRINCIPAL = "principal"  # the user or team an account is shared with
+    PARENT = "parent"  # a team's parent team

@@ -169,3 +169,32 @@ class RetentionRow(TypedDict):
     legalHold: bool
     legalHoldReason: str | None
     retentionUntil: Date | None
+
+
+class TeamRow(TypedDict):
+    """graph.team.projection: a team and the id of its parent team."""
+
+    id: str
+    code: str
+    name: str
+    parentId: str | None
+    version: int
+    createdAt: DateTime | None  # teams made by migration V0005 or by hand may lack these
+    updatedAt: DateTime | None
+    archivedAt: DateTime | None
+
+
+class ShareRow(TypedDict):
+    """graph.share.SHARE: a SHARED_WITH edge with the user or team it grants access to."""
+
+    id: str
+    accountId: str
+    level: str
+    until: DateTime | None
+    by: str | None
+    byId: str | None
+    at: DateTime
+    reason: str | None
+    active: bool
+    user: NodeRow | None
+    team: TeamRow | None

@@ -128,6 +128,7 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Person", "owner"): PUBLIC,
     # Consent records hold no personal values; they change through recordConsent only.
     ("Person", "consents"): SYSTEM,
+    ("Person", "shares"): PUBLIC,
     # Values inside are masked per field by resolvers/review.py.
     ("Person", "pendingChanges"): PUBLIC,
     # A company's identity and its customer classification change through review (R20).

@@ -14,7 +14,9 @@ from graph.rows import AuditEventRow as AuditEventRow
 from graph.rows import EdgeRow as EdgeRow
 from graph.rows import EmploymentRow as EmploymentRow
 from graph.rows import NodeRow as NodeRow
+from graph.rows import ShareRow as ShareRow
 from graph.rows import StanceChangeRow as StanceChangeRow
+from graph.rows import TeamRow as TeamRow
 
 T = TypeVar("T")
 

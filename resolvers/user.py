@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 from graph.vocab import Label
+from resolvers import team as teams
 from resolvers import validation as v
 from resolvers.common import archive_node, create_node, delete_node, load_node, update_node
 from resolvers.context import Context
@@ -20,6 +21,8 @@ class UserRole(Enum):
     SALES = "SALES"
     MANAGER = "MANAGER"
     ADMIN = "ADMIN"
+    ANALYST = "ANALYST"
+    AUDITOR = "AUDITOR"
 
 
 def user_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -52,8 +55,19 @@ def _checked(
     return props, errors
 
 
+async def _unknown_team(ctx: Context, props: dict[str, Any], errors: list[UserErrorRow]) -> None:
+    """`team` must name an active team (graph/team.py): a typo would otherwise leave the
+    user in no team, seeing only their own accounts."""
+    code = props.get("team")
+    if code is not None and not errors and not await teams.known_code(ctx, code):
+        errors.append(
+            payload_error(ErrorCode.NOT_FOUND, f"no active team with code {code}", "input.team")
+        )
+
+
 async def create_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
     props, errors = _checked(ctx, data, creating=True)
+    await _unknown_team(ctx, props, errors)
     if errors:
         return {"user": None, "errors": errors}
     return await create_node(ctx, Label.USER, props)
@@ -61,6 +75,7 @@ async def create_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
 
 async def update_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
     props, errors = _checked(ctx, data, creating=False)
+    await _unknown_team(ctx, props, errors)
     if errors:
         return {"user": None, "errors": errors}
     return await update_node(ctx, Label.USER, data, props)

@@ -27,7 +27,9 @@ from schema import (
     relationship,
     review,
     search,
+    share,
     system,
+    team,
     user,
 )
 from schema.base import SCALAR_MAP
@@ -50,6 +52,7 @@ QUERIES: tuple[type, ...] = (
     person.Query,
     project.Query,
     user.Query,
+    team.Query,
     connections.Query,
     search.Query,
     maps.Query,
@@ -66,6 +69,8 @@ MUTATIONS: tuple[type, ...] = (
     person.Mutation,
     project.Mutation,
     user.Mutation,
+    team.Mutation,
+    share.Mutation,
     relationship.Mutation,
     merge.Mutation,
     apikey.Mutation,

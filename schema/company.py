@@ -10,9 +10,10 @@ from strawberry.scalars import JSON
 
 from resolvers import company as r
 from resolvers import relations, review
+from resolvers import share as sharing
 from resolvers.common import custom_fields
 from resolvers.review import ChangeRequestRow
-from resolvers.shapes import NodeRow
+from resolvers.shapes import NodeRow, ShareRow
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema import review as review_schema
 from schema.base import Info, NodeSchema, Record, vocab_enum
@@ -20,6 +21,7 @@ from schema.review import ChangeRequest, ReviewRequestInput
 
 if TYPE_CHECKING:
     from schema.person import Person
+    from schema.share import AccountShare
     from schema.user import User
 
 
@@ -129,6 +131,22 @@ class Company(Record):
         self, info: Info, root: strawberry.Parent[NodeRow]
     ) -> list[ChangeRequestRow]:
         return await review.pending(info.context, root["id"])
+
+    @strawberry.field(
+        description="Manual shares of this account (empty unless it is a customer): who it is "
+        "shared with, the level, until when and by whom; newest first, at most 100. Live "
+        "shares only unless `includeExpired`. One round trip per request.",
+        graphql_type=list[Annotated["AccountShare", strawberry.lazy("schema.share")]],
+    )
+    async def shares(
+        self,
+        info: Info,
+        root: strawberry.Parent[NodeRow],
+        includeExpired: Annotated[
+            bool, strawberry.argument(description="Also list expired shares (default false).")
+        ] = False,
+    ) -> list[ShareRow]:
+        return await sharing.shares(info.context, root["id"], includeExpired)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:

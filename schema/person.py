@@ -14,10 +14,11 @@ from strawberry.scalars import JSON
 
 from resolvers import person as r
 from resolvers import privacy, relations, review
+from resolvers import share as sharing
 from resolvers.common import custom_fields
 from resolvers.privacy import ConsentRow
 from resolvers.review import ChangeRequestRow
-from resolvers.shapes import EmploymentRow, NodeRow
+from resolvers.shapes import EmploymentRow, NodeRow, ShareRow
 from resolvers.vocab import Gender
 from schema import review as review_schema
 from schema.base import Info, NodeSchema, Record, vocab_enum
@@ -26,6 +27,7 @@ from schema.review import ChangeRequest, ReviewRequestInput
 
 if TYPE_CHECKING:
     from schema.privacy import Consent
+    from schema.share import AccountShare
     from schema.user import User
 
 
@@ -111,6 +113,22 @@ class Person(Record):
         self, info: Info, root: strawberry.Parent[NodeRow]
     ) -> list[ChangeRequestRow]:
         return await review.pending(info.context, root["id"])
+
+    @strawberry.field(
+        description="Manual shares of this account (empty unless it is a customer): who it is "
+        "shared with, the level, until when and by whom; newest first, at most 100. Live "
+        "shares only unless `includeExpired`. One round trip per request.",
+        graphql_type=list[Annotated["AccountShare", strawberry.lazy("schema.share")]],
+    )
+    async def shares(
+        self,
+        info: Info,
+        root: strawberry.Parent[NodeRow],
+        includeExpired: Annotated[
+            bool, strawberry.argument(description="Also list expired shares (default false).")
+        ] = False,
+    ) -> list[ShareRow]:
+        return await sharing.shares(info.context, root["id"], includeExpired)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:

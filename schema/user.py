@@ -29,6 +29,8 @@ vocab_enum(
         "SALES": "销售 / Sales: works own customers; sees personal data masked.",
         "MANAGER": "经理 / Manager: sees personal data unmasked.",
         "ADMIN": "管理员 / Administrator: everything, including managing staff accounts.",
+        "ANALYST": "分析师 / Analyst: reads every account, anonymised; edits nothing.",
+        "AUDITOR": "审计 / Auditor: reads every account and the audit trail; edits nothing.",
     },
 )
 
@@ -40,7 +42,9 @@ vocab_enum(
 class User(Node):
     name: str = strawberry.field(description="Display name, at most 100 characters.")
     email: str | None = strawberry.field(description="Work email, normalised.")
-    team: str | None = strawberry.field(description="Team, e.g. EAST (at most 50 characters).")
+    team: str | None = strawberry.field(
+        description="The code of the user's team (see `teams`), e.g. EAST; at most 50 characters."
+    )
     roles: list[UserRole] = strawberry.field(description="Roles; empty means none.")
     externalSource: str | None = strawberry.field(description="Source system of `externalId`.")
     externalId: str | None = strawberry.field(description="Id in the source system.")
@@ -63,7 +67,10 @@ class User(Node):
 @strawberry.input(description="Staff fields. Text is trimmed; blank means absent.")
 class UserFields:
     email: str | None = strawberry.field(default=strawberry.UNSET, description="Work email.")
-    team: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 50.")
+    team: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An active team's code; an unknown one gives NOT_FOUND. Null: no team.",
+    )
     roles: list[UserRole] | None = strawberry.field(
         default=strawberry.UNSET, description="Roles; SALES when omitted on create."
     )

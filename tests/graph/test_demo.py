@@ -386,3 +386,32 @@ def test_found_by_full_text_search(seeded: Driver) -> None:
         "RETURN collect(node.id)",
     )
     assert data.GROUP_ID in names
+
+
+def test_teams_personas_and_share(seeded: Driver) -> None:
+    parents = query(
+        seeded,
+        "MATCH (t:Team) OPTIONAL MATCH (t)-[:PART_OF]->(p:Team) "
+        "RETURN t.code AS code, p.code AS parent ORDER BY code",
+    )
+    assert {r["code"]: r["parent"] for r in parents} == {"EAST": "HQ", "HQ": None, "WEST": "HQ"}
+    # Every demo user names an existing team, and every role has a demo persona.
+    orphans = "MATCH (u:User) WHERE NOT EXISTS { MATCH (:Team {code: u.team}) } RETURN count(u)"
+    assert one(seeded, orphans) == 0
+    roles = {r for (_, _, _, user_roles, _) in data.USERS.values() for r in user_roles}
+    assert roles == {"ADMIN", "MANAGER", "SALES", "ANALYST", "AUDITOR"}
+    keys = [key for (*_, key) in data.USERS.values()]
+    assert len(set(keys)) == len(keys)
+    share = query(
+        seeded,
+        "MATCH (c:Company)-[s:SHARED_WITH]->(u:User) "
+        "RETURN c.id AS company, u.id AS user, s.level AS level, s.by AS by",
+    )
+    assert share == [
+        {
+            "company": data.demo_id("company", "hx_cloud"),
+            "user": data.demo_id("user", "zhang_wei"),
+            "level": "READ",
+            "by": data.WEST_SALES_USER_ID,
+        }
+    ]

@@ -1,0 +1,126 @@
+"""Manual shares of customer accounts (`AccountShare`, shareAccount, unshareAccount)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from resolvers import share as r
+from resolvers import user as users
+from resolvers.shapes import NodeRow, ShareRow
+from resolvers.share import ShareLevel
+from resolvers.share import SharePayload as SharePayloadRow
+from resolvers.share import UnsharePayload as UnsharePayloadRow
+from schema.base import INPUT, Info, UserError, provided, vocab_enum
+from schema.team import Team
+from schema.user import User
+
+vocab_enum(
+    ShareLevel,
+    "What a share grants.",
+    {
+        "READ": "只读 / Read: see the account and what hangs off it.",
+        "EDIT": "可编辑 / Edit: also change it (a viewer with edit rights somewhere).",
+    },
+)
+
+
+@strawberry.type(
+    description="A manual share (共享) of a customer account with a user or a team: they "
+    "see it (READ) or may also change it (EDIT) until `until`. A team share reaches the "
+    "team's members and the managers above it."
+)
+class AccountShare:
+    id: strawberry.ID = strawberry.field(description="The share's id.")
+    level: ShareLevel = strawberry.field(description="READ or EDIT.")
+    until: dt.datetime | None = strawberry.field(
+        description="When it stops counting; null: until revoked. Expired shares count no "
+        "more from that instant."
+    )
+    at: dt.datetime = strawberry.field(description="When it was granted or last changed.")
+    reason: str | None = strawberry.field(description="Why, as the sharer wrote it (≤ 300).")
+    active: bool = strawberry.field(description="False once `until` has passed.")
+    byId: str | None = strawberry.field(
+        description="Who granted it: a user id, or `anonymous:<name>` in dev mode."
+    )
+    user: User | None = strawberry.field(description="The user it is shared with, if a user.")
+    team: Team | None = strawberry.field(description="The team it is shared with, if a team.")
+
+    @strawberry.field(
+        description="The user who granted it; null when that was no user or they were deleted.",
+        graphql_type=User | None,
+    )
+    async def by(self, info: Info, root: strawberry.Parent[ShareRow]) -> NodeRow | None:
+        by = root.get("by")
+        return await users.user(info.context, by) if by else None
+
+
+@strawberry.input(
+    description="Share a customer account with one user or one team (give exactly one)."
+)
+class ShareAccountInput:
+    account: strawberry.ID = strawberry.field(
+        description="A company or person with a customer profile that you may edit."
+    )
+    withUser: strawberry.ID | None = strawberry.field(
+        default=None, description="The user to share it with."
+    )
+    withTeam: strawberry.ID | None = strawberry.field(
+        default=None, description="The team to share it with (its members and managers above)."
+    )
+    level: ShareLevel = strawberry.field(description="READ or EDIT.")
+    until: dt.datetime | None = strawberry.field(
+        default=None,
+        description="When the share ends: in the future, with an offset. Null: until revoked.",
+    )
+    reason: str | None = strawberry.field(default=None, description="Why, ≤ 300 characters.")
+
+
+@strawberry.input(description="Revoke the share of an account with one user or one team.")
+class UnshareAccountInput:
+    account: strawberry.ID = strawberry.field(description="The shared account.")
+    withUser: strawberry.ID | None = strawberry.field(default=None, description="The user.")
+    withTeam: strawberry.ID | None = strawberry.field(default=None, description="The team.")
+
+
+@strawberry.type(description="Result of shareAccount.")
+class SharePayload:
+    share: AccountShare | None = strawberry.field(
+        description="The share as stored; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type(description="Result of unshareAccount.")
+class UnsharePayload:
+    unsharedId: strawberry.ID | None = strawberry.field(
+        description="The id of the share removed; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Share a customer account with a user or a team, READ or EDIT, until a "
+        "time or until revoked. Sharing again with the same principal replaces the terms. "
+        "Needs edit rights on the account (admins: any); an account you cannot see is "
+        "NOT_FOUND, one you cannot edit FORBIDDEN. Audited.",
+        graphql_type=SharePayload,
+    )
+    async def shareAccount(
+        self, info: Info, input: Annotated[ShareAccountInput, INPUT]
+    ) -> SharePayloadRow:
+        return await r.share_account(info.context, provided(input))
+
+    @strawberry.mutation(
+        description="Revoke a share; it stops counting at once. Same rights as shareAccount. "
+        "Audited.",
+        graphql_type=UnsharePayload,
+    )
+    async def unshareAccount(
+        self, info: Info, input: Annotated[UnshareAccountInput, INPUT]
+    ) -> UnsharePayloadRow:
+        return await r.unshare_account(info.context, provided(input))

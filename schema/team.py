@@ -1,0 +1,169 @@
+"""Teams (`Team`): the hierarchy row-level access follows (docs/ACCESS.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+
+from resolvers import team as r
+from resolvers.shapes import NodeRow, TeamRow
+from resolvers.team import TeamPayload as TeamPayloadRow
+from schema.base import INPUT, Info, Node, NodeRefInput, UserError, provided
+from schema.user import User
+
+
+@strawberry.type(
+    description="A sales team (团队). A user belongs to the team whose `code` is in "
+    "`User.team`; managers see the accounts of their team and of every team below it, at "
+    "most 8 levels down. Visible to every signed-in viewer; only admins change teams."
+)
+class Team(Node):
+    code: str = strawberry.field(
+        description="Stable code, e.g. EAST: upper-case letters, digits, `_`, `-`, at most "
+        "50. Never changes (users refer to it)."
+    )
+    name: str = strawberry.field(description="Display name, at most 100 characters.")
+    version: int = strawberry.field(description="Optimistic-concurrency version.")
+    createdAt: dt.datetime | None = strawberry.field(
+        description="When the team was created; null for teams made by a data migration."
+    )
+    updatedAt: dt.datetime | None = strawberry.field(description="When it last changed.")
+    archivedAt: dt.datetime | None = strawberry.field(
+        description="When it was archived; archived teams leave `teams` and take no members."
+    )
+
+    @strawberry.field(
+        description="The team above this one; null at the top. One round trip per request.",
+        graphql_type=Annotated["Team", strawberry.lazy("schema.team")] | None,
+    )
+    async def parent(self, info: Info, root: strawberry.Parent[TeamRow]) -> TeamRow | None:
+        parent = root.get("parentId")
+        return await r.team(info.context, parent) if parent else None
+
+    @strawberry.field(
+        description="Active teams directly below this one, by code, at most 100. One round "
+        "trip per request for all teams.",
+        graphql_type=list[Annotated["Team", strawberry.lazy("schema.team")]],
+    )
+    async def children(self, info: Info, root: strawberry.Parent[TeamRow]) -> list[TeamRow]:
+        return await r.children(info.context, root["id"])
+
+    @strawberry.field(
+        description="Active users whose `team` is this team's code, by name, at most "
+        "`first` (1..100, default 50). One round trip per request for all teams.",
+        graphql_type=list[User],
+    )
+    async def members(
+        self,
+        info: Info,
+        root: strawberry.Parent[TeamRow],
+        first: Annotated[
+            int, strawberry.argument(description="How many members, 1..100 (default 50).")
+        ] = 50,
+    ) -> list[NodeRow]:
+        return await r.members(info.context, root["id"], first)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, dict) and "code" in obj and "parentId" in obj
+
+
+@strawberry.input(description="A new team (admins only).")
+class CreateTeamInput:
+    code: str = strawberry.field(
+        description="Required and unique: upper-case letters, digits, `_`, `-`, ≤ 50; "
+        "never changes."
+    )
+    name: str = strawberry.field(description="Required, ≤ 100 characters.")
+    parent: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The team above it; omitted or null puts it at the top. The hierarchy "
+        "stays at most 8 levels deep.",
+    )
+
+
+@strawberry.input(description="Changes to a team (admins only). Omitted fields stay.")
+class UpdateTeamInput:
+    id: strawberry.ID = strawberry.field(description="The team to change.")
+    expectedVersion: int = strawberry.field(
+        description="The version you read; a stale one gives CONFLICT."
+    )
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
+    parent: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Move the team under this one; null moves it to the top. A parent that "
+        "is the team itself or below it gives CYCLE; a hierarchy deeper than 8 levels gives "
+        "VALIDATION.",
+    )
+
+
+@strawberry.type(description="Result of a team mutation.")
+class TeamPayload:
+    team: Team | None = strawberry.field(
+        description="The team after the change; null when `errors` is not empty."
+    )
+    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Teams by code, at most `first` (1..100, default 100). Every signed-in "
+        "viewer may list them.",
+        graphql_type=list[Team],
+    )
+    async def teams(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="1..100 (default 100).")] = 100,
+        includeArchived: Annotated[
+            bool, strawberry.argument(description="Also list archived teams (default false).")
+        ] = False,
+    ) -> list[TeamRow]:
+        return await r.teams(info.context, first, includeArchived)
+
+    @strawberry.field(
+        description="One team by id, archived or not. Batched per request.",
+        graphql_type=Team | None,
+    )
+    async def team(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A team id.")],
+    ) -> TeamRow | None:
+        return await r.team(info.context, id)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Create a team. Admins only (else FORBIDDEN); a taken code gives "
+        "DUPLICATE. Audited.",
+        graphql_type=TeamPayload,
+    )
+    async def createTeam(
+        self, info: Info, input: Annotated[CreateTeamInput, INPUT]
+    ) -> TeamPayloadRow:
+        return await r.create_team(info.context, provided(input))
+
+    @strawberry.mutation(
+        description="Rename a team or move it in the hierarchy. Admins only; optimistic "
+        "concurrency. Viewers' scopes follow within the key cache time (30 s). Audited.",
+        graphql_type=TeamPayload,
+    )
+    async def updateTeam(
+        self, info: Info, input: Annotated[UpdateTeamInput, INPUT]
+    ) -> TeamPayloadRow:
+        return await r.update_team(info.context, provided(input))
+
+    @strawberry.mutation(
+        description="Archive a team that has no active members and no active child teams "
+        "(else VALIDATION). Admins only. Audited.",
+        graphql_type=TeamPayload,
+    )
+    async def archiveTeam(
+        self, info: Info, input: Annotated[NodeRefInput, INPUT]
+    ) -> TeamPayloadRow:
+        return await r.archive_team(info.context, input.id, input.expectedVersion)
