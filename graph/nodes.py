@@ -256,7 +256,7 @@ class Audit:
         }
 
 
-def _claim_params(actor: Actor) -> dict[str, Any]:
+def claim_params(actor: Actor) -> dict[str, Any]:
     """Who claims what a write creates (CLAIM): the viewer, unless they edit everything."""
     return {
         "owner": None if actor.scope.edit_all else actor.id,
@@ -295,7 +295,7 @@ async def create(
         "id": node_id,
         "props": props,
         "customer": customer,
-        **_claim_params(audit.actor),
+        **claim_params(audit.actor),
         **audit.params(node_id, label, fields),
     }
     rows = await db.write(STATEMENTS[label]["create"], params)
@@ -320,7 +320,7 @@ async def update(
     props = {k: plain(v) for k, v in props.items()}
     fields = list(props) + (["customer"] if customer is not None else [])
     acl = access.acl_params(audit.actor)
-    claim = _claim_params(audit.actor)
+    claim = claim_params(audit.actor)
     props = crypto.protect(label, props)
 
     async def work(tx: Tx) -> UpdateResult:
@@ -380,7 +380,7 @@ async def upsert(
     props = {k: plain(v) for k, v in props.items()}
     statements = STATEMENTS[label]
     acl = access.acl_params(audit.actor)
-    claim = _claim_params(audit.actor)
+    claim = claim_params(audit.actor)
 
     async def work(tx: Tx) -> UpsertResult:
         node_id = new_id()

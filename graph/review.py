@@ -302,6 +302,7 @@ async def _update(
         "props": props,
         "customer": customer,
         "acl": access.acl_params(actor),
+        **nodes.claim_params(actor),
         **audit,
     }
     rows = await tx.run(nodes.STATEMENTS[label]["update"], params)

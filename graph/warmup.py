@@ -83,6 +83,12 @@ SAMPLES: dict[str, Any] = {
     **dict.fromkeys(("note", "requestedBy"), _ID),
     "status": "PENDING",
     "request": {"id": _ID, "targetId": _ID, "fields": ["mobile"], "baseVersion": 1},
+    # Teams and shares (graph/team.py, graph/share.py); who claims a created record.
+    **dict.fromkeys(("account", "principal", "shareId", "code", "parent", "moveTo"), _ID),
+    **dict.fromkeys(("owner", "claimId", "claimAuditId"), _ID),
+    **dict.fromkeys(("archived", "expired"), False),
+    "level": "READ",
+    "first": 20,
     # Personal data (graph/privacy.py, graph/crypto.py).
     **dict.fromkeys(("after", "consentId", "digest", "legalHoldReason"), _ID),
     **dict.fromkeys(("placeholder", "purpose", "reason", "retentionUntil"), _ID),

@@ -174,9 +174,15 @@ async def upsert(
         held,
         _audits(ctx, key, "upsert"),
     )
-    if filed.outcome is not None:
+    if filed.outcome is Outcome.NOT_FOUND:
+        # As a create with a taken key: the record's existence is all that is said.
+        error = payload_error(
+            ErrorCode.DUPLICATE, f"the external id is taken by another {key}", "input.externalId"
+        )
+    elif filed.outcome is not None:
         error = _refused(key, filed.outcome, external["externalId"], filed.current_version)
         error["field"] = "input.externalId"
+    if filed.outcome is not None:
         return {
             key: None,
             "errors": [error],

@@ -141,6 +141,7 @@ class Fixture:
     def leaks(self, case: str) -> set[str]:
         """What must not appear in a response to a persona that may not see `case`."""
         parts = ("co", "co2", "p1", "p2", "project", "works", "works2", "sub", "part", "stance")
+        parts += ("request",)
         return {TOKENS[case], *(fid(case, p) for p in parts), fid(case, "audit")}
 
 
@@ -189,11 +190,19 @@ CREATE (co)-[:SUPPLIES {id: c.supplies, version: 1, createdAt: datetime(),
         updatedAt: datetime()}]->(ref)
 CREATE (:StanceChange {id: c.stance, projectId: c.project, personId: c.p1, from: 'UNKNOWN',
         to: 'NEUTRAL', at: datetime(), by: c.owner, version: 1})
+CREATE (:ChangeRequest {id: c.request, status: 'PENDING', source: 'STAFF', targetId: c.p2,
+        targetLabel: 'Person', fields: ['name'], baseVersion: 1, requestedBy: $teamMate,
+        requestedAt: datetime(), reason: 'mx',
+        changes: '[{"field": "name", "kind": "value", "new": "' + c.token
+                 + ' 改名", "old": null}]'})
 CREATE (:AuditEvent {id: c.audit, at: datetime(), actor: c.owner, action: 'company.update',
         targetId: c.co, targetLabel: 'Company', fields: ['name'], requestId: 'mx'})
 CREATE (co)-[:SHARED_WITH {id: c.spareShare, level: 'READ', by: c.owner, at: datetime()}]->(spare)
 FOREACH (_ IN CASE WHEN c.level IS NULL THEN [] ELSE [1] END |
   CREATE (co)-[:SHARED_WITH {id: c.share, level: c.level, by: c.owner, at: datetime(),
+          until: datetime() + duration('P30D')}]->(owner)
+  // A subsidiary is an account of its own: shared with the same terms.
+  CREATE (co2)-[:SHARED_WITH {id: c.share2, level: c.level, by: c.owner, at: datetime(),
           until: datetime() + duration('P30D')}]->(owner))
 WITH owner, otherTeam, collect(c) AS cs
 // Rings across the cases, so hidden nodes sit next to visible ones.
@@ -212,7 +221,7 @@ CREATE (otherTeam)-[:KNOWS {id: $knows2, strength: 0.9, version: 1}]->(srP2)
 """
 
 EDGE_PARTS = ("owns", "owns2", "sub", "works", "works2", "influences", "for", "part",
-              "supplies", "spareShare", "share", "ring", "tie")  # fmt: skip
+              "supplies", "spareShare", "share", "share2", "ring", "tie")  # fmt: skip
 
 
 def build(driver: Driver) -> None:
@@ -220,7 +229,7 @@ def build(driver: Driver) -> None:
     for case in CASES:
         level = {"shared_read": "READ", "shared_edit": "EDIT"}.get(case)
         row: dict[str, Any] = {"token": TOKENS[case], "owner": CASE_OWNER[case], "level": level}
-        for part in ("co", "co2", "p1", "p2", "project", "stance", "audit", *EDGE_PARTS):
+        for part in ("co", "co2", "p1", "p2", "project", "stance", "audit", "request", *EDGE_PARTS):
             row[part] = fid(case, part)
         cases.append(row)
     driver.execute_query(
@@ -246,6 +255,7 @@ def build(driver: Driver) -> None:
 
 SNAPSHOT = """
 MATCH (n) WHERE NOT n:AuditEvent AND NOT n:__Neo4jMigration AND NOT n:__Neo4jMigrationsLock
+  AND NOT n:__EdgeLock  // per-type lock nodes a refused hierarchy write may create
 WITH n ORDER BY n.id
 WITH collect(n {.*, lastUsedAt: null, labels: labels(n)}) AS nodes
 OPTIONAL MATCH (a)-[r]->(b) WHERE NOT a:AuditEvent AND NOT b:AuditEvent
@@ -285,6 +295,36 @@ def admins(persona: str, case: str | None) -> bool:
 
 def everyone(persona: str, case: str | None) -> bool:
     return persona != "anonymous"
+
+
+def holders(persona: str, case: str | None) -> bool:
+    """Handing an account over needs it held (own, team, managed team, ADMIN); a share to
+    the viewer, even EDIT, is not enough."""
+    shared_to_me = persona == "owner" and case in {"shared_read", "shared_edit"}
+    return editable(persona, case) and not shared_to_me
+
+
+def nobody(persona: str, case: str | None) -> bool:
+    return False
+
+
+def privileged(persona: str, case: str | None) -> bool:
+    return persona in {"admin", "manager_above", "manager_west"}
+
+
+def admins_on_cases(persona: str, case: str | None) -> bool:
+    return persona == "admin" and case is not None
+
+
+def deciders(persona: str, case: str | None) -> bool:
+    """ADMIN, or a MANAGER above the requester's team (EAST) who may edit the target."""
+    return persona == "admin" or (persona == "manager_above" and editable(persona, case))
+
+
+def exporters(persona: str, case: str | None) -> bool:
+    """ADMIN, or a MANAGER who sees the person."""
+    visible = case is not None and case in VISIBLE[persona]
+    return persona == "admin" or (persona in {"manager_above", "manager_west"} and visible)
 
 
 @dataclass(frozen=True)
@@ -656,6 +696,7 @@ ROWS: dict[str, Row] = {
         "{ relationship { id } " + PAYLOAD + " } }",
         lambda fx, case: {"c": fx.id(case, "co"), "to": SPARE_USER},
         write=True,
+        allowed=holders,
     ),
     "mergeCompanies": Row(
         "mutation($s: ID!, $m: ID!) { mergeCompanies(input: {survivor: $s, merged: [$m]}) "
@@ -698,6 +739,81 @@ ROWS: dict[str, Row] = {
         cases=GLOBAL,
         write=True,
         allowed=admins,
+    ),
+    # --- change review: each case holds a pending request by TEAM_MATE (EAST) on its p2 -------
+    "changeRequests": Row(
+        "{ changeRequests(first: 50) { edges { node { id targetId } } totalCount } }",
+        cases=GLOBAL,
+        check=total(("changeRequests",), 1),
+    ),
+    # Deciding needs a MANAGER above the requester's team who may edit the target, or ADMIN.
+    "approveChangeRequest": Row(
+        "mutation($id: ID!) { approveChangeRequest(input: {id: $id}) "
+        "{ changeRequest { id status } " + PAYLOAD + " } }",
+        by_case("request"),
+        write=True,
+        allowed=deciders,
+    ),
+    "rejectChangeRequest": Row(
+        'mutation($id: ID!) { rejectChangeRequest(input: {id: $id, note: "mx"}) '
+        "{ changeRequest { id status } " + PAYLOAD + " } }",
+        by_case("request"),
+        write=True,
+        allowed=deciders,
+    ),
+    # Only the requester (TEAM_MATE, not a persona) may withdraw.
+    "withdrawChangeRequest": Row(
+        "mutation($id: ID!) { withdrawChangeRequest(input: {id: $id}) "
+        "{ changeRequest { id status } " + PAYLOAD + " } }",
+        by_case("request"),
+        write=True,
+        allowed=nobody,
+    ),
+    # --- personal data -----------------------------------------------------------------------
+    "recordConsent": Row(
+        "mutation($p: ID!) { recordConsent(input: {person: $p, purpose: MARKETING, "
+        "source: WRITTEN}) { consent { id } " + PAYLOAD + " } }",
+        by_case("p1", "p"),
+        write=True,
+    ),
+    "withdrawConsent": Row(
+        "mutation($p: ID!) { withdrawConsent(input: {person: $p, purpose: MARKETING, "
+        "source: WRITTEN}) { consent { id } " + PAYLOAD + " } }",
+        by_case("p1", "p"),
+        write=True,
+    ),
+    "processingAllowed": Row(
+        "query($p: ID!) { processingAllowed(person: $p, purpose: MARKETING) "
+        "{ person allowed reason } }",
+        by_case("p1", "p"),
+        expect=expect("p1"),
+    ),
+    # ID numbers are looked up by keyed hash; no fixture person has one, so this checks the
+    # role gate and that nothing leaks.
+    "peopleByIdNumber": Row(
+        '{ peopleByIdNumber(idNumber: "11010519491231002X") { id } }',
+        cases=GLOBAL,
+        readers=privileged,
+    ),
+    "personalDataExport": Row(
+        "mutation($p: ID!) { personalDataExport(input: {person: $p}) { export " + PAYLOAD + " } }",
+        by_case("p1", "p"),
+        write=True,
+        allowed=exporters,
+    ),
+    "erasePerson": Row(
+        "mutation($p: ID!) { erasePerson(input: {person: $p, reason: SUBJECT_REQUEST}) "
+        "{ personId outcome " + PAYLOAD + " } }",
+        by_case("p2", "p"),
+        write=True,
+        allowed=admins_on_cases,
+    ),
+    "setDataRetention": Row(
+        "mutation($id: ID!) { setDataRetention(input: {id: $id, legalHold: true, "
+        'legalHoldReason: "mx"}) { retention { id } ' + PAYLOAD + " } }",
+        by_case("co"),
+        write=True,
+        allowed=admins_on_cases,
     ),
     # --- shares -----------------------------------------------------------------------------------
     "shareAccount": Row(

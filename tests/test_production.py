@@ -3,6 +3,7 @@ or a public demo key (graph/demo_data.py) still working."""
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import replace
 
@@ -15,9 +16,20 @@ from neo4j import Driver
 from settings import Settings
 from tests.conftest import create_user_with_key
 
+# Production also needs data keys (graph/crypto.py): test-only values, never reuse them.
+DATA_KEYS = "t1:" + base64.b64encode(b"k" * 32).decode()
+HASH_KEY = base64.b64encode(b"h" * 32).decode()
+
 
 def production(settings: Settings) -> Settings:
-    return replace(settings, dev=False, allow_anonymous=False, warm_up_seconds=0)
+    return replace(
+        settings,
+        dev=False,
+        allow_anonymous=False,
+        warm_up_seconds=0,
+        data_keys=DATA_KEYS,
+        data_hash_key=HASH_KEY,
+    )
 
 
 def test_anonymous_access_refuses_to_start(settings: Settings) -> None:

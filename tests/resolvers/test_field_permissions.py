@@ -199,6 +199,12 @@ def trees_and_paths(gql: GQL, persona: str) -> str:
 def test_analyst_trees_rankings_and_paths_name_nobody(gql: GQL, cypher: Driver) -> None:
     build_graph(cypher, GROUP, PEOPLE, PROJECT)
     cypher.execute_query(KNOWS, owner=PERSONAS["owner"]["id"], database_="neo4j")
+    # The rep owns every company of this graph, so rows are visible and only fields differ.
+    cypher.execute_query(
+        "MATCH (u:User {id: $owner}), (c:Company) SET c:Customer MERGE (u)-[:OWNS]->(c)",
+        owner=PERSONAS["owner"]["id"],
+        database_="neo4j",
+    )
     named = trees_and_paths(gql, "owner")
     for value in (*PEOPLE_NAMES[:5], "budget", "former professor"):
         assert value in named, value  # the check below could fail

@@ -69,6 +69,13 @@ def test_id_number_is_encrypted_at_rest_and_revealed_to_admin_and_manager(
     assert len(props["idNumberDigest"]) == 64
     assert ID_NUMBER not in json.dumps(props, default=str)
     assert gql(PERSON, {"id": pid}).data["person"]["idNumber"] == ID_NUMBER
+    # The manager and the rep know the person, so both see the row; only the field differs.
+    cypher.execute_query(
+        "MATCH (u:User), (p:Person {id: $id}) WHERE u.id IN $users MERGE (u)-[:KNOWS]->(p)",
+        id=pid,
+        users=[PERSONAS["manager_above"]["id"], PERSONAS["owner"]["id"]],
+        database_="neo4j",
+    )
     assert gql.as_("manager_above")(PERSON, {"id": pid}).data["person"]["idNumber"] == ID_NUMBER
     for persona in ("owner", "analyst", "auditor"):
         seen = gql.as_(persona)(PERSON, {"id": pid}).data["person"]

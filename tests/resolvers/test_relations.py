@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from neo4j import Driver
-from tests.conftest import GQL
+from tests.conftest import GQL, PERSONAS
 from tests.resolvers.graphs import GROUP, PEOPLE, build
 
 CONTACTS = "contacts(first: $first) { id name mobile }"
@@ -46,6 +46,11 @@ def test_contacts_mask_personal_data(gql: GQL, cypher: Driver) -> None:
     build(cypher, GROUP, PEOPLE)
     cypher.execute_query(
         "MATCH (p:Person {id: 'zhang'}) SET p.mobile = '+8613812345678'", database_="neo4j"
+    )
+    cypher.execute_query(  # the rep's own account, so only the field rules differ
+        "MATCH (u:User {id: $owner}), (c:Company {id: 'g1'}) SET c:Customer MERGE (u)-[:OWNS]->(c)",
+        owner=PERSONAS["owner"]["id"],
+        database_="neo4j",
     )
     q = '{ company(id: "g1") { contacts(first: 1) { name mobile } } }'
     assert gql(q).data["company"]["contacts"] == [{"name": "张伟", "mobile": "+8613812345678"}]
