@@ -84,7 +84,8 @@ SAMPLES: dict[str, Any] = {
     "status": "PENDING",
     "request": {"id": _ID, "targetId": _ID, "fields": ["mobile"], "baseVersion": 1},
     # Teams and shares (graph/team.py, graph/share.py); who claims a created record.
-    **dict.fromkeys(("account", "principal", "shareId", "code", "parent", "moveTo"), _ID),
+    **dict.fromkeys(("account", "principal", "shareId", "code", "parent"), _ID),
+    "moveTo": True,
     **dict.fromkeys(("owner", "claimId", "claimAuditId"), _ID),
     **dict.fromkeys(("archived", "expired"), False),
     "level": "READ",

@@ -47,10 +47,6 @@ def register_full_value(type_name: str, field: str, reader: FullValue) -> None:
     _FULL_VALUES[(type_name, field)] = reader
 
 
-def unregister_full_value(type_name: str, field: str) -> None:
-    _FULL_VALUES.pop((type_name, field), None)
-
-
 def has_full_value_reader(type_name: str, field: str) -> bool:
     return (type_name, field) in _FULL_VALUES
 

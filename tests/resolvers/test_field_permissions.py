@@ -179,9 +179,12 @@ TREES_AND_PATHS = {
     "warmIntroPaths": 'query($f: [ID!]) { warmIntroPaths(target: "zhang", from: $f) { '
     "explanation hops { from to explanation } nodes { id kind name data } edges { data } } }",
 }
+# The rep knows 王强 (an intro path starts there) and 刘教授, who works nowhere and would
+# otherwise be hidden from a rep (graph/access.py), so the owner's views name every person.
 KNOWS = (
-    "MATCH (u:User {id: $owner}), (w:Person {id: 'wang'}) "
-    "CREATE (u)-[:KNOWS {id: 'k-w', strength: 0.8}]->(w)"
+    "MATCH (u:User {id: $owner}), (w:Person {id: 'wang'}), (l:Person {id: 'liu'}) "
+    "CREATE (u)-[:KNOWS {id: 'k-w', strength: 0.8}]->(w) "
+    "CREATE (u)-[:KNOWS {id: 'k-l', strength: 0.1}]->(l)"
 )
 
 
