@@ -207,6 +207,29 @@ def _native(value: Any) -> Any:
     return to_native() if to_native is not None else value
 
 
+# A held ID number is kept as ciphertext in the request, as on the person (graph/crypto.py):
+# both sides of the change, so that the request node never holds the number in clear.
+ENCRYPTED = "encrypted"
+
+
+def _secret_change(node: NodeRow, new: Any) -> dict[str, Any] | None:
+    """The change of the ID number, or None when it is the stored one (compared by digest)."""
+    ring = crypto.keyring()
+    stored_digest = node.get(crypto.DIGEST)
+    if new is None:
+        if node.get(crypto.ID_NUMBER) is None:
+            return None
+        return {"field": crypto.ID_NUMBER, "old": node.get(crypto.CIPHER), "new": None,
+                "kind": ENCRYPTED}  # fmt: skip
+    plain = str(new)
+    if stored_digest is not None and stored_digest == ring.digest(plain):
+        return None
+    old = node.get(crypto.CIPHER)
+    if old is None and node.get(crypto.ID_NUMBER) is not None:
+        old = ring.encrypt(str(node.get(crypto.ID_NUMBER)))  # stored before encryption
+    return {"field": crypto.ID_NUMBER, "old": old, "new": ring.encrypt(plain), "kind": ENCRYPTED}
+
+
 def encode(value: Any) -> tuple[Any, str]:
     """A stored or new value as JSON, with the kind needed to turn it back."""
     value = _native(nodes.plain(value))
@@ -220,6 +243,8 @@ def encode(value: Any) -> tuple[Any, str]:
 def decode(value: Any, kind: str) -> Any:
     if value is None:
         return None
+    if kind == ENCRYPTED:
+        return crypto.keyring().decrypt(value)
     if kind == "date":
         return dt.date.fromisoformat(value)
     if kind == "datetime":
@@ -244,6 +269,11 @@ def diff(node: NodeRow, held: Held) -> list[dict[str, Any]]:
     """The held changes that would change something, with the stored value as `old`."""
     out: list[dict[str, Any]] = []
     for key in sorted(held.props):
+        if key == crypto.ID_NUMBER:
+            change = _secret_change(node, held.props[key])
+            if change is not None:
+                out.append(change)
+            continue
         old, _ = encode(_stored(node, key))
         new, kind = encode(held.props[key])
         if old != new:

@@ -305,11 +305,14 @@ def changes(ctx: Context, request: ChangeRequestRow) -> list[dict[str, Any]]:
     for c in g.changes_of(request):
         r = field_rule(request["targetLabel"], c["field"])
         shown = may_read(ctx.viewer.roles, r)
+        old, new = c["old"], c["new"]
+        if c["kind"] == g.ENCRYPTED:  # an ID number: held as ciphertext
+            old, new = g.decode(old, g.ENCRYPTED), g.decode(new, g.ENCRYPTED)
         out.append(
             {
                 "field": c["field"],
-                "oldValue": c["old"] if shown else _mask(c["old"], r.mask),
-                "newValue": c["new"] if shown else _mask(c["new"], r.mask),
+                "oldValue": old if shown else _mask(old, r.mask),
+                "newValue": new if shown else _mask(new, r.mask),
                 "masked": not shown,
             }
         )

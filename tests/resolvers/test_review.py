@@ -461,3 +461,56 @@ def test_only_editors_of_the_record_file_requests(gql: GQL, cypher: Driver) -> N
     stale = gql.as_("owner")(UPDATE_PERSON, {"input": {**update, "expectedVersion": 7}}).data
     assert [e["code"] for e in stale["updatePerson"]["errors"]] == ["CONFLICT"]
     assert one(cypher, "MATCH (c:ChangeRequest) RETURN count(c)") == 0
+
+
+ID_OLD = "11010519491231002X"
+ID_NEW = "110105198001010016"
+
+
+def test_a_held_id_number_is_encrypted_in_the_request_and_applied_on_approval(
+    gql: GQL, cypher: Driver
+) -> None:
+    person = owned_person(gql, cypher, idType="RESIDENT_ID", idNumber=ID_OLD)
+    gql.as_("owner")("{ __typename }")
+    r = gql.as_("owner")(
+        UPDATE_PERSON,
+        {"input": {"id": person["id"], "expectedVersion": person["version"],
+                   "idNumber": ID_NEW}},
+    )  # fmt: skip
+    payload = r.data["updatePerson"]
+    assert payload["errors"] == []
+    [request] = payload["changeRequests"]
+    assert request["fields"] == ["idNumber"]
+    # The rep sees masks; the request node holds neither number in clear.
+    assert request["changes"] == [
+        {"field": "idNumber", "oldValue": "1101**********002X",
+         "newValue": "1101**********0016", "masked": True}
+    ]  # fmt: skip
+    stored = str(one(cypher, "MATCH (r:ChangeRequest) RETURN properties(r)"))
+    assert ID_NEW not in stored
+    assert ID_OLD not in stored
+    # The manager above reads both in full, and approving stores the new one encrypted.
+    listed = gql.as_("manager_above")(LIST, {"status": "PENDING", "first": 10}).data
+    [seen] = listed["changeRequests"]["nodes"]
+    assert seen["changes"][0]["oldValue"] == ID_OLD
+    assert seen["changes"][0]["newValue"] == ID_NEW
+    out = decide(gql, "manager_above", "approveChangeRequest", request["id"])
+    assert out["errors"] == []
+    row = one(cypher, "MATCH (p:Person {id: $id}) RETURN properties(p)", id=person["id"])
+    assert row["idNumber"] == "1101**********0016"
+    assert ID_NEW not in str(row)
+    full = gql.as_("manager_above")(
+        "query($id: ID!) { person(id: $id) { idNumber } }", {"id": person["id"]}
+    )
+    assert full.data["person"]["idNumber"] == ID_NEW
+
+
+def test_filing_the_stored_id_number_again_files_nothing(gql: GQL, cypher: Driver) -> None:
+    person = owned_person(gql, cypher, idType="RESIDENT_ID", idNumber=ID_OLD)
+    r = gql.as_("owner")(
+        UPDATE_PERSON,
+        {"input": {"id": person["id"], "expectedVersion": person["version"],
+                   "idNumber": ID_OLD}},
+    )  # fmt: skip
+    assert r.data["updatePerson"]["errors"] == []
+    assert r.data["updatePerson"]["changeRequests"] == []
