@@ -360,6 +360,7 @@ class GraphQLView(GraphQL[Context, None]):
             request_id=request.scope["state"]["request_id"],
             dev=self.settings.dev,
             on_key_revoked=request.app.state.auth.forget,
+            on_user_changed=request.app.state.auth.forget_user,
         )
 
     def encode_json(self, data: object) -> bytes:

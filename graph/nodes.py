@@ -109,6 +109,13 @@ VERDICT: LiteralString = (
 )
 
 
+# What a node takes with it when deleted: a user's API keys stop existing with the user.
+_OWN_KEYS: dict[Label, LiteralString] = {
+    Label.USER: "CALL (n, verdict) { MATCH (n)-[:HAS_KEY]->(k:ApiKey) WHERE verdict = 'ok' "
+    "DETACH DELETE k } "
+}
+
+
 def _statements(label: Label) -> dict[str, Cypher]:
     lb: LiteralString = label.value  # closed vocabulary, never input
     name = label.value.lower()
@@ -152,8 +159,11 @@ def _statements(label: Label) -> dict[str, Cypher]:
         "delete": Cypher(
             f"{name}.delete",
             "OPTIONAL MATCH (n:" + lb + " {id: $targetId}) "
-            "WITH n, " + VERDICT + " AS verdict "
-            "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | DETACH DELETE n) "
+            "WITH n, "
+            + VERDICT
+            + " AS verdict "
+            + _OWN_KEYS.get(label, "")
+            + "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | DETACH DELETE n) "
             "WITH verdict "
             "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | "
             + AUDIT

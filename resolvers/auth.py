@@ -64,6 +64,13 @@ class Authenticator:
             if cached_key == key_id:
                 del self._cache[digest]
 
+    def forget_user(self, user_id: str) -> None:
+        """Drop cached sign-ins of a user this worker has just changed (roles, team), archived
+        or deleted, so that the change holds from the next request."""
+        for digest, (_, viewer, _) in list(self._cache.items()):
+            if viewer.user_id == user_id:
+                del self._cache[digest]
+
     async def viewer(self, authorization: str | None) -> Viewer:
         if not authorization:
             if self.allow_anonymous:

@@ -51,6 +51,12 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     # Told the id of a key revoked in this request, so this worker's auth cache drops it now.
     on_key_revoked: Callable[[str], None] | None = None
+    # Told the id of a user changed, archived or deleted in this request (the same cache).
+    on_user_changed: Callable[[str], None] | None = None
+
+    def user_changed(self, user_id: str) -> None:
+        if self.on_user_changed is not None:
+            self.on_user_changed(user_id)
 
     @cached_property
     def actor(self) -> Actor:

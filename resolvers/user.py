@@ -78,18 +78,21 @@ async def update_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
     await _unknown_team(ctx, props, errors)
     if errors:
         return {"user": None, "errors": errors}
+    ctx.user_changed(data["id"])  # roles or team may change what their next request sees
     return await update_node(ctx, Label.USER, data, props)
 
 
 async def archive_user(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
     if denied := _denied(ctx):
         return {"user": None, "errors": denied}
+    ctx.user_changed(node_id)
     return await archive_node(ctx, Label.USER, node_id, expected_version)
 
 
 async def delete_user(ctx: Context, node_id: str) -> DeleteRow:
     if denied := _denied(ctx):
         return {"deletedId": None, "errors": denied}
+    ctx.user_changed(node_id)
     return await delete_node(ctx, Label.USER, node_id)
 
 

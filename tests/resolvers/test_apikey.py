@@ -238,3 +238,28 @@ def test_a_cache_miss_costs_one_indexed_read(settings: Settings, cypher: Driver)
     print(f"sign-in look-up: median {times[25] * 1000:.2f} ms, p90 {times[45] * 1000:.2f} ms")
     assert "NodeUniqueIndexSeek" in str(plan)
     assert times[25] < 0.25  # generous: a loaded 2-core machine
+
+
+def test_deleting_a_user_deletes_their_keys(
+    gql: GQL, app_client: TestClient, cypher: Driver
+) -> None:
+    made = gql(
+        'mutation { createUser(input: {name: "临时工"}) { user { id } errors { code } } }'
+    ).data["createUser"]["user"]
+    key = create(gql, userId=made["id"], name="laptop")
+    assert signed_in(app_client, key["secret"]) == 200
+    r = gql(
+        "mutation($i: NodeRefInput!) { deleteUser(input: $i) { deletedId errors { code } } }",
+        {"i": {"id": made["id"]}},
+    )
+    assert r.data["deleteUser"]["deletedId"] == made["id"]
+    left = cypher.execute_query(
+        "MATCH (k:ApiKey {id: $id}) RETURN count(k) AS n",
+        id=key["apiKey"]["id"],
+        database_="neo4j",
+    ).records[0]["n"]
+    assert left == 0
+    # At once, not when this worker's sign-in cache expires.
+    assert signed_in(app_client, key["secret"]) == 401
+    # Other users' keys are untouched (the personas still sign in).
+    assert signed_in(app_client, PERSONAS["owner"]["key"]) == 200
