@@ -8,9 +8,8 @@ from typing import Annotated
 import strawberry
 
 from resolvers import apikey as r
-from resolvers.apikey import KeyPayload, SecretPayload
 from resolvers.shapes import ApiKeyRow
-from schema.base import INPUT, Info, UserError, provided
+from schema.base import Info, UserError, input_mutation
 
 
 @strawberry.type(
@@ -120,32 +119,24 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Create an API key for a user and return its secret, once. Admins only "
+    createApiKey = input_mutation(
+        CreateApiKeyInput,
+        r.create_api_key,
+        ApiKeySecretPayload,
+        "Create an API key for a user and return its secret, once. Admins only "
         "(else FORBIDDEN). Audited without the secret.",
-        graphql_type=ApiKeySecretPayload,
     )
-    async def createApiKey(
-        self, info: Info, input: Annotated[CreateApiKeyInput, INPUT]
-    ) -> SecretPayload:
-        return await r.create_api_key(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Replace a key: a new secret (returned once) for the same user, and the "
+    rotateApiKey = input_mutation(
+        RotateApiKeyInput,
+        r.rotate_api_key,
+        ApiKeySecretPayload,
+        "Replace a key: a new secret (returned once) for the same user, and the "
         "old key revoked now or after `graceSeconds`. Admins only. Audited.",
-        graphql_type=ApiKeySecretPayload,
     )
-    async def rotateApiKey(
-        self, info: Info, input: Annotated[RotateApiKeyInput, INPUT]
-    ) -> SecretPayload:
-        return await r.rotate_api_key(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Revoke a key. Admins may revoke any key; other users their own (someone "
+    revokeApiKey = input_mutation(
+        RevokeApiKeyInput,
+        r.revoke_api_key,
+        ApiKeyPayload,
+        "Revoke a key. Admins may revoke any key; other users their own (someone "
         "else's is NOT_FOUND). Every worker refuses it within CRM_AUTH_CACHE_SECONDS. Audited.",
-        graphql_type=ApiKeyPayload,
     )
-    async def revokeApiKey(
-        self, info: Info, input: Annotated[RevokeApiKeyInput, INPUT]
-    ) -> KeyPayload:
-        return await r.revoke_api_key(info.context, provided(input))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from resolvers import merge as r
-from resolvers.shapes import MergeRow
 from resolvers.vocab import Label
-from schema.base import INPUT, Info, Node, UserError, provided
+from schema.base import Node, UserError, bound, input_mutation
 
 
 @strawberry.input(description="A version you read, for optimistic concurrency.")
@@ -48,21 +45,20 @@ class MergePayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Merge duplicate companies in one transaction, audited. Errors: "
+    mergeCompanies = input_mutation(
+        MergeInput,
+        bound(r.merge_nodes, Label.COMPANY),
+        MergePayload,
+        "Merge duplicate companies in one transaction, audited. Errors: "
         "VALIDATION, NOT_FOUND (also a record the viewer may not see), FORBIDDEN (the viewer "
         "may not edit one of the records, or never edits), CONFLICT, CYCLE (the merge would "
         "close a hierarchy cycle).",
-        graphql_type=MergePayload,
     )
-    async def mergeCompanies(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergeRow:
-        return await r.merge_nodes(info.context, Label.COMPANY, provided(input))
-
-    @strawberry.mutation(
-        description="Merge duplicate people in one transaction, audited; their stance "
+    mergePeople = input_mutation(
+        MergeInput,
+        bound(r.merge_nodes, Label.PERSON),
+        MergePayload,
+        "Merge duplicate people in one transaction, audited; their stance "
         "history follows. Errors: VALIDATION, NOT_FOUND, FORBIDDEN (as mergeCompanies), "
         "CONFLICT, CYCLE (reporting lines). The survivor is masked as `person(id)` is.",
-        graphql_type=MergePayload,
     )
-    async def mergePeople(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergeRow:
-        return await r.merge_nodes(info.context, Label.PERSON, provided(input))

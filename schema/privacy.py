@@ -4,6 +4,7 @@ export, erasure and legal holds. Who may call each field is in its description."
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -11,18 +12,16 @@ from strawberry.scalars import JSON
 
 from resolvers import privacy as r
 from resolvers.privacy import (
-    ConsentPayloadRow,
     ErasureOutcome,
     ErasurePayloadRow,
     ExportPayloadRow,
     Hold,
     ProcessingReason,
     ProcessingRow,
-    RetentionPayloadRow,
 )
 from resolvers.shapes import NodeRow
 from resolvers.vocab import ConsentPurpose, ConsentSource, ErasureReason
-from schema.base import ID_ARG, INPUT, Info, UserError, provided, vocab_enum
+from schema.base import ID_ARG, INPUT, Info, UserError, input_mutation, vocab_enum
 
 if TYPE_CHECKING:
     from schema.person import Person
@@ -222,25 +221,20 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Record a consent grant (history kept). Whoever may edit the person "
+    recordConsent = input_mutation(
+        RecordConsentInput,
+        partial(r.record_consent, granted=True),
+        ConsentPayload,
+        "Record a consent grant (history kept). Whoever may edit the person "
         "(ADMIN: anyone); read-only roles get FORBIDDEN, an unseen person NOT_FOUND.",
-        graphql_type=ConsentPayload,
     )
-    async def recordConsent(
-        self, info: Info, input: Annotated[RecordConsentInput, INPUT]
-    ) -> ConsentPayloadRow:
-        return await r.record_consent(info.context, provided(input), granted=True)
-
-    @strawberry.mutation(
-        description="Record a consent withdrawal; processing for that purpose stops at once. "
+    withdrawConsent = input_mutation(
+        WithdrawConsentInput,
+        partial(r.record_consent, granted=False),
+        ConsentPayload,
+        "Record a consent withdrawal; processing for that purpose stops at once. "
         "Same callers as recordConsent.",
-        graphql_type=ConsentPayload,
     )
-    async def withdrawConsent(
-        self, info: Info, input: Annotated[WithdrawConsentInput, INPUT]
-    ) -> ConsentPayloadRow:
-        return await r.record_consent(info.context, provided(input), granted=False)
 
     @strawberry.mutation(
         description="Everything held about a person, as machine-readable JSON in one call "
@@ -266,12 +260,9 @@ class Mutation:
     ) -> ErasurePayloadRow:
         return await r.erase_person(info.context, input.person, input.reason)
 
-    @strawberry.mutation(
-        description="Set the legal hold and retention period of a person or company "
-        "(ADMIN only). Audited.",
-        graphql_type=DataRetentionPayload,
+    setDataRetention = input_mutation(
+        SetDataRetentionInput,
+        r.set_data_retention,
+        DataRetentionPayload,
+        "Set the legal hold and retention period of a person or company (ADMIN only). Audited.",
     )
-    async def setDataRetention(
-        self, info: Info, input: Annotated[SetDataRetentionInput, INPUT]
-    ) -> RetentionPayloadRow:
-        return await r.set_data_retention(info.context, provided(input))

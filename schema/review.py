@@ -21,7 +21,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from resolvers import review as r
 from resolvers.review import Action, ChangeRequestRow, ChangeRequestStatus, ChangeSource
 from resolvers.shapes import ConnectionOf, NodeRow
-from schema.base import INPUT, Info, Node, PageInfo, UserError, provided, vocab_enum
+from schema.base import Info, Node, PageInfo, UserError, bound, input_mutation, vocab_enum
 
 vocab_enum(
     ChangeSource,
@@ -225,34 +225,26 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Approve a pending change request: its changes are applied in one "
+    approveChangeRequest = input_mutation(
+        ChangeRequestDecisionInput,
+        bound(r.decide, Action.APPROVE),
+        ChangeRequestPayload,
+        "Approve a pending change request: its changes are applied in one "
         "transaction with the version check against `baseVersion` (CONFLICT when the record "
         "changed since; the request then stays PENDING). ADMIN, or a MANAGER of the "
         "requester's team or above who may edit the record; never the requester. Audited.",
-        graphql_type=ChangeRequestPayload,
     )
-    async def approveChangeRequest(
-        self, info: Info, input: Annotated[ChangeRequestDecisionInput, INPUT]
-    ) -> dict[str, Any]:
-        return await r.decide(info.context, Action.APPROVE, provided(input))
-
-    @strawberry.mutation(
-        description="Reject a pending change request with a note; the record is left as it "
+    rejectChangeRequest = input_mutation(
+        ChangeRequestDecisionInput,
+        bound(r.decide, Action.REJECT, note_required=True),
+        ChangeRequestPayload,
+        "Reject a pending change request with a note; the record is left as it "
         "is. Who may: as for approveChangeRequest. Audited.",
-        graphql_type=ChangeRequestPayload,
     )
-    async def rejectChangeRequest(
-        self, info: Info, input: Annotated[ChangeRequestDecisionInput, INPUT]
-    ) -> dict[str, Any]:
-        return await r.decide(info.context, Action.REJECT, provided(input), note_required=True)
-
-    @strawberry.mutation(
-        description="Withdraw your own pending change request; the record is left as it is. "
+    withdrawChangeRequest = input_mutation(
+        ChangeRequestDecisionInput,
+        bound(r.decide, Action.WITHDRAW),
+        ChangeRequestPayload,
+        "Withdraw your own pending change request; the record is left as it is. "
         "Only the requester. Audited.",
-        graphql_type=ChangeRequestPayload,
     )
-    async def withdrawChangeRequest(
-        self, info: Info, input: Annotated[ChangeRequestDecisionInput, INPUT]
-    ) -> dict[str, Any]:
-        return await r.decide(info.context, Action.WITHDRAW, provided(input))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 import strawberry
 
@@ -11,9 +10,7 @@ from resolvers import share as r
 from resolvers import user as users
 from resolvers.shapes import NodeRow, ShareRow
 from resolvers.share import ShareLevel
-from resolvers.share import SharePayload as SharePayloadRow
-from resolvers.share import UnsharePayload as UnsharePayloadRow
-from schema.base import INPUT, Info, UserError, provided, vocab_enum
+from schema.base import Info, UserError, input_mutation, vocab_enum
 from schema.team import Team
 from schema.user import User
 
@@ -103,24 +100,18 @@ class UnsharePayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Share a customer account with a user or a team, READ or EDIT, until a "
+    shareAccount = input_mutation(
+        ShareAccountInput,
+        r.share_account,
+        SharePayload,
+        "Share a customer account with a user or a team, READ or EDIT, until a "
         "time or until revoked. Sharing again with the same principal replaces the terms. "
         "Needs edit rights on the account (admins: any); an account you cannot see is "
         "NOT_FOUND, one you cannot edit FORBIDDEN. Audited.",
-        graphql_type=SharePayload,
     )
-    async def shareAccount(
-        self, info: Info, input: Annotated[ShareAccountInput, INPUT]
-    ) -> SharePayloadRow:
-        return await r.share_account(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Revoke a share; it stops counting at once. Same rights as shareAccount. "
-        "Audited.",
-        graphql_type=UnsharePayload,
+    unshareAccount = input_mutation(
+        UnshareAccountInput,
+        r.unshare_account,
+        UnsharePayload,
+        "Revoke a share; it stops counting at once. Same rights as shareAccount. Audited.",
     )
-    async def unshareAccount(
-        self, info: Info, input: Annotated[UnshareAccountInput, INPUT]
-    ) -> UnsharePayloadRow:
-        return await r.unshare_account(info.context, provided(input))

@@ -9,8 +9,7 @@ import strawberry
 
 from resolvers import team as r
 from resolvers.shapes import NodeRow, TeamRow
-from resolvers.team import TeamPayload as TeamPayloadRow
-from schema.base import INPUT, Info, Node, NodeRefInput, UserError, provided
+from schema.base import Info, Node, UserError, archive_mutation, input_mutation
 from schema.user import User
 
 
@@ -138,32 +137,22 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Create a team. Admins only (else FORBIDDEN); a taken code gives "
-        "DUPLICATE. Audited.",
-        graphql_type=TeamPayload,
+    createTeam = input_mutation(
+        CreateTeamInput,
+        r.create_team,
+        TeamPayload,
+        "Create a team. Admins only (else FORBIDDEN); a taken code gives DUPLICATE. Audited.",
     )
-    async def createTeam(
-        self, info: Info, input: Annotated[CreateTeamInput, INPUT]
-    ) -> TeamPayloadRow:
-        return await r.create_team(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Rename a team or move it in the hierarchy. Admins only; optimistic "
+    updateTeam = input_mutation(
+        UpdateTeamInput,
+        r.update_team,
+        TeamPayload,
+        "Rename a team or move it in the hierarchy. Admins only; optimistic "
         "concurrency. Viewers' scopes follow within the key cache time (30 s). Audited.",
-        graphql_type=TeamPayload,
     )
-    async def updateTeam(
-        self, info: Info, input: Annotated[UpdateTeamInput, INPUT]
-    ) -> TeamPayloadRow:
-        return await r.update_team(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Archive a team that has no active members and no active child teams "
+    archiveTeam = archive_mutation(
+        TeamPayload,
+        r.archive_team,
+        "Archive a team that has no active members and no active child teams "
         "(else VALIDATION). Admins only. Audited.",
-        graphql_type=TeamPayload,
     )
-    async def archiveTeam(
-        self, info: Info, input: Annotated[NodeRefInput, INPUT]
-    ) -> TeamPayloadRow:
-        return await r.archive_team(info.context, input.id, input.expectedVersion)

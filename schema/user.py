@@ -8,17 +8,16 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers import user as r
-from resolvers.shapes import DeleteRow, NodePayload, NodeRow
+from resolvers.shapes import NodeRow
 from resolvers.user import UserRole
 from schema.base import (
     ID_ARG,
-    INPUT,
-    DeletePayload,
     Info,
     Node,
-    NodeRefInput,
     UserError,
-    provided,
+    archive_mutation,
+    delete_mutation,
+    input_mutation,
     vocab_enum,
 )
 
@@ -113,30 +112,21 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Create a staff member. Admins only (else FORBIDDEN).",
-        graphql_type=UserPayload,
+    createUser = input_mutation(
+        CreateUserInput,
+        r.create_user,
+        UserPayload,
+        "Create a staff member. Admins only (else FORBIDDEN).",
     )
-    async def createUser(self, info: Info, input: Annotated[CreateUserInput, INPUT]) -> NodePayload:
-        return await r.create_user(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Update a staff member. Admins only; optimistic concurrency.",
-        graphql_type=UserPayload,
+    updateUser = input_mutation(
+        UpdateUserInput,
+        r.update_user,
+        UserPayload,
+        "Update a staff member. Admins only; optimistic concurrency.",
     )
-    async def updateUser(self, info: Info, input: Annotated[UpdateUserInput, INPUT]) -> NodePayload:
-        return await r.update_user(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Archive a staff member: their API keys stop working.",
-        graphql_type=UserPayload,
+    archiveUser = archive_mutation(
+        UserPayload, r.archive_user, "Archive a staff member: their API keys stop working."
     )
-    async def archiveUser(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> NodePayload:
-        return await r.archive_user(info.context, input.id, input.expectedVersion)
-
-    @strawberry.mutation(
-        description="Delete a staff member and their edges. Admins only.",
-        graphql_type=DeletePayload,
+    deleteUser = delete_mutation(
+        r.delete_user, "Delete a staff member and their edges. Admins only."
     )
-    async def deleteUser(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeleteRow:
-        return await r.delete_user(info.context, input.id)
