@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers import apikey as r
 from resolvers.shapes import ApiKeyRow
-from schema.base import Info, UserError, input_mutation
+from schema.base import Info, input_mutation, payload_type
 
 
 @strawberry.type(
@@ -82,22 +82,20 @@ class RevokeApiKeyInput:
     id: strawberry.ID = strawberry.field(description="The key to revoke.")
 
 
-@strawberry.type(description="A new key and its secret (shown this once; store it now).")
-class ApiKeySecretPayload:
-    apiKey: ApiKey | None = strawberry.field(description="The new key; null on errors.")
-    secret: str | None = strawberry.field(
-        description="The key to send as `Authorization: Bearer <secret>`. Never shown again."
-    )
-    revokedKey: ApiKey | None = strawberry.field(
-        description="On rotation: the replaced key, with its `revokedAt`."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+ApiKeySecretPayload = payload_type(
+    "ApiKeySecretPayload",
+    "A new key and its secret (shown this once; store it now).",
+    apiKey=(ApiKey | None, "The new key; null on errors."),
+    secret=(str | None, "The key to send as `Authorization: Bearer <secret>`. Never shown again."),
+    revokedKey=(ApiKey | None, "On rotation: the replaced key, with its `revokedAt`."),
+)
 
 
-@strawberry.type(description="Result of revoking a key.")
-class ApiKeyPayload:
-    apiKey: ApiKey | None = strawberry.field(description="The key after the change.")
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+ApiKeyPayload = payload_type(
+    "ApiKeyPayload",
+    "Result of revoking a key.",
+    apiKey=(ApiKey | None, "The key after the change."),
+)
 
 
 @strawberry.type

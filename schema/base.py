@@ -266,6 +266,14 @@ def _object(name: str, description: str, fields: dict[str, Any]) -> type:
 
 
 ExtraFields = Callable[[], dict[str, Any]]
+EXPECTED_FAILURES = "Expected failures; empty on success."
+
+
+def payload_type(
+    name: str, description: str, errors: str = EXPECTED_FAILURES, **fields: Any
+) -> type:
+    """A mutation's result type: `fields` as (annotation, description), then `errors`."""
+    return _object(name, description, {**fields, "errors": (list[UserError], errors)})
 
 
 def _input(name: str, description: str, bases: tuple[type, ...], fields: dict[str, Any]) -> type:
@@ -283,7 +291,7 @@ def _input(name: str, description: str, bases: tuple[type, ...], fields: dict[st
 def node_payloads(node: Any, noun: str, extra: ExtraFields | None = None) -> tuple[type, type]:
     """`<Node>Payload` and `Upsert<Node>Payload`: the node after the change, `extra()`
     fields (made afresh for each type), and errors."""
-    errors = (list[UserError], "Expected failures; empty on success.")
+    errors = (list[UserError], EXPECTED_FAILURES)
     payload = _object(
         f"{node.__name__}Payload",
         f"Result of a {noun} mutation.",

@@ -6,7 +6,7 @@ import strawberry
 
 from resolvers import merge as r
 from resolvers.vocab import Label
-from schema.base import Node, UserError, bound, input_mutation
+from schema.base import Node, bound, input_mutation, payload_type
 
 
 @strawberry.input(description="A version you read, for optimistic concurrency.")
@@ -31,16 +31,13 @@ class MergeInput:
     )
 
 
-@strawberry.type(description="Result of a merge.")
-class MergePayload:
-    survivor: Node | None = strawberry.field(
-        description="The survivor after the merge; null when `errors` is not empty."
-    )
-    mergedIds: list[strawberry.ID] = strawberry.field(
-        description="Ids now resolving to the survivor."
-    )
-    movedEdges: int = strawberry.field(description="How many edges moved to the survivor.")
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+MergePayload = payload_type(
+    "MergePayload",
+    "Result of a merge.",
+    survivor=(Node | None, "The survivor after the merge; null when `errors` is not empty."),
+    mergedIds=(list[strawberry.ID], "Ids now resolving to the survivor."),
+    movedEdges=(int, "How many edges moved to the survivor."),
+)
 
 
 @strawberry.type

@@ -21,7 +21,7 @@ from resolvers.privacy import (
 )
 from resolvers.shapes import NodeRow
 from resolvers.vocab import ConsentPurpose, ConsentSource, ErasureReason
-from schema.base import ID_ARG, INPUT, Info, UserError, input_mutation, vocab_enum
+from schema.base import ID_ARG, INPUT, Info, input_mutation, payload_type, vocab_enum
 
 if TYPE_CHECKING:
     from schema.person import Person
@@ -150,42 +150,44 @@ class SetDataRetentionInput:
     )
 
 
-@strawberry.type(description="Result of recordConsent or withdrawConsent.")
-class ConsentPayload:
-    consent: Consent | None = strawberry.field(
-        description="The new record; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+ConsentPayload = payload_type(
+    "ConsentPayload",
+    "Result of recordConsent or withdrawConsent.",
+    consent=(Consent | None, "The new record; null when `errors` is not empty."),
+)
 
 
-@strawberry.type(description="Result of personalDataExport.")
-class PersonalDataExportPayload:
-    export: JSON | None = strawberry.field(
-        description="Everything held about the person as one JSON document: `properties` "
+PersonalDataExportPayload = payload_type(
+    "PersonalDataExportPayload",
+    "Result of personalDataExport.",
+    export=(
+        JSON | None,
+        "Everything held about the person as one JSON document: `properties` "
         "(the ID number in full), `edges` (type, direction, properties, and the other end's "
         "id, label and name), `consents`, `stanceHistory`, `auditEvents`, `mergedIds`; "
         "each list at most 5,000 (named in `truncated` when cut). Edges to records the "
-        "caller cannot see are left out, so `complete` is true only for ADMIN."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+        "caller cannot see are left out, so `complete` is true only for ADMIN.",
+    ),
+)
 
 
-@strawberry.type(description="Result of erasePerson.")
-class ErasurePayload:
-    personId: strawberry.ID | None = strawberry.field(description="The person.")
-    outcome: ErasureOutcome | None = strawberry.field(
-        description="ERASED or RESTRICTED; null when `errors` is not empty."
-    )
-    holds: list[Hold] = strawberry.field(description="The holds that restricted it, if any.")
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+ErasurePayload = payload_type(
+    "ErasurePayload",
+    "Result of erasePerson.",
+    personId=(strawberry.ID | None, "The person."),
+    outcome=(ErasureOutcome | None, "ERASED or RESTRICTED; null when `errors` is not empty."),
+    holds=(list[Hold], "The holds that restricted it, if any."),
+)
 
 
-@strawberry.type(description="Result of setDataRetention.")
-class DataRetentionPayload:
-    retention: DataRetention | None = strawberry.field(
-        description="The hold and retention as stored; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+DataRetentionPayload = payload_type(
+    "DataRetentionPayload",
+    "Result of setDataRetention.",
+    retention=(
+        DataRetention | None,
+        "The hold and retention as stored; null when `errors` is not empty.",
+    ),
+)
 
 
 @strawberry.type

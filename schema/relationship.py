@@ -16,8 +16,8 @@ from schema.base import (
     Info,
     Node,
     NodeRefInput,
-    UserError,
     input_mutation,
+    payload_type,
     vocab_enum,
 )
 
@@ -218,13 +218,14 @@ class TransferOwnershipInput:
     toUser: strawberry.ID = strawberry.field(description="The new owner (a User).")
 
 
-@strawberry.type(description="Result of a relationship mutation.")
-class RelationshipPayload:
-    relationship: Relationship | None = strawberry.field(
-        description="The edge after the change (unlink: as it was); null when `errors` is "
-        "not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+RelationshipPayload = payload_type(
+    "RelationshipPayload",
+    "Result of a relationship mutation.",
+    relationship=(
+        Relationship | None,
+        "The edge after the change (unlink: as it was); null when `errors` is not empty.",
+    ),
+)
 
 
 @strawberry.type

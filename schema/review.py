@@ -21,7 +21,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from resolvers import review as r
 from resolvers.review import Action, ChangeRequestRow, ChangeRequestStatus, ChangeSource
 from resolvers.shapes import ConnectionOf, NodeRow
-from schema.base import Info, Node, PageInfo, UserError, bound, input_mutation, vocab_enum
+from schema.base import Info, Node, PageInfo, bound, input_mutation, payload_type, vocab_enum
 
 vocab_enum(
     ChangeSource,
@@ -144,19 +144,21 @@ class ChangeRequestDecisionInput:
     )
 
 
-@strawberry.type(description="Result of a decision on a change request.")
-class ChangeRequestPayload:
-    changeRequest: ChangeRequest | None = strawberry.field(
-        description="The request after the decision; null when `errors` is not empty."
-    )
-    node: Node | None = strawberry.field(
-        description="The record after the decision (changed only by an approval); null when "
-        "`errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(
-        description="Expected failures (NOT_FOUND, FORBIDDEN, CONFLICT, VALIDATION); nothing "
-        "was written then."
-    )
+ChangeRequestPayload = payload_type(
+    "ChangeRequestPayload",
+    "Result of a decision on a change request.",
+    errors="Expected failures (NOT_FOUND, FORBIDDEN, CONFLICT, VALIDATION); nothing was "
+    "written then.",
+    changeRequest=(
+        ChangeRequest | None,
+        "The request after the decision; null when `errors` is not empty.",
+    ),
+    node=(
+        Node | None,
+        "The record after the decision (changed only by an approval); null when `errors` is "
+        "not empty.",
+    ),
+)
 
 
 def filed(root: dict[str, Any]) -> list[ChangeRequestRow]:

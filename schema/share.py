@@ -10,7 +10,7 @@ from resolvers import share as r
 from resolvers import user as users
 from resolvers.shapes import NodeRow, ShareRow
 from resolvers.share import ShareLevel
-from schema.base import Info, UserError, input_mutation, vocab_enum
+from schema.base import Info, input_mutation, payload_type, vocab_enum
 from schema.team import Team
 from schema.user import User
 
@@ -82,20 +82,21 @@ class UnshareAccountInput:
     withTeam: strawberry.ID | None = strawberry.field(default=None, description="The team.")
 
 
-@strawberry.type(description="Result of shareAccount.")
-class SharePayload:
-    share: AccountShare | None = strawberry.field(
-        description="The share as stored; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+SharePayload = payload_type(
+    "SharePayload",
+    "Result of shareAccount.",
+    share=(AccountShare | None, "The share as stored; null when `errors` is not empty."),
+)
 
 
-@strawberry.type(description="Result of unshareAccount.")
-class UnsharePayload:
-    unsharedId: strawberry.ID | None = strawberry.field(
-        description="The id of the share removed; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+UnsharePayload = payload_type(
+    "UnsharePayload",
+    "Result of unshareAccount.",
+    unsharedId=(
+        strawberry.ID | None,
+        "The id of the share removed; null when `errors` is not empty.",
+    ),
+)
 
 
 @strawberry.type

@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers import team as r
 from resolvers.shapes import NodeRow, TeamRow
-from schema.base import Info, Node, UserError, archive_mutation, input_mutation
+from schema.base import Info, Node, archive_mutation, input_mutation, payload_type
 from schema.user import User
 
 
@@ -98,12 +98,11 @@ class UpdateTeamInput:
     )
 
 
-@strawberry.type(description="Result of a team mutation.")
-class TeamPayload:
-    team: Team | None = strawberry.field(
-        description="The team after the change; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+TeamPayload = payload_type(
+    "TeamPayload",
+    "Result of a team mutation.",
+    team=(Team | None, "The team after the change; null when `errors` is not empty."),
+)
 
 
 @strawberry.type

@@ -14,10 +14,10 @@ from schema.base import (
     ID_ARG,
     Info,
     Node,
-    UserError,
     archive_mutation,
     delete_mutation,
     input_mutation,
+    payload_type,
     vocab_enum,
 )
 
@@ -92,12 +92,11 @@ class UpdateUserInput(UserFields):
     name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
 
 
-@strawberry.type(description="Result of a staff mutation.")
-class UserPayload:
-    user: User | None = strawberry.field(
-        description="The user after the change; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+UserPayload = payload_type(
+    "UserPayload",
+    "Result of a staff mutation.",
+    user=(User | None, "The user after the change; null when `errors` is not empty."),
+)
 
 
 @strawberry.type
