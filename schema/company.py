@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import company as r
-from resolvers import relations, review
-from resolvers import share as sharing
-from resolvers.common import custom_fields
-from resolvers.review import ChangeRequestRow
-from resolvers.shapes import NodeRow, ShareRow
+from resolvers import relations
+from resolvers.shapes import NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema import review as review_schema
 from schema.base import Info, NodeSchema, Record, vocab_enum
-from schema.review import ChangeRequest, ReviewRequestInput
+from schema.common import by_parent, custom_field, pending_changes_field, shares_field, typename_is
+from schema.review import ReviewRequestInput
 
 if TYPE_CHECKING:
     from schema.person import Person
-    from schema.share import AccountShare
     from schema.user import User
 
 
@@ -78,25 +75,19 @@ class Company(Record):
         description="The customer profile, or null when this company is not a customer."
     )
 
-    @strawberry.field(description="Custom fields (R10) as a JSON object.", graphql_type=JSON | None)
-    def custom(self, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
-        return custom_fields(root)
-
-    @strawberry.field(
-        description="Parent companies: targets of current SUBSIDIARY_OF edges (several for a "
+    custom = custom_field()
+    parents = by_parent(
+        relations.parents,
+        list[Annotated["Company", strawberry.lazy("schema.company")]],
+        "Parent companies: targets of current SUBSIDIARY_OF edges (several for a "
         "joint venture), by name, at most 100. One round trip per request for all companies.",
-        graphql_type=list["Company"],
     )
-    async def parents(self, info: Info, root: strawberry.Parent[NodeRow]) -> list[NodeRow]:
-        return await relations.parents(info.context, root["id"])
-
-    @strawberry.field(
-        description="Direct subsidiaries, branches and divisions (current SUBSIDIARY_OF "
+    subsidiaries = by_parent(
+        relations.subsidiaries,
+        list[Annotated["Company", strawberry.lazy("schema.company")]],
+        "Direct subsidiaries, branches and divisions (current SUBSIDIARY_OF "
         "edges pointing here), by name, at most 100. One round trip per request.",
-        graphql_type=list["Company"],
     )
-    async def subsidiaries(self, info: Info, root: strawberry.Parent[NodeRow]) -> list[NodeRow]:
-        return await relations.subsidiaries(info.context, root["id"])
 
     @strawberry.field(
         description="Current contacts: people with a current WORKS_AT edge to this company, "
@@ -114,43 +105,15 @@ class Company(Record):
     ) -> list[NodeRow]:
         return await relations.contacts(info.context, root["id"], first)
 
-    @strawberry.field(
-        description="The account owner: the staff member with a current OWNS edge to this "
+    owner = by_parent(
+        relations.owner,
+        Annotated["User", strawberry.lazy("schema.user")] | None,
+        "The account owner: the staff member with a current OWNS edge to this "
         "company (the latest if several); null when nobody owns it. One round trip per request.",
-        graphql_type=Annotated["User", strawberry.lazy("schema.user")] | None,
     )
-    async def owner(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
-        return await relations.owner(info.context, root["id"])
-
-    @strawberry.field(
-        description="Pending change requests on this company (R20), newest first, at most 20; "
-        "values masked as the fields are. One round trip per request for all of them.",
-        graphql_type=list[ChangeRequest],
-    )
-    async def pendingChanges(
-        self, info: Info, root: strawberry.Parent[NodeRow]
-    ) -> list[ChangeRequestRow]:
-        return await review.pending(info.context, root["id"])
-
-    @strawberry.field(
-        description="Manual shares of this account (empty unless it is a customer): who it is "
-        "shared with, the level, until when and by whom; newest first, at most 100. Live "
-        "shares only unless `includeExpired`. One round trip per request.",
-        graphql_type=list[Annotated["AccountShare", strawberry.lazy("schema.share")]],
-    )
-    async def shares(
-        self,
-        info: Info,
-        root: strawberry.Parent[NodeRow],
-        includeExpired: Annotated[
-            bool, strawberry.argument(description="Also list expired shares (default false).")
-        ] = False,
-    ) -> list[ShareRow]:
-        return await sharing.shares(info.context, root["id"], includeExpired)
-
-    @classmethod
-    def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, dict) and obj.get("__typename") == "Company"
+    pendingChanges = pending_changes_field("company")
+    shares = shares_field()
+    is_type_of = typename_is("Company")
 
 
 @strawberry.input(description="A customer profile to attach (or, on update, replace).")
