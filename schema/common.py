@@ -23,11 +23,17 @@ if TYPE_CHECKING:
 ByParent = Callable[[Context, Any], Awaitable[Any]]
 
 
-def by_parent(resolve: ByParent, graphql_type: Any, description: str, key: str = "id") -> Any:
+def by_parent(
+    resolve: ByParent, graphql_type: Any, description: str, key: str = "id", optional: bool = False
+) -> Any:
     """A field answered by `resolve(context, parent[key])`: the resolvers batch these per
-    request, so the description's "one round trip" holds."""
+    request, so the description's "one round trip" holds. With `optional`, a parent without
+    that id answers null without asking."""
 
     async def field(info: Info, root: strawberry.Parent[dict[str, Any]]) -> Any:
+        if optional:
+            value = root.get(key)
+            return await resolve(info.context, value) if value else None
         return await resolve(info.context, root[key])
 
     return strawberry.field(resolver=field, graphql_type=graphql_type, description=description)

@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers import node as nodes_r
 from resolvers import relationship as r
-from resolvers.shapes import EdgeRow, NodeRow, StanceChangeRow
+from resolvers.shapes import EdgeRow, StanceChangeRow
 from resolvers.vocab import Polarity, Rel, Stance
 from schema.base import (
     ID_ARG,
@@ -20,6 +20,7 @@ from schema.base import (
     payload_type,
     vocab_enum,
 )
+from schema.common import by_parent
 
 vocab_enum(Stance, "A participant's stance on a project (R3).")
 vocab_enum(Polarity, "Whether an influence works for or against us (R2).")
@@ -79,19 +80,10 @@ class Relationship:
     stance: Stance | None = strawberry.field(description="PARTICIPATES_IN: stance.")
     concerns: str | None = strawberry.field(description="PARTICIPATES_IN: concerns.")
 
-    @strawberry.field(
-        description="The start node (batched per request).",
-        graphql_type=Node | None,
+    fromNode = by_parent(
+        nodes_r.node, Node | None, "The start node (batched per request).", key="fromId"
     )
-    async def fromNode(self, info: Info, root: strawberry.Parent[EdgeRow]) -> NodeRow | None:
-        return await nodes_r.node(info.context, root["fromId"])
-
-    @strawberry.field(
-        description="The end node (batched per request).",
-        graphql_type=Node | None,
-    )
-    async def toNode(self, info: Info, root: strawberry.Parent[EdgeRow]) -> NodeRow | None:
-        return await nodes_r.node(info.context, root["toId"])
+    toNode = by_parent(nodes_r.node, Node | None, "The end node (batched per request).", key="toId")
 
 
 @strawberry.type(description="One recorded change of a participant's stance on a project (R3).")

@@ -8,9 +8,9 @@ import strawberry
 
 from resolvers import share as r
 from resolvers import user as users
-from resolvers.shapes import NodeRow, ShareRow
 from resolvers.share import ShareLevel
-from schema.base import Info, input_mutation, payload_type, vocab_enum
+from schema.base import input_mutation, payload_type, vocab_enum
+from schema.common import by_parent
 from schema.team import Team
 from schema.user import User
 
@@ -45,13 +45,13 @@ class AccountShare:
     user: User | None = strawberry.field(description="The user it is shared with, if a user.")
     team: Team | None = strawberry.field(description="The team it is shared with, if a team.")
 
-    @strawberry.field(
-        description="The user who granted it; null when that was no user or they were deleted.",
-        graphql_type=User | None,
+    by = by_parent(
+        users.user,
+        User | None,
+        "The user who granted it; null when that was no user or they were deleted.",
+        key="by",
+        optional=True,
     )
-    async def by(self, info: Info, root: strawberry.Parent[ShareRow]) -> NodeRow | None:
-        by = root.get("by")
-        return await users.user(info.context, by) if by else None
 
 
 @strawberry.input(

@@ -10,6 +10,7 @@ import strawberry
 from resolvers import team as r
 from resolvers.shapes import NodeRow, TeamRow
 from schema.base import Info, Node, archive_mutation, input_mutation, payload_type
+from schema.common import by_parent
 from schema.user import User
 
 
@@ -33,21 +34,19 @@ class Team(Node):
         description="When it was archived; archived teams leave `teams` and take no members."
     )
 
-    @strawberry.field(
-        description="The team above this one; null at the top. One round trip per request.",
-        graphql_type=Annotated["Team", strawberry.lazy("schema.team")] | None,
+    parent = by_parent(
+        r.team,
+        Annotated["Team", strawberry.lazy("schema.team")] | None,
+        "The team above this one; null at the top. One round trip per request.",
+        key="parentId",
+        optional=True,
     )
-    async def parent(self, info: Info, root: strawberry.Parent[TeamRow]) -> TeamRow | None:
-        parent = root.get("parentId")
-        return await r.team(info.context, parent) if parent else None
-
-    @strawberry.field(
-        description="Active teams directly below this one, by code, at most 100. One round "
+    children = by_parent(
+        r.children,
+        list[Annotated["Team", strawberry.lazy("schema.team")]],
+        "Active teams directly below this one, by code, at most 100. One round "
         "trip per request for all teams.",
-        graphql_type=list[Annotated["Team", strawberry.lazy("schema.team")]],
     )
-    async def children(self, info: Info, root: strawberry.Parent[TeamRow]) -> list[TeamRow]:
-        return await r.children(info.context, root["id"])
 
     @strawberry.field(
         description="Active users whose `team` is this team's code, by name, at most "
