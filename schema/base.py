@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.enum import has_enum_definition
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
@@ -150,6 +151,21 @@ class PageInfo:
     endCursor: str | None = strawberry.field(
         description="Cursor of the last item; pass as `after` to get the next page."
     )
+
+
+def _selects(selections: list[Any], name: str) -> bool:
+    for s in selections:
+        if isinstance(s, SelectedField) and s.name == name:
+            return True
+        if isinstance(s, FragmentSpread | InlineFragment) and _selects(s.selections, name):
+            return True
+    return False
+
+
+def wants_total(info: Info) -> bool:
+    """Whether this page field's selection asks for `totalCount` (fragments included): it
+    costs a round trip of its own."""
+    return any(_selects(f.selections, "totalCount") for f in info.selected_fields)
 
 
 @strawberry.input(description="Archive or delete a node.")

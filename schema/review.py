@@ -16,12 +16,20 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from resolvers import review as r
 from resolvers.review import Action, ChangeRequestRow, ChangeRequestStatus, ChangeSource
 from resolvers.shapes import ConnectionOf, NodeRow
-from schema.base import Info, Node, PageInfo, bound, input_mutation, payload_type, vocab_enum
+from schema.base import (
+    Info,
+    Node,
+    PageInfo,
+    bound,
+    input_mutation,
+    payload_type,
+    vocab_enum,
+    wants_total,
+)
 
 vocab_enum(
     ChangeSource,
@@ -183,15 +191,6 @@ def payload_fields() -> dict[str, Any]:
     }
 
 
-def _selects(selections: list[Any], name: str) -> bool:
-    for s in selections:
-        if isinstance(s, SelectedField) and s.name == name:
-            return True
-        if isinstance(s, FragmentSpread | InlineFragment) and _selects(s.selections, name):
-            return True
-    return False
-
-
 @strawberry.type
 class Query:
     @strawberry.field(
@@ -219,9 +218,8 @@ class Query:
             strawberry.argument(description="Only requests filed by this user."),
         ] = None,
     ) -> ConnectionOf[ChangeRequestRow]:
-        total = any(_selects(f.selections, "totalCount") for f in info.selected_fields)
         return await r.change_requests(
-            info.context, status, target, requestedBy, first, after, total
+            info.context, status, target, requestedBy, first, after, wants_total(info)
         )
 
 
