@@ -131,14 +131,16 @@ class Record(Node):
     )
 
 
+def optional(description: str) -> Any:
+    """An input field the client may leave out: it is UNSET then, and `provided` drops it,
+    so an update keeps the stored value (null, by contrast, clears it)."""
+    return strawberry.field(default=strawberry.UNSET, description=description)
+
+
 @strawberry.input(description="The record's id in a source system; give both or neither.")
 class ExternalRefInput:
-    externalSource: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Source system (with externalId), ≤ 100."
-    )
-    externalId: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Id in the source system, ≤ 200."
-    )
+    externalSource: str | None = optional("Source system (with externalId), ≤ 100.")
+    externalId: str | None = optional("Id in the source system, ≤ 200.")
 
 
 @strawberry.type(description="Cursor pagination state (Relay).")

@@ -13,7 +13,7 @@ from resolvers import relations
 from resolvers.shapes import NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema import review as review_schema
-from schema.base import Info, NodeSchema, Record, vocab_enum
+from schema.base import Info, NodeSchema, Record, optional, vocab_enum
 from schema.common import by_parent, custom_field, pending_changes_field, shares_field, typename_is
 from schema.review import ReviewRequestInput
 
@@ -118,59 +118,37 @@ class Company(Record):
 
 @strawberry.input(description="A customer profile to attach (or, on update, replace).")
 class CustomerProfileInput:
-    customerCode: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Unique customer number, ≤ 50."
-    )
-    customerKind: CustomerKind | None = strawberry.field(
-        default=strawberry.UNSET, description="Defaults to ENTERPRISE for companies."
-    )
-    lifecycleStage: LifecycleStage | None = strawberry.field(
-        default=strawberry.UNSET, description="Lifecycle stage."
-    )
-    classification: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Classification, ≤ 100."
-    )
-    tier: Tier | None = strawberry.field(default=strawberry.UNSET, description="Value tier.")
+    customerCode: str | None = optional("Unique customer number, ≤ 50.")
+    customerKind: CustomerKind | None = optional("Defaults to ENTERPRISE for companies.")
+    lifecycleStage: LifecycleStage | None = optional("Lifecycle stage.")
+    classification: str | None = optional("Classification, ≤ 100.")
+    tier: Tier | None = optional("Value tier.")
 
 
 @strawberry.input(description="Company fields. Text is trimmed; blank means absent.")
 class CompanyFields:
-    nameEn: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
-    shortName: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    unifiedSocialCreditCode: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Checked with its check character; VALIDATION error when wrong.",
+    nameEn: str | None = optional("≤ 200.")
+    shortName: str | None = optional("≤ 100.")
+    unifiedSocialCreditCode: str | None = optional(
+        "Checked with its check character; VALIDATION error when wrong."
     )
-    industry: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    scale: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 50.")
-    companyType: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 50.")
-    foundedOn: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Founding date."
-    )
-    employeeCount: int | None = strawberry.field(default=strawberry.UNSET, description="≥ 0.")
-    registeredCapital: float | None = strawberry.field(
-        default=strawberry.UNSET, description="CNY 10,000; ≥ 0."
-    )
-    legalRepresentative: str | None = strawberry.field(
-        default=strawberry.UNSET, description="≤ 100."
-    )
-    address: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 300.")
-    postcode: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 20.")
-    phone: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Normalised to E.164; numbers without country code are Chinese.",
-    )
-    fax: str | None = strawberry.field(default=strawberry.UNSET, description="As `phone`.")
-    website: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 300.")
-    mainBusiness: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 500.")
-    taxNumber: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 40.")
-    custom: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="Custom fields: a JSON object."
-    )
-    customer: CustomerProfileInput | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Make it a customer with this profile; on "
-        "update, null removes the customer role.",
+    industry: str | None = optional("≤ 100.")
+    scale: str | None = optional("≤ 50.")
+    companyType: str | None = optional("≤ 50.")
+    foundedOn: dt.date | None = optional("Founding date.")
+    employeeCount: int | None = optional("≥ 0.")
+    registeredCapital: float | None = optional("CNY 10,000; ≥ 0.")
+    legalRepresentative: str | None = optional("≤ 100.")
+    address: str | None = optional("≤ 300.")
+    postcode: str | None = optional("≤ 20.")
+    phone: str | None = optional("Normalised to E.164; numbers without country code are Chinese.")
+    fax: str | None = optional("As `phone`.")
+    website: str | None = optional("≤ 300.")
+    mainBusiness: str | None = optional("≤ 500.")
+    taxNumber: str | None = optional("≤ 40.")
+    custom: JSON | None = optional("Custom fields: a JSON object.")
+    customer: CustomerProfileInput | None = optional(
+        "Make it a customer with this profile; on update, null removes the customer role."
     )
 
 

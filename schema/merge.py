@@ -6,7 +6,7 @@ import strawberry
 
 from resolvers import merge as r
 from resolvers.vocab import Label
-from schema.base import Node, bound, input_mutation, payload_type
+from schema.base import Node, bound, input_mutation, optional, payload_type
 
 
 @strawberry.input(description="A version you read, for optimistic concurrency.")
@@ -25,9 +25,8 @@ class MergeInput:
     merged: list[strawberry.ID] = strawberry.field(
         description="The records merged into it and deleted; 1..20, not the survivor."
     )
-    expectedVersions: list[NodeVersionInput] | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Optional versions of any of the records; a stale one gives CONFLICT.",
+    expectedVersions: list[NodeVersionInput] | None = optional(
+        "Optional versions of any of the records; a stale one gives CONFLICT."
     )
 
 

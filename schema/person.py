@@ -16,7 +16,7 @@ from resolvers import person as r
 from resolvers import privacy, relations
 from resolvers.vocab import Gender
 from schema import review as review_schema
-from schema.base import NodeSchema, Record, vocab_enum
+from schema.base import NodeSchema, Record, optional, vocab_enum
 from schema.common import by_parent, custom_field, pending_changes_field, shares_field, typename_is
 from schema.company import Company, CustomerProfile, CustomerProfileInput
 from schema.review import ReviewRequestInput
@@ -107,42 +107,28 @@ CustomerParty = Annotated[
 
 @strawberry.input(description="Person fields. Text is trimmed; blank means absent.")
 class PersonFields:
-    nameEn: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
-    gender: Gender | None = strawberry.field(default=strawberry.UNSET, description="Gender.")
-    birthDate: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Between 1900-01-01 and today."
+    nameEn: str | None = optional("≤ 200.")
+    gender: Gender | None = optional("Gender.")
+    birthDate: dt.date | None = optional("Between 1900-01-01 and today.")
+    nationality: str | None = optional("≤ 100.")
+    idType: str | None = optional(
+        "Document type, ≤ 30; RESIDENT_ID when a number is given without one."
     )
-    nationality: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    idType: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Document type, ≤ 30; RESIDENT_ID when a number is given without one.",
+    idNumber: str | None = optional(
+        "For RESIDENT_ID: 18 characters, birth date and check digit validated "
+        "(VALIDATION error when wrong); other documents ≤ 40."
     )
-    idNumber: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="For RESIDENT_ID: 18 characters, birth date and check digit validated "
-        "(VALIDATION error when wrong); other documents ≤ 40.",
-    )
-    mobile: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Normalised to E.164; numbers without country code are Chinese.",
-    )
-    officePhone: str | None = strawberry.field(default=strawberry.UNSET, description="As `mobile`.")
-    email: str | None = strawberry.field(default=strawberry.UNSET, description="Email address.")
-    education: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    occupation: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    hasPurchasingPower: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="Decides purchases."
-    )
-    hobbies: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="At most 20, each ≤ 50."
-    )
-    custom: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="Custom fields: a JSON object."
-    )
-    customer: CustomerProfileInput | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Make the person an individual customer (kind defaults to INDIVIDUAL); "
-        "on update, null removes the customer role.",
+    mobile: str | None = optional("Normalised to E.164; numbers without country code are Chinese.")
+    officePhone: str | None = optional("As `mobile`.")
+    email: str | None = optional("Email address.")
+    education: str | None = optional("≤ 100.")
+    occupation: str | None = optional("≤ 100.")
+    hasPurchasingPower: bool | None = optional("Decides purchases.")
+    hobbies: list[str] | None = optional("At most 20, each ≤ 50.")
+    custom: JSON | None = optional("Custom fields: a JSON object.")
+    customer: CustomerProfileInput | None = optional(
+        "Make the person an individual customer (kind defaults to INDIVIDUAL); "
+        "on update, null removes the customer role."
     )
 
 

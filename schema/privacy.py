@@ -21,7 +21,7 @@ from resolvers.privacy import (
 )
 from resolvers.shapes import NodeRow
 from resolvers.vocab import ConsentPurpose, ConsentSource, ErasureReason
-from schema.base import ID_ARG, INPUT, Info, input_mutation, payload_type, vocab_enum
+from schema.base import ID_ARG, INPUT, Info, input_mutation, optional, payload_type, vocab_enum
 
 if TYPE_CHECKING:
     from schema.person import Person
@@ -109,12 +109,8 @@ class RecordConsentInput:
     person: strawberry.ID = strawberry.field(description="The person.")
     purpose: ConsentPurpose = strawberry.field(description="The purpose.")
     source: ConsentSource = strawberry.field(description="How the consent reached us.")
-    note: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Evidence reference, ≤ 500; no personal values."
-    )
-    expiresAt: dt.datetime | None = strawberry.field(
-        default=strawberry.UNSET, description="When the grant lapses; in the future."
-    )
+    note: str | None = optional("Evidence reference, ≤ 500; no personal values.")
+    expiresAt: dt.datetime | None = optional("When the grant lapses; in the future.")
 
 
 @strawberry.input(description="Record that a person withdraws consent for a purpose.")
@@ -122,9 +118,7 @@ class WithdrawConsentInput:
     person: strawberry.ID = strawberry.field(description="The person.")
     purpose: ConsentPurpose = strawberry.field(description="The purpose.")
     source: ConsentSource = strawberry.field(description="How the withdrawal reached us.")
-    note: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Evidence reference, ≤ 500; no personal values."
-    )
+    note: str | None = optional("Evidence reference, ≤ 500; no personal values.")
 
 
 @strawberry.input(description="The person whose data to export.")
@@ -142,12 +136,8 @@ class ErasePersonInput:
 class SetDataRetentionInput:
     id: strawberry.ID = strawberry.field(description="A person or a company (a customer).")
     legalHold: bool = strawberry.field(description="Under legal hold.")
-    legalHoldReason: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Why, ≤ 200; no personal values."
-    )
-    retentionUntil: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Keep records until this date; null for none."
-    )
+    legalHoldReason: str | None = optional("Why, ≤ 200; no personal values.")
+    retentionUntil: dt.date | None = optional("Keep records until this date; null for none.")
 
 
 ConsentPayload = payload_type(

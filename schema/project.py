@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from resolvers import project as r
 from resolvers import relations
 from resolvers.vocab import ProjectStage, ProjectStatus
-from schema.base import NodeSchema, Record, vocab_enum
+from schema.base import NodeSchema, Record, optional, vocab_enum
 from schema.common import by_parent, custom_field, typename_is
 from schema.person import CustomerParty
 
@@ -41,20 +41,12 @@ class Project(Record):
 
 @strawberry.input(description="Project fields. Text is trimmed; blank means absent.")
 class ProjectFields:
-    stage: ProjectStage | None = strawberry.field(
-        default=strawberry.UNSET, description="Sales stage."
-    )
-    status: ProjectStatus | None = strawberry.field(default=strawberry.UNSET, description="Status.")
-    amount: float | None = strawberry.field(default=strawberry.UNSET, description="≥ 0.")
-    currency: str | None = strawberry.field(
-        default=strawberry.UNSET, description="3-letter ISO 4217 code; CNY when omitted."
-    )
-    expectedClose: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Expected closing date."
-    )
-    custom: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="Custom fields: a JSON object."
-    )
+    stage: ProjectStage | None = optional("Sales stage.")
+    status: ProjectStatus | None = optional("Status.")
+    amount: float | None = optional("≥ 0.")
+    currency: str | None = optional("3-letter ISO 4217 code; CNY when omitted.")
+    expectedClose: dt.date | None = optional("Expected closing date.")
+    custom: JSON | None = optional("Custom fields: a JSON object.")
 
 
 _SCHEMA = NodeSchema(

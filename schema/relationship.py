@@ -17,6 +17,7 @@ from schema.base import (
     Node,
     NodeRefInput,
     input_mutation,
+    optional,
     payload_type,
     vocab_enum,
 )
@@ -104,50 +105,25 @@ class StanceHistoryEntry:
     "naming the field otherwise); text is trimmed, blank means absent."
 )
 class EdgeFields:
-    since: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Valid from (inclusive)."
+    since: dt.date | None = optional("Valid from (inclusive).")
+    until: dt.date | None = optional("Valid until (exclusive); not before `since`.")
+    kind: str | None = optional(KIND_DOC)
+    ownership: float | None = optional("SUBSIDIARY_OF / INVESTS_IN: 0..1.")
+    products: str | None = optional("SUPPLIES / INCUMBENT_AT: ≤ 500.")
+    region: str | None = optional("DISTRIBUTES_FOR: ≤ 100.")
+    note: str | None = optional("PARTNERS_WITH / INFLUENCES_PURCHASE: ≤ 500.")
+    strength: float | None = optional("INFLUENCES_PURCHASE / INFLUENCES / KNOWS: 0..1.")
+    satisfaction: float | None = optional("INCUMBENT_AT: 0..1.")
+    repName: str | None = optional("INCUMBENT_AT: ≤ 100.")
+    title: str | None = optional("WORKS_AT: ≤ 100.")
+    department: str | None = optional("WORKS_AT: ≤ 100.")
+    polarity: Polarity | None = optional("INFLUENCES.")
+    basis: str | None = optional("INFLUENCES: ≤ 300.")
+    role: str | None = optional(ROLE_DOC)
+    stance: Stance | None = optional(
+        "PARTICIPATES_IN; every change is recorded in the stance history."
     )
-    until: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Valid until (exclusive); not before `since`."
-    )
-    kind: str | None = strawberry.field(default=strawberry.UNSET, description=KIND_DOC)
-    ownership: float | None = strawberry.field(
-        default=strawberry.UNSET, description="SUBSIDIARY_OF / INVESTS_IN: 0..1."
-    )
-    products: str | None = strawberry.field(
-        default=strawberry.UNSET, description="SUPPLIES / INCUMBENT_AT: ≤ 500."
-    )
-    region: str | None = strawberry.field(
-        default=strawberry.UNSET, description="DISTRIBUTES_FOR: ≤ 100."
-    )
-    note: str | None = strawberry.field(
-        default=strawberry.UNSET, description="PARTNERS_WITH / INFLUENCES_PURCHASE: ≤ 500."
-    )
-    strength: float | None = strawberry.field(
-        default=strawberry.UNSET, description="INFLUENCES_PURCHASE / INFLUENCES / KNOWS: 0..1."
-    )
-    satisfaction: float | None = strawberry.field(
-        default=strawberry.UNSET, description="INCUMBENT_AT: 0..1."
-    )
-    repName: str | None = strawberry.field(
-        default=strawberry.UNSET, description="INCUMBENT_AT: ≤ 100."
-    )
-    title: str | None = strawberry.field(default=strawberry.UNSET, description="WORKS_AT: ≤ 100.")
-    department: str | None = strawberry.field(
-        default=strawberry.UNSET, description="WORKS_AT: ≤ 100."
-    )
-    polarity: Polarity | None = strawberry.field(
-        default=strawberry.UNSET, description="INFLUENCES."
-    )
-    basis: str | None = strawberry.field(default=strawberry.UNSET, description="INFLUENCES: ≤ 300.")
-    role: str | None = strawberry.field(default=strawberry.UNSET, description=ROLE_DOC)
-    stance: Stance | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="PARTICIPATES_IN; every change is recorded in the stance history.",
-    )
-    concerns: str | None = strawberry.field(
-        default=strawberry.UNSET, description="PARTICIPATES_IN: ≤ 500."
-    )
+    concerns: str | None = optional("PARTICIPATES_IN: ≤ 500.")
 
 
 @strawberry.input(description="A new edge between two existing nodes.")
@@ -162,9 +138,8 @@ class LinkInput(EdgeFields):
         description="End node id; not the start node. SUBSIDIARY_OF and REPORTS_TO refuse "
         "an edge that would close a cycle (CYCLE)."
     )
-    projectId: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="INFLUENCES only: limit the influence to this project (NOT_FOUND if none).",
+    projectId: strawberry.ID | None = optional(
+        "INFLUENCES only: limit the influence to this project (NOT_FOUND if none)."
     )
 
 

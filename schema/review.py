@@ -26,6 +26,7 @@ from schema.base import (
     PageInfo,
     bound,
     input_mutation,
+    optional,
     payload_type,
     vocab_enum,
     wants_total,
@@ -58,10 +59,9 @@ class ReviewRequestInput:
         description="CUSTOMER when the customer asked for this change: then every field of "
         "it becomes a change request, whatever the viewer's roles. STAFF by default.",
     )
-    changeReason: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Why; recorded on the change request this update files (≤ 500 "
-        "characters). Required when `requestedBy` is CUSTOMER.",
+    changeReason: str | None = optional(
+        "Why; recorded on the change request this update files (≤ 500 "
+        "characters). Required when `requestedBy` is CUSTOMER."
     )
 
 
@@ -146,10 +146,7 @@ class ChangeRequestConnection:
 @strawberry.input(description="Approve, reject or withdraw a change request.")
 class ChangeRequestDecisionInput:
     id: strawberry.ID = strawberry.field(description="The change request.")
-    note: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Why (≤ 500 characters); required to reject, optional otherwise.",
-    )
+    note: str | None = optional("Why (≤ 500 characters); required to reject, optional otherwise.")
 
 
 ChangeRequestPayload = payload_type(

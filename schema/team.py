@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers import team as r
 from resolvers.shapes import NodeRow, TeamRow
-from schema.base import Info, Node, archive_mutation, input_mutation, payload_type
+from schema.base import Info, Node, archive_mutation, input_mutation, optional, payload_type
 from schema.common import by_parent
 from schema.user import User
 
@@ -75,10 +75,9 @@ class CreateTeamInput:
         "never changes."
     )
     name: str = strawberry.field(description="Required, ≤ 100 characters.")
-    parent: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="The team above it; omitted or null puts it at the top. The hierarchy "
-        "stays at most 8 levels deep.",
+    parent: strawberry.ID | None = optional(
+        "The team above it; omitted or null puts it at the top. The hierarchy "
+        "stays at most 8 levels deep."
     )
 
 
@@ -88,12 +87,11 @@ class UpdateTeamInput:
     expectedVersion: int = strawberry.field(
         description="The version you read; a stale one gives CONFLICT."
     )
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    parent: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Move the team under this one; null moves it to the top. A parent that "
+    name: str | None = optional("≤ 100.")
+    parent: strawberry.ID | None = optional(
+        "Move the team under this one; null moves it to the top. A parent that "
         "is the team itself or below it gives CYCLE; a hierarchy deeper than 8 levels gives "
-        "VALIDATION.",
+        "VALIDATION."
     )
 
 

@@ -17,6 +17,7 @@ from schema.base import (
     archive_mutation,
     delete_mutation,
     input_mutation,
+    optional,
     payload_type,
     vocab_enum,
 )
@@ -65,17 +66,12 @@ class User(Node):
 
 @strawberry.input(description="Staff fields. Text is trimmed; blank means absent.")
 class UserFields:
-    email: str | None = strawberry.field(default=strawberry.UNSET, description="Work email.")
-    team: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="An active team's code; an unknown one gives NOT_FOUND. Null: no team.",
+    email: str | None = optional("Work email.")
+    team: str | None = optional(
+        "An active team's code; an unknown one gives NOT_FOUND. Null: no team."
     )
-    roles: list[UserRole] | None = strawberry.field(
-        default=strawberry.UNSET, description="Roles; SALES when omitted on create."
-    )
-    oidcSubject: str | None = strawberry.field(
-        default=strawberry.UNSET, description="OpenID Connect subject (`sub`), ≤ 255."
-    )
+    roles: list[UserRole] | None = optional("Roles; SALES when omitted on create.")
+    oidcSubject: str | None = optional("OpenID Connect subject (`sub`), ≤ 255.")
 
 
 @strawberry.input(description="A new staff member (admins only).")
@@ -89,7 +85,7 @@ class UpdateUserInput(UserFields):
     expectedVersion: int = strawberry.field(
         description="The version you read; a stale one gives CONFLICT."
     )
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
+    name: str | None = optional("≤ 100.")
 
 
 UserPayload = payload_type(
