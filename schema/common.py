@@ -3,6 +3,7 @@ fields (custom fields, pending changes, shares) that companies and people both c
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -36,6 +37,32 @@ def by_parent(
             return await resolve(info.context, value) if value else None
         return await resolve(info.context, root[key])
 
+    return strawberry.field(resolver=field, graphql_type=graphql_type, description=description)
+
+
+def by_parent_first(
+    resolve: Callable[[Context, Any, int], Awaitable[Any]],
+    graphql_type: Any,
+    description: str,
+    items: str,
+    default: int,
+) -> Any:
+    """As `by_parent`, with a `first` argument (1..100) passed on: how many `items`."""
+
+    async def field(info: Info, root: strawberry.Parent[dict[str, Any]], first: int) -> Any:
+        return await resolve(info.context, root["id"], first)
+
+    # The argument's default and description vary per field: strawberry reads them from the
+    # signature.
+    p, k = inspect.Parameter, inspect.Parameter.POSITIONAL_OR_KEYWORD
+    doc = strawberry.argument(description=f"How many {items}, 1..100 (default {default}).")
+    field.__dict__["__signature__"] = inspect.Signature(
+        [
+            p("info", k, annotation=Info),
+            p("root", k, annotation=strawberry.Parent[dict[str, Any]]),
+            p("first", k, default=default, annotation=Annotated[int, doc]),
+        ]
+    )
     return strawberry.field(resolver=field, graphql_type=graphql_type, description=description)
 
 

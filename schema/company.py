@@ -10,11 +10,17 @@ from strawberry.scalars import JSON
 
 from resolvers import company as r
 from resolvers import relations
-from resolvers.shapes import NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema import review as review_schema
-from schema.base import Info, NodeSchema, Record, optional, vocab_enum
-from schema.common import by_parent, custom_field, pending_changes_field, shares_field, typename_is
+from schema.base import NodeSchema, Record, optional, vocab_enum
+from schema.common import (
+    by_parent,
+    by_parent_first,
+    custom_field,
+    pending_changes_field,
+    shares_field,
+    typename_is,
+)
 from schema.review import ReviewRequestInput
 
 if TYPE_CHECKING:
@@ -89,22 +95,15 @@ class Company(Record):
         "edges pointing here), by name, at most 100. One round trip per request.",
     )
 
-    @strawberry.field(
-        description="Current contacts: people with a current WORKS_AT edge to this company, "
+    contacts = by_parent_first(
+        relations.contacts,
+        list[Annotated["Person", strawberry.lazy("schema.person")]],
+        "Current contacts: people with a current WORKS_AT edge to this company, "
         "by name, at most `first` (1..100, default 20). Personal data is masked as on Person. "
         "One round trip per request for all companies asking the same `first`.",
-        graphql_type=list[Annotated["Person", strawberry.lazy("schema.person")]],
+        items="contacts",
+        default=20,
     )
-    async def contacts(
-        self,
-        info: Info,
-        root: strawberry.Parent[NodeRow],
-        first: Annotated[
-            int, strawberry.argument(description="How many contacts, 1..100 (default 20).")
-        ] = 20,
-    ) -> list[NodeRow]:
-        return await relations.contacts(info.context, root["id"], first)
-
     owner = by_parent(
         relations.owner,
         Annotated["User", strawberry.lazy("schema.user")] | None,

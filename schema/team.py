@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers import team as r
-from resolvers.shapes import NodeRow, TeamRow
+from resolvers.shapes import TeamRow
 from schema.base import Info, Node, archive_mutation, input_mutation, optional, payload_type
-from schema.common import by_parent
+from schema.common import by_parent, by_parent_first
 from schema.user import User
 
 
@@ -48,20 +48,14 @@ class Team(Node):
         "trip per request for all teams.",
     )
 
-    @strawberry.field(
-        description="Active users whose `team` is this team's code, by name, at most "
+    members = by_parent_first(
+        r.members,
+        list[User],
+        "Active users whose `team` is this team's code, by name, at most "
         "`first` (1..100, default 50). One round trip per request for all teams.",
-        graphql_type=list[User],
+        items="members",
+        default=50,
     )
-    async def members(
-        self,
-        info: Info,
-        root: strawberry.Parent[TeamRow],
-        first: Annotated[
-            int, strawberry.argument(description="How many members, 1..100 (default 50).")
-        ] = 50,
-    ) -> list[NodeRow]:
-        return await r.members(info.context, root["id"], first)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
