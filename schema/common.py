@@ -1,5 +1,5 @@
-"""Fields the node types share: one answered from an id of its parent row, and the account
-fields (custom fields, pending changes, shares) that companies and people both carry."""
+"""Fields the node types share: look-ups answered from an id of the parent row, custom
+fields, and the account fields (pending changes, shares) of companies and people."""
 
 from __future__ import annotations
 
