@@ -8,9 +8,8 @@ from typing import Annotated
 import strawberry
 
 from resolvers import apikey as r
-from resolvers.apikey import KeyPayload, SecretPayload
 from resolvers.shapes import ApiKeyRow
-from schema.base import INPUT, Info, UserError, provided
+from schema.base import Info, input_mutation, payload_type
 
 
 @strawberry.type(
@@ -83,22 +82,20 @@ class RevokeApiKeyInput:
     id: strawberry.ID = strawberry.field(description="The key to revoke.")
 
 
-@strawberry.type(description="A new key and its secret (shown this once; store it now).")
-class ApiKeySecretPayload:
-    apiKey: ApiKey | None = strawberry.field(description="The new key; null on errors.")
-    secret: str | None = strawberry.field(
-        description="The key to send as `Authorization: Bearer <secret>`. Never shown again."
-    )
-    revokedKey: ApiKey | None = strawberry.field(
-        description="On rotation: the replaced key, with its `revokedAt`."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+ApiKeySecretPayload = payload_type(
+    "ApiKeySecretPayload",
+    "A new key and its secret (shown this once; store it now).",
+    apiKey=(ApiKey | None, "The new key; null on errors."),
+    secret=(str | None, "The key to send as `Authorization: Bearer <secret>`. Never shown again."),
+    revokedKey=(ApiKey | None, "On rotation: the replaced key, with its `revokedAt`."),
+)
 
 
-@strawberry.type(description="Result of revoking a key.")
-class ApiKeyPayload:
-    apiKey: ApiKey | None = strawberry.field(description="The key after the change.")
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+ApiKeyPayload = payload_type(
+    "ApiKeyPayload",
+    "Result of revoking a key.",
+    apiKey=(ApiKey | None, "The key after the change."),
+)
 
 
 @strawberry.type
@@ -120,32 +117,24 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Create an API key for a user and return its secret, once. Admins only "
+    createApiKey = input_mutation(
+        CreateApiKeyInput,
+        r.create_api_key,
+        ApiKeySecretPayload,
+        "Create an API key for a user and return its secret, once. Admins only "
         "(else FORBIDDEN). Audited without the secret.",
-        graphql_type=ApiKeySecretPayload,
     )
-    async def createApiKey(
-        self, info: Info, input: Annotated[CreateApiKeyInput, INPUT]
-    ) -> SecretPayload:
-        return await r.create_api_key(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Replace a key: a new secret (returned once) for the same user, and the "
+    rotateApiKey = input_mutation(
+        RotateApiKeyInput,
+        r.rotate_api_key,
+        ApiKeySecretPayload,
+        "Replace a key: a new secret (returned once) for the same user, and the "
         "old key revoked now or after `graceSeconds`. Admins only. Audited.",
-        graphql_type=ApiKeySecretPayload,
     )
-    async def rotateApiKey(
-        self, info: Info, input: Annotated[RotateApiKeyInput, INPUT]
-    ) -> SecretPayload:
-        return await r.rotate_api_key(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Revoke a key. Admins may revoke any key; other users their own (someone "
+    revokeApiKey = input_mutation(
+        RevokeApiKeyInput,
+        r.revoke_api_key,
+        ApiKeyPayload,
+        "Revoke a key. Admins may revoke any key; other users their own (someone "
         "else's is NOT_FOUND). Every worker refuses it within CRM_AUTH_CACHE_SECONDS. Audited.",
-        graphql_type=ApiKeyPayload,
     )
-    async def revokeApiKey(
-        self, info: Info, input: Annotated[RevokeApiKeyInput, INPUT]
-    ) -> KeyPayload:
-        return await r.revoke_api_key(info.context, provided(input))

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.enum import has_enum_definition
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
@@ -130,14 +131,16 @@ class Record(Node):
     )
 
 
+def optional(description: str) -> Any:
+    """An input field the client may leave out: it is UNSET then, and `provided` drops it,
+    so an update keeps the stored value (null, by contrast, clears it)."""
+    return strawberry.field(default=strawberry.UNSET, description=description)
+
+
 @strawberry.input(description="The record's id in a source system; give both or neither.")
 class ExternalRefInput:
-    externalSource: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Source system (with externalId), ≤ 100."
-    )
-    externalId: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Id in the source system, ≤ 200."
-    )
+    externalSource: str | None = optional("Source system (with externalId), ≤ 100.")
+    externalId: str | None = optional("Id in the source system, ≤ 200.")
 
 
 @strawberry.type(description="Cursor pagination state (Relay).")
@@ -150,6 +153,21 @@ class PageInfo:
     endCursor: str | None = strawberry.field(
         description="Cursor of the last item; pass as `after` to get the next page."
     )
+
+
+def _selects(selections: list[Any], name: str) -> bool:
+    for s in selections:
+        if isinstance(s, SelectedField) and s.name == name:
+            return True
+        if isinstance(s, FragmentSpread | InlineFragment) and _selects(s.selections, name):
+            return True
+    return False
+
+
+def wants_total(info: Info) -> bool:
+    """Whether this page field's selection asks for `totalCount` (fragments included): it
+    costs a round trip of its own."""
+    return any(_selects(f.selections, "totalCount") for f in info.selected_fields)
 
 
 @strawberry.input(description="Archive or delete a node.")
@@ -207,6 +225,16 @@ def _one_input(fn: Callable[..., Any], input_type: Any) -> Callable[..., Any]:
     return fn
 
 
+def bound(resolve: Callable[..., Awaitable[Any]], arg: Any, **kwargs: Any) -> Resolve:
+    """`resolve(context, arg, fields, **kwargs)` as a `Resolve`: for one resolver that serves
+    several mutations, told apart by `arg` (a label, an action)."""
+
+    async def run(ctx: Context, fields: dict[str, Any]) -> Any:
+        return await resolve(ctx, arg, fields, **kwargs)
+
+    return run
+
+
 def input_mutation(input_type: Any, resolve: Resolve, payload: Any, description: str) -> Any:
     """A mutation taking one `input`; the resolver gets the fields the client sent."""
 
@@ -256,6 +284,14 @@ def _object(name: str, description: str, fields: dict[str, Any]) -> type:
 
 
 ExtraFields = Callable[[], dict[str, Any]]
+EXPECTED_FAILURES = "Expected failures; empty on success."
+
+
+def payload_type(
+    name: str, description: str, errors: str = EXPECTED_FAILURES, **fields: Any
+) -> type:
+    """A mutation's result type: `fields` as (annotation, description), then `errors`."""
+    return _object(name, description, {**fields, "errors": (list[UserError], errors)})
 
 
 def _input(name: str, description: str, bases: tuple[type, ...], fields: dict[str, Any]) -> type:
@@ -273,7 +309,7 @@ def _input(name: str, description: str, bases: tuple[type, ...], fields: dict[st
 def node_payloads(node: Any, noun: str, extra: ExtraFields | None = None) -> tuple[type, type]:
     """`<Node>Payload` and `Upsert<Node>Payload`: the node after the change, `extra()`
     fields (made afresh for each type), and errors."""
-    errors = (list[UserError], "Expected failures; empty on success.")
+    errors = (list[UserError], EXPECTED_FAILURES)
     payload = _object(
         f"{node.__name__}Payload",
         f"Result of a {noun} mutation.",

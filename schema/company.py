@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import company as r
-from resolvers import relations, review
-from resolvers import share as sharing
-from resolvers.common import custom_fields
-from resolvers.review import ChangeRequestRow
-from resolvers.shapes import NodeRow, ShareRow
+from resolvers import relations
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema import review as review_schema
-from schema.base import Info, NodeSchema, Record, vocab_enum
-from schema.review import ChangeRequest, ReviewRequestInput
+from schema.base import NodeSchema, Record, optional, vocab_enum
+from schema.common import (
+    by_parent,
+    by_parent_first,
+    custom_field,
+    pending_changes_field,
+    shares_field,
+    typename_is,
+)
+from schema.review import ReviewRequestInput
 
 if TYPE_CHECKING:
     from schema.person import Person
-    from schema.share import AccountShare
     from schema.user import User
 
 
@@ -78,136 +81,73 @@ class Company(Record):
         description="The customer profile, or null when this company is not a customer."
     )
 
-    @strawberry.field(description="Custom fields (R10) as a JSON object.", graphql_type=JSON | None)
-    def custom(self, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
-        return custom_fields(root)
-
-    @strawberry.field(
-        description="Parent companies: targets of current SUBSIDIARY_OF edges (several for a "
+    custom = custom_field()
+    parents = by_parent(
+        relations.parents,
+        list[Annotated["Company", strawberry.lazy("schema.company")]],
+        "Parent companies: targets of current SUBSIDIARY_OF edges (several for a "
         "joint venture), by name, at most 100. One round trip per request for all companies.",
-        graphql_type=list["Company"],
     )
-    async def parents(self, info: Info, root: strawberry.Parent[NodeRow]) -> list[NodeRow]:
-        return await relations.parents(info.context, root["id"])
-
-    @strawberry.field(
-        description="Direct subsidiaries, branches and divisions (current SUBSIDIARY_OF "
+    subsidiaries = by_parent(
+        relations.subsidiaries,
+        list[Annotated["Company", strawberry.lazy("schema.company")]],
+        "Direct subsidiaries, branches and divisions (current SUBSIDIARY_OF "
         "edges pointing here), by name, at most 100. One round trip per request.",
-        graphql_type=list["Company"],
     )
-    async def subsidiaries(self, info: Info, root: strawberry.Parent[NodeRow]) -> list[NodeRow]:
-        return await relations.subsidiaries(info.context, root["id"])
 
-    @strawberry.field(
-        description="Current contacts: people with a current WORKS_AT edge to this company, "
+    contacts = by_parent_first(
+        relations.contacts,
+        list[Annotated["Person", strawberry.lazy("schema.person")]],
+        "Current contacts: people with a current WORKS_AT edge to this company, "
         "by name, at most `first` (1..100, default 20). Personal data is masked as on Person. "
         "One round trip per request for all companies asking the same `first`.",
-        graphql_type=list[Annotated["Person", strawberry.lazy("schema.person")]],
+        items="contacts",
+        default=20,
     )
-    async def contacts(
-        self,
-        info: Info,
-        root: strawberry.Parent[NodeRow],
-        first: Annotated[
-            int, strawberry.argument(description="How many contacts, 1..100 (default 20).")
-        ] = 20,
-    ) -> list[NodeRow]:
-        return await relations.contacts(info.context, root["id"], first)
-
-    @strawberry.field(
-        description="The account owner: the staff member with a current OWNS edge to this "
+    owner = by_parent(
+        relations.owner,
+        Annotated["User", strawberry.lazy("schema.user")] | None,
+        "The account owner: the staff member with a current OWNS edge to this "
         "company (the latest if several); null when nobody owns it. One round trip per request.",
-        graphql_type=Annotated["User", strawberry.lazy("schema.user")] | None,
     )
-    async def owner(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
-        return await relations.owner(info.context, root["id"])
-
-    @strawberry.field(
-        description="Pending change requests on this company (R20), newest first, at most 20; "
-        "values masked as the fields are. One round trip per request for all of them.",
-        graphql_type=list[ChangeRequest],
-    )
-    async def pendingChanges(
-        self, info: Info, root: strawberry.Parent[NodeRow]
-    ) -> list[ChangeRequestRow]:
-        return await review.pending(info.context, root["id"])
-
-    @strawberry.field(
-        description="Manual shares of this account (empty unless it is a customer): who it is "
-        "shared with, the level, until when and by whom; newest first, at most 100. Live "
-        "shares only unless `includeExpired`. One round trip per request.",
-        graphql_type=list[Annotated["AccountShare", strawberry.lazy("schema.share")]],
-    )
-    async def shares(
-        self,
-        info: Info,
-        root: strawberry.Parent[NodeRow],
-        includeExpired: Annotated[
-            bool, strawberry.argument(description="Also list expired shares (default false).")
-        ] = False,
-    ) -> list[ShareRow]:
-        return await sharing.shares(info.context, root["id"], includeExpired)
-
-    @classmethod
-    def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, dict) and obj.get("__typename") == "Company"
+    pendingChanges = pending_changes_field("company")
+    shares = shares_field()
+    is_type_of = typename_is("Company")
 
 
 @strawberry.input(description="A customer profile to attach (or, on update, replace).")
 class CustomerProfileInput:
-    customerCode: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Unique customer number, ≤ 50."
-    )
-    customerKind: CustomerKind | None = strawberry.field(
-        default=strawberry.UNSET, description="Defaults to ENTERPRISE for companies."
-    )
-    lifecycleStage: LifecycleStage | None = strawberry.field(
-        default=strawberry.UNSET, description="Lifecycle stage."
-    )
-    classification: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Classification, ≤ 100."
-    )
-    tier: Tier | None = strawberry.field(default=strawberry.UNSET, description="Value tier.")
+    customerCode: str | None = optional("Unique customer number, ≤ 50.")
+    customerKind: CustomerKind | None = optional("Defaults to ENTERPRISE for companies.")
+    lifecycleStage: LifecycleStage | None = optional("Lifecycle stage.")
+    classification: str | None = optional("Classification, ≤ 100.")
+    tier: Tier | None = optional("Value tier.")
 
 
 @strawberry.input(description="Company fields. Text is trimmed; blank means absent.")
 class CompanyFields:
-    nameEn: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
-    shortName: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    unifiedSocialCreditCode: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Checked with its check character; VALIDATION error when wrong.",
+    nameEn: str | None = optional("≤ 200.")
+    shortName: str | None = optional("≤ 100.")
+    unifiedSocialCreditCode: str | None = optional(
+        "Checked with its check character; VALIDATION error when wrong."
     )
-    industry: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    scale: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 50.")
-    companyType: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 50.")
-    foundedOn: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Founding date."
-    )
-    employeeCount: int | None = strawberry.field(default=strawberry.UNSET, description="≥ 0.")
-    registeredCapital: float | None = strawberry.field(
-        default=strawberry.UNSET, description="CNY 10,000; ≥ 0."
-    )
-    legalRepresentative: str | None = strawberry.field(
-        default=strawberry.UNSET, description="≤ 100."
-    )
-    address: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 300.")
-    postcode: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 20.")
-    phone: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Normalised to E.164; numbers without country code are Chinese.",
-    )
-    fax: str | None = strawberry.field(default=strawberry.UNSET, description="As `phone`.")
-    website: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 300.")
-    mainBusiness: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 500.")
-    taxNumber: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 40.")
-    custom: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="Custom fields: a JSON object."
-    )
-    customer: CustomerProfileInput | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Make it a customer with this profile; on "
-        "update, null removes the customer role.",
+    industry: str | None = optional("≤ 100.")
+    scale: str | None = optional("≤ 50.")
+    companyType: str | None = optional("≤ 50.")
+    foundedOn: dt.date | None = optional("Founding date.")
+    employeeCount: int | None = optional("≥ 0.")
+    registeredCapital: float | None = optional("CNY 10,000; ≥ 0.")
+    legalRepresentative: str | None = optional("≤ 100.")
+    address: str | None = optional("≤ 300.")
+    postcode: str | None = optional("≤ 20.")
+    phone: str | None = optional("Normalised to E.164; numbers without country code are Chinese.")
+    fax: str | None = optional("As `phone`.")
+    website: str | None = optional("≤ 300.")
+    mainBusiness: str | None = optional("≤ 500.")
+    taxNumber: str | None = optional("≤ 40.")
+    custom: JSON | None = optional("Custom fields: a JSON object.")
+    customer: CustomerProfileInput | None = optional(
+        "Make it a customer with this profile; on update, null removes the customer role."
     )
 
 

@@ -13,13 +13,12 @@ import types
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from resolvers import connections as r
 from resolvers.connections import ListOrder
 from resolvers.shapes import ConnectionOf, NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, ProjectStage, ProjectStatus, Tier
-from schema.base import Info, PageInfo, provided, vocab_enum
+from schema.base import Info, PageInfo, provided, vocab_enum, wants_total
 from schema.company import Company
 from schema.person import CustomerParty, Person
 from schema.project import Project
@@ -41,20 +40,6 @@ FIRST = strawberry.argument(description="Page size, required, 1..100.")
 AFTER = strawberry.argument(description="Continue after this cursor (from the same orderBy).")
 ORDER = strawberry.argument(description="Sort order; NAME_ASC by default.")
 FILTER = strawberry.argument(description="Filters; all given ones must match.")
-
-
-def _selects(selections: list[Any], name: str) -> bool:
-    for s in selections:
-        if isinstance(s, SelectedField) and s.name == name:
-            return True
-        if isinstance(s, FragmentSpread | InlineFragment) and _selects(s.selections, name):
-            return True
-    return False
-
-
-def wants_total(info: Info) -> bool:
-    """Whether this field's selection asks for `totalCount` (fragments included)."""
-    return any(_selects(f.selections, "totalCount") for f in info.selected_fields)
 
 
 @strawberry.input(description="Filters shared by the lists. Name filters are case-sensitive.")

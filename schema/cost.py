@@ -48,6 +48,7 @@ from graphql.type.definition import GraphQLInterfaceType
 
 from resolvers import args, decision, influence, maps, node, related, relationship, search
 from resolvers.errors import ErrorCode
+from schema.limits import FragmentMemo, split_definitions
 
 QUERY_TOO_COSTLY = ErrorCode.QUERY_TOO_COSTLY.value
 
@@ -130,36 +131,24 @@ def _size(value: Any, cap: int) -> int:
     return max(1, min(value, cap))
 
 
-class _Pricer:
+class _Pricer(FragmentMemo[int]):
     def __init__(
         self,
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
     ) -> None:
+        super().__init__(fragments, 0)
         self.schema = schema
-        self.fragments = fragments
         self.variables = variables
-        self.memo: dict[str, int] = {}
-        self.visiting: set[str] = set()
 
     def _type(self, name: str | None) -> GraphQLNamedType | None:
         return self.schema.get_type(name) if name else None
 
-    def spread(self, name: str) -> int:
-        known = self.memo.get(name)
-        if known is not None:
-            return known
-        fragment = self.fragments.get(name)
-        if fragment is None or name in self.visiting:
-            return 0  # unknown fragments and cycles: validation reports them
-        self.visiting.add(name)
-        cost = self.selections(
+    def fragment(self, fragment: FragmentDefinitionNode) -> int:
+        return self.selections(
             fragment.selection_set, self._type(fragment.type_condition.name.value)
         )
-        self.visiting.discard(name)
-        self.memo[name] = cost
-        return cost
 
     def field(self, sel: FieldNode, parent: GraphQLNamedType | None) -> int:
         name = sel.name.value
@@ -208,13 +197,7 @@ def operation_cost(
     operation_name: str | None,
 ) -> int:
     """The cost of the operation that would run (the named one, else the costliest)."""
-    fragments: dict[str, FragmentDefinitionNode] = {}
-    operations: list[OperationDefinitionNode] = []
-    for definition in document.definitions:
-        if isinstance(definition, FragmentDefinitionNode):
-            fragments[definition.name.value] = definition
-        elif isinstance(definition, OperationDefinitionNode):
-            operations.append(definition)
+    fragments, operations = split_definitions(document)
     pricer = _Pricer(schema, fragments, variables or {})
     costs = [
         pricer.selections(op.selection_set, _root(schema, op))

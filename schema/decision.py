@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
 
 from resolvers import decision as r
-from resolvers.args import selects_any
 from schema.base import Info
-from schema.maps import AS_OF, LAYOUT, GraphMap, Layout, arg, mode
+from schema.maps import AsOf, GraphMap, Layout, MapLayout, arg, mode, with_data
 from schema.relationship import StanceHistoryEntry
 
 
@@ -80,13 +78,7 @@ class Query:
         self,
         info: Info,
         project: Annotated[strawberry.ID, arg("The project.")],
-        asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
-        layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.HIERARCHY,
+        asOf: AsOf = None,
+        layout: MapLayout = Layout.HIERARCHY,
     ) -> dict[str, Any]:
-        return await r.decision_tree(
-            info.context,
-            project,
-            asOf,
-            mode(layout, Layout.HIERARCHY),
-            with_data=selects_any(info.selected_fields),
-        )
+        return await with_data(info, r.decision_tree, project, asOf, mode(layout, Layout.HIERARCHY))

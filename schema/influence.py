@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
 
 from resolvers import influence as r
-from resolvers.args import selects_any
 from schema.base import Info
-from schema.maps import AS_OF, MapNode, arg, or_
+from schema.maps import AsOf, MapNode, arg, or_, with_data
 
 
 @strawberry.type(description="A person's place in the influence ranking of a scope.")
@@ -52,12 +50,6 @@ class Query:
         info: Info,
         scope: Annotated[strawberry.ID, arg("A company (or group parent) or a project.")],
         first: Annotated[int | None, arg(f"Most people returned, 1..{r.MAX_FIRST}.")] = 20,
-        asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
+        asOf: AsOf = None,
     ) -> list[dict[str, Any]]:
-        return await r.influence_ranking(
-            info.context,
-            scope,
-            or_(first, 20),
-            asOf,
-            with_data=selects_any(info.selected_fields),
-        )
+        return await with_data(info, r.influence_ranking, scope, or_(first, 20), asOf)

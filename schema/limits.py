@@ -99,6 +99,50 @@ def check_text(query: str, limits: Limits) -> tuple[GraphQLError | None, int]:
     return None, tokens
 
 
+def split_definitions(
+    document: DocumentNode,
+) -> tuple[dict[str, FragmentDefinitionNode], list[OperationDefinitionNode]]:
+    """A document's fragments by name, and its operations in order."""
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    operations: list[OperationDefinitionNode] = []
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            fragments[definition.name.value] = definition
+        elif isinstance(definition, OperationDefinitionNode):
+            operations.append(definition)
+    return fragments, operations
+
+
+R = TypeVar("R")
+
+
+class FragmentMemo(Generic[R]):
+    """Visits each fragment once: `spread` memoises what `fragment` answers per name, and
+    answers `unvisited` for unknown fragments and cycles (validation reports those)."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode], unvisited: R) -> None:
+        self.fragments = fragments
+        self.unvisited = unvisited
+        self.memo: dict[str, R] = {}
+        self.visiting: set[str] = set()
+
+    def fragment(self, fragment: FragmentDefinitionNode) -> R:
+        raise NotImplementedError
+
+    def spread(self, name: str) -> R:
+        known = self.memo.get(name)
+        if known is not None:
+            return known
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.visiting:
+            return self.unvisited
+        self.visiting.add(name)
+        result = self.fragment(fragment)
+        self.visiting.discard(name)
+        self.memo[name] = result
+        return result
+
+
 @dataclass(frozen=True)
 class Stats:
     depth: int
@@ -108,26 +152,14 @@ class Stats:
 _NOTHING = Stats(0, 0)
 
 
-class _Walker:
+class _Walker(FragmentMemo[Stats]):
     """Depth and aliases of selection sets, memoised per fragment name."""
 
     def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
-        self.fragments = fragments
-        self.memo: dict[str, Stats] = {}
-        self.visiting: set[str] = set()
+        super().__init__(fragments, _NOTHING)
 
-    def spread(self, name: str) -> Stats:
-        known = self.memo.get(name)
-        if known is not None:
-            return known
-        fragment = self.fragments.get(name)
-        if fragment is None or name in self.visiting:
-            return _NOTHING  # unknown fragments and cycles: graphql-core's rules report them
-        self.visiting.add(name)
-        stats = self.selections(fragment.selection_set)
-        self.visiting.discard(name)
-        self.memo[name] = stats
-        return stats
+    def fragment(self, fragment: FragmentDefinitionNode) -> Stats:
+        return self.selections(fragment.selection_set)
 
     def selections(self, selection_set: SelectionSetNode) -> Stats:
         depth = aliases = 0
@@ -154,13 +186,7 @@ class _Walker:
 
 def analyse(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
     """Errors for the limits `document` breaks; empty when it keeps them all."""
-    fragments: dict[str, FragmentDefinitionNode] = {}
-    operations: list[OperationDefinitionNode] = []
-    for definition in document.definitions:
-        if isinstance(definition, FragmentDefinitionNode):
-            fragments[definition.name.value] = definition
-        elif isinstance(definition, OperationDefinitionNode):
-            operations.append(definition)
+    fragments, operations = split_definitions(document)
     if len(fragments) > limits.max_fragments:
         return [
             refusal(

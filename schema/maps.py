@@ -7,6 +7,7 @@ from networkx on the server so every client draws the same, seeded picture.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
@@ -186,6 +187,20 @@ def arg(description: str) -> Any:
 
 AS_OF = "Only relationships valid on this date (since <= asOf < until); default today."
 LAYOUT = "Compute x/y on the server (networkx, seeded)."
+# The arguments every map query takes alike.
+AsOf = Annotated[dt.date | None, arg(AS_OF)]
+MapLayout = Annotated[Layout | None, arg(LAYOUT)]
+
+R = TypeVar("R")
+
+
+async def with_data(
+    info: Info, resolve: Callable[..., Awaitable[R]], *args: Any, **kwargs: Any
+) -> R:
+    """`resolve(context, *args, **kwargs)`, told whether to build the `data` JSON of nodes
+    and edges (only when the query selects it, fragments included)."""
+    selected = selects_any(info.selected_fields)
+    return await resolve(info.context, *args, **kwargs, with_data=selected)
 
 
 @strawberry.type
@@ -210,18 +225,18 @@ class Query:
             ),
         ] = None,
         limit: Annotated[int | None, arg(f"Most companies returned, 1..{r.MAX_LIMIT}.")] = 500,
-        asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
-        layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.NONE,
+        asOf: AsOf = None,
+        layout: MapLayout = Layout.NONE,
     ) -> dict[str, Any]:
-        return await r.account_map(
-            info.context,
+        return await with_data(
+            info,
+            r.account_map,
             center,
             or_(depth, 2),
             kinds(edgeKinds),
             or_(limit, 500),
             asOf,
             mode(layout, Layout.NONE),
-            with_data=selects_any(info.selected_fields),
         )
 
     @strawberry.field(
@@ -234,15 +249,11 @@ class Query:
         self,
         info: Info,
         company: Annotated[strawberry.ID, arg("Any company of the group.")],
-        asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
-        layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.HIERARCHY,
+        asOf: AsOf = None,
+        layout: MapLayout = Layout.HIERARCHY,
     ) -> dict[str, Any]:
-        return await r.group_hierarchy(
-            info.context,
-            company,
-            asOf,
-            mode(layout, Layout.HIERARCHY),
-            with_data=selects_any(info.selected_fields),
+        return await with_data(
+            info, r.group_hierarchy, company, asOf, mode(layout, Layout.HIERARCHY)
         )
 
     @strawberry.field(
@@ -265,17 +276,17 @@ class Query:
         includeInfluence: Annotated[
             bool | None, arg("Add INFLUENCES and RELATED_TO edges between the people.")
         ] = True,
-        asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
+        asOf: AsOf = None,
         limit: Annotated[int | None, arg(f"Most people returned, 1..{r.MAX_LIMIT}.")] = 500,
-        layout: Annotated[Layout | None, arg(LAYOUT)] = Layout.HIERARCHY,
+        layout: MapLayout = Layout.HIERARCHY,
     ) -> dict[str, Any]:
-        return await r.contact_map(
-            info.context,
+        return await with_data(
+            info,
+            r.contact_map,
             company,
             or_(includeSubsidiaries, False),
             or_(includeInfluence, True),
             or_(limit, 500),
             asOf,
             mode(layout, Layout.HIERARCHY),
-            with_data=selects_any(info.selected_fields),
         )

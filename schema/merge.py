@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from resolvers import merge as r
-from resolvers.shapes import MergeRow
 from resolvers.vocab import Label
-from schema.base import INPUT, Info, Node, UserError, provided
+from schema.base import Node, bound, input_mutation, optional, payload_type
 
 
 @strawberry.input(description="A version you read, for optimistic concurrency.")
@@ -28,41 +25,36 @@ class MergeInput:
     merged: list[strawberry.ID] = strawberry.field(
         description="The records merged into it and deleted; 1..20, not the survivor."
     )
-    expectedVersions: list[NodeVersionInput] | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Optional versions of any of the records; a stale one gives CONFLICT.",
+    expectedVersions: list[NodeVersionInput] | None = optional(
+        "Optional versions of any of the records; a stale one gives CONFLICT."
     )
 
 
-@strawberry.type(description="Result of a merge.")
-class MergePayload:
-    survivor: Node | None = strawberry.field(
-        description="The survivor after the merge; null when `errors` is not empty."
-    )
-    mergedIds: list[strawberry.ID] = strawberry.field(
-        description="Ids now resolving to the survivor."
-    )
-    movedEdges: int = strawberry.field(description="How many edges moved to the survivor.")
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+MergePayload = payload_type(
+    "MergePayload",
+    "Result of a merge.",
+    survivor=(Node | None, "The survivor after the merge; null when `errors` is not empty."),
+    mergedIds=(list[strawberry.ID], "Ids now resolving to the survivor."),
+    movedEdges=(int, "How many edges moved to the survivor."),
+)
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Merge duplicate companies in one transaction, audited. Errors: "
+    mergeCompanies = input_mutation(
+        MergeInput,
+        bound(r.merge_nodes, Label.COMPANY),
+        MergePayload,
+        "Merge duplicate companies in one transaction, audited. Errors: "
         "VALIDATION, NOT_FOUND (also a record the viewer may not see), FORBIDDEN (the viewer "
         "may not edit one of the records, or never edits), CONFLICT, CYCLE (the merge would "
         "close a hierarchy cycle).",
-        graphql_type=MergePayload,
     )
-    async def mergeCompanies(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergeRow:
-        return await r.merge_nodes(info.context, Label.COMPANY, provided(input))
-
-    @strawberry.mutation(
-        description="Merge duplicate people in one transaction, audited; their stance "
+    mergePeople = input_mutation(
+        MergeInput,
+        bound(r.merge_nodes, Label.PERSON),
+        MergePayload,
+        "Merge duplicate people in one transaction, audited; their stance "
         "history follows. Errors: VALIDATION, NOT_FOUND, FORBIDDEN (as mergeCompanies), "
         "CONFLICT, CYCLE (reporting lines). The survivor is masked as `person(id)` is.",
-        graphql_type=MergePayload,
     )
-    async def mergePeople(self, info: Info, input: Annotated[MergeInput, INPUT]) -> MergeRow:
-        return await r.merge_nodes(info.context, Label.PERSON, provided(input))

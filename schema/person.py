@@ -7,27 +7,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import person as r
-from resolvers import privacy, relations, review
-from resolvers import share as sharing
-from resolvers.common import custom_fields
-from resolvers.privacy import ConsentRow
-from resolvers.review import ChangeRequestRow
-from resolvers.shapes import EmploymentRow, NodeRow, ShareRow
+from resolvers import privacy, relations
 from resolvers.vocab import Gender
 from schema import review as review_schema
-from schema.base import Info, NodeSchema, Record, vocab_enum
+from schema.base import NodeSchema, Record, optional, vocab_enum
+from schema.common import by_parent, custom_field, pending_changes_field, shares_field, typename_is
 from schema.company import Company, CustomerProfile, CustomerProfileInput
-from schema.review import ChangeRequest, ReviewRequestInput
+from schema.review import ReviewRequestInput
 
 if TYPE_CHECKING:
     from schema.privacy import Consent
-    from schema.share import AccountShare
     from schema.user import User
 
 
@@ -76,63 +71,28 @@ class Person(Record):
         description="The customer profile, or null when this person is not a customer."
     )
 
-    @strawberry.field(
-        description="Consent records (grants and withdrawals), newest first, at most 200; "
+    consents = by_parent(
+        privacy.consents,
+        list[Annotated["Consent", strawberry.lazy("schema.privacy")]],
+        "Consent records (grants and withdrawals), newest first, at most 200; "
         "the newest per purpose decides. One round trip per request for all people.",
-        graphql_type=list[Annotated["Consent", strawberry.lazy("schema.privacy")]],
     )
-    async def consents(self, info: Info, root: strawberry.Parent[NodeRow]) -> list[ConsentRow]:
-        return await privacy.consents(info.context, root["id"])
-
-    @strawberry.field(description="Custom fields (R10) as a JSON object.", graphql_type=JSON | None)
-    def custom(self, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
-        return custom_fields(root)
-
-    @strawberry.field(
-        description="The current employer with title and department (the latest current "
+    custom = custom_field()
+    employer = by_parent(
+        relations.employer,
+        Employment | None,
+        "The current employer with title and department (the latest current "
         "WORKS_AT edge); null when none. One round trip per request for all people.",
-        graphql_type=Employment | None,
     )
-    async def employer(self, info: Info, root: strawberry.Parent[NodeRow]) -> EmploymentRow | None:
-        return await relations.employer(info.context, root["id"])
-
-    @strawberry.field(
-        description="The customer owner: the staff member with a current OWNS edge to this "
+    owner = by_parent(
+        relations.owner,
+        Annotated["User", strawberry.lazy("schema.user")] | None,
+        "The customer owner: the staff member with a current OWNS edge to this "
         "person; null when nobody owns them. One round trip per request.",
-        graphql_type=Annotated["User", strawberry.lazy("schema.user")] | None,
     )
-    async def owner(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
-        return await relations.owner(info.context, root["id"])
-
-    @strawberry.field(
-        description="Pending change requests on this person (R20), newest first, at most 20; "
-        "values masked as the fields are. One round trip per request for all of them.",
-        graphql_type=list[ChangeRequest],
-    )
-    async def pendingChanges(
-        self, info: Info, root: strawberry.Parent[NodeRow]
-    ) -> list[ChangeRequestRow]:
-        return await review.pending(info.context, root["id"])
-
-    @strawberry.field(
-        description="Manual shares of this account (empty unless it is a customer): who it is "
-        "shared with, the level, until when and by whom; newest first, at most 100. Live "
-        "shares only unless `includeExpired`. One round trip per request.",
-        graphql_type=list[Annotated["AccountShare", strawberry.lazy("schema.share")]],
-    )
-    async def shares(
-        self,
-        info: Info,
-        root: strawberry.Parent[NodeRow],
-        includeExpired: Annotated[
-            bool, strawberry.argument(description="Also list expired shares (default false).")
-        ] = False,
-    ) -> list[ShareRow]:
-        return await sharing.shares(info.context, root["id"], includeExpired)
-
-    @classmethod
-    def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, dict) and obj.get("__typename") == "Person"
+    pendingChanges = pending_changes_field("person")
+    shares = shares_field()
+    is_type_of = typename_is("Person")
 
 
 CustomerParty = Annotated[
@@ -147,42 +107,28 @@ CustomerParty = Annotated[
 
 @strawberry.input(description="Person fields. Text is trimmed; blank means absent.")
 class PersonFields:
-    nameEn: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 200.")
-    gender: Gender | None = strawberry.field(default=strawberry.UNSET, description="Gender.")
-    birthDate: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Between 1900-01-01 and today."
+    nameEn: str | None = optional("≤ 200.")
+    gender: Gender | None = optional("Gender.")
+    birthDate: dt.date | None = optional("Between 1900-01-01 and today.")
+    nationality: str | None = optional("≤ 100.")
+    idType: str | None = optional(
+        "Document type, ≤ 30; RESIDENT_ID when a number is given without one."
     )
-    nationality: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    idType: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Document type, ≤ 30; RESIDENT_ID when a number is given without one.",
+    idNumber: str | None = optional(
+        "For RESIDENT_ID: 18 characters, birth date and check digit validated "
+        "(VALIDATION error when wrong); other documents ≤ 40."
     )
-    idNumber: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="For RESIDENT_ID: 18 characters, birth date and check digit validated "
-        "(VALIDATION error when wrong); other documents ≤ 40.",
-    )
-    mobile: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Normalised to E.164; numbers without country code are Chinese.",
-    )
-    officePhone: str | None = strawberry.field(default=strawberry.UNSET, description="As `mobile`.")
-    email: str | None = strawberry.field(default=strawberry.UNSET, description="Email address.")
-    education: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    occupation: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    hasPurchasingPower: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="Decides purchases."
-    )
-    hobbies: list[str] | None = strawberry.field(
-        default=strawberry.UNSET, description="At most 20, each ≤ 50."
-    )
-    custom: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="Custom fields: a JSON object."
-    )
-    customer: CustomerProfileInput | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Make the person an individual customer (kind defaults to INDIVIDUAL); "
-        "on update, null removes the customer role.",
+    mobile: str | None = optional("Normalised to E.164; numbers without country code are Chinese.")
+    officePhone: str | None = optional("As `mobile`.")
+    email: str | None = optional("Email address.")
+    education: str | None = optional("≤ 100.")
+    occupation: str | None = optional("≤ 100.")
+    hasPurchasingPower: bool | None = optional("Decides purchases.")
+    hobbies: list[str] | None = optional("At most 20, each ≤ 50.")
+    custom: JSON | None = optional("Custom fields: a JSON object.")
+    customer: CustomerProfileInput | None = optional(
+        "Make the person an individual customer (kind defaults to INDIVIDUAL); "
+        "on update, null removes the customer role."
     )
 
 

@@ -4,6 +4,7 @@ export, erasure and legal holds. Who may call each field is in its description."
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -11,18 +12,16 @@ from strawberry.scalars import JSON
 
 from resolvers import privacy as r
 from resolvers.privacy import (
-    ConsentPayloadRow,
     ErasureOutcome,
     ErasurePayloadRow,
     ExportPayloadRow,
     Hold,
     ProcessingReason,
     ProcessingRow,
-    RetentionPayloadRow,
 )
 from resolvers.shapes import NodeRow
 from resolvers.vocab import ConsentPurpose, ConsentSource, ErasureReason
-from schema.base import ID_ARG, INPUT, Info, UserError, provided, vocab_enum
+from schema.base import ID_ARG, INPUT, Info, input_mutation, optional, payload_type, vocab_enum
 
 if TYPE_CHECKING:
     from schema.person import Person
@@ -110,12 +109,8 @@ class RecordConsentInput:
     person: strawberry.ID = strawberry.field(description="The person.")
     purpose: ConsentPurpose = strawberry.field(description="The purpose.")
     source: ConsentSource = strawberry.field(description="How the consent reached us.")
-    note: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Evidence reference, ≤ 500; no personal values."
-    )
-    expiresAt: dt.datetime | None = strawberry.field(
-        default=strawberry.UNSET, description="When the grant lapses; in the future."
-    )
+    note: str | None = optional("Evidence reference, ≤ 500; no personal values.")
+    expiresAt: dt.datetime | None = optional("When the grant lapses; in the future.")
 
 
 @strawberry.input(description="Record that a person withdraws consent for a purpose.")
@@ -123,9 +118,7 @@ class WithdrawConsentInput:
     person: strawberry.ID = strawberry.field(description="The person.")
     purpose: ConsentPurpose = strawberry.field(description="The purpose.")
     source: ConsentSource = strawberry.field(description="How the withdrawal reached us.")
-    note: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Evidence reference, ≤ 500; no personal values."
-    )
+    note: str | None = optional("Evidence reference, ≤ 500; no personal values.")
 
 
 @strawberry.input(description="The person whose data to export.")
@@ -143,50 +136,48 @@ class ErasePersonInput:
 class SetDataRetentionInput:
     id: strawberry.ID = strawberry.field(description="A person or a company (a customer).")
     legalHold: bool = strawberry.field(description="Under legal hold.")
-    legalHoldReason: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Why, ≤ 200; no personal values."
-    )
-    retentionUntil: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Keep records until this date; null for none."
-    )
+    legalHoldReason: str | None = optional("Why, ≤ 200; no personal values.")
+    retentionUntil: dt.date | None = optional("Keep records until this date; null for none.")
 
 
-@strawberry.type(description="Result of recordConsent or withdrawConsent.")
-class ConsentPayload:
-    consent: Consent | None = strawberry.field(
-        description="The new record; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+ConsentPayload = payload_type(
+    "ConsentPayload",
+    "Result of recordConsent or withdrawConsent.",
+    consent=(Consent | None, "The new record; null when `errors` is not empty."),
+)
 
 
-@strawberry.type(description="Result of personalDataExport.")
-class PersonalDataExportPayload:
-    export: JSON | None = strawberry.field(
-        description="Everything held about the person as one JSON document: `properties` "
+PersonalDataExportPayload = payload_type(
+    "PersonalDataExportPayload",
+    "Result of personalDataExport.",
+    export=(
+        JSON | None,
+        "Everything held about the person as one JSON document: `properties` "
         "(the ID number in full), `edges` (type, direction, properties, and the other end's "
         "id, label and name), `consents`, `stanceHistory`, `auditEvents`, `mergedIds`; "
         "each list at most 5,000 (named in `truncated` when cut). Edges to records the "
-        "caller cannot see are left out, so `complete` is true only for ADMIN."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+        "caller cannot see are left out, so `complete` is true only for ADMIN.",
+    ),
+)
 
 
-@strawberry.type(description="Result of erasePerson.")
-class ErasurePayload:
-    personId: strawberry.ID | None = strawberry.field(description="The person.")
-    outcome: ErasureOutcome | None = strawberry.field(
-        description="ERASED or RESTRICTED; null when `errors` is not empty."
-    )
-    holds: list[Hold] = strawberry.field(description="The holds that restricted it, if any.")
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+ErasurePayload = payload_type(
+    "ErasurePayload",
+    "Result of erasePerson.",
+    personId=(strawberry.ID | None, "The person."),
+    outcome=(ErasureOutcome | None, "ERASED or RESTRICTED; null when `errors` is not empty."),
+    holds=(list[Hold], "The holds that restricted it, if any."),
+)
 
 
-@strawberry.type(description="Result of setDataRetention.")
-class DataRetentionPayload:
-    retention: DataRetention | None = strawberry.field(
-        description="The hold and retention as stored; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+DataRetentionPayload = payload_type(
+    "DataRetentionPayload",
+    "Result of setDataRetention.",
+    retention=(
+        DataRetention | None,
+        "The hold and retention as stored; null when `errors` is not empty.",
+    ),
+)
 
 
 @strawberry.type
@@ -222,25 +213,20 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Record a consent grant (history kept). Whoever may edit the person "
+    recordConsent = input_mutation(
+        RecordConsentInput,
+        partial(r.record_consent, granted=True),
+        ConsentPayload,
+        "Record a consent grant (history kept). Whoever may edit the person "
         "(ADMIN: anyone); read-only roles get FORBIDDEN, an unseen person NOT_FOUND.",
-        graphql_type=ConsentPayload,
     )
-    async def recordConsent(
-        self, info: Info, input: Annotated[RecordConsentInput, INPUT]
-    ) -> ConsentPayloadRow:
-        return await r.record_consent(info.context, provided(input), granted=True)
-
-    @strawberry.mutation(
-        description="Record a consent withdrawal; processing for that purpose stops at once. "
+    withdrawConsent = input_mutation(
+        WithdrawConsentInput,
+        partial(r.record_consent, granted=False),
+        ConsentPayload,
+        "Record a consent withdrawal; processing for that purpose stops at once. "
         "Same callers as recordConsent.",
-        graphql_type=ConsentPayload,
     )
-    async def withdrawConsent(
-        self, info: Info, input: Annotated[WithdrawConsentInput, INPUT]
-    ) -> ConsentPayloadRow:
-        return await r.record_consent(info.context, provided(input), granted=False)
 
     @strawberry.mutation(
         description="Everything held about a person, as machine-readable JSON in one call "
@@ -266,12 +252,9 @@ class Mutation:
     ) -> ErasurePayloadRow:
         return await r.erase_person(info.context, input.person, input.reason)
 
-    @strawberry.mutation(
-        description="Set the legal hold and retention period of a person or company "
-        "(ADMIN only). Audited.",
-        graphql_type=DataRetentionPayload,
+    setDataRetention = input_mutation(
+        SetDataRetentionInput,
+        r.set_data_retention,
+        DataRetentionPayload,
+        "Set the legal hold and retention period of a person or company (ADMIN only). Audited.",
     )
-    async def setDataRetention(
-        self, info: Info, input: Annotated[SetDataRetentionInput, INPUT]
-    ) -> RetentionPayloadRow:
-        return await r.set_data_retention(info.context, provided(input))

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import project as r
 from resolvers import relations
-from resolvers.common import custom_fields
-from resolvers.shapes import NodeRow
 from resolvers.vocab import ProjectStage, ProjectStatus
-from schema.base import Info, NodeSchema, Record, vocab_enum
+from schema.base import NodeSchema, Record, optional, vocab_enum
+from schema.common import by_parent, custom_field, typename_is
 from schema.person import CustomerParty
 
 vocab_enum(
@@ -31,39 +29,24 @@ class Project(Record):
     currency: str | None = strawberry.field(description="ISO 4217 code; CNY by default.")
     expectedClose: dt.date | None = strawberry.field(description="Expected closing date.")
 
-    @strawberry.field(description="Custom fields (R10) as a JSON object.", graphql_type=JSON | None)
-    def custom(self, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
-        return custom_fields(root)
-
-    @strawberry.field(
-        description="The customer the project is for (the current FOR edge): a Company or a "
+    custom = custom_field()
+    customer = by_parent(
+        relations.project_customer,
+        CustomerParty | None,
+        "The customer the project is for (the current FOR edge): a Company or a "
         "Person. One round trip per request for all projects.",
-        graphql_type=CustomerParty | None,
     )
-    async def customer(self, info: Info, root: strawberry.Parent[NodeRow]) -> NodeRow | None:
-        return await relations.project_customer(info.context, root["id"])
-
-    @classmethod
-    def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, dict) and obj.get("__typename") == "Project"
+    is_type_of = typename_is("Project")
 
 
 @strawberry.input(description="Project fields. Text is trimmed; blank means absent.")
 class ProjectFields:
-    stage: ProjectStage | None = strawberry.field(
-        default=strawberry.UNSET, description="Sales stage."
-    )
-    status: ProjectStatus | None = strawberry.field(default=strawberry.UNSET, description="Status.")
-    amount: float | None = strawberry.field(default=strawberry.UNSET, description="≥ 0.")
-    currency: str | None = strawberry.field(
-        default=strawberry.UNSET, description="3-letter ISO 4217 code; CNY when omitted."
-    )
-    expectedClose: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Expected closing date."
-    )
-    custom: JSON | None = strawberry.field(
-        default=strawberry.UNSET, description="Custom fields: a JSON object."
-    )
+    stage: ProjectStage | None = optional("Sales stage.")
+    status: ProjectStatus | None = optional("Status.")
+    amount: float | None = optional("≥ 0.")
+    currency: str | None = optional("3-letter ISO 4217 code; CNY when omitted.")
+    expectedClose: dt.date | None = optional("Expected closing date.")
+    custom: JSON | None = optional("Custom fields: a JSON object.")
 
 
 _SCHEMA = NodeSchema(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 
 from resolvers import related as r
-from resolvers.args import selects_any
 from schema.base import Info
-from schema.maps import AS_OF, EdgeType, MapEdge, MapNode, arg, kinds, or_
+from schema.maps import AsOf, EdgeType, MapEdge, MapNode, arg, kinds, or_, with_data
 
 
 @strawberry.enum(description="Ways two companies can be related.")
@@ -162,7 +160,7 @@ class Query:
         via: Annotated[list[RelatedVia] | None, arg("Kinds of link to use; default all.")] = None,
         maxHops: Annotated[int | None, arg(f"Chain hops, 1..{r.MAX_HOPS_RELATED}.")] = 2,
         first: Annotated[int | None, arg(f"Most results, 1..{r.MAX_FIRST}.")] = 20,
-        asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
+        asOf: AsOf = None,
         wholeGroup: Annotated[
             bool | None,
             arg(
@@ -172,15 +170,15 @@ class Query:
             ),
         ] = True,
     ) -> list[dict[str, Any]]:
-        return await r.related_accounts(
-            info.context,
+        return await with_data(
+            info,
+            r.related_accounts,
             company,
             None if via is None else [v.name for v in via],
             or_(maxHops, 2),
             or_(first, 20),
             asOf,
             whole_group=or_(wholeGroup, True),
-            with_data=selects_any(info.selected_fields),
         )
 
     @strawberry.field(
@@ -200,17 +198,9 @@ class Query:
         edgeKinds: Annotated[
             list[EdgeType] | None, arg("Relationship types to follow; default all.")
         ] = None,
-        asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
+        asOf: AsOf = None,
     ) -> list[dict[str, Any]]:
-        return await r.path(
-            info.context,
-            from_,
-            to,
-            or_(maxHops, 4),
-            kinds(edgeKinds),
-            asOf,
-            with_data=selects_any(info.selected_fields),
-        )
+        return await with_data(info, r.path, from_, to, or_(maxHops, 4), kinds(edgeKinds), asOf)
 
     @strawberry.field(
         description="Warm introductions from our staff to a person, or to a project's "
@@ -236,14 +226,8 @@ class Query:
         ] = None,
         maxHops: Annotated[int | None, arg(f"Hops, 1..{r.MAX_HOPS_PATH}.")] = 4,
         first: Annotated[int | None, arg(f"Most paths, 1..{r.MAX_FIRST}.")] = 5,
-        asOf: Annotated[dt.date | None, arg(AS_OF)] = None,
+        asOf: AsOf = None,
     ) -> list[dict[str, Any]]:
-        return await r.warm_intro_paths(
-            info.context,
-            target,
-            from_,
-            or_(maxHops, 4),
-            or_(first, 5),
-            asOf,
-            with_data=selects_any(info.selected_fields),
+        return await with_data(
+            info, r.warm_intro_paths, target, from_, or_(maxHops, 4), or_(first, 5), asOf
         )

@@ -9,17 +9,19 @@ import strawberry
 
 from resolvers import node as nodes_r
 from resolvers import relationship as r
-from resolvers.shapes import EdgeRow, NodeRow, StanceChangeRow
+from resolvers.shapes import EdgeRow, StanceChangeRow
 from resolvers.vocab import Polarity, Rel, Stance
 from schema.base import (
     ID_ARG,
     Info,
     Node,
     NodeRefInput,
-    UserError,
     input_mutation,
+    optional,
+    payload_type,
     vocab_enum,
 )
+from schema.common import by_parent
 
 vocab_enum(Stance, "A participant's stance on a project (R3).")
 vocab_enum(Polarity, "Whether an influence works for or against us (R2).")
@@ -79,19 +81,10 @@ class Relationship:
     stance: Stance | None = strawberry.field(description="PARTICIPATES_IN: stance.")
     concerns: str | None = strawberry.field(description="PARTICIPATES_IN: concerns.")
 
-    @strawberry.field(
-        description="The start node (batched per request).",
-        graphql_type=Node | None,
+    fromNode = by_parent(
+        nodes_r.node, Node | None, "The start node (batched per request).", key="fromId"
     )
-    async def fromNode(self, info: Info, root: strawberry.Parent[EdgeRow]) -> NodeRow | None:
-        return await nodes_r.node(info.context, root["fromId"])
-
-    @strawberry.field(
-        description="The end node (batched per request).",
-        graphql_type=Node | None,
-    )
-    async def toNode(self, info: Info, root: strawberry.Parent[EdgeRow]) -> NodeRow | None:
-        return await nodes_r.node(info.context, root["toId"])
+    toNode = by_parent(nodes_r.node, Node | None, "The end node (batched per request).", key="toId")
 
 
 @strawberry.type(description="One recorded change of a participant's stance on a project (R3).")
@@ -112,50 +105,25 @@ class StanceHistoryEntry:
     "naming the field otherwise); text is trimmed, blank means absent."
 )
 class EdgeFields:
-    since: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Valid from (inclusive)."
+    since: dt.date | None = optional("Valid from (inclusive).")
+    until: dt.date | None = optional("Valid until (exclusive); not before `since`.")
+    kind: str | None = optional(KIND_DOC)
+    ownership: float | None = optional("SUBSIDIARY_OF / INVESTS_IN: 0..1.")
+    products: str | None = optional("SUPPLIES / INCUMBENT_AT: ≤ 500.")
+    region: str | None = optional("DISTRIBUTES_FOR: ≤ 100.")
+    note: str | None = optional("PARTNERS_WITH / INFLUENCES_PURCHASE: ≤ 500.")
+    strength: float | None = optional("INFLUENCES_PURCHASE / INFLUENCES / KNOWS: 0..1.")
+    satisfaction: float | None = optional("INCUMBENT_AT: 0..1.")
+    repName: str | None = optional("INCUMBENT_AT: ≤ 100.")
+    title: str | None = optional("WORKS_AT: ≤ 100.")
+    department: str | None = optional("WORKS_AT: ≤ 100.")
+    polarity: Polarity | None = optional("INFLUENCES.")
+    basis: str | None = optional("INFLUENCES: ≤ 300.")
+    role: str | None = optional(ROLE_DOC)
+    stance: Stance | None = optional(
+        "PARTICIPATES_IN; every change is recorded in the stance history."
     )
-    until: dt.date | None = strawberry.field(
-        default=strawberry.UNSET, description="Valid until (exclusive); not before `since`."
-    )
-    kind: str | None = strawberry.field(default=strawberry.UNSET, description=KIND_DOC)
-    ownership: float | None = strawberry.field(
-        default=strawberry.UNSET, description="SUBSIDIARY_OF / INVESTS_IN: 0..1."
-    )
-    products: str | None = strawberry.field(
-        default=strawberry.UNSET, description="SUPPLIES / INCUMBENT_AT: ≤ 500."
-    )
-    region: str | None = strawberry.field(
-        default=strawberry.UNSET, description="DISTRIBUTES_FOR: ≤ 100."
-    )
-    note: str | None = strawberry.field(
-        default=strawberry.UNSET, description="PARTNERS_WITH / INFLUENCES_PURCHASE: ≤ 500."
-    )
-    strength: float | None = strawberry.field(
-        default=strawberry.UNSET, description="INFLUENCES_PURCHASE / INFLUENCES / KNOWS: 0..1."
-    )
-    satisfaction: float | None = strawberry.field(
-        default=strawberry.UNSET, description="INCUMBENT_AT: 0..1."
-    )
-    repName: str | None = strawberry.field(
-        default=strawberry.UNSET, description="INCUMBENT_AT: ≤ 100."
-    )
-    title: str | None = strawberry.field(default=strawberry.UNSET, description="WORKS_AT: ≤ 100.")
-    department: str | None = strawberry.field(
-        default=strawberry.UNSET, description="WORKS_AT: ≤ 100."
-    )
-    polarity: Polarity | None = strawberry.field(
-        default=strawberry.UNSET, description="INFLUENCES."
-    )
-    basis: str | None = strawberry.field(default=strawberry.UNSET, description="INFLUENCES: ≤ 300.")
-    role: str | None = strawberry.field(default=strawberry.UNSET, description=ROLE_DOC)
-    stance: Stance | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="PARTICIPATES_IN; every change is recorded in the stance history.",
-    )
-    concerns: str | None = strawberry.field(
-        default=strawberry.UNSET, description="PARTICIPATES_IN: ≤ 500."
-    )
+    concerns: str | None = optional("PARTICIPATES_IN: ≤ 500.")
 
 
 @strawberry.input(description="A new edge between two existing nodes.")
@@ -170,9 +138,8 @@ class LinkInput(EdgeFields):
         description="End node id; not the start node. SUBSIDIARY_OF and REPORTS_TO refuse "
         "an edge that would close a cycle (CYCLE)."
     )
-    projectId: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="INFLUENCES only: limit the influence to this project (NOT_FOUND if none).",
+    projectId: strawberry.ID | None = optional(
+        "INFLUENCES only: limit the influence to this project (NOT_FOUND if none)."
     )
 
 
@@ -218,13 +185,14 @@ class TransferOwnershipInput:
     toUser: strawberry.ID = strawberry.field(description="The new owner (a User).")
 
 
-@strawberry.type(description="Result of a relationship mutation.")
-class RelationshipPayload:
-    relationship: Relationship | None = strawberry.field(
-        description="The edge after the change (unlink: as it was); null when `errors` is "
-        "not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+RelationshipPayload = payload_type(
+    "RelationshipPayload",
+    "Result of a relationship mutation.",
+    relationship=(
+        Relationship | None,
+        "The edge after the change (unlink: as it was); null when `errors` is not empty.",
+    ),
+)
 
 
 @strawberry.type

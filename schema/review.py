@@ -16,12 +16,21 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from resolvers import review as r
 from resolvers.review import Action, ChangeRequestRow, ChangeRequestStatus, ChangeSource
 from resolvers.shapes import ConnectionOf, NodeRow
-from schema.base import INPUT, Info, Node, PageInfo, UserError, provided, vocab_enum
+from schema.base import (
+    Info,
+    Node,
+    PageInfo,
+    bound,
+    input_mutation,
+    optional,
+    payload_type,
+    vocab_enum,
+    wants_total,
+)
 
 vocab_enum(
     ChangeSource,
@@ -50,10 +59,9 @@ class ReviewRequestInput:
         description="CUSTOMER when the customer asked for this change: then every field of "
         "it becomes a change request, whatever the viewer's roles. STAFF by default.",
     )
-    changeReason: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Why; recorded on the change request this update files (≤ 500 "
-        "characters). Required when `requestedBy` is CUSTOMER.",
+    changeReason: str | None = optional(
+        "Why; recorded on the change request this update files (≤ 500 "
+        "characters). Required when `requestedBy` is CUSTOMER."
     )
 
 
@@ -138,25 +146,24 @@ class ChangeRequestConnection:
 @strawberry.input(description="Approve, reject or withdraw a change request.")
 class ChangeRequestDecisionInput:
     id: strawberry.ID = strawberry.field(description="The change request.")
-    note: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Why (≤ 500 characters); required to reject, optional otherwise.",
-    )
+    note: str | None = optional("Why (≤ 500 characters); required to reject, optional otherwise.")
 
 
-@strawberry.type(description="Result of a decision on a change request.")
-class ChangeRequestPayload:
-    changeRequest: ChangeRequest | None = strawberry.field(
-        description="The request after the decision; null when `errors` is not empty."
-    )
-    node: Node | None = strawberry.field(
-        description="The record after the decision (changed only by an approval); null when "
-        "`errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(
-        description="Expected failures (NOT_FOUND, FORBIDDEN, CONFLICT, VALIDATION); nothing "
-        "was written then."
-    )
+ChangeRequestPayload = payload_type(
+    "ChangeRequestPayload",
+    "Result of a decision on a change request.",
+    errors="Expected failures (NOT_FOUND, FORBIDDEN, CONFLICT, VALIDATION); nothing was "
+    "written then.",
+    changeRequest=(
+        ChangeRequest | None,
+        "The request after the decision; null when `errors` is not empty.",
+    ),
+    node=(
+        Node | None,
+        "The record after the decision (changed only by an approval); null when `errors` is "
+        "not empty.",
+    ),
+)
 
 
 def filed(root: dict[str, Any]) -> list[ChangeRequestRow]:
@@ -179,15 +186,6 @@ def payload_fields() -> dict[str, Any]:
             "reviewer instead of applying; empty when everything was applied.",
         )
     }
-
-
-def _selects(selections: list[Any], name: str) -> bool:
-    for s in selections:
-        if isinstance(s, SelectedField) and s.name == name:
-            return True
-        if isinstance(s, FragmentSpread | InlineFragment) and _selects(s.selections, name):
-            return True
-    return False
 
 
 @strawberry.type
@@ -217,42 +215,33 @@ class Query:
             strawberry.argument(description="Only requests filed by this user."),
         ] = None,
     ) -> ConnectionOf[ChangeRequestRow]:
-        total = any(_selects(f.selections, "totalCount") for f in info.selected_fields)
         return await r.change_requests(
-            info.context, status, target, requestedBy, first, after, total
+            info.context, status, target, requestedBy, first, after, wants_total(info)
         )
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Approve a pending change request: its changes are applied in one "
+    approveChangeRequest = input_mutation(
+        ChangeRequestDecisionInput,
+        bound(r.decide, Action.APPROVE),
+        ChangeRequestPayload,
+        "Approve a pending change request: its changes are applied in one "
         "transaction with the version check against `baseVersion` (CONFLICT when the record "
         "changed since; the request then stays PENDING). ADMIN, or a MANAGER of the "
         "requester's team or above who may edit the record; never the requester. Audited.",
-        graphql_type=ChangeRequestPayload,
     )
-    async def approveChangeRequest(
-        self, info: Info, input: Annotated[ChangeRequestDecisionInput, INPUT]
-    ) -> dict[str, Any]:
-        return await r.decide(info.context, Action.APPROVE, provided(input))
-
-    @strawberry.mutation(
-        description="Reject a pending change request with a note; the record is left as it "
+    rejectChangeRequest = input_mutation(
+        ChangeRequestDecisionInput,
+        bound(r.decide, Action.REJECT, note_required=True),
+        ChangeRequestPayload,
+        "Reject a pending change request with a note; the record is left as it "
         "is. Who may: as for approveChangeRequest. Audited.",
-        graphql_type=ChangeRequestPayload,
     )
-    async def rejectChangeRequest(
-        self, info: Info, input: Annotated[ChangeRequestDecisionInput, INPUT]
-    ) -> dict[str, Any]:
-        return await r.decide(info.context, Action.REJECT, provided(input), note_required=True)
-
-    @strawberry.mutation(
-        description="Withdraw your own pending change request; the record is left as it is. "
+    withdrawChangeRequest = input_mutation(
+        ChangeRequestDecisionInput,
+        bound(r.decide, Action.WITHDRAW),
+        ChangeRequestPayload,
+        "Withdraw your own pending change request; the record is left as it is. "
         "Only the requester. Audited.",
-        graphql_type=ChangeRequestPayload,
     )
-    async def withdrawChangeRequest(
-        self, info: Info, input: Annotated[ChangeRequestDecisionInput, INPUT]
-    ) -> dict[str, Any]:
-        return await r.decide(info.context, Action.WITHDRAW, provided(input))

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 import strawberry
 
 from resolvers import share as r
 from resolvers import user as users
-from resolvers.shapes import NodeRow, ShareRow
 from resolvers.share import ShareLevel
-from resolvers.share import SharePayload as SharePayloadRow
-from resolvers.share import UnsharePayload as UnsharePayloadRow
-from schema.base import INPUT, Info, UserError, provided, vocab_enum
+from schema.base import input_mutation, payload_type, vocab_enum
+from schema.common import by_parent
 from schema.team import Team
 from schema.user import User
 
@@ -48,13 +45,13 @@ class AccountShare:
     user: User | None = strawberry.field(description="The user it is shared with, if a user.")
     team: Team | None = strawberry.field(description="The team it is shared with, if a team.")
 
-    @strawberry.field(
-        description="The user who granted it; null when that was no user or they were deleted.",
-        graphql_type=User | None,
+    by = by_parent(
+        users.user,
+        User | None,
+        "The user who granted it; null when that was no user or they were deleted.",
+        key="by",
+        optional=True,
     )
-    async def by(self, info: Info, root: strawberry.Parent[ShareRow]) -> NodeRow | None:
-        by = root.get("by")
-        return await users.user(info.context, by) if by else None
 
 
 @strawberry.input(
@@ -85,42 +82,37 @@ class UnshareAccountInput:
     withTeam: strawberry.ID | None = strawberry.field(default=None, description="The team.")
 
 
-@strawberry.type(description="Result of shareAccount.")
-class SharePayload:
-    share: AccountShare | None = strawberry.field(
-        description="The share as stored; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+SharePayload = payload_type(
+    "SharePayload",
+    "Result of shareAccount.",
+    share=(AccountShare | None, "The share as stored; null when `errors` is not empty."),
+)
 
 
-@strawberry.type(description="Result of unshareAccount.")
-class UnsharePayload:
-    unsharedId: strawberry.ID | None = strawberry.field(
-        description="The id of the share removed; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+UnsharePayload = payload_type(
+    "UnsharePayload",
+    "Result of unshareAccount.",
+    unsharedId=(
+        strawberry.ID | None,
+        "The id of the share removed; null when `errors` is not empty.",
+    ),
+)
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Share a customer account with a user or a team, READ or EDIT, until a "
+    shareAccount = input_mutation(
+        ShareAccountInput,
+        r.share_account,
+        SharePayload,
+        "Share a customer account with a user or a team, READ or EDIT, until a "
         "time or until revoked. Sharing again with the same principal replaces the terms. "
         "Needs edit rights on the account (admins: any); an account you cannot see is "
         "NOT_FOUND, one you cannot edit FORBIDDEN. Audited.",
-        graphql_type=SharePayload,
     )
-    async def shareAccount(
-        self, info: Info, input: Annotated[ShareAccountInput, INPUT]
-    ) -> SharePayloadRow:
-        return await r.share_account(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Revoke a share; it stops counting at once. Same rights as shareAccount. "
-        "Audited.",
-        graphql_type=UnsharePayload,
+    unshareAccount = input_mutation(
+        UnshareAccountInput,
+        r.unshare_account,
+        UnsharePayload,
+        "Revoke a share; it stops counting at once. Same rights as shareAccount. Audited.",
     )
-    async def unshareAccount(
-        self, info: Info, input: Annotated[UnshareAccountInput, INPUT]
-    ) -> UnsharePayloadRow:
-        return await r.unshare_account(info.context, provided(input))

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers import team as r
-from resolvers.shapes import NodeRow, TeamRow
-from resolvers.team import TeamPayload as TeamPayloadRow
-from schema.base import INPUT, Info, Node, NodeRefInput, UserError, provided
+from resolvers.shapes import TeamRow
+from schema.base import Info, Node, archive_mutation, input_mutation, optional, payload_type
+from schema.common import by_parent, by_parent_first
 from schema.user import User
 
 
@@ -34,36 +34,28 @@ class Team(Node):
         description="When it was archived; archived teams leave `teams` and take no members."
     )
 
-    @strawberry.field(
-        description="The team above this one; null at the top. One round trip per request.",
-        graphql_type=Annotated["Team", strawberry.lazy("schema.team")] | None,
+    parent = by_parent(
+        r.team,
+        Annotated["Team", strawberry.lazy("schema.team")] | None,
+        "The team above this one; null at the top. One round trip per request.",
+        key="parentId",
+        optional=True,
     )
-    async def parent(self, info: Info, root: strawberry.Parent[TeamRow]) -> TeamRow | None:
-        parent = root.get("parentId")
-        return await r.team(info.context, parent) if parent else None
-
-    @strawberry.field(
-        description="Active teams directly below this one, by code, at most 100. One round "
+    children = by_parent(
+        r.children,
+        list[Annotated["Team", strawberry.lazy("schema.team")]],
+        "Active teams directly below this one, by code, at most 100. One round "
         "trip per request for all teams.",
-        graphql_type=list[Annotated["Team", strawberry.lazy("schema.team")]],
     )
-    async def children(self, info: Info, root: strawberry.Parent[TeamRow]) -> list[TeamRow]:
-        return await r.children(info.context, root["id"])
 
-    @strawberry.field(
-        description="Active users whose `team` is this team's code, by name, at most "
+    members = by_parent_first(
+        r.members,
+        list[User],
+        "Active users whose `team` is this team's code, by name, at most "
         "`first` (1..100, default 50). One round trip per request for all teams.",
-        graphql_type=list[User],
+        items="members",
+        default=50,
     )
-    async def members(
-        self,
-        info: Info,
-        root: strawberry.Parent[TeamRow],
-        first: Annotated[
-            int, strawberry.argument(description="How many members, 1..100 (default 50).")
-        ] = 50,
-    ) -> list[NodeRow]:
-        return await r.members(info.context, root["id"], first)
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
@@ -77,10 +69,9 @@ class CreateTeamInput:
         "never changes."
     )
     name: str = strawberry.field(description="Required, ≤ 100 characters.")
-    parent: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="The team above it; omitted or null puts it at the top. The hierarchy "
-        "stays at most 8 levels deep.",
+    parent: strawberry.ID | None = optional(
+        "The team above it; omitted or null puts it at the top. The hierarchy "
+        "stays at most 8 levels deep."
     )
 
 
@@ -90,21 +81,19 @@ class UpdateTeamInput:
     expectedVersion: int = strawberry.field(
         description="The version you read; a stale one gives CONFLICT."
     )
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
-    parent: strawberry.ID | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="Move the team under this one; null moves it to the top. A parent that "
+    name: str | None = optional("≤ 100.")
+    parent: strawberry.ID | None = optional(
+        "Move the team under this one; null moves it to the top. A parent that "
         "is the team itself or below it gives CYCLE; a hierarchy deeper than 8 levels gives "
-        "VALIDATION.",
+        "VALIDATION."
     )
 
 
-@strawberry.type(description="Result of a team mutation.")
-class TeamPayload:
-    team: Team | None = strawberry.field(
-        description="The team after the change; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+TeamPayload = payload_type(
+    "TeamPayload",
+    "Result of a team mutation.",
+    team=(Team | None, "The team after the change; null when `errors` is not empty."),
+)
 
 
 @strawberry.type
@@ -138,32 +127,22 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Create a team. Admins only (else FORBIDDEN); a taken code gives "
-        "DUPLICATE. Audited.",
-        graphql_type=TeamPayload,
+    createTeam = input_mutation(
+        CreateTeamInput,
+        r.create_team,
+        TeamPayload,
+        "Create a team. Admins only (else FORBIDDEN); a taken code gives DUPLICATE. Audited.",
     )
-    async def createTeam(
-        self, info: Info, input: Annotated[CreateTeamInput, INPUT]
-    ) -> TeamPayloadRow:
-        return await r.create_team(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Rename a team or move it in the hierarchy. Admins only; optimistic "
+    updateTeam = input_mutation(
+        UpdateTeamInput,
+        r.update_team,
+        TeamPayload,
+        "Rename a team or move it in the hierarchy. Admins only; optimistic "
         "concurrency. Viewers' scopes follow within the key cache time (30 s). Audited.",
-        graphql_type=TeamPayload,
     )
-    async def updateTeam(
-        self, info: Info, input: Annotated[UpdateTeamInput, INPUT]
-    ) -> TeamPayloadRow:
-        return await r.update_team(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Archive a team that has no active members and no active child teams "
+    archiveTeam = archive_mutation(
+        TeamPayload,
+        r.archive_team,
+        "Archive a team that has no active members and no active child teams "
         "(else VALIDATION). Admins only. Audited.",
-        graphql_type=TeamPayload,
     )
-    async def archiveTeam(
-        self, info: Info, input: Annotated[NodeRefInput, INPUT]
-    ) -> TeamPayloadRow:
-        return await r.archive_team(info.context, input.id, input.expectedVersion)

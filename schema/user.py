@@ -8,17 +8,17 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers import user as r
-from resolvers.shapes import DeleteRow, NodePayload, NodeRow
+from resolvers.shapes import NodeRow
 from resolvers.user import UserRole
 from schema.base import (
     ID_ARG,
-    INPUT,
-    DeletePayload,
     Info,
     Node,
-    NodeRefInput,
-    UserError,
-    provided,
+    archive_mutation,
+    delete_mutation,
+    input_mutation,
+    optional,
+    payload_type,
     vocab_enum,
 )
 
@@ -66,17 +66,12 @@ class User(Node):
 
 @strawberry.input(description="Staff fields. Text is trimmed; blank means absent.")
 class UserFields:
-    email: str | None = strawberry.field(default=strawberry.UNSET, description="Work email.")
-    team: str | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="An active team's code; an unknown one gives NOT_FOUND. Null: no team.",
+    email: str | None = optional("Work email.")
+    team: str | None = optional(
+        "An active team's code; an unknown one gives NOT_FOUND. Null: no team."
     )
-    roles: list[UserRole] | None = strawberry.field(
-        default=strawberry.UNSET, description="Roles; SALES when omitted on create."
-    )
-    oidcSubject: str | None = strawberry.field(
-        default=strawberry.UNSET, description="OpenID Connect subject (`sub`), ≤ 255."
-    )
+    roles: list[UserRole] | None = optional("Roles; SALES when omitted on create.")
+    oidcSubject: str | None = optional("OpenID Connect subject (`sub`), ≤ 255.")
 
 
 @strawberry.input(description="A new staff member (admins only).")
@@ -90,15 +85,14 @@ class UpdateUserInput(UserFields):
     expectedVersion: int = strawberry.field(
         description="The version you read; a stale one gives CONFLICT."
     )
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 100.")
+    name: str | None = optional("≤ 100.")
 
 
-@strawberry.type(description="Result of a staff mutation.")
-class UserPayload:
-    user: User | None = strawberry.field(
-        description="The user after the change; null when `errors` is not empty."
-    )
-    errors: list[UserError] = strawberry.field(description="Expected failures; empty on success.")
+UserPayload = payload_type(
+    "UserPayload",
+    "Result of a staff mutation.",
+    user=(User | None, "The user after the change; null when `errors` is not empty."),
+)
 
 
 @strawberry.type
@@ -113,30 +107,21 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Create a staff member. Admins only (else FORBIDDEN).",
-        graphql_type=UserPayload,
+    createUser = input_mutation(
+        CreateUserInput,
+        r.create_user,
+        UserPayload,
+        "Create a staff member. Admins only (else FORBIDDEN).",
     )
-    async def createUser(self, info: Info, input: Annotated[CreateUserInput, INPUT]) -> NodePayload:
-        return await r.create_user(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Update a staff member. Admins only; optimistic concurrency.",
-        graphql_type=UserPayload,
+    updateUser = input_mutation(
+        UpdateUserInput,
+        r.update_user,
+        UserPayload,
+        "Update a staff member. Admins only; optimistic concurrency.",
     )
-    async def updateUser(self, info: Info, input: Annotated[UpdateUserInput, INPUT]) -> NodePayload:
-        return await r.update_user(info.context, provided(input))
-
-    @strawberry.mutation(
-        description="Archive a staff member: their API keys stop working.",
-        graphql_type=UserPayload,
+    archiveUser = archive_mutation(
+        UserPayload, r.archive_user, "Archive a staff member: their API keys stop working."
     )
-    async def archiveUser(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> NodePayload:
-        return await r.archive_user(info.context, input.id, input.expectedVersion)
-
-    @strawberry.mutation(
-        description="Delete a staff member and their edges. Admins only.",
-        graphql_type=DeletePayload,
+    deleteUser = delete_mutation(
+        r.delete_user, "Delete a staff member and their edges. Admins only."
     )
-    async def deleteUser(self, info: Info, input: Annotated[NodeRefInput, INPUT]) -> DeleteRow:
-        return await r.delete_user(info.context, input.id)

@@ -1,0 +1,114 @@
+"""Fields the node types share: look-ups answered from an id of the parent row, custom
+fields, and the account fields (pending changes, shares) of companies and people."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers import review
+from resolvers import share as sharing
+from resolvers.common import custom_fields
+from resolvers.context import Context
+from resolvers.shapes import NodeRow, ShareRow
+from schema.base import Info
+
+if TYPE_CHECKING:
+    from schema.review import ChangeRequest
+    from schema.share import AccountShare
+
+ByParent = Callable[[Context, Any], Awaitable[Any]]
+
+
+def by_parent(
+    resolve: ByParent, graphql_type: Any, description: str, key: str = "id", optional: bool = False
+) -> Any:
+    """A field answered by `resolve(context, parent[key])`: the resolvers batch these per
+    request, so the description's "one round trip" holds. With `optional`, a parent without
+    that id answers null without asking."""
+
+    async def field(info: Info, root: strawberry.Parent[dict[str, Any]]) -> Any:
+        if optional:
+            value = root.get(key)
+            return await resolve(info.context, value) if value else None
+        return await resolve(info.context, root[key])
+
+    return strawberry.field(resolver=field, graphql_type=graphql_type, description=description)
+
+
+def by_parent_first(
+    resolve: Callable[[Context, Any, int], Awaitable[Any]],
+    graphql_type: Any,
+    description: str,
+    items: str,
+    default: int,
+) -> Any:
+    """As `by_parent`, with a `first` argument (1..100) passed on: how many `items`."""
+
+    async def field(info: Info, root: strawberry.Parent[dict[str, Any]], first: int) -> Any:
+        return await resolve(info.context, root["id"], first)
+
+    # The argument's default and description vary per field: strawberry reads them from the
+    # signature.
+    p, k = inspect.Parameter, inspect.Parameter.POSITIONAL_OR_KEYWORD
+    doc = strawberry.argument(description=f"How many {items}, 1..100 (default {default}).")
+    field.__dict__["__signature__"] = inspect.Signature(
+        [
+            p("info", k, annotation=Info),
+            p("root", k, annotation=strawberry.Parent[dict[str, Any]]),
+            p("first", k, default=default, annotation=Annotated[int, doc]),
+        ]
+    )
+    return strawberry.field(resolver=field, graphql_type=graphql_type, description=description)
+
+
+def typename_is(name: str) -> Any:
+    """`is_type_of` for a type whose rows carry `__typename` (interfaces and unions ask)."""
+
+    def is_type_of(cls: type, obj: Any, info: Any) -> bool:
+        return isinstance(obj, dict) and obj.get("__typename") == name
+
+    return classmethod(is_type_of)
+
+
+def custom_field() -> Any:
+    def custom(root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
+        return custom_fields(root)
+
+    return strawberry.field(
+        resolver=custom,
+        graphql_type=JSON | None,
+        description="Custom fields (R10) as a JSON object.",
+    )
+
+
+def pending_changes_field(noun: str) -> Any:
+    return by_parent(
+        review.pending,
+        list[Annotated["ChangeRequest", strawberry.lazy("schema.review")]],
+        f"Pending change requests on this {noun} (R20), newest first, at most 20; values "
+        "masked as the fields are. One round trip per request for all of them.",
+    )
+
+
+def shares_field() -> Any:
+    async def shares(
+        info: Info,
+        root: strawberry.Parent[NodeRow],
+        includeExpired: Annotated[
+            bool, strawberry.argument(description="Also list expired shares (default false).")
+        ] = False,
+    ) -> list[ShareRow]:
+        return await sharing.shares(info.context, root["id"], includeExpired)
+
+    return strawberry.field(
+        resolver=shares,
+        graphql_type=list[Annotated["AccountShare", strawberry.lazy("schema.share")]],
+        description="Manual shares of this account (empty unless it is a customer): who it is "
+        "shared with, the level, until when and by whom; newest first, at most 100. Live "
+        "shares only unless `includeExpired`. One round trip per request.",
+    )
