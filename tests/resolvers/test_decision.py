@@ -67,9 +67,8 @@ def test_decision_tree_with_hidden_influencer(gql: GQL, project_graph: None) -> 
     assert {e["id"] for e in t["map"]["edges"]} == {"i-liu", "i-zhao", "i-wang", "r-wang", "r-zhao"}
 
 
-def test_knowing_a_colleague_connects_the_decision_maker(
-    gql: GQL, cypher: Driver, project_graph: None
-) -> None:
+@pytest.mark.usefixtures("project_graph")
+def test_knowing_a_colleague_connects_the_decision_maker(gql: GQL, cypher: Driver) -> None:
     with cypher.session(database="neo4j") as s:
         s.run(
             "MATCH (u:User {id: $u}), (p:Person {id: 'wang'}) "
@@ -103,9 +102,8 @@ CREATE (o)-[:KNOWS {id: 'k-o-old', strength: 1.0, until: date('2020-01-01')}]->(
 """
 
 
-def test_decision_makers_nobody_on_staff_knows(
-    gql: GQL, cypher: Driver, project_graph: None
-) -> None:
+@pytest.mark.usefixtures("project_graph")
+def test_decision_makers_nobody_on_staff_knows(gql: GQL, cypher: Driver) -> None:
     with cypher.session(database="neo4j") as s:
         s.run(COVERAGE, owner=OWNER, other=OTHER).consume()
     r = gql(TREE, {"p": "proj"})
@@ -130,9 +128,8 @@ def test_decision_makers_nobody_on_staff_knows(
     ]
 
 
-def test_stance_history_is_one_type_with_one_precision(
-    gql: GQL, cypher: Driver, project_graph: None
-) -> None:
+@pytest.mark.usefixtures("project_graph")
+def test_stance_history_is_one_type_with_one_precision(gql: GQL, cypher: Driver) -> None:
     with cypher.session(database="neo4j") as s:
         s.run(
             "CREATE (:StanceChange {id: 'sc2', projectId: 'proj', personId: 'wang', "
