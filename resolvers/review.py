@@ -341,7 +341,7 @@ def account_writes(
     externalId), so repeated imports are idempotent."""
     key = label.value.lower()
 
-    async def create(ctx: Context, data: dict[str, Any]) -> NodePayload:
+    async def create_account(ctx: Context, data: dict[str, Any]) -> NodePayload:
         errors = v.Errors()
         props = props_of(errors, data, True)
         customer = customer_role(errors, data, props, kind)
@@ -350,7 +350,7 @@ def account_writes(
             return invalid(key, errors)
         return await create_node(ctx, label, props, bool(customer))
 
-    async def update_(ctx: Context, data: dict[str, Any]) -> NodePayload:
+    async def update_account(ctx: Context, data: dict[str, Any]) -> NodePayload:
         errors = v.Errors()
         props = props_of(errors, data, False)
         customer = customer_role(errors, data, props, kind)
@@ -358,7 +358,7 @@ def account_writes(
             return invalid(key, errors)
         return await update(ctx, label, data, props, customer)
 
-    async def upsert_(ctx: Context, data: dict[str, Any]) -> NodePayload:
+    async def upsert_account(ctx: Context, data: dict[str, Any]) -> NodePayload:
         errors = v.Errors()
         external = external_props(errors, data, required=True)
         props = props_of(errors, data, True)
@@ -367,4 +367,4 @@ def account_writes(
             return invalid(key, errors, upsert=True)
         return await upsert(ctx, label, data, external, props, customer)
 
-    return create, update_, upsert_
+    return create_account, update_account, upsert_account
