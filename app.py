@@ -157,6 +157,13 @@ def _error_response(
     return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
 
 
+def _retry_later(code: str, what: str, request_id: str, media_type: str) -> Response:
+    """A 503 the client may retry after Retry-After: `what` is the reason, without the advice."""
+    return _error_response(
+        code, f"{what}; retry shortly.", 503, request_id, retryable=True, media_type=media_type
+    )
+
+
 # Every code here is an ErrorCode member, so clients find it in the SDL.
 HTTP_CODES = {
     400: ErrorCode.BAD_REQUEST.value,
@@ -215,15 +222,8 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)  # the IDE page: static, no data
             return
         if self.in_flight >= self.settings.max_in_flight:
-            response = _error_response(
-                "SERVER_BUSY",
-                "The server is busy; retry shortly.",
-                503,
-                request_id,
-                retryable=True,
-                media_type=media,
-            )
-            await response(scope, receive, send)
+            busy = _retry_later("SERVER_BUSY", "The server is busy", request_id, media)
+            await busy(scope, receive, send)
             return
         self.in_flight += 1
         try:
@@ -255,15 +255,10 @@ class GraphQLView(GraphQL[Context, None]):
                 return
             receive = _replay(body, receive)
         if not getattr(state, "ready", False) and request.method == "POST":
-            response = _error_response(
-                "DATABASE_UNAVAILABLE",
-                "The database is not ready yet; retry shortly.",
-                503,
-                request_id,
-                retryable=True,
-                media_type=media,
+            unready = _retry_later(
+                "DATABASE_UNAVAILABLE", "The database is not ready yet", request_id, media
             )
-            await response(scope, receive, send)
+            await unready(scope, receive, send)
             return
         # Auth lookups are cached and not part of the query's cost: keep them off the count.
         auth_token = current_round_trips.set(RoundTrips())

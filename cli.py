@@ -258,13 +258,19 @@ def _offline(local: LocalNeo4j) -> Iterator[None]:
             local.start(detach=True)
 
 
-def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+def _external_server(settings: Settings, verb: str) -> bool:
+    """Whether NEO4J_URI names a server that is not ours to `verb` (then it says so)."""
     if settings.neo4j_uri:
         print(
-            "crm-graph: NEO4J_URI is set: back up that server with its own neo4j-admin "
+            f"crm-graph: NEO4J_URI is set: {verb} that server with its own neo4j-admin "
             "(see the README, Operations)",
             file=sys.stderr,
         )
+    return bool(settings.neo4j_uri)
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    if _external_server(settings, "back up"):
         return 2
     local = _local(settings)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -276,12 +282,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.neo4j_uri:
-        print(
-            "crm-graph: NEO4J_URI is set: restore that server with its own neo4j-admin "
-            "(see the README, Operations)",
-            file=sys.stderr,
-        )
+    if _external_server(settings, "restore"):
         return 2
     local = _local(settings)
     with _offline(local):

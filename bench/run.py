@@ -408,6 +408,22 @@ class RssSampler:
 
 
 @contextlib.contextmanager
+def demo_neo4j(prefix: str) -> Iterator[tuple[LocalNeo4j, Path]]:
+    """A fresh embedded Neo4j in a scratch folder (yielded too, for logs), stopped on the way
+    out; apps started meanwhile load the demo data."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        server = LocalNeo4j(
+            ROOT / ".neo4j", Path(tmp) / "data", free_port(), heap="768m", pagecache="256m"
+        )
+        server.start()
+        try:
+            os.environ["CRM_DEMO_DATA"] = "1"
+            yield server, Path(tmp)
+        finally:
+            server.stop()
+
+
+@contextlib.contextmanager
 def app_server(server: LocalNeo4j, log: Path, workers: int) -> Iterator[tuple[str, int]]:
     port = free_port()
     env = {

@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,10 +31,9 @@ from typing import Any
 
 import httpx2
 
-from bench.run import RESULTS, RssSampler, app_server, machine, percentile
+from bench.run import RESULTS, RssSampler, app_server, demo_neo4j, machine, percentile
 from graph.db import Cypher, Database
-from graph.server import LocalNeo4j, free_port
-from settings import ROOT
+from graph.server import LocalNeo4j
 
 GROUP = "6f88f0cf-4ed5-5ef6-ac86-889cfd5ff937"  # 华星集团 (README, demo data)
 FACTORY = "97fc5d8a-f078-5bb9-8222-0549470b78e2"  # 华星智能制造
@@ -175,24 +172,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "soak")
     args = parser.parse_args()
     started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    with tempfile.TemporaryDirectory(prefix="crm-soak-") as tmp:
-        server = LocalNeo4j(
-            ROOT / ".neo4j", Path(tmp) / "data", free_port(), heap="768m", pagecache="256m"
-        )
-        server.start()
-        try:
-            os.environ["CRM_DEMO_DATA"] = "1"
-            with app_server(server, Path(tmp) / "app.log", 1) as (url, pid):
-                rss = RssSampler(pid)
-                began = time.perf_counter()
-                tally = asyncio.run(
-                    soak(url.removesuffix("/graphql"), args.minutes, args.concurrency)
-                )
-                elapsed = time.perf_counter() - began
-                peak_rss = rss.stop()
-            lost = asyncio.run(lost_writes(server, tally.versions))
-        finally:
-            server.stop()
+    with demo_neo4j("crm-soak-") as (server, tmp):
+        with app_server(server, tmp / "app.log", 1) as (url, pid):
+            rss = RssSampler(pid)
+            began = time.perf_counter()
+            tally = asyncio.run(soak(url.removesuffix("/graphql"), args.minutes, args.concurrency))
+            elapsed = time.perf_counter() - began
+            peak_rss = rss.stop()
+        lost = asyncio.run(lost_writes(server, tally.versions))
     every = [x for xs in tally.latencies.values() for x in xs]
     result: dict[str, Any] = {
         "started_at": started_at,

@@ -13,17 +13,15 @@ import argparse
 import asyncio
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
-from bench.run import RESULTS, app_server, machine
+from bench.run import RESULTS, app_server, demo_neo4j, machine
 from graph.db import Cypher, Database
-from graph.server import LocalNeo4j, free_port
-from settings import ROOT
+from graph.server import LocalNeo4j
 
 CLEAR = Cypher("bench.clear_query_caches", "CALL db.clearQueryCaches()")
 FACTORY = "97fc5d8a-f078-5bb9-8222-0549470b78e2"  # 华星智能制造有限公司 (README)
@@ -70,23 +68,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "warmstart")
     args = parser.parse_args()
     results: dict[str, Any] = {"machine": machine(), "company": FACTORY, "runs": {}}
-    with tempfile.TemporaryDirectory(prefix="crm-warmstart-") as tmp:
-        server = LocalNeo4j(
-            ROOT / ".neo4j", Path(tmp) / "data", free_port(), heap="768m", pagecache="256m"
-        )
-        server.start()
-        try:
-            os.environ["CRM_DEMO_DATA"] = "1"
-            for mode, seconds in (("without warm-up", "0"), ("with warm-up", "60")):
-                asyncio.run(clear_caches(server))
-                os.environ["CRM_WARM_UP_SECONDS"] = seconds
-                started = time.perf_counter()
-                with app_server(server, Path(tmp) / "app.log", 1) as (url, _pid):
-                    ready = round(time.perf_counter() - started, 1)
-                    results["runs"][mode] = {"ready_after_s": ready, "ms": timed(url)}
-                print(mode, json.dumps(results["runs"][mode]))
-        finally:
-            server.stop()
+    with demo_neo4j("crm-warmstart-") as (server, tmp):
+        for mode, seconds in (("without warm-up", "0"), ("with warm-up", "60")):
+            asyncio.run(clear_caches(server))
+            os.environ["CRM_WARM_UP_SECONDS"] = seconds
+            started = time.perf_counter()
+            with app_server(server, tmp / "app.log", 1) as (url, _pid):
+                ready = round(time.perf_counter() - started, 1)
+                results["runs"][mode] = {"ready_after_s": ready, "ms": timed(url)}
+            print(mode, json.dumps(results["runs"][mode]))
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
     lines = [
         "# First requests after a start, without and with the warm-up",

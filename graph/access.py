@@ -188,26 +188,11 @@ def visible_as(v: LiteralString, label: LiteralString) -> LiteralString:
     A traversal statement checks many nodes, and each generic check makes the planner plan
     every label's subqueries (measured: about half the planning time of a map)."""
     rule: LiteralString
-    if label == "Company":
-        rule = (
-            "CASE WHEN "
-            + v
-            + ":Customer THEN "
-            + _account(v, False)
-            + " ELSE "
-            + _public(False)
-            + " END"
-        )
-    elif label == "Person":
-        rule = (
-            "CASE WHEN "
-            + v
-            + ":Customer THEN "
-            + _account(v, False)
-            + " ELSE "
-            + _person(v, False)
-            + " END"
-        )
+    if label in ("Company", "Person"):
+        # A customer is an account; any other company is reference data, any other person
+        # follows their employers.
+        other = _public(False) if label == "Company" else _person(v, False)
+        rule = "CASE WHEN " + v + ":Customer THEN " + _account(v, False) + " ELSE " + other + " END"
     elif label == "Project":
         rule = _project(v, False)
     else:

@@ -15,7 +15,7 @@ from typing import Any, LiteralString, TypedDict
 from graph import access
 from graph.actor import Actor
 from graph.db import Cypher, Database
-from graph.maps import clean, edge, job, node, valid
+from graph.maps import clean, edge, job, node, read_map, valid
 from graph.relationship import STANCE_CHANGE_FIELDS, stance_change_row
 from graph.rows import StanceChangeRow
 
@@ -110,18 +110,9 @@ DECISION_TREE = Cypher(
 async def decision_tree(
     db: Database, actor: Actor, project: str, as_of: dt.date, *, with_data: bool
 ) -> DecisionTreeRows | None:
-    rows = await db.read(
-        DECISION_TREE,
-        {
-            "acl": access.acl_params(actor),
-            "project": project,
-            "asOf": as_of,
-            "withData": with_data,
-        },
-    )
-    if not rows:
+    row = await read_map(db, DECISION_TREE, actor, as_of, {"project": project}, with_data=with_data)
+    if row is None:
         return None
-    row = rows[0]
     return {
         "parts": row["parts"],
         "hidden": row["hidden"],

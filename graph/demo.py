@@ -201,73 +201,42 @@ def edge_rows() -> dict[Rel, list[dict[str, Any]]]:
     project = partial(data.demo_id, "project")
     user = partial(data.demo_id, "user")
     rows: dict[Rel, list[dict[str, Any]]] = {rel: [] for rel in Rel}
+
+    def add(rel: Rel, src: str, dst: str, props: dict[str, Any], *extra: str) -> None:
+        rows[rel].append(_edge(rel, src, dst, props, *extra))
+
     since: dt.date | None
     for child, parent, kind, ownership, since in data.SUBSIDIARY_OF:
-        rows[Rel.SUBSIDIARY_OF].append(
-            _edge(
-                Rel.SUBSIDIARY_OF,
-                company(child),
-                company(parent),
-                {"kind": kind, "ownership": ownership, "since": since},
-            )
-        )
-    for tp, src, dst, props, since in data.COMPANY_LINKS:
-        rel = Rel(tp)
-        rows[rel].append(_edge(rel, company(src), company(dst), {**props, "since": since}))
+        props = {"kind": kind, "ownership": ownership, "since": since}
+        add(Rel.SUBSIDIARY_OF, company(child), company(parent), props)
+    for tp, src, dst, link, since in data.COMPANY_LINKS:
+        add(Rel(tp), company(src), company(dst), {**link, "since": since})
     for who, where, title, dept, started, until in data.WORKS_AT:
-        rows[Rel.WORKS_AT].append(
-            _edge(
-                Rel.WORKS_AT,
-                person(who),
-                company(where),
-                {"title": title, "department": dept, "since": started, "until": until},
-                started.isoformat(),
-            )
-        )
+        job = {"title": title, "department": dept, "since": started, "until": until}
+        add(Rel.WORKS_AT, person(who), company(where), job, started.isoformat())
     for who, manager, kind, since in data.REPORTS_TO:
-        rows[Rel.REPORTS_TO].append(
-            _edge(Rel.REPORTS_TO, person(who), person(manager), {"kind": kind, "since": since})
-        )
+        add(Rel.REPORTS_TO, person(who), person(manager), {"kind": kind, "since": since})
     for src, dst, strength, polarity, basis, scope in data.INFLUENCES:
-        rows[Rel.INFLUENCES].append(
-            _edge(
-                Rel.INFLUENCES,
-                person(src),
-                person(dst),
-                {
-                    "strength": strength,
-                    "polarity": polarity,
-                    "basis": basis,
-                    "projectId": project(scope) if scope else None,
-                },
-                scope or "",
-            )
-        )
+        sway = {
+            "strength": strength,
+            "polarity": polarity,
+            "basis": basis,
+            "projectId": project(scope) if scope else None,
+        }
+        add(Rel.INFLUENCES, person(src), person(dst), sway, scope or "")
     for a, b, kind, since in data.RELATED_TO:
-        rows[Rel.RELATED_TO].append(
-            _edge(Rel.RELATED_TO, person(a), person(b), {"kind": kind, "since": since})
-        )
+        add(Rel.RELATED_TO, person(a), person(b), {"kind": kind, "since": since})
     for project_key, (_, customer) in data.PROJECTS.items():
-        rows[Rel.FOR].append(_edge(Rel.FOR, project(project_key), company(customer), {}))
+        add(Rel.FOR, project(project_key), company(customer), {})
     for who, project_key, role, stance, concerns in data.PARTICIPATES_IN:
-        rows[Rel.PARTICIPATES_IN].append(
-            _edge(
-                Rel.PARTICIPATES_IN,
-                person(who),
-                project(project_key),
-                {"role": role, "stance": stance, "concerns": concerns},
-                role,
-            )
-        )
+        part = {"role": role, "stance": stance, "concerns": concerns}
+        add(Rel.PARTICIPATES_IN, person(who), project(project_key), part, role)
     for who, customer, kind in data.OWNS:
-        target = company(customer) if kind == "company" else person(customer)
-        rows[Rel.OWNS].append(_edge(Rel.OWNS, user(who), target, {}))
+        add(Rel.OWNS, user(who), company(customer) if kind == "company" else person(customer), {})
     for who, project_key, role in data.ON_TEAM:
-        rows[Rel.ON_TEAM].append(
-            _edge(Rel.ON_TEAM, user(who), project(project_key), {"role": role})
-        )
+        add(Rel.ON_TEAM, user(who), project(project_key), {"role": role})
     for who, contact, strength in data.KNOWS:
-        rows[Rel.KNOWS].append(_edge(Rel.KNOWS, user(who), person(contact), {"strength": strength}))
+        add(Rel.KNOWS, user(who), person(contact), {"strength": strength})
     return {rel: r for rel, r in rows.items() if r}
 
 

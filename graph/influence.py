@@ -16,7 +16,7 @@ from graph import access
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.decision import person_nodes
-from graph.maps import clean, edge, through_visible, valid
+from graph.maps import clean, edge, read_map, through_visible, valid
 
 SCOPE_MAX_LEVELS = 4
 SCOPE_MAX_COMPANIES = 500
@@ -69,16 +69,9 @@ INFLUENCE_SCOPE = Cypher(
 async def scope(
     db: Database, actor: Actor, scope_id: str, as_of: dt.date, *, with_data: bool
 ) -> dict[str, Any]:
-    rows = await db.read(
-        INFLUENCE_SCOPE,
-        {
-            "acl": access.acl_params(actor),
-            "scope": scope_id,
-            "asOf": as_of,
-            "withData": with_data,
-        },
-    )
-    row = rows[0]
+    params = {"scope": scope_id}
+    row = await read_map(db, INFLUENCE_SCOPE, actor, as_of, params, with_data=with_data)
+    assert row is not None  # an aggregate: always one row
     return {
         "found": row["found"],
         "people": clean(row["people"]),

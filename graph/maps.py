@@ -22,7 +22,7 @@ from typing import Any, LiteralString, TypedDict
 
 from graph import access
 from graph.actor import Actor
-from graph.db import Cypher, Database
+from graph.db import Cypher, Database, Row
 from graph.export import jsonable
 from graph.vocab import DECISION_CHAIN, HIERARCHY, INDUSTRY_CHAIN, Rel
 
@@ -265,6 +265,35 @@ def clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+async def read_map(
+    db: Database,
+    q: Cypher,
+    actor: Actor,
+    as_of: dt.date,
+    params: dict[str, Any],
+    *,
+    with_data: bool,
+    limit: int | None = None,
+) -> Row | None:
+    """The one row of traversal `q` over the graph as `actor` sees it on `as_of`, or None when
+    there is none (a missing or hidden centre). `params` are the statement's own; a `limit` is
+    sent with the one more row that tells a truncated answer from a full one."""
+    shared: dict[str, Any] = {"acl": access.acl_params(actor), "asOf": as_of, "withData": with_data}
+    if limit is not None:
+        shared |= {"limit": limit, "limitPlus": limit + 1}
+    rows = await db.read(q, {**params, **shared})
+    return rows[0] if rows else None
+
+
+def _map_rows(row: Row, *, beyond: bool) -> MapRows:
+    return {
+        "nodes": clean(row["nodes"]),
+        "edges": clean(row["edges"]),
+        "truncated": row["truncated"],
+        "beyond": beyond,
+    }
+
+
 async def account_map(
     db: Database,
     actor: Actor,
@@ -276,53 +305,23 @@ async def account_map(
     *,
     with_data: bool,
 ) -> MapRows | None:
-    rows = await db.read(
-        ACCOUNT_MAP[depth],
-        {
-            "acl": access.acl_params(actor),
-            "center": center,
-            "types": types,
-            "limit": limit,
-            "limitPlus": limit + 1,
-            "asOf": as_of,
-            "withData": with_data,
-        },
+    params = {"center": center, "types": types}
+    row = await read_map(
+        db, ACCOUNT_MAP[depth], actor, as_of, params, with_data=with_data, limit=limit
     )
-    if not rows:
-        return None
-    row = rows[0]
-    return {
-        "nodes": clean(row["nodes"]),
-        "edges": clean(row["edges"]),
-        "truncated": row["truncated"],
-        "beyond": row["beyond"],
-    }
+    return None if row is None else _map_rows(row, beyond=row["beyond"])
 
 
 async def group_hierarchy(
     db: Database, actor: Actor, company: str, as_of: dt.date, *, with_data: bool
 ) -> GroupRows | None:
-    rows = await db.read(
-        GROUP_HIERARCHY,
-        {
-            "acl": access.acl_params(actor),
-            "company": company,
-            "limit": GROUP_MAX_COMPANIES,
-            "limitPlus": GROUP_MAX_COMPANIES + 1,
-            "asOf": as_of,
-            "withData": with_data,
-        },
+    q, params = GROUP_HIERARCHY, {"company": company}
+    row = await read_map(
+        db, q, actor, as_of, params, with_data=with_data, limit=GROUP_MAX_COMPANIES
     )
-    if not rows:
+    if row is None:
         return None
-    row = rows[0]
-    return {
-        "nodes": clean(row["nodes"]),
-        "edges": clean(row["edges"]),
-        "roots": row["roots"],
-        "truncated": row["truncated"],
-        "beyond": row["deep"],
-    }
+    return {**_map_rows(row, beyond=row["deep"]), "roots": row["roots"]}
 
 
 async def contact_map(
@@ -336,20 +335,10 @@ async def contact_map(
     *,
     with_data: bool,
 ) -> dict[str, Any] | None:
-    rows = await db.read(
-        CONTACT_MAP[(subsidiaries, influence)],
-        {
-            "acl": access.acl_params(actor),
-            "company": company,
-            "limit": limit,
-            "limitPlus": limit + 1,
-            "asOf": as_of,
-            "withData": with_data,
-        },
-    )
-    if not rows:
+    q, params = CONTACT_MAP[(subsidiaries, influence)], {"company": company}
+    row = await read_map(db, q, actor, as_of, params, with_data=with_data, limit=limit)
+    if row is None:
         return None
-    row = rows[0]
     return {
         "companies": clean(row["companies"]),
         "people": [

@@ -115,6 +115,11 @@ _OWN_KEYS: dict[Label, LiteralString] = {
     "DETACH DELETE k } "
 }
 
+# The tail of a create or an update: the creator's claims, the audit event, the node.
+CLAIMED_AND_AUDITED: LiteralString = (
+    CLAIM + "WITH n " + AUDIT + " RETURN " + PROJECTION + " AS node"
+)
+
 
 def _statements(label: Label) -> dict[str, Cypher]:
     lb: LiteralString = label.value  # closed vocabulary, never input
@@ -126,12 +131,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "ON CREATE SET n += $props, n.version = 1, n.createdAt = datetime(), "
             "n.updatedAt = datetime() "
             "FOREACH (_ IN CASE WHEN $customer THEN [1] ELSE [] END | SET n:Customer) "
-            + CLAIM
-            + "WITH n "
-            + AUDIT
-            + " RETURN "
-            + PROJECTION
-            + " AS node",
+            + CLAIMED_AND_AUDITED,
         ),
         # Takes the lock and judges the viewer's right to change the node, in one statement.
         "lock": Cypher(
@@ -147,13 +147,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "SET n += $props, n.version = n.version + 1, n.updatedAt = datetime() "
             "FOREACH (_ IN CASE WHEN $customer = true THEN [1] ELSE [] END | SET n:Customer) "
             "FOREACH (_ IN CASE WHEN $customer = false THEN [1] ELSE [] END | "
-            "REMOVE n:Customer) "
-            + CLAIM
-            + "WITH n "
-            + AUDIT
-            + " RETURN "
-            + PROJECTION
-            + " AS node",
+            "REMOVE n:Customer) " + CLAIMED_AND_AUDITED,
         ),
         # Judged and deleted in one statement; the audit event only when deleted.
         "delete": Cypher(

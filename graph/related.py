@@ -29,6 +29,7 @@ from graph.maps import (
     clean,
     edge,
     node,
+    read_map,
     through_visible,
     valid,
 )
@@ -258,23 +259,18 @@ async def related_accounts(
     whole_group: bool,
     with_data: bool,
 ) -> RelatedRows | None:
-    rows = await db.read(
-        (RELATED if whole_group else RELATED_NEAR)[hops],
-        {
-            "acl": access.acl_params(actor),
-            "company": company,
-            "types": types,
-            "people": shared or former,
-            "shared": shared,
-            "former": former,
-            "projects": projects,
-            "asOf": as_of,
-            "withData": with_data,
-        },
-    )
-    if not rows:
+    params = {
+        "company": company,
+        "types": types,
+        "people": shared or former,
+        "shared": shared,
+        "former": former,
+        "projects": projects,
+    }
+    q = (RELATED if whole_group else RELATED_NEAR)[hops]
+    row = await read_map(db, q, actor, as_of, params, with_data=with_data)
+    if row is None:
         return None
-    row = rows[0]
     people = []
     for link in row["peopleLinks"]:
         people.append(
@@ -319,18 +315,9 @@ async def paths(
     *,
     with_data: bool,
 ) -> dict[str, Any]:
-    rows = await db.read(
-        PATH[hops],
-        {
-            "acl": access.acl_params(actor),
-            "from": source,
-            "to": target,
-            "types": types,
-            "asOf": as_of,
-            "withData": with_data,
-        },
-    )
-    row = rows[0]
+    params = {"from": source, "to": target, "types": types}
+    row = await read_map(db, PATH[hops], actor, as_of, params, with_data=with_data)
+    assert row is not None  # an aggregate: always one row
     return {
         "fromFound": row["fromFound"],
         "toFound": row["toFound"],
@@ -375,17 +362,9 @@ async def warm_intro_paths(
     *,
     with_data: bool,
 ) -> WarmIntroRows:
-    rows = await db.read(
-        WARM_INTRO[hops],
-        {
-            "acl": access.acl_params(actor),
-            "target": target,
-            "from": users,
-            "asOf": as_of,
-            "withData": with_data,
-        },
-    )
-    row = rows[0]
+    params = {"target": target, "from": users}
+    row = await read_map(db, WARM_INTRO[hops], actor, as_of, params, with_data=with_data)
+    assert row is not None  # an aggregate: always one row
     return {
         "targetFound": row["targetFound"],
         "users": row["users"],

@@ -39,7 +39,7 @@ the same transaction and without another round trip:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
@@ -523,23 +523,38 @@ async def _lock_edge(
     return current
 
 
+# A change of one locked edge: (transaction, the edge's row, its type, the audit event's id).
+EdgeChange = Callable[[Tx, EdgeRow, Rel, str], Awaitable[EdgeResult]]
+
+
+async def _change_edge(
+    db: Database, edge_id: str, expected_version: int | None, audit: Audit, change: EdgeChange
+) -> EdgeResult:
+    """`change` applied to the edge once it is locked at the version read; READ_ONLY, or the
+    lock's refusal, otherwise."""
+    if not audit.actor.scope.may_edit:
+        return READ_ONLY
+    acl = dict(acl_params(audit.actor))
+    audit_id = new_id()
+
+    async def work(tx: Tx) -> EdgeResult:
+        current = await _lock_edge(tx, edge_id, expected_version, acl)
+        if isinstance(current, EdgeResult):
+            return current
+        return await change(tx, current, Rel(current["type"]), audit_id)
+
+    return await db.transaction(work)
+
+
 async def end(
     db: Database, edge_id: str, until: dt.date | None, expected_version: int | None, audit: Audit
 ) -> EdgeResult:
     """Set `until` (default today, UTC) and keep the edge as history. Refused (ENDED) when
     the edge has already ended; a future `until` may be brought forward."""
-    if not audit.actor.scope.may_edit:
-        return READ_ONLY
-    acl = dict(acl_params(audit.actor))
     until = until or today()
-    audit_id = new_id()
 
-    async def work(tx: Tx) -> EdgeResult:
-        # Ending never closes a cycle, so no type lock is needed; the edge's own lock suffices.
-        current = await _lock_edge(tx, edge_id, expected_version, acl)
-        if isinstance(current, EdgeResult):
-            return current
-        rel = Rel(current["type"])
+    # Ending never closes a cycle, so no type lock is needed; the edge's own lock suffices.
+    async def end_edge(tx: Tx, current: EdgeRow, rel: Rel, audit_id: str) -> EdgeResult:
         if _is_ended(current.get("until")):
             return EdgeResult(None, Refusal.ENDED, Part.EDGE, _as_date(current["until"]))
         since = current.get("since")
@@ -553,31 +568,19 @@ async def end(
         rows = await tx.run(UPDATE[rel], params)
         return EdgeResult(rows[0]["rel"])
 
-    return await db.transaction(work)
+    return await _change_edge(db, edge_id, expected_version, audit, end_edge)
 
 
 async def unlink(
     db: Database, edge_id: str, expected_version: int | None, audit: Audit
 ) -> EdgeResult:
     """Delete an edge for good (a mistake, not history); the audit event stays."""
-    if not audit.actor.scope.may_edit:
-        return READ_ONLY
-    acl = dict(acl_params(audit.actor))
-    audit_id = new_id()
 
-    async def work(tx: Tx) -> EdgeResult:
-        current = await _lock_edge(tx, edge_id, expected_version, acl)
-        if isinstance(current, EdgeResult):
-            return current
-        rel = Rel(current["type"])
-        params = {
-            "id": edge_id,
-            **audit.params(edge_id, rel, [], audit_id),
-        }
-        await tx.run(DELETE[rel], params)
+    async def delete_edge(tx: Tx, current: EdgeRow, rel: Rel, audit_id: str) -> EdgeResult:
+        await tx.run(DELETE[rel], {"id": edge_id, **audit.params(edge_id, rel, [], audit_id)})
         return EdgeResult(current)
 
-    return await db.transaction(work)
+    return await _change_edge(db, edge_id, expected_version, audit, delete_edge)
 
 
 async def set_stance(

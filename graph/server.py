@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -296,19 +296,7 @@ class LocalNeo4j:
         if marker.exists():
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            require_tool("java", "openjdk-17-jre-headless"),
-            "-cp",
-            f"{lib}/*",
-            f"-Dbasedir={self.instance_dir}",
-            "org.neo4j.server.startup.Neo4jAdminCommand",
-            "dbms",
-            "set-initial-password",
-            self.password,
-        ]
-        proc = subprocess.run(  # noqa: S603
-            cmd, capture_output=True, text=True, env=self._java_env(), check=False
-        )
+        proc = self._neo4j_admin(lib, ["dbms", "set-initial-password", self.password])
         if proc.returncode != 0:
             raise LocalServerError("could not set the Neo4j password:\n" + proc.stderr[-2000:])
         marker.touch()
@@ -369,6 +357,17 @@ class LocalNeo4j:
         dump and load in Community). Its output on success; LocalServerError otherwise."""
         lib = ensure_jars(self.home)
         self._write_conf()
+        proc = self._neo4j_admin(lib, args, timeout)
+        if proc.returncode != 0:
+            raise LocalServerError(
+                f"neo4j-admin {' '.join(args[:2])} failed:\n" + (proc.stdout + proc.stderr)[-3000:]
+            )
+        return proc.stdout
+
+    def _neo4j_admin(
+        self, lib: Path, args: Sequence[str], timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """neo4j-admin from the jars in `lib` on this instance, its output captured."""
         cmd = [
             require_tool("java", "openjdk-17-jre-headless"),
             "-cp",
@@ -377,14 +376,9 @@ class LocalNeo4j:
             "org.neo4j.server.startup.Neo4jAdminCommand",
             *args,
         ]
-        proc = subprocess.run(  # noqa: S603
+        return subprocess.run(  # noqa: S603
             cmd, capture_output=True, text=True, env=self._java_env(), timeout=timeout, check=False
         )
-        if proc.returncode != 0:
-            raise LocalServerError(
-                f"neo4j-admin {' '.join(args[:2])} failed:\n" + (proc.stdout + proc.stderr)[-3000:]
-            )
-        return proc.stdout
 
     def dump(self, to_dir: Path, database: str = "neo4j") -> Path:
         """Write `<to_dir>/<database>.dump` from the stopped server's store."""

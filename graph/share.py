@@ -12,13 +12,14 @@ the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
 from graph import access
 from graph.actor import Actor
-from graph.db import Cypher, Database, Tx
+from graph.db import Cypher, Database, Row, Tx
 from graph.nodes import AUDIT, PROJECTION, Audit, new_id
 from graph.refusal import Part, Refusal
 from graph.rows import ShareRow
@@ -149,6 +150,31 @@ def _audit(audit: Audit, account: str, label: str, fields: list[str]) -> dict[st
     }
 
 
+async def _write(
+    db: Database,
+    account: str,
+    q: Cypher,
+    params: dict[str, Any],
+    fields: list[str],
+    audit: Audit,
+    result: Callable[[Row], ShareResult],
+) -> ShareResult:
+    """Run `q` on the shares of `account` once the actor may change them, with its audit
+    event; no row back means the principal does not exist."""
+
+    async def work(tx: Tx) -> ShareResult:
+        refused, label = await _check(tx, audit.actor, account)
+        if refused:
+            return refused
+        audited = _audit(audit, account, label, fields)
+        rows = await tx.run(q, {"account": account, **params, **audited})
+        if not rows:
+            return ShareResult(refusal=Refusal.NOT_FOUND, part=Part.PRINCIPAL)
+        return result(rows[0])
+
+    return await db.transaction(work)
+
+
 async def share(
     db: Database,
     account: str,
@@ -160,47 +186,35 @@ async def share(
     audit: Audit,
 ) -> ShareResult:
     """Share `account` with a user or team (or change an existing share's terms)."""
-    share_id = new_id()
     fields = ["level", "principal"] + (["until"] if until else []) + (["reason"] if reason else [])
-
-    async def work(tx: Tx) -> ShareResult:
-        refused, label = await _check(tx, audit.actor, account)
-        if refused:
-            return refused
-        params = {
-            "account": account,
-            "principal": principal,
-            "shareId": share_id,
-            "level": level,
-            "until": until,
-            "reason": reason,
-            **_audit(audit, account, label, fields),
-        }
-        rows = await tx.run(SHARE_WRITE[kind], params)
-        if not rows:
-            return ShareResult(refusal=Refusal.NOT_FOUND, part=Part.PRINCIPAL)
-        return ShareResult(share=rows[0]["share"])
-
-    return await db.transaction(work)
+    terms = {
+        "principal": principal,
+        "shareId": new_id(),
+        "level": level,
+        "until": until,
+        "reason": reason,
+    }
+    return await _write(
+        db,
+        account,
+        SHARE_WRITE[kind],
+        terms,
+        fields,
+        audit,
+        lambda row: ShareResult(share=row["share"]),
+    )
 
 
 async def unshare(
     db: Database, account: str, kind: Principal, principal: str, audit: Audit
 ) -> ShareResult:
     """Remove the share of `account` with this user or team."""
-
-    async def work(tx: Tx) -> ShareResult:
-        refused, label = await _check(tx, audit.actor, account)
-        if refused:
-            return refused
-        params = {
-            "account": account,
-            "principal": principal,
-            **_audit(audit, account, label, ["principal"]),
-        }
-        rows = await tx.run(UNSHARE[kind], params)
-        if not rows:
-            return ShareResult(refusal=Refusal.NOT_FOUND, part=Part.PRINCIPAL)
-        return ShareResult(share_id=rows[0]["shareId"])
-
-    return await db.transaction(work)
+    return await _write(
+        db,
+        account,
+        UNSHARE[kind],
+        {"principal": principal},
+        ["principal"],
+        audit,
+        lambda row: ShareResult(share_id=row["shareId"]),
+    )

@@ -159,6 +159,17 @@ async def code_exists(db: Database, actor: Actor, code: str) -> bool:
     return bool(rows[0]["found"])
 
 
+async def _lock(tx: Tx, team_id: str, expected_version: int | None) -> TeamResult | None:
+    """Lock the team for a change; the refusal when it is missing or not at the version read."""
+    locked = await tx.run(LOCK, {"id": team_id})
+    if not locked:
+        return TeamResult(None, Refusal.NOT_FOUND, Part.WHOLE)
+    current = locked[0]["version"]
+    if expected_version is not None and current != expected_version:
+        return TeamResult(None, Refusal.CONFLICT, Part.VERSION, current)
+    return None
+
+
 async def _placement(tx: Tx, team_id: str | None, parent: str) -> TeamResult | None:
     """A refusal when `parent` cannot hold the team `team_id` (None: a new team)."""
     rows = await tx.run(PLACEMENT, {"id": team_id, "parent": parent})
@@ -203,12 +214,8 @@ async def update(
     fields = list(props) + (["parent"] if move else [])
 
     async def work(tx: Tx) -> TeamResult:
-        locked = await tx.run(LOCK, {"id": team_id})
-        if not locked:
-            return TeamResult(None, Refusal.NOT_FOUND, Part.WHOLE)
-        current = locked[0]["version"]
-        if expected_version is not None and current != expected_version:
-            return TeamResult(None, Refusal.CONFLICT, Part.VERSION, current)
+        if refused := await _lock(tx, team_id, expected_version):
+            return refused
         if move and parent is not None and (refused := await _placement(tx, team_id, parent)):
             return refused
         params = {
@@ -229,12 +236,8 @@ async def archive(
     """Archive a team that no active user or child team refers to any more."""
 
     async def work(tx: Tx) -> TeamResult:
-        locked = await tx.run(LOCK, {"id": team_id})
-        if not locked:
-            return TeamResult(None, Refusal.NOT_FOUND, Part.WHOLE)
-        current = locked[0]["version"]
-        if expected_version is not None and current != expected_version:
-            return TeamResult(None, Refusal.CONFLICT, Part.VERSION, current)
+        if refused := await _lock(tx, team_id, expected_version):
+            return refused
         used = (await tx.run(IN_USE, {"id": team_id}))[0]
         if used["members"] or used["children"]:
             return TeamResult(

@@ -8,7 +8,7 @@ graph's outcome into a payload dict `{<key>: node, "errors": [...]}`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,13 @@ CUSTOMER_FIELDS = ("customerCode", "customerKind", "lifecycleStage", "classifica
 
 # A function applied to every node a payload returns (e.g. personal-data masking).
 Present = Callable[[Context, NodeRow | None], NodeRow | None]
+# A node kind's validation: (errors, input data, creating) -> the properties to store.
+PropsOf = Callable[[v.Errors, dict[str, Any], bool], dict[str, Any]]
+# A node kind's root resolvers, as schema/base.py's NodeSchema calls them.
+Write = Callable[[Context, dict[str, Any]], Awaitable[NodePayload]]
+Archive = Callable[[Context, str, int | None], Awaitable[NodePayload]]
+Delete = Callable[[Context, str], Awaitable[DeleteRow]]
+Load = Callable[[Context, str], Awaitable[NodeRow | None]]
 
 
 def as_is(ctx: Context, node: NodeRow | None) -> NodeRow | None:
@@ -280,3 +287,18 @@ async def load_node(ctx: Context, label: Label, node_id: str) -> NodeRow | None:
 
     result: NodeRow | None = await loader(ctx, label.value.lower(), batch).load(node_id)
     return result
+
+
+def archive_delete_load(label: Label) -> tuple[Archive, Delete, Load]:
+    """The archive, delete and by-id resolvers of a node kind that adds nothing to them."""
+
+    async def archive(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
+        return await archive_node(ctx, label, node_id, expected_version)
+
+    async def delete(ctx: Context, node_id: str) -> DeleteRow:
+        return await delete_node(ctx, label, node_id)
+
+    async def load(ctx: Context, node_id: str) -> NodeRow | None:
+        return await load_node(ctx, label, node_id)
+
+    return archive, delete, load

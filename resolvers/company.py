@@ -7,18 +7,7 @@ from typing import Any
 from graph.vocab import CustomerKind, Label
 from resolvers import review
 from resolvers import validation as v
-from resolvers.common import (
-    archive_node,
-    create_node,
-    custom_json,
-    customer_role,
-    delete_node,
-    external_props,
-    invalid,
-    load_node,
-)
-from resolvers.context import Context
-from resolvers.shapes import DeleteRow, NodePayload, NodeRow
+from resolvers.common import archive_delete_load, custom_json
 
 # Plain text fields and their length caps.
 TEXT_FIELDS: dict[str, int] = {
@@ -56,44 +45,7 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     return props
 
 
-async def create_company(ctx: Context, data: dict[str, Any]) -> NodePayload:
-    errors = v.Errors()
-    props = company_props(errors, data, creating=True)
-    customer = customer_role(errors, data, props, CustomerKind.ENTERPRISE)
-    props.update(external_props(errors, data))
-    if errors:
-        return invalid("company", errors)
-    return await create_node(ctx, Label.COMPANY, props, bool(customer))
-
-
-async def update_company(ctx: Context, data: dict[str, Any]) -> NodePayload:
-    errors = v.Errors()
-    props = company_props(errors, data, creating=False)
-    customer = customer_role(errors, data, props, CustomerKind.ENTERPRISE)
-    if errors:
-        return invalid("company", errors)
-    # Fields needing review wait for a reviewer (R20); the rest applies now.
-    return await review.update(ctx, Label.COMPANY, data, props, customer)
-
-
-async def upsert_company(ctx: Context, data: dict[str, Any]) -> NodePayload:
-    """Create or update by (externalSource, externalId); idempotent for repeated imports."""
-    errors = v.Errors()
-    external = external_props(errors, data, required=True)
-    props = company_props(errors, data, creating=True)
-    customer = customer_role(errors, data, props, CustomerKind.ENTERPRISE)
-    if errors:
-        return invalid("company", errors, upsert=True)
-    return await review.upsert(ctx, Label.COMPANY, data, external, props, customer)
-
-
-async def archive_company(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
-    return await archive_node(ctx, Label.COMPANY, node_id, expected_version)
-
-
-async def delete_company(ctx: Context, node_id: str) -> DeleteRow:
-    return await delete_node(ctx, Label.COMPANY, node_id)
-
-
-async def company(ctx: Context, node_id: str) -> NodeRow | None:
-    return await load_node(ctx, Label.COMPANY, node_id)
+create_company, update_company, upsert_company = review.account_writes(
+    Label.COMPANY, company_props, CustomerKind.ENTERPRISE
+)
+archive_company, delete_company, company = archive_delete_load(Label.COMPANY)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -22,3 +22,18 @@ def loader(
         found = DataLoader(load_fn=batch)
         ctx.loaders[name] = found
     return found
+
+
+Grouped = Callable[[list[str]], Awaitable[Mapping[str, list[V]]]]
+
+
+async def load_grouped(ctx: Context, name: str, key: str, fetch: Grouped[V]) -> list[V]:
+    """The rows `fetch` groups under `key` (none: an empty list), through the request's loader
+    `name`: one round trip for every key the request asks for."""
+
+    async def batch(keys: list[str]) -> list[list[V]]:
+        found = await fetch(keys)
+        return [found.get(k, []) for k in keys]
+
+    result: list[V] = await loader(ctx, name, batch).load(key)
+    return result

@@ -9,7 +9,7 @@ from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.loaders import loader
-from resolvers.pages import connection, decode_cursor, encode_cursor
+from resolvers.pages import time_ordered, time_position
 from resolvers.shapes import AuditEventRow, ConnectionOf, NodeRow
 
 MAX_IDS = 100
@@ -39,10 +39,6 @@ async def audit_trail(
     ctx: Context, node_id: str, first: int, after: str | None
 ) -> ConnectionOf[AuditEventRow]:
     limit = page_size(first)
-    position = None
-    if after:
-        at, event_id = decode_cursor(after, 2)
-        position = (at, event_id)
+    position = time_position(after)
     events, total = await nodes.audit_trail(ctx.db, ctx.actor, node_id, limit + 1, position)
-    items = [(encode_cursor(str(e["at"]), e["id"]), e) for e in events[:limit]]
-    return connection(items, len(events) > limit, after, total)
+    return time_ordered(events, limit, after, total, lambda e: (str(e["at"]), e["id"]))

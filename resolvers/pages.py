@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from resolvers.errors import ApiError, ErrorCode
@@ -42,3 +42,24 @@ def connection(
             "endCursor": edges[-1]["cursor"] if edges else None,
         },
     }
+
+
+def time_position(after: str | None) -> tuple[str, str] | None:
+    """Where a page in (time, id) order continues: the position `after` names, if any."""
+    if not after:
+        return None
+    at, row_id = decode_cursor(after, 2)
+    return (at, row_id)
+
+
+def time_ordered(
+    rows: Sequence[T],
+    limit: int,
+    after: str | None,
+    total: int | None,
+    position: Callable[[T], tuple[str, str]],
+) -> ConnectionOf[T]:
+    """A page of `rows` in (time, id) order, read `limit + 1` at a time (the extra row says
+    there is a next page); `position` gives a row's (time, id) for its cursor."""
+    items = [(encode_cursor(*position(r)), r) for r in rows[:limit]]
+    return connection(items, len(rows) > limit, after, total)

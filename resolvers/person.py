@@ -12,19 +12,8 @@ from typing import Any
 from graph.vocab import CustomerKind, Label
 from resolvers import review
 from resolvers import validation as v
-from resolvers.common import (
-    archive_node,
-    create_node,
-    custom_json,
-    customer_role,
-    delete_node,
-    external_props,
-    invalid,
-    load_node,
-)
-from resolvers.context import Context
+from resolvers.common import archive_delete_load, custom_json
 from resolvers.errors import ErrorCode
-from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 
 TEXT_FIELDS: dict[str, int] = {
     "nameEn": 200,
@@ -91,43 +80,7 @@ def _hobbies(errors: v.Errors, values: list[str] | None) -> list[str] | None:
     return [h for h in cleaned if h] or None
 
 
-async def create_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
-    errors = v.Errors()
-    props = person_props(errors, data, creating=True)
-    customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
-    props.update(external_props(errors, data))
-    if errors:
-        return invalid("person", errors)
-    return await create_node(ctx, Label.PERSON, props, bool(customer))
-
-
-async def update_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
-    errors = v.Errors()
-    props = person_props(errors, data, creating=False)
-    customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
-    if errors:
-        return invalid("person", errors)
-    # Fields needing review wait for a reviewer (R20); the rest applies now.
-    return await review.update(ctx, Label.PERSON, data, props, customer)
-
-
-async def upsert_person(ctx: Context, data: dict[str, Any]) -> NodePayload:
-    errors = v.Errors()
-    external = external_props(errors, data, required=True)
-    props = person_props(errors, data, creating=True)
-    customer = customer_role(errors, data, props, CustomerKind.INDIVIDUAL)
-    if errors:
-        return invalid("person", errors, upsert=True)
-    return await review.upsert(ctx, Label.PERSON, data, external, props, customer)
-
-
-async def archive_person(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
-    return await archive_node(ctx, Label.PERSON, node_id, expected_version)
-
-
-async def delete_person(ctx: Context, node_id: str) -> DeleteRow:
-    return await delete_node(ctx, Label.PERSON, node_id)
-
-
-async def person(ctx: Context, node_id: str) -> NodeRow | None:
-    return await load_node(ctx, Label.PERSON, node_id)
+create_person, update_person, upsert_person = review.account_writes(
+    Label.PERSON, person_props, CustomerKind.INDIVIDUAL
+)
+archive_person, delete_person, person = archive_delete_load(Label.PERSON)

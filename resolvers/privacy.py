@@ -32,7 +32,7 @@ from resolvers import validation as v
 from resolvers.common import audit
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
-from resolvers.loaders import loader
+from resolvers.loaders import load_grouped
 from resolvers.masking import register_full_value
 from resolvers.permissions import may_read, rule
 from resolvers.shapes import NodeRow, UserErrorRow
@@ -90,13 +90,9 @@ def _is_admin(ctx: Context) -> bool:
 
 async def consents(ctx: Context, person_id: str) -> list[ConsentRow]:
     """A person's consent history, newest first; batched per request."""
-
-    async def batch(ids: list[str]) -> list[list[ConsentRow]]:
-        found = await privacy.consents_of(ctx.db, ctx.actor, ids)
-        return [found.get(i, []) for i in ids]
-
-    result: list[ConsentRow] = await loader(ctx, "consents", batch).load(person_id)
-    return result
+    return await load_grouped(
+        ctx, "consents", person_id, lambda ids: privacy.consents_of(ctx.db, ctx.actor, ids)
+    )
 
 
 async def record_consent(ctx: Context, data: dict[str, Any], granted: bool) -> ConsentPayloadRow:

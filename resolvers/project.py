@@ -7,19 +7,17 @@ from typing import Any
 from graph.vocab import Label
 from resolvers import validation as v
 from resolvers.common import (
-    archive_node,
+    archive_delete_load,
     create_node,
     custom_json,
-    delete_node,
     external_props,
     invalid,
-    load_node,
     update_node,
     upsert_node,
 )
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
-from resolvers.shapes import DeleteRow, NodePayload, NodeRow
+from resolvers.shapes import NodePayload
 
 DEFAULT_CURRENCY = "CNY"
 
@@ -76,13 +74,4 @@ async def upsert_project(ctx: Context, data: dict[str, Any]) -> NodePayload:
     return await upsert_node(ctx, Label.PROJECT, external, props)
 
 
-async def archive_project(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
-    return await archive_node(ctx, Label.PROJECT, node_id, expected_version)
-
-
-async def delete_project(ctx: Context, node_id: str) -> DeleteRow:
-    return await delete_node(ctx, Label.PROJECT, node_id)
-
-
-async def project(ctx: Context, node_id: str) -> NodeRow | None:
-    return await load_node(ctx, Label.PROJECT, node_id)
+archive_project, delete_project, project = archive_delete_load(Label.PROJECT)

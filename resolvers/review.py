@@ -17,15 +17,28 @@ from typing import Any
 
 from graph import review as g
 from graph.review import Action, ChangeRequestRow, Outcome
-from graph.vocab import Label
+from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
 from resolvers.args import page_size
-from resolvers.common import Present, as_is, audit, load_node, update_node, upsert_node
+from resolvers.common import (
+    Present,
+    PropsOf,
+    Write,
+    as_is,
+    audit,
+    create_node,
+    customer_role,
+    external_props,
+    invalid,
+    load_node,
+    update_node,
+    upsert_node,
+)
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
-from resolvers.loaders import loader
+from resolvers.loaders import load_grouped
 from resolvers.masking import mask_id_number, mask_phone
-from resolvers.pages import connection, decode_cursor, encode_cursor
+from resolvers.pages import time_ordered, time_position
 from resolvers.permissions import FieldRule, Mask, may_edit, may_read, rule
 from resolvers.shapes import ConnectionOf, NodePayload, NodeRow, UserErrorRow
 
@@ -262,10 +275,6 @@ async def change_requests(
     with_total: bool,
 ) -> ConnectionOf[ChangeRequestRow]:
     limit = page_size(first)
-    position = None
-    if after:
-        at, request_id = decode_cursor(after, 2)
-        position = (at, request_id)
     rows, total = await g.page(
         ctx.db,
         ctx.actor,
@@ -273,22 +282,17 @@ async def change_requests(
         target,
         requested_by,
         limit + 1,
-        position,
+        time_position(after),
         with_total,
     )
-    items = [(encode_cursor(str(r["requestedAt"]), r["id"]), r) for r in rows[:limit]]
-    return connection(items, len(rows) > limit, after, total)
+    return time_ordered(rows, limit, after, total, lambda r: (str(r["requestedAt"]), r["id"]))
 
 
 async def pending(ctx: Context, node_id: str) -> list[ChangeRequestRow]:
     """A node's pending requests, batched: one round trip for every node of the request."""
-
-    async def batch(ids: list[str]) -> list[list[ChangeRequestRow]]:
-        found = await g.pending(ctx.db, ctx.actor, ids)
-        return [found.get(i, []) for i in ids]
-
-    result: list[ChangeRequestRow] = await loader(ctx, "review.pending", batch).load(node_id)
-    return result
+    return await load_grouped(
+        ctx, "review.pending", node_id, lambda ids: g.pending(ctx.db, ctx.actor, ids)
+    )
 
 
 def _mask(value: Any, mask: Mask) -> Any:
@@ -326,3 +330,41 @@ async def target(ctx: Context, request: ChangeRequestRow) -> NodeRow | None:
     if node is None:
         node = await load_node(ctx, Label(request["targetLabel"]), request["targetId"])
     return node
+
+
+def account_writes(
+    label: Label, props_of: PropsOf, kind: CustomerKind
+) -> tuple[Write, Write, Write]:
+    """Create, update and upsert of a node kind that may be a customer (companies, people):
+    validated with its customer role; on update and upsert, fields needing review wait for a
+    reviewer (R20) and the rest applies now. Upsert finds the node by (externalSource,
+    externalId), so repeated imports are idempotent."""
+    key = label.value.lower()
+
+    async def create_account(ctx: Context, data: dict[str, Any]) -> NodePayload:
+        errors = v.Errors()
+        props = props_of(errors, data, True)
+        customer = customer_role(errors, data, props, kind)
+        props.update(external_props(errors, data))
+        if errors:
+            return invalid(key, errors)
+        return await create_node(ctx, label, props, bool(customer))
+
+    async def update_account(ctx: Context, data: dict[str, Any]) -> NodePayload:
+        errors = v.Errors()
+        props = props_of(errors, data, False)
+        customer = customer_role(errors, data, props, kind)
+        if errors:
+            return invalid(key, errors)
+        return await update(ctx, label, data, props, customer)
+
+    async def upsert_account(ctx: Context, data: dict[str, Any]) -> NodePayload:
+        errors = v.Errors()
+        external = external_props(errors, data, required=True)
+        props = props_of(errors, data, True)
+        customer = customer_role(errors, data, props, kind)
+        if errors:
+            return invalid(key, errors, upsert=True)
+        return await upsert(ctx, label, data, external, props, customer)
+
+    return create_account, update_account, upsert_account

@@ -15,7 +15,7 @@ from resolvers.args import page_size
 from resolvers.common import audit
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
-from resolvers.loaders import loader
+from resolvers.loaders import load_grouped, loader
 from resolvers.shapes import NodeRow, TeamRow, UserErrorRow
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,49}")
@@ -83,12 +83,12 @@ async def team(ctx: Context, team_id: str) -> TeamRow | None:
 
 
 async def children(ctx: Context, team_id: str) -> list[TeamRow]:
-    async def batch(ids: list[str]) -> list[list[TeamRow]]:
-        found = await repo.children(ctx.db, ctx.actor, ids, repo.MAX_ITEMS)
-        return [found.get(i, []) for i in ids]
-
-    result: list[TeamRow] = await loader(ctx, "team.children", batch).load(team_id)
-    return result
+    return await load_grouped(
+        ctx,
+        "team.children",
+        team_id,
+        lambda ids: repo.children(ctx.db, ctx.actor, ids, repo.MAX_ITEMS),
+    )
 
 
 async def members(ctx: Context, team_id: str, first: int) -> list[NodeRow]:

@@ -4,6 +4,7 @@ payload error in `Errors` and returns None, so a resolver can report every probl
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import phonenumbers
@@ -61,23 +62,24 @@ def texts(
 
 def credit_code(errors: Errors, value: str | None, field: str) -> str | None:
     """Unified social credit code (统一社会信用代码): 18 characters with a check character."""
-    if value is None or not value.strip():
-        return None
-    try:
-        return str(uscc.validate(value))
-    except StdnumError as exc:
-        errors.add(ErrorCode.VALIDATION, f"is not a valid unified social credit code: {exc}", field)
-        return None
+    return _standard_number(errors, value, field, uscc.validate, "unified social credit code")
 
 
 def resident_id(errors: Errors, value: str | None, field: str) -> str | None:
     """Resident identity card number (居民身份证号): 18 digits, birth date and checksum."""
+    return _standard_number(errors, value, field, ric.validate, "resident ID number")
+
+
+def _standard_number(
+    errors: Errors, value: str | None, field: str, validate: Callable[[str], Any], what: str
+) -> str | None:
+    """`value` in the compact form a python-stdnum validator gives it; blank is None."""
     if value is None or not value.strip():
         return None
     try:
-        return str(ric.validate(value))
+        return str(validate(value))
     except StdnumError as exc:
-        errors.add(ErrorCode.VALIDATION, f"is not a valid resident ID number: {exc}", field)
+        errors.add(ErrorCode.VALIDATION, f"is not a valid {what}: {exc}", field)
         return None
 
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
 
 from settings import ROOT
 
@@ -20,3 +26,34 @@ def crm(
         timeout=timeout,
         check=False,
     )
+
+
+@contextlib.contextmanager
+def serving(port: int, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`crm-graph serve --port <port>` in a subprocess writing to `log`; killed on the way out
+    unless the test already stopped it."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def wait_ready(base: str, seconds: float) -> bool:
+    """Whether the app at `base` answers /readyz within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return True
+        time.sleep(0.2)
+    return False

@@ -64,6 +64,7 @@ from graph.server import LocalNeo4j
 from neo4j import Driver
 from schema import build_schema
 from tests.conftest import PERSONAS, reset_database
+from tests.resolvers.accounts import PERSONA_NAMES as SIGNED_IN
 
 NS = uuid.UUID("0f5b6a2e-7c1d-4e9a-9b3f-2a6c8d4e1f70")
 
@@ -76,16 +77,7 @@ TOKENS = {
     "shared_edit": "MXSHEDIT",
     "none": "MXNONE",
 }
-PERSONA_NAMES = (
-    "anonymous",
-    "owner",
-    "other_team",
-    "manager_above",
-    "manager_west",
-    "analyst",
-    "auditor",
-    "admin",
-)
+PERSONA_NAMES = ("anonymous", *SIGNED_IN)
 EVERY = frozenset(CASES)
 VISIBLE: dict[str, frozenset[str]] = {
     "anonymous": frozenset(),
@@ -982,6 +974,6 @@ def test_tables_restate_the_predicate(cypher: Driver, neo4j_server: LocalNeo4j) 
     """VISIBLE and EDITABLE agree with graph/access.py on this graph, so a failing matrix row
     is a filter missing in a resolver's path, not a wrong expectation."""
     build(cypher)
-    for persona in PERSONA_NAMES[1:]:
+    for persona in SIGNED_IN:
         assert predicate_cases(neo4j_server, persona, edit=False) == VISIBLE[persona], persona
         assert predicate_cases(neo4j_server, persona, edit=True) == EDITABLE[persona], persona

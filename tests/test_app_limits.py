@@ -86,44 +86,26 @@ def test_deep_selection_nesting_is_refused_before_parsing(gql: GQL) -> None:
     assert r.errors[0]["extensions"]["limit"] == "maxNesting"
 
 
-def test_deep_json_is_a_400_with_a_code(client: TestClient) -> None:
-    body = '{"query": "{ version }", "variables": ' + "[" * 3000 + "]" * 3000 + "}"
-    r = alongside(
-        client,
-        lambda: client.post(
-            "/graphql", content=body, headers={**ADMIN, "Content-Type": "application/json"}
-        ),
-    )
-    assert r.status_code == 400
-    assert code(r) == "BAD_REQUEST"
+DEEP_JSON = '{"query": "{ version }", "variables": ' + "[" * 3000 + "]" * 3000 + "}"
+TEN_MEGABYTES = '{"query": "{ version }", "variables": {"x": "' + "a" * (10 << 20) + '"}}'
 
 
-def test_json_string_body_is_a_400_with_a_code(client: TestClient) -> None:
-    r = client.post(
-        "/graphql", content='"{ version }"', headers={**ADMIN, "Content-Type": "application/json"}
-    )
-    assert r.status_code == 400
-    assert code(r) == "BAD_REQUEST"
-
-
-def test_malformed_json_is_a_400_with_a_code(client: TestClient) -> None:
-    r = client.post(
-        "/graphql", content="{not json", headers={**ADMIN, "Content-Type": "application/json"}
-    )
-    assert r.status_code == 400
-    assert code(r) == "BAD_REQUEST"
-
-
-def test_ten_megabyte_body_is_413(client: TestClient) -> None:
-    big = '{"query": "{ version }", "variables": {"x": "' + "a" * (10 << 20) + '"}}'
-    r = alongside(
-        client,
-        lambda: client.post(
-            "/graphql", content=big, headers={**ADMIN, "Content-Type": "application/json"}
-        ),
-    )
-    assert r.status_code == 413
-    assert code(r) == "PAYLOAD_TOO_LARGE"
+@pytest.mark.parametrize(
+    ("body", "status", "expected"),
+    [
+        pytest.param(DEEP_JSON, 400, "BAD_REQUEST", id="deep-json"),
+        pytest.param('"{ version }"', 400, "BAD_REQUEST", id="json-string"),
+        pytest.param("{not json", 400, "BAD_REQUEST", id="malformed-json"),
+        pytest.param(TEN_MEGABYTES, 413, "PAYLOAD_TOO_LARGE", id="ten-megabytes"),
+    ],
+)
+def test_a_bad_body_is_refused_with_a_code_while_healthz_answers(
+    client: TestClient, body: str, status: int, expected: str
+) -> None:
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    r = alongside(client, lambda: client.post("/graphql", content=body, headers=headers))
+    assert r.status_code == status
+    assert code(r) == expected
 
 
 def test_large_query_document_is_refused(gql: GQL) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,8 +12,7 @@ import pytest
 
 from graph.server import LocalNeo4j, free_port
 from neo4j import Driver
-from settings import ROOT
-from tests.process import crm
+from tests.process import crm, serving, wait_ready
 
 
 def test_migrate_list_against_an_external_server(neo4j_server: LocalNeo4j) -> None:
@@ -64,23 +60,10 @@ def test_serve_starts_embedded_neo4j_and_ctrl_c_leaves_no_java(tmp_path: Path) -
         CRM_NEO4J_PAGECACHE="128m",
         CRM_ALLOW_ANONYMOUS="1",
     )
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 180
-        ready = False
-        while time.monotonic() < deadline and not ready:
-            with contextlib.suppress(httpx.TransportError):
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-            time.sleep(0.5)
-        assert ready, "the app never became ready"
-        r = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ version }"})
+    with serving(port, env, tmp_path / "serve.log") as proc:
+        base = f"http://127.0.0.1:{port}"
+        assert wait_ready(base, 180), "the app never became ready"
+        r = httpx.post(f"{base}/graphql", json={"query": "{ version }"})
         assert r.json()["data"]["version"]
         instance = data.resolve().parent / (data.name + "-instance")
         assert _java_pids(instance), "no embedded Neo4j process found"
@@ -90,11 +73,6 @@ def test_serve_starts_embedded_neo4j_and_ctrl_c_leaves_no_java(tmp_path: Path) -
         while _java_pids(instance) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert _java_pids(instance) == []
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_missing_java_gives_one_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:

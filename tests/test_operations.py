@@ -3,12 +3,10 @@ load, and the pid file after a crash."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,7 +23,7 @@ import uvicorn
 from graph.server import LocalNeo4j, PidRecord, _is_server, free_port
 from neo4j import Driver, GraphDatabase
 from settings import ROOT, Settings
-from tests.process import crm
+from tests.process import crm, serving, wait_ready
 
 CREATE = """mutation($name: String!) {
   createCompany(input: {name: $name}) { company { id } errors { code } } }"""
@@ -76,16 +74,6 @@ def missing(driver: Driver, names: list[str]) -> set[str]:
         ).single()
     assert found is not None
     return set(names) - set(found["n"])
-
-
-def wait_ready(base: str, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture
@@ -185,15 +173,7 @@ def test_sigterm_under_load_finishes_requests_in_flight_and_loses_no_write(
         "CRM_ALLOW_ANONYMOUS": "1",
         "CRM_SHUTDOWN_GRACE_SECONDS": "20",
     }
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with serving(port, env, tmp_path / "serve.log") as proc:
         assert wait_ready(base, 180), "the app never became ready"
         load = Load(base)
         threads = load.run(4)
@@ -236,11 +216,6 @@ def test_sigterm_under_load_finishes_requests_in_flight_and_loses_no_write(
         load.stop.set()
         for t in threads:
             t.join(60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
     print(f"SIGTERM to exit {took:.1f}s; {len(load.acked)} writes acknowledged")
     assert refused, "the server kept accepting connections after SIGTERM"
     assert slow.get("status") == 200, slow

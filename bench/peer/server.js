@@ -36,15 +36,18 @@ const cypher = JSON.parse(readFileSync(process.env.PEER_CYPHER, "utf8"));
 const field = (name, args, type, key) =>
   `  ${name}${args}: ${type} @cypher(statement: """${cypher[key]}""", columnName: "result")`;
 
-const typeDefs = `#graphql
-type Company @node {
+// A customer is a company seen through its Customer label: the same scalar fields.
+const ACCOUNT_FIELDS = `
   id: ID!
   name: String!
   nameEn: String
   industry: String
   tier: String
   lifecycleStage: String
-  customerCode: String
+  customerCode: String`;
+
+const typeDefs = `#graphql
+type Company @node {${ACCOUNT_FIELDS}
   version: Int
   archivedAt: DateTime
   employees: [Person!]! @relationship(type: "WORKS_AT", direction: IN, properties: "WorksAt")
@@ -63,14 +66,7 @@ type Validity @relationshipProperties {
   until: Date
 }
 
-type Customer @node(labels: ["Customer", "Company"]) {
-  id: ID!
-  name: String!
-  nameEn: String
-  industry: String
-  tier: String
-  lifecycleStage: String
-  customerCode: String
+type Customer @node(labels: ["Customer", "Company"]) {${ACCOUNT_FIELDS}
 }
 
 type Person @node {

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from graph import access
-from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from tests.conftest import PERSONAS, TEAMS
+from tests.graph.reading import read_as
 
 VISIBLE = Cypher(
     "test.visible",
@@ -62,20 +62,7 @@ ALL = {
 
 
 def keys(server: LocalNeo4j, persona: str, statement: Cypher) -> set[str]:
-    p = PERSONAS[persona]
-
-    async def main() -> set[str]:
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            roles = frozenset(p["roles"])
-            scope = await access.load_scope(db, p["id"], roles)
-            actor = Actor(p["id"], roles, scope)
-            rows = await db.read(statement, {"acl": access.acl_params(actor)})
-            return {r["key"] for r in rows}
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
+    return {r["key"] for r in read_as(server, persona, statement)}
 
 
 @pytest.fixture

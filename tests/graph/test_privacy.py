@@ -3,16 +3,13 @@ every viewer, and `consented()` answers from the newest, unexpired record."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from graph import access, privacy
-from graph.actor import Actor
-from graph.db import Cypher, Database
+from graph.db import Cypher
 from graph.server import LocalNeo4j
 from neo4j import Driver
-from tests.conftest import PERSONAS
+from tests.graph.reading import read_as
 
 VISIBLE = Cypher(
     "test.privacy.visible",
@@ -52,19 +49,7 @@ CREATE (:Consent {id: 'c7', personId: 'plain', purpose: 'PROFILING', granted: tr
 
 
 def ids(server: LocalNeo4j, persona: str, statement: Cypher, **params: str) -> set[str]:
-    p = PERSONAS[persona]
-
-    async def main() -> set[str]:
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            roles = frozenset(p["roles"])
-            actor = Actor(p["id"], roles, await access.load_scope(db, p["id"], roles))
-            rows = await db.read(statement, {"acl": access.acl_params(actor), **params})
-            return {r["id"] for r in rows}
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
+    return {r["id"] for r in read_as(server, persona, statement, **params)}
 
 
 @pytest.fixture

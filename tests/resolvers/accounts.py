@@ -8,6 +8,8 @@ account has audit events. Names and ids say whose they are, so a leak is easy to
 
 from __future__ import annotations
 
+import json
+
 from neo4j import Driver
 from tests.conftest import PERSONAS
 
@@ -93,3 +95,14 @@ def build_accounts(cypher: Driver) -> None:
 def leaks(text: str, names: tuple[str, ...], ids: tuple[str, ...]) -> set[str]:
     """Which of these names or ids appear anywhere in a response's text."""
     return {x for x in (*names, *ids) if x in text}
+
+
+def hidden_leaks(persona: str, data: object) -> set[str]:
+    """The names and ids of the team accounts `persona` may not see found in a response."""
+    text = json.dumps(data, ensure_ascii=False)
+    found = set()
+    if persona not in SEES_WEST:
+        found |= leaks(text, WEST_NAMES, WEST_IDS)
+    if persona not in SEES_EAST:
+        found |= leaks(text, EAST_NAMES, EAST_IDS)
+    return found

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from neo4j import Driver
+from tests.conftest import GQL, Response
 
 # Ids are readable on purpose; the API treats them as opaque strings.
 GROUP = """
@@ -196,6 +199,22 @@ def leaks(persona: str, body: object) -> list[str]:
         else:
             found += [e for e in _EAST_EDGES if e in text]
     return found
+
+
+def answer_on_access_graph(
+    gql: GQL, persona: str, query: str, variables: dict[str, Any], *, centre: str
+) -> Response | None:
+    """`query` asked as `persona` of the access graph, about `centre`. A centre the persona may
+    not see is refused exactly as a missing one (None is returned then); any other answer takes
+    one round trip and holds nothing the persona may not see."""
+    r = gql.as_(persona)(query, variables)
+    if centre in INVISIBLE[persona]:
+        assert r.codes() == ["NOT_FOUND"]
+        assert r.body["data"] is None
+        return None
+    assert r.round_trips == 1
+    assert leaks(persona, r.body) == []
+    return r
 
 
 _EAST_EDGES = ("x-own-1", "x-own-2", "x-own-3", "hid-ec-wc", "hid-wc-ef", "x-es-ec", "hid-ec-wg",

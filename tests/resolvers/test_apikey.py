@@ -14,6 +14,7 @@ from neo4j import Driver
 from resolvers.auth import hash_key
 from settings import Settings
 from tests.conftest import GQL, PERSONAS
+from tests.resolvers.test_relationship import count
 
 CREATE = """mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) {
   secret apiKey { id userId name prefix expiresAt revokedAt createdBy active }
@@ -253,12 +254,7 @@ def test_deleting_a_user_deletes_their_keys(
         {"i": {"id": made["id"]}},
     )
     assert r.data["deleteUser"]["deletedId"] == made["id"]
-    left = cypher.execute_query(
-        "MATCH (k:ApiKey {id: $id}) RETURN count(k) AS n",
-        id=key["apiKey"]["id"],
-        database_="neo4j",
-    ).records[0]["n"]
-    assert left == 0
+    assert count(cypher, "MATCH (k:ApiKey {id: $id}) RETURN count(k)", id=key["apiKey"]["id"]) == 0
     # At once, not when this worker's sign-in cache expires.
     assert signed_in(app_client, key["secret"]) == 401
     # Other users' keys are untouched (the personas still sign in).

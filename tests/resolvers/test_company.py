@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from neo4j import Driver
 from tests.conftest import GQL
+from tests.resolvers.updates import assert_one_of_twenty_updates_wins
 
 FIELDS = (
     "id name nameEn unifiedSocialCreditCode phone version custom "
@@ -136,14 +136,7 @@ def test_update_unknown_id(gql: GQL) -> None:
 def test_twenty_concurrent_updates_one_wins(gql: GQL) -> None:
     c = create(gql)
 
-    def attempt(i: int) -> list[dict[str, Any]]:
-        r = gql(UPDATE, {"input": {"id": c["id"], "expectedVersion": 1, "nameEn": f"n{i}"}})
-        return r.data["updateCompany"]["errors"]  # type: ignore[no-any-return]
-
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        results = list(pool.map(attempt, range(20)))
-    assert sum(1 for errs in results if errs == []) == 1
-    assert sum(1 for errs in results if errs and errs[0]["code"] == "CONFLICT") == 19
+    assert_one_of_twenty_updates_wins(gql, UPDATE, "updateCompany", c["id"])
     final = gql("query($id: ID!) { company(id: $id) { version } }", {"id": c["id"]})
     assert final.data["company"]["version"] == 2
 

@@ -6,16 +6,7 @@ import pytest
 
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
-from tests.resolvers.graphs import (
-    ACCESS_PERSONAS,
-    GROUP,
-    INVISIBLE,
-    PEOPLE,
-    PROJECT,
-    build,
-    build_access,
-    leaks,
-)
+from tests.resolvers.graphs import ACCESS_PERSONAS, answer_on_access_graph
 
 TREE = """
 query($p: ID!, $a: Date) {
@@ -32,8 +23,7 @@ query($p: ID!, $a: Date) {
 }"""
 
 
-def test_decision_tree_with_hidden_influencer(gql: GQL, cypher: Driver) -> None:
-    build(cypher, GROUP, PEOPLE, PROJECT)
+def test_decision_tree_with_hidden_influencer(gql: GQL, project_graph: None) -> None:
     r = gql(TREE, {"p": "proj"})
     t = r.data["decisionTree"]
     assert r.round_trips == 1
@@ -77,8 +67,8 @@ def test_decision_tree_with_hidden_influencer(gql: GQL, cypher: Driver) -> None:
     assert {e["id"] for e in t["map"]["edges"]} == {"i-liu", "i-zhao", "i-wang", "r-wang", "r-zhao"}
 
 
+@pytest.mark.usefixtures("project_graph")
 def test_knowing_a_colleague_connects_the_decision_maker(gql: GQL, cypher: Driver) -> None:
-    build(cypher, GROUP, PEOPLE, PROJECT)
     with cypher.session(database="neo4j") as s:
         s.run(
             "MATCH (u:User {id: $u}), (p:Person {id: 'wang'}) "
@@ -89,8 +79,7 @@ def test_knowing_a_colleague_connects_the_decision_maker(gql: GQL, cypher: Drive
     assert t["unconnectedDecisionMakers"] == []
 
 
-def test_decision_tree_as_of_and_unknown(gql: GQL, cypher: Driver) -> None:
-    build(cypher, GROUP, PEOPLE, PROJECT)
+def test_decision_tree_as_of_and_unknown(gql: GQL, project_graph: None) -> None:
     old = gql(TREE, {"p": "proj", "a": "2019-01-01"}).data["decisionTree"]
     assert "exdm" in old["roots"]
     r = gql(TREE, {"p": "nope"})
@@ -113,8 +102,8 @@ CREATE (o)-[:KNOWS {id: 'k-o-old', strength: 1.0, until: date('2020-01-01')}]->(
 """
 
 
+@pytest.mark.usefixtures("project_graph")
 def test_decision_makers_nobody_on_staff_knows(gql: GQL, cypher: Driver) -> None:
-    build(cypher, GROUP, PEOPLE, PROJECT)
     with cypher.session(database="neo4j") as s:
         s.run(COVERAGE, owner=OWNER, other=OTHER).consume()
     r = gql(TREE, {"p": "proj"})
@@ -139,8 +128,8 @@ def test_decision_makers_nobody_on_staff_knows(gql: GQL, cypher: Driver) -> None
     ]
 
 
+@pytest.mark.usefixtures("project_graph")
 def test_stance_history_is_one_type_with_one_precision(gql: GQL, cypher: Driver) -> None:
-    build(cypher, GROUP, PEOPLE, PROJECT)
     with cypher.session(database="neo4j") as s:
         s.run(
             "CREATE (:StanceChange {id: 'sc2', projectId: 'proj', personId: 'wang', "
@@ -184,16 +173,13 @@ query($p: ID!) {
 
 @pytest.mark.parametrize("persona", ACCESS_PERSONAS)
 def test_decision_tree_leaves_out_hidden_participants_influencers_and_ties(
-    gql: GQL, cypher: Driver, persona: str
+    gql: GQL, access_graph: None, persona: str
 ) -> None:
-    build_access(cypher)
-    r = gql.as_(persona)(TREE_ALL, {"p": "x-east-project"})
-    if "x-east-project" in INVISIBLE[persona]:
-        assert r.codes() == ["NOT_FOUND"]
-        assert r.body["data"] is None
+    r = answer_on_access_graph(
+        gql, persona, TREE_ALL, {"p": "x-east-project"}, centre="x-east-project"
+    )
+    if r is None:
         return
-    assert r.round_trips == 1
-    assert leaks(persona, r.body) == []
     t = r.data["decisionTree"]
     nodes = {n["id"]: n for n in t["map"]["nodes"]}
     ties = {(k["userId"], k["personId"]) for k in t["staffTies"]}

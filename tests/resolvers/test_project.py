@@ -6,6 +6,7 @@ from typing import Any
 
 from neo4j import Driver
 from tests.conftest import GQL
+from tests.resolvers.test_relationship import count
 
 FIELDS = "id name stage status amount currency expectedClose version"
 ERRORS = "errors { code field }"
@@ -58,11 +59,9 @@ def test_upsert_idempotent(gql: GQL, cypher: Driver) -> None:
         [],
         1,
     )
-    events = cypher.execute_query(
-        "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a) AS n",
-        id=first["project"]["id"],
-        database_="neo4j",
-    ).records[0]["n"]
+    events = count(
+        cypher, "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a)", id=first["project"]["id"]
+    )
     assert events == 1
 
 
