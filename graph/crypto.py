@@ -328,12 +328,63 @@ async def encrypt_plain_ids(db: Database, actor: Actor, batch: int = BATCH) -> i
         done += written
 
 
-async def rotate(db: Database, actor: Actor, batch: int = BATCH) -> int:
-    """Re-encrypt every ID number not under the newest key, and recompute every digest (so a
-    new hash key takes effect too); idempotent. How many values it rewrote."""
-    ring = keyring()
+# Change requests (graph/review.py) hold a held ID number as ciphertext inside their JSON
+# `changes`, as entries of this kind; rotation re-encrypts them too, so an old key can go.
+ENCRYPTED = "encrypted"
+
+REQUEST_CIPHERS = Cypher(
+    "crypto.request_ciphers",
+    "MATCH (r:ChangeRequest) WHERE r.id > $after AND r.changes CONTAINS $kind "
+    "RETURN r.id AS id, r.changes AS changes ORDER BY r.id LIMIT $limit",
+)
+STORE_REQUEST_CIPHERS = Cypher(
+    "crypto.store_request_ciphers",
+    "UNWIND $rows AS row MATCH (r:ChangeRequest {id: row.id}) WHERE r.changes = row.old "
+    "SET r.changes = row.changes RETURN count(r) AS n",
+)
+
+
+def _rotated_changes(ring: Keyring, text: str) -> str | None:
+    """The request's changes with every stale ciphertext re-encrypted; None if none was."""
+    changes = json.loads(text)
+    stale = False
+    for c in changes:
+        if c.get("kind") != ENCRYPTED:
+            continue
+        for side in ("old", "new"):
+            token = c.get(side)
+            if token and not token.startswith(ring.newest + ":"):
+                c[side] = ring.encrypt(ring.decrypt(token))
+                stale = True
+    return json.dumps(changes, ensure_ascii=False, sort_keys=True) if stale else None
+
+
+async def _rotate_requests(db: Database, ring: Keyring, batch: int) -> int:
     after = ""
     done = 0
+    while True:
+        found = await db.read(
+            REQUEST_CIPHERS, {"after": after, "limit": batch, "kind": f'"{ENCRYPTED}"'}
+        )
+        if not found:
+            return done
+        after = found[-1]["id"]
+        rows = []
+        for r in found:
+            changes = _rotated_changes(ring, r["changes"])
+            if changes is not None:
+                rows.append({"id": r["id"], "old": r["changes"], "changes": changes})
+        if rows:
+            done += (await db.write(STORE_REQUEST_CIPHERS, {"rows": rows}))[0]["n"]
+
+
+async def rotate(db: Database, actor: Actor, batch: int = BATCH) -> int:
+    """Re-encrypt every ID number not under the newest key (on people and in change requests),
+    and recompute every digest (so a new hash key takes effect too); idempotent. How many
+    values (people and requests) it rewrote."""
+    ring = keyring()
+    after = ""
+    done = await _rotate_requests(db, ring, batch)
     while True:
         found = await db.read(CIPHERS, {"after": after, "limit": batch})
         if not found:

@@ -209,7 +209,7 @@ def _native(value: Any) -> Any:
 
 # A held ID number is kept as ciphertext in the request, as on the person (graph/crypto.py):
 # both sides of the change, so that the request node never holds the number in clear.
-ENCRYPTED = "encrypted"
+ENCRYPTED = crypto.ENCRYPTED
 
 
 def _secret_change(node: NodeRow, new: Any) -> dict[str, Any] | None:

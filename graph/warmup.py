@@ -79,8 +79,8 @@ SAMPLES: dict[str, Any] = {
         "editMe": _ID,
         "publicCompanies": True,
     },
-    # graph/review.py
-    **dict.fromkeys(("note", "requestedBy"), _ID),
+    # graph/review.py; graph/crypto.py's rotation of the ciphertext requests hold
+    **dict.fromkeys(("note", "requestedBy", "kind"), _ID),
     "status": "PENDING",
     "request": {"id": _ID, "targetId": _ID, "fields": ["mobile"], "baseVersion": 1},
     # Teams and shares (graph/team.py, graph/share.py); who claims a created record.

@@ -163,10 +163,21 @@ def test_plain_values_are_encrypted_idempotently_then_rotated(
         assert p["idNumber"] == crypto.mask(plain)
         assert old.decrypt(p["idNumberCipher"]) == plain
         assert p["idNumberDigest"] == old.digest(plain)
+    # A pending change request holds an ID number change under the old key.
+    held = [
+        {"field": "idNumber", "kind": crypto.ENCRYPTED, "old": people["p1"]["idNumberCipher"],
+         "new": old.encrypt("110105198001010016")},
+        {"field": "mobile", "kind": "value", "old": None, "new": "+8613800000000"},
+    ]  # fmt: skip
+    cypher.execute_query(
+        "CREATE (:ChangeRequest {id: 'cr1', targetId: 'p1', changes: $changes})",
+        changes=json.dumps(held),
+        database_="neo4j",
+    )
     # Rotation: a new data key in front, and a new hash key.
     new = crypto.Keyring((("new", os.urandom(32)), *old.keys), os.urandom(32))
     crypto.configure(new)
-    assert _run(neo4j_server, "rotate") == 5
+    assert _run(neo4j_server, "rotate") == 6  # five people and the request
     assert _run(neo4j_server, "rotate") == 0  # idempotent
     for i in range(1, 6):
         p = _people(cypher)[f"p{i}"]
@@ -178,6 +189,13 @@ def test_plain_values_are_encrypted_idempotently_then_rotated(
         alone.decrypt(p["idNumberCipher"]) for k, p in _people(cypher).items() if k != "none"
     )
     assert json.dumps(_people(cypher)).count("1101051949123100") == 0
+    [stored] = cypher.execute_query(
+        "MATCH (r:ChangeRequest {id: 'cr1'}) RETURN r.changes AS c", database_="neo4j"
+    ).records
+    changes = json.loads(stored["c"])
+    assert alone.decrypt(changes[0]["old"]) == "11010519491231001X"
+    assert alone.decrypt(changes[0]["new"]) == "110105198001010016"
+    assert changes[1] == held[1]  # other values are left as they were
 
 
 def test_the_bulk_path_stores_no_plain_number(cypher: Driver, neo4j_server: LocalNeo4j) -> None:
