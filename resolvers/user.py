@@ -78,22 +78,26 @@ async def update_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
     await _unknown_team(ctx, props, errors)
     if errors:
         return {"user": None, "errors": errors}
+    result = await update_node(ctx, Label.USER, data, props)
+    # After the write: a sign-in cached between a drop and the commit would keep the old scope.
     ctx.user_changed(data["id"])  # roles or team may change what their next request sees
-    return await update_node(ctx, Label.USER, data, props)
+    return result
 
 
 async def archive_user(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
     if denied := _denied(ctx):
         return {"user": None, "errors": denied}
+    result = await archive_node(ctx, Label.USER, node_id, expected_version)
     ctx.user_changed(node_id)
-    return await archive_node(ctx, Label.USER, node_id, expected_version)
+    return result
 
 
 async def delete_user(ctx: Context, node_id: str) -> DeleteRow:
     if denied := _denied(ctx):
         return {"deletedId": None, "errors": denied}
+    deleted = await delete_node(ctx, Label.USER, node_id)
     ctx.user_changed(node_id)
-    return await delete_node(ctx, Label.USER, node_id)
+    return deleted
 
 
 async def user(ctx: Context, node_id: str) -> NodeRow | None:
