@@ -54,6 +54,7 @@ VERBS = {
     "OWNS": "owns the account",
     "ON_TEAM": "is on the team of",
     "KNOWS": "knows",
+    "REFERRED": "referred",
 }
 
 

@@ -34,7 +34,7 @@ from graph.cypher import NODE_LABELS, any_label_union
 from graph.db import Cypher, Database, Tx
 from graph.refusal import Refusal
 from graph.rows import AuditEventRow, NodeRow
-from graph.vocab import Label, Rel
+from graph.vocab import Label
 
 
 def new_id() -> str:
@@ -243,7 +243,7 @@ class Audit:
     def params(
         self,
         target_id: str,
-        target: Label | Rel,
+        target: Enum | str,
         fields: Sequence[str],
         audit_id: str | None = None,
     ) -> dict[str, Any]:
@@ -254,7 +254,7 @@ class Audit:
             "actor": self.actor.id,
             "action": self.action,
             "targetId": target_id,
-            "targetLabel": target.value,
+            "targetLabel": target.value if isinstance(target, Enum) else target,
             "fields": sorted(fields),
             "requestId": self.request_id,
         }

@@ -23,6 +23,7 @@ class Refusal(Enum):
     ALREADY_OWNER = "already_owner"  # the new owner already owns the customer
     IN_USE = "in_use"  # the node is still referred to (a team with members or child teams)
     TOO_DEEP = "too_deep"  # the write would make a hierarchy deeper than its hop cap
+    MISMATCH = "mismatch"  # a value disagrees with the record it refers to (a currency)
 
 
 class Part(Enum):
@@ -39,3 +40,8 @@ class Part(Enum):
     ACCOUNT = "account"  # the account a share is about
     PRINCIPAL = "principal"  # the user or team an account is shared with
     PARENT = "parent"  # a team's parent team
+    RECORD = "record"  # the record a write replaces (by id or by its source key)
+    CONTACTS = "contacts"  # a record's people on the customer's side
+    STAFF = "staff"  # a record's staff
+    PRODUCTS = "products"  # an order's products
+    ORDER = "order"  # the order a payment or delivery is against

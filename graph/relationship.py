@@ -75,6 +75,7 @@ EDGE_PROPS: dict[Rel, tuple[str, ...]] = {
     Rel.OWNS: (),
     Rel.ON_TEAM: ("role",),
     Rel.KNOWS: ("strength",),
+    Rel.REFERRED: ("note",),
 }
 
 # Relationship projection: stored properties plus type and endpoint ids.

@@ -123,19 +123,28 @@ async def shares(
     return {r["id"]: r["items"] for r in rows}
 
 
-async def _check(tx: Tx, actor: Actor, account: str) -> tuple[ShareResult | None, str]:
+async def check_account(tx: Tx, actor: Actor, account: str) -> tuple[Refusal | None, str]:
+    """May the actor change what hangs off customer `account` (its shares, its records)? The
+    refusal, or None and the account's label; the account's write lock is taken when it may."""
     params = {"account": account, "acl": access.acl_params(actor)}
     rows = await tx.run(EDIT_CHECK, params)
     if rows:
         if not rows[0]["customer"]:
-            return ShareResult(refusal=Refusal.WRONG_LABEL, part=Part.ACCOUNT), ""
+            return Refusal.WRONG_LABEL, ""
         return None, str(rows[0]["label"])
     seen = await tx.run(SEE, params)
     if not seen:  # missing or invisible: the same answer, so existence does not leak
-        return ShareResult(refusal=Refusal.NOT_FOUND, part=Part.ACCOUNT), ""
+        return Refusal.NOT_FOUND, ""
     if not seen[0]["customer"]:
-        return ShareResult(refusal=Refusal.WRONG_LABEL, part=Part.ACCOUNT), ""
-    return ShareResult(refusal=Refusal.FORBIDDEN, part=Part.ACCOUNT), ""
+        return Refusal.WRONG_LABEL, ""
+    return Refusal.FORBIDDEN, ""
+
+
+async def _check(tx: Tx, actor: Actor, account: str) -> tuple[ShareResult | None, str]:
+    refusal, label = await check_account(tx, actor, account)
+    if refusal is not None:
+        return ShareResult(refusal=refusal, part=Part.ACCOUNT), ""
+    return None, label
 
 
 def _audit(audit: Audit, account: str, label: str, fields: list[str]) -> dict[str, Any]:

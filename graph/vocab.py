@@ -43,6 +43,8 @@ class Rel(Enum):
     OWNS = "OWNS"
     ON_TEAM = "ON_TEAM"
     KNOWS = "KNOWS"
+    # referrals (R13): who brought whom to us
+    REFERRED = "REFERRED"
 
 
 # (from label, to label) per relationship type; "Customer" means Company or Person.
@@ -63,6 +65,7 @@ ENDPOINTS: dict[Rel, tuple[tuple[Label, ...], tuple[Label, ...]]] = {
     Rel.OWNS: ((Label.USER,), (Label.COMPANY, Label.PERSON)),
     Rel.ON_TEAM: ((Label.USER,), (Label.PROJECT,)),
     Rel.KNOWS: ((Label.USER,), (Label.PERSON,)),
+    Rel.REFERRED: ((Label.COMPANY, Label.PERSON), (Label.COMPANY, Label.PERSON)),
 }
 
 HIERARCHY = (Rel.SUBSIDIARY_OF,)
@@ -183,6 +186,77 @@ class ErasureReason(Enum):
     UNLAWFUL_PROCESSING = "UNLAWFUL_PROCESSING"
 
 
+# --- Records over time (R11-R13, graph/records.py) -------------------------------------------
+class RecordKind(Enum):
+    """A record's kind: its node label besides `:Record`, and its GraphQL type name."""
+
+    _value_: LiteralString
+
+    INTERACTION = "Interaction"
+    ORDER = "Order"
+    PAYMENT = "Payment"
+    DELIVERY = "Delivery"
+    SERVICE_CASE = "ServiceCase"
+    SURVEY = "Survey"
+    CONTRACT = "Contract"
+    VISIT_PLAN = "VisitPlan"
+    MARKETING = "MarketingActivity"
+
+
+class Channel(Enum):
+    CALL = "CALL"
+    EMAIL = "EMAIL"
+    MEETING = "MEETING"
+    VISIT = "VISIT"
+    WECHAT = "WECHAT"
+    SMS = "SMS"
+    OTHER_MESSAGE = "OTHER_MESSAGE"
+
+
+class Direction(Enum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+class ServiceCategory(Enum):
+    REQUEST = "REQUEST"
+    COMPLAINT = "COMPLAINT"
+    FEEDBACK = "FEEDBACK"
+
+
+class Severity(Enum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class CaseStatus(Enum):
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+
+
+class ContractStatus(Enum):
+    DRAFT = "DRAFT"
+    ACTIVE = "ACTIVE"
+    EXPIRED = "EXPIRED"
+    TERMINATED = "TERMINATED"
+
+
+class PlanStatus(Enum):
+    PLANNED = "PLANNED"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
+class FollowUpStatus(Enum):
+    OPEN = "OPEN"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
 # Chinese and English labels for every enum value, served to clients by `enumLabels`.
 LABELS: dict[Enum, tuple[str, str]] = {
     Label.COMPANY: ("企业", "Company"),
@@ -265,4 +339,44 @@ LABELS: dict[Enum, tuple[str, str]] = {
     ErasureReason.PURPOSE_FULFILLED: ("处理目的已实现", "Purpose fulfilled"),
     ErasureReason.RETENTION_EXPIRED: ("保存期限已届满", "Retention period over"),
     ErasureReason.UNLAWFUL_PROCESSING: ("违法处理", "Unlawful processing"),
+    Rel.REFERRED: ("推荐介绍", "Referred"),
+    RecordKind.INTERACTION: ("沟通记录", "Interaction"),
+    RecordKind.ORDER: ("订单", "Order"),
+    RecordKind.PAYMENT: ("收款", "Payment"),
+    RecordKind.DELIVERY: ("发货", "Delivery"),
+    RecordKind.SERVICE_CASE: ("服务记录", "Service case"),
+    RecordKind.SURVEY: ("满意度调查", "Satisfaction survey"),
+    RecordKind.CONTRACT: ("合同", "Contract"),
+    RecordKind.VISIT_PLAN: ("拜访计划", "Visit plan"),
+    RecordKind.MARKETING: ("营销活动", "Marketing activity"),
+    Channel.CALL: ("电话", "Call"),
+    Channel.EMAIL: ("邮件", "E-mail"),
+    Channel.MEETING: ("会议", "Meeting"),
+    Channel.VISIT: ("拜访", "Visit"),
+    Channel.WECHAT: ("微信", "WeChat"),
+    Channel.SMS: ("短信", "SMS"),
+    Channel.OTHER_MESSAGE: ("其他消息", "Other message"),
+    Direction.INBOUND: ("客户来访/来电", "Inbound"),
+    Direction.OUTBOUND: ("主动联系", "Outbound"),
+    ServiceCategory.REQUEST: ("服务请求", "Request"),
+    ServiceCategory.COMPLAINT: ("投诉", "Complaint"),
+    ServiceCategory.FEEDBACK: ("反馈", "Feedback"),
+    Severity.LOW: ("低", "Low"),
+    Severity.MEDIUM: ("中", "Medium"),
+    Severity.HIGH: ("高", "High"),
+    Severity.CRITICAL: ("紧急", "Critical"),
+    CaseStatus.OPEN: ("待处理", "Open"),
+    CaseStatus.IN_PROGRESS: ("处理中", "In progress"),
+    CaseStatus.RESOLVED: ("已解决", "Resolved"),
+    CaseStatus.CLOSED: ("已关闭", "Closed"),
+    ContractStatus.DRAFT: ("草拟", "Draft"),
+    ContractStatus.ACTIVE: ("生效", "Active"),
+    ContractStatus.EXPIRED: ("到期", "Expired"),
+    ContractStatus.TERMINATED: ("终止", "Terminated"),
+    PlanStatus.PLANNED: ("已计划", "Planned"),
+    PlanStatus.DONE: ("已完成", "Done"),
+    PlanStatus.CANCELLED: ("已取消", "Cancelled"),
+    FollowUpStatus.OPEN: ("待跟进", "Open"),
+    FollowUpStatus.DONE: ("已完成", "Done"),
+    FollowUpStatus.CANCELLED: ("已取消", "Cancelled"),
 }

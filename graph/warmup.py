@@ -96,6 +96,16 @@ SAMPLES: dict[str, Any] = {
     **dict.fromkeys(("granted", "legalHold"), True),
     "gone": ["x"] * 5,
     "rows": [{"id": _ID}] * 5,
+    # Records over time (graph/records.py).
+    **dict.fromkeys(("party", "staffId", "customerId", "assignee", "order", "extKey"), _ID),
+    **dict.fromkeys(("afterName", "outcome"), _ID),
+    **{name: [_ID] * 5 for name in ("contacts", "staff", "projectIds", "products", "orders")},
+    **dict.fromkeys(("from", "to", "dueBefore"), dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
+    "kinds": ["Interaction"] * 2,
+    "voided": False,
+    "expectedVersion": 1,
+    "lines": [{"product": _ID, "props": {"position": 1, "quantity": 1.0}}] * 5,
+    "followUps": [{"id": _ID, "props": {"action": "x"}, "assignee": _ID}],
 }
 
 

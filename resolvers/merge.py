@@ -44,13 +44,13 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
         )
     versions: dict[str, int] = {}
     for i, item in enumerate(data.get("expectedVersions") or []):
-        if item.id != survivor and item.id not in merged:
+        if item["id"] != survivor and item["id"] not in merged:
             errors.add(
                 ErrorCode.VALIDATION,
                 "names a record that is not part of this merge",
                 f"input.expectedVersions.{i}.id",
             )
-        versions[item.id] = item.version
+        versions[item["id"]] = item["version"]
     if errors:
         return _payload(ctx, None, merged, errors)
     name = label.value.lower()

@@ -241,6 +241,19 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("InfluenceRank", "explanation"): personal(mask=Mask.WITHHELD),
 }
 
+# Records over time: free text written about a customer's people (what was said, agreed,
+# complained about) is personal; kinds, times, amounts and statuses are business figures.
+RECORD_TYPES = ("Interaction", "Order", "Payment", "Delivery", "ServiceCase", "Survey",
+                "Contract", "VisitPlan", "MarketingActivity")  # fmt: skip
+FIELD_RULES.update({(t, "notes"): personal() for t in RECORD_TYPES})
+FIELD_RULES.update({
+    ("Interaction", "agreement"): personal(),
+    ("ServiceCase", "resolution"): personal(),
+    ("Survey", "answers"): personal(),
+    ("FollowUp", "action"): personal(),
+    ("FollowUp", "outcome"): personal(),
+})  # fmt: skip
+
 # The keys a JSON field may show, each under its own rule. Anything else is dropped.
 DATA_RULES: dict[str, dict[str, FieldRule]] = {
     "MapNode.data": {

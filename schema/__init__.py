@@ -23,6 +23,7 @@ from schema import (
     person,
     privacy,
     project,
+    records,
     related,
     relationship,
     review,
@@ -63,6 +64,7 @@ QUERIES: tuple[type, ...] = (
     apikey.Query,
     review.Query,
     privacy.Query,
+    records.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -76,6 +78,7 @@ MUTATIONS: tuple[type, ...] = (
     apikey.Mutation,
     review.Mutation,
     privacy.Mutation,
+    records.Mutation,
 )
 
 
@@ -111,6 +114,8 @@ def build_schema(
     built = WithoutStrawberryLogging(
         query=query,
         mutation=mutation,
+        # Implementations of interfaces no field names directly.
+        types=records.RECORD_TYPES,
         config=StrawberryConfig(default_resolver=default_resolver, scalar_map=SCALAR_MAP),
         execution_context_class=FlatObjectExecutionContext,
         extensions=[

@@ -186,13 +186,18 @@ class DeletePayload:
 
 def provided(obj: Any) -> dict[str, Any]:
     """The fields a client actually sent in an input object (UNSET ones are left out), with
-    nested inputs converted too. `None` stays: it means "clear this field"."""
+    nested inputs (and lists of them) converted too. `None` stays: it means "clear this field"."""
     out: dict[str, Any] = {}
     for key, value in vars(obj).items():
         if value is strawberry.UNSET:
             continue
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             value = provided(value)
+        elif isinstance(value, list):
+            value = [
+                provided(x) if dataclasses.is_dataclass(x) and not isinstance(x, type) else x
+                for x in value
+            ]
         out[key] = value
     return out
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import review
+from resolvers import records, review
 from resolvers import share as sharing
 from resolvers.common import custom_fields
 from resolvers.context import Context
@@ -18,6 +18,7 @@ from resolvers.shapes import NodeRow, ShareRow
 from schema.base import Info
 
 if TYPE_CHECKING:
+    from schema.records import CustomerFigures
     from schema.review import ChangeRequest
     from schema.share import AccountShare
 
@@ -111,4 +112,14 @@ def shares_field() -> Any:
         description="Manual shares of this account (empty unless it is a customer): who it is "
         "shared with, the level, until when and by whom; newest first, at most 100. Live "
         "shares only unless `includeExpired`. One round trip per request.",
+    )
+
+
+def figures_field() -> Any:
+    return by_parent(
+        records.figures,
+        Annotated["CustomerFigures", strawberry.lazy("schema.records")] | None,
+        "Computed figures (R9): purchases by window, order rhythm, receivables, last "
+        "interaction, follow-ups, complaints, satisfaction; computed from the records on read. "
+        "Null unless a customer. One round trip per request for every customer asked.",
     )

@@ -17,6 +17,7 @@ from schema.common import (
     by_parent,
     by_parent_first,
     custom_field,
+    figures_field,
     pending_changes_field,
     shares_field,
     typename_is,
@@ -82,6 +83,7 @@ class Company(Record):
     )
 
     custom = custom_field()
+    figures = figures_field()
     parents = by_parent(
         relations.parents,
         list[Annotated["Company", strawberry.lazy("schema.company")]],

@@ -17,7 +17,14 @@ from resolvers import privacy, relations
 from resolvers.vocab import Gender
 from schema import review as review_schema
 from schema.base import NodeSchema, Record, optional, vocab_enum
-from schema.common import by_parent, custom_field, pending_changes_field, shares_field, typename_is
+from schema.common import (
+    by_parent,
+    custom_field,
+    figures_field,
+    pending_changes_field,
+    shares_field,
+    typename_is,
+)
 from schema.company import Company, CustomerProfile, CustomerProfileInput
 from schema.review import ReviewRequestInput
 
@@ -78,6 +85,7 @@ class Person(Record):
         "the newest per purpose decides. One round trip per request for all people.",
     )
     custom = custom_field()
+    figures = figures_field()
     employer = by_parent(
         relations.employer,
         Employment | None,

@@ -115,6 +115,7 @@ SPARE_KEY = fid("apikey", "spare")  # an API key of the spare user (its secret i
 NORTH = fid("team", "NORTH")
 SPARE_TEAM = fid("team", "MXSPARE")
 PUBLIC_REF = fid("company", "public_ref")
+PRODUCT = fid("product", "catalogue")
 CASE_OWNER = {
     "own": PERSONAS["owner"]["id"],
     "team": TEAM_MATE,
@@ -133,7 +134,7 @@ class Fixture:
     def leaks(self, case: str) -> set[str]:
         """What must not appear in a response to a persona that may not see `case`."""
         parts = ("co", "co2", "p1", "p2", "project", "works", "works2", "sub", "part", "stance")
-        parts += ("request",)
+        parts += ("request", "record", "followup")
         return {TOKENS[case], *(fid(case, p) for p in parts), fid(case, "audit")}
 
 
@@ -151,6 +152,7 @@ CREATE (spare)-[:HAS_KEY]->(:ApiKey {id: $spareKey, name: 'spare', hash: 'not a 
         prefix: 'spare', createdAt: datetime(), createdBy: 'test'})
 CREATE (ref:Company {id: $publicRef, name: 'MXPUBLIC reference', version: 1,
         createdAt: datetime(), updatedAt: datetime()})
+CREATE (:Product {id: $product, sku: 'MX-1', name: 'MXPRODUCT 产品', version: 1})
 WITH owner, otherTeam, spare, ref
 UNWIND $cases AS c
 MATCH (o:User {id: c.owner})
@@ -187,6 +189,14 @@ CREATE (:ChangeRequest {id: c.request, status: 'PENDING', source: 'STAFF', targe
         requestedAt: datetime(), reason: 'mx',
         changes: '[{"field": "name", "kind": "value", "new": "' + c.token
                  + ' 改名", "old": null}]'})
+CREATE (rec:Record:Interaction {id: c.record, kind: 'Interaction', version: 1,
+        occurredAt: datetime() - duration('P1D'), channel: 'CALL', direction: 'OUTBOUND',
+        subject: c.token + ' 沟通', notes: c.token + ' 备注', createdAt: datetime(),
+        updatedAt: datetime()})-[:ABOUT]->(co)
+CREATE (rec)-[:INVOLVES]->(p1)
+CREATE (rec)-[:NEXT_STEP]->(fu:FollowUp {id: c.followup, action: c.token + ' 跟进',
+        status: 'OPEN', dueAt: datetime() + duration('P7D'), version: 1})-[:ABOUT]->(co)
+CREATE (fu)-[:ASSIGNED_TO]->(o)
 CREATE (:AuditEvent {id: c.audit, at: datetime(), actor: c.owner, action: 'company.update',
         targetId: c.co, targetLabel: 'Company', fields: ['name'], requestId: 'mx'})
 CREATE (co)-[:SHARED_WITH {id: c.spareShare, level: 'READ', by: c.owner, at: datetime()}]->(spare)
@@ -221,7 +231,8 @@ def build(driver: Driver) -> None:
     for case in CASES:
         level = {"shared_read": "READ", "shared_edit": "EDIT"}.get(case)
         row: dict[str, Any] = {"token": TOKENS[case], "owner": CASE_OWNER[case], "level": level}
-        for part in ("co", "co2", "p1", "p2", "project", "stance", "audit", "request", *EDGE_PARTS):
+        parts = ("co", "co2", "p1", "p2", "project", "stance", "audit", "request", "record")
+        for part in (*parts, "followup", *EDGE_PARTS):
             row[part] = fid(case, part)
         cases.append(row)
     driver.execute_query(
@@ -236,6 +247,7 @@ def build(driver: Driver) -> None:
         spare=SPARE_USER,
         spareKey=SPARE_KEY,
         publicRef=PUBLIC_REF,
+        product=PRODUCT,
         cases=cases,
         ownP2=fid("own", "p2"),
         srP2=fid("shared_read", "p2"),
@@ -819,6 +831,55 @@ ROWS: dict[str, Row] = {
         "{ unsharedId " + PAYLOAD + " } }",
         lambda fx, case: {"a": fx.id(case, "co"), "u": SPARE_USER},
         write=True,
+    ),
+    # --- records over time: they follow their customer ------------------------------------------
+    "timeline": Row(
+        "query($id: ID!) { timeline(party: $id, first: 10, includeSubsidiaries: true) "
+        "{ nodes { id subject notes contacts { id name } customer { ... on Company { id name } } "
+        "... on Interaction { followUps { id action } } } totalCount } }",
+        by_case("co"),
+        expect=expect("record"),
+    ),
+    "record": Row(
+        "query($id: ID!) { record(id: $id) { id subject contacts { id name } } }",
+        by_case("record"),
+        expect=expect("record"),
+    ),
+    "followUps": Row(
+        "{ followUps(first: 50) { nodes { id action customer { ... on Company { id name } } "
+        "record { id } } totalCount } }",
+        cases=GLOBAL,
+        check=total(("followUps",), 1),
+    ),
+    "products": Row("{ products(first: 10) { nodes { id sku name } } }", cases=GLOBAL),
+    "saveRecord": Row(
+        "mutation($c: ID!, $p: ID!) { saveRecord(input: {customer: $c, "
+        'occurredAt: "2026-11-01T10:00:00+08:00", contacts: [$p], '
+        "interaction: {channel: CALL}}) { record { id } " + PAYLOAD + " } }",
+        lambda fx, case: {"c": fx.id(case, "co"), "p": fx.id(case, "p1")},
+        write=True,
+    ),
+    "voidRecord": Row(
+        'mutation($id: ID!) { voidRecord(input: {id: $id, reason: "mx"}) { record { id } '
+        + PAYLOAD
+        + " } }",
+        by_case("record"),
+        write=True,
+    ),
+    "closeFollowUp": Row(
+        "mutation($id: ID!) { closeFollowUp(input: {id: $id}) { followUp { id } "
+        + PAYLOAD
+        + " } }",
+        by_case("followup"),
+        write=True,
+    ),
+    "saveProduct": Row(
+        'mutation($id: ID!) { saveProduct(input: {id: $id, name: "MXPRODUCT 改名"}) '
+        "{ product { id } " + PAYLOAD + " } }",
+        lambda fx, case: {"id": PRODUCT},
+        cases=GLOBAL,
+        write=True,
+        allowed=privileged,
     ),
 }
 

@@ -1,0 +1,640 @@
+"""Records over time (R11-R13): what was said, bought, paid, delivered, complained about.
+
+A record is a `:Record` node with its kind's label (graph.vocab.RecordKind), linked into the
+graph:
+- `(r)-[:ABOUT]->(customer)`: exactly one, a `:Customer` company or person;
+- `(r)-[:INVOLVES]->(:Person)`: the customer's people who took part;
+- `(r)-[:STAFFED_BY]->(:User)`: our staff;
+- `(r)-[:IN_PROJECT]->(:Project)`: the project (a project for the same customer);
+- an order's lines: `(order)-[:LINE {position, quantity, unitPriceCents, amountCents}]->
+  (:Product)`; payments and deliveries: `(r)-[:AGAINST]->(:Order)`;
+- an interaction's next step: `(r)-[:NEXT_STEP]->(:FollowUp)-[:ABOUT]->(customer)`, assigned
+  by `(:FollowUp)-[:ASSIGNED_TO]->(:User)`.
+
+Access follows the customer (graph/access.py): a record is visible where its customer is, and
+changed where its customer may be edited (read-only shares, AUDITOR and ANALYST never write).
+A record's contacts are listed only where the viewer sees those people too.
+
+Money is stored in integer cents with an ISO 4217 currency (no float rounding in sums); a
+quantity is a number. Records are never deleted through the API: `void` marks them with a
+reason (audited), and voided records drop out of the timeline and of the computed figures.
+
+Upserts: a record with `externalSource` and `externalId` is keyed by `extKey` (kind, source,
+id; unique); saving the same key again replaces its content, and saving identical content
+again changes nothing (the stored `digest` of the normalised input says so).
+
+The customer figures (R9, "system-generated") are computed on read from the records, in one
+statement for a whole page of customers (`figures`): always exact, concurrent writes
+included, and no second copy to keep in step (docs/DECISIONS.md has the measurements).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, LiteralString, NotRequired, TypedDict
+
+from graph import access
+from graph.actor import Actor
+from graph.db import Cypher, Database, Tx
+from graph.nodes import AUDIT, PROJECTION, Audit, new_id
+from graph.refusal import Part, Refusal
+from graph.rows import NodeRow
+from graph.share import ACCOUNT, check_account
+from graph.vocab import RecordKind
+
+# Caps: list sizes a record may carry, and how far a group timeline reaches.
+MAX_CONTACTS = 20
+MAX_STAFF = 10
+MAX_LINES = 100
+GROUP_DEPTH = 6
+GROUP_COMPANIES = 500
+# Purchase windows of the computed figures, in days (0: all time).
+WINDOWS: tuple[int, ...] = (30, 90, 365, 0)
+
+
+class RecordRow(TypedDict):
+    """RECORD: a record's stored properties with what it links to."""
+
+    id: str
+    kind: str
+    version: int
+    occurredAt: Any
+    customer: NodeRow
+    contacts: list[NodeRow]
+    staff: list[NodeRow]
+    project: NodeRow | None
+    lines: list[dict[str, Any]]
+    followUps: list[dict[str, Any]]
+    order: dict[str, Any] | None
+    voidedAt: NotRequired[Any]
+    answers: NotRequired[str]  # surveys: JSON text
+    employer: NotRequired[NodeRow | None]  # person timelines: the employer at the time
+
+
+class FollowUpRow(TypedDict):
+    id: str
+    status: str
+    action: str
+    dueAt: Any
+    version: int
+    customer: NodeRow
+    assignee: NodeRow | None
+    recordId: str | None
+
+
+class ProductRow(TypedDict):
+    id: str
+    sku: str
+    name: str
+    version: int
+
+
+# --- Projections ------------------------------------------------------------------------------
+def _node(pattern: LiteralString) -> LiteralString:
+    """The first node `n` a pattern from `r` reaches, as a node row (null when none)."""
+    return "head([(r)" + pattern + " | " + PROJECTION + "])"
+
+
+def _record(extra: LiteralString = "") -> LiteralString:
+    """Record `r` as a RecordRow; `extra` adds entries (`, key: expression`)."""
+    return (
+        "r{.*, digest: null, extKey: null, "
+        "__typename: head([x IN labels(r) WHERE x <> 'Record']), "
+        "customer: " + _node("-[:ABOUT]->(n)") + ", "
+        "contacts: [(r)-[:INVOLVES]->(n:Person) WHERE " + access.visible_as("n", "Person")
+        + " | " + PROJECTION + "][.." + str(MAX_CONTACTS) + "], "
+        "staff: [(r)-[:STAFFED_BY]->(n:User) | " + PROJECTION + "][.." + str(MAX_STAFF) + "], "
+        "project: " + _node("-[:IN_PROJECT]->(n:Project)") + ", "
+        "lines: [(r)-[l:LINE]->(p:Product) | l{.*, product: p{.*}}], "
+        "followUps: [(r)-[:NEXT_STEP]->(f:FollowUp) | f{.*}], "
+        "order: head([(r)-[:AGAINST]->(o:Order) | o{.id, .orderNo, .amountCents, .currency}])"
+        + extra + "}"
+    )  # fmt: skip
+
+
+RECORD = _record()
+FOLLOW_UP: LiteralString = (
+    "f{.*, customer: head([(f)-[:ABOUT]->(n) | " + PROJECTION + "]), "
+    "assignee: head([(f)-[:ASSIGNED_TO]->(n:User) | " + PROJECTION + "]), "
+    "recordId: head([(f)<-[:NEXT_STEP]-(x:Record) | x.id])}"
+)
+
+# --- Writes -----------------------------------------------------------------------------------
+_EXISTING: LiteralString = (
+    "{id: e.id, kind: e.kind, version: e.version, digest: e.digest, "
+    "voided: e.voidedAt IS NOT NULL, customerId: a.id}"
+)
+# What the write refers to, checked in the write transaction after the account's lock: the
+# ids that do not exist (or that the viewer may not see), the order a payment or delivery is
+# against, and the record the write replaces (by id, or by its source key).
+REFS = Cypher(
+    "records.refs",
+    "RETURN [x IN $contacts WHERE NOT EXISTS { MATCH (c:Person {id: x}) WHERE "
+    + access.visible_as("c", "Person") + " }] AS contacts, "
+    "[x IN $staff WHERE NOT EXISTS { MATCH (u:User {id: x}) WHERE u.archivedAt IS NULL }] "
+    "AS staff, "
+    "[x IN $projectIds WHERE NOT EXISTS { MATCH (:Project {id: x})-[:FOR]->(a) "
+    "WHERE a.id = $account }] AS projects, "
+    "[x IN $products WHERE NOT EXISTS { MATCH (p:Product {id: x}) "
+    "WHERE p.archivedAt IS NULL }] AS products, "
+    "head([(o:Record {id: $order})-[:ABOUT]->(a) WHERE o:Order | {customerId: a.id, "
+    "currency: o.currency, voided: o.voidedAt IS NOT NULL}]) AS order, "
+    "head([(e:Record {id: $id})-[:ABOUT]->(a) | " + _EXISTING + "] "
+    "+ [(e:Record {extKey: $extKey})-[:ABOUT]->(a) | " + _EXISTING + "]) AS existing",
+)  # fmt: skip
+
+
+def _save(kind: RecordKind) -> Cypher:
+    label: LiteralString = kind.value  # closed vocabulary, never input
+    return Cypher(
+        f"records.save.{kind.name.lower()}",
+        ACCOUNT + "MERGE (r:Record {id: $id}) "
+        "ON CREATE SET r:" + label + ", r.kind = $kind, r.version = 0, "
+        "r.createdAt = datetime(), r.createdBy = $actor "
+        "SET r += $props, r.version = r.version + 1, r.updatedAt = datetime(), "
+        "r.digest = $digest "
+        "MERGE (r)-[:ABOUT]->(acc) "
+        "WITH r, acc "
+        # Replacing content replaces the links too.
+        "CALL (r) { MATCH (r)-[x:INVOLVES|STAFFED_BY|IN_PROJECT|LINE|AGAINST]->() DELETE x } "
+        "CALL (r) { UNWIND $contacts AS x MATCH (p:Person {id: x}) MERGE (r)-[:INVOLVES]->(p) } "
+        "CALL (r) { UNWIND $staff AS x MATCH (u:User {id: x}) MERGE (r)-[:STAFFED_BY]->(u) } "
+        "CALL (r) { UNWIND $projectIds AS x MATCH (p:Project {id: x}) "
+        "  MERGE (r)-[:IN_PROJECT]->(p) } "
+        "CALL (r) { UNWIND $lines AS x MATCH (p:Product {id: x.product}) "
+        "  CREATE (r)-[l:LINE]->(p) SET l = x.props } "
+        "CALL (r) { UNWIND $orders AS x MATCH (o:Record {id: x}) WHERE o:Order "
+        "  MERGE (r)-[:AGAINST]->(o) } "
+        "CALL (r, acc) { UNWIND $followUps AS x "
+        "  MERGE (f:FollowUp {id: x.id}) ON CREATE SET f += x.props, f.status = 'OPEN', "
+        "  f.version = 1, f.createdAt = datetime(), f.updatedAt = datetime() "
+        "  MERGE (r)-[:NEXT_STEP]->(f) MERGE (f)-[:ABOUT]->(acc) "
+        "  WITH f, x MATCH (u:User {id: x.assignee}) MERGE (f)-[:ASSIGNED_TO]->(u) } "
+        "WITH r " + AUDIT + " RETURN " + RECORD + " AS record",
+    )
+
+
+SAVE = {kind: _save(kind) for kind in RecordKind}
+FIND = Cypher(
+    "records.find",
+    "UNWIND $ids AS key MATCH (r:Record {id: key})-[:ABOUT]->(acc) WHERE "
+    + access.visible("acc") + " RETURN key, " + RECORD + " AS record",
+)  # fmt: skip
+
+# Void: the verdict on the record's customer, then the void with its audit event; open
+# follow-ups of a voided record are cancelled with it.
+VOID = Cypher(
+    "records.void",
+    "OPTIONAL MATCH (r:Record {id: $id})-[:ABOUT]->(n) "
+    "WITH r, n, CASE WHEN r IS NULL OR NOT " + access.visible("n") + " THEN 'missing' "
+    "WHEN NOT " + access.editable("n") + " THEN 'forbidden' "
+    "WHEN r.voidedAt IS NOT NULL THEN 'ended' "
+    "WHEN $expectedVersion IS NOT NULL AND r.version <> $expectedVersion THEN 'conflict' "
+    "ELSE 'ok' END AS verdict "
+    "CALL (r, verdict) { WITH r WHERE verdict = 'ok' "
+    "  SET r.voidedAt = datetime(), r.voidReason = $reason, r.voidedBy = $actor, "
+    "  r.version = r.version + 1, r.updatedAt = datetime() "
+    "  WITH r OPTIONAL MATCH (r)-[:NEXT_STEP]->(f:FollowUp {status: 'OPEN'}) "
+    "  SET f.status = 'CANCELLED', f.closedAt = datetime(), f.closedBy = $actor, "
+    "  f.outcome = $reason, f.version = f.version + 1, f.updatedAt = datetime() "
+    "  WITH DISTINCT r " + AUDIT + " } "
+    "RETURN verdict, r.version AS version, CASE WHEN verdict = 'ok' THEN " + RECORD
+    + " END AS record",
+)  # fmt: skip
+
+CLOSE_FOLLOW_UP = Cypher(
+    "records.close_follow_up",
+    "OPTIONAL MATCH (f:FollowUp {id: $id})-[:ABOUT]->(n) "
+    "WITH f, n, CASE WHEN f IS NULL OR NOT " + access.visible("n") + " THEN 'missing' "
+    "WHEN NOT " + access.editable("n") + " THEN 'forbidden' "
+    "WHEN f.status <> 'OPEN' THEN 'ended' "
+    "WHEN $expectedVersion IS NOT NULL AND f.version <> $expectedVersion THEN 'conflict' "
+    "ELSE 'ok' END AS verdict "
+    "CALL (f, verdict) { WITH f WHERE verdict = 'ok' "
+    "  SET f.status = $status, f.closedAt = datetime(), f.closedBy = $actor, "
+    "  f.outcome = $outcome, f.version = f.version + 1, f.updatedAt = datetime() "
+    "  WITH f " + AUDIT + " } "
+    "RETURN verdict, f.version AS version, CASE WHEN verdict = 'ok' THEN " + FOLLOW_UP
+    + " END AS followUp",
+)  # fmt: skip
+
+# --- Reads ------------------------------------------------------------------------------------
+# A party by id: a company or a person, through the per-label indexes.
+PARTY: LiteralString = (
+    "CALL () { MATCH (acc:Company {id: $party}) RETURN acc "
+    "UNION MATCH (acc:Person {id: $party}) RETURN acc } "
+)
+# Records of the party: about it, about its subsidiaries (group timelines), and those a
+# person took part in, for any customer the viewer sees.
+_ABOUT: LiteralString = "MATCH (r:Record)-[:ABOUT]->(acc) RETURN r "
+_GROUP: LiteralString = (
+    "UNION CALL (acc) { MATCH (acc)<-[:SUBSIDIARY_OF*1.." + str(GROUP_DEPTH) + "]-(c:Company) "
+    "WHERE " + access.visible_as("c", "Company") + " RETURN DISTINCT c LIMIT "
+    + str(GROUP_COMPANIES) + " } MATCH (r:Record)-[:ABOUT]->(c) RETURN r "
+)  # fmt: skip
+_TOOK_PART: LiteralString = (
+    "UNION MATCH (acc:Person)<-[:INVOLVES]-(r:Record)-[:ABOUT]->(c) WHERE "
+    + access.visible("c")
+    + " RETURN r "
+)
+_FILTER: LiteralString = (
+    "WITH DISTINCT acc, r WHERE ($kinds IS NULL OR r.kind IN $kinds) "
+    "AND ($voided OR r.voidedAt IS NULL) "
+    "AND ($from IS NULL OR r.occurredAt >= $from) AND ($to IS NULL OR r.occurredAt < $to) "
+    "AND ($staffId IS NULL OR EXISTS { MATCH (r)-[:STAFFED_BY]->(:User {id: $staffId}) }) "
+    "AND ($projectId IS NULL OR EXISTS { MATCH (r)-[:IN_PROJECT]->(:Project {id: $projectId}) }) "
+)
+# The employer of a person party when the record happened.
+_EMPLOYER: LiteralString = (
+    "CASE WHEN acc:Person THEN head([(acc)-[w:WORKS_AT]->(n:Company) WHERE "
+    "(w.since IS NULL OR w.since <= date(r.occurredAt)) AND "
+    "(w.until IS NULL OR w.until > date(r.occurredAt)) | " + PROJECTION + "]) END"
+)
+
+
+def _timeline(group: bool) -> tuple[Cypher, Cypher]:
+    name = "group" if group else "party"
+    records: LiteralString = (
+        PARTY + "WITH acc WHERE " + access.visible("acc") + " "
+        "CALL (acc) { " + _ABOUT + (_GROUP if group else "") + _TOOK_PART + "} " + _FILTER
+    )
+    page = Cypher(
+        f"records.timeline.{name}",
+        records + "AND ($afterAt IS NULL OR r.occurredAt < datetime($afterAt) "
+        "OR (r.occurredAt = datetime($afterAt) AND r.id < $afterId)) "
+        "WITH acc, r ORDER BY r.occurredAt DESC, r.id DESC LIMIT $limit "
+        "RETURN " + _record(", employer: " + _EMPLOYER) + " AS record",
+    )
+    count = Cypher(f"records.timeline.{name}.count", records + "RETURN count(r) AS total")
+    return page, count
+
+
+TIMELINE = {group: _timeline(group) for group in (False, True)}
+
+FOLLOW_UPS: LiteralString = (
+    "MATCH (f:FollowUp)-[:ABOUT]->(c) WHERE ($status IS NULL OR f.status = $status) "
+    "AND ($dueBefore IS NULL OR f.dueAt < $dueBefore) "
+    "AND ($customerId IS NULL OR c.id = $customerId) "
+    "AND ($assignee IS NULL OR EXISTS { MATCH (f)-[:ASSIGNED_TO]->(:User {id: $assignee}) }) "
+    "AND " + access.visible("c") + " "
+)
+FOLLOW_UP_PAGE = Cypher(
+    "records.follow_ups",
+    FOLLOW_UPS + "AND ($afterAt IS NULL OR f.dueAt > datetime($afterAt) "
+    "OR (f.dueAt = datetime($afterAt) AND f.id > $afterId)) "
+    "WITH f ORDER BY f.dueAt, f.id LIMIT $limit RETURN " + FOLLOW_UP + " AS followUp",
+)
+FOLLOW_UP_COUNT = Cypher("records.follow_ups.count", FOLLOW_UPS + "RETURN count(f) AS total")
+
+
+def _window(days: int) -> LiteralString:
+    """Sums over a customer's orders `o` (age in days `age`) within the last `days`."""
+    d: LiteralString = str(days)  # a code constant
+    within: LiteralString = "true" if days == 0 else "age < " + d
+    return (
+        "sum(CASE WHEN " + within + " THEN 1 ELSE 0 END) AS n" + d + ", "
+        "sum(CASE WHEN " + within + " THEN o.amountCents ELSE 0 END) AS a" + d + ", "
+        "sum(CASE WHEN " + within + " THEN o.quantity ELSE 0 END) AS q" + d
+    )
+
+
+# The computed profile of each customer in `$ids` the viewer sees: one statement for a page.
+FIGURES = Cypher(
+    "records.figures",
+    "UNWIND $ids AS key "
+    "CALL (key) { MATCH (acc:Company {id: key}) RETURN acc "
+    "  UNION MATCH (acc:Person {id: key}) RETURN acc } "
+    "WITH key, acc WHERE acc:Customer AND " + access.visible("acc") + " "
+    "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
+    "  CALL (o) { OPTIONAL MATCH (o)<-[:AGAINST]-(p:Payment) WHERE p.voidedAt IS NULL "
+    "    RETURN coalesce(sum(p.amountCents), 0) AS paid } "
+    "  WITH o, o.amountCents - paid AS open, "
+    "  duration.inDays(date(o.occurredAt), date()).days AS age "
+    "  WITH o.currency AS currency, count(o) AS orders, "
+    "  min(o.occurredAt) AS firstAt, max(o.occurredAt) AS lastAt, "
+    + ", ".join(_window(d) for d in WINDOWS) + ", "
+    "  sum(CASE WHEN open > 0 THEN open ELSE 0 END) AS receivable, "
+    "  sum(CASE WHEN open > 0 AND o.paymentDueOn < date() THEN open ELSE 0 END) AS overdue "
+    "  RETURN collect({currency: currency, orders: orders, firstAt: firstAt, lastAt: lastAt, "
+    + ", ".join("n" + str(d) + ": n" + str(d) + ", a" + str(d) + ": a" + str(d) + ", q"
+                + str(d) + ": q" + str(d) for d in WINDOWS)
+    + ", receivable: receivable, overdue: overdue}) AS money } "
+    "CALL (acc) { OPTIONAL MATCH (acc)<-[:ABOUT]-(i:Interaction) WHERE i.voidedAt IS NULL "
+    "  AND i.occurredAt <= datetime() "
+    "  WITH i ORDER BY i.occurredAt DESC LIMIT 1 "
+    "  RETURN i.occurredAt AS lastInteractionAt, i.channel AS lastInteractionChannel } "
+    "CALL (acc) { OPTIONAL MATCH (acc)<-[:ABOUT]-(v:VisitPlan) WHERE v.voidedAt IS NULL "
+    "  AND v.status = 'PLANNED' AND v.occurredAt >= datetime() "
+    "  WITH v ORDER BY v.occurredAt LIMIT 1 RETURN v.occurredAt AS nextVisitAt } "
+    "CALL (acc) { OPTIONAL MATCH (acc)<-[:ABOUT]-(s:Survey) WHERE s.voidedAt IS NULL "
+    "  RETURN avg(s.score) AS satisfaction, count(s) AS surveys } "
+    "RETURN key, money, lastInteractionAt, lastInteractionChannel, nextVisitAt, "
+    "satisfaction, surveys, "
+    "COUNT { (acc)<-[:ABOUT]-(f:FollowUp {status: 'OPEN'}) } AS openFollowUps, "
+    "COUNT { (acc)<-[:ABOUT]-(f:FollowUp {status: 'OPEN'}) WHERE f.dueAt < datetime() } "
+    "AS overdueFollowUps, "
+    "COUNT { (acc)<-[:ABOUT]-(s:ServiceCase) WHERE s.voidedAt IS NULL "
+    "  AND s.category = 'COMPLAINT' AND s.status IN ['OPEN', 'IN_PROGRESS'] } "
+    "AS openComplaints",
+)  # fmt: skip
+
+# --- Products ---------------------------------------------------------------------------------
+PRODUCT_SAVE = Cypher(
+    "records.product.save",
+    "MERGE (p:Product {id: $id}) ON CREATE SET p.version = 0, p.createdAt = datetime() "
+    "SET p += $props, p.version = p.version + 1, p.updatedAt = datetime() "
+    "WITH p " + AUDIT + " RETURN p{.*} AS product",
+)
+PRODUCT_VERSION = Cypher(
+    "records.product.version",
+    "MATCH (p:Product {id: $id}) SET p.__lock = true REMOVE p.__lock RETURN p.version AS version",
+)
+PRODUCT_PAGE = Cypher(
+    "records.products",
+    "MATCH (p:Product) WHERE ($archived OR p.archivedAt IS NULL) "
+    "AND ($text IS NULL OR p.name CONTAINS $text OR p.sku STARTS WITH $text "
+    "OR p.category CONTAINS $text) "
+    "AND ($afterName IS NULL OR p.name > $afterName OR (p.name = $afterName AND p.id > $afterId)) "
+    "WITH p ORDER BY p.name, p.id LIMIT $limit RETURN p{.*} AS product",
+)
+PRODUCTS_BY_ID = Cypher(
+    "records.products.by_id",
+    "UNWIND $ids AS key MATCH (p:Product {id: key}) RETURN key, p{.*} AS product",
+)
+
+
+# --- Repository -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Save:
+    """A normalised record write: what the resolver validated, in storage terms."""
+
+    kind: RecordKind
+    customer: str
+    props: dict[str, Any]
+    digest: str
+    record_id: str | None = None  # replace this record (with `expected_version`)
+    expected_version: int | None = None
+    ext_key: str | None = None
+    contacts: list[str] = field(default_factory=list)
+    staff: list[str] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)  # {product, props}
+    order: str | None = None  # payments and deliveries
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)  # {id, props, assignee}
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    record: RecordRow | None = None
+    created: bool = False
+    changed: bool = False
+    refusal: Refusal | None = None
+    part: Part | None = None
+    missing: list[str] = field(default_factory=list)  # ids that do not exist (part given)
+    currency: str | None = None  # a payment's order currency, on a mismatch
+    current_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    refusal: Refusal | None
+    row: Any = None
+    current_version: int | None = None
+
+
+def _refusal_of(verdict: str) -> Refusal | None:
+    return {
+        "missing": Refusal.NOT_FOUND,
+        "forbidden": Refusal.FORBIDDEN,
+        "ended": Refusal.ENDED,
+        "conflict": Refusal.CONFLICT,
+    }.get(verdict)
+
+
+async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
+    """Create, upsert or replace a record, once the actor may change its customer; typed
+    refusals otherwise, with nothing written."""
+
+    async def work(tx: Tx) -> SaveResult:
+        refusal, _ = await check_account(tx, audit.actor, s.customer)
+        if refusal is not None:
+            return SaveResult(refusal=refusal, part=Part.ACCOUNT)
+        refs = (await tx.run(REFS, _refs(s, audit.actor)))[0]
+        for part, key in ((Part.CONTACTS, "contacts"), (Part.STAFF, "staff"),
+                          (Part.PROJECT, "projects"), (Part.PRODUCTS, "products")):  # fmt: skip
+            if refs[key]:
+                return SaveResult(refusal=Refusal.NOT_FOUND, part=part, missing=refs[key])
+        if s.order is not None:
+            order = refs["order"]
+            if order is None or order["customerId"] != s.customer:
+                return SaveResult(refusal=Refusal.NOT_FOUND, part=Part.ORDER)
+            if order["voided"]:
+                return SaveResult(refusal=Refusal.ENDED, part=Part.ORDER)
+            if order["currency"] != s.props.get("currency"):
+                return SaveResult(refusal=Refusal.MISMATCH, part=Part.ORDER,
+                                  currency=order["currency"])  # fmt: skip
+        existing = refs["existing"]
+        record_id = s.record_id or new_id()
+        if s.record_id is not None and existing is None:
+            return SaveResult(refusal=Refusal.NOT_FOUND, part=Part.RECORD)
+        if existing is not None:
+            if existing["kind"] != s.kind.value or existing["customerId"] != s.customer:
+                return SaveResult(refusal=Refusal.WRONG_LABEL, part=Part.RECORD)
+            if existing["voided"]:
+                return SaveResult(refusal=Refusal.ENDED, part=Part.RECORD)
+            version = existing["version"]
+            if s.expected_version is not None and version != s.expected_version:
+                return SaveResult(refusal=Refusal.CONFLICT, part=Part.VERSION,
+                                  current_version=version)  # fmt: skip
+            record_id = existing["id"]
+            if existing["digest"] == s.digest:  # the same content again: nothing to write
+                rows = await tx.run(
+                    FIND, {"ids": [record_id], "acl": access.acl_params(audit.actor)}
+                )
+                return SaveResult(record=rows[0]["record"])
+        fields = sorted(s.props)
+        params = {
+            **refs_params(s),
+            "account": s.customer,
+            "id": record_id,
+            "kind": s.kind.value,
+            "props": {**s.props, "extKey": s.ext_key},
+            "digest": s.digest,
+            "acl": access.acl_params(audit.actor),
+            **audit.params(record_id, s.kind, fields),
+        }
+        rows = await tx.run(SAVE[s.kind], params)
+        return SaveResult(record=rows[0]["record"], created=existing is None, changed=True)
+
+    return await db.transaction(work)
+
+
+def refs_params(s: Save) -> dict[str, Any]:
+    return {
+        "contacts": s.contacts,
+        "staff": s.staff,
+        "projectIds": s.projects,
+        "lines": s.lines,
+        "orders": [s.order] if s.order else [],
+        "followUps": s.follow_ups,
+    }
+
+
+def _refs(s: Save, actor: Actor) -> dict[str, Any]:
+    products = sorted({line["product"] for line in s.lines})
+    return {
+        "account": s.customer,
+        "contacts": s.contacts,
+        "staff": s.staff,
+        "projectIds": s.projects,
+        "products": products,
+        "order": s.order,
+        "id": s.record_id,
+        "extKey": s.ext_key,
+        "acl": access.acl_params(actor),
+    }
+
+
+async def void(
+    db: Database, record_id: str, reason: str, expected_version: int | None, audit: Audit
+) -> Verdict:
+    params = {
+        "id": record_id,
+        "reason": reason,
+        "expectedVersion": expected_version,
+        "acl": access.acl_params(audit.actor),
+        **audit.params(record_id, "Record", ["voidedAt", "voidReason"]),
+    }
+    rows = await db.write(VOID, params)
+    row = rows[0]
+    return Verdict(_refusal_of(row["verdict"]), row["record"], row["version"])
+
+
+async def close_follow_up(
+    db: Database,
+    follow_up_id: str,
+    status: str,
+    outcome: str | None,
+    expected_version: int | None,
+    audit: Audit,
+) -> Verdict:
+    params = {
+        "id": follow_up_id,
+        "status": status,
+        "outcome": outcome,
+        "expectedVersion": expected_version,
+        "acl": access.acl_params(audit.actor),
+        **audit.params(follow_up_id, "FollowUp", ["status", "outcome"]),
+    }
+    rows = await db.write(CLOSE_FOLLOW_UP, params)
+    row = rows[0]
+    return Verdict(_refusal_of(row["verdict"]), row["followUp"], row["version"])
+
+
+async def records(db: Database, actor: Actor, ids: list[str]) -> dict[str, RecordRow]:
+    rows = await db.read(FIND, {"ids": ids, "acl": access.acl_params(actor)})
+    return {r["key"]: r["record"] for r in rows}
+
+
+@dataclass(frozen=True)
+class TimelineQuery:
+    party: str
+    group: bool = False
+    kinds: list[str] | None = None
+    since: Any = None
+    until: Any = None
+    staff: str | None = None
+    project: str | None = None
+    voided: bool = False
+
+
+async def timeline(
+    db: Database,
+    actor: Actor,
+    q: TimelineQuery,
+    limit: int,
+    after: tuple[str, str] | None,
+    with_total: bool,
+) -> tuple[list[RecordRow], int | None]:
+    """A party's records newest first: one round trip a page, one more for the count."""
+    params: dict[str, Any] = {
+        "party": q.party,
+        "kinds": q.kinds,
+        "from": q.since,
+        "to": q.until,
+        "staffId": q.staff,
+        "projectId": q.project,
+        "voided": q.voided,
+        "acl": access.acl_params(actor),
+    }
+    page, count = TIMELINE[q.group]
+    position = {"afterAt": after[0] if after else None, "afterId": after[1] if after else None}
+    rows = await db.read(page, {**params, **position, "limit": limit})
+    total = (await db.read(count, params))[0]["total"] if with_total else None
+    return [r["record"] for r in rows], total
+
+
+async def follow_ups(
+    db: Database,
+    actor: Actor,
+    filters: dict[str, Any],
+    limit: int,
+    after: tuple[str, str] | None,
+    with_total: bool,
+) -> tuple[list[FollowUpRow], int | None]:
+    params = {**filters, "acl": access.acl_params(actor)}
+    position = {"afterAt": after[0] if after else None, "afterId": after[1] if after else None}
+    rows = await db.read(FOLLOW_UP_PAGE, {**params, **position, "limit": limit})
+    total = (await db.read(FOLLOW_UP_COUNT, params))[0]["total"] if with_total else None
+    return [r["followUp"] for r in rows], total
+
+
+async def figures(db: Database, actor: Actor, ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = await db.read(FIGURES, {"ids": ids, "acl": access.acl_params(actor)})
+    return {r["key"]: r for r in rows}
+
+
+async def save_product(
+    db: Database,
+    product_id: str | None,
+    props: dict[str, Any],
+    expected_version: int | None,
+    audit: Audit,
+) -> tuple[ProductRow | None, Refusal | None, int | None]:
+    """Create a product (no id) or change one; CONFLICT on a stale version."""
+
+    async def work(tx: Tx) -> tuple[ProductRow | None, Refusal | None, int | None]:
+        pid = product_id or new_id()
+        if product_id is not None:
+            found = await tx.run(PRODUCT_VERSION, {"id": pid})
+            if not found:
+                return None, Refusal.NOT_FOUND, None
+            if expected_version is not None and found[0]["version"] != expected_version:
+                return None, Refusal.CONFLICT, found[0]["version"]
+        params = {
+            "id": pid,
+            "props": props,
+            "expectedVersion": expected_version,
+            **audit.params(pid, "Product", sorted(props)),
+        }
+        rows = await tx.run(PRODUCT_SAVE, params)
+        return rows[0]["product"], None, None
+
+    return await db.transaction(work)
+
+
+async def products(
+    db: Database, text: str | None, archived: bool, limit: int, after: tuple[str, str] | None
+) -> list[ProductRow]:
+    params = {
+        "text": text,
+        "archived": archived,
+        "limit": limit,
+        "afterName": after[0] if after else None,
+        "afterId": after[1] if after else None,
+    }
+    return [r["product"] for r in await db.read(PRODUCT_PAGE, params)]
+
+
+async def products_by_id(db: Database, ids: list[str]) -> dict[str, ProductRow]:
+    return {r["key"]: r["product"] for r in await db.read(PRODUCTS_BY_ID, {"ids": ids})}

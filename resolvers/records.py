@@ -1,0 +1,659 @@
+"""Records over time (graph/records.py): validation into storage terms, typed errors with input
+paths, the timeline and follow-up pages, the computed customer figures and the products.
+
+Every check runs before anything is written and reports every problem at once; the graph then
+refuses what only the database can judge (ids that do not exist, rights, versions), with
+nothing written either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, TypedDict
+
+import pycountry
+
+from graph import records as repo
+from graph.errors import ConstraintViolation
+from graph.refusal import Part, Refusal
+from graph.vocab import RecordKind
+from resolvers import validation as v
+from resolvers.args import page_size
+from resolvers.common import READ_ONLY, audit
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, payload_error
+from resolvers.loaders import loader
+from resolvers.pages import time_ordered, time_position
+from resolvers.shapes import ConnectionOf, UserErrorRow
+
+FollowUpRow = repo.FollowUpRow
+ProductRow = repo.ProductRow
+RecordRow = repo.RecordRow
+TimelineQuery = repo.TimelineQuery
+
+# The input section of each kind (exactly one per saveRecord).
+SECTIONS: dict[str, RecordKind] = {
+    "interaction": RecordKind.INTERACTION,
+    "order": RecordKind.ORDER,
+    "payment": RecordKind.PAYMENT,
+    "delivery": RecordKind.DELIVERY,
+    "serviceCase": RecordKind.SERVICE_CASE,
+    "survey": RecordKind.SURVEY,
+    "contract": RecordKind.CONTRACT,
+    "visitPlan": RecordKind.VISIT_PLAN,
+    "marketing": RecordKind.MARKETING,
+}
+MAX_CENTS = 10**15  # a trillion in any currency: beyond it is a typing error
+MAX_QUANTITY = Decimal(10**9)
+SURVEY_ANSWERS = 50
+
+
+class RecordPayload(TypedDict):
+    record: RecordRow | None
+    created: bool
+    changed: bool
+    errors: list[UserErrorRow]
+
+
+class FollowUpPayload(TypedDict):
+    followUp: FollowUpRow | None
+    errors: list[UserErrorRow]
+
+
+class ProductPayload(TypedDict):
+    product: ProductRow | None
+    errors: list[UserErrorRow]
+
+
+# --- Values -----------------------------------------------------------------------------------
+def _moment(errors: v.Errors, value: dt.datetime | None, path: str) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        # Stored without an offset it would never compare with datetime().
+        errors.add(ErrorCode.VALIDATION, "needs a time-zone offset, e.g. +08:00", path)
+        return None
+    return value
+
+
+def currency(errors: v.Errors, value: str | None, path: str) -> str | None:
+    if value is None:
+        return None
+    code = value.strip().upper()
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        errors.add(ErrorCode.VALIDATION, "not an ISO 4217 currency code, e.g. CNY", path)
+        return None
+    return code
+
+
+def cents(errors: v.Errors, value: Decimal | None, path: str, positive: bool = True) -> int | None:
+    """An amount of money as integer cents: at most two decimals, positive (or zero)."""
+    if value is None:
+        return None
+    try:
+        scaled = value * 100
+        whole = scaled == scaled.to_integral_value()
+    except InvalidOperation:
+        whole = False
+    if not whole or not value.is_finite():
+        errors.add(ErrorCode.VALIDATION, "at most two decimal places", path)
+        return None
+    amount = int(scaled)
+    if amount < 0 or (positive and amount == 0) or amount > MAX_CENTS:
+        errors.add(ErrorCode.VALIDATION, "must be positive and below 10^13", path)
+        return None
+    return amount
+
+
+def quantity(errors: v.Errors, value: Decimal, path: str) -> Decimal | None:
+    if not value.is_finite() or value <= 0 or value > MAX_QUANTITY:
+        errors.add(ErrorCode.VALIDATION, "must be positive (up to 10^9)", path)
+        return None
+    if value != value.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP):
+        errors.add(ErrorCode.VALIDATION, "at most three decimal places", path)
+        return None
+    return value
+
+
+def _ids(errors: v.Errors, values: list[Any] | None, path: str, cap: int) -> list[str]:
+    ids = [str(x) for x in values or []]
+    if len(ids) > cap:
+        errors.add(ErrorCode.VALIDATION, f"at most {cap}", path)
+        return []
+    return list(dict.fromkeys(ids))  # a repeated id counts once
+
+
+def _enum(value: Any) -> str | None:
+    return None if value is None else str(value.value)
+
+
+# --- Each kind's section ----------------------------------------------------------------------
+Section = dict[str, Any]
+
+
+def _interaction(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> Section:
+    props: Section = {
+        "channel": _enum(d["channel"]),
+        "direction": _enum(d.get("direction")) or "OUTBOUND",
+        "agreement": v.text(errors, d.get("agreement"), f"{s['path']}.agreement", max_len=2000),
+    }
+    minutes = d.get("durationMinutes")
+    if minutes is not None and not 0 <= minutes <= 24 * 60:
+        errors.add(ErrorCode.VALIDATION, "0..1440 minutes", f"{s['path']}.durationMinutes")
+    props["durationMinutes"] = minutes
+    step = d.get("nextStep")
+    if step is not None:
+        path = f"{s['path']}.nextStep"
+        action = v.text(errors, step.get("action"), f"{path}.action", required=True, max_len=500)
+        due = _moment(errors, step.get("dueAt"), f"{path}.dueAt")
+        if due is not None and at is not None and due < at:
+            errors.add(ErrorCode.VALIDATION, "is due before the interaction", f"{path}.dueAt")
+        assignee = step.get("assignee")
+        s["followUps"] = [
+            {"props": {"action": action, "dueAt": due}, "assignee": str(assignee) if assignee
+             else None}
+        ]  # fmt: skip
+    return props
+
+
+def _order(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> Section:
+    path = s["path"]
+    code = currency(errors, d.get("currency"), f"{path}.currency")
+    lines = d.get("lines") or []
+    if not lines or len(lines) > repo.MAX_LINES:
+        errors.add(ErrorCode.VALIDATION, f"1..{repo.MAX_LINES} lines", f"{path}.lines")
+    total, units, stored = 0, Decimal(0), []
+    for i, line in enumerate(lines[: repo.MAX_LINES]):
+        lp = f"{path}.lines[{i}]"
+        if line.get("currency") is not None and code is not None:
+            other = currency(errors, line["currency"], f"{lp}.currency")
+            if other is not None and other != code:
+                errors.add(ErrorCode.VALIDATION, f"differs from the order's {code}",
+                           f"{lp}.currency")  # fmt: skip
+        qty = quantity(errors, line["quantity"], f"{lp}.quantity")
+        price = cents(errors, line["unitPrice"], f"{lp}.unitPrice", positive=False)
+        if qty is None or price is None:
+            continue
+        amount = int((qty * price).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        total += amount
+        units += qty
+        stored.append({
+            "product": str(line["product"]),
+            "props": {"position": i + 1, "quantity": float(qty), "unitPriceCents": price,
+                      "amountCents": amount},
+        })  # fmt: skip
+    s["lines"] = stored
+    return {
+        "orderNo": v.text(errors, d.get("orderNo"), f"{path}.orderNo", max_len=100),
+        "currency": code,
+        "amountCents": total,
+        "quantity": float(units),
+        "paymentDueOn": d.get("paymentDueOn"),
+    }
+
+
+def _payment(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> Section:
+    path = s["path"]
+    s["order"] = str(d["order"])
+    return {
+        "amountCents": cents(errors, d.get("amount"), f"{path}.amount"),
+        "currency": currency(errors, d.get("currency"), f"{path}.currency"),
+        "method": v.text(errors, d.get("method"), f"{path}.method", max_len=100),
+    }
+
+
+def _delivery(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> Section:
+    path = s["path"]
+    s["order"] = str(d["order"])
+    return {
+        "trackingNo": v.text(errors, d.get("trackingNo"), f"{path}.trackingNo", max_len=100),
+        "complete": bool(d.get("complete", True)),
+    }
+
+
+def _service(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> Section:
+    path = s["path"]
+    resolved = _moment(errors, d.get("resolvedAt"), f"{path}.resolvedAt")
+    if resolved is not None and at is not None and resolved < at:
+        errors.add(ErrorCode.VALIDATION, "is before the case was opened", f"{path}.resolvedAt")
+    status = _enum(d.get("status")) or "OPEN"
+    if resolved is not None and status in ("OPEN", "IN_PROGRESS"):
+        errors.add(ErrorCode.VALIDATION, "an open case has no resolution time", f"{path}.status")
+    hours = None
+    if resolved is not None and at is not None:
+        hours = round((resolved - at).total_seconds() / 3600, 2)
+    return {
+        "category": _enum(d["category"]),
+        "severity": _enum(d.get("severity")) or "MEDIUM",
+        "status": status,
+        "resolution": v.text(errors, d.get("resolution"), f"{path}.resolution", max_len=2000),
+        "resolvedAt": resolved,
+        "resolutionHours": hours,
+    }
+
+
+def _survey(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> Section:
+    path = s["path"]
+    score = d["score"]
+    if not 1 <= score <= 5:
+        errors.add(ErrorCode.VALIDATION, "1..5", f"{path}.score")
+    answers = d.get("answers") or []
+    if len(answers) > SURVEY_ANSWERS:
+        errors.add(ErrorCode.VALIDATION, f"at most {SURVEY_ANSWERS}", f"{path}.answers")
+    kept = [
+        {
+            "question": v.text(errors, a.get("question"), f"{path}.answers[{i}].question",
+                               required=True, max_len=300),
+            "answer": v.text(errors, a.get("answer"), f"{path}.answers[{i}].answer",
+                             max_len=1000),
+        }
+        for i, a in enumerate(answers[:SURVEY_ANSWERS])
+    ]  # fmt: skip
+    return {"score": score, "answers": json.dumps(kept, ensure_ascii=False) if kept else None}
+
+
+def _contract(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> Section:
+    path = s["path"]
+    starts, ends = d.get("startsOn"), d.get("endsOn")
+    if starts is not None and ends is not None and ends < starts:
+        errors.add(ErrorCode.VALIDATION, "ends before it starts", f"{path}.endsOn")
+    amount = d.get("amount")
+    code = currency(errors, d.get("currency"), f"{path}.currency")
+    if amount is not None and code is None and d.get("currency") is None:
+        errors.add(ErrorCode.VALIDATION, "an amount needs its currency", f"{path}.currency")
+    return {
+        "contractNo": v.text(errors, d.get("contractNo"), f"{path}.contractNo", max_len=100),
+        "title": v.text(errors, d.get("title"), f"{path}.title", required=True, max_len=200),
+        "startsOn": starts,
+        "endsOn": ends,
+        "amountCents": cents(errors, amount, f"{path}.amount"),
+        "currency": code,
+        "status": _enum(d.get("status")) or "ACTIVE",
+    }
+
+
+def _visit_plan(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> Section:
+    path = s["path"]
+    return {
+        "purpose": v.text(errors, d.get("purpose"), f"{path}.purpose", required=True, max_len=500),
+        "status": _enum(d.get("status")) or "PLANNED",
+    }
+
+
+def _marketing(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> Section:
+    path = s["path"]
+    return {
+        "campaign": v.text(errors, d.get("campaign"), f"{path}.campaign", required=True,
+                           max_len=200),
+        "channel": v.text(errors, d.get("channel"), f"{path}.channel", max_len=100),
+        "response": v.text(errors, d.get("response"), f"{path}.response", max_len=500),
+    }  # fmt: skip
+
+
+KIND_RULES = {
+    RecordKind.INTERACTION: _interaction,
+    RecordKind.ORDER: _order,
+    RecordKind.PAYMENT: _payment,
+    RecordKind.DELIVERY: _delivery,
+    RecordKind.SERVICE_CASE: _service,
+    RecordKind.SURVEY: _survey,
+    RecordKind.CONTRACT: _contract,
+    RecordKind.VISIT_PLAN: _visit_plan,
+    RecordKind.MARKETING: _marketing,
+}
+
+
+def _digest(kind: RecordKind, customer: str, props: dict[str, Any], links: Section) -> str:
+    """What makes two saves the same content (ids chosen per call are left out)."""
+    body = {"kind": kind.name, "customer": customer, "props": props, **links}
+    text = json.dumps(body, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _follow_up_id(record_id: str | None, ext_key: str | None) -> str:
+    """A next step's id follows from its record, so saving the record again updates it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"crm-follow-up:{record_id or ext_key}"))
+
+
+def parse(ctx: Context, data: dict[str, Any]) -> tuple[repo.Save | None, v.Errors]:
+    """The input as a `repo.Save`, or every problem with it."""
+    errors = v.Errors()
+    given = [key for key in SECTIONS if data.get(key) is not None]
+    if len(given) != 1:
+        errors.add(ErrorCode.VALIDATION, "give exactly one of " + ", ".join(SECTIONS), "input")
+        return None, errors
+    section = given[0]
+    kind = SECTIONS[section]
+    at = _moment(errors, data.get("occurredAt"), "input.occurredAt")
+    source = v.text(errors, data.get("externalSource"), "input.externalSource", max_len=100)
+    external = v.text(errors, data.get("externalId"), "input.externalId", max_len=200)
+    if (source is None) != (external is None):
+        errors.add(ErrorCode.VALIDATION, "externalId and externalSource go together",
+                   "input.externalId")  # fmt: skip
+    record_id = str(data["id"]) if data.get("id") is not None else None
+    if record_id is not None and source is not None:
+        errors.add(ErrorCode.VALIDATION, "replace by id or by external id, not both", "input.id")
+    staff = _ids(errors, data.get("staff"), "input.staff", repo.MAX_STAFF)
+    if data.get("staff") is None and not ctx.actor.id.startswith("anonymous:"):
+        staff = [ctx.actor.id]  # who logs it took part, unless told otherwise
+    links: Section = {
+        "path": f"input.{section}",
+        "contacts": _ids(errors, data.get("contacts"), "input.contacts", repo.MAX_CONTACTS),
+        "staff": staff,
+        "projects": [str(data["project"])] if data.get("project") else [],
+    }
+    props = {
+        "occurredAt": at,
+        "subject": v.text(errors, data.get("subject"), "input.subject", max_len=200),
+        "notes": v.text(errors, data.get("notes"), "input.notes", max_len=5000),
+        "externalSource": source,
+        "externalId": external,
+        **KIND_RULES[kind](errors, data[section], at, links),
+    }
+    if errors:
+        return None, errors
+    ext_key = f"{kind.name}\x1f{source}\x1f{external}" if source else None
+    follow_ups = links.pop("followUps", [])
+    links.pop("path")
+    customer = str(data["customer"])
+    digest = _digest(kind, customer, props, {**links, "followUps": follow_ups})
+    for f in follow_ups:
+        f["id"] = _follow_up_id(record_id, ext_key)
+        f["assignee"] = f["assignee"] or (staff[0] if staff else ctx.actor.id)
+    return (
+        repo.Save(
+            kind=kind,
+            customer=customer,
+            props=props,
+            digest=digest,
+            record_id=record_id,
+            expected_version=data.get("expectedVersion"),
+            ext_key=ext_key,
+            contacts=links["contacts"],
+            staff=staff,
+            projects=links["projects"],
+            lines=links.get("lines", []),
+            order=links.get("order"),
+            follow_ups=follow_ups,
+        ),
+        errors,
+    )
+
+
+# --- Mutations --------------------------------------------------------------------------------
+def _failed(errors: list[UserErrorRow]) -> RecordPayload:
+    return {"record": None, "created": False, "changed": False, "errors": errors}
+
+
+def _refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
+    section = next(k for k, kind in SECTIONS.items() if kind is save.kind)
+    part, refusal = result.part, result.refusal
+    if part is Part.ACCOUNT:
+        code, message = {
+            Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no company or person with this id"),
+            Refusal.WRONG_LABEL: (
+                ErrorCode.VALIDATION,
+                "records are kept for customers: give the party a customer profile first",
+            ),
+        }.get(
+            refusal or Refusal.FORBIDDEN, (ErrorCode.FORBIDDEN, "you may not change this account")
+        )
+        return [payload_error(code, message, "input.customer")]
+    if part in (Part.CONTACTS, Part.STAFF, Part.PROJECT, Part.PRODUCTS):
+        ids = {Part.CONTACTS: save.contacts, Part.STAFF: save.staff, Part.PROJECT: save.projects,
+               Part.PRODUCTS: [line["product"] for line in save.lines]}[part]  # fmt: skip
+        what = {
+            Part.CONTACTS: ("input.contacts", "no person with this id"),
+            Part.STAFF: ("input.staff", "no active user with this id"),
+            Part.PROJECT: ("input.project", "no project with this id for this customer"),
+            Part.PRODUCTS: (f"input.{section}.lines", "no active product with this id"),
+        }[part]
+        out = []
+        for i, ident in enumerate(ids):
+            if ident in result.missing:
+                path = f"{what[0]}[{i}]" if part is not Part.PROJECT else what[0]
+                if part is Part.PRODUCTS:
+                    path = f"{what[0]}[{i}].product"
+                out.append(payload_error(ErrorCode.NOT_FOUND, what[1], path))
+        return out
+    if part is Part.ORDER:
+        path = f"input.{section}.order"
+        if refusal is Refusal.MISMATCH:
+            return [payload_error(ErrorCode.VALIDATION, f"the order is in {result.currency}",
+                                  f"input.{section}.currency")]  # fmt: skip
+        if refusal is Refusal.ENDED:
+            return [payload_error(ErrorCode.VALIDATION, "the order is voided", path)]
+        return [payload_error(ErrorCode.NOT_FOUND, "no order of this customer with this id", path)]
+    if part is Part.VERSION:
+        return [
+            payload_error(
+                ErrorCode.CONFLICT,
+                f"stale expectedVersion: the record is at version {result.current_version}",
+                "input.expectedVersion",
+            )
+        ]
+    field = "input.id" if save.record_id else "input.externalId"
+    code, message = {
+        Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no record with this id"),
+        Refusal.WRONG_LABEL: (
+            ErrorCode.VALIDATION,
+            "that record is of another kind or another customer; records do not move",
+        ),
+        Refusal.ENDED: (ErrorCode.VALIDATION, "that record is voided; record a new one"),
+    }[refusal or Refusal.NOT_FOUND]
+    return [payload_error(code, message, field)]
+
+
+async def save_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
+    if not ctx.actor.scope.may_edit:
+        return _failed([payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)])
+    save, errors = parse(ctx, data)
+    if save is None:
+        return _failed(errors)
+    result = await repo.save(ctx.db, save, audit(ctx, f"record.save.{save.kind.name.lower()}"))
+    if result.refusal is not None:
+        return _failed(_refused(result, save))
+    return {"record": result.record, "created": result.created, "changed": result.changed,
+            "errors": []}  # fmt: skip
+
+
+def _verdict_error(refusal: Refusal, what: str, current: int | None) -> UserErrorRow:
+    code, message, field = {
+        Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, f"no {what} with this id", "input.id"),
+        Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, f"you may not change this {what}", "input.id"),
+        Refusal.ENDED: (ErrorCode.VALIDATION, f"the {what} is already closed", "input.id"),
+        Refusal.CONFLICT: (ErrorCode.CONFLICT, f"stale expectedVersion: the {what} is at "
+                           f"version {current}", "input.expectedVersion"),
+    }[refusal]  # fmt: skip
+    return payload_error(code, message, field)
+
+
+async def void_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
+    if not ctx.actor.scope.may_edit:
+        return _failed([payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)])
+    errors = v.Errors()
+    reason = v.text(errors, data.get("reason"), "input.reason", required=True, max_len=500)
+    if errors or reason is None:
+        return _failed(errors)
+    verdict = await repo.void(
+        ctx.db, str(data["id"]), reason, data.get("expectedVersion"), audit(ctx, "record.void")
+    )
+    if verdict.refusal is not None:
+        return _failed([_verdict_error(verdict.refusal, "record", verdict.current_version)])
+    return {"record": verdict.row, "created": False, "changed": True, "errors": []}
+
+
+async def close_follow_up(ctx: Context, data: dict[str, Any]) -> FollowUpPayload:
+    if not ctx.actor.scope.may_edit:
+        return {"followUp": None, "errors": [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)]}
+    errors = v.Errors()
+    outcome = v.text(errors, data.get("outcome"), "input.outcome", max_len=500)
+    if errors:
+        return {"followUp": None, "errors": errors}
+    status = _enum(data.get("status")) or "DONE"
+    if status == "OPEN":
+        errors.add(ErrorCode.VALIDATION, "close as DONE or CANCELLED", "input.status")
+        return {"followUp": None, "errors": errors}
+    verdict = await repo.close_follow_up(
+        ctx.db, str(data["id"]), status, outcome, data.get("expectedVersion"),
+        audit(ctx, "follow_up.close"),
+    )  # fmt: skip
+    if verdict.refusal is not None:
+        error = _verdict_error(verdict.refusal, "follow-up", verdict.current_version)
+        return {"followUp": None, "errors": [error]}
+    return {"followUp": verdict.row, "errors": []}
+
+
+PRODUCT_CAPS = {"name": 200, "category": 100, "unit": 20, "description": 2000}
+
+
+async def save_product(ctx: Context, data: dict[str, Any]) -> ProductPayload:
+    if not {"ADMIN", "MANAGER"} & ctx.actor.roles:
+        message = "the product catalogue is kept by ADMIN and MANAGER"
+        return {"product": None, "errors": [payload_error(ErrorCode.FORBIDDEN, message, None)]}
+    errors = v.Errors()
+    creating = data.get("id") is None
+    props: dict[str, Any] = {}
+    if creating or "sku" in data:
+        props["sku"] = v.text(errors, data.get("sku"), "input.sku", required=True, max_len=64)
+    if creating or "name" in data:
+        props["name"] = v.text(errors, data.get("name"), "input.name", required=True, max_len=200)
+    for key in ("category", "unit", "description"):
+        if key in data:
+            props[key] = v.text(errors, data[key], f"input.{key}", max_len=PRODUCT_CAPS[key])
+    if "listPrice" in data:
+        props["listPriceCents"] = cents(errors, data["listPrice"], "input.listPrice", False)
+    if "currency" in data:
+        props["currency"] = currency(errors, data["currency"], "input.currency")
+    if "archived" in data:
+        props["archivedAt"] = dt.datetime.now(dt.UTC) if data["archived"] else None
+    if errors:
+        return {"product": None, "errors": errors}
+    try:
+        product, refusal, current = await repo.save_product(
+            ctx.db, str(data["id"]) if data.get("id") else None, props,
+            data.get("expectedVersion"), audit(ctx, "product.save"),
+        )  # fmt: skip
+    except ConstraintViolation:
+        return {
+            "product": None,
+            "errors": [
+                payload_error(ErrorCode.DUPLICATE, "another product has this SKU", "input.sku")
+            ],
+        }
+    if refusal is not None:
+        return {"product": None, "errors": [_verdict_error(refusal, "product", current)]}
+    return {"product": product, "errors": []}
+
+
+# --- Reads ------------------------------------------------------------------------------------
+async def record(ctx: Context, record_id: str) -> RecordRow | None:
+    async def batch(ids: list[str]) -> list[RecordRow | None]:
+        found = await repo.records(ctx.db, ctx.actor, ids)
+        return [found.get(i) for i in ids]
+
+    result: RecordRow | None = await loader(ctx, "records.by_id", batch).load(record_id)
+    return result
+
+
+def _at(row: Any, key: str) -> str:
+    value = row[key]
+    return str(value.iso_format() if hasattr(value, "iso_format") else value.isoformat())
+
+
+async def timeline(
+    ctx: Context, q: repo.TimelineQuery, first: int, after: str | None, with_total: bool
+) -> ConnectionOf[RecordRow]:
+    limit = page_size(first)
+    rows, total = await repo.timeline(
+        ctx.db, ctx.actor, q, limit + 1, time_position(after), with_total
+    )
+    return time_ordered(rows, limit, after, total, lambda r: (_at(r, "occurredAt"), r["id"]))
+
+
+async def follow_ups(
+    ctx: Context, filters: dict[str, Any], first: int, after: str | None, with_total: bool
+) -> ConnectionOf[FollowUpRow]:
+    limit = page_size(first)
+    rows, total = await repo.follow_ups(
+        ctx.db, ctx.actor, filters, limit + 1, time_position(after), with_total
+    )
+    return time_ordered(rows, limit, after, total, lambda r: (_at(r, "dueAt"), r["id"]))
+
+
+def _decimal(value_cents: int) -> Decimal:
+    return Decimal(value_cents) / 100
+
+
+def shape_figures(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The figures statement's row as the `CustomerFigures` type reads it."""
+    if row is None:
+        return None
+    money = []
+    for m in sorted(row["money"], key=lambda m: -m["orders"]):
+        windows = []
+        for days in repo.WINDOWS:
+            n, amount, qty = m[f"n{days}"], m[f"a{days}"], m[f"q{days}"]
+            windows.append({
+                "days": days or None, "orders": n, "amount": _decimal(amount), "quantity": qty,
+                "averagePrice": _decimal(round(amount / qty)) if qty else None,
+            })  # fmt: skip
+        first, last = m["firstAt"], m["lastAt"]
+        interval = None
+        if m["orders"] > 1:
+            span = last.to_native() - first.to_native()
+            interval = round(span.total_seconds() / 86400 / (m["orders"] - 1), 1)
+        money.append({
+            "currency": m["currency"], "orders": m["orders"], "firstOrderAt": first,
+            "lastOrderAt": last, "meanDaysBetweenOrders": interval, "windows": windows,
+            "receivable": _decimal(m["receivable"]), "overdue": _decimal(m["overdue"]),
+        })  # fmt: skip
+    satisfaction = row["satisfaction"]
+    return {
+        "purchases": money,
+        "lastInteractionAt": row["lastInteractionAt"],
+        "lastInteractionChannel": row["lastInteractionChannel"],
+        "nextVisitAt": row["nextVisitAt"],
+        "openFollowUps": row["openFollowUps"],
+        "overdueFollowUps": row["overdueFollowUps"],
+        "openComplaints": row["openComplaints"],
+        "meanSatisfaction": round(satisfaction, 2) if satisfaction is not None else None,
+        "surveys": row["surveys"],
+    }
+
+
+def survey_answers(row: RecordRow) -> list[dict[str, Any]]:
+    raw = row.get("answers")
+    answers: list[dict[str, Any]] = json.loads(raw) if isinstance(raw, str) else []
+    return answers
+
+
+async def figures(ctx: Context, customer_id: str) -> dict[str, Any] | None:
+    """A customer's computed figures, batched: one round trip for every customer of a page."""
+
+    async def batch(ids: list[str]) -> list[dict[str, Any] | None]:
+        found = await repo.figures(ctx.db, ctx.actor, ids)
+        return [shape_figures(found.get(i)) for i in ids]
+
+    result: dict[str, Any] | None = await loader(ctx, "records.figures", batch).load(customer_id)
+    return result
+
+
+async def products(
+    ctx: Context, text: str | None, archived: bool, first: int, after: str | None
+) -> ConnectionOf[ProductRow]:
+    limit = page_size(first)
+    position = time_position(after)
+    rows = await repo.products(ctx.db, text, archived, limit + 1, position)
+    return time_ordered(rows, limit, after, None, lambda r: (r["name"], r["id"]))
+
+
+async def product(ctx: Context, product_id: str) -> ProductRow | None:
+    async def batch(ids: list[str]) -> list[ProductRow | None]:
+        found = await repo.products_by_id(ctx.db, ids)
+        return [found.get(i) for i in ids]
+
+    result: ProductRow | None = await loader(ctx, "records.product", batch).load(product_id)
+    return result

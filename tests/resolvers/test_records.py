@@ -1,0 +1,450 @@
+"""Records over time through the API: every kind saved, upserted and voided; the timeline of a
+customer, a group and a person; follow-ups; the computed figures after each write; bad input
+refused with typed errors and nothing written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from neo4j import Driver
+from tests.conftest import GQL, PERSONAS
+
+OWNER = PERSONAS["owner"]["id"]
+WEST_REP = PERSONAS["other_team"]["id"]
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+SAVE = """mutation($input: SaveRecordInput!) { saveRecord(input: $input) {
+  created changed errors { code field message }
+  record { id kind version occurredAt subject voidedAt customer { ... on Company { id } }
+    staff { id } contacts { id }
+    ... on Interaction { channel agreement followUps { id action status dueAt } }
+    ... on Order { currency amount quantity lines { position quantity unitPrice amount
+      product { sku } } }
+    ... on Payment { amount order { id } }
+    ... on ServiceCase { category status resolutionHours }
+    ... on Survey { score answers { question answer } } } } }"""
+VOID = """mutation($input: VoidRecordInput!) { voidRecord(input: $input) {
+  record { id voidedAt voidReason version } errors { code field } } }"""
+CLOSE = """mutation($input: CloseFollowUpInput!) { closeFollowUp(input: $input) {
+  followUp { id status outcome } errors { code field } } }"""
+PRODUCT = """mutation($input: SaveProductInput!) { saveProduct(input: $input) {
+  product { id sku name listPrice version } errors { code field } } }"""
+TIMELINE = """query($party: ID!, $first: Int!, $after: String, $group: Boolean!,
+  $voided: Boolean!, $kinds: [RecordKind!]) {
+  timeline(party: $party, first: $first, after: $after, includeSubsidiaries: $group,
+           includeVoided: $voided, kinds: $kinds) {
+    nodes { id kind subject occurredAt customer { ... on Company { name } ... on Person { name } }
+            employer { name } }
+    pageInfo { hasNextPage endCursor } } }"""
+FIGURES = """query($id: ID!) { company(id: $id) { figures {
+  purchases { currency orders meanDaysBetweenOrders receivable overdue
+    windows { days orders amount quantity averagePrice } }
+  lastInteractionAt lastInteractionChannel nextVisitAt openFollowUps overdueFollowUps
+  openComplaints meanSatisfaction surveys } } }"""
+
+
+@pytest.fixture
+def shop(cypher: Driver) -> dict[str, str]:
+    """A customer of the owner persona with a contact and a subsidiary, a customer of the west
+    rep, a company that is no customer, and two products."""
+    row = cypher.execute_query(
+        "MATCH (o:User {id: $owner}), (w:User {id: $west}) "
+        "CREATE (o)-[:OWNS]->(c:Company:Customer {id: randomUUID(), name: '华东机械', version: 1}) "
+        "CREATE (o)-[:OWNS]->(s:Company:Customer {id: randomUUID(), name: '华东机械苏州分公司', "
+        "  version: 1})-[:SUBSIDIARY_OF]->(c) "
+        "CREATE (p:Person {id: randomUUID(), name: '李工', version: 1})-[:WORKS_AT]->(c) "
+        "CREATE (w)-[:OWNS]->(x:Company:Customer {id: randomUUID(), name: '西部客户', version: 1}) "
+        "CREATE (r:Company {id: randomUUID(), name: '非客户', version: 1}) "
+        "CREATE (a:Product {id: randomUUID(), sku: 'CNC-1', name: '数控机床', version: 1}) "
+        "CREATE (b:Product {id: randomUUID(), sku: 'SP-9', name: '主轴备件', version: 1}) "
+        "RETURN c.id AS customer, s.id AS sub, p.id AS contact, x.id AS west, r.id AS ref, "
+        "a.id AS cnc, b.id AS spare",
+        owner=OWNER,
+        west=WEST_REP,
+    ).records[0]
+    return dict(row)
+
+
+def at(days_ago: float) -> str:
+    return (NOW - dt.timedelta(days=days_ago)).isoformat()
+
+
+def order(shop: dict[str, str], days_ago: float = 1, **extra: Any) -> dict[str, Any]:
+    return {
+        "customer": shop["customer"],
+        "occurredAt": at(days_ago),
+        "order": {
+            "currency": "CNY",
+            "orderNo": "SO-2026-001",
+            "lines": [
+                {"product": shop["cnc"], "quantity": "2", "unitPrice": "150000.00"},
+                {"product": shop["spare"], "quantity": "3.5", "unitPrice": "99.99"},
+            ],
+            "paymentDueOn": (NOW.date() - dt.timedelta(days=1)).isoformat(),
+        },
+        **extra,
+    }
+
+
+def saved(gql: GQL, data: dict[str, Any]) -> dict[str, Any]:
+    payload = gql(SAVE, {"input": data}).data["saveRecord"]
+    assert payload["errors"] == [], payload["errors"]
+    record: dict[str, Any] = payload["record"]
+    return record
+
+
+def figures(gql: GQL, company: str) -> dict[str, Any]:
+    result: dict[str, Any] = gql(FIGURES, {"id": company}).data["company"]["figures"]
+    return result
+
+
+def records_stored(cypher: Driver) -> int:
+    return int(cypher.execute_query("MATCH (r:Record) RETURN count(r) AS n").records[0]["n"])
+
+
+def test_a_visit_with_a_next_step_becomes_a_follow_up_and_moves_the_figures(
+    gql: GQL, shop: dict[str, str]
+) -> None:
+    owner = gql.as_("owner")
+    due = (NOW + dt.timedelta(days=7)).isoformat()
+    visit = saved(
+        owner,
+        {
+            "customer": shop["customer"],
+            "occurredAt": at(0.5),
+            "subject": "季度拜访",
+            "contacts": [shop["contact"]],
+            "interaction": {
+                "channel": "VISIT",
+                "agreement": "下周提交报价",
+                "nextStep": {"action": "发送报价单", "dueAt": due},
+            },
+        },
+    )
+    assert visit["kind"] == "INTERACTION"
+    assert visit["staff"] == [{"id": OWNER}]  # who logs it took part
+    assert visit["contacts"] == [{"id": shop["contact"]}]
+    [follow_up] = visit["followUps"]
+    assert follow_up["status"] == "OPEN"
+    assert follow_up["action"] == "发送报价单"
+
+    f = figures(owner, shop["customer"])
+    assert f["lastInteractionChannel"] == "VISIT"
+    assert f["openFollowUps"] == 1
+    assert f["overdueFollowUps"] == 0
+
+    listed = owner(f'query {{ followUps(first: 10, assignee: "{OWNER}") {{ nodes {{ id }} }} }}')
+    assert [n["id"] for n in listed.data["followUps"]["nodes"]] == [follow_up["id"]]
+    # The west rep does not see the owner's customer, so not its follow-ups either.
+    west = gql.as_("other_team")("query { followUps(first: 10) { nodes { id } } }")
+    assert west.data["followUps"]["nodes"] == []
+
+    closed = owner(CLOSE, {"input": {"id": follow_up["id"], "outcome": "已发送"}})
+    assert closed.data["closeFollowUp"]["followUp"]["status"] == "DONE"
+    again = owner(CLOSE, {"input": {"id": follow_up["id"]}})
+    assert again.data["closeFollowUp"]["errors"] == [{"code": "VALIDATION", "field": "input.id"}]
+    assert figures(owner, shop["customer"])["openFollowUps"] == 0
+
+
+def test_an_order_of_two_products_and_a_payment_give_amounts_and_receivables(
+    gql: GQL, shop: dict[str, str]
+) -> None:
+    owner = gql.as_("owner")
+    o = saved(owner, order(shop, days_ago=10))
+    # 2 × 150000.00 + 3.5 × 99.99 = 300000 + 349.965 → 349.97 (half up)
+    assert o["amount"] == "300349.97"
+    assert [line["amount"] for line in o["lines"]] == ["300000", "349.97"]
+    assert [line["product"]["sku"] for line in o["lines"]] == ["CNC-1", "SP-9"]
+    assert o["quantity"] == 5.5
+
+    [money] = figures(owner, shop["customer"])["purchases"]
+    assert money["currency"] == "CNY"
+    assert money["orders"] == 1
+    assert money["receivable"] == "300349.97"
+    assert money["overdue"] == "300349.97"
+    d30 = money["windows"][0]
+    assert d30["days"] == 30
+    assert d30["orders"] == 1
+    assert d30["quantity"] == 5.5
+    assert d30["averagePrice"] == "54609.09"  # 30034997 cents / 5.5 units
+
+    paid = saved(
+        owner,
+        {
+            "customer": shop["customer"],
+            "occurredAt": at(1),
+            "payment": {"order": o["id"], "amount": "300000", "currency": "CNY"},
+        },
+    )
+    assert paid["order"] == {"id": o["id"]}
+    [money] = figures(owner, shop["customer"])["purchases"]
+    assert money["receivable"] == "349.97"
+    assert money["overdue"] == "349.97"
+
+    # A second order 40 days earlier: the 30-day window keeps one, all time has two.
+    saved(owner, order(shop, days_ago=50))
+    [money] = figures(owner, shop["customer"])["purchases"]
+    assert [w["orders"] for w in money["windows"]] == [1, 2, 2, 2]
+    assert money["meanDaysBetweenOrders"] == 40.0
+
+
+def test_bad_input_gets_typed_errors_with_paths_and_nothing_is_written(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    owner = gql.as_("owner")
+    bad = order(shop)
+    bad["order"]["lines"][0]["quantity"] = "-1"
+    bad["order"]["lines"][1]["currency"] = "USD"
+    errors = owner(SAVE, {"input": bad}).data["saveRecord"]["errors"]
+    assert {(e["code"], e["field"]) for e in errors} == {
+        ("VALIDATION", "input.order.lines[0].quantity"),
+        ("VALIDATION", "input.order.lines[1].currency"),
+    }
+
+    early = {
+        "customer": shop["customer"],
+        "occurredAt": at(0),
+        "interaction": {
+            "channel": "CALL",
+            "nextStep": {"action": "回电", "dueAt": at(1)},
+        },
+    }
+    errors = owner(SAVE, {"input": early}).data["saveRecord"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [
+        ("VALIDATION", "input.interaction.nextStep.dueAt")
+    ]
+
+    unknown = order(shop)
+    unknown["order"]["lines"][1]["product"] = "00000000-0000-4000-8000-000000000000"
+    errors = owner(SAVE, {"input": unknown}).data["saveRecord"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [
+        ("NOT_FOUND", "input.order.lines[1].product")
+    ]
+
+    both = {**order(shop), "survey": {"score": 5}}
+    errors = owner(SAVE, {"input": both}).data["saveRecord"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", "input")]
+
+    no_offset = {**order(shop), "occurredAt": "2026-11-01T10:00:00"}
+    errors = owner(SAVE, {"input": no_offset}).data["saveRecord"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", "input.occurredAt")]
+
+    not_customer = {**order(shop), "customer": shop["ref"]}
+    errors = owner(SAVE, {"input": not_customer}).data["saveRecord"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", "input.customer")]
+
+    assert records_stored(cypher) == 0
+
+
+def test_rights_follow_the_customer(gql: GQL, shop: dict[str, str], cypher: Driver) -> None:
+    # The west rep cannot see the owner's customer: the same answer as a missing one.
+    west = gql.as_("other_team")(SAVE, {"input": order(shop)})
+    assert west.data["saveRecord"]["errors"][0]["code"] == "NOT_FOUND"
+    analyst = gql.as_("analyst")(SAVE, {"input": order(shop)})
+    assert analyst.data["saveRecord"]["errors"][0]["code"] == "FORBIDDEN"
+    assert records_stored(cypher) == 0
+
+    o = saved(gql.as_("owner"), order(shop))
+    hidden = gql.as_("other_team")(
+        TIMELINE, {"party": shop["customer"], "first": 10, "group": False, "voided": False}
+    )
+    assert hidden.data["timeline"]["nodes"] == []
+    assert (
+        gql.as_("other_team")('{{ record(id: "{}") {{ id }} }}'.format(o["id"])).data["record"]
+        is None
+    )
+    void = gql.as_("other_team")(VOID, {"input": {"id": o["id"], "reason": "x"}})
+    assert void.data["voidRecord"]["errors"] == [{"code": "NOT_FOUND", "field": "input.id"}]
+    # The analyst reads it, without the free text.
+    seen = gql.as_("analyst")('{{ record(id: "{}") {{ id notes }} }}'.format(o["id"]))
+    assert seen.data["record"]["id"] == o["id"]
+
+
+def test_upserts_by_external_id_are_idempotent(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    owner = gql.as_("owner")
+    data = order(shop, externalSource="erp", externalId="SO-1")
+    first = owner(SAVE, {"input": data}).data["saveRecord"]
+    second = owner(SAVE, {"input": data}).data["saveRecord"]
+    assert (first["created"], first["changed"]) == (True, True)
+    assert (second["created"], second["changed"]) == (False, False)
+    assert second["record"]["id"] == first["record"]["id"]
+    assert second["record"]["version"] == 1
+    data["order"]["lines"].pop()
+    third = owner(SAVE, {"input": data}).data["saveRecord"]
+    assert (third["created"], third["changed"]) == (False, True)
+    assert third["record"]["version"] == 2
+    assert third["record"]["amount"] == "300000"
+    assert records_stored(cypher) == 1
+    lines = cypher.execute_query("MATCH (:Order)-[l:LINE]->() RETURN count(l) AS n").records
+    assert lines[0]["n"] == 1  # replaced, not added
+
+
+@pytest.mark.parametrize(
+    ("section", "body", "check"),
+    [
+        ("serviceCase", {"category": "COMPLAINT", "severity": "HIGH"}, {"status": "OPEN"}),
+        (
+            "survey",
+            {"score": 4, "answers": [{"question": "服务态度", "answer": "满意"}]},
+            {"answers": [{"question": "服务态度", "answer": "满意"}]},
+        ),
+        ("contract", {"title": "年度框架协议", "amount": "500000", "currency": "CNY"}, {}),
+        ("visitPlan", {"purpose": "设备巡检"}, {}),
+        ("marketing", {"campaign": "2026 上海工博会", "response": "到场"}, {}),
+    ],
+)
+def test_every_kind_is_saved_and_voided(
+    gql: GQL, shop: dict[str, str], section: str, body: dict[str, Any], check: dict[str, Any]
+) -> None:
+    owner = gql.as_("owner")
+    data = {"customer": shop["customer"], "occurredAt": at(2), section: body}
+    record = saved(owner, {**data, "externalSource": "t", "externalId": section})
+    assert all(record[k] == v for k, v in check.items()), record
+    again = owner(SAVE, {"input": {**data, "externalSource": "t", "externalId": section}})
+    assert again.data["saveRecord"]["changed"] is False
+
+    voided = owner(VOID, {"input": {"id": record["id"], "reason": "录入错误"}})
+    assert voided.data["voidRecord"]["record"]["voidReason"] == "录入错误"
+    twice = owner(VOID, {"input": {"id": record["id"], "reason": "again"}})
+    assert twice.data["voidRecord"]["errors"] == [{"code": "VALIDATION", "field": "input.id"}]
+    variables = {"party": shop["customer"], "first": 10, "group": False}
+    assert owner(TIMELINE, {**variables, "voided": False}).data["timeline"]["nodes"] == []
+    shown = owner(TIMELINE, {**variables, "voided": True}).data["timeline"]["nodes"]
+    assert [n["id"] for n in shown] == [record["id"]]
+
+
+def test_voided_orders_and_complaints_leave_the_figures(gql: GQL, shop: dict[str, str]) -> None:
+    owner = gql.as_("owner")
+    o = saved(owner, order(shop))
+    complaint = saved(
+        owner,
+        {
+            "customer": shop["customer"],
+            "occurredAt": at(3),
+            "serviceCase": {"category": "COMPLAINT"},
+        },
+    )
+    saved(owner, {"customer": shop["customer"], "occurredAt": at(3), "survey": {"score": 2}})
+    saved(owner, {"customer": shop["customer"], "occurredAt": at(2), "survey": {"score": 5}})
+    f = figures(owner, shop["customer"])
+    assert f["openComplaints"] == 1
+    assert f["meanSatisfaction"] == 3.5
+    assert f["surveys"] == 2
+    assert f["purchases"][0]["orders"] == 1
+    for rid in (o["id"], complaint["id"]):
+        assert owner(VOID, {"input": {"id": rid, "reason": "重复"}}).data["voidRecord"]["record"]
+    f = figures(owner, shop["customer"])
+    assert f["openComplaints"] == 0
+    assert f["purchases"] == []
+
+
+def test_a_group_timeline_pages_newest_first_in_one_round_trip(
+    gql: GQL, shop: dict[str, str]
+) -> None:
+    owner = gql.as_("owner")
+    ids = []
+    for i, party in enumerate([shop["customer"], shop["sub"], shop["customer"], shop["sub"]]):
+        rec = saved(
+            owner,
+            {
+                "customer": party,
+                "occurredAt": at(10 - i),
+                "subject": f"第{i}次",
+                "interaction": {"channel": "CALL"},
+            },
+        )
+        ids.append(rec["id"])
+    variables = {"party": shop["customer"], "first": 3, "group": True, "voided": False}
+    page = owner(TIMELINE, variables)
+    assert page.round_trips == 1
+    nodes = page.data["timeline"]["nodes"]
+    assert [n["id"] for n in nodes] == ids[::-1][:3]
+    assert nodes[0]["customer"]["name"] == "华东机械苏州分公司"
+    cursor = page.data["timeline"]["pageInfo"]["endCursor"]
+    rest = owner(TIMELINE, {**variables, "after": cursor}).data["timeline"]
+    assert [n["id"] for n in rest["nodes"]] == [ids[0]]
+    assert not rest["pageInfo"]["hasNextPage"]
+    alone = owner(TIMELINE, {**variables, "group": False, "first": 10}).data["timeline"]
+    assert [n["id"] for n in alone["nodes"]] == [ids[2], ids[0]]
+    orders = owner(TIMELINE, {**variables, "kinds": ["ORDER"]}).data["timeline"]
+    assert orders["nodes"] == []
+
+
+def test_a_person_timeline_shows_the_employer_at_the_time(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    # 李工 worked at 西部客户 until a year ago; the owner sees both customers here.
+    cypher.execute_query(
+        "MATCH (p:Person {id: $p}), (x:Company {id: $west}), (o:User {id: $owner}) "
+        "CREATE (p)-[:WORKS_AT {until: date() - duration('P365D')}]->(x) "
+        "CREATE (o)-[:OWNS]->(x)",
+        p=shop["contact"],
+        west=shop["west"],
+        owner=OWNER,
+    )
+    owner = gql.as_("owner")
+    for party, days in ((shop["west"], 500), (shop["customer"], 5)):
+        saved(
+            owner,
+            {
+                "customer": party,
+                "occurredAt": at(days),
+                "contacts": [shop["contact"]],
+                "interaction": {"channel": "MEETING"},
+            },
+        )
+    variables = {"party": shop["contact"], "first": 10, "group": False, "voided": False}
+    nodes = owner(TIMELINE, variables).data["timeline"]["nodes"]
+    assert [(n["customer"]["name"], n["employer"]["name"]) for n in nodes] == [
+        ("华东机械", "华东机械"),
+        ("西部客户", "西部客户"),
+    ]
+
+
+def test_concurrent_orders_are_both_counted(gql: GQL, shop: dict[str, str]) -> None:
+    owner = gql.as_("owner")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda i: owner(SAVE, {"input": order(shop, i + 1)}), range(4)))
+    assert all(r.data["saveRecord"]["errors"] == [] for r in results)
+    assert figures(owner, shop["customer"])["purchases"][0]["orders"] == 4
+
+
+def test_a_page_of_customers_with_figures_costs_a_bounded_number_of_round_trips(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    cypher.execute_query(
+        "MATCH (o:User {id: $owner}) UNWIND range(1, 60) AS i "
+        "CREATE (o)-[:OWNS]->(:Company:Customer {id: randomUUID(), name: '客户' + i, version: 1})",
+        owner=OWNER,
+    )
+    saved(gql.as_("owner"), order(shop))
+    query = (
+        "{ companies(first: 100) { nodes { id figures { openFollowUps purchases { orders } } } } }"
+    )
+    response = gql.as_("owner")(query)
+    nodes = response.data["companies"]["nodes"]
+    assert len(nodes) >= 60
+    assert response.round_trips <= 2
+    withorders = [n for n in nodes if n["figures"] and n["figures"]["purchases"]]
+    assert [n["id"] for n in withorders] == [shop["customer"]]
+
+
+def test_products_are_kept_by_managers(gql: GQL, shop: dict[str, str]) -> None:
+    denied = gql.as_("owner")(PRODUCT, {"input": {"sku": "X-1", "name": "新品"}})
+    assert denied.data["saveProduct"]["errors"][0]["code"] == "FORBIDDEN"
+    made = gql(PRODUCT, {"input": {"sku": "X-1", "name": "新品", "listPrice": "12.50"}})
+    product = made.data["saveProduct"]["product"]
+    assert product["listPrice"] == "12.5"
+    assert product["version"] == 1
+    taken = gql(PRODUCT, {"input": {"sku": "CNC-1", "name": "重复"}})
+    assert taken.data["saveProduct"]["errors"] == [{"code": "DUPLICATE", "field": "input.sku"}]
+    stale = gql(PRODUCT, {"input": {"id": product["id"], "expectedVersion": 7, "name": "改"}})
+    assert stale.data["saveProduct"]["errors"][0]["code"] == "CONFLICT"
+    found = gql.as_("owner")('{ products(first: 10, text: "机床") { nodes { sku } } }')
+    assert found.data["products"]["nodes"] == [{"sku": "CNC-1"}]
