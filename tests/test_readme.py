@@ -59,3 +59,33 @@ def test_readme_session_works_on_demo_data(
         database_="neo4j",
     ).records
     assert [r["name"] for r in parent] == ["华星集团有限公司"]
+
+
+def test_readme_records_session_works_on_demo_data(gql: GQL, neo4j_server: LocalNeo4j) -> None:
+    """The "Customer records" walk-through: a visit with a next step, two products, an order
+    of both, then the figures and the timeline show them."""
+    seed(neo4j_server)
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Customer records", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```graphql\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 4, "the README session changed: update this test with it"
+    before = gql(blocks[3]).data
+
+    visit = gql(blocks[0]).data["saveRecord"]
+    assert visit["errors"] == []
+    assert visit["record"]["followUps"][0]["status"] == "OPEN"
+    products = gql(blocks[1]).data
+    order = blocks[2]
+    for alias, sku in (("a", "CNC-5X"), ("b", "SP-01")):
+        order = order.replace(f"<id of {sku}>", products[alias]["product"]["id"])
+    saved = gql(order).data["saveRecord"]
+    assert saved["errors"] == []
+    assert saved["record"]["amount"] == "1772005"  # 2 × 880000 + 10 × 1200.50
+
+    after = gql(blocks[3]).data
+    figures = after["company"]["figures"]
+    assert figures["openFollowUps"] == before["company"]["figures"]["openFollowUps"] + 1
+    assert figures["purchases"][0]["orders"] >= 1
+    kinds = [n["kind"] for n in after["timeline"]["nodes"]]
+    assert len(kinds) == len(before["timeline"]["nodes"]) + 2
+    assert {"ORDER", "INTERACTION"} <= set(kinds)
