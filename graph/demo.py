@@ -12,8 +12,9 @@ import datetime as dt
 from functools import partial
 from typing import Any, LiteralString
 
-from graph import crypto
+from graph import crypto, records
 from graph import demo_data as data
+from graph import demo_records as history
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, Audit
@@ -237,6 +238,9 @@ def edge_rows() -> dict[Rel, list[dict[str, Any]]]:
         add(Rel.ON_TEAM, user(who), project(project_key), {"role": role})
     for who, contact, strength in data.KNOWS:
         add(Rel.KNOWS, user(who), person(contact), {"strength": strength})
+    for src_kind, src, dst_kind, dst, note, since in history.REFERRALS:
+        ends = (data.demo_id(src_kind, src), data.demo_id(dst_kind, dst))
+        add(Rel.REFERRED, *ends, {"note": note, "since": since})
     return {rel: r for rel, r in rows.items() if r}
 
 
@@ -280,6 +284,16 @@ def stance_change_rows() -> list[dict[str, Any]]:
     ]
 
 
+async def _load_records(tx: Tx) -> None:
+    """Products, then two years of records ending today; orders come before the payments and
+    deliveries against them (RecordKind's order)."""
+    await tx.run(records.PRODUCT_LOAD, {"rows": history.product_rows()})
+    for kind, rows in history.record_rows(dt.date.today()).items():
+        written = await tx.run(records.LOAD[kind], {"rows": rows, "actor": SEED_ACTOR})
+        if written[0]["n"] != len(rows):
+            raise RuntimeError(f"demo {kind.value}: {written[0]['n']} of {len(rows)} written")
+
+
 async def seed_if_empty(db: Database) -> bool:
     """Load the demo data set into an empty database. True if it loaded anything."""
     nodes = node_rows()
@@ -288,7 +302,7 @@ async def seed_if_empty(db: Database) -> bool:
     audit = Audit(Actor(SEED_ACTOR), "demo.seed", "demo-seed").params(
         data.GROUP_ID,
         Label.COMPANY,
-        [label.value for label in nodes] + ["StanceChange", "ApiKey", "Team"],
+        [label.value for label in nodes] + ["StanceChange", "ApiKey", "Team", "Product", "Record"],
         data.demo_id("audit", "demo.seed"),
     )
 
@@ -310,6 +324,7 @@ async def seed_if_empty(db: Database) -> bool:
         written = await tx.run(SHARES, {"rows": shares})
         if written[0]["n"] != len(shares):
             raise RuntimeError(f"demo shares: {written[0]['n']} of {len(shares)} written")
+        await _load_records(tx)
         await tx.run(SEED_AUDIT, audit)
         return True
 

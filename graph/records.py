@@ -144,37 +144,63 @@ REFS = Cypher(
 )  # fmt: skip
 
 
-def _save(kind: RecordKind) -> Cypher:
+def _write(kind: RecordKind, src: LiteralString) -> LiteralString:
+    """Write record `r` about account `acc` with its links, reading each value from `src`:
+    `$` for one record's parameters, `row.` for a batch row."""
     label: LiteralString = kind.value  # closed vocabulary, never input
+    return (
+        "MERGE (r:Record {id: " + src + "id}) "
+        "ON CREATE SET r:" + label + ", r.kind = '" + label + "', r.version = 0, "
+        "r.createdAt = datetime(), r.createdBy = $actor "
+        "SET r += " + src + "props, r.version = r.version + 1, r.updatedAt = datetime(), "
+        "r.digest = " + src + "digest "
+        "MERGE (r)-[:ABOUT]->(acc) "
+        # Replacing content replaces the links too.
+        "WITH * CALL (r) { MATCH (r)-[x:INVOLVES|STAFFED_BY|IN_PROJECT|LINE|AGAINST]->() "
+        "  DELETE x } "
+        "CALL (*) { UNWIND " + src + "contacts AS x MATCH (p:Person {id: x}) "
+        "  MERGE (r)-[:INVOLVES]->(p) } "
+        "CALL (*) { UNWIND " + src + "staff AS x MATCH (u:User {id: x}) "
+        "  MERGE (r)-[:STAFFED_BY]->(u) } "
+        "CALL (*) { UNWIND " + src + "projectIds AS x MATCH (p:Project {id: x}) "
+        "  MERGE (r)-[:IN_PROJECT]->(p) } "
+        "CALL (*) { UNWIND " + src + "lines AS x MATCH (p:Product {id: x.product}) "
+        "  CREATE (r)-[l:LINE]->(p) SET l = x.props } "
+        "CALL (*) { UNWIND " + src + "orders AS x MATCH (o:Record {id: x}) WHERE o:Order "
+        "  MERGE (r)-[:AGAINST]->(o) } "
+        # A next step keeps its id across saves: saving again updates it while it is open.
+        "CALL (*) { UNWIND " + src + "followUps AS x "
+        "  MERGE (f:FollowUp {id: x.id}) ON CREATE SET f.status = 'OPEN', f.version = 0, "
+        "  f.createdAt = datetime() "
+        "  WITH * WHERE f.status = 'OPEN' "
+        "  SET f += x.props, f.version = f.version + 1, f.updatedAt = datetime() "
+        "  MERGE (r)-[:NEXT_STEP]->(f) MERGE (f)-[:ABOUT]->(acc) "
+        "  WITH * CALL (f) { MATCH (f)-[old:ASSIGNED_TO]->() DELETE old } "
+        "  MATCH (u:User {id: x.assignee}) MERGE (f)-[:ASSIGNED_TO]->(u) } "
+    )  # fmt: skip
+
+
+def _save(kind: RecordKind) -> Cypher:
     return Cypher(
         f"records.save.{kind.name.lower()}",
-        ACCOUNT + "MERGE (r:Record {id: $id}) "
-        "ON CREATE SET r:" + label + ", r.kind = $kind, r.version = 0, "
-        "r.createdAt = datetime(), r.createdBy = $actor "
-        "SET r += $props, r.version = r.version + 1, r.updatedAt = datetime(), "
-        "r.digest = $digest "
-        "MERGE (r)-[:ABOUT]->(acc) "
-        "WITH r, acc "
-        # Replacing content replaces the links too.
-        "CALL (r) { MATCH (r)-[x:INVOLVES|STAFFED_BY|IN_PROJECT|LINE|AGAINST]->() DELETE x } "
-        "CALL (r) { UNWIND $contacts AS x MATCH (p:Person {id: x}) MERGE (r)-[:INVOLVES]->(p) } "
-        "CALL (r) { UNWIND $staff AS x MATCH (u:User {id: x}) MERGE (r)-[:STAFFED_BY]->(u) } "
-        "CALL (r) { UNWIND $projectIds AS x MATCH (p:Project {id: x}) "
-        "  MERGE (r)-[:IN_PROJECT]->(p) } "
-        "CALL (r) { UNWIND $lines AS x MATCH (p:Product {id: x.product}) "
-        "  CREATE (r)-[l:LINE]->(p) SET l = x.props } "
-        "CALL (r) { UNWIND $orders AS x MATCH (o:Record {id: x}) WHERE o:Order "
-        "  MERGE (r)-[:AGAINST]->(o) } "
-        "CALL (r, acc) { UNWIND $followUps AS x "
-        "  MERGE (f:FollowUp {id: x.id}) ON CREATE SET f += x.props, f.status = 'OPEN', "
-        "  f.version = 1, f.createdAt = datetime(), f.updatedAt = datetime() "
-        "  MERGE (r)-[:NEXT_STEP]->(f) MERGE (f)-[:ABOUT]->(acc) "
-        "  WITH f, x MATCH (u:User {id: x.assignee}) MERGE (f)-[:ASSIGNED_TO]->(u) } "
-        "WITH r " + AUDIT + " RETURN " + RECORD + " AS record",
+        ACCOUNT + _write(kind, "$") + "WITH r " + AUDIT + " RETURN " + RECORD + " AS record",
     )
 
 
+def _load(kind: RecordKind) -> Cypher:
+    """Many records of one kind at once (demo data, imports): rows of the `$` parameters of
+    SAVE, with `account`; no audit event per row (the caller writes one for the batch)."""
+    return Cypher(
+        f"records.load.{kind.name.lower()}",
+        "UNWIND $rows AS row "
+        "CALL (row) { MATCH (acc:Company {id: row.account}) RETURN acc "
+        "  UNION MATCH (acc:Person {id: row.account}) RETURN acc } "
+        + _write(kind, "row.") + "RETURN count(DISTINCT r) AS n",
+    )  # fmt: skip
+
+
 SAVE = {kind: _save(kind) for kind in RecordKind}
+LOAD = {kind: _load(kind) for kind in RecordKind}
 FIND = Cypher(
     "records.find",
     "UNWIND $ids AS key MATCH (r:Record {id: key})-[:ABOUT]->(acc) WHERE "
@@ -345,6 +371,11 @@ PRODUCT_SAVE = Cypher(
     "SET p += $props, p.version = p.version + 1, p.updatedAt = datetime() "
     "WITH p " + AUDIT + " RETURN p{.*} AS product",
 )
+PRODUCT_LOAD = Cypher(
+    "records.product.load",
+    "UNWIND $rows AS row MERGE (p:Product {id: row.id}) ON CREATE SET p += row.props, "
+    "p.version = 1, p.createdAt = datetime(), p.updatedAt = datetime() RETURN count(p) AS n",
+)
 PRODUCT_VERSION = Cypher(
     "records.product.version",
     "MATCH (p:Product {id: $id}) SET p.__lock = true REMOVE p.__lock RETURN p.version AS version",
@@ -457,7 +488,6 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
             **refs_params(s),
             "account": s.customer,
             "id": record_id,
-            "kind": s.kind.value,
             "props": {**s.props, "extKey": s.ext_key},
             "digest": s.digest,
             "acl": access.acl_params(audit.actor),

@@ -152,9 +152,11 @@ def _interaction(errors: v.Errors, d: Section, at: dt.datetime | None, s: Sectio
             errors.add(ErrorCode.VALIDATION, "is due before the interaction", f"{path}.dueAt")
         assignee = step.get("assignee")
         s["followUps"] = [
-            {"props": {"action": action, "dueAt": due}, "assignee": str(assignee) if assignee
-             else None}
-        ]  # fmt: skip
+            {
+                "props": {"action": action, "dueAt": due},
+                "assignee": str(assignee) if assignee else None,
+            }
+        ]
     return props
 
 
@@ -170,8 +172,9 @@ def _order(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> 
         if line.get("currency") is not None and code is not None:
             other = currency(errors, line["currency"], f"{lp}.currency")
             if other is not None and other != code:
-                errors.add(ErrorCode.VALIDATION, f"differs from the order's {code}",
-                           f"{lp}.currency")  # fmt: skip
+                errors.add(
+                    ErrorCode.VALIDATION, f"differs from the order's {code}", f"{lp}.currency"
+                )
         qty = quantity(errors, line["quantity"], f"{lp}.quantity")
         price = cents(errors, line["unitPrice"], f"{lp}.unitPrice", positive=False)
         if qty is None or price is None:
@@ -179,11 +182,17 @@ def _order(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> 
         amount = int((qty * price).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         total += amount
         units += qty
-        stored.append({
-            "product": str(line["product"]),
-            "props": {"position": i + 1, "quantity": float(qty), "unitPriceCents": price,
-                      "amountCents": amount},
-        })  # fmt: skip
+        stored.append(
+            {
+                "product": str(line["product"]),
+                "props": {
+                    "position": i + 1,
+                    "quantity": float(qty),
+                    "unitPriceCents": price,
+                    "amountCents": amount,
+                },
+            }
+        )
     s["lines"] = stored
     return {
         "orderNo": v.text(errors, d.get("orderNo"), f"{path}.orderNo", max_len=100),
@@ -244,13 +253,17 @@ def _survey(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) ->
         errors.add(ErrorCode.VALIDATION, f"at most {SURVEY_ANSWERS}", f"{path}.answers")
     kept = [
         {
-            "question": v.text(errors, a.get("question"), f"{path}.answers[{i}].question",
-                               required=True, max_len=300),
-            "answer": v.text(errors, a.get("answer"), f"{path}.answers[{i}].answer",
-                             max_len=1000),
+            "question": v.text(
+                errors,
+                a.get("question"),
+                f"{path}.answers[{i}].question",
+                required=True,
+                max_len=300,
+            ),
+            "answer": v.text(errors, a.get("answer"), f"{path}.answers[{i}].answer", max_len=1000),
         }
         for i, a in enumerate(answers[:SURVEY_ANSWERS])
-    ]  # fmt: skip
+    ]
     return {"score": score, "answers": json.dumps(kept, ensure_ascii=False) if kept else None}
 
 
@@ -285,11 +298,12 @@ def _visit_plan(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section
 def _marketing(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> Section:
     path = s["path"]
     return {
-        "campaign": v.text(errors, d.get("campaign"), f"{path}.campaign", required=True,
-                           max_len=200),
+        "campaign": v.text(
+            errors, d.get("campaign"), f"{path}.campaign", required=True, max_len=200
+        ),
         "channel": v.text(errors, d.get("channel"), f"{path}.channel", max_len=100),
         "response": v.text(errors, d.get("response"), f"{path}.response", max_len=500),
-    }  # fmt: skip
+    }
 
 
 KIND_RULES = {
@@ -330,8 +344,9 @@ def parse(ctx: Context, data: dict[str, Any]) -> tuple[repo.Save | None, v.Error
     source = v.text(errors, data.get("externalSource"), "input.externalSource", max_len=100)
     external = v.text(errors, data.get("externalId"), "input.externalId", max_len=200)
     if (source is None) != (external is None):
-        errors.add(ErrorCode.VALIDATION, "externalId and externalSource go together",
-                   "input.externalId")  # fmt: skip
+        errors.add(
+            ErrorCode.VALIDATION, "externalId and externalSource go together", "input.externalId"
+        )
     record_id = str(data["id"]) if data.get("id") is not None else None
     if record_id is not None and source is not None:
         errors.add(ErrorCode.VALIDATION, "replace by id or by external id, not both", "input.id")
@@ -402,8 +417,12 @@ def _refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
         )
         return [payload_error(code, message, "input.customer")]
     if part in (Part.CONTACTS, Part.STAFF, Part.PROJECT, Part.PRODUCTS):
-        ids = {Part.CONTACTS: save.contacts, Part.STAFF: save.staff, Part.PROJECT: save.projects,
-               Part.PRODUCTS: [line["product"] for line in save.lines]}[part]  # fmt: skip
+        ids = {
+            Part.CONTACTS: save.contacts,
+            Part.STAFF: save.staff,
+            Part.PROJECT: save.projects,
+            Part.PRODUCTS: [line["product"] for line in save.lines],
+        }[part]
         what = {
             Part.CONTACTS: ("input.contacts", "no person with this id"),
             Part.STAFF: ("input.staff", "no active user with this id"),
@@ -421,8 +440,13 @@ def _refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
     if part is Part.ORDER:
         path = f"input.{section}.order"
         if refusal is Refusal.MISMATCH:
-            return [payload_error(ErrorCode.VALIDATION, f"the order is in {result.currency}",
-                                  f"input.{section}.currency")]  # fmt: skip
+            return [
+                payload_error(
+                    ErrorCode.VALIDATION,
+                    f"the order is in {result.currency}",
+                    f"input.{section}.currency",
+                )
+            ]
         if refusal is Refusal.ENDED:
             return [payload_error(ErrorCode.VALIDATION, "the order is voided", path)]
         return [payload_error(ErrorCode.NOT_FOUND, "no order of this customer with this id", path)]
@@ -455,8 +479,12 @@ async def save_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
     result = await repo.save(ctx.db, save, audit(ctx, f"record.save.{save.kind.name.lower()}"))
     if result.refusal is not None:
         return _failed(_refused(result, save))
-    return {"record": result.record, "created": result.created, "changed": result.changed,
-            "errors": []}  # fmt: skip
+    return {
+        "record": result.record,
+        "created": result.created,
+        "changed": result.changed,
+        "errors": [],
+    }
 
 
 def _verdict_error(refusal: Refusal, what: str, current: int | None) -> UserErrorRow:
@@ -464,9 +492,12 @@ def _verdict_error(refusal: Refusal, what: str, current: int | None) -> UserErro
         Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, f"no {what} with this id", "input.id"),
         Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, f"you may not change this {what}", "input.id"),
         Refusal.ENDED: (ErrorCode.VALIDATION, f"the {what} is already closed", "input.id"),
-        Refusal.CONFLICT: (ErrorCode.CONFLICT, f"stale expectedVersion: the {what} is at "
-                           f"version {current}", "input.expectedVersion"),
-    }[refusal]  # fmt: skip
+        Refusal.CONFLICT: (
+            ErrorCode.CONFLICT,
+            f"stale expectedVersion: the {what} is at version {current}",
+            "input.expectedVersion",
+        ),
+    }[refusal]
     return payload_error(code, message, field)
 
 
@@ -497,9 +528,13 @@ async def close_follow_up(ctx: Context, data: dict[str, Any]) -> FollowUpPayload
         errors.add(ErrorCode.VALIDATION, "close as DONE or CANCELLED", "input.status")
         return {"followUp": None, "errors": errors}
     verdict = await repo.close_follow_up(
-        ctx.db, str(data["id"]), status, outcome, data.get("expectedVersion"),
+        ctx.db,
+        str(data["id"]),
+        status,
+        outcome,
+        data.get("expectedVersion"),
         audit(ctx, "follow_up.close"),
-    )  # fmt: skip
+    )
     if verdict.refusal is not None:
         error = _verdict_error(verdict.refusal, "follow-up", verdict.current_version)
         return {"followUp": None, "errors": [error]}
@@ -533,9 +568,12 @@ async def save_product(ctx: Context, data: dict[str, Any]) -> ProductPayload:
         return {"product": None, "errors": errors}
     try:
         product, refusal, current = await repo.save_product(
-            ctx.db, str(data["id"]) if data.get("id") else None, props,
-            data.get("expectedVersion"), audit(ctx, "product.save"),
-        )  # fmt: skip
+            ctx.db,
+            str(data["id"]) if data.get("id") else None,
+            props,
+            data.get("expectedVersion"),
+            audit(ctx, "product.save"),
+        )
     except ConstraintViolation:
         return {
             "product": None,
@@ -596,20 +634,32 @@ def shape_figures(row: dict[str, Any] | None) -> dict[str, Any] | None:
         windows = []
         for days in repo.WINDOWS:
             n, amount, qty = m[f"n{days}"], m[f"a{days}"], m[f"q{days}"]
-            windows.append({
-                "days": days or None, "orders": n, "amount": _decimal(amount), "quantity": qty,
-                "averagePrice": _decimal(round(amount / qty)) if qty else None,
-            })  # fmt: skip
+            windows.append(
+                {
+                    "days": days or None,
+                    "orders": n,
+                    "amount": _decimal(amount),
+                    "quantity": qty,
+                    "averagePrice": _decimal(round(amount / qty)) if qty else None,
+                }
+            )
         first, last = m["firstAt"], m["lastAt"]
         interval = None
         if m["orders"] > 1:
             span = last.to_native() - first.to_native()
             interval = round(span.total_seconds() / 86400 / (m["orders"] - 1), 1)
-        money.append({
-            "currency": m["currency"], "orders": m["orders"], "firstOrderAt": first,
-            "lastOrderAt": last, "meanDaysBetweenOrders": interval, "windows": windows,
-            "receivable": _decimal(m["receivable"]), "overdue": _decimal(m["overdue"]),
-        })  # fmt: skip
+        money.append(
+            {
+                "currency": m["currency"],
+                "orders": m["orders"],
+                "firstOrderAt": first,
+                "lastOrderAt": last,
+                "meanDaysBetweenOrders": interval,
+                "windows": windows,
+                "receivable": _decimal(m["receivable"]),
+                "overdue": _decimal(m["overdue"]),
+            }
+        )
     satisfaction = row["satisfaction"]
     return {
         "purchases": money,

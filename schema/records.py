@@ -219,8 +219,10 @@ class Survey(CustomerRecord):
         "personal data."
     )
     def answers(self, root: strawberry.Parent[RecordRow]) -> list[SurveyAnswer] | None:
-        return [SurveyAnswer(question=a["question"], answer=a.get("answer"))
-                for a in r.survey_answers(root)]  # fmt: skip
+        return [
+            SurveyAnswer(question=a["question"], answer=a.get("answer"))
+            for a in r.survey_answers(root)
+        ]
 
     is_type_of = typename_is("Survey")
 
@@ -252,8 +254,17 @@ class MarketingActivity(CustomerRecord):
     is_type_of = typename_is("MarketingActivity")
 
 
-RECORD_TYPES = (Interaction, Order, Payment, Delivery, ServiceCase, Survey, Contract, VisitPlan,
-                MarketingActivity)  # fmt: skip
+RECORD_TYPES = (
+    Interaction,
+    Order,
+    Payment,
+    Delivery,
+    ServiceCase,
+    Survey,
+    Contract,
+    VisitPlan,
+    MarketingActivity,
+)
 
 
 # --- Pages ------------------------------------------------------------------------------------

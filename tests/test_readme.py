@@ -74,18 +74,16 @@ def test_readme_records_session_works_on_demo_data(gql: GQL, neo4j_server: Local
     visit = gql(blocks[0]).data["saveRecord"]
     assert visit["errors"] == []
     assert visit["record"]["followUps"][0]["status"] == "OPEN"
-    products = gql(blocks[1]).data
+    catalogue = gql(blocks[1]).data["products"]["nodes"]
     order = blocks[2]
-    for alias, sku in (("a", "CNC-5X"), ("b", "SP-01")):
-        order = order.replace(f"<id of {sku}>", products[alias]["product"]["id"])
+    for product in catalogue:
+        order = order.replace(f"<id of {product['sku']}>", product["id"])
     saved = gql(order).data["saveRecord"]
     assert saved["errors"] == []
     assert saved["record"]["amount"] == "1772005"  # 2 × 880000 + 10 × 1200.50
 
     after = gql(blocks[3]).data
-    figures = after["company"]["figures"]
-    assert figures["openFollowUps"] == before["company"]["figures"]["openFollowUps"] + 1
-    assert figures["purchases"][0]["orders"] >= 1
-    kinds = [n["kind"] for n in after["timeline"]["nodes"]]
-    assert len(kinds) == len(before["timeline"]["nodes"]) + 2
-    assert {"ORDER", "INTERACTION"} <= set(kinds)
+    figures, earlier = after["company"]["figures"], before["company"]["figures"]
+    assert figures["openFollowUps"] == earlier["openFollowUps"] + 1
+    assert figures["purchases"][0]["orders"] == earlier["purchases"][0]["orders"] + 1
+    assert after["timeline"]["totalCount"] == before["timeline"]["totalCount"] + 2

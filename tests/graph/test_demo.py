@@ -415,3 +415,49 @@ def test_teams_personas_and_share(seeded: Driver) -> None:
             "by": data.WEST_SALES_USER_ID,
         }
     ]
+
+
+def test_two_years_of_records_tell_the_story(seeded: Driver) -> None:
+    jv, suzhou = data.demo_id("company", "hx_jv"), data.demo_id("company", "hx_suzhou")
+    span = query(
+        seeded,
+        "MATCH (r:Record) RETURN duration.inDays(min(r.occurredAt), max(r.occurredAt)).days AS d",
+    )[0]["d"]
+    assert 600 < span < 760
+    # Every record is about one customer and has its kind label.
+    assert one(seeded, "MATCH (r:Record) WHERE COUNT { (r)-[:ABOUT]->(:Customer) } <> 1 "
+                       "OR size(labels(r)) <> 2 RETURN count(r)") == 0  # fmt: skip
+    # 华星合资 stopped ordering eight months ago, after a complaint and a poor survey.
+    last = (
+        "MATCH (:Company {id: $c})<-[:ABOUT]-(o:Order) "
+        "RETURN duration.inDays(max(o.occurredAt), datetime()).days"
+    )
+    assert one(seeded, last, c=jv) >= 8 * 30
+    assert (
+        one(seeded, "MATCH (:Company {id: $c})<-[:ABOUT]-(s:Survey) RETURN min(s.score)", c=jv) == 2
+    )
+    # 苏州: an open complaint and an order past its due date without payment.
+    open_cases = (
+        "MATCH (:Company {id: $c})<-[:ABOUT]-(s:ServiceCase {status: 'IN_PROGRESS'}) "
+        "RETURN count(s)"
+    )
+    assert one(seeded, open_cases, c=suzhou) == 1
+    unpaid = (
+        "MATCH (:Company {id: $c})<-[:ABOUT]-(o:Order) WHERE o.paymentDueOn < date() "
+        "AND NOT EXISTS { (o)<-[:AGAINST]-(:Payment) } RETURN count(o)"
+    )
+    assert one(seeded, unpaid, c=suzhou) >= 1
+    # Seasonal: February is the quietest month, December the busiest.
+    by_month = {
+        r["m"]: r["n"]
+        for r in query(seeded, "MATCH (o:Order) RETURN o.occurredAt.month AS m, count(o) AS n")
+    }
+    assert by_month.get(2, 0) < by_month[12]
+    # Lines add up to the order; payments never exceed it.
+    assert one(seeded, "MATCH (o:Order) WHERE o.amountCents <> "
+                       "reduce(s = 0, l IN [(o)-[l:LINE]->() | l.amountCents] | s + l) "
+                       "RETURN count(o)") == 0  # fmt: skip
+    assert one(seeded, "MATCH (p:Payment)-[:AGAINST]->(o:Order) "
+                       "WHERE p.amountCents > o.amountCents RETURN count(p)") == 0  # fmt: skip
+    assert one(seeded, "MATCH (:Company)-[r:REFERRED]->(:Person:Customer) RETURN count(r)") == 1
+    assert one(seeded, "MATCH (f:FollowUp {status: 'OPEN'}) RETURN count(f)") >= 4
