@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from graph.records import row_digest
 from graph.vocab import (
     CustomerKind,
     DecisionRole,
@@ -38,6 +39,7 @@ from graph.vocab import (
     Polarity,
     ProjectStage,
     ProjectStatus,
+    RecordKind,
     Rel,
     Stance,
     SubsidiaryKind,
@@ -85,6 +87,12 @@ class Dataset:
     # handy ids for choosing workload centres
     large_companies: list[str] = field(default_factory=list)
     group_roots: list[str] = field(default_factory=list)
+    # records over time (graph/records.py LOAD rows) and the product catalogue they point at
+    products: list[Row] = field(default_factory=list)
+    records: dict[RecordKind, list[Row]] = field(default_factory=dict)
+
+    def record_count(self) -> int:
+        return sum(len(v) for v in self.records.values())
 
     def node_count(self) -> int:
         return sum(len(v) for v in self.nodes.values())
@@ -677,7 +685,63 @@ class _Gen:
 def generate(scale: Scale | str, seed: int = 42) -> Dataset:
     """The data set for `scale` (an entry of SCALES or its name); deterministic per seed."""
     sc = SCALES[scale] if isinstance(scale, str) else scale
-    return _Gen(sc, seed).run()
+    ds = _Gen(sc, seed).run()
+    add_records(ds, seed)
+    return ds
+
+
+def add_records(ds: Dataset, seed: int) -> None:
+    """Two years of orders (1-3 lines) and interactions per customer company, 0-10 and 0-12 of
+    each, with the owner as staff and up to two current employees as contacts. Drawn from a
+    generator of their own, so the graph itself stays what it was for a seed."""
+    rng = random.Random(f"records:{seed}")
+
+    def uid() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    ds.products = [
+        {"id": uid(), "props": {"sku": f"P-{i:03d}", "name": f"产品{i:03d}", "currency": "CNY",
+                                "listPriceCents": rng.randint(100, 500_000) * 100}}
+        for i in range(40)
+    ]  # fmt: skip
+    owners = {r["dst"]: r["src"] for r in ds.rels[Rel.OWNS]}
+    staff: dict[str, list[str]] = {}
+    for r in ds.rels[Rel.WORKS_AT]:
+        if "until" not in r["props"] and len(staff.setdefault(r["dst"], [])) < 2:
+            staff[r["dst"]].append(r["src"])
+    records: dict[RecordKind, list[Row]] = {RecordKind.ORDER: [], RecordKind.INTERACTION: []}
+    channels = ("CALL", "VISIT", "WECHAT", "EMAIL", "MEETING")
+
+    def row(company: str, props: Row, **links: Any) -> Row:
+        return {"id": uid(), "account": company, "props": props, "digest": None,
+                "contacts": staff.get(company, [])[: rng.randint(0, 2)],
+                "staff": [owners[company]] if company in owners else [], "projectIds": [],
+                "lines": links.get("lines", []), "orders": [], "followUps": []}  # fmt: skip
+
+    for c in ds.nodes[Label.COMPANY]:
+        if not c["customer"]:
+            continue
+        for _ in range(rng.randint(0, 10)):
+            lines, total, units = [], 0, 0.0
+            for position, product in enumerate(rng.sample(ds.products, rng.randint(1, 3)), 1):
+                price, qty = product["props"]["listPriceCents"], rng.randint(1, 20)
+                lines.append({"product": product["id"], "props": {
+                    "position": position, "quantity": float(qty), "unitPriceCents": price,
+                    "amountCents": price * qty}})  # fmt: skip
+                total, units = total + price * qty, units + qty
+            at = NOW - timedelta(days=rng.randint(1, 730), hours=rng.randint(0, 23))
+            props = {"occurredAt": at, "currency": "CNY", "amountCents": total,
+                     "quantity": units, "paymentDueOn": at.date() + timedelta(days=30)}  # fmt: skip
+            records[RecordKind.ORDER].append(row(c["id"], props, lines=lines))
+        for _ in range(rng.randint(0, 12)):
+            at = NOW - timedelta(days=rng.randint(1, 730), hours=rng.randint(0, 23))
+            props = {"occurredAt": at, "channel": rng.choice(channels), "direction": "OUTBOUND",
+                     "subject": f"沟通{rng.randint(1, 999)}"}  # fmt: skip
+            records[RecordKind.INTERACTION].append(row(c["id"], props))
+    for rows in records.values():
+        for r in rows:
+            r["digest"] = row_digest(r)
+    ds.records = records
 
 
 def batches(rows: list[Row], size: int) -> Iterator[list[Row]]:

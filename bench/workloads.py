@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 from bench.generate import Dataset
-from graph import decision, lists, maps, nodes, related, relations
+from graph import decision, lists, maps, nodes, records, related, relations
 from graph.vocab import DecisionRole, Label, Rel
 
 Vars = dict[str, Any]
@@ -71,6 +71,11 @@ W6_WARM_INTRO_PATHS_RAW = (related.WARM_INTRO[4].text,)
 W7_CUSTOMER_LIST_RAW = (
     lists.page_statement("customer", "none", "NAME_ASC", frozenset({"tier"})).text,
     lists.count_statement("customer", "none", frozenset({"tier"})).text,
+)
+W10_TIMELINE_RAW = (records.TIMELINE[True][0].text,)
+W11_FIGURES_RAW = (
+    lists.page_statement("customer", "none", "NAME_ASC", frozenset({"tier"})).text,
+    records.FIGURES.text,
 )
 
 
@@ -743,6 +748,45 @@ WORKLOADS: list[Workload] = [
     ),
 ]
 
+GQL_W10 = (
+    "query W10($party: ID!) { timeline(party: $party, first: 20, includeSubsidiaries: true) { "
+    "nodes { id kind occurredAt subject customer { ... on Company { id name } } "
+    "contacts { id name } staff { id name } } pageInfo { hasNextPage endCursor } } }"
+)
+_FIGURES = (
+    "figures { purchases { currency orders lastOrderAt meanDaysBetweenOrders receivable overdue "
+    "windows { days orders amount quantity averagePrice } } lastInteractionAt "
+    "lastInteractionChannel nextVisitAt openFollowUps openComplaints meanSatisfaction }"
+)
+GQL_W11 = (
+    "query W11($first: Int!, $tier: Tier) { customers(first: $first, filter: {tier: $tier}) { "
+    "nodes { ... on Company { id name " + _FIGURES + " } "
+    "... on Person { id name " + _FIGURES + " } } } }"
+)
+
+
+def _w10_raw(c: Centres, i: int) -> Vars:
+    return {
+        "party": _pick(c.group_roots, i),
+        "kinds": None,
+        "from": None,
+        "to": None,
+        "staffId": None,
+        "projectId": None,
+        "voided": False,
+        "afterAt": None,
+        "afterId": None,
+        "limit": 21,
+    }
+
+
+def _w11_chain(k: int, base: Vars, done: list[list[dict[str, Any]]]) -> Vars | None:
+    """The page, then the figures of its customers (one batched statement, as the loader)."""
+    if k == 0:
+        return base
+    return {"ids": [row["node"]["id"] for row in done[0]][: base["limit"] - 1]}
+
+
 WORKLOADS.append(
     Workload(
         "W9",
@@ -769,6 +813,43 @@ WORKLOADS.append(
         "parameters our DataLoaders pass; peer: one generated statement over @relationship "
         "connections with edge filters for current employment and subsidiary edges",
         peer_same=True,
+    )
+)
+WORKLOADS.append(
+    Workload(
+        "W10",
+        "timeline of a group, newest 20 records with customer, contacts and staff",
+        (
+            Step(
+                GQL_W10,
+                W10_TIMELINE_RAW,
+                GQL_W10,
+                _same(lambda c, i: {"party": _pick(c.group_roots, i)}),
+                _same(_w10_raw),
+                _same(lambda c, i: {"party": _pick(c.group_roots, i)}),
+            ),
+        ),
+        notes="ours and raw: one statement (records about the group's companies, newest first); "
+        "peer: no records in its schema, not measured",
+    )
+)
+WORKLOADS.append(
+    Workload(
+        "W11",
+        "100 customers with their computed figures",
+        (
+            Step(
+                GQL_W11,
+                W11_FIGURES_RAW,
+                GQL_W11,
+                _same(lambda c, i: {"first": 100, "tier": _pick(c.tiers, i)}),
+                _same(lambda c, i: _list_params(_pick(c.tiers, i), 100)),
+                _same(lambda c, i: {"first": 100, "tier": _pick(c.tiers, i)}),
+                raw_chain=_w11_chain,
+            ),
+        ),
+        notes="ours: the page, then one batched statement for every customer's figures "
+        "(computed from the records on read); raw: the same two statements; peer: not measured",
     )
 )
 

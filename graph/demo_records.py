@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph import demo_data as data
+from graph import records
 from graph.vocab import RecordKind
 
 SEED = 20261201
@@ -135,20 +136,19 @@ class _Rows:
     ) -> str:
         c = CUSTOMERS[customer]
         record_id = _id("record", f"{kind.name}:{key}")
-        self.by_kind[kind].append(
-            {
-                "id": record_id,
-                "account": _id(c.kind, customer),
-                "props": {k: v for k, v in props.items() if v is not None},
-                "digest": None,
-                "contacts": [_id("person", p) for p in links.get("contacts", [])],
-                "staff": [_id("user", c.owner)],
-                "projectIds": [],
-                "lines": links.get("lines", []),
-                "orders": links.get("orders", []),
-                "followUps": links.get("followUps", []),
-            }
-        )
+        row = {
+            "id": record_id,
+            "account": _id(c.kind, customer),
+            "props": {k: v for k, v in props.items() if v is not None},
+            "digest": None,
+            "contacts": [_id("person", p) for p in links.get("contacts", [])],
+            "staff": [_id("user", c.owner)],
+            "projectIds": [],
+            "lines": links.get("lines", []),
+            "orders": links.get("orders", []),
+            "followUps": links.get("followUps", []),
+        }
+        self.by_kind[kind].append({**row, "digest": records.row_digest(row)})
         return record_id
 
 

@@ -30,6 +30,8 @@ included, and no second copy to keep in step (docs/DECISIONS.md has the measurem
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, NotRequired, TypedDict
 
@@ -189,10 +191,14 @@ def _save(kind: RecordKind) -> Cypher:
 
 def _load(kind: RecordKind) -> Cypher:
     """Many records of one kind at once (demo data, imports): rows of the `$` parameters of
-    SAVE, with `account`; no audit event per row (the caller writes one for the batch)."""
+    SAVE, with `account` and a `digest` of the content (`row_digest`); no audit event per
+    row (the caller writes one for the batch). Returns how many rows were written."""
     return Cypher(
         f"records.load.{kind.name.lower()}",
         "UNWIND $rows AS row "
+        # A row whose content is stored already is skipped: loading again changes nothing.
+        "OPTIONAL MATCH (old:Record {id: row.id}) "
+        "WITH row WHERE old IS NULL OR old.digest <> row.digest "
         "CALL (row) { MATCH (acc:Company {id: row.account}) RETURN acc "
         "  UNION MATCH (acc:Person {id: row.account}) RETURN acc } "
         + _write(kind, "row.") + "RETURN count(DISTINCT r) AS n",
@@ -392,6 +398,13 @@ PRODUCTS_BY_ID = Cypher(
     "records.products.by_id",
     "UNWIND $ids AS key MATCH (p:Product {id: key}) RETURN key, p{.*} AS product",
 )
+
+
+def row_digest(row: dict[str, Any]) -> str:
+    """What identifies a LOAD row's content (its own digest left out)."""
+    body = {k: v for k, v in row.items() if k != "digest"}
+    text = json.dumps(body, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # --- Repository -------------------------------------------------------------------------------
