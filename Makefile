@@ -19,8 +19,11 @@ lint: setup
 	$(UV) run ruff check .
 	$(UV) run mypy
 
+# Two workers, each with its own Neo4j: much of the suite waits on the database or on the
+# processes it starts, so two share two cores well. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: lint
-	$(UV) run pytest $(PYTEST_ARGS)
+	$(UV) run pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Mixed reads and writes at concurrency 32 against a served app; reports errors by code,
 # p50/p99 and lost acknowledged writes (must be 0). `make soak SOAK_MINUTES=1` for a short one.

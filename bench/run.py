@@ -432,7 +432,7 @@ def app_server(server: LocalNeo4j, log: Path, workers: int) -> Iterator[tuple[st
         "NEO4J_USER": "neo4j",
         "NEO4J_PASSWORD": server.password,
         "CRM_DEV": "0",
-        "CRM_ALLOW_ANONYMOUS": "1",
+        "CRM_ALLOW_ANONYMOUS": "0",  # production refuses anonymous access; we send keys
         "CRM_LOG_LEVEL": "WARNING",
     }
     cmd = [

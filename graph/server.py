@@ -218,8 +218,14 @@ class LocalNeo4j:
         pw_file = self.home / "password"
         if not pw_file.exists():
             pw_file.parent.mkdir(parents=True, exist_ok=True)
-            pw_file.write_text(secrets.token_urlsafe(18))
-            pw_file.chmod(0o600)
+            # Written whole under a temporary name, then linked into place: several test
+            # workers may start at once, and none may read a half-written (or second) one.
+            tmp = pw_file.with_name(f".password.{os.getpid()}")
+            tmp.write_text(secrets.token_urlsafe(18))
+            tmp.chmod(0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, pw_file)
+            tmp.unlink()
         return pw_file.read_text().strip()
 
     @property
