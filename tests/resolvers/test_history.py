@@ -121,7 +121,8 @@ def test_approved_change_requests_are_recorded_with_the_approver(gql: GQL, cyphe
         {"input": {"id": p["id"], "expectedVersion": 1, "mobile": "13900001111",
                    "changeReason": "客户换号"}},
     ).data["updatePerson"]  # fmt: skip
-    assert asked["errors"] == [] and len(asked["changeRequests"]) == 1
+    assert asked["errors"] == []
+    assert len(asked["changeRequests"]) == 1
     assert values(gql, "admin", p["id"], "mobile") == []  # only filed, not changed
     approved = gql.as_("manager_above")(APPROVE, {"i": {"id": asked["changeRequests"][0]["id"]}})
     assert approved.data["approveChangeRequest"]["errors"] == []
