@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from neo4j import Driver
-from tests.resolvers.customfields import define
 from tests.conftest import GQL
+from tests.resolvers.customfields import define
 from tests.resolvers.updates import assert_one_of_twenty_updates_wins
 
 FIELDS = (

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from neo4j import Driver
-from tests.resolvers.customfields import define
 from tests.conftest import GQL
+from tests.resolvers.customfields import define
 
 UPSERT = """mutation($input: UpsertCompanyInput!) { upsertCompany(input: $input) {
   company { id name phone version customer { tier } } created changedFields
