@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, NotRequired, TypedDict
 
+from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
 from graph.history import CUSTOM_PREFIX
 from graph.nodes import AUDIT, Audit, new_id
@@ -147,9 +148,10 @@ class DefinitionResult:
 
 
 async def definitions(
-    db: Database, kind: str | None, include_archived: bool = False
+    db: Database, actor: Actor, kind: str | None, include_archived: bool = False
 ) -> list[DefinitionRow]:
-    """The definitions of `kind` (every kind when None), by kind and key."""
+    """The definitions of `kind` (every kind when None), by kind and key. Every signed-in
+    viewer reads them all: a definition is a form's shape, not a record."""
     rows = await db.read(
         LIST,
         {"kind": kind, "archived": include_archived, "limit": MAX_PER_KIND * len(KINDS)},

@@ -331,7 +331,7 @@ async def all_definitions(ctx: Context) -> list[DefinitionRow]:
     """Every definition, archived ones too: once per request."""
 
     async def batch(keys: list[str]) -> list[list[DefinitionRow]]:
-        found = await g.definitions(ctx.db, None, include_archived=True)
+        found = await g.definitions(ctx.db, ctx.actor, None, include_archived=True)
         return [found for _ in keys]
 
     result: list[DefinitionRow] = await loader(ctx, "customfields", batch).load("all")
@@ -342,7 +342,7 @@ async def definitions(
     ctx: Context, kind: CustomFieldKind | None, include_archived: bool
 ) -> list[DefinitionRow]:
     """customFieldDefinitions: every signed-in viewer."""
-    return await g.definitions(ctx.db, kind.value if kind else None, include_archived)
+    return await g.definitions(ctx.db, ctx.actor, kind.value if kind else None, include_archived)
 
 
 async def of_kind(ctx: Context, label: Label, active: bool = True) -> dict[str, DefinitionRow]:

@@ -16,21 +16,55 @@ from resolvers.customfields import (
     DefinitionRow,
     ReferenceKind,
 )
-from schema.base import Info, Node, archive_mutation, input_mutation, optional, payload_type
-
-strawberry.enum(CustomFieldKind, description="The node kinds that take custom fields.")
-strawberry.enum(
-    CustomFieldType,
-    description="Value types: TEXT (string), NUMBER (float), DATE (`YYYY-MM-DD`), BOOLEAN, "
-    "ENUM (one option), MULTI_ENUM (a list of options), REFERENCE (the id of a node of "
-    "`referenceKind`, which must exist and be visible to the writer).",
+from schema.base import (
+    Info,
+    Node,
+    archive_mutation,
+    input_mutation,
+    optional,
+    payload_type,
+    vocab_enum,
 )
-strawberry.enum(ReferenceKind, description="What a REFERENCE field points to.")
-strawberry.enum(
+
+vocab_enum(
+    CustomFieldKind,
+    "The node kinds that take custom fields.",
+    {"COMPANY": "企业 / Company.", "PERSON": "个人 / Person.", "PROJECT": "项目 / Project."},
+)
+vocab_enum(
+    CustomFieldType,
+    "Value types of a custom field.",
+    {
+        "TEXT": "Text (`validation.pattern`, `validation.maxLength` ≤ 2000).",
+        "NUMBER": "A number, stored as a float (`validation.min`, `validation.max`).",
+        "DATE": "A date, `YYYY-MM-DD` (`validation.minDate`, `validation.maxDate`).",
+        "BOOLEAN": "true or false.",
+        "ENUM": "One of `options`.",
+        "MULTI_ENUM": "A list of `options` (kept in the options' order, without repeats).",
+        "REFERENCE": "The id of a node of `referenceKind`, which must exist and be visible "
+        "to the writer.",
+    },
+)
+vocab_enum(
+    ReferenceKind,
+    "What a REFERENCE field points to.",
+    {
+        "COMPANY": "A Company.",
+        "PERSON": "A Person.",
+        "PROJECT": "A Project.",
+        "USER": "A staff User.",
+    },
+)
+vocab_enum(
     CustomFilterOp,
-    description="EQ (equal; on MULTI_ENUM: holds the option), GT / LT (NUMBER, DATE, TEXT), "
-    "CONTAINS (TEXT substring, case-sensitive; MULTI_ENUM: holds the option), IN (one of "
-    "`values`; on MULTI_ENUM: holds any of them).",
+    "Comparisons of a custom field filter.",
+    {
+        "EQ": "Equal (MULTI_ENUM: holds the option).",
+        "GT": "Greater than (NUMBER, DATE, TEXT).",
+        "LT": "Less than (NUMBER, DATE, TEXT).",
+        "CONTAINS": "TEXT: contains the text (case-sensitive); MULTI_ENUM: holds the option.",
+        "IN": "One of `values` (MULTI_ENUM: holds any of them).",
+    },
 )
 
 
