@@ -209,3 +209,20 @@ def test_custom_fields_marked_dynamic_keep_history(gql: GQL, cypher: Driver) -> 
     ]
     # personal: hidden from ANALYST, as the live value is
     assert values(gql, "analyst", p["id"], "custom.wechat") == [(None, None), (None, None)]
+
+
+def test_erasure_empties_the_history_of_a_person(gql: GQL, cypher: Driver) -> None:
+    p = person(gql, cypher)
+    gql(UPDATE_PERSON, {"input": {"id": p["id"], "expectedVersion": 1, "mobile": "13900002222"}})
+    erased = gql(
+        "mutation($p: ID!) { erasePerson(input: {person: $p, reason: SUBJECT_REQUEST}) "
+        "{ outcome errors { code } } }",
+        {"p": p["id"]},
+    ).data["erasePerson"]
+    assert erased == {"outcome": "ERASED", "errors": []}
+    [kept] = cypher.execute_query(
+        "MATCH (fc:FieldChange {targetId: $id}) RETURN properties(fc) AS p", id=p["id"]
+    ).records
+    assert kept["p"]["field"] == "mobile"  # that it changed stays; the values go
+    assert "13900002222" not in str(kept["p"])
+    assert "13812345678" not in str(kept["p"])
