@@ -532,6 +532,9 @@ async def list_params(
             ErrorCode.BAD_USER_INPUT, f"at most {MAX_FILTERS} custom filters", "filter.custom"
         )
     defined = await of_kind(ctx, label, active=False)
+    if ctx.viewer.roles.isdisjoint(NAMED):
+        # Filtering or sorting on a value one may not read would reveal it, row by row.
+        defined = {k: d for k, d in defined.items() if not d["personal"]}
     out: list[dict[str, Any]] = []
     for i, f in enumerate(filters or []):
         out.append(_filter(defined, f, f"filter.custom.{i}"))

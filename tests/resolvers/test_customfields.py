@@ -245,3 +245,7 @@ def test_personal_custom_fields_are_hidden_from_analysts(gql: GQL) -> None:
         "contactWechat": "wx_zhang",
         "region": "华南",
     }
+    # nor may an analyst filter on it: the matches would reveal the value
+    probe = {"f": {"custom": [{"key": "contactWechat", "op": "EQ", "value": "wx_zhang"}]}}
+    assert gql.as_("analyst")(COMPANIES, probe).codes() == ["BAD_USER_INPUT"]
+    assert gql.as_("auditor")(COMPANIES, probe).data["companies"]["totalCount"] == 1
