@@ -1,10 +1,10 @@
 """Custom fields (R10): definitions (ADMIN only), and the values of companies, people and
 projects checked against them on every write.
 
-Values travel as the `custom` JSON object of the node inputs. On create every key must be
-defined and active, and every required field present; on update (and upsert of an existing
-record) the object is a patch: the keys given are set, a null removes one, and the keys left
-out keep their values. Each bad value is a VALIDATION error at `input.custom.<key>`;
+Values travel as the `custom` JSON object of the node inputs. Every key must be defined and
+active. On create and upsert (an import gives the whole record) every required field must be
+present; on update the object is a patch: the keys given are set, a null removes one, and
+the keys left out keep their values. Each bad value is a VALIDATION error at `input.custom.<key>`;
 nothing is written then. Storage: graph/customfields.py.
 
 Narrowing a definition (a lower maximum, fewer options, another type, `required` where

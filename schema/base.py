@@ -134,8 +134,8 @@ class Record(Node):
 CUSTOM_INPUT = (
     "Custom field values (R10): a JSON object keyed by the kind's active definitions "
     "(`customFieldDefinitions`), each value of the field's type (dates `YYYY-MM-DD`). On "
-    "create every required field must be given; on update it is a patch (a null removes a "
-    "value). An unknown key or a bad value is VALIDATION at `input.custom.<key>`."
+    "create and upsert every required field must be given; on update it is a patch (a null "
+    "removes a value). An unknown key or a bad value is VALIDATION at `input.custom.<key>`."
 )
 
 
