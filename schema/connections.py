@@ -171,9 +171,7 @@ def _list_field(kind: str, filter_type: Any, connection: Any, description: str) 
         filter: Any = None,
         customSortKey: str | None = None,
     ) -> ConnectionOf[NodeRow]:
-        filters = _filters(filter)
-        if filters.get("custom") is not None:
-            filters["custom"] = [provided(f) for f in filters["custom"]]
+        filters = _filters(filter)  # custom filters too, as dicts (`provided`)
         return await r.connection(
             info.context, kind, first, after, orderBy, filters, wants_total(info), customSortKey
         )
