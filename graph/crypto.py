@@ -378,13 +378,54 @@ async def _rotate_requests(db: Database, ring: Keyring, batch: int) -> int:
             done += (await db.write(STORE_REQUEST_CIPHERS, {"rows": rows}))[0]["n"]
 
 
+# Field history (graph/history.py) keeps a changed ID number's ciphertexts: rotated as well.
+HISTORY_CIPHERS = Cypher(
+    "crypto.history_ciphers",
+    "MATCH (fc:FieldChange) WHERE fc.id > $after "
+    "AND (fc.oldCipher IS NOT NULL OR fc.newCipher IS NOT NULL) "
+    "RETURN fc.id AS id, fc.oldCipher AS old, fc.newCipher AS new ORDER BY fc.id LIMIT $limit",
+)
+STORE_HISTORY_CIPHERS = Cypher(
+    "crypto.store_history_ciphers",
+    "UNWIND $rows AS row MATCH (fc:FieldChange {id: row.id}) "
+    "WHERE coalesce(fc.oldCipher, '') = coalesce(row.was.old, '') "
+    "AND coalesce(fc.newCipher, '') = coalesce(row.was.new, '') "
+    "SET fc.oldCipher = row.old, fc.newCipher = row.new RETURN count(fc) AS n",
+)
+
+
+def _fresh(ring: Keyring, token: str | None) -> str | None:
+    if not token or token.startswith(ring.newest + ":"):
+        return token
+    return ring.encrypt(ring.decrypt(token))
+
+
+async def _rotate_history(db: Database, ring: Keyring, batch: int) -> int:
+    after = ""
+    done = 0
+    while True:
+        found = await db.read(HISTORY_CIPHERS, {"after": after, "limit": batch})
+        if not found:
+            return done
+        after = found[-1]["id"]
+        rows = []
+        for r in found:
+            old, new = _fresh(ring, r["old"]), _fresh(ring, r["new"])
+            if (old, new) != (r["old"], r["new"]):
+                was = {"old": r["old"], "new": r["new"]}
+                rows.append({"id": r["id"], "old": old, "new": new, "was": was})
+        if rows:
+            done += (await db.write(STORE_HISTORY_CIPHERS, {"rows": rows}))[0]["n"]
+
+
 async def rotate(db: Database, actor: Actor, batch: int = BATCH) -> int:
-    """Re-encrypt every ID number not under the newest key (on people and in change requests),
-    and recompute every digest (so a new hash key takes effect too); idempotent. How many
-    values (people and requests) it rewrote."""
+    """Re-encrypt every ID number not under the newest key (on people, in change requests and
+    in field history), and recompute every digest (so a new hash key takes effect too);
+    idempotent. How many values (people, requests and history entries) it rewrote."""
     ring = keyring()
     after = ""
     done = await _rotate_requests(db, ring, batch)
+    done += await _rotate_history(db, ring, batch)
     while True:
         found = await db.read(CIPHERS, {"after": after, "limit": batch})
         if not found:

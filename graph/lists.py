@@ -57,6 +57,28 @@ ORDERS: dict[str, Order] = {
     "CREATED_ASC": Order("n.createdAt", "toString(n.createdAt)", "datetime($afterKey)", "ASC", ">"),
 }
 
+
+# Sorting on a custom field (graph/customfields.py): the property is `$sortProp`, a
+# parameter. Nodes without a value sort as the type's lowest value (first ascending, last
+# descending), so keyset comparisons never meet a null. The cursor's text goes back to the
+# field's type.
+def _custom_orders() -> dict[str, Order]:
+    kinds: dict[LiteralString, tuple[LiteralString, LiteralString]] = {
+        "TEXT": ("''", "$afterKey"),
+        "NUMBER": ("-1.0e308", "toFloat($afterKey)"),
+        "DATE": ("date('0001-01-01')", "date($afterKey)"),
+        "BOOLEAN": ("false", "toBoolean($afterKey)"),
+    }
+    out: dict[str, Order] = {}
+    for kind, (lowest, param) in kinds.items():
+        key: LiteralString = "coalesce(n[$sortProp], " + lowest + ")"
+        out[f"CUSTOM_{kind}_ASC"] = Order(key, "toString(" + key + ")", param, "ASC", ">")
+        out[f"CUSTOM_{kind}_DESC"] = Order(key, "toString(" + key + ")", param, "DESC", "<")
+    return out
+
+
+ORDERS.update(_custom_orders())
+
 # The name predicate comes first, unguarded, so the planner can use the text index.
 NAME_MODES: dict[str, LiteralString] = {
     "none": "",
@@ -79,6 +101,13 @@ PREDICATES: dict[str, LiteralString] = {
     "updatedSince": "n.updatedAt >= $updatedSince",
     "owner": "EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(n) WHERE " + current("o") + " }",
     "customer": "EXISTS { MATCH (n)-[f:FOR]->(c) WHERE c.id = $customer AND " + current("f") + " }",
+    # Custom field filters, ANDed: `{prop, op, value, values}` each, typed by the resolver
+    # from the field's definition. `n[f.prop]`: the property name is a parameter.
+    "custom": "all(f IN $custom WHERE CASE f.op "
+    "WHEN 'EQ' THEN n[f.prop] = f.value WHEN 'GT' THEN n[f.prop] > f.value "
+    "WHEN 'LT' THEN n[f.prop] < f.value WHEN 'CONTAINS' THEN n[f.prop] CONTAINS f.value "
+    "WHEN 'HAS' THEN f.value IN n[f.prop] WHEN 'IN' THEN n[f.prop] IN f.values "
+    "WHEN 'HAS_ANY' THEN any(x IN f.values WHERE x IN n[f.prop]) ELSE false END)",
 }
 
 
@@ -104,6 +133,7 @@ FILTER_KEYS = (
     "updatedSince",
     "owner",
     "customer",
+    "custom",
 )
 
 
@@ -210,6 +240,7 @@ async def page(
             "afterKey": after[0] if after else None,
             "afterId": after[1] if after else None,
             "limit": limit + 1,
+            "sortProp": filters.get("sortProp"),
         },
     )
     total = None

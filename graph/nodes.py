@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
-from graph import access, crypto
+from graph import access, crypto, history
 from graph.access import editable, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, any_label_union
@@ -141,13 +141,17 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "SET x.__lock = true REMOVE x.__lock) "
             "RETURN n.version AS version, " + VERDICT + " AS verdict",
         ),
+        # Records the dynamic fields it changes in the same statement (graph/history.py).
         "update": Cypher(
             f"{name}.update",
-            "MATCH (n:" + lb + " {id: $id}) "
-            "SET n += $props, n.version = n.version + 1, n.updatedAt = datetime() "
+            "MATCH (n:"
+            + lb
+            + " {id: $id}) "
+            + history.before(label)
+            + "SET n += $props, n.version = n.version + 1, n.updatedAt = datetime() "
             "FOREACH (_ IN CASE WHEN $customer = true THEN [1] ELSE [] END | SET n:Customer) "
             "FOREACH (_ IN CASE WHEN $customer = false THEN [1] ELSE [] END | "
-            "REMOVE n:Customer) " + CLAIMED_AND_AUDITED,
+            "REMOVE n:Customer) " + history.record(label) + CLAIMED_AND_AUDITED,
         ),
         # Judged and deleted in one statement; the audit event only when deleted.
         "delete": Cypher(

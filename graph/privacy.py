@@ -182,6 +182,9 @@ ANONYMISE = Cypher(
     "CALL (p) { MATCH (r:ChangeRequest {targetId: p.id}) SET r.changes = '[]', "
     "r.reason = null, r.decisionNote = null, r.status = CASE r.status WHEN 'PENDING' "
     "THEN 'WITHDRAWN' ELSE r.status END RETURN count(r) AS requests } "
+    # Field history (graph/history.py) holds old values: kept as "changed then", valueless.
+    "CALL (p) { MATCH (fc:FieldChange {targetId: p.id}) SET fc.old = null, fc.new = null, "
+    "fc.oldCipher = null, fc.newCipher = null RETURN count(fc) AS history } "
     "FOREACH (key IN $gone | SET p[key] = null) "
     "SET p.name = $placeholder, p.erasedAt = datetime(), p.erasureReason = $reason, "
     "p.version = p.version + 1, p.updatedAt = datetime() "

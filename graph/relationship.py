@@ -45,6 +45,7 @@ from typing import Any, LiteralString
 
 from neo4j.time import Date
 
+from graph import history
 from graph.access import acl_params, editable, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, hops
@@ -706,6 +707,9 @@ async def transfer_ownership(
                 **create_audit,
             },
         )
+        # The owner is a dynamic field (R9): its change is kept with the transfer.
+        previous = [o["userId"] for o in owners]
+        await history.owner_change(tx, customer["id"], label, previous, user["id"], create_audit)
         return EdgeResult(rows[0]["rel"])
 
     return await db.transaction(work)

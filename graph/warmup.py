@@ -106,6 +106,13 @@ SAMPLES: dict[str, Any] = {
     "expectedVersion": 1,
     "lines": [{"product": _ID, "props": {"position": 1, "quantity": 1.0}}] * 5,
     "followUps": [{"id": _ID, "props": {"action": "x"}, "assignee": _ID}],
+    # Field history and custom fields (graph/history.py, graph/customfields.py).
+    **dict.fromkeys(("field", "label", "old", "new", "prop", "type", "pattern"), "x"),
+    **dict.fromkeys(("labels", "valueTypes", "options"), ["x"] * 5),
+    "required": False,
+    "maxLength": 10,
+    **dict.fromkeys(("min", "max"), 1.0),
+    **dict.fromkeys(("minDate", "maxDate"), dt.date(2024, 1, 1)),
 }
 
 

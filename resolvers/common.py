@@ -1,4 +1,4 @@
-"""Pieces every node domain shares: the customer profile, custom fields, payload shaping and
+"""Pieces every node domain shares: the customer profile, payload shaping and
 the create/update/archive/delete flow over graph.nodes.
 
 Domains (company, person, project, user) supply validated properties; this module turns the
@@ -7,7 +7,6 @@ graph's outcome into a payload dict `{<key>: node, "errors": [...]}`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -77,22 +76,6 @@ def invalid(key: str, errors: v.Errors, upsert: bool = False) -> NodePayload:
     if upsert:
         out.update(created=False, changedFields=[])
     return out
-
-
-def custom_json(errors: v.Errors, value: Any, field: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        errors.add(ErrorCode.VALIDATION, "must be a JSON object", field)
-        return None
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def custom_fields(node: NodeRow) -> dict[str, Any] | None:
-    """The custom fields: a JSON object (checked on write by `custom_json`)."""
-    raw = node.get("custom")
-    value: dict[str, Any] | None = json.loads(raw) if raw else None
-    return value
 
 
 def external_props(

@@ -7,7 +7,8 @@ from typing import Any
 from graph.vocab import CustomerKind, Label
 from resolvers import review
 from resolvers import validation as v
-from resolvers.common import archive_delete_load, custom_json
+from resolvers.common import archive_delete_load
+from resolvers.errors import ErrorCode
 
 # Plain text fields and their length caps.
 TEXT_FIELDS: dict[str, int] = {
@@ -22,7 +23,11 @@ TEXT_FIELDS: dict[str, int] = {
     "website": 300,
     "mainBusiness": 500,
     "taxNumber": 40,
+    # Dynamic business terms (R9): their changes are kept as history (graph/history.py).
+    "settlementMethod": 50,
+    "bankAccount": 100,
 }
+MAX_VISIT_CYCLE = 366
 
 
 def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -40,9 +45,18 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
             props[key] = v.non_negative(errors, data[key], f"input.{key}")
     if "foundedOn" in data:
         props["foundedOn"] = data["foundedOn"]
-    if "custom" in data:
-        props["custom"] = custom_json(errors, data["custom"], "input.custom")
+    if "visitCycleDays" in data:
+        props["visitCycleDays"] = _visit_cycle(errors, data["visitCycleDays"])
     return props
+
+
+def _visit_cycle(errors: v.Errors, days: int | None) -> int | None:
+    if days is not None and not 1 <= days <= MAX_VISIT_CYCLE:
+        errors.add(
+            ErrorCode.VALIDATION, f"must be 1..{MAX_VISIT_CYCLE} days", "input.visitCycleDays"
+        )
+        return None
+    return days
 
 
 create_company, update_company, upsert_company = review.account_writes(

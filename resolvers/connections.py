@@ -10,6 +10,8 @@ from enum import Enum
 from typing import Any
 
 from graph import lists
+from graph.vocab import Label
+from resolvers import customfields
 from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
@@ -25,6 +27,12 @@ class ListOrder(Enum):
     UPDATED_ASC = "UPDATED_ASC"
     CREATED_DESC = "CREATED_DESC"
     CREATED_ASC = "CREATED_ASC"
+    CUSTOM_ASC = "CUSTOM_ASC"
+    CUSTOM_DESC = "CUSTOM_DESC"
+
+
+# The node kind of each list that has custom fields (the customers list mixes two kinds).
+CUSTOM_SCOPES = {"company": Label.COMPANY, "person": Label.PERSON, "project": Label.PROJECT}
 
 
 def _plain(filters: dict[str, Any]) -> dict[str, Any]:
@@ -39,21 +47,44 @@ async def connection(
     order: ListOrder,
     filters: dict[str, Any],
     with_total: bool = True,
+    custom_sort_key: str | None = None,
 ) -> ConnectionOf[NodeRow]:
     limit = page_size(first)
+    filters = _plain(filters)
+    custom = order in (ListOrder.CUSTOM_ASC, ListOrder.CUSTOM_DESC)
+    if custom != (custom_sort_key is not None):
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT,
+            "customSortKey goes with orderBy CUSTOM_ASC or CUSTOM_DESC, and only with them",
+            "customSortKey",
+        )
+    order_name = order.value
+    if filters.get("custom") or custom:
+        params, sort_order, sort_prop = await customfields.list_params(
+            ctx,
+            CUSTOM_SCOPES.get(scope),
+            filters.get("custom"),
+            custom_sort_key,
+            order is ListOrder.CUSTOM_DESC,
+        )
+        filters["custom"] = params
+        if sort_order is not None:
+            order_name, filters["sortProp"] = sort_order, sort_prop
+    # The cursor names the order and, for a custom one, the key: it fits no other sort.
+    cursor_order = order_name + (f":{custom_sort_key}" if custom else "")
     position: tuple[str, str] | None = None
     if after:
-        order_name, key, node_id = decode_cursor(after, 3)
-        if order_name != order.value:
+        given_order, key, node_id = decode_cursor(after, 3)
+        if given_order != cursor_order:
             raise ApiError(
                 ErrorCode.BAD_USER_INPUT, "this cursor belongs to another orderBy", "after"
             )
         position = (key, node_id)
     page = await lists.page(
-        ctx.db, ctx.actor, scope, order.value, limit, position, _plain(filters), with_total
+        ctx.db, ctx.actor, scope, order_name, limit, position, filters, with_total
     )
     items = [
-        (encode_cursor(order.value, str(r["sortKey"]), r["node"]["id"]), r["node"])
+        (encode_cursor(cursor_order, str(r["sortKey"]), r["node"]["id"]), r["node"])
         for r in page.rows
     ]
     return page_of(items, page.has_next, after, page.total)

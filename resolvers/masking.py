@@ -26,6 +26,7 @@ from resolvers.permissions import (
     FIELD_RULES,
     FieldRule,
     Mask,
+    live_rule,
     rule,
 )
 
@@ -123,7 +124,23 @@ class Guards:
         r = rule(type_name, field)
         if r.keys is not None:
             return self._keys_guard(DATA_RULES[r.keys])
+        if r.delegate is not None:
+            return self._delegated_guard(r.delegate)
         return self._value_guard(type_name, field, r)
+
+    def _delegated_guard(self, stand_in: str) -> Guard:
+        """The guard of the field the row names, applied to its stand-in for the live row."""
+        cache: dict[tuple[str, str, bool], Guard] = {}
+
+        def guard(value: Any, row: Any, roles: Roles) -> Any:
+            key = (str(_get(row, "ruleType")), str(_get(row, "ruleField")),
+                   bool(_get(row, "personal")))  # fmt: skip
+            inner = cache.get(key)
+            if inner is None:
+                inner = cache[key] = self._value_guard(key[0], key[1], live_rule(*key))
+            return inner(value, _get(row, stand_in) or {}, roles)
+
+        return guard
 
     def _value_guard(self, type_name: str, field: str, r: FieldRule) -> Guard:
         mask, read, kind = r.mask, r.read, r.only_kind

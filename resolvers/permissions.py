@@ -48,11 +48,16 @@ class FieldRule:
     only_kind: str | None = None
     # A JSON object filtered key by key with DATA_RULES[keys]; unknown keys are dropped.
     keys: str | None = None
+    # A value shown under another field's rule, which the row names (`ruleType`,
+    # `ruleField`, `personal`): a field's history (R23) is masked as the live field. The
+    # name is the row key holding a stand-in for the live row (its id, the value and any
+    # ciphertext), for pseudonyms and full-value readers.
+    delegate: str | None = None
 
     @property
     def guarded(self) -> bool:
         """Whether the field needs a guard at all: someone is masked, or keys are filtered."""
-        return self.keys is not None or self.read != EVERYONE
+        return self.keys is not None or self.delegate is not None or self.read != EVERYONE
 
 
 PUBLIC = FieldRule(read=EVERYONE, edit=WRITERS)
@@ -77,6 +82,14 @@ def json_keys(table: str) -> FieldRule:
     return FieldRule(read=EVERYONE, edit=frozenset(), keys=table)
 
 
+def as_field(stand_in: str) -> FieldRule:
+    return FieldRule(read=EVERYONE, edit=frozenset(), delegate=stand_in)
+
+
+# A custom field marked personal (R10): masked as other personal data.
+PERSONAL_CUSTOM = personal()
+
+
 # Types that can hold a person's data: every one of their fields must have a rule below.
 # Company is not one (a company is not a person), but its `legalRepresentative` names one and
 # has its own rule; User (our staff) likewise for `email`.
@@ -92,6 +105,7 @@ PERSONAL_TYPES = frozenset(
         "IntroHop",
         "IntroPath",
         "InfluenceRank",
+        "FieldHistoryEntry",
     }
 )
 
@@ -239,6 +253,17 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("InfluenceRank", "betweenness"): SYSTEM,
     ("InfluenceRank", "rank"): SYSTEM,
     ("InfluenceRank", "explanation"): personal(mask=Mask.WITHHELD),
+    # Field history (R9, R23): the values are masked exactly as the live field they belong to.
+    ("FieldHistoryEntry", "id"): SYSTEM,
+    ("FieldHistoryEntry", "targetId"): SYSTEM,
+    ("FieldHistoryEntry", "targetLabel"): SYSTEM,
+    ("FieldHistoryEntry", "field"): SYSTEM,
+    ("FieldHistoryEntry", "oldValue"): as_field("oldRow"),
+    ("FieldHistoryEntry", "newValue"): as_field("newRow"),
+    ("FieldHistoryEntry", "at"): SYSTEM,
+    ("FieldHistoryEntry", "by"): SYSTEM,
+    ("FieldHistoryEntry", "requestId"): SYSTEM,
+    # Company fields of R9 (settlement, bank account, visit cycle) are business data: PUBLIC.
 }
 
 # Records over time: free text written about a customer's people (what was said, agreed,
@@ -317,6 +342,13 @@ EXPORTS: dict[tuple[str, str], dict[str, str]] = {
 def rule(type_name: str, field: str) -> FieldRule:
     """The rule for `type_name.field`: its own, else its type's default, else PUBLIC."""
     return FIELD_RULES.get((type_name, field)) or TYPE_DEFAULTS.get(type_name, DEFAULT)
+
+
+def live_rule(type_name: str, field: str, is_personal: bool) -> FieldRule:
+    """The rule a delegated value follows: `type_name.field`'s, or PERSONAL_CUSTOM for a
+    custom field marked personal when that is stricter."""
+    own = rule(type_name, field)
+    return PERSONAL_CUSTOM if is_personal and not own.personal else own
 
 
 def may_read(roles: frozenset[str], r: FieldRule) -> bool:

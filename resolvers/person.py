@@ -12,7 +12,7 @@ from typing import Any
 from graph.vocab import CustomerKind, Label
 from resolvers import review
 from resolvers import validation as v
-from resolvers.common import archive_delete_load, custom_json
+from resolvers.common import archive_delete_load
 from resolvers.errors import ErrorCode
 
 TEXT_FIELDS: dict[str, int] = {
@@ -65,8 +65,6 @@ def person_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict
         props["hasPurchasingPower"] = data["hasPurchasingPower"]
     if "hobbies" in data:
         props["hobbies"] = _hobbies(errors, data["hobbies"])
-    if "custom" in data:
-        props["custom"] = custom_json(errors, data["custom"], "input.custom")
     return props
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from graph.vocab import Label
+from resolvers import customfields
 from resolvers import validation as v
 from resolvers.common import (
     archive_delete_load,
     create_node,
-    custom_json,
     external_props,
     invalid,
     update_node,
@@ -32,8 +32,6 @@ def project_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
         props["amount"] = v.non_negative(errors, data["amount"], "input.amount")
     if "currency" in data or (creating and data.get("amount") is not None):
         props["currency"] = _currency(errors, data.get("currency"))
-    if "custom" in data:
-        props["custom"] = custom_json(errors, data["custom"], "input.custom")
     return props
 
 
@@ -52,6 +50,7 @@ async def create_project(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     props = project_props(errors, data, creating=True)
     props.update(external_props(errors, data))
+    props.update(await customfields.values(ctx, Label.PROJECT, errors, data, creating=True))
     if errors:
         return invalid("project", errors)
     return await create_node(ctx, Label.PROJECT, props)
@@ -60,6 +59,7 @@ async def create_project(ctx: Context, data: dict[str, Any]) -> NodePayload:
 async def update_project(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     props = project_props(errors, data, creating=False)
+    props.update(await customfields.values(ctx, Label.PROJECT, errors, data, creating=False))
     if errors:
         return invalid("project", errors)
     return await update_node(ctx, Label.PROJECT, data, props)
@@ -69,6 +69,7 @@ async def upsert_project(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     external = external_props(errors, data, required=True)
     props = project_props(errors, data, creating=True)
+    props.update(await customfields.values(ctx, Label.PROJECT, errors, data, creating=True))
     if errors:
         return invalid("project", errors, upsert=True)
     return await upsert_node(ctx, Label.PROJECT, external, props)

@@ -18,6 +18,7 @@ from typing import Any
 from graph import review as g
 from graph.review import Action, ChangeRequestRow, Outcome
 from graph.vocab import CustomerKind, Label
+from resolvers import customfields
 from resolvers import validation as v
 from resolvers.args import page_size
 from resolvers.common import (
@@ -346,6 +347,7 @@ def account_writes(
         props = props_of(errors, data, True)
         customer = customer_role(errors, data, props, kind)
         props.update(external_props(errors, data))
+        props.update(await customfields.values(ctx, label, errors, data, creating=True))
         if errors:
             return invalid(key, errors)
         return await create_node(ctx, label, props, bool(customer))
@@ -354,6 +356,7 @@ def account_writes(
         errors = v.Errors()
         props = props_of(errors, data, False)
         customer = customer_role(errors, data, props, kind)
+        props.update(await customfields.values(ctx, label, errors, data, creating=False))
         if errors:
             return invalid(key, errors)
         return await update(ctx, label, data, props, customer)
@@ -363,6 +366,7 @@ def account_writes(
         external = external_props(errors, data, required=True)
         props = props_of(errors, data, True)
         customer = customer_role(errors, data, props, kind)
+        props.update(await customfields.values(ctx, label, errors, data, creating=True))
         if errors:
             return invalid(key, errors, upsert=True)
         return await upsert(ctx, label, data, external, props, customer)

@@ -15,7 +15,9 @@ from schema import (
     apikey,
     company,
     connections,
+    customfields,
     decision,
+    history,
     influence,
     maps,
     merge,
@@ -65,6 +67,8 @@ QUERIES: tuple[type, ...] = (
     review.Query,
     privacy.Query,
     records.Query,
+    history.Query,
+    customfields.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -79,6 +83,7 @@ MUTATIONS: tuple[type, ...] = (
     review.Mutation,
     privacy.Mutation,
     records.Mutation,
+    customfields.Mutation,
 )
 
 

@@ -131,6 +131,14 @@ class Record(Node):
     )
 
 
+CUSTOM_INPUT = (
+    "Custom field values (R10): a JSON object keyed by the kind's active definitions "
+    "(`customFieldDefinitions`), each value of the field's type (dates `YYYY-MM-DD`). On "
+    "create and upsert every required field must be given; on update it is a patch (a null "
+    "removes a value). An unknown key or a bad value is VALIDATION at `input.custom.<key>`."
+)
+
+
 def optional(description: str) -> Any:
     """An input field the client may leave out: it is UNSET then, and `provided` drops it,
     so an update keeps the stored value (null, by contrast, clears it)."""

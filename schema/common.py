@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import records, review
+from resolvers import customfields, records, review
 from resolvers import share as sharing
-from resolvers.common import custom_fields
 from resolvers.context import Context
 from resolvers.shapes import NodeRow, ShareRow
 from schema.base import Info
@@ -77,13 +76,16 @@ def typename_is(name: str) -> Any:
 
 
 def custom_field() -> Any:
-    def custom(root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
-        return custom_fields(root)
+    async def custom(info: Info, root: strawberry.Parent[NodeRow]) -> dict[str, Any] | None:
+        return await customfields.read(info.context, root)
 
     return strawberry.field(
         resolver=custom,
         graphql_type=JSON | None,
-        description="Custom fields (R10) as a JSON object.",
+        description="Custom fields (R10) as a JSON object keyed by definition key (see "
+        "`customFieldDefinitions`); dates as `YYYY-MM-DD`. Fields marked personal are left "
+        "out for viewers who may not read personal data. At most one round trip per request "
+        "(the definitions, only for such viewers).",
     )
 
 

@@ -12,7 +12,7 @@ from resolvers import company as r
 from resolvers import relations
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
 from schema import review as review_schema
-from schema.base import NodeSchema, Record, optional, vocab_enum
+from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
     by_parent,
     by_parent_first,
@@ -77,6 +77,15 @@ class Company(Record):
     website: str | None = strawberry.field(description="Website URL.")
     mainBusiness: str | None = strawberry.field(description="Main business (主营业务).")
     taxNumber: str | None = strawberry.field(description="Tax registration number.")
+    settlementMethod: str | None = strawberry.field(
+        description="How we settle with them, e.g. 月结30天 (≤ 50). Dynamic: history kept."
+    )
+    bankAccount: str | None = strawberry.field(
+        description="Bank and account number for settlement (≤ 100). Dynamic: history kept."
+    )
+    visitCycleDays: int | None = strawberry.field(
+        description="Planned days between visits, 1..366. Dynamic: history kept."
+    )
 
     customer: CustomerProfile | None = strawberry.field(
         description="The customer profile, or null when this company is not a customer."
@@ -147,7 +156,10 @@ class CompanyFields:
     website: str | None = optional("≤ 300.")
     mainBusiness: str | None = optional("≤ 500.")
     taxNumber: str | None = optional("≤ 40.")
-    custom: JSON | None = optional("Custom fields: a JSON object.")
+    settlementMethod: str | None = optional("≤ 50.")
+    bankAccount: str | None = optional("≤ 100.")
+    visitCycleDays: int | None = optional("1..366.")
+    custom: JSON | None = optional(CUSTOM_INPUT)
     customer: CustomerProfileInput | None = optional(
         "Make it a customer with this profile; on update, null removes the customer role."
     )

@@ -20,6 +20,7 @@ from resolvers.shapes import ConnectionOf, NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, ProjectStage, ProjectStatus, Tier
 from schema.base import Info, PageInfo, provided, vocab_enum, wants_total
 from schema.company import Company
+from schema.customfields import CustomFieldFilter
 from schema.person import CustomerParty, Person
 from schema.project import Project
 
@@ -33,6 +34,10 @@ vocab_enum(
         "UPDATED_ASC": "Least recently changed first.",
         "CREATED_DESC": "Newest first.",
         "CREATED_ASC": "Oldest first.",
+        "CUSTOM_ASC": "By the custom field `customSortKey`, lowest first (records without a "
+        "value first). Companies, people and projects only.",
+        "CUSTOM_DESC": "By the custom field `customSortKey`, highest first (records without a "
+        "value last).",
     },
 )
 
@@ -40,6 +45,9 @@ FIRST = strawberry.argument(description="Page size, required, 1..100.")
 AFTER = strawberry.argument(description="Continue after this cursor (from the same orderBy).")
 ORDER = strawberry.argument(description="Sort order; NAME_ASC by default.")
 FILTER = strawberry.argument(description="Filters; all given ones must match.")
+SORT_KEY = strawberry.argument(
+    description="The custom field key to sort by, with orderBy CUSTOM_ASC / CUSTOM_DESC."
+)
 
 
 @strawberry.input(description="Filters shared by the lists. Name filters are case-sensitive.")
@@ -54,6 +62,12 @@ class ListFilter:
         default=None, description="Changed at or after this time."
     )
     includeArchived: bool = strawberry.field(default=False, description="Include archived records.")
+    custom: list[CustomFieldFilter] | None = strawberry.field(
+        default=None,
+        description="Custom field filters (R10), all of which must match; at most 10. "
+        "Companies, people and projects only (else BAD_USER_INPUT). Not index-backed: they "
+        "filter the rows the other filters leave.",
+    )
 
 
 @strawberry.input(description="Filters for parties (companies, people, customers).")
@@ -155,10 +169,11 @@ def _list_field(kind: str, filter_type: Any, connection: Any, description: str) 
         after: str | None = None,
         orderBy: ListOrder = ListOrder.NAME_ASC,
         filter: Any = None,
+        customSortKey: str | None = None,
     ) -> ConnectionOf[NodeRow]:
-        filters = _filters(filter)
+        filters = _filters(filter)  # custom filters too, as dicts (`provided`)
         return await r.connection(
-            info.context, kind, first, after, orderBy, filters, wants_total(info)
+            info.context, kind, first, after, orderBy, filters, wants_total(info), customSortKey
         )
 
     # Strawberry reads the arguments from the signature; the filter type varies per list.
@@ -170,6 +185,7 @@ def _list_field(kind: str, filter_type: Any, connection: Any, description: str) 
             p("after", k, default=None, annotation=Annotated[str | None, AFTER]),
             p("orderBy", k, default=ListOrder.NAME_ASC, annotation=Annotated[ListOrder, ORDER]),
             p("filter", k, default=None, annotation=Annotated[filter_type | None, FILTER]),
+            p("customSortKey", k, default=None, annotation=Annotated[str | None, SORT_KEY]),
         ]
     )
     return strawberry.field(resolver=resolve, graphql_type=connection, description=description)

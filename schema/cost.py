@@ -79,6 +79,8 @@ COSTS: dict[tuple[str, str], FieldCost] = {
     ("Query", "node"): FieldCost(2),
     ("Query", "nodes"): FieldCost(2, (("ids", node.MAX_IDS),)),
     ("Query", "auditTrail"): FieldCost(2, PAGE),
+    ("Query", "fieldHistory"): FieldCost(3, PAGE),
+    ("Query", "customFieldDefinitions"): FieldCost(2, size=200),
     ("Query", "companies"): FieldCost(5, PAGE),
     ("Query", "people"): FieldCost(5, PAGE),
     ("Query", "projects"): FieldCost(5, PAGE),

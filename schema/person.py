@@ -16,7 +16,7 @@ from resolvers import person as r
 from resolvers import privacy, relations
 from resolvers.vocab import Gender
 from schema import review as review_schema
-from schema.base import NodeSchema, Record, optional, vocab_enum
+from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
     by_parent,
     custom_field,
@@ -133,7 +133,7 @@ class PersonFields:
     occupation: str | None = optional("≤ 100.")
     hasPurchasingPower: bool | None = optional("Decides purchases.")
     hobbies: list[str] | None = optional("At most 20, each ≤ 50.")
-    custom: JSON | None = optional("Custom fields: a JSON object.")
+    custom: JSON | None = optional(CUSTOM_INPUT)
     customer: CustomerProfileInput | None = optional(
         "Make the person an individual customer (kind defaults to INDIVIDUAL); "
         "on update, null removes the customer role."

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from resolvers import project as r
 from resolvers import relations
 from resolvers.vocab import ProjectStage, ProjectStatus
-from schema.base import NodeSchema, Record, optional, vocab_enum
+from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
 from schema.common import by_parent, custom_field, typename_is
 from schema.person import CustomerParty
 
@@ -46,7 +46,7 @@ class ProjectFields:
     amount: float | None = optional("≥ 0.")
     currency: str | None = optional("3-letter ISO 4217 code; CNY when omitted.")
     expectedClose: dt.date | None = optional("Expected closing date.")
-    custom: JSON | None = optional("Custom fields: a JSON object.")
+    custom: JSON | None = optional(CUSTOM_INPUT)
 
 
 _SCHEMA = NodeSchema(

@@ -116,6 +116,7 @@ NORTH = fid("team", "NORTH")
 SPARE_TEAM = fid("team", "MXSPARE")
 PUBLIC_REF = fid("company", "public_ref")
 PRODUCT = fid("product", "catalogue")
+SPARE_FIELD = fid("customfield", "spare")  # a custom field definition, for its mutations
 CASE_OWNER = {
     "own": PERSONAS["owner"]["id"],
     "team": TEAM_MATE,
@@ -153,6 +154,9 @@ CREATE (spare)-[:HAS_KEY]->(:ApiKey {id: $spareKey, name: 'spare', hash: 'not a 
 CREATE (ref:Company {id: $publicRef, name: 'MXPUBLIC reference', version: 1,
         createdAt: datetime(), updatedAt: datetime()})
 CREATE (:Product {id: $product, sku: 'MX-1', name: 'MXPRODUCT 产品', version: 1})
+CREATE (:CustomFieldDefinition {id: $spareField, kind: 'COMPANY', key: 'mxSpare', type: 'TEXT',
+        required: false, personal: false, dynamic: false, version: 1, createdAt: datetime(),
+        updatedAt: datetime()})
 WITH owner, otherTeam, spare, ref
 UNWIND $cases AS c
 MATCH (o:User {id: c.owner})
@@ -161,6 +165,9 @@ CREATE (co:Company:Customer {id: c.co, name: c.token + ' company 矩阵客户', 
         createdAt: datetime(), updatedAt: datetime()})
 CREATE (co2:Company:Customer {id: c.co2, name: c.token + ' subsidiary 子公司', version: 1,
         customerKind: 'ENTERPRISE', createdAt: datetime(), updatedAt: datetime()})
+CREATE (:FieldChange {id: c.co + '/settlementMethod', targetId: c.co, targetLabel: 'Company',
+        field: 'settlementMethod', old: c.token + ' 月结', new: '预付', at: datetime(),
+        by: c.owner})
 CREATE (p1:Person {id: c.p1, name: c.token + ' 联系人甲', version: 1, mobile: '+8613800000000',
         externalSource: 'mx', externalId: c.token, createdAt: datetime(), updatedAt: datetime()})
 CREATE (p2:Person {id: c.p2, name: c.token + ' 联系人乙', version: 1,
@@ -248,6 +255,7 @@ def build(driver: Driver) -> None:
         spareKey=SPARE_KEY,
         publicRef=PUBLIC_REF,
         product=PRODUCT,
+        spareField=SPARE_FIELD,
         cases=cases,
         ownP2=fid("own", "p2"),
         srP2=fid("shared_read", "p2"),
@@ -421,6 +429,12 @@ ROWS: dict[str, Row] = {
         by_case("co"),
         expect=expect("audit"),
         check=audit_total,
+    ),
+    "fieldHistory": Row(
+        'query($id: ID!) { fieldHistory(node: $id, field: "settlementMethod") '
+        "{ totalCount edges { node { targetId oldValue newValue } } } }",
+        by_case("co"),
+        expect=expect("co"),
     ),
     # --- lists and search: counts include only what the viewer may see -------------------------
     "companies": Row(
@@ -639,6 +653,33 @@ ROWS: dict[str, Row] = {
     "deleteUser": Row(
         "mutation($id: ID!) { deleteUser(input: {id: $id}) { deletedId " + PAYLOAD + " } }",
         lambda fx, case: {"id": SPARE_USER},
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    # --- custom fields: definitions for all, changes by admins ----------------------------------
+    "customFieldDefinitions": Row(
+        "{ customFieldDefinitions { id key } }", cases=GLOBAL, expect=lambda fx, c: SPARE_FIELD
+    ),
+    "defineCustomField": Row(
+        'mutation { defineCustomField(input: {kind: COMPANY, key: "mxNew", type: TEXT}) '
+        "{ definition { id } " + PAYLOAD + " } }",
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    "updateCustomFieldDefinition": Row(
+        "mutation($id: ID!) { updateCustomFieldDefinition(input: {id: $id, expectedVersion: 1, "
+        'labelZh: "备用"}) { definition { id } misfits { count } ' + PAYLOAD + " } }",
+        lambda fx, case: {"id": SPARE_FIELD},
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    "archiveCustomFieldDefinition": Row(
+        "mutation($id: ID!) { archiveCustomFieldDefinition(input: {id: $id}) "
+        "{ definition { id } " + PAYLOAD + " } }",
+        lambda fx, case: {"id": SPARE_FIELD},
         cases=GLOBAL,
         write=True,
         allowed=admins,

@@ -174,10 +174,17 @@ def test_plain_values_are_encrypted_idempotently_then_rotated(
         changes=json.dumps(held),
         database_="neo4j",
     )
+    # Field history (graph/history.py) holds an ID number change under the old key too.
+    cypher.execute_query(
+        "CREATE (:FieldChange {id: 'fc1', targetId: 'p1', field: 'idNumber', old: 'x', "
+        "oldCipher: $old, newCipher: null})",
+        old=people["p2"]["idNumberCipher"],
+        database_="neo4j",
+    )
     # Rotation: a new data key in front, and a new hash key.
     new = crypto.Keyring((("new", os.urandom(32)), *old.keys), os.urandom(32))
     crypto.configure(new)
-    assert _run(neo4j_server, "rotate") == 6  # five people and the request
+    assert _run(neo4j_server, "rotate") == 7  # five people, the request and the history entry
     assert _run(neo4j_server, "rotate") == 0  # idempotent
     for i in range(1, 6):
         p = _people(cypher)[f"p{i}"]
@@ -196,6 +203,12 @@ def test_plain_values_are_encrypted_idempotently_then_rotated(
     assert alone.decrypt(changes[0]["old"]) == "11010519491231001X"
     assert alone.decrypt(changes[0]["new"]) == "110105198001010016"
     assert changes[1] == held[1]  # other values are left as they were
+    [entry] = cypher.execute_query(
+        "MATCH (fc:FieldChange {id: 'fc1'}) RETURN fc.oldCipher AS old, fc.newCipher AS new",
+        database_="neo4j",
+    ).records
+    assert alone.decrypt(entry["old"]) == "11010519491231002X"
+    assert entry["new"] is None
 
 
 def test_the_bulk_path_stores_no_plain_number(cypher: Driver, neo4j_server: LocalNeo4j) -> None:

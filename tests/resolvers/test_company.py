@@ -6,6 +6,7 @@ from typing import Any
 
 from neo4j import Driver
 from tests.conftest import GQL
+from tests.resolvers.customfields import define
 from tests.resolvers.updates import assert_one_of_twenty_updates_wins
 
 FIELDS = (
@@ -27,19 +28,20 @@ def create(gql: GQL, **fields: Any) -> dict[str, Any]:
 
 
 def test_create_normalises_and_audits(gql: GQL, cypher: Driver) -> None:
+    define(gql, "COMPANY", "channel", "TEXT", labelZh="渠道")
     c = create(
         gql,
         nameEn=" Huawei ",
         unifiedSocialCreditCode=USCC.lower(),
         phone="0755 2878 0808",
-        custom={"渠道": "直销"},
+        custom={"channel": "直销"},
         customer={"customerCode": "C-001", "lifecycleStage": "ACTIVE", "tier": "CORE"},
     )
     assert c["nameEn"] == "Huawei"
     assert c["unifiedSocialCreditCode"] == USCC
     assert c["phone"] == "+8675528780808"
     assert c["version"] == 1
-    assert c["custom"] == {"渠道": "直销"}
+    assert c["custom"] == {"channel": "直销"}
     assert c["customer"] == {
         "customerCode": "C-001",
         "customerKind": "ENTERPRISE",

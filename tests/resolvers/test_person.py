@@ -7,6 +7,7 @@ from typing import Any
 
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
+from tests.resolvers.customfields import define
 from tests.resolvers.updates import assert_one_of_twenty_updates_wins
 
 ID_NUMBER = "11010519491231002X"
@@ -39,6 +40,7 @@ def audit_count(cypher: Driver, node_id: str) -> int:
 
 
 def test_create_normalises_and_audits_field_names_only(gql: GQL, cypher: Driver) -> None:
+    define(gql, "PERSON", "wechat", "TEXT", personal=True, labelZh="微信")
     p = create(
         gql,
         nameEn=" Zhang Wei ",
@@ -50,7 +52,7 @@ def test_create_normalises_and_audits_field_names_only(gql: GQL, cypher: Driver)
         email="Zhang.Wei@Example.COM",
         hobbies=["高尔夫", " 茶 "],
         hasPurchasingPower=True,
-        custom={"微信": "zw"},
+        custom={"wechat": "zw"},
         customer={"customerCode": "P-001", "lifecycleStage": "NEW"},
     )
     assert p["nameEn"] == "Zhang Wei"
@@ -60,6 +62,7 @@ def test_create_normalises_and_audits_field_names_only(gql: GQL, cypher: Driver)
     assert p["officePhone"] == "+861065529988"
     assert p["email"] == "Zhang.Wei@example.com"
     assert p["hobbies"] == ["高尔夫", "茶"]
+    assert p["custom"] == {"wechat": "zw"}
     assert p["customer"] == {
         "customerCode": "P-001",
         "customerKind": "INDIVIDUAL",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from neo4j import Driver
 from tests.conftest import GQL
+from tests.resolvers.customfields import define
 
 UPSERT = """mutation($input: UpsertCompanyInput!) { upsertCompany(input: $input) {
   company { id name phone version customer { tier } } created changedFields
@@ -20,6 +21,7 @@ def events(cypher: Driver, node_id: str) -> list[str]:
 
 
 def test_same_import_twice_changes_nothing(gql: GQL, cypher: Driver) -> None:
+    define(gql, "COMPANY", "region", "TEXT", labelZh="区域")
     data = {
         "externalSource": "erp",
         "externalId": "C-100",
@@ -27,7 +29,7 @@ def test_same_import_twice_changes_nothing(gql: GQL, cypher: Driver) -> None:
         "phone": "0755 2878 0808",
         "foundedOn": "1987-09-15",
         "registeredCapital": 4000000.0,
-        "custom": {"区域": "华南"},
+        "custom": {"region": "华南"},
         "customer": {"tier": "CORE"},
     }
     first = gql(UPSERT, {"input": data}).data["upsertCompany"]

@@ -1,0 +1,251 @@
+"""Custom fields (R10) through the real app: definitions (ADMIN only), values checked on every
+write with their input paths, list filters and sorting, and narrowing that reports misfits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import Driver
+from tests.conftest import GQL
+from tests.resolvers.customfields import ARCHIVE, DEFINE, UPDATE, define
+
+COMPANY = """mutation($input: CreateCompanyInput!) { createCompany(input: $input) {
+  company { id version custom } errors { code field message } } }"""
+UPDATE_COMPANY = """mutation($input: UpdateCompanyInput!) { updateCompany(input: $input) {
+  company { id version custom } errors { code field message } } }"""
+PROJECT = """mutation($input: CreateProjectInput!) { createProject(input: $input) {
+  project { id custom } errors { code field } } }"""
+DEFINITIONS = """query($kind: CustomFieldKind) { customFieldDefinitions(kind: $kind) {
+  key type labelZh options } }"""
+COMPANIES = """query($f: PartyFilter, $order: ListOrder, $key: String, $after: String) {
+  companies(first: 2, filter: $f, orderBy: $order, customSortKey: $key, after: $after) {
+  totalCount edges { cursor node { name custom } } pageInfo { hasNextPage endCursor } } }"""
+
+
+def company(gql: GQL, name: str, **custom: Any) -> dict[str, Any]:
+    r = gql(COMPANY, {"input": {"name": name, "custom": custom}})
+    payload = r.data["createCompany"]
+    assert payload["errors"] == [], payload["errors"]
+    created: dict[str, Any] = payload["company"]
+    return created
+
+
+def count(cypher: Driver, label: str) -> int:
+    query = "MATCH (n) WHERE $label IN labels(n) RETURN count(n) AS n"
+    return int(cypher.execute_query(query, label=label).records[0]["n"])
+
+
+def test_only_admins_define_and_every_viewer_reads(gql: GQL, cypher: Driver) -> None:
+    for persona in ("owner", "manager_above", "analyst"):
+        r = gql.as_(persona)(DEFINE, {"input": {"kind": "COMPANY", "key": "x", "type": "TEXT"}})
+        assert [e["code"] for e in r.data["defineCustomField"]["errors"]] == ["FORBIDDEN"]
+    assert count(cypher, "CustomFieldDefinition") == 0
+    d = define(gql, "COMPANY", "channel", "ENUM", options=["直销", "代理"], labelZh="渠道",
+               labelEn="Channel")  # fmt: skip
+    assert (d["labelZh"], d["options"], d["version"]) == ("渠道", ["直销", "代理"], 1)
+    listed = gql.as_("owner")(DEFINITIONS, {"kind": "COMPANY"}).data["customFieldDefinitions"]
+    assert listed == [
+        {"key": "channel", "type": "ENUM", "labelZh": "渠道", "options": ["直销", "代理"]}
+    ]
+    assert gql.as_("analyst")(DEFINITIONS, {"kind": "PERSON"}).data["customFieldDefinitions"] == []
+    again = gql(DEFINE, {"input": {"kind": "COMPANY", "key": "channel", "type": "TEXT"}})
+    assert again.data["defineCustomField"]["errors"][0]["code"] == "DUPLICATE"
+    # the same key on another kind is another field
+    define(gql, "PERSON", "channel", "TEXT")
+    bad = gql(DEFINE, {"input": {"kind": "COMPANY", "key": "渠道", "type": "ENUM"}})
+    fields = {e["field"] for e in bad.data["defineCustomField"]["errors"]}
+    assert fields == {"input.key", "input.options"}
+    wrong_bound = gql(
+        DEFINE,
+        {"input": {"kind": "COMPANY", "key": "size", "type": "TEXT", "validation": {"min": 1}}},
+    )
+    assert wrong_bound.data["defineCustomField"]["errors"][0]["field"] == "input.validation.min"
+    # updates: admins only, optimistic concurrency; archive; each audited
+    denied = gql.as_("owner")(UPDATE, {"input": {"id": d["id"], "expectedVersion": 1}})
+    assert denied.data["updateCustomFieldDefinition"]["errors"][0]["code"] == "FORBIDDEN"
+    renamed = gql(UPDATE, {"input": {"id": d["id"], "expectedVersion": 1, "labelEn": "Sales"}})
+    assert renamed.data["updateCustomFieldDefinition"]["definition"]["labelEn"] == "Sales"
+    stale = gql(UPDATE, {"input": {"id": d["id"], "expectedVersion": 1, "labelEn": "X"}})
+    assert [
+        (e["code"], e["field"]) for e in stale.data["updateCustomFieldDefinition"]["errors"]
+    ] == [("CONFLICT", "input.expectedVersion")]
+    archived = gql(ARCHIVE, {"input": {"id": d["id"]}}).data["archiveCustomFieldDefinition"]
+    assert archived["definition"]["archivedAt"]
+    assert gql(DEFINITIONS, {"kind": "COMPANY"}).data["customFieldDefinitions"] == []
+    r = gql(COMPANY, {"input": {"name": "甲", "custom": {"channel": "直销"}}})
+    assert r.data["createCompany"]["errors"][0]["field"] == "input.custom.channel"
+    actions = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id}) RETURN a.action AS action ORDER BY a.at", id=d["id"]
+    ).records
+    assert [a["action"] for a in actions] == [
+        "customField.define",
+        "customField.update",
+        "customField.archive",
+    ]
+
+
+def test_every_type_is_checked_with_its_path_and_nothing_is_written(
+    gql: GQL, cypher: Driver
+) -> None:
+    define(gql, "COMPANY", "code", "TEXT", validation={"maxLength": 6, "pattern": "[A-Z]+-[0-9]+"})
+    define(gql, "COMPANY", "rating", "NUMBER", validation={"min": 1, "max": 5})
+    define(gql, "COMPANY", "signedOn", "DATE", validation={"minDate": "2020-01-01"})
+    define(gql, "COMPANY", "vip", "BOOLEAN")
+    define(gql, "COMPANY", "region", "ENUM", options=["华南", "华北"])
+    define(gql, "COMPANY", "lines", "MULTI_ENUM", options=["A", "B", "C"])
+    define(gql, "COMPANY", "partner", "REFERENCE", referenceKind="COMPANY")
+    define(gql, "COMPANY", "note", "TEXT", labelZh="备注")
+    bad = {
+        "code": "abc-1",
+        "rating": 6,
+        "signedOn": "2019-12-31",
+        "vip": "yes",
+        "region": "华东",
+        "lines": ["A", "D"],
+        "partner": "00000000-0000-4000-8000-00000000dead",
+        "note": 5,
+        "unknown": 1,
+    }
+    before = count(cypher, "Company")
+    r = gql(COMPANY, {"input": {"name": "坏数据公司", "custom": bad}})
+    payload = r.data["createCompany"]
+    assert payload["company"] is None
+    assert sorted((e["code"], e["field"]) for e in payload["errors"]) == sorted(
+        ("VALIDATION", f"input.custom.{k}") for k in bad
+    )
+    assert count(cypher, "Company") == before
+    partner = company(gql, "伙伴公司")
+    good = {
+        "code": "AB-12",
+        "rating": 4.5,
+        "signedOn": "2024-03-01",
+        "vip": True,
+        "region": "华南",
+        "lines": ["C", "A", "A"],
+        "partner": partner["id"],
+        "note": "长期合作，付款及时",
+    }
+    c = company(gql, "好数据公司", **good)
+    assert c["custom"] == {**good, "lines": ["A", "C"]}  # options order, no duplicates
+    stored = cypher.execute_query(
+        "MATCH (c:Company {id: $id}) RETURN c.`custom.signedOn` AS d, c.`custom.rating` AS r",
+        id=c["id"],
+    ).records[0]
+    assert (str(stored["d"]), stored["r"]) == ("2024-03-01", 4.5)  # native date and number
+
+
+def test_required_unknown_and_patch_semantics(gql: GQL) -> None:
+    define(gql, "PROJECT", "budgetCode", "TEXT", required=True, labelZh="预算编号")
+    define(gql, "PROJECT", "priority", "NUMBER")
+    missing = gql(PROJECT, {"input": {"name": "新项目"}}).data["createProject"]
+    assert missing["errors"] == [{"code": "VALIDATION", "field": "input.custom.budgetCode"}]
+    unknown = gql(PROJECT, {"input": {"name": "新项目", "custom": {"budgetCode": "B1", "x": 1}}})
+    assert unknown.data["createProject"]["errors"] == [
+        {"code": "VALIDATION", "field": "input.custom.x"}
+    ]
+    # companies have no required field: their creates need no custom object
+    c = company(gql, "无自定义公司")
+    assert c["custom"] is None
+    define(gql, "COMPANY", "rank", "NUMBER")
+    define(gql, "COMPANY", "region", "TEXT")
+    c = company(gql, "补丁公司", rank=1, region="华南")
+    patched = gql(
+        UPDATE_COMPANY, {"input": {"id": c["id"], "expectedVersion": 1, "custom": {"rank": 2}}}
+    ).data["updateCompany"]
+    assert patched["company"]["custom"] == {"rank": 2.0, "region": "华南"}
+    removed = gql(
+        UPDATE_COMPANY, {"input": {"id": c["id"], "expectedVersion": 2, "custom": {"rank": None}}}
+    ).data["updateCompany"]
+    assert removed["company"]["custom"] == {"region": "华南"}
+
+
+def test_lists_filter_and_sort_on_custom_fields(gql: GQL) -> None:
+    define(gql, "COMPANY", "rank", "NUMBER")
+    define(gql, "COMPANY", "region", "ENUM", options=["华南", "华北"])
+    define(gql, "COMPANY", "tags", "MULTI_ENUM", options=["制造", "零售"])
+    company(gql, "甲公司", rank=3, region="华南", tags=["制造"])
+    company(gql, "乙公司", rank=10, region="华北", tags=["零售", "制造"])
+    company(gql, "丙公司", rank=7, region="华南")
+    company(gql, "丁公司")
+
+    def names(data: dict[str, Any]) -> list[str]:
+        return [e["node"]["name"] for e in data["companies"]["edges"]]
+
+    south = gql(COMPANIES, {"f": {"custom": [{"key": "region", "op": "EQ", "value": "华南"}]}})
+    assert sorted(names(south.data)) == ["丙公司", "甲公司"]
+    assert south.data["companies"]["totalCount"] == 2
+    big = gql(
+        COMPANIES,
+        {"f": {"custom": [{"key": "rank", "op": "GT", "value": 5}]}, "order": "CUSTOM_DESC",
+         "key": "rank"},
+    )  # fmt: skip
+    assert names(big.data) == ["乙公司", "丙公司"]
+    tagged = gql(COMPANIES, {"f": {"custom": [{"key": "tags", "op": "IN", "values": ["制造"]}]}})
+    assert sorted(names(tagged.data)) == ["乙公司", "甲公司"]
+    # sorted by a number, two per page: numeric order, then the company without a rank
+    first = gql(COMPANIES, {"order": "CUSTOM_DESC", "key": "rank"}).data
+    assert names(first) == ["乙公司", "丙公司"]
+    cursor = first["companies"]["pageInfo"]["endCursor"]
+    second = gql(COMPANIES, {"order": "CUSTOM_DESC", "key": "rank", "after": cursor}).data
+    assert names(second) == ["甲公司", "丁公司"]
+    wrong = gql(COMPANIES, {"order": "CUSTOM_ASC", "key": "nope"})
+    assert wrong.codes() == ["BAD_USER_INPUT"]
+    bad_value = gql(COMPANIES, {"f": {"custom": [{"key": "rank", "op": "EQ", "value": "x"}]}})
+    assert bad_value.codes() == ["BAD_USER_INPUT"]
+    other_order = gql(COMPANIES, {"order": "NAME_ASC", "after": cursor})
+    assert other_order.codes() == ["BAD_USER_INPUT"]
+
+
+def test_narrowing_reports_misfits_and_refuses_unless_forced(gql: GQL, cypher: Driver) -> None:
+    rank = define(gql, "COMPANY", "rank", "NUMBER", validation={"max": 100})
+    region = define(gql, "COMPANY", "region", "ENUM", options=["华南", "华北", "华东"])
+    high = company(gql, "高分公司", rank=90, region="华东")
+    company(gql, "低分公司", rank=10, region="华南")
+    company(gql, "空白公司")
+
+    narrower = {"id": rank["id"], "expectedVersion": 1, "validation": {"max": 50}}
+    refused = gql(UPDATE, {"input": narrower}).data["updateCustomFieldDefinition"]
+    assert refused["definition"] is None
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("VALIDATION", "input.force")]
+    assert refused["misfits"] == {"count": 1, "nodes": [{"id": high["id"]}]}
+    version = cypher.execute_query(
+        "MATCH (d:CustomFieldDefinition {id: $id}) RETURN d.version AS v, d.max AS max",
+        id=rank["id"],
+    ).records[0]
+    assert (version["v"], version["max"]) == (1, 100.0)  # nothing changed
+
+    required = gql(
+        UPDATE, {"input": {"id": rank["id"], "expectedVersion": 1, "required": True}}
+    ).data["updateCustomFieldDefinition"]
+    assert required["misfits"]["count"] == 1  # 空白公司 has no rank
+
+    fewer = {"id": region["id"], "expectedVersion": 1, "options": ["华南", "华北"], "force": True}
+    forced = gql(UPDATE, {"input": fewer}).data["updateCustomFieldDefinition"]
+    assert forced["errors"] == []
+    assert forced["definition"]["options"] == ["华南", "华北"]
+    assert forced["misfits"] == {"count": 1, "nodes": [{"id": high["id"]}]}
+    # the value is kept as it was, for hand correction
+    kept = gql("query($id: ID!) { company(id: $id) { custom } }", {"id": high["id"]})
+    assert kept.data["company"]["custom"]["region"] == "华东"
+
+    to_text = {"id": rank["id"], "expectedVersion": 1, "type": "TEXT"}
+    retyped = gql(UPDATE, {"input": to_text}).data["updateCustomFieldDefinition"]
+    assert retyped["misfits"]["count"] == 2  # both stored ranks are numbers
+
+
+def test_personal_custom_fields_are_hidden_from_analysts(gql: GQL) -> None:
+    define(gql, "COMPANY", "contactWechat", "TEXT", personal=True, labelZh="联系人微信")
+    define(gql, "COMPANY", "region", "TEXT")
+    c = company(gql, "微信公司", contactWechat="wx_zhang", region="华南")
+    query = "query($id: ID!) { company(id: $id) { custom } }"
+    assert gql.as_("analyst")(query, {"id": c["id"]}).data["company"]["custom"] == {
+        "region": "华南"
+    }
+    assert gql.as_("auditor")(query, {"id": c["id"]}).data["company"]["custom"] == {
+        "contactWechat": "wx_zhang",
+        "region": "华南",
+    }
+    # nor may an analyst filter on it: the matches would reveal the value
+    probe = {"f": {"custom": [{"key": "contactWechat", "op": "EQ", "value": "wx_zhang"}]}}
+    assert gql.as_("analyst")(COMPANIES, probe).codes() == ["BAD_USER_INPUT"]
+    assert gql.as_("auditor")(COMPANIES, probe).data["companies"]["totalCount"] == 1
