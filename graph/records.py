@@ -667,8 +667,14 @@ async def save_product(
 
 
 async def products(
-    db: Database, text: str | None, archived: bool, limit: int, after: tuple[str, str] | None
+    db: Database,
+    actor: Actor,
+    text: str | None,
+    archived: bool,
+    limit: int,
+    after: tuple[str, str] | None,
 ) -> list[ProductRow]:
+    """The catalogue is reference data every signed-in viewer reads (`actor` unused)."""
     params = {
         "text": text,
         "archived": archived,
@@ -679,5 +685,5 @@ async def products(
     return [r["product"] for r in await db.read(PRODUCT_PAGE, params)]
 
 
-async def products_by_id(db: Database, ids: list[str]) -> dict[str, ProductRow]:
+async def products_by_id(db: Database, actor: Actor, ids: list[str]) -> dict[str, ProductRow]:
     return {r["key"]: r["product"] for r in await db.read(PRODUCTS_BY_ID, {"ids": ids})}

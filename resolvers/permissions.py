@@ -143,6 +143,8 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     # Consent records hold no personal values; they change through recordConsent only.
     ("Person", "consents"): SYSTEM,
     ("Person", "shares"): PUBLIC,
+    # Figures computed from the records (counts, amounts, dates) name no one; analysts need them.
+    ("Person", "figures"): SYSTEM,
     # Values inside are masked per field by resolvers/review.py.
     ("Person", "pendingChanges"): PUBLIC,
     # A company's identity and its customer classification change through review (R20).

@@ -696,13 +696,13 @@ async def products(
 ) -> ConnectionOf[ProductRow]:
     limit = page_size(first)
     position = time_position(after)
-    rows = await repo.products(ctx.db, text, archived, limit + 1, position)
+    rows = await repo.products(ctx.db, ctx.actor, text, archived, limit + 1, position)
     return time_ordered(rows, limit, after, None, lambda r: (r["name"], r["id"]))
 
 
 async def product(ctx: Context, product_id: str) -> ProductRow | None:
     async def batch(ids: list[str]) -> list[ProductRow | None]:
-        found = await repo.products_by_id(ctx.db, ids)
+        found = await repo.products_by_id(ctx.db, ctx.actor, ids)
         return [found.get(i) for i in ids]
 
     result: ProductRow | None = await loader(ctx, "records.product", batch).load(product_id)
