@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import os
 import platform
+import secrets
 import shutil
 import socket
 import statistics
@@ -433,6 +435,10 @@ def app_server(server: LocalNeo4j, log: Path, workers: int) -> Iterator[tuple[st
         "NEO4J_PASSWORD": server.password,
         "CRM_DEV": "0",
         "CRM_ALLOW_ANONYMOUS": "0",  # production refuses anonymous access; we send keys
+        # Production mode needs its data keys; fresh ones per run (the data holds no ID numbers).
+        "CRM_DATA_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "CRM_DATA_HASH_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "CRM_PSEUDONYM_KEY": secrets.token_urlsafe(32),
         "CRM_LOG_LEVEL": "WARNING",
     }
     cmd = [
