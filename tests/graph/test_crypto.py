@@ -79,6 +79,9 @@ def test_digest_is_keyed_and_normalised() -> None:
         (f"k1:{key()},k1:{key()}", key(), "unique"),
         (f"k1:{key()}", base64.b64encode(b"short").decode(), "at least 32"),
     ],
+    # Ids by what is wrong: the keys are random, and parallel workers must collect the same
+    # test names.
+    ids=["no-key", "short-key", "bad-id", "duplicate-id", "short-hash-key"],
 )
 def test_bad_configuration_is_refused(data_keys: str, hash_key: str, message: str) -> None:
     with pytest.raises(crypto.DataKeyError, match=message):

@@ -5,7 +5,9 @@ refused with typed errors and nothing written."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -448,3 +450,116 @@ def test_products_are_kept_by_managers(gql: GQL, shop: dict[str, str]) -> None:
     assert stale.data["saveProduct"]["errors"][0]["code"] == "CONFLICT"
     found = gql.as_("owner")('{ products(first: 10, text: "机床") { nodes { sku } } }')
     assert found.data["products"]["nodes"] == [{"sku": "CNC-1"}]
+
+
+def expected_figures(model: dict[str, Any]) -> dict[str, Any]:
+    """The figures, computed in Python from what the test wrote and did not void."""
+    orders = [o for o in model["orders"].values() if not o["voided"]]
+    today = dt.datetime.now(dt.UTC).date()
+    windows = []
+    for days in (30, 90, 365, None):
+        inside = [o for o in orders if days is None or (today - o["at"].date()).days < days]
+        cents = sum(o["cents"] for o in inside)
+        windows.append((len(inside), cents, sum(o["units"] for o in inside)))
+    open_cents = [max(0, o["cents"] - o["paid"]) for o in orders]
+    overdue = [
+        max(0, o["cents"] - o["paid"]) for o in orders if o["due"] < dt.datetime.now(dt.UTC).date()
+    ]
+    scores = [s for s, voided in model["surveys"] if not voided]
+    return {
+        "orders": len(orders),
+        "windows": windows,
+        "receivable": sum(open_cents),
+        "overdue": sum(overdue),
+        "openFollowUps": sum(1 for f in model["followUps"].values() if f == "OPEN"),
+        "meanSatisfaction": round(sum(scores) / len(scores), 2) if scores else None,
+    }
+
+
+def cents_of(text: str) -> int:
+    return int(Decimal(text) * 100)
+
+
+def test_figures_equal_a_recomputation_after_a_random_sequence_of_writes(
+    gql: GQL, shop: dict[str, str]
+) -> None:
+    """Seeded random writes through the API (orders, payments, voids, interactions with next
+    steps, closes, surveys); after each, the figures the API computes equal the ones this
+    test computes from what it wrote."""
+    rng = random.Random(13)
+    owner = gql.as_("owner")
+    model: dict[str, Any] = {"orders": {}, "surveys": [], "followUps": {}, "ids": {}}
+    for step in range(24):
+        op = rng.choice(("order", "order", "pay", "void", "talk", "close", "survey"))
+        if op == "order":
+            qty, price = rng.randint(1, 9), rng.randint(1, 99_999)
+            days = rng.randint(1, 400)
+            data = order(shop, days_ago=days)
+            due = NOW.date() + dt.timedelta(days=rng.randint(-60, 60))
+            data["order"]["paymentDueOn"] = due.isoformat()
+            data["order"]["lines"] = [
+                {"product": shop["cnc"], "quantity": str(qty), "unitPrice": f"{price / 100:.2f}"}
+            ]
+            rec = saved(owner, data)
+            model["orders"][rec["id"]] = {
+                "at": NOW - dt.timedelta(days=days), "cents": qty * price, "units": qty,
+                "paid": 0, "voided": False,
+                "due": dt.date.fromisoformat(data["order"]["paymentDueOn"]),
+            }  # fmt: skip
+        elif op == "pay" and model["orders"]:
+            oid, o = rng.choice(sorted(model["orders"].items()))
+            left = o["cents"] - o["paid"]
+            if o["voided"] or left <= 0:
+                continue
+            amount = rng.randint(1, left)
+            pay = {"order": oid, "amount": f"{amount / 100:.2f}", "currency": "CNY"}
+            saved(owner, {"customer": shop["customer"], "occurredAt": at(0.1), "payment": pay})
+            o["paid"] += amount
+        elif op == "void" and model["ids"]:
+            rid = rng.choice(sorted(model["ids"]))
+            kind = model["ids"].pop(rid)
+            response = owner(VOID, {"input": {"id": rid, "reason": f"step {step}"}})
+            assert response.data["voidRecord"]["errors"] == []
+            if kind == "order":
+                model["orders"][rid]["voided"] = True
+            elif kind == "talk":
+                for fid, status in model["followUps"].items():
+                    if fid.startswith(rid) and status == "OPEN":
+                        model["followUps"][fid] = "CANCELLED"
+        elif op == "talk":
+            step_due = (NOW + dt.timedelta(days=rng.randint(1, 30))).isoformat()
+            nxt = {"action": "回访", "dueAt": step_due} if rng.random() < 0.7 else None
+            rec = saved(owner, {"customer": shop["customer"], "occurredAt": at(0.5),
+                                "interaction": {"channel": "CALL", "nextStep": nxt}})  # fmt: skip
+            model["ids"][rec["id"]] = "talk"
+            for f in rec["followUps"]:
+                model["followUps"][rec["id"] + f["id"]] = "OPEN"
+        elif op == "close":
+            open_ones = sorted(k for k, s in model["followUps"].items() if s == "OPEN")
+            if not open_ones:
+                continue
+            key = rng.choice(open_ones)
+            fid = key[36:]
+            assert owner(CLOSE, {"input": {"id": fid}}).data["closeFollowUp"]["errors"] == []
+            model["followUps"][key] = "DONE"
+        elif op == "survey":
+            score = rng.randint(1, 5)
+            saved(
+                owner,
+                {"customer": shop["customer"], "occurredAt": at(1), "survey": {"score": score}},
+            )
+            model["surveys"].append((score, False))
+        if op == "order":
+            model["ids"][rec["id"]] = "order"
+        want = expected_figures(model)
+        got = figures(owner, shop["customer"])
+        money = got["purchases"][0] if got["purchases"] else None
+        assert (money["orders"] if money else 0) == want["orders"], step
+        if money:
+            assert [
+                (w["orders"], cents_of(w["amount"]), w["quantity"]) for w in money["windows"]
+            ] == want["windows"], step
+            assert cents_of(money["receivable"]) == want["receivable"], step
+            assert cents_of(money["overdue"]) == want["overdue"], step
+        assert got["openFollowUps"] == want["openFollowUps"], step
+        assert got["meanSatisfaction"] == want["meanSatisfaction"], step
