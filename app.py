@@ -477,8 +477,15 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
         except DatabaseUnavailable as exc:
             state.not_ready_reason = f"neo4j unavailable: {str(exc)[:200]}"
             log.warning("database not reachable yet (%s); retrying in %.1fs", exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+        except StartupRefused:
+            raise
+        except Exception as exc:
+            # Anything else (a timeout, a failed migration, a bug) would otherwise leave
+            # /readyz at "starting" with nothing in the log.
+            state.not_ready_reason = f"start-up failed: {type(exc).__name__}; retrying"
+            log.exception("preparing the database failed; retrying in %.1fs", delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 10.0)
 
 
 class StartupRefused(RuntimeError):

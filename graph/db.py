@@ -163,9 +163,11 @@ class Database:
         self,
         write: bool,
         fn: Callable[[AsyncManagedTransaction], Awaitable[T]],
+        server_timeout: float | None = None,
     ) -> T:
-        if self.transaction_timeout is not None:
-            fn = unit_of_work(timeout=self.transaction_timeout)(fn)
+        timeout = server_timeout or self.transaction_timeout
+        if timeout is not None:
+            fn = unit_of_work(timeout=timeout)(fn)
         try:
             async with self.driver.session(database=self.database) as s:
                 if write:
@@ -190,13 +192,17 @@ class Database:
 
         return await self._managed(True, work)
 
-    async def transaction(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run `fn` in one write transaction. It may be retried, so it must be idempotent."""
+    async def transaction(
+        self, fn: Callable[[Tx], Awaitable[T]], server_timeout: float | None = None
+    ) -> T:
+        """Run `fn` in one write transaction. It may be retried, so it must be idempotent.
+        `server_timeout` (seconds, enforced by Neo4j) replaces the per-request transaction
+        timeout, for start-up loads that are not requests."""
 
         async def work(tx: AsyncManagedTransaction) -> T:
             return await fn(Tx(tx))
 
-        return await self._managed(True, work)
+        return await self._managed(True, work, server_timeout)
 
     async def explain(self, text: LiteralString, params: Mapping[str, Any]) -> None:
         """Plan a statement without running it (start-up warm-up, graph/warmup.py); not

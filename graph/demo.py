@@ -125,6 +125,7 @@ def demo_key_rows() -> list[dict[str, Any]]:
 
 
 SEED_ACTOR = "system:demo-seed"
+SEED_TIMEOUT = 600.0
 
 
 def _compact(props: dict[str, Any]) -> dict[str, Any]:
@@ -328,4 +329,6 @@ async def seed_if_empty(db: Database) -> bool:
         await tx.run(SEED_AUDIT, audit)
         return True
 
-    return await db.transaction(work)
+    # One transaction, so a half-loaded demo never exists; it runs at start-up, not for a
+    # request, and takes seconds on a busy machine: the request timeout does not apply.
+    return await db.transaction(work, server_timeout=SEED_TIMEOUT)

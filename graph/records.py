@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, NotRequired, TypedDict
 
@@ -400,6 +401,14 @@ PRODUCTS_BY_ID = Cypher(
 )
 
 
+def follow_up_id(record_id: str) -> str:
+    """The id of a record's next step (one per record)."""
+    return str(uuid.uuid5(FOLLOW_UPS_NS, record_id))
+
+
+FOLLOW_UPS_NS = uuid.UUID("6c0b8f3e-2d4a-4f1b-9e7a-5d3c2b1a0f9e")
+
+
 def row_digest(row: dict[str, Any]) -> str:
     """What identifies a LOAD row's content (its own digest left out)."""
     body = {k: v for k, v in row.items() if k != "digest"}
@@ -424,7 +433,7 @@ class Save:
     projects: list[str] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)  # {product, props}
     order: str | None = None  # payments and deliveries
-    follow_ups: list[dict[str, Any]] = field(default_factory=list)  # {id, props, assignee}
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)  # {props, assignee}
 
 
 @dataclass(frozen=True)
@@ -497,8 +506,11 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
                 )
                 return SaveResult(record=rows[0]["record"])
         fields = sorted(s.props)
+        # A next step's id follows from its record, so saving the record again updates it.
+        follow_ups = [{**f, "id": follow_up_id(record_id)} for f in s.follow_ups]
         params = {
             **refs_params(s),
+            "followUps": follow_ups,
             "account": s.customer,
             "id": record_id,
             "props": {**s.props, "extKey": s.ext_key},

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypedDict
 
@@ -326,11 +325,6 @@ def _digest(kind: RecordKind, customer: str, props: dict[str, Any], links: Secti
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _follow_up_id(record_id: str | None, ext_key: str | None) -> str:
-    """A next step's id follows from its record, so saving the record again updates it."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"crm-follow-up:{record_id or ext_key}"))
-
-
 def parse(ctx: Context, data: dict[str, Any]) -> tuple[repo.Save | None, v.Errors]:
     """The input as a `repo.Save`, or every problem with it."""
     errors = v.Errors()
@@ -375,7 +369,6 @@ def parse(ctx: Context, data: dict[str, Any]) -> tuple[repo.Save | None, v.Error
     customer = str(data["customer"])
     digest = _digest(kind, customer, props, {**links, "followUps": follow_ups})
     for f in follow_ups:
-        f["id"] = _follow_up_id(record_id, ext_key)
         f["assignee"] = f["assignee"] or (staff[0] if staff else ctx.actor.id)
     return (
         repo.Save(
