@@ -44,7 +44,8 @@ def find_chromium() -> str | None:
     return None
 
 
-def wait_ready(base: str, timeout: float = 180.0) -> None:
+def wait_ready(base: str, timeout: float = 900.0) -> None:
+    # Generous: the demo's two years of records take minutes to load on a busy machine.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -56,6 +56,9 @@ def base_url(chromium: str, request: pytest.FixtureRequest) -> Iterator[str]:
         allow_anonymous=True,
         demo_data=True,
         log_level="WARNING",
+        # The demo seed is one transaction; on a busy machine it outlasts the 15 s default,
+        # and a dev-mode app then never becomes ready. These tests are about the viewer.
+        transaction_timeout=120.0,
     )
     port = free_port()
     config = uvicorn.Config(

@@ -2,9 +2,10 @@
 figures, timeline filters and paging, follow-ups and the log-an-interaction form, against
 the real app with the demo data (fixtures in conftest.py).
 
-Writes go through the form (or, to make a second timeline page, the public API), so the
-assertions compare before and after rather than absolute numbers: they also hold against a
-long-running server (CRM_VIEWER_TEST_URL) and richer demo data.
+Writes go through the form (or, to make a second timeline page, the public API), and the
+assertions compare before and after rather than absolute numbers, so they hold whatever the
+demo data holds. Against a long-running server (CRM_VIEWER_TEST_URL) the first test passes only
+once for now: see the xfail below (every keyless next step gets the same follow-up id).
 """
 
 from __future__ import annotations
@@ -160,6 +161,7 @@ def test_log_a_visit_with_a_next_step_then_close_it(
     assert "最近沟通" in viewer.page.inner_text("#cust-figures")
     # The form is ready for the next entry.
     assert viewer.page.input_value(f"{form} input[name=subject]") == ""
+    viewer.page.evaluate("document.getElementById('panel').scrollTop = 0")
     viewer.shot("-saved")
 
     # Close it: the count goes back down and the timeline shows it done.
@@ -301,3 +303,17 @@ def test_customer_panel_at_phone_width(viewer: Viewer, base_url: str, company: s
         assert box["width"] <= 390, section
     viewer.page.locator("#cust-log").scroll_into_view_if_needed()
     assert viewer.page.is_visible("#cust-log button[type=submit]")
+
+
+def test_a_person_who_is_a_customer_has_the_panel_too(viewer: Viewer, base_url: str) -> None:
+    hits = api(base_url, 'query { search(text: "陈国栋", first: 5) { id kind name } }')["search"]
+    person = next(h for h in hits if h["kind"] == "PERSON" and h["name"] == "陈国栋")
+    open_panel(viewer, base_url, person["id"])
+    assert viewer.page.inner_text("#panel .panel-head h2") == "陈国栋"
+    assert "HX-P-0001" in viewer.page.inner_text("#panel .panel-head")
+    # A person has no subsidiaries; the tab sits with the person's other tab.
+    assert not viewer.page.locator("#cust-timeline input[name=subsidiaries]").count()
+    assert viewer.page.is_visible("#cust-log form.log")
+    group = viewer.page.locator("#tabs .tab-group", has_text="陈国栋")
+    assert group.locator("a[data-view=intro]").count() == 1
+    assert "active" in (group.locator("a[data-view=customer]").get_attribute("class") or "")

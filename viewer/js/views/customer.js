@@ -168,6 +168,19 @@ class CustomerPanel {
     }
   }
 
+  /** Like busy(), for writes: one at a time, so a double click cannot save twice. */
+  async write(work) {
+    if (this.writing) return;
+    this.writing = true;
+    this.root.classList.add('writing');
+    try {
+      await this.busy(work);
+    } finally {
+      this.writing = false;
+      this.root.classList.remove('writing');
+    }
+  }
+
   async reloadTimeline() {
     const seq = ++this.timelineSeq;
     await this.busy(async () => {
@@ -297,7 +310,7 @@ class CustomerPanel {
       class: 'close-form',
       onsubmit: (evt) => {
         evt.preventDefault();
-        this.busy(async () => {
+        this.write(async () => {
           const payload = await closeFollowUp({
             id: fu.id, status: status.value, outcome: outcome.value.trim() || null, expectedVersion: fu.version,
           });
@@ -414,7 +427,7 @@ class CustomerPanel {
       notes: text(v.notes),
       interaction,
     };
-    await this.busy(async () => {
+    await this.write(async () => {
       const payload = await saveInteraction(input);
       if (payload.errors.length) {
         this.formErrors = payload.errors;
@@ -469,9 +482,10 @@ class CustomerPanel {
 
   recordItem(r) {
     const other = r.customer && r.customer.id !== this.id ? r.customer : null;
+    const sep = getLang() === 'zh' ? '、' : ', ';
     const people = [
-      r.staff.length ? t('cust.by', { names: r.staff.map((s) => s.name).join('、') }) : null,
-      r.contacts.length ? t('cust.with', { names: r.contacts.map(displayName).join('、') }) : null,
+      r.staff.length ? t('cust.by', { names: r.staff.map((s) => s.name).join(sep) }) : null,
+      r.contacts.length ? t('cust.with', { names: r.contacts.map(displayName).join(sep) }) : null,
     ].filter(Boolean).join(' · ');
     return h('li', { class: `record kind-${r.kind}`, 'data-id': r.id, 'data-kind': r.kind },
       h('div', { class: 'record-head' },
