@@ -116,19 +116,11 @@ class CustomerPanel {
   }
 
   async load() {
-    const [node, page, followUps] = await Promise.all([
-      customerFigures(this.id),
-      timeline(this.timelineQuery()),
-      openFollowUps({ customer: this.id }),
-    ]);
-    if (!node) throw Object.assign(new Error(this.id), { code: 'NOT_FOUND' });
-    this.node = node;
-    this.records = page.nodes;
-    this.pageInfo = page.pageInfo;
-    this.followUps = followUps;
+    await this.refresh();
+    if (!this.node) throw Object.assign(new Error(this.id), { code: 'NOT_FOUND' });
   }
 
-  /** Everything that a write can change, again: figures, follow-ups, the timeline's first page. */
+  /** Everything a write can change, (re)loaded: figures, follow-ups, the timeline's first page. */
   async refresh() {
     const seq = ++this.timelineSeq;
     const [node, page, followUps] = await Promise.all([
