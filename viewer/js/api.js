@@ -179,3 +179,78 @@ export async function warmIntroPaths({ targets, asOf, first = 5 }) {
   const data = await gql(`query WarmIntro(${decl}, $asOf: Date, $first: Int) { ${fields} }`, args(vars));
   return targets.map((_, i) => data[`t${i}`]);
 }
+
+// ---------- customer records (README "Customer records") ----------
+
+const FIGURES = `purchases { currency orders firstOrderAt lastOrderAt meanDaysBetweenOrders receivable overdue
+    windows { days orders amount quantity averagePrice } }
+  lastInteractionAt lastInteractionChannel nextVisitAt openFollowUps overdueFollowUps openComplaints
+  meanSatisfaction surveys`;
+const PARTY = '__typename ... on Company { id name nameEn } ... on Person { id name nameEn }';
+const RECORD = `id kind occurredAt subject notes voidedAt customer { ${PARTY} } staff { id name }
+  contacts { id name nameEn }
+  ... on Interaction { channel direction durationMinutes agreement followUps { id action dueAt status } }
+  ... on Order { orderNo currency amount quantity }
+  ... on Payment { currency amount method order { id orderNo } }
+  ... on Delivery { trackingNo complete order { id orderNo } }
+  ... on ServiceCase { category severity caseStatus: status resolution }
+  ... on Survey { score }
+  ... on Contract { contractNo title contractCurrency: currency amount contractStatus: status startsOn endsOn }
+  ... on VisitPlan { purpose visitStatus: status }
+  ... on MarketingActivity { campaign medium: channel response }`;
+// (aliases: the same field name with another type in two fragments is invalid GraphQL)
+const FOLLOW_UP = 'id action dueAt status version assignee { id name } record { id subject occurredAt }';
+
+/** A company or person with its customer profile and computed figures (null: not a customer). */
+export async function customerFigures(id) {
+  const data = await gql(
+    `query CustomerFigures($id: ID!) {
+      node(id: $id) { __typename
+        ... on Company { id name nameEn customer { customerCode tier lifecycleStage } figures { ${FIGURES} } }
+        ... on Person { id name nameEn customer { customerCode tier lifecycleStage } figures { ${FIGURES} } } } }`,
+    { id },
+  );
+  return data.node;
+}
+
+/** One page of a customer's (or group's) timeline, newest first. */
+export async function timeline({ party, first = 20, after, includeSubsidiaries = false, kinds, since, until }) {
+  const data = await gql(
+    `query Timeline($party: ID!, $first: Int!, $after: String, $subs: Boolean!, $kinds: [RecordKind!],
+        $since: DateTime, $until: DateTime) {
+      timeline(party: $party, first: $first, after: $after, includeSubsidiaries: $subs, kinds: $kinds,
+               since: $since, until: $until) {
+        nodes { ${RECORD} } pageInfo { hasNextPage endCursor } } }`,
+    args({ party, first, after, subs: includeSubsidiaries, kinds: kinds?.length ? kinds : null, since, until }),
+  );
+  return data.timeline;
+}
+
+/** A customer's open follow-ups, soonest due first, with how many there are. */
+export async function openFollowUps({ customer, first = 20 }) {
+  const data = await gql(
+    `query OpenFollowUps($customer: ID!, $first: Int!) {
+      followUps(first: $first, customer: $customer, status: OPEN) { totalCount nodes { ${FOLLOW_UP} } } }`,
+    { customer, first },
+  );
+  return data.followUps;
+}
+
+/** saveRecord with an interaction; resolves to the payload (typed `errors` are data, not thrown). */
+export async function saveInteraction(input) {
+  const data = await gql(
+    `mutation SaveInteraction($input: SaveRecordInput!) {
+      saveRecord(input: $input) { record { id kind occurredAt subject } errors { code message field } } }`,
+    { input },
+  );
+  return data.saveRecord;
+}
+
+export async function closeFollowUp(input) {
+  const data = await gql(
+    `mutation CloseFollowUp($input: CloseFollowUpInput!) {
+      closeFollowUp(input: $input) { followUp { id status } errors { code message field } } }`,
+    { input },
+  );
+  return data.closeFollowUp;
+}

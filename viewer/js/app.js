@@ -1,5 +1,6 @@
 // The page: routing (#/view/id), search, the landing list, toolbar, details panel, errors.
 // Views live in views/*.js, one per query; the drawing in graph.js; GraphQL in api.js.
+// A view with `panel: true` (the customer profile) fills the stage instead of the graph.
 
 import { accountMap, contactMap, onWaiting, search } from './api.js';
 import { h, route } from './dom.js';
@@ -7,19 +8,23 @@ import { EDGE_COLOURS, Graph, toGraphML } from './graph.js';
 import { applyStatic, displayName, getLang, label, setLang, t } from './i18n.js';
 import account from './views/account.js';
 import contacts from './views/contacts.js';
+import customer from './views/customer.js';
 import decision from './views/decision.js';
 import hierarchy, { rollupText } from './views/hierarchy.js';
 import { introPerson, introProject } from './views/intro.js';
 import related from './views/related.js';
 
-const VIEWS = Object.fromEntries([account, hierarchy, contacts, related, decision, introProject, introPerson]
+const VIEWS = Object.fromEntries([account, hierarchy, contacts, related, customer, decision, introProject, introPerson]
   .map((v) => [v.id, v]));
 // Which tabs each kind of subject gets, in order.
 const TABS = {
-  company: ['account', 'hierarchy', 'contacts', 'related'],
+  company: ['account', 'hierarchy', 'contacts', 'related', 'customer'],
   project: ['decision', 'intro-project'],
-  person: ['intro'],
+  person: ['intro', 'customer'],
 };
+// A person gets the customer tab only when known to be a customer; every company gets it
+// (a group that is no customer itself still has its subsidiaries' timeline).
+const tabShown = (subject, vid, node) => vid !== 'customer' || subject !== 'person' || node.isCustomer;
 const SUBJECT_OF_KIND = { COMPANY: 'company', PROJECT: 'project', PERSON: 'person' };
 
 const $ = (id) => document.getElementById(id);
@@ -84,6 +89,7 @@ function remember(nodes) {
 function setSubject(view, id) {
   const node = state.known.get(id);
   const subject = (node && SUBJECT_OF_KIND[node.kind]) || view.subject;
+  if (!subject) return; // the customer view: a company or a person, known after loading
   state.subjects[subject] = node || { id, name: '…' };
 }
 
@@ -105,17 +111,31 @@ async function render() {
     showError({ message: `${view}?`, code: 'NOT_FOUND' });
     return;
   }
+  $('workspace').classList.toggle('panel-mode', Boolean(v.panel));
+  $('panel').hidden = !v.panel;
   setSubject(v, id);
   renderChrome();
   setStatus(t('loading'));
   setPageState('loading');
+  if (v.panel) $('panel').replaceChildren(h('p', { class: 'muted' }, t('loading')));
   const seq = ++loadSeq;
   try {
     const result = await v.load(
       { id, asOf: state.asOf || null, options: state.options, known: state.known.get(id) },
-      { onHighlight: (nodes, edges) => graph.highlight(nodes, edges) },
+      { onHighlight: (nodes, edges) => graph.highlight(nodes, edges), showError, setPageState },
     );
     if (seq !== loadSeq) return;
+    if (v.panel) {
+      remember(result.known || []);
+      setSubject(v, id);
+      state.result = result;
+      state.selected = null;
+      renderChrome();
+      renderPanel();
+      setStatus(null);
+      setPageState('ready');
+      return;
+    }
     remember(result.map.nodes);
     remember(result.known || []);
     setSubject(v, id);
@@ -134,6 +154,7 @@ async function render() {
   } catch (err) {
     if (seq !== loadSeq) return;
     state.result = null;
+    if (v.panel) $('panel').replaceChildren();
     graph.show({ nodes: [], edges: [] });
     renderInfo();
     setStatus(null);
@@ -155,7 +176,7 @@ function renderChrome() {
     if (!node) continue;
     tabs.push(h('span', { class: 'tab-group' },
       h('span', { class: 'tab-subject' }, displayName(node)),
-      views.map((vid) => h('a', {
+      views.filter((vid) => tabShown(subject, vid, node)).map((vid) => h('a', {
         href: route(vid, node.id),
         class: vid === state.view && node.id === state.id ? 'tab active' : 'tab',
         'data-view': vid,
@@ -181,6 +202,11 @@ function renderEdgeKinds() {
     }), h('span', { class: 'swatch', style: `background:${EDGE_COLOURS[type] || '#b0b7bf'}` }), label('edge', type)));
   $('edge-kinds').replaceChildren(...boxes);
   graph.setHiddenTypes(state.hiddenTypes);
+}
+
+function renderPanel() {
+  const panel = state.result?.panel?.();
+  $('panel').replaceChildren(...(panel ? [panel] : []));
 }
 
 function renderInfo() {
@@ -243,12 +269,14 @@ function renderDetails() {
     actions.push(action(t('act.account'), () => go('account', d.id)),
       action(t('act.hierarchy'), () => go('hierarchy', d.id)),
       action(t('act.contacts'), () => go('contacts', d.id)),
-      action(t('act.related'), () => go('related', d.id)));
+      action(t('act.related'), () => go('related', d.id)),
+      action(t('act.customer'), () => go('customer', d.id)));
   } else if (d.kind === 'PROJECT') {
     actions.push(action(t('act.decision'), () => go('decision', d.id)),
       action(t('act.intro'), () => go('intro-project', d.id)));
   } else if (d.kind === 'PERSON') {
     actions.push(action(t('act.intro'), () => go('intro', d.id)));
+    if (d.isCustomer) actions.push(action(t('act.customer'), () => go('customer', d.id)));
     if (d.companyId) actions.push(action(t('act.contacts'), () => go('contacts', d.companyId)));
   }
   if (d.kind === 'COMPANY' || (d.kind === 'PERSON' && d.companyId)) {
@@ -418,7 +446,9 @@ $('error-key').addEventListener('click', () => {
 $('lang').addEventListener('click', () => {
   setLang(getLang() === 'zh' ? 'en' : 'zh');
   graph.refreshLabels();
-  if (state.view) { renderChrome(); renderInfo(); renderDetails(); } else if (starts) loadStarts();
+  if (state.view && VIEWS[state.view]?.panel) { renderChrome(); renderPanel(); } else if (state.view) {
+    renderChrome(); renderInfo(); renderDetails();
+  } else if (starts) loadStarts();
 });
 // Names in the side lists select their node on the graph.
 $('info').addEventListener('click', (evt) => {
