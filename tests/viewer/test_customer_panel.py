@@ -4,8 +4,7 @@ the real app with the demo data (fixtures in conftest.py).
 
 Writes go through the form (or, to make a second timeline page, the public API), and the
 assertions compare before and after rather than absolute numbers, so they hold whatever the
-demo data holds. Against a long-running server (CRM_VIEWER_TEST_URL) the first test passes only
-once for now: see the xfail below (every keyless next step gets the same follow-up id).
+demo data holds.
 """
 
 from __future__ import annotations
@@ -175,11 +174,6 @@ def test_log_a_visit_with_a_next_step_then_close_it(
     assert "已完成" in visit.inner_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolvers/records.py: _follow_up_id(None, None) gives every next step of a record "
-    "saved without id or external key the same FollowUp id, so a second one is merged away",
-)
 def test_two_visits_with_next_steps_make_two_follow_ups(
     viewer: Viewer, base_url: str, company: str
 ) -> None:
