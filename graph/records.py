@@ -214,17 +214,28 @@ FIND = Cypher(
     + access.visible("acc") + " RETURN key, " + RECORD + " AS record",
 )  # fmt: skip
 
+
+# Void: the verdict on the record's customer, then the void with its audit event; open
+# follow-ups of a voided record are cancelled with it.
+def _verdict(v: LiteralString, closed: LiteralString) -> LiteralString:
+    """The verdict on changing `v` (bound, or null when missing) whose customer is `n`:
+    missing (or invisible), forbidden, ended (`closed` holds), conflict or ok."""
+    return (
+        "CASE WHEN " + v + " IS NULL OR NOT " + access.visible("n") + " THEN 'missing' "
+        "WHEN NOT " + access.editable("n") + " THEN 'forbidden' "
+        "WHEN " + closed + " THEN 'ended' "
+        "WHEN $expectedVersion IS NOT NULL AND " + v + ".version <> $expectedVersion "
+        "THEN 'conflict' ELSE 'ok' END AS verdict "
+    )
+
+
 # Void: the verdict on the record's customer, then the void with its audit event; open
 # follow-ups of a voided record are cancelled with it.
 VOID = Cypher(
     "records.void",
     "OPTIONAL MATCH (r:Record {id: $id})-[:ABOUT]->(n) "
-    "WITH r, n, CASE WHEN r IS NULL OR NOT " + access.visible("n") + " THEN 'missing' "
-    "WHEN NOT " + access.editable("n") + " THEN 'forbidden' "
-    "WHEN r.voidedAt IS NOT NULL THEN 'ended' "
-    "WHEN $expectedVersion IS NOT NULL AND r.version <> $expectedVersion THEN 'conflict' "
-    "ELSE 'ok' END AS verdict "
-    "CALL (r, verdict) { WITH r WHERE verdict = 'ok' "
+    "WITH r, n, " + _verdict("r", "r.voidedAt IS NOT NULL")
+    + "CALL (r, verdict) { WITH r WHERE verdict = 'ok' "
     "  SET r.voidedAt = datetime(), r.voidReason = $reason, r.voidedBy = $actor, "
     "  r.version = r.version + 1, r.updatedAt = datetime() "
     "  WITH r OPTIONAL MATCH (r)-[:NEXT_STEP]->(f:FollowUp {status: 'OPEN'}) "
@@ -238,12 +249,8 @@ VOID = Cypher(
 CLOSE_FOLLOW_UP = Cypher(
     "records.close_follow_up",
     "OPTIONAL MATCH (f:FollowUp {id: $id})-[:ABOUT]->(n) "
-    "WITH f, n, CASE WHEN f IS NULL OR NOT " + access.visible("n") + " THEN 'missing' "
-    "WHEN NOT " + access.editable("n") + " THEN 'forbidden' "
-    "WHEN f.status <> 'OPEN' THEN 'ended' "
-    "WHEN $expectedVersion IS NOT NULL AND f.version <> $expectedVersion THEN 'conflict' "
-    "ELSE 'ok' END AS verdict "
-    "CALL (f, verdict) { WITH f WHERE verdict = 'ok' "
+    "WITH f, n, " + _verdict("f", "f.status <> 'OPEN'")
+    + "CALL (f, verdict) { WITH f WHERE verdict = 'ok' "
     "  SET f.status = $status, f.closedAt = datetime(), f.closedBy = $actor, "
     "  f.outcome = $outcome, f.version = f.version + 1, f.updatedAt = datetime() "
     "  WITH f " + AUDIT + " } "
@@ -387,14 +394,18 @@ PRODUCT_VERSION = Cypher(
     "records.product.version",
     "MATCH (p:Product {id: $id}) SET p.__lock = true REMOVE p.__lock RETURN p.version AS version",
 )
-PRODUCT_PAGE = Cypher(
-    "records.products",
+PRODUCT_FILTER: LiteralString = (
     "MATCH (p:Product) WHERE ($archived OR p.archivedAt IS NULL) "
     "AND ($text IS NULL OR p.name CONTAINS $text OR p.sku STARTS WITH $text "
     "OR p.category CONTAINS $text) "
-    "AND ($afterName IS NULL OR p.name > $afterName OR (p.name = $afterName AND p.id > $afterId)) "
+)
+PRODUCT_PAGE = Cypher(
+    "records.products",
+    PRODUCT_FILTER + "AND ($afterName IS NULL OR p.name > $afterName "
+    "OR (p.name = $afterName AND p.id > $afterId)) "
     "WITH p ORDER BY p.name, p.id LIMIT $limit RETURN p{.*} AS product",
 )
+PRODUCT_COUNT = Cypher("records.products.count", PRODUCT_FILTER + "RETURN count(p) AS total")
 PRODUCTS_BY_ID = Cypher(
     "records.products.by_id",
     "UNWIND $ids AS key MATCH (p:Product {id: key}) RETURN key, p{.*} AS product",
@@ -685,16 +696,14 @@ async def products(
     archived: bool,
     limit: int,
     after: tuple[str, str] | None,
-) -> list[ProductRow]:
+    with_total: bool,
+) -> tuple[list[ProductRow], int | None]:
     """The catalogue is reference data every signed-in viewer reads (`actor` unused)."""
-    params = {
-        "text": text,
-        "archived": archived,
-        "limit": limit,
-        "afterName": after[0] if after else None,
-        "afterId": after[1] if after else None,
-    }
-    return [r["product"] for r in await db.read(PRODUCT_PAGE, params)]
+    params: dict[str, Any] = {"text": text, "archived": archived}
+    position = {"afterName": after[0] if after else None, "afterId": after[1] if after else None}
+    rows = await db.read(PRODUCT_PAGE, {**params, **position, "limit": limit})
+    total = (await db.read(PRODUCT_COUNT, params))[0]["total"] if with_total else None
+    return [r["product"] for r in rows], total
 
 
 async def products_by_id(db: Database, actor: Actor, ids: list[str]) -> dict[str, ProductRow]:

@@ -685,12 +685,19 @@ async def figures(ctx: Context, customer_id: str) -> dict[str, Any] | None:
 
 
 async def products(
-    ctx: Context, text: str | None, archived: bool, first: int, after: str | None
+    ctx: Context,
+    text: str | None,
+    archived: bool,
+    first: int,
+    after: str | None,
+    with_total: bool,
 ) -> ConnectionOf[ProductRow]:
     limit = page_size(first)
     position = time_position(after)
-    rows = await repo.products(ctx.db, ctx.actor, text, archived, limit + 1, position)
-    return time_ordered(rows, limit, after, None, lambda r: (r["name"], r["id"]))
+    rows, total = await repo.products(
+        ctx.db, ctx.actor, text, archived, limit + 1, position, with_total
+    )
+    return time_ordered(rows, limit, after, total, lambda r: (r["name"], r["id"]))
 
 
 async def product(ctx: Context, product_id: str) -> ProductRow | None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import inspect
+import types
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from types import ModuleType
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types.enum import has_enum_definition
@@ -160,6 +161,48 @@ class PageInfo:
     startCursor: str | None = strawberry.field(description="Cursor of the first item.")
     endCursor: str | None = strawberry.field(
         description="Cursor of the last item; pass as `after` to get the next page."
+    )
+
+
+N = TypeVar("N")  # the item type
+E = TypeVar("E")  # its edge type
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    """An item of a page with its cursor; each list names its item in its own `node`."""
+
+    cursor: str = strawberry.field(description="Opaque cursor of this item.")
+
+
+@strawberry.type
+class Connection(Generic[E, N]):
+    """A page of a list. Subclasses give the GraphQL name and description."""
+
+    edges: list[E] = strawberry.field(description="Items with their cursors.")
+    nodes: list[N] = strawberry.field(description="The items alone.")
+    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
+    totalCount: int = strawberry.field(
+        description="All matches of the filter that the viewer may see (one extra round trip, "
+        "only when selected)."
+    )
+
+
+def _generic(cls: Any, *args: Any) -> Any:
+    """`cls[args]` for type arguments made at run time (values to mypy, not types)."""
+    return cls[args]
+
+
+def page_type(item: Any, name: str, noun: str, plural: str, node: str) -> Any:
+    """`<Name>Edge` and `<Name>Connection` for one item type: every list's page type."""
+    body = {"__annotations__": {"node": item}, "node": strawberry.field(description=node)}
+    edge = strawberry.type(
+        types.new_class(f"{name}Edge", (Edge[item],), exec_body=lambda ns: ns.update(body)),
+        description=f"{noun} in a page.",
+    )
+    return strawberry.type(
+        types.new_class(f"{name}Connection", (_generic(Connection, edge, item),)),
+        description=f"A page of {plural}.",
     )
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import types
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 import strawberry
 
@@ -18,7 +17,7 @@ from resolvers import connections as r
 from resolvers.connections import ListOrder
 from resolvers.shapes import ConnectionOf, NodeRow
 from resolvers.vocab import CustomerKind, LifecycleStage, ProjectStage, ProjectStatus, Tier
-from schema.base import Info, PageInfo, provided, vocab_enum, wants_total
+from schema.base import Info, page_type, provided, vocab_enum, wants_total
 from schema.company import Company
 from schema.customfields import CustomFieldFilter
 from schema.person import CustomerParty, Person
@@ -102,52 +101,10 @@ class ProjectFilter(ListFilter):
     )
 
 
-N = TypeVar("N")  # the item type
-E = TypeVar("E")  # its edge type
-
-
-@strawberry.type
-class Edge(Generic[N]):
-    """An item of a page with its cursor; each list names its item in its own `node`."""
-
-    cursor: str = strawberry.field(description="Opaque cursor of this item.")
-
-
-@strawberry.type
-class Connection(Generic[E, N]):
-    """A page of a list. Subclasses give the GraphQL name and description."""
-
-    edges: list[E] = strawberry.field(description="Items with their cursors.")
-    nodes: list[N] = strawberry.field(description="The items alone.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int = strawberry.field(
-        description="All matches of the filter that the viewer may see (one extra round trip, "
-        "only when selected)."
-    )
-
-
-def _generic(cls: Any, *args: Any) -> Any:
-    """`cls[args]` for type arguments made at run time (values to mypy, not types)."""
-    return cls[args]
-
-
-def _page(item: Any, name: str, noun: str, plural: str, node: str) -> Any:
-    """`<Name>Edge` and `<Name>Connection` for one item type; answers the connection."""
-    body = {"__annotations__": {"node": item}, "node": strawberry.field(description=node)}
-    edge = strawberry.type(
-        types.new_class(f"{name}Edge", (Edge[item],), exec_body=lambda ns: ns.update(body)),
-        description=f"{noun} in a page.",
-    )
-    return strawberry.type(
-        types.new_class(f"{name}Connection", (_generic(Connection, edge, item),)),
-        description=f"A page of {plural}.",
-    )
-
-
-CompanyConnection = _page(Company, "Company", "A company", "companies", "The company.")
-PersonConnection = _page(Person, "Person", "A person", "people", "The person.")
-ProjectConnection = _page(Project, "Project", "A project", "projects", "The project.")
-CustomerConnection = _page(
+CompanyConnection = page_type(Company, "Company", "A company", "companies", "The company.")
+PersonConnection = page_type(Person, "Person", "A person", "people", "The person.")
+ProjectConnection = page_type(Project, "Project", "A project", "projects", "The project.")
+CustomerConnection = page_type(
     CustomerParty,
     "Customer",
     "A customer",

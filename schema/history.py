@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from resolvers import history as r
 from resolvers.shapes import ConnectionOf
-from schema.base import ID_ARG, Info, PageInfo, wants_total
+from schema.base import ID_ARG, Info, page_type, wants_total
 
 
 @strawberry.type(
@@ -34,19 +34,13 @@ class FieldHistoryEntry:
     )
 
 
-@strawberry.type(description="An edge in a field history page.")
-class FieldHistoryEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this change.")
-    node: FieldHistoryEntry = strawberry.field(description="The change.")
-
-
-@strawberry.type(description="A page of a field's history, newest first.")
-class FieldHistoryConnection:
-    edges: list[FieldHistoryEdge] = strawberry.field(description="Changes on this page.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int | None = strawberry.field(
-        description="All changes of the field (one extra round trip, only when selected)."
-    )
+FieldHistoryConnection = page_type(
+    FieldHistoryEntry,
+    "FieldHistory",
+    "A change",
+    "a field's history, newest first",
+    "The change.",
+)
 
 
 @strawberry.type

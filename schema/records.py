@@ -24,7 +24,15 @@ from resolvers.vocab import (
     ServiceCategory,
     Severity,
 )
-from schema.base import ID_ARG, Info, PageInfo, input_mutation, optional, payload_type, vocab_enum
+from schema.base import (
+    ID_ARG,
+    Info,
+    input_mutation,
+    optional,
+    page_type,
+    payload_type,
+    vocab_enum,
+)
 from schema.base import wants_total as _wants_total
 from schema.common import typename_is
 from schema.company import Company
@@ -268,50 +276,13 @@ RECORD_TYPES = (
 
 
 # --- Pages ------------------------------------------------------------------------------------
-@strawberry.type(description="A record in a timeline.")
-class CustomerRecordEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this record.")
-    node: CustomerRecord = strawberry.field(description="The record.")
-
-
-@strawberry.type(description="A page of a timeline, newest first.")
-class CustomerRecordConnection:
-    edges: list[CustomerRecordEdge] = strawberry.field(description="Records with cursors.")
-    nodes: list[CustomerRecord] = strawberry.field(description="The records alone.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int = strawberry.field(
-        description="All records matching the filters (one extra round trip, only when selected)."
-    )
-
-
-@strawberry.type(description="A follow-up in a page.")
-class FollowUpEdge:
-    cursor: str = strawberry.field(description="Opaque cursor.")
-    node: FollowUp = strawberry.field(description="The follow-up.")
-
-
-@strawberry.type(description="A page of follow-ups, soonest due first.")
-class FollowUpConnection:
-    edges: list[FollowUpEdge] = strawberry.field(description="Follow-ups with cursors.")
-    nodes: list[FollowUp] = strawberry.field(description="The follow-ups alone.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int = strawberry.field(
-        description="All follow-ups matching the filters that the viewer may see (one extra "
-        "round trip, only when selected)."
-    )
-
-
-@strawberry.type(description="A product in a page.")
-class ProductEdge:
-    cursor: str = strawberry.field(description="Opaque cursor.")
-    node: Product = strawberry.field(description="The product.")
-
-
-@strawberry.type(description="A page of products, by name.")
-class ProductConnection:
-    edges: list[ProductEdge] = strawberry.field(description="Products with cursors.")
-    nodes: list[Product] = strawberry.field(description="The products alone.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
+CustomerRecordConnection = page_type(
+    CustomerRecord, "CustomerRecord", "A record", "records, newest first", "The record."
+)
+FollowUpConnection = page_type(
+    FollowUp, "FollowUp", "A follow-up", "follow-ups, soonest due first", "The follow-up."
+)
+ProductConnection = page_type(Product, "Product", "A product", "products, by name", "The product.")
 
 
 # --- Computed figures -------------------------------------------------------------------------
@@ -615,7 +586,7 @@ class Query:
 
     @strawberry.field(
         description="The product catalogue by name; `text` matches name, category or the SKU's "
-        "start. `first` 1..100. One round trip.",
+        "start. `first` 1..100. One round trip a page, one more for `totalCount`.",
         graphql_type=ProductConnection,
     )
     async def products(
@@ -626,7 +597,9 @@ class Query:
         text: Annotated[str | None, arg("Filter text, e.g. 机床.")] = None,
         includeArchived: Annotated[bool, arg("Also archived products.")] = False,
     ) -> ConnectionOf[ProductRow]:
-        return await r.products(info.context, text or None, includeArchived, first, after)
+        return await r.products(
+            info.context, text or None, includeArchived, first, after, _wants_total(info)
+        )
 
 
 @strawberry.type

@@ -23,10 +23,10 @@ from resolvers.shapes import ConnectionOf, NodeRow
 from schema.base import (
     Info,
     Node,
-    PageInfo,
     bound,
     input_mutation,
     optional,
+    page_type,
     payload_type,
     vocab_enum,
     wants_total,
@@ -126,21 +126,13 @@ class ChangeRequest:
         return await r.target(info.context, root)
 
 
-@strawberry.type(description="A change request in a page.")
-class ChangeRequestEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this request.")
-    node: ChangeRequest = strawberry.field(description="The change request.")
-
-
-@strawberry.type(description="A page of change requests, newest first.")
-class ChangeRequestConnection:
-    edges: list[ChangeRequestEdge] = strawberry.field(description="Requests with cursors.")
-    nodes: list[ChangeRequest] = strawberry.field(description="The requests alone.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int = strawberry.field(
-        description="All requests matching the filter whose record the viewer may see (one "
-        "extra round trip, only when selected)."
-    )
+ChangeRequestConnection = page_type(
+    ChangeRequest,
+    "ChangeRequest",
+    "A change request",
+    "change requests, newest first",
+    "The change request.",
+)
 
 
 @strawberry.input(description="Approve, reject or withdraw a change request.")
