@@ -481,9 +481,12 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
             raise
         except Exception as exc:
             # Anything else (a timeout, a failed migration, a bug) would otherwise leave
-            # /readyz at "starting" with nothing in the log.
-            state.not_ready_reason = f"start-up failed: {type(exc).__name__}; retrying"
+            # /readyz at "starting" with nothing in the log. Production fails the start-up
+            # (uvicorn exits non-zero, a supervisor sees it); dev keeps retrying.
+            if not settings.dev:
+                raise  # uvicorn logs it whole and exits
             log.exception("preparing the database failed; retrying in %.1fs", delay)
+            state.not_ready_reason = f"start-up failed: {type(exc).__name__}; retrying"
         await asyncio.sleep(delay)
         delay = min(delay * 2, 10.0)
 
