@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -67,3 +68,37 @@ def test_unavailable_then_recovers(own_server: LocalNeo4j) -> None:
                 break
             time.sleep(0.3)
         assert body["data"]["database"]["version"].startswith("5.26.")
+
+
+def test_a_failing_start_up_step_is_logged_and_retried_in_dev(
+    own_server: LocalNeo4j, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A start-up step that fails (here the ID-number check, once, as a seed that ran past its
+    timeout did) is logged with its traceback and retried; /readyz says why meanwhile."""
+    import app
+    from graph import crypto
+
+    if not own_server.alive():
+        own_server.start()
+    real = crypto.encrypt_plain_ids
+    calls = []
+
+    async def flaky(*args: Any, **kwargs: Any) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("first start-up attempt fails")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(app.crypto, "encrypt_plain_ids", flaky)
+    settings = Settings(
+        neo4j_uri=own_server.uri,
+        neo4j_password=own_server.password,
+        allow_anonymous=True,
+        warm_up_seconds=0,
+    )
+    with TestClient(app.create_app(settings), raise_server_exceptions=False) as client:
+        assert wait_for(client, 200) == 200
+    assert len(calls) >= 2
+    failed = [r for r in caplog.records if "preparing the database failed" in r.getMessage()]
+    assert failed
+    assert failed[0].exc_info is not None
