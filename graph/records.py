@@ -517,11 +517,8 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
                 )
                 return SaveResult(record=rows[0]["record"])
         fields = sorted(s.props)
-        # A next step's id follows from its record, so saving the record again updates it.
-        follow_ups = [{**f, "id": follow_up_id(record_id)} for f in s.follow_ups]
         params = {
-            **refs_params(s),
-            "followUps": follow_ups,
+            **_links(s, record_id),
             "account": s.customer,
             "id": record_id,
             "props": {**s.props, "extKey": s.ext_key},
@@ -535,14 +532,16 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
     return await db.transaction(work)
 
 
-def refs_params(s: Save) -> dict[str, Any]:
+def _links(s: Save, record_id: str) -> dict[str, Any]:
+    """What `_write` links the record to, as its parameters."""
     return {
         "contacts": s.contacts,
         "staff": s.staff,
         "projectIds": s.projects,
         "lines": s.lines,
         "orders": [s.order] if s.order else [],
-        "followUps": s.follow_ups,
+        # A next step's id follows from its record, so saving the record again updates it.
+        "followUps": [{**f, "id": follow_up_id(record_id)} for f in s.follow_ups],
     }
 
 
