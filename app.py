@@ -46,6 +46,7 @@ from graph.errors import CrmError, DatabaseUnavailable
 from graph.migrate import Runner
 from graph.server import LocalNeo4j, Supervisor
 from graph.warmup import warm_up
+from resolvers import intelligence as scoring_jobs
 from resolvers.auth import Authenticator, demo_key_holders
 from resolvers.context import ANONYMOUS, Context, Viewer
 from resolvers.errors import ApiError, ErrorCode
@@ -356,6 +357,7 @@ class GraphQLView(GraphQL[Context, None]):
             dev=self.settings.dev,
             on_key_revoked=request.app.state.auth.forget,
             on_user_changed=request.app.state.auth.forget_user,
+            scheduler=request.app.state.scheduler,
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -473,6 +475,8 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
                 await warm_up(state.db, settings.warm_up_seconds)
             state.migrated = True
             state.ready = True
+            # Scores for a new database (the demo's included) come with the first run.
+            state.scheduler.start(state.db, settings.scoring_interval_hours, scoring_jobs.SYSTEM)
             return
         except DatabaseUnavailable as exc:
             state.not_ready_reason = f"neo4j unavailable: {str(exc)[:200]}"
@@ -572,6 +576,7 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
                 **_db_options(settings),
             )
         app.state.db = db
+        app.state.scheduler = scoring_jobs.Scheduler()
         app.state.auth = Authenticator(
             db,
             settings.allow_anonymous,
@@ -595,6 +600,7 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
             prepare.cancel()
             with contextlib.suppress(asyncio.CancelledError, StartupRefused):
                 await prepare
+            await app.state.scheduler.stop()
             await db.close()
             if supervisor is not None:
                 await asyncio.to_thread(supervisor.stop)

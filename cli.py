@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import migrations
@@ -93,6 +93,42 @@ async def _seed(settings: Settings) -> int:
         print("demo data loaded" if loaded else "database not empty: demo data not loaded")
         return 0
     finally:
+        await db.close()
+
+
+async def _score(settings: Settings, args: argparse.Namespace) -> int:
+    """One scoring run with a progress bar; exits 3 when another process holds the lock."""
+    from tqdm import tqdm
+
+    from graph import intelligence
+    from graph.nodes import Audit
+
+    db = _db(settings)
+    bar = tqdm(unit=" customers", desc="scoring", disable=args.quiet)
+    try:
+        await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+
+        def total(n: int) -> None:
+            bar.total = n
+            bar.refresh()
+
+        progress = intelligence.Progress(total=total, advance=bar.update)
+        today = date.fromisoformat(args.today) if args.today else None
+        who = Audit(Actor("system:cli"), "scoring.run", "cli")
+        out = await intelligence.run(db, who, today, progress)
+        bar.close()
+        if out is None:
+            print("another scoring run holds the lock; nothing done", file=sys.stderr)
+            return 3
+        fit = "BG/NBD fitted" if out["fitted"] else f"BG/NBD not fitted: {out['fitSkipped']}"
+        print(
+            f"scored {out['customers']} customers in {out['seconds']:.1f}s: {out['moved']} "
+            f"moved, {out['stageChanges']} lifecycle changes, {out['excluded']} excluded "
+            f"(objected to profiling); {fit}"
+        )
+        return 0
+    finally:
+        bar.close()
         await db.close()
 
 
@@ -341,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="dev only: first add a freshly generated key to the dev key file",
     )
+    p = sub.add_parser("score", help="score every customer now (value, lifecycle, churn)")
+    p.add_argument("--today", help="score as of this ISO date (default: today)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
@@ -372,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_migrate(s, args.action))
             if args.command == "api-key":
                 return asyncio.run(_api_key(s, args))
+            if args.command == "score":
+                return asyncio.run(_score(s, args))
             if args.command in ("encrypt-ids", "rotate-data-key"):
                 return asyncio.run(_data_keys(s, args.command))
             return asyncio.run(_seed(s))

@@ -67,6 +67,9 @@ class Settings:
     neo4j_acquisition_timeout: float = 5.0  # seconds to wait for a pooled connection
     warm_up_seconds: float = 60.0  # plan named statements before /readyz; 0 turns it off
     # --- end requests ---
+    # Customer scoring (issue 14) inside the server: hours between runs; 0 turns it off
+    # (then `crm-graph score` or the runScoring mutation, e.g. from cron).
+    scoring_interval_hours: float = 0.0
     # Personal data (issue 12): `id:base64,...` AES-256 keys, newest first, and the HMAC key
     # for ID-number look-ups. Unset in dev: generated into local_home/data-keys.json.
     data_keys: str | None = None
@@ -125,6 +128,7 @@ class Settings:
             neo4j_pool_size=_int("CRM_NEO4J_POOL_SIZE", 100),
             neo4j_acquisition_timeout=_float("CRM_NEO4J_ACQUISITION_TIMEOUT", 5.0),
             warm_up_seconds=_float("CRM_WARM_UP_SECONDS", 60.0),
+            scoring_interval_hours=_float("CRM_SCORING_INTERVAL_HOURS", 24.0),
             data_keys=os.environ.get("CRM_DATA_KEYS") or None,
             data_hash_key=os.environ.get("CRM_DATA_HASH_KEY") or None,
             shutdown_grace_seconds=_float("CRM_SHUTDOWN_GRACE_SECONDS", 30.0),

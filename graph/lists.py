@@ -55,6 +55,21 @@ ORDERS: dict[str, Order] = {
         "n.createdAt", "toString(n.createdAt)", "datetime($afterKey)", "DESC", "<"
     ),
     "CREATED_ASC": Order("n.createdAt", "toString(n.createdAt)", "datetime($afterKey)", "ASC", ">"),
+    # Scores written by the scoring run (graph/intelligence.py); unscored rows sort last.
+    "VALUE_DESC": Order(
+        "coalesce(n.valueScore, -1.0)",
+        "toString(coalesce(n.valueScore, -1.0))",
+        "toFloat($afterKey)",
+        "DESC",
+        "<",
+    ),
+    "CHURN_RISK_DESC": Order(
+        "coalesce(n.churnRisk, -1)",
+        "toString(coalesce(n.churnRisk, -1))",
+        "toInteger($afterKey)",
+        "DESC",
+        "<",
+    ),
 }
 
 
@@ -96,6 +111,7 @@ PREDICATES: dict[str, LiteralString] = {
     "customerKind": "n.customerKind = $customerKind",
     "lifecycleStage": "n.lifecycleStage = $lifecycleStage",
     "tier": "n.tier = $tier",
+    "churnLevel": "n.churnLevel = $churnLevel",
     "stage": "n.stage = $stage",
     "status": "n.status = $status",
     "updatedSince": "n.updatedAt >= $updatedSince",
@@ -128,6 +144,7 @@ FILTER_KEYS = (
     "customerKind",
     "lifecycleStage",
     "tier",
+    "churnLevel",
     "stage",
     "status",
     "updatedSince",

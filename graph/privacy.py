@@ -96,6 +96,20 @@ def consented(v: LiteralString, purpose: LiteralString) -> LiteralString:
     )  # fmt: skip
 
 
+def objects_to_profiling(v: LiteralString) -> LiteralString:
+    """A boolean Cypher expression: is `v` a person who objects to automated profiling (PIPL
+    art. 24)? Their latest PROFILING consent is withdrawn, or they are erased or restricted.
+    Unlike `consented`, no record means no objection: scoring is opt-out. Helper variables:
+    `v_obj`."""
+    o: LiteralString = v + "_obj"
+    return (
+        "(" + v + ":Person AND (" + v + ".erasedAt IS NOT NULL OR coalesce(" + v
+        + ".restricted, false) OR coalesce(head(COLLECT { MATCH (" + o + ":Consent {personId: "
+        + v + ".id, purpose: 'PROFILING'}) WITH " + o + " ORDER BY " + o + ".at DESC, " + o
+        + ".id DESC LIMIT 1 RETURN NOT " + o + ".granted }), false)))"
+    )  # fmt: skip
+
+
 def placeholder(person_id: str) -> str:
     """The stable stand-in name of an erased person: the same id gives the same name."""
     return "已删除个人 Erased person " + hashlib.sha256(person_id.encode()).hexdigest()[:8]

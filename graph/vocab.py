@@ -131,6 +131,20 @@ class LifecycleStage(Enum):
     LOST = "LOST"
 
 
+class LostReason(Enum):
+    """Why a customer stopped buying (seed 003: former customers keep their reason)."""
+
+    PRICE = "PRICE"
+    COMPETITOR = "COMPETITOR"
+    SERVICE = "SERVICE"
+    QUALITY = "QUALITY"
+    NO_NEED = "NO_NEED"
+    BUSINESS_CLOSED = "BUSINESS_CLOSED"
+    RELOCATED = "RELOCATED"
+    LAPSED = "LAPSED"  # set by the lifecycle rule: no order within the customer's horizon
+    OTHER = "OTHER"
+
+
 class Tier(Enum):
     CORE = "CORE"
     GENERAL = "GENERAL"

@@ -29,6 +29,8 @@ class ListOrder(Enum):
     CREATED_ASC = "CREATED_ASC"
     CUSTOM_ASC = "CUSTOM_ASC"
     CUSTOM_DESC = "CUSTOM_DESC"
+    VALUE_DESC = "VALUE_DESC"
+    CHURN_RISK_DESC = "CHURN_RISK_DESC"
 
 
 # The node kind of each list that has custom fields (the customers list mixes two kinds).

@@ -53,6 +53,8 @@ class Context:
     on_key_revoked: Callable[[str], None] | None = None
     # Told the id of a user changed, archived or deleted in this request (the same cache).
     on_user_changed: Callable[[str], None] | None = None
+    # The app's background scoring (resolvers/intelligence.Scheduler); None outside an app.
+    scheduler: Any = None
 
     def user_changed(self, user_id: str) -> None:
         if self.on_user_changed is not None:

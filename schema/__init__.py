@@ -19,6 +19,7 @@ from schema import (
     decision,
     history,
     influence,
+    intelligence,
     maps,
     merge,
     node,
@@ -69,6 +70,7 @@ QUERIES: tuple[type, ...] = (
     records.Query,
     history.Query,
     customfields.Query,
+    intelligence.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -84,6 +86,7 @@ MUTATIONS: tuple[type, ...] = (
     privacy.Mutation,
     records.Mutation,
     customfields.Mutation,
+    intelligence.Mutation,
 )
 
 

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import customfields, records, review
+from resolvers import customfields, intelligence, records, review
 from resolvers import share as sharing
 from resolvers.context import Context
 from resolvers.shapes import NodeRow, ShareRow
 from schema.base import Info
 
 if TYPE_CHECKING:
+    from schema.intelligence import CustomerIntelligence
     from schema.records import CustomerFigures
     from schema.review import ChangeRequest
     from schema.share import AccountShare
@@ -86,6 +87,16 @@ def custom_field() -> Any:
         "`customFieldDefinitions`); dates as `YYYY-MM-DD`. Fields marked personal are left "
         "out for viewers who may not read personal data. At most one round trip per request "
         "(the definitions, only for such viewers).",
+    )
+
+
+def intelligence_field() -> Any:
+    return by_parent(
+        intelligence.of,
+        Annotated["CustomerIntelligence", strawberry.lazy("schema.intelligence")] | None,
+        "Scores (R15-R17) from the last scoring run: value with its five factors, segment, "
+        "RFM, lifecycle, churn risk with its signals, BG/NBD probability alive; every number "
+        "explained. Null unless a customer. One round trip per request for every customer asked.",
     )
 
 

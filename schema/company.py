@@ -18,6 +18,7 @@ from schema.common import (
     by_parent_first,
     custom_field,
     figures_field,
+    intelligence_field,
     pending_changes_field,
     shares_field,
     typename_is,
@@ -93,6 +94,7 @@ class Company(Record):
 
     custom = custom_field()
     figures = figures_field()
+    intelligence = intelligence_field()
     parents = by_parent(
         relations.parents,
         list[Annotated["Company", strawberry.lazy("schema.company")]],

@@ -20,6 +20,7 @@ from resolvers.vocab import CustomerKind, LifecycleStage, ProjectStage, ProjectS
 from schema.base import Info, page_type, provided, vocab_enum, wants_total
 from schema.company import Company
 from schema.customfields import CustomFieldFilter
+from schema.intelligence import ChurnLevel
 from schema.person import CustomerParty, Person
 from schema.project import Project
 
@@ -37,6 +38,8 @@ vocab_enum(
         "value first). Companies, people and projects only.",
         "CUSTOM_DESC": "By the custom field `customSortKey`, highest first (records without a "
         "value last).",
+        "VALUE_DESC": "By value score (R15), highest first; customers not scored yet last.",
+        "CHURN_RISK_DESC": "By churn risk (R17), highest first; customers without one last.",
     },
 )
 
@@ -78,7 +81,11 @@ class PartyFilter(ListFilter):
         default=None, description="Customer lifecycle stage (only customers match)."
     )
     tier: Tier | None = strawberry.field(
-        default=None, description="Customer value tier (only customers match)."
+        default=None,
+        description="Customer value tier, the segment the scoring run sets (only customers match).",
+    )
+    churnLevel: ChurnLevel | None = strawberry.field(
+        default=None, description="Churn risk level of the last scoring run (only customers match)."
     )
     owner: strawberry.ID | None = strawberry.field(
         default=None, description="Owned by this staff member (a User id, current OWNS edge)."

@@ -21,6 +21,7 @@ from schema.common import (
     by_parent,
     custom_field,
     figures_field,
+    intelligence_field,
     pending_changes_field,
     shares_field,
     typename_is,
@@ -86,6 +87,7 @@ class Person(Record):
     )
     custom = custom_field()
     figures = figures_field()
+    intelligence = intelligence_field()
     employer = by_parent(
         relations.employer,
         Employment | None,

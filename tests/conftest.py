@@ -29,6 +29,10 @@ from neo4j import Driver, GraphDatabase
 from resolvers.auth import hash_key
 from settings import ROOT, Settings
 
+# Servers the tests start as subprocesses (`crm-graph serve`) inherit this: no background
+# scoring run competing for the 2 cores; tests that want a run ask for one.
+os.environ.setdefault("CRM_SCORING_INTERVAL_HOURS", "0")
+
 PERSONAS: dict[str, dict[str, Any]] = {
     "owner": {
         "id": "00000000-0000-4000-8000-000000000001",

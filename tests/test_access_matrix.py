@@ -204,6 +204,16 @@ CREATE (rec)-[:INVOLVES]->(p1)
 CREATE (rec)-[:NEXT_STEP]->(fu:FollowUp {id: c.followup, action: c.token + ' 跟进',
         status: 'OPEN', dueAt: datetime() + duration('P7D'), version: 1})-[:ABOUT]->(co)
 CREATE (fu)-[:ASSIGNED_TO]->(o)
+// Scores of the last run (graph/intelligence.py): on the customer, a snapshot and a move.
+SET co.valueScore = 50.0, co.tier = 'GENERAL', co.churnRisk = 40, co.churnLevel = 'MEDIUM',
+    co.churnReasonCodes = ['COMPLAINTS'], co.lifecycleStage = 'ACTIVE', co.scoreId = c.co + '/s'
+CREATE (:ScoreSnapshot {id: c.co + '/s', customerId: c.co, scoredAt: datetime(),
+        confirmedAt: datetime(), modelVersion: 'mx', value: 50.0, segment: 'GENERAL',
+        churnRisk: 40, churnLevel: 'MEDIUM', stage: 'ACTIVE',
+        explanation: '{"stageReason": "' + c.token + ' 规则", "factors": [], "churnReasons": []}'})
+CREATE (:FieldChange {id: c.co + '/lifecycleStage', targetId: c.co, targetLabel: 'Company',
+        field: 'lifecycleStage', old: 'NEW', new: 'ACTIVE', at: datetime(), by: c.owner,
+        rule: 'MANUAL', reason: c.token + ' 原因'})
 CREATE (:AuditEvent {id: c.audit, at: datetime(), actor: c.owner, action: 'company.update',
         targetId: c.co, targetLabel: 'Company', fields: ['name'], requestId: 'mx'})
 CREATE (co)-[:SHARED_WITH {id: c.spareShare, level: 'READ', by: c.owner, at: datetime()}]->(spare)
@@ -372,6 +382,20 @@ def total(path: tuple[str, ...], per_case: int, extra: int = 0) -> Callable[...,
         return None if got == want else f"totalCount {got}, expected {want}"
 
     return check
+
+
+def warned(data: dict[str, Any], persona: str, case: str | None) -> str | None:
+    """The warning list holds exactly the visible cases' scored companies."""
+    got = len(data["churnWarnings"]["nodes"])
+    want = len(VISIBLE[persona])
+    return None if got == want else f"{got} warnings, expected {want}"
+
+
+def at_risk(data: dict[str, Any], persona: str, case: str | None) -> str | None:
+    counts = {x["key"]: x["count"] for x in data["churnAnalysis"]["atRiskByReason"]}
+    want = len(VISIBLE[persona])
+    got = counts.get("COMPLAINTS", 0)
+    return None if got == want else f"{got} at risk, expected {want}"
 
 
 def audit_total(data: dict[str, Any], persona: str, case: str | None) -> str | None:
@@ -921,6 +945,54 @@ ROWS: dict[str, Row] = {
         cases=GLOBAL,
         write=True,
         allowed=privileged,
+    ),
+    # --- customer intelligence: scores follow their customer -----------------------------------
+    "scoreHistory": Row(
+        "query($id: ID!) { scoreHistory(customer: $id, first: 5) "
+        "{ nodes { id value stageReason } } }",
+        by_case("co"),
+        expect=expect("co"),
+    ),
+    "lifecycleHistory": Row(
+        "query($id: ID!) { lifecycleHistory(customer: $id) { id reason } }",
+        by_case("co"),
+        expect=expect("co"),
+    ),
+    "churnWarnings": Row(
+        "{ churnWarnings(first: 50) { nodes { id churnRisk customer { ... on Company { id name } "
+        "} } } }",
+        cases=GLOBAL,
+        check=warned,
+    ),
+    "pareto": Row("{ pareto { customers topShare } }", cases=GLOBAL),
+    "churnAnalysis": Row(
+        "{ churnAnalysis { atRiskByReason { key count } lostByStage { key count } } }",
+        cases=GLOBAL,
+        check=at_risk,
+    ),
+    "scoringSettings": Row("{ scoringSettings { version coreAt } }", cases=GLOBAL),
+    "scoringRuns": Row("{ scoringRuns { id customers } }", cases=GLOBAL, readers=privileged),
+    "setLifecycleStage": Row(
+        'mutation($id: ID!) { setLifecycleStage(input: {customer: $id, stage: NEW, note: "mx"}) '
+        "{ intelligence { scored } " + PAYLOAD + " } }",
+        by_case("co"),
+        write=True,
+    ),
+    "saveScoringSettings": Row(
+        "mutation { saveScoringSettings(input: {coreAt: 65}) { settings { version } "
+        + PAYLOAD
+        + " } }",
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    "runScoring": Row(
+        "mutation { runScoring(input: {wait: true}) { accepted run { customers } "
+        + PAYLOAD
+        + " } }",
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
     ),
 }
 

@@ -1,0 +1,497 @@
+"""Customer intelligence (graph/intelligence.py): scores on the customer, their history, the
+lifecycle moved by hand, the 80/20 view, churn lists and analysis, settings and runs, and the
+scheduler that runs scoring inside the server.
+
+Explanations are stored as JSON on each snapshot; they are shaped here once. The people and
+companies a churn signal names (a contact who left, a new incumbent) are stored as ids and
+resolved through the node loader, so they are shown only where the viewer may see them, masked
+as everywhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+from typing import Any, TypedDict
+
+from graph import intelligence as repo
+from graph import scoring
+from graph.actor import Actor
+from graph.db import Database
+from graph.nodes import Audit
+from graph.refusal import Refusal
+from graph.vocab import LifecycleStage, LostReason
+from resolvers import validation as v
+from resolvers.args import page_size
+from resolvers.common import READ_ONLY, audit
+from resolvers.context import Context
+from resolvers.errors import ApiError, ErrorCode, payload_error
+from resolvers.loaders import loader
+from resolvers.node import node
+from resolvers.pages import connection, decode_cursor, encode_cursor, time_ordered, time_position
+from resolvers.shapes import ConnectionOf, NodeRow, UserErrorRow
+
+log = logging.getLogger(__name__)
+
+# The scoring vocabulary, re-exported for schema/ (which never imports graph/).
+Factor = scoring.Factor
+ChurnReason = scoring.ChurnReason
+RiskLevel = scoring.RiskLevel
+Population = scoring.Population
+SnapshotRow = repo.SnapshotRow
+WarningRow = repo.WarningRow
+StageChangeRow = repo.StageChangeRow
+MAX_STAGE_HISTORY = 100
+MAX_PERIOD_DAYS = 3660
+PRIVILEGED = frozenset({"ADMIN", "MANAGER"})
+
+
+# --- Shaping ----------------------------------------------------------------------------------
+def _signals(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for r in reasons:
+        detail = dict(r.get("detail") or {})
+        people = detail.pop("contacts", None) or []
+        companies = detail.pop("competitors", None) or []
+        if people:
+            detail["contacts"] = len(people)
+        if companies:
+            detail["competitors"] = len(companies)
+        out.append(
+            {
+                "reason": r["reason"],
+                "points": r["points"],
+                "detail": detail,
+                "personIds": people,
+                "companyIds": companies,
+            }
+        )
+    return out
+
+
+def explain(text: str | None) -> dict[str, Any]:
+    """A snapshot's stored explanation as the schema reads it."""
+    e: dict[str, Any] = json.loads(text) if text else {}
+    return {
+        "factors": e.get("factors", []),
+        "rfm": e.get("rfm"),
+        "signals": _signals(e.get("churnReasons", [])),
+        "stageReason": e.get("stageReason"),
+        "model": e.get("model"),
+    }
+
+
+def _cell(r: Any, f: Any, m: Any) -> str | None:
+    return f"R{r}F{f}M{m}" if r is not None else None
+
+
+def shape(row: repo.IntelligenceRow | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    e = explain(row["explanation"])
+    scored = row["scoredAt"] is not None
+    return {
+        "id": row["id"],
+        "scored": scored,
+        "value": row["value"] if scored else None,
+        "segment": row["segment"] if scored else None,
+        "rfm": {
+            "recency": row["recency"],
+            "frequency": row["frequency"],
+            "monetary": row["monetary"],
+            "cell": _cell(row["recency"], row["frequency"], row["monetary"]),
+            "inputs": e["rfm"],
+        }
+        if scored
+        else None,
+        "factors": e["factors"],
+        "churnRisk": row["churnRisk"],
+        "churnLevel": row["churnLevel"],
+        "churnSignals": e["signals"],
+        "pAlive": row["pAlive"],
+        "scoredAt": row["scoredAt"],
+        "confirmedAt": row["confirmedAt"],
+        "modelVersion": row["modelVersion"],
+        "model": e["model"],
+        "lifecycle": {
+            "stage": row["stage"],
+            "since": row["stageSince"],
+            "manual": row["stageManual"],
+            "lostReason": row["lostReason"],
+            "lostNote": row["lostNote"],
+            "reason": e["stageReason"],
+        },
+    }
+
+
+def shape_snapshot(row: SnapshotRow) -> dict[str, Any]:
+    e = explain(row["explanation"])
+    return {
+        **row,
+        "cell": _cell(row["recency"], row["frequency"], row["monetary"]),
+        "factors": e["factors"],
+        "churnSignals": e["signals"],
+        "stageReason": e["stageReason"],
+        "model": e["model"],
+    }
+
+
+async def of(ctx: Context, customer_id: str) -> dict[str, Any] | None:
+    """A customer's scores, batched: one round trip for every customer of a page."""
+
+    async def batch(ids: list[str]) -> list[dict[str, Any] | None]:
+        found = await repo.of(ctx.db, ctx.actor, ids)
+        return [shape(found.get(i)) for i in ids]
+
+    result: dict[str, Any] | None = await loader(ctx, "intelligence.of", batch).load(customer_id)
+    return result
+
+
+async def customer(ctx: Context, customer_id: str) -> NodeRow | None:
+    return await node(ctx, customer_id)
+
+
+async def named(ctx: Context, ids: list[str]) -> list[NodeRow]:
+    """The nodes a signal names that the viewer may see (one batched look-up per request)."""
+    rows = [await node(ctx, i) for i in ids]
+    return [r for r in rows if r is not None]
+
+
+# --- Reads ------------------------------------------------------------------------------------
+async def history(
+    ctx: Context, customer_id: str, first: int, after: str | None
+) -> ConnectionOf[dict[str, Any]]:
+    limit = page_size(first)
+    rows = await repo.history(ctx.db, ctx.actor, customer_id, limit + 1, time_position(after))
+    shaped = [shape_snapshot(r) for r in rows]
+    return time_ordered(shaped, limit, after, None, lambda r: (_iso(r["scoredAt"]), r["id"]))
+
+
+def _iso(value: Any) -> str:
+    native = value.to_native() if hasattr(value, "to_native") else value
+    return str(native.isoformat())
+
+
+async def stage_history(ctx: Context, customer_id: str, first: int) -> list[StageChangeRow]:
+    if not 1 <= first <= MAX_STAGE_HISTORY:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, f"first must be 1..{MAX_STAGE_HISTORY}", "first")
+    return await repo.stage_history(ctx.db, ctx.actor, customer_id, first)
+
+
+def _period(since: dt.date | None, until: dt.date | None) -> tuple[dt.date, dt.date]:
+    until = until or dt.date.today() + dt.timedelta(days=1)
+    since = since or until - dt.timedelta(days=365)
+    if since >= until:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "since must be before until", "since")
+    if (until - since).days > MAX_PERIOD_DAYS:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "a period of at most 10 years", "since")
+    return since, until
+
+
+async def pareto(
+    ctx: Context, since: dt.date | None, until: dt.date | None, currency: str, share: float
+) -> dict[str, Any]:
+    if not 0 < share < 1:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "share must be between 0 and 1", "share")
+    code = currency.strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "an ISO 4217 code, e.g. CNY", "currency")
+    start, end = _period(since, until)
+    row = await repo.pareto(ctx.db, ctx.actor, start, end, code, share)
+    total = row["totalCents"]
+    return {
+        "since": start,
+        "until": end,
+        "currency": code,
+        "share": share,
+        "customers": row["customers"],
+        "topCustomers": row["top"],
+        "topAmount": row["topCents"] / 100,
+        "totalAmount": total / 100,
+        "topShare": round(row["topCents"] / total, 4) if total else None,
+    }
+
+
+async def warnings(
+    ctx: Context,
+    levels: list[str],
+    owner: str | None,
+    team: str | None,
+    first: int,
+    after: str | None,
+) -> ConnectionOf[WarningRow]:
+    limit = page_size(first)
+    position: tuple[int, str] | None = None
+    if after:
+        risk, row_id = decode_cursor(after, 2)
+        if not risk.lstrip("-").isdigit():
+            raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor of this list", "after")
+        position = (int(risk), row_id)
+    rows = await repo.warnings(ctx.db, ctx.actor, levels, owner, team, limit + 1, position)
+    items = [(encode_cursor(str(r["churnRisk"]), r["id"]), r) for r in rows[:limit]]
+    return connection(items, len(rows) > limit, after, None)
+
+
+async def churn_analysis(
+    ctx: Context, since: dt.date | None, until: dt.date | None, levels: list[str]
+) -> dict[str, Any]:
+    start, end = _period(since, until)
+    out = await repo.churn_analysis(ctx.db, ctx.actor, start, end, levels)
+    return {"since": start, "until": end, **out}
+
+
+async def settings(ctx: Context) -> dict[str, Any]:
+    s, version = await repo.settings(ctx.db, ctx.actor)
+    return settings_row(s, version)
+
+
+def settings_row(s: scoring.Settings, version: int) -> dict[str, Any]:
+    return {
+        "version": version,
+        "modelVersion": scoring.MODEL_VERSION,
+        "currency": s.currency,
+        "rates": [{"currency": k, "rate": r} for k, r in sorted(s.rates.items())],
+        "population": s.population.value,
+        "weights": [{"factor": f.value, "weight": w} for f, w in s.weights.items()],
+        "coreAt": s.core_at,
+        "problemBelow": s.problem_below,
+        "problemCreditBelow": s.problem_credit_below,
+        "rfmWindowDays": s.rfm_window_days,
+        "growthWindowDays": s.growth_window_days,
+        "lapseFactor": s.lapse_factor,
+        "highRiskAt": s.high_risk_at,
+        "mediumRiskAt": s.medium_risk_at,
+    }
+
+
+async def runs(ctx: Context, first: int) -> list[dict[str, Any]]:
+    if not PRIVILEGED & ctx.viewer.roles:
+        raise ApiError(ErrorCode.FORBIDDEN, "scoring runs are for ADMIN and MANAGER", None)
+    return await repo.runs(ctx.db, ctx.actor, page_size(first))
+
+
+# --- Mutations --------------------------------------------------------------------------------
+class StagePayload(TypedDict):
+    intelligence: dict[str, Any] | None
+    errors: list[UserErrorRow]
+
+
+async def set_stage(ctx: Context, data: dict[str, Any]) -> StagePayload:
+    if not ctx.actor.scope.may_edit:
+        return {
+            "intelligence": None,
+            "errors": [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)],
+        }
+    errors = v.Errors()
+    note = v.text(errors, data.get("note"), "input.note", required=True, max_len=500)
+    stage: LifecycleStage = data["stage"]
+    lost: LostReason | None = data.get("lostReason")
+    if stage is LifecycleStage.LOST and lost is None:
+        errors.add(ErrorCode.VALIDATION, "say why the customer was lost", "input.lostReason")
+    if stage is not LifecycleStage.LOST and lost is not None:
+        errors.add(
+            ErrorCode.VALIDATION, "only a move to LOST has a lost reason", "input.lostReason"
+        )
+    if lost is LostReason.LAPSED:
+        errors.add(ErrorCode.VALIDATION, "LAPSED is the rule's reason", "input.lostReason")
+    if errors or note is None:
+        return {"intelligence": None, "errors": errors}
+    customer = str(data["customer"])
+    refusal = await repo.set_stage(
+        ctx.db,
+        customer,
+        stage.value,
+        note,
+        lost.value if lost else None,
+        audit(ctx, "customer.lifecycle"),
+    )
+    if refusal is Refusal.NOT_FOUND:
+        error = payload_error(ErrorCode.NOT_FOUND, "no such customer", "input.customer")
+        return {"intelligence": None, "errors": [error]}
+    if refusal is Refusal.FORBIDDEN:
+        error = payload_error(
+            ErrorCode.FORBIDDEN, "you may not change this customer", "input.customer"
+        )
+        return {"intelligence": None, "errors": [error]}
+    ctx.loaders.pop("intelligence.of", None)
+    return {"intelligence": await of(ctx, customer), "errors": []}
+
+
+class SettingsPayload(TypedDict):
+    settings: dict[str, Any] | None
+    errors: list[UserErrorRow]
+
+
+def _positive(errors: v.Errors, value: Any, path: str, top: float) -> None:
+    if value is not None and not 0 <= value <= top:
+        errors.add(ErrorCode.VALIDATION, f"must be between 0 and {top:g}", path)
+
+
+async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
+    if "ADMIN" not in ctx.viewer.roles:
+        error = payload_error(ErrorCode.FORBIDDEN, "scoring settings are kept by ADMIN", None)
+        return {"settings": None, "errors": [error]}
+    current, _ = await repo.settings(ctx.db, ctx.actor)
+    errors = v.Errors()
+    changes: dict[str, Any] = {}
+    for key, attr, top in (
+        ("coreAt", "core_at", 100.0),
+        ("problemBelow", "problem_below", 100.0),
+        ("problemCreditBelow", "problem_credit_below", 100.0),
+        ("lapseFactor", "lapse_factor", 20.0),
+    ):
+        if data.get(key) is not None:
+            _positive(errors, data[key], f"input.{key}", top)
+            changes[attr] = float(data[key])
+    for key, attr, top in (
+        ("rfmWindowDays", "rfm_window_days", 3660.0),
+        ("growthWindowDays", "growth_window_days", 1830.0),
+        ("highRiskAt", "high_risk_at", 100.0),
+        ("mediumRiskAt", "medium_risk_at", 100.0),
+    ):
+        if data.get(key) is not None:
+            _positive(errors, data[key], f"input.{key}", top)
+            changes[attr] = int(data[key])
+    if data.get("population") is not None:
+        changes["population"] = scoring.Population(data["population"].value)
+    if data.get("currency") is not None:
+        code = str(data["currency"]).strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            errors.add(ErrorCode.VALIDATION, "an ISO 4217 code, e.g. CNY", "input.currency")
+        changes["currency"] = code
+    if data.get("rates") is not None:
+        rates = {}
+        for i, r in enumerate(data["rates"]):
+            if not 0 < r.rate < 1e6:
+                errors.add(ErrorCode.VALIDATION, "a positive rate", f"input.rates.{i}.rate")
+            rates[str(r.currency).upper()] = float(r.rate)
+        changes["rates"] = rates
+    if data.get("weights") is not None:
+        weights = {}
+        for i, w in enumerate(data["weights"]):
+            _positive(errors, w.weight, f"input.weights.{i}.weight", 1.0)
+            weights[scoring.Factor(w.factor.value)] = float(w.weight)
+        if weights and sum(weights.values()) <= 0:
+            errors.add(ErrorCode.VALIDATION, "at least one weight above 0", "input.weights")
+        changes["weights"] = {**current.weights, **weights}
+    merged = scoring.Settings(**{**current.__dict__, **changes})
+    if merged.problem_below > merged.core_at:
+        errors.add(
+            ErrorCode.VALIDATION, "problemBelow must not exceed coreAt", "input.problemBelow"
+        )
+    if merged.medium_risk_at > merged.high_risk_at:
+        errors.add(
+            ErrorCode.VALIDATION, "mediumRiskAt must not exceed highRiskAt", "input.mediumRiskAt"
+        )
+    if errors:
+        return {"settings": None, "errors": errors}
+    version, refusal = await repo.save_settings(
+        ctx.db, merged, data.get("expectedVersion"), audit(ctx, "scoring.settings")
+    )
+    if refusal is not None or version is None:
+        error = payload_error(
+            ErrorCode.CONFLICT, "the settings changed meanwhile", "input.expectedVersion"
+        )
+        return {"settings": None, "errors": [error]}
+    return {"settings": settings_row(merged, version), "errors": []}
+
+
+class RunPayload(TypedDict):
+    accepted: bool
+    run: repo.RunRow | None
+    errors: list[UserErrorRow]
+
+
+WAIT_SECONDS = 60.0
+
+
+async def run_scoring(ctx: Context, data: dict[str, Any]) -> RunPayload:
+    """Start a run in the background (ADMIN): a run over M-scale data takes minutes, longer
+    than a request may. With `wait`, answer its summary if it ends within a minute."""
+    if "ADMIN" not in ctx.viewer.roles:
+        error = payload_error(ErrorCode.FORBIDDEN, "scoring runs are started by ADMIN", None)
+        return {"accepted": False, "run": None, "errors": [error]}
+    task = ctx.scheduler.trigger(ctx.db, audit(ctx, "scoring.run")) if ctx.scheduler else None
+    if task is None:
+        error = payload_error(ErrorCode.CONFLICT, "a scoring run is already going", None)
+        return {"accepted": False, "run": None, "errors": [error]}
+    run: repo.RunRow | None = None
+    if data.get("wait"):
+        with contextlib.suppress(TimeoutError):
+            run = await asyncio.wait_for(asyncio.shield(task), WAIT_SECONDS)
+    return {"accepted": True, "run": run, "errors": []}
+
+
+# --- The scheduler ----------------------------------------------------------------------------
+class Scheduler:
+    """Runs scoring in this app (one per app, in `app.state`): every `interval` (when the
+    last run is older), and on demand. The database lock (graph/intelligence.py) keeps two
+    processes from scoring at once; this object keeps one app from starting two runs."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[repo.RunRow | None] | None = None
+        self._loop: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def trigger(self, db: Database, who: Audit) -> asyncio.Task[repo.RunRow | None] | None:
+        """Start a run now; None while one is going."""
+        if self.running:
+            return None
+        self._task = asyncio.create_task(self._run(db, who))
+        return self._task
+
+    async def _run(self, db: Database, who: Audit) -> repo.RunRow | None:
+        try:
+            out = await repo.run(db, who)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("scoring run failed")
+            return None
+        if out is None:
+            log.info("scoring skipped: another process holds the lock")
+        else:
+            log.info(
+                "scored %d customers in %.1fs (%d moved, %d lifecycle changes)",
+                out["customers"], out["seconds"], out["moved"], out["stageChanges"],
+            )  # fmt: skip
+        return out
+
+    def start(self, db: Database, interval_hours: float, who: Audit) -> None:
+        """Score now if the last run is older than the interval, then every interval."""
+        if interval_hours <= 0 or self._loop is not None:
+            return
+
+        async def loop() -> None:
+            while True:
+                latest = await repo.runs(db, who.actor, 1)
+                age = None
+                if latest:
+                    started = latest[0]["startedAt"].to_native()
+                    age = (dt.datetime.now(dt.UTC) - started).total_seconds()
+                if age is None or age >= interval_hours * 3600:
+                    self.trigger(db, who)
+                    wait = interval_hours * 3600
+                else:
+                    wait = interval_hours * 3600 - age
+                await asyncio.sleep(max(60.0, wait))
+
+        self._loop = asyncio.create_task(loop())
+
+    async def stop(self) -> None:
+        for task in (self._loop, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._loop = self._task = None
+
+
+# Who scheduled runs are audited as.
+SYSTEM = Audit(Actor(repo.SYSTEM_ACTOR), "scoring.run", "scheduler")
