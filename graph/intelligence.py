@@ -35,14 +35,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import mean
-from typing import Any, TypedDict
+from typing import Any, LiteralString, TypedDict
 
 from graph import access, clv, scoring
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
 from graph.nodes import AUDIT, Audit, new_id
-from graph.privacy import objects_to_profiling
+from graph.privacy import forget_scores, objects_to_profiling
 from graph.refusal import Refusal
 
 BATCH = 500
@@ -148,12 +148,12 @@ LOCK_RELEASE = Cypher(
 )
 
 
-async def take_lock(db: Database, holder: str) -> bool:
+async def _take_lock(db: Database, holder: str) -> bool:
     rows = await db.write(LOCK_TAKE, {"name": LOCK, "holder": holder, "lease": LEASE_SECONDS})
     return bool(rows[0]["free"])
 
 
-async def release_lock(db: Database, holder: str) -> None:
+async def _release_lock(db: Database, holder: str) -> None:
     await db.write(LOCK_RELEASE, {"name": LOCK, "holder": holder})
 
 
@@ -312,10 +312,8 @@ WRITE = Cypher(
 FORGET = Cypher(
     "intelligence.forget",
     "UNWIND $ids AS key MATCH (c:Customer {id: key}) "
-    "REMOVE c.valueScore, c.rfmR, c.rfmF, c.rfmM, c.churnRisk, c.churnLevel, "
-    "c.churnReasonCodes, c.pAlive, c.scoredAt, c.scoreModel, c.scoreId "
-    "WITH c CALL (c) { MATCH (s:ScoreSnapshot {customerId: c.id}) DETACH DELETE s "
-    "RETURN count(*) AS n } RETURN sum(n) AS removed",
+    + forget_scores("c")
+    + "RETURN count(c) AS n",
 )
 RUN_SAVE = Cypher(
     "intelligence.run.save",
@@ -410,12 +408,12 @@ async def run(
 ) -> RunRow | None:
     """One scoring run over every customer; None when another run holds the lock."""
     holder = holder or new_id()
-    if not await take_lock(db, holder):
+    if not await _take_lock(db, holder):
         return None
     try:
         return await _run(db, audit, today or dt.date.today(), progress or Progress(), holder)
     finally:
-        await release_lock(db, holder)
+        await _release_lock(db, holder)
 
 
 async def _run(
@@ -443,7 +441,7 @@ async def _run(
         chunk = ids[i : i + BATCH]
         population += [features(r) for r in await db.read(EXTRACT, {**params, "ids": chunk})]
         progress.advance(len(chunk))
-        await take_lock(db, holder)  # renew the lease
+        await _take_lock(db, holder)  # renew the lease
     histories = [
         h
         for f in population
@@ -469,7 +467,7 @@ async def _run(
         moved += out[0]["moved"] if out else 0
         changes += out[0]["stageChanges"] if out else 0
         progress.advance(len(scored))
-        await take_lock(db, holder)
+        await _take_lock(db, holder)
     if objectors:
         await db.write(FORGET, {"ids": objectors})
     row: RunRow = {
@@ -490,12 +488,6 @@ async def _run(
     trail = audit.params(run_id, "ScoringRun", [])
     await db.write(RUN_SAVE, {"runId": run_id, "props": props, **trail})
     return row
-
-
-async def forget(db: Database, person_ids: list[str]) -> int:
-    """Remove the scores of people who objected to profiling (called when they object)."""
-    rows = await db.write(FORGET, {"ids": person_ids})
-    return int(rows[0]["removed"] or 0) if rows else 0
 
 
 # --- Reads ------------------------------------------------------------------------------------
@@ -653,6 +645,11 @@ async def set_stage(
 
 
 # --- Lists and analyses over what the viewer sees ---------------------------------------------
+# A period's bounds: dates, as the start of the day in UTC.
+SINCE: LiteralString = "datetime({date: $since, timezone: 'UTC'})"
+UNTIL: LiteralString = "datetime({date: $until, timezone: 'UTC'})"
+
+
 class ParetoRow(TypedDict):
     customers: int
     top: int
@@ -662,7 +659,7 @@ class ParetoRow(TypedDict):
 
 PARETO = Cypher(
     "intelligence.pareto",
-    "MATCH (o:Order) WHERE o.occurredAt >= datetime($since) AND o.occurredAt < datetime($until) "
+    "MATCH (o:Order) WHERE o.occurredAt >= " + SINCE + " AND o.occurredAt < " + UNTIL + " "
     "AND o.voidedAt IS NULL AND o.currency = $currency "
     "MATCH (o)-[:ABOUT]->(c:Customer) "
     "WITH c, sum(o.amountCents) AS cents WHERE cents > 0 AND " + access.visible("c") + " "
@@ -678,8 +675,8 @@ async def pareto(
     db: Database, actor: Actor, since: dt.date, until: dt.date, currency: str, share: float
 ) -> ParetoRow:
     params = {
-        "since": dt.datetime.combine(since, dt.time(), dt.UTC),
-        "until": dt.datetime.combine(until, dt.time(), dt.UTC),
+        "since": since,
+        "until": until,
         "currency": currency,
         "share": share,
         "acl": access.acl_params(actor),
@@ -708,7 +705,7 @@ class ChurnAnalysisRow(TypedDict):
 CHURN_ANALYSIS = Cypher(
     "intelligence.churn_analysis",
     "CALL () { MATCH (fc:FieldChange {field: 'lifecycleStage', new: 'LOST'}) "
-    "  WHERE fc.at >= datetime($since) AND fc.at < datetime($until) "
+    "  WHERE fc.at >= " + SINCE + " AND fc.at < " + UNTIL + " "
     "  MATCH (c:Customer {id: fc.targetId}) WHERE " + access.visible("c") + " "
     "  WITH fc.old AS stage, coalesce(fc.lostReason, CASE WHEN fc.rule = 'LAPSED' "
     "  THEN 'LAPSED' ELSE 'OTHER' END) AS reason "
@@ -732,8 +729,8 @@ async def churn_analysis(
     db: Database, actor: Actor, since: dt.date, until: dt.date, levels: list[str]
 ) -> ChurnAnalysisRow:
     params = {
-        "since": dt.datetime.combine(since, dt.time(), dt.UTC),
-        "until": dt.datetime.combine(until, dt.time(), dt.UTC),
+        "since": since,
+        "until": until,
         "levels": levels,
         "acl": access.acl_params(actor),
     }

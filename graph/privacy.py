@@ -110,6 +110,25 @@ def objects_to_profiling(v: LiteralString) -> LiteralString:
     )  # fmt: skip
 
 
+# What the scoring run writes on a customer (graph/intelligence.py): removed with its
+# snapshots when a person objects to profiling.
+SCORE_PROPS: tuple[LiteralString, ...] = (
+    "valueScore", "rfmR", "rfmF", "rfmM", "churnRisk", "churnLevel", "churnReasonCodes",
+    "pAlive", "scoredAt", "scoreModel", "scoreId",
+)  # fmt: skip
+
+
+def forget_scores(v: LiteralString) -> LiteralString:
+    """Remove the scores of the bound node `v` and delete its snapshots. Helper: `v_s`."""
+    props: LiteralString = ""
+    for i, k in enumerate(SCORE_PROPS):
+        props += ("" if i == 0 else ", ") + v + "." + k
+    return (
+        "REMOVE " + props + " WITH " + v + " CALL (" + v + ") { MATCH (" + v
+        + "_s:ScoreSnapshot {customerId: " + v + ".id}) DETACH DELETE " + v + "_s } "
+    )  # fmt: skip
+
+
 def placeholder(person_id: str) -> str:
     """The stable stand-in name of an erased person: the same id gives the same name."""
     return "已删除个人 Erased person " + hashlib.sha256(person_id.encode()).hexdigest()[:8]
@@ -123,6 +142,10 @@ RECORD_CONSENT = Cypher(
     "c.purpose = $purpose, c.granted = $granted, c.source = $source, c.note = $note, "
     "c.at = datetime(), c.by = $actor, "
     "c.expiresAt = CASE WHEN $expiresAt IS NULL THEN null ELSE datetime($expiresAt) END "
+    # An objection to profiling takes the person's scores with it now, not at the next run.
+    "WITH p, c CALL (p, c) { WITH p, c WHERE c.purpose = 'PROFILING' AND NOT c.granted "
+    + forget_scores("p")
+    + "} "
     "WITH c " + AUDIT + " RETURN c{.*} AS consent",
 )
 

@@ -113,6 +113,14 @@ SAMPLES: dict[str, Any] = {
     "maxLength": 10,
     **dict.fromkeys(("min", "max"), 1.0),
     **dict.fromkeys(("minDate", "maxDate"), dt.date(2024, 1, 1)),
+    # Customer intelligence (graph/intelligence.py).
+    "levels": ["HIGH", "MEDIUM"],
+    **dict.fromkeys(("team", "currency", "stage", "lostReason", "runId", "model"), "x"),
+    **dict.fromkeys(("holder", "settings"), "x"),
+    **dict.fromkeys(("afterRisk", "lease"), 1),
+    "share": 0.2,
+    "now": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    "today": dt.date(2024, 1, 1),
 }
 
 

@@ -289,10 +289,13 @@ def test_a_person_who_objects_to_profiling_is_not_scored(
     score(neo4j_server)
     query = 'query { person(id: "person-obj") { intelligence { scored value } } }'
     assert gql(query).data["person"]["intelligence"]["scored"] is True
-    cypher.execute_query(
-        "CREATE (:Consent {id: 'c-obj', personId: 'person-obj', purpose: 'PROFILING', "
-        "granted: false, at: datetime()})"
-    )
+    objection = gql.as_("owner")(
+        """mutation { withdrawConsent(input: {person: "person-obj", purpose: PROFILING,
+        source: WRITTEN}) { errors { code } } }"""
+    ).data["withdrawConsent"]
+    assert objection["errors"] == []
+    # gone at once, before any run
+    assert gql(query).data["person"]["intelligence"] == {"scored": False, "value": None}
     run = score(neo4j_server)
     assert run["excluded"] == 1
     assert gql(query).data["person"]["intelligence"] == {"scored": False, "value": None}
