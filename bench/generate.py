@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -738,10 +738,60 @@ def add_records(ds: Dataset, seed: int) -> None:
             props = {"occurredAt": at, "channel": rng.choice(channels), "direction": "OUTBOUND",
                      "subject": f"沟通{rng.randint(1, 999)}"}  # fmt: skip
             records[RecordKind.INTERACTION].append(row(c["id"], props))
+    add_scoring_records(ds, records, rng, row)
     for rows in records.values():
         for r in rows:
             r["digest"] = row_digest(r)
     ds.records = records
+
+
+def add_scoring_records(
+    ds: Dataset,
+    records: dict[RecordKind, list[Row]],
+    rng: random.Random,
+    row: Callable[..., Row],
+) -> None:
+    """What customer scoring (graph/intelligence.py) reads besides orders: payments for most
+    orders (on time, late or never), orders of individual customers (0-6 each), and a few
+    complaints and surveys. Drawn after the company records, so those stay as they were."""
+    for p in ds.nodes[Label.PERSON]:
+        if not p["customer"]:
+            continue
+        for _ in range(rng.randint(0, 6)):
+            at = NOW - timedelta(days=rng.randint(1, 730), hours=rng.randint(0, 23))
+            cents = rng.randint(50, 20_000) * 100
+            props = {"occurredAt": at, "currency": "CNY", "amountCents": cents,
+                     "quantity": 1.0, "paymentDueOn": at.date() + timedelta(days=30)}  # fmt: skip
+            records[RecordKind.ORDER].append(row(p["id"], props))
+    payments: list[Row] = []
+    for o in records[RecordKind.ORDER]:
+        if rng.random() < 0.15:
+            continue  # never paid
+        late = rng.choice((-5, -1, 0, 0, 3, 20))
+        paid_at = datetime.combine(o["props"]["paymentDueOn"], datetime.min.time(), UTC)
+        paid_at += timedelta(days=late)
+        if paid_at > NOW:
+            continue
+        props = {"occurredAt": paid_at, "currency": "CNY", "amountCents": o["props"]["amountCents"]}
+        payment = row(o["account"], props)
+        payment["orders"] = [o["id"]]
+        payments.append(payment)
+    records[RecordKind.PAYMENT] = payments
+    cases: list[Row] = []
+    surveys: list[Row] = []
+    for c in ds.nodes[Label.COMPANY]:
+        if not c["customer"]:
+            continue
+        if rng.random() < 0.1:
+            at = NOW - timedelta(days=rng.randint(1, 300))
+            props = {"occurredAt": at, "category": "COMPLAINT", "severity": "MEDIUM",
+                     "status": rng.choice(("OPEN", "CLOSED"))}  # fmt: skip
+            cases.append(row(c["id"], props))
+        if rng.random() < 0.3:
+            at = NOW - timedelta(days=rng.randint(1, 360))
+            surveys.append(row(c["id"], {"occurredAt": at, "score": rng.randint(1, 5)}))
+    records[RecordKind.SERVICE_CASE] = cases
+    records[RecordKind.SURVEY] = surveys
 
 
 def batches(rows: list[Row], size: int) -> Iterator[list[Row]]:

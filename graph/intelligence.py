@@ -388,6 +388,9 @@ class RunRow(TypedDict):
     fitted: bool
     fitSkipped: str | None
     seconds: float
+    extractSeconds: float  # reading customers and their records
+    fitSeconds: float  # the BG/NBD fit (0 when skipped)
+    writeSeconds: float  # scoring and writing back
     modelVersion: str
 
 
@@ -435,6 +438,7 @@ async def _run(
             (objectors if r["objects"] else ids).append(r["id"])
         after = rows[-1]["id"]
     progress.total(2 * len(ids))
+    t0 = time.perf_counter()
     population: list[scoring.Features] = []
     params = {"now": now, "today": today}
     for i in range(0, len(ids), BATCH):
@@ -447,7 +451,9 @@ async def _run(
         for f in population
         if (h := clv.history(f.id, [o["at"] for o in f.orders], today)) is not None
     ]
+    t1 = time.perf_counter()
     fitted = await asyncio.to_thread(clv.fit, histories)
+    t2 = time.perf_counter()
     for f in population:
         f.p_alive = fitted.p_alive.get(f.id)
     results = scoring.score_population(population, today, s)
@@ -470,6 +476,7 @@ async def _run(
         await _take_lock(db, holder)
     if objectors:
         await db.write(FORGET, {"ids": objectors})
+    t3 = time.perf_counter()
     row: RunRow = {
         "id": run_id,
         "startedAt": now,
@@ -482,6 +489,9 @@ async def _run(
         "fitted": fitted.skipped is None,
         "fitSkipped": fitted.skipped,
         "seconds": round(time.perf_counter() - started, 3),
+        "extractSeconds": round(t1 - t0, 3),
+        "fitSeconds": round(t2 - t1, 3),
+        "writeSeconds": round(t3 - t2, 3),
         "modelVersion": scoring.MODEL_VERSION,
     }
     props = {k: v for k, v in row.items() if k != "id"}

@@ -42,11 +42,18 @@ vocab_enum(Tier, "Value tier (R15): core, general or problem customer.")
 class CustomerProfile:
     customerCode: str | None = strawberry.field(description="Our customer number; unique.")
     customerKind: CustomerKind = strawberry.field(description="Enterprise or individual.")
-    lifecycleStage: LifecycleStage | None = strawberry.field(description="Lifecycle stage.")
+    lifecycleStage: LifecycleStage | None = strawberry.field(
+        description="Lifecycle stage (R16). The scoring run moves it by rule from the records; "
+        "`setLifecycleStage` moves it by hand with a reason and pins it until the records "
+        "bring news."
+    )
     classification: str | None = strawberry.field(
         description="Free classification label (R14), at most 100 characters."
     )
-    tier: Tier | None = strawberry.field(description="Value tier.")
+    tier: Tier | None = strawberry.field(
+        description="Value tier (R15): the segment the last scoring run computed (see "
+        "`intelligence`); a value set here holds until the next run."
+    )
 
 
 @strawberry.type(
@@ -132,9 +139,11 @@ class Company(Record):
 class CustomerProfileInput:
     customerCode: str | None = optional("Unique customer number, ≤ 50.")
     customerKind: CustomerKind | None = optional("Defaults to ENTERPRISE for companies.")
-    lifecycleStage: LifecycleStage | None = optional("Lifecycle stage.")
+    lifecycleStage: LifecycleStage | None = optional(
+        "Lifecycle stage; the scoring run may move it by rule (setLifecycleStage pins one)."
+    )
     classification: str | None = optional("Classification, ≤ 100.")
-    tier: Tier | None = optional("Value tier.")
+    tier: Tier | None = optional("Value tier; the next scoring run replaces it.")
 
 
 @strawberry.input(description="Company fields. Text is trimmed; blank means absent.")

@@ -292,6 +292,9 @@ class ScoringRun:
     fitted: bool = strawberry.field(description="Whether the BG/NBD model was fitted.")
     fitSkipped: str | None = strawberry.field(description="Why not, if not.")
     seconds: float = strawberry.field(description="Wall time.")
+    extractSeconds: float = strawberry.field(description="Reading customers and records.")
+    fitSeconds: float = strawberry.field(description="Fitting BG/NBD (0 when skipped).")
+    writeSeconds: float = strawberry.field(description="Scoring and writing back.")
     modelVersion: str = strawberry.field(description="Rules' version.")
 
 

@@ -160,3 +160,32 @@ def test_encrypt_ids_then_rotate_data_key(neo4j_server: LocalNeo4j, cypher: Driv
     out = crm(["encrypt-ids"], {**bare, "CRM_DEV": "0"})
     assert out.returncode == 2
     assert "CRM_DATA_KEYS" in out.stderr
+
+
+def test_score_scores_every_customer_and_refuses_while_another_run_holds_the_lock(
+    cypher: Driver, neo4j_server: LocalNeo4j
+) -> None:
+    env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_PASSWORD": neo4j_server.password}
+    cypher.execute_query(
+        "UNWIND range(1, 3) AS i CREATE (c:Company:Customer {id: 'cli-' + i, name: '客户' + i, "
+        "version: 1}) CREATE (:Record:Order {id: 'cli-o' + i, occurredAt: datetime() - "
+        "duration({days: i * 10}), amountCents: i * 1000, currency: 'CNY', version: 1})"
+        "-[:ABOUT]->(c)"
+    )
+    out = crm(["score", "--quiet"], env)
+    assert out.returncode == 0, out.stderr
+    assert "scored 3 customers" in out.stdout
+    assert "BG/NBD not fitted" in out.stdout  # 3 buyers: the run says why
+    stored = cypher.execute_query(
+        "MATCH (c:Customer) WHERE c.id STARTS WITH 'cli-' AND c.valueScore IS NOT NULL "
+        "RETURN count(c) AS n"
+    ).records[0]["n"]
+    assert stored == 3
+    # another process's live lease: this one does nothing and says so
+    cypher.execute_query(
+        "MERGE (l:JobLock {name: 'scoring'}) SET l.holder = 'elsewhere', "
+        "l.expiresAt = datetime() + duration('PT10M')"
+    )
+    held = crm(["score", "--quiet"], env)
+    assert held.returncode == 3
+    assert "holds the lock" in held.stderr

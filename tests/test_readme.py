@@ -87,3 +87,39 @@ def test_readme_records_session_works_on_demo_data(gql: GQL, neo4j_server: Local
     assert figures["openFollowUps"] == earlier["openFollowUps"] + 1
     assert figures["purchases"][0]["orders"] == earlier["purchases"][0]["orders"] + 1
     assert after["timeline"]["totalCount"] == before["timeline"]["totalCount"] + 2
+
+
+def test_readme_intelligence_query_works_on_demo_data(gql: GQL, neo4j_server: LocalNeo4j) -> None:
+    """The "Customer intelligence" query, after a scoring run over the demo data: core
+    customers come with explanations that sum to their scores, and what is at risk says why."""
+    import asyncio
+
+    from graph import intelligence
+    from graph.actor import Actor
+    from graph.db import Database
+    from graph.nodes import Audit
+
+    seed(neo4j_server)
+
+    async def score() -> None:
+        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
+        try:
+            assert await intelligence.run(db, Audit(Actor("system:test"), "scoring.run", "t"))
+        finally:
+            await db.close()
+
+    asyncio.run(score())
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Customer intelligence", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```graphql\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 1, "the README session changed: update this test with it"
+    data = gql(blocks[0]).data
+    core = data["customers"]["nodes"]
+    assert core, "the demo has core customers"
+    for c in core:
+        i = c["intelligence"]
+        assert i["segment"] == "CORE"
+        assert round(sum(f["share"] for f in i["factors"]), 2) == i["value"]
+    for w in data["churnWarnings"]["nodes"]:
+        assert w["reasons"], w
+    assert data["pareto"]["customers"] >= len(core)
