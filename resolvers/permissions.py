@@ -145,6 +145,9 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Person", "shares"): PUBLIC,
     # Figures computed from the records (counts, amounts, dates) name no one; analysts need them.
     ("Person", "figures"): SYSTEM,
+    # Scores from the scoring run: numbers and codes; the people a signal names are Person
+    # rows, masked by their own rules.
+    ("Person", "intelligence"): SYSTEM,
     # Values inside are masked per field by resolvers/review.py.
     ("Person", "pendingChanges"): PUBLIC,
     # A company's identity and its customer classification change through review (R20).
