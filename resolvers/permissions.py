@@ -145,6 +145,9 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Person", "shares"): PUBLIC,
     # Figures computed from the records (counts, amounts, dates) name no one; analysts need them.
     ("Person", "figures"): SYSTEM,
+    # Cross-sell (R18): products, counts, dates and cycles; related accounts are companies.
+    ("Person", "purchasePreferences"): SYSTEM,
+    ("Person", "recommendations"): SYSTEM,
     # Values inside are masked per field by resolvers/review.py.
     ("Person", "pendingChanges"): PUBLIC,
     # A company's identity and its customer classification change through review (R20).

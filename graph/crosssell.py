@@ -1,0 +1,493 @@
+"""Cross-sell and up-sell (R18): purchase preferences, repeat cycles, related products and
+recommendations, computed on read from the order records (graph/records.py).
+
+What counts: `(o:Order)-[:ABOUT]->(customer)` with its lines `(o)-[l:LINE]->(p:Product)`;
+voided orders (`voidedAt` set) never count. Nothing is stored: every figure is exact after
+every write, like the customer figures.
+
+- **Preferences** (`preferences`): per product and per category of a customer, the orders,
+  units, amounts per currency, first and last order, the repeat cycle and the next expected
+  order. The cycle is the *median* of the gaps between consecutive orders of the product,
+  not the mean: one pause (a plant shut for a quarter) or one rush order the week after a
+  regular one moves a mean a long way and a median not at all, and the next date a rep acts
+  on should follow the usual rhythm. The mean, (last − first) ÷ (orders − 1), is returned
+  beside it so both can be argued with. Fewer than two orders: no cycle. Only the newest
+  MAX_ORDERS orders of a customer are read (`truncated` says when there were more).
+- **Related products** (`related`): for a product P, the products Q bought by customers who
+  bought P (association rules over customers, not baskets): support = customers buying both,
+  confidence = support ÷ customers buying P, lift = confidence ÷ (customers buying Q ÷
+  customers with any order). These are aggregates over *all* customers, whatever the viewer
+  may see: so that no pair tells one customer's purchases to a viewer who may not see that
+  customer, only pairs with support ≥ MIN_SUPPORT customers are reported. At most
+  MAX_BUYERS buyers of P are examined (a sample beyond: `sampled`), and the MAX_CANDIDATES
+  products with the highest support are scored.
+- **Recommendations** (`recommendations`): for a page of customers, in one statement: (a)
+  products related by co-purchase (as above, lift > 1) to the customer's MAX_SEEDS most
+  ordered products that it has not bought; (b) products that related accounts buy and it
+  does not: its group (SUBSIDIARY_OF up to GROUP_DEPTH levels up, then down again, at most
+  GROUP_COMPANIES companies) and its industry chain (SUPPLIES, DISTRIBUTES_FOR,
+  PARTNERS_WITH, one hop, current edges), only accounts the viewer may see
+  (graph/access.py), at most MAX_ACCOUNTS of them; (c) its own purchases due again
+  (`preferences`). `score` ranks them; each reason carries its points.
+
+Access: a customer's preferences and recommendations follow the customer's visibility;
+accounts named as evidence are filtered by the viewer's visibility inside the statement, so
+a hidden account neither appears nor contributes a product. Restricted persons (graph/
+access.py) are no buyers anywhere.
+
+Scale (measured with `python -m tests.graph.crosssell_scale`, on the shared 2-core machine,
+Neo4j 5.26 with 768 MB heap; see that module for the data):
+
+    data: 10,000 customers (20 % in groups of 5, a chain edge per 4), 60 products in 6
+    categories, 50,000 orders, 100,000 lines
+    related products for one product (~8,000 buyers, sampled at 2,000):   MEASURED_RELATED
+    preferences for a page of 20 customers:                               MEASURED_PREFS
+    recommendations for a page of 20 customers:                           MEASURED_RECS
+
+Complexity: preferences read O(lines of the customer's newest MAX_ORDERS orders) per
+customer. Related products read O(b · l) for b ≤ MAX_BUYERS buyers of P and l lines per
+buyer, plus O(lines of each of ≤ MAX_CANDIDATES candidates) for their buyer counts, plus
+O(customers) once for the population. Recommendations do that for ≤ MAX_SEEDS products per
+customer, plus O(group + chain accounts × their lines). The per-seed work is the price of
+computing on read; the buyer cap keeps it bounded whatever the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, LiteralString, TypedDict
+
+from graph import access, records
+from graph.actor import Actor
+from graph.cypher import current
+from graph.db import Cypher, Database
+from graph.nodes import PROJECTION
+from graph.rows import NodeRow
+
+# Caps: what one statement examines and returns. The group reaches as far as a group timeline.
+GROUP_DEPTH = records.GROUP_DEPTH
+GROUP_COMPANIES = records.GROUP_COMPANIES
+MAX_ORDERS = 500  # newest orders per customer read for preferences
+MAX_PRODUCTS = 100  # products per customer in the preferences (most ordered first)
+MAX_CATEGORIES = 50
+MAX_BUYERS = 2000  # buyers of a product examined for co-purchase (a sample beyond)
+MAX_CANDIDATES = 100  # co-purchased products scored per product
+MAX_RELATED = 50  # relatedProducts `first`
+MIN_SUPPORT = 3  # customers buying both, before a pair is reported (see the module doc)
+MAX_SEEDS = 10  # a customer's most ordered products that co-purchase starts from
+MAX_ACCOUNTS = 200  # related accounts (group and chain) examined per customer
+MAX_ACCOUNT_PRODUCTS = 50  # products of related accounts kept per customer
+MAX_NAMED = 5  # accounts named per recommendation
+MAX_RULES = 3  # co-purchase rules shown per recommendation
+MAX_RECOMMENDATIONS = 100  # `first`
+DUE_WITHIN_DAYS = 14  # a repurchase due within this many days is DUE
+# Points of each reason (module doc, "Recommendations"); a recommendation's score is their sum.
+OVERDUE_POINTS = 1.0
+DUE_POINTS = 0.75
+PER_ACCOUNT_POINTS = 0.25  # per related account buying it, at most 1.0
+CAP_POINTS = 1.0
+
+CURRENT_CHAIN = current("r")
+
+# The party by id (company or person), a visible customer.
+_CUSTOMERS: LiteralString = (
+    "UNWIND $ids AS key "
+    "CALL (key) { MATCH (acc:Company {id: key}) RETURN acc "
+    "  UNION MATCH (acc:Person {id: key}) RETURN acc } "
+    "WITH population, key, acc WHERE acc:Customer AND " + access.visible("acc") + " "
+)
+# Customers with at least one order that counts: the population lift compares against.
+_POPULATION: LiteralString = (
+    "CALL () { MATCH (c:Customer) WHERE NOT coalesce(c.restricted, false) "
+    "  AND EXISTS { MATCH (c)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL } "
+    "  RETURN count(c) AS population } "
+)
+# The lines of the customer's newest MAX_ORDERS orders.
+_LINES: LiteralString = (
+    "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
+    "  WITH o ORDER BY o.occurredAt DESC LIMIT " + str(MAX_ORDERS) + " "
+    "  MATCH (o)-[l:LINE]->(p:Product) "
+    "  RETURN count(DISTINCT o) AS examined, "
+    "  collect({order: o.id, at: o.occurredAt, currency: o.currency, product: p.id, "
+    "    quantity: l.quantity, amountCents: l.amountCents}) AS lines, "
+    "  collect(DISTINCT p{.*}) AS products } "
+    "WITH *, COUNT { (acc)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL } AS orders "
+)  # fmt: skip
+
+
+def _pairs(exclude: LiteralString = "", imports: LiteralString = "") -> LiteralString:
+    """From product `p`: the products `q` its buyers bought (support ≥ MIN_SUPPORT, the
+    MAX_CANDIDATES best supported) with the counts lift needs, as `pairs`. `exclude` is a
+    further condition on `q`, reading the variables `imports` names (`, acc`)."""
+    return (
+        "CALL (p) { MATCH (p)<-[:LINE]-(o:Order)-[:ABOUT]->(c:Customer) "
+        "  WHERE o.voidedAt IS NULL AND NOT coalesce(c.restricted, false) "
+        "  WITH DISTINCT c LIMIT " + str(MAX_BUYERS) + " RETURN collect(c) AS buyers } "
+        "CALL (p, buyers" + imports + ") { "
+        "  UNWIND buyers AS c "
+        "  MATCH (c)<-[:ABOUT]-(o:Order)-[:LINE]->(q:Product) "
+        "  WHERE o.voidedAt IS NULL AND q <> p AND q.archivedAt IS NULL " + exclude + " "
+        "  WITH q, count(DISTINCT c) AS support WHERE support >= " + str(MIN_SUPPORT) + " "
+        "  WITH q, support ORDER BY support DESC, q.id LIMIT " + str(MAX_CANDIDATES) + " "
+        "  CALL (q) { MATCH (q)<-[:LINE]-(o:Order)-[:ABOUT]->(c:Customer) "
+        "    WHERE o.voidedAt IS NULL AND NOT coalesce(c.restricted, false) "
+        "    RETURN count(DISTINCT c) AS buyersOfRelated } "
+        "  RETURN collect({product: q{.*}, support: support, buyersOfRelated: buyersOfRelated}) "
+        "  AS pairs } "
+    )  # fmt: skip
+
+
+PREFERENCES = Cypher(
+    "crosssell.preferences",
+    "WITH 0 AS population " + _CUSTOMERS + _LINES
+    + "RETURN key, examined, orders, lines, products",
+)  # fmt: skip
+
+RELATED = Cypher(
+    "crosssell.related",
+    "MATCH (p:Product {id: $product}) " + _POPULATION + _pairs()
+    + "RETURN population, p{.*} AS basedOn, size(buyers) AS buyers, pairs",
+)  # fmt: skip
+
+_NOT_BOUGHT: LiteralString = (
+    "AND NOT EXISTS { MATCH (acc)<-[:ABOUT]-(y:Order)-[:LINE]->(q) WHERE y.voidedAt IS NULL }"
+)
+# (a) from the customer's most ordered products, what their buyers also bought.
+_CO_PURCHASE: LiteralString = (
+    "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order)-[:LINE]->(p:Product) "
+    "  WHERE o.voidedAt IS NULL "
+    "  WITH p, count(DISTINCT o) AS n ORDER BY n DESC, p.id LIMIT " + str(MAX_SEEDS) + " "
+    "  RETURN collect(p) AS seeds } "
+    "CALL (acc, seeds) { UNWIND seeds AS p " + _pairs(_NOT_BOUGHT, ", acc")
+    + "  RETURN collect({seed: p{.*}, buyers: size(buyers), pairs: pairs}) AS coPurchase } "
+)  # fmt: skip
+# (b) group (up, then down again) and chain (one hop) accounts the viewer sees, and what they
+# buy that the customer does not. A person customer has neither.
+_ACCOUNTS: LiteralString = (
+    "CALL (acc) { "
+    "  CALL (acc) { "
+    "    MATCH up = (acc)-[:SUBSIDIARY_OF*0.." + str(GROUP_DEPTH) + "]->(top:Company) "
+    "    WHERE all(r IN relationships(up) WHERE " + CURRENT_CHAIN + ") "
+    "    WITH DISTINCT top LIMIT " + str(GROUP_COMPANIES) + " "
+    "    MATCH down = (top)<-[:SUBSIDIARY_OF*0.." + str(GROUP_DEPTH) + "]-(x:Company) "
+    "    WHERE all(r IN relationships(down) WHERE " + CURRENT_CHAIN + ") "
+    "    WITH DISTINCT x LIMIT " + str(GROUP_COMPANIES) + " RETURN x, 'GROUP' AS via "
+    "    UNION "
+    "    MATCH (acc:Company)-[r:SUPPLIES|DISTRIBUTES_FOR|PARTNERS_WITH]-(x:Company) "
+    "    WHERE " + CURRENT_CHAIN + " "
+    "    RETURN DISTINCT x, CASE type(r) "
+    "      WHEN 'PARTNERS_WITH' THEN 'PARTNER' "
+    "      WHEN 'SUPPLIES' THEN CASE WHEN startNode(r) = x THEN 'SUPPLIER' ELSE 'SUPPLIED' END "
+    "      ELSE CASE WHEN startNode(r) = x THEN 'DISTRIBUTOR' ELSE 'PRINCIPAL' END END AS via "
+    "  } "
+    "  WITH acc, x, via WHERE x <> acc AND x:Customer AND x.archivedAt IS NULL "
+    "  AND " + access.visible_as("x", "Company") + " "
+    "  WITH acc, x, collect(DISTINCT via) AS vias ORDER BY x.id LIMIT " + str(MAX_ACCOUNTS) + " "
+    "  MATCH (x)<-[:ABOUT]-(o:Order)-[:LINE]->(q:Product) "
+    "  WHERE o.voidedAt IS NULL AND q.archivedAt IS NULL " + _NOT_BOUGHT + " "
+    "  WITH q, x AS n, vias, count(DISTINCT o) AS orders ORDER BY orders DESC, n.id "
+    "  WITH q, collect({account: " + PROJECTION + ", via: vias, orders: orders}) AS buyers "
+    "  ORDER BY size(buyers) DESC, q.id LIMIT " + str(MAX_ACCOUNT_PRODUCTS) + " "
+    "  RETURN collect({product: q{.*}, accounts: size(buyers), "
+    "    buyers: buyers[.." + str(MAX_NAMED) + "]}) AS fromAccounts } "
+)  # fmt: skip
+
+RECOMMENDATIONS = Cypher(
+    "crosssell.recommendations",
+    _POPULATION + _CUSTOMERS + _LINES + _CO_PURCHASE + _ACCOUNTS
+    + "RETURN key, population, examined, orders, lines, products, coPurchase, fromAccounts",
+)  # fmt: skip
+
+
+# --- Shapes -----------------------------------------------------------------------------------
+class Amount(TypedDict):
+    currency: str
+    amountCents: int
+
+
+class Preference(TypedDict):
+    """One product's or one category's purchases by a customer."""
+
+    product: dict[str, Any] | None  # the product row (null for a category)
+    category: str | None
+    orders: int
+    units: float
+    amounts: list[Amount]
+    firstOrderAt: dt.datetime
+    lastOrderAt: dt.datetime
+    cycleDays: float | None  # median gap between consecutive orders
+    meanDaysBetweenOrders: float | None
+    nextExpectedAt: dt.datetime | None
+    daysUntilExpected: float | None  # negative: overdue by that many days
+    repurchase: str  # UNKNOWN, NOT_DUE, DUE, OVERDUE
+
+
+class Preferences(TypedDict):
+    products: list[Preference]
+    categories: list[Preference]
+    ordersExamined: int
+    orders: int
+    truncated: bool
+
+
+class RelatedProduct(TypedDict):
+    basedOn: dict[str, Any]
+    product: dict[str, Any]
+    support: int
+    confidence: float
+    lift: float
+    buyersOfProduct: int
+    buyersOfRelated: int
+    population: int
+    sampled: bool
+
+
+class Evidence(TypedDict):
+    account: NodeRow
+    via: list[str]
+    orders: int
+
+
+class Reason(TypedDict):
+    kind: str  # CO_PURCHASE, RELATED_ACCOUNTS, REPURCHASE_DUE
+    points: float
+    explanation: str
+    rules: list[RelatedProduct]  # CO_PURCHASE: the rules "bought `basedOn` → bought it"
+    accounts: list[Evidence]  # RELATED_ACCOUNTS: who buys it (≤ MAX_NAMED)
+    accountCount: int
+    preference: Preference | None  # REPURCHASE_DUE
+
+
+class Recommendation(TypedDict):
+    product: dict[str, Any]
+    score: float
+    reasons: list[Reason]
+
+
+# --- Arithmetic -------------------------------------------------------------------------------
+def _native(value: Any) -> dt.datetime:
+    native: dt.datetime = value.to_native() if hasattr(value, "to_native") else value
+    return native
+
+
+def _days(delta: dt.timedelta) -> float:
+    return delta.total_seconds() / 86400
+
+
+@dataclass
+class _Tally:
+    orders: dict[str, dt.datetime] = field(default_factory=dict)  # order id -> when
+    units: float = 0.0
+    cents: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, line: dict[str, Any]) -> None:
+        self.orders[line["order"]] = _native(line["at"])
+        self.units += float(line["quantity"] or 0)
+        self.cents[line["currency"]] += int(line["amountCents"] or 0)
+
+    def preference(
+        self, now: dt.datetime, product: dict[str, Any] | None, category: str | None
+    ) -> Preference:
+        times = sorted(self.orders.values())
+        gaps = [_days(b - a) for a, b in itertools.pairwise(times)]
+        cycle = round(statistics.median(gaps), 1) if gaps else None
+        mean = round(_days(times[-1] - times[0]) / len(gaps), 1) if gaps else None
+        expected = times[-1] + dt.timedelta(days=cycle) if cycle is not None else None
+        until = round(_days(expected - now), 1) if expected is not None else None
+        return {
+            "product": product,
+            "category": category,
+            "orders": len(times),
+            "units": round(self.units, 3),
+            "amounts": [{"currency": c, "amountCents": a} for c, a in sorted(self.cents.items())],
+            "firstOrderAt": times[0],
+            "lastOrderAt": times[-1],
+            "cycleDays": cycle,
+            "meanDaysBetweenOrders": mean,
+            "nextExpectedAt": expected,
+            "daysUntilExpected": until,
+            "repurchase": repurchase_status(until),
+        }
+
+
+def repurchase_status(days_until: float | None) -> str:
+    if days_until is None:
+        return "UNKNOWN"
+    if days_until < 0:
+        return "OVERDUE"
+    return "DUE" if days_until <= DUE_WITHIN_DAYS else "NOT_DUE"
+
+
+def _order_key(p: Preference) -> tuple[int, float, str]:
+    name = (p["product"] or {}).get("name") or p["category"] or ""
+    return (-p["orders"], -p["lastOrderAt"].timestamp(), name)
+
+
+def shape_preferences(row: dict[str, Any], now: dt.datetime) -> Preferences:
+    """The statement's lines, tallied per product and per category."""
+    products = {p["id"]: p for p in row["products"]}
+    by_product: dict[str, _Tally] = defaultdict(_Tally)
+    by_category: dict[str, _Tally] = defaultdict(_Tally)
+    for line in row["lines"]:
+        if line["product"] is None:
+            continue  # an order without lines
+        by_product[line["product"]].add(line)
+        category = products[line["product"]].get("category")
+        if category:
+            by_category[category].add(line)
+    prefs = [t.preference(now, products[pid], None) for pid, t in by_product.items()]
+    cats = [t.preference(now, None, c) for c, t in by_category.items()]
+    return {
+        "products": sorted(prefs, key=_order_key)[:MAX_PRODUCTS],
+        "categories": sorted(cats, key=_order_key)[:MAX_CATEGORIES],
+        "ordersExamined": row["examined"],
+        "orders": row["orders"],
+        "truncated": row["orders"] > row["examined"],
+    }
+
+
+def _rule(
+    based_on: dict[str, Any], seed_buyers: int, pair: dict[str, Any], population: int
+) -> RelatedProduct:
+    confidence = pair["support"] / max(seed_buyers, 1)
+    base = pair["buyersOfRelated"] / population if population else 0.0
+    return {
+        "basedOn": based_on,
+        "product": pair["product"],
+        "support": pair["support"],
+        "confidence": round(confidence, 4),
+        "lift": round(confidence / base, 4) if base else 0.0,
+        "buyersOfProduct": seed_buyers,
+        "buyersOfRelated": pair["buyersOfRelated"],
+        "population": population,
+        "sampled": seed_buyers >= MAX_BUYERS,
+    }
+
+
+def _label(product: dict[str, Any]) -> str:
+    return f"{product.get('name')} ({product.get('sku')})"
+
+
+def _reason(kind: str, points: float, explanation: str) -> Reason:
+    return {
+        "kind": kind,
+        "points": round(points, 4),
+        "explanation": explanation,
+        "rules": [],
+        "accounts": [],
+        "accountCount": 0,
+        "preference": None,
+    }
+
+
+VIA_WORDS = {
+    "GROUP": "in its group",
+    "SUPPLIER": "a supplier of it",
+    "SUPPLIED": "supplied by it",
+    "DISTRIBUTOR": "a distributor for it",
+    "PRINCIPAL": "a principal it distributes for",
+    "PARTNER": "a partner",
+}
+
+
+def shape_recommendations(row: dict[str, Any], now: dt.datetime) -> list[Recommendation]:
+    """Reasons per product, each with its points; ranked by their sum (then by name)."""
+    reasons: dict[str, list[Reason]] = defaultdict(list)
+    product_rows: dict[str, dict[str, Any]] = {}
+    for pref in shape_preferences(row, now)["products"]:
+        if pref["repurchase"] not in ("DUE", "OVERDUE") or pref["product"] is None:
+            continue
+        overdue = pref["repurchase"] == "OVERDUE"
+        days = pref["daysUntilExpected"] or 0.0
+        when = f"{-days:g} days overdue" if overdue else f"due in {days:g} days"
+        last = pref["lastOrderAt"].date().isoformat()
+        r = _reason(
+            "REPURCHASE_DUE",
+            OVERDUE_POINTS if overdue else DUE_POINTS,
+            f"Reorder {when}: bought every {pref['cycleDays']:g} days (median of "
+            f"{pref['orders'] - 1} gaps), last on {last}.",
+        )
+        r["preference"] = pref
+        product_rows[pref["product"]["id"]] = pref["product"]
+        reasons[pref["product"]["id"]].append(r)
+    rules: dict[str, list[RelatedProduct]] = defaultdict(list)
+    for seed in row["coPurchase"]:
+        for pair in seed["pairs"]:
+            rule = _rule(seed["seed"], seed["buyers"], pair, row["population"])
+            if rule["lift"] > 1:  # buying the seed makes it likelier, not less
+                rules[rule["product"]["id"]].append(rule)
+    for pid, found in rules.items():
+        found.sort(key=lambda x: (-x["confidence"], -x["lift"], x["basedOn"]["id"]))
+        best = found[0]
+        r = _reason(
+            "CO_PURCHASE",
+            best["confidence"] * CAP_POINTS,
+            f"{best['support']} of {best['buyersOfProduct']} customers who bought "
+            f"{_label(best['basedOn'])} also bought it (confidence {best['confidence']:.2f}, "
+            f"lift {best['lift']:.2f}).",
+        )
+        r["rules"] = found[:MAX_RULES]
+        product_rows[pid] = best["product"]
+        reasons[pid].append(r)
+    for item in row["fromAccounts"]:
+        pid = item["product"]["id"]
+        count = item["accounts"]
+        vias = sorted({v for b in item["buyers"] for v in b["via"]})
+        r = _reason(
+            "RELATED_ACCOUNTS",
+            min(CAP_POINTS, PER_ACCOUNT_POINTS * count),
+            f"Bought by {count} related account{'s' if count != 1 else ''} "
+            f"({', '.join(VIA_WORDS[v] for v in vias)}); this customer has not bought it.",
+        )
+        r["accounts"] = item["buyers"]
+        r["accountCount"] = count
+        product_rows[pid] = item["product"]
+        reasons[pid].append(r)
+    out: list[Recommendation] = [
+        {
+            "product": product_rows[pid],
+            "score": round(sum(r["points"] for r in rs), 4),
+            "reasons": sorted(rs, key=lambda r: -r["points"]),
+        }
+        for pid, rs in reasons.items()
+    ]
+    out.sort(key=lambda x: (-x["score"], str(x["product"].get("name")), x["product"]["id"]))
+    return out[:MAX_RECOMMENDATIONS]
+
+
+# --- Repository -------------------------------------------------------------------------------
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def preferences(db: Database, actor: Actor, ids: list[str]) -> dict[str, Preferences]:
+    """Purchase preferences of the visible customers among `ids` (one round trip)."""
+    rows = await db.read(PREFERENCES, {"ids": ids, "acl": access.acl_params(actor)})
+    now = _now()
+    return {r["key"]: shape_preferences(r, now) for r in rows}
+
+
+async def related(db: Database, actor: Actor, product: str, limit: int) -> list[RelatedProduct]:
+    """Products bought by the buyers of `product`, by lift, then support (≤ `limit`).
+    Catalogue aggregates every signed-in viewer reads (`actor` unused): pairs bought by fewer
+    than MIN_SUPPORT customers are never reported."""
+    rows = await db.read(RELATED, {"product": product})
+    if not rows:
+        return []
+    row = rows[0]
+    rules = [_rule(row["basedOn"], row["buyers"], p, row["population"]) for p in row["pairs"]]
+    rules.sort(key=lambda r: (-r["lift"], -r["support"], str(r["product"].get("sku"))))
+    return rules[: min(limit, MAX_RELATED)]
+
+
+async def recommendations(
+    db: Database, actor: Actor, ids: list[str]
+) -> dict[str, list[Recommendation]]:
+    """Recommendations for the visible customers among `ids` (one round trip)."""
+    rows = await db.read(RECOMMENDATIONS, {"ids": ids, "acl": access.acl_params(actor)})
+    now = _now()
+    return {r["key"]: shape_recommendations(r, now) for r in rows}
