@@ -23,12 +23,17 @@ every write, like the customer figures.
   products with the highest support are scored.
 - **Recommendations** (`recommendations`): for a page of customers, in one statement: (a)
   products related by co-purchase (as above, lift > 1) to the customer's MAX_SEEDS most
-  ordered products that it has not bought; (b) products that related accounts buy and it
-  does not: its group (SUBSIDIARY_OF up to GROUP_DEPTH levels up, then down again, at most
-  GROUP_COMPANIES companies) and its industry chain (SUPPLIES, DISTRIBUTES_FOR,
-  PARTNERS_WITH, one hop, current edges), only accounts the viewer may see
+  ordered products that it has not bought: computed once per distinct seed of the page
+  (customers of a page share their popular products), the buyer counts once per distinct
+  product, and what a customer already bought is left out afterwards (so from the
+  MAX_CANDIDATES best supported products of each seed); (b) products that related accounts
+  buy and it does not: its group (SUBSIDIARY_OF up to GROUP_DEPTH levels up, then down
+  again, at most GROUP_COMPANIES companies) and its industry chain (SUPPLIES,
+  DISTRIBUTES_FOR, PARTNERS_WITH, one hop, current edges), only accounts the viewer may see
   (graph/access.py), at most MAX_ACCOUNTS of them; (c) its own purchases due again
-  (`preferences`). `score` ranks them; each reason carries its points.
+  (`preferences`). `score` ranks them: the sum of the reasons' points (REPURCHASE_DUE 1.0
+  overdue or 0.75 due; CO_PURCHASE the best rule's confidence; RELATED_ACCOUNTS 0.25 per
+  account, at most 1.0), so every score is explained by its parts.
 
 Access: a customer's preferences and recommendations follow the customer's visibility;
 accounts named as evidence are filtered by the viewer's visibility inside the statement, so
@@ -74,11 +79,12 @@ GROUP_COMPANIES = records.GROUP_COMPANIES
 MAX_ORDERS = 500  # newest orders per customer read for preferences
 MAX_PRODUCTS = 100  # products per customer in the preferences (most ordered first)
 MAX_CATEGORIES = 50
-MAX_BUYERS = 2000  # buyers of a product examined for co-purchase (a sample beyond)
-MAX_CANDIDATES = 100  # co-purchased products scored per product
+MAX_BUYERS = 1000  # buyers of a product examined for co-purchase (a sample beyond)
+MAX_CANDIDATES = 50  # co-purchased products scored per product
 MAX_RELATED = 50  # relatedProducts `first`
 MIN_SUPPORT = 3  # customers buying both, before a pair is reported (see the module doc)
-MAX_SEEDS = 10  # a customer's most ordered products that co-purchase starts from
+MAX_SEEDS = 5  # a customer's most ordered products that co-purchase starts from
+MAX_SEED_BUYERS = 300  # buyers of each seed examined for recommendations
 MAX_ACCOUNTS = 200  # related accounts (group and chain) examined per customer
 MAX_ACCOUNT_PRODUCTS = 50  # products of related accounts kept per customer
 MAX_NAMED = 5  # accounts named per recommendation
@@ -119,27 +125,37 @@ _LINES: LiteralString = (
 )  # fmt: skip
 
 
-def _pairs(exclude: LiteralString = "", imports: LiteralString = "") -> LiteralString:
-    """From product `p`: the products `q` its buyers bought (support ≥ MIN_SUPPORT, the
-    MAX_CANDIDATES best supported) with the counts lift needs, as `pairs`. `exclude` is a
-    further condition on `q`, reading the variables `imports` names (`, acc`)."""
-    return (
-        "CALL (p) { MATCH (p)<-[:LINE]-(o:Order)-[:ABOUT]->(c:Customer) "
-        "  WHERE o.voidedAt IS NULL AND NOT coalesce(c.restricted, false) "
-        "  WITH DISTINCT c LIMIT " + str(MAX_BUYERS) + " RETURN collect(c) AS buyers } "
-        "CALL (p, buyers" + imports + ") { "
-        "  UNWIND buyers AS c "
-        "  MATCH (c)<-[:ABOUT]-(o:Order)-[:LINE]->(q:Product) "
-        "  WHERE o.voidedAt IS NULL AND q <> p AND q.archivedAt IS NULL " + exclude + " "
-        "  WITH q, count(DISTINCT c) AS support WHERE support >= " + str(MIN_SUPPORT) + " "
-        "  WITH q, support ORDER BY support DESC, q.id LIMIT " + str(MAX_CANDIDATES) + " "
-        "  CALL (q) { MATCH (q)<-[:LINE]-(o:Order)-[:ABOUT]->(c:Customer) "
-        "    WHERE o.voidedAt IS NULL AND NOT coalesce(c.restricted, false) "
-        "    RETURN count(DISTINCT c) AS buyersOfRelated } "
-        "  RETURN collect({product: q{.*}, support: support, buyersOfRelated: buyersOfRelated}) "
-        "  AS pairs } "
-    )  # fmt: skip
+def _pairs(cap: int) -> LiteralString:
+    """From product `p`: the products `q` bought by its first `cap` buyers found, with
+    support >= MIN_SUPPORT (the MAX_CANDIDATES best supported), as `pairs`; `buyers` is how
+    many buyers were examined."""
+    return _FIRST_BUYERS + str(cap) + _PAIRS
 
+
+_FIRST_BUYERS: LiteralString = (
+    "CALL (p) { MATCH (p)<-[:LINE]-(o:Order)-[:ABOUT]->(c:Customer) "
+    "  WHERE o.voidedAt IS NULL AND NOT coalesce(c.restricted, false) "
+    "  WITH DISTINCT c LIMIT "
+)
+_PAIRS: LiteralString = (
+    " RETURN collect(c) AS buyers } "
+    "CALL (p, buyers) { UNWIND buyers AS c "
+    "  MATCH (c)<-[:ABOUT]-(o:Order)-[:LINE]->(q:Product) "
+    "  WHERE o.voidedAt IS NULL AND q <> p AND q.archivedAt IS NULL "
+    "  WITH q, count(DISTINCT c) AS support WHERE support >= " + str(MIN_SUPPORT) + " "
+    "  WITH q, support ORDER BY support DESC, q.id LIMIT " + str(MAX_CANDIDATES) + " "
+    "  RETURN collect({product: q{.*}, support: support}) AS pairs } "
+)  # fmt: skip
+# How many customers bought each product of `coPurchase`'s pairs, as `buyerCounts`: once per
+# product for the whole statement, however many seeds and customers share it.
+_BUYER_COUNTS: LiteralString = (
+    "CALL (coPurchase) { UNWIND coPurchase AS s UNWIND s.pairs AS pair "
+    "  WITH DISTINCT pair.product.id AS id MATCH (q:Product {id: id}) "
+    "  CALL (q) { MATCH (q)<-[:LINE]-(o:Order)-[:ABOUT]->(c:Customer) "
+    "    WHERE o.voidedAt IS NULL AND NOT coalesce(c.restricted, false) "
+    "    RETURN count(DISTINCT c) AS n } "
+    "  RETURN collect({id: id, buyers: n}) AS buyerCounts } "
+)  # fmt: skip
 
 PREFERENCES = Cypher(
     "crosssell.preferences",
@@ -149,26 +165,24 @@ PREFERENCES = Cypher(
 
 RELATED = Cypher(
     "crosssell.related",
-    "MATCH (p:Product {id: $product}) " + _POPULATION + _pairs()
-    + "RETURN population, p{.*} AS basedOn, size(buyers) AS buyers, pairs",
+    "MATCH (p:Product {id: $product}) " + _POPULATION + _pairs(MAX_BUYERS)
+    + "WITH population, [{seed: p{.*}, buyers: size(buyers), pairs: pairs, "
+    "  sampled: size(buyers) >= " + str(MAX_BUYERS) + "}] AS coPurchase "
+    + _BUYER_COUNTS + "RETURN population, coPurchase, buyerCounts",
 )  # fmt: skip
 
-_NOT_BOUGHT: LiteralString = (
-    "AND NOT EXISTS { MATCH (acc)<-[:ABOUT]-(y:Order)-[:LINE]->(q) WHERE y.voidedAt IS NULL }"
-)
-# (a) from the customer's most ordered products, what their buyers also bought.
-_CO_PURCHASE: LiteralString = (
+# Everything the customer bought (to leave out), and its MAX_SEEDS most ordered products,
+# which co-purchase starts from.
+_BOUGHT: LiteralString = (
     "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order)-[:LINE]->(p:Product) "
     "  WHERE o.voidedAt IS NULL "
-    "  WITH p, count(DISTINCT o) AS n ORDER BY n DESC, p.id LIMIT " + str(MAX_SEEDS) + " "
-    "  RETURN collect(p) AS seeds } "
-    "CALL (acc, seeds) { UNWIND seeds AS p " + _pairs(_NOT_BOUGHT, ", acc")
-    + "  RETURN collect({seed: p{.*}, buyers: size(buyers), pairs: pairs}) AS coPurchase } "
-)  # fmt: skip
+    "  WITH p, count(DISTINCT o) AS n ORDER BY n DESC, p.id "
+    "  RETURN collect(p) AS bought } "
+)
 # (b) group (up, then down again) and chain (one hop) accounts the viewer sees, and what they
 # buy that the customer does not. A person customer has neither.
 _ACCOUNTS: LiteralString = (
-    "CALL (acc) { "
+    "CALL (acc, bought) { "
     "  CALL (acc) { "
     "    MATCH up = (acc)-[:SUBSIDIARY_OF*0.." + str(GROUP_DEPTH) + "]->(top:Company) "
     "    WHERE all(r IN relationships(up) WHERE " + CURRENT_CHAIN + ") "
@@ -184,11 +198,11 @@ _ACCOUNTS: LiteralString = (
     "      WHEN 'SUPPLIES' THEN CASE WHEN startNode(r) = x THEN 'SUPPLIER' ELSE 'SUPPLIED' END "
     "      ELSE CASE WHEN startNode(r) = x THEN 'DISTRIBUTOR' ELSE 'PRINCIPAL' END END AS via "
     "  } "
-    "  WITH acc, x, via WHERE x <> acc AND x:Customer AND x.archivedAt IS NULL "
+    "  WITH acc, bought, x, via WHERE x <> acc AND x:Customer AND x.archivedAt IS NULL "
     "  AND " + access.visible_as("x", "Company") + " "
-    "  WITH acc, x, collect(DISTINCT via) AS vias ORDER BY x.id LIMIT " + str(MAX_ACCOUNTS) + " "
-    "  MATCH (x)<-[:ABOUT]-(o:Order)-[:LINE]->(q:Product) "
-    "  WHERE o.voidedAt IS NULL AND q.archivedAt IS NULL " + _NOT_BOUGHT + " "
+    "  WITH bought, x, collect(DISTINCT via) AS vias ORDER BY x.id LIMIT " + str(MAX_ACCOUNTS)
+    + "  MATCH (x)<-[:ABOUT]-(o:Order)-[:LINE]->(q:Product) "
+    "  WHERE o.voidedAt IS NULL AND q.archivedAt IS NULL AND NOT q IN bought "
     "  WITH q, x AS n, vias, count(DISTINCT o) AS orders ORDER BY orders DESC, n.id "
     "  WITH q, collect({account: " + PROJECTION + ", via: vias, orders: orders}) AS buyers "
     "  ORDER BY size(buyers) DESC, q.id LIMIT " + str(MAX_ACCOUNT_PRODUCTS) + " "
@@ -196,10 +210,20 @@ _ACCOUNTS: LiteralString = (
     "    buyers: buyers[.." + str(MAX_NAMED) + "]}) AS fromAccounts } "
 )  # fmt: skip
 
+# One row for the page: each customer's lines, what it bought and its related accounts'
+# products; then (a) co-purchase once per distinct seed of the page (customers of a page share
+# their popular products), and the buyer counts once per distinct product.
 RECOMMENDATIONS = Cypher(
     "crosssell.recommendations",
-    _POPULATION + _CUSTOMERS + _LINES + _CO_PURCHASE + _ACCOUNTS
-    + "RETURN key, population, examined, orders, lines, products, coPurchase, fromAccounts",
+    _POPULATION + _CUSTOMERS + _LINES + _BOUGHT + _ACCOUNTS
+    + "WITH population, collect({key: key, examined: examined, orders: orders, lines: lines, "
+    "  products: products, bought: [b IN bought | b.id], fromAccounts: fromAccounts}) AS page, "
+    "  collect(bought[.." + str(MAX_SEEDS) + "]) AS seeds "
+    "CALL (seeds) { UNWIND seeds AS some UNWIND some AS p WITH DISTINCT p "
+    + _pairs(MAX_SEED_BUYERS)
+    + "  RETURN collect({seed: p{.*}, buyers: size(buyers), pairs: pairs, "
+    "  sampled: size(buyers) >= " + str(MAX_SEED_BUYERS) + "}) AS coPurchase } "
+    + _BUYER_COUNTS + "RETURN population, page, coPurchase, buyerCounts",
 )  # fmt: skip
 
 
@@ -350,21 +374,47 @@ def shape_preferences(row: dict[str, Any], now: dt.datetime) -> Preferences:
     }
 
 
+@dataclass(frozen=True)
+class CoPurchase:
+    """The statement's co-purchase part: per seed product id, its buyers examined and its
+    pairs; customers buying each paired product; customers with any order."""
+
+    seeds: dict[str, dict[str, Any]]
+    buyers: dict[str, int]
+    population: int
+
+    @staticmethod
+    def of(row: dict[str, Any]) -> CoPurchase:
+        return CoPurchase(
+            {s["seed"]["id"]: s for s in row["coPurchase"]},
+            {c["id"]: c["buyers"] for c in row["buyerCounts"]},
+            row["population"],
+        )
+
+    def rules(self, seed_id: str) -> list[RelatedProduct]:
+        seed = self.seeds.get(seed_id)
+        if seed is None:
+            return []
+        return [_rule(seed, pair, self.buyers[pair["product"]["id"]], self.population)
+                for pair in seed["pairs"]]  # fmt: skip
+
+
 def _rule(
-    based_on: dict[str, Any], seed_buyers: int, pair: dict[str, Any], population: int
+    seed: dict[str, Any], pair: dict[str, Any], buyers_of_related: int, population: int
 ) -> RelatedProduct:
+    seed_buyers = seed["buyers"]
     confidence = pair["support"] / max(seed_buyers, 1)
-    base = pair["buyersOfRelated"] / population if population else 0.0
+    base = buyers_of_related / population if population else 0.0
     return {
-        "basedOn": based_on,
+        "basedOn": seed["seed"],
         "product": pair["product"],
         "support": pair["support"],
         "confidence": round(confidence, 4),
         "lift": round(confidence / base, 4) if base else 0.0,
         "buyersOfProduct": seed_buyers,
-        "buyersOfRelated": pair["buyersOfRelated"],
+        "buyersOfRelated": buyers_of_related,
         "population": population,
-        "sampled": seed_buyers >= MAX_BUYERS,
+        "sampled": seed["sampled"],
     }
 
 
@@ -394,7 +444,9 @@ VIA_WORDS = {
 }
 
 
-def shape_recommendations(row: dict[str, Any], now: dt.datetime) -> list[Recommendation]:
+def shape_recommendations(
+    row: dict[str, Any], co: CoPurchase, now: dt.datetime
+) -> list[Recommendation]:
     """Reasons per product, each with its points; ranked by their sum (then by name)."""
     reasons: dict[str, list[Reason]] = defaultdict(list)
     product_rows: dict[str, dict[str, Any]] = {}
@@ -415,10 +467,11 @@ def shape_recommendations(row: dict[str, Any], now: dt.datetime) -> list[Recomme
         product_rows[pref["product"]["id"]] = pref["product"]
         reasons[pref["product"]["id"]].append(r)
     rules: dict[str, list[RelatedProduct]] = defaultdict(list)
-    for seed in row["coPurchase"]:
-        for pair in seed["pairs"]:
-            rule = _rule(seed["seed"], seed["buyers"], pair, row["population"])
-            if rule["lift"] > 1:  # buying the seed makes it likelier, not less
+    bought = set(row["bought"])
+    for seed in row["bought"][:MAX_SEEDS]:
+        for rule in co.rules(seed):
+            # Not what it has, and only when buying the seed makes it likelier, not less.
+            if rule["product"]["id"] not in bought and rule["lift"] > 1:
                 rules[rule["product"]["id"]].append(rule)
     for pid, found in rules.items():
         found.sort(key=lambda x: (-x["confidence"], -x["lift"], x["basedOn"]["id"]))
@@ -478,8 +531,8 @@ async def related(db: Database, actor: Actor, product: str, limit: int) -> list[
     rows = await db.read(RELATED, {"product": product})
     if not rows:
         return []
-    row = rows[0]
-    rules = [_rule(row["basedOn"], row["buyers"], p, row["population"]) for p in row["pairs"]]
+    co = CoPurchase.of(rows[0])
+    rules = co.rules(product)
     rules.sort(key=lambda r: (-r["lift"], -r["support"], str(r["product"].get("sku"))))
     return rules[: min(limit, MAX_RELATED)]
 
@@ -489,5 +542,8 @@ async def recommendations(
 ) -> dict[str, list[Recommendation]]:
     """Recommendations for the visible customers among `ids` (one round trip)."""
     rows = await db.read(RECOMMENDATIONS, {"ids": ids, "acl": access.acl_params(actor)})
+    if not rows:  # no visible customer among them
+        return {}
     now = _now()
-    return {r["key"]: shape_recommendations(r, now) for r in rows}
+    co = CoPurchase.of(rows[0])
+    return {r["key"]: shape_recommendations(r, co, now) for r in rows[0]["page"]}

@@ -164,13 +164,14 @@ class RelatedProduct:
         "buying `basedOn` makes it than among all customers; above 1 means related."
     )
     buyersOfProduct: int = strawberry.field(
-        description=f"Customers examined who bought `basedOn` (at most {model.MAX_BUYERS})."
+        description=f"Customers examined who bought `basedOn`: at most {model.MAX_BUYERS} "
+        f"in relatedProducts, {model.MAX_SEED_BUYERS} in recommendations."
     )
     buyersOfRelated: int = strawberry.field(description="Customers who bought `product`.")
     population: int = strawberry.field(description="Customers with at least one order.")
     sampled: bool = strawberry.field(
-        description=f"Whether `basedOn` has more than {model.MAX_BUYERS} buyers, so the "
-        "counts come from a sample of them."
+        description="Whether `basedOn` has more buyers than were examined, so support and "
+        "confidence come from the first ones found (not a random sample)."
     )
 
 
@@ -214,7 +215,10 @@ class RecommendationReason:
 )
 class Recommendation:
     product: LazyProduct = strawberry.field(description="The product to offer.")
-    score: float = strawberry.field(description="The sum of the reasons' points (0..3).")
+    score: float = strawberry.field(
+        description="The sum of the reasons' points: at most 1 for a repurchase due, at "
+        "most 2 for a product new to the customer (co-purchase and related accounts)."
+    )
     reasons: list[RecommendationReason] = strawberry.field(
         description="Why, the weightiest first; at most one per kind."
     )
