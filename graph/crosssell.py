@@ -35,26 +35,37 @@ every write, like the customer figures.
   overdue or 0.75 due; CO_PURCHASE the best rule's confidence; RELATED_ACCOUNTS 0.25 per
   account, at most 1.0), so every score is explained by its parts.
 
+A person who objects to profiling (graph/privacy.py `objects_to_profiling`) gets no
+recommendations; their preferences stay, as plain sums of their own records like the figures.
+
 Access: a customer's preferences and recommendations follow the customer's visibility;
 accounts named as evidence are filtered by the viewer's visibility inside the statement, so
 a hidden account neither appears nor contributes a product. Restricted persons (graph/
 access.py) are no buyers anywhere.
 
-Scale (measured with `python -m tests.graph.crosssell_scale`, on the shared 2-core machine,
-Neo4j 5.26 with 768 MB heap; see that module for the data):
+Scale (measured with `python -m tests.graph.crosssell_scale`: median of 3 runs after a
+warm-up, on the shared 2-core machine with a load average of about 6 from other work, Neo4j
+5.26 with a 768 MB heap; that module describes the data):
 
-    data: 10,000 customers (20 % in groups of 5, a chain edge per 4), 60 products in 6
-    categories, 50,000 orders, 100,000 lines
-    related products for one product (~8,000 buyers, sampled at 2,000):   MEASURED_RELATED
-    preferences for a page of 20 customers:                               MEASURED_PREFS
-    recommendations for a page of 20 customers:                           MEASURED_RECS
+    10,000 customers, 49,364 orders, 107,022 lines, 60 products (Zipf-like popularity),
+    1,600 group edges, 2,500 chain edges
+    related products, the most bought product (1,000 of ~4,000 buyers examined)    0.99 s
+    related products, the 21st product (393 buyers)                                 0.74 s
+    preferences, a page of 20 customers                                   0.08 - 0.26 s
+    recommendations, a page of 20 customers (SALES or ADMIN)               0.6 - 1.8 s
+    (the first version, co-purchase per customer and seed with buyer counts per pair,
+    took 69 s for a page of 20 at 1,000 customers)
 
 Complexity: preferences read O(lines of the customer's newest MAX_ORDERS orders) per
 customer. Related products read O(b · l) for b ≤ MAX_BUYERS buyers of P and l lines per
-buyer, plus O(lines of each of ≤ MAX_CANDIDATES candidates) for their buyer counts, plus
-O(customers) once for the population. Recommendations do that for ≤ MAX_SEEDS products per
-customer, plus O(group + chain accounts × their lines). The per-seed work is the price of
-computing on read; the buyer cap keeps it bounded whatever the data.
+buyer, O(lines of each of ≤ MAX_CANDIDATES candidates) for their buyer counts and
+O(customers) for the population; the last two dominate for a product with few buyers (a
+popular candidate has many lines), which is why the 21st product costs nearly as much as
+the first. Recommendations for a page: O(s · b · l) for the s ≤ 20 · MAX_SEEDS distinct
+seeds of the page (few: customers share popular products) with b ≤ MAX_SEED_BUYERS, the
+buyer counts once per distinct candidate, and O(group + chain accounts × their lines) per
+customer. Not done: a stored per-product buyer count (kept on each order write) would
+remove the per-candidate line scans, the largest remaining cost.
 """
 
 from __future__ import annotations
@@ -71,6 +82,7 @@ from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
+from graph.privacy import objects_to_profiling
 from graph.rows import NodeRow
 
 # Caps: what one statement examines and returns. The group reaches as far as a group timeline.
@@ -215,7 +227,9 @@ _ACCOUNTS: LiteralString = (
 # their popular products), and the buyer counts once per distinct product.
 RECOMMENDATIONS = Cypher(
     "crosssell.recommendations",
-    _POPULATION + _CUSTOMERS + _LINES + _BOUGHT + _ACCOUNTS
+    _POPULATION + _CUSTOMERS
+    # A person who objects to profiling (PIPL art. 24) gets no recommendations.
+    + "AND NOT " + objects_to_profiling("acc") + " " + _LINES + _BOUGHT + _ACCOUNTS
     + "WITH population, collect({key: key, examined: examined, orders: orders, lines: lines, "
     "  products: products, bought: [b IN bought | b.id], fromAccounts: fromAccounts}) AS page, "
     "  collect(bought[.." + str(MAX_SEEDS) + "]) AS seeds "

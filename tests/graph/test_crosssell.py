@@ -347,3 +347,28 @@ def test_the_group_reaches_down_from_the_customer_too(group: LocalNeo4j) -> None
     found = as_persona(group, "owner", lambda db, a: crosssell.recommendations(db, a, [fid("top")]))
     skus = {r["product"]["sku"] for r in found[fid("top")]}
     assert skus == {"A", "E"}
+
+
+def test_a_person_who_objects_to_profiling_gets_no_recommendations(
+    cypher: Driver, neo4j_server: LocalNeo4j
+) -> None:
+    cypher.execute_query(
+        "MATCH (u:User {id: $owner}) "
+        "CREATE (u)-[:OWNS]->(:Person:Customer {id: $id, name: '李四', version: 1})",
+        owner=OWNER,
+        id=fid("li"),
+    )
+    products(cypher, "A")
+    orders(cypher, *(order("li", d, ("A", 1, 100)) for d in (100, 70, 40)))
+    [due] = recs(neo4j_server, "li", persona="owner")
+    assert due["reasons"][0]["kind"] == "REPURCHASE_DUE"  # every 30 days, 10 days overdue
+    cypher.execute_query(
+        "CREATE (:Consent {id: $cid, personId: $id, purpose: 'PROFILING', granted: false, "
+        "at: datetime()})",
+        cid=fid("li/consent"),
+        id=fid("li"),
+    )
+    assert recs(neo4j_server, "li", persona="owner") == []
+    found = prefs(neo4j_server, "li", persona="owner")  # their own sums stay
+    assert found is not None
+    assert found["products"][0]["repurchase"] == "OVERDUE"
