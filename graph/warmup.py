@@ -106,6 +106,7 @@ SAMPLES: dict[str, Any] = {
     "expectedVersion": 1,
     "lines": [{"product": _ID, "props": {"position": 1, "quantity": 1.0}}] * 5,
     "followUps": [{"id": _ID, "props": {"action": "x"}, "assignee": _ID}],
+    "product": _ID,  # graph/crosssell.py
     # Field history and custom fields (graph/history.py, graph/customfields.py).
     **dict.fromkeys(("field", "label", "old", "new", "prop", "type", "pattern"), "x"),
     **dict.fromkeys(("labels", "valueTypes", "options"), ["x"] * 5),

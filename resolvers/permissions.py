@@ -148,6 +148,9 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     # Scores from the scoring run: numbers and codes; the people a signal names are Person
     # rows, masked by their own rules.
     ("Person", "intelligence"): SYSTEM,
+    # Cross-sell (R18): products, counts, dates and cycles; related accounts are companies.
+    ("Person", "purchasePreferences"): SYSTEM,
+    ("Person", "recommendations"): SYSTEM,
     # Values inside are masked per field by resolvers/review.py.
     ("Person", "pendingChanges"): PUBLIC,
     # A company's identity and its customer classification change through review (R20).

@@ -15,6 +15,7 @@ from schema import (
     apikey,
     company,
     connections,
+    crosssell,
     customfields,
     decision,
     history,
@@ -71,6 +72,7 @@ QUERIES: tuple[type, ...] = (
     history.Query,
     customfields.Query,
     intelligence.Query,
+    crosssell.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from resolvers import company as r
 from resolvers import relations
 from resolvers.vocab import CustomerKind, LifecycleStage, Tier
+from schema import crosssell
 from schema import review as review_schema
 from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
@@ -102,6 +103,8 @@ class Company(Record):
     custom = custom_field()
     figures = figures_field()
     intelligence = intelligence_field()
+    purchasePreferences = crosssell.preferences_field()
+    recommendations = crosssell.recommendations_field()
     parents = by_parent(
         relations.parents,
         list[Annotated["Company", strawberry.lazy("schema.company")]],

@@ -46,7 +46,17 @@ from graphql import (
 from graphql.pyutils import Undefined
 from graphql.type.definition import GraphQLInterfaceType
 
-from resolvers import args, decision, influence, maps, node, related, relationship, search
+from resolvers import (
+    args,
+    crosssell,
+    decision,
+    influence,
+    maps,
+    node,
+    related,
+    relationship,
+    search,
+)
 from resolvers.errors import ErrorCode
 from schema.limits import FragmentMemo, split_definitions
 
@@ -99,6 +109,17 @@ COSTS: dict[tuple[str, str], FieldCost] = {
     ("Query", "stanceHistory"): FieldCost(2, (("first", relationship.HISTORY_MAX),)),
     ("Query", "apiKeys"): FieldCost(2, size=100),
     ("Company", "contacts"): FieldCost(2, (("first", args.MAX_PAGE),)),
+    # Cross-sell (R18): the caps of graph/crosssell.py.
+    ("Query", "relatedProducts"): FieldCost(5, (("first", crosssell.MAX_RELATED),)),
+    ("Company", "recommendations"): FieldCost(2, (("first", crosssell.MAX_RECOMMENDATIONS),)),
+    ("Person", "recommendations"): FieldCost(2, (("first", crosssell.MAX_RECOMMENDATIONS),)),
+    ("Company", "purchasePreferences"): FieldCost(2),
+    ("Person", "purchasePreferences"): FieldCost(2),
+    ("PurchasePreferences", "products"): FieldCost(size=crosssell.model.MAX_PRODUCTS),
+    ("PurchasePreferences", "categories"): FieldCost(size=crosssell.model.MAX_CATEGORIES),
+    ("Recommendation", "reasons"): FieldCost(size=3),
+    ("RecommendationReason", "rules"): FieldCost(size=crosssell.model.MAX_RULES),
+    ("RecommendationReason", "accounts"): FieldCost(size=crosssell.model.MAX_NAMED),
 }
 
 

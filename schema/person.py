@@ -15,6 +15,7 @@ from strawberry.scalars import JSON
 from resolvers import person as r
 from resolvers import privacy, relations
 from resolvers.vocab import Gender
+from schema import crosssell
 from schema import review as review_schema
 from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
@@ -88,6 +89,8 @@ class Person(Record):
     custom = custom_field()
     figures = figures_field()
     intelligence = intelligence_field()
+    purchasePreferences = crosssell.preferences_field()
+    recommendations = crosssell.recommendations_field()
     employer = by_parent(
         relations.employer,
         Employment | None,

@@ -917,6 +917,13 @@ ROWS: dict[str, Row] = {
         check=total(("followUps",), 1),
     ),
     "products": Row("{ products(first: 10) { nodes { id sku name } } }", cases=GLOBAL),
+    # Catalogue aggregates (support >= 3 customers): every signed-in viewer reads them.
+    "relatedProducts": Row(
+        "query($id: ID!) { relatedProducts(product: $id, first: 5) "
+        "{ basedOn { id } product { id sku } support confidence lift } }",
+        lambda fx, case: {"id": PRODUCT},
+        cases=GLOBAL,
+    ),
     "saveRecord": Row(
         "mutation($c: ID!, $p: ID!) { saveRecord(input: {customer: $c, "
         'occurredAt: "2026-11-01T10:00:00+08:00", contacts: [$p], '
