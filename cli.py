@@ -186,6 +186,31 @@ async def _data_keys(settings: Settings, action: str) -> int:
         await db.close()
 
 
+async def _classify(settings: Settings, dry_run: bool) -> int:
+    """Re-run the classification rules over every customer (graph/classification.py)."""
+    from graph import classification
+    from graph.nodes import Audit
+
+    db = _db(settings)
+    audit = Audit(
+        Actor("system:cli:classify", frozenset({"ADMIN"})), "classification.review", "cli"
+    )
+    try:
+        await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+        try:
+            done = await classification.review(db, audit, dry_run)
+        except classification.ReviewRunning as exc:
+            print(f"crm-graph: {exc}", file=sys.stderr)
+            return 1
+        verb = "would change" if dry_run else "changed"
+        print(f"classified {done['customers']} customers: {verb} {done['changed']} classes")
+        if done["id"]:
+            print(f"review {done['id']}")
+        return 0
+    finally:
+        await db.close()
+
+
 class Terminated(Exception):
     """SIGTERM arrived: unwind like Ctrl-C so the embedded Neo4j is stopped on the way out."""
 
@@ -380,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("score", help="score every customer now (value, lifecycle, churn)")
     p.add_argument("--today", help="score as of this ISO date (default: today)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p = sub.add_parser("classify", help="re-run the customer classification rules (R14)")
+    p.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
@@ -415,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_score(s, args))
             if args.command in ("encrypt-ids", "rotate-data-key"):
                 return asyncio.run(_data_keys(s, args.command))
+            if args.command == "classify":
+                return asyncio.run(_classify(s, args.dry_run))
             return asyncio.run(_seed(s))
     except (LocalServerError, MigrationError, crypto.DataKeyError) as exc:
         print(f"crm-graph: {exc}", file=sys.stderr)

@@ -117,6 +117,8 @@ PREDICATES: dict[str, LiteralString] = {
     "updatedSince": "n.updatedAt >= $updatedSince",
     "owner": "EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(n) WHERE " + current("o") + " }",
     "customer": "EXISTS { MATCH (n)-[f:FOR]->(c) WHERE c.id = $customer AND " + current("f") + " }",
+    # A class of graph/classification.py, by its id `<dimension>:<key>`.
+    "customerClass": "EXISTS { MATCH (n)-[:CLASSIFIED_AS]->(:CustomerClass {id: $customerClass}) }",
     # Custom field filters, ANDed: `{prop, op, value, values}` each, typed by the resolver
     # from the field's definition. `n[f.prop]`: the property name is a parameter.
     "custom": "all(f IN $custom WHERE CASE f.op "
@@ -150,6 +152,7 @@ FILTER_KEYS = (
     "updatedSince",
     "owner",
     "customer",
+    "customerClass",
     "custom",
 )
 

@@ -271,6 +271,16 @@ class FollowUpStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
+# --- Classification (R14, graph/classification.py) -------------------------------------------
+class Dimension(Enum):
+    """A classification dimension: each customer holds at most one class per dimension."""
+
+    CHARACTERISTICS = "CHARACTERISTICS"  # format, market type, scale
+    TRADE = "TRADE"  # the trade relationship, from the records
+    NATURE = "NATURE"  # individual, intermediary, manufacturer, government/institution
+    PRODUCT_LINE = "PRODUCT_LINE"  # what the customer buys
+
+
 # Chinese and English labels for every enum value, served to clients by `enumLabels`.
 LABELS: dict[Enum, tuple[str, str]] = {
     Label.COMPANY: ("企业", "Company"),
@@ -402,4 +412,8 @@ LABELS: dict[Enum, tuple[str, str]] = {
     FollowUpStatus.OPEN: ("待跟进", "Open"),
     FollowUpStatus.DONE: ("已完成", "Done"),
     FollowUpStatus.CANCELLED: ("已取消", "Cancelled"),
+    Dimension.CHARACTERISTICS: ("客户特征", "Characteristics"),
+    Dimension.TRADE: ("交易关系", "Trade relationship"),
+    Dimension.NATURE: ("客户性质", "Nature"),
+    Dimension.PRODUCT_LINE: ("产品线", "Product line"),
 }

@@ -122,6 +122,10 @@ SAMPLES: dict[str, Any] = {
     "share": 0.2,
     "now": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     "today": dt.date(2024, 1, 1),
+    # Classification (graph/classification.py); a list filter by class.
+    **dict.fromkeys(("dimension", "classId", "review", "counts", "customerClass"), _ID),
+    "classProps": {"name": "x"},
+    "afterSeq": 0,
 }
 
 

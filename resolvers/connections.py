@@ -53,6 +53,9 @@ async def connection(
 ) -> ConnectionOf[NodeRow]:
     limit = page_size(first)
     filters = _plain(filters)
+    chosen = filters.get("customerClass")
+    if isinstance(chosen, dict):  # {dimension, key}: the class node's id
+        filters["customerClass"] = f"{chosen['dimension'].value}:{chosen['key']}"
     custom = order in (ListOrder.CUSTOM_ASC, ListOrder.CUSTOM_DESC)
     if custom != (custom_sort_key is not None):
         raise ApiError(

@@ -151,6 +151,8 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     # Cross-sell (R18): products, counts, dates and cycles; related accounts are companies.
     ("Person", "purchasePreferences"): SYSTEM,
     ("Person", "recommendations"): SYSTEM,
+    # Classes the review derives from the profile and the records, as the figures are.
+    ("Person", "classes"): SYSTEM,
     # Values inside are masked per field by resolvers/review.py.
     ("Person", "pendingChanges"): PUBLIC,
     # A company's identity and its customer classification change through review (R20).

@@ -13,6 +13,7 @@ from strawberry.types.base import get_object_definition
 from resolvers.masking import Guards
 from schema import (
     apikey,
+    classification,
     company,
     connections,
     crosssell,
@@ -73,6 +74,7 @@ QUERIES: tuple[type, ...] = (
     customfields.Query,
     intelligence.Query,
     crosssell.Query,
+    classification.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -89,6 +91,7 @@ MUTATIONS: tuple[type, ...] = (
     records.Mutation,
     customfields.Mutation,
     intelligence.Mutation,
+    classification.Mutation,
 )
 
 

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import customfields, intelligence, records, review
+from resolvers import classification, customfields, intelligence, records, review
 from resolvers import share as sharing
 from resolvers.context import Context
 from resolvers.shapes import NodeRow, ShareRow
 from schema.base import Info
 
 if TYPE_CHECKING:
+    from schema.classification import CustomerClassAssignment
     from schema.intelligence import CustomerIntelligence
     from schema.records import CustomerFigures
     from schema.review import ChangeRequest
@@ -135,4 +136,14 @@ def figures_field() -> Any:
         "Computed figures (R9): purchases by window, order rhythm, receivables, last "
         "interaction, follow-ups, complaints, satisfaction; computed from the records on read. "
         "Null unless a customer. One round trip per request for every customer asked.",
+    )
+
+
+def classes_field() -> Any:
+    return by_parent(
+        classification.classes,
+        list[Annotated["CustomerClassAssignment", strawberry.lazy("schema.classification")]],
+        "Classes (R14): per dimension the class the last classification review assigned, "
+        "with the rule and since when; by dimension, at most 4. Empty unless a customer. One "
+        "round trip per request for every customer asked.",
     )

@@ -17,6 +17,7 @@ from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
     by_parent,
     by_parent_first,
+    classes_field,
     custom_field,
     figures_field,
     intelligence_field,
@@ -105,6 +106,7 @@ class Company(Record):
     intelligence = intelligence_field()
     purchasePreferences = crosssell.preferences_field()
     recommendations = crosssell.recommendations_field()
+    classes = classes_field()
     parents = by_parent(
         relations.parents,
         list[Annotated["Company", strawberry.lazy("schema.company")]],

@@ -16,7 +16,14 @@ import strawberry
 from resolvers import connections as r
 from resolvers.connections import ListOrder
 from resolvers.shapes import ConnectionOf, NodeRow
-from resolvers.vocab import CustomerKind, LifecycleStage, ProjectStage, ProjectStatus, Tier
+from resolvers.vocab import (
+    CustomerKind,
+    Dimension,
+    LifecycleStage,
+    ProjectStage,
+    ProjectStatus,
+    Tier,
+)
 from schema.base import Info, page_type, provided, vocab_enum, wants_total
 from schema.company import Company
 from schema.customfields import CustomFieldFilter
@@ -92,10 +99,21 @@ class PartyFilter(ListFilter):
     )
 
 
+@strawberry.input(description="A customer class (R14): its dimension and key.")
+class CustomerClassFilter:
+    dimension: Dimension = strawberry.field(description="The dimension, e.g. TRADE.")
+    key: str = strawberry.field(description="The class key, e.g. LONG_TERM.")
+
+
 @strawberry.input(description="Filters for customers.")
 class CustomerFilter(PartyFilter):
     customerKind: CustomerKind | None = strawberry.field(
         default=None, description="ENTERPRISE (companies) or INDIVIDUAL (people)."
+    )
+    customerClass: CustomerClassFilter | None = strawberry.field(
+        default=None,
+        description="Only customers the last classification review put in this class "
+        "(`classificationRules` lists the keys).",
     )
 
 

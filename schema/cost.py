@@ -120,6 +120,9 @@ COSTS: dict[tuple[str, str], FieldCost] = {
     ("Recommendation", "reasons"): FieldCost(size=3),
     ("RecommendationReason", "rules"): FieldCost(size=crosssell.model.MAX_RULES),
     ("RecommendationReason", "accounts"): FieldCost(size=crosssell.model.MAX_NAMED),
+    ("Query", "classificationRules"): FieldCost(2, size=2000),
+    ("Query", "classificationReviews"): FieldCost(2, PAGE),
+    ("ClassificationReview", "changes"): FieldCost(2, PAGE),
 }
 
 

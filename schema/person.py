@@ -20,6 +20,7 @@ from schema import review as review_schema
 from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
     by_parent,
+    classes_field,
     custom_field,
     figures_field,
     intelligence_field,
@@ -91,6 +92,7 @@ class Person(Record):
     intelligence = intelligence_field()
     purchasePreferences = crosssell.preferences_field()
     recommendations = crosssell.recommendations_field()
+    classes = classes_field()
     employer = by_parent(
         relations.employer,
         Employment | None,
