@@ -229,7 +229,8 @@ def test_the_default_rules_classify_hand_built_customers(
         id=summary["id"],
         database_="neo4j",
     ).records[0]
-    assert stored["done"] and stored["by"] == "system:test"
+    assert stored["done"]
+    assert stored["by"] == "system:test"
     assert stored["changes"] == summary["changed"]
     assert stored["froms"] == 0  # nobody had a class before
     # Nothing moved since: a second review changes nothing and keeps `since`.
