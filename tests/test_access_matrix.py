@@ -117,6 +117,8 @@ SPARE_TEAM = fid("team", "MXSPARE")
 PUBLIC_REF = fid("company", "public_ref")
 PRODUCT = fid("product", "catalogue")
 SPARE_FIELD = fid("customfield", "spare")  # a custom field definition, for its mutations
+RULE = fid("classification", "rule")  # a classification rule every customer matches
+REVIEW = fid("classification", "review")  # a review with one change per case's `co`
 CASE_OWNER = {
     "own": PERSONAS["owner"]["id"],
     "team": TEAM_MATE,
@@ -273,6 +275,28 @@ def build(driver: Driver) -> None:
         knows2=fid("knows", "other_team"),
         database_="neo4j",
     )
+    changes = [{"co": fid(c, "co"), "change": fid(c, "change"), "seq": i + 1}
+               for i, c in enumerate(CASES)]  # fmt: skip
+    driver.execute_query(CLASSIFICATION, rule=RULE, review=REVIEW, cases=changes, database_="neo4j")
+
+
+# Classification: a rule, its class, and a stored review that changed every case's `co`.
+CLASSIFICATION = """
+CREATE (k:CustomerClass {id: 'NATURE:MXCLASS', dimension: 'NATURE', key: 'MXCLASS',
+        nameZh: '矩阵类', nameEn: 'Matrix class'})
+CREATE (:ClassificationRule {id: $rule, dimension: 'NATURE', classKey: 'MXCLASS',
+        nameZh: '矩阵类', priority: 1, enabled: true, version: 1, createdAt: datetime(),
+        updatedAt: datetime(),
+        conditions: '[{"field": "customerKind", "op": "EQ", "value": "ENTERPRISE"}]'})
+        -[:ASSIGNS]->(k)
+CREATE (v:ClassificationReview {id: $review, startedAt: datetime(), finishedAt: datetime(),
+        by: 'mx', dryRun: false, counts: '{"customers": 10, "changes": 5}'})
+WITH k, v UNWIND $cases AS c MATCH (co:Company {id: c.co})
+CREATE (ch:ClassificationChange {id: c.change, seq: c.seq, dimension: 'NATURE', ruleId: $rule,
+        customerId: co.id, at: datetime()})-[:IN_REVIEW]->(v)
+CREATE (ch)-[:OF]->(co)
+CREATE (ch)-[:TO]->(k)
+"""
 
 
 SNAPSHOT = """
@@ -1001,7 +1025,62 @@ ROWS: dict[str, Row] = {
         write=True,
         allowed=admins,
     ),
+    # --- classification: rules for all, edited by admins; changes follow their customer -------
+    "classificationRules": Row(
+        "{ classificationRules { id classKey } }", cases=GLOBAL, expect=lambda fx, c: RULE
+    ),
+    "classificationReviews": Row(
+        "{ classificationReviews(first: 10) { nodes { id changes(first: 50) { totalCount "
+        "nodes { customerId customer { ... on Company { id name } } } } } } }",
+        cases=GLOBAL,
+        expect=lambda fx, c: REVIEW,
+        check=lambda data, persona, case: review_total(
+            data["classificationReviews"]["nodes"][0], persona
+        ),
+    ),
+    "classificationReview": Row(
+        "query($id: ID!) { classificationReview(id: $id) { id changes(first: 50) { totalCount "
+        "nodes { customerId customer { ... on Company { id name } } } } } }",
+        lambda fx, case: {"id": REVIEW},
+        cases=GLOBAL,
+        expect=lambda fx, c: REVIEW,
+        check=lambda data, persona, case: review_total(data["classificationReview"], persona),
+    ),
+    "saveClassificationRule": Row(
+        'mutation { saveClassificationRule(input: {dimension: TRADE, classKey: "MXNEW", '
+        'nameZh: "矩阵新类", conditions: []}) { rule { id } ' + PAYLOAD + " } }",
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    "deleteClassificationRule": Row(
+        "mutation($id: ID!) { deleteClassificationRule(input: {id: $id}) { deletedId "
+        + PAYLOAD
+        + " } }",
+        lambda fx, case: {"id": RULE},
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    # A review writes every customer's classes; what it names is filtered per viewer.
+    "runClassificationReview": Row(
+        "mutation { runClassificationReview(input: {dryRun: false}) { review { id "
+        "changes(first: 50) { nodes { customerId customer { ... on Company { id name } } } } } "
+        "run { changes { customerId customer { ... on Company { id name } } } } "
+        + PAYLOAD
+        + " } }",
+        cases=GLOBAL,
+        write=True,
+        allowed=privileged,
+    ),
 }
+
+
+def review_total(review: dict[str, Any], persona: str) -> str | None:
+    """A review's changes count one per visible case (its `co`)."""
+    got = review["changes"]["totalCount"]
+    want = len(VISIBLE[persona])
+    return None if got == want else f"totalCount {got}, expected {want}"
 
 
 def root_fields() -> list[str]:
