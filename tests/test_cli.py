@@ -189,3 +189,34 @@ def test_score_scores_every_customer_and_refuses_while_another_run_holds_the_loc
     held = crm(["score", "--quiet"], env)
     assert held.returncode == 3
     assert "holds the lock" in held.stderr
+
+
+def test_classify_dry_run_then_for_real(neo4j_server: LocalNeo4j, cypher: Driver) -> None:
+    env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_PASSWORD": neo4j_server.password}
+    # Only this test's rule: the default rules (a migration) are left out.
+    assert crm(["migrate", "apply"], env).returncode == 0
+    cypher.execute_query("MATCH (r:ClassificationRule) DETACH DELETE r", database_="neo4j")
+    cypher.execute_query(
+        "CREATE (:Company:Customer {id: 'cli-c', name: '命令行客户', industry: '机械制造'}) "
+        "CREATE (:ClassificationRule {id: 'cli-r', dimension: 'NATURE', classKey: 'MAKER', "
+        "nameZh: '制造商', priority: 1, enabled: true, version: 1, "
+        'conditions: \'[{"field": "industry", "op": "CONTAINS", "value": "制造"}]\'})'
+        "-[:ASSIGNS]->(:CustomerClass {id: 'NATURE:MAKER', dimension: 'NATURE', key: 'MAKER'})",
+        database_="neo4j",
+    )
+    out = crm(["classify", "--dry-run"], env)
+    assert out.returncode == 0, out.stderr
+    assert "classified 1 customers: would change 1 classes" in out.stdout
+
+    def held() -> list[str]:
+        rows = cypher.execute_query(
+            "MATCH (:Customer {id: 'cli-c'})-[:CLASSIFIED_AS]->(k) RETURN k.id AS k",
+            database_="neo4j",
+        ).records
+        return [r["k"] for r in rows]
+
+    assert held() == []
+    out = crm(["classify"], env)
+    assert out.returncode == 0, out.stderr
+    assert "changed 1 classes" in out.stdout
+    assert held() == ["NATURE:MAKER"]
