@@ -22,10 +22,12 @@ Per dimension, the enabled rules are tried by ascending `priority` (ties: class 
 id) and the first whose conditions all hold assigns its class; no match removes the class.
 
 The review (`review`) is a system job, as the scoring job is: it classifies every customer
-whatever the caller may see (skipping archived customers and restricted people, whose
-classes stay as they are), reading `BATCH` customers per statement in id order and writing
+whatever the caller may see, reading `BATCH` customers per statement in id order and writing
 each batch's changes in one statement. What it reports back to a viewer is filtered with
-graph/access.py (`changes`). A dry run reads the same and writes nothing.
+graph/access.py (`changes`). A dry run reads the same and writes nothing. Archived customers
+keep their classes as they are; a person who objects to automated profiling (PIPL art. 24,
+graph/privacy.py's `objects_to_profiling`, as the scoring job reads it) is classified in no
+dimension: the review removes their classes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from graph.cypher import current
 from graph.db import Cypher, Database, Tx
 from graph.errors import CrmError
 from graph.nodes import AUDIT, PROJECTION, Audit, new_id
+from graph.privacy import objects_to_profiling
 from graph.refusal import Refusal
 from graph.vocab import CustomerKind, Dimension, LifecycleStage, Tier
 
@@ -519,7 +522,8 @@ FEATURES_BATCH = Cypher(
     "  lastDays: duration.inDays(lastAt, datetime()).days}) AS money } "
     "CALL (c) { OPTIONAL MATCH (c)<-[:ABOUT]-(i:Interaction) WHERE i.voidedAt IS NULL "
     "  AND i.occurredAt <= datetime() RETURN max(i.occurredAt) AS lastInteractionAt } "
-    "RETURN c.id AS id, c.archivedAt IS NOT NULL OR coalesce(c.restricted, false) AS skip, "
+    "RETURN c.id AS id, c.archivedAt IS NOT NULL AS skip, "
+    + objects_to_profiling("c") + " AS objects, "
     "c{.customerKind, .industry, .scale, .companyType, .employeeCount, "
     "  .registeredCapital, .mainBusiness, .address, .occupation, .lifecycleStage, .tier, "
     "  partyType: CASE WHEN c:Company THEN 'COMPANY' ELSE 'PERSON' END, "
@@ -766,8 +770,10 @@ async def review(db: Database, audit: Audit, dry_run: bool) -> ReviewSummary:
             for row in batch:
                 if row["skip"]:
                     continue
-                customers += 1
-                chosen = classify(tried, features_of(row["features"], row["money"]))
+                chosen: dict[str, Rule] = {}
+                if not row["objects"]:
+                    customers += 1
+                    chosen = classify(tried, features_of(row["features"], row["money"]))
                 held = {h["dimension"]: h for h in row["held"]}
                 for dimension in Dimension:
                     d = dimension.value

@@ -131,6 +131,9 @@ CREATE (troubled:Company:Customer {id: 'c-troubled', name: '问题单位',
 CREATE (prospect:Person:Customer {id: 'c-prospect', name: '潜在个人', customerKind: 'INDIVIDUAL'})
 CREATE (overdue:Company:Customer {id: 'c-overdue', name: '欠款经销', customerKind: 'ENTERPRISE'})
 CREATE (overdue)-[:DISTRIBUTES_FOR]->(:Company {id: 'maker', name: '厂家'})
+CREATE (:Person:Customer {id: 'c-objector', name: '反对画像', customerKind: 'INDIVIDUAL'})
+CREATE (:Consent {id: 'objection', personId: 'c-objector', purpose: 'PROFILING', granted: false,
+        at: datetime()})
 CREATE (:Company:Customer {id: 'c-archived', name: '归档', customerKind: 'ENTERPRISE',
         industry: '制造业', archivedAt: datetime()})
 CREATE (cnc:Product {id: 'p-cnc', sku: 'CNC', name: '机床', category: '机床'})
@@ -212,10 +215,11 @@ def customers(cypher: Driver) -> None:
 def test_the_default_rules_classify_hand_built_customers(
     customers: None, cypher: Driver, neo4j_server: LocalNeo4j, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Two customers a batch: the keyset walk crosses batch edges (7 customers, 4 batches).
+    # Two customers a batch: the keyset walk crosses batch edges (8 customers, 4 batches).
     monkeypatch.setattr(g, "BATCH", 2)
     summary = run(neo4j_server, lambda db: g.review(db, ADMIN, dry_run=False))
-    assert held(cypher) == EXPECTED  # the archived customer is left alone
+    # The archived customer is left alone; the one who objects to profiling has no class.
+    assert held(cypher) == EXPECTED
     assert summary["customers"] == 6
     assert summary["changed"] == sum(len(v) for v in EXPECTED.values())
     counts = json.loads(summary["counts"])
@@ -236,6 +240,30 @@ def test_the_default_rules_classify_hand_built_customers(
     # Nothing moved since: a second review changes nothing and keeps `since`.
     again = run(neo4j_server, lambda db: g.review(db, ADMIN, dry_run=False))
     assert again["changed"] == 0
+    assert held(cypher) == EXPECTED
+    # An objection withdrawn (a newer grant): the person is classified again.
+    cypher.execute_query(
+        "CREATE (:Consent {id: 'granted', personId: 'c-objector', purpose: 'PROFILING', "
+        "granted: true, at: datetime() + duration('PT1S')})",
+        database_="neo4j",
+    )
+    back = run(neo4j_server, lambda db: g.review(db, ADMIN, dry_run=False))
+    assert held(cypher)["c-objector"] == {
+        "TRADE": "POTENTIAL",
+        "NATURE": "INDIVIDUAL",
+        "CHARACTERISTICS": "CONSUMER",
+    }
+    assert back["changed"] == 3
+    # And withdrawn once more: the review removes every class it held.
+    cypher.execute_query(
+        "CREATE (:Consent {id: 'again', personId: 'c-objector', purpose: 'PROFILING', "
+        "granted: false, at: datetime() + duration('PT2S')})",
+        database_="neo4j",
+    )
+    gone = run(neo4j_server, lambda db: g.review(db, ADMIN, dry_run=False))
+    assert (
+        sorted((c["customerId"], c["toId"]) for c in gone["preview"]) == [("c-objector", None)] * 3
+    )
     assert held(cypher) == EXPECTED
 
 
