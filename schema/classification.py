@@ -185,7 +185,8 @@ def _dimension_counts(root: Any) -> list[DimensionCount]:
 
 @strawberry.type(
     description="A classification review (分类复核): every enabled rule re-run over every "
-    "customer (archived customers and restricted people left as they are). Kept as history."
+    "customer (archived ones keep theirs; people who object to profiling get none). Kept as "
+    "history."
 )
 class ClassificationReview:
     id: strawberry.ID = strawberry.field(description="The review's id.")
