@@ -17,8 +17,8 @@ import json
 import logging
 from typing import Any, TypedDict
 
+from graph import classification, scoring
 from graph import intelligence as repo
-from graph import scoring
 from graph.actor import Actor
 from graph.db import Database
 from graph.nodes import Audit
@@ -431,7 +431,9 @@ class Scheduler:
     last run is older), and on demand. The database lock (graph/intelligence.py) keeps two
     processes from scoring at once; this object keeps one app from starting two runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, classify: bool = True) -> None:
+        # Scheduled and API runs re-run the classification rules afterwards.
+        self.classify = classify
         self._task: asyncio.Task[repo.RunRow | None] | None = None
         self._loop: asyncio.Task[None] | None = None
 
@@ -456,12 +458,27 @@ class Scheduler:
             return None
         if out is None:
             log.info("scoring skipped: another process holds the lock")
-        else:
-            log.info(
-                "scored %d customers in %.1fs (%d moved, %d lifecycle changes)",
-                out["customers"], out["seconds"], out["moved"], out["stageChanges"],
-            )  # fmt: skip
+            return None
+        log.info(
+            "scored %d customers in %.1fs (%d moved, %d lifecycle changes)",
+            out["customers"], out["seconds"], out["moved"], out["stageChanges"],
+        )  # fmt: skip
+        if self.classify:
+            await self._classify(db, who)
         return out
+
+    async def _classify(self, db: Database, who: Audit) -> None:
+        """The periodic classification review (R14), after scoring: its TRADE rules read the
+        lifecycle stage and tier the run just wrote."""
+        try:
+            review = await classification.review(db, who, dry_run=False)
+        except classification.ReviewRunning:
+            log.info("classification review skipped: another one is running")
+            return
+        except Exception:
+            log.exception("classification review failed")
+            return
+        log.info("classification review %s: %s", review["id"], review["counts"])
 
     def start(self, db: Database, interval_hours: float, who: Audit) -> None:
         """Score now if the last run is older than the interval, then every interval."""
