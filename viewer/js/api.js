@@ -254,3 +254,76 @@ export async function closeFollowUp(input) {
   );
   return data.closeFollowUp;
 }
+
+// ---------- customer intelligence (issue 14): scores, churn, lifecycle ----------
+
+const NAMED = '__typename ... on Company { id name nameEn } ... on Person { id name nameEn }';
+const INTELLIGENCE = `scored value segment churnRisk churnLevel pAlive scoredAt confirmedAt modelVersion model
+  rfm { recency frequency monetary cell inputs }
+  factors { factor score weight share inputs }
+  churnSignals { reason points detail people { ${NAMED} } companies { ${NAMED} } }
+  lifecycle { stage since manual lostReason lostNote reason }`;
+const LIFECYCLE_CHANGE = 'id at old new by rule reason lostReason';
+
+/** A customer's scores with their explanations, its lifecycle moves and latest snapshots. */
+export async function customerIntelligence(id, { history = 5 } = {}) {
+  const data = await gql(
+    `query CustomerIntelligence($id: ID!, $first: Int!) {
+      node(id: $id) { __typename
+        ... on Company { intelligence { ${INTELLIGENCE} } }
+        ... on Person { intelligence { ${INTELLIGENCE} } } }
+      lifecycleHistory(customer: $id, first: 10) { ${LIFECYCLE_CHANGE} }
+      scoreHistory(customer: $id, first: $first) {
+        nodes { id scoredAt confirmedAt modelVersion value segment cell churnRisk churnLevel stage } } }`,
+    { id, first: history },
+  );
+  return {
+    intelligence: data.node?.intelligence || null,
+    lifecycleHistory: data.lifecycleHistory,
+    scoreHistory: data.scoreHistory.nodes,
+  };
+}
+
+/** setLifecycleStage; resolves to the payload (typed `errors` are data, not thrown). */
+export async function setLifecycleStage(input) {
+  const data = await gql(
+    `mutation SetLifecycleStage($input: SetLifecycleStageInput!) {
+      setLifecycleStage(input: $input) { intelligence { lifecycle { stage } } errors { code message field } } }`,
+    { input },
+  );
+  return data.setLifecycleStage;
+}
+
+/** One page of customers at churn risk, highest first. */
+export async function churnWarnings({ first = 20, after, levels, owner }) {
+  const data = await gql(
+    `query ChurnWarnings($first: Int!, $after: String, $levels: [ChurnLevel!], $owner: ID) {
+      churnWarnings(first: $first, after: $after, levels: $levels, owner: $owner) {
+        nodes { id churnRisk churnLevel reasons value segment stage pAlive customer { ${NAMED} } }
+        pageInfo { hasNextPage endCursor } } }`,
+    args({ first, after, levels: levels?.length ? levels : null, owner }),
+  );
+  return data.churnWarnings;
+}
+
+/** The 80/20 line and the churn counts, over the customers the viewer sees. */
+export async function churnSummary() {
+  const kc = '{ key count }';
+  const data = await gql(
+    `query ChurnSummary {
+      pareto { since until currency share customers topCustomers topAmount totalAmount topShare }
+      churnAnalysis { since until lostByStage ${kc} lostByReason ${kc} atRiskByStage ${kc} atRiskByReason ${kc} } }`,
+  );
+  return data;
+}
+
+/** The signed-in user's id, told by their own API keys; null when the viewer is no user
+ * (anonymous in dev) or the server will not say: there is no "me" query. */
+export async function myUserId() {
+  try {
+    const data = await gql('query MyKeys { apiKeys { userId } }');
+    return data.apiKeys[0]?.userId || null;
+  } catch {
+    return null;
+  }
+}

@@ -13,8 +13,9 @@ import decision from './views/decision.js';
 import hierarchy, { rollupText } from './views/hierarchy.js';
 import { introPerson, introProject } from './views/intro.js';
 import related from './views/related.js';
+import risk from './views/risk.js';
 
-const VIEWS = Object.fromEntries([account, hierarchy, contacts, related, customer, decision, introProject, introPerson]
+const VIEWS = Object.fromEntries([account, hierarchy, contacts, related, customer, decision, introProject, introPerson, risk]
   .map((v) => [v.id, v]));
 // Which tabs each kind of subject gets, in order.
 const TABS = {

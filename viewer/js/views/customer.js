@@ -3,6 +3,7 @@
 import { closeFollowUp, customerFigures, openFollowUps, saveInteraction, timeline } from '../api.js';
 import { h } from '../dom.js';
 import { displayName, getLang, label, t } from '../i18n.js';
+import { IntelligenceCard } from './intelligence.js';
 
 const KINDS = ['INTERACTION', 'ORDER', 'PAYMENT', 'DELIVERY', 'SERVICE_CASE', 'SURVEY', 'CONTRACT',
   'VISIT_PLAN', 'MARKETING'];
@@ -105,6 +106,8 @@ class CustomerPanel {
     this.formErrors = [];
     this.formNotice = '';
     this.root = h('div', { class: 'customer-panel' });
+    this.intel = new IntelligenceCard(id, ctx);
+    this.intel.onChange = () => this.stageMoved();
   }
 
   get isCompany() {
@@ -127,6 +130,7 @@ class CustomerPanel {
       customerFigures(this.id),
       timeline(this.timelineQuery()),
       openFollowUps({ customer: this.id }),
+      this.intel.load(),
     ]);
     if (node) this.node = node;
     this.followUps = followUps;
@@ -212,9 +216,10 @@ class CustomerPanel {
         h('h2', {}, displayName(this.node)),
         c?.customerCode ? h('span', { class: 'badge' }, c.customerCode) : null,
         c?.tier ? h('span', { class: 'badge' }, label('tier', c.tier)) : null,
-        c?.lifecycleStage ? h('span', { class: 'badge' }, label('lifecycleStage', c.lifecycleStage)) : null),
+        c?.lifecycleStage ? h('span', { class: 'badge', 'data-head': 'stage' }, label('lifecycleStage', c.lifecycleStage)) : null),
       h('div', { class: 'panel-grid' },
-        h('div', { class: 'panel-col' }, this.sections.figures, this.sections.followUps, this.sections.form),
+        h('div', { class: 'panel-col' }, this.isCustomer ? this.intel.render() : null,
+          this.sections.figures, this.sections.followUps, this.sections.form),
         h('div', { class: 'panel-col' }, this.sections.timeline)));
     this.renderFigures();
     this.renderFollowUps();
@@ -223,7 +228,16 @@ class CustomerPanel {
     return this.root;
   }
 
+  /** A manual lifecycle move: the heading's stage badge follows. */
+  stageMoved() {
+    const stage = this.intel.data?.intelligence?.lifecycle?.stage;
+    const badge = this.root.querySelector('[data-head=stage]');
+    if (stage && this.node.customer) this.node.customer.lifecycleStage = stage;
+    if (stage && badge) badge.textContent = label('lifecycleStage', stage);
+  }
+
   renderAll() {
+    if (this.isCustomer) this.intel.render();
     this.renderFigures();
     this.renderFollowUps();
     this.renderTimeline();
