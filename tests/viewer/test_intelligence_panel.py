@@ -9,6 +9,7 @@ page must show the same.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -27,6 +28,17 @@ CUSTOMERS = f"""{{ customers(first: 50) {{ nodes {{
   churnWarnings(first: 100) {{ nodes {{ id churnRisk churnLevel reasons customer {{ {PARTY} }} }} }}
 }}"""
 
+WARM_UP = """query($c: ID!) {
+  node(id: $c) { ... on Company { intelligence { scored value factors { share inputs }
+    churnSignals { reason people { id } companies { id } } lifecycle { stage } } } }
+  lifecycleHistory(customer: $c, first: 10) { id new }
+  scoreHistory(customer: $c, first: 5) { nodes { id value } }
+  pareto { topShare }
+  churnAnalysis { lostByReason { key count } atRiskByReason { key count } }
+  a: churnWarnings(first: 20, levels: [HIGH, MEDIUM]) { nodes { id customer { __typename } } }
+  b: churnWarnings(first: 20, levels: [HIGH, MEDIUM, LOW]) { nodes { id } }
+}"""
+
 
 @pytest.fixture(scope="module")
 def scored(base_url: str) -> dict[str, Any]:
@@ -38,10 +50,12 @@ def scored(base_url: str) -> dict[str, Any]:
     assert not run["runScoring"]["errors"], run
     assert run["runScoring"]["run"]["customers"] >= 5, run
     data = api(base_url, CUSTOMERS)
-    return {
-        "customers": {c["id"]: c for c in data["customers"]["nodes"]},
-        "warnings": data["churnWarnings"]["nodes"],
-    }
+    warnings = data["churnWarnings"]["nodes"]
+    if warnings:
+        # The card's and the page's statements planned once, before a browser waits on them
+        # (a first plan can take a minute on a loaded machine).
+        api(base_url, WARM_UP, {"c": warnings[0]["id"]})
+    return {"customers": {c["id"]: c for c in data["customers"]["nodes"]}, "warnings": warnings}
 
 
 def open_panel(v: Viewer, base: str, customer: str) -> None:
@@ -124,12 +138,16 @@ def test_a_new_customer_is_not_scored_yet(
         """mutation { upsertCompany(input: { name: "新星测试客户有限公司",
           externalSource: "viewer-test", externalId: "intel-unscored",
           customer: { customerCode: "VT-INTEL-1" } }) {
-          company { id } errors { code field } } }""",
+          company { id intelligence { scored } } errors { code field } } }""",
     )["upsertCompany"]
     assert not made["errors"], made
+    # Made after the module's run; against a reused server (CRM_VIEWER_TEST_URL) a later run
+    # may have scored it, and the card must then show the scores instead.
+    unscored = not made["company"]["intelligence"]["scored"]
+    assert unscored or os.environ.get("CRM_VIEWER_TEST_URL")
     open_panel(viewer, base_url, made["company"]["id"])
-    assert viewer.page.is_visible("#cust-intel .not-scored")
-    assert viewer.page.locator("#cust-intel li.factor").count() == 0
+    assert viewer.page.is_visible("#cust-intel .not-scored") == unscored
+    assert (viewer.page.locator("#cust-intel li.factor").count() == 0) == unscored
 
 
 def test_the_risk_page_ranks_customers_and_opens_their_panel(
@@ -229,6 +247,7 @@ def test_a_manual_lifecycle_move_checks_the_lost_reason_and_is_kept(
     viewer.wait_ready()
     assert page.locator("#cust-intel .field-error").count() == 0
     assert page.get_attribute("#cust-intel .lifecycle [data-stage]", "data-stage") == "LOST"
+    assert page.input_value("#stage-note") == ""  # the form starts afresh
     newest = page.locator("#cust-intel .lifecycle-history li").first
     assert newest.get_attribute("data-new") == "LOST"
     assert "价格" in newest.inner_text()

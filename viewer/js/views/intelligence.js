@@ -237,10 +237,11 @@ export class IntelligenceCard {
     return [
       h('h4', {}, t('intel.lifecycle')),
       h('p', { class: 'lifecycle' },
-        lc.stage ? h('span', { class: 'badge stage', 'data-stage': lc.stage }, label('lifecycleStage', lc.stage)) : '—', ' ',
+        lc.stage ? h('span', { class: 'badge stage-badge', 'data-stage': lc.stage }, label('lifecycleStage', lc.stage)) : '—', ' ',
         lc.since ? h('span', { class: 'muted' }, t('intel.since', { date: day(lc.since) })) : null, ' ',
         lc.manual ? h('span', { class: 'badge' }, t('intel.manual')) : null,
-        lc.reason ? h('span', { class: 'muted small lifecycle-reason' }, ` ${ruleReason(lc.reason)}`) : null),
+        // A manual stage's reason is its note, in the history; `reason` is the rules' last word.
+        lc.reason && !lc.manual ? h('span', { class: 'muted small lifecycle-reason' }, ` ${ruleReason(lc.reason)}`) : null),
       lc.lostReason ? h('p', { class: 'small' }, `${t('intel.lostReason')}: `, label('lostReason', lc.lostReason),
         lc.lostNote ? h('span', { class: 'muted' }, ` — ${ruleReason(lc.lostNote)}`) : null) : null,
     ];
@@ -304,6 +305,7 @@ export class IntelligenceCard {
       this.notice = '';
       if (!payload.errors.length) {
         this.form = { stage: '', note: '', lostReason: '' };
+        this.box.querySelector('form.stage-form')?.remove(); // not captured back by render()
         this.notice = t('intel.moved');
         await this.load();
       }

@@ -125,7 +125,7 @@ class RiskPage {
       h('h4', {}, t(`risk.${key}`)),
       c[key].length
         ? h('ul', { class: 'plain compact' }, c[key].map((kc) => h('li', { 'data-key': kc.key ?? '' },
-          label(KEY_LABELS[key], kc.key) || '—', ': ', h('strong', {}, String(kc.count)))))
+          label(KEY_LABELS[key], kc.key) || '—', getLang() === 'zh' ? '：' : ': ', h('strong', {}, String(kc.count)))))
         : h('p', { class: 'muted small' }, t('risk.empty')));
     return h('section', { class: 'card risk-summary', id: 'risk-summary' },
       h('h3', {}, t('risk.summary')),
