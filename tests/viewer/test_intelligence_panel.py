@@ -117,6 +117,17 @@ def test_the_panel_explains_value_and_churn_of_a_customer_at_risk(
     assert sum(points) >= top["churnRisk"]  # capped at 100
     assert all(s["detail"] and "{" not in s["detail"] for s in shown["signals"])
     assert "模型版本" in viewer.page.inner_text("#cust-intel .scored-at")
+    # What to offer it: the API's recommendations, best first.
+    offers = api(
+        base_url,
+        "query($c: ID!) { node(id: $c) { ... on Company { recommendations(first: 5) "
+        "{ product { id } } } ... on Person { recommendations(first: 5) { product { id } } } } }",
+        {"c": top["id"]},
+    )["node"]["recommendations"]
+    shown_offers = viewer.page.evaluate(
+        "[...document.querySelectorAll('#cust-intel li.offer')].map(li => li.dataset.product)"
+    )
+    assert shown_offers == [o["product"]["id"] for o in offers]
     # The latest snapshot is listed.
     assert viewer.page.locator("#cust-intel table.score-history tr").count() >= 1
 

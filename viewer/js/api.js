@@ -264,14 +264,15 @@ const INTELLIGENCE = `scored value segment churnRisk churnLevel pAlive scoredAt 
   churnSignals { reason points detail people { ${NAMED} } companies { ${NAMED} } }
   lifecycle { stage since manual lostReason lostNote reason }`;
 const LIFECYCLE_CHANGE = 'id at old new by rule reason lostReason';
+const OFFER = 'product { id sku name } score reasons { kind points explanation }';
 
 /** A customer's scores with their explanations, its lifecycle moves and latest snapshots. */
 export async function customerIntelligence(id, { history = 5 } = {}) {
   const data = await gql(
     `query CustomerIntelligence($id: ID!, $first: Int!) {
       node(id: $id) { __typename
-        ... on Company { intelligence { ${INTELLIGENCE} } }
-        ... on Person { intelligence { ${INTELLIGENCE} } } }
+        ... on Company { intelligence { ${INTELLIGENCE} } recommendations(first: 5) { ${OFFER} } }
+        ... on Person { intelligence { ${INTELLIGENCE} } recommendations(first: 5) { ${OFFER} } } }
       lifecycleHistory(customer: $id, first: 10) { ${LIFECYCLE_CHANGE} }
       scoreHistory(customer: $id, first: $first) {
         nodes { id scoredAt confirmedAt modelVersion value segment cell churnRisk churnLevel stage } } }`,
@@ -279,6 +280,7 @@ export async function customerIntelligence(id, { history = 5 } = {}) {
   );
   return {
     intelligence: data.node?.intelligence || null,
+    recommendations: data.node?.recommendations || [],
     lifecycleHistory: data.lifecycleHistory,
     scoreHistory: data.scoreHistory.nodes,
   };

@@ -154,6 +154,8 @@ const STRINGS = {
     'intel.bySystem': '评分规则',
     'intel.byUser': '手动',
     'intel.error': '无法读取评分：',
+    'intel.offers': '推荐产品（可以向它推荐什么）',
+    'intel.noOffers': '暂无推荐。',
     'fi.contribution': '近 {days} 天收入 {amount}（在 {peers} 个同类客户中排名）',
     'fi.unconverted': '；{n} 笔订单的币种无汇率，未计入',
     'fi.support': '跟进按时完成 {kept}/{due}；近一年满意度调查 {surveys} 次；近 90 天沟通 {n} 次，其中客户主动 {inbound} 次',
@@ -338,6 +340,8 @@ const STRINGS = {
     'intel.bySystem': 'scoring rules',
     'intel.byUser': 'by hand',
     'intel.error': 'Cannot read the scores: ',
+    'intel.offers': 'What to offer',
+    'intel.noOffers': 'No recommendations yet.',
     'fi.contribution': 'Revenue {amount} in {days} days (ranked among {peers} peers)',
     'fi.unconverted': '; {n} orders in a currency without a rate left out',
     'fi.support': 'Follow-ups kept on time {kept}/{due}; {surveys} surveys in the last year; {n} contacts in 90 days, {inbound} started by them',
@@ -446,6 +450,10 @@ const LABELS = {
     QUALITY: ['质量问题', 'Quality'], NO_NEED: ['不再需要', 'No longer needed'],
     BUSINESS_CLOSED: ['停业', 'Business closed'], RELOCATED: ['迁移', 'Relocated'],
     LAPSED: ['长期未购（规则）', 'Lapsed (rule)'], OTHER: ['其他', 'Other'],
+  },
+  offerReason: {
+    REPURCHASE_DUE: ['复购到期', 'Repurchase due'], CO_PURCHASE: ['关联购买', 'Bought together'],
+    RELATED_ACCOUNTS: ['关联客户在买', 'Related accounts buy it'],
   },
   lifecycleRule: {
     FIRST_ORDER: ['首次下单', 'First order'], REPEAT_ORDERS: ['多次下单', 'Repeat orders'],

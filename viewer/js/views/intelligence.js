@@ -172,6 +172,7 @@ export class IntelligenceCard {
     }
     fill(head,
       intel.scored ? this.scores(intel) : h('p', { class: 'muted not-scored', 'data-scored': 'false' }, t('intel.notScored')),
+      this.offers(),
       this.lifecycle(intel.lifecycle),
       this.moveForm(intel.lifecycle),
       this.histories());
@@ -231,6 +232,19 @@ export class IntelligenceCard {
     parts.push(h('dl', { class: 'facts' }, h('dt', {}, t('intel.pAlive')),
       h('dd', { 'data-p-alive': intel.pAlive ?? '' }, intel.pAlive == null ? t('intel.pAliveNone') : pct(intel.pAlive))));
     return parts;
+  }
+
+  /** What to offer (the cross-selling recommendations), best first, each with its reasons. */
+  offers() {
+    const recs = this.data.recommendations;
+    return [
+      h('h4', {}, t('intel.offers')),
+      recs.length ? h('ol', { class: 'plain offers' }, recs.map((r) => h('li', { class: 'offer', 'data-product': r.product.id },
+        h('strong', {}, r.product.name), ' ', h('span', { class: 'muted small' }, r.product.sku), ' ',
+        r.reasons.map((x) => h('span', { class: 'badge', title: x.explanation }, label('offerReason', x.kind))),
+        r.reasons.map((x) => h('div', { class: 'muted small' }, x.explanation)))))
+        : h('p', { class: 'muted small' }, t('intel.noOffers')),
+    ];
   }
 
   lifecycle(lc) {
