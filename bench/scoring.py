@@ -3,9 +3,10 @@
 `uv run --group bench python -m bench.scoring --scale M` starts its own Neo4j, generates the
 scale's data set with its records (bench/generate.py: orders of company and individual
 customers over two years, payments, complaints, surveys), loads it through the bulk path,
-then times two scoring runs (graph/intelligence.py `run`, as the CLI and the scheduler call
-it): the first writes every score and snapshot, the second finds most unchanged. Writes
-bench/results/scoring-<scale>.json and .md with the phases (extract, BG/NBD fit, write).
+then times scoring runs (graph/intelligence.py `run`, as the CLI and the scheduler call it;
+`--runs`, default 2): the first writes every score and snapshot, a second finds most
+unchanged. Writes bench/results/scoring-<scale>.json and .md with the phases (extract,
+BG/NBD fit, write).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ COUNTS = Cypher(
 )
 
 
-async def measure(server: LocalNeo4j, scale: str, seed: int) -> dict[str, Any]:
+async def measure(server: LocalNeo4j, scale: str, seed: int, count: int) -> dict[str, Any]:
     db = Database(server.uri, "neo4j", server.password, transaction_timeout=600.0)
     try:
         await Runner(db, migrations.DIRECTORY).apply()
@@ -47,7 +48,7 @@ async def measure(server: LocalNeo4j, scale: str, seed: int) -> dict[str, Any]:
         loaded = time.perf_counter() - started
         who = Audit(Actor("system:bench"), "scoring.run", "bench")
         runs = []
-        for _ in range(2):
+        for _ in range(count):
             out = await intelligence.run(db, who)
             assert out is not None
             runs.append(dict(out))
@@ -83,7 +84,7 @@ def markdown(r: dict[str, Any]) -> str:
             f"{run['fitSeconds']:.1f} | {run['writeSeconds']:.1f} | {run['moved']} | "
             f"{run['stageChanges']} | {run['fitted'] or run['fitSkipped']} |"
         )
-    lines += ["", f"Snapshots kept after both runs: {r['counts']['snapshots']}.", ""]
+    lines += ["", f"Snapshots kept after the runs: {r['counts']['snapshots']}.", ""]
     return "\n".join(lines)
 
 
@@ -92,6 +93,7 @@ def main() -> None:
     p.add_argument("--scale", default="S")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--heap", default="2g")
+    p.add_argument("--runs", type=int, default=2, help="scoring runs one after the other")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="crm-scoring-") as tmp:
         server = LocalNeo4j(
@@ -99,7 +101,7 @@ def main() -> None:
         )
         server.start()
         try:
-            result = asyncio.run(measure(server, args.scale, args.seed))
+            result = asyncio.run(measure(server, args.scale, args.seed, args.runs))
         finally:
             server.stop()
     RESULTS.mkdir(parents=True, exist_ok=True)
