@@ -69,24 +69,32 @@ SETTINGS_SAVE = Cypher(
 )
 
 
+# The plain settings: their API and stored name, and the Settings attribute.
+SCALAR_SETTINGS: tuple[tuple[str, str], ...] = (
+    ("currency", "currency"),
+    ("coreAt", "core_at"),
+    ("problemBelow", "problem_below"),
+    ("problemCreditBelow", "problem_credit_below"),
+    ("rfmWindowDays", "rfm_window_days"),
+    ("growthWindowDays", "growth_window_days"),
+    ("lapseFactor", "lapse_factor"),
+    ("highRiskAt", "high_risk_at"),
+    ("mediumRiskAt", "medium_risk_at"),
+)
+
+
+def scalar_settings(s: scoring.Settings) -> dict[str, Any]:
+    return {name: getattr(s, attr) for name, attr in SCALAR_SETTINGS}
+
+
 def settings_to_json(s: scoring.Settings) -> str:
-    return json.dumps(
-        {
-            "currency": s.currency,
-            "rates": s.rates,
-            "population": s.population.value,
-            "weights": {k.value: v for k, v in s.weights.items()},
-            "coreAt": s.core_at,
-            "problemBelow": s.problem_below,
-            "problemCreditBelow": s.problem_credit_below,
-            "rfmWindowDays": s.rfm_window_days,
-            "growthWindowDays": s.growth_window_days,
-            "lapseFactor": s.lapse_factor,
-            "highRiskAt": s.high_risk_at,
-            "mediumRiskAt": s.medium_risk_at,
-        },
-        sort_keys=True,
-    )
+    body = {
+        **scalar_settings(s),
+        "rates": s.rates,
+        "population": s.population.value,
+        "weights": {k.value: v for k, v in s.weights.items()},
+    }
+    return json.dumps(body, sort_keys=True)
 
 
 def settings_from_json(text: str | None) -> scoring.Settings:
@@ -95,19 +103,11 @@ def settings_from_json(text: str | None) -> scoring.Settings:
     d = json.loads(text)
     base = scoring.Settings()
     return scoring.Settings(
-        currency=d.get("currency", base.currency),
+        **{attr: d.get(name, getattr(base, attr)) for name, attr in SCALAR_SETTINGS},
         rates={k: float(v) for k, v in d.get("rates", {}).items()},
         population=scoring.Population(d.get("population", base.population.value)),
         weights={scoring.Factor(k): float(v) for k, v in d.get("weights", {}).items()}
         or base.weights,
-        core_at=d.get("coreAt", base.core_at),
-        problem_below=d.get("problemBelow", base.problem_below),
-        problem_credit_below=d.get("problemCreditBelow", base.problem_credit_below),
-        rfm_window_days=d.get("rfmWindowDays", base.rfm_window_days),
-        growth_window_days=d.get("growthWindowDays", base.growth_window_days),
-        lapse_factor=d.get("lapseFactor", base.lapse_factor),
-        high_risk_at=d.get("highRiskAt", base.high_risk_at),
-        medium_risk_at=d.get("mediumRiskAt", base.medium_risk_at),
     )
 
 
@@ -344,35 +344,23 @@ def _write_row(o: scoring.ScoreOut, kind: str, run_id: str, model: dict[str, Any
         "stageReason": o["stageReason"],
         "model": model,
     }
+    # What the customer and its snapshot both hold.
+    scores = {
+        key: o[key]
+        for key in ("value", "segment", "recency", "frequency", "monetary", "churnRisk",
+                    "churnLevel", "pAlive", "stage")
+    }  # fmt: skip
+    explained = json.dumps(explanation, ensure_ascii=False, default=str)
     return {
+        **scores,
         "id": o["id"],
         "kind": kind,
-        "value": o["value"],
-        "segment": o["segment"],
-        "recency": o["recency"],
-        "frequency": o["frequency"],
-        "monetary": o["monetary"],
-        "churnRisk": o["churnRisk"],
-        "churnLevel": o["churnLevel"],
         "reasonCodes": [r["reason"] for r in o["churnReasons"]],
-        "pAlive": o["pAlive"],
-        "stage": o["stage"],
         "stageRule": o["stageRule"],
         "stageReason": o["stageReason"],
         "digest": _digest(o),
         "snapshotId": str(uuid.uuid5(SNAPSHOTS_NS, run_id + "/" + o["id"])),
-        "snapshot": {
-            "value": o["value"],
-            "segment": o["segment"],
-            "recency": o["recency"],
-            "frequency": o["frequency"],
-            "monetary": o["monetary"],
-            "churnRisk": o["churnRisk"],
-            "churnLevel": o["churnLevel"],
-            "pAlive": o["pAlive"],
-            "stage": o["stage"],
-            "explanation": json.dumps(explanation, ensure_ascii=False, default=str),
-        },
+        "snapshot": {**scores, "explanation": explained},
     }
 
 

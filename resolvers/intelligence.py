@@ -250,20 +250,12 @@ async def settings(ctx: Context) -> dict[str, Any]:
 
 def settings_row(s: scoring.Settings, version: int) -> dict[str, Any]:
     return {
+        **repo.scalar_settings(s),
         "version": version,
         "modelVersion": scoring.MODEL_VERSION,
-        "currency": s.currency,
         "rates": [{"currency": k, "rate": r} for k, r in sorted(s.rates.items())],
         "population": s.population.value,
         "weights": [{"factor": f.value, "weight": w} for f, w in s.weights.items()],
-        "coreAt": s.core_at,
-        "problemBelow": s.problem_below,
-        "problemCreditBelow": s.problem_credit_below,
-        "rfmWindowDays": s.rfm_window_days,
-        "growthWindowDays": s.growth_window_days,
-        "lapseFactor": s.lapse_factor,
-        "highRiskAt": s.high_risk_at,
-        "mediumRiskAt": s.medium_risk_at,
     }
 
 
