@@ -479,16 +479,23 @@ class Scheduler:
 
         async def loop() -> None:
             while True:
-                latest = await repo.runs(db, who.actor, 1)
-                age = None
-                if latest:
-                    started = latest[0]["startedAt"].to_native()
-                    age = (dt.datetime.now(dt.UTC) - started).total_seconds()
-                if age is None or age >= interval_hours * 3600:
-                    self.trigger(db, who)
-                    wait = interval_hours * 3600
-                else:
-                    wait = interval_hours * 3600 - age
+                wait = interval_hours * 3600
+                try:
+                    latest = await repo.runs(db, who.actor, 1)
+                    age = None
+                    if latest:
+                        started = latest[0]["startedAt"].to_native()
+                        age = (dt.datetime.now(dt.UTC) - started).total_seconds()
+                    if age is None or age >= wait:
+                        self.trigger(db, who)
+                    else:
+                        wait -= age
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The database may be down for a while: ask again later, keep the schedule.
+                    log.exception("scoring schedule: could not read the last run")
+                    wait = 60.0
                 await asyncio.sleep(max(60.0, wait))
 
         self._loop = asyncio.create_task(loop())
