@@ -360,3 +360,32 @@ def test_settings_are_data_an_admin_edits(gql: GQL, neo4j_server: LocalNeo4j) ->
     assert [e["code"] for e in denied["errors"]] == ["FORBIDDEN"]
     stale = gql(save, {"i": {"coreAt": 50, "expectedVersion": 0}}).data["saveScoringSettings"]
     assert [e["code"] for e in stale["errors"]] == ["CONFLICT"]
+
+
+def test_the_schedule_scores_at_once_when_no_run_is_recent(
+    cypher: Driver, neo4j_server: LocalNeo4j
+) -> None:
+    from resolvers.intelligence import SYSTEM, Scheduler
+
+    cypher.execute_query("CREATE (:Company:Customer {id: 'sched-1', name: '定时客户', version: 1})")
+
+    async def main() -> list[dict[str, Any]]:
+        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
+        scheduler = Scheduler(classify=False)
+        try:
+            scheduler.start(db, 24.0, SYSTEM)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                runs = await intelligence.runs(db, SYSTEM.actor, 5)
+                if runs:
+                    return runs
+                await asyncio.sleep(0.5)
+            return []
+        finally:
+            await scheduler.stop()
+            await db.close()
+
+    runs = asyncio.run(main())
+    assert len(runs) == 1
+    assert runs[0]["by"] == "system:scoring"
+    assert runs[0]["customers"] == 1
