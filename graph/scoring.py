@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TypedDict
 
+from graph.vocab import LifecycleStage, Tier
+
 # Bump when a rule or a default changes: stored snapshots name the version that made them.
 MODEL_VERSION = "2026.12-1"
 
@@ -30,19 +32,6 @@ class Population(Enum):
     ALL = "ALL"  # every scored customer
     KIND = "KIND"  # enterprises with enterprises, individuals with individuals
     CLASSIFICATION = "CLASSIFICATION"  # customers sharing the free classification label
-
-
-class Segment(Enum):
-    CORE = "CORE"
-    GENERAL = "GENERAL"
-    PROBLEM = "PROBLEM"
-
-
-class Stage(Enum):
-    POTENTIAL = "POTENTIAL"
-    NEW = "NEW"
-    ACTIVE = "ACTIVE"
-    LOST = "LOST"
 
 
 class RiskLevel(Enum):
@@ -309,18 +298,18 @@ def horizon(d: Derived, s: Settings) -> tuple[int, float | None]:
     return max(s.min_horizon_days, math.ceil(s.lapse_factor * cycle)), cycle
 
 
-def natural_stage(d: Derived, today: dt.date, s: Settings) -> tuple[Stage, str, str]:
+def natural_stage(d: Derived, today: dt.date, s: Settings) -> tuple[LifecycleStage, str, str]:
     """The stage the records alone say, with the rule and a reason."""
     if not d.order_days:
-        return Stage.POTENTIAL, "NO_ORDER", "no order yet"
+        return LifecycleStage.POTENTIAL, "NO_ORDER", "no order yet"
     h, _ = horizon(d, s)
     assert d.last_order is not None
     idle = (today - d.last_order).days
     if idle > h:
-        return Stage.LOST, "LAPSED", f"no order for {idle} days (horizon {h} days)"
+        return LifecycleStage.LOST, "LAPSED", f"no order for {idle} days (horizon {h} days)"
     if len(d.order_days) == 1:
-        return Stage.NEW, "FIRST_ORDER", f"first order on {d.order_days[0].isoformat()}"
-    return Stage.ACTIVE, "REPEAT_ORDERS", f"{len(d.order_days)} order days"
+        return LifecycleStage.NEW, "FIRST_ORDER", f"first order on {d.order_days[0].isoformat()}"
+    return LifecycleStage.ACTIVE, "REPEAT_ORDERS", f"{len(d.order_days)} order days"
 
 
 def lifecycle(f: Features, d: Derived, today: dt.date, s: Settings) -> Transition:
@@ -333,20 +322,23 @@ def lifecycle(f: Features, d: Derived, today: dt.date, s: Settings) -> Transitio
         return {"stage": stage.value, "rule": None, "reason": reason}
     since = f.stage_since
     ordered_since = since is not None and d.last_order is not None and d.last_order > since
-    if current == Stage.LOST.value and not ordered_since and since is not None:
+    if current == LifecycleStage.LOST.value and not ordered_since and since is not None:
         return {"stage": current, "rule": None, "reason": "lost; no order since"}
     if f.stage_manual and since is not None and not ordered_since:
         h, _ = horizon(d, s)
         lapsed_after = (
-            stage is Stage.LOST
+            stage is LifecycleStage.LOST
             and d.last_order is not None
             and d.last_order + dt.timedelta(days=h) > since
         )
         if not lapsed_after:
             return {"stage": current or stage.value, "rule": None, "reason": "set by hand"}
-    if current == Stage.LOST.value and stage in (Stage.NEW, Stage.ACTIVE):
+    if current == LifecycleStage.LOST.value and stage in (
+        LifecycleStage.NEW,
+        LifecycleStage.ACTIVE,
+    ):
         rule, reason = "WON_BACK", f"ordered again on {d.last_order}"
-        stage = Stage.ACTIVE
+        stage = LifecycleStage.ACTIVE
     return {"stage": stage.value, "rule": rule, "reason": reason}
 
 
@@ -526,16 +518,16 @@ def _score_one(
     value = round(sum(x["share"] for x in factors), 2)
     credit_score = computed[Factor.CREDIT][0]
     if value < s.problem_below or credit_score < s.problem_credit_below:
-        segment = Segment.PROBLEM
+        segment = Tier.PROBLEM
     elif value >= s.core_at:
-        segment = Segment.CORE
+        segment = Tier.CORE
     else:
-        segment = Segment.GENERAL
+        segment = Tier.GENERAL
     step = lifecycle(f, d, today, s)
     risk: int | None = None
     level: str | None = None
     reasons: list[ReasonOut] = []
-    if step["stage"] in (Stage.NEW.value, Stage.ACTIVE.value):
+    if step["stage"] in (LifecycleStage.NEW.value, LifecycleStage.ACTIVE.value):
         reasons = churn(f, d, growth_inputs, today, s)
         risk = min(100, sum(x["points"] for x in reasons))
         level = risk_level(risk, s).value

@@ -30,7 +30,7 @@ from resolvers.common import READ_ONLY, audit
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
-from resolvers.node import node
+from resolvers.node import node, nodes_by_ids
 from resolvers.pages import connection, decode_cursor, encode_cursor, time_ordered, time_position
 from resolvers.shapes import ConnectionOf, NodeRow, UserErrorRow
 
@@ -156,8 +156,7 @@ async def customer(ctx: Context, customer_id: str) -> NodeRow | None:
 
 async def named(ctx: Context, ids: list[str]) -> list[NodeRow]:
     """The nodes a signal names that the viewer may see (one batched look-up per request)."""
-    rows = [await node(ctx, i) for i in ids]
-    return [r for r in rows if r is not None]
+    return [r for r in await nodes_by_ids(ctx, ids) if r is not None]
 
 
 # --- Reads ------------------------------------------------------------------------------------
