@@ -9,8 +9,9 @@ forecast and the forecast as it looked on an earlier date. The arithmetic is pur
 
 Scope: an opportunity is *owned* by its team's LEAD (`ON_TEAM {role: 'LEAD'}`), or, without
 one, by its customer's current owner (`OWNS`). A scope narrows to an owner, a team (its members
-and the members of the teams below it), a customer class (`CLASSIFIED_AS`), or a company group (the company and
-the companies under it, `SUBSIDIARY_OF`), always within what the viewer may see.
+and the members of the teams below it), a customer class (`CLASSIFIED_AS`), or a company group
+(the company and the companies under it, `SUBSIDIARY_OF`), always within what the viewer may
+see.
 
 Settings are data (`(:PipelineModel {id: 'default'})`, JSON): the win probability of each
 open stage, how many days without an interaction make an opportunity stale, and the influence
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any, LiteralString, TypedDict
+from typing import LiteralString, TypedDict
 
 from graph import access
 from graph.access import TEAM_DEPTH
