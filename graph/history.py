@@ -35,7 +35,17 @@ from graph.vocab import Label
 TRACKED: dict[Label, tuple[LiteralString, ...]] = {
     Label.PERSON: ("mobile", "officePhone", "email", crypto.ID_NUMBER, "lifecycleStage"),
     Label.COMPANY: ("phone", "settlementMethod", "bankAccount", "visitCycleDays", "lifecycleStage"),
-    Label.PROJECT: ("status", "stage"),
+    # An opportunity's stage and every input of its forecast, so graph/pipeline.py can
+    # replay it at any past moment.
+    Label.PROJECT: (
+        "status",
+        "stage",
+        "amount",
+        "currency",
+        "expectedClose",
+        "winProbability",
+        "winProbabilityReason",
+    ),
 }
 # The pseudo-field of an ownership transfer (values: user ids).
 OWNER: LiteralString = "owner"

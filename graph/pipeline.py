@@ -20,17 +20,19 @@ at which an opposed person is a risk.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field, replace
-from typing import LiteralString, TypedDict
+from typing import Any, LiteralString, TypedDict
 
-from graph import access
+from graph import access, funnel
 from graph.access import TEAM_DEPTH
 from graph.actor import Actor
-from graph.cypher import hops
+from graph.cypher import current, hops
 from graph.db import Cypher, Database
-from graph.nodes import AUDIT, Audit
+from graph.nodes import AUDIT, PROJECTION, Audit
 from graph.refusal import Refusal
+from graph.rows import NodeRow
 from graph.vocab import ProjectStage
 
 # Caps: opportunities one funnel or forecast reads, changes per opportunity, group depth.
@@ -151,6 +153,8 @@ class ScopeParams(TypedDict):
     group: str | None
 
 
+# `p` as a NodeRow (graph.nodes.PROJECTION is written for `n`).
+PROJECTION_P: LiteralString = "head([n IN [p] | " + PROJECTION + "])"
 TEAM_HOPS: LiteralString = hops(0, TEAM_DEPTH)
 GROUP_HOPS: LiteralString = hops(0, GROUP_DEPTH)
 
@@ -182,3 +186,186 @@ def scope_params(
     group: str | None = None,
 ) -> ScopeParams:
     return {"owner": owner, "team": team, "customerClass": customer_class, "group": group}
+
+
+def native(value: Any) -> Any:
+    """A driver temporal value as Python's (other values unchanged)."""
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+# --- Funnel and forecast: one fetch of the scope's opportunities with their changes -----------
+class OpportunityRows(TypedDict):
+    opportunities: list[funnel.Opportunity]
+    truncated: bool
+
+
+OPPORTUNITIES = Cypher(
+    "pipeline.opportunities",
+    SCOPED + "AND p.createdAt < $until "
+    "WITH p, c, ownerId LIMIT $cap "
+    "RETURN p.id AS id, p.name AS name, p.createdAt AS createdAt, ownerId, "
+    "c.id AS customerId, p{.stage, .status, .amount, .currency, .expectedClose, "
+    ".winProbability} AS current, "
+    "COLLECT { MATCH (fc:FieldChange {targetId: p.id}) WHERE fc.field IN $fields "
+    "RETURN fc{.field, .old, .new, .at} AS change ORDER BY fc.at, fc.id "
+    "LIMIT " + str(MAX_CHANGES) + " } AS changes",
+)
+
+
+def opportunity(row: dict[str, Any]) -> funnel.Opportunity:
+    changes = [
+        funnel.Change(c["field"], native(c.get("old")), native(c.get("new")), native(c["at"]))
+        for c in row["changes"]
+    ]
+    return funnel.Opportunity(
+        id=row["id"],
+        name=row["name"],
+        created=native(row["createdAt"]),
+        current={k: native(v) for k, v in row["current"].items()},
+        changes=changes,
+        owner_id=row["ownerId"],
+        customer_id=row["customerId"],
+    )
+
+
+async def opportunities(
+    db: Database, actor: Actor, scope: ScopeParams, until: dt.datetime
+) -> OpportunityRows:
+    """The scope's opportunities created before `until`, with their replayable changes."""
+    rows = await db.read(
+        OPPORTUNITIES,
+        {
+            "scope": scope,
+            "until": until,
+            "fields": list(REPLAYED),
+            "cap": MAX_OPPORTUNITIES + 1,
+            "acl": access.acl_params(actor),
+        },
+    )
+    return {
+        "opportunities": [opportunity(r) for r in rows[:MAX_OPPORTUNITIES]],
+        "truncated": len(rows) > MAX_OPPORTUNITIES,
+    }
+
+
+# --- Risk: the facts behind each open opportunity's flags --------------------------------------
+MAX_PARTICIPANTS = 50
+MAX_AT_RISK_SCAN = 5_000
+_INFLUENCE: LiteralString = (
+    "(x)-[i:INFLUENCES]->(y:Person)-[yp:PARTICIPATES_IN]->(p) WHERE " + current("i") + " AND "
+    + current("yp") + " AND (i.projectId IS NULL OR i.projectId = p.id)"
+)  # fmt: skip
+# For `p` (open, visible) and its customer `c`: the dates and the deal's people.
+RISK_FACTS: LiteralString = (
+    "RETURN " + PROJECTION_P + " AS project, ownerId, c.id AS customerId, "
+    "head(COLLECT { MATCH (r:Interaction)-[:IN_PROJECT]->(p) WHERE r.voidedAt IS NULL "
+    "RETURN r.occurredAt AS at ORDER BY at DESC LIMIT 1 }) AS lastInProject, "
+    "head(COLLECT { MATCH (r:Interaction)-[:ABOUT]->(c) WHERE r.voidedAt IS NULL "
+    "RETURN r.occurredAt AS at ORDER BY at DESC LIMIT 1 }) AS lastWithCustomer, "
+    "COLLECT { MATCH (x:Person)-[pi:PARTICIPATES_IN]->(p) WHERE " + current("pi") + " "
+    "AND x.archivedAt IS NULL AND " + access.visible_as("x", "Person") + " "
+    "RETURN {id: x.id, role: pi.role, stance: pi.stance, "
+    "known: EXISTS { MATCH (:User)-[k:KNOWS]->(x) WHERE " + current("k") + " }, "
+    "influence: coalesce(head(COLLECT { MATCH " + _INFLUENCE + " RETURN i.strength AS s "
+    "ORDER BY s DESC LIMIT 1 }), 0.0), "
+    "swaysDecisionMaker: EXISTS { MATCH " + _INFLUENCE + " AND yp.role = 'DECISION_MAKER' }"
+    "} AS part ORDER BY x.id LIMIT " + str(MAX_PARTICIPANTS) + " } AS participants"
+)  # fmt: skip
+AT_RISK = Cypher(
+    "pipeline.at_risk",
+    SCOPED + "AND p.status = 'OPEN' WITH p, c, ownerId LIMIT $cap " + RISK_FACTS,
+)
+RISK_OF = Cypher(
+    "pipeline.risk_of",
+    "UNWIND $ids AS pid MATCH (p:Project {id: pid}) WHERE p.status = 'OPEN' AND "
+    + access.visible_as("p", "Project") + " "
+    "OPTIONAL MATCH (p)-[:FOR]->(c) WITH p, c, " + OWNER_OF + " AS ownerId " + RISK_FACTS,
+)  # fmt: skip
+
+
+class RiskRow(TypedDict):
+    project: NodeRow
+    ownerId: str | None
+    customerId: str | None
+    flags: list[funnel.Flag]
+    score: int
+
+
+def _participant(x: dict[str, Any]) -> funnel.Participant:
+    return funnel.Participant(
+        id=x["id"],
+        role=x["role"],
+        stance=x["stance"],
+        known_by_staff=bool(x["known"]),
+        influence=float(x["influence"] or 0.0),
+        sways_decision_maker=bool(x["swaysDecisionMaker"]),
+    )
+
+
+def _risk(row: dict[str, Any], s: Settings, today: dt.date) -> RiskRow:
+    project: NodeRow = row["project"]
+    seen = [native(x) for x in (row["lastInProject"], row["lastWithCustomer"]) if x is not None]
+    last = max(seen).date() if seen else None
+    created = native(project.get("createdAt"))
+    close = native(project.get("expectedClose"))
+    flags = funnel.risk_flags(
+        today=today,
+        created=created.date() if created else today,
+        expected_close=close,
+        last_interaction=last,
+        participants=[_participant(x) for x in row["participants"]],
+        stale_days=s.stale_days,
+        high_influence_at=s.high_influence_at,
+    )
+    return {
+        "project": project,
+        "ownerId": row["ownerId"],
+        "customerId": row["customerId"],
+        "flags": flags,
+        "score": funnel.score([f.flag for f in flags]),
+    }
+
+
+def _riskiest(r: RiskRow) -> tuple[int, float, str]:
+    amount: Any = r["project"].get("amount")
+    return (-r["score"], -float(amount or 0), r["project"]["id"])
+
+
+async def at_risk(
+    db: Database, actor: Actor, scope: ScopeParams, s: Settings, today: dt.date
+) -> tuple[list[RiskRow], bool]:
+    """Every open opportunity in scope with at least one flag, riskiest first (score, then
+    amount, then id); true when the scan hit its cap."""
+    rows = await db.read(
+        AT_RISK,
+        {"scope": scope, "cap": MAX_AT_RISK_SCAN + 1, "acl": access.acl_params(actor)},
+    )
+    out = [_risk(r, s, today) for r in rows[:MAX_AT_RISK_SCAN]]
+    out = [r for r in out if r["flags"]]
+    out.sort(key=_riskiest)
+    return out, len(rows) > MAX_AT_RISK_SCAN
+
+
+async def risk_of(
+    db: Database, actor: Actor, ids: list[str], s: Settings, today: dt.date
+) -> dict[str, RiskRow]:
+    """The flags of these opportunities (open and visible ones; others are absent)."""
+    rows = await db.read(RISK_OF, {"ids": ids, "acl": access.acl_params(actor)})
+    return {r["project"]["id"]: _risk(r, s, today) for r in rows}
+
+
+MAX_OPEN_PER_ACCOUNT = 50
+OPEN_PROJECTS = Cypher(
+    "pipeline.open_projects",
+    "MATCH (c:Customer {id: $customer})<-[:FOR]-(p:Project) WHERE p.archivedAt IS NULL "
+    "AND coalesce(p.status, 'OPEN') IN ['OPEN', 'ON_HOLD'] AND "
+    + access.visible_as("p", "Project") + " "
+    "WITH p ORDER BY p.expectedClose, p.id LIMIT " + str(MAX_OPEN_PER_ACCOUNT) + " "
+    "RETURN " + PROJECTION_P + " AS project",
+)  # fmt: skip
+
+
+async def open_projects(db: Database, actor: Actor, customer: str) -> list[NodeRow]:
+    """A customer's open and on-hold opportunities the viewer sees, soonest close first."""
+    rows = await db.read(OPEN_PROJECTS, {"customer": customer, "acl": access.acl_params(actor)})
+    return [r["project"] for r in rows]

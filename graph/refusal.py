@@ -24,6 +24,7 @@ class Refusal(Enum):
     IN_USE = "in_use"  # the node is still referred to (a team with members or child teams)
     TOO_DEEP = "too_deep"  # the write would make a hierarchy deeper than its hop cap
     MISMATCH = "mismatch"  # a value disagrees with the record it refers to (a currency)
+    TOO_MANY = "too_many"  # the write would move more than its cap allows at once
 
 
 class Part(Enum):

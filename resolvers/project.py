@@ -20,6 +20,7 @@ from resolvers.errors import ErrorCode
 from resolvers.shapes import NodePayload
 
 DEFAULT_CURRENCY = "CNY"
+MAX_REASON = 500
 
 
 def project_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -32,7 +33,33 @@ def project_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
         props["amount"] = v.non_negative(errors, data["amount"], "input.amount")
     if "currency" in data or (creating and data.get("amount") is not None):
         props["currency"] = _currency(errors, data.get("currency"))
+    props.update(_win_probability(errors, data))
     return props
+
+
+def _win_probability(errors: v.Errors, data: dict[str, Any]) -> dict[str, Any]:
+    """The override and its reason travel together: set with a reason, or cleared both."""
+    if "winProbability" not in data:
+        if data.get("winProbabilityReason") is not None:
+            errors.add(
+                ErrorCode.VALIDATION,
+                "give the reason with `winProbability`",
+                "input.winProbabilityReason",
+            )
+        return {}
+    value = data["winProbability"]
+    if value is None:
+        return {"winProbability": None, "winProbabilityReason": None}
+    if not 0.0 <= value <= 1.0:
+        errors.add(ErrorCode.VALIDATION, "must be between 0 and 1", "input.winProbability")
+    reason = (data.get("winProbabilityReason") or "").strip()
+    if not reason:
+        errors.add(ErrorCode.VALIDATION, "an override needs a reason", "input.winProbabilityReason")
+    elif len(reason) > MAX_REASON:
+        errors.add(
+            ErrorCode.VALIDATION, f"at most {MAX_REASON} characters", "input.winProbabilityReason"
+        )
+    return {"winProbability": float(value), "winProbabilityReason": reason}
 
 
 def _currency(errors: v.Errors, value: str | None) -> str | None:

@@ -26,6 +26,7 @@ from schema import (
     merge,
     node,
     person,
+    pipeline,
     privacy,
     project,
     records,
@@ -75,6 +76,7 @@ QUERIES: tuple[type, ...] = (
     intelligence.Query,
     crosssell.Query,
     classification.Query,
+    pipeline.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -92,6 +94,7 @@ MUTATIONS: tuple[type, ...] = (
     customfields.Mutation,
     intelligence.Mutation,
     classification.Mutation,
+    pipeline.Mutation,
 )
 
 

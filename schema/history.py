@@ -49,7 +49,8 @@ class Query:
         description="The history of one dynamic field of a node, newest first (R9, R23): "
         "Person mobile, officePhone, email, idNumber, lifecycleStage, owner; Company phone, "
         "settlementMethod, bankAccount, visitCycleDays, lifecycleStage, owner; Project "
-        "status, stage; and `custom.<key>` for custom fields marked dynamic. Empty when the "
+        "status, stage, amount, currency, expectedClose, winProbability, "
+        "winProbabilityReason; and `custom.<key>` for custom fields marked dynamic. Empty when the "
         "node does not exist or the viewer may not see it; a field without history gives "
         "BAD_USER_INPUT at `field`. 2-3 round trips.",
         graphql_type=FieldHistoryConnection,

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
+from resolvers import pipeline, relations
 from resolvers import project as r
-from resolvers import relations
 from resolvers.vocab import ProjectStage, ProjectStatus
-from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
+from schema.base import CUSTOM_INPUT, Info, NodeSchema, Record, optional, vocab_enum
 from schema.common import by_parent, custom_field, typename_is
 from schema.person import CustomerParty
+
+if TYPE_CHECKING:
+    from schema.pipeline import RiskReason
 
 vocab_enum(
     ProjectStage, "Sales stage of a project: lead → qualified → proposal → negotiation → closed."
@@ -28,6 +32,13 @@ class Project(Record):
     amount: float | None = strawberry.field(description="Expected amount in `currency`; ≥ 0.")
     currency: str | None = strawberry.field(description="ISO 4217 code; CNY by default.")
     expectedClose: dt.date | None = strawberry.field(description="Expected closing date.")
+    winProbability: float | None = strawberry.field(
+        description="This opportunity's own win probability, 0..1, overriding its stage's "
+        "(pipelineSettings) in forecasts; null: the stage's."
+    )
+    winProbabilityReason: str | None = strawberry.field(
+        description="Why the override was set, ≤ 500 characters."
+    )
 
     custom = custom_field()
     customer = by_parent(
@@ -36,6 +47,15 @@ class Project(Record):
         "The customer the project is for (the current FOR edge): a Company or a "
         "Person. One round trip per request for all projects.",
     )
+
+    @strawberry.field(
+        description="Why this open opportunity is at risk, most severe first (empty when not "
+        "OPEN, or when nothing is wrong). One round trip for every project of the request.",
+        graphql_type=list[Annotated["RiskReason", strawberry.lazy("schema.pipeline")]],
+    )
+    async def riskFlags(self, info: Info, root: strawberry.Parent[dict[str, Any]]) -> Any:
+        return await pipeline.risk_flags(info.context, root["id"])
+
     is_type_of = typename_is("Project")
 
 
@@ -46,6 +66,11 @@ class ProjectFields:
     amount: float | None = optional("≥ 0.")
     currency: str | None = optional("3-letter ISO 4217 code; CNY when omitted.")
     expectedClose: dt.date | None = optional("Expected closing date.")
+    winProbability: float | None = optional(
+        "Override of the stage's win probability, 0..1; needs `winProbabilityReason`. Null "
+        "clears it (and its reason). Kept in fieldHistory."
+    )
+    winProbabilityReason: str | None = optional("Why, ≤ 500; required with `winProbability`.")
     custom: JSON | None = optional(CUSTOM_INPUT)
 
 

@@ -1,0 +1,245 @@
+"""The funnel, the forecast and the risk flags on hand-built opportunities with known answers
+(pure functions: graph/funnel.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from graph import funnel as f
+from graph.pipeline import Settings
+
+UTC = dt.UTC
+
+
+def t(y: int, m: int, d: int) -> dt.datetime:
+    return dt.datetime(y, m, d, 12, tzinfo=UTC)
+
+
+def opp(
+    key: str,
+    created: dt.datetime,
+    current: dict[str, object],
+    *changes: tuple[str, object, object, dt.datetime],
+) -> f.Opportunity:
+    return f.Opportunity(
+        id=key,
+        name=key,
+        created=created,
+        current={"currency": "CNY", **current},
+        changes=sorted((f.Change(*c) for c in changes), key=lambda c: c.at),
+    )
+
+
+SINCE, UNTIL = t(2026, 1, 1), t(2026, 3, 31)
+BOOK = [
+    # Walked every stage and won on 1 March.
+    opp(
+        "A",
+        t(2025, 12, 1),
+        {"stage": "CLOSED", "status": "WON", "amount": 100.0},
+        ("stage", "LEAD", "QUALIFIED", t(2026, 1, 10)),
+        ("stage", "QUALIFIED", "PROPOSAL", t(2026, 2, 9)),
+        ("stage", "PROPOSAL", "CLOSED", t(2026, 3, 1)),
+        ("status", "OPEN", "WON", t(2026, 3, 1)),
+    ),
+    # Created at QUALIFIED (so it passed LEAD), lost at PROPOSAL.
+    opp(
+        "B",
+        t(2026, 1, 5),
+        {"stage": "PROPOSAL", "status": "LOST", "amount": 200.0},
+        ("stage", "QUALIFIED", "PROPOSAL", t(2026, 1, 25)),
+        ("status", "OPEN", "LOST", t(2026, 2, 20)),
+    ),
+    # Still a lead.
+    opp("C", t(2026, 2, 1), {"stage": "LEAD", "status": "OPEN", "amount": 50.0}),
+    # Lost before the period: not in the cohort.
+    opp(
+        "D",
+        t(2025, 11, 1),
+        {"stage": "LEAD", "status": "LOST", "amount": 999.0},
+        ("status", "OPEN", "LOST", t(2025, 12, 15)),
+    ),
+    # Created after the period.
+    opp("E", t(2026, 4, 10), {"stage": "LEAD", "status": "OPEN", "amount": 999.0}),
+    # Another currency.
+    opp(
+        "F",
+        t(2026, 1, 20),
+        {"stage": "NEGOTIATION", "status": "OPEN", "amount": 5.0, "currency": "USD"},
+    ),
+]
+
+
+def test_funnel_counts_reach_conversion_and_days() -> None:
+    got = f.funnel(BOOK, SINCE, UNTIL, "CNY")
+    steps = {s.stage: s for s in got.steps}
+    assert [s.stage for s in got.steps] == list(f.Step)
+    assert (got.cohort, got.other_currency) == (3, 1)
+    assert [steps[s].reached for s in f.Step] == [3, 2, 2, 1, 1]
+    assert [steps[s].reached_amount for s in f.Step] == [350.0, 300.0, 300.0, 100.0, 100.0]
+    assert [steps[s].conversion for s in f.Step] == [0.6667, 1.0, 0.5, 1.0, None]
+    assert steps[f.Step.LEAD].current == 1
+    assert steps[f.Step.LEAD].current_amount == 50.0
+    assert steps[f.Step.PROPOSAL].current == 0
+    # A: 40 days as a lead; QUALIFIED 30 (A) and 20 (B); PROPOSAL 20 (A; B never left it).
+    assert steps[f.Step.LEAD].median_days == 40.0
+    assert steps[f.Step.QUALIFIED].median_days == 25.0
+    assert steps[f.Step.PROPOSAL].median_days == 20.0
+    assert steps[f.Step.NEGOTIATION].median_days is None
+    assert (got.won, got.won_amount, got.lost, got.lost_amount) == (1, 100.0, 1, 200.0)
+    assert got.win_rate == 0.5
+
+
+def test_funnel_as_of_an_earlier_moment_replays_the_changes() -> None:
+    # By 31 January A was QUALIFIED and open, B at PROPOSAL and open; C did not exist.
+    got = f.funnel(BOOK, t(2026, 1, 1), t(2026, 1, 31), "CNY")
+    steps = {s.stage: s for s in got.steps}
+    assert got.cohort == 2
+    assert [steps[s].reached for s in f.Step] == [2, 2, 1, 0, 0]
+    assert steps[f.Step.QUALIFIED].current == 1
+    assert steps[f.Step.PROPOSAL].current == 1
+    assert (got.won, got.lost, got.win_rate) == (0, 0, None)
+
+
+FORECAST = [
+    # Moved to PROPOSAL and its close to 20 March on 1 February.
+    opp(
+        "G",
+        t(2026, 1, 1),
+        {
+            "stage": "PROPOSAL",
+            "status": "OPEN",
+            "amount": 1000.0,
+            "expectedClose": dt.date(2026, 3, 20),
+        },
+        ("stage", "QUALIFIED", "PROPOSAL", t(2026, 2, 1)),
+        ("expectedClose", dt.date(2026, 2, 28), dt.date(2026, 3, 20), t(2026, 2, 1)),
+    ),
+    # Its own 0.9 since 10 February (the stage says 0.75).
+    opp(
+        "H",
+        t(2026, 1, 1),
+        {
+            "stage": "NEGOTIATION",
+            "status": "OPEN",
+            "amount": 400.0,
+            "expectedClose": dt.date(2026, 2, 20),
+            "winProbability": 0.9,
+        },
+        ("winProbability", None, 0.9, t(2026, 2, 10)),
+    ),
+    # Won on 5 February.
+    opp(
+        "I",
+        t(2026, 1, 1),
+        {
+            "stage": "NEGOTIATION",
+            "status": "WON",
+            "amount": 300.0,
+            "expectedClose": dt.date(2026, 2, 10),
+        },
+        ("status", "OPEN", "WON", t(2026, 2, 5)),
+    ),
+]
+
+
+def test_forecast_now_and_then() -> None:
+    rows = f.forecast(
+        FORECAST,
+        dt.date(2026, 2, 1),
+        dt.date(2026, 3, 31),
+        t(2026, 2, 15),
+        t(2026, 1, 15),
+        "CNY",
+        Settings().probability,
+    )
+    assert [r.month for r in rows] == [dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
+    feb, mar = rows
+    assert (feb.now.open, feb.now.amount, feb.now.weighted, feb.now.won) == (1, 400.0, 360.0, 300.0)
+    assert (mar.now.open, mar.now.amount, mar.now.weighted) == (1, 1000.0, 500.0)
+    # A month earlier: G was QUALIFIED closing in February, H had no override, I was open.
+    assert (feb.then.open, feb.then.amount, feb.then.weighted, feb.then.won) == (
+        3,
+        1700.0,
+        775.0,
+        0.0,
+    )
+    assert (mar.then.open, mar.then.weighted) == (0, 0.0)
+
+
+def test_forecast_keeps_on_hold_apart() -> None:
+    held = opp(
+        "J",
+        t(2026, 1, 1),
+        {
+            "stage": "PROPOSAL",
+            "status": "ON_HOLD",
+            "amount": 80.0,
+            "expectedClose": dt.date(2026, 2, 3),
+        },
+    )
+    got = f.forecast_at([held], t(2026, 2, 1), {dt.date(2026, 2, 1)}, "CNY", Settings().probability)
+    figures = got[dt.date(2026, 2, 1)]
+    assert (figures.open, figures.weighted, figures.on_hold) == (0, 0.0, 80.0)
+
+
+def p(
+    pid: str,
+    role: str | None,
+    stance: str | None,
+    known: bool = True,
+    influence: float = 0.0,
+    sways: bool = False,
+) -> f.Participant:
+    return f.Participant(pid, role, stance, known, influence, sways)
+
+
+def test_risk_flags_from_the_decision_tree_and_the_calendar() -> None:
+    flags = f.risk_flags(
+        today=dt.date(2026, 6, 30),
+        created=dt.date(2026, 1, 1),
+        expected_close=dt.date(2026, 6, 1),
+        last_interaction=dt.date(2026, 5, 1),
+        participants=[
+            p("dm-opposed", "DECISION_MAKER", "OPPONENT"),
+            p("dm-unknown", "DECISION_MAKER", None, known=False),
+            p("buyer", "ECONOMIC_BUYER", "OPPONENT"),
+            p("swayer", "INFLUENCER", "OPPONENT", sways=True),
+            p("loud", "USER", "OPPONENT", influence=0.7),
+            p("quiet", "USER", "OPPONENT", influence=0.2),
+            p("friend", "CHAMPION", "SUPPORTER"),
+        ],
+        stale_days=30,
+        high_influence_at=0.6,
+    )
+    by = {x.flag: x for x in flags}
+    assert [x.flag for x in flags] == [
+        f.RiskFlag.DECISION_MAKER_OPPOSED,
+        f.RiskFlag.OPPOSED_INFLUENCER,
+        f.RiskFlag.DECISION_MAKER_UNKNOWN_TO_STAFF,
+        f.RiskFlag.NO_RECENT_INTERACTION,
+        f.RiskFlag.CLOSE_DATE_PASSED,
+        f.RiskFlag.DECISION_MAKER_STANCE_UNKNOWN,
+    ]
+    assert by[f.RiskFlag.DECISION_MAKER_OPPOSED].people == ("dm-opposed",)
+    assert by[f.RiskFlag.OPPOSED_INFLUENCER].people == ("buyer", "swayer", "loud")
+    assert by[f.RiskFlag.DECISION_MAKER_UNKNOWN_TO_STAFF].people == ("dm-unknown",)
+    assert by[f.RiskFlag.NO_RECENT_INTERACTION].days == 60
+    assert by[f.RiskFlag.CLOSE_DATE_PASSED].days == 29
+    assert by[f.RiskFlag.DECISION_MAKER_STANCE_UNKNOWN].people == ("dm-unknown",)
+    assert f.score([x.flag for x in flags]) == 5 + 4 + 3 + 3 + 2 + 2
+
+
+def test_a_healthy_deal_has_no_flags() -> None:
+    assert (
+        f.risk_flags(
+            today=dt.date(2026, 6, 30),
+            created=dt.date(2026, 6, 1),
+            expected_close=dt.date(2026, 9, 1),
+            last_interaction=None,
+            participants=[p("dm", "DECISION_MAKER", "SUPPORTER")],
+            stale_days=30,
+            high_influence_at=0.6,
+        )
+        == []
+    )
