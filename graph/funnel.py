@@ -86,9 +86,14 @@ class Opportunity:
         out.append((stage, entered, None))
         return out
 
+    def status(self, t: dt.datetime) -> str:
+        """Its status at `t`; a deal without one is open (projects need not set it)."""
+        value: str | None = self.at("status", t)
+        return value or OPEN
+
     def closed_at(self, until: dt.datetime) -> dt.datetime | None:
         """When it last became WON or LOST by `until` (None while open)."""
-        if self.at("status", until) not in FINAL:
+        if self.status(until) not in FINAL:
             return None
         moment = None
         for c in self.changes:
@@ -134,7 +139,7 @@ class Funnel:
 def _in_cohort(o: Opportunity, since: dt.datetime, until: dt.datetime) -> bool:
     if o.created > until:
         return False
-    return o.created > since or o.at("status", since) not in FINAL
+    return o.created > since or o.status(since) not in FINAL
 
 
 def funnel(
@@ -156,7 +161,7 @@ def funnel(
             continue
         cohort += 1
         amount = float(o.at("amount", until) or 0.0)
-        status = o.at("status", until)
+        status = o.status(until)
         stays = o.stays(until)
         top = max((STAGE_RANK.get(s or "", -1) for s, _, _ in stays), default=-1)
         if status == WON:
@@ -252,7 +257,7 @@ def forecast_at(
     for o in opps:
         if o.created > t or (o.at("currency", t) or currency) != currency:
             continue
-        status = o.at("status", t)
+        status = o.status(t)
         amount = float(o.at("amount", t) or 0.0)
         if status == WON:
             closed = o.closed_at(t)

@@ -40,7 +40,7 @@ NS = uuid.UUID("6d1f0a5c-3b8e-4f2a-9c47-0e5b8d2a7f13")
 
 GATHER = Cypher(
     "handover.gather",
-    "MATCH (d:User {id: $from}) "
+    "MATCH (d:User {id: $departed}) "
     "RETURN COLLECT { MATCH (d)-[o:OWNS]->(c:Customer) WHERE o.until IS NULL "
     "OR o.until > date() RETURN {edge: o.id, customer: c.id, editable: "
     + access.editable("c") + "} AS a ORDER BY c.id LIMIT " + str(MAX_ACCOUNTS + 1) + " } "
@@ -58,7 +58,7 @@ USERS = Cypher("handover.users", "MATCH (u:User) WHERE u.id IN $ids RETURN u.id 
 MOVE_ACCOUNTS = Cypher(
     "handover.move_accounts",
     "UNWIND $accounts AS a "
-    "MATCH (:User {id: $from})-[o:OWNS {id: a.edge}]->(c) "
+    "MATCH (:User {id: $departed})-[o:OWNS {id: a.edge}]->(c) "
     "SET o.until = date(), o.version = o.version + 1, o.updatedAt = datetime() "
     "WITH a, c MATCH (s:User {id: a.to}) "
     "CALL (a, c, s) { "
@@ -67,15 +67,15 @@ MOVE_ACCOUNTS = Cypher(
     "  MERGE (s)-[n:OWNS {id: a.newEdge}]->(c) ON CREATE SET n.since = date(), n.version = 1, "
     "  n.createdAt = datetime(), n.updatedAt = datetime() } "
     "MERGE (fc:FieldChange {id: $auditId + '/owner/' + c.id}) ON CREATE SET "
-    "fc.targetId = c.id, fc.targetLabel = a.label, fc.field = 'owner', fc.old = $from, "
+    "fc.targetId = c.id, fc.targetLabel = a.label, fc.field = 'owner', fc.old = $departed, "
     "fc.new = s.id, fc.at = datetime(), fc.by = $actor, fc.requestId = $requestId, "
     "fc.auditId = $auditId "
     "RETURN count(*) AS moved",
 )
 MOVE_TEAMS = Cypher(
     "handover.move_teams",
-    "UNWIND $projects AS t "
-    "MATCH (:User {id: $from})-[e:ON_TEAM {id: t.edge}]->(p:Project) "
+    "UNWIND $teams AS t "
+    "MATCH (:User {id: $departed})-[e:ON_TEAM {id: t.edge}]->(p:Project) "
     "SET e.until = date(), e.version = e.version + 1, e.updatedAt = datetime() "
     "WITH t, p MATCH (s:User {id: t.to}) "
     "CALL (t, p, s) { "
@@ -86,13 +86,14 @@ MOVE_TEAMS = Cypher(
 )  # fmt: skip
 MOVE_FOLLOW_UPS = Cypher(
     "handover.move_follow_ups",
-    "UNWIND $followUps AS x MATCH (f:FollowUp {id: x.id})-[old:ASSIGNED_TO]->(:User {id: $from}) "
+    "UNWIND $followUps AS x "
+    "MATCH (f:FollowUp {id: x.id})-[old:ASSIGNED_TO]->(:User {id: $departed}) "
     "MATCH (s:User {id: x.to}) DELETE old MERGE (f)-[:ASSIGNED_TO]->(s) "
     "RETURN count(*) AS moved",
 )
 RECORD = Cypher(
     "handover.record",
-    "MERGE (h:HandOver {id: $targetId}) ON CREATE SET h.from = $from, h.at = datetime(), "
+    "MERGE (h:HandOver {id: $targetId}) ON CREATE SET h.from = $departed, h.at = datetime(), "
     "h.by = $actor, h.note = $note, h.accounts = $nAccounts, h.projects = $nProjects, "
     "h.followUps = $nFollowUps, h.moved = $moved "
     "WITH h " + AUDIT + " RETURN h.id AS id",
@@ -167,7 +168,7 @@ async def hand_over(
         for u in [departed, *successors]:
             if u not in found:
                 return _refused(Refusal.NOT_FOUND, Part.FROM if u == departed else Part.TO, u)
-        rows = await tx.run(GATHER, {"from": departed, "acl": access.acl_params(actor)})
+        rows = await tx.run(GATHER, {"departed": departed, "acl": access.acl_params(actor)})
         g: dict[str, Any] = rows[0]
         truncated = (
             len(g["accounts"]) > MAX_ACCOUNTS
@@ -217,7 +218,7 @@ async def hand_over(
             r["id"]: r["label"]
             for r in await tx.run(LABEL_OF, {"ids": [a["customer"] for a in g["accounts"]]})
         }
-        common = {"from": departed, **ev}
+        common = {"departed": departed, **ev}
         await tx.run(
             MOVE_ACCOUNTS,
             {
@@ -236,8 +237,8 @@ async def hand_over(
         await tx.run(
             MOVE_TEAMS,
             {
-                "from": departed,
-                "projects": [
+                "departed": departed,
+                "teams": [
                     {
                         "edge": t["edge"],
                         "to": to(t["customer"]),
@@ -250,7 +251,10 @@ async def hand_over(
         )
         await tx.run(
             MOVE_FOLLOW_UPS,
-            {"from": departed, "followUps": [{"id": f["id"], "to": f["to"]} for f in follow_ups]},
+            {
+                "departed": departed,
+                "followUps": [{"id": f["id"], "to": f["to"]} for f in follow_ups],
+            },
         )
         moved = json.dumps(
             {"accounts": accounts, "projects": projects, "followUps": follow_ups},
@@ -276,7 +280,7 @@ async def hand_over(
 # --- The brief's key people --------------------------------------------------------------------
 KEY_PEOPLE = Cypher(
     "handover.key_people",
-    "MATCH (c:Customer {id: $customer}) WHERE " + access.visible("c") + " "
+    "MATCH (c:Customer {id: $account}) WHERE " + access.visible("c") + " "
     "CALL (c) { "
     "  MATCH (x:Person)-[w:WORKS_AT]->(c) WHERE " + current("w") + " RETURN x "
     "  UNION WITH c AS x WHERE x:Person RETURN x "
@@ -284,7 +288,7 @@ KEY_PEOPLE = Cypher(
     + current("pi") + " RETURN x } "
     "WITH DISTINCT x WHERE x.archivedAt IS NULL AND " + access.visible_as("x", "Person") + " "
     "WITH x, COLLECT { MATCH (x)-[pi:PARTICIPATES_IN]->(p:Project)-[:FOR]->(:Customer "
-    "{id: $customer}) WHERE " + current("pi") + " AND coalesce(p.status, 'OPEN') = 'OPEN' "
+    "{id: $account}) WHERE " + current("pi") + " AND coalesce(p.status, 'OPEN') = 'OPEN' "
     "RETURN {projectId: p.id, role: pi.role, stance: pi.stance} } AS roles, "
     "COLLECT { MATCH (u:User)-[k:KNOWS]->(x) WHERE " + current("k") + " "
     "RETURN {userId: u.id, userName: coalesce(u.name, u.id), strength: k.strength} AS tie "
@@ -311,5 +315,5 @@ async def key_people(db: Database, actor: Actor, customer: str) -> list[KeyPerso
     """The account's people a successor must know, with who on our staff knows them: its
     current contacts and its open opportunities' participants (or the person customer),
     those in decision roles first, then the best known."""
-    rows = await db.read(KEY_PEOPLE, {"customer": customer, "acl": access.acl_params(actor)})
+    rows = await db.read(KEY_PEOPLE, {"account": customer, "acl": access.acl_params(actor)})
     return [{"personId": r["personId"], "roles": r["roles"], "ties": r["ties"]} for r in rows]

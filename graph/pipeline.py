@@ -163,19 +163,19 @@ OWNER_OF: LiteralString = (
     "coalesce(head([(p)<-[t:ON_TEAM {role: 'LEAD'}]-(l:User) | l.id]), "
     "head([(c)<-[o:OWNS]-(ou:User) WHERE o.until IS NULL OR o.until > date() | ou.id]))"
 )
-# Binds `p` (visible project), `c` (its customer) and `ownerId`, narrowed by `$scope`.
+# Binds `p` (visible project), `c` (its customer) and `ownerId`, narrowed by `$within`.
 SCOPED: LiteralString = (
     "MATCH (p:Project) WHERE p.archivedAt IS NULL AND " + access.visible_as("p", "Project") + " "
     "OPTIONAL MATCH (p)-[:FOR]->(c) "
     "WITH p, c, " + OWNER_OF + " AS ownerId "
-    "WHERE ($scope.owner IS NULL OR ownerId = $scope.owner) "
-    "AND ($scope.team IS NULL OR ownerId IN COLLECT { "
-    "MATCH (st:Team {id: $scope.team})<-[:PART_OF" + TEAM_HOPS + "]-(sd:Team) "
+    "WHERE ($within.owner IS NULL OR ownerId = $within.owner) "
+    "AND ($within.team IS NULL OR ownerId IN COLLECT { "
+    "MATCH (st:Team {id: $within.team})<-[:PART_OF" + TEAM_HOPS + "]-(sd:Team) "
     "MATCH (su:User) WHERE su.team = sd.code RETURN su.id }) "
-    "AND ($scope.customerClass IS NULL OR EXISTS { "
-    "MATCH (c)-[:CLASSIFIED_AS]->(:CustomerClass {id: $scope.customerClass}) }) "
-    "AND ($scope.group IS NULL OR EXISTS { MATCH (c)-[:SUBSIDIARY_OF" + GROUP_HOPS
-    + "]->(:Company {id: $scope.group}) }) "
+    "AND ($within.customerClass IS NULL OR EXISTS { "
+    "MATCH (c)-[:CLASSIFIED_AS]->(:CustomerClass {id: $within.customerClass}) }) "
+    "AND ($within.group IS NULL OR EXISTS { MATCH (c)-[:SUBSIDIARY_OF" + GROUP_HOPS
+    + "]->(:Company {id: $within.group}) }) "
 )  # fmt: skip
 
 
@@ -201,7 +201,7 @@ class OpportunityRows(TypedDict):
 
 OPPORTUNITIES = Cypher(
     "pipeline.opportunities",
-    SCOPED + "AND p.createdAt < $until "
+    SCOPED + "AND p.createdAt < $before "
     "WITH p, c, ownerId LIMIT $cap "
     "RETURN p.id AS id, p.name AS name, p.createdAt AS createdAt, ownerId, "
     "c.id AS customerId, p{.stage, .status, .amount, .currency, .expectedClose, "
@@ -235,8 +235,8 @@ async def opportunities(
     rows = await db.read(
         OPPORTUNITIES,
         {
-            "scope": scope,
-            "until": until,
+            "within": scope,
+            "before": until,
             "fields": list(REPLAYED),
             "cap": MAX_OPPORTUNITIES + 1,
             "acl": access.acl_params(actor),
@@ -260,7 +260,9 @@ RISK_FACTS: LiteralString = (
     "RETURN " + PROJECTION_P + " AS project, ownerId, c.id AS customerId, "
     "head(COLLECT { MATCH (r:Interaction)-[:IN_PROJECT]->(p) WHERE r.voidedAt IS NULL "
     "RETURN r.occurredAt AS at ORDER BY at DESC LIMIT 1 }) AS lastInProject, "
+    # A customer-wide interaction counts for every deal; one in another deal does not.
     "head(COLLECT { MATCH (r:Interaction)-[:ABOUT]->(c) WHERE r.voidedAt IS NULL "
+    "AND NOT EXISTS { MATCH (r)-[:IN_PROJECT]->(:Project) } "
     "RETURN r.occurredAt AS at ORDER BY at DESC LIMIT 1 }) AS lastWithCustomer, "
     "COLLECT { MATCH (x:Person)-[pi:PARTICIPATES_IN]->(p) WHERE " + current("pi") + " "
     "AND x.archivedAt IS NULL AND " + access.visible_as("x", "Person") + " "
@@ -273,11 +275,12 @@ RISK_FACTS: LiteralString = (
 )  # fmt: skip
 AT_RISK = Cypher(
     "pipeline.at_risk",
-    SCOPED + "AND p.status = 'OPEN' WITH p, c, ownerId LIMIT $cap " + RISK_FACTS,
+    SCOPED + "AND coalesce(p.status, 'OPEN') = 'OPEN' WITH p, c, ownerId LIMIT $cap " + RISK_FACTS,
 )
 RISK_OF = Cypher(
     "pipeline.risk_of",
-    "UNWIND $ids AS pid MATCH (p:Project {id: pid}) WHERE p.status = 'OPEN' AND "
+    "UNWIND $ids AS pid MATCH (p:Project {id: pid}) WHERE coalesce(p.status, 'OPEN') = 'OPEN' "
+    "AND "
     + access.visible_as("p", "Project") + " "
     "OPTIONAL MATCH (p)-[:FOR]->(c) WITH p, c, " + OWNER_OF + " AS ownerId " + RISK_FACTS,
 )  # fmt: skip
@@ -338,7 +341,7 @@ async def at_risk(
     amount, then id); true when the scan hit its cap."""
     rows = await db.read(
         AT_RISK,
-        {"scope": scope, "cap": MAX_AT_RISK_SCAN + 1, "acl": access.acl_params(actor)},
+        {"within": scope, "cap": MAX_AT_RISK_SCAN + 1, "acl": access.acl_params(actor)},
     )
     out = [_risk(r, s, today) for r in rows[:MAX_AT_RISK_SCAN]]
     out = [r for r in out if r["flags"]]
@@ -357,7 +360,7 @@ async def risk_of(
 MAX_OPEN_PER_ACCOUNT = 50
 OPEN_PROJECTS = Cypher(
     "pipeline.open_projects",
-    "MATCH (c:Customer {id: $customer})<-[:FOR]-(p:Project) WHERE p.archivedAt IS NULL "
+    "MATCH (c:Customer {id: $account})<-[:FOR]-(p:Project) WHERE p.archivedAt IS NULL "
     "AND coalesce(p.status, 'OPEN') IN ['OPEN', 'ON_HOLD'] AND "
     + access.visible_as("p", "Project") + " "
     "WITH p ORDER BY p.expectedClose, p.id LIMIT " + str(MAX_OPEN_PER_ACCOUNT) + " "
@@ -367,5 +370,5 @@ OPEN_PROJECTS = Cypher(
 
 async def open_projects(db: Database, actor: Actor, customer: str) -> list[NodeRow]:
     """A customer's open and on-hold opportunities the viewer sees, soonest close first."""
-    rows = await db.read(OPEN_PROJECTS, {"customer": customer, "acl": access.acl_params(actor)})
+    rows = await db.read(OPEN_PROJECTS, {"account": customer, "acl": access.acl_params(actor)})
     return [r["project"] for r in rows]

@@ -126,6 +126,13 @@ SAMPLES: dict[str, Any] = {
     **dict.fromkeys(("dimension", "classId", "review", "counts", "customerClass"), _ID),
     "classProps": {"name": "x"},
     "afterSeq": 0,
+    # Pipeline and hand-over (graph/pipeline.py, graph/handover.py).
+    "within": {"owner": _ID, "team": _ID, "customerClass": _ID, "group": _ID},
+    "before": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    **dict.fromkeys(("account", "departed", "moved"), _ID),
+    "accounts": [{"edge": _ID, "to": _ID, "newEdge": _ID, "label": "Company"}] * 5,
+    "teams": [{"edge": _ID, "to": _ID, "newEdge": _ID, "role": "LEAD"}] * 5,
+    **dict.fromkeys(("nAccounts", "nProjects", "nFollowUps"), 1),
 }
 
 

@@ -15,7 +15,7 @@ import strawberry
 from resolvers import pipeline as r
 from resolvers.pipeline import RiskFlag, Step
 from resolvers.shapes import NodeRow
-from resolvers.vocab import DecisionRole, ProjectStage, Stance
+from resolvers.vocab import ProjectStage, Stance
 from schema.base import ID_ARG, Info, Node, input_mutation, payload_type, vocab_enum
 from schema.decision import StaffTie
 from schema.person import CustomerParty
@@ -288,7 +288,10 @@ HandOverPayload = payload_type(
 @strawberry.type(description="A key person's part in one of the account's open deals.")
 class DealRole:
     projectId: strawberry.ID = strawberry.field(description="The opportunity.")
-    role: DecisionRole | None = strawberry.field(description="Their decision role.")
+    role: str | None = strawberry.field(
+        description="Their decision role: DECISION_MAKER, ECONOMIC_BUYER, TECHNICAL_EVALUATOR, "
+        "FINANCIAL_APPROVER, USER, INFLUENCER, CHAMPION, GATEKEEPER or BLOCKER."
+    )
     stance: Stance | None = strawberry.field(description="Their stance.")
 
 
@@ -388,7 +391,7 @@ class Query:
     @strawberry.field(
         description="The hand-over brief of an account (R27): its open opportunities with "
         "their risk flags, open follow-ups, the last interactions, and the key people with who "
-        "on our staff knows them. Null when the viewer cannot see the account. About six "
+        "on our staff knows them. Null when the viewer cannot see the account. About nine "
         "round trips.",
         graphql_type=HandOverBrief | None,
     )

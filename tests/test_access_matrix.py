@@ -415,6 +415,12 @@ def warned(data: dict[str, Any], persona: str, case: str | None) -> str | None:
     return None if got == want else f"{got} warnings, expected {want}"
 
 
+def counted(got: int, persona: str) -> str | None:
+    """One deal per visible case (each case's project)."""
+    want = len(VISIBLE[persona])
+    return None if got == want else f"counted {got} deals, want {want}"
+
+
 def at_risk(data: dict[str, Any], persona: str, case: str | None) -> str | None:
     counts = {x["key"]: x["count"] for x in data["churnAnalysis"]["atRiskByReason"]}
     want = len(VISIBLE[persona])
@@ -1024,6 +1030,45 @@ ROWS: dict[str, Row] = {
         cases=GLOBAL,
         write=True,
         allowed=admins,
+    ),
+    # --- pipeline: figures over the visible deals; hand-over by ADMIN and managers above ------
+    "pipelineSettings": Row("{ pipelineSettings { version staleDays } }", cases=GLOBAL),
+    "funnel": Row(
+        "{ funnel { cohort steps { stage reached } } }",
+        cases=GLOBAL,
+        check=lambda data, persona, case: counted(data["funnel"]["cohort"], persona),
+    ),
+    "forecast": Row("{ forecast { total { open weighted } totalThen { open } } }", cases=GLOBAL),
+    "atRiskOpportunities": Row(
+        "{ atRiskOpportunities(first: 50) { totalCount items { project { id name } "
+        "flags { flag people { id ... on Person { name } } } } } }",
+        cases=GLOBAL,
+        check=lambda data, persona, case: counted(
+            data["atRiskOpportunities"]["totalCount"], persona
+        ),
+    ),
+    "handOverBrief": Row(
+        "query($id: ID!) { handOverBrief(account: $id) { account { ... on Company { id name } } "
+        "openOpportunities { project { id name } flags { flag } } "
+        "openFollowUps { nodes { id action } } lastInteractions { nodes { id } } "
+        "keyPeople { person { id ... on Person { name } } ties { userId } } } }",
+        by_case("co"),
+        expect=expect("co"),
+    ),
+    "savePipelineSettings": Row(
+        "mutation { savePipelineSettings(input: {staleDays: 10}) { settings { version } "
+        + PAYLOAD
+        + " } }",
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    "handOver": Row(
+        "mutation($from: ID!, $to: ID!) { handOver(input: {from: $from, to: $to}) "
+        "{ handOver { id accounts { id } } " + PAYLOAD + " } }",
+        lambda fx, case: {"from": CASE_OWNER[str(case)], "to": SPARE_USER},
+        write=True,
+        allowed=lambda persona, case: persona in {"admin", "manager_above"},
     ),
     # --- classification: rules for all, edited by admins; changes follow their customer -------
     "classificationRules": Row(

@@ -1,0 +1,360 @@
+"""Pipeline, forecast, risk flags and hand-over through the API, on a hand-built pipeline with
+known answers (backdated stage history), as a rep, a manager of another branch and an admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from neo4j import Driver
+from tests.conftest import GQL, PERSONAS, TEAMS
+
+OWNER = PERSONAS["owner"]["id"]
+WEST_REP = PERSONAS["other_team"]["id"]
+SPARE = "00000000-0000-4000-8000-00000000b001"  # an EAST rep who takes over
+TODAY = dt.date.today()
+
+
+def pid(n: int) -> str:
+    return f"00000000-0000-4000-a100-{n:012d}"
+
+
+CUSTOMER, WEST_CUSTOMER = pid(1), pid(2)
+DM, OPPONENT, CHAMPION = pid(11), pid(12), pid(13)
+# key -> (customer, lead user, stage, status, amount, days since created, close in N days,
+#         stage changes as (from, to, days ago), status changes as (from, to, days ago))
+DEALS: dict[str, tuple[Any, ...]] = {
+    "won": (CUSTOMER, OWNER, "CLOSED", "WON", 100.0, 50, -5,
+            [("LEAD", "QUALIFIED", 40), ("QUALIFIED", "PROPOSAL", 30), ("PROPOSAL", "CLOSED", 10)],
+            [("OPEN", "WON", 10)]),
+    "lost": (CUSTOMER, OWNER, "PROPOSAL", "LOST", 200.0, 45, -1,
+             [("QUALIFIED", "PROPOSAL", 25)], [("OPEN", "LOST", 5)]),
+    "risky": (CUSTOMER, OWNER, "NEGOTIATION", "OPEN", 1000.0, 60, -3,
+              [("LEAD", "NEGOTIATION", 20)], []),
+    "calm": (CUSTOMER, OWNER, "LEAD", "OPEN", 50.0, 2, 40, [], []),
+    "west": (WEST_CUSTOMER, WEST_REP, "PROPOSAL", "OPEN", 7777.0, 30, 20, [], []),
+}  # fmt: skip
+DEAL_IDS = {k: pid(100 + i) for i, k in enumerate(DEALS)}
+
+# Every deal's expected close falls in these months, whatever day the suite runs.
+PERIOD = {"since": str(TODAY - dt.timedelta(days=62)), "until": str(TODAY + dt.timedelta(days=60))}
+FUNNEL = """query($scope: PipelineScopeInput, $since: Date) { funnel(scope: $scope, since: $since) {
+  cohort won wonAmount lost lostAmount winRate otherCurrency truncated
+  steps { stage reached reachedAmount current currentAmount conversion medianDays } } }"""
+FORECAST = """query($asOf: Date, $compareTo: Date, $since: Date, $until: Date) {
+  forecast(since: $since, until: $until, asOf: $asOf, compareTo: $compareTo) {
+  months { month now { open amount weighted won } then { open amount weighted won } }
+  total { open weighted won } totalThen { open weighted } } }"""
+AT_RISK = """{ atRiskOpportunities(first: 10) { totalCount items { score
+  project { id name } flags { flag weight reason reasonZh days people { id } } } } }"""
+HAND_OVER = """mutation($input: HandOverInput!) { handOver(input: $input) {
+  handOver { id dryRun accounts { id to } projects { id to } followUps { id to } }
+  errors { code field message } } }"""
+BRIEF = """query($id: ID!) { handOverBrief(account: $id) {
+  account { ... on Company { id name } }
+  openOpportunities { score project { id } flags { flag } }
+  openFollowUps { nodes { id action } }
+  lastInteractions { nodes { id } }
+  keyPeople { person { id ... on Person { name } } roles { role stance }
+    ties { userId strength decisionMaker } } } }"""
+
+
+@pytest.fixture
+def pipeline(cypher: Driver) -> None:
+    cypher.execute_query(
+        "MERGE (u:User {id: $spare}) SET u.name = '接任者 Spare', u.team = 'EAST', "
+        "u.roles = ['SALES'], u.version = 1",
+        spare=SPARE,
+    )
+    for cid, owner, name in ((CUSTOMER, OWNER, "东方客户"), (WEST_CUSTOMER, WEST_REP, "西部客户")):
+        cypher.execute_query(
+            "MATCH (u:User {id: $owner}) CREATE (u)-[:OWNS {id: $id + '-owns', version: 1, "
+            "since: date() - duration({days: 400})}]->(:Company:Customer {id: $id, name: $name, "
+            "version: 1})",
+            owner=owner,
+            id=cid,
+            name=name,
+        )
+    for key, (cid, lead, stage, status, amount, age, close, stages, statuses) in DEALS.items():
+        changes = [{"field": "stage", "old": a, "new": b, "ago": d} for a, b, d in stages] + [
+            {"field": "status", "old": a, "new": b, "ago": d} for a, b, d in statuses
+        ]
+        cypher.execute_query(
+            "MATCH (c {id: $customer}), (u:User {id: $lead}) "
+            "CREATE (p:Project {id: $id, name: $name, stage: $stage, status: $status, "
+            "amount: $amount, currency: 'CNY', version: 1, "
+            "createdAt: datetime() - duration({days: $age}), "
+            "expectedClose: date() + duration({days: $close})})-[:FOR {id: $id + '-for', "
+            "version: 1}]->(c), (u)-[:ON_TEAM {id: $id + '-team', role: 'LEAD', version: 1}]->(p) "
+            "WITH p UNWIND $changes AS ch "
+            "CREATE (:FieldChange {id: p.id + '/' + ch.field + ch.ago, targetId: p.id, "
+            "targetLabel: 'Project', field: ch.field, old: ch.old, new: ch.new, "
+            "at: datetime() - duration({days: ch.ago}), by: $lead})",
+            customer=cid,
+            lead=lead,
+            id=DEAL_IDS[key],
+            name=f"商机-{key}",
+            stage=stage,
+            status=status,
+            amount=amount,
+            age=age,
+            close=close,
+            changes=changes,
+        )
+    # The risky deal's tree: an opposed decision maker nobody on our staff knows, an economic
+    # buyer against it, and a champion the owner knows; no interaction for 45 days.
+    cypher.execute_query(
+        "MATCH (p:Project {id: $risky}), (c:Company {id: $customer}), (u:User {id: $owner}) "
+        "CREATE (dm:Person {id: $dm, name: '刘决策', version: 1})-[:PARTICIPATES_IN "
+        "{id: $dm + '-pi', role: 'DECISION_MAKER', stance: 'OPPONENT', version: 1}]->(p), "
+        "(op:Person {id: $op, name: '王反对', version: 1})-[:PARTICIPATES_IN {id: $op + '-pi', "
+        "role: 'ECONOMIC_BUYER', stance: 'OPPONENT', version: 1}]->(p), "
+        "(ch:Person {id: $ch, name: '张支持', version: 1})-[:PARTICIPATES_IN {id: $ch + '-pi', "
+        "role: 'CHAMPION', stance: 'SUPPORTER', version: 1}]->(p), "
+        "(dm)-[:WORKS_AT {id: $dm + '-w', version: 1}]->(c), "
+        "(op)-[:WORKS_AT {id: $op + '-w', version: 1}]->(c), "
+        "(ch)-[:WORKS_AT {id: $ch + '-w', version: 1}]->(c), "
+        "(u)-[:KNOWS {id: $ch + '-k', strength: 0.8, version: 1}]->(ch), "
+        "(:Record:Interaction {id: $risky + '-i', kind: 'Interaction', "
+        "occurredAt: datetime() - duration({days: 45}), "
+        "channel: 'VISIT', summary: '拜访', version: 1})-[:ABOUT]->(c), "
+        "(f:FollowUp {id: $risky + '-f', status: 'OPEN', action: '报价跟进', version: 1, "
+        "dueAt: datetime() + duration({days: 3})})-[:ABOUT]->(c), (f)-[:ASSIGNED_TO]->(u)",
+        risky=DEAL_IDS["risky"],
+        customer=CUSTOMER,
+        owner=OWNER,
+        dm=DM,
+        op=OPPONENT,
+        ch=CHAMPION,
+    )
+    # The calm deal was touched yesterday (which says nothing about the risky one).
+    cypher.execute_query(
+        "MATCH (p:Project {id: $calm})-[:FOR]->(c) "
+        "CREATE (i:Record:Interaction {id: $calm + '-i', kind: 'Interaction', "
+        "occurredAt: datetime() - duration({days: 1}), channel: 'PHONE', version: 1})"
+        "-[:IN_PROJECT]->(p), (i)-[:ABOUT]->(c)",
+        calm=DEAL_IDS["calm"],
+    )
+
+
+def steps(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["stage"]: s for s in data["funnel"]["steps"]}
+
+
+def test_the_funnel_of_a_reps_own_deals(gql: GQL, pipeline: None) -> None:
+    r = gql.as_("owner")(FUNNEL, {"since": str(TODAY - dt.timedelta(days=90))})
+    f = r.data["funnel"]
+    s = steps(r.data)
+    # The west rep's deal is not theirs to see.
+    assert f["cohort"] == 4
+    assert [s[k]["reached"] for k in ("LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON")] == [
+        4,
+        3,
+        3,
+        2,
+        1,
+    ]
+    assert s["LEAD"]["reachedAmount"] == 1350.0
+    assert s["LEAD"]["conversion"] == 0.75
+    assert s["NEGOTIATION"]["conversion"] == 0.5
+    assert s["LEAD"]["current"] == 1
+    assert s["NEGOTIATION"]["current"] == 1
+    assert s["NEGOTIATION"]["currentAmount"] == 1000.0
+    # won: LEAD 10 days, QUALIFIED 10, PROPOSAL 20; lost: QUALIFIED 20; risky: LEAD 40.
+    assert s["LEAD"]["medianDays"] == 25.0
+    assert s["QUALIFIED"]["medianDays"] == 15.0
+    assert s["PROPOSAL"]["medianDays"] == 20.0
+    assert (f["won"], f["wonAmount"], f["lost"], f["lostAmount"], f["winRate"]) == (
+        1,
+        100.0,
+        1,
+        200.0,
+        0.5,
+    )
+    assert r.round_trips <= 2
+    everything = gql(FUNNEL, {"since": str(TODAY - dt.timedelta(days=90))}).data["funnel"]
+    assert everything["cohort"] == 5
+    west = gql(FUNNEL, {"scope": {"owner": WEST_REP}}).data["funnel"]
+    assert west["cohort"] == 1
+    east = gql(
+        FUNNEL, {"scope": {"team": TEAMS["EAST"][0]}, "since": str(TODAY - dt.timedelta(days=90))}
+    ).data["funnel"]
+    assert east["cohort"] == 4
+
+
+def test_the_forecast_now_and_a_month_ago(gql: GQL, pipeline: None) -> None:
+    r = gql.as_("owner")(FORECAST, PERIOD)
+    f = r.data["forecast"]
+    # Now: risky (NEGOTIATION, 0.75 × 1000) and calm (LEAD, 0.1 × 50) are open; won is won.
+    assert f["total"]["open"] == 2
+    assert f["total"]["weighted"] == 755.0
+    assert f["total"]["won"] == 100.0
+    # Thirty days ago risky was a LEAD (0.1 × 1000), won was at PROPOSAL (0.5 × 100), lost
+    # was still QUALIFIED (0.25 × 200), and calm did not exist.
+    assert f["totalThen"]["open"] == 3
+    assert f["totalThen"]["weighted"] == 200.0
+
+
+def test_risk_flags_rank_the_riskiest_deal_first(gql: GQL, pipeline: None) -> None:
+    items = gql.as_("owner")(AT_RISK).data["atRiskOpportunities"]["items"]
+    assert items[0]["project"]["id"] == DEAL_IDS["risky"]
+    flags = {x["flag"]: x for x in items[0]["flags"]}
+    assert set(flags) == {
+        "DECISION_MAKER_OPPOSED",
+        "OPPOSED_INFLUENCER",
+        "DECISION_MAKER_UNKNOWN_TO_STAFF",
+        "NO_RECENT_INTERACTION",
+        "CLOSE_DATE_PASSED",
+    }
+    assert [p["id"] for p in flags["DECISION_MAKER_OPPOSED"]["people"]] == [DM]
+    assert [p["id"] for p in flags["OPPOSED_INFLUENCER"]["people"]] == [OPPONENT]
+    assert flags["NO_RECENT_INTERACTION"]["days"] == 45
+    assert flags["NO_RECENT_INTERACTION"]["reasonZh"] == "45 天没有互动"
+    assert flags["CLOSE_DATE_PASSED"]["days"] == 3
+    assert items[0]["score"] == 5 + 4 + 3 + 3 + 2
+    # The calm deal has nothing wrong; the west deal is not the rep's to see.
+    ids = {i["project"]["id"] for i in items}
+    assert DEAL_IDS["calm"] not in ids
+    assert DEAL_IDS["west"] not in ids
+    one = gql.as_("owner")(
+        "query($id: ID!) { project(id: $id) { riskFlags { flag } } }", {"id": DEAL_IDS["risky"]}
+    )
+    assert len(one.data["project"]["riskFlags"]) == 5
+
+
+def test_a_win_probability_override_needs_a_reason_and_is_kept(gql: GQL, pipeline: None) -> None:
+    update = """mutation($input: UpdateProjectInput!) { updateProject(input: $input) {
+      project { winProbability winProbabilityReason } errors { code field } } }"""
+    r = gql.as_("owner")(
+        update, {"input": {"id": DEAL_IDS["calm"], "expectedVersion": 1, "winProbability": 0.6}}
+    )
+    assert r.data["updateProject"]["errors"] == [
+        {"code": "VALIDATION", "field": "input.winProbabilityReason"}
+    ]
+    r = gql.as_("owner")(
+        update,
+        {
+            "input": {
+                "id": DEAL_IDS["calm"],
+                "expectedVersion": 1,
+                "winProbability": 0.6,
+                "winProbabilityReason": "客户已口头确认",
+            }
+        },
+    )
+    assert r.data["updateProject"]["project"] == {
+        "winProbability": 0.6,
+        "winProbabilityReason": "客户已口头确认",
+    }
+    f = gql.as_("owner")(FORECAST, PERIOD).data["forecast"]
+    assert f["total"]["weighted"] == 780.0  # 750 + 0.6 × 50
+    history = gql.as_("owner")(
+        'query($id: ID!) { fieldHistory(node: $id, field: "winProbability", first: 5) '
+        "{ nodes { oldValue newValue by } } }",
+        {"id": DEAL_IDS["calm"]},
+    )
+    assert history.data["fieldHistory"]["nodes"] == [
+        {"oldValue": None, "newValue": 0.6, "by": OWNER}
+    ]
+
+
+def test_settings_change_the_weights(gql: GQL, pipeline: None) -> None:
+    save = """mutation($input: SavePipelineSettingsInput!) { savePipelineSettings(input: $input) {
+      settings { version stageProbabilities { stage probability } } errors { code field } } }"""
+    refused = gql.as_("manager_above")(
+        save, {"input": {"stageProbabilities": [{"stage": "NEGOTIATION", "probability": 0.5}]}}
+    )
+    assert refused.data["savePipelineSettings"]["errors"][0]["code"] == "FORBIDDEN"
+    bad = gql(save, {"input": {"stageProbabilities": [{"stage": "LEAD", "probability": 2}]}})
+    assert bad.data["savePipelineSettings"]["errors"] == [
+        {"code": "VALIDATION", "field": "input.stageProbabilities.0.probability"}
+    ]
+    ok = gql(
+        save, {"input": {"stageProbabilities": [{"stage": "NEGOTIATION", "probability": 0.5}]}}
+    )
+    assert ok.data["savePipelineSettings"]["settings"]["version"] == 1
+    f = gql.as_("owner")(FORECAST, PERIOD).data["forecast"]
+    assert f["total"]["weighted"] == 505.0
+
+
+def holdings(cypher: Driver, user: str) -> tuple[int, int, int]:
+    rows, _, _ = cypher.execute_query(
+        "MATCH (u:User {id: $u}) RETURN "
+        "COUNT { (u)-[o:OWNS]->() WHERE o.until IS NULL OR o.until > date() } AS owns, "
+        "COUNT { (u)-[t:ON_TEAM]->(p:Project) WHERE (t.until IS NULL OR t.until > date()) "
+        "AND p.status IN ['OPEN', 'ON_HOLD'] } AS teams, "
+        "COUNT { (f:FollowUp {status: 'OPEN'})-[:ASSIGNED_TO]->(u) } AS followUps",
+        u=user,
+    )
+    return rows[0]["owns"], rows[0]["teams"], rows[0]["followUps"]
+
+
+def test_a_hand_over_leaves_nothing_with_the_departed(
+    gql: GQL, cypher: Driver, pipeline: None
+) -> None:
+    before = holdings(cypher, OWNER)
+    assert before == (1, 2, 1)
+    dry = gql.as_("manager_above")(
+        HAND_OVER, {"input": {"from": OWNER, "to": SPARE, "dryRun": True}}
+    )
+    plan = dry.data["handOver"]["handOver"]
+    assert plan["dryRun"] is True
+    assert [a["id"] for a in plan["accounts"]] == [CUSTOMER]
+    assert sorted(p["id"] for p in plan["projects"]) == sorted(
+        [DEAL_IDS["risky"], DEAL_IDS["calm"]]
+    )
+    assert holdings(cypher, OWNER) == before
+    # A rep may not hand a colleague's accounts over; a west manager does not reach EAST.
+    for persona in ("other_team", "manager_west"):
+        refused = gql.as_(persona)(HAND_OVER, {"input": {"from": OWNER, "to": SPARE}})
+        assert refused.data["handOver"]["errors"][0]["code"] == "FORBIDDEN"
+    assert holdings(cypher, OWNER) == before
+    done = gql.as_("manager_above")(
+        HAND_OVER, {"input": {"from": OWNER, "to": SPARE, "note": "离职交接"}}
+    ).data["handOver"]
+    assert done["errors"] == []
+    assert done["handOver"]["id"]
+    assert holdings(cypher, OWNER) == (0, 0, 0)
+    assert holdings(cypher, SPARE) == (1, 2, 1)
+    rows, _, _ = cypher.execute_query(
+        "MATCH (fc:FieldChange {targetId: $c, field: 'owner'}) RETURN fc.old AS old, fc.new AS new",
+        c=CUSTOMER,
+    )
+    assert [(r["old"], r["new"]) for r in rows] == [(OWNER, SPARE)]
+    roles, _, _ = cypher.execute_query(
+        "MATCH (:User {id: $s})-[t:ON_TEAM]->(p:Project {id: $p}) RETURN t.role AS role",
+        s=SPARE,
+        p=DEAL_IDS["risky"],
+    )
+    assert [r["role"] for r in roles] == ["LEAD"]
+    # The won and lost deals keep their history with the departed rep.
+    closed, _, _ = cypher.execute_query(
+        "MATCH (:User {id: $o})-[t:ON_TEAM]->(p:Project) WHERE t.until IS NULL "
+        "RETURN count(p) AS n",
+        o=OWNER,
+    )
+    assert closed[0]["n"] == 2
+
+
+def test_the_brief_of_an_account(gql: GQL, pipeline: None) -> None:
+    r = gql.as_("owner")(BRIEF, {"id": CUSTOMER})
+    b = r.data["handOverBrief"]
+    assert b["account"]["id"] == CUSTOMER
+    opps = {o["project"]["id"]: o for o in b["openOpportunities"]}
+    assert set(opps) == {DEAL_IDS["risky"], DEAL_IDS["calm"]}
+    assert opps[DEAL_IDS["risky"]]["score"] == 17
+    assert opps[DEAL_IDS["calm"]]["flags"] == []
+    assert [f["action"] for f in b["openFollowUps"]["nodes"]] == ["报价跟进"]
+    assert [i["id"] for i in b["lastInteractions"]["nodes"]] == [
+        DEAL_IDS["calm"] + "-i",
+        DEAL_IDS["risky"] + "-i",
+    ]
+    people = {p["person"]["id"]: p for p in b["keyPeople"]}
+    assert set(people) == {DM, OPPONENT, CHAMPION}
+    assert people[DM]["roles"] == [{"role": "DECISION_MAKER", "stance": "OPPONENT"}]
+    assert people[DM]["ties"] == []
+    assert people[CHAMPION]["ties"] == [{"userId": OWNER, "strength": 0.8, "decisionMaker": False}]
+    # Someone who cannot see the account gets nothing.
+    assert gql.as_("other_team")(BRIEF, {"id": CUSTOMER}).data["handOverBrief"] is None
