@@ -12,7 +12,7 @@ import datetime as dt
 from functools import partial
 from typing import Any, LiteralString
 
-from graph import crypto, records
+from graph import crypto, demo_pipeline, records
 from graph import demo_data as data
 from graph import demo_records as history
 from graph.actor import Actor
@@ -326,6 +326,7 @@ async def seed_if_empty(db: Database) -> bool:
         if written[0]["n"] != len(shares):
             raise RuntimeError(f"demo shares: {written[0]['n']} of {len(shares)} written")
         await _load_records(tx)
+        await demo_pipeline.load(tx, dt.date.today())
         await tx.run(SEED_AUDIT, audit)
         return True
 

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from stdnum.cn import uscc
 
 import migrations
-from graph import demo
+from graph import demo, demo_pipeline
 from graph import demo_data as data
 from graph.db import Database
 from graph.migrate import Runner
@@ -67,7 +67,7 @@ def test_seeds_an_empty_database_once(cypher: Driver, neo4j_server: LocalNeo4j) 
     rels_before = one(cypher, "MATCH ()-[r]->() RETURN count(r)")
     assert before["Company"] == len(data.COMPANIES)
     assert before["Person"] == len(data.PEOPLE) == 60
-    assert before["Project"] == 3
+    assert before["Project"] == len(data.PROJECTS) + len(demo_pipeline.DEALS)
     assert before["User"] == len(PERSONAS) + len(data.USERS)
     assert before["ApiKey"] == len(PERSONAS) + len(data.USERS)
     assert before["StanceChange"] == len(data.STANCE_CHANGES)
@@ -274,9 +274,10 @@ def test_people_ties(seeded: Driver) -> None:
 def test_projects_and_roles(seeded: Driver) -> None:
     rows = query(
         seeded,
-        "MATCH (p:Project)-[:FOR]->(c:Customer) "
+        "MATCH (p:Project)-[:FOR]->(c:Customer) WHERE p.id IN $ids "
         "OPTIONAL MATCH (p)<-[r:PARTICIPATES_IN]-(:Person) "
         "RETURN p.id AS id, collect(DISTINCT r.role) AS roles",
+        ids=[data.demo_id("project", k) for k in data.PROJECTS],
     )
     assert len(rows) == 3
     all_roles = {
@@ -308,8 +309,9 @@ def test_hidden_influencer(seeded: Driver) -> None:
         seeded,
         "MATCH (h:Person)-[i:INFLUENCES]->(dm:Person)-[:PARTICIPATES_IN {role: 'DECISION_MAKER'}]"
         "->(p:Project) WHERE NOT (h)-[:PARTICIPATES_IN]->(p) "
-        "AND (i.projectId IS NULL OR i.projectId = p.id) "
+        "AND (i.projectId IS NULL OR i.projectId = p.id) AND p.id IN $ids "
         "RETURN h.id AS hidden, dm.id AS dm, p.id AS project, i.strength AS strength",
+        ids=[data.demo_id("project", k) for k in data.PROJECTS],
     )
     strong = [r for r in rows if r["strength"] >= 0.8]
     assert strong == [
@@ -376,7 +378,10 @@ def test_customers_and_staff(seeded: Driver) -> None:
     )
     assert set(teams) == {"EAST", "WEST", "HQ"}
     assert one(seeded, "MATCH (:User)-[r:OWNS]->(:Customer) RETURN count(r)") == len(data.OWNS)
-    assert one(seeded, "MATCH (:User)-[r:ON_TEAM]->(:Project) RETURN count(r)") == len(data.ON_TEAM)
+    # Each demo pipeline deal has its lead on the team too.
+    assert one(seeded, "MATCH (:User)-[r:ON_TEAM]->(:Project) RETURN count(r)") == len(
+        data.ON_TEAM
+    ) + len(demo_pipeline.DEALS)
 
 
 def test_found_by_full_text_search(seeded: Driver) -> None:
@@ -461,3 +466,51 @@ def test_two_years_of_records_tell_the_story(seeded: Driver) -> None:
                        "WHERE p.amountCents > o.amountCents RETURN count(p)") == 0  # fmt: skip
     assert one(seeded, "MATCH (:Company)-[r:REFERRED]->(:Person:Customer) RETURN count(r)") == 1
     assert one(seeded, "MATCH (f:FollowUp {status: 'OPEN'}) RETURN count(f)") >= 4
+
+
+def test_a_sales_manager_sees_the_demo_pipeline(
+    app_client: TestClient, cypher: Driver, neo4j_server: LocalNeo4j
+) -> None:
+    """Issue 17's acceptance on the demo: the funnel, the forecast moving, and the riskiest
+    deals with their reasons."""
+    assert seed(neo4j_server) is True
+
+    def post(key: str, text: str) -> dict[str, Any]:
+        r = app_client.post(
+            "/graphql", json={"query": text}, headers={"Authorization": f"Bearer {key}"}
+        )
+        body = r.json()
+        assert not body.get("errors"), body
+        return body["data"]  # type: ignore[no-any-return]
+
+    funnel = post(
+        "demo-admin-key",
+        '{ funnel(since: "2025-06-01") { cohort won lost winRate steps { stage reached '
+        "conversion medianDays } } }",
+    )["funnel"]
+    assert funnel["cohort"] == len(data.PROJECTS) + len(demo_pipeline.DEALS)
+    assert (funnel["won"], funnel["lost"]) == (2, 2)
+    assert funnel["winRate"] == 0.5
+    lead = funnel["steps"][0]
+    assert lead["reached"] == funnel["cohort"]
+    assert lead["medianDays"] is not None
+    forecast = post(
+        "demo-admin-key", "{ forecast { total { open weighted } totalThen { open weighted } } }"
+    )["forecast"]
+    assert forecast["total"]["weighted"] > 0
+    assert forecast["total"] != forecast["totalThen"]
+    risky = post(
+        "demo-admin-key",
+        "{ atRiskOpportunities(first: 3) { items { score project { id name } "
+        "flags { flag reasonZh } } } }",
+    )["atRiskOpportunities"]["items"]
+    assert len(risky) == 3
+    assert [r["score"] for r in risky] == sorted((r["score"] for r in risky), reverse=True)
+    by_id = {r["project"]["id"]: r for r in risky}
+    platform = by_id[data.demo_id("project", "group_data")]
+    assert {"CLOSE_DATE_PASSED", "DECISION_MAKER_UNKNOWN_TO_STAFF"} <= {
+        f["flag"] for f in platform["flags"]
+    }
+    # 王芳 manages EAST: her funnel counts EAST's accounts only.
+    east = post("demo-east-manager-key", '{ funnel(since: "2025-06-01") { cohort } }')["funnel"]
+    assert 0 < east["cohort"] < funnel["cohort"]
