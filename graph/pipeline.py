@@ -206,6 +206,7 @@ OPPORTUNITIES = Cypher(
     "RETURN p.id AS id, p.name AS name, p.createdAt AS createdAt, ownerId, "
     "c.id AS customerId, p{.stage, .status, .amount, .currency, .expectedClose, "
     ".winProbability} AS current, "
+    # Seeks field_change_target_id (migrations/V0011): one index look-up per deal.
     "COLLECT { MATCH (fc:FieldChange {targetId: p.id}) WHERE fc.field IN $fields "
     "RETURN fc{.field, .old, .new, .at} AS change ORDER BY fc.at, fc.id "
     "LIMIT " + str(MAX_CHANGES) + " } AS changes",
