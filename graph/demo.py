@@ -326,7 +326,7 @@ async def seed_if_empty(db: Database) -> bool:
         if written[0]["n"] != len(shares):
             raise RuntimeError(f"demo shares: {written[0]['n']} of {len(shares)} written")
         await _load_records(tx)
-        await demo_pipeline.load(tx, dt.date.today())
+        await demo_pipeline.load(tx, dt.date.today(), SEED_ACTOR)
         await tx.run(SEED_AUDIT, audit)
         return True
 

@@ -11,6 +11,8 @@ What a sales manager should find in it:
   decision maker nobody on our staff knows directly (graph/demo_data.py).
 
 The three projects of graph/demo_data.py get a history too (they were created months ago).
+The customers' people with purchasing power gave their marketing consent in writing at last
+year's trade fair, so outreach (R26) has someone to write to; everyone else has none.
 Stage and status changes are `FieldChange`s as the update statement writes them, by the deal's
 lead, with ids derived from the deal, so the data set is the same on every load of a day.
 """
@@ -88,6 +90,14 @@ PARTICIPATE = Cypher(
     "MERGE (x)-[r:PARTICIPATES_IN {id: row.id}]->(p) ON CREATE SET r.role = row.role, "
     "r.stance = row.stance, r.version = 1, r.createdAt = datetime(), r.updatedAt = datetime() "
     "RETURN count(r) AS n",
+)
+CONSENTS = Cypher(
+    "demo.pipeline.consents",
+    "MATCH (x:Person) WHERE x.hasPurchasingPower = true "
+    "MERGE (c:Consent {id: x.id + '/marketing'}) ON CREATE SET c.personId = x.id, "
+    "c.purpose = 'MARKETING', c.granted = true, c.source = 'WRITTEN', "
+    "c.note = '2025 展会登记表', c.at = $at, c.by = $actor "
+    "RETURN count(c) AS n",
 )
 
 
@@ -182,7 +192,7 @@ def participant_rows() -> list[dict[str, Any]]:
     ]
 
 
-async def load(tx: Tx, today: dt.date) -> None:
+async def load(tx: Tx, today: dt.date, actor: str) -> None:
     deals = rows(today)
     written = await tx.run(LOAD, {"rows": deals})
     if written[0]["n"] != len(deals):
@@ -191,3 +201,4 @@ async def load(tx: Tx, today: dt.date) -> None:
     written = await tx.run(PARTICIPATE, {"rows": parts})
     if written[0]["n"] != len(parts):
         raise RuntimeError(f"demo participants: {written[0]['n']} of {len(parts)} written")
+    await tx.run(CONSENTS, {"at": _at(today, 300), "actor": actor})
