@@ -178,6 +178,12 @@ def measure(server: LocalNeo4j, prepared: dict[str, Any], n: int) -> dict[str, A
     driver = GraphDatabase.driver(server.uri, auth=("neo4j", server.password))
     try:
         with TestClient(create_app(settings)) as client:
+            # Requests wait for the migrations check and the statement warm-up.
+            deadline = time.monotonic() + 900
+            while client.get("/readyz").status_code != 200:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the app did not get ready in 15 minutes")
+                time.sleep(1)
             return {
                 "ADMIN": _viewer(client, driver, "bench-admin", admin, since, n),
                 "SALES": _viewer(client, driver, "bench-sales", sales, since, n),
