@@ -8,8 +8,10 @@ One transaction moves everything the departed user holds to named successors:
 - their open follow-ups (`ASSIGNED_TO`), reassigned.
 
 A customer goes to its named successor, or to the default one; an opportunity and a follow-up
-go where their customer goes. The viewer must be able to edit every account and opportunity
-moved (graph/access.py `editable`), else nothing moves (FORBIDDEN, naming the first). A
+go where their customer goes. The viewer must be able to edit every account moved
+(graph/access.py `editable`), else nothing moves (FORBIDDEN, naming the first). A deal or a
+follow-up of a customer outside the viewer's reach (the rep helped on another team's deal) is
+not touched: it is listed as left behind, for an ADMIN or that team's manager to hand over. A
 successor must be a user the viewer's scope reaches (their team or teams below), unless the
 viewer edits everything. The hand-over is one audit event and one `(:HandOver)` node saying
 what moved, so a retried transaction writes it once (ids are derived from the hand-over's).
@@ -51,7 +53,9 @@ GATHER = Cypher(
     "pc.id]), editable: " + access.editable("p") + "} AS t ORDER BY p.id LIMIT "
     + str(MAX_PROJECTS + 1) + " } AS projects, "
     "COLLECT { MATCH (f:FollowUp {status: 'OPEN'})-[:ASSIGNED_TO]->(d) "
-    "RETURN {id: f.id, customer: head([(f)-[:ABOUT]->(fc) | fc.id])} AS f ORDER BY f.id "
+    "OPTIONAL MATCH (f)-[:ABOUT]->(fc) "
+    "RETURN {id: f.id, customer: fc.id, editable: fc IS NOT NULL AND "
+    + access.editable("fc") + "} AS f ORDER BY f.id "
     "LIMIT " + str(MAX_FOLLOW_UPS + 1) + " } AS followUps",
 )  # fmt: skip
 USERS = Cypher("handover.users", "MATCH (u:User) WHERE u.id IN $ids RETURN u.id AS id")
@@ -116,6 +120,9 @@ class HandOverRow(TypedDict):
     accounts: list[Move]
     projects: list[Move]
     followUps: list[Move]
+    # Deals and follow-ups of customers the viewer may not edit: not moved (`to`: the
+    # successor they would have gone to).
+    leftBehind: list[Move]
     refusal: Refusal | None
     part: Part | None
     detail: str | None  # the id the refusal names
@@ -128,6 +135,7 @@ def _refused(refusal: Refusal, part: Part, detail: str | None) -> HandOverRow:
         "accounts": [],
         "projects": [],
         "followUps": [],
+        "leftBehind": [],
         "refusal": refusal,
         "part": part,
         "detail": detail,
@@ -180,9 +188,6 @@ async def hand_over(
         for a in g["accounts"]:
             if not a["editable"]:
                 return _refused(Refusal.FORBIDDEN, Part.ACCOUNT, a["customer"])
-        for t in g["projects"]:
-            if not t["editable"]:
-                return _refused(Refusal.FORBIDDEN, Part.PROJECT, t["project"])
         unknown = set(routes) - {a["customer"] for a in g["accounts"]}
         if unknown:
             return _refused(Refusal.NOT_FOUND, Part.ACCOUNT, sorted(unknown)[0])
@@ -194,19 +199,31 @@ async def hand_over(
             {"id": a["customer"], "to": to(a["customer"]), "customerId": a["customer"]}
             for a in g["accounts"]
         ]
+        left: list[Move] = [
+            {"id": x["project"], "to": to(x["customer"]), "customerId": x["customer"]}
+            for x in g["projects"]
+            if not x["editable"]
+        ] + [
+            {"id": x["id"], "to": to(x["customer"]), "customerId": x["customer"]}
+            for x in g["followUps"]
+            if not x["editable"]
+        ]
+        teams = [t for t in g["projects"] if t["editable"]]
         projects: list[Move] = [
             {"id": t["project"], "to": to(t["customer"]), "customerId": t["customer"]}
-            for t in g["projects"]
+            for t in teams
         ]
         follow_ups: list[Move] = [
             {"id": f["id"], "to": to(f["customer"]), "customerId": f["customer"]}
             for f in g["followUps"]
+            if f["editable"]
         ]
         out: HandOverRow = {
             "id": None if dry_run else handover,
             "accounts": accounts,
             "projects": projects,
             "followUps": follow_ups,
+            "leftBehind": left,
             "refusal": None,
             "part": None,
             "detail": None,
@@ -245,7 +262,7 @@ async def hand_over(
                         "role": t["role"],
                         "newEdge": _edge_id(handover, t["edge"]),
                     }
-                    for t in g["projects"]
+                    for t in teams
                 ],
             },
         )
@@ -257,7 +274,12 @@ async def hand_over(
             },
         )
         moved = json.dumps(
-            {"accounts": accounts, "projects": projects, "followUps": follow_ups},
+            {
+                "accounts": accounts,
+                "projects": projects,
+                "followUps": follow_ups,
+                "leftBehind": left,
+            },
             ensure_ascii=False,
             sort_keys=True,
         )

@@ -377,6 +377,7 @@ async def hand_over(ctx: Context, data: dict[str, Any]) -> HandOverPayload:
             "accounts": row["accounts"],
             "projects": row["projects"],
             "followUps": row["followUps"],
+            "leftBehind": row["leftBehind"],
         },
         "errors": [],
     }
@@ -396,7 +397,7 @@ async def brief(ctx: Context, account_id: str) -> dict[str, Any] | None:
         {"status": "OPEN", "assignee": None, "customerId": account_id, "dueBefore": None},
         20,
         None,
-        False,
+        True,
     )
     last = await records.timeline(
         ctx, records_repo.TimelineQuery(party=account_id, kinds=["Interaction"]), 5, None, False

@@ -276,6 +276,11 @@ class HandOver:
         description="Open and on-hold opportunities (their ON_TEAM place, same role)."
     )
     followUps: list[HandOverMove] = strawberry.field(description="Open follow-ups reassigned.")
+    leftBehind: list[HandOverMove] = strawberry.field(
+        description="Deals and follow-ups of customers you may not edit (the departed rep "
+        "helped on another team's deal): not moved; an ADMIN or that team's manager hands "
+        "them over. `to` is where they would have gone."
+    )
 
 
 HandOverPayload = payload_type(
@@ -427,5 +432,6 @@ class Mutation:
         "Hand a departed user's customers, open opportunities (their team place and role) "
         "and open follow-ups to successors, in one audited transaction (R6). ADMIN, or a "
         "MANAGER whose teams include the departed user and every successor. Nothing moves "
-        "when one account may not be edited. `dryRun` shows what would move.",
+        "when one of their accounts may not be edited; deals and follow-ups of other teams' "
+        "customers are listed in `leftBehind`. `dryRun` shows what would move.",
     )

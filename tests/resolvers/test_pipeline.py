@@ -55,7 +55,7 @@ HAND_OVER = """mutation($input: HandOverInput!) { handOver(input: $input) {
 BRIEF = """query($id: ID!) { handOverBrief(account: $id) {
   account { ... on Company { id name } }
   openOpportunities { score project { id } flags { flag } }
-  openFollowUps { nodes { id action } }
+  openFollowUps { totalCount nodes { id action } }
   lastInteractions { nodes { id } }
   keyPeople { person { id ... on Person { name } } roles { role stance }
     ties { userId strength decisionMaker } } } }"""
@@ -347,6 +347,7 @@ def test_the_brief_of_an_account(gql: GQL, pipeline: None) -> None:
     assert opps[DEAL_IDS["risky"]]["score"] == 17
     assert opps[DEAL_IDS["calm"]]["flags"] == []
     assert [f["action"] for f in b["openFollowUps"]["nodes"]] == ["报价跟进"]
+    assert b["openFollowUps"]["totalCount"] == 1
     assert [i["id"] for i in b["lastInteractions"]["nodes"]] == [
         DEAL_IDS["calm"] + "-i",
         DEAL_IDS["risky"] + "-i",
@@ -358,3 +359,26 @@ def test_the_brief_of_an_account(gql: GQL, pipeline: None) -> None:
     assert people[CHAMPION]["ties"] == [{"userId": OWNER, "strength": 0.8, "decisionMaker": False}]
     # Someone who cannot see the account gets nothing.
     assert gql.as_("other_team")(BRIEF, {"id": CUSTOMER}).data["handOverBrief"] is None
+
+
+def test_a_manager_moves_what_is_theirs_and_lists_the_rest(
+    gql: GQL, cypher: Driver, pipeline: None
+) -> None:
+    # The west rep also helps on the east team's risky deal, which the west manager may not edit.
+    cypher.execute_query(
+        "MATCH (u:User {id: $rep}), (p:Project {id: $risky}) "
+        "CREATE (u)-[:ON_TEAM {id: $risky + '-help', role: 'SUPPORT', version: 1}]->(p)",
+        rep=WEST_REP,
+        risky=DEAL_IDS["risky"],
+    )
+    manager = PERSONAS["manager_west"]["id"]
+    done = gql.as_("manager_west")(
+        HAND_OVER.replace("followUps { id to } }", "followUps { id to } leftBehind { id to } }"),
+        {"input": {"from": WEST_REP, "to": manager}},
+    ).data["handOver"]
+    assert done["errors"] == []
+    moved = done["handOver"]
+    assert [a["id"] for a in moved["accounts"]] == [WEST_CUSTOMER]
+    assert [p["id"] for p in moved["projects"]] == [DEAL_IDS["west"]]
+    assert moved["leftBehind"] == [{"id": DEAL_IDS["risky"], "to": manager}]
+    assert holdings(cypher, WEST_REP) == (0, 1, 0)
