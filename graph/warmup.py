@@ -133,6 +133,11 @@ SAMPLES: dict[str, Any] = {
     "accounts": [{"edge": _ID, "to": _ID, "newEdge": _ID, "label": "Company"}] * 5,
     "teams": [{"edge": _ID, "to": _ID, "newEdge": _ID, "role": "LEAD"}] * 5,
     **dict.fromkeys(("nAccounts", "nProjects", "nFollowUps"), 1),
+    # Sales plans and team knowledge (graph/plans.py, graph/knowledge.py); `teams` (a list of
+    # maps) is the hand-over's sample above.
+    **dict.fromkeys(("period", "title", "tagText"), "x"),
+    **{name: [_ID] * 5 for name in ("customers", "users", "dimensions", "tags")},
+    "afterScore": 1.0,
 }
 
 
