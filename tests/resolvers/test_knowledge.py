@@ -124,6 +124,9 @@ def test_a_note_carries_its_title_tags_and_who_marked_it(notes: None, gql: GQL) 
     assert [(n["title"], n["tags"], n["markedBy"]["id"]) for n in nodes] == [
         ("价格异议的回答", ["异议", "价格"], OWNER)
     ]
+    # Marked, the record is still its kind.
+    kind = gql("query($id: ID!) { record(id: $id) { __typename } }", {"id": K1})
+    assert kind.data["record"]["__typename"] == "Interaction"
     # The analyst finds it, but reads neither the title nor the notes (personal free text).
     nodes = gql.as_("analyst")(SEARCH, {"text": "回答", "first": 5}).data["knowledgeSearch"]
     assert [(n["title"], n["record"]["notes"]) for n in nodes["nodes"]] == [(None, None)]
