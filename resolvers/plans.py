@@ -64,12 +64,16 @@ def parse_rows(rows: list[dict[str, Any]], errors: v.Errors) -> list[repo.PlanSa
             else:
                 amount = cents(errors, row["amount"], f"{path}.amount", positive=False)
         note = v.text(errors, row.get("note"), f"{path}.note", max_len=500)
+        dimension = row.get("dimension")
+        if str(getattr(dimension, "value", dimension)).upper() not in repo.Dimension.__members__:
+            errors.add(ErrorCode.VALIDATION, "CUSTOMER, PRODUCT, TEAM or USER", f"{path}.dimension")
+            continue
         if period is None or code is None or (amount is None and not remove):
             continue
         plan = repo.PlanSave(
             period=period,
-            dimension=repo.Dimension(row["dimension"].value),
-            target=str(row["target"]),
+            dimension=repo.Dimension(str(getattr(dimension, "value", dimension)).upper()),
+            target=str(row.get("target") or ""),
             currency=code,
             amount_cents=amount,
             note=note,
@@ -84,7 +88,7 @@ def parse_rows(rows: list[dict[str, Any]], errors: v.Errors) -> list[repo.PlanSa
     return out
 
 
-def _refused(refusal: repo.RowRefusal) -> UserErrorRow:
+def refusal_error(refusal: repo.RowRefusal) -> UserErrorRow:
     path = f"input.plans[{refusal.index}]"
     if refusal.refusal is Refusal.CONFLICT:
         return payload_error(
@@ -111,7 +115,7 @@ async def save_plans(ctx: Context, data: dict[str, Any]) -> PlansPayload:
         return _failed(errors)
     result = await repo.save(ctx.db, rows, audit(ctx, "plans.save"))
     if result.refusals:
-        return _failed([_refused(r) for r in result.refusals])
+        return _failed([refusal_error(r) for r in result.refusals])
     return {"plans": result.plans, "changed": result.changed, "errors": []}
 
 
