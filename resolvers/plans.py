@@ -64,15 +64,17 @@ def parse_rows(rows: list[dict[str, Any]], errors: v.Errors) -> list[repo.PlanSa
             else:
                 amount = cents(errors, row["amount"], f"{path}.amount", positive=False)
         note = v.text(errors, row.get("note"), f"{path}.note", max_len=500)
-        dimension = row.get("dimension")
-        if str(getattr(dimension, "value", dimension)).upper() not in repo.Dimension.__members__:
+        # An enum from the API, a string from a CSV import.
+        given = row.get("dimension")
+        dimension = str(getattr(given, "value", given)).upper()
+        if dimension not in repo.Dimension.__members__:
             errors.add(ErrorCode.VALIDATION, "CUSTOMER, PRODUCT, TEAM or USER", f"{path}.dimension")
             continue
         if period is None or code is None or (amount is None and not remove):
             continue
         plan = repo.PlanSave(
             period=period,
-            dimension=repo.Dimension(str(getattr(dimension, "value", dimension)).upper()),
+            dimension=repo.Dimension(dimension),
             target=str(row.get("target") or ""),
             currency=code,
             amount_cents=amount,

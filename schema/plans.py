@@ -180,7 +180,7 @@ class Query:
         "the period's end. Rows: the `ids` given, else the `team`'s members (USER) or the team "
         "and its sub-teams (TEAM), else every target with a plan. SALES see their own and "
         "their team's rows, MANAGER their teams', ADMIN, ANALYST and AUDITOR all; actuals "
-        "always count only customers the viewer sees. 4-7 round trips.",
+        "always count only customers the viewer sees. 3-6 round trips.",
         graphql_type=PlanVsActual,
     )
     async def planVsActual(
