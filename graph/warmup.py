@@ -148,7 +148,10 @@ def sample_parameters(text: str) -> dict[str, Any]:
 # Run by the migrations runner or the bulk loader, not per request; some cannot be EXPLAINed
 # in the form they are written (schema statements, CALL ... IN TRANSACTIONS).
 _SKIP_MODULES = frozenset(
-    {"graph.migrate", "graph.bulk", "graph.demo", "graph.demo_data", "graph.demo_pipeline"}
+    {
+        *("graph.migrate", "graph.bulk", "graph.demo", "graph.demo_data"),
+        *("graph.demo_pipeline", "graph.demo_plans"),
+    }
 )
 
 
