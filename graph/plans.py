@@ -43,7 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, LiteralString, TypedDict
@@ -221,26 +221,21 @@ class Table(TypedDict):
 
 
 # --- Statements -------------------------------------------------------------------------------
-def _customer(rule: Callable[[LiteralString], LiteralString], v: LiteralString) -> LiteralString:
-    """`x` names a customer (company or person) for which `rule` holds."""
-    w: LiteralString = v + "p"
-    return (
-        "(EXISTS { MATCH (" + v + ":Company {id: x}) WHERE " + v + ":Customer AND " + rule(v)
-        + " } OR EXISTS { MATCH (" + w + ":Person {id: x}) WHERE " + w + ":Customer AND "
-        + rule(w) + " })"
-    )  # fmt: skip
-
-
-# What a save refers to, checked in its transaction: which targets exist (customers: that
-# the viewer sees, and may edit), and the stored version of each plan (locked).
+# What a save refers to, checked in its transaction: which customers exist, that the viewer
+# sees, and which of those they may edit; which products, users and teams exist.
+CUSTOMER_TARGETS = Cypher(
+    "plans.targets.customers",
+    "UNWIND $customers AS key CALL (key) { MATCH (n:Company {id: key}) RETURN n "
+    "UNION MATCH (n:Person {id: key}) RETURN n } "
+    "WITH key, n WHERE n:Customer AND " + access.visible("n") + " "
+    "RETURN key, " + access.editable("n") + " AS editable",
+)  # fmt: skip
 TARGETS = Cypher(
     "plans.targets",
-    "RETURN [x IN $customers WHERE " + _customer(access.visible, "c1") + "] AS customers, "
-    "[x IN $customers WHERE " + _customer(access.editable, "c2") + "] AS editable, "
-    "[x IN $products WHERE EXISTS { MATCH (:Product {id: x}) }] AS products, "
+    "RETURN [x IN $products WHERE EXISTS { MATCH (:Product {id: x}) }] AS products, "
     "[x IN $users WHERE EXISTS { MATCH (:User {id: x}) }] AS users, "
-    "[x IN $teams WHERE EXISTS { MATCH (:Team {id: x}) }] AS teams",
-)  # fmt: skip
+    "[x IN $teamIds WHERE EXISTS { MATCH (:Team {id: x}) }] AS teams",
+)
 LOCK = Cypher(
     "plans.lock",
     "UNWIND $ids AS key MATCH (s:SalesPlan {id: key}) SET s.__lock = true REMOVE s.__lock "
@@ -506,21 +501,28 @@ async def save(db: Database, rows: list[PlanSave], audit: Audit) -> SaveResult:
             await tx.run(
                 TARGETS,
                 {
-                    "customers": by_dim[Dimension.CUSTOMER],
                     "products": by_dim[Dimension.PRODUCT],
                     "users": by_dim[Dimension.USER],
-                    "teams": by_dim[Dimension.TEAM],
-                    "acl": access.acl_params(audit.actor),
+                    "teamIds": by_dim[Dimension.TEAM],
                 },
             )
         )[0]
+        customers = by_dim[Dimension.CUSTOMER]
+        seen = (
+            await tx.run(
+                CUSTOMER_TARGETS,
+                {"customers": customers, "acl": access.acl_params(audit.actor)},
+            )
+            if customers
+            else []
+        )
         exists = {
-            Dimension.CUSTOMER: set(found["customers"]),
+            Dimension.CUSTOMER: {r["key"] for r in seen},
             Dimension.PRODUCT: set(found["products"]),
             Dimension.USER: set(found["users"]),
             Dimension.TEAM: set(found["teams"]),
         }
-        editable = set(found["editable"])
+        editable = {r["key"] for r in seen if r["editable"]}
         stored = {r["id"]: r for r in await tx.run(LOCK, {"ids": [r.id for r in rows]})}
         refusals = []
         for i, r in enumerate(rows):

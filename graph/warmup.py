@@ -136,7 +136,7 @@ SAMPLES: dict[str, Any] = {
     # Sales plans and team knowledge (graph/plans.py, graph/knowledge.py); `teams` (a list of
     # maps) is the hand-over's sample above.
     **dict.fromkeys(("period", "title", "tagText"), "x"),
-    **{name: [_ID] * 5 for name in ("customers", "users", "dimensions", "tags")},
+    **{name: [_ID] * 5 for name in ("customers", "users", "teamIds", "dimensions", "tags")},
     "afterScore": 1.0,
 }
 
