@@ -211,6 +211,59 @@ async def _classify(settings: Settings, dry_run: bool) -> int:
         await db.close()
 
 
+def _plan_rows(path: str) -> list[dict[str, object]]:
+    """The rows of a plans CSV (header: period,dimension,target,currency,amount[,note]) as
+    savePlans input rows."""
+    import csv
+    from decimal import Decimal, InvalidOperation
+
+    rows: list[dict[str, object]] = []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        for line in csv.DictReader(f):
+            row: dict[str, object] = {k: (v or "").strip() or None for k, v in line.items() if k}
+            try:
+                row["amount"] = Decimal(str(row["amount"])) if row.get("amount") else None
+            except InvalidOperation:
+                row["amount"] = Decimal("NaN")  # reported as a bad amount with its line
+            rows.append(row)
+    return rows
+
+
+async def _import_plans(settings: Settings, path: str, rows: list[dict[str, object]]) -> int:
+    """Sales plans from a CSV file, saved as one savePlans call by ADMIN: every row checked
+    first, nothing written on any problem, the same file again writes nothing."""
+    from graph import plans
+    from graph.access import Scope
+    from graph.nodes import Audit
+    from resolvers import plans as resolve
+    from resolvers.validation import Errors
+
+    errors = Errors()
+    parsed = resolve.parse_rows(rows, errors)
+    if not errors:
+        db = _db(settings)
+        actor = Actor("system:cli:import-plans", frozenset({"ADMIN"}), Scope.everything())
+        try:
+            await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+            result = await plans.save(db, parsed, Audit(actor, "plans.import", "cli"))
+        finally:
+            await db.close()
+        errors.extend(resolve.refusal_error(r) for r in result.refusals)
+        if not errors:
+            print(f"{len(parsed)} plans read, {result.changed} written")
+            return 0
+    for e in errors:
+        where = str(e["field"] or "")
+        line_no = ""
+        if where.startswith("input.plans["):
+            index = int(where[len("input.plans[") : where.index("]")])
+            line_no = f"line {index + 2}: "
+            where = where[where.index("]") + 2 :]
+        print(f"crm-graph: {path}: {line_no}{where}: {e['message']}", file=sys.stderr)
+    print("nothing written", file=sys.stderr)
+    return 1
+
+
 class Terminated(Exception):
     """SIGTERM arrived: unwind like Ctrl-C so the embedded Neo4j is stopped on the way out."""
 
@@ -407,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("classify", help="re-run the customer classification rules (R14)")
     p.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
+    p = sub.add_parser("import-plans", help="save sales plans from a CSV file (R25)")
+    p.add_argument("file", help="CSV: period,dimension,target,currency,amount[,note]")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
@@ -444,6 +499,8 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_data_keys(s, args.command))
             if args.command == "classify":
                 return asyncio.run(_classify(s, args.dry_run))
+            if args.command == "import-plans":
+                return asyncio.run(_import_plans(s, args.file, _plan_rows(args.file)))
             return asyncio.run(_seed(s))
     except (LocalServerError, MigrationError, crypto.DataKeyError) as exc:
         print(f"crm-graph: {exc}", file=sys.stderr)

@@ -12,7 +12,7 @@ import datetime as dt
 from functools import partial
 from typing import Any, LiteralString
 
-from graph import crypto, demo_pipeline, records
+from graph import crypto, demo_pipeline, demo_plans, records
 from graph import demo_data as data
 from graph import demo_records as history
 from graph.actor import Actor
@@ -327,6 +327,7 @@ async def seed_if_empty(db: Database) -> bool:
             raise RuntimeError(f"demo shares: {written[0]['n']} of {len(shares)} written")
         await _load_records(tx)
         await demo_pipeline.load(tx, dt.date.today(), SEED_ACTOR)
+        await demo_plans.load(tx, dt.date.today())
         await tx.run(SEED_AUDIT, audit)
         return True
 

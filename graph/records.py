@@ -102,7 +102,8 @@ def _record(extra: LiteralString = "") -> LiteralString:
     """Record `r` as a RecordRow; `extra` adds entries (`, key: expression`)."""
     return (
         "r{.*, digest: null, extKey: null, "
-        "__typename: head([x IN labels(r) WHERE x <> 'Record']), "
+        # Knowledge marks a record as team knowledge (graph/knowledge.py); it is no kind.
+        "__typename: head([x IN labels(r) WHERE x <> 'Record' AND x <> 'Knowledge']), "
         "customer: " + _node("-[:ABOUT]->(n)") + ", "
         "contacts: [(r)-[:INVOLVES]->(n:Person) WHERE " + access.visible_as("n", "Person")
         + " | " + PROJECTION + "][.." + str(MAX_CONTACTS) + "], "

@@ -133,6 +133,11 @@ SAMPLES: dict[str, Any] = {
     "accounts": [{"edge": _ID, "to": _ID, "newEdge": _ID, "label": "Company"}] * 5,
     "teams": [{"edge": _ID, "to": _ID, "newEdge": _ID, "role": "LEAD"}] * 5,
     **dict.fromkeys(("nAccounts", "nProjects", "nFollowUps"), 1),
+    # Sales plans and team knowledge (graph/plans.py, graph/knowledge.py); `teams` (a list of
+    # maps) is the hand-over's sample above.
+    **dict.fromkeys(("period", "title", "tagText"), "x"),
+    **{name: [_ID] * 5 for name in ("customers", "users", "teamIds", "dimensions", "tags")},
+    "afterScore": 1.0,
 }
 
 
@@ -143,7 +148,10 @@ def sample_parameters(text: str) -> dict[str, Any]:
 # Run by the migrations runner or the bulk loader, not per request; some cannot be EXPLAINed
 # in the form they are written (schema statements, CALL ... IN TRANSACTIONS).
 _SKIP_MODULES = frozenset(
-    {"graph.migrate", "graph.bulk", "graph.demo", "graph.demo_data", "graph.demo_pipeline"}
+    {
+        *("graph.migrate", "graph.bulk", "graph.demo", "graph.demo_data"),
+        *("graph.demo_pipeline", "graph.demo_plans"),
+    }
 )
 
 

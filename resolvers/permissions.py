@@ -288,6 +288,8 @@ FIELD_RULES.update({
     ("FollowUp", "action"): personal(),
     ("FollowUp", "outcome"): personal(),
 })  # fmt: skip
+# Team knowledge (R27): a note's title is free text about a customer's people, as its notes.
+FIELD_RULES[("KnowledgeNote", "title")] = personal()
 
 # The keys a JSON field may show, each under its own rule. Anything else is dropped.
 DATA_RULES: dict[str, dict[str, FieldRule]] = {

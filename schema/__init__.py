@@ -22,11 +22,13 @@ from schema import (
     history,
     influence,
     intelligence,
+    knowledge,
     maps,
     merge,
     node,
     person,
     pipeline,
+    plans,
     privacy,
     project,
     records,
@@ -77,6 +79,8 @@ QUERIES: tuple[type, ...] = (
     crosssell.Query,
     classification.Query,
     pipeline.Query,
+    plans.Query,
+    knowledge.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -95,6 +99,8 @@ MUTATIONS: tuple[type, ...] = (
     intelligence.Mutation,
     classification.Mutation,
     pipeline.Mutation,
+    plans.Mutation,
+    knowledge.Mutation,
 )
 
 

@@ -278,6 +278,8 @@ def build(driver: Driver) -> None:
     changes = [{"co": fid(c, "co"), "change": fid(c, "change"), "seq": i + 1}
                for i, c in enumerate(CASES)]  # fmt: skip
     driver.execute_query(CLASSIFICATION, rule=RULE, review=REVIEW, cases=changes, database_="neo4j")
+    records = [fid(c, "record") for c in CASES]
+    driver.execute_query(KNOWLEDGE, records=records, database_="neo4j")
 
 
 # Classification: a rule, its class, and a stored review that changed every case's `co`.
@@ -296,6 +298,13 @@ CREATE (ch:ClassificationChange {id: c.change, seq: c.seq, dimension: 'NATURE', 
         customerId: co.id, at: datetime()})-[:IN_REVIEW]->(v)
 CREATE (ch)-[:OF]->(co)
 CREATE (ch)-[:TO]->(k)
+"""
+
+# Team knowledge: every case's interaction is marked, so a search that does not filter leaks.
+KNOWLEDGE = """
+MATCH (r:Record) WHERE r.id IN $records
+SET r:Knowledge, r.knowledgeTitle = r.subject, r.knowledgeTags = ['矩阵'], r.knowledgeText = '矩阵',
+    r.knowledgeMarkedAt = datetime()
 """
 
 
@@ -365,6 +374,12 @@ def admins_on_cases(persona: str, case: str | None) -> bool:
 def deciders(persona: str, case: str | None) -> bool:
     """ADMIN, or a MANAGER above the requester's team (EAST) who may edit the target."""
     return persona == "admin" or (persona == "manager_above" and editable(persona, case))
+
+
+def planners(persona: str, case: str | None) -> bool:
+    """Sales plans for a customer: ADMIN, or a MANAGER who may edit it."""
+    managers = {"manager_above", "manager_west"}
+    return persona == "admin" or (persona in managers and editable(persona, case))
 
 
 def exporters(persona: str, case: str | None) -> bool:
@@ -982,6 +997,34 @@ ROWS: dict[str, Row] = {
         cases=GLOBAL,
         write=True,
         allowed=privileged,
+    ),
+    # --- sales plans and team knowledge: figures and notes follow their customer -------------
+    "planVsActual": Row(
+        'query($id: ID!) { planVsActual(period: "2026-11", dimension: CUSTOMER, ids: [$id]) '
+        "{ rows { targetId plan actual customer { ... on Company { id name } } } } }",
+        by_case("co"),
+        expect=expect("co"),
+    ),
+    "savePlans": Row(
+        'mutation($id: ID!) { savePlans(input: {plans: [{period: "2026-11", dimension: CUSTOMER, '
+        'target: $id, currency: "CNY", amount: "1000"}]}) { changed plans { targetId } '
+        + PAYLOAD
+        + " } }",
+        by_case("co"),
+        write=True,
+        allowed=planners,
+    ),
+    "knowledgeSearch": Row(
+        '{ knowledgeSearch(text: "沟通", first: 50) { nodes { title record { id notes '
+        "customer { ... on Company { id name } } } } totalCount } }",
+        cases=GLOBAL,
+        check=total(("knowledgeSearch",), 1),
+    ),
+    "markKnowledge": Row(
+        'mutation($id: ID!) { markKnowledge(input: {record: $id, title: "mx", tags: ["矩阵"]}) '
+        "{ record { id } " + PAYLOAD + " } }",
+        by_case("record"),
+        write=True,
     ),
     # --- customer intelligence: scores follow their customer -----------------------------------
     "scoreHistory": Row(

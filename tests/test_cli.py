@@ -220,3 +220,53 @@ def test_classify_dry_run_then_for_real(neo4j_server: LocalNeo4j, cypher: Driver
     assert out.returncode == 0, out.stderr
     assert "changed 1 classes" in out.stdout
     assert held() == ["NATURE:MAKER"]
+
+
+def test_import_plans_from_csv(neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path) -> None:
+    """Checked whole before writing, idempotent, errors named by line."""
+    env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_PASSWORD": neo4j_server.password}
+    assert crm(["migrate", "apply"], env).returncode == 0
+    cypher.execute_query(
+        "CREATE (:User {id: 'cli-plan-u', name: '计划人', team: 'EAST', version: 1}) "
+        "CREATE (:Product {id: 'cli-plan-p', sku: 'CLI-P', name: '命令行产品', version: 1})",
+        database_="neo4j",
+    )
+    good = tmp_path / "plans.csv"
+    good.write_text(
+        "period,dimension,target,currency,amount,note\n"
+        "2030-03,USER,cli-plan-u,CNY,120000.50,三月\n"
+        "2030-Q1,product,cli-plan-p,cny,900000,\n",
+        encoding="utf-8",
+    )
+    out = crm(["import-plans", str(good)], env)
+    assert out.returncode == 0, out.stderr
+    assert "2 plans read, 2 written" in out.stdout
+    again = crm(["import-plans", str(good)], env)
+    assert "2 plans read, 0 written" in again.stdout
+    stored = cypher.execute_query(
+        "MATCH (s:SalesPlan) RETURN s.period AS period, s.dimension AS dimension, "
+        "s.currency AS currency, s.amountCents AS cents ORDER BY period",
+        database_="neo4j",
+    ).records
+    assert [tuple(r.values()) for r in stored] == [
+        ("2030-03", "USER", "CNY", 12_000_050),
+        ("2030-Q1", "PRODUCT", "CNY", 90_000_000),
+    ]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "period,dimension,target,currency,amount\n"
+        "2030-03,USER,cli-plan-u,CNY,5\n"
+        "2030-13,USER,cli-plan-u,CNY,5\n"
+        "2030-04,USER,nobody,CNY,5\n",
+        encoding="utf-8",
+    )
+    out = crm(["import-plans", str(bad)], env)
+    assert out.returncode == 1
+    assert "line 3: period:" in out.stderr
+    assert "nothing written" in out.stderr
+    assert (
+        cypher.execute_query(
+            "MATCH (s:SalesPlan {period: '2030-03'}) RETURN s.amountCents AS c", database_="neo4j"
+        ).records[0]["c"]
+        == 12_000_050
+    )

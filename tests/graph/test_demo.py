@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ from starlette.testclient import TestClient
 from stdnum.cn import uscc
 
 import migrations
-from graph import demo, demo_pipeline
+from graph import demo, demo_pipeline, plans
 from graph import demo_data as data
 from graph.db import Database
 from graph.migrate import Runner
@@ -514,3 +515,39 @@ def test_a_sales_manager_sees_the_demo_pipeline(
     # 王芳 manages EAST: her funnel counts EAST's accounts only.
     east = post("demo-east-manager-key", '{ funnel(since: "2025-06-01") { cohort } }')["funnel"]
     assert 0 < east["cohort"] < funnel["cohort"]
+
+
+def test_a_manager_sees_plan_against_actual_and_team_knowledge(
+    app_client: TestClient, cypher: Driver, neo4j_server: LocalNeo4j
+) -> None:
+    """Issue 17's acceptance: 王芳 (EAST manager) opens last month's plan-versus-actual table for
+    her team and people, with real numbers, and finds the price objection's answer."""
+    assert seed(neo4j_server) is True
+    last_month = plans.previous(plans.period_of(dt.date.today(), plans.PeriodKind.MONTH)).key
+
+    def post(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        r = app_client.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": "Bearer demo-east-manager-key"},
+        )
+        body = r.json()
+        assert not body.get("errors"), body
+        return body["data"]  # type: ignore[no-any-return]
+
+    table = (
+        "query($p: String!, $d: PlanDimension!) { planVsActual(period: $p, dimension: $d) "
+        "{ rows { plan planSource actual percentage forecastMethod team { code } "
+        "user { name } } } }"
+    )
+    teams = post(table, {"p": last_month, "d": "TEAM"})["planVsActual"]["rows"]
+    assert [(t["team"]["code"], t["planSource"]) for t in teams] == [("EAST", "ROLLUP")]
+    assert float(teams[0]["plan"]) > 0
+    assert teams[0]["forecastMethod"] == "FINAL"
+    people = post(table, {"p": last_month, "d": "USER"})["planVsActual"]["rows"]
+    assert {p["user"]["name"] for p in people} <= {"张伟 Zhang Wei", "王芳 Wang Fang"}
+    assert any(float(p["actual"]) > 0 for p in people)
+    found = post('{ knowledgeSearch(text: "异议", first: 5) { nodes { title tags } } }', {})[
+        "knowledgeSearch"
+    ]["nodes"]
+    assert [n["title"] for n in found] == ["报价异议：用三年总拥有成本回应价格顾虑"]

@@ -1,0 +1,181 @@
+"""Team knowledge (R27): notes worth keeping, marked on the records that hold them.
+
+The smallest model that does the job: a record (graph/records.py) whose notes are worth
+keeping, such as a won deal's story or an objection and its answer, gets the `:Knowledge`
+label with a title, tags, and who marked it when. The text stays where it was written (the
+record's subject, notes, agreement or resolution), so there is no second copy to keep in
+step, and the note follows its record's access: it is found only by viewers who see the
+record's customer, and marked or unmarked by those who may edit that customer. Voided records
+drop out of the results.
+
+Search runs over the `knowledge_notes` FULLTEXT index (cjk analyzer: Chinese as overlapping
+bigrams, Latin text by words), through graph/search.py's escaping, so user text never reaches
+Lucene's syntax. One Chinese character cannot match a bigram index: that case falls back to
+CONTAINS over the same fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, LiteralString, TypedDict
+
+from graph import access
+from graph.actor import Actor
+from graph.db import Cypher, Database
+from graph.nodes import AUDIT, PROJECTION, Audit
+from graph.records import RECORD, RecordRow
+from graph.refusal import Refusal
+from graph.search import is_single_cjk, lucene_query
+
+MAX_TAGS = 10
+# Properties a knowledge note is searched by (the index's, and the CONTAINS fallback's).
+FIELDS: tuple[LiteralString, ...] = (
+    "knowledgeTitle",
+    "knowledgeText",
+    "subject",
+    "notes",
+    "agreement",
+    "resolution",
+)
+
+
+class NoteRow(TypedDict):
+    record: RecordRow
+    title: str
+    tags: list[str]
+    markedAt: Any
+    markedBy: Any  # NodeRow of the user, when it still exists
+    score: float
+
+
+NOTE: LiteralString = (
+    "{record: " + RECORD + ", title: r.knowledgeTitle, tags: coalesce(r.knowledgeTags, []), "
+    "markedAt: r.knowledgeMarkedAt, markedBy: head(COLLECT { MATCH (n:User "
+    "{id: r.knowledgeMarkedBy}) RETURN " + PROJECTION + " }), score: score}"
+)
+
+# The verdict on marking record `r` (bound or null) whose customer is `n`.
+_VERDICT: LiteralString = (
+    "CASE WHEN r IS NULL OR NOT " + access.visible("n") + " THEN 'missing' "
+    "WHEN NOT " + access.editable("n") + " THEN 'forbidden' "
+    "WHEN r.voidedAt IS NOT NULL THEN 'ended' "
+    "WHEN $expectedVersion IS NOT NULL AND r.version <> $expectedVersion THEN 'conflict' "
+    "ELSE 'ok' END AS verdict "
+)
+_BUMP: LiteralString = "r.version = r.version + 1, r.updatedAt = datetime() "
+MARK = Cypher(
+    "knowledge.mark",
+    "OPTIONAL MATCH (r:Record {id: $id})-[:ABOUT]->(n) "
+    "WITH r, n, " + _VERDICT + "CALL (r, verdict) { WITH r WHERE verdict = 'ok' "
+    "  SET r:Knowledge, r.knowledgeTitle = $title, r.knowledgeTags = $tags, "
+    "  r.knowledgeText = $tagText, r.knowledgeMarkedAt = datetime(), "
+    "  r.knowledgeMarkedBy = $actor, " + _BUMP + "WITH r " + AUDIT + " } "
+    "RETURN verdict, r.version AS version, "
+    "CASE WHEN verdict = 'ok' THEN " + RECORD + " END AS record",
+)  # fmt: skip
+UNMARK = Cypher(
+    "knowledge.unmark",
+    "OPTIONAL MATCH (r:Record {id: $id})-[:ABOUT]->(n) "
+    "WITH r, n, " + _VERDICT + "CALL (r, verdict) { WITH r WHERE verdict = 'ok' "
+    "  REMOVE r:Knowledge SET r.knowledgeTitle = null, r.knowledgeTags = null, "
+    "  r.knowledgeText = null, r.knowledgeMarkedAt = null, r.knowledgeMarkedBy = null, "
+    + _BUMP + "WITH r " + AUDIT + " } "
+    "RETURN verdict, r.version AS version, "
+    "CASE WHEN verdict = 'ok' THEN " + RECORD + " END AS record",
+)  # fmt: skip
+
+_VISIBLE: LiteralString = (
+    "r:Knowledge AND r.voidedAt IS NULL "
+    "AND ($tags IS NULL OR any(t IN $tags WHERE t IN r.knowledgeTags)) "
+    "AND EXISTS { MATCH (r)-[:ABOUT]->(c) WHERE " + access.visible("c") + " } "
+)
+_AFTER: LiteralString = (
+    "AND ($afterScore IS NULL OR score < $afterScore OR (score = $afterScore AND r.id > $afterId)) "
+)
+_FULLTEXT: LiteralString = (
+    "CALL db.index.fulltext.queryNodes('knowledge_notes', $query) YIELD node AS r, score "
+    "WHERE " + _VISIBLE
+)
+_CONTAINS: LiteralString = (
+    "MATCH (r:Knowledge) WHERE ("
+    + " OR ".join("r." + f + " CONTAINS $text" for f in FIELDS)
+    + ") AND " + _VISIBLE + "WITH r, 1.0 AS score WHERE true "
+)  # fmt: skip
+_PAGE: LiteralString = (
+    "WITH r, score ORDER BY score DESC, r.id LIMIT $limit RETURN " + NOTE + " AS note"
+)
+SEARCH = {
+    False: Cypher("knowledge.search", _FULLTEXT + _AFTER + _PAGE),
+    True: Cypher("knowledge.search.contains", _CONTAINS + _AFTER + _PAGE),
+}
+COUNT = {
+    False: Cypher("knowledge.search.count", _FULLTEXT + "RETURN count(r) AS total"),
+    True: Cypher("knowledge.search.contains.count", _CONTAINS + "RETURN count(r) AS total"),
+}
+
+
+@dataclass(frozen=True)
+class MarkResult:
+    record: RecordRow | None = None
+    refusal: Refusal | None = None
+    current_version: int | None = None
+
+
+_REFUSALS = {
+    "missing": Refusal.NOT_FOUND,
+    "forbidden": Refusal.FORBIDDEN,
+    "ended": Refusal.ENDED,
+    "conflict": Refusal.CONFLICT,
+}
+
+
+async def mark(
+    db: Database,
+    record_id: str,
+    title: str | None,
+    tags: list[str],
+    expected_version: int | None,
+    audit: Audit,
+) -> MarkResult:
+    """Mark a record as team knowledge (title given) or unmark it (title None)."""
+    params = {
+        "id": record_id,
+        "title": title,
+        "tags": tags,
+        # Tags are searched as words beside the title and the record's text.
+        "tagText": " ".join(tags),
+        "expectedVersion": expected_version,
+        "acl": access.acl_params(audit.actor),
+        **audit.params(record_id, "Record", ["knowledgeTitle", "knowledgeTags"]),
+    }
+    rows = await db.write(MARK if title is not None else UNMARK, params)
+    row = rows[0]
+    refusal = _REFUSALS.get(row["verdict"])
+    return MarkResult(row["record"], refusal, row["version"])
+
+
+async def search(
+    db: Database,
+    actor: Actor,
+    text: str,
+    tags: list[str] | None,
+    limit: int,
+    after: tuple[float, str] | None,
+    with_total: bool,
+) -> tuple[list[NoteRow], int | None]:
+    """Knowledge notes matching `text`, best first, among the customers `actor` sees."""
+    text = text.strip()
+    contains = is_single_cjk(text)
+    query = None if contains else lucene_query(text)
+    if not contains and query is None:
+        return [], 0 if with_total else None
+    params: dict[str, Any] = {
+        "query": query,
+        "text": text,
+        "tags": tags,
+        "acl": access.acl_params(actor),
+    }
+    position = {"afterScore": after[0] if after else None, "afterId": after[1] if after else None}
+    rows = await db.read(SEARCH[contains], {**params, **position, "limit": limit})
+    total = (await db.read(COUNT[contains], params))[0]["total"] if with_total else None
+    return [r["note"] for r in rows], total
