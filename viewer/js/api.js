@@ -373,7 +373,7 @@ export async function handOverBrief(account) {
       handOverBrief(account: $account) {
         account { ${NAMED} }
         openOpportunities { project { ${DEAL} } ${RISK} }
-        openFollowUps { totalCount nodes { id action dueAt status assignee { id name } } }
+        openFollowUps { nodes { id action dueAt status assignee { id name } } }
         lastInteractions { nodes { id occurredAt subject staff { id name }
           ... on Interaction { channel } } }
         keyPeople { person { ${PERSON_NAME} } roles { projectId role stance }

@@ -40,7 +40,7 @@ class BriefPage {
               }))
               : none()),
           h('section', { class: 'card brief-follow-ups', id: 'brief-follow-ups' },
-            h('h3', {}, t('brief.followUps', { n: b.openFollowUps.totalCount })),
+            h('h3', {}, t('brief.followUps', { n: b.openFollowUps.nodes.length })),
             b.openFollowUps.nodes.length
               ? h('ul', { class: 'plain' }, b.openFollowUps.nodes.map((f) => h('li', { class: 'follow-up', 'data-id': f.id },
                 h('span', { class: 'muted small' }, `${t('brief.due')} ${day(f.dueAt)} `), f.action || '—',
