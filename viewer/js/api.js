@@ -329,3 +329,79 @@ export async function myUserId() {
     return null;
   }
 }
+
+// ---------- pipeline and hand-over (issue 17) ----------
+
+const PERSON_NAME = '... on Person { id name nameEn }';
+const RISK = `score flags { flag weight reason reasonZh days people { ${PERSON_NAME} } }`;
+const DEAL = `id name stage status amount currency expectedClose customer { ${NAMED} }`;
+
+/** The funnel, the forecast by month (now and a month ago) and the riskiest deals of a scope. */
+export async function pipeline({ scope, since, first = 10 }) {
+  const figures = 'open amount weighted won onHold';
+  const data = await gql(
+    `query Pipeline($scope: PipelineScopeInput, $since: Date, $first: Int!) {
+      funnel(scope: $scope, since: $since) { since until currency cohort won wonAmount lost lostAmount
+        winRate otherCurrency truncated
+        steps { stage reached reachedAmount current currentAmount conversion medianDays } }
+      forecast(scope: $scope) { asOf compareTo currency truncated
+        months { month now { ${figures} } then { ${figures} } } total { ${figures} } totalThen { ${figures} } }
+      atRiskOpportunities(scope: $scope, first: $first) { totalCount truncated
+        items { project { ${DEAL} } ${RISK} } } }`,
+    args({ scope, since, first }),
+  );
+  return data;
+}
+
+/** Who the signed-in user is (name, team, roles) and the teams with their members; null
+ * fields when the viewer is no named user. */
+export async function whoAmI() {
+  const id = await myUserId();
+  const data = await gql(
+    `query WhoAmI($id: ID!, $known: Boolean!) {
+      user(id: $id) @include(if: $known) { id name team roles }
+      teams { id code name members(first: 100) { id name } } }`,
+    { id: id || '', known: Boolean(id) },
+  );
+  return { user: data.user || null, teams: data.teams };
+}
+
+/** An account's hand-over brief; null when the viewer cannot see it. */
+export async function handOverBrief(account) {
+  const data = await gql(
+    `query Brief($account: ID!) {
+      handOverBrief(account: $account) {
+        account { ${NAMED} }
+        openOpportunities { project { ${DEAL} } ${RISK} }
+        openFollowUps { nodes { id action dueAt status assignee { id name } } }
+        lastInteractions { nodes { id occurredAt subject staff { id name }
+          ... on Interaction { channel } } }
+        keyPeople { person { ${PERSON_NAME} } roles { projectId role stance }
+          ties { userId userName strength } } } }`,
+    { account },
+  );
+  return data.handOverBrief;
+}
+
+/** handOver (dryRun or not) and the names of what it moves; typed `errors` are data. */
+export async function handOver(input) {
+  const move = 'id to customerId';
+  const data = await gql(
+    `mutation HandOver($input: HandOverInput!) {
+      handOver(input: $input) { handOver { id dryRun accounts { ${move} } projects { ${move} }
+        followUps { ${move} } } errors { code message field } } }`,
+    { input },
+  );
+  const payload = data.handOver;
+  const moved = payload.handOver;
+  const ids = moved ? [...moved.accounts, ...moved.projects].map((m) => m.id).slice(0, 100) : [];
+  if (ids.length) {
+    const named = await gql(
+      `query Named($ids: [ID!]!) { nodes(ids: $ids) { __typename
+        ... on Company { id name nameEn } ... on Person { id name nameEn } ... on Project { id name } } }`,
+      { ids },
+    );
+    payload.names = Object.fromEntries(named.nodes.filter(Boolean).map((n) => [n.id, n]));
+  } else payload.names = {};
+  return payload;
+}

@@ -7,15 +7,18 @@ import { h, route } from './dom.js';
 import { EDGE_COLOURS, Graph, toGraphML } from './graph.js';
 import { applyStatic, displayName, getLang, label, setLang, t } from './i18n.js';
 import account from './views/account.js';
+import brief from './views/brief.js';
 import contacts from './views/contacts.js';
 import customer from './views/customer.js';
 import decision from './views/decision.js';
 import hierarchy, { rollupText } from './views/hierarchy.js';
 import { introPerson, introProject } from './views/intro.js';
+import pipeline from './views/pipeline.js';
 import related from './views/related.js';
 import risk from './views/risk.js';
 
-const VIEWS = Object.fromEntries([account, hierarchy, contacts, related, customer, decision, introProject, introPerson, risk]
+const VIEWS = Object.fromEntries([account, hierarchy, contacts, related, customer, decision, introProject, introPerson, risk,
+  pipeline, brief]
   .map((v) => [v.id, v]));
 // Which tabs each kind of subject gets, in order.
 const TABS = {
@@ -79,8 +82,9 @@ window.addEventListener('error', (evt) => showError(evt.error || evt.message));
 // ---------- routing and loading ----------
 
 function parseHash() {
-  const m = /^#\/([\w-]+)\/(.+)$/.exec(location.hash);
-  return m ? { view: m[1], id: decodeURIComponent(m[2]) } : { view: null, id: null };
+  // #/view/id, or #/view for pages about no one node (#/pipeline).
+  const m = /^#\/([\w-]+)(?:\/(.+))?$/.exec(location.hash);
+  return m ? { view: m[1], id: m[2] == null ? null : decodeURIComponent(m[2]) } : { view: null, id: null };
 }
 
 function remember(nodes) {

@@ -1,7 +1,7 @@
 // Customer profile (客户档案): the computed figures, the timeline with filters, open follow-ups
 // and a form to log an interaction. Not a graph: it fills the stage instead of the canvas.
 import { closeFollowUp, customerFigures, openFollowUps, saveInteraction, timeline } from '../api.js';
-import { h } from '../dom.js';
+import { h, route } from '../dom.js';
 import { displayName, getLang, label, t } from '../i18n.js';
 import { IntelligenceCard } from './intelligence.js';
 
@@ -216,7 +216,8 @@ class CustomerPanel {
         h('h2', {}, displayName(this.node)),
         c?.customerCode ? h('span', { class: 'badge' }, c.customerCode) : null,
         c?.tier ? h('span', { class: 'badge' }, label('tier', c.tier)) : null,
-        c?.lifecycleStage ? h('span', { class: 'badge', 'data-head': 'stage' }, label('lifecycleStage', c.lifecycleStage)) : null),
+        c?.lifecycleStage ? h('span', { class: 'badge', 'data-head': 'stage' }, label('lifecycleStage', c.lifecycleStage)) : null,
+        this.isCustomer ? h('a', { href: route('brief', this.node.id), class: 'brief-link', id: 'cust-brief' }, t('brief.link')) : null),
       h('div', { class: 'panel-grid' },
         h('div', { class: 'panel-col' }, this.isCustomer ? this.intel.render() : null,
           this.sections.figures, this.sections.followUps, this.sections.form),
