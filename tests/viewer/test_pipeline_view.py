@@ -82,6 +82,8 @@ def shown_pipeline(v: Viewer) -> dict[str, Any]:
               href: li.querySelector('a.deal-link').getAttribute('href'),
               chips: [...li.querySelectorAll('[data-flag]')].map((c) => c.textContent),
               people: [...li.querySelectorAll('.person')].map((p) => p.textContent)})),
+            period: document.querySelector('#pl-plans').dataset.period,
+            plans: q('#pl-plans tr.plan-row').map((r) => [r.dataset.target, r.dataset.percentage]),
           };
         }"""
     )
@@ -123,6 +125,17 @@ def test_the_pipeline_page_shows_the_apis_funnel_forecast_and_riskiest_deals(
     assert set(first["people"]) == named
     # The demo's riskiest deals include the group's data platform, past its date.
     assert "华星集团数据平台" in [i["project"]["name"] for i in items[:3]]
+    # This month's plan against actual per team, as the API counts it (graph/demo_plans.py).
+    plans = api(
+        base_url,
+        "query($p: String!) { planVsActual(period: $p, dimension: TEAM) { rows { targetId "
+        "percentage } } }",
+        {"p": shown["period"]},
+    )["planVsActual"]["rows"]
+    assert plans, "the demo plans this month"
+    assert shown["plans"] == [
+        [r["targetId"], "" if r["percentage"] is None else str(r["percentage"])] for r in plans
+    ]
     # A deal's name opens its decision tree.
     viewer.click_link("#pl-at-risk li.deal >> nth=0 >> a.deal-link")
     assert viewer.page.evaluate("location.hash") == f"#/decision/{top['project']['id']}"

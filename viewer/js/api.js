@@ -353,6 +353,20 @@ export async function pipeline({ scope, since, first = 10 }) {
   return data;
 }
 
+/** Plan against actual for one period: the team's members (USER rows) when a team is given,
+ * else every team (TEAM rows). Decimal amounts arrive as strings. */
+export async function planVsActual({ period, team }) {
+  const data = await gql(
+    `query Plans($period: String!, $dimension: PlanDimension!, $team: ID) {
+      planVsActual(period: $period, dimension: $dimension, team: $team) {
+        period asOf elapsedShare dimension truncated
+        rows { targetId currency planSource plan actual percentage gap forecast forecastMethod
+          user { id name } team { id name } } } }`,
+    { period, dimension: team ? 'USER' : 'TEAM', team: team || null },
+  );
+  return data.planVsActual;
+}
+
 /** Who the signed-in user is (name, team, roles) and the teams with their members; null
  * fields when the viewer is no named user. */
 export async function whoAmI() {

@@ -2,7 +2,7 @@
 // month ago, and the riskiest open deals, for a scope (mine, my team, all I may see); for
 // ADMIN and MANAGER a hand-over form that previews (dry run) before it moves anything.
 // A panel view: it fills the stage.
-import { handOver, pipeline, whoAmI } from '../api.js';
+import { handOver, pipeline, planVsActual, whoAmI } from '../api.js';
 import { h, route } from '../dom.js';
 import { displayName, getLang, label, t } from '../i18n.js';
 import { amount } from './intelligence.js';
@@ -75,15 +75,26 @@ class PipelinePage {
     this.teams = who.teams;
     if (this.me) this.scope = this.me.roles.includes('MANAGER') && this.team ? 'team' : 'mine';
     this.data = await pipeline({ scope: this.scopeInput(), since: this.since() });
+    this.plans = await this.loadPlans();
+  }
+
+  /** This month's plan against actual: the team's members, or every team. */
+  async loadPlans() {
+    const period = isoDay(new Date()).slice(0, 7);
+    return planVsActual({ period, team: this.scope === 'team' && this.team ? this.team.id : null });
   }
 
   async reload() {
     const seq = ++this.seq;
     this.ctx.setPageState('loading');
     try {
-      const data = await pipeline({ scope: this.scopeInput(), since: this.since() });
+      const [data, plans] = await Promise.all([
+        pipeline({ scope: this.scopeInput(), since: this.since() }),
+        this.loadPlans(),
+      ]);
       if (seq !== this.seq) return; // the scope changed meanwhile
       this.data = data;
+      this.plans = plans;
       this.render();
       this.ctx.setPageState('ready');
     } catch (err) {
@@ -96,7 +107,7 @@ class PipelinePage {
       h('header', { class: 'panel-head' }, h('h2', {}, t('pl.heading'))),
       this.controls(),
       h('div', { class: 'panel-grid' },
-        h('div', { class: 'panel-col' }, this.renderFunnel(), this.renderForecast()),
+        h('div', { class: 'panel-col' }, this.renderFunnel(), this.renderForecast(), this.renderPlans()),
         h('div', { class: 'panel-col' }, this.renderAtRisk(), this.canHandOver ? this.renderHandOver() : null)));
     return this.root;
   }
@@ -162,6 +173,27 @@ class PipelinePage {
         h('tbody', {}, fc.months.map((m) => row(m.month.slice(0, 7), m.now, m.then, { class: 'month', 'data-month': m.month }))),
         h('tfoot', {}, row(t('pl.total'), fc.total, fc.totalThen, { class: 'total' })))),
       fc.truncated ? h('p', { class: 'muted small' }, t('pl.truncated')) : null);
+  }
+
+  renderPlans() {
+    const pv = this.plans;
+    const cols = ['planWho', 'plan', 'actual', 'percent', 'gap', 'forecastEnd'];
+    const money = (v, c) => (v === null || v === undefined ? '—' : amount(Number(v), c));
+    return h('section', { class: 'card plans', id: 'pl-plans', 'data-period': pv.period },
+      h('h3', {}, t('pl.plans', { period: pv.period })),
+      h('p', { class: 'muted small' }, t('pl.plansHint', { share: pct(pv.elapsedShare) })),
+      pv.rows.length
+        ? h('div', { class: 'table-wrap' }, h('table', { class: 'plan-table' },
+          h('thead', {}, h('tr', {}, cols.map((c) => h('th', {}, t(`pl.${c}`))))),
+          h('tbody', {}, pv.rows.map((r) => h('tr', { class: 'plan-row', 'data-target': r.targetId, 'data-percentage': r.percentage ?? '' },
+            h('th', {}, displayName(r.user || r.team || { name: r.targetId }),
+              r.planSource === 'ROLLUP' ? h('span', { class: 'muted small' }, ` (${t('pl.rollup')})`) : null),
+            h('td', { class: 'num' }, money(r.plan, r.currency)),
+            h('td', { class: 'num' }, money(r.actual, r.currency)),
+            h('td', { class: 'num' }, r.percentage === null ? '—' : `${num(r.percentage)}%`),
+            h('td', { class: 'num' }, money(r.gap, r.currency)),
+            h('td', { class: 'num' }, money(r.forecast, r.currency)))))))
+        : h('p', { class: 'muted' }, t('pl.noPlans')));
   }
 
   renderAtRisk() {
