@@ -47,6 +47,7 @@ from graph.migrate import Runner
 from graph.server import LocalNeo4j, Supervisor
 from graph.warmup import warm_up
 from resolvers import intelligence as scoring_jobs
+from resolvers import outreach as outreach_jobs
 from resolvers.auth import Authenticator, demo_key_holders
 from resolvers.context import ANONYMOUS, Context, Viewer
 from resolvers.errors import ApiError, ErrorCode
@@ -358,6 +359,7 @@ class GraphQLView(GraphQL[Context, None]):
             on_key_revoked=request.app.state.auth.forget,
             on_user_changed=request.app.state.auth.forget_user,
             scheduler=request.app.state.scheduler,
+            outreach=request.app.state.outreach,
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -477,6 +479,8 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
             state.ready = True
             # Scores for a new database (the demo's included) come with the first run.
             state.scheduler.start(state.db, settings.scoring_interval_hours, scoring_jobs.SYSTEM)
+            # Outreach jobs resume where they stopped (resolvers/outreach.py).
+            state.outreach.start(state.db)
             return
         except DatabaseUnavailable as exc:
             state.not_ready_reason = f"neo4j unavailable: {str(exc)[:200]}"
@@ -497,6 +501,29 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
 
 class StartupRefused(RuntimeError):
     """The configuration is unsafe for production; the app does not start."""
+
+
+def outreach_runner(settings: Settings) -> outreach_jobs.Runner:
+    """The outreach job runner: e-mail over SMTP when CRM_SMTP_HOST is set, else (and SMS
+    always) into the outbox."""
+    email = None
+    if settings.smtp_host:
+        email = outreach_jobs.SmtpChannel(
+            outreach_jobs.SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                user=settings.smtp_user,
+                password=settings.smtp_password,
+                sender=settings.smtp_from,
+                starttls=settings.smtp_starttls,
+                timeout=settings.smtp_timeout,
+            )
+        )
+    return outreach_jobs.Runner(
+        email,
+        default_rate=settings.outreach_rate_per_minute,
+        public_companies=settings.public_companies,
+    )
 
 
 def check_production(settings: Settings) -> None:
@@ -577,6 +604,7 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
             )
         app.state.db = db
         app.state.scheduler = scoring_jobs.Scheduler()
+        app.state.outreach = outreach_runner(settings)
         app.state.auth = Authenticator(
             db,
             settings.allow_anonymous,
@@ -601,6 +629,7 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
             with contextlib.suppress(asyncio.CancelledError, StartupRefused):
                 await prepare
             await app.state.scheduler.stop()
+            await app.state.outreach.stop()
             await db.close()
             if supervisor is not None:
                 await asyncio.to_thread(supervisor.stop)

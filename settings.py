@@ -86,6 +86,16 @@ class Settings:
     oidc_algorithms: tuple[str, ...] = ("RS256",)
     max_query_cost: int = 100_000  # budget of one operation (schema/cost.py)
     # --- end issue 12 ---
+    # --- outreach (issue 17, resolvers/outreach.py): SMTP for e-mail; unset host: outbox ---
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "crm@localhost"
+    smtp_starttls: bool = True
+    smtp_timeout: float = 30.0
+    outreach_rate_per_minute: int = 60  # a job's default sending rate
+    # --- end outreach ---
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -142,4 +152,12 @@ class Settings:
                 a.strip() for a in os.environ.get("CRM_OIDC_ALGORITHMS", "RS256").split(",")
             ),
             max_query_cost=_int("CRM_MAX_QUERY_COST", 100_000),
+            smtp_host=os.environ.get("CRM_SMTP_HOST") or None,
+            smtp_port=_int("CRM_SMTP_PORT", 587),
+            smtp_user=os.environ.get("CRM_SMTP_USER") or None,
+            smtp_password=os.environ.get("CRM_SMTP_PASSWORD") or None,
+            smtp_from=os.environ.get("CRM_SMTP_FROM", "crm@localhost"),
+            smtp_starttls=_bool("CRM_SMTP_STARTTLS", True),
+            smtp_timeout=_float("CRM_SMTP_TIMEOUT", 30.0),
+            outreach_rate_per_minute=_int("CRM_OUTREACH_RATE_PER_MINUTE", 60),
         )

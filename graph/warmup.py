@@ -138,6 +138,12 @@ SAMPLES: dict[str, Any] = {
     **dict.fromkeys(("period", "title", "tagText"), "x"),
     **{name: [_ID] * 5 for name in ("customers", "users", "teamIds", "dimensions", "tags")},
     "afterScore": 1.0,
+    # Outreach (graph/outreach.py); `customers` is the plans' sample above.
+    **dict.fromkeys(("template", "record", "jobId"), _ID),
+    **dict.fromkeys(("channel", "locale", "audience", "providerId", "failure", "method"), "x"),
+    **{name: ["x"] * 2 for name in ("tiers", "churnLevels", "stages")},
+    "messages": [{"key": "x", "id": _ID, "customerId": _ID, "personId": _ID, "props": {}}] * 5,
+    **dict.fromkeys(("rate", "grace"), 60),
 }
 
 

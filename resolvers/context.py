@@ -55,6 +55,8 @@ class Context:
     on_user_changed: Callable[[str], None] | None = None
     # The app's background scoring (resolvers/intelligence.Scheduler); None outside an app.
     scheduler: Any = None
+    # The app's outreach job runner (resolvers/outreach.Runner); None outside an app.
+    outreach: Any = None
 
     def user_changed(self, user_id: str) -> None:
         if self.on_user_changed is not None:

@@ -106,6 +106,9 @@ PERSONAL_TYPES = frozenset(
         "IntroPath",
         "InfluenceRank",
         "FieldHistoryEntry",
+        "OutreachMessage",
+        "OutboxMessage",
+        "PlannedMessage",
     }
 )
 
@@ -290,6 +293,30 @@ FIELD_RULES.update({
 })  # fmt: skip
 # Team knowledge (R27): a note's title is free text about a customer's people, as its notes.
 FIELD_RULES[("KnowledgeNote", "title")] = personal()
+
+# Outreach (resolvers/outreach.py): who sends (sendOutreach, previewMessage, and keeping
+# templates: SALES their own, ADMIN and MANAGER any); AUDITOR and ANALYST never send. A
+# message's address is masked as the person's own field, and what it says (rendered with names)
+# or what the channel answered (it may quote the address) is personal.
+OUTREACH_SENDERS = WRITERS
+TEMPLATE_KEEPERS = PRIVILEGED
+_ADDRESSES = {
+    "email": personal(mask=Mask.EMAIL, edit=frozenset()),
+    "mobile": personal(read=PRIVILEGED, mask=Mask.PHONE, edit=frozenset()),
+    "subject": personal(edit=frozenset()),
+    "body": personal(edit=frozenset()),
+}
+_OUTREACH_SYSTEM = {
+    "OutreachMessage": ("id", "seq", "jobId", "status", "reason", "channel", "customerId",
+                        "personId", "customer", "person", "sendingAt", "sentAt", "recordId"),
+    "OutboxMessage": ("id", "channel", "at", "jobId", "customerId"),
+    "PlannedMessage": ("customerId", "personId", "customer", "person", "channel", "willSend",
+                       "reason"),
+}  # fmt: skip
+for _type, _fields in _OUTREACH_SYSTEM.items():
+    FIELD_RULES.update({(_type, f): SYSTEM for f in _fields})
+    FIELD_RULES.update({(_type, f): r for f, r in _ADDRESSES.items()})
+FIELD_RULES[("OutreachMessage", "failure")] = personal(edit=frozenset())
 
 # The keys a JSON field may show, each under its own rule. Anything else is dropped.
 DATA_RULES: dict[str, dict[str, FieldRule]] = {

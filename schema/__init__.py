@@ -26,6 +26,7 @@ from schema import (
     maps,
     merge,
     node,
+    outreach,
     person,
     pipeline,
     plans,
@@ -81,6 +82,7 @@ QUERIES: tuple[type, ...] = (
     pipeline.Query,
     plans.Query,
     knowledge.Query,
+    outreach.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -101,6 +103,7 @@ MUTATIONS: tuple[type, ...] = (
     pipeline.Mutation,
     plans.Mutation,
     knowledge.Mutation,
+    outreach.Mutation,
 )
 
 

@@ -1,0 +1,727 @@
+"""Outreach (R26, graph/outreach.py): templates checked at save time, the audience of a send
+with who is skipped and why, the job runner and its delivery channels.
+
+Templates. Jinja2 in a `SandboxedEnvironment` with `StrictUndefined` and autoescape off:
+e-mail goes out as text/plain and SMS is plain text, so nothing is HTML-escaped, and templates
+written by users reach no Python internals. A template is checked when saved, every problem at
+its input path: a syntax error; a variable other than those below; any attribute access that
+is not one of their fields (so `{{ ''.__class__ }}` is refused before the sandbox would stop it
+at render time); `include`/`extends`/`import`; and a render against Chinese sample data.
+Variables (null values render as empty text):
+- `customer.name`, `customer.code`: the customer (a company or a person);
+- `contact.name`, `contact.title`: the recipient (for a person customer, the person; title
+  empty);
+- `owner.name`: the customer's current owner (our staff);
+- `sender.name`: who sends the job.
+
+Recipients. A person customer is their own recipient. A company's are its current employees
+who decide purchases (`hasPurchasingPower`, or DECISION_MAKER in one of its projects), that
+the sender sees, at most 20: marketing goes to the people who buy, not to everyone on file.
+Each is sent to only with a current MARKETING consent (graph/privacy.py; erased and restricted
+people never), an address for the channel (`email`, `mobile`, stored as entered, masked only
+when shown) whose status is not BOUNCED, and once per job (a person deciding for two
+customers is written to for the first). Everyone else is listed SKIPPED with the reason.
+Only customers the sender may edit are addressed: a listed one they may not is refused
+(NOT_FOUND / FORBIDDEN at its path, nothing written); a segment just leaves them out.
+
+Delivery. `Provider`s: `SmtpChannel` (aiosmtplib) for e-mail when CRM_SMTP_HOST is set, else
+e-mail also goes to the outbox; SMS always goes to the `OutboxChannel`, which stores what
+would have been sent (outboxMessages) until a real SMS provider is plugged in with
+`Runner.configure`. A recipient the SMTP server refuses (5xx) fails the message and marks the
+person's emailStatus BOUNCED.
+
+Jobs. `Runner` (one per app, in `app.state.outreach`) sends PENDING messages of RUNNING jobs,
+oldest job first, each job at its `ratePerMinute`. It starts after the migrations and, at every
+round, marks messages interrupted while SENDING as UNKNOWN (graph/outreach.py says why they are
+never resent), so a job resumes after a restart where it stopped, sending nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import json
+import logging
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any, Protocol, TypedDict, cast
+
+import aiosmtplib
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from graph import access
+from graph import outreach as repo
+from graph.access import Scope
+from graph.actor import Actor
+from graph.db import Database
+from graph.nodes import Audit, new_id
+from graph.refusal import Refusal
+from resolvers import validation as v
+from resolvers.common import READ_ONLY, audit
+from resolvers.context import Context
+from resolvers.errors import ApiError, ErrorCode, payload_error
+from resolvers.permissions import OUTREACH_SENDERS, TEMPLATE_KEEPERS
+from resolvers.shapes import UserErrorRow
+
+log = logging.getLogger(__name__)
+
+OutreachChannel = repo.OutreachChannel
+Locale = repo.Locale
+JobStatus = repo.JobStatus
+MessageStatus = repo.MessageStatus
+SkipReason = repo.SkipReason
+TemplateRow = repo.TemplateRow
+
+# Roles that send and keep templates; TEMPLATE_KEEPERS change anyone's template.
+SENDERS = OUTREACH_SENDERS
+MAX_NAME = 100
+MAX_SUBJECT = 200
+MAX_BODY = {OutreachChannel.EMAIL: 10_000, OutreachChannel.SMS: 1_000}
+MAX_RENDERED = 20_000
+MAX_RATE = 6_000
+MAX_LIST = 500
+MAX_PLANNED = 500  # planned rows a sendOutreach payload shows (the counts are complete)
+
+VARIABLES: dict[str, tuple[str, ...]] = {
+    "customer": ("name", "code"),
+    "contact": ("name", "title"),
+    "owner": ("name",),
+    "sender": ("name",),
+}
+SAMPLE: dict[str, dict[str, str]] = {
+    "customer": {"name": "华星集团有限公司", "code": "C-0001"},
+    "contact": {"name": "张伟", "title": "采购经理"},
+    "owner": {"name": "王销售"},
+    "sender": {"name": "李经理"},
+}
+
+
+# --- Templates --------------------------------------------------------------------------------
+@functools.cache
+def environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str) -> Any:
+    return environment().from_string(text)
+
+
+def render(text: str, context: dict[str, dict[str, str]]) -> str:
+    """Render a checked template; raises on anything the sandbox refuses."""
+    out = str(_compiled(text).render(**context))
+    if len(out) > MAX_RENDERED:
+        raise ValueError(f"the rendered text is longer than {MAX_RENDERED} characters")
+    return out
+
+
+_FORBIDDEN_NODES = (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)
+
+
+def check_template(errors: v.Errors, text: str, path: str) -> None:
+    """Every problem of one template text, at `path` (see the module doc)."""
+    env = environment()
+    try:
+        tree = env.parse(text)
+    except TemplateSyntaxError as exc:
+        errors.add(ErrorCode.VALIDATION, f"template syntax error on line {exc.lineno}: "
+                   f"{exc.message}", path)  # fmt: skip
+        return
+    known = ", ".join(f"{k}.{f}" for k, fs in VARIABLES.items() for f in fs)
+    unknown = sorted(meta.find_undeclared_variables(tree) - set(VARIABLES))
+    if unknown:
+        errors.add(ErrorCode.VALIDATION, f"unknown variable(s) {', '.join(unknown)}; "
+                   f"use {known}", path)  # fmt: skip
+        return
+    for statement in tree.find_all(_FORBIDDEN_NODES):
+        errors.add(ErrorCode.VALIDATION, f"`{type(statement).__name__.lower()}` is not allowed",
+                   path)  # fmt: skip
+        return
+    for access_node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        target = getattr(access_node, "node", None)
+        attr: Any = getattr(access_node, "attr", None)
+        if isinstance(access_node, nodes.Getitem):
+            arg = access_node.arg
+            attr = arg.value if isinstance(arg, nodes.Const) else None
+        if not (isinstance(target, nodes.Name) and target.name in VARIABLES):
+            errors.add(ErrorCode.VALIDATION, "unsafe: only the fields of the template "
+                       f"variables may be read ({known})", path)  # fmt: skip
+            return
+        if attr not in VARIABLES[target.name]:
+            errors.add(ErrorCode.VALIDATION, f"unknown field {target.name}.{attr}; use {known}",
+                       path)  # fmt: skip
+            return
+    try:
+        render(text, SAMPLE)
+    except Exception as exc:  # the sandbox's SecurityError, UndefinedError, TypeError, ...
+        errors.add(ErrorCode.VALIDATION, f"fails on sample data: {type(exc).__name__}: {exc}",
+                   path)  # fmt: skip
+
+
+def _may_send(ctx: Context) -> bool:
+    return bool(ctx.actor.roles & SENDERS) and ctx.actor.scope.may_edit
+
+
+class TemplatePayload(TypedDict):
+    template: TemplateRow | None
+    errors: list[UserErrorRow]
+
+
+def _template_refused(result: repo.TemplateResult) -> list[UserErrorRow]:
+    refusal = result.refusal
+    if refusal is Refusal.NOT_FOUND:
+        return [payload_error(ErrorCode.NOT_FOUND, "no such template", "input.id")]
+    if refusal is Refusal.FORBIDDEN:
+        return [payload_error(ErrorCode.FORBIDDEN, "SALES change only the templates they "
+                              "created; ask a manager", "input.id")]  # fmt: skip
+    if refusal is Refusal.ENDED:
+        return [payload_error(ErrorCode.VALIDATION, "the template is archived", "input.id")]
+    return [
+        payload_error(
+            ErrorCode.CONFLICT,
+            f"stale expectedVersion: the template is at version {result.current_version}",
+            "input.expectedVersion",
+        )
+    ]
+
+
+def _keeper_scope(ctx: Context) -> frozenset[str] | None:
+    """Whose templates the viewer may change: anyone's for ADMIN and MANAGER, else their own."""
+    return None if ctx.actor.roles & TEMPLATE_KEEPERS else frozenset({ctx.actor.id})
+
+
+async def save_message_template(ctx: Context, data: dict[str, Any]) -> TemplatePayload:
+    if not _may_send(ctx):
+        return {"template": None, "errors": [payload_error(ErrorCode.FORBIDDEN, READ_ONLY,
+                                                           "input")]}  # fmt: skip
+    errors = v.Errors()
+    channel = OutreachChannel(data["channel"].value)
+    locale = Locale(data["locale"].value)
+    name = v.text(errors, data.get("name"), "input.name", required=True, max_len=MAX_NAME)
+    body = data.get("body") or ""
+    if not body.strip():
+        errors.add(ErrorCode.VALIDATION, "must not be blank", "input.body")
+    elif len(body) > MAX_BODY[channel]:
+        errors.add(ErrorCode.VALIDATION, f"is longer than {MAX_BODY[channel]} characters",
+                   "input.body")  # fmt: skip
+    else:
+        check_template(errors, body, "input.body")
+    subject = data.get("subject")
+    if channel is OutreachChannel.SMS:
+        if subject:
+            errors.add(ErrorCode.VALIDATION, "an SMS has no subject", "input.subject")
+        subject = None
+    elif not (subject or "").strip():
+        errors.add(ErrorCode.VALIDATION, "an e-mail needs a subject", "input.subject")
+    elif len(subject or "") > MAX_SUBJECT:
+        errors.add(ErrorCode.VALIDATION, f"is longer than {MAX_SUBJECT} characters",
+                   "input.subject")  # fmt: skip
+    else:
+        check_template(errors, subject or "", "input.subject")
+    if errors:
+        return {"template": None, "errors": errors}
+    props = {"name": name, "channel": channel.value, "locale": locale.value,
+             "subject": subject, "body": body}  # fmt: skip
+    template_id = str(data["id"]) if data.get("id") else None
+    result = await repo.save_template(
+        ctx.db, template_id, props, data.get("expectedVersion"), _keeper_scope(ctx),
+        audit(ctx, "outreach.template.save"),
+    )  # fmt: skip
+    if result.refusal is not None:
+        return {"template": None, "errors": _template_refused(result)}
+    return {"template": result.template, "errors": []}
+
+
+async def archive_message_template(ctx: Context, data: dict[str, Any]) -> TemplatePayload:
+    template_id, expected_version = str(data["id"]), data.get("expectedVersion")
+    if not _may_send(ctx):
+        return {"template": None, "errors": [payload_error(ErrorCode.FORBIDDEN, READ_ONLY,
+                                                           "input")]}  # fmt: skip
+    result = await repo.save_template(
+        ctx.db, template_id, {"archivedAt": dt.datetime.now(dt.UTC)}, expected_version,
+        _keeper_scope(ctx), audit(ctx, "outreach.template.archive"),
+    )  # fmt: skip
+    if result.refusal is not None:
+        return {"template": None, "errors": _template_refused(result)}
+    return {"template": result.template, "errors": []}
+
+
+async def message_templates(
+    ctx: Context, channel: str | None, locale: str | None, archived: bool
+) -> list[TemplateRow]:
+    return await repo.templates(ctx.db, ctx.actor, channel, locale, archived)
+
+
+async def message_template(ctx: Context, template_id: str) -> TemplateRow | None:
+    return await repo.template(ctx.db, ctx.actor, template_id)
+
+
+# --- The audience -----------------------------------------------------------------------------
+def _context(row: dict[str, Any], sender_name: str) -> dict[str, dict[str, str]]:
+    def text(value: Any) -> str:
+        return "" if value is None else str(value)
+
+    return {
+        "customer": {"name": text(row["customerName"]), "code": text(row["customerCode"])},
+        "contact": {"name": text(row["personName"]), "title": text(row["title"])},
+        "owner": {"name": text(row["ownerName"])},
+        "sender": {"name": sender_name},
+    }
+
+
+def _skip(row: dict[str, Any], channel: OutreachChannel, seen: set[str]) -> str | None:
+    """Why this recipient is not sent to, or None."""
+    if row["personId"] is None:
+        return SkipReason.NO_RECIPIENT.value
+    if row["erased"]:
+        return SkipReason.ERASED.value
+    if not row["consented"]:
+        latest = row["latestGranted"]
+        if latest is None:
+            return SkipReason.NO_CONSENT.value
+        return str((SkipReason.CONSENT_EXPIRED if latest else SkipReason.CONSENT_WITHDRAWN).value)
+    key = repo.ADDRESS[channel]
+    if not row[key]:
+        return SkipReason.NO_ADDRESS.value
+    if row[repo.STATUS[channel]] == "BOUNCED":
+        return SkipReason.BOUNCED.value
+    if row["personId"] in seen:
+        return SkipReason.DUPLICATE.value
+    return None
+
+
+def plan(
+    rows: list[repo.RecipientRow], template: TemplateRow, sender_name: str
+) -> list[dict[str, Any]]:
+    """One planned message per (customer, recipient): rendered when it will be sent."""
+    channel = OutreachChannel(template["channel"])
+    seen: set[str] = set()
+    out = []
+    for recipient in rows:
+        row = cast(dict[str, Any], recipient)
+        reason = _skip(row, channel, seen)
+        subject = body = None
+        if reason is None:
+            context = _context(row, sender_name)
+            try:
+                subject_text = template.get("subject")
+                subject = render(subject_text, context) if subject_text else None
+                body = render(template["body"], context)
+            except Exception:
+                reason = SkipReason.RENDER_FAILED.value
+        if reason is None:
+            seen.add(str(row["personId"]))
+        address = row[repo.ADDRESS[channel]] if reason is None else None
+        out.append({
+            "customerId": row["customerId"],
+            "personId": row["personId"],
+            "channel": channel.value,
+            "willSend": reason is None,
+            "reason": reason,
+            "address": address,
+            "subject": subject,
+            "body": body,
+        })  # fmt: skip
+    return out
+
+
+def shape_address(row: dict[str, Any]) -> dict[str, Any]:
+    """`address` as the masked `email` or `mobile` field of its channel."""
+    email = row.get("address") if row.get("channel") == "EMAIL" else None
+    mobile = row.get("address") if row.get("channel") == "SMS" else None
+    return {**row, "email": email, "mobile": mobile}
+
+
+class PreviewRow(TypedDict):
+    templateId: str
+    customerId: str
+    recipients: list[dict[str, Any]]
+
+
+async def preview_message(ctx: Context, template_id: str, customer_id: str) -> PreviewRow:
+    """The template rendered for each recipient of one customer the viewer sees."""
+    if not _may_send(ctx):
+        raise ApiError(ErrorCode.FORBIDDEN, "your role does not send messages", "templateId")
+    template = await repo.template(ctx.db, ctx.actor, template_id)
+    if template is None:
+        raise ApiError(ErrorCode.NOT_FOUND, "no such template", "templateId")
+    verdicts = await repo.check_customers(ctx.db, ctx.actor, [customer_id])
+    if verdicts[0].verdict == "missing":
+        raise ApiError(ErrorCode.NOT_FOUND, "no such customer", "customerId")
+    rows, _ = await repo.audience(ctx.db, ctx.actor, [customer_id], None, visible=True)
+    planned = plan(rows, template, ctx.viewer.name)
+    return {"templateId": template_id, "customerId": customer_id,
+            "recipients": [shape_address(p) for p in planned]}  # fmt: skip
+
+
+class SendPayload(TypedDict):
+    job: dict[str, Any] | None
+    dryRun: bool
+    addressed: int
+    skipped: int
+    customers: int
+    planned: list[dict[str, Any]]
+    errors: list[UserErrorRow]
+
+
+def _failed(errors: list[UserErrorRow], dry_run: bool = False) -> SendPayload:
+    return {"job": None, "dryRun": dry_run, "addressed": 0, "skipped": 0, "customers": 0,
+            "planned": [], "errors": errors}  # fmt: skip
+
+
+def _enums(values: list[Any] | None) -> list[str] | None:
+    return [x.value for x in values] if values else None
+
+
+async def send_outreach(ctx: Context, data: dict[str, Any]) -> SendPayload:
+    dry_run = bool(data.get("dryRun"))
+    if not _may_send(ctx):
+        return _failed([payload_error(ErrorCode.FORBIDDEN, "your role does not send messages",
+                                      "input")], dry_run)  # fmt: skip
+    errors = v.Errors()
+    template = await repo.template(ctx.db, ctx.actor, str(data["template"]))
+    if template is None:
+        errors.add(ErrorCode.NOT_FOUND, "no such template", "input.template")
+    elif template.get("archivedAt") is not None:
+        errors.add(ErrorCode.VALIDATION, "the template is archived", "input.template")
+    runner = ctx.outreach
+    given = data.get("ratePerMinute")
+    rate = int(getattr(runner, "default_rate", 60) if given is None else given)
+    if not 1 <= rate <= MAX_RATE:
+        errors.add(ErrorCode.VALIDATION, f"1..{MAX_RATE} messages a minute",
+                   "input.ratePerMinute")  # fmt: skip
+    a = data["audience"]
+    listed = [str(x) for x in a.get("customers") or []]
+    segment = repo.Segment(
+        tiers=_enums(a.get("tiers")),
+        churn_levels=_enums(a.get("churnLevels")),
+        stages=_enums(a.get("lifecycleStages")),
+        customer_class=str(a["customerClass"]) if a.get("customerClass") else None,
+    )
+    by_segment = any(x is not None for x in vars(segment).values())
+    if bool(listed) == by_segment:
+        errors.add(ErrorCode.VALIDATION, "give either customers or a segment (tiers, "
+                   "churnLevels, lifecycleStages, customerClass)", "input.audience")  # fmt: skip
+    if len(listed) > repo.MAX_CUSTOMERS:
+        errors.add(ErrorCode.VALIDATION, f"at most {repo.MAX_CUSTOMERS} customers",
+                   "input.audience.customers")  # fmt: skip
+    if errors:
+        return _failed(errors, dry_run)
+    assert template is not None
+    listed = list(dict.fromkeys(listed))
+    if listed:
+        for verdict in await repo.check_customers(ctx.db, ctx.actor, listed):
+            path = f"input.audience.customers[{verdict.index}]"
+            if verdict.verdict == "missing":
+                errors.add(ErrorCode.NOT_FOUND, "no such customer", path)
+            elif verdict.verdict == "forbidden":
+                errors.add(ErrorCode.FORBIDDEN, "you may not write to this customer", path)
+            elif verdict.verdict == "archived":
+                errors.add(ErrorCode.VALIDATION, "the customer is archived", path)
+        if errors:
+            return _failed(errors, dry_run)
+    rows, matched = await repo.audience(
+        ctx.db, ctx.actor, listed or None, None if listed else segment
+    )
+    if matched > repo.MAX_CUSTOMERS:
+        return _failed([payload_error(ErrorCode.VALIDATION, f"the segment holds {matched} "
+                        f"customers; a job addresses at most {repo.MAX_CUSTOMERS}: narrow it",
+                        "input.audience")], dry_run)  # fmt: skip
+    planned = plan(rows, template, ctx.viewer.name)
+    addressed = sum(1 for p in planned if p["willSend"])
+    out: SendPayload = {
+        "job": None,
+        "dryRun": dry_run,
+        "addressed": addressed,
+        "skipped": len(planned) - addressed,
+        "customers": len({p["customerId"] for p in planned}),
+        "planned": [shape_address(p) for p in planned[:MAX_PLANNED]],
+        "errors": [],
+    }
+    if dry_run:
+        return out
+    job_id = new_id()
+    messages = []
+    for seq, p in enumerate(planned, start=1):
+        key = repo.message_key(job_id, p["customerId"], p["personId"])
+        status = MessageStatus.PENDING if p["willSend"] else MessageStatus.SKIPPED
+        props = {"seq": seq, "key": key, "status": status.value, "reason": p["reason"],
+                 "channel": p["channel"], "customerId": p["customerId"],
+                 "personId": p["personId"], "address": p["address"], "subject": p["subject"],
+                 "body": p["body"]}  # fmt: skip
+        messages.append({"key": key, "id": repo.message_id(key), "customerId": p["customerId"],
+                         "personId": p["personId"], "props": props})  # fmt: skip
+    audience_json = json.dumps({"customers": listed or None, **vars(segment)}, ensure_ascii=False)
+    await repo.create_job(
+        ctx.db, job_id, OutreachChannel(template["channel"]), template["id"], rate,
+        audience_json, messages, audit(ctx, "outreach.send"),
+    )  # fmt: skip
+    if runner is not None:
+        runner.wake()
+    out["job"] = await outreach_job(ctx, job_id)
+    return out
+
+
+# --- Jobs, messages, the outbox ---------------------------------------------------------------
+def shape_job(row: repo.JobRow) -> dict[str, Any]:
+    counts = {s.value: 0 for s in MessageStatus}
+    for entry in row["statuses"]:
+        counts[entry["status"]] = entry["n"]
+    return {**row, "counts": {**{k.lower(): n for k, n in counts.items()},
+                              "total": sum(counts.values())}}  # fmt: skip
+
+
+async def outreach_job(ctx: Context, job_id: str) -> dict[str, Any] | None:
+    found = await repo.jobs_by_id(ctx.db, ctx.actor, [job_id])
+    row = found.get(job_id)
+    return shape_job(row) if row is not None else None
+
+
+def _limit(first: int) -> int:
+    if not 1 <= first <= MAX_LIST:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, f"first must be 1..{MAX_LIST}", "first")
+    return first
+
+
+async def outreach_jobs(ctx: Context, status: str | None, first: int) -> list[dict[str, Any]]:
+    rows = await repo.jobs(ctx.db, ctx.actor, status, _limit(first))
+    return [shape_job(r) for r in rows]
+
+
+async def outreach_messages(
+    ctx: Context, job_id: str, status: str | None, first: int, after: int | None
+) -> list[dict[str, Any]]:
+    rows = await repo.messages(ctx.db, ctx.actor, job_id, status, after or 0, _limit(first))
+    return [shape_address(dict(r)) for r in rows]
+
+
+async def outbox_messages(
+    ctx: Context, channel: str | None, job_id: str | None, first: int
+) -> list[dict[str, Any]]:
+    rows = await repo.outbox(ctx.db, ctx.actor, channel, job_id, _limit(first))
+    return [shape_address(dict(r)) for r in rows]
+
+
+# --- Delivery ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outgoing:
+    message_id: str
+    job_id: str
+    customer_id: str
+    channel: OutreachChannel
+    address: str
+    subject: str | None
+    body: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    ok: bool
+    provider_id: str | None = None
+    reason: str | None = None
+    bounced: bool = False  # the provider refused the recipient for good
+    method: str = ""  # how the bounce was learnt (SMTP_REJECT, ...)
+
+
+class Provider(Protocol):
+    """A delivery channel. `send` returns how it went; raising counts as a failure."""
+
+    name: str
+
+    async def send(self, db: Database, message: Outgoing, who: Audit) -> Delivery: ...
+
+
+class OutboxChannel:
+    """Stores what would have been sent (outboxMessages): the default SMS provider, and the
+    e-mail one while SMTP is not configured."""
+
+    name = "OUTBOX"
+
+    async def send(self, db: Database, message: Outgoing, who: Audit) -> Delivery:
+        props = {"channel": message.channel.value, "address": message.address,
+                 "subject": message.subject, "body": message.body, "jobId": message.job_id,
+                 "customerId": message.customer_id}  # fmt: skip
+        await repo.put_outbox(db, message.message_id, props, who)
+        return Delivery(ok=True, provider_id=f"outbox:{message.message_id}")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 587
+    user: str | None = None
+    password: str | None = None
+    sender: str = "crm@localhost"
+    starttls: bool = True
+    timeout: float = 30.0
+
+
+class SmtpChannel:
+    """E-mail over SMTP (aiosmtplib): text/plain in UTF-8, one recipient per message. Port
+    465 speaks TLS from the start; otherwise STARTTLS when `starttls` is set."""
+
+    name = "SMTP"
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+
+    async def send(self, db: Database, message: Outgoing, who: Audit) -> Delivery:
+        c = self.config
+        mail = EmailMessage()
+        mail["From"] = c.sender
+        mail["To"] = message.address
+        mail["Subject"] = message.subject or ""
+        domain = c.sender.rpartition("@")[2] or "localhost"
+        mail["Message-ID"] = make_msgid(idstring=message.message_id, domain=domain)
+        mail.set_content(message.body, charset="utf-8")
+        try:
+            await aiosmtplib.send(
+                mail, hostname=c.host, port=c.port, username=c.user, password=c.password,
+                use_tls=c.port == 465, start_tls=c.starttls and c.port != 465, timeout=c.timeout,
+            )  # fmt: skip
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            permanent = any(code >= 500 for code in codes)
+            reason = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            return Delivery(ok=False, reason=f"recipient refused: {reason}", bounced=permanent,
+                            method="SMTP_REJECT")  # fmt: skip
+        except aiosmtplib.SMTPException as exc:
+            return Delivery(ok=False, reason=f"{type(exc).__name__}: {exc}")
+        return Delivery(ok=True, provider_id=str(mail["Message-ID"]))
+
+
+# --- The runner -------------------------------------------------------------------------------
+SYSTEM = Actor("system:outreach")
+
+
+class Runner:
+    """Sends the messages of RUNNING jobs (module doc). One per app; `start` after the
+    migrations, `wake` when a job is created, `stop` at shutdown."""
+
+    def __init__(
+        self,
+        email: Provider | None = None,
+        sms: Provider | None = None,
+        *,
+        default_rate: int = 60,
+        poll_seconds: float = 5.0,
+        grace_seconds: float = repo.STALE_SENDING_SECONDS,
+        public_companies: bool = True,
+    ) -> None:
+        outbox = OutboxChannel()
+        self.channels: dict[OutreachChannel, Provider] = {
+            OutreachChannel.EMAIL: email or outbox,
+            OutreachChannel.SMS: sms or outbox,
+        }
+        self.default_rate = default_rate
+        self.poll_seconds = poll_seconds
+        self.grace_seconds = grace_seconds
+        self.public_companies = public_companies
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last: dict[str, float] = {}  # job id -> monotonic time of its last send
+
+    def configure(self, channel: OutreachChannel, provider: Provider) -> None:
+        """Plug in another provider (a real SMS gateway; a test's SMTP server)."""
+        self.channels[channel] = provider
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self, db: Database) -> None:
+        if self.running:
+            return
+        self._task = asyncio.create_task(self._loop(db))
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        self._task = None
+
+    async def _loop(self, db: Database) -> None:
+        who = Audit(SYSTEM, "outreach.recover", "outreach")
+        while True:
+            self._wake.clear()
+            try:
+                interrupted = await repo.recover(db, who, self.grace_seconds)
+                if interrupted:
+                    log.warning("outreach: %d interrupted messages marked UNKNOWN", interrupted)
+                await self.drain(db)
+                await repo.finish(db, who)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outreach: a round failed; trying again shortly")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def drain(self, db: Database) -> int:
+        """Send what is PENDING now; returns how many messages were sent."""
+        who = Audit(SYSTEM, "outreach.next", "outreach")
+        sent = 0
+        while True:
+            batch = [b for b in await repo.next_batch(db, who) if b["pending"]]
+            if not batch:
+                return sent
+            for job in batch:
+                actor = await self._actor(db, job["createdBy"])
+                for message_id in job["pending"]:
+                    await self._pace(job["jobId"], job["rate"])
+                    sent += await self._send(db, actor, job["jobId"], message_id)
+
+    async def _pace(self, job_id: str, rate: int) -> None:
+        interval = 60.0 / max(1, rate)
+        last = self._last.get(job_id)
+        if last is not None:
+            wait = last + interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        self._last[job_id] = time.monotonic()
+
+    async def _actor(self, db: Database, user_id: str) -> Actor:
+        """The job's sender with their scope as it is now (an archived or deleted sender
+        reaches nothing, so their messages are SKIPPED as NOT_PERMITTED)."""
+        if user_id.startswith("anonymous:"):  # the dev-mode demo viewer is ADMIN
+            return Actor(user_id, frozenset({"ADMIN"}), Scope.everything())
+        row = await repo.sender(db, SYSTEM, user_id)
+        if row is None or row["archived"]:
+            return Actor(user_id)
+        roles = frozenset(row["roles"] or ())
+        scope = await access.load_scope(db, user_id, roles, public_companies=self.public_companies)
+        return Actor(user_id, roles, scope)
+
+    async def _send(self, db: Database, actor: Actor, job_id: str, message_id: str) -> int:
+        who = Audit(actor, "outreach.send", f"outreach:{job_id}")
+        message, stop = await repo.claim(db, message_id, who)
+        if message is None or stop is not None:
+            return 0
+        channel = OutreachChannel(message["channel"])
+        outgoing = Outgoing(
+            message_id=message["id"], job_id=job_id, customer_id=message["customerId"],
+            channel=channel, address=message["address"], subject=message.get("subject"),
+            body=message["body"],
+        )  # fmt: skip
+        provider = self.channels[channel]
+        try:
+            delivery = await provider.send(db, outgoing, who)
+        except Exception as exc:  # a provider's own fault: the message failed, the job goes on
+            log.warning("outreach: %s failed on %s: %s", provider.name, message_id, exc)
+            delivery = Delivery(ok=False, reason=f"{type(exc).__name__}: {exc}")
+        if delivery.ok:
+            await repo.mark_sent(db, message, delivery.provider_id, who)
+            return 1
+        await repo.mark_failed(
+            db, message, delivery.reason or "failed", delivery.bounced, delivery.method, who
+        )
+        return 0
