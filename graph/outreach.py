@@ -294,18 +294,23 @@ CREATE_JOB = Cypher(
     "WITH j " + AUDIT + " RETURN j.id AS id",
 )
 _JOB_VISIBLE: LiteralString = "($acl.all OR j.createdBy IN $acl.users) "
+# The job `j` as a JobRow: its message counts per status, gathered first.
 JOB: LiteralString = (
-    "j{.*, audience: null, statuses: COLLECT { MATCH (m:OutreachMessage {jobId: j.id}) "
-    "WITH m.status AS status, count(*) AS n RETURN {status: status, n: n} }}"
+    "CALL (j) { OPTIONAL MATCH (m:OutreachMessage {jobId: j.id}) "
+    "WITH m.status AS status, count(m) AS n WHERE status IS NOT NULL "
+    "RETURN collect({status: status, n: n}) AS statuses } "
+    "RETURN j{.*, audience: null, statuses: statuses} AS job"
 )
 JOBS = Cypher(
     "outreach.jobs",
     "MATCH (j:OutreachJob) WHERE " + _JOB_VISIBLE + "AND ($status IS NULL OR j.status = $status) "
-    "WITH j ORDER BY j.createdAt DESC, j.id DESC LIMIT $limit RETURN " + JOB + " AS job",
+    "WITH j ORDER BY j.createdAt DESC, j.id DESC LIMIT $limit "
+    + JOB
+    + " ORDER BY job.createdAt DESC, job.id DESC",
 )
 JOB_BY_ID = Cypher(
     "outreach.job.by_id",
-    "MATCH (j:OutreachJob {id: $id}) WHERE " + _JOB_VISIBLE + "RETURN " + JOB + " AS job",
+    "MATCH (j:OutreachJob {id: $id}) WHERE " + _JOB_VISIBLE + JOB,
 )
 MESSAGES = Cypher(
     "outreach.messages",
@@ -644,8 +649,9 @@ async def mark_sent(
     db: Database, message: dict[str, Any], provider_id: str | None, audit: Audit
 ) -> str | None:
     """SENT, with its Interaction on the customer's timeline, in one transaction (records'
-    own SAVE statement, keyed by the message id). The record id, or None when the sender may
-    no longer edit the customer (the message is SENT all the same)."""
+    own SAVE statement, keyed by the message id). The record id; None when the message was not
+    SENDING (nothing written) or the sender may no longer edit the customer (SENT without a
+    record: it did go out)."""
     mid = message["id"]
     record = record_id_of(mid)
     props = {
@@ -667,25 +673,25 @@ async def mark_sent(
 
     async def work(tx: Tx) -> str | None:
         refusal, _ = await check_account(tx, audit.actor, customer)
-        saved: str | None = None
-        if refusal is None:
-            params = {
-                "account": customer,
-                "id": record,
-                "props": {**props, "occurredAt": dt.datetime.now(dt.UTC), "extKey": ext_key},
-                "digest": digest,
-                "contacts": [person] if person and person != customer else [],
-                "staff": staff,
-                "projectIds": [],
-                "lines": [],
-                "orders": [],
-                "followUps": [],
-                "acl": access.acl_params(audit.actor),
-                **audit.params(record, RecordKind.INTERACTION, sorted(props)),
-            }
-            await tx.run(records.SAVE[RecordKind.INTERACTION], params)
-            saved = record
-        await tx.run(MARK_SENT, {"id": mid, "record": saved, "providerId": provider_id})
+        saved = record if refusal is None else None
+        marked = await tx.run(MARK_SENT, {"id": mid, "record": saved, "providerId": provider_id})
+        if not marked or saved is None:  # not SENDING (any more), or nothing to archive
+            return None
+        params = {
+            "account": customer,
+            "id": record,
+            "props": {**props, "occurredAt": dt.datetime.now(dt.UTC), "extKey": ext_key},
+            "digest": digest,
+            "contacts": [person] if person and person != customer else [],
+            "staff": staff,
+            "projectIds": [],
+            "lines": [],
+            "orders": [],
+            "followUps": [],
+            "acl": access.acl_params(audit.actor),
+            **audit.params(record, RecordKind.INTERACTION, sorted(props)),
+        }
+        await tx.run(records.SAVE[RecordKind.INTERACTION], params)
         return saved
 
     return await db.transaction(work)

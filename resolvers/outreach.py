@@ -142,6 +142,12 @@ def check_template(errors: v.Errors, text: str, path: str) -> None:
         errors.add(ErrorCode.VALIDATION, f"`{type(statement).__name__.lower()}` is not allowed",
                    path)  # fmt: skip
         return
+    try:
+        _compiled(text)  # unknown filters and tests are found when compiling
+    except TemplateSyntaxError as exc:
+        errors.add(ErrorCode.VALIDATION, f"template syntax error on line {exc.lineno}: "
+                   f"{exc.message}", path)  # fmt: skip
+        return
     for access_node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         target = getattr(access_node, "node", None)
         attr: Any = getattr(access_node, "attr", None)

@@ -119,6 +119,8 @@ PRODUCT = fid("product", "catalogue")
 SPARE_FIELD = fid("customfield", "spare")  # a custom field definition, for its mutations
 RULE = fid("classification", "rule")  # a classification rule every customer matches
 REVIEW = fid("classification", "review")  # a review with one change per case's `co`
+TEMPLATE = fid("outreach", "template")  # an SMS template the owner persona wrote
+JOB = fid("outreach", "job")  # the owner's job: one message (and outbox entry) per case's `co`
 CASE_OWNER = {
     "own": PERSONAS["owner"]["id"],
     "team": TEAM_MATE,
@@ -137,7 +139,7 @@ class Fixture:
     def leaks(self, case: str) -> set[str]:
         """What must not appear in a response to a persona that may not see `case`."""
         parts = ("co", "co2", "p1", "p2", "project", "works", "works2", "sub", "part", "stance")
-        parts += ("request", "record", "followup")
+        parts += ("request", "record", "followup", "message")
         return {TOKENS[case], *(fid(case, p) for p in parts), fid(case, "audit")}
 
 
@@ -159,7 +161,12 @@ CREATE (:Product {id: $product, sku: 'MX-1', name: 'MXPRODUCT 产品', version: 
 CREATE (:CustomFieldDefinition {id: $spareField, kind: 'COMPANY', key: 'mxSpare', type: 'TEXT',
         required: false, personal: false, dynamic: false, version: 1, createdAt: datetime(),
         updatedAt: datetime()})
-WITH owner, otherTeam, spare, ref
+CREATE (:MessageTemplate {id: $template, name: 'MX 模板', channel: 'SMS', locale: 'zh-CN',
+        body: '{{ contact.name }} 您好', version: 1, createdBy: $owner, createdAt: datetime(),
+        updatedAt: datetime()})
+CREATE (job:OutreachJob {id: $job, channel: 'SMS', templateId: $template, status: 'DONE',
+        ratePerMinute: 60, createdBy: $owner, createdAt: datetime(), finishedAt: datetime()})
+WITH owner, otherTeam, spare, ref, job
 UNWIND $cases AS c
 MATCH (o:User {id: c.owner})
 CREATE (co:Company:Customer {id: c.co, name: c.token + ' company 矩阵客户', version: 1,
@@ -206,6 +213,14 @@ CREATE (rec)-[:INVOLVES]->(p1)
 CREATE (rec)-[:NEXT_STEP]->(fu:FollowUp {id: c.followup, action: c.token + ' 跟进',
         status: 'OPEN', dueAt: datetime() + duration('P7D'), version: 1})-[:ABOUT]->(co)
 CREATE (fu)-[:ASSIGNED_TO]->(o)
+// Outreach: the owner's job wrote to every case's contact (the outbox kept a copy).
+CREATE (m:OutreachMessage {id: c.message, key: c.message, seq: c.seq, jobId: $job,
+        status: 'SENT', channel: 'SMS', customerId: c.co, personId: c.p1,
+        address: '+8613800000000', body: c.token + ' 短信'})-[:IN_JOB]->(job)
+CREATE (m)-[:TO_CUSTOMER]->(co)
+CREATE (m)-[:TO_PERSON]->(p1)
+CREATE (:OutboxEntry {id: c.message, channel: 'SMS', address: '+8613800000000',
+        body: c.token + ' 短信', at: datetime(), jobId: $job, customerId: c.co})
 // Scores of the last run (graph/intelligence.py): on the customer, a snapshot and a move.
 SET co.valueScore = 50.0, co.tier = 'GENERAL', co.churnRisk = 40, co.churnLevel = 'MEDIUM',
     co.churnReasonCodes = ['COMPLAINTS'], co.lifecycleStage = 'ACTIVE', co.scoreId = c.co + '/s'
@@ -247,11 +262,12 @@ EDGE_PARTS = ("owns", "owns2", "sub", "works", "works2", "influences", "for", "p
 
 def build(driver: Driver) -> None:
     cases = []
-    for case in CASES:
+    for seq, case in enumerate(CASES, start=1):
         level = {"shared_read": "READ", "shared_edit": "EDIT"}.get(case)
-        row: dict[str, Any] = {"token": TOKENS[case], "owner": CASE_OWNER[case], "level": level}
+        row: dict[str, Any] = {"token": TOKENS[case], "owner": CASE_OWNER[case], "level": level,
+                               "seq": seq}  # fmt: skip
         parts = ("co", "co2", "p1", "p2", "project", "stance", "audit", "request", "record")
-        for part in (*parts, "followup", *EDGE_PARTS):
+        for part in (*parts, "followup", "message", *EDGE_PARTS):
             row[part] = fid(case, part)
         cases.append(row)
     driver.execute_query(
@@ -268,6 +284,8 @@ def build(driver: Driver) -> None:
         publicRef=PUBLIC_REF,
         product=PRODUCT,
         spareField=SPARE_FIELD,
+        template=TEMPLATE,
+        job=JOB,
         cases=cases,
         ownP2=fid("own", "p2"),
         srP2=fid("shared_read", "p2"),
@@ -1162,6 +1180,91 @@ ROWS: dict[str, Row] = {
         allowed=privileged,
     ),
 }
+
+
+# --- outreach ---------------------------------------------------------------------------------
+# Who sees the owner's job: the owner, the HQ manager above them, roles that read everything.
+JOB_VIEWERS = frozenset({"owner", "manager_above", "admin", "auditor", "analyst"})
+
+
+def template_keepers(persona: str, case: str | None) -> bool:
+    """The template's creator (owner), and ADMIN or MANAGER."""
+    return persona in {"owner", "admin", "manager_above", "manager_west"}
+
+
+def seen_job(data: dict[str, Any], persona: str, case: str | None) -> str | None:
+    seen = data["outreachJob"] is not None
+    return None if seen == (persona in JOB_VIEWERS) else f"job seen: {seen}"
+
+
+def seen_jobs(data: dict[str, Any], persona: str, case: str | None) -> str | None:
+    got, want = len(data["outreachJobs"]), int(persona in JOB_VIEWERS)
+    return None if got == want else f"{got} jobs, expected {want}"
+
+
+def seen_messages(data: dict[str, Any], persona: str, case: str | None) -> str | None:
+    got = len(data["outreachMessages"])
+    want = len(VISIBLE[persona]) if persona in JOB_VIEWERS else 0
+    return None if got == want else f"{got} messages, expected {want}"
+
+
+def seen_outbox(data: dict[str, Any], persona: str, case: str | None) -> str | None:
+    got, want = len(data["outboxMessages"]), len(VISIBLE[persona])
+    return None if got == want else f"{got} outbox entries, expected {want}"
+
+
+ROWS.update({
+    "messageTemplates": Row(
+        "{ messageTemplates { id name body } }", cases=GLOBAL, expect=lambda fx, c: TEMPLATE
+    ),
+    "previewMessage": Row(
+        "query($t: ID!, $c: ID!) { previewMessage(templateId: $t, customerId: $c) "
+        "{ customerId recipients { personId willSend reason body mobile } } }",
+        lambda fx, case: {"t": TEMPLATE, "c": fx.id(case, "co")},
+        expect=expect("co"),
+        readers=writers,
+    ),
+    "saveMessageTemplate": Row(
+        'mutation { saveMessageTemplate(input: {name: "MX 新模板", channel: SMS, locale: ZH_CN, '
+        'body: "{{ contact.name }} 您好"}) { template { id } ' + PAYLOAD + " } }",
+        cases=GLOBAL,
+        write=True,
+        allowed=writers,
+    ),
+    "archiveMessageTemplate": Row(
+        "mutation($id: ID!) { archiveMessageTemplate(input: {id: $id}) { template { id } "
+        + PAYLOAD + " } }",
+        lambda fx, case: {"id": TEMPLATE},
+        cases=GLOBAL,
+        write=True,
+        allowed=template_keepers,
+    ),
+    # Only customers the sender may edit; a listed one they may not is refused, nothing written.
+    "sendOutreach": Row(
+        "mutation($c: ID!, $t: ID!) { sendOutreach(input: {template: $t, audience: "
+        "{customers: [$c]}}) { job { id status } addressed skipped planned { personId reason } "
+        + PAYLOAD + " } }",
+        lambda fx, case: {"c": fx.id(case, "co"), "t": TEMPLATE},
+        write=True,
+    ),
+    "outreachJob": Row(
+        "query($id: ID!) { outreachJob(id: $id) { id status counts { total sent } } }",
+        lambda fx, case: {"id": JOB},
+        cases=GLOBAL,
+        check=seen_job,
+    ),
+    "outreachJobs": Row("{ outreachJobs { id counts { total } } }", cases=GLOBAL, check=seen_jobs),
+    "outreachMessages": Row(
+        "query($id: ID!) { outreachMessages(jobId: $id) { id customerId mobile body "
+        "customer { ... on Company { id name } } person { id name } } }",
+        lambda fx, case: {"id": JOB},
+        cases=GLOBAL,
+        check=seen_messages,
+    ),
+    "outboxMessages": Row(
+        "{ outboxMessages { id customerId mobile body } }", cases=GLOBAL, check=seen_outbox
+    ),
+})  # fmt: skip
 
 
 def review_total(review: dict[str, Any], persona: str) -> str | None:
