@@ -6,7 +6,9 @@ e-mail goes out as text/plain and SMS is plain text, so nothing is HTML-escaped,
 written by users reach no Python internals. A template is checked when saved, every problem at
 its input path: a syntax error; a variable other than those below; any attribute access that
 is not one of their fields (so `{{ ''.__class__ }}` is refused before the sandbox would stop it
-at render time); `include`/`extends`/`import`; and a render against Chinese sample data.
+at render time; a for loop's `loop.index` and the like are allowed); `include`, `extends` and
+`import`; and a render against Chinese sample data. Jinja's filters, tests and `range` (capped
+by the sandbox) may be used.
 Variables (null values render as empty text):
 - `customer.name`, `customer.code`: the customer (a company or a person);
 - `contact.name`, `contact.title`: the recipient (for a person customer, the person; title
@@ -93,6 +95,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "owner": ("name",),
     "sender": ("name",),
 }
+LOOP_FIELDS = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length"})
 SAMPLE: dict[str, dict[str, str]] = {
     "customer": {"name": "华星集团有限公司", "code": "C-0001"},
     "contact": {"name": "张伟", "title": "采购经理"},
@@ -128,6 +131,7 @@ def check_template(errors: v.Errors, text: str, path: str) -> None:
     env = environment()
     try:
         tree = env.parse(text)
+        _compiled(text)  # unknown filters and tests are found when compiling
     except TemplateSyntaxError as exc:
         errors.add(ErrorCode.VALIDATION, f"template syntax error on line {exc.lineno}: "
                    f"{exc.message}", path)  # fmt: skip
@@ -142,18 +146,14 @@ def check_template(errors: v.Errors, text: str, path: str) -> None:
         errors.add(ErrorCode.VALIDATION, f"`{type(statement).__name__.lower()}` is not allowed",
                    path)  # fmt: skip
         return
-    try:
-        _compiled(text)  # unknown filters and tests are found when compiling
-    except TemplateSyntaxError as exc:
-        errors.add(ErrorCode.VALIDATION, f"template syntax error on line {exc.lineno}: "
-                   f"{exc.message}", path)  # fmt: skip
-        return
     for access_node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         target = getattr(access_node, "node", None)
         attr: Any = getattr(access_node, "attr", None)
         if isinstance(access_node, nodes.Getitem):
             arg = access_node.arg
             attr = arg.value if isinstance(arg, nodes.Const) else None
+        if isinstance(target, nodes.Name) and target.name == "loop" and attr in LOOP_FIELDS:
+            continue  # a for loop's own counters
         if not (isinstance(target, nodes.Name) and target.name in VARIABLES):
             errors.add(ErrorCode.VALIDATION, "unsafe: only the fields of the template "
                        f"variables may be read ({known})", path)  # fmt: skip
