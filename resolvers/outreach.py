@@ -673,27 +673,35 @@ class Runner:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
     async def drain(self, db: Database) -> int:
-        """Send what is PENDING now; returns how many messages were sent."""
+        """Send what is PENDING now; returns how many messages were sent. Jobs take turns:
+        each sends while its rate allows, and a slow job does not hold up the others."""
         who = Audit(SYSTEM, "outreach.next", "outreach")
+        senders: dict[str, Actor] = {}  # each sender's scope is read once per drain
         sent = 0
         while True:
             batch = [b for b in await repo.next_batch(db, who) if b["pending"]]
             if not batch:
+                self._last.clear()
                 return sent
+            soonest = float("inf")
             for job in batch:
-                actor = await self._actor(db, job["createdBy"])
+                job_id, interval = job["jobId"], 60.0 / max(1, int(job["rate"]))
                 for message_id in job["pending"]:
-                    await self._pace(job["jobId"], job["rate"])
-                    sent += await self._send(db, actor, job["jobId"], message_id)
-
-    async def _pace(self, job_id: str, rate: int) -> None:
-        interval = 60.0 / max(1, rate)
-        last = self._last.get(job_id)
-        if last is not None:
-            wait = last + interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        self._last[job_id] = time.monotonic()
+                    due = self._last.get(job_id, float("-inf")) + interval
+                    if due > time.monotonic():
+                        soonest = min(soonest, due)
+                        break
+                    actor = senders.get(job["createdBy"])
+                    if actor is None:
+                        actor = await self._actor(db, job["createdBy"])
+                        senders[job["createdBy"]] = actor
+                    started = time.monotonic()
+                    outcome = await self._send(db, actor, job_id, message_id)
+                    if outcome is not None:  # handed to the channel: it counts for the rate
+                        self._last[job_id] = started
+                        sent += int(outcome)
+            if soonest != float("inf"):
+                await asyncio.sleep(max(0.0, soonest - time.monotonic()))
 
     async def _actor(self, db: Database, user_id: str) -> Actor:
         """The job's sender with their scope as it is now (an archived or deleted sender
@@ -707,11 +715,13 @@ class Runner:
         scope = await access.load_scope(db, user_id, roles, public_companies=self.public_companies)
         return Actor(user_id, roles, scope)
 
-    async def _send(self, db: Database, actor: Actor, job_id: str, message_id: str) -> int:
+    async def _send(self, db: Database, actor: Actor, job_id: str, message_id: str) -> bool | None:
+        """Claim and send one message: whether the channel took it, or None when it was not
+        handed to the channel (skipped at the claim, or taken by another process)."""
         who = Audit(actor, "outreach.send", f"outreach:{job_id}")
         message, stop = await repo.claim(db, message_id, who)
         if message is None or stop is not None:
-            return 0
+            return None
         channel = OutreachChannel(message["channel"])
         outgoing = Outgoing(
             message_id=message["id"], job_id=job_id, customer_id=message["customerId"],
@@ -726,8 +736,8 @@ class Runner:
             delivery = Delivery(ok=False, reason=f"{type(exc).__name__}: {exc}")
         if delivery.ok:
             await repo.mark_sent(db, message, delivery.provider_id, who)
-            return 1
+            return True
         await repo.mark_failed(
             db, message, delivery.reason or "failed", delivery.bounced, delivery.method, who
         )
-        return 0
+        return False

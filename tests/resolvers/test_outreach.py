@@ -6,6 +6,7 @@ are typed and hostile templates refused."""
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterator
@@ -473,3 +474,28 @@ def test_templates_are_versioned_and_kept_by_their_creator_or_a_manager(gql: GQL
     assert [(e["code"], e["field"]) for e in refused["errors"]] == [
         ("VALIDATION", "input.template")
     ]
+
+
+def test_without_smtp_email_goes_to_the_outbox_at_the_job_rate(
+    gql: GQL, people: None, cypher: Driver
+) -> None:
+    owner = gql.as_("owner")
+    tid = template(owner, EMAIL_ZH)
+    sent = send(owner, {"template": tid, "audience": {"customers": [C1, P2]}, "ratePerMinute": 20})
+    finished(gql, sent["job"]["id"], timeout=120)
+    entries = gql("{ outboxMessages(channel: EMAIL) { email subject } }").data["outboxMessages"]
+    assert sorted(e["email"] for e in entries) == [
+        "bounce@example.com",  # the outbox refuses no one
+        "chen@example.com",
+        "zhang@example.com",
+    ]
+    rows = cypher.execute_query(
+        "MATCH (m:OutreachMessage {jobId: $job, status: 'SENT'}) RETURN m.sendingAt AS at "
+        "ORDER BY at",
+        job=sent["job"]["id"],
+        database_="neo4j",
+    ).records
+    times = [r["at"].to_native() for r in rows]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    assert len(gaps) == 2
+    assert all(gap >= 2.0 for gap in gaps), gaps  # 20 a minute: one every 3 s
