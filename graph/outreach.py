@@ -246,11 +246,12 @@ RECIPIENTS: LiteralString = (
     "ownerName, p.id AS personId, p.name AS personName, title, p.email AS email, "
     "p.mobile AS mobile, p.emailStatus AS emailStatus, p.mobileStatus AS mobileStatus, "
     "p.erasedAt IS NOT NULL OR coalesce(p.restricted, false) AS erased, "
-    "CASE WHEN p IS NULL THEN null ELSE " + privacy.consented("p", "$purpose") + " END "
-    "AS consented, "
+    # The newest consent record, read once: `audience` derives privacy.consented's answer
+    # and its reason from it (the claim asks privacy.consented itself).
     "CASE WHEN p IS NULL THEN null ELSE head(COLLECT { MATCH (k:Consent {personId: p.id, "
-    "purpose: $purpose}) WITH k ORDER BY k.at DESC, k.id DESC LIMIT 1 RETURN k.granted }) END "
-    "AS latestGranted, matched "
+    "purpose: $purpose}) WITH k ORDER BY k.at DESC, k.id DESC LIMIT 1 RETURN {granted: "
+    "k.granted, current: k.expiresAt IS NULL OR k.expiresAt > datetime()} }) END AS consent, "
+    "matched "
     "ORDER BY customerName, customerId, personName, personId"
 )  # fmt: skip
 AUDIENCE_LIST = Cypher(
@@ -523,6 +524,15 @@ async def audience(
         }
         rows = await db.read(AUDIENCE_SEGMENT, params)
     matched = rows[0]["matched"] if rows else 0
+    for r in rows:
+        consent = r.pop("consent")
+        granted = consent["granted"] if consent else None
+        r["latestGranted"] = granted
+        r["consented"] = (
+            None
+            if r["personId"] is None
+            else bool(not r["erased"] and granted and consent["current"])
+        )
     return [cast(RecipientRow, r) for r in rows], matched
 
 
