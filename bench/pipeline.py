@@ -17,12 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import random
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -30,16 +27,16 @@ from starlette.testclient import TestClient
 import migrations
 from bench.generate import generate
 from bench.load import load
-from bench.run import RESULTS, machine
+from bench.run import machine, scratch_server, write_results
 from graph import pipeline
 from graph.access import Scope, acl_params
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.migrate import Runner
-from graph.server import LocalNeo4j, free_port
+from graph.server import LocalNeo4j
 from neo4j import GraphDatabase
 from resolvers.auth import hash_key
-from settings import ROOT, Settings
+from settings import Settings
 
 STAGES = ("LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "CLOSED")
 HISTORY = Cypher(
@@ -222,16 +219,9 @@ def main() -> None:
     p.add_argument("--heap", default="2g")
     p.add_argument("-n", type=int, default=20, help="timed requests per measurement")
     args = p.parse_args()
-    with tempfile.TemporaryDirectory(prefix="crm-pipeline-") as tmp:
-        server = LocalNeo4j(
-            ROOT / ".neo4j", Path(tmp) / "data", free_port(), heap=args.heap, pagecache="2g"
-        )
-        server.start()
-        try:
-            prepared = asyncio.run(prepare(server, args.scale, args.seed))
-            results = measure(server, prepared, args.n)
-        finally:
-            server.stop()
+    with scratch_server("crm-pipeline-", args.heap) as server:
+        prepared = asyncio.run(prepare(server, args.scale, args.seed))
+        results = measure(server, prepared, args.n)
     result = {
         "scale": args.scale,
         "seed": args.seed,
@@ -240,10 +230,7 @@ def main() -> None:
         **{k: v for k, v in prepared.items() if k != "sales"},
         "results": results,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"pipeline-{args.scale}.json").write_text(json.dumps(result, indent=2, default=str))
-    (RESULTS / f"pipeline-{args.scale}.md").write_text(markdown(result))
-    print(markdown(result))
+    write_results(f"pipeline-{args.scale}", result, markdown(result))
 
 
 if __name__ == "__main__":

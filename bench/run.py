@@ -529,6 +529,29 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+@contextlib.contextmanager
+def scratch_server(prefix: str, heap: str) -> Iterator[LocalNeo4j]:
+    """A Neo4j of its own in a temporary directory, stopped and removed afterwards (the
+    one-off benchmarks: bench.scoring, bench.pipeline)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        server = LocalNeo4j(
+            ROOT / ".neo4j", Path(tmp) / "data", free_port(), heap=heap, pagecache="2g"
+        )
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def write_results(name: str, result: dict[str, Any], markdown: str) -> None:
+    """bench/results/<name>.json and .md, and the table on stdout."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, default=str))
+    (RESULTS / f"{name}.md").write_text(markdown)
+    print(markdown)
+
+
 def machine() -> dict[str, Any]:
     model = platform.processor() or ""
     with contextlib.suppress(OSError):

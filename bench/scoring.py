@@ -13,23 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import migrations
 from bench.generate import generate
 from bench.load import load
-from bench.run import RESULTS, machine
+from bench.run import machine, scratch_server, write_results
 from graph import intelligence
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.migrate import Runner
 from graph.nodes import Audit
-from graph.server import LocalNeo4j, free_port
-from settings import ROOT
+from graph.server import LocalNeo4j
 
 COUNTS = Cypher(
     "bench.scoring.counts",
@@ -95,19 +91,9 @@ def main() -> None:
     p.add_argument("--heap", default="2g")
     p.add_argument("--runs", type=int, default=2, help="scoring runs one after the other")
     args = p.parse_args()
-    with tempfile.TemporaryDirectory(prefix="crm-scoring-") as tmp:
-        server = LocalNeo4j(
-            ROOT / ".neo4j", Path(tmp) / "data", free_port(), heap=args.heap, pagecache="2g"
-        )
-        server.start()
-        try:
-            result = asyncio.run(measure(server, args.scale, args.seed, args.runs))
-        finally:
-            server.stop()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"scoring-{args.scale}.json").write_text(json.dumps(result, indent=2, default=str))
-    (RESULTS / f"scoring-{args.scale}.md").write_text(markdown(result))
-    print(markdown(result))
+    with scratch_server("crm-scoring-", args.heap) as server:
+        result = asyncio.run(measure(server, args.scale, args.seed, args.runs))
+    write_results(f"scoring-{args.scale}", result, markdown(result))
 
 
 if __name__ == "__main__":
