@@ -160,7 +160,8 @@ GROUP_HOPS: LiteralString = hops(0, GROUP_DEPTH)
 
 # `p`'s owner as `ownerId`: the team's LEAD, else the customer's current owner.
 OWNER_OF: LiteralString = (
-    "coalesce(head([(p)<-[t:ON_TEAM {role: 'LEAD'}]-(l:User) | l.id]), "
+    "coalesce(head([(p)<-[t:ON_TEAM {role: 'LEAD'}]-(l:User) WHERE " + current("t") + " | "
+    "l.id]), "
     "head([(c)<-[o:OWNS]-(ou:User) WHERE o.until IS NULL OR o.until > date() | ou.id]))"
 )
 # Binds `p` (visible project), `c` (its customer) and `ownerId`, narrowed by `$within`.

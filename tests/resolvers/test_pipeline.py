@@ -329,6 +329,12 @@ def test_a_hand_over_leaves_nothing_with_the_departed(
         p=DEAL_IDS["risky"],
     )
     assert [r["role"] for r in roles] == ["LEAD"]
+    # The pipeline follows: the open deals are the successor's, the closed ones stay put.
+    since = str(TODAY - dt.timedelta(days=90))
+    mine = gql(FUNNEL, {"scope": {"owner": SPARE}, "since": since}).data["funnel"]
+    assert mine["cohort"] == 2
+    theirs = gql(FUNNEL, {"scope": {"owner": OWNER}, "since": since}).data["funnel"]
+    assert (theirs["cohort"], theirs["won"], theirs["lost"]) == (2, 1, 1)
     # The won and lost deals keep their history with the departed rep.
     closed, _, _ = cypher.execute_query(
         "MATCH (:User {id: $o})-[t:ON_TEAM]->(p:Project) WHERE t.until IS NULL "
