@@ -23,6 +23,14 @@ def check_range(value: int, low: int, high: int, field: str) -> int:
     return value
 
 
+def currency(value: str, field: str = "currency") -> str:
+    """An ISO 4217 code argument, upper-cased."""
+    code = value.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "an ISO 4217 code, e.g. CNY", field)
+    return code
+
+
 def page_size(first: int, high: int = MAX_PAGE, field: str = "first") -> int:
     return check_range(first, 1, high, field)
 

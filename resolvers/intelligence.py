@@ -24,6 +24,7 @@ from graph.db import Database
 from graph.nodes import Audit
 from graph.refusal import Refusal
 from graph.vocab import LifecycleStage, LostReason
+from resolvers import args
 from resolvers import validation as v
 from resolvers.args import page_size
 from resolvers.common import READ_ONLY, audit
@@ -195,9 +196,7 @@ async def pareto(
 ) -> dict[str, Any]:
     if not 0 < share < 1:
         raise ApiError(ErrorCode.BAD_USER_INPUT, "share must be between 0 and 1", "share")
-    code = currency.strip().upper()
-    if len(code) != 3 or not code.isalpha():
-        raise ApiError(ErrorCode.BAD_USER_INPUT, "an ISO 4217 code, e.g. CNY", "currency")
+    code = args.currency(currency)
     start, end = _period(since, until)
     row = await repo.pareto(ctx.db, ctx.actor, start, end, code, share)
     total = row["totalCents"]

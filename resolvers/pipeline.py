@@ -17,7 +17,7 @@ from graph import pipeline as repo
 from graph import records as records_repo
 from graph.refusal import Part, Refusal
 from graph.vocab import ProjectStage
-from resolvers import records
+from resolvers import args, records
 from resolvers import validation as v
 from resolvers.common import READ_ONLY, audit
 from resolvers.context import Context
@@ -65,13 +65,6 @@ def scope(data: dict[str, Any] | None) -> repo.ScopeParams:
         customer_class=data.get("customerClass"),
         group=data.get("group"),
     )
-
-
-def _currency(value: str) -> str:
-    code = value.strip().upper()
-    if len(code) != 3 or not code.isalpha() or not code.isascii():
-        raise ApiError(ErrorCode.BAD_USER_INPUT, "an ISO 4217 code, e.g. CNY", "currency")
-    return code
 
 
 def _period(
@@ -164,7 +157,7 @@ async def funnel(
     until: dt.date | None,
     currency: str,
 ) -> dict[str, Any]:
-    code = _currency(currency)
+    code = args.currency(currency)
     start, end = _period(since, until, 90)
     fetched = await repo.opportunities(ctx.db, ctx.actor, scope(scope_input), end_of(end))
     result = f.funnel(fetched["opportunities"], start_of(start), end_of(end), code)
@@ -214,7 +207,7 @@ async def forecast(
     compare_to: dt.date | None,
     currency: str,
 ) -> dict[str, Any]:
-    code = _currency(currency)
+    code = args.currency(currency)
     today = dt.date.today()
     first = since or today.replace(day=1)
     last = until or (first + dt.timedelta(days=31 * 5)).replace(day=1) - dt.timedelta(days=1)
@@ -287,8 +280,7 @@ async def _flags(ctx: Context, rows: list[list[f.Flag]]) -> list[list[dict[str, 
 
 
 async def at_risk(ctx: Context, scope_input: dict[str, Any] | None, first: int) -> dict[str, Any]:
-    if not 1 <= first <= MAX_AT_RISK:
-        raise ApiError(ErrorCode.BAD_USER_INPUT, f"first must be 1..{MAX_AT_RISK}", "first")
+    args.page_size(first, MAX_AT_RISK)
     s, _ = await repo.settings(ctx.db, ctx.actor)
     rows, truncated = await repo.at_risk(ctx.db, ctx.actor, scope(scope_input), s, dt.date.today())
     page = rows[:first]
