@@ -12,9 +12,10 @@ Erasure: without a hold, the person is anonymised: every property outside `KEPT`
 the name becomes a stable placeholder, and the personal ties (KNOWS, RELATED_TO) go, while the
 structure (WORKS_AT, REPORTS_TO, PARTICIPATES_IN, INFLUENCES, OWNS) and the customer profile
 (kind, stage, tier) stay, so org charts and aggregates survive; consent notes and change
-requests about the person are emptied (pending ones withdrawn). With a legal hold or a
-retention period on the person or an employer, the person is *restricted* instead: values
-stay stored, and graph/access.py's `visible()` hides them from every query, map and export
+requests about the person are emptied (pending ones withdrawn), and so are the outreach
+messages sent to them (address and text, in the outbox and on the timeline). With a legal
+hold or a retention period on the person or an employer, the person is *restricted* instead:
+values stay stored, and graph/access.py's `visible()` hides them from every query, map and export
 (PIPL art. 47). Audit events name fields, never values.
 """
 
@@ -222,6 +223,14 @@ ANONYMISE = Cypher(
     # Field history (graph/history.py) holds old values: kept as "changed then", valueless.
     "CALL (p) { MATCH (fc:FieldChange {targetId: p.id}) SET fc.old = null, fc.new = null, "
     "fc.oldCipher = null, fc.newCipher = null RETURN count(fc) AS history } "
+    # Outreach (graph/outreach.py): the rendered texts and addresses name the person; the
+    # message's status and dates stay, so job counts and "contacted then" survive.
+    "CALL (p) { MATCH (m:OutreachMessage)-[:TO_PERSON]->(p) "
+    "SET m.address = null, m.subject = null, m.body = null "
+    "WITH m OPTIONAL MATCH (o:OutboxEntry {id: m.id}) "
+    "SET o.address = null, o.subject = null, o.body = null "
+    "WITH m OPTIONAL MATCH (r:Record {id: m.recordId}) SET r.subject = null, r.notes = null "
+    "RETURN count(m) AS messages } "
     "FOREACH (key IN $gone | SET p[key] = null) "
     "SET p.name = $placeholder, p.erasedAt = datetime(), p.erasureReason = $reason, "
     "p.version = p.version + 1, p.updatedAt = datetime() "

@@ -369,6 +369,29 @@ def test_sms_goes_to_the_outbox_and_onto_the_timeline(gql: GQL, people: None) ->
     assert [(r["channel"], r["notes"]) for r in timeline] == [("SMS", entry["body"])]
 
 
+def test_erasure_empties_the_messages_sent_to_the_person(gql: GQL, people: None) -> None:
+    owner = gql.as_("owner")
+    sent = send(
+        owner,
+        {
+            "template": template(owner, SMS_EN),
+            "audience": {"customers": [P2]},
+            "ratePerMinute": 600,
+        },
+    )
+    job = finished(gql, sent["job"]["id"])
+    assert job["counts"]["sent"] == 1
+    erase = """mutation($p: ID!) { erasePerson(input: {person: $p, reason: SUBJECT_REQUEST}) {
+      outcome errors { code } } }"""
+    assert gql(erase, {"p": P2}).data["erasePerson"]["outcome"] == "ERASED"
+    query = "{ outboxMessages(channel: SMS) { mobile body } }"
+    assert gql(query).data["outboxMessages"] == [{"mobile": None, "body": None}]
+    [message] = gql(MESSAGES, {"id": job["id"]}).data["outreachMessages"]
+    assert (message["status"], message["mobile"], message["body"]) == ("SENT", None, None)
+    [record] = gql(TIMELINE, {"id": P2}).data["timeline"]["nodes"]
+    assert (record["channel"], record["notes"]) == ("SMS", None)
+
+
 def test_invisible_customers_are_never_addressed(gql: GQL, people: None, cypher: Driver) -> None:
     owner = gql.as_("owner")
     tid = template(owner, EMAIL_ZH)
