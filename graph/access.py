@@ -98,6 +98,11 @@ def acl_params(actor: Actor) -> AclParams:
     }
 
 
+def _live(r: LiteralString) -> LiteralString:
+    """An OWNS or ON_TEAM edge not ended: a hand-over ends both (`until`), and the access."""
+    return "(" + r + ".until IS NULL OR " + r + ".until > date())"
+
+
 def _account(v: LiteralString, edit: bool) -> LiteralString:
     """`v` is a customer reachable by this viewer (owner, project team or live share)."""
     users: LiteralString = "$acl.editUsers" if edit else "$acl.users"
@@ -106,9 +111,9 @@ def _account(v: LiteralString, edit: bool) -> LiteralString:
     level: LiteralString = " AND " + v + "_s.level = 'EDIT'" if edit else ""
     return (
         "(EXISTS { MATCH (" + v + ")<-[" + v + "_w:OWNS]-(" + v + "_o:User) WHERE " + v
-        + "_o.id IN " + users + " AND (" + v + "_w.until IS NULL OR " + v + "_w.until > date()) }"
-        " OR EXISTS { MATCH (" + v + ")<-[:FOR]-(:Project)<-[:ON_TEAM]-(" + v + "_t:User) "
-        "WHERE " + v + "_t.id = " + me + " }"
+        + "_o.id IN " + users + " AND " + _live(v + "_w") + " }"
+        " OR EXISTS { MATCH (" + v + ")<-[:FOR]-(:Project)<-[" + v + "_tm:ON_TEAM]-(" + v
+        + "_t:User) WHERE " + v + "_t.id = " + me + " AND " + _live(v + "_tm") + " }"
         " OR EXISTS { MATCH (" + v + ")-[" + v + "_s:SHARED_WITH]->(" + v + "_g) WHERE "
         + v + "_g.id IN " + principals + " AND (" + v + "_s.until IS NULL OR " + v
         + "_s.until > datetime())" + level + " })"
@@ -143,8 +148,8 @@ def _project(v: LiteralString, edit: bool) -> LiteralString:
     me: LiteralString = "$acl.editMe" if edit else "$acl.me"
     customer: LiteralString = v + "_c"
     return (
-        "EXISTS { MATCH (" + v + ")<-[:ON_TEAM]-(" + v
-        + "_m:User) WHERE " + v + "_m.id = " + me + " }"
+        "EXISTS { MATCH (" + v + ")<-[" + v + "_tm:ON_TEAM]-(" + v
+        + "_m:User) WHERE " + v + "_m.id = " + me + " AND " + _live(v + "_tm") + " }"
         " OR EXISTS { MATCH (" + v + ")-[:FOR]->(" + customer + ") WHERE "
         + _account(customer, edit) + " }"
     )  # fmt: skip

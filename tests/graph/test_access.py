@@ -26,7 +26,8 @@ EDITABLE = Cypher(
 # Keys of the nodes below. `east` is owned by the owner persona (EAST), `west` by other_team
 # (WEST); `shared_read`/`shared_edit` are WEST accounts shared with the owner persona;
 # `team_shared` is shared with team EAST; `expired` had a share that ran out; `orphan` has no
-# owner; `institute` is a non-customer company.
+# owner; `institute` is a non-customer company; `handed` and `left_project` were the owner's
+# (OWNS, ON_TEAM) until a hand-over ended those edges today.
 GRAPH = """
 MATCH (o:User {id: $owner}), (w:User {id: $west}), (teast:Team {code: 'EAST'})
 CREATE (east:Company:Customer {id: randomUUID(), key: 'east', name: 'East Co'})
@@ -52,12 +53,16 @@ CREATE (ex)-[:SHARED_WITH {level: 'EDIT', until: datetime() - duration('P1D')}]-
 CREATE (pe)-[:WORKS_AT]->(east), (pw)-[:WORKS_AT]->(west), (pi)-[:WORKS_AT]->(inst)
 CREATE (o)-[:KNOWS]->(pk)
 CREATE (pr)-[:FOR]->(west), (po)-[:FOR]->(orphan), (o)-[:ON_TEAM]->(po)
+CREATE (ha:Company:Customer {id: randomUUID(), key: 'handed', name: 'HA'})
+CREATE (lp:Project {id: randomUUID(), key: 'left_project', name: 'L project'})
+CREATE (o)-[:OWNS {until: date()}]->(ha), (w)-[:OWNS]->(ha), (lp)-[:FOR]->(west),
+       (o)-[:ON_TEAM {until: date()}]->(lp)
 """
 
 ALL = {
     "east", "west", "shared_read", "shared_edit", "team_shared", "expired", "orphan",
     "institute", "east_contact", "west_contact", "institute_contact", "known",
-    "west_project", "orphan_project",
+    "west_project", "orphan_project", "handed", "left_project",
 }  # fmt: skip
 
 
@@ -79,8 +84,9 @@ def test_sales_rep_sees_own_shared_and_public_nodes_only(graph: LocalNeo4j) -> N
         "east", "east_contact", "shared_read", "shared_edit", "team_shared", "institute",
         "institute_contact", "known", "orphan", "orphan_project",
     }  # fmt: skip
-    # Left out: the other team's accounts, their contact and project, the expired share.
-    assert not seen & {"west", "west_contact", "west_project", "expired"}
+    # Left out: the other team's accounts, their contact and project, the expired share, and
+    # what a hand-over took away.
+    assert not seen & {"west", "west_contact", "west_project", "expired", "handed", "left_project"}
 
 
 def test_edit_needs_an_edit_share(graph: LocalNeo4j) -> None:
@@ -92,7 +98,7 @@ def test_edit_needs_an_edit_share(graph: LocalNeo4j) -> None:
 
 def test_team_mate_sees_the_team_and_other_team_does_not(graph: LocalNeo4j) -> None:
     west = keys(graph, "other_team", VISIBLE)
-    assert {"west", "west_contact", "west_project", "expired"} <= west
+    assert {"west", "west_contact", "west_project", "expired", "handed", "left_project"} <= west
     assert not west & {"east", "east_contact", "orphan", "orphan_project", "known"}
 
 
