@@ -28,7 +28,7 @@ from graph.access import acl_params, visible
 from graph.actor import Actor
 from graph.cypher import any_label_union
 from graph.db import Cypher, Database, Tx
-from graph.vocab import Label
+from graph.vocab import CHANNELS, Label
 
 # The dynamic properties of each label (seed 000 ❸: data that changes over a customer's
 # life). `lifecycleStage` is the customer profile's, stored on the node.
@@ -78,6 +78,25 @@ def _list(values: tuple[LiteralString, ...]) -> LiteralString:
 # Null-safe "differs": both null is no change.
 def _differs(a: LiteralString, b: LiteralString) -> LiteralString:
     return "NOT coalesce(" + a + " = " + b + ", " + a + " IS NULL AND " + b + " IS NULL)"
+
+
+# The properties holding a channel's verification (graph/verification.py), after its name.
+STATUS_SUFFIXES: tuple[LiteralString, ...] = ("Status", "StatusAt", "StatusBy", "StatusMethod")
+
+
+def unverify(label: Label) -> LiteralString:
+    """Before the update of `n`: a contact channel whose value `$props` changes loses its
+    verification (it was about the old value). Saving the same value keeps it."""
+    channels = CHANNELS.get(label)
+    if not channels:
+        return ""
+    sets: LiteralString = ""
+    for i, suffix in enumerate(STATUS_SUFFIXES):
+        sets += ("" if i == 0 else ", ") + "n[k + '" + suffix + "'] = null"
+    return (
+        "FOREACH (k IN [k IN " + _list(channels) + " WHERE k IN keys($props) AND "
+        + _differs("n[k]", "$props[k]") + "] | SET " + sets + ") "
+    )  # fmt: skip
 
 
 def before(label: Label) -> LiteralString:

@@ -148,6 +148,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
             + lb
             + " {id: $id}) "
             + history.before(label)
+            + history.unverify(label)
             + "SET n += $props, n.version = n.version + 1, n.updatedAt = datetime() "
             "FOREACH (_ IN CASE WHEN $customer = true THEN [1] ELSE [] END | SET n:Customer) "
             "FOREACH (_ IN CASE WHEN $customer = false THEN [1] ELSE [] END | "

@@ -172,6 +172,49 @@ class Gender(Enum):
     OTHER = "OTHER"
 
 
+class VerificationStatus(Enum):
+    """What the last check of a phone, e-mail or address found (R19)."""
+
+    UNVERIFIED = "UNVERIFIED"  # never checked, or its value changed since
+    VERIFIED = "VERIFIED"
+    INVALID = "INVALID"  # not a working number or address
+    NO_ANSWER = "NO_ANSWER"
+    BOUNCED = "BOUNCED"  # mail or SMS refused by the provider
+    WRONG_PERSON = "WRONG_PERSON"  # it works, but reaches someone else
+
+
+class VerificationMethod(Enum):
+    """How a verification status was established."""
+
+    CALL = "CALL"
+    SMS = "SMS"
+    EMAIL = "EMAIL"
+    VISIT = "VISIT"
+    DOCUMENT = "DOCUMENT"  # a business licence, a credit report, a letter
+    IMPORT = "IMPORT"  # a file of call or mail results
+    SMTP_REJECT = "SMTP_REJECT"  # an outreach e-mail the server refused (graph/outreach.py)
+    OTHER = "OTHER"
+
+
+class ContactField(Enum):
+    """A contact channel, by the property that holds it."""
+
+    PHONE = "phone"
+    FAX = "fax"
+    ADDRESS = "address"
+    MOBILE = "mobile"
+    OFFICE_PHONE = "officePhone"
+    EMAIL = "email"
+
+
+# The contact channels each label keeps a verification status for (node properties
+# `<field>Status`, `…StatusAt`, `…StatusBy`, `…StatusMethod`; graph/verification.py).
+CHANNELS: dict[Label, tuple[LiteralString, ...]] = {
+    Label.COMPANY: ("phone", "fax", "address"),
+    Label.PERSON: ("mobile", "officePhone", "email"),
+}
+
+
 class ConsentPurpose(Enum):
     """Processing that needs the person's consent (PIPL art. 13-14, 39; GDPR art. 6-7)."""
 

@@ -40,6 +40,11 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     for key in ("phone", "fax"):
         if key in data:
             props[key] = v.phone(errors, data[key], f"input.{key}")
+    if props.get("phone") and props.get("phone") == props.get("fax"):
+        # Seed 003: a "phone" that is a fax machine reaches nobody.
+        errors.add(
+            ErrorCode.VALIDATION, "is the fax number; give one someone answers", "input.phone"
+        )
     for key in ("employeeCount", "registeredCapital"):
         if key in data:
             props[key] = v.non_negative(errors, data[key], f"input.{key}")

@@ -156,6 +156,8 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Person", "recommendations"): SYSTEM,
     # Classes the review derives from the profile and the records, as the figures are.
     ("Person", "classes"): SYSTEM,
+    ("Person", "channels"): PUBLIC,  # statuses only, never a value
+    ("Person", "dataQuality"): PUBLIC,
     # Values inside are masked per field by resolvers/review.py.
     ("Person", "pendingChanges"): PUBLIC,
     # A company's identity and its customer classification change through review (R20).

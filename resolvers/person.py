@@ -56,9 +56,10 @@ def person_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict
             born = None
         props["birthDate"] = born
     _id_document(errors, data, props)
-    for key in ("mobile", "officePhone"):
-        if key in data:
-            props[key] = v.phone(errors, data[key], f"input.{key}")
+    if "mobile" in data:
+        props["mobile"] = v.phone(errors, data["mobile"], "input.mobile", mobile=True)
+    if "officePhone" in data:
+        props["officePhone"] = v.phone(errors, data["officePhone"], "input.officePhone")
     if "email" in data:
         props["email"] = v.email(errors, data["email"], "input.email")
     if "hasPurchasingPower" in data:

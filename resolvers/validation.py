@@ -83,8 +83,24 @@ def _standard_number(
         return None
 
 
-def phone(errors: Errors, value: str | None, field: str, region: str = "CN") -> str | None:
-    """Any phone number, normalised to E.164; numbers without a country code are Chinese."""
+# Number types nobody answers (phonenumbers' metadata): refused in a contact field (R19).
+UNANSWERED = {
+    phonenumbers.PhoneNumberType.PAGER: "a pager number",
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
+    phonenumbers.PhoneNumberType.VOICEMAIL: "a voicemail number",
+}
+MOBILE_TYPES = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+def phone(
+    errors: Errors, value: str | None, field: str, region: str = "CN", mobile: bool = False
+) -> str | None:
+    """A phone number someone can answer, normalised to E.164; numbers without a country code
+    are Chinese. Malformed and unassigned numbers are refused (`is_valid_number` checks the
+    numbering plan), so are pagers, premium-rate and voicemail numbers, and with `mobile` a
+    number that is not a mobile one."""
     if value is None or not value.strip():
         return None
     try:
@@ -93,6 +109,13 @@ def phone(errors: Errors, value: str | None, field: str, region: str = "CN") -> 
         parsed = None
     if parsed is None or not phonenumbers.is_valid_number(parsed):
         errors.add(ErrorCode.VALIDATION, "is not a valid phone number", field)
+        return None
+    kind = phonenumbers.number_type(parsed)
+    if kind in UNANSWERED:
+        errors.add(ErrorCode.VALIDATION, f"is {UNANSWERED[kind]}, not a contact number", field)
+        return None
+    if mobile and kind not in MOBILE_TYPES:
+        errors.add(ErrorCode.VALIDATION, "is not a mobile number", field)
         return None
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 

@@ -6,6 +6,7 @@ from graph.vocab import (
     Channel,
     ConsentPurpose,
     ConsentSource,
+    ContactField,
     ContractStatus,
     CustomerKind,
     DecisionRole,
@@ -30,6 +31,8 @@ from graph.vocab import (
     Stance,
     SubsidiaryKind,
     Tier,
+    VerificationMethod,
+    VerificationStatus,
 )
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "Channel",
     "ConsentPurpose",
     "ConsentSource",
+    "ContactField",
     "ContractStatus",
     "CustomerKind",
     "DecisionRole",
@@ -62,4 +66,6 @@ __all__ = [
     "Stance",
     "SubsidiaryKind",
     "Tier",
+    "VerificationMethod",
+    "VerificationStatus",
 ]

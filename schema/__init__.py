@@ -41,6 +41,7 @@ from schema import (
     system,
     team,
     user,
+    verification,
 )
 from schema.base import SCALAR_MAP
 from schema.cost import describe_costs
@@ -83,6 +84,7 @@ QUERIES: tuple[type, ...] = (
     plans.Query,
     knowledge.Query,
     outreach.Query,
+    verification.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -104,6 +106,7 @@ MUTATIONS: tuple[type, ...] = (
     plans.Mutation,
     knowledge.Mutation,
     outreach.Mutation,
+    verification.Mutation,
 )
 
 

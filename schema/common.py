@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import classification, customfields, intelligence, records, review
+from resolvers import classification, customfields, intelligence, records, review, verification
 from resolvers import share as sharing
 from resolvers.context import Context
 from resolvers.shapes import NodeRow, ShareRow
+from resolvers.vocab import Label
 from schema.base import Info
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from schema.records import CustomerFigures
     from schema.review import ChangeRequest
     from schema.share import AccountShare
+    from schema.verification import ChannelVerification, DataQuality
 
 ByParent = Callable[[Context, Any], Awaitable[Any]]
 
@@ -146,4 +148,37 @@ def classes_field() -> Any:
         "Classes (R14): per dimension the class the last classification review assigned, "
         "with the rule and since when; by dimension, at most 4. Empty unless a customer. One "
         "round trip per request for every customer asked.",
+    )
+
+
+def channels_field(label: Label) -> Any:
+    async def channels(info: Info, root: strawberry.Parent[NodeRow]) -> list[dict[str, Any]]:
+        return await verification.channels(info.context, label, dict(root))
+
+    return strawberry.field(
+        resolver=channels,
+        graphql_type=list[Annotated["ChannelVerification", strawberry.lazy("schema.verification")]],
+        description="Each contact channel with its verification (R19): status, when, how and by "
+        "whom, until when it stays valid under `verificationRules`, and its flag (STALE, "
+        "INVALID, NEVER_VERIFIED ...). No value is shown here. One round trip per request (the "
+        "rules).",
+    )
+
+
+def quality_field(label: Label) -> Any:
+    async def quality(info: Info, root: strawberry.Parent[NodeRow]) -> Any:
+        return await verification.quality(info.context, label, dict(root))
+
+    extra = (
+        " A company is reachable through its current contacts too: one more round trip per "
+        "request for every company asked."
+        if label is Label.COMPANY
+        else ""
+    )
+    return strawberry.field(
+        resolver=quality,
+        graphql_type=Annotated["DataQuality", strawberry.lazy("schema.verification")],
+        description="Data quality (R19): a 0-100 score over the channels a customer file should "
+        "have checked, whether anyone can reach this record, and the channels never verified, "
+        "stale or invalid. One round trip per request (the rules)." + extra,
     )

@@ -10,18 +10,20 @@ from strawberry.scalars import JSON
 
 from resolvers import company as r
 from resolvers import relations
-from resolvers.vocab import CustomerKind, LifecycleStage, Tier
+from resolvers.vocab import CustomerKind, Label, LifecycleStage, Tier
 from schema import crosssell
 from schema import review as review_schema
 from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
     by_parent,
     by_parent_first,
+    channels_field,
     classes_field,
     custom_field,
     figures_field,
     intelligence_field,
     pending_changes_field,
+    quality_field,
     shares_field,
     typename_is,
 )
@@ -107,6 +109,8 @@ class Company(Record):
     purchasePreferences = crosssell.preferences_field()
     recommendations = crosssell.recommendations_field()
     classes = classes_field()
+    channels = channels_field(Label.COMPANY)
+    dataQuality = quality_field(Label.COMPANY)
     parents = by_parent(
         relations.parents,
         list[Annotated["Company", strawberry.lazy("schema.company")]],

@@ -14,17 +14,19 @@ from strawberry.scalars import JSON
 
 from resolvers import person as r
 from resolvers import privacy, relations
-from resolvers.vocab import Gender
+from resolvers.vocab import Gender, Label
 from schema import crosssell
 from schema import review as review_schema
 from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
     by_parent,
+    channels_field,
     classes_field,
     custom_field,
     figures_field,
     intelligence_field,
     pending_changes_field,
+    quality_field,
     shares_field,
     typename_is,
 )
@@ -93,6 +95,8 @@ class Person(Record):
     purchasePreferences = crosssell.preferences_field()
     recommendations = crosssell.recommendations_field()
     classes = classes_field()
+    channels = channels_field(Label.PERSON)
+    dataQuality = quality_field(Label.PERSON)
     employer = by_parent(
         relations.employer,
         Employment | None,

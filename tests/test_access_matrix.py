@@ -461,6 +461,13 @@ def at_risk(data: dict[str, Any], persona: str, case: str | None) -> str | None:
     return None if got == want else f"{got} at risk, expected {want}"
 
 
+def quality_counted(data: dict[str, Any], persona: str, case: str | None) -> str | None:
+    """Two customers (the company and its subsidiary) per visible case."""
+    got = data["dataQualityReport"]["customers"]
+    want = 2 * len(VISIBLE[persona])
+    return None if got == want else f"counted {got} customers, want {want}"
+
+
 def audit_total(data: dict[str, Any], persona: str, case: str | None) -> str | None:
     got = data["auditTrail"]["totalCount"]
     want = 1 if case in VISIBLE[persona] else 0
@@ -1088,6 +1095,31 @@ ROWS: dict[str, Row] = {
         "mutation { runScoring(input: {wait: true}) { accepted run { customers } "
         + PAYLOAD
         + " } }",
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    # --- verification and data quality (R19): statuses follow their record ---------------------
+    "verificationRules": Row(
+        "{ verificationRules { version rules { label field days } } }", cases=GLOBAL
+    ),
+    "verificationHistory": Row(
+        "query($id: ID!) { verificationHistory(id: $id) { id status } }", by_case("co")
+    ),
+    "dataQualityReport": Row(
+        "{ dataQualityReport(by: OWNER) { customers groups { key customers } } }",
+        cases=GLOBAL,
+        check=quality_counted,
+    ),
+    "verifyChannels": Row(
+        "mutation($id: ID!) { verifyChannels(input: {checks: [{id: $id, field: PHONE, "
+        "status: VERIFIED, method: CALL}]}) { verifications " + PAYLOAD + " } }",
+        by_case("co"),
+        write=True,
+    ),
+    "saveVerificationRules": Row(
+        "mutation { saveVerificationRules(input: {rules: [{label: PERSON, field: MOBILE, "
+        "days: 90}]}) { rules { version } " + PAYLOAD + " } }",
         cases=GLOBAL,
         write=True,
         allowed=admins,

@@ -1,0 +1,294 @@
+"""Contact-channel verification and data quality (R19): argument checks, the request's
+freshness rules (one round trip per request, through a loader), and the report's grouping.
+
+A profile's `channels` and `dataQuality` are computed from the node the request already has;
+a company's reachability also looks at its current contacts (one round trip for every company
+of the request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, TypedDict
+
+from graph import verification as repo
+from graph.refusal import Refusal
+from graph.vocab import CHANNELS, ContactField, Label, VerificationMethod, VerificationStatus
+from resolvers import args
+from resolvers import validation as v
+from resolvers.common import READ_ONLY, audit
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, payload_error
+from resolvers.loaders import load_grouped, loader
+from resolvers.shapes import UserErrorRow
+
+Flag = repo.Flag
+MAX_NOTE = 500
+MAX_HISTORY = 100
+
+
+class Holder(Enum):
+    """The kinds of record that have contact channels."""
+
+    COMPANY = "Company"
+    PERSON = "Person"
+
+
+class QualityDimension(Enum):
+    """How the data-quality report groups customers."""
+
+    OWNER = "OWNER"
+    TEAM = "TEAM"
+    SOURCE = "SOURCE"
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+async def rules_of(ctx: Context) -> repo.Rules:
+    """The freshness rules, read once per request."""
+
+    async def batch(keys: list[str]) -> list[repo.Rules]:
+        found, _ = await repo.rules(ctx.db, ctx.actor)
+        return [found for _ in keys]
+
+    found: repo.Rules = await loader(ctx, "verification.rules", batch).load("default")
+    return found
+
+
+# --- Rules ------------------------------------------------------------------------------------
+def rules_row(r: repo.Rules, version: int) -> dict[str, Any]:
+    return {
+        "version": version,
+        "rules": [
+            {"label": Holder(label.value), "field": ContactField(field), "days": days}
+            for label in CHANNELS
+            for field, days in sorted(r.valid_days[label].items())
+            if field in CHANNELS[label]
+        ],
+    }
+
+
+async def rules(ctx: Context) -> dict[str, Any]:
+    r, version = await repo.rules(ctx.db, ctx.actor)
+    return rules_row(r, version)
+
+
+class RulesPayload(TypedDict):
+    rules: dict[str, Any] | None
+    errors: list[UserErrorRow]
+
+
+async def save_rules(ctx: Context, data: dict[str, Any]) -> RulesPayload:
+    if "ADMIN" not in ctx.viewer.roles:
+        error = payload_error(ErrorCode.FORBIDDEN, "freshness rules are kept by ADMIN", None)
+        return {"rules": None, "errors": [error]}
+    current, _ = await repo.rules(ctx.db, ctx.actor)
+    days = {label: dict(d) for label, d in current.valid_days.items()}
+    errors = v.Errors()
+    for i, item in enumerate(data.get("rules") or []):
+        label, field = Label(item["label"].value), item["field"].value
+        if field not in CHANNELS[label]:
+            errors.add(
+                ErrorCode.VALIDATION, f"a {label.value} has no {field}", f"input.rules.{i}.field"
+            )
+        if not 1 <= item["days"] <= repo.MAX_VALID_DAYS:
+            errors.add(
+                ErrorCode.VALIDATION,
+                f"1..{repo.MAX_VALID_DAYS} days",
+                f"input.rules.{i}.days",
+            )
+        days[label][field] = int(item["days"])
+    if errors:
+        return {"rules": None, "errors": errors}
+    merged = repo.Rules(days)
+    version, refusal = await repo.save_rules(
+        ctx.db, merged, data.get("expectedVersion"), audit(ctx, "verification.rules")
+    )
+    if refusal is not None or version is None:
+        error = payload_error(
+            ErrorCode.CONFLICT, "the rules changed meanwhile", "input.expectedVersion"
+        )
+        return {"rules": None, "errors": [error]}
+    return {"rules": rules_row(merged, version), "errors": []}
+
+
+# --- Recording checks -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CheckInput:
+    """One check as a caller gives it (the API's input, a CSV row)."""
+
+    id: str
+    field: ContactField
+    status: VerificationStatus
+    method: VerificationMethod
+    note: str | None = None
+    at: dt.datetime | None = None
+
+
+def check_of(c: CheckInput, errors: v.Errors, path: str) -> repo.Check:
+    """The repository's check, with `at` defaulted to now and refused in the future."""
+    now = dt.datetime.now(dt.UTC)
+    at = c.at or now
+    if at.tzinfo is None:
+        errors.add(ErrorCode.VALIDATION, "needs a time zone offset", f"{path}.at")
+    elif at > now + dt.timedelta(minutes=5):
+        errors.add(ErrorCode.VALIDATION, "is in the future", f"{path}.at")
+    note = v.text(errors, c.note, f"{path}.note", max_len=MAX_NOTE)
+    return {
+        "id": c.id,
+        "field": c.field.value,
+        "status": c.status,
+        "method": c.method.value,
+        "note": note,
+        "at": at,
+    }
+
+
+_REFUSED: dict[Refusal, tuple[ErrorCode, str, str]] = {
+    Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no such company or person", "id"),
+    Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, "you may not edit this record", "id"),
+    Refusal.WRONG_LABEL: (ErrorCode.VALIDATION, "this record has no such channel", "field"),
+}
+
+
+async def record(
+    ctx: Context, checks: Sequence[CheckInput], path: str
+) -> tuple[list[str | None], list[UserErrorRow]]:
+    """Record the checks: each one's Verification id (None where refused) and the errors,
+    each naming `<path>.<index>.<field>`."""
+    if not ctx.actor.scope.may_edit:
+        return [None] * len(checks), [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)]
+    errors = v.Errors()
+    repo_checks = [check_of(c, errors, f"{path}.{i}") for i, c in enumerate(checks)]
+    if errors:
+        return [None] * len(checks), errors
+    outcomes = await repo.record_checks(ctx.db, repo_checks, audit(ctx, "verification.record"))
+    out: list[UserErrorRow] = []
+    for o in outcomes:
+        if o["refusal"] is not None:
+            code, message, field = _REFUSED[o["refusal"]]
+            out.append(payload_error(code, message, f"{path}.{o['index']}.{field}"))
+    return [o["verification"] for o in outcomes], out
+
+
+class VerifyPayload(TypedDict):
+    verifications: list[str | None]
+    errors: list[UserErrorRow]
+
+
+async def verify(ctx: Context, data: dict[str, Any]) -> VerifyPayload:
+    """`verifyChannels`: up to repo.MAX_BATCH checks, each refused alone."""
+    items = data["checks"]
+    if not 1 <= len(items) <= repo.MAX_BATCH:
+        error = payload_error(ErrorCode.VALIDATION, f"1..{repo.MAX_BATCH} checks", "input.checks")
+        return {"verifications": [], "errors": [error]}
+    checks = [
+        CheckInput(
+            id=str(c["id"]),
+            field=c["field"],
+            status=c["status"],
+            method=c["method"],
+            note=c.get("note"),
+            at=c.get("at"),
+        )
+        for c in items
+    ]
+    ids, errors = await record(ctx, checks, "input.checks")
+    return {"verifications": ids, "errors": errors}
+
+
+# --- Reading ----------------------------------------------------------------------------------
+def channel_row(state: repo.ChannelState) -> dict[str, Any]:
+    return {**state, "field": ContactField(state["field"])}
+
+
+async def channels(ctx: Context, label: Label, node: dict[str, Any]) -> list[dict[str, Any]]:
+    r = await rules_of(ctx)
+    return [channel_row(s) for s in repo.assess(label, node, r, _today())]
+
+
+async def _contacts(ctx: Context, company_id: str) -> list[dict[str, Any]]:
+    async def fetch(ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        return await repo.contacts_of(ctx.db, ctx.actor, ids)
+
+    return await load_grouped(ctx, "verification.contacts", company_id, fetch)
+
+
+async def quality(ctx: Context, label: Label, node: dict[str, Any]) -> repo.QualityRow:
+    r = await rules_of(ctx)
+    contacts = await _contacts(ctx, node["id"]) if label is Label.COMPANY else []
+    return repo.quality(label, node, r, _today(), contacts)
+
+
+async def history(
+    ctx: Context, node_id: str, field: ContactField | None, first: int
+) -> list[repo.VerificationRow]:
+    args.page_size(first, MAX_HISTORY)
+    return await repo.history(ctx.db, ctx.actor, node_id, field.value if field else None, first)
+
+
+class Group(TypedDict):
+    key: str | None
+    name: str | None
+    customers: int
+    reachable: int
+    reachableShare: float
+    averageScore: float
+    neverVerified: int
+    stale: int
+    invalid: int
+
+
+def group_quality(
+    facts: Sequence[repo.CustomerFacts], by: QualityDimension, r: repo.Rules, today: dt.date
+) -> list[Group]:
+    """The report's rows: customers per owner, team or source with their figures, largest
+    group first. Pure."""
+    groups: dict[str | None, list[tuple[repo.QualityRow, str | None]]] = {}
+    for f in facts:
+        q = repo.quality(Label(f["label"]), f["props"], r, today, f["contacts"])
+        if by is QualityDimension.OWNER:
+            key, name = f["ownerId"], f["ownerName"]
+        elif by is QualityDimension.TEAM:
+            key, name = f["team"], f["team"]
+        else:
+            key, name = f["source"], f["source"]
+        groups.setdefault(key, []).append((q, name))
+    out: list[Group] = []
+    for key, rows in groups.items():
+        n = len(rows)
+        reach = sum(1 for q, _ in rows if q["reachable"])
+        out.append(
+            {
+                "key": key,
+                "name": rows[0][1],
+                "customers": n,
+                "reachable": reach,
+                "reachableShare": round(reach / n, 4),
+                "averageScore": round(sum(q["score"] for q, _ in rows) / n, 1),
+                "neverVerified": sum(len(q["neverVerified"]) for q, _ in rows),
+                "stale": sum(len(q["stale"]) for q, _ in rows),
+                "invalid": sum(len(q["invalid"]) for q, _ in rows),
+            }
+        )
+    out.sort(key=lambda g: (-g["customers"], g["key"] or ""))
+    return out
+
+
+async def report(ctx: Context, by: QualityDimension) -> dict[str, Any]:
+    facts, truncated = await repo.customer_facts(ctx.db, ctx.actor)
+    groups = group_quality(facts, by, await rules_of(ctx), _today())
+    customers = sum(g["customers"] for g in groups)
+    reach = sum(g["reachable"] for g in groups)
+    return {
+        "by": by,
+        "groups": groups,
+        "customers": customers,
+        "reachableShare": round(reach / customers, 4) if customers else 0.0,
+        "truncated": truncated,
+    }

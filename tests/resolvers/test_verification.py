@@ -1,0 +1,259 @@
+"""Channel verification, freshness and the data-quality report (R19) through the API, on a
+hand-built account network with known answers, as a rep, a rep of another team, a manager
+and an admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from neo4j import Driver
+from tests.conftest import GQL, PERSONAS
+
+OWNER = PERSONAS["owner"]["id"]
+WEST_REP = PERSONAS["other_team"]["id"]
+
+
+def vid(n: int) -> str:
+    return f"00000000-0000-4000-a190-{n:012d}"
+
+
+C1, C2, C3, P1, P2 = vid(1), vid(2), vid(3), vid(11), vid(12)
+
+GRAPH = """
+MATCH (o:User {id: $owner}), (w:User {id: $west})
+CREATE (o)-[:OWNS]->(c1:Company:Customer {id: $c1, name: '华东精密机械有限公司', version: 1,
+        phone: '+861088888888', fax: '+861088888889', address: '上海市浦东新区张江路1号'})
+CREATE (o)-[:OWNS]->(:Company:Customer {id: $c2, name: '导入客户', version: 1,
+        phone: '+862112345678', externalSource: 'crm-import', externalId: 'X-1'})
+CREATE (w)-[:OWNS]->(:Company:Customer {id: $c3, name: '西部客户', version: 1,
+        phone: '+862887654321'})
+CREATE (:Person {id: $p1, name: '张伟', mobile: '+8613800000001', email: 'zhang@example.com',
+        version: 1})-[:WORKS_AT]->(c1)
+CREATE (:Person {id: $p2, name: '李娜', mobile: '+8613800000002', version: 1})-[:WORKS_AT]->(c1)
+"""
+
+VERIFY = """mutation($checks: [ChannelCheckInput!]!) { verifyChannels(input: {checks: $checks}) {
+  verifications errors { code field message } } }"""
+PROFILE = """query($id: ID!) { node(id: $id) {
+  ... on Company { channels { field present status method by validUntil flag }
+                   dataQuality { score reachable neverVerified stale invalid } }
+  ... on Person { version channels { field present status method by validUntil flag }
+                  dataQuality { score reachable neverVerified stale invalid } } } }"""
+HISTORY = """query($id: ID!, $field: ContactField) { verificationHistory(id: $id, field: $field) {
+  field status method note at by } }"""
+RULES = """mutation($rules: [VerificationRuleInput!]!) {
+  saveVerificationRules(input: {rules: $rules}) { rules { version rules { label field days } }
+  errors { code field message } } }"""
+REPORT = """query($by: QualityDimension!) { dataQualityReport(by: $by) { by customers
+  reachableShare truncated groups { key name customers reachable reachableShare averageScore
+  neverVerified stale invalid } } }"""
+
+
+def ago(days: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
+
+
+@pytest.fixture
+def network(cypher: Driver) -> None:
+    cypher.execute_query(
+        GRAPH, owner=OWNER, west=WEST_REP, c1=C1, c2=C2, c3=C3, p1=P1, p2=P2, database_="neo4j"
+    )
+
+
+def check(id_: str, field: str, status: str, method: str = "CALL", **more: Any) -> dict[str, Any]:
+    return {"id": id_, "field": field, "status": status, "method": method, **more}
+
+
+def channels(gql: GQL, id_: str) -> dict[str, dict[str, Any]]:
+    node = gql(PROFILE, {"id": id_}).data["node"]
+    return {c["field"]: c for c in node["channels"]}
+
+
+def test_checks_set_statuses_and_refusals_stand_alone(gql: GQL, network: None) -> None:
+    owner = gql.as_("owner")
+    r = owner(
+        VERIFY,
+        {
+            "checks": [
+                check(C1, "PHONE", "VERIFIED"),
+                check(P1, "MOBILE", "VERIFIED", "SMS", at=ago(200)),  # default keeps 180 days
+                check(P1, "EMAIL", "BOUNCED", "EMAIL", note="退信：邮箱不存在"),
+                check(C3, "PHONE", "VERIFIED"),  # another team's customer
+                check(C1, "MOBILE", "VERIFIED"),  # a company has no mobile
+                check(C1, "ADDRESS", "VERIFIED", at=ago(-2)),  # in the future
+            ]
+        },
+    ).data["verifyChannels"]
+    # A bad input refuses the whole batch before anything is written...
+    assert [(e["code"], e["field"]) for e in r["errors"]] == [("VALIDATION", "input.checks.5.at")]
+    assert r["verifications"] == [None] * 6
+    assert channels(gql, C1)["PHONE"]["status"] == "UNVERIFIED"
+    # ... while a refusal of one record refuses that check alone.
+    r = owner(
+        VERIFY,
+        {
+            "checks": [
+                check(C1, "PHONE", "VERIFIED"),
+                check(P1, "MOBILE", "VERIFIED", "SMS", at=ago(200)),
+                check(P1, "EMAIL", "BOUNCED", "EMAIL", note="退信：邮箱不存在"),
+                check(C3, "PHONE", "VERIFIED"),
+                check(C1, "MOBILE", "VERIFIED"),
+            ]
+        },
+    ).data["verifyChannels"]
+    assert [(e["code"], e["field"]) for e in r["errors"]] == [
+        ("NOT_FOUND", "input.checks.3.id"),
+        ("VALIDATION", "input.checks.4.field"),
+    ]
+    assert [x is not None for x in r["verifications"]] == [True, True, True, False, False]
+    company = channels(gql, C1)
+    assert company["PHONE"]["status"] == "VERIFIED"
+    assert company["PHONE"]["flag"] == "OK"
+    assert company["PHONE"]["by"] == OWNER
+    assert company["PHONE"]["method"] == "CALL"
+    assert company["PHONE"]["validUntil"] == str(dt.datetime.now(dt.UTC).date() + dt.timedelta(365))
+    assert (company["FAX"]["status"], company["FAX"]["flag"]) == ("UNVERIFIED", "NEVER_VERIFIED")
+    person = channels(gql, P1)
+    assert (person["MOBILE"]["flag"], person["EMAIL"]["flag"]) == ("STALE", "INVALID")
+    assert (person["OFFICE_PHONE"]["present"], person["OFFICE_PHONE"]["flag"]) == (False, "EMPTY")
+    # Recording a status is not an edit: the person's version did not move.
+    assert gql(PROFILE, {"id": P1}).data["node"]["version"] == 1
+    # The other team's customer was not touched.
+    assert channels(gql, C3)["PHONE"]["status"] == "UNVERIFIED"
+    history = gql(HISTORY, {"id": P1}).data["verificationHistory"]
+    assert [(h["field"], h["status"], h["note"]) for h in history] == [
+        ("EMAIL", "BOUNCED", "退信：邮箱不存在"),
+        ("MOBILE", "VERIFIED", None),
+    ]
+    # The other team sees neither the record nor its history.
+    assert gql.as_("other_team")(HISTORY, {"id": P1}).data["verificationHistory"] == []
+
+
+def test_only_newer_checks_replace_and_a_new_value_loses_its_status(
+    gql: GQL, network: None
+) -> None:
+    owner = gql.as_("owner")
+    owner(VERIFY, {"checks": [check(C1, "PHONE", "VERIFIED")]})
+    late = owner(VERIFY, {"checks": [check(C1, "PHONE", "NO_ANSWER", at=ago(30))]})
+    assert late.data["verifyChannels"]["errors"] == []
+    assert channels(gql, C1)["PHONE"]["status"] == "VERIFIED"
+    only_phone = gql(HISTORY, {"id": C1, "field": "PHONE"}).data["verificationHistory"]
+    assert [h["status"] for h in only_phone] == ["VERIFIED", "NO_ANSWER"]
+    update = """mutation($input: UpdateCompanyInput!) { updateCompany(input: $input) {
+      errors { code field } } }"""
+    # The same value saved again keeps the check ...
+    same = owner(update, {"input": {"id": C1, "expectedVersion": 1, "phone": "010 8888 8888"}})
+    assert same.data["updateCompany"]["errors"] == []
+    assert channels(gql, C1)["PHONE"]["status"] == "VERIFIED"
+    # ... a new number starts unverified; the history stays.
+    new = owner(update, {"input": {"id": C1, "expectedVersion": 2, "phone": "010 6666 6666"}})
+    assert new.data["updateCompany"]["errors"] == []
+    phone = channels(gql, C1)["PHONE"]
+    assert (phone["status"], phone["flag"], phone["by"]) == ("UNVERIFIED", "NEVER_VERIFIED", None)
+    assert len(gql(HISTORY, {"id": C1}).data["verificationHistory"]) == 2
+
+
+def test_rules_are_data_kept_by_admin(gql: GQL, network: None) -> None:
+    gql.as_("owner")(VERIFY, {"checks": [check(P1, "MOBILE", "VERIFIED", at=ago(200))]})
+    assert channels(gql, P1)["MOBILE"]["flag"] == "STALE"
+    one_year = [{"label": "PERSON", "field": "MOBILE", "days": 365}]
+    refused = gql.as_("manager_above")(RULES, {"rules": one_year}).data["saveVerificationRules"]
+    assert [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    bad = gql(RULES, {"rules": [{"label": "COMPANY", "field": "EMAIL", "days": 0}]})
+    assert [(e["code"], e["field"]) for e in bad.data["saveVerificationRules"]["errors"]] == [
+        ("VALIDATION", "input.rules.0.field"),
+        ("VALIDATION", "input.rules.0.days"),
+    ]
+    saved = gql(RULES, {"rules": one_year}).data["saveVerificationRules"]
+    assert saved["errors"] == []
+    assert saved["rules"]["version"] == 1
+    assert {"label": "PERSON", "field": "MOBILE", "days": 365} in saved["rules"]["rules"]
+    assert channels(gql, P1)["MOBILE"]["flag"] == "OK"
+
+
+def test_quality_and_the_report_over_what_each_viewer_sees(gql: GQL, network: None) -> None:
+    gql(
+        VERIFY,
+        {
+            "checks": [
+                check(C1, "ADDRESS", "VERIFIED", "VISIT"),
+                check(P2, "MOBILE", "VERIFIED"),
+                check(C2, "PHONE", "INVALID"),
+                check(C3, "PHONE", "VERIFIED"),
+            ]
+        },
+    )
+    c1 = gql(PROFILE, {"id": C1}).data["node"]["dataQuality"]
+    # Phone never verified (0.3), address OK (1): 65; reachable through 李娜's mobile.
+    assert c1 == {
+        "score": 65,
+        "reachable": True,
+        "neverVerified": ["PHONE", "FAX"],
+        "stale": [],
+        "invalid": [],
+    }
+    c2 = gql(PROFILE, {"id": C2}).data["node"]["dataQuality"]
+    assert (c2["score"], c2["reachable"], c2["invalid"]) == (0, False, ["PHONE"])
+    by_owner = gql.as_("owner")(REPORT, {"by": "OWNER"}).data["dataQualityReport"]
+    assert (by_owner["customers"], by_owner["reachableShare"]) == (2, 0.5)
+    assert by_owner["groups"] == [
+        {
+            "key": OWNER,
+            "name": PERSONAS["owner"]["name"],
+            "customers": 2,
+            "reachable": 1,
+            "reachableShare": 0.5,
+            "averageScore": 32.5,
+            "neverVerified": 2,
+            "stale": 0,
+            "invalid": 1,
+        }
+    ]
+    by_source = gql(REPORT, {"by": "SOURCE"}).data["dataQualityReport"]
+    assert {g["key"]: (g["customers"], g["reachable"]) for g in by_source["groups"]} == {
+        None: (2, 2),
+        "crm-import": (1, 0),
+    }
+    by_team = gql.as_("manager_above")(REPORT, {"by": "TEAM"}).data["dataQualityReport"]
+    assert {g["key"]: g["customers"] for g in by_team["groups"]} == {"EAST": 2, "WEST": 1}
+    west = gql.as_("other_team")(REPORT, {"by": "OWNER"}).data["dataQualityReport"]
+    assert [(g["key"], g["customers"], g["reachable"]) for g in west["groups"]] == [
+        (WEST_REP, 1, 1)
+    ]
+
+
+def test_read_only_roles_record_nothing(gql: GQL, network: None) -> None:
+    r = gql.as_("auditor")(VERIFY, {"checks": [check(C1, "PHONE", "VERIFIED")]})
+    assert [e["code"] for e in r.data["verifyChannels"]["errors"]] == ["FORBIDDEN"]
+    assert channels(gql, C1)["PHONE"]["status"] == "UNVERIFIED"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("mobile", "010 8888 8888", "is not a mobile number"),
+        ("mobile", "+86 12345", "is not a valid phone number"),
+        ("officePhone", "+1 900 555 0100", "is a premium-rate number, not a contact number"),
+    ],
+)
+def test_numbers_nobody_answers_are_refused_at_entry(
+    gql: GQL, field: str, value: str, message: str
+) -> None:
+    create = """mutation($input: CreatePersonInput!) { createPerson(input: $input) {
+      person { id } errors { code field message } } }"""
+    r = gql(create, {"input": {"name": "王五", field: value}}).data["createPerson"]
+    assert r["person"] is None
+    assert [(e["code"], e["field"], e["message"]) for e in r["errors"]] == [
+        ("VALIDATION", f"input.{field}", message)
+    ]
+
+
+def test_a_phone_that_is_the_fax_is_refused(gql: GQL) -> None:
+    create = """mutation($input: CreateCompanyInput!) { createCompany(input: $input) {
+      company { id } errors { code field } } }"""
+    same = {"name": "传真公司", "phone": "021 1234 5678", "fax": "+86 21 12345678"}
+    r = gql(create, {"input": same}).data["createCompany"]
+    assert [(e["code"], e["field"]) for e in r["errors"]] == [("VALIDATION", "input.phone")]
