@@ -99,6 +99,7 @@ class SkipReason(Enum):
     ERASED = "ERASED"  # erased or restricted (PIPL art. 47)
     NO_ADDRESS = "NO_ADDRESS"  # no e-mail address / mobile number for the channel
     BOUNCED = "BOUNCED"  # the channel's status on the person is BOUNCED
+    NOT_WORKING = "NOT_WORKING"  # the channel was checked INVALID or WRONG_PERSON (R19)
     NO_RECIPIENT = "NO_RECIPIENT"  # a company with no current decision maker
     DUPLICATE = "DUPLICATE"  # the person is addressed already, for another customer
     RENDER_FAILED = "RENDER_FAILED"  # the template failed for this recipient
@@ -364,7 +365,9 @@ CLAIM = Cypher(
     "WHEN p.erasedAt IS NOT NULL OR coalesce(p.restricted, false) THEN 'ERASED' "
     "WHEN NOT " + privacy.consented("p", "$purpose") + " THEN 'CONSENT_WITHDRAWN' "
     "WHEN (m.channel = 'EMAIL' AND p.emailStatus = 'BOUNCED') "
-    "OR (m.channel = 'SMS' AND p.mobileStatus = 'BOUNCED') THEN 'BOUNCED' END AS stop "
+    "OR (m.channel = 'SMS' AND p.mobileStatus = 'BOUNCED') THEN 'BOUNCED' "
+    "WHEN (CASE m.channel WHEN 'EMAIL' THEN p.emailStatus ELSE p.mobileStatus END) "
+    "IN ['INVALID', 'WRONG_PERSON'] THEN 'NOT_WORKING' END AS stop "
     "SET m.status = CASE WHEN stop IS NULL THEN 'SENDING' ELSE 'SKIPPED' END, m.reason = stop, "
     "m.sendingAt = CASE WHEN stop IS NULL THEN datetime() END, "
     "m.attempts = coalesce(m.attempts, 0) + 1 "

@@ -63,6 +63,7 @@ from graph.actor import Actor
 from graph.db import Database
 from graph.nodes import Audit, new_id
 from graph.refusal import Refusal
+from graph.vocab import VerificationStatus
 from resolvers import validation as v
 from resolvers.common import READ_ONLY, audit
 from resolvers.context import Context
@@ -77,6 +78,8 @@ Locale = repo.Locale
 JobStatus = repo.JobStatus
 MessageStatus = repo.MessageStatus
 SkipReason = repo.SkipReason
+# Checked and found not working (R19): nobody is reached there.
+NOT_WORKING = frozenset({VerificationStatus.INVALID.value, VerificationStatus.WRONG_PERSON.value})
 TemplateRow = repo.TemplateRow
 
 # Roles that send and keep templates; TEMPLATE_KEEPERS change anyone's template.
@@ -296,6 +299,8 @@ def _skip(row: dict[str, Any], channel: OutreachChannel, seen: set[str]) -> str 
         return SkipReason.NO_ADDRESS.value
     if row[repo.STATUS[channel]] == "BOUNCED":
         return SkipReason.BOUNCED.value
+    if row[repo.STATUS[channel]] in NOT_WORKING:
+        return SkipReason.NOT_WORKING.value
     if row["personId"] in seen:
         return SkipReason.DUPLICATE.value
     return None

@@ -44,6 +44,7 @@ vocab_enum(SkipReason, "Why a recipient was skipped (or a message ended UNKNOWN)
             "ERASED": "The person was erased or is restricted.",
             "NO_ADDRESS": "No e-mail address (or mobile number) for the channel.",
             "BOUNCED": "The address bounced before (the person's emailStatus/mobileStatus).",
+            "NOT_WORKING": "The channel was checked and found INVALID or WRONG_PERSON.",
             "NO_RECIPIENT": "A company without a current decision maker the sender sees.",
             "DUPLICATE": "The person is addressed already in this job, for another customer.",
             "RENDER_FAILED": "The template failed for this recipient.",

@@ -269,6 +269,18 @@ def test_opt_outs_and_missing_consent_are_skipped_with_their_reason(gql: GQL, pe
     assert gql("{ outreachJobs { id } }").data["outreachJobs"] == []
 
 
+def test_a_channel_checked_as_not_working_is_skipped(gql: GQL, people: None) -> None:
+    owner = gql.as_("owner")
+    verify = """mutation($id: ID!) { verifyChannels(input: {checks: [{id: $id, field: EMAIL,
+      status: WRONG_PERSON, method: CALL}]}) { errors { code } } }"""
+    assert owner(verify, {"id": ZHANG}).data["verifyChannels"]["errors"] == []
+    dry = send(owner, {"template": template(owner, EMAIL_ZH), "audience": {"customers": [C1]},
+                       "dryRun": True})  # fmt: skip
+    planned = by_person(dry["planned"])
+    assert (planned[ZHANG]["willSend"], planned[ZHANG]["reason"]) == (False, "NOT_WORKING")
+    assert (planned[BOUNCE]["willSend"], planned[BOUNCE]["reason"]) == (True, None)
+
+
 def test_a_withdrawal_after_the_job_was_created_stops_the_message(
     gql: GQL, people: None, cypher: Driver
 ) -> None:
