@@ -264,6 +264,56 @@ async def _import_plans(settings: Settings, path: str, rows: list[dict[str, obje
     return 1
 
 
+def _csv_rows(path: str) -> list[dict[str, str | None]]:
+    """A CSV file's rows, keyed by its header, values trimmed (blank: None)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return [
+            {k: (v or "").strip() or None for k, v in r.items() if k} for r in csv.DictReader(f)
+        ]
+
+
+async def _import_checks(settings: Settings, path: str, rows: list[dict[str, str | None]]) -> int:
+    """Call and mail results (R19) from a CSV file, recorded by ADMIN in batches of 500. A
+    malformed file writes nothing; a row naming no such record is reported and skipped. The
+    same file again changes nothing (a check's id follows from its content)."""
+    from graph import verification as repo
+    from graph.access import Scope
+    from resolvers import verification as resolve
+    from resolvers.context import Context, Viewer
+    from resolvers.validation import Errors
+
+    errors = Errors()
+    checks = resolve.parse_rows(rows, errors)
+    recorded = 0
+    if not errors:
+        db = _db(settings)
+        admin = frozenset({"ADMIN"})
+        viewer = Viewer(
+            "system:cli:import-verifications", "import", admin, scope=Scope.everything()
+        )
+        ctx = Context(db, viewer, "cli")
+        try:
+            await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+            for start in range(0, len(checks), repo.MAX_BATCH):
+                ids, refused = await resolve.record(
+                    ctx, checks[start : start + repo.MAX_BATCH], "input.checks"
+                )
+                recorded += sum(1 for x in ids if x)
+                for e in refused:
+                    index = int(str(e["field"]).split(".")[2]) + start
+                    errors.add(e["code"], e["message"], f"input.checks.{index}.id")
+        finally:
+            await db.close()
+    for e in errors:
+        parts = str(e["field"]).split(".")
+        where = f"line {int(parts[2]) + 2}: {'.'.join(parts[3:]) or 'row'}"
+        print(f"crm-graph: {path}: {where}: {e['message']}", file=sys.stderr)
+    print(f"{len(rows)} rows read, {recorded} checks recorded")
+    return 1 if errors else 0
+
+
 class Terminated(Exception):
     """SIGTERM arrived: unwind like Ctrl-C so the embedded Neo4j is stopped on the way out."""
 
@@ -462,6 +512,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
     p = sub.add_parser("import-plans", help="save sales plans from a CSV file (R25)")
     p.add_argument("file", help="CSV: period,dimension,target,currency,amount[,note]")
+    p = sub.add_parser(
+        "import-verifications", help="record call and mail results from a CSV file (R19)"
+    )
+    p.add_argument("file", help="CSV: id,field,status,method[,at,note]")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
@@ -501,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_classify(s, args.dry_run))
             if args.command == "import-plans":
                 return asyncio.run(_import_plans(s, args.file, _plan_rows(args.file)))
+            if args.command == "import-verifications":
+                return asyncio.run(_import_checks(s, args.file, _csv_rows(args.file)))
             return asyncio.run(_seed(s))
     except (LocalServerError, MigrationError, crypto.DataKeyError) as exc:
         print(f"crm-graph: {exc}", file=sys.stderr)

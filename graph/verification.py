@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -36,7 +37,7 @@ from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database, Tx
 from graph.history import STATUS_SUFFIXES
-from graph.nodes import AUDIT, VERDICT, Audit, audit_from, new_id
+from graph.nodes import AUDIT, VERDICT, Audit, audit_from
 from graph.refusal import Refusal
 from graph.vocab import CHANNELS, Label, VerificationStatus
 
@@ -263,6 +264,16 @@ class CheckOutcome(TypedDict):
     verification: str | None
 
 
+CHECKS_NS = uuid.UUID("5c0b7f3e-2d41-4a8e-9f6a-1b3c5d7e9f20")
+
+
+def check_id(c: Check) -> str:
+    """A check's id follows from what it says: the same check recorded twice (a call-results
+    file imported again) is one history entry and one audit event."""
+    key = "|".join((c["id"], c["field"], c["status"].value, c["method"], c["at"].isoformat()))
+    return str(uuid.uuid5(CHECKS_NS, key))
+
+
 LOCATE = Cypher(
     "verification.locate",
     "UNWIND $ids AS id OPTIONAL MATCH (n {id: id}) WHERE n:Company OR n:Person "
@@ -286,12 +297,13 @@ def _set(label: Label) -> Cypher:
         "UNWIND $rows AS row OPTIONAL MATCH (n:" + lb + " {id: row.id}) "
         "WITH row, n, " + VERDICT + " AS verdict "
         "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | "
-        # Only a newer check replaces the current status; an older one joins the history.
         "SET n.__lock = true REMOVE n.__lock "
-        "CREATE (:Verification {id: row.vid, targetId: n.id, targetLabel: '" + lb + "', "
-        "field: row.field, status: row.status, method: row.method, note: row.note, "
-        "at: datetime(row.at), by: row.actor, recordedAt: datetime()}) " + audit_from("row") + ") "
+        "MERGE (v:Verification {id: row.vid}) ON CREATE SET v.targetId = n.id, "
+        "v.targetLabel = '" + lb + "', v.field = row.field, v.status = row.status, "
+        "v.method = row.method, v.note = row.note, v.at = datetime(row.at), v.by = row.actor, "
+        "v.recordedAt = datetime() " + audit_from("row") + ") "
         "WITH row, n, verdict "
+        # Only a newer check replaces the current status; an older one joins the history.
         "FOREACH (_ IN CASE WHEN verdict = 'ok' AND NOT coalesce(n[row.field + 'StatusAt'] > "
         "datetime(row.at), false) THEN [1] ELSE [] END | SET " + sets + ") "
         "RETURN row.i AS i, verdict",
@@ -323,7 +335,7 @@ async def record_checks(db: Database, checks: Sequence[Check], audit: Audit) -> 
             if c["field"] not in CHANNELS[label]:
                 outcomes.append({"index": i, "refusal": Refusal.WRONG_LABEL, "verification": None})
                 continue
-            vid = new_id()
+            vid = check_id(c)
             outcomes.append({"index": i, "refusal": None, "verification": vid})
             batches.setdefault(label, []).append(
                 {
@@ -335,7 +347,9 @@ async def record_checks(db: Database, checks: Sequence[Check], audit: Audit) -> 
                     "method": c["method"],
                     "note": c["note"],
                     "at": c["at"].isoformat(),
-                    **audit.params(c["id"], label, [c["field"] + "Status"]),
+                    **audit.params(
+                        c["id"], label, [c["field"] + "Status"], audit_id=vid + "/audit"
+                    ),
                 }
             )
         for label, rows in batches.items():

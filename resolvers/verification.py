@@ -149,6 +149,36 @@ def check_of(c: CheckInput, errors: v.Errors, path: str) -> repo.Check:
     }
 
 
+def parse_rows(rows: Sequence[dict[str, str | None]], errors: v.Errors) -> list[CheckInput]:
+    """Rows of a call- or mail-results file (id, field, status, method[, at, note]; enum
+    names as in the API, `at` ISO 8601 with offset) as checks; problems named
+    `input.checks.<index>.<column>`."""
+    out: list[CheckInput] = []
+    for i, row in enumerate(rows):
+        path = f"input.checks.{i}"
+        missing = [k for k in ("id", "field", "status", "method") if not row.get(k)]
+        for k in missing:
+            errors.add(ErrorCode.VALIDATION, "is required", f"{path}.{k}")
+        if missing:
+            continue
+        try:
+            field = ContactField[str(row["field"]).upper()]
+            status = VerificationStatus[str(row["status"]).upper()]
+            method = VerificationMethod[str(row["method"]).upper()]
+        except KeyError as exc:
+            errors.add(ErrorCode.VALIDATION, f"unknown value {exc}", path)
+            continue
+        at = None
+        if row.get("at"):
+            try:
+                at = dt.datetime.fromisoformat(str(row["at"]))
+            except ValueError:
+                errors.add(ErrorCode.VALIDATION, "is not an ISO 8601 date-time", f"{path}.at")
+                continue
+        out.append(CheckInput(str(row["id"]), field, status, method, row.get("note"), at))
+    return out
+
+
 _REFUSED: dict[Refusal, tuple[ErrorCode, str, str]] = {
     Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no such company or person", "id"),
     Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, "you may not edit this record", "id"),

@@ -270,3 +270,51 @@ def test_import_plans_from_csv(neo4j_server: LocalNeo4j, cypher: Driver, tmp_pat
         ).records[0]["c"]
         == 12_000_050
     )
+
+
+def test_import_verifications_from_csv(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """Call results recorded as checks; unknown records reported by line; idempotent."""
+    env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_PASSWORD": neo4j_server.password}
+    assert crm(["migrate", "apply"], env).returncode == 0
+    cypher.execute_query(
+        "CREATE (:Company:Customer {id: 'cli-ver-c', name: '呼叫客户', phone: '+861088880000', "
+        "version: 1}) "
+        "CREATE (:Person {id: 'cli-ver-p', name: '呼叫联系人', mobile: '+8613900000000', "
+        "version: 1})",
+        database_="neo4j",
+    )
+    results = tmp_path / "calls.csv"
+    results.write_text(
+        "id,field,status,method,at,note\n"
+        "cli-ver-c,phone,VERIFIED,CALL,2026-11-30T10:00:00+08:00,总机确认\n"
+        "cli-ver-p,mobile,no_answer,call,2026-11-30T10:05:00+08:00,\n"
+        "nobody,phone,VERIFIED,CALL,,\n",
+        encoding="utf-8",
+    )
+    out = crm(["import-verifications", str(results)], env)
+    assert out.returncode == 1
+    assert "line 4: id: no such company or person" in out.stderr
+    assert "3 rows read, 2 checks recorded" in out.stdout
+    again = crm(["import-verifications", str(results)], env)
+    assert "3 rows read, 2 checks recorded" in again.stdout
+    stored = cypher.execute_query(
+        "MATCH (v:Verification) RETURN v.targetId AS id, v.status AS status ORDER BY id",
+        database_="neo4j",
+    ).records
+    assert [tuple(r.values()) for r in stored] == [
+        ("cli-ver-c", "VERIFIED"),
+        ("cli-ver-p", "NO_ANSWER"),
+    ]
+    status = cypher.execute_query(
+        "MATCH (c:Company {id: 'cli-ver-c'}) RETURN c.phoneStatus AS s, c.phoneStatusMethod AS m",
+        database_="neo4j",
+    ).records[0]
+    assert (status["s"], status["m"]) == ("VERIFIED", "CALL")
+    malformed = tmp_path / "bad.csv"
+    malformed.write_text("id,field,status,method\ncli-ver-c,phone,SURE,CALL\n", encoding="utf-8")
+    out = crm(["import-verifications", str(malformed)], env)
+    assert out.returncode == 1
+    assert "line 2: row: unknown value 'SURE'" in out.stderr
+    assert "0 checks recorded" in out.stdout
