@@ -274,7 +274,7 @@ AUDIENCE_SEGMENT = Cypher(
     "AND ($stages IS NULL OR c.lifecycleStage IN $stages) "
     "AND ($customerClass IS NULL OR EXISTS { MATCH (c)-[:CLASSIFIED_AS]->"
     "(:CustomerClass {id: $customerClass}) }) "
-    "AND " + access.editable("c") + " "
+    "AND " + access.editable_customer("c") + " "
     "WITH c ORDER BY c.id WITH collect(c) AS cs "
     "UNWIND cs[..$cap] AS c WITH c, size(cs) AS matched " + RECIPIENTS,
 )  # fmt: skip
@@ -325,6 +325,94 @@ MESSAGES = Cypher(
     + PROJECTION + " }), person: head(COLLECT { MATCH (m)-[:TO_PERSON]->(n:Person) WHERE "
     + access.visible_as("n", "Person") + " RETURN " + PROJECTION + " })} AS message",
 )  # fmt: skip
+
+# --- Saved audiences: a named filter, resolved each time it is used ----------------------------
+MAX_AUDIENCES = 100
+
+
+class AudienceRow(TypedDict):
+    id: str
+    name: str
+    filter: str  # JSON: {customers, tiers, churnLevels, lifecycleStages, customerClass}
+    createdBy: str
+    createdAt: dt.datetime
+    updatedAt: dt.datetime
+    version: int
+
+
+# Seen like jobs: by its creator, the managers above them and the roles that read everything;
+# changed by its creator or ADMIN.
+_AUDIENCE_VISIBLE: LiteralString = "($acl.all OR s.createdBy IN $acl.users) "
+AUDIENCE_FIELDS: LiteralString = (
+    "s{.id, .name, .filter, .createdBy, .createdAt, .updatedAt, .version} AS audience"
+)
+AUDIENCES = Cypher(
+    "outreach.audiences",
+    "MATCH (s:SavedAudience) WHERE " + _AUDIENCE_VISIBLE + "WITH s ORDER BY s.name, s.id "
+    "LIMIT $limit RETURN " + AUDIENCE_FIELDS,
+)
+AUDIENCE_BY_ID = Cypher(
+    "outreach.audience.by_id",
+    "MATCH (s:SavedAudience {id: $id}) WHERE " + _AUDIENCE_VISIBLE + "RETURN " + AUDIENCE_FIELDS,
+)
+SAVE_AUDIENCE = Cypher(
+    "outreach.audience.save",
+    "MERGE (s:SavedAudience {id: $id}) ON CREATE SET s.createdBy = $actor, "
+    "s.createdAt = datetime(), s.version = 0 "
+    "WITH s WHERE s.createdBy = $actor OR $admin "
+    "SET s.name = $name, s.filter = $filter, s.version = s.version + 1, s.updatedAt = datetime() "
+    "WITH s " + AUDIT + " RETURN " + AUDIENCE_FIELDS,
+)
+DELETE_AUDIENCE = Cypher(
+    "outreach.audience.delete",
+    "MATCH (s:SavedAudience {id: $id}) WHERE " + _AUDIENCE_VISIBLE + "AND (s.createdBy = $actor "
+    "OR $admin) WITH s, s.id AS id DETACH DELETE s WITH id " + AUDIT + " RETURN id",
+)
+
+
+async def audiences(db: Database, actor: Actor) -> list[AudienceRow]:
+    params = {"limit": MAX_AUDIENCES, "acl": access.acl_params(actor)}
+    return [r["audience"] for r in await db.read(AUDIENCES, params)]
+
+
+async def saved_audience(db: Database, actor: Actor, audience_id: str) -> AudienceRow | None:
+    rows = await db.read(AUDIENCE_BY_ID, {"id": audience_id, "acl": access.acl_params(actor)})
+    return rows[0]["audience"] if rows else None
+
+
+async def save_audience(
+    db: Database, audience_id: str | None, name: str, filter_json: str, audit: Audit
+) -> tuple[AudienceRow | None, Refusal | None]:
+    """Create (no id) or replace a saved audience; FORBIDDEN when another user's (not ADMIN),
+    NOT_FOUND when the id names none the actor sees."""
+    actor = audit.actor
+    if audience_id is not None and await saved_audience(db, actor, audience_id) is None:
+        return None, Refusal.NOT_FOUND
+    ident = audience_id or new_id()
+    params = {
+        "id": ident,
+        "name": name,
+        "filter": filter_json,
+        "admin": "ADMIN" in actor.roles,
+        **audit.params(ident, "SavedAudience", ["name", "filter"]),
+    }
+    rows = await db.write(SAVE_AUDIENCE, params)
+    return (rows[0]["audience"], None) if rows else (None, Refusal.FORBIDDEN)
+
+
+async def delete_audience(db: Database, audience_id: str, audit: Audit) -> Refusal | None:
+    actor = audit.actor
+    if await saved_audience(db, actor, audience_id) is None:
+        return Refusal.NOT_FOUND
+    params = {
+        "id": audience_id,
+        "admin": "ADMIN" in actor.roles,
+        "acl": access.acl_params(actor),
+        **audit.params(audience_id, "SavedAudience", ["deleted"]),
+    }
+    rows = await db.write(DELETE_AUDIENCE, params)
+    return None if rows else Refusal.FORBIDDEN
+
 
 # --- The runner -------------------------------------------------------------------------------
 # RUNNING jobs, oldest first, with their next PENDING messages.

@@ -50,6 +50,7 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
+from enum import Enum
 from typing import Any, Protocol, TypedDict, cast
 
 import aiosmtplib
@@ -63,7 +64,8 @@ from graph.actor import Actor
 from graph.db import Database
 from graph.nodes import Audit, new_id
 from graph.refusal import Refusal
-from graph.vocab import VerificationStatus
+from graph.scoring import RiskLevel
+from graph.vocab import LifecycleStage, Tier, VerificationStatus
 from resolvers import validation as v
 from resolvers.common import READ_ONLY, audit
 from resolvers.context import Context
@@ -386,7 +388,113 @@ def _failed(errors: list[UserErrorRow], dry_run: bool = False) -> SendPayload:
 
 
 def _enums(values: list[Any] | None) -> list[str] | None:
-    return [x.value for x in values] if values else None
+    return [x.value if isinstance(x, Enum) else str(x) for x in values] if values else None
+
+
+def audience_of(errors: v.Errors, a: dict[str, Any]) -> tuple[list[str], repo.Segment]:
+    """The customers listed, or the segment, of an audience (the input or a saved one)."""
+    listed = [str(x) for x in a.get("customers") or []]
+    segment = repo.Segment(
+        tiers=_enums(a.get("tiers")),
+        churn_levels=_enums(a.get("churnLevels")),
+        stages=_enums(a.get("lifecycleStages")),
+        customer_class=str(a["customerClass"]) if a.get("customerClass") else None,
+    )
+    by_segment = any(x is not None for x in vars(segment).values())
+    if bool(listed) == by_segment:
+        errors.add(ErrorCode.VALIDATION, "give either customers or a segment (tiers, "
+                   "churnLevels, lifecycleStages, customerClass)", "input.audience")  # fmt: skip
+    if len(listed) > repo.MAX_CUSTOMERS:
+        errors.add(ErrorCode.VALIDATION, f"at most {repo.MAX_CUSTOMERS} customers",
+                   "input.audience.customers")  # fmt: skip
+    return listed, segment
+
+
+def stored_filter(text: str) -> dict[str, Any]:
+    """A saved audience's filter as audience input (enum names kept as strings)."""
+    return {k: v for k, v in json.loads(text).items() if v is not None}
+
+
+def _filter_json(listed: list[str], segment: repo.Segment) -> str:
+    return json.dumps(
+        {
+            "customers": listed or None,
+            "tiers": segment.tiers,
+            "churnLevels": segment.churn_levels,
+            "lifecycleStages": segment.stages,
+            "customerClass": segment.customer_class,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+# A saved filter's enum lists, by key: stored as names, shown as the enums.
+_AUDIENCE_ENUMS: dict[str, type[Enum]] = {
+    "tiers": Tier,
+    "churnLevels": RiskLevel,
+    "lifecycleStages": LifecycleStage,
+}
+
+
+def shape_audience(row: repo.AudienceRow) -> dict[str, Any]:
+    f = json.loads(row["filter"])
+    lists = {k: [e(x) for x in f.get(k) or []] or None for k, e in _AUDIENCE_ENUMS.items()}
+    return {
+        **row,
+        **lists,
+        "customers": f.get("customers"),
+        "customerClass": f.get("customerClass"),
+    }
+
+
+async def outreach_audiences(ctx: Context) -> list[dict[str, Any]]:
+    return [shape_audience(r) for r in await repo.audiences(ctx.db, ctx.actor)]
+
+
+class AudiencePayload(TypedDict):
+    audience: dict[str, Any] | None
+    errors: list[UserErrorRow]
+
+
+_AUDIENCE_REFUSED = {
+    Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no such saved audience"),
+    Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, "only its creator or ADMIN changes it"),
+}
+
+
+async def save_outreach_audience(ctx: Context, data: dict[str, Any]) -> AudiencePayload:
+    if not _may_send(ctx):
+        error = payload_error(ErrorCode.FORBIDDEN, "your role does not send messages", "input")
+        return {"audience": None, "errors": [error]}
+    errors = v.Errors()
+    name = v.text(errors, data.get("name"), "input.name", required=True, max_len=100)
+    listed, segment = audience_of(errors, data["audience"])
+    if errors or name is None:
+        return {"audience": None, "errors": errors}
+    ident = str(data["id"]) if data.get("id") else None
+    row, refusal = await repo.save_audience(
+        ctx.db, ident, name, _filter_json(list(dict.fromkeys(listed)), segment),
+        audit(ctx, "outreach.audience.save"),
+    )  # fmt: skip
+    if refusal is not None or row is None:
+        code, message = _AUDIENCE_REFUSED[refusal or Refusal.FORBIDDEN]
+        return {"audience": None, "errors": [payload_error(code, message, "input.id")]}
+    return {"audience": shape_audience(row), "errors": []}
+
+
+class DeletedPayload(TypedDict):
+    id: str | None
+    errors: list[UserErrorRow]
+
+
+async def delete_outreach_audience(ctx: Context, data: dict[str, Any]) -> DeletedPayload:
+    ident = str(data["id"])
+    refusal = await repo.delete_audience(ctx.db, ident, audit(ctx, "outreach.audience.delete"))
+    if refusal is not None:
+        code, message = _AUDIENCE_REFUSED[refusal]
+        return {"id": None, "errors": [payload_error(code, message, "input.id")]}
+    return {"id": ident, "errors": []}
 
 
 async def send_outreach(ctx: Context, data: dict[str, Any]) -> SendPayload:
@@ -407,20 +515,16 @@ async def send_outreach(ctx: Context, data: dict[str, Any]) -> SendPayload:
         errors.add(ErrorCode.VALIDATION, f"1..{MAX_RATE} messages a minute",
                    "input.ratePerMinute")  # fmt: skip
     a = data["audience"]
-    listed = [str(x) for x in a.get("customers") or []]
-    segment = repo.Segment(
-        tiers=_enums(a.get("tiers")),
-        churn_levels=_enums(a.get("churnLevels")),
-        stages=_enums(a.get("lifecycleStages")),
-        customer_class=str(a["customerClass"]) if a.get("customerClass") else None,
-    )
-    by_segment = any(x is not None for x in vars(segment).values())
-    if bool(listed) == by_segment:
-        errors.add(ErrorCode.VALIDATION, "give either customers or a segment (tiers, "
-                   "churnLevels, lifecycleStages, customerClass)", "input.audience")  # fmt: skip
-    if len(listed) > repo.MAX_CUSTOMERS:
-        errors.add(ErrorCode.VALIDATION, f"at most {repo.MAX_CUSTOMERS} customers",
-                   "input.audience.customers")  # fmt: skip
+    if a.get("saved") is not None:
+        if set(a) != {"saved"}:
+            errors.add(ErrorCode.VALIDATION, "a saved audience stands alone",
+                       "input.audience.saved")  # fmt: skip
+        saved = await repo.saved_audience(ctx.db, ctx.actor, str(a["saved"]))
+        if saved is None:
+            errors.add(ErrorCode.NOT_FOUND, "no such saved audience", "input.audience.saved")
+            return _failed(errors, dry_run)
+        a = stored_filter(saved["filter"])
+    listed, segment = audience_of(errors, a)
     if errors:
         return _failed(errors, dry_run)
     assert template is not None
@@ -467,7 +571,12 @@ async def send_outreach(ctx: Context, data: dict[str, Any]) -> SendPayload:
                  "body": p["body"]}  # fmt: skip
         messages.append({"key": key, "id": repo.message_id(key), "customerId": p["customerId"],
                          "personId": p["personId"], "props": props})  # fmt: skip
-    audience_json = json.dumps({"customers": listed or None, **vars(segment)}, ensure_ascii=False)
+    # The filter as it was used; a saved audience's id too (it may change later).
+    saved_id = data["audience"].get("saved")
+    audience_json = json.dumps(
+        {"saved": str(saved_id) if saved_id else None, "customers": listed or None,
+         **vars(segment)}, ensure_ascii=False,
+    )  # fmt: skip
     await repo.create_job(
         ctx.db, job_id, OutreachChannel(template["channel"]), template["id"], rate,
         audience_json, messages, audit(ctx, "outreach.send"),

@@ -240,15 +240,51 @@ class ArchiveMessageTemplateInput:
 
 
 @strawberry.input(
-    description="Who to write to: `customers`, or a segment (any of the other fields, ANDed). "
-    "Only customers you may edit are addressed; a segment is capped at 2000 customers."
+    description="Who to write to: a saved audience, `customers`, or a segment (any of the "
+    "other fields, ANDed). Only customers you may edit are addressed; a segment is capped at "
+    "2000 customers."
 )
 class OutreachAudienceInput:
+    saved: strawberry.ID | None = optional(
+        "A saved audience (`outreachAudiences`), resolved now; alone, without the fields below."
+    )
     customers: list[strawberry.ID] | None = optional("Customers by id, ≤ 2000.")
     tiers: list[Tier] | None = optional("Value tiers (CORE, GENERAL, PROBLEM).")
     churnLevels: list[RiskLevel] | None = optional("Churn levels of the last scoring run.")
     lifecycleStages: list[LifecycleStage] | None = optional("Lifecycle stages.")
     customerClass: strawberry.ID | None = optional("A class id, `<dimension>:<key>`.")
+
+
+@strawberry.type(
+    description="A saved audience: a named filter (customers or a segment), resolved each time "
+    "it is used, so a segment follows the scores."
+)
+class SavedAudience:
+    id: strawberry.ID = strawberry.field(description="Audience id (UUID).")
+    name: str = strawberry.field(description="Its name, ≤ 100.")
+    customers: list[strawberry.ID] | None = strawberry.field(description="Customers by id.")
+    tiers: list[Tier] | None = strawberry.field(description="Value tiers.")
+    churnLevels: list[RiskLevel] | None = strawberry.field(description="Churn levels.")
+    lifecycleStages: list[LifecycleStage] | None = strawberry.field(description="Lifecycle stages.")
+    customerClass: strawberry.ID | None = strawberry.field(description="A class id.")
+    createdBy: strawberry.ID = strawberry.field(description="Its creator (a user id).")
+    createdAt: dt.datetime = strawberry.field(description="When it was created.")
+    updatedAt: dt.datetime = strawberry.field(description="When it last changed.")
+    version: int = strawberry.field(description="Starts at 1; +1 per save.")
+
+
+@strawberry.input(description="Save a named audience (new without `id`).")
+class SaveOutreachAudienceInput:
+    id: strawberry.ID | None = optional("The audience to replace; omit to create one.")
+    name: str = strawberry.field(description="≤ 100 characters.")
+    audience: OutreachAudienceInput = strawberry.field(
+        description="`customers` or a segment; not `saved`."
+    )
+
+
+@strawberry.input(description="Delete a saved audience.")
+class DeleteOutreachAudienceInput:
+    id: strawberry.ID = strawberry.field(description="The audience.")
 
 
 @strawberry.input(description="Send a template to an audience as a job (or a dry run).")
@@ -276,12 +312,32 @@ SendOutreachPayload = payload_type(
 )
 
 
+OutreachAudiencePayload = payload_type(
+    "OutreachAudiencePayload",
+    "Result of saveOutreachAudience.",
+    audience=(SavedAudience | None, "The audience as saved; null when `errors` is not empty."),
+)
+DeleteOutreachAudiencePayload = payload_type(
+    "DeleteOutreachAudiencePayload",
+    "Result of deleteOutreachAudience.",
+    id=(strawberry.ID | None, "The id deleted; null when `errors` is not empty."),
+)
+
+
 def arg(description: str) -> Any:
     return strawberry.argument(description=description)
 
 
 @strawberry.type
 class Query:
+    @strawberry.field(
+        description="Saved audiences by name, at most 100: the viewer's, those of the users in "
+        "their scope (a manager's team), or all for roles that read everything. One round trip.",
+        graphql_type=list[SavedAudience],
+    )
+    async def outreachAudiences(self, info: Info) -> list[dict[str, Any]]:
+        return await r.outreach_audiences(info.context)
+
     @strawberry.field(
         description="Message templates by name, at most 500; every signed-in viewer reads them.",
         graphql_type=list[MessageTemplate],
@@ -385,6 +441,20 @@ class Mutation:
         MessageTemplatePayload,
         "Archive a template: it sends nothing more; jobs already created keep their text. Same "
         "rights as saveMessageTemplate. Audited.",
+    )
+    saveOutreachAudience = input_mutation(
+        SaveOutreachAudienceInput,
+        r.save_outreach_audience,
+        OutreachAudiencePayload,
+        "Save a named audience to send to later (ADMIN, MANAGER, SALES); replacing one is for "
+        "its creator or ADMIN. Audited.",
+    )
+    deleteOutreachAudience = input_mutation(
+        DeleteOutreachAudienceInput,
+        r.delete_outreach_audience,
+        DeleteOutreachAudiencePayload,
+        "Delete a saved audience (its creator or ADMIN); jobs sent to it keep their messages. "
+        "Audited.",
     )
     sendOutreach = input_mutation(
         SendOutreachInput,

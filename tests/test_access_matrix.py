@@ -120,6 +120,7 @@ SPARE_FIELD = fid("customfield", "spare")  # a custom field definition, for its 
 RULE = fid("classification", "rule")  # a classification rule every customer matches
 REVIEW = fid("classification", "review")  # a review with one change per case's `co`
 TEMPLATE = fid("outreach", "template")  # an SMS template the owner persona wrote
+AUDIENCE = fid("outreach", "audience")  # a saved audience (core tier) the owner persona saved
 JOB = fid("outreach", "job")  # the owner's job: one message (and outbox entry) per case's `co`
 CASE_OWNER = {
     "own": PERSONAS["owner"]["id"],
@@ -166,6 +167,8 @@ CREATE (:MessageTemplate {id: $template, name: 'MX 模板', channel: 'SMS', loca
         updatedAt: datetime()})
 CREATE (job:OutreachJob {id: $job, channel: 'SMS', templateId: $template, status: 'DONE',
         ratePerMinute: 60, createdBy: $owner, createdAt: datetime(), finishedAt: datetime()})
+CREATE (:SavedAudience {id: $audience, name: 'MX 受众', filter: '{"tiers": ["CORE"]}',
+        createdBy: $owner, createdAt: datetime(), updatedAt: datetime(), version: 1})
 WITH owner, otherTeam, spare, ref, job
 UNWIND $cases AS c
 MATCH (o:User {id: c.owner})
@@ -285,6 +288,7 @@ def build(driver: Driver) -> None:
         product=PRODUCT,
         spareField=SPARE_FIELD,
         template=TEMPLATE,
+        audience=AUDIENCE,
         job=JOB,
         cases=cases,
         ownP2=fid("own", "p2"),
@@ -1234,6 +1238,11 @@ def seen_jobs(data: dict[str, Any], persona: str, case: str | None) -> str | Non
     return None if got == want else f"{got} jobs, expected {want}"
 
 
+def seen_audiences(data: dict[str, Any], persona: str, case: str | None) -> str | None:
+    got, want = len(data["outreachAudiences"]), int(persona in JOB_VIEWERS)
+    return None if got == want else f"{got} audiences, expected {want}"
+
+
 def seen_messages(data: dict[str, Any], persona: str, case: str | None) -> str | None:
     got = len(data["outreachMessages"])
     want = len(VISIBLE[persona]) if persona in JOB_VIEWERS else 0
@@ -1278,6 +1287,24 @@ ROWS.update({
         + PAYLOAD + " } }",
         lambda fx, case: {"c": fx.id(case, "co"), "t": TEMPLATE},
         write=True,
+    ),
+    "outreachAudiences": Row(
+        "{ outreachAudiences { id name tiers } }", cases=GLOBAL, check=seen_audiences
+    ),
+    "saveOutreachAudience": Row(
+        'mutation { saveOutreachAudience(input: {name: "MX 新受众", audience: {tiers: [CORE]}}) '
+        "{ audience { id } " + PAYLOAD + " } }",
+        cases=GLOBAL,
+        write=True,
+        allowed=writers,
+    ),
+    # Only its creator or ADMIN deletes it.
+    "deleteOutreachAudience": Row(
+        "mutation($id: ID!) { deleteOutreachAudience(input: {id: $id}) { id " + PAYLOAD + " } }",
+        lambda fx, case: {"id": AUDIENCE},
+        cases=GLOBAL,
+        write=True,
+        allowed=lambda persona, case: persona in {"owner", "admin"},
     ),
     "outreachJob": Row(
         "query($id: ID!) { outreachJob(id: $id) { id status counts { total sent } } }",

@@ -155,3 +155,17 @@ def test_visible_as_a_label_agrees_with_visible(graph: LocalNeo4j, persona: str)
         if persona == "owner" and label == "Company":
             assert "east" in seen
             assert "west" not in seen
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_editable_customer_agrees_with_editable(graph: LocalNeo4j, persona: str) -> None:
+    match = "MATCH (n:Customer) WHERE n.key IS NOT NULL AND "
+    known = Cypher(
+        "test.editable_customer", match + access.editable_customer("n") + " RETURN n.key AS key"
+    )
+    generic = Cypher("test.editable_generic", match + access.editable("n") + " RETURN n.key AS key")
+    edit = keys(graph, persona, known)
+    assert edit == keys(graph, persona, generic)
+    if persona == "owner":
+        assert {"east", "shared_edit"} <= edit
+        assert "handed" not in edit

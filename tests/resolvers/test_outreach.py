@@ -281,6 +281,49 @@ def test_a_channel_checked_as_not_working_is_skipped(gql: GQL, people: None) -> 
     assert (planned[BOUNCE]["willSend"], planned[BOUNCE]["reason"]) == (True, None)
 
 
+def test_a_saved_audience_is_resolved_when_used(gql: GQL, people: None) -> None:
+    owner, west = gql.as_("owner"), gql.as_("other_team")
+    save = """mutation($input: SaveOutreachAudienceInput!) { saveOutreachAudience(input: $input) {
+      audience { id name tiers customers version } errors { code field } } }"""
+    saved = owner(save, {"input": {"name": "核心客户", "audience": {"tiers": ["CORE"]}}})
+    audience = saved.data["saveOutreachAudience"]["audience"]
+    assert (audience["name"], audience["tiers"], audience["customers"]) == (
+        "核心客户",
+        ["CORE"],
+        None,
+    )
+    tid = template(owner, EMAIL_ZH)
+    dry = send(owner, {"template": tid, "audience": {"saved": audience["id"]}, "dryRun": True})
+    # Both CORE customers match; the west one is not the owner's to write to.
+    assert dry["errors"] == []
+    assert {p["customerId"] for p in dry["planned"]} == {C1}
+    mixed = send(owner, {"template": tid, "audience": {"saved": audience["id"], "customers": [C1]}})
+    assert [(e["code"], e["field"]) for e in mixed["errors"]] == [
+        ("VALIDATION", "input.audience.saved")
+    ]
+    # Another team neither sees nor uses nor changes it.
+    assert west("{ outreachAudiences { id } }").data["outreachAudiences"] == []
+    theirs = send(west, {"template": tid, "audience": {"saved": audience["id"]}, "dryRun": True})
+    assert [e["code"] for e in theirs["errors"]] == ["NOT_FOUND"]
+    renamed = {"id": audience["id"], "name": "改名", "audience": {"tiers": ["GENERAL"]}}
+    refused = west(save, {"input": renamed}).data["saveOutreachAudience"]
+    assert [e["code"] for e in refused["errors"]] == ["NOT_FOUND"]
+    again = owner(save, {"input": renamed}).data["saveOutreachAudience"]["audience"]
+    assert (again["name"], again["tiers"], again["version"]) == ("改名", ["GENERAL"], 2)
+    # A manager above sees it but only its creator (or ADMIN) changes it.
+    above = gql.as_("manager_above")
+    assert [a["id"] for a in above("{ outreachAudiences { id } }").data["outreachAudiences"]] == [
+        audience["id"]
+    ]
+    delete = """mutation($id: ID!) { deleteOutreachAudience(input: {id: $id}) { id
+      errors { code } } }"""
+    assert [e["code"] for e in above(delete, {"id": audience["id"]}).data[
+        "deleteOutreachAudience"]["errors"]] == ["FORBIDDEN"]  # fmt: skip
+    assert owner(delete, {"id": audience["id"]}).data["deleteOutreachAudience"]["id"] == audience[
+        "id"]  # fmt: skip
+    assert gql("{ outreachAudiences { id } }").data["outreachAudiences"] == []
+
+
 def test_a_withdrawal_after_the_job_was_created_stops_the_message(
     gql: GQL, people: None, cypher: Driver
 ) -> None:
