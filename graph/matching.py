@@ -39,6 +39,8 @@ W_SAME_COMPANY = 0.3
 # share a landline; a group shares a switchboard).
 NAME_FLOOR = 0.5
 CAP_WHEN_NAMES_DIFFER = 0.6
+# People's names are short: 卢艳婷 and 尹婷 share a character and are two people.
+PERSON_NAME_FLOOR = 0.8
 
 _BRACKETS = re.compile(r"[(\[{（【〔][^)\]}）】〕]*[)\]}）】〕]")
 _PUNCT = re.compile(r"[\s\-_.,，。·・'\"“”‘’&/\\:：;；!！?？]+")
@@ -80,6 +82,15 @@ REGIONS_EN = sorted(
     {"beijing", "shanghai", "tianjin", "chongqing", "shenzhen", "guangzhou", "hangzhou",
      "chengdu", "nanjing", "wuhan", "xian", "suzhou", "qingdao", "dalian", "xiamen", "china",
      "guangdong", "jiangsu", "zhejiang", "shandong"},
+    key=len,
+    reverse=True,
+)  # fmt: skip
+# Line-of-business words that end most Chinese company names: two names ending in different
+# ones are sister companies or strangers, not one company spelled two ways.
+INDUSTRY_WORDS = sorted(
+    {"科技", "技术", "物流", "制造", "医药", "能源", "建设", "贸易", "电子", "软件", "食品",
+     "投资", "实业", "咨询", "传媒", "地产", "置业", "化工", "机械", "电气", "环保", "材料",
+     "通信", "网络", "信息", "金融", "保险", "证券", "汽车", "服装", "教育", "文化", "农业"},
     key=len,
     reverse=True,
 )  # fmt: skip
@@ -132,16 +143,35 @@ def _strip_region_prefix(s: str) -> str:
 
 
 def _strip_region_suffix(s: str) -> str:
-    """A region left at the end once the branch is gone: 华为北京(分公司) → 华为."""
-    for region in REGIONS:
-        for suffix in ("", *_REGION_SUFFIX):
-            tail = region + suffix
-            if s.endswith(tail) and len(s) > len(tail) + 1:
-                return s[: -len(tail)]
+    """Regions left at the end once the branch is gone: 华为广东省深圳(分公司) → 华为."""
+    changed = True
+    while changed:
+        changed = False
+        for region in REGIONS:
+            for suffix in ("", *_REGION_SUFFIX):
+                tail = region + suffix
+                if s.endswith(tail) and len(s) > len(tail) + 1:
+                    s, changed = s[: -len(tail)], True
+                    break
+            if changed:
+                break
     words = s.split(" ")
     while len(words) > 1 and words[-1] in REGIONS_EN:
         words = words[:-1]
     return " ".join(words)
+
+
+def industry_word(core: str) -> str:
+    """The line-of-business word a normalised name ends with, or ""."""
+    return next((w for w in INDUSTRY_WORDS if core.endswith(w) and len(core) > len(w)), "")
+
+
+def trade_name(name: str | None) -> str:
+    """`company_name` without its line-of-business word: the part that tells companies apart
+    (华瑞泰科技 and 华瑞泰 are one trade name; 华瑞泰科技 and 中海金科技 share only 科技)."""
+    core = company_name(name)
+    word = industry_word(core)
+    return core[: -len(word)] if word else core
 
 
 def company_name(name: str | None) -> str:
@@ -320,7 +350,8 @@ def score_companies(a: CompanyRecord, b: CompanyRecord) -> Scored:
     best = 0.0
     pairs = [(a.name, b.name), (a.nameEn, b.nameEn), (a.name, b.nameEn), (a.nameEn, b.name)]
     for x, y in pairs:
-        best = max(best, name_similarity(company_name(x), company_name(y)))
+        best = max(best, name_similarity(trade_name(x), trade_name(y)))
+    trade_a, trade_b = industry_word(company_name(a.name)), industry_word(company_name(b.name))
     short = name_similarity(fold(a.shortName or ""), fold(b.shortName or ""))
     if best >= 0.999:
         reasons.append("NAME_EQUAL")
@@ -334,6 +365,9 @@ def score_companies(a: CompanyRecord, b: CompanyRecord) -> Scored:
     if code_a and code_b and code_a != code_b:
         # Two registered entities (a branch has its own code): a reviewer decides, ranked low.
         reasons.append("DIFFERENT_CREDIT_CODE")
+        score *= 0.75
+    if trade_a and trade_b and trade_a != trade_b and "SAME_CREDIT_CODE" not in reasons:
+        reasons.append("DIFFERENT_INDUSTRY")
         score *= 0.75
     if best < NAME_FLOOR and "SAME_CREDIT_CODE" not in reasons:
         score = min(score, CAP_WHEN_NAMES_DIFFER)
@@ -364,16 +398,20 @@ def score_people(a: PersonRecord, b: PersonRecord) -> Scored:
     elif py_a & py_b:
         reasons.append("PINYIN_EQUAL")
         similarity = 0.95
+    elif has_han(a.name or "") and has_han(b.name or ""):
+        # Two Chinese names: compare the characters. Pinyin strings of different names share
+        # many letters (chengqiang / shenmingmei: 0.57), so pinyin counts only when equal.
+        similarity = name_similarity(person_name(a.name), person_name(b.name))
     else:
         similarity = max(
             [name_similarity(x, y) for x in py_a for y in py_b]
             + [name_similarity(x, y) for x in names_a for y in names_b]
             + [0.0]
         )
-        if similarity > 0:
-            reasons.append(f"NAME_SIMILAR {similarity:.2f}")
+    if "NAME_EQUAL" not in reasons and "PINYIN_EQUAL" not in reasons:
+        reasons.append(f"NAME_SIMILAR {similarity:.2f}")
     weights.append(similarity * 0.7)
     score = _combine(weights)
-    if similarity < NAME_FLOOR:
+    if similarity < PERSON_NAME_FLOOR:
         score = min(score, CAP_WHEN_NAMES_DIFFER)
     return Scored(round(score, 3), tuple(reasons))
