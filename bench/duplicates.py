@@ -87,7 +87,7 @@ def planted(n_companies: int = 2000, n_people: int = 4000, seed: int = 7) -> Pla
         region, unit = rng.choice(REGIONS)
         code = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(18))
         phone = f"+8610{rng.randrange(10_000_000, 99_999_999)}"
-        base = {
+        base: dict[str, Any] = {
             "id": uid("c"),
             "name": f"{region}{unit}{core}{industry}{rng.choice(LEGAL)}",
             "unifiedSocialCreditCode": code if rng.random() < 0.7 else None,
@@ -113,7 +113,7 @@ def planted(n_companies: int = 2000, n_people: int = 4000, seed: int = 7) -> Pla
             else:
                 # The trade name without its industry word: found only through a shared key.
                 name = f"{core}{rng.choice(LEGAL)}"
-            dup = {
+            twin: dict[str, Any] = {
                 "id": uid("c"),
                 "name": name,
                 # A second source often lacks the code; when it has one it is the same.
@@ -122,8 +122,8 @@ def planted(n_companies: int = 2000, n_people: int = 4000, seed: int = 7) -> Pla
                 else None,
                 "phone": base["phone"] if rng.random() < 0.5 else None,
             }
-            out.companies.append(dup)
-            out.company_pairs.add(_pair(base["id"], dup["id"]))
+            out.companies.append(twin)
+            out.company_pairs.add(_pair(base["id"], twin["id"]))
             count(f"company:{kind}")
         elif roll < 0.43:
             # Hard negatives: the same name core in another industry (a sister company on the
