@@ -143,7 +143,7 @@ def _queue(label: Label) -> LiteralString:
         "MATCH (d:DuplicateCandidate {label: $label, status: $status}) "
         "MATCH (a:" + lb + " {id: d.a}), (b:" + lb + " {id: d.b}) "
         "WITH d, a, b, " + visible_as("a", lb) + " AS va, " + visible_as("b", lb) + " AS vb "
-        "WHERE va OR vb "
+        "WHERE (va OR vb) "
     )  # fmt: skip
 
 

@@ -92,6 +92,16 @@ def test_only_admins_scan(gql: GQL, cypher: Driver) -> None:
         ("Company", 3, 3),
         ("Person", 2, 1),
     ]
+    # Pages by score, then id: two, then the third after the cursor.
+    _, every = queue(gql, "COMPANY")
+    page = """query($after: String) { duplicateCandidates(label: COMPANY, first: 2,
+      after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }"""
+    first = gql(page, {"after": None}).data["duplicateCandidates"]
+    assert [e["node"]["id"] for e in first["edges"]] == [r["id"] for r in every[:2]]
+    assert first["pageInfo"]["hasNextPage"] is True
+    rest = gql(page, {"after": first["pageInfo"]["endCursor"]}).data["duplicateCandidates"]
+    assert [e["node"]["id"] for e in rest["edges"]] == [every[2]["id"]]
+    assert rest["pageInfo"]["hasNextPage"] is False
 
 
 def test_the_queue_shows_each_viewer_what_they_may_see(gql: GQL, cypher: Driver) -> None:
