@@ -146,8 +146,10 @@ SAMPLES: dict[str, Any] = {
     **dict.fromkeys(("rate", "grace"), 60),
     # Duplicates (graph/duplicates.py): a scan's id; incoming rows' look-up keys.
     "scanId": _ID,
-    "probes": [{"i": 0, "codes": ["x"], "tels": ["x"], "core": "x", "mail": "x",
-                "companies": [_ID]}] * 5,  # fmt: skip
+    "probes": [
+        {"i": 0, "codes": ["x"], "tels": ["x"], "core": "x", "mail": "x", "companies": [_ID]}
+    ]
+    * 5,
 }
 
 
