@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -35,6 +36,9 @@ W_COMPANY_PHONE = 0.5
 W_PERSON_PHONE = 0.7
 W_EMAIL = 0.8
 W_SAME_COMPANY = 0.3
+# Contradicting contact data: both records have mobiles (or e-mails) and none is shared. Two
+# namesakes in one 500-person company are two people unless something else joins them.
+DIFFERENT_CONTACT = 0.85
 # Names below this similarity count against a pair whatever else is shared (family members
 # share a landline; a group shares a switchboard).
 NAME_FLOOR = 0.5
@@ -166,6 +170,7 @@ def industry_word(core: str) -> str:
     return next((w for w in INDUSTRY_WORDS if core.endswith(w) and len(core) > len(w)), "")
 
 
+@lru_cache(maxsize=1 << 18)
 def trade_name(name: str | None) -> str:
     """`company_name` without its line-of-business word: the part that tells companies apart
     (华瑞泰科技 and 华瑞泰 are one trade name; 华瑞泰科技 and 中海金科技 share only 科技)."""
@@ -174,6 +179,7 @@ def trade_name(name: str | None) -> str:
     return core[: -len(word)] if word else core
 
 
+@lru_cache(maxsize=1 << 18)
 def company_name(name: str | None) -> str:
     """The comparable core of a company name: 广东省深圳市华为技术有限公司北京分公司 → 华为技术."""
     if not name:
@@ -197,6 +203,7 @@ def email(value: str | None) -> str:
     return fold(value) if value and "@" in value else ""
 
 
+@lru_cache(maxsize=1 << 18)
 def phone(value: str | None, region: str = "CN") -> str:
     """E.164, or "" when it does not parse as a possible number (then it blocks nothing)."""
     if not value:
@@ -219,6 +226,7 @@ def person_name(name: str | None) -> str:
     return _PUNCT.sub("", fold(name)) if name else ""
 
 
+@lru_cache(maxsize=1 << 18)
 def pinyin_forms(name: str | None) -> frozenset[str]:
     """Tone-less pinyin of a name in both orders: 张伟 → {zhangwei, weizhang}; "Wei Zhang" →
     {weizhang, zhangwei}; a one-word Latin name only as written."""
@@ -412,6 +420,13 @@ def score_people(a: PersonRecord, b: PersonRecord) -> Scored:
         reasons.append(f"NAME_SIMILAR {similarity:.2f}")
     weights.append(similarity * 0.7)
     score = _combine(weights)
+    if tels_a and tels_b and not tels_a & tels_b:
+        reasons.append("DIFFERENT_PHONE")
+        score *= DIFFERENT_CONTACT
+    mail_a, mail_b = email(a.email), email(b.email)
+    if mail_a and mail_b and mail_a != mail_b:
+        reasons.append("DIFFERENT_EMAIL")
+        score *= DIFFERENT_CONTACT
     if similarity < PERSON_NAME_FLOOR:
         score = min(score, CAP_WHEN_NAMES_DIFFER)
     return Scored(round(score, 3), tuple(reasons))
