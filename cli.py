@@ -211,6 +211,30 @@ async def _classify(settings: Settings, dry_run: bool) -> int:
         await db.close()
 
 
+async def _find_duplicates(settings: Settings, kinds: list[str]) -> int:
+    """Scan for duplicate companies and people and store the candidates (graph/duplicates.py)."""
+    from graph import duplicates
+    from graph.nodes import Audit
+    from graph.vocab import Label
+
+    db = _db(settings)
+    audit = Audit(Actor("system:cli:duplicates", frozenset({"ADMIN"})), "duplicates.scan", "cli")
+    try:
+        await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+        for kind in kinds:
+            done = await duplicates.scan(db, Label(kind), audit)
+            print(
+                f"{kind}: {done['records']} records, {done['comparisons']} pairs compared in "
+                f"{done['blocks']} blocks ({done['skippedBlocks']} over "
+                f"{duplicates.MAX_BLOCK} skipped), {done['candidates']} candidates "
+                f"({done['dismissed']} dismissed before), {done['removed']} removed, "
+                f"{done['seconds']} s"
+            )
+        return 0
+    finally:
+        await db.close()
+
+
 def _plan_rows(path: str) -> list[dict[str, object]]:
     """The rows of a plans CSV (header: period,dimension,target,currency,amount[,note]) as
     savePlans input rows."""
@@ -510,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("classify", help="re-run the customer classification rules (R14)")
     p.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
+    p = sub.add_parser("find-duplicates", help="scan for duplicate companies and people (R22)")
+    p.add_argument("--kind", choices=["Company", "Person"], help="only this kind (default both)")
     p = sub.add_parser("import-plans", help="save sales plans from a CSV file (R25)")
     p.add_argument("file", help="CSV: period,dimension,target,currency,amount[,note]")
     p = sub.add_parser(
@@ -553,6 +579,9 @@ def main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_data_keys(s, args.command))
             if args.command == "classify":
                 return asyncio.run(_classify(s, args.dry_run))
+            if args.command == "find-duplicates":
+                kinds = [args.kind] if args.kind else ["Company", "Person"]
+                return asyncio.run(_find_duplicates(s, kinds))
             if args.command == "import-plans":
                 return asyncio.run(_import_plans(s, args.file, _plan_rows(args.file)))
             if args.command == "import-verifications":

@@ -41,6 +41,14 @@ NOT_COPIED = frozenset(
 )
 
 
+def _moved_types(label: Label) -> list[str]:
+    """The relationship type of each count `_move` returns, in order."""
+    out: list[str] = []
+    for rel, (froms, tos) in ENDPOINTS.items():
+        out += [rel.value] * ((label in froms) + (label in tos))
+    return out
+
+
 def _move(label: Label) -> Cypher:
     lb: LiteralString = label.value
     parts: list[LiteralString] = []
@@ -74,7 +82,9 @@ def _move(label: Label) -> Cypher:
         + "".join(parts)
         + "RETURN "
         + " + ".join(counts)
-        + " AS moved",
+        + " AS moved, ["
+        + ", ".join(counts)
+        + "] AS counts",
     )
 
 
@@ -107,6 +117,11 @@ def _statements(label: Label) -> dict[str, Cypher]:
             f"merge.delete.{name}",
             "MATCH (m:" + lb + ") WHERE m.id IN $merged DETACH DELETE m",
         ),
+        # Duplicate candidates (graph/duplicates.py) naming a merged record are settled.
+        "candidates": Cypher(
+            f"merge.candidates.{name}",
+            "MATCH (d:DuplicateCandidate) WHERE d.a IN $merged OR d.b IN $merged DETACH DELETE d",
+        ),
         "survivor": Cypher(
             f"merge.survivor.{name}",
             "MATCH (n:" + lb + " {id: $survivor}) "
@@ -134,6 +149,7 @@ def _cycle_through(rel: Rel) -> Cypher:
 
 MERGEABLE = (Label.COMPANY, Label.PERSON)
 STATEMENTS: dict[Label, dict[str, Cypher]] = {label: _statements(label) for label in MERGEABLE}
+MOVED_TYPES: dict[Label, list[str]] = {label: _moved_types(label) for label in MERGEABLE}
 CYCLE_THROUGH: dict[Rel, Cypher] = {rel: _cycle_through(rel) for rel in ACYCLIC}
 STANCE_OWNER = Cypher(
     "merge.stance_changes",
@@ -154,6 +170,11 @@ class MergeResult:
     refusal: Refusal | None = None
     detail: Any = None
     moved: int = 0
+    # Edges moved per relationship type, and the properties copied to the survivor.
+    moved_by_type: dict[str, int] | None = None
+    copied: tuple[str, ...] = ()
+    # A dry run: everything above was computed in a transaction that was rolled back.
+    dry_run: bool = False
 
 
 class _Refused(Exception):
@@ -196,7 +217,10 @@ async def merge(
     merged_ids: list[str],
     expected_versions: dict[str, int],
     audit: Audit,
+    dry_run: bool = False,
 ) -> MergeResult:
+    """Merge `merged_ids` into `survivor_id`. `dry_run` runs the very same statements and
+    rolls the transaction back: the result shows what would move and nothing changes."""
     if not audit.actor.scope.may_edit:
         return MergeResult(None, Refusal.FORBIDDEN, None)
     acl = acl_params(audit.actor)
@@ -221,7 +245,12 @@ async def merge(
             if current != version:
                 return MergeResult(None, Refusal.CONFLICT, (node_id, current))
         params = {"survivor": survivor_id, "merged": merged_ids, "all": everyone}
-        moved = (await tx.run(st["move"], params))[0]["moved"]
+        move = (await tx.run(st["move"], params))[0]
+        moved = move["moved"]
+        by_type: dict[str, int] = {}
+        for type_name, n in zip(MOVED_TYPES[label], move["counts"], strict=True):
+            if n:
+                by_type[type_name] = by_type.get(type_name, 0) + n
         for rel in acyclic:
             cyc = await tx.run(CYCLE_THROUGH[rel], {"survivor": survivor_id})
             if cyc and cyc[0]["cycle"]:
@@ -230,7 +259,9 @@ async def merge(
         if label is Label.PERSON:
             await tx.run(STANCE_OWNER, {"survivor": survivor_id, "merged": merged_ids})
         await tx.run(st["delete"], {"merged": merged_ids})
+        await tx.run(st["candidates"], {"merged": merged_ids})
         extra = _missing(found[survivor_id]["props"], [found[i]["props"] for i in merged_ids])
+        copied = tuple(sorted(extra))  # the field names, before encryption renames any
         extra = crypto.protect(label, extra)  # a merged node's plain number, if not migrated
         customer = not found[survivor_id]["customer"] and any(
             found[i]["customer"] for i in merged_ids
@@ -262,7 +293,16 @@ async def merge(
             st["survivor"],
             {"survivor": survivor_id, "extra": extra, "customer": customer, "audits": audits},
         )
-        return MergeResult(out[0]["node"], moved=moved)
+        result = MergeResult(
+            out[0]["node"],
+            moved=moved,
+            moved_by_type=by_type,
+            copied=copied,
+            dry_run=dry_run,
+        )
+        if dry_run:
+            raise _Refused(result)  # roll back: a dry run changes nothing
+        return result
 
     try:
         return await db.transaction(work)

@@ -144,6 +144,12 @@ SAMPLES: dict[str, Any] = {
     **{name: ["x"] * 2 for name in ("tiers", "churnLevels", "stages")},
     "messages": [{"key": "x", "id": _ID, "customerId": _ID, "personId": _ID, "props": {}}] * 5,
     **dict.fromkeys(("rate", "grace"), 60),
+    # Duplicates (graph/duplicates.py): a scan's id; incoming rows' look-up keys.
+    "scanId": _ID,
+    "probes": [
+        {"i": 0, "codes": ["x"], "tels": ["x"], "core": "x", "mail": "x", "companies": [_ID]}
+    ]
+    * 5,
 }
 
 

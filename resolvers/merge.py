@@ -18,17 +18,31 @@ def _payload(
     ctx: Context, result: repo.MergeResult | None, merged: list[str], errors: list[UserErrorRow]
 ) -> MergeRow:
     if result is None or result.node is None:
-        return {"survivor": None, "mergedIds": [], "movedEdges": 0, "errors": errors}
+        return {
+            "survivor": None,
+            "mergedIds": [],
+            "movedEdges": 0,
+            "movedByType": [],
+            "copiedFields": [],
+            "dryRun": False,
+            "errors": errors,
+        }
     return {
         # Masked by the survivor's fields themselves (schema/fieldrules.py), as in person(id).
         "survivor": result.node,
         "mergedIds": merged,
         "movedEdges": result.moved,
+        "movedByType": [
+            {"type": t, "count": n} for t, n in sorted((result.moved_by_type or {}).items())
+        ],
+        "copiedFields": list(result.copied),
+        "dryRun": result.dry_run,
         "errors": [],
     }
 
 
 async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> MergeRow:
+    """mergeCompanies / mergePeople, and mergeDuplicate once it knows the pair."""
     errors = v.Errors()
     survivor: str = data["survivor"]
     merged = list(dict.fromkeys(data["merged"]))  # drop repeats, keep the order given
@@ -61,6 +75,7 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
         merged,
         versions,
         nodes.Audit(ctx.actor, f"{name}.merge", ctx.request_id),
+        dry_run=bool(data.get("dryRun")),
     )
     if result.refusal in (Refusal.NOT_FOUND, Refusal.FORBIDDEN):
         if result.detail is None:  # a role that never edits

@@ -37,10 +37,18 @@ class DeleteRow(TypedDict):
     errors: list[UserErrorRow]
 
 
+class MovedRow(TypedDict):
+    type: str
+    count: int
+
+
 class MergeRow(TypedDict):
     survivor: NodeRow | None
     mergedIds: list[str]
     movedEdges: int
+    movedByType: list[MovedRow]
+    copiedFields: list[str]
+    dryRun: bool
     errors: list[UserErrorRow]
 
 

@@ -19,6 +19,7 @@ from schema import (
     crosssell,
     customfields,
     decision,
+    duplicates,
     history,
     influence,
     intelligence,
@@ -85,6 +86,7 @@ QUERIES: tuple[type, ...] = (
     knowledge.Query,
     outreach.Query,
     verification.Query,
+    duplicates.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     company.Mutation,
@@ -107,6 +109,7 @@ MUTATIONS: tuple[type, ...] = (
     knowledge.Mutation,
     outreach.Mutation,
     verification.Mutation,
+    duplicates.Mutation,
 )
 
 

@@ -121,6 +121,7 @@ COSTS: dict[tuple[str, str], FieldCost] = {
     ("RecommendationReason", "rules"): FieldCost(size=crosssell.model.MAX_RULES),
     ("RecommendationReason", "accounts"): FieldCost(size=crosssell.model.MAX_NAMED),
     ("Query", "classificationRules"): FieldCost(2, size=2000),
+    ("Query", "duplicateCandidates"): FieldCost(5, PAGE),
     ("Query", "classificationReviews"): FieldCost(2, PAGE),
     ("ClassificationReview", "changes"): FieldCost(2, PAGE),
 }

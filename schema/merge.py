@@ -28,6 +28,17 @@ class MergeInput:
     expectedVersions: list[NodeVersionInput] | None = optional(
         "Optional versions of any of the records; a stale one gives CONFLICT."
     )
+    dryRun: bool = strawberry.field(
+        default=False,
+        description="Run the merge and roll it back: the payload shows what would move "
+        "(edges per type, copied fields, the survivor as it would be) and nothing changes.",
+    )
+
+
+@strawberry.type(description="Edges of one relationship type a merge moves to the survivor.")
+class MovedEdges:
+    type: str = strawberry.field(description="The relationship type, e.g. WORKS_AT.")
+    count: int = strawberry.field(description="How many edges of it move.")
 
 
 MergePayload = payload_type(
@@ -36,6 +47,9 @@ MergePayload = payload_type(
     survivor=(Node | None, "The survivor after the merge; null when `errors` is not empty."),
     mergedIds=(list[strawberry.ID], "Ids now resolving to the survivor."),
     movedEdges=(int, "How many edges moved to the survivor."),
+    movedByType=(list[MovedEdges], "The moved edges per relationship type, by type."),
+    copiedFields=(list[str], "Fields the survivor lacked and took from a merged record."),
+    dryRun=(bool, "True when nothing was written: the figures say what the merge would do."),
 )
 
 

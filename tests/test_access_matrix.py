@@ -140,7 +140,7 @@ class Fixture:
     def leaks(self, case: str) -> set[str]:
         """What must not appear in a response to a persona that may not see `case`."""
         parts = ("co", "co2", "p1", "p2", "project", "works", "works2", "sub", "part", "stance")
-        parts += ("request", "record", "followup", "message")
+        parts += ("request", "record", "followup", "message", "dupe")
         return {TOKENS[case], *(fid(case, p) for p in parts), fid(case, "audit")}
 
 
@@ -177,6 +177,9 @@ CREATE (co:Company:Customer {id: c.co, name: c.token + ' company 矩阵客户', 
         createdAt: datetime(), updatedAt: datetime()})
 CREATE (co2:Company:Customer {id: c.co2, name: c.token + ' subsidiary 子公司', version: 1,
         customerKind: 'ENTERPRISE', createdAt: datetime(), updatedAt: datetime()})
+// A duplicate candidate pairing the case's two companies (graph/duplicates.py).
+CREATE (:DuplicateCandidate {id: c.dupe, label: 'Company', a: c.co, b: c.co2, score: 0.9,
+        reasons: ['NAME_SIMILAR 0.90'], status: 'OPEN', foundAt: datetime(), scanId: 'mx'})
 CREATE (:FieldChange {id: c.co + '/settlementMethod', targetId: c.co, targetLabel: 'Company',
         field: 'settlementMethod', old: c.token + ' 月结', new: '预付', at: datetime(),
         by: c.owner})
@@ -270,7 +273,7 @@ def build(driver: Driver) -> None:
         row: dict[str, Any] = {"token": TOKENS[case], "owner": CASE_OWNER[case], "level": level,
                                "seq": seq}  # fmt: skip
         parts = ("co", "co2", "p1", "p2", "project", "stance", "audit", "request", "record")
-        for part in (*parts, "followup", "message", *EDGE_PARTS):
+        for part in (*parts, "followup", "message", "dupe", *EDGE_PARTS):
             row[part] = fid(case, part)
         cases.append(row)
     driver.execute_query(
@@ -851,6 +854,33 @@ ROWS: dict[str, Row] = {
         "mutation($s: ID!, $m: ID!) { mergePeople(input: {survivor: $s, merged: [$m]}) "
         "{ mergedIds " + PAYLOAD + " } }",
         lambda fx, case: {"s": fx.id(case, "p1"), "m": fx.id(case, "p2")},
+        write=True,
+    ),
+    # --- Duplicates (R22): the queue shows candidates with a visible side; deciding takes
+    # edit rights on both; scanning is for ADMIN ---------------------------------------------
+    "duplicateCandidates": Row(
+        "{ duplicateCandidates(label: COMPANY, first: 20) { totalCount "
+        "edges { node { id score a { id } b { id } } } } }",
+        expect=expect("dupe"),
+        check=total(("duplicateCandidates",), 1),
+    ),
+    "scanDuplicates": Row(
+        "mutation { scanDuplicates(input: {kind: COMPANY}) { scans { label } " + PAYLOAD + " } }",
+        cases=GLOBAL,
+        write=True,
+        allowed=admins,
+    ),
+    "dismissDuplicate": Row(
+        "mutation($id: ID!) { dismissDuplicate(input: {candidateId: $id}) { candidateId "
+        + PAYLOAD
+        + " } }",
+        by_case("dupe"),
+        write=True,
+    ),
+    "mergeDuplicate": Row(
+        "mutation($id: ID!, $s: ID!) { mergeDuplicate(input: {candidateId: $id, survivorId: $s}) "
+        "{ mergedIds " + PAYLOAD + " } }",
+        lambda fx, case: {"id": fx.id(case, "dupe"), "s": fx.id(case, "co")},
         write=True,
     ),
     # --- API keys (the keys helper's fields): admins, and users for their own keys -----------

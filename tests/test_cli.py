@@ -222,6 +222,23 @@ def test_classify_dry_run_then_for_real(neo4j_server: LocalNeo4j, cypher: Driver
     assert held() == ["NATURE:MAKER"]
 
 
+def test_find_duplicates_fills_the_queue(neo4j_server: LocalNeo4j, cypher: Driver) -> None:
+    env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_PASSWORD": neo4j_server.password}
+    cypher.execute_query(
+        "CREATE (:Company {id: 'cli-d1', name: '北京华为技术有限公司'}) "
+        "CREATE (:Company {id: 'cli-d2', name: '华为技术有限公司深圳分公司'})",
+        database_="neo4j",
+    )
+    out = crm(["find-duplicates", "--kind", "Company"], env)
+    assert out.returncode == 0, out.stderr
+    assert "Company: 2 records, 1 pairs compared" in out.stdout
+    rows = cypher.execute_query(
+        "MATCH (d:DuplicateCandidate) RETURN d.a AS a, d.b AS b, d.reasons AS r",
+        database_="neo4j",
+    ).records
+    assert [(r["a"], r["b"], r["r"]) for r in rows] == [("cli-d1", "cli-d2", ["NAME_EQUAL"])]
+
+
 def test_import_plans_from_csv(neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path) -> None:
     """Checked whole before writing, idempotent, errors named by line."""
     env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_PASSWORD": neo4j_server.password}

@@ -1,0 +1,432 @@
+"""Duplicate matching (R22), pure: normalisers, blocking keys and pair scores with reasons.
+
+No database here: graph/duplicates.py feeds records in and stores what comes out, and the
+unit tests call these functions alone.
+
+- Company names are compared after `company_name`: full-width/half-width and case folded,
+  bracketed parts dropped (they hold a region or a trade name: 华为技术（深圳）有限公司), the
+  branch or division suffix (北京分公司, 办事处, 事业部 …), the legal form (有限公司, 股份有限公司,
+  Co., Ltd. …) and the leading region (广东省深圳市, 上海市, 北京 …) stripped.
+- Person names are compared in Chinese and in tone-less pinyin (pypinyin), so 张伟, "Zhang Wei",
+  "Wei Zhang" and "ZHANGWEI" meet; the pinyin key only blocks people of the same company.
+- Scores combine evidence as a noisy-or (1 - Π(1 - wᵢ)): each reason adds its weight without
+  the total passing 1, and each reason is listed with the score, so a reviewer sees why.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import phonenumbers
+from pypinyin import Style, lazy_pinyin
+from rapidfuzz import fuzz
+
+# Candidates at or above this score are stored for review.
+THRESHOLD = 0.75
+
+# Evidence weights (noisy-or). A shared credit code identifies the legal entity; a shared
+# phone or e-mail is strong for a person, weaker for a company (a switchboard, an agent).
+W_CREDIT_CODE = 0.99
+W_COMPANY_PHONE = 0.5
+W_PERSON_PHONE = 0.7
+W_EMAIL = 0.8
+W_SAME_COMPANY = 0.3
+# Contradicting contact data: both records have mobiles (or e-mails) and none is shared. Two
+# namesakes in one 500-person company are two people unless something else joins them.
+DIFFERENT_CONTACT = 0.85
+# Names below this similarity count against a pair whatever else is shared (family members
+# share a landline; a group shares a switchboard).
+NAME_FLOOR = 0.5
+CAP_WHEN_NAMES_DIFFER = 0.6
+# People's names are short: 卢艳婷 and 尹婷 share a character and are two people.
+PERSON_NAME_FLOOR = 0.8
+
+_BRACKETS = re.compile(r"[(\[{（【〔][^)\]}）】〕]*[)\]}）】〕]")
+_PUNCT = re.compile(r"[\s\-_.,，。·・'\"“”‘’&/\\:：;；!！?？]+")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+# Longest first: 集团有限公司 before 有限公司 before 公司.
+LEGAL_FORMS = sorted(
+    [
+        "集团股份有限公司", "集团有限责任公司", "集团有限公司", "股份有限公司", "有限责任公司",
+        "有限公司", "股份公司", "集团公司", "总公司", "公司", "集团", "厂",
+        "co.,ltd.", "co., ltd.", "co.,ltd", "co., ltd", "co ltd", "company limited",
+        "corporation", "limited", "company", "group", "corp.", "corp", "inc.", "inc", "ltd.",
+        "ltd", "llc", "gmbh", "co.",
+    ],
+    key=len,
+    reverse=True,
+)  # fmt: skip
+BRANCHES = sorted(
+    ["分公司", "子公司", "办事处", "事业部", "代表处", "营业部", "分部", "分厂", "分店",
+     "分所", "分行", "支行", "分中心", "branch", "office", "division"],
+    key=len,
+    reverse=True,
+)  # fmt: skip
+# Provinces, autonomous regions and the larger cities, without their 省/市 suffix.
+REGIONS = sorted(
+    {
+        "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江",
+        "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州",
+        "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港",
+        "澳门", "深圳", "广州", "杭州", "成都", "南京", "武汉", "西安", "苏州", "青岛", "大连",
+        "宁波", "厦门", "沈阳", "长沙", "郑州", "济南", "合肥", "福州", "昆明", "哈尔滨",
+        "长春", "石家庄", "太原", "南昌", "南宁", "贵阳", "兰州", "无锡", "佛山", "东莞",
+        "珠海", "温州", "烟台", "常州", "徐州", "中国",
+    },
+    key=len,
+    reverse=True,
+)  # fmt: skip
+REGIONS_EN = sorted(
+    {"beijing", "shanghai", "tianjin", "chongqing", "shenzhen", "guangzhou", "hangzhou",
+     "chengdu", "nanjing", "wuhan", "xian", "suzhou", "qingdao", "dalian", "xiamen", "china",
+     "guangdong", "jiangsu", "zhejiang", "shandong"},
+    key=len,
+    reverse=True,
+)  # fmt: skip
+# Line-of-business words that end most Chinese company names: two names ending in different
+# ones are sister companies or strangers, not one company spelled two ways.
+INDUSTRY_WORDS = sorted(
+    {"科技", "技术", "物流", "制造", "医药", "能源", "建设", "贸易", "电子", "软件", "食品",
+     "投资", "实业", "咨询", "传媒", "地产", "置业", "化工", "机械", "电气", "环保", "材料",
+     "通信", "网络", "信息", "金融", "保险", "证券", "汽车", "服装", "教育", "文化", "农业"},
+    key=len,
+    reverse=True,
+)  # fmt: skip
+_REGION_SUFFIX = ("特别行政区", "自治区", "省", "市")
+# A leading administrative unit that is not on the list: two or three characters and a suffix.
+_ADMIN_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,3}?(?:省|市|自治区)")
+# A district or county, stripped only right after a region: 北京市海淀区华为 → 华为.
+_DISTRICT_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,3}?(?:区|县)")
+
+
+def has_han(text: str) -> bool:
+    return _HAN.search(text) is not None
+
+
+def fold(text: str) -> str:
+    """Full-width to half-width (NFKC) and case folded."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _strip_suffix(s: str, suffixes: Iterable[str]) -> tuple[str, bool]:
+    for suffix in suffixes:
+        if s.endswith(suffix) and len(s) > len(suffix):
+            return s[: -len(suffix)].rstrip(" ,.-"), True
+    return s, False
+
+
+def _strip_region_prefix(s: str) -> str:
+    changed, stripped = True, False
+    while changed:
+        changed = False
+        for region in REGIONS:
+            if s.startswith(region) and len(s) > len(region) + 1:
+                s = s[len(region) :]
+                for suffix in _REGION_SUFFIX:
+                    if s.startswith(suffix) and len(s) > len(suffix) + 1:
+                        s = s[len(suffix) :]
+                        break
+                changed = True
+                break
+        if not changed:
+            m = _ADMIN_PREFIX.match(s) or (_DISTRICT_PREFIX.match(s) if stripped else None)
+            if m and len(s) > m.end() + 1:
+                s = s[m.end() :]
+                changed = True
+        stripped = stripped or changed
+    words = s.split(" ")
+    while len(words) > 1 and words[0] in REGIONS_EN:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _strip_region_suffix(s: str) -> str:
+    """Regions left at the end once the branch is gone: 华为广东省深圳(分公司) → 华为."""
+    changed = True
+    while changed:
+        changed = False
+        for region in REGIONS:
+            for suffix in ("", *_REGION_SUFFIX):
+                tail = region + suffix
+                if s.endswith(tail) and len(s) > len(tail) + 1:
+                    s, changed = s[: -len(tail)], True
+                    break
+            if changed:
+                break
+    words = s.split(" ")
+    while len(words) > 1 and words[-1] in REGIONS_EN:
+        words = words[:-1]
+    return " ".join(words)
+
+
+def industry_word(core: str) -> str:
+    """The line-of-business word a normalised name ends with, or ""."""
+    return next((w for w in INDUSTRY_WORDS if core.endswith(w) and len(core) > len(w)), "")
+
+
+@lru_cache(maxsize=1 << 18)
+def trade_name(name: str | None) -> str:
+    """`company_name` without its line-of-business word: the part that tells companies apart
+    (华瑞泰科技 and 华瑞泰 are one trade name; 华瑞泰科技 and 中海金科技 share only 科技)."""
+    core = company_name(name)
+    word = industry_word(core)
+    return core[: -len(word)] if word else core
+
+
+@lru_cache(maxsize=1 << 18)
+def company_name(name: str | None) -> str:
+    """The comparable core of a company name: 广东省深圳市华为技术有限公司北京分公司 → 华为技术."""
+    if not name:
+        return ""
+    s = _BRACKETS.sub(" ", fold(name))
+    s = re.sub(r"\s+", " ", s).strip()
+    # Branch first (it follows the legal form: …有限公司北京分公司), then what it leaves.
+    for _ in range(3):
+        s, branch = _strip_suffix(s, BRANCHES)
+        if branch:
+            s = _strip_region_suffix(s)
+        s, legal = _strip_suffix(s, LEGAL_FORMS)
+        if not branch and not legal:
+            break
+    s = _strip_region_prefix(s)
+    s, _ = _strip_suffix(s, LEGAL_FORMS)
+    return _PUNCT.sub("", s)
+
+
+def email(value: str | None) -> str:
+    return fold(value) if value and "@" in value else ""
+
+
+@lru_cache(maxsize=1 << 18)
+def phone(value: str | None, region: str = "CN") -> str:
+    """E.164, or "" when it does not parse as a possible number (then it blocks nothing)."""
+    if not value:
+        return ""
+    try:
+        parsed = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(parsed):
+        return ""
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def credit_code(value: str | None) -> str:
+    return re.sub(r"[^0-9A-Z]", "", fold(value).upper()) if value else ""
+
+
+def person_name(name: str | None) -> str:
+    """Folded, without spaces and punctuation: 张 伟 → 张伟, "Zhang Wei" → zhangwei."""
+    return _PUNCT.sub("", fold(name)) if name else ""
+
+
+@lru_cache(maxsize=1 << 18)
+def pinyin_forms(name: str | None) -> frozenset[str]:
+    """Tone-less pinyin of a name in both orders: 张伟 → {zhangwei, weizhang}; "Wei Zhang" →
+    {weizhang, zhangwei}; a one-word Latin name only as written."""
+    if not name:
+        return frozenset()
+    folded = fold(name)
+    if _HAN.search(folded):
+        han = [c for c in folded if _HAN.match(c)]
+        syllables = [s for s in lazy_pinyin(han, style=Style.NORMAL) if s.isalpha()]
+        if not syllables:
+            return frozenset()
+        # Family name first in Chinese; the Latin order puts it last.
+        return frozenset({"".join(syllables), "".join(syllables[1:] + syllables[:1])})
+    words = [w for w in re.split(r"[\s\-_.,]+", folded) if w.isalpha()]
+    if not words:
+        return frozenset()
+    return frozenset({"".join(words), "".join(words[1:] + words[:1])})
+
+
+# --- records and blocking keys ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompanyRecord:
+    id: str
+    name: str | None = None
+    nameEn: str | None = None
+    shortName: str | None = None
+    creditCode: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    id: str
+    name: str | None = None
+    nameEn: str | None = None
+    mobile: str | None = None
+    officePhone: str | None = None
+    email: str | None = None
+    companies: tuple[str, ...] = field(default=())
+
+
+def company_from(row: dict[str, Any]) -> CompanyRecord:
+    return CompanyRecord(
+        id=str(row.get("id") or ""),
+        name=row.get("name"),
+        nameEn=row.get("nameEn"),
+        shortName=row.get("shortName"),
+        creditCode=row.get("unifiedSocialCreditCode") or row.get("creditCode"),
+        phone=row.get("phone"),
+    )
+
+
+def person_from(row: dict[str, Any]) -> PersonRecord:
+    return PersonRecord(
+        id=str(row.get("id") or ""),
+        name=row.get("name"),
+        nameEn=row.get("nameEn"),
+        mobile=row.get("mobile"),
+        officePhone=row.get("officePhone"),
+        email=row.get("email"),
+        companies=tuple(row.get("companies") or ()),
+    )
+
+
+def company_keys(c: CompanyRecord) -> set[str]:
+    """Blocking keys: records sharing one are compared (and only those)."""
+    keys: set[str] = set()
+    if code := credit_code(c.creditCode):
+        keys.add("code:" + code)
+    if tel := phone(c.phone):
+        keys.add("tel:" + tel)
+    for name in (c.name, c.nameEn):
+        if core := company_name(name):
+            keys.add("name:" + core)
+    return keys
+
+
+def person_keys(p: PersonRecord) -> set[str]:
+    keys: set[str] = set()
+    for number in (p.mobile, p.officePhone):
+        if tel := phone(number):
+            keys.add("tel:" + tel)
+    if mail := email(p.email):
+        keys.add("mail:" + mail)
+    # The pinyin of a name is common across the country: only within one employer.
+    forms = pinyin_forms(p.name) | pinyin_forms(p.nameEn)
+    for company in p.companies:
+        for form in forms:
+            keys.add(f"py:{company}:{form}")
+    return keys
+
+
+# --- scores --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float
+    reasons: tuple[str, ...]  # e.g. ("SAME_CREDIT_CODE", "NAME_SIMILAR 0.93")
+
+
+def _combine(weights: list[float]) -> float:
+    left = 1.0
+    for w in weights:
+        left *= 1.0 - w
+    return 1.0 - left
+
+
+def name_similarity(a: str, b: str) -> float:
+    """rapidfuzz's normalised Indel similarity, 0..1, of two normalised names."""
+    if not a or not b:
+        return 0.0
+    return float(fuzz.ratio(a, b)) / 100.0
+
+
+def score_companies(a: CompanyRecord, b: CompanyRecord) -> Scored:
+    reasons: list[str] = []
+    weights: list[float] = []
+    code_a, code_b = credit_code(a.creditCode), credit_code(b.creditCode)
+    if code_a and code_a == code_b:
+        reasons.append("SAME_CREDIT_CODE")
+        weights.append(W_CREDIT_CODE)
+    tel_a, tel_b = phone(a.phone), phone(b.phone)
+    if tel_a and tel_a == tel_b:
+        reasons.append("SAME_PHONE")
+        weights.append(W_COMPANY_PHONE)
+    best = 0.0
+    pairs = [(a.name, b.name), (a.nameEn, b.nameEn), (a.name, b.nameEn), (a.nameEn, b.name)]
+    for x, y in pairs:
+        best = max(best, name_similarity(trade_name(x), trade_name(y)))
+    trade_a, trade_b = industry_word(company_name(a.name)), industry_word(company_name(b.name))
+    short = name_similarity(fold(a.shortName or ""), fold(b.shortName or ""))
+    if best >= 0.999:
+        reasons.append("NAME_EQUAL")
+    elif best > 0:
+        reasons.append(f"NAME_SIMILAR {best:.2f}")
+    if short >= 0.999 and best < 0.999:
+        reasons.append("SHORT_NAME_EQUAL")
+        best = max(best, 0.8)
+    weights.append(best * 0.95)
+    score = _combine(weights)
+    if code_a and code_b and code_a != code_b:
+        # Two registered entities (a branch has its own code): a reviewer decides, ranked low.
+        reasons.append("DIFFERENT_CREDIT_CODE")
+        score *= 0.75
+    if trade_a and trade_b and trade_a != trade_b and "SAME_CREDIT_CODE" not in reasons:
+        reasons.append("DIFFERENT_INDUSTRY")
+        score *= 0.75
+    if best < NAME_FLOOR and "SAME_CREDIT_CODE" not in reasons:
+        score = min(score, CAP_WHEN_NAMES_DIFFER)
+    return Scored(round(score, 3), tuple(reasons))
+
+
+def score_people(a: PersonRecord, b: PersonRecord) -> Scored:
+    reasons: list[str] = []
+    weights: list[float] = []
+    tels_a = {t for t in (phone(a.mobile), phone(a.officePhone)) if t}
+    tels_b = {t for t in (phone(b.mobile), phone(b.officePhone)) if t}
+    if tels_a & tels_b:
+        reasons.append("SAME_PHONE")
+        weights.append(W_PERSON_PHONE)
+    if (mail := email(a.email)) and mail == email(b.email):
+        reasons.append("SAME_EMAIL")
+        weights.append(W_EMAIL)
+    if set(a.companies) & set(b.companies):
+        reasons.append("SAME_COMPANY")
+        weights.append(W_SAME_COMPANY)
+    names_a = {n for n in (person_name(a.name), person_name(a.nameEn)) if n}
+    names_b = {n for n in (person_name(b.name), person_name(b.nameEn)) if n}
+    py_a = pinyin_forms(a.name) | pinyin_forms(a.nameEn)
+    py_b = pinyin_forms(b.name) | pinyin_forms(b.nameEn)
+    if names_a & names_b:
+        reasons.append("NAME_EQUAL")
+        similarity = 1.0
+    elif py_a & py_b:
+        reasons.append("PINYIN_EQUAL")
+        similarity = 0.95
+    elif has_han(a.name or "") and has_han(b.name or ""):
+        # Two Chinese names: compare the characters. Pinyin strings of different names share
+        # many letters (chengqiang / shenmingmei: 0.57), so pinyin counts only when equal.
+        similarity = name_similarity(person_name(a.name), person_name(b.name))
+    else:
+        similarity = max(
+            [name_similarity(x, y) for x in py_a for y in py_b]
+            + [name_similarity(x, y) for x in names_a for y in names_b]
+            + [0.0]
+        )
+    if "NAME_EQUAL" not in reasons and "PINYIN_EQUAL" not in reasons:
+        reasons.append(f"NAME_SIMILAR {similarity:.2f}")
+    weights.append(similarity * 0.7)
+    score = _combine(weights)
+    if tels_a and tels_b and not tels_a & tels_b:
+        reasons.append("DIFFERENT_PHONE")
+        score *= DIFFERENT_CONTACT
+    mail_a, mail_b = email(a.email), email(b.email)
+    if mail_a and mail_b and mail_a != mail_b:
+        reasons.append("DIFFERENT_EMAIL")
+        score *= DIFFERENT_CONTACT
+    if similarity < PERSON_NAME_FLOOR:
+        score = min(score, CAP_WHEN_NAMES_DIFFER)
+    return Scored(round(score, 3), tuple(reasons))

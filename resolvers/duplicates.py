@@ -1,0 +1,144 @@
+"""Duplicate companies and people (R22): the scan, the review queue and its decisions.
+
+Who may do what:
+- `scanDuplicates`: ADMIN only. The scan reads every record, whatever anyone's rights.
+- `duplicateCandidates`: every signed-in viewer; a candidate is listed (and counted) when the
+  viewer may see at least one side, and the other side is null.
+- `dismissDuplicate`, `mergeDuplicate`: a viewer who may edit BOTH records (ADMIN edits
+  every record). Deciding a pair decides about both records; a rep who sees only one side
+  cannot judge the pair, and learns nothing more of the other side by trying (FORBIDDEN
+  without its id). `mergeDuplicate` goes through the ordinary merge (graph/merge.py) with its
+  checks, audit and dry run.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, TypedDict
+
+from graph import duplicates as repo
+from graph import nodes
+from graph.duplicates import CandidateRow as CandidateRow
+from graph.duplicates import ScanRow as ScanRow
+from graph.refusal import Refusal
+from graph.vocab import Label
+from resolvers import merge
+from resolvers.args import page_size
+from resolvers.context import Context
+from resolvers.errors import ErrorCode, payload_error
+from resolvers.pages import connection, decode_cursor, encode_cursor
+from resolvers.shapes import ConnectionOf, MergeRow, UserErrorRow
+
+
+class DuplicateKind(Enum):
+    COMPANY = "Company"
+    PERSON = "Person"
+
+
+class DuplicateStatus(Enum):
+    OPEN = "OPEN"
+    DISMISSED = "DISMISSED"
+
+
+class ScanPayloadRow(TypedDict):
+    scans: list[ScanRow]
+    errors: list[UserErrorRow]
+
+
+class DismissPayloadRow(TypedDict):
+    candidateId: str | None
+    status: DuplicateStatus | None
+    errors: list[UserErrorRow]
+
+
+def _cursor(row: CandidateRow) -> str:
+    return encode_cursor(repr(float(row["score"])), row["id"])
+
+
+async def candidates(
+    ctx: Context,
+    kind: DuplicateKind,
+    status: DuplicateStatus,
+    first: int,
+    after: str | None,
+    with_total: bool,
+) -> ConnectionOf[CandidateRow]:
+    limit = page_size(first)
+    position = None
+    if after:
+        score, cid = decode_cursor(after, 2)
+        try:
+            position = (float(score), cid)
+        except ValueError:
+            position = None
+    rows, total = await repo.page(
+        ctx.db, ctx.actor, Label(kind.value), status.value, limit + 1, position, with_total
+    )
+    items = [(_cursor(r), r) for r in rows[:limit]]
+    return connection(items, len(rows) > limit, after, total)
+
+
+async def scan(ctx: Context, data: dict[str, Any]) -> ScanPayloadRow:
+    if not ctx.viewer.has("ADMIN"):
+        error = payload_error(ErrorCode.FORBIDDEN, "duplicate scans are run by ADMIN", None)
+        return {"scans": [], "errors": [error]}
+    kind: DuplicateKind | None = data.get("kind")
+    kinds = [kind] if kind else list(DuplicateKind)
+    audit = nodes.Audit(ctx.actor, "duplicates.scan", ctx.request_id)
+    out = [await repo.scan(ctx.db, Label(k.value), audit) for k in kinds]
+    return {"scans": out, "errors": []}
+
+
+def _refused(refusal: Refusal) -> UserErrorRow:
+    if refusal is Refusal.NOT_FOUND:
+        return payload_error(
+            ErrorCode.NOT_FOUND, "no such duplicate candidate", "input.candidateId"
+        )
+    return payload_error(
+        ErrorCode.FORBIDDEN,
+        "deciding a pair takes the right to edit both of its records",
+        "input.candidateId",
+    )
+
+
+async def dismiss(ctx: Context, data: dict[str, Any]) -> DismissPayloadRow:
+    candidate = str(data["candidateId"])
+    audit = nodes.Audit(ctx.actor, "duplicates.dismiss", ctx.request_id)
+    refusal = await repo.dismiss(ctx.db, candidate, audit)
+    if refusal is not None:
+        return {"candidateId": None, "status": None, "errors": [_refused(refusal)]}
+    return {"candidateId": candidate, "status": DuplicateStatus.DISMISSED, "errors": []}
+
+
+def _failed(error: UserErrorRow) -> MergeRow:
+    return {
+        "survivor": None,
+        "mergedIds": [],
+        "movedEdges": 0,
+        "movedByType": [],
+        "copiedFields": [],
+        "dryRun": False,
+        "errors": [error],
+    }
+
+
+async def merge_pair(ctx: Context, data: dict[str, Any]) -> MergeRow:
+    candidate = str(data["candidateId"])
+    survivor = str(data["survivorId"])
+    v = await repo.verdicts(ctx.db, ctx.actor, candidate)
+    refusal = repo.judge(v)
+    if refusal is not None:
+        return _failed(_refused(refusal))
+    assert v is not None
+    if survivor not in (v["a"], v["b"]):
+        return _failed(
+            payload_error(
+                ErrorCode.VALIDATION, "the survivor must be one of the pair", "input.survivorId"
+            )
+        )
+    other = v["b"] if survivor == v["a"] else v["a"]
+    return await merge.merge_nodes(
+        ctx,
+        Label(v["label"]),
+        {"survivor": survivor, "merged": [other], "dryRun": bool(data.get("dryRun"))},
+    )

@@ -1,0 +1,186 @@
+"""Duplicate companies and people (R22): the scan, the review queue and its decisions.
+
+Who may do what (resolvers/duplicates.py):
+- `scanDuplicates`: ADMIN only; the scan sees every record whatever anyone's rights.
+- `duplicateCandidates`: every signed-in viewer; only candidates with at least one side the
+  viewer may see, the other side null. Visible sides are masked as `person(id)` is.
+- `dismissDuplicate`, `mergeDuplicate`: a viewer who may edit both records (ADMIN edits all).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+
+from resolvers import duplicates as r
+from resolvers.duplicates import CandidateRow, DuplicateKind, DuplicateStatus
+from resolvers.shapes import ConnectionOf
+from schema.base import Info, Node, input_mutation, page_type, payload_type, vocab_enum, wants_total
+from schema.merge import MergePayload
+
+vocab_enum(
+    DuplicateKind,
+    "What a duplicate candidate pairs.",
+    {"COMPANY": "Two companies.", "PERSON": "Two people."},
+)
+vocab_enum(
+    DuplicateStatus,
+    "Where a duplicate candidate stands. A merged pair is gone from the queue.",
+    {
+        "OPEN": "Waiting for a decision.",
+        "DISMISSED": "Judged not to be duplicates; stays dismissed on every later scan.",
+    },
+)
+
+
+@strawberry.type(
+    description="A pair of records that are likely the same company or person (R22), found "
+    "by a scan: blocking keys (credit code, phone, e-mail, normalised company name, the "
+    "pinyin of a name within one employer), then scored. A side the viewer may not see is "
+    "null."
+)
+class DuplicateCandidate:
+    id: strawberry.ID = strawberry.field(description="Stable for the pair: scans find it again.")
+    score: float = strawberry.field(description="0..1; stored at 0.75 and above.")
+    reasons: list[str] = strawberry.field(
+        description="Why, e.g. SAME_CREDIT_CODE, SAME_PHONE, SAME_EMAIL, SAME_COMPANY, "
+        "NAME_EQUAL, PINYIN_EQUAL, `NAME_SIMILAR 0.93`, DIFFERENT_CREDIT_CODE; at most 8."
+    )
+    status: DuplicateStatus = strawberry.field(description="OPEN or DISMISSED.")
+    foundAt: dt.datetime = strawberry.field(description="When a scan first found the pair.")
+    dismissedAt: dt.datetime | None = strawberry.field(description="When it was dismissed.")
+    a: Node | None = strawberry.field(
+        description="One record (the smaller id); null when the viewer may not see it."
+    )
+    b: Node | None = strawberry.field(
+        description="The other record; null when the viewer may not see it."
+    )
+    mayResolve: bool = strawberry.field(
+        description="Whether the viewer may dismiss or merge the pair (may edit both records)."
+    )
+
+    @strawberry.field(description="Companies or people.")
+    def kind(self, root: strawberry.Parent[CandidateRow]) -> DuplicateKind:
+        return DuplicateKind(root["label"])
+
+
+DuplicateCandidateConnection = page_type(
+    DuplicateCandidate,
+    "DuplicateCandidate",
+    "A duplicate candidate",
+    "duplicate candidates, highest score first",
+    "The candidate.",
+)
+
+
+@strawberry.type(description="What one scan of one kind found.")
+class DuplicateScan:
+    label: str = strawberry.field(description="Company or Person.")
+    records: int = strawberry.field(description="Records read (every one, whatever rights).")
+    blocks: int = strawberry.field(description="Blocks of 2..50 records sharing a key.")
+    skippedBlocks: int = strawberry.field(
+        description="Blocks over 50 records, not compared: a key that common tells nothing."
+    )
+    comparisons: int = strawberry.field(description="Pairs scored.")
+    candidates: int = strawberry.field(description="Pairs at or above the threshold.")
+    open: int = strawberry.field(description="Of those, OPEN.")
+    dismissed: int = strawberry.field(description="Of those, dismissed before: they stay so.")
+    removed: int = strawberry.field(
+        description="Stored candidates removed: no longer found, or a record is gone."
+    )
+    seconds: float = strawberry.field(description="Wall time of the scan.")
+
+
+@strawberry.input(description="Run a duplicate scan.")
+class ScanDuplicatesInput:
+    kind: DuplicateKind | None = strawberry.field(
+        default=None, description="Only this kind; both when left out."
+    )
+
+
+@strawberry.input(description="Dismiss a candidate: not duplicates.")
+class DismissDuplicateInput:
+    candidateId: strawberry.ID = strawberry.field(description="The candidate.")
+
+
+@strawberry.input(description="Merge a candidate pair through the ordinary merge.")
+class MergeDuplicateInput:
+    candidateId: strawberry.ID = strawberry.field(description="The candidate.")
+    survivorId: strawberry.ID = strawberry.field(
+        description="Which of the two records stays; the other is merged into it."
+    )
+    dryRun: bool = strawberry.field(
+        default=False,
+        description="Show what would move (edges per type, copied fields, the survivor as "
+        "it would be) and change nothing.",
+    )
+
+
+ScanDuplicatesPayload = payload_type(
+    "ScanDuplicatesPayload",
+    "Result of scanDuplicates.",
+    scans=(list[DuplicateScan], "One entry per kind scanned."),
+)
+DismissDuplicatePayload = payload_type(
+    "DismissDuplicatePayload",
+    "Result of dismissDuplicate.",
+    candidateId=(strawberry.ID | None, "The dismissed candidate; null on errors."),
+    status=(DuplicateStatus | None, "DISMISSED; null on errors."),
+)
+
+
+def arg(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="The duplicate review queue (R22), highest score first: candidates of "
+        "which the viewer may see at least one record; the other record is null. `first` "
+        "1..100. One round trip a page, one more for `totalCount`.",
+        graphql_type=DuplicateCandidateConnection,
+    )
+    async def duplicateCandidates(
+        self,
+        info: Info,
+        label: Annotated[DuplicateKind, arg("Companies or people.")],
+        first: Annotated[int, arg("Page size, 1..100.")],
+        after: Annotated[str | None, arg("Continue after this cursor.")] = None,
+        status: Annotated[DuplicateStatus, arg("Only this status (default OPEN).")] = (
+            DuplicateStatus.OPEN
+        ),
+    ) -> ConnectionOf[CandidateRow]:
+        return await r.candidates(info.context, label, status, first, after, wants_total(info))
+
+
+@strawberry.type
+class Mutation:
+    scanDuplicates = input_mutation(
+        ScanDuplicatesInput,
+        r.scan,
+        ScanDuplicatesPayload,
+        "Scan every company and/or person for duplicates and store the candidates (ADMIN "
+        "only; the scan sees every record). Dismissed pairs stay dismissed; pairs no longer "
+        "found are removed. Runs in batches of 2000 candidates; blocks over 50 records are "
+        "skipped. Errors: FORBIDDEN.",
+    )
+    dismissDuplicate = input_mutation(
+        DismissDuplicateInput,
+        r.dismiss,
+        DismissDuplicatePayload,
+        "Dismiss a candidate pair, audited; later scans keep it dismissed. Errors: NOT_FOUND "
+        "(also a pair the viewer sees neither record of), FORBIDDEN (the viewer may not edit "
+        "both records).",
+    )
+    mergeDuplicate = input_mutation(
+        MergeDuplicateInput,
+        r.merge_pair,
+        MergePayload,
+        "Merge a candidate pair through mergeCompanies / mergePeople (one transaction with "
+        "its audit), or show what would move (`dryRun`). Errors: NOT_FOUND, FORBIDDEN (the "
+        "viewer may not edit both records), VALIDATION (the survivor is not of the pair), "
+        "and the merge's own (CONFLICT, CYCLE).",
+    )

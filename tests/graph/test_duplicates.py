@@ -1,0 +1,231 @@
+"""graph/duplicates.py on a real Neo4j: the scan stores candidates by pair, keeps dismissed
+pairs dismissed, drops merged and stale ones; likely_duplicates reads without writing; a
+merge dry run shows what would move and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+
+from graph import access, duplicates, merge
+from graph.actor import Actor
+from graph.db import Database
+from graph.nodes import Audit
+from graph.server import LocalNeo4j
+from graph.vocab import Label
+from neo4j import Driver
+
+T = TypeVar("T")
+NS = uuid.UUID("9d0c7f1e-4b2a-4c8e-a1f3-6e5d4c3b2a10")
+ADMIN = Actor("test:admin", frozenset({"ADMIN"}), access.Scope.everything())
+
+
+def fid(name: str) -> str:
+    return str(uuid.uuid5(NS, name))
+
+
+def run(server: LocalNeo4j, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def main() -> T:
+        db = Database(server.uri, "neo4j", server.password)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+COMPANIES = [
+    # (key, name, credit code, phone)
+    ("hw", "华为技术有限公司", "91440300708461393Q", None),
+    ("hw_bj", "华为技术有限公司北京分公司", None, None),  # same core: a candidate
+    ("hw_code", "深圳市华为", "91440300708461393Q", None),  # same code: a candidate of hw only
+    ("zte", "中兴通讯股份有限公司", None, "+8675526770000"),
+    ("zte_tel", "中兴通讯", None, "0755-2677 0000"),  # same phone and core
+    ("other", "瑞达物流有限公司", None, None),  # nothing shared
+]
+PEOPLE = [
+    # (key, name, mobile, email, employer key)
+    ("zw", "张伟", "+8613800138000", None, "hw"),
+    ("zw_py", "Zhang Wei", None, None, "hw"),  # pinyin at the same company
+    ("zw_tel", "张 伟", "138 0013 8000", None, None),  # same mobile, spaced name
+    ("lf", "李芳", None, "lf@example.cn", "zte"),
+    ("lf_mail", "李芳", None, "LF@Example.CN", None),  # same e-mail
+    ("lw", "李伟", None, None, "hw"),  # a colleague: different pinyin
+]
+
+
+@pytest.fixture
+def data(cypher: Driver) -> dict[str, str]:
+    ids = {key: fid(key) for key, *_ in COMPANIES + PEOPLE}
+    cypher.execute_query(
+        "UNWIND $companies AS c CREATE (:Company {id: c.id, name: c.name, version: 1, "
+        "unifiedSocialCreditCode: c.code, phone: c.phone, createdAt: datetime(), "
+        "updatedAt: datetime()}) "
+        "WITH count(*) AS _ UNWIND $people AS p "
+        "CREATE (n:Person {id: p.id, name: p.name, mobile: p.mobile, email: p.email, version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()}) "
+        "WITH n, p MATCH (c:Company {id: p.employer}) "
+        "CREATE (n)-[:WORKS_AT {id: randomUUID(), version: 1}]->(c)",
+        companies=[
+            {"id": ids[k], "name": n, "code": code, "phone": tel} for k, n, code, tel in COMPANIES
+        ],
+        people=[
+            {"id": ids[k], "name": n, "mobile": m, "email": e, "employer": ids.get(w or "")}
+            for k, n, m, e, w in PEOPLE
+        ],
+        database_="neo4j",
+    )
+    return ids
+
+
+def pair(ids: dict[str, str], a: str, b: str) -> tuple[str, str]:
+    x, y = sorted((ids[a], ids[b]))
+    return (x, y)
+
+
+def stored(cypher: Driver) -> dict[tuple[str, str], dict[str, Any]]:
+    rows = cypher.execute_query(
+        "MATCH (d:DuplicateCandidate) RETURN d{.*} AS d", database_="neo4j"
+    ).records
+    return {(r["d"]["a"], r["d"]["b"]): r["d"] for r in rows}
+
+
+def scan_both(server: LocalNeo4j) -> list[duplicates.ScanRow]:
+    audit = Audit(ADMIN, "duplicates.scan", "test")
+
+    async def work(db: Database) -> list[duplicates.ScanRow]:
+        return [await duplicates.scan(db, label, audit) for label in duplicates.LABELS]
+
+    return run(server, work)
+
+
+def test_scan_stores_the_planted_pairs_and_only_them(
+    neo4j_server: LocalNeo4j, cypher: Driver, data: dict[str, str]
+) -> None:
+    company, person = scan_both(neo4j_server)
+    expected = {
+        pair(data, "hw", "hw_bj"),
+        pair(data, "hw", "hw_code"),
+        pair(data, "zte", "zte_tel"),
+        pair(data, "zw", "zw_py"),
+        pair(data, "zw", "zw_tel"),
+        pair(data, "lf", "lf_mail"),
+    }
+    found = stored(cypher)
+    assert set(found) == expected
+    assert (company["records"], company["candidates"]) == (6, 3)
+    assert (person["records"], person["candidates"]) == (6, 3)
+    code = found[pair(data, "hw", "hw_code")]
+    assert code["reasons"] == ["SAME_CREDIT_CODE", "NAME_EQUAL"]  # 华为技术 / 华为: trade names
+    assert code["status"] == "OPEN"
+    assert code["id"] == duplicates.candidate_id(Label.COMPANY, data["hw_code"], data["hw"])
+    assert found[pair(data, "zte", "zte_tel")]["reasons"] == ["SAME_PHONE", "NAME_EQUAL"]
+    assert found[pair(data, "zw", "zw_py")]["reasons"] == ["SAME_COMPANY", "PINYIN_EQUAL"]
+    assert found[pair(data, "lf", "lf_mail")]["reasons"] == ["SAME_EMAIL", "NAME_EQUAL"]
+    # The audit names the scan, no personal values.
+    audits = cypher.execute_query(
+        "MATCH (a:AuditEvent {action: 'duplicates.scan'}) RETURN a.fields AS f", database_="neo4j"
+    ).records
+    assert [r["f"] for r in audits] == [[], []]
+
+
+def test_rescan_keeps_dismissed_drops_merged_and_stale(
+    neo4j_server: LocalNeo4j, cypher: Driver, data: dict[str, str]
+) -> None:
+    scan_both(neo4j_server)
+    before = stored(cypher)
+    dismissed = before[pair(data, "zte", "zte_tel")]["id"]
+    audit = Audit(ADMIN, "duplicates.dismiss", "test")
+    assert run(neo4j_server, lambda db: duplicates.dismiss(db, dismissed, audit)) is None
+    # The merge of one pair removes every candidate naming the merged record at once.
+    merged = run(
+        neo4j_server,
+        lambda db: merge.merge(
+            db, Label.COMPANY, data["hw"], [data["hw_bj"]], {}, Audit(ADMIN, "x", "test")
+        ),
+    )
+    assert merged.refusal is None
+    assert pair(data, "hw", "hw_bj") not in stored(cypher)
+    # Data changes: the e-mail pair no longer shares anything.
+    cypher.execute_query(
+        "MATCH (p:Person {id: $id}) SET p.email = 'other@example.cn'",
+        id=data["lf_mail"],
+        database_="neo4j",
+    )
+    company, person = scan_both(neo4j_server)
+    after = stored(cypher)
+    assert after[pair(data, "zte", "zte_tel")]["status"] == "DISMISSED"
+    assert after[pair(data, "zte", "zte_tel")]["id"] == dismissed
+    assert pair(data, "hw", "hw_bj") not in after
+    assert pair(data, "lf", "lf_mail") not in after
+    assert pair(data, "hw", "hw_code") in after
+    assert (company["candidates"], company["dismissed"], company["open"]) == (2, 1, 1)
+    assert person["removed"] == 1
+
+
+def test_likely_duplicates_flags_incoming_rows_without_writing(
+    neo4j_server: LocalNeo4j, cypher: Driver, data: dict[str, str]
+) -> None:
+    count = "MATCH (n) RETURN count(n) AS n"
+    nodes_before = cypher.execute_query(count, database_="neo4j").records[0]["n"]
+    rows = [
+        {"name": "北京华为技术股份有限公司"},  # 0: the name core
+        {"name": "某某公司", "unifiedSocialCreditCode": "91440300708461393Q"},  # 1: the code
+        {"name": "瑞丰贸易有限公司"},  # 2: new
+        {"name": "中兴通讯（深圳）有限公司", "phone": "+86 755 2677 0000"},  # 3: phone and core
+    ]
+    hits = run(neo4j_server, lambda db: duplicates.likely_duplicates(db, Label.COMPANY, rows))
+    by_row: dict[int, set[str]] = {}
+    for h in hits:
+        by_row.setdefault(h["row"], set()).add(h["existingId"])
+    assert by_row[0] == {data["hw"], data["hw_bj"]}
+    assert by_row[1] == {data["hw"], data["hw_code"]}
+    assert 2 not in by_row
+    assert by_row[3] == {data["zte"], data["zte_tel"]}
+    code_hit = next(h for h in hits if h["row"] == 1 and h["existingId"] == data["hw"])
+    assert code_hit["reasons"][0] == "SAME_CREDIT_CODE"
+    people = [
+        {"name": "Wei Zhang", "companies": [data["hw"]]},
+        {"name": "王五", "mobile": "13800138000"},
+        {"name": "王五", "mobile": "13900000000"},
+    ]
+    hits = run(neo4j_server, lambda db: duplicates.likely_duplicates(db, Label.PERSON, people))
+    assert {(h["row"], h["existingId"]) for h in hits} == {(0, data["zw"]), (0, data["zw_py"])}
+    assert cypher.execute_query(count, database_="neo4j").records[0]["n"] == nodes_before
+
+
+def test_merge_dry_run_shows_what_would_move_and_changes_nothing(
+    neo4j_server: LocalNeo4j, cypher: Driver, data: dict[str, str]
+) -> None:
+    snapshot = (
+        "MATCH (n) OPTIONAL MATCH (n)-[r]->(m) "
+        "RETURN collect(DISTINCT n{.*}) AS nodes, collect([n.id, type(r), m.id]) AS edges"
+    )
+    before = cypher.execute_query(snapshot, database_="neo4j").records[0]
+    out = run(
+        neo4j_server,
+        lambda db: merge.merge(
+            db,
+            Label.COMPANY,
+            data["hw"],
+            [data["zte"]],
+            {},
+            Audit(ADMIN, "company.merge", "test"),
+            dry_run=True,
+        ),
+    )
+    assert out.dry_run
+    assert out.refusal is None
+    assert out.moved == 1
+    assert out.moved_by_type == {"WORKS_AT": 1}  # 李芳 would follow to the survivor
+    assert out.copied == ("phone",)
+    assert out.node is not None
+    assert out.node["phone"] == "+8675526770000"  # the survivor as it would be
+    after = cypher.execute_query(snapshot, database_="neo4j").records[0]
+    assert sorted(map(str, after["nodes"])) == sorted(map(str, before["nodes"]))
+    assert sorted(map(str, after["edges"])) == sorted(map(str, before["edges"]))

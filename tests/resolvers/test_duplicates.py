@@ -1,0 +1,227 @@
+"""The duplicate review queue through the real app: who may scan, what each viewer sees of a
+pair (masked and hidden sides), who may decide, the merge dry run and the real merge."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from neo4j import Driver
+from tests.conftest import GQL, PERSONAS
+
+NS = uuid.UUID("5a1e3c7d-2b9f-4e6a-8d0c-7f4b2e1a9c35")
+OWNER = PERSONAS["owner"]["id"]  # SALES, EAST
+OTHER = PERSONAS["other_team"]["id"]  # SALES, WEST
+
+SCAN = """mutation($k: DuplicateKind) { scanDuplicates(input: {kind: $k}) {
+  scans { label records candidates dismissed } errors { code } } }"""
+QUEUE = """query($l: DuplicateKind!, $s: DuplicateStatus) {
+  duplicateCandidates(label: $l, status: $s, first: 10) { totalCount edges { node {
+    id kind score reasons status mayResolve
+    a { id ... on Company { name } ... on Person { name mobile } }
+    b { id ... on Company { name } ... on Person { name mobile } } } } } }"""
+DISMISS = """mutation($id: ID!) { dismissDuplicate(input: {candidateId: $id}) {
+  candidateId status errors { code field } } }"""
+MERGE = """mutation($id: ID!, $s: ID!, $dry: Boolean!) {
+  mergeDuplicate(input: {candidateId: $id, survivorId: $s, dryRun: $dry}) {
+    survivor { id ... on Company { name phone } } mergedIds movedEdges
+    movedByType { type count } copiedFields dryRun errors { code field } } }"""
+
+
+def fid(name: str) -> str:
+    return str(uuid.uuid5(NS, name))
+
+
+EAST_CO = fid("east co")  # owned by the owner persona
+WEST_CO = fid("west co")  # owned by other_team: the owner may not see it
+EAST_TWIN = fid("east twin")  # also the owner's
+ZW_EAST = fid("zw east")  # works at EAST_CO
+ZW_WEST = fid("zw west")  # works at WEST_CO, same mobile
+
+
+def build(cypher: Driver) -> None:
+    cypher.execute_query(
+        "MATCH (o:User {id: $owner}), (w:User {id: $other}) "
+        "CREATE (e:Company:Customer {id: $east, name: '北京华星科技有限公司', version: 1, "
+        "phone: '+861062661234', createdAt: datetime(), updatedAt: datetime()}) "
+        "CREATE (x:Company:Customer {id: $west, name: '华星科技（上海）有限公司', version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()}) "
+        "CREATE (t:Company:Customer {id: $twin, name: '华星科技有限公司深圳分公司', version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()}) "
+        "CREATE (o)-[:OWNS {id: randomUUID(), version: 1}]->(e) "
+        "CREATE (o)-[:OWNS {id: randomUUID(), version: 1}]->(t) "
+        "CREATE (w)-[:OWNS {id: randomUUID(), version: 1}]->(x) "
+        "CREATE (pe:Person {id: $zwEast, name: '张伟', mobile: '+8613800138000', version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()})-[:WORKS_AT {id: randomUUID(), "
+        "version: 1}]->(e) "
+        "CREATE (pw:Person {id: $zwWest, name: 'Zhang Wei (West)', mobile: '+8613800138000', "
+        "version: 1, createdAt: datetime(), updatedAt: datetime()})-[:WORKS_AT {id: "
+        "randomUUID(), version: 1}]->(x)",
+        owner=OWNER,
+        other=OTHER,
+        east=EAST_CO,
+        west=WEST_CO,
+        twin=EAST_TWIN,
+        zwEast=ZW_EAST,
+        zwWest=ZW_WEST,
+        database_="neo4j",
+    )
+
+
+def queue(gql: GQL, label: str, status: str = "OPEN") -> tuple[int, list[dict[str, Any]]]:
+    r = gql(QUEUE, {"l": label, "s": status}).data["duplicateCandidates"]
+    return r["totalCount"], [e["node"] for e in r["edges"]]
+
+
+def sides(node: dict[str, Any]) -> set[str | None]:
+    return {(s or {}).get("id") for s in (node["a"], node["b"])}
+
+
+def test_only_admins_scan(gql: GQL, cypher: Driver) -> None:
+    build(cypher)
+    refused = gql.as_("manager_above")(SCAN, {"k": "COMPANY"}).data["scanDuplicates"]
+    assert refused["errors"] == [{"code": "FORBIDDEN"}]
+    assert (
+        cypher.execute_query(
+            "MATCH (d:DuplicateCandidate) RETURN count(d) AS n", database_="neo4j"
+        ).records[0]["n"]
+        == 0
+    )
+    scans = gql(SCAN, {"k": None}).data["scanDuplicates"]["scans"]
+    assert [(s["label"], s["records"], s["candidates"]) for s in scans] == [
+        ("Company", 3, 3),
+        ("Person", 2, 1),
+    ]
+    # Pages by score, then id: two, then the third after the cursor.
+    _, every = queue(gql, "COMPANY")
+    page = """query($after: String) { duplicateCandidates(label: COMPANY, first: 2,
+      after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }"""
+    first = gql(page, {"after": None}).data["duplicateCandidates"]
+    assert [e["node"]["id"] for e in first["edges"]] == [r["id"] for r in every[:2]]
+    assert first["pageInfo"]["hasNextPage"] is True
+    rest = gql(page, {"after": first["pageInfo"]["endCursor"]}).data["duplicateCandidates"]
+    assert [e["node"]["id"] for e in rest["edges"]] == [every[2]["id"]]
+    assert rest["pageInfo"]["hasNextPage"] is False
+
+
+def test_the_queue_shows_each_viewer_what_they_may_see(gql: GQL, cypher: Driver) -> None:
+    build(cypher)
+    gql(SCAN, {"k": None})
+    # The admin sees all three company pairs, both sides.
+    total, rows = queue(gql, "COMPANY")
+    assert total == 3
+    assert all(None not in sides(r) for r in rows)
+    assert all(r["mayResolve"] for r in rows)
+    assert rows[0]["reasons"] == ["NAME_EQUAL"]
+    # The owner (EAST) sees the pair of its own two companies and the two pairs with the WEST
+    # company, whose side is null: no id, no name.
+    owner = gql.as_("owner")
+    r = owner(QUEUE, {"l": "COMPANY", "s": "OPEN"})
+    total, rows = queue(owner, "COMPANY")
+    assert total == 3
+    assert {frozenset(sides(x)) for x in rows} == {
+        frozenset({EAST_CO, EAST_TWIN}),
+        frozenset({EAST_CO, None}),
+        frozenset({EAST_TWIN, None}),
+    }
+    assert [x["mayResolve"] for x in rows if None in sides(x)] == [False, False]
+    raw = str(r.body)
+    assert WEST_CO not in raw
+    assert "上海" not in raw
+    # other_team (WEST) sees only the two pairs with its company, the EAST sides hidden.
+    total, rows = queue(gql.as_("other_team"), "COMPANY")
+    assert total == 2
+    assert all(sides(x) == {WEST_CO, None} for x in rows)
+    # People: the SALES viewer sees their contact masked as person(id) masks it, and not the
+    # other side; a MANAGER above both sees both, unmasked.
+    total, rows = queue(owner, "PERSON")
+    assert total == 1
+    visible = rows[0]["a"] or rows[0]["b"]
+    assert visible == {"id": ZW_EAST, "name": "张伟", "mobile": "+86138****8000"}
+    assert None in (rows[0]["a"], rows[0]["b"])
+    assert "SAME_PHONE" in rows[0]["reasons"]
+    _, rows = queue(gql.as_("manager_above"), "PERSON")
+    assert {rows[0]["a"]["mobile"], rows[0]["b"]["mobile"]} == {"+8613800138000"}
+
+
+def test_deciding_takes_edit_rights_on_both_sides(gql: GQL, cypher: Driver) -> None:
+    build(cypher)
+    gql(SCAN, {"k": "COMPANY"})
+    _, rows = queue(gql, "COMPANY")
+    mixed = next(r for r in rows if sides(r) == {EAST_CO, WEST_CO})
+    own = next(r for r in rows if sides(r) == {EAST_CO, EAST_TWIN})
+    owner = gql.as_("owner")
+    out = owner(DISMISS, {"id": mixed["id"]}).data["dismissDuplicate"]
+    assert out == {
+        "candidateId": None,
+        "status": None,
+        "errors": [{"code": "FORBIDDEN", "field": "input.candidateId"}],
+    }
+    out = owner(MERGE, {"id": mixed["id"], "s": EAST_CO, "dry": True}).data["mergeDuplicate"]
+    assert out["errors"] == [{"code": "FORBIDDEN", "field": "input.candidateId"}]
+    assert WEST_CO not in str(out)
+    # A pair the viewer sees neither side of does not exist for them.
+    _, west_rows = queue(gql.as_("other_team"), "COMPANY")
+    assert all(r["id"] != own["id"] for r in west_rows)
+    out = gql.as_("other_team")(DISMISS, {"id": own["id"]}).data["dismissDuplicate"]
+    assert out["errors"] == [{"code": "NOT_FOUND", "field": "input.candidateId"}]
+    out = gql.as_("auditor")(DISMISS, {"id": own["id"]}).data["dismissDuplicate"]
+    assert out["errors"][0]["code"] == "FORBIDDEN"
+    # The owner may edit both of its companies: dismissed, and it stays so on a re-scan.
+    out = owner(DISMISS, {"id": own["id"]}).data["dismissDuplicate"]
+    assert out == {"candidateId": own["id"], "status": "DISMISSED", "errors": []}
+    scans = gql(SCAN, {"k": "COMPANY"}).data["scanDuplicates"]["scans"]
+    assert scans[0]["dismissed"] == 1
+    total, rows = queue(owner, "COMPANY", "DISMISSED")
+    assert (total, [r["id"] for r in rows]) == (1, [own["id"]])
+    assert rows[0]["status"] == "DISMISSED"
+    total, _ = queue(owner, "COMPANY")
+    assert total == 2
+    audit = cypher.execute_query(
+        "MATCH (a:AuditEvent {action: 'duplicates.dismiss'}) RETURN a.actor AS actor, "
+        "a.targetId AS target",
+        database_="neo4j",
+    ).records
+    assert [(a["actor"], a["target"]) for a in audit] == [(OWNER, own["id"])]
+
+
+def test_merge_dry_run_then_the_real_merge(gql: GQL, cypher: Driver) -> None:
+    build(cypher)
+    gql(SCAN, {"k": None})
+    _, rows = queue(gql, "COMPANY")
+    pair = next(r for r in rows if sides(r) == {EAST_CO, EAST_TWIN})
+    edges = "MATCH (a)-[r]->(b) RETURN collect([a.id, type(r), b.id]) AS e"
+    before = sorted(map(str, cypher.execute_query(edges, database_="neo4j").records[0]["e"]))
+    owner = gql.as_("owner")
+    bad = owner(MERGE, {"id": pair["id"], "s": WEST_CO, "dry": True}).data["mergeDuplicate"]
+    assert bad["errors"] == [{"code": "VALIDATION", "field": "input.survivorId"}]
+    dry = owner(MERGE, {"id": pair["id"], "s": EAST_TWIN, "dry": True}).data["mergeDuplicate"]
+    assert dry["errors"] == []
+    assert dry["dryRun"] is True
+    assert dry["mergedIds"] == [EAST_CO]
+    # EAST_CO's OWNS and 张伟's WORKS_AT would move; EAST_TWIN would take EAST_CO's phone.
+    assert dry["movedByType"] == [{"type": "OWNS", "count": 1}, {"type": "WORKS_AT", "count": 1}]
+    assert dry["movedEdges"] == 2
+    assert dry["copiedFields"] == ["phone"]
+    assert dry["survivor"] == {"id": EAST_TWIN, "name": "华星科技有限公司深圳分公司",
+                               "phone": "+861062661234"}  # fmt: skip
+    after = sorted(map(str, cypher.execute_query(edges, database_="neo4j").records[0]["e"]))
+    assert after == before
+    assert queue(gql, "COMPANY")[0] == 3
+    real = owner(MERGE, {"id": pair["id"], "s": EAST_TWIN, "dry": False}).data["mergeDuplicate"]
+    assert real["errors"] == []
+    assert real["dryRun"] is False
+    assert real["movedByType"] == dry["movedByType"]
+    # The merged record is gone, with every candidate naming it; its id resolves to the twin.
+    total, rows = queue(gql, "COMPANY")
+    assert total == 1
+    assert sides(rows[0]) == {EAST_TWIN, WEST_CO}
+    audits = cypher.execute_query(
+        "MATCH (a:AuditEvent {action: 'company.merge'}) RETURN a.targetId AS t, a.actor AS by",
+        database_="neo4j",
+    ).records
+    assert sorted((a["t"], a["by"]) for a in audits) == sorted(
+        [(EAST_TWIN, OWNER), (EAST_CO, OWNER)]
+    )
+    node = gql("query($id: ID!) { node(id: $id) { id } }", {"id": EAST_CO}).data["node"]
+    assert node == {"id": EAST_TWIN}
