@@ -318,11 +318,13 @@ def _node(
         }
     props = PROPS_OF[label](errors, data, True)
     customer = customer_role(errors, data, props, CUSTOMER_KIND[label])
-    ident = v.text(errors, None if node_id is None else str(node_id), "input.id", True, 200)
-    if key is Key.EXTERNAL:
-        ext = {"externalSource": source, "externalId": ident}
-        external_props(errors, ext, required=True)
+    raw = None if node_id is None else str(node_id)
+    if key is Key.EXTERNAL:  # the row's id is its externalId, checked as the API checks it
+        ident = external_props(errors, {"externalSource": source, "externalId": raw}, True)[
+            "externalId"
+        ]
     else:
+        ident = v.text(errors, raw, "input.id", True, 200)
         props.update(external_props(errors, data))
     if errors:
         return _errors_of(n, errors)

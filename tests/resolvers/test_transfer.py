@@ -154,3 +154,50 @@ def test_mappings_are_checked_before_any_row_is_read(
         return
     with pytest.raises(transfer.TransferError, match=re.escape(message)):
         transfer.load_mapping(path, None)
+
+
+def test_a_mapped_jsonl_file_takes_typed_values_and_reports_bad_ones(tmp_path: Path) -> None:
+    """A dry run: every row checked, nothing written (no database at all)."""
+    (tmp_path / "people.jsonl").write_text(
+        '{"no": "H1", "name": "张伟", "born": "1980-05-04", "likes": ["读书", "钓鱼"], '
+        '"buyer": true, "tier": "core"}\n'
+        '{"no": "H2", "name": "李娜", "born": 1990, "likes": "围棋", "buyer": "maybe"}\n'
+        '["not", "an", "object"]\n'
+        '{"no": "", "name": "王芳", "email": "not-an-address"}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "people.toml").write_text(
+        'label = "Person"\nsource = "crm-x"\nid = "no"\n'
+        '[fields]\nname = "name"\nbirthDate = "born"\nhobbies = "likes"\n'
+        'hasPurchasingPower = "buyer"\nemail = "email"\n[profile]\ntier = "tier"\n',
+        encoding="utf-8",
+    )
+    mapping = transfer.load_mapping(tmp_path / "people.toml", "override")
+    assert mapping.source == "override"  # --source wins over the file
+    rows = list(transfer.mapped_rows(mapping, tmp_path / "people.jsonl", "jsonl"))
+    first = rows[0]
+    assert isinstance(first, transfer.Prepared)
+    assert first.row["props"]["hobbies"] == ["读书", "钓鱼"]
+    assert first.row["props"]["tier"] == "CORE"
+    assert first.row["props"]["customerKind"] == "INDIVIDUAL"  # the API's default for people
+    assert first.row["customer"] is True
+    assert first.row["id"] == transfer.derived_id("override", "Person", "H1")
+    report = tmp_path / "rejected.csv"
+    out = asyncio.run(
+        transfer.run_import(
+            None,
+            iter(rows),
+            AUDIT,
+            report=report,
+            checkpoint=transfer.Checkpoint(None, ""),
+        )
+    )
+    assert (out.rows, out.rejected, out.created) == (4, 3, 0)
+    lines = report.read_text(encoding="utf-8").splitlines()[1:]
+    assert lines == [
+        "2,birthDate,VALIDATION,must be a date (YYYY-MM-DD)",
+        "2,hasPurchasingPower,VALIDATION,must be true or false",
+        "3,,VALIDATION,is not an object",
+        "4,email,VALIDATION,is not a valid email address: An email address must have an @-sign.",
+        "4,externalId,VALIDATION,must not be blank",
+    ]
