@@ -139,6 +139,10 @@ def markdown(scale: str, batch: int, r: dict[str, Any], env: dict[str, Any]) -> 
         "the bulk loader of graph/bulk.py measured about 9,000). The admin path "
         "(neo4j-admin database import, target 500,000 edges/s) is not built yet.",
         "",
+        "Rejected rows are the generator's: some of its mobile numbers are not valid (or not "
+        "mobile) by phonenumbers' metadata, which the API refuses too, and the relationships "
+        "of the people so rejected then miss an endpoint (NOT_FOUND).",
+        "",
     ]
     return "\n".join(lines)
 
