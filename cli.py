@@ -11,9 +11,10 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import migrations
 from graph import crypto, demo
@@ -338,6 +339,157 @@ async def _import_checks(settings: Settings, path: str, rows: list[dict[str, str
     return 1 if errors else 0
 
 
+def _form(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    if path.is_dir():
+        return "csv"
+    ext = path.suffix.lower().lstrip(".")
+    return {"ndjson": "jsonl", "json": "jsonl", "xml": "graphml"}.get(ext, ext)
+
+
+@dataclass
+class ImportJob:
+    """What `crm-graph import` reads and where it reports, settled before any database work."""
+
+    rows: Iterator[Any]
+    report: Path
+    checkpoint: Any  # resolvers.transfer.Checkpoint
+    total: int | None
+
+
+def _import_job(args: argparse.Namespace) -> ImportJob | str:
+    """The job, or the message saying why there is none."""
+    from graph import transfer_formats as fmt
+    from resolvers import transfer
+
+    path = Path(args.file)
+    form = _form(path, args.format)
+    if form not in ("csv", "jsonl", "graphml"):
+        return f"say --format csv, jsonl or graphml for {path}"
+    if not path.exists():
+        return f"no such file: {path}"
+    try:
+        if args.mapping:
+            if form == "graphml" or path.is_dir():
+                return "a mapping reads one CSV or JSONL file"
+            mapping = transfer.load_mapping(Path(args.mapping), args.source)
+            rows = transfer.mapped_rows(mapping, path, form)
+            digest = mapping.digest
+        else:
+            records = (
+                fmt.read_graphml(path)
+                if form == "graphml"
+                else fmt.read_csv_dir(path)
+                if path.is_dir()
+                else fmt.read_jsonl(path)
+            )
+            rows = transfer.graph_rows(records)
+            digest = "graph"
+    except transfer.TransferError as exc:
+        return str(exc)
+    report = Path(args.report) if args.report else path.with_name(path.name + ".rejected.csv")
+    checkpoint = transfer.Checkpoint(
+        report.with_name(path.name + ".progress.json"), transfer.fingerprint(path, digest)
+    )
+    return ImportJob(rows, report, checkpoint, fmt.count_rows(path, form))
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    job = _import_job(args)
+    if isinstance(job, str):
+        print(f"crm-graph: {job}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        return asyncio.run(_import(None, job, args))
+    with database_settings(settings) as s:
+        return asyncio.run(_import(s, job, args))
+
+
+async def _import(settings: Settings | None, job: ImportJob, args: argparse.Namespace) -> int:
+    """`crm-graph import`: see the README, Import and export."""
+    from tqdm import tqdm
+
+    from graph.access import Scope
+    from graph.nodes import Audit
+    from resolvers import transfer
+
+    actor = Actor("system:cli:import", frozenset({"ADMIN"}), Scope.everything())
+    bar = tqdm(total=job.total, unit=" rows", desc="import", disable=args.quiet)
+    db = None if settings is None else _db(settings)
+    try:
+        if db is not None and settings is not None:
+            crypto.configure(crypto.keyring_for(settings))
+            await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+        out = await transfer.run_import(
+            db,
+            job.rows,
+            Audit(actor, "transfer.import", "cli"),
+            report=job.report,
+            checkpoint=job.checkpoint,
+            batch=args.batch,
+            advance=bar.update,
+        )
+    except (ValueError, transfer.TransferError) as exc:
+        print(f"crm-graph: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+        if db is not None:
+            await db.close()
+    if out.skipped:
+        print(f"resumed: {out.skipped} rows were committed by an earlier run")
+    if db is None:
+        print(
+            f"dry run: {out.rows} rows read, {out.rows - out.rejected} valid, "
+            f"{out.rejected} rejected (see {job.report}); nothing written"
+        )
+    else:
+        unchanged = out.rows - out.rejected - out.created - out.updated
+        print(
+            f"{out.rows} rows read: {out.created} created, {out.updated} updated, "
+            f"{unchanged} unchanged, {out.rejected} rejected (see {job.report})"
+        )
+    return 1 if out.rejected else 0
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    """`crm-graph export`: what the key may see, masked as the API masks it; no key: ADMIN."""
+    from graph import transfer_formats as fmt
+    from graph.access import Scope
+    from resolvers import transfer
+    from resolvers.auth import Authenticator
+    from resolvers.errors import ApiError
+    from resolvers.masking import Guards
+
+    crypto.configure(crypto.keyring_for(settings))
+    db = _db(settings)
+    try:
+        await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+        if args.key:
+            try:
+                viewer = await Authenticator(db, False).viewer("Bearer " + args.key)
+            except ApiError as exc:
+                print(f"crm-graph: {exc}", file=sys.stderr)
+                return 2
+            actor = Actor(viewer.actor, viewer.roles, viewer.scope)
+        else:
+            actor = Actor("system:cli:export", frozenset({"ADMIN"}), Scope.everything())
+        guards = Guards(settings.pseudonym_key)
+        records = [r async for r in transfer.export_records(db, actor, guards)]
+    finally:
+        await db.close()
+    out = Path(args.out)
+    if args.format == "jsonl":
+        n = fmt.write_jsonl(records, out)
+    elif args.format == "graphml":
+        n = fmt.write_graphml(records, out)
+    else:
+        n = fmt.write_csv_dir(records, out)
+    print(f"exported {n} nodes and edges to {out}")
+    return 0
+
+
 class Terminated(Exception):
     """SIGTERM arrived: unwind like Ctrl-C so the embedded Neo4j is stopped on the way out."""
 
@@ -542,6 +694,21 @@ def main(argv: list[str] | None = None) -> int:
         "import-verifications", help="record call and mail results from a CSV file (R19)"
     )
     p.add_argument("file", help="CSV: id,field,status,method[,at,note]")
+    p = sub.add_parser(
+        "import", help="import companies, people and relationships (README: Import and export)"
+    )
+    p.add_argument("file", help="a CSV or JSONL file, an export's GraphML file or CSV directory")
+    p.add_argument("--mapping", help="TOML mapping of columns to fields (omit for an export)")
+    p.add_argument("--format", choices=["csv", "jsonl", "graphml"], help="default: by extension")
+    p.add_argument("--source", help="the externalSource of the rows (overrides the mapping's)")
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.add_argument("--report", help="CSV of rejected rows (default: FILE.rejected.csv)")
+    p.add_argument("--batch", type=int, default=1000, help="rows per transaction")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p = sub.add_parser("export", help="export what a key may see (no key: everything)")
+    p.add_argument("--format", choices=["csv", "jsonl", "graphml"], required=True)
+    p.add_argument("--out", required=True, help="a file (jsonl, graphml) or directory (csv)")
+    p.add_argument("--key", help="export as this API key sees and masks the data")
     p = sub.add_parser("export-schema", help="write the GraphQL SDL")
     p.add_argument("--output", default=str(ROOT / "schema.graphql"))
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
@@ -568,7 +735,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 return 2
             print(f"new dev data key: {crypto.add_dev_key(settings.local_home)}")
+        if args.command == "import":
+            return cmd_import(args, settings)
         with database_settings(settings) as s:
+            if args.command == "export":
+                return asyncio.run(_export(s, args))
             if args.command == "migrate":
                 return asyncio.run(_migrate(s, args.action))
             if args.command == "api-key":

@@ -163,6 +163,7 @@ _SKIP_MODULES = frozenset(
     {
         *("graph.migrate", "graph.bulk", "graph.demo", "graph.demo_data"),
         *("graph.demo_pipeline", "graph.demo_plans"),
+        "graph.transfer",  # crm-graph import and export, never per request
     }
 )
 

@@ -1,0 +1,273 @@
+"""Import and export of whole account networks (issue 15): the statements behind `crm-graph
+import` and `crm-graph export`. Rows arrive validated (resolvers/transfer.py); nothing here
+knows a file format or a mapping.
+
+The live write path: one write transaction per batch, so a batch is written whole or not at
+all. Nodes are MERGEd on their key, (externalSource, externalId) or the CRM `id` (an
+export's own rows), and only the properties that differ from the stored ones are set: a
+node whose values are all unchanged is not touched at all (no version bump, no audit), so
+re-running an import changes nothing. Relationships are keyed by `id`, chosen by the caller
+(a hash of the source and the row's external id, or the exported id), between endpoints
+found by the same node key. One audit event per batch that changed something, with the
+field names and no values.
+
+The export reads page by page in `id` order, with the viewer's visibility predicate, so a key
+exports exactly what it may see (masking is applied above, by resolvers/masking.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, LiteralString
+
+from graph import access
+from graph.access import visible
+from graph.actor import Actor
+from graph.db import Cypher, Database, Tx
+from graph.nodes import AUDIT, PROJECTION, Audit
+from graph.relationship import PROJECTION as EDGE_PROJECTION
+from graph.vocab import ENDPOINTS, Label, Rel
+
+Row = dict[str, Any]
+
+
+class Key(Enum):
+    """How an imported row names its node: by the source system's id, or by the CRM's id."""
+
+    EXTERNAL = "external"
+    ID = "id"
+
+
+# The node and relationship kinds an import writes and an export reads: the customer network
+# (companies, people and the relationships between them). Users, projects and our side's
+# edges (OWNS, ON_TEAM, KNOWS) are managed through the API.
+LABELS: tuple[Label, ...] = (Label.COMPANY, Label.PERSON)
+RELS: tuple[Rel, ...] = tuple(
+    r for r in Rel if set(ENDPOINTS[r][0]) <= set(LABELS) and set(ENDPOINTS[r][1]) <= set(LABELS)
+)
+
+_DIGEST: LiteralString = "idNumberDigest"  # graph/crypto.py's DIGEST
+
+
+def _match(
+    var: LiteralString,
+    label: Label,
+    key: Key,
+    value: LiteralString,
+    source: LiteralString = "row.source",
+) -> LiteralString:
+    lb: LiteralString = label.value  # closed vocabulary, never input
+    if key is Key.EXTERNAL:
+        return (
+            "(" + var + ":" + lb + " {externalSource: " + source + ", externalId: " + value + "})"
+        )
+    return "(" + var + ":" + lb + " {id: " + value + "})"
+
+
+# Which keys of `row.props` differ from the stored entity `x` (a stored null differs).
+_CHANGED: LiteralString = "[k IN keys(row.props) WHERE NOT coalesce(x[k] = row.props[k], false)]"
+
+
+# What a batch did: how many entities it created, and the names of the fields it set.
+_SUMMARY: LiteralString = (
+    "WITH collect({created: created, changed: changed}) AS done "
+    "RETURN size([d IN done WHERE d.created]) AS created, "
+    "size([d IN done WHERE NOT d.created]) AS updated, "
+    "reduce(s = [], d IN done | s + [f IN d.changed WHERE NOT f IN s]) AS fields"
+)
+
+
+def _node_write(label: Label, key: Key) -> Cypher:
+    on_create: LiteralString = (
+        "ON CREATE SET x.id = row.id, x.version = 0, x.createdAt = datetime() "
+        if key is Key.EXTERNAL
+        else "ON CREATE SET x.version = 0, x.createdAt = datetime() "
+    )
+    return Cypher(
+        f"transfer.node.{label.value}.{key.value}",
+        "UNWIND $rows AS row MERGE "
+        + _match("x", label, key, "row.externalId" if key is Key.EXTERNAL else "row.id")
+        + " "
+        + on_create
+        + "WITH x, row, x.version = 0 AS created, "
+        + _CHANGED
+        + " + CASE WHEN row.secret IS NOT NULL AND NOT coalesce(x."
+        + _DIGEST
+        + " = row.secret."
+        + _DIGEST
+        + ", false) THEN ['idNumber'] ELSE [] END"
+        " + CASE WHEN row.customer AND NOT x:Customer THEN ['customer'] ELSE [] END AS changed "
+        "WITH x, row, created, changed WHERE created OR size(changed) > 0 "
+        "SET x += row.props, x.version = x.version + 1, x.updatedAt = datetime() "
+        "FOREACH (_ IN CASE WHEN 'idNumber' IN changed THEN [1] ELSE [] END | "
+        "SET x += row.secret) "
+        "FOREACH (_ IN CASE WHEN row.customer THEN [1] ELSE [] END | SET x:Customer) " + _SUMMARY,
+    )
+
+
+NODE_WRITES: dict[tuple[Label, Key], Cypher] = {
+    (label, key): _node_write(label, key) for label in LABELS for key in Key
+}
+
+
+@dataclass(frozen=True)
+class EdgeStatements:
+    """Where a batch's endpoints and edge ids stand, then the write."""
+
+    lookup: Cypher
+    write: Cypher
+
+
+def _edge(rel: Rel, a: Label, b: Label, key: Key) -> EdgeStatements:
+    t: LiteralString = rel.value  # closed vocabulary, never input
+    name = f"transfer.rel.{rel.value}.{a.value}.{b.value}.{key.value}"
+    return EdgeStatements(
+        Cypher(
+            name + ".lookup",
+            "UNWIND $rows AS row "
+            "OPTIONAL MATCH " + _match("a", a, key, "row.from", "row.fromSource") + " "
+            "OPTIONAL MATCH " + _match("b", b, key, "row.to", "row.toSource") + " "
+            "OPTIONAL CALL (row) { MATCH (s)-[e:" + t + " {id: row.id}]->(d) "
+            "USING INDEX SEEK e:" + t + "(id) RETURN s.id AS was, d.id AS wasTo LIMIT 1 } "
+            "RETURN row.n AS n, a.id AS fromId, b.id AS toId, was, wasTo",
+        ),
+        Cypher(
+            name + ".write",
+            "UNWIND $rows AS row "
+            "MATCH (a:" + a.value + " {id: row.fromId}) MATCH (b:" + b.value + " {id: row.toId}) "
+            "MERGE (a)-[x:" + t + " {id: row.id}]->(b) "
+            "ON CREATE SET x.version = 0, x.createdAt = datetime() "
+            "WITH x, row, x.version = 0 AS created, " + _CHANGED + " AS changed "
+            "WITH x, row, created, changed WHERE created OR size(changed) > 0 "
+            "SET x += row.props, x.version = x.version + 1, x.updatedAt = datetime() " + _SUMMARY,
+        ),
+    )
+
+
+EDGE_STATEMENTS: dict[tuple[Rel, Label, Label, Key], EdgeStatements] = {
+    (rel, a, b, key): _edge(rel, a, b, key)
+    for rel in RELS
+    for a in ENDPOINTS[rel][0]
+    for b in ENDPOINTS[rel][1]
+    for key in Key
+}
+
+BATCH_AUDIT = Cypher("transfer.audit", AUDIT)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one batch did: entities created, and existing ones changed."""
+
+    created: int = 0
+    updated: int = 0
+
+
+async def _audit(tx: Tx, audit: Audit, import_id: str, kind: str, fields: Sequence[str]) -> None:
+    await tx.run(BATCH_AUDIT, audit.params(import_id, kind, [f for f in fields if f]))
+
+
+async def write_nodes(
+    db: Database, label: Label, key: Key, rows: Sequence[Row], audit: Audit, import_id: str
+) -> Written:
+    """Upsert one batch of `label` nodes in one transaction. Rows: `{id, source, externalId,
+    props, secret (the protected ID number, or None), customer}`; `id` is used only when the
+    node is created (Key.EXTERNAL) or is the key (Key.ID)."""
+
+    async def work(tx: Tx) -> Written:
+        out = (await tx.run(NODE_WRITES[(label, key)], {"rows": list(rows)}))[0]
+        if out["fields"] or out["created"]:
+            await _audit(tx, audit, import_id, label.value, out["fields"])
+        return Written(out["created"], out["updated"])
+
+    return await db.transaction(work)
+
+
+@dataclass(frozen=True)
+class EdgeRefusal:
+    n: int  # the row's number, as the caller gave it in `n`
+    part: str  # "from", "to" or "id"
+    reason: str  # "missing", "moved" or "loop"
+
+
+async def write_edges(
+    db: Database,
+    rel: Rel,
+    ends: tuple[Label, Label],
+    key: Key,
+    rows: Sequence[Row],
+    audit: Audit,
+    import_id: str,
+) -> tuple[Written, list[EdgeRefusal]]:
+    """Upsert one batch of `rel` edges in one transaction. Rows: `{n, id, from, fromSource,
+    to, toSource, props}` with `from`/`to` naming the endpoints by the node key. Rows whose
+    endpoint is missing, that join a node to itself, or whose id already joins other
+    endpoints are refused (returned) and not written; the others are."""
+    st = EDGE_STATEMENTS[(rel, ends[0], ends[1], key)]
+
+    async def work(tx: Tx) -> tuple[Written, list[EdgeRefusal]]:
+        found = {r["n"]: r for r in await tx.run(st.lookup, {"rows": list(rows)})}
+        refused: list[EdgeRefusal] = []
+        ok: list[Row] = []
+        for row in rows:
+            f = found[row["n"]]
+            if f["fromId"] is None:
+                refused.append(EdgeRefusal(row["n"], "from", "missing"))
+            elif f["toId"] is None:
+                refused.append(EdgeRefusal(row["n"], "to", "missing"))
+            elif f["fromId"] == f["toId"]:
+                refused.append(EdgeRefusal(row["n"], "to", "loop"))
+            elif f["was"] is not None and (f["was"], f["wasTo"]) != (f["fromId"], f["toId"]):
+                refused.append(EdgeRefusal(row["n"], "id", "moved"))
+            else:
+                ok.append({**row, "fromId": f["fromId"], "toId": f["toId"]})
+        if not ok:
+            return Written(), refused
+        out = (await tx.run(st.write, {"rows": ok}))[0]
+        if out["fields"] or out["created"]:
+            await _audit(tx, audit, import_id, rel.value, out["fields"])
+        return Written(out["created"], out["updated"]), refused
+
+    return await db.transaction(work)
+
+
+# Export: every node of a label, and every edge of a type, the viewer may see, by id pages.
+def _node_page(label: Label) -> Cypher:
+    lb: LiteralString = label.value
+    return Cypher(
+        f"transfer.export.{label.value}",
+        "MATCH (n:" + lb + ") WHERE n.id > $after AND " + visible("n") + " "
+        "WITH n ORDER BY n.id LIMIT $limit RETURN " + PROJECTION + " AS node",
+    )
+
+
+def _edge_page(rel: Rel) -> Cypher:
+    t: LiteralString = rel.value
+    return Cypher(
+        f"transfer.export.{rel.value}",
+        "MATCH (a)-[r:" + t + "]->(b) WHERE r.id > $after AND " + access.rel_visible("a", "b") + " "
+        "WITH a, r, b ORDER BY r.id LIMIT $limit "
+        "RETURN " + EDGE_PROJECTION + " AS edge, "
+        "head([l IN labels(a) WHERE l IN ['Company', 'Person']]) AS fromLabel, "
+        "head([l IN labels(b) WHERE l IN ['Company', 'Person']]) AS toLabel",
+    )
+
+
+NODE_PAGES: dict[Label, Cypher] = {label: _node_page(label) for label in LABELS}
+EDGE_PAGES: dict[Rel, Cypher] = {rel: _edge_page(rel) for rel in RELS}
+PAGE = 2000
+
+
+async def export_nodes(db: Database, actor: Actor, label: Label, after: str) -> list[Row]:
+    """The next page (up to PAGE) of `label` nodes the actor sees, with ids above `after`."""
+    params = {"after": after, "limit": PAGE, "acl": access.acl_params(actor)}
+    return [r["node"] for r in await db.read(NODE_PAGES[label], params)]
+
+
+async def export_edges(db: Database, actor: Actor, rel: Rel, after: str) -> list[Row]:
+    """The next page of `rel` edges whose both ends the actor sees, with endpoint labels."""
+    params = {"after": after, "limit": PAGE, "acl": access.acl_params(actor)}
+    rows = await db.read(EDGE_PAGES[rel], params)
+    return [{**r["edge"], "fromLabel": r["fromLabel"], "toLabel": r["toLabel"]} for r in rows]

@@ -1,0 +1,190 @@
+"""Files of `crm-graph import` and `export`: CSV, JSONL and GraphML. Pure functions, no database.
+
+Two shapes. A *mapped* file (CSV or JSONL) holds one kind of row, columns named as the source
+system names them; a mapping file says what they mean (resolvers/transfer.py). A *graph* file
+is what `crm-graph export` writes and imports again without a mapping: records of the form
+
+    {"kind": "node", "label": "Company", "id": ..., "customer": {profile} | None, "fields": {...}}
+    {"kind": "edge", "type": "WORKS_AT", "id": ..., "from": ..., "fromLabel": ...,
+     "to": ..., "toLabel": ..., "fields": {...}}
+
+as JSON lines, as a directory of CSV files (one per label and one per relationship type), or
+as GraphML (for Gephi: flat attributes only, lists joined with LIST_SEP, the customer profile
+as `customer.<field>` attributes). Values are JSON values; dates are ISO strings.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import orjson
+
+Record = dict[str, Any]
+LIST_SEP = ";"
+CUSTOMER_PREFIX = "customer."
+
+
+def read_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(data row number from 1, {column: text}) per row; a BOM is dropped."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        for n, line in enumerate(csv.DictReader(f), 1):
+            yield n, {k.strip(): (v or "") for k, v in line.items() if k}
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number from 1, the decoded value) per non-blank line; a line that is not JSON
+    gives a ValueError naming it."""
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield n, orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    raise ValueError(f"line {n}: not JSON: {exc}") from exc
+
+
+def count_rows(path: Path, fmt: str) -> int | None:
+    """How many rows `path` holds (for the progress bar), cheaply; None for GraphML."""
+    if fmt == "graphml" or path.is_dir():
+        return None
+    with open(path, "rb") as f:
+        lines = sum(1 for line in f if line.strip())
+    return lines - 1 if fmt == "csv" else lines
+
+
+# --- graph files -----------------------------------------------------------------------------
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list):
+        return LIST_SEP.join(str(v) for v in value)
+    return value
+
+
+def _node_columns(rec: Record) -> dict[str, Any]:
+    out = {k: _flat(v) for k, v in rec["fields"].items()}
+    for k, v in (rec.get("customer") or {}).items():
+        out[CUSTOMER_PREFIX + k] = _flat(v)
+    return out
+
+
+def write_jsonl(records: Iterable[Record], path: Path) -> int:
+    n = 0
+    with open(path, "wb") as f:
+        for rec in records:
+            f.write(orjson.dumps(rec) + b"\n")
+            n += 1
+    return n
+
+
+def _csv_name(rec: Record) -> str:
+    return f"nodes-{rec['label']}.csv" if rec["kind"] == "node" else f"edges-{rec['type']}.csv"
+
+
+def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
+    """One CSV per label and per relationship type in `directory` (created). Columns: `id`,
+    `customer` (nodes; true/false) or `from,fromLabel,to,toLabel` (edges), then the fields."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for rec in records:
+        if rec["kind"] == "node":
+            row = {"id": rec["id"], "customer": "true" if rec.get("customer") else "false"}
+            row.update(_node_columns(rec))
+        else:
+            row = {k: rec[k] for k in ("id", "from", "fromLabel", "to", "toLabel")}
+            row.update({k: _flat(v) for k, v in rec["fields"].items()})
+        tables.setdefault(_csv_name(rec), []).append(row)
+    for name, rows in tables.items():
+        columns: dict[str, None] = {}
+        for row in rows:
+            columns.update(dict.fromkeys(row))
+        with open(directory / name, "w", newline="", encoding="utf-8") as f:
+            out = csv.DictWriter(f, fieldnames=list(columns))
+            out.writeheader()
+            out.writerows(rows)
+    return sum(len(rows) for rows in tables.values())
+
+
+def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record]]:
+    """The records of a directory `write_csv_dir` wrote: nodes first, then edges. Cells stay
+    text (empty cells are left out); the importer converts them as it converts mapped CSV."""
+    n = 0
+    for pattern, kind in (("nodes-*.csv", "node"), ("edges-*.csv", "edge")):
+        for path in sorted(directory.glob(pattern)):
+            name = path.stem.split("-", 1)[1]
+            for _, row in read_csv(path):
+                n += 1
+                cells = {k: v for k, v in row.items() if v != ""}
+                if kind == "node":
+                    customer = cells.pop("customer", "false") == "true"
+                    rec: Record = {"kind": "node", "label": name, "id": cells.pop("id", "")}
+                    _split_customer(rec, cells, customer)
+                else:
+                    rec = {"kind": "edge", "type": name}
+                    for k in ("id", "from", "fromLabel", "to", "toLabel"):
+                        rec[k] = cells.pop(k, "")
+                    rec["fields"] = cells
+                yield n, rec
+
+
+def _split_customer(rec: Record, cells: dict[str, Any], customer: bool) -> None:
+    profile = {
+        k[len(CUSTOMER_PREFIX) :]: v for k, v in cells.items() if k.startswith(CUSTOMER_PREFIX)
+    }
+    rec["fields"] = {k: v for k, v in cells.items() if not k.startswith(CUSTOMER_PREFIX)}
+    rec["customer"] = profile if customer else None
+
+
+def write_graphml(records: Iterable[Record], path: Path) -> int:
+    """GraphML Gephi opens: node ids are CRM ids; `label` and `type` say what each is."""
+    g = nx.MultiDiGraph()
+    n = 0
+    for rec in records:
+        n += 1
+        if rec["kind"] == "node":
+            attrs = {"label": rec["label"], "customer": bool(rec.get("customer") is not None)}
+            attrs.update({k: v for k, v in _node_columns(rec).items() if v is not None})
+            g.add_node(str(rec["id"]), **attrs)
+        else:
+            attrs = {"type": rec["type"]}
+            attrs.update({k: _flat(v) for k, v in rec["fields"].items() if v is not None})
+            g.add_edge(str(rec["from"]), str(rec["to"]), key=str(rec["id"]), **attrs)
+    nx.write_graphml(g, str(path), encoding="utf-8")
+    return n
+
+
+def read_graphml(path: Path) -> Iterator[tuple[int, Record]]:
+    """The records of a GraphML file in the export's layout (nodes first, then edges)."""
+    g = nx.read_graphml(str(path), force_multigraph=True)
+    labels: dict[str, str] = {}
+    n = 0
+    for node_id, attrs in g.nodes(data=True):
+        n += 1
+        cells = dict(attrs)
+        label = str(cells.pop("label", ""))
+        labels[str(node_id)] = label
+        customer = bool(cells.pop("customer", False))
+        rec: Record = {"kind": "node", "label": label, "id": str(node_id)}
+        _split_customer(rec, cells, customer)
+        yield n, rec
+    for src, dst, key, attrs in g.edges(keys=True, data=True):
+        n += 1
+        cells = dict(attrs)
+        cells.pop("id", None)
+        yield (
+            n,
+            {
+                "kind": "edge",
+                "type": str(cells.pop("type", "")),
+                "id": str(key),
+                "from": str(src),
+                "fromLabel": labels.get(str(src), ""),
+                "to": str(dst),
+                "toLabel": labels.get(str(dst), ""),
+                "fields": cells,
+            },
+        )

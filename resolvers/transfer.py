@@ -1,0 +1,635 @@
+"""`crm-graph import` and `crm-graph export` (issue 15): mapping files, row validation with the
+API's own rules, batches, the rejected-rows report, the checkpoint, and the masked export.
+
+Every row goes through the functions the create mutations use (company_props, person_props,
+customer_role, external_props, edge_props, date_range), after its text is converted to the
+field's type; a row with any problem goes to the report, with the field and the API's code
+and message, and is not written. Rows that pass are written batch by batch, each batch in one
+transaction (graph/transfer.py). After each batch the checkpoint file records how far the
+file is committed: an interrupted import, run again with the same file and mapping, starts
+after that row. Re-running a finished import changes nothing (rows are keyed).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import os
+import tomllib
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+import resolvers.privacy  # noqa: F401  (registers Person.idNumber's full-value reader)
+from graph import crypto
+from graph import transfer as repo
+from graph import transfer_formats as fmt
+from graph.actor import Actor
+from graph.db import Database
+from graph.export import jsonable
+from graph.nodes import Audit, plain
+from graph.transfer import Key
+from graph.vocab import (
+    ENDPOINTS,
+    CustomerKind,
+    Gender,
+    Label,
+    LifecycleStage,
+    Polarity,
+    Rel,
+    Stance,
+    Tier,
+)
+from resolvers import company, person, relationship
+from resolvers import validation as v
+from resolvers.common import customer_role, external_props
+from resolvers.errors import ErrorCode
+from resolvers.masking import Guards
+
+# What each field holds: a converter's name, or an enum (its stored values are accepted).
+Kind = str | type[Enum]
+NODE_FIELDS: dict[Label, dict[str, Kind]] = {
+    Label.COMPANY: {
+        "name": "text",
+        **dict.fromkeys(company.TEXT_FIELDS, "text"),
+        **dict.fromkeys(("unifiedSocialCreditCode", "phone", "fax"), "text"),
+        "employeeCount": "int",
+        "registeredCapital": "float",
+        "foundedOn": "date",
+        "visitCycleDays": "int",
+    },
+    Label.PERSON: {
+        "name": "text",
+        **dict.fromkeys(person.TEXT_FIELDS, "text"),
+        "gender": Gender,
+        "birthDate": "date",
+        **dict.fromkeys(("idType", "idNumber", "mobile", "officePhone", "email"), "text"),
+        "hasPurchasingPower": "bool",
+        "hobbies": "list",
+    },
+}
+EXTERNAL_FIELDS: dict[str, Kind] = {"externalSource": "text", "externalId": "text"}
+PROFILE_FIELDS: dict[str, Kind] = {
+    "customerCode": "text",
+    "customerKind": CustomerKind,
+    "lifecycleStage": LifecycleStage,
+    "classification": "text",
+    "tier": Tier,
+}
+EDGE_FIELDS: dict[str, Kind] = {
+    "since": "date",
+    "until": "date",
+    **dict.fromkeys(relationship.TEXT_CAPS, "text"),
+    **dict.fromkeys(relationship.UNIT_INTERVAL, "float"),
+    **dict.fromkeys(("kind", "role"), "text"),
+    "stance": Stance,
+    "polarity": Polarity,
+}
+CUSTOMER_KIND = {Label.COMPANY: CustomerKind.ENTERPRISE, Label.PERSON: CustomerKind.INDIVIDUAL}
+PROPS_OF = {Label.COMPANY: company.company_props, Label.PERSON: person.person_props}
+SECRET_KEYS = (crypto.ID_NUMBER, crypto.CIPHER, crypto.DIGEST)
+REPORT_COLUMNS = ("row", "field", "code", "message")
+DEFAULT_BATCH = 1000
+_IDS = uuid.UUID("6f1b2a4c-2d0e-4b8a-9c51-3e7d0a4f8b21")  # namespace of derived ids
+
+
+class TransferError(Exception):
+    """A file or mapping the import cannot read at all (nothing is written)."""
+
+
+def _enum_names(kind: type[Enum]) -> str:
+    return ", ".join(str(m.value) for m in kind)
+
+
+def _convert(errors: v.Errors, kind: Kind, value: Any, path: str) -> Any:
+    """`value` (text from a file, or a JSON value) as the field's type; None when blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = value.strip() if isinstance(value, str) else value
+    try:
+        if isinstance(kind, type):
+            return kind(str(text).strip().upper())
+        if kind == "text":
+            return str(text)
+        if kind == "int":
+            if isinstance(text, bool) or (isinstance(text, float) and not text.is_integer()):
+                raise ValueError
+            return int(text)
+        if kind == "float":
+            if isinstance(text, bool):
+                raise ValueError
+            return float(text)
+        if kind == "date":
+            return dt.date.fromisoformat(str(text)[:10])
+        if kind == "bool":
+            if isinstance(text, bool):
+                return text
+            word = str(text).lower()
+            if word in ("true", "1", "yes", "是"):
+                return True
+            if word in ("false", "0", "no", "否"):
+                return False
+            raise ValueError
+        # list: a JSON list, or text with items separated by ';'
+        if isinstance(text, list):
+            return [str(x) for x in text]
+        return [x.strip() for x in str(text).split(fmt.LIST_SEP) if x.strip()]
+    except ValueError:
+        what = {
+            "int": "a whole number",
+            "float": "a number",
+            "date": "a date (YYYY-MM-DD)",
+            "bool": "true or false",
+        }
+        expected = f"one of {_enum_names(kind)}" if isinstance(kind, type) else what.get(kind, kind)
+        errors.add(ErrorCode.VALIDATION, f"must be {expected}", path)
+        return None
+
+
+# --- mapping files ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """What a mapped file's columns mean. See the README, Import and export."""
+
+    source: str
+    key: Key
+    id_column: str
+    label: Label | None = None
+    rel: Rel | None = None
+    ends: tuple[Label, Label] | None = None
+    from_column: str = ""
+    to_column: str = ""
+    # The systems the endpoints' ids come from (default: `source`).
+    from_source: str = ""
+    to_source: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # field -> column
+    profile: dict[str, str] = field(default_factory=dict)  # customer field -> column
+    customer: bool = False
+    digest: str = ""
+
+
+def _label(name: Any, what: str) -> Label:
+    for label in repo.LABELS:
+        if label.value == name:
+            return label
+    allowed = ", ".join(x.value for x in repo.LABELS)
+    raise TransferError(f"{what} must be one of {allowed}, not {name!r}")
+
+
+def load_mapping(path: Path, source: str | None) -> Mapping:
+    """Read and check a mapping file; `source` (--source) overrides its `source`."""
+    raw = path.read_bytes()
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TransferError(f"{path}: not a TOML file: {exc}") from exc
+    key = Key(doc.get("key", "external")) if doc.get("key") in (None, "external", "id") else None
+    if key is None:
+        raise TransferError(f"{path}: key must be external or id")
+    src = source or doc.get("source")
+    if key is Key.EXTERNAL and not (isinstance(src, str) and src.strip()):
+        raise TransferError(
+            f"{path}: say which system the rows come from: source = ... or --source"
+        )
+    id_column = doc.get("id")
+    if not isinstance(id_column, str) or not id_column:
+        raise TransferError(f"{path}: id = the column holding each row's id")
+    fields = doc.get("fields", {})
+    profile = doc.get("profile", {})
+    if not isinstance(fields, dict) or not isinstance(profile, dict):
+        raise TransferError(f"{path}: [fields] and [profile] map field names to columns")
+    common: dict[str, Any] = {
+        "source": (src or "").strip(),
+        "key": key,
+        "id_column": id_column,
+        "fields": {str(k): str(c) for k, c in fields.items()},
+        "profile": {str(k): str(c) for k, c in profile.items()},
+        "digest": hashlib.sha256(raw).hexdigest(),
+    }
+    if ("label" in doc) == ("type" in doc):
+        raise TransferError(f"{path}: give either label = (a node file) or type = (an edge file)")
+    if "label" in doc:
+        label = _label(doc["label"], "label")
+        known = {**NODE_FIELDS[label], **(EXTERNAL_FIELDS if key is Key.ID else {})}
+        _known(path, common["fields"], known, "[fields]")
+        _known(path, common["profile"], PROFILE_FIELDS, "[profile]")
+        return Mapping(label=label, customer=bool(doc.get("customer", False)), **common)
+    rel = next((r for r in repo.RELS if r.value == doc["type"]), None)
+    if rel is None:
+        raise TransferError(f"{path}: type must be one of {', '.join(r.value for r in repo.RELS)}")
+    ends = (
+        _end(path, doc.get("from_label"), ENDPOINTS[rel][0], "from_label"),
+        _end(path, doc.get("to_label"), ENDPOINTS[rel][1], "to_label"),
+    )
+    if not isinstance(doc.get("from"), str) or not isinstance(doc.get("to"), str):
+        raise TransferError(f"{path}: from = and to = name the columns holding the endpoints")
+    _known(path, common["fields"], EDGE_FIELDS, "[fields]")
+    return Mapping(
+        rel=rel,
+        ends=ends,
+        from_column=doc["from"],
+        to_column=doc["to"],
+        from_source=str(doc.get("from_source") or common["source"]),
+        to_source=str(doc.get("to_source") or common["source"]),
+        **common,
+    )
+
+
+def _known(path: Path, given: dict[str, str], known: dict[str, Kind], where: str) -> None:
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise TransferError(
+            f"{path}: {where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+
+
+def _end(path: Path, name: Any, allowed: tuple[Label, ...], what: str) -> Label:
+    if name is None:
+        if len(allowed) != 1:
+            raise TransferError(f"{path}: {what} = one of {', '.join(x.value for x in allowed)}")
+        return allowed[0]
+    label = _label(name, what)
+    if label not in allowed:
+        raise TransferError(f"{path}: {what} must be one of {', '.join(x.value for x in allowed)}")
+    return label
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rejection:
+    row: int
+    field: str
+    code: str
+    message: str
+
+
+@dataclass
+class Prepared:
+    """One valid row, ready for graph/transfer.py: `group` says which statement writes it."""
+
+    n: int
+    group: tuple[Any, ...]
+    row: dict[str, Any]
+
+
+def _errors_of(n: int, errors: v.Errors) -> list[Rejection]:
+    out = []
+    for e in errors:
+        path = str(e["field"] or "")
+        where = path[len("input.") :] if path.startswith("input.") else path
+        code = e["code"].value if isinstance(e["code"], Enum) else str(e["code"])
+        out.append(Rejection(n, where, code, str(e["message"])))
+    return out
+
+
+def derived_id(source: str, kind: str, external_id: str) -> str:
+    """The CRM id of what (source, externalId) names: the same on every run and retry."""
+    return str(uuid.uuid5(_IDS, f"{source}\x1f{kind}\x1f{external_id}"))
+
+
+def _node(
+    n: int,
+    label: Label,
+    key: Key,
+    source: str,
+    node_id: Any,
+    values: dict[str, Any],
+    profile: dict[str, Any] | None,
+) -> Prepared | list[Rejection]:
+    errors = v.Errors()
+    spec = {**NODE_FIELDS[label], **(EXTERNAL_FIELDS if key is Key.ID else {})}
+    data = {k: _convert(errors, spec[k], x, f"input.{k}") for k, x in values.items() if k in spec}
+    data = {k: x for k, x in data.items() if x is not None}
+    if profile is not None:
+        data["customer"] = {
+            k: _convert(errors, PROFILE_FIELDS[k], x, f"input.customer.{k}")
+            for k, x in profile.items()
+            if k in PROFILE_FIELDS
+        }
+    props = PROPS_OF[label](errors, data, True)
+    customer = customer_role(errors, data, props, CUSTOMER_KIND[label])
+    raw = None if node_id is None else str(node_id)
+    if key is Key.EXTERNAL:  # the row's id is its externalId, checked as the API checks it
+        ident = external_props(errors, {"externalSource": source, "externalId": raw}, True)[
+            "externalId"
+        ]
+    else:
+        ident = v.text(errors, raw, "input.id", True, 200)
+        props.update(external_props(errors, data))
+    if errors:
+        return _errors_of(n, errors)
+    assert ident is not None
+    props = crypto.protect(label, {k: plain(x) for k, x in props.items() if x is not None})
+    secret = {k: props.pop(k) for k in SECRET_KEYS if k in props} or None
+    row = {
+        "id": derived_id(source, label.value, ident) if key is Key.EXTERNAL else ident,
+        "source": source,
+        "externalId": ident,
+        "props": props,
+        "secret": secret,
+        "customer": bool(customer),
+    }
+    return Prepared(n, ("node", label, key), row)
+
+
+def _edge(
+    n: int,
+    rel: Rel,
+    ends: tuple[Label, Label],
+    key: Key,
+    sources: tuple[str, str, str],
+    ids: tuple[Any, Any, Any],
+    values: dict[str, Any],
+) -> Prepared | list[Rejection]:
+    """`sources`: the edge's system, then its endpoints' (Key.EXTERNAL)."""
+    errors = v.Errors()
+    data = {
+        k: _convert(errors, EDGE_FIELDS[k], x, f"input.{k}")
+        for k, x in values.items()
+        if k in EDGE_FIELDS
+    }
+    data = {k: x for k, x in data.items() if x is not None}
+    props = relationship.edge_props(errors, rel, data, creating=True)
+    v.date_range(errors, props.get("since"), props.get("until"))
+    edge_id, src, dst = (
+        v.text(errors, None if x is None else str(x), path, True, 200)
+        for x, path in zip(ids, ("input.id", "input.from", "input.to"), strict=True)
+    )
+    if errors:
+        return _errors_of(n, errors)
+    assert edge_id is not None
+    row = {
+        "n": n,
+        "id": derived_id(sources[0], rel.value, edge_id) if key is Key.EXTERNAL else edge_id,
+        "from": src,
+        "fromSource": sources[1],
+        "to": dst,
+        "toSource": sources[2],
+        "props": {k: plain(x) for k, x in props.items() if x is not None},
+    }
+    return Prepared(n, ("edge", rel, ends, key), row)
+
+
+def mapped_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | list[Rejection]]:
+    """The rows of a mapped CSV or JSONL file, validated."""
+    reader: Iterator[tuple[int, Any]] = (
+        fmt.read_csv(path) if form == "csv" else fmt.read_jsonl(path)
+    )
+    for n, line in reader:
+        if not isinstance(line, dict):
+            yield [Rejection(n, "", ErrorCode.VALIDATION.value, "is not an object")]
+            continue
+        values = {f: line.get(c) for f, c in mapping.fields.items()}
+        if mapping.label is not None:
+            profile = {f: line.get(c) for f, c in mapping.profile.items()}
+            given = {k: x for k, x in profile.items() if x not in (None, "")}
+            customer = mapping.customer or bool(given)
+            yield _node(
+                n,
+                mapping.label,
+                mapping.key,
+                mapping.source,
+                line.get(mapping.id_column),
+                values,
+                given if customer else None,
+            )
+        else:
+            assert mapping.rel is not None
+            assert mapping.ends is not None
+            ids = (
+                line.get(mapping.id_column),
+                line.get(mapping.from_column),
+                line.get(mapping.to_column),
+            )
+            sources = (mapping.source, mapping.from_source, mapping.to_source)
+            yield _edge(n, mapping.rel, mapping.ends, mapping.key, sources, ids, values)
+
+
+def graph_rows(records: Iterator[tuple[int, fmt.Record]]) -> Iterator[Prepared | list[Rejection]]:
+    """The records of an exported file (no mapping: keyed by the CRM id), validated."""
+    for n, rec in records:
+        try:
+            if rec.get("kind") == "node":
+                label = _label(rec.get("label"), "label")
+                yield _node(
+                    n,
+                    label,
+                    Key.ID,
+                    "",
+                    rec.get("id"),
+                    rec.get("fields") or {},
+                    rec.get("customer"),
+                )
+            elif rec.get("kind") == "edge":
+                rel = next((r for r in repo.RELS if r.value == rec.get("type")), None)
+                if rel is None:
+                    raise TransferError(f"unknown relationship type {rec.get('type')!r}")
+                a, b = (
+                    _label(rec.get("fromLabel"), "fromLabel"),
+                    _label(rec.get("toLabel"), "toLabel"),
+                )
+                if a not in ENDPOINTS[rel][0] or b not in ENDPOINTS[rel][1]:
+                    raise TransferError(f"{rel.value} does not join {a.value} to {b.value}")
+                ids = (rec.get("id"), rec.get("from"), rec.get("to"))
+                yield _edge(n, rel, (a, b), Key.ID, ("", "", ""), ids, rec.get("fields") or {})
+            else:
+                raise TransferError("kind must be node or edge")
+        except TransferError as exc:
+            yield [Rejection(n, "", ErrorCode.VALIDATION.value, str(exc))]
+
+
+# --- the import -------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+    skipped: int = 0  # rows an earlier, interrupted run committed
+    batches: int = 0
+
+
+def fingerprint(path: Path, mapping_digest: str) -> str:
+    st = path.stat()
+    return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}:{mapping_digest}"
+
+
+def _edge_refusal(r: repo.EdgeRefusal) -> Rejection:
+    messages = {
+        "missing": f"no node with this id ({r.part} end); import the nodes first",
+        "loop": "an edge cannot join a node to itself",
+        "moved": "this id already joins other endpoints: a relationship cannot move",
+    }
+    code = ErrorCode.NOT_FOUND if r.reason == "missing" else ErrorCode.VALIDATION
+    return Rejection(r.n, r.part, code.value, messages[r.reason])
+
+
+async def _write(
+    db: Database, group: tuple[Any, ...], rows: list[dict[str, Any]], audit: Audit, import_id: str
+) -> tuple[repo.Written, list[Rejection]]:
+    if group[0] == "node":
+        return await repo.write_nodes(db, group[1], group[2], rows, audit, import_id), []
+    written, refused = await repo.write_edges(
+        db, group[1], group[2], group[3], rows, audit, import_id
+    )
+    return written, [_edge_refusal(r) for r in refused]
+
+
+class Checkpoint:
+    """`path` records the last row committed, for this file and mapping (`fingerprint`)."""
+
+    def __init__(self, path: Path | None, fingerprint: str) -> None:
+        self.path, self.fingerprint = path, fingerprint
+        self.committed, self.import_id = 0, str(uuid.uuid4())
+        if path is not None and path.exists():
+            state = orjson.loads(path.read_bytes())
+            if state.get("fingerprint") == fingerprint:
+                self.committed, self.import_id = int(state["committed"]), str(state["importId"])
+
+    def save(self, committed: int) -> None:
+        if self.path is None:
+            return
+        state = {
+            "fingerprint": self.fingerprint,
+            "committed": committed,
+            "importId": self.import_id,
+        }
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_bytes(orjson.dumps(state))
+        os.replace(tmp, self.path)  # atomic: a crash leaves the old state or the new one
+
+    def finish(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+class Report:
+    """The rejected rows' CSV: started afresh, or appended to when an import resumes."""
+
+    def __init__(self, path: Path, append: bool) -> None:
+        self.file = open(path, "a" if append else "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self.sheet = csv.writer(self.file)
+        if not append:
+            self.sheet.writerow(REPORT_COLUMNS)
+
+    def add(self, rejected: list[Rejection]) -> None:
+        self.sheet.writerows((r.row, r.field, r.code, r.message) for r in rejected)
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+async def run_import(
+    db: Database | None,
+    rows: Iterator[Prepared | list[Rejection]],
+    audit: Audit,
+    *,
+    report: Path,
+    checkpoint: Checkpoint,
+    batch: int = DEFAULT_BATCH,
+    advance: Callable[[int], None] = lambda n: None,
+) -> Outcome:
+    """Validate and write `rows` in batches (db None: a dry run, nothing written). The report
+    gets every rejected row; the checkpoint, after each committed batch, the last row number
+    committed, and is removed at the end."""
+    out = Outcome()
+    done = 0 if db is None else checkpoint.committed
+    sheet = Report(report, append=done > 0)
+    pending: list[Prepared] = []
+    rejected: list[Rejection] = []
+    last = done
+
+    async def flush() -> None:
+        nonlocal pending, rejected
+        if pending and db is not None:
+            written, refused = await _write(
+                db, pending[0].group, [p.row for p in pending], audit, checkpoint.import_id
+            )
+            out.created += written.created
+            out.updated += written.updated
+            out.batches += 1
+            rejected.extend(refused)
+        rejected.sort(key=lambda r: r.row)
+        sheet.add(rejected)
+        out.rejected += len({r.row for r in rejected})
+        if db is not None:
+            checkpoint.save(last)
+        pending, rejected = [], []
+
+    try:
+        for item in rows:
+            n = item.n if isinstance(item, Prepared) else item[0].row
+            advance(1)
+            if n <= done:
+                out.skipped += 1
+                continue
+            if isinstance(item, Prepared):
+                if pending and (pending[0].group != item.group or len(pending) >= batch):
+                    await flush()
+                pending.append(item)
+            else:
+                rejected.extend(item)
+            out.rows += 1
+            last = n
+        await flush()
+    finally:
+        sheet.close()
+    if db is not None:
+        checkpoint.finish()
+    return out
+
+
+# --- the export -------------------------------------------------------------------------------
+
+
+def _fields(row: dict[str, Any], keys: Iterator[str] | dict[str, Kind]) -> dict[str, Any]:
+    return {k: jsonable(row[k]) for k in keys if row.get(k) is not None}
+
+
+async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIterator[fmt.Record]:
+    """Every Company and Person the actor sees, then every relationship between them whose
+    both ends it sees, with each field as the API would show it to the actor's roles."""
+    for label in repo.LABELS:
+        spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS}
+        after = ""
+        while page := await repo.export_nodes(db, actor, label, after):
+            for node in page:
+                shown = guards.row(label.value, node, actor.roles)
+                profile = node.get("customer") if node.get("isCustomer") else None
+                yield {
+                    "kind": "node",
+                    "label": label.value,
+                    "id": node["id"],
+                    "customer": _fields(profile, PROFILE_FIELDS) if profile else None,
+                    "fields": _fields(shown, spec),
+                }
+            after = page[-1]["id"]
+    for rel in repo.RELS:
+        after = ""
+        while edges := await repo.export_edges(db, actor, rel, after):
+            for edge in edges:
+                shown = guards.row("Relationship", edge, actor.roles)
+                yield {
+                    "kind": "edge",
+                    "type": rel.value,
+                    "id": edge["id"],
+                    "from": edge["fromId"],
+                    "fromLabel": edge["fromLabel"],
+                    "to": edge["toId"],
+                    "toLabel": edge["toLabel"],
+                    "fields": _fields(shown, EDGE_FIELDS),
+                }
+            after = edges[-1]["id"]

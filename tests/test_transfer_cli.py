@@ -1,0 +1,280 @@
+"""`crm-graph import` and `crm-graph export`, run as a user would, against a real Neo4j."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from graph import transfer_formats as fmt
+from graph.server import LocalNeo4j
+from neo4j import Driver
+from settings import ROOT
+from tests.conftest import PERSONAS, reset_database
+from tests.process import crm
+
+EXAMPLES = ROOT / "docs" / "examples"
+
+PEOPLE = (
+    "工号,姓名,性别,出生日期,身份证号,手机,邮箱,爱好,采购权\n"
+    "P-1,张伟,MALE,1980-05-04,11010519491231002X,13800138000,zhang.wei@example.cn,读书;钓鱼,是\n"
+    "P-2,李娜,FEMALE,1990-01-15,,13900139000,,,否\n"
+    "P-3,王芳,female,1975-07-30,,+86 139 0013 9001,wang@example.cn,围棋,\n"
+    "P-4,赵六,MALE,2999-01-01,,,,,\n"  # born in the future
+    "P-5,钱七,MALE,1985-02-02,110105194912310021,,,,\n"  # bad check digit
+)
+PEOPLE_MAP = """
+label = "Person"
+source = "demo-hr"
+id = "工号"
+[fields]
+name = "姓名"
+gender = "性别"
+birthDate = "出生日期"
+idNumber = "身份证号"
+mobile = "手机"
+email = "邮箱"
+hobbies = "爱好"
+hasPurchasingPower = "采购权"
+"""
+JOBS = (
+    "编号,人员,公司,职务,入职,离职\n"
+    "J-1,P-1,ERP-00001,总经理,2015-03-01,\n"
+    "J-2,P-2,ERP-00001,采购经理,2018-06-01,2020-01-01\n"
+    "J-3,P-3,ERP-00002,工程师,2020-01-01,2019-01-01\n"  # until before since
+    "J-4,P-9,ERP-00002,工程师,,\n"  # no such person
+)
+JOBS_MAP = """
+type = "WORKS_AT"
+source = "demo-hr"
+id = "编号"
+from = "人员"
+to = "公司"
+to_source = "demo-erp"   # the companies come from the ERP
+[fields]
+title = "职务"
+since = "入职"
+until = "离职"
+"""
+
+
+def _env(server: LocalNeo4j) -> dict[str, str]:
+    return {**os.environ, "NEO4J_URI": server.uri, "NEO4J_PASSWORD": server.password}
+
+
+def _report(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _seed(env: dict[str, str], tmp: Path) -> None:
+    """The sample's first 60 companies (row 37 invalid), five people (two invalid) and their
+    jobs (two invalid)."""
+    lines = (EXAMPLES / "companies.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp / "companies.csv").write_text("".join(lines[:61]), encoding="utf-8")
+    out = crm(
+        [
+            "import",
+            str(tmp / "companies.csv"),
+            "--mapping",
+            str(EXAMPLES / "companies.toml"),
+            "--report",
+            str(tmp / "companies-rejected.csv"),
+            "--quiet",
+        ],
+        env,
+    )
+    assert out.returncode == 1, out.stderr  # six rows rejected
+    (tmp / "people.csv").write_text(PEOPLE, encoding="utf-8")
+    (tmp / "people.toml").write_text(PEOPLE_MAP, encoding="utf-8")
+    (tmp / "jobs.csv").write_text(JOBS, encoding="utf-8")
+    (tmp / "jobs.toml").write_text(JOBS_MAP, encoding="utf-8")
+    for name in ("people", "jobs"):
+        out = crm(
+            [
+                "import",
+                str(tmp / f"{name}.csv"),
+                "--mapping",
+                str(tmp / f"{name}.toml"),
+                "--report",
+                str(tmp / f"{name}-rejected.csv"),
+                "--quiet",
+            ],
+            env,
+        )
+        assert out.returncode == 1, out.stderr
+
+
+def test_sample_companies_import_rejects_six_rows_and_runs_again_as_a_no_op(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    env = _env(neo4j_server)
+    args = [
+        "import",
+        str(EXAMPLES / "companies.csv"),
+        "--mapping",
+        str(EXAMPLES / "companies.toml"),
+        "--report",
+        str(tmp_path / "rejected.csv"),
+        "--batch",
+        "300",
+    ]
+    dry = crm([*args, "--dry-run"], env)
+    assert "994 valid, 6 rejected" in dry.stdout, dry.stdout + dry.stderr
+    assert cypher.execute_query("MATCH (c:Company) RETURN count(c) AS n").records[0]["n"] == 0
+
+    out = crm(args, env)
+    assert out.returncode == 1, out.stderr
+    assert "1000 rows read: 994 created, 0 updated, 0 unchanged, 6 rejected" in out.stdout
+    assert "rows/s" in out.stderr  # the progress bar
+    rejected = _report(tmp_path / "rejected.csv")
+    assert [(r["row"], r["field"], r["code"]) for r in rejected] == [
+        ("37", "name", "VALIDATION"),
+        ("148", "unifiedSocialCreditCode", "VALIDATION"),
+        ("305", "phone", "VALIDATION"),
+        ("512", "foundedOn", "VALIDATION"),
+        ("733", "registeredCapital", "VALIDATION"),
+        ("901", "customer.tier", "VALIDATION"),
+    ]
+    assert "must not be negative" in rejected[4]["message"]  # the API's own message
+
+    stored = cypher.execute_query(
+        "MATCH (c:Company:Customer {externalSource: 'demo-erp'}) "
+        "RETURN count(c) AS n, collect(DISTINCT c.version) AS versions, "
+        "count(c.foundedOn) AS dated, min(c.phone) AS phone"
+    ).records[0]
+    assert stored["n"] == 994
+    assert stored["versions"] == [1]
+    assert stored["dated"] == 994
+    assert stored["phone"].startswith("+86")  # normalised as the API normalises
+    one = cypher.execute_query(
+        "MATCH (c:Company {externalId: 'ERP-00001'}) RETURN c.name AS name, c.tier AS tier, "
+        "c.customerKind AS kind, c.registeredCapital AS capital"
+    ).records[0]
+    assert (one["name"], one["tier"], one["kind"]) == (
+        "杭州智联恒通科技有限公司",
+        "GENERAL",
+        "ENTERPRISE",
+    )
+    assert one["capital"] == 455820000.0
+    audits = cypher.execute_query(
+        "MATCH (a:AuditEvent {action: 'transfer.import'}) RETURN a.fields AS fields, "
+        "a.targetLabel AS label ORDER BY a.at"
+    ).records
+    assert len(audits) == 4  # one per batch of 300 (the last one short)
+    assert {r["label"] for r in audits} == {"Company"}
+    assert "name" in audits[0]["fields"]
+    assert not any("公司" in f for r in audits for f in r["fields"])  # names, never values
+
+    again = crm(args, env)
+    assert "0 created, 0 updated, 994 unchanged, 6 rejected" in again.stdout, again.stdout
+    after = cypher.execute_query(
+        "MATCH (a:AuditEvent {action: 'transfer.import'}) RETURN count(a) AS n"
+    ).records[0]["n"]
+    assert after == 4  # nothing changed, nothing audited
+    assert not (tmp_path / "companies.csv.progress.json").exists()
+
+
+def test_people_and_relationships_are_checked_like_the_api(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    env = _env(neo4j_server)
+    _seed(env, tmp_path)
+    people = _report(tmp_path / "people-rejected.csv")
+    assert [(r["row"], r["field"]) for r in people] == [("4", "birthDate"), ("5", "idNumber")]
+    jobs = _report(tmp_path / "jobs-rejected.csv")
+    assert [(r["row"], r["field"], r["code"]) for r in jobs] == [
+        ("3", "until", "VALIDATION"),
+        ("4", "from", "NOT_FOUND"),
+    ]
+    zhang = cypher.execute_query(
+        "MATCH (p:Person {externalSource: 'demo-hr', externalId: 'P-1'})-[w:WORKS_AT]->(c) "
+        "RETURN p.idNumber AS shown, p.idNumberCipher IS NOT NULL AS encrypted, "
+        "p.mobile AS mobile, p.hobbies AS hobbies, p.hasPurchasingPower AS buyer, "
+        "w.title AS title, toString(w.since) AS since, c.externalId AS company"
+    ).records[0]
+    assert zhang["shown"] == "1101**********002X"  # stored masked, the number encrypted
+    assert zhang["encrypted"] is True
+    assert zhang["mobile"] == "+8613800138000"
+    assert zhang["hobbies"] == ["读书", "钓鱼"]
+    assert zhang["buyer"] is True
+    assert (zhang["title"], zhang["since"], zhang["company"]) == (
+        "总经理",
+        "2015-03-01",
+        "ERP-00001",
+    )
+    wang = cypher.execute_query(
+        "MATCH (p:Person {externalId: 'P-3'}) RETURN p.gender AS g, p.mobile AS m"
+    ).records[0]
+    assert (wang["g"], wang["m"]) == ("FEMALE", "+8613900139001")
+
+
+def _records(path: Path, form: str) -> list[bytes]:
+    if form == "jsonl":
+        items = [rec for _, rec in fmt.read_jsonl(path)]
+    elif form == "graphml":
+        items = [rec for _, rec in fmt.read_graphml(path)]
+    else:
+        items = [rec for _, rec in fmt.read_csv_dir(path)]
+    return sorted(orjson.dumps(i, option=orjson.OPT_SORT_KEYS) for i in items)
+
+
+@pytest.mark.parametrize("form", ["jsonl", "csv", "graphml"])
+def test_round_trip_export_import_export_is_identical(
+    form: str, neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    env = _env(neo4j_server)
+    _seed(env, tmp_path)
+    first = tmp_path / f"first.{form}"
+    out = crm(["export", "--format", form, "--out", str(first)], env)
+    assert out.returncode == 0, out.stderr
+    assert "exported 64 nodes and edges" in out.stdout  # 59 companies, 3 people, 2 jobs
+    reset_database(cypher)
+    out = crm(["import", str(first), "--format", form, "--quiet"], env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "64 created" in out.stdout
+    second = tmp_path / f"second.{form}"
+    assert crm(["export", "--format", form, "--out", str(second)], env).returncode == 0
+    before, after = _records(first, form), _records(second, form)
+    assert len(before) == 64
+    assert before == after
+    person = next(orjson.loads(r) for r in after if b'"P-1"' in r)
+    assert person["fields"]["idNumber"] == "11010519491231002X"  # the admin view: in full
+    assert person["fields"]["hobbies"] in (["读书", "钓鱼"], "读书;钓鱼")
+
+
+def test_export_with_a_key_shows_what_the_key_sees_masked(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    env = _env(neo4j_server)
+    owner = PERSONAS["owner"]["id"]
+    other = PERSONAS["other_team"]["id"]
+    cypher.execute_query(
+        "MATCH (o:User {id: $owner}), (x:User {id: $other}) "
+        "CREATE (a:Company:Customer {id: 'tx-a', name: '甲公司', version: 1})"
+        "<-[:OWNS {id: 'tx-o1'}]-(o) "
+        "CREATE (b:Company:Customer {id: 'tx-b', name: '乙公司', version: 1})"
+        "<-[:OWNS {id: 'tx-o2'}]-(x) "
+        "CREATE (:Person {id: 'tx-p', name: '张三', mobile: '+8613800138000', version: 1})"
+        "-[:WORKS_AT {id: 'tx-w', title: '经理'}]->(a)",
+        owner=owner,
+        other=other,
+    )
+    mine = tmp_path / "mine.jsonl"
+    out = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "key-owner"], env)
+    assert out.returncode == 0, out.stderr
+    seen: dict[str, Any] = {r["id"]: r for _, r in fmt.read_jsonl(mine)}
+    assert set(seen) == {"tx-a", "tx-p", "tx-w"}  # not the other team's customer
+    assert seen["tx-p"]["fields"]["mobile"] == "+86138****8000"
+    everything = tmp_path / "all.jsonl"
+    assert crm(["export", "--format", "jsonl", "--out", str(everything)], env).returncode == 0
+    full = {r["id"]: r for _, r in fmt.read_jsonl(everything)}
+    assert set(full) == {"tx-a", "tx-b", "tx-p", "tx-w"}
+    assert full["tx-p"]["fields"]["mobile"] == "+8613800138000"
+    bad = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "nope"], env)
+    assert bad.returncode == 2
+    assert "Unknown, expired or revoked API key" in bad.stderr
