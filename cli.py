@@ -429,6 +429,7 @@ async def _import(settings: Settings | None, job: ImportJob, args: argparse.Name
             checkpoint=job.checkpoint,
             batch=args.batch,
             advance=bar.update,
+            allow_duplicates=args.allow_duplicates,
         )
     except (ValueError, transfer.TransferError) as exc:
         print(f"crm-graph: {exc}", file=sys.stderr)
@@ -450,6 +451,11 @@ async def _import(settings: Settings | None, job: ImportJob, args: argparse.Name
             f"{out.rows} rows read: {out.created} created, {out.updated} updated, "
             f"{unchanged} unchanged, {out.rejected} rejected (see {job.report})"
         )
+        if out.duplicates:
+            print(
+                f"{out.duplicates} of them held back as likely duplicates of existing records "
+                "(code DUPLICATE in the report); import them with --allow-duplicates"
+            )
     return 1 if out.rejected else 0
 
 
@@ -704,6 +710,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
     p.add_argument("--report", help="CSV of rejected rows (default: FILE.rejected.csv)")
     p.add_argument("--batch", type=int, default=1000, help="rows per transaction")
+    p.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="also create rows that likely duplicate an existing record (reported otherwise)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("export", help="export what a key may see (no key: everything)")
     p.add_argument("--format", choices=["csv", "jsonl", "graphml"], required=True)

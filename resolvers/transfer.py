@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 import resolvers.privacy  # noqa: F401  (registers Person.idNumber's full-value reader)
-from graph import crypto
+from graph import crypto, duplicates
 from graph import transfer as repo
 from graph import transfer_formats as fmt
 from graph.actor import Actor
@@ -458,6 +458,7 @@ class Outcome:
     updated: int = 0
     rejected: int = 0
     skipped: int = 0  # rows an earlier, interrupted run committed
+    duplicates: int = 0  # rows held back as likely duplicates (also counted as rejected)
     batches: int = 0
 
 
@@ -532,6 +533,25 @@ class Report:
         self.file.close()
 
 
+async def _held_as_duplicates(db: Database, pending: list[Prepared]) -> list[Rejection]:
+    """Rows that would create a record likely duplicating an existing one (graph/duplicates.py:
+    the scan's keys and scores), each with the record and the reasons. A row updating its own
+    record (the same key, imported before) creates nothing and is not held."""
+    label = pending[0].group[1]
+    hits = await duplicates.likely_duplicates(db, label, [p.row["props"] for p in pending])
+    # A row whose own record is among the hits updates it: it creates nothing.
+    updating = {h["row"] for h in hits if h["existingId"] == pending[h["row"]].row["id"]}
+    held: dict[int, Rejection] = {}
+    for h in hits:
+        p = pending[h["row"]]
+        if h["row"] in updating or p.n in held:
+            continue  # an update; or a weaker hit of a row already held
+        why = ", ".join(h["reasons"])
+        message = f"likely the same as {h['existingId']} (score {h['score']:.2f}: {why})"
+        held[p.n] = Rejection(p.n, "row", ErrorCode.DUPLICATE.value, message)
+    return list(held.values())
+
+
 async def run_import(
     db: Database | None,
     rows: Iterator[Prepared | list[Rejection]],
@@ -541,10 +561,12 @@ async def run_import(
     checkpoint: Checkpoint,
     batch: int = DEFAULT_BATCH,
     advance: Callable[[int], None] = lambda n: None,
+    allow_duplicates: bool = False,
 ) -> Outcome:
     """Validate and write `rows` in batches (db None: a dry run, nothing written). The report
     gets every rejected row; the checkpoint, after each committed batch, the last row number
-    committed, and is removed at the end."""
+    committed, and is removed at the end. A node row likely duplicating an existing record is
+    held back and reported (code DUPLICATE) unless `allow_duplicates`."""
     out = Outcome()
     done = 0 if db is None else checkpoint.committed
     sheet = Report(report, append=done > 0)
@@ -554,6 +576,11 @@ async def run_import(
 
     async def flush() -> None:
         nonlocal pending, rejected
+        if pending and db is not None and pending[0].group[0] == "node" and not allow_duplicates:
+            held = await _held_as_duplicates(db, pending)
+            rejected.extend(held)
+            out.duplicates += len(held)
+            pending = [p for p in pending if p.n not in {r.row for r in held}]
         if pending and db is not None:
             written, refused = await _write(
                 db, pending[0].group, [p.row for p in pending], audit, checkpoint.import_id

@@ -5,6 +5,7 @@ before any row is read."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import re
 from pathlib import Path
 
@@ -201,3 +202,46 @@ def test_a_mapped_jsonl_file_takes_typed_values_and_reports_bad_ones(tmp_path: P
         "4,email,VALIDATION,is not a valid email address: An email address must have an @-sign.",
         "4,externalId,VALIDATION,must not be blank",
     ]
+
+
+def test_rows_likely_duplicating_a_record_are_held_back_with_the_reason(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    # Already in the CRM, entered by hand: the first sample company under another name form
+    # (its branch office), with the same credit code.
+    cypher.execute_query(
+        "CREATE (:Company:Customer {id: 'hand-made', name: '智联恒通科技（杭州）有限公司', "
+        "unifiedSocialCreditCode: '913613593AENB8C8BF', version: 1})"
+    )
+    lines = (EXAMPLES / "companies.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "companies.csv"
+    path.write_text("".join(lines[:4]), encoding="utf-8")
+    mapping = transfer.load_mapping(EXAMPLES / "companies.toml", None)
+
+    async def go(allow: bool) -> transfer.Outcome:
+        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
+        try:
+            await Runner(db, migrations.DIRECTORY).apply()
+            return await transfer.run_import(
+                db,
+                transfer.mapped_rows(mapping, path, "csv"),
+                AUDIT,
+                report=tmp_path / "rejected.csv",
+                checkpoint=transfer.Checkpoint(None, "x"),
+                allow_duplicates=allow,
+            )
+        finally:
+            await db.close()
+
+    out = asyncio.run(go(False))
+    assert (out.rows, out.created, out.rejected, out.duplicates) == (3, 2, 1, 1)
+    with (tmp_path / "rejected.csv").open(encoding="utf-8") as f:
+        [held] = list(csv.DictReader(f))
+    assert (held["row"], held["field"], held["code"]) == ("1", "row", "DUPLICATE")
+    assert held["message"].startswith("likely the same as hand-made (score 1.00: ")
+    assert "SAME_CREDIT_CODE" in held["message"]
+    assert _count(cypher) == 3
+    # Told to, the import creates it; a re-run then holds nothing (its own record is no
+    # duplicate of itself).
+    assert asyncio.run(go(True)).created == 1
+    assert (asyncio.run(go(False)).duplicates, _count(cypher)) == (0, 4)
