@@ -118,6 +118,9 @@ SAMPLES: dict[str, Any] = {
     "levels": ["HIGH", "MEDIUM"],
     **dict.fromkeys(("team", "currency", "stage", "lostReason", "runId", "model"), "x"),
     **dict.fromkeys(("holder", "settings"), "x"),
+    # Verification rules and saved outreach audiences (JSON text), and an ADMIN flag.
+    **dict.fromkeys(("rules", "filter"), "x"),
+    "admin": False,
     **dict.fromkeys(("afterRisk", "lease"), 1),
     "share": 0.2,
     "now": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
