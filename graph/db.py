@@ -222,3 +222,9 @@ class Database:
                 await (await s.run(text)).consume()
         except (DriverError, Neo4jError, OSError) as exc:
             raise _translate(exc) from exc
+
+
+def native(value: Any) -> Any:
+    """A driver temporal value (neo4j.time) as Python's; other values unchanged."""
+    to_native = getattr(value, "to_native", None)
+    return to_native() if to_native is not None else value

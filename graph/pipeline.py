@@ -29,7 +29,7 @@ from graph import access, funnel
 from graph.access import TEAM_DEPTH
 from graph.actor import Actor
 from graph.cypher import current, hops
-from graph.db import Cypher, Database
+from graph.db import Cypher, Database, native
 from graph.nodes import AUDIT, PROJECTION, Audit
 from graph.refusal import Refusal
 from graph.rows import NodeRow
@@ -187,11 +187,6 @@ def scope_params(
     group: str | None = None,
 ) -> ScopeParams:
     return {"owner": owner, "team": team, "customerClass": customer_class, "group": group}
-
-
-def native(value: Any) -> Any:
-    """A driver temporal value as Python's (other values unchanged)."""
-    return value.to_native() if hasattr(value, "to_native") else value
 
 
 # --- Funnel and forecast: one fetch of the scope's opportunities with their changes -----------

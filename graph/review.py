@@ -30,7 +30,7 @@ from typing import Any, LiteralString, NotRequired, TypedDict
 
 from graph import access, crypto, nodes
 from graph.actor import Actor
-from graph.db import Cypher, Database, Tx
+from graph.db import Cypher, Database, Tx, native
 from graph.rows import NodeRow
 from graph.vocab import Label
 
@@ -202,11 +202,6 @@ PENDING = Cypher(
 )
 
 
-def _native(value: Any) -> Any:
-    to_native = getattr(value, "to_native", None)  # neo4j.time values
-    return to_native() if to_native is not None else value
-
-
 # A held ID number is kept as ciphertext in the request, as on the person (graph/crypto.py):
 # both sides of the change, so that the request node never holds the number in clear.
 ENCRYPTED = crypto.ENCRYPTED
@@ -232,7 +227,7 @@ def _secret_change(node: NodeRow, new: Any) -> dict[str, Any] | None:
 
 def encode(value: Any) -> tuple[Any, str]:
     """A stored or new value as JSON, with the kind needed to turn it back."""
-    value = _native(nodes.plain(value))
+    value = native(nodes.plain(value))
     if isinstance(value, dt.datetime):
         return value.isoformat(), "datetime"
     if isinstance(value, dt.date):

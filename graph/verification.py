@@ -35,7 +35,7 @@ from graph import access
 from graph.access import visible
 from graph.actor import Actor
 from graph.cypher import current
-from graph.db import Cypher, Database, Tx
+from graph.db import Cypher, Database, Tx, native
 from graph.history import STATUS_SUFFIXES
 from graph.nodes import AUDIT, VERDICT, Audit, audit_from
 from graph.refusal import Refusal
@@ -137,10 +137,6 @@ class QualityRow(TypedDict):
     invalid: list[str]
 
 
-def _native(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
-
-
 def assess(
     label: Label, props: Mapping[str, Any], rules: Rules, today: dt.date
 ) -> list[ChannelState]:
@@ -151,7 +147,7 @@ def assess(
         present = bool(props.get(channel))
         raw = props.get(channel + "Status")
         status = VerificationStatus(raw) if raw else None
-        at = _native(props.get(channel + "StatusAt"))
+        at = native(props.get(channel + "StatusAt"))
         valid_until = None
         if status is VerificationStatus.VERIFIED and at is not None:
             valid_until = at.date() + dt.timedelta(days=rules.days(label, channel))
@@ -400,9 +396,9 @@ async def history(
             "status": x["status"],
             "method": x["method"],
             "note": x.get("note"),
-            "at": _native(x["at"]),
+            "at": native(x["at"]),
             "by": x["by"],
-            "recordedAt": _native(x["recordedAt"]),
+            "recordedAt": native(x["recordedAt"]),
         }
         for x in (r["row"] for r in rows)
     ]
