@@ -307,7 +307,8 @@ class Worker:
             raise  # shutting down: the job stays RUNNING and resumes at the next start
         except DatabaseUnavailable:
             raise  # not the job's fault: it stays RUNNING and is tried again
-        except (Refused, transfer.TransferError, ValueError, OSError) as exc:
+        except (Refused, transfer.TransferError, ValueError, OSError, SyntaxError) as exc:
+            # SyntaxError: GraphML that is not well-formed XML (xml.etree's ParseError).
             message = exc.message if isinstance(exc, Refused) else str(exc)
             await repo.finish(db, job_id, JobStatus.FAILED, {"error": message[:1000]}, who)
         except Exception as exc:

@@ -203,9 +203,9 @@ def test_an_export_job_shows_what_the_key_sees_masked_and_only_to_its_creator(
         assert client.get(f"/transfer/jobs/{job_id}", headers=_auth("admin")).status_code == 200
         assert client.get(f"/transfer/jobs/{job_id}", headers=_auth("auditor")).status_code == 404
         # CSV comes as a ZIP of one file per label and relationship type.
-        zipped = client.post("/transfer/exports", params={"format": "csv"}, headers=_auth("admin"))
-        job = _wait(client, "admin", zipped.json()["id"])
-        archive = client.get(job["downloadUrl"], headers=_auth("admin"))
+        zipped = client.post("/transfer/exports", params={"format": "csv"}, headers=_auth("owner"))
+        job = _wait(client, "owner", zipped.json()["id"])
+        archive = client.get(job["downloadUrl"], headers=_auth("owner"))
         assert archive.headers["content-type"] == "application/zip"
         names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
         assert sorted(names) == ["edges-WORKS_AT.csv", "nodes-Company.csv", "nodes-Person.csv"]
@@ -292,3 +292,20 @@ def test_an_import_interrupted_mid_file_resumes_after_a_restart_without_writing_
     assert len(ids) == len(set(ids)) == 8
     report = (jobs / job_id / "report.csv").read_text(encoding="utf-8").splitlines()
     assert [line.split(",")[0] for line in report[1:]] == ["2", "9"]
+
+
+def test_a_file_that_cannot_be_read_fails_its_job_with_the_reason(
+    settings: Settings, cypher: Driver, tmp_path: Path
+) -> None:
+    with _app(settings, tmp_path / "jobs") as client:
+        r = client.post(
+            "/transfer/imports",
+            params={"format": "graphml"},
+            content=b"<graphml><node",
+            headers=_auth("admin"),
+        )
+        assert r.status_code == 202, r.text
+        job = _wait(client, "admin", r.json()["id"])
+        assert job["status"] == "FAILED"
+        assert "unclosed token" in job["error"]  # the XML parser's reason, not a trace
+        assert job["finishedAt"] is not None
