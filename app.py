@@ -649,11 +649,17 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
         # Import and export as jobs (issue 15): file bodies, so REST beside GraphQL.
-        Route("/transfer/imports", transfer_jobs.submit_import, methods=["POST"]),
-        Route("/transfer/exports", transfer_jobs.submit_export, methods=["POST"]),
-        Route("/transfer/jobs/{id}", transfer_jobs.job_status, methods=["GET"]),
-        Route("/transfer/jobs/{id}/report", transfer_jobs.job_report, methods=["GET"]),
-        Route("/transfer/jobs/{id}/download", transfer_jobs.job_download, methods=["GET"]),
+        # Every method reaches the handler, which refuses a wrong one as JSON (405).
+        *(
+            Route(path, handler, methods=transfer_jobs.ANY_METHOD)
+            for path, handler in (
+                ("/transfer/imports", transfer_jobs.submit_import),
+                ("/transfer/exports", transfer_jobs.submit_export),
+                ("/transfer/jobs/{id}", transfer_jobs.job_status),
+                ("/transfer/jobs/{id}/report", transfer_jobs.job_report),
+                ("/transfer/jobs/{id}/download", transfer_jobs.job_download),
+            )
+        ),
     ]
     if (VIEWER_DIR / "index.html").exists():
         routes.append(Route("/", lambda r: RedirectResponse("/viewer/")))

@@ -75,6 +75,7 @@ IMPORTERS = frozenset({"ADMIN", "MANAGER", "SALES"})
 GUARD_CHUNK = 1000
 MAPPING_MAX_BYTES = 1 << 20
 DOWNLOAD_NAMES = {"csv": "export.zip", "jsonl": "export.jsonl", "graphml": "export.graphml"}
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 MEDIA = {"csv": "application/zip", "jsonl": "application/x-ndjson", "graphml": "application/xml"}
 
 
@@ -310,6 +311,8 @@ class Worker:
         except (Refused, transfer.TransferError, ValueError, OSError, SyntaxError) as exc:
             # SyntaxError: GraphML that is not well-formed XML (xml.etree's ParseError).
             message = exc.message if isinstance(exc, Refused) else str(exc)
+            # The client is told what went wrong with its file, not where the server keeps it.
+            message = message.replace(str(self.directory / job_id) + "/", "")
             await repo.finish(db, job_id, JobStatus.FAILED, {"error": message[:1000]}, who)
         except Exception as exc:
             log.exception("transfer: job %s failed", job_id)
@@ -571,9 +574,14 @@ def _accepted(request: Request, job_id: str) -> Response:
     return JSONResponse(body, status_code=202, headers={"Location": url})
 
 
-async def _guarded_call(request: Request, handler: Any) -> Response:
-    """Every handler's refusals as JSON; nothing unexpected leaves as a stack trace."""
+async def _guarded_call(request: Request, handler: Any, method: str = "GET") -> Response:
+    """Every handler's refusals as JSON; nothing unexpected leaves as a stack trace. The
+    routes take every method, so that a wrong one is refused here, as JSON too."""
     try:
+        if request.method != method and (method, request.method) != ("GET", "HEAD"):
+            raise Refused(
+                405, ErrorCode.METHOD_NOT_ALLOWED, f"Use {method} for {request.url.path}."
+            )
         response: Response = await handler(request)
         return response
     except Refused as exc:
@@ -588,7 +596,7 @@ async def _guarded_call(request: Request, handler: Any) -> Response:
 
 
 async def submit_import(request: Request) -> Response:
-    return await _guarded_call(request, _submit_import)
+    return await _guarded_call(request, _submit_import, "POST")
 
 
 async def _submit_import(request: Request) -> Response:
@@ -618,7 +626,7 @@ async def _submit_import(request: Request) -> Response:
 
 
 async def submit_export(request: Request) -> Response:
-    return await _guarded_call(request, _submit_export)
+    return await _guarded_call(request, _submit_export, "POST")
 
 
 async def _submit_export(request: Request) -> Response:

@@ -243,6 +243,9 @@ def test_refusals_carry_a_code_and_a_field(
             assert (refused.status_code, _error(refused)["code"]) == (403, "FORBIDDEN")
         anonymous = client.post("/transfer/exports", params={"format": "jsonl"})
         assert (anonymous.status_code, _error(anonymous)["code"]) == (401, "UNAUTHENTICATED")
+        wrong_method = client.get("/transfer/imports", headers=_auth("admin"))
+        assert wrong_method.status_code == 405
+        assert _error(wrong_method)["code"] == "METHOD_NOT_ALLOWED"
         missing = client.get("/transfer/jobs/no-such-job", headers=_auth("admin"))
         assert (missing.status_code, _error(missing)["code"]) == (404, "NOT_FOUND")
         # Nothing refused left a job or a file behind.
