@@ -312,3 +312,16 @@ def test_a_file_that_cannot_be_read_fails_its_job_with_the_reason(
         assert job["status"] == "FAILED"
         assert "unclosed token" in job["error"]  # the XML parser's reason, not a trace
         assert job["finishedAt"] is not None
+
+
+def test_every_transfer_job_statement_plans(cypher: Driver) -> None:
+    """The worker's statements are left out of the start-up warm-up (graph/warmup.py), so
+    this plans each one here: the guards of edge rows and other labels too, which the tests
+    above do not run."""
+    from graph import transfer_jobs
+    from graph.warmup import sample_parameters, statements
+
+    found = statements([transfer_jobs])
+    assert len(found) == 6 + 2 * 2 + 2 * 2 * 2 + 2 * 2  # jobs; node guards, edge guards, claims
+    for q in found:
+        cypher.execute_query("EXPLAIN " + q.text, sample_parameters(q.text))
