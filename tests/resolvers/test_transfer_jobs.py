@@ -325,3 +325,38 @@ def test_every_transfer_job_statement_plans(cypher: Driver) -> None:
     assert len(found) == 6 + 2 * 2 + 2 * 2 * 2 + 2 * 2  # jobs; node guards, edge guards, claims
     for q in found:
         cypher.execute_query("EXPLAIN " + q.text, sample_parameters(q.text))
+
+
+def test_a_sales_import_links_only_where_the_rep_may_edit_an_end(
+    settings: Settings, cypher: Driver, tmp_path: Path
+) -> None:
+    cypher.execute_query(
+        "MATCH (o:User {id: $owner}), (x:User {id: $other}) "
+        "CREATE (a:Company:Customer {id: 'tj-a', externalSource: 'demo-erp', "
+        "externalId: 'ERP-00001', name: '甲公司', version: 1})<-[:OWNS {id: 'tj-o1'}]-(o) "
+        "CREATE (c:Company:Customer {id: 'tj-c', externalSource: 'demo-erp', "
+        "externalId: 'ERP-00002', name: '乙公司', version: 1})<-[:OWNS {id: 'tj-o2'}]-(x) "
+        "CREATE (:Person {id: 'tj-p1', externalSource: 'demo-hr', externalId: 'P-1', "
+        "name: '张伟', version: 1})-[:WORKS_AT {id: 'tj-w1'}]->(a) "
+        "CREATE (:Person {id: 'tj-p2', externalSource: 'demo-hr', externalId: 'P-2', "
+        "name: '李娜', version: 1})-[:WORKS_AT {id: 'tj-w2'}]->(c)",
+        owner=PERSONAS["owner"]["id"],
+        other=PERSONAS["other_team"]["id"],
+    )
+    jobs = "编号,人员,公司,职务\nJ-1,P-1,ERP-00002,顾问\nJ-2,P-2,ERP-00002,经理\n".encode()
+    mapping = (
+        'type = "WORKS_AT"\nsource = "demo-hr"\nid = "编号"\nfrom = "人员"\nto = "公司"\n'
+        'to_source = "demo-erp"\n[fields]\ntitle = "职务"\n'
+    ).encode()
+    with _app(settings, tmp_path / "jobs") as client:
+        job = _wait(client, "owner", _upload(client, "owner", jobs, mapping).json()["id"])
+        assert job["status"] == "SUCCEEDED", job
+        assert job["counts"]["created"] == 1  # J-1: the rep may edit 张伟 (at their customer)
+        report = client.get(job["reportUrl"], headers=_auth("owner")).text
+        assert [(x["row"], x["code"]) for x in csv.DictReader(io.StringIO(report))] == [
+            ("2", "FORBIDDEN")  # J-2: neither 李娜 nor 乙公司 is theirs to edit
+        ]
+    links = cypher.execute_query(
+        "MATCH (p:Person)-[w:WORKS_AT]->(:Company {id: 'tj-c'}) RETURN collect(p.id) AS ids"
+    ).records[0]["ids"]
+    assert sorted(links) == ["tj-p1", "tj-p2"]  # J-1 added; tj-p2's own job was already there
