@@ -48,6 +48,7 @@ from graph.server import LocalNeo4j, Supervisor
 from graph.warmup import warm_up
 from resolvers import intelligence as scoring_jobs
 from resolvers import outreach as outreach_jobs
+from resolvers import transfer_jobs
 from resolvers.auth import Authenticator, demo_key_holders
 from resolvers.context import ANONYMOUS, Context, Viewer
 from resolvers.errors import ApiError, ErrorCode
@@ -481,6 +482,8 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
             state.scheduler.start(state.db, settings.scoring_interval_hours, scoring_jobs.SYSTEM)
             # Outreach jobs resume where they stopped (resolvers/outreach.py).
             state.outreach.start(state.db)
+            # Import and export jobs too: RUNNING ones first (resolvers/transfer_jobs.py).
+            state.transfer.start(state.db)
             return
         except DatabaseUnavailable as exc:
             state.not_ready_reason = f"neo4j unavailable: {str(exc)[:200]}"
@@ -605,6 +608,11 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
         app.state.db = db
         app.state.scheduler = scoring_jobs.Scheduler()
         app.state.outreach = outreach_runner(settings)
+        app.state.transfer = transfer_jobs.Worker(
+            settings.transfer_jobs_dir,
+            pseudonym_key=settings.pseudonym_key,
+            public_companies=settings.public_companies,
+        )
         app.state.auth = Authenticator(
             db,
             settings.allow_anonymous,
@@ -630,6 +638,7 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
                 await prepare
             await app.state.scheduler.stop()
             await app.state.outreach.stop()
+            await app.state.transfer.stop()
             await db.close()
             if supervisor is not None:
                 await asyncio.to_thread(supervisor.stop)
@@ -639,6 +648,18 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
+        # Import and export as jobs (issue 15): file bodies, so REST beside GraphQL.
+        # Every method reaches the handler, which refuses a wrong one as JSON (405).
+        *(
+            Route(path, handler, methods=transfer_jobs.ANY_METHOD)
+            for path, handler in (
+                ("/transfer/imports", transfer_jobs.submit_import),
+                ("/transfer/exports", transfer_jobs.submit_export),
+                ("/transfer/jobs/{id}", transfer_jobs.job_status),
+                ("/transfer/jobs/{id}/report", transfer_jobs.job_report),
+                ("/transfer/jobs/{id}/download", transfer_jobs.job_download),
+            )
+        ),
     ]
     if (VIEWER_DIR / "index.html").exists():
         routes.append(Route("/", lambda r: RedirectResponse("/viewer/")))

@@ -96,7 +96,15 @@ class Settings:
     smtp_timeout: float = 30.0
     outreach_rate_per_minute: int = 60  # a job's default sending rate
     # --- end outreach ---
+    # Import and export jobs over HTTP (issue 15): where their files live (None: `transfer-jobs`
+    # under local_home) and the largest upload.
+    transfer_dir: Path | None = None
+    transfer_max_bytes: int = 50 << 20
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def transfer_jobs_dir(self) -> Path:
+        return self.transfer_dir or self.local_home / "transfer-jobs"
 
     @property
     def oidc_enabled(self) -> bool:
@@ -160,4 +168,6 @@ class Settings:
             smtp_starttls=_bool("CRM_SMTP_STARTTLS", True),
             smtp_timeout=_float("CRM_SMTP_TIMEOUT", 30.0),
             outreach_rate_per_minute=_int("CRM_OUTREACH_RATE_PER_MINUTE", 60),
+            transfer_dir=Path(t) if (t := os.environ.get("CRM_TRANSFER_DIR")) else None,
+            transfer_max_bytes=_int("CRM_TRANSFER_MAX_BYTES", 50 << 20),
         )

@@ -1,0 +1,259 @@
+"""Import and export jobs over HTTP (issue 15): the `(:TransferJob)` nodes that survive a
+restart, and the statements that guard what a job may write.
+
+`(:TransferJob {id, kind, format, status, createdBy, createdAt, startedAt, finishedAt, dryRun,
+allowDuplicates, rows, created, updated, rejected, duplicates, exported, resumedAfter,
+error})`. `kind` is IMPORT or EXPORT; `status` goes QUEUED -> RUNNING -> SUCCEEDED | FAILED.
+The files (upload, mapping, checkpoint, report, export output) live in the jobs directory
+(resolvers/transfer_jobs.py), one folder per job id; the node holds what the status shows.
+
+A job is visible to its creator and to ADMIN only (`$acl.editAll`); anyone else gets nothing,
+as if it did not exist.
+
+The guards: an import written for a viewer who does not edit everything may change only the
+companies and people that viewer may edit (graph/access.py `editable`), and may link only
+where it may edit an end. `existing_nodes` and `edge_rights` say, before the import runs,
+which rows name a record the viewer may not change; `claim_created` makes the importer the
+owner of the customers its import created, as createCompany does (graph/nodes.py CLAIM).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, LiteralString, NotRequired, TypedDict
+
+from graph import access
+from graph.access import editable
+from graph.actor import Actor
+from graph.db import Cypher, Database
+from graph.nodes import AUDIT, Audit, new_id
+from graph.transfer import LABELS, Key
+from graph.vocab import Label
+
+
+class JobKind(Enum):
+    IMPORT = "IMPORT"
+    EXPORT = "EXPORT"
+
+
+class JobStatus(Enum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class TransferJobRow(TypedDict):
+    id: str
+    kind: str
+    format: str
+    status: str
+    createdBy: str
+    createdAt: Any
+    startedAt: NotRequired[Any]
+    finishedAt: NotRequired[Any]
+    dryRun: NotRequired[bool]
+    allowDuplicates: NotRequired[bool]
+    rows: NotRequired[int]
+    created: NotRequired[int]
+    updated: NotRequired[int]
+    rejected: NotRequired[int]
+    duplicates: NotRequired[int]
+    exported: NotRequired[int]
+    resumedAfter: NotRequired[int]
+    error: NotRequired[str | None]
+
+
+class NodeRight(TypedDict):
+    n: int
+    exists: bool
+    mayEdit: bool
+
+
+class EdgeRight(TypedDict):
+    n: int
+    mayEdit: bool
+
+
+CREATE_JOB = Cypher(
+    "transfer.job.create",
+    "CREATE (j:TransferJob {id: $id}) SET j += $props, j.status = 'QUEUED', "
+    "j.createdBy = $actor, j.createdAt = datetime() WITH j " + AUDIT + " RETURN j.id AS id",
+)
+_JOB_VISIBLE: LiteralString = "($acl.editAll OR j.createdBy = $acl.me)"
+JOB_BY_ID = Cypher(
+    "transfer.job.by_id",
+    "MATCH (j:TransferJob {id: $id}) WHERE " + _JOB_VISIBLE + " RETURN j{.*} AS job",
+)
+# RUNNING first (an interrupted job resumes before newer ones start), then oldest first.
+NEXT_JOB = Cypher(
+    "transfer.job.next",
+    "MATCH (j:TransferJob) WHERE j.status IN ['RUNNING', 'QUEUED'] "
+    "WITH j ORDER BY CASE j.status WHEN 'RUNNING' THEN 0 ELSE 1 END, j.createdAt, j.id "
+    "LIMIT 1 RETURN j{.*} AS job",
+)
+START_JOB = Cypher(
+    "transfer.job.start",
+    "MATCH (j:TransferJob {id: $id}) SET j.status = 'RUNNING', "
+    "j.startedAt = coalesce(j.startedAt, datetime()) RETURN j.id AS id",
+)
+FINISH_JOB = Cypher(
+    "transfer.job.finish",
+    "MATCH (j:TransferJob {id: $id}) SET j += $props, j.status = $status, "
+    "j.finishedAt = datetime() RETURN j.id AS id",
+)
+CREATOR = Cypher(
+    "transfer.job.creator",
+    "MATCH (u:User {id: $id}) RETURN u.roles AS roles, u.archivedAt IS NOT NULL AS archived",
+)
+
+
+def _node_match(label: Label, key: Key) -> LiteralString:
+    lb: LiteralString = label.value  # closed vocabulary, never input
+    if key is Key.EXTERNAL:
+        return "(x:" + lb + " {externalSource: row.source, externalId: row.externalId})"
+    return "(x:" + lb + " {id: row.id})"
+
+
+def _node_rights(label: Label, key: Key) -> Cypher:
+    return Cypher(
+        f"transfer.guard.{label.value}.{key.value}",
+        "UNWIND $rows AS row OPTIONAL MATCH " + _node_match(label, key) + " "
+        "RETURN row.n AS n, x IS NOT NULL AS exists, "
+        "x IS NOT NULL AND " + editable("x") + " AS mayEdit",
+    )
+
+
+NODE_RIGHTS: dict[tuple[Label, Key], Cypher] = {
+    (label, key): _node_rights(label, key) for label in LABELS for key in Key
+}
+
+
+def _end(var: LiteralString, label: Label, key: Key, value: LiteralString) -> LiteralString:
+    lb: LiteralString = label.value
+    if key is Key.EXTERNAL:
+        return (
+            "("
+            + var
+            + ":"
+            + lb
+            + " {externalSource: "
+            + value
+            + "Source, externalId: "
+            + (value + "})")
+        )
+    return "(" + var + ":" + lb + " {id: " + value + "})"
+
+
+def _edge_rights(a: Label, b: Label, key: Key) -> Cypher:
+    return Cypher(
+        f"transfer.guard.edge.{a.value}.{b.value}.{key.value}",
+        "UNWIND $rows AS row "
+        "OPTIONAL MATCH " + _end("a", a, key, "row.from") + " "
+        "OPTIONAL MATCH " + _end("b", b, key, "row.to") + " "
+        "RETURN row.n AS n, "
+        "(a IS NOT NULL AND " + editable("a") + ") OR (b IS NOT NULL AND " + editable("b") + ") "
+        "AS mayEdit",
+    )
+
+
+EDGE_RIGHTS: dict[tuple[Label, Label, Key], Cypher] = {
+    (a, b, key): _edge_rights(a, b, key) for a in LABELS for b in LABELS for key in Key
+}
+
+
+def _claim(label: Label, key: Key) -> Cypher:
+    return Cypher(
+        f"transfer.claim.{label.value}.{key.value}",
+        "UNWIND $rows AS row MATCH " + _node_match(label, key) + " "
+        "WHERE x:Customer AND NOT EXISTS { MATCH (x)<-[w:OWNS]-(:User) "
+        "WHERE w.until IS NULL OR w.until > date() } "
+        "MATCH (u:User {id: $owner}) "
+        "MERGE (u)-[c:OWNS {id: row.claimId}]->(x) ON CREATE SET c.since = date(), "
+        "c.version = 1, c.createdAt = datetime(), c.updatedAt = datetime() "
+        "WITH count(c) AS n WITH n WHERE n > 0 " + AUDIT + " RETURN n",
+    )
+
+
+CLAIMS: dict[tuple[Label, Key], Cypher] = {
+    (label, key): _claim(label, key) for label in LABELS for key in Key
+}
+
+
+async def create_job(
+    db: Database, job_id: str, kind: JobKind, props: dict[str, Any], audit: Audit
+) -> str:
+    params = {
+        "id": job_id,
+        "props": {**props, "kind": kind.value},
+        **audit.params(job_id, "TransferJob", ["status"]),
+    }
+    rows = await db.write(CREATE_JOB, params)
+    return str(rows[0]["id"])
+
+
+async def job(db: Database, actor: Actor, job_id: str) -> TransferJobRow | None:
+    """The job, when the actor created it or is ADMIN; else None."""
+    rows = await db.read(JOB_BY_ID, {"id": job_id, "acl": access.acl_params(actor)})
+    return rows[0]["job"] if rows else None
+
+
+async def next_job(db: Database, audit: Audit) -> TransferJobRow | None:
+    """The job the worker runs next: an interrupted one (RUNNING), else the oldest QUEUED."""
+    rows = await db.read(NEXT_JOB, {})
+    return rows[0]["job"] if rows else None
+
+
+async def start(db: Database, job_id: str, audit: Audit) -> None:
+    await db.write(START_JOB, {"id": job_id})
+
+
+async def finish(
+    db: Database, job_id: str, status: JobStatus, props: dict[str, Any], audit: Audit
+) -> None:
+    await db.write(FINISH_JOB, {"id": job_id, "status": status.value, "props": props})
+
+
+async def creator(db: Database, actor: Actor, user_id: str) -> dict[str, Any] | None:
+    """A job creator's roles as they are now (None: no such user)."""
+    rows = await db.read(CREATOR, {"id": user_id})
+    return rows[0] if rows else None
+
+
+async def node_rights(
+    db: Database, actor: Actor, label: Label, key: Key, rows: list[dict[str, Any]]
+) -> list[NodeRight]:
+    """For node rows `{n, source, externalId, id}`: whether each names a stored node, and
+    whether the actor may edit it."""
+    params = {"rows": rows, "acl": access.acl_params(actor)}
+    return [
+        {"n": r["n"], "exists": r["exists"], "mayEdit": r["mayEdit"]}
+        for r in await db.read(NODE_RIGHTS[(label, key)], params)
+    ]
+
+
+async def edge_rights(
+    db: Database, actor: Actor, ends: tuple[Label, Label], key: Key, rows: list[dict[str, Any]]
+) -> list[EdgeRight]:
+    """For edge rows `{n, from, fromSource, to, toSource}`: whether the actor may edit an end."""
+    params = {"rows": rows, "acl": access.acl_params(actor)}
+    return [
+        {"n": r["n"], "mayEdit": bool(r["mayEdit"])}
+        for r in await db.read(EDGE_RIGHTS[(ends[0], ends[1], key)], params)
+    ]
+
+
+async def claim_created(
+    db: Database, label: Label, key: Key, rows: list[dict[str, Any]], audit: Audit
+) -> int:
+    """Make the audit's actor the owner of the customers among `rows` (node keys) that have
+    no owner: the records their import created. One audit event for the batch."""
+    if not rows:
+        return 0
+    params = {
+        "rows": [{**r, "claimId": new_id()} for r in rows],
+        "owner": audit.actor.id,
+        **audit.params(new_id(), "OWNS", ["since"]),
+    }
+    out = await db.write(CLAIMS[(label, key)], params)
+    return int(out[0]["n"]) if out else 0

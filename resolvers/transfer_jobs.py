@@ -1,0 +1,731 @@
+"""Import and export over HTTP (issue 15): uploads become jobs, a worker runs them one at a
+time, and the status, the rejected-rows report and the export file are fetched by job id.
+
+Routes (app.py), authenticated with the same `Authorization: Bearer <api key>` as /graphql:
+- `POST /transfer/imports?format=csv|jsonl|graphml[&dryRun=true][&allowDuplicates=true]`:
+  the file as the whole body, or multipart with a `file` part and an optional `mapping` part
+  (the TOML mapping file; needed for CSV). 202 with the job id and its status URL.
+- `POST /transfer/exports?format=csv|jsonl|graphml`: 202 with the job id. CSV comes as a ZIP
+  of the export's CSV files.
+- `GET /transfer/jobs/{id}`: status and counts; `/report`: the rejected rows (CSV);
+  `/download`: the export, once SUCCEEDED.
+
+Refusals are JSON, `{"errors": [{"code", "message", "field"}]}` with the codes of
+resolvers/errors.py: 400 VALIDATION (a bad parameter or file, with its field), 401
+UNAUTHENTICATED, 403 FORBIDDEN (a role that never edits asks to import), 404 NOT_FOUND (no
+such job, or someone else's: a job is visible to its creator and ADMIN only), 409 CONFLICT
+(no download yet), 413 PAYLOAD_TOO_LARGE (past `CRM_TRANSFER_MAX_BYTES`), 503
+DATABASE_UNAVAILABLE.
+
+Jobs survive a restart: the `(:TransferJob)` node (graph/transfer_jobs.py) holds the status,
+the job's folder in the jobs directory its files. The worker (started from the app's
+lifespan) runs RUNNING jobs first, so an interrupted import continues after its last
+committed batch (resolvers/transfer.py's Checkpoint) and an interrupted export starts over.
+
+Rights. An import runs as its creator, with their rights as they are when it runs: ADMIN
+writes anything (as `crm-graph import`); another writer (SALES, MANAGER) may only change
+records they may edit and link where they may edit an end. Rows naming other records are
+rejected (FORBIDDEN in the report), and customers the import creates are owned by the
+importer, as createCompany makes them. An export shows exactly what the creator's key sees,
+masked for their roles, as `crm-graph export --key` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import logging
+import shutil
+import uuid
+import zipfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.types import Message, Receive
+
+from graph import access
+from graph import transfer_formats as fmt
+from graph import transfer_jobs as repo
+from graph.access import Scope
+from graph.actor import Actor
+from graph.db import Database, native
+from graph.errors import DatabaseUnavailable
+from graph.nodes import Audit
+from graph.transfer import Key
+from graph.transfer_jobs import JobKind, JobStatus, TransferJobRow
+from graph.vocab import Label
+from resolvers import transfer
+from resolvers.context import Viewer
+from resolvers.errors import ApiError, ErrorCode
+from resolvers.masking import Guards
+
+log = logging.getLogger("crm.transfer")
+SYSTEM = Actor("system:transfer")
+FORMATS = ("csv", "jsonl", "graphml")
+# Roles that create companies and people (resolvers/permissions.py WRITERS).
+IMPORTERS = frozenset({"ADMIN", "MANAGER", "SALES"})
+GUARD_CHUNK = 1000
+MAPPING_MAX_BYTES = 1 << 20
+DOWNLOAD_NAMES = {"csv": "export.zip", "jsonl": "export.jsonl", "graphml": "export.graphml"}
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+MEDIA = {"csv": "application/zip", "jsonl": "application/x-ndjson", "graphml": "application/xml"}
+
+
+class Refused(Exception):
+    """A request the API answers with an error body (code, message, field) and a status."""
+
+    def __init__(self, status: int, code: ErrorCode, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+    def response(self) -> Response:
+        body = {"errors": [{"code": self.code.value, "message": self.message, "field": self.field}]}
+        headers = {"Retry-After": "1"} if self.status == 503 else None
+        return Response(
+            orjson.dumps(body), self.status, media_type="application/json", headers=headers
+        )
+
+
+def may_import(viewer: Viewer) -> bool:
+    """The right to create companies and people: a writer's role and edit rights."""
+    return bool(viewer.roles & IMPORTERS) and viewer.scope.may_edit
+
+
+# --- the jobs directory -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Files:
+    """Where one job's files live."""
+
+    folder: Path
+    form: str
+
+    @property
+    def upload(self) -> Path:
+        return self.folder / f"upload.{self.form}"
+
+    @property
+    def mapping(self) -> Path:
+        return self.folder / "mapping.toml"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.folder / "checkpoint.json"
+
+    @property
+    def report(self) -> Path:
+        return self.folder / "report.csv"
+
+    @property
+    def guard(self) -> Path:
+        return self.folder / "guard.json"
+
+    @property
+    def output(self) -> Path:
+        return self.folder / DOWNLOAD_NAMES[self.form]
+
+
+def files_of(directory: Path, job_id: str, form: str) -> Files:
+    return Files(directory / job_id, form)
+
+
+def _rows(files: Files) -> Iterator[transfer.Prepared | list[transfer.Rejection]]:
+    """The job's rows, validated, read afresh from its files."""
+    if files.mapping.exists():
+        mapping = transfer.load_mapping(files.mapping, None)
+        return transfer.mapped_rows(mapping, files.upload, files.form)
+    records = (
+        fmt.read_graphml(files.upload) if files.form == "graphml" else fmt.read_jsonl(files.upload)
+    )
+    return transfer.graph_rows(records)
+
+
+def _digest(files: Files) -> str:
+    if files.mapping.exists():
+        return transfer.load_mapping(files.mapping, None).digest
+    return "graph"
+
+
+# --- the guard: what a writer who does not edit everything may change ---------------------------
+
+
+def _node_key(row: dict[str, Any], key: Key) -> tuple[str, ...]:
+    return (row["source"], row["externalId"]) if key is Key.EXTERNAL else (row["id"],)
+
+
+def _end_key(row: dict[str, Any], end: str, key: Key) -> tuple[str, ...]:
+    return (row[end + "Source"], row[end]) if key is Key.EXTERNAL else (row[end],)
+
+
+async def _scan(
+    db: Database, actor: Actor, rows: Iterator[transfer.Prepared | list[transfer.Rejection]]
+) -> dict[str, Any]:
+    """Before the first batch: the rows naming a record the actor may not change, and the
+    keys of the nodes the import will create (claimed by the importer at the end)."""
+    forbidden: set[int] = set()
+    fresh: dict[str, list[dict[str, Any]]] = {}
+    fresh_keys: set[tuple[str, ...]] = set()
+    nodes: dict[tuple[Label, Key], list[dict[str, Any]]] = {}
+    edges: dict[tuple[Label, Label, Key], list[dict[str, Any]]] = {}
+
+    async def check_nodes(label: Label, key: Key, chunk: list[dict[str, Any]]) -> None:
+        rights = {r["n"]: r for r in await repo.node_rights(db, actor, label, key, chunk)}
+        for row in chunk:
+            right = rights[row["n"]]
+            if right["exists"] and not right["mayEdit"]:
+                forbidden.add(row["n"])
+            elif not right["exists"]:
+                fresh.setdefault(f"{label.value}:{key.value}", []).append(
+                    {k: row[k] for k in ("source", "externalId", "id")}
+                )
+                fresh_keys.add(_node_key(row, key))
+
+    async def check_edges(ends: tuple[Label, Label], key: Key, chunk: list[dict[str, Any]]) -> None:
+        by_n = {x["n"]: x for x in chunk}
+        for r in await repo.edge_rights(db, actor, ends, key, chunk):
+            row = by_n[r["n"]]
+            new_end = (
+                _end_key(row, "from", key) in fresh_keys or _end_key(row, "to", key) in fresh_keys
+            )
+            if not r["mayEdit"] and not new_end:
+                forbidden.add(r["n"])
+
+    for item in rows:
+        if not isinstance(item, transfer.Prepared):
+            continue
+        group = item.group
+        if group[0] == "node":
+            node_group: tuple[Label, Key] = (group[1], group[2])
+            row = {"n": item.n, **{k: item.row[k] for k in ("source", "externalId", "id")}}
+            nodes.setdefault(node_group, []).append(row)
+            if len(nodes[node_group]) >= GUARD_CHUNK:
+                await check_nodes(*node_group, nodes.pop(node_group))
+        else:
+            edge_group: tuple[Label, Label, Key] = (group[2][0], group[2][1], group[3])
+            keys = ("n", "from", "fromSource", "to", "toSource")
+            edges.setdefault(edge_group, []).append({k: item.row[k] for k in keys})
+    for (label, key), chunk in nodes.items():
+        await check_nodes(label, key, chunk)
+    for (a, b, key), chunk in edges.items():
+        for start in range(0, len(chunk), GUARD_CHUNK):
+            await check_edges((a, b), key, chunk[start : start + GUARD_CHUNK])
+    return {"forbidden": sorted(forbidden), "fresh": fresh}
+
+
+def _guarded(
+    rows: Iterator[transfer.Prepared | list[transfer.Rejection]], forbidden: set[int]
+) -> Iterator[transfer.Prepared | list[transfer.Rejection]]:
+    for item in rows:
+        if isinstance(item, transfer.Prepared) and item.n in forbidden:
+            message = "you may not change this record (or link records you may not edit)"
+            yield [transfer.Rejection(item.n, "row", ErrorCode.FORBIDDEN.value, message)]
+        else:
+            yield item
+
+
+# --- the worker -------------------------------------------------------------------------------
+
+
+@dataclass
+class Worker:
+    """Runs transfer jobs one at a time (module doc). One per app: `start` after the
+    migrations, `wake` when a job is submitted, `stop` at shutdown."""
+
+    directory: Path
+    pseudonym_key: str = ""
+    public_companies: bool = True
+    poll_seconds: float = 5.0
+    batch: int = transfer.DEFAULT_BATCH
+    # Rows read so far by the job running in this process (for the status).
+    progress: dict[str, int] = field(default_factory=dict)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self, db: Database) -> None:
+        if not self.running:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._task = asyncio.create_task(self._loop(db))
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        self._task = None
+
+    async def _loop(self, db: Database) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                while await self.run_next(db):
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("transfer: a round failed; trying again shortly")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def run_next(self, db: Database) -> bool:
+        """Run the next job to its end; False when there is none."""
+        row = await repo.next_job(db, Audit(SYSTEM, "transfer.next", "transfer"))
+        if row is None:
+            return False
+        await self.run(db, row)
+        return True
+
+    async def run(self, db: Database, row: TransferJobRow) -> None:
+        job_id = row["id"]
+        who = Audit(SYSTEM, "transfer.run", f"transfer:{job_id}")
+        if row["status"] == JobStatus.RUNNING.value:
+            log.info("transfer: resuming job %s", job_id)
+        await repo.start(db, job_id, who)
+        self.progress[job_id] = 0
+        try:
+            actor = await self._actor(db, row["createdBy"])
+            if row["kind"] == JobKind.IMPORT.value:
+                props = await self._import(db, row, actor)
+            else:
+                props = await self._export(db, row, actor)
+            await repo.finish(db, job_id, JobStatus.SUCCEEDED, props, who)
+        except asyncio.CancelledError:
+            raise  # shutting down: the job stays RUNNING and resumes at the next start
+        except DatabaseUnavailable:
+            raise  # not the job's fault: it stays RUNNING and is tried again
+        except (Refused, transfer.TransferError, ValueError, OSError, SyntaxError) as exc:
+            # SyntaxError: GraphML that is not well-formed XML (xml.etree's ParseError).
+            message = exc.message if isinstance(exc, Refused) else str(exc)
+            # The client is told what went wrong with its file, not where the server keeps it.
+            message = message.replace(str(self.directory / job_id) + "/", "")
+            await repo.finish(db, job_id, JobStatus.FAILED, {"error": message[:1000]}, who)
+        except Exception as exc:
+            log.exception("transfer: job %s failed", job_id)
+            error = f"internal error ({type(exc).__name__}); see the server log"
+            await repo.finish(db, job_id, JobStatus.FAILED, {"error": error}, who)
+        finally:
+            self.progress.pop(job_id, None)
+
+    async def _actor(self, db: Database, user_id: str) -> Actor:
+        """The job's creator with their roles and scope as they are now."""
+        if user_id.startswith("anonymous:"):  # the dev-mode demo viewer is ADMIN
+            return Actor(user_id, frozenset({"ADMIN"}), Scope.everything())
+        row = await repo.creator(db, SYSTEM, user_id)
+        if row is None or row["archived"]:
+            raise Refused(403, ErrorCode.FORBIDDEN, "the job's creator is no longer active")
+        roles = frozenset(row["roles"] or ())
+        scope = await access.load_scope(db, user_id, roles, public_companies=self.public_companies)
+        return Actor(user_id, roles, scope)
+
+    def _advance(self, job_id: str) -> Any:
+        def advance(n: int) -> None:
+            self.progress[job_id] = self.progress.get(job_id, 0) + n
+
+        return advance
+
+    async def _import(self, db: Database, row: TransferJobRow, actor: Actor) -> dict[str, Any]:
+        files = files_of(self.directory, row["id"], row["format"])
+        viewer = Viewer(actor.id, actor.id, actor.roles, scope=actor.scope)
+        if not may_import(viewer):
+            raise Refused(403, ErrorCode.FORBIDDEN, "the job's creator may no longer import")
+        dry = bool(row.get("dryRun"))
+        checkpoint = transfer.Checkpoint(
+            files.checkpoint, transfer.fingerprint(files.upload, _digest(files))
+        )
+        resumed = checkpoint.committed if not dry else 0
+        rows = _rows(files)
+        guard: dict[str, Any] | None = None
+        if not actor.scope.edit_all:
+            # Settled once, before the first batch, and kept: a resumed import judges its rows
+            # as the first run did, not by what that run has written since.
+            if files.guard.exists():
+                guard = orjson.loads(files.guard.read_bytes())
+            else:
+                guard = await _scan(db, actor, _rows(files))
+                files.guard.write_bytes(orjson.dumps(guard))
+            rows = _guarded(rows, set(guard["forbidden"]))
+        audit = Audit(actor, "transfer.import", f"transfer:{row['id']}")
+        out = await transfer.run_import(
+            None if dry else db,
+            rows,
+            audit,
+            report=files.report,
+            checkpoint=checkpoint,
+            batch=self.batch,
+            advance=self._advance(row["id"]),
+            allow_duplicates=bool(row.get("allowDuplicates")),
+        )
+        if guard is not None and not dry:
+            for group, keys in guard["fresh"].items():
+                label_name, key_name = group.split(":")
+                label = next(x for x in Label if x.value == label_name)
+                for start in range(0, len(keys), GUARD_CHUNK):
+                    await repo.claim_created(
+                        db, label, Key(key_name), keys[start : start + GUARD_CHUNK], audit
+                    )
+        rejected, duplicates = _report_counts(files.report)
+        return {
+            "rows": out.rows + out.skipped,
+            "created": out.created,
+            "updated": out.updated,
+            "rejected": rejected,
+            "duplicates": duplicates,
+            "resumedAfter": resumed,
+            "error": None,
+        }
+
+    async def _export(self, db: Database, row: TransferJobRow, actor: Actor) -> dict[str, Any]:
+        files = files_of(self.directory, row["id"], row["format"])
+        files.folder.mkdir(parents=True, exist_ok=True)
+        guards = Guards(self.pseudonym_key)
+        records = [r async for r in transfer.export_records(db, actor, guards)]
+        self.progress[row["id"]] = len(records)
+        n = await asyncio.to_thread(_write_export, records, files)
+        return {"exported": n, "error": None}
+
+
+def _report_counts(report: Path) -> tuple[int, int]:
+    """Rows rejected and rows held as duplicates, from the whole report (a resumed import
+    appends to it, so this counts both runs)."""
+    if not report.exists():
+        return 0, 0
+    rows: set[str] = set()
+    held: set[str] = set()
+    with open(report, newline="", encoding="utf-8") as f:
+        for line in csv.DictReader(f):
+            rows.add(line["row"])
+            if line["code"] == ErrorCode.DUPLICATE.value:
+                held.add(line["row"])
+    return len(rows), len(held)
+
+
+def _write_export(records: list[fmt.Record], files: Files) -> int:
+    """The export file, written beside and renamed into place: a download never sees half."""
+    tmp = files.folder / "export.tmp"
+    if files.form == "jsonl":
+        n = fmt.write_jsonl(records, tmp)
+    elif files.form == "graphml":
+        n = fmt.write_graphml(records, tmp)
+    else:
+        folder = files.folder / "export-csv"
+        shutil.rmtree(folder, ignore_errors=True)
+        n = fmt.write_csv_dir(records, folder)
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in sorted(folder.iterdir()):
+                z.write(path, path.name)
+        shutil.rmtree(folder, ignore_errors=True)
+    tmp.replace(files.output)
+    return n
+
+
+# --- HTTP -------------------------------------------------------------------------------------
+
+
+async def _viewer(request: Request) -> Viewer:
+    state = request.app.state
+    if not getattr(state, "ready", False):
+        raise Refused(
+            503, ErrorCode.DATABASE_UNAVAILABLE, "The database is not ready yet; retry shortly."
+        )
+    try:
+        viewer: Viewer = await state.auth.viewer(request.headers.get("authorization"))
+    except ApiError as exc:
+        raise Refused(401, ErrorCode.UNAUTHENTICATED, exc.message) from exc
+    return viewer
+
+
+def _actor(viewer: Viewer) -> Actor:
+    return Actor(viewer.actor, viewer.roles, viewer.scope)
+
+
+def _format(request: Request) -> str:
+    form = request.query_params.get("format", "")
+    if form not in FORMATS:
+        raise Refused(
+            400, ErrorCode.VALIDATION, f"format must be one of {', '.join(FORMATS)}", "format"
+        )
+    return form
+
+
+def _flag(request: Request, name: str) -> bool:
+    raw = request.query_params.get(name, "false").strip().lower()
+    if raw in ("true", "1", "yes"):
+        return True
+    if raw in ("false", "0", "no", ""):
+        return False
+    raise Refused(400, ErrorCode.VALIDATION, f"{name} must be true or false", name)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """A `receive` that stops the request past `limit` body bytes."""
+    size = 0
+
+    async def capped() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise _TooLarge
+        return message
+
+    return capped
+
+
+def _too_large(limit: int) -> Refused:
+    return Refused(
+        413,
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        f"The upload is larger than {limit} bytes (CRM_TRANSFER_MAX_BYTES); use "
+        "`crm-graph import` for files this size.",
+        "file",
+    )
+
+
+async def _save(chunks: AsyncIterator[bytes], path: Path) -> int:
+    size = 0
+    with open(path, "wb") as out:  # noqa: ASYNC230 (a local file, written chunk by chunk)
+        async for chunk in chunks:
+            out.write(chunk)
+            size += len(chunk)
+    return size
+
+
+async def _upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(1 << 16):
+        yield chunk
+
+
+async def _receive_upload(request: Request, files: Files, limit: int) -> None:
+    """The body into the job's folder: the whole body is the file, or multipart parts
+    `file` and `mapping`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    capped = Request(request.scope, _capped(request.receive, limit))
+    content_type = request.headers.get("content-type", "")
+    try:
+        if content_type.startswith("multipart/form-data"):
+            async with capped.form(max_files=2, max_fields=2) as form:
+                part = form.get("file")
+                if not isinstance(part, UploadFile):
+                    raise Refused(400, ErrorCode.VALIDATION, "send the file as part `file`", "file")
+                await _save(_upload_chunks(part), files.upload)
+                mapping = form.get("mapping")
+                if isinstance(mapping, UploadFile):
+                    await _save(_upload_chunks(mapping), files.mapping)
+                elif isinstance(mapping, str) and mapping.strip():
+                    files.mapping.write_text(mapping, encoding="utf-8")
+        else:
+            await _save(capped.stream(), files.upload)
+    except _TooLarge as exc:
+        raise _too_large(limit) from exc
+    except MultiPartException as exc:
+        raise Refused(400, ErrorCode.BAD_REQUEST, f"malformed multipart body: {exc}") from exc
+    if files.upload.stat().st_size == 0:
+        raise Refused(400, ErrorCode.VALIDATION, "the file is empty", "file")
+    if files.mapping.exists() and files.mapping.stat().st_size > MAPPING_MAX_BYTES:
+        raise Refused(400, ErrorCode.VALIDATION, "the mapping file is too large", "mapping")
+
+
+def _check_files(files: Files) -> None:
+    """What the worker will read, checked now: a job that cannot start is not queued."""
+    if files.mapping.exists():
+        if files.form == "graphml":
+            raise Refused(
+                400, ErrorCode.VALIDATION, "a mapping reads one CSV or JSONL file", "mapping"
+            )
+        try:
+            transfer.load_mapping(files.mapping, None)
+        except transfer.TransferError as exc:
+            message = str(exc).replace(str(files.mapping) + ": ", "")
+            raise Refused(400, ErrorCode.VALIDATION, message, "mapping") from exc
+    elif files.form == "csv":
+        raise Refused(
+            400,
+            ErrorCode.VALIDATION,
+            "a CSV file needs a mapping: send it as the multipart part `mapping`",
+            "mapping",
+        )
+
+
+def _accepted(request: Request, job_id: str) -> Response:
+    url = f"/transfer/jobs/{job_id}"
+    body = {"id": job_id, "status": JobStatus.QUEUED.value, "statusUrl": url}
+    return JSONResponse(body, status_code=202, headers={"Location": url})
+
+
+async def _guarded_call(request: Request, handler: Any, method: str = "GET") -> Response:
+    """Every handler's refusals as JSON; nothing unexpected leaves as a stack trace. The
+    routes take every method, so that a wrong one is refused here, as JSON too."""
+    try:
+        if request.method != method and (method, request.method) != ("GET", "HEAD"):
+            raise Refused(
+                405, ErrorCode.METHOD_NOT_ALLOWED, f"Use {method} for {request.url.path}."
+            )
+        response: Response = await handler(request)
+        return response
+    except Refused as exc:
+        return exc.response()
+    except DatabaseUnavailable as exc:
+        return Refused(503, ErrorCode.DATABASE_UNAVAILABLE, exc.client_message()).response()
+    except Exception:
+        request_id = request.scope.get("state", {}).get("request_id", "-")
+        log.exception("transfer: unexpected error in request %s", request_id)
+        message = f"Internal error. Quote request id {request_id} when reporting it."
+        return Refused(500, ErrorCode.INTERNAL, message).response()
+
+
+async def submit_import(request: Request) -> Response:
+    return await _guarded_call(request, _submit_import, "POST")
+
+
+async def _submit_import(request: Request) -> Response:
+    viewer = await _viewer(request)
+    form = _format(request)
+    dry, allow = _flag(request, "dryRun"), _flag(request, "allowDuplicates")
+    if not may_import(viewer):
+        raise Refused(
+            403, ErrorCode.FORBIDDEN, "Your roles may not create companies and people.", None
+        )
+    worker: Worker = request.app.state.transfer
+    settings = request.app.state.settings
+    job_id = str(uuid.uuid4())
+    files = files_of(worker.directory, job_id, form)
+    files.folder.mkdir(parents=True, exist_ok=True)
+    try:
+        await _receive_upload(request, files, settings.transfer_max_bytes)
+        _check_files(files)
+        props = {"format": form, "dryRun": dry, "allowDuplicates": allow}
+        audit = Audit(_actor(viewer), "transfer.import.submit", _request_id(request))
+        await repo.create_job(request.app.state.db, job_id, JobKind.IMPORT, props, audit)
+    except BaseException:
+        shutil.rmtree(files.folder, ignore_errors=True)
+        raise
+    worker.wake()
+    return _accepted(request, job_id)
+
+
+async def submit_export(request: Request) -> Response:
+    return await _guarded_call(request, _submit_export, "POST")
+
+
+async def _submit_export(request: Request) -> Response:
+    viewer = await _viewer(request)
+    form = _format(request)
+    worker: Worker = request.app.state.transfer
+    job_id = str(uuid.uuid4())
+    audit = Audit(_actor(viewer), "transfer.export.submit", _request_id(request))
+    await repo.create_job(request.app.state.db, job_id, JobKind.EXPORT, {"format": form}, audit)
+    worker.wake()
+    return _accepted(request, job_id)
+
+
+def _request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", "-"))
+
+
+async def _job(request: Request) -> tuple[TransferJobRow, Worker]:
+    viewer = await _viewer(request)
+    job_id = request.path_params["id"]
+    row = await repo.job(request.app.state.db, _actor(viewer), job_id)
+    if row is None:
+        raise Refused(404, ErrorCode.NOT_FOUND, f"No transfer job {job_id}.", "id")
+    return row, request.app.state.transfer
+
+
+def _iso(value: Any) -> str | None:
+    value = native(value)
+    return None if value is None else value.isoformat()
+
+
+def job_json(row: TransferJobRow, progress: int | None) -> dict[str, Any]:
+    base = f"/transfer/jobs/{row['id']}"
+    out: dict[str, Any] = {
+        "id": row["id"],
+        "kind": row["kind"],
+        "format": row["format"],
+        "status": row["status"],
+        "createdBy": row["createdBy"],
+        "createdAt": _iso(row["createdAt"]),
+        "startedAt": _iso(row.get("startedAt")),
+        "finishedAt": _iso(row.get("finishedAt")),
+        "error": row.get("error"),
+        "statusUrl": base,
+    }
+    if row["kind"] == JobKind.IMPORT.value:
+        out["dryRun"] = bool(row.get("dryRun"))
+        out["allowDuplicates"] = bool(row.get("allowDuplicates"))
+        out["counts"] = {
+            k: int(row.get(k) or 0)  # type: ignore[call-overload]
+            for k in ("rows", "created", "updated", "rejected", "duplicates")
+        }
+        out["resumedAfterRow"] = int(row.get("resumedAfter") or 0)
+        out["reportUrl"] = base + "/report"
+    else:
+        out["counts"] = {"exported": int(row.get("exported") or 0)}
+        out["downloadUrl"] = base + "/download"
+    if progress is not None:
+        out["rowsRead"] = progress
+    return out
+
+
+async def job_status(request: Request) -> Response:
+    async def handle(request: Request) -> Response:
+        row, worker = await _job(request)
+        return JSONResponse(job_json(row, worker.progress.get(row["id"])))
+
+    return await _guarded_call(request, handle)
+
+
+async def job_report(request: Request) -> Response:
+    async def handle(request: Request) -> Response:
+        row, worker = await _job(request)
+        files = files_of(worker.directory, row["id"], row["format"])
+        if row["kind"] != JobKind.IMPORT.value:
+            raise Refused(404, ErrorCode.NOT_FOUND, "An export job has no report.", "id")
+        if not files.report.exists():
+            raise Refused(409, ErrorCode.CONFLICT, "The import has not started yet.", "id")
+        return FileResponse(
+            files.report, media_type="text/csv", filename=f"rejected-{row['id']}.csv"
+        )
+
+    return await _guarded_call(request, handle)
+
+
+async def job_download(request: Request) -> Response:
+    async def handle(request: Request) -> Response:
+        row, worker = await _job(request)
+        files = files_of(worker.directory, row["id"], row["format"])
+        if row["kind"] != JobKind.EXPORT.value:
+            raise Refused(404, ErrorCode.NOT_FOUND, "An import job has nothing to download.", "id")
+        if row["status"] != JobStatus.SUCCEEDED.value or not files.output.exists():
+            raise Refused(
+                409, ErrorCode.CONFLICT, f"The export is {row['status']}, not SUCCEEDED.", "id"
+            )
+        return FileResponse(
+            files.output,
+            media_type=MEDIA[row["format"]],
+            filename=f"crm-{row['id']}-{DOWNLOAD_NAMES[row['format']]}",
+        )
+
+    return await _guarded_call(request, handle)
