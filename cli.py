@@ -709,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", help="the externalSource of the rows (overrides the mapping's)")
     p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
     p.add_argument("--report", help="CSV of rejected rows (default: FILE.rejected.csv)")
-    p.add_argument("--batch", type=int, default=1000, help="rows per transaction")
+    p.add_argument("--batch", type=int, default=5000, help="rows per transaction")
     p.add_argument(
         "--allow-duplicates",
         action="store_true",

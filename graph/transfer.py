@@ -114,10 +114,12 @@ NODE_WRITES: dict[tuple[Label, Key], Cypher] = {
 
 @dataclass(frozen=True)
 class EdgeStatements:
-    """Where a batch's endpoints and edge ids stand, then the write."""
+    """Where a batch's endpoints and edge ids stand; then the new edges, and the changes to
+    existing ones."""
 
     lookup: Cypher
-    write: Cypher
+    create: Cypher
+    update: Cypher
 
 
 def _edge(rel: Rel, a: Label, b: Label, key: Key) -> EdgeStatements:
@@ -133,14 +135,24 @@ def _edge(rel: Rel, a: Label, b: Label, key: Key) -> EdgeStatements:
             "USING INDEX SEEK e:" + t + "(id) RETURN s.id AS was, d.id AS wasTo LIMIT 1 } "
             "RETURN row.n AS n, a.id AS fromId, b.id AS toId, was, wasTo",
         ),
+        # New edges only (the look-up found none with the id): nothing is read back after
+        # the write, so the plan has no Eager; MERGE still locks both ends, so an import
+        # running beside this one cannot create the same id twice.
         Cypher(
-            name + ".write",
+            name + ".create",
             "UNWIND $rows AS row "
             "MATCH (a:" + a.value + " {id: row.fromId}) MATCH (b:" + b.value + " {id: row.toId}) "
             "MERGE (a)-[x:" + t + " {id: row.id}]->(b) "
-            "ON CREATE SET x.version = 0, x.createdAt = datetime() "
-            "WITH x, row, x.version = 0 AS created, " + _CHANGED + " AS changed "
-            "WITH x, row, created, changed WHERE created OR size(changed) > 0 "
+            "ON CREATE SET x += row.props, x.version = 1, x.createdAt = datetime(), "
+            "x.updatedAt = datetime() "
+            "RETURN count(*) AS written",
+        ),
+        Cypher(
+            name + ".update",
+            "UNWIND $rows AS row "
+            "MATCH ()-[x:" + t + " {id: row.id}]->() "
+            "WITH x, row, false AS created, " + _CHANGED + " AS changed "
+            "WITH x, row, created, changed WHERE size(changed) > 0 "
             "SET x += row.props, x.version = x.version + 1, x.updatedAt = datetime() " + _SUMMARY,
         ),
     )
@@ -210,25 +222,42 @@ async def write_edges(
     async def work(tx: Tx) -> tuple[Written, list[EdgeRefusal]]:
         found = {r["n"]: r for r in await tx.run(st.lookup, {"rows": list(rows)})}
         refused: list[EdgeRefusal] = []
-        ok: list[Row] = []
+        new: list[Row] = []
+        existing: list[Row] = []
+        ends_of: dict[str, tuple[str, str]] = {}  # id -> endpoints, stored or earlier in batch
         for row in rows:
             f = found[row["n"]]
             if f["fromId"] is None:
                 refused.append(EdgeRefusal(row["n"], "from", "missing"))
-            elif f["toId"] is None:
+                continue
+            if f["toId"] is None:
                 refused.append(EdgeRefusal(row["n"], "to", "missing"))
-            elif f["fromId"] == f["toId"]:
+                continue
+            if f["fromId"] == f["toId"]:
                 refused.append(EdgeRefusal(row["n"], "to", "loop"))
-            elif f["was"] is not None and (f["was"], f["wasTo"]) != (f["fromId"], f["toId"]):
+                continue
+            pair = (f["fromId"], f["toId"])
+            stored = (f["was"], f["wasTo"]) if f["was"] is not None else ends_of.get(row["id"])
+            if stored is not None and stored != pair:
                 refused.append(EdgeRefusal(row["n"], "id", "moved"))
-            else:
-                ok.append({**row, "fromId": f["fromId"], "toId": f["toId"]})
-        if not ok:
-            return Written(), refused
-        out = (await tx.run(st.write, {"rows": ok}))[0]
-        if out["fields"] or out["created"]:
-            await _audit(tx, audit, import_id, rel.value, out["fields"])
-        return Written(out["created"], out["updated"]), refused
+                continue
+            ok = {**row, "fromId": pair[0], "toId": pair[1]}
+            # An id met a second time in the batch updates what the first one creates.
+            (existing if stored is not None else new).append(ok)
+            ends_of[row["id"]] = pair
+        created, fields = 0, set()
+        if new:
+            await tx.run(st.create, {"rows": new})
+            created = len(new)
+            fields = {k for r in new for k in r["props"]}
+        updated = 0
+        if existing:
+            out = (await tx.run(st.update, {"rows": existing}))[0]
+            updated = out["updated"]
+            fields.update(out["fields"])
+        if created or fields:
+            await _audit(tx, audit, import_id, rel.value, sorted(fields))
+        return Written(created, updated), refused
 
     return await db.transaction(work)
 

@@ -12,9 +12,12 @@ after that row. Re-running a finished import changes nothing (rows are keyed).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import os
 import tomllib
 import uuid
@@ -95,7 +98,7 @@ CUSTOMER_KIND = {Label.COMPANY: CustomerKind.ENTERPRISE, Label.PERSON: CustomerK
 PROPS_OF = {Label.COMPANY: company.company_props, Label.PERSON: person.person_props}
 SECRET_KEYS = (crypto.ID_NUMBER, crypto.CIPHER, crypto.DIGEST)
 REPORT_COLUMNS = ("row", "field", "code", "message")
-DEFAULT_BATCH = 1000
+DEFAULT_BATCH = 5000
 _IDS = uuid.UUID("6f1b2a4c-2d0e-4b8a-9c51-3e7d0a4f8b21")  # namespace of derived ids
 
 
@@ -552,6 +555,10 @@ async def _held_as_duplicates(db: Database, pending: list[Prepared]) -> list[Rej
     return list(held.values())
 
 
+def _take(rows: Iterator[Prepared | list[Rejection]], n: int) -> list[Prepared | list[Rejection]]:
+    return list(itertools.islice(rows, n))
+
+
 async def run_import(
     db: Database | None,
     rows: Iterator[Prepared | list[Rejection]],
@@ -596,23 +603,35 @@ async def run_import(
             checkpoint.save(last)
         pending, rejected = [], []
 
+    # Rows are read and validated in a thread, a batch ahead, while the database writes the
+    # batch before: the two cores work at once, and the event loop (a server's, for the HTTP
+    # jobs) is never held by validation.
+    ahead = asyncio.ensure_future(asyncio.to_thread(_take, rows, batch))
     try:
-        for item in rows:
-            n = item.n if isinstance(item, Prepared) else item[0].row
-            advance(1)
-            if n <= done:
-                out.skipped += 1
-                continue
-            if isinstance(item, Prepared):
-                if pending and (pending[0].group != item.group or len(pending) >= batch):
-                    await flush()
-                pending.append(item)
-            else:
-                rejected.extend(item)
-            out.rows += 1
-            last = n
+        while chunk := await ahead:
+            ahead = asyncio.ensure_future(asyncio.to_thread(_take, rows, batch))
+            for item in chunk:
+                n = item.n if isinstance(item, Prepared) else item[0].row
+                advance(1)
+                if n <= done:
+                    out.skipped += 1
+                    continue
+                if isinstance(item, Prepared):
+                    if pending and (pending[0].group != item.group or len(pending) >= batch):
+                        await flush()
+                    pending.append(item)
+                else:
+                    rejected.extend(item)
+                out.rows += 1
+                last = n
         await flush()
     finally:
+        # The reader thread may still be advancing `rows`: let it finish before leaving.
+        if not ahead.done():
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(ahead)
+        elif not ahead.cancelled():
+            ahead.exception()  # retrieved: a reader failure after ours is not logged twice
         sheet.close()
     if db is not None:
         checkpoint.finish()
