@@ -448,7 +448,7 @@ async def _holds_data(settings: Settings) -> str | None:
 
     db = _db(settings)
     try:
-        return await transfer_admin.holds_data(db)
+        return await transfer_admin.holds_data(db, Actor("system:cli:import"))
     finally:
         await db.close()
 

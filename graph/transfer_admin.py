@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, LiteralString
 
+from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.nodes import AUDIT, Audit
 from graph.server import LocalNeo4j, LocalServerError
@@ -180,9 +181,7 @@ def write_files(nodes: Iterable[AdminNode], edges: Iterable[AdminEdge], to_dir: 
     return files
 
 
-def run_tool(
-    local: LocalNeo4j, files: Files, database: str, work_dir: Path
-) -> tuple[float, str]:
+def run_tool(local: LocalNeo4j, files: Files, database: str, work_dir: Path) -> tuple[float, str]:
     """`neo4j-admin database import full` of `files` into `database` of the stopped embedded
     server, replacing its store. The seconds the tool took (its JVM start included), and its
     output."""
@@ -210,8 +209,9 @@ def run_tool(
     return time.perf_counter() - began, output
 
 
-async def holds_data(db: Database) -> str | None:
-    """The label of a node the database holds beyond what the migrations seed, or None."""
+async def holds_data(db: Database, actor: Actor) -> str | None:
+    """The label of a node the database holds beyond what the migrations seed, or None. It
+    looks at every node, whatever `actor` may see: the check guards the whole store."""
     row = (await db.read(HOLDS_DATA))[0]
     return str(row["label"]) if row["held"] else None
 

@@ -98,15 +98,8 @@ class Plan:
                 ]
         customer = bool(row["customer"]) or bool(stored and stored.customer)
         code = after.get("customerCode")
-        if (
-            customer
-            and code is not None
-            and self.codes.get(code, (label, node_id))
-            != (
-                label,
-                node_id,
-            )
-        ):
+        holder = self.codes.get(code) if customer and code is not None else None
+        if holder is not None and holder != (label, node_id):
             return [
                 Rejection(
                     p.n,
