@@ -402,8 +402,113 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.dry_run:
         return asyncio.run(_import(None, job, args))
+    if args.path == "live" or (settings.neo4j_uri and args.path == "auto"):
+        return _live_import(settings, job, args)
+    if settings.neo4j_uri:
+        print(
+            "crm-graph: --path admin writes the embedded database's store files, but NEO4J_URI "
+            "names another server: import into it with --path live",
+            file=sys.stderr,
+        )
+        return 2
+    local = _local(settings)
+    owner = local.supervisor_pid()
+    store = local.data_dir / "databases" / settings.neo4j_database if local.data_dir else None
+    if owner is not None or (store is not None and store.exists()):
+        # Whether the database holds anything the admin path would overwrite.
+        with database_settings(settings) as s:
+            held = asyncio.run(_holds_data(s))
+            if owner is not None or held is not None:
+                why = (
+                    f"crm-graph (pid {owner}) serves from the embedded Neo4j"
+                    if owner is not None
+                    else f"the embedded database is not empty (it holds {held} nodes)"
+                )
+                if args.path == "admin":
+                    print(
+                        f"crm-graph: --path admin refused: {why}, and neo4j-admin import would "
+                        "overwrite it; import with --path live",
+                        file=sys.stderr,
+                    )
+                    return 2
+                print(f"path: live (batched writes; {why})", flush=True)
+                return asyncio.run(_import(s, job, args))
+    return _admin_import(settings, local, job, args)
+
+
+def _live_import(settings: Settings, job: ImportJob, args: argparse.Namespace) -> int:
+    print("path: live (batched writes)", flush=True)
     with database_settings(settings) as s:
         return asyncio.run(_import(s, job, args))
+
+
+async def _holds_data(settings: Settings) -> str | None:
+    """The label of a node beyond what the migrations seed, or None (an empty database)."""
+    from graph import transfer_admin
+
+    db = _db(settings)
+    try:
+        return await transfer_admin.holds_data(db, Actor("system:cli:import"))
+    finally:
+        await db.close()
+
+
+def _admin_import(
+    settings: Settings, local: LocalNeo4j, job: ImportJob, args: argparse.Namespace
+) -> int:
+    """The admin path: every row checked and settled in memory, then neo4j-admin database
+    import full into the empty embedded database, the server stopped meanwhile."""
+    from tqdm import tqdm
+
+    from graph.access import Scope
+    from graph.nodes import Audit
+    from resolvers import transfer, transfer_admin
+
+    print(
+        "path: admin (neo4j-admin database import into the empty embedded database; "
+        "the server is stopped meanwhile)",
+        flush=True,
+    )
+    crypto.configure(crypto.keyring_for(settings))
+    bar = tqdm(total=job.total, unit=" rows", desc="import", disable=args.quiet)
+    try:
+        plan, out = transfer_admin.prepare(job.rows, job.report, advance=bar.update)
+    except (ValueError, transfer.TransferError) as exc:
+        print(f"crm-graph: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+    actor = Actor("system:cli:import", frozenset({"ADMIN"}), Scope.everything())
+
+    def connect(server: LocalNeo4j) -> Database:
+        return Database(server.uri, settings.neo4j_user, server.password, settings.neo4j_database)
+
+    async def migrate(db: Database) -> None:
+        await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+
+    if out.nodes:
+        with _offline(local):
+            asyncio.run(
+                transfer_admin.load(
+                    plan,
+                    out,
+                    local,
+                    settings.neo4j_database,
+                    connect,
+                    migrate,
+                    Audit(actor, "transfer.import", "cli"),
+                )
+            )
+        took = ", ".join(f"{k} {v:.1f} s" for k, v in out.seconds.items())
+        print(f"neo4j-admin wrote {out.nodes} nodes and {out.edges} relationships ({took})")
+    else:
+        print("nothing to write: the database is left as it was")
+    unchanged = out.rows - out.rejected - out.created - out.updated
+    print(
+        f"{out.rows} rows read: {out.created} created, {out.updated} updated, "
+        f"{unchanged} unchanged, {out.rejected} rejected (see {job.report})"
+    )
+    return 1 if out.rejected else 0
 
 
 async def _import(settings: Settings | None, job: ImportJob, args: argparse.Namespace) -> int:
@@ -714,6 +819,13 @@ def main(argv: list[str] | None = None) -> int:
         "--allow-duplicates",
         action="store_true",
         help="also create rows that likely duplicate an existing record (reported otherwise)",
+    )
+    p.add_argument(
+        "--path",
+        choices=["auto", "admin", "live"],
+        default="auto",
+        help="admin: neo4j-admin import into the empty embedded database; live: batched "
+        "writes; auto (default): admin when the embedded database is empty, else live",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("export", help="export what a key may see (no key: everything)")

@@ -1,0 +1,258 @@
+"""The admin path of `crm-graph import` (issue 15): an initial load into an empty embedded
+database through neo4j-admin (graph/transfer_admin.py), instead of batched writes.
+
+Rows are validated by the live path's own functions (resolvers/transfer.py: `mapped_rows`,
+`graph_rows`), and rejected rows go to the same report with the same codes. What the live
+path learns from the database, this path keeps in memory: the nodes imported so far, by
+label and CRM id and by (externalSource, externalId), so that a relationship whose endpoint
+is missing (NOT_FOUND), that joins a node to itself, or whose id already joins other
+endpoints is refused as the live path refuses it; a row naming a node or relationship again
+updates it as a second live batch would (its fields merged, its version raised). Every node
+and relationship gets the properties the live path gives it when it creates one: id,
+version, createdAt and updatedAt (one moment for the whole import), externalSource and
+externalId, the :Customer label, the protected ID number. The migrations then create the
+constraints and indexes, and one audit event records the import.
+
+An in-memory check stands in for the constraints the store does not have yet: two rows may
+not give one label's nodes the same (externalSource, externalId), nor two customers the same
+customerCode (the live path fails the batch on either).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph import crypto
+from graph import transfer as repo
+from graph import transfer_admin as admin
+from graph.db import Database
+from graph.nodes import Audit
+from graph.server import LocalNeo4j
+from graph.transfer import Key
+from graph.vocab import Label, Rel
+from resolvers import transfer
+from resolvers.errors import ErrorCode
+from resolvers.transfer import Prepared, Rejection, Report
+
+
+@dataclass
+class AdminOutcome:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+    nodes: int = 0
+    edges: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    tool_output: str = ""  # what neo4j-admin printed
+
+
+class Plan:
+    """What the import will store, built row by row; `add` refuses what the live path would."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.nodes: dict[tuple[Label, str], admin.AdminNode] = {}
+        self.external: dict[tuple[Label, str, str], str] = {}  # -> the node's CRM id
+        self.codes: dict[str, tuple[Label, str]] = {}  # customerCode -> its node
+        self.edges: dict[tuple[Rel, str], admin.AdminEdge] = {}
+        self.fields: set[str] = set()
+        self.created = self.updated = 0
+
+    def add(self, p: Prepared) -> list[Rejection]:
+        return self._node(p) if p.group[0] == "node" else self._edge(p)
+
+    def _node(self, p: Prepared) -> list[Rejection]:
+        label: Label = p.group[1]
+        key: Key = p.group[2]
+        row = p.row
+        given: dict[str, Any] = dict(row["props"])
+        secret: dict[str, Any] = row["secret"] or {}
+        pinned: dict[str, Any] = {}  # what the live path's MERGE pattern sets
+        if key is Key.EXTERNAL:
+            pinned = {"externalSource": row["source"], "externalId": row["externalId"]}
+            node_id = self.external.get((label, row["source"], row["externalId"]), row["id"])
+        else:
+            node_id = row["id"]
+        stored = self.nodes.get((label, node_id))
+        after = {**(stored.props if stored else {}), **given, **pinned}
+        ext = (after.get("externalSource"), after.get("externalId"))
+        if ext[0] is not None and ext[1] is not None:
+            other = self.external.get((label, ext[0], ext[1]))
+            if other is not None and other != node_id:
+                return [
+                    Rejection(
+                        p.n,
+                        "externalId",
+                        ErrorCode.VALIDATION.value,
+                        f"another {label.value} of this import has this externalSource and "
+                        "externalId",
+                    )
+                ]
+        customer = bool(row["customer"]) or bool(stored and stored.customer)
+        code = after.get("customerCode")
+        holder = self.codes.get(code) if customer and code is not None else None
+        if holder is not None and holder != (label, node_id):
+            return [
+                Rejection(
+                    p.n,
+                    "customer.customerCode",
+                    ErrorCode.VALIDATION.value,
+                    "another customer of this import has this customerCode",
+                )
+            ]
+        if stored is None:
+            props = {
+                **given,
+                **secret,
+                **pinned,
+                "id": node_id,
+                "version": 1,
+                "createdAt": self.now,
+                "updatedAt": self.now,
+            }
+            self.nodes[(label, node_id)] = admin.AdminNode(label, customer, props)
+            self.created += 1
+            changed = [
+                *given,
+                *(["idNumber"] if secret else []),
+                *(["customer"] if customer else []),
+            ]
+        else:
+            changed = [k for k, x in given.items() if stored.props.get(k) != x]
+            if secret and stored.props.get(crypto.DIGEST) != secret.get(crypto.DIGEST):
+                changed.append("idNumber")
+            if row["customer"] and not stored.customer:
+                changed.append("customer")
+            if changed:
+                old = (stored.props.get("externalSource"), stored.props.get("externalId"))
+                if old[0] is not None and old[1] is not None and old != ext:
+                    self.external.pop((label, old[0], old[1]), None)
+                stored.props.update(given)
+                if "idNumber" in changed:
+                    stored.props.update(secret)
+                stored.customer = customer
+                stored.props["version"] += 1
+                self.updated += 1
+        if ext[0] is not None and ext[1] is not None:
+            self.external[(label, ext[0], ext[1])] = node_id
+        if customer and code is not None:
+            self.codes[code] = (label, node_id)
+        self.fields.update(changed)
+        return []
+
+    def _find(self, label: Label, key: Key, ident: str, source: str) -> str | None:
+        if key is Key.EXTERNAL:
+            return self.external.get((label, source, ident))
+        return ident if (label, ident) in self.nodes else None
+
+    def _edge(self, p: Prepared) -> list[Rejection]:
+        rel: Rel = p.group[1]
+        ends: tuple[Label, Label] = p.group[2]
+        key: Key = p.group[3]
+        row = p.row
+        a = self._find(ends[0], key, row["from"], row["fromSource"])
+        b = self._find(ends[1], key, row["to"], row["toSource"])
+        stored = self.edges.get((rel, row["id"]))
+        why: tuple[str, str] | None = None
+        if a is None:
+            why = ("from", "missing")
+        elif b is None:
+            why = ("to", "missing")
+        elif a == b:
+            why = ("to", "loop")
+        elif stored is not None and (stored.start[1], stored.end[1]) != (a, b):
+            why = ("id", "moved")
+        if why is not None or a is None or b is None:
+            assert why is not None
+            return [transfer._edge_refusal(repo.EdgeRefusal(p.n, *why))]
+        given: dict[str, Any] = dict(row["props"])
+        if stored is None:
+            props = {
+                **given,
+                "id": row["id"],
+                "version": 1,
+                "createdAt": self.now,
+                "updatedAt": self.now,
+            }
+            self.edges[(rel, row["id"])] = admin.AdminEdge(rel, (ends[0], a), (ends[1], b), props)
+            self.created += 1
+            self.fields.update(given)
+            return []
+        changed = [k for k, x in given.items() if stored.props.get(k) != x]
+        if changed:
+            stored.props.update(given)
+            stored.props["version"] += 1
+            self.updated += 1
+            self.fields.update(changed)
+        return []
+
+
+def prepare(
+    rows: Iterator[Prepared | list[Rejection]],
+    report: Path,
+    advance: Callable[[int], None] = lambda n: None,
+    now: dt.datetime | None = None,
+) -> tuple[Plan, AdminOutcome]:
+    """Every row validated and settled in memory; the rejected ones written to `report`."""
+    out = AdminOutcome()
+    plan = Plan(now or dt.datetime.now(dt.UTC))
+    sheet = Report(report, append=False)
+    began = time.perf_counter()
+    try:
+        for item in rows:
+            advance(1)
+            out.rows += 1
+            refused = plan.add(item) if isinstance(item, Prepared) else item
+            if refused:
+                sheet.add(refused)
+                out.rejected += 1
+    finally:
+        sheet.close()
+    out.created, out.updated = plan.created, plan.updated
+    out.nodes, out.edges = len(plan.nodes), len(plan.edges)
+    out.seconds["prepare"] = round(time.perf_counter() - began, 2)
+    return plan, out
+
+
+async def load(
+    plan: Plan,
+    out: AdminOutcome,
+    local: LocalNeo4j,
+    database: str,
+    connect: Callable[[LocalNeo4j], Database],
+    migrate: Callable[[Database], Awaitable[Any]],
+    audit: Audit,
+) -> None:
+    """Write the plan's CSV files, run neo4j-admin into the stopped embedded server's
+    `database`, then start it, apply the migrations, write the one audit event, and stop it
+    again. Timings go to `out.seconds`."""
+    with tempfile.TemporaryDirectory(prefix="crm-admin-import-") as tmp:
+        began = time.perf_counter()
+        files = admin.write_files(plan.nodes.values(), plan.edges.values(), Path(tmp))
+        out.seconds["csv"] = round(time.perf_counter() - began, 2)
+        seconds, out.tool_output = admin.run_tool(local, files, database, Path(tmp))
+        out.seconds["neo4j-admin"] = round(seconds, 2)
+    began = time.perf_counter()
+    local.start()
+    try:
+        out.seconds["start"] = round(time.perf_counter() - began, 2)
+        db = connect(local)
+        try:
+            began = time.perf_counter()
+            await migrate(db)
+            out.seconds["migrations"] = round(time.perf_counter() - began, 2)
+            await admin.audit_import(
+                db, audit, str(uuid.uuid4()), crypto.field_names(sorted(plan.fields))
+            )
+        finally:
+            await db.close()
+    finally:
+        local.stop()

@@ -1,0 +1,213 @@
+"""`crm-graph import`'s admin path (neo4j-admin database import into an empty embedded
+database): the rows it refuses, and, run as a user would against a real Neo4j, that it stores
+what the live path stores, picks itself only for an empty embedded database, and never
+overwrites one holding data."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from graph import transfer_admin as graph_admin
+from graph.server import LocalNeo4j
+from graph.vocab import Label, Rel
+from neo4j import Driver, GraphDatabase
+from resolvers import transfer, transfer_admin
+from tests.conftest import reset_database, start_local_server
+from tests.process import crm
+from tests.test_transfer_cli import PEOPLE, PEOPLE_MAP, _env, _records, _report, _seed
+
+NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+
+
+def _node(ident: str, label: str = "Company", **fields: Any) -> dict[str, Any]:
+    return {"kind": "node", "label": label, "id": ident, "customer": None, "fields": fields}
+
+
+def _edge(ident: str, src: str, dst: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "kind": "edge",
+        "type": "WORKS_AT",
+        "id": ident,
+        "from": src,
+        "fromLabel": "Person",
+        "to": dst,
+        "toLabel": "Company",
+        "fields": fields,
+    }
+
+
+def test_rows_are_refused_as_the_live_path_refuses_them(tmp_path: Path) -> None:
+    # A mapped file: the same validation, codes and report as the live path.
+    (tmp_path / "people.csv").write_text(PEOPLE, encoding="utf-8")
+    (tmp_path / "people.toml").write_text(PEOPLE_MAP, encoding="utf-8")
+    mapping = transfer.load_mapping(tmp_path / "people.toml", None)
+    rows = transfer.mapped_rows(mapping, tmp_path / "people.csv", "csv")
+    plan, out = transfer_admin.prepare(rows, tmp_path / "people-rejected.csv", now=NOW)
+    assert (out.rows, out.created, out.rejected, out.nodes) == (5, 3, 2, 3)
+    assert [
+        (r["row"], r["field"], r["code"]) for r in _report(tmp_path / "people-rejected.csv")
+    ] == [
+        ("4", "birthDate", "VALIDATION"),
+        ("5", "idNumber", "VALIDATION"),
+    ]
+    zhang = plan.nodes[(Label.PERSON, transfer.derived_id("demo-hr", "Person", "P-1"))]
+    assert zhang.props["idNumber"] == "1101**********002X"  # masked; the number encrypted
+    assert zhang.props["idNumberCipher"]
+    assert zhang.props["idNumberDigest"]
+    assert (zhang.props["externalSource"], zhang.props["externalId"]) == ("demo-hr", "P-1")
+    assert (zhang.props["version"], zhang.props["createdAt"]) == (1, NOW)
+
+    # An export's records: endpoints checked against the nodes read so far.
+    records = [
+        _node("c1", name="甲公司"),
+        _node("p1", "Person", name="张三"),
+        _edge("e1", "p1", "c1", title="经理"),
+        _edge("e2", "p9", "c1"),  # no such person
+        _edge("e3", "p1", "c9"),  # no such company
+        _edge("e1", "p1", "c2"),  # e1 cannot move (c2 is missing too: that is said first)
+        _node("c2", name="乙公司"),
+        _edge("e1", "p1", "c2"),  # now c2 exists: e1 would move
+        _edge("e1", "p1", "c1", title="总经理"),  # the same ends: an update
+        _node("c1", name="甲公司"),  # unchanged
+        _node("c3", name="丙公司", externalSource="erp", externalId="X"),
+        _node("c4", name="丁公司", externalSource="erp", externalId="X"),  # the same key
+    ]
+    plan, out = transfer_admin.prepare(
+        transfer.graph_rows(iter(enumerate(records, 1))), tmp_path / "r.csv", now=NOW
+    )
+    report = [(r["row"], r["field"], r["code"]) for r in _report(tmp_path / "r.csv")]
+    assert report == [
+        ("4", "from", "NOT_FOUND"),
+        ("5", "to", "NOT_FOUND"),
+        ("6", "to", "NOT_FOUND"),
+        ("8", "id", "VALIDATION"),
+        ("12", "externalId", "VALIDATION"),
+    ]
+    assert (out.rows, out.created, out.updated, out.rejected) == (12, 5, 1, 5)
+    edge = plan.edges[(Rel.WORKS_AT, "e1")]
+    assert (edge.props["title"], edge.props["version"]) == ("总经理", 2)
+    assert plan.nodes[(Label.COMPANY, "c1")].props["version"] == 1
+
+    # The CSV files neo4j-admin reads: typed headers, the Customer label, lists.
+    files = graph_admin.write_files(plan.nodes.values(), plan.edges.values(), tmp_path)
+    with files.nodes[0][1].open(encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    assert header[:2] == ["id:ID(Company)", ":LABEL"]
+    assert {"version:long", "createdAt:datetime", "name:string"} <= set(header)
+    with files.relationships[0][1].open(encoding="utf-8") as f:
+        sheet = list(csv.reader(f))
+    assert sheet[0][:3] == [":START_ID(Person)", ":END_ID(Company)", ":TYPE"]
+    assert sheet[1][:3] == ["p1", "c1", "WORKS_AT"]
+    assert not files.multiline
+
+
+def _stored(driver: Driver) -> list[tuple[Any, ...]]:
+    """Every imported node and relationship with all its properties, but for the moments and
+    the ID number's ciphertext (encrypted afresh each time), and their types."""
+    rows = driver.execute_query(
+        "MATCH (n) WHERE n:Company OR n:Person "
+        "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props, "
+        "valueType(n.createdAt) AS created, n.createdAt = n.updatedAt AS same "
+        "UNION ALL MATCH (:Person|Company)-[r]->(:Person|Company) "
+        "RETURN r.id AS id, [type(r)] AS labels, properties(r) AS props, "
+        "valueType(r.createdAt) AS created, r.createdAt = r.updatedAt AS same"
+    ).records
+    out = []
+    for r in rows:
+        props = {
+            k: v
+            for k, v in r["props"].items()
+            if k not in ("createdAt", "updatedAt", "idNumberCipher")
+        }
+        kinds = {k: type(v).__name__ for k, v in props.items()}
+        out.append((r["id"], sorted(r["labels"]), props, kinds, r["created"], r["same"]))
+    return sorted(out, key=lambda x: str(x[0]))
+
+
+def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    env = _env(neo4j_server)
+    _seed(env, tmp_path)  # 59 companies, 3 people, 2 jobs through the live path
+    first = tmp_path / "first.jsonl"
+    assert crm(["export", "--format", "jsonl", "--out", str(first)], env).returncode == 0
+    # The same export through the live path into the (emptied) shared server ...
+    reset_database(cypher)
+    live = crm(["import", str(first), "--quiet"], env)
+    assert "path: live" in live.stdout, live.stdout + live.stderr
+    live_stored = _stored(cypher)
+    assert len(live_stored) == 64
+
+    # ... and through the admin path into an embedded database that has no store yet.
+    data = tmp_path / "embedded" / "data"
+    embedded = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    embedded.update(CRM_NEO4J_DATA_DIR=str(data), CRM_NEO4J_HEAP="512m", CRM_NEO4J_PAGECACHE="128m")
+    out = crm(["import", str(first), "--quiet"], embedded, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "path: admin" in out.stdout
+    assert "64 rows read: 64 created, 0 updated, 0 unchanged, 0 rejected" in out.stdout
+    assert "neo4j-admin wrote 62 nodes and 2 relationships" in out.stdout
+
+    server = start_local_server(tmp_path / "embedded")
+    try:
+        driver = GraphDatabase.driver(server.uri, auth=("neo4j", server.password))
+        try:
+            assert _stored(driver) == live_stored  # the same properties, types, labels
+            audits = driver.execute_query(
+                "MATCH (a:AuditEvent {action: 'transfer.import'}) RETURN a.fields AS fields"
+            ).records
+            assert len(audits) == 1  # one event for the whole import
+            assert {"name", "idNumber", "customer", "title"} <= set(audits[0]["fields"])
+            constraints = driver.execute_query("SHOW CONSTRAINTS YIELD name").records
+            assert "company_id" in {r["name"] for r in constraints}  # migrations ran
+        finally:
+            driver.close()
+        # Export again from the admin-imported database: the same records.
+        second = tmp_path / "second.jsonl"
+        again = crm(["export", "--format", "jsonl", "--out", str(second)], _env(server))
+        assert again.returncode == 0, again.stderr
+        assert _records(first, "jsonl") == _records(second, "jsonl")
+    finally:
+        server.stop()
+
+    # Not empty any more: --path admin is refused and nothing is touched; auto goes live.
+    refused = crm(["import", str(first), "--path", "admin", "--quiet"], embedded, timeout=600)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "--path admin refused" in refused.stderr
+    assert "not empty" in refused.stderr
+    (tmp_path / "more.csv").write_text(PEOPLE.replace("P-", "Q-"), encoding="utf-8")
+    (tmp_path / "people.toml").write_text(PEOPLE_MAP, encoding="utf-8")
+    more = crm(
+        [
+            "import",
+            str(tmp_path / "more.csv"),
+            "--mapping",
+            str(tmp_path / "people.toml"),
+            "--allow-duplicates",  # twins of the P- people: held back otherwise
+            "--quiet",
+        ],
+        embedded,
+        timeout=600,
+    )
+    assert more.returncode == 1, more.stdout + more.stderr  # two rows rejected
+    assert "path: live" in more.stdout
+    assert "5 rows read: 3 created" in more.stdout
+    server = start_local_server(tmp_path / "embedded")
+    try:
+        driver = GraphDatabase.driver(server.uri, auth=("neo4j", server.password))
+        try:
+            counts = driver.execute_query(
+                "MATCH (n) WHERE n:Company OR n:Person RETURN count(n) AS n, "
+                "count { MATCH ()-[:WORKS_AT]->() } AS jobs, "
+                "count { MATCH (a:AuditEvent {action: 'transfer.import'}) } AS audits"
+            ).records[0]
+            assert (counts["n"], counts["jobs"]) == (65, 2)  # 62 kept, 3 people added
+            assert counts["audits"] == 2  # the admin import's, and the live batch's
+        finally:
+            driver.close()
+    finally:
+        server.stop()
