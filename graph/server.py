@@ -196,6 +196,8 @@ class LocalNeo4j:
     heap: str = "1g"
     pagecache: str = "1g"
     user: str = "neo4j"
+    # Extra neo4j.conf lines (`key=value`), e.g. the test servers' planner settings.
+    conf: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.home = self.home.resolve()
@@ -287,6 +289,7 @@ class LocalNeo4j:
             "dbms.usage_report.enabled=false",
             "db.tx_log.rotation.retention_policy=2 files",
             "server.jvm.additional=-XX:+ExitOnOutOfMemoryError",
+            *self.conf,
         ]
         (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
 

@@ -93,6 +93,16 @@ TEAMS: dict[str, tuple[str, str | None]] = {
 }
 
 
+# Every test empties the database and fills it anew, so the statistics a plan was made with
+# always diverge, and Neo4j replans a cached statement once it is older than the minimum
+# replan interval (10 s). Planning a map statement takes 5-13 s on this 2-core machine, and
+# plans of tiny test graphs are all alike: keep them for the run.
+TEST_CONF = (
+    "dbms.cypher.min_replan_interval=1h",
+    "dbms.cypher.statistics_divergence_threshold=1.0",
+)
+
+
 def start_local_server(tmp: Path) -> LocalNeo4j:
     server = LocalNeo4j(
         home=ROOT / ".neo4j",
@@ -100,6 +110,7 @@ def start_local_server(tmp: Path) -> LocalNeo4j:
         bolt_port=free_port(),
         heap="768m",
         pagecache="256m",
+        conf=TEST_CONF,
     )
     server.start()
     return server
