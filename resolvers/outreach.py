@@ -41,7 +41,6 @@ never resent), so a job resumes after a restart where it stopped, sending nothin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import functools
 import json
@@ -67,6 +66,7 @@ from graph.refusal import Refusal
 from graph.scoring import RiskLevel
 from graph.vocab import LifecycleStage, Tier, VerificationStatus
 from resolvers import validation as v
+from resolvers.background import Background
 from resolvers.common import READ_ONLY, audit
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
@@ -719,9 +719,11 @@ class SmtpChannel:
 SYSTEM = Actor("system:outreach")
 
 
-class Runner:
+class Runner(Background):
     """Sends the messages of RUNNING jobs (module doc). One per app; `start` after the
     migrations, `wake` when a job is created, `stop` at shutdown."""
+
+    name = "outreach"
 
     def __init__(
         self,
@@ -742,49 +744,19 @@ class Runner:
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
         self.public_companies = public_companies
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._last: dict[str, float] = {}  # job id -> monotonic time of its last send
 
     def configure(self, channel: OutreachChannel, provider: Provider) -> None:
         """Plug in another provider (a real SMS gateway; a test's SMTP server)."""
         self.channels[channel] = provider
 
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def start(self, db: Database) -> None:
-        if self.running:
-            return
-        self._task = asyncio.create_task(self._loop(db))
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        self._task = None
-
-    async def _loop(self, db: Database) -> None:
+    async def round(self, db: Database) -> None:
         who = Audit(SYSTEM, "outreach.recover", "outreach")
-        while True:
-            self._wake.clear()
-            try:
-                interrupted = await repo.recover(db, who, self.grace_seconds)
-                if interrupted:
-                    log.warning("outreach: %d interrupted messages marked UNKNOWN", interrupted)
-                await self.drain(db)
-                await repo.finish(db, who)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outreach: a round failed; trying again shortly")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        interrupted = await repo.recover(db, who, self.grace_seconds)
+        if interrupted:
+            log.warning("outreach: %d interrupted messages marked UNKNOWN", interrupted)
+        await self.drain(db)
+        await repo.finish(db, who)
 
     async def drain(self, db: Database) -> int:
         """Send what is PENDING now; returns how many messages were sent. Jobs take turns:

@@ -33,7 +33,6 @@ masked for their roles, as `crm-graph export --key` does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import logging
 import shutil
@@ -63,6 +62,7 @@ from graph.transfer import Key
 from graph.transfer_jobs import JobKind, JobStatus, TransferJobRow
 from graph.vocab import Label
 from resolvers import transfer
+from resolvers.background import Background
 from resolvers.context import Viewer
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.masking import Guards
@@ -236,7 +236,7 @@ def _guarded(
 
 
 @dataclass
-class Worker:
+class Worker(Background):
     """Runs transfer jobs one at a time (module doc). One per app: `start` after the
     migrations, `wake` when a job is submitted, `stop` at shutdown."""
 
@@ -247,40 +247,15 @@ class Worker:
     batch: int = transfer.DEFAULT_BATCH
     # Rows read so far by the job running in this process (for the status).
     progress: dict[str, int] = field(default_factory=dict)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _task: asyncio.Task[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+    name = "transfer"
 
     def start(self, db: Database) -> None:
-        if not self.running:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._task = asyncio.create_task(self._loop(db))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        super().start(db)
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        self._task = None
-
-    async def _loop(self, db: Database) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                while await self.run_next(db):
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("transfer: a round failed; trying again shortly")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+    async def round(self, db: Database) -> None:
+        while await self.run_next(db):
+            pass
 
     async def run_next(self, db: Database) -> bool:
         """Run the next job to its end; False when there is none."""
