@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import io
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 import cli
 import migrations
+from graph import records
 from graph.access import Scope
 from graph.actor import Actor
 from graph.db import Database
@@ -24,7 +26,7 @@ from graph.server import LocalNeo4j
 from neo4j import Driver
 from resolvers import transfer
 from settings import ROOT, Settings
-from tests.conftest import GQL
+from tests.conftest import PERSONAS
 
 EXAMPLES = ROOT / "docs" / "examples"
 AUDIT = Audit(
@@ -43,10 +45,6 @@ ORDERS_TOML = (
     '[fields]\ncustomer = "客户"\noccurredAt = "时间"\ncurrency = "币种"\nlines = "明细"\n'
     'orderNo = "单号"\n'
 )
-TIMELINE = """query($party: ID!) { timeline(party: $party, first: 20) { nodes {
-  id kind subject externalSource externalId
-  ... on Interaction { channel direction agreement followUps { action status } }
-  ... on Order { orderNo currency amount lines { quantity unitPrice product { sku } } } } } }"""
 
 
 class Interrupted(Exception):
@@ -107,6 +105,21 @@ def _companies(server: LocalNeo4j, cypher: Driver, tmp: Path) -> None:
     )
 
 
+def _timeline(server: LocalNeo4j, party: str) -> list[records.RecordRow]:
+    """The party's timeline as the API reads it (graph/records.py), newest first."""
+
+    async def go() -> list[records.RecordRow]:
+        db = Database(server.uri, "neo4j", server.password)
+        try:
+            query = records.TimelineQuery(party=party)
+            rows, _ = await records.timeline(db, AUDIT.actor, query, 20, None, False)
+            return rows
+        finally:
+            await db.close()
+
+    return asyncio.run(go())
+
+
 def _report(path: Path) -> list[tuple[str, str, str, str]]:
     with path.open(encoding="utf-8") as f:
         return [(r["row"], r["field"], r["code"], r["message"]) for r in csv.DictReader(f)]
@@ -126,7 +139,7 @@ def _events(cypher: Driver) -> dict[str, int]:
 
 
 def test_interactions_and_orders_of_imported_companies_land_on_their_timelines(
-    neo4j_server: LocalNeo4j, cypher: Driver, gql: GQL, tmp_path: Path
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
 ) -> None:
     _companies(neo4j_server, cypher, tmp_path)
     first = transfer.derived_id("demo-erp", "Company", "ERP-00001")
@@ -159,30 +172,56 @@ def test_interactions_and_orders_of_imported_companies_land_on_their_timelines(
         ("3", "order.lines[0].product", "NOT_FOUND", "no active product with this id"),
     ]
 
-    nodes = gql(TIMELINE, {"party": first}).data["timeline"]["nodes"]
+    nodes = _timeline(neo4j_server, first)
     assert [(n["kind"], n["externalId"]) for n in nodes] == [
-        ("ORDER", "SO-1"),
-        ("INTERACTION", "I-0001"),
+        ("Order", "SO-1"),
+        ("Interaction", "I-0001"),
     ]
     order, talk = nodes
     assert order["orderNo"] == "销-001"
-    assert (order["currency"], order["amount"]) == ("CNY", "300355")
-    assert [(x["product"]["sku"], x["quantity"]) for x in order["lines"]] == [
+    assert (order["currency"], order["amountCents"]) == ("CNY", 30035500)
+    lines = sorted(order["lines"], key=lambda x: x["position"])
+    assert [(x["product"]["sku"], x["quantity"]) for x in lines] == [
         ("CNC-1", 2.0),
         ("SP-9", 10.0),
     ]
     assert talk["externalSource"] == "demo-crm"
     assert (talk["subject"], talk["agreement"]) == ("季度拜访", "同意下月试用新型号")
     assert (talk["channel"], talk["direction"]) == ("VISIT", "OUTBOUND")
-    assert talk["followUps"] == [{"action": "发送报价单", "status": "OPEN"}]
-    occurred = cypher.execute_query(
-        "MATCH (r:Interaction {externalId: 'I-0001'}) RETURN toString(r.occurredAt) AS t"
-    ).records[0]["t"]
-    assert occurred == "2026-03-02T10:00:00+08:00"  # the mapping's timezone
-    kinds = [n["kind"] for n in gql(TIMELINE, {"party": second}).data["timeline"]["nodes"]]
-    assert kinds == ["ORDER", "INTERACTION"]
+    assert [(f["action"], f["status"]) for f in talk["followUps"]] == [("发送报价单", "OPEN")]
+    # Written without an offset: the mapping's timezone.
+    assert talk["occurredAt"].to_native().isoformat() == "2026-03-02T10:00:00+08:00"
+    assert [n["kind"] for n in _timeline(neo4j_server, second)] == ["Order", "Interaction"]
+
+    # Payments from JSONL, their customer given by CRM id.
+    so1 = cypher.execute_query("MATCH (o:Order {externalId: 'SO-1'}) RETURN o.id AS id")
+    order_id = so1.records[0]["id"]
+    pay = '{"no": "P%s", "who": "%s", "at": "2026-03-10T09:00:00+08:00", "order": "%s", '
+    (tmp_path / "pay.jsonl").write_text(
+        (pay % (1, first, order_id))
+        + '"amount": 100000.00, "cur": "CNY"}\n'
+        + (pay % (2, first, order_id))
+        + '"amount": "-3", "cur": "CNY"}\n'
+        + (pay % (3, first, order_id))
+        + '"amount": 5, "cur": "USD"}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "pay.toml").write_text(
+        'record = "PAYMENT"\nsource = "bank"\nid = "no"\n[fields]\ncustomer = "who"\n'
+        'occurredAt = "at"\norder = "order"\namount = "amount"\ncurrency = "cur"\n',
+        encoding="utf-8",
+    )
+    payments = transfer.load_mapping(tmp_path / "pay.toml", None)
+    out = _run(neo4j_server, payments, tmp_path / "pay.jsonl", tmp_path / "pay.rej.csv")
+    assert out is not None
+    assert (out.rows, out.created, out.rejected) == (3, 1, 2)
+    assert _report(tmp_path / "pay.rej.csv") == [
+        ("2", "payment.amount", "VALIDATION", "must be positive and below 10^13"),
+        ("3", "payment.currency", "VALIDATION", "the order is in CNY"),
+    ]
     # One audit event per record, as saveRecord writes it.
-    assert _events(cypher) == {"record.save.interaction": 2, "record.save.order": 2}
+    saved = {"record.save.interaction": 2, "record.save.order": 2, "record.save.payment": 1}
+    assert _events(cypher) == saved
 
     # Again: the same content, nothing written (no new record, no version bump, no event).
     again = _run(neo4j_server, talks, EXAMPLES / "interactions.csv", tmp_path / "talks.csv")
@@ -191,10 +230,13 @@ def test_interactions_and_orders_of_imported_companies_land_on_their_timelines(
     again = _run(neo4j_server, orders, tmp_path / "orders.csv", tmp_path / "orders.rej.csv")
     assert again is not None
     assert (again.created, again.updated, again.rejected) == (0, 0, 2)
-    assert _records(cypher) == 4
-    assert _events(cypher) == {"record.save.interaction": 2, "record.save.order": 2}
+    again = _run(neo4j_server, payments, tmp_path / "pay.jsonl", tmp_path / "pay.rej.csv")
+    assert again is not None
+    assert (again.created, again.updated, again.rejected) == (0, 0, 2)
+    assert _records(cypher) == 5
+    assert _events(cypher) == saved
     versions = cypher.execute_query("MATCH (r:Record) RETURN collect(r.version) AS v").records[0]
-    assert versions["v"] == [1, 1, 1, 1]
+    assert versions["v"] == [1] * 5
 
 
 def test_an_interrupted_record_import_resumes_after_its_last_committed_batch(
@@ -304,3 +346,44 @@ def test_a_record_file_refuses_the_admin_path(
     )
     assert cli.cmd_import(args, settings) == 2
     assert "records need their customers" in capsys.readouterr().err
+
+
+def test_a_reps_record_upload_saves_only_for_customers_they_may_edit(
+    settings: Settings, cypher: Driver, tmp_path: Path
+) -> None:
+    """Over HTTP (resolvers/transfer_jobs.py): saveRecord's rights, per record, for the key."""
+    from tests.resolvers.test_transfer_jobs import _app, _auth, _wait
+
+    cypher.execute_query(
+        "MATCH (o:User {id: $owner}), (w:User {id: $west}) "
+        "CREATE (o)-[:OWNS]->(:Company:Customer {id: 'mine', name: '华东机械', version: 1, "
+        "  externalSource: 'demo-erp', externalId: 'ERP-00001'}) "
+        "CREATE (w)-[:OWNS]->(:Company:Customer {id: 'theirs', name: '西部客户', version: 1, "
+        "  externalSource: 'demo-erp', externalId: 'ERP-00002'})",
+        owner=PERSONAS["owner"]["id"],
+        west=PERSONAS["other_team"]["id"],
+    )
+    files = {
+        "file": ("interactions.csv", (EXAMPLES / "interactions.csv").read_bytes(), "text/csv"),
+        "mapping": ("m.toml", (EXAMPLES / "interactions.toml").read_bytes(), "application/toml"),
+    }
+    with _app(settings, tmp_path / "jobs") as client:
+        r = client.post(
+            "/transfer/imports", params={"format": "csv"}, files=files, headers=_auth("owner")
+        )
+        assert r.status_code == 202, r.text
+        job = _wait(client, "owner", r.json()["id"])
+        assert job["status"] == "SUCCEEDED", job["error"]
+        assert (job["counts"]["created"], job["counts"]["rejected"]) == (1, 3)
+        report = client.get(job["reportUrl"], headers=_auth("owner"))
+        rows = [(x["row"], x["field"], x["code"]) for x in csv.DictReader(io.StringIO(report.text))]
+    # The other team's customer is not even visible to the rep: NOT_FOUND, as the API says.
+    assert rows == [
+        ("2", "customer", "NOT_FOUND"),
+        ("3", "customer", "NOT_FOUND"),
+        ("4", "occurredAt", "VALIDATION"),
+    ]
+    about = cypher.execute_query(
+        "MATCH (r:Interaction)-[:ABOUT]->(c) RETURN collect(c.id) AS ids"
+    ).records[0]["ids"]
+    assert about == ["mine"]
