@@ -356,6 +356,7 @@ class ImportJob:
     report: Path
     checkpoint: Any  # resolvers.transfer.Checkpoint
     total: int | None
+    records: bool = False  # a record file: the live path only (records need their customers)
 
 
 def _import_job(args: argparse.Namespace) -> ImportJob | str:
@@ -370,21 +371,23 @@ def _import_job(args: argparse.Namespace) -> ImportJob | str:
     if not path.exists():
         return f"no such file: {path}"
     try:
+        records = False
         if args.mapping:
             if form == "graphml" or path.is_dir():
                 return "a mapping reads one CSV or JSONL file"
             mapping = transfer.load_mapping(Path(args.mapping), args.source)
             rows = transfer.mapped_rows(mapping, path, form)
             digest = mapping.digest
+            records = mapping.record is not None
         else:
-            records = (
+            exported = (
                 fmt.read_graphml(path)
                 if form == "graphml"
                 else fmt.read_csv_dir(path)
                 if path.is_dir()
                 else fmt.read_jsonl(path)
             )
-            rows = transfer.graph_rows(records)
+            rows = transfer.graph_rows(exported)
             digest = "graph"
     except transfer.TransferError as exc:
         return str(exc)
@@ -392,7 +395,7 @@ def _import_job(args: argparse.Namespace) -> ImportJob | str:
     checkpoint = transfer.Checkpoint(
         report.with_name(path.name + ".progress.json"), transfer.fingerprint(path, digest)
     )
-    return ImportJob(rows, report, checkpoint, fmt.count_rows(path, form))
+    return ImportJob(rows, report, checkpoint, fmt.count_rows(path, form), records)
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -402,6 +405,16 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.dry_run:
         return asyncio.run(_import(None, job, args))
+    if job.records:
+        if args.path == "admin":
+            print(
+                "crm-graph: --path admin loads companies, people and relationships into an "
+                "empty database; records need their customers in the database: import them "
+                "with --path live (or auto)",
+                file=sys.stderr,
+            )
+            return 2
+        return _live_import(settings, job, args)
     if args.path == "live" or (settings.neo4j_uri and args.path == "auto"):
         return _live_import(settings, job, args)
     if settings.neo4j_uri:
@@ -806,7 +819,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("file", help="CSV: id,field,status,method[,at,note]")
     p = sub.add_parser(
-        "import", help="import companies, people and relationships (README: Import and export)"
+        "import",
+        help="import companies, people, relationships and records (README: Import and export)",
     )
     p.add_argument("file", help="a CSV or JSONL file, an export's GraphML file or CSV directory")
     p.add_argument("--mapping", help="TOML mapping of columns to fields (omit for an export)")

@@ -216,6 +216,18 @@ FIND = Cypher(
 )  # fmt: skip
 
 
+# Customers by their id in a source system (imports name them so): each key with the ids of
+# the companies and people the viewer sees that carry it (two: the key is ambiguous).
+BY_EXTERNAL = Cypher(
+    "records.customers_by_external",
+    "UNWIND $ids AS key "
+    "CALL (key) { MATCH (acc:Company {externalSource: $source, externalId: key}) RETURN acc "
+    "  UNION MATCH (acc:Person {externalSource: $source, externalId: key}) RETURN acc } "
+    "WITH key, acc WHERE " + access.visible("acc") + " "
+    "RETURN key, collect(acc.id) AS found",
+)  # fmt: skip
+
+
 # Void: the verdict on the record's customer, then the void with its audit event; open
 # follow-ups of a voided record are cancelled with it.
 def _verdict(v: LiteralString, closed: LiteralString) -> LiteralString:
@@ -595,6 +607,16 @@ async def close_follow_up(
     rows = await db.write(CLOSE_FOLLOW_UP, params)
     row = rows[0]
     return Verdict(_refusal_of(row["verdict"]), row["followUp"], row["version"])
+
+
+async def customers_by_external(
+    db: Database, actor: Actor, source: str, external_ids: list[str]
+) -> dict[str, list[str]]:
+    """The CRM ids of the companies and people `actor` sees with these externalIds in
+    `source` (index-backed: the (externalSource, externalId) constraints); absent: none."""
+    params = {"ids": external_ids, "source": source, "acl": access.acl_params(actor)}
+    rows = await db.read(BY_EXTERNAL, params)
+    return {r["key"]: sorted(r["found"]) for r in rows}
 
 
 async def records(db: Database, actor: Actor, ids: list[str]) -> dict[str, RecordRow]:

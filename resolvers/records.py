@@ -327,6 +327,11 @@ def _digest(kind: RecordKind, customer: str, props: dict[str, Any], links: Secti
 
 def parse(ctx: Context, data: dict[str, Any]) -> tuple[repo.Save | None, v.Errors]:
     """The input as a `repo.Save`, or every problem with it."""
+    return parse_as(ctx.actor.id, data)
+
+
+def parse_as(actor_id: str, data: dict[str, Any]) -> tuple[repo.Save | None, v.Errors]:
+    """`parse` for the actor `actor_id`, without a request (the import): the same rules."""
     errors = v.Errors()
     given = [key for key in SECTIONS if data.get(key) is not None]
     if len(given) != 1:
@@ -345,8 +350,8 @@ def parse(ctx: Context, data: dict[str, Any]) -> tuple[repo.Save | None, v.Error
     if record_id is not None and source is not None:
         errors.add(ErrorCode.VALIDATION, "replace by id or by external id, not both", "input.id")
     staff = _ids(errors, data.get("staff"), "input.staff", repo.MAX_STAFF)
-    if data.get("staff") is None and not ctx.actor.id.startswith("anonymous:"):
-        staff = [ctx.actor.id]  # who logs it took part, unless told otherwise
+    if data.get("staff") is None and not actor_id.startswith("anonymous:"):
+        staff = [actor_id]  # who logs it took part, unless told otherwise
     links: Section = {
         "path": f"input.{section}",
         "contacts": _ids(errors, data.get("contacts"), "input.contacts", repo.MAX_CONTACTS),
@@ -369,7 +374,7 @@ def parse(ctx: Context, data: dict[str, Any]) -> tuple[repo.Save | None, v.Error
     customer = str(data["customer"])
     digest = _digest(kind, customer, props, {**links, "followUps": follow_ups})
     for f in follow_ups:
-        f["assignee"] = f["assignee"] or (staff[0] if staff else ctx.actor.id)
+        f["assignee"] = f["assignee"] or (staff[0] if staff else actor_id)
     return (
         repo.Save(
             kind=kind,
@@ -395,7 +400,7 @@ def _failed(errors: list[UserErrorRow]) -> RecordPayload:
     return {"record": None, "created": False, "changed": False, "errors": errors}
 
 
-def _refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
+def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
     section = next(k for k, kind in SECTIONS.items() if kind is save.kind)
     part, refusal = result.part, result.refusal
     if part is Part.ACCOUNT:
@@ -471,7 +476,7 @@ async def save_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
         return _failed(errors)
     result = await repo.save(ctx.db, save, audit(ctx, f"record.save.{save.kind.name.lower()}"))
     if result.refusal is not None:
-        return _failed(_refused(result, save))
+        return _failed(refused(result, save))
     return {
         "record": result.record,
         "created": result.created,

@@ -177,6 +177,11 @@ class Mapping:
     profile: dict[str, str] = field(default_factory=dict)  # customer field -> column
     customer: bool = False
     digest: str = ""
+    # A record file (resolvers/transfer_records.py): its kind (a RecordKind), the system whose
+    # externalIds name the customers (empty: CRM ids), the offset of times given without one.
+    record: Any = None
+    customer_source: str = ""
+    timezone: dt.tzinfo | None = None
 
 
 def _label(name: Any, what: str) -> Label:
@@ -217,8 +222,13 @@ def load_mapping(path: Path, source: str | None) -> Mapping:
         "profile": {str(k): str(c) for k, c in profile.items()},
         "digest": hashlib.sha256(raw).hexdigest(),
     }
-    if ("label" in doc) == ("type" in doc):
-        raise TransferError(f"{path}: give either label = (a node file) or type = (an edge file)")
+    if sum(k in doc for k in ("label", "type", "record")) != 1:
+        raise TransferError(
+            f"{path}: give one of label = (a node file), type = (an edge file) or record = "
+            "(a record file)"
+        )
+    if "record" in doc:
+        return _record_mapping(path, doc, key, common)
     if "label" in doc:
         label = _label(doc["label"], "label")
         known = {**NODE_FIELDS[label], **(EXTERNAL_FIELDS if key is Key.ID else {})}
@@ -243,6 +253,32 @@ def load_mapping(path: Path, source: str | None) -> Mapping:
         from_source=str(doc.get("from_source") or common["source"]),
         to_source=str(doc.get("to_source") or common["source"]),
         **common,
+    )
+
+
+def _record_mapping(path: Path, doc: dict[str, Any], key: Key, common: dict[str, Any]) -> Mapping:
+    from resolvers import transfer_records as tr
+
+    kind = tr.record_kind(doc["record"])
+    if kind is None:
+        kinds = ", ".join(k.name for k in tr.KIND_FIELDS)
+        raise TransferError(f"{path}: record must be one of {kinds}")
+    if key is not Key.EXTERNAL or common["profile"]:
+        raise TransferError(f"{path}: a record file has no key = and no [profile]")
+    _known(path, common["fields"], tr.fields_of(kind), "[fields]")
+    missing = tr.missing_fields(kind, common["fields"])
+    if missing:
+        raise TransferError(f"{path}: [fields] must map {', '.join(missing)}")
+    zone = None
+    if doc.get("timezone") is not None:
+        try:
+            zone = dt.datetime.fromisoformat(f"2000-01-01T00:00{doc['timezone']}").tzinfo
+        except (TypeError, ValueError):
+            zone = None
+        if zone is None:
+            raise TransferError(f"{path}: timezone = an offset such as +08:00")
+    return Mapping(
+        record=kind, customer_source=str(doc.get("customer_source") or ""), timezone=zone, **common
     )
 
 
@@ -393,7 +429,19 @@ def mapped_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | 
             yield [Rejection(n, "", ErrorCode.VALIDATION.value, "is not an object")]
             continue
         values = {f: line.get(c) for f, c in mapping.fields.items()}
-        if mapping.label is not None:
+        if mapping.record is not None:
+            from resolvers import transfer_records as tr
+
+            yield tr.record_row(
+                n,
+                mapping.record,
+                values,
+                mapping.source,
+                line.get(mapping.id_column),
+                mapping.customer_source,
+                mapping.timezone,
+            )
+        elif mapping.label is not None:
             profile = {f: line.get(c) for f, c in mapping.profile.items()}
             given = {k: x for k, x in profile.items() if x not in (None, "")}
             customer = mapping.customer or bool(given)
@@ -485,6 +533,10 @@ async def _write(
 ) -> tuple[repo.Written, list[Rejection]]:
     if group[0] == "node":
         return await repo.write_nodes(db, group[1], group[2], rows, audit, import_id), []
+    if group[0] == "record":
+        from resolvers import transfer_records as tr
+
+        return await tr.write_records(db, group[1], group[2], rows, audit)
     written, refused = await repo.write_edges(
         db, group[1], group[2], group[3], rows, audit, import_id
     )

@@ -209,7 +209,7 @@ async def _scan(
             nodes.setdefault(node_group, []).append(row)
             if len(nodes[node_group]) >= GUARD_CHUNK:
                 await check_nodes(*node_group, nodes.pop(node_group))
-        else:
+        elif group[0] == "edge":  # records: graph/records.py `save` checks each one's rights
             edge_group: tuple[Label, Label, Key] = (group[2][0], group[2][1], group[3])
             keys = ("n", "from", "fromSource", "to", "toSource")
             edges.setdefault(edge_group, []).append({k: item.row[k] for k in keys})

@@ -1,0 +1,321 @@
+"""`crm-graph import` of records (issue 15): interactions, orders, payments, deliveries, service
+cases, surveys, contracts, visit plans and marketing activities from a mapped CSV or JSONL file.
+
+A record mapping (`record = "INTERACTION"`) maps saveRecord's input fields, its kind's section
+flattened, to columns. Each row becomes the input dict the mutation gets and goes through
+resolvers/records.py's own `parse_as`; it is written by graph/records.py's `save`, one record
+per transaction, with the same checks and audit event as saveRecord. The row's id in `source`
+is the record's (externalSource, externalId): saving it again with the same content changes
+nothing, so a re-run creates nothing. The customer is a CRM id, or with `customer_source` the
+externalId of a company or person imported from that system.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from graph import records as repo
+from graph import transfer as transfer_repo
+from graph.db import Database
+from graph.nodes import Audit
+from graph.vocab import (
+    CaseStatus,
+    Channel,
+    ContractStatus,
+    Direction,
+    PlanStatus,
+    RecordKind,
+    ServiceCategory,
+    Severity,
+)
+from resolvers import records
+from resolvers import validation as v
+from resolvers.errors import ErrorCode
+from resolvers.transfer import Kind, Prepared, Rejection, _convert, _errors_of
+
+# Each kind's fields as a mapping names them: the section's fields of saveRecord, a next
+# step's as `nextStep.<field>`. A field's kind: a converter's name or an enum.
+COMMON_FIELDS: dict[str, Kind] = {
+    "customer": "text",
+    "occurredAt": "datetime",
+    "subject": "text",
+    "notes": "text",
+    "contacts": "list",
+    "staff": "list",
+    "project": "text",
+}
+KIND_FIELDS: dict[RecordKind, dict[str, Kind]] = {
+    RecordKind.INTERACTION: {
+        "channel": Channel,
+        "direction": Direction,
+        "durationMinutes": "int",
+        "agreement": "text",
+        "nextStep.action": "text",
+        "nextStep.dueAt": "datetime",
+        "nextStep.assignee": "text",
+    },
+    RecordKind.ORDER: {
+        "currency": "text",
+        "lines": "lines",
+        "orderNo": "text",
+        "paymentDueOn": "date",
+    },
+    RecordKind.PAYMENT: {
+        "order": "text",
+        "amount": "decimal",
+        "currency": "text",
+        "method": "text",
+    },
+    RecordKind.DELIVERY: {"order": "text", "trackingNo": "text", "complete": "bool"},
+    RecordKind.SERVICE_CASE: {
+        "category": ServiceCategory,
+        "severity": Severity,
+        "status": CaseStatus,
+        "resolution": "text",
+        "resolvedAt": "datetime",
+    },
+    RecordKind.SURVEY: {"score": "int", "answers": "json"},
+    RecordKind.CONTRACT: {
+        "title": "text",
+        "contractNo": "text",
+        "startsOn": "date",
+        "endsOn": "date",
+        "amount": "decimal",
+        "currency": "text",
+        "status": ContractStatus,
+    },
+    RecordKind.VISIT_PLAN: {"purpose": "text", "status": PlanStatus},
+    RecordKind.MARKETING: {"campaign": "text", "channel": "text", "response": "text"},
+}
+# What saveRecord's input requires (the GraphQL schema refuses an input without them).
+REQUIRED: dict[RecordKind, tuple[str, ...]] = {
+    RecordKind.INTERACTION: ("channel",),
+    RecordKind.ORDER: ("currency", "lines"),
+    RecordKind.PAYMENT: ("order", "amount", "currency"),
+    RecordKind.DELIVERY: ("order",),
+    RecordKind.SERVICE_CASE: ("category",),
+    RecordKind.SURVEY: ("score",),
+    RecordKind.CONTRACT: ("title",),
+    RecordKind.VISIT_PLAN: ("purpose",),
+    RecordKind.MARKETING: ("campaign",),
+}
+COMMON_REQUIRED = ("customer", "occurredAt")
+SECTION_OF = {kind: key for key, kind in records.SECTIONS.items()}
+IMPORT_ACTOR = "system:import"  # validation only: the write uses the import's actor
+LINE_FORM = "product:quantity:unitPrice items separated by ;"
+
+
+def record_kind(name: Any) -> RecordKind | None:
+    """The kind a mapping's `record =` names (INTERACTION or Interaction), or None."""
+    return next((k for k in RecordKind if name in (k.name, k.value)), None)
+
+
+def fields_of(kind: RecordKind) -> dict[str, Kind]:
+    return {**COMMON_FIELDS, **KIND_FIELDS[kind]}
+
+
+def missing_fields(kind: RecordKind, mapped: dict[str, str]) -> list[str]:
+    """The required fields a mapping does not map."""
+    return [f for f in (*COMMON_REQUIRED, *REQUIRED[kind]) if f not in mapped]
+
+
+def _moment(errors: v.Errors, value: Any, path: str, zone: dt.tzinfo | None) -> Any:
+    if isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            errors.add(
+                ErrorCode.VALIDATION, "must be a date and time, e.g. 2026-03-01T10:00+08:00", path
+            )
+            return None
+        if moment.tzinfo is None and zone is not None:
+            moment = moment.replace(tzinfo=zone)
+        return moment  # without an offset: parse refuses it, as the API does
+    errors.add(ErrorCode.VALIDATION, "must be a date and time, e.g. 2026-03-01T10:00+08:00", path)
+    return None
+
+
+def _decimal(errors: v.Errors, value: Any, path: str) -> Decimal | None:
+    try:
+        if isinstance(value, bool):
+            raise InvalidOperation
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        errors.add(ErrorCode.VALIDATION, "must be a number", path)
+        return None
+
+
+def _lines(errors: v.Errors, value: Any, path: str) -> list[dict[str, Any]] | None:
+    """Order lines: a JSON list of {product, quantity, unitPrice[, currency]} (JSONL, or JSON
+    text in a column), or text `product:quantity:unitPrice;...`."""
+    items: Any = value
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            items = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            errors.add(ErrorCode.VALIDATION, "is not a JSON list", path)
+            return None
+    if isinstance(items, str):
+        items = []
+        for part in (p.strip() for p in value.split(";")):
+            pieces = [x.strip() for x in part.split(":")]
+            if len(pieces) != 3 or not all(pieces):
+                errors.add(ErrorCode.VALIDATION, f"must be {LINE_FORM}", path)
+                return None
+            items.append(dict(zip(("product", "quantity", "unitPrice"), pieces, strict=True)))
+    if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+        errors.add(ErrorCode.VALIDATION, f"must be a list of lines ({LINE_FORM})", path)
+        return None
+    out = []
+    for i, item in enumerate(items):
+        lp = f"{path}[{i}]"
+        line: dict[str, Any] = {}
+        for key in ("product", "quantity", "unitPrice"):
+            if item.get(key) in (None, ""):
+                errors.add(ErrorCode.VALIDATION, "is required", f"{lp}.{key}")
+            elif key == "product":
+                line[key] = str(item[key])
+            else:
+                line[key] = _decimal(errors, item[key], f"{lp}.{key}")
+        if item.get("currency") not in (None, ""):
+            line["currency"] = str(item["currency"])
+        out.append(line)
+    return out
+
+
+def _value(errors: v.Errors, kind: Kind, value: Any, path: str, zone: dt.tzinfo | None) -> Any:
+    """A cell as saveRecord's input holds it (None when blank)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if kind == "datetime":
+        return _moment(errors, value, path, zone)
+    if kind == "decimal":
+        return _decimal(errors, value, path)
+    if kind == "lines":
+        return _lines(errors, value, path)
+    if kind == "json":
+        if not isinstance(value, str):
+            return value
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            errors.add(ErrorCode.VALIDATION, "is not JSON", path)
+            return None
+    return _convert(errors, kind, value, path)
+
+
+def input_of(
+    kind: RecordKind,
+    values: dict[str, Any],
+    source: str,
+    external_id: Any,
+    zone: dt.tzinfo | None,
+    errors: v.Errors,
+) -> dict[str, Any]:
+    """saveRecord's input for one row (`values`: field -> cell), with the conversion errors
+    and missing required fields in `errors` (paths as the API's, `input.` first)."""
+    section = SECTION_OF[kind]
+    spec = fields_of(kind)
+    data: dict[str, Any] = {"externalSource": source, "externalId": None, "staff": []}
+    body: dict[str, Any] = {}
+    for name, cell in values.items():
+        common = name in COMMON_FIELDS
+        path = f"input.{name}" if common else f"input.{section}.{name}"
+        value = _value(errors, spec[name], cell, path, zone)
+        if value is None:
+            continue
+        if common:
+            data[name] = value
+        elif name.startswith("nextStep."):
+            body.setdefault("nextStep", {})[name.removeprefix("nextStep.")] = value
+        else:
+            body[name] = value
+    data["externalId"] = None if external_id in (None, "") else str(external_id).strip()
+    if data["externalId"] is None:
+        errors.add(ErrorCode.VALIDATION, "is required (the row's id in its source)", "input.id")
+    fields = {e["field"] for e in errors}
+    for name in COMMON_REQUIRED:
+        if name not in data and f"input.{name}" not in fields:
+            errors.add(ErrorCode.VALIDATION, "is required", f"input.{name}")
+    for name in REQUIRED[kind]:
+        path = f"input.{section}.{name}"
+        if name not in body and path not in fields:
+            errors.add(ErrorCode.VALIDATION, "is required", path)
+    step = f"input.{section}.nextStep.dueAt"
+    if "nextStep" in body and "dueAt" not in body["nextStep"] and step not in fields:
+        errors.add(ErrorCode.VALIDATION, "a next step needs its due time", step)
+    answers = body.get("answers")
+    if answers is not None and not (
+        isinstance(answers, list) and all(isinstance(a, dict) for a in answers)
+    ):
+        errors.add(
+            ErrorCode.VALIDATION,
+            'must be a JSON list of {"question": ..., "answer": ...}',
+            f"input.{section}.answers",
+        )
+    data[section] = body
+    return data
+
+
+def record_row(
+    n: int,
+    kind: RecordKind,
+    values: dict[str, Any],
+    source: str,
+    external_id: Any,
+    customer_source: str,
+    zone: dt.tzinfo | None,
+) -> Prepared | list[Rejection]:
+    """One row checked as saveRecord checks its input. The customer, when named by its
+    externalId, is looked up when the batch is written (a dry run does not look)."""
+    errors = v.Errors()
+    data = input_of(kind, values, source, external_id, zone, errors)
+    if errors:
+        return _errors_of(n, errors)
+    _, problems = records.parse_as(IMPORT_ACTOR, data)
+    if problems:
+        return _errors_of(n, problems)
+    return Prepared(n, ("record", kind, customer_source), {"n": n, "data": data})
+
+
+async def write_records(
+    db: Database, kind: RecordKind, customer_source: str, rows: list[dict[str, Any]], audit: Audit
+) -> tuple[transfer_repo.Written, list[Rejection]]:
+    """Save each row as saveRecord does (graph/records.py `save`: one transaction and one
+    audit event per record written; identical content again writes nothing)."""
+    found: dict[str, list[str]] = {}
+    if customer_source:
+        keys = sorted({str(r["data"]["customer"]) for r in rows})
+        found = await repo.customers_by_external(db, audit.actor, customer_source, keys)
+    created, updated, refused = 0, 0, []
+    who = Audit(audit.actor, f"record.save.{kind.name.lower()}", audit.request_id)
+    for row in rows:
+        n, data = row["n"], dict(row["data"])
+        if customer_source:
+            ids = found.get(str(data["customer"]), [])
+            if len(ids) != 1:
+                message = (
+                    f"no company or person with this externalId in {customer_source}"
+                    if not ids
+                    else f"both a company and a person have this externalId in {customer_source}"
+                )
+                code = ErrorCode.NOT_FOUND if not ids else ErrorCode.VALIDATION
+                refused.append(Rejection(n, "customer", code.value, message))
+                continue
+            data["customer"] = ids[0]
+        save, errors = records.parse_as(audit.actor.id, data)
+        if save is None:  # checked when read: only a changed rule gets here
+            refused.extend(_errors_of(n, errors))
+            continue
+        result = await repo.save(db, save, who)
+        if result.refusal is not None:
+            refused.extend(_errors_of(n, v.Errors(records.refused(result, save))))
+        elif result.created:
+            created += 1
+        elif result.changed:
+            updated += 1
+    return transfer_repo.Written(created, updated), refused
