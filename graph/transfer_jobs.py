@@ -62,6 +62,9 @@ class TransferJobRow(TypedDict):
     exported: NotRequired[int]
     resumedAfter: NotRequired[int]
     error: NotRequired[str | None]
+    runner: NotRequired[str]  # the worker that claims it (CLAIM_JOB)
+    heartbeatAt: NotRequired[Any]
+    claims: NotRequired[int]
 
 
 class NodeRight(TypedDict):
@@ -85,22 +88,43 @@ JOB_BY_ID = Cypher(
     "transfer.job.by_id",
     "MATCH (j:TransferJob {id: $id}) WHERE " + _JOB_VISIBLE + " RETURN j{.*} AS job",
 )
+# A worker claims a job before running it: `runner` names the worker (one per process) and
+# `heartbeatAt` is renewed while it runs. A job is free when nobody claims it, or when its
+# claim was not renewed for `$lease` seconds (the process died), so a RUNNING job resumes in
+# another process, and two processes (uvicorn workers, hosts sharing the jobs directory) never
+# run one job at once. Only jobs whose files the worker holds (`$held`) are its to run.
 # RUNNING first (an interrupted job resumes before newer ones start), then oldest first.
-NEXT_JOB = Cypher(
-    "transfer.job.next",
-    "MATCH (j:TransferJob) WHERE j.status IN ['RUNNING', 'QUEUED'] "
-    "WITH j ORDER BY CASE j.status WHEN 'RUNNING' THEN 0 ELSE 1 END, j.createdAt, j.id "
-    "LIMIT 1 RETURN j{.*} AS job",
+_FREE: LiteralString = (
+    "j.status IN ['RUNNING', 'QUEUED'] AND (j.runner IS NULL "
+    "OR j.heartbeatAt < datetime() - duration({seconds: $lease}))"
 )
-START_JOB = Cypher(
-    "transfer.job.start",
-    "MATCH (j:TransferJob {id: $id}) SET j.status = 'RUNNING', "
-    "j.startedAt = coalesce(j.startedAt, datetime()) RETURN j.id AS id",
+CLAIM_JOB = Cypher(
+    "transfer.job.claim",
+    "MATCH (j:TransferJob) WHERE j.id IN $held AND " + _FREE + " "
+    "WITH j ORDER BY CASE j.status WHEN 'RUNNING' THEN 0 ELSE 1 END, j.createdAt, j.id LIMIT 1 "
+    # Lock, then look again: another worker may have claimed it meanwhile.
+    "SET j.claims = coalesce(j.claims, 0) + 1 "
+    "WITH j WHERE " + _FREE + " "
+    "WITH j, j.startedAt IS NOT NULL AS resumed "
+    "SET j.status = 'RUNNING', j.runner = $runner, j.heartbeatAt = datetime(), "
+    "j.startedAt = coalesce(j.startedAt, datetime()) "
+    "RETURN j{.*} AS job, resumed",
+)
+HEARTBEAT = Cypher(
+    "transfer.job.heartbeat",
+    "MATCH (j:TransferJob {id: $id}) WHERE j.runner = $runner AND j.status = 'RUNNING' "
+    "SET j.heartbeatAt = datetime() RETURN j.id AS id",
+)
+# At shutdown: the worker's RUNNING job is free at once for the next start, not after a lease.
+RELEASE = Cypher(
+    "transfer.job.release",
+    "MATCH (j:TransferJob) WHERE j.runner = $runner AND j.status = 'RUNNING' "
+    "REMOVE j.runner RETURN count(j) AS released",
 )
 FINISH_JOB = Cypher(
     "transfer.job.finish",
     "MATCH (j:TransferJob {id: $id}) SET j += $props, j.status = $status, "
-    "j.finishedAt = datetime() RETURN j.id AS id",
+    "j.finishedAt = datetime() REMOVE j.runner RETURN j.id AS id",
 )
 CREATOR = Cypher(
     "transfer.job.creator",
@@ -198,14 +222,26 @@ async def job(db: Database, actor: Actor, job_id: str) -> TransferJobRow | None:
     return rows[0]["job"] if rows else None
 
 
-async def next_job(db: Database, audit: Audit) -> TransferJobRow | None:
-    """The job the worker runs next: an interrupted one (RUNNING), else the oldest QUEUED."""
-    rows = await db.read(NEXT_JOB, {})
-    return rows[0]["job"] if rows else None
+async def claim(
+    db: Database, held: list[str], runner: str, lease_seconds: float, audit: Audit
+) -> tuple[TransferJobRow, bool] | None:
+    """Claim the job `runner` runs next among those whose files it `held`: an interrupted one
+    (RUNNING, its claim released or lapsed), else the oldest QUEUED; with whether it resumes.
+    None: nothing to run."""
+    params = {"held": held, "runner": runner, "lease": lease_seconds}
+    rows = await db.write(CLAIM_JOB, params)
+    return (rows[0]["job"], bool(rows[0]["resumed"])) if rows else None
 
 
-async def start(db: Database, job_id: str, audit: Audit) -> None:
-    await db.write(START_JOB, {"id": job_id})
+async def heartbeat(db: Database, job_id: str, runner: str, audit: Audit) -> bool:
+    """Renew the claim; False when the job is no longer this runner's."""
+    return bool(await db.write(HEARTBEAT, {"id": job_id, "runner": runner}))
+
+
+async def release(db: Database, runner: str, audit: Audit) -> int:
+    """Free the runner's RUNNING jobs (shutdown), for whoever starts next."""
+    rows = await db.write(RELEASE, {"runner": runner})
+    return int(rows[0]["released"]) if rows else 0
 
 
 async def finish(

@@ -33,6 +33,7 @@ masked for their roles, as `crm-graph export --key` does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import logging
 import shutil
@@ -238,40 +239,74 @@ def _guarded(
 @dataclass
 class Worker(Background):
     """Runs transfer jobs one at a time (module doc). One per app: `start` after the
-    migrations, `wake` when a job is submitted, `stop` at shutdown."""
+    migrations, `wake` when a job is submitted, `stop` at shutdown.
+
+    Each job is claimed first (graph/transfer_jobs.py CLAIM_JOB) and the claim renewed every
+    quarter of `lease_seconds` while it runs: other workers on the same database (another
+    uvicorn worker, another host sharing the directory) leave it alone, and take it over
+    only when the claim lapses (this process died) or is released (at `stop`). A worker runs
+    only the jobs whose folder is in its `directory`."""
 
     directory: Path
     pseudonym_key: str = ""
     public_companies: bool = True
     poll_seconds: float = 5.0
+    lease_seconds: float = 120.0
     batch: int = transfer.DEFAULT_BATCH
     # Rows read so far by the job running in this process (for the status).
     progress: dict[str, int] = field(default_factory=dict)
+    runner: str = field(default_factory=lambda: f"worker-{uuid.uuid4()}")
+    _db: Database | None = None
     name = "transfer"
 
     def start(self, db: Database) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._db = db
         super().start(db)
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._db is not None:
+            with contextlib.suppress(Exception):  # shutting down: a lapsed claim frees it too
+                released = await repo.release(self._db, self.runner, self._who("release"))
+                if released:
+                    log.info("transfer: released %d running job(s) for the next start", released)
+
+    def _who(self, what: str) -> Audit:
+        return Audit(SYSTEM, f"transfer.{what}", "transfer")
 
     async def round(self, db: Database) -> None:
         while await self.run_next(db):
             pass
 
+    def _held(self) -> list[str]:
+        return sorted(p.name for p in self.directory.iterdir() if p.is_dir())
+
     async def run_next(self, db: Database) -> bool:
-        """Run the next job to its end; False when there is none."""
-        row = await repo.next_job(db, Audit(SYSTEM, "transfer.next", "transfer"))
-        if row is None:
+        """Claim the next job and run it to its end; False when there is none."""
+        held = await asyncio.to_thread(self._held)
+        if not held:
             return False
-        await self.run(db, row)
+        claimed = await repo.claim(db, held, self.runner, self.lease_seconds, self._who("next"))
+        if claimed is None:
+            return False
+        await self.run(db, *claimed)
         return True
 
-    async def run(self, db: Database, row: TransferJobRow) -> None:
+    async def _renew(self, db: Database, job_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 4)
+            with contextlib.suppress(Exception):  # the next beat tries again
+                if not await repo.heartbeat(db, job_id, self.runner, self._who("heartbeat")):
+                    log.warning("transfer: job %s is no longer claimed by this worker", job_id)
+
+    async def run(self, db: Database, row: TransferJobRow, resumed: bool = False) -> None:
         job_id = row["id"]
         who = Audit(SYSTEM, "transfer.run", f"transfer:{job_id}")
-        if row["status"] == JobStatus.RUNNING.value:
+        if resumed:
             log.info("transfer: resuming job %s", job_id)
-        await repo.start(db, job_id, who)
         self.progress[job_id] = 0
+        renew = asyncio.ensure_future(self._renew(db, job_id))
         try:
             actor = await self._actor(db, row["createdBy"])
             if row["kind"] == JobKind.IMPORT.value:
@@ -294,6 +329,7 @@ class Worker(Background):
             error = f"internal error ({type(exc).__name__}); see the server log"
             await repo.finish(db, job_id, JobStatus.FAILED, {"error": error}, who)
         finally:
+            renew.cancel()
             self.progress.pop(job_id, None)
 
     async def _actor(self, db: Database, user_id: str) -> Actor:
@@ -609,8 +645,15 @@ async def _submit_export(request: Request) -> Response:
     form = _format(request)
     worker: Worker = request.app.state.transfer
     job_id = str(uuid.uuid4())
+    # The folder makes it this worker's job to run (Worker: the jobs whose files it holds).
+    folder = files_of(worker.directory, job_id, form).folder
+    folder.mkdir(parents=True, exist_ok=True)
     audit = Audit(_actor(viewer), "transfer.export.submit", _request_id(request))
-    await repo.create_job(request.app.state.db, job_id, JobKind.EXPORT, {"format": form}, audit)
+    try:
+        await repo.create_job(request.app.state.db, job_id, JobKind.EXPORT, {"format": form}, audit)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     worker.wake()
     return _accepted(request, job_id)
 

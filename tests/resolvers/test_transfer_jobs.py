@@ -322,7 +322,7 @@ def test_every_transfer_job_statement_plans(cypher: Driver) -> None:
     from graph.warmup import sample_parameters, statements
 
     found = statements([transfer_jobs])
-    assert len(found) == 6 + 2 * 2 + 2 * 2 * 2 + 2 * 2  # jobs; node guards, edge guards, claims
+    assert len(found) == 7 + 2 * 2 + 2 * 2 * 2 + 2 * 2  # jobs; node guards, edge guards, claims
     for q in found:
         cypher.execute_query("EXPLAIN " + q.text, sample_parameters(q.text))
 
