@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from starlette.testclient import TestClient
@@ -160,7 +160,28 @@ def app_client(settings: Settings) -> Iterator[TestClient]:
             time.sleep(0.1)
         else:
             pytest.fail("app never became ready")
-        yield client
+        SESSION_APPS.append(client)
+        try:
+            yield client
+        finally:
+            SESSION_APPS.remove(client)
+
+
+# The session app's outreach sender sends whatever PENDING messages the shared database holds,
+# a test's own included. Tests that drive graph/outreach.py themselves pause it.
+SESSION_APPS: list[TestClient] = []
+
+
+@pytest.fixture
+def outreach_paused() -> Iterator[None]:
+    states = [(c, cast(Any, c.app).state) for c in SESSION_APPS]
+    for client, state in states:
+        cast(Any, client).portal.call(state.outreach.stop)
+    try:
+        yield
+    finally:
+        for client, state in states:
+            cast(Any, client).portal.call(state.outreach.start, state.db)
 
 
 def reset_database(driver: Driver) -> None:

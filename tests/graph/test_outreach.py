@@ -65,7 +65,7 @@ async def as_persona(db: Database, persona: str) -> Actor:
 
 
 @pytest.fixture
-def graph(cypher: Driver, neo4j_server: LocalNeo4j) -> LocalNeo4j:
+def graph(cypher: Driver, neo4j_server: LocalNeo4j, outreach_paused: None) -> LocalNeo4j:
     cypher.execute_query(GRAPH, owner=OWNER, west=WEST_REP, database_="neo4j")
     return neo4j_server
 
