@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from graph import access
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.server import LocalNeo4j
 from tests.conftest import PERSONAS
+
+T = TypeVar("T")
+
+
+def run(server: LocalNeo4j, fn: Callable[[Database], Awaitable[T]]) -> T:
+    """`fn` with a Database of its own on `server`, closed afterwards."""
+
+    async def main() -> T:
+        db = Database(server.uri, "neo4j", server.password)
+        try:
+            return await fn(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
 
 
 def read_as(

@@ -5,8 +5,7 @@ creation and a sent message archived as exactly one Interaction."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -18,8 +17,8 @@ from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from tests.conftest import PERSONAS
+from tests.graph.reading import run
 
-T = TypeVar("T")
 OWNER = PERSONAS["owner"]["id"]
 WEST_REP = PERSONAS["other_team"]["id"]
 
@@ -45,17 +44,6 @@ WITH 1 AS one UNWIND ['g-dm', 'g-other'] AS p
 CREATE (:Consent {id: p, personId: p, purpose: 'MARKETING', granted: true, source: 'WRITTEN',
         at: datetime() - duration('P1D')})
 """
-
-
-def run(server: LocalNeo4j, fn: Callable[[Database], Awaitable[T]]) -> T:
-    async def main() -> T:
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            return await fn(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
 
 
 async def as_persona(db: Database, persona: str) -> Actor:

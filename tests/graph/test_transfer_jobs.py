@@ -4,10 +4,6 @@ files of (two apps on one database, uvicorn workers, or a test's app beside anot
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 from graph import transfer_jobs as repo
 from graph.access import Scope
 from graph.actor import Actor
@@ -15,21 +11,10 @@ from graph.db import Database
 from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
+from tests.graph.reading import run
 
-T = TypeVar("T")
 WHO = Audit(Actor("system:test", frozenset({"ADMIN"}), Scope.everything()), "test", "t")
 LEASE = 120.0
-
-
-def run(server: LocalNeo4j, fn: Callable[[Database], Awaitable[T]]) -> T:
-    async def main() -> T:
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            return await fn(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
 
 
 async def _jobs(db: Database) -> None:
