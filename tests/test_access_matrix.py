@@ -46,7 +46,6 @@ Adding a root field: add one entry to `ROWS`, keyed by the field name:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Callable
@@ -58,12 +57,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from graph import access
-from graph.actor import Actor
-from graph.db import Cypher, Database
+from graph.db import Cypher
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from schema import build_schema
 from tests.conftest import PERSONAS, reset_database
+from tests.graph.reading import read_as
 from tests.resolvers.accounts import PERSONA_NAMES as SIGNED_IN
 
 NS = uuid.UUID("0f5b6a2e-7c1d-4e9a-9b3f-2a6c8d4e1f70")
@@ -1493,21 +1492,9 @@ PREDICATE = {
 
 def predicate_cases(server: LocalNeo4j, persona: str, edit: bool) -> frozenset[str]:
     """The cases whose account graph/access.py lets `persona` see (or edit)."""
-    p = PERSONAS[persona]
     by_id = {FX.id(case, "co"): case for case in CASES}
-
-    async def main() -> frozenset[str]:
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            roles = frozenset(p["roles"])
-            actor = Actor(p["id"], roles, await access.load_scope(db, p["id"], roles))
-            params = {"ids": list(by_id), "acl": access.acl_params(actor)}
-            rows = await db.read(PREDICATE[edit], params)
-            return frozenset(by_id[r["id"]] for r in rows)
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
+    rows = read_as(server, persona, PREDICATE[edit], ids=list(by_id))
+    return frozenset(by_id[r["id"]] for r in rows)
 
 
 def test_tables_restate_the_predicate(cypher: Driver, neo4j_server: LocalNeo4j) -> None:

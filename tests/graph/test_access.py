@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 
 from graph import access
-from graph.db import Cypher, Database
+from graph.db import Cypher
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from tests.conftest import PERSONAS, TEAMS
-from tests.graph.reading import read_as
+from tests.graph.reading import actor_of, read_as, run
 
 VISIBLE = Cypher(
     "test.visible",
@@ -122,18 +119,13 @@ def test_read_only_roles_edit_nothing(graph: LocalNeo4j, persona: str) -> None:
 
 
 def test_scope_resolves_team_hierarchy(graph: LocalNeo4j) -> None:
-    async def scope(persona: str) -> Any:
-        p = PERSONAS[persona]
-        db = Database(graph.uri, "neo4j", graph.password)
-        try:
-            return await access.load_scope(db, p["id"], frozenset(p["roles"]))
-        finally:
-            await db.close()
+    def scope(persona: str) -> access.Scope:
+        return run(graph, lambda db: actor_of(db, persona)).scope
 
-    above = asyncio.run(scope("manager_above"))
+    above = scope("manager_above")
     assert set(above.principals) >= {TEAMS["HQ"][0], TEAMS["EAST"][0], TEAMS["WEST"][0]}
     assert PERSONAS["owner"]["id"] in above.users
-    rep = asyncio.run(scope("owner"))
+    rep = scope("owner")
     assert set(rep.principals) == {PERSONAS["owner"]["id"], TEAMS["EAST"][0]}
     assert PERSONAS["other_team"]["id"] not in rep.users
 

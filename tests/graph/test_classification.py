@@ -3,9 +3,7 @@ over hand-built customers with known answers, run with the default rules of the 
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -13,26 +11,15 @@ import pytest
 import migrations
 from graph import classification as g
 from graph.actor import Actor
-from graph.db import Database
 from graph.migrate import load
 from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from graph.vocab import Dimension
 from neo4j import Driver
+from tests.graph.reading import run
 
 T = TypeVar("T")
 ADMIN = Audit(Actor("system:test", frozenset({"ADMIN"})), "classification.review", "test")
-
-
-def run(server: LocalNeo4j, work: Callable[[Database], Awaitable[T]]) -> T:
-    async def main() -> T:
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            return await work(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
 
 
 def rule(

@@ -5,20 +5,17 @@ voided orders, a customer without orders, and group and chain accounts by visibi
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
 
-from graph import access, crosssell
-from graph.actor import Actor
-from graph.db import Database
+from graph import crosssell
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from tests.conftest import PERSONAS
+from tests.graph.reading import as_persona
 
 T = TypeVar("T")
 NS = uuid.UUID("3d6f1a52-8b0e-4c7d-9a41-5e2b7c9d0f13")
@@ -29,23 +26,6 @@ NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 def fid(name: str) -> str:
     return str(uuid.uuid5(NS, name))
-
-
-def as_persona(
-    server: LocalNeo4j, persona: str, call: Callable[[Database, Actor], Awaitable[T]]
-) -> T:
-    p = PERSONAS[persona]
-
-    async def main() -> T:
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            roles = frozenset(p["roles"])
-            actor = Actor(p["id"], roles, await access.load_scope(db, p["id"], roles))
-            return await call(db, actor)
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
 
 
 CUSTOMERS = """

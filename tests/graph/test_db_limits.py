@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
 from graph import maps, related
-from graph.db import Cypher, Database
+from graph.db import Cypher
 from graph.errors import CrmError, QueryTimeout
 from graph.server import LocalNeo4j
 from graph.warmup import sample_parameters, statements, warm_up
+from tests.graph.reading import run
 
 T = TypeVar("T")
 SLOW = Cypher(
     "test.slow",
     "UNWIND range(1, 500000000) AS i WITH i WHERE i % 7 = 0 RETURN count(*) AS n",
 )
-
-
-def run(server: LocalNeo4j, fn: Callable[[Database], Awaitable[T]], **options: Any) -> T:
-    async def main() -> T:
-        db = Database(server.uri, "neo4j", server.password, **options)
-        try:
-            return await fn(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
 
 
 @pytest.mark.timeout(120)

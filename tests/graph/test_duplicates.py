@@ -4,9 +4,7 @@ merge dry run shows what would move and changes nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -18,6 +16,7 @@ from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from graph.vocab import Label
 from neo4j import Driver
+from tests.graph.reading import run
 
 T = TypeVar("T")
 NS = uuid.UUID("9d0c7f1e-4b2a-4c8e-a1f3-6e5d4c3b2a10")
@@ -26,17 +25,6 @@ ADMIN = Actor("test:admin", frozenset({"ADMIN"}), access.Scope.everything())
 
 def fid(name: str) -> str:
     return str(uuid.uuid5(NS, name))
-
-
-def run(server: LocalNeo4j, work: Callable[[Database], Awaitable[T]]) -> T:
-    async def main() -> T:
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            return await work(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
 
 
 COMPANIES = [

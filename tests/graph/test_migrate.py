@@ -15,6 +15,7 @@ from graph.migrate import MigrationError, Runner, load, split_statements
 from graph.server import LocalNeo4j
 from neo4j import GraphDatabase
 from tests.conftest import start_local_server
+from tests.graph.reading import run
 
 
 @pytest.fixture(scope="module")
@@ -22,17 +23,6 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
     server = start_local_server(tmp_path_factory.mktemp("scratch"))
     yield server
     server.stop()
-
-
-def run(server: LocalNeo4j, coro_fn):  # type: ignore[no-untyped-def]
-    async def main():  # type: ignore[no-untyped-def]
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            return await coro_fn(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(main())
 
 
 def query(server: LocalNeo4j, text: str) -> list[dict[str, Any]]:

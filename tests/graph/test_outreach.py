@@ -9,15 +9,13 @@ from typing import Any
 
 import pytest
 
-from graph import access
 from graph import outreach as repo
-from graph.actor import Actor
 from graph.db import Database
 from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from tests.conftest import PERSONAS
-from tests.graph.reading import run
+from tests.graph.reading import actor_of, run
 
 OWNER = PERSONAS["owner"]["id"]
 WEST_REP = PERSONAS["other_team"]["id"]
@@ -46,12 +44,6 @@ CREATE (:Consent {id: p, personId: p, purpose: 'MARKETING', granted: true, sourc
 """
 
 
-async def as_persona(db: Database, persona: str) -> Actor:
-    p = PERSONAS[persona]
-    roles = frozenset(p["roles"])
-    return Actor(p["id"], roles, await access.load_scope(db, p["id"], roles))
-
-
 @pytest.fixture
 def graph(cypher: Driver, neo4j_server: LocalNeo4j, outreach_paused: None) -> LocalNeo4j:
     cypher.execute_query(GRAPH, owner=OWNER, west=WEST_REP, database_="neo4j")
@@ -62,7 +54,7 @@ def test_a_segment_reaches_the_current_decision_makers_of_customers_the_sender_e
     graph: LocalNeo4j,
 ) -> None:
     async def main(db: Database) -> tuple[list[repo.RecipientRow], int]:
-        owner = await as_persona(db, "owner")
+        owner = await actor_of(db, "owner")
         return await repo.audience(db, owner, None, repo.Segment(tiers=["CORE"]))
 
     rows, matched = run(graph, main)
@@ -77,7 +69,7 @@ def test_a_segment_reaches_the_current_decision_makers_of_customers_the_sender_e
 
 def test_a_company_without_a_decision_maker_gives_one_row_to_skip(graph: LocalNeo4j) -> None:
     async def main(db: Database) -> list[repo.RecipientRow]:
-        owner = await as_persona(db, "owner")
+        owner = await actor_of(db, "owner")
         rows, _ = await repo.audience(db, owner, ["g-c3"], None)
         return rows
 
@@ -96,7 +88,7 @@ def _job(job_id: str, status: str = "PENDING") -> list[dict[str, Any]]:
 
 def test_a_message_is_claimed_once_and_archived_once(graph: LocalNeo4j, cypher: Driver) -> None:
     async def main(db: Database) -> tuple[list[Any], str | None, str | None]:
-        owner = await as_persona(db, "owner")
+        owner = await actor_of(db, "owner")
         who = Audit(owner, "outreach.send", "test")
         messages = _job("job-1")
         for _ in range(2):  # a retried creation makes no second message
@@ -126,8 +118,8 @@ def test_a_claim_skips_a_person_who_withdrew_and_a_sender_who_may_not_edit(
     graph: LocalNeo4j, cypher: Driver
 ) -> None:
     async def main(db: Database) -> list[tuple[Any, str | None]]:
-        owner = await as_persona(db, "owner")
-        west = await as_persona(db, "other_team")
+        owner = await actor_of(db, "owner")
+        west = await actor_of(db, "other_team")
         for job in ("job-a", "job-b"):
             await repo.create_job(db, job, repo.OutreachChannel.EMAIL, "t", 60, "{}", _job(job),
                                   Audit(owner, "outreach.send", "test"))  # fmt: skip
@@ -147,7 +139,7 @@ def test_a_claim_skips_a_person_who_withdrew_and_a_sender_who_may_not_edit(
 
 def test_recovery_marks_only_interrupted_sends_unknown(graph: LocalNeo4j, cypher: Driver) -> None:
     async def main(db: Database) -> int:
-        owner = await as_persona(db, "owner")
+        owner = await actor_of(db, "owner")
         who = Audit(owner, "outreach.send", "test")
         for job in ("old", "new"):
             await repo.create_job(db, job, repo.OutreachChannel.EMAIL, "t", 60, "{}", _job(job),
