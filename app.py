@@ -612,6 +612,7 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
             settings.transfer_jobs_dir,
             pseudonym_key=settings.pseudonym_key,
             public_companies=settings.public_companies,
+            keep_days=settings.transfer_keep_days,
         )
         app.state.auth = Authenticator(
             db,
@@ -655,7 +656,9 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
             for path, handler in (
                 ("/transfer/imports", transfer_jobs.submit_import),
                 ("/transfer/exports", transfer_jobs.submit_export),
+                ("/transfer/jobs", transfer_jobs.list_jobs),
                 ("/transfer/jobs/{id}", transfer_jobs.job_status),
+                ("/transfer/jobs/{id}/cancel", transfer_jobs.cancel_job),
                 ("/transfer/jobs/{id}/report", transfer_jobs.job_report),
                 ("/transfer/jobs/{id}/download", transfer_jobs.job_download),
             )

@@ -100,6 +100,8 @@ class Settings:
     # under local_home) and the largest upload.
     transfer_dir: Path | None = None
     transfer_max_bytes: int = 50 << 20
+    # Finished jobs' folders are removed after this many days (0: kept for ever).
+    transfer_keep_days: float = 7.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -170,4 +172,5 @@ class Settings:
             outreach_rate_per_minute=_int("CRM_OUTREACH_RATE_PER_MINUTE", 60),
             transfer_dir=Path(t) if (t := os.environ.get("CRM_TRANSFER_DIR")) else None,
             transfer_max_bytes=_int("CRM_TRANSFER_MAX_BYTES", 50 << 20),
+            transfer_keep_days=_float("CRM_TRANSFER_KEEP_DAYS", 7.0),
         )

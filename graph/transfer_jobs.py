@@ -3,9 +3,12 @@ restart, and the statements that guard what a job may write.
 
 `(:TransferJob {id, kind, format, status, createdBy, createdAt, startedAt, finishedAt, dryRun,
 allowDuplicates, rows, created, updated, rejected, duplicates, exported, resumedAfter,
-error})`. `kind` is IMPORT or EXPORT; `status` goes QUEUED -> RUNNING -> SUCCEEDED | FAILED.
-The files (upload, mapping, checkpoint, report, export output) live in the jobs directory
+error, cancelRequested, note, expiredAt})`. `kind` is IMPORT or EXPORT; `status` goes QUEUED ->
+RUNNING -> SUCCEEDED | FAILED | CANCELLED (QUEUED -> CANCELLED at once). The files (upload,
+mapping, checkpoint, report, export output) live in the jobs directory
 (resolvers/transfer_jobs.py), one folder per job id; the node holds what the status shows.
+A finished job past its keeping time gets `expiredAt` (EXPIRE_JOBS) and loses its folder; the
+node stays, so its status still answers and its files answer 410.
 
 A job is visible to its creator and to ADMIN only (`$acl.editAll`); anyone else gets nothing,
 as if it did not exist.
@@ -19,6 +22,7 @@ owner of the customers its import created, as createCompany does (graph/nodes.py
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Any, LiteralString, NotRequired, TypedDict
 
@@ -41,6 +45,18 @@ class JobStatus(Enum):
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+FINISHED = frozenset({JobStatus.SUCCEEDED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value})
+
+
+class Beat(Enum):
+    """What a heartbeat found: the claim lost, held, or held with a cancel asked for."""
+
+    LOST = "LOST"
+    HELD = "HELD"
+    CANCEL = "CANCEL"
 
 
 class TransferJobRow(TypedDict):
@@ -65,6 +81,20 @@ class TransferJobRow(TypedDict):
     runner: NotRequired[str]  # the worker that claims it (CLAIM_JOB)
     heartbeatAt: NotRequired[Any]
     claims: NotRequired[int]
+    cancelRequested: NotRequired[bool]  # CANCEL_JOB on a RUNNING job: stop at a batch boundary
+    cancelAsks: NotRequired[int]
+    note: NotRequired[str | None]  # what a cancelled job kept
+    expiredAt: NotRequired[Any]  # its folder was removed (EXPIRE_JOBS)
+
+
+class JobPageRow(TypedDict):
+    job: TransferJobRow
+    at: str  # createdAt as Neo4j writes it (nanoseconds), for the page cursor
+
+
+class CancelRow(TypedDict):
+    job: TransferJobRow
+    was: str  # the status the cancel found
 
 
 class NodeRight(TypedDict):
@@ -113,7 +143,7 @@ CLAIM_JOB = Cypher(
 HEARTBEAT = Cypher(
     "transfer.job.heartbeat",
     "MATCH (j:TransferJob {id: $id}) WHERE j.runner = $runner AND j.status = 'RUNNING' "
-    "SET j.heartbeatAt = datetime() RETURN j.id AS id",
+    "SET j.heartbeatAt = datetime() RETURN coalesce(j.cancelRequested, false) AS cancel",
 )
 # At shutdown: the worker's RUNNING job is free at once for the next start, not after a lease.
 RELEASE = Cypher(
@@ -125,6 +155,52 @@ FINISH_JOB = Cypher(
     "transfer.job.finish",
     "MATCH (j:TransferJob {id: $id}) SET j += $props, j.status = $status, "
     "j.finishedAt = datetime() REMOVE j.runner RETURN j.id AS id",
+)
+# Newest first, in (createdAt, id) order; `$afterAt` is the text of the last page's createdAt
+# (Neo4j's, to the nanosecond, so the cursor is exact).
+LIST_JOBS = Cypher(
+    "transfer.job.list",
+    "MATCH (j:TransferJob) WHERE " + _JOB_VISIBLE + " "
+    "AND ($status IS NULL OR j.status = $status) "
+    "AND ($afterAt IS NULL OR j.createdAt < datetime($afterAt) "
+    "OR (j.createdAt = datetime($afterAt) AND j.id < $afterId)) "
+    "WITH j ORDER BY j.createdAt DESC, j.id DESC LIMIT $limit "
+    "RETURN j{.*} AS job, toString(j.createdAt) AS at",
+)
+# Lock, then look again (as CLAIM_JOB): a worker may claim the QUEUED job meanwhile, and then
+# it is RUNNING and stops at its next batch boundary instead. A finished job is left as it is
+# and reported by `was`; only a cancel that takes effect is audited.
+_CANCELLABLE: LiteralString = "was IN ['QUEUED', 'RUNNING']"
+CANCEL_JOB = Cypher(
+    "transfer.job.cancel",
+    "MATCH (j:TransferJob {id: $id}) WHERE " + _JOB_VISIBLE + " "
+    "SET j.cancelAsks = coalesce(j.cancelAsks, 0) + 1 "
+    "WITH j, j.status AS was "
+    "SET j.status = CASE WHEN was = 'QUEUED' THEN 'CANCELLED' ELSE was END, "
+    "j.finishedAt = CASE WHEN was = 'QUEUED' THEN datetime() ELSE j.finishedAt END, "
+    "j.cancelRequested = CASE WHEN " + _CANCELLABLE + " THEN true ELSE j.cancelRequested END "
+    "WITH j, was "
+    "FOREACH (_ IN CASE WHEN " + _CANCELLABLE + " THEN [1] ELSE [] END | " + AUDIT + ") "
+    "RETURN j{.*} AS job, was",
+)
+# Retention: among the folders a worker holds (`$ids`), the finished jobs that finished before
+# `$before` are marked expired; the ones marked earlier (a sweep that died before removing the
+# folder) come back too, so their folders go now. One audit event per sweep that expires any.
+EXPIRE_JOBS = Cypher(
+    "transfer.job.expire",
+    "UNWIND $ids AS id MATCH (j:TransferJob {id: id}) "
+    "WHERE j.status IN ['SUCCEEDED', 'FAILED', 'CANCELLED'] "
+    "AND (j.expiredAt IS NOT NULL OR j.finishedAt < $before) "
+    "WITH j, j.expiredAt IS NULL AS fresh "
+    "SET j.expiredAt = coalesce(j.expiredAt, datetime()) "
+    "WITH collect(j.id) AS gone, sum(CASE WHEN fresh THEN 1 ELSE 0 END) AS expired "
+    "FOREACH (_ IN CASE WHEN expired > 0 THEN [1] ELSE [] END | " + AUDIT + ") "
+    "RETURN gone, expired",
+)
+# The status of each job a worker holds the folder of (null: no such job).
+JOB_STATES = Cypher(
+    "transfer.job.states",
+    "UNWIND $ids AS id OPTIONAL MATCH (j:TransferJob {id: id}) RETURN id, j.status AS status",
 )
 CREATOR = Cypher(
     "transfer.job.creator",
@@ -233,9 +309,62 @@ async def claim(
     return (rows[0]["job"], bool(rows[0]["resumed"])) if rows else None
 
 
-async def heartbeat(db: Database, job_id: str, runner: str, audit: Audit) -> bool:
-    """Renew the claim; False when the job is no longer this runner's."""
-    return bool(await db.write(HEARTBEAT, {"id": job_id, "runner": runner}))
+async def heartbeat(db: Database, job_id: str, runner: str, audit: Audit) -> Beat:
+    """Renew the claim: LOST when the job is no longer this runner's, CANCEL when its creator
+    (or ADMIN) asked it to stop."""
+    rows = await db.write(HEARTBEAT, {"id": job_id, "runner": runner})
+    if not rows:
+        return Beat.LOST
+    return Beat.CANCEL if rows[0]["cancel"] else Beat.HELD
+
+
+async def jobs(
+    db: Database,
+    actor: Actor,
+    limit: int,
+    status: JobStatus | None = None,
+    after: tuple[str, str] | None = None,
+) -> list[JobPageRow]:
+    """The jobs the actor sees (their own; ADMIN: all), newest first, after the position
+    `after` (createdAt text, id) of an earlier page."""
+    params = {
+        "acl": access.acl_params(actor),
+        "limit": limit,
+        "status": status.value if status else None,
+        "afterAt": after[0] if after else None,
+        "afterId": after[1] if after else None,
+    }
+    return [{"job": r["job"], "at": r["at"]} for r in await db.read(LIST_JOBS, params)]
+
+
+async def cancel(db: Database, actor: Actor, job_id: str, audit: Audit) -> CancelRow | None:
+    """Cancel the job when the actor sees it: a QUEUED one is CANCELLED now, a RUNNING one is
+    asked to stop (`cancelRequested`). None: no such job for the actor. `was` says which; a
+    finished job is returned unchanged."""
+    params = {
+        "id": job_id,
+        "acl": access.acl_params(actor),
+        **audit.params(job_id, "TransferJob", ["status", "cancelRequested"]),
+    }
+    rows = await db.write(CANCEL_JOB, params)
+    return {"job": rows[0]["job"], "was": rows[0]["was"]} if rows else None
+
+
+async def expire(db: Database, ids: list[str], before: datetime, audit: Audit) -> list[str]:
+    """Mark the finished jobs among `ids` that finished before `before` expired; the ids of
+    those (and of any marked earlier), whose folders are to be removed."""
+    params = {
+        "ids": ids,
+        "before": before,
+        **audit.params("transfer-jobs", "TransferJob", ["expiredAt"]),
+    }
+    rows = await db.write(EXPIRE_JOBS, params)
+    return [str(x) for x in rows[0]["gone"]] if rows else []
+
+
+async def states(db: Database, actor: Actor, ids: list[str]) -> dict[str, str | None]:
+    """Each id's job status; None when there is no such job."""
+    return {r["id"]: r["status"] for r in await db.read(JOB_STATES, {"ids": ids})}
 
 
 async def release(db: Database, runner: str, audit: Audit) -> int:

@@ -9,13 +9,23 @@ Routes (app.py), authenticated with the same `Authorization: Bearer <api key>` a
   of the export's CSV files.
 - `GET /transfer/jobs/{id}`: status and counts; `/report`: the rejected rows (CSV);
   `/download`: the export, once SUCCEEDED.
+- `GET /transfer/jobs?first=N&after=<cursor>&status=S`: the caller's jobs (ADMIN: everyone's),
+  newest first, each as `GET /transfer/jobs/{id}` shows it; `pageInfo.endCursor` continues.
+- `POST /transfer/jobs/{id}/cancel`: a QUEUED job is CANCELLED at once (200); a RUNNING one is
+  asked to stop (202) and stops at its next batch boundary: an import keeps the batches it
+  committed (its `note` says how far it got), an export's partial file is removed. POST, not
+  DELETE: the job and its report stay, only its run stops.
+
+Retention: the worker removes the folders of jobs finished more than `CRM_TRANSFER_KEEP_DAYS`
+ago (at start, then hourly) and marks the jobs expired; their `/report` and `/download` then
+answer 410 EXPIRED.
 
 Refusals are JSON, `{"errors": [{"code", "message", "field"}]}` with the codes of
 resolvers/errors.py: 400 VALIDATION (a bad parameter or file, with its field), 401
 UNAUTHENTICATED, 403 FORBIDDEN (a role that never edits asks to import), 404 NOT_FOUND (no
 such job, or someone else's: a job is visible to its creator and ADMIN only), 409 CONFLICT
-(no download yet), 413 PAYLOAD_TOO_LARGE (past `CRM_TRANSFER_MAX_BYTES`), 503
-DATABASE_UNAVAILABLE.
+(no download yet; cancelling a finished job), 410 EXPIRED (the job's files were removed), 413
+PAYLOAD_TOO_LARGE (past `CRM_TRANSFER_MAX_BYTES`), 503 DATABASE_UNAVAILABLE.
 
 Jobs survive a restart: the `(:TransferJob)` node (graph/transfer_jobs.py) holds the status,
 the job's folder in the jobs directory its files. The worker (started from the app's
@@ -35,12 +45,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import datetime as dt
 import logging
+import re
 import shutil
+import time
 import uuid
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +74,14 @@ from graph.db import Database, native
 from graph.errors import DatabaseUnavailable
 from graph.nodes import Audit
 from graph.transfer import Key
-from graph.transfer_jobs import JobKind, JobStatus, TransferJobRow
+from graph.transfer_jobs import FINISHED, Beat, JobKind, JobStatus, TransferJobRow
 from graph.vocab import Label
 from resolvers import transfer
 from resolvers.background import Background
 from resolvers.context import Viewer
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.masking import Guards
+from resolvers.pages import decode_cursor, encode_cursor
 
 log = logging.getLogger("crm.transfer")
 SYSTEM = Actor("system:transfer")
@@ -78,12 +93,26 @@ MAPPING_MAX_BYTES = 1 << 20
 DOWNLOAD_NAMES = {"csv": "export.zip", "jsonl": "export.jsonl", "graphml": "export.graphml"}
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 MEDIA = {"csv": "application/zip", "jsonl": "application/x-ndjson", "graphml": "application/xml"}
+# The job folders one claim or sweep statement names at most (`$held`, `$ids`): a worker with
+# more sends them in turns, so no statement grows with the jobs directory.
+MAX_HELD = 500
+SWEEP_SECONDS = 3600.0
+PAGE_DEFAULT, PAGE_MAX = 20, 100
+_NEO4J_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
+
+
+class TransferCode(Enum):
+    """Codes of this HTTP API beyond resolvers/errors.py's (which the GraphQL schema shows)."""
+
+    EXPIRED = "EXPIRED"  # 410: the job's files were removed (CRM_TRANSFER_KEEP_DAYS)
 
 
 class Refused(Exception):
     """A request the API answers with an error body (code, message, field) and a status."""
 
-    def __init__(self, status: int, code: ErrorCode, message: str, field: str | None = None):
+    def __init__(
+        self, status: int, code: ErrorCode | TransferCode, message: str, field: str | None = None
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
 
@@ -245,7 +274,12 @@ class Worker(Background):
     quarter of `lease_seconds` while it runs: other workers on the same database (another
     uvicorn worker, another host sharing the directory) leave it alone, and take it over
     only when the claim lapses (this process died) or is released (at `stop`). A worker runs
-    only the jobs whose folder is in its `directory`."""
+    only the jobs whose folder is in its `directory`, and no longer sends the folders of jobs
+    it saw finished (`_settled`).
+
+    A cancel (`request_stop`, or `cancelRequested` seen at a heartbeat or a claim) stops the
+    running job at its next batch boundary. `sweep` (at start, then every `sweep_seconds`)
+    removes the folders of jobs finished more than `keep_days` ago; 0 keeps them."""
 
     directory: Path
     pseudonym_key: str = ""
@@ -256,7 +290,14 @@ class Worker(Background):
     # Rows read so far by the job running in this process (for the status).
     progress: dict[str, int] = field(default_factory=dict)
     runner: str = field(default_factory=lambda: f"worker-{uuid.uuid4()}")
+    keep_days: float = 7.0
+    sweep_seconds: float = SWEEP_SECONDS
     _db: Database | None = None
+    # Jobs asked to stop (read by the import's reader thread: a set, checked by membership).
+    _stop: set[str] = field(default_factory=set)
+    # Folders of finished jobs: left out of `$held` (they are only the sweep's business).
+    _settled: set[str] = field(default_factory=set)
+    _swept: float | None = None
     name = "transfer"
 
     def start(self, db: Database) -> None:
@@ -276,29 +317,88 @@ class Worker(Background):
         return Audit(SYSTEM, f"transfer.{what}", "transfer")
 
     async def round(self, db: Database) -> None:
-        while await self.run_next(db):
-            pass
+        while True:
+            if self._swept is None or time.monotonic() - self._swept >= self.sweep_seconds:
+                self._swept = time.monotonic()  # a failed sweep waits for the next hour too
+                await self.sweep(db)
+            if not await self.run_next(db):
+                return
 
-    def _held(self) -> list[str]:
+    def _folders(self) -> list[str]:
         return sorted(p.name for p in self.directory.iterdir() if p.is_dir())
+
+    def _held(self, folders: list[str]) -> list[str]:
+        self._settled &= set(folders)  # forget the folders removed since
+        return [name for name in folders if name not in self._settled]
 
     async def run_next(self, db: Database) -> bool:
         """Claim the next job and run it to its end; False when there is none."""
-        held = await asyncio.to_thread(self._held)
-        if not held:
-            return False
-        claimed = await repo.claim(db, held, self.runner, self.lease_seconds, self._who("next"))
-        if claimed is None:
-            return False
-        await self.run(db, *claimed)
-        return True
+        held = self._held(await asyncio.to_thread(self._folders))
+        for start in range(0, len(held), MAX_HELD):
+            chunk = held[start : start + MAX_HELD]
+            claimed = await repo.claim(
+                db, chunk, self.runner, self.lease_seconds, self._who("next")
+            )
+            if claimed is not None:
+                await self.run(db, *claimed)
+                return True
+            # Nothing to run here: learn which of these are finished, and stop sending them.
+            found = await repo.states(db, SYSTEM, chunk)
+            self._settled.update(k for k, status in found.items() if status in FINISHED)
+        return False
+
+    def request_stop(self, job_id: str) -> None:
+        """Stop the job at its next batch boundary, if this worker runs it."""
+        self._stop.add(job_id)
+
+    def _stopping(self, job_id: str) -> bool:
+        return job_id in self._stop
 
     async def _renew(self, db: Database, job_id: str) -> None:
+        # Beats at the poll interval (at most a quarter lease): a cancel asked of another
+        # process is seen within seconds.
         while True:
-            await asyncio.sleep(self.lease_seconds / 4)
+            await asyncio.sleep(min(self.lease_seconds / 4, self.poll_seconds))
             with contextlib.suppress(Exception):  # the next beat tries again
-                if not await repo.heartbeat(db, job_id, self.runner, self._who("heartbeat")):
+                beat = await repo.heartbeat(db, job_id, self.runner, self._who("heartbeat"))
+                if beat is Beat.CANCEL:
+                    self.request_stop(job_id)
+                elif beat is Beat.LOST:
                     log.warning("transfer: job %s is no longer claimed by this worker", job_id)
+
+    async def sweep(self, db: Database) -> int:
+        """Retention: remove the folders of jobs finished more than `keep_days` ago (marking
+        the jobs expired first), and folders as old that belong to no job (a submit that died
+        half-way). The number of folders removed."""
+        if self.keep_days <= 0:
+            return 0
+        folders = await asyncio.to_thread(self._folders)
+        keep = dt.timedelta(days=self.keep_days)
+        before = dt.datetime.now(dt.UTC) - keep
+        gone: list[str] = []
+        orphans: list[str] = []
+        for start in range(0, len(folders), MAX_HELD):
+            chunk = folders[start : start + MAX_HELD]
+            gone += await repo.expire(db, chunk, before, self._who("expire"))
+            found = await repo.states(db, SYSTEM, chunk)
+            orphans += [k for k in chunk if found.get(k) is None]
+        removed = await asyncio.to_thread(self._remove, gone, orphans, before.timestamp())
+        if removed:
+            log.info("transfer: removed %d job folder(s) past CRM_TRANSFER_KEEP_DAYS", removed)
+        return removed
+
+    def _remove(self, gone: list[str], orphans: list[str], before: float) -> int:
+        removed = 0
+        for name in gone:
+            shutil.rmtree(self.directory / name, ignore_errors=True)
+            removed += 1
+        for name in orphans:
+            folder = self.directory / name
+            with contextlib.suppress(OSError):  # gone meanwhile
+                if folder.stat().st_mtime < before:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed += 1
+        return removed
 
     async def run(self, db: Database, row: TransferJobRow, resumed: bool = False) -> None:
         job_id = row["id"]
@@ -306,14 +406,17 @@ class Worker(Background):
         if resumed:
             log.info("transfer: resuming job %s", job_id)
         self.progress[job_id] = 0
+        if row.get("cancelRequested"):  # asked while no process ran it: stop at once
+            self.request_stop(job_id)
         renew = asyncio.ensure_future(self._renew(db, job_id))
         try:
             actor = await self._actor(db, row["createdBy"])
             if row["kind"] == JobKind.IMPORT.value:
-                props = await self._import(db, row, actor)
+                status, props = await self._import(db, row, actor)
             else:
-                props = await self._export(db, row, actor)
-            await repo.finish(db, job_id, JobStatus.SUCCEEDED, props, who)
+                status, props = await self._export(db, row, actor)
+            await repo.finish(db, job_id, status, props, who)
+            self._settled.add(job_id)
         except asyncio.CancelledError:
             raise  # shutting down: the job stays RUNNING and resumes at the next start
         except DatabaseUnavailable:
@@ -324,13 +427,16 @@ class Worker(Background):
             # The client is told what went wrong with its file, not where the server keeps it.
             message = message.replace(str(self.directory / job_id) + "/", "")
             await repo.finish(db, job_id, JobStatus.FAILED, {"error": message[:1000]}, who)
+            self._settled.add(job_id)
         except Exception as exc:
             log.exception("transfer: job %s failed", job_id)
             error = f"internal error ({type(exc).__name__}); see the server log"
             await repo.finish(db, job_id, JobStatus.FAILED, {"error": error}, who)
+            self._settled.add(job_id)
         finally:
             renew.cancel()
             self.progress.pop(job_id, None)
+            self._stop.discard(job_id)
 
     async def _actor(self, db: Database, user_id: str) -> Actor:
         """The job's creator with their roles and scope as they are now."""
@@ -349,7 +455,9 @@ class Worker(Background):
 
         return advance
 
-    async def _import(self, db: Database, row: TransferJobRow, actor: Actor) -> dict[str, Any]:
+    async def _import(
+        self, db: Database, row: TransferJobRow, actor: Actor
+    ) -> tuple[JobStatus, dict[str, Any]]:
         files = files_of(self.directory, row["id"], row["format"])
         viewer = Viewer(actor.id, actor.id, actor.roles, scope=actor.scope)
         if not may_import(viewer):
@@ -370,10 +478,12 @@ class Worker(Background):
                 guard = await _scan(db, actor, _rows(files))
                 files.guard.write_bytes(orjson.dumps(guard))
             rows = _guarded(rows, set(guard["forbidden"]))
+        # A cancel stops the reading: the rows already read are written as the last batch.
+        until = _Until(rows, lambda: self._stopping(row["id"]))
         audit = Audit(actor, "transfer.import", f"transfer:{row['id']}")
         out = await transfer.run_import(
             None if dry else db,
-            rows,
+            until,
             audit,
             report=files.report,
             checkpoint=checkpoint,
@@ -390,7 +500,7 @@ class Worker(Background):
                         db, label, Key(key_name), keys[start : start + GUARD_CHUNK], audit
                     )
         rejected, duplicates = _report_counts(files.report)
-        return {
+        props: dict[str, Any] = {
             "rows": out.rows + out.skipped,
             "created": out.created,
             "updated": out.updated,
@@ -399,15 +509,70 @@ class Worker(Background):
             "resumedAfter": resumed,
             "error": None,
         }
+        if not until.cut:
+            return JobStatus.SUCCEEDED, props
+        read = out.rows + out.skipped
+        kept = (
+            "nothing was written (a dry run)"
+            if dry
+            else "their changes are kept (the counts and the report show them)"
+        )
+        props["note"] = (
+            f"Cancelled at a batch boundary after row {read}: rows 1-{read} were imported or "
+            f"reported and {kept}; the rest of the file was not read."
+        )
+        return JobStatus.CANCELLED, props
 
-    async def _export(self, db: Database, row: TransferJobRow, actor: Actor) -> dict[str, Any]:
+    async def _export(
+        self, db: Database, row: TransferJobRow, actor: Actor
+    ) -> tuple[JobStatus, dict[str, Any]]:
         files = files_of(self.directory, row["id"], row["format"])
         files.folder.mkdir(parents=True, exist_ok=True)
         guards = Guards(self.pseudonym_key)
-        records = [r async for r in transfer.export_records(db, actor, guards)]
-        self.progress[row["id"]] = len(records)
-        n = await asyncio.to_thread(_write_export, records, files)
-        return {"exported": n, "error": None}
+        records: list[fmt.Record] = []
+        stream = transfer.export_records(db, actor, guards)
+        try:
+            async for record in stream:
+                if self._stopping(row["id"]):
+                    break
+                records.append(record)
+        finally:
+            aclose = getattr(stream, "aclose", None)  # left early: end its read now
+            if aclose is not None:
+                await aclose()
+        if not self._stopping(row["id"]):
+            self.progress[row["id"]] = len(records)
+            n = await asyncio.to_thread(_write_export, records, files)
+            return JobStatus.SUCCEEDED, {"exported": n, "error": None}
+        await asyncio.to_thread(_remove_export, files)
+        note = "Cancelled before the export was written; no file was kept."
+        return JobStatus.CANCELLED, {"exported": 0, "error": None, "note": note}
+
+
+class _Until:
+    """The rows until `stop()` says so (checked before each row is read); `cut` tells whether
+    it stopped early."""
+
+    def __init__(
+        self, rows: Iterator[transfer.Prepared | list[transfer.Rejection]], stop: Callable[[], bool]
+    ) -> None:
+        self.rows, self.stop, self.cut = rows, stop, False
+
+    def __iter__(self) -> _Until:
+        return self
+
+    def __next__(self) -> transfer.Prepared | list[transfer.Rejection]:
+        if self.stop():
+            self.cut = True
+            raise StopIteration
+        return next(self.rows)
+
+
+def _remove_export(files: Files) -> None:
+    """A cancelled export's files: the partial one and any earlier run's."""
+    shutil.rmtree(files.folder / "export-csv", ignore_errors=True)
+    for path in (files.folder / "export.tmp", files.output):
+        path.unlink(missing_ok=True)
 
 
 def _report_counts(report: Path) -> tuple[int, int]:
@@ -689,6 +854,9 @@ def job_json(row: TransferJobRow, progress: int | None) -> dict[str, Any]:
         "finishedAt": _iso(row.get("finishedAt")),
         "error": row.get("error"),
         "statusUrl": base,
+        "cancelRequested": bool(row.get("cancelRequested")),
+        "note": row.get("note"),
+        "expiredAt": _iso(row.get("expiredAt")),
     }
     if row["kind"] == JobKind.IMPORT.value:
         out["dryRun"] = bool(row.get("dryRun"))
@@ -715,12 +883,24 @@ async def job_status(request: Request) -> Response:
     return await _guarded_call(request, handle)
 
 
+def _not_expired(row: TransferJobRow) -> None:
+    if row.get("expiredAt") is not None:
+        raise Refused(
+            410,
+            TransferCode.EXPIRED,
+            f"The job finished on {_iso(row.get('finishedAt'))} and its files were removed "
+            "(CRM_TRANSFER_KEEP_DAYS); its status remains.",
+            "id",
+        )
+
+
 async def job_report(request: Request) -> Response:
     async def handle(request: Request) -> Response:
         row, worker = await _job(request)
         files = files_of(worker.directory, row["id"], row["format"])
         if row["kind"] != JobKind.IMPORT.value:
             raise Refused(404, ErrorCode.NOT_FOUND, "An export job has no report.", "id")
+        _not_expired(row)
         if not files.report.exists():
             raise Refused(409, ErrorCode.CONFLICT, "The import has not started yet.", "id")
         return FileResponse(
@@ -736,6 +916,7 @@ async def job_download(request: Request) -> Response:
         files = files_of(worker.directory, row["id"], row["format"])
         if row["kind"] != JobKind.EXPORT.value:
             raise Refused(404, ErrorCode.NOT_FOUND, "An import job has nothing to download.", "id")
+        _not_expired(row)
         if row["status"] != JobStatus.SUCCEEDED.value or not files.output.exists():
             raise Refused(
                 409, ErrorCode.CONFLICT, f"The export is {row['status']}, not SUCCEEDED.", "id"
@@ -747,3 +928,80 @@ async def job_download(request: Request) -> Response:
         )
 
     return await _guarded_call(request, handle)
+
+
+def _first(request: Request) -> int:
+    raw = request.query_params.get("first", str(PAGE_DEFAULT)).strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX:
+        raise Refused(
+            400, ErrorCode.VALIDATION, f"first must be a whole number from 1 to {PAGE_MAX}", "first"
+        )
+    return int(raw)
+
+
+def _status_filter(request: Request) -> JobStatus | None:
+    raw = request.query_params.get("status")
+    if raw is None or raw == "":
+        return None
+    try:
+        return JobStatus(raw.strip().upper())
+    except ValueError:
+        names = ", ".join(s.value for s in JobStatus)
+        raise Refused(
+            400, ErrorCode.VALIDATION, f"status must be one of {names}", "status"
+        ) from None
+
+
+def _after(request: Request) -> tuple[str, str] | None:
+    raw = request.query_params.get("after")
+    if not raw:
+        return None
+    try:
+        at, job_id = decode_cursor(raw, 2)
+    except ApiError:
+        at, job_id = "", ""
+    if not _NEO4J_TIME.fullmatch(at) or not job_id:
+        raise Refused(400, ErrorCode.VALIDATION, "after is not a cursor this API issued", "after")
+    return at, job_id
+
+
+async def list_jobs(request: Request) -> Response:
+    async def handle(request: Request) -> Response:
+        viewer = await _viewer(request)
+        first, status, after = _first(request), _status_filter(request), _after(request)
+        worker: Worker = request.app.state.transfer
+        rows = await repo.jobs(request.app.state.db, _actor(viewer), first + 1, status, after)
+        page = rows[:first]
+        end = encode_cursor(page[-1]["at"], page[-1]["job"]["id"]) if page else None
+        body = {
+            "nodes": [job_json(r["job"], worker.progress.get(r["job"]["id"])) for r in page],
+            "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": end},
+        }
+        return JSONResponse(body)
+
+    return await _guarded_call(request, handle)
+
+
+async def cancel_job(request: Request) -> Response:
+    async def handle(request: Request) -> Response:
+        viewer = await _viewer(request)
+        job_id = request.path_params["id"]
+        worker: Worker = request.app.state.transfer
+        audit = Audit(_actor(viewer), "transfer.cancel", _request_id(request))
+        found = await repo.cancel(request.app.state.db, _actor(viewer), job_id, audit)
+        if found is None:
+            raise Refused(404, ErrorCode.NOT_FOUND, f"No transfer job {job_id}.", "id")
+        row, was = found["job"], found["was"]
+        if was in FINISHED:
+            raise Refused(
+                409, ErrorCode.CONFLICT, f"The job is already {was}; nothing to cancel.", "id"
+            )
+        if was == JobStatus.QUEUED.value:  # never started, and now never will: its upload goes
+            folder = files_of(worker.directory, job_id, row["format"]).folder
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+            return JSONResponse(job_json(row, None))
+        if job_id in worker.progress:  # running here; another process sees it at a beat
+            worker.request_stop(job_id)
+        return JSONResponse(job_json(row, worker.progress.get(job_id)), status_code=202)
+
+    return await _guarded_call(request, handle, "POST")

@@ -1,7 +1,11 @@
 """Import and export over HTTP (resolvers/transfer_jobs.py), through the real ASGI app on a real
 Neo4j: uploads become jobs, the rejected rows come back as a report, an export shows what the
-key sees, masked, a job is its creator's (and ADMIN's), refusals carry codes, and a job
-interrupted mid-import finishes after a restart without writing a row twice."""
+key sees, masked, a job is its creator's (and ADMIN's), refusals carry codes, a job
+interrupted mid-import finishes after a restart without writing a row twice, jobs are listed
+and paged, cancelled, and their folders removed once finished long enough ago.
+
+Each test's app keeps its jobs in a folder of its own; a worker claims and sweeps only the
+jobs whose folders it holds, so the session app's worker (if one runs) never races these."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import contextlib
 import csv
 import dataclasses
 import io
+import os
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -76,7 +82,7 @@ def _wait(client: TestClient, persona: str, job_id: str) -> dict[str, Any]:
         r = client.get(f"/transfer/jobs/{job_id}", headers=_auth(persona))
         assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
-        if body["status"] in ("SUCCEEDED", "FAILED"):
+        if body["status"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
             return body
         assert time.monotonic() < deadline, body
         time.sleep(0.2)
@@ -322,7 +328,7 @@ def test_every_transfer_job_statement_plans(cypher: Driver) -> None:
     from graph.warmup import sample_parameters, statements
 
     found = statements([transfer_jobs])
-    assert len(found) == 7 + 2 * 2 + 2 * 2 * 2 + 2 * 2  # jobs; node guards, edge guards, claims
+    assert len(found) == 11 + 2 * 2 + 2 * 2 * 2 + 2 * 2  # jobs; node guards, edge guards, claims
     for q in found:
         cypher.execute_query("EXPLAIN " + q.text, sample_parameters(q.text))
 
@@ -360,3 +366,209 @@ def test_a_sales_import_links_only_where_the_rep_may_edit_an_end(
         "MATCH (p:Person)-[w:WORKS_AT]->(:Company {id: 'tj-c'}) RETURN collect(p.id) AS ids"
     ).records[0]["ids"]
     assert sorted(links) == ["tj-p1", "tj-p2"]  # J-1 added; tj-p2's own job was already there
+
+
+def _insert_jobs(cypher: Driver, jobs: list[dict[str, Any]]) -> None:
+    """Job nodes as a worker leaves them (`age`: days since created and finished)."""
+    cypher.execute_query(
+        "UNWIND $jobs AS x CREATE (j:TransferJob {id: x.id, kind: x.kind, format: 'jsonl', "
+        "status: x.status, createdBy: x.by, "
+        "createdAt: datetime('2026-01-01T00:00:00.123456789Z') + duration({minutes: x.minute})}) "
+        "SET j.finishedAt = CASE WHEN x.age IS NULL THEN null "
+        "ELSE datetime() - duration({days: x.age}) END, "
+        "j.runner = x.runner, j.heartbeatAt = CASE WHEN x.runner IS NULL THEN null "
+        "ELSE datetime() END",
+        jobs=[
+            {"kind": "EXPORT", "status": "SUCCEEDED", "age": 1, "runner": None, **j} for j in jobs
+        ],
+    )
+
+
+def test_jobs_are_listed_newest_first_to_their_creator_in_pages(
+    settings: Settings, cypher: Driver, tmp_path: Path
+) -> None:
+    owner, other = PERSONAS["owner"]["id"], PERSONAS["other_team"]["id"]
+    # Five of the rep's (two created in the same instant: the id orders them), two of another.
+    minutes = {"o1": 1, "o2": 2, "o3": 3, "o4a": 4, "o4b": 4}
+    _insert_jobs(
+        cypher,
+        [{"id": k, "by": owner, "minute": m} for k, m in minutes.items()]
+        + [{"id": f"x{n}", "by": other, "minute": n} for n in (1, 5)],
+    )
+    cypher.execute_query("MATCH (j:TransferJob {id: 'o2'}) SET j.status = 'FAILED'")
+    with _app(settings, tmp_path / "jobs") as client:
+        seen: list[str] = []
+        after: str | None = None
+        pages = 0
+        while True:
+            params = {"first": "2", **({"after": after} if after else {})}
+            r = client.get("/transfer/jobs", params=params, headers=_auth("owner"))
+            assert r.status_code == 200, r.text
+            body = r.json()
+            pages += 1
+            seen += [job["id"] for job in body["nodes"]]
+            if not body["pageInfo"]["hasNextPage"]:
+                break
+            after = body["pageInfo"]["endCursor"]
+            assert pages < 5
+        assert seen == ["o4b", "o4a", "o3", "o2", "o1"]  # only theirs, newest first
+        assert pages == 3
+        # Each item as GET /transfer/jobs/{id} shows it.
+        one = client.get("/transfer/jobs", params={"first": "1"}, headers=_auth("owner")).json()
+        alone = client.get("/transfer/jobs/o4b", headers=_auth("owner")).json()
+        assert one["nodes"] == [alone]
+        everyone = client.get("/transfer/jobs", headers=_auth("admin")).json()
+        assert [j["id"] for j in everyone["nodes"]] == ["x5", "o4b", "o4a", "o3", "o2", "x1", "o1"]
+        assert everyone["pageInfo"]["hasNextPage"] is False
+        failed = client.get("/transfer/jobs", params={"status": "FAILED"}, headers=_auth("owner"))
+        assert [j["id"] for j in failed.json()["nodes"]] == ["o2"]
+        assert client.get("/transfer/jobs", headers=_auth("auditor")).json()["nodes"] == []
+        for query, field in (
+            ({"first": "0"}, "first"),
+            ({"first": "101"}, "first"),
+            ({"first": "ten"}, "first"),
+            ({"status": "DONE"}, "status"),
+            ({"after": "not-a-cursor"}, "after"),
+            ({"after": "MjAyNi0wMS0wMX8"}, "after"),
+        ):
+            bad = client.get("/transfer/jobs", params=query, headers=_auth("owner"))
+            assert bad.status_code == 400, (query, bad.text)
+            assert (_error(bad)["code"], _error(bad)["field"]) == ("VALIDATION", field)
+        assert client.get("/transfer/jobs").status_code == 401
+        # A finished job cannot be cancelled; someone else's does not exist for them.
+        done = client.post("/transfer/jobs/o3/cancel", headers=_auth("owner"))
+        assert (done.status_code, _error(done)["code"]) == (409, "CONFLICT")
+        theirs = client.post("/transfer/jobs/x1/cancel", headers=_auth("owner"))
+        assert (theirs.status_code, _error(theirs)["code"]) == (404, "NOT_FOUND")
+        wrong = client.get("/transfer/jobs/o3/cancel", headers=_auth("owner"))
+        assert (wrong.status_code, _error(wrong)["code"]) == (405, "METHOD_NOT_ALLOWED")
+
+
+def test_a_queued_job_is_cancelled_at_once_and_never_runs(
+    settings: Settings, cypher: Driver, tmp_path: Path
+) -> None:
+    jobs = tmp_path / "jobs"
+    with _app(settings, jobs) as client:
+        state = client.app.state  # type: ignore[attr-defined]
+        client.portal.call(state.transfer.stop)  # nothing runs: the job stays QUEUED
+        job_id = _upload(client, "owner", _csv(3)).json()["id"]
+        assert (jobs / job_id).is_dir()
+        assert (
+            client.post(f"/transfer/jobs/{job_id}/cancel", headers=_auth("other_team")).status_code
+            == 404
+        )
+        r = client.post(f"/transfer/jobs/{job_id}/cancel", headers=_auth("owner"))
+        assert r.status_code == 200, r.text
+        job = r.json()
+        assert (job["status"], job["cancelRequested"]) == ("CANCELLED", True)
+        assert job["finishedAt"] is not None
+        assert not (jobs / job_id).exists()  # its upload goes at once
+        again = client.post(f"/transfer/jobs/{job_id}/cancel", headers=_auth("owner"))
+        assert (again.status_code, _error(again)["code"]) == (409, "CONFLICT")
+        client.portal.call(state.transfer.start, state.db)
+        time.sleep(1.0)
+        assert client.get(f"/transfer/jobs/{job_id}", headers=_auth("owner")).json()["status"] == (
+            "CANCELLED"
+        )
+    assert _companies(cypher) == []
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent {action: 'transfer.cancel', targetId: $id}) RETURN a.actor AS actor",
+        id=job_id,
+    ).records
+    assert [e["actor"] for e in events] == [PERSONAS["owner"]["id"]]  # the refused ones: none
+
+
+def test_a_running_import_cancelled_stops_at_a_batch_boundary_and_keeps_what_it_wrote(
+    settings: Settings, cypher: Driver, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from resolvers import transfer_jobs
+    from resolvers.transfer import Prepared
+
+    reached, go = threading.Event(), threading.Event()
+    read = transfer_jobs._rows
+
+    def held_at_row_4(files: Any) -> Iterator[Any]:
+        # The reader thread waits before row 4 while the cancel comes in.
+        for item in read(files):
+            n = item.n if isinstance(item, Prepared) else item[0].row
+            if n == 4:
+                reached.set()
+                go.wait(120)
+            yield item
+
+    monkeypatch.setattr(transfer_jobs, "_rows", held_at_row_4)
+    jobs = tmp_path / "jobs"
+    with _app(settings, jobs) as client:
+        client.app.state.transfer.batch = 3  # type: ignore[attr-defined]
+        job_id = _upload(client, "admin", _csv(10)).json()["id"]
+        assert reached.wait(300), "the import never reached row 4"
+        r = client.post(f"/transfer/jobs/{job_id}/cancel", headers=_auth("admin"))
+        go.set()
+        assert r.status_code == 202, r.text
+        assert (r.json()["status"], r.json()["cancelRequested"]) == ("RUNNING", True)
+        job = _wait(client, "admin", job_id)
+        assert job["status"] == "CANCELLED", job
+        # Rows 1-3 were one batch, row 4 (read before the cancel) the last; 5-10 never read.
+        assert job["counts"] == {
+            "rows": 4, "created": 4, "updated": 0, "rejected": 0, "duplicates": 0
+        }  # fmt: skip
+        assert "after row 4" in job["note"]
+        assert "kept" in job["note"]
+        assert job["error"] is None
+        report = client.get(job["reportUrl"], headers=_auth("admin"))
+        assert report.status_code == 200
+        assert not (jobs / job_id / "checkpoint.json").exists()
+    assert _companies(cypher) == ["ERP-00001", "ERP-00002", "ERP-00003", "ERP-00004"]
+
+
+def test_old_finished_jobs_lose_their_folders_and_running_or_recent_ones_keep_them(
+    settings: Settings, cypher: Driver, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from resolvers import transfer_jobs
+
+    monkeypatch.setattr(transfer_jobs, "MAX_HELD", 2)  # the folders go to the database in turns
+    admin = PERSONAS["admin"]["id"]
+    _insert_jobs(
+        cypher,
+        [
+            {"id": "old", "by": admin, "minute": 1, "age": 8},
+            {"id": "old-import", "by": admin, "minute": 2, "age": 30, "kind": "IMPORT"},
+            {"id": "recent", "by": admin, "minute": 3, "age": 1},
+            # Claimed by a worker elsewhere that is alive: not this app's to run, nor to sweep.
+            {"id": "running", "by": admin, "minute": 4, "age": None, "status": "RUNNING",
+             "runner": "elsewhere"},
+        ],
+    )  # fmt: skip
+    cypher.execute_query("MATCH (j:TransferJob {id: 'old-import'}) SET j.status = 'CANCELLED'")
+    jobs = tmp_path / "jobs"
+    for name in ("old", "old-import", "recent", "running", "orphan-old", "orphan-new"):
+        (jobs / name).mkdir(parents=True)
+        (jobs / name / "export.jsonl").write_text("{}\n")
+    month_ago = time.time() - 30 * 86400
+    os.utime(jobs / "orphan-old", (month_ago, month_ago))  # a submit that died long ago
+    with _app(settings, jobs) as client:
+        worker = client.app.state.transfer  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 120
+        while (jobs / "old").exists() or worker._held(worker._folders()) != [
+            "orphan-new", "running"
+        ]:  # fmt: skip
+            assert time.monotonic() < deadline, sorted(p.name for p in jobs.iterdir())
+            time.sleep(0.2)
+        # The worker no longer sends the finished job it keeps ("recent") with its claims.
+        assert sorted(p.name for p in jobs.iterdir()) == ["orphan-new", "recent", "running"]
+        old = client.get("/transfer/jobs/old", headers=_auth("admin")).json()
+        assert old["status"] == "SUCCEEDED"
+        assert old["expiredAt"] is not None
+        gone = client.get("/transfer/jobs/old/download", headers=_auth("admin"))
+        assert (gone.status_code, _error(gone)["code"]) == (410, "EXPIRED")
+        report = client.get("/transfer/jobs/old-import/report", headers=_auth("admin"))
+        assert (report.status_code, _error(report)["code"]) == (410, "EXPIRED")
+        kept = client.get("/transfer/jobs/recent/download", headers=_auth("admin"))
+        assert kept.status_code == 200
+        assert client.get("/transfer/jobs/running", headers=_auth("admin")).json()["status"] == (
+            "RUNNING"
+        )
+    expired = cypher.execute_query(
+        "MATCH (j:TransferJob) WHERE j.expiredAt IS NOT NULL RETURN j.id AS id ORDER BY id"
+    ).records
+    assert [r["id"] for r in expired] == ["old", "old-import"]
