@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from statistics import mean
 from typing import Any, LiteralString, TypedDict
 
-from graph import access, clv, scoring
+from graph import access, clv, documents, scoring
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
@@ -55,18 +55,7 @@ SYSTEM_ACTOR = "system:scoring"
 
 
 # --- Settings, stored as data -----------------------------------------------------------------
-SETTINGS_LOAD = Cypher(
-    "intelligence.settings.load",
-    "OPTIONAL MATCH (m:ScoringModel {id: 'default'}) RETURN m.settings AS settings, "
-    "m.version AS version",
-)
-SETTINGS_SAVE = Cypher(
-    "intelligence.settings.save",
-    "MERGE (n:ScoringModel {id: 'default'}) ON CREATE SET n.version = 0 "
-    "WITH n WHERE $expectedVersion IS NULL OR n.version = $expectedVersion "
-    "SET n.settings = $settings, n.version = n.version + 1, n.updatedAt = datetime(), "
-    "n.updatedBy = $actor WITH n " + AUDIT + " RETURN n.version AS version",
-)
+SETTINGS = documents.document("intelligence.settings", "ScoringModel", "settings")
 
 
 # The plain settings: their API and stored name, and the Settings attribute.
@@ -113,22 +102,14 @@ def settings_from_json(text: str | None) -> scoring.Settings:
 
 async def settings(db: Database, actor: Actor) -> tuple[scoring.Settings, int]:
     """The model's settings (every signed-in role reads them) and their version (0: defaults)."""
-    rows = await db.read(SETTINGS_LOAD)
-    return settings_from_json(rows[0]["settings"]), rows[0]["version"] or 0
+    body, version = await documents.load(db, SETTINGS, actor)
+    return settings_from_json(body), version
 
 
 async def save_settings(
     db: Database, s: scoring.Settings, expected_version: int | None, audit: Audit
 ) -> tuple[int | None, Refusal | None]:
-    params = {
-        "settings": settings_to_json(s),
-        "expectedVersion": expected_version,
-        **audit.params("default", "ScoringModel", ["settings"]),
-    }
-    rows = await db.write(SETTINGS_SAVE, params)
-    if not rows:
-        return None, Refusal.CONFLICT
-    return rows[0]["version"], None
+    return await documents.save(db, SETTINGS, settings_to_json(s), expected_version, audit)
 
 
 # --- The lock ---------------------------------------------------------------------------------

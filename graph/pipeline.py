@@ -25,12 +25,12 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, LiteralString, TypedDict
 
-from graph import access, funnel
+from graph import access, documents, funnel
 from graph.access import TEAM_DEPTH
 from graph.actor import Actor
 from graph.cypher import current, hops
 from graph.db import Cypher, Database, native
-from graph.nodes import AUDIT, PROJECTION, Audit
+from graph.nodes import PROJECTION, Audit
 from graph.refusal import Refusal
 from graph.rows import NodeRow
 from graph.vocab import ProjectStage
@@ -110,39 +110,20 @@ def settings_from_json(text: str | None) -> Settings:
     )
 
 
-SETTINGS_LOAD = Cypher(
-    "pipeline.settings.load",
-    "OPTIONAL MATCH (m:PipelineModel {id: 'default'}) RETURN m.settings AS settings, "
-    "m.version AS version",
-)
-SETTINGS_SAVE = Cypher(
-    "pipeline.settings.save",
-    "MERGE (n:PipelineModel {id: 'default'}) ON CREATE SET n.version = 0 "
-    "WITH n WHERE $expectedVersion IS NULL OR n.version = $expectedVersion "
-    "SET n.settings = $settings, n.version = n.version + 1, n.updatedAt = datetime(), "
-    "n.updatedBy = $actor WITH n " + AUDIT + " RETURN n.version AS version",
-)
+SETTINGS = documents.document("pipeline.settings", "PipelineModel", "settings")
 
 
 async def settings(db: Database, actor: Actor) -> tuple[Settings, int]:
     """The pipeline settings (every signed-in role reads them) and their version (0: the
     defaults)."""
-    rows = await db.read(SETTINGS_LOAD)
-    return settings_from_json(rows[0]["settings"]), rows[0]["version"] or 0
+    body, version = await documents.load(db, SETTINGS, actor)
+    return settings_from_json(body), version
 
 
 async def save_settings(
     db: Database, s: Settings, expected_version: int | None, audit: Audit
 ) -> tuple[int | None, Refusal | None]:
-    params = {
-        "settings": settings_to_json(s),
-        "expectedVersion": expected_version,
-        **audit.params("default", "PipelineModel", ["settings"]),
-    }
-    rows = await db.write(SETTINGS_SAVE, params)
-    if not rows:
-        return None, Refusal.CONFLICT
-    return rows[0]["version"], None
+    return await documents.save(db, SETTINGS, settings_to_json(s), expected_version, audit)
 
 
 # --- Scope ------------------------------------------------------------------------------------

@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, LiteralString, TypedDict
 
-from graph import access
+from graph import access, documents
 from graph.access import visible
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database, Tx, native
 from graph.history import STATUS_SUFFIXES
-from graph.nodes import AUDIT, VERDICT, Audit, audit_from
+from graph.nodes import VERDICT, Audit, audit_from
 from graph.refusal import Refusal
 from graph.vocab import CHANNELS, Label, VerificationStatus
 
@@ -208,38 +208,19 @@ def quality(
 
 
 # --- Rules ------------------------------------------------------------------------------------
-RULES_LOAD = Cypher(
-    "verification.rules.load",
-    "OPTIONAL MATCH (r:VerificationRules {id: 'default'}) RETURN r.rules AS rules, "
-    "r.version AS version",
-)
-RULES_SAVE = Cypher(
-    "verification.rules.save",
-    "MERGE (n:VerificationRules {id: 'default'}) ON CREATE SET n.version = 0 "
-    "WITH n WHERE $expectedVersion IS NULL OR n.version = $expectedVersion "
-    "SET n.rules = $rules, n.version = n.version + 1, n.updatedAt = datetime(), "
-    "n.updatedBy = $actor WITH n " + AUDIT + " RETURN n.version AS version",
-)
+RULES = documents.document("verification.rules", "VerificationRules", "rules")
 
 
 async def rules(db: Database, actor: Actor) -> tuple[Rules, int]:
     """The freshness rules (every signed-in role reads them) and their version (0: defaults)."""
-    rows = await db.read(RULES_LOAD)
-    return rules_from_json(rows[0]["rules"]), rows[0]["version"] or 0
+    body, version = await documents.load(db, RULES, actor)
+    return rules_from_json(body), version
 
 
 async def save_rules(
     db: Database, r: Rules, expected_version: int | None, audit: Audit
 ) -> tuple[int | None, Refusal | None]:
-    params = {
-        "rules": rules_to_json(r),
-        "expectedVersion": expected_version,
-        **audit.params("default", "VerificationRules", ["rules"]),
-    }
-    rows = await db.write(RULES_SAVE, params)
-    if not rows:
-        return None, Refusal.CONFLICT
-    return rows[0]["version"], None
+    return await documents.save(db, RULES, rules_to_json(r), expected_version, audit)
 
 
 # --- Setting statuses -------------------------------------------------------------------------

@@ -119,7 +119,7 @@ SAMPLES: dict[str, Any] = {
     **dict.fromkeys(("team", "currency", "stage", "lostReason", "runId", "model"), "x"),
     **dict.fromkeys(("holder", "settings"), "x"),
     # Verification rules and saved outreach audiences (JSON text), and an ADMIN flag.
-    **dict.fromkeys(("rules", "filter"), "x"),
+    **dict.fromkeys(("rules", "filter", "body"), "x"),  # graph/documents.py: JSON text
     "admin": False,
     **dict.fromkeys(("afterRisk", "lease"), 1),
     "share": 0.2,
