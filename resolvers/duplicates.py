@@ -110,32 +110,17 @@ async def dismiss(ctx: Context, data: dict[str, Any]) -> DismissPayloadRow:
     return {"candidateId": candidate, "status": DuplicateStatus.DISMISSED, "errors": []}
 
 
-def _failed(error: UserErrorRow) -> MergeRow:
-    return {
-        "survivor": None,
-        "mergedIds": [],
-        "movedEdges": 0,
-        "movedByType": [],
-        "copiedFields": [],
-        "dryRun": False,
-        "errors": [error],
-    }
-
-
 async def merge_pair(ctx: Context, data: dict[str, Any]) -> MergeRow:
     candidate = str(data["candidateId"])
     survivor = str(data["survivorId"])
     v = await repo.verdicts(ctx.db, ctx.actor, candidate)
     refusal = repo.judge(v)
     if refusal is not None:
-        return _failed(_refused(refusal))
+        return merge.refused([_refused(refusal)])
     assert v is not None
     if survivor not in (v["a"], v["b"]):
-        return _failed(
-            payload_error(
-                ErrorCode.VALIDATION, "the survivor must be one of the pair", "input.survivorId"
-            )
-        )
+        error = "the survivor must be one of the pair"
+        return merge.refused([payload_error(ErrorCode.VALIDATION, error, "input.survivorId")])
     other = v["b"] if survivor == v["a"] else v["a"]
     return await merge.merge_nodes(
         ctx,

@@ -14,19 +14,24 @@ from resolvers.errors import ErrorCode, payload_error
 from resolvers.shapes import MergeRow, UserErrorRow
 
 
+def refused(errors: list[UserErrorRow]) -> MergeRow:
+    """A merge that did not happen: nothing moved, and why."""
+    return {
+        "survivor": None,
+        "mergedIds": [],
+        "movedEdges": 0,
+        "movedByType": [],
+        "copiedFields": [],
+        "dryRun": False,
+        "errors": errors,
+    }
+
+
 def _payload(
     ctx: Context, result: repo.MergeResult | None, merged: list[str], errors: list[UserErrorRow]
 ) -> MergeRow:
     if result is None or result.node is None:
-        return {
-            "survivor": None,
-            "mergedIds": [],
-            "movedEdges": 0,
-            "movedByType": [],
-            "copiedFields": [],
-            "dryRun": False,
-            "errors": errors,
-        }
+        return refused(errors)
     return {
         # Masked by the survivor's fields themselves (schema/fieldrules.py), as in person(id).
         "survivor": result.node,
