@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, LiteralString, TypedDict
 
-from graph.db import Cypher
+from graph.db import EDIT_ALL_MARK, READ_ALL_MARK, Cypher
 
 if TYPE_CHECKING:
     from graph.actor import Actor
@@ -98,6 +98,13 @@ def acl_params(actor: Actor) -> AclParams:
     }
 
 
+def _marked(expr: LiteralString, edit: bool) -> LiteralString:
+    """`expr` starts with `$acl.all OR` (`$acl.editAll OR`): marked, so that graph/db.py sends
+    a viewer for whom that is true the statement without the rest (Cypher.for_params)."""
+    start, end = EDIT_ALL_MARK if edit else READ_ALL_MARK
+    return start + expr + end
+
+
 def _live(r: LiteralString) -> LiteralString:
     """An OWNS or ON_TEAM edge not ended: a hand-over ends both (`until`), and the access."""
     return "(" + r + ".until IS NULL OR " + r + ".until > date())"
@@ -163,14 +170,15 @@ def _unrestricted(v: LiteralString) -> LiteralString:
 
 def _node(v: LiteralString, edit: bool) -> LiteralString:
     every: LiteralString = "$acl.editAll" if edit else "$acl.all"
-    return (
-        "(" + _unrestricted(v) + " AND (" + every + " OR CASE"
+    rule: LiteralString = (
+        "(" + every + " OR CASE"
         " WHEN " + v + ":Customer THEN " + _account(v, edit)
         + " WHEN " + v + ":Company THEN " + _public(edit)
         + " WHEN " + v + ":Person THEN " + _person(v, edit)
         + " WHEN " + v + ":Project THEN " + _project(v, edit)
-        + " ELSE true END))"
+        + " ELSE true END)"
     )  # fmt: skip
+    return "(" + _unrestricted(v) + " AND " + _marked(rule, edit) + ")"
 
 
 def visible(v: LiteralString) -> LiteralString:
@@ -202,15 +210,22 @@ def visible_as(v: LiteralString, label: LiteralString) -> LiteralString:
         rule = _project(v, False)
     else:
         raise ValueError(label)
+    marked = _marked("($acl.all OR " + rule + ")", False)
     if label == "Person":
-        return "(NOT coalesce(" + v + ".restricted, false) AND ($acl.all OR " + rule + "))"
-    return "($acl.all OR " + rule + ")"
+        return "(NOT coalesce(" + v + ".restricted, false) AND " + marked + ")"
+    return marked
 
 
 def editable_customer(v: LiteralString) -> LiteralString:
     """`editable(v)` for a node the statement matched as `:Customer` (a company or a person):
     the account rule alone, cheaper to plan (see `visible_as`)."""
-    return "(" + _unrestricted(v) + " AND ($acl.editAll OR " + _account(v, True) + "))"
+    return (
+        "("
+        + _unrestricted(v)
+        + " AND "
+        + _marked("($acl.editAll OR " + _account(v, True) + ")", True)
+        + ")"
+    )
 
 
 def rel_visible(a: LiteralString, b: LiteralString) -> LiteralString:

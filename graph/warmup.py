@@ -233,23 +233,26 @@ async def _explain(db: Database, text: LiteralString, params: dict[str, Any]) ->
 
 
 async def warm_up(db: Database, budget: float = 60.0, parallel: int = 2) -> tuple[int, int]:
-    """EXPLAIN every statement until `budget` seconds have passed; returns (planned, left).
+    """EXPLAIN every statement (each of its variants) until `budget` seconds have passed;
+    returns (planned, left), counted in variants.
 
     Never fails for one statement's sake (it is planned on first use instead); raises
     `DatabaseUnavailable` when the database goes away, so the caller retries the preparation.
     """
     started = time.perf_counter()
-    queue = statements()
+    # Each text a statement is sent as (graph/db.py Cypher.variants): a read-all viewer's
+    # variant has its own plan.
+    queue = [(q, text) for q in statements() for text in q.variants()]
     total = len(queue)
     planned = failed = 0
 
     async def worker() -> None:
         nonlocal planned, failed
         while queue and time.perf_counter() - started < budget:
-            q = queue.pop(0)
-            text: LiteralString = "EXPLAIN " + q.text
+            q, variant = queue.pop(0)
+            text: LiteralString = "EXPLAIN " + variant
             try:
-                await _explain(db, text, sample_parameters(q.text))
+                await _explain(db, text, sample_parameters(variant))
                 planned += 1
             except CrmError:
                 raise

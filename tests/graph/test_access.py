@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from graph import access
-from graph.db import Cypher
+from graph.db import EDIT_ALL_MARK, READ_ALL_MARK, Cypher
 from graph.server import LocalNeo4j
+from graph.warmup import statements
 from neo4j import Driver
 from tests.conftest import PERSONAS, TEAMS
 from tests.graph.reading import actor_of, read_as, run
@@ -161,3 +164,35 @@ def test_editable_customer_agrees_with_editable(graph: LocalNeo4j, persona: str)
     if persona == "owner":
         assert {"east", "shared_edit"} <= edit
         assert "handed" not in edit
+
+
+@pytest.mark.parametrize("persona", ["admin", "analyst", "auditor", "owner"])
+def test_a_read_all_viewer_is_sent_a_shorter_statement_with_the_same_answer(
+    graph: LocalNeo4j, cypher: Driver, persona: str
+) -> None:
+    # A restricted person (erasure under a legal hold) stays hidden from ADMIN too: that
+    # check is outside the marked part that a read-all viewer's statement drops.
+    cypher.execute_query(
+        "CREATE (:Person {id: randomUUID(), key: 'restricted', name: '限制', restricted: true})",
+        database_="neo4j",
+    )
+    acl = access.acl_params(run(graph, lambda db: actor_of(db, persona)))
+    # Only ADMIN edits every row: AUDITOR and ANALYST keep the full edit predicate.
+    for q, shorter in ((VISIBLE, persona != "owner"), (EDITABLE, persona == "admin")):
+        sent = q.for_params({"acl": acl})
+        assert (len(sent) < len(q.text)) is shorter
+        full = {r["key"] for r in cypher.execute_query(q.text, acl=acl, database_="neo4j")[0]}
+        assert keys(graph, persona, q) == full
+        assert "restricted" not in full
+    if persona == "admin":
+        assert keys(graph, persona, EDITABLE) == ALL
+
+
+def test_every_statement_marks_its_role_dependent_parts_in_pairs() -> None:
+    for q in statements():
+        for start, end in (READ_ALL_MARK, EDIT_ALL_MARK):
+            # Opened and closed in turn, never nested: the variants cut from start to end.
+            marks = re.findall(re.escape(start) + "|" + re.escape(end), q.text)
+            assert marks == [start, end] * (len(marks) // 2), q.name
+        assert "all{" not in q.edit_all, q.name
+        assert "}read-all" not in q.read_all, q.name
