@@ -12,7 +12,10 @@ found by the same node key. One audit event per batch that changed something, wi
 field names and no values.
 
 The export reads page by page in `id` order, with the viewer's visibility predicate, so a key
-exports exactly what it may see (masking is applied above, by resolvers/masking.py).
+exports exactly what it may see (masking is applied above, by resolvers/masking.py). Records
+(graph/records.py) are read kind by kind, orders before the payments and deliveries against
+them, each as its timeline shows it: only records about a customer the viewer sees, voided
+ones left out. Imported records are written by graph/records.py `save`.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from graph.access import visible
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, PROJECTION, Audit
+from graph.records import RECORD
 from graph.relationship import PROJECTION as EDGE_PROJECTION
-from graph.vocab import ENDPOINTS, Label, Rel
+from graph.vocab import ENDPOINTS, Label, RecordKind, Rel
 
 Row = dict[str, Any]
 
@@ -300,3 +304,26 @@ async def export_edges(db: Database, actor: Actor, rel: Rel, after: str) -> list
     params = {"after": after, "limit": PAGE, "acl": access.acl_params(actor)}
     rows = await db.read(EDGE_PAGES[rel], params)
     return [{**r["edge"], "fromLabel": r["fromLabel"], "toLabel": r["toLabel"]} for r in rows]
+
+
+def _record_page(kind: RecordKind) -> Cypher:
+    lb: LiteralString = kind.value  # closed vocabulary, never input
+    return Cypher(
+        f"transfer.export.record.{kind.name.lower()}",
+        "MATCH (r:" + lb + ")-[:ABOUT]->(acc) WHERE r.id > $after AND r.voidedAt IS NULL "
+        "AND (acc:Company OR acc:Person) AND " + visible("acc") + " "
+        "WITH r ORDER BY r.id LIMIT $limit "
+        "RETURN " + RECORD + " AS record, "
+        "head([(r)-[:NEXT_STEP]->(:FollowUp)-[:ASSIGNED_TO]->(u:User) | u.id]) AS assignee",
+    )
+
+
+RECORD_PAGES: dict[RecordKind, Cypher] = {kind: _record_page(kind) for kind in RecordKind}
+
+
+async def export_records(db: Database, actor: Actor, kind: RecordKind, after: str) -> list[Row]:
+    """The next page of `kind` records (not voided) about customers the actor sees, each
+    with its next step's assignee (`nextAssignee`)."""
+    params = {"after": after, "limit": PAGE, "acl": access.acl_params(actor)}
+    rows = await db.read(RECORD_PAGES[kind], params)
+    return [{**r["record"], "nextAssignee": r["assignee"]} for r in rows]
