@@ -960,9 +960,14 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
                     "fields": _fields(shown, EDGE_FIELDS),
                 }
             after = edges[-1]["id"]
-    for kind in RecordKind:
-        after = ""
-        while page := await repo.export_records(db, actor, kind, after):
-            for row in page:
-                yield tr.export_row(kind, row, guards, actor.roles)
-            after = page[-1]["id"]
+    # Kind by kind, in RecordKind's order: an order before the payments against it.
+    by_kind: dict[RecordKind, list[fmt.Record]] = {kind: [] for kind in RecordKind}
+    after = ""
+    while page := await repo.export_records(db, actor, after):
+        for row in page:
+            kind = RecordKind(row["kind"])
+            by_kind[kind].append(tr.export_row(kind, row, guards, actor.roles))
+        after = page[-1]["id"]
+    for rows in by_kind.values():
+        for rec in rows:
+            yield rec
