@@ -166,7 +166,8 @@ def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data
     assert "neo4j-admin wrote 62 nodes and 2 relationships" in out.stdout
     rejected = _report(tmp_path / "first.jsonl.rejected.csv")
     assert [(r["row"], r["field"], r["code"]) for r in rejected] == [
-        ("67", "order.lines[0].product", "NOT_FOUND")
+        ("67", "order.lines[0].product", "NOT_FOUND"),
+        ("67", "order.lines[1].product", "NOT_FOUND"),
     ]
 
     server = start_local_server(tmp_path / "embedded")
