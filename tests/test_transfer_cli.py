@@ -383,7 +383,17 @@ def test_export_with_a_key_shows_what_the_key_sees_masked(
         "CREATE (b:Company:Customer {id: 'tx-b', name: '乙公司', version: 1})"
         "<-[:OWNS {id: 'tx-o2'}]-(x) "
         "CREATE (:Person {id: 'tx-p', name: '张三', mobile: '+8613800138000', version: 1})"
-        "-[:WORKS_AT {id: 'tx-w', title: '经理'}]->(a)",
+        "-[:WORKS_AT {id: 'tx-w', title: '经理'}]->(a) "
+        # A record on each customer, and a voided one: only what the key sees is exported.
+        "CREATE (:Record:Interaction {id: 'tx-r1', kind: 'Interaction', channel: 'CALL', "
+        "direction: 'OUTBOUND', subject: '回访', occurredAt: datetime('2026-03-01T10:00+08:00'), "
+        "version: 1})-[:ABOUT]->(a) "
+        "CREATE (:Record:Interaction {id: 'tx-r2', kind: 'Interaction', channel: 'CALL', "
+        "direction: 'OUTBOUND', occurredAt: datetime('2026-03-01T10:00+08:00'), version: 1})"
+        "-[:ABOUT]->(b) "
+        "CREATE (:Record:Interaction {id: 'tx-r3', kind: 'Interaction', channel: 'CALL', "
+        "direction: 'OUTBOUND', occurredAt: datetime('2026-03-01T10:00+08:00'), version: 1, "
+        "voidedAt: datetime()})-[:ABOUT]->(a)",
         owner=owner,
         other=other,
     )
@@ -391,12 +401,14 @@ def test_export_with_a_key_shows_what_the_key_sees_masked(
     out = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "key-owner"], env)
     assert out.returncode == 0, out.stderr
     seen: dict[str, Any] = {r["id"]: r for _, r in fmt.read_jsonl(mine)}
-    assert set(seen) == {"tx-a", "tx-p", "tx-w"}  # not the other team's customer
+    assert set(seen) == {"tx-a", "tx-p", "tx-w", "tx-r1"}  # not the other team's customer
     assert seen["tx-p"]["fields"]["mobile"] == "+86138****8000"
+    assert (seen["tx-r1"]["kind"], seen["tx-r1"]["customer"]) == ("record", "tx-a")
+    assert seen["tx-r1"]["fields"]["subject"] == "回访"
     everything = tmp_path / "all.jsonl"
     assert crm(["export", "--format", "jsonl", "--out", str(everything)], env).returncode == 0
     full = {r["id"]: r for _, r in fmt.read_jsonl(everything)}
-    assert set(full) == {"tx-a", "tx-b", "tx-p", "tx-w"}
+    assert set(full) == {"tx-a", "tx-b", "tx-p", "tx-w", "tx-r1", "tx-r2"}  # not the voided
     assert full["tx-p"]["fields"]["mobile"] == "+8613800138000"
     bad = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "nope"], env)
     assert bad.returncode == 2
