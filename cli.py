@@ -373,8 +373,8 @@ def _import_job(args: argparse.Namespace) -> ImportJob | str:
     try:
         records = False
         if args.mapping:
-            if form == "graphml" or path.is_dir():
-                return "a mapping reads one CSV or JSONL file"
+            if path.is_dir():
+                return "a mapping reads one file: CSV, JSONL or GraphML"
             mapping = transfer.load_mapping(Path(args.mapping), args.source)
             rows = transfer.mapped_rows(mapping, path, form)
             digest = mapping.digest

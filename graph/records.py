@@ -450,6 +450,8 @@ class Save:
     props: dict[str, Any]
     digest: str
     record_id: str | None = None  # replace this record (with `expected_version`)
+    # The id a new record gets (an import of an export keeps its ids); saving again updates it.
+    create_id: str | None = None
     expected_version: int | None = None
     ext_key: str | None = None
     contacts: list[str] = field(default_factory=list)
@@ -511,7 +513,7 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
                 return SaveResult(refusal=Refusal.MISMATCH, part=Part.ORDER,
                                   currency=order["currency"])  # fmt: skip
         existing = refs["existing"]
-        record_id = s.record_id or new_id()
+        record_id = s.record_id or s.create_id or new_id()
         if s.record_id is not None and existing is None:
             return SaveResult(refusal=Refusal.NOT_FOUND, part=Part.RECORD)
         if existing is not None:
@@ -567,7 +569,7 @@ def _refs(s: Save, actor: Actor) -> dict[str, Any]:
         "projectIds": s.projects,
         "products": products,
         "order": s.order,
-        "id": s.record_id,
+        "id": s.record_id or s.create_id,
         "extKey": s.ext_key,
         "acl": access.acl_params(actor),
     }

@@ -12,7 +12,10 @@ found by the same node key. One audit event per batch that changed something, wi
 field names and no values.
 
 The export reads page by page in `id` order, with the viewer's visibility predicate, so a key
-exports exactly what it may see (masking is applied above, by resolvers/masking.py).
+exports exactly what it may see (masking is applied above, by resolvers/masking.py). Records
+(graph/records.py) are read in id order, each as its timeline shows it: only records about a
+customer the viewer sees, voided ones left out. Imported records are written by
+graph/records.py `save`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from graph.access import visible
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, PROJECTION, Audit
+from graph.records import RECORD
 from graph.relationship import PROJECTION as EDGE_PROJECTION
 from graph.vocab import ENDPOINTS, Label, Rel
 
@@ -300,3 +304,22 @@ async def export_edges(db: Database, actor: Actor, rel: Rel, after: str) -> list
     params = {"after": after, "limit": PAGE, "acl": access.acl_params(actor)}
     rows = await db.read(EDGE_PAGES[rel], params)
     return [{**r["edge"], "fromLabel": r["fromLabel"], "toLabel": r["toLabel"]} for r in rows]
+
+
+# Records in id order, whatever their kind (one statement to plan, one pass over the index).
+RECORD_PAGE = Cypher(
+    "transfer.export.records",
+    "MATCH (r:Record)-[:ABOUT]->(acc) WHERE r.id > $after AND r.voidedAt IS NULL "
+    "AND (acc:Company OR acc:Person) AND " + visible("acc") + " "
+    "WITH r ORDER BY r.id LIMIT $limit "
+    "RETURN " + RECORD + " AS record, "
+    "head([(r)-[:NEXT_STEP]->(:FollowUp)-[:ASSIGNED_TO]->(u:User) | u.id]) AS assignee",
+)
+
+
+async def export_records(db: Database, actor: Actor, after: str) -> list[Row]:
+    """The next page of records (not voided) about customers the actor sees, in id order,
+    each with its next step's assignee (`nextAssignee`)."""
+    params = {"after": after, "limit": PAGE, "acl": access.acl_params(actor)}
+    rows = await db.read(RECORD_PAGE, params)
+    return [{**r["record"], "nextAssignee": r["assignee"]} for r in rows]

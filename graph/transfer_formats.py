@@ -7,10 +7,16 @@ is what `crm-graph export` writes and imports again without a mapping: records o
     {"kind": "node", "label": "Company", "id": ..., "customer": {profile} | None, "fields": {...}}
     {"kind": "edge", "type": "WORKS_AT", "id": ..., "from": ..., "fromLabel": ...,
      "to": ..., "toLabel": ..., "fields": {...}}
+    {"kind": "record", "type": "INTERACTION", "id": ..., "customer": ..., "fields": {...}}
 
-as JSON lines, as a directory of CSV files (one per label and one per relationship type), or
-as GraphML (for Gephi: flat attributes only, lists joined with LIST_SEP, the customer profile
-as `customer.<field>` attributes). Values are JSON values; dates are ISO strings.
+as JSON lines, as a directory of CSV files (one per label, relationship type and record
+kind), or as GraphML (for Gephi: nodes and edges only, flat attributes, lists joined with
+LIST_SEP, the customer profile as `customer.<field>` attributes; records are left out: they
+are no part of a network drawing). Values are JSON values; dates are ISO strings; in CSV a
+list of objects (an order's lines, a survey's answers) is JSON text.
+
+A *foreign* GraphML file (Gephi, yEd, networkx) is read as it is (`read_graphml_elements`):
+its nodes and edges with their attributes; a mapping says what they mean.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ import csv
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import networkx as nx
 import orjson
+
+from graph.vocab import RecordKind
 
 Record = dict[str, Any]
 LIST_SEP = ";"
@@ -60,6 +69,8 @@ def count_rows(path: Path, fmt: str) -> int | None:
 
 
 def _flat(value: Any) -> Any:
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        return orjson.dumps(value).decode()
     if isinstance(value, list):
         return LIST_SEP.join(str(v) for v in value)
     return value
@@ -82,18 +93,28 @@ def write_jsonl(records: Iterable[Record], path: Path) -> int:
 
 
 def _csv_name(rec: Record) -> str:
-    return f"nodes-{rec['label']}.csv" if rec["kind"] == "node" else f"edges-{rec['type']}.csv"
+    if rec["kind"] == "node":
+        return f"nodes-{rec['label']}.csv"
+    return f"{'edges' if rec['kind'] == 'edge' else 'records'}-{rec['type']}.csv"
+
+
+# Records are read back kind by kind in this order: an order before what is against it.
+_KIND_ORDER = {k.name: i for i, k in enumerate(RecordKind)}
 
 
 def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
-    """One CSV per label and per relationship type in `directory` (created). Columns: `id`,
-    `customer` (nodes; true/false) or `from,fromLabel,to,toLabel` (edges), then the fields."""
+    """One CSV per label, relationship type and record kind in `directory` (created).
+    Columns: `id`, then `customer` (nodes: true/false; records: the customer's id) or
+    `from,fromLabel,to,toLabel` (edges), then the fields."""
     directory.mkdir(parents=True, exist_ok=True)
     tables: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
         if rec["kind"] == "node":
             row = {"id": rec["id"], "customer": "true" if rec.get("customer") else "false"}
             row.update(_node_columns(rec))
+        elif rec["kind"] == "record":
+            row = {"id": rec["id"], "customer": rec["customer"]}
+            row.update({k: _flat(v) for k, v in rec["fields"].items()})
         else:
             row = {k: rec[k] for k in ("id", "from", "fromLabel", "to", "toLabel")}
             row.update({k: _flat(v) for k, v in rec["fields"].items()})
@@ -110,18 +131,30 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
 
 
 def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record]]:
-    """The records of a directory `write_csv_dir` wrote: nodes first, then edges. Cells stay
-    text (empty cells are left out); the importer converts them as it converts mapped CSV."""
+    """The records of a directory `write_csv_dir` wrote: nodes first, then edges, then
+    records. Cells stay text (empty cells are left out); the importer converts them as it
+    converts mapped CSV."""
     n = 0
-    for pattern, kind in (("nodes-*.csv", "node"), ("edges-*.csv", "edge")):
-        for path in sorted(directory.glob(pattern)):
+    for pattern, kind in (
+        ("nodes-*.csv", "node"),
+        ("edges-*.csv", "edge"),
+        ("records-*.csv", "record"),
+    ):
+        paths = sorted(directory.glob(pattern))
+        if kind == "record":
+            paths.sort(key=lambda p: _KIND_ORDER.get(p.stem.split("-", 1)[1], len(_KIND_ORDER)))
+        for path in paths:
             name = path.stem.split("-", 1)[1]
             for _, row in read_csv(path):
                 n += 1
                 cells = {k: v for k, v in row.items() if v != ""}
-                if kind == "node":
+                if kind == "record":
+                    rec: Record = {"kind": "record", "type": name, "id": cells.pop("id", "")}
+                    rec["customer"] = cells.pop("customer", "")
+                    rec["fields"] = cells
+                elif kind == "node":
                     customer = cells.pop("customer", "false") == "true"
-                    rec: Record = {"kind": "node", "label": name, "id": cells.pop("id", "")}
+                    rec = {"kind": "node", "label": name, "id": cells.pop("id", "")}
                     _split_customer(rec, cells, customer)
                 else:
                     rec = {"kind": "edge", "type": name}
@@ -140,10 +173,13 @@ def _split_customer(rec: Record, cells: dict[str, Any], customer: bool) -> None:
 
 
 def write_graphml(records: Iterable[Record], path: Path) -> int:
-    """GraphML Gephi opens: node ids are CRM ids; `label` and `type` say what each is."""
+    """GraphML Gephi opens: node ids are CRM ids; `label` and `type` say what each is.
+    Records are left out (module doc); the count is of what is written."""
     g = nx.MultiDiGraph()
     n = 0
     for rec in records:
+        if rec["kind"] == "record":
+            continue
         n += 1
         if rec["kind"] == "node":
             attrs = {"label": rec["label"], "customer": bool(rec.get("customer") is not None)}
@@ -186,5 +222,38 @@ def read_graphml(path: Path) -> Iterator[tuple[int, Record]]:
                 "to": str(dst),
                 "toLabel": labels.get(str(dst), ""),
                 "fields": cells,
+            },
+        )
+
+
+def read_graphml_elements(path: Path) -> Iterator[tuple[int, Record]]:
+    """Any GraphML file's nodes, then its edges, numbered from 1, as written: nodes
+    `{"kind": "node", "id": ..., "attrs": {...}}`; edges `{"kind": "edge", "id": ... | None,
+    "from": ..., "to": ..., "directed": bool, "attrs": {...}}` (`id`: the edge's GraphML id,
+    None when it has none). A file that is not GraphML gives a ValueError."""
+    try:
+        g = nx.read_graphml(str(path), force_multigraph=True)
+    except (nx.NetworkXError, ElementTree.ParseError, KeyError) as exc:
+        raise ValueError(f"{path}: not a GraphML file: {exc}") from exc
+    n = 0
+    for node_id, attrs in g.nodes(data=True):
+        n += 1
+        yield n, {"kind": "node", "id": str(node_id), "attrs": dict(attrs)}
+    for src, dst, key, attrs in g.edges(keys=True, data=True):
+        n += 1
+        cells = dict(attrs)
+        given = cells.pop("id", None)
+        # networkx keys an edge by its GraphML id when it has one, else by a counter.
+        edge_id = given if given is not None else key if isinstance(key, str) else None
+        yield (
+            n,
+            {
+                "kind": "edge",
+                "id": None if edge_id is None else str(edge_id),
+                "from": str(src),
+                "to": str(dst),
+                "directed": g.is_directed(),
+                "key": key,
+                "attrs": cells,
             },
         )

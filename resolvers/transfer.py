@@ -45,6 +45,7 @@ from graph.vocab import (
     Label,
     LifecycleStage,
     Polarity,
+    RecordKind,
     Rel,
     Stance,
     Tier,
@@ -159,6 +160,20 @@ def _convert(errors: v.Errors, kind: Kind, value: Any, path: str) -> Any:
 
 
 @dataclass(frozen=True)
+class GraphSpec:
+    """What a foreign GraphML file's attributes mean (a mapping with [nodes] and [edges])."""
+
+    label_attribute: str = ""  # the node attribute naming each node's kind ...
+    label: Label | None = None  # ... or one kind for every node
+    labels: dict[str, Label] = field(default_factory=dict)  # attribute value -> kind
+    node_fields: dict[Label, dict[str, str]] = field(default_factory=dict)  # field -> attribute
+    type_attribute: str = ""  # the edge attribute naming each edge's type ...
+    rel: Rel | None = None  # ... or one type for every edge
+    types: dict[str, Rel] = field(default_factory=dict)  # attribute value -> type
+    edge_fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Mapping:
     """What a mapped file's columns mean. See the README, Import and export."""
 
@@ -182,6 +197,7 @@ class Mapping:
     record: Any = None
     customer_source: str = ""
     timezone: dt.tzinfo | None = None
+    graph: GraphSpec | None = None  # a foreign GraphML file
 
 
 def _label(name: Any, what: str) -> Label:
@@ -199,6 +215,8 @@ def load_mapping(path: Path, source: str | None) -> Mapping:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TransferError(f"{path}: not a TOML file: {exc}") from exc
+    if "nodes" in doc or "edges" in doc:
+        return _graph_mapping(path, doc, source, hashlib.sha256(raw).hexdigest())
     key = Key(doc.get("key", "external")) if doc.get("key") in (None, "external", "id") else None
     if key is None:
         raise TransferError(f"{path}: key must be external or id")
@@ -282,6 +300,95 @@ def _record_mapping(path: Path, doc: dict[str, Any], key: Key, common: dict[str,
     )
 
 
+def _table(path: Path, doc: dict[str, Any], name: str) -> dict[str, Any]:
+    value = doc.get(name, {})
+    if not isinstance(value, dict):
+        raise TransferError(f"{path}: {name} must be a table")
+    return value
+
+
+def _names(path: Path, doc: dict[str, Any], name: str) -> dict[str, str]:
+    table = _table(path, doc, name)
+    if not all(isinstance(x, str) for x in table.values()):
+        raise TransferError(f"{path}: [{name}] maps names to attribute names (text)")
+    return {str(k): str(x) for k, x in table.items()}
+
+
+def _one_of(path: Path, doc: dict[str, Any], attr: str, const: str, where: str) -> None:
+    if (attr in doc) == (const in doc):
+        raise TransferError(
+            f"{path}: [{where}]: give {attr} = (the attribute that says it) or {const} = "
+            "(one for all)"
+        )
+
+
+def _graph_mapping(path: Path, doc: dict[str, Any], source: str | None, digest: str) -> Mapping:
+    """A mapping for a foreign GraphML file: node ids are externalIds in `source`."""
+    src = source or doc.get("source")
+    if not (isinstance(src, str) and src.strip()):
+        raise TransferError(f"{path}: say which system the file comes from: source = ...")
+    unknown = sorted(set(doc) - {"source", "nodes", "edges"})
+    if unknown:
+        raise TransferError(
+            f"{path}: a GraphML mapping has source, [nodes] and [edges], not {', '.join(unknown)}"
+        )
+    nodes, edges = _table(path, doc, "nodes"), _table(path, doc, "edges")
+    _one_of(path, nodes, "label_attribute", "label", "nodes")
+    _one_of(path, edges, "type_attribute", "type", "edges")
+    labels = {
+        str(k): _label(x, f"[nodes.labels] {k}") for k, x in _names(path, nodes, "labels").items()
+    }
+    node_fields: dict[Label, dict[str, str]] = {}
+    for label in repo.LABELS:
+        node_fields[label] = _names(path, nodes, label.value)
+        _known(path, node_fields[label], NODE_FIELDS[label], f"[nodes.{label.value}]")
+    profile = _names(path, nodes, "profile")
+    _known(path, profile, PROFILE_FIELDS, "[nodes.profile]")
+    allowed = {"label_attribute", "label", "labels", "customer", "profile",
+               *(x.value for x in repo.LABELS)}  # fmt: skip
+    extra = sorted(set(nodes) - allowed) + sorted(
+        set(edges) - {"type_attribute", "type", "types", "fields"}
+    )
+    if extra:
+        raise TransferError(f"{path}: unknown key(s) {', '.join(extra)} in [nodes] or [edges]")
+
+    def rel_of(name: Any, what: str) -> Rel:
+        found = next((r for r in repo.RELS if r.value == name), None)
+        if found is None:
+            raise TransferError(
+                f"{path}: {what} must be one of {', '.join(r.value for r in repo.RELS)}"
+            )
+        return found
+
+    for what, name in (("label_attribute", nodes.get("label_attribute")),
+                       ("type_attribute", edges.get("type_attribute"))):  # fmt: skip
+        if name is not None and not (isinstance(name, str) and name):
+            raise TransferError(f"{path}: {what} = the name of an attribute")
+    edge_fields = _names(path, edges, "fields")
+    _known(path, edge_fields, EDGE_FIELDS, "[edges.fields]")
+    spec = GraphSpec(
+        label_attribute=str(nodes.get("label_attribute") or ""),
+        label=_label(nodes["label"], "[nodes] label") if "label" in nodes else None,
+        labels=labels,
+        node_fields=node_fields,
+        type_attribute=str(edges.get("type_attribute") or ""),
+        rel=rel_of(edges["type"], "[edges] type") if "type" in edges else None,
+        types={
+            str(k): rel_of(x, f"[edges.types] {k}") for k, x in _names(path, edges, "types").items()
+        },
+        edge_fields=edge_fields,
+    )
+    return Mapping(
+        source=src.strip(),
+        key=Key.EXTERNAL,
+        id_column="",
+        profile=profile,
+        customer=bool(nodes.get("customer", False)),
+        digest=digest,
+        graph=spec,
+    )
+
+
 def _known(path: Path, given: dict[str, str], known: dict[str, Kind], where: str) -> None:
     unknown = sorted(set(given) - set(known))
     if unknown:
@@ -310,6 +417,7 @@ class Rejection:
     field: str
     code: str
     message: str
+    name: str | None = None  # what the report calls the row (a GraphML id), if not its number
 
 
 @dataclass
@@ -319,6 +427,7 @@ class Prepared:
     n: int
     group: tuple[Any, ...]
     row: dict[str, Any]
+    name: str | None = None  # what the report calls the row, if not its number
 
 
 def _errors_of(n: int, errors: v.Errors) -> list[Rejection]:
@@ -420,7 +529,19 @@ def _edge(
 
 
 def mapped_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | list[Rejection]]:
-    """The rows of a mapped CSV or JSONL file, validated."""
+    """The rows of a mapped CSV, JSONL or (foreign) GraphML file, validated."""
+    if (form == "graphml") != (mapping.graph is not None):
+        raise TransferError(
+            "a GraphML file needs a mapping with [nodes] and [edges]"
+            if form == "graphml"
+            else "a mapping with [nodes] and [edges] reads a GraphML file"
+        )
+    if mapping.graph is not None:
+        return graphml_rows(mapping, mapping.graph, path)
+    return _table_rows(mapping, path, form)
+
+
+def _table_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | list[Rejection]]:
     reader: Iterator[tuple[int, Any]] = (
         fmt.read_csv(path) if form == "csv" else fmt.read_jsonl(path)
     )
@@ -466,6 +587,100 @@ def mapped_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | 
             yield _edge(n, mapping.rel, mapping.ends, mapping.key, sources, ids, values)
 
 
+def _named(item: Prepared | list[Rejection], name: str) -> Prepared | list[Rejection]:
+    if isinstance(item, Prepared):
+        item.name = name
+    else:
+        for r in item:
+            r.name = name
+    return item
+
+
+def _pick(name: Any, table: dict[str, Any], known: tuple[Any, ...]) -> Any:
+    """What an attribute's value names: by the mapping's table, else a kind's own name."""
+    if name is None:
+        return None
+    text = str(name).strip()
+    if text in table:
+        return table[text]
+    return next((k for k in known if text.upper() == str(k.value).upper()), None)
+
+
+def graphml_rows(
+    mapping: Mapping, spec: GraphSpec, path: Path
+) -> Iterator[Prepared | list[Rejection]]:
+    """The nodes and edges of a foreign GraphML file, validated: each node's GraphML id is
+    its externalId in the mapping's source, edges name their ends by those ids. A rejected
+    row is named in the report by its node or edge id."""
+    kinds: dict[str, Label] = {}  # node id -> its kind, for the edges
+    for n, el in fmt.read_graphml_elements(path):
+        attrs: dict[str, Any] = el["attrs"]
+        if el["kind"] == "node":
+            label = spec.label or _pick(attrs.get(spec.label_attribute), spec.labels, repo.LABELS)
+            if label is None:
+                message = (
+                    f"{attrs.get(spec.label_attribute)!r} is no kind: one of "
+                    f"{', '.join(x.value for x in repo.LABELS)}, or map it in [nodes.labels]"
+                )
+                bad = [Rejection(n, spec.label_attribute, ErrorCode.VALIDATION.value, message)]
+                yield _named(bad, el["id"])
+                continue
+            kinds[el["id"]] = label
+            values = {f: attrs.get(a) for f, a in spec.node_fields[label].items()}
+            profile = {f: attrs.get(a) for f, a in mapping.profile.items()}
+            given = {k: x for k, x in profile.items() if x not in (None, "")}
+            customer = mapping.customer or bool(given)
+            row = _node(
+                n,
+                label,
+                Key.EXTERNAL,
+                mapping.source,
+                el["id"],
+                values,
+                given if customer else None,
+            )
+            yield _named(row, el["id"])
+            continue
+        key = el["key"]
+        ext = el["id"] or f"{el['from']}->{el['to']}" + (f"#{key}" if key else "")
+        yield _named(_graphml_edge(mapping, spec, n, el, ext, kinds), ext)
+
+
+def _graphml_edge(
+    mapping: Mapping,
+    spec: GraphSpec,
+    n: int,
+    el: fmt.Record,
+    ext: str,
+    kinds: dict[str, Label],
+) -> Prepared | list[Rejection]:
+    attrs: dict[str, Any] = el["attrs"]
+    rel = spec.rel or _pick(attrs.get(spec.type_attribute), spec.types, repo.RELS)
+    if rel is None:
+        message = (
+            f"{attrs.get(spec.type_attribute)!r} is no relationship type: one of "
+            f"{', '.join(r.value for r in repo.RELS)}, or map it in [edges.types]"
+        )
+        return [Rejection(n, spec.type_attribute, ErrorCode.VALIDATION.value, message)]
+    src, dst = el["from"], el["to"]
+    for part, end in (("from", src), ("to", dst)):
+        if end not in kinds:
+            message = f"node {end} has no kind this mapping knows (see its row)"
+            return [Rejection(n, part, ErrorCode.NOT_FOUND.value, message)]
+
+    def fits(a: str, b: str) -> bool:
+        return kinds[a] in ENDPOINTS[rel][0] and kinds[b] in ENDPOINTS[rel][1]
+
+    if not fits(src, dst) and not el["directed"] and fits(dst, src):
+        src, dst = dst, src  # an undirected file: the direction the type allows
+    if not fits(src, dst):
+        message = f"{rel.value} does not join {kinds[src].value} to {kinds[dst].value}"
+        return [Rejection(n, spec.type_attribute or "type", ErrorCode.VALIDATION.value, message)]
+    values = {f: attrs.get(a) for f, a in spec.edge_fields.items()}
+    sources = (mapping.source, mapping.source, mapping.source)
+    return _edge(n, rel, (kinds[src], kinds[dst]), Key.EXTERNAL, sources, (ext, src, dst), values)
+
+
 def graph_rows(records: Iterator[tuple[int, fmt.Record]]) -> Iterator[Prepared | list[Rejection]]:
     """The records of an exported file (no mapping: keyed by the CRM id), validated."""
     for n, rec in records:
@@ -493,8 +708,12 @@ def graph_rows(records: Iterator[tuple[int, fmt.Record]]) -> Iterator[Prepared |
                     raise TransferError(f"{rel.value} does not join {a.value} to {b.value}")
                 ids = (rec.get("id"), rec.get("from"), rec.get("to"))
                 yield _edge(n, rel, (a, b), Key.ID, ("", "", ""), ids, rec.get("fields") or {})
+            elif rec.get("kind") == "record":
+                from resolvers import transfer_records as tr
+
+                yield tr.exported_row(n, rec)
             else:
-                raise TransferError("kind must be node or edge")
+                raise TransferError("kind must be node, edge or record")
         except TransferError as exc:
             yield [Rejection(n, "", ErrorCode.VALIDATION.value, str(exc))]
 
@@ -581,7 +800,9 @@ class Report:
             self.sheet.writerow(REPORT_COLUMNS)
 
     def add(self, rejected: list[Rejection]) -> None:
-        self.sheet.writerows((r.row, r.field, r.code, r.message) for r in rejected)
+        self.sheet.writerows(
+            (r.row if r.name is None else r.name, r.field, r.code, r.message) for r in rejected
+        )
         self.file.flush()
 
     def close(self) -> None:
@@ -631,10 +852,11 @@ async def run_import(
     sheet = Report(report, append=done > 0)
     pending: list[Prepared] = []
     rejected: list[Rejection] = []
+    names: dict[int, str] = {}  # the pending rows' names in the report (GraphML ids)
     last = done
 
     async def flush() -> None:
-        nonlocal pending, rejected
+        nonlocal pending, rejected, names
         if pending and db is not None and pending[0].group[0] == "node" and not allow_duplicates:
             held = await _held_as_duplicates(db, pending)
             rejected.extend(held)
@@ -648,12 +870,14 @@ async def run_import(
             out.updated += written.updated
             out.batches += 1
             rejected.extend(refused)
+        for r in rejected:
+            r.name = names.get(r.row) if r.name is None else r.name
         rejected.sort(key=lambda r: r.row)
         sheet.add(rejected)
         out.rejected += len({r.row for r in rejected})
         if db is not None:
             checkpoint.save(last)
-        pending, rejected = [], []
+        pending, rejected, names = [], [], {}
 
     # Rows are read and validated in a thread, a batch ahead, while the database writes the
     # batch before: the two cores work at once, and the event loop (a server's, for the HTTP
@@ -672,6 +896,8 @@ async def run_import(
                     if pending and (pending[0].group != item.group or len(pending) >= batch):
                         await flush()
                     pending.append(item)
+                    if item.name is not None:
+                        names[item.n] = item.name
                 else:
                     rejected.extend(item)
                 out.rows += 1
@@ -699,7 +925,10 @@ def _fields(row: dict[str, Any], keys: Iterator[str] | dict[str, Kind]) -> dict[
 
 async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIterator[fmt.Record]:
     """Every Company and Person the actor sees, then every relationship between them whose
-    both ends it sees, with each field as the API would show it to the actor's roles."""
+    both ends it sees, then every record (not voided) about a customer it sees, kind by kind,
+    with each field as the API would show it to the actor's roles."""
+    from resolvers import transfer_records as tr
+
     for label in repo.LABELS:
         spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS}
         after = ""
@@ -731,3 +960,14 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
                     "fields": _fields(shown, EDGE_FIELDS),
                 }
             after = edges[-1]["id"]
+    # Kind by kind, in RecordKind's order: an order before the payments against it.
+    by_kind: dict[RecordKind, list[fmt.Record]] = {kind: [] for kind in RecordKind}
+    after = ""
+    while page := await repo.export_records(db, actor, after):
+        for row in page:
+            kind = RecordKind(row["kind"])
+            by_kind[kind].append(tr.export_row(kind, row, guards, actor.roles))
+        after = page[-1]["id"]
+    for rows in by_kind.values():
+        for rec in rows:
+            yield rec

@@ -21,6 +21,7 @@ customerCode (the live path fails the batch on either).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tempfile
 import time
 import uuid
@@ -43,11 +44,9 @@ from resolvers.transfer import Prepared, Rejection, Report
 
 
 @dataclass
-class AdminOutcome:
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    rejected: int = 0
+class AdminOutcome(transfer.Outcome):
+    """The live path's counters, and what the store files hold."""
+
     nodes: int = 0
     edges: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -65,8 +64,15 @@ class Plan:
         self.edges: dict[tuple[Rel, str], admin.AdminEdge] = {}
         self.fields: set[str] = set()
         self.created = self.updated = 0
+        # Records (an export's own file): saved as saveRecord saves them once the store is
+        # loaded and the server up (`load`); their rejections go to `report`.
+        self.records: list[Prepared] = []
+        self.report: Path | None = None
 
     def add(self, p: Prepared) -> list[Rejection]:
+        if p.group[0] == "record":
+            self.records.append(p)
+            return []
         return self._node(p) if p.group[0] == "node" else self._edge(p)
 
     def _node(self, p: Prepared) -> list[Rejection]:
@@ -204,6 +210,7 @@ def prepare(
     """Every row validated and settled in memory; the rejected ones written to `report`."""
     out = AdminOutcome()
     plan = Plan(now or dt.datetime.now(dt.UTC))
+    plan.report = report
     sheet = Report(report, append=False)
     began = time.perf_counter()
     try:
@@ -233,7 +240,8 @@ async def load(
 ) -> None:
     """Write the plan's CSV files, run neo4j-admin into the stopped embedded server's
     `database`, then start it, apply the migrations, write the one audit event, and stop it
-    again. Timings go to `out.seconds`."""
+    again. Records are saved meanwhile, as the live path saves them. Timings go to
+    `out.seconds`."""
     with tempfile.TemporaryDirectory(prefix="crm-admin-import-") as tmp:
         began = time.perf_counter()
         files = admin.write_files(plan.nodes.values(), plan.edges.values(), Path(tmp))
@@ -252,7 +260,33 @@ async def load(
             await admin.audit_import(
                 db, audit, str(uuid.uuid4()), crypto.field_names(sorted(plan.fields))
             )
+            await _save_records(db, plan, out, audit)
         finally:
             await db.close()
     finally:
         local.stop()
+
+
+async def _save_records(db: Database, plan: Plan, out: AdminOutcome, audit: Audit) -> None:
+    """The plan's records, saved kind run by kind run in file order (an order before what is
+    against it) by the live path's own writer; refused ones go to the report."""
+    from resolvers import transfer_records as tr
+
+    if not plan.records:
+        return
+    began = time.perf_counter()
+    sheet = Report(plan.report, append=True) if plan.report is not None else None
+    try:
+        for group, run in itertools.groupby(plan.records, key=lambda p: p.group):
+            written, refused = await tr.write_records(
+                db, group[1], group[2], [p.row for p in run], audit
+            )
+            out.created += written.created
+            out.updated += written.updated
+            out.rejected += len({r.row for r in refused})
+            if sheet is not None:
+                sheet.add(refused)
+    finally:
+        if sheet is not None:
+            sheet.close()
+    out.seconds["records"] = round(time.perf_counter() - began, 2)

@@ -8,11 +8,17 @@ per transaction, with the same checks and audit event as saveRecord. The row's i
 is the record's (externalSource, externalId): saving it again with the same content changes
 nothing, so a re-run creates nothing. The customer is a CRM id, or with `customer_source` the
 externalId of a company or person imported from that system.
+
+`crm-graph export` writes records too (`export_row`): each with its CRM id, its customer's,
+and its fields as a mapping names them, so the export's own file imports again without a
+mapping (`exported_row`) and each record keeps its id.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,6 +27,7 @@ import orjson
 from graph import records as repo
 from graph import transfer as transfer_repo
 from graph.db import Database
+from graph.export import jsonable
 from graph.nodes import Audit
 from graph.vocab import (
     CaseStatus,
@@ -35,6 +42,7 @@ from graph.vocab import (
 from resolvers import records
 from resolvers import validation as v
 from resolvers.errors import ErrorCode
+from resolvers.masking import Guards, Roles
 from resolvers.transfer import Kind, Prepared, Rejection, _convert, _errors_of
 
 # Each kind's fields as a mapping names them: the section's fields of saveRecord, a next
@@ -215,12 +223,14 @@ def input_of(
     external_id: Any,
     zone: dt.tzinfo | None,
     errors: v.Errors,
+    keyed: bool = True,
 ) -> dict[str, Any]:
     """saveRecord's input for one row (`values`: field -> cell), with the conversion errors
-    and missing required fields in `errors` (paths as the API's, `input.` first)."""
+    and missing required fields in `errors` (paths as the API's, `input.` first). `keyed`:
+    the row must have its id in `source` (an exported record may have none)."""
     section = SECTION_OF[kind]
     spec = fields_of(kind)
-    data: dict[str, Any] = {"externalSource": source, "externalId": None, "staff": []}
+    data: dict[str, Any] = {"externalSource": source or None, "externalId": None, "staff": []}
     body: dict[str, Any] = {}
     for name, cell in values.items():
         common = name in COMMON_FIELDS
@@ -235,7 +245,7 @@ def input_of(
         else:
             body[name] = value
     data["externalId"] = None if external_id in (None, "") else str(external_id).strip()
-    if data["externalId"] is None:
+    if data["externalId"] is None and keyed:
         errors.add(ErrorCode.VALIDATION, "is required (the row's id in its source)", "input.id")
     fields = {e["field"] for e in errors}
     for name in COMMON_REQUIRED:
@@ -311,6 +321,8 @@ async def write_records(
         if save is None:  # checked when read: only a changed rule gets here
             refused.extend(_errors_of(n, errors))
             continue
+        if row.get("id") is not None:  # an exported record keeps its id
+            save = dataclasses.replace(save, create_id=row["id"])
         result = await repo.save(db, save, who)
         if result.refusal is not None:
             refused.extend(_errors_of(n, v.Errors(records.refused(result, save))))
@@ -319,3 +331,92 @@ async def write_records(
         elif result.changed:
             updated += 1
     return transfer_repo.Written(created, updated), refused
+
+
+# --- the export's own records -------------------------------------------------------------------
+
+# What an exported record's fields are read from, besides its stored property of the same name.
+_MONEY = ("amount",)
+_LINKED = ("customer", "contacts", "staff", "project", "order", "lines")
+
+
+def _money(cents: Any) -> str | None:
+    return None if cents is None else str(Decimal(int(cents)).scaleb(-2))
+
+
+def export_row(
+    kind: RecordKind, row: dict[str, Any], guards: Guards, roles: Roles
+) -> dict[str, Any]:
+    """A stored record (graph/transfer.py export_records) as the export writes it: its fields
+    named as a mapping names them, with what the roles may not see masked as the API masks
+    it."""
+    shown = guards.row(kind.value, row, roles)
+    fields: dict[str, Any] = {
+        "occurredAt": row.get("occurredAt"),
+        "contacts": [c["id"] for c in row.get("contacts") or []],
+        "staff": [u["id"] for u in row.get("staff") or []],
+        "project": (row.get("project") or {}).get("id"),
+        "externalSource": row.get("externalSource"),
+        "externalId": row.get("externalId"),
+    }
+    for name in (*COMMON_FIELDS, *KIND_FIELDS[kind]):
+        if name in _LINKED or name in fields or name.startswith("nextStep."):
+            continue
+        if name in _MONEY:
+            fields[name] = _money(row.get(name + "Cents"))
+        elif name == "answers" and isinstance(row.get(name), str):
+            fields[name] = json.loads(shown[name]) if shown.get(name) == row[name] else shown[name]
+        else:
+            fields[name] = shown.get(name, row.get(name))
+    if kind is RecordKind.ORDER:
+        lines = sorted(row.get("lines") or [], key=lambda x: x.get("position") or 0)
+        fields["lines"] = [
+            {
+                "product": line["product"]["id"],
+                "quantity": str(Decimal(str(line["quantity"]))),
+                "unitPrice": _money(line["unitPriceCents"]),
+            }
+            for line in lines
+        ]
+    if (row.get("order") or {}).get("id") is not None:
+        fields["order"] = row["order"]["id"]
+    step = next(iter(row.get("followUps") or []), None)
+    if step is not None:
+        action = guards.row("FollowUp", step, roles).get("action", step.get("action"))
+        fields["nextStep.action"] = action
+        fields["nextStep.dueAt"] = step.get("dueAt")
+        fields["nextStep.assignee"] = row.get("nextAssignee")
+    return {
+        "kind": "record",
+        "type": kind.name,
+        "id": row["id"],
+        "customer": row["customer"]["id"],
+        "fields": {k: jsonable(x) for k, x in fields.items() if x not in (None, [])},
+    }
+
+
+def exported_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
+    """A record line of the export, checked as saveRecord checks its input; written with its
+    own id, its customer named by CRM id."""
+    kind = record_kind(rec.get("type"))
+    if kind is None:
+        kinds = ", ".join(k.name for k in KIND_FIELDS)
+        return [Rejection(n, "type", ErrorCode.VALIDATION.value, f"must be one of {kinds}")]
+    cells = dict(rec.get("fields") or {})
+    source, external = cells.pop("externalSource", None), cells.pop("externalId", None)
+    spec = fields_of(kind)
+    unknown = sorted(set(cells) - set(spec))
+    if unknown:
+        message = f"unknown field(s) {', '.join(unknown)} of {kind.name}"
+        return [Rejection(n, unknown[0], ErrorCode.VALIDATION.value, message)]
+    cells["customer"] = rec.get("customer")
+    errors = v.Errors()
+    data = input_of(kind, cells, source or "", external, None, errors, keyed=False)
+    record_id = v.text(errors, None if rec.get("id") is None else str(rec["id"]), "input.id",
+                       True, 200)  # fmt: skip
+    if errors:
+        return _errors_of(n, errors)
+    _, problems = records.parse_as(IMPORT_ACTOR, data)
+    if problems:
+        return _errors_of(n, problems)
+    return Prepared(n, ("record", kind, ""), {"n": n, "data": data, "id": record_id})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -223,28 +224,150 @@ def _records(path: Path, form: str) -> list[bytes]:
     return sorted(orjson.dumps(i, option=orjson.OPT_SORT_KEYS) for i in items)
 
 
+PRODUCTS = (
+    "CREATE (:Product {id: 'cnc-1', sku: 'CNC-1', name: '数控机床', version: 1}) "
+    "CREATE (:Product {id: 'spare-9', sku: 'SP-9', name: '主轴备件', version: 1})"
+)
+ORDERS = (
+    "编号,客户,时间,币种,明细,单号,付款期\n"
+    "SO-1,ERP-00001,2026-03-05T14:00:00+08:00,CNY,cnc-1:2:150000.00;spare-9:10:35.5,销-001,"
+    "2026-04-05\n"
+)
+ORDERS_MAP = (
+    'record = "ORDER"\nsource = "demo-shop"\nid = "编号"\ncustomer_source = "demo-erp"\n'
+    '[fields]\ncustomer = "客户"\noccurredAt = "时间"\ncurrency = "币种"\nlines = "明细"\n'
+    'orderNo = "单号"\npaymentDueOn = "付款期"\n'
+)
+
+
+def _seed_records(env: dict[str, str], cypher: Driver, tmp: Path) -> None:
+    """The sample's two valid interactions (one with a next step) and one order of two
+    lines, on the seeded companies."""
+    cypher.execute_query(PRODUCTS)
+    (tmp / "orders.csv").write_text(ORDERS, encoding="utf-8")
+    (tmp / "orders.toml").write_text(ORDERS_MAP, encoding="utf-8")
+    for data, mapping, code in (
+        (EXAMPLES / "interactions.csv", EXAMPLES / "interactions.toml", 1),  # two rejected
+        (tmp / "orders.csv", tmp / "orders.toml", 0),
+    ):
+        report = tmp / f"{data.stem}-rejected.csv"
+        args = ["import", str(data), "--mapping", str(mapping), "--report", str(report)]
+        out = crm([*args, "--quiet"], env)
+        assert out.returncode == code, out.stdout + out.stderr
+
+
 @pytest.mark.parametrize("form", ["jsonl", "csv", "graphml"])
 def test_round_trip_export_import_export_is_identical(
     form: str, neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
 ) -> None:
     env = _env(neo4j_server)
     _seed(env, tmp_path)
+    _seed_records(env, cypher, tmp_path)
+    # GraphML (for Gephi) holds the network only; JSONL and CSV hold the records too.
+    total = 64 if form == "graphml" else 67  # 59 companies, 3 people, 2 jobs; 3 records
     first = tmp_path / f"first.{form}"
     out = crm(["export", "--format", form, "--out", str(first)], env)
     assert out.returncode == 0, out.stderr
-    assert "exported 64 nodes and edges" in out.stdout  # 59 companies, 3 people, 2 jobs
+    assert f"exported {total} " in out.stdout, out.stdout
     reset_database(cypher)
+    cypher.execute_query(PRODUCTS)  # products are managed through the API, not exported
     out = crm(["import", str(first), "--format", form, "--quiet"], env)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "64 created" in out.stdout
+    assert f"{total} created" in out.stdout
     second = tmp_path / f"second.{form}"
     assert crm(["export", "--format", form, "--out", str(second)], env).returncode == 0
     before, after = _records(first, form), _records(second, form)
-    assert len(before) == 64
+    assert len(before) == total
     assert before == after
+    again = crm(["import", str(first), "--format", form, "--quiet"], env)
+    assert f"0 created, 0 updated, {total} unchanged" in again.stdout, again.stdout
+    if form != "graphml":
+        kept = [orjson.loads(r) for r in after if b'"kind":"record"' in r]
+        assert sorted(r["type"] for r in kept) == ["INTERACTION", "INTERACTION", "ORDER"]
+        order = next(r for r in kept if r["type"] == "ORDER")
+        assert order["fields"]["orderNo"] == "销-001"
+        lines = order["fields"]["lines"]
+        if isinstance(lines, str):  # CSV: JSON text
+            lines = orjson.loads(lines)
+        assert lines == [
+            {"product": "cnc-1", "quantity": "2.0", "unitPrice": "150000.00"},
+            {"product": "spare-9", "quantity": "10.0", "unitPrice": "35.50"},
+        ]
+        talk = next(r for r in kept if r["fields"].get("externalId") == "I-0001")
+        assert talk["fields"]["nextStep.action"] == "发送报价单"
+        assert talk["fields"]["occurredAt"].startswith("2026-03-02T10:00:00")
+        stored = cypher.execute_query(
+            "MATCH (r:Record)-[:ABOUT]->(c:Company) RETURN r.id AS id, c.id AS customer, "
+            "r.amountCents AS cents"
+        ).records
+        assert {r["id"] for r in stored} == {r["id"] for r in kept}  # the ids are kept
+        assert max(r["cents"] or 0 for r in stored) == 30035500
     person = next(orjson.loads(r) for r in after if b'"P-1"' in r)
     assert person["fields"]["idNumber"] == "11010519491231002X"  # the admin view: in full
     assert person["fields"]["hobbies"] in (["读书", "钓鱼"], "读书;钓鱼")
+
+
+def test_foreign_graphml_imports_with_a_mapping_and_runs_again_as_a_no_op(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    # The example is what networkx's write_graphml writes (docs/examples/make_network.py).
+    made = tmp_path / "made.graphml"
+    runpy.run_path(str(EXAMPLES / "make_network.py"))["write"](made)
+    assert made.read_bytes() == (EXAMPLES / "network.graphml").read_bytes()
+    assert b'<key id="d0" for="node" attr.name="label"' in made.read_bytes()
+    env = _env(neo4j_server)
+    report = tmp_path / "rejected.csv"
+    args = [
+        "import",
+        str(made),
+        "--mapping",
+        str(EXAMPLES / "network.toml"),
+        "--report",
+        str(report),
+        "--quiet",
+    ]
+    out = crm(args, env)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "10 rows read: 8 created, 0 updated, 0 unchanged, 2 rejected" in out.stdout
+    # Rows are named by their GraphML ids: the person born in the future, then her job.
+    assert [(r["row"], r["field"], r["code"]) for r in _report(report)] == [
+        ("n4", "birthDate", "VALIDATION"),
+        ("n4->n1", "from", "NOT_FOUND"),
+    ]
+    nodes = cypher.execute_query(
+        "MATCH (n {externalSource: 'demo-gephi'}) RETURN n.externalId AS id, labels(n) AS labels, "
+        "n.name AS name, n.tier AS tier ORDER BY id"
+    ).records
+    assert [(r["id"], sorted(r["labels"]), r["tier"]) for r in nodes] == [
+        ("n0", ["Company", "Customer"], "CORE"),
+        ("n1", ["Company"], None),
+        ("n2", ["Person"], None),
+        ("n3", ["Person"], None),
+    ]
+    edges = cypher.execute_query(
+        "MATCH (a {externalSource: 'demo-gephi'})-[r]->(b {externalSource: 'demo-gephi'}) "
+        "RETURN a.externalId AS a, type(r) AS t, b.externalId AS b, r.title AS title, "
+        "toString(r.since) AS since, r.products AS products ORDER BY a, t"
+    ).records
+    assert [(r["a"], r["t"], r["b"]) for r in edges] == [
+        ("n1", "SUPPLIES", "n0"),
+        ("n2", "WORKS_AT", "n0"),
+        ("n3", "REPORTS_TO", "n2"),
+        ("n3", "WORKS_AT", "n0"),
+    ]
+    assert (edges[1]["title"], edges[1]["since"]) == ("总经理", "2015-03-01")
+    assert edges[0]["products"] == "伺服电机"
+
+    again = crm(args, env)
+    assert "0 created, 0 updated, 8 unchanged, 2 rejected" in again.stdout, again.stdout
+    count = (
+        "MATCH (n {externalSource: 'demo-gephi'}) OPTIONAL MATCH (n)-[r]->() RETURN count(r) AS n"
+    )
+    assert cypher.execute_query(count).records[0]["n"] == 4
+    # Without its mapping, a foreign file is not the export's layout: every node is refused.
+    bare = crm(["import", str(made), "--report", str(report), "--quiet"], env)
+    assert bare.returncode == 1
+    assert "0 created" in bare.stdout
 
 
 def test_export_with_a_key_shows_what_the_key_sees_masked(
@@ -260,7 +383,17 @@ def test_export_with_a_key_shows_what_the_key_sees_masked(
         "CREATE (b:Company:Customer {id: 'tx-b', name: '乙公司', version: 1})"
         "<-[:OWNS {id: 'tx-o2'}]-(x) "
         "CREATE (:Person {id: 'tx-p', name: '张三', mobile: '+8613800138000', version: 1})"
-        "-[:WORKS_AT {id: 'tx-w', title: '经理'}]->(a)",
+        "-[:WORKS_AT {id: 'tx-w', title: '经理'}]->(a) "
+        # A record on each customer, and a voided one: only what the key sees is exported.
+        "CREATE (:Record:Interaction {id: 'tx-r1', kind: 'Interaction', channel: 'CALL', "
+        "direction: 'OUTBOUND', subject: '回访', occurredAt: datetime('2026-03-01T10:00+08:00'), "
+        "version: 1})-[:ABOUT]->(a) "
+        "CREATE (:Record:Interaction {id: 'tx-r2', kind: 'Interaction', channel: 'CALL', "
+        "direction: 'OUTBOUND', occurredAt: datetime('2026-03-01T10:00+08:00'), version: 1})"
+        "-[:ABOUT]->(b) "
+        "CREATE (:Record:Interaction {id: 'tx-r3', kind: 'Interaction', channel: 'CALL', "
+        "direction: 'OUTBOUND', occurredAt: datetime('2026-03-01T10:00+08:00'), version: 1, "
+        "voidedAt: datetime()})-[:ABOUT]->(a)",
         owner=owner,
         other=other,
     )
@@ -268,12 +401,14 @@ def test_export_with_a_key_shows_what_the_key_sees_masked(
     out = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "key-owner"], env)
     assert out.returncode == 0, out.stderr
     seen: dict[str, Any] = {r["id"]: r for _, r in fmt.read_jsonl(mine)}
-    assert set(seen) == {"tx-a", "tx-p", "tx-w"}  # not the other team's customer
+    assert set(seen) == {"tx-a", "tx-p", "tx-w", "tx-r1"}  # not the other team's customer
     assert seen["tx-p"]["fields"]["mobile"] == "+86138****8000"
+    assert (seen["tx-r1"]["kind"], seen["tx-r1"]["customer"]) == ("record", "tx-a")
+    assert seen["tx-r1"]["fields"]["subject"] == "回访"
     everything = tmp_path / "all.jsonl"
     assert crm(["export", "--format", "jsonl", "--out", str(everything)], env).returncode == 0
     full = {r["id"]: r for _, r in fmt.read_jsonl(everything)}
-    assert set(full) == {"tx-a", "tx-b", "tx-p", "tx-w"}
+    assert set(full) == {"tx-a", "tx-b", "tx-p", "tx-w", "tx-r1", "tx-r2"}  # not the voided
     assert full["tx-p"]["fields"]["mobile"] == "+8613800138000"
     bad = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "nope"], env)
     assert bad.returncode == 2

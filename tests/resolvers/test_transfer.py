@@ -9,68 +9,36 @@ import csv
 import re
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 import migrations
-from graph.access import Scope
-from graph.actor import Actor
 from graph.db import Database
 from graph.migrate import Runner
-from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from resolvers import transfer
 from settings import ROOT
+from tests.resolvers.importing import AUDIT, run_import
 
 EXAMPLES = ROOT / "docs" / "examples"
-AUDIT = Audit(
-    Actor("test:import", frozenset({"ADMIN"}), Scope.everything()), "transfer.import", "t"
-)
-
-
-class Interrupted(Exception):
-    pass
 
 
 def _import(
     server: LocalNeo4j, tmp: Path, stop_after: int | None = None
 ) -> transfer.Outcome | None:
-    """Import the first 250 sample rows in batches of 50; raise after `stop_after` rows."""
+    """Import the first 250 sample rows in batches of 50; stop after `stop_after` rows."""
     lines = (EXAMPLES / "companies.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     path = tmp / "companies.csv"
     if not path.exists():
         path.write_text("".join(lines[:251]), encoding="utf-8")
     mapping = transfer.load_mapping(EXAMPLES / "companies.toml", None)
-    seen = 0
-
-    def advance(n: int) -> None:
-        nonlocal seen
-        seen += n
-        if stop_after is not None and seen > stop_after:
-            raise Interrupted
-
-    async def go() -> transfer.Outcome | None:
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            await Runner(db, migrations.DIRECTORY).apply()
-            checkpoint = transfer.Checkpoint(
-                tmp / "companies.csv.progress.json", transfer.fingerprint(path, mapping.digest)
-            )
-            return await transfer.run_import(
-                db,
-                transfer.mapped_rows(mapping, path, "csv"),
-                AUDIT,
-                report=tmp / "rejected.csv",
-                checkpoint=checkpoint,
-                batch=50,
-                advance=advance,
-            )
-        except Interrupted:
-            return None
-        finally:
-            await db.close()
-
-    return asyncio.run(go())
+    checkpoint = transfer.Checkpoint(
+        tmp / "companies.csv.progress.json", transfer.fingerprint(path, mapping.digest)
+    )
+    return run_import(
+        server, mapping, path, tmp / "rejected.csv", checkpoint=checkpoint, stop_after=stop_after
+    )
 
 
 def _count(cypher: Driver) -> int:
@@ -245,3 +213,92 @@ def test_rows_likely_duplicating_a_record_are_held_back_with_the_reason(
     # duplicate of itself).
     assert asyncio.run(go(True)).created == 1
     assert (asyncio.run(go(False)).duplicates, _count(cypher)) == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[nodes]\nlabel = "Company"\n[edges]\ntype = "SUPPLIES"\n', "source = ..."),
+        (
+            'source = "g"\n[nodes]\nlabel = "Company"\nlabel_attribute = "k"\n'
+            '[edges]\ntype = "SUPPLIES"\n',
+            "[nodes]: give label_attribute =",
+        ),
+        ('source = "g"\n[nodes]\nlabel = "Company"\n[edges]\n', "[edges]: give type_attribute"),
+        (
+            'source = "g"\n[nodes]\nlabel = "Company"\n[nodes.Company]\nbirthDate = "b"\n'
+            '[edges]\ntype = "SUPPLIES"\n',
+            "[nodes.Company]: unknown field(s) birthDate",
+        ),
+        (
+            'source = "g"\n[nodes]\nlabel_attribute = "k"\nlabels = { x = "Project" }\n'
+            '[edges]\ntype = "SUPPLIES"\n',
+            "[nodes.labels] x must be one of Company, Person",
+        ),
+        (
+            'source = "g"\n[nodes]\nlabel = "Company"\n[edges]\ntype_attribute = "t"\n'
+            'types = { a = "OWNS" }\n',
+            "[edges.types] a must be one of",
+        ),
+        (
+            'source = "g"\nid = "x"\n[nodes]\nlabel = "Company"\n[edges]\ntype = "SUPPLIES"\n',
+            "not id",
+        ),
+    ],
+)
+def test_graphml_mappings_are_checked_before_any_row_is_read(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "map.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(transfer.TransferError, match=re.escape(message)):
+        transfer.load_mapping(path, None)
+
+
+def test_a_foreign_graphml_file_is_read_with_its_mapping(tmp_path: Path) -> None:
+    """A dry run of an undirected graph (as Gephi often saves one): constant kinds by
+    attribute, edges turned the way their type allows, bad rows named by their ids."""
+    g = nx.MultiGraph()
+    g.add_node("a", kind="org", title="甲公司")
+    g.add_node("b", kind="person", title="张伟")
+    g.add_node("c", kind="robot", title="R2")
+    g.add_edge("a", "b", key="e1", rel="employs", role="经理")  # Company-Person: turned
+    g.add_edge("a", "b", key="e2", rel="likes")
+    g.add_edge("a", "c", key="e3", rel="employs")
+    nx.write_graphml(g, str(tmp_path / "g.graphml"))
+    (tmp_path / "map.toml").write_text(
+        'source = "gephi"\n[nodes]\nlabel_attribute = "kind"\n'
+        'labels = { org = "Company", person = "Person" }\n'
+        '[nodes.Company]\nname = "title"\n[nodes.Person]\nname = "title"\n'
+        '[edges]\ntype_attribute = "rel"\ntypes = { employs = "WORKS_AT" }\n'
+        '[edges.fields]\ntitle = "role"\n',
+        encoding="utf-8",
+    )
+    mapping = transfer.load_mapping(tmp_path / "map.toml", None)
+    csv_mapping = transfer.load_mapping(EXAMPLES / "companies.toml", None)
+    with pytest.raises(transfer.TransferError, match="needs a mapping with"):
+        transfer.mapped_rows(csv_mapping, tmp_path / "g.graphml", "graphml")
+    rows = list(transfer.mapped_rows(mapping, tmp_path / "g.graphml", "graphml"))
+    done = {r.name: r for r in rows if isinstance(r, transfer.Prepared)}
+    assert set(done) == {"a", "b", "e1"}
+    assert done["a"].row["externalId"] == "a"
+    assert done["a"].row["id"] == transfer.derived_id("gephi", "Company", "a")
+    job = done["e1"]
+    assert job.group[1].value == "WORKS_AT"
+    assert (job.row["from"], job.row["to"], job.row["props"]) == ("b", "a", {"title": "经理"})
+    bad = sorted((r.name, r.field, r.code) for x in rows if isinstance(x, list) for r in x)
+    assert bad == [
+        ("c", "kind", "VALIDATION"),
+        ("e2", "rel", "VALIDATION"),
+        ("e3", "to", "NOT_FOUND"),
+    ]
+    report = tmp_path / "rejected.csv"
+    rows_again = transfer.mapped_rows(mapping, tmp_path / "g.graphml", "graphml")
+    out = asyncio.run(
+        transfer.run_import(
+            None, rows_again, AUDIT, report=report, checkpoint=transfer.Checkpoint(None, "")
+        )
+    )
+    assert (out.rows, out.rejected) == (6, 3)
+    with open(report, newline="", encoding="utf-8") as f:
+        assert [r["row"] for r in csv.DictReader(f)] == ["c", "e2", "e3"]

@@ -15,23 +15,16 @@ from pathlib import Path
 import pytest
 
 import cli
-import migrations
 from graph import records
-from graph.access import Scope
-from graph.actor import Actor
 from graph.db import Database
-from graph.migrate import Runner
-from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from resolvers import transfer
 from settings import ROOT, Settings
 from tests.conftest import PERSONAS
+from tests.resolvers.importing import AUDIT, run_import
 
 EXAMPLES = ROOT / "docs" / "examples"
-AUDIT = Audit(
-    Actor("test:import", frozenset({"ADMIN"}), Scope.everything()), "transfer.import", "t"
-)
 ORDERS_CSV = (
     "编号,客户,时间,币种,明细,单号\n"
     "SO-1,ERP-00001,2026-03-05T14:00:00+08:00,CNY,cnc-1:2:150000.00;spare-9:10:35.5,销-001\n"
@@ -47,56 +40,13 @@ ORDERS_TOML = (
 )
 
 
-class Interrupted(Exception):
-    pass
-
-
-def _run(
-    server: LocalNeo4j,
-    mapping: transfer.Mapping,
-    path: Path,
-    report: Path,
-    *,
-    checkpoint: transfer.Checkpoint | None = None,
-    batch: int = 50,
-    stop_after: int | None = None,
-) -> transfer.Outcome | None:
-    seen = 0
-
-    def advance(n: int) -> None:
-        nonlocal seen
-        seen += n
-        if stop_after is not None and seen > stop_after:
-            raise Interrupted
-
-    async def go() -> transfer.Outcome | None:
-        db = Database(server.uri, "neo4j", server.password)
-        try:
-            await Runner(db, migrations.DIRECTORY).apply()
-            return await transfer.run_import(
-                db,
-                transfer.mapped_rows(mapping, path, path.suffix.lstrip(".")),
-                AUDIT,
-                report=report,
-                checkpoint=checkpoint or transfer.Checkpoint(None, "x"),
-                batch=batch,
-                advance=advance,
-            )
-        except Interrupted:
-            return None
-        finally:
-            await db.close()
-
-    return asyncio.run(go())
-
-
 def _companies(server: LocalNeo4j, cypher: Driver, tmp: Path) -> None:
     """The first two sample companies (ERP-00001, ERP-00002), imported; and two products."""
     lines = (EXAMPLES / "companies.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     path = tmp / "companies.csv"
     path.write_text("".join(lines[:3]), encoding="utf-8")
     mapping = transfer.load_mapping(EXAMPLES / "companies.toml", None)
-    out = _run(server, mapping, path, tmp / "companies.rejected.csv")
+    out = run_import(server, mapping, path, tmp / "companies.rejected.csv")
     assert out is not None
     assert out.created == 2
     cypher.execute_query(
@@ -146,7 +96,7 @@ def test_interactions_and_orders_of_imported_companies_land_on_their_timelines(
     second = transfer.derived_id("demo-erp", "Company", "ERP-00002")
 
     talks = transfer.load_mapping(EXAMPLES / "interactions.toml", None)
-    out = _run(neo4j_server, talks, EXAMPLES / "interactions.csv", tmp_path / "talks.csv")
+    out = run_import(neo4j_server, talks, EXAMPLES / "interactions.csv", tmp_path / "talks.csv")
     assert out is not None
     assert (out.rows, out.created, out.updated, out.rejected) == (4, 2, 0, 2)
     assert _report(tmp_path / "talks.csv") == [
@@ -162,7 +112,7 @@ def test_interactions_and_orders_of_imported_companies_land_on_their_timelines(
     (tmp_path / "orders.csv").write_text(ORDERS_CSV, encoding="utf-8")
     (tmp_path / "orders.toml").write_text(ORDERS_TOML, encoding="utf-8")
     orders = transfer.load_mapping(tmp_path / "orders.toml", None)
-    out = _run(neo4j_server, orders, tmp_path / "orders.csv", tmp_path / "orders.rej.csv")
+    out = run_import(neo4j_server, orders, tmp_path / "orders.csv", tmp_path / "orders.rej.csv")
     assert out is not None
     assert (out.rows, out.created, out.rejected) == (4, 2, 2)
     assert _report(tmp_path / "orders.rej.csv") == [
@@ -212,7 +162,7 @@ def test_interactions_and_orders_of_imported_companies_land_on_their_timelines(
         encoding="utf-8",
     )
     payments = transfer.load_mapping(tmp_path / "pay.toml", None)
-    out = _run(neo4j_server, payments, tmp_path / "pay.jsonl", tmp_path / "pay.rej.csv")
+    out = run_import(neo4j_server, payments, tmp_path / "pay.jsonl", tmp_path / "pay.rej.csv")
     assert out is not None
     assert (out.rows, out.created, out.rejected) == (3, 1, 2)
     assert _report(tmp_path / "pay.rej.csv") == [
@@ -224,13 +174,13 @@ def test_interactions_and_orders_of_imported_companies_land_on_their_timelines(
     assert _events(cypher) == saved
 
     # Again: the same content, nothing written (no new record, no version bump, no event).
-    again = _run(neo4j_server, talks, EXAMPLES / "interactions.csv", tmp_path / "talks.csv")
+    again = run_import(neo4j_server, talks, EXAMPLES / "interactions.csv", tmp_path / "talks.csv")
     assert again is not None
     assert (again.created, again.updated, again.rejected) == (0, 0, 2)
-    again = _run(neo4j_server, orders, tmp_path / "orders.csv", tmp_path / "orders.rej.csv")
+    again = run_import(neo4j_server, orders, tmp_path / "orders.csv", tmp_path / "orders.rej.csv")
     assert again is not None
     assert (again.created, again.updated, again.rejected) == (0, 0, 2)
-    again = _run(neo4j_server, payments, tmp_path / "pay.jsonl", tmp_path / "pay.rej.csv")
+    again = run_import(neo4j_server, payments, tmp_path / "pay.jsonl", tmp_path / "pay.rej.csv")
     assert again is not None
     assert (again.created, again.updated, again.rejected) == (0, 0, 2)
     assert _records(cypher) == 5
@@ -251,13 +201,13 @@ def test_an_interrupted_record_import_resumes_after_its_last_committed_batch(
         return transfer.Checkpoint(progress, transfer.fingerprint(path, mapping.digest))
 
     report = tmp_path / "rejected.csv"
-    stopped = _run(
+    stopped = run_import(
         neo4j_server, mapping, path, report, checkpoint=checkpoint(), batch=1, stop_after=2
     )
     assert stopped is None
     assert _records(cypher) == 1  # row 1 committed; row 2 read, not yet written
     assert b'"committed":1' in progress.read_bytes()
-    out = _run(neo4j_server, mapping, path, report, checkpoint=checkpoint(), batch=1)
+    out = run_import(neo4j_server, mapping, path, report, checkpoint=checkpoint(), batch=1)
     assert out is not None
     assert (out.skipped, out.created, out.rejected) == (1, 1, 2)
     assert _records(cypher) == 2
