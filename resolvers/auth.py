@@ -71,6 +71,11 @@ class Authenticator:
             if viewer.user_id == user_id:
                 del self._cache[digest]
 
+    def forget_all(self) -> None:
+        """Drop every cached sign-in: the users and teams they were resolved from are gone
+        (a database replaced under a running app, as the tests do between cases)."""
+        self._cache.clear()
+
     async def viewer(self, authorization: str | None) -> Viewer:
         if not authorization:
             if self.allow_anonymous:

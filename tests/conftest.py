@@ -227,6 +227,10 @@ def create_user_with_key(
 def clean_db(request: pytest.FixtureRequest) -> None:
     if "cypher" in request.fixturenames or "gql" in request.fixturenames:
         reset_database(request.getfixturevalue("cypher"))
+        # A persona's scope cached by the previous case (CRM_AUTH_CACHE_SECONDS) was resolved
+        # from users and teams that are gone: a team mate created now would be missing.
+        for client in SESSION_APPS:
+            client.app.state.auth.forget_all()  # type: ignore[attr-defined]
 
 
 @dataclass
