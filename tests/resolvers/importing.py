@@ -4,7 +4,10 @@ against the session's Neo4j (tests/resolvers/test_transfer.py, test_transfer_rec
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
+
+import pytest
 
 import migrations
 from graph.access import Scope
@@ -63,3 +66,11 @@ def run_import(
             await db.close()
 
     return asyncio.run(go())
+
+
+def assert_mapping_refused(tmp_path: Path, text: str, message: str) -> None:
+    """The mapping file `text` is refused with `message` before any row is read."""
+    path = tmp_path / "map.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(transfer.TransferError, match=re.escape(message)):
+        transfer.load_mapping(path, None)

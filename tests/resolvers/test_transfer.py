@@ -19,7 +19,7 @@ from graph.server import LocalNeo4j
 from neo4j import Driver
 from resolvers import transfer
 from settings import ROOT
-from tests.resolvers.importing import AUDIT, run_import
+from tests.resolvers.importing import AUDIT, assert_mapping_refused, run_import
 
 EXAMPLES = ROOT / "docs" / "examples"
 
@@ -249,10 +249,7 @@ def test_rows_likely_duplicating_a_record_are_held_back_with_the_reason(
 def test_graphml_mappings_are_checked_before_any_row_is_read(
     tmp_path: Path, text: str, message: str
 ) -> None:
-    path = tmp_path / "map.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(transfer.TransferError, match=re.escape(message)):
-        transfer.load_mapping(path, None)
+    assert_mapping_refused(tmp_path, text, message)
 
 
 def test_a_foreign_graphml_file_is_read_with_its_mapping(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import csv
 import io
-import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from neo4j import Driver
 from resolvers import transfer
 from settings import ROOT, Settings
 from tests.conftest import PERSONAS
-from tests.resolvers.importing import AUDIT, run_import
+from tests.resolvers.importing import AUDIT, assert_mapping_refused, run_import
 
 EXAMPLES = ROOT / "docs" / "examples"
 ORDERS_CSV = (
@@ -275,10 +274,7 @@ def test_a_dry_run_checks_record_rows_with_the_apis_rules(tmp_path: Path) -> Non
 def test_record_mappings_are_checked_before_any_row_is_read(
     tmp_path: Path, text: str, message: str
 ) -> None:
-    path = tmp_path / "map.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(transfer.TransferError, match=re.escape(message)):
-        transfer.load_mapping(path, None)
+    assert_mapping_refused(tmp_path, text, message)
 
 
 def test_a_record_file_refuses_the_admin_path(
