@@ -262,8 +262,8 @@ def graphql_call(
 
 
 async def raw_rows(driver: Any, step: Step, params: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """Run a step's statements in sequence, one transaction each, as our resolvers do (W7:
-    page, then count); the rows of each. A step with `raw_chain` takes each statement's
+    """Run a step's statements in sequence, one transaction each, as our resolvers do (W9:
+    one per DataLoader batch); the rows of each. A step with `raw_chain` takes each statement's
     parameters from the rows before it, and skips a statement the app would not send."""
     results: list[list[dict[str, Any]]] = []
     for k, text in enumerate(step.raw):
@@ -321,7 +321,11 @@ async def peer_differs(
     seen = 0
     for i in range(n):
         for step in w.steps:
-            raw = ids_in(await raw_rows(driver, step, step.raw_vars(centres, i, "raw")))
+            rows = await raw_rows(driver, step, step.raw_vars(centres, i, "raw"))
+            if step.raw_shown is not None:
+                page = rows[0][0]
+                rows[0] = [{**page, "rows": page["rows"][: step.raw_shown]}]
+            raw = ids_in(rows)
             body = (
                 await client.post(
                     url, json={"query": step.peer, "variables": step.peer_vars(centres, i, "peer")}
