@@ -321,11 +321,9 @@ async def peer_differs(
     seen = 0
     for i in range(n):
         for step in w.steps:
-            rows = await raw_rows(driver, step, step.raw_vars(centres, i, "raw"))
-            if step.raw_shown is not None:
-                page = rows[0][0]
-                rows[0] = [{**page, "rows": page["rows"][: step.raw_shown]}]
-            raw = ids_in(rows)
+            params = step.raw_vars(centres, i, "raw")
+            rows = await raw_rows(driver, step, params)
+            raw = ids_in(step.raw_view(params, rows) if step.raw_view else rows)
             body = (
                 await client.post(
                     url, json={"query": step.peer, "variables": step.peer_vars(centres, i, "peer")}

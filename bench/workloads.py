@@ -39,6 +39,7 @@ from typing import Any, LiteralString
 from bench.generate import Dataset
 from graph import decision, lists, maps, nodes, records, related, relations
 from graph.vocab import DecisionRole, Label, Rel
+from resolvers.relations import TREE_MAX_COMPANIES
 
 Vars = dict[str, Any]
 
@@ -162,15 +163,13 @@ def peer_statement(text: str) -> str:
 
 
 # W9, `company { contacts subsidiaries { contacts subsidiaries { contacts } } }`: the
-# statements our DataLoaders send, one per level and field kind (see _w9_chain).
+# company by id and, beside it, the group's tree to two levels with contacts (the app sends
+# both at once; raw sends them one after the other). See _w9_chain and _w9_view.
 W9_CONTACTS_FIRST = 20
+W9_DEPTH = 2
 W9_COMPANY_TREE_RAW = (
     nodes.STATEMENTS[Label.COMPANY]["by_ids"].edit_all,
-    relations.SUBSIDIARIES.edit_all,  # level 1
-    relations.CONTACTS.edit_all,
-    relations.SUBSIDIARIES.edit_all,  # level 2, for every level-1 subsidiary at once
-    relations.CONTACTS.edit_all,
-    relations.CONTACTS.edit_all,  # level 3
+    relations.TREE[(W9_DEPTH, True)].edit_all,
 )
 
 ALL_COMPANY_TYPES = [r.value for r in maps.COMPANY_RELS]
@@ -462,9 +461,9 @@ class Step:
     # Parameters of raw statement k from raw_vars and the rows of statements 0..k-1, or None
     # to skip it (as the app sends nothing for an empty batch). Without it, all share raw_vars.
     raw_chain: Callable[[int, Vars, list[list[dict[str, Any]]]], Vars | None] | None = None
-    # Of the page rows (`rows` of graph/lists.py's counted page), how many the app shows; it
-    # reads one more, which only says whether a next page exists (compared without it).
-    raw_shown: int | None = None
+    # What the app shows of the raw rows (given raw_vars), when that is not all of them: the
+    # peer is checked against it.
+    raw_view: Callable[[Vars, list[list[dict[str, Any]]]], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -560,20 +559,42 @@ def _chain_update(vs: Vars, prev: dict[str, Any]) -> Vars:
     return vs
 
 
-def _w9_chain(k: int, base: Vars, done: list[list[dict[str, Any]]]) -> Vars | None:
-    """Parameters of W9's raw statement k, as our DataLoaders batch them: the company, then
-    per level the ids the previous level returned. None when the app would send nothing."""
-
-    def found(rows: list[dict[str, Any]]) -> list[str]:
-        return list(dict.fromkeys(item["id"] for row in rows for item in row["items"]))
-
+def _w9_chain(k: int, base: Vars, done: list[list[dict[str, Any]]]) -> Vars:
+    """Parameters of W9's raw statement k, as resolvers/relations.py sends them."""
     if k == 0:
         return {"ids": [base["id"]]}
-    ids = [base["id"]] if k in (1, 2) else found(done[1]) if k in (3, 4) else found(done[3])
-    if not ids:
-        return None
-    subsidiaries = k in (1, 3)
-    return {"ids": ids, "cap": relations.MAX_ITEMS if subsidiaries else base["first"]}
+    return {
+        "id": base["id"],
+        "limit": TREE_MAX_COMPANIES + 1,
+        "subCap": relations.MAX_ITEMS,
+        "cap": base["first"],
+    }
+
+
+def _w9_view(base: Vars, done: list[list[dict[str, Any]]]) -> Any:
+    """What the app shows of W9's raw rows: the company, then the tree walked from it level
+    by level (the walk statement also returns companies no current edge reaches)."""
+    by_id = {row["id"]: row for row in done[1]}
+    shown: list[Any] = [done[0]]
+    level = [base["id"]]
+    for k in range(W9_DEPTH + 1):
+        below: list[str] = []
+        for company in level:
+            row = by_id.get(company)
+            if row is None:
+                continue
+            shown.append(row["contacts"])
+            if k < W9_DEPTH:
+                shown.append(row["subsidiaries"])
+                below += [n["id"] for n in row["subsidiaries"]]
+        level = below
+    return shown
+
+
+def _w7_view(base: Vars, done: list[list[dict[str, Any]]]) -> Any:
+    """The page the app shows: it reads one row more, which only says whether a next page
+    exists."""
+    return done[0][0]["rows"][: base["limit"] - 1]
 
 
 WORKLOADS: list[Workload] = [
@@ -711,7 +732,7 @@ WORKLOADS: list[Workload] = [
                     lambda c, i: _list_params(_pick(c.tiers, i), 50),
                     lambda c, i: {"first": 50, "tier": _pick(c.tiers, i)},
                 ),
-                raw_shown=50,
+                raw_view=_w7_view,
             ),
         ),
         notes="ours and raw: page + totalCount (one statement); "
@@ -817,11 +838,12 @@ WORKLOADS.append(
                     }
                 ),
                 raw_chain=_w9_chain,
+                raw_view=_w9_view,
             ),
         ),
-        notes="ours: 6 round trips (the company, then per level one batched statement for "
-        "subsidiaries and one for contacts); raw: the same 6 statements in sequence with the "
-        "parameters our DataLoaders pass; peer: one generated statement over @relationship "
+        notes="ours: 2 round trips at once (the company, and the group's tree with every "
+        "level's contacts, which primes the loaders); raw: the same 2 statements in sequence; "
+        "peer: one generated statement over @relationship "
         "connections with edge filters for current employment and subsidiary edges",
         peer_same=True,
     )
