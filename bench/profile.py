@@ -21,18 +21,15 @@ import httpx2
 import migrations
 from bench.generate import generate
 from bench.load import load
-from bench.run import BENCH_KEY, BENCH_USER_ID, CREATE_BENCH_USER, RESULTS
-from bench.workloads import BY_KEY, Centres
+from bench.run import BENCH_ADMIN, BENCH_KEY, CREATE_BENCH_USER, RESULTS, production_env
+from bench.workloads import BY_KEY, Centres, Workload
 from graph.db import Database
 from graph.migrate import Runner
 from graph.server import LocalNeo4j, free_port
-from resolvers.auth import hash_key
 from settings import ROOT
 
 
 async def profile(args: argparse.Namespace) -> None:
-    from pyinstrument import Profiler
-
     work = Path(tempfile.mkdtemp(prefix="crm-profile-"))
     server = LocalNeo4j(home=ROOT / ".neo4j", data_dir=work / "data", bolt_port=free_port())
     server.start()
@@ -42,21 +39,14 @@ async def profile(args: argparse.Namespace) -> None:
             await Runner(db, migrations.DIRECTORY).apply()
             ds = generate(args.scale, args.seed)
             await load(db, ds, progress=False)
-            await db.write(CREATE_BENCH_USER, {"id": BENCH_USER_ID, "hash": hash_key(BENCH_KEY)})
+            await db.write(CREATE_BENCH_USER, BENCH_ADMIN)
         finally:
             await db.close()
         centres = Centres.sample(ds, args.seed)
-        os.environ.update(
-            NEO4J_URI=server.uri,
-            NEO4J_USER="neo4j",
-            NEO4J_PASSWORD=server.password,
-            CRM_DEV="0",
-            CRM_LOG_LEVEL="WARNING",
-        )
+        os.environ.update(production_env(server))
         from app import create_app
 
         app = create_app()
-        w = BY_KEY[args.workload]
         headers = {"Authorization": f"Bearer {BENCH_KEY}"}
         async with app.router.lifespan_context(app):
             transport = httpx2.ASGITransport(app=app)
@@ -65,33 +55,45 @@ async def profile(args: argparse.Namespace) -> None:
                     if (await client.get("/readyz")).status_code == 200:
                         break
                     await asyncio.sleep(0.3)
-
-                async def send(i: int) -> None:
-                    for step in w.steps:
-                        body = {"query": step.gql, "variables": step.gql_vars(centres, i, "p")}
-                        r = await client.post("/graphql", json=body, headers=headers)
-                        r.raise_for_status()
-
-                for i in range(5):
-                    await send(900_000 + i)
-                profiler = Profiler(async_mode="enabled")
-                with profiler:
-                    for i in range(args.requests):
-                        await send(i)
-        out = RESULTS / f"profile-{args.scale}-{args.workload}.txt"
-        out.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
-        print(profiler.output_text(unicode=False, color=False))
-        print("wrote", out)
+                for key in args.workload.split(","):
+                    await _profile_one(client, headers, BY_KEY[key], centres, args)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+async def _profile_one(
+    client: httpx2.AsyncClient,
+    headers: dict[str, str],
+    w: Workload,
+    centres: Centres,
+    args: argparse.Namespace,
+) -> None:
+    from pyinstrument import Profiler
+
+    async def send(i: int) -> None:
+        for step in w.steps:
+            body = {"query": step.gql, "variables": step.gql_vars(centres, i, "p")}
+            r = await client.post("/graphql", json=body, headers=headers)
+            r.raise_for_status()
+
+    for i in range(5):
+        await send(900_000 + i)
+    profiler = Profiler(async_mode="enabled")
+    with profiler:
+        for i in range(args.requests):
+            await send(i)
+    out = RESULTS / f"profile-{args.scale}-{w.key}.txt"
+    out.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+    print(profiler.output_text(unicode=False, color=False))
+    print("wrote", out)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scale", default="XS")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--workload", default="W3")
+    p.add_argument("--workload", default="W3", help="one or more keys, comma-separated")
     p.add_argument("--requests", type=int, default=50)
     asyncio.run(profile(p.parse_args()))
 

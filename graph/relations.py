@@ -8,14 +8,14 @@ viewer may not see (graph/access.py): a nested list never names an invisible nod
 
 from __future__ import annotations
 
-from typing import LiteralString
+from typing import LiteralString, cast
 
 from graph.access import acl_params, visible
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
-from graph.rows import EmploymentRow, NodeRow
+from graph.rows import EmploymentRow, NodeRow, TreeRow
 from graph.vocab import Label
 
 # Per related-node list; a page of 100 nodes therefore returns at most 100 x 100 items.
@@ -89,6 +89,55 @@ PROJECT_CUSTOMER = Cypher(
     "WITH id, r, n " + LATEST + " "
     "RETURN id, head(collect(" + PROJECTION + ")) AS item",
 )
+
+
+# A company's subsidiaries to `depth` levels and every one's contacts, in one statement: what
+# `subsidiaries { contacts subsidiaries { contacts } }` asks level by level (resolvers
+# prime the loaders with it). Per company, the same lists SUBSIDIARIES and CONTACTS give.
+# The walk `*0..depth` ignores edge dates and visibility, so it finds a superset of the
+# companies the lists name; `$limit` caps it, and a capped answer is not used.
+TREE_MAX_DEPTH = 3
+_TREE_SUBSIDIARIES: LiteralString = (
+    "CALL (c) { OPTIONAL MATCH (c)<-[r:SUBSIDIARY_OF]-(n:Company) "
+    "WHERE " + CURRENT + " AND " + SHOWN + " "
+    "WITH n ORDER BY n.name, n.id "
+    "RETURN collect(" + PROJECTION + ")[..$subCap] AS subsidiaries } "
+)
+_TREE_CONTACTS: LiteralString = (
+    "CALL (c) { OPTIONAL MATCH (c)<-[r:WORKS_AT]-(n:Person) "
+    "WHERE " + CURRENT + " AND " + SHOWN + " "
+    "WITH DISTINCT n ORDER BY n.name, n.id LIMIT $cap "
+    "RETURN collect(" + PROJECTION + ") AS contacts } "
+)
+_TREE_WALKS: dict[int, LiteralString] = {
+    1: "MATCH (top)<-[:SUBSIDIARY_OF*0..1]-(c:Company) ",
+    2: "MATCH (top)<-[:SUBSIDIARY_OF*0..2]-(c:Company) ",
+    3: "MATCH (top)<-[:SUBSIDIARY_OF*0..3]-(c:Company) ",
+}
+TREE: dict[tuple[int, bool], Cypher] = {
+    (depth, contacts): Cypher(
+        f"relations.tree.d{depth}{'.contacts' if contacts else ''}",
+        "MATCH (top:Company {id: $id}) "
+        + walk
+        + "WITH DISTINCT c LIMIT $limit "
+        + _TREE_SUBSIDIARIES
+        + (_TREE_CONTACTS if contacts else "WITH c, subsidiaries, [] AS contacts ")
+        + "RETURN c.id AS id, subsidiaries, contacts",
+    )
+    for depth, walk in _TREE_WALKS.items()
+    for contacts in (False, True)
+}
+
+
+async def subtree(
+    db: Database, actor: Actor, company: str, depth: int, cap: int | None, limit: int
+) -> list[TreeRow]:
+    """Per company of the walk (at most `limit`): its subsidiaries and, with a `cap`, its
+    first `cap` contacts."""
+    q = TREE[(depth, cap is not None)]
+    params = {"id": company, "limit": limit, "subCap": MAX_ITEMS, "cap": cap or 0}
+    rows = await db.read(q, {**params, "acl": acl_params(actor)})
+    return cast(list[TreeRow], rows)
 
 
 async def lists(

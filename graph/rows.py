@@ -57,6 +57,14 @@ class EmploymentRow(TypedDict):
     relationshipId: str
 
 
+class TreeRow(TypedDict):
+    """graph.relations.TREE: one company of a walk down its group, with its lists."""
+
+    id: str
+    subsidiaries: list[NodeRow]
+    contacts: list[NodeRow]
+
+
 class EdgeRow(TypedDict):
     """graph.relationship.PROJECTION: a stored edge with its type and endpoint ids."""
 

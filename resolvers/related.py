@@ -100,7 +100,7 @@ async def related_accounts(
         item["score"] += max(WEIGHTS[v] for v in path_vias) / len(hops)
         for v in path_vias:
             item["via"][v] = item["via"].get(v, 0) + 1
-        item["paths"].append(alg.describe_path([by_id[n] for n in seq], hops))
+        item["paths"].append(([by_id[n] for n in seq], hops))
 
     centre = by_id[company]
     for link in found["people"]:
@@ -112,9 +112,7 @@ async def related_accounts(
         item["via"][v] = count + 1
         if count < LINKS_COUNTED:
             item["score"] += WEIGHTS[v]
-        item["paths"].append(
-            alg.describe_path([centre, link["person"], link["company"]], link["edges"])
-        )
+        item["paths"].append(([centre, link["person"], link["company"]], link["edges"]))
     for link in found["projects"]:
         item = entry(link["company"])
         count = item["via"].get("SHARED_PROJECTS", 0)
@@ -126,14 +124,16 @@ async def related_accounts(
             chain = [centre, link["project"], link["person"], link["company"]]
         else:  # centre <- person -> project -> other
             chain = [centre, link["person"], link["project"], link["company"]]
-        item["paths"].append(alg.describe_path(chain, link["edges"]))
+        item["paths"].append((chain, link["edges"]))
 
     ranked = sorted(results.values(), key=lambda i: (-i["score"], i["company"]["name"]))
     out = []
     for item in ranked[:first]:
         item["score"] = round(item["score"], 6)
         item["via"] = [v for v in ALL_VIAS if v in item["via"]]
-        item["paths"] = alg.rank_paths(item["paths"], PATHS_SHOWN)
+        # Described only for the companies returned: most candidates are ranked out.
+        described = [alg.describe_path(nodes, edges) for nodes, edges in item["paths"]]
+        item["paths"] = alg.rank_paths(described, PATHS_SHOWN)
         out.append(item)
     return out
 

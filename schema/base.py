@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import inspect
@@ -413,6 +414,9 @@ class NodeSchema:
     # extra payload fields; kept out of here so that base.py does not import a domain.
     change_input: type | None = None
     payload_fields: ExtraFields | None = None
+    # Run beside the by-id lookup, with the same info: loads what the selection nests below
+    # the node ahead of its fields (schema/company.py: the group's tree in one statement).
+    prefetch: Callable[[Info, str], Awaitable[None]] | None = None
 
     def _resolver(self, verb: str) -> Any:
         noun = self.node.__name__.lower()
@@ -421,8 +425,13 @@ class NodeSchema:
     def query(self) -> type:
         resolve = self._resolver("")
 
+        prefetch = self.prefetch
+
         async def by_id(info: Info, id: strawberry.ID) -> Any:
-            return await resolve(info.context, id)
+            if prefetch is None:
+                return await resolve(info.context, id)
+            found, _ = await asyncio.gather(resolve(info.context, id), prefetch(info, id))
+            return found
 
         p, k = inspect.Parameter, inspect.Parameter.POSITIONAL_OR_KEYWORD
         by_id.__dict__["__signature__"] = inspect.Signature(

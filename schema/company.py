@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers import company as r
 from resolvers import relations
+from resolvers.args import MAX_PAGE
 from resolvers.vocab import CustomerKind, Label, LifecycleStage, Tier
 from schema import crosssell
 from schema import review as review_schema
-from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
+from schema.base import CUSTOM_INPUT, Info, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
     by_parent,
     by_parent_first,
@@ -28,6 +31,8 @@ from schema.common import (
     typename_is,
 )
 from schema.review import ReviewRequestInput
+
+CONTACTS_DEFAULT = 20  # `contacts(first:)` when the argument is left out
 
 if TYPE_CHECKING:
     from schema.person import Person
@@ -131,7 +136,7 @@ class Company(Record):
         "by name, at most `first` (1..100, default 20). Personal data is masked as on Person. "
         "One round trip per request for all companies asking the same `first`.",
         items="contacts",
-        default=20,
+        default=CONTACTS_DEFAULT,
     )
     owner = by_parent(
         relations.owner,
@@ -185,10 +190,53 @@ class CompanyFields:
     )
 
 
+def flat_fields(selections: list[Selection]) -> Iterator[SelectedField]:
+    """The fields of one level of a selection, those inside its fragments included."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from flat_fields(selection.selections)
+
+
+def tree_ask(selected: list[Selection]) -> relations.TreeAsk | None:
+    """What a company's selection nests of its group (`subsidiaries` within `subsidiaries`,
+    `contacts` at any level), or None when it nests no `subsidiaries`. Contacts are included
+    when every level asks the same `first`."""
+    caps: set[object] = set()
+    levels: set[int] = set()
+
+    def walk(selections: list[Selection], level: int) -> int:
+        deepest = 0
+        for field in flat_fields(selections):
+            if field.name == "subsidiaries":
+                deepest = max(deepest, 1 + walk(field.selections, level + 1))
+            elif field.name == "contacts":
+                caps.add(field.arguments.get("first", CONTACTS_DEFAULT))
+                levels.add(level)
+        return deepest
+
+    depth = min(walk(selected, 0), relations.TREE_MAX_DEPTH)
+    if depth == 0 or not all(type(c) is int and 1 <= c <= MAX_PAGE for c in caps):
+        return None  # nothing nested, or a `first` the field refuses: left to the fields
+    cap = caps.pop() if len(caps) == 1 else None
+    return relations.TreeAsk(
+        depth, cap if isinstance(cap, int) else None, frozenset(k for k in levels if k <= depth)
+    )
+
+
+async def _prefetch(info: Info, company_id: str) -> None:
+    for field in info.selected_fields:
+        ask = tree_ask(field.selections)
+        if ask is not None:
+            await relations.prefetch_tree(info.context, company_id, ask)
+
+
 _SCHEMA = NodeSchema(
     Company,
     r,
     CompanyFields,
+    prefetch=_prefetch,
     change_input=ReviewRequestInput,
     payload_fields=review_schema.payload_fields,
     name_max=200,

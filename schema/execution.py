@@ -1,5 +1,5 @@
 """How fields are read: the default resolver, and an execution context that completes flat
-objects in one loop.
+objects, and lists of them, in one loop.
 
 A 500-person org chart is about 13,000 leaf fields. graphql-core executes each one alone:
 resolve info, resolver, awaitable check, completion; together that was most of the request's
@@ -20,13 +20,16 @@ from typing import Any
 
 from graphql import (
     GraphQLID,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLString,
     is_enum_type,
     is_leaf_type,
     is_non_null_type,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -87,6 +90,61 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().execute_collected_subfields(
             parent_type, source_value, path, grouped_field_set, new_defer_usages, position_context
         )
+
+    def complete_iterable_value(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        items: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[list[Any]]:
+        # A map's nodes and edges: hundreds of flat objects of one type. One loop here instead
+        # of graphql-core's per-item completion (item path, value checks, sub-field lookup).
+        if type(items) is list and items:
+            flat = self._complete_flat_list(item_type, field_details_list, path, items)
+            if flat is not None:
+                return flat
+        return super().complete_iterable_value(
+            item_type, field_details_list, info, path, items, position_context
+        )
+
+    def _complete_flat_list(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        items: list[Any],
+    ) -> list[Any] | None:
+        """The completed list when every item is null or completes on the flat path."""
+        non_null = isinstance(item_type, GraphQLNonNull)
+        object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        if not isinstance(object_type, GraphQLObjectType) or object_type.is_type_of is not None:
+            return None
+        if self.middleware_manager is not None and self.middleware_manager.middlewares:
+            return None
+        if self.get_stream_usage(field_details_list, path) is not None:
+            return None
+        grouped, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+        if new_defer_usages:
+            return None
+        plan = self._plan(object_type, grouped)
+        if plan is None:
+            return None
+        complete = self._complete_flat
+        out: list[Any] = []
+        for item in items:
+            if item is None:
+                if non_null:
+                    return None  # the stock path raises the located error
+                out.append(None)
+                continue
+            done = complete(plan, item)
+            if done is None:
+                return None
+            out.append(done)
+        return out
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> Plan | None:
         cached = self._plans.get(id(fields))

@@ -36,7 +36,7 @@ const cypher = JSON.parse(readFileSync(process.env.PEER_CYPHER, "utf8"));
 const field = (name, args, type, key) =>
   `  ${name}${args}: ${type} @cypher(statement: """${cypher[key]}""", columnName: "result")`;
 
-// A customer is a company seen through its Customer label: the same scalar fields.
+// A customer is a company or a person seen through its Customer label (W7 lists both, as ours).
 const ACCOUNT_FIELDS = `
   id: ID!
   name: String!
@@ -66,7 +66,7 @@ type Validity @relationshipProperties {
   until: Date
 }
 
-type Customer @node(labels: ["Customer", "Company"]) {${ACCOUNT_FIELDS}
+type Customer @node(labels: ["Customer"]) {${ACCOUNT_FIELDS}
 }
 
 type Person @node {

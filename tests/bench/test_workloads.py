@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.workloads import BY_KEY, WORKLOADS, peer_cypher, peer_statement, return_columns
+from graph.db import EDIT_ALL_MARK, READ_ALL_MARK
 from neo4j import Driver
 
 
@@ -27,6 +28,15 @@ def test_peer_runs_the_raw_statement_unchanged() -> None:
     for key, text in statements.items():
         # The same statement, with the admin's `$acl` written in as literals.
         assert peer_statement(BY_KEY[key].steps[0].raw[0]) == text
+
+
+def test_raw_runs_the_text_the_app_sends_its_admin() -> None:
+    # graph/db.py cuts the marked role-dependent parts for a viewer who reads and edits all.
+    texts = [t for w in WORKLOADS for step in w.steps for t in step.raw]
+    assert len(texts) >= 9
+    for text in texts:
+        assert READ_ALL_MARK[0] not in text, text[:80]
+        assert EDIT_ALL_MARK[0] not in text, text[:80]
 
 
 @pytest.mark.parametrize("key", [w.key for w in WORKLOADS if w.peer_field])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import networkx as nx
 import pytest
 
 from graph import algorithms as alg
@@ -56,6 +59,22 @@ def test_pagerank_favours_the_influencer() -> None:
     assert ranks[0]["score"] == 1.0
     assert ranks[0]["rank"] == 1
     assert "influences 3: a (0.9), b (0.9), c (0.9)" in ranks[0]["explanation"]
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 40, alg.DENSE_PAGERANK_MAX])
+def test_dense_pagerank_is_networkx_pagerank(n: int) -> None:
+    rng = random.Random(n)
+    g = nx.DiGraph()
+    g.add_nodes_from(f"p{i}" for i in range(n))  # some stay dangling or isolated
+    for _ in range(2 * n):
+        a, b = rng.randrange(n), rng.randrange(n)
+        if a != b:
+            g.add_edge(f"p{a}", f"p{b}", weight=rng.choice([0.15, 0.3, rng.random()]))
+    ours = alg.weighted_pagerank(g)
+    theirs = nx.pagerank(g, alpha=0.85, weight="weight", max_iter=1000, tol=1.0e-9)
+    assert list(ours) == list(theirs)
+    assert max(abs(ours[k] - theirs[k]) for k in ours) < 1.0e-6
+    assert sum(ours.values()) == pytest.approx(1.0)
 
 
 def test_ranking_explains_influence_and_reporting_apart_with_stored_strengths() -> None:

@@ -12,9 +12,14 @@ from tests.resolvers.graphs import GROUP, PEOPLE, build
 CONTACTS = "contacts(first: $first) { id name mobile }"
 TREE = f"""query($id: ID!, $first: Int!) {{ company(id: $id) {{ id name {CONTACTS}
   subsidiaries {{ id name {CONTACTS} subsidiaries {{ id name {CONTACTS} }} }} }} }}"""
-# company by id, then per level: subsidiaries and contacts (two loaders), and the third
-# level's contacts.
-TREE_ROUND_TRIPS = 6
+# company by id and, beside it, the whole tree in one statement (resolvers.relations
+# .prefetch_tree primes the loaders the nested fields read).
+TREE_ROUND_TRIPS = 2
+# The same tree through `node`, which prefetches nothing: company by id, then per level
+# subsidiaries and contacts (two loaders), and the third level's contacts.
+BY_NODE = f"""query($id: ID!, $first: Int!) {{ node(id: $id) {{ ... on Company {{ id name
+  {CONTACTS} subsidiaries {{ id name {CONTACTS} subsidiaries {{ id name {CONTACTS} }} }} }} }} }}"""
+LOADER_ROUND_TRIPS = 6
 
 
 def names(people: list[dict[str, str]]) -> list[str]:
@@ -91,3 +96,52 @@ def test_nested_tree_costs_constant_round_trips(gql: GQL, cypher: Driver, width:
     for c in [root, *root["subsidiaries"], *leaves]:
         assert names(c["contacts"]) == [f"{c['id']}-p{k}" for k in (1, 2, 3)]
     assert r.round_trips == TREE_ROUND_TRIPS
+
+
+@pytest.mark.parametrize("persona", ["admin", "owner", "other_team", "analyst"])
+def test_the_prefetched_tree_is_what_the_loaders_give(
+    gql: GQL, cypher: Driver, persona: str
+) -> None:
+    build(cypher, GROUP, PEOPLE)
+    cypher.execute_query(  # one subsidiary the rep owns, so visibility differs by persona
+        "MATCH (u:User {id: $owner}), (c:Company {id: 's1'}) SET c:Customer MERGE (u)-[:OWNS]->(c)",
+        owner=PERSONAS["owner"]["id"],
+        database_="neo4j",
+    )
+    for first in (1, 20):
+        tree = gql.as_(persona)(TREE, {"id": "g1", "first": first})
+        loaded = gql.as_(persona)(BY_NODE, {"id": "g1", "first": first})
+        assert tree.data["company"] == loaded.data["node"], (persona, first)
+        if tree.data["company"] is not None:
+            assert tree.round_trips == TREE_ROUND_TRIPS
+            assert loaded.round_trips == LOADER_ROUND_TRIPS
+
+
+def test_levels_asking_different_sizes_prefetch_the_subsidiaries_only(
+    gql: GQL, cypher: Driver
+) -> None:
+    _tree(cypher, 2)
+    below = """contacts(first: 1) { name }
+      subsidiaries { contacts(first: 2) { name } subsidiaries { id } }"""
+    r = gql('{ company(id: "root") { ' + below + " } }")
+    root = r.data["company"]
+    assert names(root["contacts"]) == ["root-p1"]
+    assert [names(a["contacts"]) for a in root["subsidiaries"]] == [
+        ["a1-p1", "a1-p2"],
+        ["a2-p1", "a2-p2"],
+    ]
+    loaded = gql('{ node(id: "root") { ... on Company { ' + below + " } } }")
+    assert loaded.data["node"] == root
+
+
+def test_a_walk_over_too_many_companies_primes_nothing(
+    gql: GQL, cypher: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from resolvers import relations
+
+    _tree(cypher, 2)
+    whole = gql(TREE, {"id": "root", "first": 20})
+    monkeypatch.setattr(relations, "TREE_MAX_COMPANIES", 3)
+    capped = gql(TREE, {"id": "root", "first": 20})
+    assert capped.data == whole.data
+    assert capped.round_trips == TREE_ROUND_TRIPS + LOADER_ROUND_TRIPS - 1

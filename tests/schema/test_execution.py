@@ -70,6 +70,18 @@ class Query:
     def broken(self) -> list[Leafy | None]:
         return BROKEN  # type: ignore[return-value]
 
+    @strawberry.field
+    def gaps(self) -> list[Leafy | None]:
+        return [ROWS[0], None, ROWS[1]]  # type: ignore[list-item]
+
+    @strawberry.field
+    def holes(self) -> list[Leafy]:
+        return [ROWS[0], None]  # type: ignore[list-item]
+
+    @strawberry.field
+    def nested(self) -> list[list[Leafy]]:
+        return [ROWS, [], ROWS[:1]]  # type: ignore[list-item]
+
 
 def schema(context: type) -> strawberry.Schema:
     return strawberry.Schema(
@@ -92,6 +104,10 @@ QUERIES = [
     "{ rows { id kind extra } }",
     "{ rows { id shout } }",  # a field with a resolver: not flat
     "{ broken { id name kind } }",
+    "{ gaps { id kind } }",  # null items in a nullable list
+    "{ holes { id } }",  # a null item where the list refuses one
+    "{ nested { id name } }",
+    "{ rows { id } gaps { name } nested { kind } }",
 ]
 
 
@@ -125,6 +141,24 @@ def test_flat_objects_skip_per_field_execution(monkeypatch: pytest.MonkeyPatch) 
     # the stock run executes 1 root field + 2 x 3 leaves; the flat one only the root
     assert calls.count("Leafy") == 6
     assert calls.count("Query") == 2
+
+
+def test_flat_lists_complete_in_one_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = StrawberryGraphQLCoreExecutionContext.complete_object_value
+
+    def counting(self: Any, return_type: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(return_type.name)
+        return original(self, return_type, *args, **kwargs)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "complete_object_value", counting)
+    q = "{ rows { id name kind } gaps { id } }"
+    assert run(FAST, q) == run(STOCK, q)
+    # stock: one completion per object (2 rows + 2 non-null gaps); flat lists: none
+    assert calls.count("Leafy") == 4
+    calls.clear()
+    run(FAST, "{ holes { id } }")  # declined by the flat loop: the stock path, per item
+    assert calls.count("Leafy") == 1
 
 
 # Field rules: a toy type named like a rule-bearing type gets the real guards; both paths
