@@ -2,8 +2,8 @@
 
 Every statement is assembled from closed dicts (scope x name filter x order x the set of
 filters in use), once per combination, so nothing a client sends becomes Cypher text: filter
-values are parameters, and the order is a key into `ORDERS`. A page costs one round trip; the
-total count, when asked for, one more.
+values are parameters, and the order is a key into `ORDERS`. A page costs one round trip; when
+the total count is asked for, the page comes from a statement that counts as it reads.
 
 Keyset pagination: the cursor carries the sort key (as text) and the id of the last row; the
 next page starts strictly after that pair, so inserts and deletes never shift pages.

@@ -184,8 +184,9 @@ class Connection(Generic[E, N]):
     nodes: list[N] = strawberry.field(description="The items alone.")
     pageInfo: PageInfo = strawberry.field(description="Pagination state.")
     totalCount: int = strawberry.field(
-        description="All matches of the filter that the viewer may see (one extra round trip, "
-        "only when selected)."
+        description="All matches of the filter that the viewer may see (counted only when "
+        "selected: at most one extra round trip; companies, people, projects and customers "
+        "count in the page's own statement)."
     )
 
 

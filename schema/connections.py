@@ -1,8 +1,8 @@
 """Lists as Relay cursor connections: companies, people, projects and customers.
 
 `first` is required, 1..100; `after` continues from a cursor. A page costs one Cypher round
-trip, `totalCount` one more (only when selected). Archived records are left out unless
-`includeArchived`.
+trip, with `totalCount` or without (it is counted in the same statement, only when selected).
+Archived records are left out unless `includeArchived`.
 """
 
 from __future__ import annotations
