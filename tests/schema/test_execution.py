@@ -128,15 +128,21 @@ def test_errors_keep_their_path() -> None:
     assert sorted(str(p) for _, p in errors) == ["['broken', 0, 'name']", "['broken', 1, 'kind']"]
 
 
-def test_flat_objects_skip_per_field_execution(monkeypatch: pytest.MonkeyPatch) -> None:
+def stock_calls(monkeypatch: pytest.MonkeyPatch, method: str) -> list[str]:
+    """The type names the stock context's `method` is called with, call by call."""
     calls: list[str] = []
-    original = StrawberryGraphQLCoreExecutionContext.execute_field
+    original = getattr(StrawberryGraphQLCoreExecutionContext, method)
 
-    def counting(self: Any, parent_type: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(parent_type.name)
-        return original(self, parent_type, *args, **kwargs)
+    def counting(self: Any, graphql_type: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(graphql_type.name)
+        return original(self, graphql_type, *args, **kwargs)
 
-    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counting)
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, method, counting)
+    return calls
+
+
+def test_flat_objects_skip_per_field_execution(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = stock_calls(monkeypatch, "execute_field")
     assert run(FAST, "{ rows { id name kind } }")[0] == run(STOCK, "{ rows { id name kind } }")[0]
     # the stock run executes 1 root field + 2 x 3 leaves; the flat one only the root
     assert calls.count("Leafy") == 6
@@ -144,14 +150,7 @@ def test_flat_objects_skip_per_field_execution(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_flat_lists_complete_in_one_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    original = StrawberryGraphQLCoreExecutionContext.complete_object_value
-
-    def counting(self: Any, return_type: Any, *args: Any, **kwargs: Any) -> Any:
-        calls.append(return_type.name)
-        return original(self, return_type, *args, **kwargs)
-
-    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "complete_object_value", counting)
+    calls = stock_calls(monkeypatch, "complete_object_value")
     q = "{ rows { id name kind } gaps { id } }"
     assert run(FAST, q) == run(STOCK, q)
     # stock: one completion per object (2 rows + 2 non-null gaps); flat lists: none
