@@ -116,6 +116,48 @@ def start_local_server(tmp: Path) -> LocalNeo4j:
     return server
 
 
+# Work units of `pytest -n N --dist loadscope` (the README's test command). The browser tests
+# share one app with demo data (tests/viewer/conftest.py, package scope): as one unit they run
+# back to back on one worker and load it once, where four modules spread over the workers
+# loaded it up to four times (70-85 s each). The longest units go first, so that none starts
+# last while the other worker idles.
+SLOW_FIRST = (
+    "tests/graph/test_db_limits.py",
+    "tests/test_operations.py",
+    "tests/viewer",
+    "tests/test_transfer_admin.py",
+    "tests/test_transfer_cli.py",
+    "tests/test_cli.py",
+    "tests/resolvers/test_transfer_jobs.py",
+    "tests/test_app_recovery.py",
+)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):  # type: ignore[misc]
+        ordered = False
+
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith("tests/viewer/"):
+                return "tests/viewer"
+            return str(super()._split_scope(nodeid))
+
+        def _assign_work_unit(self, node: Any) -> None:
+            # First called once the queue is complete (xdist's schedule()): reorder it then.
+            if not self.ordered:
+                self.ordered = True
+                for scope in reversed(SLOW_FIRST):
+                    if scope in self.workqueue:
+                        self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return Scheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
     if os.environ.get("NEO4J_URI"):
