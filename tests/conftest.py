@@ -133,6 +133,7 @@ SLOW_FIRST = (
 )
 
 
+@pytest.hookimpl(optionalhook=True)  # `-p no:xdist` runs without the hook
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getoption("dist") != "loadscope":
         return None

@@ -88,6 +88,9 @@ def embedded_app(tmp_path: Path) -> Iterator[tuple[str, LocalNeo4j]]:
         local_pagecache="128m",
         allow_anonymous=True,
         local_restart_max_backoff=2.0,
+        # Planning every statement takes the whole 60 s budget on a fresh server, at the
+        # start and again after the restart; these tests are about the process, not plans.
+        warm_up_seconds=0,
     )
     port = free_port()
     config = uvicorn.Config(
@@ -172,6 +175,7 @@ def test_sigterm_under_load_finishes_requests_in_flight_and_loses_no_write(
         "NEO4J_PASSWORD": neo4j_server.password,
         "CRM_ALLOW_ANONYMOUS": "1",
         "CRM_SHUTDOWN_GRACE_SECONDS": "20",
+        "CRM_WARM_UP_SECONDS": "0",  # as in embedded_app
     }
     with serving(port, env, tmp_path / "serve.log") as proc:
         assert wait_ready(base, 180), "the app never became ready"
