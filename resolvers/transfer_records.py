@@ -34,6 +34,7 @@ from graph.vocab import (
     Channel,
     ContractStatus,
     Direction,
+    FollowUpStatus,
     PlanStatus,
     RecordKind,
     ServiceCategory,
@@ -65,6 +66,11 @@ KIND_FIELDS: dict[RecordKind, dict[str, Kind]] = {
         "nextStep.action": "text",
         "nextStep.dueAt": "datetime",
         "nextStep.assignee": "text",
+        # Import only (saveRecord opens a next step; closeFollowUp closes it): a closed next
+        # step stays closed through export and import.
+        "nextStep.status": FollowUpStatus,
+        "nextStep.outcome": "text",
+        "nextStep.closedAt": "datetime",
     },
     RecordKind.ORDER: {
         "currency": "text",
@@ -258,6 +264,7 @@ def input_of(
     step = f"input.{section}.nextStep.dueAt"
     if "nextStep" in body and "dueAt" not in body["nextStep"] and step not in fields:
         errors.add(ErrorCode.VALIDATION, "a next step needs its due time", step)
+    _check_closing(errors, body.get("nextStep") or {}, f"input.{section}.nextStep", fields)
     answers = body.get("answers")
     if answers is not None and not (
         isinstance(answers, list) and all(isinstance(a, dict) for a in answers)
@@ -269,6 +276,46 @@ def input_of(
         )
     data[section] = body
     return data
+
+
+_CLOSING = ("status", "outcome", "closedAt")
+
+
+def _check_closing(errors: v.Errors, step: dict[str, Any], path: str, fields: set[str]) -> None:
+    """A next step's closing fields go together: DONE or CANCELLED with its closing time (and
+    an outcome, as closeFollowUp takes it); an open one has neither."""
+    status = step.get("status")
+    if status in (None, FollowUpStatus.OPEN):
+        for name in ("outcome", "closedAt"):
+            if step.get(name) is not None:
+                errors.add(ErrorCode.VALIDATION, "only a DONE or CANCELLED next step has it",
+                           f"{path}.{name}")  # fmt: skip
+    elif step.get("closedAt") is None and f"{path}.closedAt" not in fields:
+        errors.add(ErrorCode.VALIDATION, "a closed next step needs its closing time",
+                   f"{path}.closedAt")  # fmt: skip
+    elif isinstance(step.get("closedAt"), dt.datetime) and step["closedAt"].tzinfo is None:
+        errors.add(ErrorCode.VALIDATION, "needs a time-zone offset, e.g. +08:00",
+                   f"{path}.closedAt")  # fmt: skip
+    v.text(errors, step.get("outcome"), f"{path}.outcome", max_len=500)
+
+
+def _closing(save: repo.Save, data: dict[str, Any], actor_id: str) -> repo.Save:
+    """`save` with its next step closed as the row says, by `actor_id` (the import's). The
+    content digest leaves the closing out: saving the same record again neither reopens nor
+    closes its next step."""
+    step = next((d["nextStep"] for d in data.values() if isinstance(d, dict) and "nextStep" in d),
+                None)  # fmt: skip
+    closing = {
+        k: x.value if isinstance(x, FollowUpStatus) else x
+        for k in _CLOSING
+        if step and (x := step.get(k)) is not None
+    }
+    if not closing or not save.follow_ups:
+        return save
+    if closing.get("status") != FollowUpStatus.OPEN.value:
+        closing["closedBy"] = actor_id
+    steps = [{**f, "props": {**f["props"], **closing}} for f in save.follow_ups]
+    return dataclasses.replace(save, follow_ups=steps)
 
 
 def record_row(
@@ -321,6 +368,7 @@ async def write_records(
         if save is None:  # checked when read: only a changed rule gets here
             refused.extend(_errors_of(n, errors))
             continue
+        save = _closing(save, data, audit.actor.id)
         if row.get("id") is not None:  # an exported record keeps its id
             save = dataclasses.replace(save, create_id=row["id"])
         result = await repo.save(db, save, who)
@@ -382,10 +430,14 @@ def export_row(
         fields["order"] = row["order"]["id"]
     step = next(iter(row.get("followUps") or []), None)
     if step is not None:
-        action = guards.row("FollowUp", step, roles).get("action", step.get("action"))
-        fields["nextStep.action"] = action
+        step_shown = guards.row("FollowUp", step, roles)
+        fields["nextStep.action"] = step_shown.get("action", step.get("action"))
         fields["nextStep.dueAt"] = step.get("dueAt")
         fields["nextStep.assignee"] = row.get("nextAssignee")
+        if step.get("status") != FollowUpStatus.OPEN.value:
+            fields["nextStep.status"] = step.get("status")
+            fields["nextStep.outcome"] = step_shown.get("outcome", step.get("outcome"))
+            fields["nextStep.closedAt"] = step.get("closedAt")
     return {
         "kind": "record",
         "type": kind.name,

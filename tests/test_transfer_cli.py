@@ -413,3 +413,62 @@ def test_export_with_a_key_shows_what_the_key_sees_masked(
     bad = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "nope"], env)
     assert bad.returncode == 2
     assert "Unknown, expired or revoked API key" in bad.stderr
+
+
+FOLLOW_UPS = (
+    "编号,客户,时间,方式,下一步,截止,状态,结果,关闭时间\n"
+    "F-1,fu-a,2026-03-02 10:00,VISIT,发送报价单,2026-03-09 18:00,DONE,已发送,2026-03-05 09:00\n"
+    "F-2,fu-a,2026-03-03 10:00,CALL,安排演示,2026-03-10 18:00,,,\n"
+    "F-3,fu-a,2026-03-04 10:00,CALL,回电,2026-03-11 18:00,OPEN,,2026-03-05 09:00\n"
+    "F-4,fu-a,2026-03-04 11:00,CALL,回电,2026-03-11 18:00,CANCELLED,客户取消,\n"
+)
+FOLLOW_UPS_MAP = (
+    'record = "INTERACTION"\nsource = "fu-src"\nid = "编号"\ntimezone = "+08:00"\n'
+    '[fields]\ncustomer = "客户"\noccurredAt = "时间"\nchannel = "方式"\n'
+    '"nextStep.action" = "下一步"\n"nextStep.dueAt" = "截止"\n"nextStep.status" = "状态"\n'
+    '"nextStep.outcome" = "结果"\n"nextStep.closedAt" = "关闭时间"\n'
+)
+STEPS = (
+    "MATCH (r:Record)-[:NEXT_STEP]->(f:FollowUp) RETURN r.externalId AS row, f.status AS status, "
+    "f.outcome AS outcome, toString(f.closedAt) AS closedAt, f.closedBy IS NOT NULL AS by "
+    "ORDER BY row"
+)
+
+
+def test_a_closed_next_step_stays_closed_through_import_and_the_round_trip(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    env = _env(neo4j_server)
+    cypher.execute_query(
+        "CREATE (:Company:Customer {id: 'fu-a', name: '随访公司', customerKind: 'ENTERPRISE', "
+        "version: 1})"
+    )
+    (tmp_path / "steps.csv").write_text(FOLLOW_UPS, encoding="utf-8")
+    (tmp_path / "steps.toml").write_text(FOLLOW_UPS_MAP, encoding="utf-8")
+    report = tmp_path / "steps-rejected.csv"
+    args = ["import", str(tmp_path / "steps.csv"), "--mapping", str(tmp_path / "steps.toml")]
+    out = crm([*args, "--report", str(report), "--quiet"], env)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert [(r["row"], r["field"], r["code"]) for r in _report(report)] == [
+        ("3", "interaction.nextStep.closedAt", "VALIDATION"),  # an open step is not closed
+        ("4", "interaction.nextStep.closedAt", "VALIDATION"),  # closed, but when?
+    ]
+    closed = ("F-1", "DONE", "已发送", "2026-03-05T09:00:00+08:00", True)
+    stored = [tuple(r.values()) for r in cypher.execute_query(STEPS).records]
+    assert stored == [closed, ("F-2", "OPEN", None, None, False)]
+
+    first = tmp_path / "first.jsonl"
+    assert crm(["export", "--format", "jsonl", "--out", str(first)], env).returncode == 0
+    row = next(r for _, r in fmt.read_jsonl(first) if r["fields"].get("externalId") == "F-1")
+    assert row["fields"]["nextStep.status"] == "DONE"
+    reset_database(cypher)
+    out = crm(["import", str(first), "--quiet"], env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "3 created" in out.stdout  # the company and its two interactions
+    stored = [tuple(r.values()) for r in cypher.execute_query(STEPS).records]
+    assert stored == [closed, ("F-2", "OPEN", None, None, False)]
+    second = tmp_path / "second.jsonl"
+    assert crm(["export", "--format", "jsonl", "--out", str(second)], env).returncode == 0
+    assert _records(first, "jsonl") == _records(second, "jsonl")
+    again = crm(["import", str(first), "--quiet"], env)
+    assert "0 created, 0 updated, 3 unchanged" in again.stdout, again.stdout
