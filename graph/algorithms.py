@@ -162,6 +162,19 @@ def _tie_kind(edge_type: str) -> str:
     return "PERSONAL" if edge_type in PERSONAL_TIES else "REPORTING"
 
 
+def _tie_rank(edge: Edge) -> tuple[float, int, str]:
+    """Stronger ties first; a personal one before a reporting line of the same strength."""
+    return -hop_strength(edge), TIE_ORDER[_tie_kind(str(edge["type"]))], str(edge["id"])
+
+
+def _hop_tie(ties: Sequence[Edge]) -> tuple[float, str]:
+    """A hop's strength and tie kind: its best tie's, or a shared employer's."""
+    if not ties:
+        return COLLEAGUE_HOP, "COLLEAGUE"
+    best = min(ties, key=_tie_rank)
+    return hop_strength(best), _tie_kind(str(best["type"]))
+
+
 def intro_hop(
     a: Node, b: Node, ties: Sequence[Edge], employers: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -171,18 +184,14 @@ def intro_hop(
         str(a["id"]): str(a.get("name") or a["id"]),
         str(b["id"]): str(b.get("name") or b["id"]),
     }
-    options = [(hop_strength(e), -TIE_ORDER[_tie_kind(str(e["type"]))], e) for e in ties]
-    options.sort(key=lambda o: (-o[0], -o[1], str(o[2]["id"])))
-    sentences = [explain_hop(e, names) for _, _, e in options]
-    edges = [e for _, _, e in options]
+    options = sorted(ties, key=_tie_rank)
+    sentences = [explain_hop(e, names) for e in options]
+    edges = list(options)
     for x in employers:
         company = str(x["company"].get("name") or x["company"]["id"])
         sentences.append(f"{names[str(a['id'])]} and {names[str(b['id'])]} both work at {company}")
         edges += x["edges"]
-    if options:
-        strength, tie = options[0][0], _tie_kind(str(options[0][2]["type"]))
-    else:
-        strength, tie = COLLEAGUE_HOP, "COLLEAGUE"
+    strength, tie = _hop_tie(ties)
     return {
         "from_": str(a["id"]),
         "to": str(b["id"]),
@@ -236,18 +245,22 @@ def intro_path(people: Sequence[Node], hops: Sequence[Mapping[str, Any]]) -> dic
     }
 
 
-def rank_intros(paths: list[dict[str, Any]], first: int) -> list[dict[str, Any]]:
-    """Fewer colleague-only hops first, then stronger, then shorter; node ids keep it stable."""
-    paths = sorted(
-        paths,
-        key=lambda p: (
-            p["colleagueHops"],
-            -p["strength"],
-            len(p["hops"]),
-            [h["from_"] for h in p["hops"]] + [p["hops"][-1]["to"]] if p["hops"] else [],
-        ),
-    )
-    return paths[:first]
+def intro_rank(people: Sequence[Node], hops: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
+    """Where a chain of people (as `intro_path` takes it) ranks: fewer colleague-only hops
+    first, then stronger, then shorter; node ids keep it stable. Cheap: the chains are ranked
+    before the few kept are described."""
+    strength, colleague = 1.0, 0
+    for h in hops:
+        s, tie = _hop_tie(h["ties"])
+        strength *= round(s, 6)
+        colleague += tie == "COLLEAGUE"
+    return colleague, -round(strength, 6), len(hops), [str(p["id"]) for p in people] if hops else []
+
+
+def best_intros(paths: Sequence[Mapping[str, Any]], first: int) -> list[dict[str, Any]]:
+    """The `first` best chains (`{people, hops}`), each described as `intro_path` does."""
+    ranked = sorted(paths, key=lambda p: intro_rank(p["people"], p["hops"]))
+    return [intro_path(p["people"], p["hops"]) for p in ranked[:first]]
 
 
 def subtree_rollups(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[dict[str, Any]]:

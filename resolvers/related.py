@@ -200,5 +200,4 @@ async def warm_intro_paths(
         missing = sorted(set(wanted) - set(found["users"]))
         if missing:
             raise not_found("staff member", missing[0], "from")
-    described = [alg.intro_path(p["people"], p["hops"]) for p in found["paths"]]
-    return alg.rank_intros(described, first)
+    return alg.best_intros(found["paths"], first)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import networkx as nx
@@ -131,19 +132,62 @@ def test_intro_path_collapses_ties_and_ranks_colleagues_last() -> None:
     co = {"id": "co", "name": "公司"}
     knows = e("k", "u", "a", "KNOWS", strength=0.9)
     works = [e("w1", "a", "co", "WORKS_AT"), e("w2", "t", "co", "WORKS_AT")]
-    colleague = alg.intro_path(
-        [u, a, t],
-        [
+    colleague_chain = {
+        "people": [u, a, t],
+        "hops": [
             {"ties": [knows], "employers": []},
             {"ties": [], "employers": [{"company": co, "edges": works}]},
         ],
-    )
+    }
+    colleague = alg.intro_path(colleague_chain["people"], colleague_chain["hops"])
     assert colleague["colleagueHops"] == 1
     assert colleague["strength"] == pytest.approx(0.9 * alg.COLLEAGUE_HOP)
     assert [h["tie"] for h in colleague["hops"]] == ["PERSONAL", "COLLEAGUE"]
     assert [n["id"] for n in colleague["nodes"]] == ["u", "a", "t", "co"]
     weak = e("k2", "u", "t", "KNOWS", strength=0.1)
-    direct = alg.intro_path([u, t], [{"ties": [weak], "employers": []}])
+    direct_chain = {"people": [u, t], "hops": [{"ties": [weak], "employers": []}]}
+    direct = alg.intro_path(direct_chain["people"], direct_chain["hops"])
     assert direct["ranking"].startswith("the one hop is a personal or reporting tie")
     # 0.1 is weaker than 0.27, yet the personal tie ranks first
-    assert [p["hops"][-1]["from_"] for p in alg.rank_intros([colleague, direct], 5)] == ["u", "a"]
+    best = alg.best_intros([colleague_chain, direct_chain], 5)
+    assert best == [direct, colleague]
+    assert alg.best_intros([colleague_chain, direct_chain], 1) == [direct]
+
+
+def test_best_intros_rank_chains_as_their_descriptions_rank() -> None:
+    # The chains are ranked before they are described; the order must be the one the
+    # described paths' own figures give (colleague hops, strength, length, node ids).
+    rng = random.Random(7)
+    kinds = ("KNOWS", "RELATED_TO", "INFLUENCES", "REPORTS_TO", "MANAGES")
+    people = [{"id": f"p{i}", "name": f"人{i}"} for i in range(8)]
+    co = {"id": "co", "name": "公司"}
+    chains = []
+    for n in range(150):
+        chain = rng.sample(people, rng.randint(2, 5))
+        hops = []
+        for i, (a, b) in enumerate(itertools.pairwise(chain)):
+            ties = [
+                e(
+                    f"t{n}-{i}-{j}",
+                    a["id"],
+                    b["id"],
+                    rng.choice(kinds),
+                    strength=rng.choice([None, 0.1, 0.3, 0.5, 0.9]),
+                )
+                for j in range(rng.choice([0, 0, 1, 2]))
+            ]
+            shared = [{"company": co, "edges": [e(f"w{n}-{i}", a["id"], "co", "WORKS_AT")]}]
+            hops.append({"ties": ties, "employers": [] if ties and rng.random() < 0.5 else shared})
+        chains.append({"people": chain, "hops": hops})
+    described = [alg.intro_path(c["people"], c["hops"]) for c in chains]
+    expected = sorted(
+        described,
+        key=lambda p: (
+            p["colleagueHops"],
+            -p["strength"],
+            len(p["hops"]),
+            [h["from_"] for h in p["hops"]] + [p["hops"][-1]["to"]],
+        ),
+    )
+    for first in (1, 5, 20, 150):
+        assert alg.best_intros(chains, first) == expected[:first]
