@@ -186,6 +186,9 @@ def settings(neo4j_server: LocalNeo4j) -> Settings:
         # The first plan of a map statement with the visibility predicate can take seconds on
         # a loaded 2-core machine; the 15 s production default is tested in test_db_limits.
         transaction_timeout=60.0,
+        # Planning every statement up front (60 s before /readyz) would be spent again in each
+        # worker; a statement is planned on first use instead. test_db_limits covers warm_up.
+        warm_up_seconds=0,
     )
 
 
