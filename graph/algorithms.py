@@ -64,12 +64,27 @@ def _strength(edge: Edge, default: float = 0.5) -> float:
     return default if value is None else float(value)
 
 
-def bfs_depths(center: str, edges: Iterable[Edge]) -> dict[str, int]:
-    """Hop distance from `center`, edges taken in both directions."""
-    g = nx.Graph()
-    g.add_node(center)
-    g.add_edges_from((str(e["source"]), str(e["target"])) for e in edges)
-    return dict(nx.single_source_shortest_path_length(g, center))
+def bfs_depths(sources: Iterable[str], edges: Iterable[Edge]) -> dict[str, int]:
+    """Hop distance from the nearest of `sources`, edges taken in both directions. A walk
+    over an adjacency dict: building a networkx graph of a map's edges cost more than the
+    rest of the map's post-processing (1.3 ms for 500 edges)."""
+    adjacent: dict[str, list[str]] = {}
+    for e in edges:
+        a, b = str(e["source"]), str(e["target"])
+        adjacent.setdefault(a, []).append(b)
+        adjacent.setdefault(b, []).append(a)
+    depth = dict.fromkeys(sources, 0)
+    level, frontier = 0, list(depth)
+    while frontier:
+        level += 1
+        reached = []
+        for node in frontier:
+            for other in adjacent.get(node, ()):
+                if other not in depth:
+                    depth[other] = level
+                    reached.append(other)
+        frontier = reached
+    return depth
 
 
 def chain_paths(

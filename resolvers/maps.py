@@ -76,7 +76,7 @@ async def account_map(
     )
     if found is None:
         raise not_found("company", center, "center")
-    depths = bfs_depths(center, found["edges"])
+    depths = bfs_depths([center], found["edges"])
     for n in found["nodes"]:
         n["depth"] = depths.get(n["id"])
     found["nodes"].sort(key=lambda n: (n["depth"] if n["depth"] is not None else 99, n["name"]))
@@ -96,10 +96,7 @@ async def group_hierarchy(
     nodes, edges = found["nodes"], found["edges"]
     rollups = subtree_rollups(nodes, edges)
     # Level = longest distance below a root is unstable for diamonds; use BFS from the roots.
-    levels: dict[str, int] = {}
-    for root in found["roots"]:
-        for nid, d in bfs_depths(root, edges).items():
-            levels[nid] = min(d, levels.get(nid, d))
+    levels = bfs_depths(found["roots"], edges)  # from the nearest root
     for n in nodes:
         n["depth"] = levels.get(n["id"])
         n["data"] = {**(n.get("data") or {}), "openProjectAmount": n.pop("openProjectAmount")}

@@ -191,3 +191,19 @@ def test_best_intros_rank_chains_as_their_descriptions_rank() -> None:
     )
     for first in (1, 5, 20, 150):
         assert alg.best_intros(chains, first) == expected[:first]
+
+
+def test_bfs_depths_match_networkx_from_the_nearest_source() -> None:
+    rng = random.Random(11)
+    ids = [f"n{i}" for i in range(60)]
+    edges = [e(str(i), rng.choice(ids), rng.choice(ids), "SUPPLIES") for i in range(90)]
+    g = nx.Graph()
+    g.add_nodes_from(ids)
+    g.add_edges_from((x["source"], x["target"]) for x in edges)
+    for sources in (["n0"], ["n0", "n7", "n33"], ["lonely"]):
+        expected: dict[str, int] = {}
+        for s in sources:
+            g.add_node(s)
+            for node, d in nx.single_source_shortest_path_length(g, s).items():
+                expected[node] = min(d, expected.get(node, d))
+        assert alg.bfs_depths(sources, edges) == expected
