@@ -14,8 +14,9 @@ field names and no values.
 The export reads page by page in `id` order, with the viewer's visibility predicate, so a key
 exports exactly what it may see (masking is applied above, by resolvers/masking.py). Records
 (graph/records.py) are read in id order, each as its timeline shows it: only records about a
-customer the viewer sees, voided ones left out. Imported records are written by
-graph/records.py `save`.
+customer the viewer sees, voided ones left out. Products (the catalogue, which every viewer
+reads) are read whole, in id order, so that an order's lines find them on import; imported
+products and records are written by graph/records.py's `save_product` and `save`.
 """
 
 from __future__ import annotations
@@ -313,3 +314,19 @@ async def export_records(db: Database, actor: Actor, after: str) -> list[Row]:
     params = {"after": after, "limit": PAGE, "acl": access.acl_params(actor)}
     rows = await db.read(RECORD_PAGE, params)
     return [{**r["record"], "nextAssignee": r["assignee"]} for r in rows]
+
+
+# The product catalogue in id order: reference data every signed-in viewer reads (as the
+# `products` query), archived products included.
+PRODUCT_PAGE = Cypher(
+    "transfer.export.products",
+    "MATCH (p:Product) WHERE p.id > $after WITH p ORDER BY p.id LIMIT $limit "
+    "RETURN p{.*} AS product",
+)
+
+
+async def export_products(db: Database, actor: Actor, after: str) -> list[Row]:
+    """The next page of catalogue products, with ids above `after` (every viewer sees the
+    whole catalogue, so `actor` narrows nothing)."""
+    rows = await db.read(PRODUCT_PAGE, {"after": after, "limit": PAGE})
+    return [r["product"] for r in rows]

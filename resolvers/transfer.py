@@ -7,7 +7,9 @@ field's type; a row with any problem goes to the report, with the field and the 
 and message, and is not written. Rows that pass are written batch by batch, each batch in one
 transaction (graph/transfer.py). After each batch the checkpoint file records how far the
 file is committed: an interrupted import, run again with the same file and mapping, starts
-after that row. Re-running a finished import changes nothing (rows are keyed).
+after that row. Re-running a finished import changes nothing (rows are keyed). An export's
+products and records are read and written by resolvers/transfer_catalog.py and
+resolvers/transfer_records.py.
 """
 
 from __future__ import annotations
@@ -708,12 +710,16 @@ def graph_rows(records: Iterator[tuple[int, fmt.Record]]) -> Iterator[Prepared |
                     raise TransferError(f"{rel.value} does not join {a.value} to {b.value}")
                 ids = (rec.get("id"), rec.get("from"), rec.get("to"))
                 yield _edge(n, rel, (a, b), Key.ID, ("", "", ""), ids, rec.get("fields") or {})
+            elif rec.get("kind") == "product":
+                from resolvers import transfer_catalog as tc
+
+                yield tc.exported_row(n, rec)
             elif rec.get("kind") == "record":
                 from resolvers import transfer_records as tr
 
                 yield tr.exported_row(n, rec)
             else:
-                raise TransferError("kind must be node, edge or record")
+                raise TransferError("kind must be node, edge, product or record")
         except TransferError as exc:
             yield [Rejection(n, "", ErrorCode.VALIDATION.value, str(exc))]
 
@@ -756,6 +762,10 @@ async def _write(
         from resolvers import transfer_records as tr
 
         return await tr.write_records(db, group[1], group[2], rows, audit)
+    if group[0] == "product":
+        from resolvers import transfer_catalog as tc
+
+        return await tc.write_products(db, rows, audit)
     written, refused = await repo.write_edges(
         db, group[1], group[2], group[3], rows, audit, import_id
     )
@@ -925,8 +935,10 @@ def _fields(row: dict[str, Any], keys: Iterator[str] | dict[str, Kind]) -> dict[
 
 async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIterator[fmt.Record]:
     """Every Company and Person the actor sees, then every relationship between them whose
-    both ends it sees, then every record (not voided) about a customer it sees, kind by kind,
-    with each field as the API would show it to the actor's roles."""
+    both ends it sees, then the product catalogue (every viewer reads it whole), then every
+    record (not voided) about a customer it sees, kind by kind, with each field as the API
+    would show it to the actor's roles."""
+    from resolvers import transfer_catalog as tc
     from resolvers import transfer_records as tr
 
     for label in repo.LABELS:
@@ -960,6 +972,12 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
                     "fields": _fields(shown, EDGE_FIELDS),
                 }
             after = edges[-1]["id"]
+    # Before the records: an order's lines name products.
+    after = ""
+    while products := await repo.export_products(db, actor, after):
+        for product in products:
+            yield tc.export_row(product)
+        after = products[-1]["id"]
     # Kind by kind, in RecordKind's order: an order before the payments against it.
     by_kind: dict[RecordKind, list[fmt.Record]] = {kind: [] for kind in RecordKind}
     after = ""
