@@ -237,22 +237,33 @@ PRODUCTS = (
     "CREATE (:Product {id: 'old-3', sku: 'OLD-3', name: '旧型号', version: 2, "
     "archivedAt: datetime('2026-01-05T09:00:00+08:00')})"
 )
+# A project for the first company, with Zhang Wei in it; the order below is in it.
+PROJECT = (
+    "MATCH (c:Company {externalSource: 'demo-erp', externalId: 'ERP-00001'}), "
+    "(p:Person {externalSource: 'demo-hr', externalId: 'P-1'}) "
+    "CREATE (j:Project {id: 'prj-1', name: '五轴机床改造', stage: 'PROPOSAL', status: 'OPEN', "
+    "amount: 300000.0, currency: 'CNY', expectedClose: date('2026-06-30'), version: 1})"
+    "-[:FOR {id: 'prj-1-for', version: 1}]->(c) "
+    "CREATE (p)-[:PARTICIPATES_IN {id: 'prj-1-p1', role: 'DECISION_MAKER', version: 1}]->(j)"
+)
 ORDERS = (
-    "编号,客户,时间,币种,明细,单号,付款期\n"
+    "编号,客户,时间,币种,明细,单号,付款期,项目\n"
     "SO-1,ERP-00001,2026-03-05T14:00:00+08:00,CNY,cnc-1:2:150000.00;spare-9:10:35.5,销-001,"
-    "2026-04-05\n"
+    "2026-04-05,prj-1\n"
 )
 ORDERS_MAP = (
     'record = "ORDER"\nsource = "demo-shop"\nid = "编号"\ncustomer_source = "demo-erp"\n'
     '[fields]\ncustomer = "客户"\noccurredAt = "时间"\ncurrency = "币种"\nlines = "明细"\n'
-    'orderNo = "单号"\npaymentDueOn = "付款期"\n'
+    'orderNo = "单号"\npaymentDueOn = "付款期"\nproject = "项目"\n'
 )
 
 
 def _seed_records(env: dict[str, str], cypher: Driver, tmp: Path) -> None:
-    """Three catalogue products, the sample's two valid interactions (one with a next step)
-    and one order of two lines, on the seeded companies."""
+    """Three catalogue products, a project (for a company, with a person in it), the
+    sample's two valid interactions (one with a next step) and one order of two lines in the
+    project, on the seeded companies."""
     cypher.execute_query(PRODUCTS)
+    cypher.execute_query(PROJECT)
     (tmp / "orders.csv").write_text(ORDERS, encoding="utf-8")
     (tmp / "orders.toml").write_text(ORDERS_MAP, encoding="utf-8")
     for data, mapping, code in (
@@ -273,15 +284,17 @@ def test_round_trip_export_import_export_is_identical(
     _seed(env, tmp_path)
     _seed_records(env, cypher, tmp_path)
     # GraphML (for Gephi) holds the network only; JSONL and CSV hold the products and the
-    # records too.
-    total = 64 if form == "graphml" else 70  # 59 companies, 3 people, 2 jobs; 3 products, 3 records
+    # records too. The network: 59 companies, 3 people, a project; 2 jobs, the project's
+    # customer (FOR) and its person (PARTICIPATES_IN).
+    total = 67 if form == "graphml" else 73  # and 3 products, 3 records
     first = tmp_path / f"first.{form}"
     out = crm(["export", "--format", form, "--out", str(first)], env)
     assert out.returncode == 0, out.stderr
     assert f"exported {total} " in out.stdout, out.stdout
     reset_database(cypher)  # the products too: the export brings them back
     out = crm(["import", str(first), "--format", form, "--quiet"], env)
-    assert out.returncode == 0, out.stdout + out.stderr
+    report = first.with_name(first.name + ".rejected.csv")
+    assert out.returncode == 0, out.stdout + out.stderr + report.read_text(encoding="utf-8")
     assert f"{total} created" in out.stdout
     saved = "MATCH (a:AuditEvent {action: 'product.save'}) RETURN count(a) AS n"
     products = cypher.execute_query(
@@ -325,6 +338,7 @@ def test_round_trip_export_import_export_is_identical(
         assert sorted(r["type"] for r in kept) == ["INTERACTION", "INTERACTION", "ORDER"]
         order = next(r for r in kept if r["type"] == "ORDER")
         assert order["fields"]["orderNo"] == "销-001"
+        assert order["fields"]["project"] == "prj-1"
         lines = order["fields"]["lines"]
         if isinstance(lines, str):  # CSV: JSON text
             lines = orjson.loads(lines)
@@ -341,6 +355,26 @@ def test_round_trip_export_import_export_is_identical(
         ).records
         assert {r["id"] for r in stored} == {r["id"] for r in kept}  # the ids are kept
         assert max(r["cents"] or 0 for r in stored) == 30035500
+    # The project comes back with its customer and its person, and the order in it.
+    project = cypher.execute_query(
+        "MATCH (j:Project {id: 'prj-1'})-[:FOR {id: 'prj-1-for'}]->(c:Company) "
+        "MATCH (p:Person)-[x:PARTICIPATES_IN {id: 'prj-1-p1'}]->(j) "
+        "RETURN j.name AS name, j.stage AS stage, j.amount AS amount, "
+        "toString(j.expectedClose) AS close, c.name AS company, p.externalId AS person, "
+        "x.role AS role, count { (:Order)-[:IN_PROJECT]->(j) } AS orders"
+    ).records
+    assert [dict(r) for r in project] == [
+        {
+            "name": "五轴机床改造",
+            "stage": "PROPOSAL",
+            "amount": 300000.0,
+            "close": "2026-06-30",
+            "company": "杭州智联恒通科技有限公司",  # ERP-00001
+            "person": "P-1",
+            "role": "DECISION_MAKER",
+            "orders": 0 if form == "graphml" else 1,
+        }
+    ]
     person = next(orjson.loads(r) for r in after if b'"P-1"' in r)
     assert person["fields"]["idNumber"] == "11010519491231002X"  # the admin view: in full
     assert person["fields"]["hobbies"] in (["读书", "钓鱼"], "读书;钓鱼")
