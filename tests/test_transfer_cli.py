@@ -13,12 +13,13 @@ import orjson
 import pytest
 
 from graph import transfer_formats as fmt
+from graph.access import Scope
 from graph.actor import Actor
 from graph.db import Database
 from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
-from resolvers import transfer, transfer_catalog
+from resolvers import transfer, transfer_catalog, transfer_jobs
 from settings import ROOT
 from tests.conftest import PERSONAS, reset_database
 from tests.process import crm
@@ -442,6 +443,32 @@ def test_exported_products_are_checked_as_save_product_checks_them_and_rerun_as_
     assert (written.created, written.updated) == (0, 0)
     assert [(r.row, r.field, r.code) for r in refused] == [(1, "row", "FORBIDDEN")]
     assert cypher.execute_query(state).records[0] == before
+
+
+def test_an_import_job_of_a_key_that_does_not_edit_everything_refuses_project_rows(
+    neo4j_server: LocalNeo4j,
+) -> None:
+    lines: list[dict[str, Any]] = [
+        {"kind": "node", "label": "Company", "id": "jb-c", "customer": None,
+         "fields": {"name": "丙公司"}},
+        {"kind": "node", "label": "Project", "id": "jb-j", "customer": None,
+         "fields": {"name": "改造项目"}},
+        {"kind": "edge", "type": "FOR", "id": "jb-for", "from": "jb-j", "fromLabel": "Project",
+         "to": "jb-c", "toLabel": "Company", "fields": {}},
+    ]  # fmt: skip
+    sales = Actor(PERSONAS["owner"]["id"], frozenset({"SALES"}), Scope())
+
+    async def scan() -> dict[str, Any]:
+        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
+        try:
+            return await transfer_jobs._scan(db, sales, transfer.graph_rows(enumerate(lines, 1)))
+        finally:
+            await db.close()
+
+    guard = asyncio.run(scan())
+    # The new company is the rep's to create; the project and its link are not judged here.
+    assert guard["forbidden"] == [2, 3]
+    assert [x["id"] for x in guard["fresh"]["Company:id"]] == ["jb-c"]
 
 
 def test_foreign_graphml_imports_with_a_mapping_and_runs_again_as_a_no_op(
