@@ -690,16 +690,19 @@ async def save_product(
     props: dict[str, Any],
     expected_version: int | None,
     audit: Audit,
+    *,
+    keep_id: bool = False,
 ) -> tuple[ProductRow | None, Refusal | None, int | None]:
-    """Create a product (no id) or change one; CONFLICT on a stale version."""
+    """Create a product (no id) or change one; CONFLICT on a stale version. `keep_id` (an
+    imported product): a `product_id` not stored yet is created with that id."""
 
     async def work(tx: Tx) -> tuple[ProductRow | None, Refusal | None, int | None]:
         pid = product_id or new_id()
         if product_id is not None:
             found = await tx.run(PRODUCT_VERSION, {"id": pid})
-            if not found:
+            if not found and not keep_id:
                 return None, Refusal.NOT_FOUND, None
-            if expected_version is not None and found[0]["version"] != expected_version:
+            if found and expected_version is not None and found[0]["version"] != expected_version:
                 return None, Refusal.CONFLICT, found[0]["version"]
         params = {
             "id": pid,

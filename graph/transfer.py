@@ -12,10 +12,12 @@ found by the same node key. One audit event per batch that changed something, wi
 field names and no values.
 
 The export reads page by page in `id` order, with the viewer's visibility predicate, so a key
-exports exactly what it may see (masking is applied above, by resolvers/masking.py). Records
+exports exactly what it may see (projects and their FOR and PARTICIPATES_IN links too, which
+an export's own file imports again) (masking is applied above, by resolvers/masking.py). Records
 (graph/records.py) are read in id order, each as its timeline shows it: only records about a
-customer the viewer sees, voided ones left out. Imported records are written by
-graph/records.py `save`.
+customer the viewer sees, voided ones left out. Products (the catalogue, which every viewer
+reads) are read whole, in id order, so that an order's lines find them on import; imported
+products and records are written by graph/records.py's `save_product` and `save`.
 """
 
 from __future__ import annotations
@@ -44,13 +46,24 @@ class Key(Enum):
     ID = "id"
 
 
-# The node and relationship kinds an import writes and an export reads: the customer network
-# (companies, people and the relationships between them). Users, projects and our side's
-# edges (OWNS, ON_TEAM, KNOWS) are managed through the API.
+# The node and relationship kinds a mapped import writes: the customer network (companies,
+# people and the relationships between them). An export also holds the projects, their
+# customers (FOR) and their people (PARTICIPATES_IN), which its own file imports again. Users
+# and our side's edges (OWNS, ON_TEAM, KNOWS) are managed through the API.
 LABELS: tuple[Label, ...] = (Label.COMPANY, Label.PERSON)
-RELS: tuple[Rel, ...] = tuple(
-    r for r in Rel if set(ENDPOINTS[r][0]) <= set(LABELS) and set(ENDPOINTS[r][1]) <= set(LABELS)
-)
+
+
+def _between(labels: tuple[Label, ...]) -> tuple[Rel, ...]:
+    return tuple(
+        r
+        for r in Rel
+        if set(ENDPOINTS[r][0]) <= set(labels) and set(ENDPOINTS[r][1]) <= set(labels)
+    )
+
+
+RELS: tuple[Rel, ...] = _between(LABELS)
+EXPORT_LABELS: tuple[Label, ...] = (*LABELS, Label.PROJECT)
+EXPORT_RELS: tuple[Rel, ...] = RELS + tuple(r for r in _between(EXPORT_LABELS) if r not in RELS)
 
 _DIGEST: LiteralString = "idNumberDigest"  # graph/crypto.py's DIGEST
 
@@ -112,7 +125,7 @@ def _node_write(label: Label, key: Key) -> Cypher:
 
 
 NODE_WRITES: dict[tuple[Label, Key], Cypher] = {
-    (label, key): _node_write(label, key) for label in LABELS for key in Key
+    (label, key): _node_write(label, key) for label in EXPORT_LABELS for key in Key
 }
 
 
@@ -155,7 +168,7 @@ def _edge(rel: Rel, a: Label, b: Label, key: Key) -> Cypher:
 
 EDGE_WRITES: dict[tuple[Rel, Label, Label, Key], Cypher] = {
     (rel, a, b, key): _edge(rel, a, b, key)
-    for rel in RELS
+    for rel in EXPORT_RELS
     for a in ENDPOINTS[rel][0]
     for b in ENDPOINTS[rel][1]
     for key in Key
@@ -273,13 +286,13 @@ def _edge_page(rel: Rel) -> Cypher:
         "MATCH (a)-[r:" + t + "]->(b) WHERE r.id > $after AND " + access.rel_visible("a", "b") + " "
         "WITH a, r, b ORDER BY r.id LIMIT $limit "
         "RETURN " + EDGE_PROJECTION + " AS edge, "
-        "head([l IN labels(a) WHERE l IN ['Company', 'Person']]) AS fromLabel, "
-        "head([l IN labels(b) WHERE l IN ['Company', 'Person']]) AS toLabel",
+        "head([l IN labels(a) WHERE l IN ['Company', 'Person', 'Project']]) AS fromLabel, "
+        "head([l IN labels(b) WHERE l IN ['Company', 'Person', 'Project']]) AS toLabel",
     )
 
 
-NODE_PAGES: dict[Label, Cypher] = {label: _node_page(label) for label in LABELS}
-EDGE_PAGES: dict[Rel, Cypher] = {rel: _edge_page(rel) for rel in RELS}
+NODE_PAGES: dict[Label, Cypher] = {label: _node_page(label) for label in EXPORT_LABELS}
+EDGE_PAGES: dict[Rel, Cypher] = {rel: _edge_page(rel) for rel in EXPORT_RELS}
 PAGE = 2000
 
 
@@ -313,3 +326,19 @@ async def export_records(db: Database, actor: Actor, after: str) -> list[Row]:
     params = {"after": after, "limit": PAGE, "acl": access.acl_params(actor)}
     rows = await db.read(RECORD_PAGE, params)
     return [{**r["record"], "nextAssignee": r["assignee"]} for r in rows]
+
+
+# The product catalogue in id order: reference data every signed-in viewer reads (as the
+# `products` query), archived products included.
+PRODUCT_PAGE = Cypher(
+    "transfer.export.products",
+    "MATCH (p:Product) WHERE p.id > $after WITH p ORDER BY p.id LIMIT $limit "
+    "RETURN p{.*} AS product",
+)
+
+
+async def export_products(db: Database, actor: Actor, after: str) -> list[Row]:
+    """The next page of catalogue products, with ids above `after` (every viewer sees the
+    whole catalogue, so `actor` narrows nothing)."""
+    rows = await db.read(PRODUCT_PAGE, {"after": after, "limit": PAGE})
+    return [r["product"] for r in rows]

@@ -7,13 +7,15 @@ is what `crm-graph export` writes and imports again without a mapping: records o
     {"kind": "node", "label": "Company", "id": ..., "customer": {profile} | None, "fields": {...}}
     {"kind": "edge", "type": "WORKS_AT", "id": ..., "from": ..., "fromLabel": ...,
      "to": ..., "toLabel": ..., "fields": {...}}
+    {"kind": "product", "id": ..., "fields": {...}}
     {"kind": "record", "type": "INTERACTION", "id": ..., "customer": ..., "fields": {...}}
 
 as JSON lines, as a directory of CSV files (one per label, relationship type and record
-kind), or as GraphML (for Gephi: nodes and edges only, flat attributes, lists joined with
-LIST_SEP, the customer profile as `customer.<field>` attributes; records are left out: they
-are no part of a network drawing). Values are JSON values; dates are ISO strings; in CSV a
-list of objects (an order's lines, a survey's answers) is JSON text.
+kind, and `products.csv`), or as GraphML (for Gephi: nodes and edges only, flat attributes,
+lists joined with LIST_SEP, the customer profile as `customer.<field>` attributes; products
+and records are left out: they are no part of a network drawing). Values are JSON values;
+dates are ISO strings; in CSV a list of objects (an order's lines, a survey's answers) is
+JSON text.
 
 A *foreign* GraphML file (Gephi, yEd, networkx) is read as it is (`read_graphml_elements`):
 its nodes and edges with their attributes; a mapping says what they mean.
@@ -92,9 +94,14 @@ def write_jsonl(records: Iterable[Record], path: Path) -> int:
     return n
 
 
+PRODUCTS_CSV = "products.csv"
+
+
 def _csv_name(rec: Record) -> str:
     if rec["kind"] == "node":
         return f"nodes-{rec['label']}.csv"
+    if rec["kind"] == "product":
+        return PRODUCTS_CSV
     return f"{'edges' if rec['kind'] == 'edge' else 'records'}-{rec['type']}.csv"
 
 
@@ -103,9 +110,9 @@ _KIND_ORDER = {k.name: i for i, k in enumerate(RecordKind)}
 
 
 def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
-    """One CSV per label, relationship type and record kind in `directory` (created).
-    Columns: `id`, then `customer` (nodes: true/false; records: the customer's id) or
-    `from,fromLabel,to,toLabel` (edges), then the fields."""
+    """One CSV per label, relationship type and record kind, and one of products, in
+    `directory` (created). Columns: `id`, then `customer` (nodes: true/false; records: the
+    customer's id) or `from,fromLabel,to,toLabel` (edges), then the fields."""
     directory.mkdir(parents=True, exist_ok=True)
     tables: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
@@ -115,6 +122,8 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
         elif rec["kind"] == "record":
             row = {"id": rec["id"], "customer": rec["customer"]}
             row.update({k: _flat(v) for k, v in rec["fields"].items()})
+        elif rec["kind"] == "product":
+            row = {"id": rec["id"], **{k: _flat(v) for k, v in rec["fields"].items()}}
         else:
             row = {k: rec[k] for k in ("id", "from", "fromLabel", "to", "toLabel")}
             row.update({k: _flat(v) for k, v in rec["fields"].items()})
@@ -132,19 +141,20 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
 
 def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record]]:
     """The records of a directory `write_csv_dir` wrote: nodes first, then edges, then
-    records. Cells stay text (empty cells are left out); the importer converts them as it
-    converts mapped CSV."""
+    products (an order's lines name them), then records. Cells stay text (empty cells are
+    left out); the importer converts them as it converts mapped CSV."""
     n = 0
     for pattern, kind in (
         ("nodes-*.csv", "node"),
         ("edges-*.csv", "edge"),
+        (PRODUCTS_CSV, "product"),
         ("records-*.csv", "record"),
     ):
         paths = sorted(directory.glob(pattern))
         if kind == "record":
             paths.sort(key=lambda p: _KIND_ORDER.get(p.stem.split("-", 1)[1], len(_KIND_ORDER)))
         for path in paths:
-            name = path.stem.split("-", 1)[1]
+            name = path.stem.split("-", 1)[-1]
             for _, row in read_csv(path):
                 n += 1
                 cells = {k: v for k, v in row.items() if v != ""}
@@ -152,6 +162,8 @@ def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record]]:
                     rec: Record = {"kind": "record", "type": name, "id": cells.pop("id", "")}
                     rec["customer"] = cells.pop("customer", "")
                     rec["fields"] = cells
+                elif kind == "product":
+                    rec = {"kind": "product", "id": cells.pop("id", ""), "fields": cells}
                 elif kind == "node":
                     customer = cells.pop("customer", "false") == "true"
                     rec = {"kind": "node", "label": name, "id": cells.pop("id", "")}
@@ -174,11 +186,11 @@ def _split_customer(rec: Record, cells: dict[str, Any], customer: bool) -> None:
 
 def write_graphml(records: Iterable[Record], path: Path) -> int:
     """GraphML Gephi opens: node ids are CRM ids; `label` and `type` say what each is.
-    Records are left out (module doc); the count is of what is written."""
+    Products and records are left out (module doc); the count is of what is written."""
     g = nx.MultiDiGraph()
     n = 0
     for rec in records:
-        if rec["kind"] == "record":
+        if rec["kind"] in ("product", "record"):
             continue
         n += 1
         if rec["kind"] == "node":

@@ -542,12 +542,12 @@ async def close_follow_up(ctx: Context, data: dict[str, Any]) -> FollowUpPayload
 PRODUCT_CAPS = {"name": 200, "category": 100, "unit": 20, "description": 2000}
 
 
-async def save_product(ctx: Context, data: dict[str, Any]) -> ProductPayload:
-    if not {"ADMIN", "MANAGER"} & ctx.actor.roles:
-        message = "the product catalogue is kept by ADMIN and MANAGER"
-        return {"product": None, "errors": [payload_error(ErrorCode.FORBIDDEN, message, None)]}
-    errors = v.Errors()
-    creating = data.get("id") is None
+PRODUCT_KEEPERS = frozenset({"ADMIN", "MANAGER"})  # the roles that keep the catalogue
+
+
+def product_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """saveProduct's input as the product's properties (what `data` gives), problems in
+    `errors`; `crm-graph import` checks an exported product with it too."""
     props: dict[str, Any] = {}
     if creating or "sku" in data:
         props["sku"] = v.text(errors, data.get("sku"), "input.sku", required=True, max_len=64)
@@ -562,6 +562,15 @@ async def save_product(ctx: Context, data: dict[str, Any]) -> ProductPayload:
         props["currency"] = currency(errors, data["currency"], "input.currency")
     if "archived" in data:
         props["archivedAt"] = dt.datetime.now(dt.UTC) if data["archived"] else None
+    return props
+
+
+async def save_product(ctx: Context, data: dict[str, Any]) -> ProductPayload:
+    if not PRODUCT_KEEPERS & ctx.actor.roles:
+        message = "the product catalogue is kept by ADMIN and MANAGER"
+        return {"product": None, "errors": [payload_error(ErrorCode.FORBIDDEN, message, None)]}
+    errors = v.Errors()
+    props = product_props(errors, data, data.get("id") is None)
     if errors:
         return {"product": None, "errors": errors}
     try:

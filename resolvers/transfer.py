@@ -7,7 +7,9 @@ field's type; a row with any problem goes to the report, with the field and the 
 and message, and is not written. Rows that pass are written batch by batch, each batch in one
 transaction (graph/transfer.py). After each batch the checkpoint file records how far the
 file is committed: an interrupted import, run again with the same file and mapping, starts
-after that row. Re-running a finished import changes nothing (rows are keyed).
+after that row. Re-running a finished import changes nothing (rows are keyed). An export's
+products and records are read and written by resolvers/transfer_catalog.py and
+resolvers/transfer_records.py.
 """
 
 from __future__ import annotations
@@ -45,12 +47,14 @@ from graph.vocab import (
     Label,
     LifecycleStage,
     Polarity,
+    ProjectStage,
+    ProjectStatus,
     RecordKind,
     Rel,
     Stance,
     Tier,
 )
-from resolvers import company, person, relationship
+from resolvers import company, person, project, relationship
 from resolvers import validation as v
 from resolvers.common import customer_role, external_props
 from resolvers.errors import ErrorCode
@@ -77,6 +81,17 @@ NODE_FIELDS: dict[Label, dict[str, Kind]] = {
         "hasPurchasingPower": "bool",
         "hobbies": "list",
     },
+    # An export's own file only (a mapping names Company or Person).
+    Label.PROJECT: {
+        "name": "text",
+        "stage": ProjectStage,
+        "status": ProjectStatus,
+        "amount": "float",
+        "currency": "text",
+        "expectedClose": "date",
+        "winProbability": "float",
+        "winProbabilityReason": "text",
+    },
 }
 EXTERNAL_FIELDS: dict[str, Kind] = {"externalSource": "text", "externalId": "text"}
 PROFILE_FIELDS: dict[str, Kind] = {
@@ -96,7 +111,11 @@ EDGE_FIELDS: dict[str, Kind] = {
     "polarity": Polarity,
 }
 CUSTOMER_KIND = {Label.COMPANY: CustomerKind.ENTERPRISE, Label.PERSON: CustomerKind.INDIVIDUAL}
-PROPS_OF = {Label.COMPANY: company.company_props, Label.PERSON: person.person_props}
+PROPS_OF = {
+    Label.COMPANY: company.company_props,
+    Label.PERSON: person.person_props,
+    Label.PROJECT: project.project_props,
+}
 SECRET_KEYS = (crypto.ID_NUMBER, crypto.CIPHER, crypto.DIGEST)
 REPORT_COLUMNS = ("row", "field", "code", "message")
 DEFAULT_BATCH = 5000
@@ -200,11 +219,11 @@ class Mapping:
     graph: GraphSpec | None = None  # a foreign GraphML file
 
 
-def _label(name: Any, what: str) -> Label:
-    for label in repo.LABELS:
+def _label(name: Any, what: str, labels: tuple[Label, ...] = repo.LABELS) -> Label:
+    for label in labels:
         if label.value == name:
             return label
-    allowed = ", ".join(x.value for x in repo.LABELS)
+    allowed = ", ".join(x.value for x in labels)
     raise TransferError(f"{what} must be one of {allowed}, not {name!r}")
 
 
@@ -465,7 +484,10 @@ def _node(
             if k in PROFILE_FIELDS
         }
     props = PROPS_OF[label](errors, data, True)
-    customer = customer_role(errors, data, props, CUSTOMER_KIND[label])
+    # A project is never a customer.
+    customer = (
+        customer_role(errors, data, props, CUSTOMER_KIND[label]) if label in CUSTOMER_KIND else None
+    )
     raw = None if node_id is None else str(node_id)
     if key is Key.EXTERNAL:  # the row's id is its externalId, checked as the API checks it
         ident = external_props(errors, {"externalSource": source, "externalId": raw}, True)[
@@ -686,7 +708,7 @@ def graph_rows(records: Iterator[tuple[int, fmt.Record]]) -> Iterator[Prepared |
     for n, rec in records:
         try:
             if rec.get("kind") == "node":
-                label = _label(rec.get("label"), "label")
+                label = _label(rec.get("label"), "label", repo.EXPORT_LABELS)
                 yield _node(
                     n,
                     label,
@@ -697,23 +719,27 @@ def graph_rows(records: Iterator[tuple[int, fmt.Record]]) -> Iterator[Prepared |
                     rec.get("customer"),
                 )
             elif rec.get("kind") == "edge":
-                rel = next((r for r in repo.RELS if r.value == rec.get("type")), None)
+                rel = next((r for r in repo.EXPORT_RELS if r.value == rec.get("type")), None)
                 if rel is None:
                     raise TransferError(f"unknown relationship type {rec.get('type')!r}")
                 a, b = (
-                    _label(rec.get("fromLabel"), "fromLabel"),
-                    _label(rec.get("toLabel"), "toLabel"),
+                    _label(rec.get("fromLabel"), "fromLabel", repo.EXPORT_LABELS),
+                    _label(rec.get("toLabel"), "toLabel", repo.EXPORT_LABELS),
                 )
                 if a not in ENDPOINTS[rel][0] or b not in ENDPOINTS[rel][1]:
                     raise TransferError(f"{rel.value} does not join {a.value} to {b.value}")
                 ids = (rec.get("id"), rec.get("from"), rec.get("to"))
                 yield _edge(n, rel, (a, b), Key.ID, ("", "", ""), ids, rec.get("fields") or {})
+            elif rec.get("kind") == "product":
+                from resolvers import transfer_catalog as tc
+
+                yield tc.exported_row(n, rec)
             elif rec.get("kind") == "record":
                 from resolvers import transfer_records as tr
 
                 yield tr.exported_row(n, rec)
             else:
-                raise TransferError("kind must be node, edge or record")
+                raise TransferError("kind must be node, edge, product or record")
         except TransferError as exc:
             yield [Rejection(n, "", ErrorCode.VALIDATION.value, str(exc))]
 
@@ -756,6 +782,10 @@ async def _write(
         from resolvers import transfer_records as tr
 
         return await tr.write_records(db, group[1], group[2], rows, audit)
+    if group[0] == "product":
+        from resolvers import transfer_catalog as tc
+
+        return await tc.write_products(db, rows, audit)
     written, refused = await repo.write_edges(
         db, group[1], group[2], group[3], rows, audit, import_id
     )
@@ -857,7 +887,13 @@ async def run_import(
 
     async def flush() -> None:
         nonlocal pending, rejected, names
-        if pending and db is not None and pending[0].group[0] == "node" and not allow_duplicates:
+        if (
+            pending
+            and db is not None
+            and pending[0].group[0] == "node"
+            and pending[0].group[1] in duplicates.LABELS  # projects have no duplicate scan
+            and not allow_duplicates
+        ):
             held = await _held_as_duplicates(db, pending)
             rejected.extend(held)
             out.duplicates += len(held)
@@ -924,17 +960,20 @@ def _fields(row: dict[str, Any], keys: Iterator[str] | dict[str, Kind]) -> dict[
 
 
 async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIterator[fmt.Record]:
-    """Every Company and Person the actor sees, then every relationship between them whose
-    both ends it sees, then every record (not voided) about a customer it sees, kind by kind,
-    with each field as the API would show it to the actor's roles."""
+    """Every Company, Person and Project the actor sees, then every relationship between them
+    whose both ends it sees, then the product catalogue (every viewer reads it whole), then every
+    record (not voided) about a customer it sees, kind by kind, with each field as the API
+    would show it to the actor's roles."""
+    from resolvers import transfer_catalog as tc
     from resolvers import transfer_records as tr
 
-    for label in repo.LABELS:
+    for label in repo.EXPORT_LABELS:
         spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS}
         after = ""
         while page := await repo.export_nodes(db, actor, label, after):
             for node in page:
-                shown = guards.row(label.value, node, actor.roles)
+                # A project's fields have no read rules (whoever sees it sees them all).
+                shown = guards.row(label.value, node, actor.roles) if label in repo.LABELS else node
                 profile = node.get("customer") if node.get("isCustomer") else None
                 yield {
                     "kind": "node",
@@ -944,7 +983,7 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
                     "fields": _fields(shown, spec),
                 }
             after = page[-1]["id"]
-    for rel in repo.RELS:
+    for rel in repo.EXPORT_RELS:
         after = ""
         while edges := await repo.export_edges(db, actor, rel, after):
             for edge in edges:
@@ -960,6 +999,12 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
                     "fields": _fields(shown, EDGE_FIELDS),
                 }
             after = edges[-1]["id"]
+    # Before the records: an order's lines name products.
+    after = ""
+    while products := await repo.export_products(db, actor, after):
+        for product in products:
+            yield tc.export_row(product)
+        after = products[-1]["id"]
     # Kind by kind, in RecordKind's order: an order before the payments against it.
     by_kind: dict[RecordKind, list[fmt.Record]] = {kind: [] for kind in RecordKind}
     after = ""

@@ -64,14 +64,19 @@ class Plan:
         self.edges: dict[tuple[Rel, str], admin.AdminEdge] = {}
         self.fields: set[str] = set()
         self.created = self.updated = 0
-        # Records (an export's own file): saved as saveRecord saves them once the store is
-        # loaded and the server up (`load`); their rejections go to `report`.
+        # Products and records (an export's own file): saved as saveProduct and saveRecord
+        # save them once the store is loaded and the server up (`load`), the products first;
+        # their rejections go to `report`.
+        self.products: list[Prepared] = []
         self.records: list[Prepared] = []
         self.report: Path | None = None
 
     def add(self, p: Prepared) -> list[Rejection]:
         if p.group[0] == "record":
             self.records.append(p)
+            return []
+        if p.group[0] == "product":
+            self.products.append(p)
             return []
         return self._node(p) if p.group[0] == "node" else self._edge(p)
 
@@ -240,8 +245,8 @@ async def load(
 ) -> None:
     """Write the plan's CSV files, run neo4j-admin into the stopped embedded server's
     `database`, then start it, apply the migrations, write the one audit event, and stop it
-    again. Records are saved meanwhile, as the live path saves them. Timings go to
-    `out.seconds`."""
+    again. Products, then records, are saved meanwhile, as the live path saves them. Timings
+    go to `out.seconds`."""
     with tempfile.TemporaryDirectory(prefix="crm-admin-import-") as tmp:
         began = time.perf_counter()
         files = admin.write_files(plan.nodes.values(), plan.edges.values(), Path(tmp))
@@ -260,11 +265,33 @@ async def load(
             await admin.audit_import(
                 db, audit, str(uuid.uuid4()), crypto.field_names(sorted(plan.fields))
             )
+            await _save_products(db, plan, out, audit)
             await _save_records(db, plan, out, audit)
         finally:
             await db.close()
     finally:
         local.stop()
+
+
+async def _save_products(db: Database, plan: Plan, out: AdminOutcome, audit: Audit) -> None:
+    """The plan's products, saved by the live path's own writer (saveProduct's checks and
+    audit) before the records, whose order lines name them; refused ones go to the report."""
+    from resolvers import transfer_catalog as tc
+
+    if not plan.products:
+        return
+    began = time.perf_counter()
+    written, refused = await tc.write_products(db, [p.row for p in plan.products], audit)
+    out.created += written.created
+    out.updated += written.updated
+    out.rejected += len({r.row for r in refused})
+    if plan.report is not None:
+        sheet = Report(plan.report, append=True)
+        try:
+            sheet.add(refused)
+        finally:
+            sheet.close()
+    out.seconds["products"] = round(time.perf_counter() - began, 2)
 
 
 async def _save_records(db: Database, plan: Plan, out: AdminOutcome, audit: Audit) -> None:

@@ -73,7 +73,7 @@ from graph.actor import Actor
 from graph.db import Database, native
 from graph.errors import DatabaseUnavailable
 from graph.nodes import Audit
-from graph.transfer import Key
+from graph.transfer import LABELS, Key
 from graph.transfer_jobs import FINISHED, Beat, JobKind, JobStatus, TransferJobRow
 from graph.vocab import Label
 from resolvers import transfer
@@ -233,6 +233,12 @@ async def _scan(
         if not isinstance(item, transfer.Prepared):
             continue
         group = item.group
+        ends = (group[1],) if group[0] == "node" else group[2] if group[0] == "edge" else ()
+        if any(label not in LABELS for label in ends):
+            # A project or a link to one (an export's file): these rights are the customer
+            # network's, so only a key that edits everything imports projects.
+            forbidden.add(item.n)
+            continue
         if group[0] == "node":
             node_group: tuple[Label, Key] = (group[1], group[2])
             row = {"n": item.n, **{k: item.row[k] for k in ("source", "externalId", "id")}}

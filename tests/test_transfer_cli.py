@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 import runpy
@@ -12,8 +13,13 @@ import orjson
 import pytest
 
 from graph import transfer_formats as fmt
+from graph.access import Scope
+from graph.actor import Actor
+from graph.db import Database
+from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
+from resolvers import transfer, transfer_catalog, transfer_jobs
 from settings import ROOT
 from tests.conftest import PERSONAS, reset_database
 from tests.process import crm
@@ -224,26 +230,41 @@ def _records(path: Path, form: str) -> list[bytes]:
     return sorted(orjson.dumps(i, option=orjson.OPT_SORT_KEYS) for i in items)
 
 
+# The catalogue: two products the order names, and an archived one no order names.
 PRODUCTS = (
-    "CREATE (:Product {id: 'cnc-1', sku: 'CNC-1', name: '数控机床', version: 1}) "
-    "CREATE (:Product {id: 'spare-9', sku: 'SP-9', name: '主轴备件', version: 1})"
+    "CREATE (:Product {id: 'cnc-1', sku: 'CNC-1', name: '数控机床', category: '机床', "
+    "unit: '台', listPriceCents: 15800000, currency: 'CNY', version: 1}) "
+    "CREATE (:Product {id: 'spare-9', sku: 'SP-9', name: '主轴备件', version: 1}) "
+    "CREATE (:Product {id: 'old-3', sku: 'OLD-3', name: '旧型号', version: 2, "
+    "archivedAt: datetime('2026-01-05T09:00:00+08:00')})"
+)
+# A project for the first company, with Zhang Wei in it; the order below is in it.
+PROJECT = (
+    "MATCH (c:Company {externalSource: 'demo-erp', externalId: 'ERP-00001'}), "
+    "(p:Person {externalSource: 'demo-hr', externalId: 'P-1'}) "
+    "CREATE (j:Project {id: 'prj-1', name: '五轴机床改造', stage: 'PROPOSAL', status: 'OPEN', "
+    "amount: 300000.0, currency: 'CNY', expectedClose: date('2026-06-30'), version: 1})"
+    "-[:FOR {id: 'prj-1-for', version: 1}]->(c) "
+    "CREATE (p)-[:PARTICIPATES_IN {id: 'prj-1-p1', role: 'DECISION_MAKER', version: 1}]->(j)"
 )
 ORDERS = (
-    "编号,客户,时间,币种,明细,单号,付款期\n"
+    "编号,客户,时间,币种,明细,单号,付款期,项目\n"
     "SO-1,ERP-00001,2026-03-05T14:00:00+08:00,CNY,cnc-1:2:150000.00;spare-9:10:35.5,销-001,"
-    "2026-04-05\n"
+    "2026-04-05,prj-1\n"
 )
 ORDERS_MAP = (
     'record = "ORDER"\nsource = "demo-shop"\nid = "编号"\ncustomer_source = "demo-erp"\n'
     '[fields]\ncustomer = "客户"\noccurredAt = "时间"\ncurrency = "币种"\nlines = "明细"\n'
-    'orderNo = "单号"\npaymentDueOn = "付款期"\n'
+    'orderNo = "单号"\npaymentDueOn = "付款期"\nproject = "项目"\n'
 )
 
 
 def _seed_records(env: dict[str, str], cypher: Driver, tmp: Path) -> None:
-    """The sample's two valid interactions (one with a next step) and one order of two
-    lines, on the seeded companies."""
+    """Three catalogue products, a project (for a company, with a person in it), the
+    sample's two valid interactions (one with a next step) and one order of two lines in the
+    project, on the seeded companies."""
     cypher.execute_query(PRODUCTS)
+    cypher.execute_query(PROJECT)
     (tmp / "orders.csv").write_text(ORDERS, encoding="utf-8")
     (tmp / "orders.toml").write_text(ORDERS_MAP, encoding="utf-8")
     for data, mapping, code in (
@@ -263,17 +284,33 @@ def test_round_trip_export_import_export_is_identical(
     env = _env(neo4j_server)
     _seed(env, tmp_path)
     _seed_records(env, cypher, tmp_path)
-    # GraphML (for Gephi) holds the network only; JSONL and CSV hold the records too.
-    total = 64 if form == "graphml" else 67  # 59 companies, 3 people, 2 jobs; 3 records
+    # GraphML (for Gephi) holds the network only; JSONL and CSV hold the products and the
+    # records too. The network: 59 companies, 3 people, a project; 2 jobs, the project's
+    # customer (FOR) and its person (PARTICIPATES_IN).
+    total = 67 if form == "graphml" else 73  # and 3 products, 3 records
     first = tmp_path / f"first.{form}"
     out = crm(["export", "--format", form, "--out", str(first)], env)
     assert out.returncode == 0, out.stderr
     assert f"exported {total} " in out.stdout, out.stdout
-    reset_database(cypher)
-    cypher.execute_query(PRODUCTS)  # products are managed through the API, not exported
+    reset_database(cypher)  # the products too: the export brings them back
     out = crm(["import", str(first), "--format", form, "--quiet"], env)
-    assert out.returncode == 0, out.stdout + out.stderr
+    report = first.with_name(first.name + ".rejected.csv")
+    assert out.returncode == 0, out.stdout + out.stderr + report.read_text(encoding="utf-8")
     assert f"{total} created" in out.stdout
+    saved = "MATCH (a:AuditEvent {action: 'product.save'}) RETURN count(a) AS n"
+    products = cypher.execute_query(
+        "MATCH (p:Product) RETURN p.id AS id, p.sku AS sku, p.listPriceCents AS cents, "
+        "p.archivedAt IS NOT NULL AS archived ORDER BY id"
+    ).records
+    if form == "graphml":
+        assert products == []
+    else:
+        assert [(r["id"], r["sku"], r["cents"], r["archived"]) for r in products] == [
+            ("cnc-1", "CNC-1", 15800000, False),
+            ("old-3", "OLD-3", None, True),
+            ("spare-9", "SP-9", None, False),
+        ]
+        assert cypher.execute_query(saved).records[0]["n"] == 3  # saveProduct's audit
     second = tmp_path / f"second.{form}"
     assert crm(["export", "--format", form, "--out", str(second)], env).returncode == 0
     before, after = _records(first, form), _records(second, form)
@@ -282,10 +319,27 @@ def test_round_trip_export_import_export_is_identical(
     again = crm(["import", str(first), "--format", form, "--quiet"], env)
     assert f"0 created, 0 updated, {total} unchanged" in again.stdout, again.stdout
     if form != "graphml":
+        assert cypher.execute_query(saved).records[0]["n"] == 3  # nothing written again
+        catalogue = [orjson.loads(r) for r in after if b'"kind":"product"' in r]
+        assert next(r for r in catalogue if r["id"] == "cnc-1") == {
+            "kind": "product",
+            "id": "cnc-1",
+            "fields": {
+                "sku": "CNC-1",
+                "name": "数控机床",
+                "category": "机床",
+                "unit": "台",
+                "currency": "CNY",
+                "listPrice": "158000.00",
+            },
+        }
+        old = next(r for r in catalogue if r["id"] == "old-3")
+        assert old["fields"]["archivedAt"].startswith("2026-01-05T09:00:00")
         kept = [orjson.loads(r) for r in after if b'"kind":"record"' in r]
         assert sorted(r["type"] for r in kept) == ["INTERACTION", "INTERACTION", "ORDER"]
         order = next(r for r in kept if r["type"] == "ORDER")
         assert order["fields"]["orderNo"] == "销-001"
+        assert order["fields"]["project"] == "prj-1"
         lines = order["fields"]["lines"]
         if isinstance(lines, str):  # CSV: JSON text
             lines = orjson.loads(lines)
@@ -302,9 +356,119 @@ def test_round_trip_export_import_export_is_identical(
         ).records
         assert {r["id"] for r in stored} == {r["id"] for r in kept}  # the ids are kept
         assert max(r["cents"] or 0 for r in stored) == 30035500
+    # The project comes back with its customer and its person, and the order in it.
+    project = cypher.execute_query(
+        "MATCH (j:Project {id: 'prj-1'})-[:FOR {id: 'prj-1-for'}]->(c:Company) "
+        "MATCH (p:Person)-[x:PARTICIPATES_IN {id: 'prj-1-p1'}]->(j) "
+        "RETURN j.name AS name, j.stage AS stage, j.amount AS amount, "
+        "toString(j.expectedClose) AS close, c.name AS company, p.externalId AS person, "
+        "x.role AS role, count { (:Order)-[:IN_PROJECT]->(j) } AS orders"
+    ).records
+    assert [dict(r) for r in project] == [
+        {
+            "name": "五轴机床改造",
+            "stage": "PROPOSAL",
+            "amount": 300000.0,
+            "close": "2026-06-30",
+            "company": "杭州智联恒通科技有限公司",  # ERP-00001
+            "person": "P-1",
+            "role": "DECISION_MAKER",
+            "orders": 0 if form == "graphml" else 1,
+        }
+    ]
     person = next(orjson.loads(r) for r in after if b'"P-1"' in r)
     assert person["fields"]["idNumber"] == "11010519491231002X"  # the admin view: in full
     assert person["fields"]["hobbies"] in (["读书", "钓鱼"], "读书;钓鱼")
+
+
+def test_exported_products_are_checked_as_save_product_checks_them_and_rerun_as_a_no_op(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    env = _env(neo4j_server)
+    cypher.execute_query(PRODUCTS)
+    lines: list[dict[str, Any]] = [
+        {
+            "kind": "product",
+            "id": "new-1",
+            "fields": {"sku": "NEW-1", "name": "新机床", "listPrice": "99.50", "currency": "cny"},
+        },
+        # CNC-1 is cnc-1's SKU: another id may not take it.
+        {"kind": "product", "id": "copy-2", "fields": {"sku": "CNC-1", "name": "仿制机床"}},
+        {"kind": "product", "id": "bad-3", "fields": {"sku": "B-3", "listPrice": "1.005"}},
+        {"kind": "product", "id": "spare-9", "fields": {"sku": "SP-9", "name": "主轴备件"}},
+    ]
+    path = tmp_path / "products.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    report = tmp_path / "rejected.csv"
+    args = ["import", str(path), "--report", str(report), "--quiet"]
+    out = crm(args, env)
+    assert out.returncode == 1, out.stdout + out.stderr
+    # spare-9 is stored as the line states it: unchanged, not written.
+    assert "4 rows read: 1 created, 0 updated, 1 unchanged, 2 rejected" in out.stdout, out.stdout
+    assert [(r["row"], r["field"], r["code"]) for r in _report(report)] == [
+        ("2", "sku", "DUPLICATE"),
+        ("3", "name", "VALIDATION"),
+        ("3", "listPrice", "VALIDATION"),
+    ]
+    state = (
+        "MATCH (p:Product) WITH p ORDER BY p.id "
+        "RETURN collect([p.id, p.version, p.listPriceCents, p.currency]) AS products, "
+        "count { MATCH (a:AuditEvent {action: 'product.save'}) } AS audits"
+    )
+    before = cypher.execute_query(state).records[0]
+    assert before["products"] == [
+        ["cnc-1", 1, 15800000, "CNY"],
+        ["new-1", 1, 9950, "CNY"],  # created with its id, normalised as saveProduct does
+        ["old-3", 2, None, None],
+        ["spare-9", 1, None, None],
+    ]
+    assert before["audits"] == 1
+    again = crm(args, env)
+    assert "4 rows read: 0 created, 0 updated, 2 unchanged, 2 rejected" in again.stdout
+    assert cypher.execute_query(state).records[0] == before  # no version, no audit
+
+    # Only the catalogue's keepers import products: another importer's rows are refused.
+    sales = Audit(Actor("test:sales", frozenset({"SALES"})), "transfer.import", "t")
+    renamed = transfer_catalog.exported_row(1, {**lines[0], "fields": {"sku": "N", "name": "x"}})
+    assert isinstance(renamed, transfer.Prepared)
+
+    async def as_sales() -> tuple[Any, list[transfer.Rejection]]:
+        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
+        try:
+            return await transfer_catalog.write_products(db, [renamed.row], sales)
+        finally:
+            await db.close()
+
+    written, refused = asyncio.run(as_sales())
+    assert (written.created, written.updated) == (0, 0)
+    assert [(r.row, r.field, r.code) for r in refused] == [(1, "row", "FORBIDDEN")]
+    assert cypher.execute_query(state).records[0] == before
+
+
+def test_an_import_job_of_a_key_that_does_not_edit_everything_refuses_project_rows(
+    neo4j_server: LocalNeo4j,
+) -> None:
+    lines: list[dict[str, Any]] = [
+        {"kind": "node", "label": "Company", "id": "jb-c", "customer": None,
+         "fields": {"name": "丙公司"}},
+        {"kind": "node", "label": "Project", "id": "jb-j", "customer": None,
+         "fields": {"name": "改造项目"}},
+        {"kind": "edge", "type": "FOR", "id": "jb-for", "from": "jb-j", "fromLabel": "Project",
+         "to": "jb-c", "toLabel": "Company", "fields": {}},
+    ]  # fmt: skip
+    sales = Actor(PERSONAS["owner"]["id"], frozenset({"SALES"}), Scope())
+
+    async def scan() -> dict[str, Any]:
+        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
+        try:
+            return await transfer_jobs._scan(db, sales, transfer.graph_rows(enumerate(lines, 1)))
+        finally:
+            await db.close()
+
+    guard = asyncio.run(scan())
+    # The new company is the rep's to create; the project and its link are not judged here.
+    assert guard["forbidden"] == [2, 3]
+    assert [x["id"] for x in guard["fresh"]["Company:id"]] == ["jb-c"]
 
 
 def test_foreign_graphml_imports_with_a_mapping_and_runs_again_as_a_no_op(
@@ -393,7 +557,9 @@ def test_export_with_a_key_shows_what_the_key_sees_masked(
         "-[:ABOUT]->(b) "
         "CREATE (:Record:Interaction {id: 'tx-r3', kind: 'Interaction', channel: 'CALL', "
         "direction: 'OUTBOUND', occurredAt: datetime('2026-03-01T10:00+08:00'), version: 1, "
-        "voidedAt: datetime()})-[:ABOUT]->(a)",
+        "voidedAt: datetime()})-[:ABOUT]->(a) "
+        # The catalogue: every signed-in viewer reads it whole, so every key exports it.
+        "CREATE (:Product {id: 'tx-k', sku: 'TX-K', name: '机床', version: 1})",
         owner=owner,
         other=other,
     )
@@ -401,14 +567,20 @@ def test_export_with_a_key_shows_what_the_key_sees_masked(
     out = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "key-owner"], env)
     assert out.returncode == 0, out.stderr
     seen: dict[str, Any] = {r["id"]: r for _, r in fmt.read_jsonl(mine)}
-    assert set(seen) == {"tx-a", "tx-p", "tx-w", "tx-r1"}  # not the other team's customer
+    # Not the other team's customer (nor its record); the whole catalogue.
+    assert set(seen) == {"tx-a", "tx-p", "tx-w", "tx-k", "tx-r1"}
+    assert seen["tx-k"] == {
+        "kind": "product",
+        "id": "tx-k",
+        "fields": {"sku": "TX-K", "name": "机床"},
+    }
     assert seen["tx-p"]["fields"]["mobile"] == "+86138****8000"
     assert (seen["tx-r1"]["kind"], seen["tx-r1"]["customer"]) == ("record", "tx-a")
     assert seen["tx-r1"]["fields"]["subject"] == "回访"
     everything = tmp_path / "all.jsonl"
     assert crm(["export", "--format", "jsonl", "--out", str(everything)], env).returncode == 0
     full = {r["id"]: r for _, r in fmt.read_jsonl(everything)}
-    assert set(full) == {"tx-a", "tx-b", "tx-p", "tx-w", "tx-r1", "tx-r2"}  # not the voided
+    assert set(full) == {"tx-a", "tx-b", "tx-p", "tx-w", "tx-k", "tx-r1", "tx-r2"}  # not voided
     assert full["tx-p"]["fields"]["mobile"] == "+8613800138000"
     bad = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "nope"], env)
     assert bad.returncode == 2
