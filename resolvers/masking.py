@@ -24,6 +24,7 @@ from typing import Any
 from resolvers.permissions import (
     DATA_RULES,
     FIELD_RULES,
+    PERSONAL_TYPES,
     FieldRule,
     Mask,
     live_rule,
@@ -175,10 +176,15 @@ class Guards:
         return guard
 
     def row(self, type_name: str, row: Mapping[str, Any], roles: Roles) -> dict[str, Any]:
-        """A copy of `row` as `type_name`'s guards show it to `roles` (for exports). Only the
-        type's fields are kept: an export shows no more than the typed fields would."""
-        fields = self._fields.get(type_name, set())
-        out = {k: v for k, v in row.items() if k in fields}
+        """A copy of `row` as `type_name`'s guards show it to `roles` (for exports). Of a type
+        that holds a person's data, only the fields with a rule are kept: an export shows no
+        more than the typed fields would. Any other type's fields without a rule are public
+        (DEFAULT), and kept."""
+        if type_name in PERSONAL_TYPES:
+            fields = self._fields.get(type_name, set())
+            out = {k: v for k, v in row.items() if k in fields}
+        else:
+            out = dict(row)
         for field, guard in self._rows.get(type_name, ()):
             if field in out:
                 out[field] = guard(out[field], row, roles)

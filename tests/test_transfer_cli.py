@@ -379,6 +379,14 @@ def test_round_trip_export_import_export_is_identical(
     person = next(orjson.loads(r) for r in after if b'"P-1"' in r)
     assert person["fields"]["idNumber"] == "11010519491231002X"  # the admin view: in full
     assert person["fields"]["hobbies"] in (["读书", "钓鱼"], "读书;钓鱼")
+    # Every field the mapping imported comes back out, the company's keys in its source too.
+    company = next(orjson.loads(r) for r in after if b'"ERP-00001"' in r)
+    assert {k: company["fields"].get(k) for k in ("externalSource", "phone", "industry")} == {
+        "externalSource": "demo-erp",
+        "phone": "+8657160283210",  # stored in E.164
+        "industry": "软件和信息技术服务业",
+    }
+    assert company["fields"]["foundedOn"].startswith("1988-11-05")
 
 
 def test_exported_products_are_checked_as_save_product_checks_them_and_rerun_as_a_no_op(
