@@ -139,8 +139,9 @@ REFS = Cypher(
     "AS staff, "
     "[x IN $projectIds WHERE NOT EXISTS { MATCH (:Project {id: x})-[:FOR]->(a) "
     "WHERE a.id = $account }] AS projects, "
+    # A product archived after the order's date still takes it (an import of past orders).
     "[x IN $products WHERE NOT EXISTS { MATCH (p:Product {id: x}) "
-    "WHERE p.archivedAt IS NULL }] AS products, "
+    "WHERE p.archivedAt IS NULL OR p.archivedAt > $occurredAt }] AS products, "
     "head([(o:Record {id: $order})-[:ABOUT]->(a) WHERE o:Order | {customerId: a.id, "
     "currency: o.currency, voided: o.voidedAt IS NOT NULL}]) AS order, "
     "head([(e:Record {id: $id})-[:ABOUT]->(a) | " + _EXISTING + "] "
@@ -568,6 +569,7 @@ def _refs(s: Save, actor: Actor) -> dict[str, Any]:
         "staff": s.staff,
         "projectIds": s.projects,
         "products": products,
+        "occurredAt": s.props.get("occurredAt"),
         "order": s.order,
         "id": s.record_id or s.create_id,
         "extKey": s.ext_key,

@@ -452,6 +452,22 @@ def test_products_are_kept_by_managers(gql: GQL, shop: dict[str, str]) -> None:
     assert found.data["products"]["nodes"] == [{"sku": "CNC-1"}]
 
 
+def test_an_archived_product_takes_orders_dated_before_it_was_archived(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    # An import of past orders names products archived since; new orders may not.
+    cypher.execute_query(
+        "MATCH (p:Product {id: $id}) SET p.archivedAt = datetime($at)", id=shop["spare"], at=at(5)
+    )
+    owner = gql.as_("owner")
+    assert saved(owner, order(shop, days_ago=10))["lines"][1]["product"] == {"sku": "SP-9"}
+    errors = owner(SAVE, {"input": order(shop, days_ago=1)}).data["saveRecord"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [
+        ("NOT_FOUND", "input.order.lines[1].product")
+    ]
+    assert records_stored(cypher) == 1
+
+
 def expected_figures(model: dict[str, Any]) -> dict[str, Any]:
     """The figures, computed in Python from what the test wrote and did not void."""
     orders = [o for o in model["orders"].values() if not o["voided"]]
