@@ -7,6 +7,7 @@ alone (tests/graph/test_algorithms.py). Nothing here talks to Neo4j.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -290,20 +291,24 @@ def subtree_rollups(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[dict[s
         for e in edges
         if e["type"] == "SUBSIDIARY_OF" and str(e["source"]) in by_id and str(e["target"]) in by_id
     )
-    out = []
-    for cid in by_id:
-        members = nx.ancestors(g, cid) | {cid}
-        out.append(
-            {
-                "companyId": cid,
-                "companies": len(members),
-                "customers": sum(1 for m in members if by_id[m].get("isCustomer")),
-                "openProjectAmount": float(
-                    sum(float(by_id[m].get("openProjectAmount") or 0.0) for m in members)
-                ),
-            }
-        )
-    return out
+    # Children before parents: each subtree is its own company and its children's subtrees,
+    # one pass instead of a search per company. A cycle (an import can make one) falls back.
+    subtree: dict[str, set[str]] = {}
+    try:
+        for cid in nx.topological_sort(g):
+            subtree[cid] = {cid}.union(*(subtree[child] for child in g.predecessors(cid)))
+    except nx.NetworkXUnfeasible:
+        subtree = {cid: nx.ancestors(g, cid) | {cid} for cid in by_id}
+    amount = {m: float(n.get("openProjectAmount") or 0.0) for m, n in by_id.items()}
+    return [
+        {
+            "companyId": cid,
+            "companies": len(members),
+            "customers": sum(1 for m in members if by_id[m].get("isCustomer")),
+            "openProjectAmount": math.fsum(amount[m] for m in members),  # in any order
+        }
+        for cid, members in ((cid, subtree[cid]) for cid in by_id)
+    ]
 
 
 def influence_graph(people: Iterable[str], edges: Iterable[Edge]) -> nx.DiGraph:

@@ -33,6 +33,31 @@ def test_rollups_count_a_joint_venture_under_both_parents() -> None:
     assert roll["jv"]["companies"] == 1
 
 
+@pytest.mark.parametrize("cycle", [False, True])
+def test_rollups_match_a_search_per_company(cycle: bool) -> None:
+    rng = random.Random(5)
+    ids = [f"c{i}" for i in range(40)]
+    nodes = [
+        {"id": c, "isCustomer": rng.random() < 0.5, "openProjectAmount": rng.choice([0.1, 2.5, 0])}
+        for c in ids
+    ]
+    # child -> parent, parents later in the list (a DAG), joint ventures under two parents
+    edges = [
+        e(f"{i}-{j}", ids[i], ids[j], "SUBSIDIARY_OF")
+        for i in range(39)
+        for j in rng.sample(range(i + 1, 40), min(39 - i, rng.choice([1, 1, 2])))
+    ]
+    if cycle:
+        edges.append(e("back", ids[39], ids[0], "SUBSIDIARY_OF"))
+    g = nx.DiGraph((x["source"], x["target"]) for x in edges)
+    amount = {n["id"]: n["openProjectAmount"] for n in nodes}
+    for r in alg.subtree_rollups(nodes, edges):
+        members = nx.ancestors(g, r["companyId"]) | {r["companyId"]}
+        assert r["companies"] == len(members)
+        assert r["customers"] == sum(1 for n in nodes if n["id"] in members and n["isCustomer"])
+        assert r["openProjectAmount"] == pytest.approx(sum(amount[m] for m in members))
+
+
 def test_path_strength_and_explanation() -> None:
     nodes = [
         {"id": "u", "name": "王销售"},
