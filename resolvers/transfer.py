@@ -972,8 +972,7 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
         after = ""
         while page := await repo.export_nodes(db, actor, label, after):
             for node in page:
-                # A project's fields have no read rules (whoever sees it sees them all).
-                shown = guards.row(label.value, node, actor.roles) if label in repo.LABELS else node
+                shown = guards.row(label.value, node, actor.roles)
                 profile = node.get("customer") if node.get("isCustomer") else None
                 yield {
                     "kind": "node",

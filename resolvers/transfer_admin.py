@@ -265,55 +265,32 @@ async def load(
             await admin.audit_import(
                 db, audit, str(uuid.uuid4()), crypto.field_names(sorted(plan.fields))
             )
-            await _save_products(db, plan, out, audit)
-            await _save_records(db, plan, out, audit)
+            await _save_later(db, plan, out, audit)
         finally:
             await db.close()
     finally:
         local.stop()
 
 
-async def _save_products(db: Database, plan: Plan, out: AdminOutcome, audit: Audit) -> None:
-    """The plan's products, saved by the live path's own writer (saveProduct's checks and
-    audit) before the records, whose order lines name them; refused ones go to the report."""
-    from resolvers import transfer_catalog as tc
-
-    if not plan.products:
+async def _save_later(db: Database, plan: Plan, out: AdminOutcome, audit: Audit) -> None:
+    """The plan's products, then its records (an order's lines name products), run by run in
+    file order (an order before what is against it), each by the live path's own writer
+    (saveProduct's and saveRecord's checks and audit); refused ones go to the report."""
+    if not plan.products and not plan.records:
         return
-    began = time.perf_counter()
-    written, refused = await tc.write_products(db, [p.row for p in plan.products], audit)
-    out.created += written.created
-    out.updated += written.updated
-    out.rejected += len({r.row for r in refused})
-    if plan.report is not None:
-        sheet = Report(plan.report, append=True)
-        try:
-            sheet.add(refused)
-        finally:
-            sheet.close()
-    out.seconds["products"] = round(time.perf_counter() - began, 2)
-
-
-async def _save_records(db: Database, plan: Plan, out: AdminOutcome, audit: Audit) -> None:
-    """The plan's records, saved kind run by kind run in file order (an order before what is
-    against it) by the live path's own writer; refused ones go to the report."""
-    from resolvers import transfer_records as tr
-
-    if not plan.records:
-        return
-    began = time.perf_counter()
     sheet = Report(plan.report, append=True) if plan.report is not None else None
     try:
-        for group, run in itertools.groupby(plan.records, key=lambda p: p.group):
-            written, refused = await tr.write_records(
-                db, group[1], group[2], [p.row for p in run], audit
-            )
+        later = [*plan.products, *plan.records]
+        for group, run in itertools.groupby(later, key=lambda p: p.group):
+            began = time.perf_counter()
+            written, refused = await transfer._write(db, group, [p.row for p in run], audit, "")
             out.created += written.created
             out.updated += written.updated
             out.rejected += len({r.row for r in refused})
             if sheet is not None:
                 sheet.add(refused)
+            key = group[0] + "s"  # "products", "records"
+            out.seconds[key] = round(out.seconds.get(key, 0.0) + time.perf_counter() - began, 2)
     finally:
         if sheet is not None:
             sheet.close()
-    out.seconds["records"] = round(time.perf_counter() - began, 2)

@@ -17,12 +17,11 @@ product holds is rejected (DUPLICATE, field sku), as saveProduct refuses them.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from graph import records as repo
 from graph import transfer as transfer_repo
-from graph.db import Database
+from graph.db import Database, native
 from graph.errors import ConstraintViolation
 from graph.export import jsonable
 from graph.nodes import Audit
@@ -30,6 +29,7 @@ from resolvers import records
 from resolvers import validation as v
 from resolvers.errors import ErrorCode
 from resolvers.transfer import Prepared, Rejection, _errors_of
+from resolvers.transfer_records import _decimal, _money
 
 # An exported product's fields: saveProduct's, but the archive moment (kept as it is, where
 # saveProduct's `archived` would stamp the moment of the import).
@@ -40,9 +40,8 @@ GROUP = ("product",)
 
 def export_row(row: dict[str, Any]) -> dict[str, Any]:
     """A stored product as the export writes it: every field the API shows but its version."""
-    cents = row.get("listPriceCents")
     fields: dict[str, Any] = {k: row.get(k) for k in TEXT_FIELDS}
-    fields["listPrice"] = None if cents is None else str(Decimal(int(cents)).scaleb(-2))
+    fields["listPrice"] = _money(row.get("listPriceCents"))
     fields["archivedAt"] = row.get("archivedAt")
     return {
         "kind": "product",
@@ -67,12 +66,7 @@ def exported_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
     data: dict[str, Any] = {k: None if _blank(cells.get(k)) else str(cells[k]) for k in TEXT_FIELDS}
     data["listPrice"] = None
     if not _blank(cells.get("listPrice")):
-        try:
-            if isinstance(cells["listPrice"], bool):
-                raise InvalidOperation
-            data["listPrice"] = Decimal(str(cells["listPrice"]).strip())
-        except InvalidOperation:
-            errors.add(ErrorCode.VALIDATION, "must be a number", "input.listPrice")
+        data["listPrice"] = _decimal(errors, cells["listPrice"], "input.listPrice")
     archived_at = None
     if not _blank(cells.get("archivedAt")):
         try:
@@ -92,13 +86,8 @@ def exported_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
     return Prepared(n, GROUP, {"n": n, "id": product_id, "props": props})
 
 
-def _native(value: Any) -> Any:
-    to_native = getattr(value, "to_native", None)
-    return to_native() if to_native is not None else value
-
-
 def _same(stored: dict[str, Any], props: dict[str, Any]) -> bool:
-    return all(_native(stored.get(k)) == x for k, x in props.items())
+    return all(native(stored.get(k)) == x for k, x in props.items())
 
 
 async def write_products(

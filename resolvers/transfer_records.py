@@ -303,8 +303,7 @@ def _closing(save: repo.Save, data: dict[str, Any], actor_id: str) -> repo.Save:
     """`save` with its next step closed as the row says, by `actor_id` (the import's). The
     content digest leaves the closing out: saving the same record again neither reopens nor
     closes its next step."""
-    step = next((d["nextStep"] for d in data.values() if isinstance(d, dict) and "nextStep" in d),
-                None)  # fmt: skip
+    step = (data.get(SECTION_OF[save.kind]) or {}).get("nextStep")
     closing = {
         k: x.value if isinstance(x, FollowUpStatus) else x
         for k in _CLOSING
