@@ -552,7 +552,9 @@ def product_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     if creating or "sku" in data:
         props["sku"] = v.text(errors, data.get("sku"), "input.sku", required=True, max_len=64)
     if creating or "name" in data:
-        props["name"] = v.text(errors, data.get("name"), "input.name", required=True, max_len=200)
+        props["name"] = v.text(
+            errors, data.get("name"), "input.name", required=True, max_len=200, one_line=True
+        )
     for key in ("category", "unit", "description"):
         if key in data:
             props[key] = v.text(errors, data[key], f"input.{key}", max_len=PRODUCT_CAPS[key])

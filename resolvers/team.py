@@ -124,7 +124,7 @@ async def create_team(ctx: Context, data: dict[str, Any]) -> TeamPayload:
         return _refused(denied)
     errors = v.Errors()
     code = _code(errors, data.get("code"))
-    name = v.text(errors, data.get("name"), "input.name", required=True, max_len=100)
+    name = v.text(errors, data.get("name"), "input.name", required=True, max_len=100, one_line=True)
     if errors or code is None or name is None:
         return _refused(errors)
     try:
@@ -144,7 +144,9 @@ async def update_team(ctx: Context, data: dict[str, Any]) -> TeamPayload:
     errors = v.Errors()
     props: dict[str, Any] = {}
     if "name" in data:
-        props["name"] = v.text(errors, data["name"], "input.name", required=True, max_len=100)
+        props["name"] = v.text(
+            errors, data["name"], "input.name", required=True, max_len=100, one_line=True
+        )
     if errors:
         return _refused(errors)
     result = await repo.update(

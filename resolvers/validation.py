@@ -4,6 +4,8 @@ payload error in `Errors` and returns None, so a resolver can report every probl
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +17,14 @@ from stdnum.exceptions import ValidationError as StdnumError
 from resolvers.errors import ErrorCode, payload_error
 
 MAX_TEXT = 500
+# Characters that show nothing: a name of zero-width spaces looks blank, and one with them inside
+# escapes the duplicate scan's name keys. Dropped before any check (ZWJ and ZWNJ stay: scripts
+# and emoji need them).
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u180e"), None)
+# Refused: C0/C1 controls (but tab and line breaks) and the bidirectional overrides and
+# isolates, which make a value read differently from what it stores (U+202E spoofing).
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029\x85]")
 
 
 class Errors(list[dict[str, Any]]):
@@ -23,16 +33,28 @@ class Errors(list[dict[str, Any]]):
 
 
 def text(
-    errors: Errors, value: str | None, field: str, required: bool = False, max_len: int = MAX_TEXT
+    errors: Errors,
+    value: str | None,
+    field: str,
+    required: bool = False,
+    max_len: int = MAX_TEXT,
+    one_line: bool = False,
 ) -> str | None:
+    """Trimmed, in Unicode NFC (one stored form for what looks the same; NFKC would turn a
+    company name's full-width brackets （） into ASCII ones), without zero-width spaces; control
+    and text-direction characters refused, and line breaks too when `one_line`."""
     if value is None:
         if required:
             errors.add(ErrorCode.VALIDATION, "is required", field)
         return None
-    value = value.strip()
+    value = unicodedata.normalize("NFC", value.translate(_INVISIBLE)).strip()
     if not value:
         if required:
             errors.add(ErrorCode.VALIDATION, "must not be blank", field)
+        return None
+    if _CONTROLS.search(value) or (one_line and _LINE_BREAKS.search(value)):
+        what = "control or text-direction characters" + (" or line breaks" if one_line else "")
+        errors.add(ErrorCode.VALIDATION, f"must not contain {what}", field)
         return None
     if len(value) > max_len:
         errors.add(ErrorCode.VALIDATION, f"is longer than {max_len} characters", field)
@@ -52,7 +74,7 @@ def texts(
     props: dict[str, Any] = {}
     if creating or "name" in data:
         props["name"] = text(
-            errors, data.get("name"), "input.name", required=True, max_len=name_max
+            errors, data.get("name"), "input.name", required=True, max_len=name_max, one_line=True
         )
     for key, cap in (caps or {}).items():
         if key in data:

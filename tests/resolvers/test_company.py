@@ -89,6 +89,20 @@ def test_create_validation_errors_write_nothing(gql: GQL, cypher: Driver) -> Non
     assert n == 0
 
 
+def test_invisible_and_direction_characters(gql: GQL, cypher: Driver) -> None:
+    # A name of zero-width spaces is blank; a right-to-left override makes it read otherwise.
+    for name, message in (
+        ("\u200b\u200b", "must not be blank"),
+        ("abc\u202edef", "must not contain control or text-direction characters or line breaks"),
+        ("华星\n智能", "must not contain control or text-direction characters or line breaks"),
+    ):
+        errors = gql(CREATE, {"input": {"name": name}}).data["createCompany"]["errors"]
+        assert errors == [{"code": "VALIDATION", "field": "input.name", "message": message}]
+    assert create(gql, name="华星\u200b智能制造有限公司")["name"] == "华星智能制造有限公司"
+    rows = cypher.execute_query("MATCH (c:Company) RETURN c.name AS name", database_="neo4j")
+    assert [r["name"] for r in rows.records] == ["华星智能制造有限公司"]
+
+
 def test_duplicate_customer_code(gql: GQL) -> None:
     create(gql, customer={"customerCode": "C-9"})
     r = gql(CREATE, {"input": {"name": "另一家", "customer": {"customerCode": "C-9"}}})

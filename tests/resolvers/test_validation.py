@@ -1,0 +1,56 @@
+"""resolvers/validation.py's text rules, alone (pure functions; the API tests go through them)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from resolvers import validation as v
+
+
+def check(value: str, **kw: bool) -> tuple[str | None, list[str]]:
+    errors = v.Errors()
+    out = v.text(errors, value, "input.name", required=True, **kw)
+    return out, [e["message"] for e in errors]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\u200b\u200b", " \ufeff ", "\u2060", "\u200b \u3000"],
+    ids=["zero-width", "bom", "word-joiner", "ideographic-space"],
+)
+def test_invisible_only_is_blank(value: str) -> None:
+    assert check(value) == (None, ["must not be blank"])
+
+
+def test_zero_width_inside_is_dropped() -> None:
+    # else 华星智能 and 华星​智能 would be two names to the duplicate scan
+    assert check("华星\u200b智能\ufeff制造有限公司") == ("华星智能制造有限公司", [])
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["abc\u202edef", "x\u2066y\u2069", "a\x00b", "a\x1bb", "a\x85b"],
+    ids=["rlo", "isolate", "nul", "escape", "nel"],
+)
+def test_controls_and_direction_marks_refused(value: str) -> None:
+    out, errors = check(value)
+    assert out is None
+    assert errors == ["must not contain control or text-direction characters"]
+
+
+def test_line_breaks_only_where_one_line() -> None:
+    assert check("第一行\n第二行") == ("第一行\n第二行", [])
+    out, errors = check("第一行\n第二行", one_line=True)
+    assert out is None
+    assert errors == ["must not contain control or text-direction characters or line breaks"]
+
+
+def test_nfc_but_not_nfkc() -> None:
+    decomposed = "Ame\u0301lie"
+    assert check(decomposed)[0] == unicodedata.normalize("NFC", decomposed) == "Amélie"
+    # full-width brackets are how a registered Chinese name is written: kept as they are
+    assert check("华星（苏州）智能制造有限公司")[0] == "华星（苏州）智能制造有限公司"
+    # ZWJ joins emoji and some scripts: kept
+    assert check("团队\u200d名")[0] == "团队\u200d名"
