@@ -21,6 +21,7 @@ customerCode (the live path fails the batch on either).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import tempfile
 import time
@@ -212,12 +213,18 @@ def prepare(
     advance: Callable[[int], None] = lambda n: None,
     now: dt.datetime | None = None,
 ) -> tuple[Plan, AdminOutcome]:
-    """Every row validated and settled in memory; the rejected ones written to `report`."""
+    """Every row validated and settled in memory; the rejected ones written to `report`.
+
+    The cycle collector is paused meanwhile: each full collection walked the whole growing
+    plan (a fifth of the time at M: 137 s with it, 107 s without). The rows are plain dicts
+    and lists, freed by their reference counts; the admin path runs in a command of its own."""
     out = AdminOutcome()
     plan = Plan(now or dt.datetime.now(dt.UTC))
     plan.report = report
     sheet = Report(report, append=False)
     began = time.perf_counter()
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         for item in rows:
             advance(1)
@@ -228,6 +235,8 @@ def prepare(
                 out.rejected += 1
     finally:
         sheet.close()
+        if collecting:
+            gc.enable()
     out.created, out.updated = plan.created, plan.updated
     out.nodes, out.edges = len(plan.nodes), len(plan.edges)
     out.seconds["prepare"] = round(time.perf_counter() - began, 2)
