@@ -7,6 +7,7 @@ from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.shapes import SearchHitRow
+from resolvers.validation import visible
 
 MAX_HITS = 50
 MAX_TEXT = 200
@@ -16,7 +17,9 @@ async def search(ctx: Context, text: str, first: int) -> list[SearchHitRow]:
     page_size(first, MAX_HITS)
     if len(text) > MAX_TEXT:
         raise ApiError(ErrorCode.BAD_USER_INPUT, f"at most {MAX_TEXT} characters", "text")
-    rows = await repo.search(ctx.db, ctx.actor, text, first)
+    # Stored names have no zero-width spaces and are NFC (resolvers/validation.py): a pasted
+    # query is made the same before it is tokenised.
+    rows = await repo.search(ctx.db, ctx.actor, visible(text), first)
     hits: list[SearchHitRow] = []
     for row in rows:
         node = row["node"]

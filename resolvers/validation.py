@@ -32,6 +32,11 @@ class Errors(list[dict[str, Any]]):
         self.append(payload_error(code, message, field))
 
 
+def visible(value: str) -> str:
+    """`value` in NFC without zero-width spaces: as stored (see `text`), so as searched."""
+    return unicodedata.normalize("NFC", value.translate(_INVISIBLE))
+
+
 def text(
     errors: Errors,
     value: str | None,
@@ -47,7 +52,7 @@ def text(
         if required:
             errors.add(ErrorCode.VALIDATION, "is required", field)
         return None
-    value = unicodedata.normalize("NFC", value.translate(_INVISIBLE)).strip()
+    value = visible(value).strip()
     if not value:
         if required:
             errors.add(ErrorCode.VALIDATION, "must not be blank", field)
