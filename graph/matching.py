@@ -109,9 +109,14 @@ def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
 
+# Format characters that show nothing (soft hyphen, zero-width, direction marks, BOM): names
+# stored before the text rule (resolvers/validation.py) or loaded raw may still hold them.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+
+
 def fold(text: str) -> str:
-    """Full-width to half-width (NFKC) and case folded."""
-    return unicodedata.normalize("NFKC", text).casefold().strip()
+    """Full-width to half-width (NFKC), case folded, invisible format characters dropped."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold().strip()
 
 
 def _strip_suffix(s: str, suffixes: Iterable[str]) -> tuple[str, bool]:

@@ -34,6 +34,9 @@ from graph.vocab import Label
         ("区块链科技有限公司", "区块链科技"),
         ("北京区块链科技有限公司", "区块链科技"),
         ("重庆长安汽车股份有限公司", "长安汽车"),
+        # Invisible characters of names stored before the text rule: no key of their own.
+        ("华为\u200b技术\ufeff有限\u00ad公司", "华为技术"),
+        ("\u202e华为技术有限公司", "华为技术"),
         ("", ""),
     ],
 )
