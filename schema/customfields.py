@@ -75,7 +75,8 @@ class CustomFieldValidation:
     minDate: dt.date | None = strawberry.field(description="DATE: earliest date allowed.")
     maxDate: dt.date | None = strawberry.field(description="DATE: latest date allowed.")
     pattern: str | None = strawberry.field(
-        description="TEXT: a regular expression the whole value must match (≤ 200)."
+        description="TEXT: a regular expression the whole value must match (≤ 200; Python "
+        "syntax). A value it cannot decide within 50 ms is refused (VALIDATION)."
     )
     maxLength: int | None = strawberry.field(
         description="TEXT: at most this many characters (1..2000; 2000 when absent)."
@@ -142,7 +143,10 @@ class CustomFieldValidationInput:
     max: float | None = optional("NUMBER: highest value (≥ min).")
     minDate: dt.date | None = optional("DATE: earliest date.")
     maxDate: dt.date | None = optional("DATE: latest date (≥ minDate).")
-    pattern: str | None = optional("TEXT: regular expression for the whole value, ≤ 200.")
+    pattern: str | None = optional(
+        "TEXT: regular expression for the whole value, ≤ 200 (Python syntax); a value it "
+        "cannot decide within 50 ms is refused."
+    )
     maxLength: int | None = optional("TEXT: 1..2000.")
 
 

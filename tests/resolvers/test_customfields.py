@@ -84,6 +84,26 @@ def test_only_admins_define_and_every_viewer_reads(gql: GQL, cypher: Driver) -> 
     ]
 
 
+def test_a_pattern_that_backtracks_for_minutes_is_stopped(gql: GQL, cypher: Driver) -> None:
+    # With Python's re this value held the event loop, and so every request, for minutes.
+    define(gql, "COMPANY", "ref", "TEXT", validation={"pattern": "(a|aa)+c"})
+    before = count(cypher, "Company")
+    payload = gql(COMPANY, {"input": {"name": "回溯公司", "custom": {"ref": "a" * 60}}}).data[
+        "createCompany"
+    ]
+    assert payload["errors"] == [
+        {
+            "code": "VALIDATION",
+            "field": "input.custom.ref",
+            "message": "could not be checked against the field's pattern in time",
+        }
+    ]
+    assert count(cypher, "Company") == before
+    # Python's pattern syntax still holds: \\u escapes and back-references.
+    define(gql, "COMPANY", "pair", "TEXT", validation={"pattern": "([\\u4e00-\\u9fff])\\1"})
+    assert company(gql, "叠字公司", pair="华华")["custom"] == {"pair": "华华"}
+
+
 def test_every_type_is_checked_with_its_path_and_nothing_is_written(
     gql: GQL, cypher: Driver
 ) -> None:
