@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, parse
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, OperationDefinitionNode, parse
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
@@ -129,6 +129,16 @@ def _refused_value(error: GraphQLError) -> GraphQLError:
     return GraphQLError(error.message, error.nodes, error.source, error.positions, None, None, ext)
 
 
+def _ambiguous(document: DocumentNode, ec: Any) -> bool:
+    """Several operations and no operationName: the spec asks for an error. strawberry
+    would run the first one (its ExecutionContext.operation_name falls back to it), so a client
+    that forgot the name got an answer to a question it may not have meant."""
+    if getattr(ec, "_provided_operation_name", None) is not None:
+        return False
+    ops = (d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    return next(ops, None) is not None and next(ops, None) is not None
+
+
 class ValidationMemo(SchemaExtension):
     """Cost, limits, then validation errors per (schema, query text), memoised.
 
@@ -153,6 +163,15 @@ class ValidationMemo(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
         if ec.query is None or ec.graphql_document is None:
+            yield
+            return
+        if _ambiguous(ec.graphql_document, ec):
+            ec.pre_execution_errors = [
+                GraphQLError(
+                    "Must provide operationName when the document holds several operations.",
+                    extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+                )
+            ]
             yield
             return
         schema = ec.schema._schema

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gc
 import time
+from typing import Any
 
 from starlette.testclient import TestClient
 
 from settings import Settings
-from tests.conftest import GQL
+from tests.conftest import GQL, PERSONAS
 
 
 def test_healthz(app_client: TestClient) -> None:
@@ -55,6 +56,24 @@ def test_syntax_error_has_a_code_and_no_internals(gql: GQL) -> None:
     r = gql("{ version ")
     assert r.codes() == ["GRAPHQL_VALIDATION_FAILED"] or r.codes() == ["GRAPHQL_PARSE_FAILED"]
     assert "Traceback" not in str(r.body)
+
+
+def test_several_operations_need_an_operation_name(app_client: TestClient) -> None:
+    doc = "query A { version } query B { database { edition } }"
+    key = {"Authorization": f"Bearer {PERSONAS['admin']['key']}"}
+
+    def post(**body: str) -> dict[str, Any]:
+        r = app_client.post("/graphql", json={"query": doc, **body}, headers=key)
+        return r.json()  # type: ignore[no-any-return]
+
+    unnamed = post()
+    assert unnamed.get("data") is None  # not A's answer, as strawberry would have given
+    assert [e["extensions"]["code"] for e in unnamed["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "operationName" in unnamed["errors"][0]["message"]
+    assert post(operationName="B")["data"] == {"database": {"edition": "community"}}
+    assert post(operationName="A")["data"]["version"]
+    unknown = post(operationName="C")
+    assert [e["extensions"]["code"] for e in unknown["errors"]] == ["BAD_REQUEST"]
 
 
 def test_unknown_field_is_a_validation_error(gql: GQL) -> None:
