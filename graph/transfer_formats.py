@@ -23,8 +23,10 @@ its nodes and edges with their attributes; a mapping says what they mean.
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -39,11 +41,73 @@ LIST_SEP = ";"
 CUSTOMER_PREFIX = "customer."
 
 
-def read_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(data row number from 1, {column: text}) per row; a BOM is dropped."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for n, line in enumerate(csv.DictReader(f), 1):
-            yield n, {k.strip(): (v or "") for k, v in line.items() if k}
+@dataclass(frozen=True)
+class BadRow:
+    """A CSV row that cannot be read as its header says: rejected, never guessed at."""
+
+    message: str
+
+
+def read_csv(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, str] | BadRow]]:
+    """(data row number from 1, {column: text}) per row, blank lines skipped; a UTF-8 BOM is
+    dropped. A row with more cells than the header (an unquoted comma in a value) and a row
+    the CSV grammar refuses (a stray quote, a quoted cell never closed) are BadRows: a lenient
+    reader would shift the row's values into the wrong columns, or read the rest of the file
+    into one cell. Text not in `encoding` is a ValueError naming its line."""
+    codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    try:
+        with open(path, newline="", encoding=codec) as f:
+            reader = csv.reader(f, strict=True)
+            try:
+                header = [h.strip() for h in next(reader, [])]
+            except csv.Error as exc:
+                raise ValueError(f"the header line is not valid CSV: {exc}") from exc
+            n = 0
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    n += 1
+                    yield (
+                        n,
+                        BadRow(
+                            f"not valid CSV (line {reader.line_num}: {exc}); "
+                            "check this row's quotes"
+                        ),
+                    )
+                    continue
+                if not cells:
+                    continue
+                n += 1
+                if any(c.strip() for c in cells[len(header) :]):  # blank extras are harmless
+                    yield (
+                        n,
+                        BadRow(
+                            f"has {len(cells)} cells, the header {len(header)}: quote a value "
+                            "that holds a comma"
+                        ),
+                    )
+                    continue
+                cells = (cells + [""] * len(header))[: len(header)]
+                yield n, {h: v for h, v in zip(header, cells, strict=True) if h}
+    except UnicodeDecodeError as exc:
+        raise ValueError(_not_decodable(path, codec, encoding, exc)) from exc
+
+
+def _not_decodable(path: Path, codec: str, encoding: str, exc: UnicodeDecodeError) -> str:
+    raw = path.read_bytes()
+    try:
+        raw.decode(codec)
+        where = "the file"
+    except UnicodeDecodeError as whole:  # the line in the file, not in the decoder's chunk
+        line = raw.count(b"\n", 0, whole.start) + 1
+        where = f"line {line}"
+    return (
+        f"{where} is not {encoding} text ({exc.reason}). Excel on Chinese Windows saves CSV as "
+        'GB18030 (GBK): add encoding = "gb18030" to the mapping, or save as CSV UTF-8.'
+    )
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
@@ -139,7 +203,7 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
     return sum(len(rows) for rows in tables.values())
 
 
-def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record]]:
+def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record | BadRow]]:
     """The records of a directory `write_csv_dir` wrote: nodes first, then edges, then
     products (an order's lines name them), then records. Cells stay text (empty cells are
     left out); the importer converts them as it converts mapped CSV."""
@@ -157,6 +221,9 @@ def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record]]:
             name = path.stem.split("-", 1)[-1]
             for _, row in read_csv(path):
                 n += 1
+                if isinstance(row, BadRow):
+                    yield n, row
+                    continue
                 cells = {k: v for k, v in row.items() if v != ""}
                 if kind == "record":
                     rec: Record = {"kind": "record", "type": name, "id": cells.pop("id", "")}

@@ -15,6 +15,7 @@ resolvers/transfer_records.py.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -217,6 +218,7 @@ class Mapping:
     customer_source: str = ""
     timezone: dt.tzinfo | None = None
     graph: GraphSpec | None = None  # a foreign GraphML file
+    encoding: str = "utf-8"  # a CSV file's (JSONL is UTF-8)
 
 
 def _label(name: Any, what: str, labels: tuple[Label, ...] = repo.LABELS) -> Label:
@@ -251,7 +253,13 @@ def load_mapping(path: Path, source: str | None) -> Mapping:
     profile = doc.get("profile", {})
     if not isinstance(fields, dict) or not isinstance(profile, dict):
         raise TransferError(f"{path}: [fields] and [profile] map field names to columns")
+    encoding = doc.get("encoding", "utf-8")
+    try:
+        codecs.lookup(encoding if isinstance(encoding, str) else "")
+    except LookupError:
+        raise TransferError(f"{path}: encoding {encoding!r} is not one Python knows") from None
     common: dict[str, Any] = {
+        "encoding": encoding,
         "source": (src or "").strip(),
         "key": key,
         "id_column": id_column,
@@ -565,9 +573,12 @@ def mapped_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | 
 
 def _table_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | list[Rejection]]:
     reader: Iterator[tuple[int, Any]] = (
-        fmt.read_csv(path) if form == "csv" else fmt.read_jsonl(path)
+        fmt.read_csv(path, mapping.encoding) if form == "csv" else fmt.read_jsonl(path)
     )
     for n, line in reader:
+        if isinstance(line, fmt.BadRow):
+            yield [Rejection(n, "row", ErrorCode.VALIDATION.value, line.message)]
+            continue
         if not isinstance(line, dict):
             yield [Rejection(n, "", ErrorCode.VALIDATION.value, "is not an object")]
             continue
@@ -703,9 +714,14 @@ def _graphml_edge(
     return _edge(n, rel, (kinds[src], kinds[dst]), Key.EXTERNAL, sources, (ext, src, dst), values)
 
 
-def graph_rows(records: Iterator[tuple[int, fmt.Record]]) -> Iterator[Prepared | list[Rejection]]:
+def graph_rows(
+    records: Iterator[tuple[int, fmt.Record | fmt.BadRow]],
+) -> Iterator[Prepared | list[Rejection]]:
     """The records of an exported file (no mapping: keyed by the CRM id), validated."""
     for n, rec in records:
+        if isinstance(rec, fmt.BadRow):
+            yield [Rejection(n, "row", ErrorCode.VALIDATION.value, rec.message)]
+            continue
         try:
             if rec.get("kind") == "node":
                 label = _label(rec.get("label"), "label", repo.EXPORT_LABELS)

@@ -299,3 +299,64 @@ def test_a_foreign_graphml_file_is_read_with_its_mapping(tmp_path: Path) -> None
     assert (out.rows, out.rejected) == (6, 3)
     with open(report, newline="", encoding="utf-8") as f:
         assert [r["row"] for r in csv.DictReader(f)] == ["c", "e2", "e3"]
+
+
+def _dry_run(rows: list[transfer.Prepared | list[transfer.Rejection]], report: Path) -> list[str]:
+    """The report's rows (row, field, code, message), each joined with "|"."""
+    out = asyncio.run(
+        transfer.run_import(
+            None, iter(rows), AUDIT, report=report, checkpoint=transfer.Checkpoint(None, "")
+        )
+    )
+    assert out.rows == len(rows)
+    with report.open(encoding="utf-8", newline="") as f:
+        return ["|".join(cells) for cells in list(csv.reader(f))[1:]]
+
+
+COMPANIES_TOML = 'label = "Company"\nsource = "erp"\nid = "编号"\n[fields]\nname = "名称"\n'
+
+
+def test_a_malformed_csv_row_is_rejected_not_shifted_into_other_columns(tmp_path: Path) -> None:
+    """A lenient reader read 华星,集团 as name 华星 (集团 lost) and an unclosed quote as one
+    cell holding the rest of the file."""
+    (tmp_path / "c.csv").write_text(
+        "编号,名称\n"
+        "1,华星,集团\n"  # an unquoted comma: three cells
+        '2,"中兴"通讯\n'  # text after a closing quote
+        "3,华润集团,\n"  # a blank extra cell: harmless
+        "4\n"  # fewer cells: the missing name is the API's rule
+        "\n"
+        '5,"华为技术\n'  # a quote never closed: the rest of the file is this one cell
+        "6,比亚迪\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "m.toml").write_text(COMPANIES_TOML, encoding="utf-8")
+    mapping = transfer.load_mapping(tmp_path / "m.toml", None)
+    rows = list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
+    assert [r.row["props"]["name"] for r in rows if isinstance(r, transfer.Prepared)] == [
+        "华润集团"
+    ]
+    assert _dry_run(rows, tmp_path / "rejected.csv") == [
+        "1|row|VALIDATION|has 3 cells, the header 2: quote a value that holds a comma",
+        "2|row|VALIDATION|not valid CSV (line 3: ',' expected after '\"'); check this row's quotes",
+        "4|name|VALIDATION|is required",
+        "5|row|VALIDATION|not valid CSV (line 8: unexpected end of data); check this row's quotes",
+    ]
+
+
+def test_a_gb18030_csv_reads_with_the_mappings_encoding_and_is_named_without_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "c.csv").write_bytes("编号,名称\n1,华星集团\n2,中兴通讯\n".encode("gb18030"))
+    (tmp_path / "utf8.toml").write_text(COMPANIES_TOML, encoding="utf-8")
+    (tmp_path / "gbk.toml").write_text('encoding = "gb18030"\n' + COMPANIES_TOML, "utf-8")
+    (tmp_path / "bad.toml").write_text('encoding = "klingon"\n' + COMPANIES_TOML, "utf-8")
+    mapping = transfer.load_mapping(tmp_path / "utf8.toml", None)
+    with pytest.raises(ValueError, match=r'^line 1 is not utf-8 text .*encoding = "gb18030"'):
+        list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
+    mapping = transfer.load_mapping(tmp_path / "gbk.toml", None)
+    rows = list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
+    names = [r.row["props"]["name"] for r in rows if isinstance(r, transfer.Prepared)]
+    assert names == ["华星集团", "中兴通讯"]
+    with pytest.raises(transfer.TransferError, match="encoding 'klingon' is not one"):
+        transfer.load_mapping(tmp_path / "bad.toml", None)
