@@ -12,10 +12,12 @@ found by the same node key. One audit event per batch that changed something, wi
 field names and no values.
 
 The export reads page by page in `id` order, with the viewer's visibility predicate, so a key
-exports exactly what it may see (projects and their FOR and PARTICIPATES_IN links too, which
-an export's own file imports again) (masking is applied above, by resolvers/masking.py). Records
-(graph/records.py) are read in id order, each as its timeline shows it: only records about a
-customer the viewer sees, voided ones left out. Products (the catalogue, which every viewer
+exports exactly what it may see (projects and their FOR and PARTICIPATES_IN links too, and
+our staff's OWNS, ON_TEAM and KNOWS edges, found by the User's id on import, all of which an
+export's own file imports again; teams and users: graph/transfer_staff.py) (masking is
+applied above, by resolvers/masking.py). Records (graph/records.py) are read in id order,
+each as its timeline shows it: only records about a customer the viewer sees, voided ones
+left out. Products (the catalogue, which every viewer
 reads) are read whole, in id order, so that an order's lines find them on import; imported
 products and records are written by graph/records.py's `save_product` and `save`.
 """
