@@ -549,6 +549,9 @@ def test_an_import_job_of_a_key_that_does_not_edit_everything_refuses_project_ro
          "fields": {"name": "改造项目"}},
         {"kind": "edge", "type": "FOR", "id": "jb-for", "from": "jb-j", "fromLabel": "Project",
          "to": "jb-c", "toLabel": "Company", "fields": {}},
+        # Staff edges change who holds and who sees accounts: a key that edits everything's.
+        {"kind": "edge", "type": "OWNS", "id": "jb-own", "from": PERSONAS["owner"]["id"],
+         "fromLabel": "User", "to": "jb-c", "toLabel": "Company", "fields": {}},
     ]  # fmt: skip
     sales = Actor(PERSONAS["owner"]["id"], frozenset({"SALES"}), Scope())
 
@@ -561,7 +564,7 @@ def test_an_import_job_of_a_key_that_does_not_edit_everything_refuses_project_ro
 
     guard = asyncio.run(scan())
     # The new company is the rep's to create; the project and its link are not judged here.
-    assert guard["forbidden"] == [2, 3]
+    assert guard["forbidden"] == [2, 3, 4]
     assert [x["id"] for x in guard["fresh"]["Company:id"]] == ["jb-c"]
 
 
