@@ -12,10 +12,12 @@ found by the same node key. One audit event per batch that changed something, wi
 field names and no values.
 
 The export reads page by page in `id` order, with the viewer's visibility predicate, so a key
-exports exactly what it may see (projects and their FOR and PARTICIPATES_IN links too, which
-an export's own file imports again) (masking is applied above, by resolvers/masking.py). Records
-(graph/records.py) are read in id order, each as its timeline shows it: only records about a
-customer the viewer sees, voided ones left out. Products (the catalogue, which every viewer
+exports exactly what it may see (projects and their FOR and PARTICIPATES_IN links too, and
+our staff's OWNS, ON_TEAM and KNOWS edges, found by the User's id on import, all of which an
+export's own file imports again; teams and users: graph/transfer_staff.py) (masking is
+applied above, by resolvers/masking.py). Records (graph/records.py) are read in id order,
+each as its timeline shows it: only records about a customer the viewer sees, voided ones
+left out. Products (the catalogue, which every viewer
 reads) are read whole, in id order, so that an order's lines find them on import; imported
 products and records are written by graph/records.py's `save_product` and `save`.
 """
@@ -48,8 +50,9 @@ class Key(Enum):
 
 # The node and relationship kinds a mapped import writes: the customer network (companies,
 # people and the relationships between them). An export also holds the projects, their
-# customers (FOR) and their people (PARTICIPATES_IN), which its own file imports again. Users
-# and our side's edges (OWNS, ON_TEAM, KNOWS) are managed through the API.
+# customers (FOR) and their people (PARTICIPATES_IN), which its own file imports again, and
+# our side's edges (OWNS, ON_TEAM, KNOWS: ownership, project teams, who knows whom), whose
+# users and teams an export holds as lines of their own (resolvers/transfer_staff.py).
 LABELS: tuple[Label, ...] = (Label.COMPANY, Label.PERSON)
 
 
@@ -63,7 +66,12 @@ def _between(labels: tuple[Label, ...]) -> tuple[Rel, ...]:
 
 RELS: tuple[Rel, ...] = _between(LABELS)
 EXPORT_LABELS: tuple[Label, ...] = (*LABELS, Label.PROJECT)
-EXPORT_RELS: tuple[Rel, ...] = RELS + tuple(r for r in _between(EXPORT_LABELS) if r not in RELS)
+STAFF_RELS: tuple[Rel, ...] = (Rel.OWNS, Rel.ON_TEAM, Rel.KNOWS)
+EXPORT_RELS: tuple[Rel, ...] = (
+    RELS + tuple(r for r in _between(EXPORT_LABELS) if r not in RELS) + STAFF_RELS
+)
+# The labels an exported edge's ends may carry: a staff edge starts at a User.
+EDGE_LABELS: tuple[Label, ...] = (*EXPORT_LABELS, Label.USER)
 
 _DIGEST: LiteralString = "idNumberDigest"  # graph/crypto.py's DIGEST
 
@@ -286,8 +294,8 @@ def _edge_page(rel: Rel) -> Cypher:
         "MATCH (a)-[r:" + t + "]->(b) WHERE r.id > $after AND " + access.rel_visible("a", "b") + " "
         "WITH a, r, b ORDER BY r.id LIMIT $limit "
         "RETURN " + EDGE_PROJECTION + " AS edge, "
-        "head([l IN labels(a) WHERE l IN ['Company', 'Person', 'Project']]) AS fromLabel, "
-        "head([l IN labels(b) WHERE l IN ['Company', 'Person', 'Project']]) AS toLabel",
+        "head([l IN labels(a) WHERE l IN ['Company', 'Person', 'Project', 'User']]) AS fromLabel, "
+        "head([l IN labels(b) WHERE l IN ['Company', 'Person', 'Project', 'User']]) AS toLabel",
     )
 
 

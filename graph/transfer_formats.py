@@ -4,6 +4,8 @@ Two shapes. A *mapped* file (CSV or JSONL) holds one kind of row, columns named 
 system names them; a mapping file says what they mean (resolvers/transfer.py). A *graph* file
 is what `crm-graph export` writes and imports again without a mapping: records of the form
 
+    {"kind": "team", "id": ..., "fields": {...}}      (our staff: teams, parents first,
+    {"kind": "user", "id": ..., "fields": {...}}       then users, before everything else)
     {"kind": "node", "label": "Company", "id": ..., "customer": {profile} | None, "fields": {...}}
     {"kind": "edge", "type": "WORKS_AT", "id": ..., "from": ..., "fromLabel": ...,
      "to": ..., "toLabel": ..., "fields": {...}}
@@ -11,7 +13,8 @@ is what `crm-graph export` writes and imports again without a mapping: records o
     {"kind": "record", "type": "INTERACTION", "id": ..., "customer": ..., "fields": {...}}
 
 as JSON lines, as a directory of CSV files (one per label, relationship type and record
-kind, and `products.csv`), or as GraphML (for Gephi: nodes and edges only, flat attributes,
+kind, and `teams.csv`, `users.csv`, `products.csv`), or as GraphML (for Gephi: nodes and
+edges only, teams and users as nodes labelled Team and User, flat attributes,
 lists joined with LIST_SEP, the customer profile as `customer.<field>` attributes; products
 and records are left out: they are no part of a network drawing). Values are JSON values;
 dates are ISO strings; in CSV a list of objects (an order's lines, a survey's answers) is
@@ -159,6 +162,9 @@ def write_jsonl(records: Iterable[Record], path: Path) -> int:
 
 
 PRODUCTS_CSV = "products.csv"
+# Our staff: read back first, teams (parents first, as written) before users.
+STAFF_CSV = {"team": "teams.csv", "user": "users.csv"}
+STAFF_LABELS = {"team": "Team", "user": "User"}  # as GraphML nodes
 
 
 def _csv_name(rec: Record) -> str:
@@ -166,6 +172,8 @@ def _csv_name(rec: Record) -> str:
         return f"nodes-{rec['label']}.csv"
     if rec["kind"] == "product":
         return PRODUCTS_CSV
+    if rec["kind"] in STAFF_CSV:
+        return STAFF_CSV[rec["kind"]]
     return f"{'edges' if rec['kind'] == 'edge' else 'records'}-{rec['type']}.csv"
 
 
@@ -186,7 +194,7 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
         elif rec["kind"] == "record":
             row = {"id": rec["id"], "customer": rec["customer"]}
             row.update({k: _flat(v) for k, v in rec["fields"].items()})
-        elif rec["kind"] == "product":
+        elif rec["kind"] == "product" or rec["kind"] in STAFF_CSV:
             row = {"id": rec["id"], **{k: _flat(v) for k, v in rec["fields"].items()}}
         else:
             row = {k: rec[k] for k in ("id", "from", "fromLabel", "to", "toLabel")}
@@ -204,11 +212,13 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
 
 
 def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record | BadRow]]:
-    """The records of a directory `write_csv_dir` wrote: nodes first, then edges, then
-    products (an order's lines name them), then records. Cells stay text (empty cells are
-    left out); the importer converts them as it converts mapped CSV."""
+    """The records of a directory `write_csv_dir` wrote: teams and users first, then nodes,
+    then edges, then products (an order's lines name them), then records. Cells stay text
+    (empty cells are left out); the importer converts them as it converts mapped CSV."""
     n = 0
     for pattern, kind in (
+        (STAFF_CSV["team"], "team"),
+        (STAFF_CSV["user"], "user"),
         ("nodes-*.csv", "node"),
         ("edges-*.csv", "edge"),
         (PRODUCTS_CSV, "product"),
@@ -229,8 +239,8 @@ def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record | BadRow]]:
                     rec: Record = {"kind": "record", "type": name, "id": cells.pop("id", "")}
                     rec["customer"] = cells.pop("customer", "")
                     rec["fields"] = cells
-                elif kind == "product":
-                    rec = {"kind": "product", "id": cells.pop("id", ""), "fields": cells}
+                elif kind in ("product", "team", "user"):
+                    rec = {"kind": kind, "id": cells.pop("id", ""), "fields": cells}
                 elif kind == "node":
                     customer = cells.pop("customer", "false") == "true"
                     rec = {"kind": "node", "label": name, "id": cells.pop("id", "")}
@@ -260,7 +270,11 @@ def write_graphml(records: Iterable[Record], path: Path) -> int:
         if rec["kind"] in ("product", "record"):
             continue
         n += 1
-        if rec["kind"] == "node":
+        if rec["kind"] in STAFF_LABELS:
+            attrs: dict[str, Any] = {"label": STAFF_LABELS[rec["kind"]]}
+            attrs.update({k: _flat(v) for k, v in rec["fields"].items() if v is not None})
+            g.add_node(str(rec["id"]), **attrs)
+        elif rec["kind"] == "node":
             attrs = {"label": rec["label"], "customer": bool(rec.get("customer") is not None)}
             attrs.update({k: v for k, v in _node_columns(rec).items() if v is not None})
             g.add_node(str(rec["id"]), **attrs)
@@ -282,6 +296,10 @@ def read_graphml(path: Path) -> Iterator[tuple[int, Record]]:
         cells = dict(attrs)
         label = str(cells.pop("label", ""))
         labels[str(node_id)] = label
+        staff = next((k for k, x in STAFF_LABELS.items() if x == label), None)
+        if staff is not None:
+            yield n, {"kind": staff, "id": str(node_id), "fields": cells}
+            continue
         customer = bool(cells.pop("customer", False))
         rec: Record = {"kind": "node", "label": label, "id": str(node_id)}
         _split_customer(rec, cells, customer)

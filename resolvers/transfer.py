@@ -8,8 +8,8 @@ and message, and is not written. Rows that pass are written batch by batch, each
 transaction (graph/transfer.py). After each batch the checkpoint file records how far the
 file is committed: an interrupted import, run again with the same file and mapping, starts
 after that row. Re-running a finished import changes nothing (rows are keyed). An export's
-products and records are read and written by resolvers/transfer_catalog.py and
-resolvers/transfer_records.py.
+teams and users, products and records are read and written by resolvers/transfer_staff.py,
+resolvers/transfer_catalog.py and resolvers/transfer_records.py.
 """
 
 from __future__ import annotations
@@ -739,8 +739,8 @@ def graph_rows(
                 if rel is None:
                     raise TransferError(f"unknown relationship type {rec.get('type')!r}")
                 a, b = (
-                    _label(rec.get("fromLabel"), "fromLabel", repo.EXPORT_LABELS),
-                    _label(rec.get("toLabel"), "toLabel", repo.EXPORT_LABELS),
+                    _label(rec.get("fromLabel"), "fromLabel", repo.EDGE_LABELS),
+                    _label(rec.get("toLabel"), "toLabel", repo.EDGE_LABELS),
                 )
                 if a not in ENDPOINTS[rel][0] or b not in ENDPOINTS[rel][1]:
                     raise TransferError(f"{rel.value} does not join {a.value} to {b.value}")
@@ -754,8 +754,12 @@ def graph_rows(
                 from resolvers import transfer_records as tr
 
                 yield tr.exported_row(n, rec)
+            elif rec.get("kind") in ("team", "user"):
+                from resolvers import transfer_staff as ts
+
+                yield ts.team_row(n, rec) if rec["kind"] == "team" else ts.user_row(n, rec)
             else:
-                raise TransferError("kind must be node, edge, product or record")
+                raise TransferError("kind must be team, user, node, edge, product or record")
         except TransferError as exc:
             yield [Rejection(n, "", ErrorCode.VALIDATION.value, str(exc))]
 
@@ -792,6 +796,14 @@ def _edge_refusal(r: repo.EdgeRefusal) -> Rejection:
 async def _write(
     db: Database, group: tuple[Any, ...], rows: list[dict[str, Any]], audit: Audit, import_id: str
 ) -> tuple[repo.Written, list[Rejection]]:
+    from resolvers import transfer_staff as ts
+
+    if group[0] == "team":
+        return await ts.write_teams(db, rows, audit)
+    if group[0] == "user":
+        return await ts.write_users(db, rows, audit)
+    if ts.is_staff_edge(group):
+        return await ts.write_edges(db, group, rows, audit, import_id)
     if group[0] == "node":
         return await repo.write_nodes(db, group[1], group[2], rows, audit, import_id), []
     if group[0] == "record":
@@ -976,13 +988,18 @@ def _fields(row: dict[str, Any], keys: Iterator[str] | dict[str, Kind]) -> dict[
 
 
 async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIterator[fmt.Record]:
-    """Every Company, Person and Project the actor sees, then every relationship between them
-    whose both ends it sees, then the product catalogue (every viewer reads it whole), then every
-    record (not voided) about a customer it sees, kind by kind, with each field as the API
-    would show it to the actor's roles."""
+    """Every team and user (resolvers/transfer_staff.py), then every Company, Person and
+    Project the actor sees, then every relationship between them (and from our staff to
+    them) whose both ends it sees, then the product catalogue (every viewer reads it whole),
+    then every record (not voided) about a customer it sees, kind by kind, with each field as
+    the API would show it to the actor's roles."""
     from resolvers import transfer_catalog as tc
     from resolvers import transfer_records as tr
+    from resolvers import transfer_staff as ts
 
+    # Our staff first: the staff edges and the records name users.
+    async for staff in ts.export_staff(db, actor, guards):
+        yield staff
     for label in repo.EXPORT_LABELS:
         spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS}
         after = ""

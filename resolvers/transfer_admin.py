@@ -13,6 +13,13 @@ version, createdAt and updatedAt (one moment for the whole import), externalSour
 externalId, the :Customer label, the protected ID number. The migrations then create the
 constraints and indexes, and one audit event records the import.
 
+Our staff (an export's teams, users and OWNS/ON_TEAM/KNOWS edges) are not written by
+neo4j-admin: once the store is up they are saved by the live path's writers, before the
+products and records (which name users), so they get exactly the live path's checks (the
+team and user mutations' rules, ADMIN only, unique codes and external keys enforced by the
+migrated constraints) and audit events; there are few of them, so the bulk tool gains
+nothing there.
+
 An in-memory check stands in for the constraints the store does not have yet: two rows may
 not give one label's nodes the same (externalSource, externalId), nor two customers the same
 customerCode (the live path fails the batch on either).
@@ -39,7 +46,7 @@ from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from graph.transfer import Key
 from graph.vocab import Label, Rel
-from resolvers import transfer
+from resolvers import transfer, transfer_staff
 from resolvers.errors import ErrorCode
 from resolvers.transfer import Prepared, Rejection, Report
 
@@ -67,12 +74,18 @@ class Plan:
         self.created = self.updated = 0
         # Products and records (an export's own file): saved as saveProduct and saveRecord
         # save them once the store is loaded and the server up (`load`), the products first;
-        # their rejections go to `report`.
+        # their rejections go to `report`. Before them our staff: teams, users and the staff
+        # edges, by the live path's writers (transfer_staff.py), so that they get the team and
+        # user mutations' checks and audit, and the edge import's rights.
+        self.staff: list[Prepared] = []
         self.products: list[Prepared] = []
         self.records: list[Prepared] = []
         self.report: Path | None = None
 
     def add(self, p: Prepared) -> list[Rejection]:
+        if p.group[0] in ("team", "user") or transfer_staff.is_staff_edge(p.group):
+            self.staff.append(p)
+            return []
         if p.group[0] == "record":
             self.records.append(p)
             return []
@@ -282,14 +295,16 @@ async def load(
 
 
 async def _save_later(db: Database, plan: Plan, out: AdminOutcome, audit: Audit) -> None:
-    """The plan's products, then its records (an order's lines name products), run by run in
-    file order (an order before what is against it), each by the live path's own writer
-    (saveProduct's and saveRecord's checks and audit); refused ones go to the report."""
-    if not plan.products and not plan.records:
+    """The plan's teams, users and staff edges, then its products, then its records (an
+    order's lines name products), run by run in file order (a parent team first, an order
+    before what is against it), each by the live path's own writer (the team and user
+    mutations', saveProduct's and saveRecord's checks and audit); refused ones go to the
+    report."""
+    if not plan.staff and not plan.products and not plan.records:
         return
     sheet = Report(plan.report, append=True) if plan.report is not None else None
     try:
-        later = [*plan.products, *plan.records]
+        later = [*plan.staff, *plan.products, *plan.records]
         for group, run in itertools.groupby(later, key=lambda p: p.group):
             began = time.perf_counter()
             written, refused = await transfer._write(db, group, [p.row for p in run], audit, "")
@@ -298,7 +313,7 @@ async def _save_later(db: Database, plan: Plan, out: AdminOutcome, audit: Audit)
             out.rejected += len({r.row for r in refused})
             if sheet is not None:
                 sheet.add(refused)
-            key = group[0] + "s"  # "products", "records"
+            key = group[0] + "s"  # "teams", "users", "edges" (staff), "products", "records"
             out.seconds[key] = round(out.seconds.get(key, 0.0) + time.perf_counter() - began, 2)
     finally:
         if sheet is not None:

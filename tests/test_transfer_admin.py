@@ -16,16 +16,19 @@ from graph.server import LocalNeo4j
 from graph.vocab import Label, Rel
 from neo4j import Driver, GraphDatabase
 from resolvers import transfer, transfer_admin
-from tests.conftest import reset_database, start_local_server
+from tests.conftest import start_local_server
 from tests.process import crm
 from tests.test_transfer_cli import (
     PEOPLE,
     PEOPLE_MAP,
+    STAFF_LINES,
     _env,
     _records,
     _report,
     _seed,
     _seed_records,
+    _seed_staff,
+    wipe,
 )
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
@@ -115,12 +118,13 @@ def test_rows_are_refused_as_the_live_path_refuses_them(tmp_path: Path) -> None:
 
 def _stored(driver: Driver) -> list[tuple[Any, ...]]:
     """Every imported node and relationship with all its properties, but for the moments and
-    the ID number's ciphertext (encrypted afresh each time), and their types."""
+    the ID number's ciphertext (encrypted afresh each time), and their types; our staff and
+    their edges too."""
     rows = driver.execute_query(
-        "MATCH (n) WHERE n:Company OR n:Person "
+        "MATCH (n) WHERE n:Company OR n:Person OR n:User OR n:Team "
         "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props, "
         "valueType(n.createdAt) AS created, n.createdAt = n.updatedAt AS same "
-        "UNION ALL MATCH (:Person|Company)-[r]->(:Person|Company) "
+        "UNION ALL MATCH (:Person|Company|User)-[r]->(:Person|Company|Project) "
         "RETURN r.id AS id, [type(r)] AS labels, properties(r) AS props, "
         "valueType(r.createdAt) AS created, r.createdAt = r.updatedAt AS same"
     ).records
@@ -142,15 +146,18 @@ def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data
     env = _env(neo4j_server)
     _seed(env, tmp_path)  # 59 companies, 3 people, 2 jobs through the live path
     _seed_records(env, cypher, tmp_path)  # 3 products, a project and its 2 links, 3 records
+    _seed_staff(cypher)  # 2 more teams, 2 more users, 4 staff edges (an ownership history)
     first = tmp_path / "first.jsonl"
     assert crm(["export", "--format", "jsonl", "--out", str(first)], env).returncode == 0
+    total = 73 + STAFF_LINES
     # The same export through the live path into the (emptied) shared server ...
-    reset_database(cypher)
+    wipe(cypher)
     live = crm(["import", str(first), "--quiet"], env)
     assert "path: live" in live.stdout, live.stdout + live.stderr
-    assert "73 rows read: 73 created, 0 updated, 0 unchanged, 0 rejected" in live.stdout
+    assert f"{total} rows read: {total} created, 0 updated, 0 unchanged, 0 rejected" in live.stdout
     live_stored = _stored(cypher)
-    assert len(live_stored) == 64
+    # 62 nodes, 2 jobs, a participation; our staff: 5 teams, 9 users, 4 staff edges.
+    assert len(live_stored) == 65 + 5 + 9 + 4
 
     # ... and through the admin path into an embedded database that has no store yet.
     data = tmp_path / "embedded" / "data"
@@ -159,9 +166,9 @@ def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data
     out = crm(["import", str(first), "--quiet"], embedded, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "path: admin" in out.stdout
-    # The products, then the records, are saved once the store is up: the order finds its
-    # products.
-    assert "73 rows read: 73 created, 0 updated, 0 unchanged, 0 rejected" in out.stdout
+    # Our staff, the products, then the records, are saved once the store is up: the order
+    # finds its products, the records and the staff edges their users.
+    assert f"{total} rows read: {total} created, 0 updated, 0 unchanged, 0 rejected" in out.stdout
     assert "neo4j-admin wrote 63 nodes and 4 relationships" in out.stdout
     assert _report(tmp_path / "first.jsonl.rejected.csv") == []
 
@@ -171,9 +178,10 @@ def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data
         try:
             assert _stored(driver) == live_stored  # the same properties, types, labels
             audits = driver.execute_query(
-                "MATCH (a:AuditEvent {action: 'transfer.import'}) RETURN a.fields AS fields"
+                "MATCH (a:AuditEvent {action: 'transfer.import', targetLabel: 'Import'}) "
+                "RETURN a.fields AS fields"
             ).records
-            assert len(audits) == 1  # one event for the whole import
+            assert len(audits) == 1  # one event for the whole store
             assert {"name", "idNumber", "customer", "title"} <= set(audits[0]["fields"])
             constraints = driver.execute_query("SHOW CONSTRAINTS YIELD name").records
             assert "company_id" in {r["name"] for r in constraints}  # migrations ran
@@ -185,7 +193,9 @@ def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data
         again = crm(["export", "--format", "jsonl", "--out", str(second)], _env(server))
         assert again.returncode == 0, again.stderr
         kept = _records(first, "jsonl")
-        assert len(kept) == 73
+        assert len(kept) == total
+        assert sum(b'"kind":"user"' in r for r in kept) == 9
+        assert sum(b'"type":"OWNS"' in r for r in kept) == 2
         assert sum(b'"kind":"product"' in r for r in kept) == 3
         assert sum(b'"label":"Project"' in r for r in kept) == 1
         assert sum(b'"type":"FOR"' in r or b'"type":"PARTICIPATES_IN"' in r for r in kept) == 2
@@ -226,7 +236,9 @@ def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data
                 "count { MATCH (a:AuditEvent {action: 'transfer.import'}) } AS audits"
             ).records[0]
             assert (counts["n"], counts["jobs"]) == (65, 2)  # 62 kept, 3 people added
-            assert counts["audits"] == 2  # the admin import's, and the live batch's
+            # The admin import's, its three staff-edge batches' (saved by the live path's
+            # writer once the store was up), and the live batch's.
+            assert counts["audits"] == 5
         finally:
             driver.close()
     finally:

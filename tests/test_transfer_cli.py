@@ -21,7 +21,7 @@ from graph.server import LocalNeo4j
 from neo4j import Driver
 from resolvers import transfer, transfer_catalog, transfer_jobs
 from settings import ROOT
-from tests.conftest import PERSONAS, reset_database
+from tests.conftest import PERSONAS, TEAMS, reset_database
 from tests.process import crm
 
 EXAMPLES = ROOT / "docs" / "examples"
@@ -277,6 +277,53 @@ def _seed_records(env: dict[str, str], cypher: Driver, tmp: Path) -> None:
         assert out.returncode == code, out.stdout + out.stderr
 
 
+# Our staff: a team under EAST and an archived one, a user with every field and an archived
+# one, and the staff edges: ERP-00001's ownership history (an ended owner, then the current
+# one), a project team member, who knows Zhang Wei; the first interaction names the user.
+STAFF = (
+    "MATCH (east:Team {code: 'EAST'}), (hq:Team {code: 'HQ'}) "
+    "CREATE (:Team {id: 'team-ea', code: 'EAST-A', name: '华东一组', version: 1})"
+    "-[:PART_OF]->(east) "
+    "CREATE (:Team {id: 'team-old', code: 'OLD', name: '旧团队', version: 2, "
+    "archivedAt: datetime('2025-12-31T18:00:00+08:00')})-[:PART_OF]->(hq) "
+    "CREATE (li:User {id: 'u-li', name: '李四', email: 'li.si@example.cn', team: 'EAST-A', "
+    "roles: ['SALES'], externalSource: 'hr', externalId: 'E-7', oidcSubject: 'sub-li', "
+    "version: 1}) "
+    "CREATE (gone:User {id: 'u-gone', name: '周离', team: 'OLD', roles: ['SALES', 'MANAGER'], "
+    "version: 3, archivedAt: datetime('2025-12-01T09:00:00+08:00')}) "
+    "WITH li, gone "
+    "MATCH (c:Company {externalSource: 'demo-erp', externalId: 'ERP-00001'}), "
+    "(p:Person {externalSource: 'demo-hr', externalId: 'P-1'}), (j:Project {id: 'prj-1'}) "
+    "CREATE (gone)-[:OWNS {id: 'own-1', since: date('2020-01-01'), until: date('2024-06-30'), "
+    "version: 2}]->(c) "
+    "CREATE (li)-[:OWNS {id: 'own-2', since: date('2024-07-01'), version: 1}]->(c) "
+    "CREATE (li)-[:ON_TEAM {id: 'team-1', role: 'LEAD', version: 1}]->(j) "
+    "CREATE (li)-[:KNOWS {id: 'knows-1', strength: 0.8, version: 1}]->(p) "
+    "WITH li MATCH (r:Record {externalId: 'I-0001'})-[:NEXT_STEP]->(f:FollowUp) "
+    "CREATE (r)-[:STAFFED_BY]->(li) "
+    "WITH li, f OPTIONAL MATCH (f)-[old:ASSIGNED_TO]->() DELETE old "
+    "CREATE (f)-[:ASSIGNED_TO]->(li)"
+)
+# What the staff add to an export: 5 teams, 9 users (7 personas), 4 staff edges.
+STAFF_LINES = 18
+OWNERSHIP = (
+    "MATCH (u:User)-[o:OWNS]->(c:Company {externalId: 'ERP-00001'}) "
+    "RETURN u.id AS user, o.id AS id, toString(o.since) AS since, toString(o.until) AS until "
+    "ORDER BY id"
+)
+
+
+def _seed_staff(cypher: Driver) -> None:
+    cypher.execute_query(STAFF)
+
+
+def wipe(cypher: Driver) -> None:
+    """An empty database: no personas and no teams either (reset_database recreates them)."""
+    cypher.execute_query(
+        "MATCH (n) WHERE NOT n:__Neo4jMigration AND NOT n:__Neo4jMigrationsLock DETACH DELETE n"
+    )
+
+
 @pytest.mark.parametrize("form", ["jsonl", "csv", "graphml"])
 def test_round_trip_export_import_export_is_identical(
     form: str, neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
@@ -284,19 +331,47 @@ def test_round_trip_export_import_export_is_identical(
     env = _env(neo4j_server)
     _seed(env, tmp_path)
     _seed_records(env, cypher, tmp_path)
+    _seed_staff(cypher)
+    ownership = [dict(r) for r in cypher.execute_query(OWNERSHIP).records]
     # GraphML (for Gephi) holds the network only; JSONL and CSV hold the products and the
-    # records too. The network: 59 companies, 3 people, a project; 2 jobs, the project's
-    # customer (FOR) and its person (PARTICIPATES_IN).
-    total = 67 if form == "graphml" else 73  # and 3 products, 3 records
+    # records too. The network: our staff (3 + 2 teams, 7 personas + 2 users), 59 companies,
+    # 3 people, a project; 2 jobs, the project's customer (FOR) and its person
+    # (PARTICIPATES_IN), and 4 staff edges.
+    total = (67 if form == "graphml" else 73) + STAFF_LINES  # and 3 products, 3 records
     first = tmp_path / f"first.{form}"
     out = crm(["export", "--format", form, "--out", str(first)], env)
     assert out.returncode == 0, out.stderr
     assert f"exported {total} " in out.stdout, out.stdout
-    reset_database(cypher)  # the products too: the export brings them back
+    wipe(cypher)  # users, teams and products too: the export brings them back
     out = crm(["import", str(first), "--format", form, "--quiet"], env)
     report = first.with_name(first.name + ".rejected.csv")
     assert out.returncode == 0, out.stdout + out.stderr + report.read_text(encoding="utf-8")
     assert f"{total} created" in out.stdout
+    # Our staff come back under their ids, by the team and user mutations' writers, without
+    # any API key; the ownership history too.
+    staff = cypher.execute_query(
+        "MATCH (u:User) WITH count(u) AS users, "
+        "count { MATCH (:User)-[:HAS_KEY]->() } AS keys, "
+        "count { MATCH (t:Team) } AS teams, "
+        "count { MATCH (a:AuditEvent {action: 'user.create'}) } AS made, "
+        "count { MATCH (a:AuditEvent {action: 'team.create'}) } AS formed "
+        "RETURN users, keys, teams, made, formed"
+    ).records[0]
+    assert dict(staff) == {"users": 9, "keys": 0, "teams": 5, "made": 9, "formed": 5}
+    assert [dict(r) for r in cypher.execute_query(OWNERSHIP).records] == ownership
+    li = cypher.execute_query(
+        "MATCH (u:User {id: 'u-li'})-[:KNOWS {strength: 0.8}]->(:Person {externalId: 'P-1'}) "
+        "MATCH (u)-[:ON_TEAM {role: 'LEAD'}]->(:Project {id: 'prj-1'}) "
+        "MATCH (:Team {code: u.team})-[:PART_OF]->(:Team {code: 'EAST'}) "
+        "RETURN u.email AS email, u.roles AS roles, u.oidcSubject AS sub"
+    ).records
+    assert [dict(r) for r in li] == [
+        {"email": "li.si@example.cn", "roles": ["SALES"], "sub": "sub-li"}
+    ]
+    gone = cypher.execute_query(
+        "MATCH (u:User {id: 'u-gone'}) RETURN u.roles AS roles, toString(u.archivedAt) AS at"
+    ).records[0]
+    assert (gone["roles"], gone["at"]) == (["MANAGER", "SALES"], "2025-12-01T09:00:00+08:00")
     saved = "MATCH (a:AuditEvent {action: 'product.save'}) RETURN count(a) AS n"
     products = cypher.execute_query(
         "MATCH (p:Product) RETURN p.id AS id, p.sku AS sku, p.listPriceCents AS cents, "
@@ -316,8 +391,11 @@ def test_round_trip_export_import_export_is_identical(
     before, after = _records(first, form), _records(second, form)
     assert len(before) == total
     assert before == after
+    audits = "MATCH (a:AuditEvent) RETURN count(a) AS n"
+    events = cypher.execute_query(audits).records[0]["n"]
     again = crm(["import", str(first), "--format", form, "--quiet"], env)
     assert f"0 created, 0 updated, {total} unchanged" in again.stdout, again.stdout
+    assert cypher.execute_query(audits).records[0]["n"] == events  # nothing written again
     if form != "graphml":
         assert cypher.execute_query(saved).records[0]["n"] == 3  # nothing written again
         catalogue = [orjson.loads(r) for r in after if b'"kind":"product"' in r]
@@ -349,6 +427,9 @@ def test_round_trip_export_import_export_is_identical(
         ]
         talk = next(r for r in kept if r["fields"].get("externalId") == "I-0001")
         assert talk["fields"]["nextStep.action"] == "发送报价单"
+        # The record names a user: found in the (once empty) database, as imported first.
+        assert talk["fields"]["nextStep.assignee"] == "u-li"
+        assert talk["fields"]["staff"] in (["u-li"], "u-li")
         assert talk["fields"]["occurredAt"].startswith("2026-03-02T10:00:00")
         stored = cypher.execute_query(
             "MATCH (r:Record)-[:ABOUT]->(c:Company) RETURN r.id AS id, c.id AS customer, "
@@ -376,6 +457,11 @@ def test_round_trip_export_import_export_is_identical(
             "orders": 0 if form == "graphml" else 1,
         }
     ]
+    user = next(orjson.loads(r) for r in after if r.startswith(b'{"fields"') and b'"u-li"' in r
+                and b'"kind":"user"' in r)  # fmt: skip
+    assert set(user["fields"]) == {"name", "email", "team", "roles", "externalSource",
+                                   "externalId", "oidcSubject"}  # fmt: skip
+    assert not any(b"key" in r.lower() or b"hash" in r.lower() for r in after)  # never a key
     person = next(orjson.loads(r) for r in after if b'"P-1"' in r)
     assert person["fields"]["idNumber"] == "11010519491231002X"  # the admin view: in full
     assert person["fields"]["hobbies"] in (["读书", "钓鱼"], "读书;钓鱼")
@@ -463,6 +549,9 @@ def test_an_import_job_of_a_key_that_does_not_edit_everything_refuses_project_ro
          "fields": {"name": "改造项目"}},
         {"kind": "edge", "type": "FOR", "id": "jb-for", "from": "jb-j", "fromLabel": "Project",
          "to": "jb-c", "toLabel": "Company", "fields": {}},
+        # Staff edges change who holds and who sees accounts: a key that edits everything's.
+        {"kind": "edge", "type": "OWNS", "id": "jb-own", "from": PERSONAS["owner"]["id"],
+         "fromLabel": "User", "to": "jb-c", "toLabel": "Company", "fields": {}},
     ]  # fmt: skip
     sales = Actor(PERSONAS["owner"]["id"], frozenset({"SALES"}), Scope())
 
@@ -475,7 +564,7 @@ def test_an_import_job_of_a_key_that_does_not_edit_everything_refuses_project_ro
 
     guard = asyncio.run(scan())
     # The new company is the rep's to create; the project and its link are not judged here.
-    assert guard["forbidden"] == [2, 3]
+    assert guard["forbidden"] == [2, 3, 4]
     assert [x["id"] for x in guard["fresh"]["Company:id"]] == ["jb-c"]
 
 
@@ -571,12 +660,26 @@ def test_export_with_a_key_shows_what_the_key_sees_masked(
         owner=owner,
         other=other,
     )
+    cypher.execute_query(
+        "MATCH (u:User {id: $owner}) SET u.email = 'wang.xs@example.cn'", owner=owner
+    )
     mine = tmp_path / "mine.jsonl"
     out = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "key-owner"], env)
     assert out.returncode == 0, out.stderr
     seen: dict[str, Any] = {r["id"]: r for _, r in fmt.read_jsonl(mine)}
-    # Not the other team's customer (nor its record); the whole catalogue.
-    assert set(seen) == {"tx-a", "tx-p", "tx-w", "tx-k", "tx-r1"}
+    # Every team and user (every viewer reads them), the e-mail as the API shows it to the
+    # key: in full to a rep, masked in the analyst's anonymised view.
+    staff = {t for t, _ in TEAMS.values()} | {p["id"] for p in PERSONAS.values()}
+    assert seen[owner]["fields"]["email"] == "wang.xs@example.cn"
+    assert seen[owner]["fields"]["roles"] == ["SALES"]
+    theirs = tmp_path / "analyst.jsonl"
+    args = ["export", "--format", "jsonl", "--out", str(theirs), "--key", "key-analyst"]
+    assert crm(args, env).returncode == 0
+    masked = {r["id"]: r for _, r in fmt.read_jsonl(theirs)}
+    assert masked[owner]["fields"]["email"] == "w***@example.cn"
+    # Not the other team's customer (nor its record, nor its owner's OWNS); the whole
+    # catalogue.
+    assert set(seen) == {"tx-a", "tx-o1", "tx-p", "tx-w", "tx-k", "tx-r1"} | staff
     assert seen["tx-k"] == {
         "kind": "product",
         "id": "tx-k",
@@ -588,7 +691,9 @@ def test_export_with_a_key_shows_what_the_key_sees_masked(
     everything = tmp_path / "all.jsonl"
     assert crm(["export", "--format", "jsonl", "--out", str(everything)], env).returncode == 0
     full = {r["id"]: r for _, r in fmt.read_jsonl(everything)}
-    assert set(full) == {"tx-a", "tx-b", "tx-p", "tx-w", "tx-k", "tx-r1", "tx-r2"}  # not voided
+    assert set(full) == {"tx-a", "tx-b", "tx-o1", "tx-o2", "tx-p", "tx-w", "tx-k", "tx-r1",
+                         "tx-r2"} | staff  # not voided  # fmt: skip
+    assert full[owner]["fields"]["email"] == "wang.xs@example.cn"
     assert full["tx-p"]["fields"]["mobile"] == "+8613800138000"
     bad = crm(["export", "--format", "jsonl", "--out", str(mine), "--key", "nope"], env)
     assert bad.returncode == 2
@@ -651,4 +756,5 @@ def test_a_closed_next_step_stays_closed_through_import_and_the_round_trip(
     assert crm(["export", "--format", "jsonl", "--out", str(second)], env).returncode == 0
     assert _records(first, "jsonl") == _records(second, "jsonl")
     again = crm(["import", str(first), "--quiet"], env)
-    assert "0 created, 0 updated, 3 unchanged" in again.stdout, again.stdout
+    # The company, its interactions, and our staff (3 teams, 7 personas) as they were.
+    assert "0 created, 0 updated, 13 unchanged" in again.stdout, again.stdout

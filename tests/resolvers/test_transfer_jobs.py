@@ -27,7 +27,7 @@ from starlette.testclient import TestClient
 
 from neo4j import Driver
 from settings import ROOT, Settings
-from tests.conftest import PERSONAS
+from tests.conftest import PERSONAS, TEAMS
 
 EXAMPLES = ROOT / "docs" / "examples"
 MAPPING = (EXAMPLES / "companies.toml").read_bytes()
@@ -195,11 +195,15 @@ def test_an_export_job_shows_what_the_key_sees_masked_and_only_to_its_creator(
         job_id = r.json()["id"]
         job = _wait(client, "owner", job_id)
         assert job["status"] == "SUCCEEDED", job
-        assert job["counts"] == {"exported": 3}
+        # Our staff (3 teams, 7 personas: every viewer reads them), the customer, its owner's
+        # OWNS, the person and the job.
+        assert job["counts"] == {"exported": 14}
         got = client.get(job["downloadUrl"], headers=_auth("owner"))
         assert got.status_code == 200
         seen = {r["id"]: r for r in map(orjson.loads, got.content.splitlines())}
-        assert set(seen) == {"tj-a", "tj-p", "tj-w"}  # not the other team's customer
+        staff = {t for t, _ in TEAMS.values()} | {p["id"] for p in PERSONAS.values()}
+        # Not the other team's customer, nor its owner's OWNS.
+        assert set(seen) == {"tj-a", "tj-o1", "tj-p", "tj-w"} | staff
         assert seen["tj-p"]["fields"]["mobile"] == "+86138****8000"
         # Someone else's job does not exist for them; ADMIN sees it.
         for path in ("", "/download", "/report"):
@@ -214,7 +218,14 @@ def test_an_export_job_shows_what_the_key_sees_masked_and_only_to_its_creator(
         archive = client.get(job["downloadUrl"], headers=_auth("owner"))
         assert archive.headers["content-type"] == "application/zip"
         names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
-        assert sorted(names) == ["edges-WORKS_AT.csv", "nodes-Company.csv", "nodes-Person.csv"]
+        assert sorted(names) == [
+            "edges-OWNS.csv",
+            "edges-WORKS_AT.csv",
+            "nodes-Company.csv",
+            "nodes-Person.csv",
+            "teams.csv",
+            "users.csv",
+        ]
 
 
 def test_refusals_carry_a_code_and_a_field(

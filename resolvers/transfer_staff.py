@@ -1,0 +1,298 @@
+"""Our own staff in `crm-graph export` and `import`: teams, users and the staff edges.
+
+An export writes every team (`{"kind": "team", "id", "fields": {code, name, parent,
+archivedAt}}`, a parent before its children) and every user (`{"kind": "user", "id",
+"fields": {name, email, team, roles, externalSource, externalId, oidcSubject, archivedAt}}`)
+before the nodes, as the `teams` and `user` queries show them to the exporting key (every
+viewer reads them; `email` masked as the API masks it; nothing of an API key, ever). Staff
+edges (OWNS with its since/until history, ON_TEAM, KNOWS) are ordinary edge lines from a
+User, exported when the viewer sees both ends, like every edge.
+
+Importing a team or user line is ADMIN's, as the team and user mutations are (another
+importer's lines are FORBIDDEN rows in the report). A team is checked as createTeam checks
+it (code pattern, name ≤ 100; a code never changes; the parent an active team, no cycle,
+not too deep) and a user as createUser checks one (name ≤ 100, email normalised, roles of
+UserRole, team an active team's code: an archived user may keep an archived team);
+each is saved under its own id with the mutation's audit action (team.create/team.update,
+user.create/user.update). Every field is stated: one a line leaves out is cleared. A team or
+user already as the line states it is not written (no version, no audit), so a re-run
+changes nothing. Staff edges are written by the edge import with its refusals, and only by a
+key that edits everything: OWNS moves who holds an account, ON_TEAM and KNOWS widen who sees
+one, and the import cannot judge "holds the account" row by row as linkNodes does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graph import nodes as node_repo
+from graph import transfer as transfer_repo
+from graph import transfer_staff as repo
+from graph.actor import Actor
+from graph.db import Database, native
+from graph.errors import ConstraintViolation
+from graph.export import jsonable
+from graph.nodes import Audit
+from graph.refusal import Refusal
+from graph.vocab import Label
+from resolvers import team as team_rules
+from resolvers import validation as v
+from resolvers.common import external_props
+from resolvers.errors import ErrorCode
+from resolvers.masking import Guards
+from resolvers.transfer import Prepared, Rejection, _edge_refusal, _errors_of
+from resolvers.user import UserRole, user_props
+
+TEAM_FIELDS = ("code", "name", "parent", "archivedAt")
+USER_TEXT = ("name", "email", "team", "externalSource", "externalId", "oidcSubject")
+USER_FIELDS = (*USER_TEXT, "roles", "archivedAt")
+LIST_SEP = ";"
+STAFF_KEEPER = "ADMIN"
+
+
+def _shown(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: jsonable(row[k]) for k in keys if row.get(k) is not None}
+
+
+def _ordered(teams: list[Any]) -> list[Any]:
+    """Parents before their children (then by id): an import finds each parent saved."""
+    parent = {t["id"]: t.get("parentId") for t in teams}
+
+    def depth(team_id: str) -> int:
+        n, seen = 0, {team_id}
+        while (up := parent.get(team_id)) is not None and up not in seen:
+            n, team_id = n + 1, up
+            seen.add(up)
+        return n
+
+    return sorted(teams, key=lambda t: (depth(t["id"]), t["id"]))
+
+
+async def export_staff(db: Database, actor: Actor, guards: Guards) -> AsyncIterator[dict[str, Any]]:
+    """Every team, parents first, then every user, as the API shows them to the actor."""
+    for t in _ordered(await repo.all_teams(db, actor)):
+        fields = {"code": t["code"], "name": t["name"], "parent": t.get("parentId")}
+        fields["archivedAt"] = t.get("archivedAt")
+        yield {"kind": "team", "id": t["id"], "fields": _shown(fields, TEAM_FIELDS)}
+    after = ""
+    while page := await repo.export_users(db, actor, after):
+        for user in page:
+            shown = guards.row("User", user, actor.roles)
+            fields = _shown(shown, USER_FIELDS)
+            # Stated even when empty (no roles), and sorted as createUser stores them.
+            fields["roles"] = sorted(set(user.get("roles") or []))
+            yield {"kind": "user", "id": user["id"], "fields": fields}
+        after = page[-1]["id"]
+
+
+# --- lines -> rows ------------------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _moment(errors: v.Errors, value: Any) -> dt.datetime | None:
+    if _blank(value):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        message = "must be a date and time with an offset, e.g. 2026-03-01T10:00+08:00"
+        errors.add(ErrorCode.VALIDATION, message, "input.archivedAt")
+        return None
+    return moment
+
+
+def _unknown(n: int, cells: dict[str, Any], known: tuple[str, ...], what: str) -> list[Rejection]:
+    unknown = sorted(set(cells) - set(known))
+    if not unknown:
+        return []
+    message = f"unknown field(s) {', '.join(unknown)} of a {what}"
+    return [Rejection(n, unknown[0], ErrorCode.VALIDATION.value, message)]
+
+
+def _text(value: Any) -> str | None:
+    return None if _blank(value) else str(value)
+
+
+def _ident(errors: v.Errors, rec: dict[str, Any]) -> str | None:
+    return v.text(errors, _text(rec.get("id")), "input.id", True, 200)
+
+
+def team_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
+    """A team line, checked as createTeam checks its input."""
+    cells = dict(rec.get("fields") or {})
+    if bad := _unknown(n, cells, TEAM_FIELDS, "team"):
+        return bad
+    errors = v.Errors()
+    team_id = _ident(errors, rec)
+    code = team_rules._code(errors, _text(cells.get("code")))
+    name = v.text(errors, _text(cells.get("name")), "input.name", True, 100)
+    parent = v.text(errors, _text(cells.get("parent")), "input.parent", False, 200)
+    archived = _moment(errors, cells.get("archivedAt"))
+    if errors:
+        return _errors_of(n, errors)
+    row = {"n": n, "id": team_id, "code": code, "name": name, "parent": parent}
+    return Prepared(n, ("team",), {**row, "archivedAt": archived})
+
+
+def user_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
+    """A user line, checked as createUser checks its input (every field stated)."""
+    cells = dict(rec.get("fields") or {})
+    if bad := _unknown(n, cells, USER_FIELDS, "user"):
+        return bad
+    errors = v.Errors()
+    user_id = _ident(errors, rec)
+    raw = cells.get("roles")
+    given = raw if isinstance(raw, list) else ([] if _blank(raw) else str(raw).split(LIST_SEP))
+    roles = [str(r).strip().upper() for r in given if str(r).strip()]
+    known = {r.value for r in UserRole}
+    if wrong := [r for r in roles if r not in known]:
+        message = f"unknown role(s) {', '.join(wrong)}: one of {', '.join(sorted(known))}"
+        errors.add(ErrorCode.VALIDATION, message, "input.roles")
+    data: dict[str, Any] = {k: _text(cells.get(k)) for k in USER_TEXT}
+    props = user_props(errors, {**data, "roles": roles}, True)
+    props.update(external_props(errors, data))
+    props["archivedAt"] = _moment(errors, cells.get("archivedAt"))
+    if errors:
+        return _errors_of(n, errors)
+    return Prepared(n, ("user",), {"n": n, "id": user_id, "props": props})
+
+
+# --- rows -> the database -------------------------------------------------------------------------
+
+
+def _forbidden(rows: list[dict[str, Any]], message: str) -> list[Rejection]:
+    return [Rejection(r["n"], "row", ErrorCode.FORBIDDEN.value, message) for r in rows]
+
+
+def _same(stored: Any, given: Any) -> bool:
+    return bool(native(stored) == given)
+
+
+PLACEMENT_REFUSALS: dict[Refusal, tuple[ErrorCode, str]] = {
+    Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no active team with this id (parents first)"),
+    Refusal.CYCLE: (ErrorCode.CYCLE, "the parent is this team or a team below it"),
+    Refusal.TOO_DEEP: (ErrorCode.VALIDATION, "the team hierarchy would be too deep"),
+}
+
+
+async def write_teams(
+    db: Database, rows: list[dict[str, Any]], audit: Audit
+) -> tuple[transfer_repo.Written, list[Rejection]]:
+    """Save each team as the team mutations do, keeping its id, in file order (a parent
+    first); a team already as the row states it is left alone."""
+    if STAFF_KEEPER not in audit.actor.roles:
+        return transfer_repo.Written(), _forbidden(rows, "only admins manage teams")
+    stored = {t["id"]: t for t in await repo.all_teams(db, audit.actor)}
+    created = updated = 0
+    refused: list[Rejection] = []
+    for row in rows:
+        old = stored.get(row["id"])
+        want = {"name": row["name"], "archivedAt": row["archivedAt"]}
+        if old is not None:
+            if old["code"] != row["code"]:
+                message = f"a team's code never changes (users name it): this team is {old['code']}"
+                refused.append(Rejection(row["n"], "code", ErrorCode.VALIDATION.value, message))
+                continue
+            fields = [k for k, x in want.items() if not _same(old.get(k), x)]
+            if old.get("parentId") != row["parent"]:
+                fields.append("parent")
+            if not fields:
+                continue
+            who = Audit(audit.actor, "team.update", audit.request_id)
+        else:
+            want["code"] = row["code"]
+            fields = [k for k, x in want.items() if x is not None]
+            fields += ["parent"] if row["parent"] else []
+            who = Audit(audit.actor, "team.create", audit.request_id)
+        try:
+            saved = await repo.save_team(db, row["id"], want, row["parent"], fields, who)
+        except ConstraintViolation:
+            message = f"a team with code {row['code']} exists"
+            refused.append(Rejection(row["n"], "code", ErrorCode.DUPLICATE.value, message))
+            continue
+        if saved.team is None:
+            code, message = PLACEMENT_REFUSALS[saved.refusal or Refusal.NOT_FOUND]
+            refused.append(Rejection(row["n"], "parent", code.value, message))
+            continue
+        stored[row["id"]] = saved.team
+        if old is None:
+            created += 1
+        else:
+            updated += 1
+    return transfer_repo.Written(created, updated), refused
+
+
+async def write_users(
+    db: Database, rows: list[dict[str, Any]], audit: Audit
+) -> tuple[transfer_repo.Written, list[Rejection]]:
+    """Save each user as createUser and updateUser do, keeping its id; a user already as the
+    row states it is left alone. API keys are never touched."""
+    if STAFF_KEEPER not in audit.actor.roles:
+        return transfer_repo.Written(), _forbidden(rows, "only admins manage staff accounts")
+    teams = await repo.all_teams(db, audit.actor)
+    archived = {t["code"]: t.get("archivedAt") is not None for t in teams}
+    stored = await repo.users_by_id(db, audit.actor, sorted({r["id"] for r in rows}))
+    created = updated = 0
+    refused: list[Rejection] = []
+    for row in rows:
+        props: dict[str, Any] = row["props"]
+        code = props.get("team")
+        # createUser's rule: an active team's code (an archived user may keep an archived one).
+        if code is not None and (
+            code not in archived or (archived[code] and props.get("archivedAt") is None)
+        ):
+            message = f"no active team with code {code} (import the teams first)"
+            refused.append(Rejection(row["n"], "team", ErrorCode.NOT_FOUND.value, message))
+            continue
+        old = stored.get(row["id"])
+        if old is not None:  # roles are a set: stored by hand, they may be in any order
+            old = {**old, "roles": sorted(set(old.get("roles") or []))}
+        try:
+            if old is None:
+                who = Audit(audit.actor, "user.create", audit.request_id)
+                given = {k: x for k, x in props.items() if x is not None}
+                result = await node_repo.create(db, Label.USER, given, who, node_id=row["id"])
+            else:
+                changed = {k: x for k, x in props.items() if not _same(old.get(k), x)}
+                if not changed:
+                    continue
+                who = Audit(audit.actor, "user.update", audit.request_id)
+                result = await node_repo.update(db, Label.USER, row["id"], None, changed, who)
+        except ConstraintViolation:
+            message = "another user has this externalSource and externalId"
+            refused.append(Rejection(row["n"], "externalId", ErrorCode.DUPLICATE.value, message))
+            continue
+        if result.node is None:
+            message = f"the user could not be saved ({result.refusal})"
+            refused.append(Rejection(row["n"], "row", ErrorCode.FORBIDDEN.value, message))
+            continue
+        stored[row["id"]] = dict(result.node)
+        if old is None:
+            created += 1
+        else:
+            updated += 1
+    return transfer_repo.Written(created, updated), refused
+
+
+def is_staff_edge(group: tuple[Any, ...]) -> bool:
+    return group[0] == "edge" and Label.USER in group[2]
+
+
+async def write_edges(
+    db: Database, group: tuple[Any, ...], rows: list[dict[str, Any]], audit: Audit, import_id: str
+) -> tuple[transfer_repo.Written, list[Rejection]]:
+    """Staff edges by the edge import, for a key that edits everything (module doc)."""
+    if not audit.actor.scope.edit_all:
+        message = "staff edges (OWNS, ON_TEAM, KNOWS) are imported by admins"
+        return transfer_repo.Written(), _forbidden(rows, message)
+    written, refusals = await transfer_repo.write_edges(
+        db, group[1], group[2], group[3], rows, audit, import_id
+    )
+    return written, [_edge_refusal(r) for r in refusals]
