@@ -508,6 +508,7 @@ def _node(
         "props": props,
         "secret": secret,
         "customer": bool(customer),
+        "n": n,
     }
     return Prepared(n, ("node", label, key), row)
 
@@ -708,16 +709,12 @@ def graph_rows(records: Iterator[tuple[int, fmt.Record]]) -> Iterator[Prepared |
     for n, rec in records:
         try:
             if rec.get("kind") == "node":
+                from resolvers import transfer_customfields as tcf
+
                 label = _label(rec.get("label"), "label", repo.EXPORT_LABELS)
-                yield _node(
-                    n,
-                    label,
-                    Key.ID,
-                    "",
-                    rec.get("id"),
-                    rec.get("fields") or {},
-                    rec.get("customer"),
-                )
+                fields = rec.get("fields") or {}
+                node = _node(n, label, Key.ID, "", rec.get("id"), fields, rec.get("customer"))
+                yield tcf.with_custom(node, fields)
             elif rec.get("kind") == "edge":
                 rel = next((r for r in repo.EXPORT_RELS if r.value == rec.get("type")), None)
                 if rel is None:
@@ -738,8 +735,12 @@ def graph_rows(records: Iterator[tuple[int, fmt.Record]]) -> Iterator[Prepared |
                 from resolvers import transfer_records as tr
 
                 yield tr.exported_row(n, rec)
+            elif rec.get("kind") == "customField":
+                from resolvers import transfer_customfields as tcf
+
+                yield tcf.exported_row(n, rec)
             else:
-                raise TransferError("kind must be node, edge, product or record")
+                raise TransferError("kind must be customField, node, edge, product or record")
         except TransferError as exc:
             yield [Rejection(n, "", ErrorCode.VALIDATION.value, str(exc))]
 
@@ -777,7 +778,16 @@ async def _write(
     db: Database, group: tuple[Any, ...], rows: list[dict[str, Any]], audit: Audit, import_id: str
 ) -> tuple[repo.Written, list[Rejection]]:
     if group[0] == "node":
-        return await repo.write_nodes(db, group[1], group[2], rows, audit, import_id), []
+        from resolvers import transfer_customfields as tcf
+
+        rows, bad = await tcf.check_nodes(db, group[1], rows, audit.actor)
+        if not rows:
+            return repo.Written(), bad
+        return await repo.write_nodes(db, group[1], group[2], rows, audit, import_id), bad
+    if group[0] == "customField":
+        from resolvers import transfer_customfields as tcf
+
+        return await tcf.write_definitions(db, rows, audit)
     if group[0] == "record":
         from resolvers import transfer_records as tr
 
@@ -960,18 +970,25 @@ def _fields(row: dict[str, Any], keys: Iterator[str] | dict[str, Kind]) -> dict[
 
 
 async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIterator[fmt.Record]:
-    """Every Company, Person and Project the actor sees, then every relationship between them
+    """The custom field definitions (every viewer reads them all), then every Company, Person
+    and Project the actor sees with its custom values, then every relationship between them
     whose both ends it sees, then the product catalogue (every viewer reads it whole), then every
     record (not voided) about a customer it sees, kind by kind, with each field as the API
     would show it to the actor's roles."""
     from resolvers import transfer_catalog as tc
+    from resolvers import transfer_customfields as tcf
     from resolvers import transfer_records as tr
 
+    # Before the nodes: their values are checked against these when imported.
+    defs = await tcf.definitions(db, actor)
+    for d in defs:
+        yield tcf.export_row(d)
     for label in repo.EXPORT_LABELS:
-        spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS}
+        spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS, **tcf.EXPORTED}
         after = ""
         while page := await repo.export_nodes(db, actor, label, after):
             for node in page:
+                node = tcf.with_values(node, defs, actor.roles)
                 shown = guards.row(label.value, node, actor.roles)
                 profile = node.get("customer") if node.get("isCustomer") else None
                 yield {
