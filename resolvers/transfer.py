@@ -9,7 +9,8 @@ transaction (graph/transfer.py). After each batch the checkpoint file records ho
 file is committed: an interrupted import, run again with the same file and mapping, starts
 after that row. Re-running a finished import changes nothing (rows are keyed). An export's
 products and records are read and written by resolvers/transfer_catalog.py and
-resolvers/transfer_records.py.
+resolvers/transfer_records.py, its custom field definitions and values by
+resolvers/transfer_customfields.py.
 """
 
 from __future__ import annotations
