@@ -268,9 +268,11 @@ def load_mapping(path: Path, source: str | None) -> Mapping:
     if "record" in doc:
         return _record_mapping(path, doc, key, common)
     if "label" in doc:
+        from resolvers import transfer_customfields as tcf
+
         label = _label(doc["label"], "label")
         known = {**NODE_FIELDS[label], **(EXTERNAL_FIELDS if key is Key.ID else {})}
-        _known(path, common["fields"], known, "[fields]")
+        _known(path, tcf.core_fields(path, common["fields"]), known, "[fields]")
         _known(path, common["profile"], PROFILE_FIELDS, "[profile]")
         return Mapping(label=label, customer=bool(doc.get("customer", False)), **common)
     rel = next((r for r in repo.RELS if r.value == doc["type"]), None)
@@ -587,10 +589,12 @@ def _table_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | 
                 mapping.timezone,
             )
         elif mapping.label is not None:
+            from resolvers import transfer_customfields as tcf
+
             profile = {f: line.get(c) for f, c in mapping.profile.items()}
             given = {k: x for k, x in profile.items() if x not in (None, "")}
             customer = mapping.customer or bool(given)
-            yield _node(
+            node = _node(
                 n,
                 mapping.label,
                 mapping.key,
@@ -599,6 +603,7 @@ def _table_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | 
                 values,
                 given if customer else None,
             )
+            yield tcf.mapped_custom(node, values)
         else:
             assert mapping.rel is not None
             assert mapping.ends is not None

@@ -23,6 +23,9 @@ custom fields: another importer's definition lines are rejected (FORBIDDEN); a (
 another definition holds is DUPLICATE at `key`; a line may not move an id to another kind or
 key (VALIDATION at `key`).
 
+A mapped file's node rows carry values too when the mapping maps columns to custom fields
+(`"custom.<key>" = "column"` in `[fields]`), checked the same way.
+
 A node line's values are checked by the API's validator (`checked_values`: known key, type,
 options, bounds, every required field of an active definition, as an upsert checks them)
 against the stored definitions, when its batch is written; a bad value rejects the row with
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from graph import customfields as g
@@ -53,11 +57,13 @@ from resolvers import validation as v
 from resolvers.errors import ErrorCode
 from resolvers.masking import Roles
 from resolvers.permissions import NAMED
-from resolvers.transfer import Prepared, Rejection, _convert, _errors_of
+from resolvers.transfer import Prepared, Rejection, TransferError, _convert, _errors_of
 
 GROUP = ("customField",)
 # The node line's field holding the values (`fields.custom`).
 EXPORTED = {"custom": "custom"}
+# A mapping's target for a custom field's column: `"custom.<key>" = "column"`.
+CUSTOM = "custom."
 # What defineCustomField sets, flat as stored (its `validation` bounds included), and the
 # archive moment (kept as it is, where archiveCustomFieldDefinition would stamp the import's).
 LABELS = ("labelZh", "labelEn")
@@ -271,6 +277,28 @@ def with_custom(
     if not isinstance(given, dict):
         return [Rejection(item.n, "custom", ErrorCode.VALIDATION.value, "must be a JSON object")]
     item.row["custom"] = given
+    return item
+
+
+def core_fields(path: Path, fields: dict[str, str]) -> dict[str, str]:
+    """A node mapping's `[fields]` but its custom field targets (`"custom.<key>" = column`),
+    whose keys must be custom field keys (whether the field is defined is judged per row)."""
+    for target in fields:
+        key = target.removeprefix(CUSTOM)
+        if target.startswith(CUSTOM) and not cf.KEY.match(key):
+            raise TransferError(f"{path}: [fields]: {target!r} names no custom field key")
+    return {k: c for k, c in fields.items() if not k.startswith(CUSTOM)}
+
+
+def mapped_custom(
+    item: Prepared | list[Rejection], values: dict[str, Any]
+) -> Prepared | list[Rejection]:
+    """A mapped node row with the values of its mapping's custom field targets, to check when
+    it is written (as an upsert: every required field must be mapped and given). A mapping
+    without such targets leaves custom values alone."""
+    custom = {k.removeprefix(CUSTOM): x for k, x in values.items() if k.startswith(CUSTOM)}
+    if isinstance(item, Prepared) and custom:
+        item.row["custom"] = custom
     return item
 
 

@@ -330,3 +330,49 @@ def test_the_admin_path_stores_the_values_the_live_path_stores(
             driver.close()
     finally:
         server.stop()
+
+
+MAPPED = "编号,名称,评分,标签\nM-1,甲公司,42,甲;乙\nM-2,乙公司,很高,\nM-3,丙公司,,丁\n"
+MAPPING = """
+label = "Company"
+source = "erp"
+id = "编号"
+[fields]
+name = "名称"
+"custom.score" = "评分"
+"custom.kinds" = "标签"
+"""
+
+
+def test_a_mapping_maps_columns_to_custom_fields(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    cypher.execute_query(
+        "CREATE (:CustomFieldDefinition {id: 'd-score', kind: 'COMPANY', key: 'score', "
+        "type: 'NUMBER', required: true, personal: false, dynamic: false, version: 1}) "
+        "CREATE (:CustomFieldDefinition {id: 'd-kinds', kind: 'COMPANY', key: 'kinds', "
+        "type: 'MULTI_ENUM', options: ['甲', '乙'], required: false, personal: false, "
+        "dynamic: false, version: 1})"
+    )
+    (tmp_path / "c.csv").write_text(MAPPED, encoding="utf-8")
+    (tmp_path / "c.toml").write_text(MAPPING, encoding="utf-8")
+    report = tmp_path / "rejected.csv"
+    args = ["import", str(tmp_path / "c.csv"), "--mapping", str(tmp_path / "c.toml"),
+            "--report", str(report), "--quiet"]  # fmt: skip
+    out = crm(args, _env(neo4j_server))
+    assert "3 rows read: 1 created, 0 updated, 0 unchanged, 2 rejected" in out.stdout, out.stdout
+    assert [(r["row"], r["field"], r["code"]) for r in _report(report)] == [
+        ("2", "custom.score", "VALIDATION"),  # not a number
+        ("3", "custom.kinds", "VALIDATION"),  # not an option
+        ("3", "custom.score", "VALIDATION"),  # required, and blank
+    ]
+    stored = cypher.execute_query(
+        "MATCH (c:Company) RETURN c.externalId AS id, c.`custom.score` AS s, c.`custom.kinds` AS k"
+    ).records
+    assert [tuple(r.values()) for r in stored] == [("M-1", 42.0, ["甲", "乙"])]
+    again = crm(args, _env(neo4j_server))
+    assert "0 created, 0 updated, 1 unchanged, 2 rejected" in again.stdout, again.stdout
+    # A target that is no custom field key is refused before any row is read.
+    (tmp_path / "bad.toml").write_text(MAPPING.replace("custom.kinds", "custom.Kinds!"), "utf-8")
+    with pytest.raises(transfer.TransferError, match="names no custom field key"):
+        transfer.load_mapping(tmp_path / "bad.toml", None)
