@@ -159,9 +159,12 @@ async def definitions(
     return [r["definition"] for r in rows]
 
 
-async def define(db: Database, props: dict[str, Any], audit: Audit) -> DefinitionResult:
-    """A new definition; a taken (kind, key) raises ConstraintViolation."""
-    def_id = new_id()
+async def define(
+    db: Database, props: dict[str, Any], audit: Audit, def_id: str | None = None
+) -> DefinitionResult:
+    """A new definition (with `def_id`: under that id, as an import keeps an exported one's);
+    a taken (kind, key) raises ConstraintViolation."""
+    def_id = def_id or new_id()
     rows = await db.write(CREATE, {"id": def_id, "props": props, **_audit(audit, def_id, props)})
     return DefinitionResult(rows[0]["definition"])
 

@@ -6,19 +6,22 @@ is what `crm-graph export` writes and imports again without a mapping: records o
 
     {"kind": "team", "id": ..., "fields": {...}}      (our staff: teams, parents first,
     {"kind": "user", "id": ..., "fields": {...}}       then users, before everything else)
-    {"kind": "node", "label": "Company", "id": ..., "customer": {profile} | None, "fields": {...}}
+    {"kind": "customField", "id": ..., "fields": {"kind": "COMPANY", "key": ..., ...}}
+    {"kind": "node", "label": "Company", "id": ..., "customer": {profile} | None,
+     "fields": {..., "custom": {key: value} (custom field values)}}
     {"kind": "edge", "type": "WORKS_AT", "id": ..., "from": ..., "fromLabel": ...,
      "to": ..., "toLabel": ..., "fields": {...}}
     {"kind": "product", "id": ..., "fields": {...}}
     {"kind": "record", "type": "INTERACTION", "id": ..., "customer": ..., "fields": {...}}
 
 as JSON lines, as a directory of CSV files (one per label, relationship type and record
-kind, and `teams.csv`, `users.csv`, `products.csv`), or as GraphML (for Gephi: nodes and
-edges only, teams and users as nodes labelled Team and User, flat attributes,
-lists joined with LIST_SEP, the customer profile as `customer.<field>` attributes; products
-and records are left out: they are no part of a network drawing). Values are JSON values;
-dates are ISO strings; in CSV a list of objects (an order's lines, a survey's answers) is
-JSON text.
+kind, `teams.csv`, `users.csv`, `customFields.csv` and `products.csv`; a node's custom
+values as `custom.<key>` columns), or as GraphML (for Gephi: nodes and edges only, teams and
+users as nodes labelled Team and User, flat attributes, lists joined with LIST_SEP, the
+customer profile as `customer.<field>` attributes; custom fields, products and records are
+left out: they are no part of a network drawing, and values without their definitions could
+not be imported again). Values are JSON values; dates are ISO strings; in CSV a list of
+objects (an order's lines, a survey's answers) is JSON text.
 
 A *foreign* GraphML file (Gephi, yEd, networkx) is read as it is (`read_graphml_elements`):
 its nodes and edges with their attributes; a mapping says what they mean.
@@ -42,6 +45,7 @@ from graph.vocab import RecordKind
 Record = dict[str, Any]
 LIST_SEP = ";"
 CUSTOMER_PREFIX = "customer."
+CUSTOM_PREFIX = "custom."  # a node's custom field values, flat (CSV)
 
 
 @dataclass(frozen=True)
@@ -145,10 +149,14 @@ def _flat(value: Any) -> Any:
     return value
 
 
-def _node_columns(rec: Record) -> dict[str, Any]:
-    out = {k: _flat(v) for k, v in rec["fields"].items()}
+def _node_columns(rec: Record, custom: bool = True) -> dict[str, Any]:
+    fields = dict(rec["fields"])
+    values = fields.pop("custom", None) or {}
+    out = {k: _flat(v) for k, v in fields.items()}
     for k, v in (rec.get("customer") or {}).items():
         out[CUSTOMER_PREFIX + k] = _flat(v)
+    if custom:
+        out.update({CUSTOM_PREFIX + k: _flat(v) for k, v in values.items()})
     return out
 
 
@@ -165,6 +173,7 @@ PRODUCTS_CSV = "products.csv"
 # Our staff: read back first, teams (parents first, as written) before users.
 STAFF_CSV = {"team": "teams.csv", "user": "users.csv"}
 STAFF_LABELS = {"team": "Team", "user": "User"}  # as GraphML nodes
+CUSTOM_FIELDS_CSV = "customFields.csv"
 
 
 def _csv_name(rec: Record) -> str:
@@ -174,6 +183,8 @@ def _csv_name(rec: Record) -> str:
         return PRODUCTS_CSV
     if rec["kind"] in STAFF_CSV:
         return STAFF_CSV[rec["kind"]]
+    if rec["kind"] == "customField":
+        return CUSTOM_FIELDS_CSV
     return f"{'edges' if rec['kind'] == 'edge' else 'records'}-{rec['type']}.csv"
 
 
@@ -194,7 +205,7 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
         elif rec["kind"] == "record":
             row = {"id": rec["id"], "customer": rec["customer"]}
             row.update({k: _flat(v) for k, v in rec["fields"].items()})
-        elif rec["kind"] == "product" or rec["kind"] in STAFF_CSV:
+        elif rec["kind"] in ("product", "customField") or rec["kind"] in STAFF_CSV:
             row = {"id": rec["id"], **{k: _flat(v) for k, v in rec["fields"].items()}}
         else:
             row = {k: rec[k] for k in ("id", "from", "fromLabel", "to", "toLabel")}
@@ -212,13 +223,15 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
 
 
 def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record | BadRow]]:
-    """The records of a directory `write_csv_dir` wrote: teams and users first, then nodes,
-    then edges, then products (an order's lines name them), then records. Cells stay text
-    (empty cells are left out); the importer converts them as it converts mapped CSV."""
+    """The records of a directory `write_csv_dir` wrote: teams and users first, then the
+    custom field definitions (the nodes' values are checked against them), nodes, then edges,
+    then products (an order's lines name them), then records. Cells stay text (empty cells
+    are left out); the importer converts them as it converts mapped CSV."""
     n = 0
     for pattern, kind in (
         (STAFF_CSV["team"], "team"),
         (STAFF_CSV["user"], "user"),
+        (CUSTOM_FIELDS_CSV, "customField"),
         ("nodes-*.csv", "node"),
         ("edges-*.csv", "edge"),
         (PRODUCTS_CSV, "product"),
@@ -239,7 +252,7 @@ def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record | BadRow]]:
                     rec: Record = {"kind": "record", "type": name, "id": cells.pop("id", "")}
                     rec["customer"] = cells.pop("customer", "")
                     rec["fields"] = cells
-                elif kind in ("product", "team", "user"):
+                elif kind in ("product", "team", "user", "customField"):
                     rec = {"kind": kind, "id": cells.pop("id", ""), "fields": cells}
                 elif kind == "node":
                     customer = cells.pop("customer", "false") == "true"
@@ -254,20 +267,30 @@ def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record | BadRow]]:
 
 
 def _split_customer(rec: Record, cells: dict[str, Any], customer: bool) -> None:
+    """A node's flat cells as its record: the profile (`customer.<field>`) and the custom
+    values (`custom.<key>`, as `fields.custom`) apart from its fields."""
     profile = {
         k[len(CUSTOMER_PREFIX) :]: v for k, v in cells.items() if k.startswith(CUSTOMER_PREFIX)
     }
-    rec["fields"] = {k: v for k, v in cells.items() if not k.startswith(CUSTOMER_PREFIX)}
+    custom = {k[len(CUSTOM_PREFIX) :]: v for k, v in cells.items() if k.startswith(CUSTOM_PREFIX)}
+    rec["fields"] = {
+        k: v
+        for k, v in cells.items()
+        if not k.startswith(CUSTOMER_PREFIX) and not k.startswith(CUSTOM_PREFIX)
+    }
+    if custom:
+        rec["fields"]["custom"] = custom
     rec["customer"] = profile if customer else None
 
 
 def write_graphml(records: Iterable[Record], path: Path) -> int:
     """GraphML Gephi opens: node ids are CRM ids; `label` and `type` say what each is.
-    Products and records are left out (module doc); the count is of what is written."""
+    Custom fields, products and records are left out (module doc); the count is of what is
+    written."""
     g = nx.MultiDiGraph()
     n = 0
     for rec in records:
-        if rec["kind"] in ("product", "record"):
+        if rec["kind"] in ("product", "record", "customField"):
             continue
         n += 1
         if rec["kind"] in STAFF_LABELS:
@@ -276,7 +299,8 @@ def write_graphml(records: Iterable[Record], path: Path) -> int:
             g.add_node(str(rec["id"]), **attrs)
         elif rec["kind"] == "node":
             attrs = {"label": rec["label"], "customer": bool(rec.get("customer") is not None)}
-            attrs.update({k: v for k, v in _node_columns(rec).items() if v is not None})
+            cells = _node_columns(rec, custom=False)
+            attrs.update({k: v for k, v in cells.items() if v is not None})
             g.add_node(str(rec["id"]), **attrs)
         else:
             attrs = {"type": rec["type"]}

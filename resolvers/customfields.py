@@ -440,21 +440,14 @@ def check_value(errors: v.Errors, d: Mapping[str, Any], value: Any, path: str) -
     return value
 
 
-async def values(
-    ctx: Context, label: Label, errors: v.Errors, data: dict[str, Any], creating: bool
-) -> dict[str, Any]:
-    """The `custom.<key>` properties of the `custom` input, checked against the active
-    definitions of the kind (one round trip, shared by the request). With `creating`, every
-    required field must be given; otherwise the input is a patch."""
-    if ("custom" not in data and not creating) or not ctx.actor.scope.may_edit:
-        return {}  # nothing to check, or a viewer whose write is refused before any read
-    given = data.get("custom")
-    if given is None:
-        given = {}
-    if not isinstance(given, dict):
-        errors.add(ErrorCode.VALIDATION, "must be a JSON object", "input.custom")
-        return {}
-    defined = await of_kind(ctx, label)
+def checked_values(
+    errors: v.Errors, defined: Mapping[str, DefinitionRow], given: dict[str, Any], creating: bool
+) -> tuple[dict[str, Any], list[tuple[str, DefinitionRow, str]]]:
+    """The `custom.<key>` properties of `given` checked against `defined` (key -> definition),
+    and the REFERENCE values still to be found (path, definition, node id). With `creating`,
+    every required field of an active definition must be given. Bad values are errors at
+    `input.custom.<key>`. No database: the API (`values`) and the import (resolvers/
+    transfer_customfields.py) both check with it."""
     props: dict[str, Any] = {}
     references: list[tuple[str, DefinitionRow, str]] = []
     for key, value in given.items():
@@ -474,8 +467,27 @@ async def values(
         props[g.prop(key)] = checked
     if creating:
         for key, d in defined.items():
-            if d["required"] and key not in given:
+            if d["required"] and d.get("archivedAt") is None and key not in given:
                 errors.add(ErrorCode.VALIDATION, "is required", f"input.custom.{key}")
+    return props, references
+
+
+async def values(
+    ctx: Context, label: Label, errors: v.Errors, data: dict[str, Any], creating: bool
+) -> dict[str, Any]:
+    """The `custom.<key>` properties of the `custom` input, checked against the active
+    definitions of the kind (one round trip, shared by the request). With `creating`, every
+    required field must be given; otherwise the input is a patch."""
+    if ("custom" not in data and not creating) or not ctx.actor.scope.may_edit:
+        return {}  # nothing to check, or a viewer whose write is refused before any read
+    given = data.get("custom")
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        errors.add(ErrorCode.VALIDATION, "must be a JSON object", "input.custom")
+        return {}
+    defined = await of_kind(ctx, label)
+    props, references = checked_values(errors, defined, given, creating)
     for path, d, node_id in references:
         target = REFERENCE_LABELS[d.get("referenceKind") or "COMPANY"]
         if await load_node(ctx, target, node_id) is None:

@@ -9,7 +9,8 @@ transaction (graph/transfer.py). After each batch the checkpoint file records ho
 file is committed: an interrupted import, run again with the same file and mapping, starts
 after that row. Re-running a finished import changes nothing (rows are keyed). An export's
 teams and users, products and records are read and written by resolvers/transfer_staff.py,
-resolvers/transfer_catalog.py and resolvers/transfer_records.py.
+resolvers/transfer_catalog.py and resolvers/transfer_records.py, its custom field
+definitions and values by resolvers/transfer_customfields.py.
 """
 
 from __future__ import annotations
@@ -275,9 +276,11 @@ def load_mapping(path: Path, source: str | None) -> Mapping:
     if "record" in doc:
         return _record_mapping(path, doc, key, common)
     if "label" in doc:
+        from resolvers import transfer_customfields as tcf
+
         label = _label(doc["label"], "label")
         known = {**NODE_FIELDS[label], **(EXTERNAL_FIELDS if key is Key.ID else {})}
-        _known(path, common["fields"], known, "[fields]")
+        _known(path, tcf.core_fields(path, common["fields"]), known, "[fields]")
         _known(path, common["profile"], PROFILE_FIELDS, "[profile]")
         return Mapping(label=label, customer=bool(doc.get("customer", False)), **common)
     rel = next((r for r in repo.RELS if r.value == doc["type"]), None)
@@ -516,6 +519,7 @@ def _node(
         "props": props,
         "secret": secret,
         "customer": bool(customer),
+        "n": n,
     }
     return Prepared(n, ("node", label, key), row)
 
@@ -596,10 +600,12 @@ def _table_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | 
                 mapping.timezone,
             )
         elif mapping.label is not None:
+            from resolvers import transfer_customfields as tcf
+
             profile = {f: line.get(c) for f, c in mapping.profile.items()}
             given = {k: x for k, x in profile.items() if x not in (None, "")}
             customer = mapping.customer or bool(given)
-            yield _node(
+            node = _node(
                 n,
                 mapping.label,
                 mapping.key,
@@ -608,6 +614,7 @@ def _table_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | 
                 values,
                 given if customer else None,
             )
+            yield tcf.mapped_custom(node, values)
         else:
             assert mapping.rel is not None
             assert mapping.ends is not None
@@ -724,16 +731,12 @@ def graph_rows(
             continue
         try:
             if rec.get("kind") == "node":
+                from resolvers import transfer_customfields as tcf
+
                 label = _label(rec.get("label"), "label", repo.EXPORT_LABELS)
-                yield _node(
-                    n,
-                    label,
-                    Key.ID,
-                    "",
-                    rec.get("id"),
-                    rec.get("fields") or {},
-                    rec.get("customer"),
-                )
+                fields = rec.get("fields") or {}
+                node = _node(n, label, Key.ID, "", rec.get("id"), fields, rec.get("customer"))
+                yield tcf.with_custom(node, fields)
             elif rec.get("kind") == "edge":
                 rel = next((r for r in repo.EXPORT_RELS if r.value == rec.get("type")), None)
                 if rel is None:
@@ -758,8 +761,14 @@ def graph_rows(
                 from resolvers import transfer_staff as ts
 
                 yield ts.team_row(n, rec) if rec["kind"] == "team" else ts.user_row(n, rec)
+            elif rec.get("kind") == "customField":
+                from resolvers import transfer_customfields as tcf
+
+                yield tcf.exported_row(n, rec)
             else:
-                raise TransferError("kind must be team, user, node, edge, product or record")
+                raise TransferError(
+                    "kind must be team, user, customField, node, edge, product or record"
+                )
         except TransferError as exc:
             yield [Rejection(n, "", ErrorCode.VALIDATION.value, str(exc))]
 
@@ -805,7 +814,16 @@ async def _write(
     if ts.is_staff_edge(group):
         return await ts.write_edges(db, group, rows, audit, import_id)
     if group[0] == "node":
-        return await repo.write_nodes(db, group[1], group[2], rows, audit, import_id), []
+        from resolvers import transfer_customfields as tcf
+
+        rows, bad = await tcf.check_nodes(db, group[1], rows, audit.actor)
+        if not rows:
+            return repo.Written(), bad
+        return await repo.write_nodes(db, group[1], group[2], rows, audit, import_id), bad
+    if group[0] == "customField":
+        from resolvers import transfer_customfields as tcf
+
+        return await tcf.write_definitions(db, rows, audit)
     if group[0] == "record":
         from resolvers import transfer_records as tr
 
@@ -988,23 +1006,30 @@ def _fields(row: dict[str, Any], keys: Iterator[str] | dict[str, Kind]) -> dict[
 
 
 async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIterator[fmt.Record]:
-    """Every team and user (resolvers/transfer_staff.py), then every Company, Person and
-    Project the actor sees, then every relationship between them (and from our staff to
-    them) whose both ends it sees, then the product catalogue (every viewer reads it whole),
-    then every record (not voided) about a customer it sees, kind by kind, with each field as
-    the API would show it to the actor's roles."""
+    """Every team and user (resolvers/transfer_staff.py), then the custom field definitions
+    (every viewer reads them all), then every Company, Person and Project the actor sees with
+    its custom values, then every relationship between them (and from our staff to them)
+    whose both ends it sees, then the product catalogue (every viewer reads it whole), then
+    every record (not voided) about a customer it sees, kind by kind, with each field as the
+    API would show it to the actor's roles."""
     from resolvers import transfer_catalog as tc
+    from resolvers import transfer_customfields as tcf
     from resolvers import transfer_records as tr
     from resolvers import transfer_staff as ts
 
     # Our staff first: the staff edges and the records name users.
     async for staff in ts.export_staff(db, actor, guards):
         yield staff
+    # Before the nodes: their values are checked against these when imported.
+    defs = await tcf.definitions(db, actor)
+    for d in defs:
+        yield tcf.export_row(d)
     for label in repo.EXPORT_LABELS:
-        spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS}
+        spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS, **tcf.EXPORTED}
         after = ""
         while page := await repo.export_nodes(db, actor, label, after):
             for node in page:
+                node = tcf.with_values(node, defs, actor.roles)
                 shown = guards.row(label.value, node, actor.roles)
                 profile = node.get("customer") if node.get("isCustomer") else None
                 yield {

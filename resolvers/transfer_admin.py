@@ -47,6 +47,7 @@ from graph.server import LocalNeo4j
 from graph.transfer import Key
 from graph.vocab import Label, Rel
 from resolvers import transfer, transfer_staff
+from resolvers import transfer_customfields as tcf
 from resolvers.errors import ErrorCode
 from resolvers.transfer import Prepared, Rejection, Report
 
@@ -81,11 +82,16 @@ class Plan:
         self.products: list[Prepared] = []
         self.records: list[Prepared] = []
         self.report: Path | None = None
+        # Custom field definitions: the nodes' values are checked against them here, and they
+        # are saved, before the products, once the store is up.
+        self.custom = tcf.Planned()
 
     def add(self, p: Prepared) -> list[Rejection]:
         if p.group[0] in ("team", "user") or transfer_staff.is_staff_edge(p.group):
             self.staff.append(p)
             return []
+        if p.group[0] == "customField":
+            return self.custom.add(p)
         if p.group[0] == "record":
             self.records.append(p)
             return []
@@ -98,6 +104,9 @@ class Plan:
         label: Label = p.group[1]
         key: Key = p.group[2]
         row = p.row
+        refused = self.custom.values(label, row)  # its custom values join its properties
+        if refused:
+            return refused
         given: dict[str, Any] = dict(row["props"])
         secret: dict[str, Any] = row["secret"] or {}
         pinned: dict[str, Any] = {}  # what the live path's MERGE pattern sets
@@ -295,16 +304,16 @@ async def load(
 
 
 async def _save_later(db: Database, plan: Plan, out: AdminOutcome, audit: Audit) -> None:
-    """The plan's teams, users and staff edges, then its products, then its records (an
-    order's lines name products), run by run in file order (a parent team first, an order
-    before what is against it), each by the live path's own writer (the team and user
-    mutations', saveProduct's and saveRecord's checks and audit); refused ones go to the
-    report."""
-    if not plan.staff and not plan.products and not plan.records:
+    """The plan's teams, users and staff edges, then its custom field definitions, its
+    products, then its records (an order's lines name products), run by run in file order (a
+    parent team first, an order before what is against it), each by the live path's own
+    writer (the team and user mutations', defineCustomField's, saveProduct's and saveRecord's
+    checks and audit); refused ones go to the report."""
+    if not plan.staff and not plan.custom.rows and not plan.products and not plan.records:
         return
     sheet = Report(plan.report, append=True) if plan.report is not None else None
     try:
-        later = [*plan.staff, *plan.products, *plan.records]
+        later = [*plan.staff, *plan.custom.rows, *plan.products, *plan.records]
         for group, run in itertools.groupby(later, key=lambda p: p.group):
             began = time.perf_counter()
             written, refused = await transfer._write(db, group, [p.row for p in run], audit, "")
@@ -313,7 +322,7 @@ async def _save_later(db: Database, plan: Plan, out: AdminOutcome, audit: Audit)
             out.rejected += len({r.row for r in refused})
             if sheet is not None:
                 sheet.add(refused)
-            key = group[0] + "s"  # "teams", "users", "edges" (staff), "products", "records"
+            key = group[0] + "s"  # "teams", "users", "edges", "customFields", "products", ...
             out.seconds[key] = round(out.seconds.get(key, 0.0) + time.perf_counter() - began, 2)
     finally:
         if sheet is not None:

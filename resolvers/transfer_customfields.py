@@ -1,0 +1,386 @@
+"""Custom fields (R10) in `crm-graph export` and `import` (issue 15).
+
+An export writes every definition, archived ones too (every signed-in viewer reads them all,
+as `customFieldDefinitions(includeArchived: true)` shows them), as its own line before the
+nodes, `{"kind": "customField", "id": ..., "fields": {kind, key, type, required, personal,
+dynamic, options, referenceKind, labelZh, labelEn, min, max, minDate, maxDate, pattern,
+maxLength, archivedAt}}`, so that the values find their definitions when the file is imported
+into an empty database. Each node's values travel in its line as `fields.custom` (`{key:
+value}`, JSON types; dates `YYYY-MM-DD`), in CSV as `custom.<key>` columns (lists joined with
+`;`), as the API's `custom` shows them to the exporting key: a field marked personal is left
+out for a role that does not see personal data (ANALYST), and a person's `custom` as a whole
+follows Person.custom's rule. The values of an archived field are exported (the API still
+shows them) and imported again, checked against the archived definition: the import restores
+what the store held, as a product keeps its archive moment. GraphML (a drawing of the
+network) holds neither: without its definitions a value could not be imported again.
+
+Importing a definition line checks it with defineCustomField's own rules (resolvers/
+customfields.py `_definition_props`, the key's pattern) and saves it with its id; one that
+exists already is changed as updateCustomFieldDefinition changes it (a narrowing that stored
+values would no longer fit is refused, never forced). A definition stored as the line states
+it is not written (no version, no audit), so a re-run changes nothing. Only ADMIN defines
+custom fields: another importer's definition lines are rejected (FORBIDDEN); a (kind, key)
+another definition holds is DUPLICATE at `key`; a line may not move an id to another kind or
+key (VALIDATION at `key`).
+
+A mapped file's node rows carry values too when the mapping maps columns to custom fields
+(`"custom.<key>" = "column"` in `[fields]`), checked the same way.
+
+A node line's values are checked by the API's validator (`checked_values`: known key, type,
+options, bounds, every required field of an active definition, as an upsert checks them)
+against the stored definitions, when its batch is written; a bad value rejects the row with
+the field `custom.<key>`. A REFERENCE value is checked to be an id, not to exist: the file's
+order (companies, then people, then projects) may name a node that comes later. The admin
+path (neo4j-admin) checks them the same way against the definitions read earlier in the file,
+writes them into the node CSVs as typed columns, and saves the definitions once the store is
+up, as products are saved (resolvers/transfer_admin.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from graph import customfields as g
+from graph.actor import Actor
+from graph.db import Database, native
+from graph.errors import ConstraintViolation
+from graph.export import jsonable
+from graph.nodes import Audit
+from graph.refusal import Refusal
+from graph.transfer import Written
+from graph.vocab import Label
+from resolvers import customfields as cf
+from resolvers import validation as v
+from resolvers.errors import ErrorCode
+from resolvers.masking import Roles
+from resolvers.permissions import NAMED
+from resolvers.transfer import Prepared, Rejection, TransferError, _convert, _errors_of
+
+GROUP = ("customField",)
+# The node line's field holding the values (`fields.custom`).
+EXPORTED = {"custom": "custom"}
+# A mapping's target for a custom field's column: `"custom.<key>" = "column"`.
+CUSTOM = "custom."
+# What defineCustomField sets, flat as stored (its `validation` bounds included), and the
+# archive moment (kept as it is, where archiveCustomFieldDefinition would stamp the import's).
+LABELS = ("labelZh", "labelEn")
+FLAGS = ("required", "personal", "dynamic")
+BOUNDS: dict[str, str] = {
+    "min": "float",
+    "max": "float",
+    "minDate": "date",
+    "maxDate": "date",
+    "pattern": "text",
+    "maxLength": "int",
+}
+FIELDS = ("kind", "key", "type", *FLAGS, "options", "referenceKind", *LABELS, *BOUNDS,
+          "archivedAt")  # fmt: skip
+ENUMS = {"kind": cf.CustomFieldKind, "type": cf.CustomFieldType, "referenceKind": cf.ReferenceKind}
+
+Definitions = list[cf.DefinitionRow]
+# A CSV cell of a BOOLEAN field: the words the import reads for its own true/false fields.
+TRUE, FALSE = ("true", "1", "yes", "是"), ("false", "0", "no", "否")
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+async def definitions(db: Database, actor: Actor) -> Definitions:
+    """Every definition, archived ones too, by kind and key."""
+    return await g.definitions(db, actor, None, include_archived=True)
+
+
+def export_row(d: cf.DefinitionRow) -> dict[str, Any]:
+    """A stored definition as the export writes it: every field the API shows but its version
+    and moments (the archive moment kept)."""
+    row: dict[str, Any] = dict(d)
+    return {
+        "kind": "customField",
+        "id": d["id"],
+        "fields": {k: jsonable(row[k]) for k in FIELDS if row.get(k) is not None},
+    }
+
+
+def with_values(node: dict[str, Any], defs: Definitions, roles: Roles) -> dict[str, Any]:
+    """`node` with `custom`: its values (the `custom.<key>` properties of fields defined for its
+    kind) as the API's `custom` shows them to `roles`, before the field guards (Person.custom's
+    rule) apply. Values of no definition (the JSON text of early versions) are left out."""
+    kind = cf.KIND_OF_LABEL[Label(node.get("__typename") or node.get("label"))]
+    hidden = roles.isdisjoint(NAMED)  # resolvers/customfields.py `read`
+    out = {
+        d["key"]: jsonable(native(node[g.prop(d["key"])]))
+        for d in defs
+        if d["kind"] == kind
+        and node.get(g.prop(d["key"])) is not None
+        and not (hidden and d["personal"])
+    }
+    return {**node, "custom": out or None}
+
+
+# --- definition lines -------------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _moment(errors: v.Errors, value: Any) -> dt.datetime | None:
+    if _blank(value):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        message = "must be a date and time with an offset, e.g. 2026-03-01T10:00+08:00"
+        errors.add(ErrorCode.VALIDATION, message, "input.archivedAt")
+    return moment
+
+
+def exported_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
+    """A definition line of the export, checked as defineCustomField checks its input (every
+    field stated: a field the line leaves out is cleared)."""
+    cells = dict(rec.get("fields") or {})
+    unknown = sorted(set(cells) - set(FIELDS))
+    if unknown:
+        message = f"unknown field(s) {', '.join(unknown)} of a custom field"
+        return [Rejection(n, unknown[0], ErrorCode.VALIDATION.value, message)]
+    errors = v.Errors()
+    given = {k: _convert(errors, kind, cells.get(k), f"input.{k}") for k, kind in ENUMS.items()}
+    for k in ("kind", "type"):
+        if given[k] is None and not errors:
+            errors.add(ErrorCode.VALIDATION, "is required", f"input.{k}")
+    key = v.text(errors, None if _blank(cells.get("key")) else str(cells["key"]), "input.key", True)
+    if key is not None and not cf.KEY.match(key):
+        errors.add(
+            ErrorCode.VALIDATION,
+            "a key is a letter a-z, then letters, digits or _ (at most 40)",
+            "input.key",
+        )
+    data: dict[str, Any] = {k: _convert(errors, "bool", cells.get(k), f"input.{k}") for k in FLAGS}
+    data.update({k: None if _blank(cells.get(k)) else str(cells[k]) for k in LABELS})
+    data["options"] = _convert(errors, "list", cells.get("options"), "input.options")
+    data["referenceKind"] = given["referenceKind"]
+    data["validation"] = {
+        k: _convert(errors, kind, cells.get(k), f"input.validation.{k}")
+        for k, kind in BOUNDS.items()
+    }
+    archived_at = _moment(errors, cells.get("archivedAt"))
+    def_id = v.text(
+        errors, None if rec.get("id") is None else str(rec["id"]), "input.id", True, 200
+    )
+    field_type = given["type"].value if given["type"] is not None else "TEXT"
+    props = cf._definition_props(errors, data, True, field_type)
+    if errors:
+        # The line is flat: its bounds are named as its own fields, not `validation.<bound>`.
+        return [
+            Rejection(r.row, r.field.removeprefix("validation."), r.code, r.message)
+            for r in _errors_of(n, errors)
+        ]
+    assert given["kind"] is not None
+    assert key is not None
+    props.update(kind=given["kind"].value, key=key, type=field_type, archivedAt=archived_at)
+    return Prepared(n, GROUP, {"n": n, "id": def_id, "props": props})
+
+
+def _changes(stored: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    return {k: x for k, x in props.items() if native(stored.get(k)) != x}
+
+
+def _moved(n: int, stored: dict[str, Any]) -> Rejection:
+    message = (
+        f"this id is the custom field {stored['kind']}.{stored['key']}: a definition's kind and "
+        "key do not change"
+    )
+    return Rejection(n, "key", ErrorCode.VALIDATION.value, message)
+
+
+def _taken(n: int, props: dict[str, Any]) -> Rejection:
+    message = f"{props['kind']} already has a custom field {props['key']} (another id)"
+    return Rejection(n, "key", ErrorCode.DUPLICATE.value, message)
+
+
+async def write_definitions(
+    db: Database, rows: list[dict[str, Any]], audit: Audit
+) -> tuple[Written, list[Rejection]]:
+    """Save each row as defineCustomField (new) or updateCustomFieldDefinition (changed, never
+    forced) would, with its id; a definition already as the row states it is left alone."""
+    actor = audit.actor
+    if "ADMIN" not in actor.roles:
+        message = "only admins define custom fields"
+        return Written(), [
+            Rejection(row["n"], "row", ErrorCode.FORBIDDEN.value, message) for row in rows
+        ]
+    stored: dict[str, dict[str, Any]] = {d["id"]: dict(d) for d in await definitions(db, actor)}
+    holders = {(d["kind"], d["key"]): i for i, d in stored.items()}
+    created, updated, refused = 0, 0, []
+    for row in rows:
+        props, old = row["props"], stored.get(row["id"])
+        holder = holders.get((props["kind"], props["key"]))
+        if old is None:
+            if holder is not None:
+                refused.append(_taken(row["n"], props))
+                continue
+            try:
+                result = await g.define(
+                    db,
+                    {k: x for k, x in props.items() if x is not None},
+                    Audit(actor, "customField.define", audit.request_id),
+                    row["id"],
+                )
+            except ConstraintViolation:
+                refused.append(_taken(row["n"], props))
+                continue
+            created += 1
+        else:
+            if (old["kind"], old["key"]) != (props["kind"], props["key"]):
+                refused.append(_moved(row["n"], old))
+                continue
+            changes = _changes(old, props)
+            if not changes:
+                continue
+            who = Audit(actor, "customField.update", audit.request_id)
+            result = await g.change(db, row["id"], None, changes, False, who)
+            if result.refusal is not None or result.definition is None:
+                why = (
+                    f"{result.misfits.total} stored values would no longer fit; nothing changed "
+                    "(correct them, or change the definition through the API with force)"
+                    if result.refusal is Refusal.IN_USE
+                    else f"the definition could not be changed ({result.refusal})"
+                )
+                refused.append(Rejection(row["n"], "row", ErrorCode.VALIDATION.value, why))
+                continue
+            updated += 1
+        assert result.definition is not None
+        stored[row["id"]] = dict(result.definition)
+        holders[(props["kind"], props["key"])] = row["id"]
+    return Written(created, updated), refused
+
+
+# --- node values ------------------------------------------------------------------------------
+
+
+def with_custom(
+    item: Prepared | list[Rejection], fields: dict[str, Any]
+) -> Prepared | list[Rejection]:
+    """A node line's row with its values (`fields.custom`) to check when it is written. An
+    export's line is the whole record: no values is an empty object (required fields are
+    then missing)."""
+    if not isinstance(item, Prepared):
+        return item
+    given = fields.get("custom")
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        return [Rejection(item.n, "custom", ErrorCode.VALIDATION.value, "must be a JSON object")]
+    item.row["custom"] = given
+    return item
+
+
+def core_fields(path: Path, fields: dict[str, str]) -> dict[str, str]:
+    """A node mapping's `[fields]` but its custom field targets (`"custom.<key>" = column`),
+    whose keys must be custom field keys (whether the field is defined is judged per row)."""
+    for target in fields:
+        key = target.removeprefix(CUSTOM)
+        if target.startswith(CUSTOM) and not cf.KEY.match(key):
+            raise TransferError(f"{path}: [fields]: {target!r} names no custom field key")
+    return {k: c for k, c in fields.items() if not k.startswith(CUSTOM)}
+
+
+def mapped_custom(
+    item: Prepared | list[Rejection], values: dict[str, Any]
+) -> Prepared | list[Rejection]:
+    """A mapped node row with the values of its mapping's custom field targets, to check when
+    it is written (as an upsert: every required field must be mapped and given). A mapping
+    without such targets leaves custom values alone."""
+    custom = {k.removeprefix(CUSTOM): x for k, x in values.items() if k.startswith(CUSTOM)}
+    if isinstance(item, Prepared) and custom:
+        item.row["custom"] = custom
+    return item
+
+
+def _typed(d: Mapping[str, Any] | None, value: Any) -> Any:
+    """A CSV cell (text) as its field's type; JSON values and what cannot be read as the type
+    stay as they are, for the API's validator to judge."""
+    if d is None or not isinstance(value, str):
+        return value
+    text = value.strip()
+    kind = d["type"]
+    if kind == "NUMBER":
+        try:
+            return float(text)
+        except ValueError:
+            return value
+    if kind == "BOOLEAN":
+        word = text.lower()
+        return True if word in TRUE else False if word in FALSE else value
+    if kind == "MULTI_ENUM":
+        return [x.strip() for x in text.split(";") if x.strip()]
+    return text
+
+
+def check_row(defined: Mapping[str, Any], row: dict[str, Any]) -> list[Rejection]:
+    """Check the values a node row carries (`custom`, taken out of it) against `defined` (key
+    -> definition of its kind, archived ones included) with the API's validator, as an upsert
+    checks them; valid ones join the row's properties. A row without `custom` (a mapped file)
+    is left as it is."""
+    given = row.pop("custom", None)
+    if given is None:
+        return []
+    values = {k: _typed(defined.get(k), x) for k, x in given.items() if not _blank(x)}
+    errors = v.Errors()
+    props, _ = cf.checked_values(errors, defined, values, True)
+    if errors:
+        return _errors_of(row["n"], errors)
+    row["props"].update({k: x for k, x in props.items() if x is not None})
+    return []
+
+
+async def check_nodes(
+    db: Database, label: Label, rows: list[dict[str, Any]], actor: Actor
+) -> tuple[list[dict[str, Any]], list[Rejection]]:
+    """The rows whose values pass (their values added to their properties), and the
+    rejections of the others; the stored definitions of the kind are read once."""
+    if not any("custom" in row for row in rows):
+        return rows, []
+    kind = cf.KIND_OF_LABEL[label]
+    defined = {d["key"]: d for d in await definitions(db, actor) if d["kind"] == kind}
+    kept, refused = [], []
+    for row in rows:
+        bad = check_row(defined, row)
+        if bad:
+            refused.extend(bad)
+        else:
+            kept.append(row)
+    return kept, refused
+
+
+class Planned:
+    """The admin path's definitions: read from the file before its nodes, checked in memory as
+    the store would check them (one (kind, key) per id), saved once the store is up."""
+
+    def __init__(self) -> None:
+        self.rows: list[Prepared] = []
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.by_key: dict[tuple[str, str], str] = {}
+
+    def add(self, p: Prepared) -> list[Rejection]:
+        props = p.row["props"]
+        old = self.by_id.get(p.row["id"])
+        if old is not None and (old["kind"], old["key"]) != (props["kind"], props["key"]):
+            return [_moved(p.n, old)]
+        holder = self.by_key.get((props["kind"], props["key"]))
+        if holder is not None and holder != p.row["id"]:
+            return [_taken(p.n, props)]
+        self.by_id[p.row["id"]] = {**props, "id": p.row["id"]}
+        self.by_key[(props["kind"], props["key"])] = p.row["id"]
+        self.rows.append(p)
+        return []
+
+    def values(self, label: Label, row: dict[str, Any]) -> list[Rejection]:
+        kind = cf.KIND_OF_LABEL[label]
+        defined = {d["key"]: d for d in self.by_id.values() if d["kind"] == kind}
+        return check_row(defined, row)
