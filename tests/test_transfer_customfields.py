@@ -109,11 +109,12 @@ def test_definitions_and_values_come_back_identical_and_a_rerun_writes_nothing(
     first = tmp_path / f"first.{form}"
     out = crm(["export", "--format", form, "--out", str(first)], env)
     assert out.returncode == 0, out.stderr
-    assert "exported 10 " in out.stdout, out.stdout  # 7 definitions, 2 companies, 1 person
+    # 3 teams and 7 users (the personas), 7 definitions, 2 companies, 1 person
+    assert "exported 20 " in out.stdout, out.stdout
     exported = {orjson.loads(r)["id"]: orjson.loads(r) for r in _records(first, form)}
     if form == "jsonl":  # native JSON types, the definitions before the nodes
         lines = [rec for _, rec in fmt.read_jsonl(first)]
-        assert [x["kind"] for x in lines[:7]] == ["customField"] * 7
+        assert [x["kind"] for x in lines[10:17]] == ["customField"] * 7  # after the staff
         assert exported[ids["c1"]]["fields"]["custom"] == {
             "region": "华南", "score": 87.5, "since": "2012-03-04", "wechat": "wx_jia",
         }  # fmt: skip
@@ -135,7 +136,8 @@ def test_definitions_and_values_come_back_identical_and_a_rerun_writes_nothing(
     report = first.with_name(first.name + ".rejected.csv")
     out = crm(["import", str(first), "--format", form, "--quiet"], env)
     assert out.returncode == 0, out.stdout + out.stderr + report.read_text(encoding="utf-8")
-    assert "10 rows read: 10 created, 0 updated, 0 unchanged, 0 rejected" in out.stdout
+    # reset_database seeded the personas and teams again, as the file states them
+    assert "20 rows read: 10 created, 0 updated, 10 unchanged, 0 rejected" in out.stdout
     # Saved under their own ids as defineCustomField saves them; the values with their types.
     assert _definitions(cypher) == definitions
     assert _values(cypher) == values
@@ -150,7 +152,7 @@ def test_definitions_and_values_come_back_identical_and_a_rerun_writes_nothing(
 
     before = cypher.execute_query(STATE).records[0]
     again = crm(["import", str(first), "--format", form, "--quiet"], env)
-    assert "0 created, 0 updated, 10 unchanged, 0 rejected" in again.stdout, again.stdout
+    assert "0 created, 0 updated, 20 unchanged, 0 rejected" in again.stdout, again.stdout
     assert cypher.execute_query(STATE).records[0] == before  # no version, no audit event
 
 
