@@ -25,7 +25,7 @@ import itertools
 import os
 import tomllib
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -458,6 +458,43 @@ class Prepared:
     group: tuple[Any, ...]
     row: dict[str, Any]
     name: str | None = None  # what the report calls the row, if not its number
+
+
+def blank(value: Any) -> bool:
+    """A cell that says nothing: absent, or only white space."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def cell_text(value: Any) -> str | None:
+    return None if blank(value) else str(value)
+
+
+def unknown_fields(
+    n: int, cells: dict[str, Any], known: Iterable[str], what: str
+) -> list[Rejection]:
+    """The rejection of an exported line (a product, a team, a custom field ...) that names a
+    field its kind does not have; empty when it names none."""
+    unknown = sorted(set(cells) - set(known))
+    if not unknown:
+        return []
+    message = f"unknown field(s) {', '.join(unknown)} of {what}"
+    return [Rejection(n, unknown[0], ErrorCode.VALIDATION.value, message)]
+
+
+def archive_moment(errors: v.Errors, value: Any) -> dt.datetime | None:
+    """An exported `archivedAt`: None when blank; an ISO time with its offset, else an error
+    at `input.archivedAt`."""
+    if blank(value):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        message = "must be a date and time with an offset, e.g. 2026-03-01T10:00+08:00"
+        errors.add(ErrorCode.VALIDATION, message, "input.archivedAt")
+        return None
+    return moment
 
 
 def _errors_of(n: int, errors: v.Errors) -> list[Rejection]:

@@ -16,7 +16,6 @@ product holds is rejected (DUPLICATE, field sku), as saveProduct refuses them.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from graph import records as repo
@@ -28,7 +27,14 @@ from graph.nodes import Audit
 from resolvers import records
 from resolvers import validation as v
 from resolvers.errors import ErrorCode
-from resolvers.transfer import Prepared, Rejection, _errors_of
+from resolvers.transfer import (
+    Prepared,
+    Rejection,
+    _errors_of,
+    archive_moment,
+    blank,
+    unknown_fields,
+)
 from resolvers.transfer_records import _decimal, _money
 
 # An exported product's fields: saveProduct's, but the archive moment (kept as it is, where
@@ -50,32 +56,18 @@ def export_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def exported_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
     """A product line of the export, checked as saveProduct checks its input (every field
     stated: a field the line leaves out is cleared)."""
     cells = dict(rec.get("fields") or {})
-    unknown = sorted(set(cells) - set(FIELDS))
-    if unknown:
-        message = f"unknown field(s) {', '.join(unknown)} of a product"
-        return [Rejection(n, unknown[0], ErrorCode.VALIDATION.value, message)]
+    if bad := unknown_fields(n, cells, FIELDS, "a product"):
+        return bad
     errors = v.Errors()
-    data: dict[str, Any] = {k: None if _blank(cells.get(k)) else str(cells[k]) for k in TEXT_FIELDS}
+    data: dict[str, Any] = {k: None if blank(cells.get(k)) else str(cells[k]) for k in TEXT_FIELDS}
     data["listPrice"] = None
-    if not _blank(cells.get("listPrice")):
+    if not blank(cells.get("listPrice")):
         data["listPrice"] = _decimal(errors, cells["listPrice"], "input.listPrice")
-    archived_at = None
-    if not _blank(cells.get("archivedAt")):
-        try:
-            archived_at = dt.datetime.fromisoformat(str(cells["archivedAt"]).strip())
-        except ValueError:
-            archived_at = None
-        if archived_at is None or archived_at.tzinfo is None:
-            message = "must be a date and time with an offset, e.g. 2026-03-01T10:00+08:00"
-            errors.add(ErrorCode.VALIDATION, message, "input.archivedAt")
+    archived_at = archive_moment(errors, cells.get("archivedAt"))
     product_id = v.text(
         errors, None if rec.get("id") is None else str(rec["id"]), "input.id", True, 200
     )

@@ -38,7 +38,6 @@ up, as products are saved (resolvers/transfer_admin.py).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -57,7 +56,16 @@ from resolvers import validation as v
 from resolvers.errors import ErrorCode
 from resolvers.masking import Roles
 from resolvers.permissions import NAMED
-from resolvers.transfer import Prepared, Rejection, TransferError, _convert, _errors_of
+from resolvers.transfer import (
+    Prepared,
+    Rejection,
+    TransferError,
+    _convert,
+    _errors_of,
+    archive_moment,
+    blank,
+    unknown_fields,
+)
 
 GROUP = ("customField",)
 # The node line's field holding the values (`fields.custom`).
@@ -123,37 +131,18 @@ def with_values(node: dict[str, Any], defs: Definitions, roles: Roles) -> dict[s
 # --- definition lines -------------------------------------------------------------------------
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _moment(errors: v.Errors, value: Any) -> dt.datetime | None:
-    if _blank(value):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        message = "must be a date and time with an offset, e.g. 2026-03-01T10:00+08:00"
-        errors.add(ErrorCode.VALIDATION, message, "input.archivedAt")
-    return moment
-
-
 def exported_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
     """A definition line of the export, checked as defineCustomField checks its input (every
     field stated: a field the line leaves out is cleared)."""
     cells = dict(rec.get("fields") or {})
-    unknown = sorted(set(cells) - set(FIELDS))
-    if unknown:
-        message = f"unknown field(s) {', '.join(unknown)} of a custom field"
-        return [Rejection(n, unknown[0], ErrorCode.VALIDATION.value, message)]
+    if bad := unknown_fields(n, cells, FIELDS, "a custom field"):
+        return bad
     errors = v.Errors()
     given = {k: _convert(errors, kind, cells.get(k), f"input.{k}") for k, kind in ENUMS.items()}
     for k in ("kind", "type"):
         if given[k] is None and not errors:
             errors.add(ErrorCode.VALIDATION, "is required", f"input.{k}")
-    key = v.text(errors, None if _blank(cells.get("key")) else str(cells["key"]), "input.key", True)
+    key = v.text(errors, None if blank(cells.get("key")) else str(cells["key"]), "input.key", True)
     if key is not None and not cf.KEY.match(key):
         errors.add(
             ErrorCode.VALIDATION,
@@ -161,14 +150,14 @@ def exported_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
             "input.key",
         )
     data: dict[str, Any] = {k: _convert(errors, "bool", cells.get(k), f"input.{k}") for k in FLAGS}
-    data.update({k: None if _blank(cells.get(k)) else str(cells[k]) for k in LABELS})
+    data.update({k: None if blank(cells.get(k)) else str(cells[k]) for k in LABELS})
     data["options"] = _convert(errors, "list", cells.get("options"), "input.options")
     data["referenceKind"] = given["referenceKind"]
     data["validation"] = {
         k: _convert(errors, kind, cells.get(k), f"input.validation.{k}")
         for k, kind in BOUNDS.items()
     }
-    archived_at = _moment(errors, cells.get("archivedAt"))
+    archived_at = archive_moment(errors, cells.get("archivedAt"))
     def_id = v.text(
         errors, None if rec.get("id") is None else str(rec["id"]), "input.id", True, 200
     )
@@ -330,7 +319,7 @@ def check_row(defined: Mapping[str, Any], row: dict[str, Any]) -> list[Rejection
     given = row.pop("custom", None)
     if given is None:
         return []
-    values = {k: _typed(defined.get(k), x) for k, x in given.items() if not _blank(x)}
+    values = {k: _typed(defined.get(k), x) for k, x in given.items() if not blank(x)}
     errors = v.Errors()
     props, _ = cf.checked_values(errors, defined, values, True)
     if errors:

@@ -23,7 +23,6 @@ one, and the import cannot judge "holds the account" row by row as linkNodes doe
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -42,7 +41,16 @@ from resolvers import validation as v
 from resolvers.common import external_props
 from resolvers.errors import ErrorCode
 from resolvers.masking import Guards
-from resolvers.transfer import Prepared, Rejection, _edge_refusal, _errors_of
+from resolvers.transfer import (
+    Prepared,
+    Rejection,
+    _edge_refusal,
+    _errors_of,
+    archive_moment,
+    blank,
+    cell_text,
+    unknown_fields,
+)
 from resolvers.user import UserRole, user_props
 
 TEAM_FIELDS = ("code", "name", "parent", "archivedAt")
@@ -90,51 +98,21 @@ async def export_staff(db: Database, actor: Actor, guards: Guards) -> AsyncItera
 # --- lines -> rows ------------------------------------------------------------------------------
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _moment(errors: v.Errors, value: Any) -> dt.datetime | None:
-    if _blank(value):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        message = "must be a date and time with an offset, e.g. 2026-03-01T10:00+08:00"
-        errors.add(ErrorCode.VALIDATION, message, "input.archivedAt")
-        return None
-    return moment
-
-
-def _unknown(n: int, cells: dict[str, Any], known: tuple[str, ...], what: str) -> list[Rejection]:
-    unknown = sorted(set(cells) - set(known))
-    if not unknown:
-        return []
-    message = f"unknown field(s) {', '.join(unknown)} of a {what}"
-    return [Rejection(n, unknown[0], ErrorCode.VALIDATION.value, message)]
-
-
-def _text(value: Any) -> str | None:
-    return None if _blank(value) else str(value)
-
-
 def _ident(errors: v.Errors, rec: dict[str, Any]) -> str | None:
-    return v.text(errors, _text(rec.get("id")), "input.id", True, 200)
+    return v.text(errors, cell_text(rec.get("id")), "input.id", True, 200)
 
 
 def team_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
     """A team line, checked as createTeam checks its input."""
     cells = dict(rec.get("fields") or {})
-    if bad := _unknown(n, cells, TEAM_FIELDS, "team"):
+    if bad := unknown_fields(n, cells, TEAM_FIELDS, "a team"):
         return bad
     errors = v.Errors()
     team_id = _ident(errors, rec)
-    code = team_rules._code(errors, _text(cells.get("code")))
-    name = v.text(errors, _text(cells.get("name")), "input.name", True, 100)
-    parent = v.text(errors, _text(cells.get("parent")), "input.parent", False, 200)
-    archived = _moment(errors, cells.get("archivedAt"))
+    code = team_rules._code(errors, cell_text(cells.get("code")))
+    name = v.text(errors, cell_text(cells.get("name")), "input.name", True, 100)
+    parent = v.text(errors, cell_text(cells.get("parent")), "input.parent", False, 200)
+    archived = archive_moment(errors, cells.get("archivedAt"))
     if errors:
         return _errors_of(n, errors)
     row = {"n": n, "id": team_id, "code": code, "name": name, "parent": parent}
@@ -144,21 +122,21 @@ def team_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
 def user_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
     """A user line, checked as createUser checks its input (every field stated)."""
     cells = dict(rec.get("fields") or {})
-    if bad := _unknown(n, cells, USER_FIELDS, "user"):
+    if bad := unknown_fields(n, cells, USER_FIELDS, "a user"):
         return bad
     errors = v.Errors()
     user_id = _ident(errors, rec)
     raw = cells.get("roles")
-    given = raw if isinstance(raw, list) else ([] if _blank(raw) else str(raw).split(LIST_SEP))
+    given = raw if isinstance(raw, list) else ([] if blank(raw) else str(raw).split(LIST_SEP))
     roles = [str(r).strip().upper() for r in given if str(r).strip()]
     known = {r.value for r in UserRole}
     if wrong := [r for r in roles if r not in known]:
         message = f"unknown role(s) {', '.join(wrong)}: one of {', '.join(sorted(known))}"
         errors.add(ErrorCode.VALIDATION, message, "input.roles")
-    data: dict[str, Any] = {k: _text(cells.get(k)) for k in USER_TEXT}
+    data: dict[str, Any] = {k: cell_text(cells.get(k)) for k in USER_TEXT}
     props = user_props(errors, {**data, "roles": roles}, True)
     props.update(external_props(errors, data))
-    props["archivedAt"] = _moment(errors, cells.get("archivedAt"))
+    props["archivedAt"] = archive_moment(errors, cells.get("archivedAt"))
     if errors:
         return _errors_of(n, errors)
     return Prepared(n, ("user",), {"n": n, "id": user_id, "props": props})
