@@ -121,9 +121,8 @@ def test_start_up_objects_are_frozen_out_of_collections_until_the_app_stops(
         while client.get("/readyz").status_code != 200:
             assert time.monotonic() < deadline, "app never became ready"
             time.sleep(0.1)
-        frozen = gc.get_freeze_count()
-        assert frozen > 100_000  # the schema and modules alone are several hundred thousand
+        # the schema and modules alone are several hundred thousand objects (reference
+        # counting may still free some of them later, so no exact count is kept)
+        assert gc.get_freeze_count() > 100_000
         assert client.get("/healthz").status_code == 200
-        gc.collect()
-        assert gc.get_freeze_count() >= frozen  # a collection leaves them where they are
     assert gc.get_freeze_count() == 0
