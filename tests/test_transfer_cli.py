@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import os
 import runpy
@@ -15,13 +14,13 @@ import pytest
 from graph import transfer_formats as fmt
 from graph.access import Scope
 from graph.actor import Actor
-from graph.db import Database
 from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from resolvers import transfer, transfer_catalog, transfer_jobs
 from settings import ROOT
 from tests.conftest import PERSONAS, TEAMS, reset_database
+from tests.graph.reading import run
 from tests.process import crm
 
 EXAMPLES = ROOT / "docs" / "examples"
@@ -526,14 +525,9 @@ def test_exported_products_are_checked_as_save_product_checks_them_and_rerun_as_
     renamed = transfer_catalog.exported_row(1, {**lines[0], "fields": {"sku": "N", "name": "x"}})
     assert isinstance(renamed, transfer.Prepared)
 
-    async def as_sales() -> tuple[Any, list[transfer.Rejection]]:
-        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
-        try:
-            return await transfer_catalog.write_products(db, [renamed.row], sales)
-        finally:
-            await db.close()
-
-    written, refused = asyncio.run(as_sales())
+    written, refused = run(
+        neo4j_server, lambda db: transfer_catalog.write_products(db, [renamed.row], sales)
+    )
     assert (written.created, written.updated) == (0, 0)
     assert [(r.row, r.field, r.code) for r in refused] == [(1, "row", "FORBIDDEN")]
     assert cypher.execute_query(state).records[0] == before
@@ -555,14 +549,10 @@ def test_an_import_job_of_a_key_that_does_not_edit_everything_refuses_project_ro
     ]  # fmt: skip
     sales = Actor(PERSONAS["owner"]["id"], frozenset({"SALES"}), Scope())
 
-    async def scan() -> dict[str, Any]:
-        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
-        try:
-            return await transfer_jobs._scan(db, sales, transfer.graph_rows(enumerate(lines, 1)))
-        finally:
-            await db.close()
-
-    guard = asyncio.run(scan())
+    guard = run(
+        neo4j_server,
+        lambda db: transfer_jobs._scan(db, sales, transfer.graph_rows(enumerate(lines, 1))),
+    )
     # The new company is the rep's to create; the project and its link are not judged here.
     assert guard["forbidden"] == [2, 3, 4]
     assert [x["id"] for x in guard["fresh"]["Company:id"]] == ["jb-c"]

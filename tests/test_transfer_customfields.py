@@ -5,7 +5,6 @@ personal data exports none, and the admin path stores what the live path stores.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,12 @@ import pytest
 
 from graph import transfer_formats as fmt
 from graph.actor import Actor
-from graph.db import Database
 from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver, GraphDatabase
 from resolvers import transfer, transfer_customfields
 from tests.conftest import GQL, reset_database, start_local_server
+from tests.graph.reading import run
 from tests.process import crm
 from tests.resolvers.customfields import ARCHIVE, define
 from tests.test_transfer_cli import _env, _records, _report
@@ -222,14 +221,10 @@ def test_values_and_definitions_are_checked_with_the_apis_rules(
     assert isinstance(prepared, transfer.Prepared)
     manager = Audit(Actor("test:manager", frozenset({"MANAGER", "SALES"})), "transfer.import", "t")
 
-    async def as_manager() -> tuple[Any, list[transfer.Rejection]]:
-        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
-        try:
-            return await transfer_customfields.write_definitions(db, [prepared.row], manager)
-        finally:
-            await db.close()
-
-    written, refused = asyncio.run(as_manager())
+    written, refused = run(
+        neo4j_server,
+        lambda db: transfer_customfields.write_definitions(db, [prepared.row], manager),
+    )
     assert (written.created, written.updated) == (0, 0)
     assert [(r.row, r.field, r.code) for r in refused] == [(1, "row", "FORBIDDEN")]
     count = "MATCH (d:CustomFieldDefinition) RETURN count(d) AS n"
