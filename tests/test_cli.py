@@ -59,6 +59,8 @@ def test_serve_starts_embedded_neo4j_and_ctrl_c_leaves_no_java(tmp_path: Path) -
         CRM_NEO4J_HEAP="512m",
         CRM_NEO4J_PAGECACHE="128m",
         CRM_ALLOW_ANONYMOUS="1",
+        # Warm-up runs, briefly: planning every statement (test_db_limits) would add a minute.
+        CRM_WARM_UP_SECONDS="1",
     )
     with serving(port, env, tmp_path / "serve.log") as proc:
         base = f"http://127.0.0.1:{port}"
