@@ -72,8 +72,11 @@ W3_CONTACT_MAP_RAW = (maps.CONTACT_MAP[(False, True)].edit_all,)  # company only
 W4_DECISION_TREE_RAW = (decision.DECISION_TREE.edit_all,)
 W5_RELATED_ACCOUNTS_RAW = (related.RELATED[2].edit_all,)
 W6_WARM_INTRO_PATHS_RAW = (related.WARM_INTRO[4].edit_all,)
+# W7's selection reads only fields of the summary projection, so the resolver sends that one.
 W7_CUSTOMER_LIST_RAW = (
-    lists.counted_page_statement("customer", "none", "NAME_ASC", frozenset({"tier"})).edit_all,
+    lists.counted_page_statement(
+        "customer", "none", "NAME_ASC", frozenset({"tier"}), "summary"
+    ).edit_all,
 )
 W10_TIMELINE_RAW = (records.TIMELINE[True][0].edit_all,)
 W11_FIGURES_RAW = (

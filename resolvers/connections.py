@@ -37,6 +37,25 @@ class ListOrder(Enum):
 CUSTOM_SCOPES = {"company": Label.COMPANY, "person": Label.PERSON, "project": Label.PROJECT}
 
 
+# The node fields a page's summary projection answers (graph/lists.py), per list: each is
+# the row key of the same name (`customer` the profile map, whatever it selects within).
+# Any other field, e.g. a relation or a custom field, needs the full row.
+SUMMARY_FIELDS = {
+    "company": frozenset({"__typename", "id", "name", "nameEn", "customer"}),
+    "person": frozenset({"__typename", "id", "name", "nameEn", "customer"}),
+    "customer": frozenset({"__typename", "id", "name", "nameEn", "customer"}),
+    "project": frozenset({"__typename", "id", "name"}),
+}
+assert all(f <= lists.SUMMARY_KEYS for f in SUMMARY_FIELDS.values())
+
+
+def projection(scope: str, node_fields: frozenset[str] | None) -> str:
+    """`summary` when the selection reads nothing else, else `full` (also when unknown)."""
+    if node_fields is not None and node_fields <= SUMMARY_FIELDS[scope]:
+        return "summary"
+    return "full"
+
+
 def _plain(filters: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in filters.items()}
 
@@ -50,7 +69,10 @@ async def connection(
     filters: dict[str, Any],
     with_total: bool = True,
     custom_sort_key: str | None = None,
+    node_fields: frozenset[str] | None = None,
 ) -> ConnectionOf[NodeRow]:
+    """A page of `scope`; `node_fields`, the fields selected on its nodes, lets the statement
+    project only what they read (None: every property)."""
     limit = page_size(first)
     filters = _plain(filters)
     chosen = filters.get("customerClass")
@@ -86,7 +108,15 @@ async def connection(
             )
         position = (key, node_id)
     page = await lists.page(
-        ctx.db, ctx.actor, scope, order_name, limit, position, filters, with_total
+        ctx.db,
+        ctx.actor,
+        scope,
+        order_name,
+        limit,
+        position,
+        filters,
+        with_total,
+        projection(scope, node_fields),
     )
     items = [
         (encode_cursor(cursor_order, str(r["sortKey"]), r["node"]["id"]), r["node"])

@@ -351,3 +351,117 @@ def _lists(gql: GQL, persona: str) -> None:
     assert hidden_leaks(persona, r.data) == set()
     # four pages, each with its count, for every persona
     assert r.round_trips == 4
+
+
+# --- the summary projection (graph/lists.py PROJECTIONS) ---------------------------------------
+
+
+def _customers(cypher: Driver) -> None:
+    """The two teams' accounts, plus customers of both kinds over two tiers, with name ties,
+    an archived one and half of them owned by the owner persona."""
+    build_accounts(cypher)
+    run(
+        cypher,
+        "MATCH (u:User {id: $owner}) UNWIND range(1, 12) AS i "
+        "CREATE (n:Customer {id: 'cust-' + right('0' + i, 2), name: '客户' + (i % 5), "
+        "nameEn: CASE WHEN i % 3 = 0 THEN null ELSE 'Customer ' + i END, "
+        "customerCode: 'C' + i, tier: CASE WHEN i % 2 = 0 THEN 'CORE' ELSE 'GENERAL' END, "
+        "lifecycleStage: 'ACTIVE', industry: '制造', mobile: '+8613800000' + right('00' + i, 3), "
+        "version: i, createdAt: datetime(), updatedAt: datetime()}) "
+        "FOREACH (_ IN CASE WHEN i <= 6 THEN [1] ELSE [] END | SET n:Company, "
+        "n.customerKind = 'ENTERPRISE') "
+        "FOREACH (_ IN CASE WHEN i > 6 THEN [1] ELSE [] END | SET n:Person, "
+        "n.customerKind = 'INDIVIDUAL') "
+        "FOREACH (_ IN CASE WHEN i = 5 THEN [1] ELSE [] END | SET n.archivedAt = datetime()) "
+        "FOREACH (_ IN CASE WHEN i % 2 = 1 THEN [1] ELSE [] END | "
+        "CREATE (u)-[:OWNS {id: 'owns-cust-' + i, version: 1}]->(n))",
+        owner=OWNER,
+    )
+
+
+PAGE = """query($after: String, $f: CustomerFilter, $order: ListOrder) {
+  customers(first: 4, after: $after, filter: $f, orderBy: $order) { totalCount
+    edges { cursor node { ... on Company { %s } ... on Person { %s } } }
+    pageInfo { hasNextPage endCursor } } }"""
+
+
+def _walk(gql: GQL, selection: str, variables: dict[str, Any]) -> list[Any]:
+    """Every page of the customers list with this node selection, in order."""
+    pages: list[Any] = []
+    after = None
+    for _ in range(10):
+        r = gql(PAGE % (selection, selection), {**variables, "after": after})
+        assert r.round_trips == 1  # the page and its count, one statement
+        page = r.data["customers"]
+        pages.append(page)
+        if not page["pageInfo"]["hasNextPage"]:
+            return pages
+        after = page["pageInfo"]["endCursor"]
+    raise AssertionError("too many pages")
+
+
+def _without(pages: list[Any], key: str) -> list[Any]:
+    for page in pages:
+        for edge in page["edges"]:
+            edge["node"].pop(key)
+    return pages
+
+
+SUMMARY_SELECTIONS = (
+    "id name nameEn customer { tier lifecycleStage customerCode }",  # the benchmark's W7
+    "name",
+    "__typename id",
+    "customer { tier customerKind }",
+)
+
+
+def test_summary_pages_equal_full_pages(
+    gql: GQL, cypher: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same rows, order, cursors and totalCount with the summary projection as with every
+    property (`version` is outside the summary, so selecting it forces the full one)."""
+    from graph import lists
+
+    _customers(cypher)
+    used: list[str] = []
+    page = lists.page
+
+    async def spy(*args: Any) -> lists.Page:
+        used.append(args[-1])
+        return await page(*args)
+
+    monkeypatch.setattr(lists, "page", spy)
+    for persona in ("admin", "owner", "analyst"):
+        as_ = gql.as_(persona)
+        for selection in SUMMARY_SELECTIONS:
+            for variables in (
+                {"f": {"tier": "CORE"}},
+                {"f": {"includeArchived": True}, "order": "NAME_DESC"},
+                {},
+            ):
+                used.clear()
+                slim = _walk(as_, selection, variables)
+                assert set(used) == {"summary"}, selection
+                used.clear()
+                full = _without(_walk(as_, selection + " version", variables), "version")
+                assert set(used) == {"full"}, selection
+                assert slim == full, (persona, selection, variables)
+                assert sum(len(p["edges"]) for p in slim) == slim[0]["totalCount"]
+    # the owner, a SALES rep, sees its own customers only, under the visibility predicate
+    owner = _walk(gql.as_("owner"), "id", {"f": {"tier": "GENERAL"}})
+    ids = [e["node"]["id"] for p in owner for e in p["edges"]]
+    # its odd customers but the archived cust-05, by name (客户1 twice: ties go by id)
+    assert ids == ["cust-01", "cust-11", "cust-07", "cust-03", "cust-09"], ids
+    assert owner[0]["totalCount"] == 5
+
+
+def test_projection_is_chosen_from_the_selected_node_fields() -> None:
+    from resolvers.connections import projection
+
+    w7 = frozenset({"id", "name", "nameEn", "customer"})
+    assert projection("customer", w7) == "summary"
+    assert projection("customer", frozenset()) == "summary"  # totalCount or cursors only
+    assert projection("customer", w7 | {"version"}) == "full"
+    assert projection("person", frozenset({"name", "mobile"})) == "full"
+    assert projection("project", frozenset({"name", "customer"})) == "full"  # a relation there
+    assert projection("company", None) == "full"
