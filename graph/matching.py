@@ -23,7 +23,6 @@ from functools import lru_cache
 from typing import Any
 
 import phonenumbers
-from pypinyin import Style, lazy_pinyin
 from rapidfuzz import fuzz
 
 # Candidates at or above this score are stored for review.
@@ -240,6 +239,10 @@ def pinyin_forms(name: str | None) -> frozenset[str]:
     folded = fold(name)
     if _HAN.search(folded):
         han = [c for c in folded if _HAN.match(c)]
+        # Imported here: loading its dictionaries takes about 0.5 s of every process's start,
+        # and most processes (CLI commands, serve until a duplicate scan) never need it.
+        from pypinyin import Style, lazy_pinyin
+
         syllables = [s for s in lazy_pinyin(han, style=Style.NORMAL) if s.isalpha()]
         if not syllables:
             return frozenset()
