@@ -16,7 +16,7 @@ from graph.server import LocalNeo4j
 from graph.vocab import Label, Rel
 from neo4j import Driver, GraphDatabase
 from resolvers import transfer, transfer_admin
-from tests.conftest import start_local_server
+from settings import ROOT
 from tests.process import crm
 from tests.test_transfer_cli import (
     PEOPLE,
@@ -172,7 +172,20 @@ def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data
     assert "neo4j-admin wrote 63 nodes and 4 relationships" in out.stdout
     assert _report(tmp_path / "first.jsonl.rejected.csv") == []
 
-    server = start_local_server(tmp_path / "embedded")
+    # Not empty any more: --path admin is refused and nothing is touched (the CLI starts the
+    # embedded Neo4j to look, and stops it again).
+    refused = crm(["import", str(first), "--path", "admin", "--quiet"], embedded, timeout=600)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "--path admin refused" in refused.stderr
+    assert "not empty" in refused.stderr
+
+    # One embedded server, started as a user would, serves the rest: each start of a fresh
+    # JVM plans every statement anew, which made this test the suite's slowest.
+    assert crm(["neo4j", "start"], embedded).returncode == 0
+    server = LocalNeo4j(ROOT / ".neo4j", data)
+    rec = server.record()
+    assert rec is not None
+    server.bolt_port = rec.port
     try:
         driver = GraphDatabase.driver(server.uri, auth=("neo4j", server.password))
         try:
@@ -185,51 +198,39 @@ def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data
             assert {"name", "idNumber", "customer", "title"} <= set(audits[0]["fields"])
             constraints = driver.execute_query("SHOW CONSTRAINTS YIELD name").records
             assert "company_id" in {r["name"] for r in constraints}  # migrations ran
-        finally:
-            driver.close()
-        # Export again from the admin-imported database: the same records, the order, its
-        # products and its project included.
-        second = tmp_path / "second.jsonl"
-        again = crm(["export", "--format", "jsonl", "--out", str(second)], _env(server))
-        assert again.returncode == 0, again.stderr
-        kept = _records(first, "jsonl")
-        assert len(kept) == total
-        assert sum(b'"kind":"user"' in r for r in kept) == 9
-        assert sum(b'"type":"OWNS"' in r for r in kept) == 2
-        assert sum(b'"kind":"product"' in r for r in kept) == 3
-        assert sum(b'"label":"Project"' in r for r in kept) == 1
-        assert sum(b'"type":"FOR"' in r or b'"type":"PARTICIPATES_IN"' in r for r in kept) == 2
-        assert sum(b'"type":"ORDER"' in r for r in kept) == 1
-        assert kept == _records(second, "jsonl")
-    finally:
-        server.stop()
+            # Export again from the admin-imported database: the same records, the order,
+            # its products and its project included.
+            second = tmp_path / "second.jsonl"
+            again = crm(["export", "--format", "jsonl", "--out", str(second)], _env(server))
+            assert again.returncode == 0, again.stderr
+            kept = _records(first, "jsonl")
+            assert len(kept) == total
+            assert sum(b'"kind":"user"' in r for r in kept) == 9
+            assert sum(b'"type":"OWNS"' in r for r in kept) == 2
+            assert sum(b'"kind":"product"' in r for r in kept) == 3
+            assert sum(b'"label":"Project"' in r for r in kept) == 1
+            assert sum(b'"type":"FOR"' in r or b'"type":"PARTICIPATES_IN"' in r for r in kept) == 2
+            assert sum(b'"type":"ORDER"' in r for r in kept) == 1
+            assert kept == _records(second, "jsonl")
 
-    # Not empty any more: --path admin is refused and nothing is touched; auto goes live.
-    refused = crm(["import", str(first), "--path", "admin", "--quiet"], embedded, timeout=600)
-    assert refused.returncode == 2, refused.stdout + refused.stderr
-    assert "--path admin refused" in refused.stderr
-    assert "not empty" in refused.stderr
-    (tmp_path / "more.csv").write_text(PEOPLE.replace("P-", "Q-"), encoding="utf-8")
-    (tmp_path / "people.toml").write_text(PEOPLE_MAP, encoding="utf-8")
-    more = crm(
-        [
-            "import",
-            str(tmp_path / "more.csv"),
-            "--mapping",
-            str(tmp_path / "people.toml"),
-            "--allow-duplicates",  # twins of the P- people: held back otherwise
-            "--quiet",
-        ],
-        embedded,
-        timeout=600,
-    )
-    assert more.returncode == 1, more.stdout + more.stderr  # two rows rejected
-    assert "path: live" in more.stdout
-    assert "5 rows read: 3 created" in more.stdout
-    server = start_local_server(tmp_path / "embedded")
-    try:
-        driver = GraphDatabase.driver(server.uri, auth=("neo4j", server.password))
-        try:
+            # Into the embedded database that holds data, auto goes live.
+            (tmp_path / "more.csv").write_text(PEOPLE.replace("P-", "Q-"), encoding="utf-8")
+            (tmp_path / "people.toml").write_text(PEOPLE_MAP, encoding="utf-8")
+            more = crm(
+                [
+                    "import",
+                    str(tmp_path / "more.csv"),
+                    "--mapping",
+                    str(tmp_path / "people.toml"),
+                    "--allow-duplicates",  # twins of the P- people: held back otherwise
+                    "--quiet",
+                ],
+                embedded,
+                timeout=600,
+            )
+            assert more.returncode == 1, more.stdout + more.stderr  # two rows rejected
+            assert "path: live" in more.stdout
+            assert "5 rows read: 3 created" in more.stdout
             counts = driver.execute_query(
                 "MATCH (n) WHERE n:Company OR n:Person RETURN count(n) AS n, "
                 "count { MATCH ()-[:WORKS_AT]->() } AS jobs, "
@@ -242,4 +243,4 @@ def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data
         finally:
             driver.close()
     finally:
-        server.stop()
+        assert crm(["neo4j", "stop"], embedded).returncode == 0
