@@ -121,8 +121,10 @@ def start_local_server(tmp: Path) -> LocalNeo4j:
 # back to back on one worker and load it once, where four modules spread over the workers
 # loaded it up to four times (70-85 s each). The longest units go first, so that none starts
 # last while the other worker idles.
+WARM_UP_TEST = "tests/graph/test_db_limits.py"  # plans every named statement (warm_up)
+AFTER_WARM_UP = ("tests/viewer", "tests/test_access_matrix.py")
 SLOW_FIRST = (
-    "tests/graph/test_db_limits.py",
+    WARM_UP_TEST,
     "tests/test_operations.py",
     "tests/viewer",
     "tests/test_transfer_admin.py",
@@ -154,6 +156,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
                 for scope in reversed(SLOW_FIRST):
                     if scope in self.workqueue:
                         self.workqueue.move_to_end(scope, last=False)
+            # The units that plan the most statements go to the worker whose Neo4j ran the
+            # warm-up test (its plans are cached for the run); the other worker takes them
+            # only when nothing else is left.
+            warm = WARM_UP_TEST in self.assigned_work.get(node, {})
+            for scope in self.workqueue:
+                if (scope in AFTER_WARM_UP) == warm:
+                    self.workqueue.move_to_end(scope, last=False)
+                    break
             super()._assign_work_unit(node)
 
     return Scheduling(config, log)
