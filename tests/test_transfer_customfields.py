@@ -289,18 +289,36 @@ def test_the_admin_path_stores_the_values_the_live_path_stores(
         _definition("d-ok", "COMPANY", "ok", "BOOLEAN"),
         _definition("d-tags", "COMPANY", "tags", "MULTI_ENUM", options=["a", "b"]),
         _definition("d-note", "COMPANY", "note", "TEXT", archivedAt="2026-01-05T09:00:00+08:00"),
-        _company("c1", "甲公司", score=3, since="2020-02-02", ok=False, tags=["b"], note="旧"),
+        _definition("d-boss", "COMPANY", "boss", "REFERENCE", referenceKind="PERSON"),
+        # Names a person that comes later in the file: written once the nodes are in.
+        _company(
+            "c1", "甲公司", score=3, since="2020-02-02", ok=False, tags=["b"], note="旧", boss="p1"
+        ),
         _company("c2", "乙公司", score=-1),  # below min: rejected on both paths
+        _company("c3", "丙公司", boss="nobody"),  # no such node: rejected, as the API does
+        _company("c4", "丁公司", boss="c1"),  # a company, not a person
+        {
+            "kind": "node",
+            "label": "Person",
+            "id": "p1",
+            "customer": None,
+            "fields": {"name": "张伟", "custom": {}},
+        },
     ]
     path = _lines(tmp_path / "fields.jsonl", lines)
     live = crm(["import", str(path), "--quiet"], _env(neo4j_server))
-    assert "7 rows read: 6 created, 0 updated, 0 unchanged, 1 rejected" in live.stdout
+    assert "11 rows read: 8 created, 0 updated, 0 unchanged, 3 rejected" in live.stdout, live.stdout
+    rejected = [("8", "custom.score"), ("9", "custom.boss"), ("10", "custom.boss")]
+    assert [(r["row"], r["field"]) for r in _report(path.with_suffix(".jsonl.rejected.csv"))] == (
+        rejected
+    )
     live_values, live_definitions = _values(cypher), _definitions(cypher)
     assert [v[1:] for v in live_values] == [
+        ("custom.boss", "p1", "STRING NOT NULL"),
         ("custom.note", "旧", "STRING NOT NULL"),
         ("custom.ok", False, "BOOLEAN NOT NULL"),
         ("custom.score", 3.0, "FLOAT NOT NULL"),
-        ("custom.since", live_values[3][2], "DATE NOT NULL"),
+        ("custom.since", live_values[4][2], "DATE NOT NULL"),
         ("custom.tags", ["b"], "LIST<STRING NOT NULL> NOT NULL"),
     ]
 
@@ -309,10 +327,10 @@ def test_the_admin_path_stores_the_values_the_live_path_stores(
     embedded.update(CRM_NEO4J_DATA_DIR=str(data), CRM_NEO4J_HEAP="512m", CRM_NEO4J_PAGECACHE="128m")
     out = crm(["import", str(path), "--quiet"], embedded, timeout=600)
     assert "path: admin" in out.stdout, out.stdout + out.stderr
-    assert "7 rows read: 6 created, 0 updated, 0 unchanged, 1 rejected" in out.stdout
-    assert [(r["row"], r["field"]) for r in _report(tmp_path / "fields.jsonl.rejected.csv")] == [
-        ("7", "custom.score")
-    ]
+    assert "11 rows read: 8 created, 0 updated, 0 unchanged, 3 rejected" in out.stdout
+    assert [(r["row"], r["field"]) for r in _report(tmp_path / "fields.jsonl.rejected.csv")] == (
+        rejected
+    )
     server = start_local_server(tmp_path / "embedded")
     try:
         driver = GraphDatabase.driver(server.uri, auth=("neo4j", server.password))
@@ -322,7 +340,7 @@ def test_the_admin_path_stores_the_values_the_live_path_stores(
             audits = driver.execute_query(
                 "MATCH (a:AuditEvent {action: 'customField.define'}) RETURN count(a) AS n"
             ).records
-            assert audits[0]["n"] == 5
+            assert audits[0]["n"] == 6
         finally:
             driver.close()
     finally:
