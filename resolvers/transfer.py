@@ -962,8 +962,11 @@ async def run_import(
     batch: int = DEFAULT_BATCH,
     advance: Callable[[int], None] = lambda n: None,
     allow_duplicates: bool = False,
+    reader: Database | None = None,
 ) -> Outcome:
-    """Validate and write `rows` in batches (db None: a dry run, nothing written). The report
+    """Validate and write `rows` in batches (db None: a dry run, nothing written; its custom
+    field values are checked against the definitions `reader` holds, if given, and the
+    file's own: transfer_customfields.DryRun). The report
     gets every rejected row; the checkpoint, after each committed batch, the last row number
     committed, and is removed at the end. A node row likely duplicating an existing record is
     held back and reported (code DUPLICATE) unless `allow_duplicates`."""
@@ -978,6 +981,9 @@ async def run_import(
     # its first other line, or at its end; the checkpoint stays before the first of them.
     deferred: list[Prepared] = []
     last = done
+    from resolvers import transfer_customfields as tcf
+
+    dry = tcf.DryRun(reader, audit.actor) if db is None else None
 
     async def flush(final: bool = False) -> None:
         nonlocal pending, rejected, names
@@ -993,6 +999,8 @@ async def run_import(
             rejected.extend(held)
             out.duplicates += len(held)
             pending = [p for p in pending if p.n not in {r.row for r in held}]
+        if pending and dry is not None:
+            rejected.extend(await dry.check(pending))
         if pending and db is not None:
             waiting: list[dict[str, Any]] = []
             written, refused = await _write(
@@ -1049,6 +1057,8 @@ async def run_import(
                         await flush()
                     if deferred and item.group[0] != "node":
                         await settle()
+                    if dry is not None and dry.waiting and item.group[0] != "node":
+                        rejected.extend(await dry.settle())
                     pending.append(item)
                     if item.name is not None:
                         names[item.n] = item.name
@@ -1059,6 +1069,9 @@ async def run_import(
         await flush()
         if deferred:
             await settle()
+        if dry is not None and dry.waiting:
+            rejected.extend(await dry.settle())
+            await flush()
     finally:
         # The reader thread may still be advancing `rows`: let it finish before leaving.
         if not ahead.done():

@@ -37,7 +37,9 @@ first other line, or at its end), and is then written or rejected (resolvers/tra
 `run_import`). The admin path (neo4j-admin) checks them the same way against the definitions
 read earlier in the file and the nodes (and users) the file holds, writes them into the node
 CSVs as typed columns, and saves the definitions once the store is up, as products are saved
-(resolvers/transfer_admin.py).
+(resolvers/transfer_admin.py). A dry run checks the same (`DryRun`): the file's definitions
+over the stored ones, when it has a database to read, and REFERENCE values once the file's
+nodes are read.
 """
 
 from __future__ import annotations
@@ -433,3 +435,79 @@ class Planned:
         kind = cf.KIND_OF_LABEL[label]
         defined = {d["key"]: d for d in self.by_id.values() if d["kind"] == kind}
         return check_row(defined, row)
+
+
+class DryRun:
+    """A dry run's custom field checks (nothing written): the file's definition lines checked
+    as the admin path checks them (over the definitions `reader` stores, when the dry run has
+    a database to read), each node row's values against them, and its REFERENCE values, once
+    the file's nodes are read (`settle`), against the nodes the file names and those the
+    database holds. Without a database, a value of a field the file does not define is not
+    judged (the database's definitions are unknown), nor whether a REFERENCE names a node the
+    file does not hold."""
+
+    def __init__(self, reader: Database | None, actor: Actor) -> None:
+        self.reader, self.actor = reader, actor
+        self.plan: Planned | None = None
+        self.seen: set[tuple[Label, str]] = set()  # the file's nodes
+        self.waiting: list[dict[str, Any]] = []
+
+    async def _plan(self) -> Planned:
+        if self.plan is None:
+            self.plan = Planned()
+            stored = [] if self.reader is None else await definitions(self.reader, self.actor)
+            for d in stored:
+                self.plan.by_id[d["id"]] = dict(d)
+                self.plan.by_key[(d["kind"], d["key"])] = d["id"]
+        return self.plan
+
+    async def check(self, pending: list[Prepared]) -> list[Rejection]:
+        """One batch of a group, as its write would judge its custom fields."""
+        group = pending[0].group
+        if group[0] == "customField":
+            if "ADMIN" not in self.actor.roles:
+                return [
+                    Rejection(p.n, "row", ErrorCode.FORBIDDEN.value, "only admins define custom "
+                              "fields") for p in pending
+                ]  # fmt: skip
+            plan = await self._plan()
+            return [r for p in pending for r in plan.add(p)]
+        if group[0] == "user":
+            self.seen.update((Label.USER, p.row["id"]) for p in pending)
+        if group[0] != "node":
+            return []
+        label: Label = group[1]
+        self.seen.update((label, p.row["id"]) for p in pending)
+        if not any("custom" in p.row for p in pending):
+            return []
+        plan = await self._plan()
+        kind = cf.KIND_OF_LABEL[label]
+        defined = {d["key"]: d for d in plan.by_id.values() if d["kind"] == kind}
+        refused = []
+        for p in pending:
+            row = p.row
+            if self.reader is None and isinstance(row.get("custom"), dict):
+                row["custom"] = {k: x for k, x in row["custom"].items() if k in defined}
+            bad = check_row(defined, row)
+            refused.extend(bad)
+            if not bad and row.get(REFERENCES):
+                self.waiting.append(row)
+        return refused
+
+    async def settle(self) -> list[Rejection]:
+        """The waiting rows' REFERENCE values, now that the file's nodes are read."""
+        waited, self.waiting = self.waiting, []
+        if not waited:
+            return []
+        if self.reader is None:
+            return []  # whether they exist is unknown without a database
+        found = set(self.seen)
+        wanted: dict[Label, set[str]] = {}
+        for row in waited:
+            for _, target, node_id in row[REFERENCES]:
+                if (target, node_id) not in found:
+                    wanted.setdefault(target, set()).add(node_id)
+        for target, ids in wanted.items():
+            seen = await node_repo.by_ids(self.reader, self.actor, target, sorted(ids))
+            found.update((target, i) for i in seen)
+        return [r for row in waited for r in missing(row, found)]

@@ -496,6 +496,7 @@ class Worker(Background):
             batch=self.batch,
             advance=self._advance(row["id"]),
             allow_duplicates=bool(row.get("allowDuplicates")),
+            reader=db if dry else None,  # a dry run reads the custom field definitions
         )
         if guard is not None and not dry:
             for group, keys in guard["fresh"].items():

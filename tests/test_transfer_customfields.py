@@ -176,7 +176,8 @@ def test_values_and_definitions_are_checked_with_the_apis_rules(
     env = _env(neo4j_server)
     cypher.execute_query(
         "CREATE (:CustomFieldDefinition {id: 'held', kind: 'COMPANY', key: 'grade', "
-        "type: 'TEXT', required: false, personal: false, dynamic: false, version: 1})"
+        "type: 'TEXT', required: false, personal: false, dynamic: false, version: 1}) "
+        "CREATE (:Company {id: 'c-old', name: '旧公司', version: 1, `custom.score`: 5.0})"
     )
     lines = [
         _definition("d-score", "COMPANY", "score", "NUMBER", min=0, max=100, required=True),
@@ -184,32 +185,43 @@ def test_values_and_definitions_are_checked_with_the_apis_rules(
         _definition("d-bad", "COMPANY", "Bad-Key", "TEXT", min=3),  # key; min on TEXT
         _definition("d-grade", "COMPANY", "grade", "TEXT"),  # another id holds COMPANY.grade
         _definition("held", "PERSON", "grade", "TEXT"),  # an id may not move to another key
-        _company("c-ok", "甲公司", score="42", kinds=["乙", "甲"]),
+        _company("c-ok", "甲公司", score="42", kinds=["乙", "甲"], parent="c-old"),
         _company("c-high", "乙公司", score=500),  # above max
         _company("c-opt", "丙公司", score=1, kinds=["丁"]),  # not an option
         _company("c-none", "丁公司", score=1, nope="x"),  # no such field
         _company("c-miss", "戊公司"),  # score is required
         {**_company("c-text", "己公司"), "fields": {"name": "己公司", "custom": "x"}},
+        _company("c-ref", "庚公司", score=1, parent="ghost"),  # names no company
+        _definition("d-parent", "COMPANY", "parent", "REFERENCE", referenceKind="COMPANY"),
     ]
+    lines.insert(2, lines.pop())  # defined before the nodes
     path = _lines(tmp_path / "fields.jsonl", lines)
     report = tmp_path / "rejected.csv"
     args = ["import", str(path), "--report", str(report), "--quiet"]
+    # A dry run reports what the import will: the values judged by the stored definitions
+    # and the file's, a REFERENCE by the stored nodes and the file's.
+    dry = crm([*args, "--dry-run"], env)
+    assert "dry run: 13 rows read, 4 valid, 9 rejected" in dry.stdout, dry.stdout + dry.stderr
+    dry_report = [(r["row"], r["field"], r["code"]) for r in _report(report)]
     out = crm(args, env)
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "11 rows read: 3 created, 0 updated, 0 unchanged, 8 rejected" in out.stdout, out.stdout
-    assert [(r["row"], r["field"], r["code"]) for r in _report(report)] == [
-        ("3", "key", "VALIDATION"),
-        ("3", "min", "VALIDATION"),
-        ("4", "key", "DUPLICATE"),
-        ("5", "key", "VALIDATION"),
-        ("7", "custom.score", "VALIDATION"),
-        ("8", "custom.kinds", "VALIDATION"),
-        ("9", "custom.nope", "VALIDATION"),
-        ("10", "custom.score", "VALIDATION"),
-        ("11", "custom", "VALIDATION"),
+    assert "13 rows read: 4 created, 0 updated, 0 unchanged, 9 rejected" in out.stdout, out.stdout
+    assert [(r["row"], r["field"], r["code"]) for r in _report(report)] == dry_report
+    assert dry_report == [
+        ("4", "key", "VALIDATION"),
+        ("4", "min", "VALIDATION"),
+        ("5", "key", "DUPLICATE"),
+        ("6", "key", "VALIDATION"),
+        ("8", "custom.score", "VALIDATION"),
+        ("9", "custom.kinds", "VALIDATION"),
+        ("10", "custom.nope", "VALIDATION"),
+        ("11", "custom.score", "VALIDATION"),
+        ("12", "custom", "VALIDATION"),
+        ("13", "custom.parent", "VALIDATION"),
     ]
     stored = cypher.execute_query(
-        "MATCH (c:Company) RETURN c.id AS id, c.`custom.score` AS score, c.`custom.kinds` AS kinds"
+        "MATCH (c:Company) WHERE c.id <> 'c-old' "
+        "RETURN c.id AS id, c.`custom.score` AS score, c.`custom.kinds` AS kinds"
     ).records
     # Typed as the API types them: a number, the options in their order.
     assert [tuple(r.values()) for r in stored] == [("c-ok", 42.0, ["甲", "乙"])]
@@ -228,7 +240,7 @@ def test_values_and_definitions_are_checked_with_the_apis_rules(
     assert (written.created, written.updated) == (0, 0)
     assert [(r.row, r.field, r.code) for r in refused] == [(1, "row", "FORBIDDEN")]
     count = "MATCH (d:CustomFieldDefinition) RETURN count(d) AS n"
-    assert cypher.execute_query(count).records[0]["n"] == 3  # held, d-score, d-kind
+    assert cypher.execute_query(count).records[0]["n"] == 4  # held, d-score, d-kind, d-parent
 
     # A changed definition is updated as updateCustomFieldDefinition would: never forced past
     # the stored values it would no longer accept.
