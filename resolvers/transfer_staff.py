@@ -11,13 +11,16 @@ User, exported when the viewer sees both ends, like every edge.
 Importing a team or user line is ADMIN's, as the team and user mutations are (another
 importer's lines are FORBIDDEN rows in the report). A team is checked as createTeam checks
 it (code pattern, name ≤ 100; a code never changes; the parent an active team, no cycle,
-not too deep) and a user as createUser checks one (name ≤ 100, email normalised, roles of
-UserRole, team an active team's code: an archived user may keep an archived team);
-each is saved under its own id with the mutation's audit action (team.create/team.update,
-user.create/user.update). Every field is stated: one a line leaves out is cleared. A team or
-user already as the line states it is not written (no version, no audit), so a re-run
-changes nothing. Staff edges are written by the edge import with its refusals, and only by a
-key that edits everything: OWNS moves who holds an account, ON_TEAM and KNOWS widen who sees
+not too deep; archiving an active team waits, as archiveTeam does, until no active user or
+child team is left in it) and a user as createUser checks one (name ≤ 100, email
+normalised, roles of UserRole, team an active team's code: an archived user may keep an
+archived team); each is saved under its own id with the mutation's audit action
+(team.create/team.update, user.create/user.update). Every field is stated: one a line leaves
+out is cleared. A team or user already as the line states it is not written (no version, no
+audit), so a re-run changes nothing. Staff edges are written by the edge import with its
+refusals (and OWNS with linkNodes' DUPLICATE: the user already owns the customer over
+overlapping dates through another edge, stored or earlier in the batch), and only by a key
+that edits everything: OWNS moves who holds an account, ON_TEAM and KNOWS widen who sees
 one, and the import cannot judge "holds the account" row by row as linkNodes does.
 """
 
