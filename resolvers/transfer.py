@@ -822,6 +822,7 @@ class Outcome:
     skipped: int = 0  # rows an earlier, interrupted run committed
     duplicates: int = 0  # rows held back as likely duplicates (also counted as rejected)
     batches: int = 0
+    staff: int = 0  # teams, users and staff edges created or changed (sign-ins to refresh)
 
 
 def fingerprint(path: Path, mapping_digest: str) -> str:
@@ -880,6 +881,12 @@ async def _write(
         db, group[1], group[2], group[3], rows, audit, import_id
     )
     return written, [_edge_refusal(r) for r in refused]
+
+
+def _is_staff(group: tuple[Any, ...]) -> bool:
+    from resolvers import transfer_staff as ts
+
+    return group[0] in ("team", "user") or ts.is_staff_edge(group)
 
 
 class Checkpoint:
@@ -1014,6 +1021,8 @@ async def run_import(
             out.created += written.created
             out.updated += written.updated
             out.batches += 1
+            if _is_staff(pending[0].group):
+                out.staff += written.created + written.updated
             rejected.extend(refused)
             later = {id(row) for row in waiting}
             deferred.extend(p for p in pending if id(p.row) in later)
