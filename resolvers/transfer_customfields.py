@@ -477,10 +477,11 @@ class DryRun:
         if group[0] != "node":
             return []
         label: Label = group[1]
-        self.seen.update((label, p.row["id"]) for p in pending)
         if not any("custom" in p.row for p in pending):
             return []
         plan = await self._plan()
+        if any(d["type"] == "REFERENCE" for d in plan.by_id.values()):
+            self.seen.update((label, p.row["id"]) for p in pending)  # only when one may name it
         kind = cf.KIND_OF_LABEL[label]
         defined = {d["key"]: d for d in plan.by_id.values() if d["kind"] == kind}
         refused = []
