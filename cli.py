@@ -404,7 +404,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"crm-graph: {job}", file=sys.stderr)
         return 2
     if args.dry_run:
-        return asyncio.run(_import(None, job, args))
+        # A named server is read (custom field definitions, REFERENCE targets), never written.
+        return asyncio.run(_import(settings if settings.neo4j_uri else None, job, args, dry=True))
     if job.records:
         if args.path == "admin":
             print(
@@ -524,7 +525,9 @@ def _admin_import(
     return 1 if out.rejected else 0
 
 
-async def _import(settings: Settings | None, job: ImportJob, args: argparse.Namespace) -> int:
+async def _import(
+    settings: Settings | None, job: ImportJob, args: argparse.Namespace, dry: bool = False
+) -> int:
     """`crm-graph import`: see the README, Import and export."""
     from tqdm import tqdm
 
@@ -536,11 +539,11 @@ async def _import(settings: Settings | None, job: ImportJob, args: argparse.Name
     bar = tqdm(total=job.total, unit=" rows", desc="import", disable=args.quiet)
     db = None if settings is None else _db(settings)
     try:
-        if db is not None and settings is not None:
+        if db is not None and settings is not None and not dry:
             crypto.configure(crypto.keyring_for(settings))
             await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
         out = await transfer.run_import(
-            db,
+            None if dry else db,
             job.rows,
             Audit(actor, "transfer.import", "cli"),
             report=job.report,
@@ -548,6 +551,7 @@ async def _import(settings: Settings | None, job: ImportJob, args: argparse.Name
             batch=args.batch,
             advance=bar.update,
             allow_duplicates=args.allow_duplicates,
+            reader=db if dry else None,
         )
     except (ValueError, transfer.TransferError) as exc:
         print(f"crm-graph: {exc}", file=sys.stderr)
@@ -558,7 +562,7 @@ async def _import(settings: Settings | None, job: ImportJob, args: argparse.Name
             await db.close()
     if out.skipped:
         print(f"resumed: {out.skipped} rows were committed by an earlier run")
-    if db is None:
+    if dry:
         print(
             f"dry run: {out.rows} rows read, {out.rows - out.rejected} valid, "
             f"{out.rejected} rejected (see {job.report}); nothing written"

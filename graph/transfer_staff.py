@@ -22,6 +22,7 @@ from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, Audit
 from graph.refusal import Part, Refusal
 from graph.rows import TeamRow
+from graph.vocab import ENDPOINTS, Label, Rel
 
 PAGE = 2000
 
@@ -68,6 +69,26 @@ SAVE_TEAM = Cypher(
 )
 
 
+def _owns_overlap(customer: Label) -> Cypher:
+    """relationship.py's OVERLAP for OWNS, a batch at once: for each row, another OWNS edge
+    between its user and customer whose validity overlaps the row's [since, until) (no
+    `since`: from today)."""
+    label: LiteralString = customer.value
+    return Cypher(
+        f"transfer.staff.owns_overlap.{label.lower()}",
+        "UNWIND $rows AS row "
+        "MATCH (:User {id: row.from})-[x:OWNS]->(:" + label + " {id: row.to}) "
+        "WHERE x.id <> row.id "
+        "AND (x.since IS NULL OR row.until IS NULL OR x.since < row.until) "
+        "AND (x.until IS NULL OR coalesce(row.since, date()) < x.until) "
+        "WITH row, x ORDER BY x.id "
+        "RETURN row.n AS n, collect(x.id)[..$limit] AS others",
+    )
+
+
+OWNS_OVERLAP = {label: _owns_overlap(label) for label in ENDPOINTS[Rel.OWNS][1]}
+
+
 async def export_teams(db: Database, actor: Actor, after: str) -> list[TeamRow]:
     """The next page of teams (archived ones too), with ids above `after` (every viewer sees
     every team, so `actor` narrows nothing)."""
@@ -97,11 +118,32 @@ async def users_by_id(db: Database, actor: Actor, ids: list[str]) -> dict[str, d
     return {r["user"]["id"]: r["user"] for r in rows}
 
 
+async def owns_overlaps(
+    db: Database, actor: Actor, customer: Label, rows: list[dict[str, Any]]
+) -> dict[int, list[str]]:
+    """Row number -> the ids of stored OWNS edges (some), other than the row's, between its
+    user and customer overlapping its dates (rows: n, id, from, to, since, until). `actor`
+    edits everything (staff edges are imported by such keys only), so nothing is hidden."""
+    found = await db.read(OWNS_OVERLAP[customer], {"rows": rows, "limit": len(rows) + 1})
+    return {r["n"]: r["others"] for r in found}
+
+
 @dataclass(frozen=True)
 class TeamSaved:
     team: TeamRow | None
-    refusal: Refusal | None = None  # NOT_FOUND (the parent), CYCLE or TOO_DEEP
+    refusal: Refusal | None = None  # NOT_FOUND (the parent), CYCLE, TOO_DEEP or IN_USE
     part: Part | None = None
+    members: int = 0  # IN_USE: the active users and child teams left in it
+    children: int = 0
+
+
+# team.py's IN_USE, for an active team only: archiving waits until no one is left in it.
+STILL_USED = Cypher(
+    "transfer.staff.still_used",
+    "MATCH (t:Team {id: $id}) WHERE t.archivedAt IS NULL "
+    "RETURN COUNT { MATCH (u:User {team: t.code}) WHERE u.archivedAt IS NULL } AS members, "
+    "COUNT { MATCH (c:Team)-[:PART_OF]->(t) WHERE c.archivedAt IS NULL } AS children",
+)
 
 
 async def save_team(
@@ -114,10 +156,18 @@ async def save_team(
 ) -> TeamSaved:
     """Create or change the team `team_id` (its code, name, archive moment in `props`; a
     None value removes it) under `parent` (None: at the top), in one transaction with its
-    audit event naming `fields`. A code another team holds raises ConstraintViolation."""
+    audit event naming `fields`. A code another team holds raises ConstraintViolation.
+    Archiving an active team waits, as archiveTeam does, until no active user or child team
+    is left in it (IN_USE)."""
     archived = props.get("archivedAt") is not None
 
     async def work(tx: Tx) -> TeamSaved:
+        if archived:
+            used = await tx.run(STILL_USED, {"id": team_id})
+            if used and (used[0]["members"] or used[0]["children"]):
+                return TeamSaved(
+                    None, Refusal.IN_USE, Part.WHOLE, used[0]["members"], used[0]["children"]
+                )
         if parent is not None:
             rows = await tx.run(
                 PLACEMENT, {"targetId": team_id, "parent": parent, "archived": archived}

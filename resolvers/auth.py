@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import weakref
 from datetime import UTC, datetime
 
 from graph import access, demo_data
@@ -29,6 +30,18 @@ from resolvers.oidc import OidcVerifier, looks_like_jwt
 # Bounds the cache against many distinct valid keys; past it the cache starts over.
 _CACHE_ENTRIES = 10_000
 KEY_PREFIX = "crm_"
+
+
+# Every authenticator of this process (an app's), for work done outside a request (an import
+# job writing users and teams) to drop their cached sign-ins (`forget_everywhere`).
+_LIVE: weakref.WeakSet[Authenticator] = weakref.WeakSet()
+
+
+def forget_everywhere() -> None:
+    """Drop every cached sign-in of this process: users, teams or staff edges were changed
+    outside a request (an import job), so their viewers' roles and scopes are resolved anew."""
+    for auth in list(_LIVE):
+        auth.forget_all()
 
 
 def hash_key(key: str) -> str:
@@ -57,6 +70,7 @@ class Authenticator:
         self.public_companies = public_companies
         # A short cache keeps auth off the per-request round-trip budget for repeat callers.
         self._cache: dict[str, tuple[float, Viewer, str | None]] = {}
+        _LIVE.add(self)
 
     def forget(self, key_id: str) -> None:
         """Drop cached sign-ins of a key this worker has just revoked."""

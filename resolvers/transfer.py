@@ -822,6 +822,7 @@ class Outcome:
     skipped: int = 0  # rows an earlier, interrupted run committed
     duplicates: int = 0  # rows held back as likely duplicates (also counted as rejected)
     batches: int = 0
+    staff: int = 0  # teams, users and staff edges created or changed (sign-ins to refresh)
 
 
 def fingerprint(path: Path, mapping_digest: str) -> str:
@@ -840,8 +841,15 @@ def _edge_refusal(r: repo.EdgeRefusal) -> Rejection:
 
 
 async def _write(
-    db: Database, group: tuple[Any, ...], rows: list[dict[str, Any]], audit: Audit, import_id: str
+    db: Database,
+    group: tuple[Any, ...],
+    rows: list[dict[str, Any]],
+    audit: Audit,
+    import_id: str,
+    waiting: list[dict[str, Any]] | None = None,
 ) -> tuple[repo.Written, list[Rejection]]:
+    """Write one batch of a group; with `waiting`, node rows whose REFERENCE values name no
+    node yet go there, unwritten, to be written once the file's nodes are in."""
     from resolvers import transfer_staff as ts
 
     if group[0] == "team":
@@ -853,7 +861,7 @@ async def _write(
     if group[0] == "node":
         from resolvers import transfer_customfields as tcf
 
-        rows, bad = await tcf.check_nodes(db, group[1], rows, audit.actor)
+        rows, bad = await tcf.check_nodes(db, group[1], rows, audit.actor, waiting)
         if not rows:
             return repo.Written(), bad
         return await repo.write_nodes(db, group[1], group[2], rows, audit, import_id), bad
@@ -873,6 +881,12 @@ async def _write(
         db, group[1], group[2], group[3], rows, audit, import_id
     )
     return written, [_edge_refusal(r) for r in refused]
+
+
+def _is_staff(group: tuple[Any, ...]) -> bool:
+    from resolvers import transfer_staff as ts
+
+    return group[0] in ("team", "user") or ts.is_staff_edge(group)
 
 
 class Checkpoint:
@@ -955,8 +969,11 @@ async def run_import(
     batch: int = DEFAULT_BATCH,
     advance: Callable[[int], None] = lambda n: None,
     allow_duplicates: bool = False,
+    reader: Database | None = None,
 ) -> Outcome:
-    """Validate and write `rows` in batches (db None: a dry run, nothing written). The report
+    """Validate and write `rows` in batches (db None: a dry run, nothing written; its custom
+    field values are checked against the definitions `reader` holds, if given, and the
+    file's own: transfer_customfields.DryRun). The report
     gets every rejected row; the checkpoint, after each committed batch, the last row number
     committed, and is removed at the end. A node row likely duplicating an existing record is
     held back and reported (code DUPLICATE) unless `allow_duplicates`."""
@@ -966,13 +983,21 @@ async def run_import(
     pending: list[Prepared] = []
     rejected: list[Rejection] = []
     names: dict[int, str] = {}  # the pending rows' names in the report (GraphML ids)
+    # Node rows naming, in a REFERENCE value, a node not in the database yet: the file may
+    # bring it later. They are written (or rejected) once the file's nodes are in: before
+    # its first other line, or at its end; the checkpoint stays before the first of them.
+    deferred: list[Prepared] = []
     last = done
+    from resolvers import transfer_customfields as tcf
 
-    async def flush() -> None:
+    dry = tcf.DryRun(reader, audit.actor) if db is None else None
+
+    async def flush(final: bool = False) -> None:
         nonlocal pending, rejected, names
         if (
             pending
             and db is not None
+            and not final
             and pending[0].group[0] == "node"
             and pending[0].group[1] in duplicates.LABELS  # projects have no duplicate scan
             and not allow_duplicates
@@ -981,22 +1006,47 @@ async def run_import(
             rejected.extend(held)
             out.duplicates += len(held)
             pending = [p for p in pending if p.n not in {r.row for r in held}]
+        if pending and dry is not None:
+            rejected.extend(await dry.check(pending))
         if pending and db is not None:
+            waiting: list[dict[str, Any]] = []
             written, refused = await _write(
-                db, pending[0].group, [p.row for p in pending], audit, checkpoint.import_id
+                db,
+                pending[0].group,
+                [p.row for p in pending],
+                audit,
+                checkpoint.import_id,
+                None if final else waiting,
             )
             out.created += written.created
             out.updated += written.updated
             out.batches += 1
+            if _is_staff(pending[0].group):
+                out.staff += written.created + written.updated
             rejected.extend(refused)
+            later = {id(row) for row in waiting}
+            deferred.extend(p for p in pending if id(p.row) in later)
         for r in rejected:
             r.name = names.get(r.row) if r.name is None else r.name
         rejected.sort(key=lambda r: r.row)
         sheet.add(rejected)
         out.rejected += len({r.row for r in rejected})
         if db is not None:
-            checkpoint.save(last)
+            checkpoint.save(min(p.n for p in deferred) - 1 if deferred else last)
         pending, rejected, names = [], [], {}
+
+    async def settle() -> None:
+        """The deferred rows, checked again now that the file's nodes are in."""
+        nonlocal pending, names
+        waited = list(deferred)  # in file order
+        for _, run in itertools.groupby(waited, key=lambda p: p.group):
+            part = list(run)
+            for i in range(0, len(part), batch):
+                pending = part[i : i + batch]
+                names = {p.n: p.name for p in pending if p.name is not None}
+                taken = {id(p) for p in pending}  # the checkpoint stays before the rest
+                deferred[:] = [p for p in deferred if id(p) not in taken]
+                await flush(final=True)
 
     # Rows are read and validated in a thread, a batch ahead, while the database writes the
     # batch before: the two cores work at once, and the event loop (a server's, for the HTTP
@@ -1014,6 +1064,10 @@ async def run_import(
                 if isinstance(item, Prepared):
                     if pending and (pending[0].group != item.group or len(pending) >= batch):
                         await flush()
+                    if deferred and item.group[0] != "node":
+                        await settle()
+                    if dry is not None and dry.waiting and item.group[0] != "node":
+                        rejected.extend(await dry.settle())
                     pending.append(item)
                     if item.name is not None:
                         names[item.n] = item.name
@@ -1022,6 +1076,11 @@ async def run_import(
                 out.rows += 1
                 last = n
         await flush()
+        if deferred:
+            await settle()
+        if dry is not None and dry.waiting:
+            rejected.extend(await dry.settle())
+            await flush()
     finally:
         # The reader thread may still be advancing `rows`: let it finish before leaving.
         if not ahead.done():

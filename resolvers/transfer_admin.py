@@ -85,10 +85,21 @@ class Plan:
         # Custom field definitions: the nodes' values are checked against them here, and they
         # are saved, before the products, once the store is up.
         self.custom = tcf.Planned()
+        # Node rows whose REFERENCE values name a node not planned yet (the file may bring it
+        # later): planned, or rejected, once the file's nodes are read (`settle`).
+        self.waiting: list[Prepared] = []
+        self.users: set[str] = set()  # the file's users, saved once the store is up
+
+    def _has(self, label: Label, node_id: str) -> bool:
+        if label is Label.USER:
+            return node_id in self.users
+        return (label, node_id) in self.nodes
 
     def add(self, p: Prepared) -> list[Rejection]:
         if p.group[0] in ("team", "user") or transfer_staff.is_staff_edge(p.group):
             self.staff.append(p)
+            if p.group[0] == "user":
+                self.users.add(p.row["id"])
             return []
         if p.group[0] == "customField":
             return self.custom.add(p)
@@ -100,13 +111,26 @@ class Plan:
             return []
         return self._node(p) if p.group[0] == "node" else self._edge(p)
 
-    def _node(self, p: Prepared) -> list[Rejection]:
+    def settle(self) -> list[Rejection]:
+        """The waiting rows, planned now that the file's nodes are read, or rejected."""
+        waited, self.waiting = self.waiting, []
+        return [r for p in waited for r in self._node(p, final=True)]
+
+    def _node(self, p: Prepared, final: bool = False) -> list[Rejection]:
         label: Label = p.group[1]
         key: Key = p.group[2]
         row = p.row
         refused = self.custom.values(label, row)  # its custom values join its properties
         if refused:
             return refused
+        found = {(t, i) for _, t, i in row.get(tcf.REFERENCES) or [] if self._has(t, i)}
+        refused = tcf.missing(row, found | {(label, row["id"])})
+        if refused and not final:
+            self.waiting.append(p)
+            return []
+        if refused:
+            return refused
+        row.pop(tcf.REFERENCES, None)
         given: dict[str, Any] = dict(row["props"])
         secret: dict[str, Any] = row["secret"] or {}
         pinned: dict[str, Any] = {}  # what the live path's MERGE pattern sets
@@ -229,6 +253,12 @@ class Plan:
         return []
 
 
+def _settle(plan: Plan, sheet: Report, out: AdminOutcome) -> None:
+    refused = plan.settle()
+    sheet.add(refused)
+    out.rejected += len({r.row for r in refused})
+
+
 def prepare(
     rows: Iterator[Prepared | list[Rejection]],
     report: Path,
@@ -251,10 +281,13 @@ def prepare(
         for item in rows:
             advance(1)
             out.rows += 1
+            if plan.waiting and isinstance(item, Prepared) and item.group[0] != "node":
+                _settle(plan, sheet, out)
             refused = plan.add(item) if isinstance(item, Prepared) else item
             if refused:
                 sheet.add(refused)
                 out.rejected += 1
+        _settle(plan, sheet, out)
     finally:
         sheet.close()
         if collecting:

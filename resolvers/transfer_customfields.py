@@ -29,11 +29,17 @@ A mapped file's node rows carry values too when the mapping maps columns to cust
 A node line's values are checked by the API's validator (`checked_values`: known key, type,
 options, bounds, every required field of an active definition, as an upsert checks them)
 against the stored definitions, when its batch is written; a bad value rejects the row with
-the field `custom.<key>`. A REFERENCE value is checked to be an id, not to exist: the file's
-order (companies, then people, then projects) may name a node that comes later. The admin
-path (neo4j-admin) checks them the same way against the definitions read earlier in the file,
-writes them into the node CSVs as typed columns, and saves the definitions once the store is
-up, as products are saved (resolvers/transfer_admin.py).
+the field `custom.<key>`. A REFERENCE value must name a node of the definition's kind that
+the importer sees, as the API checks it (VALIDATION, "no Person with this id"), looked up
+once per batch and kind. The file's order (companies, then people, then projects) may name a
+node that comes later: such a row waits, unwritten, until the file's nodes are in (before its
+first other line, or at its end), and is then written or rejected (resolvers/transfer.py
+`run_import`). The admin path (neo4j-admin) checks them the same way against the definitions
+read earlier in the file and the nodes (and users) the file holds, writes them into the node
+CSVs as typed columns, and saves the definitions once the store is up, as products are saved
+(resolvers/transfer_admin.py). A dry run checks the same (`DryRun`): the file's definitions
+over the stored ones, when it has a database to read, and REFERENCE values once the file's
+nodes are read.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from graph import customfields as g
+from graph import nodes as node_repo
 from graph.actor import Actor
 from graph.db import Database, native
 from graph.errors import ConstraintViolation
@@ -311,38 +318,93 @@ def _typed(d: Mapping[str, Any] | None, value: Any) -> Any:
     return text
 
 
+# A REFERENCE value still to be found: (the row's field, the kind of node, its id).
+Reference = tuple[str, Label, str]
+REFERENCES = "references"  # where a checked row keeps them until they are found
+
+
 def check_row(defined: Mapping[str, Any], row: dict[str, Any]) -> list[Rejection]:
     """Check the values a node row carries (`custom`, taken out of it) against `defined` (key
     -> definition of its kind, archived ones included) with the API's validator, as an upsert
-    checks them; valid ones join the row's properties. A row without `custom` (a mapped file)
-    is left as it is."""
+    checks them; valid ones join the row's properties, and its REFERENCE values wait in
+    `row["references"]` to be found (`missing`). A row without `custom` (a mapped file, or a
+    row checked before) is left as it is."""
     given = row.pop("custom", None)
     if given is None:
         return []
     values = {k: _typed(defined.get(k), x) for k, x in given.items() if not blank(x)}
     errors = v.Errors()
-    props, _ = cf.checked_values(errors, defined, values, True)
+    props, references = cf.checked_values(errors, defined, values, True)
     if errors:
         return _errors_of(row["n"], errors)
     row["props"].update({k: x for k, x in props.items() if x is not None})
+    if references:
+        row[REFERENCES] = [
+            (path.removeprefix("input."), cf.REFERENCE_LABELS[d.get("referenceKind") or "COMPANY"],
+             node_id)
+            for path, d, node_id in references
+        ]  # fmt: skip
     return []
 
 
+def missing(row: dict[str, Any], found: set[tuple[Label, str]]) -> list[Rejection]:
+    """The row's REFERENCE values naming no node in `found`, as the API refuses them."""
+    return [
+        Rejection(row["n"], path, ErrorCode.VALIDATION.value, f"no {label.value} with this id")
+        for path, label, node_id in row.get(REFERENCES) or []
+        if (label, node_id) not in found
+    ]
+
+
+async def _found(
+    db: Database, actor: Actor, label: Label, rows: list[dict[str, Any]]
+) -> set[tuple[Label, str]]:
+    """The referenced nodes that exist and `actor` sees (as the API's check: load_node), one
+    read per kind of node named; the batch's own rows count as found (a row may name
+    another row of its batch, or itself)."""
+    wanted: dict[Label, set[str]] = {}
+    for row in rows:
+        for _, target, node_id in row.get(REFERENCES) or []:
+            wanted.setdefault(target, set()).add(node_id)
+    found = {(label, row["id"]) for row in rows}
+    for target, ids in wanted.items():
+        seen = await node_repo.by_ids(db, actor, target, sorted(ids))
+        found.update((target, i) for i in seen)
+    return found
+
+
 async def check_nodes(
-    db: Database, label: Label, rows: list[dict[str, Any]], actor: Actor
+    db: Database,
+    label: Label,
+    rows: list[dict[str, Any]],
+    actor: Actor,
+    waiting: list[dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Rejection]]:
     """The rows whose values pass (their values added to their properties), and the
-    rejections of the others; the stored definitions of the kind are read once."""
-    if not any("custom" in row for row in rows):
+    rejections of the others; the stored definitions of the kind are read once, the nodes
+    their REFERENCE values name once per kind. With `waiting`, a row naming a node not found
+    (yet: it may come later in the file) goes there instead, to be checked again."""
+    if not any("custom" in row or REFERENCES in row for row in rows):
         return rows, []
     kind = cf.KIND_OF_LABEL[label]
     defined = {d["key"]: d for d in await definitions(db, actor) if d["kind"] == kind}
-    kept, refused = [], []
+    checked, refused = [], []
     for row in rows:
         bad = check_row(defined, row)
         if bad:
             refused.extend(bad)
         else:
+            checked.append(row)
+    found = await _found(db, actor, label, checked)
+    kept = []
+    for row in checked:
+        bad = missing(row, found)
+        if bad and waiting is not None:
+            waiting.append(row)
+        elif bad:
+            refused.extend(bad)
+        else:
+            row.pop(REFERENCES, None)
             kept.append(row)
     return kept, refused
 
@@ -373,3 +435,80 @@ class Planned:
         kind = cf.KIND_OF_LABEL[label]
         defined = {d["key"]: d for d in self.by_id.values() if d["kind"] == kind}
         return check_row(defined, row)
+
+
+class DryRun:
+    """A dry run's custom field checks (nothing written): the file's definition lines checked
+    as the admin path checks them (over the definitions `reader` stores, when the dry run has
+    a database to read), each node row's values against them, and its REFERENCE values, once
+    the file's nodes are read (`settle`), against the nodes the file names and those the
+    database holds. Without a database, a value of a field the file does not define is not
+    judged (the database's definitions are unknown), nor whether a REFERENCE names a node the
+    file does not hold."""
+
+    def __init__(self, reader: Database | None, actor: Actor) -> None:
+        self.reader, self.actor = reader, actor
+        self.plan: Planned | None = None
+        self.seen: set[tuple[Label, str]] = set()  # the file's nodes
+        self.waiting: list[dict[str, Any]] = []
+
+    async def _plan(self) -> Planned:
+        if self.plan is None:
+            self.plan = Planned()
+            stored = [] if self.reader is None else await definitions(self.reader, self.actor)
+            for d in stored:
+                self.plan.by_id[d["id"]] = dict(d)
+                self.plan.by_key[(d["kind"], d["key"])] = d["id"]
+        return self.plan
+
+    async def check(self, pending: list[Prepared]) -> list[Rejection]:
+        """One batch of a group, as its write would judge its custom fields."""
+        group = pending[0].group
+        if group[0] == "customField":
+            if "ADMIN" not in self.actor.roles:
+                return [
+                    Rejection(p.n, "row", ErrorCode.FORBIDDEN.value, "only admins define custom "
+                              "fields") for p in pending
+                ]  # fmt: skip
+            plan = await self._plan()
+            return [r for p in pending for r in plan.add(p)]
+        if group[0] == "user":
+            self.seen.update((Label.USER, p.row["id"]) for p in pending)
+        if group[0] != "node":
+            return []
+        label: Label = group[1]
+        if not any("custom" in p.row for p in pending):
+            return []
+        plan = await self._plan()
+        if any(d["type"] == "REFERENCE" for d in plan.by_id.values()):
+            self.seen.update((label, p.row["id"]) for p in pending)  # only when one may name it
+        kind = cf.KIND_OF_LABEL[label]
+        defined = {d["key"]: d for d in plan.by_id.values() if d["kind"] == kind}
+        refused = []
+        for p in pending:
+            row = p.row
+            if self.reader is None and isinstance(row.get("custom"), dict):
+                row["custom"] = {k: x for k, x in row["custom"].items() if k in defined}
+            bad = check_row(defined, row)
+            refused.extend(bad)
+            if not bad and row.get(REFERENCES):
+                self.waiting.append(row)
+        return refused
+
+    async def settle(self) -> list[Rejection]:
+        """The waiting rows' REFERENCE values, now that the file's nodes are read."""
+        waited, self.waiting = self.waiting, []
+        if not waited:
+            return []
+        if self.reader is None:
+            return []  # whether they exist is unknown without a database
+        found = set(self.seen)
+        wanted: dict[Label, set[str]] = {}
+        for row in waited:
+            for _, target, node_id in row[REFERENCES]:
+                if (target, node_id) not in found:
+                    wanted.setdefault(target, set()).add(node_id)
+        for target, ids in wanted.items():
+            seen = await node_repo.by_ids(self.reader, self.actor, target, sorted(ids))
+            found.update((target, i) for i in seen)
+        return [r for row in waited for r in missing(row, found)]

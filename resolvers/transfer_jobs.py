@@ -76,7 +76,7 @@ from graph.nodes import Audit
 from graph.transfer import LABELS, Key
 from graph.transfer_jobs import FINISHED, Beat, JobKind, JobStatus, TransferJobRow
 from graph.vocab import Label
-from resolvers import transfer
+from resolvers import auth, transfer
 from resolvers.background import Background
 from resolvers.context import Viewer
 from resolvers.errors import ApiError, ErrorCode
@@ -487,16 +487,26 @@ class Worker(Background):
         # A cancel stops the reading: the rows already read are written as the last batch.
         until = _Until(rows, lambda: self._stopping(row["id"]))
         audit = Audit(actor, "transfer.import", f"transfer:{row['id']}")
-        out = await transfer.run_import(
-            None if dry else db,
-            until,
-            audit,
-            report=files.report,
-            checkpoint=checkpoint,
-            batch=self.batch,
-            advance=self._advance(row["id"]),
-            allow_duplicates=bool(row.get("allowDuplicates")),
-        )
+        try:
+            out = await transfer.run_import(
+                None if dry else db,
+                until,
+                audit,
+                report=files.report,
+                checkpoint=checkpoint,
+                batch=self.batch,
+                advance=self._advance(row["id"]),
+                allow_duplicates=bool(row.get("allowDuplicates")),
+                reader=db if dry else None,  # a dry run reads the custom field definitions
+            )
+        except BaseException:
+            if not dry:  # it may have written staff lines before it stopped
+                auth.forget_everywhere()
+            raise
+        if out.staff:
+            # Roles, teams, archived users or staff edges changed: this worker's cached
+            # sign-ins would keep the old rights for CRM_AUTH_CACHE_SECONDS.
+            auth.forget_everywhere()
         if guard is not None and not dry:
             for group, keys in guard["fresh"].items():
                 label_name, key_name = group.split(":")

@@ -11,18 +11,22 @@ User, exported when the viewer sees both ends, like every edge.
 Importing a team or user line is ADMIN's, as the team and user mutations are (another
 importer's lines are FORBIDDEN rows in the report). A team is checked as createTeam checks
 it (code pattern, name ≤ 100; a code never changes; the parent an active team, no cycle,
-not too deep) and a user as createUser checks one (name ≤ 100, email normalised, roles of
-UserRole, team an active team's code: an archived user may keep an archived team);
-each is saved under its own id with the mutation's audit action (team.create/team.update,
-user.create/user.update). Every field is stated: one a line leaves out is cleared. A team or
-user already as the line states it is not written (no version, no audit), so a re-run
-changes nothing. Staff edges are written by the edge import with its refusals, and only by a
-key that edits everything: OWNS moves who holds an account, ON_TEAM and KNOWS widen who sees
+not too deep; archiving an active team waits, as archiveTeam does, until no active user or
+child team is left in it) and a user as createUser checks one (name ≤ 100, email
+normalised, roles of UserRole, team an active team's code: an archived user may keep an
+archived team); each is saved under its own id with the mutation's audit action
+(team.create/team.update, user.create/user.update). Every field is stated: one a line leaves
+out is cleared. A team or user already as the line states it is not written (no version, no
+audit), so a re-run changes nothing. Staff edges are written by the edge import with its
+refusals (and OWNS with linkNodes' DUPLICATE: the user already owns the customer over
+overlapping dates through another edge, stored or earlier in the batch), and only by a key
+that edits everything: OWNS moves who holds an account, ON_TEAM and KNOWS widen who sees
 one, and the import cannot judge "holds the account" row by row as linkNodes does.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,7 +39,7 @@ from graph.errors import ConstraintViolation
 from graph.export import jsonable
 from graph.nodes import Audit
 from graph.refusal import Refusal
-from graph.vocab import Label
+from graph.vocab import Label, Rel
 from resolvers import team as team_rules
 from resolvers import validation as v
 from resolvers.common import external_props
@@ -195,6 +199,13 @@ async def write_teams(
             message = f"a team with code {row['code']} exists"
             refused.append(Rejection(row["n"], "code", ErrorCode.DUPLICATE.value, message))
             continue
+        if saved.refusal is Refusal.IN_USE:
+            message = (
+                f"the team still has {saved.members} active members and {saved.children} "
+                "active child teams; move them first (archiveTeam's rule)"
+            )
+            refused.append(Rejection(row["n"], "archivedAt", ErrorCode.VALIDATION.value, message))
+            continue
         if saved.team is None:
             code, message = PLACEMENT_REFUSALS[saved.refusal or Refusal.NOT_FOUND]
             refused.append(Rejection(row["n"], "parent", code.value, message))
@@ -270,7 +281,54 @@ async def write_edges(
     if not audit.actor.scope.edit_all:
         message = "staff edges (OWNS, ON_TEAM, KNOWS) are imported by admins"
         return transfer_repo.Written(), _forbidden(rows, message)
+    overlapping: list[Rejection] = []
+    if group[1] is Rel.OWNS:
+        rows, overlapping = await _owns_apart(db, group[2][1], rows, audit.actor)
+        if not rows:
+            return transfer_repo.Written(), overlapping
     written, refusals = await transfer_repo.write_edges(
         db, group[1], group[2], group[3], rows, audit, import_id
     )
-    return written, [_edge_refusal(r) for r in refusals]
+    return written, sorted(overlapping + [_edge_refusal(r) for r in refusals], key=lambda r: r.row)
+
+
+def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Do two OWNS spans overlap, as relationship.py's OVERLAP judges (no `since`: today)?"""
+    today = dt.date.today()
+    return (b["since"] is None or a["until"] is None or b["since"] < a["until"]) and (
+        b["until"] is None or (a["since"] or today) < b["until"]
+    )
+
+
+async def _owns_apart(
+    db: Database, customer: Label, rows: list[dict[str, Any]], actor: Actor
+) -> tuple[list[dict[str, Any]], list[Rejection]]:
+    """linkNodes' DUPLICATE for OWNS: a row whose user already owns the customer (another
+    OWNS edge, stored or earlier in the batch, over dates overlapping the row's) is refused;
+    the row's own edge (its id) is not in its way, so an unchanged file re-runs as a no-op."""
+    spans = [
+        {"n": r["n"], "id": r["id"], "from": r["from"], "to": r["to"],
+         "since": r["props"].get("since"), "until": r["props"].get("until")}
+        for r in rows
+    ]  # fmt: skip
+    stored = await repo.owns_overlaps(db, actor, customer, spans)
+    kept: list[dict[str, Any]] = []
+    taken: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    refused: list[Rejection] = []
+    # A stored edge the batch restates is judged by the batch's dates for it (it may end it).
+    restated = {s["id"] for s in spans}
+    for row, span in zip(rows, spans, strict=True):
+        mine = taken.setdefault((span["from"], span["to"]), [])
+        other = next((i for i in stored.get(row["n"], []) if i not in restated), None) or next(
+            (s["id"] for s in mine if s["id"] != span["id"] and _overlaps(span, s)), None
+        )
+        if other is not None:
+            message = (
+                f"the user is already an owner of it over these dates (OWNS {other}): an edge "
+                "of this type between these nodes overlaps these dates"
+            )
+            refused.append(Rejection(row["n"], "row", ErrorCode.DUPLICATE.value, message))
+            continue
+        mine.append(span)
+        kept.append(row)
+    return kept, refused

@@ -176,7 +176,8 @@ def test_values_and_definitions_are_checked_with_the_apis_rules(
     env = _env(neo4j_server)
     cypher.execute_query(
         "CREATE (:CustomFieldDefinition {id: 'held', kind: 'COMPANY', key: 'grade', "
-        "type: 'TEXT', required: false, personal: false, dynamic: false, version: 1})"
+        "type: 'TEXT', required: false, personal: false, dynamic: false, version: 1}) "
+        "CREATE (:Company {id: 'c-old', name: '旧公司', version: 1, `custom.score`: 5.0})"
     )
     lines = [
         _definition("d-score", "COMPANY", "score", "NUMBER", min=0, max=100, required=True),
@@ -184,32 +185,43 @@ def test_values_and_definitions_are_checked_with_the_apis_rules(
         _definition("d-bad", "COMPANY", "Bad-Key", "TEXT", min=3),  # key; min on TEXT
         _definition("d-grade", "COMPANY", "grade", "TEXT"),  # another id holds COMPANY.grade
         _definition("held", "PERSON", "grade", "TEXT"),  # an id may not move to another key
-        _company("c-ok", "甲公司", score="42", kinds=["乙", "甲"]),
+        _company("c-ok", "甲公司", score="42", kinds=["乙", "甲"], parent="c-old"),
         _company("c-high", "乙公司", score=500),  # above max
         _company("c-opt", "丙公司", score=1, kinds=["丁"]),  # not an option
         _company("c-none", "丁公司", score=1, nope="x"),  # no such field
         _company("c-miss", "戊公司"),  # score is required
         {**_company("c-text", "己公司"), "fields": {"name": "己公司", "custom": "x"}},
+        _company("c-ref", "庚公司", score=1, parent="ghost"),  # names no company
+        _definition("d-parent", "COMPANY", "parent", "REFERENCE", referenceKind="COMPANY"),
     ]
+    lines.insert(2, lines.pop())  # defined before the nodes
     path = _lines(tmp_path / "fields.jsonl", lines)
     report = tmp_path / "rejected.csv"
     args = ["import", str(path), "--report", str(report), "--quiet"]
+    # A dry run reports what the import will: the values judged by the stored definitions
+    # and the file's, a REFERENCE by the stored nodes and the file's.
+    dry = crm([*args, "--dry-run"], env)
+    assert "dry run: 13 rows read, 4 valid, 9 rejected" in dry.stdout, dry.stdout + dry.stderr
+    dry_report = [(r["row"], r["field"], r["code"]) for r in _report(report)]
     out = crm(args, env)
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "11 rows read: 3 created, 0 updated, 0 unchanged, 8 rejected" in out.stdout, out.stdout
-    assert [(r["row"], r["field"], r["code"]) for r in _report(report)] == [
-        ("3", "key", "VALIDATION"),
-        ("3", "min", "VALIDATION"),
-        ("4", "key", "DUPLICATE"),
-        ("5", "key", "VALIDATION"),
-        ("7", "custom.score", "VALIDATION"),
-        ("8", "custom.kinds", "VALIDATION"),
-        ("9", "custom.nope", "VALIDATION"),
-        ("10", "custom.score", "VALIDATION"),
-        ("11", "custom", "VALIDATION"),
+    assert "13 rows read: 4 created, 0 updated, 0 unchanged, 9 rejected" in out.stdout, out.stdout
+    assert [(r["row"], r["field"], r["code"]) for r in _report(report)] == dry_report
+    assert dry_report == [
+        ("4", "key", "VALIDATION"),
+        ("4", "min", "VALIDATION"),
+        ("5", "key", "DUPLICATE"),
+        ("6", "key", "VALIDATION"),
+        ("8", "custom.score", "VALIDATION"),
+        ("9", "custom.kinds", "VALIDATION"),
+        ("10", "custom.nope", "VALIDATION"),
+        ("11", "custom.score", "VALIDATION"),
+        ("12", "custom", "VALIDATION"),
+        ("13", "custom.parent", "VALIDATION"),
     ]
     stored = cypher.execute_query(
-        "MATCH (c:Company) RETURN c.id AS id, c.`custom.score` AS score, c.`custom.kinds` AS kinds"
+        "MATCH (c:Company) WHERE c.id <> 'c-old' "
+        "RETURN c.id AS id, c.`custom.score` AS score, c.`custom.kinds` AS kinds"
     ).records
     # Typed as the API types them: a number, the options in their order.
     assert [tuple(r.values()) for r in stored] == [("c-ok", 42.0, ["甲", "乙"])]
@@ -228,7 +240,7 @@ def test_values_and_definitions_are_checked_with_the_apis_rules(
     assert (written.created, written.updated) == (0, 0)
     assert [(r.row, r.field, r.code) for r in refused] == [(1, "row", "FORBIDDEN")]
     count = "MATCH (d:CustomFieldDefinition) RETURN count(d) AS n"
-    assert cypher.execute_query(count).records[0]["n"] == 3  # held, d-score, d-kind
+    assert cypher.execute_query(count).records[0]["n"] == 4  # held, d-score, d-kind, d-parent
 
     # A changed definition is updated as updateCustomFieldDefinition would: never forced past
     # the stored values it would no longer accept.
@@ -289,18 +301,36 @@ def test_the_admin_path_stores_the_values_the_live_path_stores(
         _definition("d-ok", "COMPANY", "ok", "BOOLEAN"),
         _definition("d-tags", "COMPANY", "tags", "MULTI_ENUM", options=["a", "b"]),
         _definition("d-note", "COMPANY", "note", "TEXT", archivedAt="2026-01-05T09:00:00+08:00"),
-        _company("c1", "甲公司", score=3, since="2020-02-02", ok=False, tags=["b"], note="旧"),
+        _definition("d-boss", "COMPANY", "boss", "REFERENCE", referenceKind="PERSON"),
+        # Names a person that comes later in the file: written once the nodes are in.
+        _company(
+            "c1", "甲公司", score=3, since="2020-02-02", ok=False, tags=["b"], note="旧", boss="p1"
+        ),
         _company("c2", "乙公司", score=-1),  # below min: rejected on both paths
+        _company("c3", "丙公司", boss="nobody"),  # no such node: rejected, as the API does
+        _company("c4", "丁公司", boss="c1"),  # a company, not a person
+        {
+            "kind": "node",
+            "label": "Person",
+            "id": "p1",
+            "customer": None,
+            "fields": {"name": "张伟", "custom": {}},
+        },
     ]
     path = _lines(tmp_path / "fields.jsonl", lines)
     live = crm(["import", str(path), "--quiet"], _env(neo4j_server))
-    assert "7 rows read: 6 created, 0 updated, 0 unchanged, 1 rejected" in live.stdout
+    assert "11 rows read: 8 created, 0 updated, 0 unchanged, 3 rejected" in live.stdout, live.stdout
+    rejected = [("8", "custom.score"), ("9", "custom.boss"), ("10", "custom.boss")]
+    assert [(r["row"], r["field"]) for r in _report(path.with_suffix(".jsonl.rejected.csv"))] == (
+        rejected
+    )
     live_values, live_definitions = _values(cypher), _definitions(cypher)
     assert [v[1:] for v in live_values] == [
+        ("custom.boss", "p1", "STRING NOT NULL"),
         ("custom.note", "旧", "STRING NOT NULL"),
         ("custom.ok", False, "BOOLEAN NOT NULL"),
         ("custom.score", 3.0, "FLOAT NOT NULL"),
-        ("custom.since", live_values[3][2], "DATE NOT NULL"),
+        ("custom.since", live_values[4][2], "DATE NOT NULL"),
         ("custom.tags", ["b"], "LIST<STRING NOT NULL> NOT NULL"),
     ]
 
@@ -309,10 +339,10 @@ def test_the_admin_path_stores_the_values_the_live_path_stores(
     embedded.update(CRM_NEO4J_DATA_DIR=str(data), CRM_NEO4J_HEAP="512m", CRM_NEO4J_PAGECACHE="128m")
     out = crm(["import", str(path), "--quiet"], embedded, timeout=600)
     assert "path: admin" in out.stdout, out.stdout + out.stderr
-    assert "7 rows read: 6 created, 0 updated, 0 unchanged, 1 rejected" in out.stdout
-    assert [(r["row"], r["field"]) for r in _report(tmp_path / "fields.jsonl.rejected.csv")] == [
-        ("7", "custom.score")
-    ]
+    assert "11 rows read: 8 created, 0 updated, 0 unchanged, 3 rejected" in out.stdout
+    assert [(r["row"], r["field"]) for r in _report(tmp_path / "fields.jsonl.rejected.csv")] == (
+        rejected
+    )
     server = start_local_server(tmp_path / "embedded")
     try:
         driver = GraphDatabase.driver(server.uri, auth=("neo4j", server.password))
@@ -322,7 +352,7 @@ def test_the_admin_path_stores_the_values_the_live_path_stores(
             audits = driver.execute_query(
                 "MATCH (a:AuditEvent {action: 'customField.define'}) RETURN count(a) AS n"
             ).records
-            assert audits[0]["n"] == 5
+            assert audits[0]["n"] == 6
         finally:
             driver.close()
     finally:

@@ -103,7 +103,8 @@ def _companies(cypher: Driver) -> list[str]:
 def test_a_csv_upload_with_its_mapping_imports_and_reports_the_rejected_rows(
     settings: Settings, cypher: Driver, tmp_path: Path
 ) -> None:
-    with _app(settings, tmp_path / "jobs") as client:
+    # A long sign-in cache: a job changing a user must clear it, not wait for it to lapse.
+    with _app(settings, tmp_path / "jobs", auth_cache_seconds=600) as client:
         r = _upload(client, "owner", _csv(6, bad=(4,)))
         assert r.status_code == 202, r.text
         job_id = r.json()["id"]
@@ -143,6 +144,22 @@ def test_a_csv_upload_with_its_mapping_imports_and_reports_the_rejected_rows(
         again = _wait(client, "owner", _upload(client, "owner", _csv(6, bad=(4,))).json()["id"])
         assert again["counts"]["created"] == 0
         assert again["counts"]["updated"] == 0
+        # An import archiving a signed-in user: their cached sign-in goes with the job.
+        query = {"query": "{ __typename }"}
+        assert client.post("/graphql", json=query, headers=_auth("analyst")).status_code == 200
+        analyst = PERSONAS["analyst"]
+        line = {"kind": "user", "id": analyst["id"], "fields": {
+            "name": analyst["name"], "team": analyst["team"], "roles": analyst["roles"],
+            "archivedAt": "2026-03-01T00:00:00Z"}}  # fmt: skip
+        files = {"file": ("staff.jsonl", orjson.dumps(line) + b"\n", "application/x-ndjson")}
+        r = client.post(
+            "/transfer/imports", params={"format": "jsonl"}, files=files, headers=_auth("admin")
+        )
+        assert r.status_code == 202, r.text
+        job = _wait(client, "admin", r.json()["id"])
+        assert job["counts"]["updated"] == 1, job
+        assert client.post("/graphql", json=query, headers=_auth("analyst")).status_code == 401
+
         # A dry run writes nothing and still reports.
         dry = _upload(client, "admin", _csv(8, bad=(7,)), dryRun="true")
         job = _wait(client, "admin", dry.json()["id"])

@@ -68,6 +68,8 @@ NETWORK_LINES: list[dict[str, Any]] = [
         "fields": {"name": "北方重工"},
     },  # 13
     _staff_edge("OWNS", "o-2", "u-n", "c-1", "Company", since="2026-01-01"),  # 14
+    # 15: linkNodes' DUPLICATE: u-n already owns c-1 over these dates (o-2, in the batch)
+    _staff_edge("OWNS", "o-3", "u-n", "c-1", "Company", since="2026-03-01"),
 ]
 
 STATE = (
@@ -129,8 +131,9 @@ def test_staff_lines_are_checked_like_the_mutations_and_written_by_admin_only(
         ("10", "externalId", "VALIDATION"),
         ("11", "to", "NOT_FOUND"),
         ("12", "to", "NOT_FOUND"),
+        ("15", "row", "DUPLICATE"),
     ]
-    assert (out.rows, out.created, out.updated, out.rejected) == (14, 5, 0, 9)
+    assert (out.rows, out.created, out.updated, out.rejected) == (15, 5, 0, 10)
     state = dict(cypher.execute_query(STATE).records[0])
     assert sorted(state["teams"]) == [["NORTH", "华北", 1], ["NORTH-1", "华北一组", 1]]
     # Normalised as createUser normalises: the address trimmed, its domain lower-cased; the
@@ -163,9 +166,15 @@ def test_staff_lines_are_checked_like_the_mutations_and_written_by_admin_only(
     # A changed name, and a field the line leaves out (the e-mail), are written as updates.
     changed = [_team("t-n", code="NORTH", name="华北区", parent=HQ),
                _user("u-n", name="赵北", team="NORTH-1", roles=["MANAGER", "SALES"],
-                     externalSource="hr", externalId="E-1")]  # fmt: skip
+                     externalSource="hr", externalId="E-1"),
+               # archiveTeam's rule: not while an active user (u-n) is left in it
+               _team("t-n1", code="NORTH-1", name="华北一组", parent="t-n",
+                     archivedAt="2026-02-01T00:00:00Z"),
+               # o-2 (stored) is in the way, as linkNodes finds it
+               _staff_edge("OWNS", "o-3", "u-n", "c-1", "Company", since="2026-03-01")]  # fmt: skip
     out = _import(neo4j_server, changed, AUDIT, report)
-    assert (out.created, out.updated, out.rejected) == (0, 2, 0)
+    assert (out.created, out.updated, out.rejected) == (0, 2, 2)
+    assert _report(report) == [("3", "archivedAt", "VALIDATION"), ("4", "row", "DUPLICATE")]
     after = dict(cypher.execute_query(STATE).records[0])
     assert ["NORTH", "华北区", 2] in after["teams"]
     assert (after["email"], after["version"]) == (None, 2)
