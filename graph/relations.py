@@ -97,8 +97,9 @@ PROJECT_CUSTOMER = Cypher(
 # It goes level by level through those lists themselves: level k+1 is the companies level
 # k's lists name that no earlier level holds, so only companies the fields will show are
 # visited, and the last level's are asked for contacts alone. (A `*0..depth` walk, which
-# ignored edge dates and visibility and asked every company it met for both lists, took
-# 0.92x-0.99x of the time and 0.58x-0.89x of the db hits at scale S: bench/README.md, W9.)
+# ignored edge dates and visibility and asked every company it met for both lists: this
+# takes 0.83x-1.00x of its time and 0.52x-0.89x of its db hits at scale S, the gain growing
+# with the tree and for viewers who see less; bench/README.md, W9.)
 # `$limit` caps each level and the answer; a capped answer is not used.
 TREE_MAX_DEPTH = 3
 
