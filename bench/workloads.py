@@ -576,7 +576,7 @@ def _w9_chain(k: int, base: Vars, done: list[list[dict[str, Any]]]) -> Vars:
 
 def _w9_view(base: Vars, done: list[list[dict[str, Any]]]) -> Any:
     """What the app shows of W9's raw rows: the company, then the tree walked from it level
-    by level (the walk statement also returns companies no current edge reaches)."""
+    by level, as resolvers/relations.py primes its loaders from the rows."""
     by_id = {row["id"]: row for row in done[1]}
     shown: list[Any] = [done[0]]
     level = [base["id"]]

@@ -3,6 +3,8 @@ subsidiaries, with masking and a round-trip bound that does not grow with the tr
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from neo4j import Driver
@@ -145,3 +147,89 @@ def test_a_walk_over_too_many_companies_primes_nothing(
     capped = gql(TREE, {"id": "root", "first": 20})
     assert capped.data == whole.data
     assert capped.round_trips == TREE_ROUND_TRIPS + LOADER_ROUND_TRIPS - 1
+
+
+# A group where the level-by-level tree statement must give what the loaders give: `z` is a
+# subsidiary of the top and of `a` (levels 1 and 2), `x` of `a` and `b` (twice at level 2),
+# `y` below `x` (level 3); `hid` is a customer nobody owns (hidden from a rep) with `u` below
+# it; `old` hangs on an ended edge, `fut` on one not begun, `arch` is archived.
+GROUP_TWICE = """
+CREATE (top:Company:Customer {id: 'top', name: 'top'})
+CREATE (a:Company {id: 'a', name: 'a'}), (b:Company {id: 'b', name: 'b'})
+CREATE (z:Company {id: 'z', name: 'z'}), (x:Company {id: 'x', name: 'x'})
+CREATE (y:Company {id: 'y', name: 'y'}), (hid:Company:Customer {id: 'hid', name: 'hid'})
+CREATE (u:Company {id: 'u', name: 'u'}), (old:Company {id: 'old', name: 'old'})
+CREATE (fut:Company {id: 'fut', name: 'fut'}), (o2:Company {id: 'o2', name: 'o2'})
+CREATE (arch:Company {id: 'arch', name: 'arch', archivedAt: datetime()})
+CREATE (a)-[:SUBSIDIARY_OF {id: 's-a'}]->(top), (b)-[:SUBSIDIARY_OF {id: 's-b'}]->(top)
+CREATE (z)-[:SUBSIDIARY_OF {id: 's-z1'}]->(top), (z)-[:SUBSIDIARY_OF {id: 's-z2'}]->(a)
+CREATE (x)-[:SUBSIDIARY_OF {id: 's-x1'}]->(a), (x)-[:SUBSIDIARY_OF {id: 's-x2'}]->(b)
+CREATE (y)-[:SUBSIDIARY_OF {id: 's-y'}]->(x), (hid)-[:SUBSIDIARY_OF {id: 's-h'}]->(top)
+CREATE (u)-[:SUBSIDIARY_OF {id: 's-u'}]->(hid), (arch)-[:SUBSIDIARY_OF {id: 's-ar'}]->(top)
+CREATE (old)-[:SUBSIDIARY_OF {id: 's-o', until: date('2020-01-01')}]->(top)
+CREATE (o2)-[:SUBSIDIARY_OF {id: 's-o2'}]->(old)
+CREATE (fut)-[:SUBSIDIARY_OF {id: 's-f', since: date('2999-01-01')}]->(b)
+WITH * MATCH (c:Company) UNWIND [3, 1, 2] AS k
+CREATE (:Person {id: c.id + '-p' + k, name: c.id + '-p' + k})-[:WORKS_AT {id: c.id + '-w' + k}]->(c)
+"""
+
+
+def _nested(depth: int) -> str:
+    inner = "id name " + CONTACTS
+    for _ in range(depth):
+        inner = "id name " + CONTACTS + " subsidiaries { " + inner + " }"
+    return inner
+
+
+def _ids(company: dict[str, Any], depth: int) -> list[Any]:
+    """The tree as nested ids, in the order the fields give them."""
+    subs = company.get("subsidiaries") or []
+    return [company["id"], [_ids(s, depth - 1) for s in subs]] if depth else [company["id"]]
+
+
+@pytest.mark.parametrize("persona", ["admin", "owner"])
+def test_the_tree_by_levels_matches_the_loaders_where_companies_recur(
+    gql: GQL, cypher: Driver, persona: str
+) -> None:
+    build(cypher, GROUP_TWICE)
+    cypher.execute_query(  # the rep owns the top, not `hid`
+        "MATCH (u:User {id: $owner}), (c:Company {id: 'top'}) MERGE (u)-[:OWNS]->(c)",
+        owner=PERSONAS["owner"]["id"],
+        database_="neo4j",
+    )
+    seen: dict[tuple[int, int], Any] = {}
+    for depth in (1, 2, 3):
+        for first in (2, 20):
+            variables = {"id": "top", "first": first}
+            tree = gql.as_(persona)(
+                "query($id: ID!, $first: Int!) { company(id: $id) { " + _nested(depth) + " } }",
+                variables,
+            )
+            loaded = gql.as_(persona)(
+                "query($id: ID!, $first: Int!) { node(id: $id) { ... on Company { "
+                + _nested(depth)
+                + " } } }",
+                variables,
+            )
+            assert tree.data["company"] == loaded.data["node"], (persona, depth, first)
+            assert tree.round_trips == TREE_ROUND_TRIPS
+            assert loaded.round_trips > TREE_ROUND_TRIPS
+            seen[(depth, first)] = tree.data["company"]
+    top = seen[(3, 2)]
+    assert names(top["contacts"]) == ["top-p1", "top-p2"]
+    hidden = [] if persona == "owner" else [["hid", [["u", []]]]]
+    assert _ids(top, 3) == [
+        "top",
+        [
+            ["a", [["x", [["y"]]], ["z", []]]],
+            ["b", [["x", [["y"]]]]],
+            *hidden,
+            ["z", []],
+        ],
+    ]
+    # Every company shows its own contacts wherever it recurs, to the last level.
+    a, b = top["subsidiaries"][:2]
+    assert names(a["subsidiaries"][0]["subsidiaries"][0]["contacts"]) == ["y-p1", "y-p2"]
+    assert a["subsidiaries"][0] == b["subsidiaries"][0]
+    assert names(seen[(1, 20)]["subsidiaries"][0]["contacts"]) == ["a-p1", "a-p2", "a-p3"]
+    assert "subsidiaries" not in seen[(1, 20)]["subsidiaries"][0]
