@@ -33,7 +33,7 @@ if ! need uv && [ ! -x "$HOME/.local/bin/uv" ]; then
 fi
 UV=$(command -v uv || echo "$HOME/.local/bin/uv")
 
-# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set (as on our CI machines),
+# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set (as on our dev machines),
 # every process (each CLI call, each test worker, serve) otherwise compiled some 1,500 modules
 # from source, about 2.5 s of CPU each time. Stale files are recompiled in memory, never used.
 "$UV" sync --frozen --quiet --compile-bytecode
