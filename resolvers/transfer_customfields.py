@@ -199,17 +199,23 @@ def _taken(n: int, props: dict[str, Any]) -> Rejection:
     return Rejection(n, "key", ErrorCode.DUPLICATE.value, message)
 
 
+def _not_admin(actor: Actor, numbers: list[int]) -> list[Rejection] | None:
+    """Definition lines are ADMIN's, as defineCustomField is: the rows' rejections otherwise."""
+    if "ADMIN" in actor.roles:
+        return None
+    message = "only admins define custom fields"
+    return [Rejection(n, "row", ErrorCode.FORBIDDEN.value, message) for n in numbers]
+
+
 async def write_definitions(
     db: Database, rows: list[dict[str, Any]], audit: Audit
 ) -> tuple[Written, list[Rejection]]:
     """Save each row as defineCustomField (new) or updateCustomFieldDefinition (changed, never
     forced) would, with its id; a definition already as the row states it is left alone."""
     actor = audit.actor
-    if "ADMIN" not in actor.roles:
-        message = "only admins define custom fields"
-        return Written(), [
-            Rejection(row["n"], "row", ErrorCode.FORBIDDEN.value, message) for row in rows
-        ]
+    forbidden = _not_admin(actor, [row["n"] for row in rows])
+    if forbidden is not None:
+        return Written(), forbidden
     stored: dict[str, dict[str, Any]] = {d["id"]: dict(d) for d in await definitions(db, actor)}
     holders = {(d["kind"], d["key"]): i for i, d in stored.items()}
     created, updated, refused = 0, 0, []
@@ -357,16 +363,16 @@ def missing(row: dict[str, Any], found: set[tuple[Label, str]]) -> list[Rejectio
 
 
 async def _found(
-    db: Database, actor: Actor, label: Label, rows: list[dict[str, Any]]
+    db: Database, actor: Actor, rows: list[dict[str, Any]], known: set[tuple[Label, str]]
 ) -> set[tuple[Label, str]]:
-    """The referenced nodes that exist and `actor` sees (as the API's check: load_node), one
-    read per kind of node named; the batch's own rows count as found (a row may name
-    another row of its batch, or itself)."""
+    """`known` and the nodes the rows' REFERENCE values name beyond it that exist and `actor`
+    sees (as the API's check: load_node), one read per kind of node named."""
     wanted: dict[Label, set[str]] = {}
     for row in rows:
         for _, target, node_id in row.get(REFERENCES) or []:
-            wanted.setdefault(target, set()).add(node_id)
-    found = {(label, row["id"]) for row in rows}
+            if (target, node_id) not in known:
+                wanted.setdefault(target, set()).add(node_id)
+    found = set(known)
     for target, ids in wanted.items():
         seen = await node_repo.by_ids(db, actor, target, sorted(ids))
         found.update((target, i) for i in seen)
@@ -395,7 +401,8 @@ async def check_nodes(
             refused.extend(bad)
         else:
             checked.append(row)
-    found = await _found(db, actor, label, checked)
+    # The batch's own rows count as found: a row may name another of its batch, or itself.
+    found = await _found(db, actor, checked, {(label, row["id"]) for row in checked})
     kept = []
     for row in checked:
         bad = missing(row, found)
@@ -465,11 +472,9 @@ class DryRun:
         """One batch of a group, as its write would judge its custom fields."""
         group = pending[0].group
         if group[0] == "customField":
-            if "ADMIN" not in self.actor.roles:
-                return [
-                    Rejection(p.n, "row", ErrorCode.FORBIDDEN.value, "only admins define custom "
-                              "fields") for p in pending
-                ]  # fmt: skip
+            forbidden = _not_admin(self.actor, [p.n for p in pending])
+            if forbidden is not None:
+                return forbidden
             plan = await self._plan()
             return [r for p in pending for r in plan.add(p)]
         if group[0] == "user":
@@ -502,13 +507,5 @@ class DryRun:
             return []
         if self.reader is None:
             return []  # whether they exist is unknown without a database
-        found = set(self.seen)
-        wanted: dict[Label, set[str]] = {}
-        for row in waited:
-            for _, target, node_id in row[REFERENCES]:
-                if (target, node_id) not in found:
-                    wanted.setdefault(target, set()).add(node_id)
-        for target, ids in wanted.items():
-            seen = await node_repo.by_ids(self.reader, self.actor, target, sorted(ids))
-            found.update((target, i) for i in seen)
+        found = await _found(self.reader, self.actor, waited, self.seen)
         return [r for row in waited for r in missing(row, found)]
