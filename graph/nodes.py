@@ -124,35 +124,52 @@ CLAIMED_AND_AUDITED: LiteralString = (
 def _statements(label: Label) -> dict[str, Cypher]:
     lb: LiteralString = label.value  # closed vocabulary, never input
     name = label.value.lower()
+    lock: LiteralString = (
+        "OPTIONAL MATCH (n:" + lb + " {id: $id}) "
+        "FOREACH (x IN CASE WHEN n IS NULL THEN [] ELSE [n] END | "
+        "SET x.__lock = true REMOVE x.__lock) "
+    )
+    changes: LiteralString = (
+        history.before(label)
+        + history.unverify(label)
+        + "SET n += $props, n.version = n.version + 1, n.updatedAt = datetime() "
+        "FOREACH (_ IN CASE WHEN $customer = true THEN [1] ELSE [] END | SET n:Customer) "
+        "FOREACH (_ IN CASE WHEN $customer = false THEN [1] ELSE [] END | "
+        "REMOVE n:Customer) " + history.record(label) + CLAIMED_AND_AUDITED
+    )
+    create: LiteralString = (
+        "MERGE (n:" + lb + " {id: $id}) "
+        "ON CREATE SET n += $props, n.version = 1, n.createdAt = datetime(), "
+        "n.updatedAt = datetime() "
+        "FOREACH (_ IN CASE WHEN $customer THEN [1] ELSE [] END | SET n:Customer) "
+        + CLAIMED_AND_AUDITED
+    )
     return {
-        "create": Cypher(
-            f"{name}.create",
-            "MERGE (n:" + lb + " {id: $id}) "
-            "ON CREATE SET n += $props, n.version = 1, n.createdAt = datetime(), "
-            "n.updatedAt = datetime() "
-            "FOREACH (_ IN CASE WHEN $customer THEN [1] ELSE [] END | SET n:Customer) "
-            + CLAIMED_AND_AUDITED,
+        "create": Cypher(f"{name}.create", create),
+        # A create without custom values: no row when the kind has a required custom field
+        # (then the caller reads the definitions to say which), so the common case is one
+        # round trip instead of a read of the definitions and then the write.
+        "create_complete": Cypher(
+            f"{name}.create_complete",
+            "OPTIONAL MATCH (req:CustomFieldDefinition {kind: $requiredKind}) "
+            "WHERE req.required AND req.archivedAt IS NULL "
+            "WITH count(req) AS missing WHERE missing = 0 " + create,
         ),
         # Takes the lock and judges the viewer's right to change the node, in one statement.
         "lock": Cypher(
-            f"{name}.lock",
-            "OPTIONAL MATCH (n:" + lb + " {id: $id}) "
-            "FOREACH (x IN CASE WHEN n IS NULL THEN [] ELSE [n] END | "
-            "SET x.__lock = true REMOVE x.__lock) "
-            "RETURN n.version AS version, " + VERDICT + " AS verdict",
+            f"{name}.lock", lock + "RETURN n.version AS version, " + VERDICT + " AS verdict"
         ),
         # Records the dynamic fields it changes in the same statement (graph/history.py).
-        "update": Cypher(
-            f"{name}.update",
-            "MATCH (n:"
-            + lb
-            + " {id: $id}) "
-            + history.before(label)
-            + history.unverify(label)
-            + "SET n += $props, n.version = n.version + 1, n.updatedAt = datetime() "
-            "FOREACH (_ IN CASE WHEN $customer = true THEN [1] ELSE [] END | SET n:Customer) "
-            "FOREACH (_ IN CASE WHEN $customer = false THEN [1] ELSE [] END | "
-            "REMOVE n:Customer) " + history.record(label) + CLAIMED_AND_AUDITED,
+        "update": Cypher(f"{name}.update", "MATCH (n:" + lb + " {id: $id}) " + changes),
+        # `lock`, its verdict, the version check and `update` in one statement: no row when
+        # refused (then `lock`, run again in the same transaction, tells why).
+        "lock_update": Cypher(
+            f"{name}.lock_update",
+            lock
+            + "WITH n WHERE "
+            + VERDICT
+            + " = 'ok' AND ($expectedVersion IS NULL OR n.version = $expectedVersion) "
+            + changes,
         ),
         # Judged and deleted in one statement; the audit event only when deleted.
         "delete": Cypher(
@@ -292,8 +309,11 @@ async def create(
     audit: Audit,
     customer: bool = False,
     node_id: str | None = None,
+    custom_kind: str | None = None,
 ) -> UpdateResult:
-    """Create a node (FORBIDDEN, without a statement, for viewers who never edit)."""
+    """Create a node (FORBIDDEN, without a statement, for viewers who never edit). With
+    `custom_kind`, the write is for input without custom values: INCOMPLETE, and nothing
+    written, when that kind of node has a required custom field."""
     if not audit.actor.scope.may_edit:
         return UpdateResult(None, Refusal.FORBIDDEN)
     node_id = node_id or new_id()
@@ -307,7 +327,13 @@ async def create(
         **claim_params(audit.actor),
         **audit.params(node_id, label, fields),
     }
-    rows = await db.write(STATEMENTS[label]["create"], params)
+    if custom_kind is None:
+        rows = await db.write(STATEMENTS[label]["create"], params)
+    else:
+        params["requiredKind"] = custom_kind
+        rows = await db.write(STATEMENTS[label]["create_complete"], params)
+        if not rows:
+            return UpdateResult(None, Refusal.INCOMPLETE)
     return UpdateResult(rows[0]["node"])
 
 
@@ -332,20 +358,29 @@ async def update(
     claim = claim_params(audit.actor)
     props = crypto.protect(label, props)
 
+    params = {
+        "id": node_id,
+        "props": props,
+        "customer": customer,
+        **claim,
+        **audit.params(node_id, label, fields),
+    }
+
     async def work(tx: Tx) -> UpdateResult:
+        # One round trip when the write goes through; a refusal costs a second to say why.
+        rows = await tx.run(
+            statements["lock_update"],
+            {**params, "acl": acl, "expectedVersion": expected_version},
+        )
+        if rows:
+            return UpdateResult(rows[0]["node"])
         locked = await tx.run(statements["lock"], {"id": node_id, "acl": acl})
         if refusal := _refusal(locked[0]["verdict"]):
             return UpdateResult(None, refusal)
         current = locked[0]["version"]
         if expected_version is not None and current != expected_version:
             return UpdateResult(None, Refusal.CONFLICT, current)
-        params = {
-            "id": node_id,
-            "props": props,
-            "customer": customer,
-            **claim,
-            **audit.params(node_id, label, fields),
-        }
+        # Created by another transaction between the two statements; now locked by this one.
         rows = await tx.run(statements["update"], params)
         return UpdateResult(rows[0]["node"])
 

@@ -25,6 +25,7 @@ class Refusal(Enum):
     TOO_DEEP = "too_deep"  # the write would make a hierarchy deeper than its hop cap
     MISMATCH = "mismatch"  # a value disagrees with the record it refers to (a currency)
     TOO_MANY = "too_many"  # the write would move more than its cap allows at once
+    INCOMPLETE = "incomplete"  # a required (custom) field has no value
 
 
 class Part(Enum):

@@ -50,6 +50,7 @@ from graph.access import acl_params, editable, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, hops
 from graph.db import Cypher, Database, Row, Tx
+from graph.errors import CrmError
 from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain
 from graph.refusal import Part, Refusal
 from graph.rows import EdgeRow, StanceChangeRow
@@ -229,13 +230,34 @@ def _cycle(rel: Rel) -> Cypher:
     )
 
 
-def _create(rel: Rel, frm: Label, to: Label) -> Cypher:
+# Edge `x` (of the type, between the pair) other than `$exclude` is valid over part of
+# [$since, $until) (for INFLUENCES: within the same project scope). A new edge without
+# `since` is taken to start today: it states a current tie, so only edges that have not
+# ended stand in its way.
+_OVERLAPS: LiteralString = (
+    "x.id <> $exclude "
+    "AND (x.since IS NULL OR $until IS NULL OR x.since < $until) "
+    "AND (x.until IS NULL OR coalesce($since, date()) < x.until) "
+    "AND coalesce(x.projectId, '') = coalesce($projectId, '') "
+)
+
+
+def _create(rel: Rel, frm: Label, to: Label, unless_overlap: bool = False) -> Cypher:
+    """The edge, audited. `unless_overlap`: no row, and nothing written, when an edge of the
+    type between the pair overlaps its dates (`_OVERLAPS`), so that linking is one round trip
+    after the ends are locked; `OVERLAP` then names the edge in the way."""
     t: LiteralString = rel.value
     fl: LiteralString = frm.value
     tl: LiteralString = to.value
+    guard: LiteralString = (
+        "WHERE NOT EXISTS { MATCH (f)-[x:" + t + "]->(t) WHERE " + _OVERLAPS + "} "
+        if unless_overlap
+        else ""
+    )
+    name = "link_unless_overlap" if unless_overlap else "link"
     return Cypher(
-        f"relationship.link.{rel.value.lower()}",
-        "MATCH (f:" + fl + " {id: $from}), (t:" + tl + " {id: $to}) "
+        f"relationship.{name}.{rel.value.lower()}",
+        "MATCH (f:" + fl + " {id: $from}), (t:" + tl + " {id: $to}) " + guard + ""
         "MERGE (f)-[r:" + t + " {id: $id}]->(t) "
         "ON CREATE SET r += $props, r.version = 1, r.createdAt = datetime(), "
         "r.updatedAt = datetime() "
@@ -244,21 +266,14 @@ def _create(rel: Rel, frm: Label, to: Label) -> Cypher:
 
 
 def _overlap(rel: Rel, frm: Label, to: Label) -> Cypher:
-    """An edge of the same type between the same endpoints whose validity overlaps
-    [$since, $until) (for INFLUENCES: within the same project scope). A new edge without
-    `since` is taken to start today: it states a current tie, so only edges that have not
-    ended stand in its way."""
+    """The id of an edge in the way of a new one (`_OVERLAPS`)."""
     t: LiteralString = rel.value
     fl: LiteralString = frm.value
     tl: LiteralString = to.value
     return Cypher(
         f"relationship.overlap.{rel.value.lower()}",
         "MATCH (:" + fl + " {id: $from})-[x:" + t + "]->(:" + tl + " {id: $to}) "
-        "WHERE x.id <> $exclude "
-        "AND (x.since IS NULL OR $until IS NULL OR x.since < $until) "
-        "AND (x.until IS NULL OR coalesce($since, date()) < x.until) "
-        "AND coalesce(x.projectId, '') = coalesce($projectId, '') "
-        "RETURN x.id AS id LIMIT 1",
+        "WHERE " + _OVERLAPS + "RETURN x.id AS id LIMIT 1",
     )
 
 
@@ -282,12 +297,15 @@ def _delete(rel: Rel) -> Cypher:
 
 
 CREATE: dict[tuple[Rel, Label, Label], Cypher] = {}
+CREATE_UNLESS_OVERLAP: dict[tuple[Rel, Label, Label], Cypher] = {}
 OVERLAP: dict[tuple[Rel, Label, Label], Cypher] = {}
 for _rel, (_froms, _tos) in ENDPOINTS.items():
     for _f in _froms:
         for _t in _tos:
             CREATE[(_rel, _f, _t)] = _create(_rel, _f, _t)
             OVERLAP[(_rel, _f, _t)] = _overlap(_rel, _f, _t)
+            if _rel not in ACYCLIC:
+                CREATE_UNLESS_OVERLAP[(_rel, _f, _t)] = _create(_rel, _f, _t, True)
 UPDATE: dict[Rel, Cypher] = {rel: _update(rel) for rel in Rel}
 DELETE: dict[Rel, Cypher] = {rel: _delete(rel) for rel in Rel}
 TYPE_LOCK: dict[Rel, Cypher] = {rel: _lock_type(rel) for rel in ACYCLIC}
@@ -398,11 +416,21 @@ async def link(
             return EdgeResult(None, Refusal.FORBIDDEN, part)
         key3 = (rel, ends[0], ends[1])
         span = (props.get("since"), props.get("until"))
-        if refused := await _clash(tx, key3, src, dst, "", span, project_id, Part.TO):
-            return refused
-        rows = await tx.run(
-            CREATE[key3], {"from": src, "to": dst, "id": ids.edge, "props": props, **params_audit}
-        )
+        create = {"from": src, "to": dst, "id": ids.edge, "props": props, **params_audit}
+        if rel in ACYCLIC:
+            if refused := await _clash(tx, key3, src, dst, "", span, project_id, Part.TO):
+                return refused
+            rows = await tx.run(CREATE[key3], create)
+        else:
+            # The overlap check and the write in one statement; a refusal costs a second one,
+            # which finds the edge in the way (the ends stay locked in between).
+            window = {"exclude": "", "since": span[0], "until": span[1], "projectId": project_id}
+            rows = await tx.run(CREATE_UNLESS_OVERLAP[key3], {**create, **window})
+            if not rows:
+                if refused := await _clash(tx, key3, src, dst, "", span, project_id, Part.TO):
+                    return refused
+                # Unreachable while the ends are locked; a bug if not, so not a refusal.
+                raise CrmError(f"{rel.value} between locked ends neither written nor refused")
         created: EdgeRow = rows[0]["rel"]
         if rel is Rel.PARTICIPATES_IN and props.get("stance") is not None:
             await _stance_change(tx, ids.change, created, None, props["stance"], audit.actor.id)

@@ -104,6 +104,7 @@ SAMPLES: dict[str, Any] = {
     "kinds": ["Interaction"] * 2,
     "voided": False,
     "expectedVersion": 1,
+    "requiredKind": "COMPANY",
     "lines": [{"product": _ID, "props": {"position": 1, "quantity": 1.0}}] * 5,
     "followUps": [{"id": _ID, "props": {"action": "x"}, "assignee": _ID}],
     "product": _ID,  # graph/crosssell.py

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from graph import nodes
 from graph.db import ConstraintViolation
@@ -36,6 +36,15 @@ Load = Callable[[Context, str], Awaitable[NodeRow | None]]
 
 def as_is(ctx: Context, node: NodeRow | None) -> NodeRow | None:
     return node
+
+
+class Required(NamedTuple):
+    """Create input without custom values (resolvers/customfields.py `deferred`): the create
+    statement refuses when custom fields of `kind` are required, and `missing` then reads the
+    definitions for the errors to report."""
+
+    kind: str
+    missing: Callable[[], Awaitable[v.Errors]]
 
 
 def customer_props(
@@ -137,10 +146,20 @@ async def create_node(
     props: dict[str, Any],
     customer: bool = False,
     present: Present = as_is,
+    required: Required | None = None,
 ) -> NodePayload:
     key = label.value.lower()
+    action = f"{key}.create"
     try:
-        result = await nodes.create(ctx.db, label, props, audit(ctx, f"{key}.create"), customer)
+        kind = required.kind if required else None
+        result = await nodes.create(
+            ctx.db, label, props, audit(ctx, action), customer, custom_kind=kind
+        )
+        if result.refusal is Refusal.INCOMPLETE and required is not None:
+            if errors := await required.missing():
+                return invalid(key, errors)
+            # The required field was archived between the two reads: nothing is missing now.
+            result = await nodes.create(ctx.db, label, props, audit(ctx, action), customer)
     except ConstraintViolation:
         return duplicate(key, f"a {key} with this customer code or external id exists")
     if result.refusal is Refusal.FORBIDDEN:

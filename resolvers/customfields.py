@@ -35,7 +35,7 @@ from graph.history import CUSTOM_PREFIX
 from graph.refusal import Refusal
 from graph.vocab import Label
 from resolvers import validation as v
-from resolvers.common import audit, load_node
+from resolvers.common import Required, audit, load_node
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
@@ -470,6 +470,21 @@ def checked_values(
             if d["required"] and d.get("archivedAt") is None and key not in given:
                 errors.add(ErrorCode.VALIDATION, "is required", f"input.custom.{key}")
     return props, references
+
+
+def deferred(ctx: Context, label: Label, data: dict[str, Any]) -> Required | None:
+    """For a create whose input has no `custom` values: the required-field check the create
+    statement makes itself (one round trip in the common case). None when there are values
+    to check first, with `values`."""
+    if "custom" in data:
+        return None
+
+    async def missing() -> v.Errors:
+        errors = v.Errors()
+        await values(ctx, label, errors, {}, creating=True)
+        return errors
+
+    return Required(KIND_OF_LABEL[label], missing)
 
 
 async def values(

@@ -77,10 +77,12 @@ async def create_project(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     props = project_props(errors, data, creating=True)
     props.update(external_props(errors, data))
-    props.update(await customfields.values(ctx, Label.PROJECT, errors, data, creating=True))
+    required = None if errors else customfields.deferred(ctx, Label.PROJECT, data)
+    if required is None:
+        props.update(await customfields.values(ctx, Label.PROJECT, errors, data, creating=True))
     if errors:
         return invalid("project", errors)
-    return await create_node(ctx, Label.PROJECT, props)
+    return await create_node(ctx, Label.PROJECT, props, required=required)
 
 
 async def update_project(ctx: Context, data: dict[str, Any]) -> NodePayload:

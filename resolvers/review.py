@@ -347,10 +347,12 @@ def account_writes(
         props = props_of(errors, data, True)
         customer = customer_role(errors, data, props, kind)
         props.update(external_props(errors, data))
-        props.update(await customfields.values(ctx, label, errors, data, creating=True))
+        required = None if errors else customfields.deferred(ctx, label, data)
+        if required is None:
+            props.update(await customfields.values(ctx, label, errors, data, creating=True))
         if errors:
             return invalid(key, errors)
-        return await create_node(ctx, label, props, bool(customer))
+        return await create_node(ctx, label, props, bool(customer), required=required)
 
     async def update_account(ctx: Context, data: dict[str, Any]) -> NodePayload:
         errors = v.Errors()

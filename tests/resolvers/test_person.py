@@ -253,3 +253,64 @@ def test_archive_and_delete(gql: GQL) -> None:
     assert gql(delete, {"i": {"id": p["id"]}}).data["deletePerson"]["errors"] == [
         {"code": "NOT_FOUND"}
     ]
+
+
+LINK = """mutation($input: LinkInput!) { linkNodes(input: $input) {
+  relationship { id } errors { code field } } }"""
+
+
+def test_writes_take_one_statement_and_refusals_a_second(gql: GQL, cypher: Driver) -> None:
+    """Issue 16: a create, an update and the write of a link are one statement each (the
+    lock, the checks, the audit event included); a refusal costs one more, to say why."""
+    cypher.execute_query("CREATE (:Company {id: 'rt-co', name: '华星', version: 1})")
+    gql(GET, {"id": "warm-up"})  # signs the key in: its look-ups are not the writes' cost
+    made = gql(CREATE, {"input": {"name": "张伟"}})
+    person = made.data["createPerson"]["person"]
+    assert (made.round_trips, person["version"], audit_count(cypher, person["id"])) == (1, 1, 1)
+
+    updated = gql(UPDATE, {"input": {"id": person["id"], "expectedVersion": 1, "nameEn": "W"}})
+    assert updated.round_trips == 1
+    assert updated.data["updatePerson"]["person"]["version"] == 2
+    stale = gql(UPDATE, {"input": {"id": person["id"], "expectedVersion": 1, "nameEn": "X"}})
+    assert stale.round_trips == 2
+    assert stale.data["updatePerson"]["errors"][0]["code"] == "CONFLICT"
+    assert "version 2" in stale.data["updatePerson"]["errors"][0]["message"]
+    missing = gql(UPDATE, {"input": {"id": "nope", "expectedVersion": 1, "nameEn": "X"}})
+    assert missing.data["updatePerson"]["errors"][0]["code"] == "NOT_FOUND"
+    assert gql(GET, {"id": person["id"]}).data["person"]["nameEn"] == "W"
+
+    job = {"type": "WORKS_AT", "from": person["id"], "to": "rt-co", "since": "2021-01-01"}
+    linked = gql(LINK, {"input": job})
+    assert linked.data["linkNodes"]["errors"] == []
+    assert linked.round_trips == 2  # the ends locked and judged, then the edge
+    again = gql(LINK, {"input": job})
+    assert again.data["linkNodes"]["errors"] == [{"code": "DUPLICATE", "field": "input"}]
+    assert again.round_trips == 3
+    earlier = gql(LINK, {"input": {**job, "since": "2019-01-01", "until": "2020-01-01"}})
+    assert earlier.data["linkNodes"]["errors"] == []  # dates that do not overlap the first
+    edges = "MATCH (:Person {id: $id})-[r:WORKS_AT]->() RETURN count(r) AS n"
+    assert cypher.execute_query(edges, id=person["id"]).records[0]["n"] == 2
+
+
+def test_a_required_custom_field_refuses_a_create_without_values(gql: GQL, cypher: Driver) -> None:
+    """The create statement checks required fields itself; when one is missing it writes
+    nothing, and the definitions are read to name it."""
+    define(gql, "PERSON", "wechat", "TEXT", required=True)
+    gql(GET, {"id": "warm-up"})
+    refused = gql(CREATE, {"input": {"name": "张伟"}})
+    assert refused.data["createPerson"]["errors"] == [
+        {"code": "VALIDATION", "field": "input.custom.wechat", "message": "is required"}
+    ]
+    assert refused.round_trips == 2
+    assert cypher.execute_query("MATCH (p:Person) RETURN count(p) AS n").records[0]["n"] == 0
+    given = create(gql, custom={"wechat": "zw88"})
+    assert given["custom"] == {"wechat": "zw88"}
+    field = gql("query { customFieldDefinitions(kind: PERSON) { id } }").data[
+        "customFieldDefinitions"
+    ][0]["id"]
+    gql(
+        "mutation($input: NodeRefInput!) { archiveCustomFieldDefinition(input: $input) { "
+        "errors { code } } }",
+        {"input": {"id": field}},
+    )
+    assert create(gql)["custom"] is None  # an archived definition requires nothing
