@@ -404,8 +404,18 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"crm-graph: {job}", file=sys.stderr)
         return 2
     if args.dry_run:
-        # A named server is read (custom field definitions, REFERENCE targets), never written.
-        return asyncio.run(_import(settings if settings.neo4j_uri else None, job, args, dry=True))
+        # The database the import would write is read (custom field definitions, REFERENCE
+        # targets, likely duplicates), never written: NEO4J_URI's, or the embedded one when
+        # it holds a store (started for the run if it is not serving). Without either there
+        # is nothing to read yet, and the rows are checked against the file alone.
+        if settings.neo4j_uri:
+            return asyncio.run(_import(settings, job, args, dry=True))
+        local = _local(settings)
+        store = local.data_dir / "databases" / settings.neo4j_database if local.data_dir else None
+        if local.running_pid() is None and (store is None or not store.exists()):
+            return asyncio.run(_import(None, job, args, dry=True))
+        with database_settings(settings) as s:
+            return asyncio.run(_import(s, job, args, dry=True))
     if job.records:
         if args.path == "admin":
             print(
@@ -567,6 +577,11 @@ async def _import(
             f"dry run: {out.rows} rows read, {out.rows - out.rejected} valid, "
             f"{out.rejected} rejected (see {job.report}); nothing written"
         )
+        if out.duplicates:
+            print(
+                f"{out.duplicates} of them likely duplicates of existing records (code "
+                "DUPLICATE in the report): the import holds them back unless --allow-duplicates"
+            )
     else:
         unchanged = out.rows - out.rejected - out.created - out.updated
         print(

@@ -973,7 +973,8 @@ async def run_import(
 ) -> Outcome:
     """Validate and write `rows` in batches (db None: a dry run, nothing written; its custom
     field values are checked against the definitions `reader` holds, if given, and the
-    file's own: transfer_customfields.DryRun). The report
+    file's own: transfer_customfields.DryRun, and its new records against `reader`'s for
+    likely duplicates). The report
     gets every rejected row; the checkpoint, after each committed batch, the last row number
     committed, and is removed at the end. A node row likely duplicating an existing record is
     held back and reported (code DUPLICATE) unless `allow_duplicates`."""
@@ -992,17 +993,20 @@ async def run_import(
 
     dry = tcf.DryRun(reader, audit.actor) if db is None else None
 
+    # A dry run with a database to read holds back the same likely duplicates.
+    compared = db if db is not None else reader
+
     async def flush(final: bool = False) -> None:
         nonlocal pending, rejected, names
         if (
             pending
-            and db is not None
+            and compared is not None
             and not final
             and pending[0].group[0] == "node"
             and pending[0].group[1] in duplicates.LABELS  # projects have no duplicate scan
             and not allow_duplicates
         ):
-            held = await _held_as_duplicates(db, pending)
+            held = await _held_as_duplicates(compared, pending)
             rejected.extend(held)
             out.duplicates += len(held)
             pending = [p for p in pending if p.n not in {r.row for r in held}]

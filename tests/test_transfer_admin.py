@@ -216,15 +216,16 @@ def test_admin_import_stores_what_the_live_path_stores_and_never_overwrites_data
             # Into the embedded database that holds data, auto goes live.
             (tmp_path / "more.csv").write_text(PEOPLE.replace("P-", "Q-"), encoding="utf-8")
             (tmp_path / "people.toml").write_text(PEOPLE_MAP, encoding="utf-8")
+            # A dry run without NEO4J_URI reads the embedded database too: it finds the twins
+            # the import would hold back, and writes nothing.
+            people = ["import", str(tmp_path / "more.csv"), "--mapping"]
+            people.append(str(tmp_path / "people.toml"))
+            dry = crm([*people, "--dry-run", "--quiet"], embedded, timeout=600)
+            assert "dry run: 5 rows read, 0 valid, 5 rejected" in dry.stdout, dry.stdout
+            assert "3 of them likely duplicates of existing records" in dry.stdout
             more = crm(
-                [
-                    "import",
-                    str(tmp_path / "more.csv"),
-                    "--mapping",
-                    str(tmp_path / "people.toml"),
-                    "--allow-duplicates",  # twins of the P- people: held back otherwise
-                    "--quiet",
-                ],
+                # twins of the P- people: held back otherwise
+                [*people, "--allow-duplicates", "--quiet"],
                 embedded,
                 timeout=600,
             )

@@ -186,21 +186,26 @@ def test_rows_likely_duplicating_a_record_are_held_back_with_the_reason(
     path.write_text("".join(lines[:4]), encoding="utf-8")
     mapping = transfer.load_mapping(EXAMPLES / "companies.toml", None)
 
-    async def go(allow: bool) -> transfer.Outcome:
+    async def go(allow: bool, dry: bool = False) -> transfer.Outcome:
         db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
         try:
             await Runner(db, migrations.DIRECTORY).apply()
             return await transfer.run_import(
-                db,
+                None if dry else db,
                 transfer.mapped_rows(mapping, path, "csv"),
                 AUDIT,
                 report=tmp_path / "rejected.csv",
                 checkpoint=transfer.Checkpoint(None, "x"),
                 allow_duplicates=allow,
+                reader=db if dry else None,
             )
         finally:
             await db.close()
 
+    # A dry run that reads the database holds back the same row, and writes nothing.
+    dry = asyncio.run(go(False, dry=True))
+    assert (dry.rows, dry.created, dry.rejected, dry.duplicates) == (3, 0, 1, 1)
+    assert _count(cypher) == 1
     out = asyncio.run(go(False))
     assert (out.rows, out.created, out.rejected, out.duplicates) == (3, 2, 1, 1)
     with (tmp_path / "rejected.csv").open(encoding="utf-8") as f:
