@@ -20,10 +20,11 @@ An operation over the budget (CRM_MAX_QUERY_COST) is refused with `QUERY_TOO_COS
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -58,7 +59,7 @@ from resolvers import (
     search,
 )
 from resolvers.errors import ErrorCode
-from schema.limits import FragmentMemo, split_definitions
+from schema.limits import ByteBoundedLRU, FragmentMemo, split_definitions
 
 QUERY_TOO_COSTLY = ErrorCode.QUERY_TOO_COSTLY.value
 
@@ -232,6 +233,100 @@ def operation_cost(
         if operation_name is None or (op.name is not None and op.name.value == operation_name)
     ]
     return max(costs, default=0)
+
+
+class _Reads(Mapping[str, Any]):
+    """The request's variables, noting which ones pricing read: the cost depends on those
+    alone. Anything that lists them (`dict(variables)` for a literal object) reads them all."""
+
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        self.variables = variables
+        self.names: set[str] = set()
+        self.all = False
+
+    def __getitem__(self, name: str) -> Any:
+        self.names.add(name)
+        return self.variables[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.names.add(name)
+        return self.variables.get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.names.add(name)
+        return name in self.variables
+
+    def __bool__(self) -> bool:
+        return True  # `variables or {}` must keep the recorder, even over no variables
+
+    def __iter__(self) -> Iterator[str]:
+        self.all = True
+        return iter(self.variables)
+
+    def __len__(self) -> int:
+        self.all = True
+        return len(self.variables)
+
+
+# (schema id, query text, operation name) -> the variables its cost read (None: all of them);
+# (that key, those variables' values as JSON) -> the cost. Values keep the schema alive, so
+# its id cannot be reused by another schema while the entry lives.
+_READS: ByteBoundedLRU[tuple[int, str, str | None], tuple[Any, tuple[str, ...] | None]] = (
+    ByteBoundedLRU(512, 16 << 20)
+)
+_COSTED: ByteBoundedLRU[tuple[int, str, str | None, bytes], tuple[Any, int]] = ByteBoundedLRU(
+    2048, 16 << 20
+)
+
+
+def configure_cost_memo(max_bytes: int, entries: int = 512) -> None:
+    """Bounds for the cost memo (settings: CRM_QUERY_CACHE_BYTES)."""
+    for cache, scale in ((_READS, 1), (_COSTED, 4)):
+        cache.max_bytes = max_bytes
+        cache.max_entries = entries * scale
+        cache.clear()
+
+
+def _values_key(variables: Mapping[str, Any], names: tuple[str, ...] | None) -> bytes | None:
+    """The values cost depends on, as JSON (1, 1.0 and true stay apart); None when they are
+    not plain JSON (a caller in code passing dates), and the cost is then not memoised."""
+    try:
+        if names is None:
+            return orjson.dumps(dict(variables))
+        return orjson.dumps([variables.get(n) for n in names])
+    except TypeError:
+        return None
+
+
+def request_cost(
+    schema: GraphQLSchema,
+    query: str,
+    document: DocumentNode,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+) -> int:
+    """`operation_cost`, memoised per query text (which fixes the document) and the values of
+    just the variables the pricing read: clients repeat a few operations with new ids, and an
+    id is never a multiplier, so most requests reuse their document's figure."""
+    variables = variables or {}
+    doc_key = (id(schema), query, operation_name)
+    reads = _READS.get(doc_key)
+    if reads is not None:
+        values = _values_key(variables, reads[1])
+        if values is not None:
+            hit = _COSTED.get((*doc_key, values))
+            if hit is not None:
+                return hit[1]
+    recorder = _Reads(variables)
+    cost = operation_cost(schema, document, recorder, operation_name)
+    names = None if recorder.all else tuple(sorted(recorder.names))
+    values = _values_key(variables, names)
+    if values is not None:
+        size = 2 * len(query) + 256
+        _READS.put(doc_key, (schema, names), size + 32 * len(names or ()))
+        _COSTED.put((*doc_key, values), (schema, cost), size + len(values))
+    return cost
 
 
 def too_costly(cost: int, budget: int) -> GraphQLError:

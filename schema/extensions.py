@@ -21,7 +21,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import ApiError, CrmError, ErrorCode
-from schema.cost import QUERY_TOO_COSTLY, operation_cost, too_costly
+from schema.cost import QUERY_TOO_COSTLY, configure_cost_memo, request_cost, too_costly
 from schema.limits import ByteBoundedLRU, Limits, analyse, check_text
 
 log = logging.getLogger("crm.errors")
@@ -117,6 +117,7 @@ def configure_caches(parse_bytes: int, validation_bytes: int, entries: int = 512
         cache.max_bytes = size
         cache.max_entries = entries
         cache.clear()
+    configure_cost_memo(validation_bytes, entries)
 
 
 def _refused_value(error: GraphQLError) -> GraphQLError:
@@ -142,8 +143,8 @@ def _ambiguous(document: DocumentNode, ec: Any) -> bool:
 class ValidationMemo(SchemaExtension):
     """Cost, limits, then validation errors per (schema, query text), memoised.
 
-    The operation's cost (schema/cost.py) is computed first, on every request since it
-    depends on the variables, and reported in `extensions.cost`; over the budget, the
+    The operation's cost (schema/cost.py) is computed first, memoised per text and the
+    values of the variables it reads, and reported in `extensions.cost`; over the budget, the
     request is refused with QUERY_TOO_COSTLY. The limits of `schema.limits.analyse` run
     next, in time linear in the document; a document they refuse is not given to
     graphql-core's rules. Clients send the same few
@@ -175,7 +176,9 @@ class ValidationMemo(SchemaExtension):
             yield
             return
         schema = ec.schema._schema
-        self.cost = operation_cost(schema, ec.graphql_document, ec.variables, ec.operation_name)
+        self.cost = request_cost(
+            schema, ec.query, ec.graphql_document, ec.variables, ec.operation_name
+        )
         if self.cost > self.limits.max_query_cost:
             error = too_costly(self.cost, self.limits.max_query_cost)
             expected_log(getattr(ec.context, "request_id", "-"), QUERY_TOO_COSTLY, error.message)

@@ -8,7 +8,7 @@ from typing import Any
 from graphql import GraphQLObjectType, parse
 
 from schema import build_schema
-from schema.cost import COSTS, operation_cost
+from schema.cost import COSTS, operation_cost, request_cost
 from tests.conftest import GQL
 
 SCHEMA = build_schema()._schema
@@ -99,3 +99,48 @@ def test_aliased_maps_over_budget_are_refused_before_any_cypher(gql: GQL) -> Non
     assert r.body["extensions"]["cost"] == ext["cost"]
     assert r.body.get("data") is None
     assert r.round_trips == 0
+
+
+def memoised(query: str, variables: dict[str, Any] | None = None, name: str | None = None) -> int:
+    return request_cost(SCHEMA, query, parse(query), variables, name)
+
+
+def test_memoised_cost_equals_the_computed_one_for_every_variable_value() -> None:
+    # The memo keys on the values of the variables pricing reads: a new value is priced
+    # anew, an id that is no multiplier shares the figure, and 1, 1.0 and true stay apart
+    # (a bool or a float counts as the cap, an int as itself).
+    page = "query($n: Int, $id: ID) { companies(first: $n) { edges { node { id name } } } }"
+    values: list[Any] = [10, 100, 1, 1.0, True, None, 10_000, "7", 10, 1, True]
+    for n in values:
+        for ident in ("a", "b"):
+            v = {"n": n, "id": ident}
+            assert memoised(page, v) == cost(page, v), v
+    assert memoised(page, {}) == cost(page, {}) == 5 + 100 * 4  # left out: the default, 100
+    assert memoised(page, {"n": 3}) == 5 + 3 * 4
+
+
+def test_memoised_cost_keeps_operations_and_texts_apart() -> None:
+    doc = "query A { version } query B { companies(first: 100) { edges { cursor } } }"
+    for name in ("A", "B", None, "A"):
+        assert memoised(doc, name=name) == cost(doc, name=name)
+    other = doc.replace("100", "50")
+    assert memoised(other, name="B") == 5 + 50 * 2
+
+
+def test_memoised_cost_reads_variables_inside_literal_objects() -> None:
+    # A literal list or object that holds variables is read whole: keyed on every variable.
+    ids = 'query($a: ID!, $b: ID!) { nodes(ids: [$a, $b, "c"]) { id } }'
+    assert memoised(ids, {"a": "1", "b": "2"}) == cost(ids, {"a": "1", "b": "2"}) == 2 + 3 * 1
+    listed = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    for given in (["1"], ["1", "2", "3"], ["1"], []):
+        assert memoised(listed, {"ids": given}) == cost(listed, {"ids": given}), given
+
+
+def test_memoised_cost_with_values_json_cannot_spell_is_computed() -> None:
+    from decimal import Decimal
+
+    # A caller in code may pass what JSON cannot spell: priced each time, never memoised.
+    query = "query($n: Int) { companies(first: $n) { edges { cursor } } }"
+    for n in (Decimal(20), 20, Decimal(20)):
+        assert memoised(query, {"n": n}) == cost(query, {"n": n})
+    assert memoised(query, {"n": Decimal(20)}) == 5 + 100 * 2  # not an int: the cap
