@@ -16,10 +16,14 @@ on this path, and its guard is applied here to the value read, exactly as the wr
 
 from __future__ import annotations
 
+from math import isfinite
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
+    GraphQLFloat,
     GraphQLID,
+    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -31,6 +35,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, Undefined
+from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.masking import Guard, roles_of
@@ -45,8 +50,26 @@ def default_resolver(source: Any, name: str) -> Any:
 
 
 # (response key, python name or None for __typename, leaf type or the type name, non-null,
-# the field rule's guard or None)
-Entry = tuple[str, str | None, Any, bool, Guard | None]
+# the field rule's guard or None, the Python type whose values the leaf type returns as they
+# are (str for String and ID, int, float, bool) or None, whether the leaf is an enum)
+Entry = tuple[str, str | None, Any, bool, Guard | None, type | None, bool]
+
+# What graphql-core's coercion returns unchanged: a str for String and ID, a bool for
+# Boolean, an int within 32 bits for Int, a finite float for Float. Anything else (and any
+# other leaf type) goes through the type's own coercion.
+_SAME: dict[Any, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+    GraphQLInt: int,
+    GraphQLFloat: float,
+}
+
+# Plans shared across requests, keyed by the parent type and the identity of the field
+# nodes grouped (the parse memo hands every request of a text the same document). The
+# value keeps the group, hence its nodes, alive, so their ids cannot be reused meanwhile.
+_SHARED_PLANS: dict[tuple[Any, ...], tuple[GroupedFieldSet, Plan | None]] = {}
+SHARED_PLANS_MAX = 4096
 
 
 class Plan:
@@ -150,7 +173,16 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cached = self._plans.get(id(fields))
         if cached is not None:
             return cached[1]
-        plan = build_plan(self.schema, parent_type, fields)
+        key = _group_key(parent_type, fields)
+        shared = _SHARED_PLANS.get(key) if key is not None else None
+        if shared is not None:
+            plan = shared[1]
+        else:
+            plan = build_plan(self.schema, parent_type, fields)
+            if key is not None:
+                if len(_SHARED_PLANS) >= SHARED_PLANS_MAX:
+                    _SHARED_PLANS.clear()
+                _SHARED_PLANS[key] = (fields, plan)
         self._plans[id(fields)] = (fields, plan)
         return plan
 
@@ -161,7 +193,7 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
         out: dict[str, Any] = {}
         roles = self._roles
         try:
-            for key, name, leaf, non_null, guard in plan.entries:
+            for key, name, leaf, non_null, guard, same, is_enum in plan.entries:
                 if name is None:
                     out[key] = leaf
                     continue
@@ -178,10 +210,16 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if not plain and self.is_awaitable(value):
                     getattr(value, "close", lambda: None)()  # the stock path resolves again
                     return None
-                if type(value) is str and (leaf is GraphQLString or leaf is GraphQLID):
-                    out[key] = value  # what both types' coercion returns for a str
+                kind = type(value)
+                if kind is same and (
+                    kind is str
+                    or kind is bool
+                    or (kind is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT)
+                    or (kind is float and isfinite(value))
+                ):
+                    out[key] = value  # what the type's coercion returns for it (_SAME)
                     continue
-                enum = is_enum_type(leaf) and type(value) is str
+                enum = is_enum and kind is str
                 coerced = self._coerced.get((leaf, value), Undefined) if enum else Undefined
                 if coerced is Undefined:
                     coerced = leaf.coerce_output_value(value)
@@ -205,7 +243,7 @@ def build_plan(schema: Any, parent_type: GraphQLObjectType, fields: GroupedField
         node = details[0].node
         name = node.name.value
         if name == "__typename":
-            entries.append((key, None, parent_type.name, True, None))
+            entries.append((key, None, parent_type.name, True, None, None, False))
             continue
         field_def = schema.get_field(parent_type, name)
         if field_def is None or field_def.args or node.arguments:
@@ -221,8 +259,24 @@ def build_plan(schema: Any, parent_type: GraphQLObjectType, fields: GroupedField
         leaf = field_def.type.of_type if non_null else field_def.type
         if not is_leaf_type(leaf):
             return None
-        entries.append((key, definition.python_name, leaf, non_null, guard))
+        same = _SAME.get(leaf)
+        entries.append(
+            (key, definition.python_name, leaf, non_null, guard, same, is_enum_type(leaf))
+        )
         resolvers.add(definition.default_resolver)
     if len(resolvers) > 1:
         return None
     return Plan(entries, resolvers.pop() if resolvers else default_resolver)
+
+
+def _group_key(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> tuple[Any, ...] | None:
+    """What a plan depends on: the type, and each response key with its field nodes (their
+    names and arguments). None for a group with deferred fields, which has no plan anyway."""
+    key: list[Any] = [parent_type]
+    for response_key, details in fields.items():
+        key.append(response_key)
+        for d in details:
+            if d.defer_usage is not None:
+                return None
+            key.append(id(d.node))
+    return tuple(key)

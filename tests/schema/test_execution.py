@@ -221,3 +221,97 @@ def test_flat_path_applies_the_field_rules(roles: set[str]) -> None:
         assert person["name"] == Guards("test-key").pseudonym("p")
         assert person["nameEn"] is None
         assert person["data"] == {}
+
+
+# Scalars the flat path passes through without their coercion: values at and past the
+# edges of what each type returns unchanged must come out as the stock path gives them.
+@strawberry.type
+class Numbers:
+    count: int | None
+    ratio: float | None
+    flag: bool | None
+
+
+NUMBER_ROWS: list[dict[str, Any]] = [
+    {"count": 2**31 - 1, "ratio": 0.1, "flag": True},
+    {"count": -(2**31), "ratio": 3.0, "flag": False},
+    {"count": True, "ratio": 7, "flag": 1},  # a bool as Int, an int as Float and as Boolean
+    {"count": 2.0, "ratio": False, "flag": 0.0},
+    {"count": 2**31, "ratio": 1.0, "flag": True},  # past 32 bits: an error
+    {"count": 1, "ratio": float("nan"), "flag": True},  # not finite: an error
+    {"count": 1, "ratio": float("inf"), "flag": None},
+    {"count": "12", "ratio": "1.5", "flag": "yes"},
+]
+
+
+@strawberry.type(name="Query")
+class NumbersQuery:
+    @strawberry.field
+    def numbers(self) -> list[Numbers | None]:
+        return NUMBER_ROWS  # type: ignore[return-value]
+
+    @strawberry.field
+    def one(self, i: int) -> Numbers | None:
+        return NUMBER_ROWS[i]  # type: ignore[return-value]
+
+
+def numbers(context: type, extensions: list[Any] | None = None) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=NumbersQuery,
+        config=StrawberryConfig(default_resolver=default_resolver),
+        execution_context_class=context,
+        extensions=extensions or [],
+    )
+
+
+def test_scalars_passed_through_match_their_coercion() -> None:
+    fast, stock = (
+        numbers(FlatObjectExecutionContext),
+        numbers(StrawberryGraphQLCoreExecutionContext),
+    )
+    queries = ["{ numbers { count ratio flag } }"]
+    queries += [f"{{ one(i: {i}) {{ count ratio flag }} }}" for i in range(len(NUMBER_ROWS))]
+    for q in queries:
+        assert run(fast, q) == run(stock, q), q
+    data, errors = run(fast, "{ numbers { count ratio flag } }")
+    assert data["numbers"][0] == NUMBER_ROWS[0]
+    assert data["numbers"][2] == {"count": 1, "ratio": 7.0, "flag": True}
+    # 2**31, nan, inf and "yes"; the strings "12" and "1.5" parse as Int and Float
+    assert sorted(str(p) for _, p in errors) == [
+        "['numbers', 4, 'count']",
+        "['numbers', 5, 'ratio']",
+        "['numbers', 6, 'ratio']",
+        "['numbers', 7, 'flag']",
+    ]
+
+
+def test_plans_are_shared_across_requests_of_one_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from schema import execution
+    from schema.extensions import ParseMemo
+
+    built: list[str] = []
+    original = execution.build_plan
+
+    def counting(schema: Any, parent_type: Any, fields: Any) -> Any:
+        built.append(",".join(fields))
+        return original(schema, parent_type, fields)
+
+    monkeypatch.setattr(execution, "build_plan", counting)
+    # The parse memo hands each request of a text the same document, hence the same nodes.
+    fast = numbers(FlatObjectExecutionContext, [ParseMemo])
+    stock = numbers(StrawberryGraphQLCoreExecutionContext)
+    q = "query($s: Boolean!) { numbers { count @skip(if: $s) ratio flag @include(if: $s) } }"
+    for s in (True, False, True, False):
+        fast_result = asyncio.run(fast.execute(q, variable_values={"s": s}))
+        stock_result = asyncio.run(stock.execute(q, variable_values={"s": s}))
+        assert fast_result.data == stock_result.data
+        assert [e.message for e in fast_result.errors or []] == [
+            e.message for e in stock_result.errors or []
+        ]
+    # One plan per field group (the variables pick the group), built once for four requests.
+    assert sorted(built) == ["count,ratio", "ratio,flag"]
+    other = "{ numbers { ratio } }"
+    assert asyncio.run(fast.execute(other)).data == asyncio.run(stock.execute(other)).data
+    assert sorted(built) == ["count,ratio", "ratio", "ratio,flag"]
