@@ -506,14 +506,24 @@ def _explain_reports(in_edges: Sequence[Edge], by_id: Mapping[str, Node]) -> lis
 
 
 def reachable_from(sources: Iterable[str], edges: Iterable[Edge], nodes: Iterable[str]) -> set[str]:
-    """Nodes connected (edges in both directions) to any of `sources`."""
-    g = nx.Graph()
-    g.add_nodes_from(nodes)
-    g.add_edges_from((str(e["source"]), str(e["target"])) for e in edges)
+    """Nodes connected (edges in both directions) to any of `sources`. A plain search over
+    an adjacency dict: building a networkx graph for it cost more than the search (W4)."""
+    adjacent: dict[str, list[str]] = {n: [] for n in nodes}
+    for e in edges:
+        s, t = str(e["source"]), str(e["target"])
+        adjacent.setdefault(s, []).append(t)
+        adjacent.setdefault(t, []).append(s)
     seen: set[str] = set()
-    for s in sources:
-        if s in g and s not in seen:
-            seen |= nx.node_connected_component(g, s)
+    for source in sources:
+        if source not in adjacent or source in seen:
+            continue
+        seen.add(source)
+        stack = [source]
+        while stack:
+            for nxt in adjacent[stack.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
     return seen
 
 

@@ -87,12 +87,10 @@ async def decision_tree(
         p["influence"] = round(scores.get(pid, 0.0), 6)
         nodes.append(p)
     filled = {p["role"] for p in parts}
-    sways_dm = {
-        e["source"] for e in edges if e["type"] == "INFLUENCES" and e["target"] in set(roots)
-    }
+    root_set = set(roots)  # once, not once per edge
+    sways_dm = {e["source"] for e in edges if e["type"] == "INFLUENCES" and e["target"] in root_set}
     graph_map = await finish(nodes, edges, truncated, mode, parent)
     # Direct coverage: who on our staff KNOWS whom, decision makers first, strongest first.
-    root_set = set(roots)
     staff_ties: list[dict[str, Any]] = [
         {**k, "decisionMaker": k["personId"] in root_set}
         for k in found["known"]

@@ -278,3 +278,33 @@ def test_bfs_depths_match_networkx_from_the_nearest_source() -> None:
             for node, d in nx.single_source_shortest_path_length(g, s).items():
                 expected[node] = min(d, expected.get(node, d))
         assert alg.bfs_depths(sources, edges) == expected
+
+
+def _reachable_with_networkx(
+    sources: list[str], edges: list[dict[str, object]], nodes: list[str]
+) -> set[str]:
+    g = nx.Graph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from((str(x["source"]), str(x["target"])) for x in edges)
+    seen: set[str] = set()
+    for s in sources:
+        if s in g and s not in seen:
+            seen |= nx.node_connected_component(g, s)
+    return seen
+
+
+def test_reachable_from_is_networkx_connected_components() -> None:
+    # Self-loops, sources outside the graph, and edge ends missing from `nodes` included.
+    for seed in range(300):
+        rng = random.Random(seed)
+        n = 1 + seed % 40
+        nodes = [f"p{i}" for i in range(n)]
+        edges = [
+            e(f"e{k}", f"p{rng.randrange(n + 3)}", f"p{rng.randrange(n + 3)}", "KNOWS")
+            for k in range(rng.randrange(2 * n))
+        ]
+        sources = [f"p{rng.randrange(n + 5)}" for _ in range(rng.randrange(4))]
+        got = alg.reachable_from(sources, edges, nodes)
+        assert got == _reachable_with_networkx(sources, edges, nodes), seed
+    assert alg.reachable_from(["a"], [e("x", "a", "b", "KNOWS")], ["c"]) == {"a", "b"}
+    assert alg.reachable_from(["z"], [], ["a"]) == set()
