@@ -283,22 +283,33 @@ def subtree_rollups(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[dict[s
     """Per company: companies, customers and open project amount in its subtree (itself
     included). SUBSIDIARY_OF points child -> parent, so a subtree is the set of ancestors in
     that DAG; a joint venture under two parents counts once in each parent's subtree."""
-    g = nx.DiGraph()
     by_id = {str(n["id"]): n for n in nodes}
-    g.add_nodes_from(by_id)
-    g.add_edges_from(
-        (str(e["source"]), str(e["target"]))
-        for e in edges
-        if e["type"] == "SUBSIDIARY_OF" and str(e["source"]) in by_id and str(e["target"]) in by_id
-    )
+    # Plain dicts, not a networkx graph: building one cost about as much as the rest (W2).
+    children: dict[str, set[str]] = {cid: set() for cid in by_id}
+    for e in edges:
+        if e["type"] == "SUBSIDIARY_OF":
+            s, t = str(e["source"]), str(e["target"])
+            if s in children and t in children and s != t:
+                children[t].add(s)
+    parents: dict[str, list[str]] = {cid: [] for cid in by_id}
+    for cid, kids in children.items():
+        for kid in kids:
+            parents[kid].append(cid)
     # Children before parents: each subtree is its own company and its children's subtrees,
-    # one pass instead of a search per company. A cycle (an import can make one) falls back.
+    # one pass instead of a search per company. A cycle (an import can make one) leaves
+    # companies unreached; then each subtree is what reaches its company (the same sets).
+    waiting = {cid: len(kids) for cid, kids in children.items()}
+    ready = [cid for cid, count in waiting.items() if count == 0]
     subtree: dict[str, set[str]] = {}
-    try:
-        for cid in nx.topological_sort(g):
-            subtree[cid] = {cid}.union(*(subtree[child] for child in g.predecessors(cid)))
-    except nx.NetworkXUnfeasible:
-        subtree = {cid: nx.ancestors(g, cid) | {cid} for cid in by_id}
+    while ready:
+        cid = ready.pop()
+        subtree[cid] = {cid}.union(*(subtree[kid] for kid in children[cid]))
+        for parent in parents[cid]:
+            waiting[parent] -= 1
+            if waiting[parent] == 0:
+                ready.append(parent)
+    if len(subtree) < len(by_id):
+        subtree = {cid: _reaching(cid, children) for cid in by_id}
     amount = {m: float(n.get("openProjectAmount") or 0.0) for m, n in by_id.items()}
     return [
         {
@@ -309,6 +320,17 @@ def subtree_rollups(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[dict[s
         }
         for cid, members in ((cid, subtree[cid]) for cid in by_id)
     ]
+
+
+def _reaching(cid: str, children: dict[str, set[str]]) -> set[str]:
+    """`cid` and every company below it, through any number of SUBSIDIARY_OF edges."""
+    seen, stack = {cid}, [cid]
+    while stack:
+        for kid in children[stack.pop()]:
+            if kid not in seen:
+                seen.add(kid)
+                stack.append(kid)
+    return seen
 
 
 def influence_graph(people: Iterable[str], edges: Iterable[Edge]) -> nx.DiGraph:
