@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 from graph import system as repo
@@ -9,6 +10,7 @@ from resolvers.context import Context
 from resolvers.vocab import LABELS
 
 
+@cache  # the installed package's metadata is read from disk: about 4 ms a call
 def api_version() -> str:
     try:
         return version("crm-graph")
