@@ -324,13 +324,20 @@ def subtree_rollups(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[dict[s
 
 def _reaching(cid: str, children: dict[str, set[str]]) -> set[str]:
     """`cid` and every company below it, through any number of SUBSIDIARY_OF edges."""
-    seen, stack = {cid}, [cid]
-    while stack:
-        for kid in children[stack.pop()]:
-            if kid not in seen:
-                seen.add(kid)
-                stack.append(kid)
+    seen: set[str] = set()
+    _search(children, cid, seen)
     return seen
+
+
+def _search(adjacent: Mapping[str, Iterable[str]], start: str, seen: set[str]) -> None:
+    """Add `start` and every node reachable from it to `seen` (a depth-first search)."""
+    seen.add(start)
+    stack = [start]
+    while stack:
+        for nxt in adjacent[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
 
 
 def influence_graph(people: Iterable[str], edges: Iterable[Edge]) -> nx.DiGraph:
@@ -537,15 +544,8 @@ def reachable_from(sources: Iterable[str], edges: Iterable[Edge], nodes: Iterabl
         adjacent.setdefault(t, []).append(s)
     seen: set[str] = set()
     for source in sources:
-        if source not in adjacent or source in seen:
-            continue
-        seen.add(source)
-        stack = [source]
-        while stack:
-            for nxt in adjacent[stack.pop()]:
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
+        if source in adjacent and source not in seen:
+            _search(adjacent, source, seen)
     return seen
 
 
