@@ -149,14 +149,14 @@ PREDICATES: dict[str, LiteralString] = {
 }
 
 
-def _filters(active: frozenset[str]) -> LiteralString:
+def _filters(active: frozenset[str], unplaced: bool) -> LiteralString:
     text: LiteralString = "($includeArchived OR n.archivedAt IS NULL) "
     for key, predicate in PREDICATES.items():
         if key in active:
             text += "AND " + predicate + " "
     # Last, after the indexable filters: rows the viewer may not see are not in the page
     # and not in `totalCount`.
-    return text + "AND " + visible("n") + " "
+    return text + "AND " + visible("n", unplaced) + " "
 
 
 FILTER_KEYS = (
@@ -182,7 +182,9 @@ def _suffix(active: frozenset[str]) -> str:
 
 
 def _matched(scope: str, mode: str, active: frozenset[str]) -> LiteralString:
-    return SCOPES[scope] + " WHERE " + NAME_MODES[mode] + _filters(active)
+    # A person list also shows the viewer's new contacts with no employer yet.
+    unplaced = scope == "person"
+    return SCOPES[scope] + " WHERE " + NAME_MODES[mode] + _filters(active, unplaced)
 
 
 def _after_and_limit(o: Order) -> LiteralString:

@@ -99,14 +99,20 @@ CLAIM: LiteralString = (
     )
 )
 
-# Verdict of a write on node `n` (bound, or null when missing), for the viewer in `$acl`.
-VERDICT: LiteralString = (
-    "CASE WHEN n IS NULL THEN 'missing' WHEN NOT "
-    + visible("n")
-    + " THEN 'missing' WHEN NOT "
-    + editable("n")
-    + " THEN 'forbidden' ELSE 'ok' END"
-)
+
+def verdict(unplaced: bool = False) -> LiteralString:
+    """Verdict of a write on node `n` (bound, or null when missing), for the viewer in `$acl`;
+    `unplaced` as in graph/access.py (a person's statements take it)."""
+    return (
+        "CASE WHEN n IS NULL THEN 'missing' WHEN NOT "
+        + visible("n", unplaced)
+        + " THEN 'missing' WHEN NOT "
+        + editable("n", unplaced)
+        + " THEN 'forbidden' ELSE 'ok' END"
+    )
+
+
+VERDICT = verdict()
 
 
 # What a node takes with it when deleted: a user's API keys stop existing with the user.
@@ -124,6 +130,9 @@ CLAIMED_AND_AUDITED: LiteralString = (
 def _statements(label: Label) -> dict[str, Cypher]:
     lb: LiteralString = label.value  # closed vocabulary, never input
     name = label.value.lower()
+    # A person created without an employer stays the creator's (graph/access.py).
+    unplaced = label is Label.PERSON
+    judge = verdict(unplaced)
     lock: LiteralString = (
         "OPTIONAL MATCH (n:" + lb + " {id: $id}) "
         "FOREACH (x IN CASE WHEN n IS NULL THEN [] ELSE [n] END | "
@@ -157,7 +166,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
         ),
         # Takes the lock and judges the viewer's right to change the node, in one statement.
         "lock": Cypher(
-            f"{name}.lock", lock + "RETURN n.version AS version, " + VERDICT + " AS verdict"
+            f"{name}.lock", lock + "RETURN n.version AS version, " + judge + " AS verdict"
         ),
         # Records the dynamic fields it changes in the same statement (graph/history.py).
         "update": Cypher(f"{name}.update", "MATCH (n:" + lb + " {id: $id}) " + changes),
@@ -167,7 +176,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
             f"{name}.lock_update",
             lock
             + "WITH n WHERE "
-            + VERDICT
+            + judge
             + " = 'ok' AND ($expectedVersion IS NULL OR n.version = $expectedVersion) "
             + changes,
         ),
@@ -176,7 +185,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
             f"{name}.delete",
             "OPTIONAL MATCH (n:" + lb + " {id: $targetId}) "
             "WITH n, "
-            + VERDICT
+            + judge
             + " AS verdict "
             + _OWN_KEYS.get(label, "")
             + "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | DETACH DELETE n) "
@@ -190,7 +199,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "UNWIND $ids AS key "
             "OPTIONAL MATCH (m:MergedId {id: key})-[:MERGED_INTO]->(survivor:" + lb + ") "
             "WITH key, coalesce(survivor.id, key) AS id "
-            "MATCH (n:" + lb + " {id: id}) WHERE " + visible("n") + " "
+            "MATCH (n:" + lb + " {id: id}) WHERE " + visible("n", unplaced) + " "
             "RETURN key, " + PROJECTION + " AS node",
         ),
         # Upserts: find-or-create on the composite unique key and take the write lock, in the
@@ -204,7 +213,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "RETURN "
             + PROJECTION
             + " AS node, CASE WHEN n.version = 0 THEN 'ok' ELSE "
-            + VERDICT
+            + judge
             + " END AS verdict",
         ),
     }
@@ -222,7 +231,12 @@ RESOLVE_ANY: LiteralString = (
 
 ANY_BY_IDS = Cypher(
     "node.by_ids",
-    RESOLVE_ANY + "WITH key, n WHERE " + visible("n") + " RETURN key, " + PROJECTION + " AS node",
+    RESOLVE_ANY
+    + "WITH key, n WHERE "
+    + visible("n", unplaced=True)
+    + " RETURN key, "
+    + PROJECTION
+    + " AS node",
 )
 
 # A node's trail is shown when the viewer may see the node; only read-all roles (ADMIN,

@@ -31,8 +31,8 @@ the same transaction and without another round trip:
   manages, or the viewer is ADMIN. An EDIT share does not let one take ownership;
 - any other edge needs edit rights on at least one end (and sight of the other): a rep may
   record that their customer supplies another team's company they can see;
-- a person with no employer yet, created by the viewer, counts as theirs for linking, so a
-  rep can attach the contact they just created (it is invisible until then);
+- a person with no employer yet is seen and edited by whoever created them (and their
+  managers), so a rep can attach the contact they just created;
 - AUDITOR and ANALYST never write: FORBIDDEN before any statement runs.
 """
 
@@ -98,21 +98,12 @@ def _held(v: LiteralString) -> LiteralString:
     )  # fmt: skip
 
 
-def _own_new_contact(v: LiteralString) -> LiteralString:
-    """`v` is a person without any employer whom the viewer created (see the module doc)."""
-    return (
-        "(" + v + ":Person AND NOT EXISTS { MATCH (" + v + ")-[:WORKS_AT]->() } "
-        "AND EXISTS { MATCH (" + v + "_a:AuditEvent {targetId: " + v + ".id}) WHERE " + v
-        + "_a.actor = $acl.editMe AND " + v + "_a.action IN ['person.create', 'person.upsert'] })"
-    )  # fmt: skip
-
-
-def _judged(v: LiteralString, new_contacts: bool) -> LiteralString:
-    """The viewer's rights on node `v`: seen, may (edit), held (see _held) and its label."""
-    mine: LiteralString = " OR " + _own_new_contact(v) if new_contacts else ""
+def _judged(v: LiteralString, unplaced: bool) -> LiteralString:
+    """The viewer's rights on node `v`: seen, may (edit), held (see _held) and its label;
+    `unplaced` as in graph/access.py."""
     return (
         "label: head([l IN labels(" + v + ") WHERE l IN " + NODE_LABELS + "]), "
-        "seen: " + visible(v) + mine + ", may: " + editable(v) + mine + ", "
+        "seen: " + visible(v, unplaced) + ", may: " + editable(v, unplaced) + ", "
         "held: " + _held(v)
     )
 

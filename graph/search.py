@@ -26,7 +26,7 @@ LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
 FULLTEXT = Cypher(
     "search.fulltext",
     "CALL db.index.fulltext.queryNodes('party_names', $query) YIELD node AS n, score "
-    "WHERE n.archivedAt IS NULL AND " + visible("n") + " "
+    "WHERE n.archivedAt IS NULL AND " + visible("n", unplaced=True) + " "
     "RETURN " + PROJECTION + " AS node, score LIMIT $limit",
 )
 CONTAINS = Cypher(
@@ -35,7 +35,7 @@ CONTAINS = Cypher(
     "  MATCH (n:Company) WHERE n.name CONTAINS $text AND n.archivedAt IS NULL "
     "  AND " + visible("n") + " RETURN n LIMIT $limit "
     "  UNION MATCH (n:Person) WHERE n.name CONTAINS $text AND n.archivedAt IS NULL "
-    "  AND " + visible("n") + " RETURN n LIMIT $limit "
+    "  AND " + visible("n", unplaced=True) + " RETURN n LIMIT $limit "
     "} "
     "WITH n, toFloat(size($text)) / size(n.name) AS score "
     "ORDER BY score DESC, n.name, n.id LIMIT $limit "

@@ -636,19 +636,32 @@ def test_linking_needs_edit_rights_on_the_right_end(gql: GQL, cypher: Driver) ->
     }
     # OWNS needs the account held (owned in the rep's own scope), not just seen
     assert codes(attempt(type="OWNS", **{"from": OWNER}, to="west-co")) == {"input.to": "FORBIDDEN"}
-    # a contact the rep just created, with no employer yet, may be attached to their account
+    # a contact the rep just created, with no employer yet, is theirs: they read it back (so
+    # do their managers, not other teams) and may attach it to their account
     created = owner(
         'mutation { createPerson(input: {name: "新联系人"}) { person { id } errors { code } } }'
     ).data["createPerson"]
     assert created["errors"] == []
     new_id = created["person"]["id"]
-    assert owner(f'{{ person(id: "{new_id}") {{ id }} }}').data["person"] is None  # not yet
+    read = f'{{ person(id: "{new_id}") {{ id name }} }}'
+    assert owner(read).data["person"] == {"id": new_id, "name": "新联系人"}
+    assert gql.as_("manager_above")(read).data["person"] == {"id": new_id, "name": "新联系人"}
+    assert gql.as_("other_team")(read).data["person"] is None
+    # ... and finds it in the people list and in search, which other teams do not
+    listed = '{ people(first: 10, filter: {nameContains: "新联系"}) { nodes { id } } }'
+    found = '{ search(text: "新联系人") { id } }'
+    assert owner(listed).data["people"]["nodes"] == [{"id": new_id}]
+    # (search also ranks 西方联系人 and the like, which the owner sees through a share)
+    assert {"id": new_id} in owner(found).data["search"]
+    assert gql.as_("other_team")(listed).data["people"]["nodes"] == []
+    assert {"id": new_id} not in gql.as_("other_team")(found).data["search"]
     assert attempt(type="WORKS_AT", **{"from": new_id}, to="east-co") == []
-    assert owner(f'{{ person(id: "{new_id}") {{ id }} }}').data["person"] == {"id": new_id}
-    # ... but not somebody else's new contact
+    assert owner(read).data["person"] == {"id": new_id, "name": "新联系人"}
+    # ... but not somebody else's new contact, which stays out of sight
     other = gql.as_("other_team")(
         'mutation { createPerson(input: {name: "别人的"}) { person { id } } }'
     ).data["createPerson"]["person"]["id"]
+    assert owner(f'{{ person(id: "{other}") {{ id }} }}').data["person"] is None
     assert codes(attempt(type="WORKS_AT", **{"from": other}, to="east-co")) == {
         "input.from": "NOT_FOUND"
     }
