@@ -127,6 +127,15 @@ CLAIMED_AND_AUDITED: LiteralString = (
 )
 
 
+# Goes on (one row) only when no active custom field of `$requiredKind` is required: the
+# check of input without custom values, made by the write itself (see `create`, `upsert`).
+COMPLETE: LiteralString = (
+    "OPTIONAL MATCH (req:CustomFieldDefinition {kind: $requiredKind}) "
+    "WHERE req.required AND req.archivedAt IS NULL "
+    "WITH count(req) AS missing WHERE missing = 0 "
+)
+
+
 def _statements(label: Label) -> dict[str, Cypher]:
     lb: LiteralString = label.value  # closed vocabulary, never input
     name = label.value.lower()
@@ -153,17 +162,22 @@ def _statements(label: Label) -> dict[str, Cypher]:
         "FOREACH (_ IN CASE WHEN $customer THEN [1] ELSE [] END | SET n:Customer) "
         + CLAIMED_AND_AUDITED
     )
+    upsert_lock: LiteralString = (
+        "MERGE (n:" + lb + " {externalSource: $source, externalId: $externalId}) "
+        "ON CREATE SET n.id = $id, n.version = 0, n.createdAt = datetime() "
+        "SET n.__lock = true REMOVE n.__lock "
+        "RETURN "
+        + PROJECTION
+        + " AS node, CASE WHEN n.version = 0 THEN 'ok' ELSE "
+        + judge
+        + " END AS verdict"
+    )
     return {
         "create": Cypher(f"{name}.create", create),
         # A create without custom values: no row when the kind has a required custom field
         # (then the caller reads the definitions to say which), so the common case is one
         # round trip instead of a read of the definitions and then the write.
-        "create_complete": Cypher(
-            f"{name}.create_complete",
-            "OPTIONAL MATCH (req:CustomFieldDefinition {kind: $requiredKind}) "
-            "WHERE req.required AND req.archivedAt IS NULL "
-            "WITH count(req) AS missing WHERE missing = 0 " + create,
-        ),
+        "create_complete": Cypher(f"{name}.create_complete", COMPLETE + create),
         # Takes the lock and judges the viewer's right to change the node, in one statement.
         "lock": Cypher(
             f"{name}.lock", lock + "RETURN n.version AS version, " + judge + " AS verdict"
@@ -205,17 +219,10 @@ def _statements(label: Label) -> dict[str, Cypher]:
         # Upserts: find-or-create on the composite unique key and take the write lock, in the
         # same transaction as the update and audit that follow (see `upsert`). A node found
         # is judged like `lock`; one just created is the viewer's own.
-        "upsert_lock": Cypher(
-            f"{name}.upsert_lock",
-            "MERGE (n:" + lb + " {externalSource: $source, externalId: $externalId}) "
-            "ON CREATE SET n.id = $id, n.version = 0, n.createdAt = datetime() "
-            "SET n.__lock = true REMOVE n.__lock "
-            "RETURN "
-            + PROJECTION
-            + " AS node, CASE WHEN n.version = 0 THEN 'ok' ELSE "
-            + judge
-            + " END AS verdict",
-        ),
+        "upsert_lock": Cypher(f"{name}.upsert_lock", upsert_lock),
+        # The same for input without custom values: no row, and nothing written, when the
+        # kind has a required custom field (as `create_complete`).
+        "upsert_lock_complete": Cypher(f"{name}.upsert_lock_complete", COMPLETE + upsert_lock),
     }
 
 
@@ -407,7 +414,8 @@ class UpsertResult:
     created: bool
     changed: list[str]
     # FORBIDDEN: the node exists and the viewer may not edit it (or never edits);
-    # DUPLICATE: it exists and the viewer cannot see it (as a create with a taken key).
+    # DUPLICATE: it exists and the viewer cannot see it (as a create with a taken key);
+    # INCOMPLETE: a required custom field has no value (with `custom_kind`).
     refusal: Refusal | None = None
 
 
@@ -426,13 +434,15 @@ async def upsert(
     props: dict[str, Any],
     audit: Audit,
     customer: bool | None = None,
+    custom_kind: str | None = None,
 ) -> UpsertResult:
     """Create or update the node keyed by (externalSource, externalId), in one transaction.
 
     The fields in `props` are compared with the stored ones first: when nothing differs the
     transaction writes nothing (no version bump, no audit event), so running the same import
     twice is a no-op. A None value removes a property. The audit event lists the changed
-    field names only."""
+    field names only. With `custom_kind`, as `create`: INCOMPLETE, and nothing written, when
+    that kind of node has a required custom field."""
     if not audit.actor.scope.may_edit:
         return UpsertResult(None, False, [], Refusal.FORBIDDEN)
     props = {k: plain(v) for k, v in props.items()}
@@ -442,10 +452,14 @@ async def upsert(
 
     async def work(tx: Tx) -> UpsertResult:
         node_id = new_id()
-        rows = await tx.run(
-            statements["upsert_lock"],
-            {"source": source, "externalId": external_id, "id": node_id, "acl": acl},
-        )
+        params = {"source": source, "externalId": external_id, "id": node_id, "acl": acl}
+        if custom_kind is None:
+            rows = await tx.run(statements["upsert_lock"], params)
+        else:
+            params["requiredKind"] = custom_kind
+            rows = await tx.run(statements["upsert_lock_complete"], params)
+            if not rows:
+                return UpsertResult(None, False, [], Refusal.INCOMPLETE)
         verdict = rows[0]["verdict"]
         if verdict != "ok":
             refusal = Refusal.FORBIDDEN if verdict == "forbidden" else Refusal.DUPLICATE
@@ -459,14 +473,14 @@ async def upsert(
             changed.append("customer")
         if not changed and not created:
             return UpsertResult(stored, False, [])
-        params = {
+        update = {
             "id": stored["id"],
             "props": given,
             "customer": customer,
             **claim,
             **audit.params(stored["id"], label, changed),
         }
-        updated = await tx.run(statements["update"], params)
+        updated = await tx.run(statements["update"], update)
         return UpsertResult(updated[0]["node"], created, sorted(changed))
 
     return await db.transaction(work)

@@ -39,9 +39,9 @@ def as_is(ctx: Context, node: NodeRow | None) -> NodeRow | None:
 
 
 class Required(NamedTuple):
-    """Create input without custom values (resolvers/customfields.py `deferred`): the create
-    statement refuses when custom fields of `kind` are required, and `missing` then reads the
-    definitions for the errors to report."""
+    """Create or upsert input without custom values (resolvers/customfields.py `deferred`):
+    the write statement refuses when custom fields of `kind` are required, and `missing` then
+    reads the definitions for the errors to report."""
 
     kind: str
     missing: Callable[[], Awaitable[v.Errors]]
@@ -243,12 +243,14 @@ async def upsert_node(
     props: dict[str, Any],
     customer: bool | None = None,
     present: Present = as_is,
+    required: Required | None = None,
 ) -> NodePayload:
     """Create or update the node with this (externalSource, externalId); nothing is written
     (no version bump, no audit event) when every given field already has its value."""
     key = label.value.lower()
-    try:
-        result = await nodes.upsert(
+
+    async def write(kind: str | None) -> nodes.UpsertResult:
+        return await nodes.upsert(
             ctx.db,
             label,
             external["externalSource"],
@@ -256,7 +258,16 @@ async def upsert_node(
             props,
             audit(ctx, f"{key}.upsert"),
             customer=customer,
+            custom_kind=kind,
         )
+
+    try:
+        result = await write(required.kind if required else None)
+        if result.refusal is Refusal.INCOMPLETE and required is not None:
+            if errors := await required.missing():
+                return invalid(key, errors, upsert=True)
+            # The required field was archived between the two reads: nothing is missing now.
+            result = await write(None)
     except ConstraintViolation:
         out = duplicate(key, f"another {key} has this customer code")
         out.update(created=False, changedFields=[])

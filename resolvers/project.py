@@ -98,10 +98,12 @@ async def upsert_project(ctx: Context, data: dict[str, Any]) -> NodePayload:
     errors = v.Errors()
     external = external_props(errors, data, required=True)
     props = project_props(errors, data, creating=True)
-    props.update(await customfields.values(ctx, Label.PROJECT, errors, data, creating=True))
+    required = None if errors else customfields.deferred(ctx, Label.PROJECT, data)
+    if required is None:
+        props.update(await customfields.values(ctx, Label.PROJECT, errors, data, creating=True))
     if errors:
         return invalid("project", errors, upsert=True)
-    return await upsert_node(ctx, Label.PROJECT, external, props)
+    return await upsert_node(ctx, Label.PROJECT, external, props, required=required)
 
 
 archive_project, delete_project, project = archive_delete_load(Label.PROJECT)

@@ -24,6 +24,7 @@ from resolvers.args import page_size
 from resolvers.common import (
     Present,
     PropsOf,
+    Required,
     Write,
     as_is,
     audit,
@@ -166,16 +167,26 @@ async def upsert(
     props: dict[str, Any],
     customer: bool | None,
     present_node: Present = as_is,
+    required: Required | None = None,
 ) -> NodePayload:
-    """upsertCompany / upsertPerson with review; creating a node holds nothing."""
+    """upsertCompany / upsertPerson with review; creating a node holds nothing. With
+    `required`, the required custom fields are checked by the plain upsert's statement;
+    otherwise (refused options, held fields) they are read first, as with values given."""
     errors = v.Errors()
     source, reason = options(errors, data)
     key = label.value.lower()
+    direct, direct_customer, held = split(ctx, label, props, customer, source, reason)
+    plain = not held.props and held.customer is None
+    if required is not None and (errors or not plain):
+        if missing := await required.missing():
+            return invalid(key, missing, upsert=True)
+        required = None
     if errors:
         return {key: None, "errors": errors, "created": False, "changedFields": []}
-    direct, direct_customer, held = split(ctx, label, props, customer, source, reason)
-    if not held.props and held.customer is None:
-        out = await upsert_node(ctx, label, external, direct, direct_customer, present_node)
+    if plain:
+        out = await upsert_node(
+            ctx, label, external, direct, direct_customer, present_node, required
+        )
         return {**out, "changeRequests": []}
     filed = await g.upsert(
         ctx.db,
@@ -368,9 +379,11 @@ def account_writes(
         external = external_props(errors, data, required=True)
         props = props_of(errors, data, True)
         customer = customer_role(errors, data, props, kind)
-        props.update(await customfields.values(ctx, label, errors, data, creating=True))
+        required = None if errors else customfields.deferred(ctx, label, data)
+        if required is None:
+            props.update(await customfields.values(ctx, label, errors, data, creating=True))
         if errors:
             return invalid(key, errors, upsert=True)
-        return await upsert(ctx, label, data, external, props, customer)
+        return await upsert(ctx, label, data, external, props, customer, required=required)
 
     return create_account, update_account, upsert_account

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
@@ -150,10 +149,10 @@ def build_schema(
         config=StrawberryConfig(default_resolver=default_resolver, scalar_map=SCALAR_MAP),
         execution_context_class=FlatObjectExecutionContext,
         extensions=[
-            partial(AddValidationRules, validation_rules(dev)),
-            partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+            # Token cap and extra validation rules live in these two rather than in
+            # strawberry's stock extensions: fewer hooks per request.
             partial(ParseMemo, limits),
-            partial(ValidationMemo, limits),
+            partial(ValidationMemo, limits, validation_rules(dev)),
             ErrorShaping,
         ],
     )

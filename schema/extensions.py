@@ -27,11 +27,11 @@ from schema.limits import ByteBoundedLRU, Limits, analyse, check_text
 log = logging.getLogger("crm.errors")
 
 
-def validation_rules(dev: bool) -> list[type[ASTValidationRule]]:
-    """graphql-core rules added to the standard ones. Cost, depth and aliases are checked
-    by schema/cost.py and `schema.limits.analyse` before validation (see ValidationMemo);
-    introspection is refused outside dev mode."""
-    return [] if dev else [NoSchemaIntrospectionCustomRule]
+def validation_rules(dev: bool) -> tuple[type[ASTValidationRule], ...]:
+    """graphql-core rules ValidationMemo adds to the standard ones. Cost, depth and aliases
+    are checked by schema/cost.py and `schema.limits.analyse` before validation (see
+    ValidationMemo); introspection is refused outside dev mode."""
+    return () if dev else (NoSchemaIntrospectionCustomRule,)
 
 
 class WithoutStrawberryLogging(strawberry.Schema):
@@ -153,9 +153,15 @@ class ValidationMemo(SchemaExtension):
     hash walks the whole tree; bounded in entries and bytes, so unique texts cannot grow it.
     """
 
-    def __init__(self, limits: Limits | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        rules: tuple[type[ASTValidationRule], ...] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.limits = limits or Limits()
+        self.rules = rules
         self.cost: int | None = None
 
     def get_results(self) -> dict[str, Any]:
@@ -163,6 +169,10 @@ class ValidationMemo(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
+        # What strawberry's AddValidationRules did, without an extension of its own (each one
+        # costs hooks on every request).
+        if self.rules:
+            ec.validation_rules = (*ec.validation_rules, *self.rules)
         if ec.query is None or ec.graphql_document is None:
             yield
             return
@@ -231,6 +241,9 @@ class ParseMemo(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         ec = self.execution_context
+        # What strawberry's MaxTokensLimiter did: the parser's own cap, for the parse strawberry
+        # repeats on a syntax error. check_text has refused longer texts already.
+        ec.parse_options["max_tokens"] = self.limits.max_tokens
         if ec.query is not None and ec.graphql_document is None:
             options = tuple(sorted(ec.parse_options.items()))
             cached = _PARSED.get((ec.query, options))

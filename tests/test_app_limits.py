@@ -114,6 +114,23 @@ def test_large_query_document_is_refused(gql: GQL) -> None:
     assert r.errors[0]["extensions"]["limit"] == "maxQueryBytes"
 
 
+def test_too_many_tokens_is_refused_before_parsing(gql: GQL) -> None:
+    r = gql("{ " + "version " * 5000 + "}")  # 5,002 tokens, 40 KB: under the byte limit
+    assert r.status == 200
+    assert r.body == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The query has more than 5000 tokens.",
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED", "limit": "maxTokens"},
+            }
+        ],
+    }
+    # 5,000 tokens pass the cap (graphql-core's validation then gives up on so many fields).
+    at_cap = gql("{ " + "version " * 4998 + "}")
+    assert [e["extensions"].get("limit") for e in at_cap.errors] == [None]
+
+
 def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> None:
     center = "00000000-0000-4000-8000-00000000abcd"
     literal = gql(f'{{ accountMap(center: "{center}", asOf: "2024-02-30") {{ truncated }} }}')

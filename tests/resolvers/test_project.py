@@ -6,6 +6,7 @@ from typing import Any
 
 from neo4j import Driver
 from tests.conftest import GQL
+from tests.resolvers.customfields import define
 from tests.resolvers.test_relationship import count
 
 FIELDS = "id name stage status amount currency expectedClose version"
@@ -97,3 +98,26 @@ def test_archive_delete_and_customer(gql: GQL, cypher: Driver) -> None:
     assert gql(delete, {"i": {"id": p["id"]}}).data["deleteProject"]["errors"] == [
         {"code": "NOT_FOUND"}
     ]
+
+
+def test_a_required_custom_field_refuses_an_upsert_without_values(gql: GQL, cypher: Driver) -> None:
+    data = {"externalSource": "erp", "externalId": "O-2", "name": "智慧园区"}
+    gql('query { project(id: "warm-up") { id } }')  # signs the key in
+    first = gql(UPSERT, {"input": data})
+    assert first.data["upsertProject"]["created"] is True
+    assert first.round_trips == 2  # the lock with the required-field check, the write
+    again = gql(UPSERT, {"input": data})
+    assert again.data["upsertProject"]["changedFields"] == []
+    assert again.round_trips == 1
+    define(gql, "PROJECT", "phase", "TEXT", required=True)
+    gql('query { project(id: "warm-up") { id } }')
+    refused = gql(UPSERT, {"input": {**data, "externalId": "O-3"}})
+    assert refused.data["upsertProject"] == {
+        "project": None,
+        "created": False,
+        "changedFields": [],
+        "errors": [{"code": "VALIDATION", "field": "input.custom.phase"}],
+    }
+    assert refused.round_trips == 2  # the refused lock, then the definitions to name it
+    projects = "MATCH (p:Project) RETURN count(p)"
+    assert count(cypher, projects) == 1

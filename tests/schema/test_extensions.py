@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from schema import build_schema
 
 SCHEMA = build_schema(dev=True)
@@ -57,3 +59,81 @@ def test_memoised_validation_is_per_schema() -> None:
     refused = asyncio.run(strict.execute(query))
     assert refused.errors
     assert "aliases" in refused.errors[0].message.lower()
+
+
+# The rules added to graphql-core's and the parser's token cap, pinned error for error: they
+# are applied by our own extensions, not strawberry's stock ones, and must answer the same.
+TIGHT = {dev: build_schema(dev=dev, max_tokens=12) for dev in (True, False)}
+TOO_MANY = "{ " + "version " * 12 + "}"
+NOT_IN_PRODUCTION = "GraphQL introspection has been disabled, but the requested query contained"
+VALIDATION = {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+def formatted(query: str, *, dev: bool, tight: bool = False) -> tuple[Any, list[Any]]:
+    schema = TIGHT[dev] if tight else (SCHEMA if dev else PRODUCTION)
+    result = asyncio.run(schema.execute(query))
+    return result.data, [e.formatted for e in result.errors or []]
+
+
+@pytest.mark.parametrize("dev", [True, False], ids=["dev", "production"])
+def test_too_many_tokens_is_one_coded_refusal(dev: bool) -> None:
+    for _ in range(2):  # a refused text is not memoised as parsed
+        assert formatted(TOO_MANY, dev=dev, tight=True) == (
+            None,
+            [
+                {
+                    "message": "The query has more than 12 tokens.",
+                    "extensions": {**VALIDATION, "limit": "maxTokens"},
+                }
+            ],
+        )
+    assert formatted("{ version }", dev=dev, tight=True)[1] == []
+
+
+@pytest.mark.parametrize("dev", [True, False], ids=["dev", "production"])
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        pytest.param('{ version "abc }', "Syntax Error: Unterminated string.", 17, id="lexer"),
+        pytest.param("{ version ", "Syntax Error: Expected Name, found <EOF>.", 11, id="parser"),
+    ],
+)
+def test_syntax_errors_under_the_token_cap(
+    dev: bool, query: str, message: str, column: int
+) -> None:
+    at = [{"line": 1, "column": column}]
+    expected = [{"message": message, "locations": at, "extensions": VALIDATION}]
+    for _ in range(2):
+        assert formatted(query, dev=dev, tight=True) == (None, expected)
+
+
+def test_production_refuses_introspection_field_by_field() -> None:
+    fields = [("__schema", 3), ("queryType", 14)]
+    assert formatted(INTROSPECT, dev=False) == (
+        None,
+        [
+            {
+                "message": f"{NOT_IN_PRODUCTION} the field '{name}'.",
+                "locations": [{"line": 1, "column": column}],
+                "extensions": VALIDATION,
+            }
+            for name, column in fields
+        ],
+    )
+    assert formatted("{ __typename }", dev=False) == ({"__typename": "Query"}, [])
+
+
+def test_introspection_rule_runs_after_the_standard_rules() -> None:
+    query = '{ __type(name: "Query") { name } noSuchField }'
+    unknown = {
+        "message": "Cannot query field 'noSuchField' on type 'Query'.",
+        "locations": [{"line": 1, "column": 34}],
+        "extensions": VALIDATION,
+    }
+    introspection = {
+        "message": f"{NOT_IN_PRODUCTION} the field '__type'.",
+        "locations": [{"line": 1, "column": 3}],
+        "extensions": VALIDATION,
+    }
+    assert formatted(query, dev=True) == (None, [unknown])
+    assert formatted(query, dev=False) == (None, [introspection, unknown])
