@@ -361,6 +361,21 @@ def test_a_field_outside_the_summary_gets_the_full_row(
             "name": "top-p1",
             "nameEn": "EN top-p1",
         }
+    # The same asked through fragments on the items: still the full contacts.
+    spread = (
+        W9.replace(
+            "contacts(first: $first) " + W9_CONTACT + " } } } }",
+            "contacts(first: $first) { ... on Person { id } ...More } } } } }",
+        )
+        + " fragment More on Person { officePhone }"
+    )
+    assert spread != W9
+    sent.clear()
+    r = gql(spread, {"id": "top", "first": 20})
+    assert r.round_trips == TREE_ROUND_TRIPS
+    assert "relations.tree.d2.summary.contacts" in sent, sent
+    x = r.data["company"]["subsidiaries"][0]["subsidiaries"][0]
+    assert x["contacts"][0] == {"id": "x-p1", "officePhone": "+862155500000"}
     # A company field outside the summary on the second level only: the companies are
     # projected whole, and the first level, which asks less, reads those rows (no third trip).
     phone = W9.replace(
