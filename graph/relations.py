@@ -110,6 +110,8 @@ PROJECT_CUSTOMER = Cypher(
 # ignored edge dates and visibility and asked every company it met for both lists: this
 # takes 0.83x-1.00x of its time and 0.52x-0.89x of its db hits at scale S, the gain growing
 # with the tree and for viewers who see less; bench/README.md, W9.)
+# Each list kind is projected whole or as a summary, as its fields ask (W9's summaries: the
+# request takes about 0.7x the time of the full projections; bench/README.md, W9).
 # `$limit` caps each level and the answer; a capped answer is not used.
 TREE_MAX_DEPTH = 3
 

@@ -41,7 +41,7 @@ def field_names(selections: list[Selection], out: set[str] | None = None) -> set
 def item_fields(info: Info) -> frozenset[str]:
     """The fields selected on the value (or the list's items) of the field being resolved,
     fragments included. Read from the document's nodes, one level only: strawberry's
-    `selected_fields` converts the whole subtree, about 30 us a call (bench/README.md, W9)."""
+    `selected_fields` converts the whole subtree, about 36 us a call (0.28 ms of a W9 request)."""
     raw = info._raw_info
     out: set[str] = set()
 
