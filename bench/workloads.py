@@ -172,7 +172,8 @@ W9_CONTACTS_FIRST = 20
 W9_DEPTH = 2
 W9_COMPANY_TREE_RAW = (
     nodes.STATEMENTS[Label.COMPANY]["by_ids"].edit_all,
-    relations.TREE[(W9_DEPTH, True)].edit_all,
+    # W9 selects only summary fields: the app projects both lists as summaries.
+    relations.TREE[(W9_DEPTH, "summary", "summary")].edit_all,
 )
 
 ALL_COMPANY_TYPES = [r.value for r in maps.COMPANY_RELS]

@@ -14,6 +14,7 @@ from graph.access import acl_params, visible
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
+from graph.lists import PROJECTIONS
 from graph.nodes import PROJECTION
 from graph.rows import EmploymentRow, NodeRow, TreeRow
 from graph.vocab import Label
@@ -43,27 +44,36 @@ PARENTS = Cypher(
     "WITH id, n ORDER BY n.name, n.id "
     "RETURN id, collect(" + PROJECTION + ")[..$cap] AS items",
 )
-SUBSIDIARIES = Cypher(
-    "relations.subsidiaries",
-    "UNWIND $ids AS id "
-    "OPTIONAL MATCH (:Company {id: id})<-[r:SUBSIDIARY_OF]-(n:Company) "
-    "WHERE " + CURRENT + " AND " + SHOWN + " "
-    "WITH id, n ORDER BY n.name, n.id "
-    "RETURN id, collect(" + PROJECTION + ")[..$cap] AS items",
-)
+# SUBSIDIARIES and CONTACTS come in both of graph/lists.py's PROJECTIONS, `full` (every
+# stored property) and `summary` (id, names, profile): the resolver picks the summary when
+# the field's selection reads nothing else.
+SUBSIDIARIES = {
+    kind: Cypher(
+        "relations.subsidiaries" + ("" if kind == "full" else "." + kind),
+        "UNWIND $ids AS id "
+        "OPTIONAL MATCH (:Company {id: id})<-[r:SUBSIDIARY_OF]-(n:Company) "
+        "WHERE " + CURRENT + " AND " + SHOWN + " "
+        "WITH id, n ORDER BY n.name, n.id "
+        "RETURN id, collect(" + projected + ")[..$cap] AS items",
+    )
+    for kind, projected in PROJECTIONS.items()
+}
 # A company's current staff, by name: LIMIT per company inside the subquery, so a company
 # of 500 people projects only the `$cap` it returns.
-CONTACTS = Cypher(
-    "relations.contacts",
-    "UNWIND $ids AS id "
-    "CALL (id) { "
-    "  MATCH (:Company {id: id})<-[r:WORKS_AT]-(n:Person) "
-    "  WHERE " + CURRENT + " AND " + SHOWN + " "
-    "  WITH DISTINCT n ORDER BY n.name, n.id LIMIT $cap "
-    "  RETURN collect(" + PROJECTION + ") AS items "
-    "} "
-    "RETURN id, items",
-)
+CONTACTS = {
+    kind: Cypher(
+        "relations.contacts" + ("" if kind == "full" else "." + kind),
+        "UNWIND $ids AS id "
+        "CALL (id) { "
+        "  MATCH (:Company {id: id})<-[r:WORKS_AT]-(n:Person) "
+        "  WHERE " + CURRENT + " AND " + SHOWN + " "
+        "  WITH DISTINCT n ORDER BY n.name, n.id LIMIT $cap "
+        "  RETURN collect(" + projected + ") AS items "
+        "} "
+        "RETURN id, items",
+    )
+    for kind, projected in PROJECTIONS.items()
+}
 EMPLOYER = Cypher(
     "relations.employer",
     "UNWIND $ids AS id "
@@ -100,6 +110,8 @@ PROJECT_CUSTOMER = Cypher(
 # ignored edge dates and visibility and asked every company it met for both lists: this
 # takes 0.83x-1.00x of its time and 0.52x-0.89x of its db hits at scale S, the gain growing
 # with the tree and for viewers who see less; bench/README.md, W9.)
+# Each list kind is projected whole or as a summary, as its fields ask (W9's summaries: the
+# request takes about 0.7x the time of the full projections; bench/README.md, W9).
 # `$limit` caps each level and the answer; a capped answer is not used.
 TREE_MAX_DEPTH = 3
 
@@ -129,38 +141,63 @@ _TREE_LAST: LiteralString = (
     "CALL (done, frontier) { " + _TREE_NEW + "RETURN collect({c: c, subs: []}) AS leaves } "
     "UNWIND done + leaves AS row WITH row.c AS c, row.subs AS subs LIMIT $limit "
 )
-_TREE_CONTACTS: LiteralString = (
-    "CALL (c) { OPTIONAL MATCH (c)<-[r:WORKS_AT]-(n:Person) "
-    "WHERE " + CURRENT + " AND " + SHOWN + " "
-    "WITH DISTINCT n ORDER BY n.name, n.id LIMIT $cap "
-    "RETURN collect(" + PROJECTION + ") AS contacts } "
-)
+
+
+def _tree_contacts(projected: LiteralString) -> LiteralString:
+    return (
+        "CALL (c) { OPTIONAL MATCH (c)<-[r:WORKS_AT]-(n:Person) "
+        "WHERE " + CURRENT + " AND " + SHOWN + " "
+        "WITH DISTINCT n ORDER BY n.name, n.id LIMIT $cap "
+        "RETURN collect(" + projected + ") AS contacts } "
+    )
+
+
+def _tree_name(depth: int, contacts: str | None, companies: str) -> str:
+    """`relations.tree.d2.contacts` for the full projections, `.summary` after the part
+    projected as a summary: `relations.tree.d2.summary.contacts.summary`."""
+    name = f"relations.tree.d{depth}" + ("" if companies == "full" else f".{companies}")
+    if contacts is not None:
+        name += ".contacts" + ("" if contacts == "full" else f".{contacts}")
+    return name
+
+
 # Levels below the top that are expanded: depth - 1 of them (the top is level 0).
 _TREE_LEVELS: dict[int, LiteralString] = {1: "", 2: _TREE_LEVEL, 3: _TREE_LEVEL + _TREE_LEVEL}
-TREE: dict[tuple[int, bool], Cypher] = {
-    (depth, contacts): Cypher(
-        f"relations.tree.d{depth}{'.contacts' if contacts else ''}",
+# Keyed (depth, contacts' projection or None for no contacts, the companies' projection):
+# each list is projected as the fields reading it need (a key of lists.PROJECTIONS).
+TREE: dict[tuple[int, str | None, str], Cypher] = {
+    (depth, contacts, companies): Cypher(
+        _tree_name(depth, contacts, companies),
         "MATCH (top:Company {id: $id}) "
         + _tree_subsidiaries("top")
         + "WITH [{c: top, subs: subs}] AS done, subs AS frontier "
         + levels
         + _TREE_LAST
-        + (_TREE_CONTACTS if contacts else "WITH c, subs, [] AS contacts ")
+        + (_tree_contacts(PROJECTIONS[contacts]) if contacts else "WITH c, subs, [] AS contacts ")
         + "RETURN c.id AS id, [n IN subs | "
-        + PROJECTION
+        + PROJECTIONS[companies]
         + "] AS subsidiaries, contacts",
     )
     for depth, levels in _TREE_LEVELS.items()
-    for contacts in (False, True)
+    for contacts in (None, *PROJECTIONS)
+    for companies in PROJECTIONS
 }
 
 
 async def subtree(
-    db: Database, actor: Actor, company: str, depth: int, cap: int | None, limit: int
+    db: Database,
+    actor: Actor,
+    company: str,
+    depth: int,
+    cap: int | None,
+    limit: int,
+    companies: str = "full",
+    contacts: str = "full",
 ) -> list[TreeRow]:
     """Per company the lists reach within `depth` levels (at most `limit`): its subsidiaries
-    (empty at the last level, which does not ask) and, with a `cap`, its first `cap` contacts."""
-    q = TREE[(depth, cap is not None)]
+    (empty at the last level, which does not ask) and, with a `cap`, its first `cap` contacts,
+    each list projected as named (keys of lists.PROJECTIONS)."""
+    q = TREE[(depth, contacts if cap is not None else None, companies)]
     params = {"id": company, "limit": limit, "subCap": MAX_ITEMS, "cap": cap or 0}
     rows = await db.read(q, {**params, "acl": acl_params(actor)})
     return cast(list[TreeRow], rows)

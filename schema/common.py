@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers import classification, customfields, intelligence, records, review, verification
 from resolvers import share as sharing
-from resolvers.context import Context
 from resolvers.shapes import NodeRow, ShareRow
 from resolvers.vocab import Label
 from schema.base import Info
@@ -25,17 +26,56 @@ if TYPE_CHECKING:
     from schema.share import AccountShare
     from schema.verification import ChannelVerification, DataQuality
 
-ByParent = Callable[[Context, Any], Awaitable[Any]]
+
+def field_names(selections: list[Selection], out: set[str] | None = None) -> set[str]:
+    """The names of the fields of one level of a selection, those in its fragments included."""
+    out = set() if out is None else out
+    for s in selections:
+        if isinstance(s, SelectedField):
+            out.add(s.name)
+        else:
+            field_names(s.selections, out)
+    return out
+
+
+def item_fields(info: Info) -> frozenset[str]:
+    """The fields selected on the value (or the list's items) of the field being resolved,
+    fragments included. Read from the document's nodes, one level only: strawberry's
+    `selected_fields` converts the whole subtree, about 36 us a call (0.28 ms of a W9 request)."""
+    raw = info._raw_info
+    out: set[str] = set()
+
+    def add(selection_set: SelectionSetNode | None) -> None:
+        for s in selection_set.selections if selection_set is not None else ():
+            if isinstance(s, FieldNode):
+                out.add(s.name.value)
+            elif isinstance(s, InlineFragmentNode):
+                add(s.selection_set)
+            elif isinstance(s, FragmentSpreadNode):
+                fragment = raw.fragments.get(s.name.value)
+                add(fragment.selection_set if fragment is not None else None)
+
+    for node in raw.field_nodes:
+        add(node.selection_set)
+    return frozenset(out)
 
 
 def by_parent(
-    resolve: ByParent, graphql_type: Any, description: str, key: str = "id", optional: bool = False
+    resolve: Callable[..., Awaitable[Any]],
+    graphql_type: Any,
+    description: str,
+    key: str = "id",
+    optional: bool = False,
+    with_fields: bool = False,
 ) -> Any:
     """A field answered by `resolve(context, parent[key])`: the resolvers batch these per
     request, so the description's "one round trip" holds. With `optional`, a parent without
-    that id answers null without asking."""
+    that id answers null without asking. With `with_fields`, `resolve` is also passed the
+    names of the fields selected on what it returns (`item_fields`), to project no more."""
 
     async def field(info: Info, root: strawberry.Parent[dict[str, Any]]) -> Any:
+        if with_fields:
+            return await resolve(info.context, root[key], item_fields(info))
         if optional:
             value = root.get(key)
             return await resolve(info.context, value) if value else None
@@ -45,15 +85,18 @@ def by_parent(
 
 
 def by_parent_first(
-    resolve: Callable[[Context, Any, int], Awaitable[Any]],
+    resolve: Callable[..., Awaitable[Any]],
     graphql_type: Any,
     description: str,
     items: str,
     default: int,
+    with_fields: bool = False,
 ) -> Any:
     """As `by_parent`, with a `first` argument (1..100) passed on: how many `items`."""
 
     async def field(info: Info, root: strawberry.Parent[dict[str, Any]], first: int) -> Any:
+        if with_fields:
+            return await resolve(info.context, root["id"], first, item_fields(info))
         return await resolve(info.context, root["id"], first)
 
     # The argument's default and description vary per field: strawberry reads them from the

@@ -23,6 +23,7 @@ from schema.common import (
     channels_field,
     classes_field,
     custom_field,
+    field_names,
     figures_field,
     intelligence_field,
     pending_changes_field,
@@ -127,6 +128,7 @@ class Company(Record):
         list[Annotated["Company", strawberry.lazy("schema.company")]],
         "Direct subsidiaries, branches and divisions (current SUBSIDIARY_OF "
         "edges pointing here), by name, at most 100. One round trip per request.",
+        with_fields=True,
     )
 
     contacts = by_parent_first(
@@ -137,6 +139,7 @@ class Company(Record):
         "One round trip per request for all companies asking the same `first`.",
         items="contacts",
         default=CONTACTS_DEFAULT,
+        with_fields=True,
     )
     owner = by_parent(
         relations.owner,
@@ -202,18 +205,23 @@ def flat_fields(selections: list[Selection]) -> Iterator[SelectedField]:
 def tree_ask(selected: list[Selection]) -> relations.TreeAsk | None:
     """What a company's selection nests of its group (`subsidiaries` within `subsidiaries`,
     `contacts` at any level), or None when it nests no `subsidiaries`. Contacts are included
-    when every level asks the same `first`."""
+    when every level asks the same `first`. The fields selected on the items of all those
+    lists, per kind, decide their projection (resolvers/relations.py `projection`)."""
     caps: set[object] = set()
     levels: set[int] = set()
+    company_fields: set[str] = set()
+    contact_fields: set[str] = set()
 
     def walk(selections: list[Selection], level: int) -> int:
         deepest = 0
         for field in flat_fields(selections):
             if field.name == "subsidiaries":
+                field_names(field.selections, company_fields)
                 deepest = max(deepest, 1 + walk(field.selections, level + 1))
             elif field.name == "contacts":
                 caps.add(field.arguments.get("first", CONTACTS_DEFAULT))
                 levels.add(level)
+                field_names(field.selections, contact_fields)
         return deepest
 
     depth = min(walk(selected, 0), relations.TREE_MAX_DEPTH)
@@ -221,7 +229,11 @@ def tree_ask(selected: list[Selection]) -> relations.TreeAsk | None:
         return None  # nothing nested, or a `first` the field refuses: left to the fields
     cap = caps.pop() if len(caps) == 1 else None
     return relations.TreeAsk(
-        depth, cap if isinstance(cap, int) else None, frozenset(k for k in levels if k <= depth)
+        depth,
+        cap if isinstance(cap, int) else None,
+        frozenset(k for k in levels if k <= depth),
+        frozenset(company_fields),
+        frozenset(contact_fields),
     )
 
 

@@ -233,3 +233,175 @@ def test_the_tree_by_levels_matches_the_loaders_where_companies_recur(
     assert a["subsidiaries"][0] == b["subsidiaries"][0]
     assert names(seen[(1, 20)]["subsidiaries"][0]["contacts"]) == ["a-p1", "a-p2", "a-p3"]
     assert "subsidiaries" not in seen[(1, 20)]["subsidiaries"][0]
+
+
+# --- the summary projection of the nested lists (graph/lists.py PROJECTIONS) -------------------
+
+# Properties outside the summary on every company and person of GROUP_TWICE, and a customer
+# profile on the two customers, so a summary row and a full row differ.
+DETAILS = """
+MATCH (c:Company) SET c.nameEn = 'EN ' + c.id, c.phone = '+8621' + size(c.id) + '000000',
+  c.industry = 'machinery', c.version = 1
+WITH count(*) AS _ MATCH (c:Customer) SET c.tier = 'CORE', c.customerCode = 'C-' + c.id,
+  c.customerKind = 'ENTERPRISE'
+WITH count(*) AS _ MATCH (p:Person) SET p.nameEn = 'EN ' + p.id, p.officePhone = '+862155500000',
+  p.mobile = '+8613812345678', p.`custom.wechat` = 'wx-' + p.id, p.version = 1
+"""
+# W9 as the benchmark asks it (bench/workloads.py GQL_W9), and with the summary's other keys.
+W9_CONTACT = "{ id name nameEn }"
+W9 = f"""query($id: ID!, $first: Int!) {{ company(id: $id) {{ id name
+  contacts(first: $first) {W9_CONTACT} subsidiaries {{ id name
+  contacts(first: $first) {W9_CONTACT} subsidiaries {{ id name
+  contacts(first: $first) {W9_CONTACT} }} }} }} }}"""
+W9_WIDER = W9.replace("{ id name", "{ __typename id name nameEn customer { tier customerCode }")
+
+
+def _sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the statements sent from now on, in order."""
+    from graph import db
+
+    sent: list[str] = []
+    count = db._count
+
+    def spy(name: str) -> None:
+        sent.append(name)
+        count(name)
+
+    monkeypatch.setattr(db, "_count", spy)
+    return sent
+
+
+def _group_with_details(cypher: Driver) -> None:
+    build(cypher, GROUP_TWICE, DETAILS)
+    cypher.execute_query(  # the rep owns the top, not `hid`
+        "MATCH (u:User {id: $owner}), (c:Company {id: 'top'}) MERGE (u)-[:OWNS]->(c)",
+        owner=PERSONAS["owner"]["id"],
+        database_="neo4j",
+    )
+
+
+@pytest.mark.parametrize("persona", ["admin", "owner"])
+def test_w9_projects_summaries_and_answers_as_the_full_projection(
+    gql: GQL, cypher: Driver, persona: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from resolvers import relations
+
+    _group_with_details(cypher)
+    sent = _sent(monkeypatch)
+    as_ = gql.as_(persona)
+    for query in (W9, W9_WIDER):
+        for first in (2, 20):
+            variables = {"id": "top", "first": first}
+            sent.clear()
+            slim = as_(query, variables)
+            assert slim.round_trips == TREE_ROUND_TRIPS
+            assert "relations.tree.d2.summary.contacts.summary" in sent, sent
+            # the loaders alone (no tree through `node`) project summaries too
+            sent.clear()
+            by_node = as_(
+                query.replace("company(id: $id) {", "node(id: $id) { ... on Company {") + " }",
+                variables,
+            )
+            assert {"relations.subsidiaries.summary", "relations.contacts.summary"} <= set(sent)
+            assert not {"relations.subsidiaries", "relations.contacts"} & set(sent), sent
+            with monkeypatch.context() as forced:
+                forced.setattr(relations, "projection", lambda items, fields: "full")
+                sent.clear()
+                full = as_(query, variables)
+                assert full.round_trips == TREE_ROUND_TRIPS
+                assert "relations.tree.d2.contacts" in sent, sent
+            assert slim.data["company"] == full.data["company"], (persona, query, first)
+            assert by_node.data["node"] == full.data["company"]
+    top = as_(W9_WIDER, {"id": "top", "first": 20}).data["company"]
+    assert top["customer"] == {"tier": "CORE", "customerCode": "C-top"}
+    contact = top["contacts"][0]  # W9_WIDER asks the contacts for the wider summary too
+    assert (contact["__typename"], contact["nameEn"], contact["customer"]) == (
+        "Person",
+        "EN top-p1",
+        None,
+    )
+    a = top["subsidiaries"][0]
+    assert (a["__typename"], a["nameEn"], a["customer"]) == ("Company", "EN a", None)
+    shown = [s["id"] for s in top["subsidiaries"]]
+    assert shown == (["a", "b", "z"] if persona == "owner" else ["a", "b", "hid", "z"])
+
+
+def test_a_field_outside_the_summary_gets_the_full_row(
+    gql: GQL, cypher: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.resolvers.customfields import define
+
+    _group_with_details(cypher)
+    define(gql, "PERSON", "wechat", "TEXT")
+    sent = _sent(monkeypatch)
+    # Only the last level's contacts ask for more than the summary: the contacts are projected
+    # whole, the companies as summaries.
+    deep = W9.replace(
+        "contacts(first: $first) " + W9_CONTACT + " } } } }",
+        "contacts(first: $first) { id name officePhone mobile custom version } } } } }",
+    )
+    assert deep != W9
+    for persona, mobile in (("admin", "+8613812345678"), ("owner", "+86138****5678")):
+        sent.clear()
+        r = gql.as_(persona)(deep, {"id": "top", "first": 20})
+        assert r.round_trips == TREE_ROUND_TRIPS
+        assert "relations.tree.d2.summary.contacts" in sent, sent
+        x = r.data["company"]["subsidiaries"][0]["subsidiaries"][0]  # a > x
+        assert x["contacts"][0] == {
+            "id": "x-p1",
+            "name": "x-p1",
+            "officePhone": "+862155500000",
+            "mobile": mobile,
+            "custom": {"wechat": "wx-x-p1"},
+            "version": 1,
+        }
+        # the levels above ask only the summary, and read the same full rows
+        assert r.data["company"]["contacts"][0] == {
+            "id": "top-p1",
+            "name": "top-p1",
+            "nameEn": "EN top-p1",
+        }
+    # The same asked through fragments on the items: still the full contacts.
+    spread = (
+        W9.replace(
+            "contacts(first: $first) " + W9_CONTACT + " } } } }",
+            "contacts(first: $first) { ... on Person { id } ...More } } } } }",
+        )
+        + " fragment More on Person { officePhone }"
+    )
+    assert spread != W9
+    sent.clear()
+    r = gql(spread, {"id": "top", "first": 20})
+    assert r.round_trips == TREE_ROUND_TRIPS
+    assert "relations.tree.d2.summary.contacts" in sent, sent
+    x = r.data["company"]["subsidiaries"][0]["subsidiaries"][0]
+    assert x["contacts"][0] == {"id": "x-p1", "officePhone": "+862155500000"}
+    # A company field outside the summary on the second level only: the companies are
+    # projected whole, and the first level, which asks less, reads those rows (no third trip).
+    phone = W9.replace(
+        "subsidiaries { id name\n  contacts(first: $first) " + W9_CONTACT + " } } } }",
+        "subsidiaries { id name phone industry\n  contacts(first: $first) "
+        + W9_CONTACT
+        + " } } } }",
+    )
+    assert phone != W9
+    sent.clear()
+    r = gql(phone, {"id": "top", "first": 20})
+    assert r.round_trips == TREE_ROUND_TRIPS
+    assert "relations.tree.d2.contacts.summary" in sent, sent
+    x = r.data["company"]["subsidiaries"][0]["subsidiaries"][0]
+    assert (x["id"], x["phone"], x["industry"]) == ("x", "+86211000000", "machinery")
+    assert "phone" not in r.data["company"]["subsidiaries"][0]
+
+
+def test_the_projection_is_chosen_from_the_fields_on_the_items() -> None:
+    from resolvers.relations import projection
+
+    assert projection("subsidiaries", frozenset({"id", "name", "contacts", "subsidiaries"})) == (
+        "summary"
+    )
+    assert projection("contacts", frozenset({"id", "name", "nameEn", "customer"})) == "summary"
+    assert projection("contacts", frozenset()) == "summary"  # `__typename` alone, say
+    assert projection("contacts", frozenset({"name", "mobile"})) == "full"
+    assert projection("subsidiaries", frozenset({"name", "custom"})) == "full"
+    assert projection("subsidiaries", None) == "full"
