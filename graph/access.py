@@ -7,7 +7,7 @@ One model, applied inside every statement (docs/ACCESS.md):
   team), and to roles that read everything (ADMIN, AUDITOR, ANALYST);
 - what hangs off an account follows it: a project follows its customer (or its own team), a
   person follows any employer, current or past (or being known by the viewer); a person with
-  no employer yet follows whoever created them;
+  no employer yet follows whoever created them, as an account follows its owner;
 - a company that is not a customer is visible to everyone when `publicCompanies` is set;
 - `:User` (our staff) and other nodes are visible to every authenticated viewer.
 

@@ -31,8 +31,8 @@ the same transaction and without another round trip:
   manages, or the viewer is ADMIN. An EDIT share does not let one take ownership;
 - any other edge needs edit rights on at least one end (and sight of the other): a rep may
   record that their customer supplies another team's company they can see;
-- a person with no employer yet is seen and edited by whoever created them (and their
-  managers), so a rep can attach the contact they just created;
+- a person with no employer yet is seen and edited by whoever created them (their team and
+  managers too, as an account's owner), so a rep can attach the contact they just created;
 - AUDITOR and ANALYST never write: FORBIDDEN before any statement runs.
 """
 
