@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.scalars import JSON
-from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers import classification, customfields, intelligence, records, review, verification
 from resolvers import share as sharing
@@ -25,17 +24,6 @@ if TYPE_CHECKING:
     from schema.review import ChangeRequest
     from schema.share import AccountShare
     from schema.verification import ChannelVerification, DataQuality
-
-
-def field_names(selections: list[Selection], out: set[str] | None = None) -> set[str]:
-    """The names of the fields of one level of a selection, those in its fragments included."""
-    out = set() if out is None else out
-    for s in selections:
-        if isinstance(s, SelectedField):
-            out.add(s.name)
-        else:
-            field_names(s.selections, out)
-    return out
 
 
 def item_fields(info: Info) -> frozenset[str]:

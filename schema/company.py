@@ -23,7 +23,6 @@ from schema.common import (
     channels_field,
     classes_field,
     custom_field,
-    field_names,
     figures_field,
     intelligence_field,
     pending_changes_field,
@@ -216,12 +215,12 @@ def tree_ask(selected: list[Selection]) -> relations.TreeAsk | None:
         deepest = 0
         for field in flat_fields(selections):
             if field.name == "subsidiaries":
-                field_names(field.selections, company_fields)
+                company_fields.update(f.name for f in flat_fields(field.selections))
                 deepest = max(deepest, 1 + walk(field.selections, level + 1))
             elif field.name == "contacts":
                 caps.add(field.arguments.get("first", CONTACTS_DEFAULT))
                 levels.add(level)
-                field_names(field.selections, contact_fields)
+                contact_fields.update(f.name for f in flat_fields(field.selections))
         return deepest
 
     depth = min(walk(selected, 0), relations.TREE_MAX_DEPTH)
