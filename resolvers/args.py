@@ -4,15 +4,10 @@ argument, which the client sees with `extensions.code` and `extensions.field`.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
 
 from resolvers.errors import ApiError, ErrorCode
 
 MAX_PAGE = 100  # `first` on lists, as GitHub's API caps it
-
-# Fields whose values need every stored property of a map's nodes and edges.
-DETAIL_FIELDS = frozenset({"data", "cytoscape", "graphml"})
 
 
 def check_range(value: int, low: int, high: int, field: str) -> int:
@@ -41,12 +36,3 @@ def not_found(what: str, ident: str, field: str) -> ApiError:
 
 def as_of_or_today(as_of: dt.date | None) -> dt.date:
     return as_of or dt.datetime.now(dt.UTC).date()
-
-
-def selects_any(selections: Iterable[Any], names: frozenset[str] = DETAIL_FIELDS) -> bool:
-    """Whether a request's selection (strawberry `info.selected_fields`) asks for any of
-    `names` at any depth, fragments included. Maps skip building `data` unless it is."""
-    for s in selections:
-        if getattr(s, "name", None) in names or selects_any(getattr(s, "selections", ()), names):
-            return True
-    return False

@@ -12,7 +12,6 @@ import inspect
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types.nodes import SelectedField
 
 from resolvers import connections as r
 from resolvers.connections import ListOrder
@@ -25,7 +24,7 @@ from resolvers.vocab import (
     ProjectStatus,
     Tier,
 )
-from schema.base import Info, page_type, provided, vocab_enum, wants_total
+from schema.base import Info, page_type, provided, selected_below, vocab_enum, wants_total
 from schema.company import Company
 from schema.customfields import CustomFieldFilter
 from schema.intelligence import ChurnLevel
@@ -139,21 +138,6 @@ CustomerConnection = page_type(
 )
 
 
-def _node_fields(selections: list[Any], out: set[str], under: str = "") -> set[str]:
-    """The names of the fields selected on the page's nodes (`edges { node }` and `nodes`),
-    fragments included, one level deep: the list statement projects only what they read."""
-    for s in selections:
-        name = getattr(s, "name", None)
-        inner = getattr(s, "selections", None) or []
-        if not isinstance(s, SelectedField):  # a fragment: same level
-            _node_fields(inner, out, under)
-        elif under == "node":
-            out.add(name or "")
-        elif (under, name) in (("", "edges"), ("edges", "node"), ("", "nodes")):
-            _node_fields(inner, out, "node" if name in ("node", "nodes") else "edges")
-    return out
-
-
 def _filters(value: Any) -> dict[str, Any]:
     return provided(value) if value is not None else {}
 
@@ -170,9 +154,8 @@ def _list_field(kind: str, filter_type: Any, connection: Any, description: str) 
         customSortKey: str | None = None,
     ) -> ConnectionOf[NodeRow]:
         filters = _filters(filter)  # custom filters too, as dicts (`provided`)
-        fields: set[str] = set()
-        for f in info.selected_fields:
-            _node_fields(f.selections, fields)
+        # The page's nodes (`edges { node }` and `nodes`): the statement projects only these.
+        nodes = selected_below(info, "edges", "node") + selected_below(info, "nodes")
         return await r.connection(
             info.context,
             kind,
@@ -182,7 +165,7 @@ def _list_field(kind: str, filter_type: Any, connection: Any, description: str) 
             filters,
             wants_total(info),
             customSortKey,
-            frozenset(fields),
+            frozenset(f.name.value for f in nodes),
         )
 
     # Strawberry reads the arguments from the signature; the filter type varies per list.

@@ -15,9 +15,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import maps as r
-from resolvers.args import selects_any
 from resolvers.vocab import Rel
-from schema.base import Info
+from schema.base import Info, selects_any
 
 
 @strawberry.enum(description="What a map node is.")
@@ -192,6 +191,8 @@ AsOf = Annotated[dt.date | None, arg(AS_OF)]
 MapLayout = Annotated[Layout | None, arg(LAYOUT)]
 
 R = TypeVar("R")
+# Fields whose values need every stored property of a map's nodes and edges.
+DETAIL_FIELDS = frozenset({"data", "cytoscape", "graphml"})
 
 
 async def with_data(
@@ -199,7 +200,7 @@ async def with_data(
 ) -> R:
     """`resolve(context, *args, **kwargs)`, told whether to build the `data` JSON of nodes
     and edges (only when the query selects it, fragments included)."""
-    selected = selects_any(info.selected_fields)
+    selected = selects_any(info, DETAIL_FIELDS)
     return await resolve(info.context, *args, **kwargs, with_data=selected)
 
 

@@ -455,6 +455,38 @@ def test_summary_pages_equal_full_pages(
     assert owner[0]["totalCount"] == 5
 
 
+FRAGMENTED = """query($f: CustomerFilter) { customers(first: 4, filter: $f) { ...Page } }
+fragment Page on CustomerConnection { totalCount edges { ...Edge } pageInfo { hasNextPage } }
+fragment Edge on CustomerEdge { cursor node { ... on Company { ...C } ... on Person { %s } } }
+fragment C on Company { %s }"""
+
+
+def test_fragments_at_every_level_ask_as_inline_fields_do(
+    gql: GQL, cypher: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """totalCount and the node fields are read from the document through named fragments
+    too: the same page, the same count, and the projection the node fields call for."""
+    from graph import lists
+
+    _customers(cypher)
+    used: list[str] = []
+    page = lists.page
+
+    async def spy(*args: Any) -> lists.Page:
+        used.append(args[-1])
+        return await page(*args)
+
+    monkeypatch.setattr(lists, "page", spy)
+    for selection, projection in (("id name", "summary"), ("id name version", "full")):
+        used.clear()
+        r = gql(FRAGMENTED % (selection, selection), {"f": {"tier": "CORE"}})
+        assert r.round_trips == 1 and used == [projection], (selection, used)
+        got = r.data["customers"]
+        inline = _walk(gql, selection, {"f": {"tier": "CORE"}})[0]
+        assert got["totalCount"] == inline["totalCount"] > 0
+        assert got["edges"] == inline["edges"]
+
+
 def test_projection_is_chosen_from_the_selected_node_fields() -> None:
     from resolvers.connections import projection
 
