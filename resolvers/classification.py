@@ -31,7 +31,7 @@ from resolvers.args import page_size
 from resolvers.common import audit
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
-from resolvers.loaders import loader
+from resolvers.loaders import load_one, loader
 from resolvers.pages import connection, decode_cursor, encode_cursor, time_ordered, time_position
 from resolvers.shapes import ConnectionOf, UserErrorRow
 
@@ -193,21 +193,15 @@ async def rules(ctx: Context, dimension: Dimension | None) -> list[RuleRow]:
 
 
 async def rule(ctx: Context, rule_id: str) -> RuleRow | None:
-    async def batch(ids: list[str]) -> list[RuleRow | None]:
-        found = await g.rules_by_id(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: RuleRow | None = await loader(ctx, "classification.rule", batch).load(rule_id)
-    return result
+    return await load_one(
+        ctx, "classification.rule", rule_id, lambda ids: g.rules_by_id(ctx.db, ctx.actor, ids)
+    )
 
 
 async def customer_class(ctx: Context, class_id: str) -> ClassRow | None:
-    async def batch(ids: list[str]) -> list[ClassRow | None]:
-        found = await g.classes_by_id(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: ClassRow | None = await loader(ctx, "classification.class", batch).load(class_id)
-    return result
+    return await load_one(
+        ctx, "classification.class", class_id, lambda ids: g.classes_by_id(ctx.db, ctx.actor, ids)
+    )
 
 
 async def classes(ctx: Context, customer_id: str) -> list[AssignmentRow]:
@@ -275,12 +269,9 @@ def _at(value: Any) -> str:
 
 
 async def review(ctx: Context, review_id: str) -> ReviewRow | None:
-    async def batch(ids: list[str]) -> list[ReviewRow | None]:
-        found = await g.reviews_by_id(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: ReviewRow | None = await loader(ctx, "classification.review", batch).load(review_id)
-    return result
+    return await load_one(
+        ctx, "classification.review", review_id, lambda ids: g.reviews_by_id(ctx.db, ctx.actor, ids)
+    )
 
 
 async def changes(

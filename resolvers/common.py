@@ -18,7 +18,7 @@ from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
-from resolvers.loaders import loader
+from resolvers.loaders import load_one
 from resolvers.shapes import DeleteRow, NodePayload, NodeRow
 
 CUSTOMER_FIELDS = ("customerCode", "customerKind", "lifecycleStage", "classification", "tier")
@@ -294,12 +294,9 @@ async def load_node(ctx: Context, label: Label, node_id: str) -> NodeRow | None:
     """One node of `label` by id through the request's DataLoader for that label, so every
     look-up of the same kind in a request shares one round trip."""
 
-    async def batch(ids: list[str]) -> list[NodeRow | None]:
-        found = await nodes.by_ids(ctx.db, ctx.actor, label, ids)
-        return [found.get(i) for i in ids]
-
-    result: NodeRow | None = await loader(ctx, label.value.lower(), batch).load(node_id)
-    return result
+    return await load_one(
+        ctx, label.value.lower(), node_id, lambda ids: nodes.by_ids(ctx.db, ctx.actor, label, ids)
+    )
 
 
 def archive_delete_load(label: Label) -> tuple[Archive, Delete, Load]:

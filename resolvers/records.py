@@ -25,7 +25,7 @@ from resolvers.args import page_size
 from resolvers.common import READ_ONLY, audit
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
-from resolvers.loaders import loader
+from resolvers.loaders import load_one, loader
 from resolvers.pages import time_ordered, time_position
 from resolvers.shapes import ConnectionOf, UserErrorRow
 
@@ -597,12 +597,9 @@ async def save_product(ctx: Context, data: dict[str, Any]) -> ProductPayload:
 
 # --- Reads ------------------------------------------------------------------------------------
 async def record(ctx: Context, record_id: str) -> RecordRow | None:
-    async def batch(ids: list[str]) -> list[RecordRow | None]:
-        found = await repo.records(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: RecordRow | None = await loader(ctx, "records.by_id", batch).load(record_id)
-    return result
+    return await load_one(
+        ctx, "records.by_id", record_id, lambda ids: repo.records(ctx.db, ctx.actor, ids)
+    )
 
 
 def _at(row: Any, key: str) -> str:
@@ -717,9 +714,6 @@ async def products(
 
 
 async def product(ctx: Context, product_id: str) -> ProductRow | None:
-    async def batch(ids: list[str]) -> list[ProductRow | None]:
-        found = await repo.products_by_id(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: ProductRow | None = await loader(ctx, "records.product", batch).load(product_id)
-    return result
+    return await load_one(
+        ctx, "records.product", product_id, lambda ids: repo.products_by_id(ctx.db, ctx.actor, ids)
+    )
