@@ -28,7 +28,7 @@ from graph.refusal import Refusal
 from graph.vocab import Dimension
 from resolvers import validation as v
 from resolvers.args import page_size
-from resolvers.common import audit
+from resolvers.common import admin_only, audit
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import load_one, loader
@@ -77,10 +77,7 @@ class RunPayload(TypedDict):
 
 
 # --- Rules ------------------------------------------------------------------------------------
-def _admin_only(ctx: Context) -> list[UserErrorRow]:
-    if "ADMIN" in ctx.viewer.roles:
-        return []
-    return [payload_error(ErrorCode.FORBIDDEN, "only admins edit classification rules", "input")]
+RULES_BY_ADMIN = "only admins edit classification rules"
 
 
 def conditions_of(row: RuleRow) -> list[dict[str, Any]]:
@@ -154,7 +151,7 @@ def _refused(refusal: Refusal, current: int | None) -> list[UserErrorRow]:
 
 
 async def save_rule(ctx: Context, data: dict[str, Any]) -> RulePayload:
-    if errors := _admin_only(ctx):
+    if errors := admin_only(ctx, RULES_BY_ADMIN, "input"):
         return {"rule": None, "errors": errors}
     rule_id = str(data["id"]) if data.get("id") is not None else None
     old = None
@@ -177,7 +174,7 @@ async def save_rule(ctx: Context, data: dict[str, Any]) -> RulePayload:
 
 
 async def delete_rule(ctx: Context, data: dict[str, Any]) -> DeletePayload:
-    if errors := _admin_only(ctx):
+    if errors := admin_only(ctx, RULES_BY_ADMIN, "input"):
         return {"deletedId": None, "errors": errors}
     rule_id = str(data["id"])
     refusal, current = await g.delete_rule(
