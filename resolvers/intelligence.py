@@ -323,24 +323,20 @@ async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
     current, _ = await repo.settings(ctx.db, ctx.actor)
     errors = v.Errors()
     changes: dict[str, Any] = {}
-    for key, attr, top in (
-        ("coreAt", "core_at", 100.0),
-        ("problemBelow", "problem_below", 100.0),
-        ("problemCreditBelow", "problem_credit_below", 100.0),
-        ("lapseFactor", "lapse_factor", 20.0),
+    number: type[float] | type[int]
+    for key, attr, top, number in (
+        ("coreAt", "core_at", 100.0, float),
+        ("problemBelow", "problem_below", 100.0, float),
+        ("problemCreditBelow", "problem_credit_below", 100.0, float),
+        ("lapseFactor", "lapse_factor", 20.0, float),
+        ("rfmWindowDays", "rfm_window_days", 3660.0, int),
+        ("growthWindowDays", "growth_window_days", 1830.0, int),
+        ("highRiskAt", "high_risk_at", 100.0, int),
+        ("mediumRiskAt", "medium_risk_at", 100.0, int),
     ):
         if data.get(key) is not None:
             _positive(errors, data[key], f"input.{key}", top)
-            changes[attr] = float(data[key])
-    for key, attr, top in (
-        ("rfmWindowDays", "rfm_window_days", 3660.0),
-        ("growthWindowDays", "growth_window_days", 1830.0),
-        ("highRiskAt", "high_risk_at", 100.0),
-        ("mediumRiskAt", "medium_risk_at", 100.0),
-    ):
-        if data.get(key) is not None:
-            _positive(errors, data[key], f"input.{key}", top)
-            changes[attr] = int(data[key])
+            changes[attr] = number(data[key])
     if data.get("population") is not None:
         changes["population"] = scoring.Population(data["population"].value)
     if data.get("currency") is not None:
