@@ -384,10 +384,9 @@ def weighted_pagerank(
     return {str(k): float(v) for k, v in ranks.items()}
 
 
-def _dense_pagerank(g: nx.DiGraph, alpha: float, max_iter: int, tol: float) -> dict[str, float]:
-    """The iteration networkx runs (uniform start and teleport, the same stopping rule), on a
-    dense matrix: for a decision tree's 5-100 people networkx spent about 3 ms a call building
-    its sparse matrix, and this whole function takes a tenth of that (bench/README.md, W4)."""
+def transition(g: nx.DiGraph) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """The nodes of `g` in order, its dense matrix of weights with each row divided by the
+    row's sum, and which rows have any out-weight (a dangling node's row stays zero)."""
     nodes = list(g)
     n = len(nodes)
     index = {k: i for i, k in enumerate(nodes)}
@@ -397,6 +396,15 @@ def _dense_pagerank(g: nx.DiGraph, alpha: float, max_iter: int, tol: float) -> d
     out = m.sum(axis=1)
     linked = out != 0
     m[linked] /= out[linked][:, None]
+    return nodes, m, linked
+
+
+def _dense_pagerank(g: nx.DiGraph, alpha: float, max_iter: int, tol: float) -> dict[str, float]:
+    """The iteration networkx runs (uniform start and teleport, the same stopping rule), on a
+    dense matrix: for a decision tree's 5-100 people networkx spent about 3 ms a call building
+    its sparse matrix, and this whole function takes a tenth of that (bench/README.md, W4)."""
+    nodes, m, linked = transition(g)
+    n = len(nodes)
     dangling = np.flatnonzero(~linked)
     p = np.full(n, 1.0 / n)
     teleport = (1 - alpha) * p

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString, NotRequired, TypedDict
 
-from graph import access
+from graph import access, pages
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database, Tx
@@ -846,9 +846,8 @@ async def reviews(
 ) -> tuple[list[ReviewRow], int | None]:
     """Reviews newest first. They hold counts only, no customer (`actor` unused); their
     changes are read through `changes`, which filters."""
-    position = {"afterAt": after[0] if after else None, "afterId": after[1] if after else None}
-    rows = await db.read(REVIEWS, {**position, "limit": limit})
-    total = (await db.read(REVIEWS_COUNT))[0]["total"] if with_total else None
+    position = pages.after(after)
+    rows, total = await pages.read(db, REVIEWS, REVIEWS_COUNT, {}, position, limit, with_total)
     return [r["review"] for r in rows], total
 
 
@@ -872,8 +871,8 @@ async def changes(
         "dimension": dimension.value if dimension else None,
         "acl": access.acl_params(actor),
     }
-    rows = await db.read(CHANGES, {**params, "afterSeq": after_seq, "limit": limit})
-    total = (await db.read(CHANGES_COUNT, params))[0]["total"] if with_total else None
+    position = {"afterSeq": after_seq}
+    rows, total = await pages.read(db, CHANGES, CHANGES_COUNT, params, position, limit, with_total)
     return [r["change"] for r in rows], total
 
 

@@ -34,6 +34,7 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from graph.actor import Actor
-from graph.db import Cypher, Database
+from graph.db import Cypher, Database, Row
 from graph.errors import CrmError
 from graph.vocab import Label
 
@@ -359,23 +360,37 @@ def _rotated_changes(ring: Keyring, text: str) -> str | None:
     return json.dumps(changes, ensure_ascii=False, sort_keys=True) if stale else None
 
 
-async def _rotate_requests(db: Database, ring: Keyring, batch: int) -> int:
+async def _rewrite(
+    db: Database,
+    read: Cypher,
+    store: Cypher,
+    batch: int,
+    rewrite: Callable[[Row], dict[str, Any] | None],
+    params: Mapping[str, Any] | None = None,
+) -> int:
+    """Walk what `read` finds in id order, `batch` rows at a time, and store with `store` the
+    rows `rewrite` changes (it answers the row to store, or None); how many `store` rewrote."""
     after = ""
     done = 0
     while True:
-        found = await db.read(
-            REQUEST_CIPHERS, {"after": after, "limit": batch, "kind": f'"{ENCRYPTED}"'}
-        )
+        found = await db.read(read, {**(params or {}), "after": after, "limit": batch})
         if not found:
             return done
         after = found[-1]["id"]
-        rows = []
-        for r in found:
-            changes = _rotated_changes(ring, r["changes"])
-            if changes is not None:
-                rows.append({"id": r["id"], "old": r["changes"], "changes": changes})
+        rows = [row for r in found if (row := rewrite(r)) is not None]
         if rows:
-            done += (await db.write(STORE_REQUEST_CIPHERS, {"rows": rows}))[0]["n"]
+            done += (await db.write(store, {"rows": rows}))[0]["n"]
+
+
+async def _rotate_requests(db: Database, ring: Keyring, batch: int) -> int:
+    def rewrite(r: Row) -> dict[str, Any] | None:
+        changes = _rotated_changes(ring, r["changes"])
+        if changes is None:
+            return None
+        return {"id": r["id"], "old": r["changes"], "changes": changes}
+
+    kind = {"kind": f'"{ENCRYPTED}"'}
+    return await _rewrite(db, REQUEST_CIPHERS, STORE_REQUEST_CIPHERS, batch, rewrite, kind)
 
 
 # Field history (graph/history.py) keeps a changed ID number's ciphertexts: rotated as well.
@@ -401,21 +416,13 @@ def _fresh(ring: Keyring, token: str | None) -> str | None:
 
 
 async def _rotate_history(db: Database, ring: Keyring, batch: int) -> int:
-    after = ""
-    done = 0
-    while True:
-        found = await db.read(HISTORY_CIPHERS, {"after": after, "limit": batch})
-        if not found:
-            return done
-        after = found[-1]["id"]
-        rows = []
-        for r in found:
-            old, new = _fresh(ring, r["old"]), _fresh(ring, r["new"])
-            if (old, new) != (r["old"], r["new"]):
-                was = {"old": r["old"], "new": r["new"]}
-                rows.append({"id": r["id"], "old": old, "new": new, "was": was})
-        if rows:
-            done += (await db.write(STORE_HISTORY_CIPHERS, {"rows": rows}))[0]["n"]
+    def rewrite(r: Row) -> dict[str, Any] | None:
+        old, new = _fresh(ring, r["old"]), _fresh(ring, r["new"])
+        if (old, new) == (r["old"], r["new"]):
+            return None
+        return {"id": r["id"], "old": old, "new": new, "was": {"old": r["old"], "new": r["new"]}}
+
+    return await _rewrite(db, HISTORY_CIPHERS, STORE_HISTORY_CIPHERS, batch, rewrite)
 
 
 async def rotate(db: Database, actor: Actor, batch: int = BATCH) -> int:
@@ -423,21 +430,16 @@ async def rotate(db: Database, actor: Actor, batch: int = BATCH) -> int:
     in field history), and recompute every digest (so a new hash key takes effect too);
     idempotent. How many values (people, requests and history entries) it rewrote."""
     ring = keyring()
-    after = ""
+
+    def rewrite(r: Row) -> dict[str, Any] | None:
+        plain = ring.decrypt(r["cipher"])
+        stale = not r["cipher"].startswith(ring.newest + ":")
+        digest = ring.digest(plain)
+        if not stale and digest == r["digest"]:
+            return None
+        cipher = ring.encrypt(plain) if stale else r["cipher"]
+        return {"id": r["id"], "old": r["cipher"], "cipher": cipher, "digest": digest}
+
     done = await _rotate_requests(db, ring, batch)
     done += await _rotate_history(db, ring, batch)
-    while True:
-        found = await db.read(CIPHERS, {"after": after, "limit": batch})
-        if not found:
-            return done
-        after = found[-1]["id"]
-        rows = []
-        for r in found:
-            plain = ring.decrypt(r["cipher"])
-            stale = not r["cipher"].startswith(ring.newest + ":")
-            digest = ring.digest(plain)
-            if stale or digest != r["digest"]:
-                cipher = ring.encrypt(plain) if stale else r["cipher"]
-                rows.append({"id": r["id"], "old": r["cipher"], "cipher": cipher, "digest": digest})
-        if rows:
-            done += (await db.write(STORE_ROTATED, {"rows": rows}))[0]["n"]
+    return done + await _rewrite(db, CIPHERS, STORE_ROTATED, batch, rewrite)

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, LiteralString, TypedDict
 
-from graph import matching
+from graph import matching, pages
 from graph.access import acl_params, editable, visible_as
 from graph.actor import Actor
 from graph.db import Cypher, Database, Row, Tx
@@ -361,8 +361,7 @@ async def page(
         "status": status,
         "acl": acl_params(actor),
         "limit": limit,
-        "afterScore": after[0] if after else None,
-        "afterId": after[1] if after else None,
+        **pages.after(after, "afterScore"),
     }
     rows = [r["row"] for r in await db.read(PAGE[label], params)]
     total = None

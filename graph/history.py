@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, LiteralString, NotRequired, TypedDict
 
-from graph import crypto
+from graph import crypto, pages
 from graph.access import acl_params, visible
 from graph.actor import Actor
 from graph.cypher import any_label_union
@@ -215,8 +215,7 @@ async def page(
         "id": node_id,
         "field": field,
         "limit": limit,
-        "afterAt": after[0] if after else None,
-        "afterId": after[1] if after else None,
+        **pages.after(after),
         "acl": acl,
     }
     rows = await db.read(PAGE, params)

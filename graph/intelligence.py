@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from statistics import mean
 from typing import Any, LiteralString, TypedDict
 
-from graph import access, clv, documents, scoring
+from graph import access, clv, documents, pages, scoring
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
@@ -548,8 +548,7 @@ async def history(
     params = {
         "id": customer_id,
         "limit": limit,
-        "afterAt": after[0] if after else None,
-        "afterId": after[1] if after else None,
+        **pages.after(after),
         "acl": access.acl_params(actor),
     }
     return [r["snapshot"] for r in await db.read(HISTORY, params)]
@@ -766,8 +765,7 @@ async def warnings(
         "owner": owner,
         "team": team,
         "limit": limit,
-        "afterRisk": after[0] if after else None,
-        "afterId": after[1] if after else None,
+        **pages.after(after, "afterRisk"),
         "acl": access.acl_params(actor),
     }
     return [r["row"] for r in await db.read(WARNINGS, params)]

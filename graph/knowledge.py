@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, LiteralString, TypedDict
 
-from graph import access
+from graph import access, pages
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.nodes import AUDIT, PROJECTION, Audit
@@ -175,7 +175,8 @@ async def search(
         "tags": tags,
         "acl": access.acl_params(actor),
     }
-    position = {"afterScore": after[0] if after else None, "afterId": after[1] if after else None}
-    rows = await db.read(SEARCH[contains], {**params, **position, "limit": limit})
-    total = (await db.read(COUNT[contains], params))[0]["total"] if with_total else None
+    position = pages.after(after, "afterScore")
+    rows, total = await pages.read(
+        db, SEARCH[contains], COUNT[contains], params, position, limit, with_total
+    )
     return [r["note"] for r in rows], total

@@ -24,6 +24,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, LiteralString, cast
 
+from graph import pages
 from graph.access import acl_params, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, current
@@ -300,8 +301,7 @@ async def page(
     params = {**_params(filters), "acl": acl_params(actor)}
     active = frozenset(k for k in PREDICATES if params.get(k) is not None)
     params |= {
-        "afterKey": after[0] if after else None,
-        "afterId": after[1] if after else None,
+        **pages.after(after, "afterKey"),
         "limit": limit + 1,
         "sortProp": filters.get("sortProp"),
     }

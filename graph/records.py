@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, NotRequired, TypedDict
 
-from graph import access
+from graph import access, pages
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, PROJECTION, Audit, new_id
@@ -660,9 +660,7 @@ async def timeline(
         "acl": access.acl_params(actor),
     }
     page, count = TIMELINE[q.group]
-    position = {"afterAt": after[0] if after else None, "afterId": after[1] if after else None}
-    rows = await db.read(page, {**params, **position, "limit": limit})
-    total = (await db.read(count, params))[0]["total"] if with_total else None
+    rows, total = await pages.read(db, page, count, params, pages.after(after), limit, with_total)
     return [r["record"] for r in rows], total
 
 
@@ -675,9 +673,10 @@ async def follow_ups(
     with_total: bool,
 ) -> tuple[list[FollowUpRow], int | None]:
     params = {**filters, "acl": access.acl_params(actor)}
-    position = {"afterAt": after[0] if after else None, "afterId": after[1] if after else None}
-    rows = await db.read(FOLLOW_UP_PAGE, {**params, **position, "limit": limit})
-    total = (await db.read(FOLLOW_UP_COUNT, params))[0]["total"] if with_total else None
+    position = pages.after(after)
+    rows, total = await pages.read(
+        db, FOLLOW_UP_PAGE, FOLLOW_UP_COUNT, params, position, limit, with_total
+    )
     return [r["followUp"] for r in rows], total
 
 
@@ -729,9 +728,10 @@ async def products(
 ) -> tuple[list[ProductRow], int | None]:
     """The catalogue is reference data every signed-in viewer reads (`actor` unused)."""
     params: dict[str, Any] = {"text": text, "archived": archived}
-    position = {"afterName": after[0] if after else None, "afterId": after[1] if after else None}
-    rows = await db.read(PRODUCT_PAGE, {**params, **position, "limit": limit})
-    total = (await db.read(PRODUCT_COUNT, params))[0]["total"] if with_total else None
+    position = pages.after(after, "afterName")
+    rows, total = await pages.read(
+        db, PRODUCT_PAGE, PRODUCT_COUNT, params, position, limit, with_total
+    )
     return [r["product"] for r in rows], total
 
 

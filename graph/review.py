@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, LiteralString, NotRequired, TypedDict
 
-from graph import access, crypto, nodes
+from graph import access, crypto, nodes, pages
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx, native
 from graph.rows import NodeRow
@@ -529,16 +529,7 @@ async def page(
         "requestedBy": requested_by,
         "acl": access.acl_params(actor),
     }
-    rows = await db.read(
-        PAGE,
-        {
-            **params,
-            "limit": limit,
-            "afterAt": after[0] if after else None,
-            "afterId": after[1] if after else None,
-        },
-    )
-    total = (await db.read(COUNT, params))[0]["total"] if with_total else None
+    rows, total = await pages.read(db, PAGE, COUNT, params, pages.after(after), limit, with_total)
     return [r["request"] for r in rows], total
 
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, LiteralString, NotRequired, TypedDict
 
-from graph import access
+from graph import access, pages
 from graph.access import editable
 from graph.actor import Actor
 from graph.db import Cypher, Database
@@ -331,8 +331,7 @@ async def jobs(
         "acl": access.acl_params(actor),
         "limit": limit,
         "status": status.value if status else None,
-        "afterAt": after[0] if after else None,
-        "afterId": after[1] if after else None,
+        **pages.after(after),
     }
     return [{"job": r["job"], "at": r["at"]} for r in await db.read(LIST_JOBS, params)]
 

@@ -28,10 +28,10 @@ from graph.refusal import Refusal
 from graph.vocab import Dimension
 from resolvers import validation as v
 from resolvers.args import page_size
-from resolvers.common import audit
+from resolvers.common import admin_only, audit
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
-from resolvers.loaders import loader
+from resolvers.loaders import load_one, loader
 from resolvers.pages import connection, decode_cursor, encode_cursor, time_ordered, time_position
 from resolvers.shapes import ConnectionOf, UserErrorRow
 
@@ -77,10 +77,7 @@ class RunPayload(TypedDict):
 
 
 # --- Rules ------------------------------------------------------------------------------------
-def _admin_only(ctx: Context) -> list[UserErrorRow]:
-    if "ADMIN" in ctx.viewer.roles:
-        return []
-    return [payload_error(ErrorCode.FORBIDDEN, "only admins edit classification rules", "input")]
+RULES_BY_ADMIN = "only admins edit classification rules"
 
 
 def conditions_of(row: RuleRow) -> list[dict[str, Any]]:
@@ -154,7 +151,7 @@ def _refused(refusal: Refusal, current: int | None) -> list[UserErrorRow]:
 
 
 async def save_rule(ctx: Context, data: dict[str, Any]) -> RulePayload:
-    if errors := _admin_only(ctx):
+    if errors := admin_only(ctx, RULES_BY_ADMIN, "input"):
         return {"rule": None, "errors": errors}
     rule_id = str(data["id"]) if data.get("id") is not None else None
     old = None
@@ -177,7 +174,7 @@ async def save_rule(ctx: Context, data: dict[str, Any]) -> RulePayload:
 
 
 async def delete_rule(ctx: Context, data: dict[str, Any]) -> DeletePayload:
-    if errors := _admin_only(ctx):
+    if errors := admin_only(ctx, RULES_BY_ADMIN, "input"):
         return {"deletedId": None, "errors": errors}
     rule_id = str(data["id"])
     refusal, current = await g.delete_rule(
@@ -193,21 +190,15 @@ async def rules(ctx: Context, dimension: Dimension | None) -> list[RuleRow]:
 
 
 async def rule(ctx: Context, rule_id: str) -> RuleRow | None:
-    async def batch(ids: list[str]) -> list[RuleRow | None]:
-        found = await g.rules_by_id(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: RuleRow | None = await loader(ctx, "classification.rule", batch).load(rule_id)
-    return result
+    return await load_one(
+        ctx, "classification.rule", rule_id, lambda ids: g.rules_by_id(ctx.db, ctx.actor, ids)
+    )
 
 
 async def customer_class(ctx: Context, class_id: str) -> ClassRow | None:
-    async def batch(ids: list[str]) -> list[ClassRow | None]:
-        found = await g.classes_by_id(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: ClassRow | None = await loader(ctx, "classification.class", batch).load(class_id)
-    return result
+    return await load_one(
+        ctx, "classification.class", class_id, lambda ids: g.classes_by_id(ctx.db, ctx.actor, ids)
+    )
 
 
 async def classes(ctx: Context, customer_id: str) -> list[AssignmentRow]:
@@ -275,12 +266,9 @@ def _at(value: Any) -> str:
 
 
 async def review(ctx: Context, review_id: str) -> ReviewRow | None:
-    async def batch(ids: list[str]) -> list[ReviewRow | None]:
-        found = await g.reviews_by_id(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: ReviewRow | None = await loader(ctx, "classification.review", batch).load(review_id)
-    return result
+    return await load_one(
+        ctx, "classification.review", review_id, lambda ids: g.reviews_by_id(ctx.db, ctx.actor, ids)
+    )
 
 
 async def changes(

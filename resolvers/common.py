@@ -1,5 +1,5 @@
 """Pieces every node domain shares: the customer profile, payload shaping and
-the create/update/archive/delete flow over graph.nodes.
+the create/update/archive/delete flow over graph.nodes; and the save of a settings document.
 
 Domains (company, person, project, user) supply validated properties; this module turns the
 graph's outcome into a payload dict `{<key>: node, "errors": [...]}`.
@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from graph import nodes
-from graph.db import ConstraintViolation
+from graph.db import ConstraintViolation, Database
 from graph.refusal import Refusal
 from graph.vocab import CustomerKind, Label
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
-from resolvers.loaders import loader
-from resolvers.shapes import DeleteRow, NodePayload, NodeRow
+from resolvers.loaders import load_one
+from resolvers.shapes import DeleteRow, NodePayload, NodeRow, UserErrorRow
 
 CUSTOMER_FIELDS = ("customerCode", "customerKind", "lifecycleStage", "classification", "tier")
 
@@ -105,6 +105,45 @@ def audit(ctx: Context, action: str) -> nodes.Audit:
 
 
 READ_ONLY = "your role may read records but not change them"
+
+
+def read_only(ctx: Context) -> list[UserErrorRow]:
+    """The refusal of a change by a role that only reads; empty for a role that may edit."""
+    if ctx.actor.scope.may_edit:
+        return []
+    return [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)]
+
+
+def admin_only(ctx: Context, message: str, field: str | None = None) -> list[UserErrorRow]:
+    """The refusal of a change only an ADMIN may make; empty for an ADMIN."""
+    if "ADMIN" in ctx.viewer.roles:
+        return []
+    return [payload_error(ErrorCode.FORBIDDEN, message, field)]
+
+
+T = TypeVar("T")
+# graph/documents.py's save as a settings module wraps it: (db, value, expected version, audit)
+# -> (the new version, or None and the refusal).
+SaveDocument = Callable[
+    [Database, T, int | None, nodes.Audit], Awaitable[tuple[int | None, Refusal | None]]
+]
+
+
+async def save_document(
+    ctx: Context,
+    save: SaveDocument[T],
+    value: T,
+    expected_version: int | None,
+    action: str,
+    what: str,
+) -> tuple[int | None, list[UserErrorRow]]:
+    """Save a settings document with its optimistic version check: the new version, or None
+    and a CONFLICT ("the <what> changed meanwhile") when another save came first."""
+    version, refusal = await save(ctx.db, value, expected_version, audit(ctx, action))
+    if refusal is not None or version is None:
+        message = f"the {what} changed meanwhile"
+        return None, [payload_error(ErrorCode.CONFLICT, message, "input.expectedVersion")]
+    return version, []
 
 
 def forbidden(key: str, message: str, field: str | None) -> NodePayload:
@@ -294,12 +333,9 @@ async def load_node(ctx: Context, label: Label, node_id: str) -> NodeRow | None:
     """One node of `label` by id through the request's DataLoader for that label, so every
     look-up of the same kind in a request shares one round trip."""
 
-    async def batch(ids: list[str]) -> list[NodeRow | None]:
-        found = await nodes.by_ids(ctx.db, ctx.actor, label, ids)
-        return [found.get(i) for i in ids]
-
-    result: NodeRow | None = await loader(ctx, label.value.lower(), batch).load(node_id)
-    return result
+    return await load_one(
+        ctx, label.value.lower(), node_id, lambda ids: nodes.by_ids(ctx.db, ctx.actor, label, ids)
+    )
 
 
 def archive_delete_load(label: Label) -> tuple[Archive, Delete, Load]:

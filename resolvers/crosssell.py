@@ -6,7 +6,7 @@ from __future__ import annotations
 from graph import crosssell as repo
 from resolvers.args import page_size
 from resolvers.context import Context
-from resolvers.loaders import loader
+from resolvers.loaders import load_grouped, load_one
 
 model = repo  # the caps and points the schema describes
 Preferences = repo.Preferences
@@ -18,13 +18,12 @@ MAX_RECOMMENDATIONS = repo.MAX_RECOMMENDATIONS
 
 async def preferences(ctx: Context, customer_id: str) -> Preferences | None:
     """Null for a party that is no customer (or that the viewer may not see)."""
-
-    async def batch(ids: list[str]) -> list[Preferences | None]:
-        found = await repo.preferences(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: Preferences | None = await loader(ctx, "crosssell.preferences", batch).load(customer_id)
-    return result
+    return await load_one(
+        ctx,
+        "crosssell.preferences",
+        customer_id,
+        lambda ids: repo.preferences(ctx.db, ctx.actor, ids),
+    )
 
 
 async def recommendations(ctx: Context, customer_id: str, first: int) -> list[Recommendation]:
@@ -32,12 +31,11 @@ async def recommendations(ctx: Context, customer_id: str, first: int) -> list[Re
     and cut here), so a page asking different sizes still costs one round trip."""
     limit = page_size(first, MAX_RECOMMENDATIONS)
 
-    async def batch(ids: list[str]) -> list[list[Recommendation]]:
-        found = await repo.recommendations(ctx.db, ctx.actor, ids)
-        return [found.get(i, []) for i in ids]
-
-    result: list[Recommendation] = await loader(ctx, "crosssell.recommendations", batch).load(
-        customer_id
+    result = await load_grouped(
+        ctx,
+        "crosssell.recommendations",
+        customer_id,
+        lambda ids: repo.recommendations(ctx.db, ctx.actor, ids),
     )
     return result[:limit]
 

@@ -35,7 +35,7 @@ from graph.history import CUSTOM_PREFIX
 from graph.refusal import Refusal
 from graph.vocab import Label
 from resolvers import validation as v
-from resolvers.common import Required, audit, load_node
+from resolvers.common import Required, admin_only, audit, load_node
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
@@ -120,10 +120,7 @@ def _payload(
     return {"definition": definition, "misfits": misfits or _no_misfits(), "errors": errors}
 
 
-def _admin_only(ctx: Context) -> list[UserErrorRow]:
-    if "ADMIN" in ctx.viewer.roles:
-        return []
-    return [payload_error(ErrorCode.FORBIDDEN, "only admins define custom fields", "input")]
+FIELDS_BY_ADMIN = "only admins define custom fields"
 
 
 # Definitions -----------------------------------------------------------------------------
@@ -225,7 +222,7 @@ def _validation(errors: v.Errors, rules: dict[str, Any], field_type: str) -> dic
 
 async def define(ctx: Context, data: dict[str, Any]) -> DefinitionPayload:
     """defineCustomField: ADMIN only."""
-    if denied := _admin_only(ctx):
+    if denied := admin_only(ctx, FIELDS_BY_ADMIN, "input"):
         return _payload(None, denied)
     errors = v.Errors()
     if not KEY.match(data["key"]):
@@ -279,7 +276,7 @@ def _changed(ctx: Context, result: g.DefinitionResult, def_id: str) -> list[User
 
 async def update(ctx: Context, data: dict[str, Any]) -> DefinitionPayload:
     """updateCustomFieldDefinition: ADMIN only; see the module doc for narrowing."""
-    if denied := _admin_only(ctx):
+    if denied := admin_only(ctx, FIELDS_BY_ADMIN, "input"):
         return _payload(None, denied)
     stored = await _by_id(ctx, data["id"])
     if stored is None:
@@ -311,7 +308,7 @@ async def update(ctx: Context, data: dict[str, Any]) -> DefinitionPayload:
 async def archive(ctx: Context, def_id: str, expected_version: int | None) -> DefinitionPayload:
     """archiveCustomFieldDefinition: ADMIN only. The field leaves forms and writes; its stored
     values stay (and stay readable)."""
-    if denied := _admin_only(ctx):
+    if denied := admin_only(ctx, FIELDS_BY_ADMIN, "input"):
         return _payload(None, denied)
     result = await g.change(
         ctx.db,

@@ -27,7 +27,7 @@ from graph.vocab import LifecycleStage, LostReason
 from resolvers import args
 from resolvers import validation as v
 from resolvers.args import page_size
-from resolvers.common import READ_ONLY, audit
+from resolvers.common import admin_only, audit, read_only, save_document
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
@@ -270,11 +270,8 @@ class StagePayload(TypedDict):
 
 
 async def set_stage(ctx: Context, data: dict[str, Any]) -> StagePayload:
-    if not ctx.actor.scope.may_edit:
-        return {
-            "intelligence": None,
-            "errors": [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)],
-        }
+    if denied := read_only(ctx):
+        return {"intelligence": None, "errors": denied}
     errors = v.Errors()
     note = v.text(errors, data.get("note"), "input.note", required=True, max_len=500)
     stage: LifecycleStage = data["stage"]
@@ -321,30 +318,25 @@ def _positive(errors: v.Errors, value: Any, path: str, top: float) -> None:
 
 
 async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
-    if "ADMIN" not in ctx.viewer.roles:
-        error = payload_error(ErrorCode.FORBIDDEN, "scoring settings are kept by ADMIN", None)
-        return {"settings": None, "errors": [error]}
+    if denied := admin_only(ctx, "scoring settings are kept by ADMIN"):
+        return {"settings": None, "errors": denied}
     current, _ = await repo.settings(ctx.db, ctx.actor)
     errors = v.Errors()
     changes: dict[str, Any] = {}
-    for key, attr, top in (
-        ("coreAt", "core_at", 100.0),
-        ("problemBelow", "problem_below", 100.0),
-        ("problemCreditBelow", "problem_credit_below", 100.0),
-        ("lapseFactor", "lapse_factor", 20.0),
+    number: type[float] | type[int]
+    for key, attr, top, number in (
+        ("coreAt", "core_at", 100.0, float),
+        ("problemBelow", "problem_below", 100.0, float),
+        ("problemCreditBelow", "problem_credit_below", 100.0, float),
+        ("lapseFactor", "lapse_factor", 20.0, float),
+        ("rfmWindowDays", "rfm_window_days", 3660.0, int),
+        ("growthWindowDays", "growth_window_days", 1830.0, int),
+        ("highRiskAt", "high_risk_at", 100.0, int),
+        ("mediumRiskAt", "medium_risk_at", 100.0, int),
     ):
         if data.get(key) is not None:
             _positive(errors, data[key], f"input.{key}", top)
-            changes[attr] = float(data[key])
-    for key, attr, top in (
-        ("rfmWindowDays", "rfm_window_days", 3660.0),
-        ("growthWindowDays", "growth_window_days", 1830.0),
-        ("highRiskAt", "high_risk_at", 100.0),
-        ("mediumRiskAt", "medium_risk_at", 100.0),
-    ):
-        if data.get(key) is not None:
-            _positive(errors, data[key], f"input.{key}", top)
-            changes[attr] = int(data[key])
+            changes[attr] = number(data[key])
     if data.get("population") is not None:
         changes["population"] = scoring.Population(data["population"].value)
     if data.get("currency") is not None:
@@ -378,14 +370,12 @@ async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
         )
     if errors:
         return {"settings": None, "errors": errors}
-    version, refusal = await repo.save_settings(
-        ctx.db, merged, data.get("expectedVersion"), audit(ctx, "scoring.settings")
+    expected = data.get("expectedVersion")
+    version, conflict = await save_document(
+        ctx, repo.save_settings, merged, expected, "scoring.settings", "settings"
     )
-    if refusal is not None or version is None:
-        error = payload_error(
-            ErrorCode.CONFLICT, "the settings changed meanwhile", "input.expectedVersion"
-        )
-        return {"settings": None, "errors": [error]}
+    if version is None:
+        return {"settings": None, "errors": conflict}
     return {"settings": settings_row(merged, version), "errors": []}
 
 
@@ -401,9 +391,8 @@ WAIT_SECONDS = 60.0
 async def run_scoring(ctx: Context, data: dict[str, Any]) -> RunPayload:
     """Start a run in the background (ADMIN): a run over M-scale data takes minutes, longer
     than a request may. With `wait`, answer its summary if it ends within a minute."""
-    if "ADMIN" not in ctx.viewer.roles:
-        error = payload_error(ErrorCode.FORBIDDEN, "scoring runs are started by ADMIN", None)
-        return {"accepted": False, "run": None, "errors": [error]}
+    if denied := admin_only(ctx, "scoring runs are started by ADMIN"):
+        return {"accepted": False, "run": None, "errors": denied}
     task = ctx.scheduler.trigger(ctx.db, audit(ctx, "scoring.run")) if ctx.scheduler else None
     if task is None:
         error = payload_error(ErrorCode.CONFLICT, "a scoring run is already going", None)

@@ -8,7 +8,7 @@ from graph import knowledge as repo
 from graph.refusal import Refusal
 from resolvers import validation as v
 from resolvers.args import page_size
-from resolvers.common import READ_ONLY, audit
+from resolvers.common import audit, read_only
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.pages import connection, decode_cursor, encode_cursor
@@ -35,8 +35,8 @@ def tags(errors: v.Errors, values: list[str] | None, path: str) -> list[str]:
 
 
 async def mark_knowledge(ctx: Context, data: dict[str, Any]) -> KnowledgePayload:
-    if not ctx.actor.scope.may_edit:
-        return {"record": None, "errors": [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)]}
+    if denied := read_only(ctx):
+        return {"record": None, "errors": denied}
     errors = v.Errors()
     remove = bool(data.get("remove"))
     title = None

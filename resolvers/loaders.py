@@ -24,7 +24,20 @@ def loader(
     return found
 
 
-Grouped = Callable[[list[str]], Awaitable[Mapping[str, list[V]]]]
+Keyed = Callable[[list[str]], Awaitable[Mapping[str, V]]]
+Grouped = Keyed[list[V]]
+
+
+async def load_one(ctx: Context, name: str, key: str, fetch: Keyed[V]) -> V | None:
+    """The row `fetch` finds under `key` (none: None), through the request's loader `name`:
+    one round trip for every key the request asks for."""
+
+    async def batch(keys: list[str]) -> list[V | None]:
+        found = await fetch(keys)
+        return [found.get(k) for k in keys]
+
+    result: V | None = await loader(ctx, name, batch).load(key)
+    return result
 
 
 async def load_grouped(ctx: Context, name: str, key: str, fetch: Grouped[V]) -> list[V]:

@@ -19,7 +19,7 @@ from graph.refusal import Part, Refusal
 from graph.vocab import ProjectStage
 from resolvers import args, records
 from resolvers import validation as v
-from resolvers.common import READ_ONLY, audit
+from resolvers.common import admin_only, audit, read_only, save_document
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
@@ -113,9 +113,8 @@ class SettingsPayload(TypedDict):
 
 
 async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
-    if "ADMIN" not in ctx.viewer.roles:
-        error = payload_error(ErrorCode.FORBIDDEN, "pipeline settings are kept by ADMIN", None)
-        return {"settings": None, "errors": [error]}
+    if denied := admin_only(ctx, "pipeline settings are kept by ADMIN"):
+        return {"settings": None, "errors": denied}
     current, _ = await repo.settings(ctx.db, ctx.actor)
     errors = v.Errors()
     probabilities = dict(current.stage_probability)
@@ -138,14 +137,12 @@ async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
         merged = replace(merged, high_influence_at=float(data["highInfluenceAt"]))
     if errors:
         return {"settings": None, "errors": errors}
-    version, refusal = await repo.save_settings(
-        ctx.db, merged, data.get("expectedVersion"), audit(ctx, "pipeline.settings")
+    expected = data.get("expectedVersion")
+    version, conflict = await save_document(
+        ctx, repo.save_settings, merged, expected, "pipeline.settings", "settings"
     )
-    if refusal is not None or version is None:
-        error = payload_error(
-            ErrorCode.CONFLICT, "the settings changed meanwhile", "input.expectedVersion"
-        )
-        return {"settings": None, "errors": [error]}
+    if version is None:
+        return {"settings": None, "errors": conflict}
     return {"settings": settings_row(merged, version), "errors": []}
 
 
@@ -330,8 +327,8 @@ _CODES: dict[Refusal, tuple[ErrorCode, str]] = {
 
 
 async def hand_over(ctx: Context, data: dict[str, Any]) -> HandOverPayload:
-    if not ctx.actor.scope.may_edit:
-        return {"handOver": None, "errors": [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)]}
+    if denied := read_only(ctx):
+        return {"handOver": None, "errors": denied}
     if not PRIVILEGED & ctx.viewer.roles:
         error = payload_error(ErrorCode.FORBIDDEN, "hand-overs are for ADMIN and MANAGER", None)
         return {"handOver": None, "errors": [error]}

@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 from graph import plans as repo
 from graph.refusal import Refusal
 from resolvers import validation as v
-from resolvers.common import READ_ONLY, audit
+from resolvers.common import audit, read_only
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.records import cents, currency
@@ -106,8 +106,8 @@ def refusal_error(refusal: repo.RowRefusal) -> UserErrorRow:
 
 
 async def save_plans(ctx: Context, data: dict[str, Any]) -> PlansPayload:
-    if not ctx.actor.scope.may_edit:
-        return _failed([payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)])
+    if denied := read_only(ctx):
+        return _failed(denied)
     if not PLANNERS & ctx.actor.roles:
         message = "sales plans are entered by ADMIN and MANAGER"
         return _failed([payload_error(ErrorCode.FORBIDDEN, message, None)])

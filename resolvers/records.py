@@ -22,10 +22,10 @@ from graph.refusal import Part, Refusal
 from graph.vocab import RecordKind
 from resolvers import validation as v
 from resolvers.args import page_size
-from resolvers.common import READ_ONLY, audit
+from resolvers.common import audit, read_only
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
-from resolvers.loaders import loader
+from resolvers.loaders import load_one, loader
 from resolvers.pages import time_ordered, time_position
 from resolvers.shapes import ConnectionOf, UserErrorRow
 
@@ -469,8 +469,8 @@ def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
 
 
 async def save_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
-    if not ctx.actor.scope.may_edit:
-        return _failed([payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)])
+    if denied := read_only(ctx):
+        return _failed(denied)
     save, errors = parse(ctx, data)
     if save is None:
         return _failed(errors)
@@ -500,8 +500,8 @@ def _verdict_error(refusal: Refusal, what: str, current: int | None) -> UserErro
 
 
 async def void_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
-    if not ctx.actor.scope.may_edit:
-        return _failed([payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)])
+    if denied := read_only(ctx):
+        return _failed(denied)
     errors = v.Errors()
     reason = v.text(errors, data.get("reason"), "input.reason", required=True, max_len=500)
     if errors or reason is None:
@@ -515,8 +515,8 @@ async def void_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
 
 
 async def close_follow_up(ctx: Context, data: dict[str, Any]) -> FollowUpPayload:
-    if not ctx.actor.scope.may_edit:
-        return {"followUp": None, "errors": [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)]}
+    if denied := read_only(ctx):
+        return {"followUp": None, "errors": denied}
     errors = v.Errors()
     outcome = v.text(errors, data.get("outcome"), "input.outcome", max_len=500)
     if errors:
@@ -597,12 +597,9 @@ async def save_product(ctx: Context, data: dict[str, Any]) -> ProductPayload:
 
 # --- Reads ------------------------------------------------------------------------------------
 async def record(ctx: Context, record_id: str) -> RecordRow | None:
-    async def batch(ids: list[str]) -> list[RecordRow | None]:
-        found = await repo.records(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: RecordRow | None = await loader(ctx, "records.by_id", batch).load(record_id)
-    return result
+    return await load_one(
+        ctx, "records.by_id", record_id, lambda ids: repo.records(ctx.db, ctx.actor, ids)
+    )
 
 
 def _at(row: Any, key: str) -> str:
@@ -717,9 +714,6 @@ async def products(
 
 
 async def product(ctx: Context, product_id: str) -> ProductRow | None:
-    async def batch(ids: list[str]) -> list[ProductRow | None]:
-        found = await repo.products_by_id(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: ProductRow | None = await loader(ctx, "records.product", batch).load(product_id)
-    return result
+    return await load_one(
+        ctx, "records.product", product_id, lambda ids: repo.products_by_id(ctx.db, ctx.actor, ids)
+    )

@@ -3,9 +3,7 @@ through per-request DataLoaders: a page of any size costs one round trip per fie
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -14,10 +12,8 @@ from graph.db import Cypher
 from resolvers.args import page_size
 from resolvers.connections import SUMMARY_FIELDS
 from resolvers.context import Context
-from resolvers.loaders import loader
+from resolvers.loaders import load_one, loader
 from resolvers.shapes import EmploymentRow, NodeRow
-
-T = TypeVar("T")
 
 
 def _list_loader(
@@ -34,20 +30,6 @@ async def _list(
     ctx: Context, name: str, q: Cypher, node_id: str, cap: int = repo.MAX_ITEMS
 ) -> list[NodeRow]:
     result: list[NodeRow] = await _list_loader(ctx, name, q, cap).load(node_id)
-    return result
-
-
-async def _single(
-    ctx: Context,
-    name: str,
-    fetch: Callable[[list[str]], Awaitable[Mapping[str, T | None]]],
-    node_id: str,
-) -> T | None:
-    async def batch(ids: list[str]) -> list[T | None]:
-        found = await fetch(ids)
-        return [found.get(i) for i in ids]
-
-    result: T | None = await loader(ctx, name, batch).load(node_id)
     return result
 
 
@@ -172,21 +154,21 @@ def _served(kind: str) -> tuple[str, ...]:
 
 
 async def employer(ctx: Context, person_id: str) -> EmploymentRow | None:
-    return await _single(
-        ctx, "rel.employer", lambda ids: repo.employers(ctx.db, ctx.actor, ids), person_id
+    return await load_one(
+        ctx, "rel.employer", person_id, lambda ids: repo.employers(ctx.db, ctx.actor, ids)
     )
 
 
 async def owner(ctx: Context, party_id: str) -> NodeRow | None:
-    return await _single(
-        ctx, "rel.owner", lambda ids: repo.single(ctx.db, ctx.actor, repo.OWNER, ids), party_id
+    return await load_one(
+        ctx, "rel.owner", party_id, lambda ids: repo.single(ctx.db, ctx.actor, repo.OWNER, ids)
     )
 
 
 async def project_customer(ctx: Context, project_id: str) -> NodeRow | None:
-    return await _single(
+    return await load_one(
         ctx,
         "rel.project_customer",
-        lambda ids: repo.single(ctx.db, ctx.actor, repo.PROJECT_CUSTOMER, ids),
         project_id,
+        lambda ids: repo.single(ctx.db, ctx.actor, repo.PROJECT_CUSTOMER, ids),
     )

@@ -15,7 +15,7 @@ from resolvers.args import page_size
 from resolvers.common import audit
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
-from resolvers.loaders import load_grouped, loader
+from resolvers.loaders import load_grouped, load_one
 from resolvers.shapes import NodeRow, TeamRow, UserErrorRow
 
 CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,49}")
@@ -74,12 +74,7 @@ async def teams(ctx: Context, first: int, archived: bool) -> list[TeamRow]:
 
 
 async def team(ctx: Context, team_id: str) -> TeamRow | None:
-    async def batch(ids: list[str]) -> list[TeamRow | None]:
-        found = await repo.by_ids(ctx.db, ctx.actor, ids)
-        return [found.get(i) for i in ids]
-
-    result: TeamRow | None = await loader(ctx, "team", batch).load(team_id)
-    return result
+    return await load_one(ctx, "team", team_id, lambda ids: repo.by_ids(ctx.db, ctx.actor, ids))
 
 
 async def children(ctx: Context, team_id: str) -> list[TeamRow]:
@@ -94,12 +89,9 @@ async def children(ctx: Context, team_id: str) -> list[TeamRow]:
 async def members(ctx: Context, team_id: str, first: int) -> list[NodeRow]:
     cap = page_size(first)
 
-    async def batch(ids: list[str]) -> list[list[NodeRow]]:
-        found = await repo.members(ctx.db, ctx.actor, ids, cap)
-        return [found.get(i, []) for i in ids]
-
-    result: list[NodeRow] = await loader(ctx, f"team.members.{cap}", batch).load(team_id)
-    return result
+    return await load_grouped(
+        ctx, f"team.members.{cap}", team_id, lambda ids: repo.members(ctx.db, ctx.actor, ids, cap)
+    )
 
 
 async def known_code(ctx: Context, code: str) -> bool:

@@ -25,11 +25,12 @@ import itertools
 import os
 import tomllib
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -1099,6 +1100,17 @@ async def run_import(
 
 
 # --- the export -------------------------------------------------------------------------------
+RowT = TypeVar("RowT", bound=dict[str, Any])
+
+
+async def every(next_page: Callable[[str], Awaitable[Sequence[RowT]]]) -> AsyncIterator[RowT]:
+    """Every row of an export read page by page in id order: `next_page(after)` answers the
+    rows with ids above `after` ("" at first), and an empty page after the last."""
+    after = ""
+    while page := await next_page(after):
+        for row in page:
+            yield row
+        after = page[-1]["id"]
 
 
 def _fields(row: dict[str, Any], keys: Iterator[str] | dict[str, Kind]) -> dict[str, Any]:
@@ -1126,50 +1138,38 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
         yield tcf.export_row(d)
     for label in repo.EXPORT_LABELS:
         spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS, **tcf.EXPORTED}
-        after = ""
-        while page := await repo.export_nodes(db, actor, label, after):
-            for node in page:
-                node = tcf.with_values(node, defs, actor.roles)
-                shown = guards.row(label.value, node, actor.roles)
-                profile = node.get("customer") if node.get("isCustomer") else None
-                yield {
-                    "kind": "node",
-                    "label": label.value,
-                    "id": node["id"],
-                    "customer": _fields(profile, PROFILE_FIELDS) if profile else None,
-                    "fields": _fields(shown, spec),
-                }
-            after = page[-1]["id"]
+        async for node in every(partial(repo.export_nodes, db, actor, label)):
+            node = tcf.with_values(node, defs, actor.roles)
+            shown = guards.row(label.value, node, actor.roles)
+            profile = node.get("customer") if node.get("isCustomer") else None
+            yield {
+                "kind": "node",
+                "label": label.value,
+                "id": node["id"],
+                "customer": _fields(profile, PROFILE_FIELDS) if profile else None,
+                "fields": _fields(shown, spec),
+            }
     for rel in repo.EXPORT_RELS:
-        after = ""
-        while edges := await repo.export_edges(db, actor, rel, after):
-            for edge in edges:
-                shown = guards.row("Relationship", edge, actor.roles)
-                yield {
-                    "kind": "edge",
-                    "type": rel.value,
-                    "id": edge["id"],
-                    "from": edge["fromId"],
-                    "fromLabel": edge["fromLabel"],
-                    "to": edge["toId"],
-                    "toLabel": edge["toLabel"],
-                    "fields": _fields(shown, EDGE_FIELDS),
-                }
-            after = edges[-1]["id"]
+        async for edge in every(partial(repo.export_edges, db, actor, rel)):
+            shown = guards.row("Relationship", edge, actor.roles)
+            yield {
+                "kind": "edge",
+                "type": rel.value,
+                "id": edge["id"],
+                "from": edge["fromId"],
+                "fromLabel": edge["fromLabel"],
+                "to": edge["toId"],
+                "toLabel": edge["toLabel"],
+                "fields": _fields(shown, EDGE_FIELDS),
+            }
     # Before the records: an order's lines name products.
-    after = ""
-    while products := await repo.export_products(db, actor, after):
-        for product in products:
-            yield tc.export_row(product)
-        after = products[-1]["id"]
+    async for product in every(partial(repo.export_products, db, actor)):
+        yield tc.export_row(product)
     # Kind by kind, in RecordKind's order: an order before the payments against it.
     by_kind: dict[RecordKind, list[fmt.Record]] = {kind: [] for kind in RecordKind}
-    after = ""
-    while page := await repo.export_records(db, actor, after):
-        for row in page:
-            kind = RecordKind(row["kind"])
-            by_kind[kind].append(tr.export_row(kind, row, guards, actor.roles))
-        after = page[-1]["id"]
+    async for row in every(partial(repo.export_records, db, actor)):
+        kind = RecordKind(row["kind"])
+        by_kind[kind].append(tr.export_row(kind, row, guards, actor.roles))
     for rows in by_kind.values():
         for rec in rows:
             yield rec

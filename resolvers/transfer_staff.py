@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 from graph import nodes as node_repo
@@ -53,6 +54,7 @@ from resolvers.transfer import (
     archive_moment,
     blank,
     cell_text,
+    every,
     unknown_fields,
 )
 from resolvers.user import UserRole, user_props
@@ -88,15 +90,12 @@ async def export_staff(db: Database, actor: Actor, guards: Guards) -> AsyncItera
         fields = {"code": t["code"], "name": t["name"], "parent": t.get("parentId")}
         fields["archivedAt"] = t.get("archivedAt")
         yield {"kind": "team", "id": t["id"], "fields": _shown(fields, TEAM_FIELDS)}
-    after = ""
-    while page := await repo.export_users(db, actor, after):
-        for user in page:
-            shown = guards.row("User", user, actor.roles)
-            fields = _shown(shown, USER_FIELDS)
-            # Stated even when empty (no roles), and sorted as createUser stores them.
-            fields["roles"] = sorted(set(user.get("roles") or []))
-            yield {"kind": "user", "id": user["id"], "fields": fields}
-        after = page[-1]["id"]
+    async for user in every(partial(repo.export_users, db, actor)):
+        shown = guards.row("User", user, actor.roles)
+        fields = _shown(shown, USER_FIELDS)
+        # Stated even when empty (no roles), and sorted as createUser stores them.
+        fields["roles"] = sorted(set(user.get("roles") or []))
+        yield {"kind": "user", "id": user["id"], "fields": fields}
 
 
 # --- lines -> rows ------------------------------------------------------------------------------

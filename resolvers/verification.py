@@ -19,7 +19,7 @@ from graph.refusal import Refusal
 from graph.vocab import CHANNELS, ContactField, Label, VerificationMethod, VerificationStatus
 from resolvers import args
 from resolvers import validation as v
-from resolvers.common import READ_ONLY, audit
+from resolvers.common import admin_only, audit, read_only, save_document
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
 from resolvers.loaders import load_grouped, loader
@@ -84,9 +84,8 @@ class RulesPayload(TypedDict):
 
 
 async def save_rules(ctx: Context, data: dict[str, Any]) -> RulesPayload:
-    if "ADMIN" not in ctx.viewer.roles:
-        error = payload_error(ErrorCode.FORBIDDEN, "freshness rules are kept by ADMIN", None)
-        return {"rules": None, "errors": [error]}
+    if denied := admin_only(ctx, "freshness rules are kept by ADMIN"):
+        return {"rules": None, "errors": denied}
     current, _ = await repo.rules(ctx.db, ctx.actor)
     days = {label: dict(d) for label, d in current.valid_days.items()}
     errors = v.Errors()
@@ -106,14 +105,12 @@ async def save_rules(ctx: Context, data: dict[str, Any]) -> RulesPayload:
     if errors:
         return {"rules": None, "errors": errors}
     merged = repo.Rules(days)
-    version, refusal = await repo.save_rules(
-        ctx.db, merged, data.get("expectedVersion"), audit(ctx, "verification.rules")
+    expected = data.get("expectedVersion")
+    version, conflict = await save_document(
+        ctx, repo.save_rules, merged, expected, "verification.rules", "rules"
     )
-    if refusal is not None or version is None:
-        error = payload_error(
-            ErrorCode.CONFLICT, "the rules changed meanwhile", "input.expectedVersion"
-        )
-        return {"rules": None, "errors": [error]}
+    if version is None:
+        return {"rules": None, "errors": conflict}
     return {"rules": rules_row(merged, version), "errors": []}
 
 
@@ -191,8 +188,8 @@ async def record(
 ) -> tuple[list[str | None], list[UserErrorRow]]:
     """Record the checks: each one's Verification id (None where refused) and the errors,
     each naming `<path>.<index>.<field>`."""
-    if not ctx.actor.scope.may_edit:
-        return [None] * len(checks), [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, None)]
+    if denied := read_only(ctx):
+        return [None] * len(checks), denied
     errors = v.Errors()
     repo_checks = [check_of(c, errors, f"{path}.{i}") for i, c in enumerate(checks)]
     if errors:

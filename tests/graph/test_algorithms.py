@@ -106,16 +106,10 @@ def test_dense_pagerank_is_networkx_pagerank(n: int) -> None:
 
 
 def _two_rounds(g: nx.DiGraph, alpha: float = 0.85, max_iter: int = 100) -> dict[str, float]:
-    """The dense PageRank as it was written first: a round to 1e-9, then one to 1e-6."""
-    nodes = list(g)
+    """The dense PageRank as it was written first: a round to 1e-9, then one to 1e-6 (over
+    the same matrix: what changed is the iteration)."""
+    nodes, m, linked = alg.transition(g)
     n = len(nodes)
-    index = {k: i for i, k in enumerate(nodes)}
-    m = np.zeros((n, n))
-    for u, v, w in g.edges(data="weight", default=1.0):
-        m[index[u], index[v]] += w
-    out = m.sum(axis=1)
-    linked = out != 0
-    m[linked] /= out[linked][:, None]
     dangling = ~linked
     p = np.full(n, 1.0 / n)
     for iterations, tolerance in ((max_iter, 1.0e-9), (10 * max_iter, 1.0e-6)):

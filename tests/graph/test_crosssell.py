@@ -192,10 +192,10 @@ def test_the_newest_orders_only_are_read(cypher: Driver, neo4j_server: LocalNeo4
 
 
 # --- Co-purchase ------------------------------------------------------------------------------
-@pytest.fixture
-def baskets(cypher: Driver, neo4j_server: LocalNeo4j) -> LocalNeo4j:
+def plant_baskets(cypher: Driver) -> None:
     """c1: A B, c2: A B, c3: A B C, c4: A C, c5: B (and a voided A), c6: D.
-    Buyers: A 4, B 4, C 2, D 1; six customers with orders. c5 and c6 belong to the west rep."""
+    Buyers: A 4, B 4, C 2, D 1; six customers with orders. c5 and c6 belong to the west rep.
+    Also the API tests' baskets (tests/resolvers/test_crosssell.py)."""
     customers(cypher, "c1", "c2", "c3", "c4")
     customers(cypher, "c5", "c6", owner=WEST)
     products(cypher, "A", "B", "C", "D")
@@ -210,6 +210,11 @@ def baskets(cypher: Driver, neo4j_server: LocalNeo4j) -> LocalNeo4j:
         order("c5", 3, ("A", 1, 100), voided=True),
         order("c6", 5, ("D", 1, 100)),
     )
+
+
+@pytest.fixture
+def baskets(cypher: Driver, neo4j_server: LocalNeo4j) -> LocalNeo4j:
+    plant_baskets(cypher)
     return neo4j_server
 
 

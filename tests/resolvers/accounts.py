@@ -92,6 +92,17 @@ def build_accounts(cypher: Driver) -> None:
     )
 
 
+def own(cypher: Driver, node_id: str, persona: str = "owner") -> None:
+    """Make `persona` the owner of the node `node_id` (from today)."""
+    cypher.execute_query(
+        "MATCH (u:User {id: $user}), (n {id: $id}) "
+        "CREATE (u)-[:OWNS {id: randomUUID(), since: date()}]->(n)",
+        user=PERSONAS[persona]["id"],
+        id=node_id,
+        database_="neo4j",
+    )
+
+
 def leaks(text: str, names: tuple[str, ...], ids: tuple[str, ...]) -> set[str]:
     """Which of these names or ids appear anywhere in a response's text."""
     return {x for x in (*names, *ids) if x in text}

@@ -19,6 +19,7 @@ from tests.graph.test_crosssell import (
     fid,
     order,
     orders,
+    plant_baskets,
     products,
 )
 from tests.resolvers.accounts import PERSONA_NAMES
@@ -108,20 +109,7 @@ def test_a_non_customer_has_no_preferences(gql: GQL, cypher: Driver) -> None:
 @pytest.fixture
 def baskets(cypher: Driver) -> None:
     """As in tests/graph/test_crosssell.py: A -> B with support 3 of 4, lift 1.125."""
-    customers(cypher, "c1", "c2", "c3", "c4")
-    customers(cypher, "c5", "c6", owner=PERSONAS["other_team"]["id"])
-    products(cypher, "A", "B", "C", "D")
-    orders(
-        cypher,
-        order("c1", 30, ("A", 1, 100), ("B", 1, 100)),
-        order("c2", 20, ("A", 1, 100)),
-        order("c2", 10, ("B", 1, 100)),
-        order("c3", 5, ("A", 1, 100), ("B", 1, 100), ("C", 1, 100)),
-        order("c4", 5, ("A", 1, 100), ("C", 1, 100)),
-        order("c5", 5, ("B", 1, 100)),
-        order("c5", 3, ("A", 1, 100), voided=True),
-        order("c6", 5, ("D", 1, 100)),
-    )
+    plant_baskets(cypher)
 
 
 @pytest.mark.usefixtures("baskets")

@@ -8,6 +8,7 @@ from typing import Any
 
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
+from tests.resolvers.accounts import own
 from tests.resolvers.customfields import define
 
 HISTORY = """query($n: ID!, $f: String!) { fieldHistory(node: $n, field: $f) {
@@ -39,15 +40,6 @@ def history(gql: GQL, persona: str, node: str, field: str) -> list[dict[str, Any
 
 def values(gql: GQL, persona: str, node: str, field: str) -> list[tuple[Any, Any]]:
     return [(c["oldValue"], c["newValue"]) for c in history(gql, persona, node, field)]
-
-
-def own(cypher: Driver, node_id: str, persona: str = "owner") -> None:
-    cypher.execute_query(
-        "MATCH (u:User {id: $user}), (n {id: $id}) "
-        "CREATE (u)-[:OWNS {id: randomUUID(), since: date()}]->(n)",
-        user=PERSONAS[persona]["id"],
-        id=node_id,
-    )
 
 
 def person(gql: GQL, cypher: Driver) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS, TEAMS, Response
+from tests.resolvers.accounts import own
 
 MOBILE = "+8613812345678"
 NEW_MOBILE = "+8613987654321"
@@ -56,16 +57,6 @@ def owned_person(gql: GQL, cypher: Driver, **fields: Any) -> dict[str, Any]:
     person: dict[str, Any] = r.data["createPerson"]["person"]
     own(cypher, person["id"])
     return person
-
-
-def own(cypher: Driver, node_id: str, persona: str = "owner") -> None:
-    cypher.execute_query(
-        "MATCH (u:User {id: $user}) MATCH (n {id: $id}) "
-        "CREATE (u)-[:OWNS {id: randomUUID(), since: date()}]->(n)",
-        user=PERSONAS[persona]["id"],
-        id=node_id,
-        database_="neo4j",
-    )
 
 
 def ask_mobile(gql: GQL, person: dict[str, Any], **extra: Any) -> Response:
