@@ -480,7 +480,8 @@ def test_fragments_at_every_level_ask_as_inline_fields_do(
     for selection, projection in (("id name", "summary"), ("id name version", "full")):
         used.clear()
         r = gql(FRAGMENTED % (selection, selection), {"f": {"tier": "CORE"}})
-        assert r.round_trips == 1 and used == [projection], (selection, used)
+        assert r.round_trips == 1
+        assert used == [projection], selection
         got = r.data["customers"]
         inline = _walk(gql, selection, {"f": {"tier": "CORE"}})[0]
         assert got["totalCount"] == inline["totalCount"] > 0
