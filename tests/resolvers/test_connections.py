@@ -415,14 +415,10 @@ SUMMARY_SELECTIONS = (
 )
 
 
-def test_summary_pages_equal_full_pages(
-    gql: GQL, cypher: Driver, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Same rows, order, cursors and totalCount with the summary projection as with every
-    property (`version` is outside the summary, so selecting it forces the full one)."""
+def _projections_used(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The projection of every list page read from now on, in order."""
     from graph import lists
 
-    _customers(cypher)
     used: list[str] = []
     page = lists.page
 
@@ -431,6 +427,16 @@ def test_summary_pages_equal_full_pages(
         return await page(*args)
 
     monkeypatch.setattr(lists, "page", spy)
+    return used
+
+
+def test_summary_pages_equal_full_pages(
+    gql: GQL, cypher: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same rows, order, cursors and totalCount with the summary projection as with every
+    property (`version` is outside the summary, so selecting it forces the full one)."""
+    _customers(cypher)
+    used = _projections_used(monkeypatch)
     for persona in ("admin", "owner", "analyst"):
         as_ = gql.as_(persona)
         for selection in SUMMARY_SELECTIONS:
@@ -466,17 +472,8 @@ def test_fragments_at_every_level_ask_as_inline_fields_do(
 ) -> None:
     """totalCount and the node fields are read from the document through named fragments
     too: the same page, the same count, and the projection the node fields call for."""
-    from graph import lists
-
     _customers(cypher)
-    used: list[str] = []
-    page = lists.page
-
-    async def spy(*args: Any) -> lists.Page:
-        used.append(args[-1])
-        return await page(*args)
-
-    monkeypatch.setattr(lists, "page", spy)
+    used = _projections_used(monkeypatch)
     for selection, projection in (("id name", "summary"), ("id name version", "full")):
         used.clear()
         r = gql(FRAGMENTED % (selection, selection), {"f": {"tier": "CORE"}})
