@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
-from graph import access, crypto, history
+from graph import access, crypto, history, pages
 from graph.access import editable, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, any_label_union
@@ -510,13 +510,7 @@ async def audit_trail(
 ) -> tuple[list[AuditEventRow], int]:
     """The node's events, when the viewer may see the node (read-all roles: always)."""
     acl = access.acl_params(actor)
-    params = {
-        "id": node_id,
-        "limit": limit,
-        "afterAt": after[0] if after else None,
-        "afterId": after[1] if after else None,
-        "acl": acl,
-    }
+    params = {"id": node_id, "limit": limit, "acl": acl, **pages.after(after)}
     rows = await db.read(AUDIT_TRAIL, params)
     total = await db.read(AUDIT_COUNT, {"id": node_id, "acl": acl})
     return [r["event"] for r in rows], total[0]["n"]
