@@ -224,8 +224,8 @@ def _fields_in(fragments: Mapping[str, Any], selected: SelectionSetNode | None) 
 
 def selected_below(info: Info, *path: str) -> list[FieldNode]:
     """The fields selected on the value of the field being resolved, or below it along `path`
-    (field names, e.g. "edges", "node"), fragments included. Read from the query document:
-    strawberry's `selected_fields` converts the whole subtree on each call (about 36 us)."""
+    (field names, e.g. "edges", "node"), fragments included. Read from the query document,
+    where strawberry's `selected_fields` would first convert the whole subtree."""
     raw = info._raw_info
     level = [f for node in raw.field_nodes for f in _fields_in(raw.fragments, node.selection_set)]
     for name in path:
