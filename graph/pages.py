@@ -6,8 +6,8 @@ sort value: `$afterAt`, `$afterScore`, ...) and `$afterId`, both null on the fir
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from graph.db import Cypher, Database, Row
 
@@ -31,3 +31,16 @@ async def read(
     rows = await db.read(page, {**params, **position, "limit": limit})
     total = (await db.read(count, params))[0]["total"] if with_total else None
     return rows, total
+
+
+RowT = TypeVar("RowT", bound=Mapping[str, Any])
+
+
+async def every(next_page: Callable[[str], Awaitable[Sequence[RowT]]]) -> AsyncIterator[RowT]:
+    """Every row of a walk page by page in id order: `next_page(after)` answers the rows with
+    ids above `after` ("" at first), and an empty page after the last."""
+    after = ""
+    while page := await next_page(after):
+        for row in page:
+            yield row
+        after = page[-1]["id"]

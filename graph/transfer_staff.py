@@ -13,9 +13,10 @@ save one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, LiteralString
 
-from graph import team
+from graph import pages, team
 from graph.access import TEAM_DEPTH
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
@@ -105,12 +106,7 @@ async def export_users(db: Database, actor: Actor, after: str) -> list[dict[str,
 
 async def all_teams(db: Database, actor: Actor) -> list[TeamRow]:
     """Every team (there are few: a hierarchy a manager's scope walks)."""
-    out: list[TeamRow] = []
-    after = ""
-    while page := await export_teams(db, actor, after):
-        out.extend(page)
-        after = page[-1]["id"]
-    return out
+    return [team async for team in pages.every(partial(export_teams, db, actor))]
 
 
 async def users_by_id(db: Database, actor: Actor, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -25,17 +25,17 @@ import itertools
 import os
 import tomllib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
 import resolvers.privacy  # noqa: F401  (registers Person.idNumber's full-value reader)
-from graph import crypto, duplicates
+from graph import crypto, duplicates, pages
 from graph import transfer as repo
 from graph import transfer_formats as fmt
 from graph.actor import Actor
@@ -1100,19 +1100,6 @@ async def run_import(
 
 
 # --- the export -------------------------------------------------------------------------------
-RowT = TypeVar("RowT", bound=dict[str, Any])
-
-
-async def every(next_page: Callable[[str], Awaitable[Sequence[RowT]]]) -> AsyncIterator[RowT]:
-    """Every row of an export read page by page in id order: `next_page(after)` answers the
-    rows with ids above `after` ("" at first), and an empty page after the last."""
-    after = ""
-    while page := await next_page(after):
-        for row in page:
-            yield row
-        after = page[-1]["id"]
-
-
 def _fields(row: dict[str, Any], keys: Iterator[str] | dict[str, Kind]) -> dict[str, Any]:
     return {k: jsonable(row[k]) for k in keys if row.get(k) is not None}
 
@@ -1138,7 +1125,7 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
         yield tcf.export_row(d)
     for label in repo.EXPORT_LABELS:
         spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS, **tcf.EXPORTED}
-        async for node in every(partial(repo.export_nodes, db, actor, label)):
+        async for node in pages.every(partial(repo.export_nodes, db, actor, label)):
             node = tcf.with_values(node, defs, actor.roles)
             shown = guards.row(label.value, node, actor.roles)
             profile = node.get("customer") if node.get("isCustomer") else None
@@ -1150,7 +1137,7 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
                 "fields": _fields(shown, spec),
             }
     for rel in repo.EXPORT_RELS:
-        async for edge in every(partial(repo.export_edges, db, actor, rel)):
+        async for edge in pages.every(partial(repo.export_edges, db, actor, rel)):
             shown = guards.row("Relationship", edge, actor.roles)
             yield {
                 "kind": "edge",
@@ -1163,11 +1150,11 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
                 "fields": _fields(shown, EDGE_FIELDS),
             }
     # Before the records: an order's lines name products.
-    async for product in every(partial(repo.export_products, db, actor)):
+    async for product in pages.every(partial(repo.export_products, db, actor)):
         yield tc.export_row(product)
     # Kind by kind, in RecordKind's order: an order before the payments against it.
     by_kind: dict[RecordKind, list[fmt.Record]] = {kind: [] for kind in RecordKind}
-    async for row in every(partial(repo.export_records, db, actor)):
+    async for row in pages.every(partial(repo.export_records, db, actor)):
         kind = RecordKind(row["kind"])
         by_kind[kind].append(tr.export_row(kind, row, guards, actor.roles))
     for rows in by_kind.values():

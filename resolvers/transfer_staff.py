@@ -32,6 +32,7 @@ from functools import partial
 from typing import Any
 
 from graph import nodes as node_repo
+from graph import pages
 from graph import transfer as transfer_repo
 from graph import transfer_staff as repo
 from graph.actor import Actor
@@ -54,7 +55,6 @@ from resolvers.transfer import (
     archive_moment,
     blank,
     cell_text,
-    every,
     unknown_fields,
 )
 from resolvers.user import UserRole, user_props
@@ -90,7 +90,7 @@ async def export_staff(db: Database, actor: Actor, guards: Guards) -> AsyncItera
         fields = {"code": t["code"], "name": t["name"], "parent": t.get("parentId")}
         fields["archivedAt"] = t.get("archivedAt")
         yield {"kind": "team", "id": t["id"], "fields": _shown(fields, TEAM_FIELDS)}
-    async for user in every(partial(repo.export_users, db, actor)):
+    async for user in pages.every(partial(repo.export_users, db, actor)):
         shown = guards.row("User", user, actor.roles)
         fields = _shown(shown, USER_FIELDS)
         # Stated even when empty (no roles), and sorted as createUser stores them.
