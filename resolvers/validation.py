@@ -52,12 +52,16 @@ def text(
         if required:
             errors.add(ErrorCode.VALIDATION, "is required", field)
         return None
-    value = visible(value).strip()
+    # Printable ASCII (ids, codes, most e-mail addresses) has no invisible, control or
+    # line-break character and is already NFC: only the trim applies. Imports call this for
+    # every id of every row.
+    plain = value.isascii() and value.isprintable()
+    value = value.strip() if plain else visible(value).strip()
     if not value:
         if required:
             errors.add(ErrorCode.VALIDATION, "must not be blank", field)
         return None
-    if _CONTROLS.search(value) or (one_line and _LINE_BREAKS.search(value)):
+    if not plain and (_CONTROLS.search(value) or (one_line and _LINE_BREAKS.search(value))):
         what = "control or text-direction characters" + (" or line breaks" if one_line else "")
         errors.add(ErrorCode.VALIDATION, f"must not contain {what}", field)
         return None

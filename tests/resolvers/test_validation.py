@@ -54,3 +54,18 @@ def test_nfc_but_not_nfkc() -> None:
     assert check("华星（苏州）智能制造有限公司")[0] == "华星（苏州）智能制造有限公司"
     # ZWJ joins emoji and some scripts: kept
     assert check("团队\u200d名")[0] == "团队\u200d名"
+
+
+@pytest.mark.parametrize("one_line", [False, True])
+def test_ascii_text_meets_the_same_rules_as_any_other(one_line: bool) -> None:
+    # Printable ASCII skips the normalising and the scans (resolvers/validation.py): each ASCII
+    # character inside an ASCII value is judged as it is inside a Chinese one.
+    for code in range(128):
+        c = chr(code)
+        ascii_out, ascii_errors = check(f"ab{c}cd", one_line=one_line)
+        cjk_out, cjk_errors = check(f"华星{c}cd", one_line=one_line)
+        assert ascii_errors == cjk_errors, repr(c)
+        assert (ascii_out is None) == (cjk_out is None), repr(c)
+        if ascii_out is not None:
+            assert ascii_out == f"ab{c}cd"
+    assert check("  a-1 ", one_line=one_line) == ("a-1", [])
