@@ -223,10 +223,15 @@ class Mapping:
     encoding: str = "utf-8"  # a CSV file's (JSONL is UTF-8)
 
 
+# By name, for the per-row look-ups (an enum's `.value` is a property: a scan costs µs a row).
+_LABELS = {x.value: x for x in Label}
+_EXPORT_RELS = {r.value: r for r in repo.EXPORT_RELS}
+
+
 def _label(name: Any, what: str, labels: tuple[Label, ...] = repo.LABELS) -> Label:
-    for label in labels:
-        if label.value == name:
-            return label
+    found = _LABELS.get(name) if isinstance(name, str) else None
+    if found is not None and found in labels:
+        return found
     allowed = ", ".join(x.value for x in labels)
     raise TransferError(f"{what} must be one of {allowed}, not {name!r}")
 
@@ -610,13 +615,19 @@ def mapped_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | 
         )
     if mapping.graph is not None:
         return graphml_rows(mapping, mapping.graph, path)
-    return _table_rows(mapping, path, form)
+    return table_rows(mapping, table_records(mapping, path, form))
 
 
-def _table_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | list[Rejection]]:
-    reader: Iterator[tuple[int, Any]] = (
-        fmt.read_csv(path, mapping.encoding) if form == "csv" else fmt.read_jsonl(path)
-    )
+def table_records(mapping: Mapping, path: Path, form: str) -> Iterator[tuple[int, Any]]:
+    """A mapped CSV or JSONL file's lines, numbered, for `table_rows` to check."""
+    return fmt.read_csv(path, mapping.encoding) if form == "csv" else fmt.read_jsonl(path)
+
+
+def table_rows(
+    mapping: Mapping, reader: Iterator[tuple[int, Any]]
+) -> Iterator[Prepared | list[Rejection]]:
+    """A mapped CSV or JSONL file's lines, each checked on its own (resolvers/
+    transfer_parallel.py spreads them over processes)."""
     for n, line in reader:
         if isinstance(line, fmt.BadRow):
             yield [Rejection(n, "row", ErrorCode.VALIDATION.value, line.message)]
@@ -776,7 +787,8 @@ def graph_rows(
                 node = _node(n, label, Key.ID, "", rec.get("id"), fields, rec.get("customer"))
                 yield tcf.with_custom(node, fields)
             elif rec.get("kind") == "edge":
-                rel = next((r for r in repo.EXPORT_RELS if r.value == rec.get("type")), None)
+                kind = rec.get("type")
+                rel = _EXPORT_RELS.get(kind) if isinstance(kind, str) else None
                 if rel is None:
                     raise TransferError(f"unknown relationship type {rec.get('type')!r}")
                 a, b = (
