@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -22,6 +23,7 @@ from graph.actor import Actor
 from graph.db import Database
 from graph.migrate import MigrationError, Runner
 from graph.server import LocalNeo4j, LocalServerError, Supervisor, ensure_jars
+from resolvers.transfer_parallel import Check
 from settings import ROOT, Settings
 
 log = logging.getLogger("crm.cli")
@@ -357,6 +359,9 @@ class ImportJob:
     checkpoint: Any  # resolvers.transfer.Checkpoint
     total: int | None
     records: bool = False  # a record file: the live path only (records need their customers)
+    # The file's numbered lines and the check behind `rows`, when it checks each line on its
+    # own (not a foreign GraphML file's): the admin path spreads them over processes.
+    lines: tuple[Iterator[tuple[int, Any]], Check] | None = None
 
 
 def _import_job(args: argparse.Namespace) -> ImportJob | str:
@@ -372,6 +377,7 @@ def _import_job(args: argparse.Namespace) -> ImportJob | str:
         return f"no such file: {path}"
     try:
         records = False
+        lines: tuple[Iterator[tuple[int, Any]], Check] | None = None
         if args.mapping:
             if path.is_dir():
                 return "a mapping reads one file: CSV, JSONL or GraphML"
@@ -379,6 +385,9 @@ def _import_job(args: argparse.Namespace) -> ImportJob | str:
             rows = transfer.mapped_rows(mapping, path, form)
             digest = mapping.digest
             records = mapping.record is not None
+            if mapping.graph is None:
+                check = functools.partial(transfer.table_rows, mapping)
+                lines = (transfer.table_records(mapping, path, form), check)
         else:
             exported = (
                 fmt.read_graphml(path)
@@ -389,13 +398,14 @@ def _import_job(args: argparse.Namespace) -> ImportJob | str:
             )
             rows = transfer.graph_rows(exported)
             digest = "graph"
+            lines = (exported, transfer.graph_rows)
     except transfer.TransferError as exc:
         return str(exc)
     report = Path(args.report) if args.report else path.with_name(path.name + ".rejected.csv")
     checkpoint = transfer.Checkpoint(
         report.with_name(path.name + ".progress.json"), transfer.fingerprint(path, digest)
     )
-    return ImportJob(rows, report, checkpoint, fmt.count_rows(path, form), records)
+    return ImportJob(rows, report, checkpoint, fmt.count_rows(path, form), records, lines)
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -486,7 +496,7 @@ def _admin_import(
 
     from graph.access import Scope
     from graph.nodes import Audit
-    from resolvers import transfer, transfer_admin
+    from resolvers import transfer, transfer_admin, transfer_parallel
 
     print(
         "path: admin (neo4j-admin database import into the empty embedded database; "
@@ -496,7 +506,10 @@ def _admin_import(
     crypto.configure(crypto.keyring_for(settings))
     bar = tqdm(total=job.total, unit=" rows", desc="import", disable=args.quiet)
     try:
-        plan, out = transfer_admin.prepare(job.rows, job.report, advance=bar.update)
+        rows = (
+            transfer_parallel.checked(*job.lines, workers=args.workers) if job.lines else job.rows
+        )
+        plan, out = transfer_admin.prepare(rows, job.report, advance=bar.update)
     except (ValueError, transfer.TransferError) as exc:
         print(f"crm-graph: {exc}", file=sys.stderr)
         return 2
@@ -859,6 +872,12 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="admin: neo4j-admin import into the empty embedded database; live: batched "
         "writes; auto (default): admin when the embedded database is empty, else live",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="processes that check rows on the admin path, for files of more than 20,000 "
+        "rows (default: one per CPU; 1: the command's own process)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("export", help="export what a key may see (no key: everything)")
