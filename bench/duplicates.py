@@ -14,7 +14,6 @@ Writes bench/results/duplicates-<scale>.json and .md.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import migrations
+from bench.generate import arguments
 from graph import duplicates
 from graph.vocab import Label
 
@@ -320,10 +320,7 @@ def markdown(r: dict[str, Any]) -> str:
 def main() -> None:
     from bench.run import write_results
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scale", default="M")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--heap", default="2g")
+    p = arguments(__doc__.splitlines()[0], scale="M")
     p.add_argument("--no-scan", action="store_true", help="only recall and precision")
     args = p.parse_args()
     result: dict[str, Any] = {

@@ -21,6 +21,7 @@ Shapes, chosen to look like a real B2B customer base:
 
 from __future__ import annotations
 
+import argparse
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -68,6 +69,21 @@ SCALES: dict[str, Scale] = {
     "M": Scale("M", 20_000, 200_000, 20_000),
     "L": Scale("L", 100_000, 1_000_000, 100_000),
 }
+
+
+def arguments(
+    description: str, scale: str = "S", heap: str | None = "2g"
+) -> argparse.ArgumentParser:
+    """A benchmark's command line with the options every one takes: the generated data's
+    scale and seed, and the heap of the scratch Neo4j it starts (`heap=None`: it starts none).
+    """
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--scale", default=scale, choices=sorted(SCALES))
+    p.add_argument("--seed", type=int, default=42, help="the data generator's seed")
+    if heap is not None:
+        p.add_argument("--heap", default=heap, help="the scratch Neo4j's heap")
+    return p
+
 
 # A fixed clock so that createdAt/updatedAt (and every date) are part of the deterministic data.
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

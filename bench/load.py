@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
-from bench.generate import Dataset, Row, batches, generate
+from bench.generate import Dataset, Row, arguments, batches, generate
 from graph import bulk, records
 from graph.db import Database
 from graph.vocab import Label, RecordKind, Rel
@@ -177,9 +177,7 @@ async def _main(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scale", default="S")
-    p.add_argument("--seed", type=int, default=42)
+    p = arguments(__doc__.splitlines()[0], heap=None)
     p.add_argument("--batch", type=int, default=10_000)
     p.add_argument("--writers", type=int, default=2, help="batches written concurrently")
     p.add_argument("--uri", default=os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687"))

@@ -14,7 +14,6 @@ Writes bench/results/pipeline-<scale>.json and .md.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import random
@@ -25,7 +24,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 import migrations
-from bench.generate import generate
+from bench.generate import arguments, generate
 from bench.load import load
 from bench.run import machine, scratch_server, write_results
 from graph import pipeline
@@ -229,10 +228,7 @@ def markdown(r: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scale", default="S")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--heap", default="2g")
+    p = arguments(__doc__.splitlines()[0])
     p.add_argument("-n", type=int, default=20, help="timed requests per measurement")
     args = p.parse_args()
     with scratch_server("crm-pipeline-", args.heap) as server:

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx2
 
 import migrations
-from bench.generate import generate
+from bench.generate import arguments, generate
 from bench.load import load
 from bench.run import BENCH_ADMIN, BENCH_KEY, CREATE_BENCH_USER, RESULTS, production_env
 from bench.workloads import BY_KEY, Centres, Workload
@@ -90,9 +90,7 @@ async def _profile_one(
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scale", default="XS")
-    p.add_argument("--seed", type=int, default=42)
+    p = arguments(__doc__.splitlines()[0], scale="XS", heap=None)
     p.add_argument("--workload", default="W3", help="one or more keys, comma-separated")
     p.add_argument("--requests", type=int, default=50)
     asyncio.run(profile(p.parse_args()))

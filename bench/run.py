@@ -42,7 +42,7 @@ from typing import Any, LiteralString
 import httpx2
 import psutil
 
-from bench.generate import SCALES, generate
+from bench.generate import SCALES, arguments, generate
 from bench.load import load
 from bench.workloads import WORKLOADS, Centres, Step, Workload, peer_cypher
 from graph import access
@@ -799,9 +799,7 @@ def ratios(vs: dict[str, dict[str, Any]]) -> dict[str, float | None]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description="Run the benchmarks (see bench/README.md).")
-    p.add_argument("--scale", default="S", choices=sorted(SCALES))
-    p.add_argument("--seed", type=int, default=42)
+    p = arguments("Run the benchmarks (see bench/README.md).")
     p.add_argument("--requests", type=int, default=100, help="max requests, latency phase")
     p.add_argument("--seconds", type=float, default=3.0, help="time budget per phase")
     p.add_argument(
@@ -811,7 +809,6 @@ def main() -> None:
     p.add_argument("--variants", type=lambda s: s.split(","), default=list(VARIANTS))
     p.add_argument("--batch", type=int, default=20_000, help="bulk-load rows per statement")
     p.add_argument("--writers", type=int, default=2, help="bulk-load batches written at once")
-    p.add_argument("--heap", default="2g")
     p.add_argument("--pagecache", default="2g")
     p.add_argument(
         "--workers",

@@ -11,13 +11,12 @@ BG/NBD fit, write).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 from typing import Any
 
 import migrations
-from bench.generate import generate
+from bench.generate import arguments, generate
 from bench.load import load
 from bench.run import machine, scratch_server, write_results
 from graph import intelligence
@@ -85,10 +84,7 @@ def markdown(r: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scale", default="S")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--heap", default="2g")
+    p = arguments(__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=2, help="scoring runs one after the other")
     args = p.parse_args()
     with scratch_server("crm-scoring-", args.heap) as server:

@@ -15,7 +15,6 @@ import) is measured by bench/transfer_admin.py.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import migrations
-from bench.generate import generate
+from bench.generate import arguments, generate
 from bench.run import machine, scratch_server, write_results
 from graph import transfer_formats as fmt
 from graph.access import Scope
@@ -39,9 +38,9 @@ from resolvers import transfer
 AUDIT = Audit(Actor("bench:transfer", frozenset({"ADMIN"}), Scope.everything()), "bench", "b")
 
 
-def records(scale: str) -> tuple[list[fmt.Record], list[fmt.Record]]:
+def records(scale: str, seed: int = 42) -> tuple[list[fmt.Record], list[fmt.Record]]:
     """The scale's companies and people, then their relationships, as export records."""
-    ds = generate(scale)
+    ds = generate(scale, seed)
     label_of: dict[str, str] = {}
     nodes: list[fmt.Record] = []
     for label in LABELS:
@@ -151,18 +150,17 @@ def markdown(scale: str, batch: int, r: dict[str, Any], env: dict[str, Any]) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", default="S", choices=["XS", "S", "M", "L"])
+    parser = arguments(__doc__ or "")
     parser.add_argument("--batch", type=int, default=transfer.DEFAULT_BATCH)
     args = parser.parse_args()
     env = machine()
-    nodes, edges = records(args.scale)
+    nodes, edges = records(args.scale, args.seed)
     with tempfile.TemporaryDirectory(prefix="crm-transfer-") as tmp_name:
         tmp = Path(tmp_name)
         files = {"nodes": tmp / "nodes.jsonl", "edges": tmp / "edges.jsonl"}
         fmt.write_jsonl(nodes, files["nodes"])
         fmt.write_jsonl(edges, files["edges"])
-        with scratch_server("crm-transfer-neo4j-", "2g") as server:
+        with scratch_server("crm-transfer-neo4j-", args.heap) as server:
             result = asyncio.run(measure(server, files, tmp, args.batch))
     out = {"scale": args.scale, "batch": args.batch, "machine": env, "result": result}
     write_results(f"transfer-{args.scale}", out, markdown(args.scale, args.batch, result, env))

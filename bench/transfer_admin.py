@@ -17,8 +17,8 @@ Writes bench/results/transfer-admin-<scale>.json and .md.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import gc
 import re
 import tempfile
 import time
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import migrations
+from bench.generate import arguments
 from bench.run import machine, write_results
 from bench.transfer import AUDIT, records
 from graph import transfer_admin as graph_admin
@@ -34,7 +35,7 @@ from graph.db import Database
 from graph.migrate import Runner
 from graph.server import LocalNeo4j, free_port
 from graph.vocab import Label
-from resolvers import transfer, transfer_admin
+from resolvers import transfer, transfer_admin, transfer_parallel
 from settings import ROOT
 
 _DONE = re.compile(r"IMPORT DONE in ((?:\d+h ?)?(?:\d+m ?)?(?:\d+s ?)?(?:\d+ms)?)")
@@ -73,13 +74,25 @@ def fixed_cost(heap: str) -> dict[str, Any]:
     return {"seconds": round(seconds, 2), "tool_seconds": _tool_seconds(output)}
 
 
-def measure(path: Path, heap: str) -> dict[str, Any]:
+def serial_prepare(path: Path) -> float:
+    """The prepare step in this process alone, its plan dropped: the side-by-side figure for
+    the worker processes'."""
+    with tempfile.TemporaryDirectory(prefix="crm-admin-serial-") as name:
+        plan, out = transfer_admin.prepare(
+            transfer.graph_rows(fmt.read_jsonl(path)), Path(name) / "rejected.csv"
+        )
+        del plan
+        gc.collect()
+    return out.seconds["prepare"]
+
+
+def measure(path: Path, heap: str, workers: int) -> dict[str, Any]:
+    serial = serial_prepare(path) if workers > 1 else None
     with tempfile.TemporaryDirectory(prefix="crm-admin-bench-") as name:
         tmp = Path(name)
         server = _server(tmp, heap)
-        plan, out = transfer_admin.prepare(
-            transfer.graph_rows(fmt.read_jsonl(path)), tmp / "rejected.csv"
-        )
+        rows = transfer_parallel.checked(fmt.read_jsonl(path), transfer.graph_rows, workers)
+        plan, out = transfer_admin.prepare(rows, tmp / "rejected.csv")
         began = time.perf_counter()
         asyncio.run(transfer_admin.load(plan, out, server, "neo4j", _connect, _migrate, AUDIT))
         after_prepare = time.perf_counter() - began
@@ -87,6 +100,8 @@ def measure(path: Path, heap: str) -> dict[str, Any]:
     tool = out.seconds["neo4j-admin"]
     tool_own = _tool_seconds(out.tool_output)
     return {
+        "workers": workers,
+        "prepare_one_process": serial,
         "rows": out.rows,
         "created": out.created,
         "rejected": out.rejected,
@@ -120,7 +135,16 @@ def markdown(scale: str, r: dict[str, Any], fixed: dict[str, Any], env: dict[str
         "",
         "| step | seconds |",
         "|---|---:|",
-        f"| prepare (read, validate with the API's rules, settle in memory) | {s['prepare']} |",
+        f"| prepare (read; validate with the API's rules, in {r['workers']} processes; "
+        f"settle in memory) | {s['prepare']} |",
+        *(
+            [
+                f"| ... the same in this process alone, run just before (not in the total) | "
+                f"{r['prepare_one_process']} |"
+            ]
+            if r["prepare_one_process"] is not None
+            else []
+        ),
         f"| csv (neo4j-admin's input files) | {s['csv']} |",
         f"| neo4j-admin database import full (JVM start included) | {s['neo4j-admin']} |",
         f"| ... of which the tool's own import time (IMPORT DONE) | {r['tool_seconds']} |",
@@ -141,17 +165,21 @@ def markdown(scale: str, r: dict[str, Any], fixed: dict[str, Any], env: dict[str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", default="S", choices=["XS", "S", "M", "L"])
-    parser.add_argument("--heap", default="1g")
+    parser = arguments(__doc__ or "", heap="1g")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=transfer_parallel.processes(),
+        help="processes that validate rows (default: one per CPU, as crm-graph import)",
+    )
     args = parser.parse_args()
     env = machine()
-    nodes, edges = records(args.scale)
+    nodes, edges = records(args.scale, args.seed)
     with tempfile.TemporaryDirectory(prefix="crm-admin-file-") as tmp_name:
         path = Path(tmp_name) / "export.jsonl"
         fmt.write_jsonl([*nodes, *edges], path)
         del nodes, edges
-        result = measure(path, args.heap)
+        result = measure(path, args.heap, args.workers)
     fixed = fixed_cost(args.heap)
     out = {"scale": args.scale, "machine": env, "result": result, "fixed_cost": fixed}
     write_results(f"transfer-admin-{args.scale}", out, markdown(args.scale, result, fixed, env))
