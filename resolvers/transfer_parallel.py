@@ -15,12 +15,15 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from graph import crypto
+from resolvers.transfer import TransferError
 
 Check = Callable[[Iterator[tuple[int, Any]]], Iterator[Any]]
 
@@ -35,6 +38,13 @@ def processes() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def _start(ring: crypto.Keyring) -> None:
+    """A worker's set-up: the command's keyring, and Ctrl-C left to the command, which stops
+    the workers itself (else each would print its own traceback)."""
+    crypto.configure(ring)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _check_chunk(check: Check, chunk: list[tuple[int, Any]]) -> list[Any]:
@@ -65,7 +75,7 @@ def checked(
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
-        n, mp_context=context, initializer=crypto.configure, initargs=(crypto.keyring(),)
+        n, mp_context=context, initializer=_start, initargs=(crypto.keyring(),)
     )
     try:
         # Twice as many chunks in flight as workers: none waits for work, and a large file is
@@ -77,5 +87,10 @@ def checked(
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise TransferError(
+            "a worker process checking rows stopped (out of memory?); nothing was written: "
+            "--workers 1 checks them in this process"
+        ) from exc
     finally:
         pool.shutdown(cancel_futures=True)

@@ -7,6 +7,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from graph import crypto
 from graph import transfer_formats as fmt
 from resolvers import transfer, transfer_parallel
@@ -18,6 +20,14 @@ def _pids(records: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, int]]:
     """A check that says which process ran it (module level: workers import it)."""
     for n, _ in records:
         yield n, os.getpid()
+
+
+def _dies(records: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, int]]:
+    """A check whose process ends on row 3,000, as one the kernel kills for its memory."""
+    for n, _ in records:
+        if n == 3_000:
+            os._exit(1)
+        yield n, 0
 
 
 def _records(copies: int) -> list[tuple[int, Any]]:
@@ -68,7 +78,8 @@ def test_workers_check_each_row_as_one_process_does_in_file_order() -> None:
     assert len(together) == 280
     people = [x for x in together if not isinstance(x, list) and x[1][1].value == "Person"]
     # Each worker protected the ID number with the command's keyring: it decrypts here.
-    assert people and all(x[3] == ID_NUMBER for x in people)
+    assert len(people) == 40
+    assert all(x[3] == ID_NUMBER for x in people)
     refused = [x for x in together if isinstance(x, list)]
     # The person without a name, the unknown type, the bad row, the unknown kind.
     assert len(refused) == 4 * 40
@@ -87,3 +98,9 @@ def test_a_small_file_or_one_worker_stays_in_this_process() -> None:
     for workers, serial_up_to in ((2, 100), (1, 10)):
         seen = list(transfer_parallel.checked(small, _pids, workers, serial_up_to))
         assert seen == [(n, os.getpid()) for n in range(1, 101)]
+
+
+def test_a_worker_that_dies_stops_the_import_with_a_message() -> None:
+    records = [(n, None) for n in range(1, 10_001)]
+    with pytest.raises(transfer.TransferError, match="--workers 1"):
+        list(transfer_parallel.checked(records, _dies, workers=2, serial_up_to=100))
