@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import migrations
 from graph import crypto, demo
@@ -23,8 +23,10 @@ from graph.actor import Actor
 from graph.db import Database
 from graph.migrate import MigrationError, Runner
 from graph.server import LocalNeo4j, LocalServerError, Supervisor, ensure_jars
-from resolvers.transfer_parallel import Check
 from settings import ROOT, Settings
+
+if TYPE_CHECKING:  # the resolvers load only for the commands that use them
+    from resolvers.transfer_parallel import Check
 
 log = logging.getLogger("crm.cli")
 
