@@ -89,8 +89,11 @@ def test_a_file_past_the_threshold_is_checked_by_the_workers() -> None:
     records = [(n, None) for n in range(1, 4_001)]
     seen = list(transfer_parallel.checked(records, _pids, workers=2, serial_up_to=100))
     assert [n for n, _ in seen] == list(range(1, 4_001))
-    assert os.getpid() not in {pid for _, pid in seen}
-    assert len({pid for _, pid in seen}) == 2
+    pids = {pid for _, pid in seen}
+    assert os.getpid() not in pids
+    # Never more processes than asked; how the chunks spread over them is the pool's choice
+    # (a worker that starts first may take them all).
+    assert 1 <= len(pids) <= 2
 
 
 def test_a_small_file_or_one_worker_stays_in_this_process() -> None:
