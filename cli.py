@@ -343,6 +343,17 @@ async def _import_checks(settings: Settings, path: str, rows: list[dict[str, str
     return 1 if errors else 0
 
 
+def _at_least_one(text: str) -> int:
+    """A count option's value: a whole number, 1 or more (0 would import nothing, or fail)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {n}")
+    return n
+
+
 def _form(path: Path, given: str | None) -> str:
     if given:
         return given
@@ -862,7 +873,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", help="the externalSource of the rows (overrides the mapping's)")
     p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
     p.add_argument("--report", help="CSV of rejected rows (default: FILE.rejected.csv)")
-    p.add_argument("--batch", type=int, default=5000, help="rows per transaction")
+    p.add_argument("--batch", type=_at_least_one, default=5000, help="rows per transaction")
     p.add_argument(
         "--allow-duplicates",
         action="store_true",
@@ -877,7 +888,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=_at_least_one,
         help="processes that check rows on the admin path, for files of more than 20,000 "
         "rows (default: one per CPU; 1: the command's own process)",
     )

@@ -748,3 +748,37 @@ def test_a_closed_next_step_stays_closed_through_import_and_the_round_trip(
     again = crm(["import", str(first), "--quiet"], env)
     # The company, its interactions, and our staff (3 teams, 7 personas) as they were.
     assert "0 created, 0 updated, 13 unchanged" in again.stdout, again.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--workers", "0", "must be 1 or more, not 0"),
+        ("--batch", "0", "must be 1 or more, not 0"),
+        ("--batch", "-5", "must be 1 or more, not -5"),
+        ("--workers", "two", "'two' is not a whole number"),
+    ],
+)
+def test_a_count_option_below_one_is_refused_before_anything_runs(
+    tmp_path: Path, option: str, value: str, said: str
+) -> None:
+    # Taken as given before, a batch of 0 made the live path read empty batches and a negative
+    # one made itertools.islice raise.
+    out = crm(
+        [
+            "import",
+            str(EXAMPLES / "companies.csv"),
+            "--mapping",
+            str(EXAMPLES / "companies.toml"),
+            option,
+            value,
+            "--report",
+            str(tmp_path / "rejected.csv"),
+        ],
+        dict(os.environ),
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert f"argument {option}: {said}" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "rejected.csv").exists()
