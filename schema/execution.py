@@ -6,9 +6,14 @@ resolve info, resolver, awaitable check, completion; together that was most of t
 CPU once the Cypher stopped returning temporal objects (bench/README.md, "Profiles"). For an
 object whose selected fields are all plain stored leaves (strawberry fields without a
 resolver, arguments or extensions, typed as a scalar or an enum) the result is just each
-value coerced by its type, so that dict is built directly. Anything else, and anything
-unusual on the way (a null in a non-null field, a value the type refuses, an awaitable),
-goes down graphql-core's own path, so results and errors stay exactly the stock ones.
+value coerced by its type, so that dict is built directly. The same holds, at any depth,
+for a stored field holding an object, a union member (a row carrying `__typename`) or a
+list of them, when their own selections are flat in turn: a customer page's edges, nodes
+and profiles complete in one pass (W7 at S, in one process with its client: 11.7 ms of
+CPU a request before, 7.1 after).
+Anything else, and anything unusual on the way (a null in a non-null field, a value the
+type refuses, an awaitable, a row no union member claims), goes down graphql-core's own
+path from the outermost flat object, so results and errors stay exactly the stock ones.
 
 Field rules (schema/fieldrules.py) wrap a guarded field's resolver; a wrapped plain leaf stays
 on this path, and its guard is applied here to the value read, exactly as the wrapper would.
@@ -16,6 +21,7 @@ on this path, and its guard is applied here to the value read, exactly as the wr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import isfinite
 from typing import Any
 
@@ -24,11 +30,13 @@ from graphql import (
     GraphQLFloat,
     GraphQLID,
     GraphQLInt,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLString,
+    GraphQLUnionType,
     is_enum_type,
     is_leaf_type,
     is_non_null_type,
@@ -51,8 +59,9 @@ def default_resolver(source: Any, name: str) -> Any:
 
 # (response key, python name or None for __typename, leaf type or the type name, non-null,
 # the field rule's guard or None, the Python type whose values the leaf type returns as they
-# are (str for String and ID, int, float, bool) or None, whether the leaf is an enum)
-Entry = tuple[str, str | None, Any, bool, Guard | None, type | None, bool]
+# are (str for String and ID, int, float, bool) or None, whether the leaf is an enum, and
+# for an object, union or list of them (`Nested`) how to complete it, else None)
+Entry = tuple[str, str | None, Any, bool, Guard | None, type | None, bool, "Nested | None"]
 
 # What graphql-core's coercion returns unchanged: a str for String and ID, a bool for
 # Boolean, an int within 32 bits for Int, a finite float for Float. Anything else (and any
@@ -70,6 +79,25 @@ _SAME: dict[Any, type] = {
 # value keeps the group, hence its nodes, alive, so their ids cannot be reused meanwhile.
 _SHARED_PLANS: dict[tuple[Any, ...], tuple[GroupedFieldSet, Plan | None]] = {}
 SHARED_PLANS_MAX = 4096
+
+
+class Nested:
+    """A field whose value is an object, a union member or a list of them, read like a leaf
+    and completed on the flat path with its own selection (`details`, its field group)."""
+
+    __slots__ = ("details", "is_list", "item_non_null", "type")
+
+    def __init__(
+        self,
+        type_: GraphQLObjectType | GraphQLUnionType,
+        is_list: bool,
+        item_non_null: bool,
+        details: FieldDetailsList,
+    ) -> None:
+        self.type = type_
+        self.is_list = is_list
+        self.item_non_null = item_non_null
+        self.details = details
 
 
 class Plan:
@@ -155,19 +183,7 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._plan(object_type, grouped)
         if plan is None:
             return None
-        complete = self._complete_flat
-        out: list[Any] = []
-        for item in items:
-            if item is None:
-                if non_null:
-                    return None  # the stock path raises the located error
-                out.append(None)
-                continue
-            done = complete(plan, item)
-            if done is None:
-                return None
-            out.append(done)
-        return out
+        return self._complete_items(non_null, items, lambda item: self._complete_flat(plan, item))
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> Plan | None:
         cached = self._plans.get(id(fields))
@@ -193,7 +209,7 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
         out: dict[str, Any] = {}
         roles = self._roles
         try:
-            for key, name, leaf, non_null, guard, same, is_enum in plan.entries:
+            for key, name, leaf, non_null, guard, same, is_enum, nested in plan.entries:
                 if name is None:
                     out[key] = leaf
                     continue
@@ -210,6 +226,12 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if not plain and self.is_awaitable(value):
                     getattr(value, "close", lambda: None)()  # the stock path resolves again
                     return None
+                if nested is not None:
+                    done = self._complete_nested(nested, value)
+                    if done is None:
+                        return None
+                    out[key] = done
+                    continue
                 kind = type(value)
                 if kind is same and (
                     kind is str
@@ -232,6 +254,96 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         return out
 
+    def _complete_nested(self, nested: Nested, value: Any) -> Any:
+        """The completed object or list, or None to leave the whole parent to the stock
+        path (which then reports any error where it belongs)."""
+        if not nested.is_list:
+            return self._complete_object(nested.type, nested.details, value)
+        if type(value) is not list:
+            return None  # other iterables, and the error for a non-list, are the stock path's
+        one_type = nested.type
+        if isinstance(one_type, GraphQLObjectType) and one_type.is_type_of is None:
+            # one plan for every item, found once (a map's hundreds of nodes)
+            plan = self._object_plan(one_type, nested.details)
+            if plan is None:
+                return None
+            return self._complete_items(
+                nested.item_non_null, value, lambda item: self._complete_flat(plan, item)
+            )
+        return self._complete_items(
+            nested.item_non_null,
+            value,
+            lambda item: self._complete_object(one_type, nested.details, item),
+        )
+
+    @staticmethod
+    def _complete_items(
+        item_non_null: bool, items: list[Any], complete: Callable[[Any], Any]
+    ) -> list[Any] | None:
+        """Each item completed, or None when one cannot be here (the stock path then raises
+        the located error for a null item the list refuses)."""
+        out: list[Any] = []
+        for item in items:
+            if item is None:
+                if item_non_null:
+                    return None
+                out.append(None)
+                continue
+            done = complete(item)
+            if done is None:
+                return None
+            out.append(done)
+        return out
+
+    def _complete_object(
+        self,
+        return_type: GraphQLObjectType | GraphQLUnionType,
+        details: FieldDetailsList,
+        value: Any,
+    ) -> dict[str, Any] | None:
+        if isinstance(return_type, GraphQLUnionType):
+            object_type = _union_member(return_type, value)
+            if object_type is None:
+                return None
+        else:
+            object_type = return_type
+            check = object_type.is_type_of
+            if check is not None and check(value, _NO_INFO) is not True:
+                return None  # the stock path asks again, and refuses the value
+        plan = self._object_plan(object_type, details)
+        return None if plan is None else self._complete_flat(plan, value)
+
+    def _object_plan(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> Plan | None:
+        # graphql-core memoizes the sub-selection per request (it depends on the variables)
+        grouped, new_defer_usages, _ = self.collect_subfields(object_type, details)
+        return None if new_defer_usages else self._plan(object_type, grouped)
+
+
+# What `is_type_of` gets for `info` here: ours (schema.common.typename_is, a custom field's
+# kind test) read the value alone; one that reads `info` raises, and the stock path decides.
+_NO_INFO: Any = None
+
+
+def _union_member(union: GraphQLUnionType, value: Any) -> GraphQLObjectType | None:
+    """The member a row completes as, found as strawberry's union resolver finds it for a
+    value that is not a strawberry object (a dict cannot be cast): the first member whose
+    `is_type_of` says so. None when none does, or an answer is not a plain True or False."""
+    if type(value) is not dict:
+        return None
+    members: list[GraphQLObjectType] = union.types
+    for member in members:
+        check = member.is_type_of
+        if check is None:
+            continue
+        answer = check(value, _NO_INFO)
+        if answer is True:
+            return member
+        if answer is not False:
+            return None
+    return None
+
 
 def build_plan(schema: Any, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> Plan | None:
     """A plan when every field of the group is a plain stored leaf, else None."""
@@ -243,7 +355,7 @@ def build_plan(schema: Any, parent_type: GraphQLObjectType, fields: GroupedField
         node = details[0].node
         name = node.name.value
         if name == "__typename":
-            entries.append((key, None, parent_type.name, True, None, None, False))
+            entries.append((key, None, parent_type.name, True, None, None, False, None))
             continue
         field_def = schema.get_field(parent_type, name)
         if field_def is None or field_def.args or node.arguments:
@@ -257,16 +369,33 @@ def build_plan(schema: Any, parent_type: GraphQLObjectType, fields: GroupedField
             return None
         non_null = is_non_null_type(field_def.type)
         leaf = field_def.type.of_type if non_null else field_def.type
-        if not is_leaf_type(leaf):
-            return None
-        same = _SAME.get(leaf)
-        entries.append(
-            (key, definition.python_name, leaf, non_null, guard, same, is_enum_type(leaf))
-        )
+        if is_leaf_type(leaf):
+            same = _SAME.get(leaf)
+            entry = (key, definition.python_name, leaf, non_null, guard, same, is_enum_type(leaf))
+            entries.append((*entry, None))
+        else:
+            nested = _nested(leaf, details)
+            if nested is None or guard is not None:
+                return None
+            entries.append((key, definition.python_name, leaf, non_null, None, None, False, nested))
         resolvers.add(definition.default_resolver)
     if len(resolvers) > 1:
         return None
     return Plan(entries, resolvers.pop() if resolvers else default_resolver)
+
+
+def _nested(field_type: Any, details: FieldDetailsList) -> Nested | None:
+    """How to complete a field of this (nullable) type on the flat path: an object, a union,
+    or a list of either. None for anything else (interfaces, lists of lists)."""
+    is_list = isinstance(field_type, GraphQLList)
+    item = field_type.of_type if is_list else field_type
+    item_non_null = isinstance(item, GraphQLNonNull)
+    named = item.of_type if item_non_null else item
+    if not isinstance(named, GraphQLObjectType | GraphQLUnionType):
+        return None
+    if is_list and any(x.name.value == "stream" for d in details for x in d.node.directives or ()):
+        return None  # streamed items are the stock path's (the schema has no @stream today)
+    return Nested(named, is_list, item_non_null, details)
 
 
 def _group_key(parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> tuple[Any, ...] | None:

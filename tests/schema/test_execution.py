@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 import strawberry
@@ -19,6 +19,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.context import Viewer
 from resolvers.masking import Guards
+from schema.common import typename_is
 from schema.execution import FlatObjectExecutionContext, default_resolver
 from schema.fieldrules import install
 
@@ -60,11 +61,97 @@ BROKEN: list[dict[str, Any]] = [
 ]
 
 
+# Objects inside objects: a page of union members (rows carrying `__typename`, as ours do)
+# wrapped in strawberry objects, as the connections are.
+@strawberry.type
+class Owner:
+    id: strawberry.ID
+    name: str
+
+
+@strawberry.type
+class Firm:
+    id: strawberry.ID
+    name: str
+    owner: Owner | None
+    boss: Owner
+    staff: list[Owner] | None
+    members: list[Owner | None] | None
+    kind: Kind | None
+    is_type_of = typename_is("Firm")
+
+
+@strawberry.type
+class Human:
+    id: strawberry.ID
+    name: str
+    is_type_of = typename_is("Human")
+
+
+Party = Annotated[Firm | Human, strawberry.union("Party")]
+
+
+@strawberry.type
+class PartyEdge:
+    cursor: str
+    node: Party
+
+
+@strawberry.type
+class PartyPage:
+    edges: list[PartyEdge]
+    total: int
+
+
+OWNER = {"id": "o1", "name": "王总"}
+FIRM = {
+    "__typename": "Firm",
+    "id": "f1",
+    "name": "华星",
+    "owner": OWNER,
+    "boss": OWNER,
+    "staff": [OWNER, {"id": "o2", "name": "Li"}],
+    "members": [None, OWNER],
+    "kind": "COMPANY",
+}
+PARTIES: list[dict[str, Any]] = [
+    FIRM,
+    {"__typename": "Human", "id": "h1", "name": "张伟"},
+    {**FIRM, "id": "f2", "owner": None, "staff": None, "members": []},
+]
+ODD_PARTIES: list[dict[str, Any]] = [
+    {**FIRM, "id": "f3", "boss": None},  # null in a non-null object field
+    {**FIRM, "id": "f4", "owner": {"id": "o3", "name": None}},  # null deeper down
+    {"__typename": "Robot", "id": "r1", "name": "R2"},  # no member of the union
+    {**FIRM, "id": "f5", "staff": (OWNER,)},  # a tuple: an iterable, not a list
+    {**FIRM, "id": "f6", "members": [OWNER, None], "kind": "NOT_A_KIND"},
+    {**FIRM, "id": "f7", "staff": [None]},  # a null item where the list refuses one
+    {**FIRM, "id": "f8", "staff": "o1"},  # not a list at all
+]
+
+
+def _page(rows: list[dict[str, Any]]) -> PartyPage:
+    edges = [PartyEdge(cursor=f"c{i}", node=row) for i, row in enumerate(rows)]  # type: ignore[arg-type]
+    return PartyPage(edges=edges, total=len(rows))
+
+
 @strawberry.type
 class Query:
     @strawberry.field
     def rows(self) -> list[Leafy]:
         return ROWS  # type: ignore[return-value]
+
+    @strawberry.field
+    def parties(self) -> PartyPage:
+        return _page(PARTIES)
+
+    @strawberry.field
+    def odd(self) -> list[PartyPage | None]:
+        return [_page([row]) for row in ODD_PARTIES]
+
+    @strawberry.field
+    def firms(self) -> list[Firm]:
+        return [PARTIES[0], PARTIES[2]]  # type: ignore[list-item]
 
     @strawberry.field
     def broken(self) -> list[Leafy | None]:
@@ -94,6 +181,11 @@ def schema(context: type) -> strawberry.Schema:
 FAST = schema(FlatObjectExecutionContext)
 STOCK = schema(StrawberryGraphQLCoreExecutionContext)
 
+PAGE_QUERY = (
+    "{ parties { total edges { cursor node { __typename ... on Firm { id name "
+    "owner { id name } boss { name } staff { name } members { id } kind } "
+    "... on Human { id name } } } } }"
+)
 QUERIES = [
     "{ rows { id name kind score } }",
     "{ rows { __typename ident: id name n2: name kind } }",
@@ -108,11 +200,21 @@ QUERIES = [
     "{ holes { id } }",  # a null item where the list refuses one
     "{ nested { id name } }",
     "{ rows { id } gaps { name } nested { kind } }",
+    PAGE_QUERY,
+    "{ parties { edges { node { ...P } } } } "
+    "fragment P on Firm { a: owner { id } b: owner { name } owner { id } }",
+    "query($s: Boolean!) { parties { edges { node { ... on Firm { "
+    "owner @include(if: $s) { id } name @skip(if: $s) staff { id @skip(if: $s) name } } } } } }",
+    "query($s: Boolean!) { parties { edges { node { ... on Firm @include(if: $s) { id } "
+    "... on Human { name } } } } }",
+    "{ odd { edges { cursor node { ... on Firm { id boss { id } owner { name } "
+    "staff { id } members { name } kind } ... on Human { id } } } } }",
+    "{ firms { id owner { id } } }",
 ]
 
 
-def run(s: strawberry.Schema, query: str) -> tuple[Any, Any]:
-    result = asyncio.run(s.execute(query, variable_values={"s": True}))
+def run(s: strawberry.Schema, query: str, skip: bool = True) -> tuple[Any, Any]:
+    result = asyncio.run(s.execute(query, variable_values={"s": skip}))
     errors = [(e.message, e.path) for e in result.errors or []]
     return result.data, errors
 
@@ -120,6 +222,36 @@ def run(s: strawberry.Schema, query: str) -> tuple[Any, Any]:
 @pytest.mark.parametrize("query", QUERIES)
 def test_same_result_as_graphql_core(query: str) -> None:
     assert run(FAST, query) == run(STOCK, query)
+    assert run(FAST, query, skip=False) == run(STOCK, query, skip=False)
+
+
+def test_nested_objects_errors_keep_their_path() -> None:
+    q = QUERIES[-2]
+    data, errors = run(FAST, q)
+    # a null in a non-null field, or no union member, nulls the page (its edges and nodes are
+    # non-null); elsewhere only the field itself
+    assert [e["edges"][0]["node"]["id"] if e else None for e in data["odd"]] == [
+        None, "f4", None, "f5", "f6", "f7", "f8",
+    ]  # fmt: skip
+    assert sorted(str(p) for _, p in errors) == [
+        "['odd', 0, 'edges', 0, 'node', 'boss']",
+        "['odd', 1, 'edges', 0, 'node', 'owner', 'name']",
+        "['odd', 2, 'edges', 0, 'node']",
+        "['odd', 4, 'edges', 0, 'node', 'kind']",
+        "['odd', 5, 'edges', 0, 'node', 'staff', 0]",
+        "['odd', 6, 'edges', 0, 'node', 'staff']",
+    ]
+
+
+def test_nested_objects_skip_per_field_execution(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = stock_calls(monkeypatch, "execute_field")
+    q = PAGE_QUERY
+    fast = run(FAST, q)
+    assert not fast[1]
+    assert calls.count("Query") == 1  # the root field; the page, edges and nodes are flat
+    assert len(calls) == 1
+    assert fast == run(STOCK, q)
+    assert {"PartyPage", "PartyEdge", "Firm", "Human", "Owner"} <= set(calls)
 
 
 def test_errors_keep_their_path() -> None:
