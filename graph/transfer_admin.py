@@ -89,11 +89,11 @@ _KINDS: dict[type, str] = {
 }
 
 
-def _columns(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
+def _columns(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
     """Property name -> neo4j-admin type, over every row (a whole number and a fraction in
-    one column: double), in the order the names first occur. The (name, type) pairs are
-    gathered in one comprehension: a type test per value in Python cost a third of the CSV
-    step."""
+    one column: double; a list column holds only texts), in the order the names first
+    occur. The (name, type) pairs are gathered in one comprehension: a type test per value
+    in Python cost a third of the CSV step."""
     pairs = {(k, type(v)): None for props in rows for k, v in props.items() if v is not None}
     out: dict[str, str] = {}
     for k, kind_of in pairs:
@@ -107,17 +107,13 @@ def _columns(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
                 out[k] = "double"
             else:
                 raise AdminImportError(f"property {k} holds both {was} and {kind} values")
-    return out
-
-
-def _check_lists(rows: Iterable[dict[str, Any]], columns: dict[str, str]) -> None:
-    """A list column holds only texts (neo4j-admin's string[])."""
-    names = [k for k, t in columns.items() if t == "string[]"]
-    for props in rows if names else ():
-        for k in names:
+    lists = [k for k, t in out.items() if t == "string[]"]
+    for props in rows if lists else ():
+        for k in lists:
             value = props.get(k)
             if value is not None and not all(isinstance(x, str) for x in value):
                 raise AdminImportError(f"property {k} holds a list of other than texts")
+    return out
 
 
 @functools.lru_cache(maxsize=4096)
@@ -179,9 +175,15 @@ class _Sheet:
         self._buffer.truncate()
         self._rows = 0
 
-    def close(self) -> None:
-        self._flush(self._rows)
-        self._file.close()
+    def __enter__(self) -> _Sheet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self._flush(self._rows)
+        finally:
+            self._file.close()
 
 
 def write_files(nodes: Iterable[AdminNode], edges: Iterable[AdminEdge], to_dir: Path) -> Files:
@@ -194,33 +196,30 @@ def write_files(nodes: Iterable[AdminNode], edges: Iterable[AdminEdge], to_dir: 
     for node in nodes:
         by_label.setdefault(node.label, []).append(node)
     for label, members in by_label.items():
-        columns = _columns(n.props for n in members)
-        _check_lists((n.props for n in members), columns)
+        columns = _columns([n.props for n in members])
         columns.pop("id", None)
         header = [f"id:ID({label.value})", ":LABEL", *(f"{k}:{t}" for k, t in columns.items())]
-        sheet = _Sheet(to_dir / f"nodes-{label.value}.csv", header, columns)
         labels = {False: label.value, True: ARRAY_DELIMITER.join([label.value, "Customer"])}
-        for node in members:
-            sheet.write([str(node.props["id"]), labels[node.customer]], node.props)
-        sheet.close()
+        with _Sheet(to_dir / f"nodes-{label.value}.csv", header, columns) as sheet:
+            for node in members:
+                sheet.write([str(node.props["id"]), labels[node.customer]], node.props)
         files.multiline = files.multiline or sheet.multiline
         files.nodes.append((label, sheet.path))
     by_ends: dict[tuple[Rel, Label, Label], list[AdminEdge]] = {}
     for edge in edges:
         by_ends.setdefault((edge.rel, edge.start[0], edge.end[0]), []).append(edge)
     for (rel, a, b), group in by_ends.items():
-        columns = _columns(e.props for e in group)
-        _check_lists((e.props for e in group), columns)
+        columns = _columns([e.props for e in group])
         header = [
             f":START_ID({a.value})",
             f":END_ID({b.value})",
             ":TYPE",
             *(f"{k}:{t}" for k, t in columns.items()),
         ]
-        sheet = _Sheet(to_dir / f"edges-{rel.value}-{a.value}-{b.value}.csv", header, columns)
-        for edge in group:
-            sheet.write([edge.start[1], edge.end[1], rel.value], edge.props)
-        sheet.close()
+        path = to_dir / f"edges-{rel.value}-{a.value}-{b.value}.csv"
+        with _Sheet(path, header, columns) as sheet:
+            for edge in group:
+                sheet.write([edge.start[1], edge.end[1], rel.value], edge.props)
         files.multiline = files.multiline or sheet.multiline
         files.relationships.append((rel, sheet.path))
     return files
