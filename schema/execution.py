@@ -10,7 +10,9 @@ value coerced by its type, so that dict is built directly. The same holds, at an
 for a stored field holding an object, a union member (a row carrying `__typename`) or a
 list of them, when their own selections are flat in turn: a customer page's edges, nodes
 and profiles complete in one pass (W7 at S, in one process with its client: 11.7 ms of
-CPU a request before, 7.1 after).
+CPU a request before, 7.1 after). A plan over dict rows (ours all are) is compiled into one
+Python function (`compile_plan`), which saves the loop's per-entry steps: W1 at S 12.1 → 11.2
+ms of CPU a request, W7 8.1 → 7.2.
 Anything else, and anything unusual on the way (a null in a non-null field, a value the
 type refuses, an awaitable, a row no union member claims), goes down graphql-core's own
 path from the outermost flat object, so results and errors stay exactly the stock ones.
@@ -100,14 +102,21 @@ class Nested:
         self.details = details
 
 
+# A plan compiled for dict rows (`compile_plan`): (context, row, roles) -> the completed
+# object, or None to leave it to the stock path.
+Compiled = Callable[["FlatObjectExecutionContext", dict[str, Any], Any], "dict[str, Any] | None"]
+
+
 class Plan:
     """The flat fields of one selection on one type, and how to read them."""
 
-    __slots__ = ("entries", "resolve")
+    __slots__ = ("compiled", "entries", "resolve")
 
     def __init__(self, entries: list[Entry], resolve: Any) -> None:
         self.entries = entries
         self.resolve = resolve  # the one default resolver all entries share
+        # Rows read through our own resolver are dicts: they take the compiled function.
+        self.compiled = compile_plan(entries) if resolve is default_resolver else None
 
 
 class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -203,6 +212,9 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return plan
 
     def _complete_flat(self, plan: Plan, source: Any) -> dict[str, Any] | None:
+        compiled = plan.compiled
+        if compiled is not None and type(source) is dict:
+            return compiled(self, source, self._roles)
         # Dicts read through our own resolver hold no awaitables: skip that check for them.
         plain = plan.resolve is default_resolver and type(source) is dict
         read = source.get if plain else lambda name: plan.resolve(source, name)
@@ -241,18 +253,25 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 ):
                     out[key] = value  # what the type's coercion returns for it (_SAME)
                     continue
-                enum = is_enum and kind is str
-                coerced = self._coerced.get((leaf, value), Undefined) if enum else Undefined
-                if coerced is Undefined:
-                    coerced = leaf.coerce_output_value(value)
-                    if coerced is None or coerced is Undefined:
-                        return None
-                    if enum:
-                        self._coerced[(leaf, value)] = coerced
+                coerced = self._coerce_leaf(leaf, is_enum, value)
+                if coerced is None:
+                    return None
                 out[key] = coerced
         except Exception:  # the stock path reports it, located
             return None
         return out
+
+    def _coerce_leaf(self, leaf: Any, is_enum: bool, value: Any) -> Any:
+        """The leaf type's coercion of `value`, or None when it refuses it (or is it)."""
+        enum = is_enum and type(value) is str
+        coerced = self._coerced.get((leaf, value), Undefined) if enum else Undefined
+        if coerced is Undefined:
+            coerced = leaf.coerce_output_value(value)
+            if coerced is Undefined:
+                return None
+            if enum and coerced is not None:
+                self._coerced[(leaf, value)] = coerced
+        return coerced
 
     def _complete_nested(self, nested: Nested, value: Any) -> Any:
         """The completed object or list, or None to leave the whole parent to the stock
@@ -382,6 +401,74 @@ def build_plan(schema: Any, parent_type: GraphQLObjectType, fields: GroupedField
     if len(resolvers) > 1:
         return None
     return Plan(entries, resolvers.pop() if resolvers else default_resolver)
+
+
+# The extra test a passed-through Int or Float value must pass (see _SAME).
+_IN_RANGE: dict[type, str] = {
+    int: " or not MIN_INT <= {v} <= MAX_INT",
+    float: " or not isfinite({v})",
+}
+
+
+def compile_plan(entries: list[Entry]) -> Compiled:
+    """The plan as one Python function over a dict row, as graphql-jit compiles a query: a
+    straight line of reads and type tests ending in one dict display, instead of a loop that
+    unpacks every entry of every row. It does what `_complete_flat`'s loop does for a dict,
+    step for step. Its source holds only generated names (keys, field names, types and guards
+    are bound as globals), so nothing from a query is ever read as code."""
+    scope: dict[str, Any] = {
+        "Undefined": Undefined,
+        "isfinite": isfinite,
+        "MIN_INT": GRAPHQL_MIN_INT,
+        "MAX_INT": GRAPHQL_MAX_INT,
+    }
+    body: list[str] = []
+    shown: list[str] = []
+    for i, (key, name, leaf, non_null, guard, same, is_enum, nested) in enumerate(entries):
+        scope[f"K{i}"] = key
+        if name is None:  # __typename
+            scope[f"T{i}"] = leaf
+            shown.append(f"K{i}: T{i}")
+            continue
+        v = f"v{i}"
+        shown.append(f"K{i}: {v}")
+        scope[f"N{i}"] = name
+        body.append(f"{v} = get(N{i})")
+        if guard is not None:
+            scope[f"G{i}"] = guard
+            body.append(f"{v} = G{i}({v}, row, roles)")
+        if nested is not None:
+            scope[f"S{i}"] = nested
+            check = [f"{v} = ctx._complete_nested(S{i}, {v})", f"if {v} is None: return None"]
+        else:
+            scope[f"L{i}"] = leaf
+            check = [
+                f"{v} = ctx._coerce_leaf(L{i}, {bool(is_enum)}, {v})",
+                f"if {v} is None: return None",
+            ]
+            if same is not None:
+                scope[f"P{i}"] = same
+                test = f"type({v}) is not P{i}" + _IN_RANGE.get(same, "").format(v=v)
+                check = [f"if {test}:", *("    " + line for line in check)]
+        if non_null:
+            body += [f"if {v} is None or {v} is Undefined: return None", *check]
+        else:
+            body += [f"if {v} is None or {v} is Undefined: {v} = None", "else:"]
+            body += ["    " + line for line in check]
+    body.append("return {" + ", ".join(shown) + "}")
+    source = "\n".join(
+        [
+            "def complete(ctx, row, roles):",
+            "    get = row.get",
+            "    try:",
+            *("        " + line for line in body),
+            "    except Exception:",  # the stock path reports it, located
+            "        return None",
+        ]
+    )
+    exec(compile(source, "<flat plan>", "exec"), scope)  # noqa: S102 - generated names only
+    compiled: Compiled = scope["complete"]
+    return compiled
 
 
 def _nested(field_type: Any, details: FieldDetailsList) -> Nested | None:

@@ -447,3 +447,35 @@ def test_plans_are_shared_across_requests_of_one_document(
     other = "{ numbers { ratio } }"
     assert asyncio.run(fast.execute(other)).data == asyncio.run(stock.execute(other)).data
     assert sorted(built) == ["count,ratio", "ratio", "ratio,flag"]
+
+
+def test_compiled_plans_give_what_the_loop_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dict rows complete through each plan's compiled function; with compiling turned off,
+    the same queries through the interpreting loop give the same data and errors."""
+    from schema import execution
+
+    calls: list[int] = []
+    original = execution.compile_plan
+
+    def counting(entries: list[Any]) -> Any:
+        compiled = original(entries)
+
+        def complete(ctx: Any, row: dict[str, Any], roles: Any) -> Any:
+            calls.append(len(entries))
+            return compiled(ctx, row, roles)
+
+        return complete
+
+    def results() -> list[Any]:
+        return [run(FAST, q, skip) for q in QUERIES for skip in (True, False)]
+
+    monkeypatch.setattr(execution, "_SHARED_PLANS", {})
+    monkeypatch.setattr(execution, "compile_plan", counting)
+    compiled = results()
+    # every row of every flat list and page above, and of the nested ones
+    assert len(calls) > 100
+    monkeypatch.setattr(execution, "_SHARED_PLANS", {})
+    monkeypatch.setattr(execution, "compile_plan", lambda entries: None)
+    calls.clear()
+    assert results() == compiled
+    assert calls == []
