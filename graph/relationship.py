@@ -233,26 +233,69 @@ _OVERLAPS: LiteralString = (
 )
 
 
-def _create(rel: Rel, frm: Label, to: Label, unless_overlap: bool = False) -> Cypher:
-    """The edge, audited. `unless_overlap`: no row, and nothing written, when an edge of the
-    type between the pair overlaps its dates (`_OVERLAPS`), so that linking is one round trip
-    after the ends are locked; `OVERLAP` then names the edge in the way."""
+_WRITE_EDGE: LiteralString = (
+    "ON CREATE SET r += $props, r.version = 1, r.createdAt = datetime(), "
+    "r.updatedAt = datetime() WITH r " + AUDIT + " RETURN " + PROJECTION + " AS rel"
+)
+
+
+def _create(rel: Rel, frm: Label, to: Label) -> Cypher:
+    """The edge, audited, between ends already locked and judged."""
     t: LiteralString = rel.value
     fl: LiteralString = frm.value
     tl: LiteralString = to.value
-    guard: LiteralString = (
-        "WHERE NOT EXISTS { MATCH (f)-[x:" + t + "]->(t) WHERE " + _OVERLAPS + "} "
-        if unless_overlap
-        else ""
-    )
-    name = "link_unless_overlap" if unless_overlap else "link"
     return Cypher(
-        f"relationship.{name}.{rel.value.lower()}",
-        "MATCH (f:" + fl + " {id: $from}), (t:" + tl + " {id: $to}) " + guard + ""
-        "MERGE (f)-[r:" + t + " {id: $id}]->(t) "
-        "ON CREATE SET r += $props, r.version = 1, r.createdAt = datetime(), "
-        "r.updatedAt = datetime() "
-        "WITH r " + AUDIT + " RETURN " + PROJECTION + " AS rel",
+        f"relationship.link.{rel.value.lower()}",
+        "MATCH (f:" + fl + " {id: $from}), (t:" + tl + " {id: $to}) "
+        "MERGE (f)-[r:" + t + " {id: $id}]->(t) " + _WRITE_EDGE,
+    )
+
+
+def _labels(labels: Sequence[Label]) -> LiteralString:
+    out: LiteralString = ""
+    for label in labels:
+        v: LiteralString = label.value
+        out += (", " if out else "") + "'" + v + "'"
+    return "[" + out + "]"
+
+
+def _may_write(rel: Rel) -> LiteralString:
+    """`may_write` over the judged ends `f` and `t`, in Cypher."""
+    if rel is Rel.OWNS:
+        return "t.held"
+    user: LiteralString = Label.USER.value
+    if rel in GRANTING:
+        return "(f.label = '" + user + "' OR f.may) AND (t.label = '" + user + "' OR t.may)"
+    return "((f.label <> '" + user + "' AND f.may) OR (t.label <> '" + user + "' AND t.may))"
+
+
+def _link(rel: Rel) -> Cypher:
+    """A link in one round trip (types that need no cycle check): LOCK_NODES's locks and
+    rights over `$ids`, and the edge, written only when every check `link` makes in Python
+    passes and no edge of the type between the pair overlaps its dates (`_OVERLAPS`). `rel`
+    is null when nothing was written; `found` then says why, or `OVERLAP` names the edge in
+    the way."""
+    t: LiteralString = rel.value
+    froms, tos = ENDPOINTS[rel]
+    project: LiteralString = Label.PROJECT.value
+    return Cypher(
+        f"relationship.link_one.{rel.value.lower()}",
+        RESOLVE_ANY + "SET n.__lock = true REMOVE n.__lock "
+        "WITH key, n, {" + _judged("n", True) + "} AS rights "
+        "WITH collect(rights{key: key, n: n, id: n.id, version: n.version, .label, .seen, "
+        ".may, .held}) AS found "
+        "WITH found, [x IN found WHERE x.key = $from AND x.seen][0] AS f, "
+        "[x IN found WHERE x.key = $to AND x.seen][0] AS t "
+        "OPTIONAL CALL (found, f, t) { "
+        "WITH found, f, t, f.n AS fn, t.n AS tn "
+        "WHERE f.label IN " + _labels(froms) + " AND t.label IN " + _labels(tos) + " "
+        "AND ($projectId IS NULL OR any(x IN found WHERE x.key = $projectId AND x.seen "
+        "AND x.label = '" + project + "')) "
+        "AND fn <> tn AND " + _may_write(rel) + " "
+        "AND NOT EXISTS { MATCH (fn)-[x:" + t + "]->(tn) WHERE " + _OVERLAPS + "} "
+        "MERGE (fn)-[r:" + t + " {id: $id}]->(tn) " + _WRITE_EDGE + " } "
+        "RETURN [x IN found | x{.key, .id, .version, .label, .seen, .may, .held}] AS found, "
+        "rel",
     )
 
 
@@ -288,15 +331,13 @@ def _delete(rel: Rel) -> Cypher:
 
 
 CREATE: dict[tuple[Rel, Label, Label], Cypher] = {}
-CREATE_UNLESS_OVERLAP: dict[tuple[Rel, Label, Label], Cypher] = {}
 OVERLAP: dict[tuple[Rel, Label, Label], Cypher] = {}
 for _rel, (_froms, _tos) in ENDPOINTS.items():
     for _f in _froms:
         for _t in _tos:
             CREATE[(_rel, _f, _t)] = _create(_rel, _f, _t)
             OVERLAP[(_rel, _f, _t)] = _overlap(_rel, _f, _t)
-            if _rel not in ACYCLIC:
-                CREATE_UNLESS_OVERLAP[(_rel, _f, _t)] = _create(_rel, _f, _t, True)
+LINK: dict[Rel, Cypher] = {rel: _link(rel) for rel in Rel if rel not in ACYCLIC}
 UPDATE: dict[Rel, Cypher] = {rel: _update(rel) for rel in Rel}
 DELETE: dict[Rel, Cypher] = {rel: _delete(rel) for rel in Rel}
 TYPE_LOCK: dict[Rel, Cypher] = {rel: _lock_type(rel) for rel in ACYCLIC}
@@ -379,55 +420,71 @@ async def link(
     params_audit = audit.params(ids.edge, rel, list(props))
     project_id = props.get("projectId")
 
+    wanted = sorted({from_id, to_id, *([project_id] if project_id else [])})
+    span = (props.get("since"), props.get("until"))
+    window = {"exclude": "", "since": span[0], "until": span[1], "projectId": project_id}
+
     async def work(tx: Tx) -> EdgeResult:
+        written: EdgeRow | None = None
         if rel in ACYCLIC:
             await tx.run(TYPE_LOCK[rel])
-        wanted = [from_id, to_id] + ([project_id] if project_id else [])
-        found = await lock_nodes(tx, wanted, acl)
-        froms, tos = ENDPOINTS[rel]
-        ends: list[Label] = []
-        for key, allowed, part in ((from_id, froms, Part.FROM), (to_id, tos, Part.TO)):
-            row = found.get(key)
-            if row is None:
-                return EdgeResult(None, Refusal.NOT_FOUND, part, key)
-            label = Label(row["label"])
-            if label not in allowed:
-                return EdgeResult(None, Refusal.WRONG_LABEL, part, (label, allowed))
-            ends.append(label)
-        if project_id and (
-            project_id not in found or found[project_id]["label"] != Label.PROJECT.value
-        ):
-            return EdgeResult(None, Refusal.NOT_FOUND, Part.PROJECT, project_id)
-        src, dst = found[from_id]["id"], found[to_id]["id"]
-        if src == dst:
-            return EdgeResult(None, Refusal.SELF_LOOP, Part.TO)
-        if not may_write(rel, [found[from_id], found[to_id]]):
-            # Blame the end the viewer would need to edit: the account side first.
-            part = Part.TO if rel is Rel.OWNS or not found[to_id]["may"] else Part.FROM
-            return EdgeResult(None, Refusal.FORBIDDEN, part)
-        key3 = (rel, ends[0], ends[1])
-        span = (props.get("since"), props.get("until"))
-        create = {"from": src, "to": dst, "id": ids.edge, "props": props, **params_audit}
-        if rel in ACYCLIC:
-            if refused := await _clash(tx, key3, src, dst, "", span, project_id, Part.TO):
-                return refused
-            rows = await tx.run(CREATE[key3], create)
+            found = await lock_nodes(tx, wanted, acl)
         else:
-            # The overlap check and the write in one statement; a refusal costs a second one,
-            # which finds the edge in the way (the ends stay locked in between).
-            window = {"exclude": "", "since": span[0], "until": span[1], "projectId": project_id}
-            rows = await tx.run(CREATE_UNLESS_OVERLAP[key3], {**create, **window})
-            if not rows:
-                if refused := await _clash(tx, key3, src, dst, "", span, project_id, Part.TO):
-                    return refused
-                # Unreachable while the ends are locked; a bug if not, so not a refusal.
+            # Locks, rights and the write in one statement; the checks below then only say
+            # why nothing was written, and must agree with the statement's.
+            params = {"ids": wanted, "acl": acl, "from": from_id, "to": to_id, "id": ids.edge}
+            rows = await tx.run(LINK[rel], {**params, "props": props, **window, **params_audit})
+            found = {r["key"]: r for r in rows[0]["found"] if r["seen"]}
+            written = rows[0]["rel"]
+        refused = _judge(rel, found, from_id, to_id, project_id)
+        if written is not None:
+            if refused is not None:  # the statement and the checks disagree: a bug
+                raise CrmError(f"{rel.value} written although refused ({refused.refusal})")
+            created = written
+        else:
+            if refused is not None:
+                return refused
+            src, dst = found[from_id]["id"], found[to_id]["id"]
+            key3 = (rel, Label(found[from_id]["label"]), Label(found[to_id]["label"]))
+            if clash := await _clash(tx, key3, src, dst, "", span, project_id, Part.TO):
+                return clash
+            if rel not in ACYCLIC:
+                # The ends are locked since the statement: only an overlap could stop it.
                 raise CrmError(f"{rel.value} between locked ends neither written nor refused")
-        created: EdgeRow = rows[0]["rel"]
+            create = {"from": src, "to": dst, "id": ids.edge, "props": props, **params_audit}
+            created = (await tx.run(CREATE[key3], create))[0]["rel"]
         if rel is Rel.PARTICIPATES_IN and props.get("stance") is not None:
             await _stance_change(tx, ids.change, created, None, props["stance"], audit.actor.id)
         return EdgeResult(created)
 
     return await db.transaction(work)
+
+
+def _judge(
+    rel: Rel, found: dict[str, Row], from_id: str, to_id: str, project_id: str | None
+) -> EdgeResult | None:
+    """Why an edge `from_id`->`to_id` may not be written, from the locked and judged nodes
+    (`lock_nodes`); None when it may, overlaps and cycles aside."""
+    froms, tos = ENDPOINTS[rel]
+    for key, allowed, part in ((from_id, froms, Part.FROM), (to_id, tos, Part.TO)):
+        row = found.get(key)
+        if row is None:
+            return EdgeResult(None, Refusal.NOT_FOUND, part, key)
+        label = Label(row["label"])
+        if label not in allowed:
+            return EdgeResult(None, Refusal.WRONG_LABEL, part, (label, allowed))
+    if project_id and (
+        project_id not in found or found[project_id]["label"] != Label.PROJECT.value
+    ):
+        return EdgeResult(None, Refusal.NOT_FOUND, Part.PROJECT, project_id)
+    src, dst = found[from_id]["id"], found[to_id]["id"]
+    if src == dst:
+        return EdgeResult(None, Refusal.SELF_LOOP, Part.TO)
+    if not may_write(rel, [found[from_id], found[to_id]]):
+        # Blame the end the viewer would need to edit: the account side first.
+        part = Part.TO if rel is Rel.OWNS or not found[to_id]["may"] else Part.FROM
+        return EdgeResult(None, Refusal.FORBIDDEN, part)
+    return None
 
 
 async def _clash(
