@@ -216,6 +216,25 @@ def test_link_validation_writes_nothing(gql: GQL, cypher: Driver, world: dict[st
     assert totals(cypher) == before
 
 
+def test_link_through_a_merged_id_joins_the_survivor(
+    gql: GQL, cypher: Driver, world: dict[str, str]
+) -> None:
+    w = world
+    cypher.execute_query(
+        "MATCH (p:Person {id: $p}) CREATE (:MergedId {id: 'gone-zhang'})-[:MERGED_INTO]->(p)",
+        p=w["zhang"],
+        database_="neo4j",
+    )
+    rel = link(gql, type="WORKS_AT", **{"from": "gone-zhang"}, to=w["sub"], title="CIO")
+    assert (rel["fromId"], rel["toId"]) == (w["zhang"], w["sub"])
+    # the old id and the survivor's are one person: a self-loop, and nothing written
+    before = totals(cypher)
+    errors = link_errors(gql, type="RELATED_TO", **{"from": "gone-zhang"}, to=w["zhang"],
+                         kind="FRIEND")  # fmt: skip
+    assert codes(errors) == {"input.to": "VALIDATION"}
+    assert totals(cypher) == before
+
+
 def test_duplicate_overlapping_edge(gql: GQL, cypher: Driver, world: dict[str, str]) -> None:
     w = world
     first = link(gql, type="WORKS_AT", **{"from": w["zhang"]}, to=w["sub"], since="2020-01-01")
