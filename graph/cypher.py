@@ -10,12 +10,19 @@ that enforce PEP 675.)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import LiteralString
 
 from graph.vocab import Label
 
+
+def label_list(labels: Iterable[Label]) -> LiteralString:
+    """These labels as a Cypher list of strings."""
+    return "[" + ", ".join("'" + label.value + "'" for label in labels) + "]"
+
+
 # Every node label a party, project or user can carry, as a Cypher list.
-NODE_LABELS: LiteralString = "[" + ", ".join("'" + label.value + "'" for label in Label) + "]"
+NODE_LABELS: LiteralString = label_list(Label)
 
 
 def hops(low: int, high: int) -> LiteralString:

@@ -48,7 +48,7 @@ from neo4j.time import Date
 from graph import history
 from graph.access import acl_params, editable, visible
 from graph.actor import Actor
-from graph.cypher import NODE_LABELS, hops
+from graph.cypher import NODE_LABELS, hops, label_list
 from graph.db import Cypher, Database, Row, Tx
 from graph.errors import CrmError
 from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain
@@ -109,13 +109,15 @@ def _judged(v: LiteralString, unplaced: bool) -> LiteralString:
 
 
 # Resolve ids (merged ids to their survivor) and take each node's write lock, in the order of
-# `$ids` (callers sort them). Returns the live id, label and version of each node found, and
-# the viewer's rights on it.
-LOCK_NODES = Cypher(
-    "relationship.lock_nodes",
+# `$ids` (callers sort them), with the viewer's rights on each node found.
+_LOCK_AND_JUDGE: LiteralString = (
     RESOLVE_ANY + "SET n.__lock = true REMOVE n.__lock "
     "WITH key, n, {" + _judged("n", True) + "} AS rights "
-    "RETURN key, n.id AS id, n.version AS version, rights.label AS label, "
+)
+# The live id, label and version of each node locked, and the viewer's rights on it.
+LOCK_NODES = Cypher(
+    "relationship.lock_nodes",
+    _LOCK_AND_JUDGE + "RETURN key, n.id AS id, n.version AS version, rights.label AS label, "
     "rights.seen AS seen, rights.may AS may, rights.held AS held",
 )
 
@@ -251,14 +253,6 @@ def _create(rel: Rel, frm: Label, to: Label) -> Cypher:
     )
 
 
-def _labels(labels: Sequence[Label]) -> LiteralString:
-    out: LiteralString = ""
-    for label in labels:
-        v: LiteralString = label.value
-        out += (", " if out else "") + "'" + v + "'"
-    return "[" + out + "]"
-
-
 def _may_write(rel: Rel) -> LiteralString:
     """`may_write` over the judged ends `f` and `t`, in Cypher."""
     if rel is Rel.OWNS:
@@ -280,15 +274,14 @@ def _link(rel: Rel) -> Cypher:
     project: LiteralString = Label.PROJECT.value
     return Cypher(
         f"relationship.link_one.{rel.value.lower()}",
-        RESOLVE_ANY + "SET n.__lock = true REMOVE n.__lock "
-        "WITH key, n, {" + _judged("n", True) + "} AS rights "
-        "WITH collect(rights{key: key, n: n, id: n.id, version: n.version, .label, .seen, "
+        _LOCK_AND_JUDGE
+        + "WITH collect(rights{key: key, n: n, id: n.id, version: n.version, .label, .seen, "
         ".may, .held}) AS found "
         "WITH found, [x IN found WHERE x.key = $from AND x.seen][0] AS f, "
         "[x IN found WHERE x.key = $to AND x.seen][0] AS t "
         "OPTIONAL CALL (found, f, t) { "
         "WITH found, f, t, f.n AS fn, t.n AS tn "
-        "WHERE f.label IN " + _labels(froms) + " AND t.label IN " + _labels(tos) + " "
+        "WHERE f.label IN " + label_list(froms) + " AND t.label IN " + label_list(tos) + " "
         "AND ($projectId IS NULL OR any(x IN found WHERE x.key = $projectId AND x.seen "
         "AND x.label = '" + project + "')) "
         "AND fn <> tn AND " + _may_write(rel) + " "
