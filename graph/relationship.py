@@ -373,8 +373,12 @@ def _as_date(value: Date | dt.date) -> dt.date:
 async def lock_nodes(tx: Tx, ids: Sequence[str], acl: Row) -> dict[str, Row]:
     """Lock the nodes with these ids (in sorted order); those the viewer sees, keyed by the id
     asked for (one it may not see is left out, as a missing one)."""
-    rows = await tx.run(LOCK_NODES, {"ids": sorted(set(ids)), "acl": acl})
-    return {r["key"]: r for r in rows if r["seen"]}
+    return _seen(await tx.run(LOCK_NODES, {"ids": sorted(set(ids)), "acl": acl}))
+
+
+def _seen(judged: Sequence[Row]) -> dict[str, Row]:
+    """Judged nodes the viewer sees, keyed by the id asked for."""
+    return {r["key"]: r for r in judged if r["seen"]}
 
 
 READ_ONLY = EdgeResult(None, Refusal.FORBIDDEN, Part.WHOLE)
@@ -427,7 +431,7 @@ async def link(
             # why nothing was written, and must agree with the statement's.
             params = {"ids": wanted, "acl": acl, "from": from_id, "to": to_id, "id": ids.edge}
             rows = await tx.run(LINK[rel], {**params, "props": props, **window, **params_audit})
-            found = {r["key"]: r for r in rows[0]["found"] if r["seen"]}
+            found = _seen(rows[0]["found"])
             written = rows[0]["rel"]
         refused = _judge(rel, found, from_id, to_id, project_id)
         if written is not None:
