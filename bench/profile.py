@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx2
 
@@ -72,10 +73,23 @@ async def _profile_one(
     from pyinstrument import Profiler
 
     async def send(i: int) -> None:
+        data: dict[str, Any] = {}  # the earlier steps' data: W8's later mutations need its ids
         for step in w.steps:
-            body = {"query": step.gql, "variables": step.gql_vars(centres, i, "p")}
+            variables = step.gql_vars(centres, i, "p")
+            if step.gql_chain is not None:
+                variables = step.gql_chain(variables, data)
+            body = {"query": step.gql, "variables": variables}
             r = await client.post("/graphql", json=body, headers=headers)
             r.raise_for_status()
+            answer = r.json()
+            # A profile of refused requests would time the refusal, not the workload.
+            payloads = (answer.get("data") or {}).values()
+            refused = answer.get("errors") or [
+                e for x in payloads if isinstance(x, dict) for e in x.get("errors") or []
+            ]
+            if refused:
+                raise SystemExit(f"{w.key}: request {i} failed: {refused!r:.300}")
+            data.update(answer.get("data") or {})
 
     for i in range(5):
         await send(900_000 + i)
