@@ -38,6 +38,10 @@ SCHEMA_RE = re.compile(
 )
 LOCK_NAME = "crm-graph-migrations"
 STALE_LOCK_SECONDS = 600
+# A data migration is a start-up load, not a request: on a large database it may rewrite much
+# or wait for an index to fill, beyond the per-request transaction timeout. It still ends
+# before its lock counts as stale, so no second runner starts the same work meanwhile.
+DATA_MIGRATION_TIMEOUT = STALE_LOCK_SECONDS - 60.0
 
 
 class MigrationError(CrmError, RuntimeError):
@@ -257,4 +261,4 @@ class Runner:
                 await tx.run(Cypher(f"migration.{m.version}.{i}", s))
             await tx.run(RECORD, record_params())
 
-        await self.db.transaction(work)
+        await self.db.transaction(work, server_timeout=DATA_MIGRATION_TIMEOUT)

@@ -23,8 +23,11 @@ from graph.rows import SearchRow
 
 LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
 
+# The index takes its updates just after each commit (migrations/V0016): the wait makes a
+# search see every write committed before it, as it did when updates were part of the commit.
 FULLTEXT = Cypher(
     "search.fulltext",
+    "CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh() "
     "CALL db.index.fulltext.queryNodes('party_names', $query) YIELD node AS n, score "
     "WHERE n.archivedAt IS NULL AND " + visible("n", unplaced=True) + " "
     "RETURN " + PROJECTION + " AS node, score LIMIT $limit",

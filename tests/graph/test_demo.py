@@ -388,6 +388,7 @@ def test_customers_and_staff(seeded: Driver) -> None:
 def test_found_by_full_text_search(seeded: Driver) -> None:
     names = one(
         seeded,
+        "CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh() "
         "CALL db.index.fulltext.queryNodes('party_names', '华星') YIELD node "
         "RETURN collect(node.id)",
     )
