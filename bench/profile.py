@@ -15,14 +15,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import httpx2
 
 import migrations
 from bench.generate import arguments, generate
 from bench.load import load
-from bench.run import BENCH_ADMIN, BENCH_KEY, CREATE_BENCH_USER, RESULTS, production_env
+from bench.run import BENCH_ADMIN, CREATE_BENCH_USER, RESULTS, graphql_call, production_env
 from bench.workloads import BY_KEY, Centres, Workload
 from graph.db import Database
 from graph.migrate import Runner
@@ -48,7 +47,6 @@ async def profile(args: argparse.Namespace) -> None:
         from app import create_app
 
         app = create_app()
-        headers = {"Authorization": f"Bearer {BENCH_KEY}"}
         async with app.router.lifespan_context(app):
             transport = httpx2.ASGITransport(app=app)
             async with httpx2.AsyncClient(transport=transport, base_url="http://app") as client:
@@ -57,7 +55,7 @@ async def profile(args: argparse.Namespace) -> None:
                         break
                     await asyncio.sleep(0.3)
                 for key in args.workload.split(","):
-                    await _profile_one(client, headers, BY_KEY[key], centres, args)
+                    await _profile_one(client, BY_KEY[key], centres, args)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -65,31 +63,19 @@ async def profile(args: argparse.Namespace) -> None:
 
 async def _profile_one(
     client: httpx2.AsyncClient,
-    headers: dict[str, str],
     w: Workload,
     centres: Centres,
     args: argparse.Namespace,
 ) -> None:
     from pyinstrument import Profiler
 
+    # bench.run's own call: it chains W8's mutations on the ids the create returned, and
+    # raises on a refused request, so the profile never times a refusal.
+    call = graphql_call(client, "/graphql", centres, "p", ours=True)
+
     async def send(i: int) -> None:
-        data: dict[str, Any] = {}  # the earlier steps' data: W8's later mutations need its ids
         for step in w.steps:
-            variables = step.gql_vars(centres, i, "p")
-            if step.gql_chain is not None:
-                variables = step.gql_chain(variables, data)
-            body = {"query": step.gql, "variables": variables}
-            r = await client.post("/graphql", json=body, headers=headers)
-            r.raise_for_status()
-            answer = r.json()
-            # A profile of refused requests would time the refusal, not the workload.
-            payloads = (answer.get("data") or {}).values()
-            refused = answer.get("errors") or [
-                e for x in payloads if isinstance(x, dict) for e in x.get("errors") or []
-            ]
-            if refused:
-                raise SystemExit(f"{w.key}: request {i} failed: {refused!r:.300}")
-            data.update(answer.get("data") or {})
+            await call(step, i)
 
     for i in range(5):
         await send(900_000 + i)
