@@ -116,9 +116,11 @@ def _node_write(label: Label, key: Key) -> Cypher:
         + _match("x", label, key, "row.externalId" if key is Key.EXTERNAL else "row.id")
         + " "
         + on_create
-        + "WITH x, row, x.version = 0 AS created, "
+        + "WITH x, row, x.version = 0 AS created "
+        # A node just created differs in every key: no need to read them back.
+        "WITH x, row, created, CASE WHEN created THEN keys(row.props) ELSE "
         + _CHANGED
-        + " + CASE WHEN row.secret IS NOT NULL AND NOT coalesce(x."
+        + " END + CASE WHEN row.secret IS NOT NULL AND NOT coalesce(x."
         + _DIGEST
         + " = row.secret."
         + _DIGEST
