@@ -193,6 +193,42 @@ def test_chain_paths_are_shortest_and_cut_at_max_hops() -> None:
     assert [x["id"] for x in walked] == ["1", "3"]  # lowest edge id between a and c
 
 
+def _chain_paths_by_networkx(
+    center: str, nodes: list[dict[str, object]], edges: list[dict[str, object]], hops: int
+) -> list[tuple[str, tuple[list[str], list[dict[str, object]]]]]:
+    """The implementation chain_paths replaced, kept as the reference."""
+    g = nx.MultiGraph()
+    g.add_nodes_from(str(n["id"]) for n in nodes)
+    for x in edges:
+        g.add_edge(str(x["source"]), str(x["target"]), key=str(x["id"]), edge=x)
+    out = []
+    for target, seq in sorted(nx.single_source_shortest_path(g, center, cutoff=hops).items()):
+        if target == center:
+            continue
+        walked = []
+        for a, b in itertools.pairwise(seq):
+            options = sorted(g.get_edge_data(a, b).values(), key=lambda d: str(d["edge"]["id"]))
+            walked.append(options[0]["edge"])
+        out.append((target, (list(seq), walked)))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_chain_paths_choose_the_paths_networkx_chose(seed: int) -> None:
+    # Random multigraphs: parallel edges both ways, self-loops, ends missing from `nodes`,
+    # isolated nodes, and many equally short paths, so the choice among them is tested too.
+    rng = random.Random(seed)
+    ids = [f"n{i}" for i in range(rng.randint(2, 30))]
+    nodes = [{"id": x} for x in ids if rng.random() < 0.8] + [{"id": "n0"}]
+    # Edge ids are unique, as in the database; their order is random, not the list's.
+    edge_ids = rng.sample(range(1000), rng.randint(0, 80))
+    edges = [e(f"e{i}", rng.choice(ids), rng.choice(ids), "SUPPLIES") for i in edge_ids]
+    hops = rng.randint(1, 5)
+    assert alg.chain_paths("n0", nodes, edges, hops) == _chain_paths_by_networkx(
+        "n0", nodes, edges, hops
+    )
+
+
 def test_intro_path_collapses_ties_and_ranks_colleagues_last() -> None:
     u, a, t = {"id": "u", "name": "我"}, {"id": "a", "name": "甲"}, {"id": "t", "name": "目标"}
     co = {"id": "co", "name": "公司"}
