@@ -250,16 +250,7 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         return None
                     out[key] = done
                     continue
-                kind = type(value)
-                if kind is same and (
-                    kind is str
-                    or kind is bool
-                    or (kind is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT)
-                    or (kind is float and isfinite(value))
-                ):
-                    out[key] = value  # what the type's coercion returns for it (_SAME)
-                    continue
-                coerced = self._coerce_leaf(leaf, is_enum, value)
+                coerced = self._leaf_value(leaf, same, is_enum, value)
                 if coerced is None:
                     return None
                 out[key] = coerced
@@ -287,7 +278,9 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
         one_type = nested.type
         if one_type is None:
             return self._complete_items(
-                nested.item_non_null, value, lambda item: self._leaf_item(nested, item)
+                nested.item_non_null,
+                value,
+                lambda item: self._leaf_value(nested.leaf, nested.same, nested.is_enum, item),
             )
         if not nested.is_list:
             return self._complete_object(one_type, nested.details, value)
@@ -305,17 +298,18 @@ class FlatObjectExecutionContext(StrawberryGraphQLCoreExecutionContext):
             lambda item: self._complete_object(one_type, nested.details, item),
         )
 
-    def _leaf_item(self, nested: Nested, item: Any) -> Any:
-        """One item of a list of leaves, as `_complete_flat` completes a leaf field's value."""
-        kind = type(item)
-        if kind is nested.same and (
+    def _leaf_value(self, leaf: Any, same: type | None, is_enum: bool, value: Any) -> Any:
+        """A leaf field's value, or a list item, as its type completes it; None when the
+        type refuses it. What the coercion would return unchanged (_SAME) is not coerced."""
+        kind = type(value)
+        if kind is same and (
             kind is str
             or kind is bool
-            or (kind is int and GRAPHQL_MIN_INT <= item <= GRAPHQL_MAX_INT)
-            or (kind is float and isfinite(item))
+            or (kind is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT)
+            or (kind is float and isfinite(value))
         ):
-            return item
-        return self._coerce_leaf(nested.leaf, nested.is_enum, item)
+            return value
+        return self._coerce_leaf(leaf, is_enum, value)
 
     @staticmethod
     def _complete_items(
