@@ -1,17 +1,23 @@
-"""The database gate's limits on a real Neo4j: transaction timeout, warm-up planning."""
+"""The database gate's limits on a real Neo4j: transaction timeout, read retries, warm-up
+planning."""
 
 from __future__ import annotations
 
 import logging
-from typing import TypeVar
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
+from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
+import graph.db
 from graph import maps, related
-from graph.db import Cypher
-from graph.errors import CrmError, QueryTimeout
+from graph.db import Cypher, Database
+from graph.errors import CrmError, DatabaseUnavailable, QueryTimeout
 from graph.server import LocalNeo4j
 from graph.warmup import sample_parameters, statements, warm_up
+from neo4j import READ_ACCESS
 from tests.graph.reading import run
 
 T = TypeVar("T")
@@ -68,3 +74,82 @@ def test_warm_up_plans_every_statement(
     planned, left = run(neo4j_server, lambda db: warm_up(db, budget=1500))
     assert left == 0, [r.getMessage() for r in caplog.records]
     assert planned == sum(len(q.variants()) for q in statements())
+
+
+ONE = Cypher("t.one", "RETURN 1 AS one")
+
+
+def _failing_sessions(
+    db: Database, monkeypatch: pytest.MonkeyPatch, fail: Callable[[int], Exception | None]
+) -> list[dict[str, Any]]:
+    """Wrap the driver's sessions: the n-th (from 1) raises `fail(n)` from `run` when that is
+    not None, the way a dropped connection surfaces. The options of each session opened."""
+    real = db.driver.session
+    opened: list[dict[str, Any]] = []
+
+    def session(**options: Any) -> Any:
+        opened.append(options)
+        s = real(**options)
+        error = fail(len(opened))
+        if error is not None:
+
+            async def broken(*_: Any, **__: Any) -> Any:
+                raise error
+
+            monkeypatch.setattr(s, "run", broken)
+        return s
+
+    monkeypatch.setattr(db.driver, "session", session)
+    return opened
+
+
+def test_a_read_is_retried_after_a_retryable_failure(
+    neo4j_server: LocalNeo4j, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(graph.db, "_RETRY_FIRST_DELAY", 0.01)
+
+    async def main(db: Database) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        opened = _failing_sessions(
+            db, monkeypatch, lambda n: SessionExpired("injected: gone") if n == 1 else None
+        )
+        return await db.read(ONE), opened
+
+    rows, opened = run(neo4j_server, main)
+    assert rows == [{"one": 1}]
+    assert len(opened) == 2
+    assert all(o["default_access_mode"] == READ_ACCESS for o in opened)
+
+
+def test_a_read_is_not_retried_after_its_own_error(
+    neo4j_server: LocalNeo4j, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(graph.db, "_RETRY_FIRST_DELAY", 0.01)
+
+    async def main(db: Database) -> tuple[ClientError, int]:
+        opened = _failing_sessions(db, monkeypatch, lambda n: None)
+        with pytest.raises(ClientError) as caught:
+            await db.read(Cypher("t.divide", "RETURN 1 / $zero AS x"), {"zero": 0})
+        return caught.value, len(opened)
+
+    error, attempts = run(neo4j_server, main)
+    assert "ArithmeticError" in (error.code or "")
+    assert attempts == 1
+
+
+def test_retrying_a_read_stops_at_its_budget(
+    neo4j_server: LocalNeo4j, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(graph.db, "_RETRY_FIRST_DELAY", 0.05)
+    monkeypatch.setattr(graph.db, "RETRY_SECONDS", 0.3)
+
+    async def main(db: Database) -> tuple[float, int]:
+        opened = _failing_sessions(db, monkeypatch, lambda n: ServiceUnavailable("injected"))
+        began = time.monotonic()
+        with pytest.raises(DatabaseUnavailable):
+            await db.read(ONE)
+        return time.monotonic() - began, len(opened)
+
+    took, attempts = run(neo4j_server, main)
+    # Waits of about 0.05, 0.1, 0.2 and 0.4 s: the fourth attempt starts past the budget.
+    assert 3 <= attempts <= 5
+    assert took < 5
