@@ -49,7 +49,7 @@ from graph import access
 from graph.actor import Actor
 from graph.db import Cypher, Database, rows
 from graph.server import LocalNeo4j, free_port
-from neo4j import AsyncGraphDatabase
+from neo4j import READ_ACCESS, AsyncGraphDatabase
 from resolvers.auth import hash_key
 from settings import ROOT
 
@@ -262,9 +262,10 @@ def graphql_call(
 
 
 async def raw_rows(driver: Any, step: Step, params: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """Run a step's statements in sequence, one transaction each, as our resolvers do (W9:
-    one per DataLoader batch); the rows of each. A step with `raw_chain` takes each statement's
-    parameters from the rows before it, and skips a statement the app would not send."""
+    """Run a step's statements in sequence, each as graph/db.py sends it (W9: one per
+    DataLoader batch): a read auto-committed in a read session, a write in a managed write
+    transaction. The rows of each. A step with `raw_chain` takes each statement's parameters
+    from the rows before it, and skips a statement the app would not send."""
     results: list[list[dict[str, Any]]] = []
     for k, text in enumerate(step.raw):
         ps = params if step.raw_chain is None else step.raw_chain(k, params, results)
@@ -274,15 +275,19 @@ async def raw_rows(driver: Any, step: Step, params: dict[str, Any]) -> list[list
         if "$acl" in text:
             ps = {**ps, "acl": ADMIN_ACL}
 
+        # Decoded the way our Database decodes them (graph.db.rows).
+        if not step.write:
+            async with driver.session(database="neo4j", default_access_mode=READ_ACCESS) as s:
+                results.append(await rows(await s.run(text, ps)))
+            continue
+
         async def work(
             tx: Any, text: LiteralString = text, ps: dict[str, Any] = ps
         ) -> list[dict[str, Any]]:
-            # Decoded the way our Database decodes them (graph.db.rows).
             return await rows(await tx.run(text, ps))
 
         async with driver.session(database="neo4j") as s:
-            fn = s.execute_write if step.write else s.execute_read
-            results.append(await fn(work))
+            results.append(await s.execute_write(work))
     return results
 
 
