@@ -710,6 +710,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             log_level="info",
             app_dir=str(ROOT),
             timeout_graceful_shutdown=max(1, round(s.shutdown_grace_seconds)),
+            timeout_keep_alive=max(1, round(s.keep_alive_seconds)),
         )
     return 0
 

@@ -51,7 +51,7 @@ from graph.db import Cypher, Database, rows
 from graph.server import LocalNeo4j, free_port
 from neo4j import READ_ACCESS, AsyncGraphDatabase
 from resolvers.auth import hash_key
-from settings import ROOT
+from settings import ROOT, Settings
 
 RESULTS = ROOT / "bench" / "results"
 PEER_DIR = ROOT / "bench" / "peer"
@@ -478,6 +478,9 @@ def app_server(server: LocalNeo4j, log: Path, workers: int) -> Iterator[tuple[st
         "--no-access-log",
         "--log-level",
         "warning",
+        # As `crm-graph serve` runs it: the client's pool (5 s) closes an idle connection first.
+        "--timeout-keep-alive",
+        str(round(Settings().keep_alive_seconds)),
     ]
     with log.open("ab") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -229,6 +231,46 @@ def test_sigterm_under_load_finishes_requests_in_flight_and_loses_no_write(
     assert load.acked, "no write was acknowledged"
     assert not [a for a in load.answers if a[0] >= 500], load.answers
     assert missing(cypher, [*load.acked, "op-slow"]) == set()
+
+
+def _get_healthz(sock: socket.socket) -> bytes:
+    """One keep-alive GET /healthz on `sock`; the response's status line."""
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: crm\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return b"closed"
+        answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = re.search(rb"content-length: *(\d+)", head, re.I)
+    assert length is not None, head
+    while len(body) < int(length.group(1)):
+        body += sock.recv(4096)
+    return head.split(b"\r\n")[0]
+
+
+@pytest.mark.timeout(300)
+def test_an_idle_connection_outlives_the_clients_own_idle_timeout(
+    neo4j_server: LocalNeo4j, tmp_path: Path
+) -> None:
+    """httpx drops a pooled connection idle for 5 s, uvicorn's own default: at the same moment,
+    the server could close one the client was just sending on. `crm-graph serve` keeps an idle
+    connection longer, so the client closes first."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "NEO4J_URI": neo4j_server.uri,
+        "NEO4J_PASSWORD": neo4j_server.password,
+        "CRM_ALLOW_ANONYMOUS": "1",
+        "CRM_WARM_UP_SECONDS": "0",
+    }
+    with serving(port, env, tmp_path / "serve.log"):
+        assert wait_ready(f"http://127.0.0.1:{port}", 180), "the app never became ready"
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            assert _get_healthz(sock) == b"HTTP/1.1 200 OK"
+            time.sleep(7)
+            assert _get_healthz(sock) == b"HTTP/1.1 200 OK"
 
 
 def _zombie_or_gone(pid: int) -> bool:
