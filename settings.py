@@ -76,11 +76,11 @@ class Settings:
     data_hash_key: str | None = None
     # Operations: shutdown drain time, and the longest wait between embedded-server restarts.
     shutdown_grace_seconds: float = 30.0
+    local_restart_max_backoff: float = 30.0
     # How long `crm-graph serve` keeps an idle HTTP connection open. Longer than the idle
     # timeout of common clients and proxies (httpx 5 s, load balancers 60 s): the client
     # then closes first, and never sends on a connection the server is closing.
     keep_alive_seconds: float = 75.0
-    local_restart_max_backoff: float = 30.0
     # --- keys, sign-in and query cost (issue 12) ---
     auth_cache_seconds: float = 5.0  # how long a revoked key may keep working on a worker
     oidc_issuer: str | None = None  # set all three of issuer, audience, JWKS URL to accept JWTs
@@ -156,8 +156,8 @@ class Settings:
             data_keys=os.environ.get("CRM_DATA_KEYS") or None,
             data_hash_key=os.environ.get("CRM_DATA_HASH_KEY") or None,
             shutdown_grace_seconds=_float("CRM_SHUTDOWN_GRACE_SECONDS", 30.0),
-            keep_alive_seconds=_float("CRM_KEEP_ALIVE_SECONDS", 75.0),
             local_restart_max_backoff=_float("CRM_NEO4J_RESTART_MAX_BACKOFF", 30.0),
+            keep_alive_seconds=_float("CRM_KEEP_ALIVE_SECONDS", 75.0),
             auth_cache_seconds=_float("CRM_AUTH_CACHE_SECONDS", 5.0),
             oidc_issuer=os.environ.get("CRM_OIDC_ISSUER") or None,
             oidc_audience=os.environ.get("CRM_OIDC_AUDIENCE") or None,
