@@ -245,9 +245,9 @@ class Database:
             except (DriverError, Neo4jError) as exc:
                 if not exc.is_retryable() or time.monotonic() - started > RETRY_SECONDS:
                     raise _translate(exc) from exc
+                log.warning("read %s failed and will be retried in %.1f s: %s", q.name, delay, exc)
             except OSError as exc:
                 raise _translate(exc) from exc
-            log.warning("read %s failed and will be retried in %.1f s", q.name, delay)
             await asyncio.sleep(delay * (1 + random.uniform(-_RETRY_JITTER, _RETRY_JITTER)))
             delay *= _RETRY_MULTIPLIER
 
