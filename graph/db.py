@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 # out the driver's default 30 s budget. Reads wait between attempts as the driver does.
 RETRY_SECONDS = 5.0
 _RETRY_FIRST_DELAY, _RETRY_MULTIPLIER, _RETRY_JITTER = 1.0, 2.0, 0.2
+# The client's own deadline: a statement with a timeout that has no answer this long after the
+# timeout, which the server enforces, waits on a frozen server or a lost network. The
+# embedded server sends no read-timeout hint (graph/server.py), so this is the only one.
+ANSWER_GRACE_SECONDS = 10.0
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -147,6 +151,10 @@ def _translate(exc: Exception) -> Exception:
     return exc
 
 
+def _silent(deadline: float | None) -> DatabaseUnavailable:
+    return DatabaseUnavailable(f"Neo4j did not answer within {deadline or 0:.0f} s")
+
+
 async def rows(result: AsyncResult) -> list[Row]:
     """Records as dicts of their values as decoded. Not `Result.data()`: that walks every
     nested value again to turn graph entities into dicts, which our statements never return
@@ -170,8 +178,9 @@ class Tx:
 class Database:
     """One driver. `transaction_timeout` (seconds, None for the server's default) bounds every
     managed transaction: the server stops a statement that runs longer, and the caller gets
-    `QueryTimeout`. `pool_size` and `acquisition_timeout` bound the connection pool; a request
-    that finds no free connection in time gets `DatabaseBusy`."""
+    `QueryTimeout`; one left unanswered `ANSWER_GRACE_SECONDS` past it (a frozen server, a lost
+    network) ends in `DatabaseUnavailable`. `pool_size` and `acquisition_timeout` bound the
+    connection pool; a request that finds no free connection in time gets `DatabaseBusy`."""
 
     def __init__(
         self,
@@ -216,13 +225,18 @@ class Database:
         fn: Callable[[AsyncManagedTransaction], Awaitable[T]],
         server_timeout: float | None = None,
     ) -> T:
-        """`fn` in one managed write transaction, retried by the driver."""
+        """`fn` in one managed write transaction, retried by the driver (within
+        `RETRY_SECONDS`, each attempt within the timeout)."""
         timeout = server_timeout or self.transaction_timeout
         if timeout is not None:
             fn = unit_of_work(timeout=timeout)(fn)
+        deadline = None if timeout is None else timeout + RETRY_SECONDS + ANSWER_GRACE_SECONDS
         try:
-            async with self.driver.session(database=self.database) as s:
-                return await s.execute_write(fn)
+            async with asyncio.timeout(deadline):
+                async with self.driver.session(database=self.database) as s:
+                    return await s.execute_write(fn)
+        except TimeoutError as exc:
+            raise _silent(deadline) from exc
         except (DriverError, Neo4jError, OSError) as exc:
             raise _translate(exc) from exc
 
@@ -233,15 +247,20 @@ class Database:
         idempotent, so a failure the driver calls retryable is tried again, within
         `RETRY_SECONDS`, as `execute_read` would have."""
         _count(q.name)
-        query = Query(q.for_params(params), timeout=self.transaction_timeout)
+        timeout = self.transaction_timeout
+        query = Query(q.for_params(params), timeout=timeout)
         values = dict(params or {})
+        deadline = None if timeout is None else timeout + ANSWER_GRACE_SECONDS
         delay, started = _RETRY_FIRST_DELAY, time.monotonic()
         while True:
             try:
-                async with self.driver.session(
-                    database=self.database, default_access_mode=READ_ACCESS
-                ) as s:
-                    return await rows(await s.run(query, values))
+                async with asyncio.timeout(deadline):
+                    async with self.driver.session(
+                        database=self.database, default_access_mode=READ_ACCESS
+                    ) as s:
+                        return await rows(await s.run(query, values))
+            except TimeoutError as exc:
+                raise _silent(deadline) from exc
             except (DriverError, Neo4jError) as exc:
                 if not exc.is_retryable() or time.monotonic() - started > RETRY_SECONDS:
                     raise _translate(exc) from exc

@@ -288,6 +288,10 @@ class LocalNeo4j:
             "dbms.security.auth_enabled=true",
             "dbms.usage_report.enabled=false",
             "db.tx_log.rotation.retention_policy=2 files",
+            # No `connection.recv_timeout_seconds` hint: with it, the Python driver wraps every
+            # socket read in a timed task, about 0.5 ms of CPU per statement (bench/README.md).
+            # Database keeps a deadline of its own on each statement instead (graph/db.py).
+            "server.bolt.connection_keep_alive_for_requests=STREAMING",
             "server.jvm.additional=-XX:+ExitOnOutOfMemoryError",
             *self.conf,
         ]

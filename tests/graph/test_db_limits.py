@@ -3,9 +3,12 @@ planning."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
@@ -17,7 +20,7 @@ from graph.db import Cypher, Database
 from graph.errors import CrmError, DatabaseUnavailable, QueryTimeout
 from graph.server import LocalNeo4j
 from graph.warmup import sample_parameters, statements, warm_up
-from neo4j import READ_ACCESS
+from neo4j import READ_ACCESS, Driver
 from tests.graph.reading import run
 
 T = TypeVar("T")
@@ -153,3 +156,57 @@ def test_retrying_a_read_stops_at_its_budget(
     # Waits of about 0.05, 0.1, 0.2 and 0.4 s: the fourth attempt starts past the budget.
     assert 3 <= attempts <= 5
     assert took < 5
+
+
+def test_the_embedded_server_sends_no_read_timeout_hint(cypher: Driver) -> None:
+    # With the hint the driver times every socket read with a task of its own (about 0.5 ms
+    # of CPU a statement); Database's own deadline stands in for it.
+    with cypher.session() as s:
+        value = s.run(
+            "CALL dbms.listConfig('server.bolt.connection_keep_alive_for_requests') "
+            "YIELD value RETURN value"
+        ).single(strict=True)["value"]
+    assert value == "STREAMING"
+
+
+@contextlib.contextmanager
+def _frozen(server: LocalNeo4j) -> Iterator[None]:
+    """The server stopped (SIGSTOP): it keeps its connections open and answers nothing."""
+    pid = server.running_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+@pytest.mark.timeout(120)
+def test_a_silent_server_ends_reads_and_writes_at_their_deadline(
+    neo4j_server: LocalNeo4j, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(graph.db, "ANSWER_GRACE_SECONDS", 1.0)
+    monkeypatch.setattr(graph.db, "RETRY_SECONDS", 1.0)
+    write = Cypher("t.write", "CREATE (n:DeadlineProbe) RETURN 1 AS one")
+
+    async def main(db: Database) -> list[tuple[str, float]]:
+        await db.read(ONE)  # a pooled connection, which the frozen server leaves open
+        ended: list[tuple[str, float]] = []
+        with _frozen(neo4j_server):
+            for call in (lambda: db.read(ONE), lambda: db.write(write)):
+                began = time.monotonic()
+                with pytest.raises(DatabaseUnavailable) as caught:
+                    await call()
+                ended.append((str(caught.value), time.monotonic() - began))
+        # Answered again once the server runs: the cut connections were not pooled.
+        assert await db.read(ONE) == [{"one": 1}]
+        return ended
+
+    (read_error, read_took), (write_error, write_took) = run(
+        neo4j_server, main, transaction_timeout=1.0
+    )
+    # The timeout, then the grace; a write's deadline also leaves room for the retries.
+    assert read_error == "Neo4j did not answer within 2 s"
+    assert 1.9 < read_took < 8
+    assert write_error == "Neo4j did not answer within 3 s"
+    assert 2.9 < write_took < 9
