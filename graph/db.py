@@ -152,6 +152,7 @@ def _translate(exc: Exception) -> Exception:
 
 
 def _silent(deadline: float | None) -> DatabaseUnavailable:
+    """A statement's own deadline passed (it is only set with a deadline)."""
     return DatabaseUnavailable(f"Neo4j did not answer within {deadline or 0:.0f} s")
 
 
@@ -231,14 +232,12 @@ class Database:
         if timeout is not None:
             fn = unit_of_work(timeout=timeout)(fn)
         deadline = None if timeout is None else timeout + RETRY_SECONDS + ANSWER_GRACE_SECONDS
+        limit = asyncio.timeout(deadline)
         try:
-            async with asyncio.timeout(deadline):
-                async with self.driver.session(database=self.database) as s:
-                    return await s.execute_write(fn)
-        except TimeoutError as exc:
-            raise _silent(deadline) from exc
+            async with limit, self.driver.session(database=self.database) as s:
+                return await s.execute_write(fn)
         except (DriverError, Neo4jError, OSError) as exc:
-            raise _translate(exc) from exc
+            raise (_silent(deadline) if limit.expired() else _translate(exc)) from exc
 
     async def read(self, q: Cypher, params: Mapping[str, Any] | None = None) -> list[Row]:
         """The rows of one read statement. Auto-committed: a single statement needs no
@@ -253,20 +252,25 @@ class Database:
         deadline = None if timeout is None else timeout + ANSWER_GRACE_SECONDS
         delay, started = _RETRY_FIRST_DELAY, time.monotonic()
         while True:
+            limit = asyncio.timeout(deadline)
             try:
-                async with asyncio.timeout(deadline):
-                    async with self.driver.session(
+                async with (
+                    limit,
+                    self.driver.session(
                         database=self.database, default_access_mode=READ_ACCESS
-                    ) as s:
-                        return await rows(await s.run(query, values))
-            except TimeoutError as exc:
-                raise _silent(deadline) from exc
-            except (DriverError, Neo4jError) as exc:
-                if not exc.is_retryable() or time.monotonic() - started > RETRY_SECONDS:
+                    ) as s,
+                ):
+                    return await rows(await s.run(query, values))
+            except (DriverError, Neo4jError, OSError) as exc:
+                if limit.expired():
+                    raise _silent(deadline) from exc
+                if (
+                    isinstance(exc, OSError)
+                    or not exc.is_retryable()
+                    or time.monotonic() - started > RETRY_SECONDS
+                ):
                     raise _translate(exc) from exc
                 log.warning("read %s failed and will be retried in %.1f s: %s", q.name, delay, exc)
-            except OSError as exc:
-                raise _translate(exc) from exc
             await asyncio.sleep(delay * (1 + random.uniform(-_RETRY_JITTER, _RETRY_JITTER)))
             delay *= _RETRY_MULTIPLIER
 
