@@ -148,11 +148,7 @@ async def contact_map(
         nodes.append(p)
     # Levels follow the org chart: company 0, then down the solid reporting lines.
     parents = layout.hierarchy_parents(nodes, edges)
+    levels = layout.depths(nodes, parents)
     for n in nodes:
-        level, cur, seen = 0, n["id"], set()
-        while cur in parents and cur not in seen:
-            seen.add(cur)
-            cur = parents[cur]
-            level += 1
-        n["depth"] = level
+        n["depth"] = levels[n["id"]]
     return await finish(nodes, edges, found["truncated"], mode, parents)

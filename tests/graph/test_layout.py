@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from graph import layout
 
 NODES = [{"id": i} for i in ("ceo", "cto", "cfo", "eng")]
@@ -39,3 +41,61 @@ def test_force_is_deterministic_and_spread() -> None:
 
 def test_none_gives_no_positions() -> None:
     assert layout.layout(NODES, EDGES, "NONE") == {}
+
+
+def _naive_parents(nodes: list[dict[str, str]], edges: list[dict[str, str]]) -> dict[str, str]:
+    """hierarchy_parents as first written: walk up from the parent for every candidate."""
+    ids = {n["id"] for n in nodes}
+    rank = {t: i for i, t in enumerate(layout.CHILD_TO_PARENT)}
+    candidates = []
+    for e in edges:
+        s, d, t = e["source"], e["target"], e["type"]
+        if s in ids and d in ids and s != d:
+            if t in rank:
+                candidates.append((rank[t], s, d, e["id"]))
+            elif t in layout.PARENT_TO_CHILD:
+                candidates.append((len(rank) + 1, d, s, e["id"]))
+    parents: dict[str, str] = {}
+    for _, child, parent, _ in sorted(candidates):
+        cur: str | None = parent
+        while cur is not None and cur != child:
+            cur = parents.get(cur)
+        if child not in parents and cur != child:
+            parents[child] = parent
+    return parents
+
+
+def _naive_depth(node: str, parents: dict[str, str]) -> int:
+    level = 0
+    while node in parents:
+        node, level = parents[node], level + 1
+    return level
+
+
+def test_parents_and_depths_match_the_walk_on_random_charts() -> None:
+    # Charts with loops, several edge types and deep chains: the root look-up must refuse
+    # exactly the edges the walk up from each parent refused.
+    rng = random.Random(11)
+    types = ["REPORTS_TO", "WORKS_AT", "INFLUENCES", "RELATED_TO", "KNOWS", "SUBSIDIARY_OF"]
+    for size in (1, 2, 5, 30, 200):
+        for _ in range(20):
+            nodes = [{"id": f"n{i}"} for i in range(size)]
+            edges = [
+                {
+                    "id": f"e{k}",
+                    "type": rng.choice(types),
+                    "source": f"n{rng.randrange(size + 1)}",  # n{size}: not on the map
+                    "target": f"n{rng.randrange(size)}",
+                }
+                for k in range(rng.randrange(3 * size + 1))
+            ]
+            parents = layout.hierarchy_parents(nodes, edges)
+            assert parents == _naive_parents(nodes, edges)
+            levels = layout.depths(nodes, parents)
+            assert levels == {n["id"]: _naive_depth(n["id"], parents) for n in nodes}
+
+
+def test_depths_of_a_long_chain() -> None:
+    nodes = [{"id": str(i)} for i in range(1000)]
+    parents = {str(i): str(i - 1) for i in range(1, 1000)}
+    assert layout.depths(list(reversed(nodes)), parents) == {str(i): i for i in range(1000)}
