@@ -510,7 +510,8 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
                 return SaveResult(refusal=Refusal.NOT_FOUND, part=Part.ORDER)
             if order["voided"]:
                 return SaveResult(refusal=Refusal.ENDED, part=Part.ORDER)
-            if order["currency"] != s.props.get("currency"):
+            # A payment is in its order's currency; a delivery carries no amount.
+            if s.kind is RecordKind.PAYMENT and order["currency"] != s.props.get("currency"):
                 return SaveResult(refusal=Refusal.MISMATCH, part=Part.ORDER,
                                   currency=order["currency"])  # fmt: skip
         existing = refs["existing"]

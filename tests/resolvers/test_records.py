@@ -27,6 +27,7 @@ SAVE = """mutation($input: SaveRecordInput!) { saveRecord(input: $input) {
     ... on Order { currency amount quantity lines { position quantity unitPrice amount
       product { sku } } }
     ... on Payment { amount order { id } }
+    ... on Delivery { trackingNo complete order { id } }
     ... on ServiceCase { category status resolutionHours }
     ... on Survey { score answers { question answer } } } } }"""
 VOID = """mutation($input: VoidRecordInput!) { voidRecord(input: $input) {
@@ -183,6 +184,17 @@ def test_an_order_of_two_products_and_a_payment_give_amounts_and_receivables(
         },
     )
     assert paid["order"] == {"id": o["id"]}
+    # A delivery has no amount, hence no currency to compare with the order's.
+    sent = saved(
+        owner,
+        {
+            "customer": shop["customer"],
+            "occurredAt": at(1),
+            "delivery": {"order": o["id"], "trackingNo": "SF123"},
+        },
+    )
+    assert (sent["kind"], sent["trackingNo"], sent["complete"]) == ("DELIVERY", "SF123", True)
+    assert sent["order"] == {"id": o["id"]}
     [money] = figures(owner, shop["customer"])["purchases"]
     assert money["receivable"] == "349.97"
     assert money["overdue"] == "349.97"

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,35 @@ def test_interactions_and_orders_of_imported_companies_land_on_their_timelines(
     assert _events(cypher) == saved
     versions = cypher.execute_query("MATCH (r:Record) RETURN collect(r.version) AS v").records[0]
     assert versions["v"] == [1] * 5
+
+    # A delivery against the same order: it has no currency to compare with the order's.
+    (tmp_path / "ship.jsonl").write_text(
+        json.dumps(
+            {
+                "no": "D1",
+                "who": first,
+                "at": "2026-03-11T09:00:00+08:00",
+                "order": order_id,
+                "waybill": "SF123",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "ship.toml").write_text(
+        'record = "DELIVERY"\nsource = "wms"\nid = "no"\n[fields]\ncustomer = "who"\n'
+        'occurredAt = "at"\norder = "order"\ntrackingNo = "waybill"\n',
+        encoding="utf-8",
+    )
+    ships = transfer.load_mapping(tmp_path / "ship.toml", None)
+    out = run_import(neo4j_server, ships, tmp_path / "ship.jsonl", tmp_path / "ship.rej.csv")
+    assert out is not None
+    assert (out.rows, out.created, out.rejected) == (1, 1, 0)
+    shipped = cypher.execute_query(
+        "MATCH (d:Delivery {externalId: 'D1'})-[:AGAINST]->(o:Order) "
+        "RETURN d.trackingNo AS no, o.id AS order"
+    ).records
+    assert [(r["no"], r["order"]) for r in shipped] == [("SF123", order_id)]
 
 
 def test_an_interrupted_record_import_resumes_after_its_last_committed_batch(
