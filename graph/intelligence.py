@@ -530,11 +530,13 @@ class SnapshotRow(TypedDict):
     explanation: str
 
 
-HISTORY = Cypher(
-    "intelligence.history",
+_SNAPSHOTS: LiteralString = (
     "MATCH (c:Customer {id: $id}) WHERE " + access.visible("c") + " "
     "MATCH (s:ScoreSnapshot {customerId: c.id}) "
-    "WHERE $afterAt IS NULL OR s.scoredAt < datetime($afterAt) "
+)
+HISTORY = Cypher(
+    "intelligence.history",
+    _SNAPSHOTS + "WHERE $afterAt IS NULL OR s.scoredAt < datetime($afterAt) "
     "OR (s.scoredAt = datetime($afterAt) AND s.id < $afterId) "
     "WITH s ORDER BY s.scoredAt DESC, s.id DESC LIMIT $limit "
     "RETURN s{.id, .scoredAt, .confirmedAt, .modelVersion, .value, .segment, .recency, "
@@ -542,16 +544,23 @@ HISTORY = Cypher(
 )
 
 
+HISTORY_COUNT = Cypher("intelligence.history.count", _SNAPSHOTS + "RETURN count(s) AS total")
+
+
 async def history(
-    db: Database, actor: Actor, customer_id: str, limit: int, after: tuple[str, str] | None
-) -> list[SnapshotRow]:
-    params = {
-        "id": customer_id,
-        "limit": limit,
-        **pages.after(after),
-        "acl": access.acl_params(actor),
-    }
-    return [r["snapshot"] for r in await db.read(HISTORY, params)]
+    db: Database,
+    actor: Actor,
+    customer_id: str,
+    limit: int,
+    after: tuple[str, str] | None,
+    with_total: bool,
+) -> tuple[list[SnapshotRow], int | None]:
+    """A page of a customer's snapshots, newest first, and their count when asked."""
+    params = {"id": customer_id, "acl": access.acl_params(actor)}
+    rows, total = await pages.read(
+        db, HISTORY, HISTORY_COUNT, params, pages.after(after), limit, with_total
+    )
+    return [r["snapshot"] for r in rows], total
 
 
 class StageChangeRow(TypedDict):
@@ -734,21 +743,24 @@ class WarningRow(TypedDict):
 
 # Ranked by risk, then id (keyset). The owner filter is a current OWNS edge; the team filter
 # takes the team's owners and those of the teams under it (PART_OF, capped like graph/team.py).
-WARNINGS = Cypher(
-    "intelligence.warnings",
+_AT_RISK: LiteralString = (
     "MATCH (c:Customer) WHERE c.churnLevel IN $levels "
-    "AND ($afterRisk IS NULL OR c.churnRisk < $afterRisk "
-    "  OR (c.churnRisk = $afterRisk AND c.id > $afterId)) "
     "AND ($owner IS NULL OR EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(c) WHERE "
     + current("o") + " }) "
     "AND ($team IS NULL OR EXISTS { MATCH (u:User)-[o:OWNS]->(c) WHERE " + current("o")
     + "  AND u.team IN COLLECT { MATCH (t:Team)-[:PART_OF*0..6]->(:Team {code: $team}) "
     "  RETURN t.code LIMIT 200 } }) "
     "AND " + access.visible("c") + " "
+)  # fmt: skip
+WARNINGS = Cypher(
+    "intelligence.warnings",
+    _AT_RISK + "AND ($afterRisk IS NULL OR c.churnRisk < $afterRisk "
+    "  OR (c.churnRisk = $afterRisk AND c.id > $afterId)) "
     "WITH c ORDER BY c.churnRisk DESC, c.id LIMIT $limit "
     "RETURN c{.id, .churnRisk, .churnLevel, reasons: coalesce(c.churnReasonCodes, []), "
     "value: c.valueScore, segment: c.tier, stage: c.lifecycleStage, .pAlive} AS row",
 )  # fmt: skip
+WARNINGS_COUNT = Cypher("intelligence.warnings.count", _AT_RISK + "RETURN count(c) AS total")
 
 
 async def warnings(
@@ -759,16 +771,15 @@ async def warnings(
     team: str | None,
     limit: int,
     after: tuple[int, str] | None,
-) -> list[WarningRow]:
-    params = {
-        "levels": levels,
-        "owner": owner,
-        "team": team,
-        "limit": limit,
-        **pages.after(after, "afterRisk"),
-        "acl": access.acl_params(actor),
-    }
-    return [r["row"] for r in await db.read(WARNINGS, params)]
+    with_total: bool,
+) -> tuple[list[WarningRow], int | None]:
+    """A page of the customers at risk, riskiest first, and their count when asked."""
+    params = {"levels": levels, "owner": owner, "team": team, "acl": access.acl_params(actor)}
+    position = pages.after(after, "afterRisk")
+    rows, total = await pages.read(
+        db, WARNINGS, WARNINGS_COUNT, params, position, limit, with_total
+    )
+    return [r["row"] for r in rows], total
 
 
 RUNS = Cypher(

@@ -162,12 +162,14 @@ async def named(ctx: Context, ids: list[str]) -> list[NodeRow]:
 
 # --- Reads ------------------------------------------------------------------------------------
 async def history(
-    ctx: Context, customer_id: str, first: int, after: str | None
+    ctx: Context, customer_id: str, first: int, after: str | None, with_total: bool
 ) -> ConnectionOf[dict[str, Any]]:
     limit = page_size(first)
-    rows = await repo.history(ctx.db, ctx.actor, customer_id, limit + 1, time_position(after))
+    rows, total = await repo.history(
+        ctx.db, ctx.actor, customer_id, limit + 1, time_position(after), with_total
+    )
     shaped = [shape_snapshot(r) for r in rows]
-    return time_ordered(shaped, limit, after, None, lambda r: (_iso(r["scoredAt"]), r["id"]))
+    return time_ordered(shaped, limit, after, total, lambda r: (_iso(r["scoredAt"]), r["id"]))
 
 
 def _iso(value: Any) -> str:
@@ -220,6 +222,7 @@ async def warnings(
     team: str | None,
     first: int,
     after: str | None,
+    with_total: bool,
 ) -> ConnectionOf[WarningRow]:
     limit = page_size(first)
     position: tuple[int, str] | None = None
@@ -228,9 +231,11 @@ async def warnings(
         if not risk.lstrip("-").isdigit():
             raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor of this list", "after")
         position = (int(risk), row_id)
-    rows = await repo.warnings(ctx.db, ctx.actor, levels, owner, team, limit + 1, position)
+    rows, total = await repo.warnings(
+        ctx.db, ctx.actor, levels, owner, team, limit + 1, position, with_total
+    )
     items = [(encode_cursor(str(r["churnRisk"]), r["id"]), r) for r in rows[:limit]]
-    return connection(items, len(rows) > limit, after, None)
+    return connection(items, len(rows) > limit, after, total)
 
 
 async def churn_analysis(

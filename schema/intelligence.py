@@ -16,7 +16,16 @@ from resolvers import intelligence as r
 from resolvers.intelligence import ChurnReason, Factor, Population, RiskLevel
 from resolvers.shapes import ConnectionOf, NodeRow
 from resolvers.vocab import LifecycleStage, LostReason, Tier
-from schema.base import ID_ARG, Info, Node, input_mutation, page_type, payload_type, vocab_enum
+from schema.base import (
+    ID_ARG,
+    Info,
+    Node,
+    input_mutation,
+    page_type,
+    payload_type,
+    vocab_enum,
+    wants_total,
+)
 from schema.person import CustomerParty
 
 vocab_enum(
@@ -385,7 +394,8 @@ LEVELS = [RiskLevel.HIGH, RiskLevel.MEDIUM]
 class Query:
     @strawberry.field(
         description="A customer's score snapshots, newest first: one per change, so a "
-        "manager sees how it moved and why. `first` 1..100. One round trip.",
+        "manager sees how it moved and why. `first` 1..100. One round trip, one more for "
+        "`totalCount`.",
         graphql_type=ScoreSnapshotConnection,
     )
     async def scoreHistory(
@@ -395,7 +405,7 @@ class Query:
         first: Annotated[int, arg("Page size, 1..100.")],
         after: Annotated[str | None, arg("Continue after this cursor.")] = None,
     ) -> ConnectionOf[dict[str, Any]]:
-        return await r.history(info.context, str(customer), first, after)
+        return await r.history(info.context, str(customer), first, after, wants_total(info))
 
     @strawberry.field(
         description="A customer's lifecycle moves, newest first (rule and manual), at most "
@@ -412,7 +422,8 @@ class Query:
 
     @strawberry.field(
         description="Customers the viewer sees at churn risk, highest first; filter by owner "
-        "or team (with the teams under it). `first` 1..100. One round trip a page.",
+        "or team (with the teams under it). `first` 1..100. One round trip a page, one more "
+        "for `totalCount`.",
         graphql_type=ChurnWarningConnection,
     )
     async def churnWarnings(
@@ -425,8 +436,9 @@ class Query:
         team: Annotated[str | None, arg("Owned by this team (code) or one under it.")] = None,
     ) -> ConnectionOf[r.WarningRow]:
         chosen = [x.value for x in (levels or LEVELS)]
+        owner_id = str(owner) if owner else None
         return await r.warnings(
-            info.context, chosen, str(owner) if owner else None, team, first, after
+            info.context, chosen, owner_id, team, first, after, wants_total(info)
         )
 
     @strawberry.field(

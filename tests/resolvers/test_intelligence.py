@@ -46,14 +46,14 @@ INTEL = """query($id: ID!) { company(id: $id) { name intelligence {
 WARNINGS = """query($first: Int!, $after: String, $owner: ID, $team: String) {
   churnWarnings(first: $first, after: $after, owner: $owner, team: $team) {
     nodes { id churnRisk churnLevel reasons customer { ... on Company { name } } }
-    pageInfo { hasNextPage endCursor } } }"""
+    pageInfo { hasNextPage endCursor } totalCount } }"""
 SET_STAGE = """mutation($input: SetLifecycleStageInput!) { setLifecycleStage(input: $input) {
   intelligence { lifecycle { stage manual lostReason lostNote } } errors { code field } } }"""
 STAGES = (
     """query($id: ID!) { lifecycleHistory(customer: $id) { old new by rule reason lostReason } }"""
 )
-HISTORY = """query($id: ID!) { scoreHistory(customer: $id, first: 10) {
-  nodes { id value segment cell stage factors { factor share } } } }"""
+HISTORY = """query($id: ID!, $first: Int = 10) { scoreHistory(customer: $id, first: $first) {
+  nodes { id value segment cell stage factors { factor share } } totalCount } }"""
 
 
 @pytest.fixture
@@ -190,6 +190,10 @@ def test_the_warning_list_ranks_what_the_viewer_sees(
     first = gql(WARNINGS, {"first": 1}).data["churnWarnings"]
     second = gql(WARNINGS, {"first": 1, "after": first["pageInfo"]["endCursor"]}).data
     assert second["churnWarnings"]["nodes"][0]["id"] == everyone[1]["id"]
+    # The count is of every match the viewer sees, whatever the page and its position.
+    assert first["totalCount"] == second["churnWarnings"]["totalCount"] == len(everyone)
+    owners = gql.as_("owner")(WARNINGS, {"first": 1}).data["churnWarnings"]["totalCount"]
+    assert owners == len(mine) < len(everyone)
 
 
 def test_a_page_of_customers_with_scores_costs_two_round_trips(
@@ -273,7 +277,10 @@ def test_snapshots_are_kept_only_when_something_moved(
     score(neo4j_server)
     history = gql(HISTORY, {"id": cid}).data["scoreHistory"]["nodes"]
     assert len(history) == 2
-    assert gql.as_("other_team")(HISTORY, {"id": cid}).data["scoreHistory"]["nodes"] == []
+    page = gql(HISTORY, {"id": cid, "first": 1}).data["scoreHistory"]
+    assert (len(page["nodes"]), page["totalCount"]) == (1, 2)
+    hidden = gql.as_("other_team")(HISTORY, {"id": cid}).data["scoreHistory"]
+    assert (hidden["nodes"], hidden["totalCount"]) == ([], 0)
 
 
 def test_a_person_who_objects_to_profiling_is_not_scored(
