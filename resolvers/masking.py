@@ -28,6 +28,7 @@ from resolvers.permissions import (
     FieldRule,
     Mask,
     live_rule,
+    mask_for,
     rule,
 )
 
@@ -154,7 +155,7 @@ class Guards:
                 return full_value(type_name, field, value, row) if reader else value
             if value is None:
                 return None
-            return self._mask(mask, value, row)
+            return self._mask(mask_for(mask, roles), value, row)
 
         return guard
 
@@ -169,8 +170,8 @@ class Guards:
                     continue  # not on the allow-list: never shown
                 if v is None or not r.read.isdisjoint(roles):
                     out[k] = v
-                elif r.mask is not Mask.HIDE:
-                    out[k] = self._mask(r.mask, v, row)
+                elif (shown := mask_for(r.mask, roles)) is not Mask.HIDE:
+                    out[k] = self._mask(shown, v, row)
             return out
 
         return guard

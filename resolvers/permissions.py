@@ -15,6 +15,7 @@ a digest) never leaks through a map.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
@@ -34,6 +35,15 @@ WRITERS = frozenset({"ADMIN", "MANAGER", "SALES"})
 PRIVILEGED = frozenset({"ADMIN", "MANAGER"})
 # Roles that see named individuals: everyone but the anonymised ANALYST view (R22).
 NAMED = EVERYONE - {"ANALYST"}
+# Masks that keep part of the value. What they keep (a phone's last digits, an e-mail's
+# first letter) still helps to single a person out beside a stable pseudonym, so a viewer
+# with no NAMED role (the anonymised view) gets none of it: see `mask_for`.
+PARTIAL = frozenset({Mask.ID_NUMBER, Mask.PHONE, Mask.EMAIL})
+
+
+def mask_for(mask: Mask, roles: Collection[str]) -> Mask:
+    """The mask a viewer with `roles` gets where a rule masks with `mask`."""
+    return Mask.HIDE if mask in PARTIAL and NAMED.isdisjoint(roles) else mask
 
 
 @dataclass(frozen=True)

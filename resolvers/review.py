@@ -41,7 +41,7 @@ from resolvers.errors import ErrorCode, payload_error
 from resolvers.loaders import load_grouped
 from resolvers.masking import mask_id_number, mask_phone
 from resolvers.pages import time_ordered, time_position
-from resolvers.permissions import FieldRule, Mask, may_edit, may_read, rule
+from resolvers.permissions import FieldRule, Mask, mask_for, may_edit, may_read, rule
 from resolvers.shapes import ConnectionOf, NodePayload, NodeRow, UserErrorRow
 
 __all__ = ["Action", "ChangeRequestRow"]
@@ -327,8 +327,8 @@ def changes(ctx: Context, request: ChangeRequestRow) -> list[dict[str, Any]]:
         out.append(
             {
                 "field": c["field"],
-                "oldValue": old if shown else _mask(old, r.mask),
-                "newValue": new if shown else _mask(new, r.mask),
+                "oldValue": old if shown else _mask(old, mask_for(r.mask, ctx.viewer.roles)),
+                "newValue": new if shown else _mask(new, mask_for(r.mask, ctx.viewer.roles)),
                 "masked": not shown,
             }
         )
