@@ -2,7 +2,8 @@
 # `make test` runs linters, type checks and the test suite against a real Neo4j.
 # Both install what they need first (uv, Python packages, Neo4j jars, viewer packages).
 
-PORT ?= 8000
+# CRM_PORT (the server's own setting, README "Configuration") is honoured here too.
+PORT ?= $(or $(CRM_PORT),8000)
 SCALE ?= S
 SOAK_MINUTES ?= 10
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
