@@ -15,9 +15,11 @@ serialise. Writes to those two types therefore also take one lock node per type
 them costs little, and it makes "check then write" race-free: of several transactions that
 each add part of a cycle, only those that commit before the others check can succeed.
 
-Acyclicity is enforced among edges that have not ended (`until IS NULL OR until > today`),
-future-dated ones included: history may contain a company that was once the parent of its
-later parent. Paths are followed up to `CYCLE_HOPS` hops; hierarchies deeper than that are not
+Acyclicity holds on every day: an edge is refused when, on some day of its own span, edges
+valid that day would lead from its end back to its start (a missing `since` counts as
+"always was", as the maps read it; the new edge without one starts today). History may
+contain a company that was once the parent of its later parent, as long as the two spans do
+not meet. Paths are followed up to `CYCLE_HOPS` hops; hierarchies deeper than that are not
 expected (a deeper cycle would go unnoticed).
 
 Access (graph/access.py), judged in the statement that locks the endpoints or the edge, so in
@@ -212,14 +214,25 @@ def _lock_type(rel: Rel) -> Cypher:
 
 
 def _cycle(rel: Rel) -> Cypher:
-    """Whether a not-ended path leads from `$to` back to `$from` (ignoring edge `$exclude`)."""
+    """Whether a path leads from `$to` back to `$from` (ignoring edge `$exclude`) whose edges
+    are all valid on some day of the new edge's span [`$since`, `$until`): the day the maps
+    would draw a loop. A missing `since` on a path edge is "always was" (as the maps read
+    it); the new edge without one starts today, and a missing `until` is open. Spans on a
+    line that meet pairwise meet in one day, so the latest start must lie before the
+    earliest end; each edge meeting the new span is the per-hop test that prunes the walk."""
     t: LiteralString = rel.value
     lb: LiteralString = ENDPOINTS[rel][0][0].value
     return Cypher(
         f"relationship.cycle.{rel.value.lower()}",
         "MATCH (f:" + lb + " {id: $from}), (t:" + lb + " {id: $to}) "
+        "WITH f, t, coalesce($since, date()) AS start, "
+        "  coalesce($until, date('9999-12-31')) AS stop "
         "RETURN EXISTS { MATCH (t)-[rs:" + t + hops(1, CYCLE_HOPS) + "]->(f) "
-        "WHERE all(x IN rs WHERE " + NOT_ENDED + " AND x.id <> $exclude) } AS cycle",
+        "WHERE all(x IN rs WHERE x.id <> $exclude "
+        "  AND (x.since IS NULL OR x.since < stop) AND (x.until IS NULL OR x.until > start)) "
+        "  AND reduce(s = start, x IN rs | CASE WHEN x.since > s THEN x.since ELSE s END) "
+        "    < reduce(u = stop, x IN rs | CASE WHEN x.until < u THEN x.until ELSE u END) "
+        "} AS cycle",
     )
 
 
@@ -504,8 +517,8 @@ async def _clash(
     )
     if overlap:
         return EdgeResult(None, Refusal.DUPLICATE, Part.WHOLE, overlap[0]["id"])
-    if rel in ACYCLIC and not _is_ended(until):
-        cyc = await tx.run(CYCLE[rel], params)
+    if rel in ACYCLIC:  # an ended edge too: on a day of its span it may close a loop
+        cyc = await tx.run(CYCLE[rel], {**params, "since": since, "until": until})
         if cyc and cyc[0]["cycle"]:
             return EdgeResult(None, Refusal.CYCLE, cycle_part)
     return None

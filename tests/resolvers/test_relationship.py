@@ -388,6 +388,30 @@ def test_cycles_refused(gql: GQL, cypher: Driver, world: dict[str, str]) -> None
     assert codes(reopen.data["updateLink"]["errors"]) == {"input.until": "CYCLE"}
 
 
+def test_a_dated_edge_may_not_close_a_loop_on_any_day_of_its_span(
+    gql: GQL, cypher: Driver, world: dict[str, str]
+) -> None:
+    g, s, b = world["group"], world["sub"], world["branch"]
+    link(gql, type="SUBSIDIARY_OF", **{"from": s}, to=g)  # no since: "always was"
+    link(gql, type="SUBSIDIARY_OF", **{"from": b}, to=s, since="2010-01-01")
+    before = totals(cypher)
+    # Long ended, but in 2000 the group would have been its own grandchild's subsidiary:
+    # the group map as of that day would draw a loop (found by a tester).
+    errors = link_errors(
+        gql, type="SUBSIDIARY_OF", **{"from": g}, to=s, since="2000-01-01", until="2001-01-01"
+    )
+    assert codes(errors) == {"input.to": "CYCLE"}
+    # Across the dated edge: its span decides. Before 2010 the branch was no subsidiary yet.
+    kept = {"type": "SUBSIDIARY_OF", "from": s, "to": b}
+    errors = link_errors(gql, **kept, since="2008-01-01", until="2011-01-01")
+    assert codes(errors) == {"input.to": "CYCLE"}
+    assert totals(cypher) == before
+    history = link(gql, **kept, since="2005-01-01", until="2010-01-01")
+    # ... and the dated edge may not be stretched back over it.
+    moved = gql(UPDATE, {"i": {"id": history["id"], "expectedVersion": 1, "until": "2010-06-01"}})
+    assert codes(moved.data["updateLink"]["errors"]) == {"input.until": "CYCLE"}
+
+
 def _has_cycle(cypher: Driver, rel: str) -> bool:
     """Whether edges of type `rel` that have not ended form a cycle (ended ones are history)."""
     return bool(
