@@ -951,6 +951,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crm-graph: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        if args.command == "import" and not getattr(args, "dry_run", False):
+            # The live path commits batch by batch and checkpoints them; the admin path is
+            # all or nothing. Either way the same command again is what to do next.
+            print(
+                "crm-graph: interrupted. Run the same command again: it resumes after the "
+                "last committed batch (the admin path starts over).",
+                file=sys.stderr,
+            )
         return 130
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import time
@@ -10,8 +11,10 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
+import cli
 from graph.server import LocalNeo4j, free_port
 from neo4j import Driver
+from settings import Settings
 from tests.process import crm, serving, wait_ready
 
 
@@ -337,3 +340,18 @@ def test_import_verifications_from_csv(
     assert out.returncode == 1
     assert "line 2: row: unknown value 'SURE'" in out.stderr
     assert "0 checks recorded" in out.stdout
+
+
+@pytest.mark.parametrize("dry", [False, True])
+def test_an_interrupted_import_says_how_to_resume(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], dry: bool
+) -> None:
+    def interrupted(args: argparse.Namespace, settings: Settings) -> int:
+        raise KeyboardInterrupt  # Ctrl-C while the rows are written
+
+    monkeypatch.setattr(cli, "cmd_import", interrupted)
+    argv = ["import", "companies.csv", "--mapping", "m.toml"] + (["--dry-run"] if dry else [])
+    assert cli.main(argv) == 130
+    said = capsys.readouterr().err
+    # A dry run writes nothing, so there is nothing to resume.
+    assert ("Run the same command again" in said) is not dry
