@@ -306,8 +306,24 @@ def write_graphml(records: Iterable[Record], path: Path) -> int:
             attrs = {"type": rec["type"]}
             attrs.update({k: _flat(v) for k, v in rec["fields"].items() if v is not None})
             g.add_edge(str(rec["from"]), str(rec["to"]), key=str(rec["id"]), **attrs)
-    nx.write_graphml(g, str(path), encoding="utf-8")
+    writer = _GraphMLWriter(encoding="utf-8")
+    writer.add_graph_element(g)
+    with path.open("wb") as stream:
+        writer.dump(stream)
     return n
+
+
+class _GraphMLWriter(nx.readwrite.graphml.GraphMLWriter):  # type: ignore[misc]
+    """networkx's writer, but a boolean is written as GraphML's xs:boolean spells it
+    (`true`), not as Python does (`True`), for the tools that read the type strictly."""
+
+    def add_data(
+        self, name: str, element_type: type, value: Any, scope: str = "all", default: Any = None
+    ) -> Any:
+        element = super().add_data(name, element_type, value, scope, default)
+        if element_type is bool:  # the value arrives as str(value): "True" or "False"
+            element.text = str(value).lower()
+        return element
 
 
 def read_graphml(path: Path) -> Iterator[tuple[int, Record]]:

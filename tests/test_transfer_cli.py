@@ -7,6 +7,7 @@ import os
 import runpy
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import orjson
 import pytest
@@ -378,6 +379,13 @@ def test_round_trip_export_import_export_is_identical(
     ).records
     if form == "graphml":
         assert products == []
+        # Booleans as GraphML's xs:boolean spells them, for readers that check the type.
+        ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+        doc = ElementTree.parse(first).getroot()  # noqa: S314 - the test's own export
+        flags = {k.get("id") for k in doc.iterfind("g:key", ns) if k.get("attr.type") == "boolean"}
+        said = {d.text for d in doc.iterfind(".//g:data", ns) if d.get("key") in flags}
+        assert flags
+        assert said == {"true", "false"}
     else:
         assert [(r["id"], r["sku"], r["cents"], r["archived"]) for r in products] == [
             ("cnc-1", "CNC-1", 15800000, False),
