@@ -4,23 +4,27 @@ The scan reads EVERY company or person (detection sees every record whatever the
 rights; only restricted people, who exist for nobody, are left out), groups them by the
 blocking keys of graph/matching.py, scores the pairs inside each block and stores those at
 or above `matching.THRESHOLD` as `(:DuplicateCandidate {id, label, a, b, score, reasons,
-status})`. `a` < `b` are the record ids and the node id is made from (label, a, b), so a pair
-found again is the same node: a DISMISSED pair stays dismissed, an OPEN one gets its new
+status})`. A company and one it is linked to by a current SUBSIDIARY_OF edge (its parent, its
+own subsidiary or branch) are never a pair. `a` < `b` are the record ids and key the node, so
+a pair found again is the same node: a DISMISSED pair stays dismissed, an OPEN one gets its new
 score, one no longer found (or whose record is gone) is removed. A merge removes every
 candidate naming the merged record (graph/merge.py), so a merged pair disappears.
+
+The node's `id`, the one the API shows, is random, given when the pair is first stored: an id
+made from the pair would let a viewer who sees one side test guesses of the other.
 
 No all-pairs comparison: a block larger than `MAX_BLOCK` is skipped (and counted). A key
 shared by that many records (a group switchboard, a generic name core such as 科技) says
 nothing about any one pair, and a block of k records costs k(k-1)/2 comparisons.
 
 The queue applies the visibility predicate to both sides: a viewer sees a candidate when they
-may see at least one side, and the side they may not see comes back null.
+may see at least one side, and the side they may not see comes back null, always as `b` (by
+id order its place would tell whether its id sorts before the visible one's).
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, LiteralString, TypedDict
@@ -28,6 +32,7 @@ from typing import Any, LiteralString, TypedDict
 from graph import matching, pages
 from graph.access import acl_params, editable, visible_as
 from graph.actor import Actor
+from graph.cypher import current
 from graph.db import Cypher, Database, Row, Tx
 from graph.nodes import AUDIT, PROJECTION, VERDICT, Audit, new_id
 from graph.refusal import Refusal
@@ -35,14 +40,8 @@ from graph.vocab import Label
 
 MAX_BLOCK = 50
 BATCH = 2000
-NS = uuid.UUID("3b7f0c52-9a1e-4d6b-8c2f-1e5d7a9b4c30")
 LABELS = (Label.COMPANY, Label.PERSON)
 OPEN, DISMISSED = "OPEN", "DISMISSED"
-
-
-def candidate_id(label: Label, a: str, b: str) -> str:
-    x, y = sorted((a, b))
-    return str(uuid.uuid5(NS, f"{label.value}:{x}:{y}"))
 
 
 class CandidateRow(TypedDict):
@@ -93,7 +92,8 @@ def _load(label: Label) -> Cypher:
             "duplicates.load.company",
             "MATCH (n:Company) RETURN n.id AS id, n.name AS name, n.nameEn AS nameEn, "
             "n.shortName AS shortName, n.unifiedSocialCreditCode AS creditCode, "
-            "n.phone AS phone",
+            "n.phone AS phone, "
+            "[(n)-[r:SUBSIDIARY_OF]-(m:Company) WHERE " + current("r") + " | m.id] AS linked",
         )
     return Cypher(
         "duplicates.load.person",
@@ -107,9 +107,8 @@ def _load(label: Label) -> Cypher:
 UPSERT = Cypher(
     "duplicates.upsert",
     "UNWIND $rows AS row "
-    "MERGE (d:DuplicateCandidate {id: row.id}) "
-    "ON CREATE SET d.label = $label, d.a = row.a, d.b = row.b, d.status = 'OPEN', "
-    "d.foundAt = datetime() "
+    "MERGE (d:DuplicateCandidate {label: $label, a: row.a, b: row.b}) "
+    "ON CREATE SET d.id = randomUUID(), d.status = 'OPEN', d.foundAt = datetime() "
     "SET d.score = row.score, d.reasons = row.reasons, d.scanId = $scanId, "
     "d.scannedAt = datetime() "
     "RETURN count(CASE WHEN d.status = 'OPEN' THEN 1 END) AS open, "
@@ -125,6 +124,11 @@ def _sweep(label: Label) -> Cypher:
         "WHERE (d.status = 'OPEN' AND d.scanId <> $scanId) "
         "OR NOT EXISTS { MATCH (:" + lb + " {id: d.a}) } "
         "OR NOT EXISTS { MATCH (:" + lb + " {id: d.b}) } "
+        # No constraint makes a pair unique (two scans at one moment could both store it):
+        # of two nodes for one pair the dismissed one stays, else either.
+        "OR EXISTS { MATCH (e:DuplicateCandidate {a: d.a}) WHERE e.b = d.b AND e <> d "
+        "AND ((e.status = 'DISMISSED' AND d.status = 'OPEN') "
+        "OR (e.status = d.status AND elementId(e) < elementId(d))) } "
         "WITH collect(d) AS gone "
         "FOREACH (d IN gone | DETACH DELETE d) "
         "WITH size(gone) AS removed " + AUDIT + " RETURN removed",
@@ -156,7 +160,8 @@ def _page(label: Label) -> Cypher:
         + _side("a", "va", "pa")
         + _side("b", "vb", "pb")
         + "RETURN d{.id, .label, .score, .reasons, .status, .foundAt, .dismissedAt, "
-        "a: pa, b: pb, mayResolve: " + editable("a") + " AND " + editable("b") + "} AS row "
+        "a: coalesce(pa, pb), b: CASE WHEN pa IS NULL THEN null ELSE pb END, "
+        "mayResolve: " + editable("a") + " AND " + editable("b") + "} AS row "
         "ORDER BY d.score DESC, d.id",
     )
 
@@ -250,6 +255,13 @@ def _score(a: Record, b: Record) -> matching.Scored:
     return matching.score_people(a, b)
 
 
+def _linked(x: Record, y: Record) -> bool:
+    """A company and its parent or its own subsidiary or branch: never duplicates."""
+    if isinstance(x, matching.CompanyRecord) and isinstance(y, matching.CompanyRecord):
+        return y.id in x.linked or x.id in y.linked
+    return False
+
+
 class Pairs(TypedDict):
     blocks: int
     skippedBlocks: int
@@ -282,6 +294,8 @@ def candidate_pairs(label: Label, records: Iterable[Record]) -> Pairs:
                 if pair in seen:
                     continue
                 seen.add(pair)
+                if _linked(x, y):
+                    continue
                 scored = _score(x, y)
                 if scored.score >= matching.THRESHOLD:
                     found[pair] = scored
@@ -299,7 +313,6 @@ async def scan(db: Database, label: Label, audit: Audit) -> ScanRow:
     scan_id = new_id()
     items = [
         {
-            "id": candidate_id(label, a, b),
             "a": a,
             "b": b,
             "score": s.score,

@@ -183,6 +183,46 @@ def trade_name(name: str | None) -> str:
     return core[: -len(word)] if word else core
 
 
+# 中国 in a name is the national entity (华为技术（中国）), not an establishment somewhere.
+_NOT_PLACES = frozenset({"中国", "china"})
+
+
+def _region_at_end(s: str) -> str:
+    """The region a text ends with, 省/市 and all: 有限公司广东省深圳 → 深圳; or ""."""
+    for region in REGIONS:
+        for suffix in ("", *_REGION_SUFFIX):
+            if s.endswith(region + suffix) and region not in _NOT_PLACES:
+                return region
+    words = s.split(" ")
+    return words[-1] if words[-1] in REGIONS_EN and words[-1] not in _NOT_PLACES else ""
+
+
+@lru_cache(maxsize=1 << 18)
+def branch_place(name: str | None) -> str:
+    """The place an establishment is named for, which `company_name` strips: the region
+    before a branch suffix (华星有限公司武汉分公司 → 武汉), else one in brackets (华星（苏州）
+    有限公司 → 苏州); "" when there is none. A leading region is not one: 北京华星有限公司 is
+    华星 registered in Beijing, and the same company is often entered without it."""
+    if not name:
+        return ""
+    s = fold(name)
+    rest = re.sub(r"\s+", " ", _BRACKETS.sub(" ", s)).strip()
+    rest, branch = _strip_suffix(rest, BRANCHES)
+    if branch and (place := _region_at_end(rest)):
+        return place
+    for bracket in _BRACKETS.findall(s):
+        if place := _region_at_end(bracket[1:-1].strip()):
+            return place
+    return ""
+
+
+def different_places(a: str | None, b: str | None) -> bool:
+    """Both names are establishments named for places, and not the same place (a Latin and a
+    Chinese place name are not compared: beijing and 北京 are one)."""
+    x, y = branch_place(a), branch_place(b)
+    return bool(x and y) and has_han(x) == has_han(y) and x != y
+
+
 @lru_cache(maxsize=1 << 18)
 def company_name(name: str | None) -> str:
     """The comparable core of a company name: 广东省深圳市华为技术有限公司北京分公司 → 华为技术."""
@@ -265,6 +305,9 @@ class CompanyRecord:
     shortName: str | None = None
     creditCode: str | None = None
     phone: str | None = None
+    # Companies linked to this one by a current SUBSIDIARY_OF edge, either way: its parent
+    # and its own subsidiaries and branches, which are never its duplicates.
+    linked: frozenset[str] = field(default=frozenset())
 
 
 @dataclass(frozen=True)
@@ -286,6 +329,7 @@ def company_from(row: dict[str, Any]) -> CompanyRecord:
         shortName=row.get("shortName"),
         creditCode=row.get("unifiedSocialCreditCode") or row.get("creditCode"),
         phone=row.get("phone"),
+        linked=frozenset(row.get("linked") or ()),
     )
 
 
@@ -366,7 +410,13 @@ def score_companies(a: CompanyRecord, b: CompanyRecord) -> Scored:
     best = 0.0
     pairs = [(a.name, b.name), (a.nameEn, b.nameEn), (a.name, b.nameEn), (a.nameEn, b.name)]
     for x, y in pairs:
-        best = max(best, name_similarity(trade_name(x), trade_name(y)))
+        if different_places(x, y):
+            # Two establishments of one company (华星（苏州）, 华星…武汉分公司): their names
+            # match only without the place that tells them apart, so compare them with it.
+            x, y = trade_name(x) + branch_place(x), trade_name(y) + branch_place(y)
+            best = max(best, name_similarity(x, y))
+        else:
+            best = max(best, name_similarity(trade_name(x), trade_name(y)))
     trade_a, trade_b = industry_word(company_name(a.name)), industry_word(company_name(b.name))
     short = name_similarity(fold(a.shortName or ""), fold(b.shortName or ""))
     if best >= 0.999:
@@ -384,6 +434,9 @@ def score_companies(a: CompanyRecord, b: CompanyRecord) -> Scored:
         score *= 0.75
     if trade_a and trade_b and trade_a != trade_b and "SAME_CREDIT_CODE" not in reasons:
         reasons.append("DIFFERENT_INDUSTRY")
+        score *= 0.75
+    if different_places(a.name, b.name) and "SAME_CREDIT_CODE" not in reasons:
+        reasons.append("DIFFERENT_BRANCH")
         score *= 0.75
     if best < NAME_FLOOR and "SAME_CREDIT_CODE" not in reasons:
         score = min(score, CAP_WHEN_NAMES_DIFFER)

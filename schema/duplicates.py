@@ -39,20 +39,26 @@ vocab_enum(
     description="A pair of records that are likely the same company or person (R22), found "
     "by a scan: blocking keys (credit code, phone, e-mail, normalised company name, the "
     "pinyin of a name within one employer), then scored. A side the viewer may not see is "
-    "null."
+    "null, and is always `b`."
 )
 class DuplicateCandidate:
-    id: strawberry.ID = strawberry.field(description="Stable for the pair: scans find it again.")
+    id: strawberry.ID = strawberry.field(
+        description="Random, given when a scan first finds the pair, and kept by later scans; "
+        "it is not made from the records' ids."
+    )
     score: float = strawberry.field(description="0..1; stored at 0.75 and above.")
     reasons: list[str] = strawberry.field(
         description="Why, e.g. SAME_CREDIT_CODE, SAME_PHONE, SAME_EMAIL, SAME_COMPANY, "
-        "NAME_EQUAL, PINYIN_EQUAL, `NAME_SIMILAR 0.93`, DIFFERENT_CREDIT_CODE; at most 8."
+        "NAME_EQUAL, PINYIN_EQUAL, `NAME_SIMILAR 0.93`, DIFFERENT_CREDIT_CODE, "
+        "DIFFERENT_INDUSTRY, DIFFERENT_BRANCH (two establishments named for different places); "
+        "at most 8."
     )
     status: DuplicateStatus = strawberry.field(description="OPEN or DISMISSED.")
     foundAt: dt.datetime = strawberry.field(description="When a scan first found the pair.")
     dismissedAt: dt.datetime | None = strawberry.field(description="When it was dismissed.")
     a: Node | None = strawberry.field(
-        description="One record (the smaller id); null when the viewer may not see it."
+        description="One record: the one with the smaller id or, when the viewer may see only "
+        "one of the two, that one (so a null `b` tells nothing of the hidden id)."
     )
     b: Node | None = strawberry.field(
         description="The other record; null when the viewer may not see it."

@@ -9,9 +9,11 @@ from typing import Any, TypeVar
 
 import pytest
 
+import migrations
 from graph import access, duplicates, merge
 from graph.actor import Actor
 from graph.db import Database
+from graph.migrate import split_statements
 from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from graph.vocab import Label
@@ -20,6 +22,8 @@ from tests.graph.reading import run
 
 T = TypeVar("T")
 NS = uuid.UUID("9d0c7f1e-4b2a-4c8e-a1f3-6e5d4c3b2a10")
+# The namespace older code made candidate ids from: uuid5(LEGACY_NS, "Company:<a>:<b>").
+LEGACY_NS = uuid.UUID("3b7f0c52-9a1e-4d6b-8c2f-1e5d7a9b4c30")
 ADMIN = Actor("test:admin", frozenset({"ADMIN"}), access.Scope.everything())
 
 
@@ -111,7 +115,6 @@ def test_scan_stores_the_planted_pairs_and_only_them(
     code = found[pair(data, "hw", "hw_code")]
     assert code["reasons"] == ["SAME_CREDIT_CODE", "NAME_EQUAL"]  # 华为技术 / 华为: trade names
     assert code["status"] == "OPEN"
-    assert code["id"] == duplicates.candidate_id(Label.COMPANY, data["hw_code"], data["hw"])
     assert found[pair(data, "zte", "zte_tel")]["reasons"] == ["SAME_PHONE", "NAME_EQUAL"]
     assert found[pair(data, "zw", "zw_py")]["reasons"] == ["SAME_COMPANY", "PINYIN_EQUAL"]
     assert found[pair(data, "lf", "lf_mail")]["reasons"] == ["SAME_EMAIL", "NAME_EQUAL"]
@@ -217,3 +220,142 @@ def test_merge_dry_run_shows_what_would_move_and_changes_nothing(
     after = cypher.execute_query(snapshot, database_="neo4j").records[0]
     assert sorted(map(str, after["nodes"])) == sorted(map(str, before["nodes"]))
     assert sorted(map(str, after["edges"])) == sorted(map(str, before["edges"]))
+
+
+def legacy_id(d: dict[str, Any]) -> str:
+    return str(uuid.uuid5(LEGACY_NS, f"{d['label']}:{d['a']}:{d['b']}"))
+
+
+def ids(cypher: Driver) -> dict[tuple[str, str], str]:
+    return {pair: d["id"] for pair, d in stored(cypher).items()}
+
+
+def listed(server: LocalNeo4j, label: Label, status: str) -> list[str]:
+    rows, _ = run(
+        server, lambda db: duplicates.page(db, ADMIN, label, status, 100, None, with_total=False)
+    )
+    return [r["id"] for r in rows]
+
+
+def test_candidate_ids_are_random_and_kept_by_rescans(
+    neo4j_server: LocalNeo4j, cypher: Driver, data: dict[str, str]
+) -> None:
+    """A candidate's id says nothing of its records: a viewer who sees one side cannot try
+    ids of the other through a formula. A rescan keeps it; a pair stored afresh gets another."""
+    scan_both(neo4j_server)
+    first = stored(cypher)
+    assert len(first) == 6
+    for d in first.values():
+        assert uuid.UUID(d["id"]).version == 4
+        assert d["id"] != legacy_id(d)
+    scan_both(neo4j_server)
+    assert ids(cypher) == {pair: d["id"] for pair, d in first.items()}
+    cypher.execute_query("MATCH (d:DuplicateCandidate) DETACH DELETE d", database_="neo4j")
+    scan_both(neo4j_server)
+    again = ids(cypher)
+    assert set(again) == set(first)
+    assert all(again[pair] != d["id"] for pair, d in first.items())
+
+
+def test_ids_made_by_older_code_are_replaced_by_the_upgrade(
+    neo4j_server: LocalNeo4j, cypher: Driver, data: dict[str, str]
+) -> None:
+    scan_both(neo4j_server)
+    zte = stored(cypher)[pair(data, "zte", "zte_tel")]
+    old = legacy_id(zte)
+    cypher.execute_query(
+        "MATCH (d:DuplicateCandidate {id: $id}) SET d.id = $old, d.status = 'DISMISSED'",
+        id=zte["id"],
+        old=old,
+        database_="neo4j",
+    )
+    upgrade = migrations.DIRECTORY / "V0017__random_duplicate_candidate_ids.cypher"
+    for statement in split_statements(upgrade.read_text(encoding="utf-8")):
+        cypher.execute_query(statement, database_="neo4j")
+    now = stored(cypher)[pair(data, "zte", "zte_tel")]
+    assert now["id"] != old
+    assert uuid.UUID(now["id"]).version == 4
+    assert now["status"] == "DISMISSED"  # the decision survives its new id
+    company, _ = scan_both(neo4j_server)  # and the scan keeps both
+    after = stored(cypher)[pair(data, "zte", "zte_tel")]
+    assert (after["id"], after["status"]) == (now["id"], "DISMISSED")
+    assert company["dismissed"] == 1
+    assert listed(neo4j_server, Label.COMPANY, "DISMISSED") == [now["id"]]
+
+
+def test_a_pair_stored_twice_is_kept_once_by_the_next_scan(
+    neo4j_server: LocalNeo4j, cypher: Driver, data: dict[str, str]
+) -> None:
+    """Nothing but the scan makes a pair unique (two scans at one moment could both create
+    it): the sweep keeps the dismissed one, else one of them."""
+    scan_both(neo4j_server)
+    zte = stored(cypher)[pair(data, "zte", "zte_tel")]
+    cypher.execute_query(
+        "MATCH (d:DuplicateCandidate {id: $id}) SET d.status = 'DISMISSED' "
+        "CREATE (e:DuplicateCandidate) SET e = properties(d), e.id = randomUUID(), "
+        "e.status = 'OPEN' "
+        "CREATE (f:DuplicateCandidate) SET f = properties(d), f.id = randomUUID()",
+        id=zte["id"],
+        database_="neo4j",
+    )
+    scan_both(neo4j_server)
+    rows = cypher.execute_query(
+        "MATCH (d:DuplicateCandidate {a: $a, b: $b}) RETURN d.id AS id, d.status AS status",
+        a=zte["a"],
+        b=zte["b"],
+        database_="neo4j",
+    ).records
+    assert [r["status"] for r in rows] == ["DISMISSED"]
+
+
+GROUP = [
+    # (key, name, parent key, link ended): SUBSIDIARY_OF child -> parent
+    ("hx", "华星智能制造有限公司", None, False),
+    ("hx_wh", "华星智能制造有限公司武汉分公司", "hx", False),  # its own branch
+    ("hx_sz", "华星智能制造（苏州）有限公司", "hx", False),  # its own subsidiary
+    ("hx_hz", "华星智能制造有限公司杭州分公司", "hx", True),  # a branch no longer its own
+    ("hx_2", "华星智能制造股份有限公司", None, False),  # the parent entered twice
+]
+
+
+def test_a_company_and_its_own_subsidiaries_are_not_duplicates(
+    neo4j_server: LocalNeo4j, cypher: Driver
+) -> None:
+    gid = {key: fid(key) for key, *_ in GROUP}
+    cypher.execute_query(
+        "UNWIND $rows AS c CREATE (:Company {id: c.id, name: c.name, version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()}) "
+        "WITH count(*) AS _ UNWIND $rows AS c MATCH (x:Company {id: c.id}), "
+        "(p:Company {id: c.parent}) "
+        "CREATE (x)-[:SUBSIDIARY_OF {id: randomUUID(), version: 1, "
+        "until: CASE WHEN c.ended THEN date('2020-01-01') END}]->(p)",
+        rows=[
+            {"id": gid[k], "name": n, "parent": gid.get(p or ""), "ended": ended}
+            for k, n, p, ended in GROUP
+        ],
+        database_="neo4j",
+    )
+    company, _ = scan_both(neo4j_server)
+    found = {frozenset(p) for p in stored(cypher)}
+    names = {gid[k]: k for k in gid}
+    assert {frozenset(names[i] for i in p) for p in found} == {
+        frozenset({"hx", "hx_2"}),  # one company twice
+        frozenset({"hx", "hx_hz"}),  # the link has ended: a reviewer decides
+        frozenset({"hx_2", "hx_wh"}),  # hx_2 is not linked to the branches
+        frozenset({"hx_2", "hx_sz"}),
+        frozenset({"hx_2", "hx_hz"}),
+        # not hx/hx_wh, hx/hx_sz (linked), nor hx_wh/hx_sz/hx_hz among themselves (three
+        # places: 武汉, 苏州, 杭州)
+    }
+    assert company["candidates"] == 5
+    # A link made after a scan: the next scan removes the pair.
+    cypher.execute_query(
+        "MATCH (x:Company {id: $child}), (p:Company {id: $parent}) "
+        "CREATE (x)-[:SUBSIDIARY_OF {id: randomUUID(), version: 1}]->(p)",
+        child=gid["hx_2"],
+        parent=gid["hx"],
+        database_="neo4j",
+    )
+    company, _ = scan_both(neo4j_server)
+    assert (company["candidates"], company["removed"]) == (4, 1)
+    assert frozenset({gid["hx"], gid["hx_2"]}) not in {frozenset(p) for p in stored(cypher)}

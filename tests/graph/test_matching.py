@@ -173,3 +173,66 @@ def test_recall_and_precision_on_planted_duplicates() -> None:
     # Blocking, not all pairs: comparisons stay near the number of planted pairs.
     assert companies["comparisons"] < 3 * companies["planted"]
     assert people["comparisons"] < 3 * people["planted"]
+
+
+@pytest.mark.parametrize(
+    ("name", "place"),
+    [
+        ("华星智能制造有限公司武汉分公司", "武汉"),
+        ("华星智能制造有限公司武汉市分公司", "武汉"),
+        ("华星智能制造（苏州）有限公司", "苏州"),
+        ("华为技术有限公司广东省深圳办事处", "深圳"),
+        ("Huawei Technologies Co.,Ltd. Beijing Branch", "beijing"),
+        # No establishment named: a registered name's leading region, a trade name in brackets,
+        # the national entity, a branch without a place.
+        ("北京华为技术有限公司", ""),
+        ("华为技术（集团）有限公司", ""),
+        ("华为技术(中国)有限公司", ""),
+        ("华为技术事业部", ""),
+        (None, ""),
+    ],
+)
+def test_branch_place_is_the_place_a_branch_is_named_for(name: str | None, place: str) -> None:
+    assert matching.branch_place(name) == place
+
+
+def test_branches_named_for_different_places_are_not_one_company() -> None:
+    suzhou = CompanyRecord("a", "华星智能制造（苏州）有限公司", phone="+862788881234")
+    wuhan = CompanyRecord("b", "华星智能制造有限公司武汉分公司", phone="027-8888 1234")
+    two = matching.score_companies(suzhou, wuhan)
+    assert "NAME_EQUAL" not in two.reasons
+    assert "DIFFERENT_BRANCH" in two.reasons
+    assert two.score < matching.THRESHOLD  # even on the group's switchboard
+    long = matching.score_companies(
+        CompanyRecord("a", "华瑞泰达恒信鼎聚有限公司上海分公司"),
+        CompanyRecord("b", "华瑞泰达恒信鼎聚有限公司杭州分公司"),
+    )
+    assert long.score < matching.THRESHOLD
+    # The same place written two ways, and a parent with a branch that is not linked to it
+    # (one company entered twice, the planted `branch` variant): still equal.
+    same = matching.score_companies(
+        CompanyRecord("a", "华星智能制造有限公司武汉分公司"),
+        CompanyRecord("b", "华星智能制造有限公司武汉市分公司"),
+    )
+    assert same.reasons == ("NAME_EQUAL",)
+    parent = matching.score_companies(
+        CompanyRecord("a", "华星智能制造有限公司"),
+        CompanyRecord("b", "华星智能制造有限公司武汉分公司"),
+    )
+    assert parent.reasons == ("NAME_EQUAL",)
+    # Latin and Chinese spellings of a place are not compared.
+    mixed = matching.score_companies(
+        CompanyRecord(
+            "a", "华为技术有限公司北京分公司", nameEn="Huawei Technologies Beijing Branch"
+        ),
+        CompanyRecord("b", "Huawei Technologies Co.,Ltd. Beijing Branch"),
+    )
+    assert "DIFFERENT_BRANCH" not in mixed.reasons
+
+
+def test_a_company_and_its_own_subsidiary_are_never_a_pair() -> None:
+    parent = CompanyRecord("p", "华星智能制造有限公司", linked=frozenset({"w"}))
+    wuhan = CompanyRecord("w", "华星智能制造有限公司武汉分公司", linked=frozenset({"p"}))
+    twice = CompanyRecord("t", "华星智能制造股份有限公司")  # the parent entered twice
+    out = duplicates.candidate_pairs(Label.COMPANY, [parent, wuhan, twice])
+    assert set(out["found"]) == {("p", "t"), ("t", "w")}

@@ -10,6 +10,8 @@ from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
 
 NS = uuid.UUID("5a1e3c7d-2b9f-4e6a-8d0c-7f4b2e1a9c35")
+# The namespace older code made candidate ids from: uuid5(LEGACY_NS, "Company:<a>:<b>").
+LEGACY_NS = uuid.UUID("3b7f0c52-9a1e-4d6b-8c2f-1e5d7a9b4c30")
 OWNER = PERSONAS["owner"]["id"]  # SALES, EAST
 OTHER = PERSONAS["other_team"]["id"]  # SALES, WEST
 
@@ -44,7 +46,7 @@ def build(cypher: Driver) -> None:
         "MATCH (o:User {id: $owner}), (w:User {id: $other}) "
         "CREATE (e:Company:Customer {id: $east, name: '北京华星科技有限公司', version: 1, "
         "phone: '+861062661234', createdAt: datetime(), updatedAt: datetime()}) "
-        "CREATE (x:Company:Customer {id: $west, name: '华星科技（上海）有限公司', version: 1, "
+        "CREATE (x:Company:Customer {id: $west, name: '上海华星科技有限公司', version: 1, "
         "createdAt: datetime(), updatedAt: datetime()}) "
         "CREATE (t:Company:Customer {id: $twin, name: '华星科技有限公司深圳分公司', version: 1, "
         "createdAt: datetime(), updatedAt: datetime()}) "
@@ -225,3 +227,40 @@ def test_merge_dry_run_then_the_real_merge(gql: GQL, cypher: Driver) -> None:
     )
     node = gql("query($id: ID!) { node(id: $id) { id } }", {"id": EAST_CO}).data["node"]
     assert node == {"id": EAST_TWIN}
+
+
+def test_a_hidden_side_cannot_be_told_from_the_pair(gql: GQL, cypher: Driver) -> None:
+    """other_team (WEST) sees two pairs whose other side is an EAST company it may not see.
+    Neither the candidate's id nor the place of the null tells which: the id is not made from
+    the pair, and the hidden side is always `b` (the EAST ids sort before WEST's, so `a`/`b` by
+    id would put the hidden one first)."""
+    build(cypher)
+    gql(SCAN, {"k": None})
+    west = gql.as_("other_team")
+    r = west(QUEUE, {"l": "COMPANY", "s": "OPEN"})
+    _, rows = queue(west, "COMPANY")
+    assert len(rows) == 2
+    for row in rows:
+        assert row["a"] == {"id": WEST_CO, "name": "上海华星科技有限公司"}
+        assert row["b"] is None
+        for guess in (EAST_CO, EAST_TWIN, fid("anything")):
+            x, y = sorted((WEST_CO, guess))
+            assert row["id"] != str(uuid.uuid5(LEGACY_NS, f"Company:{x}:{y}"))
+    raw = str(r.body)
+    assert EAST_CO not in raw
+    assert EAST_TWIN not in raw
+    assert "北京" not in raw
+    assert "深圳" not in raw
+    _, people = queue(west, "PERSON")
+    assert people[0]["a"]["id"] == ZW_WEST
+    assert people[0]["b"] is None
+    # A rescan keeps every id; a dismissed pair stays dismissed under its id.
+    ids = sorted(row["id"] for row in rows)
+    gql(SCAN, {"k": None})
+    assert sorted(row["id"] for row in queue(west, "COMPANY")[1]) == ids
+    out = gql(DISMISS, {"id": ids[0]}).data["dismissDuplicate"]
+    assert out["errors"] == []
+    gql(SCAN, {"k": None})
+    _, dismissed = queue(west, "COMPANY", "DISMISSED")
+    assert [row["id"] for row in dismissed] == [ids[0]]
+    assert [row["id"] for row in queue(west, "COMPANY")[1]] == [ids[1]]
