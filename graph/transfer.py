@@ -215,6 +215,26 @@ async def write_nodes(
     return await db.transaction(work)
 
 
+def _existing(label: Label, key: Key) -> Cypher:
+    value: LiteralString = "row.externalId" if key is Key.EXTERNAL else "row.id"
+    return Cypher(
+        f"transfer.existing.{label.value}.{key.value}",
+        "UNWIND $rows AS row MATCH " + _match("x", label, key, value) + " RETURN row.n AS n",
+    )
+
+
+EXISTING: dict[tuple[Label, Key], Cypher] = {
+    (label, key): _existing(label, key) for label in EXPORT_LABELS for key in Key
+}
+
+
+async def existing(db: Database, label: Label, key: Key, rows: Sequence[Row]) -> set[int]:
+    """The numbers (`n`) of the node rows whose key is already in the database: each updates
+    its node and creates none. Read over every node, whatever the importer's rights."""
+    keys = [{k: row[k] for k in ("n", "id", "source", "externalId")} for row in rows]
+    return {r["n"] for r in await db.read(EXISTING[(label, key)], {"rows": keys})}
+
+
 @dataclass(frozen=True)
 class EdgeRefusal:
     n: int  # the row's number, as the caller gave it in `n`

@@ -36,6 +36,7 @@ import orjson
 
 import resolvers.privacy  # noqa: F401  (registers Person.idNumber's full-value reader)
 from graph import crypto, duplicates, pages
+from graph import nodes as node_repo
 from graph import transfer as repo
 from graph import transfer_formats as fmt
 from graph.actor import Actor
@@ -949,23 +950,74 @@ class Report:
         self.file.close()
 
 
-async def _held_as_duplicates(db: Database, pending: list[Prepared]) -> list[Rejection]:
+async def _held_as_duplicates(
+    db: Database, pending: list[Prepared], actor: Actor
+) -> list[Rejection]:
     """Rows that would create a record likely duplicating an existing one (graph/duplicates.py:
-    the scan's keys and scores), each with the record and the reasons. A row updating its own
-    record (the same key, imported before) creates nothing and is not held."""
-    label = pending[0].group[1]
-    hits = await duplicates.likely_duplicates(db, label, [p.row["props"] for p in pending])
-    # A row whose own record is among the hits updates it: it creates nothing.
-    updating = {h["row"] for h in hits if h["existingId"] == pending[h["row"]].row["id"]}
+    the scan's keys and scores), each with the record and the reasons. A row whose key is
+    already in the database updates its record and creates nothing: it is not held.
+    Detection sees every record; the report names only those `actor` may see (hidden means
+    missing: the message gives neither the id nor the name of any other)."""
+    label, key = pending[0].group[1], pending[0].group[2]
+    known = await repo.existing(db, label, key, [p.row for p in pending])
+    fresh = [p for p in pending if p.n not in known]
+    if not fresh:
+        return []
+    hits = await duplicates.likely_duplicates(db, label, [p.row["props"] for p in fresh])
+    ids = sorted({h["existingId"] for h in hits})
+    shown = await node_repo.by_ids(db, actor, label, ids) if ids else {}
     held: dict[int, Rejection] = {}
     for h in hits:
-        p = pending[h["row"]]
-        if h["row"] in updating or p.n in held:
-            continue  # an update; or a weaker hit of a row already held
+        p = fresh[h["row"]]
+        if p.n in held:
+            continue  # a weaker hit of a row already held
+        what = h["existingId"] if h["existingId"] in shown else "a record you cannot see"
         why = ", ".join(h["reasons"])
-        message = f"likely the same as {h['existingId']} (score {h['score']:.2f}: {why})"
+        message = f"likely the same as {what} (score {h['score']:.2f}: {why})"
         held[p.n] = Rejection(p.n, "row", ErrorCode.DUPLICATE.value, message)
     return list(held.values())
+
+
+def _identity(p: Prepared) -> tuple[bytes, str] | None:
+    """What the row writes to, as a digest (16 bytes a row: a file of millions is remembered
+    whole), and the field a repeat is reported at. Two rows of one file naming one node,
+    relationship or record would be merged, the later overwriting the earlier (and on every
+    re-run again). None for a row with no key of its own."""
+    kind, row = p.group[0], p.row
+    if kind == "record" and "id" not in row:  # a mapped record: its kind and external key
+        data = row["data"]
+        if data.get("externalId") is None:
+            return None
+        text, where = (
+            f"{p.group[1].name}\x1f{data['externalSource']}\x1f{data['externalId']}",
+            "externalId",
+        )
+    elif "id" in row:  # a node's row id is derived from its external key (Key.EXTERNAL)
+        label = p.group[1].value if kind in ("node", "edge") else ""
+        text = f"{label}\x1f{row['id']}"
+        where = "externalId" if kind == "node" and p.group[2] is Key.EXTERNAL else "id"
+    else:
+        return None
+    digest = hashlib.blake2b(f"{kind}\x1f{text}".encode(), digest_size=16).digest()
+    return digest, where
+
+
+def repeated(first: dict[bytes, int], item: Prepared) -> Rejection | None:
+    """The rejection of a row naming what an earlier row of the file named, else None.
+    `first` holds each key read so far with the row that named it first; the row's own key
+    is added to it (both import paths call this for every row, in file order)."""
+    key = _identity(item)
+    if key is None:
+        return None
+    earlier = first.setdefault(key[0], item.n)
+    if earlier == item.n:
+        return None
+    message = (
+        f"row {earlier} of this file has the same id"
+        if item.name is None  # a GraphML id: the earlier one's is the same
+        else f"{item.name} is named earlier in this file"
+    )
+    return Rejection(item.n, key[1], ErrorCode.DUPLICATE.value, message, item.name)
 
 
 def _take(rows: Iterator[Prepared | list[Rejection]], n: int) -> list[Prepared | list[Rejection]]:
@@ -1001,6 +1053,10 @@ async def run_import(
     # bring it later. They are written (or rejected) once the file's nodes are in: before
     # its first other line, or at its end; the checkpoint stays before the first of them.
     deferred: list[Prepared] = []
+    # Each key the file has named so far, with the row that named it first: a later row
+    # naming it again is rejected, whatever the batches. Rows an interrupted run committed
+    # are read again (and skipped), so a resumed run knows their keys too.
+    first: dict[bytes, int] = {}
     last = done
     from resolvers import transfer_customfields as tcf
 
@@ -1019,7 +1075,7 @@ async def run_import(
             and pending[0].group[1] in duplicates.LABELS  # projects have no duplicate scan
             and not allow_duplicates
         ):
-            held = await _held_as_duplicates(compared, pending)
+            held = await _held_as_duplicates(compared, pending, audit.actor)
             rejected.extend(held)
             out.duplicates += len(held)
             pending = [p for p in pending if p.n not in {r.row for r in held}]
@@ -1075,10 +1131,13 @@ async def run_import(
             for item in chunk:
                 n = item.n if isinstance(item, Prepared) else item[0].row
                 advance(1)
+                repeat = repeated(first, item) if isinstance(item, Prepared) else None
                 if n <= done:
                     out.skipped += 1
                     continue
-                if isinstance(item, Prepared):
+                if repeat is not None:
+                    rejected.append(repeat)
+                elif isinstance(item, Prepared):
                     if pending and (pending[0].group != item.group or len(pending) >= batch):
                         await flush()
                     if deferred and item.group[0] != "node":

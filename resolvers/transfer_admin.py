@@ -6,8 +6,8 @@ Rows are validated by the live path's own functions (resolvers/transfer.py: `map
 path learns from the database, this path keeps in memory: the nodes imported so far, by
 label and CRM id and by (externalSource, externalId), so that a relationship whose endpoint
 is missing (NOT_FOUND), that joins a node to itself, or whose id already joins other
-endpoints is refused as the live path refuses it; a row naming a node or relationship again
-updates it as a second live batch would (its fields merged, its version raised). Every node
+endpoints is refused as the live path refuses it; a row naming a node, relationship or
+record an earlier row of the file named is rejected, as on the live path. Every node
 and relationship gets the properties the live path gives it when it creates one: id,
 version, createdAt and updatedAt (one moment for the whole import), externalSource and
 externalId, the :Customer label, the protected ID number. The migrations then create the
@@ -276,6 +276,7 @@ def prepare(
     sheet = Report(report, append=False)
     began = time.perf_counter()
     collecting = gc.isenabled()
+    first: dict[bytes, int] = {}  # each key read so far: a row naming one again is rejected
     gc.disable()
     try:
         for item in rows:
@@ -283,7 +284,11 @@ def prepare(
             out.rows += 1
             if plan.waiting and isinstance(item, Prepared) and item.group[0] != "node":
                 _settle(plan, sheet, out)
-            refused = plan.add(item) if isinstance(item, Prepared) else item
+            if isinstance(item, Prepared):
+                repeat = transfer.repeated(first, item)
+                refused = [repeat] if repeat is not None else plan.add(item)
+            else:
+                refused = item
             if refused:
                 sheet.add(refused)
                 out.rejected += 1

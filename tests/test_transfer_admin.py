@@ -79,11 +79,11 @@ def test_rows_are_refused_as_the_live_path_refuses_them(tmp_path: Path) -> None:
         _edge("e1", "p1", "c1", title="经理"),
         _edge("e2", "p9", "c1"),  # no such person
         _edge("e3", "p1", "c9"),  # no such company
-        _edge("e1", "p1", "c2"),  # e1 cannot move (c2 is missing too: that is said first)
+        _edge("e1", "p1", "c2"),  # e1 again: rejected, as on the live path (not moved)
         _node("c2", name="乙公司"),
-        _edge("e1", "p1", "c2"),  # now c2 exists: e1 would move
-        _edge("e1", "p1", "c1", title="总经理"),  # the same ends: an update
-        _node("c1", name="甲公司"),  # unchanged
+        _edge("e1", "p1", "c2"),  # again, now that c2 exists
+        _edge("e1", "p1", "c1", title="总经理"),  # again, with the same ends (not merged)
+        _node("c1", name="甲公司"),  # c1 again
         _node("c3", name="丙公司", externalSource="erp", externalId="X"),
         _node("c4", name="丁公司", externalSource="erp", externalId="X"),  # the same key
     ]
@@ -94,13 +94,15 @@ def test_rows_are_refused_as_the_live_path_refuses_them(tmp_path: Path) -> None:
     assert report == [
         ("4", "from", "NOT_FOUND"),
         ("5", "to", "NOT_FOUND"),
-        ("6", "to", "NOT_FOUND"),
-        ("8", "id", "VALIDATION"),
+        ("6", "id", "DUPLICATE"),
+        ("8", "id", "DUPLICATE"),
+        ("9", "id", "DUPLICATE"),
+        ("10", "id", "DUPLICATE"),
         ("12", "externalId", "VALIDATION"),
     ]
-    assert (out.rows, out.created, out.updated, out.rejected) == (12, 5, 1, 5)
+    assert (out.rows, out.created, out.updated, out.rejected) == (12, 5, 0, 7)
     edge = plan.edges[(Rel.WORKS_AT, "e1")]
-    assert (edge.props["title"], edge.props["version"]) == ("总经理", 2)
+    assert (edge.props["title"], edge.props["version"]) == ("经理", 1)
     assert plan.nodes[(Label.COMPANY, "c1")].props["version"] == 1
 
     # The CSV files neo4j-admin reads: typed headers, the Customer label, lists.

@@ -7,14 +7,18 @@ from __future__ import annotations
 import asyncio
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
 import migrations
+from graph.access import Scope
+from graph.actor import Actor
 from graph.db import Database
 from graph.migrate import Runner
+from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from resolvers import transfer
@@ -365,3 +369,195 @@ def test_a_gb18030_csv_reads_with_the_mappings_encoding_and_is_named_without_it(
     assert names == ["华星集团", "中兴通讯"]
     with pytest.raises(transfer.TransferError, match="encoding 'klingon' is not one"):
         transfer.load_mapping(tmp_path / "bad.toml", None)
+
+
+def _run(
+    server: LocalNeo4j,
+    rows: Iterator[transfer.Prepared | list[transfer.Rejection]],
+    report: Path,
+    *,
+    dry: bool = False,
+    actor: Actor = AUDIT.actor,
+) -> tuple[transfer.Outcome, list[str]]:
+    """Import `rows` as `actor` (a dry run reads the database, writes nothing); the outcome
+    and the report's rows (row, field, code, message), each joined with "|"."""
+
+    async def go() -> transfer.Outcome:
+        db = Database(server.uri, "neo4j", server.password)
+        try:
+            await Runner(db, migrations.DIRECTORY).apply()
+            return await transfer.run_import(
+                None if dry else db,
+                rows,
+                Audit(actor, "transfer.import", "t"),
+                report=report,
+                checkpoint=transfer.Checkpoint(None, "x"),
+                reader=db if dry else None,
+            )
+        finally:
+            await db.close()
+
+    out = asyncio.run(go())
+    with report.open(encoding="utf-8", newline="") as f:
+        return out, ["|".join(cells) for cells in list(csv.reader(f))[1:]]
+
+
+REPEATS_CSV = "编号,名称\n1,甲公司\n2,乙公司\n1,丙公司\n3,丁公司\n2,戊公司\n"
+REPEATS = [
+    "3|externalId|DUPLICATE|row 1 of this file has the same id",
+    "5|externalId|DUPLICATE|row 2 of this file has the same id",
+]
+
+
+def _names(cypher: Driver) -> dict[str, tuple[str, int]]:
+    found = cypher.execute_query(
+        "MATCH (c:Company) RETURN c.externalId AS id, c.name AS name, c.version AS version"
+    ).records
+    return {r["id"]: (r["name"], r["version"]) for r in found}
+
+
+@pytest.mark.parametrize("batch", [1, 2, 50])
+def test_a_repeated_id_in_one_file_is_rejected_not_merged_whatever_the_batch(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path, batch: int
+) -> None:
+    """Rows 3 and 5 repeat the ids of rows 1 and 2: merged, the later overwrote the earlier,
+    two nodes counted as created twice, and every re-run updated them again."""
+    (tmp_path / "c.csv").write_text(REPEATS_CSV, encoding="utf-8")
+    (tmp_path / "m.toml").write_text(COMPANIES_TOML, encoding="utf-8")
+    mapping = transfer.load_mapping(tmp_path / "m.toml", None)
+    rows = list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
+    assert _dry_run(rows, tmp_path / "dry.csv") == REPEATS
+    report = tmp_path / "rejected.csv"
+    for created in (3, 0):  # the import, then a re-run that changes nothing
+        out = run_import(neo4j_server, mapping, tmp_path / "c.csv", report, batch=batch)
+        assert out is not None
+        assert (out.rows, out.created, out.updated, out.rejected) == (5, created, 0, 2)
+        with report.open(encoding="utf-8", newline="") as f:
+            assert ["|".join(cells) for cells in list(csv.reader(f))[1:]] == REPEATS
+    assert _names(cypher) == {"1": ("甲公司", 1), "2": ("乙公司", 1), "3": ("丁公司", 1)}
+
+
+def test_a_resumed_import_remembers_the_ids_read_before_it_stopped(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("编号,名称\n1,甲公司\n2,乙公司\n3,丙公司\n1,丁公司\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(COMPANIES_TOML, encoding="utf-8")
+    mapping = transfer.load_mapping(tmp_path / "m.toml", None)
+
+    def checkpoint() -> transfer.Checkpoint:
+        progress = tmp_path / "c.csv.progress.json"
+        return transfer.Checkpoint(progress, transfer.fingerprint(path, mapping.digest))
+
+    report = tmp_path / "rejected.csv"
+    # Stopped reading row 4: rows 1-2 (one batch) are committed.
+    stopped = run_import(
+        neo4j_server, mapping, path, report, checkpoint=checkpoint(), batch=2, stop_after=3
+    )
+    assert stopped is None
+    assert set(_names(cypher)) == {"1", "2"}
+    out = run_import(neo4j_server, mapping, path, report, checkpoint=checkpoint(), batch=2)
+    assert out is not None
+    assert (out.skipped, out.rows, out.created, out.updated, out.rejected) == (2, 2, 1, 0, 1)
+    with report.open(encoding="utf-8", newline="") as f:
+        assert list(csv.reader(f))[1:] == [
+            ["4", "externalId", "DUPLICATE", "row 1 of this file has the same id"]
+        ]
+    assert _names(cypher) == {"1": ("甲公司", 1), "2": ("乙公司", 1), "3": ("丙公司", 1)}
+
+
+def test_a_repeated_relationship_id_in_one_file_is_rejected(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    (tmp_path / "c.csv").write_text("编号,名称\n1,甲公司\n2,乙公司\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(COMPANIES_TOML, encoding="utf-8")
+    nodes = transfer.load_mapping(tmp_path / "m.toml", None)
+    assert run_import(neo4j_server, nodes, tmp_path / "c.csv", tmp_path / "nodes.csv")
+    (tmp_path / "e.csv").write_text("编号,甲,乙,产品\ne1,1,2,先\ne1,1,2,后\n", encoding="utf-8")
+    (tmp_path / "e.toml").write_text(
+        'type = "SUPPLIES"\nsource = "erp"\nid = "编号"\nfrom = "甲"\nto = "乙"\n'
+        '[fields]\nproducts = "产品"\n',
+        encoding="utf-8",
+    )
+    edges = transfer.load_mapping(tmp_path / "e.toml", None)
+    report = tmp_path / "rejected.csv"
+    for created in (1, 0):
+        out = run_import(neo4j_server, edges, tmp_path / "e.csv", report)
+        assert out is not None
+        assert (out.rows, out.created, out.updated, out.rejected) == (2, created, 0, 1)
+        with report.open(encoding="utf-8", newline="") as f:
+            assert list(csv.reader(f))[1:] == [
+                ["2", "id", "DUPLICATE", "row 1 of this file has the same id"]
+            ]
+    found = cypher.execute_query("MATCH ()-[r:SUPPLIES]->() RETURN r.products AS p").records
+    assert [r["p"] for r in found] == ["先"]
+
+
+def test_likely_duplicates_the_importer_may_not_see_are_held_without_their_id(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """Hidden means missing: the rep's report held the row naming a customer of another
+    team's that `company(id:)` does not show the rep."""
+    cypher.execute_query(
+        "CREATE (:Company:Customer {id: 'hidden-co', name: '杭州智联恒通科技有限公司', "
+        "unifiedSocialCreditCode: '913613593AENB8C8BF', version: 1}) "
+        # Not a customer: reference data every viewer sees.
+        "CREATE (:Company {id: 'public-co', name: '杭州长城启明物流有限公司', "
+        "unifiedSocialCreditCode: '916234052EJRBEJAXE', version: 1})"
+    )
+    lines = (EXAMPLES / "companies.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "companies.csv"
+    path.write_text("".join(lines[:3]), encoding="utf-8")
+    mapping = transfer.load_mapping(EXAMPLES / "companies.toml", None)
+    rep = Actor("u-rep", frozenset({"SALES"}), Scope(users=("u-rep",), principals=("u-rep",)))
+
+    out, report = _run(
+        neo4j_server, transfer.mapped_rows(mapping, path, "csv"), tmp_path / "r.csv",
+        dry=True, actor=rep,
+    )  # fmt: skip
+    assert (out.rows, out.duplicates) == (2, 2)  # still held: detection sees every record
+    assert [line.split("|")[:3] for line in report] == [
+        ["1", "row", "DUPLICATE"],
+        ["2", "row", "DUPLICATE"],
+    ]
+    assert report[0].split("|")[3].startswith("likely the same as a record you cannot see (")
+    assert "SAME_CREDIT_CODE" in report[0]
+    assert report[1].split("|")[3].startswith("likely the same as public-co (score 1.00: ")
+    assert "hidden-co" not in "".join(report)
+    # An administrator sees every record: its report names both.
+    _, report = _run(
+        neo4j_server, transfer.mapped_rows(mapping, path, "csv"), tmp_path / "r.csv", dry=True
+    )
+    assert report[0].split("|")[3].startswith("likely the same as hidden-co (score 1.00: ")
+
+
+def test_a_row_updating_its_own_record_is_never_held_as_a_duplicate(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """Two rows whose records exist, each resembling another company: ERP-00001's record was
+    created by hand with its external key (its id is not the one the import derives), and
+    an export's line updates c-own to the name and credit code of other-2."""
+    cypher.execute_query(
+        "CREATE (:Company:Customer {id: 'own-1', externalSource: 'demo-erp', "
+        "externalId: 'ERP-00001', name: '杭州智联恒通科技有限公司', "
+        "unifiedSocialCreditCode: '913613593AENB8C8BF', version: 1}) "
+        "CREATE (:Company {id: 'other-1', name: '杭州智联恒通科技有限公司', "
+        "unifiedSocialCreditCode: '913613593AENB8C8BF', version: 1}) "
+        "CREATE (:Company {id: 'c-own', name: '旧名称有限公司', version: 1}) "
+        "CREATE (:Company {id: 'other-2', name: '杭州长城启明物流有限公司', "
+        "unifiedSocialCreditCode: '916234052EJRBEJAXE', version: 1})"
+    )
+    lines = (EXAMPLES / "companies.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "companies.csv"
+    path.write_text("".join(lines[:2]), encoding="utf-8")
+    mapping = transfer.load_mapping(EXAMPLES / "companies.toml", None)
+    out, report = _run(neo4j_server, transfer.mapped_rows(mapping, path, "csv"), tmp_path / "a")
+    assert (report, out.created, out.updated) == ([], 0, 1)
+    line = {
+        "kind": "node", "label": "Company", "id": "c-own", "customer": None,
+        "fields": {"name": "杭州长城启明物流有限公司",
+                   "unifiedSocialCreditCode": "916234052EJRBEJAXE"},
+    }  # fmt: skip
+    out, report = _run(neo4j_server, transfer.graph_rows(iter([(1, line)])), tmp_path / "b")
+    assert (report, out.created, out.updated) == ([], 0, 1)
+    assert cypher.execute_query("MATCH (c:Company) RETURN count(c) AS n").records[0]["n"] == 4

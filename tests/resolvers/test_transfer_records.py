@@ -243,6 +243,31 @@ def test_an_interrupted_record_import_resumes_after_its_last_committed_batch(
     assert not progress.exists()
 
 
+def test_a_repeated_record_id_in_one_file_is_rejected_not_merged(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """SO-1 twice: the second row overwrote the first, and every re-run saved both again."""
+    _companies(neo4j_server, cypher, tmp_path)
+    (tmp_path / "orders.csv").write_text(
+        "编号,客户,时间,币种,明细,单号\n"
+        "SO-1,ERP-00001,2026-03-05T14:00:00+08:00,CNY,cnc-1:2:150000.00,销-001\n"
+        "SO-1,ERP-00001,2026-03-06T09:00:00+08:00,CNY,cnc-1:1:5,销-002\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "orders.toml").write_text(ORDERS_TOML, encoding="utf-8")
+    mapping = transfer.load_mapping(tmp_path / "orders.toml", None)
+    report = tmp_path / "rejected.csv"
+    for created in (1, 0):  # a re-run changes nothing
+        out = run_import(neo4j_server, mapping, tmp_path / "orders.csv", report)
+        assert out is not None
+        assert (out.rows, out.created, out.updated, out.rejected) == (2, created, 0, 1)
+        assert _report(report) == [
+            ("2", "externalId", "DUPLICATE", "row 1 of this file has the same id")
+        ]
+    found = cypher.execute_query("MATCH (r:Record) RETURN r.orderNo AS no").records
+    assert [r["no"] for r in found] == ["销-001"]
+
+
 def test_a_dry_run_checks_record_rows_with_the_apis_rules(tmp_path: Path) -> None:
     """No database: conversions and saveRecord's rules only (customers are not looked up)."""
     (tmp_path / "cases.jsonl").write_text(
