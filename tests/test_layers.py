@@ -78,6 +78,10 @@ def test_every_repository_call_knows_its_actor() -> None:
         ("graph.system", "server_info"),
         # Duplicate detection sees every record by design (R22); the importer calls it.
         ("graph.duplicates", "likely_duplicates"),
+        # Which of an import's rows name a stored record (they update it, so they are not
+        # held as duplicates): yes or no per row, by key. The rights on each record are judged
+        # after it, as for every row of a rep's import.
+        ("graph.transfer", "existing"),
         # A helper repositories call with statements already under their predicate;
         # resolvers import graph.pages for its `every` walk only.
         ("graph.pages", "read"),
