@@ -213,26 +213,36 @@ def _lock_type(rel: Rel) -> Cypher:
     )
 
 
+def loop_back(
+    rel: Rel, start: LiteralString, end: LiteralString, skip: LiteralString
+) -> LiteralString:
+    """A pattern predicate: a path of `rel` edges leads from node `end` back to node `start`,
+    other than edge `skip`, all valid on one day of the span [`since`, `stop`) that the
+    variables of those names hold. Spans on a line that meet pairwise meet in one day, so the
+    latest start must lie before the earliest end; each edge meeting the span is the per-hop
+    test that prunes the walk."""
+    t: LiteralString = rel.value
+    return (
+        "EXISTS { MATCH (" + end + ")-[rs:" + t + hops(1, CYCLE_HOPS) + "]->(" + start + ") "
+        "WHERE all(x IN rs WHERE x.id <> " + skip + " "
+        "  AND (x.since IS NULL OR x.since < stop) AND (x.until IS NULL OR x.until > since)) "
+        "  AND reduce(s = since, x IN rs | CASE WHEN x.since > s THEN x.since ELSE s END) "
+        "    < reduce(u = stop, x IN rs | CASE WHEN x.until < u THEN x.until ELSE u END) }"
+    )  # fmt: skip
+
+
 def _cycle(rel: Rel) -> Cypher:
     """Whether a path leads from `$to` back to `$from` (ignoring edge `$exclude`) whose edges
     are all valid on some day of the new edge's span [`$since`, `$until`): the day the maps
     would draw a loop. A missing `since` on a path edge is "always was" (as the maps read
-    it); the new edge without one starts today, and a missing `until` is open. Spans on a
-    line that meet pairwise meet in one day, so the latest start must lie before the
-    earliest end; each edge meeting the new span is the per-hop test that prunes the walk."""
-    t: LiteralString = rel.value
+    it); the new edge without one starts today, and a missing `until` is open."""
     lb: LiteralString = ENDPOINTS[rel][0][0].value
     return Cypher(
         f"relationship.cycle.{rel.value.lower()}",
         "MATCH (f:" + lb + " {id: $from}), (t:" + lb + " {id: $to}) "
-        "WITH f, t, coalesce($since, date()) AS start, "
+        "WITH f, t, coalesce($since, date()) AS since, "
         "  coalesce($until, date('9999-12-31')) AS stop "
-        "RETURN EXISTS { MATCH (t)-[rs:" + t + hops(1, CYCLE_HOPS) + "]->(f) "
-        "WHERE all(x IN rs WHERE x.id <> $exclude "
-        "  AND (x.since IS NULL OR x.since < stop) AND (x.until IS NULL OR x.until > start)) "
-        "  AND reduce(s = start, x IN rs | CASE WHEN x.since > s THEN x.since ELSE s END) "
-        "    < reduce(u = stop, x IN rs | CASE WHEN x.until < u THEN x.until ELSE u END) "
-        "} AS cycle",
+        "RETURN " + loop_back(rel, "f", "t", "$exclude") + " AS cycle",
     )
 
 

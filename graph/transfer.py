@@ -24,6 +24,7 @@ products and records are written by graph/records.py's `save_product` and `save`
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -36,7 +37,8 @@ from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, PROJECTION, Audit
 from graph.records import RECORD
 from graph.relationship import PROJECTION as EDGE_PROJECTION
-from graph.vocab import ENDPOINTS, Label, Rel
+from graph.relationship import TYPE_LOCK, loop_back
+from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
 Row = dict[str, Any]
 
@@ -170,10 +172,40 @@ def _edge(rel: Rel, a: Label, b: Label, key: Key) -> Cypher:
         "sum(CASE WHEN refused IS NULL AND x IS NULL THEN 1 ELSE 0 END) AS created, "
         "sum(CASE WHEN size(changed) > 0 THEN 1 ELSE 0 END) AS updated, "
         "collect(CASE WHEN refused IS NULL AND x IS NULL THEN keys(row.props) "
-        "ELSE changed END) AS lists "
+        "ELSE changed END) AS lists, "
+        # The rows that created or changed an edge (CASE without ELSE: null, not collected),
+        # which a hierarchy's loop check looks at.
+        "collect(CASE WHEN refused IS NULL AND (x IS NULL OR size(changed) > 0) "
+        "THEN row.id END) AS touched "
         "RETURN refusals, created, updated, "
-        "reduce(s = [], fs IN lists | s + [f IN fs WHERE NOT f IN s]) AS fields",
+        + ("touched, " if rel in ACYCLIC else "[] AS touched, ")
+        + "reduce(s = [], fs IN lists | s + [f IN fs WHERE NOT f IN s]) AS fields",
     )
+
+
+def _loops(rel: Rel) -> Cypher:
+    """Of the edges `$ids` an import wrote, those on a loop of edges all valid on one day of
+    the edge's own span: what linkNodes refuses as CYCLE (graph/relationship.py)."""
+    t: LiteralString = rel.value
+    return Cypher(
+        f"transfer.loops.{rel.value}",
+        "UNWIND $ids AS id MATCH (a)-[e:" + t + " {id: id}]->(b) "
+        "WITH e, a, b, coalesce(e.since, date()) AS since, "
+        "  coalesce(e.until, date('9999-12-31')) AS stop "
+        "WHERE " + loop_back(rel, "a", "b", "e.id") + " RETURN e.id AS id",
+    )
+
+
+LOOPS: dict[Rel, Cypher] = {rel: _loops(rel) for rel in ACYCLIC}
+LOOP_ROUNDS = 5
+
+
+class _Looped(Exception):
+    """Rolls a batch back: edges `ids` of it would close a loop."""
+
+    def __init__(self, ids: set[str]) -> None:
+        super().__init__(f"{len(ids)} edges on a loop")
+        self.ids = ids
 
 
 EDGE_WRITES: dict[tuple[Rel, Label, Label, Key], Cypher] = {
@@ -239,7 +271,7 @@ async def existing(db: Database, label: Label, key: Key, rows: Sequence[Row]) ->
 class EdgeRefusal:
     n: int  # the row's number, as the caller gave it in `n`
     part: str  # "from", "to" or "id"
-    reason: str  # "missing", "moved" or "loop"
+    reason: str  # "missing", "moved", "loop" (to itself) or "cycle" (back through others)
 
 
 # What the edge statement's refusal names: (the row's part, the reason).
@@ -278,25 +310,50 @@ async def write_edges(
 ) -> tuple[Written, list[EdgeRefusal]]:
     """Upsert one batch of `rel` edges in one transaction. Rows: `{n, id, from, fromSource,
     to, toSource, props}` with `from`/`to` naming the endpoints by the node key. Rows whose
-    endpoint is missing, that join a node to itself, or whose id already joins other
-    endpoints are refused (returned) and not written; the others are."""
+    endpoint is missing, that join a node to itself, whose id already joins other endpoints,
+    or (SUBSIDIARY_OF, REPORTS_TO) that would close a loop are refused (returned) and not
+    written; the others are."""
     statement = EDGE_WRITES[(rel, ends[0], ends[1], key)]
+    batch = list(rows)
 
     async def work(tx: Tx) -> tuple[Written, list[EdgeRefusal]]:
         created = updated = 0
         fields: set[str] = set()
         refused: list[EdgeRefusal] = []
-        for run in _runs(rows):
+        touched: list[str] = []
+        if rel in ACYCLIC:  # serialised with linkNodes' own check of this type
+            await tx.run(TYPE_LOCK[rel])
+        for run in _runs(batch):
             out = (await tx.run(statement, {"rows": run}))[0]
             created += out["created"]
             updated += out["updated"]
             fields.update(out["fields"])
+            touched += out["touched"]
             refused.extend(EdgeRefusal(n, *_REFUSALS[why]) for n, why in out["refusals"])
+        if touched and (looped := await tx.run(LOOPS[rel], {"ids": touched})):
+            raise _Looped({r["id"] for r in looped})
         if created or fields:
             await _audit(tx, audit, import_id, rel.value, sorted(fields))
         return Written(created, updated), sorted(refused, key=lambda r: r.n)
 
-    return await db.transaction(work)
+    # The store had no loop before, so every loop found passes through rows of this batch.
+    # As linkNodes would, row after row, the last row on a loop is the one refused: the batch
+    # is written again without it (taking an edge away closes no loop). After LOOP_ROUNDS
+    # rounds every row still on a loop is refused at once, so a file of loops costs a few
+    # rewrites of its batches, not one each.
+    looping: list[EdgeRefusal] = []
+    for round_ in itertools.count(1):
+        try:
+            written, refused = await db.transaction(work)
+        except _Looped as loop:
+            on_loop = [r for r in batch if r["id"] in loop.ids]
+            gone = on_loop if round_ >= LOOP_ROUNDS else [max(on_loop, key=lambda r: r["n"])]
+            looping += [EdgeRefusal(r["n"], "to", "cycle") for r in gone]
+            ids = {r["id"] for r in gone}
+            batch = [r for r in batch if r["id"] not in ids]
+            continue
+        return written, sorted(refused + looping, key=lambda r: r.n)
+    raise AssertionError("unreachable")  # itertools.count never ends
 
 
 # Export: every node of a label, and every edge of a type, the viewer may see, by id pages.

@@ -849,8 +849,11 @@ def _edge_refusal(r: repo.EdgeRefusal) -> Rejection:
         "missing": f"no node with this id ({r.part} end); import the nodes first",
         "loop": "an edge cannot join a node to itself",
         "moved": "this id already joins other endpoints: a relationship cannot move",
+        "cycle": "it would close a loop in the hierarchy, on a day of its span, with the "
+        "relationships stored or others of this file",
     }
-    code = ErrorCode.NOT_FOUND if r.reason == "missing" else ErrorCode.VALIDATION
+    codes = {"missing": ErrorCode.NOT_FOUND, "cycle": ErrorCode.CYCLE}
+    code = codes.get(r.reason, ErrorCode.VALIDATION)
     return Rejection(r.n, r.part, code.value, messages[r.reason])
 
 

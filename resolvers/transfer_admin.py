@@ -43,9 +43,10 @@ from graph import transfer as repo
 from graph import transfer_admin as admin
 from graph.db import Database
 from graph.nodes import Audit
+from graph.relationship import CYCLE_HOPS
 from graph.server import LocalNeo4j
 from graph.transfer import Key
-from graph.vocab import Label, Rel
+from graph.vocab import ACYCLIC, Label, Rel
 from resolvers import transfer, transfer_staff
 from resolvers import transfer_customfields as tcf
 from resolvers.errors import ErrorCode
@@ -89,6 +90,9 @@ class Plan:
         # later): planned, or rejected, once the file's nodes are read (`settle`).
         self.waiting: list[Prepared] = []
         self.users: set[str] = set()  # the file's users, saved once the store is up
+        # The hierarchies planned so far: node -> [(the node above, since, until)] per type,
+        # for the loop check the live path makes in the store (graph/relationship.py).
+        self.above: dict[Rel, dict[str, list[tuple[str, Any, Any]]]] = {r: {} for r in ACYCLIC}
 
     def _has(self, label: Label, node_id: str) -> bool:
         if label is Label.USER:
@@ -232,6 +236,11 @@ class Plan:
             assert why is not None
             return [transfer._edge_refusal(repo.EdgeRefusal(p.n, *why))]
         given: dict[str, Any] = dict(row["props"])
+        if stored is None and rel in ACYCLIC:
+            since, until = given.get("since"), given.get("until")
+            if self._closes_loop(rel, a, b, since, until):
+                return [transfer._edge_refusal(repo.EdgeRefusal(p.n, "to", "cycle"))]
+            self.above[rel].setdefault(a, []).append((b, since, until))
         if stored is None:
             props = {
                 **given,
@@ -251,6 +260,29 @@ class Plan:
             self.updated += 1
             self.fields.update(changed)
         return []
+
+    def _closes_loop(self, rel: Rel, child: str, parent: str, since: Any, until: Any) -> bool:
+        """Whether edges planned so far lead from `parent` back up to `child`, all valid on
+        one day of the new edge's span: the rule of graph/relationship.py's `loop_back` (a
+        missing `since` above is "always was"; the new edge without one starts today), walked
+        up at most CYCLE_HOPS levels, each level narrowing the days the path shares."""
+        start = since if since is not None else dt.datetime.now(dt.UTC).date()
+        stop = until if until is not None else dt.date.max
+        above = self.above[rel]
+        todo, seen = [(parent, start, stop, 0)], set()
+        while todo:
+            node, first, last, depth = todo.pop()
+            if node == child:
+                return True
+            if depth == CYCLE_HOPS or (node, first, last) in seen:
+                continue
+            seen.add((node, first, last))
+            for up, a, b in above.get(node, ()):
+                lo = first if a is None or a < first else a
+                hi = last if b is None or b > last else b
+                if lo < hi:
+                    todo.append((up, lo, hi, depth + 1))
+        return False
 
 
 def _settle(plan: Plan, sheet: Report, out: AdminOutcome) -> None:

@@ -118,6 +118,31 @@ def test_rows_are_refused_as_the_live_path_refuses_them(tmp_path: Path) -> None:
     assert not files.multiline
 
 
+def test_a_loop_in_the_hierarchy_is_refused_as_the_live_path_refuses_it(tmp_path: Path) -> None:
+    def sub(ident: str, child: str, parent: str, **fields: Any) -> dict[str, Any]:
+        edge = _edge(ident, child, parent, **fields)
+        return {**edge, "type": "SUBSIDIARY_OF", "fromLabel": "Company"}
+
+    records = [
+        *(_node(f"c{i}", name=f"公司{i}") for i in range(1, 6)),
+        sub("s1", "c2", "c1"),
+        sub("s2", "c3", "c2"),
+        sub("s3", "c1", "c3"),  # c1 under its own grandchild: a loop today
+        sub("s4", "c5", "c4"),
+        sub("s5", "c4", "c5", since="2000-01-01", until="2001-01-01"),  # s4 held in 2000
+        sub("s6", "c1", "c4", since="2000-01-01", until="2001-01-01"),  # closes nothing
+        sub("s7", "c4", "c2", since="2026-01-01"),
+    ]
+    plan, out = transfer_admin.prepare(
+        transfer.graph_rows(iter(enumerate(records, 1))), tmp_path / "r.csv", now=NOW
+    )
+    report = [(r["row"], r["field"], r["code"]) for r in _report(tmp_path / "r.csv")]
+    assert report == [("8", "to", "CYCLE"), ("10", "to", "CYCLE")]
+    kept = sorted(i for rel, i in plan.edges if rel is Rel.SUBSIDIARY_OF)
+    assert kept == ["s1", "s2", "s4", "s6", "s7"]
+    assert (out.created, out.rejected) == (10, 2)
+
+
 def _stored(driver: Driver) -> list[tuple[Any, ...]]:
     """Every imported node and relationship with all its properties, but for the moments and
     the ID number's ciphertext (encrypted afresh each time), and their types; our staff and

@@ -561,3 +561,48 @@ def test_a_row_updating_its_own_record_is_never_held_as_a_duplicate(
     out, report = _run(neo4j_server, transfer.graph_rows(iter([(1, line)])), tmp_path / "b")
     assert (report, out.created, out.updated) == ([], 0, 1)
     assert cypher.execute_query("MATCH (c:Company) RETURN count(c) AS n").records[0]["n"] == 4
+
+
+@pytest.mark.parametrize("batch", [1, 50])
+def test_an_import_may_not_close_a_loop_in_the_hierarchy(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path, batch: int
+) -> None:
+    """As linkNodes refuses it, row after row: the last row on a loop is refused (CYCLE),
+    whether the loop's rows share a batch or not, and a dated row on any day of its span."""
+    (tmp_path / "c.csv").write_text(
+        "编号,名称\n1,华星集团\n2,华星控股\n3,华星科技\n4,远航物流\n5,远航仓储\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "m.toml").write_text(COMPANIES_TOML, encoding="utf-8")
+    nodes = transfer.load_mapping(tmp_path / "m.toml", None)
+    assert run_import(neo4j_server, nodes, tmp_path / "c.csv", tmp_path / "nodes.csv")
+    (tmp_path / "e.csv").write_text(
+        "编号,子,母,起,止\n"
+        "s1,2,1,,\n"
+        "s2,3,2,,\n"
+        "s3,1,3,,\n"  # 1 under its own grandchild: a loop today
+        "s4,5,4,,\n"
+        "s5,4,5,2000-01-01,2001-01-01\n"  # ended, but s4 (no since) held in 2000
+        "s6,1,4,2000-01-01,2001-01-01\n"  # history that closes nothing
+        "s7,4,2,2026-01-01,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "e.toml").write_text(
+        'type = "SUBSIDIARY_OF"\nsource = "erp"\nid = "编号"\nfrom = "子"\nto = "母"\n'
+        '[fields]\nsince = "起"\nuntil = "止"\n',
+        encoding="utf-8",
+    )
+    edges = transfer.load_mapping(tmp_path / "e.toml", None)
+    report = tmp_path / "rejected.csv"
+    out = run_import(neo4j_server, edges, tmp_path / "e.csv", report, batch=batch)
+    assert out is not None
+    assert (out.rows, out.created, out.rejected) == (7, 5, 2)
+    with report.open(encoding="utf-8", newline="") as f:
+        assert [row[:3] for row in list(csv.reader(f))[1:]] == [
+            ["3", "to", "CYCLE"],
+            ["5", "to", "CYCLE"],
+        ]
+    stored = cypher.execute_query(
+        "MATCH (a)-[:SUBSIDIARY_OF]->(b) RETURN a.externalId + '>' + b.externalId AS e ORDER BY e"
+    ).records
+    assert [r["e"] for r in stored] == ["1>4", "2>1", "3>2", "4>2", "5>4"]
