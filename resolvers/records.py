@@ -321,6 +321,8 @@ KIND_RULES = {
 def _digest(kind: RecordKind, customer: str, props: dict[str, Any], links: Section) -> str:
     """What makes two saves the same content (ids chosen per call are left out)."""
     body = {"kind": kind.name, "customer": customer, "props": props, **links}
+    for key in ("contacts", "staff", "projects"):  # sets (edges): their order is no content
+        body[key] = sorted(body.get(key) or [])
     text = json.dumps(body, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 

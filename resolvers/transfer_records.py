@@ -400,8 +400,10 @@ def export_row(
     shown = guards.row(kind.value, row, roles)
     fields: dict[str, Any] = {
         "occurredAt": row.get("occurredAt"),
-        "contacts": [c["id"] for c in row.get("contacts") or []],
-        "staff": [u["id"] for u in row.get("staff") or []],
+        # Sets, stored as edges: in id order, so that an export is the same file every time
+        # (the edges' storage order changes when a file is imported again).
+        "contacts": sorted(c["id"] for c in row.get("contacts") or []),
+        "staff": sorted(u["id"] for u in row.get("staff") or []),
         "project": (row.get("project") or {}).get("id"),
         "externalSource": row.get("externalSource"),
         "externalId": row.get("externalId"),

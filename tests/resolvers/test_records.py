@@ -299,6 +299,31 @@ def test_upserts_by_external_id_are_idempotent(
     assert lines[0]["n"] == 1  # replaced, not added
 
 
+def test_the_order_contacts_are_given_in_is_no_change(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    # A re-import lists them in the order the edges come back, not the order first given.
+    other = cypher.execute_query(
+        "MATCH (c:Company {id: $c}) CREATE (p:Person {id: randomUUID(), name: '王工', "
+        "version: 1})-[:WORKS_AT]->(c) RETURN p.id AS id",
+        c=shop["customer"],
+    ).records[0]["id"]
+    owner = gql.as_("owner")
+    data = {
+        "customer": shop["customer"],
+        "occurredAt": at(1),
+        "externalSource": "crm",
+        "externalId": "T-1",
+        "contacts": [shop["contact"], other],
+        "interaction": {"channel": "CALL"},
+    }
+    first = owner(SAVE, {"input": data}).data["saveRecord"]
+    assert (first["created"], first["errors"]) == (True, [])
+    again = owner(SAVE, {"input": {**data, "contacts": [other, shop["contact"]]}})
+    assert again.data["saveRecord"]["changed"] is False
+    assert again.data["saveRecord"]["record"]["version"] == 1
+
+
 @pytest.mark.parametrize(
     ("section", "body", "check"),
     [
