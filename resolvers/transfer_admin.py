@@ -216,13 +216,14 @@ class Plan:
         return ident if (label, ident) in self.nodes else None
 
     def _edge(self, p: Prepared) -> list[Rejection]:
+        # Each edge id comes here once: `prepare` rejects a row repeating an earlier id first
+        # (transfer.repeated), so there is no stored edge to move or update.
         rel: Rel = p.group[1]
         ends: tuple[Label, Label] = p.group[2]
         key: Key = p.group[3]
         row = p.row
         a = self._find(ends[0], key, row["from"], row["fromSource"])
         b = self._find(ends[1], key, row["to"], row["toSource"])
-        stored = self.edges.get((rel, row["id"]))
         why: tuple[str, str] | None = None
         if a is None:
             why = ("from", "missing")
@@ -230,35 +231,25 @@ class Plan:
             why = ("to", "missing")
         elif a == b:
             why = ("to", "loop")
-        elif stored is not None and (stored.start[1], stored.end[1]) != (a, b):
-            why = ("id", "moved")
         if why is not None or a is None or b is None:
             assert why is not None
             return [transfer._edge_refusal(repo.EdgeRefusal(p.n, *why))]
         given: dict[str, Any] = dict(row["props"])
-        if stored is None and rel in ACYCLIC:
+        if rel in ACYCLIC:
             since, until = given.get("since"), given.get("until")
             if self._closes_loop(rel, a, b, since, until):
                 return [transfer._edge_refusal(repo.EdgeRefusal(p.n, "to", "cycle"))]
             self.above[rel].setdefault(a, []).append((b, since, until))
-        if stored is None:
-            props = {
-                **given,
-                "id": row["id"],
-                "version": 1,
-                "createdAt": self.now,
-                "updatedAt": self.now,
-            }
-            self.edges[(rel, row["id"])] = admin.AdminEdge(rel, (ends[0], a), (ends[1], b), props)
-            self.created += 1
-            self.fields.update(given)
-            return []
-        changed = [k for k, x in given.items() if stored.props.get(k) != x]
-        if changed:
-            stored.props.update(given)
-            stored.props["version"] += 1
-            self.updated += 1
-            self.fields.update(changed)
+        props = {
+            **given,
+            "id": row["id"],
+            "version": 1,
+            "createdAt": self.now,
+            "updatedAt": self.now,
+        }
+        self.edges[(rel, row["id"])] = admin.AdminEdge(rel, (ends[0], a), (ends[1], b), props)
+        self.created += 1
+        self.fields.update(given)
         return []
 
     def _closes_loop(self, rel: Rel, child: str, parent: str, since: Any, until: Any) -> bool:
