@@ -606,3 +606,55 @@ def test_an_import_may_not_close_a_loop_in_the_hierarchy(
         "MATCH (a)-[:SUBSIDIARY_OF]->(b) RETURN a.externalId + '>' + b.externalId AS e ORDER BY e"
     ).records
     assert [r["e"] for r in stored] == ["1>4", "2>1", "3>2", "4>2", "5>4"]
+
+
+PLACES = [
+    "东方",
+    "西山",
+    "南湖",
+    "北岭",
+    "中原",
+    "青云",
+    "白鹭",
+    "金沙",
+    "银河",
+    "翠竹",
+    "红枫",
+    "紫荆",
+    "黄鹤",
+    "蓝湾",
+]
+
+
+def test_a_batch_of_many_loops_refuses_the_rows_left_on_one_after_five_rounds(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """Seven two-company loops in one batch: rounds one to four refuse the last row on a loop
+    (rows 14, 12, 10 and 8); the fifth refuses every row still on one (rows 1 to 6), as the
+    README says, so the batch is written at most six times."""
+    (tmp_path / "c.csv").write_text(
+        "编号,名称\n" + "".join(f"{i},{w}实业\n" for i, w in enumerate(PLACES, 1)), encoding="utf-8"
+    )
+    (tmp_path / "m.toml").write_text(COMPANIES_TOML, encoding="utf-8")
+    nodes = transfer.load_mapping(tmp_path / "m.toml", None)
+    assert run_import(neo4j_server, nodes, tmp_path / "c.csv", tmp_path / "nodes.csv")
+    pairs = [(2 * k - 1, 2 * k) for k in range(1, 8)]
+    rows = "".join(f"s{2 * k - 1},{a},{b}\ns{2 * k},{b},{a}\n" for k, (a, b) in enumerate(pairs, 1))
+    (tmp_path / "e.csv").write_text("编号,子,母\n" + rows, encoding="utf-8")
+    (tmp_path / "e.toml").write_text(
+        'type = "SUBSIDIARY_OF"\nsource = "erp"\nid = "编号"\nfrom = "子"\nto = "母"\n',
+        encoding="utf-8",
+    )
+    edges = transfer.load_mapping(tmp_path / "e.toml", None)
+    report = tmp_path / "rejected.csv"
+    out = run_import(neo4j_server, edges, tmp_path / "e.csv", report, batch=50)
+    assert out is not None
+    assert (out.rows, out.created, out.rejected) == (14, 4, 10)
+    with report.open(encoding="utf-8", newline="") as f:
+        assert [(row[0], row[2]) for row in list(csv.reader(f))[1:]] == [
+            (str(n), "CYCLE") for n in (1, 2, 3, 4, 5, 6, 8, 10, 12, 14)
+        ]
+    stored = cypher.execute_query(
+        "MATCH (a)-[:SUBSIDIARY_OF]->(b) RETURN a.externalId + '>' + b.externalId AS e ORDER BY e"
+    ).records
+    assert [r["e"] for r in stored] == ["11>12", "13>14", "7>8", "9>10"]
