@@ -69,12 +69,14 @@ CREATE = Cypher(
     "k.createdBy = $actor "
     "MERGE (u)-[:HAS_KEY]->(k) WITH u, k " + AUDIT + " RETURN " + KEY_PROJECTION + " AS key",
 )
-# Takes the key's write lock, so two rotations or a rotation and a revocation serialise.
+# Takes the key's write lock, so two rotations or a rotation and a revocation serialise. A key
+# with any revocation set, even one still in its grace period, is not rotated again: it has a
+# successor already. (Comparing `revokedAt` with the clock let a rotation that waited on the
+# lock see the first one's revocation as "not yet" and mint a second successor.)
 LOCK = Cypher(
     "apikey.lock",
     "MATCH (u:User)-[:HAS_KEY]->(k:ApiKey {id: $id}) SET k.__lock = true REMOVE k.__lock "
-    "RETURN " + KEY_PROJECTION + " AS key, k.revokedAt IS NOT NULL AND k.revokedAt <= datetime() "
-    "AS revoked",
+    "RETURN " + KEY_PROJECTION + " AS key, k.revokedAt IS NOT NULL AS revoked",
 )
 # A later revocation never extends an earlier one.
 REVOKE = Cypher(
@@ -201,7 +203,8 @@ async def rotate(
     db: Database, key_id: str, new: NewKey, grace_seconds: int, audit: Audit
 ) -> KeyResult:
     """A new key for the same user, and the old one revoked after `grace_seconds`, in one
-    transaction. Refused with NOT_FOUND for an unknown key and CONFLICT for a revoked one."""
+    transaction. Refused with NOT_FOUND for an unknown key and CONFLICT for one revoked or
+    already rotated (in its grace period or not)."""
     new_key_id = new_id()
 
     async def work(tx: Tx) -> KeyResult:

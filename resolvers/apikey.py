@@ -121,7 +121,13 @@ async def rotate_api_key(ctx: Context, data: dict[str, Any]) -> SecretPayload:
         )
     if result.refusal is Refusal.CONFLICT:
         return _secret_refused(
-            [payload_error(ErrorCode.CONFLICT, "the key is already revoked", "input.id")]
+            [
+                payload_error(
+                    ErrorCode.CONFLICT,
+                    "the key is already revoked or rotated: rotate its successor",
+                    "input.id",
+                )
+            ]
         )
     if grace == 0 and ctx.on_key_revoked is not None:
         ctx.on_key_revoked(key_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -166,6 +167,10 @@ def test_rotation_with_and_without_grace(gql: GQL, app_client: TestClient, cyphe
     assert graced["revokedKey"]["active"] is True  # still within its grace period
     assert signed_in(app_client, first["secret"]) == 200
     assert signed_in(app_client, graced["secret"]) == 200
+    # A key in its grace period has its successor: rotating it again would mint a second one.
+    twice = gql(ROTATE, {"input": {"id": first["apiKey"]["id"]}}).data["rotateApiKey"]
+    assert twice["errors"] == [{"code": "CONFLICT", "field": "input.id"}]
+    assert signed_in(app_client, first["secret"]) == 200
 
     now = gql(ROTATE, {"input": {"id": graced["apiKey"]["id"], "name": "api v3"}}).data[
         "rotateApiKey"
@@ -259,3 +264,25 @@ def test_deleting_a_user_deletes_their_keys(
     assert signed_in(app_client, key["secret"]) == 401
     # Other users' keys are untouched (the personas still sign in).
     assert signed_in(app_client, PERSONAS["owner"]["key"]) == 200
+
+
+def test_concurrent_rotations_of_one_key_mint_one_successor(gql: GQL, cypher: Driver) -> None:
+    """A double-click or a retried rotation: only one of the requests succeeds."""
+    first = create(gql, userId=PERSONAS["owner"]["id"], name="once")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(
+                lambda _: gql(ROTATE, {"input": {"id": first["apiKey"]["id"]}}).data[
+                    "rotateApiKey"
+                ],
+                range(4),
+            )
+        )
+    assert sorted(len(r["errors"]) for r in results) == [0, 1, 1, 1]
+    keys = cypher.execute_query(
+        "MATCH (:User {id: $u})-[:HAS_KEY]->(k:ApiKey {name: 'once'}) "
+        "RETURN count(k) AS all, count(CASE WHEN k.revokedAt IS NULL THEN 1 END) AS live",
+        u=PERSONAS["owner"]["id"],
+        database_="neo4j",
+    ).records[0]
+    assert (keys["all"], keys["live"]) == (2, 1)
