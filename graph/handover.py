@@ -5,15 +5,19 @@ One transaction moves everything the departed user holds to named successors:
   owner change kept in field history (graph/history.py), as transferOwnership does for one;
 - their place on the team (`ON_TEAM`, same role) of every open or on-hold opportunity: the
   edge ends today and the successor joins, unless already on that team;
-- their open follow-ups (`ASSIGNED_TO`), reassigned.
+- their open follow-ups (`ASSIGNED_TO`), reassigned;
+- their place on the team of every closed (won, lost, cancelled) or archived opportunity: the
+  edge ends today and nobody joins. Project-team members read and edit the account
+  (graph/access.py), so a closed deal's team would otherwise keep the account open to them.
 
 A customer goes to its named successor, or to the default one; an opportunity and a follow-up
 go where their customer goes. The viewer must be able to edit every account moved
 (graph/access.py `editable`), else nothing moves (FORBIDDEN, naming the first). A deal or a
 follow-up of a customer outside the viewer's reach (the rep helped on another team's deal) is
 not touched: it is listed as left behind, for an ADMIN or that team's manager to hand over. A
-successor must be a user the viewer's scope reaches (their team or teams below), unless the
-viewer edits everything. The hand-over is one audit event and one `(:HandOver)` node saying
+successor must be an active user who may edit (not archived, not only ANALYST or AUDITOR:
+INACTIVE) and one the viewer's scope reaches (their team or teams below), unless the viewer
+edits everything. The hand-over is one audit event and one `(:HandOver)` node saying
 what moved, so a retried transaction writes it once (ids are derived from the hand-over's).
 
 The brief a successor reads per account (open opportunities with their risk flags, open
@@ -52,13 +56,22 @@ GATHER = Cypher(
     "RETURN {edge: t.id, project: p.id, role: t.role, customer: head([(p)-[:FOR]->(pc) | "
     "pc.id]), editable: " + access.editable("p") + "} AS t ORDER BY p.id LIMIT "
     + str(MAX_PROJECTS + 1) + " } AS projects, "
+    "COLLECT { MATCH (d)-[t:ON_TEAM]->(p:Project) WHERE " + current("t") + " AND "
+    "(NOT coalesce(p.status, 'OPEN') IN ['OPEN', 'ON_HOLD'] OR p.archivedAt IS NOT NULL) "
+    "RETURN {edge: t.id, project: p.id, role: t.role, customer: head([(p)-[:FOR]->(pc) | "
+    "pc.id]), editable: " + access.editable("p") + "} AS t ORDER BY p.id LIMIT "
+    + str(MAX_PROJECTS + 1) + " } AS closed, "
     "COLLECT { MATCH (f:FollowUp {status: 'OPEN'})-[:ASSIGNED_TO]->(d) "
     "OPTIONAL MATCH (f)-[:ABOUT]->(fc) "
     "RETURN {id: f.id, customer: fc.id, editable: fc IS NOT NULL AND "
     + access.editable("fc") + "} AS f ORDER BY f.id "
     "LIMIT " + str(MAX_FOLLOW_UPS + 1) + " } AS followUps",
 )  # fmt: skip
-USERS = Cypher("handover.users", "MATCH (u:User) WHERE u.id IN $ids RETURN u.id AS id")
+USERS = Cypher(
+    "handover.users",
+    "MATCH (u:User) WHERE u.id IN $ids "
+    "RETURN u.id AS id, u.archivedAt IS NULL AS active, coalesce(u.roles, []) AS roles",
+)
 MOVE_ACCOUNTS = Cypher(
     "handover.move_accounts",
     "UNWIND $accounts AS a "
@@ -88,6 +101,13 @@ MOVE_TEAMS = Cypher(
     "  n.since = date(), n.version = 1, n.createdAt = datetime(), n.updatedAt = datetime() } "
     "RETURN count(*) AS moved",
 )  # fmt: skip
+END_TEAMS = Cypher(
+    "handover.end_teams",
+    "UNWIND $edges AS edge "
+    "MATCH (:User {id: $departed})-[e:ON_TEAM {id: edge}]->(:Project) "
+    "SET e.until = date(), e.version = e.version + 1, e.updatedAt = datetime() "
+    "RETURN count(*) AS ended",
+)
 MOVE_FOLLOW_UPS = Cypher(
     "handover.move_follow_ups",
     "UNWIND $followUps AS x "
@@ -120,6 +140,9 @@ class HandOverRow(TypedDict):
     accounts: list[Move]
     projects: list[Move]
     followUps: list[Move]
+    # Closed or archived deals whose team the departed leaves (`to`: the account's successor;
+    # nobody joins the team).
+    closedProjects: list[Move]
     # Deals and follow-ups of customers the viewer may not edit: not moved (`to`: the
     # successor they would have gone to).
     leftBehind: list[Move]
@@ -135,6 +158,7 @@ def _refused(refusal: Refusal, part: Part, detail: str | None) -> HandOverRow:
         "accounts": [],
         "projects": [],
         "followUps": [],
+        "closedProjects": [],
         "leftBehind": [],
         "refusal": refusal,
         "part": part,
@@ -167,21 +191,26 @@ async def hand_over(
     if not actor.scope.edit_all:
         outside = [u for u in [departed, *successors] if u not in actor.scope.users]
         if outside:
-            return _refused(Refusal.FORBIDDEN, Part.TO, outside[0])
+            part = Part.FROM if outside[0] == departed else Part.TO
+            return _refused(Refusal.FORBIDDEN, part, outside[0])
     ev = audit.params(str(uuid.uuid4()), "HandOver", ["accounts", "projects", "followUps"])
     handover = ev["targetId"]
 
     async def work(tx: Tx) -> HandOverRow:
-        found = {r["id"] for r in await tx.run(USERS, {"ids": [departed, *successors]})}
+        found = {r["id"]: r for r in await tx.run(USERS, {"ids": [departed, *successors]})}
         for u in [departed, *successors]:
             if u not in found:
                 return _refused(Refusal.NOT_FOUND, Part.FROM if u == departed else Part.TO, u)
+        for u in successors:  # the departed may be archived already; a successor may not
+            if not found[u]["active"] or not set(found[u]["roles"]) - access.READ_ONLY_ROLES:
+                return _refused(Refusal.INACTIVE, Part.TO, u)
         rows = await tx.run(GATHER, {"departed": departed, "acl": access.acl_params(actor)})
         g: dict[str, Any] = rows[0]
         truncated = (
             len(g["accounts"]) > MAX_ACCOUNTS
             or len(g["projects"]) > MAX_PROJECTS
             or len(g["followUps"]) > MAX_FOLLOW_UPS
+            or len(g["closed"]) > MAX_PROJECTS
         )
         if truncated:
             return {**_refused(Refusal.TOO_MANY, Part.WHOLE, None), "truncated": True}
@@ -199,14 +228,27 @@ async def hand_over(
             {"id": a["customer"], "to": to(a["customer"]), "customerId": a["customer"]}
             for a in g["accounts"]
         ]
-        left: list[Move] = [
-            {"id": x["project"], "to": to(x["customer"]), "customerId": x["customer"]}
-            for x in g["projects"]
-            if not x["editable"]
-        ] + [
-            {"id": x["id"], "to": to(x["customer"]), "customerId": x["customer"]}
-            for x in g["followUps"]
-            if not x["editable"]
+        left: list[Move] = (
+            [
+                {"id": x["project"], "to": to(x["customer"]), "customerId": x["customer"]}
+                for x in g["projects"]
+                if not x["editable"]
+            ]
+            + [
+                {"id": x["id"], "to": to(x["customer"]), "customerId": x["customer"]}
+                for x in g["followUps"]
+                if not x["editable"]
+            ]
+            + [
+                {"id": x["project"], "to": to(x["customer"]), "customerId": x["customer"]}
+                for x in g["closed"]
+                if not x["editable"]
+            ]
+        )
+        ended = [t for t in g["closed"] if t["editable"]]
+        closed: list[Move] = [
+            {"id": t["project"], "to": to(t["customer"]), "customerId": t["customer"]}
+            for t in ended
         ]
         teams = [t for t in g["projects"] if t["editable"]]
         projects: list[Move] = [
@@ -223,6 +265,7 @@ async def hand_over(
             "accounts": accounts,
             "projects": projects,
             "followUps": follow_ups,
+            "closedProjects": closed,
             "leftBehind": left,
             "refusal": None,
             "part": None,
@@ -266,6 +309,7 @@ async def hand_over(
                 ],
             },
         )
+        await tx.run(END_TEAMS, {"departed": departed, "edges": [t["edge"] for t in ended]})
         await tx.run(
             MOVE_FOLLOW_UPS,
             {
@@ -278,6 +322,7 @@ async def hand_over(
                 "accounts": accounts,
                 "projects": projects,
                 "followUps": follow_ups,
+                "closedProjects": closed,
                 "leftBehind": left,
             },
             ensure_ascii=False,

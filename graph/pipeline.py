@@ -139,10 +139,14 @@ PROJECTION_P: LiteralString = "head([n IN [p] | " + PROJECTION + "])"
 TEAM_HOPS: LiteralString = hops(0, TEAM_DEPTH)
 GROUP_HOPS: LiteralString = hops(0, GROUP_DEPTH)
 
-# `p`'s owner as `ownerId`: the team's LEAD, else the customer's current owner.
+# `p`'s owner as `ownerId`: the team's LEAD, else the customer's current owner. A closed deal
+# stays its last LEAD's after a hand-over ends their place on its team (graph/handover.py).
 OWNER_OF: LiteralString = (
     "coalesce(head([(p)<-[t:ON_TEAM {role: 'LEAD'}]-(l:User) WHERE " + current("t") + " | "
     "l.id]), "
+    "CASE WHEN NOT coalesce(p.status, 'OPEN') IN ['OPEN', 'ON_HOLD'] THEN head(COLLECT { "
+    "MATCH (p)<-[lt:ON_TEAM {role: 'LEAD'}]-(ll:User) RETURN ll.id ORDER BY lt.until DESC }) "
+    "END, "
     "head([(c)<-[o:OWNS]-(ou:User) WHERE o.until IS NULL OR o.until > date() | ou.id]))"
 )
 # Binds `p` (visible project), `c` (its customer) and `ownerId`, narrowed by `$within`.

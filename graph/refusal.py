@@ -26,6 +26,7 @@ class Refusal(Enum):
     MISMATCH = "mismatch"  # a value disagrees with the record it refers to (a currency)
     TOO_MANY = "too_many"  # the write would move more than its cap allows at once
     INCOMPLETE = "incomplete"  # a required (custom) field has no value
+    INACTIVE = "inactive"  # a user archived, or with no role that edits
 
 
 class Part(Enum):

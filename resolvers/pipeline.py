@@ -323,6 +323,11 @@ _CODES: dict[Refusal, tuple[ErrorCode, str]] = {
     Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, "you may not move this"),
     Refusal.SELF_LOOP: (ErrorCode.VALIDATION, "the successor must not be the departed user"),
     Refusal.TOO_MANY: (ErrorCode.VALIDATION, "more than one hand-over may move at once"),
+    Refusal.INACTIVE: (
+        ErrorCode.VALIDATION,
+        "a successor must be an active user who may edit (not archived, not ANALYST or "
+        "AUDITOR only)",
+    ),
 }
 
 
@@ -366,6 +371,7 @@ async def hand_over(ctx: Context, data: dict[str, Any]) -> HandOverPayload:
             "accounts": row["accounts"],
             "projects": row["projects"],
             "followUps": row["followUps"],
+            "closedProjects": row["closedProjects"],
             "leftBehind": row["leftBehind"],
         },
         "errors": [],

@@ -276,6 +276,11 @@ class HandOver:
         description="Open and on-hold opportunities (their ON_TEAM place, same role)."
     )
     followUps: list[HandOverMove] = strawberry.field(description="Open follow-ups reassigned.")
+    closedProjects: list[HandOverMove] = strawberry.field(
+        description="Won, lost, cancelled or archived opportunities: the departed rep's place "
+        "on their team ends today (kept in history) and nobody joins, so the deal no longer "
+        "opens its account to them. `to` is the account's successor."
+    )
     leftBehind: list[HandOverMove] = strawberry.field(
         description="Deals and follow-ups of customers you may not edit (the departed rep "
         "helped on another team's deal): not moved; an ADMIN or that team's manager hands "
@@ -431,7 +436,9 @@ class Mutation:
         HandOverPayload,
         "Hand a departed user's customers, open opportunities (their team place and role) "
         "and open follow-ups to successors, in one audited transaction (R6). ADMIN, or a "
-        "MANAGER whose teams include the departed user and every successor. Nothing moves "
-        "when one of their accounts may not be edited; deals and follow-ups of other teams' "
-        "customers are listed in `leftBehind`. `dryRun` shows what would move.",
+        "MANAGER whose teams include the departed user and every successor. Successors are "
+        "active users who may edit (else VALIDATION at input.to). The departed user's place "
+        "on closed deals' teams ends. Nothing moves when one of their accounts may not be "
+        "edited; deals and follow-ups of other teams' customers are listed in `leftBehind`. "
+        "`dryRun` shows what would move.",
     )

@@ -50,7 +50,8 @@ FORECAST = """query($asOf: Date, $compareTo: Date, $since: Date, $until: Date) {
 AT_RISK = """{ atRiskOpportunities(first: 10) { totalCount items { score
   project { id name } flags { flag weight reason reasonZh days people { id } } } } }"""
 HAND_OVER = """mutation($input: HandOverInput!) { handOver(input: $input) {
-  handOver { id dryRun accounts { id to } projects { id to } followUps { id to } }
+  handOver { id dryRun accounts { id to } projects { id to } followUps { id to }
+    closedProjects { id } }
   errors { code field message } } }"""
 BRIEF = """query($id: ID!) { handOverBrief(account: $id) {
   account { ... on Company { id name } }
@@ -335,13 +336,51 @@ def test_a_hand_over_leaves_nothing_with_the_departed(
     assert mine["cohort"] == 2
     theirs = gql(FUNNEL, {"scope": {"owner": OWNER}, "since": since}).data["funnel"]
     assert (theirs["cohort"], theirs["won"], theirs["lost"]) == (2, 1, 1)
-    # The won and lost deals keep their history with the departed rep.
+    # The won and lost deals keep their history with the departed rep, whose place on their
+    # team ends today: a closed deal's team would still open the account to them.
     closed, _, _ = cypher.execute_query(
-        "MATCH (:User {id: $o})-[t:ON_TEAM]->(p:Project) WHERE t.until IS NULL "
-        "RETURN count(p) AS n",
+        "MATCH (:User {id: $o})-[t:ON_TEAM]->(p:Project) WHERE p.status IN ['WON', 'LOST'] "
+        "RETURN count(CASE WHEN t.until IS NULL THEN 1 END) AS open, "
+        "count(CASE WHEN t.until = date() THEN 1 END) AS ended",
         o=OWNER,
     )
-    assert closed[0]["n"] == 2
+    assert (closed[0]["open"], closed[0]["ended"]) == (0, 2)
+    assert sorted(p["id"] for p in done["handOver"]["closedProjects"]) == sorted(
+        [DEAL_IDS["won"], DEAL_IDS["lost"]]
+    )
+
+
+def test_after_a_hand_over_the_departed_rep_no_longer_opens_the_account(
+    gql: GQL, pipeline: None
+) -> None:
+    """Handed to another team's rep, the account leaves the departed rep's view, closed deals
+    and all (their teams gave read and edit)."""
+    seen = "query($id: ID!) { company(id: $id) { id } }"
+    assert gql.as_("owner")(seen, {"id": CUSTOMER}).data["company"] == {"id": CUSTOMER}
+    done = gql(HAND_OVER, {"input": {"from": OWNER, "to": WEST_REP}}).data["handOver"]
+    assert done["errors"] == []
+    assert gql.as_("owner")(seen, {"id": CUSTOMER}).data["company"] is None
+    assert gql.as_("other_team")(seen, {"id": CUSTOMER}).data["company"] == {"id": CUSTOMER}
+
+
+def test_a_successor_must_be_active_and_may_edit(gql: GQL, cypher: Driver, pipeline: None) -> None:
+    cypher.execute_query("MATCH (u:User {id: $spare}) SET u.archivedAt = datetime()", spare=SPARE)
+    for to in (SPARE, PERSONAS["analyst"]["id"]):
+        refused = gql(HAND_OVER, {"input": {"from": OWNER, "to": to, "dryRun": True}})
+        assert refused.data["handOver"]["errors"] == [
+            {
+                "code": "VALIDATION",
+                "field": "input.to",
+                "message": "a successor must be an active user who may edit (not archived, "
+                f"not ANALYST or AUDITOR only): {to}",
+            }
+        ]
+    assert holdings(cypher, OWNER) == (1, 2, 1)
+    # A manager naming a departed user outside their teams is refused at input.from.
+    outside = gql.as_("manager_west")(HAND_OVER, {"input": {"from": OWNER, "to": WEST_REP}})
+    assert [(e["code"], e["field"]) for e in outside.data["handOver"]["errors"]] == [
+        ("FORBIDDEN", "input.from")
+    ]
 
 
 def test_the_brief_of_an_account(gql: GQL, pipeline: None) -> None:
@@ -379,7 +418,9 @@ def test_a_manager_moves_what_is_theirs_and_lists_the_rest(
     )
     manager = PERSONAS["manager_west"]["id"]
     done = gql.as_("manager_west")(
-        HAND_OVER.replace("followUps { id to } }", "followUps { id to } leftBehind { id to } }"),
+        HAND_OVER.replace(
+            "closedProjects { id } }", "closedProjects { id } leftBehind { id to } }"
+        ),
         {"input": {"from": WEST_REP, "to": manager}},
     ).data["handOver"]
     assert done["errors"] == []
