@@ -126,7 +126,7 @@ FOLLOW_UP: LiteralString = (
 # --- Writes -----------------------------------------------------------------------------------
 _EXISTING: LiteralString = (
     "{id: e.id, kind: e.kind, version: e.version, digest: e.digest, "
-    "voided: e.voidedAt IS NOT NULL, customerId: a.id}"
+    "voided: e.voidedAt IS NOT NULL, customerId: a.id, visible: " + access.visible("a") + "}"
 )
 # What the write refers to, checked in the write transaction after the account's lock: the
 # ids that do not exist (or that the viewer may not see), the order a payment or delivery is
@@ -519,6 +519,12 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
         if s.record_id is not None and existing is None:
             return SaveResult(refusal=Refusal.NOT_FOUND, part=Part.RECORD)
         if existing is not None:
+            # A record the viewer may not see is, by id, a missing one; by its key, only
+            # "another customer's" (a key is unique, so that much cannot be hidden), never its
+            # kind.
+            if not existing["visible"]:
+                refusal = Refusal.NOT_FOUND if s.record_id is not None else Refusal.WRONG_LABEL
+                return SaveResult(refusal=refusal, part=Part.RECORD)
             if existing["kind"] != s.kind.value or existing["customerId"] != s.customer:
                 return SaveResult(refusal=Refusal.WRONG_LABEL, part=Part.RECORD)
             if existing["voided"]:

@@ -463,7 +463,10 @@ def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
         Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no record with this id"),
         Refusal.WRONG_LABEL: (
             ErrorCode.VALIDATION,
-            "that record is of another kind or another customer; records do not move",
+            "that record is of another kind or another customer; records do not move"
+            if save.record_id
+            else "this externalSource and externalId name a record of another customer; "
+            "records do not move",
         ),
         Refusal.ENDED: (ErrorCode.VALIDATION, "that record is voided; record a new one"),
     }[refusal or Refusal.NOT_FOUND]

@@ -273,6 +273,37 @@ def test_rights_follow_the_customer(gql: GQL, shop: dict[str, str], cypher: Driv
     )
     void = gql.as_("other_team")(VOID, {"input": {"id": o["id"], "reason": "x"}})
     assert void.data["voidRecord"]["errors"] == [{"code": "NOT_FOUND", "field": "input.id"}]
+    # Naming the hidden record in a save answers as a missing id would, and its key says only
+    # "another customer's", whatever its kind.
+    mine = order(shop, customer=shop["west"])
+    by_id = gql.as_("other_team")(SAVE, {"input": {**mine, "id": o["id"]}})
+    missing = gql.as_("other_team")(
+        SAVE, {"input": {**mine, "id": "00000000-0000-4000-8000-00000000dead"}}
+    )
+    assert by_id.data["saveRecord"]["errors"] == missing.data["saveRecord"]["errors"]
+    assert missing.data["saveRecord"]["errors"] == [
+        {"code": "NOT_FOUND", "field": "input.id", "message": "no record with this id"}
+    ]
+    keyed = saved(gql.as_("owner"), order(shop, externalSource="erp", externalId="SO-9"))
+    visit = {
+        "customer": shop["west"],
+        "occurredAt": at(1),
+        "externalSource": "erp",
+        "externalId": "SO-9",
+        "interaction": {"channel": "VISIT"},
+    }
+    assert saved(gql.as_("other_team"), visit)["id"] != keyed["id"]  # keys are per kind
+    taken = gql.as_("other_team")(
+        SAVE, {"input": order(shop, customer=shop["west"], externalSource="erp", externalId="SO-9")}
+    )
+    assert taken.data["saveRecord"]["errors"] == [
+        {
+            "code": "VALIDATION",
+            "field": "input.externalId",
+            "message": "this externalSource and externalId name a record of another customer; "
+            "records do not move",
+        }
+    ]
     # The analyst reads it, without the free text.
     seen = gql.as_("analyst")('{{ record(id: "{}") {{ id notes }} }}'.format(o["id"]))
     assert seen.data["record"]["id"] == o["id"]
