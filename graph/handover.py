@@ -67,9 +67,12 @@ GATHER = Cypher(
     + access.editable("fc") + "} AS f ORDER BY f.id "
     "LIMIT " + str(MAX_FOLLOW_UPS + 1) + " } AS followUps",
 )  # fmt: skip
+# Takes the departed user's write lock first: two hand-overs of one rep (a double submit)
+# run one after the other, and the second finds nothing left to move.
 USERS = Cypher(
     "handover.users",
     "MATCH (u:User) WHERE u.id IN $ids "
+    "CALL (u) { WITH u WHERE u.id = $departed SET u.__lock = true REMOVE u.__lock } "
     "RETURN u.id AS id, u.archivedAt IS NULL AS active, coalesce(u.roles, []) AS roles",
 )
 MOVE_ACCOUNTS = Cypher(
@@ -197,7 +200,10 @@ async def hand_over(
     handover = ev["targetId"]
 
     async def work(tx: Tx) -> HandOverRow:
-        found = {r["id"]: r for r in await tx.run(USERS, {"ids": [departed, *successors]})}
+        found = {
+            r["id"]: r
+            for r in await tx.run(USERS, {"ids": [departed, *successors], "departed": departed})
+        }
         for u in [departed, *successors]:
             if u not in found:
                 return _refused(Refusal.NOT_FOUND, Part.FROM if u == departed else Part.TO, u)

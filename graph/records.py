@@ -229,8 +229,6 @@ BY_EXTERNAL = Cypher(
 )  # fmt: skip
 
 
-# Void: the verdict on the record's customer, then the void with its audit event; open
-# follow-ups of a voided record are cancelled with it.
 def _verdict(v: LiteralString, closed: LiteralString) -> LiteralString:
     """The verdict on changing `v` (bound, or null when missing) whose customer is `n`:
     missing (or invisible), forbidden, ended (`closed` holds), conflict or ok."""
@@ -243,12 +241,21 @@ def _verdict(v: LiteralString, closed: LiteralString) -> LiteralString:
     )
 
 
+# Takes `v`'s write lock before the verdict reads it, so of two concurrent closes or voids
+# the second sees the first's and is refused (ENDED), instead of both "succeeding".
+def _lock(v: LiteralString) -> LiteralString:
+    return (
+        "CALL (" + v + ") { WITH " + v + " WHERE " + v + " IS NOT NULL "
+        "SET " + v + ".__lock = true REMOVE " + v + ".__lock } "
+    )
+
+
 # Void: the verdict on the record's customer, then the void with its audit event; open
 # follow-ups of a voided record are cancelled with it.
 VOID = Cypher(
     "records.void",
-    "OPTIONAL MATCH (r:Record {id: $id})-[:ABOUT]->(n) "
-    "WITH r, n, " + _verdict("r", "r.voidedAt IS NOT NULL")
+    "OPTIONAL MATCH (r:Record {id: $id})-[:ABOUT]->(n) " + _lock("r")
+    + "WITH r, n, " + _verdict("r", "r.voidedAt IS NOT NULL")
     + "CALL (r, verdict) { WITH r WHERE verdict = 'ok' "
     "  SET r.voidedAt = datetime(), r.voidReason = $reason, r.voidedBy = $actor, "
     "  r.version = r.version + 1, r.updatedAt = datetime() "
@@ -262,8 +269,8 @@ VOID = Cypher(
 
 CLOSE_FOLLOW_UP = Cypher(
     "records.close_follow_up",
-    "OPTIONAL MATCH (f:FollowUp {id: $id})-[:ABOUT]->(n) "
-    "WITH f, n, " + _verdict("f", "f.status <> 'OPEN'")
+    "OPTIONAL MATCH (f:FollowUp {id: $id})-[:ABOUT]->(n) " + _lock("f")
+    + "WITH f, n, " + _verdict("f", "f.status <> 'OPEN'")
     + "CALL (f, verdict) { WITH f WHERE verdict = 'ok' "
     "  SET f.status = $status, f.closedAt = datetime(), f.closedBy = $actor, "
     "  f.outcome = $outcome, f.version = f.version + 1, f.updatedAt = datetime() "
@@ -539,12 +546,16 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
                     FIND, {"ids": [record_id], "acl": access.acl_params(audit.actor)}
                 )
                 return SaveResult(record=rows[0]["record"])
-        fields = sorted(s.props)
+        props = {**s.props, "extKey": s.ext_key}
+        if s.record_id is not None:  # replaced by id: the source system's key stays
+            for key in ("externalSource", "externalId", "extKey"):
+                props.pop(key, None)
+        fields = sorted(props.keys() - {"extKey"})
         params = {
             **_links(s, record_id),
             "account": s.customer,
             "id": record_id,
-            "props": {**s.props, "extKey": s.ext_key},
+            "props": props,
             "digest": s.digest,
             "acl": access.acl_params(audit.actor),
             **audit.params(record_id, s.kind, fields),

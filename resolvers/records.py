@@ -351,6 +351,14 @@ def parse_as(actor_id: str, data: dict[str, Any]) -> tuple[repo.Save | None, v.E
     record_id = str(data["id"]) if data.get("id") is not None else None
     if record_id is not None and source is not None:
         errors.add(ErrorCode.VALIDATION, "replace by id or by external id, not both", "input.id")
+    # A replacement by id comes from someone who read the record: it names that version, so
+    # it cannot silently overwrite a change made since (an upsert by key stays a blind sync).
+    if record_id is not None and data.get("expectedVersion") is None:
+        errors.add(
+            ErrorCode.VALIDATION,
+            "required when replacing a record by id: the version you read",
+            "input.expectedVersion",
+        )
     staff = _ids(errors, data.get("staff"), "input.staff", repo.MAX_STAFF)
     if data.get("staff") is None and not actor_id.startswith("anonymous:"):
         staff = [actor_id]  # who logs it took part, unless told otherwise
@@ -494,7 +502,11 @@ def _verdict_error(refusal: Refusal, what: str, current: int | None) -> UserErro
     code, message, field = {
         Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, f"no {what} with this id", "input.id"),
         Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, f"you may not change this {what}", "input.id"),
-        Refusal.ENDED: (ErrorCode.VALIDATION, f"the {what} is already closed", "input.id"),
+        Refusal.ENDED: (
+            ErrorCode.VALIDATION,
+            f"the {what} is already {'voided' if what == 'record' else 'closed'}",
+            "input.id",
+        ),
         Refusal.CONFLICT: (
             ErrorCode.CONFLICT,
             f"stale expectedVersion: the {what} is at version {current}",

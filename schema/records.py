@@ -442,8 +442,12 @@ class SaveRecordInput:
         description="A company or person with a customer profile that you may edit."
     )
     occurredAt: dt.datetime = strawberry.field(description="When it happened, with an offset.")
-    id: strawberry.ID | None = optional("Replace this record (same kind and customer).")
-    expectedVersion: int | None = optional("With `id` or an external key: CONFLICT if stale.")
+    id: strawberry.ID | None = optional(
+        "Replace this record (same kind and customer; its external key stays)."
+    )
+    expectedVersion: int | None = optional(
+        "Required with `id`; optional with an external key: CONFLICT if stale."
+    )
     externalSource: str | None = optional("Source system, ≤ 100 (with externalId).")
     externalId: str | None = optional("Id in the source system, ≤ 200.")
     subject: str | None = optional("≤ 200.")

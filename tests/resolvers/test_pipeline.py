@@ -4,6 +4,7 @@ known answers (backdated stage history), as a rep, a manager of another branch a
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -361,6 +362,28 @@ def test_after_a_hand_over_the_departed_rep_no_longer_opens_the_account(
     assert done["errors"] == []
     assert gql.as_("owner")(seen, {"id": CUSTOMER}).data["company"] is None
     assert gql.as_("other_team")(seen, {"id": CUSTOMER}).data["company"] == {"id": CUSTOMER}
+
+
+def test_concurrent_hand_overs_of_one_rep_leave_one_owner(
+    gql: GQL, cypher: Driver, pipeline: None
+) -> None:
+    """A double submit, or two admins at once: the first moves everything, the rest find
+    nothing left, and the account keeps one current owner."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = list(
+            pool.map(
+                lambda to: gql(HAND_OVER, {"input": {"from": OWNER, "to": to}}).data["handOver"],
+                [SPARE, WEST_REP, SPARE, WEST_REP],
+            )
+        )
+    assert all(d["errors"] == [] for d in done)
+    assert sorted(len(d["handOver"]["accounts"]) for d in done) == [0, 0, 0, 1]
+    owners = cypher.execute_query(
+        "MATCH (u:User)-[o:OWNS]->(:Customer {id: $c}) WHERE o.until IS NULL OR o.until > date() "
+        "RETURN count(u) AS n",
+        c=CUSTOMER,
+    ).records
+    assert owners[0]["n"] == 1
 
 
 def test_a_successor_must_be_active_and_may_edit(gql: GQL, cypher: Driver, pipeline: None) -> None:

@@ -276,9 +276,10 @@ def test_rights_follow_the_customer(gql: GQL, shop: dict[str, str], cypher: Driv
     # Naming the hidden record in a save answers as a missing id would, and its key says only
     # "another customer's", whatever its kind.
     mine = order(shop, customer=shop["west"])
-    by_id = gql.as_("other_team")(SAVE, {"input": {**mine, "id": o["id"]}})
+    by_id = gql.as_("other_team")(SAVE, {"input": {**mine, "id": o["id"], "expectedVersion": 1}})
     missing = gql.as_("other_team")(
-        SAVE, {"input": {**mine, "id": "00000000-0000-4000-8000-00000000dead"}}
+        SAVE,
+        {"input": {**mine, "id": "00000000-0000-4000-8000-00000000dead", "expectedVersion": 1}},
     )
     assert by_id.data["saveRecord"]["errors"] == missing.data["saveRecord"]["errors"]
     assert missing.data["saveRecord"]["errors"] == [
@@ -483,6 +484,70 @@ def test_concurrent_orders_are_both_counted(gql: GQL, shop: dict[str, str]) -> N
         results = list(pool.map(lambda i: owner(SAVE, {"input": order(shop, i + 1)}), range(4)))
     assert all(r.data["saveRecord"]["errors"] == [] for r in results)
     assert figures(owner, shop["customer"])["purchases"][0]["orders"] == 4
+
+
+def test_concurrent_voids_and_closes_have_one_winner(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    """A double submit: one void (one close) succeeds, the others are refused, one audit each."""
+    owner = gql.as_("owner")
+    due = (NOW + dt.timedelta(days=7)).isoformat()
+    visit = saved(
+        owner,
+        {
+            "customer": shop["customer"],
+            "occurredAt": at(1),
+            "interaction": {"channel": "VISIT", "nextStep": {"action": "回访", "dueAt": due}},
+        },
+    )
+    fid = visit["followUps"][0]["id"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        closes = list(
+            pool.map(
+                lambda s: owner(CLOSE, {"input": {"id": fid, "status": s}}).data["closeFollowUp"],
+                ["DONE", "CANCELLED", "DONE", "CANCELLED"],
+            )
+        )
+    assert sorted(len(c["errors"]) for c in closes) == [0, 1, 1, 1]
+    o = saved(owner, order(shop))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        voids = list(
+            pool.map(
+                lambda i: owner(VOID, {"input": {"id": o["id"], "reason": f"重复 {i}"}}).data[
+                    "voidRecord"
+                ],
+                range(4),
+            )
+        )
+    assert sorted(len(x["errors"]) for x in voids) == [0, 1, 1, 1]
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent) WHERE a.targetId IN [$f, $o] AND a.action IN "
+        "['follow_up.close', 'record.void'] RETURN a.action AS action ORDER BY action",
+        f=fid,
+        o=o["id"],
+    ).records
+    assert [e["action"] for e in events] == ["follow_up.close", "record.void"]
+
+
+def test_a_replacement_by_id_names_its_version_and_keeps_the_external_key(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    owner = gql.as_("owner")
+    first = saved(owner, order(shop, externalSource="erp", externalId="SO-7"))
+    blind = owner(SAVE, {"input": {**order(shop, subject="改"), "id": first["id"]}})
+    assert blind.data["saveRecord"]["errors"] == [
+        {
+            "code": "VALIDATION",
+            "field": "input.expectedVersion",
+            "message": "required when replacing a record by id: the version you read",
+        }
+    ]
+    edited = saved(owner, {**order(shop, subject="改"), "id": first["id"], "expectedVersion": 1})
+    assert edited["version"] == 2
+    # The ERP's next sync of SO-7 still finds the record: no second order.
+    synced = saved(owner, order(shop, externalSource="erp", externalId="SO-7", subject="同步"))
+    assert synced["id"] == first["id"]
+    assert records_stored(cypher) == 1
 
 
 def test_a_page_of_customers_with_figures_costs_a_bounded_number_of_round_trips(
