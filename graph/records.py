@@ -566,6 +566,31 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
     return await db.transaction(work)
 
 
+ACTIVE_ROLES = Cypher(
+    "records.active_roles",
+    "MATCH (u:User {id: $id}) WHERE u.archivedAt IS NULL RETURN coalesce(u.roles, []) AS roles",
+)
+SEES_ACCOUNT = Cypher(
+    "records.sees_account",
+    "MATCH (c:Customer {id: $account}) WHERE " + access.visible("c", unplaced=True) + " "
+    "RETURN c.id AS id",
+)
+
+
+async def sees_account(db: Database, actor: Actor, user_id: str, account: str) -> bool:
+    """Whether active user `user_id` may see customer `account`, judged with their own scope
+    (the actor asks on their behalf): a follow-up assigned to someone who may not would be a
+    task its assignee never sees."""
+    rows = await db.read(ACTIVE_ROLES, {"id": user_id})
+    if not rows:
+        return False
+    roles = frozenset(rows[0]["roles"])
+    public = actor.scope.public_companies
+    scope = await access.load_scope(db, user_id, roles, public_companies=public)
+    params = {"account": account, "acl": access.acl_params(Actor(user_id, roles, scope))}
+    return bool(await db.read(SEES_ACCOUNT, params))
+
+
 def _links(s: Save, record_id: str) -> dict[str, Any]:
     """What `_write` links the record to, as its parameters."""
     return {

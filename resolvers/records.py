@@ -487,6 +487,8 @@ async def save_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
     save, errors = parse(ctx, data)
     if save is None:
         return _failed(errors)
+    if unseen := await _assignees_unseen(ctx, save, data):
+        return _failed(unseen)
     result = await repo.save(ctx.db, save, audit(ctx, f"record.save.{save.kind.name.lower()}"))
     if result.refusal is not None:
         return _failed(refused(result, save))
@@ -496,6 +498,27 @@ async def save_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
         "changed": result.changed,
         "errors": [],
     }
+
+
+async def _assignees_unseen(
+    ctx: Context, save: repo.Save, data: dict[str, Any]
+) -> list[UserErrorRow]:
+    """A next step goes to someone who may see its customer, else nobody would see the task."""
+    for f in save.follow_ups:
+        who = f["assignee"]
+        if who == ctx.viewer.user_id or await repo.sees_account(
+            ctx.db, ctx.actor, who, save.customer
+        ):
+            continue
+        named = (data.get("interaction") or {}).get("nextStep", {}).get("assignee")
+        return [
+            payload_error(
+                ErrorCode.VALIDATION,
+                "no active user who may see this customer",
+                "input.interaction.nextStep.assignee" if named else "input.staff",
+            )
+        ]
+    return []
 
 
 def _verdict_error(refusal: Refusal, what: str, current: int | None) -> UserErrorRow:

@@ -486,6 +486,39 @@ def test_concurrent_orders_are_both_counted(gql: GQL, shop: dict[str, str]) -> N
     assert figures(owner, shop["customer"])["purchases"][0]["orders"] == 4
 
 
+def test_a_next_step_goes_to_someone_who_may_see_the_customer(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    owner = gql.as_("owner")
+    due = (NOW + dt.timedelta(days=7)).isoformat()
+    step = {"action": "给西区: 底价", "dueAt": due, "assignee": WEST_REP}
+    visit = {"customer": shop["customer"], "occurredAt": at(1)}
+    named = owner(SAVE, {"input": {**visit, "interaction": {"channel": "VISIT", "nextStep": step}}})
+    assert named.data["saveRecord"]["errors"] == [
+        {
+            "code": "VALIDATION",
+            "field": "input.interaction.nextStep.assignee",
+            "message": "no active user who may see this customer",
+        }
+    ]
+    del step["assignee"]  # the first of the staff takes it
+    staffed = owner(
+        SAVE,
+        {
+            "input": {
+                **visit,
+                "staff": [WEST_REP, OWNER],
+                "interaction": {"channel": "VISIT", "nextStep": step},
+            }
+        },
+    )
+    assert [e["field"] for e in staffed.data["saveRecord"]["errors"]] == ["input.staff"]
+    assert records_stored(cypher) == 0
+    # The admin sees every customer, so may take it.
+    step["assignee"] = PERSONAS["admin"]["id"]
+    saved(owner, {**visit, "interaction": {"channel": "VISIT", "nextStep": step}})
+
+
 def test_concurrent_voids_and_closes_have_one_winner(
     gql: GQL, shop: dict[str, str], cypher: Driver
 ) -> None:
