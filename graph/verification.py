@@ -251,10 +251,15 @@ def check_id(c: Check) -> str:
     return str(uuid.uuid5(CHECKS_NS, key))
 
 
+# Only records the viewer sees are located: asking for the other kind's channel on a hidden
+# id must answer NOT_FOUND like a missing id, not tell that it exists and what it is.
 LOCATE = Cypher(
     "verification.locate",
-    "UNWIND $ids AS id OPTIONAL MATCH (n {id: id}) WHERE n:Company OR n:Person "
-    "RETURN id, head([l IN labels(n) WHERE l IN ['Company', 'Person']]) AS label",
+    "UNWIND $ids AS id "
+    "CALL (id) { OPTIONAL MATCH (c:Company {id: id}) OPTIONAL MATCH (p:Person {id: id}) "
+    "  RETURN coalesce(c, p) AS n } "
+    "RETURN id, CASE WHEN n IS NOT NULL AND " + access.visible("n", unplaced=True) + " "
+    "THEN head([l IN labels(n) WHERE l IN ['Company', 'Person']]) END AS label",
 )
 
 
@@ -299,7 +304,10 @@ async def record_checks(db: Database, checks: Sequence[Check], audit: Audit) -> 
         raise ValueError(f"at most {MAX_BATCH} checks at once")
 
     async def work(tx: Tx) -> list[CheckOutcome]:
-        located = await tx.run(LOCATE, {"ids": sorted({c["id"] for c in checks})})
+        located = await tx.run(
+            LOCATE,
+            {"ids": sorted({c["id"] for c in checks}), "acl": access.acl_params(audit.actor)},
+        )
         labels = {r["id"]: r["label"] for r in located}
         outcomes: list[CheckOutcome] = []
         batches: dict[Label, list[dict[str, Any]]] = {}

@@ -101,14 +101,17 @@ def test_checks_set_statuses_and_refusals_stand_alone(gql: GQL, network: None) -
                 check(P1, "EMAIL", "BOUNCED", "EMAIL", note="退信：邮箱不存在"),
                 check(C3, "PHONE", "VERIFIED"),
                 check(C1, "MOBILE", "VERIFIED"),
+                # The other kind's channel on a hidden id: missing too, not "no such channel".
+                check(C3, "MOBILE", "VERIFIED"),
             ]
         },
     ).data["verifyChannels"]
     assert [(e["code"], e["field"]) for e in r["errors"]] == [
         ("NOT_FOUND", "input.checks.3.id"),
         ("VALIDATION", "input.checks.4.field"),
+        ("NOT_FOUND", "input.checks.5.id"),
     ]
-    assert [x is not None for x in r["verifications"]] == [True, True, True, False, False]
+    assert [x is not None for x in r["verifications"]] == [True, True, True, False, False, False]
     company = channels(gql, C1)
     assert company["PHONE"]["status"] == "VERIFIED"
     assert company["PHONE"]["flag"] == "OK"
