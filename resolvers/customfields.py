@@ -39,7 +39,7 @@ from resolvers.common import Required, admin_only, audit, load_node
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
-from resolvers.permissions import NAMED
+from resolvers.permissions import anonymised
 from resolvers.shapes import NodeRow, UserErrorRow
 
 KEY = re.compile(r"^[a-z][a-zA-Z0-9_]{0,39}$")
@@ -530,7 +530,7 @@ async def read(ctx: Context, node: NodeRow) -> dict[str, Any] | None:
     )
     if not out:
         return None
-    if ctx.viewer.roles.isdisjoint(NAMED):
+    if anonymised(ctx.viewer.roles):
         label = Label(node.get("__typename") or node.get("label") or "Company")
         defined = await of_kind(ctx, label, active=False)
         out = {k: val for k, val in out.items() if k in defined and not defined[k]["personal"]}
@@ -552,21 +552,16 @@ async def list_params(
     descending: bool,
 ) -> tuple[list[dict[str, Any]] | None, str | None, str | None]:
     """(custom filter parameters, the sort order's name, the sort property) for a list of
-    `label` (None: the customers list, which takes neither). Bad keys or values raise
-    BAD_USER_INPUT naming the argument."""
+    `label` (None: the customers list, companies and people: `_of_customers`). Bad keys or
+    values raise BAD_USER_INPUT naming the argument."""
     if not filters and sort_key is None:
         return None, None, None
-    if label is None:
-        raise ApiError(
-            ErrorCode.BAD_USER_INPUT, "custom fields belong to companies, people or projects",
-            "filter.custom",
-        )  # fmt: skip
     if filters and len(filters) > MAX_FILTERS:
         raise ApiError(
             ErrorCode.BAD_USER_INPUT, f"at most {MAX_FILTERS} custom filters", "filter.custom"
         )
-    defined = await of_kind(ctx, label, active=False)
-    if ctx.viewer.roles.isdisjoint(NAMED):
+    defined = await (_of_customers(ctx) if label is None else of_kind(ctx, label, active=False))
+    if anonymised(ctx.viewer.roles):
         # Filtering or sorting on a value one may not read would reveal it, row by row.
         defined = {k: d for k, d in defined.items() if not d["personal"]}
     out: list[dict[str, Any]] = []
@@ -582,6 +577,31 @@ async def list_params(
         order = f"CUSTOM_{SORT_TYPES[d['type']]}_{'DESC' if descending else 'ASC'}"
         prop = g.prop(sort_key)
     return out or None, order, prop
+
+
+async def _of_customers(ctx: Context) -> dict[str, DefinitionRow]:
+    """The fields a customers list filters and sorts on: those of companies and of people. A
+    value lives in one property whatever the kind, so a key defined for one kind filters both
+    (the other kind's nodes lack it); a key defined for both must have one type there, its
+    options are either kind's, and it is personal if either says so."""
+    out = dict(await of_kind(ctx, Label.PERSON, active=False))
+    for key, d in (await of_kind(ctx, Label.COMPANY, active=False)).items():
+        other = out.get(key)
+        if other is None:
+            out[key] = d
+        elif other["type"] != d["type"]:
+            out.pop(key)  # no one reading of its values: "no such custom field" for customers
+        else:
+            options = sorted({*(other.get("options") or []), *(d.get("options") or [])})
+            # Each kind's bounds apply when saving; a filter value is checked without them.
+            out[key] = {
+                **d,
+                "options": options or None,
+                "personal": d["personal"] or other["personal"],
+                "min": None, "max": None, "minDate": None, "maxDate": None,
+                "pattern": None, "maxLength": None,
+            }  # fmt: skip
+    return out
 
 
 def _filter(defined: dict[str, DefinitionRow], f: dict[str, Any], path: str) -> dict[str, Any]:

@@ -35,8 +35,9 @@ vocab_enum(
     ListOrder,
     "Sort orders of lists; ties are broken by id, so pages never overlap.",
     {
-        "NAME_ASC": "By name, A→Z (Unicode code point order).",
-        "NAME_DESC": "By name, Z→A.",
+        "NAME_ASC": "By name, A→Z (Unicode code point order). People by id for a viewer who "
+        "sees them anonymised (ANALYST).",
+        "NAME_DESC": "By name, Z→A. People by id, descending, for an anonymised viewer.",
         "UPDATED_DESC": "Most recently changed first.",
         "UPDATED_ASC": "Least recently changed first.",
         "CREATED_DESC": "Newest first.",
@@ -62,10 +63,14 @@ SORT_KEY = strawberry.argument(
 @strawberry.input(description="Filters shared by the lists. Name filters are case-sensitive.")
 class ListFilter:
     nameContains: str | None = strawberry.field(
-        default=None, description="Name contains this text (Chinese or Latin), ≤ 100."
+        default=None,
+        description="Name contains this text (Chinese or Latin), ≤ 100. No person matches "
+        "for a viewer who sees people anonymised (ANALYST).",
     )
     namePrefix: str | None = strawberry.field(
-        default=None, description="Name starts with this text, ≤ 100."
+        default=None,
+        description="Name starts with this text, ≤ 100. No person matches for an "
+        "anonymised viewer.",
     )
     updatedSince: dt.datetime | None = strawberry.field(
         default=None, description="Changed at or after this time."
@@ -74,8 +79,9 @@ class ListFilter:
     custom: list[CustomFieldFilter] | None = strawberry.field(
         default=None,
         description="Custom field filters (R10), all of which must match; at most 10. "
-        "Companies, people and projects only (else BAD_USER_INPUT). Not index-backed: they "
-        "filter the rows the other filters leave.",
+        "On customers, a key defined for companies or for people filters both (the other "
+        "kind lacks it); a key the two kinds define with different types is unknown there. "
+        "Not index-backed: they filter the rows the other filters leave.",
     )
 
 

@@ -216,6 +216,33 @@ def test_lists_filter_and_sort_on_custom_fields(gql: GQL) -> None:
     assert other_order.codes() == ["BAD_USER_INPUT"]
 
 
+def test_the_customers_list_filters_on_either_kinds_fields(gql: GQL, cypher: Driver) -> None:
+    """Customers are companies and people: a field of either kind filters the one list."""
+    define(gql, "COMPANY", "region", "ENUM", options=["华南", "华北"])
+    define(gql, "PERSON", "region", "ENUM", options=["华南", "西南"])
+    define(gql, "COMPANY", "rank", "NUMBER")
+    define(gql, "PERSON", "rank", "TEXT")
+    cypher.execute_query(
+        "CREATE (:Company:Customer {id: 'cf-c1', name: '甲公司', version: 1, "
+        "`custom.region`: '华南'}),"
+        " (:Company:Customer {id: 'cf-c2', name: '乙公司', version: 1, `custom.region`: '华北'}),"
+        " (:Person:Customer {id: 'cf-p1', name: '张三', version: 1, `custom.region`: '西南'}),"
+        " (:Company {id: 'cf-c3', name: '丙公司', version: 1, `custom.region`: '华南'})"
+    )
+    query = """query($f: CustomerFilter) { customers(first: 10, filter: $f) {
+      totalCount nodes { ... on Company { id } ... on Person { id } } } }"""
+    south = gql(
+        query, {"f": {"custom": [{"key": "region", "op": "IN", "values": ["华南", "西南"]}]}}
+    )
+    assert sorted(n["id"] for n in south.data["customers"]["nodes"]) == ["cf-c1", "cf-p1"]
+    assert south.data["customers"]["totalCount"] == 2
+    north = gql(query, {"f": {"custom": [{"key": "region", "op": "EQ", "value": "华北"}]}})
+    assert [n["id"] for n in north.data["customers"]["nodes"]] == ["cf-c2"]
+    # A key the two kinds type differently has no one meaning across them.
+    mixed = gql(query, {"f": {"custom": [{"key": "rank", "op": "GT", "value": 1}]}})
+    assert mixed.codes() == ["BAD_USER_INPUT"]
+
+
 def test_narrowing_reports_misfits_and_refuses_unless_forced(gql: GQL, cypher: Driver) -> None:
     rank = define(gql, "COMPANY", "rank", "NUMBER", validation={"max": 100})
     region = define(gql, "COMPANY", "region", "ENUM", options=["华南", "华北", "华东"])
