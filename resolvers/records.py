@@ -69,10 +69,18 @@ class ProductPayload(TypedDict):
 
 
 # --- Values -----------------------------------------------------------------------------------
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+AHEAD = dt.timedelta(days=20 * 366)
+
+
 def _moment(errors: v.Errors, value: dt.datetime | None, path: str) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         # Stored without an offset it would never compare with datetime().
         errors.add(ErrorCode.VALIDATION, "needs a time-zone offset, e.g. +08:00", path)
+        return None
+    # A typo (0001, 9999) would sit at an end of every timeline for good.
+    if value is not None and not EARLIEST <= value <= dt.datetime.now(dt.UTC) + AHEAD:
+        errors.add(ErrorCode.VALIDATION, "must lie between 1900 and 20 years from now", path)
         return None
     return value
 

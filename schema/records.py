@@ -441,7 +441,9 @@ class SaveRecordInput:
     customer: strawberry.ID = strawberry.field(
         description="A company or person with a customer profile that you may edit."
     )
-    occurredAt: dt.datetime = strawberry.field(description="When it happened, with an offset.")
+    occurredAt: dt.datetime = strawberry.field(
+        description="When it happened, with an offset; from 1900 to 20 years ahead."
+    )
     id: strawberry.ID | None = optional(
         "Replace this record (same kind and customer; its external key stays)."
     )

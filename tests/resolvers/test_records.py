@@ -246,6 +246,11 @@ def test_bad_input_gets_typed_errors_with_paths_and_nothing_is_written(
     no_offset = {**order(shop), "occurredAt": "2026-11-01T10:00:00"}
     errors = owner(SAVE, {"input": no_offset}).data["saveRecord"]["errors"]
     assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", "input.occurredAt")]
+    for typo in ("0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+14:00"):
+        errors = owner(SAVE, {"input": {**order(shop), "occurredAt": typo}}).data["saveRecord"]
+        assert [(e["code"], e["field"]) for e in errors["errors"]] == [
+            ("VALIDATION", "input.occurredAt")
+        ]
 
     not_customer = {**order(shop), "customer": shop["ref"]}
     errors = owner(SAVE, {"input": not_customer}).data["saveRecord"]["errors"]
