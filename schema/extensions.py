@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, OperationDefinitionNode, parse
+from graphql import (
+    ArgumentNode,
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    VariableNode,
+    Visitor,
+    parse,
+    visit,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
@@ -53,7 +64,37 @@ def expected_log(request_id: str, code: str, message: str, path: Any = None) -> 
     log.log(level, "request %s: %s at %s: %s", request_id, code, path or "-", message[:300])
 
 
-def _shape(error: GraphQLError, request_id: str) -> GraphQLError:
+# graphql-core's message for a variable a type refused: `Variable '$in' has invalid value
+# at .occurredAt: Expected value of type 'DateTime', but encountered error '...'; found: ...`.
+_VARIABLE = re.compile(r"Variable '\$(\w+)' has invalid value(?: at ((?:\.\w+|\[\d+\])+))?: ")
+# A scalar's own Python error, e.g. "not datetime.timedelta(days=1, seconds=3600)": noise.
+_PYTHON_ERROR = re.compile(r", but encountered error '[^']*datetime\.[^']*'")
+
+
+def variable_arguments(document: DocumentNode | None) -> dict[str, str]:
+    """Which argument each variable feeds (`$in` -> `input`), so a refused variable's error
+    names the argument path, as every other input error does."""
+    out: dict[str, str] = {}
+
+    class Uses(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            if isinstance(node.value, VariableNode):
+                out.setdefault(node.value.name.value, node.name.value)
+
+    if document is not None:
+        visit(document, Uses())
+    return out
+
+
+def _variable_error(error: GraphQLError, arguments: dict[str, str], ext: dict[str, Any]) -> str:
+    """The message of a refused variable, with its path (`extensions.field`) set."""
+    message = _PYTHON_ERROR.sub("", error.message)
+    if m := _VARIABLE.match(message):
+        ext.setdefault("field", arguments.get(m[1], "$" + m[1]) + (m[2] or ""))
+    return message
+
+
+def _shape(error: GraphQLError, request_id: str, arguments: dict[str, str]) -> GraphQLError:
     original = error.original_error
     ext: dict[str, Any] = dict(error.extensions or {})
     if original is None:
@@ -79,7 +120,10 @@ def _shape(error: GraphQLError, request_id: str) -> GraphQLError:
         )
     elif isinstance(original, GraphQLError):  # e.g. a scalar that failed to parse
         ext.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
-        message = original.message
+        if _VARIABLE.match(error.message):
+            message = _variable_error(error, arguments, ext)
+        else:
+            message = _PYTHON_ERROR.sub("", original.message)
         expected_log(request_id, ext["code"], message, error.path)
     else:
         log.error("unexpected error in request %s at %s", request_id, error.path, exc_info=original)
@@ -97,7 +141,9 @@ class ErrorShaping(SchemaExtension):
             return
         ctx = self.execution_context.context
         request_id = getattr(ctx, "request_id", "-")
-        result.errors = [_shape(e, request_id) for e in errors]
+        refused = any(_VARIABLE.match(e.message) for e in errors)
+        arguments = variable_arguments(self.execution_context.graphql_document) if refused else {}
+        result.errors = [_shape(e, request_id, arguments) for e in errors]
 
 
 # Values keep their schema alive, so its id in the key cannot be reused by another schema.

@@ -141,6 +141,15 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
         {"d": "2024-02-30"},
     )
     assert variable.codes() == ["BAD_USER_INPUT"]
+    assert variable.errors[0]["extensions"]["field"] == "asOf"
+    # Nested in an input: the argument's path, and no Python internals in the message.
+    save = """mutation($in: SaveRecordInput!) { saveRecord(input: $in) { errors { code } } }"""
+    for when in ("2025-02-30T10:00:00+08:00", "2025-02-03T10:00:00+25:00"):
+        nested = gql(save, {"in": {"customer": center, "occurredAt": when, "survey": {"score": 3}}})
+        assert nested.codes() == ["BAD_USER_INPUT"]
+        assert nested.errors[0]["extensions"]["field"] == "input.occurredAt"
+        assert "Variable '$in' has invalid value at .occurredAt" in nested.errors[0]["message"]
+        assert "datetime." not in nested.errors[0]["message"]
 
 
 def test_expected_errors_are_logged_in_one_line(gql: GQL, caplog: pytest.LogCaptureFixture) -> None:
