@@ -64,6 +64,7 @@ MAX_SAVE = 500
 MAX_PLANS = 20_000
 MAX_ROWS = 500
 MAX_PIPELINE = 50_000
+MAX_PROJECT_AMOUNT = 10**13  # what createProject and updateProject accept
 MAX_TEAMS = 2_000
 PLANS_NS = uuid.UUID("3d0e6f52-6a1b-4c8e-9f27-8b5a41c0d7e3")
 
@@ -415,9 +416,14 @@ def team_plans(
 def weighted_pipeline(
     projects: Iterable[dict[str, Any]], settings: pipeline.Settings
 ) -> list[dict[str, Any]]:
-    """Each open project with its weighted amount in cents."""
+    """Each open project with its weighted amount in cents; one whose amount is out of the
+    API's range is left out."""
     out = []
     for p in projects:
+        # An import (or the API before it capped project amounts) may have stored 1e300 or
+        # Infinity: weighting that overflows, and no forecast could use it anyway.
+        if not 0 < p["amount"] <= MAX_PROJECT_AMOUNT:
+            continue
         probability = settings.probability(p["stage"], p["status"], p["winProbability"])
         out.append({**p, "weightedCents": round(float(p["amount"]) * 100 * probability)})
     return out

@@ -16,6 +16,9 @@ from resolvers.records import RecordRow
 from resolvers.shapes import ConnectionOf, UserErrorRow
 
 NoteRow = repo.NoteRow
+# Longer text makes Lucene fail (a long word's prefix automaton is "too large", many words pass
+# its clause limit): refused here as bad input instead of failing as an internal error.
+MAX_TEXT = 500
 
 
 class KnowledgePayload(TypedDict):
@@ -90,6 +93,8 @@ async def search(
     after: str | None,
     with_total: bool,
 ) -> ConnectionOf[NoteRow]:
+    if len(text) > MAX_TEXT:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, f"at most {MAX_TEXT} characters", "text")
     limit = page_size(first)
     rows, total = await repo.search(
         ctx.db, ctx.actor, text, tag_filter, limit + 1, _position(after), with_total

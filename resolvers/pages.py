@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -44,11 +46,29 @@ def connection(
     }
 
 
+# The time-ordered lists' cursors carry `str()` of a driver DateTime, which Cypher's
+# datetime() parses: checked here first, as a tampered one (2026-02-30, hour 99, "yesterday")
+# would otherwise fail in the database as an internal error.
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?")
+
+
+def _real_time(text: str) -> bool:
+    if not _DATE_TIME.fullmatch(text):
+        return False
+    try:
+        dt.datetime.fromisoformat(text)  # the calendar: no February 30, no hour 99
+    except ValueError:
+        return False
+    return True
+
+
 def time_position(after: str | None) -> tuple[str, str] | None:
     """Where a page in (time, id) order continues: the position `after` names, if any."""
     if not after:
         return None
     at, row_id = decode_cursor(after, 2)
+    if not _real_time(at):
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor this API issued", "after")
     return (at, row_id)
 
 

@@ -26,7 +26,7 @@ from resolvers.common import audit, read_only
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
 from resolvers.loaders import load_one, loader
-from resolvers.pages import time_ordered, time_position
+from resolvers.pages import decode_cursor, time_ordered, time_position
 from resolvers.shapes import ConnectionOf, UserErrorRow
 
 FollowUpRow = repo.FollowUpRow
@@ -754,7 +754,11 @@ async def products(
     with_total: bool,
 ) -> ConnectionOf[ProductRow]:
     limit = page_size(first)
-    position = time_position(after)
+    # Products page by (name, id): the cursor's first part is a name, not a time.
+    position: tuple[str, str] | None = None
+    if after:
+        name, row_id = decode_cursor(after, 2)
+        position = (name, row_id)
     rows, total = await repo.products(
         ctx.db, ctx.actor, text, archived, limit + 1, position, with_total
     )

@@ -75,7 +75,13 @@ class Query:
     async def knowledgeSearch(
         self,
         info: Info,
-        text: Annotated[str, arg("Words to find; Lucene syntax is taken literally.")],
+        text: Annotated[
+            str,
+            arg(
+                f"Words to find, ≤ {r.MAX_TEXT} characters (BAD_USER_INPUT beyond); Lucene "
+                "syntax is taken literally."
+            ),
+        ],
         first: Annotated[int, arg("Page size, 1..100.")],
         after: Annotated[str | None, arg("Continue after this cursor.")] = None,
         tags: Annotated[list[str] | None, arg("Only notes with one of these tags.")] = None,

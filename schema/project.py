@@ -63,7 +63,7 @@ class Project(Record):
 class ProjectFields:
     stage: ProjectStage | None = optional("Sales stage.")
     status: ProjectStatus | None = optional("Status.")
-    amount: float | None = optional("≥ 0.")
+    amount: float | None = optional("≥ 0 and ≤ 10^13, as order amounts.")
     currency: str | None = optional("3-letter ISO 4217 code; CNY when omitted.")
     expectedClose: dt.date | None = optional("Expected closing date.")
     winProbability: float | None = optional(

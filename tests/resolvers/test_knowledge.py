@@ -158,3 +158,19 @@ def test_unmarking_takes_a_note_out_of_the_search(notes: None, gql: GQL) -> None
     assert result.data["markKnowledge"]["errors"] == []
     assert found(gql, "价格") == []
     assert found(gql, "异议") == [K2]
+
+
+MAX_TEXT = 500  # knowledgeSearch's documented cap
+
+
+def test_a_long_text_is_bad_input_not_an_internal_error(notes: None, gql: GQL) -> None:
+    # One word of 2,001 letters made Lucene's prefix automaton too large: INTERNAL.
+    for text in ("a" * 2001, "价格异议 " * 500):
+        result = gql(SEARCH, {"text": text, "first": 5})
+        assert result.codes() == ["BAD_USER_INPUT"], result.errors
+        assert result.errors[0]["extensions"]["field"] == "text"
+        assert result.errors[0]["message"] == f"at most {MAX_TEXT} characters"
+    # Up to the cap, the worst shapes still search: one long word, many short ones.
+    longest = "ab " * (MAX_TEXT // 3) + "ab"
+    for text in ("a" * MAX_TEXT, longest[:MAX_TEXT], "价" * MAX_TEXT):
+        assert gql(SEARCH, {"text": text, "first": 5}).errors == [], len(text)

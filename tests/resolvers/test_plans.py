@@ -385,3 +385,41 @@ def test_bad_arguments(gql: GQL) -> None:
     assert bad.codes() == ["BAD_USER_INPUT"]
     team = gql(TABLE, {"period": "2030-03", "dimension": "CUSTOMER", "team": EAST})
     assert team.codes() == ["BAD_USER_INPUT"]
+
+
+def test_a_stored_amount_out_of_range_leaves_the_table_working(
+    sales: None, gql: GQL, cypher: Driver
+) -> None:
+    # An import (or the API before it capped project amounts) may have stored such amounts:
+    # weighting them overflowed (OverflowError) and the whole table failed as INTERNAL.
+    projects = [
+        {"id": fid(f"huge{i}"), "status": "OPEN", "stage": "PROPOSAL", "amount": amount,
+         "close": "2030-03-25", "override": None}
+        for i, amount in enumerate((1e300, 1.7e308, float("inf"), float("nan"), -5.0))
+    ] + [{"id": fid("fine"), "status": "OPEN", "stage": "PROPOSAL", "amount": 60000.0,
+          "close": "2030-03-25", "override": None}]  # fmt: skip
+    cypher.execute_query(PROJECTS, owner=OWNER, a=A, projects=projects)
+    for persona in ("admin", "manager_above", "owner"):
+        for dimension in ("TEAM", "USER", "CUSTOMER"):
+            result = gql.as_(persona)(
+                TABLE, {"period": "2030-03", "dimension": dimension, "asOf": MID}
+            )
+            assert result.errors == [], (persona, dimension, result.errors)
+    # Only the amount in range is weighted (PROPOSAL: 0.5).
+    assert table(gql, "USER", as_of=MID)[OWNER]["pipeline"] == "30000"
+
+
+def test_plan_amounts_must_be_numbers_and_currencies_money(sales: None, gql: GQL) -> None:
+    rows = [
+        plan("USER", OWNER, "NaN"),
+        plan("USER", MATE, "Infinity"),
+        {**plan("USER", WEST_REP, "1"), "currency": "XXX"},
+        {**plan("CUSTOMER", A, "1"), "currency": "ABC"},
+    ]
+    result = gql(SAVE, {"input": {"plans": rows}}).data["savePlans"]
+    assert [(e["field"], e["message"]) for e in result["errors"]] == [
+        ("input.plans[0].amount", "must be a number, not NaN or Infinity"),
+        ("input.plans[1].amount", "must be a number, not NaN or Infinity"),
+        ("input.plans[2].currency", "XXX is ISO 4217's code for no real currency"),
+        ("input.plans[3].currency", "not an ISO 4217 currency code, e.g. CNY"),
+    ]

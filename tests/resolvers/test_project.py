@@ -121,3 +121,19 @@ def test_a_required_custom_field_refuses_an_upsert_without_values(gql: GQL, cyph
     assert refused.round_trips == 2  # the refused lock, then the definitions to name it
     projects = "MATCH (p:Project) RETURN count(p)"
     assert count(cypher, projects) == 1
+
+
+def test_amounts_are_capped_like_order_amounts(gql: GQL) -> None:
+    # 1e300 once stored broke planVsActual for managers (weighting overflowed).
+    for amount in (1e300, 1e13 + 1):
+        bad = gql(CREATE, {"input": {"name": "天价项目", "amount": amount}}).data["createProject"]
+        assert bad["errors"] == [{"code": "VALIDATION", "field": "input.amount"}], amount
+    p = create(gql, amount=1e13)
+    assert p["amount"] == 1e13
+    for amount in (1e300, -1.0):
+        upd = {"id": p["id"], "expectedVersion": 1, "amount": amount}
+        bad = gql(UPDATE, {"input": upd}).data["updateProject"]
+        assert bad["errors"] == [{"code": "VALIDATION", "field": "input.amount"}], amount
+    upsert = {"externalSource": "erp", "externalId": "huge", "name": "x", "amount": 1e300}
+    bad = gql(UPSERT, {"input": upsert}).data["upsertProject"]
+    assert bad["errors"] == [{"code": "VALIDATION", "field": "input.amount"}]
