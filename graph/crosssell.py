@@ -36,7 +36,8 @@ every write, like the customer figures.
   account, at most 1.0), so every score is explained by its parts.
 
 A person who objects to profiling (graph/privacy.py `objects_to_profiling`) gets no
-recommendations; their preferences stay, as plain sums of their own records like the figures.
+recommendations; their preferences keep the plain sums of their own records, like the
+figures, without the repeat cycle and the next expected order, which predict their habits.
 
 Access: a customer's preferences and recommendations follow the customer's visibility;
 accounts named as evidence are filtered by the viewer's visibility inside the statement, so
@@ -172,7 +173,8 @@ _BUYER_COUNTS: LiteralString = (
 PREFERENCES = Cypher(
     "crosssell.preferences",
     "WITH 0 AS population " + _CUSTOMERS + _LINES
-    + "RETURN key, examined, orders, lines, products",
+    + "RETURN key, examined, orders, lines, products, "
+    + objects_to_profiling("acc") + " AS objects",
 )  # fmt: skip
 
 RELATED = Cypher(
@@ -535,7 +537,22 @@ async def preferences(db: Database, actor: Actor, ids: list[str]) -> dict[str, P
     """Purchase preferences of the visible customers among `ids` (one round trip)."""
     rows = await db.read(PREFERENCES, {"ids": ids, "acl": access.acl_params(actor)})
     now = _now()
-    return {r["key"]: shape_preferences(r, now) for r in rows}
+    out: dict[str, Preferences] = {}
+    for r in rows:
+        prefs = shape_preferences(r, now)
+        out[r["key"]] = _unpredicted(prefs) if r["objects"] else prefs
+    return out
+
+
+def _unpredicted(prefs: Preferences) -> Preferences:
+    """A person who objects to profiling: their purchase habits (the repeat cycle) and the
+    next order predicted from them are profiling (PIPL art. 24, 73); the sums stay."""
+    for p in (*prefs["products"], *prefs["categories"]):
+        p["cycleDays"] = p["meanDaysBetweenOrders"] = None
+        p["nextExpectedAt"] = None
+        p["daysUntilExpected"] = None
+        p["repurchase"] = repurchase_status(None)
+    return prefs
 
 
 async def related(db: Database, actor: Actor, product: str, limit: int) -> list[RelatedProduct]:

@@ -7,9 +7,12 @@ A scoring run (`run`) reads every customer's records and graph neighbourhood in 
   `rfmR/F/M`, `churnRisk`, `churnLevel`, `churnReasonCodes`, `pAlive`, `scoredAt`, and
   `scoreId`, the latest snapshot;
 - a `(:ScoreSnapshot {id, customerId, scoredAt, confirmedAt, ...})` with the explanation as
-  JSON, written only when the result differs from the customer's latest one (a run that
-  changes nothing only moves `confirmedAt`), so daily runs keep the history short and every
-  snapshot marks a move;
+  JSON, written only when the result differs from the customer's latest one (rounded value,
+  segment, RFM, stage, churn level, risk and reasons), so daily runs keep the history short
+  and every snapshot marks a move; a run that moves nothing beyond that writes its exact
+  figures (value, pAlive, the explanation) onto the latest snapshot and moves `confirmedAt`,
+  so the factors shown always sum to the value shown (a snapshot holds the figures last
+  confirmed in its period);
 - a lifecycle change as a `:FieldChange` of `lifecycleStage` (graph/history.py) with the rule
   and the reason, so the field's history shows rule moves and manual ones alike.
 Scoring is not a user's edit: it leaves `version` and `updatedAt` alone, so it never makes a
@@ -270,7 +273,7 @@ WRITE = Cypher(
     "c.pAlive = row.pAlive, c.scoredAt = datetime($now), c.scoreModel = $model "
     "FOREACH (_ IN CASE WHEN row.stageRule IS NOT NULL THEN [1] ELSE [] END | "
     "  SET c.lifecycleStage = row.stage, c.lifecycleChangedAt = date($today), "
-    "  c.lifecycleManual = false, "
+    "  c.lifecycleManual = false, c.lifecycleNote = null, "
     "  c.lostReason = CASE WHEN row.stage = 'LOST' THEN 'LAPSED' END, "
     "  c.lostNote = CASE WHEN row.stage = 'LOST' THEN row.stageReason END "
     "  MERGE (fc:FieldChange {id: $runId + '/' + c.id + '/lifecycleStage'}) ON CREATE SET "
@@ -284,8 +287,11 @@ WRITE = Cypher(
     "  s.customerId = c.id, s.scoredAt = datetime($now), s.confirmedAt = datetime($now), "
     "  s.runId = $runId, s.modelVersion = $model, s.digest = row.digest "
     "  SET c.scoreId = row.snapshotId) "
+    # Unchanged to rounding: the latest snapshot takes this run's figures (the exact value,
+    # pAlive, the explanation), so the factors shown always sum to the value shown.
     "FOREACH (_ IN CASE WHEN NOT changed THEN [1] ELSE [] END | "
-    "  SET last.confirmedAt = datetime($now)) "
+    "  SET last += row.snapshot, last.confirmedAt = datetime($now), "
+    "  last.modelVersion = $model) "
     "RETURN count(c) AS written, sum(CASE WHEN changed THEN 1 ELSE 0 END) AS moved, "
     "sum(CASE WHEN row.stageRule IS NOT NULL THEN 1 ELSE 0 END) AS stageChanges",
 )
@@ -490,6 +496,7 @@ class IntelligenceRow(TypedDict):
     stageManual: bool
     lostReason: str | None
     lostNote: str | None
+    stageNote: str | None  # the note of a manual move, while it holds
     explanation: str | None
 
 
@@ -504,7 +511,7 @@ OF = Cypher(
     "pAlive: c.pAlive, scoredAt: s.scoredAt, confirmedAt: s.confirmedAt, "
     "modelVersion: s.modelVersion, stage: c.lifecycleStage, stageSince: c.lifecycleChangedAt, "
     "stageManual: coalesce(c.lifecycleManual, false), lostReason: c.lostReason, "
-    "lostNote: c.lostNote, explanation: s.explanation} AS row",
+    "lostNote: c.lostNote, stageNote: c.lifecycleNote, explanation: s.explanation} AS row",
 )
 
 
@@ -590,6 +597,9 @@ async def stage_history(
     return [r["change"] for r in await db.read(STAGE_HISTORY, params)]
 
 
+# The stages that have a churn risk (graph/scoring.py scores churn only for these).
+CHURN_STAGES: LiteralString = "['NEW', 'ACTIVE']"
+
 # A manual move with its reason: the customer must be editable; the change is history.
 SET_STAGE = Cypher(
     "intelligence.set_stage",
@@ -599,8 +609,13 @@ SET_STAGE = Cypher(
     "CALL (n, verdict) { WITH n WHERE verdict = 'ok' "
     "  WITH n, n.lifecycleStage AS oldStage "
     "  SET n.lifecycleStage = $stage, n.lifecycleChangedAt = date(), n.lifecycleManual = true, "
+    "  n.lifecycleNote = $note, "
     "  n.lostReason = CASE WHEN $stage = 'LOST' THEN $lostReason END, "
     "  n.lostNote = CASE WHEN $stage = 'LOST' THEN $note END "
+    # Churn risk is for NEW and ACTIVE customers only: a move out of them ends it now, not
+    # at the next run (a move into them waits for the run to compute one).
+    "  FOREACH (_ IN CASE WHEN NOT $stage IN " + CHURN_STAGES + " THEN [1] ELSE [] END | "
+    "    REMOVE n.churnRisk, n.churnLevel, n.churnReasonCodes) "
     "  MERGE (fc:FieldChange {id: $auditId + '/lifecycleStage'}) ON CREATE SET "
     "  fc.targetId = n.id, fc.targetLabel = CASE WHEN n:Company THEN 'Company' ELSE 'Person' END, "
     "  fc.field = 'lifecycleStage', fc.old = oldStage, fc.new = $stage, fc.at = datetime(), "
@@ -697,7 +712,8 @@ CHURN_ANALYSIS = Cypher(
     "  WITH fc.old AS stage, coalesce(fc.lostReason, CASE WHEN fc.rule = 'LAPSED' "
     "  THEN 'LAPSED' ELSE 'OTHER' END) AS reason "
     "  RETURN collect(stage) AS stages, collect(reason) AS reasons } "
-    "CALL () { MATCH (c:Customer) WHERE c.churnLevel IN $levels AND " + access.visible("c")
+    "CALL () { MATCH (c:Customer) WHERE c.churnLevel IN $levels "
+    "  AND c.lifecycleStage IN " + CHURN_STAGES + " AND " + access.visible("c")
     + "  RETURN collect(c.lifecycleStage) AS riskStages, "
     "  reduce(a = [], x IN collect(c.churnReasonCodes) | a + x) AS riskReasons } "
     "RETURN stages, reasons, riskStages, riskReasons",
@@ -745,6 +761,7 @@ class WarningRow(TypedDict):
 # takes the team's owners and those of the teams under it (PART_OF, capped like graph/team.py).
 _AT_RISK: LiteralString = (
     "MATCH (c:Customer) WHERE c.churnLevel IN $levels "
+    "AND c.lifecycleStage IN " + CHURN_STAGES + " "
     "AND ($owner IS NULL OR EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(c) WHERE "
     + current("o") + " }) "
     "AND ($team IS NULL OR EXISTS { MATCH (u:User)-[o:OWNS]->(c) WHERE " + current("o")

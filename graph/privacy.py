@@ -6,7 +6,8 @@ node per grant or withdrawal, never updated, so the history stays. The current a
 (person, purpose) is the newest record: granted and not expired. `consented(v, purpose)` is
 that answer as a Cypher expression, for statements that process many people at once (the
 outreach feature: `WHERE privacy.consented("p", "$purpose")`); `may_process` is the one-person
-question with its reason. Restricted and erased persons are never processed.
+question with its reason. Restricted and erased persons are never processed. A withdrawal of
+PROFILING takes the person's scores, score snapshots and computed tier at once.
 
 Erasure: without a hold, the person is anonymised: every property outside `KEPT` is removed,
 the name becomes a stable placeholder, and the personal ties (KNOWS, RELATED_TO) go, while the
@@ -112,7 +113,8 @@ def objects_to_profiling(v: LiteralString) -> LiteralString:
 
 
 # What the scoring run writes on a customer (graph/intelligence.py): removed with its
-# snapshots when a person objects to profiling.
+# snapshots when a person objects to profiling. Not `tier`, which a user may set too
+# (`forget_segment` takes the computed one).
 SCORE_PROPS: tuple[LiteralString, ...] = (
     "valueScore", "rfmR", "rfmF", "rfmM", "churnRisk", "churnLevel", "churnReasonCodes",
     "pAlive", "scoredAt", "scoreModel", "scoreId",
@@ -130,6 +132,18 @@ def forget_scores(v: LiteralString) -> LiteralString:
     )  # fmt: skip
 
 
+def forget_segment(v: LiteralString) -> LiteralString:
+    """Remove the `tier` of the bound node `v` when it is the segment its latest scoring run
+    computed (the snapshot's); a tier set by hand since, a person's judgement rather than
+    profiling, stays. Before `forget_scores`, which deletes that snapshot. Helper: `v_t`."""
+    t: LiteralString = v + "_t"
+    return (
+        "SET " + v + ".tier = CASE WHEN EXISTS { MATCH (" + t + ":ScoreSnapshot {id: " + v
+        + ".scoreId}) WHERE " + t + ".segment = " + v + ".tier } THEN null ELSE " + v
+        + ".tier END "
+    )  # fmt: skip
+
+
 def placeholder(person_id: str) -> str:
     """The stable stand-in name of an erased person: the same id gives the same name."""
     return "已删除个人 Erased person " + hashlib.sha256(person_id.encode()).hexdigest()[:8]
@@ -143,8 +157,10 @@ RECORD_CONSENT = Cypher(
     "c.purpose = $purpose, c.granted = $granted, c.source = $source, c.note = $note, "
     "c.at = datetime(), c.by = $actor, "
     "c.expiresAt = CASE WHEN $expiresAt IS NULL THEN null ELSE datetime($expiresAt) END "
-    # An objection to profiling takes the person's scores with it now, not at the next run.
+    # An objection to profiling takes the person's scores with it now, not at the next run,
+    # and the segment the run stored as their tier (lists filter by it).
     "WITH p, c CALL (p, c) { WITH p, c WHERE c.purpose = 'PROFILING' AND NOT c.granted "
+    + forget_segment("p")
     + forget_scores("p")
     + "} "
     "WITH c " + AUDIT + " RETURN c{.*} AS consent",
@@ -175,7 +191,9 @@ BY_DIGEST = Cypher(
 _OTHER: LiteralString = "o"
 EXPORT = Cypher(
     "privacy.export",
-    "MATCH (p:Person {id: $person}) WHERE $acl.editAll OR " + access.visible("p") + " "
+    # visible() for every role: a restricted person is exported to nobody, ADMIN included
+    # (PIPL art. 47: stored, not processed); `unplaced` as for any look-up by id.
+    "MATCH (p:Person {id: $person}) WHERE " + access.visible("p", unplaced=True) + " "
     "RETURN p{.*, idNumberDigest: null, __lock: null} AS properties, "
     "[l IN labels(p) WHERE l <> 'Person'] AS extraLabels, "
     "COLLECT { MATCH (p)-[r]-(o) WHERE type(r) IN $types AND " + access.visible(_OTHER) + " "
@@ -355,9 +373,10 @@ def _plain(value: Any) -> Any:
 
 async def export_person(db: Database, person_id: str, audit: Audit) -> dict[str, Any] | None:
     """Everything held about a person, as JSON-ready data, with its audit event written in
-    the same transaction. ADMIN reaches every person (restricted ones too); other actors
-    those they see. Edges to nodes the actor cannot see are left out (the map policy), so
-    only ADMIN's export is complete. None when the person is not there for this actor."""
+    the same transaction, for a person the actor sees (ADMIN: every person but the
+    restricted ones, which no role exports). Edges to nodes the actor cannot see are left
+    out (the map policy), so only ADMIN's export is complete. None when the person is not
+    there for this actor."""
     acl = access.acl_params(audit.actor)
     audit_params = audit.params(person_id, Label.PERSON, [], new_id())
 

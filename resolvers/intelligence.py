@@ -33,6 +33,7 @@ from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
 from resolvers.node import node, nodes_by_ids
 from resolvers.pages import connection, decode_cursor, encode_cursor, time_ordered, time_position
+from resolvers.plans import money_currency
 from resolvers.shapes import ConnectionOf, NodeRow, UserErrorRow
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,8 @@ def shape(row: repo.IntelligenceRow | None) -> dict[str, Any] | None:
         "factors": e["factors"],
         "churnRisk": row["churnRisk"],
         "churnLevel": row["churnLevel"],
-        "churnSignals": e["signals"],
+        # No risk (a manual move out of NEW/ACTIVE ended it): the snapshot's signals are old.
+        "churnSignals": e["signals"] if row["churnRisk"] is not None else [],
         "pAlive": row["pAlive"],
         "scoredAt": row["scoredAt"],
         "confirmedAt": row["confirmedAt"],
@@ -123,7 +125,10 @@ def shape(row: repo.IntelligenceRow | None) -> dict[str, Any] | None:
             "manual": row["stageManual"],
             "lostReason": row["lostReason"],
             "lostNote": row["lostNote"],
-            "reason": e["stageReason"],
+            # A stage set by hand is explained by its note until the rules move it again.
+            "reason": row["stageNote"]
+            if row["stageManual"] and row["stageNote"]
+            else e["stageReason"],
         },
     }
 
@@ -345,25 +350,44 @@ async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
     if data.get("population") is not None:
         changes["population"] = scoring.Population(data["population"].value)
     if data.get("currency") is not None:
-        code = str(data["currency"]).strip().upper()
-        if len(code) != 3 or not code.isalpha():
-            errors.add(ErrorCode.VALIDATION, "an ISO 4217 code, e.g. CNY", "input.currency")
-        changes["currency"] = code
+        # The orders' and plans' check: a code outside ISO 4217 (ABC) would leave every order
+        # without a rate, and a scoring run would zero every customer's revenue.
+        code = money_currency(errors, str(data["currency"]), "input.currency")
+        if code is not None:
+            changes["currency"] = code
+    reporting = changes.get("currency", current.currency)
     if data.get("rates") is not None:
-        rates = {}
+        # Nested inputs arrive as dicts (input_mutation), not as the input classes.
+        rates: dict[str, float] = {}
+        named: set[str] = set()
         for i, r in enumerate(data["rates"]):
-            if not 0 < r.rate < 1e6:
-                errors.add(ErrorCode.VALIDATION, "a positive rate", f"input.rates.{i}.rate")
-            rates[str(r.currency).upper()] = float(r.rate)
+            path = f"input.rates.{i}"
+            rate_code = money_currency(errors, str(r["currency"]), f"{path}.currency")
+            if rate_code == reporting:
+                errors.add(ErrorCode.VALIDATION, "the settings' own currency needs no rate",
+                           f"{path}.currency")  # fmt: skip
+            elif rate_code in named:
+                errors.add(ErrorCode.VALIDATION, "this currency is named twice", f"{path}.currency")
+            if not 0 < r["rate"] < 1e6:
+                errors.add(ErrorCode.VALIDATION, "a positive rate below 10^6", f"{path}.rate")
+            if rate_code is not None:
+                named.add(rate_code)
+                rates[rate_code] = float(r["rate"])
         changes["rates"] = rates
     if data.get("weights") is not None:
-        weights = {}
+        weights: dict[scoring.Factor, float] = {}
         for i, w in enumerate(data["weights"]):
-            _positive(errors, w.weight, f"input.weights.{i}.weight", 1.0)
-            weights[scoring.Factor(w.factor.value)] = float(w.weight)
-        if weights and sum(weights.values()) <= 0:
-            errors.add(ErrorCode.VALIDATION, "at least one weight above 0", "input.weights")
+            path = f"input.weights.{i}"
+            factor = scoring.Factor(w["factor"].value)
+            if factor in weights:
+                errors.add(ErrorCode.VALIDATION, "this factor is named twice", f"{path}.factor")
+                continue
+            _positive(errors, w["weight"], f"{path}.weight", 1.0)
+            weights[factor] = float(w["weight"])
         changes["weights"] = {**current.weights, **weights}
+        # The factors not given keep theirs: it is the merged weights that must not all be 0.
+        if sum(changes["weights"].values()) <= 0:
+            errors.add(ErrorCode.VALIDATION, "at least one weight above 0", "input.weights")
     merged = scoring.Settings(**{**current.__dict__, **changes})
     if merged.problem_below > merged.core_at:
         errors.add(

@@ -229,7 +229,8 @@ def preferences_field() -> Any:
         r.preferences,
         PurchasePreferences | None,
         "Purchase preferences (R18): per product and category the orders, units, amounts, "
-        f"repeat cycle and next expected order, from the newest {model.MAX_ORDERS} orders. "
+        f"repeat cycle and next expected order, from the newest {model.MAX_ORDERS} orders; "
+        "for a person who objects to profiling, the sums without the cycle and prediction. "
         "Null unless a customer. One round trip per request for every customer asked.",
     )
 

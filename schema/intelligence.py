@@ -131,7 +131,8 @@ class LifecycleState:
     lostReason: LostReason | None = strawberry.field(description="Why it stopped, if LOST.")
     lostNote: str | None = strawberry.field(description="The note of the move to LOST.")
     reason: str | None = strawberry.field(
-        description="What the rules said at the last run, e.g. `no order for 400 days`."
+        description="What the rules said at the last run, e.g. `no order for 400 days`; for a "
+        "stage set by hand, the note of that move."
     )
 
 
@@ -175,7 +176,9 @@ class ScoreSnapshot:
     scoredAt: dt.datetime = strawberry.field(description="The run that made it.")
     confirmedAt: dt.datetime = strawberry.field(description="The last run that found it so.")
     modelVersion: str = strawberry.field(description="Model version.")
-    value: float = strawberry.field(description="Value score.")
+    value: float = strawberry.field(
+        description="Value score, as last confirmed (the sum of `factors`' shares)."
+    )
     segment: Tier = strawberry.field(description="Segment.")
     cell: str | None = strawberry.field(description="RFM cell.")
     churnRisk: int | None = strawberry.field(description="Churn risk.")
@@ -327,21 +330,32 @@ class SetLifecycleStageInput:
 
 @strawberry.input(description="An exchange rate.")
 class RateInput:
-    currency: str = strawberry.field(description="ISO 4217.")
-    rate: float = strawberry.field(description="One unit in the settings' currency, > 0.")
+    currency: str = strawberry.field(description="ISO 4217, e.g. USD; once in a list.")
+    rate: float = strawberry.field(
+        description="One unit in the settings' currency, 0 < rate < 10^6."
+    )
 
 
 @strawberry.input(description="A factor's weight.")
 class FactorWeightInput:
     factor: Factor = strawberry.field(description="Factor.")
-    weight: float = strawberry.field(description="0..1.")
+    weight: float = strawberry.field(description="0..1; each factor once, not all 0.")
 
 
 @strawberry.input(description="Change the scoring settings; omitted fields keep their value.")
 class SaveScoringSettingsInput:
     expectedVersion: int | None = strawberry.field(default=None, description="CONFLICT if stale.")
-    currency: str | None = strawberry.field(default=None, description="ISO 4217.")
-    rates: list[RateInput] | None = strawberry.field(default=None, description="Replaces all.")
+    currency: str | None = strawberry.field(
+        default=None,
+        description="ISO 4217 code amounts are compared in, e.g. CNY (not XXX or XTS). An "
+        "order in another currency counts only with a rate in `rates`: without one it is left "
+        "out of the customer's revenue (the CONTRIBUTION factor's detail counts it in "
+        "`unconvertedOrders`).",
+    )
+    rates: list[RateInput] | None = strawberry.field(
+        default=None,
+        description="Replaces all: one per other currency, none for `currency` itself.",
+    )
     population: Population | None = strawberry.field(default=None, description="Peers.")
     weights: list[FactorWeightInput] | None = strawberry.field(
         default=None, description="Weights of the factors given; others keep theirs."
@@ -421,7 +435,8 @@ class Query:
         return await r.stage_history(info.context, str(customer), first)
 
     @strawberry.field(
-        description="Customers the viewer sees at churn risk, highest first; filter by owner "
+        description="NEW and ACTIVE customers the viewer sees at churn risk, highest first "
+        "(a move out of those stages takes a customer off at once); filter by owner "
         "or team (with the teams under it). `first` 1..100. One round trip a page, one more "
         "for `totalCount`.",
         graphql_type=ChurnWarningConnection,

@@ -231,7 +231,8 @@ class Mutation:
     @strawberry.mutation(
         description="Everything held about a person, as machine-readable JSON in one call "
         "(data-subject access, PIPL art. 45 / GDPR art. 15), audited in the same "
-        "transaction. ADMIN (restricted persons too), or MANAGER for a person they see.",
+        "transaction. ADMIN, or MANAGER for a person they see; never a restricted person "
+        "(NOT_FOUND, as for any hidden person).",
         graphql_type=PersonalDataExportPayload,
     )
     async def personalDataExport(

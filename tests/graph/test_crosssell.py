@@ -356,4 +356,8 @@ def test_a_person_who_objects_to_profiling_gets_no_recommendations(
     assert recs(neo4j_server, "li", persona="owner") == []
     found = prefs(neo4j_server, "li", persona="owner")  # their own sums stay
     assert found is not None
-    assert found["products"][0]["repurchase"] == "OVERDUE"
+    assert found["products"][0]["orders"] == 3
+    # ... but not the habits read from them and the next order predicted (profiling).
+    assert found["products"][0]["cycleDays"] is None
+    assert found["products"][0]["nextExpectedAt"] is None
+    assert found["products"][0]["repurchase"] == "UNKNOWN"

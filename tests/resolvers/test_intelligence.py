@@ -396,3 +396,61 @@ def test_the_schedule_scores_at_once_when_no_run_is_recent(
     assert len(runs) == 1
     assert runs[0]["by"] == "system:scoring"
     assert runs[0]["customers"] == 1
+
+
+SAVE_SETTINGS = """mutation($i: SaveScoringSettingsInput!) { saveScoringSettings(input: $i) {
+  settings { version currency rates { currency rate } weights { factor weight } }
+  errors { code field message } } }"""
+
+
+def test_weights_rates_and_currency_can_be_changed(gql: GQL) -> None:
+    # Weights and rates once failed as INTERNAL ('dict' object has no attribute 'weight').
+    given = {
+        "currency": "cny",
+        "weights": [{"factor": "CONTRIBUTION", "weight": 0.5}, {"factor": "GROWTH", "weight": 0}],
+        "rates": [{"currency": "usd", "rate": 7.1}, {"currency": "EUR", "rate": 7.8}],
+    }
+    saved = gql(SAVE_SETTINGS, {"i": given}).data["saveScoringSettings"]
+    assert saved["errors"] == []
+    settings = saved["settings"]
+    assert settings["currency"] == "CNY"
+    assert settings["rates"] == [{"currency": "EUR", "rate": 7.8}, {"currency": "USD", "rate": 7.1}]
+    weights = {w["factor"]: w["weight"] for w in settings["weights"]}
+    assert weights == {"CONTRIBUTION": 0.5, "SUPPORT": 0.15, "CREDIT": 0.2, "GROWTH": 0.0,
+                       "INFLUENCE": 0.15}  # fmt: skip
+    read = gql("{ scoringSettings { rates { currency rate } } }").data["scoringSettings"]
+    assert read["rates"] == settings["rates"]
+
+
+def test_bad_weights_rates_and_currencies_are_refused_with_their_paths(gql: GQL) -> None:
+    def refused(given: dict[str, Any]) -> list[tuple[str, str]]:
+        result = gql(SAVE_SETTINGS, {"i": given}).data["saveScoringSettings"]
+        assert result["settings"] is None or not result["errors"]
+        return [(e["code"], e["field"]) for e in result["errors"]]
+
+    assert refused({"currency": "ABC"}) == [("VALIDATION", "input.currency")]
+    assert refused({"currency": "XXX"}) == [("VALIDATION", "input.currency")]
+    assert refused({"weights": [{"factor": "CONTRIBUTION", "weight": -0.1}]}) == [
+        ("VALIDATION", "input.weights.0.weight")
+    ]
+    factors = ("CONTRIBUTION", "SUPPORT", "CREDIT", "GROWTH", "INFLUENCE")
+    every_zero = [{"factor": f, "weight": 0} for f in factors]
+    assert refused({"weights": every_zero}) == [("VALIDATION", "input.weights")]
+    twice = [{"factor": "CREDIT", "weight": 0.1}, {"factor": "CREDIT", "weight": 0.2}]
+    assert refused({"weights": twice}) == [("VALIDATION", "input.weights.1.factor")]
+    rates = [
+        {"currency": "USD", "rate": 0},
+        {"currency": "EUR", "rate": -1},
+        {"currency": "ABC", "rate": 1},
+        {"currency": "usd", "rate": 7},
+    ]
+    assert refused({"rates": rates}) == [
+        ("VALIDATION", "input.rates.0.rate"),
+        ("VALIDATION", "input.rates.1.rate"),
+        ("VALIDATION", "input.rates.2.currency"),
+        ("VALIDATION", "input.rates.3.currency"),
+    ]
+    # Nothing was saved: the settings are still the defaults.
+    read = gql("{ scoringSettings { version currency rates { currency } } }")
+    assert read.data["scoringSettings"]["currency"] == "CNY"
+    assert read.data["scoringSettings"]["rates"] == []

@@ -414,17 +414,15 @@ def test_erasure_under_a_legal_hold_restricts_instead(gql: GQL, cypher: Driver) 
     props = stored(cypher, "zhang")
     assert props["restricted"] is True
     assert props["name"] == "张伟"  # only storage remains
-    # Processing stops: no check, no consent, no export but ADMIN's.
+    # Processing stops: no check, no consent, no export (ADMIN's included).
     assert gql(ALLOWED, {"p": "zhang", "u": "MARKETING"}).data["processingAllowed"] is None
     rec = gql.as_("owner")(
         RECORD, {"input": {"person": "zhang", "purpose": "MARKETING", "source": "VERBAL"}}
     )
     assert [e["code"] for e in rec.data["recordConsent"]["errors"]] == ["NOT_FOUND"]
-    above = gql.as_("manager_above")(EXPORT, {"p": "zhang"}).data["personalDataExport"]
-    assert [e["code"] for e in above["errors"]] == ["NOT_FOUND"]
-    assert gql(EXPORT, {"p": "zhang"}).data["personalDataExport"]["export"]["properties"][
-        "restricted"
-    ]
+    for persona in ("manager_above", "admin"):
+        r = gql.as_(persona)(EXPORT, {"p": "zhang"}).data["personalDataExport"]
+        assert [e["code"] for e in r["errors"]] == ["NOT_FOUND"], persona
     events = cypher.execute_query(
         "MATCH (a:AuditEvent {targetId: 'zhang', action: 'person.restrict'}) RETURN a.fields AS f",
         database_="neo4j",
@@ -437,6 +435,34 @@ def test_erasure_under_a_legal_hold_restricts_instead(gql: GQL, cypher: Driver) 
     props = stored(cypher, "zhang")
     assert "restricted" not in props
     assert "mobile" not in props
+
+
+def test_a_restricted_person_is_exported_to_no_role(gql: GQL, cypher: Driver) -> None:
+    # F14: a person under their own legal hold, restricted by an erasure request, is left
+    # out of ADMIN's data-subject export too (README: "for every role").
+    build(cypher, GROUP)
+    pid = create(gql, name="限制乙", mobile=MOBILE, email=EMAIL)
+    cypher.execute_query(
+        "MATCH (p:Person {id: $id}), (g:Company {id: 'g1'}) "
+        "CREATE (p)-[:WORKS_AT {id: 'w-limit', title: '经理'}]->(g)",
+        id=pid,
+        database_="neo4j",
+    )
+    assert gql(EXPORT, {"p": pid}).data["personalDataExport"]["export"]["complete"] is True
+    hold = gql(RETENTION, {"input": {"id": pid, "legalHold": True, "legalHoldReason": "诉讼"}})
+    assert hold.data["setDataRetention"]["errors"] == []
+    erased = gql(ERASE, {"p": pid, "r": "SUBJECT_REQUEST"}).data["erasePerson"]
+    assert (erased["outcome"], erased["holds"]) == ("RESTRICTED", ["PERSON_LEGAL_HOLD"])
+    out = gql(EXPORT, {"p": pid}).data["personalDataExport"]
+    assert out["export"] is None
+    assert [e["code"] for e in out["errors"]] == ["NOT_FOUND"]
+    # As for any hidden node: no export event for a refused export.
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id, action: 'person.export'}) RETURN count(a) AS n",
+        id=pid,
+        database_="neo4j",
+    ).records
+    assert events[0]["n"] == 1  # the export before the restriction
 
 
 def test_a_retention_period_on_the_person_restricts(gql: GQL) -> None:
