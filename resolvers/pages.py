@@ -52,7 +52,8 @@ def connection(
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?")
 
 
-def _real_time(text: str) -> bool:
+def is_time(text: str) -> bool:
+    """Whether a cursor's sort value is a date-time the calendar has."""
     if not _DATE_TIME.fullmatch(text):
         return False
     try:
@@ -67,7 +68,7 @@ def time_position(after: str | None) -> tuple[str, str] | None:
     if not after:
         return None
     at, row_id = decode_cursor(after, 2)
-    if not _real_time(at):
+    if not is_time(at):
         raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor this API issued", "after")
     return (at, row_id)
 

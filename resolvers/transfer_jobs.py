@@ -81,7 +81,7 @@ from resolvers.background import Background
 from resolvers.context import Viewer
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.masking import Guards
-from resolvers.pages import decode_cursor, encode_cursor
+from resolvers.pages import decode_cursor, encode_cursor, is_time
 
 log = logging.getLogger("crm.transfer")
 SYSTEM = Actor("system:transfer")
@@ -976,7 +976,8 @@ def _after(request: Request) -> tuple[str, str] | None:
         at, job_id = decode_cursor(raw, 2)
     except ApiError:
         at, job_id = "", ""
-    if not _NEO4J_TIME.fullmatch(at) or not job_id:
+    # A date the calendar lacks (2026-02-30) would fail in Cypher's datetime().
+    if not _NEO4J_TIME.fullmatch(at) or not is_time(at) or not job_id:
         raise Refused(400, ErrorCode.VALIDATION, "after is not a cursor this API issued", "after")
     return at, job_id
 

@@ -26,6 +26,7 @@ import orjson
 from starlette.testclient import TestClient
 
 from neo4j import Driver
+from resolvers.pages import encode_cursor
 from settings import ROOT, Settings
 from tests.conftest import PERSONAS, TEAMS
 
@@ -458,6 +459,8 @@ def test_jobs_are_listed_newest_first_to_their_creator_in_pages(
             ({"status": "DONE"}, "status"),
             ({"after": "not-a-cursor"}, "after"),
             ({"after": "MjAyNi0wMS0wMX8"}, "after"),
+            # A date the calendar lacks, in an issued cursor's shape.
+            ({"after": encode_cursor("2026-02-30T10:00:00+08:00", "o1")}, "after"),
         ):
             bad = client.get("/transfer/jobs", params=query, headers=_auth("owner"))
             assert bad.status_code == 400, (query, bad.text)
