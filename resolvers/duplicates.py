@@ -122,8 +122,27 @@ async def merge_pair(ctx: Context, data: dict[str, Any]) -> MergeRow:
         error = "the survivor must be one of the pair"
         return merge.refused([payload_error(ErrorCode.VALIDATION, error, "input.survivorId")])
     other = v["b"] if survivor == v["a"] else v["a"]
-    return await merge.merge_nodes(
+    result = await merge.merge_nodes(
         ctx,
         Label(v["label"]),
         {"survivor": survivor, "merged": [other], "dryRun": bool(data.get("dryRun"))},
     )
+    result["errors"] = [_pair_error(e) for e in result["errors"]]
+    return result
+
+
+def _pair_error(error: UserErrorRow) -> UserErrorRow:
+    """mergeNodes' errors at this mutation's own input paths; a side already merged away
+    (or deleted) since the scan is a CONFLICT on the pair, not a missing id."""
+    field = error.get("field") or ""
+    if field.startswith("input.merged") and error["code"] in (ErrorCode.NOT_FOUND, "NOT_FOUND"):
+        return payload_error(
+            ErrorCode.CONFLICT,
+            "one of the pair is gone since the scan (already merged or deleted)",
+            "input.candidateId",
+        )
+    if field.startswith("input.survivor"):
+        return {**error, "field": "input.survivorId"}
+    if field.startswith(("input.merged", "input.expectedVersions")):
+        return {**error, "field": "input.candidateId"}
+    return error

@@ -264,3 +264,19 @@ def test_a_hidden_side_cannot_be_told_from_the_pair(gql: GQL, cypher: Driver) ->
     _, dismissed = queue(west, "COMPANY", "DISMISSED")
     assert [row["id"] for row in dismissed] == [ids[0]]
     assert [row["id"] for row in queue(west, "COMPANY")[1]] == [ids[1]]
+
+
+def test_merge_errors_name_this_mutations_inputs() -> None:
+    """mergeNodes' refusals, as mergeDuplicate reports them: its own input paths, and a side
+    merged away by someone else since the verdict (a race) as a CONFLICT on the pair."""
+    from resolvers.duplicates import _pair_error
+    from resolvers.errors import ErrorCode, payload_error
+
+    gone = _pair_error(payload_error(ErrorCode.NOT_FOUND, "no company with id x", "input.merged.0"))
+    assert (gone["code"], gone["field"]) == (ErrorCode.CONFLICT, "input.candidateId")
+    stale = _pair_error(payload_error(ErrorCode.CONFLICT, "stale", "input.expectedVersions.0.id"))
+    assert (stale["code"], stale["field"]) == (ErrorCode.CONFLICT, "input.candidateId")
+    survivor = _pair_error(payload_error(ErrorCode.NOT_FOUND, "no company", "input.survivor"))
+    assert (survivor["code"], survivor["field"]) == (ErrorCode.NOT_FOUND, "input.survivorId")
+    other = payload_error(ErrorCode.FORBIDDEN, "no", None)
+    assert _pair_error(other) == other
