@@ -153,6 +153,7 @@ _ADMIN_ACL_LITERALS = {
     "editPrincipals": "[]",
     "editMe": "'bench-admin'",
     "publicCompanies": "true",
+    "named": "true",
 }
 
 

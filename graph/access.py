@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 # Roles that read every row. ADMIN also edits every row; the other two never edit.
 READ_ALL_ROLES = frozenset({"ADMIN", "AUDITOR", "ANALYST"})
 READ_ONLY_ROLES = frozenset({"AUDITOR", "ANALYST"})
+# Roles that see people by name. A viewer with none of them (ANALYST) sees people anonymised:
+# resolvers/permissions.py masks their fields (its NAMED is this set), and no statement lets
+# such a viewer match, filter, search or order people by a personal value (`personal_key`),
+# since a guessed name that matches, or the name order, would tell who a pseudonym is.
+NAMED_ROLES = frozenset({"ADMIN", "MANAGER", "SALES", "AUDITOR"})
 # Team hierarchy depth a manager's scope reaches down (and the migration's cycle guard).
 TEAM_DEPTH = 8
 
@@ -80,6 +85,12 @@ class AclParams(TypedDict):
     editPrincipals: list[str]
     editMe: str | None
     publicCompanies: bool
+    named: bool
+
+
+def named(actor: Actor) -> bool:
+    """Whether the viewer sees people by name (else anonymised: see NAMED_ROLES)."""
+    return not NAMED_ROLES.isdisjoint(actor.roles)
 
 
 def acl_params(actor: Actor) -> AclParams:
@@ -96,6 +107,7 @@ def acl_params(actor: Actor) -> AclParams:
         "editPrincipals": list(s.principals) if edit else [],
         "editMe": actor.id if edit else None,
         "publicCompanies": s.public_companies,
+        "named": named(actor),
     }
 
 
@@ -249,6 +261,19 @@ def editable_customer(v: LiteralString) -> LiteralString:
         + _marked("($acl.editAll OR " + _account(v, True) + ")", True)
         + ")"
     )
+
+
+def personal_key(v: LiteralString) -> LiteralString:
+    """A boolean Cypher expression: may the viewer in `$acl` find node `v` by a personal value
+    (a name, an e-mail)? Not a person for an anonymised viewer (NAMED_ROLES); everything else.
+    Statements that match names against a viewer's text add it to the match."""
+    return "($acl.named OR NOT " + v + ":Person)"
+
+
+def name_order(v: LiteralString) -> LiteralString:
+    """What to order node `v` by where a statement orders by name: its name, but no value for
+    a person shown to an anonymised viewer, so people fall back to the tie-break (their id)."""
+    return "CASE WHEN " + personal_key(v) + " THEN " + v + ".name END"
 
 
 def rel_visible(a: LiteralString, b: LiteralString) -> LiteralString:

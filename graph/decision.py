@@ -65,7 +65,8 @@ DECISION_TREE = Cypher(
     "CALL (pr) { "
     "  MATCH (p:Person)-[pi:PARTICIPATES_IN]->(pr) "
     f"  WHERE {valid('pi')} AND p.archivedAt IS NULL AND {access.visible_as('p', 'Person')} "
-    f"  WITH p, pi ORDER BY p.name LIMIT {MAX_PARTICIPANTS + 1} "
+    # By name, by id for an anonymised viewer (access.name_order): the order would tell names.
+    f"  WITH p, pi ORDER BY {access.name_order('p')}, p.id LIMIT {MAX_PARTICIPANTS + 1} "
     "  RETURN collect({id: p.id, role: pi.role, stance: pi.stance, concerns: pi.concerns}) "
     "    AS parts, collect(p) AS ps "
     "} "

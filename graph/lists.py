@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, LiteralString, cast
 
 from graph import pages
-from graph.access import acl_params, visible
+from graph.access import acl_params, named, personal_key, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, current
 from graph.db import Cypher, Database
@@ -115,12 +115,24 @@ def _custom_orders() -> dict[str, Order]:
 
 ORDERS.update(_custom_orders())
 
-# The name predicate comes first, unguarded, so the planner can use the text index.
+# The name orders as an anonymised viewer (graph/access.py's NAMED_ROLES) gets them on a list
+# that holds people: people by id, the rest by name. The real-name order of pseudonyms would
+# spell the names out, and the cursor carries the sort key, so it must not be the name.
+_NEUTRAL: LiteralString = "CASE WHEN n:Person THEN n.id ELSE n.name END"
+ORDERS["NAME_ASC_ANONYMISED"] = Order(_NEUTRAL, _NEUTRAL, "$afterKey", "ASC", ">")
+ORDERS["NAME_DESC_ANONYMISED"] = Order(_NEUTRAL, _NEUTRAL, "$afterKey", "DESC", "<")
+ANONYMISED_ORDERS = {"NAME_ASC": "NAME_ASC_ANONYMISED", "NAME_DESC": "NAME_DESC_ANONYMISED"}
+
+# The name predicate comes first, unguarded, so the planner can use the text index. A person
+# matches a name only for a viewer who sees names (`personal_key`): else a guessed name, or
+# a prefix growing letter by letter, would unmask a pseudonym.
 NAME_MODES: dict[str, LiteralString] = {
     "none": "",
     "contains": "n.name CONTAINS $nameContains "
-    "AND ($namePrefix IS NULL OR n.name STARTS WITH $namePrefix) AND ",
-    "prefix": "n.name STARTS WITH $namePrefix AND ",
+    "AND ($namePrefix IS NULL OR n.name STARTS WITH $namePrefix) AND "
+    + personal_key("n")
+    + " AND ",
+    "prefix": "n.name STARTS WITH $namePrefix AND " + personal_key("n") + " AND ",
 }
 
 
@@ -298,6 +310,8 @@ async def page(
     """Up to `limit` rows after the cursor position `(sortKey, id)`; `scope`, `order` and
     `projection` must be keys of SCOPES, ORDERS and PROJECTIONS."""
     mode = _mode(filters)
+    if scope in ("person", "customer") and not named(actor):
+        order = ANONYMISED_ORDERS.get(order, order)
     params = {**_params(filters), "acl": acl_params(actor)}
     active = frozenset(k for k in PREDICATES if params.get(k) is not None)
     params |= {

@@ -206,7 +206,8 @@ def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
         "  MATCH (p:Person)-[w:WORKS_AT]->(co) "
         # A person who is a customer of their own follows their own account, not the employer.
         f"  WHERE {valid('w')} AND p.archivedAt IS NULL AND {access.visible_as('p', 'Person')} "
-        "  WITH p, w, co ORDER BY co.name, p.name LIMIT $limitPlus "
+        # People by name within a company, by id for an anonymised viewer (access.name_order).
+        f"  WITH p, w, co ORDER BY co.name, {access.name_order('p')}, p.id LIMIT $limitPlus "
         "  RETURN collect({p: p, w: w, co: co}) AS found "
         "} "
         "WITH cos, found[..$limit] AS rows, size(found) > $limit AS truncated "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import LiteralString, cast
 
-from graph.access import acl_params, visible
+from graph.access import acl_params, name_order, visible
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
@@ -58,7 +58,8 @@ SUBSIDIARIES = {
     )
     for kind, projected in PROJECTIONS.items()
 }
-# A company's current staff, by name: LIMIT per company inside the subquery, so a company
+# A company's current staff, by name (by id for a viewer who sees people anonymised: the
+# name order would spell pseudonyms out): LIMIT per company inside the subquery, so a company
 # of 500 people projects only the `$cap` it returns.
 CONTACTS = {
     kind: Cypher(
@@ -67,7 +68,7 @@ CONTACTS = {
         "CALL (id) { "
         "  MATCH (:Company {id: id})<-[r:WORKS_AT]-(n:Person) "
         "  WHERE " + CURRENT + " AND " + SHOWN + " "
-        "  WITH DISTINCT n ORDER BY n.name, n.id LIMIT $cap "
+        "  WITH DISTINCT n ORDER BY " + name_order("n") + ", n.id LIMIT $cap "
         "  RETURN collect(" + projected + ") AS items "
         "} "
         "RETURN id, items",
@@ -147,7 +148,7 @@ def _tree_contacts(projected: LiteralString) -> LiteralString:
     return (
         "CALL (c) { OPTIONAL MATCH (c)<-[r:WORKS_AT]-(n:Person) "
         "WHERE " + CURRENT + " AND " + SHOWN + " "
-        "WITH DISTINCT n ORDER BY n.name, n.id LIMIT $cap "
+        "WITH DISTINCT n ORDER BY " + name_order("n") + ", n.id LIMIT $cap "
         "RETURN collect(" + projected + ") AS contacts } "
     )
 

@@ -8,14 +8,15 @@ The cjk analyzer indexes Chinese as overlapping bigrams, so a single Chinese cha
 match; for that case `search_contains` falls back to `CONTAINS` on the name text indexes.
 
 Hits the viewer may not see (graph/access.py) are dropped before the limit, so a page is
-never short because of them and never names them.
+never short because of them and never names them. A viewer who sees people anonymised finds
+companies only (`personal_key`): a person found by a guessed name would unmask a pseudonym.
 """
 
 from __future__ import annotations
 
 from typing import cast
 
-from graph.access import acl_params, visible
+from graph.access import acl_params, personal_key, visible
 from graph.actor import Actor
 from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
@@ -29,7 +30,8 @@ FULLTEXT = Cypher(
     "search.fulltext",
     "CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh() "
     "CALL db.index.fulltext.queryNodes('party_names', $query) YIELD node AS n, score "
-    "WHERE n.archivedAt IS NULL AND " + visible("n", unplaced=True) + " "
+    "WHERE n.archivedAt IS NULL AND " + personal_key("n") + " "
+    "AND " + visible("n", unplaced=True) + " "
     "RETURN " + PROJECTION + " AS node, score LIMIT $limit",
 )
 CONTAINS = Cypher(
@@ -38,7 +40,7 @@ CONTAINS = Cypher(
     "  MATCH (n:Company) WHERE n.name CONTAINS $text AND n.archivedAt IS NULL "
     "  AND " + visible("n") + " RETURN n LIMIT $limit "
     "  UNION MATCH (n:Person) WHERE n.name CONTAINS $text AND n.archivedAt IS NULL "
-    "  AND " + visible("n", unplaced=True) + " RETURN n LIMIT $limit "
+    "  AND $acl.named AND " + visible("n", unplaced=True) + " RETURN n LIMIT $limit "
     "} "
     "WITH n, toFloat(size($text)) / size(n.name) AS score "
     "ORDER BY score DESC, n.name, n.id LIMIT $limit "

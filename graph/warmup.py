@@ -58,7 +58,7 @@ SAMPLES: dict[str, Any] = {
     # Five items: the plan cache also tells list sizes apart, by bucket (measured: after a
     # one-item sample a two-item call still took 0.76 s, a one-item call 0.18 s). Default
     # edge-kind and via lists, and most dataloader batches, hold 2-10 items.
-    **{name: [_ID] * 5 for name in ("ids", "types", "exclude", "fields", "merged", "all")},
+    **{name: [_ID] * 5 for name in ("ids", "types", "exclude", "fields", "merged", "all", "edges")},
     **dict.fromkeys(("asOf", "since", "until"), dt.date(2024, 1, 1)),
     **dict.fromkeys(("afterAt", "expiresAt", "occurredAt"), dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
     "graceSeconds": 0,
@@ -78,6 +78,7 @@ SAMPLES: dict[str, Any] = {
         "editPrincipals": [_ID] * 2,
         "editMe": _ID,
         "publicCompanies": True,
+        "named": True,
     },
     # graph/review.py; graph/crypto.py's rotation of the ciphertext requests hold
     **dict.fromkeys(("note", "requestedBy", "kind"), _ID),

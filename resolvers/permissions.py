@@ -19,6 +19,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
+from graph.access import NAMED_ROLES
+
 
 class Mask(Enum):
     NONE = "NONE"  # shown as stored to every role that sees the row
@@ -33,17 +35,24 @@ class Mask(Enum):
 EVERYONE = frozenset({"ADMIN", "MANAGER", "SALES", "ANALYST", "AUDITOR"})
 WRITERS = frozenset({"ADMIN", "MANAGER", "SALES"})
 PRIVILEGED = frozenset({"ADMIN", "MANAGER"})
-# Roles that see named individuals: everyone but the anonymised ANALYST view (R22).
-NAMED = EVERYONE - {"ANALYST"}
+# Roles that see named individuals: everyone but the anonymised ANALYST view (R22). One set
+# with graph/access.py's, which keeps such a viewer from finding or ordering people by a
+# personal value (names, e-mail, phone) in any statement: a match would unmask a pseudonym.
+NAMED = NAMED_ROLES
 # Masks that keep part of the value. What they keep (a phone's last digits, an e-mail's
 # first letter) still helps to single a person out beside a stable pseudonym, so a viewer
 # with no NAMED role (the anonymised view) gets none of it: see `mask_for`.
 PARTIAL = frozenset({Mask.ID_NUMBER, Mask.PHONE, Mask.EMAIL})
 
 
+def anonymised(roles: Collection[str]) -> bool:
+    """Whether a viewer with `roles` sees people only as pseudonyms (no NAMED role)."""
+    return NAMED.isdisjoint(roles)
+
+
 def mask_for(mask: Mask, roles: Collection[str]) -> Mask:
     """The mask a viewer with `roles` gets where a rule masks with `mask`."""
-    return Mask.HIDE if mask in PARTIAL and NAMED.isdisjoint(roles) else mask
+    return Mask.HIDE if mask in PARTIAL and anonymised(roles) else mask
 
 
 @dataclass(frozen=True)

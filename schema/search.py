@@ -28,7 +28,8 @@ class Query:
         description="Full-text search of company and person names (name, nameEn, shortName) "
         "with a Chinese-aware index: `华为` finds 华为技术有限公司; Latin is case-insensitive "
         "and matches word prefixes; a single Chinese character matches names containing it. "
-        "Archived records and records the viewer may not see are left out. One round trip.",
+        "Archived records and records the viewer may not see are left out; a viewer who sees "
+        "people anonymised (ANALYST) finds companies only. One round trip.",
         graphql_type=list[SearchHit],
     )
     async def search(
