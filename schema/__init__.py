@@ -152,7 +152,7 @@ def build_schema(
             # Token cap and extra validation rules live in these two rather than in
             # strawberry's stock extensions: fewer hooks per request.
             partial(ParseMemo, limits),
-            partial(ValidationMemo, limits, validation_rules(dev)),
+            partial(ValidationMemo, limits, validation_rules(dev), suggestions=dev),
             ErrorShaping,
         ],
     )

@@ -24,11 +24,13 @@ from graphql import (
     VariableNode,
     Visitor,
     parse,
+    validate,
     visit,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import ApiError, CrmError, ErrorCode
@@ -36,6 +38,8 @@ from schema.cost import QUERY_TOO_COSTLY, configure_cost_memo, request_cost, too
 from schema.limits import ByteBoundedLRU, Limits, analyse, check_text
 
 log = logging.getLogger("crm.errors")
+# What strawberry's validate_document adds to the rules it is given.
+STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 
 def validation_rules(dev: bool) -> tuple[type[ASTValidationRule], ...]:
@@ -203,11 +207,14 @@ class ValidationMemo(SchemaExtension):
         self,
         limits: Limits | None = None,
         rules: tuple[type[ASTValidationRule], ...] = (),
+        suggestions: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.limits = limits or Limits()
         self.rules = rules
+        # "Did you mean 'person'?" maps the schema by guessing where introspection is off.
+        self.suggestions = suggestions
         self.cost: int | None = None
 
     def get_results(self) -> dict[str, Any]:
@@ -248,7 +255,12 @@ class ValidationMemo(SchemaExtension):
             if not errors:
                 errors = [
                     _refused_value(e)
-                    for e in validate_document(schema, ec.graphql_document, ec.validation_rules)
+                    for e in validate(
+                        schema,
+                        ec.graphql_document,
+                        (*ec.validation_rules, *STRAWBERRY_RULES),
+                        hide_suggestions=not self.suggestions,
+                    )
                 ]
             size = 2 * len(ec.query) + 256 + sum(512 + len(e.message) for e in errors)
             _VALIDATED.put(key, (schema, errors), size)

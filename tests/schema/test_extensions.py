@@ -137,3 +137,16 @@ def test_introspection_rule_runs_after_the_standard_rules() -> None:
     }
     assert formatted(query, dev=True) == (None, [unknown])
     assert formatted(query, dev=False) == (None, [introspection, unknown])
+
+
+def test_production_suggests_no_field_names() -> None:
+    """With introspection off, "Did you mean 'person'?" would map the schema by guessing."""
+    assert "Did you mean" in formatted("{ persn }", dev=True)[1][0]["message"]
+    _, errors = formatted("{ persn }", dev=False)
+    assert errors == [
+        {
+            "message": "Cannot query field 'persn' on type 'Query'.",
+            "locations": [{"line": 1, "column": 3}],
+            "extensions": VALIDATION,
+        }
+    ]
