@@ -118,7 +118,15 @@ async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
     current, _ = await repo.settings(ctx.db, ctx.actor)
     errors = v.Errors()
     probabilities = dict(current.stage_probability)
+    named: set[str] = set()
     for i, item in enumerate(data.get("stageProbabilities") or []):
+        if item["stage"].value in named:  # which of the two was meant cannot be told
+            errors.add(
+                ErrorCode.VALIDATION,
+                "this stage is named twice",
+                f"input.stageProbabilities.{i}.stage",
+            )
+        named.add(item["stage"].value)
         if not 0.0 <= item["probability"] <= 1.0:
             errors.add(
                 ErrorCode.VALIDATION,
