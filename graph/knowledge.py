@@ -37,6 +37,10 @@ FIELDS: tuple[LiteralString, ...] = (
     "agreement",
     "resolution",
 )
+# What a viewer who sees people anonymised (access.named) may search: the tags and the
+# subject. The title and the record's free text are personal and hidden from them, and a match
+# on a guessed name would tell what those say.
+OPEN_FIELDS: tuple[LiteralString, ...] = ("knowledgeText", "subject")
 
 
 class NoteRow(TypedDict):
@@ -96,21 +100,34 @@ _FULLTEXT: LiteralString = (
     "CALL db.index.fulltext.queryNodes('knowledge_notes', $query) YIELD node AS r, score "
     "WHERE " + _VISIBLE
 )
-_CONTAINS: LiteralString = (
-    "MATCH (r:Knowledge) WHERE ("
-    + " OR ".join("r." + f + " CONTAINS $text" for f in FIELDS)
-    + ") AND " + _VISIBLE + "WITH r, 1.0 AS score WHERE true "
-)  # fmt: skip
+
+
+def _contains(fields: tuple[LiteralString, ...]) -> LiteralString:
+    return (
+        "MATCH (r:Knowledge) WHERE ("
+        + " OR ".join("r." + f + " CONTAINS $text" for f in fields)
+        + ") AND " + _VISIBLE + "WITH r, 1.0 AS score WHERE true "
+    )  # fmt: skip
+
+
+_CONTAINS = _contains(FIELDS)
+_CONTAINS_OPEN = _contains(OPEN_FIELDS)
 _PAGE: LiteralString = (
     "WITH r, score ORDER BY score DESC, r.id LIMIT $limit RETURN " + NOTE + " AS note"
 )
+# By how it matches: the full-text index (an anonymised viewer's query names OPEN_FIELDS),
+# or CONTAINS for a single CJK character (on OPEN_FIELDS only for that viewer).
 SEARCH = {
-    False: Cypher("knowledge.search", _FULLTEXT + _AFTER + _PAGE),
-    True: Cypher("knowledge.search.contains", _CONTAINS + _AFTER + _PAGE),
+    "fulltext": Cypher("knowledge.search", _FULLTEXT + _AFTER + _PAGE),
+    "contains": Cypher("knowledge.search.contains", _CONTAINS + _AFTER + _PAGE),
+    "contains.open": Cypher("knowledge.search.contains.open", _CONTAINS_OPEN + _AFTER + _PAGE),
 }
 COUNT = {
-    False: Cypher("knowledge.search.count", _FULLTEXT + "RETURN count(r) AS total"),
-    True: Cypher("knowledge.search.contains.count", _CONTAINS + "RETURN count(r) AS total"),
+    "fulltext": Cypher("knowledge.search.count", _FULLTEXT + "RETURN count(r) AS total"),
+    "contains": Cypher("knowledge.search.contains.count", _CONTAINS + "RETURN count(r) AS total"),
+    "contains.open": Cypher(
+        "knowledge.search.contains.open.count", _CONTAINS_OPEN + "RETURN count(r) AS total"
+    ),
 }
 
 
@@ -169,6 +186,10 @@ async def search(
     query = None if contains else lucene_query(text)
     if not contains and query is None:
         return [], 0 if with_total else None
+    named = access.named(actor)
+    if query is not None and not named:  # the open fields only (OPEN_FIELDS)
+        query = " ".join(f"{f}:({query})" for f in OPEN_FIELDS)
+    how = "fulltext" if not contains else "contains" if named else "contains.open"
     params: dict[str, Any] = {
         "query": query,
         "text": text,
@@ -176,7 +197,5 @@ async def search(
         "acl": access.acl_params(actor),
     }
     position = pages.after(after, "afterScore")
-    rows, total = await pages.read(
-        db, SEARCH[contains], COUNT[contains], params, position, limit, with_total
-    )
+    rows, total = await pages.read(db, SEARCH[how], COUNT[how], params, position, limit, with_total)
     return [r["note"] for r in rows], total

@@ -127,8 +127,9 @@ def test_a_note_carries_its_title_tags_and_who_marked_it(notes: None, gql: GQL) 
     # Marked, the record is still its kind.
     kind = gql("query($id: ID!) { record(id: $id) { __typename } }", {"id": K1})
     assert kind.data["record"]["__typename"] == "Interaction"
-    # The analyst finds it, but reads neither the title nor the notes (personal free text).
-    nodes = gql.as_("analyst")(SEARCH, {"text": "回答", "first": 5}).data["knowledgeSearch"]
+    # The analyst finds it by a tag, but reads neither the title nor the notes (personal
+    # free text), and no word of those finds it for them.
+    nodes = gql.as_("analyst")(SEARCH, {"text": "价格", "first": 5}).data["knowledgeSearch"]
     assert [(n["title"], n["record"]["notes"]) for n in nodes["nodes"]] == [(None, None)]
 
 
@@ -174,3 +175,18 @@ def test_a_long_text_is_bad_input_not_an_internal_error(notes: None, gql: GQL) -
     longest = "ab " * (MAX_TEXT // 3) + "ab"
     for text in ("a" * MAX_TEXT, longest[:MAX_TEXT], "价" * MAX_TEXT):
         assert gql(SEARCH, {"text": text, "first": 5}).errors == [], len(text)
+
+
+def test_an_anonymised_viewer_searches_subjects_and_tags_only(notes: None, gql: GQL) -> None:
+    """The ANALYST reads no title or free text (personal): a match there on a guessed name
+    would tell what it says. Subjects and tags stay searchable."""
+    analyst = gql.as_("analyst")
+    assert found(analyst, "bundle") == []  # K3's notes only
+    assert found(analyst, "Discount") == []  # K3's title and notes
+    assert found(analyst, "回答") == []  # K1's title
+    assert found(analyst, "成") == []  # one character, in K1's notes only
+    assert found(analyst, "Won") == [K3]  # K3's subject
+    assert found(analyst, "objection") == [K3]  # K3's tag
+    assert found(analyst, "价") == [K1]  # one character, in K1's tag 价格
+    # Everyone else still searches everything.
+    assert found(gql.as_("auditor"), "bundle") == [K3]
