@@ -436,11 +436,6 @@ RECOVER = Cypher(
     "SET m.status = 'UNKNOWN', m.reason = 'INTERRUPTED', m.unknownAt = datetime() "
     "RETURN count(m) AS n",
 )
-SENDER = Cypher(
-    "outreach.sender",
-    "MATCH (u:User {id: $id}) RETURN u.roles AS roles, u.name AS name, "
-    "u.archivedAt IS NOT NULL AS archived",
-)
 # The message is taken under its write lock: only a PENDING one, and only while the sender
 # may still edit its customer and the person still consents; otherwise it is SKIPPED.
 CLAIM = Cypher(
@@ -721,11 +716,6 @@ async def finish(db: Database, audit: Audit) -> int:
 async def next_batch(db: Database, audit: Audit, limit: int = 20) -> list[dict[str, Any]]:
     """RUNNING jobs (oldest first) with up to `limit` PENDING message ids each."""
     return await db.read(NEXT, {"limit": limit})
-
-
-async def sender(db: Database, actor: Actor, user_id: str) -> dict[str, Any] | None:
-    rows = await db.read(SENDER, {"id": user_id})
-    return rows[0] if rows else None
 
 
 async def claim(

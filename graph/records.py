@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString, NotRequired, TypedDict
 
 from graph import access, pages
-from graph.actor import Actor
+from graph.actor import Actor, of_user
 from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, PROJECTION, Audit, new_id
 from graph.refusal import Part, Refusal
@@ -566,10 +566,6 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
     return await db.transaction(work)
 
 
-ACTIVE_ROLES = Cypher(
-    "records.active_roles",
-    "MATCH (u:User {id: $id}) WHERE u.archivedAt IS NULL RETURN coalesce(u.roles, []) AS roles",
-)
 SEES_ACCOUNT = Cypher(
     "records.sees_account",
     "MATCH (c:Customer {id: $account}) WHERE " + access.visible("c", unplaced=True) + " "
@@ -581,13 +577,10 @@ async def sees_account(db: Database, actor: Actor, user_id: str, account: str) -
     """Whether active user `user_id` may see customer `account`, judged with their own scope
     (the actor asks on their behalf): a follow-up assigned to someone who may not would be a
     task its assignee never sees."""
-    rows = await db.read(ACTIVE_ROLES, {"id": user_id})
-    if not rows:
+    other = await of_user(db, actor, user_id, public_companies=actor.scope.public_companies)
+    if other is None:
         return False
-    roles = frozenset(rows[0]["roles"])
-    public = actor.scope.public_companies
-    scope = await access.load_scope(db, user_id, roles, public_companies=public)
-    params = {"account": account, "acl": access.acl_params(Actor(user_id, roles, scope))}
+    params = {"account": account, "acl": access.acl_params(other)}
     return bool(await db.read(SEES_ACCOUNT, params))
 
 

@@ -202,10 +202,6 @@ JOB_STATES = Cypher(
     "transfer.job.states",
     "UNWIND $ids AS id OPTIONAL MATCH (j:TransferJob {id: id}) RETURN id, j.status AS status",
 )
-CREATOR = Cypher(
-    "transfer.job.creator",
-    "MATCH (u:User {id: $id}) RETURN u.roles AS roles, u.archivedAt IS NOT NULL AS archived",
-)
 
 
 def _node_match(label: Label, key: Key) -> LiteralString:
@@ -376,12 +372,6 @@ async def finish(
     db: Database, job_id: str, status: JobStatus, props: dict[str, Any], audit: Audit
 ) -> None:
     await db.write(FINISH_JOB, {"id": job_id, "status": status.value, "props": props})
-
-
-async def creator(db: Database, actor: Actor, user_id: str) -> dict[str, Any] | None:
-    """A job creator's roles as they are now (None: no such user)."""
-    rows = await db.read(CREATOR, {"id": user_id})
-    return rows[0] if rows else None
 
 
 async def node_rights(

@@ -135,7 +135,7 @@ def _pair_error(error: UserErrorRow) -> UserErrorRow:
     """mergeNodes' errors at this mutation's own input paths; a side already merged away
     (or deleted) since the scan is a CONFLICT on the pair, not a missing id."""
     field = error.get("field") or ""
-    if field.startswith("input.merged") and error["code"] in (ErrorCode.NOT_FOUND, "NOT_FOUND"):
+    if field.startswith("input.merged") and error["code"] is ErrorCode.NOT_FOUND:
         return payload_error(
             ErrorCode.CONFLICT,
             "one of the pair is gone since the scan (already merged or deleted)",

@@ -72,10 +72,9 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from graph import access
 from graph import outreach as repo
 from graph.access import Scope
-from graph.actor import Actor
+from graph.actor import Actor, of_user
 from graph.db import Database
 from graph.nodes import Audit, new_id
 from graph.refusal import Refusal
@@ -1044,12 +1043,8 @@ class Runner(Background):
         reaches nothing, so their messages are SKIPPED as NOT_PERMITTED)."""
         if user_id.startswith("anonymous:"):  # the dev-mode demo viewer is ADMIN
             return Actor(user_id, frozenset({"ADMIN"}), Scope.everything())
-        row = await repo.sender(db, SYSTEM, user_id)
-        if row is None or row["archived"]:
-            return Actor(user_id)
-        roles = frozenset(row["roles"] or ())
-        scope = await access.load_scope(db, user_id, roles, public_companies=self.public_companies)
-        return Actor(user_id, roles, scope)
+        sender = await of_user(db, SYSTEM, user_id, public_companies=self.public_companies)
+        return sender or Actor(user_id)
 
     async def _send(self, db: Database, actor: Actor, job_id: str, message_id: str) -> bool | None:
         """Claim and send one message: whether the channel took it, or None when it was not

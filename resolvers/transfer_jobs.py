@@ -65,11 +65,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.types import Message, Receive
 
-from graph import access
 from graph import transfer_formats as fmt
 from graph import transfer_jobs as repo
 from graph.access import Scope
-from graph.actor import Actor
+from graph.actor import Actor, of_user
 from graph.db import Database, native
 from graph.errors import DatabaseUnavailable
 from graph.nodes import Audit
@@ -448,12 +447,10 @@ class Worker(Background):
         """The job's creator with their roles and scope as they are now."""
         if user_id.startswith("anonymous:"):  # the dev-mode demo viewer is ADMIN
             return Actor(user_id, frozenset({"ADMIN"}), Scope.everything())
-        row = await repo.creator(db, SYSTEM, user_id)
-        if row is None or row["archived"]:
+        creator = await of_user(db, SYSTEM, user_id, public_companies=self.public_companies)
+        if creator is None:
             raise Refused(403, ErrorCode.FORBIDDEN, "the job's creator is no longer active")
-        roles = frozenset(row["roles"] or ())
-        scope = await access.load_scope(db, user_id, roles, public_companies=self.public_companies)
-        return Actor(user_id, roles, scope)
+        return creator
 
     def _advance(self, job_id: str) -> Any:
         def advance(n: int) -> None:
