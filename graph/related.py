@@ -164,6 +164,16 @@ RELATED = {h: _related(h, True) for h in range(1, MAX_HOPS_RELATED + 1)}
 RELATED_NEAR = {h: _related(h, False) for h in range(1, MAX_HOPS_RELATED + 1)}
 
 
+def _each_once(steps: str, end: str | None = None) -> str:
+    """No node twice on a path. SHORTEST k only never reuses a relationship, so two ties
+    between the same people made a walk there and back count as one of the k. Inside the
+    selector's parentheses the check runs during the search: a walk is passed over, not
+    counted and then dropped. `steps` is the group variable of each step's first node; `end`
+    the last node, when it could stand among them."""
+    rest = f"{steps}[i + 1..]" + (f" + [{end}]" if end else "")
+    return f"all(i IN range(0, size({steps}) - 1) WHERE NOT {steps}[i] IN ({rest}))"
+
+
 def _path(hops: int) -> Cypher:
     return Cypher(
         f"related.path.h{hops}",
@@ -175,8 +185,9 @@ def _path(hops: int) -> Cypher:
         "CALL (a, b) { "
         "  WITH a, b WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b "
         # Each step's far node must be visible: a path through a hidden node is no path.
-        f"  MATCH p = SHORTEST {PATHS_PER_QUERY} (a)(()-[r:{ALL_UNION}]-(y) "
+        f"  MATCH p = SHORTEST {PATHS_PER_QUERY} ((a)((x)-[r:{ALL_UNION}]-(y) "
         f"    WHERE type(r) IN $types AND {valid('r')} AND {access.visible('y')}){{1,{hops}}}(b) "
+        f"    WHERE {_each_once('x', 'b')}) "
         f"  RETURN collect({PATH_PROJECTION}) AS paths "
         "} "
         "RETURN a IS NOT NULL AS fromFound, b IS NOT NULL AS toFound, paths",
@@ -208,10 +219,11 @@ def _intro(hops: int) -> Cypher:
         # a decision maker at scale S. Paths come out target-first, so they are reversed.
         "CALL (targets, users) { "
         "  UNWIND targets AS t "
-        f"  MATCH p = SHORTEST {INTRO_PATHS_PER_PAIR} (t)((x)-[r:{INTRO_UNION}]-() "
+        f"  MATCH p = SHORTEST {INTRO_PATHS_PER_PAIR} ((t)((x)-[r:{INTRO_UNION}]-() "
         # Every node before the staff member must be visible: the chain names each person,
         # so a route through someone hidden is not offered at all.
         f"    WHERE NOT x:User AND {valid('r')} AND {access.visible('x')}){{1,{hops}}}(u:User) "
+        f"    WHERE {_each_once('x')}) "
         "  WHERE u IN users "
         f"  WITH p LIMIT {INTRO_MAX_PATHS} "
         # An introduction is a chain of people (staff first): paths that differ only in the

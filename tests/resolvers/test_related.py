@@ -250,6 +250,49 @@ def test_warm_intro_ranks_a_personal_tie_above_a_colleague(gql: GQL, cypher: Dri
     assert all(p["colleagueHops"] >= 1 for p in paths[1:])
 
 
+# Two ties each way between 李 and the target (李 reports to her, she sways him): SHORTEST k
+# alone offered the walk 王 -> 甲 -> 目标 -> 李 -> 目标 as an introduction.
+LOOP_GRAPH = """
+MATCH (u:User {id: $owner})
+CREATE (t:Person {id: 'lp-t', name: '目标'}), (a:Person {id: 'lp-a', name: '甲'}),
+       (l:Person {id: 'lp-l', name: '李'}), (s:Person {id: 'lp-s', name: '孙'}),
+       (c:Person {id: 'lp-c', name: '陈'})
+CREATE (u)-[:KNOWS {id: 'lp-ua', strength: 0.9}]->(a)
+CREATE (a)-[:INFLUENCES {id: 'lp-at', strength: 0.9, polarity: 'POSITIVE'}]->(t)
+CREATE (l)-[:REPORTS_TO {id: 'lp-lt', kind: 'SOLID'}]->(t)
+CREATE (t)-[:INFLUENCES {id: 'lp-tl', strength: 0.9, polarity: 'POSITIVE'}]->(l)
+CREATE (u)-[:KNOWS {id: 'lp-ul', strength: 0.5}]->(l)
+CREATE (l)-[:KNOWS {id: 'lp-ls', strength: 0.5}]->(s)
+CREATE (s)-[:KNOWS {id: 'lp-sc', strength: 0.5}]->(c)
+CREATE (c)-[:KNOWS {id: 'lp-ct', strength: 0.5}]->(t)
+"""
+
+
+def test_intros_and_paths_never_pass_a_node_twice(gql: GQL, cypher: Driver) -> None:
+    with cypher.session(database="neo4j") as s:
+        s.run(LOOP_GRAPH, owner=OWNER).consume()
+    intros = gql(INTRO, {"t": "lp-t", "f": [OWNER], "h": 4}).data["warmIntroPaths"]
+    assert sorted(tuple(chain(p)) for p in intros) == [
+        (OWNER, "lp-a", "lp-t"),
+        (OWNER, "lp-l", "lp-s", "lp-c", "lp-t"),
+        (OWNER, "lp-l", "lp-t"),
+    ]
+    to_li = gql(INTRO, {"t": "lp-l", "f": [OWNER], "h": 4}).data["warmIntroPaths"]
+    # 甲 -> 目标 -> 陈 -> 孙 -> 李 would be 5 hops
+    assert sorted(tuple(chain(p)) for p in to_li) == [
+        (OWNER, "lp-a", "lp-t", "lp-l"),
+        (OWNER, "lp-l"),
+    ]
+    paths = gql(PATH, {"a": OWNER, "b": "lp-t", "h": 4}).data["path"]
+    walks = sorted([n["id"] for n in p["nodes"]] for p in paths)
+    assert walks == [
+        [OWNER, "lp-a", "lp-t"],
+        [OWNER, "lp-l", "lp-s", "lp-c", "lp-t"],
+        [OWNER, "lp-l", "lp-t"],  # by REPORTS_TO
+        [OWNER, "lp-l", "lp-t"],  # by INFLUENCES
+    ]
+
+
 def test_warm_intro_bad_arguments(gql: GQL, graph: None) -> None:
     for variables, code, field in [
         ({"t": "nope"}, "NOT_FOUND", "target"),
