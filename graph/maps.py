@@ -131,20 +131,35 @@ for _d in range(1, MAX_DEPTH + 1):
     )
 
 
-GROUP_HIERARCHY = Cypher(
-    "maps.group_hierarchy",
-    f"MATCH (c:Company {{id: $company}}) WHERE {access.visible_as('c', 'Company')} "
+# The roots of the group around company `c`: its ultimate parents within GROUP_MAX_LEVELS
+# (a top whose only parents are invisible is a root of the group the viewer sees), or, with
+# none that near (`deep`), the companies exactly GROUP_MAX_LEVELS above it, so the map still
+# shows as much of the group above as its levels allow. Binds `c`, `roots` and `deep`.
+GROUP_ROOTS: LiteralString = (
     "CALL (c) { "
     f"  MATCH wp = (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
     f"  WHERE all(r IN ups WHERE {valid('r')}) AND {through_visible('wp')} "
-    # A top whose only parents are invisible is a root of the group the viewer sees.
     f"    AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(up:Company) WHERE {valid('p')} "
     f"      AND {access.visible_as('up', 'Company')} }} "
-    "  WITH DISTINCT top ORDER BY top.name LIMIT 20 "
+    "  WITH DISTINCT top ORDER BY top.name, top.id LIMIT 20 "
     "  RETURN collect(top) AS tops "
     "} "
-    "WITH c, CASE WHEN size(tops) = 0 THEN [c] ELSE tops END AS roots, size(tops) = 0 AS deep "
-    "CALL (roots) { "
+    "CALL (c, tops) { "
+    "  WITH c WHERE size(tops) = 0 "
+    f"  MATCH wp = (c)-[ups:SUBSIDIARY_OF*{GROUP_MAX_LEVELS}]->(far:Company) "
+    f"  WHERE all(r IN ups WHERE {valid('r')}) AND {through_visible('wp')} "
+    "  WITH DISTINCT far ORDER BY far.name, far.id LIMIT 20 "
+    "  RETURN collect(far) AS fars "
+    "} "
+    "WITH c, CASE WHEN size(tops) > 0 THEN tops WHEN size(fars) > 0 THEN fars ELSE [c] END "
+    "  AS roots, size(tops) = 0 AS deep "
+)
+
+GROUP_HIERARCHY = Cypher(
+    "maps.group_hierarchy",
+    f"MATCH (c:Company {{id: $company}}) WHERE {access.visible_as('c', 'Company')} "
+    + GROUP_ROOTS
+    + "CALL (roots) { "
     "  UNWIND roots AS root "
     f"  MATCH wp = (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
     f"  WHERE all(r IN downs WHERE {valid('r')}) AND m.archivedAt IS NULL "

@@ -26,6 +26,7 @@ from graph.db import Cypher, Database
 from graph.maps import (
     COMPANY_UNION,
     GROUP_MAX_LEVELS,
+    GROUP_ROOTS,
     clean,
     edge,
     node,
@@ -82,16 +83,7 @@ PATH_PROJECTION = (
 # The whole group, however many hierarchy hops away: up to the ultimate parent(s), then down,
 # as groupHierarchy does (same level caps), within its own LIMIT.
 _GROUP = (
-    "CALL (c) { "
-    "  CALL (c) { "
-    f"    MATCH wp = (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
-    f"    WHERE all(r IN ups WHERE {valid('r')}) AND {through_visible('wp')} "
-    f"      AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(up:Company) WHERE {valid('p')} "
-    f"        AND {access.visible_as('up', 'Company')} }} "
-    "    WITH DISTINCT top ORDER BY top.id LIMIT 20 "
-    "    RETURN collect(top) AS tops "
-    "  } "
-    "  UNWIND CASE WHEN size(tops) = 0 THEN [c] ELSE tops END AS root "
+    "CALL (c) { " + GROUP_ROOTS + "  UNWIND roots AS root "
     f"  MATCH wp = (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
     f"  WHERE all(r IN downs WHERE {valid('r')}) AND m <> c AND m.archivedAt IS NULL "
     f"    AND {through_visible('wp')} "

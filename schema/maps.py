@@ -173,7 +173,9 @@ class GroupHierarchy:
         f"and down and {r.GROUP_MAX_COMPANIES} companies."
     )
     roots: list[strawberry.ID] = strawberry.field(
-        description="The ultimate parents (several for a joint venture)."
+        description="The ultimate parents (several for a joint venture). When none lies "
+        f"within {r.GROUP_MAX_LEVELS} levels up, the companies exactly {r.GROUP_MAX_LEVELS} "
+        "levels up instead, and the map's `moreBeyondDepth` is true."
     )
     rollups: list[SubtreeRollup] = strawberry.field(
         description="One rollup per company in the map; a joint venture counts under each parent."

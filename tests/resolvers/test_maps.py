@@ -180,7 +180,7 @@ def test_small_map_with_more_beyond_is_not_truncated(gql: GQL, cypher: Driver) -
 
 def test_group_hierarchy_deeper_than_its_levels(gql: GQL, cypher: Driver) -> None:
     # 10 levels of SUBSIDIARY_OF: from the bottom no ultimate parent lies within 8 levels up,
-    # so the map is the company's own subtree and says the group goes on above it.
+    # so the map is as much of the group above as 8 levels show, and says it goes on.
     build(
         cypher,
         "UNWIND range(0, 10) AS i CREATE (:Company {id: 'h' + i, name: 'H' + i}) "
@@ -189,8 +189,13 @@ def test_group_hierarchy_deeper_than_its_levels(gql: GQL, cypher: Driver) -> Non
         "CREATE (a)-[:SUBSIDIARY_OF {id: 's' + i}]->(b)",
     )
     h = gql(GROUP_Q, {"c": "h10"}).data["groupHierarchy"]
-    assert h["roots"] == ["h10"]
+    assert h["roots"] == ["h2"]
+    depths = {n["id"]: n["depth"] for n in h["map"]["nodes"]}
+    assert depths == {f"h{i}": i - 2 for i in range(2, 11)}
     assert (h["map"]["truncated"], h["map"]["moreBeyondDepth"]) == (False, True)
+    mid = gql(GROUP_Q, {"c": "h9"}).data["groupHierarchy"]
+    assert mid["roots"] == ["h1"]
+    assert {n["id"] for n in mid["map"]["nodes"]} == {f"h{i}" for i in range(1, 10)}
     # from h2 the root h0 is found, but h9 and h10 lie more than 8 levels below it
     top = gql(GROUP_Q, {"c": "h2"}).data["groupHierarchy"]
     assert top["roots"] == ["h0"]

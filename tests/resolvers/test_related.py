@@ -99,6 +99,22 @@ def test_related_accounts_reach_the_whole_group_by_default(gql: GQL, graph: None
     assert "s2" not in chain
 
 
+def test_related_accounts_reach_eight_levels_up_a_deeper_group(gql: GQL, cypher: Driver) -> None:
+    # 12 levels: from the bottom no ultimate parent lies within 8 levels, so the group is
+    # taken from the company 8 levels up, as groupHierarchy does, not from 2 hops.
+    with cypher.session(database="neo4j") as s:
+        s.run(
+            "UNWIND range(0, 12) AS i CREATE (:Company {id: 'dl' + i, name: '深' + i}) "
+            "WITH collect(i) AS xs UNWIND range(1, 12) AS i "
+            "MATCH (a:Company {id: 'dl' + i}), (b:Company {id: 'dl' + (i - 1)}) "
+            "CREATE (a)-[:SUBSIDIARY_OF {id: 'dls' + i}]->(b)"
+        ).consume()
+    found = {
+        i["company"]["id"] for i in gql(RELATED, {"c": "dl12", "f": 50}).data["relatedAccounts"]
+    }
+    assert found == {f"dl{i}" for i in range(4, 12)}
+
+
 def test_related_accounts_former_employees(gql: GQL, graph: None) -> None:
     items = gql(RELATED, {"c": "s1", "v": ["FORMER_EMPLOYEES"]}).data["relatedAccounts"]
     assert [i["company"]["id"] for i in items] == ["m"]
