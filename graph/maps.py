@@ -178,7 +178,9 @@ GROUP_HIERARCHY = Cypher(
     "  UNWIND ms AS m "
     # A visible company's projects may still be invisible (a public, non-customer company).
     "  OPTIONAL MATCH (p:Project)-[:FOR]->(m) "
-    f"  WHERE p.status = 'OPEN' AND p.archivedAt IS NULL AND {access.visible_as('p', 'Project')} "
+    # No status counts as OPEN, as in the pipeline and forecasts (graph/pipeline.py).
+    "  WHERE coalesce(p.status, 'OPEN') = 'OPEN' AND p.archivedAt IS NULL "
+    f"    AND {access.visible_as('p', 'Project')} "
     "  WITH m, sum(coalesce(p.amount, 0.0)) AS amount "
     f"  RETURN collect({node('m', ', openProjectAmount: amount')}) AS nodes "
     "} "

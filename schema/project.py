@@ -28,7 +28,10 @@ vocab_enum(ProjectStatus, "Whether a project is open, won, lost or on hold.")
 class Project(Record):
     name: str = strawberry.field(description="Project name, at most 200 characters.")
     stage: ProjectStage | None = strawberry.field(description="Sales stage.")
-    status: ProjectStatus | None = strawberry.field(description="Open, won, lost or on hold.")
+    status: ProjectStatus | None = strawberry.field(
+        description="Open, won, lost or on hold. Unset counts as OPEN everywhere (pipeline, "
+        "forecasts, group rollups)."
+    )
     amount: float | None = strawberry.field(description="Expected amount in `currency`; ≥ 0.")
     currency: str | None = strawberry.field(description="ISO 4217 code; CNY by default.")
     expectedClose: dt.date | None = strawberry.field(description="Expected closing date.")
@@ -62,7 +65,7 @@ class Project(Record):
 @strawberry.input(description="Project fields. Text is trimmed; blank means absent.")
 class ProjectFields:
     stage: ProjectStage | None = optional("Sales stage.")
-    status: ProjectStatus | None = optional("Status.")
+    status: ProjectStatus | None = optional("Status; unset counts as OPEN.")
     amount: float | None = optional("≥ 0 and ≤ 10^13, as order amounts.")
     currency: str | None = optional("3-letter ISO 4217 code; CNY when omitted.")
     expectedClose: dt.date | None = optional("Expected closing date.")

@@ -130,7 +130,7 @@ query($c: ID!, $a: Date) {
 }"""
 
 
-def test_group_hierarchy_with_joint_venture(gql: GQL, group: None) -> None:
+def test_group_hierarchy_with_joint_venture(gql: GQL, group: None, cypher: Driver) -> None:
     r = gql(GROUP_Q, {"c": "jv"})
     h = r.data["groupHierarchy"]
     assert r.round_trips == 1
@@ -155,6 +155,14 @@ def test_group_hierarchy_with_joint_venture(gql: GQL, group: None) -> None:
     below = gql(GROUP_Q, {"c": "b1"}).data["groupHierarchy"]
     assert below["roots"] == ["g1"]
     assert ids(below["map"]["nodes"]) == {"g1", "s1", "s2", "b1", "jv"}
+    # a project saved without a status is open, as the pipeline and forecasts count it
+    build(
+        cypher,
+        "MATCH (c:Company {id: 's2'}) "
+        "CREATE (:Project {id: 'p-unset', name: '未定状态', amount: 7.0})-[:FOR]->(c)",
+    )
+    again = gql(GROUP_Q, {"c": "jv"}).data["groupHierarchy"]
+    assert {x["companyId"]: x["openProjectAmount"] for x in again["rollups"]}["g1"] == 157.0
 
 
 def test_small_map_with_more_beyond_is_not_truncated(gql: GQL, cypher: Driver) -> None:
