@@ -7,6 +7,10 @@ words, not operators). Latin tokens also match as prefixes (`huaw` finds Huawei)
 The cjk analyzer indexes Chinese as overlapping bigrams, so a single Chinese character cannot
 match; for that case `search_contains` falls back to `CONTAINS` on the name text indexes.
 
+Chinese is written in simplified and in traditional characters (Taiwan's and Hong Kong's
+differ too): a token with Chinese in it also looks for its other forms, converted with
+OpenCC's phrase tables, so 华为 finds 華為 and the other way round.
+
 Hits the viewer may not see (graph/access.py) are dropped before the limit, so a page is
 never short because of them and never names them. A viewer who sees people anonymised finds
 companies only (`personal_key`): a person found by a guessed name would unmask a pseudonym.
@@ -14,7 +18,10 @@ companies only (`personal_key`): a person found by a guessed name would unmask a
 
 from __future__ import annotations
 
+import functools
 from typing import cast
+
+import opencc
 
 from graph.access import acl_params, personal_key, visible
 from graph.actor import Actor
@@ -34,18 +41,48 @@ FULLTEXT = Cypher(
     "AND " + visible("n", unplaced=True) + " "
     "RETURN " + PROJECTION + " AS node, score LIMIT $limit",
 )
+# One index seek per written form of the character ($texts: the character and its others).
 CONTAINS = Cypher(
     "search.contains",
     "CALL () { "
-    "  MATCH (n:Company) WHERE n.name CONTAINS $text AND n.archivedAt IS NULL "
-    "  AND " + visible("n") + " RETURN n LIMIT $limit "
-    "  UNION MATCH (n:Person) WHERE n.name CONTAINS $text AND n.archivedAt IS NULL "
-    "  AND $acl.named AND " + visible("n", unplaced=True) + " RETURN n LIMIT $limit "
+    "  UNWIND $texts AS text "
+    "  CALL (text) { "
+    "    MATCH (n:Company) WHERE n.name CONTAINS text AND n.archivedAt IS NULL "
+    "    AND " + visible("n") + " RETURN n LIMIT $limit "
+    "    UNION MATCH (n:Person) WHERE n.name CONTAINS text AND n.archivedAt IS NULL "
+    "    AND $acl.named AND " + visible("n", unplaced=True) + " RETURN n LIMIT $limit "
+    "  } "
+    "  RETURN DISTINCT n "
     "} "
-    "WITH n, toFloat(size($text)) / size(n.name) AS score "
+    "WITH n, 1.0 / size(n.name) AS score "
     "ORDER BY score DESC, n.name, n.id LIMIT $limit "
     "RETURN " + PROJECTION + " AS node, score",
 )
+
+# simplified -> traditional (generic, Taiwan, Hong Kong) and traditional -> simplified
+_SCRIPTS = ("s2t", "s2tw", "s2hk", "t2s")
+
+
+@functools.cache
+def _converters() -> tuple[opencc.OpenCC, ...]:
+    # loaded on the first Chinese search: the phrase tables take about 0.1 s to read
+    return tuple(opencc.OpenCC(config) for config in _SCRIPTS)
+
+
+def written_forms(text: str) -> list[str]:
+    """`text` and its other Chinese forms (simplified, traditional), each once, `text` first.
+    Text without a Chinese character has no other form."""
+    if text.isascii() or not any(_is_han(ch) for ch in text):
+        return [text]
+    return list(dict.fromkeys([text, *(c.convert(text) for c in _converters())]))
+
+
+def _is_han(ch: str) -> bool:
+    return (
+        "\u3400" <= ch <= "\u9fff"
+        or "\uf900" <= ch <= "\ufaff"
+        or "\U00020000" <= ch <= "\U0003134f"
+    )
 
 
 def _escape(token: str) -> str:
@@ -58,7 +95,7 @@ def lucene_query(text: str) -> str | None:
     for raw in text.lower().split():
         if not any(ch.isalnum() for ch in raw):
             continue
-        parts.append(_escape(raw))
+        parts.extend(_escape(form) for form in written_forms(raw))
         if raw.isascii() and raw.isalnum() and len(raw) >= 2:
             parts.append(raw + "*")
     return " ".join(parts) or None
@@ -73,7 +110,8 @@ async def search(db: Database, actor: Actor, text: str, limit: int) -> list[Sear
     """Best matches first."""
     text = text.strip()
     if is_single_cjk(text):
-        rows = await db.read(CONTAINS, {"text": text, "limit": limit, "acl": acl_params(actor)})
+        params = {"texts": written_forms(text), "limit": limit, "acl": acl_params(actor)}
+        rows = await db.read(CONTAINS, params)
     else:
         query = lucene_query(text)
         if query is None:

@@ -54,6 +54,7 @@ SAMPLES: dict[str, Any] = {
     **dict.fromkeys(("customer", "former", "people", "projects", "shared", "manager"), True),
     "withData": False,
     **dict.fromkeys(("query", "text"), "华星集团"),  # search text: a short name
+    "texts": ["华", "華"],  # a character in its written forms
     **dict.fromkeys(("cap", "limit", "limitPlus", "subCap"), 10),
     # Five items: the plan cache also tells list sizes apart, by bucket (measured: after a
     # one-item sample a two-item call still took 0.76 s, a one-item call 0.18 s). Default

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from graph.search import is_single_cjk, lucene_query
+from graph.search import is_single_cjk, lucene_query, written_forms
 from neo4j import Driver
 from tests.conftest import GQL
 from tests.resolvers.accounts import PERSONA_NAMES, SEES_EAST, SEES_WEST, build_accounts
@@ -73,6 +73,24 @@ def test_single_character_falls_back_to_contains(gql: GQL) -> None:
 
 
 @pytest.mark.usefixtures("parties")
+def test_simplified_and_traditional_find_each_other(gql: GQL, cypher: Driver) -> None:
+    cypher.execute_query(
+        "UNWIND $names AS name CREATE (:Company {id: randomUUID(), name: name, version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()})",
+        names=["華為國際有限公司", "台积电南京有限公司", "發展銀行"],
+        database_="neo4j",
+    )
+    both = ["华为技术有限公司", "華為國際有限公司"]
+    assert sorted(h["name"] for h in hits(gql, "华为")) == both
+    assert sorted(h["name"] for h in hits(gql, "華為")) == both
+    assert [h["name"] for h in hits(gql, "臺積電")] == ["台积电南京有限公司"]  # Taiwan's form
+    assert [h["name"] for h in hits(gql, "发展")] == ["發展銀行"]
+    # one character: each of its forms through the name index
+    assert sorted(h["name"] for h in hits(gql, "華")) == ["华为技术有限公司", "华润集团", *both[1:]]
+    assert [h["name"] for h in hits(gql, "积")] == ["台积电南京有限公司"]
+
+
+@pytest.mark.usefixtures("parties")
 def test_person_hits_are_masked(gql: GQL) -> None:
     assert hits(gql.as_("owner"), "张伟")[0]["node"]["mobile"] == "+86138****5678"
     assert hits(gql, "张伟")[0]["node"]["mobile"] == "+8613812345678"
@@ -123,6 +141,11 @@ def test_query_building() -> None:
     assert is_single_cjk("华")
     assert not is_single_cjk("a")
     assert not is_single_cjk("华为")
+    assert written_forms("Huawei") == ["Huawei"]
+    assert written_forms("华为")[0] == "华为"
+    assert "華為" in written_forms("华为")
+    assert "华为" in written_forms("華為")
+    assert lucene_query("华为 深圳").split()[:2] == ["华为", "華爲"]  # the text, then its forms
 
 
 def test_search_returns_visible_hits_only(gql: GQL, cypher: Driver) -> None:
