@@ -144,7 +144,7 @@ def _message(result: repo.EdgeResult, rel: Rel | None) -> tuple[ErrorCode, str]:
         return (
             ErrorCode.CYCLE,
             "this edge would close a cycle: the target already reaches the source "
-            "through current edges of the same type",
+            "through edges of the same type valid during this edge's dates",
         )
     if refusal is Refusal.DUPLICATE:
         return (

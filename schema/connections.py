@@ -60,7 +60,11 @@ SORT_KEY = strawberry.argument(
 )
 
 
-@strawberry.input(description="Filters shared by the lists. Name filters are case-sensitive.")
+@strawberry.input(
+    description="Filters shared by the lists. Name filters match the text as typed: case and "
+    "character width count (（） is not (), Ａ is not A), as they use the name's text index. "
+    "`search` forgives both."
+)
 class ListFilter:
     nameContains: str | None = strawberry.field(
         default=None,

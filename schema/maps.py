@@ -129,7 +129,10 @@ class MapEdge:
     "NOT_FOUND, as a missing one."
 )
 class GraphMap:
-    nodes: list[MapNode] = strawberry.field(description="The nodes, at most the query's limit.")
+    nodes: list[MapNode] = strawberry.field(
+        description="The nodes: at most the query's limit, besides accountMap's centre and "
+        "contactMap's companies."
+    )
     edges: list[MapEdge] = strawberry.field(description="Edges between the returned nodes.")
     truncated: bool = strawberry.field(
         description="True when a size cap (the query's `limit`, or a documented maximum such as "
@@ -227,7 +230,10 @@ class Query:
                 "INCUMBENT_AT)."
             ),
         ] = None,
-        limit: Annotated[int | None, arg(f"Most companies returned, 1..{r.MAX_LIMIT}.")] = 500,
+        limit: Annotated[
+            int | None,
+            arg(f"Most companies returned besides the centre, 1..{r.MAX_LIMIT}."),
+        ] = 500,
         asOf: AsOf = None,
         layout: MapLayout = Layout.NONE,
     ) -> dict[str, Any]:
