@@ -22,6 +22,7 @@ owner of the customers its import created, as createCompany does (graph/nodes.py
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any, LiteralString, NotRequired, TypedDict
@@ -29,7 +30,7 @@ from typing import Any, LiteralString, NotRequired, TypedDict
 from graph import access, pages
 from graph.access import editable
 from graph.actor import Actor
-from graph.db import Cypher, Database
+from graph.db import Cypher, Database, native
 from graph.nodes import AUDIT, Audit, new_id
 from graph.transfer import LABELS, Key
 from graph.vocab import Label
@@ -101,6 +102,7 @@ class NodeRight(TypedDict):
     n: int
     exists: bool
     mayEdit: bool
+    stored: dict[str, Any]  # the stored node's values of the keys asked for (None: unset)
 
 
 class EdgeRight(TypedDict):
@@ -216,7 +218,8 @@ def _node_rights(label: Label, key: Key) -> Cypher:
         f"transfer.guard.{label.value}.{key.value}",
         "UNWIND $rows AS row OPTIONAL MATCH " + _node_match(label, key) + " "
         "RETURN row.n AS n, x IS NOT NULL AS exists, "
-        "x IS NOT NULL AND " + editable("x") + " AS mayEdit",
+        "x IS NOT NULL AND " + editable("x") + " AS mayEdit, "
+        "CASE WHEN x IS NULL THEN [] ELSE [k IN $reviewed | x[k]] END AS stored",
     )
 
 
@@ -375,13 +378,23 @@ async def finish(
 
 
 async def node_rights(
-    db: Database, actor: Actor, label: Label, key: Key, rows: list[dict[str, Any]]
+    db: Database,
+    actor: Actor,
+    label: Label,
+    key: Key,
+    rows: list[dict[str, Any]],
+    reviewed: Sequence[str] = (),
 ) -> list[NodeRight]:
-    """For node rows `{n, source, externalId, id}`: whether each names a stored node, and
-    whether the actor may edit it."""
-    params = {"rows": rows, "acl": access.acl_params(actor)}
+    """For node rows `{n, source, externalId, id}`: whether each names a stored node, whether
+    the actor may edit it, and its stored values of the `reviewed` property keys."""
+    params = {"rows": rows, "acl": access.acl_params(actor), "reviewed": list(reviewed)}
     return [
-        {"n": r["n"], "exists": r["exists"], "mayEdit": r["mayEdit"]}
+        {
+            "n": r["n"],
+            "exists": r["exists"],
+            "mayEdit": r["mayEdit"],
+            "stored": {k: native(x) for k, x in zip(reviewed, r["stored"], strict=False)},
+        }
         for r in await db.read(NODE_RIGHTS[(label, key)], params)
     ]
 

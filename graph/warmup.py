@@ -55,6 +55,7 @@ SAMPLES: dict[str, Any] = {
     "withData": False,
     **dict.fromkeys(("query", "text"), "华星集团"),  # search text: a short name
     "texts": ["华", "華"],  # a character in its written forms
+    "reviewed": ["name", "unifiedSocialCreditCode"],  # property keys a change request holds
     **dict.fromkeys(("cap", "limit", "limitPlus", "subCap"), 10),
     # Five items: the plan cache also tells list sizes apart, by bucket (measured: after a
     # one-item sample a two-item call still took 0.76 s, a one-item call 0.18 s). Default

@@ -65,6 +65,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.types import Message, Receive
 
+from graph import crypto
 from graph import transfer_formats as fmt
 from graph import transfer_jobs as repo
 from graph.access import Scope
@@ -75,12 +76,13 @@ from graph.nodes import Audit
 from graph.transfer import LABELS, Key
 from graph.transfer_jobs import FINISHED, Beat, JobKind, JobStatus, TransferJobRow
 from graph.vocab import Label
-from resolvers import auth, transfer
+from resolvers import auth, review, transfer
 from resolvers.background import Background
 from resolvers.context import Viewer
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.masking import Guards
 from resolvers.pages import decode_cursor, encode_cursor, is_time
+from resolvers.permissions import may_edit
 
 log = logging.getLogger("crm.transfer")
 SYSTEM = Actor("system:transfer")
@@ -201,17 +203,21 @@ async def _scan(
     """Before the first batch: the rows naming a record the actor may not change, and the
     keys of the nodes the import will create (claimed by the importer at the end)."""
     forbidden: set[int] = set()
+    needs_review: dict[str, list[str]] = {}  # row number -> fields only review may change
     fresh: dict[str, list[dict[str, Any]]] = {}
     fresh_keys: set[tuple[str, ...]] = set()
     nodes: dict[tuple[Label, Key], list[dict[str, Any]]] = {}
     edges: dict[tuple[Label, Label, Key], list[dict[str, Any]]] = {}
 
     async def check_nodes(label: Label, key: Key, chunk: list[dict[str, Any]]) -> None:
-        rights = {r["n"]: r for r in await repo.node_rights(db, actor, label, key, chunk)}
+        held = sorted({k for row in chunk for k in row["held"]})
+        rights = {r["n"]: r for r in await repo.node_rights(db, actor, label, key, chunk, held)}
         for row in chunk:
             right = rights[row["n"]]
             if right["exists"] and not right["mayEdit"]:
                 forbidden.add(row["n"])
+            elif right["exists"] and (changed := _changed(row["held"], right["stored"])):
+                needs_review[str(row["n"])] = changed
             elif not right["exists"]:
                 fresh.setdefault(f"{label.value}:{key.value}", []).append(
                     {k: row[k] for k in ("source", "externalId", "id")}
@@ -241,6 +247,7 @@ async def _scan(
         if group[0] == "node":
             node_group: tuple[Label, Key] = (group[1], group[2])
             row = {"n": item.n, **{k: item.row[k] for k in ("source", "externalId", "id")}}
+            row["held"] = _held(actor, group[1], item.row)
             nodes.setdefault(node_group, []).append(row)
             if len(nodes[node_group]) >= GUARD_CHUNK:
                 await check_nodes(*node_group, nodes.pop(node_group))
@@ -253,16 +260,45 @@ async def _scan(
     for (a, b, key), chunk in edges.items():
         for start in range(0, len(chunk), GUARD_CHUNK):
             await check_edges((a, b), key, chunk[start : start + GUARD_CHUNK])
-    return {"forbidden": sorted(forbidden), "fresh": fresh}
+    return {"forbidden": sorted(forbidden), "fresh": fresh, "review": needs_review}
+
+
+def _held(actor: Actor, label: Label, row: dict[str, Any]) -> dict[str, Any]:
+    """The row's values of the stored keys the actor's roles change only through review
+    (R20; resolvers/review.py `split`), the ID number by its digest."""
+    given = {**row["props"], **(row["secret"] or {})}
+    if crypto.DIGEST in given:
+        given[crypto.ID_NUMBER] = given[crypto.DIGEST]
+    out: dict[str, Any] = {}
+    for k, value in given.items():
+        r = review.field_rule(label.value, k)
+        if r.review and not may_edit(actor.roles, r):
+            out[crypto.DIGEST if k == crypto.ID_NUMBER else k] = value
+    return out
+
+
+def _changed(held: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    """The held keys whose value differs from the stored one, by their API field names."""
+    keys = [k for k, value in held.items() if value != stored.get(k)]
+    return sorted(crypto.ID_NUMBER if k == crypto.DIGEST else k for k in keys)
 
 
 def _guarded(
-    rows: Iterator[transfer.Prepared | list[transfer.Rejection]], forbidden: set[int]
+    rows: Iterator[transfer.Prepared | list[transfer.Rejection]],
+    forbidden: set[int],
+    held: dict[str, list[str]] | None = None,
 ) -> Iterator[transfer.Prepared | list[transfer.Rejection]]:
+    held = held or {}
     for item in rows:
         if isinstance(item, transfer.Prepared) and item.n in forbidden:
             message = "you may not change this record (or link records you may not edit)"
             yield [transfer.Rejection(item.n, "row", ErrorCode.FORBIDDEN.value, message)]
+        elif isinstance(item, transfer.Prepared) and (fields := held.get(str(item.n))):
+            message = (
+                f"your roles change {', '.join(fields)} only through review: an import "
+                "cannot; use the update mutation, which files a change request"
+            )
+            yield [transfer.Rejection(item.n, fields[0], ErrorCode.FORBIDDEN.value, message)]
         else:
             yield item
 
@@ -480,7 +516,7 @@ class Worker(Background):
             else:
                 guard = await _scan(db, actor, _rows(files))
                 files.guard.write_bytes(orjson.dumps(guard))
-            rows = _guarded(rows, set(guard["forbidden"]))
+            rows = _guarded(rows, set(guard["forbidden"]), guard.get("review"))
         # A cancel stops the reading: the rows already read are written as the last batch.
         until = _Until(rows, lambda: self._stopping(row["id"]))
         audit = Audit(actor, "transfer.import", f"transfer:{row['id']}")

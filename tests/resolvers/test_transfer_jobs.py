@@ -193,6 +193,43 @@ def test_a_sales_import_may_not_change_another_teams_records(
     assert name[0]["n"] == "乙公司"  # untouched
 
 
+def test_a_sales_import_changes_no_field_that_needs_review(
+    settings: Settings, cypher: Driver, tmp_path: Path
+) -> None:
+    # Both the rep's own customers. The first's name differs from the file's, and a SALES
+    # rep changes a company's name only through a change request (R20): the row is refused.
+    # The second differs from its row only in fields the rep edits directly: it is updated.
+    cypher.execute_query(
+        "MATCH (u:User {id: $owner}) "
+        "CREATE (a:Company:Customer {id: 'tj-a', name: '旧名称有限公司', "
+        "unifiedSocialCreditCode: '913613593AENB8C8BF', tier: 'GENERAL', "
+        "externalSource: 'demo-erp', externalId: 'ERP-00001', version: 1}) "
+        "CREATE (c:Company:Customer {id: 'tj-c', name: '杭州长城启明物流有限公司', "
+        "unifiedSocialCreditCode: '916234052EJRBEJAXE', tier: 'PROBLEM', phone: '+862100000000', "
+        "externalSource: 'demo-erp', externalId: 'ERP-00002', version: 1}) "
+        "CREATE (u)-[:OWNS {id: 'tj-oa'}]->(a), (u)-[:OWNS {id: 'tj-oc'}]->(c)",
+        owner=PERSONAS["owner"]["id"],
+    )
+    with _app(settings, tmp_path / "jobs") as client:
+        job = _wait(client, "owner", _upload(client, "owner", _csv(3)).json()["id"])
+        assert job["status"] == "SUCCEEDED", job
+        counts = job["counts"]
+        assert (counts["created"], counts["updated"], counts["rejected"]) == (1, 1, 1), job
+        report = client.get(job["reportUrl"], headers=_auth("owner")).text
+        rows = list(csv.DictReader(io.StringIO(report)))
+        assert [(x["row"], x["field"], x["code"]) for x in rows] == [("1", "name", "FORBIDDEN")]
+        assert "change request" in rows[0]["message"]
+    stored = cypher.execute_query(
+        "MATCH (c:Company) WHERE c.id IN ['tj-a', 'tj-c'] "
+        "RETURN c.id AS id, c.name AS name, c.phone AS phone, c.version AS v ORDER BY id"
+    ).records
+    assert [(r["id"], r["name"], r["v"]) for r in stored] == [
+        ("tj-a", "旧名称有限公司", 1),
+        ("tj-c", "杭州长城启明物流有限公司", 2),
+    ]
+    assert stored[1]["phone"] == "+8657178579364"
+
+
 def test_an_export_job_shows_what_the_key_sees_masked_and_only_to_its_creator(
     settings: Settings, cypher: Driver, tmp_path: Path
 ) -> None:
