@@ -22,6 +22,7 @@ import csv
 import datetime as dt
 import hashlib
 import itertools
+import math
 import os
 import tomllib
 import uuid
@@ -151,7 +152,10 @@ def _convert(errors: v.Errors, kind: Kind, value: Any, path: str) -> Any:
         if kind == "float":
             if isinstance(text, bool):
                 raise ValueError
-            return float(text)
+            number = float(text)
+            if not math.isfinite(number):  # "NaN", "inf", 1e400: nothing JSON or Neo4j keeps
+                raise ValueError
+            return number
         if kind == "date":
             return dt.date.fromisoformat(str(text)[:10])
         if kind == "bool":
@@ -170,7 +174,7 @@ def _convert(errors: v.Errors, kind: Kind, value: Any, path: str) -> Any:
     except ValueError:
         what = {
             "int": "a whole number",
-            "float": "a number",
+            "float": "a finite number",
             "date": "a date (YYYY-MM-DD)",
             "bool": "true or false",
         }

@@ -4,6 +4,7 @@ payload error in `Errors` and returns None, so a resolver can report every probl
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -171,6 +172,9 @@ def unit_interval(errors: Errors, value: float | None, field: str) -> float | No
 
 
 def non_negative(errors: Errors, value: float | None, field: str) -> float | None:
+    if value is not None and not math.isfinite(value):
+        errors.add(ErrorCode.VALIDATION, "must be a finite number", field)
+        return None
     if value is not None and value < 0:
         errors.add(ErrorCode.VALIDATION, "must not be negative", field)
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,9 @@ from graphql import (
     ArgumentNode,
     ASTValidationRule,
     DocumentNode,
+    FloatValueNode,
     GraphQLError,
+    IntValueNode,
     OperationDefinitionNode,
     VariableNode,
     Visitor,
@@ -42,11 +45,31 @@ log = logging.getLogger("crm.errors")
 STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 
+class FiniteNumberLiterals(ASTValidationRule):
+    """A number literal beyond a double's range (`1e400`) parses as infinity: graphql-core
+    checks a variable's value but not a literal's, and neither JSON nor Neo4j can keep one
+    (a stored infinity made every later read of the field fail)."""
+
+    def enter_float_value(self, node: FloatValueNode, *_args: Any) -> None:
+        self._check(node)
+
+    def enter_int_value(self, node: IntValueNode, *_args: Any) -> None:
+        self._check(node)  # an Int literal may stand for a Float
+
+    def _check(self, node: FloatValueNode | IntValueNode) -> None:
+        if not math.isfinite(float(node.value)):
+            self.report_error(
+                GraphQLError(f"{node.value[:20]} is beyond the range of a number", node)
+            )
+
+
 def validation_rules(dev: bool) -> tuple[type[ASTValidationRule], ...]:
     """graphql-core rules ValidationMemo adds to the standard ones. Cost, depth and aliases
     are checked by schema/cost.py and `schema.limits.analyse` before validation (see
     ValidationMemo); introspection is refused outside dev mode."""
-    return () if dev else (NoSchemaIntrospectionCustomRule,)
+    return (
+        (FiniteNumberLiterals,) if dev else (FiniteNumberLiterals, NoSchemaIntrospectionCustomRule)
+    )
 
 
 class WithoutStrawberryLogging(strawberry.Schema):

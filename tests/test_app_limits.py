@@ -152,6 +152,21 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
         assert "datetime." not in nested.errors[0]["message"]
 
 
+def test_a_number_beyond_a_doubles_range_is_refused_as_literal_and_as_variable(
+    gql: GQL, cypher: Driver
+) -> None:
+    create = (
+        'mutation { createCompany(input: {name: "无穷大公司", registeredCapital: %s}) '
+        "{ company { id } } }"
+    )
+    for literal in ("1e400", "-1e400", "1" + "0" * 400):
+        r = gql(create % literal)
+        assert r.codes() == ["GRAPHQL_VALIDATION_FAILED"], (literal, r.errors)
+        assert "beyond the range of a number" in r.errors[0]["message"]
+    found = cypher.execute_query("MATCH (c:Company {name: '无穷大公司'}) RETURN count(c) AS n")
+    assert found.records[0]["n"] == 0
+
+
 def test_expected_errors_are_logged_in_one_line(gql: GQL, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("INFO")
     r = gql('{ accountMap(center: "x", asOf: "2024-02-30") { truncated } }')

@@ -176,6 +176,29 @@ def test_a_mapped_jsonl_file_takes_typed_values_and_reports_bad_ones(tmp_path: P
     ]
 
 
+def test_a_number_beyond_a_doubles_range_or_not_a_number_is_rejected(tmp_path: Path) -> None:
+    # float() reads all of these; none can be sent as JSON or kept usefully (an infinity
+    # stored made every read of the field fail).
+    lines = ["编号,公司名称,注册资本"]
+    lines += [
+        f"N{i},数字测试{i}有限公司,{v}" for i, v in enumerate(["NaN", "inf", "1e400", "12.5"])
+    ]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "c.toml").write_text(
+        'label = "Company"\nsource = "s"\nid = "编号"\n'
+        '[fields]\nname = "公司名称"\nregisteredCapital = "注册资本"\n',
+        encoding="utf-8",
+    )
+    mapping = transfer.load_mapping(tmp_path / "c.toml", None)
+    rows = list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
+    refused = [r for row in rows if isinstance(row, list) for r in row]
+    assert [(r.row, r.field, r.message) for r in refused] == [
+        (n, "registeredCapital", "must be a finite number") for n in (1, 2, 3)
+    ]
+    kept = [row for row in rows if isinstance(row, transfer.Prepared)]
+    assert [row.row["props"]["registeredCapital"] for row in kept] == [12.5]
+
+
 def test_rows_likely_duplicating_a_record_are_held_back_with_the_reason(
     neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
 ) -> None:
