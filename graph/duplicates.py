@@ -195,8 +195,10 @@ DISMISS = Cypher(
 )
 
 
-# Existing records read per incoming row and key (likely_duplicates): 20 by exact key or name
-# core, 500 colleagues for the pinyin check.
+# Existing records read per incoming row and key (likely_duplicates): 20 by exact key, by the
+# name as written (either bracket width) or by its core, 500 colleagues for the pinyin check.
+# The name itself is looked up too: a core is not always inside the name it came from (a
+# place the normaliser does not know, left before 分公司, stays in the core).
 def _probe(label: Label) -> Cypher:
     if label is Label.COMPANY:
         return Cypher(
@@ -205,6 +207,7 @@ def _probe(label: Label) -> Cypher:
             "MATCH (n:Company) WHERE n.unifiedSocialCreditCode IN p.codes "
             "RETURN n LIMIT 20 UNION "
             "MATCH (n:Company) WHERE n.phone IN p.tels RETURN n LIMIT 20 UNION "
+            "MATCH (n:Company) WHERE n.name IN p.names RETURN n LIMIT 20 UNION "
             "MATCH (n:Company) WHERE p.core IS NOT NULL AND n.name CONTAINS p.core "
             "RETURN n LIMIT 20 } "
             "RETURN p.i AS i, collect(DISTINCT n{.id, .name, .nameEn, .shortName, "
@@ -447,6 +450,18 @@ async def dismiss(db: Database, candidate: str, audit: Audit) -> Refusal | None:
 # --- incoming rows (the importer) ----------------------------------------------------------
 
 
+_HALF = str.maketrans("（）", "()")
+_FULL = str.maketrans("()", "（）")
+
+
+def _written(name: str | None) -> list[str]:
+    """`name` with its brackets as typed, half-width and full-width: Chinese names are
+    entered both ways."""
+    if not name:
+        return []
+    return list(dict.fromkeys([name, name.translate(_HALF), name.translate(_FULL)]))
+
+
 def _probe_params(label: Label, i: int, record: Record) -> dict[str, Any]:
     if isinstance(record, matching.CompanyRecord):
         core = matching.company_name(record.name)
@@ -454,6 +469,7 @@ def _probe_params(label: Label, i: int, record: Record) -> dict[str, Any]:
             "i": i,
             "codes": [c for c in {record.creditCode, matching.credit_code(record.creditCode)} if c],
             "tels": [t for t in {matching.phone(record.phone)} if t],
+            "names": _written(record.name),
             # A Chinese core of two characters or more is specific enough for CONTAINS.
             "core": core if len(core) >= 2 and matching.has_han(core) else None,
         }

@@ -154,7 +154,10 @@ SAMPLES: dict[str, Any] = {
     # Duplicates (graph/duplicates.py): a scan's id; incoming rows' look-up keys.
     "scanId": _ID,
     "probes": [
-        {"i": 0, "codes": ["x"], "tels": ["x"], "core": "x", "mail": "x", "companies": [_ID]}
+        {
+            **{"i": 0, "codes": ["x"], "tels": ["x"], "core": "x", "mail": "x"},
+            **{"names": ["x"], "companies": [_ID]},
+        }
     ]
     * 5,
 }

@@ -190,6 +190,22 @@ def test_likely_duplicates_flags_incoming_rows_without_writing(
     assert cypher.execute_query(count, database_="neo4j").records[0]["n"] == nodes_before
 
 
+def test_an_exact_copy_is_flagged_whatever_its_brackets(
+    neo4j_server: LocalNeo4j, cypher: Driver
+) -> None:
+    # 昆山 is no region the normaliser strips, so this name's core (…有限公司昆山) is not
+    # inside the stored name: only the name itself finds it.
+    stored = "华星智能制造(苏州)有限公司昆山分公司"
+    cypher.execute_query(
+        "CREATE (:Company {id: 'exact-copy', name: $name, version: 1})",
+        name=stored,
+        database_="neo4j",
+    )
+    rows = [{"name": stored}, {"name": "华星智能制造（苏州）有限公司昆山分公司"}]
+    hits = run(neo4j_server, lambda db: duplicates.likely_duplicates(db, Label.COMPANY, rows))
+    assert {(h["row"], h["existingId"]) for h in hits} >= {(0, "exact-copy"), (1, "exact-copy")}
+
+
 def test_merge_dry_run_shows_what_would_move_and_changes_nothing(
     neo4j_server: LocalNeo4j, cypher: Driver, data: dict[str, str]
 ) -> None:
