@@ -102,7 +102,8 @@ def planted(n_companies: int = 2000, n_people: int = 4000, seed: int = 7) -> Pla
             if kind == "legal_form":
                 name = f"{core}{industry}{rng.choice(LEGAL)}"
             elif kind == "region":
-                name = f"{rng.choice(REGIONS)[0]}{core}{industry}{rng.choice(LEGAL)}"
+                # its own city without 市: another city would name another registration
+                name = f"{region}{core}{industry}{rng.choice(LEGAL)}"
             elif kind == "bracket":
                 name = f"{core}{industry}（{region}）{rng.choice(LEGAL)}"
             elif kind == "branch":

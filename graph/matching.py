@@ -216,10 +216,33 @@ def branch_place(name: str | None) -> str:
     return ""
 
 
+@lru_cache(maxsize=1 << 18)
+def leading_place(name: str | None) -> str:
+    """The region a name starts with (苏州华星有限公司 → 苏州), or ""."""
+    if not name:
+        return ""
+    s = fold(name)
+    for region in REGIONS:
+        if s.startswith(region) and len(s) > len(region) + 1 and region not in _NOT_PLACES:
+            return region
+    first = s.split(" ")[0]
+    return first if first in REGIONS_EN and first not in _NOT_PLACES and " " in s else ""
+
+
+def places(a: str | None, b: str | None) -> tuple[str, str]:
+    """The places two names are establishments of. A leading region counts only when both
+    names start with one: 北京华星 may be 华星 entered with its city, or the company whose
+    branch 华星…武汉分公司 is, but 苏州华星 and 北京华星 are registered in two cities."""
+    x, y = branch_place(a), branch_place(b)
+    if x or y:
+        return x, y
+    return leading_place(a), leading_place(b)
+
+
 def different_places(a: str | None, b: str | None) -> bool:
     """Both names are establishments named for places, and not the same place (a Latin and a
     Chinese place name are not compared: beijing and 北京 are one)."""
-    x, y = branch_place(a), branch_place(b)
+    x, y = places(a, b)
     return bool(x and y) and has_han(x) == has_han(y) and x != y
 
 
@@ -413,8 +436,8 @@ def score_companies(a: CompanyRecord, b: CompanyRecord) -> Scored:
         if different_places(x, y):
             # Two establishments of one company (华星（苏州）, 华星…武汉分公司): their names
             # match only without the place that tells them apart, so compare them with it.
-            x, y = trade_name(x) + branch_place(x), trade_name(y) + branch_place(y)
-            best = max(best, name_similarity(x, y))
+            px, py = places(x, y)
+            best = max(best, name_similarity(trade_name(x) + px, trade_name(y) + py))
         else:
             best = max(best, name_similarity(trade_name(x), trade_name(y)))
     trade_a, trade_b = industry_word(company_name(a.name)), industry_word(company_name(b.name))

@@ -196,6 +196,23 @@ def test_branch_place_is_the_place_a_branch_is_named_for(name: str | None, place
     assert matching.branch_place(name) == place
 
 
+def test_two_leading_regions_are_two_registrations() -> None:
+    two_cities = matching.score_companies(
+        CompanyRecord("a", "苏州华星智能制造有限公司"),
+        CompanyRecord("b", "北京华星智能制造有限公司"),
+    )
+    assert "DIFFERENT_BRANCH" in two_cities.reasons
+    assert two_cities.score < matching.THRESHOLD
+    # one company entered with and without its city, or with the city twice: still one
+    for a, b in [
+        ("上海华星集团有限公司", "华星集团有限公司"),
+        ("北京华星有限公司", "北京市华星有限公司"),
+    ]:
+        assert matching.score_companies(CompanyRecord("a", a), CompanyRecord("b", b)).reasons == (
+            "NAME_EQUAL",
+        ), (a, b)
+
+
 def test_branches_named_for_different_places_are_not_one_company() -> None:
     suzhou = CompanyRecord("a", "华星智能制造（苏州）有限公司", phone="+862788881234")
     wuhan = CompanyRecord("b", "华星智能制造有限公司武汉分公司", phone="027-8888 1234")
