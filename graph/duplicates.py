@@ -99,7 +99,7 @@ def _load(label: Label) -> Cypher:
         "duplicates.load.person",
         "MATCH (n:Person) WHERE NOT coalesce(n.restricted, false) "
         "RETURN n.id AS id, n.name AS name, n.nameEn AS nameEn, n.mobile AS mobile, "
-        "n.officePhone AS officePhone, n.email AS email, "
+        "n.officePhone AS officePhone, n.email AS email, n.idNumberDigest AS idNumberDigest, "
         "[(n)-[:WORKS_AT]->(c:Company) | c.id][..20] AS companies",
     )
 
@@ -218,11 +218,13 @@ def _probe(label: Label) -> Cypher:
         "UNWIND $probes AS p CALL (p) { "
         "MATCH (n:Person) WHERE n.mobile IN p.tels RETURN n LIMIT 20 UNION "
         "MATCH (n:Person) WHERE n.email = p.mail RETURN n LIMIT 20 UNION "
+        "MATCH (n:Person) WHERE n.idNumberDigest = p.digest RETURN n LIMIT 20 UNION "
         "UNWIND p.companies AS cid MATCH (:Company {id: cid})<-[:WORKS_AT]-(n:Person) "
         "RETURN n LIMIT 500 } "
         "WITH p, n WHERE NOT coalesce(n.restricted, false) "
         "RETURN p.i AS i, collect(DISTINCT n{.id, .name, .nameEn, .mobile, .officePhone, "
-        ".email, companies: [(n)-[:WORKS_AT]->(c:Company) | c.id][..20]}) AS found",
+        ".email, .idNumberDigest, companies: [(n)-[:WORKS_AT]->(c:Company) | c.id][..20]}) "
+        "AS found",
     )
 
 
@@ -480,6 +482,7 @@ def _probe_params(label: Label, i: int, record: Record) -> dict[str, Any]:
             t for t in {matching.phone(record.mobile), matching.phone(record.officePhone)} if t
         ],
         "mail": matching.email(record.email) or None,
+        "digest": record.idDigest,
         "companies": list(record.companies),
     }
 

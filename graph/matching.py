@@ -31,6 +31,7 @@ THRESHOLD = 0.75
 # Evidence weights (noisy-or). A shared credit code identifies the legal entity; a shared
 # phone or e-mail is strong for a person, weaker for a company (a switchboard, an agent).
 W_CREDIT_CODE = 0.99
+W_ID_NUMBER = 0.99  # a resident ID number is one person's, as a credit code is one entity's
 W_COMPANY_PHONE = 0.5
 W_PERSON_PHONE = 0.7
 W_EMAIL = 0.8
@@ -342,6 +343,7 @@ class PersonRecord:
     officePhone: str | None = None
     email: str | None = None
     companies: tuple[str, ...] = field(default=())
+    idDigest: str | None = None  # the ID number's keyed digest (graph/crypto.py), never the number
 
 
 def company_from(row: dict[str, Any]) -> CompanyRecord:
@@ -365,6 +367,7 @@ def person_from(row: dict[str, Any]) -> PersonRecord:
         officePhone=row.get("officePhone"),
         email=row.get("email"),
         companies=tuple(row.get("companies") or ()),
+        idDigest=row.get("idNumberDigest"),
     )
 
 
@@ -388,6 +391,8 @@ def person_keys(p: PersonRecord) -> set[str]:
             keys.add("tel:" + tel)
     if mail := email(p.email):
         keys.add("mail:" + mail)
+    if p.idDigest:
+        keys.add("idn:" + p.idDigest)
     # The pinyin of a name is common across the country: only within one employer.
     forms = pinyin_forms(p.name) | pinyin_forms(p.nameEn)
     for company in p.companies:
@@ -471,6 +476,10 @@ def score_people(a: PersonRecord, b: PersonRecord) -> Scored:
     weights: list[float] = []
     tels_a = {t for t in (phone(a.mobile), phone(a.officePhone)) if t}
     tels_b = {t for t in (phone(b.mobile), phone(b.officePhone)) if t}
+    same_id = bool(a.idDigest) and a.idDigest == b.idDigest
+    if same_id:
+        reasons.append("SAME_ID_NUMBER")
+        weights.append(W_ID_NUMBER)
     if tels_a & tels_b:
         reasons.append("SAME_PHONE")
         weights.append(W_PERSON_PHONE)
@@ -511,6 +520,10 @@ def score_people(a: PersonRecord, b: PersonRecord) -> Scored:
     if mail_a and mail_b and mail_a != mail_b:
         reasons.append("DIFFERENT_EMAIL")
         score *= DIFFERENT_CONTACT
-    if similarity < PERSON_NAME_FLOOR:
+    if a.idDigest and b.idDigest and not same_id:
+        # Two ID numbers: two people, unless one was mistyped; a reviewer decides, ranked low.
+        reasons.append("DIFFERENT_ID_NUMBER")
+        score *= 0.75
+    if similarity < PERSON_NAME_FLOOR and not same_id:
         score = min(score, CAP_WHEN_NAMES_DIFFER)
     return Scored(round(score, 3), tuple(reasons))

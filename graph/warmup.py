@@ -156,7 +156,7 @@ SAMPLES: dict[str, Any] = {
     "probes": [
         {
             **{"i": 0, "codes": ["x"], "tels": ["x"], "core": "x", "mail": "x"},
-            **{"names": ["x"], "companies": [_ID]},
+            **{"names": ["x"], "companies": [_ID], "digest": "x"},
         }
     ]
     * 5,

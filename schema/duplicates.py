@@ -48,10 +48,10 @@ class DuplicateCandidate:
     )
     score: float = strawberry.field(description="0..1; stored at 0.75 and above.")
     reasons: list[str] = strawberry.field(
-        description="Why, e.g. SAME_CREDIT_CODE, SAME_PHONE, SAME_EMAIL, SAME_COMPANY, "
-        "NAME_EQUAL, PINYIN_EQUAL, `NAME_SIMILAR 0.93`, DIFFERENT_CREDIT_CODE, "
-        "DIFFERENT_INDUSTRY, DIFFERENT_BRANCH (two establishments named for different places); "
-        "at most 8."
+        description="Why, e.g. SAME_CREDIT_CODE, SAME_ID_NUMBER, SAME_PHONE, SAME_EMAIL, "
+        "SAME_COMPANY, NAME_EQUAL, PINYIN_EQUAL, `NAME_SIMILAR 0.93`, DIFFERENT_CREDIT_CODE, "
+        "DIFFERENT_ID_NUMBER, DIFFERENT_INDUSTRY, DIFFERENT_BRANCH (two establishments named "
+        "for different places); at most 8."
     )
     status: DuplicateStatus = strawberry.field(description="OPEN or DISMISSED.")
     foundAt: dt.datetime = strawberry.field(description="When a scan first found the pair.")

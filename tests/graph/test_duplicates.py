@@ -206,6 +206,18 @@ def test_an_exact_copy_is_flagged_whatever_its_brackets(
     assert {(h["row"], h["existingId"]) for h in hits} >= {(0, "exact-copy"), (1, "exact-copy")}
 
 
+def test_an_incoming_person_with_a_stored_id_number_is_flagged(
+    neo4j_server: LocalNeo4j, cypher: Driver
+) -> None:
+    cypher.execute_query(
+        "CREATE (:Person {id: 'same-idn', name: '赵敏', idNumberDigest: 'digest-1', version: 1})",
+        database_="neo4j",
+    )
+    rows = [{"name": "赵 敏", "mobile": "13700137000", "idNumberDigest": "digest-1"}]
+    hits = run(neo4j_server, lambda db: duplicates.likely_duplicates(db, Label.PERSON, rows))
+    assert [(h["existingId"], h["reasons"][0]) for h in hits] == [("same-idn", "SAME_ID_NUMBER")]
+
+
 def test_merge_dry_run_shows_what_would_move_and_changes_nothing(
     neo4j_server: LocalNeo4j, cypher: Driver, data: dict[str, str]
 ) -> None:

@@ -159,6 +159,22 @@ def test_blocks_over_the_cap_are_skipped_not_compared() -> None:
     assert (out["blocks"], out["comparisons"]) == (1, 3)
 
 
+def test_one_id_number_is_one_person_and_two_are_two() -> None:
+    # Entered twice: a typo in the name, a new mobile; the ID number's digest is the same.
+    a = PersonRecord("a", "张伟", mobile="13800138000", idDigest="d1")
+    b = PersonRecord("b", "章伟", mobile="13900139000", idDigest="d1")
+    same = matching.score_people(a, b)
+    assert same.reasons[0] == "SAME_ID_NUMBER"
+    assert same.score >= matching.THRESHOLD  # despite the name and the mobiles
+    assert "idn:d1" in matching.person_keys(a) & matching.person_keys(b)
+    # Namesakes at one company with two ID numbers: two people.
+    x = PersonRecord("x", "王芳", companies=("c",), idDigest="d2")
+    y = PersonRecord("y", "王芳", companies=("c",), idDigest="d3")
+    two = matching.score_people(x, y)
+    assert "DIFFERENT_ID_NUMBER" in two.reasons
+    assert two.score < matching.THRESHOLD
+
+
 def test_recall_and_precision_on_planted_duplicates() -> None:
     """Known answers: a generated set with planted Chinese-name variants (bench/duplicates.py).
     Companies miss only `no_industry` variants that share no key; people miss none."""
