@@ -278,8 +278,13 @@ def _set(label: Label) -> Cypher:
         f"verification.set.{label.value.lower()}",
         "UNWIND $rows AS row OPTIONAL MATCH (n:" + lb + " {id: row.id}) "
         "WITH row, n, " + VERDICT + " AS verdict "
+        # Locked before the value is read: an edit clearing it cannot come in between.
         "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | "
-        "SET n.__lock = true REMOVE n.__lock "
+        "SET n.__lock = true REMOVE n.__lock) "
+        # A check of no value checks nothing (and would outlive the value set later).
+        "WITH row, n, CASE WHEN verdict = 'ok' AND coalesce(n[row.field], '') = '' "
+        "THEN 'empty' ELSE verdict END AS verdict "
+        "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | "
         "MERGE (v:Verification {id: row.vid}) ON CREATE SET v.targetId = n.id, "
         "v.targetLabel = '" + lb + "', v.field = row.field, v.status = row.status, "
         "v.method = row.method, v.note = row.note, v.at = datetime(row.at), v.by = row.actor, "
@@ -293,13 +298,19 @@ def _set(label: Label) -> Cypher:
 
 
 SET = {label: _set(label) for label in CHANNELS}
-_VERDICT = {"ok": None, "missing": Refusal.NOT_FOUND, "forbidden": Refusal.FORBIDDEN}
+_VERDICT = {
+    "ok": None,
+    "missing": Refusal.NOT_FOUND,
+    "forbidden": Refusal.FORBIDDEN,
+    "empty": Refusal.INCOMPLETE,
+}
 
 
 async def record_checks(db: Database, checks: Sequence[Check], audit: Audit) -> list[CheckOutcome]:
     """Record up to MAX_BATCH checks in one transaction; each is refused alone (NOT_FOUND: no
     such visible Company or Person, FORBIDDEN: not editable by the actor, WRONG_LABEL: the
-    record has no such channel). One audit event per check, naming the field, never a value."""
+    record has no such channel, INCOMPLETE: the channel has no value). One audit event per
+    check, naming the field, never a value."""
     if len(checks) > MAX_BATCH:
         raise ValueError(f"at most {MAX_BATCH} checks at once")
 

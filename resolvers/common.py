@@ -50,8 +50,16 @@ class Required(NamedTuple):
 def customer_props(
     errors: v.Errors, profile: dict[str, Any], field: str, default_kind: CustomerKind
 ) -> dict[str, Any]:
-    """Flatten a customer profile input into `:Customer` properties."""
-    props: dict[str, Any] = {"customerKind": profile.get("customerKind") or default_kind}
+    """Flatten a customer profile input into `:Customer` properties. The kind follows the
+    record: a company is an ENTERPRISE customer, a person an INDIVIDUAL one."""
+    kind = profile.get("customerKind")
+    if kind is not None and CustomerKind(kind) is not default_kind:
+        errors.add(
+            ErrorCode.VALIDATION,
+            f"must be {default_kind.value} for this kind of record",
+            f"{field}.customerKind",
+        )
+    props: dict[str, Any] = {"customerKind": kind or default_kind}
     if "customerCode" in profile:
         props["customerCode"] = v.text(
             errors, profile["customerCode"], f"{field}.customerCode", max_len=50

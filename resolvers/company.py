@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from graph.vocab import CustomerKind, Label
@@ -28,6 +29,7 @@ TEXT_FIELDS: dict[str, int] = {
     "bankAccount": 100,
 }
 MAX_VISIT_CYCLE = 366
+CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving
 
 
 def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -49,10 +51,19 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
         if key in data:
             props[key] = v.non_negative(errors, data[key], f"input.{key}")
     if "foundedOn" in data:
-        props["foundedOn"] = data["foundedOn"]
+        props["foundedOn"] = _founded_on(errors, data["foundedOn"])
     if "visitCycleDays" in data:
         props["visitCycleDays"] = _visit_cycle(errors, data["visitCycleDays"])
     return props
+
+
+def _founded_on(errors: v.Errors, day: dt.date | None) -> dt.date | None:
+    # Today in China, where the customers are: UTC would refuse a company founded this morning.
+    today = dt.datetime.now(CHINA).date()
+    if day is not None and day > today:
+        errors.add(ErrorCode.VALIDATION, "must not be after today (China time)", "input.foundedOn")
+        return None
+    return day
 
 
 def _visit_cycle(errors: v.Errors, days: int | None) -> int | None:

@@ -126,12 +126,26 @@ MOBILE_TYPES = frozenset(
 )
 
 
+_LATIN = re.compile("[A-Za-z]")
+
+
+def _without_extension(value: str, extension: str | None) -> str:
+    """`value` (NFKC: full-width letters are letters) without the extension phonenumbers found
+    in it, marker and all ("ext. 12", "x12", ";ext=12", "#12")."""
+    value = unicodedata.normalize("NFKC", value)
+    if not extension:
+        return value
+    digits = re.escape(unicodedata.normalize("NFKC", extension))
+    return re.sub(r"\D*" + digits + r"\D*$", "", value)
+
+
 def phone(
     errors: Errors, value: str | None, field: str, region: str = "CN", mobile: bool = False
 ) -> str | None:
     """A phone number someone can answer, normalised to E.164; numbers without a country code
     are Chinese. Malformed and unassigned numbers are refused (`is_valid_number` checks the
-    numbering plan), so are pagers, premium-rate and voicemail numbers, and with `mobile` a
+    numbering plan), so are pagers, premium-rate and voicemail numbers, numbers with letters
+    (vanity numbers; an extension marker such as "ext" or "x" is fine), and with `mobile` a
     number that is not a mobile one."""
     if value is None or not value.strip():
         return None
@@ -141,6 +155,15 @@ def phone(
         parsed = None
     if parsed is None or not phonenumbers.is_valid_number(parsed):
         errors.add(ErrorCode.VALIDATION, "is not a valid phone number", field)
+        return None
+    if _LATIN.search(_without_extension(value, parsed.extension)):
+        # phonenumbers reads letters as keypad digits (ABCD -> 2223) or drops trailing ones:
+        # either way the number stored is not the one typed.
+        errors.add(
+            ErrorCode.VALIDATION,
+            "must not contain letters, but for an extension marker (ext, x)",
+            field,
+        )
         return None
     kind = phonenumbers.number_type(parsed)
     if kind in UNANSWERED:

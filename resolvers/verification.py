@@ -180,6 +180,7 @@ _REFUSED: dict[Refusal, tuple[ErrorCode, str, str]] = {
     Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no such company or person", "id"),
     Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, "you may not edit this record", "id"),
     Refusal.WRONG_LABEL: (ErrorCode.VALIDATION, "this record has no such channel", "field"),
+    Refusal.INCOMPLETE: (ErrorCode.VALIDATION, "this record has no value to check here", "field"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from neo4j import Driver
@@ -87,6 +88,52 @@ def test_create_validation_errors_write_nothing(gql: GQL, cypher: Driver) -> Non
         0
     ]["n"]
     assert n == 0
+
+
+def test_a_future_founding_date_and_an_individual_kind_are_refused(
+    gql: GQL, cypher: Driver
+) -> None:
+    r = gql(
+        CREATE,
+        {
+            "input": {
+                "name": "未来科技有限公司",
+                "foundedOn": "2099-01-01",
+                "customer": {"customerKind": "INDIVIDUAL"},
+            }
+        },
+    ).data["createCompany"]
+    assert r["company"] is None
+    assert [(e["code"], e["field"]) for e in r["errors"]] == [
+        ("VALIDATION", "input.foundedOn"),
+        ("VALIDATION", "input.customer.customerKind"),
+    ]
+    n = cypher.execute_query("MATCH (c:Company) RETURN count(c) AS n", database_="neo4j")
+    assert n.records[0]["n"] == 0
+    # Today (in China) and an explicit ENTERPRISE are fine; an update is checked alike.
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+    c = create(gql, foundedOn=today, customer={"customerKind": "ENTERPRISE"})
+    tomorrow = (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()
+    for change in ({"foundedOn": tomorrow}, {"customer": {"customerKind": "INDIVIDUAL"}}):
+        u = gql(UPDATE, {"input": {"id": c["id"], "expectedVersion": 1, **change}})
+        assert [e["code"] for e in u.data["updateCompany"]["errors"]] == ["VALIDATION"]
+
+
+def test_a_phone_with_letters_is_refused_but_an_extension_is_not(gql: GQL) -> None:
+    # phonenumbers would store 010-ABCD1234 as +861022231234 (keypad letters).
+    for phone in ("010-ABCD1234", "010 8888 8888 ab", "010-ABCD1234 ext 12"):
+        r = gql(CREATE, {"input": {"name": "字母电话公司", "phone": phone}})
+        assert r.data["createCompany"]["errors"] == [
+            {
+                "code": "VALIDATION",
+                "field": "input.phone",
+                "message": "must not contain letters, but for an extension marker (ext, x)",
+            }
+        ]
+    fax = gql(CREATE, {"input": {"name": "字母传真公司", "fax": "021-FAXX1234"}})
+    assert [e["field"] for e in fax.data["createCompany"]["errors"]] == ["input.fax"]
+    for i, phone in enumerate(("010-8888 8888 ext. 123", "010-8888 8888 x123", "010 8888 8888#12")):
+        assert create(gql, name=f"分机公司{i}", phone=phone)["phone"] == "+861088888888"
 
 
 def test_invisible_and_direction_characters(gql: GQL, cypher: Driver) -> None:

@@ -106,6 +106,16 @@ def test_validation_errors_write_nothing(gql: GQL, cypher: Driver) -> None:
     assert n.records[0]["n"] == 0
 
 
+def test_a_person_is_an_individual_customer(gql: GQL) -> None:
+    r = gql(CREATE, {"input": {"name": "企业类型", "customer": {"customerKind": "ENTERPRISE"}}})
+    out = r.data["createPerson"]
+    assert out["person"] is None
+    assert [(e["code"], e["field"]) for e in out["errors"]] == [
+        ("VALIDATION", "input.customer.customerKind")
+    ]
+    assert create(gql, customer={"customerKind": "INDIVIDUAL"})["id"]
+
+
 def test_other_documents_are_not_checked_as_resident_ids(gql: GQL) -> None:
     p = create(gql, idType="PASSPORT", idNumber="E12345678")
     assert (p["idType"], p["idNumber"]) == ("PASSPORT", "E12345678")

@@ -135,6 +135,41 @@ def test_checks_set_statuses_and_refusals_stand_alone(gql: GQL, network: None) -
     assert gql.as_("other_team")(HISTORY, {"id": P1}).data["verificationHistory"] == []
 
 
+def test_a_check_of_a_channel_without_a_value_is_refused_alone(
+    gql: GQL, cypher: Driver, network: None
+) -> None:
+    # A blank value left by an old import counts as none.
+    cypher.execute_query("MATCH (c:Company {id: $id}) SET c.fax = ''", id=C2, database_="neo4j")
+    r = gql.as_("owner")(
+        VERIFY,
+        {
+            "checks": [
+                check(C2, "ADDRESS", "VERIFIED", "VISIT"),  # no address
+                check(C2, "FAX", "VERIFIED"),  # blank
+                check(P2, "EMAIL", "BOUNCED", "EMAIL"),  # no e-mail
+                check(P2, "OFFICE_PHONE", "NO_ANSWER"),  # no office phone
+                check(C2, "PHONE", "VERIFIED"),
+                check(C3, "ADDRESS", "VERIFIED"),  # hidden: missing, whatever its values
+            ]
+        },
+    ).data["verifyChannels"]
+    assert [(e["code"], e["field"]) for e in r["errors"]] == [
+        ("VALIDATION", "input.checks.0.field"),
+        ("VALIDATION", "input.checks.1.field"),
+        ("VALIDATION", "input.checks.2.field"),
+        ("VALIDATION", "input.checks.3.field"),
+        ("NOT_FOUND", "input.checks.5.id"),
+    ]
+    assert [x is not None for x in r["verifications"]] == [False] * 4 + [True, False]
+    company, person = channels(gql, C2), channels(gql, P2)
+    assert [company[f]["flag"] for f in ("ADDRESS", "FAX")] == ["EMPTY", "EMPTY"]
+    assert [company[f]["status"] for f in ("ADDRESS", "FAX", "PHONE")] == [None, None, "VERIFIED"]
+    assert [person[f]["status"] for f in ("EMAIL", "OFFICE_PHONE")] == [None, None]
+    history = gql(HISTORY, {"id": C2}).data["verificationHistory"]
+    assert [h["field"] for h in history] == ["PHONE"]
+    assert gql(HISTORY, {"id": P2}).data["verificationHistory"] == []
+
+
 def test_only_newer_checks_replace_and_a_new_value_loses_its_status(
     gql: GQL, network: None
 ) -> None:
