@@ -9,6 +9,7 @@ is what `crm-graph export` writes and imports again without a mapping: records o
     {"kind": "customField", "id": ..., "fields": {"kind": "COMPANY", "key": ..., ...}}
     {"kind": "node", "label": "Company", "id": ..., "customer": {profile} | None,
      "fields": {..., "custom": {key: value} (custom field values)}}
+    (a person seen under a pseudonym, the anonymised view, also has "anonymised": true)
     {"kind": "edge", "type": "WORKS_AT", "id": ..., "from": ..., "fromLabel": ...,
      "to": ..., "toLabel": ..., "fields": {...}}
     {"kind": "product", "id": ..., "fields": {...}}
@@ -46,6 +47,10 @@ Record = dict[str, Any]
 LIST_SEP = ";"
 CUSTOMER_PREFIX = "customer."
 CUSTOM_PREFIX = "custom."  # a node's custom field values, flat (CSV)
+# Marks a node exported under a pseudonym (a JSONL key, a CSV column, a GraphML attribute):
+# its name is not its own, so the import refuses it rather than overwrite the real one.
+ANONYMISED = "anonymised"
+HEADER_MAX_CHARS = 1 << 16  # how far csv_header looks for the end of the first line
 
 
 @dataclass(frozen=True)
@@ -71,19 +76,14 @@ def read_csv(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[st
                 raise ValueError(f"the header line is not valid CSV: {exc}") from exc
             n = 0
             while True:
+                start = reader.line_num + 1  # the physical line this row begins on
                 try:
                     cells = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as exc:
                     n += 1
-                    yield (
-                        n,
-                        BadRow(
-                            f"not valid CSV (line {reader.line_num}: {exc}); "
-                            "check this row's quotes"
-                        ),
-                    )
+                    yield n, BadRow(_csv_error(exc, start, reader.line_num))
                     continue
                 if not cells:
                     continue
@@ -101,6 +101,47 @@ def read_csv(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[st
                 yield n, {h: v for h, v in zip(header, cells, strict=True) if h}
     except UnicodeDecodeError as exc:
         raise ValueError(_not_decodable(path, codec, encoding, exc)) from exc
+
+
+def _csv_error(exc: csv.Error, start: int, end: int) -> str:
+    # strict mode's only complaint at the end of the file: a quoted cell still open. The
+    # reader took every line after it into that cell, so no later row was read or reported.
+    if "unexpected end of data" in str(exc):
+        rest = f"line {start}" if start == end else f"lines {start}-{end}"
+        return (
+            f"a quote opened on line {start} is never closed: the rest of the file ({rest}) "
+            "was read as one cell, so no row from that line on was read; close the quote "
+            '(a quote inside a quoted cell is written "") and import the file again'
+        )
+    return f"not valid CSV (line {end}: {exc}); check this row's quotes"
+
+
+def csv_header(path: Path, encoding: str = "utf-8") -> list[str] | None:
+    """The column names of a CSV file's header, as read_csv reads them, from its first line
+    alone; None when that line is not text in `encoding` or not one CSV line (the import
+    then says why)."""
+    codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    decoder = codecs.getincrementaldecoder(codec)()
+    text = ""
+    with open(path, "rb") as f:
+        # Byte by byte: a bad byte after the header is the import's to report, not ours.
+        while "\n" not in text and len(text) < HEADER_MAX_CHARS:
+            byte = f.read(1)
+            try:
+                text += decoder.decode(byte, final=not byte)
+            except UnicodeDecodeError:
+                return None
+            if not byte:
+                break
+        else:
+            if "\n" not in text:
+                return None  # a first line this long is no header to judge by a part of it
+    line = text.partition("\n")[0].rstrip("\r")
+    try:
+        cells = next(csv.reader([line], strict=True), [])
+    except csv.Error:
+        return None
+    return [h.strip() for h in cells]
 
 
 def _not_decodable(path: Path, codec: str, encoding: str, exc: UnicodeDecodeError) -> str:
@@ -201,6 +242,8 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
     for rec in records:
         if rec["kind"] == "node":
             row = {"id": rec["id"], "customer": "true" if rec.get("customer") else "false"}
+            if rec.get(ANONYMISED):
+                row[ANONYMISED] = "true"
             row.update(_node_columns(rec))
         elif rec["kind"] == "record":
             row = {"id": rec["id"], "customer": rec["customer"]}
@@ -257,6 +300,8 @@ def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record | BadRow]]:
                 elif kind == "node":
                     customer = cells.pop("customer", "false") == "true"
                     rec = {"kind": "node", "label": name, "id": cells.pop("id", "")}
+                    if said_yes(cells.pop(ANONYMISED, None)):
+                        rec[ANONYMISED] = True
                     _split_customer(rec, cells, customer)
                 else:
                     rec = {"kind": "edge", "type": name}
@@ -264,6 +309,11 @@ def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record | BadRow]]:
                         rec[k] = cells.pop(k, "")
                     rec["fields"] = cells
                 yield n, rec
+
+
+def said_yes(value: Any) -> bool:
+    """A flag as a file states it: JSON's or GraphML's true, or the text true."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def _split_customer(rec: Record, cells: dict[str, Any], customer: bool) -> None:
@@ -299,6 +349,8 @@ def write_graphml(records: Iterable[Record], path: Path) -> int:
             g.add_node(str(rec["id"]), **attrs)
         elif rec["kind"] == "node":
             attrs = {"label": rec["label"], "customer": bool(rec.get("customer") is not None)}
+            if rec.get(ANONYMISED):
+                attrs[ANONYMISED] = True
             cells = _node_columns(rec, custom=False)
             attrs.update({k: v for k, v in cells.items() if v is not None})
             g.add_node(str(rec["id"]), **attrs)
@@ -342,6 +394,8 @@ def read_graphml(path: Path) -> Iterator[tuple[int, Record]]:
             continue
         customer = bool(cells.pop("customer", False))
         rec: Record = {"kind": "node", "label": label, "id": str(node_id)}
+        if said_yes(cells.pop(ANONYMISED, None)):
+            rec[ANONYMISED] = True
         _split_customer(rec, cells, customer)
         yield n, rec
     for src, dst, key, attrs in g.edges(keys=True, data=True):

@@ -176,6 +176,13 @@ class Guards:
 
         return guard
 
+    @staticmethod
+    def pseudonymised(type_name: str, roles: Roles) -> bool:
+        """Whether `roles` see `type_name`'s rows under a pseudonym instead of their name
+        (the anonymised view): an export marks such rows, whose names cannot be imported."""
+        r = rule(type_name, "name")
+        return r.read.isdisjoint(roles) and mask_for(r.mask, roles) is Mask.PSEUDONYM
+
     def row(self, type_name: str, row: Mapping[str, Any], roles: Roles) -> dict[str, Any]:
         """A copy of `row` as `type_name`'s guards show it to `roles` (for exports). Of a type
         that holds a person's data, only the fields with a rule are kept: an export shows no

@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import math
 import os
+import re
 import tomllib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -620,7 +621,38 @@ def mapped_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | 
         )
     if mapping.graph is not None:
         return graphml_rows(mapping, mapping.graph, path)
+    if form == "csv":
+        check_header(mapping, path)
     return table_rows(mapping, table_records(mapping, path, form))
+
+
+def mapped_columns(mapping: Mapping) -> list[tuple[str, str]]:
+    """(what the mapping calls it, the column) for every column a table mapping names."""
+    out = [("id", mapping.id_column)]
+    if mapping.rel is not None:
+        out += [("from", mapping.from_column), ("to", mapping.to_column)]
+    out += [(f"[fields] {f}", c) for f, c in mapping.fields.items()]
+    out += [(f"[profile] {f}", c) for f, c in mapping.profile.items()]
+    return out
+
+
+def check_header(mapping: Mapping, path: Path) -> None:
+    """A TransferError naming each column the mapping names that the CSV header lacks: every
+    row would be rejected (or read without the value) for want of it. Only the first line is
+    read; a header that cannot be read is left to the import to report."""
+    header = fmt.csv_header(path, mapping.encoding)
+    if header is None:
+        return
+    have = set(header)
+    missing = [f'"{column}" (the mapping\'s {what})' for what, column in mapped_columns(mapping)
+               if column not in have]  # fmt: skip
+    if missing:
+        names = [h for h in header if h]
+        shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "") or "none"
+        raise TransferError(
+            f"the CSV header has no column {', '.join(missing)}; its columns: {shown}. "
+            "Fix the mapping or the header"
+        )
 
 
 def table_records(mapping: Mapping, path: Path, form: str) -> Iterator[tuple[int, Any]]:
@@ -775,6 +807,24 @@ def _graphml_edge(
     return _edge(n, rel, (kinds[src], kinds[dst]), Key.EXTERNAL, sources, (ext, src, dst), values)
 
 
+ANONYMISED_ROW = (
+    "this person comes from an anonymised export: its name is a pseudonym (and its personal "
+    "data was withheld), so an anonymised export's people cannot be imported; export them "
+    "with a key that sees names"
+)
+# resolvers/masking.py's pseudonyms: an anonymised export written before the marker was.
+_PSEUDONYM = re.compile(r"Person [0-9a-f]{6}")
+
+
+def _pseudonymous(label: Label, rec: fmt.Record, fields: dict[str, Any]) -> bool:
+    """Whether an exported node line is the anonymised view's: imported, its pseudonym
+    would overwrite the stored name (and its withheld data be lost)."""
+    if fmt.said_yes(rec.get(fmt.ANONYMISED)):
+        return True
+    name = fields.get("name")
+    return label is Label.PERSON and isinstance(name, str) and bool(_PSEUDONYM.fullmatch(name))
+
+
 def graph_rows(
     records: Iterator[tuple[int, fmt.Record | fmt.BadRow]],
 ) -> Iterator[Prepared | list[Rejection]]:
@@ -789,6 +839,9 @@ def graph_rows(
 
                 label = _label(rec.get("label"), "label", repo.EXPORT_LABELS)
                 fields = rec.get("fields") or {}
+                if _pseudonymous(label, rec, fields):
+                    yield [Rejection(n, "name", ErrorCode.VALIDATION.value, ANONYMISED_ROW)]
+                    continue
                 node = _node(n, label, Key.ID, "", rec.get("id"), fields, rec.get("customer"))
                 yield tcf.with_custom(node, fields)
             elif rec.get("kind") == "edge":
@@ -970,7 +1023,9 @@ async def _held_as_duplicates(
     fresh = [p for p in pending if p.n not in known]
     if not fresh:
         return []
-    hits = await duplicates.likely_duplicates(db, label, [p.row["props"] for p in fresh])
+    # The ID number travels as its digest, apart from the props: it identifies a person too.
+    rows = [{**p.row["props"], **(p.row["secret"] or {})} for p in fresh]
+    hits = await duplicates.likely_duplicates(db, label, rows)
     ids = sorted({h["existingId"] for h in hits})
     shown = await node_repo.by_ids(db, actor, label, ids) if ids else {}
     held: dict[int, Rejection] = {}
@@ -1203,6 +1258,8 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
         yield tcf.export_row(d)
     for label in repo.EXPORT_LABELS:
         spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS, **tcf.EXPORTED}
+        # Pseudonyms are marked, so that the import refuses them (graph_rows).
+        marked = {fmt.ANONYMISED: True} if guards.pseudonymised(label.value, actor.roles) else {}
         async for node in pages.every(partial(repo.export_nodes, db, actor, label)):
             node = tcf.with_values(node, defs, actor.roles)
             shown = guards.row(label.value, node, actor.roles)
@@ -1211,6 +1268,7 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
                 "kind": "node",
                 "label": label.value,
                 "id": node["id"],
+                **marked,
                 "customer": _fields(profile, PROFILE_FIELDS) if profile else None,
                 "fields": _fields(shown, spec),
             }

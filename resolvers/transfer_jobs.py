@@ -24,8 +24,9 @@ Refusals are JSON, `{"errors": [{"code", "message", "field"}]}` with the codes o
 resolvers/errors.py: 400 VALIDATION (a bad parameter or file, with its field), 401
 UNAUTHENTICATED, 403 FORBIDDEN (a role that never edits asks to import), 404 NOT_FOUND (no
 such job, or someone else's: a job is visible to its creator and ADMIN only), 409 CONFLICT
-(no download yet; cancelling a finished job), 410 EXPIRED (the job's files were removed), 413
-PAYLOAD_TOO_LARGE (past `CRM_TRANSFER_MAX_BYTES`), 503 DATABASE_UNAVAILABLE.
+(no report or download yet, saying why; cancelling a finished job), 410 EXPIRED (the job's
+files were removed), 413 PAYLOAD_TOO_LARGE (past `CRM_TRANSFER_MAX_BYTES`), 503
+DATABASE_UNAVAILABLE.
 
 Jobs survive a restart: the `(:TransferJob)` node (graph/transfer_jobs.py) holds the status,
 the job's folder in the jobs directory its files. The worker (started from the app's
@@ -780,7 +781,10 @@ def _check_files(files: Files) -> None:
                 400, ErrorCode.VALIDATION, "a mapping reads one CSV or JSONL file", "mapping"
             )
         try:
-            transfer.load_mapping(files.mapping, None)
+            mapping = transfer.load_mapping(files.mapping, None)
+            if files.form == "csv" and mapping.graph is None:
+                # Else the job would run and reject every row for want of the column.
+                transfer.check_header(mapping, files.upload)
         except transfer.TransferError as exc:
             message = str(exc).replace(str(files.mapping) + ": ", "")
             raise Refused(400, ErrorCode.VALIDATION, message, "mapping") from exc
@@ -943,6 +947,20 @@ def _not_expired(row: TransferJobRow) -> None:
         )
 
 
+def _no_report(row: TransferJobRow) -> str:
+    """Why an import job has no report (yet)."""
+    status = row["status"]
+    if status == JobStatus.QUEUED.value:
+        return "The import has not started yet."
+    if status == JobStatus.RUNNING.value:
+        return "The import is running and has not started its report yet."
+    if status == JobStatus.FAILED.value:
+        return f"The import failed before it wrote a report: {row.get('error') or 'no reason'}"
+    if status == JobStatus.CANCELLED.value:
+        return "The import was cancelled before it started; it has no report."
+    return f"The import is {status} and has no report."
+
+
 async def job_report(request: Request) -> Response:
     async def handle(request: Request) -> Response:
         row, worker = await _job(request)
@@ -951,7 +969,7 @@ async def job_report(request: Request) -> Response:
             raise Refused(404, ErrorCode.NOT_FOUND, "An export job has no report.", "id")
         _not_expired(row)
         if not files.report.exists():
-            raise Refused(409, ErrorCode.CONFLICT, "The import has not started yet.", "id")
+            raise Refused(409, ErrorCode.CONFLICT, _no_report(row), "id")
         return FileResponse(
             files.report, media_type="text/csv", filename=f"rejected-{row['id']}.csv"
         )

@@ -698,6 +698,66 @@ def test_export_with_a_key_shows_what_the_key_sees_masked(
     assert "Unknown, expired or revoked API key" in bad.stderr
 
 
+def _exported(path: Path, form: str) -> list[dict[str, Any]]:
+    if form == "jsonl":
+        return [rec for _, rec in fmt.read_jsonl(path)]
+    if form == "graphml":
+        return [rec for _, rec in fmt.read_graphml(path)]
+    return [rec for _, rec in fmt.read_csv_dir(path) if isinstance(rec, dict)]
+
+
+@pytest.mark.parametrize("form", ["jsonl", "csv", "graphml"])
+def test_an_analysts_anonymised_export_imported_by_an_admin_keeps_the_real_names(
+    form: str, neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """Imported as ADMIN, an ANALYST's export (people as `Person 818e2a`) replaced the real
+    names with the pseudonyms: `updated`, at version 2."""
+    env = _env(neo4j_server)
+    cypher.execute_query(
+        "CREATE (a:Company {id: 'an-a', name: '甲公司', version: 1}) "
+        "CREATE (:Person {id: 'an-p', name: '张三', version: 1})"
+        "-[:WORKS_AT {id: 'an-w', title: '经理'}]->(a)"
+    )
+    path = tmp_path / f"analyst.{form}"
+    out = crm(["export", "--format", form, "--out", str(path), "--key", "key-analyst"], env)
+    assert out.returncode == 0, out.stderr
+    nodes = {r["id"]: r for r in _exported(path, form) if r["kind"] == "node"}
+    assert nodes["an-p"]["fields"]["name"].startswith("Person ")
+    assert nodes["an-p"]["anonymised"] is True  # marked in every format
+    assert "anonymised" not in nodes["an-a"]
+    report = tmp_path / "rejected.csv"
+    out = crm(["import", str(path), "--format", form, "--report", str(report), "--quiet"], env)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "0 created, 0 updated" in out.stdout, out.stdout
+    assert "1 rejected" in out.stdout, out.stdout
+    assert [(r["field"], r["code"], r["message"]) for r in _report(report)] == [
+        ("name", "VALIDATION", transfer.ANONYMISED_ROW)
+    ]
+    stored = cypher.execute_query(
+        "MATCH (p:Person {id: 'an-p'})-[w:WORKS_AT]->(c:Company) "
+        "RETURN p.name AS name, p.version AS version, c.version AS company, w.title AS title"
+    ).records
+    assert [dict(r) for r in stored] == [
+        {"name": "张三", "version": 1, "company": 1, "title": "经理"}
+    ]
+
+
+def test_a_mapping_naming_a_column_the_csv_header_lacks_is_refused_before_any_row_is_read(
+    tmp_path: Path,
+) -> None:
+    """Taken before, every row was rejected: `1,externalId,VALIDATION,is required`."""
+    lines = (EXAMPLES / "companies.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "c.csv").write_text(
+        "\n".join([lines[0].replace("编号", "代码"), *lines[1:4]]) + "\n", encoding="utf-8"
+    )
+    args = ["import", str(tmp_path / "c.csv"), "--mapping", str(EXAMPLES / "companies.toml")]
+    out = crm([*args, "--report", str(tmp_path / "rejected.csv")], dict(os.environ), timeout=60)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert 'crm-graph: the CSV header has no column "编号" (the mapping\'s id); ' in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "rejected.csv").exists()
+
+
 FOLLOW_UPS = (
     "编号,客户,时间,方式,下一步,截止,状态,结果,关闭时间\n"
     "F-1,fu-a,2026-03-02 10:00,VISIT,发送报价单,2026-03-09 18:00,DONE,已发送,2026-03-05 09:00\n"

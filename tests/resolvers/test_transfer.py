@@ -14,6 +14,7 @@ import networkx as nx
 import pytest
 
 import migrations
+from graph import transfer_formats as fmt
 from graph.access import Scope
 from graph.actor import Actor
 from graph.db import Database
@@ -94,6 +95,40 @@ def test_a_changed_file_starts_over_instead_of_resuming(
     assert out.created == 198
     assert out.updated > 0  # the tiers that changed in rows 1-51
     assert _count(cypher) == 248
+
+
+def test_a_person_row_with_a_stored_id_number_is_held_whatever_the_name(
+    neo4j_server: LocalNeo4j, tmp_path: Path
+) -> None:
+    (tmp_path / "p.toml").write_text(
+        'label = "Person"\nsource = "hr"\nid = "no"\n'
+        '[fields]\nname = "name"\nidType = "type"\nidNumber = "idn"\n',
+        encoding="utf-8",
+    )
+    mapping = transfer.load_mapping(tmp_path / "p.toml", None)
+
+    async def go(line: str) -> transfer.Outcome:
+        (tmp_path / "p.csv").write_text(f"no,name,type,idn\n{line}\n", encoding="utf-8")
+        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
+        try:
+            await Runner(db, migrations.DIRECTORY).apply()
+            return await transfer.run_import(
+                db,
+                transfer.mapped_rows(mapping, tmp_path / "p.csv", "csv"),
+                AUDIT,
+                report=tmp_path / "rejected.csv",
+                checkpoint=transfer.Checkpoint(None, line),
+            )
+        finally:
+            await db.close()
+
+    assert asyncio.run(go("P1,欧阳娜娜,RESIDENT_ID,11010519491231002X")).created == 1
+    # Another system's record of her: the name written otherwise, the same ID number.
+    again = asyncio.run(go("Q7,欧阳 娜,RESIDENT_ID,11010519491231002x"))
+    assert (again.created, again.duplicates) == (0, 1)
+    report = (tmp_path / "rejected.csv").read_text(encoding="utf-8")
+    assert "SAME_ID_NUMBER" in report
+    assert "11010519491231002" not in report  # the number is never written out
 
 
 @pytest.mark.parametrize(
@@ -197,6 +232,37 @@ def test_a_number_beyond_a_doubles_range_or_not_a_number_is_rejected(tmp_path: P
     ]
     kept = [row for row in rows if isinstance(row, transfer.Prepared)]
     assert [row.row["props"]["registeredCapital"] for row in kept] == [12.5]
+
+
+def test_a_company_row_is_checked_as_the_api_checks_it(tmp_path: Path) -> None:
+    """A future founding date, a person's customer kind, a phone with letters: refused as
+    createCompany refuses them (the same company_props)."""
+    (tmp_path / "c.csv").write_text(
+        "编号,公司名称,电话,成立日期,客户类型\n"
+        "F1,未来有限公司,010-88888888,2099-01-01,ENTERPRISE\n"
+        "F2,个人有限公司,010-88888888,2001-01-01,INDIVIDUAL\n"
+        "F3,字母有限公司,010-ABCD1234,2001-01-01,\n"
+        "F4,分机有限公司,010-88888888 ext 12,2001-01-01,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "c.toml").write_text(
+        'label = "Company"\nsource = "s"\nid = "编号"\ncustomer = true\n'
+        '[fields]\nname = "公司名称"\nphone = "电话"\nfoundedOn = "成立日期"\n'
+        '[profile]\ncustomerKind = "客户类型"\n',
+        encoding="utf-8",
+    )
+    mapping = transfer.load_mapping(tmp_path / "c.toml", None)
+    rows = list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
+    refused = [r for row in rows if isinstance(row, list) for r in row]
+    assert [(r.row, r.field, r.code) for r in refused] == [
+        (1, "foundedOn", "VALIDATION"),
+        (2, "customer.customerKind", "VALIDATION"),
+        (3, "phone", "VALIDATION"),
+    ]
+    kept = [row for row in rows if isinstance(row, transfer.Prepared)]
+    assert [(row.row["props"]["phone"], row.row["props"]["customerKind"]) for row in kept] == [
+        ("+861088888888", "ENTERPRISE")
+    ]
 
 
 def test_rows_likely_duplicating_a_record_are_held_back_with_the_reason(
@@ -372,8 +438,105 @@ def test_a_malformed_csv_row_is_rejected_not_shifted_into_other_columns(tmp_path
         "1|row|VALIDATION|has 3 cells, the header 2: quote a value that holds a comma",
         "2|row|VALIDATION|not valid CSV (line 3: ',' expected after '\"'); check this row's quotes",
         "4|name|VALIDATION|is required",
-        "5|row|VALIDATION|not valid CSV (line 8: unexpected end of data); check this row's quotes",
+        f"5|row|VALIDATION|{UNCLOSED.format(start=7, rest='lines 7-8')}",
     ]
+
+
+UNCLOSED = (
+    "a quote opened on line {start} is never closed: the rest of the file ({rest}) was read "
+    "as one cell, so no row from that line on was read; close the quote (a quote inside a "
+    'quoted cell is written "") and import the file again'
+)
+
+
+def test_a_quote_never_closed_says_where_it_opened_and_that_the_rest_was_not_read(
+    tmp_path: Path,
+) -> None:
+    """Eight rows, row 2 opening a quote it never closes: the report said only `not valid CSV
+    (line 9: unexpected end of data)`, and rows 3-8 were neither imported nor reported."""
+    lines = ["编号,名称"] + [f"Q-{i},引号测试{i}有限公司" for i in range(1, 9)]
+    lines[2] = 'Q-2,"引号测试二有限公司'
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(COMPANIES_TOML, encoding="utf-8")
+    mapping = transfer.load_mapping(tmp_path / "m.toml", None)
+    rows = list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
+    assert len(rows) == 2
+    assert _dry_run(rows, tmp_path / "rejected.csv") == [
+        f"2|row|VALIDATION|{UNCLOSED.format(start=3, rest='lines 3-9')}"
+    ]
+
+
+def test_a_csv_header_lacking_a_column_the_mapping_names_is_refused_before_any_row_is_read(
+    tmp_path: Path,
+) -> None:
+    """Accepted, every row was rejected: `1,externalId,VALIDATION,is required`."""
+    (tmp_path / "m.toml").write_text(COMPANIES_TOML, encoding="utf-8")
+    nodes = transfer.load_mapping(tmp_path / "m.toml", None)
+    (tmp_path / "c.csv").write_text("code,名称\n1,甲公司\n", encoding="utf-8")
+    with pytest.raises(
+        transfer.TransferError,
+        match=re.escape('the CSV header has no column "编号" (the mapping\'s id); its columns: '
+                        "code, 名称. Fix the mapping or the header"),
+    ):  # fmt: skip
+        transfer.mapped_rows(nodes, tmp_path / "c.csv", "csv")  # raised before any row is read
+    (tmp_path / "e.toml").write_text(
+        'type = "SUBSIDIARY_OF"\nsource = "erp"\nid = "编号"\nfrom = "子"\nto = "母"\n'
+        '[fields]\nsince = "起"\n',
+        encoding="utf-8",
+    )
+    edges = transfer.load_mapping(tmp_path / "e.toml", None)
+    (tmp_path / "e.csv").write_text("编号,子,母公司\ns1,1,2\n", encoding="utf-8")
+    with pytest.raises(transfer.TransferError) as refused:
+        transfer.mapped_rows(edges, tmp_path / "e.csv", "csv")
+    assert str(refused.value).startswith(
+        'the CSV header has no column "母" (the mapping\'s to), "起" (the mapping\'s [fields] '
+        "since); its columns: 编号, 子, 母公司."
+    )
+    # A header read as the import reads it: a BOM, quotes, spaces; the mapping's encoding.
+    (tmp_path / "c.csv").write_bytes('\ufeff"编号", 名称 \r\n1,甲公司\r\n'.encode())
+    assert len(list(transfer.mapped_rows(nodes, tmp_path / "c.csv", "csv"))) == 1
+    (tmp_path / "g.csv").write_bytes("编号,名称\n1,甲公司\n".encode("gb18030"))
+    (tmp_path / "g.toml").write_text('encoding = "gb18030"\n' + COMPANIES_TOML, "utf-8")
+    gbk = transfer.load_mapping(tmp_path / "g.toml", None)
+    assert len(list(transfer.mapped_rows(gbk, tmp_path / "g.csv", "csv"))) == 1
+
+
+ANONYMISED_EXPORT = [
+    {"kind": "node", "label": "Company", "id": "c1", "customer": None, "fields": {"name": "甲"}},
+    {"kind": "node", "label": "Person", "id": "p1", "anonymised": True, "customer": None,
+     "fields": {"name": "Person 818e2a"}},
+    # A line of an export written before the marker was: the pseudonym gives it away.
+    {"kind": "node", "label": "Person", "id": "p2", "customer": None,
+     "fields": {"name": "Person 0a1b2c"}},
+    {"kind": "node", "label": "Person", "id": "p3", "customer": None, "fields": {"name": "张伟"}},
+    {"kind": "edge", "type": "WORKS_AT", "id": "w1", "from": "p1", "fromLabel": "Person",
+     "to": "c1", "toLabel": "Company", "fields": {"title": "经理"}},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("form", ["jsonl", "csv", "graphml"])
+def test_an_anonymised_exports_people_are_marked_and_rejected_in_every_format(
+    tmp_path: Path, form: str
+) -> None:
+    """An ADMIN importing an ANALYST's export overwrote real names with pseudonyms."""
+    path = tmp_path / f"export.{form}"
+    if form == "jsonl":
+        fmt.write_jsonl(ANONYMISED_EXPORT, path)
+        records = fmt.read_jsonl(path)
+    elif form == "csv":
+        fmt.write_csv_dir(ANONYMISED_EXPORT, path)
+        assert "anonymised" in (path / "nodes-Person.csv").read_text(encoding="utf-8")
+        records = fmt.read_csv_dir(path)
+    else:
+        fmt.write_graphml(ANONYMISED_EXPORT, path)
+        records = fmt.read_graphml(path)
+    rows = list(transfer.graph_rows(records))
+    kept = [r.row["id"] for r in rows if isinstance(r, transfer.Prepared)]
+    assert kept == ["c1", "p3", "w1"]  # the company and the edge are fine
+    assert _dry_run(rows, tmp_path / "rejected.csv") == [
+        f"{n}|name|VALIDATION|{transfer.ANONYMISED_ROW}" for n in (2, 3)
+    ]
+    assert "anonymised export's people cannot be imported" in transfer.ANONYMISED_ROW
 
 
 def test_a_gb18030_csv_reads_with_the_mappings_encoding_and_is_named_without_it(

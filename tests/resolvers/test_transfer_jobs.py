@@ -310,6 +310,14 @@ def test_refusals_carry_a_code_and_a_field(
         )
         assert (wrong.status_code, _error(wrong)["field"]) == (400, "mapping")
         assert "label must be one of" in _error(wrong)["message"]
+        # A column the mapping names and the header lacks: accepted, every row was rejected.
+        header = _csv(2).replace("编号".encode(), b"code", 1)
+        unheaded = _upload(client, "admin", header)
+        assert (unheaded.status_code, _error(unheaded)["code"]) == (400, "VALIDATION")
+        assert _error(unheaded)["field"] == "mapping"
+        assert _error(unheaded)["message"].startswith(
+            'the CSV header has no column "编号" (the mapping\'s id); its columns: code, 公司名称'
+        )
         for persona in ("analyst", "auditor"):
             refused = _upload(client, persona, _csv(2))
             assert (refused.status_code, _error(refused)["code"]) == (403, "FORBIDDEN")
@@ -384,6 +392,64 @@ def test_a_file_that_cannot_be_read_fails_its_job_with_the_reason(
         assert job["status"] == "FAILED"
         assert "unclosed token" in job["error"]  # the XML parser's reason, not a trace
         assert job["finishedAt"] is not None
+        # The report was begun before the file failed: it is served.
+        report = client.get(job["reportUrl"], headers=_auth("admin"))
+        assert report.status_code == 200
+        assert report.text.splitlines() == ["row,field,code,message"]
+        # A rep's import reads the file for its guard before the report is begun: failed
+        # there, it has none, and says why (it said "The import has not started yet.").
+        r = client.post(
+            "/transfer/imports",
+            params={"format": "graphml"},
+            content=b"<graphml><node",
+            headers=_auth("owner"),
+        )
+        job = _wait(client, "owner", r.json()["id"])
+        assert job["status"] == "FAILED"
+        report = client.get(job["reportUrl"], headers=_auth("owner"))
+        assert (report.status_code, _error(report)["code"]) == (409, "CONFLICT")
+        message = _error(report)["message"]
+        assert message.startswith("The import failed before it wrote a report: ")
+        assert "unclosed token" in message
+
+
+def test_an_anonymised_exports_people_are_rejected_by_an_admins_import_job(
+    settings: Settings, cypher: Driver, tmp_path: Path
+) -> None:
+    """An ANALYST's export, imported by ADMIN, replaced real names with pseudonyms."""
+    cypher.execute_query(
+        "CREATE (a:Company {id: 'an-a', name: '甲公司', version: 1}) "
+        "CREATE (:Person {id: 'an-p', name: '张三', version: 1})"
+        "-[:WORKS_AT {id: 'an-w', title: '经理'}]->(a)"
+    )
+    lines = [
+        {"kind": "node", "label": "Company", "id": "an-a", "customer": None,
+         "fields": {"name": "甲公司"}},
+        {"kind": "node", "label": "Person", "id": "an-p", "anonymised": True, "customer": None,
+         "fields": {"name": "Person 818e2a"}},
+        {"kind": "edge", "type": "WORKS_AT", "id": "an-w", "from": "an-p", "fromLabel": "Person",
+         "to": "an-a", "toLabel": "Company", "fields": {"title": "经理"}},
+    ]  # fmt: skip
+    with _app(settings, tmp_path / "jobs") as client:
+        r = client.post(
+            "/transfer/imports",
+            params={"format": "jsonl"},
+            content=b"".join(orjson.dumps(x) + b"\n" for x in lines),
+            headers=_auth("admin"),
+        )
+        assert r.status_code == 202, r.text
+        job = _wait(client, "admin", r.json()["id"])
+        assert job["status"] == "SUCCEEDED", job
+        assert job["counts"] == {
+            "rows": 3, "created": 0, "updated": 0, "rejected": 1, "duplicates": 0
+        }  # fmt: skip
+        report = client.get(job["reportUrl"], headers=_auth("admin"))
+        rows = list(csv.DictReader(io.StringIO(report.text)))
+        assert [(x["row"], x["field"], x["code"]) for x in rows] == [("2", "name", "VALIDATION")]
+        assert "anonymised export's people cannot be imported" in rows[0]["message"]
+    stored = cypher.execute_query("MATCH (p:Person {id: 'an-p'}) RETURN p.name AS name, "
+                                  "p.version AS version").records  # fmt: skip
+    assert [dict(x) for x in stored] == [{"name": "张三", "version": 1}]
 
 
 def test_every_transfer_job_statement_plans(cypher: Driver) -> None:
