@@ -9,7 +9,8 @@ is what `crm-graph export` writes and imports again without a mapping: records o
     {"kind": "customField", "id": ..., "fields": {"kind": "COMPANY", "key": ..., ...}}
     {"kind": "node", "label": "Company", "id": ..., "customer": {profile} | None,
      "fields": {..., "custom": {key: value} (custom field values)}}
-    (a person seen under a pseudonym, the anonymised view, also has "anonymised": true)
+    (a person seen under a pseudonym, the anonymised view, also has "anonymised": true, and
+    so has a user whose fields the exporting key does not see in full)
     {"kind": "edge", "type": "WORKS_AT", "id": ..., "from": ..., "fromLabel": ...,
      "to": ..., "toLabel": ..., "fields": {...}}
     {"kind": "product", "id": ..., "fields": {...}}
@@ -249,7 +250,8 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
             row = {"id": rec["id"], "customer": rec["customer"]}
             row.update({k: _flat(v) for k, v in rec["fields"].items()})
         elif rec["kind"] in ("product", "customField") or rec["kind"] in STAFF_CSV:
-            row = {"id": rec["id"], **{k: _flat(v) for k, v in rec["fields"].items()}}
+            row = {"id": rec["id"], **({ANONYMISED: "true"} if rec.get(ANONYMISED) else {})}
+            row.update({k: _flat(v) for k, v in rec["fields"].items()})
         else:
             row = {k: rec[k] for k in ("id", "from", "fromLabel", "to", "toLabel")}
             row.update({k: _flat(v) for k, v in rec["fields"].items()})
@@ -296,7 +298,10 @@ def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record | BadRow]]:
                     rec["customer"] = cells.pop("customer", "")
                     rec["fields"] = cells
                 elif kind in ("product", "team", "user", "customField"):
-                    rec = {"kind": kind, "id": cells.pop("id", ""), "fields": cells}
+                    rec = {"kind": kind, "id": cells.pop("id", "")}
+                    if said_yes(cells.pop(ANONYMISED, None)):
+                        rec[ANONYMISED] = True
+                    rec["fields"] = cells
                 elif kind == "node":
                     customer = cells.pop("customer", "false") == "true"
                     rec = {"kind": "node", "label": name, "id": cells.pop("id", "")}
@@ -345,6 +350,8 @@ def write_graphml(records: Iterable[Record], path: Path) -> int:
         n += 1
         if rec["kind"] in STAFF_LABELS:
             attrs: dict[str, Any] = {"label": STAFF_LABELS[rec["kind"]]}
+            if rec.get(ANONYMISED):
+                attrs[ANONYMISED] = True
             attrs.update({k: _flat(v) for k, v in rec["fields"].items() if v is not None})
             g.add_node(str(rec["id"]), **attrs)
         elif rec["kind"] == "node":
@@ -390,7 +397,8 @@ def read_graphml(path: Path) -> Iterator[tuple[int, Record]]:
         labels[str(node_id)] = label
         staff = next((k for k, x in STAFF_LABELS.items() if x == label), None)
         if staff is not None:
-            yield n, {"kind": staff, "id": str(node_id), "fields": cells}
+            flag = {ANONYMISED: True} if said_yes(cells.pop(ANONYMISED, None)) else {}
+            yield n, {"kind": staff, "id": str(node_id), **flag, "fields": cells}
             continue
         customer = bool(cells.pop("customer", False))
         rec: Record = {"kind": "node", "label": label, "id": str(node_id)}

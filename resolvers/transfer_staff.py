@@ -34,6 +34,7 @@ from typing import Any
 from graph import nodes as node_repo
 from graph import pages
 from graph import transfer as transfer_repo
+from graph import transfer_formats as fmt
 from graph import transfer_staff as repo
 from graph.actor import Actor
 from graph.db import Database, native
@@ -47,6 +48,7 @@ from resolvers import validation as v
 from resolvers.common import external_props
 from resolvers.errors import ErrorCode
 from resolvers.masking import Guards
+from resolvers.permissions import rule
 from resolvers.transfer import (
     Prepared,
     Rejection,
@@ -90,12 +92,20 @@ async def export_staff(db: Database, actor: Actor, guards: Guards) -> AsyncItera
         fields = {"code": t["code"], "name": t["name"], "parent": t.get("parentId")}
         fields["archivedAt"] = t.get("archivedAt")
         yield {"kind": "team", "id": t["id"], "fields": _shown(fields, TEAM_FIELDS)}
+    # A key that sees a user field masked or not at all (ANALYST: e-mails) marks its user
+    # lines: every field of one is stated, so importing it would overwrite the real values.
+    marked = {fmt.ANONYMISED: True} if withheld(actor.roles) else {}
     async for user in pages.every(partial(repo.export_users, db, actor)):
         shown = guards.row("User", user, actor.roles)
         fields = _shown(shown, USER_FIELDS)
         # Stated even when empty (no roles), and sorted as createUser stores them.
         fields["roles"] = sorted(set(user.get("roles") or []))
-        yield {"kind": "user", "id": user["id"], "fields": fields}
+        yield {"kind": "user", "id": user["id"], **marked, "fields": fields}
+
+
+def withheld(roles: frozenset[str]) -> bool:
+    """Whether `roles` see some user field masked or not at all."""
+    return any(rule("User", f).read.isdisjoint(roles) for f in USER_FIELDS)
 
 
 # --- lines -> rows ------------------------------------------------------------------------------
@@ -125,6 +135,12 @@ def team_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
 def user_row(n: int, rec: dict[str, Any]) -> Prepared | list[Rejection]:
     """A user line, checked as createUser checks its input (every field stated)."""
     cells = dict(rec.get("fields") or {})
+    if fmt.said_yes(rec.get(fmt.ANONYMISED)):
+        message = (
+            "this user line comes from an export that withholds or masks users' data "
+            "(an anonymised one): importing it would overwrite their real values"
+        )
+        return [Rejection(n, "row", ErrorCode.VALIDATION.value, message)]
     if bad := unknown_fields(n, cells, USER_FIELDS, "a user"):
         return bad
     errors = v.Errors()
