@@ -218,48 +218,46 @@ def test_a_number_beyond_a_doubles_range_or_not_a_number_is_rejected(tmp_path: P
     lines += [
         f"N{i},数字测试{i}有限公司,{v}" for i, v in enumerate(["NaN", "inf", "1e400", "12.5"])
     ]
-    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (tmp_path / "c.toml").write_text(
-        'label = "Company"\nsource = "s"\nid = "编号"\n'
-        '[fields]\nname = "公司名称"\nregisteredCapital = "注册资本"\n',
-        encoding="utf-8",
-    )
-    mapping = transfer.load_mapping(tmp_path / "c.toml", None)
-    rows = list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
-    refused = [r for row in rows if isinstance(row, list) for r in row]
+    mapping = 'label = "Company"\nsource = "s"\nid = "编号"\n'
+    mapping += '[fields]\nname = "公司名称"\nregisteredCapital = "注册资本"\n'
+    refused, kept = _company_rows(tmp_path, "\n".join(lines) + "\n", mapping)
     assert [(r.row, r.field, r.message) for r in refused] == [
         (n, "registeredCapital", "must be a finite number") for n in (1, 2, 3)
     ]
-    kept = [row for row in rows if isinstance(row, transfer.Prepared)]
     assert [row.row["props"]["registeredCapital"] for row in kept] == [12.5]
+
+
+def _company_rows(
+    tmp_path: Path, text: str, mapping: str
+) -> tuple[list[transfer.Rejection], list[transfer.Prepared]]:
+    """A CSV read through its mapping (no database): the rejections and the rows kept."""
+    (tmp_path / "c.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "c.toml").write_text(mapping, encoding="utf-8")
+    loaded = transfer.load_mapping(tmp_path / "c.toml", None)
+    rows = list(transfer.mapped_rows(loaded, tmp_path / "c.csv", "csv"))
+    refused = [r for row in rows if isinstance(row, list) for r in row]
+    return refused, [row for row in rows if isinstance(row, transfer.Prepared)]
 
 
 def test_a_company_row_is_checked_as_the_api_checks_it(tmp_path: Path) -> None:
     """A future founding date, a person's customer kind, a phone with letters: refused as
     createCompany refuses them (the same company_props)."""
-    (tmp_path / "c.csv").write_text(
+    refused, kept = _company_rows(
+        tmp_path,
         "编号,公司名称,电话,成立日期,客户类型\n"
         "F1,未来有限公司,010-88888888,2099-01-01,ENTERPRISE\n"
         "F2,个人有限公司,010-88888888,2001-01-01,INDIVIDUAL\n"
         "F3,字母有限公司,010-ABCD1234,2001-01-01,\n"
         "F4,分机有限公司,010-88888888 ext 12,2001-01-01,\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "c.toml").write_text(
         'label = "Company"\nsource = "s"\nid = "编号"\ncustomer = true\n'
         '[fields]\nname = "公司名称"\nphone = "电话"\nfoundedOn = "成立日期"\n'
         '[profile]\ncustomerKind = "客户类型"\n',
-        encoding="utf-8",
     )
-    mapping = transfer.load_mapping(tmp_path / "c.toml", None)
-    rows = list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
-    refused = [r for row in rows if isinstance(row, list) for r in row]
     assert [(r.row, r.field, r.code) for r in refused] == [
         (1, "foundedOn", "VALIDATION"),
         (2, "customer.customerKind", "VALIDATION"),
         (3, "phone", "VALIDATION"),
     ]
-    kept = [row for row in rows if isinstance(row, transfer.Prepared)]
     assert [(row.row["props"]["phone"], row.row["props"]["customerKind"]) for row in kept] == [
         ("+861088888888", "ENTERPRISE")
     ]
