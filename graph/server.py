@@ -223,7 +223,8 @@ class LocalNeo4j:
             # Written whole under a temporary name, then linked into place: several test
             # workers may start at once, and none may read a half-written (or second) one.
             tmp = pw_file.with_name(f".password.{os.getpid()}")
-            tmp.write_text(secrets.token_urlsafe(18))
+            # Hex: never begins with "-", which a command line would take for an option.
+            tmp.write_text(secrets.token_hex(18))
             tmp.chmod(0o600)
             with contextlib.suppress(FileExistsError):
                 os.link(tmp, pw_file)
@@ -309,7 +310,9 @@ class LocalNeo4j:
         if marker.exists():
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        proc = self._neo4j_admin(lib, ["dbms", "set-initial-password", self.password])
+        # `--` ends the options: a password beginning with "-" (made before passwords were
+        # hex) would be read as one, and the command refused.
+        proc = self._neo4j_admin(lib, ["dbms", "set-initial-password", "--", self.password])
         if proc.returncode != 0:
             raise LocalServerError("could not set the Neo4j password:\n" + proc.stderr[-2000:])
         marker.touch()

@@ -319,6 +319,24 @@ def test_neo4j_status_stop_start_after_a_crash(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(600)
+def test_a_password_beginning_with_a_dash_is_set_and_works(tmp_path: Path) -> None:
+    # An older password file (token_urlsafe) could begin with "-": neo4j-admin read it as an
+    # option and refused to set it, so no server ever started from that home.
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "lib").symlink_to(ROOT / ".neo4j" / "lib")
+    (home / "password").write_text("-lqLXkskX09t2wmzEqxJAYon")
+    local = LocalNeo4j(home, tmp_path / "data", free_port(), heap="256m", pagecache="64m")
+    local.start()
+    try:
+        with GraphDatabase.driver(local.uri, auth=("neo4j", local.password)) as driver:
+            assert driver.execute_query("RETURN 1 AS one").records[0]["one"] == 1
+    finally:
+        local.stop()
+    fresh = LocalNeo4j(tmp_path / "fresh-home", tmp_path / "d2", free_port())
+    assert not fresh.password.startswith("-")
+
+
 def test_backup_wipe_restore_reads_the_data_back(tmp_path: Path) -> None:
     env = local_env(tmp_path / "data")
     local = LocalNeo4j(ROOT / ".neo4j", tmp_path / "data")
