@@ -10,6 +10,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -170,6 +171,12 @@ def test_the_embedded_server_sends_no_read_timeout_hint(cypher: Driver) -> None:
     assert value == "STREAMING"
 
 
+def _state(pid: int) -> str:
+    """The process state letter from /proc (T: stopped)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
 @contextlib.contextmanager
 def _frozen(server: LocalNeo4j) -> Iterator[None]:
     """The server stopped (SIGSTOP): it keeps its connections open and answers nothing."""
@@ -177,6 +184,12 @@ def _frozen(server: LocalNeo4j) -> Iterator[None]:
     assert pid is not None
     os.kill(pid, signal.SIGSTOP)
     try:
+        # kill() returns before every thread has stopped: on a loaded machine a thread still
+        # running answered one read (a clean-clone run, once). Wait for the stopped state.
+        deadline = time.monotonic() + 10
+        while _state(pid) != "T":
+            assert time.monotonic() < deadline, "the server did not stop"
+            time.sleep(0.01)
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
