@@ -212,7 +212,9 @@ async def _scan(
 
     async def check_nodes(label: Label, key: Key, chunk: list[dict[str, Any]]) -> None:
         held = sorted({k for row in chunk for k in row["held"]})
-        rights = {r["n"]: r for r in await repo.node_rights(db, actor, label, key, chunk, held)}
+        # Only the keys travel: the held values are compared here, not in the statement.
+        keys = [{k: row[k] for k in ("n", "source", "externalId", "id")} for row in chunk]
+        rights = {r["n"]: r for r in await repo.node_rights(db, actor, label, key, keys, held)}
         for row in chunk:
             right = rights[row["n"]]
             if right["exists"] and not right["mayEdit"]:
