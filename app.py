@@ -40,7 +40,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 import migrations
-from graph import crypto, demo
+from graph import crypto, demo, pinyin
 from graph.actor import Actor
 from graph.db import Database, RoundTrips, current_round_trips
 from graph.errors import CrmError, DatabaseUnavailable
@@ -475,6 +475,9 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
             encrypted = await crypto.encrypt_plain_ids(state.db, SYSTEM_ACTOR)
             if encrypted:
                 log.info("encrypted %d plain ID numbers", encrypted)
+            # Names stored before their pinyin keys (or renamed without them): make them.
+            if keyed := await pinyin.fill(state.db, SYSTEM_ACTOR):
+                log.info("made the pinyin keys of %d names", keyed)
             if settings.warm_up_seconds > 0:
                 await warm_up(state.db, settings.warm_up_seconds)
             _freeze_heap()

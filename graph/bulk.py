@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
-from graph import crypto
+from graph import crypto, pinyin
 from graph.db import ConstraintViolation, Cypher, Database, Tx
 from graph.vocab import ENDPOINTS, Label, Rel
 
@@ -235,7 +235,9 @@ async def _upsert(db: Database, st: Statements, rows: list[Row], rels: bool) -> 
 async def upsert_nodes(db: Database, label: Label, rows: Sequence[Row]) -> int:
     """Upsert one batch of `label` nodes by `id`; returns the number of rows sent."""
     if rows:
-        rows = [{**r, "props": crypto.protect(label, r["props"])} for r in rows]
+        rows = [
+            {**r, "props": pinyin.with_keys(label, crypto.protect(label, r["props"]))} for r in rows
+        ]
         await _upsert(db, NODE_STATEMENTS[label], _encode(rows, *NODE_TEMPORALS[label]), False)
     return len(rows)
 

@@ -12,7 +12,7 @@ import datetime as dt
 from functools import partial
 from typing import Any, LiteralString
 
-from graph import crypto, demo_pipeline, demo_plans, records
+from graph import crypto, demo_pipeline, demo_plans, pinyin, records
 from graph import demo_data as data
 from graph import demo_records as history
 from graph.actor import Actor
@@ -313,7 +313,10 @@ async def seed_if_empty(db: Database) -> bool:
             return False
         await tx.run(TEAMS, {"rows": team_rows()})
         for label, rows in nodes.items():
-            rows = [{**r, "props": crypto.protect(label, r["props"])} for r in rows]
+            rows = [
+                {**r, "props": pinyin.with_keys(label, crypto.protect(label, r["props"]))}
+                for r in rows
+            ]
             await tx.run(NODE_STATEMENTS[label], {"rows": rows})
         await tx.run(STANCE_CHANGES, {"rows": stances})
         await tx.run(DEMO_KEYS, {"rows": demo_key_rows(), "actor": SEED_ACTOR})

@@ -151,6 +151,11 @@ def _strip_region_prefix(s: str) -> str:
     return " ".join(words)
 
 
+def without_leading_region(name: str) -> str:
+    """A folded name without the region it starts with: 深圳市华星科技 → 华星科技."""
+    return _strip_region_prefix(fold(name))
+
+
 def _strip_region_suffix(s: str) -> str:
     """Regions left at the end once the branch is gone: 华为广东省深圳(分公司) → 华为."""
     changed = True

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
-from graph import access, crypto, history, pages
+from graph import access, crypto, history, pages, pinyin
 from graph.access import editable, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, any_label_union
@@ -41,10 +41,14 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-# Node projection: every stored property, minus secrets, plus the GraphQL type name and the
-# customer profile gathered from the :Customer label.
+# Node projection: every stored property, minus secrets and search keys (graph/pinyin.py),
+# plus the GraphQL type name and the customer profile gathered from the :Customer label.
 PROJECTION: LiteralString = (
-    "n{.*, apiKeyHash: null, __typename: head([l IN labels(n) WHERE l IN "
+    "n{.*, apiKeyHash: null, "
+    + pinyin.KEYS
+    + ": null, "
+    + pinyin.SOURCE
+    + ": null, __typename: head([l IN labels(n) WHERE l IN "
     + NODE_LABELS
     + "]), isCustomer: n:Customer, "
     "customer: CASE WHEN n:Customer THEN {customerCode: n.customerCode, "
@@ -340,7 +344,7 @@ async def create(
     node_id = node_id or new_id()
     props = {k: plain(v) for k, v in props.items() if v is not None}
     fields = list(props)
-    props = crypto.protect(label, props)
+    props = pinyin.with_keys(label, crypto.protect(label, props))
     params = {
         "id": node_id,
         "props": props,
@@ -377,7 +381,7 @@ async def update(
     fields = list(props) + (["customer"] if customer is not None else [])
     acl = access.acl_params(audit.actor)
     claim = claim_params(audit.actor)
-    props = crypto.protect(label, props)
+    props = pinyin.with_keys(label, crypto.protect(label, props))
 
     params = {
         "id": node_id,
@@ -467,8 +471,10 @@ async def upsert(
         stored: NodeRow = rows[0]["node"]
         created = stored["version"] == 0
         # An unchanged ID number is dropped here: its ciphertext differs on every write.
-        given = crypto.protect(label, props, stored)
-        changed = crypto.field_names([k for k, v in given.items() if not _same(stored.get(k), v)])
+        given = pinyin.with_keys(label, crypto.protect(label, props, stored), stored)
+        changed = crypto.field_names(
+            [k for k, v in given.items() if k not in pinyin.DERIVED and not _same(stored.get(k), v)]
+        )
         if customer is not None and customer != stored["isCustomer"]:
             changed.append("customer")
         if not changed and not created:

@@ -27,7 +27,7 @@ import hashlib
 from enum import Enum
 from typing import Any, LiteralString
 
-from graph import access, crypto
+from graph import access, crypto, pinyin
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS
 from graph.db import Cypher, Database, Tx
@@ -448,7 +448,12 @@ async def erase_person(
             "gone": [k for k in gone if k != "name"],
             "placeholder": placeholder(person_id),
             "reason": reason.value,
-            **audit.params(person_id, Label.PERSON, crypto.field_names(gone), audit_id),
+            **audit.params(
+                person_id,
+                Label.PERSON,
+                crypto.field_names([k for k in gone if k not in pinyin.DERIVED]),
+                audit_id,
+            ),
         }
         await tx.run(ANONYMISE, params)
         return ErasureOutcome.ERASED, []

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, LiteralString, NotRequired, TypedDict
 
-from graph import access, crypto, nodes, pages
+from graph import access, crypto, nodes, pages, pinyin
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx, native
 from graph.rows import NodeRow
@@ -321,7 +321,9 @@ async def _update(
 ) -> NodeRow:
     """graph/nodes.py's update statement, inside this transaction (the lock is held)."""
     # An approved ID number is stored as every write stores it: encrypted, with its digest.
-    props = crypto.protect(label, {k: nodes.plain(v) for k, v in props.items()})
+    props = pinyin.with_keys(
+        label, crypto.protect(label, {k: nodes.plain(v) for k, v in props.items()})
+    )
     params = {
         "id": node_id,
         "props": props,

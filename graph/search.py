@@ -11,6 +11,11 @@ Chinese is written in simplified and in traditional characters (Taiwan's and Hon
 differ too): a token with Chinese in it also looks for its other forms, converted with
 OpenCC's phrase tables, so 华为 finds 華為 and the other way round.
 
+Text typed in Latin letters also finds Chinese names by their pinyin (graph/pinyin.py):
+`huaxing`, `hua xing` and the initials `hxjt` find 华星集团. Those hits come after the
+name index's, in a second statement only when the first leaves the page short, shortest name
+first among the first `PINYIN_POOL` the viewer may see.
+
 Hits the viewer may not see (graph/access.py) are dropped before the limit, so a page is
 never short because of them and never names them. A viewer who sees people anonymised finds
 companies only (`personal_key`): a person found by a guessed name would unmask a pseudonym.
@@ -23,6 +28,7 @@ from typing import cast
 
 import opencc
 
+from graph import pinyin
 from graph.access import acl_params, personal_key, visible
 from graph.actor import Actor
 from graph.db import Cypher, Database
@@ -40,6 +46,23 @@ FULLTEXT = Cypher(
     "WHERE n.archivedAt IS NULL AND " + personal_key("n") + " "
     "AND " + visible("n", unplaced=True) + " "
     "RETURN " + PROJECTION + " AS node, score LIMIT $limit",
+)
+PINYIN_POOL = 500
+# Keys made from another name than the current one are never trusted (graph/pinyin.py).
+PINYIN = Cypher(
+    "search.pinyin",
+    "CALL db.index.fulltext.queryNodes('party_pinyin', $query) YIELD node AS n "
+    "WHERE n."
+    + pinyin.SOURCE
+    + " = n.name AND NOT n.id IN $seen AND n.archivedAt IS NULL AND "
+    + personal_key("n")
+    + " AND "
+    + visible("n", unplaced=True)
+    + " WITH n LIMIT "
+    + str(PINYIN_POOL)
+    + " WITH n, 1.0 / size(n.name) AS score "
+    "ORDER BY score DESC, n.name, n.id LIMIT $limit "
+    "RETURN " + PROJECTION + " AS node, score",
 )
 # One index seek per written form of the character ($texts: the character and its others).
 CONTAINS = Cypher(
@@ -117,4 +140,13 @@ async def search(db: Database, actor: Actor, text: str, limit: int) -> list[Sear
         if query is None:
             return []
         rows = await db.read(FULLTEXT, {"query": query, "limit": limit, "acl": acl_params(actor)})
+        if len(rows) < limit and (keys := pinyin.query(text)) is not None:
+            # The first statement waited for the indexes; this one sees the same writes.
+            params = {
+                "query": keys,
+                "seen": [r["node"]["id"] for r in rows],
+                "limit": limit - len(rows),
+                "acl": acl_params(actor),
+            }
+            rows += await db.read(PINYIN, params)
     return cast(list[SearchRow], rows)  # the projection's shape: node AS node, score

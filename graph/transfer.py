@@ -128,7 +128,8 @@ def _node_write(label: Label, key: Key) -> Cypher:
         + ", false) THEN ['idNumber'] ELSE [] END"
         " + CASE WHEN row.customer AND NOT x:Customer THEN ['customer'] ELSE [] END AS changed "
         "WITH x, row, created, changed WHERE created OR size(changed) > 0 "
-        "SET x += row.props, x.version = x.version + 1, x.updatedAt = datetime() "
+        "SET x += row.props, x += coalesce(row.derived, {}), x.version = x.version + 1, "
+        "x.updatedAt = datetime() "
         "FOREACH (_ IN CASE WHEN 'idNumber' IN changed THEN [1] ELSE [] END | "
         "SET x += row.secret) "
         "FOREACH (_ IN CASE WHEN row.customer THEN [1] ELSE [] END | SET x:Customer) " + _SUMMARY,

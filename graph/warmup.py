@@ -60,7 +60,10 @@ SAMPLES: dict[str, Any] = {
     # Five items: the plan cache also tells list sizes apart, by bucket (measured: after a
     # one-item sample a two-item call still took 0.76 s, a one-item call 0.18 s). Default
     # edge-kind and via lists, and most dataloader batches, hold 2-10 items.
-    **{name: [_ID] * 5 for name in ("ids", "types", "exclude", "fields", "merged", "all", "edges")},
+    **{
+        name: [_ID] * 5
+        for name in ("ids", "types", "exclude", "fields", "merged", "all", "edges", "seen")
+    },
     **dict.fromkeys(("asOf", "since", "until"), dt.date(2024, 1, 1)),
     **dict.fromkeys(("afterAt", "expiresAt", "occurredAt"), dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
     "graceSeconds": 0,

@@ -37,7 +37,7 @@ from typing import Any
 import orjson
 
 import resolvers.privacy  # noqa: F401  (registers Person.idNumber's full-value reader)
-from graph import crypto, duplicates, pages
+from graph import crypto, duplicates, pages, pinyin
 from graph import nodes as node_repo
 from graph import transfer as repo
 from graph import transfer_formats as fmt
@@ -562,6 +562,8 @@ def _node(
     props = crypto.protect(label, {k: plain(x) for k, x in props.items() if x is not None})
     secret = {k: props.pop(k) for k in SECRET_KEYS if k in props} or None
     row = {
+        # Written with the name, not compared as fields (graph/pinyin.py).
+        "derived": pinyin.keys_of(label, props),
         "id": derived_id(source, label.value, ident) if key is Key.EXTERNAL else ident,
         "source": source,
         "externalId": ident,

@@ -174,6 +174,7 @@ class Plan:
             props = {
                 **given,
                 **secret,
+                **(row.get("derived") or {}),
                 **pinned,
                 "id": node_id,
                 "version": 1,
@@ -198,6 +199,8 @@ class Plan:
                 if old[0] is not None and old[1] is not None and old != ext:
                     self.external.pop((label, old[0], old[1]), None)
                 stored.props.update(given)
+                if "name" in changed:
+                    stored.props.update(row.get("derived") or {})
                 if "idNumber" in changed:
                     stored.props.update(secret)
                 stored.customer = customer

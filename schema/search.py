@@ -28,8 +28,11 @@ class Query:
         description="Full-text search of company and person names (name, nameEn, shortName) "
         "with a Chinese-aware index: `华为` finds 华为技术有限公司; Latin is case-insensitive "
         "and matches word prefixes; a single Chinese character matches names containing it. "
+        "Latin letters also find Chinese names by their pinyin or its initials (`huaxing`, "
+        "`hxjt` find 华星集团), after the hits of the names themselves. "
         "Archived records and records the viewer may not see are left out; a viewer who sees "
-        "people anonymised (ANALYST) finds companies only. One round trip.",
+        "people anonymised (ANALYST) finds companies only. One round trip; two when text in "
+        "Latin letters finds fewer than `first` names and pinyin is looked up too.",
         graphql_type=list[SearchHit],
     )
     async def search(

@@ -165,3 +165,74 @@ def _search(gql: GQL, persona: str) -> None:
         else:
             assert names == set(), (persona, text)
         assert r.round_trips == 1
+
+
+CREATE_COMPANY = """mutation($i: CreateCompanyInput!) {
+  createCompany(input: $i) { company { id } errors { code field } } }"""
+CREATE_PERSON = """mutation($i: CreatePersonInput!) {
+  createPerson(input: $i) { person { id } errors { code field } } }"""
+RENAME = """mutation($i: UpdateCompanyInput!) {
+  updateCompany(input: $i) { company { id name } errors { code field } } }"""
+
+
+def _create(gql: GQL, kind: str, name: str, **extra: Any) -> str:
+    mutation = CREATE_COMPANY if kind == "company" else CREATE_PERSON
+    field = "createCompany" if kind == "company" else "createPerson"
+    payload = gql(mutation, {"i": {"name": name, **extra}}).data[field]
+    assert payload["errors"] == [], payload["errors"]
+    return str(payload[kind]["id"])
+
+
+def _ids(gql: GQL, text: str) -> list[str]:
+    return [h["id"] for h in hits(gql, text)]
+
+
+def test_latin_letters_find_chinese_names_by_pinyin(gql: GQL) -> None:
+    company = _create(gql, "company", "深圳市华星科技有限公司")
+    person = _create(gql, "person", "曾芳")
+    for text in ("huaxing", "hua xing", "HXKJ", "szshx", "huaxingkeji", "Ｈｕａｘｉｎｇ"):
+        assert _ids(gql, text) == [company], text
+    # The family name as a family name (zeng) and as the character reads elsewhere (ceng),
+    # in both orders, and the initials.
+    for text in ("zengfang", "zeng fang", "fang zeng", "cengfang", "zf"):
+        assert _ids(gql, text) == [person], text
+    assert _ids(gql, "zhangsan") == []
+    # Found by the name index first, so Chinese text costs one round trip and pinyin two.
+    assert gql(Q, {"text": "华星"}).round_trips == 1
+    assert gql(Q, {"text": "hxkj"}).round_trips == 2
+    # Renamed: found by the new name's pinyin only.
+    renamed = gql(RENAME, {"i": {"id": company, "name": "星河电子有限公司", "expectedVersion": 1}})
+    assert renamed.data["updateCompany"]["errors"] == []
+    assert _ids(gql, "huaxing") == []
+    assert _ids(gql, "xinghe") == [company]
+
+
+def test_name_hits_come_before_pinyin_hits(gql: GQL) -> None:
+    by_name = _create(gql, "company", "华为技术有限公司", nameEn="Huawei Technologies")
+    by_pinyin = _create(gql, "company", "华为终端有限公司")
+    assert _ids(gql, "huawei") == [by_name, by_pinyin]
+    assert _ids(gql, "huaweizhongduan") == [by_pinyin]
+
+
+def test_pinyin_finds_only_what_the_viewer_may_see(gql: GQL) -> None:
+    customer = _create(gql.as_("owner"), "company", "东星贸易有限公司", customer={})
+    assert _ids(gql.as_("owner"), "dongxing") == [customer]
+    assert _ids(gql.as_("other_team"), "dongxing") == []  # another team's customer
+    assert _ids(gql.as_("other_team"), "dxmy") == []
+    # A viewer who sees people as pseudonyms does not find them by their real name's pinyin.
+    person = _create(gql, "person", "曾芳")
+    assert _ids(gql, "zengfang") == [person]
+    assert _ids(gql.as_("analyst"), "zengfang") == []
+    assert _ids(gql.as_("analyst"), "dongxing") == [customer]  # companies are not personal
+
+
+def test_keys_of_another_name_are_not_trusted(gql: GQL, cypher: Driver) -> None:
+    company = _create(gql, "company", "华星集团有限公司")
+    assert _ids(gql, "hxjt") == [company]
+    # Renamed by a statement that does not remake the keys (as an older version might):
+    # the old name's pinyin no longer finds it.
+    cypher.execute_query(
+        "MATCH (c:Company {id: $id}) SET c.name = '星河集团'", id=company, database_="neo4j"
+    )
+    assert _ids(gql, "hxjt") == []
+    assert _ids(gql, "huaxing") == []
