@@ -210,8 +210,10 @@ def test_a_next_step_due_before_the_visit_is_shown_at_its_field(
     assert "invalid" in (field.get_attribute("class") or "")
     error = field.locator(".field-error")
     assert error.count() == 1
-    assert error.locator(".badge.code").inner_text() == "VALIDATION"
-    assert "before the interaction" in error.inner_text()
+    # Worded in Chinese by its code; the server's English text only as a detail.
+    assert error.get_attribute("data-code") == "VALIDATION"
+    assert error.inner_text().startswith("填写的内容不符合要求")
+    assert "before the interaction" in error.locator(".error-detail").inner_text()
     assert field.locator("input").get_attribute("aria-invalid") == "true"
     assert viewer.page.locator("#cust-log .field.invalid").count() == 1
     assert not viewer.page.is_visible("#cust-log .notice-ok")

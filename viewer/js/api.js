@@ -15,7 +15,7 @@ const NODE = 'id kind name nameEn isCustomer tier lifecycleStage title departmen
 const EDGE = 'id source target type since until kind strength polarity data';
 const MAP = `nodes { ${NODE} } edges { ${EDGE} } truncated moreBeyondDepth`;
 const PATH = `nodes { ${NODE} } edges { ${EDGE} } strength explanation`;
-const INTRO = `${PATH} colleagueHops ranking hops { from to tie types strength }`;
+const INTRO = `${PATH} colleagueHops ranking hops { from to tie types strength edgeIds }`;
 
 // While the server starts (Neo4j, migrations, demo data) it answers 503 DATABASE_UNAVAILABLE;
 // requests wait and retry for up to STARTUP_WAIT_MS, telling the page through onWaiting.
@@ -58,7 +58,7 @@ async function gqlOnce(query, variables) {
   try {
     body = await response.json();
   } catch {
-    throw new ApiError(`HTTP ${response.status} ${response.statusText}`, `HTTP_${response.status}`);
+    throw new ApiError(`HTTP ${response.status} ${response.statusText}`, httpCode(response.status));
   }
   if (body.errors?.length) {
     const messages = [...new Set(body.errors.map((e) => e.message))];
@@ -66,9 +66,19 @@ async function gqlOnce(query, variables) {
     throw new ApiError(messages.join('\n'), code, body.errors);
   }
   if (!response.ok || !body.data) {
-    throw new ApiError(`HTTP ${response.status} ${response.statusText}`, `HTTP_${response.status}`);
+    throw new ApiError(`HTTP ${response.status} ${response.statusText}`, httpCode(response.status));
   }
   return body.data;
+}
+
+/** A code the page can word (i18n err.code.*) for a reply that carries none (a proxy's page). */
+function httpCode(status) {
+  if (status === 429) return 'RATE_LIMITED';
+  if (status === 502 || status === 503 || status === 504) return 'SERVER_BUSY';
+  if (status === 401) return 'UNAUTHENTICATED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status >= 500) return 'INTERNAL';
+  return `HTTP_${status}`;
 }
 
 /** Drops null/undefined/'' so the server's defaults apply. */
@@ -264,7 +274,10 @@ const INTELLIGENCE = `scored value segment churnRisk churnLevel pAlive scoredAt 
   churnSignals { reason points detail people { ${NAMED} } companies { ${NAMED} } }
   lifecycle { stage since manual lostReason lostNote reason }`;
 const LIFECYCLE_CHANGE = 'id at old new by rule reason lostReason';
-const OFFER = 'product { id sku name } score reasons { kind points explanation }';
+// Each reason's figures, so the page words it in its own language (`explanation` is English).
+const OFFER = `product { id sku name } score reasons { kind points explanation accountCount accounts { via }
+  rules { basedOn { id name } support buyersOfProduct confidence lift }
+  preference { cycleDays orders lastOrderAt daysUntilExpected repurchase } }`;
 
 /** A customer's scores with their explanations, its lifecycle moves and latest snapshots. */
 export async function customerIntelligence(id, { history = 5 } = {}) {
@@ -418,4 +431,33 @@ export async function handOver(input) {
     payload.names = Object.fromEntries(named.nodes.filter(Boolean).map((n) => [n.id, n]));
   } else payload.names = {};
   return payload;
+}
+
+/** Names of nodes by id (null for the ones the viewer may not see), for headings and tabs. */
+export async function namesOf(ids) {
+  if (!ids.length) return [];
+  const data = await gql(
+    `query Names($ids: [ID!]!) { nodes(ids: $ids) { __typename
+      ... on Company { id name nameEn } ... on Person { id name nameEn } ... on Project { id name } } }`,
+    { ids },
+  );
+  const kinds = { Company: 'COMPANY', Person: 'PERSON', Project: 'PROJECT' };
+  return data.nodes.map((n) => (n ? { ...n, kind: kinds[n.__typename], hidden: false } : null));
+}
+
+/** A project's name and its customer (company or person), for the project views' tabs. */
+export async function projectInfo(id) {
+  const data = await gql(
+    `query ProjectInfo($id: ID!) { node(id: $id) { __typename
+      ... on Project { id name stage status customer { ${NAMED} } } } }`,
+    { id },
+  );
+  const p = data.node?.__typename === 'Project' ? data.node : null;
+  if (!p) return null;
+  const c = p.customer;
+  const customer = c ? { id: c.id, name: c.name, nameEn: c.nameEn, kind: c.__typename === 'Person' ? 'PERSON' : 'COMPANY', hidden: false } : null;
+  return {
+    project: { id: p.id, name: p.name, kind: 'PROJECT', hidden: false, customerId: customer?.id || null },
+    customer,
+  };
 }

@@ -5,7 +5,7 @@
 import { accountMap, contactMap, onWaiting, search } from './api.js';
 import { h, route } from './dom.js';
 import { EDGE_COLOURS, Graph, toGraphML } from './graph.js';
-import { applyStatic, displayName, getLang, label, setLang, t } from './i18n.js';
+import { applyStatic, displayName, errorDetail, errorText, formatNumber, getLang, hasText, label, setLang, t } from './i18n.js';
 import account from './views/account.js';
 import brief from './views/brief.js';
 import contacts from './views/contacts.js';
@@ -59,17 +59,36 @@ function setPageState(value) {
 
 // ---------- errors ----------
 
+// Codes worth trying again as they are: the user asked for nothing too big (the viewer picks
+// every depth, limit and page size), so a timeout means a busy server.
+const RETRY_CODES = new Set(['QUERY_TIMEOUT', 'SERVER_BUSY', 'DATABASE_UNAVAILABLE', 'NETWORK', 'RATE_LIMITED', 'INTERNAL',
+  'REQUEST_TIMEOUT']);
+let shownError = null;
+
 function showError(err) {
-  const code = err?.code || 'ERROR';
-  $('error-message').textContent = err?.message || String(err);
-  $('error-code').textContent = code;
-  $('error-key').hidden = !['UNAUTHENTICATED', 'FORBIDDEN'].includes(code);
+  shownError = err;
+  renderError();
   $('error').hidden = false;
   setPageState('error');
 }
 
+/** The error in the page's language by its code; the server's text only as a detail. */
+function renderError() {
+  const err = shownError;
+  const code = err?.code || 'INTERNAL';
+  $('error-message').textContent = errorText({ code });
+  const detail = errorDetail(err);
+  $('error-detail').hidden = !detail;
+  $('error-detail-text').textContent = detail;
+  $('error-code').textContent = code;
+  $('error').dataset.code = code;
+  $('error-key').hidden = !['UNAUTHENTICATED', 'FORBIDDEN'].includes(code);
+  $('error-retry').hidden = !RETRY_CODES.has(code);
+}
+
 function clearError() {
   $('error').hidden = true;
+  shownError = null;
 }
 
 onWaiting((waiting) => {
@@ -91,11 +110,24 @@ function remember(nodes) {
   nodes.forEach((n) => state.known.set(n.id, n));
 }
 
-function setSubject(view, id) {
+/** The tabs follow the page: its own subject, what the view says belongs with it (a project's
+ * customer), and a project's tabs only while on that project's customer. Everything else goes,
+ * so tabs never linger on unrelated pages; recomputed from the URL, so back navigation agrees. */
+function setSubject(view, id, result = null) {
+  const prev = state.subjects;
+  const next = {};
   const node = state.known.get(id);
   const subject = (node && SUBJECT_OF_KIND[node.kind]) || view.subject;
-  if (!subject) return; // the customer view: a company or a person, known after loading
-  state.subjects[subject] = node || { id, name: '…' };
+  if (subject) next[subject] = node || (prev[subject]?.id === id ? prev[subject] : { id, name: '…' });
+  Object.assign(next, result?.subjects || {});
+  if (subject === 'project' && !result) {
+    // While a project view loads, keep its customer's tabs if they are already shown.
+    const customerId = prev.project?.id === id ? prev.project.customerId : null;
+    if (customerId && prev.company?.id === customerId) next.company = prev.company;
+    if (customerId && prev.person?.id === customerId) next.person = prev.person;
+  }
+  if ((subject === 'company' || subject === 'person') && prev.project?.customerId === id) next.project = prev.project;
+  state.subjects = next;
 }
 
 async function render() {
@@ -113,6 +145,8 @@ async function render() {
   $('workspace').hidden = false;
   const v = VIEWS[view];
   if (!v) {
+    state.subjects = {};
+    renderChrome();
     showError({ message: `${view}?`, code: 'NOT_FOUND' });
     return;
   }
@@ -132,7 +166,7 @@ async function render() {
     if (seq !== loadSeq) return;
     if (v.panel) {
       remember(result.known || []);
-      setSubject(v, id);
+      setSubject(v, id, result);
       state.result = result;
       state.selected = null;
       renderChrome();
@@ -143,18 +177,19 @@ async function render() {
     }
     remember(result.map.nodes);
     remember(result.known || []);
-    setSubject(v, id);
+    setSubject(v, id, result);
     state.result = result;
     state.modified = false;
     state.selected = null;
-    graph.show(result.map, {
-      layout: result.layout, layoutEdges: result.layoutEdges, marks: result.marks, roleLabels: result.roleLabels,
-    });
+    // The banner first: the drawing is fitted below it.
+    if (!result.map.nodes.length) setStatus(t('empty'));
+    else setStatus(mapStatus(result.map));
     renderChrome();
     renderInfo();
     renderDetails();
-    if (!result.map.nodes.length) setStatus(t('empty'));
-    else setStatus(mapStatus(result.map));
+    graph.show(result.map, {
+      layout: result.layout, layoutEdges: result.layoutEdges, marks: result.marks, roleLabels: result.roleLabels,
+    });
     setPageState('ready');
   } catch (err) {
     if (seq !== loadSeq) return;
@@ -224,26 +259,43 @@ function renderInfo() {
 const FIELDS = ['kind', 'nameEn', 'title', 'department', 'tier', 'lifecycleStage', 'role', 'stance',
   'influence', 'hidden', 'isCustomer'];
 const EDGE_FIELDS = ['type', 'kind', 'since', 'until', 'strength', 'polarity'];
-const ENUMS = { kind: 'kind', tier: 'tier', lifecycleStage: 'lifecycleStage', role: 'role', stance: 'stance', type: 'edge' };
+const ENUMS = {
+  kind: 'kind', tier: 'tier', lifecycleStage: 'lifecycleStage', role: 'role', stance: 'stance', type: 'edge',
+  customerKind: 'customerKind', gender: 'gender', polarity: 'polarity', stage: 'projectStage', status: 'projectStatus',
+};
+// Edge `kind` is a subsidiary kind, a reporting line or a personal tie (MapEdge.kind).
+const EDGE_ENUMS = { ...ENUMS, kind: 'edgeKind' };
 
-function fieldValue(key, value) {
+function fieldValue(key, value, enums = ENUMS) {
   if (typeof value === 'boolean') return t(value ? 'yes' : 'no');
-  if (ENUMS[key]) return label(ENUMS[key], value);
+  if (enums[key]) return label(enums[key], value);
+  if (typeof value === 'number') return formatNumber(value, 2); // 影响力 0.12, not 0.120555
+  if (Array.isArray(value)) return value.map((x) => fieldValue(key, x, enums)).join('、');
   return String(value);
 }
 
-function rows(obj, keys) {
-  return keys.filter((k) => obj[k] != null && obj[k] !== '' && !(k === 'hidden' && !obj[k]))
-    .map((k) => [h('dt', {}, t(`f.${k}`)), h('dd', {}, fieldValue(k, obj[k]))]);
+/** A property's name for people: f.* for the map's own fields, p.* for stored properties;
+ * an unknown (custom) key is shown as stored. */
+function fieldName(key) {
+  if (hasText(`f.${key}`)) return t(`f.${key}`);
+  if (hasText(`p.${key}`)) return t(`p.${key}`);
+  return key;
 }
 
-function extraRows(data, shown) {
+function rows(obj, keys, enums = ENUMS) {
+  return keys.filter((k) => obj[k] != null && obj[k] !== '' && !(k === 'hidden' && !obj[k]))
+    .map((k) => [h('dt', { 'data-key': k }, t(`f.${k}`)), h('dd', {}, fieldValue(k, obj[k], enums))]);
+}
+
+const UNSHOWN = ['id', 'name', 'version', 'custom', 'createdAt', 'updatedAt', 'archivedAt', 'apiKeyHash'];
+
+function extraRows(data, shown, enums = ENUMS) {
   if (!data || typeof data !== 'object') return [];
   return Object.entries(data)
-    .filter(([k, v]) => !shown.includes(k) && !['id', 'name', 'version', 'custom', 'createdAt', 'updatedAt', 'archivedAt', 'apiKeyHash'].includes(k) && v != null && v !== ''
-      && typeof v !== 'object')
+    .filter(([k, v]) => !shown.includes(k) && !UNSHOWN.includes(k) && v != null && v !== ''
+      && (typeof v !== 'object' || (Array.isArray(v) && v.length && v.every((x) => typeof x !== 'object'))))
     .slice(0, 20)
-    .map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]);
+    .map(([k, v]) => [h('dt', { 'data-key': k }, fieldName(k)), h('dd', {}, fieldValue(k, v, enums))]);
 }
 
 function action(text, onclick) {
@@ -266,7 +318,7 @@ function renderDetails() {
     const name = (id) => { const n = graph.cy.getElementById(id); return n.nonempty() ? displayName(n.data()) : id; };
     box.replaceChildren(
       h('h3', {}, `${name(d.source)} → ${name(d.target)}`),
-      h('dl', {}, rows(d, EDGE_FIELDS), extraRows(d.data, EDGE_FIELDS)));
+      h('dl', {}, rows(d, EDGE_FIELDS, EDGE_ENUMS), extraRows(d.data, EDGE_FIELDS, EDGE_ENUMS)));
     return;
   }
   const actions = [];
@@ -289,13 +341,14 @@ function renderDetails() {
   }
   const roles = d.data?.projectRoles || [];
   box.replaceChildren(...[
-    h('h3', { class: 'node-name' }, d.name),
+    h('h3', { class: 'node-name' }, displayName(d)),
+    getLang() === 'en' && d.nameEn && d.nameEn !== d.name ? h('p', { class: 'muted node-alt-name' }, d.name) : null,
     h('dl', {}, rows(d, FIELDS), extraRows(d.data, FIELDS)),
     roles.length ? h('ul', { class: 'plain project-roles' }, roles.map((r) => h('li', {},
       h('a', { href: route('decision', r.projectId) }, r.project || r.projectId), ' ',
       h('span', { class: 'badge role' }, label('role', r.role)),
       r.stance ? h('span', { class: `badge stance-${r.stance}` }, label('stance', r.stance)) : null))) : null,
-    d.rollup ? h('p', { class: 'muted' }, rollupText(d.rollup)) : null,
+    d.rollup ? h('p', { class: 'muted rollup' }, rollupText(d.rollup, d)) : null,
     h('div', { class: 'actions' }, actions)].filter(Boolean));
 }
 
@@ -345,6 +398,7 @@ function hitItem(hit) {
 }
 
 let searchSeq = 0;
+const SEARCH_HITS = 20;
 let searchTimer = null;
 
 async function runSearch() {
@@ -352,10 +406,12 @@ async function runSearch() {
   const seq = ++searchSeq;
   if (!text) { closeResults(); return; }
   try {
-    const hits = await search(text, 8);
+    const hits = await search(text, SEARCH_HITS);
     if (seq !== searchSeq) return;
     const list = $('search-results');
-    list.replaceChildren(...(hits.length ? hits.map(hitItem) : [h('li', { class: 'muted' }, t('search.none'))]));
+    // Every hit the server returned (the list scrolls); a full page means there may be more.
+    list.replaceChildren(...(hits.length ? hits.map(hitItem) : [h('li', { class: 'muted' }, t('search.none'))]),
+      hits.length >= SEARCH_HITS ? h('li', { class: 'muted search-more' }, t('search.more', { n: hits.length })) : null);
     list.hidden = false;
   } catch (err) {
     if (seq === searchSeq) showError(err);
@@ -434,22 +490,61 @@ $('export-graphml').addEventListener('click', async () => {
     showError(err);
   }
 });
-$('fit').addEventListener('click', () => graph.cy.fit(undefined, 30));
+$('fit').addEventListener('click', () => graph.fitAll());
 $('as-of').addEventListener('change', (evt) => { state.asOf = evt.target.value; render(); });
 $('influence').addEventListener('change', (evt) => { state.options.influence = evt.target.checked; render(); });
 $('subsidiaries').addEventListener('change', (evt) => { state.options.subsidiaries = evt.target.checked; render(); });
 $('error-close').addEventListener('click', clearError);
-$('error-key').addEventListener('click', () => {
-  const key = prompt(t('ctl.apiKey'));  // eslint-disable-line no-alert
-  if (key != null) {
-    if (key) localStorage.setItem('crm.apiKey', key.trim());
-    else localStorage.removeItem('crm.apiKey');
-    starts = null;
-    render();
-  }
+$('error-retry').addEventListener('click', () => { clearError(); render(); });
+
+// ---------- the API key (sign in / sign out) ----------
+
+const KEY = 'crm.apiKey';
+
+function renderKey() {
+  const key = localStorage.getItem(KEY);
+  const tail = key ? key.slice(-4) : '';
+  const btn = $('key-btn');
+  btn.textContent = key ? t('key.set', { tail }) : t('key.none');
+  btn.title = t(key ? 'key.setTitle' : 'key.noneTitle');
+  btn.dataset.signedIn = key ? 'yes' : 'no';
+  $('key-current').hidden = !key;
+  $('key-current').textContent = key ? t('key.current', { tail }) : '';
+  $('key-forget').hidden = !key;
+}
+
+function openKeyDialog() {
+  renderKey();
+  $('key-input').value = '';
+  $('key-dialog').showModal();
+  $('key-input').focus();
+}
+
+/** A new key (or none): forget what the old one showed and load the page again. */
+function keyChanged(key) {
+  if (key) localStorage.setItem(KEY, key);
+  else localStorage.removeItem(KEY);
+  $('key-dialog').close();
+  starts = null;
+  state.known.clear();
+  state.subjects = {};
+  renderKey();
+  render();
+}
+
+$('key-btn').addEventListener('click', openKeyDialog);
+$('error-key').addEventListener('click', openKeyDialog);
+$('key-form').addEventListener('submit', (evt) => {
+  evt.preventDefault();
+  const key = $('key-input').value.trim();
+  if (key) keyChanged(key);
 });
+$('key-forget').addEventListener('click', () => keyChanged(null));
+$('key-cancel').addEventListener('click', () => $('key-dialog').close());
 $('lang').addEventListener('click', () => {
   setLang(getLang() === 'zh' ? 'en' : 'zh');
+  renderKey();
+  if (shownError) renderError();
   graph.refreshLabels();
   if (state.view && VIEWS[state.view]?.panel) { renderChrome(); renderPanel(); } else if (state.view) {
     renderChrome(); renderInfo(); renderDetails();
@@ -471,4 +566,5 @@ $('info').addEventListener('click', (evt) => {
 
 window.addEventListener('hashchange', render);
 setLang(getLang());
+renderKey();
 render();

@@ -8,7 +8,15 @@ import { displayName, label, t } from './i18n.js';
 
 cytoscape.use(dagre);
 
-const MIN_READABLE_ZOOM = 0.9;
+// Below this zoom the 15px labels become too small to read (about 10px on screen).
+const MIN_READABLE_ZOOM = 0.65;
+const MAX_FIT_ZOOM = 1.6;
+const FIT_PADDING = 24;
+// Label lines: about this many CJK characters (Latin letters count half) per line, at most
+// LABEL_LINES lines of a name; the rest is cut with "…" (the details panel and the tooltip
+// show the whole name).
+const LABEL_WIDTH = 10;
+const LABEL_LINES = 3;
 export const FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif';
 
 const STANCE_COLOURS = { SUPPORTER: '#2e9d4f', NEUTRAL: '#d9a400', OPPONENT: '#d64545', UNKNOWN: '#9aa3ad' };
@@ -24,7 +32,7 @@ const STYLE = [
     selector: 'node',
     style: {
       label: 'data(label)', 'font-family': FONT, 'font-size': 15, color: '#1f2933',
-      'text-wrap': 'wrap', 'text-max-width': 130, 'text-valign': 'bottom', 'text-margin-y': 4,
+      'text-wrap': 'wrap', 'text-max-width': 180, 'text-valign': 'bottom', 'text-margin-y': 4,
       'text-background-color': '#ffffff', 'text-background-opacity': 0.8, 'text-background-padding': 2,
       'background-color': '#6c8ebf', width: 30, height: 30, 'border-width': 1, 'border-color': '#ffffff',
     },
@@ -39,6 +47,9 @@ const STYLE = [
   })),
   { selector: 'node[role = "DECISION_MAKER"], node[?root]', style: { width: 44, height: 44, 'font-weight': 'bold' } },
   { selector: 'node[kind = "COMPANY"][?root]', style: { width: 54, height: 36 } },
+  // A decision tree colours every person by stance: one with none recorded (a hidden
+  // influencer) is grey like UNKNOWN, as the legend says.
+  { selector: 'node.no-stance', style: { 'background-color': STANCE_COLOURS.UNKNOWN } },
   { selector: 'node[?hidden]', style: { 'border-style': 'dashed', 'border-width': 3, 'border-color': '#6b2fb3' } },
   { selector: 'node[?center]', style: { 'border-width': 4, 'border-color': '#111827' } },
   {
@@ -65,17 +76,59 @@ const STYLE = [
   { selector: '.kind-hidden', style: { display: 'none' } },
 ];
 
+const wide = (c) => (/[\u0000-\u02ff]/.test(c) ? 0.5 : 1);
+
+/** Breaks text into lines of about `width` CJK characters (at a space when Latin), at most
+ * `lines` lines, the last cut with "…". Cytoscape wraps only at spaces, so a long Chinese
+ * company name would otherwise run across the whole canvas. */
+export function wrapLabel(text, width = LABEL_WIDTH, lines = LABEL_LINES) {
+  // Even lines rather than a full one and an orphan: 10 characters as 5 + 5, not 9 + 1.
+  const total = [...String(text)].reduce((sum, x) => sum + wide(x), 0);
+  const needed = Math.ceil(total / width);
+  if (needed > 1 && needed <= lines) width = Math.ceil(total / needed);
+  const out = [];
+  let line = '';
+  let used = 0;
+  const chars = [...String(text)];
+  for (let i = 0; i < chars.length; i += 1) {
+    const c = chars[i];
+    if (used + wide(c) > width && line) {
+      // Latin: go back to the last space of the line, if there is one.
+      const cut = /[\u0000-\u02ff]/.test(c) && c !== ' ' ? line.lastIndexOf(' ') : -1;
+      if (cut > 0) {
+        out.push(line.slice(0, cut));
+        line = line.slice(cut + 1);
+      } else {
+        out.push(line);
+        line = '';
+      }
+      used = [...line].reduce((sum, x) => sum + wide(x), 0);
+      if (out.length === lines) {
+        out[lines - 1] = `${out[lines - 1].replace(/\s+$/, '')}…`;
+        return out.join('\n');
+      }
+      if (c === ' ' && !line) continue;
+    }
+    line += c;
+    used += wide(c);
+  }
+  if (line) out.push(line);
+  return out.join('\n');
+}
+
 /** Name, then the decision role in role mode (decision trees) or else the job title. */
 function nodeLabel(n, roleFirst) {
-  const name = displayName(n);
-  if (n.hidden) return `${name}\n(${t('dt.hidden')})`;
+  const name = wrapLabel(displayName(n), LABEL_WIDTH, n.kind === 'PERSON' ? 2 : LABEL_LINES);
+  if (n.hidden) return `${name}\n(${t('dt.hiddenOne')})`;
   if (n.role && (roleFirst || !n.title)) return `${name}\n[${label('role', n.role)}]`;
-  if (n.kind === 'PERSON' && n.title) return `${name}\n${n.title}`;
+  if (n.kind === 'PERSON' && n.title) return `${name}\n${wrapLabel(n.title, LABEL_WIDTH, 1)}`;
   return name;
 }
 
 function nodeElement(n, extra, roleFirst) {
-  return { group: 'nodes', data: { ...n, ...extra, label: nodeLabel(n, roleFirst) } };
+  // Role mode is the decision tree, where colour is stance for everyone.
+  const classes = roleFirst && n.kind === 'PERSON' && !n.stance ? 'no-stance' : '';
+  return { group: 'nodes', data: { ...n, ...extra, label: nodeLabel(n, roleFirst) }, classes };
 }
 
 function edgeElement(e) {
@@ -92,6 +145,12 @@ export class Graph {
     this.layoutEdges = null;
     this.cy.on('tap', 'node, edge', (evt) => onSelect(evt.target));
     this.cy.on('tap', (evt) => { if (evt.target === this.cy) onBackground(); });
+    // The whole name (labels may be cut) as the canvas's tooltip.
+    this.cy.on('mouseover', 'node', (evt) => {
+      const d = evt.target.data();
+      container.title = d.nameEn && d.nameEn !== d.name ? `${d.name}\n${d.nameEn}` : d.name;
+    });
+    this.cy.on('mouseout', 'node', () => { container.title = ''; });
   }
 
   /** Replaces the drawing. `marks` maps node id -> extra data (center, root...). */
@@ -133,8 +192,13 @@ export class Graph {
     } else if (this.layoutName === 'paths') {
       layout = cy.layout({ name: 'dagre', rankDir: 'LR', nodeSep: 30, rankSep: 80, fit: false, nodeDimensionsIncludeLabels: true });
     } else {
+      // Laid out in a box of the visible canvas's shape (at a readable zoom), so a map opens
+      // filling the screen rather than as a tall or wide strip that must be shrunk to fit.
+      const box = this.visibleBox();
+      const k = 1 / 0.85;
       layout = cy.layout({
         name: 'cose', animate: false, fit: false, randomize: true, nodeDimensionsIncludeLabels: true,
+        boundingBox: { x1: 0, y1: 0, w: Math.max(300, (box.x2 - box.x1) * k), h: Math.max(300, (box.y2 - box.y1) * k) },
         nodeRepulsion: () => 400000, idealEdgeLength: () => 110, nodeOverlap: 20, componentSpacing: 80,
       });
     }
@@ -142,28 +206,71 @@ export class Graph {
     layout.run();
   }
 
-  /** Fits the drawing, but never so small that names become unreadable. */
-  fitReadable() {
+  /** The part of the canvas nothing covers, in rendered pixels: below the status banner and
+   * clear of the side panel where it overlaps (narrow screens). */
+  visibleBox() {
     const { cy } = this;
-    cy.fit(undefined, 30);
-    if (cy.zoom() > 1.6) {
-      cy.zoom(1.6);
-      cy.center();
+    const box = { x1: 0, y1: 0, x2: cy.width(), y2: cy.height() };
+    const area = cy.container().getBoundingClientRect();
+    const banner = cy.container().parentElement?.querySelector('.status');
+    if (banner && !banner.hidden) {
+      const r = banner.getBoundingClientRect();
+      if (r.height) box.y1 = Math.max(box.y1, r.bottom - area.top);
     }
-    // Rather than shrink the text, show part of a big map: a tree from its top, a map around its
-    // centre. The Fit button shows the whole of it.
-    if (cy.zoom() < MIN_READABLE_ZOOM) {
-      cy.zoom(MIN_READABLE_ZOOM);
-      if (this.layoutName === 'dagre') {
+    const side = document.querySelector('.side');
+    if (side && side.offsetParent) {
+      const r = side.getBoundingClientRect();
+      const overlaps = r.left < area.right && r.right > area.left && r.top < area.bottom && r.bottom > area.top;
+      if (overlaps && r.left > area.left) box.x2 = Math.min(box.x2, r.left - area.left);
+    }
+    return box;
+  }
+
+  /** Fits the drawing into the visible part of the canvas, but never so small that names
+   * become unreadable: a graph too big for that is centred on its focus (the centre company,
+   * a tree's root) at the smallest readable zoom. The Fit button (`fitAll`) shows all of it. */
+  fitReadable(minZoom = MIN_READABLE_ZOOM) {
+    const { cy } = this;
+    const eles = cy.elements(':visible');
+    if (eles.nodes().empty()) return;
+    const box = this.visibleBox();
+    const w = Math.max(40, box.x2 - box.x1 - 2 * FIT_PADDING);
+    const h = Math.max(40, box.y2 - box.y1 - 2 * FIT_PADDING);
+    const bb = eles.boundingBox({ includeLabels: true });
+    const fit = Math.min(w / Math.max(bb.w, 1), h / Math.max(bb.h, 1), MAX_FIT_ZOOM);
+    const zoom = Math.max(fit, minZoom);
+    cy.zoom(zoom);
+    const cx = box.x1 + FIT_PADDING + w / 2;
+    const cyy = box.y1 + FIT_PADDING + h / 2;
+    let pan;
+    if (zoom === fit) {
+      pan = { x: cx - ((bb.x1 + bb.x2) / 2) * zoom, y: cyy - ((bb.y1 + bb.y2) / 2) * zoom };
+    } else {
+      let focus = cy.nodes('[?center]').first();
+      if (focus.empty()) focus = cy.nodes('[?root]').first();
+      if (focus.empty() && this.layoutName === 'dagre') {
+        // A tree without a marked root: the middle of its top row.
         const top = Math.min(...cy.nodes().map((n) => n.position('y')));
         const row = cy.nodes().filter((n) => n.position('y') === top).sort((a, b) => a.position('x') - b.position('x'));
-        const focus = row[Math.floor(row.length / 2)];
-        cy.pan({ x: cy.width() / 2 - focus.position('x') * cy.zoom(), y: 60 - focus.position('y') * cy.zoom() });
-      } else {
-        const focus = cy.nodes('[?center], [?root]').first();
-        cy.center(focus.nonempty() ? focus : undefined);
+        focus = row[Math.floor(row.length / 2)];
+      }
+      const p = focus && focus.nonempty() ? focus.position() : { x: (bb.x1 + bb.x2) / 2, y: (bb.y1 + bb.y2) / 2 };
+      pan = { x: cx - p.x * zoom, y: cyy - p.y * zoom };
+      // Where the graph is narrower (or lower) than the view, centre it on that axis instead
+      // of leaving it half off-screen; else keep its edge at the view's edge.
+      for (const [axis, lo, hi, size, c] of [['x', bb.x1, bb.x2, w, cx], ['y', bb.y1, bb.y2, h, cyy]]) {
+        const span = (hi - lo) * zoom;
+        const start = axis === 'x' ? box.x1 + FIT_PADDING : box.y1 + FIT_PADDING;
+        if (span <= size) pan[axis] = c - ((lo + hi) / 2) * zoom;
+        else pan[axis] = Math.min(start - lo * zoom, Math.max(start + size - hi * zoom, pan[axis]));
       }
     }
+    cy.pan(pan);
+  }
+
+  /** The whole drawing in the visible part of the canvas, however small. */
+  fitAll() {
+    this.fitReadable(0.05);
   }
 
   refreshLabels() {

@@ -2,11 +2,14 @@
 // enum values (roles, stances, edge types, record kinds...) go through label(kind, value);
 // their zh/en pairs match the schema's enum descriptions.
 
+import MORE from './i18n-more.js';
+
 const STRINGS = {
   zh: {
     title: '客户关系图谱',
     'search.placeholder': '搜索公司或联系人（中文或英文）',
     'search.none': '没有找到匹配项',
+    'search.more': '只列出了前 {n} 项，可能还有更多：请输入更完整的名称。',
     'lang.switch': 'English',
     'landing.heading': '从一个客户开始',
     'landing.text': '在上方搜索公司或联系人，或点击下面的起点。打开公司后可查看集团层级、组织架构、项目决策链和引荐路径。',
@@ -54,7 +57,7 @@ const STRINGS = {
     'dt.hidden': '隐性影响者',
     'dt.none': '无',
     'dt.history': '立场变化',
-    'dt.legend': '颜色表示立场；虚线边框为隐性影响者。',
+    'dt.legend': '颜色表示立场（灰色：未知或未表态）；紫色虚线边框为隐性影响者。',
     'map.projects': '项目',
     'map.counts': '{n} 个节点，{m} 条关系',
     'rel.heading': '关联客户',
@@ -64,7 +67,10 @@ const STRINGS = {
     'intro.strength': '强度',
     'intro.none': '没有找到引荐路径。',
     'intro.colleagues': '其中 {n} 步只是同事关系（同一公司任职），排在私人关系之后。',
-    'rollup': '下属 {companies} 家公司，{customers} 家客户，在谈项目金额 {amount}',
+    // SubtreeRollup counts the subtree's top company too: `below` is companies - 1.
+    'rollup': '下属 {below} 家公司；连同本公司共 {customers} 家客户；在谈项目金额 {amount}',
+    'rollup.alone': '无下属公司；{customer}；在谈项目金额 {amount}',
+    'rollup.isCustomer': '本公司是客户', 'rollup.notCustomer': '本公司不是客户',
     'f.kind': '类型', 'f.nameEn': '英文名', 'f.title': '职务', 'f.department': '部门',
     'f.tier': '客户等级', 'f.lifecycleStage': '生命周期', 'f.role': '决策角色', 'f.stance': '立场',
     'f.influence': '影响力', 'f.hidden': '隐性影响者', 'f.isCustomer': '客户', 'f.depth': '层级',
@@ -217,6 +223,7 @@ const STRINGS = {
     title: 'Relationship map',
     'search.placeholder': 'Search a company or contact (Chinese or English)',
     'search.none': 'No matches',
+    'search.more': 'Only the first {n} are listed; there may be more: type more of the name.',
     'lang.switch': '中文',
     'landing.heading': 'Start from an account',
     'landing.text': 'Search a company or contact above, or pick a starting point below. From a company you can open its group hierarchy, org chart, project decision trees and warm-introduction paths.',
@@ -264,7 +271,7 @@ const STRINGS = {
     'dt.hidden': 'Hidden influencers',
     'dt.none': 'none',
     'dt.history': 'Stance changes',
-    'dt.legend': 'Colour shows stance; a dashed border marks a hidden influencer.',
+    'dt.legend': 'Colour shows stance (grey: unknown or none recorded); a purple dashed border marks a hidden influencer.',
     'map.projects': 'Projects',
     'map.counts': '{n} nodes, {m} edges',
     'rel.heading': 'Related accounts',
@@ -274,7 +281,9 @@ const STRINGS = {
     'intro.strength': 'strength',
     'intro.none': 'No introduction path found.',
     'intro.colleagues': '{n} hop(s) only through working at the same company: ranked after personal ties.',
-    'rollup': '{companies} companies below, {customers} customers, open projects {amount}',
+    'rollup': '{below} {companiesWord} below; {customers} {customersWord} including itself; open projects {amount}',
+    'rollup.alone': 'No companies below; {customer}; open projects {amount}',
+    'rollup.isCustomer': 'a customer itself', 'rollup.notCustomer': 'not a customer itself',
     'f.kind': 'Kind', 'f.nameEn': 'English name', 'f.title': 'Title', 'f.department': 'Department',
     'f.tier': 'Tier', 'f.lifecycleStage': 'Lifecycle', 'f.role': 'Decision role', 'f.stance': 'Stance',
     'f.influence': 'Influence', 'f.hidden': 'Hidden influencer', 'f.isCustomer': 'Customer', 'f.depth': 'Depth',
@@ -425,7 +434,26 @@ const STRINGS = {
   },
 };
 
+// Errors, the key control, property names, path and offer sentences: in i18n-more.js.
+Object.assign(STRINGS.zh, MORE.zh);
+Object.assign(STRINGS.en, MORE.en);
+
 const LABELS = {
+  edgeKind: {
+    SUBSIDIARY: ['子公司', 'subsidiary'], BRANCH: ['分公司', 'branch'], DIVISION: ['事业部', 'division'],
+    JOINT_VENTURE: ['合资公司', 'joint venture'], SOLID: ['直线汇报', 'solid line'], DOTTED: ['虚线汇报', 'dotted line'],
+    SPOUSE: ['配偶', 'spouse'], FAMILY: ['家人', 'family'], FORMER_COLLEAGUE: ['前同事', 'former colleague'],
+    CLASSMATE: ['同学', 'classmate'], FRIEND: ['朋友', 'friend'],
+  },
+  polarity: { POSITIVE: ['正面影响', 'Positive'], NEGATIVE: ['负面影响', 'Negative'] },
+  gender: { MALE: ['男', 'Male'], FEMALE: ['女', 'Female'], OTHER: ['其他', 'Other'] },
+  customerKind: { ENTERPRISE: ['企业客户', 'Enterprise'], INDIVIDUAL: ['个人客户', 'Individual'] },
+  introTie: { PERSONAL: ['私人关系', 'personal tie'], REPORTING: ['汇报关系', 'reporting line'], COLLEAGUE: ['同事', 'colleagues'] },
+  accountRelation: {
+    GROUP: ['同一集团', 'in its group'], SUPPLIER: ['它的供应商', 'a supplier of it'], SUPPLIED: ['它供货的客户', 'supplied by it'],
+    DISTRIBUTOR: ['它的经销商', 'a distributor for it'], PRINCIPAL: ['它经销的厂家', 'a principal it distributes for'],
+    PARTNER: ['合作伙伴', 'a partner'],
+  },
   projectStage: {
     LEAD: ['线索', 'Lead'], QUALIFIED: ['已确认', 'Qualified'], PROPOSAL: ['方案', 'Proposal'],
     NEGOTIATION: ['谈判', 'Negotiation'], CLOSED: ['结束', 'Closed'], WON: ['赢单', 'Won'],
@@ -556,4 +584,28 @@ export function applyStatic(root = document) {
   root.querySelectorAll('[data-i18n-ph]').forEach((el) => { el.placeholder = t(el.dataset.i18nPh); });
   root.querySelectorAll('[data-i18n-title]').forEach((el) => { el.title = t(el.dataset.i18nTitle); });
   document.title = t('title');
+}
+
+export function hasText(key) {
+  return STRINGS[lang][key] != null || STRINGS.zh[key] != null;
+}
+
+/** What went wrong, in the page's language, chosen by the error's code (extensions.code);
+ * the server's own (English) message is only ever a detail: see errorDetail. */
+export function errorText(err) {
+  const code = err?.code || 'INTERNAL';
+  const key = `err.code.${code}`;
+  return hasText(key) ? t(key) : t('err.generic', { code });
+}
+
+/** The server's message when it says more than the code does, else ''. */
+export function errorDetail(err) {
+  const text = err?.message ?? (typeof err === 'string' ? err : '');
+  return text && text !== errorText(err) ? String(text) : '';
+}
+
+/** A number for people: at most `digits` decimals, grouped, in the page's locale. */
+export function formatNumber(value, digits = 2) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return String(value);
+  return new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en', { maximumFractionDigits: digits }).format(value);
 }

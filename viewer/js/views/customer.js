@@ -4,6 +4,7 @@ import { closeFollowUp, customerFigures, openFollowUps, saveInteraction, timelin
 import { h, route } from '../dom.js';
 import { displayName, getLang, label, t } from '../i18n.js';
 import { IntelligenceCard } from './intelligence.js';
+import { errorLine } from '../errors.js';
 
 const KINDS = ['INTERACTION', 'ORDER', 'PAYMENT', 'DELIVERY', 'SERVICE_CASE', 'SURVEY', 'CONTRACT',
   'VISIT_PLAN', 'MARKETING'];
@@ -82,10 +83,6 @@ function partyName(party) {
 /** replaceChildren with h()'s rules: arrays flattened, null and false left out. */
 function fill(el, ...children) {
   el.replaceChildren(...children.flat(Infinity).filter((c) => c != null && c !== false));
-}
-
-function codeBadge(code) {
-  return code ? h('span', { class: 'badge code' }, code) : null;
 }
 
 // ---------- the panel ----------
@@ -336,7 +333,7 @@ class CustomerPanel {
     outcome,
     h('button', { type: 'submit', class: 'action' }, t('cust.confirm')),
     h('button', { type: 'button', class: 'ghost', onclick: () => { this.closing = null; this.renderFollowUps(); } }, t('cust.back')),
-    this.closeErrors.map((e) => h('p', { class: 'field-error' }, codeBadge(e.code), e.message)));
+    this.closeErrors.map((e) => errorLine(e)));
   }
 
   // ---------- the log-an-interaction form ----------
@@ -373,7 +370,7 @@ class CustomerPanel {
       return h('div', { class: `field${wide ? ' wide' : ''}${errors.length ? ' invalid' : ''}`, 'data-field': FIELDS[name] },
         h('label', { for: control.id }, text),
         control,
-        errors.map((e) => h('p', { class: 'field-error' }, codeBadge(e.code), e.message)));
+        errors.map((e) => errorLine(e)));
     };
     const input = (name, attrs = {}) => h('input', { name, value: v[name] ?? '', ...attrs });
     const select = (name, values, group) => {
@@ -395,7 +392,7 @@ class CustomerPanel {
           field('nextAction', t('cust.nextStep'), input('nextAction', { type: 'text', maxlength: '500' })),
           field('nextDue', t('cust.nextDue'), input('nextDue', { type: 'datetime-local' }))),
         general.length ? h('div', { class: 'form-errors', role: 'alert' }, h('strong', {}, t('cust.formErrors')),
-          general.map((e) => h('p', { class: 'field-error' }, codeBadge(e.code), e.field ? `${e.field}: ` : '', e.message))) : null,
+          general.map((e) => errorLine(e))) : null,
         h('div', { class: 'form-actions' },
           h('button', { type: 'submit', class: 'action' }, t('cust.save')),
           this.formNotice ? h('span', { class: 'notice-ok', role: 'status' }, this.formNotice) : null)));

@@ -1,6 +1,6 @@
 // Project decision tree: decision makers on top, who reports to and sways them below.
 // Stance is the node colour, the role is a badge under the name, hidden influencers are dashed.
-import { decisionTree } from '../api.js';
+import { decisionTree, projectInfo } from '../api.js';
 import { h, route } from '../dom.js';
 import { displayName, label, t } from '../i18n.js';
 
@@ -8,10 +8,14 @@ export default {
   id: 'decision',
   subject: 'project',
   async load({ id, asOf }) {
-    const tree = await decisionTree({ project: id, asOf });
+    const [tree, info] = await Promise.all([
+      decisionTree({ project: id, asOf }),
+      projectInfo(id).catch(() => null),
+    ]);
     const marks = {};
     tree.roots.forEach((r) => { marks[r] = { root: true }; });
     return {
+      ...projectSubjects(info),
       map: tree.map,
       layout: 'dagre',
       roleLabels: true,
@@ -41,7 +45,8 @@ function summary(tree, projectId) {
   return h('div', { class: 'decision-summary' },
     h('p', { class: 'muted' }, t('dt.legend')),
     h('div', { class: 'legend' }, ['SUPPORTER', 'NEUTRAL', 'OPPONENT', 'UNKNOWN'].map((s) =>
-      h('span', { class: `badge stance-${s}` }, label('stance', s)))),
+      h('span', { class: `badge stance-${s}`, 'data-stance': s }, s === 'UNKNOWN' ? `${label('stance', s)} / ${t('dt.noStance')}` : label('stance', s))),
+    h('span', { class: 'badge legend-hidden' }, t('dt.hiddenOne'))),
     h('h3', {}, t('dt.deciders')),
     list(deciders, (n) => [person(n), ' ', h('span', { class: 'badge role' }, label('role', n.role)), ' ', stance(n)]),
     h('h3', {}, t('dt.swayers')),
@@ -50,7 +55,7 @@ function summary(tree, projectId) {
       const to = byId.get(e.target);
       return [from ? person(from) : e.source, e.polarity === 'NEGATIVE' ? ' ⊣ ' : ' → ', to ? person(to) : e.target,
         e.strength != null ? h('span', { class: 'muted' }, ` (${e.strength})`) : null,
-        from?.hidden ? h('span', { class: 'badge hidden' }, t('dt.hidden')) : null];
+        from?.hidden ? h('span', { class: 'badge hidden' }, t('dt.hiddenOne')) : null];
     }),
     h('h3', {}, t('dt.uncovered')),
     list(tree.uncoveredRoles, (r) => h('span', { class: 'badge role' }, label('role', r))),
@@ -73,4 +78,12 @@ function summary(tree, projectId) {
       c.from ? label('stance', c.from) : '—', ' → ', label('stance', c.to),
       h('span', { class: 'muted' }, ` ${String(c.at).slice(0, 10)}`)]),
     h('p', {}, h('a', { class: 'button', href: route('intro-project', projectId) }, t('act.intro'))));
+}
+
+/** The project and its customer as the tabs' subjects (a deep link knows only the id). */
+export function projectSubjects(info) {
+  if (!info) return {};
+  const subjects = { project: info.project };
+  if (info.customer) subjects[info.customer.kind === 'PERSON' ? 'person' : 'company'] = info.customer;
+  return { subjects, known: [info.project, ...(info.customer ? [info.customer] : [])] };
 }

@@ -2,7 +2,7 @@
 import { groupHierarchy, projectsOf } from '../api.js';
 import { projectList } from './account.js';
 import { h } from '../dom.js';
-import { displayName, t } from '../i18n.js';
+import { displayName, formatNumber, getLang, t } from '../i18n.js';
 
 export default {
   id: 'hierarchy',
@@ -32,14 +32,26 @@ export default {
           h('ul', { class: 'plain' }, result.roots.map((rid) => {
             const r = rollups.get(rid);
             return h('li', {}, h('a', { href: '#', 'data-node': rid }, byId.get(rid) ? displayName(byId.get(rid)) : rid),
-              r ? h('div', { class: 'muted' }, rollupText(r)) : null);
+              r ? h('div', { class: 'muted rollup' }, rollupText(r, byId.get(rid))) : null);
           }))), projectList(projects));
       },
     };
   },
 };
 
-export function rollupText(r) {
-  const amount = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 }).format(r.openProjectAmount);
-  return t('rollup', { companies: r.companies, customers: r.customers, amount });
+/** A subtree's roll-up. `companies` and `customers` count the subtree's top company too
+ * (SubtreeRollup), so the companies below it are one fewer. */
+export function rollupText(r, self = null) {
+  const amount = formatNumber(r.openProjectAmount, 0);
+  const below = r.companies - 1;
+  if (below <= 0) {
+    const isCustomer = self ? Boolean(self.isCustomer) : r.customers > 0;
+    return t('rollup.alone', { customer: t(isCustomer ? 'rollup.isCustomer' : 'rollup.notCustomer'), amount });
+  }
+  const en = getLang() === 'en';
+  return t('rollup', {
+    below, customers: r.customers, amount,
+    companiesWord: en && below === 1 ? 'company' : 'companies',
+    customersWord: en && r.customers === 1 ? 'customer' : 'customers',
+  });
 }

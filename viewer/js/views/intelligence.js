@@ -4,7 +4,8 @@
 // lifecycle moves and score snapshots. The numbers are the scoring run's; none is computed here.
 import { customerIntelligence, setLifecycleStage } from '../api.js';
 import { h, route } from '../dom.js';
-import { displayName, getLang, label, t } from '../i18n.js';
+import { displayName, formatNumber, getLang, label, t } from '../i18n.js';
+import { errorLine } from '../errors.js';
 
 const STAGES = ['POTENTIAL', 'NEW', 'ACTIVE', 'LOST'];
 // LAPSED is the rule's reason; the API refuses it by hand.
@@ -51,10 +52,6 @@ export function segmentBadge(segment) {
 
 export function levelBadge(level) {
   return level ? h('span', { class: `badge level level-${level}`, 'data-level': level }, label('churnLevel', level)) : null;
-}
-
-function codeBadge(code) {
-  return code ? h('span', { class: 'badge code' }, code) : null;
 }
 
 /** A factor's inputs as one readable line. */
@@ -162,7 +159,7 @@ export class IntelligenceCard {
     const fill = (...xs) => this.box.replaceChildren(...xs.flat(Infinity).filter((x) => x != null && x !== false));
     const head = h('h3', {}, t('intel.heading'));
     if (this.error) {
-      fill(head, h('p', { class: 'field-error' }, codeBadge(this.error.code), t('intel.error'), this.error.message));
+      fill(head, errorLine(this.error, { prefix: t('intel.error') }));
       return this.box;
     }
     const intel = this.data?.intelligence;
@@ -241,8 +238,8 @@ export class IntelligenceCard {
       h('h4', {}, t('intel.offers')),
       recs.length ? h('ol', { class: 'plain offers' }, recs.map((r) => h('li', { class: 'offer', 'data-product': r.product.id },
         h('strong', {}, r.product.name), ' ', h('span', { class: 'muted small' }, r.product.sku), ' ',
-        r.reasons.map((x) => h('span', { class: 'badge', title: x.explanation }, label('offerReason', x.kind))),
-        r.reasons.map((x) => h('div', { class: 'muted small' }, x.explanation)))))
+        r.reasons.map((x) => h('span', { class: 'badge' }, label('offerReason', x.kind))),
+        r.reasons.map((x) => h('div', { class: 'muted small offer-reason', 'data-kind': x.kind }, offerReason(x))))))
         : h('p', { class: 'muted small' }, t('intel.noOffers')),
     ];
   }
@@ -283,7 +280,7 @@ export class IntelligenceCard {
       if (errors.length) control.setAttribute('aria-invalid', 'true');
       return h('div', { class: `field${errors.length ? ' invalid' : ''}`, 'data-field': FIELDS[name] },
         h('label', { for: control.id }, text), control,
-        errors.map((e) => h('p', { class: 'field-error' }, codeBadge(e.code), e.message)));
+        errors.map((e) => errorLine(e)));
     };
     const stage = h('select', { name: 'stage' }, STAGES.map((s) => h('option', { value: s }, label('lifecycleStage', s))));
     stage.value = this.form.stage || lc.stage || 'ACTIVE';
@@ -299,7 +296,7 @@ export class IntelligenceCard {
           field('lostReason', t('intel.lostReasonField'), reason),
           h('div', { class: 'field wide' }, field('note', t('intel.note'), note))),
         general.length ? h('div', { class: 'form-errors', role: 'alert' },
-          general.map((e) => h('p', { class: 'field-error' }, codeBadge(e.code), e.field ? `${e.field}: ` : '', e.message))) : null,
+          general.map((e) => errorLine(e))) : null,
         h('div', { class: 'form-actions' },
           h('button', { type: 'submit', class: 'action' }, t('intel.moveSave')),
           this.notice ? h('span', { class: 'notice-ok', role: 'status' }, this.notice) : null)));
@@ -357,4 +354,32 @@ export class IntelligenceCard {
           h('td', {}, label('lifecycleStage', s.stage))))))
         : h('p', { class: 'muted small' }, t('intel.noHistory')));
   }
+}
+
+/** A recommendation's reason worded from its figures; the API's English sentence only when
+ * the figures are missing. */
+export function offerReason(x) {
+  const num = (v, d = 1) => formatNumber(v, d);
+  if (x.kind === 'REPURCHASE_DUE' && x.preference?.cycleDays != null) {
+    const p = x.preference;
+    const overdue = p.repurchase === 'OVERDUE';
+    return t(`offer.REPURCHASE_DUE.${overdue ? 'overdue' : 'due'}`, {
+      days: num(Math.abs(p.daysUntilExpected ?? 0)), cycle: num(p.cycleDays), orders: p.orders,
+      last: String(p.lastOrderAt).slice(0, 10),
+    });
+  }
+  if (x.kind === 'CO_PURCHASE' && x.rules?.length) {
+    const r = x.rules[0];
+    return t('offer.CO_PURCHASE', {
+      based: r.basedOn.name, buyers: r.buyersOfProduct, support: r.support,
+      confidence: num(r.confidence, 2), lift: num(r.lift, 2),
+    });
+  }
+  if (x.kind === 'RELATED_ACCOUNTS' && x.accountCount) {
+    const vias = [...new Set((x.accounts || []).flatMap((a) => a.via))].sort();
+    return t('offer.RELATED_ACCOUNTS', {
+      n: x.accountCount, via: vias.map((v) => label('accountRelation', v)).join(getLang() === 'zh' ? '、' : ', '),
+    });
+  }
+  return x.explanation;
 }

@@ -1,5 +1,6 @@
 // Warm-introduction paths from our staff to a person, or to each decision maker of a project.
-import { decisionTree, warmIntroPaths } from '../api.js';
+import { decisionTree, namesOf, projectInfo, warmIntroPaths } from '../api.js';
+import { projectSubjects } from './decision.js';
 import { h } from '../dom.js';
 import { displayName, t } from '../i18n.js';
 import { mergePaths, pathItem } from './paths.js';
@@ -25,8 +26,9 @@ export const introPerson = {
   id: 'intro',
   subject: 'person',
   async load({ id, asOf, known }, { onHighlight }) {
-    const target = known || { id, name: id, kind: 'PERSON' };
-    return show([target], asOf, onHighlight);
+    // A deep link knows only the id: ask for the name rather than show the id.
+    const target = known || (await namesOf([id]).catch(() => []))[0] || { id, name: '…', kind: 'PERSON' };
+    return { ...(await show([target], asOf, onHighlight)), known: [target] };
   },
 };
 
@@ -34,9 +36,11 @@ export const introProject = {
   id: 'intro-project',
   subject: 'project',
   async load({ id, asOf }, { onHighlight }) {
-    const tree = await decisionTree({ project: id, asOf });
+    const [tree, info] = await Promise.all([decisionTree({ project: id, asOf }), projectInfo(id).catch(() => null)]);
     const byId = new Map(tree.map.nodes.map((n) => [n.id, n]));
     const targets = tree.roots.map((r) => byId.get(r) || { id: r, name: r, kind: 'PERSON' }).slice(0, 10);
-    return show(targets, asOf, onHighlight);
+    const shown = await show(targets, asOf, onHighlight);
+    const subjects = projectSubjects(info);
+    return { ...shown, ...subjects, known: [...(subjects.known || []), ...targets] };
   },
 };

@@ -6,6 +6,7 @@ import { handOver, pipeline, planVsActual, whoAmI } from '../api.js';
 import { h, route } from '../dom.js';
 import { displayName, getLang, label, t } from '../i18n.js';
 import { amount } from './intelligence.js';
+import { errorLine } from '../errors.js';
 
 const PERIODS = [90, 180, 365];
 
@@ -236,7 +237,7 @@ class PipelinePage {
     const counts = (m) => ({ a: m.accounts.length, p: m.projects.length, f: m.followUps.length });
     const names = (moves, names) => moves.map((m) => names[m.id]).filter(Boolean).map((n) => h('li', {}, displayName(n)));
     const out = [];
-    errors.forEach((e) => out.push(h('p', { class: 'field-error', 'data-code': e.code }, e.message)));
+    errors.forEach((e) => out.push(errorLine(e)));
     if (done) out.push(h('p', { class: 'ho-done' }, t('ho.done', counts(done))));
     if (preview) {
       const c = counts(preview.handOver);

@@ -1,5 +1,5 @@
 // Related accounts: companies tied to this one, each with the paths that explain why.
-import { relatedAccounts } from '../api.js';
+import { namesOf, relatedAccounts } from '../api.js';
 import { h, route } from '../dom.js';
 import { displayName, label, t } from '../i18n.js';
 import { mergePaths, pathItem } from './paths.js';
@@ -10,11 +10,16 @@ export default {
   async load({ id, asOf, known }, { onHighlight }) {
     const related = await relatedAccounts({ company: id, asOf });
     const map = mergePaths(related.flatMap((r) => r.paths), related.map((r) => r.company));
-    if (!map.nodes.some((n) => n.id === id)) {
-      // No related accounts: still draw the company itself.
-      map.nodes.push(known || { id, name: id, kind: 'COMPANY', hidden: false });
+    let self = map.nodes.find((n) => n.id === id);
+    if (!self) {
+      // No related accounts: still draw the company itself, by its name (a deep link or a
+      // reload knows only the id).
+      self = known?.name ? known : (await namesOf([id]).catch(() => []))[0];
+      self = { kind: 'COMPANY', hidden: false, ...(self || { id, name: '…' }) };
+      map.nodes.push(self);
     }
     return {
+      known: [self],
       map,
       layout: 'cose',
       marks: { [id]: { center: true } },
