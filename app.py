@@ -208,10 +208,13 @@ class _SubResponse(Response):
 
 
 class GraphQLView(GraphQL[Context, None]):
-    """GraphQL over HTTP with the limits issue 11 asks for, in this order: requests in flight
-    (503 SERVER_BUSY), body size (413), JSON shape (400 BAD_REQUEST), readiness and
-    authentication, then the schema's own document limits (schema/limits.py). Every refusal
-    is JSON with `extensions.code`; retryable ones carry `retryable: true` and `Retry-After`."""
+    """GraphQL over HTTP with the limits issue 11 asks for, in this order: body size (413) and
+    time (408 REQUEST_TIMEOUT), requests in flight (503 SERVER_BUSY), JSON shape (400
+    BAD_REQUEST), readiness and authentication, then the schema's own document limits
+    (schema/limits.py). The body is read before a request takes a place in flight, so clients
+    that send slowly hold a socket for at most the body timeout and never a place. Every
+    refusal is JSON with `extensions.code`; retryable ones carry `retryable: true` and
+    `Retry-After`."""
 
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.dev else None)
@@ -225,6 +228,30 @@ class GraphQLView(GraphQL[Context, None]):
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
             await super().__call__(scope, receive, send)  # the IDE page: static, no data
             return
+        if request.method == "POST":
+            limit = self.settings.max_body_bytes
+            seconds = self.settings.body_timeout_seconds
+            declared = request.headers.get("content-length", "")
+            refused: Response | None = None
+            try:
+                if declared.isdigit() and int(declared) > limit:
+                    raise _BodyTooLarge
+                async with asyncio.timeout(seconds):
+                    body = await _read_body(receive, limit)
+            except _BodyTooLarge:
+                message = f"The request body is larger than {limit} bytes."
+                refused = _error_response(
+                    "PAYLOAD_TOO_LARGE", message, 413, request_id, media_type=media
+                )
+            except TimeoutError:
+                message = f"The request body did not arrive within {seconds:g} s."
+                refused = _error_response(
+                    "REQUEST_TIMEOUT", message, 408, request_id, media_type=media
+                )
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+            receive = _replay(body, receive)
         if self.in_flight >= self.settings.max_in_flight:
             busy = _retry_later("SERVER_BUSY", "The server is busy", request_id, media)
             await busy(scope, receive, send)
@@ -240,24 +267,6 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> None:
         state = request.app.state
         request_id = scope["state"]["request_id"]
-        if request.method == "POST":
-            limit = self.settings.max_body_bytes
-            declared = request.headers.get("content-length", "")
-            try:
-                if declared.isdigit() and int(declared) > limit:
-                    raise _BodyTooLarge
-                body = await _read_body(receive, limit)
-            except _BodyTooLarge:
-                too_large = _error_response(
-                    "PAYLOAD_TOO_LARGE",
-                    f"The request body is larger than {limit} bytes.",
-                    413,
-                    request_id,
-                    media_type=media,
-                )
-                await too_large(scope, receive, send)
-                return
-            receive = _replay(body, receive)
         if not getattr(state, "ready", False) and request.method == "POST":
             unready = _retry_later(
                 "DATABASE_UNAVAILABLE", "The database is not ready yet", request_id, media
@@ -394,6 +403,8 @@ def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
         ext: dict[str, Any] = {"code": original.code}
         if original.retryable:
             ext.update(retryable=True, requestId=request_id)
+        elif original.names_request:
+            ext["requestId"] = request_id
         message = original.client_message()
     elif original is None or isinstance(original, GraphQLError):
         ext = {"code": "GRAPHQL_VALIDATION_FAILED"}
@@ -403,6 +414,15 @@ def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
         ext = {"code": "INTERNAL", "requestId": request_id}
         message = f"Internal error. Quote request id {request_id} when reporting it."
     return GraphQLError(message, error.nodes, error.source, error.positions, error.path, None, ext)
+
+
+def _without_query_string(record: logging.LogRecord) -> bool:
+    """uvicorn's access line without the query string: a key sent there by mistake (and
+    refused) would otherwise be kept in the log."""
+    args = record.args
+    if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+        record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+    return True
 
 
 def configure_logging(settings: Settings) -> None:
@@ -424,6 +444,9 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [h for h in root.handlers if h.get_name() != "crm"]
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    access = logging.getLogger("uvicorn.access")
+    if _without_query_string not in access.filters:
+        access.addFilter(_without_query_string)
 
 
 async def healthz(request: Request) -> Response:
@@ -437,11 +460,12 @@ async def readyz(request: Request) -> Response:
         return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
     try:
         await asyncio.wait_for(state.db.ping(), timeout=5.0)
-    except (DatabaseUnavailable, TimeoutError) as exc:
-        return JSONResponse(
-            {"status": "unavailable", "reason": f"neo4j: {str(exc)[:200] or 'timeout'}"},
-            status_code=503,
-        )
+    except TimeoutError:
+        return JSONResponse({"status": "unavailable", "reason": "neo4j: timeout"}, status_code=503)
+    except DatabaseUnavailable:
+        # /readyz needs no key: the driver's text (addresses, ports) stays out of it; the
+        # outage is in the log already, from the requests and the supervisor.
+        return JSONResponse({"status": "unavailable", "reason": "neo4j: unavailable"}, 503)
     return JSONResponse({"status": "ready"})
 
 
@@ -463,7 +487,10 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
             applied = await Runner(state.db, migrations.DIRECTORY, settings.neo4j_user).apply()
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
-            if settings.demo_data and await demo.seed_if_empty(state.db):
+            if settings.demo_data and not settings.dev:
+                # Its API keys are published in the README: production would then refuse.
+                log.warning("demo data is not loaded in production mode (CRM_DEV=0)")
+            elif settings.demo_data and await demo.seed_if_empty(state.db):
                 log.info("loaded demo data")
             if not settings.dev and (holders := await demo_key_holders(state.db)):
                 raise StartupRefused(
@@ -491,7 +518,7 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
             state.transfer.start(state.db)
             return
         except DatabaseUnavailable as exc:
-            state.not_ready_reason = f"neo4j unavailable: {str(exc)[:200]}"
+            state.not_ready_reason = "neo4j unavailable"
             log.warning("database not reachable yet (%s); retrying in %.1fs", exc, delay)
         except StartupRefused:
             raise

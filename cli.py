@@ -11,10 +11,12 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import migrations
@@ -680,6 +682,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from app import StartupRefused, check_production
+
+    try:
+        check_production(settings)
+    except StartupRefused as exc:  # one line, before anything starts, not a traceback
+        print(f"crm-graph: {exc}", file=sys.stderr)
+        return 2
+
     # One worker: the app's lifespan starts and supervises the embedded server itself, so it
     # knows at once when Neo4j is down and answers 503 without waiting on the driver. Several
     # workers share one server, which this process starts and supervises.
@@ -701,18 +711,46 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         # SIGTERM or Ctrl-C: uvicorn stops accepting, lets requests in flight finish within
         # the grace time, then runs the lifespan's shutdown (driver closed); Neo4j stops last.
-        uvicorn.run(
-            "app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="info",
-            app_dir=str(ROOT),
-            timeout_graceful_shutdown=max(1, round(s.shutdown_grace_seconds)),
-            timeout_keep_alive=max(1, round(s.keep_alive_seconds)),
-        )
-    return 0
+        options: dict[str, Any] = {
+            "factory": True,
+            "host": args.host,
+            "port": args.port,
+            "workers": args.workers,
+            "log_level": "info",
+            "timeout_graceful_shutdown": max(1, round(s.shutdown_grace_seconds)),
+            "timeout_keep_alive": max(1, round(s.keep_alive_seconds)),
+        }
+        if args.workers > 1:
+            uvicorn.run("app:create_app", app_dir=str(ROOT), **options)
+            return 0
+        if str(ROOT) not in sys.path:  # what uvicorn.run's app_dir does
+            sys.path.insert(0, str(ROOT))
+        server = _one_interrupt_server()(uvicorn.Config("app:create_app", **options))
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+        return 0 if server.started else 3
+
+
+def _one_interrupt_server() -> type[Any]:
+    import uvicorn
+
+    class OneInterrupt(uvicorn.Server):
+        """Ctrl-C reaches uvicorn twice at once: the terminal signals the whole process group,
+        and `uv run` (`make run`) forwards the signal to its child. uvicorn takes a second
+        SIGINT for "quit now" and cuts the requests in flight; one within a second of the
+        first is the same Ctrl-C."""
+
+        first_interrupt = 0.0
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            now = time.monotonic()
+            if sig == signal.SIGINT and self.should_exit and now - self.first_interrupt < 1.0:
+                return
+            if sig == signal.SIGINT and not self.should_exit:
+                self.first_interrupt = now
+            super().handle_exit(sig, frame)
+
+    return OneInterrupt
 
 
 def cmd_neo4j(args: argparse.Namespace, settings: Settings) -> int:
@@ -903,7 +941,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    others = set(logging.getLogger().handlers)
     logging.basicConfig(level=settings.log_level)
+    # Named as the app names its own handler, which replaces it (app.configure_logging):
+    # `serve` then prints each line once, in the format CRM_LOG_FORMAT asks for.
+    for handler in set(logging.getLogger().handlers) - others:
+        handler.set_name("crm")
     try:
         if args.command == "serve":
             return cmd_serve(args, settings)

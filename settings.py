@@ -58,6 +58,7 @@ class Settings:
     log_format: str = "text"  # "text" or "json"
     max_in_flight: int = 64  # GraphQL requests per worker; past it: 503 SERVER_BUSY
     max_body_bytes: int = 1 << 20  # request body; past it: 413
+    body_timeout_seconds: float = 10.0  # the whole body must arrive in it; past it: 408
     max_query_bytes: int = 100_000  # the GraphQL document itself
     max_nesting: int = 64
     max_fragments: int = 100
@@ -144,6 +145,7 @@ class Settings:
             log_format=os.environ.get("CRM_LOG_FORMAT", "text").strip().lower(),
             max_in_flight=_int("CRM_MAX_IN_FLIGHT", 64),
             max_body_bytes=_int("CRM_MAX_BODY_BYTES", 1 << 20),
+            body_timeout_seconds=_float("CRM_BODY_TIMEOUT_SECONDS", 10.0),
             max_query_bytes=_int("CRM_MAX_QUERY_BYTES", 100_000),
             max_nesting=_int("CRM_MAX_NESTING", 64),
             max_fragments=_int("CRM_MAX_FRAGMENTS", 100),

@@ -108,7 +108,7 @@ class Keyring:
             if len(key) != 32:
                 raise DataKeyError(f"data key {kid}: must be 32 bytes (AES-256), base64")
         if len(self.hash_key) < 32:
-            raise DataKeyError("the hash key must be at least 32 bytes, base64")
+            raise DataKeyError("the hash key (CRM_DATA_HASH_KEY) must be at least 32 bytes, base64")
 
     @property
     def newest(self) -> str:

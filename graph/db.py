@@ -30,7 +30,13 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
-from graph.errors import ConstraintViolation, DatabaseBusy, DatabaseUnavailable, QueryTimeout
+from graph.errors import (
+    ConstraintViolation,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    QueryTimeout,
+    WriteOutcomeUnknown,
+)
 from neo4j import (
     READ_ACCESS,
     AsyncGraphDatabase,
@@ -229,14 +235,25 @@ class Database:
         """`fn` in one managed write transaction, retried by the driver (within
         `RETRY_SECONDS`, each attempt within the timeout)."""
         timeout = server_timeout or self.transaction_timeout
-        if timeout is not None:
-            fn = unit_of_work(timeout=timeout)(fn)
+        committing = False
+
+        async def attempt(tx: AsyncManagedTransaction) -> T:
+            nonlocal committing
+            result = await fn(tx)
+            committing = True  # every statement ran: what fails from here is the commit
+            return result
+
+        work = attempt if timeout is None else unit_of_work(timeout=timeout)(attempt)
         deadline = None if timeout is None else timeout + RETRY_SECONDS + ANSWER_GRACE_SECONDS
         limit = asyncio.timeout(deadline)
         try:
             async with limit, self.driver.session(database=self.database) as s:
-                return await s.execute_write(fn)
+                return await s.execute_write(work)
         except (DriverError, Neo4jError, OSError) as exc:
+            # No answer to a commit (a lost connection, silence): it may have been saved. An
+            # error Neo4j answered with is a refusal, and nothing was saved.
+            if committing and (limit.expired() or not isinstance(exc, Neo4jError)):
+                raise WriteOutcomeUnknown(str(exc)) from exc
             raise (_silent(deadline) if limit.expired() else _translate(exc)) from exc
 
     async def read(self, q: Cypher, params: Mapping[str, Any] | None = None) -> list[Row]:

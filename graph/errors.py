@@ -24,6 +24,8 @@ class CrmError(Exception):
     log_level: int = logging.ERROR
     #: Shown to clients in place of the exception's own text; None keeps `str(exc)`.
     public_message: str | None = None
+    #: The error's `extensions` carry the request id (retryable ones always do).
+    names_request: bool = False
 
     def client_message(self) -> str:
         return self.public_message if self.public_message is not None else str(self)
@@ -37,6 +39,22 @@ class DatabaseUnavailable(CrmError):
     expected = True
     log_level = logging.WARNING
     public_message = "The database is unavailable right now; retry shortly."
+
+
+class WriteOutcomeUnknown(CrmError):
+    """The connection failed, or Neo4j fell silent, after a write's statements had all run:
+    while its commit was on the way. It may have been saved. Retrying blindly could save it
+    twice, so this is not retryable; its audit event carries the request id to look for."""
+
+    code = "WRITE_OUTCOME_UNKNOWN"
+    retryable = False
+    names_request = True
+    expected = True
+    log_level = logging.WARNING
+    public_message = (
+        "The database stopped answering while the change was being saved: it may have been "
+        "saved. Check (the audit trail names this request id) before trying again."
+    )
 
 
 class DatabaseBusy(DatabaseUnavailable):

@@ -360,6 +360,11 @@ class LocalNeo4j:
             env=self._java_env(),
             preexec_fn=preexec,
             start_new_session=detach,
+            # Attached, in a process group of its own: Ctrl-C in a terminal signals the
+            # foreground group, and Neo4j stopping on it while the app still shuts down was
+            # taken for a crash and restarted. The app stops it last; if the app dies, the
+            # kernel stops it (_die_with_parent).
+            process_group=None if detach else 0,
         )
         out.close()
         me = os.getpid()

@@ -1,6 +1,7 @@
 """The loops an app runs beside its requests (outreach sends, import and export jobs): one
 round after another, woken early when work arrives, else every `poll_seconds`. A failed round
-is logged whole and tried again at the next wake; cancellation (shutdown) ends the loop."""
+is logged whole and tried again at the next wake (a round the database was down for, in one
+line at WARNING); cancellation (shutdown) ends the loop."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import contextlib
 import logging
 
 from graph.db import Database
+from graph.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,9 @@ class Background:
                 await self.round(db)
             except asyncio.CancelledError:
                 raise
+            except DatabaseUnavailable as exc:
+                # Expected while Neo4j restarts: one line, not a traceback every round.
+                log.warning("%s: the database is unavailable (%s); trying again", self.name, exc)
             except Exception:
                 log.exception("%s: a round failed; trying again shortly", self.name)
             with contextlib.suppress(TimeoutError):

@@ -153,7 +153,7 @@ def build_schema(
             # strawberry's stock extensions: fewer hooks per request.
             partial(ParseMemo, limits),
             partial(ValidationMemo, limits, validation_rules(dev), suggestions=dev),
-            ErrorShaping,
+            partial(ErrorShaping, suggestions=dev),
         ],
     )
     describe_costs(built._schema)

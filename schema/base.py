@@ -80,8 +80,13 @@ vocab_enum(
         "DATABASE_UNAVAILABLE": "Neo4j cannot be reached; retry shortly (HTTP 503).",
         "SERVER_BUSY": "Too many requests in flight; retry after `Retry-After` (HTTP 503).",
         "QUERY_TIMEOUT": "The statement ran past the transaction timeout; narrow the query.",
+        "WRITE_OUTCOME_UNKNOWN": "The database stopped answering while a change was being "
+        "committed: it may have been saved. Not retryable as it is; `extensions.requestId` "
+        "is the request id its audit event carries, to check first.",
         "BAD_REQUEST": "The HTTP request is not a GraphQL request (HTTP 400).",
         "PAYLOAD_TOO_LARGE": "The request body is over the size limit (HTTP 413).",
+        "REQUEST_TIMEOUT": "The request body did not arrive within the body timeout "
+        "(CRM_BODY_TIMEOUT_SECONDS; HTTP 408).",
         "METHOD_NOT_ALLOWED": "Use GET or POST (HTTP 405).",
         "NOT_ACCEPTABLE": "The Accept header allows no JSON response (HTTP 406).",
         "UNSUPPORTED_MEDIA_TYPE": "Send JSON or GraphQL (HTTP 415).",
@@ -301,7 +306,6 @@ vocab_enum(
 
 Resolve = Callable[[Context, dict[str, Any]], Awaitable[Any]]
 ResolveRef = Callable[[Context, str, int | None], Awaitable[Any]]
-ResolveId = Callable[[Context, str], Awaitable[Any]]
 
 
 def _one_input(fn: Callable[..., Any], input_type: Any) -> Callable[..., Any]:
@@ -349,11 +353,11 @@ def archive_mutation(payload: Any, resolve: ResolveRef, description: str) -> Any
     )
 
 
-def delete_mutation(resolve: ResolveId, description: str) -> Any:
-    """Delete by `NodeRefInput`; answers a DeletePayload."""
+def delete_mutation(resolve: ResolveRef, description: str) -> Any:
+    """Delete by `NodeRefInput` (id and expected version); answers a DeletePayload."""
 
     async def mutate(info: Info, input: NodeRefInput) -> Any:
-        return await resolve(info.context, input.id)
+        return await resolve(info.context, input.id, input.expectedVersion)
 
     return strawberry.mutation(
         resolver=_one_input(mutate, NodeRefInput),
@@ -556,7 +560,8 @@ class NodeSchema:
             f"delete{name}": delete_mutation(
                 self._resolver("delete"),
                 f"Delete {article} {noun} and its edges. The audit trail stays. NOT_FOUND or "
-                "FORBIDDEN as for updates.",
+                "FORBIDDEN as for updates; a stale expectedVersion gives CONFLICT and deletes "
+                "nothing.",
             ),
         }
         return strawberry.type(type("Mutation", (), fields)), payload, upsert_payload

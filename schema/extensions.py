@@ -96,6 +96,13 @@ def expected_log(request_id: str, code: str, message: str, path: Any = None) -> 
 _VARIABLE = re.compile(r"Variable '\$(\w+)' has invalid value(?: at ((?:\.\w+|\[\d+\])+))?: ")
 # A scalar's own Python error, e.g. "not datetime.timedelta(days=1, seconds=3600)": noise.
 _PYTHON_ERROR = re.compile(r", but encountered error '[^']*datetime\.[^']*'")
+# graphql-core repeats the whole refused value ("..., found: {'name': ..., 'idNumber': ...}"):
+# the message already names the field, and the value may be personal data bound for the log.
+_FOUND = re.compile(r"[,.]? [Ff]ound: .*\Z", re.S)
+# "cannot represent a non string value: 11010519491231002X": the same, for a scalar.
+_SCALAR_VALUE = re.compile(r"(cannot represent (?:a )?[\w -]*value): .*\Z", re.S)
+# "Did you mean 'name'?" maps the input types by guessing where introspection is off.
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
 def variable_arguments(document: DocumentNode | None) -> dict[str, str]:
@@ -113,15 +120,22 @@ def variable_arguments(document: DocumentNode | None) -> dict[str, str]:
     return out
 
 
-def _variable_error(error: GraphQLError, arguments: dict[str, str], ext: dict[str, Any]) -> str:
-    """The message of a refused variable, with its path (`extensions.field`) set."""
-    message = _PYTHON_ERROR.sub("", error.message)
+def _variable_error(
+    error: GraphQLError, arguments: dict[str, str], ext: dict[str, Any], suggestions: bool
+) -> str:
+    """The message of a refused variable, with its path (`extensions.field`) set, without the
+    value it refused (and without suggestions outside dev mode)."""
+    message = _SCALAR_VALUE.sub(r"\1", _FOUND.sub(".", _PYTHON_ERROR.sub("", error.message)))
+    if not suggestions:
+        message = _SUGGESTION.sub("", message)
     if m := _VARIABLE.match(message):
         ext.setdefault("field", arguments.get(m[1], "$" + m[1]) + (m[2] or ""))
     return message
 
 
-def _shape(error: GraphQLError, request_id: str, arguments: dict[str, str]) -> GraphQLError:
+def _shape(
+    error: GraphQLError, request_id: str, arguments: dict[str, str], suggestions: bool = True
+) -> GraphQLError:
     original = error.original_error
     ext: dict[str, Any] = dict(error.extensions or {})
     if original is None:
@@ -136,6 +150,8 @@ def _shape(error: GraphQLError, request_id: str, arguments: dict[str, str]) -> G
             ext["field"] = original.field
         if original.retryable:
             ext.update(retryable=True, requestId=request_id)
+        elif original.names_request:
+            ext["requestId"] = request_id
         message = original.client_message()
         log.log(
             original.log_level,
@@ -148,7 +164,7 @@ def _shape(error: GraphQLError, request_id: str, arguments: dict[str, str]) -> G
     elif isinstance(original, GraphQLError):  # e.g. a scalar that failed to parse
         ext.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
         if _VARIABLE.match(error.message):
-            message = _variable_error(error, arguments, ext)
+            message = _variable_error(error, arguments, ext, suggestions)
         else:
             message = _PYTHON_ERROR.sub("", original.message)
         expected_log(request_id, ext["code"], message, error.path)
@@ -160,6 +176,11 @@ def _shape(error: GraphQLError, request_id: str, arguments: dict[str, str]) -> G
 
 
 class ErrorShaping(SchemaExtension):
+    def __init__(self, suggestions: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Outside dev mode a refused variable gets no "Did you mean", as the query text gets none.
+        self.suggestions = suggestions
+
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
@@ -170,7 +191,7 @@ class ErrorShaping(SchemaExtension):
         request_id = getattr(ctx, "request_id", "-")
         refused = any(_VARIABLE.match(e.message) for e in errors)
         arguments = variable_arguments(self.execution_context.graphql_document) if refused else {}
-        result.errors = [_shape(e, request_id, arguments) for e in errors]
+        result.errors = [_shape(e, request_id, arguments, self.suggestions) for e in errors]
 
 
 # Values keep their schema alive, so its id in the key cannot be reused by another schema.

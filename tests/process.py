@@ -29,9 +29,12 @@ def crm(
 
 
 @contextlib.contextmanager
-def serving(port: int, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def serving(
+    port: int, env: dict[str, str], log: Path, own_group: bool = False
+) -> Iterator[subprocess.Popen[bytes]]:
     """`crm-graph serve --port <port>` in a subprocess writing to `log`; killed on the way out
-    unless the test already stopped it."""
+    unless the test already stopped it. `own_group`: in a process group of its own, as a
+    terminal runs it, so a test can signal the group as Ctrl-C does."""
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port)],
@@ -39,6 +42,7 @@ def serving(port: int, env: dict[str, str], log: Path) -> Iterator[subprocess.Po
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
+            process_group=0 if own_group else None,
         )
         try:
             yield proc

@@ -7,6 +7,7 @@ server responsive: a /healthz sent alongside answers within a generous bound.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -300,3 +301,99 @@ def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -
     assert "exc_info" not in expected
     assert unexpected["level"] == "ERROR"
     assert "ValueError: boom" in unexpected["exc_info"]
+
+
+@pytest.fixture
+def slow_body_app(settings: Settings) -> Iterator[tuple[TestClient, Any]]:
+    """An app with one request in flight at a time and a one-second body timeout."""
+    from app import create_app
+
+    tight = replace(
+        settings,
+        max_in_flight=1,
+        body_timeout_seconds=1.0,
+        warm_up_seconds=0,
+        allow_anonymous=True,
+    )
+    app = create_app(tight)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        deadline = time.monotonic() + 120
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "app never became ready"
+            time.sleep(0.1)
+        yield client, app
+
+
+def test_a_slow_body_holds_no_place_in_flight_and_times_out(
+    slow_body_app: tuple[TestClient, Any],
+) -> None:
+    """A client sending its body byte by byte (with no key: it is never checked) must not
+    hold one of the places in flight: 64 of them once locked every caller out."""
+    client, app = slow_body_app
+    view = next(r for r in app.routes if getattr(r, "path", "") == "/graphql").app
+    began = threading.Event()
+
+    async def trickle() -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if not began.is_set():
+                began.set()
+                return {"type": "http.request", "body": b'{"query": "{', "more_body": True}
+            await asyncio.sleep(60)  # the rest never comes
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/graphql",
+            "raw_path": b"/graphql",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"content-type", b"application/json"), (b"host", b"testserver")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        await app(scope, receive, send)
+        return sent
+
+    assert client.portal is not None
+    slow = client.portal.start_task_soon(trickle)
+    assert began.wait(10)
+    assert view.in_flight == 0
+    # The only place in flight is free for a caller that sends its request at once.
+    served = client.post("/graphql", json={"query": "{ __typename }"})
+    assert served.status_code == 200, served.text
+    sent = slow.result(timeout=30)
+    assert sent[0]["status"] == 408
+    error = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))["errors"][0]
+    assert error["extensions"]["code"] == "REQUEST_TIMEOUT"
+    assert error["extensions"]["requestId"]
+
+
+def test_the_access_log_keeps_no_query_string(caplog: pytest.LogCaptureFixture) -> None:
+    """A key sent in the query string is refused, and must not stay in uvicorn's access log."""
+    import logging
+
+    from app import configure_logging
+
+    configure_logging(Settings())
+    access = logging.getLogger("uvicorn.access")
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        access.info(
+            '%s - "%s %s HTTP/%s" %d',
+            "127.0.0.1:5000",
+            "POST",
+            "/graphql?api_key=crm_SECRETSECRET",
+            "1.1",
+            401,
+        )
+    assert "/graphql" in caplog.text
+    assert "crm_SECRETSECRET" not in caplog.text

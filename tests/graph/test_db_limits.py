@@ -18,8 +18,8 @@ from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
 import graph.db
 from graph import maps, related
-from graph.db import Cypher, Database
-from graph.errors import CrmError, DatabaseUnavailable, QueryTimeout
+from graph.db import Cypher, Database, Tx
+from graph.errors import CrmError, DatabaseUnavailable, QueryTimeout, WriteOutcomeUnknown
 from graph.server import LocalNeo4j
 from graph.warmup import sample_parameters, statements, warm_up
 from neo4j import READ_ACCESS, Driver
@@ -193,6 +193,50 @@ def _frozen(server: LocalNeo4j) -> Iterator[None]:
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+@pytest.mark.timeout(120)
+def test_a_commit_left_unanswered_may_have_saved_and_is_not_retryable(
+    neo4j_server: LocalNeo4j, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every statement of the write ran; then the server fell silent, so the commit got no
+    answer. The write may have been saved: DATABASE_UNAVAILABLE (retryable) would invite a
+    second copy, as a tester saw. A silence before the statements ran stays retryable (the
+    test above)."""
+    monkeypatch.setattr(graph.db, "ANSWER_GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(graph.db, "RETRY_SECONDS", 0.5)
+    write = Cypher("t.commit_probe", "CREATE (n:CommitProbe) RETURN 1 AS one")
+
+    async def main(db: Database) -> WriteOutcomeUnknown:
+        for _ in range(20):  # a pooled connection; the first answer may be slow under load
+            with contextlib.suppress(DatabaseUnavailable):
+                await db.read(ONE)
+                break
+        await db.write(write)  # planned, so the probe's statement answers in time
+        frozen = contextlib.ExitStack()
+
+        async def work(tx: Tx) -> int:
+            await tx.run(write)
+            frozen.enter_context(_frozen(neo4j_server))  # before COMMIT is sent
+            return 1
+
+        try:
+            with pytest.raises(WriteOutcomeUnknown) as caught:
+                await db.transaction(work)
+        finally:
+            frozen.close()
+        for _ in range(40):
+            with contextlib.suppress(DatabaseUnavailable):
+                await db.read(ONE)
+                return caught.value
+            await asyncio.sleep(0.5)
+        raise AssertionError("no answer after the server resumed")
+
+    error = run(neo4j_server, main, transaction_timeout=5.0)
+    assert error.code == "WRITE_OUTCOME_UNKNOWN"
+    assert not error.retryable
+    assert error.names_request
+    assert "may have been saved" in error.client_message()
 
 
 @pytest.mark.timeout(120)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -150,3 +151,36 @@ def test_production_suggests_no_field_names() -> None:
             "extensions": VALIDATION,
         }
     ]
+
+
+def test_a_refused_variable_names_its_field_without_its_value(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """graphql-core repeats the refused value ("found: {... 'idNumber': ...}"); the message
+    names the field, and the value, often personal data, would reach the log. Outside dev
+    mode the input types get no "Did you mean" either."""
+    query = "mutation($i: CreatePersonInput!) { createPerson(input: $i) { person { id } } }"
+    given = {"nam": "回显", "idNumber": "11010519491231002X", "mobile": "13800000001"}
+    for schema, dev in ((SCHEMA, True), (PRODUCTION, False)):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="crm.errors"):
+            result = asyncio.run(schema.execute(query, variable_values={"i": given}))
+        messages = [e.formatted["message"] for e in result.errors or []]
+        assert any("unknown field 'nam'" in m for m in messages), messages
+        assert any("required field 'name'" in m for m in messages), messages
+        for text in [*messages, caplog.text]:
+            assert "11010519491231002X" not in text
+            assert "13800000001" not in text
+            assert "found" not in text.lower()
+        assert any("Did you mean 'name'" in m for m in messages) is dev
+        assert {e.formatted["extensions"]["field"] for e in result.errors or []} == {"input"}
+    # A scalar repeats the value too: "Int cannot represent non-integer value: '...'".
+    bad = asyncio.run(
+        PRODUCTION.execute(
+            'mutation($v: Int!) { createCompany(input: {name: "x", employeeCount: $v}) '
+            "{ company { id } } }",
+            variable_values={"v": "11010519491231002X"},
+        )
+    )
+    assert bad.errors
+    assert "11010519491231002X" not in bad.errors[0].formatted["message"]
