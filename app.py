@@ -30,6 +30,7 @@ from prometheus_client import (
 )
 from pythonjsonlogger.json import JsonFormatter
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -377,6 +378,24 @@ class GraphQLView(GraphQL[Context, None]):
         return orjson.dumps(data)
 
 
+async def _coded_http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 (no such path) and 405 (a method the route does not take), as JSON
+    with a code like every other refusal, instead of plain text."""
+    assert isinstance(exc, StarletteHTTPException)
+    messages = {404: "No such path.", 405: "This path does not take that method."}
+    code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+    media = _media_type(request.headers.get("accept", ""))
+    response = _error_response(
+        code,
+        messages.get(exc.status_code, exc.detail),
+        exc.status_code,
+        _request_id(request),
+        media_type=media,
+    )
+    response.headers.update(exc.headers or {})
+    return response
+
+
 def _request_id(request: Any) -> str:
     return str(request.scope.get("state", {}).get("request_id", "-"))
 
@@ -709,7 +728,8 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
     if (VIEWER_DIR / "index.html").exists():
         routes.append(Route("/", lambda r: RedirectResponse("/viewer/")))
         routes.append(Mount("/viewer", StaticFiles(directory=VIEWER_DIR, html=True)))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    coded = {status: _coded_http_error for status in (404, 405)}
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=coded)
     app.state.metrics = metrics
     app.state.settings = settings
     app.add_middleware(RequestScope, metrics=metrics)

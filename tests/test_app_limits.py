@@ -397,3 +397,18 @@ def test_the_access_log_keeps_no_query_string(caplog: pytest.LogCaptureFixture) 
         )
     assert "/graphql" in caplog.text
     assert "crm_SECRETSECRET" not in caplog.text
+
+
+def test_unknown_paths_and_methods_are_refused_with_a_code(client: TestClient) -> None:
+    """Starlette's own 404 and 405 were plain text; every refusal has a code."""
+    for method in ("PUT", "DELETE"):
+        r = client.request(method, "/graphql", json={"query": "{ __typename }"})
+        assert r.status_code == 405
+        assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+        ext = r.json()["errors"][0]["extensions"]
+        assert ext["code"] == "METHOD_NOT_ALLOWED"
+        assert ext["requestId"] == r.headers["x-request-id"]
+    for path in ("/no/such/path", "/viewer/no-such-file.js"):
+        r = client.get(path)
+        assert r.status_code == 404
+        assert r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
