@@ -204,20 +204,12 @@ def client(app_client: TestClient, cypher: Driver) -> TestClient:
     return app_client
 
 
-@pytest.fixture
-def busy_app(settings: Settings) -> Iterator[tuple[TestClient, Any]]:
-    """An app with one pooled connection, a short acquisition timeout and one request in
-    flight at a time, on the session's Neo4j."""
+def _tight_app(settings: Settings, **limits: Any) -> Iterator[tuple[TestClient, Any]]:
+    """An app with one request in flight at a time and the given `limits`, on the session's
+    Neo4j, once it is ready."""
     from app import create_app
 
-    tight = replace(
-        settings,
-        neo4j_pool_size=1,
-        neo4j_acquisition_timeout=1.0,
-        max_in_flight=1,
-        warm_up_seconds=0,
-        allow_anonymous=True,
-    )
+    tight = replace(settings, max_in_flight=1, warm_up_seconds=0, allow_anonymous=True, **limits)
     app = create_app(tight)
     with TestClient(app, raise_server_exceptions=False) as client:
         deadline = time.monotonic() + 120
@@ -225,6 +217,12 @@ def busy_app(settings: Settings) -> Iterator[tuple[TestClient, Any]]:
             assert time.monotonic() < deadline, "app never became ready"
             time.sleep(0.1)
         yield client, app
+
+
+@pytest.fixture
+def busy_app(settings: Settings) -> Iterator[tuple[TestClient, Any]]:
+    """One pooled connection and a short acquisition timeout."""
+    yield from _tight_app(settings, neo4j_pool_size=1, neo4j_acquisition_timeout=1.0)
 
 
 def test_pool_exhaustion_and_in_flight_limit_are_retryable(
@@ -305,23 +303,8 @@ def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -
 
 @pytest.fixture
 def slow_body_app(settings: Settings) -> Iterator[tuple[TestClient, Any]]:
-    """An app with one request in flight at a time and a one-second body timeout."""
-    from app import create_app
-
-    tight = replace(
-        settings,
-        max_in_flight=1,
-        body_timeout_seconds=1.0,
-        warm_up_seconds=0,
-        allow_anonymous=True,
-    )
-    app = create_app(tight)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        deadline = time.monotonic() + 120
-        while client.get("/readyz").status_code != 200:
-            assert time.monotonic() < deadline, "app never became ready"
-            time.sleep(0.1)
-        yield client, app
+    """A one-second body timeout."""
+    yield from _tight_app(settings, body_timeout_seconds=1.0)
 
 
 def test_a_slow_body_holds_no_place_in_flight_and_times_out(
