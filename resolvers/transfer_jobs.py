@@ -643,21 +643,27 @@ def _report_counts(report: Path) -> tuple[int, int]:
 
 
 def _write_export(records: list[fmt.Record], files: Files) -> int:
-    """The export file, written beside and renamed into place: a download never sees half."""
+    """The export file, written beside and renamed into place: a download never sees half.
+    A failed write (a full disk) leaves no partial file behind to keep the disk full."""
     tmp = files.folder / "export.tmp"
-    if files.form == "jsonl":
-        n = fmt.write_jsonl(records, tmp)
-    elif files.form == "graphml":
-        n = fmt.write_graphml(records, tmp)
-    else:
-        folder = files.folder / "export-csv"
+    folder = files.folder / "export-csv"
+    try:
+        if files.form == "jsonl":
+            n = fmt.write_jsonl(records, tmp)
+        elif files.form == "graphml":
+            n = fmt.write_graphml(records, tmp)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            n = fmt.write_csv_dir(records, folder)
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                for path in sorted(folder.iterdir()):
+                    z.write(path, path.name)
+        tmp.replace(files.output)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
         shutil.rmtree(folder, ignore_errors=True)
-        n = fmt.write_csv_dir(records, folder)
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            for path in sorted(folder.iterdir()):
-                z.write(path, path.name)
-        shutil.rmtree(folder, ignore_errors=True)
-    tmp.replace(files.output)
     return n
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from starlette.testclient import TestClient
 
 from neo4j import Driver
@@ -708,3 +709,20 @@ def test_old_finished_jobs_lose_their_folders_and_running_or_recent_ones_keep_th
         "MATCH (j:TransferJob) WHERE j.expiredAt IS NOT NULL RETURN j.id AS id ORDER BY id"
     ).records
     assert [r["id"] for r in expired] == ["old", "old-import"]
+
+
+@pytest.mark.parametrize("form", ["jsonl", "graphml", "csv"])
+def test_a_failed_export_write_leaves_no_partial_file(tmp_path: Path, form: str) -> None:
+    """A full disk failed an export and left its partial file, keeping the disk full for
+    the retention period."""
+    from resolvers.transfer_jobs import Files, _write_export
+
+    class Full(list[Any]):
+        def __iter__(self) -> Iterator[Any]:
+            yield {"kind": "node", "label": "Company", "id": "c1", "fields": {"name": "华星"}}
+            raise OSError(28, "No space left on device")
+
+    files = Files(tmp_path, form)
+    with pytest.raises(OSError, match="No space"):
+        _write_export(Full(), files)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
