@@ -5,9 +5,10 @@ comes from input. Each write writes its audit event in the same transaction (R20
 idempotent under the driver's retries: nodes and audit events are MERGEd on ids chosen by the
 caller.
 
-Optimistic concurrency: an update first takes the node's write lock (`SET n.__lock`), then
-compares `version` with `expectedVersion`. Two racing updates with the same expected version
-serialise on the lock; the second then sees the bumped version and gets CONFLICT.
+Optimistic concurrency: an update (or a delete) first takes the node's write lock
+(`SET n.__lock`), then compares `version` with `expectedVersion`. Two racing writes with the
+same expected version serialise on the lock; the second then sees the bumped version (or no
+node) and gets CONFLICT (or NOT_FOUND).
 
 Row-level access (graph/access.py): every read filters with `visible`, so an invisible node is
 exactly a missing one. Every write checks `editable` in the statement that takes the lock (or
@@ -198,19 +199,24 @@ def _statements(label: Label) -> dict[str, Cypher]:
             + " = 'ok' AND ($expectedVersion IS NULL OR n.version = $expectedVersion) "
             + changes,
         ),
-        # Judged and deleted in one statement; the audit event only when deleted.
+        # Locked, judged, version-checked and deleted in one statement; the audit event only
+        # when deleted. The version is read under the lock, so a racing update and delete with
+        # the same expected version serialise: the second sees the first's outcome.
         "delete": Cypher(
             f"{name}.delete",
             "OPTIONAL MATCH (n:" + lb + " {id: $targetId}) "
-            "WITH n, "
-            + judge
-            + " AS verdict "
+            "FOREACH (x IN CASE WHEN n IS NULL THEN [] ELSE [n] END | "
+            "SET x.__lock = true REMOVE x.__lock) "
+            "WITH n, " + judge + " AS verdict "
+            "WITH n, CASE WHEN verdict <> 'ok' OR $expectedVersion IS NULL "
+            "OR n.version = $expectedVersion THEN verdict ELSE 'conflict' END AS verdict "
+            "WITH n, verdict, CASE WHEN verdict = 'conflict' THEN n.version END AS version "
             + _OWN_KEYS.get(label, "")
             + "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | DETACH DELETE n) "
-            "WITH verdict "
+            "WITH verdict, version "
             "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | "
             + AUDIT
-            + ") RETURN verdict",
+            + ") RETURN verdict, version",
         ),
         "by_ids": Cypher(
             f"{name}.by_ids",
@@ -492,13 +498,35 @@ async def upsert(
     return await db.transaction(work)
 
 
-async def delete(db: Database, label: Label, node_id: str, audit: Audit) -> Refusal | None:
-    """Delete a node and its edges; None when deleted, else NOT_FOUND or FORBIDDEN."""
+@dataclass(frozen=True)
+class DeleteResult:
+    refusal: Refusal | None = None  # None when deleted; else NOT_FOUND, FORBIDDEN or CONFLICT
+    current_version: int | None = None  # the stored version, with CONFLICT
+
+
+async def delete(
+    db: Database,
+    label: Label,
+    node_id: str,
+    audit: Audit,
+    expected_version: int | None = None,
+) -> DeleteResult:
+    """Delete a node and its edges. NOT_FOUND when the viewer cannot see it, FORBIDDEN when
+    they see it but may not edit it; with `expected_version`, CONFLICT (and the stored version)
+    unless it matches, checked under the node's write lock in the deleting statement. A
+    refused delete writes nothing, no audit event either."""
     if not audit.actor.scope.may_edit:
-        return Refusal.FORBIDDEN
-    params = {**audit.params(node_id, label, []), "acl": access.acl_params(audit.actor)}
+        return DeleteResult(Refusal.FORBIDDEN)
+    params = {
+        **audit.params(node_id, label, []),
+        "acl": access.acl_params(audit.actor),
+        "expectedVersion": expected_version,
+    }
     rows = await db.write(STATEMENTS[label]["delete"], params)
-    return _refusal(rows[0]["verdict"])
+    verdict = rows[0]["verdict"]
+    if verdict == "conflict":
+        return DeleteResult(Refusal.CONFLICT, rows[0]["version"])
+    return DeleteResult(_refusal(verdict))
 
 
 async def by_ids(

@@ -30,7 +30,7 @@ PropsOf = Callable[[v.Errors, dict[str, Any], bool], dict[str, Any]]
 # A node kind's root resolvers, as schema/base.py's NodeSchema calls them.
 Write = Callable[[Context, dict[str, Any]], Awaitable[NodePayload]]
 Archive = Callable[[Context, str, int | None], Awaitable[NodePayload]]
-Delete = Callable[[Context, str], Awaitable[DeleteRow]]
+Delete = Callable[[Context, str, int | None], Awaitable[DeleteRow]]
 Load = Callable[[Context, str], Awaitable[NodeRow | None]]
 
 
@@ -169,18 +169,18 @@ def node_payload(result: nodes.UpdateResult, key: str, node_id: str) -> NodePayl
             ],
         }
     if result.refusal is Refusal.CONFLICT:
-        return {
-            key: None,
-            "errors": [
-                payload_error(
-                    ErrorCode.CONFLICT,
-                    f"stale expectedVersion: the {key} is at version {result.current_version}; "
-                    "re-read it and apply your change again",
-                    "input.expectedVersion",
-                )
-            ],
-        }
+        return {key: None, "errors": [stale(key, result.current_version)]}
     return {key: result.node, "errors": []}
+
+
+def stale(key: str, current_version: int | None) -> UserErrorRow:
+    """The CONFLICT of a write whose expectedVersion is stale, with the stored version."""
+    return payload_error(
+        ErrorCode.CONFLICT,
+        f"stale expectedVersion: the {key} is at version {current_version}; "
+        "re-read it and apply your change again",
+        "input.expectedVersion",
+    )
 
 
 def duplicate(key: str, message: str, field: str = "input") -> NodePayload:
@@ -266,9 +266,18 @@ async def archive_node(
     return await _update(ctx, label, node_id, expected_version, archived, "archive", present)
 
 
-async def delete_node(ctx: Context, label: Label, node_id: str) -> DeleteRow:
+async def delete_node(
+    ctx: Context, label: Label, node_id: str, expected_version: int | None = None
+) -> DeleteRow:
+    """Delete the node; with `expected_version`, a stale one gives CONFLICT (at
+    `input.expectedVersion`, with the stored version) and deletes nothing."""
     key = label.value.lower()
-    refusal = await nodes.delete(ctx.db, label, node_id, audit(ctx, f"{key}.delete"))
+    result = await nodes.delete(
+        ctx.db, label, node_id, audit(ctx, f"{key}.delete"), expected_version
+    )
+    refusal = result.refusal
+    if refusal is Refusal.CONFLICT:
+        return {"deletedId": None, "errors": [stale(key, result.current_version)]}
     if refusal is Refusal.FORBIDDEN:
         message = READ_ONLY if not ctx.actor.scope.may_edit else f"you may not delete this {key}"
         error = payload_error(ErrorCode.FORBIDDEN, message, "input.id")
@@ -352,8 +361,8 @@ def archive_delete_load(label: Label) -> tuple[Archive, Delete, Load]:
     async def archive(ctx: Context, node_id: str, expected_version: int | None) -> NodePayload:
         return await archive_node(ctx, label, node_id, expected_version)
 
-    async def delete(ctx: Context, node_id: str) -> DeleteRow:
-        return await delete_node(ctx, label, node_id)
+    async def delete(ctx: Context, node_id: str, expected_version: int | None) -> DeleteRow:
+        return await delete_node(ctx, label, node_id, expected_version)
 
     async def load(ctx: Context, node_id: str) -> NodeRow | None:
         return await load_node(ctx, label, node_id)

@@ -92,10 +92,10 @@ async def archive_user(ctx: Context, node_id: str, expected_version: int | None)
     return result
 
 
-async def delete_user(ctx: Context, node_id: str) -> DeleteRow:
+async def delete_user(ctx: Context, node_id: str, expected_version: int | None) -> DeleteRow:
     if denied := _denied(ctx):
         return {"deletedId": None, "errors": denied}
-    deleted = await delete_node(ctx, Label.USER, node_id)
+    deleted = await delete_node(ctx, Label.USER, node_id, expected_version)
     ctx.user_changed(node_id)
     return deleted
 

@@ -123,5 +123,7 @@ class Mutation:
         UserPayload, r.archive_user, "Archive a staff member: their API keys stop working."
     )
     deleteUser = delete_mutation(
-        r.delete_user, "Delete a staff member and their edges. Admins only."
+        r.delete_user,
+        "Delete a staff member and their edges. Admins only; a stale expectedVersion gives "
+        "CONFLICT and deletes nothing.",
     )

@@ -4,7 +4,10 @@ that never edits FORBIDDEN before any statement runs; a refused write writes not
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
@@ -148,3 +151,141 @@ def test_upsert_onto_a_record_the_viewer_cannot_see_is_refused(gql: GQL, cypher:
     ok = gql.as_("other_team")(UPSERT, {"i": i}).data["upsertCompany"]
     assert ok["errors"] == []
     assert ok["company"]["id"] == "west-co"
+
+
+T = TypeVar("T")
+
+
+# --- Deletes with an expected version (NodeRefInput.expectedVersion) ------------------------
+
+# Every delete mutation taking NodeRefInput, by node kind: the input that creates one.
+DELETES = {
+    "Company": {"name": "将删除的公司"},
+    "Person": {"name": "将删除的人"},
+    "Project": {"name": "将删除的项目"},
+    "User": {"name": "将删除的员工"},
+}
+
+
+def _create(gql: GQL, kind: str) -> str:
+    key = kind.lower()
+    q = f"""mutation($i: Create{kind}Input!) {{ create{kind}(input: $i) {{
+      {key} {{ id }} errors {{ code }} }} }}"""
+    payload = gql(q, {"i": DELETES[kind]}).data[f"create{kind}"]
+    assert payload["errors"] == []
+    return payload[key]["id"]  # type: ignore[no-any-return]
+
+
+def _update(gql: GQL, kind: str, node_id: str, version: int, name: str) -> list[dict[str, Any]]:
+    q = f"""mutation($i: Update{kind}Input!) {{ update{kind}(input: $i) {{
+      errors {{ code field }} }} }}"""
+    r = gql(q, {"i": {"id": node_id, "expectedVersion": version, "name": name}})
+    return r.data[f"update{kind}"]["errors"]  # type: ignore[no-any-return]
+
+
+def _delete(gql: GQL, kind: str, ref: dict[str, Any]) -> dict[str, Any]:
+    q = f"""mutation($i: NodeRefInput!) {{ delete{kind}(input: $i) {{
+      deletedId errors {{ code field message }} }} }}"""
+    return gql(q, {"i": ref}).data[f"delete{kind}"]  # type: ignore[no-any-return]
+
+
+def _node(cypher: Driver, node_id: str) -> dict[str, Any]:
+    rec = cypher.execute_query(
+        "OPTIONAL MATCH (n:Company|Person|Project|User {id: $id}) "
+        "RETURN n.version AS version, "
+        "COLLECT { MATCH (a:AuditEvent {targetId: $id}) RETURN a.action } AS actions",
+        id=node_id,
+        database_="neo4j",
+    ).records[0]
+    return {"version": rec["version"], "actions": sorted(rec["actions"])}
+
+
+@pytest.mark.parametrize("kind", list(DELETES))
+def test_a_stale_expected_version_refuses_a_delete(gql: GQL, cypher: Driver, kind: str) -> None:
+    key = kind.lower()
+    node_id = _create(gql, kind)
+    assert _update(gql, kind, node_id, 1, "改名") == []
+    before = _node(cypher, node_id)
+    assert before == {"version": 2, "actions": sorted([f"{key}.create", f"{key}.update"])}
+    for stale in (1, 99):
+        refused = _delete(gql, kind, {"id": node_id, "expectedVersion": stale})
+        assert refused["deletedId"] is None
+        assert [(e["code"], e["field"]) for e in refused["errors"]] == [
+            ("CONFLICT", "input.expectedVersion")
+        ]
+        # the stored version, as update and archive report it
+        assert f"the {key} is at version 2" in refused["errors"][0]["message"]
+        assert _node(cypher, node_id) == before  # not deleted, no audit event
+    deleted = _delete(gql, kind, {"id": node_id, "expectedVersion": 2})
+    assert deleted == {"deletedId": node_id, "errors": []}
+    assert _node(cypher, node_id) == {
+        "version": None,
+        "actions": sorted([f"{key}.create", f"{key}.update", f"{key}.delete"]),
+    }
+    gone = _delete(gql, kind, {"id": node_id, "expectedVersion": 2})
+    assert [(e["code"], e["field"]) for e in gone["errors"]] == [("NOT_FOUND", "input.id")]
+
+
+@pytest.mark.parametrize("kind", list(DELETES))
+def test_a_delete_without_expected_version_deletes_any_version(
+    gql: GQL, cypher: Driver, kind: str
+) -> None:
+    node_id = _create(gql, kind)
+    assert _update(gql, kind, node_id, 1, "改名") == []
+    assert _delete(gql, kind, {"id": node_id}) == {"deletedId": node_id, "errors": []}
+    assert _delete(gql, kind, {"id": node_id, "expectedVersion": None})["errors"][0]["code"] == (
+        "NOT_FOUND"
+    )
+    assert _node(cypher, node_id)["version"] is None
+
+
+@pytest.mark.parametrize("persona", PERSONA_NAMES)
+def test_a_refused_viewer_gets_not_found_or_forbidden_before_a_stale_version(
+    gql: GQL, cypher: Driver, persona: str
+) -> None:
+    """Access is judged first: a viewer who may not delete learns nothing of the version."""
+    build_accounts(cypher)
+    before = state(cypher)
+    r = gql.as_(persona)(DELETE, {"i": {"id": "west-person-2", "expectedVersion": 99}})
+    code = expected_code(persona) or "CONFLICT"
+    errors = r.data["deletePerson"]["errors"]
+    field = "input.expectedVersion" if code == "CONFLICT" else "input.id"
+    assert errors == [{"code": code, "field": field}], persona
+    assert state(cypher) == before  # nothing deleted, no audit event
+
+
+def _at(start: threading.Barrier, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` once the other racer is ready too."""
+    start.wait()
+    return fn(*args)
+
+
+@pytest.mark.parametrize("kind", ["Company", "Person"])
+def test_a_racing_update_and_delete_at_one_version_one_wins(
+    gql: GQL, cypher: Driver, kind: str
+) -> None:
+    """An update and a delete sent at once, both at version 1: exactly one applies. The
+    delete, when second, gets CONFLICT; the update, when second, finds no node (NOT_FOUND).
+    Which comes first is up to the scheduler; both orders showed up over 30 rounds."""
+    key = kind.lower()
+    for round_ in range(10):
+        node_id = _create(gql, kind)
+        start = threading.Barrier(2)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            up_f = pool.submit(_at, start, _update, gql, kind, node_id, 1, f"改名{round_}")
+            de_f = pool.submit(
+                _at, start, _delete, gql, kind, {"id": node_id, "expectedVersion": 1}
+            )
+            up, de = up_f.result(), de_f.result()
+        after = _node(cypher, node_id)
+        if de["errors"] == []:
+            assert de["deletedId"] == node_id
+            assert [e["code"] for e in up] == ["NOT_FOUND"], up
+            assert after["version"] is None
+            assert after["actions"] == sorted([f"{key}.create", f"{key}.delete"])
+        else:
+            assert up == []
+            assert [(e["code"], e["field"]) for e in de["errors"]] == [
+                ("CONFLICT", "input.expectedVersion")
+            ], de
+            assert after == {"version": 2, "actions": sorted([f"{key}.create", f"{key}.update"])}
