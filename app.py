@@ -524,6 +524,7 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
             # Names stored before their pinyin keys (or renamed without them): make them.
             if keyed := await pinyin.fill(state.db, SYSTEM_ACTOR):
                 log.info("made the pinyin keys of %d names", keyed)
+            pinyin.load()  # before the heap is frozen: the dictionaries are kept for good
             if settings.warm_up_seconds > 0:
                 await warm_up(state.db, settings.warm_up_seconds)
             _freeze_heap()
