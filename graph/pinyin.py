@@ -40,7 +40,8 @@ def load() -> None:
 
 def _readings(text: str) -> list[str]:
     """One item per Chinese character (its reading) and per run of other characters."""
-    # Imported here: loading its dictionaries takes about 0.5 s, paid by the first name.
+    # Imported here, not at module level: CLI commands that write no name never load it; the
+    # app loads it at start-up (`load`).
     from pypinyin import Style, lazy_pinyin
 
     return list(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
