@@ -419,11 +419,7 @@ def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
         return error
     original = error.original_error
     if isinstance(original, CrmError) and original.expected:
-        ext: dict[str, Any] = {"code": original.code}
-        if original.retryable:
-            ext.update(retryable=True, requestId=request_id)
-        elif original.names_request:
-            ext["requestId"] = request_id
+        ext = original.client_extensions(request_id)
         message = original.client_message()
     elif original is None or isinstance(original, GraphQLError):
         ext = {"code": "GRAPHQL_VALIDATION_FAILED"}

@@ -13,6 +13,7 @@ This module imports nothing from neo4j, so every layer may import it.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 
 class CrmError(Exception):
@@ -29,6 +30,16 @@ class CrmError(Exception):
 
     def client_message(self) -> str:
         return self.public_message if self.public_message is not None else str(self)
+
+    def client_extensions(self, request_id: str) -> dict[str, Any]:
+        """The GraphQL `extensions` a client sees: the code, and the request id (with
+        `retryable`) where the error says so."""
+        ext: dict[str, Any] = {"code": self.code}
+        if self.retryable:
+            ext.update(retryable=True, requestId=request_id)
+        elif self.names_request:
+            ext["requestId"] = request_id
+        return ext
 
 
 class DatabaseUnavailable(CrmError):

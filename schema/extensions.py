@@ -145,13 +145,9 @@ def _shape(
             error.message, error.nodes, error.source, error.positions, error.path, None, ext
         )
     if isinstance(original, CrmError) and original.expected:
-        ext["code"] = original.code
+        ext.update(original.client_extensions(request_id))
         if isinstance(original, ApiError):
             ext["field"] = original.field
-        if original.retryable:
-            ext.update(retryable=True, requestId=request_id)
-        elif original.names_request:
-            ext["requestId"] = request_id
         message = original.client_message()
         log.log(
             original.log_level,
