@@ -41,7 +41,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 import migrations
-from graph import crypto, demo, pinyin
+from graph import clock, crypto, demo, pinyin, system
 from graph.actor import Actor
 from graph.db import Database, RoundTrips, current_round_trips
 from graph.errors import CrmError, DatabaseUnavailable
@@ -512,6 +512,16 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
                     "Production mode (CRM_DEV=0) refuses to start: the public demo API keys "
                     f"of {', '.join(holders)} still work. Revoke them (revokeApiKey) or "
                     "archive those users first."
+                )
+            if (seconds := await system.zone_offset_seconds(state.db)) != clock.offset_seconds():
+                # An external server: its date() would disagree with ours (graph/clock.py).
+                log.warning(
+                    "Neo4j's db.temporal.timezone is %+.1f h from UTC, CRM_TIMEZONE (%s) %+.1f h: "
+                    "set db.temporal.timezone=%s on the server, or dates near midnight will differ",
+                    seconds / 3600,
+                    clock.ZONE_NAME,
+                    clock.offset_seconds() / 3600,
+                    clock.neo4j_zone(),
                 )
             # ID numbers written before encryption (or by an older version): encrypt them.
             encrypted = await crypto.encrypt_plain_ids(state.db, SYSTEM_ACTOR)

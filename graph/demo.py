@@ -12,7 +12,7 @@ import datetime as dt
 from functools import partial
 from typing import Any, LiteralString
 
-from graph import crypto, demo_pipeline, demo_plans, pinyin, records
+from graph import clock, crypto, demo_pipeline, demo_plans, pinyin, records
 from graph import demo_data as data
 from graph import demo_records as history
 from graph.actor import Actor
@@ -289,7 +289,7 @@ async def _load_records(tx: Tx) -> None:
     """Products, then two years of records ending today; orders come before the payments and
     deliveries against them (RecordKind's order)."""
     await tx.run(records.PRODUCT_LOAD, {"rows": history.product_rows()})
-    for kind, rows in history.record_rows(dt.date.today()).items():
+    for kind, rows in history.record_rows(clock.today()).items():
         written = await tx.run(records.LOAD[kind], {"rows": rows, "actor": SEED_ACTOR})
         if written[0]["n"] != len(rows):
             raise RuntimeError(f"demo {kind.value}: {written[0]['n']} of {len(rows)} written")
@@ -329,8 +329,8 @@ async def seed_if_empty(db: Database) -> bool:
         if written[0]["n"] != len(shares):
             raise RuntimeError(f"demo shares: {written[0]['n']} of {len(shares)} written")
         await _load_records(tx)
-        await demo_pipeline.load(tx, dt.date.today(), SEED_ACTOR)
-        await demo_plans.load(tx, dt.date.today())
+        await demo_pipeline.load(tx, clock.today(), SEED_ACTOR)
+        await demo_plans.load(tx, clock.today())
         await tx.run(SEED_AUDIT, audit)
         return True
 

@@ -47,9 +47,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, LiteralString, TypedDict
-from zoneinfo import ZoneInfo
 
-from graph import access, pipeline
+from graph import access, clock, pipeline
 from graph.access import TEAM_DEPTH
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
@@ -57,7 +56,7 @@ from graph.nodes import PROJECTION, Audit, audit_from
 from graph.refusal import Refusal
 from graph.team import projection as team_projection
 
-PERIOD_TZ = ZoneInfo("Asia/Shanghai")
+PERIOD_TZ = clock.ZONE  # the business calendar
 # Caps: rows one save takes, plans one period reads, rows one table shows, open projects the
 # forecast reads.
 MAX_SAVE = 500

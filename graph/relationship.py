@@ -47,7 +47,7 @@ from typing import Any, LiteralString
 
 from neo4j.time import Date
 
-from graph import history
+from graph import clock, history
 from graph.access import acl_params, editable, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, hops, label_list
@@ -381,12 +381,8 @@ class _Ids:
     change: str = field(default_factory=new_id)
 
 
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
 def _is_ended(until: Any) -> bool:
-    return until is not None and _as_date(until) <= today()
+    return until is not None and _as_date(until) <= clock.today()
 
 
 def _as_date(value: Date | dt.date) -> dt.date:
@@ -649,7 +645,7 @@ async def end(
 ) -> EdgeResult:
     """Set `until` (default today, UTC) and keep the edge as history. Refused (ENDED) when
     the edge has already ended; a future `until` may be brought forward."""
-    until = until or today()
+    until = until or clock.today()
 
     # Ending never closes a cycle, so no type lock is needed; the edge's own lock suffices.
     async def end_edge(tx: Tx, current: EdgeRow, rel: Rel, audit_id: str) -> EdgeResult:
@@ -765,7 +761,7 @@ async def transfer_ownership(
         return READ_ONLY
     acl = dict(acl_params(audit.actor))
     ids = _Ids()
-    since = today()
+    since = clock.today()
     create_audit = audit.params(ids.edge, Rel.OWNS, ["since"])
     end_audits: dict[str, Row] = {}
 

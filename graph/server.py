@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from graph import clock
 from graph.errors import CrmError
 
 log = logging.getLogger(__name__)
@@ -294,6 +295,8 @@ class LocalNeo4j:
             # Database keeps a deadline of its own on each statement instead (graph/db.py).
             "server.bolt.connection_keep_alive_for_requests=STREAMING",
             "server.jvm.additional=-XX:+ExitOnOutOfMemoryError",
+            # Cypher's date() is then the business day that clock.today() gives.
+            f"db.temporal.timezone={clock.neo4j_zone()}",
             *self.conf,
         ]
         (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")

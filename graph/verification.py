@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, LiteralString, TypedDict
 
-from graph import access, documents
+from graph import access, clock, documents
 from graph.access import visible
 from graph.actor import Actor
 from graph.cypher import current
@@ -150,7 +150,7 @@ def assess(
         at = native(props.get(channel + "StatusAt"))
         valid_until = None
         if status is VerificationStatus.VERIFIED and at is not None:
-            valid_until = at.date() + dt.timedelta(days=rules.days(label, channel))
+            valid_until = clock.day_of(at) + dt.timedelta(days=rules.days(label, channel))
         if not present:
             flag = Flag.EMPTY
         elif status in DEAD:

@@ -67,6 +67,7 @@ SAMPLES: dict[str, Any] = {
     **dict.fromkeys(("asOf", "since", "until"), dt.date(2024, 1, 1)),
     **dict.fromkeys(("afterAt", "expiresAt", "occurredAt"), dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
     "graceSeconds": 0,
+    "zone": "+08:00",  # graph/clock.py's neo4j_zone()
     "hashes": [_ID] * 5,
     "props": {"name": "x"},
     "extra": {"name": "x"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from graph import clock
 from graph.vocab import CustomerKind, Label
 from resolvers import review
 from resolvers import validation as v
@@ -29,7 +30,6 @@ TEXT_FIELDS: dict[str, int] = {
     "bankAccount": 100,
 }
 MAX_VISIT_CYCLE = 366
-CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")  # no daylight saving
 
 
 def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -58,8 +58,8 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
 
 
 def _founded_on(errors: v.Errors, day: dt.date | None) -> dt.date | None:
-    # Today in China, where the customers are: UTC would refuse a company founded this morning.
-    today = dt.datetime.now(CHINA).date()
+    # The business day (China): UTC would refuse a company founded this morning.
+    today = clock.today()
     if day is not None and day > today:
         errors.add(ErrorCode.VALIDATION, "must not be after today (China time)", "input.foundedOn")
         return None

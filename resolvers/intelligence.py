@@ -17,7 +17,7 @@ import json
 import logging
 from typing import Any, TypedDict
 
-from graph import classification, scoring
+from graph import classification, clock, scoring
 from graph import intelligence as repo
 from graph.actor import Actor
 from graph.db import Database
@@ -189,7 +189,7 @@ async def stage_history(ctx: Context, customer_id: str, first: int) -> list[Stag
 
 
 def _period(since: dt.date | None, until: dt.date | None) -> tuple[dt.date, dt.date]:
-    until = until or dt.date.today() + dt.timedelta(days=1)
+    until = until or clock.today() + dt.timedelta(days=1)
     since = since or until - dt.timedelta(days=365)
     if since >= until:
         raise ApiError(ErrorCode.BAD_USER_INPUT, "since must be before until", "since")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from graph import clock
 from graph.vocab import CustomerKind, Label
 from resolvers import review
 from resolvers import validation as v
@@ -49,7 +50,7 @@ def person_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict
         props["gender"] = data["gender"]
     if "birthDate" in data:
         born = data["birthDate"]
-        if born is not None and not EARLIEST_BIRTH <= born <= dt.date.today():
+        if born is not None and not EARLIEST_BIRTH <= born <= clock.today():
             errors.add(
                 ErrorCode.VALIDATION, "must be between 1900-01-01 and today", "input.birthDate"
             )

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph import crypto
+from graph import clock, crypto
 from graph import transfer as repo
 from graph import transfer_admin as admin
 from graph.db import Database
@@ -260,7 +260,7 @@ class Plan:
         one day of the new edge's span: the rule of graph/relationship.py's `loop_back` (a
         missing `since` above is "always was"; the new edge without one starts today), walked
         up at most CYCLE_HOPS levels, each level narrowing the days the path shares."""
-        start = since if since is not None else dt.datetime.now(dt.UTC).date()
+        start = since if since is not None else clock.today()
         stop = until if until is not None else dt.date.max
         above = self.above[rel]
         todo, seen = [(parent, start, stop, 0)], set()

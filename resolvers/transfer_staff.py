@@ -26,13 +26,12 @@ one, and the import cannot judge "holds the account" row by row as linkNodes doe
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
+from graph import clock, pages
 from graph import nodes as node_repo
-from graph import pages
 from graph import transfer as transfer_repo
 from graph import transfer_formats as fmt
 from graph import transfer_staff as repo
@@ -309,7 +308,7 @@ async def write_edges(
 
 def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Do two OWNS spans overlap, as relationship.py's OVERLAP judges (no `since`: today)?"""
-    today = dt.date.today()
+    today = clock.today()
     return (b["since"] is None or a["until"] is None or b["since"] < a["until"]) and (
         b["until"] is None or (a["since"] or today) < b["until"]
     )

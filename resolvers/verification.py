@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypedDict
 
+from graph import clock
 from graph import verification as repo
 from graph.refusal import Refusal
 from graph.vocab import CHANNELS, ContactField, Label, VerificationMethod, VerificationStatus
@@ -43,10 +44,6 @@ class QualityDimension(Enum):
     OWNER = "OWNER"
     TEAM = "TEAM"
     SOURCE = "SOURCE"
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 async def rules_of(ctx: Context) -> repo.Rules:
@@ -237,7 +234,7 @@ def channel_row(state: repo.ChannelState) -> dict[str, Any]:
 
 async def channels(ctx: Context, label: Label, node: dict[str, Any]) -> list[dict[str, Any]]:
     r = await rules_of(ctx)
-    return [channel_row(s) for s in repo.assess(label, node, r, _today())]
+    return [channel_row(s) for s in repo.assess(label, node, r, clock.today())]
 
 
 async def _contacts(ctx: Context, company_id: str) -> list[dict[str, Any]]:
@@ -250,7 +247,7 @@ async def _contacts(ctx: Context, company_id: str) -> list[dict[str, Any]]:
 async def quality(ctx: Context, label: Label, node: dict[str, Any]) -> repo.QualityRow:
     r = await rules_of(ctx)
     contacts = await _contacts(ctx, node["id"]) if label is Label.COMPANY else []
-    return repo.quality(label, node, r, _today(), contacts)
+    return repo.quality(label, node, r, clock.today(), contacts)
 
 
 async def history(
@@ -310,7 +307,7 @@ def group_quality(
 
 async def report(ctx: Context, by: QualityDimension) -> dict[str, Any]:
     facts, truncated = await repo.customer_facts(ctx.db, ctx.actor)
-    groups = group_quality(facts, by, await rules_of(ctx), _today())
+    groups = group_quality(facts, by, await rules_of(ctx), clock.today())
     customers = sum(g["customers"] for g in groups)
     reach = sum(g["reachable"] for g in groups)
     return {

@@ -155,7 +155,8 @@ class UpdateLinkInput(EdgeFields):
 class EndLinkInput:
     id: strawberry.ID = strawberry.field(description="The relationship to end.")
     until: dt.date | None = strawberry.field(
-        default=None, description="End date (exclusive); default today (UTC)."
+        default=None,
+        description="End date (exclusive); default today (the business day, China time).",
     )
     expectedVersion: int | None = strawberry.field(
         default=None, description="Optional; when given, a stale version gives CONFLICT."

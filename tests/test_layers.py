@@ -76,6 +76,7 @@ def test_every_repository_call_knows_its_actor() -> None:
         ("graph.apikey", "touch"),
         ("graph.apikey", "holders_of_active"),
         ("graph.system", "server_info"),
+        ("graph.system", "zone_offset_seconds"),  # the app's start-up check, before any viewer
         # Duplicate detection sees every record by design (R22); the importer calls it.
         ("graph.duplicates", "likely_duplicates"),
         # Which of an import's rows name a stored record (they update it, so they are not

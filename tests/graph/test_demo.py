@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +11,7 @@ from starlette.testclient import TestClient
 from stdnum.cn import uscc
 
 import migrations
-from graph import demo, demo_pipeline, plans
+from graph import clock, demo, demo_pipeline, plans
 from graph import demo_data as data
 from graph.db import Database
 from graph.migrate import Runner
@@ -527,7 +526,7 @@ def test_a_manager_sees_plan_against_actual_and_team_knowledge(
     """Issue 17's acceptance: 王芳 (EAST manager) opens last month's plan-versus-actual table for
     her team and people, with real numbers, and finds the price objection's answer."""
     assert seed(neo4j_server) is True
-    last_month = plans.previous(plans.period_of(dt.date.today(), plans.PeriodKind.MONTH)).key
+    last_month = plans.previous(plans.period_of(clock.today(), plans.PeriodKind.MONTH)).key
 
     def post(query: str, variables: dict[str, Any]) -> dict[str, Any]:
         r = app_client.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from graph import clock
 from neo4j import Driver
 from tests.conftest import GQL
 from tests.resolvers.customfields import define
@@ -110,8 +111,8 @@ def test_a_future_founding_date_and_an_individual_kind_are_refused(
     ]
     n = cypher.execute_query("MATCH (c:Company) RETURN count(c) AS n", database_="neo4j")
     assert n.records[0]["n"] == 0
-    # Today (in China) and an explicit ENTERPRISE are fine; an update is checked alike.
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+    # Today (the business day, China) and an explicit ENTERPRISE are fine; an update alike.
+    today = clock.today().isoformat()
     c = create(gql, foundedOn=today, customer={"customerKind": "ENTERPRISE"})
     tomorrow = (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()
     for change in ({"foundedOn": tomorrow}, {"customer": {"customerKind": "INDIVIDUAL"}}):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from graph import intelligence
+from graph import clock, intelligence
 from graph.actor import Actor
 from graph.db import Database
 from graph.nodes import Audit
@@ -20,7 +20,7 @@ from tests.conftest import GQL, PERSONAS
 
 OWNER = PERSONAS["owner"]["id"]
 WEST_REP = PERSONAS["other_team"]["id"]
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 # name -> (owner, orders as (days ago, yuan, paid on time), extra Cypher on `c`)
 BOOK: dict[str, tuple[str, list[tuple[int, int, bool]]]] = {

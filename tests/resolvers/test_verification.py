@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from graph import clock
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
 
@@ -117,7 +118,7 @@ def test_checks_set_statuses_and_refusals_stand_alone(gql: GQL, network: None) -
     assert company["PHONE"]["flag"] == "OK"
     assert company["PHONE"]["by"] == OWNER
     assert company["PHONE"]["method"] == "CALL"
-    assert company["PHONE"]["validUntil"] == str(dt.datetime.now(dt.UTC).date() + dt.timedelta(365))
+    assert company["PHONE"]["validUntil"] == str(clock.today() + dt.timedelta(365))
     assert (company["FAX"]["status"], company["FAX"]["flag"]) == ("UNVERIFIED", "NEVER_VERIFIED")
     person = channels(gql, P1)
     assert (person["MOBILE"]["flag"], person["EMAIL"]["flag"]) == ("STALE", "INVALID")

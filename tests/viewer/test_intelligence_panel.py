@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from graph import clock
 from tests.viewer.browser import Viewer
 from tests.viewer.test_customer_panel import api
 
@@ -184,6 +185,8 @@ def test_the_risk_page_ranks_customers_and_opens_their_panel(
     summary = viewer.page.inner_text("#risk-summary")
     assert "的客户" in summary
     assert "收入" in summary
+    # The period ends today, the business day: the API's `until` (tomorrow) is exclusive.
+    assert f"至 {clock.today().isoformat()}：" in summary, summary
     assert viewer.page.locator("#risk-summary [data-counts=atRiskByReason] li").count() >= 1
     # Adding LOW lists more (or as many), still highest first.
     viewer.page.evaluate("document.body.dataset.state = 'filtering'")

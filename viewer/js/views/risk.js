@@ -131,12 +131,19 @@ class RiskPage {
       h('h3', {}, t('risk.summary')),
       h('p', { class: 'pareto', 'data-top-share': p.topShare ?? '' }, p.customers && p.topShare != null
         ? t('risk.pareto', {
-          from: p.since, to: p.until, pct: pct(p.share), top: p.topCustomers, n: p.customers, share: pct(p.topShare),
+          from: p.since, to: lastDay(p.until), pct: pct(p.share), top: p.topCustomers, n: p.customers, share: pct(p.topShare),
           topAmount: amount(p.topAmount, p.currency), total: amount(p.totalAmount, p.currency),
         })
         : t('risk.paretoNone', { currency: p.currency })),
       counts('atRiskByReason'), counts('atRiskByStage'), counts('lostByReason'), counts('lostByStage'));
   }
+}
+
+// The API's `until` is exclusive; people read "to" as the last day included.
+function lastDay(until) {
+  const d = new Date(`${until}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
 }
 
 export default {

@@ -1,0 +1,53 @@
+"""The business calendar: Python's today() and Cypher's date() name the same day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Iterator
+
+import pytest
+
+from graph import clock
+from neo4j import Driver
+
+
+@pytest.fixture
+def reload_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    yield monkeypatch
+    monkeypatch.undo()
+    importlib.reload(clock)  # back to this run's zone
+
+
+def test_cypher_date_is_the_business_day(cypher: Driver) -> None:
+    row = cypher.execute_query(
+        "RETURN date() AS d, datetime().offsetSeconds AS s", database_="neo4j"
+    ).records[0]
+    before, after = clock.today(), clock.today()  # a run across midnight sees one of them
+    assert row["d"].to_native() in (before, after)
+    assert row["s"] == clock.offset_seconds()
+
+
+def test_the_default_is_china_with_a_plain_offset(reload_clock: pytest.MonkeyPatch) -> None:
+    reload_clock.delenv("CRM_TIMEZONE", raising=False)
+    importlib.reload(clock)
+    assert clock.ZONE_NAME == "Asia/Shanghai"
+    assert clock.neo4j_zone() == "+08:00"  # no "[Asia/Shanghai]" in toString(datetime())
+    # 07:00 in Shanghai on 5 November is still 4 November in UTC: it is a 5 November order.
+    at = dt.datetime(2026, 11, 4, 23, 0, tzinfo=dt.UTC)
+    assert clock.day_of(at) == dt.date(2026, 11, 5)
+
+
+def test_a_zone_with_daylight_saving_is_passed_by_name(reload_clock: pytest.MonkeyPatch) -> None:
+    reload_clock.setenv("CRM_TIMEZONE", "Europe/Berlin")
+    importlib.reload(clock)
+    assert clock.neo4j_zone() == "Europe/Berlin"
+    reload_clock.setenv("CRM_TIMEZONE", "Etc/GMT+12")
+    importlib.reload(clock)
+    assert clock.neo4j_zone() == "-12:00"
+
+
+def test_an_unknown_zone_is_refused_by_name(reload_clock: pytest.MonkeyPatch) -> None:
+    reload_clock.setenv("CRM_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ValueError, match="CRM_TIMEZONE: 'Mars/Olympus' is not an IANA time zone"):
+        importlib.reload(clock)
