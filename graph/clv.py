@@ -90,4 +90,7 @@ def fit(customers: Sequence[History]) -> Fit:
         summary = model.fit_summary()
     params = {k: round(float(summary[k]), 6) for k in ("r", "alpha", "a", "b") if k in summary}
     log.info("BG/NBD fitted on %d customers: %s", len(customers), params)
-    return Fit({c.id: v for c, v in zip(customers, values, strict=True)}, params, None)
+    # A buyer of one day only is "alive" by the model's own assumption (it is 1.0 for them
+    # however long ago that was): it tells nothing of them, so they get no figure.
+    alive_of = {c.id: v for c, v in zip(customers, values, strict=True) if c.frequency > 0}
+    return Fit(alive_of, params, None)

@@ -202,7 +202,8 @@ COMPANIES: dict[str, dict[str, Any]] = {
         "customer": {
             "customerCode": "HX-C-0005",
             "customerKind": "ENTERPRISE",
-            "lifecycleStage": "POTENTIAL",
+            # It bought until eight months ago (graph/demo_records.py): a customer, not a lead.
+            "lifecycleStage": "ACTIVE",
             "classification": "新能源 / new energy",
             "tier": "GENERAL",
         },

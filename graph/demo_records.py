@@ -3,7 +3,8 @@ load, so the 30/90/365-day figures always have something to show.
 
 What a sales manager should find in them:
 - orders with a seasonal rhythm (quiet around the Spring Festival in February, busy before the
-  year's end), paid 20-40 days after the order, a few recent ones still open;
+  year's end), paid 20-40 days after the order (华星智能制造, the core account, within the 30
+  days its terms give), a few recent ones still open;
 - 华星合资 (hx_jv) stopped ordering eight months ago, after a delivery complaint and a poor
   survey, and its frame contract expired: the customer whose orders stopped;
 - 华星苏州 has an open HIGH complaint and an overdue, unpaid order;
@@ -21,8 +22,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from graph import clock, records
 from graph import demo_data as data
-from graph import records
 from graph.vocab import RecordKind
 
 SEED = 20261201
@@ -46,11 +47,13 @@ class Customer:
     orders_per_month: float
     mix: tuple[str, ...]  # product keys
     stopped_months_ago: int | None = None
+    pays_after: tuple[int, int] = (20, 40)  # days from order to payment (due after 30)
 
 
 CUSTOMERS: dict[str, Customer] = {
     "huaxing": Customer("company", "chen_jing", 0.5, ("service", "mes")),
-    "hx_smart": Customer("company", "zhang_wei", 1.0, ("cnc5", "spindle", "robot")),
+    # The core account: the biggest buyer, and it pays on time.
+    "hx_smart": Customer("company", "zhang_wei", 1.0, ("cnc5", "spindle", "robot"), None, (15, 30)),
     "hx_tech": Customer("company", "liu_yang", 0.6, ("vision", "mes")),
     "hx_suzhou": Customer("company", "zhang_wei", 0.9, ("spindle", "robot", "service")),
     "hx_cloud": Customer("company", "liu_yang", 0.4, ("mes", "service")),
@@ -94,8 +97,10 @@ def _id(kind: str, key: str) -> str:
 
 
 def _at(today: dt.date, days_ago: float, hour: int = 10) -> dt.datetime:
+    """`hour` o'clock on a day before `today`, in the business time zone: office hours in
+    Shanghai, not UTC afternoons that show as 22:00 there."""
     day = today - dt.timedelta(days=int(days_ago))
-    return dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=dt.UTC)
+    return dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=clock.ZONE).astimezone(dt.UTC)
 
 
 def _contacts(customer: str) -> list[str]:
@@ -243,7 +248,7 @@ def _orders(rows: _Rows, rnd: random.Random, today: dt.date, key: str, c: Custom
             # Paid 20-40 days later, except what is recent, and one overdue order at 苏州.
             overdue = key == "hx_suzhou" and 60 <= days_ago <= 90
             if (days_ago > 45 and not overdue) or (days_ago > 10 and rnd.random() < 0.3):
-                paid = max(1, days_ago - rnd.randint(20, 40))
+                paid = max(1, days_ago - rnd.randint(*c.pays_after))
                 rows.add(
                     RecordKind.PAYMENT,
                     order_key,

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from statistics import mean
 from typing import Any, LiteralString, TypedDict
 
-from graph import access, clv, documents, pages, scoring
+from graph import access, clock, clv, documents, pages, scoring
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database
@@ -154,11 +154,16 @@ EXTRACT = Cypher(
     "RETURN c.id AS id, CASE WHEN c:Company THEN 'Company' ELSE 'Person' END AS kind, "
     "c.classification AS classification, c.lifecycleStage AS stage, "
     "c.lifecycleChangedAt AS stageSince, coalesce(c.lifecycleManual, false) AS stageManual, "
+    # News after the stage was set, to the instant: an order placed an hour after a manual
+    # move releases it, although both fall on one day.
+    "EXISTS { MATCH (c)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
+    "  AND o.occurredAt > c.lifecycleChangedAt AND o.occurredAt <= datetime($now) } "
+    "AS orderedSinceStage, "
     "COLLECT { MATCH (c)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
     "  AND o.occurredAt <= datetime($now) "
-    "  RETURN {at: date(o.occurredAt), cents: o.amountCents, currency: o.currency, "
+    "  RETURN {at: o.occurredAt, cents: o.amountCents, currency: o.currency, "
     "  dueOn: o.paymentDueOn, pays: COLLECT { MATCH (o)<-[:AGAINST]-(p:Payment) "
-    "    WHERE p.voidedAt IS NULL RETURN [date(p.occurredAt), p.amountCents] "
+    "    WHERE p.voidedAt IS NULL RETURN [p.occurredAt, p.amountCents] "
     "    ORDER BY p.occurredAt }} } AS orders, "
     "COUNT { (c)<-[:ABOUT]-(s:Survey) WHERE s.voidedAt IS NULL "
     "  AND s.occurredAt > datetime($now) - duration('P365D') } AS surveys365, "
@@ -209,15 +214,17 @@ def _settled(cents: int, pays: list[list[Any]]) -> tuple[int, dt.date | None]:
     for day, amount in pays:
         paid += amount or 0
         if settled is None and paid >= cents:
-            settled = day.to_native() if hasattr(day, "to_native") else day
+            settled = _date(day)
     return paid, settled
 
 
 def _date(v: Any) -> dt.date | None:
+    """A date, or the business day of an instant (graph/clock.py), whatever offset it was
+    saved with."""
     if v is None:
         return None
     native = v.to_native() if hasattr(v, "to_native") else v
-    out: dt.date = native.date() if isinstance(native, dt.datetime) else native
+    out: dt.date = clock.day_of(native) if isinstance(native, dt.datetime) else native
     return out
 
 
@@ -244,6 +251,7 @@ def features(row: dict[str, Any]) -> scoring.Features:
         stage=row["stage"],
         stage_since=_date(row["stageSince"]),
         stage_manual=row["stageManual"],
+        ordered_since_stage=row["orderedSinceStage"],
         orders=orders,
         surveys_365=row["surveys365"],
         satisfaction_365=mean(scores) if (scores := row["scores365"]) else None,
@@ -389,7 +397,7 @@ async def run(
     if not await _take_lock(db, holder):
         return None
     try:
-        return await _run(db, audit, today or dt.date.today(), progress or Progress(), holder)
+        return await _run(db, audit, today or clock.today(), progress or Progress(), holder)
     finally:
         await _release_lock(db, holder)
 
@@ -399,7 +407,8 @@ async def _run(
 ) -> RunRow:
     started = time.perf_counter()
     run_id = new_id()
-    now = dt.datetime.combine(today, dt.datetime.now(dt.UTC).time(), dt.UTC)
+    # In UTC for the driver: it must never get a ZoneInfo datetime (graph/clock.py).
+    now = dt.datetime.combine(today, dt.datetime.now(clock.ZONE).timetz()).astimezone(dt.UTC)
     s, settings_version = await settings(db, audit.actor)
     # Ids first (cheap), so the bar knows its total and objectors are set apart.
     ids: list[str] = []
@@ -648,8 +657,10 @@ async def set_stage(
 
 # --- Lists and analyses over what the viewer sees ---------------------------------------------
 # A period's bounds: dates, as the start of the day in UTC.
-SINCE: LiteralString = "datetime({date: $since, timezone: 'UTC'})"
-UNTIL: LiteralString = "datetime({date: $until, timezone: 'UTC'})"
+# Business days (graph/clock.py): $zone is clock.neo4j_zone(), so that an external server
+# without db.temporal.timezone counts the same days.
+SINCE: LiteralString = "datetime({date: $since, timezone: $zone})"
+UNTIL: LiteralString = "datetime({date: $until, timezone: $zone})"
 
 
 class ParetoRow(TypedDict):
@@ -679,6 +690,7 @@ async def pareto(
     params = {
         "since": since,
         "until": until,
+        "zone": clock.neo4j_zone(),
         "currency": currency,
         "share": share,
         "acl": access.acl_params(actor),
@@ -711,12 +723,13 @@ CHURN_ANALYSIS = Cypher(
     "  MATCH (c:Customer {id: fc.targetId}) WHERE " + access.visible("c") + " "
     "  WITH fc.old AS stage, coalesce(fc.lostReason, CASE WHEN fc.rule = 'LAPSED' "
     "  THEN 'LAPSED' ELSE 'OTHER' END) AS reason "
-    "  RETURN collect(stage) AS stages, collect(reason) AS reasons } "
+    # In pairs: collect() drops nulls, and a customer lost from no stage is counted too.
+    "  RETURN collect([stage, reason]) AS moves } "
     "CALL () { MATCH (c:Customer) WHERE c.churnLevel IN $levels "
     "  AND c.lifecycleStage IN " + CHURN_STAGES + " AND " + access.visible("c")
     + "  RETURN collect(c.lifecycleStage) AS riskStages, "
     "  reduce(a = [], x IN collect(c.churnReasonCodes) | a + x) AS riskReasons } "
-    "RETURN stages, reasons, riskStages, riskReasons",
+    "RETURN moves, riskStages, riskReasons",
 )  # fmt: skip
 
 
@@ -734,13 +747,14 @@ async def churn_analysis(
     params = {
         "since": since,
         "until": until,
+        "zone": clock.neo4j_zone(),
         "levels": levels,
         "acl": access.acl_params(actor),
     }
     row = (await db.read(CHURN_ANALYSIS, params))[0]
     return {
-        "lostByStage": _counts(row["stages"]),
-        "lostByReason": _counts(row["reasons"]),
+        "lostByStage": _counts([stage for stage, _ in row["moves"]]),
+        "lostByReason": _counts([reason for _, reason in row["moves"]]),
         "atRiskByStage": _counts(row["riskStages"]),
         "atRiskByReason": _counts(row["riskReasons"]),
     }

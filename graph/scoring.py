@@ -109,6 +109,9 @@ class Features:
     stage_since: dt.date | None
     stage_manual: bool
     orders: list[OrderIn]
+    # An order placed after the stage was set, judged to the instant by the extract; None:
+    # judged by days from `orders` (a same-day order is then no news).
+    ordered_since_stage: bool | None = None
     surveys_365: int = 0
     satisfaction_365: float | None = None  # mean 1..5
     complaints_180: int = 0
@@ -219,12 +222,14 @@ def contribution(d: Derived, peers: Sequence[float], s: Settings) -> tuple[float
 
 
 def support(f: Features) -> tuple[float, dict[str, Any]]:
-    """Cooperation: follow-ups kept, survey participation, the customer's own initiative."""
+    """Cooperation: follow-ups kept, surveys answered (each worth what it scored: answering
+    1 of 5 is no cooperation to reward), the customer's own initiative."""
     parts: list[float] = []
     kept = f.follow_ups_kept / f.follow_ups_due if f.follow_ups_due else None
     if kept is not None:
         parts.append(100 * kept)
-    parts.append(100.0 if f.surveys_365 > 0 else 0.0)
+    mean = f.satisfaction_365
+    parts.append(25 * (mean - 1) if f.surveys_365 > 0 and mean is not None else 0.0)
     initiative = f.inbound_90 / f.interactions_90 if f.interactions_90 else None
     if initiative is not None:
         parts.append(_clamp(200 * initiative))  # half of the contacts started by them: full
@@ -232,14 +237,16 @@ def support(f: Features) -> tuple[float, dict[str, Any]]:
         "followUpsDue": f.follow_ups_due,
         "followUpsKept": f.follow_ups_kept,
         "surveys365": f.surveys_365,
+        "meanSatisfaction": None if mean is None else round(mean, 2),
         "interactions90": f.interactions_90,
         "inbound90": f.inbound_90,
     }
 
 
 def credit(f: Features, today: dt.date) -> tuple[float, dict[str, Any]]:
-    """Payment punctuality over orders that fell due, less the share still overdue."""
-    due = [o for o in f.orders if o["dueOn"] is not None and o["dueOn"] <= today]
+    """Payment punctuality over orders whose due day has passed, less the share still
+    overdue (as the figures count it: an order due today is not overdue yet)."""
+    due = [o for o in f.orders if o["dueOn"] is not None and o["dueOn"] < today]
     on_time = sum(
         1 for o in due if o["settledOn"] is not None and o["dueOn"] and o["settledOn"] <= o["dueOn"]
     )
@@ -321,7 +328,11 @@ def lifecycle(f: Features, d: Derived, today: dt.date, s: Settings) -> Transitio
     if current == stage.value:
         return {"stage": stage.value, "rule": None, "reason": reason}
     since = f.stage_since
-    ordered_since = since is not None and d.last_order is not None and d.last_order > since
+    ordered_since = (
+        f.ordered_since_stage
+        if f.ordered_since_stage is not None
+        else since is not None and d.last_order is not None and d.last_order > since
+    )
     if current == LifecycleStage.LOST.value and not ordered_since and since is not None:
         return {"stage": current, "rule": None, "reason": "lost; no order since"}
     if f.stage_manual and since is not None and not ordered_since:

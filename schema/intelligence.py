@@ -156,7 +156,8 @@ class CustomerIntelligence:
     churnSignals: list[ChurnSignal] = strawberry.field(description="Strongest first.")
     pAlive: float | None = strawberry.field(
         description="BG/NBD probability of still buying, 0..1; null when the population was "
-        "too small to fit the model (see `model`)."
+        "too small to fit the model (see `model`), and for a customer who has bought on one "
+        "day only: the model takes such a buyer as alive however long ago that was."
     )
     lifecycle: LifecycleState = strawberry.field(description="Lifecycle stage and its reason.")
     scoredAt: dt.datetime | None = strawberry.field(description="When these scores were made.")
@@ -237,7 +238,9 @@ class ParetoView:
 
 @strawberry.type(description="A count per key.")
 class KeyCount:
-    key: str | None = strawberry.field(description="A stage or a reason code.")
+    key: str | None = strawberry.field(
+        description="A stage or a reason code; null: a customer who had no stage yet."
+    )
     count: int = strawberry.field(description="How many.")
 
 

@@ -44,3 +44,21 @@ def test_stopped_buyers_are_less_likely_alive() -> None:
     stopped = [out.p_alive[f"c{i}"] for i in range(90) if i % 3 == 0]
     going = [out.p_alive[f"c{i}"] for i in range(90) if i % 3]
     assert max(stopped) < 0.2 < 0.8 < min(going)
+
+
+def test_a_buyer_of_one_day_gets_no_figure() -> None:
+    rng = random.Random(11)
+    histories = []
+    for i in range(40):
+        gap = rng.choice((20, 30, 45))
+        days = [TODAY - dt.timedelta(days=d) for d in range(30, 400, gap)]
+        h = clv.history(f"r{i}", days, TODAY)
+        assert h is not None
+        histories.append(h)
+    once = clv.history("once", [TODAY - dt.timedelta(days=399)], TODAY)
+    assert once is not None
+    assert once.frequency == 0
+    out = clv.fit([*histories, once])
+    assert out.skipped is None
+    assert "once" not in out.p_alive  # the model would say 1.0 for a year's silence
+    assert len(out.p_alive) == 40

@@ -169,6 +169,40 @@ def test_a_manual_stage_holds_until_the_records_bring_news() -> None:
     assert (out["n"]["stage"], out["n"]["stageRule"]) == ("NEW", "FIRST_ORDER")
 
 
+def test_an_order_the_same_day_as_a_manual_move_is_news_when_it_came_after() -> None:
+    s = Settings()
+    # LOST by hand this morning; ordered this afternoon (the extract judges the instants).
+    lost = {"stage": "LOST", "stage_since": TODAY, "stage_manual": True}
+    back = customer("b", [order(0, 100), order(40, 100)], ordered_since_stage=True, **lost)
+    still = customer("s", [order(0, 100), order(40, 100)], ordered_since_stage=False, **lost)
+    out = {o["id"]: o for o in scoring.score_population([back, still], TODAY, s)}
+    assert (out["b"]["stage"], out["b"]["stageRule"]) == ("ACTIVE", "WON_BACK")
+    assert (out["s"]["stage"], out["s"]["stageRule"]) == ("LOST", None)
+
+
+def test_a_poor_survey_adds_no_support_and_a_good_one_does() -> None:
+    silent = customer("x", [])
+    poor = customer("p", [], surveys_365=1, satisfaction_365=1.0)
+    fair = customer("f", [], surveys_365=2, satisfaction_365=3.0)
+    glad = customer("g", [], surveys_365=1, satisfaction_365=5.0)
+    assert scoring.support(silent)[0] == scoring.support(poor)[0] == 0.0
+    assert scoring.support(fair)[0] == 50.0
+    assert scoring.support(glad)[0] == 100.0
+    assert scoring.support(poor)[1]["meanSatisfaction"] == 1.0
+
+
+def test_an_order_due_today_is_not_overdue_in_credit() -> None:
+    # Due today and unpaid: not overdue yet (as the figures say); due yesterday: overdue.
+    today = customer("t", [order(30, 7, paid_late_days=None, due_in=30)])
+    yesterday = customer("y", [order(31, 3, paid_late_days=None, due_in=30)])
+    assert scoring.credit(today, TODAY) == (
+        100.0, {"ordersDue": 0, "paidOnTime": 0, "overdueCents": 0}
+    )  # fmt: skip
+    assert scoring.credit(yesterday, TODAY)[1] == {
+        "ordersDue": 1, "paidOnTime": 0, "overdueCents": 300
+    }  # fmt: skip
+
+
 def test_the_horizon_follows_the_customers_own_cycle() -> None:
     s = Settings()
     weekly = scoring.derive(customer("w", [order(d, 1) for d in range(0, 70, 7)]), TODAY, s)
