@@ -166,7 +166,13 @@ async def define(
     a taken (kind, key) raises ConstraintViolation."""
     def_id = def_id or new_id()
     rows = await db.write(CREATE, {"id": def_id, "props": props, **_audit(audit, def_id, props)})
-    return DefinitionResult(rows[0]["definition"])
+    definition = rows[0]["definition"]
+    if not props.get("required"):
+        return DefinitionResult(definition)
+    # A new required field: the nodes of the kind that lack it are listed, for filling in;
+    # the field applies to their next write (graph/ reads them all once, as change() does).
+    found = await db.read(MISFITS[KINDS[props["kind"]]], _misfit_params(props, MAX_MISFITS))
+    return DefinitionResult(definition, misfits=Misfits(found[0]["total"], list(found[0]["ids"])))
 
 
 def _audit(audit: Audit, def_id: str, props: dict[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, NotRequired, TypedDict
 
-from graph import access, pages
+from graph import access, clock, pages
 from graph.actor import Actor, of_user
 from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, PROJECTION, Audit, new_id
@@ -366,16 +366,21 @@ FIGURES = Cypher(
     "CALL (key) { MATCH (acc:Company {id: key}) RETURN acc "
     "  UNION MATCH (acc:Person {id: key}) RETURN acc } "
     "WITH key, acc WHERE acc:Customer AND " + access.visible("acc") + " "
+    # Orders up to now (one dated ahead is not a purchase yet), aged in business days
+    # (graph/clock.py) whatever offset they were saved with.
     "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
+    "  AND o.occurredAt <= datetime() "
     "  CALL (o) { OPTIONAL MATCH (o)<-[:AGAINST]-(p:Payment) WHERE p.voidedAt IS NULL "
     "    RETURN coalesce(sum(p.amountCents), 0) AS paid } "
-    "  WITH o, o.amountCents - paid AS open, "
-    "  duration.inDays(date(o.occurredAt), date()).days AS age "
+    "  WITH o, o.amountCents - paid AS open, duration.inDays("
+    "  date(datetime({datetime: o.occurredAt, timezone: $zone})), date({timezone: $zone})"
+    "  ).days AS age "
     "  WITH o.currency AS currency, count(o) AS orders, "
     "  min(o.occurredAt) AS firstAt, max(o.occurredAt) AS lastAt, "
     + ", ".join(_window(d) for d in WINDOWS) + ", "
     "  sum(CASE WHEN open > 0 THEN open ELSE 0 END) AS receivable, "
-    "  sum(CASE WHEN open > 0 AND o.paymentDueOn < date() THEN open ELSE 0 END) AS overdue "
+    "  sum(CASE WHEN open > 0 AND o.paymentDueOn < date({timezone: $zone}) THEN open ELSE 0 END) "
+    "  AS overdue "
     "  RETURN collect({currency: currency, orders: orders, firstAt: firstAt, lastAt: lastAt, "
     + ", ".join("n" + str(d) + ": n" + str(d) + ", a" + str(d) + ": a" + str(d) + ", q"
                 + str(d) + ": q" + str(d) for d in WINDOWS)
@@ -717,7 +722,8 @@ async def follow_ups(
 
 
 async def figures(db: Database, actor: Actor, ids: list[str]) -> dict[str, dict[str, Any]]:
-    rows = await db.read(FIGURES, {"ids": ids, "acl": access.acl_params(actor)})
+    params = {"ids": ids, "acl": access.acl_params(actor), "zone": clock.neo4j_zone()}
+    rows = await db.read(FIGURES, params)
     return {r["key"]: r for r in rows}
 
 

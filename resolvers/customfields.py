@@ -241,7 +241,7 @@ async def define(ctx: Context, data: dict[str, Any]) -> DefinitionPayload:
     except ConstraintViolation:
         message = f"{props['kind']} already has a custom field {props['key']}"
         return _payload(None, [payload_error(ErrorCode.DUPLICATE, message, "input.key")])
-    return _payload(result.definition, [])
+    return _payload(result.definition, [], await _misfits(ctx, props["kind"], result))
 
 
 async def _misfits(ctx: Context, kind: str, result: g.DefinitionResult) -> MisfitsRow:

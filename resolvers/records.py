@@ -24,7 +24,7 @@ from resolvers import validation as v
 from resolvers.args import page_size
 from resolvers.common import audit, read_only
 from resolvers.context import Context
-from resolvers.errors import ErrorCode, payload_error
+from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import load_one, loader
 from resolvers.pages import decode_cursor, time_ordered, time_position
 from resolvers.shapes import ConnectionOf, UserErrorRow
@@ -187,6 +187,9 @@ def _order(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> 
         if qty is None or price is None:
             continue
         amount = int((qty * price).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        if amount > MAX_CENTS:  # else it could never be paid, nor stored as a 64-bit integer
+            errors.add(ErrorCode.VALIDATION, "quantity × unit price must be below 10^13", lp)
+            continue
         total += amount
         units += qty
         stored.append(
@@ -200,6 +203,8 @@ def _order(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> 
                 },
             }
         )
+    if total > MAX_CENTS:
+        errors.add(ErrorCode.VALIDATION, "the order's total must be below 10^13", f"{path}.lines")
     s["lines"] = stored
     return {
         "orderNo": v.text(errors, d.get("orderNo"), f"{path}.orderNo", max_len=100),
@@ -658,6 +663,13 @@ async def timeline(
     ctx: Context, q: repo.TimelineQuery, first: int, after: str | None, with_total: bool
 ) -> ConnectionOf[RecordRow]:
     limit = page_size(first)
+    for name in ("since", "until"):
+        moment = getattr(q, name)
+        if moment is not None and moment.tzinfo is None:
+            # Read as UTC it would silently miss eight hours of a China day.
+            raise ApiError(ErrorCode.BAD_USER_INPUT, "needs a time-zone offset, e.g. +08:00", name)
+    if q.since is not None and q.until is not None and q.since >= q.until:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "since must be before until", "since")
     rows, total = await repo.timeline(
         ctx.db, ctx.actor, q, limit + 1, time_position(after), with_total
     )

@@ -254,7 +254,10 @@ class Mutation:
         r.define,
         CustomFieldPayload,
         "Define a custom field. Admins only (else FORBIDDEN); a taken key of the kind gives "
-        "DUPLICATE; bad options or bounds VALIDATION. Audited.",
+        "DUPLICATE; bad options or bounds VALIDATION. A required field applies to every "
+        "create and import from then on: the nodes of the kind without a value are counted "
+        "and listed (first 20) in `misfits`, to be filled in (one read of every node of the "
+        "kind). Audited.",
     )
     updateCustomFieldDefinition = input_mutation(
         UpdateCustomFieldDefinitionInput,

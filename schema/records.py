@@ -286,7 +286,9 @@ ProductConnection = page_type(Product, "Product", "A product", "products, by nam
 
 
 # --- Computed figures -------------------------------------------------------------------------
-@strawberry.type(description="Purchases within a window of days before today.")
+@strawberry.type(
+    description="Purchases within a window of business days (China time) before today."
+)
 class PurchaseWindow:
     days: int | None = strawberry.field(description="30, 90 or 365; null: all time.")
     orders: int = strawberry.field(description="How many orders.")
@@ -297,7 +299,10 @@ class PurchaseWindow:
     )
 
 
-@strawberry.type(description="A customer's purchases in one currency.")
+@strawberry.type(
+    description="A customer's purchases in one currency, up to now: an order dated ahead "
+    "counts once its time has come."
+)
 class PurchaseFigures:
     currency: str = strawberry.field(description="ISO 4217 code of the figures.")
     orders: int = strawberry.field(description="Orders, all time (voided ones left out).")

@@ -243,6 +243,20 @@ def test_the_customers_list_filters_on_either_kinds_fields(gql: GQL, cypher: Dri
     assert mixed.codes() == ["BAD_USER_INPUT"]
 
 
+def test_a_new_required_field_lists_the_nodes_that_lack_it(gql: GQL) -> None:
+    filled = company(gql, "甲公司")
+    empty = company(gql, "乙公司")
+    r = gql(DEFINE, {"input": {"kind": "COMPANY", "key": "tier", "type": "TEXT", "required": True}})
+    payload = r.data["defineCustomField"]
+    assert payload["errors"] == []
+    assert payload["misfits"]["count"] == 2
+    assert {n["id"] for n in payload["misfits"]["nodes"]} == {filled["id"], empty["id"]}
+    optional = define(gql, "COMPANY", "note", "TEXT")
+    assert optional["key"] == "note"
+    again = gql(DEFINE, {"input": {"kind": "PROJECT", "key": "code", "type": "TEXT"}})
+    assert again.data["defineCustomField"]["misfits"] == {"count": 0, "nodes": []}
+
+
 def test_narrowing_reports_misfits_and_refuses_unless_forced(gql: GQL, cypher: Driver) -> None:
     rank = define(gql, "COMPANY", "rank", "NUMBER", validation={"max": 100})
     region = define(gql, "COMPANY", "region", "ENUM", options=["华南", "华北", "华东"])

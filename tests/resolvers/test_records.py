@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from graph import clock
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
 
@@ -87,7 +88,7 @@ def order(shop: dict[str, str], days_ago: float = 1, **extra: Any) -> dict[str, 
                 {"product": shop["cnc"], "quantity": "2", "unitPrice": "150000.00"},
                 {"product": shop["spare"], "quantity": "3.5", "unitPrice": "99.99"},
             ],
-            "paymentDueOn": (NOW.date() - dt.timedelta(days=1)).isoformat(),
+            "paymentDueOn": (clock.today() - dt.timedelta(days=1)).isoformat(),
         },
         **extra,
     }
@@ -151,6 +152,27 @@ def test_a_visit_with_a_next_step_becomes_a_follow_up_and_moves_the_figures(
     again = owner(CLOSE, {"input": {"id": follow_up["id"]}})
     assert again.data["closeFollowUp"]["errors"] == [{"code": "VALIDATION", "field": "input.id"}]
     assert figures(owner, shop["customer"])["openFollowUps"] == 0
+
+
+def test_windows_count_business_days_and_nothing_dated_ahead(
+    gql: GQL, shop: dict[str, str]
+) -> None:
+    owner = gql.as_("owner")
+    # 07:00 in Shanghai 29 days ago, sent in UTC (the day before there): 29 business days old,
+    # inside the 30-day window; 30 days ago at the same hour is outside it.
+    day = clock.today() - dt.timedelta(days=29)
+    inside = dt.datetime(day.year, day.month, day.day, 7, tzinfo=clock.ZONE)
+    outside = inside - dt.timedelta(days=1)
+    for when in (inside, outside):
+        saved(owner, {**order(shop), "occurredAt": when.astimezone(dt.UTC).isoformat()})
+    # An order dated next month is not a purchase yet: not in a window, nor receivable.
+    saved(owner, order(shop, days_ago=-30))
+    [money] = figures(owner, shop["customer"])["purchases"]
+    assert money["orders"] == 2
+    assert [(w["days"], w["orders"]) for w in money["windows"]] == [
+        (30, 1), (90, 2), (365, 2), (None, 2)
+    ]  # fmt: skip
+    assert money["receivable"] == "600699.94"  # two orders of 300349.97
 
 
 def test_an_order_of_two_products_and_a_payment_give_amounts_and_receivables(
@@ -251,6 +273,18 @@ def test_bad_input_gets_typed_errors_with_paths_and_nothing_is_written(
         assert [(e["code"], e["field"]) for e in errors["errors"]] == [
             ("VALIDATION", "input.occurredAt")
         ]
+
+    # Amounts past 10^13 could never be paid (nor stored as 64-bit cents): refused, per line
+    # and in total.
+    huge = order(shop)
+    huge["order"]["lines"][0].update(quantity="100000", unitPrice="999999999999")
+    errors = owner(SAVE, {"input": huge}).data["saveRecord"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", "input.order.lines[0]")]
+    total = order(shop)
+    for line in total["order"]["lines"]:
+        line.update(quantity="1000", unitPrice="6000000000")  # 6×10^12 each
+    errors = owner(SAVE, {"input": total}).data["saveRecord"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", "input.order.lines")]
 
     not_customer = {**order(shop), "customer": shop["ref"]}
     errors = owner(SAVE, {"input": not_customer}).data["saveRecord"]["errors"]
@@ -649,9 +683,7 @@ def expected_figures(model: dict[str, Any]) -> dict[str, Any]:
         cents = sum(o["cents"] for o in inside)
         windows.append((len(inside), cents, sum(o["units"] for o in inside)))
     open_cents = [max(0, o["cents"] - o["paid"]) for o in orders]
-    overdue = [
-        max(0, o["cents"] - o["paid"]) for o in orders if o["due"] < dt.datetime.now(dt.UTC).date()
-    ]
+    overdue = [max(0, o["cents"] - o["paid"]) for o in orders if o["due"] < clock.today()]
     scores = [s for s, voided in model["surveys"] if not voided]
     return {
         "orders": len(orders),
@@ -750,3 +782,17 @@ def test_figures_equal_a_recomputation_after_a_random_sequence_of_writes(
             assert cents_of(money["overdue"]) == want["overdue"], step
         assert got["openFollowUps"] == want["openFollowUps"], step
         assert got["meanSatisfaction"] == want["meanSatisfaction"], step
+
+
+def test_a_timeline_period_needs_offsets_and_an_order(gql: GQL, shop: dict[str, str]) -> None:
+    query = """query($party: ID!, $since: DateTime, $until: DateTime) {
+      timeline(party: $party, first: 5, since: $since, until: $until) { nodes { id } } }"""
+    party = shop["customer"]
+    naive = gql(query, {"party": party, "since": "2026-12-01T08:30:00"})
+    assert naive.codes() == ["BAD_USER_INPUT"]
+    assert naive.errors[0]["extensions"]["field"] == "since"
+    backwards = gql(query, {"party": party, "since": at(1), "until": at(2)})
+    assert backwards.codes() == ["BAD_USER_INPUT"]
+    assert backwards.errors[0]["extensions"]["field"] == "since"
+    fine = gql(query, {"party": party, "since": at(2), "until": at(1)})
+    assert fine.data["timeline"]["nodes"] == []
