@@ -11,13 +11,15 @@ Definitions (the API descriptions repeat them):
   `until` and had not already closed (WON or LOST) before `since`.
 - An opportunity *reached* a stage when it was ever at that stage or a later one by `until`,
   so a deal created at PROPOSAL counts as having passed LEAD and QUALIFIED; a WON deal reached
-  every stage and the final WON step. Conversion from a stage is the share of those that
-  reached it that reached the next step.
+  every stage and the final WON step, and only a WON one did (the stage CLOSED alone is no
+  win). Conversion from a stage is the share of those that reached it that reached the next
+  step.
 - Days in a stage: the median length of the stays in it that ended inside the period.
 - The forecast weighs each OPEN opportunity's amount by its win probability (its override,
-  else its stage's), in the month of its expected close, as the opportunity stood at the
-  moment asked. ON_HOLD deals are not weighted (they are counted apart). WON deals count in
-  the month they were won. Current settings are used for both moments.
+  else its stage's), in the month of its expected close (up to the period's last day), as
+  the opportunity stood at the moment asked. ON_HOLD deals are not weighted (they are
+  counted apart). WON deals count in the month they were won. Current settings are used for
+  both moments.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from graph import clock
 from graph.vocab import ProjectStage, ProjectStatus
 
 OPEN_STAGES: tuple[str, ...] = (
@@ -36,8 +39,10 @@ OPEN_STAGES: tuple[str, ...] = (
     ProjectStage.PROPOSAL.value,
     ProjectStage.NEGOTIATION.value,
 )
-# CLOSED ranks after the open stages: a deal moved there passed them all.
-STAGE_RANK: dict[str, int] = {s: i for i, s in enumerate((*OPEN_STAGES, "CLOSED"))}
+# CLOSED is no step of its own: a deal moved there reached the stages it was at, and the WON
+# step only with the status WON (a lost deal is closed too, and so may an open one be, by
+# mistake: neither won anything).
+STAGE_RANK: dict[str, int] = {s: i for i, s in enumerate(OPEN_STAGES)}
 WON = ProjectStatus.WON.value
 LOST = ProjectStatus.LOST.value
 OPEN = ProjectStatus.OPEN.value
@@ -250,10 +255,16 @@ def forecast_at(
     wanted: set[dt.date],
     currency: str,
     probability: Any,
+    days: tuple[dt.date, dt.date] | None = None,
 ) -> dict[dt.date, MonthFigures]:
-    """Each month's figures as the opportunities stood at moment `t`. `probability(stage,
-    status, override)` is the pipeline settings' rule."""
+    """Each month's figures as the opportunities stood at moment `t`, counting only the days
+    in `days` (first, last) when given: a period may start or end inside a month.
+    `probability(stage, status, override)` is the pipeline settings' rule."""
     out = {m: MonthFigures() for m in wanted}
+
+    def inside(day: dt.date) -> bool:
+        return days is None or days[0] <= day <= days[1]
+
     for o in opps:
         if o.created > t or (o.at("currency", t) or currency) != currency:
             continue
@@ -261,12 +272,12 @@ def forecast_at(
         amount = float(o.at("amount", t) or 0.0)
         if status == WON:
             closed = o.closed_at(t)
-            m = _month(closed.date()) if closed else None
-            if m in out:
-                out[m].won += amount
+            won_on = clock.day_of(closed) if closed else None
+            if won_on is not None and inside(won_on) and _month(won_on) in out:
+                out[_month(won_on)].won += amount
             continue
         close = o.at("expectedClose", t)
-        if status not in (OPEN, ON_HOLD) or close is None:
+        if status not in (OPEN, ON_HOLD) or close is None or not inside(close):
             continue
         f = out.get(_month(close))
         if f is None:
@@ -293,8 +304,9 @@ def forecast(
     probability: Any,
 ) -> list[ForecastMonth]:
     ms = months(since, until)
-    now = forecast_at(opps, at, set(ms), currency, probability)
-    before = forecast_at(opps, then, set(ms), currency, probability)
+    days = (since.replace(day=1), until)  # from the first month's start to the last day
+    now = forecast_at(opps, at, set(ms), currency, probability, days)
+    before = forecast_at(opps, then, set(ms), currency, probability, days)
     return [ForecastMonth(m, now[m], before[m]) for m in ms]
 
 

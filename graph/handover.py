@@ -8,7 +8,10 @@ One transaction moves everything the departed user holds to named successors:
 - their open follow-ups (`ASSIGNED_TO`), reassigned;
 - their place on the team of every closed (won, lost, cancelled) or archived opportunity: the
   edge ends today and nobody joins. Project-team members read and edit the account
-  (graph/access.py), so a closed deal's team would otherwise keep the account open to them.
+  (graph/access.py), so a closed deal's team would otherwise keep the account open to them;
+- the accounts shared with them by hand (`SHARED_WITH` to the user): each share ends now and
+  moves to nobody, since whoever shared chose that person, not a successor. Only their number
+  is said: the viewer may not see those accounts (another team's, shared across).
 
 A customer goes to its named successor, or to the default one; an opportunity and a follow-up
 go where their customer goes. The viewer must be able to edit every account moved
@@ -65,7 +68,8 @@ GATHER = Cypher(
     "OPTIONAL MATCH (f)-[:ABOUT]->(fc) "
     "RETURN {id: f.id, customer: fc.id, editable: fc IS NOT NULL AND "
     + access.editable("fc") + "} AS f ORDER BY f.id "
-    "LIMIT " + str(MAX_FOLLOW_UPS + 1) + " } AS followUps",
+    "LIMIT " + str(MAX_FOLLOW_UPS + 1) + " } AS followUps, "
+    "COUNT { (d)<-[s:SHARED_WITH]-() WHERE s.until IS NULL OR s.until > datetime() } AS shares",
 )  # fmt: skip
 # Takes the departed user's write lock first: two hand-overs of one rep (a double submit)
 # run one after the other, and the second finds nothing left to move.
@@ -118,6 +122,13 @@ MOVE_FOLLOW_UPS = Cypher(
     "MATCH (s:User {id: x.to}) DELETE old MERGE (f)-[:ASSIGNED_TO]->(s) "
     "RETURN count(*) AS moved",
 )
+END_SHARES = Cypher(
+    "handover.end_shares",
+    "MATCH (:User {id: $departed})<-[s:SHARED_WITH]-() "
+    "WHERE s.until IS NULL OR s.until > datetime() "
+    "SET s.until = datetime(), s.endedBy = $actor, s.endedByHandOver = $targetId "
+    "RETURN count(s) AS ended",
+)
 RECORD = Cypher(
     "handover.record",
     "MERGE (h:HandOver {id: $targetId}) ON CREATE SET h.from = $departed, h.at = datetime(), "
@@ -149,6 +160,7 @@ class HandOverRow(TypedDict):
     # Deals and follow-ups of customers the viewer may not edit: not moved (`to`: the
     # successor they would have gone to).
     leftBehind: list[Move]
+    sharesEnded: int  # accounts shared with the departed by hand: those shares end
     refusal: Refusal | None
     part: Part | None
     detail: str | None  # the id the refusal names
@@ -163,6 +175,7 @@ def _refused(refusal: Refusal, part: Part, detail: str | None) -> HandOverRow:
         "followUps": [],
         "closedProjects": [],
         "leftBehind": [],
+        "sharesEnded": 0,
         "refusal": refusal,
         "part": part,
         "detail": detail,
@@ -191,11 +204,6 @@ async def hand_over(
     successors = sorted({default_to, *routes.values()})
     if departed in successors:
         return _refused(Refusal.SELF_LOOP, Part.TO, departed)
-    if not actor.scope.edit_all:
-        outside = [u for u in [departed, *successors] if u not in actor.scope.users]
-        if outside:
-            part = Part.FROM if outside[0] == departed else Part.TO
-            return _refused(Refusal.FORBIDDEN, part, outside[0])
     ev = audit.params(str(uuid.uuid4()), "HandOver", ["accounts", "projects", "followUps"])
     handover = ev["targetId"]
 
@@ -205,8 +213,13 @@ async def hand_over(
             for r in await tx.run(USERS, {"ids": [departed, *successors], "departed": departed})
         }
         for u in [departed, *successors]:
-            if u not in found:
+            if u not in found:  # users are no secret: an unknown one is named as such
                 return _refused(Refusal.NOT_FOUND, Part.FROM if u == departed else Part.TO, u)
+        if not actor.scope.edit_all:
+            outside = [u for u in [departed, *successors] if u not in actor.scope.users]
+            if outside:
+                part = Part.FROM if outside[0] == departed else Part.TO
+                return _refused(Refusal.FORBIDDEN, part, outside[0])
         for u in successors:  # the departed may be archived already; a successor may not
             if not found[u]["active"] or not set(found[u]["roles"]) - access.READ_ONLY_ROLES:
                 return _refused(Refusal.INACTIVE, Part.TO, u)
@@ -273,6 +286,7 @@ async def hand_over(
             "followUps": follow_ups,
             "closedProjects": closed,
             "leftBehind": left,
+            "sharesEnded": int(g["shares"]),
             "refusal": None,
             "part": None,
             "detail": None,
@@ -323,8 +337,10 @@ async def hand_over(
                 "followUps": [{"id": f["id"], "to": f["to"]} for f in follow_ups],
             },
         )
+        await tx.run(END_SHARES, {"departed": departed, **common})
         moved = json.dumps(
             {
+                "sharesEnded": int(g["shares"]),
                 "accounts": accounts,
                 "projects": projects,
                 "followUps": follow_ups,

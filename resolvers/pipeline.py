@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any, TypedDict
 
+from graph import clock
 from graph import funnel as f
 from graph import handover as ho
 from graph import pipeline as repo
@@ -31,7 +32,6 @@ Step = f.Step
 MAX_PERIOD_DAYS = 3660
 MAX_AT_RISK = 100
 PRIVILEGED = frozenset({"ADMIN", "MANAGER"})
-UTC = dt.UTC
 
 # What each flag means, in the user's two languages (the viewer picks one).
 REASONS: dict[f.RiskFlag, tuple[str, str]] = {
@@ -70,7 +70,7 @@ def scope(data: dict[str, Any] | None) -> repo.ScopeParams:
 def _period(
     since: dt.date | None, until: dt.date | None, default_days: int
 ) -> tuple[dt.date, dt.date]:
-    until = until or dt.date.today()
+    until = until or clock.today()
     since = since or until - dt.timedelta(days=default_days)
     if since > until:
         raise ApiError(ErrorCode.BAD_USER_INPUT, "since must not be after until", "since")
@@ -80,11 +80,12 @@ def _period(
 
 
 def start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
+    """The first moment of business day `day` (graph/clock.py), in UTC for the driver."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=clock.ZONE).astimezone(dt.UTC)
 
 
 def end_of(day: dt.date) -> dt.datetime:
-    """The last moment of `day` (UTC): a period's `until` includes its whole day."""
+    """The last moment of business day `day`: a period's `until` includes its whole day."""
     return start_of(day + dt.timedelta(days=1)) - dt.timedelta(microseconds=1)
 
 
@@ -213,7 +214,7 @@ async def forecast(
     currency: str,
 ) -> dict[str, Any]:
     code = args.currency(currency)
-    today = dt.date.today()
+    today = clock.today()
     first = since or today.replace(day=1)
     last = until or (first + dt.timedelta(days=31 * 5)).replace(day=1) - dt.timedelta(days=1)
     start, end = _period(first, last, 0)
@@ -287,7 +288,7 @@ async def _flags(ctx: Context, rows: list[list[f.Flag]]) -> list[list[dict[str, 
 async def at_risk(ctx: Context, scope_input: dict[str, Any] | None, first: int) -> dict[str, Any]:
     args.page_size(first, MAX_AT_RISK)
     s, _ = await repo.settings(ctx.db, ctx.actor)
-    rows, truncated = await repo.at_risk(ctx.db, ctx.actor, scope(scope_input), s, dt.date.today())
+    rows, truncated = await repo.at_risk(ctx.db, ctx.actor, scope(scope_input), s, clock.today())
     page = rows[:first]
     flags = await _flags(ctx, [r["flags"] for r in page])
     items = [
@@ -306,7 +307,7 @@ async def risk_flags(ctx: Context, project_id: str) -> list[dict[str, Any]]:
 
     async def batch(ids: list[str]) -> list[repo.RiskRow | None]:
         s, _ = await repo.settings(ctx.db, ctx.actor)
-        found = await repo.risk_of(ctx.db, ctx.actor, ids, s, dt.date.today())
+        found = await repo.risk_of(ctx.db, ctx.actor, ids, s, clock.today())
         return [found.get(i) for i in ids]
 
     row: repo.RiskRow | None = await loader(ctx, "pipeline.risk", batch).load(project_id)
@@ -381,6 +382,7 @@ async def hand_over(ctx: Context, data: dict[str, Any]) -> HandOverPayload:
             "followUps": row["followUps"],
             "closedProjects": row["closedProjects"],
             "leftBehind": row["leftBehind"],
+            "sharesEnded": row["sharesEnded"],
         },
         "errors": [],
     }
@@ -427,7 +429,7 @@ async def brief(ctx: Context, account_id: str) -> dict[str, Any] | None:
 
 async def _flags_of(ctx: Context, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     s, _ = await repo.settings(ctx.db, ctx.actor)
-    found = await repo.risk_of(ctx.db, ctx.actor, ids, s, dt.date.today())
+    found = await repo.risk_of(ctx.db, ctx.actor, ids, s, clock.today())
     keys = [i for i in ids if i in found]
     shaped = await _flags(ctx, [found[i]["flags"] for i in keys])
     return dict(zip(keys, shaped, strict=True))

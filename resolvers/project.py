@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
+from graph import clock
 from graph.vocab import Label
 from resolvers import customfields
 from resolvers import validation as v
@@ -23,14 +26,18 @@ from resolvers.shapes import NodePayload
 DEFAULT_CURRENCY = "CNY"
 MAX_REASON = 500
 MAX_AMOUNT = MAX_CENTS / 100  # 10^13, the cap of order and plan amounts
+EARLIEST_CLOSE = dt.date(1990, 1, 1)
+CLOSE_AHEAD_DAYS = 20 * 366
 
 
 def project_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
     """Validated, normalised properties for the fields present in `data`."""
     props = v.texts(errors, data, creating, 200)
-    for key in ("stage", "status", "expectedClose"):
+    for key in ("stage", "status"):
         if key in data:
             props[key] = data[key]
+    if "expectedClose" in data:
+        props["expectedClose"] = _expected_close(errors, data["expectedClose"])
     if "amount" in data:
         props["amount"] = _amount(errors, data["amount"])
     if "currency" in data or (creating and data.get("amount") is not None):
@@ -46,7 +53,25 @@ def _amount(errors: v.Errors, value: float | None) -> float | None:
     if amount is not None and not amount <= MAX_AMOUNT:
         errors.add(ErrorCode.VALIDATION, "must be below 10^13", "input.amount")
         return None
+    # Cents, as orders and plans: a third decimal would be rounded differently in each sum.
+    exact = Decimal(repr(amount)) if amount is not None else None  # as typed: 0.29, not 0.28999…
+    if exact is not None and exact != exact.quantize(Decimal("0.01")):
+        errors.add(ErrorCode.VALIDATION, "at most two decimal places", "input.amount")
+        return None
     return amount
+
+
+def _expected_close(errors: v.Errors, day: dt.date | None) -> dt.date | None:
+    """A typo (0001, 9999) would sit in a forecast month or a risk list for good."""
+    latest = clock.today() + dt.timedelta(days=CLOSE_AHEAD_DAYS)
+    if day is not None and not EARLIEST_CLOSE <= day <= latest:
+        errors.add(
+            ErrorCode.VALIDATION,
+            "must lie between 1990 and 20 years from now",
+            "input.expectedClose",
+        )
+        return None
+    return day
 
 
 def _win_probability(errors: v.Errors, data: dict[str, Any]) -> dict[str, Any]:

@@ -286,6 +286,11 @@ class HandOver:
         "helped on another team's deal): not moved; an ADMIN or that team's manager hands "
         "them over. `to` is where they would have gone."
     )
+    sharesEnded: int = strawberry.field(
+        description="Accounts shared with the departed rep by hand: each share ends (nobody "
+        "inherits it; whoever shared chose that person). Only counted: the accounts may be "
+        "another team's."
+    )
 
 
 HandOverPayload = payload_type(
@@ -373,7 +378,13 @@ class Query:
         info: Info,
         scope: Annotated[PipelineScopeInput | None, arg("Whose opportunities.")] = None,
         since: Annotated[dt.date | None, arg("First month (any day in it).")] = None,
-        until: Annotated[dt.date | None, arg("Last day.")] = None,
+        until: Annotated[
+            dt.date | None,
+            arg(
+                "Last day (included): a deal expected or won after it is left out, even in "
+                "its month."
+            ),
+        ] = None,
         asOf: Annotated[dt.date | None, arg("Forecast as at this day; default today.")] = None,
         compareTo: Annotated[dt.date | None, arg("The earlier day to compare with.")] = None,
         currency: Annotated[str, arg("ISO 4217 code.")] = "CNY",

@@ -194,6 +194,51 @@ def p(
     return f.Participant(pid, role, stance, known, influence, sways)
 
 
+def test_a_deal_closed_without_a_win_reaches_no_win() -> None:
+    # A rep closes a lost deal by moving it to CLOSED and LOST; another is CLOSED but left open.
+    lost = opp(
+        "L",
+        t(2026, 1, 5),
+        {"stage": "CLOSED", "status": "LOST", "amount": 100.0},
+        ("stage", "NEGOTIATION", "CLOSED", t(2026, 2, 1)),
+        ("status", "OPEN", "LOST", t(2026, 2, 1)),
+    )
+    stray = opp(
+        "S",
+        t(2026, 1, 5),
+        {"stage": "CLOSED", "status": "OPEN", "amount": 50.0},
+        ("stage", "PROPOSAL", "CLOSED", t(2026, 2, 1)),
+    )
+    got = f.funnel([lost, stray], SINCE, UNTIL, "CNY")
+    steps = {s.stage: s for s in got.steps}
+    assert steps[f.Step.WON].reached == 0
+    assert steps[f.Step.NEGOTIATION].reached == 1  # L was there; S stopped at PROPOSAL
+    assert steps[f.Step.PROPOSAL].reached == 2
+    assert steps[f.Step.NEGOTIATION].conversion == 0.0
+    assert (got.won, got.lost, got.win_rate) == (0, 1, 0.0)
+
+
+def test_the_forecast_stops_at_its_last_day_inside_a_month() -> None:
+    def deal(key: str, close: dt.date) -> f.Opportunity:
+        current = {"stage": "PROPOSAL", "status": "OPEN", "amount": 100.0, "expectedClose": close}
+        return opp(key, t(2026, 1, 1), current)
+
+    won = opp(
+        "W",
+        t(2026, 1, 1),
+        {"stage": "CLOSED", "status": "WON", "amount": 70.0},
+        ("status", "OPEN", "WON", t(2026, 2, 5)),
+    )
+    book = [deal("early", dt.date(2026, 2, 10)), deal("late", dt.date(2026, 2, 12)), won]
+    settings = Settings()
+    since, now = dt.date(2026, 2, 15), t(2026, 2, 15)
+    [feb] = f.forecast(book, since, dt.date(2026, 2, 10), now, now, "CNY", settings.probability)
+    # `since` names its month; `until` cuts inside one: "late" (12 February) is out.
+    assert (feb.now.open, feb.now.amount, feb.now.won) == (1, 100.0, 70.0)
+    [feb] = f.forecast(book, since, dt.date(2026, 2, 4), now, now, "CNY", settings.probability)
+    assert (feb.now.open, feb.now.won) == (0, 0.0)  # won on the 5th: after the last day
+
+
 def test_risk_flags_from_the_decision_tree_and_the_calendar() -> None:
     flags = f.risk_flags(
         today=dt.date(2026, 6, 30),

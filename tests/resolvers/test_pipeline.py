@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
+from graph import clock
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS, TEAMS
 
 OWNER = PERSONAS["owner"]["id"]
 WEST_REP = PERSONAS["other_team"]["id"]
 SPARE = "00000000-0000-4000-8000-00000000b001"  # an EAST rep who takes over
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def pid(n: int) -> str:
@@ -52,7 +53,7 @@ AT_RISK = """{ atRiskOpportunities(first: 10) { totalCount items { score
   project { id name } flags { flag weight reason reasonZh days people { id } } } } }"""
 HAND_OVER = """mutation($input: HandOverInput!) { handOver(input: $input) {
   handOver { id dryRun accounts { id to } projects { id to } followUps { id to }
-    closedProjects { id } }
+    closedProjects { id } sharesEnded }
   errors { code field message } } }"""
 BRIEF = """query($id: ID!) { handOverBrief(account: $id) {
   account { ... on Company { id name } }
@@ -303,11 +304,22 @@ def test_a_hand_over_leaves_nothing_with_the_departed(
 ) -> None:
     before = holdings(cypher, OWNER)
     assert before == (1, 2, 1)
+    # The west team shared one of its accounts with the departing rep, to edit.
+    cypher.execute_query(
+        "MATCH (c:Customer {id: $c}), (u:User {id: $u}) "
+        "CREATE (c)-[:SHARED_WITH {id: 'share-ho', level: 'EDIT', by: $w, at: datetime()}]->(u)",
+        c=WEST_CUSTOMER,
+        u=OWNER,
+        w=WEST_REP,
+    )
+    node = """query($id: ID!) { node(id: $id) { id } }"""
+    assert gql.as_("owner")(node, {"id": WEST_CUSTOMER}).data["node"] is not None
     dry = gql.as_("manager_above")(
         HAND_OVER, {"input": {"from": OWNER, "to": SPARE, "dryRun": True}}
     )
     plan = dry.data["handOver"]["handOver"]
     assert plan["dryRun"] is True
+    assert plan["sharesEnded"] == 1
     assert [a["id"] for a in plan["accounts"]] == [CUSTOMER]
     assert sorted(p["id"] for p in plan["projects"]) == sorted(
         [DEAL_IDS["risky"], DEAL_IDS["calm"]]
@@ -325,6 +337,15 @@ def test_a_hand_over_leaves_nothing_with_the_departed(
     assert done["handOver"]["id"]
     assert holdings(cypher, OWNER) == (0, 0, 0)
     assert holdings(cypher, SPARE) == (1, 2, 1)
+    # The share ends with the hand-over and goes to nobody: the west team chose that rep.
+    assert done["handOver"]["sharesEnded"] == 1
+    assert gql.as_("owner")(node, {"id": WEST_CUSTOMER}).data["node"] is None
+    shares, _, _ = cypher.execute_query(
+        "MATCH (:Customer {id: $c})-[s:SHARED_WITH]->(u:User) "
+        "RETURN u.id AS user, s.until IS NOT NULL AS ended",
+        c=WEST_CUSTOMER,
+    )
+    assert [(r["user"], r["ended"]) for r in shares] == [(OWNER, True)]
     rows, _, _ = cypher.execute_query(
         "MATCH (fc:FieldChange {targetId: $c, field: 'owner'}) RETURN fc.old AS old, fc.new AS new",
         c=CUSTOMER,
@@ -409,6 +430,13 @@ def test_a_successor_must_be_active_and_may_edit(gql: GQL, cypher: Driver, pipel
     assert [(e["code"], e["field"]) for e in outside.data["handOver"]["errors"]] == [
         ("FORBIDDEN", "input.from")
     ]
+    # An unknown successor is named as unknown, to a manager as to an admin.
+    nobody = "00000000-0000-4000-8000-00000000dead"
+    for persona in ("manager_above", "admin"):
+        r = gql.as_(persona)(HAND_OVER, {"input": {"from": OWNER, "to": nobody, "dryRun": True}})
+        assert [(e["code"], e["field"]) for e in r.data["handOver"]["errors"]] == [
+            ("NOT_FOUND", "input.to")
+        ], persona
 
 
 def test_the_brief_of_an_account(gql: GQL, pipeline: None) -> None:
@@ -446,9 +474,7 @@ def test_a_manager_moves_what_is_theirs_and_lists_the_rest(
     )
     manager = PERSONAS["manager_west"]["id"]
     done = gql.as_("manager_west")(
-        HAND_OVER.replace(
-            "closedProjects { id } }", "closedProjects { id } leftBehind { id to } }"
-        ),
+        HAND_OVER.replace("closedProjects { id }", "closedProjects { id } leftBehind { id to }"),
         {"input": {"from": WEST_REP, "to": manager}},
     ).data["handOver"]
     assert done["errors"] == []

@@ -137,3 +137,17 @@ def test_amounts_are_capped_like_order_amounts(gql: GQL) -> None:
     upsert = {"externalSource": "erp", "externalId": "huge", "name": "x", "amount": 1e300}
     bad = gql(UPSERT, {"input": upsert}).data["upsertProject"]
     assert bad["errors"] == [{"code": "VALIDATION", "field": "input.amount"}]
+    # Cents, as orders: a third decimal would round one way in one sum and another in the next.
+    for amount in (500000.555, 1e-9):
+        bad = gql(CREATE, {"input": {"name": "零头项目", "amount": amount}}).data["createProject"]
+        assert bad["errors"] == [{"code": "VALIDATION", "field": "input.amount"}], amount
+    assert create(gql, amount=0.29)["amount"] == 0.29
+
+
+def test_an_expected_close_typo_is_refused(gql: GQL) -> None:
+    for day in ("0001-01-01", "9999-12-31"):
+        bad = gql(CREATE, {"input": {"name": "远期项目", "expectedClose": day}})
+        assert bad.data["createProject"]["errors"] == [
+            {"code": "VALIDATION", "field": "input.expectedClose"}
+        ], day
+    assert create(gql, expectedClose="2027-03-31")["expectedClose"] == "2027-03-31"
