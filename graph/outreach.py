@@ -104,6 +104,7 @@ class SkipReason(Enum):
     DUPLICATE = "DUPLICATE"  # the person is addressed already, for another customer
     RENDER_FAILED = "RENDER_FAILED"  # the template failed for this recipient
     NOT_PERMITTED = "NOT_PERMITTED"  # at sending time the sender may no longer edit them
+    CANCELLED = "CANCELLED"  # the job was cancelled before this message went out
     INTERRUPTED = "INTERRUPTED"  # UNKNOWN: the process stopped while it was being sent
 
 
@@ -325,6 +326,51 @@ MESSAGES = Cypher(
     + PROJECTION + " }), person: head(COLLECT { MATCH (m)-[:TO_PERSON]->(n:Person) WHERE "
     + access.visible_as("n", "Person") + " RETURN " + PROJECTION + " })} AS message",
 )  # fmt: skip
+
+# A cancel stops what has not gone out: PENDING messages end SKIPPED (CANCELLED) under their
+# write locks, so a runner's CLAIM either took one first or finds it skipped; one being handed
+# to the channel now ends as the channel answers, and the runner's FINISH then ends the job.
+CANCEL_JOB = Cypher(
+    "outreach.job.cancel",
+    "MATCH (j:OutreachJob {id: $id}) WHERE " + _JOB_VISIBLE
+    + "SET j.__lock = true REMOVE j.__lock "
+    "WITH j, CASE WHEN NOT ($anyones OR j.createdBy = $acl.me) THEN 'forbidden' "
+    "WHEN j.status <> 'RUNNING' THEN 'ended' END AS verdict "
+    "CALL (j, verdict) { WITH j WHERE verdict IS NULL "
+    "  OPTIONAL MATCH (m:OutreachMessage {jobId: j.id, status: 'PENDING'}) "
+    "  SET m.status = 'SKIPPED', m.reason = 'CANCELLED' "
+    "  RETURN count(m) AS cancelled } "
+    "CALL (j, verdict) { WITH j WHERE verdict IS NULL "
+    "  SET j.cancelledAt = datetime(), j.cancelledBy = $actor "
+    "  WITH j WHERE NOT EXISTS { MATCH (m:OutreachMessage {jobId: j.id, status: 'SENDING'}) } "
+    "  SET j.status = 'DONE', j.finishedAt = datetime() } "
+    "CALL (j, verdict) { WITH j WHERE verdict IS NULL " + AUDIT + " } "
+    "RETURN verdict, cancelled",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    cancelled: int  # messages that will not be sent
+    refusal: Refusal | None = None  # NOT_FOUND or FORBIDDEN
+
+
+async def cancel_job(db: Database, job_id: str, anyones: bool, audit: Audit) -> CancelResult:
+    """Stop a RUNNING job: the sender, or (`anyones`) a manager or admin who sees it. A job
+    that has finished is left as it is (nothing to stop, nothing written)."""
+    params = {
+        "id": job_id,
+        "anyones": anyones,
+        "acl": access.acl_params(audit.actor),
+        **audit.params(job_id, "OutreachJob", ["status"], new_id()),
+    }
+    rows = await db.write(CANCEL_JOB, params)
+    if not rows:
+        return CancelResult(0, Refusal.NOT_FOUND)
+    verdict = rows[0]["verdict"]
+    refusal = Refusal.FORBIDDEN if verdict == "forbidden" else None
+    return CancelResult(0 if refusal else int(rows[0]["cancelled"]), refusal)
+
 
 # --- Saved audiences: a named filter, resolved each time it is used ----------------------------
 MAX_AUDIENCES = 100

@@ -106,6 +106,7 @@ MAX_SUBJECT = 200
 MAX_BODY = {OutreachChannel.EMAIL: 10_000, OutreachChannel.SMS: 1_000}
 MAX_RENDERED = 20_000
 MAX_RATE = 6_000
+SENDER_TTL = 5.0  # seconds a sender's rights are trusted while a job sends
 MAX_LIST = 500
 MAX_PLANNED = 500  # planned rows a sendOutreach payload shows (the counts are complete)
 
@@ -504,6 +505,31 @@ async def archive_message_template(ctx: Context, data: dict[str, Any]) -> Templa
     if result.refusal is not None:
         return {"template": None, "errors": _template_refused(result)}
     return {"template": result.template, "errors": []}
+
+
+class CancelPayload(TypedDict):
+    job: dict[str, Any] | None
+    cancelled: int
+    errors: list[UserErrorRow]
+
+
+async def cancel_outreach_job(ctx: Context, data: dict[str, Any]) -> CancelPayload:
+    job_id = str(data["id"])
+    if not _may_send(ctx):
+        return {"job": None, "cancelled": 0,
+                "errors": [payload_error(ErrorCode.FORBIDDEN, READ_ONLY, "input")]}  # fmt: skip
+    anyones = bool(ctx.actor.roles & TEMPLATE_KEEPERS)  # ADMIN and MANAGER stop any they see
+    result = await repo.cancel_job(ctx.db, job_id, anyones, audit(ctx, "outreach.job.cancel"))
+    refusal = result.refusal
+    if refusal is not None:
+        code, message = {
+            Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no such job"),
+            Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, "only its sender, a manager or an admin "
+                                "stops a job"),
+        }[refusal]  # fmt: skip
+        return {"job": None, "cancelled": 0, "errors": [payload_error(code, message, "input.id")]}
+    job = await outreach_job(ctx, job_id)
+    return {"job": job, "cancelled": result.cancelled, "errors": []}
 
 
 async def message_templates(
@@ -1011,7 +1037,9 @@ class Runner(Background):
         """Send what is PENDING now; returns how many messages were sent. Jobs take turns:
         each sends while its rate allows, and a slow job does not hold up the others."""
         who = Audit(SYSTEM, "outreach.next", "outreach")
-        senders: dict[str, Actor] = {}  # each sender's scope is read once per drain
+        # Each sender's rights as read at most SENDER_TTL seconds ago: a drain lasts as long
+        # as a slow job, and a sender moved to another team or archived meanwhile must stop.
+        senders: dict[str, tuple[Actor, float]] = {}
         sent = 0
         while True:
             batch = [b for b in await repo.next_batch(db, who) if b["pending"]]
@@ -1026,10 +1054,10 @@ class Runner(Background):
                     if due > time.monotonic():
                         soonest = min(soonest, due)
                         break
-                    actor = senders.get(job["createdBy"])
-                    if actor is None:
+                    actor, read_at = senders.get(job["createdBy"], (None, 0.0))
+                    if actor is None or time.monotonic() - read_at > SENDER_TTL:
                         actor = await self._actor(db, job["createdBy"])
-                        senders[job["createdBy"]] = actor
+                        senders[job["createdBy"]] = (actor, time.monotonic())
                     started = time.monotonic()
                     outcome = await self._send(db, actor, job_id, message_id)
                     if outcome is not None:  # handed to the channel: it counts for the rate

@@ -306,6 +306,9 @@ RECORD_TYPES = ("Interaction", "Order", "Payment", "Delivery", "ServiceCase", "S
                 "Contract", "VisitPlan", "MarketingActivity")  # fmt: skip
 FIELD_RULES.update({(t, "notes"): personal() for t in RECORD_TYPES})
 FIELD_RULES.update({
+    # A conversation's subject names its people ("拜访张总"); an outreach message's is
+    # rendered with the contact's name (resolvers/outreach.py).
+    ("Interaction", "subject"): personal(),
     ("Interaction", "agreement"): personal(),
     ("ServiceCase", "resolution"): personal(),
     ("Survey", "answers"): personal(),

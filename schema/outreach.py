@@ -49,6 +49,7 @@ vocab_enum(SkipReason, "Why a recipient was skipped (or a message ended UNKNOWN)
             "DUPLICATE": "The person is addressed already in this job, for another customer.",
             "RENDER_FAILED": "The template failed for this recipient.",
             "NOT_PERMITTED": "When it was due the sender could no longer edit the customer.",
+            "CANCELLED": "The job was cancelled (cancelOutreachJob) before it went out.",
             "INTERRUPTED": "The process stopped while the message was being sent."},
            name="OutreachSkipReason")  # fmt: skip
 
@@ -312,6 +313,19 @@ SendOutreachPayload = payload_type(
 )
 
 
+@strawberry.input(description="The outreach job to stop.")
+class CancelOutreachJobInput:
+    id: strawberry.ID = strawberry.field(description="The job.")
+
+
+CancelOutreachJobPayload = payload_type(
+    "CancelOutreachJobPayload",
+    "Result of cancelOutreachJob.",
+    job=(OutreachJob | None, "The job after the cancel; null when `errors` is not empty."),
+    cancelled=(int, "Messages that will not be sent now (they end SKIPPED, CANCELLED)."),
+)
+
+
 OutreachAudiencePayload = payload_type(
     "OutreachAudiencePayload",
     "Result of saveOutreachAudience.",
@@ -454,6 +468,16 @@ class Mutation:
         r.delete_outreach_audience,
         DeleteOutreachAudiencePayload,
         "Delete a saved audience (its creator or ADMIN); jobs sent to it keep their messages. "
+        "Audited.",
+    )
+    cancelOutreachJob = input_mutation(
+        CancelOutreachJobInput,
+        r.cancel_outreach_job,
+        CancelOutreachJobPayload,
+        "Stop a RUNNING job: its messages not yet sent end SKIPPED (CANCELLED); one being "
+        "handed to the channel at that moment still goes. The sender, or a MANAGER or ADMIN "
+        "who sees the job (else FORBIDDEN); an unknown one gives NOT_FOUND. A finished job "
+        "is returned as it is, with `cancelled` 0. One round trip, then one to read the job. "
         "Audited.",
     )
     sendOutreach = input_mutation(

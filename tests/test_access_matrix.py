@@ -1331,6 +1331,16 @@ ROWS.update({
         lambda fx, case: {"c": fx.id(case, "co"), "t": TEMPLATE},
         write=True,
     ),
+    # The sender, or a MANAGER or ADMIN who sees the job (the fixture's has finished: a
+    # no-op for them, refused for everyone else).
+    "cancelOutreachJob": Row(
+        "mutation($id: ID!) { cancelOutreachJob(input: {id: $id}) { job { id status } "
+        "cancelled " + PAYLOAD + " } }",
+        lambda fx, case: {"id": JOB},
+        cases=GLOBAL,
+        write=True,
+        allowed=lambda persona, case: persona in {"owner", "manager_above", "admin"},
+    ),
     "outreachAudiences": Row(
         "{ outreachAudiences { id name tiers } }", cases=GLOBAL, check=seen_audiences
     ),

@@ -350,6 +350,59 @@ def test_a_withdrawal_after_the_job_was_created_stops_the_message(
     assert gql("{ outboxMessages { id } }").data["outboxMessages"] == []
 
 
+def test_a_sender_archived_while_the_job_runs_sends_no_more(
+    gql: GQL, people: None, cypher: Driver
+) -> None:
+    # One message every 10 s: the sender's rights are read again before the next one.
+    owner = gql.as_("owner")
+    tid = template(owner, EMAIL_ZH)
+    sent = send(owner, {"template": tid, "audience": {"customers": [C1, P2]}, "ratePerMinute": 6})
+    job = sent["job"]["id"]
+    deadline = time.monotonic() + 30
+    while gql(JOB, {"id": job}).data["outreachJob"]["counts"]["sent"] == 0:
+        assert time.monotonic() < deadline, "the first message never went out"
+        time.sleep(0.1)
+    cypher.execute_query(
+        "MATCH (u:User {id: $id}) SET u.archivedAt = datetime()", id=OWNER, database_="neo4j"
+    )
+    before = {m["id"]: m["status"] for m in gql(MESSAGES, {"id": job}).data["outreachMessages"]}
+    waiting = {i for i, status in before.items() if status == "PENDING"}
+    assert waiting, before  # two or more were addressed: some wait their turn
+    finished(gql, job, timeout=90)
+    after = {m["id"]: m for m in gql(MESSAGES, {"id": job}).data["outreachMessages"]}
+    assert {(after[i]["status"], after[i]["reason"]) for i in waiting} == {
+        ("SKIPPED", "NOT_PERMITTED")
+    }
+    assert sum(m["status"] == "SENT" for m in after.values()) == 1
+
+
+CANCEL = """mutation($id: ID!) { cancelOutreachJob(input: {id: $id}) {
+  job { id status counts { pending sent skipped } } cancelled errors { code field } } }"""
+
+
+def test_a_running_job_can_be_stopped_by_its_sender_only(gql: GQL, people: None) -> None:
+    owner = gql.as_("owner")
+    tid = template(owner, EMAIL_ZH)
+    sent = send(owner, {"template": tid, "audience": {"customers": [C1, P2]}, "ratePerMinute": 1})
+    job = sent["job"]["id"]
+    # Another team's rep does not see it; the auditor sees it but sends nothing.
+    west = gql.as_("other_team")(CANCEL, {"id": job}).data["cancelOutreachJob"]
+    assert west["errors"] == [{"code": "NOT_FOUND", "field": "input.id"}]
+    auditor = gql.as_("auditor")(CANCEL, {"id": job}).data["cancelOutreachJob"]
+    assert auditor["errors"] == [{"code": "FORBIDDEN", "field": "input"}]
+    stopped = owner(CANCEL, {"id": job}).data["cancelOutreachJob"]
+    assert stopped["errors"] == []
+    assert stopped["cancelled"] >= 1
+    finished(gql, job)  # DONE at once, or once a message being sent has gone
+    messages = gql(MESSAGES, {"id": job}).data["outreachMessages"]
+    reasons = {m["reason"] for m in messages if m["status"] == "SKIPPED"}
+    assert "CANCELLED" in reasons
+    assert sum(m["reason"] == "CANCELLED" for m in messages) == stopped["cancelled"]
+    assert all(m["status"] in ("SENT", "SKIPPED") for m in messages)
+    again = owner(CANCEL, {"id": job}).data["cancelOutreachJob"]
+    assert (again["errors"], again["cancelled"], again["job"]["status"]) == ([], 0, "DONE")
+
+
 def test_a_job_resumed_after_a_restart_sends_nothing_twice(
     gql: GQL, people: None, smtp: Inbox, cypher: Driver
 ) -> None:
