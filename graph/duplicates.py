@@ -517,3 +517,38 @@ async def likely_duplicates(
                     )
     out.sort(key=lambda d: (d["row"], -d["score"], d["existingId"]))
     return out
+
+
+class RowTwin(TypedDict):
+    row: int  # index of the later incoming row
+    earlier: int  # index of the earlier row it likely repeats
+    score: float
+    reasons: list[str]
+
+
+def likely_within(label: Label, rows: list[dict[str, Any]]) -> list[RowTwin]:
+    """Incoming rows likely repeating an earlier row of the same batch (same keys and scores
+    as the scan; no database). A batch is written at once: checked against the database
+    alone, a file's two spellings of one company would both be created, or only one, as the
+    batch size happened to split them."""
+    records = [_record(label, {**row, "id": f"incoming:{i}"}) for i, row in enumerate(rows)]
+    by_key: dict[str, list[int]] = {}
+    out: list[RowTwin] = []
+    for i, record in enumerate(records):
+        best: RowTwin | None = None
+        seen: set[int] = set()
+        for key in _keys(label, record):
+            for j in by_key.get(key, []):
+                if j in seen:
+                    continue
+                seen.add(j)
+                scored = _score(record, records[j])
+                if scored.score >= matching.THRESHOLD and (
+                    best is None or scored.score > best["score"]
+                ):
+                    best = {"row": i, "earlier": j, "score": scored.score,
+                            "reasons": list(scored.reasons)}  # fmt: skip
+            by_key.setdefault(key, []).append(i)
+        if best is not None:
+            out.append(best)
+    return out

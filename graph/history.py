@@ -84,18 +84,21 @@ def _differs(a: LiteralString, b: LiteralString) -> LiteralString:
 STATUS_SUFFIXES: tuple[LiteralString, ...] = ("Status", "StatusAt", "StatusBy", "StatusMethod")
 
 
-def unverify(label: Label) -> LiteralString:
-    """Before the update of `n`: a contact channel whose value `$props` changes loses its
-    verification (it was about the old value). Saving the same value keeps it."""
+def unverify(
+    label: Label, n: LiteralString = "n", props: LiteralString = "$props"
+) -> LiteralString:
+    """Before the update of `n`: a contact channel whose value `props` changes loses its
+    verification (it was about the old value). Saving the same value keeps it; statuses in
+    `props` itself (an import of exported data) are set after this, so they stand."""
     channels = CHANNELS.get(label)
     if not channels:
         return ""
     sets: LiteralString = ""
     for i, suffix in enumerate(STATUS_SUFFIXES):
-        sets += ("" if i == 0 else ", ") + "n[k + '" + suffix + "'] = null"
+        sets += ("" if i == 0 else ", ") + n + "[k + '" + suffix + "'] = null"
     return (
-        "FOREACH (k IN [k IN " + _list(channels) + " WHERE k IN keys($props) AND "
-        + _differs("n[k]", "$props[k]") + "] | SET " + sets + ") "
+        "FOREACH (k IN [k IN " + _list(channels) + " WHERE k IN keys(" + props + ") AND "
+        + _differs(n + "[k]", props + "[k]") + "] | SET " + sets + ") "
     )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import opencc
 import phonenumbers
 from rapidfuzz import fuzz
 
@@ -117,6 +118,19 @@ _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u
 def fold(text: str) -> str:
     """Full-width to half-width (NFKC), case folded, invisible format characters dropped."""
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold().strip()
+
+
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")  # its phrase tables load once, in about 0.1 s
+
+
+def simplified(text: str) -> str:
+    """Traditional characters as simplified ones (華星集團 → 华星集团), as search folds them
+    (graph/search.py): one company written both ways is one company."""
+    if text.isascii():
+        return text
+    return str(_to_simplified().convert(text))
 
 
 def _strip_suffix(s: str, suffixes: Iterable[str]) -> tuple[str, bool]:
@@ -257,7 +271,7 @@ def company_name(name: str | None) -> str:
     """The comparable core of a company name: 广东省深圳市华为技术有限公司北京分公司 → 华为技术."""
     if not name:
         return ""
-    s = _BRACKETS.sub(" ", fold(name))
+    s = _BRACKETS.sub(" ", fold(simplified(name)))
     s = re.sub(r"\s+", " ", s).strip()
     # Branch first (it follows the legal form: …有限公司北京分公司), then what it leaves.
     for _ in range(3):

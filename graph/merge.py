@@ -2,7 +2,8 @@
 
 One transaction: lock the survivor and the merged nodes, move every edge of the merged nodes
 (both directions, every relationship type of the closed vocabulary that touches the label) to
-the survivor with its properties and history, drop edges that would become self-loops, record
+the survivor with its properties and history, and the edges of its records, outreach, shares
+and classification changes (SATELLITES) with it, drop edges that would become self-loops, record
 `(:MergedId {id: old})-[:MERGED_INTO]->(survivor)` (re-pointing older merged ids), delete the
 merged nodes, copy the properties the survivor lacks, and audit every node involved.
 
@@ -41,12 +42,30 @@ NOT_COPIED = frozenset(
 )
 
 
+# Edges of the records and the workflows around a customer or person, outside the graph
+# vocabulary (ENDPOINTS): (type, True when it points at the merged node). A record is ABOUT its
+# customer and INVOLVES its people, an outreach message goes TO_CUSTOMER and TO_PERSON, a
+# classification change is OF its customer, and an account is SHARED_WITH users and teams.
+# Left behind, they would go with the merged node, and its history with them.
+SATELLITES: dict[Label, tuple[tuple[LiteralString, bool], ...]] = {
+    Label.COMPANY: (("ABOUT", True), ("TO_CUSTOMER", True), ("OF", True), ("SHARED_WITH", False)),
+    Label.PERSON: (
+        ("ABOUT", True),
+        ("TO_CUSTOMER", True),
+        ("OF", True),
+        ("SHARED_WITH", False),
+        ("INVOLVES", True),
+        ("TO_PERSON", True),
+    ),
+}
+
+
 def _moved_types(label: Label) -> list[str]:
     """The relationship type of each count `_move` returns, in order."""
     out: list[str] = []
     for rel, (froms, tos) in ENDPOINTS.items():
         out += [rel.value] * ((label in froms) + (label in tos))
-    return out
+    return out + [t for t, _ in SATELLITES[label]]
 
 
 def _move(label: Label) -> Cypher:
@@ -74,6 +93,25 @@ def _move(label: Label) -> Cypher:
             )
             counts.append(c)
             i += 1
+    for t, incoming in SATELLITES[label]:
+        # Never a second edge of the type between one pair: a record about both, or a share
+        # with one principal from both, keeps the survivor's.
+        # (x is a record, a message, a change, a user or a team: never one of the merged.)
+        pattern = (
+            "MATCH (x)-[r:" + t + "]->(m:" + lb + " {id: mid}) "
+            "WHERE NOT EXISTS { (x)-[:" + t + "]->(s) } "
+            "CREATE (x)-[r2:" + t + "]->(s) SET r2 = properties(r)"
+            if incoming
+            else "MATCH (m:" + lb + " {id: mid})-[r:" + t + "]->(x) "
+            "WHERE NOT EXISTS { (s)-[:" + t + "]->(x) } "
+            "CREATE (s)-[r2:" + t + "]->(x) SET r2 = properties(r)"
+        )
+        c = "c" + str(i)
+        parts.append(
+            "CALL (s) { UNWIND $merged AS mid " + pattern + " RETURN count(r2) AS " + c + " } "
+        )
+        counts.append(c)
+        i += 1
     return Cypher(
         f"merge.move.{label.value.lower()}",
         "MATCH (s:"
@@ -157,6 +195,13 @@ STANCE_OWNER = Cypher(
     # Consent records (graph/privacy.py) follow the person too: one statement, no extra trip.
     "WITH count(*) AS _ "
     "MATCH (k:Consent) WHERE k.personId IN $merged SET k.personId = $survivor",
+)
+# The checks of a merged node's phones, e-mails and addresses (graph/verification.py) are the
+# survivor's history now: its current statuses were copied with the properties it lacked.
+VERIFICATIONS = Cypher(
+    "merge.verifications",
+    "MATCH (v:Verification) WHERE v.targetId IN $merged SET v.targetId = $survivor "
+    "RETURN count(v) AS moved",
 )
 
 
@@ -258,6 +303,7 @@ async def merge(
         await tx.run(st["merged_ids"], {"survivor": survivor_id, "merged": merged_ids})
         if label is Label.PERSON:
             await tx.run(STANCE_OWNER, {"survivor": survivor_id, "merged": merged_ids})
+        await tx.run(VERIFICATIONS, {"survivor": survivor_id, "merged": merged_ids})
         await tx.run(st["delete"], {"merged": merged_ids})
         await tx.run(st["candidates"], {"merged": merged_ids})
         extra = _missing(found[survivor_id]["props"], [found[i]["props"] for i in merged_ids])

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
 
-from graph import access
+from graph import access, history
 from graph.access import visible
 from graph.actor import Actor
 from graph.db import Cypher, Database, Tx
@@ -128,7 +128,9 @@ def _node_write(label: Label, key: Key) -> Cypher:
         + ", false) THEN ['idNumber'] ELSE [] END"
         " + CASE WHEN row.customer AND NOT x:Customer THEN ['customer'] ELSE [] END AS changed "
         "WITH x, row, created, changed WHERE created OR size(changed) > 0 "
-        "SET x += row.props, x += coalesce(row.derived, {}), x.version = x.version + 1, "
+        # A changed phone, e-mail or address is unverified again, as through the API.
+        + history.unverify(label, "x", "row.props")
+        + "SET x += row.props, x += coalesce(row.derived, {}), x.version = x.version + 1, "
         "x.updatedAt = datetime() "
         "FOREACH (_ IN CASE WHEN 'idNumber' IN changed THEN [1] ELSE [] END | "
         "SET x += row.secret) "

@@ -1028,6 +1028,7 @@ async def _held_as_duplicates(
     # The ID number travels as its digest, apart from the props: it identifies a person too.
     rows = [{**p.row["props"], **(p.row["secret"] or {})} for p in fresh]
     hits = await duplicates.likely_duplicates(db, label, rows)
+    twins = {t["row"]: t for t in duplicates.likely_within(label, rows)}
     ids = sorted({h["existingId"] for h in hits})
     shown = await node_repo.by_ids(db, actor, label, ids) if ids else {}
     held: dict[int, Rejection] = {}
@@ -1039,7 +1040,15 @@ async def _held_as_duplicates(
         why = ", ".join(h["reasons"])
         message = f"likely the same as {what} (score {h['score']:.2f}: {why})"
         held[p.n] = Rejection(p.n, "row", ErrorCode.DUPLICATE.value, message)
-    return list(held.values())
+    for i, t in sorted(twins.items()):
+        p = fresh[i]
+        if p.n in held:
+            continue
+        earlier = fresh[t["earlier"]].n
+        why = ", ".join(t["reasons"])
+        message = f"likely the same as row {earlier} of this file (score {t['score']:.2f}: {why})"
+        held[p.n] = Rejection(p.n, "row", ErrorCode.DUPLICATE.value, message)
+    return sorted(held.values(), key=lambda r: r.row)
 
 
 def _identity(p: Prepared) -> tuple[bytes, str] | None:

@@ -72,7 +72,7 @@ from graph import transfer_jobs as repo
 from graph.access import Scope
 from graph.actor import Actor, of_user
 from graph.db import Database, native
-from graph.errors import DatabaseUnavailable
+from graph.errors import DatabaseUnavailable, QueryTimeout
 from graph.nodes import Audit
 from graph.transfer import LABELS, Key
 from graph.transfer_jobs import FINISHED, Beat, JobKind, JobStatus, TransferJobRow
@@ -92,6 +92,7 @@ FORMATS = ("csv", "jsonl", "graphml")
 IMPORTERS = frozenset({"ADMIN", "MANAGER", "SALES"})
 GUARD_CHUNK = 1000
 MAPPING_MAX_BYTES = 1 << 20
+EXPORT_ATTEMPTS = 3  # reads of a whole export, when one times out
 DOWNLOAD_NAMES = {"csv": "export.zip", "jsonl": "export.jsonl", "graphml": "export.graphml"}
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 MEDIA = {"csv": "application/zip", "jsonl": "application/x-ndjson", "graphml": "application/xml"}
@@ -465,6 +466,13 @@ class Worker(Background):
             raise  # shutting down: the job stays RUNNING and resumes at the next start
         except DatabaseUnavailable:
             raise  # not the job's fault: it stays RUNNING and is tried again
+        except QueryTimeout:
+            error = (
+                f"the database did not answer a read within CRM_TRANSACTION_TIMEOUT, "
+                f"{EXPORT_ATTEMPTS} times; submit the job again when it is less busy"
+            )
+            await repo.finish(db, job_id, JobStatus.FAILED, {"error": error}, who)
+            self._settled.add(job_id)
         except (Refused, transfer.TransferError, ValueError, OSError, SyntaxError) as exc:
             # SyntaxError: GraphML that is not well-formed XML (xml.etree's ParseError).
             message = exc.message if isinstance(exc, Refused) else str(exc)
@@ -581,17 +589,17 @@ class Worker(Background):
         files = files_of(self.directory, row["id"], row["format"])
         files.folder.mkdir(parents=True, exist_ok=True)
         guards = Guards(self.pseudonym_key)
-        records: list[fmt.Record] = []
-        stream = transfer.export_records(db, actor, guards)
-        try:
-            async for record in stream:
-                if self._stopping(row["id"]):
-                    break
-                records.append(record)
-        finally:
-            aclose = getattr(stream, "aclose", None)  # left early: end its read now
-            if aclose is not None:
-                await aclose()
+        for attempt in range(1, EXPORT_ATTEMPTS + 1):
+            try:
+                records = await self._read_export(db, row["id"], actor, guards)
+                break
+            except QueryTimeout:
+                # A page read stalled (a busy server, a long GC): read it all again, a bounded
+                # number of times; a database that stays this slow fails the job, saying so.
+                if attempt == EXPORT_ATTEMPTS:
+                    raise
+                log.warning("transfer: job %s: a read timed out; reading again", row["id"])
+                await asyncio.sleep(attempt)
         if not self._stopping(row["id"]):
             self.progress[row["id"]] = len(records)
             n = await asyncio.to_thread(_write_export, records, files)
@@ -599,6 +607,22 @@ class Worker(Background):
         await asyncio.to_thread(_remove_export, files)
         note = "Cancelled before the export was written; no file was kept."
         return JobStatus.CANCELLED, {"exported": 0, "error": None, "note": note}
+
+    async def _read_export(
+        self, db: Database, job_id: str, actor: Actor, guards: Guards
+    ) -> list[fmt.Record]:
+        records: list[fmt.Record] = []
+        stream = transfer.export_records(db, actor, guards)
+        try:
+            async for record in stream:
+                if self._stopping(job_id):
+                    break
+                records.append(record)
+        finally:
+            aclose = getattr(stream, "aclose", None)  # left early: end its read now
+            if aclose is not None:
+                await aclose()
+        return records
 
 
 class _Until:

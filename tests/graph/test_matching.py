@@ -37,6 +37,9 @@ from graph.vocab import Label
         # Invisible characters of names stored before the text rule: no key of their own.
         ("华为\u200b技术\ufeff有限\u00ad公司", "华为技术"),
         ("\u202e华为技术有限公司", "华为技术"),
+        # Traditional characters (Taiwan, Hong Kong): the same company.
+        ("北京星河數據科技有限公司", "星河数据科技"),
+        ("華為技術有限公司", "华为技术"),
         ("", ""),
     ],
 )

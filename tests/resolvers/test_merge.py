@@ -128,6 +128,66 @@ def test_merge_companies_moves_edges_and_resolves_old_ids(gql: GQL, cypher: Driv
     assert "mergedFrom" in by_target[keep]
 
 
+SAVE_RECORD = """mutation($input: SaveRecordInput!) { saveRecord(input: $input) {
+  record { id } errors { code field } } }"""
+TIMELINE = """query($id: ID!) { timeline(party: $id, first: 20) { totalCount
+  nodes { id subject contacts { id } } } }"""
+CHECKS = """query($id: ID!) { verificationHistory(id: $id) { field status } }"""
+
+
+def test_merge_keeps_the_records_and_checks_of_the_merged(gql: GQL, cypher: Driver) -> None:
+    keep = node(cypher, "Company", "山城汽配有限公司")
+    dup = node(cypher, "Company", "重庆山城汽配")
+    keep_p, dup_p = node(cypher, "Person", "赵敏"), node(cypher, "Person", "赵敏 (ERP)")
+    cypher.execute_query(
+        "MATCH (c:Company) WHERE c.id IN [$k, $d] SET c:Customer, c.phone = '+862363001234' "
+        "WITH count(*) AS _ MATCH (p:Person) WHERE p.id IN [$kp, $dp] "
+        "SET p.mobile = '+8613900000001' "
+        "WITH count(*) AS _ MATCH (dp:Person {id: $dp}), (d:Company {id: $d}) "
+        "CREATE (dp)-[:WORKS_AT {id: randomUUID(), version: 1}]->(d)",
+        k=keep,
+        d=dup,
+        kp=keep_p,
+        dp=dup_p,
+        database_="neo4j",
+    )
+    call = {
+        "customer": dup,
+        "occurredAt": "2026-11-20T10:00:00+08:00",
+        "subject": "报价沟通",
+        "contacts": [dup_p],
+        "interaction": {"channel": "CALL"},
+    }
+    saved = gql(SAVE_RECORD, {"input": call}).data["saveRecord"]
+    assert saved["errors"] == []
+    checks = [
+        {"id": dup, "field": "PHONE", "status": "VERIFIED", "method": "CALL"},
+        {"id": dup_p, "field": "MOBILE", "status": "NO_ANSWER", "method": "CALL"},
+    ]
+    done = gql("mutation($c: [ChannelCheckInput!]!) { verifyChannels(input: {checks: $c}) "
+               "{ errors { code field } } }", {"c": checks})  # fmt: skip
+    assert done.data["verifyChannels"]["errors"] == []
+
+    merged = gql(MERGE_COMPANIES, {"i": {"survivor": keep, "merged": [dup]}})
+    assert merged.data["mergeCompanies"]["errors"] == []
+    people = gql(MERGE_PEOPLE, {"i": {"survivor": keep_p, "merged": [dup_p]}})
+    assert people.data["mergePeople"]["errors"] == []
+
+    # The call is the survivor's, with the surviving person as its contact.
+    timeline = gql(TIMELINE, {"id": keep}).data["timeline"]
+    assert timeline["totalCount"] == 1
+    [record] = timeline["nodes"]
+    assert (record["id"], record["subject"]) == (saved["record"]["id"], "报价沟通")
+    assert record["contacts"] == [{"id": keep_p}]
+    # The checks of the merged records are the survivors' history.
+    company_checks = gql(CHECKS, {"id": keep}).data["verificationHistory"]
+    assert company_checks == [{"field": "PHONE", "status": "VERIFIED"}]
+    person_checks = gql(CHECKS, {"id": keep_p}).data["verificationHistory"]
+    assert person_checks == [{"field": "MOBILE", "status": "NO_ANSWER"}]
+    orphans = count(cypher, "MATCH (r:Record) WHERE NOT (r)-[:ABOUT]->() RETURN count(r)")
+    assert orphans == 0
+
+
 def test_merge_errors_write_nothing(gql: GQL, cypher: Driver) -> None:
     keep = node(cypher, "Company", "甲")
     dup = node(cypher, "Company", "乙")
