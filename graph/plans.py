@@ -607,7 +607,8 @@ async def table(db: Database, actor: Actor, q: TableQuery) -> Table:
         r["plan"]
         for r in await db.read(
             OF_PERIOD,
-            {"period": q.period.key, "dimensions": dims, "currency": q.currency, "cap": MAX_PLANS},
+            # Every currency: a target planned in one gets its row in another currency too.
+            {"period": q.period.key, "dimensions": dims, "currency": None, "cap": MAX_PLANS},
         )
     ]
     own = {
@@ -649,6 +650,11 @@ async def table(db: Database, actor: Actor, q: TableQuery) -> Table:
             targets = tree.subtree(q.team)
     else:
         targets = sorted({t for t, _ in plans})
+    if q.currency is not None:
+        # Chosen above from the plans in every currency, as without the filter: the table in
+        # one currency lists the same targets, with only that currency's figures.
+        plans = {k: v for k, v in plans.items() if k[1] == q.currency}
+        versions = {k: v for k, v in versions.items() if k[1] == q.currency}
     if not scope.read_all:
         if q.dimension is Dimension.USER:
             targets = [t for t in targets if t in scope.users]

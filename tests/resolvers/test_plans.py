@@ -423,3 +423,17 @@ def test_plan_amounts_must_be_numbers_and_currencies_money(sales: None, gql: GQL
         ("input.plans[2].currency", "XXX is ISO 4217's code for no real currency"),
         ("input.plans[3].currency", "not an ISO 4217 currency code, e.g. CNY"),
     ]
+
+
+def test_a_currency_lists_the_planned_targets_with_that_currencys_figures(
+    sales: None, gql: GQL
+) -> None:
+    """The plans are in CNY: asked in USD, the same people get rows, with no plan and no
+    USD orders, as they would with a USD order (it was listed only without the filter)."""
+    query = TABLE.replace("$team: ID)", "$team: ID, $currency: String)").replace(
+        "team: $team)", "team: $team, currency: $currency)"
+    )
+    asked = {"period": "2030-03", "dimension": "USER", "asOf": END, "currency": "USD"}
+    rows = {r["targetId"]: r for r in gql(query, asked).data["planVsActual"]["rows"]}
+    assert set(rows) == {OWNER, MATE, WEST_REP}
+    assert {(r["currency"], r["plan"], r["actual"]) for r in rows.values()} == {("USD", None, "0")}
