@@ -333,14 +333,19 @@ async def _import_checks(settings: Settings, path: str, rows: list[dict[str, str
                 )
                 recorded += sum(1 for x in ids if x)
                 for e in refused:
-                    index = int(str(e["field"]).split(".")[2]) + start
-                    errors.add(e["code"], e["message"], f"input.checks.{index}.id")
+                    # input.checks.<index in the batch>[.<column>]: the column is kept.
+                    _, _, index, *rest = str(e["field"]).split(".")
+                    column = ".".join(rest) or "id"
+                    errors.add(
+                        e["code"], e["message"], f"input.checks.{int(index) + start}.{column}"
+                    )
         finally:
             await db.close()
     for e in errors:
         parts = str(e["field"]).split(".")
         where = f"line {int(parts[2]) + 2}: {'.'.join(parts[3:]) or 'row'}"
-        print(f"crm-graph: {path}: {where}: {e['message']}", file=sys.stderr)
+        code = getattr(e["code"], "value", e["code"])
+        print(f"crm-graph: {path}: {where}: {code}: {e['message']}", file=sys.stderr)
     print(f"{len(rows)} rows read, {recorded} checks recorded")
     return 1 if errors else 0
 

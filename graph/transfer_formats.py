@@ -56,7 +56,8 @@ HEADER_MAX_CHARS = 1 << 16  # how far csv_header looks for the end of the first 
 
 @dataclass(frozen=True)
 class BadRow:
-    """A CSV row that cannot be read as its header says: rejected, never guessed at."""
+    """A row that cannot be read (a CSV row unlike its header, a JSONL line that is not
+    JSON): rejected, never guessed at."""
 
     message: str
 
@@ -161,14 +162,15 @@ def _not_decodable(path: Path, codec: str, encoding: str, exc: UnicodeDecodeErro
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number from 1, the decoded value) per non-blank line; a line that is not JSON
-    gives a ValueError naming it."""
+    is a BadRow, rejected in the report as a CSV row that cannot be read is, while the other
+    lines are read."""
     with open(path, "rb") as f:
         for n, line in enumerate(f, 1):
             if line.strip():
                 try:
                     yield n, orjson.loads(line)
                 except orjson.JSONDecodeError as exc:
-                    raise ValueError(f"line {n}: not JSON: {exc}") from exc
+                    yield n, BadRow(f"not JSON: {exc}")
 
 
 def count_rows(path: Path, fmt: str) -> int | None:

@@ -155,13 +155,21 @@ def parse_rows(rows: Sequence[dict[str, str | None]], errors: v.Errors) -> list[
             errors.add(ErrorCode.VALIDATION, "is required", f"{path}.{k}")
         if missing:
             continue
-        try:
-            field = ContactField[str(row["field"]).upper()]
-            status = VerificationStatus[str(row["status"]).upper()]
-            method = VerificationMethod[str(row["method"]).upper()]
-        except KeyError as exc:
-            errors.add(ErrorCode.VALIDATION, f"unknown value {exc}", path)
+        named: dict[str, Any] = {}
+        for column, kind in (
+            ("field", ContactField),
+            ("status", VerificationStatus),
+            ("method", VerificationMethod),
+        ):
+            try:
+                named[column] = kind[str(row[column]).upper()]
+            except KeyError:
+                choices = ", ".join(m.name for m in kind)
+                message = f"unknown value {row[column]!r}; one of {choices}"
+                errors.add(ErrorCode.VALIDATION, message, f"{path}.{column}")
+        if len(named) < 3:
             continue
+        field, status, method = named["field"], named["status"], named["method"]
         at = None
         if row.get("at"):
             try:

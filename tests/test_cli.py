@@ -330,7 +330,7 @@ def test_import_verifications_from_csv(
     )
     out = crm(["import-verifications", str(results)], env)
     assert out.returncode == 1
-    assert "line 4: id: no such company or person" in out.stderr
+    assert "line 4: id: NOT_FOUND: no such company or person" in out.stderr
     assert "3 rows read, 2 checks recorded" in out.stdout
     again = crm(["import-verifications", str(results)], env)
     assert "3 rows read, 2 checks recorded" in again.stdout
@@ -351,7 +351,7 @@ def test_import_verifications_from_csv(
     malformed.write_text("id,field,status,method\ncli-ver-c,phone,SURE,CALL\n", encoding="utf-8")
     out = crm(["import-verifications", str(malformed)], env)
     assert out.returncode == 1
-    assert "line 2: row: unknown value 'SURE'" in out.stderr
+    assert "line 2: status: VALIDATION: unknown value 'SURE'; one of UNVERIFIED" in out.stderr
     assert "0 checks recorded" in out.stdout
 
 

@@ -171,7 +171,8 @@ def test_a_mapped_jsonl_file_takes_typed_values_and_reports_bad_ones(tmp_path: P
         '"buyer": true, "tier": "core"}\n'
         '{"no": "H2", "name": "李娜", "born": 1990, "likes": "围棋", "buyer": "maybe"}\n'
         '["not", "an", "object"]\n'
-        '{"no": "", "name": "王芳", "email": "not-an-address"}\n',
+        '{"no": "", "name": "王芳", "email": "not-an-address"}\n'
+        '{"no": "H5", "name": "赵六",\n',  # cut off: this line alone is rejected
         encoding="utf-8",
     )
     (tmp_path / "people.toml").write_text(
@@ -200,15 +201,16 @@ def test_a_mapped_jsonl_file_takes_typed_values_and_reports_bad_ones(tmp_path: P
             checkpoint=transfer.Checkpoint(None, ""),
         )
     )
-    assert (out.rows, out.rejected, out.created) == (4, 3, 0)
+    assert (out.rows, out.rejected, out.created) == (5, 4, 0)
     lines = report.read_text(encoding="utf-8").splitlines()[1:]
-    assert lines == [
+    assert lines[:5] == [
         "2,birthDate,VALIDATION,must be a date (YYYY-MM-DD)",
         "2,hasPurchasingPower,VALIDATION,must be true or false",
         "3,,VALIDATION,is not an object",
         "4,email,VALIDATION,is not a valid email address: An email address must have an @-sign.",
         "4,externalId,VALIDATION,must not be blank",
     ]
+    assert lines[5].startswith("5,row,VALIDATION,not JSON: ")
 
 
 def test_a_number_beyond_a_doubles_range_or_not_a_number_is_rejected(tmp_path: Path) -> None:
