@@ -137,7 +137,9 @@ DEFAULT = PUBLIC
 FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Person", "id"): SYSTEM,
     ("Person", "externalSource"): PUBLIC,
-    ("Person", "externalId"): PUBLIC,
+    # A source system's key for a person (an HR system's employee number) names them as well
+    # as their name does: hidden from the anonymised view, as the name is pseudonymised.
+    ("Person", "externalId"): personal(),
     ("Person", "version"): SYSTEM,
     ("Person", "createdAt"): SYSTEM,
     ("Person", "updatedAt"): SYSTEM,

@@ -134,3 +134,19 @@ def test_an_analysts_contact_list_is_in_id_order(gql: GQL, people: dict[str, str
     analyst = gql.as_("analyst")(CONTACTS, {"id": people["测试公司"]}).data["company"]
     assert [c["id"] for c in analyst["contacts"]] == sorted(contacts)
     assert all(c["name"].startswith("Person ") for c in analyst["contacts"])
+
+
+def test_an_analyst_does_not_see_a_persons_source_key(gql: GQL) -> None:
+    """An HR system's employee number names a person as well as their name does."""
+    made = gql(
+        'mutation { upsertPerson(input: {externalSource: "hr", externalId: "EP01", '
+        'name: "测试员工"}) { person { id } errors { code } } }'
+    ).data["upsertPerson"]
+    assert made["errors"] == []
+    query = "query($id: ID!) { person(id: $id) { name externalSource externalId } }"
+    pid = made["person"]["id"]
+    assert gql(query, {"id": pid}).data["person"]["externalId"] == "EP01"
+    seen = gql.as_("analyst")(query, {"id": pid}).data["person"]
+    assert seen["externalId"] is None
+    assert seen["externalSource"] == "hr"
+    assert seen["name"].startswith("Person ")
