@@ -51,7 +51,9 @@ _STRINGS = (
 # One value of the type the repositories send, per parameter name (see the module doc).
 SAMPLES: dict[str, Any] = {
     **dict.fromkeys(_STRINGS, _ID),
-    **dict.fromkeys(("customer", "former", "people", "projects", "shared", "manager"), True),
+    **dict.fromkeys(
+        ("customer", "former", "people", "projects", "shared", "manager", "anyones"), True
+    ),
     "withData": False,
     **dict.fromkeys(("query", "text"), "华星集团"),  # search text: a short name
     "texts": ["华", "華"],  # a character in its written forms
