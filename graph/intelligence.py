@@ -154,10 +154,14 @@ EXTRACT = Cypher(
     "RETURN c.id AS id, CASE WHEN c:Company THEN 'Company' ELSE 'Person' END AS kind, "
     "c.classification AS classification, c.lifecycleStage AS stage, "
     "c.lifecycleChangedAt AS stageSince, coalesce(c.lifecycleManual, false) AS stageManual, "
-    # News after the stage was set, to the instant: an order placed an hour after a manual
-    # move releases it, although both fall on one day.
+    # News after the stage was set, to the instant (lifecycleMovedAt): an order placed an
+    # hour after a manual move releases it, although both fall on one day. A stage stored
+    # with its day only counts orders from the next day on, as before.
     "EXISTS { MATCH (c)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
-    "  AND o.occurredAt > c.lifecycleChangedAt AND o.occurredAt <= datetime($now) } "
+    "  AND o.occurredAt <= datetime($now) AND o.occurredAt > CASE "
+    "  WHEN c.lifecycleMovedAt IS NOT NULL THEN c.lifecycleMovedAt "
+    "  WHEN c.lifecycleChangedAt IS NOT NULL "
+    "  THEN datetime({date: c.lifecycleChangedAt, timezone: $zone}) + duration('P1D') END } "
     "AS orderedSinceStage, "
     "COLLECT { MATCH (c)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
     "  AND o.occurredAt <= datetime($now) "
@@ -281,6 +285,7 @@ WRITE = Cypher(
     "c.pAlive = row.pAlive, c.scoredAt = datetime($now), c.scoreModel = $model "
     "FOREACH (_ IN CASE WHEN row.stageRule IS NOT NULL THEN [1] ELSE [] END | "
     "  SET c.lifecycleStage = row.stage, c.lifecycleChangedAt = date($today), "
+    "  c.lifecycleMovedAt = datetime($now), "
     "  c.lifecycleManual = false, c.lifecycleNote = null, "
     "  c.lostReason = CASE WHEN row.stage = 'LOST' THEN 'LAPSED' END, "
     "  c.lostNote = CASE WHEN row.stage = 'LOST' THEN row.stageReason END "
@@ -424,7 +429,7 @@ async def _run(
     progress.total(2 * len(ids))
     t0 = time.perf_counter()
     population: list[scoring.Features] = []
-    params = {"now": now, "today": today}
+    params = {"now": now, "today": today, "zone": clock.neo4j_zone()}
     for i in range(0, len(ids), BATCH):
         chunk = ids[i : i + BATCH]
         population += [features(r) for r in await db.read(EXTRACT, {**params, "ids": chunk})]
@@ -618,6 +623,7 @@ SET_STAGE = Cypher(
     "CALL (n, verdict) { WITH n WHERE verdict = 'ok' "
     "  WITH n, n.lifecycleStage AS oldStage "
     "  SET n.lifecycleStage = $stage, n.lifecycleChangedAt = date(), n.lifecycleManual = true, "
+    "  n.lifecycleMovedAt = datetime(), "
     "  n.lifecycleNote = $note, "
     "  n.lostReason = CASE WHEN $stage = 'LOST' THEN $lostReason END, "
     "  n.lostNote = CASE WHEN $stage = 'LOST' THEN $note END "
@@ -656,7 +662,7 @@ async def set_stage(
 
 
 # --- Lists and analyses over what the viewer sees ---------------------------------------------
-# A period's bounds: dates, as the start of the day in UTC.
+# A period's bounds: dates, as the start of the business day.
 # Business days (graph/clock.py): $zone is clock.neo4j_zone(), so that an external server
 # without db.temporal.timezone counts the same days.
 SINCE: LiteralString = "datetime({date: $since, timezone: $zone})"

@@ -255,6 +255,28 @@ def test_a_manual_move_holds_is_history_and_needs_a_reason(
     assert changes[0]["by"] == OWNER
 
 
+def test_an_order_minutes_after_a_manual_move_is_news(
+    gql: GQL, book: dict[str, str], neo4j_server: LocalNeo4j, cypher: Driver
+) -> None:
+    owner = gql.as_("owner")
+    cid = book["稳定客户"]
+    lost = {"customer": cid, "stage": "LOST", "note": "价格", "lostReason": "PRICE"}
+    assert owner(SET_STAGE, {"input": lost}).data["setLifecycleStage"]["errors"] == []
+    # Moved five minutes ago; the customer ordered again a minute ago, the same day.
+    cypher.execute_query(
+        "MATCH (c:Customer {id: $c}) SET c.lifecycleMovedAt = datetime() - duration('PT5M') "
+        "CREATE (o:Record:Order {id: 'o-after-move', kind: 'Order', "
+        "occurredAt: datetime() - duration('PT1M'), currency: 'CNY', amountCents: 100000, "
+        "quantity: 1.0, version: 1})-[:ABOUT]->(c)",
+        c=cid,
+        database_="neo4j",
+    )
+    score(neo4j_server)
+    lifecycle = intel(gql, cid)["lifecycle"]
+    assert (lifecycle["stage"], lifecycle["manual"]) == ("ACTIVE", False)
+    assert gql(STAGES, {"id": cid}).data["lifecycleHistory"][0]["rule"] == "WON_BACK"
+
+
 def test_snapshots_are_kept_only_when_something_moved(
     gql: GQL, book: dict[str, str], neo4j_server: LocalNeo4j
 ) -> None:
