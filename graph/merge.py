@@ -28,11 +28,12 @@ from graph import crypto
 from graph.access import acl_params
 from graph.cypher import hops
 from graph.db import Cypher, Database, Row, Tx
+from graph.history import STATUS_SUFFIXES
 from graph.nodes import PROJECTION, VERDICT, Audit, audit_from, new_id
 from graph.refusal import Refusal
 from graph.relationship import CYCLE_HOPS, NOT_ENDED, TYPE_LOCK
 from graph.rows import NodeRow
-from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
+from graph.vocab import ACYCLIC, CHANNELS, ENDPOINTS, Label, Rel
 
 MAX_MERGED = 20
 
@@ -230,13 +231,28 @@ class _Refused(Exception):
         self.result = result
 
 
-def _missing(survivor: Row, merged: list[Row]) -> dict[str, Any]:
-    """Properties the survivor lacks, taken from the merged nodes in the order given."""
+def _checked_channel(label: Label, key: str) -> str | None:
+    """The channel whose verification `key` holds (phoneStatus → phone), else None."""
+    for suffix in STATUS_SUFFIXES:
+        if key.endswith(suffix) and key[: -len(suffix)] in CHANNELS[label]:
+            return key[: -len(suffix)]
+    return None
+
+
+def _missing(label: Label, survivor: Row, merged: list[Row]) -> dict[str, Any]:
+    """Properties the survivor lacks, taken from the merged nodes in the order given. A
+    channel's verification comes only with the value it checked: a merged record's VERIFIED
+    phone says nothing of the survivor's other number."""
     have: dict[str, Any] = dict(survivor)
     extra: dict[str, Any] = {}
     for props in merged:
-        for key, value in props.items():
+        # The values first, then their checks, which look at the values as copied.
+        ordered = sorted(props.items(), key=lambda kv: _checked_channel(label, kv[0]) is not None)
+        for key, value in ordered:
             if key in NOT_COPIED or key.startswith("__") or value is None:
+                continue
+            channel = _checked_channel(label, key)
+            if channel is not None and have.get(channel) != props.get(channel):
                 continue
             if key == "custom":
                 mine = json.loads(have.get("custom") or "{}")
@@ -306,7 +322,9 @@ async def merge(
         await tx.run(VERIFICATIONS, {"survivor": survivor_id, "merged": merged_ids})
         await tx.run(st["delete"], {"merged": merged_ids})
         await tx.run(st["candidates"], {"merged": merged_ids})
-        extra = _missing(found[survivor_id]["props"], [found[i]["props"] for i in merged_ids])
+        extra = _missing(
+            label, found[survivor_id]["props"], [found[i]["props"] for i in merged_ids]
+        )
         copied = tuple(sorted(extra))  # the field names, before encryption renames any
         extra = crypto.protect(label, extra)  # a merged node's plain number, if not migrated
         customer = not found[survivor_id]["customer"] and any(

@@ -374,7 +374,10 @@ class VerificationRow(TypedDict):
 
 HISTORY = Cypher(
     "verification.history",
-    "MATCH (n {id: $id}) WHERE (n:Company OR n:Person) AND " + visible("n") + " "
+    # A merged id reads its survivor's history (graph/merge.py moved the checks there).
+    "OPTIONAL MATCH (:MergedId {id: $id})-[:MERGED_INTO]->(survivor) "
+    "WITH coalesce(survivor.id, $id) AS key "
+    "MATCH (n {id: key}) WHERE (n:Company OR n:Person) AND " + visible("n") + " "
     "MATCH (v:Verification {targetId: n.id}) WHERE $field IS NULL OR v.field = $field "
     "WITH v ORDER BY v.at DESC, v.id DESC LIMIT $limit "
     "RETURN v{.id, .field, .status, .method, .note, .at, .by, .recordedAt} AS row",

@@ -184,8 +184,40 @@ def test_merge_keeps_the_records_and_checks_of_the_merged(gql: GQL, cypher: Driv
     assert company_checks == [{"field": "PHONE", "status": "VERIFIED"}]
     person_checks = gql(CHECKS, {"id": keep_p}).data["verificationHistory"]
     assert person_checks == [{"field": "MOBILE", "status": "NO_ANSWER"}]
+    # A merged id resolves to its survivor, here as for node(id).
+    assert gql(CHECKS, {"id": dup}).data["verificationHistory"] == company_checks
     orphans = count(cypher, "MATCH (r:Record) WHERE NOT (r)-[:ABOUT]->() RETURN count(r)")
     assert orphans == 0
+
+
+def test_a_check_is_copied_only_with_the_value_it_checked(gql: GQL, cypher: Driver) -> None:
+    keep, dup = node(cypher, "Company", "甲有限公司"), node(cypher, "Company", "甲公司")
+    same, twin = node(cypher, "Company", "乙有限公司"), node(cypher, "Company", "乙公司")
+    cypher.execute_query(
+        "MATCH (k:Company {id: $k}), (d:Company {id: $d}), (s:Company {id: $s}), "
+        "(t:Company {id: $t}) "
+        "SET k.phone = '+862162881234', d.phone = '+862162885678', s.phone = '+862162880000', "
+        "t.phone = '+862162880000' "
+        "SET d.phoneStatus = 'VERIFIED', d.phoneStatusAt = datetime(), d.phoneStatusBy = 'u', "
+        "d.phoneStatusMethod = 'CALL', d.address = '新地址', d.addressStatus = 'VERIFIED' "
+        "SET t.phoneStatus = 'VERIFIED', t.phoneStatusAt = datetime(), t.phoneStatusBy = 'u', "
+        "t.phoneStatusMethod = 'CALL'",
+        k=keep, d=dup, s=same, t=twin, database_="neo4j",
+    )  # fmt: skip
+    for survivor, merged in ((keep, dup), (same, twin)):
+        r = gql(MERGE_COMPANIES, {"i": {"survivor": survivor, "merged": [merged]}})
+        assert r.data["mergeCompanies"]["errors"] == []
+    rows = cypher.execute_query(
+        "MATCH (c:Company) WHERE c.id IN [$k, $s] "
+        "RETURN c.id AS id, c.phoneStatus AS phone, c.address AS address, "
+        "c.addressStatus AS addressStatus",
+        k=keep, s=same, database_="neo4j",
+    ).records  # fmt: skip
+    got = {r["id"]: (r["phone"], r["address"], r["addressStatus"]) for r in rows}
+    # Another number: its check stays behind; an address it lacked comes with its check.
+    assert got[keep] == (None, "新地址", "VERIFIED")
+    # The same number: the check is the survivor's too.
+    assert got[same] == ("VERIFIED", None, None)
 
 
 def test_merge_errors_write_nothing(gql: GQL, cypher: Driver) -> None:
