@@ -624,6 +624,7 @@ async def _import(
         if out.duplicates:
             print(
                 f"{out.duplicates} of them held back as likely duplicates of existing records "
+                "or of earlier rows "
                 "(code DUPLICATE in the report); import them with --allow-duplicates"
             )
     return 1 if out.rejected else 0
