@@ -52,6 +52,7 @@ never resent), so a job resumes after a restart where it stopped, sending nothin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import itertools
@@ -528,6 +529,8 @@ async def cancel_outreach_job(ctx: Context, data: dict[str, Any]) -> CancelPaylo
                                 "stops a job"),
         }[refusal]  # fmt: skip
         return {"job": None, "cancelled": 0, "errors": [payload_error(code, message, "input.id")]}
+    if ctx.outreach is not None:
+        ctx.outreach.wake()  # a pause for the job's next message ends now
     job = await outreach_job(ctx, job_id)
     return {"job": job, "cancelled": result.cancelled, "errors": []}
 
@@ -1064,7 +1067,21 @@ class Runner(Background):
                         self._last[job_id] = started
                         sent += int(outcome)
             if soonest != float("inf"):
-                await asyncio.sleep(max(0.0, soonest - time.monotonic()))
+                # A job whose messages are all done is DONE now, not when the slowest
+                # job running beside it ends this drain.
+                await repo.finish(db, who)
+                await self._pause(soonest - time.monotonic())
+
+    async def _pause(self, seconds: float) -> None:
+        """Until the next message is due, or less when `wake` says a job was created or
+        cancelled: a slow job's minute must not hold up a new fast one."""
+        wake = self._wake
+        if wake is None:  # drained without start(), as a test may
+            await asyncio.sleep(max(0.0, seconds))
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), max(0.0, seconds))
+        wake.clear()
 
     async def _actor(self, db: Database, user_id: str) -> Actor:
         """The job's sender with their scope as it is now (an archived or deleted sender

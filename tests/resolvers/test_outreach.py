@@ -403,6 +403,22 @@ def test_a_running_job_can_be_stopped_by_its_sender_only(gql: GQL, people: None)
     assert (again["errors"], again["cancelled"], again["job"]["status"]) == ([], 0, "DONE")
 
 
+def test_a_new_job_does_not_wait_out_a_slow_jobs_minute(gql: GQL, people: None) -> None:
+    owner = gql.as_("owner")
+    tid = template(owner, EMAIL_ZH)
+    slow = send(owner, {"template": tid, "audience": {"customers": [C1]}, "ratePerMinute": 1})
+    deadline = time.monotonic() + 30
+    while gql(JOB, {"id": slow["job"]["id"]}).data["outreachJob"]["counts"]["sent"] == 0:
+        assert time.monotonic() < deadline, "the slow job's first message never went out"
+        time.sleep(0.1)
+    # The runner now pauses a minute for the slow job's next message; a new job ends it.
+    fast = send(owner, {"template": tid, "audience": {"customers": [P2]}, "ratePerMinute": 600})
+    job = finished(gql, fast["job"]["id"], timeout=40)
+    assert job["counts"]["sent"] == 1
+    stopped = owner(CANCEL, {"id": slow["job"]["id"]}).data["cancelOutreachJob"]
+    assert stopped["errors"] == []
+
+
 def test_a_job_resumed_after_a_restart_sends_nothing_twice(
     gql: GQL, people: None, smtp: Inbox, cypher: Driver
 ) -> None:
