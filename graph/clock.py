@@ -16,6 +16,7 @@ in a test run).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,6 +51,7 @@ def day_of(instant: dt.datetime) -> dt.date:
     return instant.astimezone(ZONE).date()
 
 
+@functools.cache  # ZONE is fixed at import; the figures statement asks on every request
 def neo4j_zone() -> str:
     """The value for Neo4j's `db.temporal.timezone`.
 
