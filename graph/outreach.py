@@ -79,6 +79,7 @@ class Locale(Enum):
 class JobStatus(Enum):
     RUNNING = "RUNNING"
     DONE = "DONE"
+    CANCELLED = "CANCELLED"  # ended by a cancel; what had gone out before it stays SENT
 
 
 class MessageStatus(Enum):
@@ -162,6 +163,8 @@ class JobRow(TypedDict):
     createdBy: str
     createdAt: Any
     finishedAt: NotRequired[Any]
+    cancelledAt: NotRequired[Any]
+    cancelledBy: NotRequired[str]
     statuses: list[dict[str, Any]]
 
 
@@ -343,7 +346,7 @@ CANCEL_JOB = Cypher(
     "CALL (j, verdict) { WITH j WHERE verdict IS NULL "
     "  SET j.cancelledAt = datetime(), j.cancelledBy = $actor "
     "  WITH j WHERE NOT EXISTS { MATCH (m:OutreachMessage {jobId: j.id, status: 'SENDING'}) } "
-    "  SET j.status = 'DONE', j.finishedAt = datetime() } "
+    "  SET j.status = 'CANCELLED', j.finishedAt = datetime() } "
     "CALL (j, verdict) { WITH j WHERE verdict IS NULL " + AUDIT + " } "
     "RETURN verdict, cancelled",
 )  # fmt: skip
@@ -473,7 +476,8 @@ FINISH = Cypher(
     "outreach.finish",
     "MATCH (j:OutreachJob {status: 'RUNNING'}) WHERE NOT EXISTS { MATCH (m:OutreachMessage "
     "{jobId: j.id}) WHERE m.status IN ['PENDING', 'SENDING'] } "
-    "SET j.status = 'DONE', j.finishedAt = datetime() RETURN count(j) AS n",
+    "SET j.status = CASE WHEN j.cancelledAt IS NULL THEN 'DONE' ELSE 'CANCELLED' END, "
+    "j.finishedAt = datetime() RETURN count(j) AS n",
 )
 RECOVER = Cypher(
     "outreach.recover",

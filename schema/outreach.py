@@ -26,7 +26,9 @@ vocab_enum(Locale, "A template's language.", {"ZH_CN": "简体中文 (zh-CN).", 
            name="TemplateLocale")  # fmt: skip
 vocab_enum(JobStatus, "Where an outreach job stands.",
            {"RUNNING": "Messages are still PENDING or SENDING.",
-            "DONE": "Every message has ended (SENT, FAILED, SKIPPED or UNKNOWN)."},
+            "DONE": "Every message has ended (SENT, FAILED, SKIPPED or UNKNOWN).",
+            "CANCELLED": "Cancelled (`cancelOutreachJob`), and every message has ended: what "
+                         "had not gone out is SKIPPED with reason CANCELLED."},
            name="OutreachJobStatus")  # fmt: skip
 vocab_enum(MessageStatus, "Where one outreach message stands.",
            {"PENDING": "Waiting to be sent.",
@@ -157,12 +159,21 @@ class OutreachCounts:
 class OutreachJob:
     id: strawberry.ID = strawberry.field(description="The job's id.")
     channel: OutreachChannel = strawberry.field(description="EMAIL or SMS.")
-    status: JobStatus = strawberry.field(description="RUNNING or DONE.")
+    status: JobStatus = strawberry.field(
+        description="RUNNING, DONE or CANCELLED. A job cancelled while a message was being "
+        "handed to the channel stays RUNNING until the channel answers."
+    )
     templateId: strawberry.ID = strawberry.field(description="The template sent.")
     ratePerMinute: int = strawberry.field(description="Messages a minute, 1..6000.")
     createdBy: str = strawberry.field(description="Id of the sender.")
     createdAt: dt.datetime = strawberry.field(description="When it was created.")
     finishedAt: dt.datetime | None = strawberry.field(description="When it ended.")
+    cancelledAt: dt.datetime | None = strawberry.field(
+        description="When it was cancelled; null if it was not."
+    )
+    cancelledBy: str | None = strawberry.field(
+        description="Id of the user who cancelled it; null if nobody did."
+    )
     counts: OutreachCounts = strawberry.field(description="Messages per state.")
 
     @strawberry.field(

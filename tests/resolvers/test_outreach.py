@@ -75,7 +75,7 @@ SEND = """mutation($input: SendOutreachInput!) { sendOutreach(input: $input) {
   dryRun customers addressed skipped
   planned { customerId personId willSend reason email mobile subject body }
   errors { code field message } } }"""
-JOB = """query($id: ID!) { outreachJob(id: $id) { id status
+JOB = """query($id: ID!) { outreachJob(id: $id) { id status finishedAt cancelledAt cancelledBy
   counts { total pending sending sent failed skipped unknown } } }"""
 MESSAGES = """query($id: ID!) { outreachMessages(jobId: $id) { id seq status reason failure
   customerId personId email mobile subject body recordId person { id name } } }"""
@@ -173,11 +173,13 @@ def send(gql: GQL, data: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def finished(gql: GQL, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
+def finished(gql: GQL, job_id: str, timeout: float = 60.0, status: str = "DONE") -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job: dict[str, Any] = gql(JOB, {"id": job_id}).data["outreachJob"]
-        if job["status"] == "DONE":
+        if job["status"] != "RUNNING":
+            assert job["status"] == status, job
+            assert job["finishedAt"] is not None, job
             return job
         time.sleep(0.2)
     pytest.fail(f"job {job_id} did not finish: {job}")
@@ -393,14 +395,17 @@ def test_a_running_job_can_be_stopped_by_its_sender_only(gql: GQL, people: None)
     stopped = owner(CANCEL, {"id": job}).data["cancelOutreachJob"]
     assert stopped["errors"] == []
     assert stopped["cancelled"] >= 1
-    finished(gql, job)  # DONE at once, or once a message being sent has gone
+    # CANCELLED at once, or once a message being sent has gone
+    ended = finished(gql, job, status="CANCELLED")
+    assert ended["cancelledBy"] == OWNER
+    assert ended["cancelledAt"] is not None
     messages = gql(MESSAGES, {"id": job}).data["outreachMessages"]
     reasons = {m["reason"] for m in messages if m["status"] == "SKIPPED"}
     assert "CANCELLED" in reasons
     assert sum(m["reason"] == "CANCELLED" for m in messages) == stopped["cancelled"]
     assert all(m["status"] in ("SENT", "SKIPPED") for m in messages)
     again = owner(CANCEL, {"id": job}).data["cancelOutreachJob"]
-    assert (again["errors"], again["cancelled"], again["job"]["status"]) == ([], 0, "DONE")
+    assert (again["errors"], again["cancelled"], again["job"]["status"]) == ([], 0, "CANCELLED")
 
 
 def test_a_new_job_does_not_wait_out_a_slow_jobs_minute(gql: GQL, people: None) -> None:
