@@ -45,3 +45,19 @@ def any_label_union(var: LiteralString, key: LiteralString) -> LiteralString:
     return " UNION ".join(
         "MATCH (" + var + ":" + label.value + " {id: " + key + "}) RETURN " + var for label in Label
     )
+
+
+def merged_survivor(
+    var: LiteralString, label: Label, key: LiteralString, scope: LiteralString
+) -> LiteralString:
+    """`OPTIONAL CALL` binding `var` to the survivor of a merged `label` node that was known by
+    `key` (a map literal: `{id: ...}`, or `{externalSource: ..., externalId: ...}`), when no
+    `label` node holds that key now; else null. A merge keeps the merged node's keys on its
+    `MergedId` (graph/merge.py), so a source system still reaches the account by them.
+    `scope`: the variables the key's expressions use."""
+    lb: LiteralString = label.value
+    return (
+        "OPTIONAL CALL (" + scope + ") { MATCH (:MergedId " + key + ")-[:MERGED_INTO]->("
+        + var + ":" + lb + ") WHERE NOT EXISTS { MATCH (:" + lb + " " + key + ") } "
+        "RETURN " + var + " LIMIT 1 } "
+    )  # fmt: skip

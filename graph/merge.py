@@ -150,7 +150,8 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "FOREACH (o IN CASE WHEN old IS NULL THEN [] ELSE [old] END | "
             "  MERGE (o)-[:MERGED_INTO]->(s)) "
             "WITH DISTINCT s UNWIND $merged AS mid "
-            "MERGE (mi:MergedId {id: mid}) MERGE (mi)-[:MERGED_INTO]->(s)",
+            "MERGE (mi:MergedId {id: mid}) SET mi += coalesce($keys[mid], {}) "
+            "MERGE (mi)-[:MERGED_INTO]->(s)",
         ),
         "delete": Cypher(
             f"merge.delete.{name}",
@@ -271,6 +272,18 @@ def _missing(label: Label, survivor: Row, merged: list[Row]) -> dict[str, Any]:
     return extra
 
 
+def _external_keys(survivor: Row, merged: dict[str, Row]) -> dict[str, dict[str, str]]:
+    """Per merged id, its key in a source system when the survivor (as it will be) holds
+    another: kept on its MergedId, so that imports from that source still find the account."""
+    kept = (survivor.get("externalSource"), survivor.get("externalId"))
+    keys: dict[str, dict[str, str]] = {}
+    for node_id, props in merged.items():
+        key = (props.get("externalSource"), props.get("externalId"))
+        if key[0] is not None and key[1] is not None and key != kept:
+            keys[node_id] = {"externalSource": key[0], "externalId": key[1]}
+    return keys
+
+
 async def merge(
     db: Database,
     label: Label,
@@ -316,15 +329,20 @@ async def merge(
             cyc = await tx.run(CYCLE_THROUGH[rel], {"survivor": survivor_id})
             if cyc and cyc[0]["cycle"]:
                 raise _Refused(MergeResult(None, Refusal.CYCLE, rel))
-        await tx.run(st["merged_ids"], {"survivor": survivor_id, "merged": merged_ids})
+        extra = _missing(
+            label, found[survivor_id]["props"], [found[i]["props"] for i in merged_ids]
+        )
+        keys = _external_keys(
+            {**found[survivor_id]["props"], **extra}, {i: found[i]["props"] for i in merged_ids}
+        )
+        await tx.run(
+            st["merged_ids"], {"survivor": survivor_id, "merged": merged_ids, "keys": keys}
+        )
         if label is Label.PERSON:
             await tx.run(STANCE_OWNER, {"survivor": survivor_id, "merged": merged_ids})
         await tx.run(VERIFICATIONS, {"survivor": survivor_id, "merged": merged_ids})
         await tx.run(st["delete"], {"merged": merged_ids})
         await tx.run(st["candidates"], {"merged": merged_ids})
-        extra = _missing(
-            label, found[survivor_id]["props"], [found[i]["props"] for i in merged_ids]
-        )
         copied = tuple(sorted(extra))  # the field names, before encryption renames any
         extra = crypto.protect(label, extra)  # a merged node's plain number, if not migrated
         customer = not found[survivor_id]["customer"] and any(

@@ -31,7 +31,7 @@ from typing import Any, LiteralString
 from graph import access, crypto, history, pages, pinyin
 from graph.access import editable, visible
 from graph.actor import Actor
-from graph.cypher import NODE_LABELS, any_label_union
+from graph.cypher import NODE_LABELS, any_label_union, merged_survivor
 from graph.db import Cypher, Database, Tx
 from graph.refusal import Refusal
 from graph.rows import AuditEventRow, NodeRow
@@ -167,9 +167,17 @@ def _statements(label: Label) -> dict[str, Cypher]:
         "FOREACH (_ IN CASE WHEN $customer THEN [1] ELSE [] END | SET n:Customer) "
         + CLAIMED_AND_AUDITED
     )
+    key: LiteralString = "{externalSource: $source, externalId: $externalId}"
+    # The key a merge left on a MergedId names the survivor (graph/merge.py).
     upsert_lock: LiteralString = (
-        "MERGE (n:" + lb + " {externalSource: $source, externalId: $externalId}) "
-        "ON CREATE SET n.id = $id, n.version = 0, n.createdAt = datetime() "
+        merged_survivor("merged", label, key, "")
+        + "CALL (merged) { WITH merged WHERE merged IS NULL MERGE (n:"
+        + lb
+        + " "
+        + key
+        + ") "
+        "ON CREATE SET n.id = $id, n.version = 0, n.createdAt = datetime() RETURN n "
+        "UNION WITH merged WHERE merged IS NOT NULL RETURN merged AS n } "
         "SET n.__lock = true REMOVE n.__lock "
         "RETURN "
         + PROJECTION

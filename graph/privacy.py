@@ -249,6 +249,9 @@ ANONYMISE = Cypher(
     "SET o.address = null, o.subject = null, o.body = null "
     "WITH m OPTIONAL MATCH (r:Record {id: m.recordId}) SET r.subject = null, r.notes = null "
     "RETURN count(m) AS messages } "
+    # A merged record's key in its source system (graph/merge.py) names the person too.
+    "CALL (p) { MATCH (mi:MergedId)-[:MERGED_INTO]->(p) WHERE mi.externalId IS NOT NULL "
+    "SET mi.externalSource = null, mi.externalId = null RETURN count(mi) AS aliases } "
     "FOREACH (key IN $gone | SET p[key] = null) "
     "SET p.name = $placeholder, p.erasedAt = datetime(), p.erasureReason = $reason, "
     "p.version = p.version + 1, p.updatedAt = datetime() "

@@ -223,7 +223,12 @@ BY_EXTERNAL = Cypher(
     "records.customers_by_external",
     "UNWIND $ids AS key "
     "CALL (key) { MATCH (acc:Company {externalSource: $source, externalId: key}) RETURN acc "
-    "  UNION MATCH (acc:Person {externalSource: $source, externalId: key}) RETURN acc } "
+    "  UNION MATCH (acc:Person {externalSource: $source, externalId: key}) RETURN acc "
+    # ... or the survivor of a merged one that held the key (graph/merge.py)
+    "  UNION MATCH (:MergedId {externalSource: $source, externalId: key})-[:MERGED_INTO]->(acc) "
+    "  WHERE NOT EXISTS { MATCH (:Company {externalSource: $source, externalId: key}) } "
+    "  AND NOT EXISTS { MATCH (:Person {externalSource: $source, externalId: key}) } "
+    "  RETURN acc } "
     "WITH key, acc WHERE " + access.visible("acc") + " "
     "RETURN key, collect(acc.id) AS found",
 )  # fmt: skip

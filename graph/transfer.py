@@ -32,6 +32,7 @@ from typing import Any, LiteralString
 from graph import access, history
 from graph.access import visible
 from graph.actor import Actor
+from graph.cypher import merged_survivor
 from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, PROJECTION, Audit
 from graph.records import RECORD
@@ -77,6 +78,12 @@ EDGE_LABELS: tuple[Label, ...] = (*EXPORT_LABELS, Label.USER)
 _DIGEST: LiteralString = "idNumberDigest"  # graph/crypto.py's DIGEST
 
 
+def _key(key: Key, value: LiteralString, source: LiteralString = "row.source") -> LiteralString:
+    if key is Key.EXTERNAL:
+        return "{externalSource: " + source + ", externalId: " + value + "}"
+    return "{id: " + value + "}"
+
+
 def _match(
     var: LiteralString,
     label: Label,
@@ -85,11 +92,27 @@ def _match(
     source: LiteralString = "row.source",
 ) -> LiteralString:
     lb: LiteralString = label.value  # closed vocabulary, never input
-    if key is Key.EXTERNAL:
-        return (
-            "(" + var + ":" + lb + " {externalSource: " + source + ", externalId: " + value + "})"
-        )
-    return "(" + var + ":" + lb + " {id: " + value + "})"
+    return "(" + var + ":" + lb + " " + _key(key, value, source) + ")"
+
+
+def find_node(
+    var: LiteralString,
+    label: Label,
+    key: Key,
+    value: LiteralString,
+    source: LiteralString = "row.source",
+) -> LiteralString:
+    """Binds `var` (or null) to the node holding the key, or by an external key, to the
+    survivor of a merged node that held it. Scope: `row`; `var` is the only new variable."""
+    if key is Key.ID:
+        return "OPTIONAL MATCH " + _match(var, label, key, value, source) + " "
+    held: LiteralString = var + "_held"
+    merged: LiteralString = var + "_merged"
+    return (
+        "OPTIONAL MATCH " + _match(held, label, key, value, source) + " "
+        + merged_survivor(merged, label, _key(key, value, source), "row")
+        + "WITH *, coalesce(" + held + ", " + merged + ") AS " + var + " "
+    )  # fmt: skip
 
 
 # Which keys of `row.props` differ from the stored entity `x` (a stored null differs).
@@ -111,13 +134,21 @@ def _node_write(label: Label, key: Key) -> Cypher:
         if key is Key.EXTERNAL
         else "ON CREATE SET x.version = 0, x.createdAt = datetime() "
     )
-    return Cypher(
-        f"transfer.node.{label.value}.{key.value}",
-        "UNWIND $rows AS row MERGE "
-        + _match("x", label, key, "row.externalId" if key is Key.EXTERNAL else "row.id")
+    value: LiteralString = "row.externalId" if key is Key.EXTERNAL else "row.id"
+    # By an external key that a merge left on a MergedId, the survivor takes the row.
+    found: LiteralString = (
+        merged_survivor("merged", label, _key(key, value), "row")
+        + "CALL (row, merged) { WITH row WHERE merged IS NULL MERGE "
+        + _match("x", label, key, value)
         + " "
         + on_create
-        + "WITH x, row, x.version = 0 AS created "
+        + "RETURN x UNION WITH merged WHERE merged IS NOT NULL RETURN merged AS x } "
+        if key is Key.EXTERNAL
+        else "MERGE " + _match("x", label, key, value) + " " + on_create
+    )
+    return Cypher(
+        f"transfer.node.{label.value}.{key.value}",
+        "UNWIND $rows AS row " + found + "WITH x, row, x.version = 0 AS created "
         # A node just created differs in every key: no need to read them back.
         "WITH x, row, created, CASE WHEN created THEN keys(row.props) ELSE "
         + _CHANGED
@@ -152,9 +183,11 @@ def _edge(rel: Rel, a: Label, b: Label, key: Key) -> Cypher:
     return Cypher(
         f"transfer.rel.{rel.value}.{a.value}.{b.value}.{key.value}",
         "UNWIND $rows AS row "
-        "OPTIONAL MATCH " + _match("a", a, key, "row.from", "row.fromSource") + " "
-        "OPTIONAL MATCH " + _match("b", b, key, "row.to", "row.toSource") + " "
-        "OPTIONAL CALL (row) { MATCH (s)-[x:" + t + " {id: row.id}]->(d) "
+        + find_node("a", a, key, "row.from", "row.fromSource")
+        + find_node("b", b, key, "row.to", "row.toSource")
+        + "OPTIONAL CALL (row) { MATCH (s)-[x:"
+        + t
+        + " {id: row.id}]->(d) "
         "USING INDEX SEEK x:" + t + "(id) RETURN x, s.id AS was, d.id AS wasTo LIMIT 1 } "
         "WITH row, a, b, x, CASE WHEN a IS NULL THEN 'from' WHEN b IS NULL THEN 'to' "
         "WHEN a = b THEN 'loop' "
@@ -253,7 +286,8 @@ def _existing(label: Label, key: Key) -> Cypher:
     value: LiteralString = "row.externalId" if key is Key.EXTERNAL else "row.id"
     return Cypher(
         f"transfer.existing.{label.value}.{key.value}",
-        "UNWIND $rows AS row MATCH " + _match("x", label, key, value) + " RETURN row.n AS n",
+        "UNWIND $rows AS row " + find_node("x", label, key, value) + "WITH row WHERE x IS NOT NULL "
+        "RETURN row.n AS n",
     )
 
 

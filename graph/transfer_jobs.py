@@ -32,7 +32,7 @@ from graph.access import editable
 from graph.actor import Actor
 from graph.db import Cypher, Database, native
 from graph.nodes import AUDIT, Audit, new_id
-from graph.transfer import LABELS, Key
+from graph.transfer import LABELS, Key, find_node
 from graph.vocab import Label
 
 
@@ -216,8 +216,9 @@ def _node_match(label: Label, key: Key) -> LiteralString:
 def _node_rights(label: Label, key: Key) -> Cypher:
     return Cypher(
         f"transfer.guard.{label.value}.{key.value}",
-        "UNWIND $rows AS row OPTIONAL MATCH " + _node_match(label, key) + " "
-        "RETURN row.n AS n, x IS NOT NULL AS exists, "
+        "UNWIND $rows AS row "
+        + find_node("x", label, key, "row.externalId" if key is Key.EXTERNAL else "row.id")
+        + "RETURN row.n AS n, x IS NOT NULL AS exists, "
         "x IS NOT NULL AND " + editable("x") + " AS mayEdit, "
         "CASE WHEN x IS NULL THEN [] ELSE [k IN $reviewed | x[k]] END AS stored",
     )
@@ -228,29 +229,13 @@ NODE_RIGHTS: dict[tuple[Label, Key], Cypher] = {
 }
 
 
-def _end(var: LiteralString, label: Label, key: Key, value: LiteralString) -> LiteralString:
-    lb: LiteralString = label.value
-    if key is Key.EXTERNAL:
-        return (
-            "("
-            + var
-            + ":"
-            + lb
-            + " {externalSource: "
-            + value
-            + "Source, externalId: "
-            + (value + "})")
-        )
-    return "(" + var + ":" + lb + " {id: " + value + "})"
-
-
 def _edge_rights(a: Label, b: Label, key: Key) -> Cypher:
     return Cypher(
         f"transfer.guard.edge.{a.value}.{b.value}.{key.value}",
         "UNWIND $rows AS row "
-        "OPTIONAL MATCH " + _end("a", a, key, "row.from") + " "
-        "OPTIONAL MATCH " + _end("b", b, key, "row.to") + " "
-        "RETURN row.n AS n, "
+        + find_node("a", a, key, "row.from", "row.fromSource")
+        + find_node("b", b, key, "row.to", "row.toSource")
+        + "RETURN row.n AS n, "
         "(a IS NOT NULL AND " + editable("a") + ") OR (b IS NOT NULL AND " + editable("b") + ") "
         "AS mayEdit",
     )

@@ -73,6 +73,7 @@ SAMPLES: dict[str, Any] = {
     "hashes": [_ID] * 5,
     "props": {"name": "x"},
     "extra": {"name": "x"},
+    "keys": {_ID: {"externalSource": "ERP", "externalId": "x"}},  # graph/merge.py's aliases
     "audits": [{"id": _ID}] * 5,
     "ends": [{"targetId": _ID}] * 5,
     # The visibility predicate's map (graph/access.py), as a SALES viewer sends it.

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 import cli
+from graph import merge as merging
 from graph import records
 from graph.db import Database
 from graph.server import LocalNeo4j
+from graph.vocab import Label
 from neo4j import Driver
 from resolvers import transfer
 from settings import ROOT, Settings
@@ -388,3 +390,49 @@ def test_a_reps_record_upload_saves_only_for_customers_they_may_edit(
         "MATCH (r:Interaction)-[:ABOUT]->(c) RETURN collect(c.id) AS ids"
     ).records[0]["ids"]
     assert about == ["mine"]
+
+
+def test_a_merged_company_is_still_reached_by_its_key_in_the_source(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """The ERP holds two records of one company: ERP-00002 is merged into ERP-00001's. The
+    ERP's next rows and records naming ERP-00002 update the survivor: no second company,
+    no duplicate held, no NOT_FOUND."""
+    _companies(neo4j_server, cypher, tmp_path)
+    first = transfer.derived_id("demo-erp", "Company", "ERP-00001")
+    second = transfer.derived_id("demo-erp", "Company", "ERP-00002")
+
+    async def merge() -> merging.MergeResult:
+        db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
+        try:
+            return await merging.merge(db, Label.COMPANY, first, [second], {}, AUDIT)
+        finally:
+            await db.close()
+
+    assert asyncio.run(merge()).refusal is None
+
+    lines = (EXAMPLES / "companies.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    again = tmp_path / "again.csv"
+    again.write_text(lines[0] + lines[2].replace("0571-78579364", "0571-88886666"), "utf-8")
+    mapping = transfer.load_mapping(EXAMPLES / "companies.toml", None)
+    out = run_import(neo4j_server, mapping, again, tmp_path / "again.rejected.csv")
+    assert out is not None
+    assert (out.created, out.updated, out.rejected, out.duplicates) == (0, 1, 0, 0)
+    stored = cypher.execute_query(
+        "MATCH (c:Company) RETURN c.id AS id, c.phone AS phone, c.externalId AS ext"
+    ).records
+    assert [(r["id"], r["phone"], r["ext"]) for r in stored] == [
+        (first, "+8657188886666", "ERP-00001")
+    ]
+    # Unchanged now: a re-run writes nothing.
+    rerun = run_import(neo4j_server, mapping, again, tmp_path / "again.rejected.csv")
+    assert rerun is not None
+    assert (rerun.created, rerun.updated) == (0, 0)
+
+    talks = transfer.load_mapping(EXAMPLES / "interactions.toml", None)
+    out = run_import(neo4j_server, talks, EXAMPLES / "interactions.csv", tmp_path / "talks.csv")
+    assert out is not None
+    # ERP-00001's and ERP-00002's land on the survivor; ERP-09999 is unknown, row 4 bad
+    assert (out.created, out.rejected) == (2, 2)
+    assert _report(tmp_path / "talks.csv")[0][:3] == ("3", "customer", "NOT_FOUND")
+    assert len(_timeline(neo4j_server, first)) == 2
