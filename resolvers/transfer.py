@@ -937,7 +937,7 @@ async def _write(
     if group[0] == "node":
         from resolvers import transfer_customfields as tcf
 
-        rows, bad = await tcf.check_nodes(db, group[1], rows, audit.actor, waiting)
+        rows, bad = await tcf.check_nodes(db, group[1], group[2], rows, audit.actor, waiting)
         if not rows:
             return repo.Written(), bad
         return await repo.write_nodes(db, group[1], group[2], rows, audit, import_id), bad

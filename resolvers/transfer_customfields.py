@@ -50,13 +50,14 @@ from typing import Any
 
 from graph import customfields as g
 from graph import nodes as node_repo
+from graph import transfer as transfer_repo
 from graph.actor import Actor
 from graph.db import Database, native
 from graph.errors import ConstraintViolation
 from graph.export import jsonable
 from graph.nodes import Audit
 from graph.refusal import Refusal
-from graph.transfer import Written
+from graph.transfer import Key, Written
 from graph.vocab import Label
 from resolvers import customfields as cf
 from resolvers import validation as v
@@ -379,9 +380,35 @@ async def _found(
     return found
 
 
+async def _incomplete(
+    db: Database,
+    label: Label,
+    key: Key,
+    defined: Mapping[str, Any],
+    rows: list[dict[str, Any]],
+) -> list[Rejection]:
+    """Rows without values (a mapping with no custom field targets) that would create a node
+    of a kind with a required field: refused as createCompany refuses them. A row naming a
+    stored node patches it and is not judged here."""
+    required = sorted(
+        k for k, d in defined.items() if d["required"] and d.get("archivedAt") is None
+    )
+    bare = [row for row in rows if "custom" not in row]
+    if not required or not bare:
+        return []
+    known = await transfer_repo.existing(db, label, key, bare)
+    return [
+        Rejection(row["n"], f"custom.{k}", ErrorCode.VALIDATION.value, "is required")
+        for row in bare
+        if row["n"] not in known
+        for k in required
+    ]
+
+
 async def check_nodes(
     db: Database,
     label: Label,
+    key: Key,
     rows: list[dict[str, Any]],
     actor: Actor,
     waiting: list[dict[str, Any]] | None = None,
@@ -390,11 +417,14 @@ async def check_nodes(
     rejections of the others; the stored definitions of the kind are read once, the nodes
     their REFERENCE values name once per kind. With `waiting`, a row naming a node not found
     (yet: it may come later in the file) goes there instead, to be checked again."""
-    if not any("custom" in row or REFERENCES in row for row in rows):
-        return rows, []
     kind = cf.KIND_OF_LABEL[label]
     defined = {d["key"]: d for d in await definitions(db, actor) if d["kind"] == kind}
-    checked, refused = [], []
+    refused = await _incomplete(db, label, key, defined, rows)
+    if refused:
+        rows = [row for row in rows if row["n"] not in {r.row for r in refused}]
+    if not any("custom" in row or REFERENCES in row for row in rows):
+        return rows, refused
+    checked = []
     for row in rows:
         bad = check_row(defined, row)
         if bad:
@@ -482,14 +512,20 @@ class DryRun:
         if group[0] != "node":
             return []
         label: Label = group[1]
+        kind = cf.KIND_OF_LABEL[label]
+        incomplete: list[Rejection] = []
+        if self.reader is not None and any("custom" not in p.row for p in pending):
+            plan = await self._plan()
+            defined = {d["key"]: d for d in plan.by_id.values() if d["kind"] == kind}
+            rows = [p.row for p in pending]
+            incomplete = await _incomplete(self.reader, label, group[2], defined, rows)
         if not any("custom" in p.row for p in pending):
-            return []
+            return incomplete
         plan = await self._plan()
         if any(d["type"] == "REFERENCE" for d in plan.by_id.values()):
             self.seen.update((label, p.row["id"]) for p in pending)  # only when one may name it
-        kind = cf.KIND_OF_LABEL[label]
         defined = {d["key"]: d for d in plan.by_id.values() if d["kind"] == kind}
-        refused = []
+        refused = incomplete
         for p in pending:
             row = p.row
             if self.reader is None and isinstance(row.get("custom"), dict):

@@ -399,6 +399,22 @@ def test_a_mapping_maps_columns_to_custom_fields(
     assert [tuple(r.values()) for r in stored] == [("M-1", 42.0, ["甲", "乙"])]
     again = crm(args, _env(neo4j_server))
     assert "0 created, 0 updated, 1 unchanged, 2 rejected" in again.stdout, again.stdout
+    # A mapping without custom field targets patches M-1, but creates no company without the
+    # required score, as createCompany would not: in a dry run and in the real one.
+    (tmp_path / "names.csv").write_text("编号,名称\nM-1,甲公司（新）\nM-9,己公司\n", "utf-8")
+    (tmp_path / "names.toml").write_text(
+        'label = "Company"\nsource = "erp"\nid = "编号"\n[fields]\nname = "名称"\n', "utf-8"
+    )
+    bare = ["import", str(tmp_path / "names.csv"), "--mapping", str(tmp_path / "names.toml"),
+            "--report", str(report), "--quiet"]  # fmt: skip
+    for dry in (["--dry-run"], []):
+        out = crm(bare + dry, _env(neo4j_server))
+        assert [(r["row"], r["field"], r["code"]) for r in _report(report)] == [
+            ("2", "custom.score", "VALIDATION")
+        ], out.stdout
+    assert "1 updated, 0 unchanged, 1 rejected" in out.stdout, out.stdout
+    names = cypher.execute_query("MATCH (c:Company) RETURN c.externalId AS id, c.name AS n")
+    assert [tuple(r.values()) for r in names.records] == [("M-1", "甲公司（新）")]
     # A target that is no custom field key is refused before any row is read.
     (tmp_path / "bad.toml").write_text(MAPPING.replace("custom.kinds", "custom.Kinds!"), "utf-8")
     with pytest.raises(transfer.TransferError, match="names no custom field key"):
