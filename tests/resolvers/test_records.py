@@ -796,3 +796,10 @@ def test_a_timeline_period_needs_offsets_and_an_order(gql: GQL, shop: dict[str, 
     assert backwards.errors[0]["extensions"]["field"] == "since"
     fine = gql(query, {"party": party, "since": at(2), "until": at(1)})
     assert fine.data["timeline"]["nodes"] == []
+    # The same for the follow-ups due before an instant: never a silently empty page.
+    due = "query($d: DateTime) { followUps(first: 5, dueBefore: $d) { totalCount } }"
+    refused = gql(due, {"d": "2099-01-01T00:00:00"})
+    assert refused.codes() == ["BAD_USER_INPUT"]
+    assert refused.errors[0]["extensions"]["field"] == "dueBefore"
+    zoned = gql(due, {"d": "2099-01-01T00:00:00+08:00"})
+    assert (zoned.codes(), type(zoned.data["followUps"]["totalCount"])) == ([], int)
