@@ -23,7 +23,10 @@ from graphql import (
     FloatValueNode,
     GraphQLError,
     IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
+    ValueNode,
     VariableNode,
     Visitor,
     parse,
@@ -101,6 +104,8 @@ _PYTHON_ERROR = re.compile(r", but encountered error '[^']*datetime\.[^']*'")
 _FOUND = re.compile(r"[,.]? [Ff]ound: .*\Z", re.S)
 # "cannot represent a non string value: 11010519491231002X": the same, for a scalar.
 _SCALAR_VALUE = re.compile(r"(cannot represent (?:a )?[\w -]*value): .*\Z", re.S)
+# "Value '张伟138...' does not exist in 'LifecycleStage' enum.": the same, for an enum.
+_ENUM_VALUE = re.compile(r"Value '.*' does not exist in ('\w+' enum)", re.S)
 # "Did you mean 'name'?" maps the input types by guessing where introspection is off.
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
@@ -110,10 +115,19 @@ def variable_arguments(document: DocumentNode | None) -> dict[str, str]:
     names the argument path, as every other input error does."""
     out: dict[str, str] = {}
 
+    def walk(value: ValueNode, path: str) -> None:
+        if isinstance(value, VariableNode):
+            out.setdefault(value.name.value, path)
+        elif isinstance(value, ObjectValueNode):  # `filter: {stage: $s}` feeds filter.stage
+            for item in value.fields:
+                walk(item.value, f"{path}.{item.name.value}")
+        elif isinstance(value, ListValueNode):
+            for i, element in enumerate(value.values):
+                walk(element, f"{path}[{i}]")
+
     class Uses(Visitor):
         def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-            if isinstance(node.value, VariableNode):
-                out.setdefault(node.value.name.value, node.name.value)
+            walk(node.value, node.name.value)
 
     if document is not None:
         visit(document, Uses())
@@ -126,6 +140,7 @@ def _variable_error(
     """The message of a refused variable, with its path (`extensions.field`) set, without the
     value it refused (and without suggestions outside dev mode)."""
     message = _SCALAR_VALUE.sub(r"\1", _FOUND.sub(".", _PYTHON_ERROR.sub("", error.message)))
+    message = _ENUM_VALUE.sub(r"The value is not one of the \1", message)
     if not suggestions:
         message = _SUGGESTION.sub("", message)
     if m := _VARIABLE.match(message):

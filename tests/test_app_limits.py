@@ -151,6 +151,14 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
         assert nested.errors[0]["extensions"]["field"] == "input.occurredAt"
         assert "Variable '$in' has invalid value at .occurredAt" in nested.errors[0]["message"]
         assert "datetime." not in nested.errors[0]["message"]
+    # An enum refused inside an object literal: the path through it, and not the value.
+    stage = """query($s: LifecycleStage!) {
+      customers(first: 1, filter: {lifecycleStage: $s}) { totalCount } }"""
+    wrong = gql(stage, {"s": "张伟13800138000"})
+    assert wrong.codes() == ["BAD_USER_INPUT"]
+    assert wrong.errors[0]["extensions"]["field"] == "filter.lifecycleStage"
+    assert "13800138000" not in wrong.errors[0]["message"]
+    assert "'LifecycleStage' enum" in wrong.errors[0]["message"]
 
 
 def test_a_number_beyond_a_doubles_range_is_refused_as_literal_and_as_variable(
