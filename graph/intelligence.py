@@ -620,7 +620,11 @@ SET_STAGE = Cypher(
     "OPTIONAL MATCH (n:Customer {id: $id}) "
     "WITH n, CASE WHEN n IS NULL OR NOT " + access.visible("n") + " THEN 'missing' "
     "WHEN NOT " + access.editable("n") + " THEN 'forbidden' ELSE 'ok' END AS verdict "
-    "CALL (n, verdict) { WITH n WHERE verdict = 'ok' "
+    # The same move sent twice is one move: no second history entry (churnAnalysis counts them).
+    "CALL (n, verdict) { WITH n WHERE verdict = 'ok' AND NOT (coalesce(n.lifecycleManual, false) "
+    "  AND n.lifecycleStage = $stage AND coalesce(n.lifecycleNote, '') = coalesce($note, '') "
+    "  AND coalesce(n.lostReason, '') = coalesce(CASE WHEN $stage = 'LOST' THEN $lostReason END, "
+    "  '')) "
     "  WITH n, n.lifecycleStage AS oldStage "
     "  SET n.lifecycleStage = $stage, n.lifecycleChangedAt = date(), n.lifecycleManual = true, "
     "  n.lifecycleMovedAt = datetime(), "

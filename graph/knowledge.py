@@ -71,6 +71,9 @@ MARK = Cypher(
     "knowledge.mark",
     "OPTIONAL MATCH (r:Record {id: $id})-[:ABOUT]->(n) "
     "WITH r, n, " + _VERDICT + "CALL (r, verdict) { WITH r WHERE verdict = 'ok' "
+    # Marked already with this title and these tags: nothing to write (no version, no audit).
+    "  AND NOT (r:Knowledge AND r.knowledgeTitle = $title "
+    "  AND coalesce(r.knowledgeTags, []) = coalesce($tags, [])) "
     "  SET r:Knowledge, r.knowledgeTitle = $title, r.knowledgeTags = $tags, "
     "  r.knowledgeText = $tagText, r.knowledgeMarkedAt = datetime(), "
     "  r.knowledgeMarkedBy = $actor, " + _BUMP + "WITH r " + AUDIT + " } "
@@ -80,7 +83,7 @@ MARK = Cypher(
 UNMARK = Cypher(
     "knowledge.unmark",
     "OPTIONAL MATCH (r:Record {id: $id})-[:ABOUT]->(n) "
-    "WITH r, n, " + _VERDICT + "CALL (r, verdict) { WITH r WHERE verdict = 'ok' "
+    "WITH r, n, " + _VERDICT + "CALL (r, verdict) { WITH r WHERE verdict = 'ok' AND r:Knowledge "
     "  REMOVE r:Knowledge SET r.knowledgeTitle = null, r.knowledgeTags = null, "
     "  r.knowledgeText = null, r.knowledgeMarkedAt = null, r.knowledgeMarkedBy = null, "
     + _BUMP + "WITH r " + AUDIT + " } "

@@ -253,6 +253,13 @@ def test_a_manual_move_holds_is_history_and_needs_a_reason(
     assert changes[0]["rule"] == "MANUAL"
     assert changes[0]["reason"] == "转向竞争对手"
     assert changes[0]["by"] == OWNER
+    # The same move sent again is no second move; another reason is.
+    again = {"customer": cid, "stage": "LOST", "note": "转向竞争对手", "lostReason": "COMPETITOR"}
+    assert owner(SET_STAGE, {"input": again}).data["setLifecycleStage"]["errors"] == []
+    assert len(gql(STAGES, {"id": cid}).data["lifecycleHistory"]) == len(changes)
+    other = {**again, "lostReason": "PRICE"}
+    assert owner(SET_STAGE, {"input": other}).data["setLifecycleStage"]["errors"] == []
+    assert len(gql(STAGES, {"id": cid}).data["lifecycleHistory"]) == len(changes) + 1
 
 
 def test_an_order_minutes_after_a_manual_move_is_news(

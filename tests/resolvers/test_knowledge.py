@@ -190,3 +190,13 @@ def test_an_anonymised_viewer_searches_subjects_and_tags_only(notes: None, gql: 
     assert found(analyst, "价") == [K1]  # one character, in K1's tag 价格
     # Everyone else still searches everything.
     assert found(gql.as_("auditor"), "bundle") == [K3]
+
+
+def test_marking_again_as_it_stands_writes_nothing(notes: None, gql: GQL) -> None:
+    owner = gql.as_("owner")
+    same = {"record": K1, "title": "价格异议的回答", "tags": ["异议", "价格"]}
+    first = owner(MARK, {"input": same}).data["markKnowledge"]
+    again = owner(MARK, {"input": same}).data["markKnowledge"]
+    assert (again["errors"], again["record"]["version"]) == ([], first["record"]["version"])
+    retitled = owner(MARK, {"input": {**same, "title": "价格异议"}}).data["markKnowledge"]
+    assert retitled["record"]["version"] == first["record"]["version"] + 1
