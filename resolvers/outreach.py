@@ -688,6 +688,27 @@ def audience_of(errors: v.Errors, a: dict[str, Any]) -> tuple[list[str], repo.Se
     return listed, segment
 
 
+async def check_audience(
+    ctx: Context, errors: v.Errors, listed: list[str], segment: repo.Segment
+) -> None:
+    """What an audience names must exist for the viewer: its class, its customers (one
+    hidden from them is NOT_FOUND, as everywhere)."""
+    if segment.customer_class is not None:
+        from resolvers.classification import customer_class
+
+        if await customer_class(ctx, segment.customer_class) is None:
+            errors.add(ErrorCode.NOT_FOUND, "no such customer class, `<dimension>:<key>`",
+                       "input.audience.customerClass")  # fmt: skip
+    for verdict in await repo.check_customers(ctx.db, ctx.actor, listed) if listed else []:
+        path = f"input.audience.customers[{verdict.index}]"
+        if verdict.verdict == "missing":
+            errors.add(ErrorCode.NOT_FOUND, "no such customer", path)
+        elif verdict.verdict == "forbidden":
+            errors.add(ErrorCode.FORBIDDEN, "you may not write to this customer", path)
+        elif verdict.verdict == "archived":
+            errors.add(ErrorCode.VALIDATION, "the customer is archived", path)
+
+
 def stored_filter(text: str) -> dict[str, Any]:
     """A saved audience's filter as audience input (enum names kept as strings)."""
     return {k: v for k, v in json.loads(text).items() if v is not None}
@@ -748,6 +769,9 @@ async def save_outreach_audience(ctx: Context, data: dict[str, Any]) -> Audience
     errors = v.Errors()
     name = v.text(errors, data.get("name"), "input.name", required=True, max_len=100)
     listed, segment = audience_of(errors, data["audience"])
+    if not errors:
+        listed = list(dict.fromkeys(listed))
+        await check_audience(ctx, errors, listed, segment)
     if errors or name is None:
         return {"audience": None, "errors": errors}
     ident = str(data["id"]) if data.get("id") else None
@@ -807,17 +831,9 @@ async def send_outreach(ctx: Context, data: dict[str, Any]) -> SendPayload:
         return _failed(errors, dry_run)
     assert template is not None
     listed = list(dict.fromkeys(listed))
-    if listed:
-        for verdict in await repo.check_customers(ctx.db, ctx.actor, listed):
-            path = f"input.audience.customers[{verdict.index}]"
-            if verdict.verdict == "missing":
-                errors.add(ErrorCode.NOT_FOUND, "no such customer", path)
-            elif verdict.verdict == "forbidden":
-                errors.add(ErrorCode.FORBIDDEN, "you may not write to this customer", path)
-            elif verdict.verdict == "archived":
-                errors.add(ErrorCode.VALIDATION, "the customer is archived", path)
-        if errors:
-            return _failed(errors, dry_run)
+    await check_audience(ctx, errors, listed, segment)
+    if errors:
+        return _failed(errors, dry_run)
     rows, matched = await repo.audience(
         ctx.db, ctx.actor, listed or None, None if listed else segment
     )

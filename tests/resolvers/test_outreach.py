@@ -299,6 +299,17 @@ def test_a_saved_audience_is_resolved_when_used(gql: GQL, people: None) -> None:
     # Both CORE customers match; the west one is not the owner's to write to.
     assert dry["errors"] == []
     assert {p["customerId"] for p in dry["planned"]} == {C1}
+    # A class or a customer that is not there (or not the viewer's to see) is named.
+    unknown = {"name": "无", "audience": {"customerClass": "nope"}}
+    nope = owner(save, {"input": unknown}).data["saveOutreachAudience"]
+    assert nope["errors"] == [{"code": "NOT_FOUND", "field": "input.audience.customerClass"}]
+    nope = send(owner, {"template": tid, "audience": {"customerClass": "value:nope"}})
+    assert [(e["code"], e["field"]) for e in nope["errors"]] == [
+        ("NOT_FOUND", "input.audience.customerClass")
+    ]
+    ghost = {"name": "无", "audience": {"customers": [C1, "00000000-0000-4000-8000-0000000000ff"]}}
+    nope = owner(save, {"input": ghost}).data["saveOutreachAudience"]
+    assert nope["errors"] == [{"code": "NOT_FOUND", "field": "input.audience.customers[1]"}]
     mixed = send(owner, {"template": tid, "audience": {"saved": audience["id"], "customers": [C1]}})
     assert [(e["code"], e["field"]) for e in mixed["errors"]] == [
         ("VALIDATION", "input.audience.saved")
