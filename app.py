@@ -136,6 +136,19 @@ def _media_type(accept: str) -> str:
     return GRAPHQL_RESPONSE_JSON if GRAPHQL_RESPONSE_JSON in accept else "application/json"
 
 
+_JSON_TYPES = frozenset({"application/json", GRAPHQL_RESPONSE_JSON})
+
+
+def _media_range(item: str) -> str:
+    return item.split(";", 1)[0].strip().lower()
+
+
+def _accepts_json(accept: str) -> bool:
+    """No Accept header, or one that allows a JSON answer (a wildcard counts)."""
+    ranges = {_media_range(x) for x in accept.split(",") if x.strip()}
+    return not ranges or bool(ranges & {"*/*", "application/*", *_JSON_TYPES})
+
+
 def _error_response(
     code: str,
     message: str,
@@ -229,7 +242,21 @@ class GraphQLView(GraphQL[Context, None]):
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
             await super().__call__(scope, receive, send)  # the IDE page: static, no data
             return
+        if request.method in ("GET", "POST") and not _accepts_json(
+            request.headers.get("accept", "")
+        ):
+            message = "The Accept header allows no JSON answer: accept application/json."
+            await _error_response("NOT_ACCEPTABLE", message, 406, request_id)(scope, receive, send)
+            return
         if request.method == "POST":
+            kind = _media_range(request.headers.get("content-type", ""))
+            if kind not in _JSON_TYPES:
+                message = "Send the request as JSON: Content-Type: application/json."
+                unsupported = _error_response(
+                    "UNSUPPORTED_MEDIA_TYPE", message, 415, request_id, media_type=media
+                )
+                await unsupported(scope, receive, send)
+                return
             limit = self.settings.max_body_bytes
             seconds = self.settings.body_timeout_seconds
             declared = request.headers.get("content-length", "")

@@ -89,7 +89,7 @@ vocab_enum(
         "(CRM_BODY_TIMEOUT_SECONDS; HTTP 408).",
         "METHOD_NOT_ALLOWED": "Use GET or POST (HTTP 405).",
         "NOT_ACCEPTABLE": "The Accept header allows no JSON response (HTTP 406).",
-        "UNSUPPORTED_MEDIA_TYPE": "Send JSON or GraphQL (HTTP 415).",
+        "UNSUPPORTED_MEDIA_TYPE": "Send the request as `application/json` (HTTP 415).",
         "INTERNAL": "An unexpected error; quote the request id.",
         "QUERY_TOO_COSTLY": "The request's computed cost is over the budget; nothing ran. "
         "`extensions.cost` and `extensions.budget` give both figures.",

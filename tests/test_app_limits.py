@@ -206,6 +206,26 @@ def test_graphql_response_json_rules(client: TestClient) -> None:
     assert legacy.headers["content-type"].startswith("application/json")
 
 
+def test_media_types_the_api_does_not_speak_are_refused_with_their_codes(
+    client: TestClient,
+) -> None:
+    query = b'{"query": "{ version }"}'
+    for kind in ("text/plain", "application/x-www-form-urlencoded", "application/graphql", ""):
+        sent = client.post("/graphql", content=query, headers={**ADMIN, "Content-Type": kind})
+        assert (sent.status_code, code(sent)) == (415, "UNSUPPORTED_MEDIA_TYPE"), kind
+    for accept in ("application/xml", "text/html, text/plain"):
+        asked = client.post("/graphql", json={"query": "{ version }"},
+                            headers={**ADMIN, "Accept": accept})  # fmt: skip
+        assert (asked.status_code, code(asked)) == (406, "NOT_ACCEPTABLE"), accept
+    for accept in ("", "*/*", "application/*;q=0.8", "text/html, application/json;q=0.9"):
+        fine = client.post("/graphql", json={"query": "{ version }"},
+                           headers={**ADMIN, "Accept": accept})  # fmt: skip
+        assert fine.status_code == 200, accept
+    utf8 = {**ADMIN, "Content-Type": "application/json; charset=utf-8"}
+    charset = client.post("/graphql", content=query, headers=utf8)
+    assert charset.status_code == 200
+
+
 @pytest.fixture
 def client(app_client: TestClient, cypher: Driver) -> TestClient:
     """The session app, with the personas (and ADMIN's key) in the database."""
