@@ -8,6 +8,7 @@ and `extensions.field`. Anything else is unexpected and is masked (see schema/ex
 from __future__ import annotations
 
 import logging
+import re
 from enum import Enum
 from typing import Any
 
@@ -60,6 +61,12 @@ class ApiError(CrmError):
         self.field = field
 
 
+# A list position written as a dotted step (`input.checks.1.field`).
+_DOTTED_INDEX = re.compile(r"\.(\d+)(?=\.|\[|$)")
+
+
 def payload_error(code: ErrorCode, message: str, field: str | None = None) -> dict[str, Any]:
-    """One entry of a mutation payload's `errors` list. `field` is a dotted input path."""
-    return {"code": code, "message": message, "field": field}
+    """One entry of a mutation payload's `errors` list. `field` is the input path, written
+    one way everywhere: fields dotted, list positions in brackets (`input.lines[0].quantity`)."""
+    path = None if field is None else _DOTTED_INDEX.sub(r"[\1]", field)
+    return {"code": code, "message": message, "field": path}

@@ -274,9 +274,11 @@ def test_merge_errors_name_this_mutations_inputs() -> None:
     from resolvers.duplicates import _pair_error
     from resolvers.errors import ErrorCode, payload_error
 
-    gone = _pair_error(payload_error(ErrorCode.NOT_FOUND, "no company with id x", "input.merged.0"))
+    gone = _pair_error(
+        payload_error(ErrorCode.NOT_FOUND, "no company with id x", "input.merged[0]")
+    )
     assert (gone["code"], gone["field"]) == (ErrorCode.CONFLICT, "input.candidateId")
-    stale = _pair_error(payload_error(ErrorCode.CONFLICT, "stale", "input.expectedVersions.0.id"))
+    stale = _pair_error(payload_error(ErrorCode.CONFLICT, "stale", "input.expectedVersions[0].id"))
     assert (stale["code"], stale["field"]) == (ErrorCode.CONFLICT, "input.candidateId")
     survivor = _pair_error(payload_error(ErrorCode.NOT_FOUND, "no company", "input.survivor"))
     assert (survivor["code"], survivor["field"]) == (ErrorCode.NOT_FOUND, "input.survivorId")

@@ -460,13 +460,13 @@ def test_bad_weights_rates_and_currencies_are_refused_with_their_paths(gql: GQL)
     assert refused({"currency": "ABC"}) == [("VALIDATION", "input.currency")]
     assert refused({"currency": "XXX"}) == [("VALIDATION", "input.currency")]
     assert refused({"weights": [{"factor": "CONTRIBUTION", "weight": -0.1}]}) == [
-        ("VALIDATION", "input.weights.0.weight")
+        ("VALIDATION", "input.weights[0].weight")
     ]
     factors = ("CONTRIBUTION", "SUPPORT", "CREDIT", "GROWTH", "INFLUENCE")
     every_zero = [{"factor": f, "weight": 0} for f in factors]
     assert refused({"weights": every_zero}) == [("VALIDATION", "input.weights")]
     twice = [{"factor": "CREDIT", "weight": 0.1}, {"factor": "CREDIT", "weight": 0.2}]
-    assert refused({"weights": twice}) == [("VALIDATION", "input.weights.1.factor")]
+    assert refused({"weights": twice}) == [("VALIDATION", "input.weights[1].factor")]
     rates = [
         {"currency": "USD", "rate": 0},
         {"currency": "EUR", "rate": -1},
@@ -474,10 +474,10 @@ def test_bad_weights_rates_and_currencies_are_refused_with_their_paths(gql: GQL)
         {"currency": "usd", "rate": 7},
     ]
     assert refused({"rates": rates}) == [
-        ("VALIDATION", "input.rates.0.rate"),
-        ("VALIDATION", "input.rates.1.rate"),
-        ("VALIDATION", "input.rates.2.currency"),
-        ("VALIDATION", "input.rates.3.currency"),
+        ("VALIDATION", "input.rates[0].rate"),
+        ("VALIDATION", "input.rates[1].rate"),
+        ("VALIDATION", "input.rates[2].currency"),
+        ("VALIDATION", "input.rates[3].currency"),
     ]
     # Nothing was saved: the settings are still the defaults.
     read = gql("{ scoringSettings { version currency rates { currency } } }")

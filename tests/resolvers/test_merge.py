@@ -236,19 +236,19 @@ def test_merge_errors_write_nothing(gql: GQL, cypher: Driver) -> None:
     assert errors(MERGE_COMPANIES, survivor=keep, merged=[]) == {"input.merged": "VALIDATION"}
     assert errors(MERGE_COMPANIES, survivor=keep, merged=[keep]) == {"input.merged": "VALIDATION"}
     assert errors(MERGE_COMPANIES, survivor=keep, merged=[dup, "nope"]) == {
-        "input.merged.1": "NOT_FOUND"
+        "input.merged[1]": "NOT_FOUND"
     }
     assert errors(MERGE_COMPANIES, survivor="nope", merged=[dup]) == {"input.survivor": "NOT_FOUND"}
     # a person is not a company
     assert errors(MERGE_COMPANIES, survivor=keep, merged=[person]) == {
-        "input.merged.0": "NOT_FOUND"
+        "input.merged[0]": "NOT_FOUND"
     }
     assert errors(
         MERGE_COMPANIES, survivor=keep, merged=[dup], expectedVersions=[{"id": dup, "version": 9}]
     ) == {"input.expectedVersions": "CONFLICT"}
     assert errors(
         MERGE_COMPANIES, survivor=keep, merged=[dup], expectedVersions=[{"id": "x", "version": 1}]
-    ) == {"input.expectedVersions.0.id": "VALIDATION"}
+    ) == {"input.expectedVersions[0].id": "VALIDATION"}
     assert totals(cypher) == before
 
 
@@ -343,7 +343,7 @@ def test_merge_needs_edit_rights_on_every_record(gql: GQL, cypher: Driver, perso
         assert errors == [{"code": "FORBIDDEN", "field": "input"}]
         assert r.round_trips == 0
     elif persona == "owner":  # sees west-sub through the read share, may not edit it
-        assert errors == [{"code": "FORBIDDEN", "field": "input.merged.0"}]
+        assert errors == [{"code": "FORBIDDEN", "field": "input.merged[0]"}]
     elif persona in EDITS_EAST and persona in EDITS_WEST:
         assert errors == []
         return

@@ -272,12 +272,12 @@ def test_settings_change_the_weights(gql: GQL, pipeline: None) -> None:
     assert refused.data["savePipelineSettings"]["errors"][0]["code"] == "FORBIDDEN"
     bad = gql(save, {"input": {"stageProbabilities": [{"stage": "LEAD", "probability": 2}]}})
     assert bad.data["savePipelineSettings"]["errors"] == [
-        {"code": "VALIDATION", "field": "input.stageProbabilities.0.probability"}
+        {"code": "VALIDATION", "field": "input.stageProbabilities[0].probability"}
     ]
     twice = [{"stage": "LEAD", "probability": 0.1}, {"stage": "LEAD", "probability": 0.2}]
     doubled = gql(save, {"input": {"stageProbabilities": twice}})
     assert doubled.data["savePipelineSettings"]["errors"] == [
-        {"code": "VALIDATION", "field": "input.stageProbabilities.1.stage"}
+        {"code": "VALIDATION", "field": "input.stageProbabilities[1].stage"}
     ]
     ok = gql(
         save, {"input": {"stageProbabilities": [{"stage": "NEGOTIATION", "probability": 0.5}]}}

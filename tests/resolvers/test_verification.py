@@ -89,7 +89,7 @@ def test_checks_set_statuses_and_refusals_stand_alone(gql: GQL, network: None) -
         },
     ).data["verifyChannels"]
     # A bad input refuses the whole batch before anything is written...
-    assert [(e["code"], e["field"]) for e in r["errors"]] == [("VALIDATION", "input.checks.5.at")]
+    assert [(e["code"], e["field"]) for e in r["errors"]] == [("VALIDATION", "input.checks[5].at")]
     assert r["verifications"] == [None] * 6
     assert channels(gql, C1)["PHONE"]["status"] == "UNVERIFIED"
     # ... while a refusal of one record refuses that check alone.
@@ -108,9 +108,9 @@ def test_checks_set_statuses_and_refusals_stand_alone(gql: GQL, network: None) -
         },
     ).data["verifyChannels"]
     assert [(e["code"], e["field"]) for e in r["errors"]] == [
-        ("NOT_FOUND", "input.checks.3.id"),
-        ("VALIDATION", "input.checks.4.field"),
-        ("NOT_FOUND", "input.checks.5.id"),
+        ("NOT_FOUND", "input.checks[3].id"),
+        ("VALIDATION", "input.checks[4].field"),
+        ("NOT_FOUND", "input.checks[5].id"),
     ]
     assert [x is not None for x in r["verifications"]] == [True, True, True, False, False, False]
     company = channels(gql, C1)
@@ -155,11 +155,11 @@ def test_a_check_of_a_channel_without_a_value_is_refused_alone(
         },
     ).data["verifyChannels"]
     assert [(e["code"], e["field"]) for e in r["errors"]] == [
-        ("VALIDATION", "input.checks.0.field"),
-        ("VALIDATION", "input.checks.1.field"),
-        ("VALIDATION", "input.checks.2.field"),
-        ("VALIDATION", "input.checks.3.field"),
-        ("NOT_FOUND", "input.checks.5.id"),
+        ("VALIDATION", "input.checks[0].field"),
+        ("VALIDATION", "input.checks[1].field"),
+        ("VALIDATION", "input.checks[2].field"),
+        ("VALIDATION", "input.checks[3].field"),
+        ("NOT_FOUND", "input.checks[5].id"),
     ]
     assert [x is not None for x in r["verifications"]] == [False] * 4 + [True, False]
     company, person = channels(gql, C2), channels(gql, P2)
@@ -203,8 +203,8 @@ def test_rules_are_data_kept_by_admin(gql: GQL, network: None) -> None:
     assert [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
     bad = gql(RULES, {"rules": [{"label": "COMPANY", "field": "EMAIL", "days": 0}]})
     assert [(e["code"], e["field"]) for e in bad.data["saveVerificationRules"]["errors"]] == [
-        ("VALIDATION", "input.rules.0.field"),
-        ("VALIDATION", "input.rules.0.days"),
+        ("VALIDATION", "input.rules[0].field"),
+        ("VALIDATION", "input.rules[0].days"),
     ]
     saved = gql(RULES, {"rules": one_year}).data["saveVerificationRules"]
     assert saved["errors"] == []
