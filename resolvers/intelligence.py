@@ -19,6 +19,7 @@ from typing import Any, TypedDict
 
 from graph import classification, clock, scoring
 from graph import intelligence as repo
+from graph import team as team_repo
 from graph.actor import Actor
 from graph.db import Database
 from graph.nodes import Audit
@@ -239,6 +240,9 @@ async def warnings(
     rows, total = await repo.warnings(
         ctx.db, ctx.actor, levels, owner, team, limit + 1, position, with_total
     )
+    if team is not None and not rows and not await team_repo.code_exists(ctx.db, ctx.actor, team):
+        # An empty list should mean a team without warnings, not a mistyped code.
+        raise ApiError(ErrorCode.NOT_FOUND, "no team with this code", "team")
     items = [(encode_cursor(str(r["churnRisk"]), r["id"]), r) for r in rows[:limit]]
     return connection(items, len(rows) > limit, after, total)
 

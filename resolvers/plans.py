@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, TypedDict
 
 from graph import plans as repo
+from graph import team as team_repo
 from graph.refusal import Refusal
 from resolvers import validation as v
 from resolvers.common import audit, read_only
@@ -21,6 +22,7 @@ from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.records import cents, currency
 from resolvers.shapes import UserErrorRow
+from resolvers.team import team as team_of
 
 Dimension = repo.Dimension
 PeriodKind = repo.PeriodKind
@@ -177,4 +179,10 @@ async def plan_vs_actual(
         team=str(team) if team is not None else None,
         currency=code,
     )
-    return await repo.table(ctx.db, ctx.actor, q)
+    table = await repo.table(ctx.db, ctx.actor, q)
+    if team is not None and not table["rows"] and await team_of(ctx, str(team)) is None:
+        # An empty table should mean an empty team, not a mistyped one.
+        hint = " (give its id, not its code)" if await team_repo.code_exists(
+            ctx.db, ctx.actor, str(team)) else ""  # fmt: skip
+        raise ApiError(ErrorCode.NOT_FOUND, f"no such team{hint}", "team")
+    return table

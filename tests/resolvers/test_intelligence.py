@@ -186,6 +186,8 @@ def test_the_warning_list_ranks_what_the_viewer_sees(
     assert "西部欠款" in [w["customer"]["name"] for w in everyone]
     west = gql(WARNINGS, {"first": 10, "team": "WEST"}).data["churnWarnings"]["nodes"]
     assert [w["customer"]["name"] for w in west] == ["西部欠款"]
+    nope = gql(WARNINGS, {"first": 10, "team": "NOPE"})
+    assert (nope.codes(), nope.errors[0]["extensions"]["field"]) == (["NOT_FOUND"], "team")
     # paging: one at a time gives the same order
     first = gql(WARNINGS, {"first": 1}).data["churnWarnings"]
     second = gql(WARNINGS, {"first": 1, "after": first["pageInfo"]["endCursor"]}).data

@@ -281,6 +281,12 @@ def test_a_team_argument_lists_its_members_and_sub_teams(sales: None, gql: GQL) 
     assert set(table(gql, "USER", team=EAST)) == {OWNER, MATE}
     assert set(table(gql, "TEAM", team=EAST)) == {EAST}
     assert set(table(gql, "TEAM", team=HQ)) == {HQ, EAST, WEST}
+    # A team's code, or no team at all, is named as such, not an empty table.
+    for wrong, hint in (("EAST", "give its id"), ("00000000-0000-4000-8000-00000000beef", "")):
+        refused = gql(TABLE, {"period": "2030-03", "dimension": "USER", "team": wrong})
+        assert refused.codes() == ["NOT_FOUND"]
+        assert refused.errors[0]["extensions"]["field"] == "team"
+        assert hint in refused.errors[0]["message"]
 
 
 def test_a_sales_rep_sees_their_team_and_their_customers_only(sales: None, gql: GQL) -> None:
