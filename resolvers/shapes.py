@@ -7,8 +7,10 @@ The schema's resolver methods are annotated with these shapes and name their Gra
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Generic, NotRequired, TypedDict, TypeVar
 
+from graph import clock
 from graph.rows import ApiKeyRow as ApiKeyRow
 from graph.rows import AuditEventRow as AuditEventRow
 from graph.rows import EdgeRow as EdgeRow
@@ -80,3 +82,15 @@ class ConnectionOf(TypedDict, Generic[T]):
     nodes: NotRequired[list[T]]
     pageInfo: PageInfoRow
     totalCount: int | None
+
+
+def instant_text(value: Any) -> str:
+    """A DateTime as the API writes every one: in the business zone (CRM_TIMEZONE, the
+    calendar days and periods are counted in) with its offset, to the microsecond at most
+    (Neo4j keeps nanoseconds; Python and most clients keep microseconds or less)."""
+    if isinstance(value, str):  # maps format temporals in Cypher (graph/maps.py)
+        return value
+    native = value.to_native() if hasattr(value, "to_native") else value
+    if native.tzinfo is None:  # never stored so; read as UTC rather than guessed
+        native = native.replace(tzinfo=dt.UTC)
+    return str(native.astimezone(clock.ZONE).isoformat())

@@ -19,6 +19,7 @@ from strawberry.types.enum import has_enum_definition
 
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
+from resolvers.shapes import instant_text
 from resolvers.vocab import LABELS, Rel
 
 
@@ -32,8 +33,10 @@ def _iso(value: Any) -> str:
 
 DateTime = strawberry.scalar(
     name="DateTime",
-    description="An ISO-8601 date and time with offset, e.g. 2026-11-23T09:30:00+08:00.",
-    serialize=_iso,
+    description="An ISO-8601 date and time with offset, e.g. 2026-11-23T09:30:00+08:00. "
+    "Sent: any offset. Answered: in the business time zone (CRM_TIMEZONE, default "
+    "Asia/Shanghai, +08:00), to the microsecond at most.",
+    serialize=instant_text,
     parse_value=dt.datetime.fromisoformat,
 )
 Date = strawberry.scalar(

@@ -145,7 +145,7 @@ def test_stance_history_is_one_type_with_one_precision(gql: GQL, cypher: Driver)
     # the same entries, oldest first in the tree and newest first in the query
     assert tree == list(reversed(query))
     sc2 = next(h for h in tree if h["id"] == "sc2")
-    assert sc2["at"] == "2026-10-02T09:00:00.123456+00:00"  # microseconds in both
+    assert sc2["at"] == "2026-10-02T17:00:00.123456+08:00"  # microseconds, business zone
     assert (sc2["from"], sc2["to"]) == ("NEUTRAL", "SUPPORTER")
     types = gql(
         '{ a: __type(name: "DecisionTree") { fields { name type { ofType { ofType { ofType '
