@@ -419,12 +419,36 @@ class LocalNeo4j:
             dump = dump / f"{database}.dump"
         if not dump.is_file():
             raise LocalServerError(f"no dump at {dump}")
-        with tempfile.TemporaryDirectory() as tmp:
-            # load reads `<database>.dump` from a directory: whatever the file is called.
-            (Path(tmp) / f"{database}.dump").symlink_to(dump.resolve())
-            self.admin(
-                "database", "load", database, f"--from-path={tmp}", "--overwrite-destination=true"
-            )
+        assert self.data_dir is not None
+        # A load that fails midway (a truncated or corrupt dump) leaves a store that cannot
+        # start: the database's store and transaction logs are set aside first, and put
+        # back unless the load succeeds.
+        stores = [self.data_dir / kind / database for kind in ("databases", "transactions")]
+        aside = Path(tempfile.mkdtemp(prefix=f".before-load-{database}-", dir=self.data_dir))
+        kept = [aside / f"{i}" for i in range(len(stores))]
+        for store, keep in zip(stores, kept, strict=True):
+            if store.exists():
+                store.rename(keep)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                # load reads `<database>.dump` from a directory: whatever the file is called.
+                (Path(tmp) / f"{database}.dump").symlink_to(dump.resolve())
+                self.admin(
+                    "database", "load", database, f"--from-path={tmp}",
+                    "--overwrite-destination=true",
+                )  # fmt: skip
+        except BaseException as error:
+            for store, keep in zip(stores, kept, strict=True):
+                if keep.exists():
+                    shutil.rmtree(store, ignore_errors=True)
+                    keep.rename(store)
+            aside.rmdir()
+            if isinstance(error, LocalServerError):
+                raise LocalServerError(
+                    f"{error}\nThe database was left as it was before the restore."
+                ) from error
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
 
     def _wait_for_bolt(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

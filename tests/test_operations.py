@@ -371,6 +371,18 @@ def test_backup_wipe_restore_reads_the_data_back(tmp_path: Path) -> None:
             ).records
         assert rows[0]["n"] == 500
         assert rows[0]["some"][0].startswith("公司")
+
+        # A truncated dump fails to load, and the database it would have replaced stays.
+        whole = (tmp_path / "bk" / "neo4j.dump").read_bytes()
+        (tmp_path / "cut").mkdir()
+        (tmp_path / "cut" / "neo4j.dump").write_bytes(whole[: len(whole) // 2])
+        cut = crm(["restore", str(tmp_path / "cut")], env)
+        assert cut.returncode != 0
+        assert "left as it was" in cut.stdout + cut.stderr
+        with GraphDatabase.driver(uri, auth=auth) as driver:
+            count = driver.execute_query("MATCH (c:Company) RETURN count(c) AS n").records
+        assert count[0]["n"] == 500
+        assert not list((tmp_path / "data").glob(".before-load-*"))
     finally:
         crm(["neo4j", "stop"], env)
 
