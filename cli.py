@@ -25,7 +25,9 @@ from graph.actor import Actor
 from graph.db import Database
 from graph.migrate import MigrationError, Runner
 from graph.server import LocalNeo4j, LocalServerError, Supervisor, ensure_jars
-from settings import ROOT, Settings
+from settings import ROOT, Settings, SettingsError
+from settings import port as settings_port
+from settings import workers as settings_workers
 
 if TYPE_CHECKING:  # the resolvers load only for the commands that use them
     from resolvers.transfer_parallel import Check
@@ -693,7 +695,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         check_production(settings)
     except StartupRefused as exc:  # one line, before anything starts, not a traceback
-        print(f"crm-graph: {exc}", file=sys.stderr)
+        logging.getLogger("crm.cli").critical("crm-graph: %s", exc)
         return 2
 
     # One worker: the app's lifespan starts and supervises the embedded server itself, so it
@@ -861,14 +863,22 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except SettingsError as exc:  # a variable of the README's configuration table
+        print(f"crm-graph: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crm-graph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser(
         "serve", help="run the API and viewer (starts the embedded Neo4j if NEO4J_URI is unset)"
     )
     p.add_argument("--host", default=os.environ.get("CRM_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("CRM_PORT", "8000")))
-    p.add_argument("--workers", type=int, default=int(os.environ.get("CRM_WORKERS", "1")))
+    p.add_argument("--port", type=int, default=settings_port("CRM_PORT", 8000))
+    p.add_argument("--workers", type=int, default=settings_workers())
     p.add_argument("--demo", action="store_true", help="load demo data into an empty database")
     p = sub.add_parser("migrate", help="apply or list migrations")
     p.add_argument("action", choices=["apply", "list"], nargs="?", default="apply")

@@ -5,28 +5,75 @@ Every variable is listed in the README's configuration table; keep the two in st
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 
 
+class SettingsError(ValueError):
+    """A variable's value cannot be used: the message names the variable and what it takes."""
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+_JVM_SIZE = re.compile(r"\d+[kKmMgG]?")
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+    word = raw.strip().lower()
+    if word not in _TRUE | _FALSE:
+        raise SettingsError(f"{name}={raw!r}: give 1 or 0 (true/false, yes/no, on/off)")
+    return word in _TRUE
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, low: int | None = None, high: int | None = None) -> int:
     raw = os.environ.get(name)
-    return int(raw) if raw else default
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: give a whole number") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = f"{low}..{high}" if high is not None else f"at least {low}"
+        raise SettingsError(f"{name}={raw!r}: give {span}")
+    return value
 
 
-def _float(name: str, default: float) -> float:
+def _float(name: str, default: float, low: float = 0.0) -> float:
     raw = os.environ.get(name)
-    return float(raw) if raw else default
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: give a number") from None
+    if not math.isfinite(value) or value < low:
+        raise SettingsError(f"{name}={raw!r}: give a number of at least {low:g}")
+    return value
+
+
+def _jvm_size(name: str, default: str) -> str:
+    raw = os.environ.get(name, "").strip() or default
+    if not _JVM_SIZE.fullmatch(raw):
+        raise SettingsError(f"{name}={raw!r}: give a size such as 512m or 2g")
+    return raw
+
+
+def port(name: str, default: int) -> int:
+    """A TCP port from `name` (CRM_PORT, ...): 1..65535."""
+    return _int(name, default, 1, 65535)
+
+
+def workers() -> int:
+    """uvicorn workers from CRM_WORKERS: at least 1."""
+    return _int("CRM_WORKERS", 1, 1)
 
 
 @dataclass(frozen=True)
@@ -129,29 +176,29 @@ class Settings:
             neo4j_database=os.environ.get("NEO4J_DATABASE", "neo4j"),
             local_home=home,
             local_data_dir=Path(data) if data else None,
-            local_bolt_port=_int("CRM_NEO4J_BOLT_PORT", 0),
-            local_heap=os.environ.get("CRM_NEO4J_HEAP", "1g"),
-            local_pagecache=os.environ.get("CRM_NEO4J_PAGECACHE", "1g"),
+            local_bolt_port=_int("CRM_NEO4J_BOLT_PORT", 0, 0, 65535),
+            local_heap=_jvm_size("CRM_NEO4J_HEAP", "1g"),
+            local_pagecache=_jvm_size("CRM_NEO4J_PAGECACHE", "1g"),
             dev=dev,
             allow_anonymous=_bool("CRM_ALLOW_ANONYMOUS", dev),
             demo_data=_bool("CRM_DEMO_DATA", False),
             public_companies=_bool("CRM_PUBLIC_COMPANIES", True),
             pseudonym_key=os.environ.get("CRM_PSEUDONYM_KEY", ""),
-            max_query_depth=_int("CRM_MAX_QUERY_DEPTH", 12),
-            max_aliases=_int("CRM_MAX_ALIASES", 30),
-            max_tokens=_int("CRM_MAX_TOKENS", 5000),
+            max_query_depth=_int("CRM_MAX_QUERY_DEPTH", 12, 1),
+            max_aliases=_int("CRM_MAX_ALIASES", 30, 1),
+            max_tokens=_int("CRM_MAX_TOKENS", 5000, 1),
             log_level=os.environ.get("CRM_LOG_LEVEL", "INFO"),
             # --- requests (issue 11) ---
             log_format=os.environ.get("CRM_LOG_FORMAT", "text").strip().lower(),
-            max_in_flight=_int("CRM_MAX_IN_FLIGHT", 64),
-            max_body_bytes=_int("CRM_MAX_BODY_BYTES", 1 << 20),
-            body_timeout_seconds=_float("CRM_BODY_TIMEOUT_SECONDS", 10.0),
-            max_query_bytes=_int("CRM_MAX_QUERY_BYTES", 100_000),
-            max_nesting=_int("CRM_MAX_NESTING", 64),
-            max_fragments=_int("CRM_MAX_FRAGMENTS", 100),
-            query_cache_bytes=_int("CRM_QUERY_CACHE_BYTES", 64 << 20),
+            max_in_flight=_int("CRM_MAX_IN_FLIGHT", 64, 1),
+            max_body_bytes=_int("CRM_MAX_BODY_BYTES", 1 << 20, 1),
+            body_timeout_seconds=_float("CRM_BODY_TIMEOUT_SECONDS", 10.0, 0.1),
+            max_query_bytes=_int("CRM_MAX_QUERY_BYTES", 100_000, 1),
+            max_nesting=_int("CRM_MAX_NESTING", 64, 1),
+            max_fragments=_int("CRM_MAX_FRAGMENTS", 100, 0),
+            query_cache_bytes=_int("CRM_QUERY_CACHE_BYTES", 64 << 20, 0),
             transaction_timeout=_float("CRM_TRANSACTION_TIMEOUT", 15.0),
-            neo4j_pool_size=_int("CRM_NEO4J_POOL_SIZE", 100),
+            neo4j_pool_size=_int("CRM_NEO4J_POOL_SIZE", 100, 1),
             neo4j_acquisition_timeout=_float("CRM_NEO4J_ACQUISITION_TIMEOUT", 5.0),
             warm_up_seconds=_float("CRM_WARM_UP_SECONDS", 60.0),
             scoring_interval_hours=_float("CRM_SCORING_INTERVAL_HOURS", 24.0),
@@ -168,16 +215,16 @@ class Settings:
             oidc_algorithms=tuple(
                 a.strip() for a in os.environ.get("CRM_OIDC_ALGORITHMS", "RS256").split(",")
             ),
-            max_query_cost=_int("CRM_MAX_QUERY_COST", 100_000),
+            max_query_cost=_int("CRM_MAX_QUERY_COST", 100_000, 1),
             smtp_host=os.environ.get("CRM_SMTP_HOST") or None,
-            smtp_port=_int("CRM_SMTP_PORT", 587),
+            smtp_port=port("CRM_SMTP_PORT", 587),
             smtp_user=os.environ.get("CRM_SMTP_USER") or None,
             smtp_password=os.environ.get("CRM_SMTP_PASSWORD") or None,
             smtp_from=os.environ.get("CRM_SMTP_FROM", "crm@localhost"),
             smtp_starttls=_bool("CRM_SMTP_STARTTLS", True),
             smtp_timeout=_float("CRM_SMTP_TIMEOUT", 30.0),
-            outreach_rate_per_minute=_int("CRM_OUTREACH_RATE_PER_MINUTE", 60),
+            outreach_rate_per_minute=_int("CRM_OUTREACH_RATE_PER_MINUTE", 60, 1, 6000),
             transfer_dir=Path(t) if (t := os.environ.get("CRM_TRANSFER_DIR")) else None,
-            transfer_max_bytes=_int("CRM_TRANSFER_MAX_BYTES", 50 << 20),
+            transfer_max_bytes=_int("CRM_TRANSFER_MAX_BYTES", 50 << 20, 1),
             transfer_keep_days=_float("CRM_TRANSFER_KEEP_DAYS", 7.0),
         )

@@ -36,6 +36,25 @@ def test_export_schema_check_detects_staleness(tmp_path: Path) -> None:
     assert crm(["export-schema", "--check", "--output", str(target)], env).returncode == 0
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("CRM_PORT", "abc", "CRM_PORT='abc': give a whole number"),
+        ("CRM_WORKERS", "0", "CRM_WORKERS='0': give at least 1"),
+        ("CRM_MAX_IN_FLIGHT", "-1", "CRM_MAX_IN_FLIGHT='-1': give at least 1"),
+        ("CRM_MAX_BODY_BYTES", "1MB", "CRM_MAX_BODY_BYTES='1MB': give a whole number"),
+        ("CRM_DEV", "maybe", "CRM_DEV='maybe': give 1 or 0"),
+        ("CRM_NEO4J_HEAP", "lots", "CRM_NEO4J_HEAP='lots': give a size such as 512m or 2g"),
+        ("CRM_BODY_TIMEOUT_SECONDS", "nan", "CRM_BODY_TIMEOUT_SECONDS='nan': give a number"),
+    ],
+)
+def test_a_bad_setting_is_named_in_one_line(variable: str, value: str, says: str) -> None:
+    out = crm(["export-schema", "--check"], {**os.environ, variable: value})
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith(f"crm-graph: {says}"), out.stderr
+    assert "Traceback" not in out.stderr
+
+
 def _java_pids(instance_dir: Path) -> list[int]:
     """Live processes whose command line names this instance directory."""
     needle = str(instance_dir).encode()
