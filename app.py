@@ -157,9 +157,12 @@ def _error_response(
     *,
     retryable: bool = False,
     media_type: str = "application/json",
+    close: bool = False,
 ) -> Response:
     ext: dict[str, Any] = {"code": code, "requestId": request_id}
     headers = {}
+    if close:  # the rest of the body was never read: the connection cannot carry another
+        headers["Connection"] = "close"
     if retryable:
         ext["retryable"] = True
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -269,12 +272,12 @@ class GraphQLView(GraphQL[Context, None]):
             except _BodyTooLarge:
                 message = f"The request body is larger than {limit} bytes."
                 refused = _error_response(
-                    "PAYLOAD_TOO_LARGE", message, 413, request_id, media_type=media
+                    "PAYLOAD_TOO_LARGE", message, 413, request_id, media_type=media, close=True
                 )
             except TimeoutError:
                 message = f"The request body did not arrive within {seconds:g} s."
                 refused = _error_response(
-                    "REQUEST_TIMEOUT", message, 408, request_id, media_type=media
+                    "REQUEST_TIMEOUT", message, 408, request_id, media_type=media, close=True
                 )
             if refused is not None:
                 await refused(scope, receive, send)
@@ -537,8 +540,10 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
             if not settings.dev and (holders := await demo_key_holders(state.db)):
                 raise StartupRefused(
                     "Production mode (CRM_DEV=0) refuses to start: the public demo API keys "
-                    f"of {', '.join(holders)} still work. Revoke them (revokeApiKey) or "
-                    "archive those users first."
+                    f"of {', '.join(holders)} still work. Give your admin a key of their "
+                    "own (`crm-graph api-key create --user <admin id> --name ...`), then "
+                    "revoke the demo keys (`crm-graph api-key revoke-demo`), with the same "
+                    "settings and this server stopped."
                 )
             if (seconds := await system.zone_offset_seconds(state.db)) != clock.offset_seconds():
                 # An external server: its date() would disagree with ours (graph/clock.py).

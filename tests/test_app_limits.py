@@ -384,6 +384,8 @@ def test_a_slow_body_holds_no_place_in_flight_and_times_out(
     assert served.status_code == 200, served.text
     sent = slow.result(timeout=30)
     assert sent[0]["status"] == 408
+    # The unread body leaves the connection unusable: the server closes it at once.
+    assert (b"connection", b"close") in sent[0]["headers"]
     error = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))["errors"][0]
     assert error["extensions"]["code"] == "REQUEST_TIMEOUT"
     assert error["extensions"]["requestId"]

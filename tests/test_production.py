@@ -53,6 +53,9 @@ def test_a_working_demo_key_refuses_to_start(settings: Settings, cypher: Driver)
     with pytest.raises(StartupRefused, match="demo API keys") as refused, TestClient(app):
         pass
     assert name in str(refused.value)
+    # ... and says how out: the CLI commands that work while the server is stopped.
+    assert "crm-graph api-key create" in str(refused.value)
+    assert "crm-graph api-key revoke-demo" in str(refused.value)
 
 
 def test_starts_once_the_demo_keys_are_revoked(settings: Settings, cypher: Driver) -> None:
