@@ -25,6 +25,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -78,6 +79,23 @@ class Metrics:
         )
         self.round_trips = Counter(
             "crm_cypher_round_trips", "Cypher statements sent", registry=self.registry
+        )
+        # What an operator watches besides traffic: the errors clients got by their code
+        # (WRITE_OUTCOME_UNKNOWN answers HTTP 200), readiness, load, and Neo4j's restarts.
+        self.graphql_errors = Counter(
+            "crm_graphql_errors",
+            "GraphQL errors answered, by extensions.code",
+            ["code"],
+            registry=self.registry,
+        )
+        self.ready = Gauge("crm_ready", "1 while /readyz answers 200", registry=self.registry)
+        self.in_flight = Gauge(
+            "crm_graphql_in_flight", "GraphQL requests in flight", registry=self.registry
+        )
+        self.neo4j_restarts = Gauge(
+            "crm_neo4j_restarts",
+            "Restarts of the embedded Neo4j by this process since it started",
+            registry=self.registry,
         )
 
 
@@ -233,10 +251,11 @@ class GraphQLView(GraphQL[Context, None]):
     refusal is JSON with `extensions.code`; retryable ones carry `retryable: true` and
     `Retry-After`."""
 
-    def __init__(self, schema: Any, settings: Settings) -> None:
+    def __init__(self, schema: Any, settings: Settings, metrics: Metrics | None = None) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.dev else None)
         self.settings = settings
         self.in_flight = 0
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -372,6 +391,10 @@ class GraphQLView(GraphQL[Context, None]):
             response.headers["content-type"] = media
             return response
         errors: list[dict[str, Any]] = response_data["errors"] or []  # type: ignore[assignment]
+        if self.metrics is not None:
+            for e in errors:
+                code = str((e.get("extensions") or {}).get("code") or "UNKNOWN")
+                self.metrics.graphql_errors.labels(code).inc()
         data = response_data.get("data")
         retryable = any((e.get("extensions") or {}).get("retryable") for e in errors)
         if retryable and (data is None or all(v is None for v in data.values())):
@@ -694,6 +717,7 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
                 log.info("starting the embedded Neo4j (data in %s)", local.data_dir)
                 local.start()
                 supervisor = _supervise(app, local, settings)
+                app.state.supervisor = supervisor
             else:  # started earlier with `crm-graph neo4j start`: share it, leave it running
                 log.info("using the running local Neo4j on port %s", local.bolt_port)
                 local = _Borrowed(local)
@@ -744,8 +768,10 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
                 await asyncio.to_thread(supervisor.stop)
             gc.unfreeze()  # what this app built may be collected again once it is gone
 
+    view = GraphQLView(schema, settings, metrics)
+    metrics.in_flight.set_function(lambda: view.in_flight)
     routes: list[Route | Mount] = [
-        Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
+        Route("/graphql", view, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
@@ -771,6 +797,10 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=coded)
     app.state.metrics = metrics
     app.state.settings = settings
+    metrics.ready.set_function(lambda: float(bool(getattr(app.state, "ready", False))))
+    metrics.neo4j_restarts.set_function(
+        lambda: float(getattr(getattr(app.state, "supervisor", None), "restarts", 0))
+    )
     app.add_middleware(RequestScope, metrics=metrics)
     return app
 

@@ -94,6 +94,23 @@ def test_metrics_exposes_round_trips(app_client: TestClient, gql: GQL) -> None:
     text = app_client.get("/metrics").text
     assert "crm_cypher_round_trips_total" in text
     assert "crm_http_requests_total" in text
+    # What an operator watches: errors by code, readiness, load, Neo4j restarts.
+    before = _sample(text, 'crm_graphql_errors_total{code="NOT_FOUND"}')
+    assert gql('{ accountMap(center: "00000000-0000-4000-8000-00000000dead") { truncated } }'
+               ).codes() == ["NOT_FOUND"]  # fmt: skip
+    text = app_client.get("/metrics").text
+    assert _sample(text, 'crm_graphql_errors_total{code="NOT_FOUND"}') == before + 1
+    assert _sample(text, "crm_ready") == 1.0
+    assert _sample(text, "crm_graphql_in_flight") == 0.0
+    assert _sample(text, "crm_neo4j_restarts") == 0.0
+
+
+def _sample(text: str, name: str) -> float:
+    """One sample's value in Prometheus text (0 when the series does not exist yet)."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
 
 
 def test_graphiql_served_in_dev(app_client: TestClient) -> None:
