@@ -113,19 +113,20 @@ async def dismiss(ctx: Context, data: dict[str, Any]) -> DismissPayloadRow:
 async def merge_pair(ctx: Context, data: dict[str, Any]) -> MergeRow:
     candidate = str(data["candidateId"])
     survivor = str(data["survivorId"])
+    dry = bool(data.get("dryRun"))
     v = await repo.verdicts(ctx.db, ctx.actor, candidate)
     refusal = repo.judge(v)
     if refusal is not None:
-        return merge.refused([_refused(refusal)])
+        return merge.refused([_refused(refusal)], dry)
     assert v is not None
     if survivor not in (v["a"], v["b"]):
         error = "the survivor must be one of the pair"
-        return merge.refused([payload_error(ErrorCode.VALIDATION, error, "input.survivorId")])
+        return merge.refused([payload_error(ErrorCode.VALIDATION, error, "input.survivorId")], dry)
     other = v["b"] if survivor == v["a"] else v["a"]
     result = await merge.merge_nodes(
         ctx,
         Label(v["label"]),
-        {"survivor": survivor, "merged": [other], "dryRun": bool(data.get("dryRun"))},
+        {"survivor": survivor, "merged": [other], "dryRun": dry},
     )
     result["errors"] = [_pair_error(e) for e in result["errors"]]
     return result

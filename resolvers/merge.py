@@ -14,15 +14,15 @@ from resolvers.errors import ErrorCode, payload_error
 from resolvers.shapes import MergeRow, UserErrorRow
 
 
-def refused(errors: list[UserErrorRow]) -> MergeRow:
-    """A merge that did not happen: nothing moved, and why."""
+def refused(errors: list[UserErrorRow], dry_run: bool = False) -> MergeRow:
+    """A merge that did not happen: nothing moved, and why (`dryRun` as asked)."""
     return {
         "survivor": None,
         "mergedIds": [],
         "movedEdges": 0,
         "movedByType": [],
         "copiedFields": [],
-        "dryRun": False,
+        "dryRun": dry_run,
         "errors": errors,
     }
 
@@ -49,6 +49,7 @@ def _payload(
 async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> MergeRow:
     """mergeCompanies / mergePeople, and mergeDuplicate once it knows the pair."""
     errors = v.Errors()
+    dry = bool(data.get("dryRun"))
     survivor: str = data["survivor"]
     merged = list(dict.fromkeys(data["merged"]))  # drop repeats, keep the order given
     if not merged:
@@ -71,7 +72,7 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
             )
         versions[item["id"]] = item["version"]
     if errors:
-        return _payload(ctx, None, merged, errors)
+        return refused(errors, dry)
     name = label.value.lower()
     result = await repo.merge(
         ctx.db,
@@ -80,14 +81,14 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
         merged,
         versions,
         nodes.Audit(ctx.actor, f"{name}.merge", ctx.request_id),
-        dry_run=bool(data.get("dryRun")),
+        dry_run=dry,
     )
     if result.refusal in (Refusal.NOT_FOUND, Refusal.FORBIDDEN):
         if result.detail is None:  # a role that never edits
             error = payload_error(
                 ErrorCode.FORBIDDEN, "your role may read records but not change them", "input"
             )
-            return _payload(ctx, None, merged, [error])
+            return refused([error], dry)
         field = (
             "input.survivor"
             if result.detail == survivor
@@ -97,7 +98,7 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
             error = payload_error(ErrorCode.FORBIDDEN, f"you may not change this {name}", field)
         else:
             error = payload_error(ErrorCode.NOT_FOUND, f"no {name} with id {result.detail}", field)
-        return _payload(ctx, None, merged, [error])
+        return refused([error], dry)
     if result.refusal is Refusal.CONFLICT:
         node_id, current = result.detail
         error = payload_error(
@@ -105,12 +106,12 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
             f"stale expected version for {node_id}: it is at version {current}",
             "input.expectedVersions",
         )
-        return _payload(ctx, None, merged, [error])
+        return refused([error], dry)
     if result.refusal is Refusal.CYCLE:
         error = payload_error(
             ErrorCode.CYCLE,
             f"merging would close a cycle of {result.detail.value} edges; end one of them first",
             "input.merged",
         )
-        return _payload(ctx, None, merged, [error])
+        return refused([error], dry)
     return _payload(ctx, result, merged, [])

@@ -199,6 +199,7 @@ def test_merge_dry_run_then_the_real_merge(gql: GQL, cypher: Driver) -> None:
     owner = gql.as_("owner")
     bad = owner(MERGE, {"id": pair["id"], "s": WEST_CO, "dry": True}).data["mergeDuplicate"]
     assert bad["errors"] == [{"code": "VALIDATION", "field": "input.survivorId"}]
+    assert bad["dryRun"] is True  # refused, but still the dry run that was asked for
     dry = owner(MERGE, {"id": pair["id"], "s": EAST_TWIN, "dry": True}).data["mergeDuplicate"]
     assert dry["errors"] == []
     assert dry["dryRun"] is True
