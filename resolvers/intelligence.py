@@ -22,6 +22,7 @@ from graph import intelligence as repo
 from graph import team as team_repo
 from graph.actor import Actor
 from graph.db import Database
+from graph.errors import DatabaseUnavailable
 from graph.nodes import Audit
 from graph.refusal import Refusal
 from graph.vocab import LifecycleStage, LostReason
@@ -465,6 +466,9 @@ class Scheduler:
             out = await repo.run(db, who)
         except asyncio.CancelledError:
             raise
+        except DatabaseUnavailable as exc:  # an outage: the next run tries again
+            log.warning("scoring run skipped: the database is unavailable (%s)", exc)
+            return None
         except Exception:
             log.exception("scoring run failed")
             return None
@@ -486,6 +490,9 @@ class Scheduler:
             review = await classification.review(db, who, dry_run=False)
         except classification.ReviewRunning:
             log.info("classification review skipped: another one is running")
+            return
+        except DatabaseUnavailable as exc:
+            log.warning("classification review skipped: the database is unavailable (%s)", exc)
             return
         except Exception:
             log.exception("classification review failed")
