@@ -393,7 +393,8 @@ async def _incomplete(
     required = sorted(
         k for k, d in defined.items() if d["required"] and d.get("archivedAt") is None
     )
-    bare = [row for row in rows if "custom" not in row]
+    # A row checked before (its REFERENCE values waited for the file's nodes) had values.
+    bare = [row for row in rows if "custom" not in row and REFERENCES not in row]
     if not required or not bare:
         return []
     known = await transfer_repo.existing(db, label, key, bare)
