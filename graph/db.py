@@ -157,6 +157,12 @@ def _translate(exc: Exception) -> Exception:
     return exc
 
 
+def _timed_out(exc: Exception) -> bool:
+    """Neo4j's own answer that it stopped the transaction at its timeout: on a loaded
+    machine it can arrive just as the client's deadline passes, and it is the truer cause."""
+    return isinstance(exc, Neo4jError) and "TransactionTimedOut" in (exc.code or "")
+
+
 def _silent(deadline: float | None) -> DatabaseUnavailable:
     """A statement's own deadline passed (it is only set with a deadline)."""
     return DatabaseUnavailable(f"Neo4j did not answer within {deadline or 0:.0f} s")
@@ -254,7 +260,8 @@ class Database:
             # error Neo4j answered with is a refusal, and nothing was saved.
             if committing and (limit.expired() or not isinstance(exc, Neo4jError)):
                 raise WriteOutcomeUnknown(str(exc)) from exc
-            raise (_silent(deadline) if limit.expired() else _translate(exc)) from exc
+            silent = limit.expired() and not _timed_out(exc)
+            raise (_silent(deadline) if silent else _translate(exc)) from exc
 
     async def read(self, q: Cypher, params: Mapping[str, Any] | None = None) -> list[Row]:
         """The rows of one read statement. Auto-committed: a single statement needs no
@@ -279,7 +286,7 @@ class Database:
                 ):
                     return await rows(await s.run(query, values))
             except (DriverError, Neo4jError, OSError) as exc:
-                if limit.expired():
+                if limit.expired() and not _timed_out(exc):
                     raise _silent(deadline) from exc
                 if (
                     isinstance(exc, OSError)
