@@ -280,6 +280,14 @@ def test_timeline_filters_and_load_more(viewer: Viewer, base_url: str, company: 
     calls = sorted(s for s in record_subjects(viewer) if s.startswith("电话回访"))
     assert calls == [f"电话回访 {i:02d}" for i in range(20)]
     assert "没有更多记录了" in viewer.page.inner_text("#cust-timeline")
+    # A "from" after the "to" is said at the dates, lists nothing and sends nothing.
+    viewer.page.fill("#cust-timeline input[name=since]", "2025-03-25")
+    backwards = viewer.page.locator("#cust-timeline .field-error")
+    backwards.wait_for()
+    assert "晚于" in backwards.inner_text()
+    assert viewer.page.locator("#cust-timeline li.record").count() == 0
+    refilter(lambda: viewer.page.fill("#cust-timeline input[name=since]", "2025-03-01"))
+    assert viewer.page.locator("#cust-timeline .field-error").count() == 0
 
     # Subsidiaries: the group's timeline includes at least its own records.
     own = viewer.page.locator("#cust-timeline li.record").count()

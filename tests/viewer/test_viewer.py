@@ -133,6 +133,9 @@ def test_related_accounts_and_language_switch(viewer: Viewer, base_url: str) -> 
 
 def test_expand_filter_as_of_and_exports(viewer: Viewer, base_url: str) -> None:
     group_id = open_demo_group(viewer, base_url)
+    # The edge-kind filter lists this drawing's kinds (it listed the previous view's).
+    listed = viewer.page.eval_on_selector_all("#edge-kinds input", "xs => xs.map(x => x.value)")
+    assert set(listed) == {e["type"] for e in viewer.edges()}
     before = {n["id"] for n in viewer.nodes()}
     other = next(n for n in viewer.nodes() if n["id"] != group_id and n["kind"] == "COMPANY")
     viewer.click_node(other["id"])

@@ -190,12 +190,14 @@ async function render() {
     graph.show(result.map, {
       layout: result.layout, layoutEdges: result.layoutEdges, marks: result.marks, roleLabels: result.roleLabels,
     });
+    renderEdgeKinds(); // the kinds of this drawing, not the one before it
     setPageState('ready');
   } catch (err) {
     if (seq !== loadSeq) return;
     state.result = null;
     if (v.panel) $('panel').replaceChildren();
     graph.show({ nodes: [], edges: [] });
+    renderEdgeKinds();
     renderInfo();
     setStatus(null);
     showError(err);
@@ -370,12 +372,13 @@ async function expand(d) {
       ? await contactMap({ company: d.companyId, asOf, includeInfluence: state.options.influence })
       : await accountMap({ center: d.id, depth: 1, asOf });
     remember(map.nodes);
-    if (graph.add(map) > 0) {
+    const added = graph.add(map);
+    if (added > 0) {
       state.modified = true;
       graph.relayout();
     }
     renderEdgeKinds();
-    setStatus(mapStatus(map));
+    setStatus(added > 0 ? mapStatus(map) : t('expand.none'));
     setPageState('ready');
   } catch (err) {
     setStatus(null);
@@ -410,8 +413,9 @@ async function runSearch() {
     if (seq !== searchSeq) return;
     const list = $('search-results');
     // Every hit the server returned (the list scrolls); a full page means there may be more.
+    // replaceChildren writes a null as the text "null": the "more" line only when there is one.
     list.replaceChildren(...(hits.length ? hits.map(hitItem) : [h('li', { class: 'muted' }, t('search.none'))]),
-      hits.length >= SEARCH_HITS ? h('li', { class: 'muted search-more' }, t('search.more', { n: hits.length })) : null);
+      ...(hits.length >= SEARCH_HITS ? [h('li', { class: 'muted search-more' }, t('search.more', { n: hits.length }))] : []));
     list.hidden = false;
   } catch (err) {
     if (seq === searchSeq) showError(err);

@@ -89,6 +89,7 @@ export function wrapLabel(text, width = LABEL_WIDTH, lines = LABEL_LINES) {
   const out = [];
   let line = '';
   let used = 0;
+  let lastStart = 0;
   const chars = [...String(text)];
   for (let i = 0; i < chars.length; i += 1) {
     const c = chars[i];
@@ -103,8 +104,17 @@ export function wrapLabel(text, width = LABEL_WIDTH, lines = LABEL_LINES) {
         line = '';
       }
       used = [...line].reduce((sum, x) => sum + wide(x), 0);
+      if (out.length === lines - 1) lastStart = i - [...line].length; // where the last line begins
       if (out.length === lines) {
-        out[lines - 1] = `${out[lines - 1].replace(/\s+$/, '')}…`;
+        // The last line keeps the name's end: "… (Suzhou) Co., Ltd." tells two branches of
+        // one group apart, where "Huaxing Intelligent Manufactu…" made them look the same.
+        let tail = '';
+        let room = width - 1;
+        for (let j = chars.length - 1; j >= lastStart && room - wide(chars[j]) >= 0; j -= 1) {
+          tail = chars[j] + tail;
+          room -= wide(chars[j]);
+        }
+        out[lines - 1] = `…${tail.replace(/^\s+/, '')}`;
         return out.join('\n');
       }
       if (c === ' ' && !line) continue;

@@ -461,9 +461,20 @@ class CustomerPanel {
           this.reloadTimeline();
         },
       }), label('recordKind', k)));
+    // A "from" after the "to" is said at the dates, and lists nothing, rather than sent.
+    const backwards = Boolean(f.since && f.until && f.since > f.until);
     const date = (key) => h('input', {
-      type: 'date', name: key, value: f[key],
-      onchange: (evt) => { f[key] = evt.target.value; this.reloadTimeline(); },
+      type: 'date', name: key, value: f[key], 'aria-invalid': backwards ? 'true' : 'false',
+      onchange: (evt) => {
+        f[key] = evt.target.value;
+        if (f.since && f.until && f.since > f.until) {
+          this.records = [];
+          this.pageInfo = { hasNextPage: false, endCursor: null };
+          this.renderTimeline();
+        } else {
+          this.reloadTimeline();
+        }
+      },
     });
     fill(box, 
       h('h3', {}, t('cust.timeline')),
@@ -475,7 +486,8 @@ class CustomerPanel {
             onchange: (evt) => { f.subsidiaries = evt.target.checked; this.reloadTimeline(); },
           }), ' ', t('cust.subsidiaries')) : null,
           h('label', {}, t('cust.since'), ' ', date('since')),
-          h('label', {}, t('cust.until'), ' ', date('until')))),
+          h('label', {}, t('cust.until'), ' ', date('until')),
+          backwards ? h('p', { class: 'field-error', role: 'alert' }, t('cust.backwards')) : null)),
       this.records.length
         ? h('ol', { class: 'records' }, this.records.map((r) => this.recordItem(r)))
         : h('p', { class: 'muted' }, t('cust.noRecords')),

@@ -19,10 +19,23 @@ const strength = (s) => formatNumber(s, 2);
 /** "text（a，b）" in Chinese, "text (a, b)" in English. */
 const aside = (text, parts) => (getLang() === 'zh' ? `${text}（${parts.join('，')}）` : `${text} (${parts.join(', ')})`);
 
+/** A tie that has ended (its `until` is past): worded in the past where a wording exists. */
+function ended(e) {
+  return Boolean(e.until) && e.until <= new Date().toISOString().slice(0, 10);
+}
+
+/** The bare sentence of an edge, "{source} {verb} {target}", in its stored direction. */
+function edgeText(e, nameOf) {
+  const names = { a: nameOf(e.source), b: nameOf(e.target), until: e.until };
+  const past = `hop.${e.type}.ended`;
+  if (ended(e) && t(past) !== past) return t(past, names);
+  const key = `hop.${e.type}`;
+  return t(t(key) === key ? 'hop.other' : key, names);
+}
+
 /** One edge as a sentence: "{source} {verb} {target}（kind，强度 0.8）". */
 export function edgeSentence(e, nameOf) {
-  const key = `hop.${e.type}`;
-  const text = t(t(key) === key ? 'hop.other' : key, { a: nameOf(e.source), b: nameOf(e.target) });
+  const text = edgeText(e, nameOf);
   const details = [];
   if (e.kind) details.push(label('edgeKind', e.kind));
   if (e.polarity === 'NEGATIVE') details.push(label('polarity', 'NEGATIVE'));
@@ -46,8 +59,12 @@ export function hopSentences(path) {
         const at = (hop.edgeIds || []).map((i) => edges.get(i)).find((e) => e?.type === 'WORKS_AT');
         tie = at ? t('intro.colleagueAt', { company: nameOf(at.target) }) : label('introTie', 'COLLEAGUE');
       } else {
+        // The ties themselves, each in its own direction: "李娜 向 孙丽 汇报", never a bare
+        // "孙丽 → 李娜：汇报" that reads as the CIO reporting to her IT manager.
+        const told = (hop.edgeIds || []).map((i) => edges.get(i)).filter((e) => e && e.type !== 'WORKS_AT');
         const ties = hop.types.filter((x) => x !== 'WORKS_AT').map((x) => label('edge', x));
-        tie = ties.length ? aside(label('introTie', hop.tie), ties) : label('introTie', hop.tie);
+        if (told.length) tie = told.map((e) => edgeText(e, nameOf)).join(getLang() === 'zh' ? '；' : '; ');
+        else tie = ties.length ? aside(label('introTie', hop.tie), ties) : label('introTie', hop.tie);
       }
       return aside(t('intro.hop', { a: nameOf(hop.from), b: nameOf(hop.to), tie }), [t('hop.strength', { s: strength(hop.strength) })]);
     });

@@ -131,7 +131,8 @@ class RiskPage {
       h('h3', {}, t('risk.summary')),
       h('p', { class: 'pareto', 'data-top-share': p.topShare ?? '' }, p.customers && p.topShare != null
         ? t('risk.pareto', {
-          from: p.since, to: lastDay(p.until), pct: pct(p.share), top: p.topCustomers, n: p.customers, share: pct(p.topShare),
+          // The share of customers actually counted: the top 20% of 6 customers is 2, a third.
+          from: p.since, to: lastDay(p.until), pct: pct(p.topCustomers / p.customers), top: p.topCustomers, n: p.customers, share: pct(p.topShare),
           topAmount: amount(p.topAmount, p.currency), total: amount(p.totalAmount, p.currency),
         })
         : t('risk.paretoNone', { currency: p.currency })),
