@@ -388,7 +388,7 @@ const STRINGS = {
     'fi.influence': '{referrals} referrals; {group} group companies; {chain} industry-chain partners; {people} ties of its people to other accounts',
     'sd.OVERDUE_FOR_CYCLE': 'No order for {days} days; usually one every {cycle} days ({ratio}×)',
     'sd.FALLING_AMOUNTS': '{recent} in the last {days} days against {previous} before ({change})',
-    'sd.COMPLAINTS': '{n} complaints in 180 days, {open} open',
+    'sd.COMPLAINTS': 'Complaints in 180 days: {n} ({open} open)',
     'sd.POOR_SATISFACTION': 'Mean satisfaction {score} / 5',
     'sd.KEY_CONTACT_LEFT': '{n} contact(s) who took part in its projects or records left',
     'sd.COMPETITOR_INCUMBENT': '{n} competitor(s) became its incumbent supplier in the last year',
