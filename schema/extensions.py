@@ -102,8 +102,12 @@ _PYTHON_ERROR = re.compile(r", but encountered error '[^']*datetime\.[^']*'")
 # graphql-core repeats the whole refused value ("..., found: {'name': ..., 'idNumber': ...}"):
 # the message already names the field, and the value may be personal data bound for the log.
 _FOUND = re.compile(r"[,.]? [Ff]ound: .*\Z", re.S)
-# "cannot represent a non string value: 11010519491231002X": the same, for a scalar.
-_SCALAR_VALUE = re.compile(r"(cannot represent (?:a )?[\w -]*value): .*\Z", re.S)
+# "cannot represent a non string value: 11010519491231002X", "Value cannot represent a
+# Decimal: "张伟138..."": the same, for a scalar.
+_SCALAR_VALUE = re.compile(r"(cannot represent (?:an? )?[\w -]*?): .*\Z", re.S)
+# "Expected value of type 'DateTime', but encountered error 'Invalid isoformat string:
+# '张伟138...''": a scalar's parser quotes what it refused; the type says enough.
+_EXPECTED = re.compile(r"(Expected value of type '[^']+').*\Z", re.S)
 # "Value '张伟138...' does not exist in 'LifecycleStage' enum.": the same, for an enum.
 _ENUM_VALUE = re.compile(r"Value '.*' does not exist in ('\w+' enum)", re.S)
 # "Did you mean 'name'?" maps the input types by guessing where introspection is off.
@@ -139,7 +143,8 @@ def _variable_error(
 ) -> str:
     """The message of a refused variable, with its path (`extensions.field`) set, without the
     value it refused (and without suggestions outside dev mode)."""
-    message = _SCALAR_VALUE.sub(r"\1", _FOUND.sub(".", _PYTHON_ERROR.sub("", error.message)))
+    message = _SCALAR_VALUE.sub(r"\1.", _FOUND.sub(".", _PYTHON_ERROR.sub("", error.message)))
+    message = _EXPECTED.sub(r"\1.", message)
     message = _ENUM_VALUE.sub(r"The value is not one of the \1", message)
     if not suggestions:
         message = _SUGGESTION.sub("", message)
@@ -178,7 +183,7 @@ def _shape(
             message = _variable_error(error, arguments, ext, suggestions)
         else:
             message = _PYTHON_ERROR.sub("", original.message)
-        expected_log(request_id, ext["code"], message, error.path)
+        expected_log(request_id, ext["code"], message, error.path or ext.get("field"))
     else:
         log.error("unexpected error in request %s at %s", request_id, error.path, exc_info=original)
         ext = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}

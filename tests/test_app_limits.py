@@ -159,6 +159,17 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
     assert wrong.errors[0]["extensions"]["field"] == "filter.lifecycleStage"
     assert "13800138000" not in wrong.errors[0]["message"]
     assert "'LifecycleStage' enum" in wrong.errors[0]["message"]
+    # The same for scalars whose parsers quote what they refused.
+    for kind, document in (
+        ("DateTime", "query($v: DateTime) { followUps(first: 1, dueBefore: $v) { totalCount } }"),
+        ("Date", 'query($v: Date) { accountMap(center: "x", asOf: $v) { truncated } }'),
+        ("Decimal", 'mutation($v: Decimal) { saveProduct(input: {sku: "s-1", name: "x", '
+                    'listPrice: $v, currency: "CNY"}) { errors { code } } }'),
+    ):  # fmt: skip
+        refused = gql(document, {"v": "张伟13800138000"})
+        assert refused.codes() == ["BAD_USER_INPUT"], (kind, refused.errors)
+        assert "13800138000" not in refused.errors[0]["message"], kind
+        assert refused.errors[0]["extensions"]["field"] in ("dueBefore", "asOf", "input.listPrice")
 
 
 def test_a_number_beyond_a_doubles_range_is_refused_as_literal_and_as_variable(
