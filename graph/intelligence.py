@@ -618,6 +618,8 @@ CHURN_STAGES: LiteralString = "['NEW', 'ACTIVE']"
 SET_STAGE = Cypher(
     "intelligence.set_stage",
     "OPTIONAL MATCH (n:Customer {id: $id}) "
+    # Locked first: the same move sent twice at once is then compared with the first's result.
+    "FOREACH (x IN CASE WHEN n IS NULL THEN [] ELSE [n] END | SET x.__lock = true REMOVE x.__lock) "
     "WITH n, CASE WHEN n IS NULL OR NOT " + access.visible("n") + " THEN 'missing' "
     "WHEN NOT " + access.editable("n") + " THEN 'forbidden' ELSE 'ok' END AS verdict "
     # The same move sent twice is one move: no second history entry (churnAnalysis counts them).

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 
 from graph import clock, intelligence
+from graph.access import Scope
 from graph.actor import Actor
 from graph.db import Database
 from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
+from tests.graph.reading import run
 
 OWNER = PERSONAS["owner"]["id"]
 WEST_REP = PERSONAS["other_team"]["id"]
@@ -259,9 +261,19 @@ def test_a_manual_move_holds_is_history_and_needs_a_reason(
     again = {"customer": cid, "stage": "LOST", "note": "转向竞争对手", "lostReason": "COMPETITOR"}
     assert owner(SET_STAGE, {"input": again}).data["setLifecycleStage"]["errors"] == []
     assert len(gql(STAGES, {"id": cid}).data["lifecycleHistory"]) == len(changes)
+
+    # ... nor when both copies arrive at once: the second waits for the first's lock.
+    async def twice(db: Database) -> None:
+        admin = Actor("test:admin", frozenset({"ADMIN"}), Scope.everything())
+        move = ("LOST", "同时发送", "COMPETITOR", Audit(admin, "lifecycle.set", "t"))
+        await asyncio.gather(*(intelligence.set_stage(db, cid, *move) for _ in range(2)))
+
+    before = len(gql(STAGES, {"id": cid}).data["lifecycleHistory"])
+    run(neo4j_server, twice)
+    assert len(gql(STAGES, {"id": cid}).data["lifecycleHistory"]) == before + 1
     other = {**again, "lostReason": "PRICE"}
     assert owner(SET_STAGE, {"input": other}).data["setLifecycleStage"]["errors"] == []
-    assert len(gql(STAGES, {"id": cid}).data["lifecycleHistory"]) == len(changes) + 1
+    assert len(gql(STAGES, {"id": cid}).data["lifecycleHistory"]) == before + 2
 
 
 def test_an_order_minutes_after_a_manual_move_is_news(
