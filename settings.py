@@ -66,6 +66,13 @@ def _jvm_size(name: str, default: str) -> str:
     return raw
 
 
+def _log_level() -> str:
+    raw = os.environ.get("CRM_LOG_LEVEL", "").strip() or "INFO"
+    if raw.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SettingsError(f"CRM_LOG_LEVEL={raw!r}: give DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return raw.upper()
+
+
 def port(name: str, default: int) -> int:
     """A TCP port from `name` (CRM_PORT, ...): 1..65535."""
     return _int(name, default, 1, 65535)
@@ -187,7 +194,7 @@ class Settings:
             max_query_depth=_int("CRM_MAX_QUERY_DEPTH", 12, 1),
             max_aliases=_int("CRM_MAX_ALIASES", 30, 1),
             max_tokens=_int("CRM_MAX_TOKENS", 5000, 1),
-            log_level=os.environ.get("CRM_LOG_LEVEL", "INFO"),
+            log_level=_log_level(),
             # --- requests (issue 11) ---
             log_format=os.environ.get("CRM_LOG_FORMAT", "text").strip().lower(),
             max_in_flight=_int("CRM_MAX_IN_FLIGHT", 64, 1),
