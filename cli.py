@@ -9,6 +9,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -335,21 +336,29 @@ async def _import_checks(settings: Settings, path: str, rows: list[dict[str, str
                 )
                 recorded += sum(1 for x in ids if x)
                 for e in refused:
-                    # input.checks.<index in the batch>[.<column>]: the column is kept.
-                    _, _, index, *rest = str(e["field"]).split(".")
-                    column = ".".join(rest) or "id"
+                    # input.checks[<index in the batch>][.<column>]: the column is kept.
+                    index, column = _check_position(str(e["field"]))
                     errors.add(
-                        e["code"], e["message"], f"input.checks.{int(index) + start}.{column}"
+                        e["code"], e["message"], f"input.checks[{index + start}].{column or 'id'}"
                     )
         finally:
             await db.close()
     for e in errors:
-        parts = str(e["field"]).split(".")
-        where = f"line {int(parts[2]) + 2}: {'.'.join(parts[3:]) or 'row'}"
+        index, column = _check_position(str(e["field"]))
+        where = f"line {index + 2}: {column or 'row'}"
         code = getattr(e["code"], "value", e["code"])
         print(f"crm-graph: {path}: {where}: {code}: {e['message']}", file=sys.stderr)
     print(f"{len(rows)} rows read, {recorded} checks recorded")
     return 1 if errors else 0
+
+
+_CHECK_PATH = re.compile(r"input\.checks\[(\d+)\](?:\.(.+))?")
+
+
+def _check_position(field: str) -> tuple[int, str]:
+    """`input.checks[3].at` as (3, "at"): the row of a results file and its column."""
+    m = _CHECK_PATH.fullmatch(field)
+    return (int(m[1]), m[2] or "") if m else (-1, field)
 
 
 def _at_least_one(text: str) -> int:

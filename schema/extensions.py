@@ -107,7 +107,7 @@ _FOUND = re.compile(r"[,.]? [Ff]ound: .*\Z", re.S)
 _SCALAR_VALUE = re.compile(r"(cannot represent (?:an? )?[\w -]*?): .*\Z", re.S)
 # "Expected value of type 'DateTime', but encountered error 'Invalid isoformat string:
 # '张伟138...''": a scalar's parser quotes what it refused; the type says enough.
-_EXPECTED = re.compile(r"(Expected value of type '[^']+').*\Z", re.S)
+_EXPECTED = re.compile(r"(Expected value of type '[^']+'), but encountered error .*\Z", re.S)
 # "Value '张伟138...' does not exist in 'LifecycleStage' enum.": the same, for an enum.
 _ENUM_VALUE = re.compile(r"Value '.*' does not exist in ('\w+' enum)", re.S)
 # "Did you mean 'name'?" maps the input types by guessing where introspection is off.
