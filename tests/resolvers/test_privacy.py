@@ -341,6 +341,12 @@ def test_erasure_leaves_no_value_in_any_query_map_export_or_history(
         changes=json.dumps([{"field": "mobile", "old": MOBILE, "new": "+8613900000000"}]),
         database_="neo4j",
     )
+    # A merged record's key in the HR system, kept for imports (graph/merge.py).
+    cypher.execute_query(
+        "MATCH (p:Person {id: 'zhang'}) CREATE (:MergedId {id: 'zhang-old', "
+        "externalSource: 'hr', externalId: 'E-77'})-[:MERGED_INTO]->(p)",
+        database_="neo4j",
+    )
     before = json.dumps(gql(SURFACES["person"][0]).data, ensure_ascii=False)
     assert "张伟" in before
     assert MOBILE in before
@@ -364,6 +370,12 @@ def test_erasure_leaves_no_value_in_any_query_map_export_or_history(
         ).records
     ]
     assert [(r["status"], r["changes"]) for r in seen["requests"]] == [("WITHDRAWN", "[]")]
+    alias = cypher.execute_query(
+        "MATCH (m:MergedId {id: 'zhang-old'})-[:MERGED_INTO]->(:Person {id: 'zhang'}) "
+        "RETURN m.externalSource AS source, m.externalId AS key",
+        database_="neo4j",
+    ).records
+    assert [(r["source"], r["key"]) for r in alias] == [(None, None)]
     text = json.dumps(seen, ensure_ascii=False, default=str)
     for value in ERASED_VALUES:
         assert value not in text, value
