@@ -84,7 +84,7 @@ def _key(key: Key, value: LiteralString, source: LiteralString = "row.source") -
     return "{id: " + value + "}"
 
 
-def _match(
+def match_node(
     var: LiteralString,
     label: Label,
     key: Key,
@@ -105,11 +105,11 @@ def find_node(
     """Binds `var` (or null) to the node holding the key, or by an external key, to the
     survivor of a merged node that held it. Scope: `row`; `var` is the only new variable."""
     if key is Key.ID:
-        return "OPTIONAL MATCH " + _match(var, label, key, value, source) + " "
+        return "OPTIONAL MATCH " + match_node(var, label, key, value, source) + " "
     held: LiteralString = var + "_held"
     merged: LiteralString = var + "_merged"
     return (
-        "OPTIONAL MATCH " + _match(held, label, key, value, source) + " "
+        "OPTIONAL MATCH " + match_node(held, label, key, value, source) + " "
         + merged_survivor(merged, label, _key(key, value, source), "row")
         + "WITH *, coalesce(" + held + ", " + merged + ") AS " + var + " "
     )  # fmt: skip
@@ -139,12 +139,12 @@ def _node_write(label: Label, key: Key) -> Cypher:
     found: LiteralString = (
         merged_survivor("merged", label, _key(key, value), "row")
         + "CALL (row, merged) { WITH row WHERE merged IS NULL MERGE "
-        + _match("x", label, key, value)
+        + match_node("x", label, key, value)
         + " "
         + on_create
         + "RETURN x UNION WITH merged WHERE merged IS NOT NULL RETURN merged AS x } "
         if key is Key.EXTERNAL
-        else "MERGE " + _match("x", label, key, value) + " " + on_create
+        else "MERGE " + match_node("x", label, key, value) + " " + on_create
     )
     return Cypher(
         f"transfer.node.{label.value}.{key.value}",

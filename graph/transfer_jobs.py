@@ -32,7 +32,7 @@ from graph.access import editable
 from graph.actor import Actor
 from graph.db import Cypher, Database, native
 from graph.nodes import AUDIT, Audit, new_id
-from graph.transfer import LABELS, Key, find_node
+from graph.transfer import LABELS, Key, find_node, match_node
 from graph.vocab import Label
 
 
@@ -206,13 +206,6 @@ JOB_STATES = Cypher(
 )
 
 
-def _node_match(label: Label, key: Key) -> LiteralString:
-    lb: LiteralString = label.value  # closed vocabulary, never input
-    if key is Key.EXTERNAL:
-        return "(x:" + lb + " {externalSource: row.source, externalId: row.externalId})"
-    return "(x:" + lb + " {id: row.id})"
-
-
 def _node_rights(label: Label, key: Key) -> Cypher:
     return Cypher(
         f"transfer.guard.{label.value}.{key.value}",
@@ -249,7 +242,9 @@ EDGE_RIGHTS: dict[tuple[Label, Label, Key], Cypher] = {
 def _claim(label: Label, key: Key) -> Cypher:
     return Cypher(
         f"transfer.claim.{label.value}.{key.value}",
-        "UNWIND $rows AS row MATCH " + _node_match(label, key) + " "
+        "UNWIND $rows AS row MATCH "
+        + match_node("x", label, key, "row.externalId" if key is Key.EXTERNAL else "row.id")
+        + " "
         "WHERE x:Customer AND NOT EXISTS { MATCH (x)<-[w:OWNS]-(:User) "
         "WHERE w.until IS NULL OR w.until > date() } "
         "MATCH (u:User {id: $owner}) "

@@ -36,3 +36,11 @@ def not_found(what: str, ident: str, field: str) -> ApiError:
 
 def as_of_or_today(as_of: dt.date | None) -> dt.date:
     return as_of or dt.datetime.now(dt.UTC).date()
+
+
+def zoned(*moments: tuple[str, dt.datetime | None]) -> None:
+    """Instants given as arguments carry their offset: one without it would be compared as
+    no instant at all (Neo4j) or read as UTC, silently missing eight hours of a China day."""
+    for name, moment in moments:
+        if moment is not None and moment.tzinfo is None:
+            raise ApiError(ErrorCode.BAD_USER_INPUT, "needs a time-zone offset, e.g. +08:00", name)

@@ -17,6 +17,7 @@ from graph import plans as repo
 from graph import team as team_repo
 from graph.refusal import Refusal
 from resolvers import validation as v
+from resolvers.args import zoned
 from resolvers.common import audit, read_only
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
@@ -159,8 +160,7 @@ async def plan_vs_actual(
         raise ApiError(
             ErrorCode.BAD_USER_INPUT, "a month 2027-01, quarter 2027-Q1 or year 2027", "period"
         )
-    if as_of is not None and as_of.tzinfo is None:
-        raise ApiError(ErrorCode.BAD_USER_INPUT, "needs a time-zone offset", "asOf")
+    zoned(("asOf", as_of))
     if team is not None and dimension not in (Dimension.USER, Dimension.TEAM):
         raise ApiError(ErrorCode.BAD_USER_INPUT, "only with dimension USER or TEAM", "team")
     if ids is not None and len(ids) > repo.MAX_ROWS:

@@ -21,7 +21,7 @@ from graph.errors import ConstraintViolation
 from graph.refusal import Part, Refusal
 from graph.vocab import RecordKind
 from resolvers import validation as v
-from resolvers.args import page_size
+from resolvers.args import page_size, zoned
 from resolvers.common import audit, read_only
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
@@ -659,19 +659,11 @@ def _at(row: Any, key: str) -> str:
     return str(value.iso_format() if hasattr(value, "iso_format") else value.isoformat())
 
 
-def _zoned(*moments: tuple[str, dt.datetime | None]) -> None:
-    """Instants given as arguments carry their offset: one without it would be compared as
-    no instant at all (Neo4j) or read as UTC, silently missing eight hours of a China day."""
-    for name, moment in moments:
-        if moment is not None and moment.tzinfo is None:
-            raise ApiError(ErrorCode.BAD_USER_INPUT, "needs a time-zone offset, e.g. +08:00", name)
-
-
 async def timeline(
     ctx: Context, q: repo.TimelineQuery, first: int, after: str | None, with_total: bool
 ) -> ConnectionOf[RecordRow]:
     limit = page_size(first)
-    _zoned(("since", q.since), ("until", q.until))
+    zoned(("since", q.since), ("until", q.until))
     if q.since is not None and q.until is not None and q.since >= q.until:
         raise ApiError(ErrorCode.BAD_USER_INPUT, "since must be before until", "since")
     rows, total = await repo.timeline(
@@ -684,7 +676,7 @@ async def follow_ups(
     ctx: Context, filters: dict[str, Any], first: int, after: str | None, with_total: bool
 ) -> ConnectionOf[FollowUpRow]:
     limit = page_size(first)
-    _zoned(("dueBefore", filters.get("dueBefore")))
+    zoned(("dueBefore", filters.get("dueBefore")))
     rows, total = await repo.follow_ups(
         ctx.db, ctx.actor, filters, limit + 1, time_position(after), with_total
     )
