@@ -6,7 +6,7 @@ The API-key hash is never returned (graph.nodes.PROJECTION blanks it) and never 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, TypedDict
 
 from graph.vocab import Label
 from resolvers import team as teams
@@ -14,6 +14,7 @@ from resolvers import validation as v
 from resolvers.common import archive_node, create_node, delete_node, load_node, update_node
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
+from resolvers.permissions import anonymised
 from resolvers.shapes import DeleteRow, NodePayload, NodeRow, UserErrorRow
 
 
@@ -102,3 +103,34 @@ async def delete_user(ctx: Context, node_id: str, expected_version: int | None) 
 
 async def user(ctx: Context, node_id: str) -> NodeRow | None:
     return await load_node(ctx, Label.USER, node_id)
+
+
+class MeRow(TypedDict):
+    userId: str | None
+    name: str
+    roles: list[str]
+    demo: bool
+    readsEverything: bool
+    editsEverything: bool
+    mayEdit: bool
+    anonymised: bool
+
+
+def me(ctx: Context) -> MeRow:
+    """Who the request's key signs in as, from the sign-in already made: no round trip."""
+    viewer = ctx.viewer
+    scope = viewer.scope
+    return {
+        "userId": viewer.user_id,
+        "name": viewer.name,
+        "roles": sorted(viewer.roles),
+        "demo": viewer.user_id is None,
+        "readsEverything": scope.read_all,
+        "editsEverything": scope.edit_all,
+        "mayEdit": scope.may_edit,
+        "anonymised": anonymised(viewer.roles),
+    }
+
+
+async def me_user(ctx: Context, user_id: str | None) -> NodeRow | None:
+    return None if user_id is None else await user(ctx, user_id)

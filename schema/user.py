@@ -95,8 +95,61 @@ UserPayload = payload_type(
 )
 
 
+@strawberry.type(
+    description="Who the request's API key signs in as, and what that lets it do: what a "
+    "client shows in its header and which controls it offers."
+)
+class Me:
+    name: str = strawberry.field(
+        description="The staff member's display name; `demo` for the development demo key."
+    )
+    roles: list[UserRole] = strawberry.field(description="The roles in effect for this key.")
+    demo: bool = strawberry.field(
+        description="True for the development demo key, which acts as an administrator "
+        "without a staff account (`user` is null)."
+    )
+    readsEverything: bool = strawberry.field(
+        description="Sees every account (ADMIN, ANALYST, AUDITOR); otherwise its own, its "
+        "teams' and those shared with it (docs/ACCESS.md)."
+    )
+    editsEverything: bool = strawberry.field(description="May edit every account (ADMIN).")
+    mayEdit: bool = strawberry.field(
+        description="May edit at all: false for ANALYST and AUDITOR keys, whose writes are "
+        "refused with FORBIDDEN."
+    )
+    anonymised: bool = strawberry.field(
+        description="Sees people as pseudonyms, without names or contact details (ANALYST)."
+    )
+    userId: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="The staff member's own record (team, e-mail, version); null for the "
+        "demo key. One batched look-up when selected.",
+        graphql_type=User | None,
+    )
+    async def user(self, info: Info) -> NodeRow | None:
+        return await r.me_user(info.context, self.userId)
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(
+        description="Who the request's key signs in as. No round trip unless `user` is "
+        "selected. Cost: 1."
+    )
+    def me(self, info: Info) -> Me:
+        row = r.me(info.context)
+        return Me(
+            name=row["name"],
+            roles=[UserRole(role) for role in row["roles"]],
+            demo=row["demo"],
+            readsEverything=row["readsEverything"],
+            editsEverything=row["editsEverything"],
+            mayEdit=row["mayEdit"],
+            anonymised=row["anonymised"],
+            userId=row["userId"],
+        )
+
     @strawberry.field(
         description="One staff member by id. Batched per request.",
         graphql_type=User | None,

@@ -503,6 +503,7 @@ ROWS: dict[str, Row] = {
     "enumLabels": Row('{ enumLabels(enum: "Tier") { value } }', cases=GLOBAL),
     "version": Row("{ version }", cases=GLOBAL),
     "database": Row("{ database { name } }", cases=GLOBAL),
+    "me": Row("{ me { name roles user { id } } }", cases=GLOBAL),
     # --- nodes by id ----------------------------------------------------------------------------
     "node": Row(
         "query($id: ID!) { node(id: $id) { " + NODE_FIELDS + " } }",

@@ -73,3 +73,42 @@ def test_archived_user_cannot_sign_in(gql: GQL) -> None:
     assert gql(delete, {"i": {"id": u["id"]}}).data["deleteUser"]["errors"] == [
         {"code": "NOT_FOUND"}
     ]
+
+
+ME = "{ me { name roles demo readsEverything editsEverything mayEdit anonymised } }"
+
+
+def test_me_says_who_the_key_signs_in_as_without_a_round_trip(gql: GQL) -> None:
+    owner = gql.as_("owner")(ME)
+    assert owner.data["me"] == {
+        "name": PERSONAS["owner"]["name"],
+        "roles": ["SALES"],
+        "demo": False,
+        "readsEverything": False,
+        "editsEverything": False,
+        "mayEdit": True,
+        "anonymised": False,
+    }
+    assert owner.round_trips == 0
+    analyst = gql.as_("analyst")(ME).data["me"]
+    assert (analyst["readsEverything"], analyst["mayEdit"], analyst["anonymised"]) == (
+        True,
+        False,
+        True,
+    )
+    admin = gql(ME).data["me"]
+    assert (admin["roles"], admin["editsEverything"]) == (["ADMIN"], True)
+    west = gql.as_("manager_west")(ME).data["me"]
+    assert west["roles"] == ["MANAGER", "SALES"]
+
+
+def test_me_user_is_the_signed_in_staff_record(gql: GQL) -> None:
+    r = gql.as_("other_team")("{ me { user { id name team roles } } }")
+    assert r.data["me"]["user"] == {
+        "id": PERSONAS["other_team"]["id"],
+        "name": PERSONAS["other_team"]["name"],
+        "team": "WEST",
+        "roles": ["SALES"],
+    }
+    assert r.round_trips == 1
+    assert gql.as_("anonymous")(ME).codes() == ["UNAUTHENTICATED"]

@@ -216,6 +216,9 @@ def test_a_manager_sees_the_team_and_tries_a_hand_over(
     viewer.page.add_init_script(f"localStorage.setItem('crm.apiKey', '{MANAGER_KEY}')")
     viewer.goto(base_url, "viewer/#/pipeline")
     page = viewer.page
+    # The header names who the key signs in as (the `me` query), not the key's last characters.
+    page.wait_for_function("document.getElementById('key-btn').textContent.startsWith('王芳')")
+    assert page.inner_text("#key-btn") == "王芳 Wang Fang（经理、销售）"
     assert page.is_checked(".pl-controls input[value=team]")
     shown = shown_pipeline(viewer)
     data = api_as(

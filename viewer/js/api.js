@@ -86,6 +86,12 @@ function args(values) {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v != null && v !== ''));
 }
 
+/** Who the key in use signs in as: { name, roles }. */
+export async function me() {
+  const data = await gql('{ me { name roles } }');
+  return data.me;
+}
+
 export async function search(text, first = 10) {
   const data = await gql(
     'query Search($text: String!, $first: Int) { search(text: $text, first: $first) { id kind name nameEn score } }',

@@ -2,7 +2,7 @@
 // Views live in views/*.js, one per query; the drawing in graph.js; GraphQL in api.js.
 // A view with `panel: true` (the customer profile) fills the stage instead of the graph.
 
-import { accountMap, contactMap, onWaiting, search } from './api.js';
+import { accountMap, contactMap, me, onWaiting, search } from './api.js';
 import { h, route } from './dom.js';
 import { EDGE_COLOURS, Graph, toGraphML } from './graph.js';
 import { applyStatic, displayName, errorDetail, errorText, formatNumber, getLang, hasText, label, setLang, t } from './i18n.js';
@@ -505,16 +505,34 @@ $('error-retry').addEventListener('click', () => { clearError(); render(); });
 
 const KEY = 'crm.apiKey';
 
+// Who the saved key signs in as ({ key, name, roles }), once the server has said so.
+let signedIn = null;
+
 function renderKey() {
   const key = localStorage.getItem(KEY);
   const tail = key ? key.slice(-4) : '';
   const btn = $('key-btn');
-  btn.textContent = key ? t('key.set', { tail }) : t('key.none');
-  btn.title = t(key ? 'key.setTitle' : 'key.noneTitle');
+  const who = key && signedIn?.key === key ? signedIn : null;
+  const roles = who ? who.roles.map((role) => label('userRole', role)).join(getLang() === 'zh' ? '、' : ', ') : '';
+  btn.textContent = who ? t('key.who', { name: who.name, roles }) : key ? t('key.set', { tail }) : t('key.none');
+  btn.title = who ? t('key.whoTitle', { name: who.name, tail }) : t(key ? 'key.setTitle' : 'key.noneTitle');
   btn.dataset.signedIn = key ? 'yes' : 'no';
   $('key-current').hidden = !key;
   $('key-current').textContent = key ? t('key.current', { tail }) : '';
   $('key-forget').hidden = !key;
+}
+
+/** Asks the server who the saved key is; a refused key keeps showing its last characters. */
+async function loadSignedIn() {
+  const key = localStorage.getItem(KEY);
+  if (!key || signedIn?.key === key) return;
+  try {
+    const who = await me();
+    if (localStorage.getItem(KEY) === key) signedIn = { key, ...who };
+  } catch {
+    signedIn = null;  // the page itself reports why the key is refused
+  }
+  renderKey();
 }
 
 function openKeyDialog() {
@@ -532,7 +550,9 @@ function keyChanged(key) {
   starts = null;
   state.known.clear();
   state.subjects = {};
+  signedIn = null;
   renderKey();
+  loadSignedIn();
   render();
 }
 
@@ -571,4 +591,5 @@ $('info').addEventListener('click', (evt) => {
 window.addEventListener('hashchange', render);
 setLang(getLang());
 renderKey();
+loadSignedIn();
 render();

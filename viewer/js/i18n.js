@@ -450,6 +450,10 @@ const LABELS = {
     CLASSMATE: ['同学', 'classmate'], FRIEND: ['朋友', 'friend'],
   },
   polarity: { POSITIVE: ['正面影响', 'Positive'], NEGATIVE: ['负面影响', 'Negative'] },
+  userRole: {
+    SALES: ['销售', 'Sales'], MANAGER: ['经理', 'Manager'], ADMIN: ['管理员', 'Administrator'],
+    ANALYST: ['分析师', 'Analyst'], AUDITOR: ['审计', 'Auditor'],
+  },
   gender: { MALE: ['男', 'Male'], FEMALE: ['女', 'Female'], OTHER: ['其他', 'Other'] },
   customerKind: { ENTERPRISE: ['企业客户', 'Enterprise'], INDIVIDUAL: ['个人客户', 'Individual'] },
   introTie: { PERSONAL: ['私人关系', 'personal tie'], REPORTING: ['汇报关系', 'reporting line'], COLLEAGUE: ['同事', 'colleagues'] },
