@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent
 
@@ -73,6 +74,17 @@ def _log_level() -> str:
     return raw.upper()
 
 
+def _timezone() -> str:
+    raw = os.environ.get("CRM_TIMEZONE", "").strip() or "Asia/Shanghai"
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"CRM_TIMEZONE={raw!r}: give an IANA time zone such as Asia/Shanghai"
+        ) from None
+    return raw
+
+
 def port(name: str, default: int) -> int:
     """A TCP port from `name` (CRM_PORT, ...): 1..65535."""
     return _int(name, default, 1, 65535)
@@ -108,6 +120,7 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 5000
     log_level: str = "INFO"
+    timezone: str = "Asia/Shanghai"  # read by graph/clock.py at import; validated here
     # --- requests: backpressure, limits, logs (issue 11) ---
     log_format: str = "text"  # "text" or "json"
     max_in_flight: int = 64  # GraphQL requests per worker; past it: 503 SERVER_BUSY
@@ -195,6 +208,7 @@ class Settings:
             max_aliases=_int("CRM_MAX_ALIASES", 30, 1),
             max_tokens=_int("CRM_MAX_TOKENS", 5000, 1),
             log_level=_log_level(),
+            timezone=_timezone(),
             # --- requests (issue 11) ---
             log_format=os.environ.get("CRM_LOG_FORMAT", "text").strip().lower(),
             max_in_flight=_int("CRM_MAX_IN_FLIGHT", 64, 1),

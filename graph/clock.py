@@ -24,12 +24,12 @@ DEFAULT_ZONE = "Asia/Shanghai"
 
 
 def _zone(name: str) -> ZoneInfo:
+    # A name that is no zone is reported by settings.py (`Settings.from_env`), as one line
+    # naming the variable, before anything runs; not here, at import, inside a traceback.
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"CRM_TIMEZONE: {name!r} is not an IANA time zone such as Asia/Shanghai"
-        ) from None
+        return ZoneInfo(DEFAULT_ZONE)
 
 
 ZONE_NAME = os.environ.get("CRM_TIMEZONE", "").strip() or DEFAULT_ZONE
