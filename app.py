@@ -628,6 +628,28 @@ class StartupRefused(RuntimeError):
     """The configuration is unsafe for production; the app does not start."""
 
 
+class QuietRefusal:
+    """A start-up refusal is logged as one CRITICAL line. Starlette also hands uvicorn the
+    traceback as the failure's message, which uvicorn prints after it: blank that message.
+    uvicorn still exits non-zero."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+
+        async def quiet(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed" and getattr(state, "refused", False):
+                message = {**message, "message": ""}
+            await send(message)
+
+        await self.app(scope, receive, quiet)
+
+
 def outreach_runner(settings: Settings) -> outreach_jobs.Runner:
     """The outreach job runner: e-mail over SMTP when CRM_SMTP_HOST is set, else (and SMS
     always) into the outbox."""
@@ -753,6 +775,7 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
                     await prepare
                 except StartupRefused as exc:
                     log.critical("%s", exc)
+                    app.state.refused = True
                     raise
             yield
         finally:
@@ -802,6 +825,7 @@ def create_app(settings: Settings | None = None, *, oidc: OidcVerifier | None = 
         lambda: float(getattr(getattr(app.state, "supervisor", None), "restarts", 0))
     )
     app.add_middleware(RequestScope, metrics=metrics)
+    app.add_middleware(QuietRefusal)
     return app
 
 

@@ -3,12 +3,14 @@ or a public demo key (graph/demo_data.py) still working."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from dataclasses import replace
 
 import pytest
 from starlette.testclient import TestClient
+from starlette.types import Message
 
 from app import StartupRefused, create_app
 from graph import demo_data
@@ -56,6 +58,28 @@ def test_a_working_demo_key_refuses_to_start(settings: Settings, cypher: Driver)
     # ... and says how out: the CLI commands that work while the server is stopped.
     assert "crm-graph api-key create" in str(refused.value)
     assert "crm-graph api-key revoke-demo" in str(refused.value)
+
+
+def test_the_refusal_reaches_uvicorn_without_a_traceback(
+    settings: Settings, cypher: Driver
+) -> None:
+    # uvicorn prints a failed start-up's message after the app's own CRITICAL line.
+    name, _, team, roles, key = demo_data.USERS["liu_yang"]
+    create_user_with_key(cypher, demo_data.demo_id("user", "liu_yang"), name, roles, team, key)
+    app = create_app(production(settings))
+    steps: list[Message] = [{"type": "lifespan.startup"}]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return steps.pop(0) if steps else {"type": "lifespan.shutdown"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    with pytest.raises(StartupRefused):
+        asyncio.run(app(scope, receive, send))
+    assert sent == [{"type": "lifespan.startup.failed", "message": ""}]
 
 
 def test_starts_once_the_demo_keys_are_revoked(settings: Settings, cypher: Driver) -> None:
