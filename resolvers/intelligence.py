@@ -25,11 +25,11 @@ from graph.db import Database
 from graph.errors import DatabaseUnavailable
 from graph.nodes import Audit
 from graph.refusal import Refusal
-from graph.vocab import LifecycleStage, LostReason
+from graph.vocab import Label, LifecycleStage, LostReason
 from resolvers import args
 from resolvers import validation as v
 from resolvers.args import page_size
-from resolvers.common import admin_only, audit, read_only, save_document
+from resolvers.common import admin_only, audit, load_node, read_only, save_document
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
@@ -244,6 +244,8 @@ async def warnings(
     if team is not None and not rows and not await team_repo.code_exists(ctx.db, ctx.actor, team):
         # An empty list should mean a team without warnings, not a mistyped code.
         raise ApiError(ErrorCode.NOT_FOUND, "no team with this code", "team")
+    if owner is not None and not rows and await load_node(ctx, Label.USER, owner) is None:
+        raise ApiError(ErrorCode.NOT_FOUND, "no staff member with this id", "owner")
     items = [(encode_cursor(str(r["churnRisk"]), r["id"]), r) for r in rows[:limit]]
     return connection(items, len(rows) > limit, after, total)
 

@@ -450,8 +450,13 @@ class Query:
         first: Annotated[int, arg("Page size, 1..100.")],
         after: Annotated[str | None, arg("Continue after this cursor.")] = None,
         levels: Annotated[list[RiskLevel] | None, arg("Levels (default HIGH, MEDIUM).")] = None,
-        owner: Annotated[strawberry.ID | None, arg("Owned by this user.")] = None,
-        team: Annotated[str | None, arg("Owned by this team (code) or one under it.")] = None,
+        owner: Annotated[
+            strawberry.ID | None, arg("Owned by this user; NOT_FOUND when there is none.")
+        ] = None,
+        team: Annotated[
+            str | None,
+            arg("Owned by this team (code) or one under it; NOT_FOUND when there is none."),
+        ] = None,
     ) -> ConnectionOf[r.WarningRow]:
         chosen = [x.value for x in (levels or LEVELS)]
         owner_id = str(owner) if owner else None

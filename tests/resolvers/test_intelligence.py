@@ -190,6 +190,11 @@ def test_the_warning_list_ranks_what_the_viewer_sees(
     assert [w["customer"]["name"] for w in west] == ["西部欠款"]
     nope = gql(WARNINGS, {"first": 10, "team": "NOPE"})
     assert (nope.codes(), nope.errors[0]["extensions"]["field"]) == (["NOT_FOUND"], "team")
+    nobody = gql(WARNINGS, {"first": 10, "owner": "no-such-user"})
+    assert (nobody.codes(), nobody.errors[0]["extensions"]["field"]) == (["NOT_FOUND"], "owner")
+    # A staff member without warnings is an empty list, not an error.
+    admins = gql(WARNINGS, {"first": 10, "owner": PERSONAS["admin"]["id"]})
+    assert admins.data["churnWarnings"]["nodes"] == []
     # paging: one at a time gives the same order
     first = gql(WARNINGS, {"first": 1}).data["churnWarnings"]
     second = gql(WARNINGS, {"first": 1, "after": first["pageInfo"]["endCursor"]}).data
