@@ -28,6 +28,7 @@ from neo4j.exceptions import (
     Neo4jError,
     ServiceUnavailable,
     SessionExpired,
+    TransientError,
 )
 
 from graph.errors import (
@@ -154,6 +155,10 @@ def _translate(exc: Exception) -> Exception:
         return DatabaseUnavailable(exc.message or code)
     if isinstance(exc, ClientError) and "ConstraintValidationFailed" in code:
         return ConstraintViolation(exc.message or "")
+    if isinstance(exc, TransientError):
+        # Still failing after the retries, e.g. deadlocks while many writers change one
+        # node: Neo4j rolled it back, so nothing was saved and the client may try again.
+        return DatabaseBusy(exc.message or code)
     return exc
 
 

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +20,13 @@ from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 import graph.db
 from graph import maps, related
 from graph.db import Cypher, Database, Tx
-from graph.errors import CrmError, DatabaseUnavailable, QueryTimeout, WriteOutcomeUnknown
+from graph.errors import (
+    CrmError,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    QueryTimeout,
+    WriteOutcomeUnknown,
+)
 from graph.server import LocalNeo4j
 from graph.warmup import sample_parameters, statements, warm_up
 from neo4j import READ_ACCESS, Driver
@@ -289,3 +296,55 @@ def test_a_network_timeout_is_not_taken_for_the_deadline(
     message, attempts = run(neo4j_server, main, transaction_timeout=5.0)
     assert message == "injected: socket"
     assert attempts == 1  # the network's own error, not retried, as before the deadline
+
+
+LOCK = "MATCH (n:DeadlockProbe {id: $id}) SET n.hits = coalesce(n.hits, 0) + 1"
+
+
+@pytest.mark.timeout(120)
+def test_a_deadlock_that_outlasts_the_retries_is_busy_not_internal(
+    neo4j_server: LocalNeo4j, cypher: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real deadlock: another transaction holds B and waits for A, which ours holds; ours then
+    # asks for B, closing the cycle, and Neo4j aborts ours. Without retry time left, the
+    # caller gets SERVER_BUSY (retryable), not the driver's TransientError (INTERNAL).
+    monkeypatch.setattr(graph.db, "RETRY_SECONDS", 0.0)
+    cypher.execute_query("MATCH (n:DeadlockProbe) DELETE n", database_="neo4j")
+    cypher.execute_query(
+        "CREATE (:DeadlockProbe {id: 'a'}), (:DeadlockProbe {id: 'b'})", database_="neo4j"
+    )
+    holds_b, holds_a = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with cypher.session(database="neo4j") as s, s.begin_transaction() as tx:
+            tx.run(LOCK, id="b").consume()
+            holds_b.set()
+            holds_a.wait(30)
+            tx.run(LOCK, id="a").consume()  # waits for ours, which is then aborted
+            tx.commit()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+
+    async def ours(db: Database) -> None:
+        async def work(tx: Tx) -> None:
+            await tx.run(Cypher("t.lock_a", LOCK), {"id": "a"})
+            holds_a.set()
+            await asyncio.sleep(1.0)  # the other transaction is now waiting for A
+            await tx.run(Cypher("t.lock_b", LOCK), {"id": "b"})
+
+        assert await asyncio.to_thread(holds_b.wait, 30)
+        await db.transaction(work)
+
+    try:
+        with pytest.raises(DatabaseBusy) as caught:
+            run(neo4j_server, ours)
+    finally:
+        thread.join(60)
+    assert (caught.value.code, caught.value.retryable) == ("SERVER_BUSY", True)
+    # Ours was rolled back; the other committed.
+    hits = cypher.execute_query(
+        "MATCH (n:DeadlockProbe) RETURN n.id AS id, n.hits AS hits ORDER BY id", database_="neo4j"
+    ).records
+    assert [(r["id"], r["hits"]) for r in hits] == [("a", 1), ("b", 1)]
+    cypher.execute_query("MATCH (n:DeadlockProbe) DELETE n", database_="neo4j")
