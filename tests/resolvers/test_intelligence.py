@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 import time
 from typing import Any
 
@@ -279,6 +280,49 @@ def test_a_manual_move_holds_is_history_and_needs_a_reason(
     other = {**again, "lostReason": "PRICE"}
     assert owner(SET_STAGE, {"input": other}).data["setLifecycleStage"]["errors"] == []
     assert len(gql(STAGES, {"id": cid}).data["lifecycleHistory"]) == before + 2
+
+
+def test_a_move_that_waited_for_another_is_stamped_after_it(
+    gql: GQL, book: dict[str, str], neo4j_server: LocalNeo4j, cypher: Driver
+) -> None:
+    # Another write holds the customer; the move's statement starts, waits, then runs. Its
+    # history entry must come after what it waited for, or the newest entry would not be the
+    # current stage (a race of two moves showed that).
+    cid = book["稳定客户"]
+    holding, release = threading.Event(), threading.Event()
+    released: list[dt.datetime] = []
+
+    def hold() -> None:
+        with cypher.session(database="neo4j") as s, s.begin_transaction() as tx:
+            tx.run("MATCH (n:Customer {id: $id}) SET n.__lock = true REMOVE n.__lock", id=cid)
+            holding.set()
+            release.wait(30)
+            released.append(dt.datetime.now(dt.UTC))
+            tx.commit()
+
+    async def move(db: Database) -> None:
+        admin = Actor("test:admin", frozenset({"ADMIN"}), Scope.everything())
+        audit = Audit(admin, "lifecycle.set", "t")
+        waiting = asyncio.create_task(
+            intelligence.set_stage(db, cid, "ACTIVE", "等锁", None, audit)
+        )
+        await asyncio.sleep(1.0)  # the statement has started and waits for the lock
+        release.set()
+        assert await waiting is None
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(30)
+    try:
+        run(neo4j_server, move)
+    finally:
+        release.set()
+        holder.join(30)
+    newest = gql(
+        "query($id: ID!) { lifecycleHistory(customer: $id) { new at } }", {"id": cid}
+    ).data["lifecycleHistory"][0]
+    assert newest["new"] == "ACTIVE"
+    assert dt.datetime.fromisoformat(newest["at"]) >= released[0]
 
 
 def test_an_order_minutes_after_a_manual_move_is_news(
