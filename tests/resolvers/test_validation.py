@@ -69,3 +69,18 @@ def test_ascii_text_meets_the_same_rules_as_any_other(one_line: bool) -> None:
         if ascii_out is not None:
             assert ascii_out == f"ab{c}cd"
     assert check("  a-1 ", one_line=one_line) == ("a-1", [])
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("330113198506123455", True),  # Linping, Hangzhou: python-stdnum's table has no county
+        ("11010519491231002X", True),
+        ("11010519491231002Y", False),  # check character
+        ("110105194913310021", False),  # no 13th month
+    ],
+)
+def test_resident_id_numbers(value: str, valid: bool) -> None:
+    errors = v.Errors()
+    out = v.resident_id(errors, value, "input.idNumber")
+    assert (out == value, not errors) == (valid, valid), [e["message"] for e in errors]
