@@ -719,6 +719,38 @@ def test_likely_duplicates_the_importer_may_not_see_are_held_without_their_id(
     assert report[0].split("|")[3].startswith("likely the same as hidden-co (score 1.00: ")
 
 
+def test_a_reps_import_matches_no_value_the_rep_sees_masked(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """A SALES key sees a person's mobile and ID number masked. Were its rows compared on
+    them, a file of guesses would tell it the one right value (the row held as a duplicate).
+    An administrator's import still compares them; so does the scan."""
+    known = {"kind": "node", "label": "Person", "id": "known-1", "customer": None,
+             "fields": {"name": "钟意", "mobile": "13622223333", "idType": "RESIDENT_ID",
+                        "idNumber": "11010519491231002X"}}  # fmt: skip
+    out, _ = _run(neo4j_server, transfer.graph_rows(iter([(1, known)])), tmp_path / "a.csv")
+    assert out.created == 1
+    guesses = [
+        {"kind": "node", "label": "Person", "id": "guess-id", "customer": None,
+         "fields": {"name": "猜测甲", "idType": "RESIDENT_ID", "idNumber": "11010519491231002X"}},
+        {"kind": "node", "label": "Person", "id": "guess-mobile", "customer": None,
+         "fields": {"name": "钟意", "mobile": "13622223333"}},
+    ]  # fmt: skip
+    rep = Actor("u-rep", frozenset({"SALES"}), Scope(users=("u-rep",), principals=("u-rep",)))
+
+    def held(actor: Actor) -> list[str]:
+        rows = transfer.graph_rows(iter(enumerate(guesses, start=1)))
+        out, report = _run(neo4j_server, rows, tmp_path / "r.csv", dry=True, actor=actor)
+        assert out.rows == 2
+        return [line.split("|")[3] for line in report]
+
+    assert held(rep) == []
+    admin = held(AUDIT.actor)
+    assert len(admin) == 2
+    assert "SAME_ID_NUMBER" in admin[0]
+    assert "SAME_PHONE" in admin[1]
+
+
 def test_a_row_updating_its_own_record_is_never_held_as_a_duplicate(
     neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
 ) -> None:
