@@ -265,10 +265,12 @@ ANY_BY_IDS = Cypher(
 )
 
 # A node's trail is shown when the viewer may see the node; only read-all roles (ADMIN,
-# AUDITOR, ANALYST) see the trail of a node that is gone (deleted or merged away).
+# AUDITOR, ANALYST) see the trail of a node that is gone (deleted or merged away). A
+# restricted person (README, Personal data) is left out for every role, its trail too.
 TRAIL_GATE: LiteralString = (
     "OPTIONAL CALL () { " + any_label_union("t", "$id") + " } "
-    "WITH t WHERE $acl.all OR (t IS NOT NULL AND " + visible("t") + ") "
+    "WITH t WHERE ($acl.all AND NOT coalesce(t:Person AND t.restricted, false)) "
+    "OR (t IS NOT NULL AND " + visible("t") + ") "
 )
 AUDIT_TRAIL = Cypher(
     "audit.trail",

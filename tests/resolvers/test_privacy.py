@@ -440,6 +440,11 @@ def test_erasure_under_a_legal_hold_restricts_instead(gql: GQL, cypher: Driver) 
         database_="neo4j",
     ).records
     assert [e["f"] for e in events] == [["restricted"]]
+    # ... and its audit trail is left out too, for the read-all roles as for the rest.
+    trail = "query($id: ID!) { auditTrail(id: $id, first: 10) { totalCount } }"
+    for persona in ("admin", "auditor", "analyst"):
+        count = gql.as_(persona)(trail, {"id": "zhang"}).data["auditTrail"]["totalCount"]
+        assert count == 0, persona
     # Once the hold is lifted, erasure anonymises.
     gql(RETENTION, {"input": {"id": "g1", "legalHold": False}})
     after = gql(ERASE, {"p": "zhang", "r": "RETENTION_EXPIRED"}).data["erasePerson"]
