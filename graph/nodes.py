@@ -126,6 +126,14 @@ _OWN_KEYS: dict[Label, LiteralString] = {
     "DETACH DELETE k } "
 }
 
+# A customer's records are never deleted (voidRecord marks one): a customer that has any is
+# refused (archive it instead), under the lock, so a record saved meanwhile is seen.
+_HAS_RECORDS: LiteralString = (
+    "WITH n, version, CASE WHEN verdict = 'ok' AND EXISTS { MATCH (n)<-[:ABOUT]-(:Record) } "
+    "THEN 'in_use' ELSE verdict END AS verdict "
+)
+_KEPT: dict[Label, LiteralString] = {Label.COMPANY: _HAS_RECORDS, Label.PERSON: _HAS_RECORDS}
+
 # The tail of a create or an update: the creator's claims, the audit event, the node.
 CLAIMED_AND_AUDITED: LiteralString = (
     CLAIM + "WITH n " + AUDIT + " RETURN " + PROJECTION + " AS node"
@@ -219,6 +227,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "WITH n, CASE WHEN verdict <> 'ok' OR $expectedVersion IS NULL "
             "OR n.version = $expectedVersion THEN verdict ELSE 'conflict' END AS verdict "
             "WITH n, verdict, CASE WHEN verdict = 'conflict' THEN n.version END AS version "
+            + _KEPT.get(label, "")
             + _OWN_KEYS.get(label, "")
             + "FOREACH (_ IN CASE WHEN verdict = 'ok' THEN [1] ELSE [] END | DETACH DELETE n) "
             "WITH verdict, version "
@@ -510,7 +519,7 @@ async def upsert(
 
 @dataclass(frozen=True)
 class DeleteResult:
-    refusal: Refusal | None = None  # None when deleted; else NOT_FOUND, FORBIDDEN or CONFLICT
+    refusal: Refusal | None = None  # None when deleted; else NOT_FOUND, FORBIDDEN, CONFLICT, IN_USE
     current_version: int | None = None  # the stored version, with CONFLICT
 
 
@@ -523,8 +532,8 @@ async def delete(
 ) -> DeleteResult:
     """Delete a node and its edges. NOT_FOUND when the viewer cannot see it, FORBIDDEN when
     they see it but may not edit it; with `expected_version`, CONFLICT (and the stored version)
-    unless it matches, checked under the node's write lock in the deleting statement. A
-    refused delete writes nothing, no audit event either."""
+    unless it matches, checked under the node's write lock in the deleting statement; IN_USE
+    for a customer with records. A refused delete writes nothing, no audit event either."""
     if not audit.actor.scope.may_edit:
         return DeleteResult(Refusal.FORBIDDEN)
     params = {
@@ -536,6 +545,8 @@ async def delete(
     verdict = rows[0]["verdict"]
     if verdict == "conflict":
         return DeleteResult(Refusal.CONFLICT, rows[0]["version"])
+    if verdict == "in_use":
+        return DeleteResult(Refusal.IN_USE)
     return DeleteResult(_refusal(verdict))
 
 

@@ -278,6 +278,12 @@ async def delete_node(
     refusal = result.refusal
     if refusal is Refusal.CONFLICT:
         return {"deletedId": None, "errors": [stale(key, result.current_version)]}
+    if refusal is Refusal.IN_USE:
+        message = f"the {key} has records, which are never deleted: archive the {key} instead"
+        return {
+            "deletedId": None,
+            "errors": [payload_error(ErrorCode.CONFLICT, message, "input.id")],
+        }
     if refusal is Refusal.FORBIDDEN:
         message = READ_ONLY if not ctx.actor.scope.may_edit else f"you may not delete this {key}"
         error = payload_error(ErrorCode.FORBIDDEN, message, "input.id")

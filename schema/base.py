@@ -564,7 +564,8 @@ class NodeSchema:
                 self._resolver("delete"),
                 f"Delete {article} {noun} and its edges. The audit trail stays. NOT_FOUND or "
                 "FORBIDDEN as for updates; a stale expectedVersion gives CONFLICT and deletes "
-                "nothing.",
+                "nothing, as does a customer with records (records are never deleted: archive "
+                "it instead).",
             ),
         }
         return strawberry.type(type("Mutation", (), fields)), payload, upsert_payload

@@ -803,3 +803,22 @@ def test_a_timeline_period_needs_offsets_and_an_order(gql: GQL, shop: dict[str, 
     assert refused.errors[0]["extensions"]["field"] == "dueBefore"
     zoned = gql(due, {"d": "2099-01-01T00:00:00+08:00"})
     assert (zoned.codes(), type(zoned.data["followUps"]["totalCount"])) == ([], int)
+
+
+DELETE = """mutation($i: NodeRefInput!) {
+  deleteCompany(input: $i) { deletedId errors { code field message } } }"""
+
+
+def test_a_customer_with_records_is_not_deleted(gql: GQL, shop: dict[str, str]) -> None:
+    """Records are never deleted; deleting their customer would leave them unreachable."""
+    kept = saved(gql, {"customer": shop["customer"], "occurredAt": at(1),
+                       "interaction": {"channel": "CALL"}})  # fmt: skip
+    refused = gql(DELETE, {"i": {"id": shop["customer"]}}).data["deleteCompany"]
+    assert refused["deletedId"] is None
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("CONFLICT", "input.id")]
+    assert "archive" in refused["errors"][0]["message"]
+    read = gql("query($id: ID!) { record(id: $id) { id } }", {"id": kept["id"]})
+    assert read.data["record"] == {"id": kept["id"]}
+    # Without records it goes, as before.
+    gone = gql(DELETE, {"i": {"id": shop["west"]}}).data["deleteCompany"]
+    assert gone == {"deletedId": shop["west"], "errors": []}
