@@ -5,7 +5,8 @@ An account is a `:Customer` company or person. A share gives the user, or every 
 team (and managers above it), READ or EDIT access until `until` (null: until revoked); an
 expired share stops counting at once, since the predicate compares `until` with datetime().
 One share per account and principal: sharing again replaces its level, expiry and reason.
-Sharing and unsharing need edit rights on the account (`access.editable`) and are audited in
+Sharing and unsharing need edit rights on the account (`access.editable`) of the viewer's own,
+not through a share (so a revoked share leaves no share it passed on), and are audited in
 the same transaction.
 """
 
@@ -123,10 +124,16 @@ async def shares(
     return {r["id"]: r["items"] for r in rows}
 
 
-async def check_account(tx: Tx, actor: Actor, account: str) -> tuple[Refusal | None, str]:
+async def check_account(
+    tx: Tx, actor: Actor, account: str, through_shares: bool = True
+) -> tuple[Refusal | None, str]:
     """May the actor change what hangs off customer `account` (its shares, its records)? The
-    refusal, or None and the account's label; the account's write lock is taken when it may."""
-    params = {"account": account, "acl": access.acl_params(actor)}
+    refusal, or None and the account's label; the account's write lock is taken when it may.
+    Without `through_shares`, an EDIT share does not count as an edit right."""
+    acl = access.acl_params(actor)
+    if not through_shares:
+        acl["editPrincipals"] = []
+    params = {"account": account, "acl": acl}
     rows = await tx.run(EDIT_CHECK, params)
     if rows:
         if not rows[0]["customer"]:
@@ -141,7 +148,8 @@ async def check_account(tx: Tx, actor: Actor, account: str) -> tuple[Refusal | N
 
 
 async def _check(tx: Tx, actor: Actor, account: str) -> tuple[ShareResult | None, str]:
-    refusal, label = await check_account(tx, actor, account)
+    # A share is not passed on: one made by a share's holder would outlive its revocation.
+    refusal, label = await check_account(tx, actor, account, through_shares=False)
     if refusal is not None:
         return ShareResult(refusal=refusal, part=Part.ACCOUNT), ""
     return None, label

@@ -57,7 +57,11 @@ def _errors(result: repo.ShareResult, field: str) -> list[UserErrorRow]:
             ErrorCode.VALIDATION,
             "only customer accounts (a company or person with a customer profile) are shared",
         ),
-        Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, "you may not change this account"),
+        Refusal.FORBIDDEN: (
+            ErrorCode.FORBIDDEN,
+            "you may not share this account: that takes edit rights of your own (its owner, "
+            "their team and managers, its project team, an admin), not through a share",
+        ),
     }[result.refusal or Refusal.NOT_FOUND]
     return [payload_error(code, message, "input.account")]
 

@@ -364,6 +364,12 @@ def editable(persona: str, case: str | None) -> bool:
     return case is not None and case in EDITABLE[persona]
 
 
+def sharers(persona: str, case: str | None) -> bool:
+    """Edit rights of one's own: the owner edits `shared_edit` only through its share, which
+    is not passed on."""
+    return editable(persona, case) and not (persona == "owner" and case == "shared_edit")
+
+
 def writers(persona: str, case: str | None) -> bool:
     return persona in WRITERS
 
@@ -1007,12 +1013,14 @@ ROWS: dict[str, Row] = {
         "level: EDIT}) { share { id } " + PAYLOAD + " } }",
         lambda fx, case: {"a": fx.id(case, "co"), "u": SPARE_USER},
         write=True,
+        allowed=sharers,
     ),
     "unshareAccount": Row(
         "mutation($a: ID!, $u: ID!) { unshareAccount(input: {account: $a, withUser: $u}) "
         "{ unsharedId " + PAYLOAD + " } }",
         lambda fx, case: {"a": fx.id(case, "co"), "u": SPARE_USER},
         write=True,
+        allowed=sharers,
     ),
     # --- records over time: they follow their customer ------------------------------------------
     "timeline": Row(

@@ -100,6 +100,25 @@ def test_sharing_needs_edit_rights(gql: GQL, cypher: Driver, accounts: dict[str,
     assert r.data["shareAccount"]["errors"] == []
 
 
+def test_a_share_is_not_passed_on(gql: GQL, accounts: dict[str, str]) -> None:
+    """A reshare by a share's holder would outlive the share it came from."""
+    west = accounts["west"]
+    given = {"account": west, "withUser": OWNER, "level": "EDIT"}
+    assert gql.as_("other_team")(SHARE, {"input": given}).data["shareAccount"]["errors"] == []
+    # The holder edits the account, but may not share it on.
+    onward = {"account": west, "withUser": PERSONAS["manager_west"]["id"], "level": "READ"}
+    r = gql.as_("owner")(SHARE, {"input": onward}).data["shareAccount"]
+    assert r["errors"] == [{"code": "FORBIDDEN", "field": "input.account"}]
+    update = """mutation($input: UpdateCompanyInput!) {
+      updateCompany(input: $input) { errors { code } } }"""
+    edit = {"id": west, "expectedVersion": 1, "employeeCount": 7}
+    assert gql.as_("owner")(update, {"input": edit}).data["updateCompany"]["errors"] == []
+    # Revoked, the share leaves nothing behind.
+    revoke = {"account": west, "withUser": OWNER}
+    assert gql.as_("other_team")(UNSHARE, {"input": revoke}).data["unshareAccount"]["errors"] == []
+    assert gql(SHARES, {"id": west}).data["company"]["shares"] == []
+
+
 def test_bad_share_input(gql: GQL, accounts: dict[str, str]) -> None:
     east = accounts["east"]
     both = {"account": east, "withUser": OWNER, "withTeam": TEAMS["EAST"][0], "level": "READ"}
