@@ -1068,6 +1068,12 @@ async def _held_as_duplicates(
         why = ", ".join(t["reasons"])
         message = f"likely the same as row {earlier} of this file (score {t['score']:.2f}: {why})"
         held[p.n] = Rejection(p.n, "row", ErrorCode.DUPLICATE.value, message)
+    if held:
+        # A key written since the first look (by the API, meanwhile): the row updates that
+        # record, which would otherwise be the very one it is held as a duplicate of.
+        late = await repo.existing(db, label, key, [p.row for p in fresh if p.n in held])
+        for n in late:
+            del held[n]
     return sorted(held.values(), key=lambda r: r.row)
 
 

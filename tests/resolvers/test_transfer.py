@@ -924,3 +924,42 @@ def test_a_company_written_twice_in_one_file_is_held_whatever_the_batch(
     [held] = report
     assert held.startswith("2|row|DUPLICATE|likely the same as ")
     assert _count(cypher) == 2
+
+
+def test_a_row_whose_key_is_written_meanwhile_is_not_held_as_its_own_duplicate(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API creates the row's own record (its key, the same credit code) just after the
+    import looked for the key: the duplicate check then finds that record. The row updates
+    it, as a row whose key is in the CRM always does, and is not held."""
+    from graph import transfer as graph_transfer
+
+    real = graph_transfer.existing
+    looks: list[int] = []
+
+    async def meanwhile(db: Database, *args: object) -> set[int]:
+        found = await real(db, *args)  # type: ignore[arg-type]
+        looks.append(len(found))
+        if len(looks) == 1:
+            cypher.execute_query(
+                "CREATE (:Company:Customer {id: 'api-made', externalSource: 'demo-erp', "
+                "externalId: 'ERP-00001', name: '杭州智联恒通科技有限公司', "
+                "unifiedSocialCreditCode: '913613593AENB8C8BF', version: 1})"
+            )
+        return found
+
+    monkeypatch.setattr(graph_transfer, "existing", meanwhile)
+    lines = (EXAMPLES / "companies.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "companies.csv"
+    path.write_text("".join(lines[:2]), encoding="utf-8")
+    mapping = transfer.load_mapping(EXAMPLES / "companies.toml", None)
+    rows = transfer.mapped_rows(mapping, path, "csv")
+    out, report = _run(neo4j_server, rows, tmp_path / "r.csv")
+    assert looks[0] == 0  # the first look did not see the key
+    assert report == []
+    assert out.duplicates == 0
+    stored = cypher.execute_query(
+        "MATCH (c:Company {externalSource: 'demo-erp', externalId: 'ERP-00001'}) "
+        "RETURN c.id AS id, c.phone AS phone"
+    ).records
+    assert [(r["id"], r["phone"]) for r in stored] == [("api-made", "+8657160283210")]
