@@ -14,8 +14,10 @@ the name becomes a stable placeholder, and the personal ties (KNOWS, RELATED_TO)
 structure (WORKS_AT, REPORTS_TO, PARTICIPATES_IN, INFLUENCES, OWNS) and the customer profile
 (kind, stage, tier) stay, so org charts and aggregates survive; consent notes and change
 requests about the person are emptied (pending ones withdrawn), and so are the outreach
-messages sent to them (address and text, in the outbox and on the timeline). With a legal
-hold or a retention period on the person or an employer, the person is *restricted* instead:
+messages sent to them (address and text, in the outbox and on the timeline) and the free text
+of the records they took part in or are the customer of (subject, notes, agreement, ...).
+With a legal hold or a retention period on the person or an employer, the person is
+*restricted* instead:
 values stay stored, and graph/access.py's `visible()` hides them from every query, map and export
 (PIPL art. 47). Audit events name fields, never values.
 """
@@ -249,6 +251,11 @@ ANONYMISE = Cypher(
     "SET o.address = null, o.subject = null, o.body = null "
     "WITH m OPTIONAL MATCH (r:Record {id: m.recordId}) SET r.subject = null, r.notes = null "
     "RETURN count(m) AS messages } "
+    # Records the person took part in, or is the customer of: their free text names them
+    # (a call's subject, its notes); kind, dates, amounts and links stay for the figures.
+    "CALL (p) { MATCH (r:Record) WHERE (r)-[:INVOLVES]->(p) OR (r)-[:ABOUT]->(p) "
+    "SET r.subject = null, r.notes = null, r.agreement = null, r.resolution = null, "
+    "r.response = null, r.answers = null, r.voidReason = null RETURN count(r) AS records } "
     # A merged record's key in its source system (graph/merge.py) names the person too.
     "CALL (p) { MATCH (mi:MergedId)-[:MERGED_INTO]->(p) WHERE mi.externalId IS NOT NULL "
     "SET mi.externalSource = null, mi.externalId = null RETURN count(mi) AS aliases } "

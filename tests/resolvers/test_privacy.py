@@ -347,11 +347,33 @@ def test_erasure_leaves_no_value_in_any_query_map_export_or_history(
         "externalSource: 'hr', externalId: 'E-77'})-[:MERGED_INTO]->(p)",
         database_="neo4j",
     )
+    # A call he took part in, whose text names him, and a visit he did not.
+    cypher.execute_query("MATCH (g:Company {id: 'g1'}) SET g:Customer", database_="neo4j")
+    save = """mutation($input: SaveRecordInput!) {
+      saveRecord(input: $input) { record { id } errors { code field } } }"""
+    common = {"customer": "g1", "occurredAt": "2026-11-20T10:00:00+08:00"}
+    call = {**common, "contacts": ["zhang"], "subject": "与张伟通话", "notes": f"手机 {MOBILE}",
+            "interaction": {"channel": "CALL", "agreement": "张伟同意试用"}}  # fmt: skip
+    visit = {**common, "subject": "季度拜访", "interaction": {"channel": "VISIT"}}
+    ids = []
+    for record in (call, visit):
+        saved = gql(save, {"input": record}).data["saveRecord"]
+        assert saved["errors"] == [], saved["errors"]
+        ids.append(saved["record"]["id"])
     before = json.dumps(gql(SURFACES["person"][0]).data, ensure_ascii=False)
     assert "张伟" in before
     assert MOBILE in before
     r = gql(ERASE, {"p": "zhang", "r": "SUBJECT_REQUEST"}).data["erasePerson"]
     assert (r["outcome"], r["holds"], r["errors"]) == ("ERASED", [], [])
+    records = gql(
+        "query($a: ID!, $b: ID!) { a: record(id: $a) { subject notes "
+        "... on Interaction { agreement } } b: record(id: $b) { subject } }",
+        {"a": ids[0], "b": ids[1]},
+    ).data
+    assert records == {
+        "a": {"subject": None, "notes": None, "agreement": None},
+        "b": {"subject": "季度拜访"},
+    }
 
     seen: dict[str, Any] = {}
     for name, (query, variables) in SURFACES.items():
