@@ -151,6 +151,12 @@ def placeholder(person_id: str) -> str:
     return "已删除个人 Erased person " + hashlib.sha256(person_id.encode()).hexdigest()[:8]
 
 
+SEES_PERSON = Cypher(
+    "privacy.sees_person",
+    "MATCH (p:Person {id: $person}) WHERE p.erasedAt IS NULL AND "
+    + access.visible("p")
+    + " RETURN p.id AS id",
+)
 RECORD_CONSENT = Cypher(
     "privacy.record_consent",
     "MATCH (p:Person {id: $person}) WHERE p.erasedAt IS NULL AND ($acl.editAll OR "
@@ -303,9 +309,9 @@ async def record_consent(
     note: str | None,
     expires_at: dt.datetime | None,
     audit: Audit,
-) -> ConsentRow | None:
+) -> ConsentRow | Refusal:
     """A new consent record (a grant, or with `granted=False` a withdrawal) for a person the
-    actor may edit (any person for ADMIN); None when there is no such person."""
+    actor may edit (any person for ADMIN); FORBIDDEN for one they only see, else NOT_FOUND."""
     consent_id = new_id()
     params = {
         "person": person_id,
@@ -319,7 +325,12 @@ async def record_consent(
         **audit.params(person_id, Label.PERSON, ["consents"]),
     }
     rows = await db.write(RECORD_CONSENT, params)
-    return rows[0]["consent"] if rows else None
+    if rows:
+        consent: ConsentRow = rows[0]["consent"]
+        return consent
+    # Refused: one the actor sees (a READ share) is FORBIDDEN; else it is missing to them.
+    seen = await db.read(SEES_PERSON, {"person": person_id, "acl": params["acl"]})
+    return Refusal.FORBIDDEN if seen else Refusal.NOT_FOUND
 
 
 async def consents_of(

@@ -119,7 +119,9 @@ async def record_consent(ctx: Context, data: dict[str, Any], granted: bool) -> C
         expires,
         audit(ctx, action),
     )
-    if row is None:
+    if row is Refusal.FORBIDDEN:
+        return {"consent": None, "errors": _forbidden("you may not edit this person")}
+    if isinstance(row, Refusal):
         return {"consent": None, "errors": _not_found(data["person"])}
     return {"consent": row, "errors": []}
 

@@ -223,6 +223,15 @@ def test_other_team_cannot_record_consent_for_an_account_it_does_not_edit(
     assert [e["code"] for e in other["errors"]] == ["NOT_FOUND"]
     mine = gql.as_("owner")(RECORD, {"input": base}).data["recordConsent"]
     assert mine["errors"] == []
+    # Shared READ with the other team: they see the person, so the refusal says FORBIDDEN.
+    cypher.execute_query(
+        "MATCH (g:Company {id: 'g1'}), (u:User {id: $u}) SET g:Customer "
+        "CREATE (g)-[:SHARED_WITH {id: 'sh-r', level: 'READ'}]->(u)",
+        u=PERSONAS["other_team"]["id"],
+        database_="neo4j",
+    )
+    shared = gql.as_("other_team")(RECORD, {"input": base}).data["recordConsent"]
+    assert [e["code"] for e in shared["errors"]] == ["FORBIDDEN"]
 
 
 # --- export -----------------------------------------------------------------------------
