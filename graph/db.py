@@ -142,6 +142,9 @@ def _count(name: str) -> None:
         trips.names.append(name)
 
 
+_CONSTRAINED = re.compile(r"`(\w+)` = ")
+
+
 def _translate(exc: Exception) -> Exception:
     if isinstance(exc, ConnectionAcquisitionTimeoutError):
         return DatabaseBusy(str(exc))
@@ -154,7 +157,9 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, Neo4jError) and code.endswith("General.DatabaseUnavailable"):
         return DatabaseUnavailable(exc.message or code)
     if isinstance(exc, ClientError) and "ConstraintValidationFailed" in code:
-        return ConstraintViolation(exc.message or "")
+        # "... already exists with label `Customer` and property `customerCode` = '...'"
+        message = exc.message or ""
+        return ConstraintViolation(message, tuple(_CONSTRAINED.findall(message)))
     if isinstance(exc, TransientError):
         # Still failing after the retries, e.g. deadlocks while many writers change one
         # node: Neo4j rolled it back, so nothing was saved and the client may try again.

@@ -88,12 +88,17 @@ class QueryTimeout(CrmError):
 
 
 class ConstraintViolation(CrmError):
-    """A uniqueness constraint refused a write (e.g. a duplicate id or externalId)."""
+    """A uniqueness constraint refused a write (e.g. a duplicate id or externalId).
+    `properties` names the constraint's properties, when Neo4j said which."""
 
     code = "DUPLICATE"
     expected = True
     log_level = logging.INFO
     public_message = "A record with the same unique key already exists."
+
+    def __init__(self, message: str = "", properties: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.properties = properties
 
 
 __all__ = [

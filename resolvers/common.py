@@ -187,6 +187,19 @@ def duplicate(key: str, message: str, field: str = "input") -> NodePayload:
     return {key: None, "errors": [payload_error(ErrorCode.DUPLICATE, message, field)]}
 
 
+def taken(key: str, exc: ConstraintViolation) -> NodePayload:
+    """A create or update refused by a unique key: which one, at its input field."""
+    if "customerCode" in exc.properties:
+        return duplicate(
+            key, "another customer has this customer code", "input.customer.customerCode"
+        )
+    if "externalId" in exc.properties:
+        return duplicate(
+            key, f"another {key} has this externalSource and externalId", "input.externalId"
+        )
+    return duplicate(key, f"a {key} with this customer code or external id exists")
+
+
 async def create_node(
     ctx: Context,
     label: Label,
@@ -207,8 +220,8 @@ async def create_node(
                 return invalid(key, errors)
             # The required field was archived between the two reads: nothing is missing now.
             result = await nodes.create(ctx.db, label, props, audit(ctx, action), customer)
-    except ConstraintViolation:
-        return duplicate(key, f"a {key} with this customer code or external id exists")
+    except ConstraintViolation as exc:
+        return taken(key, exc)
     if result.refusal is Refusal.FORBIDDEN:
         return forbidden(key, READ_ONLY, "input")
     return {key: present(ctx, result.node), "errors": []}
@@ -235,8 +248,8 @@ async def _update(
             audit(ctx, f"{key}.{action}"),
             customer=customer,
         )
-    except ConstraintViolation:
-        return duplicate(key, f"another {key} has this unique key", "input.customer")
+    except ConstraintViolation as exc:
+        return taken(key, exc)
     out = node_payload(result, key, node_id)
     out[key] = present(ctx, out[key])
     return out

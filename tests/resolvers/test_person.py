@@ -124,9 +124,13 @@ def test_other_documents_are_not_checked_as_resident_ids(gql: GQL) -> None:
 def test_duplicate_customer_code_and_external_id(gql: GQL) -> None:
     create(gql, customer={"customerCode": "P-9"}, externalSource="crm1", externalId="7")
     r = gql(CREATE, {"input": {"name": "李娜", "customer": {"customerCode": "P-9"}}})
-    assert [e["code"] for e in r.data["createPerson"]["errors"]] == ["DUPLICATE"]
+    assert [(e["code"], e["field"]) for e in r.data["createPerson"]["errors"]] == [
+        ("DUPLICATE", "input.customer.customerCode")
+    ]
     r = gql(CREATE, {"input": {"name": "李娜", "externalSource": "crm1", "externalId": "7"}})
-    assert [e["code"] for e in r.data["createPerson"]["errors"]] == ["DUPLICATE"]
+    assert [(e["code"], e["field"]) for e in r.data["createPerson"]["errors"]] == [
+        ("DUPLICATE", "input.externalId")
+    ]
     r = gql(CREATE, {"input": {"name": "李娜", "externalId": "8"}})
     assert [e["field"] for e in r.data["createPerson"]["errors"]] == ["input.externalId"]
 
