@@ -281,18 +281,22 @@ TRAIL_GATE: LiteralString = (
     "WITH t WHERE ($acl.all AND NOT coalesce(t:Person AND t.restricted, false)) "
     "OR (t IS NOT NULL AND " + visible("t") + ") "
 )
+# The node's own events, and those of its ownership edges: a hand-over (transferOwnership)
+# audits the OWNS edges it ends and creates, which belong in the customer's trail.
+TRAIL_EVENTS: LiteralString = (
+    "WITH [$id] + CASE WHEN t IS NULL THEN [] "
+    "ELSE COLLECT { MATCH (t)<-[o:OWNS]-(:User) RETURN o.id } END AS ids "
+    "MATCH (a:AuditEvent) WHERE a.targetId IN ids "
+)
 AUDIT_TRAIL = Cypher(
     "audit.trail",
-    TRAIL_GATE + "MATCH (a:AuditEvent {targetId: $id}) "
-    "WHERE $afterAt IS NULL OR a.at < datetime($afterAt) "
-    "OR (a.at = datetime($afterAt) AND a.id < $afterId) "
+    TRAIL_GATE + TRAIL_EVENTS + "AND ("
+    "$afterAt IS NULL OR a.at < datetime($afterAt) "
+    "OR (a.at = datetime($afterAt) AND a.id < $afterId)) "
     "WITH a ORDER BY a.at DESC, a.id DESC LIMIT $limit "
     "RETURN a{.*} AS event",
 )
-AUDIT_COUNT = Cypher(
-    "audit.count",
-    TRAIL_GATE + "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a) AS n",
-)
+AUDIT_COUNT = Cypher("audit.count", TRAIL_GATE + TRAIL_EVENTS + "RETURN count(a) AS n")
 
 
 def plain(value: Any) -> Any:

@@ -63,9 +63,10 @@ class Query:
         return await r.nodes_by_ids(info.context, list(ids))
 
     @strawberry.field(
-        description="The audit trail of a node, newest first; empty unless the viewer may see "
-        "the node (ADMIN, AUDITOR and ANALYST: any node, deleted ones too). `first` is "
-        "required, 1..100.",
+        description="The audit trail of a node, newest first, with the events of its "
+        "ownership edges (hand-overs); empty unless the viewer may see the node (ADMIN, "
+        "AUDITOR and ANALYST: any node, deleted ones too, but no restricted person). `first` "
+        "is required, 1..100.",
         graphql_type=AuditEventConnection,
     )
     async def auditTrail(

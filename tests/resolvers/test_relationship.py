@@ -522,6 +522,15 @@ def test_transfer_ownership(gql: GQL, cypher: Driver, world: dict[str, str]) -> 
     assert (
         count(cypher, "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a)", id=first["id"]) == 2
     )
+    # The customer's own trail shows the hand-over: its OWNS edges' events are in it.
+    trail = gql(
+        "query($id: ID!) { auditTrail(id: $id, first: 20) { totalCount "
+        "edges { node { action targetId } } } }",
+        {"id": w["sub"]},
+    ).data["auditTrail"]
+    actions = [e["node"]["action"] for e in trail["edges"]]
+    assert actions.count("relationship.transfer_ownership") == 2  # one edge ended, one made
+    assert trail["totalCount"] == len(actions)
     again = gql(TRANSFER, {"i": {"customer": w["sub"], "toUser": OTHER}}).data["transferOwnership"]
     assert codes(again["errors"]) == {"input.toUser": "VALIDATION"}
     not_user = gql(TRANSFER, {"i": {"customer": w["sub"], "toUser": w["zhang"]}}).data[
