@@ -213,7 +213,9 @@ EXPORT = Cypher(
     "LIMIT $cap RETURN c{.*} } AS consents, "
     "COLLECT { MATCH (s:StanceChange {personId: p.id}) WITH s ORDER BY s.at DESC, s.id DESC "
     "LIMIT $cap RETURN s{.*} } AS stanceHistory, "
-    "COLLECT { MATCH (a:AuditEvent {targetId: p.id}) WITH a ORDER BY a.at DESC, a.id DESC "
+    # With its ownership edges' events: a hand-over (graph/nodes.py TRAIL_EVENTS).
+    "COLLECT { MATCH (a:AuditEvent) WHERE a.targetId IN [p.id] + "
+    "COLLECT { MATCH (p)<-[o:OWNS]-(:User) RETURN o.id } WITH a ORDER BY a.at DESC, a.id DESC "
     "LIMIT $cap RETURN a{.*} } AS auditEvents, "
     "COLLECT { MATCH (m:MergedId)-[:MERGED_INTO]->(p) RETURN m.id LIMIT $cap } AS mergedIds",
 )

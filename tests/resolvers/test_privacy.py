@@ -262,6 +262,15 @@ def _zhang(gql: GQL, cypher: Driver) -> None:
 
 def test_export_holds_everything_about_the_person_and_is_audited(gql: GQL, cypher: Driver) -> None:
     _zhang(gql, cypher)
+    # A hand-over of the person as a customer: audited on the OWNS edge it made.
+    cypher.execute_query(
+        "MATCH (z:Person {id: 'zhang'}), (u:User {id: $u}) "
+        "CREATE (u)-[:OWNS {id: 'o-zhang'}]->(z) "
+        "CREATE (:AuditEvent {id: 'ev-o-zhang', targetId: 'o-zhang', targetLabel: 'OWNS', "
+        "action: 'relationship.transfer_ownership', at: datetime(), fields: ['since']})",
+        u=PERSONAS["other_team"]["id"],
+        database_="neo4j",
+    )
     r = gql(EXPORT, {"p": "zhang"}).data["personalDataExport"]
     assert r["errors"] == []
     out = r["export"]
@@ -278,7 +287,8 @@ def test_export_holds_everything_about_the_person_and_is_audited(gql: GQL, cyphe
     assert ("PARTICIPATES_IN", "OUT", "proj") in edges
     assert [c["purpose"] for c in out["consents"]] == ["MARKETING"]
     assert [s["to"] for s in out["stanceHistory"]] == ["SUPPORTER"]
-    assert {"person.update", "consent.record"} <= {a["action"] for a in out["auditEvents"]}
+    actions = {a["action"] for a in out["auditEvents"]}
+    assert {"person.update", "consent.record", "relationship.transfer_ownership"} <= actions
     assert out["complete"] is True
     events = cypher.execute_query(
         "MATCH (a:AuditEvent {targetId: 'zhang', action: 'person.export'}) "
