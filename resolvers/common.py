@@ -250,6 +250,15 @@ async def _update(
         )
     except ConstraintViolation as exc:
         return taken(key, exc)
+    if result.refusal is Refusal.NOT_FOUND:
+        # A merged-away id reads as its survivor: say so, so the client can re-read it.
+        survivor = await load_node(ctx, label, node_id)
+        if survivor is not None and survivor["id"] != node_id:
+            message = (
+                f"the {key} was merged into {survivor['id']}; re-read that one and apply "
+                "your change to it"
+            )
+            return {key: None, "errors": [payload_error(ErrorCode.CONFLICT, message, "input.id")]}
     out = node_payload(result, key, node_id)
     out[key] = present(ctx, out[key])
     return out

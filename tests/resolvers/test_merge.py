@@ -111,6 +111,13 @@ def test_merge_companies_moves_edges_and_resolves_old_ids(gql: GQL, cypher: Driv
     for old in (dup, dup2, older):
         got = gql("query($id: ID!) { node(id: $id) { id } }", {"id": old}).data["node"]
         assert got == {"id": keep}, old
+    # an update of an old id is refused with the survivor named, to re-read
+    update = """mutation($i: UpdateCompanyInput!) {
+      updateCompany(input: $i) { company { id } errors { code field message } } }"""
+    stale = gql(update, {"i": {"id": dup, "expectedVersion": 1, "industry": "x"}}).data
+    [error] = stale["updateCompany"]["errors"]
+    assert (error["code"], error["field"]) == ("CONFLICT", "input.id")
+    assert keep in error["message"]
     # linking to an old id links to the survivor
     again = link(gql, type="PARTNERS_WITH", **{"from": dup}, to=parent)
     assert (again["fromId"], again["toId"]) == (keep, parent)
