@@ -196,7 +196,8 @@ class VerifyChannelsInput:
 
 VerifyChannelsPayload = payload_type(
     "VerifyChannelsPayload",
-    "Result of verifyChannels: each check is recorded or refused alone.",
+    "Result of verifyChannels: each check is recorded or refused for its record alone; "
+    "invalid input refuses the whole batch.",
     verifications=(
         list[strawberry.ID | None],
         "Per check, in order: the recorded check's id, or null when refused (see errors, whose "
@@ -274,8 +275,10 @@ class Mutation:
         VerifyChannelsPayload,
         "Record checks of contact channels (call and mail results): per check, a status with "
         "its date, method and author, and the history entry. Whoever may edit the record. "
-        "Each check is refused alone; one audit event per check (no values). Recording a "
-        "status is not an edit: the record's version stays.",
+        "A check whose record is missing, not editable or has no such channel is refused "
+        "alone; invalid input (a date in the future or without offset, a note too long) "
+        "refuses the whole batch before anything is written. One audit event per check (no "
+        "values). Recording a status is not an edit: the record's version stays.",
     )
     saveVerificationRules = input_mutation(
         SaveVerificationRulesInput,
