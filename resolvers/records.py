@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 
 import pycountry
 
+from graph import nodes
 from graph import records as repo
 from graph.errors import ConstraintViolation
 from graph.refusal import Part, Refusal
@@ -669,6 +670,9 @@ async def timeline(
     rows, total = await repo.timeline(
         ctx.db, ctx.actor, q, limit + 1, time_position(after), with_total
     )
+    if not rows and after is None and not await nodes.by_ids(ctx.db, ctx.actor, None, [q.party]):
+        # An empty timeline should mean a party without records, not a wrong or hidden id.
+        raise ApiError(ErrorCode.NOT_FOUND, "no company or person with this id", "party")
     return time_ordered(rows, limit, after, total, lambda r: (_at(r, "occurredAt"), r["id"]))
 
 

@@ -533,8 +533,9 @@ class Query:
         description="A customer's records, newest first (客户时间线): about the party, about "
         "its subsidiaries down 6 levels (≤ 500 companies) with `includeSubsidiaries`, and, "
         "for a person, what they took part in at any customer the viewer sees (with their "
-        "employer at the time). `first` 1..100. One round trip a page, one more for "
-        "`totalCount`.",
+        "employer at the time). NOT_FOUND at `party` when the viewer sees no such company "
+        "or person. `first` 1..100. One round trip a page, one more for `totalCount` (and "
+        "one for an empty first page, to tell an unknown party).",
         graphql_type=CustomerRecordConnection,
     )
     async def timeline(

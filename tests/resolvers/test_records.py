@@ -5,6 +5,7 @@ refused with typed errors and nothing written."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -305,7 +306,16 @@ def test_rights_follow_the_customer(gql: GQL, shop: dict[str, str], cypher: Driv
     hidden = gql.as_("other_team")(
         TIMELINE, {"party": shop["customer"], "first": 10, "group": False, "voided": False}
     )
-    assert hidden.data["timeline"]["nodes"] == []
+    # Hidden means missing: NOT_FOUND as for an unknown id, with neither name nor id said.
+    missing = gql.as_("other_team")(
+        TIMELINE, {"party": "no-such-party", "first": 10, "group": False, "voided": False}
+    )
+    assert hidden.codes() == missing.codes() == ["NOT_FOUND"]
+    assert hidden.errors[0]["message"] == missing.errors[0]["message"]
+    assert shop["customer"] not in json.dumps(hidden.body)
+    # A visible party without records is an empty timeline.
+    none = gql(TIMELINE, {"party": shop["ref"], "first": 10, "group": False, "voided": False})
+    assert none.data["timeline"]["nodes"] == []
     assert (
         gql.as_("other_team")('{{ record(id: "{}") {{ id }} }}'.format(o["id"])).data["record"]
         is None
