@@ -75,6 +75,9 @@ def test_ascii_text_meets_the_same_rules_as_any_other(one_line: bool) -> None:
     ("value", "valid"),
     [
         ("330113198506123455", True),  # Linping, Hangzhou: python-stdnum's table has no county
+        ("330108198506123112", True),  # Binjiang (1996) for a person born in 1985
+        ("330111198506123110", True),  # Fuyang (a district since 2015)
+        ("990101198506123110", False),  # no such region
         ("11010519491231002X", True),
         ("11010519491231002Y", False),  # check character
         ("110105194913310021", False),  # no 13th month
