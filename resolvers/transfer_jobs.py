@@ -195,6 +195,17 @@ def _node_key(row: dict[str, Any], key: Key) -> tuple[str, ...]:
     return (row["source"], row["externalId"]) if key is Key.EXTERNAL else (row["id"],)
 
 
+async def _claim_created(db: Database, guard: dict[str, Any], audit: Audit) -> None:
+    """The importer owns the customers its import created (those still without an owner)."""
+    for group, keys in guard["fresh"].items():
+        label_name, key_name = group.split(":")
+        label = next(x for x in Label if x.value == label_name)
+        for start in range(0, len(keys), GUARD_CHUNK):
+            await repo.claim_created(
+                db, label, Key(key_name), keys[start : start + GUARD_CHUNK], audit
+            )
+
+
 def _end_key(row: dict[str, Any], end: str, key: Key) -> tuple[str, ...]:
     return (row[end + "Source"], row[end]) if key is Key.EXTERNAL else (row[end],)
 
@@ -543,8 +554,17 @@ class Worker(Background):
                 allow_duplicates=bool(row.get("allowDuplicates")),
                 reader=db if dry else None,  # a dry run reads the custom field definitions
             )
-        except BaseException:
+        except Exception:
             if not dry:  # it may have written staff lines before it stopped
+                auth.forget_everywhere()
+                if guard is not None:
+                    # What it wrote before it failed is the importer's, as on success: else
+                    # those customers would stay hidden from the rep who imported them.
+                    with contextlib.suppress(Exception):
+                        await _claim_created(db, guard, audit)
+            raise
+        except BaseException:
+            if not dry:
                 auth.forget_everywhere()
             raise
         if out.staff:
@@ -552,13 +572,7 @@ class Worker(Background):
             # sign-ins would keep the old rights for CRM_AUTH_CACHE_SECONDS.
             auth.forget_everywhere()
         if guard is not None and not dry:
-            for group, keys in guard["fresh"].items():
-                label_name, key_name = group.split(":")
-                label = next(x for x in Label if x.value == label_name)
-                for start in range(0, len(keys), GUARD_CHUNK):
-                    await repo.claim_created(
-                        db, label, Key(key_name), keys[start : start + GUARD_CHUNK], audit
-                    )
+            await _claim_created(db, guard, audit)
         rejected, duplicates = _report_counts(files.report)
         props: dict[str, Any] = {
             "rows": out.rows + out.skipped,

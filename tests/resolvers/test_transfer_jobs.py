@@ -726,3 +726,38 @@ def test_a_failed_export_write_leaves_no_partial_file(tmp_path: Path, form: str)
     with pytest.raises(OSError, match="No space"):
         _write_export(Full(), files)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_reps_failed_import_leaves_what_it_wrote_to_the_rep(
+    settings: Settings, cypher: Driver, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A rep's import makes the rep the owner of what it created, at the end. One that fails
+    midway still does so for what it wrote: else those customers stay hidden from the rep."""
+    from resolvers import transfer_jobs
+    from resolvers.transfer import Prepared
+
+    read = transfer_jobs._rows
+    passes: list[int] = []
+
+    def breaks_at_row_15(files: Any) -> Iterator[Any]:
+        passes.append(1)
+        for item in read(files):
+            n = item.n if isinstance(item, Prepared) else item[0].row
+            if len(passes) > 1 and n == 15:  # the guard's scan reads it whole; the import not
+                raise OSError("injected: the upload became unreadable")
+            yield item
+
+    monkeypatch.setattr(transfer_jobs, "_rows", breaks_at_row_15)
+    with _app(settings, tmp_path / "jobs") as client:
+        client.app.state.transfer.batch = 3  # type: ignore[attr-defined]
+        job_id = _upload(client, "owner", _csv(20)).json()["id"]
+        job = _wait(client, "owner", job_id)
+        assert job["status"] == "FAILED", job
+        written = _companies(cypher)
+        assert 3 <= len(written) < 15  # some batches, then the failure
+        seen = client.post(
+            "/graphql",
+            json={"query": "{ companies(first: 20) { nodes { externalId } } }"},
+            headers=_auth("owner"),
+        ).json()["data"]["companies"]["nodes"]
+        assert sorted(c["externalId"] for c in seen) == written
