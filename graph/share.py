@@ -59,7 +59,8 @@ EDIT_CHECK = Cypher(
     "share.edit_check",
     ACCOUNT + "WITH acc AS e WHERE " + access.editable("e") + " "
     "SET e.__lock = true REMOVE e.__lock "
-    "RETURN e:Customer AS customer, "
+    # Deleted by the transaction whose lock this one waited for: no id, and no labels.
+    "RETURN e.id IS NULL AS gone, e:Customer AS customer, "
     "head([l IN labels(e) WHERE l IN ['Company', 'Person']]) AS label",
 )
 SEE = Cypher(
@@ -135,6 +136,8 @@ async def check_account(
         acl["editPrincipals"] = []
     params = {"account": account, "acl": acl}
     rows = await tx.run(EDIT_CHECK, params)
+    if rows and rows[0]["gone"]:
+        return Refusal.NOT_FOUND, ""
     if rows:
         if not rows[0]["customer"]:
             return Refusal.WRONG_LABEL, ""

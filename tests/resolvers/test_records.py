@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -832,3 +833,34 @@ def test_a_customer_with_records_is_not_deleted(gql: GQL, shop: dict[str, str]) 
     # Without records it goes, as before.
     gone = gql(DELETE, {"i": {"id": shop["west"]}}).data["deleteCompany"]
     assert gone == {"deletedId": shop["west"], "errors": []}
+
+
+def test_a_record_saved_while_its_customer_is_deleted_is_not_found(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    """The delete holds the customer; the save waits for it, then finds it gone: NOT_FOUND,
+    as for any missing customer, not "give the party a customer profile first"."""
+    customer = shop["west"]
+    holding, release = threading.Event(), threading.Event()
+
+    def delete() -> None:
+        with cypher.session(database="neo4j") as s, s.begin_transaction() as tx:
+            tx.run("MATCH (c:Company {id: $id}) DETACH DELETE c", id=customer).consume()
+            holding.set()
+            release.wait(30)
+            tx.commit()
+
+    deleter = threading.Thread(target=delete)
+    deleter.start()
+    assert holding.wait(30)
+    threading.Timer(1.0, release.set).start()  # the save below waits on the lock meanwhile
+    try:
+        r = gql(SAVE, {"input": {"customer": customer, "occurredAt": at(1),
+                                 "interaction": {"channel": "CALL"}}})  # fmt: skip
+    finally:
+        release.set()
+        deleter.join(30)
+    assert [(e["code"], e["field"]) for e in r.data["saveRecord"]["errors"]] == [
+        ("NOT_FOUND", "input.customer")
+    ]
+    assert records_stored(cypher) == 0
