@@ -281,11 +281,17 @@ TRAIL_GATE: LiteralString = (
     "WITH t WHERE ($acl.all AND NOT coalesce(t:Person AND t.restricted, false)) "
     "OR (t IS NOT NULL AND " + visible("t") + ") "
 )
-# The node's own events, and those of its ownership edges: a hand-over (transferOwnership)
-# audits the OWNS edges it ends and creates, which belong in the customer's trail.
+
+
+def ownership_edges(v: LiteralString) -> LiteralString:
+    """The ids of `v`'s OWNS edges: a hand-over (transferOwnership) audits the edges it ends
+    and creates, and those events belong with the customer's own."""
+    return "COLLECT { MATCH (" + v + ")<-[o:OWNS]-(:User) RETURN o.id }"
+
+
+# The node's own events, and those of its ownership edges.
 TRAIL_EVENTS: LiteralString = (
-    "WITH [$id] + CASE WHEN t IS NULL THEN [] "
-    "ELSE COLLECT { MATCH (t)<-[o:OWNS]-(:User) RETURN o.id } END AS ids "
+    "WITH [$id] + CASE WHEN t IS NULL THEN [] ELSE " + ownership_edges("t") + " END AS ids "
     "MATCH (a:AuditEvent) WHERE a.targetId IN ids "
 )
 AUDIT_TRAIL = Cypher(

@@ -33,7 +33,7 @@ from graph import access, crypto, pinyin
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS
 from graph.db import Cypher, Database, Tx
-from graph.nodes import AUDIT, PROJECTION, Audit, new_id
+from graph.nodes import AUDIT, PROJECTION, Audit, by_ids, new_id, ownership_edges
 from graph.refusal import Refusal
 from graph.rows import ConsentRow, NodeRow, ProcessingRow, RetentionRow
 from graph.vocab import ConsentPurpose, ConsentSource, ErasureReason, Label, Rel
@@ -151,12 +151,6 @@ def placeholder(person_id: str) -> str:
     return "已删除个人 Erased person " + hashlib.sha256(person_id.encode()).hexdigest()[:8]
 
 
-SEES_PERSON = Cypher(
-    "privacy.sees_person",
-    "MATCH (p:Person {id: $person}) WHERE p.erasedAt IS NULL AND "
-    + access.visible("p")
-    + " RETURN p.id AS id",
-)
 RECORD_CONSENT = Cypher(
     "privacy.record_consent",
     "MATCH (p:Person {id: $person}) WHERE p.erasedAt IS NULL AND ($acl.editAll OR "
@@ -213,9 +207,10 @@ EXPORT = Cypher(
     "LIMIT $cap RETURN c{.*} } AS consents, "
     "COLLECT { MATCH (s:StanceChange {personId: p.id}) WITH s ORDER BY s.at DESC, s.id DESC "
     "LIMIT $cap RETURN s{.*} } AS stanceHistory, "
-    # With its ownership edges' events: a hand-over (graph/nodes.py TRAIL_EVENTS).
+    # With its ownership edges' events: its hand-overs.
     "COLLECT { MATCH (a:AuditEvent) WHERE a.targetId IN [p.id] + "
-    "COLLECT { MATCH (p)<-[o:OWNS]-(:User) RETURN o.id } WITH a ORDER BY a.at DESC, a.id DESC "
+    + ownership_edges("p")
+    + " WITH a ORDER BY a.at DESC, a.id DESC "
     "LIMIT $cap RETURN a{.*} } AS auditEvents, "
     "COLLECT { MATCH (m:MergedId)-[:MERGED_INTO]->(p) RETURN m.id LIMIT $cap } AS mergedIds",
 )
@@ -330,9 +325,10 @@ async def record_consent(
     if rows:
         consent: ConsentRow = rows[0]["consent"]
         return consent
-    # Refused: one the actor sees (a READ share) is FORBIDDEN; else it is missing to them.
-    seen = await db.read(SEES_PERSON, {"person": person_id, "acl": params["acl"]})
-    return Refusal.FORBIDDEN if seen else Refusal.NOT_FOUND
+    # Refused: one the actor sees (a READ share) is FORBIDDEN; else it is missing to them,
+    # as an erased person is to the write.
+    seen = (await by_ids(db, audit.actor, Label.PERSON, [person_id])).get(person_id)
+    return Refusal.FORBIDDEN if seen and not seen.get("erasedAt") else Refusal.NOT_FOUND
 
 
 async def consents_of(

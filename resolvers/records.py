@@ -16,7 +16,6 @@ from typing import Any, TypedDict
 
 import pycountry
 
-from graph import nodes
 from graph import records as repo
 from graph.errors import ConstraintViolation
 from graph.refusal import Part, Refusal
@@ -27,6 +26,7 @@ from resolvers.common import audit, read_only
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import load_one, loader
+from resolvers.node import node
 from resolvers.pages import decode_cursor, time_ordered, time_position
 from resolvers.shapes import ConnectionOf, UserErrorRow
 
@@ -670,7 +670,7 @@ async def timeline(
     rows, total = await repo.timeline(
         ctx.db, ctx.actor, q, limit + 1, time_position(after), with_total
     )
-    if not rows and after is None and not await nodes.by_ids(ctx.db, ctx.actor, None, [q.party]):
+    if not rows and after is None and await node(ctx, q.party) is None:
         # An empty timeline should mean a party without records, not a wrong or hidden id.
         raise ApiError(ErrorCode.NOT_FOUND, "no company or person with this id", "party")
     return time_ordered(rows, limit, after, total, lambda r: (_at(r, "occurredAt"), r["id"]))

@@ -108,7 +108,7 @@ async def user(ctx: Context, node_id: str) -> NodeRow | None:
 class MeRow(TypedDict):
     userId: str | None
     name: str
-    roles: list[str]
+    roles: list[UserRole]
     demo: bool
     readsEverything: bool
     editsEverything: bool
@@ -123,7 +123,7 @@ def me(ctx: Context) -> MeRow:
     return {
         "userId": viewer.user_id,
         "name": viewer.name,
-        "roles": sorted(viewer.roles),
+        "roles": [UserRole(role) for role in sorted(viewer.roles)],
         "demo": viewer.user_id is None,
         "readsEverything": scope.read_all,
         "editsEverything": scope.edit_all,

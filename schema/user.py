@@ -138,17 +138,7 @@ class Query:
         "selected. Cost: 1."
     )
     def me(self, info: Info) -> Me:
-        row = r.me(info.context)
-        return Me(
-            name=row["name"],
-            roles=[UserRole(role) for role in row["roles"]],
-            demo=row["demo"],
-            readsEverything=row["readsEverything"],
-            editsEverything=row["editsEverything"],
-            mayEdit=row["mayEdit"],
-            anonymised=row["anonymised"],
-            userId=row["userId"],
-        )
+        return Me(**r.me(info.context))
 
     @strawberry.field(
         description="One staff member by id. Batched per request.",
