@@ -27,7 +27,7 @@ import os
 import re
 import tomllib
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
@@ -1134,6 +1134,7 @@ async def run_import(
     advance: Callable[[int], None] = lambda n: None,
     allow_duplicates: bool = False,
     reader: Database | None = None,
+    committed: Callable[[tuple[Any, ...], list[dict[str, Any]]], Awaitable[None]] | None = None,
 ) -> Outcome:
     """Validate and write `rows` in batches (db None: a dry run, nothing written; its custom
     field values are checked against the definitions `reader` holds, if given, and the
@@ -1141,7 +1142,8 @@ async def run_import(
     likely duplicates). The report
     gets every rejected row; the checkpoint, after each committed batch, the last row number
     committed, and is removed at the end. A node row likely duplicating an existing record is
-    held back and reported (code DUPLICATE) unless `allow_duplicates`."""
+    held back and reported (code DUPLICATE) unless `allow_duplicates`. `committed` is awaited
+    with each committed batch's group and rows."""
     out = Outcome()
     done = 0 if db is None else checkpoint.committed
     sheet = Report(report, append=done > 0)
@@ -1198,6 +1200,10 @@ async def run_import(
             rejected.extend(refused)
             later = {id(row) for row in waiting}
             deferred.extend(p for p in pending if id(p.row) in later)
+            if committed is not None:
+                await committed(
+                    pending[0].group, [p.row for p in pending if id(p.row) not in later]
+                )
         for r in rejected:
             r.name = names.get(r.row) if r.name is None else r.name
         rejected.sort(key=lambda r: r.row)

@@ -53,7 +53,7 @@ import shutil
 import time
 import uuid
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -206,6 +206,33 @@ async def _claim_created(db: Database, guard: dict[str, Any], audit: Audit) -> N
             )
 
 
+def _claims_as_written(
+    db: Database, guard: dict[str, Any], audit: Audit
+) -> Callable[[tuple[Any, ...], list[dict[str, Any]]], Awaitable[None]]:
+    """Claims each batch's new customers once it is committed: a rep's import running for
+    minutes must not hide what it has written from the rep (and refuse their own upserts of
+    it as taken) until its end. The claim at the end stays, for a resumed job's earlier rows."""
+    fresh = {
+        group: {_node_key(k, Key(group.split(":")[1])) for k in keys}
+        for group, keys in guard["fresh"].items()
+    }
+
+    async def claim(group: tuple[Any, ...], rows: list[dict[str, Any]]) -> None:
+        if group[0] != "node" or not (mine := fresh.get(f"{group[1].value}:{group[2].value}")):
+            return
+        keys = [
+            {k: r[k] for k in ("source", "externalId", "id")}
+            for r in rows
+            if _node_key(r, group[2]) in mine
+        ]
+        for start in range(0, len(keys), GUARD_CHUNK):
+            await repo.claim_created(
+                db, group[1], group[2], keys[start : start + GUARD_CHUNK], audit
+            )
+
+    return claim
+
+
 def _end_key(row: dict[str, Any], end: str, key: Key) -> tuple[str, ...]:
     return (row[end + "Source"], row[end]) if key is Key.EXTERNAL else (row[end],)
 
@@ -214,7 +241,7 @@ async def _scan(
     db: Database, actor: Actor, rows: Iterator[transfer.Prepared | list[transfer.Rejection]]
 ) -> dict[str, Any]:
     """Before the first batch: the rows naming a record the actor may not change, and the
-    keys of the nodes the import will create (claimed by the importer at the end)."""
+    keys of the nodes the import will create (the importer's once written)."""
     forbidden: set[int] = set()
     needs_review: dict[str, list[str]] = {}  # row number -> fields only review may change
     fresh: dict[str, list[dict[str, Any]]] = {}
@@ -553,6 +580,7 @@ class Worker(Background):
                 advance=self._advance(row["id"]),
                 allow_duplicates=bool(row.get("allowDuplicates")),
                 reader=db if dry else None,  # a dry run reads the custom field definitions
+                committed=None if guard is None else _claims_as_written(db, guard, audit),
             )
         except Exception:
             if not dry:  # it may have written staff lines before it stopped

@@ -761,3 +761,47 @@ def test_a_reps_failed_import_leaves_what_it_wrote_to_the_rep(
             headers=_auth("owner"),
         ).json()["data"]["companies"]["nodes"]
         assert sorted(c["externalId"] for c in seen) == written
+
+
+def test_a_reps_running_import_shows_the_rep_each_batch_it_has_written(
+    settings: Settings, cypher: Driver, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The rep owns each committed batch's new customers at once, not at the job's end: else
+    a long import hides them, and the rep's own upsert of one is refused as taken."""
+    from resolvers import transfer_jobs
+    from resolvers.transfer import Prepared
+
+    read = transfer_jobs._rows
+    passes: list[int] = []
+    go_on = threading.Event()
+
+    def pauses_at_row_15(files: Any) -> Iterator[Any]:
+        passes.append(1)
+        for item in read(files):
+            n = item.n if isinstance(item, Prepared) else item[0].row
+            if len(passes) > 1 and n == 15:  # the guard's scan reads it whole; the import not
+                assert go_on.wait(120), "the test never let the import go on"
+            yield item
+
+    monkeypatch.setattr(transfer_jobs, "_rows", pauses_at_row_15)
+    query = {"query": "{ companies(first: 50) { nodes { externalId } } }"}
+    with _app(settings, tmp_path / "jobs") as client:
+        client.app.state.transfer.batch = 3  # type: ignore[attr-defined]
+        job_id = _upload(client, "owner", _csv(20)).json()["id"]
+        try:
+            deadline = time.monotonic() + 120
+            while len(written := _companies(cypher)) < 9:  # rows 1-9; 10-12 wait for row 13
+                assert time.monotonic() < deadline, written
+                time.sleep(0.1)
+            seen = client.post("/graphql", json=query, headers=_auth("owner")).json()
+            assert sorted(c["externalId"] for c in seen["data"]["companies"]["nodes"]) == written
+            assert (
+                client.get(f"/transfer/jobs/{job_id}", headers=_auth("owner")).json()["status"]
+                == "RUNNING"
+            )
+        finally:
+            go_on.set()
+        job = _wait(client, "owner", job_id)
+        assert job["status"] == "SUCCEEDED", job
+        seen = client.post("/graphql", json=query, headers=_auth("owner")).json()
+        assert len(seen["data"]["companies"]["nodes"]) == 20
