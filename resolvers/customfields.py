@@ -40,7 +40,7 @@ from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
 from resolvers.permissions import anonymised
-from resolvers.shapes import NodeRow, UserErrorRow
+from resolvers.shapes import NodeRow, UserErrorRow, parse_date
 
 KEY = re.compile(r"^[a-z][a-zA-Z0-9_]{0,39}$")
 MAX_OPTIONS = 100
@@ -371,7 +371,7 @@ def _date(value: Any) -> dt.date | None:
     if not isinstance(value, str):
         return None
     try:
-        return dt.date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
         return None
 
@@ -391,10 +391,10 @@ def check_value(errors: v.Errors, d: Mapping[str, Any], value: Any, path: str) -
     if kind == "TEXT":
         if not isinstance(value, str) or not value.strip():
             return bad("must be non-blank text")
-        text = value.strip()
-        cap = d.get("maxLength") or MAX_TEXT
-        if len(text) > cap:
-            return bad(f"is longer than {cap} characters")
+        # As every other text: NFC, no zero-width, control or text-direction characters.
+        text = v.text(errors, value, path, max_len=d.get("maxLength") or MAX_TEXT)
+        if text is None:
+            return None
         pattern = d.get("pattern")
         if pattern:
             try:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from resolvers.errors import ApiError, ErrorCode
-from resolvers.shapes import ConnectionOf, EdgeOf
+from resolvers.shapes import ConnectionOf, EdgeOf, parse_instant
 
 T = TypeVar("T")
 
@@ -57,7 +56,7 @@ def is_time(text: str) -> bool:
     if not _DATE_TIME.fullmatch(text):
         return False
     try:
-        dt.datetime.fromisoformat(text)  # the calendar: no February 30, no hour 99
+        parse_instant(text)  # the calendar (no February 30, no hour 99) and Neo4j's offsets
     except ValueError:
         return False
     return True

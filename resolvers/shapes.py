@@ -8,6 +8,7 @@ The schema's resolver methods are annotated with these shapes and name their Gra
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Generic, NotRequired, TypedDict, TypeVar
 
 from graph import clock
@@ -94,3 +95,28 @@ def instant_text(value: Any) -> str:
     if native.tzinfo is None:  # never stored so; read as UTC rather than guessed
         native = native.replace(tzinfo=dt.UTC)
     return str(native.astimezone(clock.ZONE).isoformat())
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Neo4j keeps offsets within ±18:00 (Python's reach ±23:59): a wider one would be refused by
+# the database, as an internal error, after the request had passed every check.
+_MAX_OFFSET = dt.timedelta(hours=18)
+
+
+def parse_date(text: str) -> dt.date:
+    """A calendar date as the API documents it, YYYY-MM-DD: not the basic (20120304) or week
+    (2012-W10-7) forms Python's parser also reads, which a client never meant."""
+    if not isinstance(text, str) or not _DATE.fullmatch(text):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return dt.date.fromisoformat(text)
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """An ISO-8601 date and time in the extended form, its offset (if any) within ±18:00."""
+    if not isinstance(text, str) or not _DATE.match(text) or text[10:11] not in ("T", " "):
+        raise ValueError("must be a date and time, e.g. 2026-03-01T10:00:00+08:00")
+    moment = dt.datetime.fromisoformat(text)
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset) > _MAX_OFFSET:
+        raise ValueError("the offset must be within ±18:00")
+    return moment

@@ -65,6 +65,7 @@ from resolvers import validation as v
 from resolvers.common import customer_role, external_props
 from resolvers.errors import ErrorCode
 from resolvers.masking import Guards
+from resolvers.shapes import parse_instant
 
 # What each field holds: a converter's name, or an enum (its stored values are accepted).
 Kind = str | type[Enum]
@@ -499,7 +500,7 @@ def archive_moment(errors: v.Errors, value: Any) -> dt.datetime | None:
     if blank(value):
         return None
     try:
-        moment = dt.datetime.fromisoformat(str(value).strip())
+        moment = parse_instant(str(value).strip())
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:

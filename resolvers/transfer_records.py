@@ -44,6 +44,7 @@ from resolvers import records
 from resolvers import validation as v
 from resolvers.errors import ErrorCode
 from resolvers.masking import Guards, Roles
+from resolvers.shapes import parse_instant
 from resolvers.transfer import Kind, Prepared, Rejection, _convert, _errors_of
 
 # Each kind's fields as a mapping names them: the section's fields of saveRecord, a next
@@ -140,7 +141,7 @@ def missing_fields(kind: RecordKind, mapped: dict[str, str]) -> list[str]:
 def _moment(errors: v.Errors, value: Any, path: str, zone: dt.tzinfo | None) -> Any:
     if isinstance(value, str):
         try:
-            moment = dt.datetime.fromisoformat(value.strip())
+            moment = parse_instant(value.strip())
         except ValueError:
             errors.add(
                 ErrorCode.VALIDATION, "must be a date and time, e.g. 2026-03-01T10:00+08:00", path

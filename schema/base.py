@@ -19,7 +19,7 @@ from strawberry.types.enum import has_enum_definition
 
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
-from resolvers.shapes import instant_text
+from resolvers.shapes import instant_text, parse_date, parse_instant
 from resolvers.vocab import LABELS, Rel
 
 
@@ -34,16 +34,16 @@ def _iso(value: Any) -> str:
 DateTime = strawberry.scalar(
     name="DateTime",
     description="An ISO-8601 date and time with offset, e.g. 2026-11-23T09:30:00+08:00. "
-    "Sent: any offset. Answered: in the business time zone (CRM_TIMEZONE, default "
+    "Sent: any offset within ±18:00. Answered: in the business time zone (CRM_TIMEZONE, default "
     "Asia/Shanghai, +08:00), to the microsecond at most.",
     serialize=instant_text,
-    parse_value=dt.datetime.fromisoformat,
+    parse_value=parse_instant,
 )
 Date = strawberry.scalar(
     name="Date",
     description="An ISO-8601 calendar date, e.g. 2026-11-23.",
     serialize=_iso,
-    parse_value=dt.date.fromisoformat,
+    parse_value=parse_date,
 )
 SCALAR_MAP: dict[object, Any] = {dt.datetime: DateTime, dt.date: Date}
 

@@ -172,6 +172,32 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
         assert refused.errors[0]["extensions"]["field"] in ("dueBefore", "asOf", "input.listPrice")
 
 
+def test_offsets_neo4j_cannot_keep_and_dates_in_other_iso_forms_are_bad_user_input(
+    gql: GQL,
+) -> None:
+    """Python reads offsets to ±23:59 and dates such as 20120304 or 2012-W10-7; Neo4j keeps
+    offsets to ±18:00 and the API documents YYYY-MM-DD. Each is refused at its field, not
+    passed on to fail in the database as an internal error or read as another day."""
+    from resolvers.pages import encode_cursor
+
+    follow_ups = "query($v: DateTime) { followUps(first: 1, dueBefore: $v) { totalCount } }"
+    for offset in ("+18:01", "-23:00", "+23:59"):
+        r = gql(follow_ups, {"v": "2026-12-01T10:00:00" + offset})
+        assert r.codes() == ["BAD_USER_INPUT"], (offset, r.errors)
+        assert r.errors[0]["extensions"]["field"] == "dueBefore"
+    assert gql(follow_ups, {"v": "2026-12-01T10:00:00-18:00"}).errors == []
+    as_of = 'query($d: Date) { accountMap(center: "x", asOf: $d) { truncated } }'
+    for day in ("20120304", "2012-W10-7", "2012-064"):
+        r = gql(as_of, {"d": day})
+        assert r.codes() == ["BAD_USER_INPUT"], (day, r.errors)
+        assert r.errors[0]["extensions"]["field"] == "asOf"
+    # A time-ordered list's cursor rebuilt by hand with such an offset.
+    cursor = encode_cursor("2026-12-01T10:00:00+23:00", "x")
+    r = gql("query($a: String) { followUps(first: 1, after: $a) { totalCount } }", {"a": cursor})
+    assert r.codes() == ["BAD_USER_INPUT"], r.errors
+    assert r.errors[0]["extensions"]["field"] == "after"
+
+
 def test_a_number_beyond_a_doubles_range_is_refused_as_literal_and_as_variable(
     gql: GQL, cypher: Driver
 ) -> None:

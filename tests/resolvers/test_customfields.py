@@ -154,6 +154,22 @@ def test_every_type_is_checked_with_its_path_and_nothing_is_written(
     assert (str(stored["d"]), stored["r"]) == ("2024-03-01", 4.5)  # native date and number
 
 
+def test_a_date_is_only_yyyy_mm_dd_and_text_has_no_direction_marks(gql: GQL) -> None:
+    """Python also reads 20120304 and the week date 2012-W10-7 (as 11 March): a value the
+    client did not mean as that day. Text is checked as every other text of the API."""
+    define(gql, "COMPANY", "since", "DATE")
+    define(gql, "COMPANY", "memo", "TEXT")
+    for custom in ({"since": "20120304"}, {"since": "2012-W10-7"}, {"memo": "a\u202eb"}):
+        r = gql(COMPANY, {"input": {"name": "日期公司", "custom": custom}})
+        payload = r.data["createCompany"]
+        assert payload["company"] is None, custom
+        assert [(e["code"], e["field"]) for e in payload["errors"]] == [
+            ("VALIDATION", f"input.custom.{next(iter(custom))}")
+        ], custom
+    c = company(gql, "日期公司", since="2012-03-04", memo="  长期\u200b合作 ")
+    assert c["custom"] == {"since": "2012-03-04", "memo": "长期合作"}
+
+
 def test_required_unknown_and_patch_semantics(gql: GQL) -> None:
     define(gql, "PROJECT", "budgetCode", "TEXT", required=True, labelZh="预算编号")
     define(gql, "PROJECT", "priority", "NUMBER")
