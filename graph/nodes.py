@@ -127,9 +127,12 @@ _OWN_KEYS: dict[Label, LiteralString] = {
 }
 
 # A customer's records are never deleted (voidRecord marks one): a customer that has any is
-# refused (archive it instead), under the lock, so a record saved meanwhile is seen.
+# refused (archive it instead), under the lock, so a record saved meanwhile is seen. Nor does
+# it lose the customer role, which would show its records to everyone (records are visible
+# where their customer is; a company that is not a customer, to every key).
+_RECORDED: LiteralString = "EXISTS { MATCH (n)<-[:ABOUT]-(:Record) }"
 _HAS_RECORDS: LiteralString = (
-    "WITH n, version, CASE WHEN verdict = 'ok' AND EXISTS { MATCH (n)<-[:ABOUT]-(:Record) } "
+    "WITH n, version, CASE WHEN verdict = 'ok' AND " + _RECORDED + " "
     "THEN 'in_use' ELSE verdict END AS verdict "
 )
 _KEPT: dict[Label, LiteralString] = {Label.COMPANY: _HAS_RECORDS, Label.PERSON: _HAS_RECORDS}
@@ -201,7 +204,13 @@ def _statements(label: Label) -> dict[str, Cypher]:
         "create_complete": Cypher(f"{name}.create_complete", COMPLETE + create),
         # Takes the lock and judges the viewer's right to change the node, in one statement.
         "lock": Cypher(
-            f"{name}.lock", lock + "RETURN n.version AS version, " + judge + " AS verdict"
+            f"{name}.lock",
+            lock
+            + "RETURN n.version AS version, "
+            + judge
+            + " AS verdict, "
+            + _RECORDED
+            + " AS kept",
         ),
         # Records the dynamic fields it changes in the same statement (graph/history.py).
         "update": Cypher(f"{name}.update", "MATCH (n:" + lb + " {id: $id}) " + changes),
@@ -213,6 +222,9 @@ def _statements(label: Label) -> dict[str, Cypher]:
             + "WITH n WHERE "
             + judge
             + " = 'ok' AND ($expectedVersion IS NULL OR n.version = $expectedVersion) "
+            + "AND ($customer IS NULL OR $customer OR NOT "
+            + _RECORDED
+            + ") "
             + changes,
         ),
         # Locked, judged, version-checked and deleted in one statement; the audit event only
@@ -358,7 +370,8 @@ def _refusal(verdict: str) -> Refusal | None:
 @dataclass(frozen=True)
 class UpdateResult:
     node: NodeRow | None
-    refusal: Refusal | None = None  # NOT_FOUND, FORBIDDEN or CONFLICT
+    # NOT_FOUND, FORBIDDEN, CONFLICT; IN_USE: the customer role removed from one with records
+    refusal: Refusal | None = None
     current_version: int | None = None
 
 
@@ -440,6 +453,8 @@ async def update(
         current = locked[0]["version"]
         if expected_version is not None and current != expected_version:
             return UpdateResult(None, Refusal.CONFLICT, current)
+        if customer is False and locked[0]["kept"]:
+            return UpdateResult(None, Refusal.IN_USE)
         # Created by another transaction between the two statements; now locked by this one.
         rows = await tx.run(statements["update"], params)
         return UpdateResult(rows[0]["node"])
@@ -454,7 +469,8 @@ class UpsertResult:
     changed: list[str]
     # FORBIDDEN: the node exists and the viewer may not edit it (or never edits);
     # DUPLICATE: it exists and the viewer cannot see it (as a create with a taken key);
-    # INCOMPLETE: a required custom field has no value (with `custom_kind`).
+    # INCOMPLETE: a required custom field has no value (with `custom_kind`);
+    # IN_USE: the customer role removed from one with records.
     refusal: Refusal | None = None
 
 
@@ -512,6 +528,10 @@ async def upsert(
         )
         if customer is not None and customer != stored["isCustomer"]:
             changed.append("customer")
+            if customer is False:
+                locked = await tx.run(statements["lock"], {"id": stored["id"], "acl": acl})
+                if locked[0]["kept"]:
+                    return UpsertResult(None, False, [], Refusal.IN_USE)
         if not changed and not created:
             return UpsertResult(stored, False, [])
         update = {

@@ -170,7 +170,18 @@ def node_payload(result: nodes.UpdateResult, key: str, node_id: str) -> NodePayl
         }
     if result.refusal is Refusal.CONFLICT:
         return {key: None, "errors": [stale(key, result.current_version)]}
+    if result.refusal is Refusal.IN_USE:
+        return {key: None, "errors": [kept_customer(key)]}
     return {key: result.node, "errors": []}
+
+
+def kept_customer(key: str) -> UserErrorRow:
+    """Removing the customer role from one with records: they would become everyone's."""
+    message = (
+        f"the {key} has records, which stay with their customer: it keeps the customer role "
+        f"(archive the {key} instead)"
+    )
+    return payload_error(ErrorCode.CONFLICT, message, "input.customer")
 
 
 def stale(key: str, current_version: int | None) -> UserErrorRow:
@@ -362,6 +373,8 @@ async def upsert_node(
                 READ_ONLY if not ctx.actor.scope.may_edit else f"you may not change this {key}"
             )
             out = forbidden(key, message, "input.externalId")
+        elif result.refusal is Refusal.IN_USE:
+            out = {key: None, "errors": [kept_customer(key)]}
         else:  # a record you cannot see holds the key: as a create with a taken key
             out = duplicate(key, f"a {key} with this external id exists", "input.externalId")
         out.update(created=False, changedFields=[])

@@ -188,7 +188,8 @@ class CompanyFields:
     visitCycleDays: int | None = optional("1..366.")
     custom: JSON | None = optional(CUSTOM_INPUT)
     customer: CustomerProfileInput | None = optional(
-        "Make it a customer with this profile; on update, null removes the customer role."
+        "Make it a customer with this profile; on update, null removes the customer role "
+        "(CONFLICT at input.customer when it has records: they stay with their customer)."
     )
 
 

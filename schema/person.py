@@ -147,7 +147,8 @@ class PersonFields:
     custom: JSON | None = optional(CUSTOM_INPUT)
     customer: CustomerProfileInput | None = optional(
         "Make the person an individual customer (kind defaults to INDIVIDUAL); "
-        "on update, null removes the customer role."
+        "on update, null removes the customer role (CONFLICT at input.customer when it has "
+        "records: they stay with their customer)."
     )
 
 

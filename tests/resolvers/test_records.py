@@ -864,3 +864,40 @@ def test_a_record_saved_while_its_customer_is_deleted_is_not_found(
         ("NOT_FOUND", "input.customer")
     ]
     assert records_stored(cypher) == 0
+
+
+def test_a_customer_with_records_keeps_the_customer_role(
+    gql: GQL, cypher: Driver, shop: dict[str, str]
+) -> None:
+    """Records are visible where their customer is, and a company that is no customer is
+    everyone's: dropping the role would show the account's orders to every rep."""
+    saved(gql, {"customer": shop["customer"], "occurredAt": at(1),
+                "interaction": {"channel": "CALL"}})  # fmt: skip
+    owner = gql.as_("owner")
+    update = """mutation($i: UpdateCompanyInput!) {
+      updateCompany(input: $i) { company { id } errors { code field message } } }"""
+    refused = owner(update, {"i": {"id": shop["customer"], "expectedVersion": 1, "customer": None}})
+    payload = refused.data["updateCompany"]
+    assert payload["company"] is None
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("CONFLICT", "input.customer")]
+    cypher.execute_query(
+        "MATCH (c:Company {id: $id}) SET c.externalSource = 'erp', c.externalId = 'K-1'",
+        id=shop["customer"],
+    )
+    upsert = """mutation($i: UpsertCompanyInput!) {
+      upsertCompany(input: $i) { company { id } errors { code field } } }"""
+    by_key = gql(upsert, {"i": {"externalSource": "erp", "externalId": "K-1", "name": "华东机械",
+                                "customer": None}})  # fmt: skip
+    assert by_key.data["upsertCompany"]["errors"] == [
+        {"code": "CONFLICT", "field": "input.customer"}
+    ]
+    still = cypher.execute_query(
+        "MATCH (c:Company:Customer {id: $id}) RETURN c.version AS v", id=shop["customer"]
+    ).records
+    assert [r["v"] for r in still] == [1]
+    west = gql.as_("other_team")("query($id: ID!) { company(id: $id) { id } }",
+                                 {"id": shop["customer"]})  # fmt: skip
+    assert west.data["company"] is None
+    # A customer without records may still stop being one.
+    ok = gql(update, {"i": {"id": shop["west"], "expectedVersion": 1, "customer": None}})
+    assert ok.data["updateCompany"]["errors"] == []
