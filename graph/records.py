@@ -126,7 +126,8 @@ FOLLOW_UP: LiteralString = (
 # --- Writes -----------------------------------------------------------------------------------
 _EXISTING: LiteralString = (
     "{id: e.id, kind: e.kind, version: e.version, digest: e.digest, "
-    "voided: e.voidedAt IS NOT NULL, customerId: a.id, visible: " + access.visible("a") + "}"
+    "voided: e.voidedAt IS NOT NULL, customerId: a.id, visible: " + access.visible("a") + ", "
+    "paidIn: [(e)<-[:AGAINST]-(p:Payment) WHERE p.voidedAt IS NULL | p.currency]}"
 )
 # What the write refers to, checked in the write transaction after the account's lock: the
 # ids that do not exist (or that the viewer may not see), the order a payment or delivery is
@@ -488,7 +489,8 @@ class SaveResult:
     refusal: Refusal | None = None
     part: Part | None = None
     missing: list[str] = field(default_factory=list)  # ids that do not exist (part given)
-    currency: str | None = None  # a payment's order currency, on a mismatch
+    currency: str | None = None  # on a mismatch: a payment's order's, or an order's payments'
+
     current_version: int | None = None
 
 
@@ -550,6 +552,11 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
             if s.expected_version is not None and version != s.expected_version:
                 return SaveResult(refusal=Refusal.CONFLICT, part=Part.VERSION,
                                   current_version=version)  # fmt: skip
+            # The payments against an order are in its currency (checked as each is saved):
+            # a new currency would leave them in the old one, yet netted off the receivable.
+            paid_in = sorted(set(existing["paidIn"]) - {s.props.get("currency")})
+            if s.kind is RecordKind.ORDER and paid_in:
+                return SaveResult(refusal=Refusal.MISMATCH, part=Part.RECORD, currency=paid_in[0])
             record_id = existing["id"]
             if existing["digest"] == s.digest:  # the same content again: nothing to write
                 rows = await tx.run(

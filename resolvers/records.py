@@ -480,6 +480,12 @@ def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
                 "input.expectedVersion",
             )
         ]
+    if refusal is Refusal.MISMATCH:
+        message = (
+            f"payments against this order are in {result.currency}: void them before "
+            "changing the order's currency"
+        )
+        return [payload_error(ErrorCode.VALIDATION, message, f"input.{section}.currency")]
     field = "input.id" if save.record_id else "input.externalId"
     code, message = {
         Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no record with this id"),

@@ -371,7 +371,10 @@ class OrderLineInput:
 
 @strawberry.input(description="An order's own fields.")
 class OrderInput:
-    currency: str = strawberry.field(description="ISO 4217 code, e.g. CNY.")
+    currency: str = strawberry.field(
+        description="ISO 4217 code, e.g. CNY. An order with payments keeps their currency "
+        "(VALIDATION here until they are voided)."
+    )
     lines: list[OrderLineInput] = strawberry.field(description="1..100 lines.")
     orderNo: str | None = optional("Order number, ≤ 100.")
     paymentDueOn: dt.date | None = optional("When payment is due.")

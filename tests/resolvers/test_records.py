@@ -901,3 +901,29 @@ def test_a_customer_with_records_keeps_the_customer_role(
     # A customer without records may still stop being one.
     ok = gql(update, {"i": {"id": shop["west"], "expectedVersion": 1, "customer": None}})
     assert ok.data["updateCompany"]["errors"] == []
+
+
+def test_an_order_with_payments_keeps_their_currency(gql: GQL, shop: dict[str, str]) -> None:
+    """A payment is in its order's currency: replacing the order in another currency would
+    leave the payments in the old one, still netted off the new receivable."""
+    owner = gql.as_("owner")
+    o = saved(owner, order(shop, days_ago=10))
+    pay = {"customer": shop["customer"], "occurredAt": at(1),
+           "payment": {"order": o["id"], "amount": "300349.97", "currency": "CNY"}}  # fmt: skip
+    paid = saved(owner, pay)
+    usd = order(shop, days_ago=10, id=o["id"], expectedVersion=1)
+    usd["order"] = {**usd["order"], "currency": "USD"}
+    refused = owner(SAVE, {"input": usd}).data["saveRecord"]
+    assert refused["record"] is None
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [
+        ("VALIDATION", "input.order.currency")
+    ]
+    assert "CNY" in refused["errors"][0]["message"]
+    [money] = figures(owner, shop["customer"])["purchases"]
+    assert (money["currency"], money["receivable"]) == ("CNY", "0")
+    # The same currency replaces as before; with the payment voided, so does another.
+    assert saved(owner, order(shop, days_ago=9, id=o["id"], expectedVersion=1))["version"] == 2
+    voided = owner(VOID, {"input": {"id": paid["id"], "reason": "录入错误"}})
+    assert voided.data["voidRecord"]["errors"] == []
+    usd["expectedVersion"] = 2
+    assert saved(owner, usd)["currency"] == "USD"
