@@ -510,6 +510,16 @@ async def save_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
     if unseen := await _assignees_unseen(ctx, save, data):
         return _failed(unseen)
     result = await repo.save(ctx.db, save, audit(ctx, f"record.save.{save.kind.name.lower()}"))
+    if result.refusal is Refusal.NOT_FOUND and result.part is Part.ACCOUNT:
+        # A merged-away customer id resolves to its survivor, as it does everywhere else.
+        survivor = await node(ctx, save.customer)
+        if survivor is not None and survivor["id"] != save.customer:
+            again, _ = parse(ctx, {**data, "customer": survivor["id"]})
+            if again is not None:
+                save = again
+                result = await repo.save(
+                    ctx.db, save, audit(ctx, f"record.save.{save.kind.name.lower()}")
+                )
     if result.refusal is not None:
         return _failed(refused(result, save))
     return {
