@@ -43,17 +43,20 @@ class DecisionTreeRows(TypedDict):
     history: list[StanceChangeRow]
 
 
-def person_nodes(xs: LiteralString, out: LiteralString) -> LiteralString:
+def person_nodes(xs: LiteralString, out: LiteralString, at: LiteralString = "") -> LiteralString:
     """A CALL block turning the list `xs` of :Person into MapNode maps with their employer
-    as of $asOf (title, department, companyId), flattened here so no caller reshapes them."""
+    as of $asOf (title, department, companyId), flattened here so no caller reshapes them.
+    `at`, if given, names a list of the map's companies, its own first: a job there is the
+    one shown, before a later one elsewhere."""
+    first = f"CASE WHEN co = head({at}) THEN 0 WHEN co IN {at} THEN 1 ELSE 2 END, " if at else ""
     return (
-        f"CALL ({xs}) {{ "
+        f"CALL ({xs}{', ' + at if at else ''}) {{ "
         f"  UNWIND {xs} AS p "
         "  WITH p, head(COLLECT { "
         "    MATCH (p)-[w:WORKS_AT]->(co:Company) "
         f"    WHERE {valid('w')} AND {access.visible_as('co', 'Company')} "
         "    RETURN {title: w.title, department: w.department, companyId: co.id} "
-        "    ORDER BY w.since DESC LIMIT 1 }) AS job "
+        f"    ORDER BY {first}w.since DESC LIMIT 1 }}) AS job "
         f"  RETURN collect({node('p', job('job', 'job.companyId'))}) AS {out} "
         "} "
     )

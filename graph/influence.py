@@ -26,12 +26,19 @@ INFLUENCE_SCOPE = Cypher(
     "influence.scope",
     f"OPTIONAL MATCH (co:Company {{id: $scope}}) WHERE {access.visible_as('co', 'Company')} "
     f"OPTIONAL MATCH (pr:Project {{id: $scope}}) WHERE {access.visible_as('pr', 'Project')} "
-    "CALL (co, pr) { "
-    "  CALL (co, pr) { "
-    "    WITH co WHERE co IS NOT NULL "
-    f"    MATCH wp = (co)<-[rs:SUBSIDIARY_OF*0..{SCOPE_MAX_LEVELS}]-(m:Company) "
-    f"    WHERE all(r IN rs WHERE {valid('r')}) AND {through_visible('wp')} "
-    f"    WITH DISTINCT m LIMIT {SCOPE_MAX_COMPANIES} "
+    # The company and its subsidiaries, itself first (a person's title is the one there).
+    "CALL (co) { "
+    "  WITH co WHERE co IS NOT NULL "
+    f"  MATCH wp = (co)<-[rs:SUBSIDIARY_OF*0..{SCOPE_MAX_LEVELS}]-(m:Company) "
+    f"  WHERE all(r IN rs WHERE {valid('r')}) AND {through_visible('wp')} "
+    f"  WITH DISTINCT m LIMIT {SCOPE_MAX_COMPANIES} "
+    "  RETURN collect(m) AS companies "
+    "} "
+    "WITH co, pr, CASE WHEN co IS NULL THEN [] "
+    f"  ELSE [co] + [m IN companies WHERE m <> co][..{SCOPE_MAX_COMPANIES - 1}] END AS ms "
+    "CALL (co, pr, ms) { "
+    "  CALL (pr, ms) { "
+    "    UNWIND ms AS m "
     "    MATCH (p:Person)-[w:WORKS_AT]->(m) "
     f"    WHERE {valid('w')} "
     "    RETURN p "
@@ -53,7 +60,7 @@ INFLUENCE_SCOPE = Cypher(
     f"  WITH p ORDER BY p.id LIMIT {SCOPE_MAX_PEOPLE + 1} "
     "  RETURN collect(p) AS found "
     "} "
-    f"WITH co, pr, found[..{SCOPE_MAX_PEOPLE}] AS ps, size(found) > {SCOPE_MAX_PEOPLE} "
+    f"WITH co, pr, ms, found[..{SCOPE_MAX_PEOPLE}] AS ps, size(found) > {SCOPE_MAX_PEOPLE} "
     "  AS truncated "
     "CALL (pr, ps) { "
     "  UNWIND ps AS a "
@@ -61,7 +68,7 @@ INFLUENCE_SCOPE = Cypher(
     f"  WHERE {valid('r')} AND b IN ps "
     "    AND (pr IS NULL OR r.projectId IS NULL OR r.projectId = pr.id) "
     f"  RETURN collect({edge('r')}) AS edges "
-    "} " + person_nodes("ps", "people") + "RETURN co IS NOT NULL OR pr IS NOT NULL AS found, "
+    "} " + person_nodes("ps", "people", "ms") + "RETURN co IS NOT NULL OR pr IS NOT NULL AS found, "
     "  people, edges, truncated",
 )
 

@@ -5,7 +5,8 @@ hierarchy (up and down at most GROUP_MAX_LEVELS each, when asked), plus three fi
 people patterns. path and warmIntroPaths use Neo4j 5's `SHORTEST k` over a quantified
 path pattern whose inline predicate checks the relationship type and its validity on $asOf,
 so the search is a bounded bidirectional BFS rather than an enumeration of all paths.
-warmIntroPaths then collapses the paths by their chain of people and gathers, per pair of
+warmIntroPaths walks only one of parallel edges between the same two nodes (so they do not use
+up its k), then collapses the paths by their chain of people and gathers, per pair of
 consecutive people, every direct tie and shared employer (one hop each, with a LIMIT).
 Hop caps are literals, so the statements are prebuilt per cap.
 
@@ -41,7 +42,7 @@ MAX_HOPS_PATH = 6
 RELATED_MAX_COMPANIES = 500
 PEOPLE_LINKS_LIMIT = 300
 PATHS_PER_QUERY = 10
-INTRO_PATHS_PER_PAIR = 5  # before collapsing paths with the same people
+INTRO_PATHS_PER_PAIR = 5  # one edge per pair of nodes, before collapsing by people
 INTRO_TIES_PER_HOP = 10
 INTRO_MAX_USERS = 200
 INTRO_MAX_TARGETS = 20
@@ -211,10 +212,17 @@ def _intro(hops: int) -> Cypher:
         # a decision maker at scale S. Paths come out target-first, so they are reversed.
         "CALL (targets, users) { "
         "  UNWIND targets AS t "
-        f"  MATCH p = SHORTEST {INTRO_PATHS_PER_PAIR} ((t)((x)-[r:{INTRO_UNION}]-() "
+        f"  MATCH p = SHORTEST {INTRO_PATHS_PER_PAIR} ((t)((x)-[r:{INTRO_UNION}]-(y) "
         # Every node before the staff member must be visible: the chain names each person,
         # so a route through someone hidden is not offered at all.
-        f"    WHERE NOT x:User AND {valid('r')} AND {access.visible('x')}){{1,{hops}}}(u:User) "
+        f"    WHERE NOT x:User AND {valid('r')} AND {access.visible('x')} "
+        # Of parallel edges between the same two nodes (KNOWS and INFLUENCES, two stints at
+        # one employer) only the first valid one by id is walked: the others only make paths
+        # with the same nodes, which used up the k per pair and crowded out an introduction
+        # through someone else; the hop's ties below still list them all. Neo4j 5.26 checks
+        # the subquery on each path found (not inlined in the expand), before it counts.
+        f"    AND NOT EXISTS {{ MATCH (x)-[o:{INTRO_UNION}]-(y) "
+        f"      WHERE o.id < r.id AND {valid('o')} }}){{1,{hops}}}(u:User) "
         f"    WHERE {_each_once('x')}) "
         "  WHERE u IN users "
         f"  WITH p LIMIT {INTRO_MAX_PATHS} "

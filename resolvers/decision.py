@@ -80,14 +80,19 @@ async def decision_tree(
         order, parent, depth, scores, reach = compute()
     else:
         order, parent, depth, scores, reach = await asyncio.to_thread(compute)
+    root_set = set(roots)  # once, not once per edge
+    # Someone no decision maker's tree reaches heads a tree of its own in `order` (after the
+    # roots'), but is no root: no depth, rather than levels that read as "below a root".
+    top: dict[str, str] = {}
+    for pid in order:  # a parent comes before its children
+        top[pid] = top[parent[pid]] if pid in parent else pid
     nodes = []
     for pid in order:
         p = people[pid]
-        p["depth"] = depth.get(pid)
+        p["depth"] = depth.get(pid) if top[pid] in root_set else None
         p["influence"] = round(scores.get(pid, 0.0), 6)
         nodes.append(p)
     filled = {p["role"] for p in parts}
-    root_set = set(roots)  # once, not once per edge
     sways_dm = {e["source"] for e in edges if e["type"] == "INFLUENCES" and e["target"] in root_set}
     graph_map = await finish(nodes, edges, truncated, mode, parent)
     # Direct coverage: who on our staff KNOWS whom, decision makers first, strongest first.

@@ -33,7 +33,8 @@ VIA_TYPES = {
 }
 VIA_OF_TYPE = {t: via for via, types in VIA_TYPES.items() for t in types}
 ALL_VIAS = (*VIA_TYPES, "SHARED_PEOPLE", "FORMER_EMPLOYEES", "SHARED_PROJECTS")
-# Score weights: a chain path adds weight / hops; people links add per link, at most 3 each.
+# Score weights: the shortest chain path adds its strongest kind's weight / hops; people
+# links add per link, at most 3 each.
 WEIGHTS = {
     "HIERARCHY": 1.0,
     "DECISION_CHAIN": 0.9,

@@ -33,7 +33,9 @@ class DecisionTree:
     map: GraphMap = strawberry.field(
         description="Participants and hidden influencers (nodes, in tree order: a node's "
         "children are those who influence or report to it; project-scoped influence first), "
-        f"and the influence and reporting edges between them. At most {r.MAX_PARTICIPANTS} "
+        "and the influence and reporting edges between them. A node's `depth` is its level "
+        "below a decision maker (0 = one of `roots`); null for people no decision maker's tree "
+        f"reaches, who come last, in trees of their own. At most {r.MAX_PARTICIPANTS} "
         f"participants and {r.MAX_HIDDEN} hidden influencers."
     )
     roots: list[strawberry.ID] = strawberry.field(

@@ -130,13 +130,15 @@ class RelatedAccount:
         "a group member past `maxHops`) when it has one."
     )
     score: float = strawberry.field(
-        description="Higher is closer: each chain path adds its kind's weight / hops "
+        description="Higher is closer: the shortest chain path to the company (one, however "
+        "many lie within `maxHops`) adds the weight of its strongest kind / its hops "
         "(hierarchy 1.0, decision chain 0.9, industry chain 0.8); each people link adds "
         "0.6 shared, 0.5 project, 0.4 former (at most 3 links of each kind count)."
     )
     via: list[RelatedVia] = strawberry.field(description="The kinds of link found.")
     paths: list[RelPath] = strawberry.field(
-        description="Up to 3 explaining paths, strongest first."
+        description="Up to 3 explaining paths, strongest first: the shortest chain path "
+        "and the people and project links."
     )
 
 
@@ -210,7 +212,8 @@ class Query:
         "hops (fewer first), then strength; `ranking` says why. "
         f"maxHops 1..{r.MAX_HOPS_PATH} relationships; first 1..{r.MAX_FIRST}; up to "
         f"{r.INTRO_MAX_USERS} staff and {r.INTRO_MAX_TARGETS} targets, "
-        f"{r.INTRO_PATHS_PER_PAIR} shortest paths per pair before collapsing; one Cypher "
+        f"{r.INTRO_PATHS_PER_PAIR} shortest paths per staff member and target before "
+        "collapsing (parallel edges between the same two nodes walked once); one Cypher "
         "round trip.",
         graphql_type=list[IntroPath],
     )

@@ -200,3 +200,30 @@ def test_decision_tree_leaves_out_hidden_participants_influencers_and_ties(
         assert (PERSONAS["other_team"]["id"], "x-cust-person") in ties
         assert [h["personId"] for h in t["stanceHistory"]] == ["x-cust-person"]
         assert "ECONOMIC_BUYER" not in t["uncoveredRoles"]
+
+
+# A gatekeeper with no tie to anyone in the tree, and a participant who sways only him.
+OUTSIDE_THE_TREE = """
+MATCH (p:Project {id: 'proj'})
+CREATE (g:Person {id: 'gate', name: '门卫'})-[:PARTICIPATES_IN {id: 'pi-gate',
+        role: 'GATEKEEPER', stance: 'NEUTRAL'}]->(p)
+CREATE (f:Person {id: 'gate-f', name: '门卫的朋友'})-[:PARTICIPATES_IN {id: 'pi-gate-f',
+        role: 'USER', stance: 'NEUTRAL'}]->(p)
+CREATE (f)-[:INFLUENCES {id: 'i-gate', strength: 0.6, polarity: 'POSITIVE'}]->(g)
+"""
+
+
+@pytest.mark.usefixtures("project_graph")
+def test_people_outside_the_decision_makers_tree_have_no_depth(gql: GQL, cypher: Driver) -> None:
+    with cypher.session(database="neo4j") as s:
+        s.run(OUTSIDE_THE_TREE).consume()
+    t = gql(TREE, {"p": "proj"}).data["decisionTree"]
+    assert t["roots"] == ["zhang"]
+    assert [(n["id"], n["depth"]) for n in t["map"]["nodes"]] == [
+        ("zhang", 0),
+        ("zhao", 1),
+        ("liu", 1),
+        ("wang", 1),
+        ("gate", None),  # after the tree, as before: it heads a tree of its own
+        ("gate-f", None),  # not depth 1: nobody below a decision maker
+    ]

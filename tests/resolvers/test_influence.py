@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from neo4j import Driver
 from resolvers.masking import WITHHELD_TEXT
 from tests.conftest import GQL
 from tests.resolvers.graphs import ACCESS_PERSONAS, answer_on_access_graph
@@ -79,3 +80,28 @@ def test_influence_ranking_is_computed_over_the_visible_people_only(
                 assert {x["explanation"] for x in ranks} == {WITHHELD_TEXT}
             else:
                 assert ranks[0]["explanation"].startswith(f"rank 1 of {len(people)}")
+
+
+# Each also works at the supplier 精工钢材, more recently: the map's company decides the title.
+TWO_JOBS = """
+MATCH (g1:Company {id: 'g1'}), (s1:Company {id: 's1'}), (m:Company {id: 'm'})
+CREATE (a:Person {id: 'two-a', name: '双职甲'})
+CREATE (a)-[:WORKS_AT {id: 'two-a1', title: '顾问', since: date('2015-01-01')}]->(g1)
+CREATE (a)-[:WORKS_AT {id: 'two-a2', title: '销售', since: date('2020-01-01')}]->(m)
+CREATE (b:Person {id: 'two-b', name: '双职乙'})
+CREATE (b)-[:WORKS_AT {id: 'two-b1', title: '工程师', since: date('2010-01-01')}]->(s1)
+CREATE (b)-[:WORKS_AT {id: 'two-b2', title: '销售', since: date('2021-01-01')}]->(m)
+"""
+
+
+def test_influence_ranking_titles_are_at_the_scope_company(
+    gql: GQL, cypher: Driver, project_graph: None
+) -> None:
+    with cypher.session(database="neo4j") as s:
+        s.run(TWO_JOBS).consume()
+    ranks = gql(RANK_ALL, {"s": "g1"}).data["influenceRanking"]
+    people = {x["person"]["id"]: x["person"] for x in ranks}
+    assert (people["two-a"]["title"], people["two-a"]["companyId"]) == ("顾问", "g1")
+    # a subsidiary is in the scope too
+    assert (people["two-b"]["title"], people["two-b"]["companyId"]) == ("工程师", "s1")
+    assert (people["zhang"]["title"], people["zhang"]["companyId"]) == ("总经理", "g1")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from neo4j import Driver
+from schema.related import RelatedAccount
 from tests.conftest import GQL, PERSONAS
 from tests.resolvers.graphs import ACCESS_PERSONAS, INVISIBLE, answer_on_access_graph, leaks
 
@@ -404,3 +405,85 @@ def test_warm_intros_never_route_through_a_hidden_person(
             "x-far-person",
         ]
         assert [PERSONAS["manager_west"]["id"], "x-west-person", "x-east-person"] in chains
+
+
+# 吴海涛 and the target 周建华 share five ties; 钱丽 only reports to him. All four work at A1,
+# and our rep knows only 孙小明. Parallel ties made five paths with the same people, which
+# used up SHORTEST k, so the introduction through 钱丽 was never found.
+PARALLEL_GRAPH = """
+MATCH (u:User {id: $owner})
+CREATE (co:Company {id: 'pa-a1', name: 'A1'})
+CREATE (s:Person {id: 'pa-sun', name: '孙小明'})-[:WORKS_AT {id: 'pa-ws'}]->(co)
+CREATE (w:Person {id: 'pa-wu', name: '吴海涛'})-[:WORKS_AT {id: 'pa-ww'}]->(co)
+CREATE (q:Person {id: 'pa-qian', name: '钱丽'})-[:WORKS_AT {id: 'pa-wq'}]->(co)
+CREATE (t:Person {id: 'pa-zhou', name: '周建华'})-[:WORKS_AT {id: 'pa-wt'}]->(co)
+CREATE (u)-[:KNOWS {id: 'pa-us', strength: 0.8}]->(s)
+CREATE (w)-[:INFLUENCES {id: 'pa-i1', strength: 0.8, polarity: 'POSITIVE'}]->(t)
+CREATE (w)-[:KNOWS {id: 'pa-k1', strength: 0.6}]->(t)
+CREATE (t)-[:KNOWS {id: 'pa-k2', strength: 0.5}]->(w)
+CREATE (w)-[:RELATED_TO {id: 'pa-r1', kind: 'CLASSMATE'}]->(t)
+CREATE (w)-[:REPORTS_TO {id: 'pa-r2', kind: 'SOLID'}]->(t)
+CREATE (t)-[:INFLUENCES {id: 'pa-i2', strength: 0.3, polarity: 'POSITIVE'}]->(w)
+CREATE (q)-[:REPORTS_TO {id: 'pa-rq', kind: 'SOLID'}]->(t)
+"""
+
+
+def test_parallel_ties_do_not_crowd_out_another_introduction(gql: GQL, cypher: Driver) -> None:
+    with cypher.session(database="neo4j") as s:
+        s.run(PARALLEL_GRAPH, owner=OWNER).consume()
+    r = gql(INTRO, {"t": "pa-zhou", "f": [OWNER], "h": 4})
+    paths = r.data["warmIntroPaths"]
+    # Each has one colleague-only hop (孙小明 to his colleague): ranked by strength.
+    assert [chain(p) for p in paths] == [
+        [OWNER, "pa-sun", "pa-zhou"],
+        [OWNER, "pa-sun", "pa-wu", "pa-zhou"],
+        [OWNER, "pa-sun", "pa-qian", "pa-zhou"],
+    ]
+    assert [p["colleagueHops"] for p in paths] == [1, 1, 1]
+    assert [p["strength"] for p in paths] == [
+        pytest.approx(0.8 * 0.3),
+        pytest.approx(0.8 * 0.3 * 0.8),
+        pytest.approx(0.8 * 0.3 * 0.7),
+    ]
+    assert paths[1]["hops"][2]["edgeIds"][:2] == ["pa-i1", "pa-r2"]
+    assert set(paths[1]["hops"][2]["edgeIds"]) == {
+        "pa-i1",
+        "pa-k1",
+        "pa-k2",
+        "pa-r1",
+        "pa-r2",
+        "pa-i2",
+        "pa-ww",
+        "pa-wt",
+    }
+    assert paths[2]["hops"][2]["edgeIds"] == ["pa-rq", "pa-wq", "pa-wt"]
+    # path lists the walk the introduction takes
+    walks = gql(PATH, {"a": OWNER, "b": "pa-zhou", "h": 4}).data["path"]
+    assert [OWNER, "pa-sun", "pa-a1", "pa-qian", "pa-zhou"] in [
+        [n["id"] for n in p["nodes"]] for p in walks
+    ]
+
+
+# A supply cycle: 乙 is one hop from 甲 and two through 丙. Only the shortest chain path to a
+# company counts (as the description says), not every path within maxHops.
+CYCLE_GRAPH = """
+CREATE (b:Company {id: 'cy-b', name: '甲厂'}), (x:Company {id: 'cy-x', name: '乙厂'}),
+       (y:Company {id: 'cy-y', name: '丙厂'})
+CREATE (b)-[:SUPPLIES {id: 'cy-bx'}]->(x)
+CREATE (b)-[:SUPPLIES {id: 'cy-by'}]->(y)
+CREATE (y)-[:SUPPLIES {id: 'cy-yx'}]->(x)
+"""
+
+
+def test_related_accounts_score_the_shortest_chain_path(gql: GQL, cypher: Driver) -> None:
+    with cypher.session(database="neo4j") as s:
+        s.run(CYCLE_GRAPH).consume()
+    rel = by_id(
+        gql(RELATED, {"c": "cy-b", "v": ["INDUSTRY_CHAIN"], "h": 2}).data["relatedAccounts"]
+    )
+    assert set(rel) == {"cy-x", "cy-y"}
+    assert rel["cy-x"]["score"] == pytest.approx(0.8)
+    assert [[e["id"] for e in p["edges"]] for p in rel["cy-x"]["paths"]] == [["cy-bx"]]
+    fields = {f.python_name: f.description for f in RelatedAccount.__strawberry_definition__.fields}
+    assert "shortest chain path" in fields["score"]
+    assert "shortest chain path" in fields["paths"]
