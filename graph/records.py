@@ -38,7 +38,7 @@ from typing import Any, LiteralString, NotRequired, TypedDict
 
 from graph import access, clock, pages
 from graph.actor import Actor, of_user
-from graph.db import Cypher, Database, Tx
+from graph.db import Cypher, Database, Tx, native
 from graph.nodes import AUDIT, PROJECTION, Audit, new_id
 from graph.refusal import Part, Refusal
 from graph.rows import NodeRow
@@ -127,7 +127,8 @@ FOLLOW_UP: LiteralString = (
 _EXISTING: LiteralString = (
     "{id: e.id, kind: e.kind, version: e.version, digest: e.digest, "
     "voided: e.voidedAt IS NOT NULL, customerId: a.id, visible: " + access.visible("a") + ", "
-    "paidIn: [(e)<-[:AGAINST]-(p:Payment) WHERE p.voidedAt IS NULL | p.currency]}"
+    "paidIn: [(e)<-[:AGAINST]-(p:Payment) WHERE p.voidedAt IS NULL | p.currency], "
+    "nextStep: head([(e)-[:NEXT_STEP]->(f) | f{.status, .action, .dueAt}])}"
 )
 # What the write refers to, checked in the write transaction after the account's lock: the
 # ids that do not exist (or that the viewer may not see), the order a payment or delivery is
@@ -376,8 +377,9 @@ FIGURES = Cypher(
     # (graph/clock.py) whatever offset they were saved with.
     "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
     "  AND o.occurredAt <= datetime() "
+    # Payments up to now, too: one dated ahead has not been received yet.
     "  CALL (o) { OPTIONAL MATCH (o)<-[:AGAINST]-(p:Payment) WHERE p.voidedAt IS NULL "
-    "    RETURN coalesce(sum(p.amountCents), 0) AS paid } "
+    "    AND p.occurredAt <= datetime() RETURN coalesce(sum(p.amountCents), 0) AS paid } "
     "  WITH o, o.amountCents - paid AS open, duration.inDays("
     "  date(datetime({datetime: o.occurredAt, timezone: $zone})), date({timezone: $zone})"
     "  ).days AS age "
@@ -563,6 +565,12 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
                     FIND, {"ids": [record_id], "acl": access.acl_params(audit.actor)}
                 )
                 return SaveResult(record=rows[0]["record"])
+            # A closed next step is history: the write would leave it as it is, in silence.
+            step = existing["nextStep"]
+            if s.follow_ups and step is not None and step["status"] != "OPEN":
+                given = s.follow_ups[0]["props"]
+                if given["action"] != step["action"] or given["dueAt"] != native(step["dueAt"]):
+                    return SaveResult(refusal=Refusal.ENDED, part=Part.NEXT_STEP)
         props = {**s.props, "extKey": s.ext_key}
         if s.record_id is not None:  # replaced by id: the source system's key stays
             for key in ("externalSource", "externalId", "extKey"):

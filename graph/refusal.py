@@ -48,3 +48,4 @@ class Part(Enum):
     STAFF = "staff"  # a record's staff
     PRODUCTS = "products"  # an order's products
     ORDER = "order"  # the order a payment or delivery is against
+    NEXT_STEP = "next_step"  # a record's next step (its follow-up)

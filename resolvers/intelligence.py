@@ -35,7 +35,7 @@ from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
 from resolvers.node import node, nodes_by_ids
 from resolvers.pages import connection, decode_cursor, encode_cursor, time_ordered, time_position
-from resolvers.plans import money_currency
+from resolvers.records import currency
 from resolvers.shapes import ConnectionOf, NodeRow, UserErrorRow
 
 log = logging.getLogger(__name__)
@@ -359,7 +359,7 @@ async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
     if data.get("currency") is not None:
         # The orders' and plans' check: a code outside ISO 4217 (ABC) would leave every order
         # without a rate, and a scoring run would zero every customer's revenue.
-        code = money_currency(errors, str(data["currency"]), "input.currency")
+        code = currency(errors, str(data["currency"]), "input.currency")
         if code is not None:
             changes["currency"] = code
     reporting = changes.get("currency", current.currency)
@@ -369,7 +369,7 @@ async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
         named: set[str] = set()
         for i, r in enumerate(data["rates"]):
             path = f"input.rates.{i}"
-            rate_code = money_currency(errors, str(r["currency"]), f"{path}.currency")
+            rate_code = currency(errors, str(r["currency"]), f"{path}.currency")
             if rate_code == reporting:
                 errors.add(ErrorCode.VALIDATION, "the settings' own currency needs no rate",
                            f"{path}.currency")  # fmt: skip

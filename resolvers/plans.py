@@ -45,20 +45,6 @@ def _failed(errors: list[UserErrorRow]) -> PlansPayload:
     return {"plans": [], "changed": 0, "errors": errors}
 
 
-# ISO 4217 lists these, but they are no money: "no currency" and "for testing". Amounts in them
-# never convert to anything.
-NOT_MONEY = frozenset({"XXX", "XTS"})
-
-
-def money_currency(errors: v.Errors, value: str | None, path: str) -> str | None:
-    """An ISO 4217 code of money, upper-cased; a problem recorded at `path`."""
-    code = currency(errors, value, path)
-    if code in NOT_MONEY:
-        errors.add(ErrorCode.VALIDATION, f"{code} is ISO 4217's code for no real currency", path)
-        return None
-    return code
-
-
 def parse_rows(rows: list[dict[str, Any]], errors: v.Errors) -> list[repo.PlanSave]:
     """The input rows as PlanSaves; every problem recorded in `errors` with its path."""
     out: list[repo.PlanSave] = []
@@ -72,7 +58,7 @@ def parse_rows(rows: list[dict[str, Any]], errors: v.Errors) -> list[repo.PlanSa
         if period is None:
             errors.add(ErrorCode.VALIDATION, "a month 2027-01, quarter 2027-Q1 or year 2027",
                        f"{path}.period")  # fmt: skip
-        code = money_currency(errors, row.get("currency"), f"{path}.currency")
+        code = currency(errors, row.get("currency"), f"{path}.currency")
         remove = bool(row.get("remove"))
         amount = None
         if not remove:

@@ -86,12 +86,20 @@ def _moment(errors: v.Errors, value: dt.datetime | None, path: str) -> dt.dateti
     return value
 
 
+# ISO 4217 lists these, but they are no money: "no currency" and "for testing". Amounts in them
+# never convert to anything.
+NOT_MONEY = frozenset({"XXX", "XTS"})
+
+
 def currency(errors: v.Errors, value: str | None, path: str) -> str | None:
     if value is None:
         return None
     code = value.strip().upper()
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
         errors.add(ErrorCode.VALIDATION, "not an ISO 4217 currency code, e.g. CNY", path)
+        return None
+    if code in NOT_MONEY:
+        errors.add(ErrorCode.VALIDATION, f"{code} is ISO 4217's code for no real currency", path)
         return None
     return code
 
@@ -459,6 +467,12 @@ def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
                     path = f"{what[0]}[{i}].product"
                 out.append(payload_error(ErrorCode.NOT_FOUND, what[1], path))
         return out
+    if part is Part.NEXT_STEP:
+        message = (
+            "this record's next step is closed, and a closed follow-up is not changed: log a "
+            "new interaction for a new next step"
+        )
+        return [payload_error(ErrorCode.VALIDATION, message, f"input.{section}.nextStep")]
     if part is Part.ORDER:
         path = f"input.{section}.order"
         if refusal is Refusal.MISMATCH:
@@ -680,6 +694,8 @@ async def timeline(
     ctx: Context, q: repo.TimelineQuery, first: int, after: str | None, with_total: bool
 ) -> ConnectionOf[RecordRow]:
     limit = page_size(first)
+    if q.kinds == []:  # as a filter of nothing would answer: not "every kind"
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "`kinds` must not be empty; omit it", "kinds")
     zoned(("since", q.since), ("until", q.until))
     if q.since is not None and q.until is not None and q.since >= q.until:
         raise ApiError(ErrorCode.BAD_USER_INPUT, "since must be before until", "since")

@@ -125,7 +125,8 @@ class CustomerRecord:
         description="The customer (a Company or a Person) the record is about."
     )
     contacts: list[Person] = strawberry.field(
-        description="The customer's people who took part, those the viewer may see; ≤ 20."
+        description="The people on the customer's side who took part (its contacts, or a "
+        "partner's), those the viewer may see; ≤ 20."
     )
     staff: list[User] = strawberry.field(description="Our staff who took part; ≤ 10.")
     project: Project | None = strawberry.field(description="The project it belongs to.")
@@ -315,7 +316,8 @@ class PurchaseFigures:
         description="Last 30, 90 and 365 days, then all time."
     )
     receivable: Decimal = strawberry.field(
-        description="Ordered but not yet paid (payments against each order subtracted)."
+        description="Ordered but not yet paid (the payments against each order up to now "
+        "subtracted; one dated ahead counts once its time has come)."
     )
     overdue: Decimal = strawberry.field(description="Receivable past the orders' due dates.")
 
@@ -462,7 +464,10 @@ class SaveRecordInput:
     externalId: str | None = optional("Id in the source system, ≤ 200.")
     subject: str | None = optional("≤ 200.")
     notes: str | None = optional("≤ 5000.")
-    contacts: list[strawberry.ID] | None = optional("The customer's people who took part, ≤ 20.")
+    contacts: list[strawberry.ID] | None = optional(
+        "People on the customer's side who took part, ≤ 20: any person the viewer may see (its "
+        "contacts, or a partner's or consultant's people, who keep their own employer)."
+    )
     staff: list[strawberry.ID] | None = optional(
         "Our staff who took part, ≤ 10; the signed-in user when omitted."
     )
@@ -548,7 +553,9 @@ class Query:
         first: Annotated[int, arg("Page size, 1..100.")],
         after: Annotated[str | None, arg("Continue after this cursor.")] = None,
         includeSubsidiaries: Annotated[bool, arg("Also the group below (default false).")] = False,
-        kinds: Annotated[list[RecordKind] | None, arg("Only these kinds.")] = None,
+        kinds: Annotated[
+            list[RecordKind] | None, arg("Only these kinds (not empty; omit it for all).")
+        ] = None,
         since: Annotated[dt.datetime | None, arg("From this instant (inclusive).")] = None,
         until: Annotated[dt.datetime | None, arg("Before this instant.")] = None,
         staff: Annotated[strawberry.ID | None, arg("Only records this user took part in.")] = None,
@@ -558,7 +565,7 @@ class Query:
         q = r.TimelineQuery(
             party=str(party),
             group=includeSubsidiaries,
-            kinds=[k.value for k in kinds] if kinds else None,
+            kinds=None if kinds is None else [k.value for k in kinds],
             since=since,
             until=until,
             staff=str(staff) if staff else None,

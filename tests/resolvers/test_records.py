@@ -807,6 +807,11 @@ def test_a_timeline_period_needs_offsets_and_an_order(gql: GQL, shop: dict[str, 
     assert backwards.errors[0]["extensions"]["field"] == "since"
     fine = gql(query, {"party": party, "since": at(2), "until": at(1)})
     assert fine.data["timeline"]["nodes"] == []
+    # No kinds is a mistake, not "every kind".
+    none = gql(TIMELINE, {"party": party, "first": 5, "group": False, "voided": False,
+                          "kinds": []})  # fmt: skip
+    assert none.codes() == ["BAD_USER_INPUT"]
+    assert none.errors[0]["extensions"]["field"] == "kinds"
     # The same for the follow-ups due before an instant: never a silently empty page.
     due = "query($d: DateTime) { followUps(first: 5, dueBefore: $d) { totalCount } }"
     refused = gql(due, {"d": "2099-01-01T00:00:00"})
@@ -927,3 +932,53 @@ def test_an_order_with_payments_keeps_their_currency(gql: GQL, shop: dict[str, s
     assert voided.data["voidRecord"]["errors"] == []
     usd["expectedVersion"] = 2
     assert saved(owner, usd)["currency"] == "USD"
+
+
+def test_an_order_is_in_real_money(gql: GQL, shop: dict[str, str]) -> None:
+    """ISO 4217's XXX (no currency) and XTS (testing) are refused, as sales plans refuse
+    them."""
+    for code in ("XXX", "xts"):
+        data = order(shop)
+        data["order"] = {**data["order"], "currency": code}
+        refused = gql(SAVE, {"input": data}).data["saveRecord"]
+        assert [(e["code"], e["field"]) for e in refused["errors"]] == [
+            ("VALIDATION", "input.order.currency")
+        ], code
+
+
+def test_a_payment_dated_ahead_is_not_received_yet(gql: GQL, shop: dict[str, str]) -> None:
+    """Figures are up to now: as an order dated ahead is not a purchase yet, a payment dated
+    ahead has not reduced the receivable yet."""
+    owner = gql.as_("owner")
+    o = saved(owner, order(shop, days_ago=10))
+    for days_ago, amount in ((-30, "300000"), (1, "300")):
+        payment = {"order": o["id"], "amount": amount, "currency": "CNY"}
+        saved(owner, {"customer": shop["customer"], "occurredAt": at(days_ago), "payment": payment})
+    [money] = figures(owner, shop["customer"])["purchases"]
+    assert (money["receivable"], money["overdue"]) == ("300049.97", "300049.97")
+
+
+def test_a_closed_next_step_is_not_changed_in_silence(gql: GQL, shop: dict[str, str]) -> None:
+    """A record's follow-up keeps its id across saves and changes only while open: a new
+    next step on a record whose follow-up is closed is refused, not dropped."""
+    owner = gql.as_("owner")
+    due = (NOW + dt.timedelta(days=7)).isoformat()
+    step_in = {"action": "发报价", "dueAt": due}
+    call = {"customer": shop["customer"], "occurredAt": at(1), "subject": "电话",
+            "interaction": {"channel": "CALL", "nextStep": step_in}}  # fmt: skip
+    first = saved(owner, call)
+    [step] = first["followUps"]
+    closed = owner(CLOSE, {"input": {"id": step["id"], "outcome": "已发送"}})
+    assert closed.data["closeFollowUp"]["errors"] == []
+    later = (NOW + dt.timedelta(days=9)).isoformat()
+    step_v2 = {"action": "发报价v2", "dueAt": later}
+    changed = {**call, "id": first["id"], "expectedVersion": 1,
+               "interaction": {"channel": "CALL", "nextStep": step_v2}}  # fmt: skip
+    refused = owner(SAVE, {"input": changed}).data["saveRecord"]
+    assert refused["record"] is None
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [
+        ("VALIDATION", "input.interaction.nextStep")
+    ]
+    # The same next step with other content is saved, the follow-up left closed.
+    kept = saved(owner, {**call, "id": first["id"], "expectedVersion": 1, "subject": "电话沟通"})
+    assert [(f["status"], f["action"]) for f in kept["followUps"]] == [("DONE", "发报价")]
