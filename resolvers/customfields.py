@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import Enum
 from typing import Any, TypedDict
 
@@ -310,6 +310,14 @@ async def archive(ctx: Context, def_id: str, expected_version: int | None) -> De
     values stay (and stay readable)."""
     if denied := admin_only(ctx, FIELDS_BY_ADMIN, "input"):
         return _payload(None, denied)
+    stored = await _by_id(ctx, def_id)
+    # Archived already: when it was stays as it was (a retried call changes nothing).
+    if (
+        stored is not None
+        and stored.get("archivedAt") is not None
+        and expected_version in (None, stored["version"])
+    ):
+        return _payload(stored, [])
     result = await g.change(
         ctx.db,
         def_id,
@@ -438,20 +446,31 @@ def check_value(errors: v.Errors, d: Mapping[str, Any], value: Any, path: str) -
 
 
 def checked_values(
-    errors: v.Errors, defined: Mapping[str, DefinitionRow], given: dict[str, Any], creating: bool
+    errors: v.Errors,
+    defined: Mapping[str, DefinitionRow],
+    given: dict[str, Any],
+    creating: bool,
+    archived: Collection[str] = (),
 ) -> tuple[dict[str, Any], list[tuple[str, DefinitionRow, str]]]:
     """The `custom.<key>` properties of `given` checked against `defined` (key -> definition),
     and the REFERENCE values still to be found (path, definition, node id). With `creating`,
     every required field of an active definition must be given. Bad values are errors at
-    `input.custom.<key>`. No database: the API (`values`) and the import (resolvers/
-    transfer_customfields.py) both check with it."""
+    `input.custom.<key>`. A value of an `archived` field may only be cleared (null). No
+    database: the API (`values`) and the import (resolvers/transfer_customfields.py) both
+    check with it."""
     props: dict[str, Any] = {}
     references: list[tuple[str, DefinitionRow, str]] = []
     for key, value in given.items():
         path = f"input.custom.{key}"
         d = defined.get(key)
+        if d is None and value is None and key in archived:
+            props[g.prop(key)] = None  # an archived field's value stays readable until cleared
+            continue
         if d is None:
-            errors.add(ErrorCode.VALIDATION, "no such custom field for this kind", path)
+            message = "no such custom field for this kind"
+            if key in archived:
+                message = "the field is archived: its value may only be cleared (null)"
+            errors.add(ErrorCode.VALIDATION, message, path)
             continue
         if value is None:
             if d["required"]:
@@ -499,7 +518,8 @@ async def values(
         errors.add(ErrorCode.VALIDATION, "must be a JSON object", "input.custom")
         return {}
     defined = await of_kind(ctx, label)
-    props, references = checked_values(errors, defined, given, creating)
+    archived = (await of_kind(ctx, label, active=False)).keys() - defined.keys()
+    props, references = checked_values(errors, defined, given, creating, archived)
     for path, d, node_id in references:
         target = REFERENCE_LABELS[d.get("referenceKind") or "COMPANY"]
         if await load_node(ctx, target, node_id) is None:
@@ -566,7 +586,7 @@ async def list_params(
         defined = {k: d for k, d in defined.items() if not d["personal"]}
     out: list[dict[str, Any]] = []
     for i, f in enumerate(filters or []):
-        out.append(_filter(defined, f, f"filter.custom.{i}"))
+        out.append(_filter(defined, f, f"filter.custom[{i}]"))
     order = prop = None
     if sort_key is not None:
         d = defined.get(sort_key)

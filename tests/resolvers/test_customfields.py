@@ -69,8 +69,24 @@ def test_only_admins_define_and_every_viewer_reads(gql: GQL, cypher: Driver) -> 
     assert [
         (e["code"], e["field"]) for e in stale.data["updateCustomFieldDefinition"]["errors"]
     ] == [("CONFLICT", "input.expectedVersion")]
+    kept = company(gql, "乙", channel="代理")
     archived = gql(ARCHIVE, {"input": {"id": d["id"]}}).data["archiveCustomFieldDefinition"]
     assert archived["definition"]["archivedAt"]
+    # An archived field's value stays readable, may be cleared, and is not set again.
+    update = """mutation($i: UpdateCompanyInput!) { updateCompany(input: $i) {
+      company { custom } errors { code field message } } }"""
+    reset = gql(
+        update, {"i": {"id": kept["id"], "expectedVersion": 1, "custom": {"channel": "直销"}}}
+    )
+    [error] = reset.data["updateCompany"]["errors"]
+    assert (error["field"], "archived" in error["message"]) == ("input.custom.channel", True)
+    cleared = gql(
+        update, {"i": {"id": kept["id"], "expectedVersion": 1, "custom": {"channel": None}}}
+    )
+    assert cleared.data["updateCompany"] == {"company": {"custom": None}, "errors": []}
+    # Archived again (a retry): nothing changes, not even when.
+    again = gql(ARCHIVE, {"input": {"id": d["id"]}}).data["archiveCustomFieldDefinition"]
+    assert again["definition"] == archived["definition"]
     assert gql(DEFINITIONS, {"kind": "COMPANY"}).data["customFieldDefinitions"] == []
     r = gql(COMPANY, {"input": {"name": "甲", "custom": {"channel": "直销"}}})
     assert r.data["createCompany"]["errors"][0]["field"] == "input.custom.channel"
@@ -228,6 +244,9 @@ def test_lists_filter_and_sort_on_custom_fields(gql: GQL) -> None:
     assert wrong.codes() == ["BAD_USER_INPUT"]
     bad_value = gql(COMPANIES, {"f": {"custom": [{"key": "rank", "op": "EQ", "value": "x"}]}})
     assert bad_value.codes() == ["BAD_USER_INPUT"]
+    assert bad_value.errors[0]["extensions"]["field"] == "filter.custom[0].value"
+    unknown = gql(COMPANIES, {"f": {"custom": [{"key": "nope", "op": "EQ", "value": 1}]}})
+    assert unknown.errors[0]["extensions"]["field"] == "filter.custom[0].key"
     other_order = gql(COMPANIES, {"order": "NAME_ASC", "after": cursor})
     assert other_order.codes() == ["BAD_USER_INPUT"]
 
