@@ -29,6 +29,7 @@ from graph.access import acl_params, named, personal_key, visible
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, current
 from graph.db import Cypher, Database
+from graph.maps import GROUP_MAX_LEVELS
 from graph.nodes import PROJECTION
 from graph.rows import PageRow
 
@@ -136,6 +137,8 @@ NAME_MODES: dict[str, LiteralString] = {
 }
 
 
+GROUP_LEVELS: LiteralString = str(GROUP_MAX_LEVELS)  # a constant, never input
+
 # One predicate per filter, in the statement only when that filter is set: a plain
 # `n.tier = $tier` can be answered from the range indexes (V0003), where the catch-all
 # `($tier IS NULL OR n.tier = $tier)` made every page scan and sort the whole label.
@@ -150,6 +153,14 @@ PREDICATES: dict[str, LiteralString] = {
     "updatedSince": "n.updatedAt >= $updatedSince",
     "owner": "EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(n) WHERE " + current("o") + " }",
     "customer": "EXISTS { MATCH (n)-[f:FOR]->(c) WHERE c.id = $customer AND " + current("f") + " }",
+    # The company or one below it in its group (today's hierarchy, GROUP_MAX_LEVELS down).
+    "customerGroup": "EXISTS { MATCH (n)-[f:FOR]->(:Company)-[s:SUBSIDIARY_OF*0.."
+    + GROUP_LEVELS
+    + "]->(:Company {id: $customerGroup}) WHERE "
+    + current("f")
+    + " AND all(r IN s WHERE "
+    + current("r")
+    + ") }",
     # A class of graph/classification.py, by its id `<dimension>:<key>`.
     "customerClass": "EXISTS { MATCH (n)-[:CLASSIFIED_AS]->(:CustomerClass {id: $customerClass}) }",
     # Custom field filters, ANDed: `{prop, op, value, values}` each, typed by the resolver
@@ -185,6 +196,7 @@ FILTER_KEYS = (
     "updatedSince",
     "owner",
     "customer",
+    "customerGroup",
     "customerClass",
     "custom",
 )

@@ -138,6 +138,7 @@ SAMPLES: dict[str, Any] = {
     "today": dt.date(2024, 1, 1),
     # Classification (graph/classification.py); a list filter by class.
     **dict.fromkeys(("dimension", "classId", "review", "counts", "customerClass"), _ID),
+    "customerGroup": _ID,
     "classProps": {"name": "x"},
     "afterSeq": 0,
     # Pipeline and hand-over (graph/pipeline.py, graph/handover.py).

@@ -134,6 +134,11 @@ class ProjectFilter(ListFilter):
     customer: strawberry.ID | None = strawberry.field(
         default=None, description="For this customer (a Company or Person id, current FOR edge)."
     )
+    customerGroup: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="For this company or a company below it in its group (today's "
+        "SUBSIDIARY_OF edges, at most 8 levels down): a group's projects.",
+    )
 
 
 CompanyConnection = page_type(Company, "Company", "A company", "companies", "The company.")

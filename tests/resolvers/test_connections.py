@@ -223,6 +223,37 @@ def test_people_employer_and_projects(gql: GQL, cypher: Driver) -> None:
     assert by_customer.data["projects"]["nodes"] == [{"name": "园区"}]
 
 
+def test_a_groups_projects_are_those_of_its_companies_today(gql: GQL, cypher: Driver) -> None:
+    """customerGroup: the company's projects and those of every company below it, by today's
+    hierarchy; a sold-off subsidiary's and another group's are not the group's."""
+    companies(cypher, ["集团", "子公司", "孙公司", "已出售", "别家"])
+    run(
+        cypher,
+        "UNWIND ['总部项目', '子项目', '孙项目', '出售前', '别家项目'] AS name "
+        "CREATE (:Project {id: randomUUID(), name: name, version: 1, createdAt: datetime(), "
+        "updatedAt: datetime()})",
+    )
+    ids = ids_by_name(cypher) | {
+        r["name"]: r["id"]
+        for r in run(cypher, "MATCH (p:Project) RETURN p.name AS name, p.id AS id")
+    }
+    link(cypher, "SUBSIDIARY_OF", ids["子公司"], ids["集团"], since=dt.date(2015, 1, 1))
+    link(cypher, "SUBSIDIARY_OF", ids["孙公司"], ids["子公司"])
+    link(cypher, "SUBSIDIARY_OF", ids["已出售"], ids["集团"], until=dt.date(2020, 1, 1))
+    for project, company in (("总部项目", "集团"), ("子项目", "子公司"), ("孙项目", "孙公司"),
+                             ("出售前", "已出售"), ("别家项目", "别家")):  # fmt: skip
+        link(cypher, "FOR", ids[project], ids[company])
+    q = """query($f: ProjectFilter) { projects(first: 10, filter: $f) { nodes { name } } }"""
+
+    def names(company: str) -> list[str]:
+        got = gql(q, {"f": {"customerGroup": ids[company]}}).data["projects"]["nodes"]
+        return [p["name"] for p in got]
+
+    assert names("集团") == sorted(["总部项目", "子项目", "孙项目"])
+    assert names("子公司") == sorted(["子项目", "孙项目"])
+    assert names("别家") == ["别家项目"]
+
+
 def _estate(cypher: Driver, n: int) -> None:
     """`n` customer companies under one parent, each owned by the owner persona."""
     run(

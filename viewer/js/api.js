@@ -137,14 +137,15 @@ export async function contactMap({ company, asOf, includeInfluence = true, inclu
  * company -> projects query; contactMap puts each person's project roles in
  * data.projectRoles ({projectId, project, role, stance}), so they are collected from there.
  */
-export async function projectsOf({ company, asOf }) {
+/** The projects of a company and of the companies below it (today's group), by name, as
+ * PROJECT nodes: also those nobody takes part in yet, which a map's people do not name. */
+export async function projectsOf({ company }) {
   const data = await gql(
-    `query ProjectsOf($company: ID!, $asOf: Date) {
-      contactMap(company: $company, asOf: $asOf, includeSubsidiaries: true, includeInfluence: false, layout: NONE) {
-        nodes { id data } } }`,
-    args({ company, asOf }),
+    `query ProjectsOf($company: ID!) {
+      projects(first: 100, filter: { customerGroup: $company }) { nodes { id name } } }`,
+    { company },
   );
-  return projectsIn(data.contactMap);
+  return data.projects.nodes.map((p) => ({ id: p.id, name: p.name || p.id, kind: 'PROJECT', hidden: false }));
 }
 
 /** Unique projects named in a map's people's data.projectRoles, as PROJECT nodes. */

@@ -9,7 +9,7 @@ export default {
   async load({ id, asOf }) {
     const [map, projects] = await Promise.all([
       accountMap({ center: id, depth: 2, asOf }),
-      projectsOf({ company: id, asOf }).catch(() => []),
+      projectsOf({ company: id }).catch(() => []),
     ]);
     return {
       known: projects,

@@ -10,7 +10,7 @@ export default {
   async load({ id, asOf }) {
     const [result, projects] = await Promise.all([
       groupHierarchy({ company: id, asOf }),
-      projectsOf({ company: id, asOf }).catch(() => []),
+      projectsOf({ company: id }).catch(() => []),
     ]);
     const marks = { [id]: { center: true } };
     result.roots.forEach((r) => { marks[r] = { ...marks[r], root: true }; });
