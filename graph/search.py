@@ -112,12 +112,40 @@ def _escape(token: str) -> str:
     return "".join("\\" + ch if ch in LUCENE_SPECIAL else ch for ch in token)
 
 
+# Legal-form and group endings, longest first: nearly every company name ends in one, so
+# their bigrams (有限, 限公, 公司) match almost every company. A name typed whole must also
+# match its distinctive part; the ending still counts towards the score.
+LEGAL_ENDINGS = (
+    "集团股份有限公司",
+    "股份有限公司",
+    "有限责任公司",
+    "集团有限公司",
+    "有限公司",
+    "集团公司",
+    "分公司",
+    "集团",
+    "公司",
+)
+
+
+def _core(token: str) -> str | None:
+    """The part of a Chinese name before its legal ending, when two characters or more are
+    left (a bigram the index can match); else None."""
+    for ending in LEGAL_ENDINGS:
+        core = token.removesuffix(ending)
+        if core != token:
+            return core if sum(map(_is_han, core)) >= 2 else None
+    return None
+
+
 def lucene_query(text: str) -> str | None:
     """A safe Lucene query for free user text, or None when nothing searchable is left."""
     parts: list[str] = []
     for raw in text.lower().split():
         if not any(ch.isalnum() for ch in raw):
             continue
+        if (core := _core(raw)) is not None:
+            parts.append("+(" + " ".join(_escape(form) for form in written_forms(core)) + ")")
         parts.extend(_escape(form) for form in written_forms(raw))
         if raw.isascii() and raw.isalnum() and len(raw) >= 2:
             parts.append(raw + "*")

@@ -146,6 +146,23 @@ def test_query_building() -> None:
     assert "華為" in written_forms("华为")
     assert "华为" in written_forms("華為")
     assert lucene_query("华为 深圳").split()[:2] == ["华为", "華爲"]  # the text, then its forms
+    # A name typed with its legal ending must match the part before it.
+    assert lucene_query("鼎盛精密有限公司") == "+(鼎盛精密) 鼎盛精密有限公司"
+    assert lucene_query("有限公司") == "有限公司"  # nothing before the ending: as typed
+    assert "+" not in str(lucene_query("华有限公司"))  # one character: no bigram to require
+
+
+@pytest.mark.usefixtures("parties")
+def test_a_shared_legal_ending_alone_is_no_match(gql: GQL) -> None:
+    """Nearly every company name ends in 有限公司: a name typed whole finds the companies
+    that share its distinctive part, not every 有限公司."""
+    assert [h["name"] for h in hits(gql, "中兴通讯有限公司")] == ["中兴通讯股份有限公司"]
+    assert [h["name"] for h in hits(gql, "华润集团有限公司")] == ["华润集团"]
+    assert [h["name"] for h in hits(gql, "華為技術有限公司")] == ["华为技术有限公司"]
+    assert sorted(h["name"] for h in hits(gql, "有限公司")) == [
+        "中兴通讯股份有限公司",
+        "华为技术有限公司",
+    ]
 
 
 def test_search_returns_visible_hits_only(gql: GQL, cypher: Driver) -> None:
