@@ -203,7 +203,7 @@ def _intro(hops: int) -> Cypher:
         "} "
         f"WITH collect(t)[..{INTRO_MAX_TARGETS}] AS targets "
         "CALL () { "
-        "  MATCH (u:User) WHERE $from IS NULL OR u.id IN $from "
+        "  MATCH (u:User) WHERE $staff IS NULL OR u.id IN $staff "
         f"  WITH u ORDER BY u.id LIMIT {INTRO_MAX_USERS} "
         "  RETURN collect(u) AS users "
         "} "
@@ -374,7 +374,7 @@ async def warm_intro_paths(
     *,
     with_data: bool,
 ) -> WarmIntroRows:
-    params = {"target": target, "from": users}
+    params = {"target": target, "staff": users}
     row = await read_map(db, WARM_INTRO[hops], actor, as_of, params, with_data=with_data)
     assert row is not None  # an aggregate: always one row
     return {
