@@ -387,12 +387,13 @@ FIGURES = Cypher(
     "  min(o.occurredAt) AS firstAt, max(o.occurredAt) AS lastAt, "
     + ", ".join(_window(d) for d in WINDOWS) + ", "
     "  sum(CASE WHEN open > 0 THEN open ELSE 0 END) AS receivable, "
+    "  sum(CASE WHEN open < 0 THEN -open ELSE 0 END) AS overpaid, "
     "  sum(CASE WHEN open > 0 AND o.paymentDueOn < date({timezone: $zone}) THEN open ELSE 0 END) "
     "  AS overdue "
     "  RETURN collect({currency: currency, orders: orders, firstAt: firstAt, lastAt: lastAt, "
     + ", ".join("n" + str(d) + ": n" + str(d) + ", a" + str(d) + ": a" + str(d) + ", q"
                 + str(d) + ": q" + str(d) for d in WINDOWS)
-    + ", receivable: receivable, overdue: overdue}) AS money } "
+    + ", receivable: receivable, overdue: overdue, overpaid: overpaid}) AS money } "
     "CALL (acc) { OPTIONAL MATCH (acc)<-[:ABOUT]-(i:Interaction) WHERE i.voidedAt IS NULL "
     "  AND i.occurredAt <= datetime() "
     "  WITH i ORDER BY i.occurredAt DESC LIMIT 1 "
@@ -492,6 +493,7 @@ class SaveResult:
     part: Part | None = None
     missing: list[str] = field(default_factory=list)  # ids that do not exist (part given)
     currency: str | None = None  # on a mismatch: a payment's order's, or an order's payments'
+    unknown: dict[Part, list[str]] = field(default_factory=dict)  # every part's missing ids
 
     current_version: int | None = None
 
@@ -512,6 +514,41 @@ def _refusal_of(verdict: str) -> Refusal | None:
     }.get(verdict)
 
 
+# The references REFS checks, by the part of the write they are.
+REF_PARTS = ((Part.CONTACTS, "contacts"), (Part.STAFF, "staff"), (Part.PROJECT, "projects"),
+             (Part.PRODUCTS, "products"))  # fmt: skip
+
+
+async def unknown_refs(
+    db: Database,
+    actor: Actor,
+    account: str,
+    given: dict[Part, list[str]],
+    order: str | None,
+    at: Any,
+) -> dict[Part, list[str]]:
+    """Of the ids a record write names, those that do not exist (or the actor may not see),
+    by part; Part.ORDER when `order` is no order of `account`. For input refused before any
+    write, so that it is refused with every problem at once."""
+    params = {
+        "account": account,
+        "contacts": given.get(Part.CONTACTS, []),
+        "staff": given.get(Part.STAFF, []),
+        "projectIds": given.get(Part.PROJECT, []),
+        "products": sorted(set(given.get(Part.PRODUCTS, []))),
+        "occurredAt": at,
+        "order": order,
+        "id": None,
+        "extKey": None,
+        "acl": access.acl_params(actor),
+    }
+    refs = (await db.read(REFS, params))[0]
+    out = {part: refs[key] for part, key in REF_PARTS if refs[key]}
+    if order is not None and (refs["order"] is None or refs["order"]["customerId"] != account):
+        out[Part.ORDER] = [order]
+    return out
+
+
 async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
     """Create, upsert or replace a record, once the actor may change its customer; typed
     refusals otherwise, with nothing written."""
@@ -521,10 +558,10 @@ async def save(db: Database, s: Save, audit: Audit) -> SaveResult:
         if refusal is not None:
             return SaveResult(refusal=refusal, part=Part.ACCOUNT)
         refs = (await tx.run(REFS, _refs(s, audit.actor)))[0]
-        for part, key in ((Part.CONTACTS, "contacts"), (Part.STAFF, "staff"),
-                          (Part.PROJECT, "projects"), (Part.PRODUCTS, "products")):  # fmt: skip
-            if refs[key]:
-                return SaveResult(refusal=Refusal.NOT_FOUND, part=part, missing=refs[key])
+        if unknown := {part: refs[key] for part, key in REF_PARTS if refs[key]}:
+            first = next(iter(unknown))  # every part's, to report every problem at once
+            return SaveResult(refusal=Refusal.NOT_FOUND, part=first, missing=unknown[first],
+                              unknown=unknown)  # fmt: skip
         if s.order is not None:
             order = refs["order"]
             if order is None or order["customerId"] != s.customer:

@@ -59,6 +59,7 @@ class Outcome(Enum):
     OWN_REQUEST = "own_request"  # nobody decides their own request
     CLOSED = "closed"  # the request is no longer pending
     CONFLICT = "conflict"  # the node's version is not the expected one
+    IN_USE = "in_use"  # the customer role removed from one with records (graph/nodes.py)
 
 
 class ChangeRequestRow(TypedDict):
@@ -318,8 +319,15 @@ async def _update(
     props: dict[str, Any],
     customer: bool | None,
     audit: dict[str, Any],
-) -> NodeRow:
-    """graph/nodes.py's update statement, inside this transaction (the lock is held)."""
+) -> NodeRow | None:
+    """graph/nodes.py's update statement, inside this transaction (the lock is held). None,
+    and nothing written, when it would remove the customer role from one with records."""
+    if customer is False:
+        locked = await tx.run(
+            nodes.STATEMENTS[label]["lock"], {"id": node_id, "acl": access.acl_params(actor)}
+        )
+        if locked[0]["kept"]:
+            return None
     # An approved ID number is stored as every write stores it: encrypted, with its digest.
     props = pinyin.with_keys(
         label, crypto.protect(label, {k: nodes.plain(v) for k, v in props.items()})
@@ -389,7 +397,12 @@ async def update(
             return Filed(None, outcome=Outcome.CONFLICT, current_version=node["version"])
         changes = diff(node, held)
         if direct or direct_customer is not None or not changes:
-            node = await _update(tx, actor, label, node_id, direct, direct_customer, update_audit)
+            updated = await _update(
+                tx, actor, label, node_id, direct, direct_customer, update_audit
+            )
+            if updated is None:
+                return Filed(None, outcome=Outcome.IN_USE)
+            node = updated
         request = None
         if changes:
             request = await _file(tx, actor, label, node, held, changes, request_id, request_audit)
@@ -428,8 +441,10 @@ async def upsert(
             customer = held.customer if held.customer is not None else direct_customer
             fields = _direct_fields(props, customer)
             audit = audits.update.params(node_id, label, fields)
-            node = await _update(tx, actor, label, node_id, props, customer, audit)
-            return Filed(node, created=True, changed=sorted(fields))
+            created = await _update(tx, actor, label, node_id, props, customer, audit)
+            if created is None:  # not so for a node without records; for the type checker
+                return Filed(None, outcome=Outcome.IN_USE)
+            return Filed(created, created=True, changed=sorted(fields))
         found = await tx.run(TARGET[label], {"id": node_id, "acl": acl})
         if not found[0]["seen"]:
             return Filed(None, outcome=Outcome.NOT_FOUND)
@@ -441,7 +456,10 @@ async def upsert(
             changed.append(CUSTOMER_ROLE)
         if changed:
             audit = audits.update.params(node_id, label, changed)
-            node = await _update(tx, actor, label, node_id, direct, direct_customer, audit)
+            updated = await _update(tx, actor, label, node_id, direct, direct_customer, audit)
+            if updated is None:
+                return Filed(None, outcome=Outcome.IN_USE)
+            node = updated
         changes = diff(node, held)
         request = None
         if changes:
@@ -504,7 +522,10 @@ async def decide(
             if node["version"] != request["baseVersion"]:
                 return Decided(request, outcome=Outcome.CONFLICT, current_version=node["version"])
             props, customer = _apply_params(changes_of(request))
-            node = await _update(tx, actor, label, node["id"], props, customer, audit)
+            approved = await _update(tx, actor, label, node["id"], props, customer, audit)
+            if approved is None:
+                return Decided(request, outcome=Outcome.IN_USE)
+            node = approved
         closed = await tx.run(CLOSE, {"id": request_id, "status": status, "note": note, **audit})
         decided: ChangeRequestRow = closed[0]["request"]
         decided["target"] = node

@@ -8,6 +8,7 @@ nothing written either.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -26,7 +27,7 @@ from resolvers.common import audit, read_only
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import load_one, loader
-from resolvers.node import node
+from resolvers.node import node, nodes_by_ids
 from resolvers.pages import decode_cursor, time_ordered, time_position
 from resolvers.shapes import ConnectionOf, UserErrorRow
 
@@ -432,6 +433,64 @@ def _failed(errors: list[UserErrorRow]) -> RecordPayload:
     return {"record": None, "created": False, "changed": False, "errors": errors}
 
 
+# Where each reference of a record write is in the input, and what its absence is called.
+REF_WHAT = {
+    Part.CONTACTS: ("input.contacts", "no person with this id"),
+    Part.STAFF: ("input.staff", "no active user with this id"),
+    Part.PROJECT: ("input.project", "no project with this id for this customer"),
+    Part.PRODUCTS: ("input.{section}.lines", "no active product with this id"),
+}
+
+
+def _unknown(
+    section: str, given: dict[Part, list[str]], missing: dict[Part, list[str]]
+) -> list[UserErrorRow]:
+    """NOT_FOUND at each given id that is `missing`, at its input path."""
+    out = []
+    for part, ids in given.items():
+        gone = set(missing.get(part, ()))
+        base, message = REF_WHAT[part]
+        base = base.format(section=section)
+        for i, ident in enumerate(ids):
+            if ident in gone:
+                path = {Part.PROJECT: base, Part.PRODUCTS: f"{base}[{i}].product"}.get(
+                    part, f"{base}[{i}]"
+                )
+                out.append(payload_error(ErrorCode.NOT_FOUND, message, path))
+    return out
+
+
+async def _also_unknown(
+    ctx: Context, data: dict[str, Any], errors: list[UserErrorRow]
+) -> list[UserErrorRow]:
+    """For input refused by its own checks: the ids it names that do not exist, so that it
+    is refused with every problem at once (one or two round trips, only when refused)."""
+    section = next((k for k in SECTIONS if data.get(k) is not None), None)
+    if section is None or not ctx.actor.scope.may_edit:
+        return []
+    body = data[section]
+    lines = (body.get("lines") or []) if section == "order" else []
+    given = {
+        Part.CONTACTS: [str(x) for x in data.get("contacts") or []][: repo.MAX_CONTACTS],
+        Part.STAFF: [str(x) for x in data.get("staff") or []][: repo.MAX_STAFF],
+        Part.PROJECT: [str(data["project"])] if data.get("project") else [],
+        Part.PRODUCTS: [str(line.get("product")) for line in lines][: repo.MAX_LINES],
+    }
+    order = str(body["order"]) if section in ("payment", "delivery") and body.get("order") else None
+    customer = str(data.get("customer") or "")
+    at = data.get("occurredAt") if isinstance(data.get("occurredAt"), dt.datetime) else None
+    missing = await repo.unknown_refs(ctx.db, ctx.actor, customer, given, order, at)
+    out = _unknown(section, given, missing)
+    if Part.ORDER in missing:
+        message = "no order of this customer with this id"
+        out.append(payload_error(ErrorCode.NOT_FOUND, message, f"input.{section}.order"))
+    if await node(ctx, customer) is None:
+        out.append(payload_error(ErrorCode.NOT_FOUND, "no company or person with this id",
+                                 "input.customer"))  # fmt: skip
+    taken = {e["field"] for e in errors}
+    return [e for e in out if e["field"] not in taken]
+
+
 def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
     section = next(k for k, kind in SECTIONS.items() if kind is save.kind)
     part, refusal = result.part, result.refusal
@@ -446,27 +505,14 @@ def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
             refusal or Refusal.FORBIDDEN, (ErrorCode.FORBIDDEN, "you may not change this account")
         )
         return [payload_error(code, message, "input.customer")]
-    if part in (Part.CONTACTS, Part.STAFF, Part.PROJECT, Part.PRODUCTS):
-        ids = {
+    if part in REF_WHAT:
+        given = {
             Part.CONTACTS: save.contacts,
             Part.STAFF: save.staff,
             Part.PROJECT: save.projects,
             Part.PRODUCTS: [line["product"] for line in save.lines],
-        }[part]
-        what = {
-            Part.CONTACTS: ("input.contacts", "no person with this id"),
-            Part.STAFF: ("input.staff", "no active user with this id"),
-            Part.PROJECT: ("input.project", "no project with this id for this customer"),
-            Part.PRODUCTS: (f"input.{section}.lines", "no active product with this id"),
-        }[part]
-        out = []
-        for i, ident in enumerate(ids):
-            if ident in result.missing:
-                path = f"{what[0]}[{i}]" if part is not Part.PROJECT else what[0]
-                if part is Part.PRODUCTS:
-                    path = f"{what[0]}[{i}].product"
-                out.append(payload_error(ErrorCode.NOT_FOUND, what[1], path))
-        return out
+        }
+        return _unknown(section, given, result.unknown or {part: result.missing})
     if part is Part.NEXT_STEP:
         message = (
             "this record's next step is closed, and a closed follow-up is not changed: log a "
@@ -520,15 +566,21 @@ async def save_record(ctx: Context, data: dict[str, Any]) -> RecordPayload:
         return _failed(denied)
     save, errors = parse(ctx, data)
     if save is None:
-        return _failed(errors)
+        return _failed([*errors, *await _also_unknown(ctx, data, list(errors))])
     if unseen := await _assignees_unseen(ctx, save, data):
         return _failed(unseen)
     result = await repo.save(ctx.db, save, audit(ctx, f"record.save.{save.kind.name.lower()}"))
-    if result.refusal is Refusal.NOT_FOUND and result.part is Part.ACCOUNT:
-        # A merged-away customer id resolves to its survivor, as it does everywhere else.
-        survivor = await node(ctx, save.customer)
-        if survivor is not None and survivor["id"] != save.customer:
-            again, _ = parse(ctx, {**data, "customer": survivor["id"]})
+    if result.refusal is Refusal.NOT_FOUND and result.part in (Part.ACCOUNT, Part.CONTACTS):
+        # A merged-away customer or contact id resolves to its survivor, as everywhere else
+        # (looked up only when refused, so a save costs no more round trips).
+        ids = [save.customer, *save.contacts]
+        found = await nodes_by_ids(ctx, ids)
+        now = [row["id"] if row is not None else i for i, row in zip(ids, found, strict=True)]
+        if now != ids:
+            resolved = {**data, "customer": now[0]}
+            if data.get("contacts") is not None:
+                resolved["contacts"] = now[1:]
+            again, _ = parse(ctx, resolved)
             if again is not None:
                 save = again
                 result = await repo.save(
@@ -702,9 +754,15 @@ async def timeline(
     rows, total = await repo.timeline(
         ctx.db, ctx.actor, q, limit + 1, time_position(after), with_total
     )
-    if not rows and after is None and await node(ctx, q.party) is None:
-        # An empty timeline should mean a party without records, not a wrong or hidden id.
-        raise ApiError(ErrorCode.NOT_FOUND, "no company or person with this id", "party")
+    if not rows and after is None:
+        # An empty timeline should mean a party without records, not a wrong or hidden id;
+        # a merged-away id reads as its survivor, as everywhere.
+        party = await node(ctx, q.party)
+        if party is None:
+            raise ApiError(ErrorCode.NOT_FOUND, "no company or person with this id", "party")
+        if party["id"] != q.party:
+            q = dataclasses.replace(q, party=party["id"])
+            rows, total = await repo.timeline(ctx.db, ctx.actor, q, limit + 1, None, with_total)
     return time_ordered(rows, limit, after, total, lambda r: (_at(r, "occurredAt"), r["id"]))
 
 
@@ -756,6 +814,7 @@ def shape_figures(row: dict[str, Any] | None) -> dict[str, Any] | None:
                 "windows": windows,
                 "receivable": _decimal(m["receivable"]),
                 "overdue": _decimal(m["overdue"]),
+                "overpaid": _decimal(m["overpaid"]),
             }
         )
     satisfaction = row["satisfaction"]

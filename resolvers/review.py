@@ -32,6 +32,7 @@ from resolvers.common import (
     customer_role,
     external_props,
     invalid,
+    kept_customer,
     load_node,
     update_node,
     upsert_node,
@@ -106,6 +107,8 @@ def split(
 
 
 def _refused(key: str, outcome: Outcome, node_id: str, current: int | None) -> UserErrorRow:
+    if outcome is Outcome.IN_USE:
+        return kept_customer(key)
     if outcome is Outcome.FORBIDDEN:
         return payload_error(ErrorCode.FORBIDDEN, f"you may not change this {key}", "input.id")
     if outcome is Outcome.CONFLICT:
@@ -206,7 +209,8 @@ async def upsert(
         )
     elif filed.outcome is not None:
         error = _refused(key, filed.outcome, external["externalId"], filed.current_version)
-        error["field"] = "input.externalId"
+        if filed.outcome is not Outcome.IN_USE:
+            error["field"] = "input.externalId"
     if filed.outcome is not None:
         return {
             key: None,
@@ -250,6 +254,12 @@ def _decision_error(
             f"the change request is {request['status']}, no longer PENDING",
             "input.id",
         )
+    if outcome is Outcome.IN_USE:
+        message = (
+            "the customer has records, which stay with their customer: it keeps the customer "
+            "role; reject or withdraw this request"
+        )
+        return payload_error(ErrorCode.CONFLICT, message, "input.id")
     return payload_error(
         ErrorCode.CONFLICT,
         f"the {request['targetLabel'].lower()} changed since this request was filed (it was at "

@@ -320,6 +320,10 @@ class PurchaseFigures:
         "subtracted; one dated ahead counts once its time has come)."
     )
     overdue: Decimal = strawberry.field(description="Receivable past the orders' due dates.")
+    overpaid: Decimal = strawberry.field(
+        description="Paid beyond the orders' amounts (each order's payments up to now less its "
+        "amount, where more): a credit the receivable does not net off."
+    )
 
 
 @strawberry.type(
@@ -543,7 +547,8 @@ class Query:
         "for a person, what they took part in at any customer the viewer sees (with their "
         "employer at the time). NOT_FOUND at `party` when the viewer sees no such company "
         "or person. `first` 1..100. One round trip a page, one more for `totalCount` (and "
-        "one for an empty first page, to tell an unknown party).",
+        "one for an empty first page, to tell an unknown party; a merged-away id reads as its "
+        "survivor, for one round trip more).",
         graphql_type=CustomerRecordConnection,
     )
     async def timeline(

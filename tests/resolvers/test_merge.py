@@ -193,10 +193,13 @@ def test_merge_keeps_the_records_and_checks_of_the_merged(gql: GQL, cypher: Driv
     assert person_checks == [{"field": "MOBILE", "status": "NO_ANSWER"}]
     # A merged id resolves to its survivor, here as for node(id).
     assert gql(CHECKS, {"id": dup}).data["verificationHistory"] == company_checks
-    # And for a record saved later under the merged id: it is the survivor's.
-    later = {**call, "contacts": [keep_p], "occurredAt": "2026-11-21T10:00:00+08:00"}
+    # And for a record saved later under the merged ids: it is the survivors'.
+    later = {**call, "contacts": [dup_p], "occurredAt": "2026-11-21T10:00:00+08:00"}
     assert gql(SAVE_RECORD, {"input": later}).data["saveRecord"]["errors"] == []
     assert gql(TIMELINE, {"id": keep}).data["timeline"]["totalCount"] == 2
+    newest = gql(TIMELINE, {"id": dup}).data["timeline"]  # the merged id reads the survivor's
+    assert newest["totalCount"] == 2
+    assert newest["nodes"][0]["contacts"] == [{"id": keep_p}]
     orphans = count(cypher, "MATCH (r:Record) WHERE NOT (r)-[:ABOUT]->() RETURN count(r)")
     assert orphans == 0
 

@@ -47,7 +47,7 @@ TIMELINE = """query($party: ID!, $first: Int!, $after: String, $group: Boolean!,
             employer { name } }
     pageInfo { hasNextPage endCursor } } }"""
 FIGURES = """query($id: ID!) { company(id: $id) { figures {
-  purchases { currency orders meanDaysBetweenOrders receivable overdue
+  purchases { currency orders meanDaysBetweenOrders receivable overdue overpaid
     windows { days orders amount quantity averagePrice } }
   lastInteractionAt lastInteractionChannel nextVisitAt openFollowUps overdueFollowUps
   openComplaints meanSatisfaction surveys } } }"""
@@ -896,6 +896,12 @@ def test_a_customer_with_records_keeps_the_customer_role(
     assert by_key.data["upsertCompany"]["errors"] == [
         {"code": "CONFLICT", "field": "input.customer"}
     ]
+    # A rep's upsert with a name (a change for review) goes the review path: refused alike.
+    by_rep = owner(upsert, {"i": {"externalSource": "erp", "externalId": "K-1",
+                                  "name": "华东机械有限公司", "customer": None}})  # fmt: skip
+    assert by_rep.data["upsertCompany"]["errors"] == [
+        {"code": "CONFLICT", "field": "input.customer"}
+    ]
     still = cypher.execute_query(
         "MATCH (c:Company:Customer {id: $id}) RETURN c.version AS v", id=shop["customer"]
     ).records
@@ -956,6 +962,12 @@ def test_a_payment_dated_ahead_is_not_received_yet(gql: GQL, shop: dict[str, str
         saved(owner, {"customer": shop["customer"], "occurredAt": at(days_ago), "payment": payment})
     [money] = figures(owner, shop["customer"])["purchases"]
     assert (money["receivable"], money["overdue"]) == ("300049.97", "300049.97")
+    assert money["overpaid"] == "0"
+    # Paid beyond the amount: no receivable, and the credit is shown, not lost.
+    payment = {"order": o["id"], "amount": "300100", "currency": "CNY"}
+    saved(owner, {"customer": shop["customer"], "occurredAt": at(0.5), "payment": payment})
+    [money] = figures(owner, shop["customer"])["purchases"]
+    assert (money["receivable"], money["overdue"], money["overpaid"]) == ("0", "0", "50.03")
 
 
 def test_a_closed_next_step_is_not_changed_in_silence(gql: GQL, shop: dict[str, str]) -> None:
@@ -982,3 +994,37 @@ def test_a_closed_next_step_is_not_changed_in_silence(gql: GQL, shop: dict[str, 
     # The same next step with other content is saved, the follow-up left closed.
     kept = saved(owner, {**call, "id": first["id"], "expectedVersion": 1, "subject": "电话沟通"})
     assert [(f["status"], f["action"]) for f in kept["followUps"]] == [("DONE", "发报价")]
+
+
+def test_every_problem_of_a_record_is_reported_at_once(gql: GQL, shop: dict[str, str]) -> None:
+    """Bad values and unknown ids together: one answer names them all, nothing is written."""
+    owner = gql.as_("owner")
+    nobody = "00000000-0000-4000-8000-00000000dead"
+    data = order(shop, contacts=[nobody])
+    data["order"]["lines"] = [
+        {"product": shop["cnc"], "quantity": "-1", "unitPrice": "10"},
+        {"product": nobody, "quantity": "1", "unitPrice": "10"},
+    ]
+    r = owner(SAVE, {"input": data}).data["saveRecord"]
+    assert r["record"] is None
+    assert sorted((e["code"], e["field"]) for e in r["errors"]) == [
+        ("NOT_FOUND", "input.contacts[0]"),
+        ("NOT_FOUND", "input.order.lines[1].product"),
+        ("VALIDATION", "input.order.lines[0].quantity"),
+    ]
+    # Valid values, two unknown references: both, not the first alone.
+    fine = order(shop, contacts=[nobody])
+    fine["order"]["lines"][1]["product"] = nobody
+    r = owner(SAVE, {"input": fine}).data["saveRecord"]
+    assert sorted((e["code"], e["field"]) for e in r["errors"]) == [
+        ("NOT_FOUND", "input.contacts[0]"),
+        ("NOT_FOUND", "input.order.lines[1].product"),
+    ]
+    # A payment with a bad amount against an order that is not there.
+    pay = {"customer": shop["customer"], "occurredAt": at(1),
+           "payment": {"order": nobody, "amount": "-5", "currency": "CNY"}}  # fmt: skip
+    r = owner(SAVE, {"input": pay}).data["saveRecord"]
+    assert sorted((e["code"], e["field"]) for e in r["errors"]) == [
+        ("NOT_FOUND", "input.payment.order"),
+        ("VALIDATION", "input.payment.amount"),
+    ]
