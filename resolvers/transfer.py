@@ -65,7 +65,7 @@ from resolvers import validation as v
 from resolvers.common import customer_role, external_props
 from resolvers.errors import ErrorCode
 from resolvers.masking import Guards
-from resolvers.shapes import parse_instant
+from resolvers.shapes import parse_date, parse_instant
 
 # What each field holds: a converter's name, or an enum (its stored values are accepted).
 Kind = str | type[Enum]
@@ -158,8 +158,8 @@ def _convert(errors: v.Errors, kind: Kind, value: Any, path: str) -> Any:
             if not math.isfinite(number):  # "NaN", "inf", 1e400: nothing JSON or Neo4j keeps
                 raise ValueError
             return number
-        if kind == "date":
-            return dt.date.fromisoformat(str(text)[:10])
+        if kind == "date":  # YYYY-MM-DD, also as the start of a date and time
+            return parse_date(str(text)[:10])
         if kind == "bool":
             if isinstance(text, bool):
                 return text

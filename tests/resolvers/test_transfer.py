@@ -242,15 +242,17 @@ def _company_rows(
 
 
 def test_a_company_row_is_checked_as_the_api_checks_it(tmp_path: Path) -> None:
-    """A future founding date, a person's customer kind, a phone with letters: refused as
-    createCompany refuses them (the same company_props)."""
+    """A future founding date, a person's customer kind, a phone with letters, a date not
+    written YYYY-MM-DD: refused as createCompany refuses them (the same company_props)."""
     refused, kept = _company_rows(
         tmp_path,
         "编号,公司名称,电话,成立日期,客户类型\n"
         "F1,未来有限公司,010-88888888,2099-01-01,ENTERPRISE\n"
         "F2,个人有限公司,010-88888888,2001-01-01,INDIVIDUAL\n"
         "F3,字母有限公司,010-ABCD1234,2001-01-01,\n"
-        "F4,分机有限公司,010-88888888 ext 12,2001-01-01,\n",
+        "F4,分机有限公司,010-88888888 ext 12,2001-01-01,\n"
+        "F5,紧凑日期有限公司,010-88888888,20120304,\n"
+        "F6,周日期有限公司,010-88888888,2012-W10-7,\n",
         'label = "Company"\nsource = "s"\nid = "编号"\ncustomer = true\n'
         '[fields]\nname = "公司名称"\nphone = "电话"\nfoundedOn = "成立日期"\n'
         '[profile]\ncustomerKind = "客户类型"\n',
@@ -259,6 +261,8 @@ def test_a_company_row_is_checked_as_the_api_checks_it(tmp_path: Path) -> None:
         (1, "foundedOn", "VALIDATION"),
         (2, "customer.customerKind", "VALIDATION"),
         (3, "phone", "VALIDATION"),
+        (5, "foundedOn", "VALIDATION"),  # dates are YYYY-MM-DD, as in the API
+        (6, "foundedOn", "VALIDATION"),
     ]
     assert [(row.row["props"]["phone"], row.row["props"]["customerKind"]) for row in kept] == [
         ("+861088888888", "ENTERPRISE")
