@@ -106,7 +106,9 @@ DECISION_TREE = Cypher(
     f"  WITH c ORDER BY c.at, c.id LIMIT {MAX_HISTORY} "
     "  RETURN collect(c" + STANCE_CHANGE_FIELDS + ") AS history "
     "} "
-    + person_nodes("everyone", "people")
+    # Titles at the project's customer first, not at a later job elsewhere.
+    + f"WITH *, [(pr)-[f:FOR]->(x:Company) WHERE {valid('f')} | x] AS titled "
+    + person_nodes("everyone", "people", "titled")
     + "RETURN pr.id AS project, parts, [h IN hs | h.id] AS hidden, people, edges, known, history",
 )
 

@@ -62,13 +62,17 @@ INFLUENCE_SCOPE = Cypher(
     "} "
     f"WITH co, pr, ms, found[..{SCOPE_MAX_PEOPLE}] AS ps, size(found) > {SCOPE_MAX_PEOPLE} "
     "  AS truncated "
+    # Titles at the scope company, or at the project's customer.
+    "WITH pr, ps, truncated, co, CASE WHEN pr IS NULL THEN ms ELSE "
+    f"  [(pr)-[f:FOR]->(x:Company) WHERE {valid('f')} | x] END AS titled "
     "CALL (pr, ps) { "
     "  UNWIND ps AS a "
     "  MATCH (a)-[r:INFLUENCES|REPORTS_TO]->(b:Person) "
     f"  WHERE {valid('r')} AND b IN ps "
     "    AND (pr IS NULL OR r.projectId IS NULL OR r.projectId = pr.id) "
     f"  RETURN collect({edge('r')}) AS edges "
-    "} " + person_nodes("ps", "people", "ms") + "RETURN co IS NOT NULL OR pr IS NOT NULL AS found, "
+    "} " + person_nodes("ps", "people", "titled") + "RETURN co IS NOT NULL OR pr IS NOT NULL "
+    "AS found, "
     "  people, edges, truncated",
 )
 

@@ -105,3 +105,24 @@ def test_influence_ranking_titles_are_at_the_scope_company(
     # a subsidiary is in the scope too
     assert (people["two-b"]["title"], people["two-b"]["companyId"]) == ("工程师", "s1")
     assert (people["zhang"]["title"], people["zhang"]["companyId"]) == ("总经理", "g1")
+
+
+def test_a_projects_people_are_titled_at_its_customer(
+    gql: GQL, cypher: Driver, project_graph: None
+) -> None:
+    """A project's map shows each person's title at the project's customer, not a later job
+    elsewhere (the influence ranking of a project, and its decision tree)."""
+    cypher.execute_query(
+        "MATCH (z:Person {id: 'zhang'})-[w:WORKS_AT {id: 'w-zhang'}]->(), (m:Company {id: 'm'}) "
+        "SET w.since = date('2010-01-01') "
+        "CREATE (z)-[:WORKS_AT {id: 'w-zhang-later', title: '独立董事', "
+        "since: date('2024-01-01')}]->(m)"
+    )
+    ranks = gql(RANK_ALL, {"s": "proj"}).data["influenceRanking"]
+    zhang = next(x["person"] for x in ranks if x["person"]["id"] == "zhang")
+    assert (zhang["title"], zhang["companyId"]) == ("总经理", "g1")
+    tree = gql('{ decisionTree(project: "proj") { map { nodes { id title data } } } }').data[
+        "decisionTree"
+    ]
+    node = next(n for n in tree["map"]["nodes"] if n["id"] == "zhang")
+    assert node["title"] == "总经理"
