@@ -126,22 +126,41 @@ LEGAL_ENDINGS = (
     "集团",
     "公司",
 )
+# The same in traditional characters, and the brackets a typed name may put around one.
+_ENDINGS = tuple(
+    dict.fromkeys(
+        form
+        for ending in LEGAL_ENDINGS
+        for form in (ending, ending.replace("团", "團").replace("责", "責"))
+    )
+)
 
 
 def _core(token: str) -> str | None:
     """The part of a Chinese name before its legal ending, when two characters or more are
     left (a bigram the index can match); else None."""
-    for ending in LEGAL_ENDINGS:
-        core = token.removesuffix(ending)
-        if core != token:
+    bare = token.rstrip(")）")
+    for ending in _ENDINGS:
+        core = bare.removesuffix(ending)
+        if core != bare:
+            core = core.rstrip("(（") if bare != token else core
             return core if sum(map(_is_han, core)) >= 2 else None
     return None
+
+
+def _only_ending(token: str) -> bool:
+    return token.strip("()（）") in _ENDINGS
 
 
 def lucene_query(text: str) -> str | None:
     """A safe Lucene query for free user text, or None when nothing searchable is left."""
     parts: list[str] = []
-    for raw in text.lower().split():
+    tokens = text.lower().split()
+    # A token that is a legal ending alone (鼎盛 精密 有限公司) says nothing of which company:
+    # left out when the text has other words.
+    if any(not _only_ending(t) for t in tokens):
+        tokens = [t for t in tokens if not _only_ending(t)]
+    for raw in tokens:
         if not any(ch.isalnum() for ch in raw):
             continue
         if (core := _core(raw)) is not None:

@@ -150,6 +150,10 @@ def test_query_building() -> None:
     assert lucene_query("鼎盛精密有限公司") == "+(鼎盛精密) 鼎盛精密有限公司"
     assert lucene_query("有限公司") == "有限公司"  # nothing before the ending: as typed
     assert "+" not in str(lucene_query("华有限公司"))  # one character: no bigram to require
+    # Written apart, in brackets or in traditional characters: the same.
+    assert lucene_query("鼎盛 精密 有限公司") == "鼎盛 精密"
+    assert str(lucene_query("鼎盛精密（有限公司）")).startswith("+(鼎盛精密) ")
+    assert str(lucene_query("華星集團有限公司")).startswith("+(華星 华星) ")
 
 
 @pytest.mark.usefixtures("parties")
