@@ -462,6 +462,13 @@ async def update(
     return await db.transaction(work)
 
 
+async def keeps_customer_role(tx: Tx, label: Label, node_id: str, acl: access.AclParams) -> bool:
+    """Whether the node, locked by this transaction, has records: then it keeps the customer
+    role (see _RECORDED)."""
+    locked = await tx.run(STATEMENTS[label]["lock"], {"id": node_id, "acl": acl})
+    return bool(locked and locked[0]["kept"])
+
+
 @dataclass(frozen=True)
 class UpsertResult:
     node: NodeRow | None
@@ -528,10 +535,8 @@ async def upsert(
         )
         if customer is not None and customer != stored["isCustomer"]:
             changed.append("customer")
-            if customer is False:
-                locked = await tx.run(statements["lock"], {"id": stored["id"], "acl": acl})
-                if locked[0]["kept"]:
-                    return UpsertResult(None, False, [], Refusal.IN_USE)
+            if customer is False and await keeps_customer_role(tx, label, stored["id"], acl):
+                return UpsertResult(None, False, [], Refusal.IN_USE)
         if not changed and not created:
             return UpsertResult(stored, False, [])
         update = {

@@ -494,7 +494,6 @@ class SaveResult:
     missing: list[str] = field(default_factory=list)  # ids that do not exist (part given)
     currency: str | None = None  # on a mismatch: a payment's order's, or an order's payments'
     unknown: dict[Part, list[str]] = field(default_factory=dict)  # every part's missing ids
-
     current_version: int | None = None
 
 

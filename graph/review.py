@@ -322,12 +322,9 @@ async def _update(
 ) -> NodeRow | None:
     """graph/nodes.py's update statement, inside this transaction (the lock is held). None,
     and nothing written, when it would remove the customer role from one with records."""
-    if customer is False:
-        locked = await tx.run(
-            nodes.STATEMENTS[label]["lock"], {"id": node_id, "acl": access.acl_params(actor)}
-        )
-        if locked[0]["kept"]:
-            return None
+    acl = access.acl_params(actor)
+    if customer is False and await nodes.keeps_customer_role(tx, label, node_id, acl):
+        return None
     # An approved ID number is stored as every write stores it: encrypted, with its digest.
     props = pinyin.with_keys(
         label, crypto.protect(label, {k: nodes.plain(v) for k, v in props.items()})
@@ -336,7 +333,7 @@ async def _update(
         "id": node_id,
         "props": props,
         "customer": customer,
-        "acl": access.acl_params(actor),
+        "acl": acl,
         **nodes.claim_params(actor),
         **audit,
     }
