@@ -298,8 +298,8 @@ PEER_W5 = _peer(
     "truncated } }"
 )
 PEER_W6 = _peer(
-    "query W6($target: ID!, $from: [ID!], $asOf: Date, $withData: Boolean!) { "
-    "warmIntroPaths(target: $target, from: $from, asOf: $asOf, withData: $withData) "
+    "query W6($target: ID!, $staff: [ID!], $asOf: Date, $withData: Boolean!) { "
+    "warmIntroPaths(target: $target, staff: $staff, asOf: $asOf, withData: $withData) "
     "{ targetFound users paths { people %N hops { ties %E "
     "employers { company %N edges %E } } } } }"
 )
@@ -716,7 +716,7 @@ WORKLOADS: list[Workload] = [
                 lambda c, i: {"target": _pick(c.decision_makers, i), "asOf": AS_OF, "first": 5},
                 lambda c, i: {
                     "target": _pick(c.decision_makers, i),
-                    "from": None,
+                    "staff": None,
                     "asOf": AS_OF_DATE,
                     "withData": False,
                 },

@@ -236,7 +236,7 @@ ${field("groupHierarchy", "(company: ID!, limit: Int!, limitPlus: Int!, asOf: Da
 ${field("contactMap", "(company: ID!, limit: Int!, limitPlus: Int!, asOf: Date, withData: Boolean!)", "ContactMap", "W3")}
 ${field("decisionTree", "(project: ID!, asOf: Date, withData: Boolean!)", "DecisionTree", "W4")}
 ${field("relatedAccounts", "(company: ID!, types: [String!]!, people: Boolean!, shared: Boolean!, former: Boolean!, projects: Boolean!, asOf: Date, withData: Boolean!)", "RelatedAccounts", "W5")}
-${field("warmIntroPaths", "(target: ID!, from: [ID!], asOf: Date, withData: Boolean!)", "WarmIntro", "W6")}
+${field("warmIntroPaths", "(target: ID!, staff: [ID!], asOf: Date, withData: Boolean!)", "WarmIntro", "W6")}
 }
 `;
 
