@@ -43,9 +43,10 @@ def navigate(v: Viewer, fragment: str) -> None:
 
 
 def first_project(v: Viewer, base: str) -> tuple[str, str, str]:
-    """The demo group's first project: (group id, project id, project name)."""
+    """The demo group's project with the fullest decision tree, from the side panel (which
+    also lists deals nobody takes part in yet): (group id, project id, project name)."""
     group = open_demo_group(v, base)
-    link = v.page.locator("#info a[data-project]").first
+    link = v.page.locator('#info a[data-project]:text-is("华星智慧工厂项目")')
     return group, str(link.get_attribute("data-project")), link.inner_text()
 
 
