@@ -64,8 +64,10 @@ async def account_map(
     check_range(depth, 1, MAX_DEPTH, "depth")
     check_range(limit, 1, MAX_LIMIT, "limit")
     types = list(COMPANY_EDGE_TYPES) if edge_kinds is None else list(dict.fromkeys(edge_kinds))
+    if not types:  # worded as relatedAccounts' and path's empty lists
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "`edgeKinds` must not be empty.", "edgeKinds")
     wrong = [t for t in types if t not in COMPANY_EDGE_TYPES]
-    if wrong or not types:
+    if wrong:
         raise ApiError(
             ErrorCode.BAD_USER_INPUT,
             "`edgeKinds` must be company-to-company kinds: " + ", ".join(COMPANY_EDGE_TYPES),

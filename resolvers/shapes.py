@@ -113,9 +113,13 @@ def parse_date(text: str) -> dt.date:
 
 def parse_instant(text: str) -> dt.datetime:
     """An ISO-8601 date and time in the extended form, its offset (if any) within ±18:00."""
+    example = "must be a date and time, e.g. 2026-03-01T10:00:00+08:00"
     if not isinstance(text, str) or not _DATE.match(text) or text[10:11] not in ("T", " "):
-        raise ValueError("must be a date and time, e.g. 2026-03-01T10:00:00+08:00")
-    moment = dt.datetime.fromisoformat(text)
+        raise ValueError(example)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:  # Python's message quotes the text; the calendar's does not
+        raise ValueError(example if "'" in str(exc) else str(exc)) from None
     offset = moment.utcoffset()
     if offset is not None and abs(offset) > _MAX_OFFSET:
         raise ValueError("the offset must be within ±18:00")

@@ -108,6 +108,11 @@ _SCALAR_VALUE = re.compile(r"(cannot represent (?:an? )?[\w -]*?): .*\Z", re.S)
 # "Expected value of type 'DateTime', but encountered error 'Invalid isoformat string:
 # '张伟138...''": a scalar's parser quotes what it refused; the type says enough.
 _EXPECTED = re.compile(r"(Expected value of type '[^']+'), but encountered error .*\Z", re.S)
+# Except the reasons resolvers/shapes.py's date parsers give, and Python's for a day the
+# calendar lacks ("day is out of range for month"): unquoted, they cannot repeat the value.
+_DATE_REASON = re.compile(
+    r"(Expected value of type 'Date(?:Time)?'), but encountered error '([^'\"]{1,100})';?\.?\Z"
+)
 # "Value '张伟138...' does not exist in 'LifecycleStage' enum.": the same, for an enum.
 _ENUM_VALUE = re.compile(r"Value '.*' does not exist in ('\w+' enum)", re.S)
 # "Did you mean 'name'?" maps the input types by guessing where introspection is off.
@@ -144,7 +149,7 @@ def _variable_error(
     """The message of a refused variable, with its path (`extensions.field`) set, without the
     value it refused (and without suggestions outside dev mode)."""
     message = _SCALAR_VALUE.sub(r"\1.", _FOUND.sub(".", _PYTHON_ERROR.sub("", error.message)))
-    message = _EXPECTED.sub(r"\1.", message)
+    message = _EXPECTED.sub(r"\1.", _DATE_REASON.sub(r"\1: \2.", message))
     message = _ENUM_VALUE.sub(r"The value is not one of the \1", message)
     if not suggestions:
         message = _SUGGESTION.sub("", message)

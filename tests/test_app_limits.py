@@ -185,12 +185,15 @@ def test_offsets_neo4j_cannot_keep_and_dates_in_other_iso_forms_are_bad_user_inp
         r = gql(follow_ups, {"v": "2026-12-01T10:00:00" + offset})
         assert r.codes() == ["BAD_USER_INPUT"], (offset, r.errors)
         assert r.errors[0]["extensions"]["field"] == "dueBefore"
+        assert "the offset must be within ±18:00" in r.errors[0]["message"]  # the reason, too
     assert gql(follow_ups, {"v": "2026-12-01T10:00:00-18:00"}).errors == []
     as_of = 'query($d: Date) { accountMap(center: "x", asOf: $d) { truncated } }'
     for day in ("20120304", "2012-W10-7", "2012-064"):
         r = gql(as_of, {"d": day})
         assert r.codes() == ["BAD_USER_INPUT"], (day, r.errors)
         assert r.errors[0]["extensions"]["field"] == "asOf"
+        assert "YYYY-MM-DD" in r.errors[0]["message"]
+        assert day not in r.errors[0]["message"]  # as ever, not the value refused
     # A time-ordered list's cursor rebuilt by hand with such an offset.
     cursor = encode_cursor("2026-12-01T10:00:00+23:00", "x")
     r = gql("query($a: String) { followUps(first: 1, after: $a) { totalCount } }", {"a": cursor})

@@ -99,6 +99,7 @@ def test_account_map_limit_truncates(gql: GQL, group: None) -> None:
         ({"c": "g1", "d": 0}, "BAD_USER_INPUT", "depth"),
         ({"c": "g1", "l": 5000}, "BAD_USER_INPUT", "limit"),
         ({"c": "g1", "k": ["KNOWS"]}, "BAD_USER_INPUT", "edgeKinds"),
+        ({"c": "g1", "k": []}, "BAD_USER_INPUT", "edgeKinds"),
         ({"c": "nope"}, "NOT_FOUND", "center"),
     ],
 )
@@ -109,6 +110,8 @@ def test_account_map_bad_arguments(
     assert r.codes() == [code]
     assert r.errors[0]["extensions"]["field"] == field
     assert r.body["data"] is None
+    if variables.get("k") == []:  # worded as the other empty lists
+        assert r.errors[0]["message"] == "`edgeKinds` must not be empty."
 
 
 def test_account_map_layout_is_seeded(gql: GQL, group: None) -> None:
