@@ -195,15 +195,20 @@ def _node_key(row: dict[str, Any], key: Key) -> tuple[str, ...]:
     return (row["source"], row["externalId"]) if key is Key.EXTERNAL else (row["id"],)
 
 
+async def _claim(
+    db: Database, label: Label, key: Key, keys: list[dict[str, Any]], audit: Audit
+) -> None:
+    """The importer owns those of `keys` still without an owner, GUARD_CHUNK a statement."""
+    for start in range(0, len(keys), GUARD_CHUNK):
+        await repo.claim_created(db, label, key, keys[start : start + GUARD_CHUNK], audit)
+
+
 async def _claim_created(db: Database, guard: dict[str, Any], audit: Audit) -> None:
     """The importer owns the customers its import created (those still without an owner)."""
     for group, keys in guard["fresh"].items():
         label_name, key_name = group.split(":")
         label = next(x for x in Label if x.value == label_name)
-        for start in range(0, len(keys), GUARD_CHUNK):
-            await repo.claim_created(
-                db, label, Key(key_name), keys[start : start + GUARD_CHUNK], audit
-            )
+        await _claim(db, label, Key(key_name), keys, audit)
 
 
 def _claims_as_written(
@@ -225,10 +230,7 @@ def _claims_as_written(
             for r in rows
             if _node_key(r, group[2]) in mine
         ]
-        for start in range(0, len(keys), GUARD_CHUNK):
-            await repo.claim_created(
-                db, group[1], group[2], keys[start : start + GUARD_CHUNK], audit
-            )
+        await _claim(db, group[1], group[2], keys, audit)
 
     return claim
 
