@@ -914,6 +914,37 @@ def test_a_customer_with_records_keeps_the_customer_role(
     assert ok.data["updateCompany"]["errors"] == []
 
 
+def test_approving_a_filed_role_removal_after_records_came_is_refused(
+    gql: GQL, cypher: Driver, shop: dict[str, str]
+) -> None:
+    """A customer's own request to stop being one, filed before any record, is checked again
+    when approved: records saved meanwhile keep the role."""
+    update = """mutation($i: UpdateCompanyInput!) {
+      updateCompany(input: $i) { changeRequests { id status } errors { code field } } }"""
+    filed = gql.as_("owner")(update, {"i": {"id": shop["customer"], "expectedVersion": 1,
+                                            "customer": None, "requestedBy": "CUSTOMER",
+                                            "changeReason": "客户来函"}})  # fmt: skip
+    payload = filed.data["updateCompany"]
+    assert payload["errors"] == []
+    [request] = payload["changeRequests"]
+    saved(gql, {"customer": shop["customer"], "occurredAt": at(1),
+                "interaction": {"channel": "CALL"}})  # fmt: skip
+    approve = """mutation($i: ChangeRequestDecisionInput!) {
+      approveChangeRequest(input: $i) {
+        changeRequest { status } errors { code field message } } }"""
+    out = gql.as_("manager_above")(approve, {"i": {"id": request["id"]}}).data
+    [error] = out["approveChangeRequest"]["errors"]
+    assert (error["code"], error["field"]) == ("CONFLICT", "input.id")
+    assert "has records" in error["message"]
+    role = cypher.execute_query(
+        "MATCH (c:Company {id: $id}) MATCH (r:ChangeRequest {id: $request}) "
+        "RETURN c:Customer AS customer, r.status AS status",
+        id=shop["customer"],
+        request=request["id"],
+    ).records[0]
+    assert (role["customer"], role["status"]) == (True, "PENDING")
+
+
 def test_an_order_with_payments_keeps_their_currency(gql: GQL, shop: dict[str, str]) -> None:
     """A payment is in its order's currency: replacing the order in another currency would
     leave the payments in the old one, still netted off the new receivable."""
