@@ -37,10 +37,10 @@ FIELDS: tuple[LiteralString, ...] = (
     "agreement",
     "resolution",
 )
-# What a viewer who sees people anonymised (access.named) may search: the tags and the
-# subject. The title and the record's free text are personal and hidden from them, and a match
-# on a guessed name would tell what those say.
-OPEN_FIELDS: tuple[LiteralString, ...] = ("knowledgeText", "subject")
+# What a viewer who sees people anonymised (access.named) may search: the tags. The title, the
+# subject and the record's free text are hidden from them (a subject names its people), and a
+# match on a guessed name would tell what those say.
+OPEN_FIELDS: tuple[LiteralString, ...] = ("knowledgeText",)
 
 
 class NoteRow(TypedDict):

@@ -68,8 +68,9 @@ class Query:
     @strawberry.field(
         description="Search team knowledge (知识库) by words, Chinese included (异议 or 价格 find "
         "Chinese notes; a single Chinese character is matched as a substring): the title, "
-        "tags, subject, notes, agreement and resolution. Only notes whose customer the viewer "
-        "sees. `first` 1..100. One round trip a page, one more for `totalCount`.",
+        "tags, subject, notes, agreement and resolution (tags only for a viewer who sees "
+        "people pseudonymised, ANALYST). Only notes whose customer the viewer sees. "
+        "`first` 1..100. One round trip a page, one more for `totalCount`.",
         graphql_type=KnowledgeNoteConnection,
     )
     async def knowledgeSearch(
