@@ -29,6 +29,8 @@ Present = Callable[[Context, NodeRow | None], NodeRow | None]
 PropsOf = Callable[[v.Errors, dict[str, Any], bool], dict[str, Any]]
 # A node kind's root resolvers, as schema/base.py's NodeSchema calls them.
 Write = Callable[[Context, dict[str, Any]], Awaitable[NodePayload]]
+# An update's checks against the stored node (input, validated props, errors to add to).
+StoredCheck = Callable[[Context, dict[str, Any], dict[str, Any], v.Errors], Awaitable[None]]
 Archive = Callable[[Context, str, int | None], Awaitable[NodePayload]]
 Delete = Callable[[Context, str, int | None], Awaitable[DeleteRow]]
 Load = Callable[[Context, str], Awaitable[NodeRow | None]]

@@ -25,6 +25,7 @@ from resolvers.common import (
     Present,
     PropsOf,
     Required,
+    StoredCheck,
     Write,
     as_is,
     audit,
@@ -355,7 +356,7 @@ async def target(ctx: Context, request: ChangeRequestRow) -> NodeRow | None:
 
 
 def account_writes(
-    label: Label, props_of: PropsOf, kind: CustomerKind
+    label: Label, props_of: PropsOf, kind: CustomerKind, stored_check: StoredCheck | None = None
 ) -> tuple[Write, Write, Write]:
     """Create, update and upsert of a node kind that may be a customer (companies, people):
     validated with its customer role; on update and upsert, fields needing review wait for a
@@ -380,6 +381,8 @@ def account_writes(
         props = props_of(errors, data, False)
         customer = customer_role(errors, data, props, kind)
         props.update(await customfields.values(ctx, label, errors, data, creating=False))
+        if stored_check is not None and not errors:
+            await stored_check(ctx, data, props, errors)
         if errors:
             return invalid(key, errors)
         return await update(ctx, label, data, props, customer)

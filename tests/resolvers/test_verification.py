@@ -296,3 +296,21 @@ def test_a_phone_that_is_the_fax_is_refused(gql: GQL) -> None:
     same = {"name": "传真公司", "phone": "021 1234 5678", "fax": "+86 21 12345678"}
     r = gql(create, {"input": same}).data["createCompany"]
     assert [(e["code"], e["field"]) for e in r["errors"]] == [("VALIDATION", "input.phone")]
+    # An update giving one of them is compared with the stored other one.
+    made = gql(create, {"input": {**same, "fax": None}}).data["createCompany"]
+    assert made["errors"] == []
+    company = made["company"]["id"]
+    update = """mutation($input: UpdateCompanyInput!) { updateCompany(input: $input) {
+      company { phone fax } errors { code field } } }"""
+    fax_alike = {"id": company, "expectedVersion": 1, "fax": "+862112345678"}
+    r = gql(update, {"input": fax_alike}).data["updateCompany"]
+    assert [(e["code"], e["field"]) for e in r["errors"]] == [("VALIDATION", "input.fax")]
+    fax_apart = {**fax_alike, "fax": "021 1234 5679"}
+    r = gql(update, {"input": fax_apart}).data["updateCompany"]
+    assert (r["errors"], r["company"]) == ([], {"phone": "+862112345678", "fax": "+862112345679"})
+    phone_alike = {"id": company, "expectedVersion": 2, "phone": "+86 21 1234 5679"}
+    r = gql(update, {"input": phone_alike}).data["updateCompany"]
+    assert [(e["code"], e["field"]) for e in r["errors"]] == [("VALIDATION", "input.phone")]
+    # Both at once, apart: the stored values do not matter.
+    swapped = {**phone_alike, "phone": "+862112345679", "fax": "+862112345678"}
+    assert gql(update, {"input": swapped}).data["updateCompany"]["errors"] == []
