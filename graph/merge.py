@@ -26,7 +26,7 @@ from typing import Any, LiteralString
 
 from graph import crypto
 from graph.access import acl_params
-from graph.cypher import hops
+from graph.cypher import current, hops
 from graph.db import Cypher, Database, Row, Tx
 from graph.history import STATUS_SUFFIXES
 from graph.nodes import PROJECTION, VERDICT, Audit, audit_from, new_id
@@ -83,15 +83,24 @@ def _move(label: Label) -> Cypher:
                 "CREATE (s)-[r2:" + t + "]->(x) SET r2 = properties(r)"
             )
         if label in tos:
+            # The survivor keeps its own owner: a merged record's current ownership ends
+            # today on it (kept as history, and the access with it), else it would gain
+            # a second owner, and that owner's team the account.
+            ends: LiteralString = (
+                ", r2.until = CASE WHEN owned AND " + current("r") + " THEN date() ELSE r.until END"
+                if rel is Rel.OWNS
+                else ""
+            )
             patterns.append(
                 "MATCH (x)-[r:" + t + "]->(m:" + lb + " {id: mid}) WHERE NOT x.id IN $all "
-                "CREATE (x)-[r2:" + t + "]->(s) SET r2 = properties(r)"
+                "CREATE (x)-[r2:" + t + "]->(s) SET r2 = properties(r)" + ends
             )
         for pattern in patterns:
             c: LiteralString = "c" + str(i)
             parts.append(
-                "CALL (s) { UNWIND $merged AS mid " + pattern + " RETURN count(r2) AS " + c + " } "
-            )
+                "CALL (s, owned) { UNWIND $merged AS mid " + pattern + " RETURN count(r2) AS "
+                + c + " } "
+            )  # fmt: skip
             counts.append(c)
             i += 1
     for t, incoming in SATELLITES[label]:
@@ -117,7 +126,9 @@ def _move(label: Label) -> Cypher:
         f"merge.move.{label.value.lower()}",
         "MATCH (s:"
         + lb
-        + " {id: $survivor}) "
+        + " {id: $survivor}) WITH s, EXISTS { MATCH (s)<-[o:OWNS]-(:User) WHERE "
+        + current("o")
+        + " } AS owned "
         + "".join(parts)
         + "RETURN "
         + " + ".join(counts)

@@ -59,7 +59,9 @@ class Mutation:
         MergeInput,
         bound(r.merge_nodes, Label.COMPANY),
         MergePayload,
-        "Merge duplicate companies in one transaction, audited. Errors: "
+        "Merge duplicate companies in one transaction, audited. The survivor keeps its owner: "
+        "a merged record's current owner joins it only when it has none, else that ownership "
+        "ends today (kept as history). Errors: "
         "VALIDATION, NOT_FOUND (also a record the viewer may not see), FORBIDDEN (the viewer "
         "may not edit one of the records, or never edits), CONFLICT, CYCLE (the merge would "
         "close a hierarchy cycle).",

@@ -142,6 +142,41 @@ TIMELINE = """query($id: ID!) { timeline(party: $id, first: 20) { totalCount
 CHECKS = """query($id: ID!) { verificationHistory(id: $id) { field status } }"""
 
 
+def test_the_survivor_keeps_its_owner_and_the_merged_owner_is_history(
+    gql: GQL, cypher: Driver
+) -> None:
+    """A merged record's current owner does not become a second owner of the survivor (nor
+    their team its reader); with no owner of its own, the survivor takes the merged one's."""
+    west = PERSONAS["other_team"]["id"]
+    keep, dup = node(cypher, "Company", "钱塘橡胶有限公司"), node(cypher, "Company", "钱塘橡胶")
+    orphan, dup2 = node(cypher, "Company", "钱江化工"), node(cypher, "Company", "钱江化工厂")
+    cypher.execute_query(
+        "MATCH (c:Company) WHERE c.id IN $ids SET c:Customer", ids=[keep, dup, orphan, dup2]
+    )
+    link(gql, type="OWNS", **{"from": OWNER}, to=keep, since="2025-01-01")
+    link(gql, type="OWNS", **{"from": west}, to=dup, since="2025-02-01")
+    link(gql, type="OWNS", **{"from": west}, to=dup2, since="2025-03-01")
+    for survivor, merged in ((keep, dup), (orphan, dup2)):
+        r = gql(MERGE_COMPANIES, {"i": {"survivor": survivor, "merged": [merged]}}).data
+        assert r["mergeCompanies"]["errors"] == []
+    owners = cypher.execute_query(
+        "MATCH (u:User)-[o:OWNS]->(c:Company) WHERE c.id IN $ids "
+        "RETURN c.id AS c, u.id AS u, toString(o.since) AS since, o.until = date() AS ended",
+        ids=[keep, orphan],
+    ).records
+    assert sorted((r["c"], r["u"], r["since"], r["ended"]) for r in owners) == sorted(
+        [
+            (keep, OWNER, "2025-01-01", None),
+            (keep, west, "2025-02-01", True),  # kept as history, ended today
+            (orphan, west, "2025-03-01", None),
+        ]
+    )
+    seen = """query($id: ID!) { company(id: $id) { id owner { id } } }"""
+    assert gql.as_("other_team")(seen, {"id": keep}).data["company"] is None
+    assert gql.as_("owner")(seen, {"id": keep}).data["company"]["owner"] == {"id": OWNER}
+    assert gql.as_("other_team")(seen, {"id": orphan}).data["company"]["owner"] == {"id": west}
+
+
 def test_merge_keeps_the_records_and_checks_of_the_merged(gql: GQL, cypher: Driver) -> None:
     keep = node(cypher, "Company", "山城汽配有限公司")
     dup = node(cypher, "Company", "重庆山城汽配")
