@@ -9,6 +9,7 @@ is not one of their fields (so `{{ ''.__class__ }}` is refused before the sandbo
 at render time; a for loop's `loop.index` and the like are allowed); anything but text,
 `{{ ... }}`, `if` and non-recursive `for` (no `set`, `macro`, `call`, `filter`, `with`, `block`,
 `include`, `extends`, `import`); a call other than `range(...)` (Jinja's other globals are gone);
+Jinja's own names (`self`, `range`, `loop`) printed or filtered as values;
 a list written anywhere but as what a `for` loops over; a filter outside FILTERS (center,
 indent, format, map ... make unbounded text); more than MAX_TOKENS tokens; and a render against
 Chinese sample data. Jinja's tests, comparisons, `~` and arithmetic may be used.
@@ -321,6 +322,10 @@ def environment() -> TemplateEnvironment:
     return TemplateEnvironment()
 
 
+# Names Jinja defines itself in every template.
+INTERNAL_NAMES = frozenset({"self", "range", "loop"})
+
+
 def _literal(node: nodes.Node) -> TypeGuard[nodes.List | nodes.Tuple]:
     """A list or tuple written in the template (not a loop's `a, b` target)."""
     return isinstance(node, nodes.List) or (isinstance(node, nodes.Tuple) and node.ctx == "load")
@@ -330,7 +335,15 @@ def _problem(env: TemplateEnvironment, tree: nodes.Template) -> str | None:
     """What a parsed template uses that is not allowed (module doc), or None."""
     known = ", ".join(f"{k}.{f}" for k, fs in VARIABLES.items() for f in fs)
     iterables = {id(loop.iter) for loop in tree.find_all(nodes.For)}
+    # Jinja's own names are read only as `range(...)` and `loop.<field>`: printed bare, they
+    # would put internal object text (`self`, a bound method) into a customer's message.
+    read_through = {id(n.node) for n in tree.find_all(nodes.Call)}
+    read_through |= {id(n.node) for n in tree.find_all(nodes.Getattr)}
+    read_through |= {id(n.node) for n in tree.find_all(nodes.Getitem)}
     for node in tree.find_all(nodes.Node):
+        if (isinstance(node, nodes.Name) and node.name in INTERNAL_NAMES
+                and (node.name == "self" or id(node) not in read_through)):  # fmt: skip
+            return f"`{node.name}` cannot be used as a value; use {known}"
         if not isinstance(node, _ALLOWED):
             name = _NAMED.get(type(node), type(node).__name__.lower())
             return f"`{name}` is not allowed: a template has text, the variables, filters, " \

@@ -607,6 +607,12 @@ def test_template_errors_are_typed_with_their_path(
         "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
         "{{ (customer|attr('__class__')) }}",
         "{{ cycler.__init__.__globals__ }}",
+        # Jinja's own names as values: internal object text in a customer's message.
+        "{{ self }}",
+        "{{ self|string|length }}",
+        "{{ range }}",
+        "{% for x in self %}{{ x }}{% endfor %}",
+        "{% for i in range(2) %}{{ loop }}{% endfor %}",
     ],
 )
 def test_a_hostile_template_is_refused(gql: GQL, hostile: str) -> None:
