@@ -230,16 +230,17 @@ def editable(v: LiteralString, unplaced: bool = False) -> LiteralString:
     return _node(v, True, unplaced)
 
 
-def visible_as(v: LiteralString, label: LiteralString) -> LiteralString:
+def visible_as(v: LiteralString, label: LiteralString, unplaced: bool = False) -> LiteralString:
     """`visible(v)` for a node the statement already knows carries `label` (Company, Person or
     Project): the same rules, built from the same branches, without the other labels' ones.
     A traversal statement checks many nodes, and each generic check makes the planner plan
-    every label's subqueries (measured: about half the planning time of a map)."""
+    every label's subqueries (measured: about half the planning time of a map). `unplaced` as
+    in `visible`."""
     rule: LiteralString
     if label in ("Company", "Person"):
         # A customer is an account; any other company is reference data, any other person
         # follows their employers.
-        other = _public(False) if label == "Company" else _person(v, False, False)
+        other = _public(False) if label == "Company" else _person(v, False, unplaced)
         rule = "CASE WHEN " + v + ":Customer THEN " + _account(v, False) + " ELSE " + other + " END"
     elif label == "Project":
         rule = _project(v, False)

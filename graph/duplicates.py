@@ -34,7 +34,7 @@ from graph.access import acl_params, editable, visible_as
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database, Row, Tx
-from graph.nodes import AUDIT, PROJECTION, VERDICT, Audit, new_id
+from graph.nodes import AUDIT, PROJECTION, Audit, new_id, verdict
 from graph.refusal import Refusal
 from graph.vocab import Label
 
@@ -143,11 +143,13 @@ def _side(v: LiteralString, seen: LiteralString, out: LiteralString) -> LiteralS
 
 def _queue(label: Label) -> LiteralString:
     lb: LiteralString = label.value
+    # A person with no employer yet is their creator's (as person(id) and dismiss judge it).
+    unplaced = label is Label.PERSON
     return (
         "MATCH (d:DuplicateCandidate {label: $label, status: $status}) "
         "MATCH (a:" + lb + " {id: d.a}), (b:" + lb + " {id: d.b}) "
-        "WITH d, a, b, " + visible_as("a", lb) + " AS va, " + visible_as("b", lb) + " AS vb "
-        "WHERE (va OR vb) "
+        "WITH d, a, b, " + visible_as("a", lb, unplaced) + " AS va, "
+        + visible_as("b", lb, unplaced) + " AS vb WHERE (va OR vb) "
     )  # fmt: skip
 
 
@@ -161,7 +163,11 @@ def _page(label: Label) -> Cypher:
         + _side("b", "vb", "pb")
         + "RETURN d{.id, .label, .score, .reasons, .status, .foundAt, .dismissedAt, "
         "a: coalesce(pa, pb), b: CASE WHEN pa IS NULL THEN null ELSE pb END, "
-        "mayResolve: " + editable("a") + " AND " + editable("b") + "} AS row "
+        "mayResolve: "
+        + editable("a", label is Label.PERSON)
+        + " AND "
+        + editable("b", label is Label.PERSON)
+        + "} AS row "
         "ORDER BY d.score DESC, d.id",
     )
 
@@ -174,12 +180,13 @@ def _count(label: Label) -> Cypher:
 
 def _verdicts(label: Label) -> Cypher:
     lb: LiteralString = label.value
+    judged = verdict(label is Label.PERSON)
     return Cypher(
         f"duplicates.verdicts.{label.value.lower()}",
         "MATCH (d:DuplicateCandidate {id: $id, label: $label}) "
         "SET d.__lock = true REMOVE d.__lock "
-        "WITH d OPTIONAL MATCH (n:" + lb + " {id: d.a}) WITH d, " + VERDICT + " AS va "
-        "OPTIONAL MATCH (n:" + lb + " {id: d.b}) WITH d, va, " + VERDICT + " AS vb "
+        "WITH d OPTIONAL MATCH (n:" + lb + " {id: d.a}) WITH d, " + judged + " AS va "
+        "OPTIONAL MATCH (n:" + lb + " {id: d.b}) WITH d, va, " + judged + " AS vb "
         "RETURN d.label AS label, d.a AS a, d.b AS b, d.status AS status, va, vb",
     )
 

@@ -29,7 +29,7 @@ from graph.access import acl_params
 from graph.cypher import current, hops
 from graph.db import Cypher, Database, Row, Tx
 from graph.history import STATUS_SUFFIXES
-from graph.nodes import PROJECTION, VERDICT, Audit, audit_from, new_id
+from graph.nodes import PROJECTION, Audit, audit_from, new_id, verdict
 from graph.refusal import Refusal
 from graph.relationship import CYCLE_HOPS, NOT_ENDED, TYPE_LOCK
 from graph.rows import NodeRow
@@ -147,7 +147,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "UNWIND $ids AS id MATCH (n:" + lb + " {id: id}) "
             "SET n.__lock = true REMOVE n.__lock "
             "RETURN n.id AS id, properties(n) AS props, n:Customer AS customer, "
-            + VERDICT
+            + verdict(label is Label.PERSON)  # a person without employer: their creator's
             + " AS verdict",
         ),
         "move": _move(label),

@@ -285,3 +285,29 @@ def test_merge_errors_name_this_mutations_inputs() -> None:
     assert (survivor["code"], survivor["field"]) == (ErrorCode.NOT_FOUND, "input.survivorId")
     other = payload_error(ErrorCode.FORBIDDEN, "no", None)
     assert _pair_error(other) == other
+
+
+def test_a_person_without_employer_is_their_creators_in_the_queue(gql: GQL, cypher: Driver) -> None:
+    """person(id) shows a rep the contact they created before it has an employer; the queue,
+    dismiss and merge judge that person the same way."""
+    owner = gql.as_("owner")
+    create = """mutation($i: CreatePersonInput!) { createPerson(input: $i) {
+      person { id } errors { code } } }"""
+    made = [
+        owner(create, {"i": {"name": name, "mobile": "13912345678"}}).data["createPerson"]
+        for name in ("王小红", "王晓红")
+    ]
+    assert [m["errors"] for m in made] == [[], []]
+    ids = {m["person"]["id"] for m in made}
+    gql(SCAN, {"k": "PERSON"})
+    total, rows = queue(owner, "PERSON")
+    assert total == 1
+    assert sides(rows[0]) == ids
+    assert rows[0]["mayResolve"] is True
+    assert "SAME_PHONE" in rows[0]["reasons"]
+    # Another team's rep sees neither: no pair at all.
+    assert queue(gql.as_("other_team"), "PERSON")[0] == 0
+    survivor = min(ids)
+    out = owner(MERGE, {"id": rows[0]["id"], "s": survivor, "dry": False}).data
+    assert out["mergeDuplicate"]["errors"] == []
+    assert out["mergeDuplicate"]["mergedIds"] == sorted(ids - {survivor})
