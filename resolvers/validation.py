@@ -148,6 +148,8 @@ MOBILE_TYPES = frozenset(
 
 
 _LATIN = re.compile("[A-Za-z]")
+# The Chinese extension markers (010-6552 9988 转 12, 分机 12), read as phonenumbers' "ext".
+_CN_EXTENSION = re.compile(r"\s*(?:转|分机)\s*(?=\d+\s*$)")
 
 
 def _without_extension(value: str, extension: str | None) -> str:
@@ -166,10 +168,11 @@ def phone(
     """A phone number someone can answer, normalised to E.164; numbers without a country code
     are Chinese. Malformed and unassigned numbers are refused (`is_valid_number` checks the
     numbering plan), so are pagers, premium-rate and voicemail numbers, numbers with letters
-    (vanity numbers; an extension marker such as "ext" or "x" is fine), and with `mobile` a
-    number that is not a mobile one."""
+    (vanity numbers; an extension marker such as "ext", "x", 转 or 分机 is fine), and with
+    `mobile` a number that is not a mobile one."""
     if value is None or not value.strip():
         return None
+    value = _CN_EXTENSION.sub(" ext ", unicodedata.normalize("NFKC", value))
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
@@ -182,7 +185,7 @@ def phone(
         # either way the number stored is not the one typed.
         errors.add(
             ErrorCode.VALIDATION,
-            "must not contain letters, but for an extension marker (ext, x)",
+            "must not contain letters, but for an extension marker (ext, x, 转)",
             field,
         )
         return None

@@ -128,12 +128,14 @@ def test_a_phone_with_letters_is_refused_but_an_extension_is_not(gql: GQL) -> No
             {
                 "code": "VALIDATION",
                 "field": "input.phone",
-                "message": "must not contain letters, but for an extension marker (ext, x)",
+                "message": "must not contain letters, but for an extension marker (ext, x, 转)",
             }
         ]
     fax = gql(CREATE, {"input": {"name": "字母传真公司", "fax": "021-FAXX1234"}})
     assert [e["field"] for e in fax.data["createCompany"]["errors"]] == ["input.fax"]
-    for i, phone in enumerate(("010-8888 8888 ext. 123", "010-8888 8888 x123", "010 8888 8888#12")):
+    written = ("010-8888 8888 ext. 123", "010-8888 8888 x123", "010 8888 8888#12",
+               "010-88888888 转 12", "010-88888888转12", "010 8888 8888 分机 123")  # fmt: skip
+    for i, phone in enumerate(written):
         assert create(gql, name=f"分机公司{i}", phone=phone)["phone"] == "+861088888888"
 
 
