@@ -393,6 +393,8 @@ class ImportJob:
     # The file's numbered lines and the check behind `rows`, when it checks each line on its
     # own (not a foreign GraphML file's): the admin path spreads them over processes.
     lines: tuple[Iterator[tuple[int, Any]], Check] | None = None
+    # An export's branch-parent pairs, never held as duplicates (fmt.linked_branches).
+    linked: frozenset[frozenset[Any]] = frozenset()
 
 
 def _import_job(args: argparse.Namespace) -> ImportJob | str:
@@ -409,6 +411,7 @@ def _import_job(args: argparse.Namespace) -> ImportJob | str:
     try:
         records = False
         lines: tuple[Iterator[tuple[int, Any]], Check] | None = None
+        linked: frozenset[frozenset[Any]] = frozenset()
         if args.mapping:
             if path.is_dir():
                 return "a mapping reads one file: CSV, JSONL or GraphML"
@@ -430,13 +433,15 @@ def _import_job(args: argparse.Namespace) -> ImportJob | str:
             rows = transfer.graph_rows(exported)
             digest = "graph"
             lines = (exported, transfer.graph_rows)
+            linked = fmt.linked_branches(path, form)
     except transfer.TransferError as exc:
         return str(exc)
     report = Path(args.report) if args.report else path.with_name(path.name + ".rejected.csv")
     checkpoint = transfer.Checkpoint(
         report.with_name(path.name + ".progress.json"), transfer.fingerprint(path, digest)
     )
-    return ImportJob(rows, report, checkpoint, fmt.count_rows(path, form), records, lines)
+    total = fmt.count_rows(path, form)
+    return ImportJob(rows, report, checkpoint, total, records, lines, linked)
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -606,6 +611,7 @@ async def _import(
             advance=bar.update,
             allow_duplicates=args.allow_duplicates,
             reader=db if dry else None,
+            linked=job.linked,
         )
     except (ValueError, transfer.TransferError) as exc:
         print(f"crm-graph: {exc}", file=sys.stderr)

@@ -42,6 +42,7 @@ from xml.etree import ElementTree
 import networkx as nx
 import orjson
 
+from graph import clock
 from graph.vocab import RecordKind
 
 Record = dict[str, Any]
@@ -171,6 +172,49 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
                     yield n, orjson.loads(line)
                 except orjson.JSONDecodeError as exc:
                     yield n, BadRow(f"not JSON: {exc}")
+
+
+def linked_branches(path: Path, form: str) -> frozenset[frozenset[str]]:
+    """The pairs of node ids an export file (JSONL, GraphML or a CSV directory) links by a
+    SUBSIDIARY_OF edge current today. The duplicate scan never pairs a company with its own
+    branch or parent, so neither does an import of the file, though its nodes come before
+    its edges: read first, in a pass of its own (JSONL: only the lines naming the type)."""
+    if form == "graphml":
+        records: Iterable[tuple[int, Any]] = read_graphml(path)
+    elif path.is_dir():
+        records = read_csv_dir(path)
+    else:
+        records = _lines_naming(path, b"SUBSIDIARY_OF")
+    today = clock.today().isoformat()
+    pairs: set[frozenset[str]] = set()
+    try:
+        return _linked(records, today, pairs)
+    except Exception:  # unreadable: the import reads it again and says why
+        return frozenset(pairs)
+
+
+def _linked(
+    records: Iterable[tuple[int, Any]], today: str, pairs: set[frozenset[str]]
+) -> frozenset[frozenset[str]]:
+    for _, rec in records:
+        if not (isinstance(rec, dict) and rec.get("kind") == "edge"):
+            continue
+        until = (rec.get("fields") or {}).get("until")
+        a, b = rec.get("from"), rec.get("to")
+        if (rec.get("type") == "SUBSIDIARY_OF" and isinstance(a, str) and isinstance(b, str)
+                and not (until and str(until)[:10] <= today)):  # fmt: skip
+            pairs.add(frozenset((a, b)))
+    return frozenset(pairs)
+
+
+def _lines_naming(path: Path, word: bytes) -> Iterator[tuple[int, Any]]:
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, 1):
+            if word in line:
+                try:
+                    yield n, orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue  # the import itself reports it
 
 
 def count_rows(path: Path, fmt: str) -> int | None:

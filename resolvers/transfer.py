@@ -1017,6 +1017,10 @@ class Report:
 _STAND_INS = {crypto.ID_NUMBER: "idNumber", crypto.CIPHER: "idNumber", crypto.DIGEST: "idNumber"}
 
 
+# Pairs of node ids a file links by a current SUBSIDIARY_OF edge (fmt.linked_branches).
+Linked = frozenset[frozenset[Any]]
+
+
 def _matchable(label: Label, row: dict[str, Any], actor: Actor) -> dict[str, Any]:
     """The row without the values its importer may not read in full (a SALES key: the mobile
     and the ID number). A match through one would tell them a masked value: of a file of
@@ -1031,13 +1035,14 @@ def _matchable(label: Label, row: dict[str, Any], actor: Actor) -> dict[str, Any
 
 
 async def _held_as_duplicates(
-    db: Database, pending: list[Prepared], actor: Actor
+    db: Database, pending: list[Prepared], actor: Actor, linked: Linked = frozenset()
 ) -> list[Rejection]:
     """Rows that would create a record likely duplicating an existing one (graph/duplicates.py:
     the scan's keys and scores), each with the record and the reasons. A row whose key is
     already in the database updates its record and creates nothing: it is not held.
     Detection sees every record; the report names only those `actor` may see (hidden means
-    missing: the message gives neither the id nor the name of any other)."""
+    missing: the message gives neither the id nor the name of any other). A pair in `linked`
+    (a branch and its parent, by the file's own SUBSIDIARY_OF edge) is never held."""
     label, key = pending[0].group[1], pending[0].group[2]
     known = await repo.existing(db, label, key, [p.row for p in pending])
     fresh = [p for p in pending if p.n not in known]
@@ -1055,15 +1060,15 @@ async def _held_as_duplicates(
     held: dict[int, Rejection] = {}
     for h in hits:
         p = fresh[h["row"]]
-        if p.n in held:
-            continue  # a weaker hit of a row already held
+        if p.n in held or frozenset((p.row.get("id"), h["existingId"])) in linked:
+            continue  # a weaker hit of a row already held, or its own parent or branch
         what = h["existingId"] if h["existingId"] in shown else "a record you cannot see"
         why = ", ".join(h["reasons"])
         message = f"likely the same as {what} (score {h['score']:.2f}: {why})"
         held[p.n] = Rejection(p.n, "row", ErrorCode.DUPLICATE.value, message)
     for i, t in sorted(twins.items()):
         p = fresh[i]
-        if p.n in held:
+        if p.n in held or frozenset((p.row.get("id"), fresh[t["earlier"]].row.get("id"))) in linked:
             continue
         earlier = fresh[t["earlier"]].n
         why = ", ".join(t["reasons"])
@@ -1136,6 +1141,7 @@ async def run_import(
     allow_duplicates: bool = False,
     reader: Database | None = None,
     committed: Callable[[tuple[Any, ...], list[dict[str, Any]]], Awaitable[None]] | None = None,
+    linked: Linked = frozenset(),
 ) -> Outcome:
     """Validate and write `rows` in batches (db None: a dry run, nothing written; its custom
     field values are checked against the definitions `reader` holds, if given, and the
@@ -1143,8 +1149,9 @@ async def run_import(
     likely duplicates). The report
     gets every rejected row; the checkpoint, after each committed batch, the last row number
     committed, and is removed at the end. A node row likely duplicating an existing record is
-    held back and reported (code DUPLICATE) unless `allow_duplicates`. `committed` is awaited
-    with each committed batch's group and rows."""
+    held back and reported (code DUPLICATE) unless `allow_duplicates`, or it and the record
+    are a pair in `linked` (fmt.linked_branches). `committed` is awaited with each committed
+    batch's group and rows."""
     out = Outcome()
     done = 0 if db is None else checkpoint.committed
     sheet = Report(report, append=done > 0)
@@ -1177,7 +1184,7 @@ async def run_import(
             and pending[0].group[1] in duplicates.LABELS  # projects have no duplicate scan
             and not allow_duplicates
         ):
-            held = await _held_as_duplicates(compared, pending, audit.actor)
+            held = await _held_as_duplicates(compared, pending, audit.actor, linked)
             rejected.extend(held)
             out.duplicates += len(held)
             pending = [p for p in pending if p.n not in {r.row for r in held}]

@@ -558,6 +558,11 @@ class Worker(Background):
         )
         resumed = checkpoint.committed if not dry else 0
         rows = _rows(files)
+        linked = (
+            frozenset()
+            if files.mapping.exists()
+            else await asyncio.to_thread(fmt.linked_branches, files.upload, files.form)
+        )
         guard: dict[str, Any] | None = None
         if not actor.scope.edit_all:
             # Settled once, before the first batch, and kept: a resumed import judges its rows
@@ -583,6 +588,7 @@ class Worker(Background):
                 allow_duplicates=bool(row.get("allowDuplicates")),
                 reader=db if dry else None,  # a dry run reads the custom field definitions
                 committed=None if guard is None else _claims_as_written(db, guard, audit),
+                linked=linked,
             )
         except Exception:
             if not dry:  # it may have written staff lines before it stopped

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
+import orjson
 import pytest
 
 import migrations
@@ -569,6 +570,7 @@ def _run(
     dry: bool = False,
     actor: Actor = AUDIT.actor,
     batch: int = 500,
+    linked: transfer.Linked = frozenset(),
 ) -> tuple[transfer.Outcome, list[str]]:
     """Import `rows` as `actor` (a dry run reads the database, writes nothing); the outcome
     and the report's rows (row, field, code, message), each joined with "|"."""
@@ -585,6 +587,7 @@ def _run(
                 checkpoint=transfer.Checkpoint(None, "x"),
                 reader=db if dry else None,
                 batch=batch,
+                linked=linked,
             )
         finally:
             await db.close()
@@ -967,3 +970,40 @@ def test_a_row_whose_key_is_written_meanwhile_is_not_held_as_its_own_duplicate(
         "RETURN c.id AS id, c.phone AS phone"
     ).records
     assert [(r["id"], r["phone"]) for r in stored] == [("api-made", "+8657160283210")]
+
+
+@pytest.mark.parametrize("batch", [1, 50])
+def test_an_exported_branch_is_not_held_as_a_duplicate_of_its_parent(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path, batch: int
+) -> None:
+    """An export into an empty database: the branch, named as its parent is and linked to
+    it by the file's SUBSIDIARY_OF edge (after the nodes), is created with its edge, as the
+    scan never pairs the two. An unlinked twin in the same file is still held."""
+    node = {"kind": "node", "label": "Company", "customer": None}
+    lines = [
+        {**node, "id": "hx", "fields": {"name": "华星智能制造有限公司"}},
+        {**node, "id": "hx-wh", "fields": {"name": "华星智能制造有限公司武汉分公司"}},
+        {**node, "id": "hx-sz", "fields": {"name": "华星智能制造有限公司深圳分公司"}},
+        {"kind": "edge", "type": "SUBSIDIARY_OF", "id": "e1", "from": "hx-wh",
+         "fromLabel": "Company", "to": "hx", "toLabel": "Company",
+         "fields": {"kind": "BRANCH"}},
+        # Ended: the two were linked once, not now.
+        {"kind": "edge", "type": "SUBSIDIARY_OF", "id": "e2", "from": "hx-sz",
+         "fromLabel": "Company", "to": "hx", "toLabel": "Company",
+         "fields": {"kind": "BRANCH", "since": "2020-01-01", "until": "2021-01-01"}},
+    ]  # fmt: skip
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    linked = fmt.linked_branches(path, "jsonl")
+    assert linked == {frozenset({"hx", "hx-wh"})}
+    rows = transfer.graph_rows(fmt.read_jsonl(path))
+    out, report = _run(neo4j_server, rows, tmp_path / "r.csv", batch=batch, linked=linked)
+    assert [line.split("|")[:3] for line in report] == [
+        ["3", "row", "DUPLICATE"],
+        ["5", "from", "NOT_FOUND"],
+    ]
+    assert (out.created, out.duplicates) == (3, 1)  # two companies and the branch's edge
+    branch = cypher.execute_query(
+        "MATCH (:Company {id: 'hx-wh'})-[r:SUBSIDIARY_OF]->(:Company {id: 'hx'}) RETURN r.kind AS k"
+    ).records
+    assert [r["k"] for r in branch] == ["BRANCH"]
