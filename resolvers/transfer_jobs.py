@@ -151,6 +151,16 @@ class Files:
         return self.folder / "mapping.toml"
 
     @property
+    def unzipped(self) -> Path:
+        """A CSV export's files, out of the uploaded ZIP (checked at submit)."""
+        return self.folder / "upload-csv"
+
+    @property
+    def exported(self) -> Path:
+        """What an import without a mapping reads: the upload, or the CSV export's files."""
+        return self.unzipped if self.form == "csv" else self.upload
+
+    @property
     def checkpoint(self) -> Path:
         return self.folder / "checkpoint.json"
 
@@ -177,7 +187,11 @@ def _rows(files: Files) -> Iterator[transfer.Prepared | list[transfer.Rejection]
         mapping = transfer.load_mapping(files.mapping, None)
         return transfer.mapped_rows(mapping, files.upload, files.form)
     records = (
-        fmt.read_graphml(files.upload) if files.form == "graphml" else fmt.read_jsonl(files.upload)
+        fmt.read_graphml(files.upload)
+        if files.form == "graphml"
+        else fmt.read_csv_dir(files.unzipped)
+        if files.form == "csv"
+        else fmt.read_jsonl(files.upload)
     )
     return transfer.graph_rows(records)
 
@@ -561,7 +575,7 @@ class Worker(Background):
         linked = (
             frozenset()
             if files.mapping.exists()
-            else await asyncio.to_thread(fmt.linked_branches, files.upload, files.form)
+            else await asyncio.to_thread(fmt.linked_branches, files.exported, files.form)
         )
         guard: dict[str, Any] | None = None
         if not actor.scope.edit_all:
@@ -855,7 +869,7 @@ async def _receive_upload(request: Request, files: Files, limit: int) -> None:
         raise Refused(400, ErrorCode.VALIDATION, "the mapping file is too large", "mapping")
 
 
-def _check_files(files: Files) -> None:
+def _check_files(files: Files, limit: int) -> None:
     """What the worker will read, checked now: a job that cannot start is not queued."""
     if files.mapping.exists():
         if files.form == "graphml":
@@ -871,12 +885,52 @@ def _check_files(files: Files) -> None:
             message = str(exc).replace(str(files.mapping) + ": ", "")
             raise Refused(400, ErrorCode.VALIDATION, message, "mapping") from exc
     elif files.form == "csv":
-        raise Refused(
-            400,
-            ErrorCode.VALIDATION,
-            "a CSV file needs a mapping: send it as the multipart part `mapping`",
-            "mapping",
-        )
+        if not zipfile.is_zipfile(files.upload):
+            raise Refused(
+                400,
+                ErrorCode.VALIDATION,
+                "a CSV file needs a mapping: send it as the multipart part `mapping` (a CSV "
+                "export's ZIP needs none)",
+                "mapping",
+            )
+        _unzip_export(files, limit)
+
+
+# The files a CSV export's ZIP holds (graph/transfer_formats.py read_csv_dir reads them).
+EXPORT_CSV_NAMES = re.compile(
+    r"(teams|users|customFields|products|(nodes|edges|records)-[A-Za-z_]+)\.csv"
+)
+# How much larger than the upload limit a CSV export's files may be, unpacked.
+UNZIPPED_FACTOR = 20
+
+
+def _unzip_export(files: Files, limit: int) -> None:
+    """A CSV export's ZIP, unpacked into the job's folder: flat file names the export
+    writes only (nothing lands outside the folder), and at most UNZIPPED_FACTOR times the
+    upload limit in all (a ZIP bomb is refused before anything is unpacked; zipfile stops
+    a member at its declared size)."""
+
+    def refused(message: str) -> Refused:
+        return Refused(400, ErrorCode.VALIDATION, message, "file")
+
+    try:
+        with zipfile.ZipFile(files.upload) as z:
+            members = [m for m in z.infolist() if not m.is_dir()]
+            for m in members:
+                if not EXPORT_CSV_NAMES.fullmatch(m.filename):
+                    raise refused(
+                        f"{m.filename[:100]!r} is not a file a CSV export holds (teams.csv, "
+                        "users.csv, customFields.csv, nodes-<Label>.csv, edges-<TYPE>.csv, "
+                        "products.csv, records-<KIND>.csv)"
+                    )
+            if sum(m.file_size for m in members) > UNZIPPED_FACTOR * limit:
+                raise refused(f"unpacked, the ZIP is over {UNZIPPED_FACTOR} times the upload limit")
+            files.unzipped.mkdir(exist_ok=True)
+            for m in members:
+                with z.open(m) as src, open(files.unzipped / m.filename, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 16)
+    except (zipfile.BadZipFile, EOFError, NotImplementedError) as exc:
+        raise refused(f"the ZIP cannot be read: {exc}") from exc
 
 
 def _accepted(request: Request, job_id: str) -> Response:
@@ -925,7 +979,7 @@ async def _submit_import(request: Request) -> Response:
     files.folder.mkdir(parents=True, exist_ok=True)
     try:
         await _receive_upload(request, files, settings.transfer_max_bytes)
-        _check_files(files)
+        _check_files(files, settings.transfer_max_bytes)
         props = {"format": form, "dryRun": dry, "allowDuplicates": allow}
         audit = Audit(_actor(viewer), "transfer.import.submit", _request_id(request))
         await repo.create_job(request.app.state.db, job_id, JobKind.IMPORT, props, audit)

@@ -805,3 +805,52 @@ def test_a_reps_running_import_shows_the_rep_each_batch_it_has_written(
         assert job["status"] == "SUCCEEDED", job
         seen = client.post("/graphql", json=query, headers=_auth("owner")).json()
         assert len(seen["data"]["companies"]["nodes"]) == 20
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_csv_exports_zip_imports_again_as_the_whole_body(
+    settings: Settings, cypher: Driver, tmp_path: Path
+) -> None:
+    """The ZIP a CSV export downloads is an export file: it imports without a mapping, its
+    branch not held as its parent's duplicate. A ZIP holding anything else, or unpacking
+    past its bound, is refused before any job exists."""
+    cypher.execute_query(
+        "CREATE (p:Company {id: 'zx', name: '华星智能制造有限公司', version: 1}) "
+        "CREATE (:Company {id: 'zx-wh', name: '华星智能制造有限公司武汉分公司', version: 1})"
+        "-[:SUBSIDIARY_OF {id: 'zx-e', kind: 'BRANCH', version: 1}]->(p)"
+    )
+    with _app(settings, tmp_path / "jobs") as client:
+        made = client.post("/transfer/exports", params={"format": "csv"}, headers=_auth("admin"))
+        job = _wait(client, "admin", made.json()["id"])
+        archive = client.get(job["downloadUrl"], headers=_auth("admin")).content
+        cypher.execute_query("MATCH (c:Company) WHERE c.id STARTS WITH 'zx' DETACH DELETE c")
+        r = client.post("/transfer/imports", params={"format": "csv"}, content=archive,
+                        headers=_auth("admin"))  # fmt: skip
+        assert r.status_code == 202, r.text
+        job = _wait(client, "admin", r.json()["id"])
+        assert job["status"] == "SUCCEEDED", job
+        assert (job["counts"]["created"], job["counts"]["rejected"]) == (3, 0), job
+        assert job["counts"]["duplicates"] == 0
+    linked = cypher.execute_query(
+        "MATCH (:Company {id: 'zx-wh'})-[r:SUBSIDIARY_OF {id: 'zx-e'}]->(:Company {id: 'zx'}) "
+        "RETURN r.kind AS kind"
+    ).records
+    assert [r["kind"] for r in linked] == ["BRANCH"]
+    with _app(settings, tmp_path / "small", transfer_max_bytes=4000) as client:
+        for members, words in (
+            ({"../nodes-Company.csv": b"id,name\n"}, "is not a file a CSV export holds"),
+            ({"nodes-Company.csv": b"id,name\n", "notes.txt": b"x"}, "is not a file"),
+            ({"nodes-Company.csv": b"0" * 100_000}, "over 20 times the upload limit"),
+        ):
+            refused = client.post("/transfer/imports", params={"format": "csv"},
+                                  content=_zip(members), headers=_auth("admin"))  # fmt: skip
+            assert (refused.status_code, _error(refused)["field"]) == (400, "file")
+            assert words in _error(refused)["message"]
+        assert not list((tmp_path / "small").iterdir())
