@@ -703,6 +703,8 @@ class _Until:
 
     def __next__(self) -> transfer.Prepared | list[transfer.Rejection]:
         if self.stop():
+            # A stop asked for after the last row cut nothing: the file was read whole.
+            next(self.rows)  # StopIteration when so
             self.cut = True
             raise StopIteration
         return next(self.rows)

@@ -20,7 +20,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pytest
@@ -854,3 +854,15 @@ def test_a_csv_exports_zip_imports_again_as_the_whole_body(
             assert (refused.status_code, _error(refused)["field"]) == (400, "file")
             assert words in _error(refused)["message"]
         assert not list((tmp_path / "small").iterdir())
+
+
+@pytest.mark.parametrize(("rows", "cut"), [(["r1", "r2"], False), (["r1", "r2", "r3"], True)])
+def test_a_cancel_after_the_last_row_cuts_nothing(rows: list[str], cut: bool) -> None:
+    """A cancel noticed once the file is read whole: the job did everything (SUCCEEDED), not
+    "cancelled, the rest of the file not read"."""
+    from resolvers.transfer_jobs import _Until
+
+    seen: list[Any] = []
+    until = _Until(iter(cast(Any, rows)), lambda: len(seen) >= 2)
+    seen.extend(until)
+    assert (seen, until.cut) == (["r1", "r2"], cut)
