@@ -614,14 +614,19 @@ def _edge(
     return Prepared(n, ("edge", rel, ends, key), row)
 
 
-def mapped_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | list[Rejection]]:
-    """The rows of a mapped CSV, JSONL or (foreign) GraphML file, validated."""
+def check_form(mapping: Mapping, form: str) -> None:
+    """A graph mapping ([nodes] and [edges]) reads GraphML, a table mapping CSV or JSONL."""
     if (form == "graphml") != (mapping.graph is not None):
         raise TransferError(
             "a GraphML file needs a mapping with [nodes] and [edges]"
             if form == "graphml"
             else "a mapping with [nodes] and [edges] reads a GraphML file"
         )
+
+
+def mapped_rows(mapping: Mapping, path: Path, form: str) -> Iterator[Prepared | list[Rejection]]:
+    """The rows of a mapped CSV, JSONL or (foreign) GraphML file, validated."""
+    check_form(mapping, form)
     if mapping.graph is not None:
         return graphml_rows(mapping, mapping.graph, path)
     if form == "csv":

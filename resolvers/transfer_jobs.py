@@ -874,12 +874,9 @@ async def _receive_upload(request: Request, files: Files, limit: int) -> None:
 def _check_files(files: Files, limit: int) -> None:
     """What the worker will read, checked now: a job that cannot start is not queued."""
     if files.mapping.exists():
-        if files.form == "graphml":
-            raise Refused(
-                400, ErrorCode.VALIDATION, "a mapping reads one CSV or JSONL file", "mapping"
-            )
         try:
             mapping = transfer.load_mapping(files.mapping, None)
+            transfer.check_form(mapping, files.form)
             if files.form == "csv" and mapping.graph is None:
                 # Else the job would run and reject every row for want of the column.
                 transfer.check_header(mapping, files.upload)

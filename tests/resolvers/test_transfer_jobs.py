@@ -866,3 +866,39 @@ def test_a_cancel_after_the_last_row_cuts_nothing(rows: list[str], cut: bool) ->
     until = _Until(iter(cast(Any, rows)), lambda: len(seen) >= 2)
     seen.extend(until)
     assert (seen, until.cut) == (["r1", "r2"], cut)
+
+
+def test_a_graphml_file_with_its_mapping_imports_over_http(
+    settings: Settings, cypher: Driver, tmp_path: Path
+) -> None:
+    """The CLI's foreign GraphML (a Gephi or networkx file) with its graph mapping, as a job;
+    a table mapping for GraphML, or a graph mapping for CSV, is refused at submit."""
+    graphml = (EXAMPLES / "network.graphml").read_bytes()
+    graph_mapping = (EXAMPLES / "network.toml").read_bytes()
+    with _app(settings, tmp_path / "jobs") as client:
+
+        def submit(data: bytes, mapping: bytes, form: str) -> Any:
+            files = {"file": ("f", data, "application/octet-stream"),
+                     "mapping": ("m.toml", mapping, "application/toml")}  # fmt: skip
+            return client.post("/transfer/imports", params={"format": form}, files=files,
+                               headers=_auth("admin"))  # fmt: skip
+
+        r = submit(graphml, graph_mapping, "graphml")
+        assert r.status_code == 202, r.text
+        job = _wait(client, "admin", r.json()["id"])
+        assert job["status"] == "SUCCEEDED", job
+        assert (job["counts"]["rows"], job["counts"]["created"]) == (10, 8), job
+        assert job["counts"]["rejected"] == 2
+        report = client.get(f"/transfer/jobs/{job['id']}/report", headers=_auth("admin"))
+        assert [line.split(",")[:3] for line in report.text.splitlines()[1:]] == [
+            ["n4", "birthDate", "VALIDATION"],
+            ["n4->n1", "from", "NOT_FOUND"],
+        ]
+        for data, mapping, form in ((graphml, MAPPING, "graphml"), (_csv(2), graph_mapping, "csv")):
+            refused = submit(data, mapping, form)
+            assert (refused.status_code, _error(refused)["field"]) == (400, "mapping")
+            assert "[nodes] and [edges]" in _error(refused)["message"]
+    made = cypher.execute_query(
+        "MATCH (n {externalSource: 'demo-gephi'}) RETURN count(n) AS n"
+    ).records[0]["n"]
+    assert made > 0
