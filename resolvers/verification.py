@@ -83,11 +83,17 @@ class RulesPayload(TypedDict):
 async def save_rules(ctx: Context, data: dict[str, Any]) -> RulesPayload:
     if denied := admin_only(ctx, "freshness rules are kept by ADMIN"):
         return {"rules": None, "errors": denied}
-    current, _ = await repo.rules(ctx.db, ctx.actor)
+    current, current_version = await repo.rules(ctx.db, ctx.actor)
     days = {label: dict(d) for label, d in current.valid_days.items()}
     errors = v.Errors()
+    named: set[tuple[Label, str]] = set()
     for i, item in enumerate(data.get("rules") or []):
         label, field = Label(item["label"].value), item["field"].value
+        if (label, field) in named:  # which of two values was meant is not ours to guess
+            errors.add(
+                ErrorCode.VALIDATION, f"{label.value} {field} is named twice", f"input.rules.{i}"
+            )
+        named.add((label, field))
         if field not in CHANNELS[label]:
             errors.add(
                 ErrorCode.VALIDATION, f"a {label.value} has no {field}", f"input.rules.{i}.field"
@@ -102,6 +108,8 @@ async def save_rules(ctx: Context, data: dict[str, Any]) -> RulesPayload:
     if errors:
         return {"rules": None, "errors": errors}
     merged = repo.Rules(days)
+    if days == current.valid_days:  # nothing changes: no new version, no audit event
+        return {"rules": rules_row(current, current_version), "errors": []}
     expected = data.get("expectedVersion")
     version, conflict = await save_document(
         ctx, repo.save_rules, merged, expected, "verification.rules", "rules"

@@ -158,7 +158,9 @@ class DataQualityGroup:
     customers: int = strawberry.field(description="Customers in the group.")
     reachable: int = strawberry.field(description="Of them, reachable.")
     reachableShare: float = strawberry.field(description="reachable / customers.")
-    averageScore: float = strawberry.field(description="Mean data-quality score.")
+    averageScore: float = strawberry.field(
+        description="Mean data-quality score, rounded to one decimal (16.67 is 16.7)."
+    )
     neverVerified: int = strawberry.field(description="Channels with a value never checked.")
     stale: int = strawberry.field(description="Channels verified too long ago.")
     invalid: int = strawberry.field(description="Channels found not working.")
@@ -201,7 +203,7 @@ VerifyChannelsPayload = payload_type(
     verifications=(
         list[strawberry.ID | None],
         "Per check, in order: the recorded check's id, or null when refused (see errors, whose "
-        "field names `input.checks.<index>`).",
+        "field is `input.checks[<index>]` or one of its fields, e.g. `input.checks[1].at`).",
     ),
 )
 

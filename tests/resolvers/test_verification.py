@@ -206,11 +206,19 @@ def test_rules_are_data_kept_by_admin(gql: GQL, network: None) -> None:
         ("VALIDATION", "input.rules[0].field"),
         ("VALIDATION", "input.rules[0].days"),
     ]
+    twice = gql(RULES, {"rules": [*one_year, {**one_year[0], "days": 30}]})
+    assert [(e["code"], e["field"]) for e in twice.data["saveVerificationRules"]["errors"]] == [
+        ("VALIDATION", "input.rules[1]")
+    ]
     saved = gql(RULES, {"rules": one_year}).data["saveVerificationRules"]
     assert saved["errors"] == []
     assert saved["rules"]["version"] == 1
     assert {"label": "PERSON", "field": "MOBILE", "days": 365} in saved["rules"]["rules"]
     assert channels(gql, P1)["MOBILE"]["flag"] == "OK"
+    # Saving what is stored, or nothing, makes no new version.
+    for same in (one_year, []):
+        again = gql(RULES, {"rules": same}).data["saveVerificationRules"]
+        assert (again["errors"], again["rules"]["version"]) == ([], 1)
 
 
 def test_quality_and_the_report_over_what_each_viewer_sees(gql: GQL, network: None) -> None:
