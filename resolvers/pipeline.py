@@ -340,6 +340,20 @@ _CODES: dict[Refusal, tuple[ErrorCode, str]] = {
 }
 
 
+def _route_path(data: dict[str, Any], part: Part | None, named: str | None) -> str | None:
+    """The route (`input.accounts[i]`) a refusal names: its successor when that is not the
+    default `to`, or its account."""
+    routes = data.get("accounts") or []
+    if part is Part.TO and named != str(data["to"]):
+        key, field = "to", "to"
+    elif part is Part.ACCOUNT:
+        key, field = "account", "account"
+    else:
+        return None
+    i = next((i for i, a in enumerate(routes) if str(a[key]) == named), None)
+    return None if i is None else f"input.accounts.{i}.{field}"
+
+
 async def hand_over(ctx: Context, data: dict[str, Any]) -> HandOverPayload:
     if denied := read_only(ctx):
         return {"handOver": None, "errors": denied}
@@ -366,7 +380,9 @@ async def hand_over(ctx: Context, data: dict[str, Any]) -> HandOverPayload:
     )
     if row["refusal"] is not None:
         code, message = _CODES.get(row["refusal"], (ErrorCode.VALIDATION, "refused"))
-        path = _PATHS.get(row["part"] or Part.WHOLE, "input")
+        path = _route_path(data, row["part"], row["detail"]) or _PATHS.get(
+            row["part"] or Part.WHOLE, "input"
+        )
         if row["detail"]:
             message = f"{message}: {row['detail']}"
         return {"handOver": None, "errors": [payload_error(code, message, path)]}

@@ -424,6 +424,13 @@ def test_a_successor_must_be_active_and_may_edit(gql: GQL, cypher: Driver, pipel
                 f"not ANALYST or AUDITOR only): {to}",
             }
         ]
+    # A route's own successor is refused at that route, not at the default `to`.
+    route = {"from": OWNER, "to": WEST_REP, "dryRun": True,
+             "accounts": [{"account": CUSTOMER, "to": PERSONAS["analyst"]["id"]}]}  # fmt: skip
+    refused = gql(HAND_OVER, {"input": route})
+    assert [(e["code"], e["field"]) for e in refused.data["handOver"]["errors"]] == [
+        ("VALIDATION", "input.accounts[0].to")
+    ]
     assert holdings(cypher, OWNER) == (1, 2, 1)
     # A manager naming a departed user outside their teams is refused at input.from.
     outside = gql.as_("manager_west")(HAND_OVER, {"input": {"from": OWNER, "to": WEST_REP}})
