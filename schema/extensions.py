@@ -26,6 +26,7 @@ from graphql import (
     ListValueNode,
     ObjectValueNode,
     OperationDefinitionNode,
+    OperationType,
     ValueNode,
     VariableNode,
     Visitor,
@@ -158,8 +159,33 @@ def _variable_error(
     return message
 
 
+# A mutation stopped by the transaction timeout: its transaction was rolled back whole, and
+# "ask for less" (the query advice) means nothing for a write.
+WRITE_TIMEOUT = (
+    "The write took longer than the server allows and was stopped; nothing of it was "
+    "written. Try again."
+)
+
+
+def _is_mutation(ec: ExecutionContext) -> bool:
+    document = ec.graphql_document
+    if document is None:  # not parsed: no operation to speak of
+        return False
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    named = [
+        o
+        for o in ops
+        if ec.operation_name is None or (o.name and o.name.value == ec.operation_name)
+    ]
+    return bool(named) and named[0].operation is OperationType.MUTATION
+
+
 def _shape(
-    error: GraphQLError, request_id: str, arguments: dict[str, str], suggestions: bool = True
+    error: GraphQLError,
+    request_id: str,
+    arguments: dict[str, str],
+    suggestions: bool = True,
+    mutation: bool = False,
 ) -> GraphQLError:
     original = error.original_error
     ext: dict[str, Any] = dict(error.extensions or {})
@@ -173,7 +199,11 @@ def _shape(
         ext.update(original.client_extensions(request_id))
         if isinstance(original, ApiError):
             ext["field"] = original.field
-        message = original.client_message()
+        message = (
+            WRITE_TIMEOUT
+            if mutation and original.code == ErrorCode.QUERY_TIMEOUT.value
+            else original.client_message()
+        )
         log.log(
             original.log_level,
             "request %s: %s at %s: %s",
@@ -212,7 +242,10 @@ class ErrorShaping(SchemaExtension):
         request_id = getattr(ctx, "request_id", "-")
         refused = any(_VARIABLE.match(e.message) for e in errors)
         arguments = variable_arguments(self.execution_context.graphql_document) if refused else {}
-        result.errors = [_shape(e, request_id, arguments, self.suggestions) for e in errors]
+        mutation = _is_mutation(self.execution_context)
+        result.errors = [
+            _shape(e, request_id, arguments, self.suggestions, mutation) for e in errors
+        ]
 
 
 # Values keep their schema alive, so its id in the key cannot be reused by another schema.

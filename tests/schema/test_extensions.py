@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import pytest
+import strawberry
 
 from schema import build_schema
 
@@ -184,3 +185,29 @@ def test_a_refused_variable_names_its_field_without_its_value(
     )
     assert bad.errors
     assert "11010519491231002X" not in bad.errors[0].formatted["message"]
+
+
+def test_a_timed_out_write_says_nothing_was_written_not_ask_for_less() -> None:
+    """A mutation stopped by the transaction timeout was rolled back whole; the query advice
+    ("a smaller depth, limit or page") means nothing for a one-field write."""
+    from graph.errors import QueryTimeout
+    from schema.extensions import WRITE_TIMEOUT, ErrorShaping
+
+    def stopped() -> int:
+        raise QueryTimeout("Transaction timed out")
+
+    @strawberry.type
+    class Query:
+        slow: int = strawberry.field(resolver=stopped)
+
+    @strawberry.type
+    class Mutation:
+        save: int = strawberry.mutation(resolver=stopped)
+
+    schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=[ErrorShaping])
+    read = asyncio.run(schema.execute("query Read { slow }"))
+    write = asyncio.run(schema.execute("mutation Write { save }"))
+    errors = [*(read.errors or []), *(write.errors or [])]
+    assert [(e.extensions or {}).get("code") for e in errors] == ["QUERY_TIMEOUT"] * 2
+    assert "ask for less" in errors[0].message
+    assert errors[1].message == WRITE_TIMEOUT
