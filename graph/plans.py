@@ -30,7 +30,8 @@ of its members' USER plans and its sub-teams' plans (ROLLUP), each sub-team agai
 its rollup.
 
 The forecast to the period's end is the actual plus the open pipeline expected to close in
-the rest of the period (open projects with `expectedClose` in [asOf, period end)), each
+the period (open projects with `expectedClose` in [period start, period end): one past its
+date this period is still open, and `forecast` counts it in its month too), each
 weighted by graph/pipeline.py's win probability for its stage (or its override); method
 PIPELINE. Products have no pipeline (projects carry no products), so a PRODUCT row projects
 its run rate, actual ÷ elapsed share of the period (RUN_RATE). Once the period is over the
@@ -690,12 +691,11 @@ async def table(db: Database, actor: Actor, q: TableQuery) -> Table:
     weighted: dict[Key, int] = {}
     if method is ForecastMethod.PIPELINE:
         settings, _ = await pipeline.settings(db, actor)
-        since = max(q.as_of.astimezone(PERIOD_TZ).date(), q.period.start)
         projects = await db.read(
             PIPELINE,
             {
                 "within": pipeline.scope_params(),
-                "since": since,
+                "since": q.period.start,
                 "until": q.period.end,
                 "currency": q.currency,
                 "cap": MAX_PIPELINE,

@@ -47,8 +47,8 @@ vocab_enum(
     ForecastMethod,
     "How a row's forecast to the period's end was made.",
     {
-        "PIPELINE": "The actual plus the open pipeline expected to close in the rest of the "
-        "period, weighted by win probability.",
+        "PIPELINE": "The actual plus the open pipeline expected to close in the period (a deal "
+        "still open past its date in the period included), weighted by win probability.",
         "RUN_RATE": "The actual divided by the elapsed share of the period (products: "
         "projects carry no products).",
         "FINAL": "The period is over: the forecast is the actual.",
@@ -101,7 +101,9 @@ class PlanVsActualRow:
     gap = money("gapCents", "plan − actual: still to sell (negative: over the plan).")
     pipeline = money(
         "pipelineCents",
-        "PIPELINE rows: the weighted open pipeline expected to close before the period's end.",
+        "PIPELINE rows: the weighted open pipeline expected to close in the period, a deal "
+        "still open past its date in it included; today's pipeline, also for an `asOf` in the "
+        "past (`forecast(compareTo:)` replays past stages).",
     )
     forecast = money(
         "forecastCents",

@@ -252,11 +252,14 @@ def test_forecasts_add_the_weighted_pipeline_closing_in_the_period(
          "close": "2030-03-25", "override": None},
         {"id": fid("pr2"), "status": "OPEN", "stage": "NEGOTIATION", "amount": 10000.0,
          "close": "2030-03-20", "override": 0.2},
-        # Closing after March, before asOf, or already won: not counted.
-        {"id": fid("pr3"), "status": "OPEN", "stage": "PROPOSAL", "amount": 90000.0,
-         "close": "2030-04-10", "override": None},
+        # Still open past its date in March (before asOf): counted, as forecast counts it.
         {"id": fid("pr4"), "status": "OPEN", "stage": "PROPOSAL", "amount": 90000.0,
          "close": "2030-03-10", "override": None},
+        # Closing after March, before it, or already won: not counted.
+        {"id": fid("pr3"), "status": "OPEN", "stage": "PROPOSAL", "amount": 90000.0,
+         "close": "2030-04-10", "override": None},
+        {"id": fid("pr6"), "status": "OPEN", "stage": "PROPOSAL", "amount": 90000.0,
+         "close": "2030-02-27", "override": None},
         {"id": fid("pr5"), "status": "WON", "stage": "CLOSED", "amount": 90000.0,
          "close": "2030-03-28", "override": None},
     ]  # fmt: skip
@@ -264,14 +267,14 @@ def test_forecasts_add_the_weighted_pipeline_closing_in_the_period(
     owner = table(gql, "USER", as_of=MID)[OWNER]
     assert (owner["actual"], owner["pipeline"], owner["forecast"], owner["forecastMethod"]) == (
         "100000",
-        "32000",
-        "132000",
+        "77000",
+        "177000",
         "PIPELINE",
     )
     # A: o1 and o8 (4,000) by the 15th.
-    assert table(gql, "CUSTOMER", as_of=MID)[A]["forecast"] == "136000"
+    assert table(gql, "CUSTOMER", as_of=MID)[A]["forecast"] == "181000"
     east = table(gql, "TEAM", as_of=MID)[EAST]
-    assert (east["actual"], east["forecast"]) == ("100000", "132000")
+    assert (east["actual"], east["forecast"]) == ("100000", "177000")
     # The mate leads nothing: actual only.
     mate = table(gql, "USER", as_of=MID)[MATE]
     assert (mate["actual"], mate["pipeline"], mate["forecast"]) == ("0", "0", "0")
