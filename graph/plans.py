@@ -235,6 +235,9 @@ TARGETS = Cypher(
     "plans.targets",
     "RETURN [x IN $products WHERE EXISTS { MATCH (:Product {id: x}) }] AS products, "
     "[x IN $users WHERE EXISTS { MATCH (:User {id: x}) }] AS users, "
+    # Who sells no more (archived) or never (ANALYST or AUDITOR only): no new plan.
+    "[x IN $users WHERE EXISTS { MATCH (u:User {id: x}) WHERE u.archivedAt IS NOT NULL "
+    "OR all(r IN coalesce(u.roles, []) WHERE r IN $readOnly) }] AS inactive, "
     "[x IN $teamIds WHERE EXISTS { MATCH (:Team {id: x}) }] AS teams",
 )
 LOCK = Cypher(
@@ -496,8 +499,9 @@ def may_plan(actor: Actor, dimension: Dimension, target: str, editable: set[str]
 
 async def save(db: Database, rows: list[PlanSave], audit: Audit) -> SaveResult:
     """Save (or remove) many plans in one transaction: every row is checked first (target
-    exists and the actor may plan it, expected version), and on any refusal nothing is
-    written. Rows whose amount and note are already stored write nothing."""
+    exists and the actor may plan it; a user's new amount needs an active user who may sell:
+    INACTIVE; expected version), and on any refusal nothing is written. Rows whose amount
+    and note are already stored write nothing."""
     by_dim: dict[Dimension, list[str]] = {d: [] for d in Dimension}
     for r in rows:
         by_dim[r.dimension].append(r.target)
@@ -510,6 +514,7 @@ async def save(db: Database, rows: list[PlanSave], audit: Audit) -> SaveResult:
                     "products": by_dim[Dimension.PRODUCT],
                     "users": by_dim[Dimension.USER],
                     "teamIds": by_dim[Dimension.TEAM],
+                    "readOnly": sorted(access.READ_ONLY_ROLES),
                 },
             )
         )[0]
@@ -529,6 +534,7 @@ async def save(db: Database, rows: list[PlanSave], audit: Audit) -> SaveResult:
             Dimension.TEAM: set(found["teams"]),
         }
         editable = {r["key"] for r in seen if r["editable"]}
+        inactive = set(found["inactive"])
         stored = {r["id"]: r for r in await tx.run(LOCK, {"ids": [r.id for r in rows]})}
         refusals = []
         for i, r in enumerate(rows):
@@ -537,6 +543,9 @@ async def save(db: Database, rows: list[PlanSave], audit: Audit) -> SaveResult:
                 refusals.append(RowRefusal(i, Refusal.NOT_FOUND))
             elif not may_plan(audit.actor, r.dimension, r.target, editable):
                 refusals.append(RowRefusal(i, Refusal.FORBIDDEN))
+            elif (r.dimension is Dimension.USER and r.amount_cents is not None
+                  and r.target in inactive):  # fmt: skip
+                refusals.append(RowRefusal(i, Refusal.INACTIVE))
             elif r.expected_version is not None and (
                 (current["version"] if current else 0) != r.expected_version
             ):

@@ -152,6 +152,7 @@ SAMPLES: dict[str, Any] = {
     # maps) is the hand-over's sample above.
     **dict.fromkeys(("period", "title", "tagText"), "x"),
     **{name: [_ID] * 5 for name in ("customers", "users", "teamIds", "dimensions", "tags")},
+    "readOnly": ["ANALYST", "AUDITOR"],
     "afterScore": 1.0,
     # Outreach (graph/outreach.py); `customers` is the plans' sample above.
     **dict.fromkeys(("template", "record", "jobId"), _ID),

@@ -109,6 +109,13 @@ def refusal_error(refusal: repo.RowRefusal) -> UserErrorRow:
         return payload_error(
             ErrorCode.FORBIDDEN, "you may not plan for this target", f"{path}.target"
         )
+    if refusal.refusal is Refusal.INACTIVE:
+        return payload_error(
+            ErrorCode.VALIDATION,
+            "a user's plan is for an active user who may sell (not archived, not ANALYST or "
+            "AUDITOR only); an existing one may still be removed",
+            f"{path}.target",
+        )
     return payload_error(ErrorCode.NOT_FOUND, "no such target of this dimension", f"{path}.target")
 
 

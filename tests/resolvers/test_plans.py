@@ -389,6 +389,24 @@ def test_who_may_plan(sales: None, gql: GQL) -> None:
     assert codes("manager_above", [plan("USER", OWNER, "1"), plan("CUSTOMER", A, "1")]) == []
 
 
+def test_a_user_plan_is_for_someone_who_sells(sales: None, gql: GQL, cypher: Driver) -> None:
+    """An ANALYST never sells and an archived user no longer does: no new plan for them (it
+    would fill a team's rollup with targets nobody works to). A stored one may be removed."""
+
+    def codes(rows: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+        result = gql(SAVE, {"input": {"plans": rows}}).data["savePlans"]
+        return [(e["code"], e["field"]) for e in result["errors"]]
+
+    assert codes([plan("USER", PERSONAS["analyst"]["id"], "1")]) == [
+        ("VALIDATION", "input.plans[0].target")
+    ]
+    assert codes([plan("USER", OWNER, "1")]) == []
+    cypher.execute_query("MATCH (u:User {id: $id}) SET u.archivedAt = datetime()", id=OWNER)
+    assert codes([plan("USER", OWNER, "2")]) == [("VALIDATION", "input.plans[0].target")]
+    removal = {k: x for k, x in plan("USER", OWNER, "1").items() if k != "amount"}
+    assert codes([{**removal, "remove": True}]) == []
+
+
 def test_bad_arguments(gql: GQL) -> None:
     bad = gql(TABLE, {"period": "March", "dimension": "USER"})
     assert bad.codes() == ["BAD_USER_INPUT"]
