@@ -35,7 +35,9 @@ def _id_document(errors: v.Errors, data: dict[str, Any], props: dict[str, Any]) 
     if "idNumber" not in data:
         return
     kind = props.get("idType") or RESIDENT_ID
-    if kind == RESIDENT_ID:
+    if v.masked(errors, data["idNumber"], "input.idNumber"):
+        props["idNumber"] = None
+    elif kind == RESIDENT_ID:
         props["idNumber"] = v.resident_id(errors, data["idNumber"], "input.idNumber")
     else:
         props["idNumber"] = v.text(errors, data["idNumber"], "input.idNumber", max_len=40)

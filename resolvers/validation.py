@@ -162,6 +162,19 @@ def _without_extension(value: str, extension: str | None) -> str:
     return re.sub(r"\D*" + digits + r"\D*$", "", value)
 
 
+def masked(errors: Errors, value: Any, field: str) -> bool:
+    """A masked value as a key without the right reads it back (`+86138****5678`,
+    `1101**********002X`, an export's cell): refused, never stored over the real one."""
+    if isinstance(value, str) and "**" in value:
+        errors.add(
+            ErrorCode.VALIDATION,
+            "is masked, as your key reads it: give the whole value, or leave the field out",
+            field,
+        )
+        return True
+    return False
+
+
 def phone(
     errors: Errors, value: str | None, field: str, region: str = "CN", mobile: bool = False
 ) -> str | None:
@@ -170,7 +183,7 @@ def phone(
     numbering plan), so are pagers, premium-rate and voicemail numbers, numbers with letters
     (vanity numbers; an extension marker such as "ext", "x", 转 or 分机 is fine), and with
     `mobile` a number that is not a mobile one."""
-    if value is None or not value.strip():
+    if value is None or not value.strip() or masked(errors, value, field):
         return None
     value = _CN_EXTENSION.sub(" ext ", unicodedata.normalize("NFKC", value))
     try:

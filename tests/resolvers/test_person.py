@@ -121,6 +121,19 @@ def test_other_documents_are_not_checked_as_resident_ids(gql: GQL) -> None:
     assert (p["idType"], p["idNumber"]) == ("PASSPORT", "E12345678")
 
 
+def test_a_masked_value_read_back_is_refused_not_stored(gql: GQL) -> None:
+    """A rep's export holds mobiles and ID numbers masked; written back, a passport number
+    would pass as text and replace the real one with its stars."""
+    masked = {"name": "王五", "mobile": "+86138****5678", "officePhone": "010****8888",
+              "idType": "PASSPORT", "idNumber": "E123****5678"}  # fmt: skip
+    out = gql(CREATE, {"input": masked}).data["createPerson"]
+    assert out["person"] is None
+    assert sorted((e["field"], e["message"]) for e in out["errors"]) == [
+        (f"input.{f}", "is masked, as your key reads it: give the whole value, or leave the "
+         "field out") for f in ("idNumber", "mobile", "officePhone")
+    ]  # fmt: skip
+
+
 def test_duplicate_customer_code_and_external_id(gql: GQL) -> None:
     create(gql, customer={"customerCode": "P-9"}, externalSource="crm1", externalId="7")
     r = gql(CREATE, {"input": {"name": "李娜", "customer": {"customerCode": "P-9"}}})
