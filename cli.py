@@ -348,7 +348,8 @@ async def _import_checks(settings: Settings, path: str, rows: list[dict[str, str
         where = f"line {index + 2}: {column or 'row'}"
         code = getattr(e["code"], "value", e["code"])
         print(f"crm-graph: {path}: {where}: {code}: {e['message']}", file=sys.stderr)
-    print(f"{len(rows)} rows read, {recorded} checks recorded")
+    # A check's id is what it says: one already on file counts here and changes nothing.
+    print(f"{len(rows)} rows read, {recorded} checks on file (one recorded before is kept as is)")
     return 1 if errors else 0
 
 

@@ -96,7 +96,10 @@ class ChannelVerification:
         "without a value."
     )
     at: dt.datetime | None = strawberry.field(description="When it was checked.")
-    by: strawberry.ID | None = strawberry.field(description="Who recorded it (a user id).")
+    by: strawberry.ID | None = strawberry.field(
+        description="Who recorded it: a user id, or `system:cli:import-verifications` for a file "
+        "imported with the CLI.",
+    )
     method: VerificationMethod | None = strawberry.field(description="How it was checked.")
     validUntil: dt.date | None = strawberry.field(
         description="Last day a VERIFIED status counts as fresh under the rules."
@@ -145,7 +148,10 @@ class VerificationEvent:
     method: VerificationMethod = strawberry.field(description="How.")
     note: str | None = strawberry.field(description="The checker's note.")
     at: dt.datetime = strawberry.field(description="When the check happened.")
-    by: strawberry.ID = strawberry.field(description="Who recorded it (a user id).")
+    by: strawberry.ID = strawberry.field(
+        description="Who recorded it: a user id, or `system:cli:import-verifications` for a file "
+        "imported with the CLI.",
+    )
     recordedAt: dt.datetime = strawberry.field(description="When it was recorded.")
 
 

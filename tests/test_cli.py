@@ -352,9 +352,9 @@ def test_import_verifications_from_csv(
     out = crm(["import-verifications", str(results)], env)
     assert out.returncode == 1
     assert "line 4: id: NOT_FOUND: no such company or person" in out.stderr
-    assert "3 rows read, 2 checks recorded" in out.stdout
+    assert "3 rows read, 2 checks on file" in out.stdout
     again = crm(["import-verifications", str(results)], env)
-    assert "3 rows read, 2 checks recorded" in again.stdout
+    assert "3 rows read, 2 checks on file" in again.stdout
     stored = cypher.execute_query(
         "MATCH (v:Verification) RETURN v.targetId AS id, v.status AS status ORDER BY id",
         database_="neo4j",
@@ -373,7 +373,7 @@ def test_import_verifications_from_csv(
     out = crm(["import-verifications", str(malformed)], env)
     assert out.returncode == 1
     assert "line 2: status: VALIDATION: unknown value 'SURE'; one of UNVERIFIED" in out.stderr
-    assert "0 checks recorded" in out.stdout
+    assert "0 checks on file" in out.stdout
 
 
 @pytest.mark.parametrize("dry", [False, True])
