@@ -116,7 +116,8 @@ def test_a_csv_upload_with_its_mapping_imports_and_reports_the_rejected_rows(
         assert job["status"] == "SUCCEEDED", job
         assert job["kind"] == "IMPORT"
         assert job["counts"] == {
-            "rows": 6, "created": 5, "updated": 0, "rejected": 1, "duplicates": 0
+            "rows": 6, "created": 5, "updated": 0, "rejected": 1, "duplicates": 0,
+            "valid": 5, "unchanged": 0,
         }  # fmt: skip
         assert job["startedAt"]
         assert job["finishedAt"]
@@ -146,6 +147,12 @@ def test_a_csv_upload_with_its_mapping_imports_and_reports_the_rejected_rows(
         again = _wait(client, "owner", _upload(client, "owner", _csv(6, bad=(4,))).json()["id"])
         assert again["counts"]["created"] == 0
         assert again["counts"]["updated"] == 0
+        assert (again["counts"]["valid"], again["counts"]["unchanged"]) == (5, 5)
+        # A dry run says how many rows it would write.
+        dry = _wait(client, "owner", _upload(client, "owner", _csv(6, bad=(4,)),
+                                             dryRun="true").json()["id"])  # fmt: skip
+        assert (dry["counts"]["valid"], dry["counts"]["rejected"]) == (5, 1), dry
+        assert dry["counts"]["unchanged"] is None
         # An import archiving a signed-in user: their cached sign-in goes with the job.
         query = {"query": "{ __typename }"}
         assert client.post("/graphql", json=query, headers=_auth("analyst")).status_code == 200
@@ -442,7 +449,8 @@ def test_an_anonymised_exports_people_are_rejected_by_an_admins_import_job(
         job = _wait(client, "admin", r.json()["id"])
         assert job["status"] == "SUCCEEDED", job
         assert job["counts"] == {
-            "rows": 3, "created": 0, "updated": 0, "rejected": 1, "duplicates": 0
+            "rows": 3, "created": 0, "updated": 0, "rejected": 1, "duplicates": 0,
+            "valid": 2, "unchanged": 2,
         }  # fmt: skip
         report = client.get(job["reportUrl"], headers=_auth("admin"))
         rows = list(csv.DictReader(io.StringIO(report.text)))
@@ -647,7 +655,8 @@ def test_a_running_import_cancelled_stops_at_a_batch_boundary_and_keeps_what_it_
         assert job["status"] == "CANCELLED", job
         # Rows 1-3 were one batch, row 4 (read before the cancel) the last; 5-10 never read.
         assert job["counts"] == {
-            "rows": 4, "created": 4, "updated": 0, "rejected": 0, "duplicates": 0
+            "rows": 4, "created": 4, "updated": 0, "rejected": 0, "duplicates": 0,
+            "valid": 4, "unchanged": None,
         }  # fmt: skip
         assert "after row 4" in job["note"]
         assert "kept" in job["note"]
