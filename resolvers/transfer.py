@@ -1147,6 +1147,7 @@ async def run_import(
     reader: Database | None = None,
     committed: Callable[[tuple[Any, ...], list[dict[str, Any]]], Awaitable[None]] | None = None,
     linked: Linked = frozenset(),
+    stop: Callable[[], bool] | None = None,
 ) -> Outcome:
     """Validate and write `rows` in batches (db None: a dry run, nothing written; its custom
     field values are checked against the definitions `reader` holds, if given, and the
@@ -1156,7 +1157,8 @@ async def run_import(
     committed, and is removed at the end. A node row likely duplicating an existing record is
     held back and reported (code DUPLICATE) unless `allow_duplicates`, or it and the record
     are a pair in `linked` (fmt.linked_branches). `committed` is awaited with each committed
-    batch's group and rows."""
+    batch's group and rows. `stop` (a cancel) is asked before each batch read: when it says
+    so, the rows read ahead are dropped and the batch in hand is written as the last."""
     out = Outcome()
     done = 0 if db is None else checkpoint.committed
     sheet = Report(report, append=done > 0)
@@ -1245,6 +1247,8 @@ async def run_import(
     ahead = asyncio.ensure_future(asyncio.to_thread(_take, rows, batch))
     try:
         while chunk := await ahead:
+            if stop is not None and stop():
+                break
             ahead = asyncio.ensure_future(asyncio.to_thread(_take, rows, batch))
             for item in chunk:
                 n = item.n if isinstance(item, Prepared) else item[0].row

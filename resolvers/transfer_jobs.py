@@ -603,6 +603,7 @@ class Worker(Background):
                 reader=db if dry else None,  # a dry run reads the custom field definitions
                 committed=None if guard is None else _claims_as_written(db, guard, audit),
                 linked=linked,
+                stop=until.halted,
             )
         except Exception:
             if not dry:  # it may have written staff lines before it stopped
@@ -643,7 +644,7 @@ class Worker(Background):
         )
         props["note"] = (
             f"Cancelled at a batch boundary after row {read}: rows 1-{read} were imported or "
-            f"reported and {kept}; the rest of the file was not read."
+            f"reported and {kept}; the rest of the file was not imported."
         )
         return JobStatus.CANCELLED, props
 
@@ -700,6 +701,12 @@ class _Until:
 
     def __iter__(self) -> _Until:
         return self
+
+    def halted(self) -> bool:
+        """A stop asked for: the import drops what it read ahead (run_import's `stop`)."""
+        if self.stop():
+            self.cut = True
+        return self.cut
 
     def __next__(self) -> transfer.Prepared | list[transfer.Rejection]:
         if self.stop():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -571,6 +571,8 @@ def _run(
     actor: Actor = AUDIT.actor,
     batch: int = 500,
     linked: transfer.Linked = frozenset(),
+    stop: Callable[[], bool] | None = None,
+    advance: Callable[[int], None] = lambda n: None,
 ) -> tuple[transfer.Outcome, list[str]]:
     """Import `rows` as `actor` (a dry run reads the database, writes nothing); the outcome
     and the report's rows (row, field, code, message), each joined with "|"."""
@@ -588,6 +590,8 @@ def _run(
                 reader=db if dry else None,
                 batch=batch,
                 linked=linked,
+                stop=stop,
+                advance=advance,
             )
         finally:
             await db.close()
@@ -1007,3 +1011,26 @@ def test_an_exported_branch_is_not_held_as_a_duplicate_of_its_parent(
         "MATCH (:Company {id: 'hx-wh'})-[r:SUBSIDIARY_OF]->(:Company {id: 'hx'}) RETURN r.kind AS k"
     ).records
     assert [r["k"] for r in branch] == ["BRANCH"]
+
+
+def test_a_stop_drops_the_rows_read_ahead_and_writes_the_batch_in_hand(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """Rows are read a batch ahead of the writes; a cancel must not write that batch too (a
+    fast JSONL file was read whole before the cancel, and every row was imported)."""
+    lines = [
+        {"kind": "node", "label": "Company", "id": f"stop-{i}", "customer": None,
+         "fields": {"name": f"停止测试{i:02d}号有限公司", "phone": f"010-6600{i:04d}"}}
+        for i in range(30)
+    ]  # fmt: skip
+    seen = [0]
+
+    def advance(n: int) -> None:
+        seen[0] += n
+
+    rows = transfer.graph_rows(iter(enumerate(lines, start=1)))
+    out, report = _run(neo4j_server, rows, tmp_path / "r.csv", batch=10,
+                       stop=lambda: seen[0] >= 10, advance=advance)  # fmt: skip
+    assert report == []
+    assert (out.rows, out.created) == (10, 10)
+    assert _count(cypher) == 10
