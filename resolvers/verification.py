@@ -108,9 +108,10 @@ async def save_rules(ctx: Context, data: dict[str, Any]) -> RulesPayload:
     if errors:
         return {"rules": None, "errors": errors}
     merged = repo.Rules(days)
-    if days == current.valid_days:  # nothing changes: no new version, no audit event
-        return {"rules": rules_row(current, current_version), "errors": []}
     expected = data.get("expectedVersion")
+    if days == current.valid_days and expected in (None, current_version):
+        # Nothing changes: no new version, no audit event (a stale version still conflicts).
+        return {"rules": rules_row(current, current_version), "errors": []}
     version, conflict = await save_document(
         ctx, repo.save_rules, merged, expected, "verification.rules", "rules"
     )

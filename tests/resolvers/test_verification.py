@@ -219,6 +219,12 @@ def test_rules_are_data_kept_by_admin(gql: GQL, network: None) -> None:
     for same in (one_year, []):
         again = gql(RULES, {"rules": same}).data["saveVerificationRules"]
         assert (again["errors"], again["rules"]["version"]) == ([], 1)
+    stale = """mutation($rules: [VerificationRuleInput!]!) {
+      saveVerificationRules(input: {rules: $rules, expectedVersion: 0}) {
+        errors { code field } } }"""
+    assert gql(stale, {"rules": []}).data["saveVerificationRules"]["errors"] == [
+        {"code": "CONFLICT", "field": "input.expectedVersion"}
+    ]
 
 
 def test_quality_and_the_report_over_what_each_viewer_sees(gql: GQL, network: None) -> None:
