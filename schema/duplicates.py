@@ -119,8 +119,9 @@ class MergeDuplicateInput:
     )
     dryRun: bool = strawberry.field(
         default=False,
-        description="Show what would move (edges per type, copied fields, the survivor as "
-        "it would be) and change nothing.",
+        description="Show what would move (edges per type, copied fields, the survivor's "
+        "own fields as they would be; its related fields, such as `owner`, as it is now) and "
+        "change nothing.",
     )
 
 

@@ -31,7 +31,9 @@ class MergeInput:
     dryRun: bool = strawberry.field(
         default=False,
         description="Run the merge and roll it back: the payload shows what would move "
-        "(edges per type, copied fields, the survivor as it would be) and nothing changes.",
+        "(edges per type, copied fields, the survivor's own fields as they would be) and "
+        "nothing changes. The survivor's related fields (`owner`, `contacts` ...) are read "
+        "after the rollback, so they show it as it is.",
     )
 
 
