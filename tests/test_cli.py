@@ -283,7 +283,8 @@ def test_import_plans_from_csv(neo4j_server: LocalNeo4j, cypher: Driver, tmp_pat
     env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_PASSWORD": neo4j_server.password}
     assert crm(["migrate", "apply"], env).returncode == 0
     cypher.execute_query(
-        "CREATE (:User {id: 'cli-plan-u', name: '计划人', team: 'EAST', version: 1}) "
+        "CREATE (:User {id: 'cli-plan-u', name: '计划人', team: 'EAST', roles: ['SALES'], "
+        "version: 1}) "
         "CREATE (:Product {id: 'cli-plan-p', sku: 'CLI-P', name: '命令行产品', version: 1})",
         database_="neo4j",
     )
