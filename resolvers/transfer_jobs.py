@@ -985,7 +985,8 @@ async def _submit_import(request: Request) -> Response:
     files.folder.mkdir(parents=True, exist_ok=True)
     try:
         await _receive_upload(request, files, settings.transfer_max_bytes)
-        _check_files(files, settings.transfer_max_bytes)
+        # Off the event loop: a CSV export's ZIP may unpack to many megabytes.
+        await asyncio.to_thread(_check_files, files, settings.transfer_max_bytes)
         props = {"format": form, "dryRun": dry, "allowDuplicates": allow}
         audit = Audit(_actor(viewer), "transfer.import.submit", _request_id(request))
         await repo.create_job(request.app.state.db, job_id, JobKind.IMPORT, props, audit)
