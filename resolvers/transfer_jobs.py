@@ -1057,24 +1057,22 @@ def job_json(row: TransferJobRow, progress: int | None) -> dict[str, Any]:
     if row["kind"] == JobKind.IMPORT.value:
         out["dryRun"] = bool(row.get("dryRun"))
         out["allowDuplicates"] = bool(row.get("allowDuplicates"))
-        counts: dict[str, int | None] = {
+        n = {
             k: int(row.get(k) or 0)  # type: ignore[call-overload]
             for k in ("rows", "created", "updated", "rejected", "duplicates")
         }
         out["resumedAfterRow"] = int(row.get("resumedAfter") or 0)
-        finished = row["status"] == JobStatus.SUCCEEDED.value
         # Rows that passed every check (what a dry run would write), and of those, rows the
         # CRM already held as they are: unknown after a resume (the first run's writes are
         # not counted again) or before the job succeeds.
-        written = int(counts["created"] or 0) + int(counts["updated"] or 0)
-        valid = int(counts["rows"] or 0) - int(counts["rejected"] or 0)
-        counts["valid"] = valid
-        counts["unchanged"] = (
-            valid - written
-            if finished and not out["dryRun"] and not out["resumedAfterRow"]
-            else None
+        valid = n["rows"] - n["rejected"]
+        known = (
+            row["status"] == JobStatus.SUCCEEDED.value
+            and not out["dryRun"]
+            and not out["resumedAfterRow"]
         )
-        out["counts"] = counts
+        unchanged = valid - n["created"] - n["updated"] if known else None
+        out["counts"] = {**n, "valid": valid, "unchanged": unchanged}
         out["reportUrl"] = base + "/report"
     else:
         out["counts"] = {"exported": int(row.get("exported") or 0)}

@@ -34,6 +34,7 @@ from graphql import (
     validate,
     visit,
 )
+from graphql.utilities import get_operation_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
@@ -168,16 +169,10 @@ WRITE_TIMEOUT = (
 
 
 def _is_mutation(ec: ExecutionContext) -> bool:
-    document = ec.graphql_document
-    if document is None:  # not parsed: no operation to speak of
+    if ec.graphql_document is None:  # not parsed: no operation to speak of
         return False
-    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    named = [
-        o
-        for o in ops
-        if ec.operation_name is None or (o.name and o.name.value == ec.operation_name)
-    ]
-    return bool(named) and named[0].operation is OperationType.MUTATION
+    op = get_operation_ast(ec.graphql_document, ec.operation_name)
+    return op is not None and op.operation is OperationType.MUTATION
 
 
 def _shape(
