@@ -61,6 +61,9 @@ MAX_PER_COMPANY = 20
 MAX_TEMPLATES = 500
 # A claim older than this without an answer was interrupted (the SMTP timeout is 30 s).
 STALE_SENDING_SECONDS = 120
+# A template goes to a person at most once in this window, across jobs: a send clicked twice,
+# or two managers sending the same campaign, must not reach anyone twice.
+REPEAT_HOURS = 24
 # Consent outreach needs (graph/privacy.py).
 PURPOSE = ConsentPurpose.MARKETING
 SOURCE = "outreach"  # the Interaction records' externalSource
@@ -103,6 +106,7 @@ class SkipReason(Enum):
     NOT_WORKING = "NOT_WORKING"  # the channel was checked INVALID or WRONG_PERSON (R19)
     NO_RECIPIENT = "NO_RECIPIENT"  # a company with no current decision maker
     DUPLICATE = "DUPLICATE"  # the person is addressed already, for another customer
+    RECENTLY_SENT = "RECENTLY_SENT"  # another job of the template addressed them lately
     RENDER_FAILED = "RENDER_FAILED"  # the template failed for this recipient
     NOT_PERMITTED = "NOT_PERMITTED"  # at sending time the sender may no longer edit them
     CANCELLED = "CANCELLED"  # the job was cancelled before this message went out
@@ -284,6 +288,17 @@ AUDIENCE_SEGMENT = Cypher(
 )  # fmt: skip
 
 # --- Jobs -------------------------------------------------------------------------------------
+# Which of these people another job of the template addressed in the last $hours (a message
+# not skipped, failed or cancelled: it is queued, going out, sent or maybe sent).
+RECENT = Cypher(
+    "outreach.recent",
+    "UNWIND $recipients AS pid MATCH (:Person {id: pid})<-[:TO_PERSON]-(m:OutreachMessage)"
+    "-[:IN_JOB]->(j:OutreachJob {templateId: $template}) WHERE j.id <> $jobId "
+    "AND m.status IN $live AND m.createdAt > datetime() - duration({hours: $hours}) "
+    "RETURN DISTINCT pid",
+)
+LIVE = [s.value for s in (MessageStatus.PENDING, MessageStatus.SENDING, MessageStatus.SENT,
+                          MessageStatus.UNKNOWN)]  # fmt: skip
 CREATE_JOB = Cypher(
     "outreach.job.create",
     "MERGE (j:OutreachJob {id: $id}) ON CREATE SET j.channel = $channel, "
@@ -672,6 +687,24 @@ async def audience(
     return [cast(RecipientRow, r) for r in rows], matched
 
 
+def _recent_params(template_id: str, people: list[str], job_id: str = "") -> dict[str, Any]:
+    return {
+        "recipients": people,
+        "template": template_id,
+        "jobId": job_id,  # a retried creation is not its own repeat
+        "live": LIVE,
+        "hours": REPEAT_HOURS,
+    }
+
+
+async def recent(db: Database, template_id: str, people: list[str]) -> set[str]:
+    """Who of `people` another job of the template addressed within REPEAT_HOURS."""
+    if not people:
+        return set()
+    rows = await db.read(RECENT, _recent_params(template_id, people))
+    return {str(r["pid"]) for r in rows}
+
+
 def message_key(job_id: str, customer_id: str, person_id: str | None) -> str:
     """Idempotency key of a message: one per (job, customer, person)."""
     return f"{job_id}/{customer_id}/{person_id or '-'}"
@@ -693,23 +726,49 @@ async def create_job(
     audience_json: str,
     messages: list[dict[str, Any]],
     audit: Audit,
-) -> str:
+) -> set[str]:
     """The job with all its messages in one transaction (rows: `{key, id, customerId,
-    personId, props}`); DONE at once when none is PENDING."""
-    pending = any(m["props"]["status"] == MessageStatus.PENDING.value for m in messages)
-    status = JobStatus.RUNNING if pending else JobStatus.DONE
-    params = {
-        "id": job_id,
-        "channel": channel.value,
-        "template": template_id,
-        "status": status.value,
-        "rate": rate,
-        "audience": audience_json,
-        "messages": messages,
-        **audit.params(job_id, "OutreachJob", ["status"], new_id()),
-    }
-    rows = await db.write(CREATE_JOB, params)
-    return str(rows[0]["id"])
+    personId, props}`); DONE at once when none is PENDING. Jobs of one template are created
+    one at a time (the template is locked): a PENDING message to someone another job
+    addressed meanwhile is SKIPPED as RECENTLY_SENT here. Returns those people's ids."""
+
+    async def work(tx: Tx) -> set[str]:
+        await tx.run(TEMPLATE_LOCK, {"id": template_id})
+        pending = [m for m in messages if m["props"]["status"] == MessageStatus.PENDING.value]
+        people = sorted({str(m["personId"]) for m in pending})
+        taken = (
+            {
+                str(r["pid"])
+                for r in await tx.run(RECENT, _recent_params(template_id, people, job_id))
+            }
+            if people
+            else set()
+        )
+        for m in pending:
+            if m["personId"] in taken:
+                m["props"].update(
+                    status=MessageStatus.SKIPPED.value,
+                    reason=SkipReason.RECENTLY_SENT.value,
+                    address=None,
+                    subject=None,
+                    body=None,
+                )
+        still = any(m["props"]["status"] == MessageStatus.PENDING.value for m in messages)
+        status = JobStatus.RUNNING if still else JobStatus.DONE
+        params = {
+            "id": job_id,
+            "channel": channel.value,
+            "template": template_id,
+            "status": status.value,
+            "rate": rate,
+            "audience": audience_json,
+            "messages": messages,
+            **audit.params(job_id, "OutreachJob", ["status"], new_id()),
+        }
+        await tx.run(CREATE_JOB, params)
+        return taken
+
+    return await db.transaction(work)
 
 
 async def jobs(db: Database, actor: Actor, status: str | None, limit: int) -> list[JobRow]:

@@ -157,7 +157,9 @@ SAMPLES: dict[str, Any] = {
     # Outreach (graph/outreach.py); `customers` is the plans' sample above.
     **dict.fromkeys(("template", "record", "jobId"), _ID),
     **dict.fromkeys(("channel", "locale", "audience", "providerId", "failure", "method"), "x"),
-    **{name: ["x"] * 2 for name in ("tiers", "churnLevels", "stages")},
+    **{name: ["x"] * 2 for name in ("tiers", "churnLevels", "stages", "live")},
+    "recipients": [_ID] * 5,
+    "hours": 24,
     "messages": [{"key": "x", "id": _ID, "customerId": _ID, "personId": _ID, "props": {}}] * 5,
     **dict.fromkeys(("rate", "grace"), 60),
     # Duplicates (graph/duplicates.py): a scan's id; incoming rows' look-up keys.

@@ -571,7 +571,9 @@ def _context(row: dict[str, Any], sender_name: str) -> dict[str, dict[str, str]]
     }
 
 
-def _skip(row: dict[str, Any], channel: OutreachChannel, seen: set[str]) -> str | None:
+def _skip(
+    row: dict[str, Any], channel: OutreachChannel, seen: set[str], recent: set[str]
+) -> str | None:
     """Why this recipient is not sent to, or None."""
     if row["personId"] is None:
         return SkipReason.NO_RECIPIENT.value
@@ -591,15 +593,20 @@ def _skip(row: dict[str, Any], channel: OutreachChannel, seen: set[str]) -> str 
         return SkipReason.NOT_WORKING.value
     if row["personId"] in seen:
         return SkipReason.DUPLICATE.value
+    if row["personId"] in recent:
+        return SkipReason.RECENTLY_SENT.value
     return None
 
 
 async def plan(
-    rows: list[repo.RecipientRow], template: TemplateRow, sender_name: str
+    ctx: Context, rows: list[repo.RecipientRow], template: TemplateRow
 ) -> list[dict[str, Any]]:
     """One planned message per (customer, recipient): rendered when it will be sent. Each
     render is bounded, but thousands add up: other requests get their turn every 20 ms."""
     channel = OutreachChannel(template["channel"])
+    people = sorted({str(r["personId"]) for r in rows if r["personId"] is not None})
+    recent = await repo.recent(ctx.db, template["id"], people)
+    sender_name = ctx.viewer.name
     seen: set[str] = set()
     out = []
     turn = time.monotonic()
@@ -608,7 +615,7 @@ async def plan(
             await asyncio.sleep(0)
             turn = time.monotonic()
         row = cast(dict[str, Any], recipient)
-        reason = _skip(row, channel, seen)
+        reason = _skip(row, channel, seen, recent)
         subject = body = None
         if reason is None:
             context = _context(row, sender_name)
@@ -658,7 +665,7 @@ async def preview_message(ctx: Context, template_id: str, customer_id: str) -> P
     if verdicts[0].verdict == "missing":
         raise ApiError(ErrorCode.NOT_FOUND, "no such customer", "customerId")
     rows, _ = await repo.audience(ctx.db, ctx.actor, [customer_id], None, visible=True)
-    planned = await plan(rows, template, ctx.viewer.name)
+    planned = await plan(ctx, rows, template)
     return {"templateId": template_id, "customerId": customer_id,
             "recipients": [shape_address(p) for p in planned]}  # fmt: skip
 
@@ -671,6 +678,15 @@ class SendPayload(TypedDict):
     customers: int
     planned: list[dict[str, Any]]
     errors: list[UserErrorRow]
+
+
+def _summary(planned: list[dict[str, Any]], dry_run: bool) -> SendPayload:
+    addressed = sum(1 for p in planned if p["willSend"])
+    return {"job": None, "dryRun": dry_run, "addressed": addressed,
+            "skipped": len(planned) - addressed,
+            "customers": len({p["customerId"] for p in planned}),
+            "planned": [shape_address(p) for p in planned[:MAX_PLANNED]],
+            "errors": []}  # fmt: skip
 
 
 def _failed(errors: list[UserErrorRow], dry_run: bool = False) -> SendPayload:
@@ -854,19 +870,9 @@ async def send_outreach(ctx: Context, data: dict[str, Any]) -> SendPayload:
         return _failed([payload_error(ErrorCode.VALIDATION, f"the segment holds {matched} "
                         f"customers; a job addresses at most {repo.MAX_CUSTOMERS}: narrow it",
                         "input.audience")], dry_run)  # fmt: skip
-    planned = await plan(rows, template, ctx.viewer.name)
-    addressed = sum(1 for p in planned if p["willSend"])
-    out: SendPayload = {
-        "job": None,
-        "dryRun": dry_run,
-        "addressed": addressed,
-        "skipped": len(planned) - addressed,
-        "customers": len({p["customerId"] for p in planned}),
-        "planned": [shape_address(p) for p in planned[:MAX_PLANNED]],
-        "errors": [],
-    }
+    planned = await plan(ctx, rows, template)
     if dry_run:
-        return out
+        return _summary(planned, dry_run)
     job_id = new_id()
     messages = []
     for seq, p in enumerate(planned, start=1):
@@ -884,12 +890,18 @@ async def send_outreach(ctx: Context, data: dict[str, Any]) -> SendPayload:
         {"saved": str(saved_id) if saved_id else None, "customers": listed or None,
          **vars(segment)}, ensure_ascii=False,
     )  # fmt: skip
-    await repo.create_job(
+    taken = await repo.create_job(
         ctx.db, job_id, OutreachChannel(template["channel"]), template["id"], rate,
         audience_json, messages, audit(ctx, "outreach.send"),
     )  # fmt: skip
+    for p in planned:
+        # Another job of the template reached them while this one was planned.
+        if p["willSend"] and p["personId"] in taken:
+            p.update(willSend=False, reason=SkipReason.RECENTLY_SENT.value, address=None,
+                     subject=None, body=None)  # fmt: skip
     if runner is not None:
         runner.wake()
+    out = _summary(planned, dry_run)
     out["job"] = await outreach_job(ctx, job_id)
     return out
 

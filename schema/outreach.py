@@ -49,6 +49,9 @@ vocab_enum(SkipReason, "Why a recipient was skipped (or a message ended UNKNOWN)
             "NOT_WORKING": "The channel was checked and found INVALID or WRONG_PERSON.",
             "NO_RECIPIENT": "A company without a current decision maker the sender sees.",
             "DUPLICATE": "The person is addressed already in this job, for another customer.",
+            "RECENTLY_SENT": "Another job of this template addressed the person in the last "
+                             "24 hours (queued, sent or maybe sent): one send never reaches "
+                             "anyone twice, even when clicked twice.",
             "RENDER_FAILED": "The template failed for this recipient.",
             "NOT_PERMITTED": "When it was due the sender could no longer edit the customer.",
             "CANCELLED": "The job was cancelled (cancelOutreachJob) before it went out.",

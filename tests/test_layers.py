@@ -83,6 +83,9 @@ def test_every_repository_call_knows_its_actor() -> None:
         # held as duplicates): yes or no per row, by key. The rights on each record are judged
         # after it, as for every row of a rep's import.
         ("graph.transfer", "existing"),
+        # Which of the people a send addresses (ids it holds) any sender's job of the template
+        # reached lately: a campaign reaches nobody twice, whoever sent it first.
+        ("graph.outreach", "recent"),
         # A helper repositories call with statements already under their predicate;
         # resolvers import graph.pages for its `every` walk only.
         ("graph.pages", "read"),

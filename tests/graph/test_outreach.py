@@ -121,7 +121,7 @@ def test_a_claim_skips_a_person_who_withdrew_and_a_sender_who_may_not_edit(
         owner = await actor_of(db, "owner")
         west = await actor_of(db, "other_team")
         for job in ("job-a", "job-b"):
-            await repo.create_job(db, job, repo.OutreachChannel.EMAIL, "t", 60, "{}", _job(job),
+            await repo.create_job(db, job, repo.OutreachChannel.EMAIL, job, 60, "{}", _job(job),
                                   Audit(owner, "outreach.send", "test"))  # fmt: skip
         cypher.execute_query(
             "CREATE (:Consent {id: 'w', personId: 'g-dm', purpose: 'MARKETING', "
@@ -142,7 +142,7 @@ def test_recovery_marks_only_interrupted_sends_unknown(graph: LocalNeo4j, cypher
         owner = await actor_of(db, "owner")
         who = Audit(owner, "outreach.send", "test")
         for job in ("old", "new"):
-            await repo.create_job(db, job, repo.OutreachChannel.EMAIL, "t", 60, "{}", _job(job),
+            await repo.create_job(db, job, repo.OutreachChannel.EMAIL, job, 60, "{}", _job(job),
                                   who)  # fmt: skip
             await repo.claim(db, _job(job)[0]["id"], who)
         cypher.execute_query(

@@ -10,6 +10,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any, cast
@@ -251,6 +252,36 @@ def test_a_chinese_email_is_delivered_once_and_archived_once_on_each_timeline(
     assert by_person(again["planned"])[BOUNCE]["reason"] == "BOUNCED"
 
 
+def test_one_template_reaches_nobody_twice_across_jobs(
+    gql: GQL, people: None, cypher: Driver
+) -> None:
+    """A send clicked three times at once: each person is addressed by one job; the others
+    skip them as RECENTLY_SENT, and so does a later dry run. Another template still goes."""
+    owner = gql.as_("owner")
+    tid = template(owner, EMAIL_ZH)
+    data = {"template": tid, "audience": {"customers": [C1, P2]}, "ratePerMinute": 600}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        sent = list(pool.map(lambda _: send(owner, data), range(3)))
+    assert [s["errors"] for s in sent] == [[], [], []]
+    assert sorted(s["addressed"] for s in sent) == [0, 0, 3]
+    for s in sent:
+        finished(gql, s["job"]["id"])
+    late = next(s for s in sent if s["addressed"] == 0)
+    reasons = {k: v["reason"] for k, v in by_person(late["planned"]).items()}
+    assert [reasons[k] for k in (ZHANG, BOUNCE, P2)] == ["RECENTLY_SENT"] * 3
+    assert late["job"]["counts"]["pending"] == 0
+    went = cypher.execute_query(
+        "MATCH (m:OutreachMessage)-[:TO_PERSON]->(p:Person) WHERE m.status <> 'SKIPPED' "
+        "RETURN p.id AS person, count(m) AS n",
+        database_="neo4j",
+    ).records
+    assert {r["person"]: r["n"] for r in went} == dict.fromkeys((ZHANG, BOUNCE, P2), 1)
+    dry = send(owner, {**data, "dryRun": True})
+    assert (dry["addressed"], by_person(dry["planned"])[ZHANG]["reason"]) == (0, "RECENTLY_SENT")
+    other = template(owner, {**EMAIL_ZH, "name": "回访"})
+    assert send(owner, {**data, "template": other, "dryRun": True})["addressed"] == 3
+
+
 def test_opt_outs_and_missing_consent_are_skipped_with_their_reason(gql: GQL, people: None) -> None:
     owner = gql.as_("owner")
     tid = template(owner, EMAIL_ZH)
@@ -448,6 +479,11 @@ def test_a_job_resumed_after_a_restart_sends_nothing_twice(
                          "ratePerMinute": 600})  # fmt: skip
     finished(gql, first["job"]["id"])
     assert len(smtp.received) == 2
+    # A day later (a repeat within 24 hours would be skipped as RECENTLY_SENT).
+    cypher.execute_query(
+        "MATCH (m:OutreachMessage) SET m.createdAt = m.createdAt - duration('P2D')",
+        database_="neo4j",
+    )
 
     # The server goes down with a second job under way: one message was handed to SMTP
     # (SENDING) when it stopped, the other still PENDING.
