@@ -421,7 +421,7 @@ async def brief(ctx: Context, account_id: str) -> dict[str, Any] | None:
         True,
     )
     last = await records.timeline(
-        ctx, records_repo.TimelineQuery(party=account_id, kinds=["Interaction"]), 5, None, False
+        ctx, records_repo.TimelineQuery(party=account_id, kinds=["Interaction"]), 5, None, True
     )
     people = await ho.key_people(ctx.db, ctx.actor, account_id)
     key = []

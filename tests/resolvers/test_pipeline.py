@@ -59,7 +59,7 @@ BRIEF = """query($id: ID!) { handOverBrief(account: $id) {
   account { ... on Company { id name } }
   openOpportunities { score project { id } flags { flag } }
   openFollowUps { totalCount nodes { id action } }
-  lastInteractions { nodes { id } }
+  lastInteractions { totalCount nodes { id } }
   keyPeople { person { id ... on Person { name } } roles { role stance }
     ties { userId strength decisionMaker } } } }"""
 
@@ -460,6 +460,7 @@ def test_the_brief_of_an_account(gql: GQL, pipeline: None) -> None:
         DEAL_IDS["calm"] + "-i",
         DEAL_IDS["risky"] + "-i",
     ]
+    assert b["lastInteractions"]["totalCount"] == 2
     people = {p["person"]["id"]: p for p in b["keyPeople"]}
     assert set(people) == {DM, OPPONENT, CHAMPION}
     assert people[DM]["roles"] == [{"role": "DECISION_MAKER", "stance": "OPPONENT"}]
