@@ -19,7 +19,10 @@ nothing about any one pair, and a block of k records costs k(k-1)/2 comparisons.
 
 The queue applies the visibility predicate to both sides: a viewer sees a candidate when they
 may see at least one side, and the side they may not see comes back null, always as `b` (by
-id order its place would tell whether its id sorts before the visible one's).
+id order its place would tell whether its id sorts before the visible one's). A pair with a
+hidden side is not listed when its reasons rest on a value the viewer may not read in full
+(the caller names those reasons): a person made with a guessed ID number would otherwise have
+it confirmed by the next scan.
 """
 
 from __future__ import annotations
@@ -150,6 +153,8 @@ def _queue(label: Label) -> LiteralString:
         "MATCH (a:" + lb + " {id: d.a}), (b:" + lb + " {id: d.b}) "
         "WITH d, a, b, " + visible_as("a", lb, unplaced) + " AS va, "
         + visible_as("b", lb, unplaced) + " AS vb WHERE (va OR vb) "
+        # A pair with a hidden side is not listed on evidence the viewer may not read.
+        "AND ((va AND vb) OR none(r IN coalesce(d.reasons, []) WHERE r IN $concealed)) "
     )  # fmt: skip
 
 
@@ -379,11 +384,15 @@ async def page(
     limit: int,
     after: tuple[float, str] | None,
     with_total: bool,
+    concealed: list[str],
 ) -> tuple[list[CandidateRow], int | None]:
-    """Candidates by score (highest first) the actor may see one side of; `limit` rows."""
+    """Candidates by score (highest first) the actor may see one side of; `limit` rows.
+    One with a side the actor may not see is left out when a reason in `concealed` (the
+    evidence the actor may not read in full) is among its reasons."""
     params = {
         "label": label.value,
         "status": status,
+        "concealed": concealed,
         "acl": acl_params(actor),
         "limit": limit,
         **pages.after(after, "afterScore"),

@@ -120,7 +120,7 @@ SAMPLES: dict[str, Any] = {
     "product": _ID,  # graph/crosssell.py
     # Field history and custom fields (graph/history.py, graph/customfields.py).
     **dict.fromkeys(("field", "label", "old", "new", "prop", "type", "pattern"), "x"),
-    **dict.fromkeys(("labels", "valueTypes", "options"), ["x"] * 5),
+    **dict.fromkeys(("labels", "valueTypes", "options", "concealed"), ["x"] * 5),
     "required": False,
     "maxLength": 10,
     **dict.fromkeys(("min", "max"), 1.0),

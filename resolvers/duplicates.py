@@ -22,7 +22,7 @@ from graph.duplicates import CandidateRow as CandidateRow
 from graph.duplicates import ScanRow as ScanRow
 from graph.refusal import Refusal
 from graph.vocab import Label
-from resolvers import merge
+from resolvers import merge, permissions
 from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
@@ -51,6 +51,24 @@ class DismissPayloadRow(TypedDict):
     errors: list[UserErrorRow]
 
 
+# The field each reason compares, where it compares a value (graph/matching.py): a person's
+# SAME_PHONE may be their mobile. A viewer who may not read the field in full is not shown a
+# pair with a hidden side on that evidence (as an import never holds a row on it).
+EVIDENCE: dict[Label, dict[str, str]] = {
+    Label.PERSON: {
+        "SAME_ID_NUMBER": "idNumber",
+        "DIFFERENT_ID_NUMBER": "idNumber",
+        "SAME_PHONE": "mobile",
+        "SAME_EMAIL": "email",
+    },
+    Label.COMPANY: {
+        "SAME_CREDIT_CODE": "unifiedSocialCreditCode",
+        "DIFFERENT_CREDIT_CODE": "unifiedSocialCreditCode",
+        "SAME_PHONE": "phone",
+    },
+}
+
+
 def _cursor(row: CandidateRow) -> str:
     return encode_cursor(repr(float(row["score"])), row["id"])
 
@@ -71,8 +89,14 @@ async def candidates(
             position = (float(score), cid)
         except ValueError:
             position = None
+    label = Label(kind.value)
+    concealed = [
+        reason
+        for reason, field in EVIDENCE[label].items()
+        if not permissions.may_read(ctx.actor.roles, permissions.rule(label.value, field))
+    ]
     rows, total = await repo.page(
-        ctx.db, ctx.actor, Label(kind.value), status.value, limit + 1, position, with_total
+        ctx.db, ctx.actor, label, status.value, limit + 1, position, with_total, concealed
     )
     items = [(_cursor(r), r) for r in rows[:limit]]
     return connection(items, len(rows) > limit, after, total)

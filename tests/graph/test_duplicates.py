@@ -260,7 +260,7 @@ def ids(cypher: Driver) -> dict[tuple[str, str], str]:
 
 def listed(server: LocalNeo4j, label: Label, status: str) -> list[str]:
     rows, _ = run(
-        server, lambda db: duplicates.page(db, ADMIN, label, status, 100, None, with_total=False)
+        server, lambda db: duplicates.page(db, ADMIN, label, status, 100, None, False, [])
     )
     return [r["id"] for r in rows]
 
