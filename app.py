@@ -55,7 +55,7 @@ from resolvers import transfer_jobs
 from resolvers.auth import Authenticator, demo_key_holders
 from resolvers.context import ANONYMOUS, Context, Viewer
 from resolvers.errors import ApiError, ErrorCode
-from resolvers.oidc import OidcVerifier
+from resolvers.oidc import OidcConfigError, OidcVerifier
 from schema import build_schema
 from schema.extensions import configure_caches
 from schema.limits import Limits
@@ -674,12 +674,16 @@ def outreach_runner(settings: Settings) -> outreach_jobs.Runner:
 
 
 def check_production(settings: Settings) -> None:
-    """What production mode refuses before touching the database."""
+    """What production mode, or any mode, refuses before touching the database."""
     if not settings.dev and settings.allow_anonymous:
         raise StartupRefused(
             "Production mode (CRM_DEV=0) refuses to start with anonymous access on: "
             "unset CRM_ALLOW_ANONYMOUS (or set it to 0)."
         )
+    try:
+        _oidc(settings)
+    except OidcConfigError as exc:
+        raise StartupRefused(f"CRM_OIDC_*: {exc}") from None
 
 
 def _oidc(settings: Settings) -> OidcVerifier | None:

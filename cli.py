@@ -713,6 +713,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     except StartupRefused as exc:  # one line, before anything starts, not a traceback
         logging.getLogger("crm.cli").critical("crm-graph: %s", exc)
         return 2
+    if not settings.neo4j_uri and settings.local_data_dir is not None:
+        try:  # a path under a file, or not ours to write: say so before Neo4j fails on it
+            settings.local_data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            logging.getLogger("crm.cli").critical(
+                "crm-graph: CRM_NEO4J_DATA_DIR=%s: cannot make the directory (%s)",
+                settings.local_data_dir,
+                exc.strerror or exc,
+            )
+            return 2
 
     # One worker: the app's lifespan starts and supervises the embedded server itself, so it
     # knows at once when Neo4j is down and answers 503 without waiting on the driver. Several
@@ -995,6 +1005,15 @@ def _main(argv: list[str] | None = None) -> int:
                 print(
                     "crm-graph: --new-dev-key is for dev keys; put the new key first in "
                     "CRM_DATA_KEYS instead",
+                    file=sys.stderr,
+                )
+                return 2
+            if not settings.neo4j_uri and (owner := _local(settings).supervisor_pid()):
+                # It read the dev keys at start: values under a new one would be unreadable.
+                print(
+                    f"crm-graph: crm-graph (pid {owner}) serves from this database with the "
+                    "dev keys it read at start and could not read ID numbers under a new "
+                    "one; stop it, rotate, then start it again",
                     file=sys.stderr,
                 )
                 return 2

@@ -12,7 +12,7 @@ import httpx2 as httpx
 import pytest
 
 import cli
-from graph.server import LocalNeo4j, free_port
+from graph.server import LocalNeo4j, PidRecord, _start_time, free_port
 from neo4j import Driver
 from settings import Settings
 from tests.process import crm, serving, wait_ready
@@ -54,6 +54,31 @@ def test_a_bad_setting_is_named_in_one_line(variable: str, value: str, says: str
     out = crm(["export-schema", "--check"], {**os.environ, variable: value})
     assert out.returncode == 2
     assert out.stderr.strip().startswith(f"crm-graph: {says}"), out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings_", "says"),
+    [
+        ({"CRM_OIDC_ISSUER": "https://idp.example"}, "CRM_OIDC_*: OpenID Connect needs an"),
+        (
+            {**dict.fromkeys(("CRM_OIDC_ISSUER", "CRM_OIDC_AUDIENCE", "CRM_OIDC_JWKS_URL"), "x"),
+             "CRM_OIDC_ALGORITHMS": "HS256"},
+            "CRM_OIDC_*: Refusing JWT algorithms ['HS256']",
+        ),
+        ({"CRM_NEO4J_DATA_DIR": "{file}/data"}, "CRM_NEO4J_DATA_DIR={file}/data: cannot make"),
+    ],
+)  # fmt: skip
+def test_serve_refuses_an_unusable_setting_in_one_line(
+    tmp_path: Path, settings_: dict[str, str], says: str
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "CRM_OIDC_"))}
+    env |= {k: v.format(file=a_file) for k, v in settings_.items()}
+    out = crm(["serve", "--port", str(free_port())], env, timeout=60)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert says.format(file=a_file) in out.stderr
     assert "Traceback" not in out.stderr
 
 
@@ -199,6 +224,27 @@ def test_encrypt_ids_then_rotate_data_key(neo4j_server: LocalNeo4j, cypher: Driv
     out = crm(["encrypt-ids"], {**bare, "CRM_DEV": "0"})
     assert out.returncode == 2
     assert "CRM_DATA_KEYS" in out.stderr
+
+
+def test_a_new_dev_key_is_refused_while_a_server_runs_on_the_keys_it_read(
+    tmp_path: Path,
+) -> None:
+    """A serving process read the dev keys at start: ID numbers re-encrypted under a key made
+    now would be unreadable to it (INTERNAL on every read) until a restart."""
+    local = LocalNeo4j(tmp_path, tmp_path / "data")
+    local.pid_file.parent.mkdir(parents=True)
+    # The pid file of an attached server supervised by a live crm-graph: this test process.
+    me = os.getpid()
+    owner_start = _start_time(me)
+    assert owner_start is not None
+    local.pid_file.write_text(PidRecord(me, 7687, me, owner_start).dump())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "CRM_DATA_"))}
+    env |= {"CRM_NEO4J_HOME": str(tmp_path), "CRM_NEO4J_DATA_DIR": str(tmp_path / "data")}
+    out = crm(["rotate-data-key", "--new-dev-key"], {**env, "CRM_DEV": "1"})
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert f"crm-graph (pid {me}) serves from this database" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "data-keys.json").exists()  # no key made
 
 
 def test_score_scores_every_customer_and_refuses_while_another_run_holds_the_lock(
