@@ -7,7 +7,8 @@ One model, applied inside every statement (docs/ACCESS.md):
   team), and to roles that read everything (ADMIN, AUDITOR, ANALYST);
 - what hangs off an account follows it: a project follows its customer (or its own team), a
   person follows any employer, current or past (or being known by the viewer); a person with
-  no employer yet follows whoever created them, as an account follows its owner;
+  no employer yet follows whoever created them (through the API or an import), as an account
+  follows its owner;
 - a company that is not a customer is visible to everyone when `publicCompanies` is set;
 - `:User` (our staff) and other nodes are visible to every authenticated viewer.
 
@@ -47,6 +48,9 @@ TEAM_DEPTH = 8
 # Access edges are not part of the business vocabulary (graph/vocab.py): linkNodes cannot
 # create them and no map traverses them.
 SHARED_WITH: LiteralString = "SHARED_WITH"
+# The property naming who created a person, where the audit trail does not say it per person
+# (an import: graph/transfer.py writes it; `_unplaced` reads it). Bookkeeping, never exported.
+CREATED_BY: LiteralString = "createdBy"
 PART_OF: LiteralString = "PART_OF"
 
 
@@ -170,13 +174,20 @@ def _person(v: LiteralString, edit: bool, unplaced: bool) -> LiteralString:
 
 def _unplaced(v: LiteralString, edit: bool) -> LiteralString:
     """`v` has no employer yet and was created by someone in the viewer's scope: else a rep's
-    new contact would vanish from their own view until linked. The audit look-up (indexed on
-    targetId) only runs for people without any WORKS_AT edge, which are few."""
+    new contact would vanish from their own view until linked.
+
+    The creator is read from the node first: an import marks each person it creates with its
+    actor's id (`createdBy`, graph/transfer.py), since it writes one audit event per batch,
+    not one per person. A person created through the API (createPerson, upsertPerson) has
+    its own `person.create` / `person.upsert` event instead, whose actor is the creator; that
+    look-up (indexed on targetId) only runs for people without any WORKS_AT edge and without
+    a creator in scope on the node, which are few."""
     users: LiteralString = "$acl.editUsers" if edit else "$acl.users"
     return (
-        "(NOT EXISTS { MATCH (" + v + ")-[:WORKS_AT]->() } AND EXISTS { MATCH (" + v
-        + "_a:AuditEvent {targetId: " + v + ".id}) WHERE " + v + "_a.action IN "
-        "['person.create', 'person.upsert'] AND " + v + "_a.actor IN " + users + " })"
+        "(NOT EXISTS { MATCH (" + v + ")-[:WORKS_AT]->() } AND (" + v + "." + CREATED_BY
+        + " IN " + users + " OR EXISTS { MATCH (" + v + "_a:AuditEvent {targetId: " + v
+        + ".id}) WHERE " + v + "_a.action IN ['person.create', 'person.upsert'] AND " + v
+        + "_a.actor IN " + users + " }))"
     )  # fmt: skip
 
 
@@ -218,7 +229,7 @@ def visible(v: LiteralString, unplaced: bool = False) -> LiteralString:
     variable names when several fragments appear in one statement.
 
     `unplaced`: also people with no employer yet whom the viewer's scope created. Only the
-    statements that find people by id, list or search them, change or link them take it:
+    statements that find people by id, list, search or export them, change or link them take it:
     maps and traversals reach people through their employers, and the extra subquery adds
     about a quarter to a statement's planning time (EXPLAIN of 40 statements, caches cleared).
     """

@@ -9,13 +9,16 @@ node whose values are all unchanged is not touched at all (no version bump, no a
 re-running an import changes nothing. Relationships are keyed by `id`, chosen by the caller
 (a hash of the source and the row's external id, or the exported id), between endpoints
 found by the same node key. One audit event per batch that changed something, with the
-field names and no values.
+field names and no values. A person an import creates keeps its creator (`createdBy`), which
+the visibility of a person with no employer yet reads (graph/access.py).
 
 The export reads page by page in `id` order, with the viewer's visibility predicate, so a key
-exports exactly what it may see (projects and their FOR and PARTICIPATES_IN links too, and
-our staff's OWNS, ON_TEAM and KNOWS edges, found by the User's id on import, all of which an
-export's own file imports again; teams and users: graph/transfer_staff.py) (masking is
-applied above, by resolvers/masking.py). Records (graph/records.py) are read in id order,
+exports exactly what it may see, as its list queries show it (people with the `unplaced` rule,
+as `people` lists them; an edge when both its ends are visible, as `relationship` reads one):
+projects and their FOR and PARTICIPATES_IN links too, and our staff's OWNS, ON_TEAM and KNOWS
+edges, found by the User's id on import, all of which an export's own file imports again
+(teams and users: graph/transfer_staff.py; masking is applied above, by resolvers/masking.py).
+Records (graph/records.py) are read in id order,
 each as its timeline shows it: only records about a customer the viewer sees, voided ones
 left out. Products (the catalogue, which every viewer
 reads) are read whole, in id order, so that an order's lines find them on import; imported
@@ -128,11 +131,18 @@ _SUMMARY: LiteralString = (
 )
 
 
+# Who created a person, kept on the node (`createdBy`, the importing actor's id): one import
+# audit event covers a whole batch, and a person with no employer yet is visible to their
+# creator's scope (graph/access.py `_unplaced`), which reads this marker.
+_CREATOR: dict[Label, LiteralString] = {Label.PERSON: ", x." + access.CREATED_BY + " = $actor"}
+
+
 def _node_write(label: Label, key: Key) -> Cypher:
+    creator = _CREATOR.get(label, "")
     on_create: LiteralString = (
-        "ON CREATE SET x.id = row.id, x.version = 0, x.createdAt = datetime() "
+        "ON CREATE SET x.id = row.id, x.version = 0, x.createdAt = datetime()" + creator + " "
         if key is Key.EXTERNAL
-        else "ON CREATE SET x.version = 0, x.createdAt = datetime() "
+        else "ON CREATE SET x.version = 0, x.createdAt = datetime()" + creator + " "
     )
     value: LiteralString = "row.externalId" if key is Key.EXTERNAL else "row.id"
     # By an external key that a merge left on a MergedId, the survivor takes the row.
@@ -271,10 +281,12 @@ async def write_nodes(
 ) -> Written:
     """Upsert one batch of `label` nodes in one transaction. Rows: `{id, source, externalId,
     props, secret (the protected ID number, or None), customer}`; `id` is used only when the
-    node is created (Key.EXTERNAL) or is the key (Key.ID)."""
+    node is created (Key.EXTERNAL) or is the key (Key.ID). A person created is marked as
+    created by the audit's actor (`createdBy`: the job's creator, or the CLI's system actor)."""
 
     async def work(tx: Tx) -> Written:
-        out = (await tx.run(NODE_WRITES[(label, key)], {"rows": list(rows)}))[0]
+        params = {"rows": list(rows), "actor": audit.actor.id}
+        out = (await tx.run(NODE_WRITES[(label, key)], params))[0]
         if out["fields"] or out["created"]:
             await _audit(tx, audit, import_id, label.value, out["fields"])
         return Written(out["created"], out["updated"])
@@ -396,9 +408,11 @@ async def write_edges(
 # Export: every node of a label, and every edge of a type, the viewer may see, by id pages.
 def _node_page(label: Label) -> Cypher:
     lb: LiteralString = label.value
+    # As the `people` list: also the viewer's scope's people with no employer yet.
+    unplaced = label is Label.PERSON
     return Cypher(
         f"transfer.export.{label.value}",
-        "MATCH (n:" + lb + ") WHERE n.id > $after AND " + visible("n") + " "
+        "MATCH (n:" + lb + ") WHERE n.id > $after AND " + visible("n", unplaced) + " "
         "WITH n ORDER BY n.id LIMIT $limit RETURN " + PROJECTION + " AS node",
     )
 

@@ -20,7 +20,7 @@ from graph.server import LocalNeo4j
 from neo4j import Driver
 from resolvers import transfer, transfer_catalog, transfer_jobs
 from settings import ROOT
-from tests.conftest import PERSONAS, TEAMS, reset_database
+from tests.conftest import GQL, PERSONAS, TEAMS, reset_database
 from tests.graph.reading import run
 from tests.process import crm
 
@@ -868,3 +868,67 @@ def test_a_count_option_below_one_is_refused_before_anything_runs(
     assert f"argument {option}: {said}" in out.stderr
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "rejected.csv").exists()
+
+
+LISTS = """{ companies(first: 100) { totalCount nodes { id } }
+  people(first: 100) { totalCount nodes { id } }
+  projects(first: 100) { totalCount nodes { id } } }"""
+CREATE_PERSON = """mutation($input: CreatePersonInput!) { createPerson(input: $input) {
+  person { id } errors { code field } } }"""
+
+
+def test_a_reps_export_holds_the_nodes_their_list_queries_list(
+    neo4j_server: LocalNeo4j, cypher: Driver, gql: GQL, tmp_path: Path
+) -> None:
+    """ "An export is exactly what the key sees": each label's lines are what `companies`,
+    `people` and `projects` list for the key, the contacts the rep created that have no
+    employer yet included (docs/ACCESS.md), whether through the API or an import."""
+    owner = PERSONAS["owner"]["id"]
+    other = PERSONAS["other_team"]["id"]
+    cypher.execute_query(
+        "MATCH (o:User {id: $owner}), (x:User {id: $other}) "
+        "CREATE (a:Company:Customer {id: 'tl-a', name: '甲公司', version: 1})"
+        "<-[:OWNS {id: 'tl-o1'}]-(o) "
+        "CREATE (b:Company:Customer {id: 'tl-b', name: '乙公司', version: 1})"
+        "<-[:OWNS {id: 'tl-o2'}]-(x) "
+        "CREATE (r:Company {id: 'tl-r', name: '设计院', version: 1}) "
+        "CREATE (:Person {id: 'tl-pa', name: '张三', version: 1})-[:WORKS_AT {id: 'tl-w1'}]->(a) "
+        "CREATE (:Person {id: 'tl-pb', name: '李四', version: 1})-[:WORKS_AT {id: 'tl-w2'}]->(b) "
+        "CREATE (:Person {id: 'tl-pr', name: '王五', version: 1})-[:WORKS_AT {id: 'tl-w3'}]->(r) "
+        # People with no employer: imported by the rep (the import marks its creator), by
+        # the other team's rep, and by no one in particular (the CLI's import).
+        "CREATE (:Person {id: 'tl-pi', name: '陈志强', version: 1, createdBy: $owner}) "
+        "CREATE (:Person {id: 'tl-px', name: '周八', version: 1, createdBy: $other}) "
+        "CREATE (:Person {id: 'tl-pc', name: '吴九', version: 1, createdBy: 'system:cli:import'}) "
+        "CREATE (:Project {id: 'tl-ja', name: '甲项目', version: 1})-[:FOR {id: 'tl-f1'}]->(a) "
+        "CREATE (:Project {id: 'tl-jb', name: '乙项目', version: 1})-[:FOR {id: 'tl-f2'}]->(b)",
+        owner=owner,
+        other=other,
+    )
+    created = gql.as_("owner")(CREATE_PERSON, {"input": {"name": "孙新"}}).data["createPerson"]
+    assert created["errors"] == []
+    mine = created["person"]["id"]
+    theirs = gql.as_("other_team")(CREATE_PERSON, {"input": {"name": "钱新"}}).data
+    assert theirs["createPerson"]["errors"] == []
+    lists = gql.as_("owner")(LISTS).data
+    listed = {
+        label: {n["id"] for n in lists[field]["nodes"]}
+        for label, field in (
+            ("Company", "companies"),
+            ("Person", "people"),
+            ("Project", "projects"),
+        )
+    }
+    assert all(lists[f]["totalCount"] <= 100 for f in ("companies", "people", "projects"))
+    assert listed["Person"] == {"tl-pa", "tl-pr", "tl-pi", mine}
+    assert listed["Company"] == {"tl-a", "tl-r"}
+    assert listed["Project"] == {"tl-ja"}
+    out_path = tmp_path / "rep.jsonl"
+    args = ["export", "--format", "jsonl", "--out", str(out_path), "--key", "key-owner"]
+    out = crm(args, _env(neo4j_server))
+    assert out.returncode == 0, out.stderr
+    exported: dict[str, set[str]] = {"Company": set(), "Person": set(), "Project": set()}
+    for _, rec in fmt.read_jsonl(out_path):
+        if rec.get("kind") == "node":
+            exported[rec["label"]].add(rec["id"])
+    assert exported == listed

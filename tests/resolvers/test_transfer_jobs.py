@@ -29,7 +29,7 @@ from starlette.testclient import TestClient
 from neo4j import Driver
 from resolvers.pages import encode_cursor
 from settings import ROOT, Settings
-from tests.conftest import PERSONAS, TEAMS
+from tests.conftest import PERSONAS, TEAMS, create_user_with_key
 
 EXAMPLES = ROOT / "docs" / "examples"
 MAPPING = (EXAMPLES / "companies.toml").read_bytes()
@@ -509,6 +509,70 @@ def test_a_sales_import_links_only_where_the_rep_may_edit_an_end(
         "MATCH (p:Person)-[w:WORKS_AT]->(:Company {id: 'tj-c'}) RETURN collect(p.id) AS ids"
     ).records[0]["ids"]
     assert sorted(links) == ["tj-p1", "tj-p2"]  # J-1 added; tj-p2's own job was already there
+
+
+PERSON_QUERY = "query($id: ID!) { person(id: $id) { id name } }"
+
+
+def test_a_reps_imported_contact_without_an_employer_stays_theirs_as_a_created_one_does(
+    settings: Settings, cypher: Driver, tmp_path: Path
+) -> None:
+    """A person with no employer is visible to whoever created them, their team and their
+    managers (docs/ACCESS.md): through an import too, which writes one audit event per batch
+    rather than one per person. The rep's export holds them, as her `people` list does."""
+    mate = "00000000-0000-4000-8000-0000000000e1"
+    create_user_with_key(cypher, mate, "赵同事 (east)", ["SALES"], "EAST", "key-east-mate")
+    people = "编号,姓名\nX01,陈志强\n".encode()
+    mapping = 'label = "Person"\nsource = "crm-test"\nid = "编号"\n[fields]\nname = "姓名"\n'
+    keys = {
+        "owner": PERSONAS["owner"]["key"],
+        "mate": "key-east-mate",
+        "manager_above": PERSONAS["manager_above"]["key"],
+        "other_team": PERSONAS["other_team"]["key"],
+        "admin": PERSONAS["admin"]["key"],
+    }
+
+    def person(client: TestClient, who: str, person_id: str) -> Any:
+        r = client.post(
+            "/graphql",
+            json={"query": PERSON_QUERY, "variables": {"id": person_id}},
+            headers={"Authorization": f"Bearer {keys[who]}"},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["data"]["person"]
+
+    with _app(settings, tmp_path / "jobs") as client:
+        job = _wait(
+            client, "owner", _upload(client, "owner", people, mapping.encode()).json()["id"]
+        )
+        assert job["status"] == "SUCCEEDED", job
+        assert job["counts"]["created"] == 1, job
+        found = cypher.execute_query(
+            "MATCH (p:Person {externalSource: 'crm-test', externalId: 'X01'}) RETURN p.id AS id"
+        ).records
+        assert len(found) == 1
+        pid = found[0]["id"]
+        # The rep, her team mate and the manager above them see the contact; another team not.
+        for who in ("owner", "mate", "manager_above", "admin"):
+            assert person(client, who, pid) == {"id": pid, "name": "陈志强"}, who
+        assert person(client, "other_team", pid) is None
+        # An export is what the key sees: the rep's holds the contact her people list shows.
+        listed = client.post(
+            "/graphql",
+            json={"query": "{ people(first: 10) { totalCount nodes { id } } }"},
+            headers=_auth("owner"),
+        ).json()["data"]["people"]
+        assert listed["totalCount"] == 1
+        assert [x["id"] for x in listed["nodes"]] == [pid]
+        export = client.post(
+            "/transfer/exports", params={"format": "jsonl"}, headers=_auth("owner")
+        )
+        assert export.status_code == 202, export.text
+        done = _wait(client, "owner", export.json()["id"])
+        assert done["status"] == "SUCCEEDED", done
+        got = client.get(done["downloadUrl"], headers=_auth("owner"))
+        lines = [orjson.loads(x) for x in got.content.splitlines()]
+        assert [x["id"] for x in lines if x.get("label") == "Person"] == [pid]
 
 
 def _insert_jobs(cypher: Driver, jobs: list[dict[str, Any]]) -> None:
