@@ -268,7 +268,8 @@ class GraphQLView(GraphQL[Context, None]):
             request.headers.get("accept", "")
         ):
             message = "The Accept header allows no JSON answer: accept application/json."
-            await _error_response("NOT_ACCEPTABLE", message, 406, request_id)(scope, receive, send)
+            refusal = _error_response("NOT_ACCEPTABLE", message, 406, request_id)
+            await self._refuse("NOT_ACCEPTABLE", refusal, scope, receive, send)
             return
         if request.method == "POST":
             kind = _media_range(request.headers.get("content-type", ""))
@@ -277,12 +278,13 @@ class GraphQLView(GraphQL[Context, None]):
                 unsupported = _error_response(
                     "UNSUPPORTED_MEDIA_TYPE", message, 415, request_id, media_type=media
                 )
-                await unsupported(scope, receive, send)
+                await self._refuse("UNSUPPORTED_MEDIA_TYPE", unsupported, scope, receive, send)
                 return
             limit = self.settings.max_body_bytes
             seconds = self.settings.body_timeout_seconds
             declared = request.headers.get("content-length", "")
             refused: Response | None = None
+            code = ""
             try:
                 if declared.isdigit() and int(declared) > limit:
                     raise _BodyTooLarge
@@ -290,27 +292,38 @@ class GraphQLView(GraphQL[Context, None]):
                     body = await _read_body(receive, limit)
             except _BodyTooLarge:
                 message = f"The request body is larger than {limit} bytes."
+                code = "PAYLOAD_TOO_LARGE"
                 refused = _error_response(
                     "PAYLOAD_TOO_LARGE", message, 413, request_id, media_type=media, close=True
                 )
             except TimeoutError:
                 message = f"The request body did not arrive within {seconds:g} s."
+                code = "REQUEST_TIMEOUT"
                 refused = _error_response(
                     "REQUEST_TIMEOUT", message, 408, request_id, media_type=media, close=True
                 )
             if refused is not None:
-                await refused(scope, receive, send)
+                await self._refuse(code, refused, scope, receive, send)
                 return
             receive = _replay(body, receive)
         if self.in_flight >= self.settings.max_in_flight:
             busy = _retry_later("SERVER_BUSY", "The server is busy", request_id, media)
-            await busy(scope, receive, send)
+            await self._refuse("SERVER_BUSY", busy, scope, receive, send)
             return
         self.in_flight += 1
         try:
             await self._serve(scope, receive, send, request, media)
         finally:
             self.in_flight -= 1
+
+    async def _refuse(
+        self, code: str, response: Response, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Answer a refusal made before GraphQL runs, counted as the errors GraphQL answers
+        are (an operator watching DATABASE_UNAVAILABLE or SERVER_BUSY sees every one)."""
+        if self.metrics is not None:
+            self.metrics.graphql_errors.labels(code).inc()
+        await response(scope, receive, send)
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, request: Request, media: str
@@ -321,22 +334,21 @@ class GraphQLView(GraphQL[Context, None]):
             unready = _retry_later(
                 "DATABASE_UNAVAILABLE", "The database is not ready yet", request_id, media
             )
-            await unready(scope, receive, send)
+            await self._refuse("DATABASE_UNAVAILABLE", unready, scope, receive, send)
             return
         # Auth lookups are cached and not part of the query's cost: keep them off the count.
         auth_token = current_round_trips.set(RoundTrips())
         try:
             viewer: Viewer = await state.auth.viewer(request.headers.get("authorization"))
         except ApiError as exc:
-            await _error_response(exc.code, exc.message, 401, request_id, media_type=media)(
-                scope, receive, send
-            )
+            refusal = _error_response(exc.code, exc.message, 401, request_id, media_type=media)
+            await self._refuse(exc.code, refusal, scope, receive, send)
             return
         except DatabaseUnavailable as exc:
             response = _error_response(
                 exc.code, exc.client_message(), 503, request_id, retryable=True, media_type=media
             )
-            await response(scope, receive, send)
+            await self._refuse(exc.code, response, scope, receive, send)
             return
         finally:
             current_round_trips.reset(auth_token)
