@@ -2,7 +2,7 @@
 restart, and the statements that guard what a job may write.
 
 `(:TransferJob {id, kind, format, status, createdBy, createdAt, startedAt, finishedAt, dryRun,
-allowDuplicates, rows, created, updated, rejected, duplicates, exported, resumedAfter,
+allowDuplicates, rows, created, updated, rejected, duplicates, exported, resumedAfter, restarted,
 error, cancelRequested, note, expiredAt})`. `kind` is IMPORT or EXPORT; `status` goes QUEUED ->
 RUNNING -> SUCCEEDED | FAILED | CANCELLED (QUEUED -> CANCELLED at once). The files (upload,
 mapping, checkpoint, report, export output) live in the jobs directory
@@ -78,6 +78,7 @@ class TransferJobRow(TypedDict):
     duplicates: NotRequired[int]
     exported: NotRequired[int]
     resumedAfter: NotRequired[int]
+    restarted: NotRequired[bool]
     error: NotRequired[str | None]
     runner: NotRequired[str]  # the worker that claims it (CLAIM_JOB)
     heartbeatAt: NotRequired[Any]

@@ -511,7 +511,7 @@ class Worker(Background):
         try:
             actor = await self._actor(db, row["createdBy"])
             if row["kind"] == JobKind.IMPORT.value:
-                status, props = await self._import(db, row, actor)
+                status, props = await self._import(db, row, actor, resumed)
             else:
                 status, props = await self._export(db, row, actor)
             await repo.finish(db, job_id, status, props, who)
@@ -560,7 +560,7 @@ class Worker(Background):
         return advance
 
     async def _import(
-        self, db: Database, row: TransferJobRow, actor: Actor
+        self, db: Database, row: TransferJobRow, actor: Actor, restarted: bool = False
     ) -> tuple[JobStatus, dict[str, Any]]:
         files = files_of(self.directory, row["id"], row["format"])
         viewer = Viewer(actor.id, actor.id, actor.roles, scope=actor.scope)
@@ -632,6 +632,9 @@ class Worker(Background):
             "rejected": rejected,
             "duplicates": duplicates,
             "resumedAfter": resumed,
+            # Run again after a stop: a batch the stop caught between its commit and its
+            # checkpoint was read again, and is not counted as created here.
+            "restarted": restarted,
             "error": None,
         }
         if not until.cut:
@@ -1062,6 +1065,7 @@ def job_json(row: TransferJobRow, progress: int | None) -> dict[str, Any]:
             for k in ("rows", "created", "updated", "rejected", "duplicates")
         }
         out["resumedAfterRow"] = int(row.get("resumedAfter") or 0)
+        out["restarted"] = bool(row.get("restarted"))
         # Rows that passed every check (what a dry run would write), and of those, rows the
         # CRM already held as they are: unknown after a resume (the first run's writes are
         # not counted again) or before the job succeeds.
@@ -1070,6 +1074,7 @@ def job_json(row: TransferJobRow, progress: int | None) -> dict[str, Any]:
             row["status"] == JobStatus.SUCCEEDED.value
             and not out["dryRun"]
             and not out["resumedAfterRow"]
+            and not out["restarted"]
         )
         unchanged = valid - n["created"] - n["updated"] if known else None
         out["counts"] = {**n, "valid": valid, "unchanged": unchanged}

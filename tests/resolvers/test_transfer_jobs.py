@@ -376,6 +376,8 @@ def test_an_import_interrupted_mid_file_resumes_after_a_restart_without_writing_
         job = _wait(client, "admin", job_id)
     assert job["status"] == "SUCCEEDED", job
     assert job["resumedAfterRow"] == 7
+    # Run twice: a batch committed before its checkpoint would be read again as unchanged.
+    assert (job["restarted"], job["counts"]["unchanged"]) == (True, None)
     assert job["counts"]["rows"] == 10
     assert job["counts"]["rejected"] == 2
     assert job["counts"]["created"] == 2  # rows 8 and 10: the first run wrote the others
