@@ -7,6 +7,27 @@ and classification changes (SATELLITES) with it, drop edges that would become se
 `(:MergedId {id: old})-[:MERGED_INTO]->(survivor)` (re-pointing older merged ids), delete the
 merged nodes, copy the properties the survivor lacks, and audit every node involved.
 
+Parallel edges. Both records may hold the same tie (two people both working at C09, two
+companies both SUBSIDIARY_OF one parent): moved, it would be a second edge of the type between
+the survivor and the same node, which linkNodes forbids when the dates overlap. Moved edges
+carry a marker (`__merged`: the merged id they came from) until the merge has collapsed
+every group of same-type, same-direction edges to one node whose [since, until) overlap
+(directly or through one another; INFLUENCES only within one project) into one edge: the
+survivor's own, else the first merged record's, its dates widened to cover the group and the
+properties it lacks filled from the others (graph/relationship.py's overlap rule, applied to
+every type of the vocabulary the merge moves, both directions). The edges folded in are
+deleted and audited (`mergedInto`), the kept one changed and audited like an update; they
+do not count as moved (`collapsed_by_type` counts them). Edges between the survivor and a
+merged record are never moved (no self-loop), nor are the satellites, which keep one edge per
+pair as they move.
+
+Sales plans (graph/plans.py). A merged customer's CUSTOMER plans become the survivor's: the
+id of a plan is made from its key, so a plan for a (period, currency) the survivor has none
+for takes the survivor's id and target; where the survivor has one, the merged plan's amount
+is added to it (a merged customer's target is part of the survivor's now) and the merged plan
+deleted. Either way the plan kept gets a new version, `updatedAt`/`updatedBy`, and an audit
+event, as savePlans writes; the dry run counts them (`plans_retargeted`, `plans_combined`).
+
 There is no APOC on Neo4j Community, and a relationship's type cannot be changed in place, so
 each moved edge is re-created with `SET r2 = properties(r)` by statements prebuilt per type.
 Moving hierarchy edges can close a cycle (A→X→B merged into B gives B→X→B): those merges take
@@ -21,6 +42,7 @@ before any statement runs.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
@@ -30,6 +52,7 @@ from graph.cypher import current, hops
 from graph.db import Cypher, Database, Row, Tx
 from graph.history import STATUS_SUFFIXES
 from graph.nodes import PROJECTION, Audit, audit_from, new_id, verdict
+from graph.plans import Dimension, plan_id
 from graph.refusal import Refusal
 from graph.relationship import CYCLE_HOPS, NOT_ENDED, TYPE_LOCK
 from graph.rows import NodeRow
@@ -80,7 +103,7 @@ def _move(label: Label) -> Cypher:
         if label in froms:
             patterns.append(
                 "MATCH (m:" + lb + " {id: mid})-[r:" + t + "]->(x) WHERE NOT x.id IN $all "
-                "CREATE (s)-[r2:" + t + "]->(x) SET r2 = properties(r)"
+                "CREATE (s)-[r2:" + t + "]->(x) SET r2 = properties(r), r2.__merged = mid"
             )
         if label in tos:
             # The survivor keeps its own owner: a merged record's current ownership ends
@@ -93,7 +116,7 @@ def _move(label: Label) -> Cypher:
             )
             patterns.append(
                 "MATCH (x)-[r:" + t + "]->(m:" + lb + " {id: mid}) WHERE NOT x.id IN $all "
-                "CREATE (x)-[r2:" + t + "]->(s) SET r2 = properties(r)" + ends
+                "CREATE (x)-[r2:" + t + "]->(s) SET r2 = properties(r), r2.__merged = mid" + ends
             )
         for pattern in patterns:
             c: LiteralString = "c" + str(i)
@@ -138,10 +161,47 @@ def _move(label: Label) -> Cypher:
     )
 
 
+def _parallel(label: Label) -> Cypher:
+    """The survivor's edges of the graph vocabulary that have a sibling: another edge of the
+    same type and direction to the same node. `merged` is the merged id a moved edge came
+    from (null: the survivor's own)."""
+    lb: LiteralString = label.value
+    types: LiteralString = ", ".join(
+        ["'" + rel.value + "'" for rel, ends in ENDPOINTS.items() if label in (*ends[0], *ends[1])]
+    )
+    return Cypher(
+        f"merge.parallel.{label.value.lower()}",
+        "MATCH (s:" + lb + " {id: $survivor})-[r]-(x) WHERE type(r) IN [" + types + "] "
+        "WITH x, type(r) AS type, startNode(r) = s AS out, collect(r) AS rs "
+        "WHERE size(rs) > 1 AND any(r IN rs WHERE r.__merged IS NOT NULL) "
+        "UNWIND rs AS r "
+        "RETURN elementId(r) AS edge, type, out, x.id AS other, r.__merged AS merged, "
+        "properties(r) AS props",
+    )
+
+
+def _collapse(label: Label) -> Cypher:
+    """Collapse parallel edges: each kept edge (`$rows`: keep, its element id; props, its
+    widened dates and filled properties) changes, the edges folded into it (`$edges`) go,
+    and the moved edges lose their marker; audited (`$audits`)."""
+    lb: LiteralString = label.value
+    return Cypher(
+        f"merge.collapse.{label.value.lower()}",
+        "MATCH (s:" + lb + " {id: $survivor}) "
+        "CALL (s) { UNWIND $rows AS row MATCH (s)-[r]-() WHERE elementId(r) = row.keep "
+        "SET r += row.props, r.version = coalesce(r.version, 0) + 1, r.updatedAt = datetime() } "
+        "CALL (s) { MATCH (s)-[d]-() WHERE elementId(d) IN $edges DELETE d } "
+        "CALL (s) { MATCH (s)-[m]-() WHERE m.__merged IS NOT NULL REMOVE m.__merged } "
+        "WITH s UNWIND $audits AS ev " + audit_from("ev"),
+    )
+
+
 def _statements(label: Label) -> dict[str, Cypher]:
     lb: LiteralString = label.value
     name = label.value.lower()
     return {
+        "parallel": _parallel(label),
+        "collapse": _collapse(label),
         "lock": Cypher(
             f"merge.lock.{name}",
             "UNWIND $ids AS id MATCH (n:" + lb + " {id: id}) "
@@ -218,6 +278,33 @@ VERIFICATIONS = Cypher(
 )
 
 
+# Sales plans of the merged customers (graph/plans.py), locked as savePlans locks them: a plan
+# is keyed by (period, dimension, target, currency) and its id made from that key, so a plan
+# that moves takes the survivor's id for its key; where the survivor has one, the amounts add
+# up in the survivor's (its version goes up, as a save's would) and the merged plan goes.
+# (`$all`: the survivor and the merged ids.)
+PLANS_OF = Cypher(
+    "merge.plans",
+    "MATCH (p:SalesPlan) WHERE p.dimension = 'CUSTOMER' AND p.targetId IN $all "
+    "SET p.__lock = true REMOVE p.__lock "
+    "RETURN p.id AS id, p.targetId AS targetId, p.period AS period, p.currency AS currency, "
+    "p.amountCents AS amountCents, p.note AS note ORDER BY p.id",
+)
+# `$rows`: per plan, `keep` (the id it has after the merge) with its amount and note, or
+# `drop` (folded into another); each with its audit event.
+PLANS_MOVE = Cypher(
+    "merge.plans.move",
+    "CALL () { UNWIND $rows AS row WITH row WHERE row.drop "
+    "MATCH (p:SalesPlan {id: row.id}) DELETE p } "
+    "CALL () { UNWIND $rows AS row WITH row WHERE NOT row.drop "
+    "MATCH (p:SalesPlan {id: row.id}) "
+    "SET p.id = row.keep, p.targetId = $survivor, p.amountCents = row.amountCents, "
+    "p.note = row.note, p.version = p.version + 1, p.updatedAt = datetime(), "
+    "p.updatedBy = $actor } "
+    "UNWIND $rows AS row " + audit_from("row.audit"),
+)
+
+
 @dataclass(frozen=True)
 class MergeResult:
     """The survivor, or the refusal: NOT_FOUND or FORBIDDEN (detail: the id, or None when the
@@ -233,6 +320,13 @@ class MergeResult:
     copied: tuple[str, ...] = ()
     # A dry run: everything above was computed in a transaction that was rolled back.
     dry_run: bool = False
+    # Moved edges folded into a parallel edge of the survivor (same type, direction and other
+    # end, overlapping dates), per type; `moved_by_type` and `moved` leave them out.
+    collapsed_by_type: dict[str, int] | None = None
+    # The merged customers' sales plans: re-targeted to the survivor (it had none for the
+    # key), and added to a plan of the survivor for the same key.
+    plans_retargeted: int = 0
+    plans_combined: int = 0
 
 
 class _Refused(Exception):
@@ -281,6 +375,113 @@ def _missing(label: Label, survivor: Row, merged: list[Row]) -> dict[str, Any]:
             for key in ("externalSource", "externalId"):
                 extra[key] = have[key] = props.get(key)
     return extra
+
+
+# Edge properties that are the edge's own bookkeeping, never filled from a collapsed sibling.
+_EDGE_OWN = frozenset({"id", "version", "createdAt", "updatedAt", "since", "until", "__merged"})
+
+
+def _day(value: Any) -> str | None:
+    """A date bound as comparable text (a Date, or an imported string or DateTime)."""
+    if value is None:
+        return None
+    text: str = value.iso_format() if hasattr(value, "iso_format") else str(value)
+    return text[:10]
+
+
+def _overlap(a: Row, b: Row) -> bool:
+    """Two edges' [since, until) meet (a missing bound is open), as linkNodes judges them;
+    INFLUENCES edges of different projects never do."""
+    pa, pb = a["props"], b["props"]
+    if (pa.get("projectId") or "") != (pb.get("projectId") or ""):
+        return False
+    a_since, a_until, b_since, b_until = (
+        _day(pa.get("since")), _day(pa.get("until")), _day(pb.get("since")), _day(pb.get("until"))
+    )  # fmt: skip
+    return (a_since is None or b_until is None or a_since < b_until) and (
+        b_since is None or a_until is None or b_since < a_until
+    )
+
+
+def _root(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        i = parent[i]
+    return i
+
+
+def collapse_plan(
+    edges: list[Row], merged_ids: list[str]
+) -> list[tuple[Row, dict[str, Any], list[Row]]]:
+    """The parallel edges `edges` (merge.parallel rows) grouped into the ones a merge
+    collapses: per group of the same type, direction and other end whose dates overlap,
+    directly or through one another, and holding a moved edge: the edge kept (the
+    survivor's own first, else the first merged record's), its changed properties (dates
+    widened to cover the group, properties it lacks filled in the order of `merged_ids`),
+    and the edges folded into it."""
+
+    def rank(e: Row) -> tuple[int, str]:
+        merged = e["merged"]
+        return (0 if merged is None else 1 + merged_ids.index(merged), e["edge"])
+
+    groups: dict[tuple[str, bool, str], list[Row]] = {}
+    for e in edges:
+        groups.setdefault((e["type"], e["out"], e["other"]), []).append(e)
+    out: list[tuple[Row, dict[str, Any], list[Row]]] = []
+    for group in groups.values():
+        group.sort(key=rank)
+        parent = list(range(len(group)))  # union-find over "overlaps"
+        for i in range(len(group)):
+            for j in range(i + 1, len(group)):
+                if _overlap(group[i], group[j]):
+                    parent[_root(parent, j)] = _root(parent, i)
+        components: dict[int, list[Row]] = {}
+        for i, e in enumerate(group):
+            components.setdefault(_root(parent, i), []).append(e)
+        for component in components.values():
+            if len(component) < 2 or all(e["merged"] is None for e in component):
+                continue  # the survivor's own edges, as they were before the merge
+            keep, folded = component[0], component[1:]
+            mine = keep["props"]
+            sinces = [e["props"].get("since") for e in component]
+            untils = [e["props"].get("until") for e in component]
+            widened = {
+                "since": None if None in sinces else min(sinces, key=lambda v: _day(v) or ""),
+                "until": None if None in untils else max(untils, key=lambda v: _day(v) or ""),
+            }
+            changes = {k: v for k, v in widened.items() if mine.get(k) != v}
+            for e in folded:
+                for key, value in e["props"].items():
+                    if key in _EDGE_OWN or key.startswith("__") or value is None:
+                        continue
+                    if mine.get(key) is None and key not in changes:
+                        changes[key] = value
+            out.append((keep, changes, folded))
+    return out
+
+
+def plan_moves(
+    plans: list[Row], survivor_id: str, merged_ids: list[str]
+) -> list[tuple[Row, str, int, str | None, list[Row]]]:
+    """What a merge does to the CUSTOMER plans `plans` (merge.plans rows) of the survivor and
+    the merged records: per (period, currency) that a merged record plans, the plan kept (the
+    survivor's, else the first merged record's), the id it has afterwards (its key's, with the
+    survivor as target), the amount (every plan of the key added up), the note (the kept
+    plan's, else the first other one's), and the plans folded into it."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for p in plans:
+        groups.setdefault((p["period"], p["currency"]), []).append(p)
+    order = [survivor_id, *merged_ids]
+    out: list[tuple[Row, str, int, str | None, list[Row]]] = []
+    for (period, currency), group in sorted(groups.items()):
+        if all(p["targetId"] == survivor_id for p in group):
+            continue
+        group.sort(key=lambda p: (order.index(p["targetId"]), p["id"]))
+        keep, folded = group[0], group[1:]
+        new_id = plan_id(period, Dimension.CUSTOMER, survivor_id, currency)
+        total = sum(p["amountCents"] or 0 for p in group)
+        note = next((p["note"] for p in group if p["note"] is not None), None)
+        out.append((keep, new_id, total, note, folded))
+    return out
 
 
 def _external_keys(survivor: Row, merged: dict[str, Row]) -> dict[str, dict[str, str]]:
@@ -336,6 +537,73 @@ async def merge(
         for type_name, n in zip(MOVED_TYPES[label], move["counts"], strict=True):
             if n:
                 by_type[type_name] = by_type.get(type_name, 0) + n
+        namespace = uuid.UUID(audit_ids[survivor_id])  # audit ids the driver's retries repeat
+        collapsed: dict[str, int] = {}
+        if moved:
+            edges = await tx.run(st["parallel"], {"survivor": survivor_id})
+            keeps, gone, events = [], [], []
+            for keep, changes, folded in collapse_plan(edges, merged_ids):
+                kind = keep["type"]
+                if changes:
+                    keeps.append({"keep": keep["edge"], "props": changes})
+                    if keep["props"].get("id") is not None:
+                        events.append(
+                            audit.params(
+                                keep["props"]["id"], kind, list(changes),
+                                str(uuid.uuid5(namespace, "edge:" + keep["props"]["id"])),
+                            )
+                        )  # fmt: skip
+                for e in folded:
+                    gone.append(e["edge"])
+                    collapsed[kind] = collapsed.get(kind, 0) + 1
+                    if e["merged"] is not None:  # a moved edge: it did not come as its own
+                        by_type[kind] -= 1
+                        moved -= 1
+                    if e["props"].get("id") is not None:
+                        events.append(
+                            audit.params(
+                                e["props"]["id"], kind, ["mergedInto"],
+                                str(uuid.uuid5(namespace, "edge:" + e["props"]["id"])),
+                            )
+                        )  # fmt: skip
+            await tx.run(
+                st["collapse"],
+                {"survivor": survivor_id, "rows": keeps, "edges": gone, "audits": events},
+            )
+            by_type = {k: n for k, n in by_type.items() if n}
+        retargeted = combined = 0
+        plan_rows = await tx.run(PLANS_OF, {"all": everyone})
+        writes: list[dict[str, Any]] = []
+        for keep, keep_id, total, note, folded in plan_moves(plan_rows, survivor_id, merged_ids):
+            fields = [] if keep_id == keep["id"] else ["id", "targetId"]
+            fields += [] if total == keep["amountCents"] else ["amountCents"]
+            fields += [] if note == keep["note"] else ["note"]
+            retargeted += keep_id != keep["id"]
+            writes.append(
+                {
+                    "id": keep["id"], "drop": False, "keep": keep_id, "amountCents": total,
+                    "note": note,
+                    "audit": audit.params(
+                        keep_id, "SalesPlan", fields,
+                        str(uuid.uuid5(namespace, "plan:" + keep["id"])),
+                    ),
+                }
+            )  # fmt: skip
+            for p in folded:
+                combined += 1
+                writes.append(
+                    {
+                        "id": p["id"], "drop": True,
+                        "audit": audit.params(
+                            p["id"], "SalesPlan", ["amountCents"],
+                            str(uuid.uuid5(namespace, "plan:" + p["id"])),
+                        ),
+                    }
+                )  # fmt: skip
+        if writes:
+            await tx.run(
+                PLANS_MOVE, {"rows": writes, "survivor": survivor_id, "actor": audit.actor.id}
+            )
         for rel in acyclic:
             cyc = await tx.run(CYCLE_THROUGH[rel], {"survivor": survivor_id})
             if cyc and cyc[0]["cycle"]:
@@ -392,6 +660,9 @@ async def merge(
             moved_by_type=by_type,
             copied=copied,
             dry_run=dry_run,
+            collapsed_by_type=collapsed,
+            plans_retargeted=retargeted,
+            plans_combined=combined,
         )
         if dry_run:
             raise _Refused(result)  # roll back: a dry run changes nothing

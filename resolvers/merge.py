@@ -21,6 +21,9 @@ def refused(errors: list[UserErrorRow], dry_run: bool = False) -> MergeRow:
         "mergedIds": [],
         "movedEdges": 0,
         "movedByType": [],
+        "collapsedByType": [],
+        "plansRetargeted": 0,
+        "plansCombined": 0,
         "copiedFields": [],
         "dryRun": dry_run,
         "errors": errors,
@@ -40,6 +43,11 @@ def _payload(
         "movedByType": [
             {"type": t, "count": n} for t, n in sorted((result.moved_by_type or {}).items())
         ],
+        "collapsedByType": [
+            {"type": t, "count": n} for t, n in sorted((result.collapsed_by_type or {}).items())
+        ],
+        "plansRetargeted": result.plans_retargeted,
+        "plansCombined": result.plans_combined,
         "copiedFields": list(result.copied),
         "dryRun": result.dry_run,
         "errors": [],

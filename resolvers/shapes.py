@@ -50,6 +50,9 @@ class MergeRow(TypedDict):
     mergedIds: list[str]
     movedEdges: int
     movedByType: list[MovedRow]
+    collapsedByType: list[MovedRow]
+    plansRetargeted: int
+    plansCombined: int
     copiedFields: list[str]
     dryRun: bool
     errors: list[UserErrorRow]

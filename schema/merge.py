@@ -50,6 +50,18 @@ MergePayload = payload_type(
     mergedIds=(list[strawberry.ID], "Ids now resolving to the survivor."),
     movedEdges=(int, "How many edges moved to the survivor."),
     movedByType=(list[MovedEdges], "The moved edges per relationship type, by type."),
+    collapsedByType=(
+        list[MovedEdges],
+        "Edges a merged record held that the survivor holds too (same type, direction and "
+        "other end, overlapping dates), folded into the survivor's edge instead of moving, per "
+        "type; not counted in `movedEdges`.",
+    ),
+    plansRetargeted=(int, "Sales plans of a merged customer that became the survivor's."),
+    plansCombined=(
+        int,
+        "Sales plans of a merged customer added to the survivor's plan for the same period and "
+        "currency (then removed).",
+    ),
     copiedFields=(list[str], "Fields the survivor lacked and took from a merged record."),
     dryRun=(bool, "True when nothing was written: the figures say what the merge would do."),
 )

@@ -399,3 +399,177 @@ def test_merge_needs_edit_rights_on_every_record(gql: GQL, cypher: Driver, perso
     elif persona in EDITS_WEST:  # cannot see the survivor
         assert errors == [{"code": "NOT_FOUND", "field": "input.survivor"}]
     assert edges_of(cypher, "west-sub") == before  # nothing moved, nothing deleted
+
+
+SAVE_PLANS = """mutation($input: SavePlansInput!) { savePlans(input: $input) {
+  changed errors { code field } plans { id targetId amount version } } }"""
+PLAN_TABLE = """query($period: String!) { planVsActual(period: $period, dimension: CUSTOMER,
+  asOf: "2026-12-31T00:00:00+08:00") { rows { targetId currency plan planVersion } } }"""
+
+
+def customer_plan(target: str, period: str, amount: str, **extra: Any) -> dict[str, Any]:
+    return {"period": period, "dimension": "CUSTOMER", "target": target, "currency": "CNY",
+            "amount": amount, **extra}  # fmt: skip
+
+
+def test_merge_moves_the_merged_customers_plans(gql: GQL, cypher: Driver) -> None:
+    """H3: the merged customer's target is added to the survivor's plan of the same key, and
+    a plan the survivor lacks is re-targeted; savePlans then finds it under the survivor."""
+    c10, c11 = node(cypher, "Company", "十号客户"), node(cypher, "Company", "十号客户 (重复)")
+    cypher.execute_query(
+        "MATCH (c:Company) WHERE c.id IN $ids SET c:Customer", ids=[c10, c11], database_="neo4j"
+    )
+    plans = [
+        customer_plan(c10, "2026-Q4", "100000"),
+        customer_plan(c11, "2026-Q4", "200000"),
+        customer_plan(c11, "2026-Q3", "30000", note="华东区"),
+    ]
+    saved = gql(SAVE_PLANS, {"input": {"plans": plans}}).data["savePlans"]
+    assert saved["errors"] == []
+    plan_counts = """mutation($i: MergeInput!) { mergeCompanies(input: $i) { dryRun
+      plansRetargeted plansCombined errors { code } } }"""
+    dry = gql(plan_counts, {"i": {"survivor": c10, "merged": [c11], "dryRun": True}})
+    assert dry.data["mergeCompanies"] == {
+        "dryRun": True, "plansRetargeted": 1, "plansCombined": 1, "errors": []
+    }  # fmt: skip
+    assert count(cypher, "MATCH (p:SalesPlan {targetId: $t}) RETURN count(p)", t=c11) == 2
+    r = gql(MERGE_COMPANIES, {"i": {"survivor": c10, "merged": [c11]}}).data["mergeCompanies"]
+    assert r["errors"] == []
+
+    def rows(period: str) -> list[tuple[str, str, str, int]]:
+        got = gql(PLAN_TABLE, {"period": period}).data["planVsActual"]["rows"]
+        return [(x["targetId"], x["currency"], x["plan"], x["planVersion"]) for x in got]
+
+    assert rows("2026-Q4") == [(c10, "CNY", "300000", 2)]
+    assert rows("2026-Q3") == [(c10, "CNY", "30000", 2)]
+    assert count(cypher, "MATCH (p:SalesPlan) WHERE p.targetId = $t RETURN count(p)", t=c11) == 0
+    left = cypher.execute_query(
+        "MATCH (p:SalesPlan) RETURN p.targetId AS t, p.period AS period, p.note AS note",
+        database_="neo4j",
+    ).records
+    assert sorted((x["t"], x["period"], x["note"]) for x in left) == [
+        (c10, "2026-Q3", "华东区"),
+        (c10, "2026-Q4", None),
+    ]
+    # The plans are the survivor's to save: the stored versions, no second node per key.
+    again = gql(SAVE_PLANS, {"input": {"plans": [
+        customer_plan(c10, "2026-Q4", "310000", expectedVersion=2),
+        customer_plan(c10, "2026-Q3", "30000", note="华东区", expectedVersion=2),
+    ]}}).data["savePlans"]  # fmt: skip
+    assert again["errors"] == []
+    assert again["changed"] == 1
+    assert count(cypher, "MATCH (p:SalesPlan) RETURN count(p)") == 2
+    audited = cypher.execute_query(
+        "MATCH (a:AuditEvent {action: 'company.merge', targetLabel: 'SalesPlan'}) "
+        "RETURN a.fields AS fields ORDER BY size(a.fields)",
+        database_="neo4j",
+    ).records
+    # the survivor's plan took the amount, the merged one folded in went, one re-targeted
+    assert sorted(x["fields"] for x in audited) == [
+        ["amountCents"], ["amountCents"], ["id", "targetId"]
+    ]  # fmt: skip
+
+
+def edge_rows(cypher: Driver, node_id: str, rel: str) -> list[dict[str, Any]]:
+    return [
+        dict(x)
+        for x in cypher.execute_query(
+            "MATCH (a)-[r:" + rel + "]->(b) WHERE a.id = $id OR b.id = $id "
+            "RETURN a.id AS a, b.id AS b, r.id AS id, toString(r.since) AS since, "
+            "toString(r.until) AS until, r.title AS title, r.department AS department, "
+            "r.kind AS kind, r.ownership AS ownership, r.products AS products, "
+            "keys(r) AS keys ORDER BY since",
+            id=node_id,
+            database_="neo4j",
+        ).records
+    ]
+
+
+MERGE_PEOPLE_BY_TYPE = """mutation($i: MergeInput!) { mergePeople(input: $i) {
+  movedEdges movedByType { type count } collapsedByType { type count }
+  errors { code field message } } }"""
+
+
+def test_merging_people_collapses_their_overlapping_parallel_edges(
+    gql: GQL, cypher: Driver
+) -> None:
+    """M1: P08 into P07, both working at C09 now: one WORKS_AT remains, the survivor's, with
+    dates covering both and the title it lacked; the same for reporting lines; a REPORTS_TO
+    between the two leaves no self-loop; an employment that ended before is history."""
+    p07, p08 = node(cypher, "Person", "王五"), node(cypher, "Person", "王五 (名片)")
+    c09, boss = node(cypher, "Company", "九号公司"), node(cypher, "Person", "九号老板")
+    works = link(gql, type="WORKS_AT", **{"from": p07}, to=c09, since="2022-05-01",
+                 department="采购部")  # fmt: skip
+    link(gql, type="WORKS_AT", **{"from": p08}, to=c09, since="2021-01-01", title="经理")
+    link(gql, type="WORKS_AT", **{"from": p08}, to=c09, since="2015-01-01", until="2018-01-01",
+         title="专员")  # fmt: skip
+    link(gql, type="REPORTS_TO", **{"from": p07}, to=boss, since="2022-05-01")
+    link(gql, type="REPORTS_TO", **{"from": p08}, to=boss, kind="DOTTED")
+    link(gql, type="REPORTS_TO", **{"from": p08}, to=p07)
+
+    r = gql(MERGE_PEOPLE_BY_TYPE, {"i": {"survivor": p07, "merged": [p08]}}).data["mergePeople"]
+    assert r["errors"] == []
+    # Only the old employment came as an edge of its own.
+    assert r["movedByType"] == [{"type": "WORKS_AT", "count": 1}]
+    assert r["movedEdges"] == 1
+    assert r["collapsedByType"] == [
+        {"type": "REPORTS_TO", "count": 1},
+        {"type": "WORKS_AT", "count": 1},
+    ]
+
+    jobs = edge_rows(cypher, p07, "WORKS_AT")
+    assert [(j["since"], j["until"], j["title"]) for j in jobs] == [
+        ("2015-01-01", "2018-01-01", "专员"),
+        ("2021-01-01", None, "经理"),
+    ]
+    current = jobs[1]
+    assert (current["id"], current["department"]) == (works["id"], "采购部")
+    assert not any(k.startswith("__") for j in jobs for k in j["keys"])
+    lines = edge_rows(cypher, p07, "REPORTS_TO")
+    assert [(x["a"], x["b"], x["since"], x["kind"]) for x in lines] == [
+        (p07, boss, None, "DOTTED")  # no `since` on the merged one: it always was
+    ]
+    # linkNodes agrees that one current job is there: a second overlapping one is refused.
+    again = gql(
+        "mutation($i: LinkInput!) { linkNodes(input: $i) { errors { code } } }",
+        {"i": {"type": "WORKS_AT", "from": p07, "to": c09}},
+    ).data["linkNodes"]
+    assert again["errors"] != []
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent {action: 'person.merge', targetLabel: 'WORKS_AT'}) "
+        "RETURN a.targetId AS t, a.fields AS f",
+        database_="neo4j",
+    ).records
+    assert {x["t"]: x["f"] for x in events}[works["id"]] == ["since", "title"]
+
+
+MERGE_BY_TYPE = """mutation($i: MergeInput!) { mergeCompanies(input: $i) {
+  movedEdges movedByType { type count } errors { code field message } } }"""
+
+
+def test_merging_companies_collapses_parallel_edges_both_ways(gql: GQL, cypher: Driver) -> None:
+    keep, dup = node(cypher, "Company", "十一号集团"), node(cypher, "Company", "十一号")
+    parent, buyer = node(cypher, "Company", "母公司"), node(cypher, "Company", "采购方")
+    vendor = node(cypher, "Company", "供应商")
+    link(gql, type="SUBSIDIARY_OF", **{"from": keep}, to=parent, since="2020-01-01")
+    link(gql, type="SUBSIDIARY_OF", **{"from": dup}, to=parent, ownership=0.6)
+    link(gql, type="SUPPLIES", **{"from": keep}, to=buyer, until="2030-01-01")
+    link(gql, type="SUPPLIES", **{"from": dup}, to=buyer, products="钢材")
+    link(gql, type="SUPPLIES", **{"from": vendor}, to=keep, since="2019-01-01")
+    link(gql, type="SUPPLIES", **{"from": vendor}, to=dup, since="2018-01-01",
+         until="2019-06-01")  # fmt: skip
+    link(gql, type="SUPPLIES", **{"from": keep}, to=dup)  # between the two: dropped
+
+    r = gql(MERGE_BY_TYPE, {"i": {"survivor": keep, "merged": [dup]}}).data["mergeCompanies"]
+    assert r["errors"] == []
+    assert (r["movedEdges"], r["movedByType"]) == (0, [])
+    parents = edge_rows(cypher, keep, "SUBSIDIARY_OF")
+    assert [(x["a"], x["b"], x["since"], x["ownership"]) for x in parents] == [
+        (keep, parent, None, 0.6)
+    ]
+    supplies = edge_rows(cypher, keep, "SUPPLIES")
+    assert len(supplies) == 2
+    assert {(x["a"], x["b"], x["since"], x["until"], x["products"]) for x in supplies} == {
+        (keep, buyer, None, None, "钢材"),
+        (vendor, keep, "2018-01-01", None, None),
+    }
