@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, LiteralString, cast
 
 from graph import pages
-from graph.access import acl_params, named, personal_key, visible
+from graph.access import acl_params, named, personal_key, visible, visible_as
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, current
 from graph.db import Cypher, Database
@@ -153,13 +153,17 @@ PREDICATES: dict[str, LiteralString] = {
     "updatedSince": "n.updatedAt >= $updatedSince",
     "owner": "EXISTS { MATCH (:User {id: $owner})-[o:OWNS]->(n) WHERE " + current("o") + " }",
     "customer": "EXISTS { MATCH (n)-[f:FOR]->(c) WHERE c.id = $customer AND " + current("f") + " }",
-    # The company or one below it in its group (today's hierarchy, GROUP_MAX_LEVELS down).
-    "customerGroup": "EXISTS { MATCH (n)-[f:FOR]->(:Company)-[s:SUBSIDIARY_OF*0.."
+    # The company or one below it in its group (today's hierarchy, GROUP_MAX_LEVELS down),
+    # through companies the viewer sees, as groupHierarchy draws it: a hidden group or
+    # parent must not be told by the projects filed under it.
+    "customerGroup": "EXISTS { MATCH gp = (n)-[f:FOR]->(:Company)-[s:SUBSIDIARY_OF*0.."
     + GROUP_LEVELS
     + "]->(:Company {id: $customerGroup}) WHERE "
     + current("f")
     + " AND all(r IN s WHERE "
     + current("r")
+    + ") AND all(gx IN nodes(gp)[1..] WHERE "
+    + visible_as("gx", "Company")
     + ") }",
     # A class of graph/classification.py, by its id `<dimension>:<key>`.
     "customerClass": "EXISTS { MATCH (n)-[:CLASSIFIED_AS]->(:CustomerClass {id: $customerClass}) }",

@@ -160,8 +160,10 @@ SCOPED: LiteralString = (
     "MATCH (su:User) WHERE su.team = sd.code RETURN su.id }) "
     "AND ($within.customerClass IS NULL OR EXISTS { "
     "MATCH (c)-[:CLASSIFIED_AS]->(:CustomerClass {id: $within.customerClass}) }) "
-    "AND ($within.group IS NULL OR EXISTS { MATCH (c)-[:SUBSIDIARY_OF" + GROUP_HOPS
-    + "]->(:Company {id: $within.group}) }) "
+    # Through current links and companies the viewer sees, as groupHierarchy draws a group.
+    "AND ($within.group IS NULL OR EXISTS { MATCH gp = (c)-[gs:SUBSIDIARY_OF" + GROUP_HOPS
+    + "]->(:Company {id: $within.group}) WHERE all(r IN gs WHERE " + current("r") + ") "
+    "AND all(gx IN nodes(gp) WHERE " + access.visible_as("gx", "Company") + ") }) "
 )  # fmt: skip
 
 

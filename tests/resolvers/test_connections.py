@@ -253,6 +253,27 @@ def test_a_groups_projects_are_those_of_its_companies_today(gql: GQL, cypher: Dr
     assert names("子公司") == sorted(["子项目", "孙项目"])
     assert names("别家") == ["别家项目"]
 
+    # A rep who sees the group and the grandchild but not the child between them (another
+    # team's customer): the grandchild's project is not the group's to them, as their
+    # groupHierarchy stops at the hidden child, and the hidden child's id filters nothing.
+    for name, rep in (("集团", OWNER), ("子公司", OTHER), ("孙公司", OWNER)):
+        run(
+            cypher,
+            "MATCH (c:Company {id: $c}), (u:User {id: $u}) SET c:Customer "
+            "CREATE (u)-[:OWNS {id: randomUUID(), version: 1}]->(c)",
+            c=ids[name],
+            u=rep,
+        )
+    owner = gql.as_("owner")
+
+    def seen(company: str) -> list[str]:
+        got = owner(q, {"f": {"customerGroup": ids[company]}}).data["projects"]["nodes"]
+        return [p["name"] for p in got]
+
+    assert seen("集团") == ["总部项目"]
+    assert seen("子公司") == []
+    assert seen("孙公司") == ["孙项目"]
+
 
 def _estate(cypher: Driver, n: int) -> None:
     """`n` customer companies under one parent, each owned by the owner persona."""
