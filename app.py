@@ -505,6 +505,16 @@ def _without_query_string(record: logging.LogRecord) -> bool:
     return True
 
 
+def _driver_errors_as_warnings(record: logging.LogRecord) -> bool:
+    """The Neo4j driver logs a lost connection (a restart, an outage) at ERROR, with no request
+    id, several lines per outage; each request it failed is already logged once, with its id
+    and level (DATABASE_UNAVAILABLE, WRITE_OUTCOME_UNKNOWN). An alert on ERROR should not fire
+    on the driver's echo of it."""
+    if record.name.startswith("neo4j") and record.levelno == logging.ERROR:
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return True
+
+
 def configure_logging(settings: Settings) -> None:
     """Text or JSON lines (CRM_LOG_FORMAT=json) on stderr, at CRM_LOG_LEVEL."""
     handler = logging.StreamHandler()
@@ -519,6 +529,7 @@ def configure_logging(settings: Settings) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.set_name("crm")
+    handler.addFilter(_driver_errors_as_warnings)
     root = logging.getLogger()
     # Replace only our own handler (a second create_app, as tests do); leave others' alone.
     root.handlers[:] = [h for h in root.handlers if h.get_name() != "crm"]

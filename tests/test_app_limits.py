@@ -358,10 +358,13 @@ def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -
             raise ValueError("boom")
         except ValueError:
             logging.getLogger("crm.errors").exception("unexpected error in request %s", "r2")
+        # The driver's own line on a lost connection: the request it failed is logged above.
+        logging.getLogger("neo4j.io").error("Failed to read from defunct connection")
     finally:
         configure_logging(Settings())
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
-    expected, unexpected = lines[-2], lines[-1]
+    expected, unexpected, driver = lines[-3], lines[-2], lines[-1]
+    assert (driver["logger"], driver["level"]) == ("neo4j.io", "WARNING")
     assert expected["level"] == "INFO"
     assert expected["message"] == "request r1: BAD_USER_INPUT"
     assert "exc_info" not in expected
