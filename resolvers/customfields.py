@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from enum import Enum
 from typing import Any, TypedDict
 
@@ -389,6 +389,15 @@ def _native(value: Any) -> Any:
     return to_native() if to_native is not None else value
 
 
+def _bounds(low: Any, high: Any, shown: Callable[[Any], str]) -> str:
+    """The bounds a value missed, naming only those the field sets."""
+    if low is None:
+        return f"must be at most {shown(high)}"
+    if high is None:
+        return f"must be at least {shown(low)}"
+    return f"must be between {shown(low)} and {shown(high)}"
+
+
 def check_value(errors: v.Errors, d: Mapping[str, Any], value: Any, path: str) -> Any:
     """`value` as stored for definition `d`, or None with an error at `path`."""
     kind = d["type"]
@@ -417,7 +426,7 @@ def check_value(errors: v.Errors, d: Mapping[str, Any], value: Any, path: str) -
             return bad("must be a finite number")
         low, high = d.get("min"), d.get("max")
         if (low is not None and number < low) or (high is not None and number > high):
-            return bad(f"must be between {low} and {high}")
+            return bad(_bounds(low, high, lambda x: f"{x:g}"))
         return number
     if kind == "DATE":
         day = _date(value)
@@ -425,7 +434,7 @@ def check_value(errors: v.Errors, d: Mapping[str, Any], value: Any, path: str) -
             return bad("must be a date, YYYY-MM-DD")
         low, high = _native(d.get("minDate")), _native(d.get("maxDate"))
         if (low is not None and day < low) or (high is not None and day > high):
-            return bad(f"must be between {low} and {high}")
+            return bad(_bounds(low, high, str))
         return day
     if kind == "BOOLEAN":
         if not isinstance(value, bool):
