@@ -86,10 +86,28 @@ function args(values) {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v != null && v !== ''));
 }
 
-/** Who the key in use signs in as: { name, roles }. */
-export async function me() {
-  const data = await gql('{ me { name roles } }');
-  return data.me;
+// me() once per key: the header and every view that offers edits ask it.
+let meOf = null;  // { key, promise }
+
+/** Who the key in use signs in as: { name, roles, mayEdit } (mayEdit false: ANALYST and
+ * AUDITOR, whose writes the server refuses). Asked once per key; a failure is asked again. */
+export function me() {
+  const key = localStorage.getItem('crm.apiKey');
+  if (!meOf || meOf.key !== key) {
+    const promise = gql('{ me { name roles mayEdit } }').then((data) => data.me);
+    meOf = { key, promise };
+    promise.catch(() => { if (meOf?.promise === promise) meOf = null; });
+  }
+  return meOf.promise;
+}
+
+/** Whether the key in use may edit at all; true when the server cannot say (it still refuses). */
+export async function mayEdit() {
+  try {
+    return (await me()).mayEdit !== false;
+  } catch {
+    return true;
+  }
 }
 
 export async function search(text, first = 10) {

@@ -67,6 +67,7 @@ let shownError = null;
 
 function showError(err) {
   shownError = err;
+  if (err?.code === 'UNAUTHENTICATED') keyRefused();
   renderError();
   $('error').hidden = false;
   setPageState('error');
@@ -130,15 +131,31 @@ function setSubject(view, id, result = null) {
   state.subjects = next;
 }
 
+/** Forgets the drawing and the side panel of the view before: while the next one loads they
+ * would show its data under the new title. */
+function clearView() {
+  state.result = null;
+  state.modified = false;
+  state.selected = null;
+  graph.show({ nodes: [], edges: [] });
+  $('panel').replaceChildren();
+  renderInfo();
+  renderDetails();
+}
+
 async function render() {
   const { view, id } = parseHash();
   state.view = view;
   state.id = id;
+  // Every navigation gets its number: an answer for a page the user already left is dropped.
+  const seq = ++loadSeq;
+  const current = () => seq === loadSeq;
   clearError();
+  clearView();
   if (!view) {
     $('workspace').hidden = true;
     $('landing').hidden = false;
-    await loadStarts();
+    await loadStarts(current);
     return;
   }
   $('landing').hidden = true;
@@ -157,13 +174,18 @@ async function render() {
   setStatus(t('loading'));
   setPageState('loading');
   if (v.panel) $('panel').replaceChildren(h('p', { class: 'muted' }, t('loading')));
-  const seq = ++loadSeq;
+  // What a view does later (paging, saving) speaks to the page only while it is still shown.
+  const ctx = {
+    onHighlight: (nodes, edges) => { if (current()) graph.highlight(nodes, edges); },
+    showError: (err) => { if (current()) showError(err); },
+    setPageState: (value) => { if (current()) setPageState(value); },
+  };
   try {
     const result = await v.load(
       { id, asOf: state.asOf || null, options: state.options, known: state.known.get(id) },
-      { onHighlight: (nodes, edges) => graph.highlight(nodes, edges), showError, setPageState },
+      ctx,
     );
-    if (seq !== loadSeq) return;
+    if (!current()) return;
     if (v.panel) {
       remember(result.known || []);
       setSubject(v, id, result);
@@ -193,7 +215,7 @@ async function render() {
     renderEdgeKinds(); // the kinds of this drawing, not the one before it
     setPageState('ready');
   } catch (err) {
-    if (seq !== loadSeq) return;
+    if (!current()) return;
     state.result = null;
     if (v.panel) $('panel').replaceChildren();
     graph.show({ nodes: [], edges: [] });
@@ -364,6 +386,7 @@ function mapStatus(map) {
 
 /** Re-queries the neighbourhood of a node and merges it into the drawing. */
 async function expand(d) {
+  const seq = loadSeq;
   setStatus(t('loading'));
   setPageState('loading');
   try {
@@ -371,6 +394,7 @@ async function expand(d) {
     const map = d.kind === 'PERSON' && d.companyId
       ? await contactMap({ company: d.companyId, asOf, includeInfluence: state.options.influence })
       : await accountMap({ center: d.id, depth: 1, asOf });
+    if (seq !== loadSeq) return; // the user went to another page meanwhile: not into its drawing
     remember(map.nodes);
     const added = graph.add(map);
     if (added > 0) {
@@ -381,6 +405,7 @@ async function expand(d) {
     setStatus(added > 0 ? mapStatus(map) : t('expand.none'));
     setPageState('ready');
   } catch (err) {
+    if (seq !== loadSeq) return;
     setStatus(null);
     showError(err);
   }
@@ -456,13 +481,15 @@ document.querySelector('.search').addEventListener('keydown', (evt) => {
 
 let starts = null;
 
-async function loadStarts() {
+async function loadStarts(current = () => true) {
   setPageState('loading');
   try {
     starts = starts || await search('集团', 5);
+    if (!current()) return;
     $('starts').replaceChildren(...(starts.length ? starts.map(hitItem) : [h('li', { class: 'muted' }, t('landing.none'))]));
     setPageState('ready');
   } catch (err) {
+    if (!current()) return;
     $('starts').replaceChildren(h('li', { class: 'muted' }, t('landing.none')));
     showError(err);
   }
@@ -507,16 +534,27 @@ const KEY = 'crm.apiKey';
 
 // Who the saved key signs in as ({ key, name, roles }), once the server has said so.
 let signedIn = null;
+// The saved key the server answered UNAUTHENTICATED to: then nobody is signed in.
+let refusedKey = null;
 
 function renderKey() {
   const key = localStorage.getItem(KEY);
   const tail = key ? key.slice(-4) : '';
   const btn = $('key-btn');
   const who = key && signedIn?.key === key ? signedIn : null;
+  const refused = Boolean(key) && !who && refusedKey === key;
   const roles = who ? who.roles.map((role) => label('userRole', role)).join(getLang() === 'zh' ? '、' : ', ') : '';
-  btn.textContent = who ? t('key.who', { name: who.name, roles }) : key ? t('key.set', { tail }) : t('key.none');
-  btn.title = who ? t('key.whoTitle', { name: who.name, tail }) : t(key ? 'key.setTitle' : 'key.noneTitle');
-  btn.dataset.signedIn = key ? 'yes' : 'no';
+  if (who) {
+    btn.textContent = t('key.who', { name: who.name, roles });
+    btn.title = t('key.whoTitle', { name: who.name, tail });
+  } else if (refused) {
+    btn.textContent = t('key.refused', { tail });
+    btn.title = t('key.refusedTitle', { tail });
+  } else {
+    btn.textContent = key ? t('key.set', { tail }) : t('key.none');
+    btn.title = t(key ? 'key.setTitle' : 'key.noneTitle');
+  }
+  btn.dataset.signedIn = refused ? 'refused' : key ? 'yes' : 'no';
   $('key-current').hidden = !key;
   $('key-current').textContent = key ? t('key.current', { tail }) : '';
   $('key-forget').hidden = !key;
@@ -528,10 +566,22 @@ async function loadSignedIn() {
   if (!key || signedIn?.key === key) return;
   try {
     const who = await me();
-    if (localStorage.getItem(KEY) === key) signedIn = { key, ...who };
-  } catch {
+    if (localStorage.getItem(KEY) === key) {
+      signedIn = { key, ...who };
+      refusedKey = null;
+    }
+  } catch (err) {
     signedIn = null;  // the page itself reports why the key is refused
+    if (err?.code === 'UNAUTHENTICATED') keyRefused(key);
   }
+  renderKey();
+}
+
+/** The server refused the saved key: the header says so rather than "signed in". */
+function keyRefused(key = localStorage.getItem(KEY)) {
+  if (!key || key !== localStorage.getItem(KEY)) return;
+  refusedKey = key;
+  if (signedIn?.key === key) signedIn = null;
   renderKey();
 }
 
@@ -551,6 +601,7 @@ function keyChanged(key) {
   state.known.clear();
   state.subjects = {};
   signedIn = null;
+  refusedKey = null;
   renderKey();
   loadSignedIn();
   render();

@@ -1,6 +1,6 @@
 // Customer profile (客户档案): the computed figures, the timeline with filters, open follow-ups
 // and a form to log an interaction. Not a graph: it fills the stage instead of the canvas.
-import { closeFollowUp, customerFigures, openFollowUps, saveInteraction, timeline } from '../api.js';
+import { closeFollowUp, customerFigures, mayEdit, openFollowUps, saveInteraction, timeline } from '../api.js';
 import { h, route } from '../dom.js';
 import { displayName, getLang, label, t } from '../i18n.js';
 import { IntelligenceCard } from './intelligence.js';
@@ -96,6 +96,8 @@ class CustomerPanel {
     this.records = [];
     this.pageInfo = { hasNextPage: false, endCursor: null };
     this.timelineSeq = 0;
+    this.moreFor = null;        // the timelineSeq whose next page is being fetched
+    this.mayEdit = true;        // false for keys that edit nothing (ANALYST, AUDITOR)
     this.followUps = { totalCount: 0, nodes: [] };
     this.closing = null;        // id of the follow-up whose close form is open
     this.closeErrors = [];
@@ -116,7 +118,9 @@ class CustomerPanel {
   }
 
   async load() {
-    await this.refresh();
+    const [, editor] = await Promise.all([this.refresh(), mayEdit()]);
+    this.mayEdit = editor;
+    this.intel.mayEdit = editor;
     if (!this.node) throw Object.assign(new Error(this.id), { code: 'NOT_FOUND' });
   }
 
@@ -185,14 +189,29 @@ class CustomerPanel {
     });
   }
 
-  async loadMore() {
+  /** The next page, one request at a time: a second click while it loads does nothing, and a
+   * page is appended only while its cursor is still the list's end. */
+  async loadMore(button = null) {
     const seq = this.timelineSeq;
+    const after = this.pageInfo.endCursor;
+    if (!this.pageInfo.hasNextPage || this.moreFor === seq) return;
+    this.moreFor = seq;
+    if (button) {
+      button.disabled = true;
+      button.setAttribute('aria-busy', 'true');
+      button.textContent = t('loading');
+    }
     await this.busy(async () => {
-      const page = await timeline(this.timelineQuery(this.pageInfo.endCursor));
-      if (seq !== this.timelineSeq) return; // the filters changed meanwhile
-      this.records = [...this.records, ...page.nodes];
-      this.pageInfo = page.pageInfo;
-      this.renderTimeline();
+      try {
+        const page = await timeline(this.timelineQuery(after));
+        // The filters changed meanwhile, or this cursor's page is already in.
+        if (seq !== this.timelineSeq || this.pageInfo.endCursor !== after) return;
+        this.records = [...this.records, ...page.nodes];
+        this.pageInfo = page.pageInfo;
+      } finally {
+        if (this.moreFor === seq) this.moreFor = null;
+        if (seq === this.timelineSeq) this.renderTimeline();
+      }
     });
   }
 
@@ -296,7 +315,7 @@ class CustomerPanel {
         h('div', { class: 'muted small' }, t('cust.due', { at: when(fu.dueAt) }),
           fu.assignee ? ` · ${fu.assignee.name}` : '',
           fu.record?.subject ? ` · ${t('cust.from', { subject: fu.record.subject })}` : ''),
-        this.closing === fu.id ? this.closeForm(fu) : h('button', {
+        !this.mayEdit ? null : this.closing === fu.id ? this.closeForm(fu) : h('button', {
           type: 'button', class: 'ghost small close-follow-up',
           onclick: () => { this.closing = fu.id; this.closeErrors = []; this.renderFollowUps(); },
         }, t('cust.close')));
@@ -349,7 +368,7 @@ class CustomerPanel {
 
   renderForm() {
     const box = this.sections.form;
-    if (!this.isCustomer) {
+    if (!this.isCustomer || !this.mayEdit) {
       fill(box, );
       box.hidden = true;
       return;
@@ -492,7 +511,10 @@ class CustomerPanel {
         ? h('ol', { class: 'records' }, this.records.map((r) => this.recordItem(r)))
         : h('p', { class: 'muted' }, t('cust.noRecords')),
       this.pageInfo.hasNextPage
-        ? h('button', { type: 'button', class: 'ghost more', onclick: () => this.loadMore() }, t('cust.more'))
+        ? h('button', {
+          type: 'button', class: 'ghost more', disabled: this.moreFor === this.timelineSeq,
+          onclick: (evt) => this.loadMore(evt.currentTarget),
+        }, t('cust.more'))
         : (this.records.length ? h('p', { class: 'muted small end' }, t('cust.end')) : null));
   }
 

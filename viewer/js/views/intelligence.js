@@ -141,6 +141,7 @@ export class IntelligenceCard {
     this.form = { stage: '', note: '', lostReason: '' };
     this.errors = [];
     this.notice = '';
+    this.mayEdit = true; // set by the panel: false for keys that edit nothing
     this.box = h('section', { class: 'card intelligence', id: 'cust-intel' });
   }
 
@@ -171,7 +172,7 @@ export class IntelligenceCard {
       intel.scored ? this.scores(intel) : h('p', { class: 'muted not-scored', 'data-scored': 'false' }, t('intel.notScored')),
       this.offers(),
       this.lifecycle(intel.lifecycle),
-      this.moveForm(intel.lifecycle),
+      this.mayEdit ? this.moveForm(intel.lifecycle) : null,
       this.histories());
     return this.box;
   }
@@ -266,7 +267,8 @@ export class IntelligenceCard {
   }
 
   moveForm(lc) {
-    // Whether the viewer may edit is not told by the API: the server answers FORBIDDEN.
+    // Offered only to keys that may edit (me.mayEdit); one that may not edit this account
+    // still gets the server's FORBIDDEN.
     const byField = new Map();
     const general = [];
     for (const e of this.errors) {

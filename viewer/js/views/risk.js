@@ -34,6 +34,7 @@ class RiskPage {
     this.pageInfo = { hasNextPage: false, endCursor: null };
     this.summary = null;
     this.seq = 0;
+    this.moreFor = null; // the seq whose next page is being fetched
     this.root = h('div', { class: 'risk-page' });
   }
 
@@ -49,18 +50,38 @@ class RiskPage {
     this.me = me;
   }
 
-  async reload(more = false) {
+  /** The first page again (filters changed), or the next one: one at a time, so a second
+   * click while it loads does nothing, and appended only while its cursor is still the end. */
+  async reload(more = false, button = null) {
+    if (more && (this.moreFor === this.seq || !this.pageInfo.hasNextPage)) return;
     const seq = more ? this.seq : ++this.seq;
+    const after = more ? this.pageInfo.endCursor : null;
+    if (more) {
+      this.moreFor = seq;
+      if (button) {
+        button.disabled = true;
+        button.setAttribute('aria-busy', 'true');
+        button.textContent = t('loading');
+      }
+    }
     this.ctx.setPageState('loading');
     try {
-      const page = await churnWarnings(this.query(more ? this.pageInfo.endCursor : null));
+      const page = await churnWarnings(this.query(after));
       if (seq !== this.seq) return; // the filters changed meanwhile
+      if (more && this.pageInfo.endCursor !== after) return; // this page is already in
       this.rows = more ? [...this.rows, ...page.nodes] : page.nodes;
       this.pageInfo = page.pageInfo;
+      if (more) this.moreFor = null;
       this.renderTable();
       this.ctx.setPageState('ready');
     } catch (err) {
+      if (more && this.moreFor === seq) {
+        this.moreFor = null;
+        this.renderTable();
+      }
       this.ctx.showError(err);
+    } finally {
+      if (more && this.moreFor === seq) this.moreFor = null;
     }
   }
 
@@ -114,7 +135,10 @@ class RiskPage {
           h('tbody', {}, this.rows.map(row))))
         : h('p', { class: 'muted risk-none' }, t('risk.none')),
       this.pageInfo.hasNextPage
-        ? h('button', { type: 'button', class: 'ghost more', onclick: () => this.reload(true) }, t('risk.more'))
+        ? h('button', {
+          type: 'button', class: 'ghost more', disabled: this.moreFor === this.seq,
+          onclick: (evt) => this.reload(true, evt.currentTarget),
+        }, t('risk.more'))
         : (this.rows.length ? h('p', { class: 'muted small end' }, t('risk.end')) : null),
     ].filter(Boolean));
   }
