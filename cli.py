@@ -175,6 +175,33 @@ async def _api_key(settings: Settings, args: argparse.Namespace) -> int:
         await db.close()
 
 
+async def _create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    """The first admin of an empty database (production loads no demo users): a User with the
+    ADMIN role, checked as createUser checks it; `api-key create` then gives it a key."""
+    from graph.access import Scope
+    from resolvers import user
+    from resolvers.context import Context, Viewer
+
+    viewer = Viewer("system:cli", "cli", frozenset({"ADMIN"}), scope=Scope.everything())
+    db = _db(settings)
+    try:
+        await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
+        data: dict[str, Any] = {"name": args.name, "roles": ["ADMIN"]}
+        if args.email:
+            data["email"] = args.email
+        made = await user.create_user(Context(db, viewer, "cli"), data)
+        for e in made["errors"]:
+            field = str(e["field"] or "").removeprefix("input.")
+            print(f"crm-graph: --{field or 'name'}: {e['message']} ({e['code']})", file=sys.stderr)
+        if made["errors"]:
+            return 2
+        uid = made["user"]["id"]
+        print(f"admin user {uid}; give it a key: crm-graph api-key create --user {uid} --name ops")
+        return 0
+    finally:
+        await db.close()
+
+
 async def _data_keys(settings: Settings, action: str) -> int:
     """`encrypt-ids`: encrypt plain ID numbers; `rotate-data-key`: re-encrypt under the
     newest key and recompute digests (README, Personal data). Both idempotent."""
@@ -913,6 +940,11 @@ def _main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed", help="load demo data into an empty database").add_argument(
         "--demo", action="store_true", required=True
     )
+    p = sub.add_parser(
+        "create-admin", help="create an ADMIN user (the first one of an empty database)"
+    )
+    p.add_argument("--name", required=True, help="the person's name")
+    p.add_argument("--email", help="their e-mail (OpenID Connect sign-in by e-mail)")
     p = sub.add_parser("api-key", help="create an API key, or revoke the demo keys")
     p.add_argument("action", choices=["create", "revoke-demo"])
     p.add_argument("--user", help="the user id the key signs in as (create)")
@@ -1027,6 +1059,8 @@ def _main(argv: list[str] | None = None) -> int:
                 return asyncio.run(_migrate(s, args.action))
             if args.command == "api-key":
                 return asyncio.run(_api_key(s, args))
+            if args.command == "create-admin":
+                return asyncio.run(_create_admin(s, args))
             if args.command == "score":
                 return asyncio.run(_score(s, args))
             if args.command in ("encrypt-ids", "rotate-data-key"):

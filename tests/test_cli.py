@@ -170,6 +170,22 @@ def test_api_key_bootstrap_and_demo_key_revocation(
     assert [(r["id"], r["name"]) for r in found] == [(admin, "bootstrap")]
     assert crm(["api-key", "create", "--user", "nobody", "--name", "x"], env).returncode == 1
 
+    # An empty production database has no user to give a key to: the first admin comes first.
+    out = crm(["create-admin", "--name", "运维 管理员", "--email", "ops@example.com"], env)
+    assert out.returncode == 0, out.stderr
+    uid = out.stdout.split()[2].rstrip(";")
+    made = cypher.execute_query(
+        "MATCH (u:User {id: $id}) RETURN u.name AS name, u.roles AS roles, u.email AS email",
+        id=uid,
+        database_="neo4j",
+    ).records
+    assert [tuple(r.values()) for r in made] == [("运维 管理员", ["ADMIN"], "ops@example.com")]
+    assert crm(["api-key", "create", "--user", uid, "--name", "ops"], env).returncode == 0
+    bad = crm(["create-admin", "--name", "x", "--email", "not-an-address"], env)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("crm-graph: --email: ")
+    assert "Traceback" not in bad.stderr
+
     name, _, team, roles, key = demo_data.USERS["zhang_wei"]
     create_user_with_key(cypher, demo_data.demo_id("user", "zhang_wei"), name, roles, team, key)
     out = crm(["api-key", "revoke-demo"], env)
