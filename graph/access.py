@@ -184,10 +184,12 @@ def _unplaced(v: LiteralString, edit: bool) -> LiteralString:
     a creator in scope on the node, which are few."""
     users: LiteralString = "$acl.editUsers" if edit else "$acl.users"
     return (
-        "(NOT EXISTS { MATCH (" + v + ")-[:WORKS_AT]->() } AND (" + v + "." + CREATED_BY
-        + " IN " + users + " OR EXISTS { MATCH (" + v + "_a:AuditEvent {targetId: " + v
-        + ".id}) WHERE " + v + "_a.action IN ['person.create', 'person.upsert'] AND " + v
-        + "_a.actor IN " + users + " }))"
+        # `IS NOT NULL` first: `null IN list` is null, and a null here would turn `NOT
+        # visible(...)` checks into null (neither refused nor allowed: let through).
+        "(NOT EXISTS { MATCH (" + v + ")-[:WORKS_AT]->() } AND ((" + v + "." + CREATED_BY
+        + " IS NOT NULL AND " + v + "." + CREATED_BY + " IN " + users + ") OR EXISTS { "
+        "MATCH (" + v + "_a:AuditEvent {targetId: " + v + ".id}) WHERE " + v + "_a.action "
+        "IN ['person.create', 'person.upsert'] AND " + v + "_a.actor IN " + users + " }))"
     )  # fmt: skip
 
 

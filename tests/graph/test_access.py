@@ -196,3 +196,39 @@ def test_every_statement_marks_its_role_dependent_parts_in_pairs() -> None:
             assert marks == [start, end] * (len(marks) // 2), q.name
         assert "all{" not in q.edit_all, q.name
         assert "}read-all" not in q.read_all, q.name
+
+
+VERDICTS = Cypher(
+    "test.verdicts",
+    "MATCH (n) WHERE n.key IS NOT NULL RETURN n.key AS key, "
+    + access.visible("n", True) + " AS seen, " + access.editable("n", True) + " AS edits",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_the_predicates_answer_true_or_false_never_null(
+    cypher: Driver, graph: LocalNeo4j, persona: str
+) -> None:
+    """A null verdict is neither a refusal nor a grant: `CASE WHEN NOT visible(n) THEN
+    'missing'` let a hidden contact without employer be merged away by another team's rep.
+    People with no employer: one an import marked as the owner's, one the owner created
+    through the API (no marker), one nobody's."""
+    owner = PERSONAS["owner"]["id"]
+    cypher.execute_query(
+        "CREATE (:Person {id: 'u-import', key: 'unplaced_import', createdBy: $owner}) "
+        "CREATE (:Person {id: 'u-api', key: 'unplaced_api'}) "
+        "CREATE (:Person {id: 'u-none', key: 'unplaced_none'}) "
+        "CREATE (:AuditEvent {id: 'ev-u-api', targetId: 'u-api', action: 'person.create', "
+        "actor: $owner})",
+        owner=owner,
+        database_="neo4j",
+    )
+    rows = read_as(graph, persona, VERDICTS)
+    assert all(isinstance(r["seen"], bool) and isinstance(r["edits"], bool) for r in rows), rows
+    seen = {r["key"] for r in rows if r["seen"]}
+    mine = {"unplaced_import", "unplaced_api"}
+    if persona == "owner":
+        assert mine <= seen
+        assert "unplaced_none" not in seen
+    elif persona == "other_team":
+        assert not (mine | {"unplaced_none"}) & seen
