@@ -46,6 +46,20 @@ def _local(settings: Settings) -> LocalNeo4j:
     )
 
 
+def _check_data_dir(settings: Settings) -> None:
+    """A data directory under a file, or not ours to write: said in one line (LocalServerError)
+    before Neo4j fails on it with a traceback."""
+    if settings.neo4j_uri or settings.local_data_dir is None:
+        return
+    try:
+        settings.local_data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LocalServerError(
+            f"CRM_NEO4J_DATA_DIR={settings.local_data_dir}: cannot make the directory "
+            f"({exc.strerror or exc})"
+        ) from None
+
+
 @contextlib.contextmanager
 def database_settings(settings: Settings, supervise: bool = False) -> Iterator[Settings]:
     """Settings pointing at a running Neo4j: NEO4J_URI, a running local one, or one we start
@@ -54,6 +68,7 @@ def database_settings(settings: Settings, supervise: bool = False) -> Iterator[S
     if settings.neo4j_uri:
         yield settings
         return
+    _check_data_dir(settings)
     local = _local(settings)
     started = False
     supervisor: Supervisor | None = None
@@ -740,16 +755,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     except StartupRefused as exc:  # one line, before anything starts, not a traceback
         logging.getLogger("crm.cli").critical("crm-graph: %s", exc)
         return 2
-    if not settings.neo4j_uri and settings.local_data_dir is not None:
-        try:  # a path under a file, or not ours to write: say so before Neo4j fails on it
-            settings.local_data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            logging.getLogger("crm.cli").critical(
-                "crm-graph: CRM_NEO4J_DATA_DIR=%s: cannot make the directory (%s)",
-                settings.local_data_dir,
-                exc.strerror or exc,
-            )
-            return 2
+    try:
+        _check_data_dir(settings)
+    except LocalServerError as exc:
+        logging.getLogger("crm.cli").critical("crm-graph: %s", exc)
+        return 2
 
     # One worker: the app's lifespan starts and supervises the embedded server itself, so it
     # knows at once when Neo4j is down and answers 503 without waiting on the driver. Several

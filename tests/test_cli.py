@@ -82,6 +82,18 @@ def test_serve_refuses_an_unusable_setting_in_one_line(
     assert "Traceback" not in out.stderr
 
 
+def test_every_command_refuses_a_data_dir_under_a_file_in_one_line(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env["CRM_NEO4J_DATA_DIR"] = str(a_file / "data")
+    for command in (["seed", "--demo"], ["migrate", "list"]):
+        out = crm(command, env, timeout=60)
+        assert out.returncode == 2, (command, out.stderr)
+        assert f"CRM_NEO4J_DATA_DIR={a_file}/data: cannot make" in out.stderr
+        assert "Traceback" not in out.stderr
+
+
 def _java_pids(instance_dir: Path) -> list[int]:
     """Live processes whose command line names this instance directory."""
     needle = str(instance_dir).encode()
