@@ -362,6 +362,8 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as exc:
             media = _media_type(request.headers.get("accept", ""))
             code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            if self.metrics is not None:  # counted as the other refusals are
+                self.metrics.graphql_errors.labels(code).inc()
             return _error_response(
                 code, exc.reason, exc.status_code, _request_id(request), media_type=media
             )

@@ -105,13 +105,17 @@ def test_metrics_exposes_round_trips(app_client: TestClient, gql: GQL) -> None:
     assert _sample(text, "crm_neo4j_restarts") == 0.0
     # Refusals made before GraphQL runs count too: a refused key, a body not sent as JSON.
     codes = ('crm_graphql_errors_total{code="UNAUTHENTICATED"}',
-             'crm_graphql_errors_total{code="UNSUPPORTED_MEDIA_TYPE"}')  # fmt: skip
+             'crm_graphql_errors_total{code="UNSUPPORTED_MEDIA_TYPE"}',
+             'crm_graphql_errors_total{code="BAD_REQUEST"}')  # fmt: skip
     before_each = [_sample(text, c) for c in codes]
     bad_key = {"Authorization": "Bearer no-such-key"}
     assert app_client.post("/graphql", json={"query": "{ version }"}, headers=bad_key
                            ).status_code == 401  # fmt: skip
     assert app_client.post("/graphql", content="{ version }", headers={
         "content-type": "text/plain"}).status_code == 415  # fmt: skip
+    admin = f"Bearer {PERSONAS['admin']['key']}"
+    assert app_client.post("/graphql", content="not json", headers={
+        "content-type": "application/json", "Authorization": admin}).status_code == 400  # fmt: skip
     text = app_client.get("/metrics").text
     assert [_sample(text, c) for c in codes] == [b + 1 for b in before_each]
 
