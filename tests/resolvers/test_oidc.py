@@ -246,9 +246,10 @@ def test_unsafe_configuration_is_refused() -> None:
 
 
 def test_settings_with_a_partial_oidc_configuration_refuse_to_start(settings: Settings) -> None:
-    from app import create_app
+    from app import StartupRefused, create_app
 
-    with pytest.raises(OidcConfigError):
+    # Refused before anything starts, as the other unusable settings are: one clear line.
+    with pytest.raises(StartupRefused, match=r"CRM_OIDC_\*: OpenID Connect needs an issuer"):
         create_app(replace(settings, oidc_issuer=ISSUER))
 
 
