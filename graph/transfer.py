@@ -282,10 +282,13 @@ async def write_nodes(
     """Upsert one batch of `label` nodes in one transaction. Rows: `{id, source, externalId,
     props, secret (the protected ID number, or None), customer}`; `id` is used only when the
     node is created (Key.EXTERNAL) or is the key (Key.ID). A person created is marked as
-    created by the audit's actor (`createdBy`: the job's creator, or the CLI's system actor)."""
+    created by the audit's actor when that is a user (`createdBy`: the job's creator)."""
 
     async def work(tx: Tx) -> Written:
-        params = {"rows": list(rows), "actor": audit.actor.id}
+        # Only a user is a creator the visibility rule can match: the CLI's system actor
+        # marks nothing, as the admin path's store files mark nothing.
+        creator = None if audit.actor.id.startswith("system:") else audit.actor.id
+        params = {"rows": list(rows), "actor": creator}
         out = (await tx.run(NODE_WRITES[(label, key)], params))[0]
         if out["fields"] or out["created"]:
             await _audit(tx, audit, import_id, label.value, out["fields"])

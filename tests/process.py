@@ -15,7 +15,7 @@ from settings import ROOT
 
 
 def crm(
-    args: list[str], env: dict[str, str], timeout: float = 240
+    args: list[str], env: dict[str, str], timeout: float = 480
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "cli.py"), *args],

@@ -73,8 +73,9 @@ class Viewer:
     console_errors: list[str] = field(default_factory=list)
     allowed: tuple[str, ...] = ()
 
-    def wait(self, timeout: float = 60_000) -> None:
-        """Waits until the page says it finished loading (or showed an error)."""
+    def wait(self, timeout: float = 180_000) -> None:
+        """Waits until the page says it finished loading (or showed an error). A page's first
+        opening plans its statements in Neo4j: seconds each on a loaded machine."""
         self.page.wait_for_function(
             "['ready', 'error'].includes(document.body.dataset.state)", timeout=timeout
         )
