@@ -321,9 +321,13 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> None:
         """Answer a refusal made before GraphQL runs, counted as the errors GraphQL answers
         are (an operator watching DATABASE_UNAVAILABLE or SERVER_BUSY sees every one)."""
+        self._count(code)
+        await response(scope, receive, send)
+
+    def _count(self, code: str) -> None:
+        """One error answered with `code`, in crm_graphql_errors_total."""
         if self.metrics is not None:
             self.metrics.graphql_errors.labels(code).inc()
-        await response(scope, receive, send)
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, request: Request, media: str
@@ -362,8 +366,7 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as exc:
             media = _media_type(request.headers.get("accept", ""))
             code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
-            if self.metrics is not None:  # counted as the other refusals are
-                self.metrics.graphql_errors.labels(code).inc()
+            self._count(code)  # counted as the other refusals are
             return _error_response(
                 code, exc.reason, exc.status_code, _request_id(request), media_type=media
             )
@@ -405,10 +408,8 @@ class GraphQLView(GraphQL[Context, None]):
             response.headers["content-type"] = media
             return response
         errors: list[dict[str, Any]] = response_data["errors"] or []  # type: ignore[assignment]
-        if self.metrics is not None:
-            for e in errors:
-                code = str((e.get("extensions") or {}).get("code") or "UNKNOWN")
-                self.metrics.graphql_errors.labels(code).inc()
+        for e in errors:
+            self._count(str((e.get("extensions") or {}).get("code") or "UNKNOWN"))
         data = response_data.get("data")
         retryable = any((e.get("extensions") or {}).get("retryable") for e in errors)
         if retryable and (data is None or all(v is None for v in data.values())):
