@@ -46,11 +46,12 @@ def test_a_transaction_past_its_timeout_is_stopped_with_a_code(neo4j_server: Loc
     assert isinstance(caught.value, CrmError)
     assert caught.value.code == "QUERY_TIMEOUT"
     assert caught.value.expected
-    # Quick statements are not affected.
+    # A statement inside its limit is not affected. The limit is wider than the slow
+    # statement's: a loaded 2-core CI machine once took over 3 s to plan and run `RETURN 1`.
     rows = run(
         neo4j_server,
         lambda db: db.read(Cypher("t.one", "RETURN 1 AS one")),
-        transaction_timeout=3.0,
+        transaction_timeout=60.0,
     )
     assert rows == [{"one": 1}]
 

@@ -27,7 +27,8 @@ DISMISS = """mutation($id: ID!) { dismissDuplicate(input: {candidateId: $id}) {
 MERGE = """mutation($id: ID!, $s: ID!, $dry: Boolean!) {
   mergeDuplicate(input: {candidateId: $id, survivorId: $s, dryRun: $dry}) {
     survivor { id ... on Company { name phone } } mergedIds movedEdges
-    movedByType { type count } copiedFields dryRun errors { code field } } }"""
+    movedByType { type count } collapsedByType { type count } copiedFields dryRun
+    errors { code field } } }"""
 
 
 def fid(name: str) -> str:
@@ -203,9 +204,11 @@ def test_merge_dry_run_then_the_real_merge(gql: GQL, cypher: Driver) -> None:
     assert dry["errors"] == []
     assert dry["dryRun"] is True
     assert dry["mergedIds"] == [EAST_CO]
-    # EAST_CO's OWNS and 张伟's WORKS_AT would move; EAST_TWIN would take EAST_CO's phone.
-    assert dry["movedByType"] == [{"type": "OWNS", "count": 1}, {"type": "WORKS_AT", "count": 1}]
-    assert dry["movedEdges"] == 2
+    # 张伟's WORKS_AT would move; the owner's OWNS of EAST_CO would fold into its OWNS of
+    # EAST_TWIN (one owner, one edge); EAST_TWIN would take EAST_CO's phone.
+    assert dry["movedByType"] == [{"type": "WORKS_AT", "count": 1}]
+    assert dry["collapsedByType"] == [{"type": "OWNS", "count": 1}]
+    assert dry["movedEdges"] == 1
     assert dry["copiedFields"] == ["phone"]
     assert dry["survivor"] == {"id": EAST_TWIN, "name": "华星科技有限公司深圳分公司",
                                "phone": "+861062661234"}  # fmt: skip
@@ -216,17 +219,26 @@ def test_merge_dry_run_then_the_real_merge(gql: GQL, cypher: Driver) -> None:
     assert real["errors"] == []
     assert real["dryRun"] is False
     assert real["movedByType"] == dry["movedByType"]
+    assert real["collapsedByType"] == dry["collapsedByType"]
+    owns = cypher.execute_query(
+        "MATCH (:User {id: $o})-[r:OWNS]->(c:Company) RETURN c.id AS c, count(r) AS n",
+        o=OWNER, database_="neo4j",
+    ).records  # fmt: skip
+    assert [(r["c"], r["n"]) for r in owns] == [(EAST_TWIN, 1)]
     # The merged record is gone, with every candidate naming it; its id resolves to the twin.
     total, rows = queue(gql, "COMPANY")
     assert total == 1
     assert sides(rows[0]) == {EAST_TWIN, WEST_CO}
     audits = cypher.execute_query(
-        "MATCH (a:AuditEvent {action: 'company.merge'}) RETURN a.targetId AS t, a.actor AS by",
+        "MATCH (a:AuditEvent {action: 'company.merge'}) "
+        "RETURN a.targetId AS t, a.targetLabel AS l, a.fields AS f, a.actor AS by",
         database_="neo4j",
     ).records
-    assert sorted((a["t"], a["by"]) for a in audits) == sorted(
+    assert sorted((a["t"], a["by"]) for a in audits if a["l"] == "Company") == sorted(
         [(EAST_TWIN, OWNER), (EAST_CO, OWNER)]
     )
+    # The folded OWNS edge is audited as merged into the kept one, by the same request.
+    assert [(a["f"], a["by"]) for a in audits if a["l"] == "OWNS"] == [(["mergedInto"], OWNER)]
     node = gql("query($id: ID!) { node(id: $id) { id } }", {"id": EAST_CO}).data["node"]
     assert node == {"id": EAST_TWIN}
 
