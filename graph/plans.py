@@ -45,7 +45,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, LiteralString, TypedDict
 
@@ -224,12 +224,15 @@ class Table(TypedDict):
 # --- Statements -------------------------------------------------------------------------------
 # What a save refers to, checked in its transaction: which customers exist, that the viewer
 # sees, and which of those they may edit; which products, users and teams exist.
+# A customer merged away (graph/merge.py) is planned on its survivor, as `node(id)` reads it.
 CUSTOMER_TARGETS = Cypher(
     "plans.targets.customers",
-    "UNWIND $customers AS key CALL (key) { MATCH (n:Company {id: key}) RETURN n "
-    "UNION MATCH (n:Person {id: key}) RETURN n } "
+    "UNWIND $customers AS key "
+    "OPTIONAL MATCH (:MergedId {id: key})-[:MERGED_INTO]->(survivor) "
+    "WITH key, coalesce(survivor.id, key) AS id "
+    "CALL (id) { MATCH (n:Company {id: id}) RETURN n UNION MATCH (n:Person {id: id}) RETURN n } "
     "WITH key, n WHERE n:Customer AND " + access.visible("n") + " "
-    "RETURN key, " + access.editable("n") + " AS editable",
+    "RETURN key, n.id AS id, " + access.editable("n") + " AS editable",
 )  # fmt: skip
 TARGETS = Cypher(
     "plans.targets",
@@ -470,6 +473,7 @@ class RowRefusal:
     index: int
     refusal: Refusal
     current_version: int | None = None
+    other: int | None = None  # DUPLICATE: the row naming the same plan first
 
 
 @dataclass(frozen=True)
@@ -501,7 +505,8 @@ async def save(db: Database, rows: list[PlanSave], audit: Audit) -> SaveResult:
     """Save (or remove) many plans in one transaction: every row is checked first (target
     exists and the actor may plan it; a user's new amount needs an active user who may sell:
     INACTIVE; expected version), and on any refusal nothing is written. Rows whose amount
-    and note are already stored write nothing."""
+    and note are already stored write nothing. A merged customer's id is planned on its
+    survivor; two rows that then name one plan are refused (DUPLICATE)."""
     by_dim: dict[Dimension, list[str]] = {d: [] for d in Dimension}
     for r in rows:
         by_dim[r.dimension].append(r.target)
@@ -527,19 +532,30 @@ async def save(db: Database, rows: list[PlanSave], audit: Audit) -> SaveResult:
             if customers
             else []
         )
+        # A merged customer's id names its survivor's plan from here on.
+        survivor = {r["key"]: r["id"] for r in seen}
+        plans = [
+            replace(r, target=survivor[r.target])
+            if r.dimension is Dimension.CUSTOMER and r.target in survivor
+            else r
+            for r in rows
+        ]
         exists = {
-            Dimension.CUSTOMER: {r["key"] for r in seen},
+            Dimension.CUSTOMER: set(survivor.values()),
             Dimension.PRODUCT: set(found["products"]),
             Dimension.USER: set(found["users"]),
             Dimension.TEAM: set(found["teams"]),
         }
-        editable = {r["key"] for r in seen if r["editable"]}
+        editable = {r["id"] for r in seen if r["editable"]}
         inactive = set(found["inactive"])
-        stored = {r["id"]: r for r in await tx.run(LOCK, {"ids": [r.id for r in rows]})}
+        stored = {r["id"]: r for r in await tx.run(LOCK, {"ids": [r.id for r in plans]})}
         refusals = []
-        for i, r in enumerate(rows):
+        first: dict[str, int] = {}
+        for i, r in enumerate(plans):
             current = stored.get(r.id)
-            if r.target not in exists[r.dimension]:
+            if first.setdefault(r.id, i) != i:  # two ids of one customer, one merged away
+                refusals.append(RowRefusal(i, Refusal.DUPLICATE, other=first[r.id]))
+            elif r.target not in exists[r.dimension]:
                 refusals.append(RowRefusal(i, Refusal.NOT_FOUND))
             elif not may_plan(audit.actor, r.dimension, r.target, editable):
                 refusals.append(RowRefusal(i, Refusal.FORBIDDEN))
@@ -554,7 +570,7 @@ async def save(db: Database, rows: list[PlanSave], audit: Audit) -> SaveResult:
         if refusals:
             return SaveResult(refusals=refusals)
         writes, removals = [], []
-        for r in rows:
+        for r in plans:
             if r.amount_cents is None:
                 if r.id in stored:
                     removals.append(
@@ -581,9 +597,9 @@ async def save(db: Database, rows: list[PlanSave], audit: Audit) -> SaveResult:
             await tx.run(SAVE, {"rows": writes, "actor": audit.actor.id})
         if removals:
             await tx.run(REMOVE, {"rows": removals})
-        kept = [r.id for r in rows if r.amount_cents is not None]
-        plans = [x["plan"] for x in await tx.run(BY_IDS, {"ids": kept})]
-        return SaveResult(plans=plans, changed=len(writes) + len(removals))
+        kept = [r.id for r in plans if r.amount_cents is not None]
+        saved = [x["plan"] for x in await tx.run(BY_IDS, {"ids": kept})]
+        return SaveResult(plans=saved, changed=len(writes) + len(removals))
 
     return await db.transaction(work)
 

@@ -109,6 +109,13 @@ def refusal_error(refusal: repo.RowRefusal) -> UserErrorRow:
         return payload_error(
             ErrorCode.FORBIDDEN, "you may not plan for this target", f"{path}.target"
         )
+    if refusal.refusal is Refusal.DUPLICATE:
+        return payload_error(
+            ErrorCode.VALIDATION,
+            f"the same plan as input.plans[{refusal.other}]: both ids name one customer "
+            "(a merged customer's id stands for the one it was merged into)",
+            f"{path}.target",
+        )
     if refusal.refusal is Refusal.INACTIVE:
         return payload_error(
             ErrorCode.VALIDATION,

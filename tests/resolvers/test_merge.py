@@ -468,6 +468,21 @@ def test_merge_moves_the_merged_customers_plans(gql: GQL, cypher: Driver) -> Non
     assert sorted(x["fields"] for x in audited) == [
         ["amountCents"], ["amountCents"], ["id", "targetId"]
     ]  # fmt: skip
+    # A merged customer's id, kept by a client or a spreadsheet, saves the survivor's plan.
+    by_old = gql(SAVE_PLANS, {"input": {"plans": [
+        customer_plan(c11, "2026-Q4", "320000", expectedVersion=3),
+    ]}}).data["savePlans"]  # fmt: skip
+    assert by_old["errors"] == []
+    assert [(x["targetId"], x["amount"], x["version"]) for x in by_old["plans"]] == [
+        (c10, "320000", 4)
+    ]
+    assert count(cypher, "MATCH (p:SalesPlan) RETURN count(p)") == 2
+    # Both ids in one save name one plan: refused, nothing written.
+    both = gql(SAVE_PLANS, {"input": {"plans": [
+        customer_plan(c10, "2026-Q3", "1"), customer_plan(c11, "2026-Q3", "2"),
+    ]}}).data["savePlans"]  # fmt: skip
+    assert both["errors"] == [{"code": "VALIDATION", "field": "input.plans[1].target"}]
+    assert rows("2026-Q3") == [(c10, "CNY", "30000", 2)]
 
 
 def edge_rows(cypher: Driver, node_id: str, rel: str) -> list[dict[str, Any]]:
