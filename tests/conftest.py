@@ -240,6 +240,14 @@ def outreach_paused() -> Iterator[None]:
             cast(Any, client).portal.call(state.outreach.start, state.db)
 
 
+def plan_operators(plan: Any) -> list[str]:
+    """The operator names of an EXPLAIN plan (a summary's `plan`), depth first."""
+    ops = [plan["operatorType"].split("@")[0]]
+    for child in plan.get("children", []):
+        ops += plan_operators(child)
+    return ops
+
+
 def reset_database(driver: Driver) -> None:
     with driver.session(database="neo4j") as s:
         s.run(

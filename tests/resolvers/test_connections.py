@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from neo4j import Driver
-from tests.conftest import GQL, PERSONAS
+from tests.conftest import GQL, PERSONAS, plan_operators
 from tests.resolvers.accounts import (
     PERSONA_NAMES,
     SEES_EAST,
@@ -326,13 +326,6 @@ def test_subsidiaries_and_ended_parent_links(gql: GQL, cypher: Driver) -> None:
     assert got["c3"]["parents"] == []
 
 
-def _operators(plan: Any) -> list[str]:
-    ops = [plan["operatorType"].split("@")[0]]
-    for child in plan.get("children", []):
-        ops += _operators(child)
-    return ops
-
-
 @pytest.mark.parametrize(("mode", "operator"), [("contains", "NodeIndexContainsScan")])
 def test_name_filter_uses_the_text_index(
     gql: GQL, cypher: Driver, mode: str, operator: str
@@ -349,7 +342,7 @@ def test_name_filter_uses_the_text_index(
     for order in lists.ORDERS:
         statement = lists.page_statement("company", mode, order, frozenset())
         summary = cypher.execute_query("EXPLAIN " + statement.text, params, database_="neo4j")
-        assert operator in _operators(summary.summary.plan), statement.name
+        assert operator in plan_operators(summary.summary.plan), statement.name
 
 
 def test_a_set_filter_uses_its_range_index(gql: GQL, cypher: Driver) -> None:
@@ -362,7 +355,7 @@ def test_a_set_filter_uses_its_range_index(gql: GQL, cypher: Driver) -> None:
     for statement in (page, counted):
         assert "$tier IS NULL" not in statement.text
         summary = cypher.execute_query("EXPLAIN " + statement.text, params, database_="neo4j")
-        assert "NodeIndexSeek" in _operators(summary.summary.plan), statement.name
+        assert "NodeIndexSeek" in plan_operators(summary.summary.plan), statement.name
     # unset filters stay out of the statement altogether
     assert "$tier" not in lists.page_statement("customer", "none", "NAME_ASC", frozenset()).text
 

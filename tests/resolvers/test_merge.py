@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from neo4j import Driver
-from tests.conftest import GQL, PERSONAS
+from tests.conftest import GQL, PERSONAS, plan_operators
 from tests.resolvers.accounts import (
     EDITS_EAST,
     EDITS_WEST,
@@ -483,6 +483,15 @@ def test_merge_moves_the_merged_customers_plans(gql: GQL, cypher: Driver) -> Non
     ]}}).data["savePlans"]  # fmt: skip
     assert both["errors"] == [{"code": "VALIDATION", "field": "input.plans[1].target"}]
     assert rows("2026-Q3") == [(c10, "CNY", "30000", 2)]
+
+
+def test_a_merge_finds_the_plans_by_their_target_index(gql: GQL, cypher: Driver) -> None:
+    from graph.merge import PLANS_OF
+
+    assert gql("{ version }").status == 200  # the app has migrated: indexes exist
+    summary = cypher.execute_query("EXPLAIN " + PLANS_OF.text, {"all": ["a", "b"]},
+                                   database_="neo4j").summary  # fmt: skip
+    assert "NodeIndexSeek" in plan_operators(summary.plan)
 
 
 def edge_rows(cypher: Driver, node_id: str, rel: str) -> list[dict[str, Any]]:
