@@ -159,9 +159,16 @@ def test_rescan_keeps_dismissed_drops_merged_and_stale(
     assert person["removed"] == 1
 
 
+# 3: the rows go in two statements, and a row of the second is still reported by its index.
+@pytest.mark.parametrize("batch", [duplicates.PROBE_BATCH, 3])
 def test_likely_duplicates_flags_incoming_rows_without_writing(
-    neo4j_server: LocalNeo4j, cypher: Driver, data: dict[str, str]
+    neo4j_server: LocalNeo4j,
+    cypher: Driver,
+    data: dict[str, str],
+    batch: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(duplicates, "PROBE_BATCH", batch)
     count = "MATCH (n) RETURN count(n) AS n"
     nodes_before = cypher.execute_query(count, database_="neo4j").records[0]["n"]
     rows = [
