@@ -133,14 +133,21 @@ class CheckInput:
     at: dt.datetime | None = None
 
 
+# A check older than this is a typo (a year of 1900 from a spreadsheet), not a history.
+EARLIEST_CHECK = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+
+
 def check_of(c: CheckInput, errors: v.Errors, path: str) -> repo.Check:
-    """The repository's check, with `at` defaulted to now and refused in the future."""
+    """The repository's check, with `at` defaulted to now and refused in the future or
+    before 1990."""
     now = dt.datetime.now(dt.UTC)
     at = c.at or now
     if at.tzinfo is None:
         errors.add(ErrorCode.VALIDATION, "needs a time zone offset", f"{path}.at")
     elif at > now + dt.timedelta(minutes=5):
         errors.add(ErrorCode.VALIDATION, "is in the future", f"{path}.at")
+    elif at < EARLIEST_CHECK:
+        errors.add(ErrorCode.VALIDATION, "is before 1990", f"{path}.at")
     note = v.text(errors, c.note, f"{path}.note", max_len=MAX_NOTE)
     return {
         "id": c.id,

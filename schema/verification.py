@@ -192,7 +192,8 @@ class ChannelCheckInput:
     note: str | None = strawberry.field(default=strawberry.UNSET, description="≤ 500.")
     at: dt.datetime | None = strawberry.field(
         default=strawberry.UNSET,
-        description="When it happened (with offset), not in the future; default now. An older "
+        description="When it happened (with offset), not in the future nor before 1990; "
+        "default now. An older "
         "check than the current status joins the history without replacing it.",
     )
 

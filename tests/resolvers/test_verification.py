@@ -85,12 +85,16 @@ def test_checks_set_statuses_and_refusals_stand_alone(gql: GQL, network: None) -
                 check(C3, "PHONE", "VERIFIED"),  # another team's customer
                 check(C1, "MOBILE", "VERIFIED"),  # a company has no mobile
                 check(C1, "ADDRESS", "VERIFIED", at=ago(-2)),  # in the future
+                check(C1, "ADDRESS", "VERIFIED", at="1900-01-01T00:00:00+08:00"),  # a typo
             ]
         },
     ).data["verifyChannels"]
     # A bad input refuses the whole batch before anything is written...
-    assert [(e["code"], e["field"]) for e in r["errors"]] == [("VALIDATION", "input.checks[5].at")]
-    assert r["verifications"] == [None] * 6
+    assert [(e["code"], e["field"]) for e in r["errors"]] == [
+        ("VALIDATION", "input.checks[5].at"),
+        ("VALIDATION", "input.checks[6].at"),
+    ]
+    assert r["verifications"] == [None] * 7
     assert channels(gql, C1)["PHONE"]["status"] == "UNVERIFIED"
     # ... while a refusal of one record refuses that check alone.
     r = owner(
