@@ -108,9 +108,14 @@ def _move(label: Label) -> Cypher:
         if label in tos:
             # The survivor keeps its own owner: a merged record's current ownership ends
             # today on it (kept as history, and the access with it), else it would gain
-            # a second owner, and that owner's team the account.
+            # a second owner, and that owner's team the account. Unless that owner already
+            # owns the survivor: the edge is left current and collapses into theirs (ended,
+            # an ownership begun today would stay as a second, empty edge).
             ends: LiteralString = (
-                ", r2.until = CASE WHEN owned AND " + current("r") + " THEN date() ELSE r.until END"
+                ", r2.until = CASE WHEN owned AND " + current("r") + " AND NOT EXISTS { "
+                "MATCH (x)-[k:OWNS]->(s) WHERE k <> r2 AND k.__merged IS NULL AND "
+                + current("k")
+                + " } THEN date() ELSE r.until END"
                 if rel is Rel.OWNS
                 else ""
             )

@@ -485,6 +485,31 @@ def test_merge_moves_the_merged_customers_plans(gql: GQL, cypher: Driver) -> Non
     assert rows("2026-Q3") == [(c10, "CNY", "30000", 2)]
 
 
+def test_one_owner_of_both_keeps_one_ownership_begun_today(gql: GQL, cypher: Driver) -> None:
+    """Two customers a rep created today: the merged one's OWNS is not ended (that left an
+    empty [today, today) edge beside the survivor's) but folds into the survivor's."""
+    create = """mutation($n: String!) { createCompany(input: {name: $n, customer: {}}) {
+      company { id } errors { code } } }"""
+    owner = gql.as_("owner")
+    a, b = (
+        owner(create, {"n": n}).data["createCompany"]["company"]["id"]
+        for n in ("今日客户甲", "今日客户乙")
+    )
+    asked = """mutation($i: MergeInput!) { mergeCompanies(input: $i) { movedByType { type count }
+      collapsedByType { type count } errors { code } } }"""
+    dry = owner(asked, {"i": {"survivor": a, "merged": [b], "dryRun": True}}).data
+    real = owner(asked, {"i": {"survivor": a, "merged": [b]}}).data
+    assert real == dry
+    assert real["mergeCompanies"]["collapsedByType"] == [{"type": "OWNS", "count": 1}]
+    assert {"type": "OWNS", "count": 1} not in real["mergeCompanies"]["movedByType"]
+    owns = cypher.execute_query(
+        "MATCH (:User {id: $o})-[r:OWNS]->(:Company {id: $a}) "
+        "RETURN toString(r.since) AS since, r.until AS until",
+        o=OWNER, a=a, database_="neo4j",
+    ).records  # fmt: skip
+    assert [(r["since"], r["until"]) for r in owns] == [(owns[0]["since"], None)]
+
+
 def test_a_merge_finds_the_plans_by_their_target_index(gql: GQL, cypher: Driver) -> None:
     from graph.merge import PLANS_OF
 
