@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import functools
 import logging
 import os
@@ -47,17 +48,29 @@ def _local(settings: Settings) -> LocalNeo4j:
 
 
 def _check_data_dir(settings: Settings) -> None:
-    """A data directory under a file, or not ours to write: said in one line (LocalServerError)
-    before Neo4j fails on it with a traceback."""
-    if settings.neo4j_uri or settings.local_data_dir is None:
+    """The embedded Neo4j's directories under a file, or not ours to write: said in one line
+    (LocalServerError) before Neo4j or neo4j-admin fails on them with a traceback. The
+    instance directory (configuration, logs) sits beside the data directory."""
+    if settings.neo4j_uri:
         return
-    try:
-        settings.local_data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LocalServerError(
-            f"CRM_NEO4J_DATA_DIR={settings.local_data_dir}: cannot make the directory "
-            f"({exc.strerror or exc})"
-        ) from None
+    local = _local(settings)
+    assert local.data_dir is not None
+    for variable, directory in (
+        ("CRM_NEO4J_HOME", local.home),
+        ("CRM_NEO4J_DATA_DIR", local.data_dir),
+        ("CRM_NEO4J_DATA_DIR", local.instance_dir),
+    ):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            if not os.access(directory, os.W_OK | os.X_OK):
+                raise PermissionError(errno.EACCES, "Permission denied")
+        except OSError as exc:
+            shown = local.data_dir if directory == local.instance_dir else directory
+            where = "" if directory == shown else f" (its instance directory {directory})"
+            raise LocalServerError(
+                f"{variable}={shown}: cannot make or write the directory{where} "
+                f"({exc.strerror or exc})"
+            ) from None
 
 
 @contextlib.contextmanager
@@ -1032,6 +1045,8 @@ def _main(argv: list[str] | None = None) -> int:
     for handler in set(logging.getLogger().handlers) - others:
         handler.set_name("crm")
     try:
+        if args.command != "export-schema":
+            _check_data_dir(settings)
         if args.command == "serve":
             return cmd_serve(args, settings)
         if args.command == "neo4j":
@@ -1087,6 +1102,12 @@ def _main(argv: list[str] | None = None) -> int:
             return asyncio.run(_seed(s))
     except (LocalServerError, MigrationError, crypto.DataKeyError) as exc:
         print(f"crm-graph: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.filename is None:  # not a path we were given: a real fault, shown whole
+            raise
+        # A file or directory of the command line or the settings that cannot be used.
+        print(f"crm-graph: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         if args.command == "import" and not getattr(args, "dry_run", False):

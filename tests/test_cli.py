@@ -87,11 +87,41 @@ def test_every_command_refuses_a_data_dir_under_a_file_in_one_line(tmp_path: Pat
     a_file.write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
     env["CRM_NEO4J_DATA_DIR"] = str(a_file / "data")
-    for command in (["seed", "--demo"], ["migrate", "list"]):
+    # backup, restore, `neo4j start` and an import into an empty database (neo4j-admin)
+    # prepare the server's directories themselves, without the embedded server of the rest.
+    for command in (
+        ["seed", "--demo"],
+        ["migrate", "list"],
+        ["backup", "--to", str(tmp_path / "dump")],
+        ["restore", str(tmp_path / "dump")],
+        ["neo4j", "start"],
+        ["import", str(tmp_path / "rows.csv"), "--mapping", str(tmp_path / "map.toml")],
+    ):
         out = crm(command, env, timeout=60)
         assert out.returncode == 2, (command, out.stderr)
-        assert f"CRM_NEO4J_DATA_DIR={a_file}/data: cannot make" in out.stderr
+        assert f"CRM_NEO4J_DATA_DIR={a_file}/data: cannot make or write" in out.stderr
         assert "Traceback" not in out.stderr
+    assert not (tmp_path / "dump").exists()
+    # The instance directory beside the data (configuration, logs), and the home of the jars.
+    data = tmp_path / "data"
+    (tmp_path / "data-instance").write_text("")
+    for variable, value, shown in (
+        ("CRM_NEO4J_DATA_DIR", str(data), f"CRM_NEO4J_DATA_DIR={data}: cannot make or write"),
+        ("CRM_NEO4J_HOME", str(a_file / "home"), f"CRM_NEO4J_HOME={a_file}/home: cannot"),
+    ):
+        out = crm(["neo4j", "start"], {**env, variable: value}, timeout=60)
+        assert out.returncode == 2, (variable, out.stderr)
+        assert shown in out.stderr
+        assert "Traceback" not in out.stderr
+
+
+def test_a_missing_input_file_is_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env["NEO4J_URI"] = "bolt://127.0.0.1:1"  # never reached: the file is read first
+    out = crm(["import-plans", str(tmp_path / "missing.csv")], env, timeout=60)
+    assert out.returncode == 2, out.stderr
+    assert f"crm-graph: {tmp_path}/missing.csv: No such file or directory" in out.stderr
+    assert "Traceback" not in out.stderr
 
 
 def _java_pids(instance_dir: Path) -> list[int]:
