@@ -225,6 +225,8 @@ def _probe(label: Label) -> Cypher:
             "MATCH (n:Company) WHERE n.phone IN p.tels RETURN n LIMIT 20 UNION "
             "MATCH (n:Company) WHERE n.name IN p.names RETURN n LIMIT 20 UNION "
             "MATCH (n:Company) WHERE p.core IS NOT NULL AND n.name CONTAINS p.core "
+            "RETURN n LIMIT 20 UNION "
+            "MATCH (n:Company) WHERE p.written IS NOT NULL AND n.name CONTAINS p.written "
             "RETURN n LIMIT 20 } "
             "RETURN p.i AS i, collect(DISTINCT n{.id, .name, .nameEn, .shortName, "
             ".unifiedSocialCreditCode, .phone}) AS found",
@@ -484,16 +486,26 @@ def _written(name: str | None) -> list[str]:
     return list(dict.fromkeys([name, name.translate(_HALF), name.translate(_FULL)]))
 
 
+def _contains_key(core: str) -> str | None:
+    """A Chinese core of two characters or more is specific enough for CONTAINS."""
+    return core if len(core) >= 2 and matching.has_han(core) else None
+
+
 def _probe_params(label: Label, i: int, record: Record) -> dict[str, Any]:
     if isinstance(record, matching.CompanyRecord):
-        core = matching.company_name(record.name)
+        # The core as compared, and as written: stored names keep their characters, and
+        # the comparable core turns some into others (乾 → 干), which CONTAINS then misses.
+        # (Two statement branches, not a list: CONTAINS on a list element scans the index.)
+        core, written = (
+            _contains_key(matching.company_name(record.name, convert)) for convert in (True, False)
+        )
         return {
             "i": i,
             "codes": [c for c in {record.creditCode, matching.credit_code(record.creditCode)} if c],
             "tels": [t for t in {matching.phone(record.phone)} if t],
             "names": _written(record.name),
-            # A Chinese core of two characters or more is specific enough for CONTAINS.
-            "core": core if len(core) >= 2 and matching.has_han(core) else None,
+            "core": core,
+            "written": None if written == core else written,
         }
     assert isinstance(record, matching.PersonRecord)
     return {

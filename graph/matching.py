@@ -267,11 +267,13 @@ def different_places(a: str | None, b: str | None) -> bool:
 
 
 @lru_cache(maxsize=1 << 18)
-def company_name(name: str | None) -> str:
-    """The comparable core of a company name: 广东省深圳市华为技术有限公司北京分公司 → 华为技术."""
+def company_name(name: str | None, convert: bool = True) -> str:
+    """The comparable core of a company name: 广东省深圳市华为技术有限公司北京分公司 → 华为技术.
+    `convert=False` keeps the characters as written (no traditional to simplified): the core
+    to look for inside stored names, which are kept as written (乾 is not 干 there)."""
     if not name:
         return ""
-    s = _BRACKETS.sub(" ", fold(simplified(name)))
+    s = _BRACKETS.sub(" ", fold(simplified(name) if convert else name))
     s = re.sub(r"\s+", " ", s).strip()
     # Branch first (it follows the legal form: …有限公司北京分公司), then what it leaves.
     for _ in range(3):

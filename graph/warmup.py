@@ -166,7 +166,7 @@ SAMPLES: dict[str, Any] = {
     "scanId": _ID,
     "probes": [
         {
-            **{"i": 0, "codes": ["x"], "tels": ["x"], "core": "x", "mail": "x"},
+            **{"i": 0, "codes": ["x"], "tels": ["x"], "core": "x", "written": "x", "mail": "x"},
             **{"names": ["x"], "companies": [_ID], "digest": "x"},
         }
     ]
