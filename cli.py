@@ -348,7 +348,12 @@ async def _import_plans(settings: Settings, path: str, rows: list[dict[str, obje
             index = int(where[len("input.plans[") : where.index("]")])
             line_no = f"line {index + 2}: "
             where = where[where.index("]") + 2 :]
-        print(f"crm-graph: {path}: {line_no}{where}: {e['message']}", file=sys.stderr)
+        # A message naming another row ("the same plan as input.plans[0]") names its line.
+        message = re.sub(
+            r"input\.plans\[(\d+)\]", lambda m: f"line {int(m[1]) + 2}", str(e["message"])
+        )
+        field = f"{where}: " if where else ""
+        print(f"crm-graph: {path}: {line_no}{field}{message}", file=sys.stderr)
     print("nothing written", file=sys.stderr)
     return 1
 

@@ -418,12 +418,14 @@ def test_import_plans_from_csv(neo4j_server: LocalNeo4j, cypher: Driver, tmp_pat
         "period,dimension,target,currency,amount\n"
         "2030-03,USER,cli-plan-u,CNY,5\n"
         "2030-13,USER,cli-plan-u,CNY,5\n"
-        "2030-04,USER,nobody,CNY,5\n",
+        "2030-04,USER,nobody,CNY,5\n"
+        "2030-03,USER,cli-plan-u,CNY,6\n",
         encoding="utf-8",
     )
     out = crm(["import-plans", str(bad)], env)
     assert out.returncode == 1
     assert "line 3: period:" in out.stderr
+    assert "line 5: the same plan as line 2\n" in out.stderr  # lines, not API row indexes
     assert "nothing written" in out.stderr
     assert (
         cypher.execute_query(
