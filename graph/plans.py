@@ -325,8 +325,11 @@ PIPELINE = Cypher(
 )  # fmt: skip
 CUSTOMERS = Cypher(
     "plans.customers",
-    "UNWIND $ids AS key CALL (key) { MATCH (n:Company {id: key}) RETURN n "
-    "UNION MATCH (n:Person {id: key}) RETURN n } "
+    # A merged customer's id reads as its survivor, as CUSTOMER_TARGETS saves it.
+    "UNWIND $ids AS key "
+    "OPTIONAL MATCH (:MergedId {id: key})-[:MERGED_INTO]->(survivor) "
+    "WITH key, coalesce(survivor.id, key) AS id "
+    "CALL (id) { MATCH (n:Company {id: id}) RETURN n UNION MATCH (n:Person {id: id}) RETURN n } "
     "WITH key, n WHERE n:Customer AND " + access.visible("n") + " "
     "RETURN key, " + PROJECTION + " AS node",
 )  # fmt: skip
@@ -693,7 +696,9 @@ async def table(db: Database, actor: Actor, q: TableQuery) -> Table:
     else:
         lookup = {Dimension.CUSTOMER: CUSTOMERS, Dimension.USER: USERS, Dimension.PRODUCT: PRODUCTS}
         found = await db.read(lookup[q.dimension], {"ids": targets, "acl": acl})
-        nodes = {r["key"]: r["node"] for r in found}
+        nodes = {r["node"]["id"]: r["node"] for r in found}
+        survivor = {r["key"]: r["node"]["id"] for r in found}  # a merged id: its survivor
+        targets = list(dict.fromkeys(survivor.get(t, t) for t in targets))
     targets = [t for t in targets if t in nodes]
     truncated = len(targets) > MAX_ROWS
     targets = targets[:MAX_ROWS]

@@ -191,7 +191,13 @@ class Query:
         period: Annotated[str, arg("2027-01, 2027-Q1 or 2027.")],
         dimension: Annotated[Dimension, arg("CUSTOMER, PRODUCT, TEAM or USER.")],
         asOf: Annotated[dt.datetime | None, arg("Count orders up to here; default now.")] = None,
-        ids: Annotated[list[strawberry.ID] | None, arg("Only these targets, ≤ 500.")] = None,
+        ids: Annotated[
+            list[strawberry.ID] | None,
+            arg(
+                "Only these targets, ≤ 500 (a merged customer's id answers as the customer "
+                "it was merged into)."
+            ),
+        ] = None,
         team: Annotated[strawberry.ID | None, arg("USER and TEAM only: this team's.")] = None,
         currency: Annotated[str | None, arg("Only this currency.")] = None,
     ) -> Table:

@@ -483,6 +483,12 @@ def test_merge_moves_the_merged_customers_plans(gql: GQL, cypher: Driver) -> Non
     ]}}).data["savePlans"]  # fmt: skip
     assert both["errors"] == [{"code": "VALIDATION", "field": "input.plans[1].target"}]
     assert rows("2026-Q3") == [(c10, "CNY", "30000", 2)]
+    # Asked for by the merged id, or by both: the survivor's row, once.
+    by_ids = """query($ids: [ID!]) { planVsActual(period: "2026-Q4", dimension: CUSTOMER,
+      ids: $ids) { rows { targetId plan } } }"""
+    for ids in ([c11], [c11, c10]):
+        got = gql(by_ids, {"ids": ids}).data["planVsActual"]["rows"]
+        assert got == [{"targetId": c10, "plan": "320000"}], ids
 
 
 def test_one_owner_of_both_keeps_one_ownership_begun_today(gql: GQL, cypher: Driver) -> None:
