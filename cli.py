@@ -81,8 +81,7 @@ def database_settings(settings: Settings, supervise: bool = False) -> Iterator[S
     if settings.neo4j_uri:
         yield settings
         return
-    _check_data_dir(settings)
-    local = _local(settings)
+    local = _local(settings)  # its directories were checked first (_main, _serve)
     started = False
     supervisor: Supervisor | None = None
     if local.running_pid() is None:
@@ -1050,7 +1049,8 @@ def _main(argv: list[str] | None = None) -> int:
     for handler in set(logging.getLogger().handlers) - others:
         handler.set_name("crm")
     try:
-        if args.command != "export-schema":
+        # serve checks them itself, after the production checks, through its own logger.
+        if args.command not in ("export-schema", "serve"):
             _check_data_dir(settings)
         if args.command == "serve":
             return cmd_serve(args, settings)

@@ -222,17 +222,20 @@ class Table(TypedDict):
 
 
 # --- Statements -------------------------------------------------------------------------------
-# What a save refers to, checked in its transaction: which customers exist, that the viewer
-# sees, and which of those they may edit; which products, users and teams exist.
-# A customer merged away (graph/merge.py) is planned on its survivor, as `node(id)` reads it.
-CUSTOMER_TARGETS = Cypher(
-    "plans.targets.customers",
-    "UNWIND $customers AS key "
+# Each `key`'s visible customer `n`, company or person. A customer merged away (graph/merge.py)
+# is its survivor, as `node(id)` reads it: saved and read on the survivor.
+_CUSTOMER_OF_KEY: LiteralString = (
     "OPTIONAL MATCH (:MergedId {id: key})-[:MERGED_INTO]->(survivor) "
     "WITH key, coalesce(survivor.id, key) AS id "
     "CALL (id) { MATCH (n:Company {id: id}) RETURN n UNION MATCH (n:Person {id: id}) RETURN n } "
     "WITH key, n WHERE n:Customer AND " + access.visible("n") + " "
-    "RETURN key, n.id AS id, " + access.editable("n") + " AS editable",
+)
+# What a save refers to, checked in its transaction: which customers exist, that the viewer
+# sees, and which of those they may edit; which products, users and teams exist.
+CUSTOMER_TARGETS = Cypher(
+    "plans.targets.customers",
+    "UNWIND $customers AS key " + _CUSTOMER_OF_KEY
+    + "RETURN key, n.id AS id, " + access.editable("n") + " AS editable",
 )  # fmt: skip
 TARGETS = Cypher(
     "plans.targets",
@@ -325,13 +328,7 @@ PIPELINE = Cypher(
 )  # fmt: skip
 CUSTOMERS = Cypher(
     "plans.customers",
-    # A merged customer's id reads as its survivor, as CUSTOMER_TARGETS saves it.
-    "UNWIND $ids AS key "
-    "OPTIONAL MATCH (:MergedId {id: key})-[:MERGED_INTO]->(survivor) "
-    "WITH key, coalesce(survivor.id, key) AS id "
-    "CALL (id) { MATCH (n:Company {id: id}) RETURN n UNION MATCH (n:Person {id: id}) RETURN n } "
-    "WITH key, n WHERE n:Customer AND " + access.visible("n") + " "
-    "RETURN key, " + PROJECTION + " AS node",
+    "UNWIND $ids AS key " + _CUSTOMER_OF_KEY + "RETURN key, " + PROJECTION + " AS node",
 )  # fmt: skip
 USERS = Cypher(
     "plans.users",
