@@ -23,7 +23,7 @@ to be handed over with transferOwnership.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString
@@ -35,7 +35,7 @@ from graph.cypher import NODE_LABELS, any_label_union, merged_survivor
 from graph.db import Cypher, Database, Tx
 from graph.refusal import Refusal
 from graph.rows import AuditEventRow, NodeRow
-from graph.vocab import Label
+from graph.vocab import DISTINCT_LINES, Label
 
 
 def new_id() -> str:
@@ -477,7 +477,8 @@ class UpsertResult:
     # FORBIDDEN: the node exists and the viewer may not edit it (or never edits);
     # DUPLICATE: it exists and the viewer cannot see it (as a create with a taken key);
     # INCOMPLETE: a required custom field has no value (with `custom_kind`);
-    # IN_USE: the customer role removed from one with records.
+    # IN_USE: the customer role removed from one with records;
+    # SAME_LINE: the given phone is the stored fax, or the other way round (nodes.same_line).
     refusal: Refusal | None = None
 
 
@@ -486,6 +487,18 @@ def _same(stored: Any, given: Any) -> bool:
     if to_native is not None:
         stored = to_native()
     return bool(stored == given)
+
+
+def same_line(label: Label, stored: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
+    """The key of `given` that would make the node's two distinct lines (vocab.DISTINCT_LINES)
+    hold one number once written over `stored`, else None."""
+    pair = DISTINCT_LINES.get(label)
+    if pair is None or not any(k in given for k in pair):
+        return None
+    a, b = (given[k] if k in given else stored.get(k) for k in pair)
+    if a is None or a != b:
+        return None
+    return pair[0] if pair[0] in given else pair[1]
 
 
 async def upsert(
@@ -537,6 +550,8 @@ async def upsert(
             changed.append("customer")
             if customer is False and await keeps_customer_role(tx, label, stored["id"], acl):
                 return UpsertResult(None, False, [], Refusal.IN_USE)
+        if same_line(label, stored, given) is not None:
+            return UpsertResult(None, False, [], Refusal.SAME_LINE)
         if not changed and not created:
             return UpsertResult(stored, False, [])
         update = {

@@ -27,6 +27,7 @@ class Refusal(Enum):
     TOO_MANY = "too_many"  # the write would move more than its cap allows at once
     INCOMPLETE = "incomplete"  # a required (custom) field has no value
     INACTIVE = "inactive"  # a user archived, or with no role that edits
+    SAME_LINE = "same_line"  # two lines that must differ would hold one number (vocab)
 
 
 class Part(Enum):

@@ -60,6 +60,7 @@ class Outcome(Enum):
     CLOSED = "closed"  # the request is no longer pending
     CONFLICT = "conflict"  # the node's version is not the expected one
     IN_USE = "in_use"  # the customer role removed from one with records (graph/nodes.py)
+    SAME_LINE = "same_line"  # the given phone is the stored fax, or the reverse (graph/nodes.py)
 
 
 class ChangeRequestRow(TypedDict):
@@ -447,6 +448,8 @@ async def upsert(
             return Filed(None, outcome=Outcome.NOT_FOUND)
         if not found[0]["mine"]:
             return Filed(None, outcome=Outcome.FORBIDDEN)
+        if nodes.same_line(label, stored, direct) is not None:
+            return Filed(None, outcome=Outcome.SAME_LINE)
         node = stored
         changed = [k for k, v in direct.items() if encode(_stored(stored, k))[0] != encode(v)[0]]
         if direct_customer is not None and direct_customer != stored["isCustomer"]:

@@ -318,6 +318,31 @@ async def existing(db: Database, label: Label, key: Key, rows: Sequence[Row]) ->
     return {r["n"] for r in await db.read(EXISTING[(label, key)], {"rows": keys})}
 
 
+def _lines(key: Key) -> Cypher:
+    value: LiteralString = "row.externalId" if key is Key.EXTERNAL else "row.id"
+    return Cypher(
+        f"transfer.lines.{key.value}",
+        "UNWIND $rows AS row " + find_node("x", Label.COMPANY, key, value) + "WITH row, x "
+        "WHERE x IS NOT NULL AND " + access.visible_as("x", "Company") + " "
+        "RETURN row.n AS n, x {.phone, .fax} AS lines",
+    )
+
+
+# The stored phone and fax of the companies a batch's rows name (vocab.DISTINCT_LINES).
+LINES: dict[Key, Cypher] = {key: _lines(key) for key in Key}
+
+
+async def stored_lines(
+    db: Database, actor: Actor, key: Key, rows: Sequence[Row]
+) -> dict[int, dict[str, Any]]:
+    """The stored phone and fax of each company row's company that exists and `actor` may
+    see, by the row's number (`n`): a row naming one it may not see is refused when written,
+    and saying more would tell its numbers."""
+    keys = [{k: row[k] for k in ("n", "id", "source", "externalId")} for row in rows]
+    params = {"rows": keys, "acl": access.acl_params(actor)}
+    return {r["n"]: r["lines"] for r in await db.read(LINES[key], params)}
+
+
 @dataclass(frozen=True)
 class EdgeRefusal:
     n: int  # the row's number, as the caller gave it in `n`

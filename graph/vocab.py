@@ -222,6 +222,11 @@ CHANNELS: dict[Label, tuple[LiteralString, ...]] = {
 }
 
 
+# Two lines of one node that must not hold the same number: a "phone" that is the fax
+# machine reaches nobody (seed 003). Refused on every write that would make them equal.
+DISTINCT_LINES: dict[Label, tuple[str, str]] = {Label.COMPANY: ("phone", "fax")}
+
+
 class ConsentPurpose(Enum):
     """Processing that needs the person's consent (PIPL art. 13-14, 39; GDPR art. 6-7)."""
 

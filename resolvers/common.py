@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, TypeVar
 from graph import nodes
 from graph.db import ConstraintViolation, Database
 from graph.refusal import Refusal
-from graph.vocab import CustomerKind, Label
+from graph.vocab import DISTINCT_LINES, CustomerKind, Label
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
@@ -184,6 +184,20 @@ def kept_customer(key: str) -> UserErrorRow:
         f"(archive the {key} instead)"
     )
     return payload_error(ErrorCode.CONFLICT, message, "input.customer")
+
+
+# A line given that is the node's other line (graph/vocab.py DISTINCT_LINES), by its key.
+SAME_LINE = {
+    "phone": "is the fax number; give one someone answers",
+    "fax": "is the phone number; a fax is another line",
+}
+
+
+def same_line(label: Label, props: dict[str, Any]) -> UserErrorRow:
+    """The VALIDATION error of a write refused as SAME_LINE, at the line it gave (one alone:
+    both given and equal are refused by the kind's own checks before any read)."""
+    key = next(k for k in DISTINCT_LINES[label] if k in props)
+    return payload_error(ErrorCode.VALIDATION, SAME_LINE[key], f"input.{key}")
 
 
 def stale(key: str, current_version: int | None) -> UserErrorRow:
@@ -377,6 +391,8 @@ async def upsert_node(
             out = forbidden(key, message, "input.externalId")
         elif result.refusal is Refusal.IN_USE:
             out = {key: None, "errors": [kept_customer(key)]}
+        elif result.refusal is Refusal.SAME_LINE:
+            out = {key: None, "errors": [same_line(label, props)]}
         else:  # a record you cannot see holds the key: as a create with a taken key
             out = duplicate(key, f"a {key} with this external id exists", "input.externalId")
         out.update(created=False, changedFields=[])

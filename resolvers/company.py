@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from graph import clock
+from graph import clock, nodes
 from graph.vocab import CustomerKind, Label
 from resolvers import review
 from resolvers import validation as v
-from resolvers.common import archive_delete_load, load_node
+from resolvers.common import SAME_LINE, archive_delete_load, load_node
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
 
@@ -31,7 +31,6 @@ TEXT_FIELDS: dict[str, int] = {
     "bankAccount": 100,
 }
 MAX_VISIT_CYCLE = 366
-PHONE_IS_FAX = "is the fax number; give one someone answers"
 
 
 def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -46,7 +45,7 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
             props[key] = v.phone(errors, data[key], f"input.{key}")
     if props.get("phone") and props.get("phone") == props.get("fax"):
         # Seed 003: a "phone" that is a fax machine reaches nobody.
-        errors.add(ErrorCode.VALIDATION, PHONE_IS_FAX, "input.phone")
+        errors.add(ErrorCode.VALIDATION, SAME_LINE["phone"], "input.phone")
     for key in ("employeeCount", "registeredCapital"):
         if key in data:
             props[key] = v.non_negative(errors, data[key], f"input.{key}")
@@ -79,17 +78,16 @@ async def phone_not_fax(
     ctx: Context, data: dict[str, Any], props: dict[str, Any], errors: v.Errors
 ) -> None:
     """An update giving the phone or the fax alone: it must not equal the stored other one.
-    (Both given are compared in company_props.) One read, only then."""
+    (Both given are compared in company_props; upserts are judged in their transaction.)
+    One read, only then."""
     given = [key for key in ("phone", "fax") if key in props]
     if len(given) != 1 or not props[given[0]]:
         return
     stored = await load_node(ctx, Label.COMPANY, data["id"])
     if stored is None:  # the update itself says NOT_FOUND
         return
-    if given == ["phone"] and stored.get("fax") == props["phone"]:
-        errors.add(ErrorCode.VALIDATION, PHONE_IS_FAX, "input.phone")
-    elif given == ["fax"] and stored.get("phone") == props["fax"]:
-        errors.add(ErrorCode.VALIDATION, "is the phone number; a fax is another line", "input.fax")
+    if (key := nodes.same_line(Label.COMPANY, stored, props)) is not None:
+        errors.add(ErrorCode.VALIDATION, SAME_LINE[key], f"input.{key}")
 
 
 create_company, update_company, upsert_company = review.account_writes(

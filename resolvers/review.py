@@ -35,6 +35,7 @@ from resolvers.common import (
     invalid,
     kept_customer,
     load_node,
+    same_line,
     update_node,
     upsert_node,
 )
@@ -208,6 +209,8 @@ async def upsert(
         error = payload_error(
             ErrorCode.DUPLICATE, f"the external id is taken by another {key}", "input.externalId"
         )
+    elif filed.outcome is Outcome.SAME_LINE:
+        error = same_line(label, direct)
     elif filed.outcome is not None:
         error = _refused(key, filed.outcome, external["externalId"], filed.current_version)
         if filed.outcome is not Outcome.IN_USE:

@@ -47,6 +47,7 @@ from graph.export import jsonable
 from graph.nodes import Audit, plain
 from graph.transfer import Key
 from graph.vocab import (
+    DISTINCT_LINES,
     ENDPOINTS,
     CustomerKind,
     Gender,
@@ -62,7 +63,7 @@ from graph.vocab import (
 )
 from resolvers import company, permissions, person, project, relationship
 from resolvers import validation as v
-from resolvers.common import customer_role, external_props
+from resolvers.common import SAME_LINE, customer_role, external_props
 from resolvers.errors import ErrorCode
 from resolvers.masking import Guards
 from resolvers.shapes import parse_date, parse_instant
@@ -1088,6 +1089,23 @@ async def _held_as_duplicates(
     return sorted(held.values(), key=lambda r: r.row)
 
 
+async def _same_lines(db: Database, pending: list[Prepared], actor: Actor) -> list[Rejection]:
+    """Company rows giving the phone or the fax alone, equal to the company's stored other
+    line: refused as updateCompany refuses them (a row giving both is checked on its own).
+    One read a batch, only when a row gives one line alone."""
+    pair = DISTINCT_LINES[Label.COMPANY]
+    alone = [p for p in pending if sum(k in p.row["props"] for k in pair) == 1]
+    if not alone:
+        return []
+    stored = await repo.stored_lines(db, actor, pending[0].group[2], [p.row for p in alone])
+    out = []
+    for p in alone:
+        lines = stored.get(p.n)
+        if lines is not None and (key := node_repo.same_line(Label.COMPANY, lines, p.row["props"])):
+            out.append(Rejection(p.n, key, ErrorCode.VALIDATION.value, SAME_LINE[key]))
+    return out
+
+
 def _identity(p: Prepared) -> tuple[bytes, str] | None:
     """What the row writes to, as a digest (16 bytes a row: a file of millions is remembered
     whole), and the field a repeat is reported at. Two rows of one file naming one node,
@@ -1183,6 +1201,10 @@ async def run_import(
 
     async def flush(final: bool = False) -> None:
         nonlocal pending, rejected, names
+        if pending and compared is not None and pending[0].group[:2] == ("node", Label.COMPANY):
+            lined = await _same_lines(compared, pending, audit.actor)
+            rejected.extend(lined)
+            pending = [p for p in pending if p.n not in {r.row for r in lined}]
         if (
             pending
             and compared is not None

@@ -1034,3 +1034,51 @@ def test_a_stop_drops_the_rows_read_ahead_and_writes_the_batch_in_hand(
     assert report == []
     assert (out.rows, out.created) == (10, 10)
     assert _count(cypher) == 10
+
+
+def test_a_row_giving_one_line_equal_to_the_stored_other_is_rejected(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """As updateCompany: a row's phone alone may not be the stored fax, nor its fax alone the
+    stored phone; in a dry run too, and nothing of a rejected row is written."""
+    cypher.execute_query(
+        "CREATE (:Company {id: 'l1', externalSource: 's', externalId: 'L1', name: '甲传真公司', "
+        "fax: '+861088888888', version: 1}) "
+        "CREATE (:Company {id: 'l2', externalSource: 's', externalId: 'L2', name: '乙传真公司', "
+        "phone: '+861088888889', version: 1}) "
+        "CREATE (:Company {id: 'l3', externalSource: 's', externalId: 'L3', name: '丙传真公司', "
+        "fax: '+861000000000', version: 1})"
+    )
+    (tmp_path / "c.csv").write_text(
+        "编号,名称,电话,传真\n"
+        "L1,甲传真公司,010-88888888,\n"
+        "L2,乙传真公司,,010 8888 8889\n"
+        "L3,丙传真公司,010-88888888,\n"
+        "L4,丁传真公司,010-88888888,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "c.toml").write_text(
+        'label = "Company"\nsource = "s"\nid = "编号"\n'
+        '[fields]\nname = "名称"\nphone = "电话"\nfax = "传真"\n',
+        encoding="utf-8",
+    )
+    mapping = transfer.load_mapping(tmp_path / "c.toml", None)
+    expected = [
+        "1|phone|VALIDATION|is the fax number; give one someone answers",
+        "2|fax|VALIDATION|is the phone number; a fax is another line",
+    ]
+    for dry in (True, False):
+        rows = transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv")
+        out, report = _run(neo4j_server, rows, tmp_path / f"r{dry}.csv", dry=dry)
+        assert (report, out.rejected) == (expected, 2)
+    stored = cypher.execute_query(
+        "MATCH (c:Company) WHERE c.externalSource = 's' "
+        "RETURN c.externalId AS id, c.phone AS phone, c.fax AS fax, c.version AS version "
+        "ORDER BY id"
+    ).records
+    assert [tuple(r.values()) for r in stored] == [
+        ("L1", None, "+861088888888", 1),
+        ("L2", "+861088888889", None, 1),
+        ("L3", "+861088888888", "+861000000000", 2),
+        ("L4", "+861088888888", None, 1),
+    ]

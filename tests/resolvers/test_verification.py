@@ -332,3 +332,46 @@ def test_a_phone_that_is_the_fax_is_refused(gql: GQL) -> None:
     # Both at once, apart: the stored values do not matter.
     swapped = {**phone_alike, "phone": "+862112345679", "fax": "+862112345678"}
     assert gql(update, {"input": swapped}).data["updateCompany"]["errors"] == []
+
+
+UPSERT_COMPANY = """mutation($input: UpsertCompanyInput!) { upsertCompany(input: $input) {
+  company { phone fax version } changeRequests { id } errors { code field } } }"""
+
+
+def test_an_upsert_giving_one_line_is_compared_with_the_stored_other(
+    gql: GQL, cypher: Driver
+) -> None:
+    """As an update: a re-import giving the phone alone may not make it the stored fax, on
+    the plain path, on the path that files a change request, and the other way round."""
+    sales = gql.as_("owner")
+    key = {"externalSource": "erp", "externalId": "FAX-1", "name": "传真贸易公司"}
+
+    def upsert(as_: GQL, **fields: str) -> dict[str, Any]:
+        out: dict[str, Any] = as_(UPSERT_COMPANY, {"input": {**key, **fields}}).data
+        return out["upsertCompany"]
+
+    assert upsert(sales, fax="+862112345678")["errors"] == []
+    refused = [("VALIDATION", "input.phone")]
+    r = upsert(sales, phone="021 1234 5678")
+    assert ([(e["code"], e["field"]) for e in r["errors"]], r["company"]) == (refused, None)
+    # A new name waits for review (SALES): the phone is still refused, and nothing is filed.
+    r = upsert(sales, phone="021 1234 5678", name="传真贸易有限公司")
+    assert ([(e["code"], e["field"]) for e in r["errors"]], r["company"]) == (refused, None)
+    assert upsert(sales, phone="021 1234 5679")["company"]["phone"] == "+862112345679"
+    r = upsert(gql, fax="+86 21 1234 5679")
+    assert [(e["code"], e["field"]) for e in r["errors"]] == [("VALIDATION", "input.fax")]
+    stored = cypher.execute_query(
+        "MATCH (c:Company {externalId: 'FAX-1'}) OPTIONAL MATCH (r:ChangeRequest) "
+        "WHERE r.targetId = c.id RETURN c.phone AS phone, c.fax AS fax, c.version AS version, "
+        "c.name AS name, count(r) AS requests",
+        database_="neo4j",
+    ).records
+    assert [dict(s) for s in stored] == [
+        {
+            "phone": "+862112345679",
+            "fax": "+862112345678",
+            "version": 2,
+            "name": "传真贸易公司",
+            "requests": 0,
+        }
+    ]
