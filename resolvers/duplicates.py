@@ -16,8 +16,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, TypedDict
 
+from graph import crypto, nodes
 from graph import duplicates as repo
-from graph import nodes
+from graph.actor import Actor
 from graph.duplicates import CandidateRow as CandidateRow
 from graph.duplicates import ScanRow as ScanRow
 from graph.refusal import Refusal
@@ -27,7 +28,7 @@ from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
 from resolvers.pages import connection, decode_cursor, encode_cursor
-from resolvers.shapes import ConnectionOf, MergeRow, UserErrorRow
+from resolvers.shapes import ConnectionOf, MergeRow, NodeRow, UserErrorRow
 
 
 class DuplicateKind(Enum):
@@ -38,6 +39,52 @@ class DuplicateKind(Enum):
 class DuplicateStatus(Enum):
     OPEN = "OPEN"
     DISMISSED = "DISMISSED"
+
+
+# Keys holding a field's value under another name (graph/crypto.py): the ID number's.
+_STAND_INS = {crypto.ID_NUMBER: "idNumber", crypto.CIPHER: "idNumber", crypto.DIGEST: "idNumber"}
+# The stored fields the likely-duplicate probe compares (graph/matching.py), by kind.
+_MATCHED = {
+    Label.COMPANY: ("name", "nameEn", "shortName", "unifiedSocialCreditCode", "phone"),
+    Label.PERSON: ("name", "nameEn", "mobile", "officePhone", "email", crypto.DIGEST),
+}
+MAX_LIKELY = 5
+
+
+def matchable(label: Label, row: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """The row without the values `actor` may not read in full (a SALES key: the mobile
+    and the ID number). A match through one would tell them a masked value: of a file of
+    guesses, the one held as a duplicate is right. The scan, which reads everything, still
+    finds such pairs for review."""
+    kind = label.value
+    return {
+        k: x
+        for k, x in row.items()
+        if permissions.may_read(actor.roles, permissions.rule(kind, _STAND_INS.get(k, k)))
+    }
+
+
+class LikelyRow(TypedDict):
+    record: NodeRow | None  # None: a record the viewer may not see
+    score: float
+    reasons: list[str]
+
+
+async def likely_of_new(ctx: Context, label: Label, node: NodeRow) -> list[LikelyRow]:
+    """The stored records a node just created likely duplicates, best first: the probe
+    imports use (graph/duplicates.py), over every record; those the viewer may not see are
+    listed without the record. One round trip, and one more when it finds any."""
+    stored: dict[str, Any] = dict(node)
+    row = {k: stored[k] for k in _MATCHED[label] if stored.get(k) is not None}
+    hits = await repo.likely_duplicates(ctx.db, label, [matchable(label, row, ctx.actor)])
+    hits = [h for h in hits if h["existingId"] != node["id"]][:MAX_LIKELY]
+    if not hits:
+        return []
+    shown = await nodes.by_ids(ctx.db, ctx.actor, label, [h["existingId"] for h in hits])
+    return [
+        {"record": shown.get(h["existingId"]), "score": h["score"], "reasons": h["reasons"]}
+        for h in hits
+    ]
 
 
 class ScanPayloadRow(TypedDict):

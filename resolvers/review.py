@@ -377,7 +377,9 @@ def account_writes(
             props.update(await customfields.values(ctx, label, errors, data, creating=True))
         if errors:
             return invalid(key, errors)
-        return await create_node(ctx, label, props, bool(customer), required=required)
+        out = await create_node(ctx, label, props, bool(customer), required=required)
+        out["created"] = out.get(key) is not None  # the payload's likelyDuplicates asks
+        return out
 
     async def update_account(ctx: Context, data: dict[str, Any]) -> NodePayload:
         errors = v.Errors()

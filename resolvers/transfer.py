@@ -61,9 +61,10 @@ from graph.vocab import (
     Stance,
     Tier,
 )
-from resolvers import company, permissions, person, project, relationship
+from resolvers import company, person, project, relationship
 from resolvers import validation as v
 from resolvers.common import SAME_LINE, customer_role, external_props
+from resolvers.duplicates import matchable
 from resolvers.errors import ErrorCode
 from resolvers.masking import Guards
 from resolvers.shapes import parse_date, parse_instant
@@ -1019,25 +1020,8 @@ class Report:
         self.file.close()
 
 
-# Keys holding a field's value under another name (graph/crypto.py): the ID number's.
-_STAND_INS = {crypto.ID_NUMBER: "idNumber", crypto.CIPHER: "idNumber", crypto.DIGEST: "idNumber"}
-
-
 # Pairs of node ids a file links by a current SUBSIDIARY_OF edge (fmt.linked_branches).
 Linked = frozenset[frozenset[Any]]
-
-
-def _matchable(label: Label, row: dict[str, Any], actor: Actor) -> dict[str, Any]:
-    """The row without the values its importer may not read in full (a SALES key: the mobile
-    and the ID number). A match through one would tell them a masked value: of a file of
-    guesses, the one held as a duplicate is right. The scan, which reads everything, still
-    finds such pairs for review."""
-    kind = label.value
-    return {
-        k: x
-        for k, x in row.items()
-        if permissions.may_read(actor.roles, permissions.rule(kind, _STAND_INS.get(k, k)))
-    }
 
 
 async def _held_as_duplicates(
@@ -1056,9 +1040,7 @@ async def _held_as_duplicates(
         return []
     # The ID number travels as its digest, apart from the props: it identifies a person too.
     rows = [{**p.row["props"], **(p.row["secret"] or {})} for p in fresh]
-    hits = await duplicates.likely_duplicates(
-        db, label, [_matchable(label, r, actor) for r in rows]
-    )
+    hits = await duplicates.likely_duplicates(db, label, [matchable(label, r, actor) for r in rows])
     # Within the file, every value: they are the importer's own.
     twins = {t["row"]: t for t in duplicates.likely_within(label, rows)}
     ids = sorted({h["existingId"] for h in hits})

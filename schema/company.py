@@ -15,6 +15,7 @@ from resolvers import relations
 from resolvers.args import MAX_PAGE
 from resolvers.vocab import CustomerKind, Label, LifecycleStage, Tier
 from schema import crosssell
+from schema import duplicates as duplicates_schema
 from schema import review as review_schema
 from schema.base import CUSTOM_INPUT, Info, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
@@ -250,7 +251,10 @@ _SCHEMA = NodeSchema(
     CompanyFields,
     prefetch=_prefetch,
     change_input=ReviewRequestInput,
-    payload_fields=review_schema.payload_fields,
+    payload_fields=lambda: {
+        **review_schema.payload_fields(),
+        **duplicates_schema.likely_fields(Label.COMPANY),
+    },
     name_max=200,
     lookup="One company by id (merged ids resolve to the survivor). Batched per request.",
     keeps="it leaves lists, keeps its edges and history",

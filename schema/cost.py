@@ -51,6 +51,7 @@ from resolvers import (
     args,
     crosssell,
     decision,
+    duplicates,
     influence,
     maps,
     node,
@@ -123,6 +124,11 @@ COSTS: dict[tuple[str, str], FieldCost] = {
     ("RecommendationReason", "accounts"): FieldCost(size=crosssell.model.MAX_NAMED),
     ("Query", "classificationRules"): FieldCost(2, size=2000),
     ("Query", "duplicateCandidates"): FieldCost(5, PAGE),
+    # A create's likely duplicates: the import's probe, then the records it found.
+    **{
+        (f"{payload}Payload", "likelyDuplicates"): FieldCost(2, size=duplicates.MAX_LIKELY)
+        for payload in ("Company", "UpsertCompany", "Person", "UpsertPerson")
+    },
     ("Query", "classificationReviews"): FieldCost(2, PAGE),
     ("ClassificationReview", "changes"): FieldCost(2, PAGE),
 }

@@ -15,8 +15,9 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers import duplicates as r
-from resolvers.duplicates import CandidateRow, DuplicateKind, DuplicateStatus
+from resolvers.duplicates import CandidateRow, DuplicateKind, DuplicateStatus, LikelyRow
 from resolvers.shapes import ConnectionOf
+from resolvers.vocab import Label
 from schema.base import Info, Node, input_mutation, page_type, payload_type, vocab_enum, wants_total
 from schema.merge import MergePayload
 
@@ -79,6 +80,48 @@ DuplicateCandidateConnection = page_type(
     "duplicate candidates, highest score first",
     "The candidate.",
 )
+
+
+@strawberry.type(
+    description="A stored record that a record just created likely duplicates (R22): found "
+    "as an import finds them, by the scan's blocking keys and score."
+)
+class LikelyDuplicate:
+    record: Node | None = strawberry.field(
+        description="The stored record; null when the viewer may not see it (it exists, and "
+        "the score and reasons say why it matched, but not who it is)."
+    )
+    score: float = strawberry.field(description="0..1; listed at 0.75 and above.")
+    reasons: list[str] = strawberry.field(
+        description="Why, as in `DuplicateCandidate.reasons`, e.g. SAME_CREDIT_CODE, "
+        "SAME_PHONE, NAME_EQUAL, `NAME_SIMILAR 0.93`."
+    )
+
+
+def likely_fields(label: Label) -> dict[str, Any]:
+    """`likelyDuplicates` of a node kind's payloads (a fresh field for each type)."""
+    noun = label.value.lower()
+
+    async def likely(root: strawberry.Parent[dict[str, Any]], info: Info) -> list[LikelyRow]:
+        node = root.get(noun)
+        if node is None or not root.get("created"):
+            return []
+        return await r.likely_of_new(info.context, label, node)
+
+    return {
+        "likelyDuplicates": strawberry.field(
+            resolver=likely,
+            graphql_type=list[LikelyDuplicate],
+            description=f"Set by create{label.value}, and by upsert{label.value} when it "
+            f"created the {noun}; empty otherwise: the stored records the new one likely "
+            f"duplicates, best first, at most {r.MAX_LIKELY}. The new {noun} is kept: "
+            f"archive it, or merge it into the one it repeats "
+            f"(`{'mergeCompanies' if label is Label.COMPANY else 'mergePeople'}`). "
+            "Values the viewer may not "
+            "read in full (a masked mobile or ID number) are not compared. Only when "
+            "selected: one round trip, and one more when it finds any.",
+        )
+    }
 
 
 @strawberry.type(description="What one scan of one kind found.")

@@ -16,6 +16,7 @@ from resolvers import person as r
 from resolvers import privacy, relations
 from resolvers.vocab import Gender, Label
 from schema import crosssell
+from schema import duplicates as duplicates_schema
 from schema import review as review_schema
 from schema.base import CUSTOM_INPUT, NodeSchema, Record, optional, vocab_enum
 from schema.common import (
@@ -157,7 +158,10 @@ _SCHEMA = NodeSchema(
     r,
     PersonFields,
     change_input=ReviewRequestInput,
-    payload_fields=review_schema.payload_fields,
+    payload_fields=lambda: {
+        **review_schema.payload_fields(),
+        **duplicates_schema.likely_fields(Label.PERSON),
+    },
     name_max=100,
     lookup="One person by id (merged ids resolve). Batched per request.",
     keeps="they leave lists, keep edges and history",

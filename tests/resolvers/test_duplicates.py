@@ -319,3 +319,65 @@ def test_a_person_without_employer_is_their_creators_in_the_queue(gql: GQL, cyph
     out = owner(MERGE, {"id": rows[0]["id"], "s": survivor, "dry": False}).data
     assert out["mergeDuplicate"]["errors"] == []
     assert out["mergeDuplicate"]["mergedIds"] == sorted(ids - {survivor})
+
+
+CREATE_COMPANY = """mutation($input: CreateCompanyInput!) { createCompany(input: $input) {
+  company { id } likelyDuplicates { score reasons record { id ... on Company { name } } }
+  errors { code } } }"""
+UPSERT_COMPANY = """mutation($input: UpsertCompanyInput!) { upsertCompany(input: $input) {
+  created likelyDuplicates { record { id } } errors { code } } }"""
+CREATE_PERSON = """mutation($input: CreatePersonInput!) { createPerson(input: $input) {
+  person { id } likelyDuplicates { reasons record { id } } errors { code } } }"""
+
+
+def test_a_created_record_lists_the_records_it_likely_duplicates(gql: GQL, cypher: Driver) -> None:
+    """Hidden ones without the record, visible ones with it; only on creation; a value the
+    creator may not read in full (a SALES key: the mobile) is not compared."""
+    hidden, shown, someone = fid("hidden"), fid("shown"), fid("someone")
+    cypher.execute_query(
+        "MATCH (w:User {id: $other}) "
+        "CREATE (h:Company:Customer {id: $hidden, name: '青岛海岳精密机械有限公司', version: 1, "
+        "unifiedSocialCreditCode: '913613593AENB8C8BF'})<-[:OWNS {id: randomUUID()}]-(w) "
+        "CREATE (:Company {id: $shown, name: '成都蓝湾食品有限公司', phone: '+862885551234', "
+        "version: 1}) "
+        "CREATE (:Person {id: $someone, name: '李四', mobile: '+8613912345678', version: 1})",
+        other=OTHER,
+        hidden=hidden,
+        shown=shown,
+        someone=someone,
+        database_="neo4j",
+    )
+    sales = gql.as_("owner")
+
+    def create(name: str, **fields: str) -> tuple[list[dict[str, Any]], int]:
+        r = sales(CREATE_COMPANY, {"input": {"name": name, **fields}})
+        assert r.data["createCompany"]["errors"] == []
+        return r.data["createCompany"]["likelyDuplicates"], r.round_trips
+
+    code = {"unifiedSocialCreditCode": "913613593AENB8C8BF"}
+    [twin], _ = create("海岳精密机械（青岛）有限公司", **code)
+    assert (twin["record"], "SAME_CREDIT_CODE" in twin["reasons"]) == (None, True)
+    assert twin["score"] >= 0.75
+    [same], hit_trips = create("成都蓝湾食品有限公司", phone="028 8555 1234")
+    assert same["record"] == {"id": shown, "name": "成都蓝湾食品有限公司"}
+    assert {"SAME_PHONE", "NAME_EQUAL"} <= set(same["reasons"])
+    none, miss_trips = create("完全无关贸易有限公司")
+    assert none == []
+    plain = sales(
+        "mutation($input: CreateCompanyInput!) { createCompany(input: $input) { company { id } } }",
+        {"input": {"name": "另一家无关公司"}},
+    )
+    assert (miss_trips, hit_trips) == (plain.round_trips + 1, plain.round_trips + 2)
+    # Not on an update, nor on an upsert that finds its record.
+    key = {"externalSource": "erp", "externalId": "LD-1", "name": "成都蓝湾食品有限公司"}
+    first = sales(UPSERT_COMPANY, {"input": key}).data["upsertCompany"]
+    assert first["created"] is True
+    assert {"id": shown} in [d["record"] for d in first["likelyDuplicates"]]
+    again = sales(UPSERT_COMPANY, {"input": key}).data["upsertCompany"]
+    assert (again["created"], again["likelyDuplicates"]) == (False, [])
+    # The mobile: SALES reads it masked, so it is not compared; an admin's create compares it.
+    person = {"name": "李思", "mobile": "13912345678"}
+    by_sales = sales(CREATE_PERSON, {"input": person}).data["createPerson"]
+    assert (by_sales["errors"], by_sales["likelyDuplicates"]) == ([], [])
+    by_admin = gql(CREATE_PERSON, {"input": person}).data["createPerson"]
+    assert {"id": someone} in [d["record"] for d in by_admin["likelyDuplicates"]]
