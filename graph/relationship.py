@@ -199,9 +199,10 @@ STANCE_HISTORY = Cypher(
 )
 CURRENT_PARTICIPATION = Cypher(
     "relationship.current_participation",
-    "MATCH (p:Person {id: $person})-[x:PARTICIPATES_IN]->(j:Project {id: $project}) "
-    "WHERE " + NOT_ENDED + " AND " + visible("p") + " AND " + visible("j") + " "
-    "RETURN x.id AS id ORDER BY x.since DESC LIMIT 1",
+    "OPTIONAL MATCH (j:Project {id: $project}) WHERE " + visible("j") + " "
+    "OPTIONAL MATCH (p:Person {id: $person})-[x:PARTICIPATES_IN]->(j) "
+    "WHERE " + NOT_ENDED + " AND " + visible("p") + " "
+    "RETURN j IS NOT NULL AS project, x.id AS id ORDER BY x.since DESC LIMIT 1",
 )
 
 
@@ -686,7 +687,7 @@ async def set_stance(
     audit: Audit,
 ) -> EdgeResult:
     """Change the stance on the person's current participation in the project (NOT_FOUND
-    when the viewer cannot see the person or the project)."""
+    at the project when the viewer cannot see it, else at the participation)."""
     if not audit.actor.scope.may_edit:
         return READ_ONLY
     acl = dict(acl_params(audit.actor))
@@ -697,7 +698,9 @@ async def set_stance(
         found = await tx.run(
             CURRENT_PARTICIPATION, {"person": person_id, "project": project_id, "acl": acl}
         )
-        if not found:
+        if not found[0]["project"]:
+            return EdgeResult(None, Refusal.NOT_FOUND, Part.PROJECT, project_id)
+        if found[0]["id"] is None:
             return EdgeResult(None, Refusal.NOT_FOUND, Part.PARTICIPATION, person_id)
         return await _update_in(
             tx, found[0]["id"], expected_version, {"stance": stance}, audit, ids, audit_id

@@ -31,6 +31,7 @@ TEXT_FIELDS: dict[str, int] = {
     "bankAccount": 100,
 }
 MAX_VISIT_CYCLE = 366
+MAX_CAPITAL = 1e9
 
 
 def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -49,6 +50,12 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     for key in ("employeeCount", "registeredCapital"):
         if key in data:
             props[key] = v.non_negative(errors, data[key], f"input.{key}")
+    if (capital := props.get("registeredCapital")) is not None and capital > MAX_CAPITAL:
+        # In CNY 10,000: the cap of amounts elsewhere (10^13 CNY), so sums cannot overflow.
+        errors.add(
+            ErrorCode.VALIDATION, "must be at most 10^9 (CNY 10,000)", "input.registeredCapital"
+        )
+        props["registeredCapital"] = None
     if "foundedOn" in data:
         props["foundedOn"] = _founded_on(errors, data["foundedOn"])
     if "visitCycleDays" in data:

@@ -450,7 +450,7 @@ def _template_refused(result: repo.TemplateResult) -> list[UserErrorRow]:
         return [payload_error(ErrorCode.FORBIDDEN, "SALES change only the templates they "
                               "created; ask a manager", "input.id")]  # fmt: skip
     if refusal is Refusal.ENDED:
-        return [payload_error(ErrorCode.VALIDATION, "the template is archived", "input.id")]
+        return [payload_error(ErrorCode.CONFLICT, "the template is archived", "input.id")]
     return [
         payload_error(
             ErrorCode.CONFLICT,

@@ -556,7 +556,7 @@ def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
             else "this externalSource and externalId name a record of another customer; "
             "records do not move",
         ),
-        Refusal.ENDED: (ErrorCode.VALIDATION, "that record is voided; record a new one"),
+        Refusal.ENDED: (ErrorCode.CONFLICT, "that record is voided; record a new one"),
     }[refusal or Refusal.NOT_FOUND]
     return [payload_error(code, message, field)]
 
@@ -621,7 +621,7 @@ def _verdict_error(refusal: Refusal, what: str, current: int | None) -> UserErro
         Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, f"no {what} with this id", "input.id"),
         Refusal.FORBIDDEN: (ErrorCode.FORBIDDEN, f"you may not change this {what}", "input.id"),
         Refusal.ENDED: (
-            ErrorCode.VALIDATION,
+            ErrorCode.CONFLICT,
             f"the {what} is already {'voided' if what == 'record' else 'closed'}",
             "input.id",
         ),

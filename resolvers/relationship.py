@@ -111,6 +111,8 @@ PATHS: dict[Part, str] = {
 }
 # transferOwnership names the OWNS edge's endpoints by role: the new owner and the customer.
 OWNERSHIP_PATHS = {**PATHS, Part.FROM: "input.toUser", Part.TO: "input.customer"}
+# setStance names the project as `project`.
+STANCE_PATHS = {**PATHS, Part.PROJECT: "input.project"}
 
 
 READ_ONLY = "your role may read records but not change them"
@@ -158,7 +160,7 @@ def _message(result: repo.EdgeResult, rel: Rel | None) -> tuple[ErrorCode, str]:
             "re-read it and apply your change again",
         )
     if refusal is Refusal.ENDED:
-        return ErrorCode.VALIDATION, f"the edge already ended on {detail}"
+        return ErrorCode.CONFLICT, f"the edge already ended on {detail}"
     if refusal is Refusal.UNTIL_BEFORE_SINCE:
         return ErrorCode.VALIDATION, "must not be before `since`"
     if refusal is Refusal.ALREADY_OWNER:
@@ -252,7 +254,7 @@ async def set_stance(ctx: Context, data: dict[str, Any]) -> EdgePayload:
         data.get("expectedVersion"),
         _audit(ctx, "relationship.update.participates_in"),
     )
-    return _result(result, Rel.PARTICIPATES_IN)
+    return _result(result, Rel.PARTICIPATES_IN, STANCE_PATHS)
 
 
 async def transfer_ownership(ctx: Context, data: dict[str, Any]) -> EdgePayload:
@@ -260,12 +262,12 @@ async def transfer_ownership(ctx: Context, data: dict[str, Any]) -> EdgePayload:
         ctx.db, data["customer"], data["toUser"], _audit(ctx, "relationship.transfer_ownership")
     )
     if result.refusal is Refusal.WRONG_LABEL and result.part is not None:
-        message = (
-            "must be one of our staff (a User)"
-            if result.part is Part.FROM
-            else "must be a company or person"
+        # An id of another kind is NOT_FOUND, as in every field that names one kind.
+        given, what = (
+            (data["toUser"], "user") if result.part is Part.FROM else (data["customer"], "customer")
         )
-        error = payload_error(ErrorCode.VALIDATION, message, OWNERSHIP_PATHS[result.part])
+        message = f"no {what} with id {given}"
+        error = payload_error(ErrorCode.NOT_FOUND, message, OWNERSHIP_PATHS[result.part])
         return payload(None, [error])
     return _result(result, Rel.OWNS, OWNERSHIP_PATHS)
 

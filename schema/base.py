@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import decimal
 import inspect
 import types
 from collections.abc import Awaitable, Callable, Mapping
@@ -45,7 +46,30 @@ Date = strawberry.scalar(
     serialize=_iso,
     parse_value=parse_date,
 )
-SCALAR_MAP: dict[object, Any] = {dt.datetime: DateTime, dt.date: Date}
+
+
+def _decimal(value: object) -> decimal.Decimal:
+    # A ValueError, not the GraphQLError strawberry's own Decimal raises: graphql-core then
+    # names the refused value's place, inline as in a variable (schema/extensions.py).
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("expected a decimal number, as a string or a number")
+    try:
+        return decimal.Decimal(str(value))
+    except decimal.InvalidOperation:
+        raise ValueError("not a decimal number") from None
+
+
+DecimalScalar = strawberry.scalar(
+    name="Decimal",
+    description='A decimal number, sent as a string ("1234.50") or a number, answered as a string.',
+    serialize=str,
+    parse_value=_decimal,
+)
+SCALAR_MAP: dict[object, Any] = {
+    dt.datetime: DateTime,
+    dt.date: Date,
+    decimal.Decimal: DecimalScalar,
+}
 
 
 def vocab_enum(
@@ -73,13 +97,18 @@ vocab_enum(
     {
         "VALIDATION": "An input value is malformed or out of range; `field` names it.",
         "NOT_FOUND": "A referenced id does not exist, or the viewer may not see it.",
-        "CONFLICT": "`expectedVersion` is stale: someone changed the record first.",
+        "CONFLICT": "The record changed first: `expectedVersion` is stale, or it is no longer "
+        "in a state that allows this (already closed, voided, ended, archived or decided).",
         "DUPLICATE": "A unique key (customer code, external id) is taken.",
         "CYCLE": "The edge would close a cycle in a hierarchy or reporting line.",
         "FORBIDDEN": "The viewer may not do this: they see the record but may not change it, "
         "or their role (AUDITOR, ANALYST) never writes.",
         "UNAUTHENTICATED": "No valid API key.",
-        "BAD_USER_INPUT": "A query argument is out of its documented range.",
+        "BAD_USER_INPUT": "An argument value its type or range refuses (`extensions.field` "
+        "names its path, e.g. `input.foundedOn`), whether sent in a variable or written inline; "
+        "nothing ran.",
+        "GRAPHQL_VALIDATION_FAILED": "The document does not fit the schema (an unknown field "
+        "or argument, a required one missing) or a document limit; nothing ran.",
         "DATABASE_UNAVAILABLE": "Neo4j cannot be reached; retry shortly (HTTP 503).",
         "SERVER_BUSY": "Too many requests in flight; retry after `Retry-After` (HTTP 503).",
         "QUERY_TIMEOUT": "The statement ran past the transaction timeout; narrow the query.",

@@ -175,7 +175,7 @@ class CompanyFields:
     companyType: str | None = optional("≤ 50.")
     foundedOn: dt.date | None = optional("Founding date.")
     employeeCount: int | None = optional("≥ 0.")
-    registeredCapital: float | None = optional("CNY 10,000; ≥ 0.")
+    registeredCapital: float | None = optional("CNY 10,000; 0..10^9.")
     legalRepresentative: str | None = optional("≤ 100.")
     address: str | None = optional("≤ 300.")
     postcode: str | None = optional("≤ 20.")

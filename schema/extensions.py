@@ -121,15 +121,19 @@ _ENUM_VALUE = re.compile(r"Value '.*' does not exist in ('\w+' enum)", re.S)
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
-def variable_arguments(document: DocumentNode | None) -> dict[str, str]:
-    """Which argument each variable feeds (`$in` -> `input`), so a refused variable's error
-    names the argument path, as every other input error does."""
-    out: dict[str, str] = {}
+def argument_paths(document: DocumentNode | None) -> dict[str | tuple[int, int], str]:
+    """The argument path each variable feeds (`$in` -> `input`) and, keyed by its place in
+    the text, each value written inline, so that a refused value's error names its path
+    (`input.order.lines[0].quantity`) as every other input error does."""
+    out: dict[str | tuple[int, int], str] = {}
 
     def walk(value: ValueNode, path: str) -> None:
         if isinstance(value, VariableNode):
             out.setdefault(value.name.value, path)
-        elif isinstance(value, ObjectValueNode):  # `filter: {stage: $s}` feeds filter.stage
+            return
+        if value.loc is not None:
+            out.setdefault((value.loc.start, value.loc.end), path)
+        if isinstance(value, ObjectValueNode):  # `filter: {stage: $s}` feeds filter.stage
             for item in value.fields:
                 walk(item.value, f"{path}.{item.name.value}")
         elif isinstance(value, ListValueNode):
@@ -145,8 +149,19 @@ def variable_arguments(document: DocumentNode | None) -> dict[str, str]:
     return out
 
 
+def _literal_path(error: GraphQLError, paths: dict[str | tuple[int, int], str]) -> str | None:
+    """The path of the inline value a validation error is about, if it is about one."""
+    node = error.nodes[0] if error.nodes else None
+    if not isinstance(node, ValueNode) or node.loc is None:
+        return None
+    return paths.get((node.loc.start, node.loc.end))
+
+
 def _variable_error(
-    error: GraphQLError, arguments: dict[str, str], ext: dict[str, Any], suggestions: bool
+    error: GraphQLError,
+    arguments: dict[str | tuple[int, int], str],
+    ext: dict[str, Any],
+    suggestions: bool,
 ) -> str:
     """The message of a refused variable, with its path (`extensions.field`) set, without the
     value it refused (and without suggestions outside dev mode)."""
@@ -178,13 +193,17 @@ def _is_mutation(ec: ExecutionContext) -> bool:
 def _shape(
     error: GraphQLError,
     request_id: str,
-    arguments: dict[str, str],
+    arguments: dict[str | tuple[int, int], str],
     suggestions: bool = True,
     mutation: bool = False,
 ) -> GraphQLError:
     original = error.original_error
     ext: dict[str, Any] = dict(error.extensions or {})
     if original is None:
+        if (field := _literal_path(error, arguments)) is not None:
+            # A value written inline that its type refuses: the client's input, as when the
+            # same value comes in a variable (BAD_USER_INPUT with its path).
+            ext.update(code=ErrorCode.BAD_USER_INPUT.value, field=field)
         ext.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
         expected_log(request_id, ext["code"], error.message, error.path)
         return GraphQLError(
@@ -235,8 +254,11 @@ class ErrorShaping(SchemaExtension):
             return
         ctx = self.execution_context.context
         request_id = getattr(ctx, "request_id", "-")
-        refused = any(_VARIABLE.match(e.message) for e in errors)
-        arguments = variable_arguments(self.execution_context.graphql_document) if refused else {}
+        refused = any(
+            _VARIABLE.match(e.message) or (e.nodes and isinstance(e.nodes[0], ValueNode))
+            for e in errors
+        )
+        arguments = argument_paths(self.execution_context.graphql_document) if refused else {}
         mutation = _is_mutation(self.execution_context)
         result.errors = [
             _shape(e, request_id, arguments, self.suggestions, mutation) for e in errors

@@ -43,16 +43,19 @@ class AuditEventConnection:
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="Any node by id; merged ids resolve to the survivor; null "
-        "when there is none or the viewer may not see it. One round trip.",
+        description="A company, person, project or user by id; merged ids resolve to the "
+        "survivor; null when there is none or the viewer may not see it. One round trip. "
+        "Teams, records and custom field definitions, though they are nodes too, are read "
+        "by `team(id)`, `record(id)` and `customFieldDefinitions`: null here.",
         graphql_type=Node | None,
     )
     async def node(self, info: Info, id: Annotated[strawberry.ID, ID_ARG]) -> NodeRow | None:
         return await r.node(info.context, id)
 
     @strawberry.field(
-        description="Nodes by id, in the order asked, null where missing or not visible to "
-        "the viewer. At most 100 ids; one round trip.",
+        description="Companies, people, projects and users by id, as `node`, in the order "
+        "asked, null where missing or not visible to the viewer. At most 100 ids; one round "
+        "trip.",
         graphql_type=list[Node | None],
     )
     async def nodes(

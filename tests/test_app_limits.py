@@ -136,7 +136,30 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
     center = "00000000-0000-4000-8000-00000000abcd"
     literal = gql(f'{{ accountMap(center: "{center}", asOf: "2024-02-30") {{ truncated }} }}')
     assert literal.codes() == ["BAD_USER_INPUT"]
+    assert literal.errors[0]["extensions"]["field"] == "asOf"
     assert "2024-02-30" in literal.errors[0]["message"]
+    # Written inline deep in an input, of any scalar: the same code, with the value's path.
+    for value, path in (
+        ('{name: "x", foundedOn: "2026-02-30"}', "input.foundedOn"),
+        ('{name: "x", employeeCount: 99999999999}', "input.employeeCount"),
+        ('{name: "x", customer: {customerKind: NOPE}}', "input.customer.customerKind"),
+    ):
+        r = gql(f"mutation {{ createCompany(input: {value}) {{ errors {{ code }} }} }}")
+        assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in r.errors] == [
+            ("BAD_USER_INPUT", path)
+        ], value
+    lines = (
+        '[{product: "p", quantity: 1, unitPrice: "1"}, '
+        '{product: "p", quantity: "x", unitPrice: "2"}]'
+    )
+    order = (
+        '{customer: "c", occurredAt: "2026-01-01T00:00:00+08:00", '
+        f'order: {{currency: "CNY", lines: {lines}}}}}'
+    )
+    r = gql(f"mutation {{ saveRecord(input: {order}) {{ errors {{ code }} }} }}")
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in r.errors] == [
+        ("BAD_USER_INPUT", "input.order.lines[1].quantity")
+    ]
     variable = gql(
         'query($d: Date) { accountMap(center: "' + center + '", asOf: $d) { truncated } }',
         {"d": "2024-02-30"},
@@ -210,7 +233,8 @@ def test_a_number_beyond_a_doubles_range_is_refused_as_literal_and_as_variable(
     )
     for literal in ("1e400", "-1e400", "1" + "0" * 400):
         r = gql(create % literal)
-        assert r.codes() == ["GRAPHQL_VALIDATION_FAILED"], (literal, r.errors)
+        assert r.codes() == ["BAD_USER_INPUT"], (literal, r.errors)
+        assert r.errors[0]["extensions"]["field"] == "input.registeredCapital"
         assert "beyond the range of a number" in r.errors[0]["message"]
     found = cypher.execute_query("MATCH (c:Company {name: '无穷大公司'}) RETURN count(c) AS n")
     assert found.records[0]["n"] == 0

@@ -73,6 +73,7 @@ def test_create_validation_errors_write_nothing(gql: GQL, cypher: Driver) -> Non
                 "unifiedSocialCreditCode": "91440300708461136X",
                 "phone": "12345",
                 "employeeCount": -3,
+                "registeredCapital": 1e308,  # finite, but beyond what sums may hold
             }
         },
     )
@@ -84,6 +85,7 @@ def test_create_validation_errors_write_nothing(gql: GQL, cypher: Driver) -> Non
         "input.unifiedSocialCreditCode": "VALIDATION",
         "input.phone": "VALIDATION",
         "input.employeeCount": "VALIDATION",
+        "input.registeredCapital": "VALIDATION",
     }
     n = cypher.execute_query("MATCH (c:Company) RETURN count(c) AS n", database_="neo4j").records[
         0

@@ -673,6 +673,8 @@ def test_templates_are_versioned_and_kept_by_their_creator_or_a_manager(gql: GQL
     archive = """mutation($id: ID!) { archiveMessageTemplate(input: {id: $id}) {
       template { archivedAt } errors { code } } }"""
     assert owner(archive, {"id": saved["id"]}).data["archiveMessageTemplate"]["errors"] == []
+    late = owner(SAVE, {"input": {**change, "expectedVersion": 3}}).data["saveMessageTemplate"]
+    assert [(e["code"], e["field"]) for e in late["errors"]] == [("CONFLICT", "input.id")]
     listed = "{ messageTemplates { id } }"
     assert gql.as_("auditor")(listed).data["messageTemplates"] == []
     refused = send(owner, {"template": saved["id"], "audience": {"customers": [C1]}})

@@ -152,7 +152,7 @@ def test_a_visit_with_a_next_step_becomes_a_follow_up_and_moves_the_figures(
     closed = owner(CLOSE, {"input": {"id": follow_up["id"], "outcome": "已发送"}})
     assert closed.data["closeFollowUp"]["followUp"]["status"] == "DONE"
     again = owner(CLOSE, {"input": {"id": follow_up["id"]}})
-    assert again.data["closeFollowUp"]["errors"] == [{"code": "VALIDATION", "field": "input.id"}]
+    assert again.data["closeFollowUp"]["errors"] == [{"code": "CONFLICT", "field": "input.id"}]
     assert figures(owner, shop["customer"])["openFollowUps"] == 0
 
 
@@ -433,7 +433,7 @@ def test_every_kind_is_saved_and_voided(
     voided = owner(VOID, {"input": {"id": record["id"], "reason": "录入错误"}})
     assert voided.data["voidRecord"]["record"]["voidReason"] == "录入错误"
     twice = owner(VOID, {"input": {"id": record["id"], "reason": "again"}})
-    assert twice.data["voidRecord"]["errors"] == [{"code": "VALIDATION", "field": "input.id"}]
+    assert twice.data["voidRecord"]["errors"] == [{"code": "CONFLICT", "field": "input.id"}]
     variables = {"party": shop["customer"], "first": 10, "group": False}
     assert owner(TIMELINE, {**variables, "voided": False}).data["timeline"]["nodes"] == []
     shown = owner(TIMELINE, {**variables, "voided": True}).data["timeline"]["nodes"]

@@ -322,7 +322,7 @@ def test_end_keeps_history_and_unlink_deletes(
     assert ended["relationship"]["until"] == today
     assert ended["relationship"]["version"] == 2
     again = gql(END, {"i": {"id": rel["id"]}}).data["endLink"]
-    assert codes(again["errors"]) == {"input.id": "VALIDATION"}
+    assert codes(again["errors"]) == {"input.id": "CONFLICT"}
     # still there, as history
     assert count(cypher, "MATCH ()-[r:WORKS_AT {id: $id}]->() RETURN count(r)", id=rel["id"]) == 1
     # ended: a new current job at the same company is not a duplicate
@@ -471,6 +471,10 @@ def test_stance_history(gql: GQL, cypher: Driver, world: dict[str, str]) -> None
     nobody = gql(SET_STANCE, {"i": {"project": w["project"], "person": w["wang"],
                                     "stance": "NEUTRAL"}})  # fmt: skip
     assert codes(nobody.data["setStance"]["errors"]) == {"input.person": "NOT_FOUND"}
+    for project in (str(uuid.uuid4()), w["sub"]):  # no such project; a company's id
+        gone = gql(SET_STANCE, {"i": {"project": project, "person": w["zhang"],
+                                      "stance": "NEUTRAL"}})  # fmt: skip
+        assert codes(gone.data["setStance"]["errors"]) == {"input.project": "NOT_FOUND"}
     gql(SET_STANCE, {"i": {"project": w["project"], "person": w["li"], "stance": "OPPONENT"}})
 
     q = (
@@ -536,7 +540,7 @@ def test_transfer_ownership(gql: GQL, cypher: Driver, world: dict[str, str]) -> 
     not_user = gql(TRANSFER, {"i": {"customer": w["sub"], "toUser": w["zhang"]}}).data[
         "transferOwnership"
     ]
-    assert codes(not_user["errors"]) == {"input.toUser": "VALIDATION"}
+    assert codes(not_user["errors"]) == {"input.toUser": "NOT_FOUND"}
     missing = gql(TRANSFER, {"i": {"customer": "nope", "toUser": OTHER}}).data["transferOwnership"]
     assert codes(missing["errors"]) == {"input.customer": "NOT_FOUND"}
 
@@ -581,8 +585,13 @@ def test_refusals_name_the_input_each_mutation_uses(gql: GQL, world: dict[str, s
     assert codes(missing) == {"input.to": "NOT_FOUND"}
     transfer = gql(TRANSFER, {"i": {"customer": w["sub"], "toUser": w["zhang"]}})
     errors = transfer.data["transferOwnership"]["errors"]
-    assert [(e["field"], e["message"]) for e in errors] == [
-        ("input.toUser", "must be one of our staff (a User)")
+    assert [(e["code"], e["field"], e["message"]) for e in errors] == [
+        ("NOT_FOUND", "input.toUser", f"no user with id {w['zhang']}")
+    ]
+    transfer = gql(TRANSFER, {"i": {"customer": w["project"], "toUser": OWNER}})
+    errors = transfer.data["transferOwnership"]["errors"]
+    assert [(e["code"], e["field"], e["message"]) for e in errors] == [
+        ("NOT_FOUND", "input.customer", f"no customer with id {w['project']}")
     ]
     transfer = gql(TRANSFER, {"i": {"customer": str(uuid.uuid4()), "toUser": OWNER}})
     assert codes(transfer.data["transferOwnership"]["errors"]) == {"input.customer": "NOT_FOUND"}
@@ -659,7 +668,8 @@ def test_edge_writes_on_another_teams_edges(gql: GQL, cypher: Driver, persona: s
     else:  # owner: sees none of WEST's persons or projects
         assert codes(payloads["update"]["errors"]) == {"input.id": "NOT_FOUND"}
         assert codes(payloads["end"]["errors"]) == {"input.id": "NOT_FOUND"}
-        assert codes(payloads["stance"]["errors"]) == {"input.person": "NOT_FOUND"}
+        # the project is not theirs to see: named first, as a missing project is
+        assert codes(payloads["stance"]["errors"]) == {"input.project": "NOT_FOUND"}
         assert codes(payloads["unlink"]["errors"]) == {"input.id": "NOT_FOUND"}
     assert totals(cypher) == before
     kept = cypher.execute_query(
