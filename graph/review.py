@@ -134,10 +134,16 @@ TARGET_OF: LiteralString = (
 
 def _target_statement(label: Label) -> Cypher:
     lb: LiteralString = label.value  # closed vocabulary, never input
+    # A person with no employer yet is their creator's, as in graph/nodes.py's statements.
+    unplaced = label is Label.PERSON
     return Cypher(
         f"review.{label.value.lower()}_target",
         "MATCH (n:" + lb + " {id: $id}) "
-        "WITH n, " + access.visible("n") + " AS seen, " + access.editable("n") + " AS mine "
+        "WITH n, "
+        + access.visible("n", unplaced)
+        + " AS seen, "
+        + access.editable("n", unplaced)
+        + " AS mine "
         "FOREACH (_ IN CASE WHEN mine THEN [1] ELSE [] END | "
         "SET n.__lock = true REMOVE n.__lock) "
         "RETURN seen, mine, " + nodes.PROJECTION + " AS node",

@@ -165,3 +165,21 @@ def test_a_required_custom_field_refuses_an_upsert_without_values(gql: GQL, cyph
     after = gql(COUNTED, {"input": {"externalSource": "erp", "externalId": "C-201", "name": "新"}})
     assert after.data["upsertCompany"]["created"] is True  # an archived field requires nothing
     assert after.round_trips == 2
+
+
+def test_a_reps_new_contact_upserted_twice_is_found_again(gql: GQL) -> None:
+    """A person without an employer is their creator's: the second upsert, whose new name
+    waits for review, finds the person instead of calling the key taken."""
+    upsert = """mutation($input: UpsertPersonInput!) { upsertPerson(input: $input) {
+      created person { id } changeRequests { id } errors { code field } } }"""
+    rep = gql.as_("owner")
+    key = {"externalSource": "crm-probe", "externalId": "v-1"}
+    first = rep(upsert, {"input": {**key, "name": "独特人名"}}).data["upsertPerson"]
+    assert (first["created"], first["errors"]) == (True, [])
+    again = rep(upsert, {"input": {**key, "name": "独特人名"}}).data["upsertPerson"]
+    assert (again["created"], again["errors"], again["person"]) == (False, [], first["person"])
+    renamed = rep(upsert, {"input": {**key, "name": "另一个名字"}}).data["upsertPerson"]
+    assert renamed["errors"] == []
+    assert len(renamed["changeRequests"]) == 1
+    other = gql.as_("other_team")(upsert, {"input": {**key, "name": "独特人名"}})
+    assert [e["code"] for e in other.data["upsertPerson"]["errors"]] == ["DUPLICATE"]
