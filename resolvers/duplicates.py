@@ -49,6 +49,11 @@ _MATCHED = {
     Label.PERSON: ("name", "nameEn", "mobile", "officePhone", "email", crypto.DIGEST),
 }
 MAX_LIKELY = 5
+# Fields the matcher compares with others: each needs the right to read all of them in full.
+_COMPARED = {
+    (Label.PERSON, "mobile"): ("mobile", "officePhone"),
+    (Label.PERSON, "officePhone"): ("mobile", "officePhone"),
+}
 
 
 def matchable(label: Label, row: dict[str, Any], actor: Actor) -> dict[str, Any]:
@@ -57,11 +62,14 @@ def matchable(label: Label, row: dict[str, Any], actor: Actor) -> dict[str, Any]
     guesses, the one held as a duplicate is right. The scan, which reads everything, still
     finds such pairs for review."""
     kind = label.value
-    return {
-        k: x
-        for k, x in row.items()
-        if permissions.may_read(actor.roles, permissions.rule(kind, _STAND_INS.get(k, k)))
-    }
+
+    def readable(key: str) -> bool:
+        # A person's phones are compared with each other (an office phone with a stored
+        # mobile): one of them masked masks both.
+        keys = _COMPARED.get((label, key), (_STAND_INS.get(key, key),))
+        return all(permissions.may_read(actor.roles, permissions.rule(kind, k)) for k in keys)
+
+    return {k: x for k, x in row.items() if readable(k)}
 
 
 class LikelyRow(TypedDict):
@@ -71,19 +79,29 @@ class LikelyRow(TypedDict):
 
 
 async def likely_of_new(ctx: Context, label: Label, node: NodeRow) -> list[LikelyRow]:
-    """The stored records a node just created likely duplicates, best first: the probe
-    imports use (graph/duplicates.py), over every record; those the viewer may not see are
-    listed without the record. One round trip, and one more when it finds any."""
+    """The stored records a node just created likely duplicates, best first (ties: customers,
+    then the oldest): the probe imports use (graph/duplicates.py), over every record; those
+    the viewer may not see are listed without the record. One round trip, and one more when
+    it finds any."""
     stored: dict[str, Any] = dict(node)
     row = {k: stored[k] for k in _MATCHED[label] if stored.get(k) is not None}
     hits = await repo.likely_duplicates(ctx.db, label, [matchable(label, row, ctx.actor)])
-    hits = [h for h in hits if h["existingId"] != node["id"]][:MAX_LIKELY]
+    # Many copies score alike: a few more are read, so that ties can put the original first.
+    hits = [h for h in hits if h["existingId"] != node["id"]][: MAX_LIKELY * 4]
     if not hits:
         return []
     shown = await nodes.by_ids(ctx.db, ctx.actor, label, [h["existingId"] for h in hits])
+
+    def rank(hit: repo.LikelyDuplicate) -> tuple[float, bool, bool, str]:
+        # Best score; then, among equals, a customer before other records, the oldest first.
+        record = shown.get(hit["existingId"])
+        if record is None:
+            return (-hit["score"], True, True, "")
+        return (-hit["score"], False, not record["isCustomer"], str(record.get("createdAt", "")))
+
     return [
         {"record": shown.get(h["existingId"]), "score": h["score"], "reasons": h["reasons"]}
-        for h in hits
+        for h in sorted(hits, key=rank)[:MAX_LIKELY]
     ]
 
 

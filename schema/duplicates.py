@@ -117,9 +117,12 @@ def likely_fields(label: Label) -> dict[str, Any]:
             f"duplicates, best first, at most {r.MAX_LIKELY}. The new {noun} is kept: "
             f"archive it, or merge it into the one it repeats "
             f"(`{'mergeCompanies' if label is Label.COMPANY else 'mergePeople'}`). "
-            "Values the viewer may not "
-            "read in full (a masked mobile or ID number) are not compared. Only when "
-            "selected: one round trip, and one more when it finds any.",
+            "Ties go to customers, then the oldest. Values the viewer may not read in full (a "
+            "masked mobile or ID number, and for SALES a person's phones, which are compared "
+            "with each other) are not compared. The reasons speak of the values given here, "
+            "also against a record the viewer may not see (a company's phone or credit code "
+            "typed in): as an import's report does. Only when selected: one round trip, and "
+            "one more when it finds any.",
         )
     }
 

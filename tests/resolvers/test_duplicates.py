@@ -381,3 +381,9 @@ def test_a_created_record_lists_the_records_it_likely_duplicates(gql: GQL, cyphe
     assert (by_sales["errors"], by_sales["likelyDuplicates"]) == ([], [])
     by_admin = gql(CREATE_PERSON, {"input": person}).data["createPerson"]
     assert {"id": someone} in [d["record"] for d in by_admin["likelyDuplicates"]]
+    # Nor through the office phone, which is compared with stored mobiles.
+    office = {"name": "李四", "officePhone": "13912345678"}
+    by_sales = sales(CREATE_PERSON, {"input": office}).data["createPerson"]
+    assert (by_sales["errors"], by_sales["likelyDuplicates"]) == ([], [])
+    by_admin = gql(CREATE_PERSON, {"input": office}).data["createPerson"]
+    assert {"id": someone} in [d["record"] for d in by_admin["likelyDuplicates"]]
