@@ -120,7 +120,7 @@ _LOCK_AND_JUDGE: LiteralString = (
 LOCK_NODES = Cypher(
     "relationship.lock_nodes",
     _LOCK_AND_JUDGE + "RETURN key, n.id AS id, n.version AS version, rights.label AS label, "
-    "rights.seen AS seen, rights.may AS may, rights.held AS held",
+    "rights.seen AS seen, rights.may AS may, rights.held AS held, n:Customer AS customer",
 )
 
 # Edges that widen who sees what (graph/access.py): edit rights on every non-User end.
@@ -778,7 +778,7 @@ async def transfer_ownership(
         if Label(user["label"]) not in froms:
             return EdgeResult(None, Refusal.WRONG_LABEL, Part.FROM, (Label(user["label"]), froms))
         label = Label(customer["label"])
-        if label not in tos:
+        if label not in tos or not customer["customer"]:  # only a customer has owners
             return EdgeResult(None, Refusal.WRONG_LABEL, Part.TO, (label, tos))
         if not customer["held"]:
             return EdgeResult(None, Refusal.FORBIDDEN, Part.TO)

@@ -261,8 +261,10 @@ async def transfer_ownership(ctx: Context, data: dict[str, Any]) -> EdgePayload:
     result = await repo.transfer_ownership(
         ctx.db, data["customer"], data["toUser"], _audit(ctx, "relationship.transfer_ownership")
     )
-    if result.refusal is Refusal.WRONG_LABEL and result.part is not None:
-        # An id of another kind is NOT_FOUND, as in every field that names one kind.
+    missing = (Refusal.WRONG_LABEL, Refusal.NOT_FOUND)
+    if result.refusal in missing and result.part in (Part.FROM, Part.TO):
+        # An id of another kind (or a company or person that is no customer) is NOT_FOUND,
+        # as in every field that names one kind, and said as a missing one is.
         given, what = (
             (data["toUser"], "user") if result.part is Part.FROM else (data["customer"], "customer")
         )

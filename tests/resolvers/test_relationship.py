@@ -512,6 +512,8 @@ def test_stance_history(gql: GQL, cypher: Driver, world: dict[str, str]) -> None
 
 def test_transfer_ownership(gql: GQL, cypher: Driver, world: dict[str, str]) -> None:
     w = world
+    # Only a customer has owners (a company or person that is none: NOT_FOUND, see below).
+    cypher.execute_query("MATCH (c {id: $id}) SET c:Customer", id=w["sub"], database_="neo4j")
     first = link(gql, type="OWNS", **{"from": OWNER}, to=w["sub"], since="2024-01-01")
     moved = gql(TRANSFER, {"i": {"customer": w["sub"], "toUser": OTHER}}).data["transferOwnership"]
     assert moved["errors"] == []
@@ -588,11 +590,13 @@ def test_refusals_name_the_input_each_mutation_uses(gql: GQL, world: dict[str, s
     assert [(e["code"], e["field"], e["message"]) for e in errors] == [
         ("NOT_FOUND", "input.toUser", f"no user with id {w['zhang']}")
     ]
-    transfer = gql(TRANSFER, {"i": {"customer": w["project"], "toUser": OWNER}})
-    errors = transfer.data["transferOwnership"]["errors"]
-    assert [(e["code"], e["field"], e["message"]) for e in errors] == [
-        ("NOT_FOUND", "input.customer", f"no customer with id {w['project']}")
-    ]
+    # A project, and a contact who is no customer: neither has owners.
+    for not_customer in (w["project"], w["zhang"]):
+        transfer = gql(TRANSFER, {"i": {"customer": not_customer, "toUser": OWNER}})
+        errors = transfer.data["transferOwnership"]["errors"]
+        assert [(e["code"], e["field"], e["message"]) for e in errors] == [
+            ("NOT_FOUND", "input.customer", f"no customer with id {not_customer}")
+        ]
     transfer = gql(TRANSFER, {"i": {"customer": str(uuid.uuid4()), "toUser": OWNER}})
     assert codes(transfer.data["transferOwnership"]["errors"]) == {"input.customer": "NOT_FOUND"}
 
