@@ -126,4 +126,9 @@ def parse_instant(text: str) -> dt.datetime:
     offset = moment.utcoffset()
     if offset is not None and abs(offset) > _MAX_OFFSET:
         raise ValueError("the offset must be within ±18:00")
+    if offset is not None:
+        try:  # 9999-12-31T23:59-12:00 is in year 10000 in UTC, which no store keeps
+            moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("must fall within the years 1 to 9999 in UTC") from None
     return moment

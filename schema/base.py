@@ -48,15 +48,27 @@ Date = strawberry.scalar(
 )
 
 
+DECIMAL_DIGITS, DECIMAL_PLACES = 20, 20
+
+
 def _decimal(value: object) -> decimal.Decimal:
     # A ValueError, not the GraphQLError strawberry's own Decimal raises: graphql-core then
     # names the refused value's place, inline as in a variable (schema/extensions.py).
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError("expected a decimal number, as a string or a number")
     try:
-        return decimal.Decimal(str(value))
+        number = decimal.Decimal(str(value))
     except decimal.InvalidOperation:
         raise ValueError("not a decimal number") from None
+    # `1e-999999999` rounds to 0 and `1e999999999` overflows every sum: refused here, before
+    # any field's own checks see them. (NaN and Infinity go on to those checks.)
+    if number.is_finite() and (
+        number.adjusted() >= DECIMAL_DIGITS or int(number.as_tuple().exponent) < -DECIMAL_PLACES
+    ):
+        raise ValueError(
+            f"out of range: below 10^{DECIMAL_DIGITS}, at most {DECIMAL_PLACES} decimal places"
+        )
+    return number
 
 
 DecimalScalar = strawberry.scalar(

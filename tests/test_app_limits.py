@@ -193,6 +193,25 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
         assert refused.codes() == ["BAD_USER_INPUT"], (kind, refused.errors)
         assert "13800138000" not in refused.errors[0]["message"], kind
         assert refused.errors[0]["extensions"]["field"] in ("dueBefore", "asOf", "input.listPrice")
+    # Decimals beyond what a sum holds, or rounding to nothing, and instants beyond year 9999
+    # in UTC: refused by their scalar, inline and as variables, never stored or INTERNAL.
+    product = (
+        'mutation($v: Decimal) { saveProduct(input: {sku: "s-9", name: "x", '
+        'listPrice: $v, currency: "CNY"}) { product { id } errors { code } } }'
+    )
+    for value in ("1e999999999", "1e-999999999", "0.000000000000000000001", "1e20"):
+        r = gql(product, {"v": value})
+        assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in r.errors] == [
+            ("BAD_USER_INPUT", "input.listPrice")
+        ], value
+        inline = gql(product.replace("($v: Decimal)", "").replace("$v", f'"{value}"'))
+        assert [e["extensions"]["field"] for e in inline.errors] == ["input.listPrice"], value
+    follow_ups = "query($v: DateTime) { followUps(first: 1, dueBefore: $v) { totalCount } }"
+    for moment in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"):
+        r = gql(follow_ups, {"v": moment})
+        assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in r.errors] == [
+            ("BAD_USER_INPUT", "dueBefore")
+        ], moment
 
 
 def test_offsets_neo4j_cannot_keep_and_dates_in_other_iso_forms_are_bad_user_input(
