@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, Overflow
 from typing import Any, TypedDict
 
 import pycountry
@@ -111,7 +111,12 @@ def cents(errors: v.Errors, value: Decimal | None, path: str, positive: bool = T
         return None
     try:
         scaled = value * 100
-        whole = scaled == scaled.to_integral_value()
+        # Below a cent and not zero: no whole number of cents, though 1e-999999999 × 100
+        # underflows to a zero that would pass.
+        whole = scaled == scaled.to_integral_value() and not (value and value.adjusted() < -2)
+    except Overflow:  # 1e999999999 × 100 overflows the context
+        errors.add(ErrorCode.VALIDATION, "must be positive and below 10^13", path)
+        return None
     except InvalidOperation:
         whole = False
     if not whole or not value.is_finite():

@@ -1059,3 +1059,23 @@ def test_every_problem_of_a_record_is_reported_at_once(gql: GQL, shop: dict[str,
         ("NOT_FOUND", "input.payment.order"),
         ("VALIDATION", "input.payment.amount"),
     ]
+
+
+def test_cents_refuses_what_the_decimal_context_cannot_hold() -> None:
+    """An import's amounts come as text, past the API's Decimal scalar: 1e999999999 × 100
+    overflows the context and 1e-999999999 × 100 underflows to a zero that looked whole."""
+    from decimal import Decimal
+
+    from resolvers import validation as v
+    from resolvers.records import cents
+
+    for text, kept, message in (
+        ("1e999999999", None, "must be positive and below 10^13"),
+        ("1e-999999999", None, "at most two decimal places"),
+        ("0.001", None, "at most two decimal places"),
+        ("12.30", 1230, None),
+        ("0", 0, None),
+    ):
+        errors = v.Errors()
+        assert cents(errors, Decimal(text), "p", positive=False) == kept, text
+        assert [e["message"] for e in errors] == ([message] if message else []), text
