@@ -609,7 +609,9 @@ async def save_template(
             row = found[0]["template"]
             if may_change is not None and row["createdBy"] not in may_change:
                 return TemplateResult(refusal=Refusal.FORBIDDEN)
-            if row.get("archivedAt") is not None and "archivedAt" not in props:
+            if row.get("archivedAt") is not None:
+                if "archivedAt" in props:  # archived again: as it is, its first time kept
+                    return TemplateResult(template=row)
                 return TemplateResult(refusal=Refusal.ENDED)
             if expected_version is not None and row["version"] != expected_version:
                 return TemplateResult(refusal=Refusal.CONFLICT, current_version=row["version"])

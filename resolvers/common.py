@@ -311,6 +311,10 @@ async def archive_node(
     expected_version: int | None,
     present: Present = as_is,
 ) -> NodePayload:
+    stored = await load_node(ctx, label, node_id) if ctx.actor.scope.may_edit else None
+    if stored is not None and stored.get("archivedAt") is not None:
+        # Archived already: answered as it is, so a retry keeps the first archive's time.
+        return {label.value.lower(): present(ctx, stored), "errors": []}
     archived = {"archivedAt": datetime.now(UTC)}
     return await _update(ctx, label, node_id, expected_version, archived, "archive", present)
 

@@ -218,6 +218,13 @@ def test_archive_and_delete(gql: GQL) -> None:
     ).data["archiveCompany"]
     assert archived["errors"] == []
     assert archived["company"]["archivedAt"]
+    # Archived again (a retry): answered as it is, the first archive's time and version kept.
+    again = gql(
+        "mutation($i: NodeRefInput!) { archiveCompany(input: $i) { "
+        "company { archivedAt version } errors { code } } }",
+        {"i": {"id": c["id"]}},
+    ).data["archiveCompany"]
+    assert again == archived
     deleted = gql(
         "mutation($i: NodeRefInput!) { deleteCompany(input: $i) { deletedId errors { code } } }",
         {"i": {"id": c["id"]}},
