@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from graph import clock, nodes
-from graph.vocab import CustomerKind, Label
+from graph.vocab import DISTINCT_LINES, CustomerKind, Label
 from resolvers import review
 from resolvers import validation as v
 from resolvers.common import SAME_LINE, archive_delete_load, load_node
@@ -44,9 +44,9 @@ def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     for key in ("phone", "fax"):
         if key in data:
             props[key] = v.phone(errors, data[key], f"input.{key}")
-    if props.get("phone") and props.get("phone") == props.get("fax"):
-        # Seed 003: a "phone" that is a fax machine reaches nobody.
-        errors.add(ErrorCode.VALIDATION, SAME_LINE["phone"], "input.phone")
+    if (line := nodes.same_line(Label.COMPANY, {}, props)) is not None:
+        # Seed 003: a "phone" that is a fax machine reaches nobody (both given, equal).
+        errors.add(ErrorCode.VALIDATION, SAME_LINE[line], f"input.{line}")
     for key in ("employeeCount", "registeredCapital"):
         if key in data:
             props[key] = v.non_negative(errors, data[key], f"input.{key}")
@@ -87,7 +87,7 @@ async def phone_not_fax(
     """An update giving the phone or the fax alone: it must not equal the stored other one.
     (Both given are compared in company_props; upserts are judged in their transaction.)
     One read, only then."""
-    given = [key for key in ("phone", "fax") if key in props]
+    given = [key for key in DISTINCT_LINES[Label.COMPANY] if key in props]
     if len(given) != 1 or not props[given[0]]:
         return
     stored = await load_node(ctx, Label.COMPANY, data["id"])
