@@ -267,6 +267,22 @@ def _statements(label: Label) -> dict[str, Cypher]:
 
 STATEMENTS: dict[Label, dict[str, Cypher]] = {label: _statements(label) for label in Label}
 
+
+def _may_edit(label: Label) -> Cypher:
+    lb: LiteralString = label.value  # closed vocabulary, never input
+    return Cypher(
+        f"{label.value.lower()}.may_edit",
+        "UNWIND $ids AS key MATCH (n:" + lb + " {id: key}) WHERE "
+        + visible("n", label is Label.PERSON)
+        + " RETURN key, " + editable("n", label is Label.PERSON) + " AS may",
+    )  # fmt: skip
+
+
+# Whether the viewer may change a node it is shown: the rule every write of it judges with.
+MAY_EDIT: dict[Label, Cypher] = {
+    label: _may_edit(label) for label in (Label.COMPANY, Label.PERSON, Label.PROJECT)
+}
+
 # Each of `$ids` as `key`, followed to its survivor when merged, and its node `n` of any label.
 RESOLVE_ANY: LiteralString = (
     "UNWIND $ids AS key "
@@ -608,6 +624,12 @@ async def by_ids(
     q = ANY_BY_IDS if label is None else STATEMENTS[label]["by_ids"]
     rows = await db.read(q, {"ids": ids, "acl": access.acl_params(actor)})
     return {r["key"]: r["node"] for r in rows}
+
+
+async def may_edit(db: Database, actor: Actor, label: Label, ids: list[str]) -> dict[str, bool]:
+    """Per id: may the viewer change that node of `label`? Ids it may not see are left out."""
+    rows = await db.read(MAY_EDIT[label], {"ids": ids, "acl": access.acl_params(actor)})
+    return {r["key"]: bool(r["may"]) for r in rows}
 
 
 async def audit_trail(

@@ -418,6 +418,21 @@ async def load_node(ctx: Context, label: Label, node_id: str) -> NodeRow | None:
     )
 
 
+async def may_edit(ctx: Context, label: Label, node_id: str) -> bool:
+    """Whether the viewer may change the node it is shown (the rule its writes judge with):
+    no round trip for a role that edits nothing or everything, else one per request and kind."""
+    scope = ctx.actor.scope
+    if not scope.may_edit or scope.edit_all:
+        return scope.may_edit
+    found = await load_one(
+        ctx,
+        f"{label.value.lower()}.may_edit",
+        node_id,
+        lambda ids: nodes.may_edit(ctx.db, ctx.actor, label, ids),
+    )
+    return bool(found)
+
+
 def archive_delete_load(label: Label) -> tuple[Archive, Delete, Load]:
     """The archive, delete and by-id resolvers of a node kind that adds nothing to them."""
 

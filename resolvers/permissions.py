@@ -181,6 +181,8 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Person", "dataQuality"): PUBLIC,
     # Values inside are masked per field by resolvers/review.py.
     ("Person", "pendingChanges"): PUBLIC,
+    # The viewer's own right, computed by the server: says nothing of the person.
+    ("Person", "mayEdit"): SYSTEM,
     # A company's identity and its customer classification change through review (R20).
     ("Company", "name"): REVIEWED,
     ("Company", "unifiedSocialCreditCode"): REVIEWED,

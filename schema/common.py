@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import classification, customfields, intelligence, records, review, verification
+from resolvers import (
+    classification,
+    common,
+    customfields,
+    intelligence,
+    records,
+    review,
+    verification,
+)
 from resolvers import share as sharing
 from resolvers.shapes import NodeRow, ShareRow
 from resolvers.vocab import Label
@@ -176,6 +184,21 @@ def channels_field(label: Label) -> Any:
         "whom, until when it stays valid under `verificationRules`, and its flag (STALE, "
         "INVALID, NEVER_VERIFIED ...). No value is shown here. One round trip per request (the "
         "rules).",
+    )
+
+
+def may_edit_field(label: Label) -> Any:
+    async def may_edit(info: Info, root: strawberry.Parent[NodeRow]) -> bool:
+        return await common.may_edit(info.context, label, root["id"])
+
+    return strawberry.field(
+        resolver=may_edit,
+        graphql_type=bool,
+        description="Whether the key in use may change this record: its fields, links, "
+        "records and follow-ups (some fields may still go through review, R20). False for "
+        "keys that edit nothing and on accounts only read through a share or a known contact. "
+        "No round trip for keys that edit nothing or everything; else one per request for "
+        "all records of this kind.",
     )
 
 

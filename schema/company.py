@@ -26,6 +26,7 @@ from schema.common import (
     custom_field,
     figures_field,
     intelligence_field,
+    may_edit_field,
     pending_changes_field,
     quality_field,
     shares_field,
@@ -110,6 +111,7 @@ class Company(Record):
     )
 
     custom = custom_field()
+    mayEdit = may_edit_field(Label.COMPANY)
     figures = figures_field()
     intelligence = intelligence_field()
     purchasePreferences = crosssell.preferences_field()

@@ -26,6 +26,7 @@ from schema.common import (
     custom_field,
     figures_field,
     intelligence_field,
+    may_edit_field,
     pending_changes_field,
     quality_field,
     shares_field,
@@ -91,6 +92,7 @@ class Person(Record):
         "the newest per purpose decides. One round trip per request for all people.",
     )
     custom = custom_field()
+    mayEdit = may_edit_field(Label.PERSON)
     figures = figures_field()
     intelligence = intelligence_field()
     purchasePreferences = crosssell.preferences_field()

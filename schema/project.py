@@ -10,9 +10,9 @@ from strawberry.scalars import JSON
 
 from resolvers import pipeline, relations
 from resolvers import project as r
-from resolvers.vocab import ProjectStage, ProjectStatus
+from resolvers.vocab import Label, ProjectStage, ProjectStatus
 from schema.base import CUSTOM_INPUT, Info, NodeSchema, Record, optional, vocab_enum
-from schema.common import by_parent, custom_field, typename_is
+from schema.common import by_parent, custom_field, may_edit_field, typename_is
 from schema.person import CustomerParty
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class Project(Record):
     )
 
     custom = custom_field()
+    mayEdit = may_edit_field(Label.PROJECT)
     customer = by_parent(
         relations.project_customer,
         CustomerParty | None,

@@ -160,3 +160,51 @@ def test_expired_share_stops_counting_at_once(
         """query($id: ID!) { company(id: $id) { shares { level } } }""", {"id": east}
     )
     assert live.data["company"]["shares"] == []
+
+
+MAY_EDIT = """query($ids: [ID!]!) { nodes(ids: $ids) {
+  ... on Company { id mayEdit } ... on Person { id mayEdit } } }"""
+
+
+def test_may_edit_follows_the_share_level(
+    gql: GQL, cypher: Driver, accounts: dict[str, str]
+) -> None:
+    """`mayEdit` answers what a write would: a read share shows the account and says false,
+    an edit share true; the viewer's forms are built from it."""
+    east, west, ref = accounts["east"], accounts["west"], accounts["ref"]
+    contact = cypher.execute_query(
+        "MATCH (c:Company {id: $east}) "
+        "CREATE (p:Person {id: randomUUID(), name: '李联系', version: 1})-[:WORKS_AT]->(c) "
+        "RETURN p.id AS id",
+        east=east,
+    ).records[0]["id"]
+    ids = [east, west, ref, contact]
+
+    def may(persona: str) -> tuple[dict[str, bool], int]:
+        r = gql.as_(persona)(MAY_EDIT, {"ids": ids})
+        return {n["id"]: n["mayEdit"] for n in r.data["nodes"] if n}, r.round_trips
+
+    def plain(persona: str) -> int:
+        return gql.as_(persona)(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids}
+        ).round_trips
+
+    owner, trips = may("owner")
+    assert owner == {east: True, contact: True, ref: True}
+    # One round trip per kind for every node of the request, not one per node.
+    assert trips == plain("owner") + 2
+    assert may("other_team")[0] == {west: True, ref: True}
+
+    for level, expected in (("READ", False), ("EDIT", True)):
+        shared = gql.as_("owner")(
+            SHARE, {"input": {"account": east, "withUser": WEST_REP, "level": level}}
+        )
+        assert shared.data["shareAccount"]["errors"] == []
+        seen = may("other_team")[0]
+        assert (seen[east], seen[contact], seen[west]) == (expected, expected, True)
+
+    # Keys that edit nothing or everything are answered without asking the database.
+    for persona, expected in (("analyst", False), ("admin", True)):
+        answer, trips = may(persona)
+        assert answer == dict.fromkeys(ids, expected)
+        assert trips == plain(persona)

@@ -320,3 +320,18 @@ def test_a_sales_key_gets_the_write_forms(viewer: Viewer, base_url: str) -> None
     viewer.goto(base_url, f"viewer/#/customer/{group}")
     assert viewer.page.is_visible("#cust-log form.log")
     assert viewer.page.locator("#cust-intel .stage-move").count() == 1
+
+
+def test_an_account_only_read_through_a_share_gets_no_write_forms(
+    viewer: Viewer, base_url: str
+) -> None:
+    """The demo's 刘洋 (WEST) shares 华星云 with 张伟 (EAST) to read: his key edits other
+    accounts, but on this one the panel offers nothing the server would refuse."""
+    hits = api(base_url, 'query { search(text: "华星云数据服务", first: 5) { id name } }')
+    cloud = next(h["id"] for h in hits["search"] if h["name"] == "华星云数据服务(贵州)有限公司")
+    viewer.page.add_init_script("localStorage.setItem('crm.apiKey', 'demo-east-sales-key')")
+    viewer.goto(base_url, f"viewer/#/customer/{cloud}")
+    assert "华星云" in viewer.page.inner_text(".customer-panel h2")
+    assert not viewer.page.is_visible("#cust-log")
+    assert viewer.page.locator("form.log, button.close-follow-up").count() == 0
+    assert viewer.page.locator("#cust-intel .stage-move, form.stage-form").count() == 0

@@ -86,7 +86,7 @@ function args(values) {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v != null && v !== ''));
 }
 
-// me() once per key: the header and every view that offers edits ask it.
+// me() once per key: the header asks it.
 let meOf = null;  // { key, promise }
 
 /** Who the key in use signs in as: { name, roles, mayEdit } (mayEdit false: ANALYST and
@@ -99,15 +99,6 @@ export function me() {
     promise.catch(() => { if (meOf?.promise === promise) meOf = null; });
   }
   return meOf.promise;
-}
-
-/** Whether the key in use may edit at all; true when the server cannot say (it still refuses). */
-export async function mayEdit() {
-  try {
-    return (await me()).mayEdit !== false;
-  } catch {
-    return true;
-  }
 }
 
 export async function search(text, first = 10) {
@@ -241,8 +232,8 @@ export async function customerFigures(id) {
   const data = await gql(
     `query CustomerFigures($id: ID!) {
       node(id: $id) { __typename
-        ... on Company { id name nameEn customer { customerCode tier lifecycleStage } figures { ${FIGURES} } }
-        ... on Person { id name nameEn customer { customerCode tier lifecycleStage } figures { ${FIGURES} } } } }`,
+        ... on Company { id name nameEn mayEdit customer { customerCode tier lifecycleStage } figures { ${FIGURES} } }
+        ... on Person { id name nameEn mayEdit customer { customerCode tier lifecycleStage } figures { ${FIGURES} } } } }`,
     { id },
   );
   return data.node;

@@ -1,6 +1,6 @@
 // Customer profile (客户档案): the computed figures, the timeline with filters, open follow-ups
 // and a form to log an interaction. Not a graph: it fills the stage instead of the canvas.
-import { closeFollowUp, customerFigures, mayEdit, openFollowUps, saveInteraction, timeline } from '../api.js';
+import { closeFollowUp, customerFigures, openFollowUps, saveInteraction, timeline } from '../api.js';
 import { h, route } from '../dom.js';
 import { displayName, getLang, label, t } from '../i18n.js';
 import { IntelligenceCard } from './intelligence.js';
@@ -97,7 +97,7 @@ class CustomerPanel {
     this.pageInfo = { hasNextPage: false, endCursor: null };
     this.timelineSeq = 0;
     this.moreFor = null;        // the timelineSeq whose next page is being fetched
-    this.mayEdit = true;        // false for keys that edit nothing (ANALYST, AUDITOR)
+    this.mayEdit = false;       // the account's `mayEdit`, set by load()
     this.followUps = { totalCount: 0, nodes: [] };
     this.closing = null;        // id of the follow-up whose close form is open
     this.closeErrors = [];
@@ -118,10 +118,12 @@ class CustomerPanel {
   }
 
   async load() {
-    const [, editor] = await Promise.all([this.refresh(), mayEdit()]);
-    this.mayEdit = editor;
-    this.intel.mayEdit = editor;
+    await this.refresh();
     if (!this.node) throw Object.assign(new Error(this.id), { code: 'NOT_FOUND' });
+    // This account's own answer: false for keys that edit nothing, and on an account only
+    // read through a share, so no form is offered that the server would refuse.
+    this.mayEdit = this.node.mayEdit === true;
+    this.intel.mayEdit = this.mayEdit;
   }
 
   /** Everything a write can change, (re)loaded: figures, follow-ups, the timeline's first page. */

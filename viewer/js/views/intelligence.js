@@ -141,7 +141,7 @@ export class IntelligenceCard {
     this.form = { stage: '', note: '', lostReason: '' };
     this.errors = [];
     this.notice = '';
-    this.mayEdit = true; // set by the panel: false for keys that edit nothing
+    this.mayEdit = false; // set by the panel from the account's `mayEdit`
     this.box = h('section', { class: 'card intelligence', id: 'cust-intel' });
   }
 
@@ -267,8 +267,7 @@ export class IntelligenceCard {
   }
 
   moveForm(lc) {
-    // Offered only to keys that may edit (me.mayEdit); one that may not edit this account
-    // still gets the server's FORBIDDEN.
+    // Offered only where the account's `mayEdit` is true (set by the customer panel).
     const byField = new Map();
     const general = [];
     for (const e of this.errors) {
