@@ -69,6 +69,13 @@ def neo4j_zone() -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+@functools.cache
+def standard_offset() -> dt.timezone:
+    """The zone's offset now, as a fixed one: for instants its data gives an offset that is
+    not whole minutes (local mean time before 1901), which nothing downstream can write."""
+    return dt.timezone(dt.timedelta(seconds=offset_seconds()))
+
+
 def offset_seconds() -> int:
     """The zone's offset from UTC now, for comparing with a server's."""
     offset = dt.datetime.now(ZONE).utcoffset() or dt.timedelta()

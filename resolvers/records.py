@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 
 import pycountry
 
+from graph import clock
 from graph import records as repo
 from graph.errors import ConstraintViolation
 from graph.refusal import Part, Refusal
@@ -71,7 +72,7 @@ class ProductPayload(TypedDict):
 
 
 # --- Values -----------------------------------------------------------------------------------
-EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+EARLIEST = dt.date(1900, 1, 1)  # a business day (graph/clock.py), whatever offset is sent
 AHEAD = dt.timedelta(days=20 * 366)
 
 
@@ -81,7 +82,10 @@ def _moment(errors: v.Errors, value: dt.datetime | None, path: str) -> dt.dateti
         errors.add(ErrorCode.VALIDATION, "needs a time-zone offset, e.g. +08:00", path)
         return None
     # A typo (0001, 9999) would sit at an end of every timeline for good.
-    if value is not None and not EARLIEST <= value <= dt.datetime.now(dt.UTC) + AHEAD:
+    # The upper bound first: day_of() of an instant late in year 9999 would overflow.
+    if value is not None and not (
+        value <= dt.datetime.now(dt.UTC) + AHEAD and clock.day_of(value) >= EARLIEST
+    ):
         errors.add(ErrorCode.VALIDATION, "must lie between 1900 and 20 years from now", path)
         return None
     return value

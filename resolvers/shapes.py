@@ -97,13 +97,19 @@ def instant_text(value: Any) -> str:
     native = value.to_native() if hasattr(value, "to_native") else value
     if native.tzinfo is None:  # never stored so; read as UTC rather than guessed
         native = native.replace(tzinfo=dt.UTC)
-    return str(native.astimezone(clock.ZONE).isoformat())
+    local = native.astimezone(clock.ZONE)
+    if (local.utcoffset() or dt.timedelta()) % _MINUTE:
+        # Before 1901 the zone's data gives local mean time (+08:05:43), which ISO 8601
+        # profiles (RFC 3339) and JavaScript cannot read: the zone's standard offset instead.
+        local = native.astimezone(clock.standard_offset())
+    return str(local.isoformat())
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Neo4j keeps offsets within ±18:00 (Python's reach ±23:59): a wider one would be refused by
 # the database, as an internal error, after the request had passed every check.
 _MAX_OFFSET = dt.timedelta(hours=18)
+_MINUTE = dt.timedelta(minutes=1)
 
 
 def parse_date(text: str) -> dt.date:
@@ -126,6 +132,9 @@ def parse_instant(text: str) -> dt.datetime:
     offset = moment.utcoffset()
     if offset is not None and abs(offset) > _MAX_OFFSET:
         raise ValueError("the offset must be within ±18:00")
+    if offset is not None and offset % _MINUTE:
+        # The driver cannot send it (whole minutes only), nor does ISO 8601 write it.
+        raise ValueError("the offset must be whole minutes, e.g. +08:00")
     if offset is not None:
         try:  # 9999-12-31T23:59-12:00 is in year 10000 in UTC, which no store keeps
             moment.astimezone(dt.UTC)

@@ -24,7 +24,7 @@ from resolvers.common import admin_only, audit, read_only, save_document
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
 from resolvers.loaders import load_grouped, loader
-from resolvers.shapes import UserErrorRow
+from resolvers.shapes import UserErrorRow, parse_instant
 
 Flag = repo.Flag
 MAX_NOTE = 500
@@ -188,10 +188,10 @@ def parse_rows(rows: Sequence[dict[str, str | None]], errors: v.Errors) -> list[
         field, status, method = named["field"], named["status"], named["method"]
         at = None
         if row.get("at"):
-            try:
-                at = dt.datetime.fromisoformat(str(row["at"]))
-            except ValueError:
-                errors.add(ErrorCode.VALIDATION, "is not an ISO 8601 date-time", f"{path}.at")
+            try:  # the API's own reading: offsets within ±18:00, whole minutes
+                at = parse_instant(str(row["at"]))
+            except ValueError as exc:
+                errors.add(ErrorCode.VALIDATION, str(exc), f"{path}.at")
                 continue
         out.append(CheckInput(str(row["id"]), field, status, method, row.get("note"), at))
     return out

@@ -807,6 +807,10 @@ def test_a_timeline_period_needs_offsets_and_an_order(gql: GQL, shop: dict[str, 
     assert backwards.errors[0]["extensions"]["field"] == "since"
     fine = gql(query, {"party": party, "since": at(2), "until": at(1)})
     assert fine.data["timeline"]["nodes"] == []
+    # An offset in seconds (local mean time) is no offset the store or ISO 8601 keeps.
+    seconds = gql(query, {"party": party, "since": "2026-12-01T10:00:00+08:00:30"})
+    assert seconds.codes() == ["BAD_USER_INPUT"]
+    assert seconds.errors[0]["extensions"]["field"] == "since"
     # No kinds is a mistake, not "every kind".
     none = gql(TIMELINE, {"party": party, "first": 5, "group": False, "voided": False,
                           "kinds": []})  # fmt: skip
@@ -819,6 +823,23 @@ def test_a_timeline_period_needs_offsets_and_an_order(gql: GQL, shop: dict[str, 
     assert refused.errors[0]["extensions"]["field"] == "dueBefore"
     zoned = gql(due, {"d": "2099-01-01T00:00:00+08:00"})
     assert (zoned.codes(), type(zoned.data["followUps"]["totalCount"])) == ([], int)
+
+
+def test_a_day_in_1900_is_kept_in_china_time_with_a_whole_offset(
+    gql: GQL, shop: dict[str, str]
+) -> None:
+    """Before 1901 the time-zone data gives Shanghai local mean time (+08:05:43), which no
+    client reads back; the first day of 1900 in China is within the bounds."""
+    for sent, read in (
+        ("1900-01-01T00:00:00+08:00", "1900-01-01T00:00:00+08:00"),
+        ("1900-01-01T12:00:00+08:00", "1900-01-01T12:00:00+08:00"),
+    ):
+        record = saved(gql, {**order(shop), "occurredAt": sent})
+        assert record["occurredAt"] == read
+    errors = gql(SAVE, {"input": {**order(shop), "occurredAt": "1899-12-31T23:00:00+08:00"}})
+    assert [(e["code"], e["field"]) for e in errors.data["saveRecord"]["errors"]] == [
+        ("VALIDATION", "input.occurredAt")
+    ]
 
 
 DELETE = """mutation($i: NodeRefInput!) {
