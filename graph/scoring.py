@@ -321,8 +321,9 @@ def natural_stage(d: Derived, today: dt.date, s: Settings) -> tuple[LifecycleSta
 
 def lifecycle(f: Features, d: Derived, today: dt.date, s: Settings) -> Transition:
     """The next stage. A manual stage holds until the records bring news after it: an order
-    placed after the change, or a lapse that happened after it. A LOST customer comes back
-    only with an order after its loss."""
+    placed after the change, or a lapse that happened after it. A customer lost by hand
+    comes back only with an order after its loss; one lost by the lapse rule also when the
+    records no longer show the lapse (an order entered late, dated before the loss)."""
     stage, rule, reason = natural_stage(d, today, s)
     current = f.stage
     if current == stage.value:
@@ -334,7 +335,10 @@ def lifecycle(f: Features, d: Derived, today: dt.date, s: Settings) -> Transitio
         else since is not None and d.last_order is not None and d.last_order > since
     )
     if current == LifecycleStage.LOST.value and not ordered_since and since is not None:
-        return {"stage": current, "rule": None, "reason": "lost; no order since"}
+        if f.stage_manual:
+            return {"stage": current, "rule": None, "reason": "lost; no order since"}
+        # The lapse was judged on records that were not complete: ERP orders arrive late.
+        return {"stage": stage.value, "rule": rule, "reason": f"{reason}; no longer lapsed"}
     if f.stage_manual and since is not None and not ordered_since:
         h, _ = horizon(d, s)
         lapsed_after = (
@@ -382,12 +386,14 @@ def churn(
                     },
                 }
             )
-    change = float(growth_inputs["change"])
-    if change < -0.2 and growth_inputs["previous"] > 0:
+    # Judged on the cents, not on the rounded `change` shown: 1000.00 -> 799.99 is a fall of
+    # 20.001%, more than a fifth, though it rounds to -0.2.
+    if d.previous > 0 and 5 * (d.previous - d.recent) > d.previous:
+        fall = (d.previous - d.recent) / d.previous
         out.append(
             {
                 "reason": ChurnReason.FALLING_AMOUNTS.value,
-                "points": round(30 * min(1.0, -change)),
+                "points": round(30 * min(1.0, fall)),
                 "detail": growth_inputs,
             }
         )

@@ -158,6 +158,20 @@ def test_a_lost_customer_comes_back_only_with_a_new_order() -> None:
     assert (out["b"]["stage"], out["b"]["stageRule"]) == ("ACTIVE", "WON_BACK")
 
 
+def test_a_lapse_no_longer_in_the_records_ends_a_loss_by_rule_but_not_one_by_hand() -> None:
+    s = Settings()
+    lost_since = TODAY - dt.timedelta(days=20)
+    # An order dated before the loss, entered after it: no longer lapsed (idle 25 days, within
+    # 2.5 cycles of 275 days). A loss by rule follows the records; a loss by hand holds.
+    orders = [order(300, 100), order(25, 100)]
+    by_rule = customer("r", orders, stage="LOST", stage_since=lost_since)
+    by_hand = customer("h", orders, stage="LOST", stage_since=lost_since, stage_manual=True)
+    out = {o["id"]: o for o in scoring.score_population([by_rule, by_hand], TODAY, s)}
+    assert (out["r"]["stage"], out["r"]["stageRule"]) == ("ACTIVE", "REPEAT_ORDERS")
+    assert out["r"]["stageReason"] == "2 order days; no longer lapsed"
+    assert (out["h"]["stage"], out["h"]["stageRule"]) == ("LOST", None)
+
+
 def test_a_manual_stage_holds_until_the_records_bring_news() -> None:
     s = Settings()
     since = TODAY - dt.timedelta(days=10)
@@ -269,3 +283,20 @@ def test_population_by_kind_compares_like_with_like() -> None:
     mixed = {o["id"]: o for o in scoring.score_population([big, small], TODAY, Settings())}
     assert mixed["small"]["monetary"] == 2
     assert mixed["big"]["monetary"] == 4
+
+
+def test_a_fall_of_more_than_a_fifth_is_judged_on_the_cents() -> None:
+    s = Settings()
+
+    def falls(recent: OrderIn) -> bool:
+        # Monthly orders, so the customer is ACTIVE and not overdue; 1,000.00 in the window
+        # before the last one, `recent` in the last.
+        c = customer("c", [order(200, 1000), recent, order(40, 0), order(10, 0)])
+        out = scoring.score_population([c], TODAY, s)[0]
+        return "FALLING_AMOUNTS" in [r["reason"] for r in out["churnReasons"]]
+
+    just_over = order(100, 0)
+    just_over["cents"] = 79_999  # 799.99: a fall of 20.001%, shown rounded as -0.2
+    exactly = order(100, 800)  # 20%: not more than a fifth
+    assert falls(just_over)
+    assert not falls(exactly)
