@@ -44,7 +44,7 @@ from typing import Any, LiteralString, NotRequired, TypedDict
 
 from graph import access, pages
 from graph.actor import Actor
-from graph.cypher import current
+from graph.cypher import counts, current
 from graph.db import Cypher, Database, Tx
 from graph.errors import CrmError
 from graph.nodes import AUDIT, PROJECTION, Audit, new_id
@@ -506,8 +506,8 @@ REVIEW_ABORT = Cypher(
 FEATURES_BATCH = Cypher(
     "classification.features",
     "MATCH (c:Customer) WHERE c.id > $after WITH c ORDER BY c.id LIMIT $limit "
-    "CALL (c) { MATCH (c)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
-    "  CALL (o) { OPTIONAL MATCH (o)<-[:AGAINST]-(p:Payment) WHERE p.voidedAt IS NULL "
+    "CALL (c) { MATCH (c)<-[:ABOUT]-(o:Order) WHERE " + counts("o") + " "
+    "  CALL (o) { OPTIONAL MATCH (o)<-[:AGAINST]-(p:Payment) WHERE " + counts("p") + " "
     "    RETURN coalesce(sum(p.amountCents), 0) AS paid } "
     "  WITH o, CASE WHEN o.amountCents - paid > 0 AND o.paymentDueOn < date() "
     "    THEN o.amountCents - paid ELSE 0 END AS overdue "
@@ -534,7 +534,7 @@ FEATURES_BATCH = Cypher(
     "    AND s.category = 'COMPLAINT' AND s.occurredAt >= datetime() - duration({days: 365}) }, "
     "  daysSinceLastInteraction: duration.inDays(lastInteractionAt, datetime()).days, "
     "  productCategories: COLLECT { MATCH (c)<-[:ABOUT]-(o:Order)-[:LINE]->(p:Product) "
-    "    WHERE o.voidedAt IS NULL AND p.category IS NOT NULL "
+    "    WHERE " + counts("o") + " AND p.category IS NOT NULL "
     "    RETURN DISTINCT p.category AS category ORDER BY category LIMIT 100 }} AS features, "
     "money, [(c)-[a:CLASSIFIED_AS]->(k:CustomerClass) | {dimension: a.dimension, "
     "  classId: k.id, ruleId: a.ruleId}] AS held",

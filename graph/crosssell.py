@@ -2,16 +2,18 @@
 recommendations, computed on read from the order records (graph/records.py).
 
 What counts: `(o:Order)-[:ABOUT]->(customer)` with its lines `(o)-[l:LINE]->(p:Product)`;
-voided orders (`voidedAt` set) never count. Nothing is stored: every figure is exact after
+voided orders (`voidedAt` set) never count, nor orders dated ahead until their time has come
+(as in the customer figures). Nothing is stored: every figure is exact after
 every write, like the customer figures.
 
 - **Preferences** (`preferences`): per product and per category of a customer, the orders,
   units, amounts per currency, first and last order, the repeat cycle and the next expected
-  order. The cycle is the *median* of the gaps between consecutive orders of the product,
-  not the mean: one pause (a plant shut for a quarter) or one rush order the week after a
-  regular one moves a mean a long way and a median not at all, and the next date a rep acts
-  on should follow the usual rhythm. The mean, (last − first) ÷ (orders − 1), is returned
-  beside it so both can be argued with. Fewer than two orders: no cycle. Only the newest
+  order. The cycle is the *median* of the gaps between consecutive order days of the product
+  (business days: two orders on one day are one purchase), not the mean: one pause (a plant
+  shut for a quarter) or one rush order the week after a regular one moves a mean a long way
+  and a median not at all, and the next date a rep acts on should follow the usual rhythm.
+  The mean, (last − first) ÷ (order days − 1), is returned beside it so both can be argued
+  with. Fewer than two order days: no cycle. Only the newest
   MAX_ORDERS orders of a customer are read (`truncated` says when there were more).
 - **Related products** (`related`): for a product P, the products Q bought by customers who
   bought P (association rules over customers, not baskets): support = customers buying both,
@@ -78,9 +80,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, TypedDict
 
-from graph import access, records
+from graph import access, clock, records
 from graph.actor import Actor
-from graph.cypher import current
+from graph.cypher import counts, current
 from graph.db import Cypher, Database
 from graph.nodes import PROJECTION
 from graph.privacy import objects_to_profiling
@@ -111,6 +113,7 @@ PER_ACCOUNT_POINTS = 0.25  # per related account buying it, at most 1.0
 CAP_POINTS = 1.0
 
 CURRENT_CHAIN = current("r")
+COUNTS = counts("o")  # an order that counts: neither voided nor dated ahead
 
 # The party by id (company or person), a visible customer.
 _CUSTOMERS: LiteralString = (
@@ -122,19 +125,19 @@ _CUSTOMERS: LiteralString = (
 # Customers with at least one order that counts: the population lift compares against.
 _POPULATION: LiteralString = (
     "CALL () { MATCH (c:Customer) WHERE NOT coalesce(c.restricted, false) "
-    "  AND EXISTS { MATCH (c)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL } "
+    "  AND EXISTS { MATCH (c)<-[:ABOUT]-(o:Order) WHERE " + COUNTS + " } "
     "  RETURN count(c) AS population } "
 )
 # The lines of the customer's newest MAX_ORDERS orders.
 _LINES: LiteralString = (
-    "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
+    "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order) WHERE " + COUNTS + " "
     "  WITH o ORDER BY o.occurredAt DESC LIMIT " + str(MAX_ORDERS) + " "
     "  MATCH (o)-[l:LINE]->(p:Product) "
     "  RETURN count(DISTINCT o) AS examined, "
     "  collect({order: o.id, at: o.occurredAt, currency: o.currency, product: p.id, "
     "    quantity: l.quantity, amountCents: l.amountCents}) AS lines, "
     "  collect(DISTINCT p{.*}) AS products } "
-    "WITH *, COUNT { (acc)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL } AS orders "
+    "WITH *, COUNT { (acc)<-[:ABOUT]-(o:Order) WHERE " + COUNTS + " } AS orders "
 )  # fmt: skip
 
 
@@ -147,14 +150,14 @@ def _pairs(cap: int) -> LiteralString:
 
 _FIRST_BUYERS: LiteralString = (
     "CALL (p) { MATCH (p)<-[:LINE]-(o:Order)-[:ABOUT]->(c:Customer) "
-    "  WHERE o.voidedAt IS NULL AND NOT coalesce(c.restricted, false) "
+    "  WHERE " + COUNTS + " AND NOT coalesce(c.restricted, false) "
     "  WITH DISTINCT c LIMIT "
 )
 _PAIRS: LiteralString = (
     " RETURN collect(c) AS buyers } "
     "CALL (p, buyers) { UNWIND buyers AS c "
     "  MATCH (c)<-[:ABOUT]-(o:Order)-[:LINE]->(q:Product) "
-    "  WHERE o.voidedAt IS NULL AND q <> p AND q.archivedAt IS NULL "
+    "  WHERE " + COUNTS + " AND q <> p AND q.archivedAt IS NULL "
     "  WITH q, count(DISTINCT c) AS support WHERE support >= " + str(MIN_SUPPORT) + " "
     "  WITH q, support ORDER BY support DESC, q.id LIMIT " + str(MAX_CANDIDATES) + " "
     "  RETURN collect({product: q{.*}, support: support}) AS pairs } "
@@ -165,7 +168,7 @@ _BUYER_COUNTS: LiteralString = (
     "CALL (coPurchase) { UNWIND coPurchase AS s UNWIND s.pairs AS pair "
     "  WITH DISTINCT pair.product.id AS id MATCH (q:Product {id: id}) "
     "  CALL (q) { MATCH (q)<-[:LINE]-(o:Order)-[:ABOUT]->(c:Customer) "
-    "    WHERE o.voidedAt IS NULL AND NOT coalesce(c.restricted, false) "
+    "    WHERE " + COUNTS + " AND NOT coalesce(c.restricted, false) "
     "    RETURN count(DISTINCT c) AS n } "
     "  RETURN collect({id: id, buyers: n}) AS buyerCounts } "
 )  # fmt: skip
@@ -189,7 +192,7 @@ RELATED = Cypher(
 # which co-purchase starts from.
 _BOUGHT: LiteralString = (
     "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order)-[:LINE]->(p:Product) "
-    "  WHERE o.voidedAt IS NULL "
+    "  WHERE " + COUNTS + " "
     "  WITH p, count(DISTINCT o) AS n ORDER BY n DESC, p.id "
     "  RETURN collect(p) AS bought } "
 )
@@ -216,7 +219,7 @@ _ACCOUNTS: LiteralString = (
     "  AND " + access.visible_as("x", "Company") + " "
     "  WITH bought, x, collect(DISTINCT via) AS vias ORDER BY x.id LIMIT " + str(MAX_ACCOUNTS)
     + "  MATCH (x)<-[:ABOUT]-(o:Order)-[:LINE]->(q:Product) "
-    "  WHERE o.voidedAt IS NULL AND q.archivedAt IS NULL AND NOT q IN bought "
+    "  WHERE " + COUNTS + " AND q.archivedAt IS NULL AND NOT q IN bought "
     "  WITH q, x AS n, vias, count(DISTINCT o) AS orders ORDER BY orders DESC, n.id "
     "  WITH q, collect({account: " + PROJECTION + ", via: vias, orders: orders}) AS buyers "
     "  ORDER BY size(buyers) DESC, q.id LIMIT " + str(MAX_ACCOUNT_PRODUCTS) + " "
@@ -255,11 +258,12 @@ class Preference(TypedDict):
     product: dict[str, Any] | None  # the product row (null for a category)
     category: str | None
     orders: int
+    orderDays: int  # distinct business days with an order of it
     units: float
     amounts: list[Amount]
     firstOrderAt: dt.datetime
     lastOrderAt: dt.datetime
-    cycleDays: float | None  # median gap between consecutive orders
+    cycleDays: float | None  # median gap between consecutive order days
     meanDaysBetweenOrders: float | None
     nextExpectedAt: dt.datetime | None
     daysUntilExpected: float | None  # negative: overdue by that many days
@@ -333,15 +337,21 @@ class _Tally:
         self, now: dt.datetime, product: dict[str, Any] | None, category: str | None
     ) -> Preference:
         times = sorted(self.orders.values())
-        gaps = [_days(b - a) for a, b in itertools.pairwise(times)]
-        cycle = round(statistics.median(gaps), 1) if gaps else None
-        mean = round(_days(times[-1] - times[0]) / len(gaps), 1) if gaps else None
-        expected = times[-1] + dt.timedelta(days=cycle) if cycle is not None else None
+        # Gaps between order days (business days, graph/clock.py), as the churn signal counts
+        # them: a purchase split into two orders an hour apart is one purchase, not a 0-day
+        # cycle.
+        days = sorted({clock.day_of(t) for t in times})
+        gaps = [(b - a).days for a, b in itertools.pairwise(days)]
+        median = statistics.median(gaps) if gaps else None
+        cycle = round(median, 1) if median is not None else None
+        mean = round((days[-1] - days[0]).days / len(gaps), 1) if gaps else None
+        expected = times[-1] + dt.timedelta(days=median) if median is not None else None
         until = round(_days(expected - now), 1) if expected is not None else None
         return {
             "product": product,
             "category": category,
             "orders": len(times),
+            "orderDays": len(days),
             "units": round(self.units, 3),
             "amounts": [{"currency": c, "amountCents": a} for c, a in sorted(self.cents.items())],
             "firstOrderAt": times[0],
@@ -472,12 +482,12 @@ def shape_recommendations(
         overdue = pref["repurchase"] == "OVERDUE"
         days = pref["daysUntilExpected"] or 0.0
         when = f"{-days:g} days overdue" if overdue else f"due in {days:g} days"
-        last = pref["lastOrderAt"].date().isoformat()
+        last = clock.day_of(pref["lastOrderAt"]).isoformat()
         r = _reason(
             "REPURCHASE_DUE",
             OVERDUE_POINTS if overdue else DUE_POINTS,
             f"Reorder {when}: bought every {pref['cycleDays']:g} days (median of "
-            f"{pref['orders'] - 1} gaps), last on {last}.",
+            f"{pref['orderDays'] - 1} gaps), last on {last}.",
         )
         r["preference"] = pref
         product_rows[pref["product"]["id"]] = pref["product"]

@@ -39,6 +39,12 @@ def current(r: LiteralString) -> LiteralString:
     )
 
 
+def counts(r: LiteralString) -> LiteralString:
+    """Record `r` (an order, a payment) counts now: not voided, and not dated ahead (an order
+    dated next month is no purchase yet; it counts once its time has come)."""
+    return r + ".voidedAt IS NULL AND " + r + ".occurredAt <= datetime()"
+
+
 def any_label_union(var: LiteralString, key: LiteralString) -> LiteralString:
     """`MATCH (var:L {id: key}) RETURN var` for each label, joined by UNION: one index seek
     per label where a label-less match would scan."""

@@ -38,6 +38,7 @@ from typing import Any, LiteralString, NotRequired, TypedDict
 
 from graph import access, clock, pages
 from graph.actor import Actor, of_user
+from graph.cypher import counts
 from graph.db import Cypher, Database, Tx, native
 from graph.nodes import AUDIT, PROJECTION, Audit, new_id
 from graph.refusal import Part, Refusal
@@ -375,11 +376,10 @@ FIGURES = Cypher(
     "WITH key, acc WHERE acc:Customer AND " + access.visible("acc") + " "
     # Orders up to now (one dated ahead is not a purchase yet), aged in business days
     # (graph/clock.py) whatever offset they were saved with.
-    "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order) WHERE o.voidedAt IS NULL "
-    "  AND o.occurredAt <= datetime() "
+    "CALL (acc) { MATCH (acc)<-[:ABOUT]-(o:Order) WHERE " + counts("o") + " "
     # Payments up to now, too: one dated ahead has not been received yet.
-    "  CALL (o) { OPTIONAL MATCH (o)<-[:AGAINST]-(p:Payment) WHERE p.voidedAt IS NULL "
-    "    AND p.occurredAt <= datetime() RETURN coalesce(sum(p.amountCents), 0) AS paid } "
+    "  CALL (o) { OPTIONAL MATCH (o)<-[:AGAINST]-(p:Payment) WHERE " + counts("p") + " "
+    "    RETURN coalesce(sum(p.amountCents), 0) AS paid } "
     "  WITH o, o.amountCents - paid AS open, duration.inDays("
     "  date(datetime({datetime: o.occurredAt, timezone: $zone})), date({timezone: $zone})"
     "  ).days AS age "

@@ -104,12 +104,17 @@ class PurchasePreference:
     )
     firstOrderAt: dt.datetime = strawberry.field(description="The first order of it.")
     lastOrderAt: dt.datetime = strawberry.field(description="The latest order of it.")
+    orderDays: int = strawberry.field(
+        description="Distinct business days (CRM_TIMEZONE) with an order of it: two orders "
+        "on one day are one purchase for the cycle."
+    )
     cycleDays: float | None = strawberry.field(
-        description="Repeat cycle: the median of the days between consecutive orders of it "
-        "(robust to one pause or one rush order); null below two orders."
+        description="Repeat cycle: the median of the days between consecutive order days of "
+        "it (robust to one pause or one rush order); null below two order days."
     )
     meanDaysBetweenOrders: float | None = strawberry.field(
-        description="(last − first) ÷ (orders − 1), for comparison; null below two orders."
+        description="(last − first order day) ÷ (order days − 1), for comparison; null below "
+        "two order days."
     )
     nextExpectedAt: dt.datetime | None = strawberry.field(
         description="The latest order + `cycleDays`; null without a cycle."

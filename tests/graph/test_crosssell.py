@@ -165,6 +165,32 @@ def test_one_order_gives_no_cycle() -> None:
     assert (p["cycleDays"], p["nextExpectedAt"], p["repurchase"]) == (None, None, "UNKNOWN")
 
 
+def test_orders_on_one_day_are_one_purchase_for_the_cycle() -> None:
+    # Monthly purchases, each split into two orders an hour apart: a 30-day cycle, not 0.
+    day = dt.datetime(2026, 8, 1, 2, tzinfo=dt.UTC)  # 10:00 in Shanghai
+    lines = [
+        {"order": f"o{m}{h}", "at": day + dt.timedelta(days=30 * m, hours=h), "currency": "CNY",
+         "product": "p", "quantity": 1.0, "amountCents": 100}
+        for m in range(3) for h in (0, 1)
+    ]  # fmt: skip
+    row = {"lines": lines, "products": [{"id": "p", "sku": "P", "name": "P"}], "orders": 6}
+    [p] = crosssell.shape_preferences(row | {"examined": 6}, day)["products"]
+    assert (p["orders"], p["orderDays"]) == (6, 3)
+    assert (p["cycleDays"], p["meanDaysBetweenOrders"]) == (30.0, 30.0)
+    assert p["nextExpectedAt"] == day + dt.timedelta(days=90, hours=1)
+
+
+def test_an_order_dated_ahead_is_no_purchase_yet(cypher: Driver, neo4j_server: LocalNeo4j) -> None:
+    customers(cypher, "ahead")
+    products(cypher, "F")
+    orders(cypher, order("ahead", 10, ("F", 1, 1000)), order("ahead", -30, ("F", 1, 1000)))
+    found = prefs(neo4j_server, "ahead")
+    assert found is not None
+    [p] = found["products"]
+    assert (p["orders"], p["cycleDays"], found["orders"]) == (1, None, 1)
+    assert p["lastOrderAt"] == NOW - dt.timedelta(days=10)
+
+
 def test_an_overdue_repurchase_is_recommended_with_its_points(steady: LocalNeo4j) -> None:
     found = recs(steady, "steady")
     by_sku = {r["product"]["sku"]: r for r in found}
