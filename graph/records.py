@@ -99,6 +99,13 @@ def _node(pattern: LiteralString) -> LiteralString:
     return "head([(r)" + pattern + " | " + PROJECTION + "])"
 
 
+FOLLOW_UP: LiteralString = (
+    "f{.*, customer: head([(f)-[:ABOUT]->(n) | " + PROJECTION + "]), "
+    "assignee: head([(f)-[:ASSIGNED_TO]->(n:User) | " + PROJECTION + "]), "
+    "recordId: head([(f)<-[:NEXT_STEP]-(x:Record) | x.id])}"
+)
+
+
 def _record(extra: LiteralString = "") -> LiteralString:
     """Record `r` as a RecordRow; `extra` adds entries (`, key: expression`)."""
     return (
@@ -111,18 +118,13 @@ def _record(extra: LiteralString = "") -> LiteralString:
         "staff: [(r)-[:STAFFED_BY]->(n:User) | " + PROJECTION + "][.." + str(MAX_STAFF) + "], "
         "project: " + _node("-[:IN_PROJECT]->(n:Project)") + ", "
         "lines: [(r)-[l:LINE]->(p:Product) | l{.*, product: p{.*}}], "
-        "followUps: [(r)-[:NEXT_STEP]->(f:FollowUp) | f{.*}], "
+        "followUps: [(r)-[:NEXT_STEP]->(f:FollowUp) | " + FOLLOW_UP + "], "
         "order: head([(r)-[:AGAINST]->(o:Order) | o{.id, .orderNo, .amountCents, .currency}])"
         + extra + "}"
     )  # fmt: skip
 
 
 RECORD = _record()
-FOLLOW_UP: LiteralString = (
-    "f{.*, customer: head([(f)-[:ABOUT]->(n) | " + PROJECTION + "]), "
-    "assignee: head([(f)-[:ASSIGNED_TO]->(n:User) | " + PROJECTION + "]), "
-    "recordId: head([(f)<-[:NEXT_STEP]-(x:Record) | x.id])}"
-)
 
 # --- Writes -----------------------------------------------------------------------------------
 _EXISTING: LiteralString = (

@@ -137,6 +137,19 @@ def test_a_visit_with_a_next_step_becomes_a_follow_up_and_moves_the_figures(
     [follow_up] = visit["followUps"]
     assert follow_up["status"] == "OPEN"
     assert follow_up["action"] == "发送报价单"
+    # The record's own follow-ups carry what `followUps` lists: assignee, customer, record.
+    linked = owner(
+        """query($id: ID!) { record(id: $id) { ... on Interaction { followUps {
+          assignee { id } customer { ... on Company { id } } record { id } } } } }""",
+        {"id": visit["id"]},
+    ).data["record"]["followUps"]
+    assert linked == [
+        {
+            "assignee": {"id": OWNER},
+            "customer": {"id": shop["customer"]},
+            "record": {"id": visit["id"]},
+        }
+    ]
 
     f = figures(owner, shop["customer"])
     assert f["lastInteractionChannel"] == "VISIT"
