@@ -17,10 +17,12 @@ A customer goes to its named successor, or to the default one; an opportunity an
 go where their customer goes. The viewer must be able to edit every account moved
 (graph/access.py `editable`), else nothing moves (FORBIDDEN, naming the first). A deal or a
 follow-up of a customer outside the viewer's reach (the rep helped on another team's deal) is
-not touched: it is listed as left behind, for an ADMIN or that team's manager to hand over. A
-successor must be an active user who may edit (not archived, not only ANALYST or AUDITOR:
-INACTIVE) and one the viewer's scope reaches (their team or teams below), unless the viewer
-edits everything. The hand-over is one audit event and one `(:HandOver)` node saying
+not touched: it is listed as left behind, for an ADMIN or that team's manager to hand over:
+a manager handing over a rep outside their teams moves only what they may edit (the rep's
+place on their deals and follow-ups on their customers), never the rep's own accounts or
+shares. A successor must be an active user who may edit (not archived, not only ANALYST or
+AUDITOR: INACTIVE) and one the viewer's scope reaches (their team or teams below), unless the
+viewer edits everything. The hand-over is one audit event and one `(:HandOver)` node saying
 what moved, so a retried transaction writes it once (ids are derived from the hand-over's).
 
 The brief a successor reads per account (open opportunities with their risk flags, open
@@ -215,16 +217,20 @@ async def hand_over(
         for u in [departed, *successors]:
             if u not in found:  # users are no secret: an unknown one is named as such
                 return _refused(Refusal.NOT_FOUND, Part.FROM if u == departed else Part.TO, u)
-        if not actor.scope.edit_all:
-            outside = [u for u in [departed, *successors] if u not in actor.scope.users]
-            if outside:
-                part = Part.FROM if outside[0] == departed else Part.TO
-                return _refused(Refusal.FORBIDDEN, part, outside[0])
+        # A rep of another team (who helped on this manager's deals) is an outsider: their
+        # place on what the viewer may edit moves, their own accounts and shares stay theirs.
+        outsider = not actor.scope.edit_all and departed not in actor.scope.users
         for u in successors:  # the departed may be archived already; a successor may not
             if not found[u]["active"] or not set(found[u]["roles"]) - access.READ_ONLY_ROLES:
                 return _refused(Refusal.INACTIVE, Part.TO, u)
+        if not actor.scope.edit_all:
+            outside = [u for u in successors if u not in actor.scope.users]
+            if outside:
+                return _refused(Refusal.FORBIDDEN, Part.TO, outside[0])
         rows = await tx.run(GATHER, {"departed": departed, "acl": access.acl_params(actor)})
         g: dict[str, Any] = rows[0]
+        if outsider:
+            g = {**g, "accounts": [], "shares": 0}
         truncated = (
             len(g["accounts"]) > MAX_ACCOUNTS
             or len(g["projects"]) > MAX_PROJECTS
@@ -279,6 +285,9 @@ async def hand_over(
             for f in g["followUps"]
             if f["editable"]
         ]
+        if outsider and not (projects or follow_ups or closed):
+            # Nothing of theirs is the viewer's to move: as before, not one of their reps.
+            return _refused(Refusal.FORBIDDEN, Part.FROM, departed)
         out: HandOverRow = {
             "id": None if dry_run else handover,
             "accounts": accounts,
@@ -337,7 +346,8 @@ async def hand_over(
                 "followUps": [{"id": f["id"], "to": f["to"]} for f in follow_ups],
             },
         )
-        await tx.run(END_SHARES, {"departed": departed, **common})
+        if not outsider:
+            await tx.run(END_SHARES, {"departed": departed, **common})
         moved = json.dumps(
             {
                 "sharesEnded": int(g["shares"]),

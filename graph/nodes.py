@@ -317,10 +317,14 @@ def ownership_edges(v: LiteralString) -> LiteralString:
     return "COLLECT { MATCH (" + v + ")<-[o:OWNS]-(:User) RETURN o.id }"
 
 
-# The node's own events, and those of its ownership edges.
+# The node's own events, those of its ownership edges, and the team hand-overs that moved
+# it (one event on the HandOver node for many accounts; its owner changes name the event).
 TRAIL_EVENTS: LiteralString = (
     "WITH [$id] + CASE WHEN t IS NULL THEN [] ELSE " + ownership_edges("t") + " END AS ids "
-    "MATCH (a:AuditEvent) WHERE a.targetId IN ids "
+    "CALL (ids) { MATCH (a:AuditEvent) WHERE a.targetId IN ids RETURN a "
+    "  UNION MATCH (fc:FieldChange {targetId: $id, field: 'owner'}) "
+    "  MATCH (a:AuditEvent {id: fc.auditId}) RETURN a } "
+    "WITH a WHERE true "
 )
 AUDIT_TRAIL = Cypher(
     "audit.trail",

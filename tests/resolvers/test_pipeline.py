@@ -351,6 +351,17 @@ def test_a_hand_over_leaves_nothing_with_the_departed(
         c=CUSTOMER,
     )
     assert [(r["old"], r["new"]) for r in rows] == [(OWNER, SPARE)]
+    # The account's own trail shows the hand-over that moved it, with who did it.
+    trail = gql(
+        """query($id: ID!) { auditTrail(id: $id, first: 20) {
+          edges { node { targetId targetLabel actor } } } }""",
+        {"id": CUSTOMER},
+    ).data["auditTrail"]["edges"]
+    assert {
+        "targetId": done["handOver"]["id"],
+        "targetLabel": "HandOver",
+        "actor": PERSONAS["manager_above"]["id"],
+    } in [e["node"] for e in trail]
     roles, _, _ = cypher.execute_query(
         "MATCH (:User {id: $s})-[t:ON_TEAM]->(p:Project {id: $p}) RETURN t.role AS role",
         s=SPARE,
@@ -375,6 +386,32 @@ def test_a_hand_over_leaves_nothing_with_the_departed(
     assert sorted(p["id"] for p in done["handOver"]["closedProjects"]) == sorted(
         [DEAL_IDS["won"], DEAL_IDS["lost"]]
     )
+
+
+def test_the_manager_of_another_team_hands_over_what_the_rep_left_on_their_deals(
+    gql: GQL, cypher: Driver, pipeline: None
+) -> None:
+    """The EAST rep helped on a WEST deal, which an EAST manager's hand-over leaves behind:
+    the WEST manager moves it, without touching the rep's own accounts, deals or shares."""
+    cypher.execute_query(
+        "MATCH (u:User {id: $u}), (p:Project {id: $p}) "
+        "CREATE (u)-[:ON_TEAM {id: 'helper-team', role: 'SUPPORT', version: 1}]->(p)",
+        u=OWNER,
+        p=DEAL_IDS["west"],
+    )
+    before = holdings(cypher, OWNER)
+    # A successor outside the WEST manager's teams is still refused.
+    east = gql.as_("manager_west")(HAND_OVER, {"input": {"from": OWNER, "to": SPARE}})
+    assert east.data["handOver"]["errors"][0]["code"] == "FORBIDDEN"
+    assert east.data["handOver"]["errors"][0]["field"] == "input.to"
+    done = gql.as_("manager_west")(HAND_OVER, {"input": {"from": OWNER, "to": WEST_REP}})
+    moved = done.data["handOver"]
+    assert moved["errors"] == []
+    assert moved["handOver"]["accounts"] == []
+    assert moved["handOver"]["projects"] == [{"id": DEAL_IDS["west"], "to": WEST_REP}]
+    assert moved["handOver"]["sharesEnded"] == 0
+    owns, teams, follow_ups = before
+    assert holdings(cypher, OWNER) == (owns, teams - 1, follow_ups)
 
 
 def test_after_a_hand_over_the_departed_rep_no_longer_opens_the_account(
@@ -432,7 +469,8 @@ def test_a_successor_must_be_active_and_may_edit(gql: GQL, cypher: Driver, pipel
         ("VALIDATION", "input.accounts[0].to")
     ]
     assert holdings(cypher, OWNER) == (1, 2, 1)
-    # A manager naming a departed user outside their teams is refused at input.from.
+    # A manager naming a departed user outside their teams, with nothing of theirs on the
+    # manager's deals, is refused at input.from.
     outside = gql.as_("manager_west")(HAND_OVER, {"input": {"from": OWNER, "to": WEST_REP}})
     assert [(e["code"], e["field"]) for e in outside.data["handOver"]["errors"]] == [
         ("FORBIDDEN", "input.from")
