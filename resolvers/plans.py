@@ -64,10 +64,6 @@ def parse_rows(rows: list[dict[str, Any]], errors: v.Errors) -> list[repo.PlanSa
         if not remove:
             if row.get("amount") is None:
                 errors.add(ErrorCode.VALIDATION, "an amount, or remove: true", f"{path}.amount")
-            elif isinstance(row["amount"], Decimal) and not row["amount"].is_finite():
-                # cents() would call NaN "more than two decimal places".
-                errors.add(ErrorCode.VALIDATION, "must be a number, not NaN or Infinity",
-                           f"{path}.amount")  # fmt: skip
             else:
                 amount = cents(errors, row["amount"], f"{path}.amount", positive=False)
         note = v.text(errors, row.get("note"), f"{path}.note", max_len=500)

@@ -113,6 +113,9 @@ def cents(errors: v.Errors, value: Decimal | None, path: str, positive: bool = T
     """An amount of money as integer cents: at most two decimals, positive (or zero)."""
     if value is None:
         return None
+    if not value.is_finite():
+        errors.add(ErrorCode.VALIDATION, "must be a number, not NaN or Infinity", path)
+        return None
     try:
         scaled = value * 100
         # Below a cent and not zero: no whole number of cents, though 1e-999999999 × 100
@@ -123,7 +126,7 @@ def cents(errors: v.Errors, value: Decimal | None, path: str, positive: bool = T
         return None
     except InvalidOperation:
         whole = False
-    if not whole or not value.is_finite():
+    if not whole:
         errors.add(ErrorCode.VALIDATION, "at most two decimal places", path)
         return None
     amount = int(scaled)

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import inspect
+import re
 import types
 from collections.abc import Awaitable, Callable, Mapping
 from enum import Enum
@@ -51,13 +52,22 @@ Date = strawberry.scalar(
 DECIMAL_DIGITS, DECIMAL_PLACES = 20, 20
 
 
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+
+
 def _decimal(value: object) -> decimal.Decimal:
     # A ValueError, not the GraphQLError strawberry's own Decimal raises: graphql-core then
     # names the refused value's place, inline as in a variable (schema/extensions.py).
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError("expected a decimal number, as a string or a number")
+    text = str(value)
+    # Python's reading also takes "12_000", full-width digits and surrounding blanks: a
+    # client sending those meant something else, or nothing. NaN and Infinity go on (below).
+    if not (_PLAIN_DECIMAL.fullmatch(text) or _NOT_FINITE.fullmatch(text)):
+        raise ValueError('not a decimal number: digits 0-9 and a point, e.g. "1234.50"')
     try:
-        number = decimal.Decimal(str(value))
+        number = decimal.Decimal(text)
     except decimal.InvalidOperation:
         raise ValueError("not a decimal number") from None
     # `1e-999999999` rounds to 0 and `1e999999999` overflows every sum: refused here, before

@@ -199,13 +199,18 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
         'mutation($v: Decimal) { saveProduct(input: {sku: "s-9", name: "x", '
         'listPrice: $v, currency: "CNY"}) { product { id } errors { code } } }'
     )
-    for value in ("1e999999999", "1e-999999999", "0.000000000000000000001", "1e20"):
+    # ... and forms Python reads that no client means: underscores, full-width digits, blanks.
+    odd = ("12_000", "１２", " 5", "5 ", "sNaN")
+    for value in ("1e999999999", "1e-999999999", "0.000000000000000000001", "1e20", *odd):
         r = gql(product, {"v": value})
         assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in r.errors] == [
             ("BAD_USER_INPUT", "input.listPrice")
         ], value
         inline = gql(product.replace("($v: Decimal)", "").replace("$v", f'"{value}"'))
         assert [e["extensions"]["field"] for e in inline.errors] == ["input.listPrice"], value
+    for value in ("12000", "-1.5", ".5", "1.", "1E2", 7, 2.5):
+        r = gql(product, {"v": value})
+        assert r.codes() == [], (value, r.errors)
     follow_ups = "query($v: DateTime) { followUps(first: 1, dueBefore: $v) { totalCount } }"
     for moment in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"):
         r = gql(follow_ups, {"v": moment})
