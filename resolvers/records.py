@@ -228,12 +228,18 @@ def _order(errors: v.Errors, d: Section, at: dt.datetime | None, s: Section) -> 
     if total > MAX_CENTS:
         errors.add(ErrorCode.VALIDATION, "the order's total must be below 10^13", f"{path}.lines")
     s["lines"] = stored
+    due: dt.date | None = d.get("paymentDueOn")
+    # Due before it was ordered, the order would be overdue the moment it is saved.
+    if due is not None and at is not None and due < clock.day_of(at):
+        errors.add(
+            ErrorCode.VALIDATION, "must not be before the order's day", f"{path}.paymentDueOn"
+        )
     return {
         "orderNo": v.text(errors, d.get("orderNo"), f"{path}.orderNo", max_len=100),
         "currency": code,
         "amountCents": total,
         "quantity": float(units),
-        "paymentDueOn": d.get("paymentDueOn"),
+        "paymentDueOn": due,
     }
 
 

@@ -383,7 +383,9 @@ class OrderInput:
     )
     lines: list[OrderLineInput] = strawberry.field(description="1..100 lines.")
     orderNo: str | None = optional("Order number, ≤ 100.")
-    paymentDueOn: dt.date | None = optional("When payment is due.")
+    paymentDueOn: dt.date | None = optional(
+        "When payment is due: not before the order's business day (VALIDATION)."
+    )
 
 
 @strawberry.input(description="A payment's own fields.")

@@ -181,7 +181,9 @@ def test_windows_count_business_days_and_nothing_dated_ahead(
     for when in (inside, outside):
         saved(owner, {**order(shop), "occurredAt": when.astimezone(dt.UTC).isoformat()})
     # An order dated next month is not a purchase yet: not in a window, nor receivable.
-    saved(owner, order(shop, days_ago=-30))
+    ahead = order(shop, days_ago=-30)
+    ahead["order"]["paymentDueOn"] = (clock.today() + dt.timedelta(days=60)).isoformat()
+    saved(owner, ahead)
     [money] = figures(owner, shop["customer"])["purchases"]
     assert money["orders"] == 2
     assert [(w["days"], w["orders"]) for w in money["windows"]] == [
@@ -279,6 +281,11 @@ def test_bad_input_gets_typed_errors_with_paths_and_nothing_is_written(
     both = {**order(shop), "survey": {"score": 5}}
     errors = owner(SAVE, {"input": both}).data["saveRecord"]["errors"]
     assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", "input")]
+
+    early = order(shop, days_ago=3)
+    early["order"]["paymentDueOn"] = (clock.today() - dt.timedelta(days=10)).isoformat()
+    errors = owner(SAVE, {"input": early}).data["saveRecord"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", "input.order.paymentDueOn")]
 
     no_offset = {**order(shop), "occurredAt": "2026-11-01T10:00:00"}
     errors = owner(SAVE, {"input": no_offset}).data["saveRecord"]["errors"]
