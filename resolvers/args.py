@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pycountry
+
 from resolvers.errors import ApiError, ErrorCode
 
 MAX_PAGE = 100  # `first` on lists, as GitHub's API caps it
@@ -19,9 +21,10 @@ def check_range(value: int, low: int, high: int, field: str) -> int:
 
 
 def currency(value: str, field: str = "currency") -> str:
-    """An ISO 4217 code argument, upper-cased."""
+    """An ISO 4217 code argument, upper-cased: one the standard lists, so that a typo (XYZ)
+    is refused instead of answering with empty figures."""
     code = value.strip().upper()
-    if len(code) != 3 or not code.isascii() or not code.isalpha():
+    if len(code) != 3 or not code.isascii() or pycountry.currencies.get(alpha_3=code) is None:
         raise ApiError(ErrorCode.BAD_USER_INPUT, "an ISO 4217 code, e.g. CNY", field)
     return code
 

@@ -185,6 +185,12 @@ def test_the_funnel_of_a_reps_own_deals(gql: GQL, pipeline: None) -> None:
         FUNNEL, {"scope": {"team": TEAMS["EAST"][0]}, "since": str(TODAY - dt.timedelta(days=90))}
     ).data["funnel"]
     assert east["cohort"] == 4
+    # A currency the standard does not list is a typo, not a currency with no deals.
+    for code, refused in (("XYZ", True), ("usd", False)):
+        r = gql("query($c: String!) { funnel(currency: $c) { cohort } }", {"c": code})
+        assert (r.codes(), r.errors[0]["extensions"]["field"] if refused else None) == (
+            (["BAD_USER_INPUT"], "currency") if refused else ([], None)
+        ), code
 
 
 def test_the_forecast_now_and_a_month_ago(gql: GQL, pipeline: None) -> None:
