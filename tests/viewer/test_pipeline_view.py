@@ -264,7 +264,8 @@ def hand_over_dry_run(base: str, key: str, departed: str, successor: str) -> Any
         base,
         key,
         "mutation($i: HandOverInput!) { handOver(input: $i) { handOver { accounts { id }"
-        " projects { id } followUps { id } } errors { code field message } } }",
+        " projects { id } followUps { id } closedProjects { id } leftBehind { id } sharesEnded }"
+        " errors { code field message } } }",
         {"i": {"from": departed, "to": successor, "dryRun": True}},
     )["handOver"]
 
@@ -287,6 +288,18 @@ def test_an_admin_previews_a_hand_over_before_confirming(
     a, p, f = (len(moved[k]) for k in ("accounts", "projects", "followUps"))
     assert f"{a} 个客户、{p} 个商机、{f} 条跟进" in page.inner_text("#pl-hand-over .ho-preview")
     assert page.locator("#pl-hand-over .ho-preview li").count() == a + p
+    # The closed deals the rep leaves and the shares that end are said too (the demo's 张伟
+    # reads 华星云 through a share); an admin leaves nothing behind.
+    closed, shares = len(moved["closedProjects"]), moved["sharesEnded"]
+    assert shares >= 1
+    also = f"另有：{closed} 个已结束的商机（该代表退出其团队），{shares} 个共享将结束。"
+    assert page.inner_text("#pl-hand-over .ho-also") == also
+    assert (moved["leftBehind"], page.locator("#pl-hand-over .ho-left").count()) == ([], 0)
+    # A successor must edit: the read-only demo keys are no choice in the "to" list.
+    successors = page.eval_on_selector_all("#ho-to option", "os => os.map(o => o.textContent)")
+    assert "吴迪 Wu Di" not in successors, successors
+    assert "郑爽 Zheng Shuang" not in successors, successors
+    assert "王芳 Wang Fang" in successors
     # Confirming is left out: it would move the demo's accounts under the other tests.
     assert page.is_visible("#pl-hand-over .ho-confirm")
     # The dry run moved nothing.

@@ -403,7 +403,7 @@ export async function whoAmI() {
   const data = await gql(
     `query WhoAmI($id: ID!, $known: Boolean!) {
       user(id: $id) @include(if: $known) { id name team roles }
-      teams { id code name members(first: 100) { id name } } }`,
+      teams { id code name members(first: 100) { id name roles } } }`,
     { id: id || '', known: Boolean(id) },
   );
   return { user: data.user || null, teams: data.teams };
@@ -432,7 +432,8 @@ export async function handOver(input) {
   const data = await gql(
     `mutation HandOver($input: HandOverInput!) {
       handOver(input: $input) { handOver { id dryRun accounts { ${move} } projects { ${move} }
-        followUps { ${move} } } errors { code message field } } }`,
+        followUps { ${move} } closedProjects { ${move} } leftBehind { ${move} } sharesEnded }
+        errors { code message field } } }`,
     { input },
   );
   const payload = data.handOver;

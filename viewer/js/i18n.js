@@ -220,6 +220,8 @@ const STRINGS = {
     'ho.from': '离职人员', 'ho.to': '接手人', 'ho.note': '说明', 'ho.preview': '预览', 'ho.confirm': '确认交接',
     'ho.pick': '请选择', 'ho.would': '将转移：{a} 个客户、{p} 个商机、{f} 条跟进。', 'ho.done': '已交接：{a} 个客户、{p} 个商机、{f} 条跟进。',
     'ho.nothing': '没有需要转移的内容。',
+    'ho.also': '另有：{c} 个已结束的商机（该代表退出其团队），{s} 个共享将结束。',
+    'ho.left': '{l} 项属于其他团队客户的商机或跟进不会转移，由该团队经理或管理员交接。',
   },
   en: {
     title: 'Relationship map',
@@ -435,6 +437,8 @@ const STRINGS = {
     'ho.from': 'Departed user', 'ho.to': 'Successor', 'ho.note': 'Note', 'ho.preview': 'Preview', 'ho.confirm': 'Confirm hand-over',
     'ho.pick': 'Choose', 'ho.would': 'Would move: {a} customers, {p} deals, {f} follow-ups.', 'ho.done': 'Handed over: {a} customers, {p} deals, {f} follow-ups.',
     'ho.nothing': 'Nothing to move.',
+    'ho.also': 'Also: {c} closed deals (the rep leaves their team), {s} shares end.',
+    'ho.left': "{l} deals or follow-ups on other teams' customers stay: their team's manager or an ADMIN hands them over.",
   },
 };
 

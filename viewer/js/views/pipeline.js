@@ -212,10 +212,13 @@ class PipelinePage {
   renderHandOver() {
     const users = new Map();
     this.teams.forEach((tm) => tm.members.forEach((u) => users.set(u.id, u)));
+    // A successor must be able to edit: keys that only read (ANALYST, AUDITOR) are no choice.
+    const edits = (u) => (u.roles || []).some((r) => r !== 'ANALYST' && r !== 'AUDITOR');
     const pick = (id, key) => h('select', {
       id, name: key, onchange: (evt) => { this.ho[key] = evt.target.value; this.ho.preview = null; this.renderHoResult(); },
     }, h('option', { value: '' }, t('ho.pick')),
-    [...users.values()].map((u) => h('option', { value: u.id, selected: this.ho[key] === u.id }, u.name)));
+    [...users.values()].filter((u) => key === 'from' || edits(u))
+      .map((u) => h('option', { value: u.id, selected: this.ho[key] === u.id }, u.name)));
     this.hoResult = h('div', { class: 'ho-result', 'aria-live': 'polite' });
     this.renderHoResult();
     return h('section', { class: 'card hand-over', id: 'pl-hand-over' },
@@ -240,11 +243,16 @@ class PipelinePage {
     errors.forEach((e) => out.push(errorLine(e)));
     if (done) out.push(h('p', { class: 'ho-done' }, t('ho.done', counts(done))));
     if (preview) {
-      const c = counts(preview.handOver);
-      const empty = !c.a && !c.p && !c.f;
+      const moved = preview.handOver;
+      const c = counts(moved);
+      // Closed deals the rep leaves and shares that end are changes too: not "nothing".
+      const also = { c: moved.closedProjects.length, s: moved.sharesEnded };
+      const empty = !c.a && !c.p && !c.f && !also.c && !also.s;
       out.push(h('div', { class: 'ho-preview' },
         h('p', {}, empty ? t('ho.nothing') : t('ho.would', c)),
-        h('ul', { class: 'plain compact' }, names([...preview.handOver.accounts, ...preview.handOver.projects], preview.names)),
+        also.c || also.s ? h('p', { class: 'ho-also small' }, t('ho.also', also)) : null,
+        moved.leftBehind.length ? h('p', { class: 'ho-left small muted' }, t('ho.left', { l: moved.leftBehind.length })) : null,
+        h('ul', { class: 'plain compact' }, names([...moved.accounts, ...moved.projects], preview.names)),
         empty ? null : h('button', { type: 'button', class: 'action ho-confirm', onclick: () => this.runHandOver(false) }, t('ho.confirm'))));
     }
     this.hoResult?.replaceChildren(...out);
