@@ -88,6 +88,9 @@ class ConnectionOf(TypedDict, Generic[T]):
     totalCount: int | None
 
 
+_MINUTE = dt.timedelta(minutes=1)  # offsets are whole minutes, in and out
+
+
 def instant_text(value: Any) -> str:
     """A DateTime as the API writes every one: in the business zone (CRM_TIMEZONE, the
     calendar days and periods are counted in) with its offset, to the microsecond at most
@@ -109,7 +112,6 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Neo4j keeps offsets within ±18:00 (Python's reach ±23:59): a wider one would be refused by
 # the database, as an internal error, after the request had passed every check.
 _MAX_OFFSET = dt.timedelta(hours=18)
-_MINUTE = dt.timedelta(minutes=1)
 
 
 def parse_date(text: str) -> dt.date:
