@@ -525,6 +525,7 @@ class Worker(Background):
                 f"the database did not answer a read within CRM_TRANSACTION_TIMEOUT, "
                 f"{EXPORT_ATTEMPTS} times; submit the job again when it is less busy"
             )
+            log.warning("transfer: job %s failed: %s", job_id, error)
             await repo.finish(db, job_id, JobStatus.FAILED, {"error": error}, who)
             self._settled.add(job_id)
         except (Refused, transfer.TransferError, ValueError, OSError, SyntaxError) as exc:
@@ -532,6 +533,8 @@ class Worker(Background):
             message = exc.message if isinstance(exc, Refused) else str(exc)
             # The client is told what went wrong with its file, not where the server keeps it.
             message = message.replace(str(self.directory / job_id) + "/", "")
+            # The caller's file or rights, not a fault: a line for the operator, not an error.
+            log.info("transfer: job %s failed: %s", job_id, message[:1000])
             await repo.finish(db, job_id, JobStatus.FAILED, {"error": message[:1000]}, who)
             self._settled.add(job_id)
         except Exception as exc:

@@ -14,6 +14,7 @@ import contextlib
 import csv
 import dataclasses
 import io
+import logging
 import os
 import threading
 import time
@@ -388,8 +389,9 @@ def test_an_import_interrupted_mid_file_resumes_after_a_restart_without_writing_
 
 
 def test_a_file_that_cannot_be_read_fails_its_job_with_the_reason(
-    settings: Settings, cypher: Driver, tmp_path: Path
+    settings: Settings, cypher: Driver, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="crm.transfer")
     with _app(settings, tmp_path / "jobs") as client:
         r = client.post(
             "/transfer/imports",
@@ -402,6 +404,11 @@ def test_a_file_that_cannot_be_read_fails_its_job_with_the_reason(
         assert job["status"] == "FAILED"
         assert "unclosed token" in job["error"]  # the XML parser's reason, not a trace
         assert job["finishedAt"] is not None
+        # The operator sees why, once, as information: the file was the caller's fault.
+        lines = [r for r in caplog.records if f"job {job['id']} failed" in r.getMessage()]
+        assert [(r.levelno, "unclosed token" in r.getMessage()) for r in lines] == [
+            (logging.INFO, True)
+        ]
         # The report was begun before the file failed: it is served.
         report = client.get(job["reportUrl"], headers=_auth("admin"))
         assert report.status_code == 200
