@@ -53,6 +53,11 @@ DEALS: dict[str, tuple[Any, ...]] = {
     "group_data": ("华星集团数据平台", "company", "huaxing", "chen_jing", 5_500_000.0, 75,
                    [("QUALIFIED", 50), ("PROPOSAL", 28)], None, -5, None),
 }  # fmt: skip
+# Why the lost deals were lost: (lostReason, lostNote).
+LOSSES: dict[str, tuple[str, str]] = {
+    "cloud_storage": ("COMPETITOR", "竞品报价低 15%，客户选择了对方的公有云方案"),
+    "jv_quality": ("NO_BUDGET", "合资公司年度预算冻结，项目无限期搁置"),
+}
 # The projects of graph/demo_data.py: (created days ago, [(stage entered, days ago)]).
 EXISTING: dict[str, tuple[int, list[tuple[str, int]]]] = {
     "smart_factory": (240, [("QUALIFIED", 200), ("PROPOSAL", 120)]),
@@ -112,6 +117,7 @@ def _changes(
     first: str,
     path: list[tuple[str, int]],
     final: tuple[str, int] | None,
+    loss: str | None = None,
 ) -> list[dict[str, Any]]:
     out = []
     stage = first
@@ -128,6 +134,11 @@ def _changes(
             {"id": f"{deal_id}/status/{ago}", "field": "status", "old": "OPEN", "new": status,
              "at": at}
         )  # fmt: skip
+        if loss is not None:
+            out.append(
+                {"id": f"{deal_id}/lostReason/{ago}", "field": "lostReason", "old": None,
+                 "new": loss, "at": at}
+            )  # fmt: skip
         if status == "WON":
             out.append(
                 {"id": f"{deal_id}/stage/{ago}/closed", "field": "stage", "old": stage,
@@ -154,6 +165,9 @@ def rows(today: dt.date) -> list[dict[str, Any]]:
         }
         if override is not None:
             props["winProbability"], props["winProbabilityReason"] = override
+        loss = LOSSES.get(key)
+        if loss is not None:
+            props["lostReason"], props["lostNote"] = loss
         out.append(
             {
                 "id": deal_id,
@@ -161,7 +175,7 @@ def rows(today: dt.date) -> list[dict[str, Any]]:
                 "createdAt": _at(today, age),
                 "customer": data.demo_id(kind, customer),
                 "lead": data.demo_id("user", lead),
-                "changes": _changes(deal_id, today, "LEAD", path, final),
+                "changes": _changes(deal_id, today, "LEAD", path, final, loss[0] if loss else None),
             }
         )
     for key, (age, path) in EXISTING.items():

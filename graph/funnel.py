@@ -14,6 +14,7 @@ Definitions (the API descriptions repeat them):
   every stage and the final WON step, and only a WON one did (the stage CLOSED alone is no
   win). Conversion from a stage is the share of those that reached it that reached the next
   step.
+- Losses in the period are also counted by the loss reason each had at `until`.
 - Days in a stage: the median length of the stays in it that ended inside the period.
 - The forecast weighs each OPEN opportunity's amount by its win probability (its override,
   else its stage's), in the month of its expected close (up to the period's last day), as
@@ -130,6 +131,13 @@ class StageStep:
 
 
 @dataclass(frozen=True)
+class LossReason:
+    reason: str | None  # None: lost without a reason given
+    count: int
+    amount: float
+
+
+@dataclass(frozen=True)
 class Funnel:
     steps: list[StageStep]
     cohort: int
@@ -137,6 +145,8 @@ class Funnel:
     won_amount: float
     lost: int
     lost_amount: float
+    # The period's losses by their reason as it stood at `until`: most first.
+    loss_reasons: list[LossReason]
     win_rate: float | None
     other_currency: int  # cohort members in another currency, left out of the figures
 
@@ -158,6 +168,7 @@ def funnel(
     days: dict[str, list[float]] = {s: [] for s in OPEN_STAGES}
     cohort = won = lost = other = 0
     won_amount = lost_amount = 0.0
+    losses: dict[str | None, list[float]] = {}
     for o in opps:
         if not _in_cohort(o, since, until):
             continue
@@ -190,6 +201,7 @@ def funnel(
             else:
                 lost += 1
                 lost_amount += amount
+                losses.setdefault(o.at("lostReason", until), []).append(amount)
     steps = []
     for i, s in enumerate(names):
         nxt = names[i + 1] if i + 1 < len(names) else None
@@ -214,6 +226,12 @@ def funnel(
         won_amount=round(won_amount, 2),
         lost=lost,
         lost_amount=round(lost_amount, 2),
+        loss_reasons=[
+            LossReason(reason, len(amounts), round(sum(amounts), 2))
+            for reason, amounts in sorted(
+                losses.items(), key=lambda kv: (-len(kv[1]), kv[0] is None, kv[0] or "")
+            )
+        ],
         win_rate=round(won / decided, 4) if decided else None,
         other_currency=other,
     )

@@ -45,6 +45,8 @@ TRACKED: dict[Label, tuple[LiteralString, ...]] = {
         "expectedClose",
         "winProbability",
         "winProbabilityReason",
+        "lostReason",
+        "lostNote",
     ),
 }
 # The pseudo-field of an ownership transfer (values: user ids).

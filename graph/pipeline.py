@@ -47,6 +47,7 @@ REPLAYED: tuple[LiteralString, ...] = (
     "currency",
     "expectedClose",
     "winProbability",
+    "lostReason",
 )
 # The order of the open stages; CLOSED is where WON and LOST end.
 STAGES: tuple[ProjectStage, ...] = (
@@ -190,7 +191,7 @@ OPPORTUNITIES = Cypher(
     # in Python than the whole statement costs the server (a funnel reads every deal).
     "RETURN p.id AS id, p.name AS name, p.createdAt.epochMillis AS createdAt, ownerId, "
     "c.id AS customerId, p{.stage, .status, .amount, .currency, .expectedClose, "
-    ".winProbability} AS current, "
+    ".winProbability, .lostReason} AS current, "
     # Seeks field_change_target_id (migrations/V0011): one index look-up per deal.
     "COLLECT { MATCH (fc:FieldChange {targetId: p.id}) WHERE fc.field IN $fields "
     "RETURN fc{.field, .old, .new, at: fc.at.epochMillis} AS change ORDER BY fc.at, fc.id "

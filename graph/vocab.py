@@ -173,6 +173,19 @@ class ProjectStage(Enum):
     CLOSED = "CLOSED"
 
 
+class DealLossReason(Enum):
+    """Why an opportunity was lost: the few answers a win-loss review sorts by."""
+
+    PRICE = "PRICE"
+    COMPETITOR = "COMPETITOR"
+    NO_BUDGET = "NO_BUDGET"
+    NO_DECISION = "NO_DECISION"
+    TIMING = "TIMING"
+    PRODUCT_FIT = "PRODUCT_FIT"
+    RELATIONSHIP = "RELATIONSHIP"
+    OTHER = "OTHER"
+
+
 class Gender(Enum):
     MALE = "MALE"
     FEMALE = "FEMALE"
@@ -411,6 +424,14 @@ LABELS: dict[Enum, tuple[str, str]] = {
     ProjectStage.PROPOSAL: ("方案", "Proposal"),
     ProjectStage.NEGOTIATION: ("谈判", "Negotiation"),
     ProjectStage.CLOSED: ("结束", "Closed"),
+    DealLossReason.PRICE: ("价格", "Price"),
+    DealLossReason.COMPETITOR: ("输给竞争对手", "Lost to a competitor"),
+    DealLossReason.NO_BUDGET: ("无预算", "No budget"),
+    DealLossReason.NO_DECISION: ("无决策/搁置", "No decision"),
+    DealLossReason.TIMING: ("时机不对", "Timing"),
+    DealLossReason.PRODUCT_FIT: ("产品不匹配", "Product fit"),
+    DealLossReason.RELATIONSHIP: ("关系不到位", "Relationship"),
+    DealLossReason.OTHER: ("其他", "Other"),
     Gender.MALE: ("男", "Male"),
     Gender.FEMALE: ("女", "Female"),
     Gender.OTHER: ("其他", "Other"),

@@ -188,6 +188,9 @@ async def funnel(
         "wonAmount": result.won_amount,
         "lost": result.lost,
         "lostAmount": result.lost_amount,
+        "lossReasons": [
+            {"reason": x.reason, "count": x.count, "amount": x.amount} for x in result.loss_reasons
+        ],
         "winRate": result.win_rate,
         "otherCurrency": result.other_currency,
         "truncated": fetched["truncated"],

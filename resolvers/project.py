@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from graph import clock
-from graph.vocab import Label
+from graph.vocab import Label, ProjectStatus
 from resolvers import customfields
 from resolvers import validation as v
 from resolvers.common import (
@@ -43,7 +43,32 @@ def project_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     if "currency" in data or (creating and data.get("amount") is not None):
         props["currency"] = _currency(errors, data.get("currency"))
     props.update(_win_probability(errors, data))
+    props.update(_loss(errors, data))
     return props
+
+
+def _loss(errors: v.Errors, data: dict[str, Any]) -> dict[str, Any]:
+    """A loss reason travels with `status: LOST`; any other status clears it, so a reopened
+    deal does not count as lost for its old reason."""
+    status = data.get("status")
+    if "status" in data and getattr(status, "value", status) != ProjectStatus.LOST.value:
+        for key in ("lostReason", "lostNote"):
+            if data.get(key) is not None:
+                errors.add(ErrorCode.VALIDATION, "only a LOST project has one", f"input.{key}")
+        return {"lostReason": None, "lostNote": None}
+    out: dict[str, Any] = {}
+    for key in ("lostReason", "lostNote"):
+        if key not in data:
+            continue
+        value = data[key]
+        if isinstance(value, str):
+            value = value.strip() or None
+            if value is not None and len(value) > MAX_REASON:
+                errors.add(ErrorCode.VALIDATION, f"at most {MAX_REASON} characters", f"input.{key}")
+        if value is not None and "status" not in data:
+            errors.add(ErrorCode.VALIDATION, "give it with `status: LOST`", f"input.{key}")
+        out[key] = value
+    return out
 
 
 def _amount(errors: v.Errors, value: float | None) -> float | None:

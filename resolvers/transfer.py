@@ -50,6 +50,7 @@ from graph.vocab import (
     DISTINCT_LINES,
     ENDPOINTS,
     CustomerKind,
+    DealLossReason,
     Gender,
     Label,
     LifecycleStage,
@@ -100,6 +101,8 @@ NODE_FIELDS: dict[Label, dict[str, Kind]] = {
         "expectedClose": "date",
         "winProbability": "float",
         "winProbabilityReason": "text",
+        "lostReason": DealLossReason,
+        "lostNote": "text",
     },
 }
 EXTERNAL_FIELDS: dict[str, Kind] = {"externalSource": "text", "externalId": "text"}

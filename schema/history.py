@@ -50,9 +50,9 @@ class Query:
         "Person mobile, officePhone, email, idNumber, lifecycleStage, owner; Company phone, "
         "settlementMethod, bankAccount, visitCycleDays, lifecycleStage, owner; Project "
         "status, stage, amount, currency, expectedClose, winProbability, "
-        "winProbabilityReason; and `custom.<key>` for custom fields marked dynamic. Empty when the "
-        "node does not exist or the viewer may not see it; a field without history gives "
-        "BAD_USER_INPUT at `field`. 2-3 round trips.",
+        "winProbabilityReason, lostReason, lostNote; and `custom.<key>` for custom fields "
+        "marked dynamic. Empty when the node does not exist or the viewer may not see it; a "
+        "field without history gives BAD_USER_INPUT at `field`. 2-3 round trips.",
         graphql_type=FieldHistoryConnection,
     )
     async def fieldHistory(

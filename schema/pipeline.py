@@ -15,7 +15,7 @@ import strawberry
 from resolvers import pipeline as r
 from resolvers.pipeline import RiskFlag, Step
 from resolvers.shapes import NodeRow
-from resolvers.vocab import ProjectStage, Stance
+from resolvers.vocab import DealLossReason, ProjectStage, Stance
 from schema.base import ID_ARG, Info, Node, input_mutation, payload_type, vocab_enum
 from schema.decision import StaffTie
 from schema.person import CustomerParty
@@ -93,6 +93,15 @@ class FunnelStep:
     )
 
 
+@strawberry.type(description="The deals lost in the period for one reason.")
+class FunnelLossReason:
+    reason: DealLossReason | None = strawberry.field(
+        description="The deal's `lostReason` as it stood at `until`; null: none was given."
+    )
+    count: int = strawberry.field(description="Deals lost for it.")
+    amount: float = strawberry.field(description="Their amounts.")
+
+
 @strawberry.type(
     description="The funnel for a period: the cohort is every opportunity that existed by "
     "`until` and had not closed before `since`."
@@ -107,6 +116,10 @@ class Funnel:
     wonAmount: float = strawberry.field(description="Their amounts.")
     lost: int = strawberry.field(description="Lost in the period.")
     lostAmount: float = strawberry.field(description="Their amounts.")
+    lossReasons: list[FunnelLossReason] = strawberry.field(
+        description="The period's losses by reason, most deals first (a tie by reason, "
+        "unstated last); the counts add up to `lost`."
+    )
     winRate: float | None = strawberry.field(description="won / (won + lost); null without any.")
     otherCurrency: int = strawberry.field(
         description="Cohort members in another currency, left out."

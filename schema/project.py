@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from resolvers import pipeline, relations
 from resolvers import project as r
-from resolvers.vocab import Label, ProjectStage, ProjectStatus
+from resolvers.vocab import DealLossReason, Label, ProjectStage, ProjectStatus
 from schema.base import CUSTOM_INPUT, Info, NodeSchema, Record, optional, vocab_enum
 from schema.common import by_parent, custom_field, may_edit_field, typename_is
 from schema.person import CustomerParty
@@ -22,6 +22,7 @@ vocab_enum(
     ProjectStage, "Sales stage of a project: lead → qualified → proposal → negotiation → closed."
 )
 vocab_enum(ProjectStatus, "Whether a project is open, won, lost or on hold.")
+vocab_enum(DealLossReason, "Why an opportunity was lost; the funnel counts losses by it.")
 
 
 @strawberry.type(description="A project or opportunity (项目/商机) at a customer.")
@@ -41,6 +42,12 @@ class Project(Record):
     )
     winProbabilityReason: str | None = strawberry.field(
         description="Why the override was set, ≤ 500 characters."
+    )
+    lostReason: DealLossReason | None = strawberry.field(
+        description="Why it was lost; only a LOST project has one. Kept in fieldHistory."
+    )
+    lostNote: str | None = strawberry.field(
+        description="What happened, in the rep's words, ≤ 500 characters; only when LOST."
     )
 
     custom = custom_field()
@@ -75,6 +82,11 @@ class ProjectFields:
         "clears it (and its reason). Kept in fieldHistory."
     )
     winProbabilityReason: str | None = optional("Why, ≤ 500; required with `winProbability`.")
+    lostReason: DealLossReason | None = optional(
+        "Why it was lost: given with `status: LOST` (send the status again to add a reason to "
+        "a lost deal). Any other status clears it and `lostNote`; null clears it."
+    )
+    lostNote: str | None = optional("≤ 500 characters; given with `status: LOST`, as the reason.")
     custom: JSON | None = optional(CUSTOM_INPUT)
 
 

@@ -490,11 +490,15 @@ def test_a_sales_manager_sees_the_demo_pipeline(
     funnel = post(
         "demo-admin-key",
         '{ funnel(since: "2025-06-01") { cohort won lost winRate steps { stage reached '
-        "conversion medianDays } } }",
+        "conversion medianDays } lossReasons { reason count amount } } }",
     )["funnel"]
     assert funnel["cohort"] == len(data.PROJECTS) + len(demo_pipeline.DEALS)
     assert (funnel["won"], funnel["lost"]) == (2, 2)
     assert funnel["winRate"] == 0.5
+    assert funnel["lossReasons"] == [
+        {"reason": "COMPETITOR", "count": 1, "amount": 3_200_000.0},
+        {"reason": "NO_BUDGET", "count": 1, "amount": 1_500_000.0},
+    ]
     lead = funnel["steps"][0]
     assert lead["reached"] == funnel["cohort"]
     assert lead["medianDays"] is not None

@@ -218,6 +218,50 @@ def test_a_deal_closed_without_a_win_reaches_no_win() -> None:
     assert (got.won, got.lost, got.win_rate) == (0, 1, 0.0)
 
 
+def test_losses_are_counted_by_the_reason_they_had_at_the_periods_end() -> None:
+    def lost(
+        key: str, amount: float, day: int, *changes: tuple[str, object, object, dt.datetime]
+    ) -> f.Opportunity:
+        current = {"stage": "PROPOSAL", "status": "LOST", "amount": amount}
+        reason = next((c[2] for c in reversed(changes) if c[0] == "lostReason"), None)
+        if reason is not None:
+            current["lostReason"] = reason
+        return opp(key, t(2026, 1, 2), current, ("status", "OPEN", "LOST", t(2026, 2, day)),
+                   *changes)  # fmt: skip
+
+    book = [
+        lost("P1", 100.0, 1, ("lostReason", None, "PRICE", t(2026, 2, 1))),
+        lost("P2", 50.5, 2, ("lostReason", None, "PRICE", t(2026, 2, 2))),
+        lost("C1", 300.0, 3, ("lostReason", None, "COMPETITOR", t(2026, 2, 3))),
+        lost("N1", 70.0, 4),  # no reason given
+        # Its reason was corrected after the period: the period's answer is the old one.
+        lost(
+            "X1",
+            10.0,
+            5,
+            ("lostReason", None, "TIMING", t(2026, 2, 5)),
+            ("lostReason", "TIMING", "COMPETITOR", t(2026, 4, 20)),
+        ),
+    ]
+    got = f.funnel(book, SINCE, UNTIL, "CNY")
+    assert got.lost == 5
+    assert [(x.reason, x.count, x.amount) for x in got.loss_reasons] == [
+        ("PRICE", 2, 150.5),
+        ("COMPETITOR", 1, 300.0),
+        ("TIMING", 1, 10.0),
+        (None, 1, 70.0),
+    ]
+    assert sum(x.count for x in got.loss_reasons) == got.lost
+    # Now, X1 counts for its corrected reason; a won deal has no loss reason at all.
+    later = f.funnel(book, SINCE, t(2026, 5, 1), "CNY")
+    assert [(x.reason, x.count) for x in later.loss_reasons] == [
+        ("COMPETITOR", 2),
+        ("PRICE", 2),
+        (None, 1),
+    ]
+    assert f.funnel(BOOK[:1], SINCE, UNTIL, "CNY").loss_reasons == []
+
+
 def test_the_forecast_stops_at_its_last_day_inside_a_month() -> None:
     def deal(key: str, close: dt.date) -> f.Opportunity:
         current = {"stage": "PROPOSAL", "status": "OPEN", "amount": 100.0, "expectedClose": close}

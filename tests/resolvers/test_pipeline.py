@@ -269,6 +269,61 @@ def test_a_win_probability_override_needs_a_reason_and_is_kept(gql: GQL, pipelin
     ]
 
 
+def test_a_lost_deal_keeps_its_reason_until_it_reopens(gql: GQL, pipeline: None) -> None:
+    update = """mutation($input: UpdateProjectInput!) { updateProject(input: $input) {
+      project { version status lostReason lostNote } errors { code field } } }"""
+    deal = DEAL_IDS["lost"]
+
+    def send(**fields: Any) -> dict[str, Any]:
+        version = gql.as_("owner")(
+            "query($id: ID!) { project(id: $id) { version } }", {"id": deal}
+        ).data["project"]["version"]
+        result: dict[str, Any] = gql.as_("owner")(
+            update, {"input": {"id": deal, "expectedVersion": version, **fields}}
+        ).data["updateProject"]
+        return result
+
+    # A reason goes with the status LOST, and only with it; refusals write nothing.
+    assert send(lostReason="PRICE")["errors"] == [
+        {"code": "VALIDATION", "field": "input.lostReason"}
+    ]
+    assert send(status="WON", lostNote="太贵")["errors"] == [
+        {"code": "VALIDATION", "field": "input.lostNote"}
+    ]
+    assert send(status="LOST", lostNote="x" * 501)["errors"] == [
+        {"code": "VALIDATION", "field": "input.lostNote"}
+    ]
+    done = send(status="LOST", lostReason="COMPETITOR", lostNote="  竞品报价低 15%  ")
+    assert done["errors"] == []
+    assert done["project"] | {"version": 0} == {
+        "version": 0,
+        "status": "LOST",
+        "lostReason": "COMPETITOR",
+        "lostNote": "竞品报价低 15%",
+    }
+    funnel = gql.as_("owner")(
+        "query($since: Date) { funnel(since: $since) { lost "
+        "lossReasons { reason count amount } } }",
+        {"since": PERIOD["since"]},
+    ).data["funnel"]
+    assert funnel == {
+        "lost": 1,
+        "lossReasons": [{"reason": "COMPETITOR", "count": 1, "amount": 200.0}],
+    }
+    # Reopened, it is no longer lost for any reason; the history keeps what it was.
+    reopened = send(status="OPEN")["project"]
+    assert (reopened["lostReason"], reopened["lostNote"]) == (None, None)
+    history = gql.as_("owner")(
+        'query($id: ID!) { fieldHistory(node: $id, field: "lostReason", first: 5) '
+        "{ nodes { oldValue newValue by } } }",
+        {"id": deal},
+    )
+    assert history.data["fieldHistory"]["nodes"] == [
+        {"oldValue": "COMPETITOR", "newValue": None, "by": OWNER},
+        {"oldValue": None, "newValue": "COMPETITOR", "by": OWNER},
+    ]
+
+
 def test_settings_change_the_weights(gql: GQL, pipeline: None) -> None:
     save = """mutation($input: SavePipelineSettingsInput!) { savePipelineSettings(input: $input) {
       settings { version stageProbabilities { stage probability } } errors { code field } } }"""

@@ -23,6 +23,7 @@ MANAGER_KEY = "demo-east-manager-key"  # graph/demo_data.py USERS: 王芳, EAST,
 PERSON = "... on Person { id name nameEn }"
 PIPELINE = f"""query($scope: PipelineScopeInput, $since: Date) {{
   funnel(scope: $scope, since: $since) {{ since until cohort won lost winRate
+    lossReasons {{ reason count }}
     steps {{ stage reached current conversion }} }}
   forecast(scope: $scope) {{ months {{ month now {{ weighted open }} then {{ weighted }} }} }}
   atRiskOpportunities(scope: $scope, first: 10) {{ totalCount
@@ -74,6 +75,8 @@ def shown_pipeline(v: Viewer) -> dict[str, Any]:
             steps: q('#pl-funnel tr.step').map((r) => [r.dataset.stage, Number(r.dataset.reached)]),
             won: Number(funnel.querySelector('[data-won]').dataset.won),
             lost: Number(funnel.querySelector('[data-lost]').dataset.lost),
+            losses: q('#pl-funnel [data-loss-reason]').map((s) => [s.dataset.lossReason || null,
+              Number(s.dataset.count), s.textContent]),
             months: q('#pl-forecast tr.month').map((r) => [r.dataset.month,
               Number(r.querySelector('[data-weighted]').dataset.weighted),
               Number(r.querySelector('[data-change]').dataset.change)]),
@@ -108,6 +111,13 @@ def test_the_pipeline_page_shows_the_apis_funnel_forecast_and_riskiest_deals(
     assert funnel["steps"][0]["reached"] >= 5  # the demo's deals are counted
     assert (shown["won"], shown["lost"]) == (funnel["won"], funnel["lost"])
     assert shown["won"] >= 1
+    # Why deals were lost, as the API counts them, in words (the demo's cloud storage deal
+    # went to a competitor a month ago).
+    assert [s[:2] for s in shown["losses"]] == [
+        [x["reason"], x["count"]] for x in funnel["lossReasons"]
+    ]
+    assert ["COMPETITOR", 1] in [s[:2] for s in shown["losses"]]
+    assert all(s[2] and "COMPETITOR" not in s[2] for s in shown["losses"])
     months = data["forecast"]["months"]
     assert [m[0] for m in shown["months"]] == [m["month"] for m in months]
     for (_, weighted, change), m in zip(shown["months"], months, strict=True):

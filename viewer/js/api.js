@@ -371,7 +371,7 @@ export async function pipeline({ scope, since, first = 10 }) {
   const data = await gql(
     `query Pipeline($scope: PipelineScopeInput, $since: Date, $first: Int!) {
       funnel(scope: $scope, since: $since) { since until currency cohort won wonAmount lost lostAmount
-        winRate otherCurrency truncated
+        lossReasons { reason count amount } winRate otherCurrency truncated
         steps { stage reached reachedAmount current currentAmount conversion medianDays } }
       forecast(scope: $scope) { asOf compareTo currency truncated
         months { month now { ${figures} } then { ${figures} } } total { ${figures} } totalThen { ${figures} } }

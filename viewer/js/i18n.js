@@ -205,7 +205,7 @@ const STRINGS = {
     'pl.forecastEnd': '期末预测', 'pl.rollup': '成员汇总', 'pl.noPlans': '本期没有计划。',
     'pl.funnel': '漏斗', 'pl.funnelHint': '{since} 至 {until}，{currency}，共 {n} 个商机；转化率指进入下一步的比例。',
     'pl.step': '阶段', 'pl.reached': '到达', 'pl.amount': '金额', 'pl.now': '当前', 'pl.conversion': '转化到下一步',
-    'pl.median': '停留天数（中位）', 'pl.won': '赢单', 'pl.lost': '丢单', 'pl.winRate': '赢率',
+    'pl.median': '停留天数（中位）', 'pl.won': '赢单', 'pl.lost': '丢单', 'pl.lossReasons': '丢单原因', 'pl.noReason': '未填原因', 'pl.winRate': '赢率',
     'pl.other': '另有 {n} 个商机为其他币种，未计入。', 'pl.truncated': '商机过多，结果已截断。',
     'pl.forecast': '预测（按预计成交月份）', 'pl.forecastHint': '加权金额 = 金额 × 赢单概率；与 {then} 时的预测相比。',
     'pl.month': '月份', 'pl.weighted': '加权预测', 'pl.then': '一个月前', 'pl.change': '变化', 'pl.open': '进行中',
@@ -422,7 +422,7 @@ const STRINGS = {
     'pl.forecastEnd': 'Forecast', 'pl.rollup': 'members summed', 'pl.noPlans': 'No plans for this period.',
     'pl.funnel': 'Funnel', 'pl.funnelHint': '{since} to {until}, {currency}, {n} deals; conversion is the share that reached the next step.',
     'pl.step': 'Step', 'pl.reached': 'Reached', 'pl.amount': 'Amount', 'pl.now': 'Now', 'pl.conversion': 'To next step',
-    'pl.median': 'Median days', 'pl.won': 'Won', 'pl.lost': 'Lost', 'pl.winRate': 'Win rate',
+    'pl.median': 'Median days', 'pl.won': 'Won', 'pl.lost': 'Lost', 'pl.lossReasons': 'Why deals were lost', 'pl.noReason': 'no reason given', 'pl.winRate': 'Win rate',
     'pl.other': '{n} more deals in other currencies are left out.', 'pl.truncated': 'Too many deals: cut.',
     'pl.forecast': 'Forecast by expected close month', 'pl.forecastHint': 'Weighted = amount × win probability; compared with the forecast of {then}.',
     'pl.month': 'Month', 'pl.weighted': 'Weighted', 'pl.then': 'A month ago', 'pl.change': 'Change', 'pl.open': 'Open',
@@ -469,6 +469,11 @@ const LABELS = {
   projectStage: {
     LEAD: ['线索', 'Lead'], QUALIFIED: ['已确认', 'Qualified'], PROPOSAL: ['方案', 'Proposal'],
     NEGOTIATION: ['谈判', 'Negotiation'], CLOSED: ['结束', 'Closed'], WON: ['赢单', 'Won'],
+  },
+  dealLossReason: {
+    PRICE: ['价格', 'Price'], COMPETITOR: ['输给竞争对手', 'Lost to a competitor'], NO_BUDGET: ['无预算', 'No budget'],
+    NO_DECISION: ['无决策/搁置', 'No decision'], TIMING: ['时机不对', 'Timing'], PRODUCT_FIT: ['产品不匹配', 'Product fit'],
+    RELATIONSHIP: ['关系不到位', 'Relationship'], OTHER: ['其他', 'Other'],
   },
   projectStatus: { OPEN: ['进行中', 'Open'], WON: ['赢单', 'Won'], LOST: ['丢单', 'Lost'], ON_HOLD: ['暂停', 'On hold'] },
   kind: {

@@ -149,6 +149,10 @@ class PipelinePage {
         h('span', { 'data-won': f.won }, `${t('pl.won')} ${f.won} (${amount(f.wonAmount, f.currency)})`), ' · ',
         h('span', { 'data-lost': f.lost }, `${t('pl.lost')} ${f.lost} (${amount(f.lostAmount, f.currency)})`), ' · ',
         h('span', { 'data-win-rate': f.winRate ?? '' }, `${t('pl.winRate')} ${pct(f.winRate)}`)),
+      f.lossReasons.length ? h('p', { class: 'losses small' }, `${t('pl.lossReasons')}: `,
+        f.lossReasons.map((x, i) => h('span', { 'data-loss-reason': x.reason ?? '', 'data-count': x.count },
+          i ? '、' : '', `${x.reason ? label('dealLossReason', x.reason) : t('pl.noReason')} ${x.count}`,
+          ` (${amount(x.amount, f.currency)})`))) : null,
       f.otherCurrency ? h('p', { class: 'muted small' }, t('pl.other', { n: f.otherCurrency })) : null,
       f.truncated ? h('p', { class: 'muted small' }, t('pl.truncated')) : null);
   }
