@@ -126,11 +126,11 @@ vocab_enum(
         "FORBIDDEN": "The viewer may not do this: they see the record but may not change it, "
         "or their role (AUDITOR, ANALYST) never writes.",
         "UNAUTHENTICATED": "No valid API key.",
-        "BAD_USER_INPUT": "An argument value its type or range refuses (`extensions.field` "
-        "names its path, e.g. `input.foundedOn`), whether sent in a variable or written inline; "
-        "nothing ran.",
+        "BAD_USER_INPUT": "An argument value its type or range refuses, or with an input field "
+        "its type lacks (`extensions.field` names its path, e.g. `input.foundedOn`), whether "
+        "sent in a variable or written inline; nothing ran.",
         "GRAPHQL_VALIDATION_FAILED": "The document does not fit the schema (an unknown field "
-        "or argument, a required one missing) or a document limit; nothing ran.",
+        "to select or argument, a required one missing) or a document limit; nothing ran.",
         "DATABASE_UNAVAILABLE": "Neo4j cannot be reached; retry shortly (HTTP 503).",
         "SERVER_BUSY": "Too many requests in flight; retry after `Retry-After` (HTTP 503).",
         "QUERY_TIMEOUT": "The statement ran past the transaction timeout; narrow the query.",

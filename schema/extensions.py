@@ -24,6 +24,7 @@ from graphql import (
     GraphQLError,
     IntValueNode,
     ListValueNode,
+    ObjectFieldNode,
     ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
@@ -135,6 +136,8 @@ def argument_paths(document: DocumentNode | None) -> dict[str | tuple[int, int],
             out.setdefault((value.loc.start, value.loc.end), path)
         if isinstance(value, ObjectValueNode):  # `filter: {stage: $s}` feeds filter.stage
             for item in value.fields:
+                if item.loc is not None:  # an input field the type lacks is named by its node
+                    out.setdefault((item.loc.start, item.loc.end), f"{path}.{item.name.value}")
                 walk(item.value, f"{path}.{item.name.value}")
         elif isinstance(value, ListValueNode):
             for i, element in enumerate(value.values):
@@ -152,7 +155,7 @@ def argument_paths(document: DocumentNode | None) -> dict[str | tuple[int, int],
 def _literal_path(error: GraphQLError, paths: dict[str | tuple[int, int], str]) -> str | None:
     """The path of the inline value a validation error is about, if it is about one."""
     node = error.nodes[0] if error.nodes else None
-    if not isinstance(node, ValueNode) or node.loc is None:
+    if not isinstance(node, ValueNode | ObjectFieldNode) or node.loc is None:
         return None
     return paths.get((node.loc.start, node.loc.end))
 
@@ -255,7 +258,8 @@ class ErrorShaping(SchemaExtension):
         ctx = self.execution_context.context
         request_id = getattr(ctx, "request_id", "-")
         refused = any(
-            _VARIABLE.match(e.message) or (e.nodes and isinstance(e.nodes[0], ValueNode))
+            _VARIABLE.match(e.message)
+            or (e.nodes and isinstance(e.nodes[0], ValueNode | ObjectFieldNode))
             for e in errors
         )
         arguments = argument_paths(self.execution_context.graphql_document) if refused else {}

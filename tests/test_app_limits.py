@@ -143,6 +143,8 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
         ('{name: "x", foundedOn: "2026-02-30"}', "input.foundedOn"),
         ('{name: "x", employeeCount: 99999999999}', "input.employeeCount"),
         ('{name: "x", customer: {customerKind: NOPE}}', "input.customer.customerKind"),
+        # An input field the type lacks, as the same object in a variable would be.
+        ('{name: "x", customer: {tierr: CORE}}', "input.customer.tierr"),
     ):
         r = gql(f"mutation {{ createCompany(input: {value}) {{ errors {{ code }} }} }}")
         assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in r.errors] == [
