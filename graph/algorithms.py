@@ -6,6 +6,7 @@ alone (tests/graph/test_algorithms.py). Nothing here talks to Neo4j.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -57,6 +58,15 @@ VERBS = {
     "ON_TEAM": "is on the team of",
     "KNOWS": "knows",
     "REFERRED": "referred",
+}
+# A tie that had ended by the moment asked (a former employee's old job) is told as past.
+PAST_VERBS = {
+    "WORKS_AT": "worked at",
+    "REPORTS_TO": "reported to",
+    "KNOWS": "knew",
+    "INFLUENCES": "influenced",
+    "PARTICIPATES_IN": "took part in",
+    "ON_TEAM": "was on the team of",
 }
 
 
@@ -134,11 +144,18 @@ def hop_strength(edge: Edge) -> float:
     return s
 
 
-def explain_hop(edge: Edge, names: Mapping[str, str]) -> str:
+def explain_hop(edge: Edge, names: Mapping[str, str], as_of: dt.date | None = None) -> str:
+    """One sentence for one hop; a tie that ended by `as_of` in the past tense, with its end."""
     src = names.get(str(edge["source"]), str(edge["source"]))
     dst = names.get(str(edge["target"]), str(edge["target"]))
     t = str(edge["type"])
-    text = f"{src} {VERBS.get(t, t.lower())} {dst}"
+    until = edge.get("until")
+    if as_of is not None and until is not None and str(until) <= as_of.isoformat():
+        text = (
+            f"{src} {PAST_VERBS.get(t, 'was linked by ' + t.lower() + ' to')} {dst} until {until}"
+        )
+    else:
+        text = f"{src} {VERBS.get(t, t.lower())} {dst}"
     details = []
     if edge.get("title"):
         details.append(str(edge["title"]))
@@ -151,8 +168,11 @@ def explain_hop(edge: Edge, names: Mapping[str, str]) -> str:
     return f"{text} ({', '.join(details)})" if details else text
 
 
-def describe_path(node_seq: Sequence[Node], edge_seq: Sequence[Edge]) -> dict[str, Any]:
-    """A RelPath dict: nodes, edges, strength (product of hops) and one sentence per hop."""
+def describe_path(
+    node_seq: Sequence[Node], edge_seq: Sequence[Edge], as_of: dt.date | None = None
+) -> dict[str, Any]:
+    """A RelPath dict: nodes, edges, strength (product of hops) and one sentence per hop, as
+    on `as_of`."""
     names = {str(n["id"]): str(n.get("name") or n["id"]) for n in node_seq}
     strength = 1.0
     for e in edge_seq:
@@ -161,7 +181,7 @@ def describe_path(node_seq: Sequence[Node], edge_seq: Sequence[Edge]) -> dict[st
         "nodes": list(node_seq),
         "edges": list(edge_seq),
         "strength": round(strength, 6),
-        "explanation": [explain_hop(e, names) for e in edge_seq],
+        "explanation": [explain_hop(e, names, as_of) for e in edge_seq],
     }
 
 

@@ -30,7 +30,7 @@ INFLUENCE_SCOPE = Cypher(
     "CALL (co) { "
     "  WITH co WHERE co IS NOT NULL "
     f"  MATCH wp = (co)<-[rs:SUBSIDIARY_OF*0..{SCOPE_MAX_LEVELS}]-(m:Company) "
-    f"  WHERE all(r IN rs WHERE {valid('r')}) AND {through_visible('wp')} "
+    f"  WHERE all(r IN rs WHERE {valid('r')}) AND {through_visible('wp', 'co')} "
     f"  WITH DISTINCT m LIMIT {SCOPE_MAX_COMPANIES} "
     "  RETURN collect(m) AS companies "
     "} "

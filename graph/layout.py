@@ -39,19 +39,21 @@ def hierarchy_parents(
     edges: Sequence[Mapping[str, Any]],
     prefer: Sequence[str] = CHILD_TO_PARENT,
 ) -> dict[str, str]:
-    """One parent per node, chosen by edge type preference, never creating a cycle."""
+    """One parent per node, chosen by edge type preference, never creating a cycle. Of two
+    reporting lines, the solid one places a person; a dotted one only when it is the only one."""
     ids = {str(n["id"]) for n in nodes}
     rank = {t: i for i, t in enumerate(prefer)}
-    candidates: list[tuple[int, str, str, str]] = []
+    candidates: list[tuple[int, bool, str, str, str]] = []
     for e in edges:
         t = str(e["type"])
         s, d = str(e["source"]), str(e["target"])
         if s not in ids or d not in ids or s == d:
             continue
+        dotted = e.get("kind") == "DOTTED"
         if t in rank:
-            candidates.append((rank[t], s, d, str(e.get("id", ""))))
+            candidates.append((rank[t], dotted, s, d, str(e.get("id", ""))))
         elif t in PARENT_TO_CHILD:
-            candidates.append((len(rank) + 1, d, s, str(e.get("id", ""))))
+            candidates.append((len(rank) + 1, dotted, d, s, str(e.get("id", ""))))
     candidates.sort()
     parents: dict[str, str] = {}
     # `up` points each node at an ancestor (its tree's root, once looked up): a child without
@@ -59,7 +61,7 @@ def hierarchy_parents(
     # the child. Looking roots up this way keeps a 500-person chart linear, where walking
     # up from every parent was quadratic in the chart's depth.
     up: dict[str, str] = {}
-    for _, child, parent, _ in candidates:
+    for _, _, child, parent, _ in candidates:
         if child in parents or _root(up, parent) == child:
             continue
         parents[child] = up[child] = parent

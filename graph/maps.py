@@ -11,8 +11,9 @@ Visibility (graph/access.py, docs/ACCESS.md): every statement takes `$acl`. An i
 is left out together with its edges, and no expansion passes through one: the path predicate
 `all(x IN nodes(wp) WHERE visible)` is inlined into the planner's pruning BFS expand, so it is
 checked once per node reached, and a visible company behind an invisible one is not reached.
-An invisible centre is reported as not found. `truncated`, `moreBeyondDepth` and rollups
-count visible nodes only.
+An archived company is a wall in the same way (but for the centre, asked for by id), so a map
+never holds pieces that only an archived company joined. An invisible centre is reported as
+not found. `truncated`, `moreBeyondDepth` and rollups count visible nodes only.
 """
 
 from __future__ import annotations
@@ -41,11 +42,18 @@ def valid(r: LiteralString) -> LiteralString:
     return f"({r}.since IS NULL OR {r}.since <= $asOf) AND ({r}.until IS NULL OR {r}.until > $asOf)"
 
 
-def through_visible(path: LiteralString, x: LiteralString = "x") -> LiteralString:  # companies
-    """Cypher predicate: every node of path variable `path` is visible to `$acl`. Written as a
-    path predicate, the planner checks it inside the (pruning) variable-length expand, so a
-    traversal never continues through a node the viewer may not see."""
-    return f"all({x} IN nodes({path}) WHERE {access.visible_as(x, 'Company')})"
+def through_visible(
+    path: LiteralString, start: LiteralString, x: LiteralString = "x"
+) -> LiteralString:
+    """Cypher predicate: every node of path variable `path` is visible to `$acl` and not
+    archived, but for its `start` (a centre asked for by id). Written as a path predicate, the
+    planner checks it inside the (pruning) variable-length expand, so a traversal never
+    continues through a node the viewer may not see, nor through an archived one: a map
+    around it is drawn as without it, not as pieces it no longer joins."""
+    return (
+        f"all({x} IN nodes({path}) WHERE {x} = {start} OR ({x}.archivedAt IS NULL "
+        f"AND {access.visible_as(x, 'Company')}))"
+    )
 
 
 # Temporal values leave Neo4j as ISO strings: the driver's Python temporal types cost more than
@@ -103,7 +111,7 @@ for _d in range(1, MAX_DEPTH + 1):
         "CALL (c) { "
         f"  MATCH wp = (c)-[rs:{COMPANY_UNION}*1..{_d}]-(o:Company) "
         f"  WHERE all(r IN rs WHERE type(r) IN $types AND {valid('r')}) AND o <> c "
-        f"    AND o.archivedAt IS NULL AND {through_visible('wp')} "
+        f"    AND {through_visible('wp', 'c')} "
         "  WITH DISTINCT o LIMIT $limitPlus "
         "  RETURN collect(o) AS found "
         "} "
@@ -138,16 +146,16 @@ for _d in range(1, MAX_DEPTH + 1):
 GROUP_ROOTS: LiteralString = (
     "CALL (c) { "
     f"  MATCH wp = (c)-[ups:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]->(top:Company) "
-    f"  WHERE all(r IN ups WHERE {valid('r')}) AND {through_visible('wp')} "
+    f"  WHERE all(r IN ups WHERE {valid('r')}) AND {through_visible('wp', 'c')} "
     f"    AND NOT EXISTS {{ MATCH (top)-[p:SUBSIDIARY_OF]->(up:Company) WHERE {valid('p')} "
-    f"      AND {access.visible_as('up', 'Company')} }} "
+    f"      AND up.archivedAt IS NULL AND {access.visible_as('up', 'Company')} }} "
     "  WITH DISTINCT top ORDER BY top.name, top.id LIMIT 20 "
     "  RETURN collect(top) AS tops "
     "} "
     "CALL (c, tops) { "
     "  WITH c WHERE size(tops) = 0 "
     f"  MATCH wp = (c)-[ups:SUBSIDIARY_OF*{GROUP_MAX_LEVELS}]->(far:Company) "
-    f"  WHERE all(r IN ups WHERE {valid('r')}) AND {through_visible('wp')} "
+    f"  WHERE all(r IN ups WHERE {valid('r')}) AND {through_visible('wp', 'c')} "
     "  WITH DISTINCT far ORDER BY far.name, far.id LIMIT 20 "
     "  RETURN collect(far) AS fars "
     "} "
@@ -159,11 +167,10 @@ GROUP_HIERARCHY = Cypher(
     "maps.group_hierarchy",
     f"MATCH (c:Company {{id: $company}}) WHERE {access.visible_as('c', 'Company')} "
     + GROUP_ROOTS
-    + "CALL (roots) { "
+    + "CALL (c, roots) { "
     "  UNWIND roots AS root "
     f"  MATCH wp = (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
-    f"  WHERE all(r IN downs WHERE {valid('r')}) AND m.archivedAt IS NULL "
-    f"    AND {through_visible('wp')} "
+    f"  WHERE all(r IN downs WHERE {valid('r')}) AND {through_visible('wp', 'c')} "
     "  WITH DISTINCT m LIMIT $limitPlus "
     "  RETURN collect(m) AS found "
     "} "
@@ -203,8 +210,7 @@ def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
     if subsidiaries:
         companies = (
             f"MATCH wp = (c)<-[rs:SUBSIDIARY_OF*0..{CONTACT_MAX_SUBSIDIARY_LEVELS}]-(co:Company) "
-            f"WHERE all(r IN rs WHERE {valid('r')}) AND co.archivedAt IS NULL "
-            f"  AND {through_visible('wp')} "
+            f"WHERE all(r IN rs WHERE {valid('r')}) AND {through_visible('wp', 'c')} "
             f"WITH DISTINCT co LIMIT {GROUP_MAX_COMPANIES} "
         )
     else:

@@ -86,8 +86,7 @@ PATH_PROJECTION = (
 _GROUP = (
     "CALL (c) { " + GROUP_ROOTS + "  UNWIND roots AS root "
     f"  MATCH wp = (root)<-[downs:SUBSIDIARY_OF*0..{GROUP_MAX_LEVELS}]-(m:Company) "
-    f"  WHERE all(r IN downs WHERE {valid('r')}) AND m <> c AND m.archivedAt IS NULL "
-    f"    AND {through_visible('wp')} "
+    f"  WHERE all(r IN downs WHERE {valid('r')}) AND m <> c AND {through_visible('wp', 'c')} "
     f"  WITH DISTINCT m LIMIT {RELATED_MAX_COMPANIES + 1} "
     "  RETURN collect(m) AS group "
     "} "
@@ -101,7 +100,7 @@ def _related(hops: int, whole_group: bool) -> Cypher:
         "CALL (c) { "
         f"  MATCH wp = (c)-[rs:{COMPANY_UNION}*1..{hops}]-(o:Company) "
         f"  WHERE all(r IN rs WHERE type(r) IN $types AND {valid('r')}) AND o <> c "
-        f"    AND o.archivedAt IS NULL AND {through_visible('wp')} "
+        f"    AND {through_visible('wp', 'c')} "
         f"  WITH DISTINCT o LIMIT {RELATED_MAX_COMPANIES + 1} "
         "  RETURN collect(o) AS found "
         "} " + (_GROUP if whole_group else "WITH c, found, [] AS group ") + "WITH c, found, group, "
@@ -117,7 +116,7 @@ def _related(hops: int, whole_group: bool) -> Cypher:
         "CALL (c) { "
         "  WITH c WHERE $people "
         "  MATCH (c)<-[w1:WORKS_AT]-(p:Person)-[w2:WORKS_AT]->(o:Company) "
-        "  WHERE o <> c AND o.archivedAt IS NULL "
+        "  WHERE o <> c AND o.archivedAt IS NULL AND p.archivedAt IS NULL "
         f"    AND {access.visible_as('p', 'Person')} AND {access.visible_as('o', 'Company')} AND ( "
         f"    ($shared AND {valid('w1')} AND {valid('w2')}) OR "
         f"    ($former AND ((w1.until <= $asOf AND {valid('w2')}) OR "
@@ -140,8 +139,8 @@ def _related(hops: int, whole_group: bool) -> Cypher:
         f"    WHERE o <> c AND {valid('pi')} AND {valid('w')} AND pr.archivedAt IS NULL "
         "    RETURN o, pr, p, [w, pi, f] AS rels "
         "  } "
-        f"  WITH o, pr, p, rels "
-        f"  WHERE {access.visible_as('o', 'Company')} AND {access.visible_as('pr', 'Project')} "
+        f"  WITH o, pr, p, rels WHERE o.archivedAt IS NULL AND p.archivedAt IS NULL "
+        f"  AND {access.visible_as('o', 'Company')} AND {access.visible_as('pr', 'Project')} "
         f"    AND {access.visible_as('p', 'Person')} "
         f"  WITH o, pr, p, rels LIMIT {PEOPLE_LINKS_LIMIT} "
         f"  RETURN collect({{company: {node('o')}, project: {node('pr')}, person: {node('p')}, "
@@ -177,9 +176,11 @@ def _path(hops: int) -> Cypher:
         "RETURN collect(x)[0] AS b } "
         "CALL (a, b) { "
         "  WITH a, b WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b "
-        # Each step's far node must be visible: a path through a hidden node is no path.
+        # Each step's far node must be visible: a path through a hidden node is no path. Nor
+        # through an archived one, as maps leave them out (the ends were asked for by id).
         f"  MATCH p = SHORTEST {PATHS_PER_QUERY} ((a)((x)-[r:{ALL_UNION}]-(y) "
-        f"    WHERE type(r) IN $types AND {valid('r')} AND {access.visible('y')}){{1,{hops}}}(b) "
+        f"    WHERE type(r) IN $types AND {valid('r')} AND {access.visible('y')} "
+        f"      AND (y = b OR y.archivedAt IS NULL)){{1,{hops}}}(b) "
         f"    WHERE {_each_once('x', 'b')}) "
         f"  RETURN collect({PATH_PROJECTION}) AS paths "
         "} "
@@ -197,7 +198,7 @@ def _intro(hops: int) -> Cypher:
         f"  MATCH (t:Person {{id: $target}}) WHERE {access.visible_as('t', 'Person')} "
         "  RETURN t UNION "
         "  MATCH (pj:Project {id: $target})<-[pi:PARTICIPATES_IN]-(t:Person) "
-        f"  WHERE pi.role = 'DECISION_MAKER' AND {valid('pi')} "
+        f"  WHERE pi.role = 'DECISION_MAKER' AND {valid('pi')} AND t.archivedAt IS NULL "
         f"    AND {access.visible_as('pj', 'Project')} "
         f"    AND {access.visible_as('t', 'Person')} RETURN t "
         "} "
@@ -216,6 +217,8 @@ def _intro(hops: int) -> Cypher:
         # Every node before the staff member must be visible: the chain names each person,
         # so a route through someone hidden is not offered at all.
         f"    WHERE NOT x:User AND {valid('r')} AND {access.visible('x')} "
+        # Nor through anyone or any employer archived (the decision tree leaves them out).
+        "      AND (x = t OR x.archivedAt IS NULL) "
         # Of parallel edges between the same two nodes (KNOWS and INFLUENCES, two stints at
         # one employer) only the first valid one by id is walked: the others only make paths
         # with the same nodes, which used up the k per pair and crowded out an introduction
@@ -239,7 +242,8 @@ def _intro(hops: int) -> Cypher:
         "  } "
         "  CALL (a, b) { "
         "    MATCH (a)-[w1:WORKS_AT]->(co:Company)<-[w2:WORKS_AT]-(b) "
-        f"    WHERE {valid('w1')} AND {valid('w2')} AND {access.visible_as('co', 'Company')} "
+        f"    WHERE {valid('w1')} AND {valid('w2')} AND co.archivedAt IS NULL "
+        f"      AND {access.visible_as('co', 'Company')} "
         f"    WITH co, w1, w2 ORDER BY co.name, co.id LIMIT {INTRO_TIES_PER_HOP} "
         f"    RETURN collect({{company: {node('co')}, edges: [{edge('w1')}, {edge('w2')}]}}) "
         "      AS employers "

@@ -133,7 +133,9 @@ async def related_accounts(
         item["score"] = round(item["score"], 6)
         item["via"] = [v for v in ALL_VIAS if v in item["via"]]
         # Described only for the companies returned: most candidates are ranked out.
-        described = [alg.describe_path(nodes, edges) for nodes, edges in item["paths"]]
+        described = [
+            alg.describe_path(nodes, edges, as_of_or_today(as_of)) for nodes, edges in item["paths"]
+        ]
         item["paths"] = alg.rank_paths(described, PATHS_SHOWN)
         out.append(item)
     return out
@@ -173,7 +175,8 @@ async def path(
         raise not_found("node", source, "from")
     if not found["toFound"]:
         raise not_found("node", target, "to")
-    described = [alg.describe_path(p["nodes"], p["edges"]) for p in found["paths"]]
+    day = as_of_or_today(as_of)
+    described = [alg.describe_path(p["nodes"], p["edges"], day) for p in found["paths"]]
     return alg.rank_paths(described, repo.PATHS_PER_QUERY)
 
 

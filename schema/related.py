@@ -41,11 +41,13 @@ class RelPath:
     )
     strength: float = strawberry.field(
         description="Product of hop strengths, 0..1: KNOWS/INFLUENCES use their strength "
-        "(negative influence x0.3), RELATED_TO by kind (spouse 0.9 ... former colleague 0.55), "
-        "WORKS_AT and REPORTS_TO 0.7, company links 0.5."
+        "(else 0.5; negative influence x0.3), RELATED_TO by kind (spouse 0.9 ... former "
+        "colleague 0.55, else 0.6), WORKS_AT and REPORTS_TO 0.7, OWNS and ON_TEAM 0.6, "
+        "PARTICIPATES_IN and FOR 0.5, company links 0.5."
     )
     explanation: list[str] = strawberry.field(
-        description='One sentence per hop, e.g. "张伟 knows 李娜 (0.8)".'
+        description='One sentence per hop, e.g. "张伟 knows 李娜 (0.8)"; a tie ended by `asOf` '
+        'in the past tense with its end, e.g. "陈晓明 worked at 瑞丰 until 2024-06-30".'
     )
 
 
@@ -224,7 +226,8 @@ class Query:
         from_: Annotated[
             list[strawberry.ID] | None,
             strawberry.argument(
-                name="from", description="Our staff (User ids); default the whole team."
+                name="from",
+                description="Our staff (User ids); default every staff member (at most 200).",
             ),
         ] = None,
         maxHops: Annotated[int | None, arg(f"Hops, 1..{r.MAX_HOPS_PATH}.")] = 4,

@@ -32,6 +32,21 @@ def test_hierarchy_breaks_cycles() -> None:
     assert parents == {"x": "y"}
 
 
+def test_a_solid_line_places_a_person_before_a_dotted_one() -> None:
+    # eng reports solid to cto (under ceo) and dotted to ceo itself; the dotted edge's ids
+    # sort first, so only the line's kind can place eng at level 2.
+    edges = [
+        {"id": "0", "source": "eng", "target": "ceo", "type": "REPORTS_TO", "kind": "DOTTED"},
+        {"id": "1", "source": "cto", "target": "ceo", "type": "REPORTS_TO", "kind": "SOLID"},
+        {"id": "2", "source": "eng", "target": "cto", "type": "REPORTS_TO", "kind": "SOLID"},
+        {"id": "3", "source": "ops", "target": "ceo", "type": "REPORTS_TO", "kind": "DOTTED"},
+    ]
+    nodes = [{"id": i} for i in ("ceo", "cto", "eng", "ops")]
+    parents = layout.hierarchy_parents(nodes, edges)
+    assert parents == {"eng": "cto", "cto": "ceo", "ops": "ceo"}  # a dotted line alone counts
+    assert layout.depths(nodes, parents) == {"ceo": 0, "cto": 1, "eng": 2, "ops": 1}
+
+
 def test_force_is_deterministic_and_spread() -> None:
     a = layout.layout(NODES, EDGES, "FORCE")
     b = layout.layout(list(reversed(NODES)), list(reversed(EDGES)), "FORCE")

@@ -168,6 +168,31 @@ def test_group_hierarchy_with_joint_venture(gql: GQL, group: None, cypher: Drive
     assert {x["companyId"]: x["openProjectAmount"] for x in again["rollups"]}["g1"] == 157.0
 
 
+def test_an_archived_company_is_a_wall_not_a_gap(gql: GQL, group: None, cypher: Driver) -> None:
+    """Archived 华东机械 (s1) between the group and its branch and joint venture: no map passes
+    through it, so each map is whole around what is left, every node at its level."""
+    cypher.execute_query("MATCH (c:Company {id: 's1'}) SET c.archivedAt = datetime()")
+    below = gql(GROUP_Q, {"c": "b1"}).data["groupHierarchy"]
+    assert below["roots"] == ["b1"]  # its parent is gone: it heads what is left
+    assert {n["id"]: n["depth"] for n in below["map"]["nodes"]} == {"b1": 0}
+    jv = gql(GROUP_Q, {"c": "jv"}).data["groupHierarchy"]
+    assert jv["roots"] == ["g2"]
+    assert {n["id"]: n["depth"] for n in jv["map"]["nodes"]} == {"g2": 0, "jv": 1}
+    m = gql(ACCOUNT, {"c": "g1", "d": 3}).data["accountMap"]
+    assert {n["id"]: n["depth"] for n in m["nodes"]} == {
+        "g1": 0, "s2": 1, "m": 1, "di": 1, "d": 2,
+    }  # fmt: skip
+    # The archived centre itself still shows what is around it.
+    own = gql(ACCOUNT, {"c": "s1", "d": 1}).data["accountMap"]
+    assert ids(own["nodes"]) == {"s1", "g1", "b1", "jv"}
+    # An archived ultimate parent: the group below it has its own roots, each in the map.
+    cypher.execute_query("MATCH (c:Company {id: 'g1'}) SET c.archivedAt = datetime()")
+    top = gql(GROUP_Q, {"c": "s2"}).data["groupHierarchy"]
+    assert top["roots"] == ["s2"]
+    assert [(n["id"], n["depth"]) for n in top["map"]["nodes"]] == [("s2", 0)]
+    assert [x["companyId"] for x in top["rollups"]] == ["s2"]
+
+
 def test_small_map_with_more_beyond_is_not_truncated(gql: GQL, cypher: Driver) -> None:
     # A chain of 13 companies: at depth 4, from one end 5 nodes and from the middle 9, nothing
     # cut for size, more past the depth. A limit of 7 companies cuts the 8 within reach.

@@ -120,7 +120,11 @@ def test_related_accounts_former_employees(gql: GQL, graph: None) -> None:
     items = gql(RELATED, {"c": "s1", "v": ["FORMER_EMPLOYEES"]}).data["relatedAccounts"]
     assert [i["company"]["id"] for i in items] == ["m"]
     assert items[0]["via"] == ["FORMER_EMPLOYEES"]
-    assert items[0]["paths"][0]["explanation"][1].startswith("李娜 works at 精工钢材")
+    # Her old job is told as what it was, with its end; the new one as it is.
+    assert items[0]["paths"][0]["explanation"] == [
+        "李娜 worked at 华东机械 until 2022-01-01",
+        "李娜 works at 精工钢材",
+    ]
 
 
 def test_related_accounts_first_and_bad_arguments(gql: GQL, graph: None) -> None:
@@ -157,6 +161,24 @@ def test_path_ranked_by_strength(gql: GQL, graph: None) -> None:
     assert [e["type"] for e in colleagues[0]["edges"]] == ["KNOWS", "WORKS_AT", "WORKS_AT"]
     assert colleagues[0]["strength"] == pytest.approx(0.8 * 0.7 * 0.7)
     assert gql(PATH, {"a": OWNER, "b": "zhang", "h": 1}).data["path"] == []
+
+
+def test_paths_and_intros_do_not_pass_an_archived_person(
+    gql: GQL, graph: None, cypher: Driver
+) -> None:
+    """王强 carries the best route to 张伟. Archived, he leaves the maps and the decision
+    tree, and so every route through him (an end asked for by id is still an end)."""
+    through = gql(PATH, {"a": OWNER, "b": "zhang"}).data["path"]
+    assert any("wang" in [n["id"] for n in p["nodes"][1:-1]] for p in through)
+    assert any(chain(p)[1] == "wang" for p in gql(INTRO, {"t": "proj"}).data["warmIntroPaths"])
+    cypher.execute_query("MATCH (p:Person {id: 'wang'}) SET p.archivedAt = datetime()")
+    after = gql(PATH, {"a": OWNER, "b": "zhang"}).data["path"]
+    assert all("wang" not in [n["id"] for n in p["nodes"]] for p in after)
+    intros = gql(INTRO, {"t": "proj"}).data["warmIntroPaths"]
+    assert all("wang" not in chain(p) for p in intros)
+    # Asked for by id, the archived person is still an end of a path.
+    direct = gql(PATH, {"a": OWNER, "b": "wang"}).data["path"]
+    assert [n["id"] for n in direct[0]["nodes"]] == [OWNER, "wang"]
 
 
 def test_path_respects_as_of(gql: GQL, graph: None) -> None:
