@@ -27,6 +27,7 @@ it confirmed by the next scan.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -227,6 +228,8 @@ def _probe(label: Label) -> Cypher:
             "MATCH (n:Company) WHERE p.core IS NOT NULL AND n.name CONTAINS p.core "
             "RETURN n LIMIT 20 UNION "
             "MATCH (n:Company) WHERE p.written IS NOT NULL AND n.name CONTAINS p.written "
+            "RETURN n LIMIT 20 UNION "
+            "MATCH (n:Company) WHERE p.han IS NOT NULL AND n.name CONTAINS p.han "
             "RETURN n LIMIT 20 } "
             "RETURN p.i AS i, collect(DISTINCT n{.id, .name, .nameEn, .shortName, "
             ".unifiedSocialCreditCode, .phone}) AS found",
@@ -491,14 +494,21 @@ def _contains_key(core: str) -> str | None:
     return core if len(core) >= 2 and matching.has_han(core) else None
 
 
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
 def _probe_params(label: Label, i: int, record: Record) -> dict[str, Any]:
     if isinstance(record, matching.CompanyRecord):
         # The core as compared, and as written: stored names keep their characters, and
         # the comparable core turns some into others (乾 → 干), which CONTAINS then misses.
-        # (Two statement branches, not a list: CONTAINS on a list element scans the index.)
+        # (Separate statement branches, not a list: CONTAINS on a list element scans the index.)
         core, written = (
             _contains_key(matching.company_name(record.name, convert)) for convert in (True, False)
         )
+        # The core is folded (ABC → abc, full width → half), stored names are not: its longest
+        # run of Han characters finds 科技ABC有限公司 for 科技ａｂｃ股份有限公司 all the same.
+        runs = _HAN_RUN.findall(written or core or "")
+        han = max(runs, key=len) if runs else None
         return {
             "i": i,
             "codes": [c for c in {record.creditCode, matching.credit_code(record.creditCode)} if c],
@@ -506,6 +516,7 @@ def _probe_params(label: Label, i: int, record: Record) -> dict[str, Any]:
             "names": _written(record.name),
             "core": core,
             "written": None if written == core else written,
+            "han": None if han in (core, written) else han,
         }
     assert isinstance(record, matching.PersonRecord)
     return {

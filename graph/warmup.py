@@ -167,6 +167,7 @@ SAMPLES: dict[str, Any] = {
     "probes": [
         {
             **{"i": 0, "codes": ["x"], "tels": ["x"], "core": "x", "written": "x", "mail": "x"},
+            "han": "x",
             **{"names": ["x"], "companies": [_ID], "digest": "x"},
         }
     ]

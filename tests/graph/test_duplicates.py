@@ -227,6 +227,24 @@ def test_a_name_with_a_character_the_core_converts_is_flagged(
     assert [(h["row"], h["existingId"]) for h in hits] == [(0, "qian")]
 
 
+def test_a_name_whose_latin_letters_differ_in_case_or_width_is_flagged(
+    neo4j_server: LocalNeo4j, cypher: Driver
+) -> None:
+    # The core is folded (ABC → abc) and stored names are not: a tester's re-run import
+    # created 上海瑄屹璟科技ＡＢＣ有限公司 beside its stored half-width twin.
+    cypher.execute_query(
+        "CREATE (:Company {id: 'abc', name: '上海瑄屹璟科技ABC有限公司', version: 1})",
+        database_="neo4j",
+    )
+    rows = [
+        {"name": "上海瑄屹璟科技ａｂｃ有限公司"},
+        {"name": "上海瑄屹璟科技abc有限公司"},
+        {"name": "上海瑄屹璟科技ABC股份有限公司"},
+    ]
+    hits = run(neo4j_server, lambda db: duplicates.likely_duplicates(db, Label.COMPANY, rows))
+    assert sorted((h["row"], h["existingId"]) for h in hits) == [(0, "abc"), (1, "abc"), (2, "abc")]
+
+
 def test_an_incoming_person_with_a_stored_id_number_is_flagged(
     neo4j_server: LocalNeo4j, cypher: Driver
 ) -> None:
