@@ -408,7 +408,10 @@ async def _import_checks(settings: Settings, path: str, rows: list[dict[str, str
         code = getattr(e["code"], "value", e["code"])
         print(f"crm-graph: {path}: {where}: {code}: {e['message']}", file=sys.stderr)
     # A check's id is what it says: one already on file counts here and changes nothing.
-    print(f"{len(rows)} rows read, {recorded} checks on file (one recorded before is kept as is)")
+    print(
+        f"{len(rows)} rows read, {recorded} checks on file "
+        "(a check already there is not written twice)"
+    )
     return 1 if errors else 0
 
 

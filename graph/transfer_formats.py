@@ -164,13 +164,23 @@ def _not_decodable(path: Path, codec: str, encoding: str, exc: UnicodeDecodeErro
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number from 1, the decoded value) per non-blank line; a line that is not JSON
     is a BadRow, rejected in the report as a CSV row that cannot be read is, while the other
-    lines are read."""
+    lines are read. A file that is not UTF-8 (a GBK or UTF-16 one) stops the import, said as
+    for CSV: no line of it would read. A BOM before the first line is allowed, as in CSV."""
     with open(path, "rb") as f:
         for n, line in enumerate(f, 1):
+            if n == 1:
+                line = line.removeprefix(codecs.BOM_UTF8)
             if line.strip():
                 try:
                     yield n, orjson.loads(line)
                 except orjson.JSONDecodeError as exc:
+                    try:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise ValueError(
+                            f"line {n} is not UTF-8 text: a JSON Lines file is UTF-8 "
+                            "(save it as UTF-8; a GBK or UTF-16 file cannot be read)"
+                        ) from None
                     yield n, BadRow(f"not JSON: {exc}")
 
 

@@ -245,6 +245,8 @@ def _label(name: Any, what: str, labels: tuple[Label, ...] = repo.LABELS) -> Lab
     if found is not None and found in labels:
         return found
     allowed = ", ".join(x.value for x in labels)
+    if name is None:
+        raise TransferError(f"{what} is missing: one of {allowed}")
     raise TransferError(f"{what} must be one of {allowed}, not {name!r}")
 
 
@@ -252,7 +254,7 @@ def load_mapping(path: Path, source: str | None) -> Mapping:
     """Read and check a mapping file; `source` (--source) overrides its `source`."""
     raw = path.read_bytes()
     try:
-        doc = tomllib.loads(raw.decode("utf-8"))
+        doc = tomllib.loads(raw.decode("utf-8-sig"))  # Notepad saves UTF-8 with a BOM
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TransferError(f"{path}: not a TOML file: {exc}") from exc
     if "nodes" in doc or "edges" in doc:
@@ -838,6 +840,29 @@ def _pseudonymous(label: Label, rec: fmt.Record, fields: dict[str, Any]) -> bool
     return label is Label.PERSON and isinstance(name, str) and bool(_PSEUDONYM.fullmatch(name))
 
 
+def _check_shape(rec: Any) -> None:
+    """A line is an object whose `fields` (and a node's `customer`) are objects, as exports
+    write them; anything else is the line's fault, said as such, not a crash of the job."""
+    if not isinstance(rec, dict):
+        raise TransferError(f"a line must be a JSON object, not {_json_kind(rec)}")
+    for key in ("fields", "customer") if rec.get("kind") == "node" else ("fields",):
+        value = rec.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise TransferError(f"{key} must be a JSON object or null, not {_json_kind(value)}")
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return "a number" if isinstance(value, int | float) else type(value).__name__
+
+
 def graph_rows(
     records: Iterator[tuple[int, fmt.Record | fmt.BadRow]],
 ) -> Iterator[Prepared | list[Rejection]]:
@@ -847,6 +872,7 @@ def graph_rows(
             yield [Rejection(n, "row", ErrorCode.VALIDATION.value, rec.message)]
             continue
         try:
+            _check_shape(rec)
             if rec.get("kind") == "node":
                 from resolvers import transfer_customfields as tcf
 

@@ -61,6 +61,7 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -878,6 +879,10 @@ async def _receive_upload(request: Request, files: Files, limit: int) -> None:
         raise _too_large(limit) from exc
     except MultiPartException as exc:
         raise Refused(400, ErrorCode.BAD_REQUEST, f"malformed multipart body: {exc}") from exc
+    except HTTPException as exc:  # Starlette's own form parser says 400 so, inside an app
+        raise Refused(
+            400, ErrorCode.BAD_REQUEST, f"malformed multipart body: {exc.detail}"
+        ) from exc
     if files.upload.stat().st_size == 0:
         raise Refused(400, ErrorCode.VALIDATION, "the file is empty", "file")
     if files.mapping.exists() and files.mapping.stat().st_size > MAPPING_MAX_BYTES:
@@ -901,8 +906,8 @@ def _check_files(files: Files, limit: int) -> None:
             raise Refused(
                 400,
                 ErrorCode.VALIDATION,
-                "a CSV file needs a mapping: send it as the multipart part `mapping` (a CSV "
-                "export's ZIP needs none)",
+                "a CSV file needs a mapping: send the request as multipart/form-data with the "
+                "parts `file` and `mapping` (a CSV export's ZIP needs none)",
                 "mapping",
             )
         _unzip_export(files, limit)

@@ -214,6 +214,55 @@ def test_a_mapped_jsonl_file_takes_typed_values_and_reports_bad_ones(tmp_path: P
     assert lines[5].startswith("5,row,VALIDATION,not JSON: ")
 
 
+def test_an_exports_line_of_the_wrong_shape_is_that_lines_rejection(tmp_path: Path) -> None:
+    """Lines an integrator writes by hand: each is rejected with what is wrong, and the
+    others still import (they crashed the whole job with an AttributeError)."""
+    node = '{"kind": "node", "label": "Company", "id": "c1"'
+    path = tmp_path / "hand.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf"  # a BOM, as Windows editors save UTF-8
+        + "\n".join(
+            [
+                "[1, 2]",
+                '"hello"',
+                "null",
+                node + ', "fields": [1]}',
+                node + ', "customer": false, "fields": {"name": "甲公司"}}',
+                '{"kind": "edge", "type": "SUBSIDIARY_OF", "id": "e1", "from": "a", "to": "b"}',
+                node + ', "fields": {"name": "乙公司"}}',
+            ]
+        ).encode()
+    )
+    rows = list(transfer.graph_rows(fmt.read_jsonl(path)))
+    assert [r.row["id"] for r in rows if isinstance(r, transfer.Prepared)] == ["c1"]
+    assert _dry_run(rows, tmp_path / "rejected.csv") == [
+        "1||VALIDATION|a line must be a JSON object, not an array",
+        "2||VALIDATION|a line must be a JSON object, not a string",
+        "3||VALIDATION|a line must be a JSON object, not null",
+        "4||VALIDATION|fields must be a JSON object or null, not an array",
+        "5||VALIDATION|customer must be a JSON object or null, not true or false",
+        "6||VALIDATION|fromLabel is missing: one of Company, Person, Project, User",
+    ]
+
+
+@pytest.mark.parametrize("codec", ["gb18030", "utf-16"])
+def test_a_jsonl_file_that_is_not_utf8_stops_with_a_clear_reason(
+    tmp_path: Path, codec: str
+) -> None:
+    path = tmp_path / "gbk.jsonl"
+    path.write_bytes(
+        '{"kind": "node", "label": "Company", "fields": {"name": "华星"}}\n'.encode(codec)
+    )
+    with pytest.raises(ValueError, match=r"^line 1 is not UTF-8 text: a JSON Lines file is UTF-8"):
+        list(fmt.read_jsonl(path))
+
+
+def test_a_mapping_saved_with_a_bom_reads(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + COMPANIES_TOML.encode())
+    assert transfer.load_mapping(path, None).source == "erp"
+
+
 def test_a_number_beyond_a_doubles_range_or_not_a_number_is_rejected(tmp_path: Path) -> None:
     # float() reads all of these; none can be sent as JSON or kept usefully (an infinity
     # stored made every read of the field fail).

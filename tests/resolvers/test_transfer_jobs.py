@@ -327,6 +327,14 @@ def test_refusals_carry_a_code_and_a_field(
         assert _error(unheaded)["message"].startswith(
             'the CSV header has no column "编号" (the mapping\'s id); its columns: code, 公司名称'
         )
+        # A multipart content type without its boundary: the body cannot be split (it was a
+        # 500 INTERNAL from the form parser's own 400).
+        no_boundary = client.post(
+            "/transfer/imports", params={"format": "csv"}, content=_csv(2),
+            headers={**_auth("admin"), "content-type": "multipart/form-data"},
+        )  # fmt: skip
+        assert (no_boundary.status_code, _error(no_boundary)["code"]) == (400, "BAD_REQUEST")
+        assert "boundary" in _error(no_boundary)["message"]
         for persona in ("analyst", "auditor"):
             refused = _upload(client, persona, _csv(2))
             assert (refused.status_code, _error(refused)["code"]) == (403, "FORBIDDEN")
