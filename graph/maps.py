@@ -32,6 +32,8 @@ MAX_LIMIT = 2000
 GROUP_MAX_LEVELS = 8
 GROUP_MAX_COMPANIES = 2000
 CONTACT_MAX_SUBSIDIARY_LEVELS = 4
+# How far up the reporting lines contactMap looks to rank people when its limit cuts.
+CONTACT_RANK_LEVELS = 8
 
 COMPANY_RELS = (*HIERARCHY, *INDUSTRY_CHAIN, *DECISION_CHAIN, Rel.INCUMBENT_AT)
 COMPANY_UNION = "|".join(r.value for r in COMPANY_RELS)
@@ -43,7 +45,10 @@ def valid(r: LiteralString) -> LiteralString:
 
 
 def through_visible(
-    path: LiteralString, start: LiteralString, x: LiteralString = "x"
+    path: LiteralString,
+    start: LiteralString,
+    x: LiteralString = "x",
+    label: LiteralString = "Company",
 ) -> LiteralString:
     """Cypher predicate: every node of path variable `path` is visible to `$acl` and not
     archived, but for its `start` (a centre asked for by id). Written as a path predicate, the
@@ -52,7 +57,7 @@ def through_visible(
     around it is drawn as without it, not as pieces it no longer joins."""
     return (
         f"all({x} IN nodes({path}) WHERE {x} = {start} OR ({x}.archivedAt IS NULL "
-        f"AND {access.visible_as(x, 'Company')}))"
+        f"AND {access.visible_as(x, label)}))"
     )
 
 
@@ -233,7 +238,22 @@ def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
         f"  WITH p, w, co ORDER BY co.name, {access.name_order('p')}, p.id LIMIT $limitPlus "
         "  RETURN collect({p: p, w: w, co: co}) AS found "
         "} "
-        "WITH cos, found[..$limit] AS rows, size(found) > $limit AS truncated "
+        # Only when the limit cuts: keep the top of the chart, people with the fewest reporting
+        # lines above them, so a small limit never drops the head for a name late in order.
+        "CALL (cos, found) { "
+        "  UNWIND CASE WHEN size(found) > $limit THEN cos ELSE [] END AS co "
+        "  MATCH (p:Person)-[w:WORKS_AT]->(co) "
+        f"  WHERE {valid('w')} AND p.archivedAt IS NULL AND {access.visible_as('p', 'Person')} "
+        "  WITH p, w, co, COUNT { "
+        f"    MATCH up = (p)-[rs:REPORTS_TO*1..{CONTACT_RANK_LEVELS}]->(:Person) "
+        f"    WHERE all(r IN rs WHERE {valid('r')}) "
+        f"      AND {through_visible('up', 'p', label='Person')} "
+        "  } AS above "
+        f"  ORDER BY above, co.name, {access.name_order('p')}, p.id LIMIT $limit "
+        "  RETURN collect({p: p, w: w, co: co}) AS ranked "
+        "} "
+        "WITH cos, CASE WHEN size(found) > $limit THEN ranked ELSE found END AS rows, "
+        "  size(found) > $limit AS truncated "
         "WITH cos, rows, [x IN rows | x.p] AS ps, truncated "
         "CALL (ps) { "
         "  UNWIND ps AS a "

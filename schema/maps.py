@@ -272,7 +272,10 @@ class Query:
         "`includeSubsidiaries` each subsidiary too, one level below its parent), listed "
         "first, then the people "
         "(`kind: PERSON`, `companyId` = employer); WORKS_AT edges join people to companies. "
-        f"limit 1..{r.MAX_LIMIT} people (companies do not count); one Cypher round trip.",
+        f"limit 1..{r.MAX_LIMIT} people (companies do not count); when it cuts, the people "
+        "nearest the top are kept (fewest reporting lines above them, up to 8 levels, then by "
+        "name), "
+        "so the chart keeps its head. One Cypher round trip.",
         graphql_type=GraphMap,
     )
     async def contactMap(

@@ -295,6 +295,54 @@ def test_contact_map_without_data_keeps_job_fields(gql: GQL, group: None) -> Non
     assert works["data"] == {"id": "w-wang", "title": "技术总监", "department": "技术部"}
 
 
+# 赵总 heads 华北重工 but sorts last by name (code point); 王一 reports to him; 李二 and
+# 孙三 to 王一; 蔡四 solid to 王一 and dotted to 赵总. A limit that cuts keeps the top.
+CHART = """
+CREATE (c:Company {id: 'oc', name: '华北重工'})
+CREATE (head:Person {id: 'oc-head', name: '赵总'})-[:WORKS_AT {id: 'w-oc-head'}]->(c)
+CREATE (a:Person {id: 'oc-a', name: '王一'})-[:WORKS_AT {id: 'w-oc-a'}]->(c)
+CREATE (b:Person {id: 'oc-b', name: '李二'})-[:WORKS_AT {id: 'w-oc-b'}]->(c)
+CREATE (d:Person {id: 'oc-d', name: '孙三'})-[:WORKS_AT {id: 'w-oc-d'}]->(c)
+CREATE (e:Person {id: 'oc-e', name: '蔡四'})-[:WORKS_AT {id: 'w-oc-e'}]->(c)
+CREATE (a)-[:REPORTS_TO {id: 'r-oc-a', kind: 'SOLID'}]->(head)
+CREATE (b)-[:REPORTS_TO {id: 'r-oc-b', kind: 'SOLID'}]->(a)
+CREATE (d)-[:REPORTS_TO {id: 'r-oc-d', kind: 'SOLID'}]->(a)
+CREATE (e)-[:REPORTS_TO {id: 'r-oc-e', kind: 'SOLID'}]->(a)
+CREATE (e)-[:REPORTS_TO {id: 'r-oc-e2', kind: 'DOTTED'}]->(head)
+// an old head whose line ended: today she is at the top too, and first by name
+CREATE (old:Person {id: 'oc-old', name: '艾老'})-[:WORKS_AT {id: 'w-oc-old'}]->(c)
+CREATE (old)-[:REPORTS_TO {id: 'r-oc-old', kind: 'SOLID', until: date('2020-01-01')}]->(b)
+"""
+
+
+@pytest.mark.parametrize(
+    ("limit", "kept"),
+    [
+        (1, {"oc-old"}),
+        (2, {"oc-old", "oc-head"}),
+        (3, {"oc-old", "oc-head", "oc-a"}),
+        # 李二 and 孙三 have two lines above them, 蔡四 three: the name (code point) breaks ties
+        (4, {"oc-old", "oc-head", "oc-a", "oc-d"}),
+        (5, {"oc-old", "oc-head", "oc-a", "oc-d", "oc-b"}),
+    ],
+)
+def test_contact_map_limit_keeps_the_top_of_the_chart(
+    gql: GQL, cypher: Driver, limit: int, kept: set[str]
+) -> None:
+    build(cypher, CHART)
+    r = gql(
+        'query($l: Int) { contactMap(company: "oc", limit: $l) { nodes { id kind } truncated } }',
+        {"l": limit},
+    )
+    m = r.data["contactMap"]
+    assert {n["id"] for n in m["nodes"] if n["kind"] == "PERSON"} == kept
+    assert m["truncated"] is True
+    assert r.round_trips == 1
+    whole = gql('{ contactMap(company: "oc", limit: 6) { nodes { id } truncated } }')
+    assert len(whole.data["contactMap"]["nodes"]) == 7
+    assert whole.data["contactMap"]["truncated"] is False
+
+
 def test_contact_map_across_subsidiaries(gql: GQL, group: None) -> None:
     m = gql(CONTACT, {"c": "g1", "s": True}).data["contactMap"]
     assert {"chen", "s1", "b1", "jv"} <= ids(m["nodes"])
