@@ -114,11 +114,14 @@ async def related_accounts(
         if count < LINKS_COUNTED:
             item["score"] += WEIGHTS[v]
         item["paths"].append(([centre, link["person"], link["company"]], link["edges"]))
+    projects_counted: dict[str, set[str]] = {}
     for link in found["projects"]:
         item = entry(link["company"])
-        count = item["via"].get("SHARED_PROJECTS", 0)
-        item["via"]["SHARED_PROJECTS"] = count + 1
-        if count < LINKS_COUNTED:
+        item["via"]["SHARED_PROJECTS"] = 1
+        # A project counts once, however many of its people link the two companies.
+        counted = projects_counted.setdefault(link["company"]["id"], set())
+        if link["project"]["id"] not in counted and len(counted) < LINKS_COUNTED:
+            counted.add(link["project"]["id"])
             item["score"] += WEIGHTS["SHARED_PROJECTS"]
         first_edge = link["edges"][0]
         if first_edge["type"] == "FOR":  # centre <- project <- person -> other

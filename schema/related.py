@@ -135,7 +135,8 @@ class RelatedAccount:
         description="Higher is closer: the shortest chain path to the company (one, however "
         "many lie within `maxHops`) adds the weight of its strongest kind / its hops "
         "(hierarchy 1.0, decision chain 0.9, industry chain 0.8); each people link adds "
-        "0.6 shared, 0.5 project, 0.4 former (at most 3 links of each kind count)."
+        "0.6 per shared person, 0.4 per former employee, 0.5 per shared project (however "
+        "many of its people link the two; at most 3 of each kind count)."
     )
     via: list[RelatedVia] = strawberry.field(description="The kinds of link found.")
     paths: list[RelPath] = strawberry.field(

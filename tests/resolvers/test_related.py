@@ -67,6 +67,25 @@ def test_related_accounts_ranked_with_paths(gql: GQL, graph: None) -> None:
     assert [n["id"] for n in shared["nodes"]] == ["g1", "dual", "di"]
 
 
+def test_a_shared_project_counts_once_however_many_take_part(
+    gql: GQL, graph: None, cypher: Driver
+) -> None:
+    # Two more of 华东机械's people join the same project: still one shared project.
+    with cypher.session(database="neo4j") as s:
+        s.run(
+            "MATCH (s1:Company {id: 's1'}), (p:Project {id: 'proj'}) "
+            "UNWIND ['sp1', 'sp2'] AS id "
+            "CREATE (x:Person {id: id, name: '项目成员' + id})-[:WORKS_AT {id: 'w-' + id}]->(s1) "
+            "CREATE (x)-[:PARTICIPATES_IN {id: 'pi-' + id, role: 'USER'}]->(p)"
+        ).consume()
+    rel = by_id(gql(RELATED, {"c": "g1", "v": ["SHARED_PROJECTS"]}).data["relatedAccounts"])
+    assert rel["s1"]["score"] == pytest.approx(0.5)
+    assert rel["s1"]["via"] == ["SHARED_PROJECTS"]
+    # each person is still a path that explains the link
+    people = {p["nodes"][2]["id"] for p in rel["s1"]["paths"]}
+    assert people == {"chen", "sp1", "sp2"}
+
+
 GROUP_WIDE = """
 query($c: ID!, $v: [RelatedVia!], $h: Int, $w: Boolean) {
   relatedAccounts(company: $c, via: $v, maxHops: $h, wholeGroup: $w, first: 100) {
