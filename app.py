@@ -518,6 +518,12 @@ def _driver_errors_as_warnings(record: logging.LogRecord) -> bool:
     return True
 
 
+def _without_color(record: logging.LogRecord) -> bool:
+    """uvicorn adds a copy of some messages with terminal colour codes; JSON lines keep one."""
+    record.__dict__.pop("color_message", None)
+    return True
+
+
 def configure_logging(settings: Settings) -> None:
     """Text or JSON lines (CRM_LOG_FORMAT=json) on stderr, at CRM_LOG_LEVEL."""
     handler = logging.StreamHandler()
@@ -529,6 +535,7 @@ def configure_logging(settings: Settings) -> None:
                 rename_fields={"levelname": "level", "asctime": "time", "name": "logger"},
             )
         )
+        handler.addFilter(_without_color)
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.set_name("crm")

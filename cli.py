@@ -765,11 +765,26 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
 
+# uvicorn's loggers hand their lines (start-up, access) to the root logger, whose handler
+# (app.configure_logging) writes JSON; by default they have text handlers of their own.
+UVICORN_TO_ROOT: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "loggers": {
+        name: {"handlers": [], "propagate": True}
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+    },
+}
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from app import StartupRefused, check_production
+    from app import StartupRefused, check_production, configure_logging
 
+    # This process's own lines (the embedded server's supervisor, uvicorn's parent process)
+    # in the format asked for, as the app's are.
+    configure_logging(settings)
     try:
         check_production(settings)
     except StartupRefused as exc:  # one line, before anything starts, not a traceback
@@ -795,11 +810,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         }
         os.environ.update(env)  # uvicorn's workers build the app from the environment
         # The viewer's address first: it is the one a new user should open.
-        print(
+        where = (
             f"serving the viewer at http://{args.host}:{args.port}/  "
-            f"(GraphQL: http://{args.host}:{args.port}/graphql)",
-            flush=True,
+            f"(GraphQL: http://{args.host}:{args.port}/graphql)"
         )
+        if settings.log_format == "json":  # every line a JSON object, this one too
+            logging.getLogger("crm.cli").info(where)
+        else:
+            print(where, flush=True)
         # SIGTERM or Ctrl-C: uvicorn stops accepting, lets requests in flight finish within
         # the grace time, then runs the lifespan's shutdown (driver closed); Neo4j stops last.
         options: dict[str, Any] = {
@@ -811,6 +829,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             "timeout_graceful_shutdown": max(1, round(s.shutdown_grace_seconds)),
             "timeout_keep_alive": max(1, round(s.keep_alive_seconds)),
         }
+        if settings.log_format == "json":
+            options["log_config"] = UVICORN_TO_ROOT
         if args.workers > 1:
             uvicorn.run("app:create_app", app_dir=str(ROOT), **options)
             return 0

@@ -30,14 +30,18 @@ def crm(
 
 @contextlib.contextmanager
 def serving(
-    port: int, env: dict[str, str], log: Path, own_group: bool = False
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    own_group: bool = False,
+    more: tuple[str, ...] = (),
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`crm-graph serve --port <port>` in a subprocess writing to `log`; killed on the way out
-    unless the test already stopped it. `own_group`: in a process group of its own, as a
-    terminal runs it, so a test can signal the group as Ctrl-C does."""
+    """`crm-graph serve --port <port> <more>` in a subprocess writing to `log`; killed on the
+    way out unless the test already stopped it. `own_group`: in a process group of its own, as
+    a terminal runs it, so a test can signal the group as Ctrl-C does."""
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port)],
+            [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port), *more],
             env=env,
             cwd=ROOT,
             stdout=out,

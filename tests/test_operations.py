@@ -233,6 +233,37 @@ def test_sigterm_under_load_finishes_requests_in_flight_and_loses_no_write(
     assert missing(cypher, [*load.acked, "op-slow"]) == set()
 
 
+@pytest.mark.timeout(300)
+def test_json_logs_are_json_from_every_process(neo4j_server: LocalNeo4j, tmp_path: Path) -> None:
+    """With CRM_LOG_FORMAT=json and two workers, every line is a JSON object: the parent
+    process's, uvicorn's start-up and access lines, and the workers' own."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "NEO4J_URI": neo4j_server.uri,
+        "NEO4J_PASSWORD": neo4j_server.password,
+        "CRM_LOG_FORMAT": "json",
+        "CRM_WARM_UP_SECONDS": "0",
+    }
+    log = tmp_path / "serve.log"
+    with serving(port, env, log, more=("--workers", "2")) as proc:
+        assert wait_ready(base, 180), "the app never became ready"
+        assert httpx.get(f"{base}/healthz?key=never-logged", timeout=10).status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    lines = [orjson.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
+    messages = [(x["logger"], x["message"]) for x in lines]
+    assert any(m.startswith("serving the viewer at") for _, m in messages)
+    assert any(m.startswith("Started parent process") for _, m in messages)
+    assert sum(m.startswith("Started server process") for _, m in messages) == 2
+    access = [m for name, m in messages if name == "uvicorn.access"]
+    assert any('"GET /healthz HTTP/1.1" 200' in m for m in access), access
+    assert "never-logged" not in log.read_text()
+    assert not [x for x in lines if "color_message" in x]
+
+
 def _get_healthz(sock: socket.socket) -> bytes:
     """One keep-alive GET /healthz on `sock`; the response's status line."""
     sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: crm\r\n\r\n")
