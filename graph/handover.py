@@ -59,17 +59,20 @@ GATHER = Cypher(
     "COLLECT { MATCH (d)-[t:ON_TEAM]->(p:Project) WHERE " + current("t") + " AND "
     "coalesce(p.status, 'OPEN') IN ['OPEN', 'ON_HOLD'] AND p.archivedAt IS NULL "
     "RETURN {edge: t.id, project: p.id, role: t.role, customer: head([(p)-[:FOR]->(pc) | "
-    "pc.id]), editable: " + access.editable("p") + "} AS t ORDER BY p.id LIMIT "
+    "pc.id]), editable: " + access.editable("p") + ", seen: " + access.visible_as("p", "Project")
+    + "} AS t ORDER BY p.id LIMIT "
     + str(MAX_PROJECTS + 1) + " } AS projects, "
     "COLLECT { MATCH (d)-[t:ON_TEAM]->(p:Project) WHERE " + current("t") + " AND "
     "(NOT coalesce(p.status, 'OPEN') IN ['OPEN', 'ON_HOLD'] OR p.archivedAt IS NOT NULL) "
     "RETURN {edge: t.id, project: p.id, role: t.role, customer: head([(p)-[:FOR]->(pc) | "
-    "pc.id]), editable: " + access.editable("p") + "} AS t ORDER BY p.id LIMIT "
+    "pc.id]), editable: " + access.editable("p") + ", seen: " + access.visible_as("p", "Project")
+    + "} AS t ORDER BY p.id LIMIT "
     + str(MAX_PROJECTS + 1) + " } AS closed, "
     "COLLECT { MATCH (f:FollowUp {status: 'OPEN'})-[:ASSIGNED_TO]->(d) "
     "OPTIONAL MATCH (f)-[:ABOUT]->(fc) "
     "RETURN {id: f.id, customer: fc.id, editable: fc IS NOT NULL AND "
-    + access.editable("fc") + "} AS f ORDER BY f.id "
+    + access.editable("fc") + ", seen: fc IS NOT NULL AND " + access.visible("fc")
+    + "} AS f ORDER BY f.id "
     "LIMIT " + str(MAX_FOLLOW_UPS + 1) + " } AS followUps, "
     "COUNT { (d)<-[s:SHARED_WITH]-() WHERE s.until IS NULL OR s.until > datetime() } AS shares",
 )  # fmt: skip
@@ -159,9 +162,10 @@ class HandOverRow(TypedDict):
     # Closed or archived deals whose team the departed leaves (`to`: the account's successor;
     # nobody joins the team).
     closedProjects: list[Move]
-    # Deals and follow-ups of customers the viewer may not edit: not moved (`to`: the
-    # successor they would have gone to).
+    # Deals and follow-ups of customers the viewer may not edit but may see: not moved (`to`:
+    # the successor they would have gone to).
     leftBehind: list[Move]
+    leftBehindHidden: int  # and those the viewer may not even see: only counted
     sharesEnded: int  # accounts shared with the departed by hand: those shares end
     refusal: Refusal | None
     part: Part | None
@@ -177,6 +181,7 @@ def _refused(refusal: Refusal, part: Part, detail: str | None) -> HandOverRow:
         "followUps": [],
         "closedProjects": [],
         "leftBehind": [],
+        "leftBehindHidden": 0,
         "sharesEnded": 0,
         "refusal": refusal,
         "part": part,
@@ -253,23 +258,18 @@ async def hand_over(
             {"id": a["customer"], "to": to(a["customer"]), "customerId": a["customer"]}
             for a in g["accounts"]
         ]
-        left: list[Move] = (
-            [
-                {"id": x["project"], "to": to(x["customer"]), "customerId": x["customer"]}
-                for x in g["projects"]
-                if not x["editable"]
-            ]
-            + [
-                {"id": x["id"], "to": to(x["customer"]), "customerId": x["customer"]}
-                for x in g["followUps"]
-                if not x["editable"]
-            ]
-            + [
-                {"id": x["project"], "to": to(x["customer"]), "customerId": x["customer"]}
-                for x in g["closed"]
-                if not x["editable"]
-            ]
-        )
+        stays: list[tuple[Move, dict[str, Any]]] = [
+            ({"id": x["project"], "to": to(x["customer"]), "customerId": x["customer"]}, x)
+            for x in (*g["projects"], *g["closed"])
+            if not x["editable"]
+        ] + [
+            ({"id": x["id"], "to": to(x["customer"]), "customerId": x["customer"]}, x)
+            for x in g["followUps"]
+            if not x["editable"]
+        ]
+        # What the viewer may not see is told only as a number: hidden means missing.
+        left: list[Move] = [m for m, x in stays if x["seen"]]
+        hidden = len(stays) - len(left)
         ended = [t for t in g["closed"] if t["editable"]]
         closed: list[Move] = [
             {"id": t["project"], "to": to(t["customer"]), "customerId": t["customer"]}
@@ -295,6 +295,7 @@ async def hand_over(
             "followUps": follow_ups,
             "closedProjects": closed,
             "leftBehind": left,
+            "leftBehindHidden": hidden,
             "sharesEnded": int(g["shares"]),
             "refusal": None,
             "part": None,
@@ -355,7 +356,7 @@ async def hand_over(
                 "projects": projects,
                 "followUps": follow_ups,
                 "closedProjects": closed,
-                "leftBehind": left,
+                "leftBehind": [m for m, _ in stays],
             },
             ensure_ascii=False,
             sort_keys=True,

@@ -401,6 +401,7 @@ async def hand_over(ctx: Context, data: dict[str, Any]) -> HandOverPayload:
             "followUps": row["followUps"],
             "closedProjects": row["closedProjects"],
             "leftBehind": row["leftBehind"],
+            "leftBehindHidden": row["leftBehindHidden"],
             "sharesEnded": row["sharesEnded"],
         },
         "errors": [],

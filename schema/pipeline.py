@@ -295,9 +295,14 @@ class HandOver:
         "opens its account to them. `to` is the account's successor."
     )
     leftBehind: list[HandOverMove] = strawberry.field(
-        description="Deals and follow-ups of customers you may not edit (the departed rep "
-        "helped on another team's deal): not moved; an ADMIN or that team's manager hands "
-        "them over. `to` is where they would have gone."
+        description="Deals and follow-ups of customers you may see but not edit (the "
+        "departed rep helped on another team's deal): not moved; an ADMIN or that team's "
+        "manager hands them over. `to` is where they would have gone."
+    )
+    leftBehindHidden: int = strawberry.field(
+        description="How many more deals and follow-ups stay behind on customers you may "
+        "not even see: only counted, never named (hidden means missing). An ADMIN sees them "
+        "all in `leftBehind`."
     )
     sharesEnded: int = strawberry.field(
         description="Accounts shared with the departed rep by hand: each share ends (nobody "

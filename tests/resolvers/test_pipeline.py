@@ -569,6 +569,45 @@ def test_the_brief_of_an_account(gql: GQL, pipeline: None) -> None:
     assert gql.as_("other_team")(BRIEF, {"id": CUSTOMER}).data["handOverBrief"] is None
 
 
+def test_left_behind_names_only_what_the_manager_may_see(
+    gql: GQL, cypher: Driver, pipeline: None
+) -> None:
+    # The west rep helps on two east deals; the east account is shared READ with the west
+    # manager, so that one deal is seen (named) but not edited; the admin is told of both.
+    cypher.execute_query(
+        "MATCH (u:User {id: $rep}), (p:Project {id: $risky}), (q:Project {id: $calm}), "
+        "(m:User {id: $manager}), (c:Customer {id: $customer}) "
+        "CREATE (u)-[:ON_TEAM {id: $risky + '-help', role: 'SUPPORT', version: 1}]->(p) "
+        "CREATE (u)-[:ON_TEAM {id: $calm + '-help', role: 'SUPPORT', version: 1}]->(q)",
+        rep=WEST_REP,
+        risky=DEAL_IDS["risky"],
+        calm=DEAL_IDS["calm"],
+        manager=PERSONAS["manager_west"]["id"],
+        customer=CUSTOMER,
+    )
+    query = HAND_OVER.replace(
+        "closedProjects { id }", "closedProjects { id } leftBehind { id } leftBehindHidden"
+    )
+    manager = PERSONAS["manager_west"]["id"]
+    asked = {"input": {"from": WEST_REP, "to": manager, "dryRun": True}}
+    west = gql.as_("manager_west")(query, asked).data["handOver"]["handOver"]
+    assert (west["leftBehind"], west["leftBehindHidden"]) == ([], 2)
+    cypher.execute_query(
+        "MATCH (c:Customer {id: $customer}), (m:User {id: $manager}) "
+        "CREATE (c)-[:SHARED_WITH {id: 'share-lb', level: 'READ', by: 'x', at: datetime()}]->(m)",
+        customer=CUSTOMER,
+        manager=manager,
+    )
+    west = gql.as_("manager_west")(query, asked).data["handOver"]["handOver"]
+    assert sorted(m["id"] for m in west["leftBehind"]) == sorted(
+        [DEAL_IDS["risky"], DEAL_IDS["calm"]]
+    )
+    assert west["leftBehindHidden"] == 0
+    everything = gql.as_("admin")(query, asked).data["handOver"]["handOver"]
+    assert everything["leftBehindHidden"] == 0
+    assert {DEAL_IDS["risky"], DEAL_IDS["calm"]} <= {p["id"] for p in everything["projects"]}
+
+
 def test_a_manager_moves_what_is_theirs_and_lists_the_rest(
     gql: GQL, cypher: Driver, pipeline: None
 ) -> None:
@@ -581,12 +620,15 @@ def test_a_manager_moves_what_is_theirs_and_lists_the_rest(
     )
     manager = PERSONAS["manager_west"]["id"]
     done = gql.as_("manager_west")(
-        HAND_OVER.replace("closedProjects { id }", "closedProjects { id } leftBehind { id to }"),
+        HAND_OVER.replace(
+            "closedProjects { id }", "closedProjects { id } leftBehind { id to } leftBehindHidden"
+        ),
         {"input": {"from": WEST_REP, "to": manager}},
     ).data["handOver"]
     assert done["errors"] == []
     moved = done["handOver"]
     assert [a["id"] for a in moved["accounts"]] == [WEST_CUSTOMER]
     assert [p["id"] for p in moved["projects"]] == [DEAL_IDS["west"]]
-    assert moved["leftBehind"] == [{"id": DEAL_IDS["risky"], "to": manager}]
+    # The east deal stays; the west manager may not see it, so it is counted, not named.
+    assert (moved["leftBehind"], moved["leftBehindHidden"]) == ([], 1)
     assert holdings(cypher, WEST_REP) == (0, 1, 0)

@@ -432,7 +432,7 @@ export async function handOver(input) {
   const data = await gql(
     `mutation HandOver($input: HandOverInput!) {
       handOver(input: $input) { handOver { id dryRun accounts { ${move} } projects { ${move} }
-        followUps { ${move} } closedProjects { ${move} } leftBehind { ${move} } sharesEnded }
+        followUps { ${move} } closedProjects { ${move} } leftBehind { ${move} } leftBehindHidden sharesEnded }
         errors { code message field } } }`,
     { input },
   );

@@ -255,7 +255,7 @@ class PipelinePage {
       out.push(h('div', { class: 'ho-preview' },
         h('p', {}, empty ? t('ho.nothing') : t('ho.would', c)),
         also.c || also.s ? h('p', { class: 'ho-also small' }, t('ho.also', also)) : null,
-        moved.leftBehind.length ? h('p', { class: 'ho-left small muted' }, t('ho.left', { l: moved.leftBehind.length })) : null,
+        moved.leftBehind.length + moved.leftBehindHidden ? h('p', { class: 'ho-left small muted' }, t('ho.left', { l: moved.leftBehind.length + moved.leftBehindHidden })) : null,
         h('ul', { class: 'plain compact' }, names([...moved.accounts, ...moved.projects], preview.names)),
         empty ? null : h('button', { type: 'button', class: 'action ho-confirm', onclick: () => this.runHandOver(false) }, t('ho.confirm'))));
     }
