@@ -39,10 +39,32 @@ def _id_document(errors: v.Errors, data: dict[str, Any], props: dict[str, Any]) 
         props["idNumber"] = None
     elif kind == RESIDENT_ID:
         props["idNumber"] = v.resident_id(errors, data["idNumber"], "input.idNumber")
+        if props["idNumber"] is not None:
+            _id_birth_date(errors, props)
     else:
         props["idNumber"] = v.text(errors, data["idNumber"], "input.idNumber", max_len=40)
     if props["idNumber"] is not None and not props.get("idType"):
         props["idType"] = RESIDENT_ID
+
+
+def _id_birth_date(errors: v.Errors, props: dict[str, Any]) -> None:
+    """A resident ID number's birth date is a real one (1900 to today), and the `birthDate`
+    given with it, if any, is the same day."""
+    born = v.resident_id_birth(props["idNumber"])
+    if not EARLIEST_BIRTH <= born <= clock.today():
+        errors.add(
+            ErrorCode.VALIDATION,
+            f"is not a valid resident ID number: its birth date {born} is not between "
+            "1900-01-01 and today",
+            "input.idNumber",
+        )
+        props["idNumber"] = None
+    elif props.get("birthDate") is not None and props["birthDate"] != born:
+        errors.add(
+            ErrorCode.VALIDATION,
+            f"is not the birth date in the resident ID number ({born})",
+            "input.birthDate",
+        )
 
 
 def person_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:

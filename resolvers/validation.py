@@ -103,6 +103,12 @@ def resident_id(errors: Errors, value: str | None, field: str) -> str | None:
     return _standard_number(errors, value, field, _resident_id, "resident ID number")
 
 
+def resident_id_birth(number: str) -> dt.date:
+    """The birth date a valid resident ID number (as `resident_id` returns it) encodes."""
+    born: dt.date = ric.get_birth_date(number)
+    return born
+
+
 def _resident_id(value: str) -> str:
     """python-stdnum's checks, except that the region needs only a known province.
     `ric.validate` also wants the county to have existed in the birth year, but the first

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
 from tests.resolvers.customfields import define
@@ -104,6 +106,34 @@ def test_validation_errors_write_nothing(gql: GQL, cypher: Driver) -> None:
     }
     n = cypher.execute_query("MATCH (p:Person) RETURN count(p) AS n", database_="neo4j")
     assert n.records[0]["n"] == 0
+
+
+@pytest.mark.parametrize(
+    ("given", "field", "says"),
+    [
+        # valid checksums, but born in 2030 and in 1850
+        ({"idNumber": "11010120301201001X"}, "input.idNumber", "2030-12-01 is not between"),
+        ({"idNumber": "110101185001010034"}, "input.idNumber", "1850-01-01 is not between"),
+        # born 1990-01-01 by the number, 1991-05-05 by the form
+        (
+            {"idNumber": "110101199001010015", "birthDate": "1991-05-05"},
+            "input.birthDate",
+            "is not the birth date in the resident ID number (1990-01-01)",
+        ),
+    ],
+)
+def test_an_id_numbers_birth_date_is_real_and_agrees(
+    gql: GQL, cypher: Driver, given: dict[str, str], field: str, says: str
+) -> None:
+    out = gql(CREATE, {"input": {"name": "赵个人", **given}}).data["createPerson"]
+    assert out["person"] is None
+    assert [(e["code"], e["field"]) for e in out["errors"]] == [("VALIDATION", field)]
+    assert says in out["errors"][0]["message"]
+    n = cypher.execute_query("MATCH (p:Person) RETURN count(p) AS n", database_="neo4j")
+    assert n.records[0]["n"] == 0
+    # the same number with its own birth date, or none, is taken
+    same = create(gql, idNumber="110101199001010015", birthDate="1990-01-01")
+    assert same["birthDate"] == "1990-01-01"
 
 
 def test_a_person_is_an_individual_customer(gql: GQL) -> None:
