@@ -398,8 +398,9 @@ class Query:
         return await r.preview_message(info.context, str(templateId), str(customerId))
 
     @strawberry.field(
-        description="One outreach job, if visible to you (yours, your team's when you manage "
-        "it, or any for roles that read everything).",
+        description="One outreach job, if visible to you: yours, your team's (as your team's "
+        "accounts are: a team member's job, or a team below yours when you manage it), or any "
+        "for roles that read everything. Its messages show only customers you see.",
         graphql_type=OutreachJob | None,
     )
     async def outreachJob(
