@@ -124,9 +124,11 @@ __all__ = [
 
 @dataclass
 class RoundTrips:
-    """Statements sent during one request, by name."""
+    """Statements sent during one request, by name, and the write transactions it committed
+    (a request that fails after some were saved must not be retried whole)."""
 
     names: list[str] = field(default_factory=list)
+    commits: int = 0
 
     @property
     def count(self) -> int:
@@ -151,7 +153,7 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, ServiceUnavailable | SessionExpired | AuthError | OSError):
         return DatabaseUnavailable(str(exc))
     code = getattr(exc, "code", None) or ""
-    if isinstance(exc, Neo4jError) and "TransactionTimedOut" in code:
+    if isinstance(exc, Neo4jError) and _timed_out(exc):
         return QueryTimeout(exc.message or code)
     # A restarting server answers Bolt before its database is online; that is an outage.
     if isinstance(exc, Neo4jError) and code.endswith("General.DatabaseUnavailable"):
@@ -170,7 +172,9 @@ def _translate(exc: Exception) -> Exception:
 def _timed_out(exc: Exception) -> bool:
     """Neo4j's own answer that it stopped the transaction at its timeout: on a loaded
     machine it can arrive just as the client's deadline passes, and it is the truer cause."""
-    return isinstance(exc, Neo4jError) and "TransactionTimedOut" in (exc.code or "")
+    code = (exc.code or "") if isinstance(exc, Neo4jError) else ""
+    # LockClientStopped: stopped at its timeout while it waited for another's write lock.
+    return "TransactionTimedOut" in code or code.endswith("Transaction.LockClientStopped")
 
 
 def _silent(deadline: float | None) -> DatabaseUnavailable:
@@ -264,7 +268,7 @@ class Database:
         limit = asyncio.timeout(deadline)
         try:
             async with limit, self.driver.session(database=self.database) as s:
-                return await s.execute_write(work)
+                result = await s.execute_write(work)
         except (DriverError, Neo4jError, OSError) as exc:
             # No answer to a commit (a lost connection, silence): it may have been saved. An
             # error Neo4j answered with is a refusal, and nothing was saved.
@@ -272,6 +276,9 @@ class Database:
                 raise WriteOutcomeUnknown(str(exc)) from exc
             silent = limit.expired() and not _timed_out(exc)
             raise (_silent(deadline) if silent else _translate(exc)) from exc
+        if (trips := current_round_trips.get()) is not None:
+            trips.commits += 1
+        return result
 
     async def read(self, q: Cypher, params: Mapping[str, Any] | None = None) -> list[Row]:
         """The rows of one read statement. Auto-committed: a single statement needs no

@@ -9,7 +9,7 @@ from typing import Any
 
 from graph.access import Scope
 from graph.actor import Actor
-from graph.db import Database
+from graph.db import Database, current_round_trips
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,12 @@ class Context:
     scheduler: Any = None
     # The app's outreach job runner (resolvers/outreach.Runner); None outside an app.
     outreach: Any = None
+
+    @staticmethod
+    def commits() -> int:
+        """Write transactions this request has committed so far."""
+        trips = current_round_trips.get()
+        return 0 if trips is None else trips.commits
 
     def user_changed(self, user_id: str) -> None:
         if self.on_user_changed is not None:

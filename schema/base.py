@@ -137,6 +137,11 @@ vocab_enum(
         "WRITE_OUTCOME_UNKNOWN": "The database stopped answering while a change was being "
         "committed: it may have been saved. Not retryable as it is; `extensions.requestId` "
         "is the request id its audit event carries, to check first.",
+        "PARTLY_SAVED": "A mutation of several fields failed after some of its changes were "
+        "saved, and their answers are lost with `data`: `extensions.saved` counts the saved "
+        "changes, `extensions.ranBefore` names the fields that ran before the failure, "
+        "`extensions.cause` is the failure's own code. Not retryable as a whole: read back "
+        "what was saved (its audit events carry `extensions.requestId`), then send the rest.",
         "BAD_REQUEST": "The HTTP request is not a GraphQL request (HTTP 400).",
         "PAYLOAD_TOO_LARGE": "The request body is over the size limit (HTTP 413).",
         "REQUEST_TIMEOUT": "The request body did not arrive within the body timeout "

@@ -20,6 +20,7 @@ from graphql import (
     ArgumentNode,
     ASTValidationRule,
     DocumentNode,
+    FieldNode,
     FloatValueNode,
     GraphQLError,
     IntValueNode,
@@ -243,6 +244,46 @@ def _shape(
     return GraphQLError(message, error.nodes, error.source, error.positions, error.path, None, ext)
 
 
+def _ran_before(ec: ExecutionContext, key: str) -> list[str]:
+    """The response keys of the operation's root fields before `key`, in document order:
+    a mutation runs its root fields one after the other."""
+    if ec.graphql_document is None:
+        return []
+    op = get_operation_ast(ec.graphql_document, ec.operation_name)
+    keys: list[str] = []
+    for sel in op.selection_set.selections if op is not None else ():
+        if isinstance(sel, FieldNode):
+            name = (sel.alias or sel.name).value
+            if name == key:
+                break
+            keys.append(name)
+    return keys
+
+
+def _partly_saved(ec: ExecutionContext, error: GraphQLError, saved: int) -> GraphQLError:
+    """A mutation field failed after earlier changes of the request were saved: `data` is
+    null (mutation payloads are non-null), so their answers are lost. Retrying the request
+    whole would save them twice, whatever the failure's own code says."""
+    ext = dict(error.extensions or {})
+    cause = str(ext.get("code", ErrorCode.INTERNAL.value))
+    request_id = getattr(ec.context, "request_id", "-")
+    where = str(error.path[0]) if error.path else "?"
+    before = _ran_before(ec, where)
+    message = (
+        f"{saved} change(s) of this request were saved before `{where}` failed ({cause}); "
+        "their answers are lost with this one. Read them back (their audit events carry "
+        f"request id {request_id}) and send only what is left."
+    )
+    ext = {
+        "code": ErrorCode.PARTLY_SAVED.value,
+        "cause": cause,
+        "saved": saved,
+        "ranBefore": before,
+        "requestId": request_id,
+    }
+    return GraphQLError(message, error.nodes, error.source, error.positions, error.path, None, ext)
+
+
 class ErrorShaping(SchemaExtension):
     def __init__(self, suggestions: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -267,6 +308,12 @@ class ErrorShaping(SchemaExtension):
         result.errors = [
             _shape(e, request_id, arguments, self.suggestions, mutation) for e in errors
         ]
+        saved = ctx.commits() if mutation and hasattr(ctx, "commits") else 0
+        if saved and result.data is None:
+            result.errors = [
+                _partly_saved(self.execution_context, e, saved) if e.path else e
+                for e in result.errors
+            ]
 
 
 # Values keep their schema alive, so its id in the key cannot be reused by another schema.

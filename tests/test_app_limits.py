@@ -395,6 +395,61 @@ def test_pool_exhaustion_and_in_flight_limit_are_retryable(
     assert again.json()["data"]["database"]["version"].startswith("5.26.")
 
 
+@pytest.fixture
+def short_tx_app(settings: Settings) -> Iterator[tuple[TestClient, Any]]:
+    """Transactions stopped by Neo4j after 2 s."""
+    yield from _tight_app(settings, transaction_timeout=2.0)
+
+
+def test_a_mutation_that_fails_after_saving_some_fields_is_not_retryable(
+    short_tx_app: tuple[TestClient, Any], cypher: Driver
+) -> None:
+    """`a` is saved, then `b` waits for a lock the test holds until Neo4j stops it: `data`
+    is null (payloads are non-null), so `a`'s answer is lost. Retrying the request whole
+    would create `a` twice: the error says so, whatever `b`'s own failure was."""
+    client, _ = short_tx_app
+    cypher.execute_query("CREATE (:Company {id: 'locked', name: '锁定', version: 1})")
+    mutation = (
+        'mutation { a: createCompany(input: {name: "先存的"}) { company { id } } '
+        'b: updateCompany(input: {id: "locked", expectedVersion: 1, name: "等锁"}) '
+        "{ company { id } } "
+        'c: createCompany(input: {name: "没跑的"}) { company { id } } }'
+    )
+    with cypher.session(database="neo4j") as s, s.begin_transaction() as tx:
+        tx.run("MATCH (c:Company {id: 'locked'}) SET c.name = '持锁'").consume()
+        r = client.post("/graphql", json={"query": mutation}, headers={"x-request-id": "rq-part"})
+        tx.rollback()
+    assert r.status_code == 200, r.text  # not 503: nothing says "retry"
+    body = r.json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["path"] == ["b"]
+    assert error["extensions"] == {
+        "code": "PARTLY_SAVED",
+        "cause": "QUERY_TIMEOUT",
+        "saved": 1,
+        "ranBefore": ["a"],
+        "requestId": "rq-part",
+    }
+    assert "rq-part" in error["message"]
+    names = cypher.execute_query(
+        "MATCH (c:Company) WHERE c.name IN ['先存的', '没跑的', '等锁'] RETURN c.name AS n"
+    ).records
+    assert [x["n"] for x in names] == ["先存的"]
+    # one field alone, timed out: nothing was saved, and it still says so
+    with cypher.session(database="neo4j") as s, s.begin_transaction() as tx:
+        tx.run("MATCH (c:Company {id: 'locked'}) SET c.name = '持锁'").consume()
+        alone = client.post(
+            "/graphql",
+            json={
+                "query": "mutation { updateCompany(input: "
+                '{id: "locked", expectedVersion: 1, name: "x"}) { company { id } } }'
+            },
+        )
+        tx.rollback()
+    assert alone.json()["errors"][0]["extensions"]["code"] == "QUERY_TIMEOUT"
+
+
 def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
     import json
     import logging
