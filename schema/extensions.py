@@ -44,7 +44,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import ApiError, CrmError, ErrorCode
-from schema.cost import QUERY_TOO_COSTLY, configure_cost_memo, request_cost, too_costly
+from schema.cost import configure_cost_memo, request_cost, too_costly
 from schema.limits import ByteBoundedLRU, Limits, analyse, check_text
 
 log = logging.getLogger("crm.errors")
@@ -409,9 +409,8 @@ class ValidationMemo(SchemaExtension):
             schema, ec.query, ec.graphql_document, ec.variables, ec.operation_name
         )
         if self.cost > self.limits.max_query_cost:
-            error = too_costly(self.cost, self.limits.max_query_cost)
-            expected_log(getattr(ec.context, "request_id", "-"), QUERY_TOO_COSTLY, error.message)
-            ec.pre_execution_errors = [error]
+            # Logged once, by error shaping, as the other refused documents are.
+            ec.pre_execution_errors = [too_costly(self.cost, self.limits.max_query_cost)]
             yield
             return
         key = (id(schema), ec.query)
@@ -476,6 +475,9 @@ class ParseMemo(SchemaExtension):
             else:
                 refused, tokens = check_text(ec.query, self.limits)
                 if refused is not None:
+                    # It leaves before error shaping, which logs every other refusal.
+                    code = str((refused.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED"))
+                    expected_log(getattr(ec.context, "request_id", "-"), code, refused.message)
                     raise LimitRefused(refused.message, extensions=dict(refused.extensions or {}))
                 with contextlib.suppress(GraphQLError):
                     ec.graphql_document = _parse(ec.query, options, tokens)

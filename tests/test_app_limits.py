@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -274,6 +275,26 @@ def test_expected_errors_are_logged_in_one_line(gql: GQL, caplog: pytest.LogCapt
     assert any("BAD_USER_INPUT" in rec.getMessage() for rec in ours)
     assert all(rec.levelno < 40 and rec.exc_info is None for rec in ours)
     assert not [rec for rec in caplog.records if rec.name.startswith("strawberry")]
+
+
+def test_every_refused_document_is_logged_once_with_its_request_id(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    costly = 'accountMap(center: "x", limit: 2000) { nodes { id } }'
+    refused = {
+        "maxNesting": "{" * 70 + "}" * 70,
+        "maxTokens": "{ " + "version " * 6000 + "}",
+        "QUERY_TOO_COSTLY": "{ " + " ".join(f"m{i}: {costly}" for i in range(30)) + " }",
+    }
+    for name, query in refused.items():
+        rid = f"rq-{name}"
+        r = client.post("/graphql", json={"query": query}, headers={**ADMIN, "x-request-id": rid})
+        ext = r.json()["errors"][0]["extensions"]
+        assert name in (ext.get("limit"), ext["code"]), ext
+        lines = [rec for rec in caplog.records if rid in rec.getMessage()]
+        assert len(lines) == 1, (name, [x.getMessage() for x in lines])
+        assert lines[0].levelno == logging.INFO
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
