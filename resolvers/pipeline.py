@@ -342,6 +342,14 @@ _CODES: dict[Refusal, tuple[ErrorCode, str]] = {
     ),
 }
 
+# Why a FORBIDDEN hand-over was refused, by the part it names.
+_FORBIDDEN: dict[Part, str] = {
+    Part.WHOLE: "your role may not hand over (ADMIN, or a MANAGER of the rep's team)",
+    Part.TO: "the successor is outside the teams you manage",
+    Part.FROM: "the rep is outside the teams you manage and holds nothing you may edit",
+    Part.ACCOUNT: "you may not edit this account of the rep's",
+}
+
 
 def _route_path(data: dict[str, Any], part: Part | None, named: str | None) -> str | None:
     """The route (`input.accounts[i]`) a refusal names: its successor when that is not the
@@ -383,6 +391,8 @@ async def hand_over(ctx: Context, data: dict[str, Any]) -> HandOverPayload:
     )
     if row["refusal"] is not None:
         code, message = _CODES.get(row["refusal"], (ErrorCode.VALIDATION, "refused"))
+        if row["refusal"] is Refusal.FORBIDDEN:
+            message = _FORBIDDEN.get(row["part"] or Part.WHOLE, message)
         path = _route_path(data, row["part"], row["detail"]) or _PATHS.get(
             row["part"] or Part.WHOLE, "input"
         )

@@ -465,6 +465,9 @@ def test_the_manager_of_another_team_hands_over_what_the_rep_left_on_their_deals
     east = gql.as_("manager_west")(HAND_OVER, {"input": {"from": OWNER, "to": SPARE}})
     assert east.data["handOver"]["errors"][0]["code"] == "FORBIDDEN"
     assert east.data["handOver"]["errors"][0]["field"] == "input.to"
+    assert east.data["handOver"]["errors"][0]["message"].startswith(
+        "the successor is outside the teams you manage"
+    )
     done = gql.as_("manager_west")(HAND_OVER, {"input": {"from": OWNER, "to": WEST_REP}})
     moved = done.data["handOver"]
     assert moved["errors"] == []
@@ -536,6 +539,10 @@ def test_a_successor_must_be_active_and_may_edit(gql: GQL, cypher: Driver, pipel
     assert [(e["code"], e["field"]) for e in outside.data["handOver"]["errors"]] == [
         ("FORBIDDEN", "input.from")
     ]
+    assert (
+        "the rep is outside the teams you manage"
+        in (outside.data["handOver"]["errors"][0]["message"])
+    )
     # An unknown successor is named as unknown, to a manager as to an admin.
     nobody = "00000000-0000-4000-8000-00000000dead"
     for persona in ("manager_above", "admin"):
