@@ -903,6 +903,11 @@ def _supervise(app: Starlette, local: LocalNeo4j, settings: Settings) -> Supervi
             except (DatabaseUnavailable, TimeoutError):
                 await asyncio.sleep(0.5)
         app.state.ready = app.state.migrated
+        if app.state.migrated and settings.warm_up_seconds > 0:
+            # The restarted server's plan cache is empty: fill it while requests are served,
+            # so that the first ones plan fewer statements themselves.
+            with contextlib.suppress(CrmError):
+                await warm_up(app.state.db, settings.warm_up_seconds, parallel=1)
 
     def up(restarts: int) -> None:
         with contextlib.suppress(RuntimeError):  # the loop closed: we are shutting down

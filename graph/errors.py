@@ -83,7 +83,8 @@ class QueryTimeout(CrmError):
     log_level = logging.WARNING
     public_message = (
         "The query took longer than the server allows and was stopped; "
-        "ask for less (a smaller depth, limit or page) and try again."
+        "ask for less (a smaller depth, limit or page) and try again, or try again shortly "
+        "if it is small: the server may be busy or just restarted."
     )
 
 
