@@ -161,10 +161,21 @@ def _media_range(item: str) -> str:
     return item.split(";", 1)[0].strip().lower()
 
 
+def _refused_range(item: str) -> bool:
+    """An Accept item with `q=0`: that type is not acceptable (RFC 9110, 12.4.2)."""
+    for param in item.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            with contextlib.suppress(ValueError):
+                return float(value) == 0
+    return False
+
+
 def _accepts_json(accept: str) -> bool:
     """No Accept header, or one that allows a JSON answer (a wildcard counts)."""
-    ranges = {_media_range(x) for x in accept.split(",") if x.strip()}
-    return not ranges or bool(ranges & {"*/*", "application/*", *_JSON_TYPES})
+    items = [x for x in accept.split(",") if x.strip()]
+    ranges = {_media_range(x) for x in items if not _refused_range(x)}
+    return not items or bool(ranges & {"*/*", "application/*", *_JSON_TYPES})
 
 
 def _error_response(
@@ -272,7 +283,8 @@ class GraphQLView(GraphQL[Context, None]):
             await self._refuse("NOT_ACCEPTABLE", refusal, scope, receive, send)
             return
         if request.method == "POST":
-            kind = _media_range(request.headers.get("content-type", ""))
+            given = request.headers.get("content-type", "")
+            kind = _media_range(given)
             if kind not in _JSON_TYPES:
                 message = "Send the request as JSON: Content-Type: application/json."
                 unsupported = _error_response(
@@ -280,6 +292,12 @@ class GraphQLView(GraphQL[Context, None]):
                 )
                 await self._refuse("UNSUPPORTED_MEDIA_TYPE", unsupported, scope, receive, send)
                 return
+            if (
+                given != given.lower()
+            ):  # media types are case-insensitive; strawberry's check is not
+                scope["headers"] = [
+                    (k, v.lower() if k == b"content-type" else v) for k, v in scope["headers"]
+                ]
             limit = self.settings.max_body_bytes
             seconds = self.settings.body_timeout_seconds
             declared = request.headers.get("content-length", "")

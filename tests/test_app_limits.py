@@ -324,7 +324,7 @@ def test_media_types_the_api_does_not_speak_are_refused_with_their_codes(
     for kind in ("text/plain", "application/x-www-form-urlencoded", "application/graphql", ""):
         sent = client.post("/graphql", content=query, headers={**ADMIN, "Content-Type": kind})
         assert (sent.status_code, code(sent)) == (415, "UNSUPPORTED_MEDIA_TYPE"), kind
-    for accept in ("application/xml", "text/html, text/plain"):
+    for accept in ("application/xml", "text/html, text/plain", "text/html, application/json;q=0"):
         asked = client.post("/graphql", json={"query": "{ version }"},
                             headers={**ADMIN, "Accept": accept})  # fmt: skip
         assert (asked.status_code, code(asked)) == (406, "NOT_ACCEPTABLE"), accept
@@ -332,9 +332,15 @@ def test_media_types_the_api_does_not_speak_are_refused_with_their_codes(
         fine = client.post("/graphql", json={"query": "{ version }"},
                            headers={**ADMIN, "Accept": accept})  # fmt: skip
         assert fine.status_code == 200, accept
-    utf8 = {**ADMIN, "Content-Type": "application/json; charset=utf-8"}
-    charset = client.post("/graphql", content=query, headers=utf8)
-    assert charset.status_code == 200
+    # Media types are case-insensitive (RFC 9110).
+    for kind in (
+        "application/json; charset=utf-8",
+        "APPLICATION/JSON",
+        "Application/Json;Charset=UTF-8",
+    ):
+        fine = client.post("/graphql", content=query, headers={**ADMIN, "Content-Type": kind})
+        assert (fine.status_code, "errors" in fine.json()) == (200, False), kind
+        assert fine.json()["data"]["version"], kind
 
 
 @pytest.fixture
