@@ -567,12 +567,19 @@ def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
     field = "input.id" if save.record_id else "input.externalId"
     code, message = {
         Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no record with this id"),
+        # A unique key another customer's record holds: DUPLICATE, as for any unique key
+        # (docs/ACCESS.md), whether or not the viewer may see that record.
         Refusal.WRONG_LABEL: (
-            ErrorCode.VALIDATION,
-            "that record is of another kind or another customer; records do not move"
+            (
+                ErrorCode.VALIDATION,
+                "that record is of another kind or another customer; records do not move",
+            )
             if save.record_id
-            else "this externalSource and externalId name a record of another customer; "
-            "records do not move",
+            else (
+                ErrorCode.DUPLICATE,
+                "this externalSource and externalId name a record of "
+                "another customer; records do not move",
+            )
         ),
         Refusal.ENDED: (ErrorCode.CONFLICT, "that record is voided; record a new one"),
     }[refusal or Refusal.NOT_FOUND]

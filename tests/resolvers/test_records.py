@@ -369,7 +369,7 @@ def test_rights_follow_the_customer(gql: GQL, shop: dict[str, str], cypher: Driv
     )
     assert taken.data["saveRecord"]["errors"] == [
         {
-            "code": "VALIDATION",
+            "code": "DUPLICATE",
             "field": "input.externalId",
             "message": "this externalSource and externalId name a record of another customer; "
             "records do not move",
