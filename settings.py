@@ -74,6 +74,13 @@ def _log_level() -> str:
     return raw.upper()
 
 
+def _log_format() -> str:
+    raw = os.environ.get("CRM_LOG_FORMAT", "").strip().lower() or "text"
+    if raw not in {"text", "json"}:
+        raise SettingsError(f"CRM_LOG_FORMAT={raw!r}: give text or json")
+    return raw
+
+
 def _timezone() -> str:
     raw = os.environ.get("CRM_TIMEZONE", "").strip() or "Asia/Shanghai"
     try:
@@ -210,7 +217,7 @@ class Settings:
             log_level=_log_level(),
             timezone=_timezone(),
             # --- requests (issue 11) ---
-            log_format=os.environ.get("CRM_LOG_FORMAT", "text").strip().lower(),
+            log_format=_log_format(),
             max_in_flight=_int("CRM_MAX_IN_FLIGHT", 64, 1),
             max_body_bytes=_int("CRM_MAX_BODY_BYTES", 1 << 20, 1),
             body_timeout_seconds=_float("CRM_BODY_TIMEOUT_SECONDS", 10.0, 0.1),

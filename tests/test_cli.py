@@ -47,6 +47,7 @@ def test_export_schema_check_detects_staleness(tmp_path: Path) -> None:
         ("CRM_NEO4J_HEAP", "lots", "CRM_NEO4J_HEAP='lots': give a size such as 512m or 2g"),
         ("CRM_BODY_TIMEOUT_SECONDS", "nan", "CRM_BODY_TIMEOUT_SECONDS='nan': give a number"),
         ("CRM_LOG_LEVEL", "LOUD", "CRM_LOG_LEVEL='LOUD': give DEBUG, INFO"),
+        ("CRM_LOG_FORMAT", "xml", "CRM_LOG_FORMAT='xml': give text or json"),
         ("CRM_TIMEZONE", "Mars/Olympus", "CRM_TIMEZONE='Mars/Olympus': give an IANA time zone"),
     ],
 )
