@@ -132,7 +132,9 @@ vocab_enum(
         "GRAPHQL_VALIDATION_FAILED": "The document does not fit the schema (an unknown field "
         "to select or argument, a required one missing) or a document limit; nothing ran.",
         "DATABASE_UNAVAILABLE": "Neo4j cannot be reached; retry shortly (HTTP 503).",
-        "SERVER_BUSY": "Too many requests in flight; retry after `Retry-After` (HTTP 503).",
+        "SERVER_BUSY": "Too many requests in flight, or no database connection came free in "
+        "time (CRM_NEO4J_ACQUISITION_TIMEOUT: a database that is slow or frozen looks like this "
+        "too); retry after `Retry-After` (HTTP 503).",
         "QUERY_TIMEOUT": "The statement ran past the transaction timeout; narrow the query.",
         "WRITE_OUTCOME_UNKNOWN": "The database stopped answering while a change was being "
         "committed: it may have been saved. Not retryable as it is; `extensions.requestId` "
