@@ -149,19 +149,18 @@ def test_kill_9_under_load_the_app_restarts_neo4j_and_keeps_every_write(
     assert second.port == first.port, "the restart must reuse the port"
     assert _is_server(second.pid, local.instance_dir)
     assert any("restart 1" in r.getMessage() for r in caplog.records)
+
     # The restarted server's plans are warmed again, in the background.
+    def warmed() -> bool:
+        return any(
+            r.name == "graph.warmup" and r.created > killed_at and "planned" in r.getMessage()
+            for r in caplog.records
+        )
+
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not [
-        r
-        for r in caplog.records
-        if r.name == "graph.warmup" and r.created > killed_at and "planned" in r.getMessage()
-    ]:
+    while time.monotonic() < deadline and not warmed():
         time.sleep(0.2)
-    assert [
-        r
-        for r in caplog.records
-        if r.name == "graph.warmup" and r.created > killed_at and "planned" in r.getMessage()
-    ], "no warm-up after the restart"
+    assert warmed(), "no warm-up after the restart"
     codes = {code for _, code in load.answers}
     assert "DATABASE_UNAVAILABLE" in codes, "the outage was never seen"
     assert not [a for a in load.answers if a[0] >= 500 and a[1] != "DATABASE_UNAVAILABLE"]
@@ -171,6 +170,17 @@ def test_kill_9_under_load_the_app_restarts_neo4j_and_keeps_every_write(
         f"bolt://127.0.0.1:{second.port}", auth=("neo4j", local.password)
     ) as driver:
         assert missing(driver, load.acked) == set()
+
+
+def external_env(server: LocalNeo4j, **settings: str) -> dict[str, str]:
+    """`crm-graph serve` on the session's Neo4j, without the warm-up (as in embedded_app)."""
+    return {
+        **os.environ,
+        "NEO4J_URI": server.uri,
+        "NEO4J_PASSWORD": server.password,
+        "CRM_WARM_UP_SECONDS": "0",
+        **settings,
+    }
 
 
 def local_env(data: Path) -> dict[str, str]:
@@ -185,14 +195,7 @@ def test_sigterm_under_load_finishes_requests_in_flight_and_loses_no_write(
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "NEO4J_URI": neo4j_server.uri,
-        "NEO4J_PASSWORD": neo4j_server.password,
-        "CRM_ALLOW_ANONYMOUS": "1",
-        "CRM_SHUTDOWN_GRACE_SECONDS": "20",
-        "CRM_WARM_UP_SECONDS": "0",  # as in embedded_app
-    }
+    env = external_env(neo4j_server, CRM_ALLOW_ANONYMOUS="1", CRM_SHUTDOWN_GRACE_SECONDS="20")
     with serving(port, env, tmp_path / "serve.log") as proc:
         assert wait_ready(base, 180), "the app never became ready"
         load = Load(base)
@@ -253,13 +256,7 @@ def test_json_logs_are_json_from_every_process(neo4j_server: LocalNeo4j, tmp_pat
     process's, uvicorn's start-up and access lines, and the workers' own."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "NEO4J_URI": neo4j_server.uri,
-        "NEO4J_PASSWORD": neo4j_server.password,
-        "CRM_LOG_FORMAT": "json",
-        "CRM_WARM_UP_SECONDS": "0",
-    }
+    env = external_env(neo4j_server, CRM_LOG_FORMAT="json")
     log = tmp_path / "serve.log"
     with serving(port, env, log, more=("--workers", "2")) as proc:
         assert wait_ready(base, 180), "the app never became ready"
@@ -303,13 +300,7 @@ def test_an_idle_connection_outlives_the_clients_own_idle_timeout(
     the server could close one the client was just sending on. `crm-graph serve` keeps an idle
     connection longer, so the client closes first."""
     port = free_port()
-    env = {
-        **os.environ,
-        "NEO4J_URI": neo4j_server.uri,
-        "NEO4J_PASSWORD": neo4j_server.password,
-        "CRM_ALLOW_ANONYMOUS": "1",
-        "CRM_WARM_UP_SECONDS": "0",
-    }
+    env = external_env(neo4j_server, CRM_ALLOW_ANONYMOUS="1")
     with serving(port, env, tmp_path / "serve.log"):
         assert wait_ready(f"http://127.0.0.1:{port}", 180), "the app never became ready"
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
