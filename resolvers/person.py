@@ -48,8 +48,9 @@ def _id_document(errors: v.Errors, data: dict[str, Any], props: dict[str, Any]) 
 
 
 def _id_birth_date(errors: v.Errors, props: dict[str, Any]) -> None:
-    """A resident ID number's birth date is a real one (1900 to today), and the `birthDate`
-    given with it, if any, is the same day."""
+    """A resident ID number's birth date is a real one (1900 to today). A `birthDate` of
+    another day is kept: many keep the lunar birthday they celebrate, and imported files
+    disagree with their ID numbers more often than the people do."""
     born = v.resident_id_birth(props["idNumber"])
     if not EARLIEST_BIRTH <= born <= clock.today():
         errors.add(
@@ -59,12 +60,6 @@ def _id_birth_date(errors: v.Errors, props: dict[str, Any]) -> None:
             "input.idNumber",
         )
         props["idNumber"] = None
-    elif props.get("birthDate") is not None and props["birthDate"] != born:
-        errors.add(
-            ErrorCode.VALIDATION,
-            f"is not the birth date in the resident ID number ({born})",
-            "input.birthDate",
-        )
 
 
 def person_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
