@@ -468,6 +468,7 @@ class Mutation:
         "MANAGER whose teams include the departed user and every successor. Successors are "
         "active users who may edit (else VALIDATION at input.to). The departed user's place "
         "on closed deals' teams ends. Nothing moves when one of their accounts may not be "
-        "edited; deals and follow-ups of other teams' customers are listed in `leftBehind`. "
+        "edited; deals and follow-ups of other teams' customers stay, listed in `leftBehind` "
+        "(only counted, in `leftBehindHidden`, when you may not see them). "
         "`dryRun` shows what would move.",
     )
