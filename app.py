@@ -292,9 +292,8 @@ class GraphQLView(GraphQL[Context, None]):
                 )
                 await self._refuse("UNSUPPORTED_MEDIA_TYPE", unsupported, scope, receive, send)
                 return
-            if (
-                given != given.lower()
-            ):  # media types are case-insensitive; strawberry's check is not
+            # Media types are case-insensitive; strawberry's own check is not.
+            if given != given.lower():
                 scope["headers"] = [
                     (k, v.lower() if k == b"content-type" else v) for k, v in scope["headers"]
                 ]
