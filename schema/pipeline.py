@@ -301,8 +301,8 @@ class HandOver:
     )
     leftBehindHidden: int = strawberry.field(
         description="How many more deals and follow-ups stay behind on customers you may "
-        "not even see: only counted, never named (hidden means missing). An ADMIN sees them "
-        "all in `leftBehind`."
+        "not even see: only counted, never named (hidden means missing). An ADMIN edits "
+        "everything, so leaves nothing behind."
     )
     sharesEnded: int = strawberry.field(
         description="Accounts shared with the departed rep by hand: each share ends (nobody "
