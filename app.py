@@ -39,6 +39,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 import migrations
@@ -187,9 +188,12 @@ def _error_response(
     retryable: bool = False,
     media_type: str = "application/json",
     close: bool = False,
+    allow: str = "",
 ) -> Response:
     ext: dict[str, Any] = {"code": code, "requestId": request_id}
     headers = {}
+    if allow:
+        headers["Allow"] = allow
     if close:  # the rest of the body was never read: the connection cannot carry another
         headers["Connection"] = "close"
     if retryable:
@@ -382,10 +386,15 @@ class GraphQLView(GraphQL[Context, None]):
             return await super().run(request)
         except HTTPException as exc:
             media = _media_type(request.headers.get("accept", ""))
-            code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+            status, reason, allow = exc.status_code, exc.reason, ""
+            if isinstance(exc.__cause__, InvalidOperationTypeError) and request.method == "GET":
+                # GraphQL over HTTP: a mutation sent with GET is 405, and POST is the way.
+                status, allow = 405, "POST"
+                reason = "A mutation cannot be sent with GET: send it with POST."
+            code = HTTP_CODES.get(status, "BAD_REQUEST")
             self._count(code)  # counted as the other refusals are
             return _error_response(
-                code, exc.reason, exc.status_code, _request_id(request), media_type=media
+                code, reason, status, _request_id(request), media_type=media, allow=allow
             )
 
     def decode_json(self, data: str | bytes) -> object:

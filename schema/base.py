@@ -148,7 +148,7 @@ vocab_enum(
         "PAYLOAD_TOO_LARGE": "The request body is over the size limit (HTTP 413).",
         "REQUEST_TIMEOUT": "The request body did not arrive within the body timeout "
         "(CRM_BODY_TIMEOUT_SECONDS; HTTP 408).",
-        "METHOD_NOT_ALLOWED": "Use GET or POST (HTTP 405).",
+        "METHOD_NOT_ALLOWED": "Use GET or POST, and POST for a mutation (HTTP 405, with Allow).",
         "NOT_ACCEPTABLE": "The Accept header allows no JSON response (HTTP 406).",
         "UNSUPPORTED_MEDIA_TYPE": "Send the request as `application/json` (HTTP 415).",
         "INTERNAL": "An unexpected error; quote the request id.",

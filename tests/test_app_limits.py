@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -614,3 +615,29 @@ def test_unknown_paths_and_methods_are_refused_with_a_code(client: TestClient) -
         r = client.get(path)
         assert r.status_code == 404
         assert r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_a_mutation_sent_with_get_is_405_and_changes_nothing(client: TestClient) -> None:
+    """GraphQL over HTTP: GET must not run a mutation, and the answer is 405 with Allow: POST
+    (it was a 400 BAD_REQUEST, which tells a client its document is wrong)."""
+    name = f"GET变更{uuid.uuid4().hex[:8]}"
+    mutation = f'mutation {{ createCompany(input: {{name: "{name}"}}) {{ company {{ id }} }} }}'
+    r = client.get("/graphql", params={"query": mutation}, headers=ADMIN)
+    assert r.status_code == 405
+    assert r.headers["allow"] == "POST"
+    ext = r.json()["errors"][0]["extensions"]
+    assert (ext["code"], ext["requestId"]) == ("METHOD_NOT_ALLOWED", r.headers["x-request-id"])
+    found = client.post(
+        "/graphql",
+        json={
+            "query": "query($q: String!) "
+            "{ companies(first: 1, filter: {nameContains: $q}) { totalCount } }",
+            "variables": {"q": name},
+        },
+        headers=ADMIN,
+    )
+    assert found.json()["data"]["companies"]["totalCount"] == 0
+    # A query with GET still runs.
+    ok = client.get("/graphql", params={"query": "{ version }"}, headers=ADMIN)
+    assert ok.status_code == 200
+    assert ok.json()["data"]["version"]
