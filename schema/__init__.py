@@ -130,7 +130,8 @@ def build_schema(
     get_object_definition(query, strict=True).description = (
         "Read access to the relationship graph. Lists are cursor connections with `first` "
         "capped at 100; maps and trees cost one Cypher round trip each. Each request's cost "
-        "(every field 1, lists multiplied by their size) is computed before it runs, "
+        "(every field 1, lists multiplied by their size, introspection 1 per field it "
+        "answers) is computed before it runs, "
         "reported in `extensions.cost`, and refused over CRM_MAX_QUERY_COST "
         "(QUERY_TOO_COSTLY)."
     )

@@ -14,6 +14,11 @@ schema default. Fragments are walked once each and memoised (a fragment's cost d
 depend on where it is spread), so the computation is linear in the document, whatever its
 fragments expand to.
 
+Introspection (`__schema`, `__type`) costs what it answers: one per field of the result,
+counted on the schema itself, so a client's one introspection query runs and thirty aliased
+copies of it do not. The count is memoised per (selection, schema element) and stops past
+the budget, so pricing a hostile document stays cheap.
+
 An operation over the budget (CRM_MAX_QUERY_COST) is refused with `QUERY_TOO_COSTLY`,
 `extensions.cost` and `extensions.budget`, before validation and before any Cypher runs.
 """
@@ -30,8 +35,10 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -42,6 +49,8 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    is_abstract_type,
+    is_wrapping_type,
     value_from_ast_untyped,
 )
 from graphql.pyutils import Undefined
@@ -165,16 +174,102 @@ def _size(value: Any, cap: int) -> int:
     return max(1, min(value, cap))
 
 
+class _Unbounded(Exception):
+    """The introspection count passed its cap: the operation is over the budget."""
+
+
+class _Introspection:
+    """Counts the fields an introspection selection answers, walking the schema as
+    graphql-core's introspection resolvers would. Each (selection set, schema element) pair is
+    walked once, and the walk stops once the fields counted pass `cap`: every pair walked
+    answers at least one field, so the work stays within the cap."""
+
+    def __init__(
+        self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], cap: int
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.cap = cap
+        self.memo: dict[tuple[int, int], int] = {}
+        self.spent = 0
+
+    def children(self, obj: Any, name: str) -> Any:
+        """What field `name` of introspection element `obj` returns: an element, a list of
+        them, or None for a leaf (a name, a description, a kind)."""
+        schema = self.schema
+        if isinstance(obj, GraphQLSchema):
+            return {
+                "types": list(schema.type_map.values()),
+                "directives": list(schema.directives),
+                "queryType": schema.query_type,
+                "mutationType": schema.mutation_type,
+                "subscriptionType": schema.subscription_type,
+            }.get(name)
+        if is_wrapping_type(obj):
+            return obj.of_type if name == "ofType" else None
+        if isinstance(obj, GraphQLObjectType | GraphQLInterfaceType):
+            if name == "fields":
+                return list(obj.fields.values())
+            if name == "interfaces":
+                return list(obj.interfaces)
+        if name == "possibleTypes" and is_abstract_type(obj):
+            return list(schema.get_possible_types(obj))
+        if name == "enumValues" and isinstance(obj, GraphQLEnumType):
+            return list(obj.values.values())
+        if name == "inputFields" and isinstance(obj, GraphQLInputObjectType):
+            return list(obj.fields.values())
+        if name == "args" and hasattr(obj, "args"):  # a field or a directive
+            return list(obj.args.values())
+        if name == "type" and hasattr(obj, "type"):  # a field or an input value
+            return obj.type
+        return None
+
+    def spend(self, fields: int) -> None:
+        """`spent` is the count so far, each answered field once: past the cap, stop."""
+        self.spent += fields
+        if self.spent > self.cap:
+            raise _Unbounded
+
+    def count(self, selection_set: SelectionSetNode, obj: Any) -> int:
+        key = (id(selection_set), id(obj))
+        hit = self.memo.get(key)
+        if hit is not None:
+            self.spend(hit)
+            return hit
+        self.memo[key] = 0  # a fragment spread into itself is refused later; count it once
+        total = 0
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                total += 1
+                self.spend(1)
+                if sel.selection_set is None:
+                    continue
+                found = self.children(obj, sel.name.value)
+                items = found if isinstance(found, list) else [found] if found else []
+                for item in items:
+                    total += self.count(sel.selection_set, item)
+            elif isinstance(sel, InlineFragmentNode):
+                total += self.count(sel.selection_set, obj)
+            elif isinstance(sel, FragmentSpreadNode):
+                fragment = self.fragments.get(sel.name.value)
+                if fragment is not None:
+                    total += self.count(fragment.selection_set, obj)
+        self.memo[key] = total
+        return total
+
+
 class _Pricer(FragmentMemo[int]):
     def __init__(
         self,
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
+        cap: int,
     ) -> None:
         super().__init__(fragments, 0)
         self.schema = schema
         self.variables = variables
+        self.introspection = _Introspection(schema, fragments, cap)
 
     def _type(self, name: str | None) -> GraphQLNamedType | None:
         return self.schema.get_type(name) if name else None
@@ -187,7 +282,7 @@ class _Pricer(FragmentMemo[int]):
     def field(self, sel: FieldNode, parent: GraphQLNamedType | None) -> int:
         name = sel.name.value
         if name.startswith("__"):
-            return 0  # introspection: answered from the schema, no database work
+            return self.introspect(sel)
         definition = None
         if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             definition = parent.fields.get(name)
@@ -201,6 +296,19 @@ class _Pricer(FragmentMemo[int]):
         for arg, cap in price.multipliers:
             multiplier *= _size(_arg_value(sel, arg, definition, self.variables), cap)
         return price.cost + multiplier * children
+
+    def introspect(self, sel: FieldNode) -> int:
+        """`__schema` and `__type` cost the fields they answer; `__typename` nothing."""
+        name = sel.name.value
+        target: Any = None
+        if name == "__schema":
+            target = self.schema
+        elif name == "__type":
+            type_name = _arg_value(sel, "name", None, self.variables)
+            target = self.schema.get_type(type_name) if isinstance(type_name, str) else None
+        if target is None or sel.selection_set is None:
+            return 0 if name == "__typename" else 1
+        return 1 + self.introspection.count(sel.selection_set, target)
 
     def selections(self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None) -> int:
         cost = 0
@@ -229,15 +337,20 @@ def operation_cost(
     document: DocumentNode,
     variables: Mapping[str, Any] | None,
     operation_name: str | None,
+    budget: int = 10**9,
 ) -> int:
-    """The cost of the operation that would run (the named one, else the costliest)."""
+    """The cost of the operation that would run (the named one, else the costliest). Past
+    `budget`, introspection stops counting, and the figure is `budget` + 1: a lower bound."""
     fragments, operations = split_definitions(document)
-    pricer = _Pricer(schema, fragments, variables or {})
-    costs = [
-        pricer.selections(op.selection_set, _root(schema, op))
-        for op in operations
-        if operation_name is None or (op.name is not None and op.name.value == operation_name)
-    ]
+    pricer = _Pricer(schema, fragments, variables or {}, budget)
+    try:
+        costs = [
+            pricer.selections(op.selection_set, _root(schema, op))
+            for op in operations
+            if operation_name is None or (op.name is not None and op.name.value == operation_name)
+        ]
+    except _Unbounded:
+        return budget + 1
     return max(costs, default=0)
 
 
@@ -275,13 +388,13 @@ class _Reads(Mapping[str, Any]):
         return len(self.variables)
 
 
-# (schema id, query text, operation name) -> the variables its cost read (None: all of them);
+# (schema id, query text, operation name, budget) -> the variables its cost read (None: all);
 # (that key, those variables' values as JSON) -> the cost. Values keep the schema alive, so
 # its id cannot be reused by another schema while the entry lives.
-_READS: ByteBoundedLRU[tuple[int, str, str | None], tuple[Any, tuple[str, ...] | None]] = (
+_READS: ByteBoundedLRU[tuple[int, str, str | None, int], tuple[Any, tuple[str, ...] | None]] = (
     ByteBoundedLRU(512, 16 << 20)
 )
-_COSTED: ByteBoundedLRU[tuple[int, str, str | None, bytes], tuple[Any, int]] = ByteBoundedLRU(
+_COSTED: ByteBoundedLRU[tuple[int, str, str | None, int, bytes], tuple[Any, int]] = ByteBoundedLRU(
     2048, 16 << 20
 )
 
@@ -311,12 +424,13 @@ def request_cost(
     document: DocumentNode,
     variables: Mapping[str, Any] | None,
     operation_name: str | None,
+    budget: int = 10**9,
 ) -> int:
     """`operation_cost`, memoised per query text (which fixes the document) and the values of
     just the variables the pricing read: clients repeat a few operations with new ids, and an
     id is never a multiplier, so most requests reuse their document's figure."""
     variables = variables or {}
-    doc_key = (id(schema), query, operation_name)
+    doc_key = (id(schema), query, operation_name, budget)
     reads = _READS.get(doc_key)
     if reads is not None:
         values = _values_key(variables, reads[1])
@@ -325,7 +439,7 @@ def request_cost(
             if hit is not None:
                 return hit[1]
     recorder = _Reads(variables)
-    cost = operation_cost(schema, document, recorder, operation_name)
+    cost = operation_cost(schema, document, recorder, operation_name, budget)
     names = None if recorder.all else tuple(sorted(recorder.names))
     values = _values_key(variables, names)
     if values is not None:

@@ -406,7 +406,12 @@ class ValidationMemo(SchemaExtension):
             return
         schema = ec.schema._schema
         self.cost = request_cost(
-            schema, ec.query, ec.graphql_document, ec.variables, ec.operation_name
+            schema,
+            ec.query,
+            ec.graphql_document,
+            ec.variables,
+            ec.operation_name,
+            self.limits.max_query_cost,
         )
         if self.cost > self.limits.max_query_cost:
             # Logged once, by error shaping, as the other refused documents are.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLObjectType, parse
+from graphql import GraphQLObjectType, get_introspection_query, graphql_sync, parse
 
 from schema import build_schema
 from schema.cost import COSTS, operation_cost, request_cost
@@ -23,7 +23,7 @@ def test_plain_fields_cost_one_each() -> None:
     assert cost("{ version }") == 1
     assert cost('{ company(id: "x") { id name } }') == 3
     assert cost('{ node(id: "x") { id } }') == 2 + 1  # `node` searches every label: 2
-    assert cost('{ __typename company(id: "x") { __typename id } }') == 2  # introspection: 0
+    assert cost('{ __typename company(id: "x") { __typename id } }') == 2  # __typename: 0
 
 
 def test_first_multiplies_what_the_page_selects() -> None:
@@ -98,6 +98,54 @@ def test_aliased_maps_over_budget_are_refused_before_any_cypher(gql: GQL) -> Non
     assert (ext["cost"], ext["budget"]) == (8 * (20 + 2000 * 7), 100_000)
     assert r.body["extensions"]["cost"] == ext["cost"]
     assert r.body.get("data") is None
+    assert r.round_trips == 0
+
+
+def _answered(value: object) -> int:
+    """How many fields a response answers (an object's keys, all the way down)."""
+    if isinstance(value, dict):
+        return sum(1 + _answered(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_answered(v) for v in value)
+    return 0
+
+
+FULL_INTROSPECTION = get_introspection_query(
+    descriptions=True,
+    specified_by_url=True,
+    directive_is_repeatable=True,
+    schema_description=True,
+    input_value_deprecation=True,
+)
+
+
+def test_introspection_costs_the_fields_it_answers() -> None:
+    """It cost 0, and thirty aliased copies of the schema stalled a dev server for seconds."""
+    answer = graphql_sync(SCHEMA, FULL_INTROSPECTION)
+    assert answer.errors is None
+    assert cost(FULL_INTROSPECTION) == _answered(answer.data)
+    company = SCHEMA.get_type("Company")
+    assert isinstance(company, GraphQLObjectType)
+    one_type = '{ __type(name: "Company") { name fields { name } } }'
+    assert cost(one_type) == 1 + 2 + len(company.fields)
+    by_variable = "query($n: String!) { __type(name: $n) { name fields { name } } }"
+    assert cost(by_variable, {"n": "Company"}) == cost(one_type)
+    assert cost('{ __type(name: "NoSuchType") { name fields { name } } }') == 1
+
+
+def test_aliased_introspection_over_budget_is_refused_and_stops_counting(gql: GQL) -> None:
+    whole = gql(FULL_INTROSPECTION)
+    assert whole.errors == []
+    assert whole.body["extensions"]["cost"] == _answered(whole.data)
+    copies = " ".join(
+        f"s{i}: __schema {{ types {{ name fields {{ name args {{ name }} }} }} }}"
+        for i in range(30)
+    )
+    r = gql("{ " + copies + " }")
+    assert r.codes() == ["QUERY_TOO_COSTLY"]
+    ext = r.errors[0]["extensions"]
+    # Counting stopped past the budget: the figure is a lower bound, budget + 1.
+    assert (ext["cost"], ext["budget"]) == (100_001, 100_000)
     assert r.round_trips == 0
 
 
