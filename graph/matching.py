@@ -7,8 +7,9 @@ unit tests call these functions alone.
   bracketed parts dropped (they hold a region or a trade name: 华为技术（深圳）有限公司), the
   branch or division suffix (北京分公司, 办事处, 事业部 …), the legal form (有限公司, 股份有限公司,
   Co., Ltd. …) and the leading region (广东省深圳市, 上海市, 北京 …) stripped.
-- Person names are compared in Chinese and in tone-less pinyin (pypinyin), so 张伟, "Zhang Wei",
-  "Wei Zhang" and "ZHANGWEI" meet; the pinyin key only blocks people of the same company.
+- Person names are compared in simplified Chinese and in tone-less pinyin (pypinyin), so 张伟,
+  "Zhang Wei", "Wei Zhang" and "ZHANGWEI" meet, a family name read as search reads it (单 as
+  shan and dan); the pinyin key only blocks people of the same company.
 - Scores combine evidence as a noisy-or (1 - Π(1 - wᵢ)): each reason adds its weight without
   the total passing 1, and each reason is listed with the score, so a reviewer sees why.
 """
@@ -99,6 +100,21 @@ INDUSTRY_WORDS = sorted(
     key=len,
     reverse=True,
 )  # fmt: skip
+# The listed cities of each province: a province and a city in it are not two places (广东省
+# 深圳市 is one place, 深圳; 广东 and 深圳 may name it too), a city elsewhere is another place.
+PROVINCE_CITIES = {
+    "广东": ("深圳", "广州", "佛山", "东莞", "珠海"), "浙江": ("杭州", "宁波", "温州"),
+    "江苏": ("南京", "苏州", "无锡", "常州", "徐州"), "山东": ("青岛", "济南", "烟台"),
+    "辽宁": ("大连", "沈阳"), "福建": ("厦门", "福州"), "四川": ("成都",), "湖北": ("武汉",),
+    "陕西": ("西安",), "湖南": ("长沙",), "河南": ("郑州",), "安徽": ("合肥",),
+    "云南": ("昆明",), "黑龙江": ("哈尔滨",), "吉林": ("长春",), "河北": ("石家庄",),
+    "山西": ("太原",), "江西": ("南昌",), "广西": ("南宁",), "贵州": ("贵阳",),
+    "甘肃": ("兰州",), "海南": (), "青海": (), "台湾": (), "内蒙古": (), "西藏": (),
+    "宁夏": (), "新疆": (),
+    "guangdong": ("shenzhen", "guangzhou"), "zhejiang": ("hangzhou",),
+    "jiangsu": ("nanjing", "suzhou"), "shandong": ("qingdao",),
+}  # fmt: skip
+PROVINCE_OF = {city: province for province, cs in PROVINCE_CITIES.items() for city in cs}
 _REGION_SUFFIX = ("特别行政区", "自治区", "省", "市")
 # A leading administrative unit that is not on the list: two or three characters and a suffix.
 _ADMIN_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,3}?(?:省|市|自治区)")
@@ -236,34 +252,66 @@ def branch_place(name: str | None) -> str:
     return ""
 
 
+def _leading_region(s: str) -> tuple[str, str]:
+    """The listed region a folded name starts with, and the rest after it and its 省/市."""
+    for region in REGIONS:
+        if s.startswith(region) and len(s) > len(region) + 1:
+            rest = s[len(region) :]
+            for suffix in _REGION_SUFFIX:
+                if rest.startswith(suffix) and len(rest) > len(suffix) + 1:
+                    return region, rest[len(suffix) :]
+            return region, rest
+    words = s.split(" ")
+    if len(words) > 1 and words[0] in REGIONS_EN:
+        return words[0], " ".join(words[1:])
+    return "", s
+
+
 @lru_cache(maxsize=1 << 18)
 def leading_place(name: str | None) -> str:
-    """The region a name starts with (苏州华星有限公司 → 苏州), or ""."""
+    """The region a name starts with (苏州华星有限公司 → 苏州), or "". A province followed by a
+    city is the city (广东省深圳市华星 → 深圳); 中国 is no place."""
     if not name:
         return ""
-    s = fold(name)
-    for region in REGIONS:
-        if s.startswith(region) and len(s) > len(region) + 1 and region not in _NOT_PLACES:
-            return region
-    first = s.split(" ")[0]
-    return first if first in REGIONS_EN and first not in _NOT_PLACES and " " in s else ""
+    place, rest = "", fold(name)
+    for _ in range(3):  # 中国, a province, a city
+        region, rest = _leading_region(rest)
+        if not region:
+            break
+        if region in _NOT_PLACES:
+            continue
+        if place and region not in PROVINCE_OF:
+            break  # a province and then not a city: the trade name starts like a region
+        place = region
+        if region not in PROVINCE_CITIES:
+            break
+    return place
+
+
+def _one_place(x: str, y: str) -> bool:
+    """The same place, or a province and a city that can be in it (浙江 and 杭州)."""
+    return x == y or PROVINCE_OF.get(x) == y or PROVINCE_OF.get(y) == x
 
 
 def places(a: str | None, b: str | None) -> tuple[str, str]:
     """The places two names are establishments of. A leading region counts only when both
     names start with one: 北京华星 may be 华星 entered with its city, or the company whose
-    branch 华星…武汉分公司 is, but 苏州华星 and 北京华星 are registered in two cities."""
+    branch 华星…武汉分公司 is, but 苏州华星 and 北京华星 are registered in two cities, and
+    杭州华星 and 杭州华星…上海分公司 are establishments in two."""
     x, y = branch_place(a), branch_place(b)
+    lead_x, lead_y = leading_place(a), leading_place(b)
+    if lead_x and lead_y:
+        return x or lead_x, y or lead_y
     if x or y:
         return x, y
-    return leading_place(a), leading_place(b)
+    return lead_x, lead_y
 
 
 def different_places(a: str | None, b: str | None) -> bool:
     """Both names are establishments named for places, and not the same place (a Latin and a
     Chinese place name are not compared: beijing and 北京 are one)."""
     x, y = places(a, b)
-    return bool(x and y) and has_han(x) == has_han(y) and x != y
+    return bool(x and y) and has_han(x) == has_han(y) and not _one_place(x, y)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -310,29 +358,69 @@ def credit_code(value: str | None) -> str:
     return re.sub(r"[^0-9A-Z]", "", fold(value).upper()) if value else ""
 
 
+@lru_cache(maxsize=1 << 18)
 def person_name(name: str | None) -> str:
-    """Folded, without spaces and punctuation: 张 伟 → 张伟, "Zhang Wei" → zhangwei."""
-    return _PUNCT.sub("", fold(name)) if name else ""
+    """Folded and simplified, without spaces and punctuation: 張 偉 → 张伟, "Zhang Wei" →
+    zhangwei (traditional and simplified are one name, as for companies)."""
+    return _PUNCT.sub("", fold(simplified(name))) if name else ""
+
+
+# Family names read otherwise than the character's common reading, which pypinyin gives.
+# Search (graph/pinyin.py) reads them from here too, so both find a name by the same readings.
+FAMILY_READINGS = {
+    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "朴": "piao", "查": "zha",
+    "区": "ou", "盖": "ge", "乐": "yue", "覃": "qin", "翟": "zhai", "员": "yun", "种": "chong",
+    "缪": "miao", "秘": "bi", "召": "shao", "折": "she", "尉": "yu", "长": "zhang", "藏": "zang",
+    "谌": "chen", "能": "nai", "祭": "zhai", "句": "gou", "柏": "bai", "薄": "bo", "繁": "po",
+    "隗": "wei", "冼": "xian", "黑": "he", "重": "chong", "万": "wan", "沈": "shen",
+}  # fmt: skip
+# Two-character family names: read as one word (尉迟 yuchi, 单于 chanyu), kept together in the
+# Latin order.
+COMPOUND_FAMILY = frozenset(
+    ["欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "令狐",
+     "宇文", "夏侯", "轩辕", "端木", "司徒", "西门", "南宫", "独孤", "万俟", "呼延", "澹台",
+     "单于"]
+)  # fmt: skip
+
+
+def family_readings(name: str, syllables: list[str]) -> list[tuple[list[str], list[str]]]:
+    """A Chinese name's pinyin split into family and given name, once per reading of the
+    family name: pypinyin's, then its own as a family name where that differs (曾 is ceng in
+    a word, zeng as a family name). `syllables` are pypinyin's readings of `name`."""
+    head = simplified(name[:2])  # 單 and 歐陽 are family names too
+    size = 2 if head in COMPOUND_FAMILY and len(syllables) > 2 else 1
+    family, given = syllables[:size], syllables[size:]
+    out = [(family, given)]
+    own = FAMILY_READINGS.get(head[:1]) if size == 1 else None
+    if own is not None and own != family[0]:
+        out.append(([own], given))
+    return out
 
 
 @lru_cache(maxsize=1 << 18)
 def pinyin_forms(name: str | None) -> frozenset[str]:
     """Tone-less pinyin of a name in both orders: 张伟 → {zhangwei, weizhang}; "Wei Zhang" →
-    {weizhang, zhangwei}; a one-word Latin name only as written."""
+    {weizhang, zhangwei}; a one-word Latin name only as written. A family name is read as
+    search reads it (`family_readings`): 单雄飞 is shanxiongfei and danxiongfei."""
     if not name:
         return frozenset()
     folded = fold(name)
     if _HAN.search(folded):
-        han = [c for c in folded if _HAN.match(c)]
+        han = "".join(c for c in folded if _HAN.match(c))
         # Imported here: loading its dictionaries takes about 0.5 s of every process's start,
         # and most processes (CLI commands, serve until a duplicate scan) never need it.
         from pypinyin import Style, lazy_pinyin
 
+        # The whole name at once, as search reads it: 尉迟 is yuchi as a phrase, weichi
+        # character by character.
         syllables = [s for s in lazy_pinyin(han, style=Style.NORMAL) if s.isalpha()]
         if not syllables:
             return frozenset()
-        # Family name first in Chinese; the Latin order puts it last.
-        return frozenset({"".join(syllables), "".join(syllables[1:] + syllables[:1])})
+        forms: set[str] = set()
+        for family, given in family_readings(han, syllables):
+            # Family name first in Chinese; the Latin order puts it last.
+            forms |= {"".join(family + given), "".join(given + family)}
+        return frozenset(forms)
     words = [w for w in re.split(r"[\s\-_.,]+", folded) if w.isalpha()]
     if not words:
         return frozenset()

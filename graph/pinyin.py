@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from graph.actor import Actor
 from graph.db import Cypher, Database
-from graph.matching import fold, has_han, without_leading_region
+from graph.matching import family_readings, fold, has_han, without_leading_region
 from graph.vocab import Label
 
 KEYS: Final = "namePinyin"
@@ -56,36 +56,15 @@ def _syllables(items: list[str]) -> list[str]:
     return [p for p in out if p]
 
 
-# Family names read otherwise than the character's common reading, which pypinyin gives.
-FAMILY_READINGS = {
-    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "朴": "piao", "查": "zha",
-    "区": "ou", "盖": "ge", "乐": "yue", "覃": "qin", "翟": "zhai", "员": "yun", "种": "chong",
-    "缪": "miao", "秘": "bi", "召": "shao", "折": "she", "尉": "yu", "长": "zhang", "藏": "zang",
-    "谌": "chen", "能": "nai", "祭": "zhai", "句": "gou", "柏": "bai", "薄": "bo", "繁": "po",
-    "隗": "wei", "冼": "xian", "黑": "he", "重": "chong", "万": "wan", "沈": "shen",
-}  # fmt: skip
-# Two-character family names: the reversed (Latin) order keeps them together.
-COMPOUND_FAMILY = frozenset(
-    ["欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "令狐",
-     "宇文", "夏侯", "轩辕", "端木", "司徒", "西门", "南宫", "独孤", "万俟", "呼延", "澹台"]
-)  # fmt: skip
-
-
 def _person_words(name: str) -> list[str]:
     syllables = _syllables(_readings(name))
     if not syllables:
         return []
-    size = 2 if name[:2] in COMPOUND_FAMILY and len(syllables) > 2 else 1
-    family, given = syllables[:size], syllables[size:]
-    readings = [family]
-    own = FAMILY_READINGS.get(name[:1]) if size == 1 else None
-    if own is not None and own != family[0]:
-        readings.append([own])
     words: list[str] = []
-    for read in readings:
-        words += _words(read + given)
+    for family, given in family_readings(name, syllables):
+        words += _words(family + given)
         if given:  # Latin order: 芳 王 as Fang Wang
-            words.append("".join(given + read))
+            words.append("".join(given + family))
     return words
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.duplicates import measure_quality, planted
-from graph import duplicates, matching
+from graph import duplicates, matching, pinyin
 from graph.matching import CompanyRecord, PersonRecord
 from graph.vocab import Label
 
@@ -272,3 +272,127 @@ def test_a_company_and_its_own_subsidiary_are_never_a_pair() -> None:
     twice = CompanyRecord("t", "华星智能制造股份有限公司")  # the parent entered twice
     out = duplicates.candidate_pairs(Label.COMPANY, [parent, wuhan, twice])
     assert set(out["found"]) == {("p", "t"), ("t", "w")}
+
+
+@pytest.mark.parametrize(
+    ("name", "place"),
+    [
+        ("广东省深圳市瀚川精密有限公司", "深圳"),
+        ("广东深圳博衍精密有限公司", "深圳"),
+        ("浙江省杭州市云帆软件有限公司", "杭州"),
+        ("中国广东省深圳市华星有限公司", "深圳"),
+        ("广东省博衍精密有限公司", "广东"),  # a province alone is still a place
+        ("Guangdong Shenzhen Huawei Technologies", "shenzhen"),
+        ("深圳市博衍精密有限公司", "深圳"),
+        ("中国华星有限公司", ""),
+    ],
+)
+def test_a_province_and_then_a_city_lead_with_the_city(name: str, place: str) -> None:
+    assert matching.leading_place(name) == place
+
+
+def test_a_province_and_a_city_in_it_are_one_place() -> None:
+    for a, b in [
+        ("深圳市瀚川精密有限公司", "广东省深圳市瀚川精密有限公司"),
+        ("深圳市博衍精密有限公司", "广东省深圳市博衍精密有限公司"),
+        ("深圳市博衍精密有限公司", "广东深圳博衍精密有限公司"),
+        ("深圳市博衍精密有限公司", "广东省博衍精密有限公司"),
+        ("杭州云帆软件有限公司", "浙江省杭州市云帆软件有限公司"),
+    ]:
+        x, y = CompanyRecord("a", a), CompanyRecord("b", b)
+        assert matching.company_keys(x) & matching.company_keys(y), (a, b)  # one block
+        assert matching.score_companies(x, y).reasons == ("NAME_EQUAL",), (a, b)
+    # A province and a city outside it are two places, as two provinces are.
+    for a, b in [
+        ("广东省博衍精密有限公司", "杭州博衍精密有限公司"),
+        ("广东省博衍精密有限公司", "浙江省博衍精密有限公司"),
+        ("广东省深圳市博衍精密有限公司", "江苏省苏州市博衍精密有限公司"),
+    ]:
+        two = matching.score_companies(CompanyRecord("a", a), CompanyRecord("b", b))
+        assert "DIFFERENT_BRANCH" in two.reasons, (a, b)
+        assert two.score < matching.THRESHOLD, (a, b)
+
+
+def test_every_city_of_a_province_is_a_listed_region() -> None:
+    listed = set(matching.REGIONS) | set(matching.REGIONS_EN)
+    assert set(matching.PROVINCE_CITIES) <= listed
+    assert set(matching.PROVINCE_OF) <= listed
+
+
+def test_a_head_office_and_its_branch_in_another_city_are_two_places() -> None:
+    for a, b in [
+        ("杭州澜舟软件有限公司", "杭州澜舟软件有限公司上海分公司"),
+        ("杭州博衍精密有限公司", "杭州博衍精密有限公司上海分公司"),
+        ("杭州博衍精密有限公司", "杭州博衍精密有限公司上海办事处"),
+        ("杭州博衍精密有限公司", "杭州博衍精密(上海)有限公司"),
+        ("杭州博衍精密有限公司上海分公司", "杭州博衍精密有限公司武汉分公司"),
+    ]:
+        two = matching.score_companies(CompanyRecord("a", a), CompanyRecord("b", b))
+        assert "NAME_EQUAL" not in two.reasons, (a, b)
+        assert "DIFFERENT_BRANCH" in two.reasons, (a, b)
+        assert two.score < matching.THRESHOLD, (a, b)
+    # An establishment in the head office's own city, or in none, is the head office entered
+    # again; so is a branch elsewhere of a name entered with its city (README: Duplicates).
+    for a, b in [
+        ("北京博衍精密有限公司", "北京博衍精密有限公司北京分公司"),
+        ("北京博衍精密有限公司", "北京博衍精密有限公司分公司"),
+        ("北京博衍精密有限公司", "北京博衍精密有限公司北京市办事处"),
+        ("北京博衍精密有限公司", "博衍精密有限公司武汉分公司"),
+    ]:
+        same = matching.score_companies(CompanyRecord("a", a), CompanyRecord("b", b))
+        assert same.reasons == ("NAME_EQUAL",), (a, b)
+
+
+# Polyphonic family names, each with the reading search gives it (graph/pinyin.py).
+FAMILY_NAMES = [
+    ("单雄飞", "Shan Xiongfei"),
+    ("曾芳", "Zeng Fang"),
+    ("解小龙", "Xie Xiaolong"),
+    ("仇大海", "Qiu Dahai"),
+    ("区志强", "Ou Zhiqiang"),
+    ("查良镛", "Zha Liangyong"),
+    ("朴志勇", "Piao Zhiyong"),
+    ("盖聂", "Ge Nie"),
+    ("秘书华", "Bi Shuhua"),
+    ("种师道", "Chong Shidao"),
+    ("欧阳建国", "Jianguo Ouyang"),
+    ("尉迟恭", "Yuchi Gong"),
+    ("单于雄", "Xiong Chanyu"),
+    ("單雄飛", "Xiongfei Shan"),  # traditional characters: the same family name
+]
+
+
+@pytest.mark.parametrize(("han", "latin"), FAMILY_NAMES)
+def test_family_names_are_read_as_search_reads_them(han: str, latin: str) -> None:
+    same = matching.score_people(
+        PersonRecord("a", han, companies=("c",)), PersonRecord("b", latin, companies=("c",))
+    )
+    assert same.reasons == ("SAME_COMPANY", "PINYIN_EQUAL")
+    assert same.score >= matching.THRESHOLD
+    key = f"py:c:{latin.replace(' ', '').lower()}"
+    assert key in matching.person_keys(PersonRecord("a", han, companies=("c",)))
+    # Every reading the scan pairs by, search finds the name by.
+    searched = set((pinyin.name_keys(Label.PERSON, han) or "").split())
+    assert matching.pinyin_forms(han) <= searched
+
+
+def test_the_common_reading_of_a_family_name_is_kept_as_search_keeps_it() -> None:
+    assert "danxiongfei" in set((pinyin.name_keys(Label.PERSON, "单雄飞") or "").split())
+    dan = matching.score_people(
+        PersonRecord("a", "单雄飞", companies=("c",)),
+        PersonRecord("b", "Dan Xiongfei", companies=("c",)),
+    )
+    assert dan.reasons == ("SAME_COMPANY", "PINYIN_EQUAL")
+    # A compound family name is read as one word: not wei chi, and not split in Latin order.
+    assert matching.pinyin_forms("尉迟恭") == {"yuchigong", "gongyuchi"}
+    assert matching.pinyin_forms("欧阳建国") == {"ouyangjianguo", "jianguoouyang"}
+
+
+def test_traditional_and_simplified_person_names_are_one_name() -> None:
+    assert matching.person_name("劉 建華") == "刘建华"
+    same = matching.score_people(
+        PersonRecord("a", "劉建華", companies=("c",)),
+        PersonRecord("b", "刘建华", companies=("c",)),
+    )
+    assert same.reasons == ("SAME_COMPANY", "NAME_EQUAL")
+    assert same.score >= matching.THRESHOLD
