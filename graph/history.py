@@ -16,7 +16,9 @@ plus the ciphertext (`oldCipher`, `newCipher`; graph/crypto.py), never in clear;
 change is detected on the digest, since two numbers can share a mask.
 
 Reads (`page`) show a node's history only when the viewer may see the node
-(graph/access.py `visible`); an invisible node has no history, as a missing one.
+(graph/access.py `visible`); an invisible node has no history, as a missing one. A merge
+moves the merged record's changes to the survivor, each marked `mergedFrom` (graph/merge.py),
+and a merged id reads the survivor's history.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class FieldChangeRow(TypedDict):
     at: Any
     by: str
     requestId: NotRequired[str | None]
+    mergedFrom: NotRequired[str | None]
 
 
 def _list(values: tuple[LiteralString, ...]) -> LiteralString:
@@ -175,8 +178,11 @@ async def owner_change(
     )
 
 
+# A merged id reads its survivor's history, which holds its own (graph/merge.py moved it).
 _GATE: LiteralString = (
-    "OPTIONAL CALL () { " + any_label_union("t", "$id") + " } "
+    "OPTIONAL MATCH (:MergedId {id: $id})-[:MERGED_INTO]->(survivor) "
+    "WITH coalesce(survivor.id, $id) AS key "
+    "OPTIONAL CALL (key) { " + any_label_union("t", "key") + " } "
     "WITH t WHERE t IS NOT NULL AND " + visible("t") + " "
 )
 PAGE = Cypher(

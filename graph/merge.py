@@ -5,7 +5,9 @@ One transaction: lock the survivor and the merged nodes, move every edge of the 
 the survivor with its properties and history, and the edges of its records, outreach, shares
 and classification changes (SATELLITES) with it, drop edges that would become self-loops, record
 `(:MergedId {id: old})-[:MERGED_INTO]->(survivor)` (re-pointing older merged ids), delete the
-merged nodes, copy the properties the survivor lacks, and audit every node involved.
+merged nodes, copy the properties the survivor lacks, and audit every node involved. The
+merged records' field history and channel checks become the survivor's, marked with the
+record they were about.
 
 Parallel edges. Both records may hold the same tie (two people both working at C09, two
 companies both SUBSIDIARY_OF one parent): moved, it would be a second edge of the type between
@@ -46,13 +48,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
-from graph import crypto
+from graph import crypto, pinyin
 from graph.access import acl_params
 from graph.cypher import current, hops
 from graph.db import Cypher, Database, Row, Tx
 from graph.history import STATUS_SUFFIXES
 from graph.nodes import PROJECTION, Audit, audit_from, new_id, verdict
 from graph.plans import Dimension, plan_id
+from graph.privacy import SCORE_PROPS
 from graph.refusal import Refusal
 from graph.relationship import CYCLE_HOPS, NOT_ENDED, TYPE_LOCK
 from graph.rows import NodeRow
@@ -63,6 +66,11 @@ MAX_MERGED = 20
 # Never copied from a merged node: identity, bookkeeping and lifecycle of the record itself.
 NOT_COPIED = frozenset(
     {"id", "version", "createdAt", "updatedAt", "archivedAt", "externalSource", "externalId"}
+)
+# Computed from other values (search keys, scores, the ID number's ciphertext): a merged
+# record's differing one is no value a user loses. Its digest stands for the ID number.
+NOT_DROPPED = frozenset(
+    {*pinyin.DERIVED, *SCORE_PROPS, crypto.CIPHER, "lifecycleChangedAt", "lifecycleMovedAt"}
 )
 
 
@@ -274,12 +282,17 @@ STANCE_OWNER = Cypher(
     "WITH count(*) AS _ "
     "MATCH (k:Consent) WHERE k.personId IN $merged SET k.personId = $survivor",
 )
-# The checks of a merged node's phones, e-mails and addresses (graph/verification.py) are the
-# survivor's history now: its current statuses were copied with the properties it lacked.
-VERIFICATIONS = Cypher(
-    "merge.verifications",
-    "MATCH (v:Verification) WHERE v.targetId IN $merged SET v.targetId = $survivor "
-    "RETURN count(v) AS moved",
+# The checks of a merged node's phones, e-mails and addresses (graph/verification.py), and
+# its field history (graph/history.py: owner, mobile, lifecycle stage ...), are the
+# survivor's history now, each marked with the record it was about (`mergedFrom`, kept from
+# an earlier merge): a merged record's check of its own number is not the survivor's.
+HISTORY = Cypher(
+    "merge.history",
+    "MATCH (v:Verification) WHERE v.targetId IN $merged "
+    "SET v.mergedFrom = coalesce(v.mergedFrom, v.targetId), v.targetId = $survivor "
+    "WITH count(*) AS _ "
+    "MATCH (fc:FieldChange) WHERE fc.targetId IN $merged "
+    "SET fc.mergedFrom = coalesce(fc.mergedFrom, fc.targetId), fc.targetId = $survivor",
 )
 
 
@@ -323,6 +336,10 @@ class MergeResult:
     # Edges moved per relationship type, and the properties copied to the survivor.
     moved_by_type: dict[str, int] | None = None
     copied: tuple[str, ...] = ()
+    # The channels whose check came from a merged record (the survivor had none for that
+    # value, or an older one), and the fields where a merged record's value was dropped.
+    checks_copied: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
     # A dry run: everything above was computed in a transaction that was rolled back.
     dry_run: bool = False
     # Moved edges folded into a parallel edge of the survivor (same type, direction and other
@@ -350,25 +367,42 @@ def _checked_channel(label: Label, key: str) -> str | None:
     return None
 
 
-def _missing(label: Label, survivor: Row, merged: list[Row]) -> dict[str, Any]:
-    """Properties the survivor lacks, taken from the merged nodes in the order given. A
+def _newer_check(label: Label, have: Row, props: Row) -> set[str]:
+    """The channels whose check a merged record holds for the very value the survivor has,
+    made after the survivor's own (or where it has none): that check is the current one."""
+    out: set[str] = set()
+    for channel in CHANNELS[label]:
+        value = props.get(channel)
+        if value is None or have.get(channel) != value or props.get(channel + "Status") is None:
+            continue
+        theirs, mine = props.get(channel + "StatusAt"), have.get(channel + "StatusAt")
+        if have.get(channel + "Status") is None or (
+            theirs is not None and (mine is None or theirs > mine)
+        ):
+            out.add(channel)
+    return out
+
+
+def _missing(label: Label, survivor: Row, merged: list[Row]) -> tuple[dict[str, Any], list[str]]:
+    """Properties the survivor lacks, taken from the merged nodes in the order given, and the
+    fields where a merged record's different value is dropped (the survivor's stays). A
     channel's verification comes only with the value it checked: a merged record's VERIFIED
-    phone says nothing of the survivor's other number."""
+    phone says nothing of the survivor's other number; of the same number, the newer check is
+    the current one (the older joins the history, as verifyChannels keeps it)."""
     have: dict[str, Any] = dict(survivor)
     extra: dict[str, Any] = {}
+    dropped: set[str] = set()
     for props in merged:
-        # The values first, then their checks, which look at the values as copied.
-        ordered = sorted(props.items(), key=lambda kv: _checked_channel(label, kv[0]) is not None)
-        for key, value in ordered:
+        for key, value in props.items():
             if key in NOT_COPIED or key.startswith("__") or value is None:
                 continue
-            channel = _checked_channel(label, key)
-            if channel is not None and have.get(channel) != props.get(channel):
-                continue
+            if _checked_channel(label, key) is not None:
+                continue  # below, once the values are copied
             if key == "custom":
                 mine = json.loads(have.get("custom") or "{}")
                 theirs = json.loads(value)
                 combined = {**theirs, **mine}
+                dropped |= {f"custom.{k}" for k in theirs if k in mine and mine[k] != theirs[k]}
                 if combined != mine:
                     extra["custom"] = have["custom"] = json.dumps(
                         combined, ensure_ascii=False, sort_keys=True
@@ -376,10 +410,16 @@ def _missing(label: Label, survivor: Row, merged: list[Row]) -> dict[str, Any]:
                 continue
             if have.get(key) is None:
                 extra[key] = have[key] = value
+            elif have[key] != value and key not in NOT_DROPPED:
+                dropped.add(crypto.ID_NUMBER if key == crypto.DIGEST else key)
+        # A check moves as a whole (status, when, by whom, how), the newer over the older.
+        for channel in sorted(_newer_check(label, have, props)):
+            for suffix in STATUS_SUFFIXES:
+                extra[channel + suffix] = have[channel + suffix] = props.get(channel + suffix)
         if have.get("externalId") is None and props.get("externalId") is not None:
             for key in ("externalSource", "externalId"):
                 extra[key] = have[key] = props.get(key)
-    return extra
+    return extra, sorted(dropped)
 
 
 # Edge properties that are the edge's own bookkeeping, never filled from a collapsed sibling.
@@ -613,7 +653,7 @@ async def merge(
             cyc = await tx.run(CYCLE_THROUGH[rel], {"survivor": survivor_id})
             if cyc and cyc[0]["cycle"]:
                 raise _Refused(MergeResult(None, Refusal.CYCLE, rel))
-        extra = _missing(
+        extra, dropped = _missing(
             label, found[survivor_id]["props"], [found[i]["props"] for i in merged_ids]
         )
         keys = _external_keys(
@@ -624,10 +664,12 @@ async def merge(
         )
         if label is Label.PERSON:
             await tx.run(STANCE_OWNER, {"survivor": survivor_id, "merged": merged_ids})
-        await tx.run(VERIFICATIONS, {"survivor": survivor_id, "merged": merged_ids})
+        await tx.run(HISTORY, {"survivor": survivor_id, "merged": merged_ids})
         await tx.run(st["delete"], {"merged": merged_ids})
         await tx.run(st["candidates"], {"merged": merged_ids})
-        copied = tuple(sorted(extra))  # the field names, before encryption renames any
+        # The field names, before encryption renames any; a check as its channel.
+        checks = {c for c in (_checked_channel(label, k) for k in extra) if c is not None}
+        copied = tuple(sorted(k for k in extra if _checked_channel(label, k) is None))
         extra = crypto.protect(label, extra)  # a merged node's plain number, if not migrated
         customer = not found[survivor_id]["customer"] and any(
             found[i]["customer"] for i in merged_ids
@@ -664,6 +706,8 @@ async def merge(
             moved=moved,
             moved_by_type=by_type,
             copied=copied,
+            checks_copied=tuple(sorted(checks)),
+            dropped=tuple(dropped),
             dry_run=dry_run,
             collapsed_by_type=collapsed,
             plans_retargeted=retargeted,

@@ -8,7 +8,8 @@ verification as node properties, `<field>Status`, `…StatusAt`, `…StatusBy` a
 `…StatusMethod`, so that profiles and lists read it with the node at no extra cost (outreach
 already writes BOUNCED there). Every check is also kept as a `(:Verification {id, targetId,
 targetLabel, field, status, method, note, at, by, recordedAt})`, never updated, for the
-history. A changed value loses its status (graph/history.py `unverify`): the check was about
+history (a merge moves a merged record's checks to the survivor, marked `mergedFrom`). A
+changed value loses its status (graph/history.py `unverify`): the check was about
 the old value. Setting a status is not an edit of the record: the version stays, so a
 verification never makes someone's open edit conflict.
 
@@ -370,6 +371,7 @@ class VerificationRow(TypedDict):
     at: dt.datetime
     by: str
     recordedAt: dt.datetime
+    mergedFrom: str | None
 
 
 HISTORY = Cypher(
@@ -380,7 +382,7 @@ HISTORY = Cypher(
     "MATCH (n {id: key}) WHERE (n:Company OR n:Person) AND " + visible("n") + " "
     "MATCH (v:Verification {targetId: n.id}) WHERE $field IS NULL OR v.field = $field "
     "WITH v ORDER BY v.at DESC, v.id DESC LIMIT $limit "
-    "RETURN v{.id, .field, .status, .method, .note, .at, .by, .recordedAt} AS row",
+    "RETURN v{.id, .field, .status, .method, .note, .at, .by, .recordedAt, .mergedFrom} AS row",
 )
 
 
@@ -402,6 +404,7 @@ async def history(
             "at": native(x["at"]),
             "by": x["by"],
             "recordedAt": native(x["recordedAt"]),
+            "mergedFrom": x.get("mergedFrom"),
         }
         for x in (r["row"] for r in rows)
     ]

@@ -25,6 +25,7 @@ def refused(errors: list[UserErrorRow], dry_run: bool = False) -> MergeRow:
         "plansRetargeted": 0,
         "plansCombined": 0,
         "copiedFields": [],
+        "droppedFields": [],
         "dryRun": dry_run,
         "errors": errors,
     }
@@ -48,7 +49,8 @@ def _payload(
         ],
         "plansRetargeted": result.plans_retargeted,
         "plansCombined": result.plans_combined,
-        "copiedFields": list(result.copied),
+        "copiedFields": [*result.copied, *(f"channels.{c}" for c in result.checks_copied)],
+        "droppedFields": list(result.dropped),
         "dryRun": result.dry_run,
         "errors": [],
     }

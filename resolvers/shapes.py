@@ -54,6 +54,7 @@ class MergeRow(TypedDict):
     plansRetargeted: int
     plansCombined: int
     copiedFields: list[str]
+    droppedFields: list[str]
     dryRun: bool
     errors: list[UserErrorRow]
 

@@ -32,6 +32,10 @@ class FieldHistoryEntry:
     requestId: str | None = strawberry.field(
         description="The request that made the change (as in the audit trail)."
     )
+    mergedFrom: strawberry.ID | None = strawberry.field(
+        description="The merged record whose field this was, when its history came to this "
+        "node with a merge (mergeCompanies, mergePeople); null for the node's own changes."
+    )
 
 
 FieldHistoryConnection = page_type(

@@ -62,7 +62,18 @@ MergePayload = payload_type(
         "Sales plans of a merged customer added to the survivor's plan for the same period and "
         "currency (then removed).",
     ),
-    copiedFields=(list[str], "Fields the survivor lacked and took from a merged record."),
+    copiedFields=(
+        list[str],
+        "Fields the survivor lacked and took from a merged record (a custom field as "
+        "`custom.<key>`), and `channels.<field>` where a merged record's check of the same "
+        "value came with it: one the survivor lacked, or newer than its own.",
+    ),
+    droppedFields=(
+        list[str],
+        "Fields both records had with different values: the survivor's value stays and the "
+        "merged record's is dropped, with its check (a custom field as `custom.<key>`). A dry "
+        "run lists them before anything is lost.",
+    ),
     dryRun=(bool, "True when nothing was written: the figures say what the merge would do."),
 )
 

@@ -153,6 +153,11 @@ class VerificationEvent:
         "imported with the CLI.",
     )
     recordedAt: dt.datetime = strawberry.field(description="When it was recorded.")
+    mergedFrom: strawberry.ID | None = strawberry.field(
+        description="The merged record whose channel was checked, when the check came to "
+        "this record with a merge: it was about that record's value, which this one may "
+        "not have. Null for the record's own checks."
+    )
 
 
 @strawberry.type(description="Data quality of one group of customers.")

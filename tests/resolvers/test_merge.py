@@ -628,3 +628,92 @@ def test_merging_companies_collapses_parallel_edges_both_ways(gql: GQL, cypher: 
         (keep, buyer, None, None, "钢材"),
         (vendor, keep, "2018-01-01", None, None),
     }
+
+
+MERGE_REPORT = """mutation($i: MergeInput!) { mergeCompanies(input: $i) {
+  copiedFields droppedFields dryRun errors { code field } } }"""
+FIELD_HISTORY = """query($n: ID!, $f: String!) { fieldHistory(node: $n, field: $f) {
+  nodes { targetId oldValue newValue mergedFrom } } }"""
+CHECK_HISTORY = """query($id: ID!) { verificationHistory(id: $id) { field status note mergedFrom }
+  node(id: $id) { ... on Person { channels { field status } } } }"""
+
+
+def test_a_merge_moves_field_history_to_the_survivor_marked(gql: GQL, cypher: Driver) -> None:
+    """The merged record's history was left behind on a deleted node: neither id showed it."""
+    created = [
+        gql(
+            "mutation($n: String!) { createCompany(input: {name: $n, phone: $p}) "
+            "{ company { id } errors { code } } }".replace("$p", '"0571 8811 0001"'),
+            {"n": name},
+        ).data["createCompany"]
+        for name in ("钱塘精工有限公司", "钱塘精工")
+    ]
+    keep, dup = (c["company"]["id"] for c in created)
+    changed = gql(
+        "mutation($id: ID!) { updateCompany(input: "
+        '{id: $id, expectedVersion: 1, phone: "0571 8811 0002"}) { errors { code } } }',
+        {"id": dup},
+    ).data["updateCompany"]
+    assert changed["errors"] == []
+    merged = gql(MERGE_COMPANIES, {"i": {"survivor": keep, "merged": [dup]}})
+    assert merged.data["mergeCompanies"]["errors"] == []
+    for asked in (keep, dup):  # the merged id reads the survivor's history
+        history = gql(FIELD_HISTORY, {"n": asked, "f": "phone"}).data["fieldHistory"]["nodes"]
+        assert history == [
+            {"targetId": keep, "oldValue": "+8657188110001", "newValue": "+8657188110002",
+             "mergedFrom": dup}
+        ]  # fmt: skip
+
+
+def test_the_newer_check_of_one_number_is_the_current_one_after_a_merge(
+    gql: GQL, cypher: Driver
+) -> None:
+    """A dead number checked INVALID on the merged record stayed VERIFIED on the survivor."""
+    for newer_on_merged in (True, False):
+        keep, dup = node(cypher, "Person", "林晓"), node(cypher, "Person", "林晓 (ERP)")
+        cypher.execute_query(
+            "MATCH (p:Person) WHERE p.id IN [$k, $d] SET p.mobile = '+8613911110002'",
+            k=keep, d=dup, database_="neo4j",
+        )  # fmt: skip
+        old, new = "2026-10-01T10:00:00+08:00", "2026-11-20T10:00:00+08:00"
+        checks = [
+            {"id": keep, "field": "MOBILE", "status": "VERIFIED", "method": "CALL",
+             "at": new if not newer_on_merged else old, "note": "ok"},
+            {"id": dup, "field": "MOBILE", "status": "INVALID", "method": "CALL",
+             "at": new if newer_on_merged else old, "note": "空号"},
+        ]  # fmt: skip
+        done = gql(
+            "mutation($c: [ChannelCheckInput!]!) { verifyChannels(input: {checks: $c}) "
+            "{ errors { code field } } }",
+            {"c": checks},
+        )
+        assert done.data["verifyChannels"]["errors"] == []
+        r = gql(MERGE_PEOPLE, {"i": {"survivor": keep, "merged": [dup]}})
+        assert r.data["mergePeople"]["errors"] == []
+        seen = gql(CHECK_HISTORY, {"id": keep}).data
+        current = {c["field"]: c["status"] for c in seen["node"]["channels"]}
+        assert current["MOBILE"] == ("INVALID" if newer_on_merged else "VERIFIED")
+        history = [(c["status"], c["mergedFrom"]) for c in seen["verificationHistory"]]
+        expected = [("INVALID", dup), ("VERIFIED", None)]
+        assert history == (expected if newer_on_merged else expected[::-1])
+
+
+def test_a_dry_run_names_the_values_a_merge_would_drop(gql: GQL, cypher: Driver) -> None:
+    """Conflicting values were dropped without a word, and copiedFields showed property names
+    such as addressStatusAt."""
+    keep, dup = node(cypher, "Company", "西湖光电有限公司"), node(cypher, "Company", "西湖光电")
+    cypher.execute_query(
+        "MATCH (k:Company {id: $k}), (d:Company {id: $d}) "
+        "SET k.phone = '+8657188220001', d.phone = '+8657188220002', d.industry = '光电', "
+        "d.address = '杭州市西湖区文三路1号', d.addressStatus = 'VERIFIED', "
+        "d.addressStatusAt = datetime('2026-11-01T10:00:00+08:00'), d.addressStatusBy = 'u', "
+        "d.addressStatusMethod = 'VISIT', d.`custom.grade` = 'A', k.`custom.grade` = 'B'",
+        k=keep, d=dup, database_="neo4j",
+    )  # fmt: skip
+    for dry in (True, False):
+        r = gql(MERGE_REPORT, {"i": {"survivor": keep, "merged": [dup], "dryRun": dry}})
+        report = r.data["mergeCompanies"]
+        assert report["errors"] == []
+        assert report["dryRun"] is dry
+        assert report["droppedFields"] == ["custom.grade", "name", "phone"]
+        assert report["copiedFields"] == ["address", "industry", "channels.address"]
