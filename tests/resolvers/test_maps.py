@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -457,3 +458,25 @@ def test_contact_map_leaves_out_hidden_people_and_their_projects(
     else:
         assert "x-cust-person" in nodes
         assert roles == {"东方项目", "西部机密项目"}
+
+
+def test_maps_default_to_the_business_day_not_the_utc_one(
+    gql: GQL, cypher: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`asOf` defaulted to the UTC date: for eight hours of every Beijing day, an edge begun
+    today was missing and one ended today still shown."""
+    from graph import clock
+    from tests.resolvers.test_relationship import node
+
+    day = dt.date(2031, 3, 1)
+    monkeypatch.setattr(clock, "today", lambda: day)
+    hub, starts, ended = (node(cypher, "Company", n) for n in ("今日枢纽", "今日起供", "今日止供"))
+    cypher.execute_query(
+        "MATCH (h:Company {id: $h}), (s:Company {id: $s}), (e:Company {id: $e}) "
+        "CREATE (h)-[:SUPPLIES {id: randomUUID(), version: 1, since: $day}]->(s) "
+        "CREATE (h)-[:SUPPLIES {id: randomUUID(), version: 1, since: date('2020-01-01'), "
+        "until: $day}]->(e)",
+        h=hub, s=starts, e=ended, day=day, database_="neo4j",
+    )  # fmt: skip
+    shown = gql(ACCOUNT, {"c": hub, "d": 1}).data["accountMap"]
+    assert ids(shown["nodes"]) == {hub, starts}
