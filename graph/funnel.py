@@ -51,6 +51,9 @@ ON_HOLD = ProjectStatus.ON_HOLD.value
 FINAL = (WON, LOST)
 # The forecast reads at most this many months.
 MAX_MONTHS = 36
+# A deal without a currency (created before createProject set one) is in CNY, as the API
+# says of an omitted one: counted in every currency, it swelled each one's cohort.
+DEFAULT_CURRENCY = "CNY"
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,7 @@ def funnel(
     for o in opps:
         if not _in_cohort(o, since, until):
             continue
-        if (o.at("currency", until) or currency) != currency:
+        if (o.at("currency", until) or DEFAULT_CURRENCY) != currency:
             other += 1
             continue
         cohort += 1
@@ -284,7 +287,7 @@ def forecast_at(
         return days is None or days[0] <= day <= days[1]
 
     for o in opps:
-        if o.created > t or (o.at("currency", t) or currency) != currency:
+        if o.created > t or (o.at("currency", t) or DEFAULT_CURRENCY) != currency:
             continue
         status = o.status(t)
         amount = float(o.at("amount", t) or 0.0)

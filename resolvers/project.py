@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from graph import clock
+from graph.funnel import DEFAULT_CURRENCY
 from graph.vocab import Label, ProjectStatus
 from resolvers import customfields
 from resolvers import validation as v
@@ -20,10 +21,9 @@ from resolvers.common import (
 )
 from resolvers.context import Context
 from resolvers.errors import ErrorCode
-from resolvers.records import MAX_CENTS
+from resolvers.records import MAX_CENTS, currency
 from resolvers.shapes import NodePayload
 
-DEFAULT_CURRENCY = "CNY"
 MAX_REASON = 500
 MAX_AMOUNT = MAX_CENTS / 100  # 10^13, the cap of order and plan amounts
 EARLIEST_CLOSE = dt.date(1990, 1, 1)
@@ -40,7 +40,7 @@ def project_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
         props["expectedClose"] = _expected_close(errors, data["expectedClose"])
     if "amount" in data:
         props["amount"] = _amount(errors, data["amount"])
-    if "currency" in data or (creating and data.get("amount") is not None):
+    if "currency" in data or creating:
         props["currency"] = _currency(errors, data.get("currency"))
     props.update(_win_probability(errors, data))
     props.update(_loss(errors, data))
@@ -125,14 +125,11 @@ def _win_probability(errors: v.Errors, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _currency(errors: v.Errors, value: str | None) -> str | None:
-    """ISO 4217 letters, upper-cased; CNY when absent."""
+    """A currency ISO 4217 lists, upper-cased, as orders and plans take it (RMB is CNY's
+    nickname, not a code: a deal in it fell out of every CNY forecast); CNY when absent."""
     if value is None or not value.strip():
         return DEFAULT_CURRENCY
-    code = value.strip().upper()
-    if len(code) != 3 or not code.isascii() or not code.isalpha():
-        errors.add(ErrorCode.VALIDATION, "must be a 3-letter ISO 4217 code", "input.currency")
-        return None
-    return code
+    return currency(errors, value, "input.currency")
 
 
 async def create_project(ctx: Context, data: dict[str, Any]) -> NodePayload:

@@ -109,7 +109,10 @@ class FunnelLossReason:
 class Funnel:
     since: dt.date = strawberry.field(description="First day.")
     until: dt.date = strawberry.field(description="Last day (included).")
-    currency: str = strawberry.field(description="Only opportunities in this currency count.")
+    currency: str = strawberry.field(
+        description="Only opportunities in this currency count (one stored without a "
+        "currency counts as CNY)."
+    )
     steps: list[FunnelStep] = strawberry.field(description="LEAD to WON.")
     cohort: int = strawberry.field(description="Opportunities counted.")
     won: int = strawberry.field(description="Won in the period.")

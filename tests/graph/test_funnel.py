@@ -70,6 +70,17 @@ BOOK = [
 ]
 
 
+def test_a_deal_without_currency_counts_in_cny_only() -> None:
+    """Stored before createProject set CNY, it swelled every currency's cohort."""
+    legacy = [
+        *BOOK,
+        opp("G", t(2026, 1, 25), {"stage": "LEAD", "status": "OPEN", "currency": None}),
+    ]
+    assert f.funnel(legacy, SINCE, UNTIL, "CNY").cohort == 4
+    usd = f.funnel(legacy, SINCE, UNTIL, "USD")
+    assert (usd.cohort, usd.other_currency) == (1, 4)
+
+
 def test_funnel_counts_reach_conversion_and_days() -> None:
     got = f.funnel(BOOK, SINCE, UNTIL, "CNY")
     steps = {s.stage: s for s in got.steps}

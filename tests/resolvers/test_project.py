@@ -38,6 +38,18 @@ def test_create_defaults_currency_and_validates(gql: GQL) -> None:
     }
 
 
+def test_currency_is_cny_without_an_amount_and_an_iso_code_or_refused(gql: GQL) -> None:
+    """A deal created without amount had no currency (the SDL says CNY), and RMB or CNH,
+    which orders and plans refuse, were taken as codes."""
+    assert create(gql)["currency"] == "CNY"
+    assert create(gql, currency=" usd ")["currency"] == "USD"
+    for nickname in ("RMB", "CNH", "XXX"):
+        bad = gql(CREATE, {"input": {"name": "人民币报价", "currency": nickname}}).data
+        assert bad["createProject"]["errors"] == [
+            {"code": "VALIDATION", "field": "input.currency"}
+        ], nickname
+
+
 def test_update_conflict_not_found_duplicate(gql: GQL) -> None:
     p = create(gql, externalSource="crm", externalId="1")
     ok = gql(UPDATE, {"input": {"id": p["id"], "expectedVersion": 1, "stage": "PROPOSAL"}})
