@@ -121,6 +121,19 @@ _DATE_REASON = re.compile(
 _ENUM_VALUE = re.compile(r"Value '.*' does not exist in ('\w+' enum)", re.S)
 # "Did you mean 'name'?" maps the input types by guessing where introspection is off.
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+# A required input field left out, in a variable ("Field 'name' of required type 'String!'
+# was not provided.") or written inline ("Expected value of type 'X' to include required
+# field 'name'"): the path names the field, so a form puts the error beside it.
+_MISSING = re.compile(
+    r"Field '(?:\w+\.)?(\w+)' of required type '[^']+' was not provided"
+    r"|to include required field '(\w+)'"
+)
+
+
+def _with_missing(field: str, message: str) -> str:
+    """`field`, or the path of the required field under it that `message` says is missing."""
+    m = _MISSING.search(message)
+    return f"{field}.{m[1] or m[2]}" if m else field
 
 
 def argument_paths(document: DocumentNode | None) -> dict[str | tuple[int, int], str]:
@@ -175,8 +188,17 @@ def _variable_error(
     if not suggestions:
         message = _SUGGESTION.sub("", message)
     if m := _VARIABLE.match(message):
-        ext.setdefault("field", arguments.get(m[1], "$" + m[1]) + (m[2] or ""))
+        field = arguments.get(m[1], "$" + m[1]) + (m[2] or "")
+        ext.setdefault("field", _with_missing(field, message))
     return message
+
+
+# graphql-core's whole message when its validation recursed too deep, which a few hundred
+# repetitions of one field do, well inside the token limit: say what to change.
+VALIDATION_ABORTED = (
+    "The query repeats or nests fields too much to be validated: select each field once per "
+    "selection set and split very large documents."
+)
 
 
 # A mutation stopped by the transaction timeout: its transaction was rolled back whole, and
@@ -204,10 +226,14 @@ def _shape(
     original = error.original_error
     ext: dict[str, Any] = dict(error.extensions or {})
     if original is None:
+        if error.message == "Validation aborted.":  # graphql-core's recursion ran out
+            error = GraphQLError(VALIDATION_ABORTED, error.nodes, error.source, error.positions)
         if (field := _literal_path(error, arguments)) is not None:
             # A value written inline that its type refuses: the client's input, as when the
             # same value comes in a variable (BAD_USER_INPUT with its path).
-            ext.update(code=ErrorCode.BAD_USER_INPUT.value, field=field)
+            ext.update(
+                code=ErrorCode.BAD_USER_INPUT.value, field=_with_missing(field, error.message)
+            )
         ext.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
         expected_log(request_id, ext["code"], error.message, error.path)
         return GraphQLError(

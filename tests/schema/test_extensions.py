@@ -174,7 +174,8 @@ def test_a_refused_variable_names_its_field_without_its_value(
             assert "13800000001" not in text
             assert "found" not in text.lower()
         assert any("Did you mean 'name'" in m for m in messages) is dev
-        assert {e.formatted["extensions"]["field"] for e in result.errors or []} == {"input"}
+        fields = {e.formatted["extensions"]["field"] for e in result.errors or []}
+        assert fields == {"input", "input.name"}  # the missing field is named in the path
     # A scalar repeats the value too: "Int cannot represent non-integer value: '...'".
     bad = asyncio.run(
         PRODUCTION.execute(
@@ -185,6 +186,29 @@ def test_a_refused_variable_names_its_field_without_its_value(
     )
     assert bad.errors
     assert "11010519491231002X" not in bad.errors[0].formatted["message"]
+
+
+def test_a_missing_required_field_is_named_in_the_path() -> None:
+    """The path stopped at the object holding it (`input`, `input.interaction`), so a form
+    could not put "required" beside the right input without parsing the message."""
+    variable = (
+        "mutation($i: SaveRecordInput!) { saveRecord(input: $i) { record { id } } }",
+        {"i": {"customer": "c", "occurredAt": "2026-11-20T10:00:00+08:00", "interaction": {}}},
+        "input.interaction.channel",
+    )
+    inline = (
+        'mutation { updateCompany(input: {id: "c", name: "x"}) { company { id } } }',
+        {},
+        "input.expectedVersion",
+    )
+    top = (
+        "mutation($i: CreateCompanyInput!) { createCompany(input: $i) { company { id } } }",
+        {"i": {"phone": "010 6677 8899"}},
+        "input.name",
+    )
+    for query, variables, field in (variable, inline, top):
+        result = asyncio.run(PRODUCTION.execute(query, variable_values=variables))
+        assert [e.formatted["extensions"]["field"] for e in result.errors or []] == [field]
 
 
 def test_a_timed_out_write_says_nothing_was_written_not_ask_for_less() -> None:
@@ -211,3 +235,14 @@ def test_a_timed_out_write_says_nothing_was_written_not_ask_for_less() -> None:
     assert [(e.extensions or {}).get("code") for e in errors] == ["QUERY_TIMEOUT"] * 2
     assert "ask for less" in errors[0].message
     assert errors[1].message == WRITE_TIMEOUT
+
+
+def test_a_document_validation_cannot_finish_says_what_to_change() -> None:
+    """Nine hundred repetitions of one field, well under the token limit, ran graphql-core's
+    validation out of stack and answered only "Validation aborted."."""
+    from schema.extensions import VALIDATION_ABORTED
+
+    result = asyncio.run(PRODUCTION.execute("{ " + " ".join(["version"] * 950) + " }"))
+    assert [e.formatted["message"] for e in result.errors or []] == [VALIDATION_ABORTED]
+    assert result.errors is not None
+    assert result.errors[0].formatted["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
