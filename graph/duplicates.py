@@ -6,8 +6,9 @@ blocking keys of graph/matching.py, scores the pairs inside each block and store
 or above `matching.THRESHOLD` as `(:DuplicateCandidate {id, label, a, b, score, reasons,
 status})`. A company and one it is linked to by a current SUBSIDIARY_OF edge (its parent, its
 own subsidiary or branch) are never a pair. `a` < `b` are the record ids and key the node, so
-a pair found again is the same node: a DISMISSED pair stays dismissed, an OPEN one gets its new
-score, one no longer found (or whose record is gone) is removed. A merge removes every
+a pair found again is the same node: a DISMISSED pair stays dismissed (and is kept when no
+longer found, so the dismissal holds if it comes back), an OPEN one gets its new score, an
+OPEN one no longer found (or any whose record is gone) is removed. A merge removes every
 candidate naming the merged record (graph/merge.py), so a merged pair disappears.
 
 The node's `id`, the one the API shows, is random, given when the pair is first stored: an id
@@ -15,7 +16,8 @@ made from the pair would let a viewer who sees one side test guesses of the othe
 
 No all-pairs comparison: a block larger than `MAX_BLOCK` is skipped (and counted). A key
 shared by that many records (a group switchboard, a generic name core such as 科技) says
-nothing about any one pair, and a block of k records costs k(k-1)/2 comparisons.
+nothing about any one pair, and a block of k records costs k(k-1)/2 comparisons. Nor does it
+count as evidence for a pair found by another key: such a shared phone is no `SAME_PHONE`.
 
 The queue applies the visibility predicate to both sides: a viewer sees a candidate when they
 may see at least one side, and the side they may not see comes back null, always as `b` (by
@@ -273,12 +275,12 @@ def _keys(label: Label, record: Record) -> set[str]:
     return matching.person_keys(record)
 
 
-def _score(a: Record, b: Record) -> matching.Scored:
+def _score(a: Record, b: Record, common: frozenset[str] = frozenset()) -> matching.Scored:
     if isinstance(a, matching.CompanyRecord) and isinstance(b, matching.CompanyRecord):
-        return matching.score_companies(a, b)
+        return matching.score_companies(a, b, common)
     assert isinstance(a, matching.PersonRecord)
     assert isinstance(b, matching.PersonRecord)
-    return matching.score_people(a, b)
+    return matching.score_people(a, b, common)
 
 
 def _linked(x: Record, y: Record) -> bool:
@@ -303,13 +305,12 @@ def candidate_pairs(label: Label, records: Iterable[Record]) -> Pairs:
             blocks[key].append(record)
     seen: set[tuple[str, str]] = set()
     found: dict[tuple[str, str], matching.Scored] = {}
-    skipped = 0
+    # A key too common to block on is too common to count as evidence either.
+    common = frozenset(key for key, members in blocks.items() if len(members) > MAX_BLOCK)
+    skipped = len(common)
     used = 0
     for members in blocks.values():
-        if len(members) < 2:
-            continue
-        if len(members) > MAX_BLOCK:
-            skipped += 1
+        if len(members) < 2 or len(members) > MAX_BLOCK:
             continue
         used += 1
         for i, x in enumerate(members):
@@ -322,7 +323,7 @@ def candidate_pairs(label: Label, records: Iterable[Record]) -> Pairs:
                 seen.add(pair)
                 if _linked(x, y):
                     continue
-                scored = _score(x, y)
+                scored = _score(x, y, common)
                 if scored.score >= matching.THRESHOLD:
                     found[pair] = scored
     return {"blocks": used, "skippedBlocks": skipped, "comparisons": len(seen), "found": found}

@@ -533,7 +533,11 @@ def name_similarity(a: str, b: str) -> float:
     return float(fuzz.ratio(a, b)) / 100.0
 
 
-def score_companies(a: CompanyRecord, b: CompanyRecord) -> Scored:
+def score_companies(
+    a: CompanyRecord, b: CompanyRecord, common: frozenset[str] = frozenset()
+) -> Scored:
+    """`common`: blocking keys too common to tell anything (a block skipped for its size):
+    a phone shared by fifty companies is a switchboard or an agent, no evidence."""
     reasons: list[str] = []
     weights: list[float] = []
     code_a, code_b = credit_code(a.creditCode), credit_code(b.creditCode)
@@ -541,7 +545,7 @@ def score_companies(a: CompanyRecord, b: CompanyRecord) -> Scored:
         reasons.append("SAME_CREDIT_CODE")
         weights.append(W_CREDIT_CODE)
     tel_a, tel_b = phone(a.phone), phone(b.phone)
-    if tel_a and tel_a == tel_b:
+    if tel_a and tel_a == tel_b and "tel:" + tel_a not in common:
         reasons.append("SAME_PHONE")
         weights.append(W_COMPANY_PHONE)
     best = 0.0
@@ -580,7 +584,8 @@ def score_companies(a: CompanyRecord, b: CompanyRecord) -> Scored:
     return Scored(round(score, 3), tuple(reasons))
 
 
-def score_people(a: PersonRecord, b: PersonRecord) -> Scored:
+def score_people(a: PersonRecord, b: PersonRecord, common: frozenset[str] = frozenset()) -> Scored:
+    """`common`: as for `score_companies` (a shared office switchboard)."""
     reasons: list[str] = []
     weights: list[float] = []
     tels_a = {t for t in (phone(a.mobile), phone(a.officePhone)) if t}
@@ -589,7 +594,7 @@ def score_people(a: PersonRecord, b: PersonRecord) -> Scored:
     if same_id:
         reasons.append("SAME_ID_NUMBER")
         weights.append(W_ID_NUMBER)
-    if tels_a & tels_b:
+    if {t for t in tels_a & tels_b if "tel:" + t not in common}:
         reasons.append("SAME_PHONE")
         weights.append(W_PERSON_PHONE)
     if (mail := email(a.email)) and mail == email(b.email):

@@ -140,7 +140,9 @@ class DuplicateScan:
     open: int = strawberry.field(description="Of those, OPEN.")
     dismissed: int = strawberry.field(description="Of those, dismissed before: they stay so.")
     removed: int = strawberry.field(
-        description="Stored candidates removed: no longer found, or a record is gone."
+        description="Stored candidates removed: OPEN ones no longer found, and any whose "
+        "record is gone. A dismissed pair no longer found is kept, with the reasons it was "
+        "dismissed for, so that its dismissal holds if the pair is found again."
     )
     seconds: float = strawberry.field(description="Wall time of the scan.")
 
@@ -216,8 +218,8 @@ class Mutation:
         r.scan,
         ScanDuplicatesPayload,
         "Scan every company and/or person for duplicates and store the candidates (ADMIN "
-        "only; the scan sees every record). Dismissed pairs stay dismissed; pairs no longer "
-        "found are removed. Runs in batches of 2000 candidates; blocks over 50 records are "
+        "only; the scan sees every record). Dismissed pairs stay dismissed (kept even when no "
+        "longer found); OPEN pairs no longer found are removed. Runs in batches of 2000 candidates; blocks over 50 records are "
         "skipped. Errors: FORBIDDEN.",
     )
     dismissDuplicate = input_mutation(

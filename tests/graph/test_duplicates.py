@@ -426,3 +426,26 @@ def test_a_company_and_its_own_subsidiaries_are_not_duplicates(
     company, _ = scan_both(neo4j_server)
     assert (company["candidates"], company["removed"]) == (4, 1)
     assert frozenset({gid["hx"], gid["hx_2"]}) not in {frozenset(p) for p in stored(cypher)}
+
+
+def test_a_phone_too_common_to_block_on_is_no_evidence_either() -> None:
+    """Fifty-two companies shared one switchboard (its block skipped), yet two of them found
+    by their names were still scored SAME_PHONE."""
+    from graph import matching
+
+    switchboard = "+86 755 2878 0808"
+    records = [
+        matching.CompanyRecord(id=f"x{i:02}", name=f"深圳第{i}号贸易有限公司", phone=switchboard)
+        for i in range(duplicates.MAX_BLOCK + 2)
+    ]
+    twins = [
+        matching.CompanyRecord(id="t1", name="深圳华澜科技有限公司", phone=switchboard),
+        matching.CompanyRecord(id="t2", name="深圳华澜科技股份有限公司", phone=switchboard),
+    ]
+    found = duplicates.candidate_pairs(Label.COMPANY, [*records, *twins])
+    assert found["skippedBlocks"] == 1
+    assert list(found["found"]) == [("t1", "t2")]
+    assert "SAME_PHONE" not in found["found"][("t1", "t2")].reasons
+    # The same two alone: their shared phone counts.
+    alone = duplicates.candidate_pairs(Label.COMPANY, twins)
+    assert "SAME_PHONE" in alone["found"][("t1", "t2")].reasons
