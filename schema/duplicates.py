@@ -219,8 +219,8 @@ class Mutation:
         ScanDuplicatesPayload,
         "Scan every company and/or person for duplicates and store the candidates (ADMIN "
         "only; the scan sees every record). Dismissed pairs stay dismissed (kept even when no "
-        "longer found); OPEN pairs no longer found are removed. Runs in batches of 2000 candidates; blocks over 50 records are "
-        "skipped. Errors: FORBIDDEN.",
+        "longer found); OPEN pairs no longer found are removed. Runs in batches of 2000 "
+        "candidates; blocks over 50 records are skipped. Errors: FORBIDDEN.",
     )
     dismissDuplicate = input_mutation(
         DismissDuplicateInput,
