@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
 from bench.generate import Dataset
-from graph import decision, lists, maps, nodes, records, related, relations
+from graph import decision, lists, maps, nodes, pages, records, related, relations
 from graph.vocab import DecisionRole, Label, Rel
 from resolvers.relations import TREE_MAX_COMPANIES
 
@@ -190,6 +190,7 @@ def _list_params(tier: str, first: int) -> Vars:
         "includeArchived": False,
         "afterKey": None,
         "afterId": None,
+        **pages.text_params({}, "afterKey", "afterId"),
         "limit": first + 1,
     }
 
@@ -813,6 +814,7 @@ def _w10_raw(c: Centres, i: int) -> Vars:
         "voided": False,
         "afterAt": None,
         "afterId": None,
+        **pages.text_params({}, "afterId"),
         "limit": 21,
     }
 

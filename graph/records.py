@@ -323,6 +323,10 @@ _EMPLOYER: LiteralString = (
 )
 
 
+# An imported record keeps its id, any text: ids compare as ORDER BY sorts them.
+_ID_BEFORE = pages.text_after("r.id", "afterId", "<")
+
+
 def _timeline(group: bool) -> tuple[Cypher, Cypher]:
     name = "group" if group else "party"
     records: LiteralString = (
@@ -332,7 +336,7 @@ def _timeline(group: bool) -> tuple[Cypher, Cypher]:
     page = Cypher(
         f"records.timeline.{name}",
         records + "AND ($afterAt IS NULL OR r.occurredAt < datetime($afterAt) "
-        "OR (r.occurredAt = datetime($afterAt) AND r.id < $afterId)) "
+        "OR (r.occurredAt = datetime($afterAt) AND " + _ID_BEFORE + ")) "
         "WITH acc, r ORDER BY r.occurredAt DESC, r.id DESC LIMIT $limit "
         "RETURN " + _record(", employer: " + _EMPLOYER) + " AS record",
     )
@@ -438,9 +442,10 @@ PRODUCT_FILTER: LiteralString = (
 )
 PRODUCT_PAGE = Cypher(
     "records.products",
-    PRODUCT_FILTER + "AND ($afterName IS NULL OR p.name > $afterName "
-    "OR (p.name = $afterName AND p.id > $afterId)) "
-    "WITH p ORDER BY p.name, p.id LIMIT $limit RETURN p{.*} AS product",
+    PRODUCT_FILTER
+    + "AND ($afterName IS NULL OR "
+    + pages.text_after("p.name", "afterName", ">", pages.text_after("p.id", "afterId", ">"))
+    + ") WITH p ORDER BY p.name, p.id LIMIT $limit RETURN p{.*} AS product",
 )
 PRODUCT_COUNT = Cypher("records.products.count", PRODUCT_FILTER + "RETURN count(p) AS total")
 PRODUCTS_BY_ID = Cypher(
@@ -759,7 +764,9 @@ async def timeline(
         "acl": access.acl_params(actor),
     }
     page, count = TIMELINE[q.group]
-    rows, total = await pages.read(db, page, count, params, pages.after(after), limit, with_total)
+    position = pages.after(after)
+    position |= pages.text_params(position, "afterId")
+    rows, total = await pages.read(db, page, count, params, position, limit, with_total)
     return [r["record"] for r in rows], total
 
 
@@ -829,6 +836,7 @@ async def products(
     """The catalogue is reference data every signed-in viewer reads (`actor` unused)."""
     params: dict[str, Any] = {"text": text, "archived": archived}
     position = pages.after(after, "afterName")
+    position |= pages.text_params(position, "afterName", "afterId")
     rows, total = await pages.read(
         db, PRODUCT_PAGE, PRODUCT_COUNT, params, position, limit, with_total
     )

@@ -109,6 +109,8 @@ SAMPLES: dict[str, Any] = {
     # Records over time (graph/records.py).
     **dict.fromkeys(("party", "staffId", "customerId", "assignee", "order", "extKey"), _ID),
     **dict.fromkeys(("afterName", "outcome"), _ID),
+    # graph/pages.py's text_after: a cursor value's prefixes, almost always none.
+    **{f"after{key}{side}": [] for key in ("Id", "Key", "Name") for side in ("Above", "Below")},
     **{name: [_ID] * 5 for name in ("contacts", "staff", "projectIds", "products", "orders")},
     **dict.fromkeys(("from", "to", "dueBefore"), dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
     "kinds": ["Interaction"] * 2,

@@ -257,8 +257,16 @@ async def reviews(
     ctx: Context, first: int, after: str | None, with_total: bool
 ) -> ConnectionOf[ReviewRow]:
     limit = page_size(first)
-    rows, total = await g.reviews(ctx.db, ctx.actor, limit + 1, time_position(after), with_total)
-    return time_ordered(rows, limit, after, total, lambda r: (_at(r["startedAt"]), r["id"] or ""))
+    position = time_position(after, "classificationReviews")
+    rows, total = await g.reviews(ctx.db, ctx.actor, limit + 1, position, with_total)
+    return time_ordered(
+        rows,
+        limit,
+        after,
+        total,
+        lambda r: (_at(r["startedAt"]), r["id"] or ""),
+        "classificationReviews",
+    )
 
 
 def _at(value: Any) -> str:
@@ -282,12 +290,12 @@ async def changes(
     limit = page_size(first)
     after_seq = 0
     if after:
-        (seq,) = decode_cursor(after, 1)
+        (seq,) = decode_cursor("classificationChanges", after, 1)
         if not seq.isdigit():
             raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor this API issued", "after")
         after_seq = int(seq)
     rows, total = await g.changes(
         ctx.db, ctx.actor, review_id, dimension, limit + 1, after_seq, with_total
     )
-    items = [(encode_cursor(str(r["seq"])), r) for r in rows[:limit]]
+    items = [(encode_cursor("classificationChanges", str(r["seq"])), r) for r in rows[:limit]]
     return connection(items, len(rows) > limit, after, total)

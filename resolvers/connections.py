@@ -15,8 +15,8 @@ from resolvers import customfields
 from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
+from resolvers.pages import Tag, decode_cursor, encode_cursor
 from resolvers.pages import connection as page_of
-from resolvers.pages import decode_cursor, encode_cursor
 from resolvers.shapes import ConnectionOf, NodeRow
 
 
@@ -32,6 +32,14 @@ class ListOrder(Enum):
     VALUE_DESC = "VALUE_DESC"
     CHURN_RISK_DESC = "CHURN_RISK_DESC"
 
+
+# Each list's cursors name it: one list's cursor is refused by another.
+TAGS: dict[str, Tag] = {
+    "company": "companies",
+    "person": "people",
+    "project": "projects",
+    "customer": "customers",
+}
 
 # The node kind of each list that has custom fields (the customers list mixes two kinds).
 CUSTOM_SCOPES = {"company": Label.COMPANY, "person": Label.PERSON, "project": Label.PROJECT}
@@ -101,7 +109,7 @@ async def connection(
     cursor_order = order_name + (f":{custom_sort_key}" if custom else "")
     position: tuple[str, str] | None = None
     if after:
-        given_order, key, node_id = decode_cursor(after, 3)
+        given_order, key, node_id = decode_cursor(TAGS[scope], after, 3)
         if given_order != cursor_order:
             raise ApiError(
                 ErrorCode.BAD_USER_INPUT, "this cursor belongs to another orderBy", "after"
@@ -119,7 +127,7 @@ async def connection(
         projection(scope, node_fields),
     )
     items = [
-        (encode_cursor(cursor_order, str(r["sortKey"]), r["node"]["id"]), r["node"])
+        (encode_cursor(TAGS[scope], cursor_order, str(r["sortKey"]), r["node"]["id"]), r["node"])
         for r in page.rows
     ]
     return page_of(items, page.has_next, after, page.total)

@@ -13,6 +13,7 @@ Who may do what:
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from typing import Any, TypedDict
 
@@ -26,7 +27,7 @@ from graph.vocab import Label
 from resolvers import merge, permissions
 from resolvers.args import page_size
 from resolvers.context import Context
-from resolvers.errors import ErrorCode, payload_error
+from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.pages import connection, decode_cursor, encode_cursor
 from resolvers.shapes import ConnectionOf, MergeRow, NodeRow, UserErrorRow
 
@@ -135,7 +136,7 @@ EVIDENCE: dict[Label, dict[str, str]] = {
 
 
 def _cursor(row: CandidateRow) -> str:
-    return encode_cursor(repr(float(row["score"])), row["id"])
+    return encode_cursor("duplicateCandidates", repr(float(row["score"])), row["id"])
 
 
 async def candidates(
@@ -149,11 +150,14 @@ async def candidates(
     limit = page_size(first)
     position = None
     if after:
-        score, cid = decode_cursor(after, 2)
+        score, cid = decode_cursor("duplicateCandidates", after, 2)
         try:
-            position = (float(score), cid)
+            value = float(score)
         except ValueError:
-            position = None
+            value = math.nan
+        if not math.isfinite(value):  # refused, not read as the first page again
+            raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor this API issued", "after")
+        position = (value, cid)
     label = Label(kind.value)
     concealed = [
         reason

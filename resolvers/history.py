@@ -79,7 +79,7 @@ async def field_history(
     ctx: Context, node_id: str, field: str, first: int, after: str | None, with_total: bool
 ) -> ConnectionOf[dict[str, Any]]:
     limit = page_size(first)
-    position = time_position(after)
+    position = time_position(after, "fieldHistory")
     if field not in KNOWN and not field.startswith(CUSTOM_PREFIX):
         raise ApiError(
             ErrorCode.BAD_USER_INPUT,
@@ -100,4 +100,6 @@ async def field_history(
         )
     rows, total = await g.page(ctx.db, ctx.actor, node_id, field, limit + 1, position, with_total)
     shown = [_row(r, label, fields[field]) for r in rows]
-    return time_ordered(shown, limit, after, total, lambda r: (str(r["at"]), r["id"]))
+    return time_ordered(
+        shown, limit, after, total, lambda r: (str(r["at"]), r["id"]), "fieldHistory"
+    )

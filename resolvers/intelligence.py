@@ -173,10 +173,12 @@ async def history(
 ) -> ConnectionOf[dict[str, Any]]:
     limit = page_size(first)
     rows, total = await repo.history(
-        ctx.db, ctx.actor, customer_id, limit + 1, time_position(after), with_total
+        ctx.db, ctx.actor, customer_id, limit + 1, time_position(after, "scoreHistory"), with_total
     )
     shaped = [shape_snapshot(r) for r in rows]
-    return time_ordered(shaped, limit, after, total, lambda r: (_iso(r["scoredAt"]), r["id"]))
+    return time_ordered(
+        shaped, limit, after, total, lambda r: (_iso(r["scoredAt"]), r["id"]), "scoreHistory"
+    )
 
 
 def _iso(value: Any) -> str:
@@ -234,7 +236,7 @@ async def warnings(
     limit = page_size(first)
     position: tuple[int, str] | None = None
     if after:
-        risk, row_id = decode_cursor(after, 2)
+        risk, row_id = decode_cursor("churnWarnings", after, 2)
         if not risk.lstrip("-").isdigit():
             raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor of this list", "after")
         position = (int(risk), row_id)
@@ -246,7 +248,9 @@ async def warnings(
         raise ApiError(ErrorCode.NOT_FOUND, "no team with this code", "team")
     if owner is not None and not rows and await load_node(ctx, Label.USER, owner) is None:
         raise ApiError(ErrorCode.NOT_FOUND, "no staff member with this id", "owner")
-    items = [(encode_cursor(str(r["churnRisk"]), r["id"]), r) for r in rows[:limit]]
+    items = [
+        (encode_cursor("churnWarnings", str(r["churnRisk"]), r["id"]), r) for r in rows[:limit]
+    ]
     return connection(items, len(rows) > limit, after, total)
 
 

@@ -78,7 +78,7 @@ async def mark_knowledge(ctx: Context, data: dict[str, Any]) -> KnowledgePayload
 def _position(after: str | None) -> tuple[float, str] | None:
     if not after:
         return None
-    score, note_id = decode_cursor(after, 2)
+    score, note_id = decode_cursor("knowledgeSearch", after, 2)
     try:
         return float(score), note_id
     except ValueError:
@@ -99,5 +99,8 @@ async def search(
     rows, total = await repo.search(
         ctx.db, ctx.actor, text, tag_filter, limit + 1, _position(after), with_total
     )
-    items = [(encode_cursor(repr(r["score"]), r["record"]["id"]), r) for r in rows[:limit]]
+    items = [
+        (encode_cursor("knowledgeSearch", repr(r["score"]), r["record"]["id"]), r)
+        for r in rows[:limit]
+    ]
     return connection(items, len(rows) > limit, after, total)

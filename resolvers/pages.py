@@ -5,26 +5,52 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.shapes import ConnectionOf, EdgeOf, parse_instant
 
 T = TypeVar("T")
 
+# The list a cursor belongs to, its first part: a cursor of one list, whose parts may read
+# as well in another (a time and an id, a name and an id), is refused there.
+Tag = Literal[
+    "companies",
+    "people",
+    "projects",
+    "customers",
+    "timeline",
+    "followUps",
+    "products",
+    "auditTrail",
+    "fieldHistory",
+    "changeRequests",
+    "duplicateCandidates",
+    "scoreHistory",
+    "churnWarnings",
+    "classificationReviews",
+    "classificationChanges",
+    "knowledgeSearch",
+    "transferJobs",
+]
 
-def encode_cursor(*parts: str) -> str:
-    return base64.urlsafe_b64encode("\x1f".join(parts).encode()).decode()
+
+def encode_cursor(tag: Tag, *parts: str) -> str:
+    """The opaque cursor of the item at `parts` of the list `tag`."""
+    return base64.urlsafe_b64encode("\x1f".join((tag, *parts)).encode()).decode()
 
 
-def decode_cursor(cursor: str, parts: int, field: str = "after") -> list[str]:
+def decode_cursor(tag: Tag, cursor: str, parts: int, field: str = "after") -> list[str]:
+    """The `parts` of a cursor `encode_cursor` made for the list `tag`."""
     try:
         values = base64.urlsafe_b64decode(cursor.encode()).decode().split("\x1f")
     except (ValueError, UnicodeDecodeError):
         values = []
-    if len(values) != parts:
+    if len(values) > 1 and values[0] != tag:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor of this list", field)
+    if len(values) != parts + 1:
         raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor this API issued", field)
-    return values
+    return values[1:]
 
 
 def connection(
@@ -62,11 +88,12 @@ def is_time(text: str) -> bool:
     return True
 
 
-def time_position(after: str | None) -> tuple[str, str] | None:
-    """Where a page in (time, id) order continues: the position `after` names, if any."""
+def time_position(after: str | None, tag: Tag) -> tuple[str, str] | None:
+    """Where a page in (time, id) order of the list `tag` continues: the position `after`
+    names, if any."""
     if not after:
         return None
-    at, row_id = decode_cursor(after, 2)
+    at, row_id = decode_cursor(tag, after, 2)
     if not is_time(at):
         raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor this API issued", "after")
     return (at, row_id)
@@ -78,8 +105,9 @@ def time_ordered(
     after: str | None,
     total: int | None,
     position: Callable[[T], tuple[str, str]],
+    tag: Tag,
 ) -> ConnectionOf[T]:
-    """A page of `rows` in (time, id) order, read `limit + 1` at a time (the extra row says
-    there is a next page); `position` gives a row's (time, id) for its cursor."""
-    items = [(encode_cursor(*position(r)), r) for r in rows[:limit]]
+    """A page of the list `tag`, `rows` in (time, id) order, read `limit + 1` at a time (the
+    extra row says there is a next page); `position` gives a row's (time, id) for its cursor."""
+    items = [(encode_cursor(tag, *position(r)), r) for r in rows[:limit]]
     return connection(items, len(rows) > limit, after, total)

@@ -777,7 +777,7 @@ async def timeline(
     if q.since is not None and q.until is not None and q.since >= q.until:
         raise ApiError(ErrorCode.BAD_USER_INPUT, "since must be before until", "since")
     rows, total = await repo.timeline(
-        ctx.db, ctx.actor, q, limit + 1, time_position(after), with_total
+        ctx.db, ctx.actor, q, limit + 1, time_position(after, "timeline"), with_total
     )
     if not rows and after is None:
         # An empty timeline should mean a party without records, not a wrong or hidden id;
@@ -788,7 +788,9 @@ async def timeline(
         if party["id"] != q.party:
             q = dataclasses.replace(q, party=party["id"])
             rows, total = await repo.timeline(ctx.db, ctx.actor, q, limit + 1, None, with_total)
-    return time_ordered(rows, limit, after, total, lambda r: (_at(r, "occurredAt"), r["id"]))
+    return time_ordered(
+        rows, limit, after, total, lambda r: (_at(r, "occurredAt"), r["id"]), "timeline"
+    )
 
 
 async def follow_ups(
@@ -797,9 +799,11 @@ async def follow_ups(
     limit = page_size(first)
     zoned(("dueBefore", filters.get("dueBefore")))
     rows, total = await repo.follow_ups(
-        ctx.db, ctx.actor, filters, limit + 1, time_position(after), with_total
+        ctx.db, ctx.actor, filters, limit + 1, time_position(after, "followUps"), with_total
     )
-    return time_ordered(rows, limit, after, total, lambda r: (_at(r, "dueAt"), r["id"]))
+    return time_ordered(
+        rows, limit, after, total, lambda r: (_at(r, "dueAt"), r["id"]), "followUps"
+    )
 
 
 def _decimal(value_cents: int) -> Decimal:
@@ -885,12 +889,12 @@ async def products(
     # Products page by (name, id): the cursor's first part is a name, not a time.
     position: tuple[str, str] | None = None
     if after:
-        name, row_id = decode_cursor(after, 2)
+        name, row_id = decode_cursor("products", after, 2)
         position = (name, row_id)
     rows, total = await repo.products(
         ctx.db, ctx.actor, text, archived, limit + 1, position, with_total
     )
-    return time_ordered(rows, limit, after, total, lambda r: (r["name"], r["id"]))
+    return time_ordered(rows, limit, after, total, lambda r: (r["name"], r["id"]), "products")
 
 
 async def product(ctx: Context, product_id: str) -> ProductRow | None:

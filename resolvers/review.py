@@ -308,10 +308,12 @@ async def change_requests(
         target,
         requested_by,
         limit + 1,
-        time_position(after),
+        time_position(after, "changeRequests"),
         with_total,
     )
-    return time_ordered(rows, limit, after, total, lambda r: (str(r["requestedAt"]), r["id"]))
+    return time_ordered(
+        rows, limit, after, total, lambda r: (str(r["requestedAt"]), r["id"]), "changeRequests"
+    )
 
 
 async def pending(ctx: Context, node_id: str) -> list[ChangeRequestRow]:

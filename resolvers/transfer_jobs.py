@@ -1191,7 +1191,7 @@ def _after(request: Request) -> tuple[str, str] | None:
     if not raw:
         return None
     try:
-        at, job_id = decode_cursor(raw, 2)
+        at, job_id = decode_cursor("transferJobs", raw, 2)
     except ApiError:
         at, job_id = "", ""
     # A date the calendar lacks (2026-02-30) would fail in Cypher's datetime().
@@ -1207,7 +1207,7 @@ async def list_jobs(request: Request) -> Response:
         worker: Worker = request.app.state.transfer
         rows = await repo.jobs(request.app.state.db, _actor(viewer), first + 1, status, after)
         page = rows[:first]
-        end = encode_cursor(page[-1]["at"], page[-1]["job"]["id"]) if page else None
+        end = encode_cursor("transferJobs", page[-1]["at"], page[-1]["job"]["id"]) if page else None
         body = {
             "nodes": [job_json(r["job"], worker.progress.get(r["job"]["id"])) for r in page],
             "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": end},

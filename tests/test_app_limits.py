@@ -246,7 +246,7 @@ def test_offsets_neo4j_cannot_keep_and_dates_in_other_iso_forms_are_bad_user_inp
         assert "YYYY-MM-DD" in r.errors[0]["message"]
         assert day not in r.errors[0]["message"]  # as ever, not the value refused
     # A time-ordered list's cursor rebuilt by hand with such an offset.
-    cursor = encode_cursor("2026-12-01T10:00:00+23:00", "x")
+    cursor = encode_cursor("followUps", "2026-12-01T10:00:00+23:00", "x")
     r = gql("query($a: String) { followUps(first: 1, after: $a) { totalCount } }", {"a": cursor})
     assert r.codes() == ["BAD_USER_INPUT"], r.errors
     assert r.errors[0]["extensions"]["field"] == "after"

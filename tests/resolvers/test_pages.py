@@ -1,4 +1,6 @@
-"""Cursors a client tampered with: refused as BAD_USER_INPUT at `after`, never INTERNAL."""
+"""Cursors: a page continues exactly where the last one ended, in code point order whatever
+the characters; a cursor a client tampered with, or one of another list, is refused as
+BAD_USER_INPUT at `after`, never INTERNAL."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import base64
 import pytest
 
 from neo4j import Driver
+from resolvers.pages import Tag, encode_cursor
 from tests.conftest import GQL
+from tests.resolvers.customfields import define
 
 CUSTOMER = "4e4f3a80-a081-5c56-bbae-5c91ce59dfd8"
 
@@ -16,12 +20,13 @@ def cursor(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-# A date the calendar lacks, and one out of every range, in the shape of an issued cursor.
+# A date the calendar lacks, and one out of every range, in the shape of an issued cursor
+# (after the list's tag).
 TAMPERED = [
-    cursor(f"2026-02-30T10:00:00+08:00\x1f{CUSTOMER}"),
-    cursor("2026-13-45T99:00:00\x1fzzz"),
-    cursor("2026-02-28T24:30:00.000000000+08:00\x1fzzz"),
-    cursor("yesterday\x1fzzz"),
+    f"2026-02-30T10:00:00+08:00\x1f{CUSTOMER}",
+    "2026-13-45T99:00:00\x1fzzz",
+    "2026-02-28T24:30:00.000000000+08:00\x1fzzz",
+    "yesterday\x1fzzz",
 ]
 QUERIES = {
     "timeline": 'timeline(party: "$id", first: 2, after: $a) { nodes { id } }',
@@ -50,6 +55,9 @@ CREATE (:ScoreSnapshot {id: 's1', customerId: $id,
         scoredAt: datetime('2026-02-01T10:00:00+08:00')})
 CREATE (:AuditEvent {id: 'a1', targetId: $id, action: 'x',
         at: datetime('2026-02-01T10:00:00+08:00')})
+CREATE (:Person:Customer {id: 'p1', name: '游标联系人', version: 1})
+CREATE (:Project {id: 'j1', name: '游标项目', version: 1})
+CREATE (:Product {id: 'd1', name: '游标产品', sku: 'CUR-1', version: 1})
 """
 
 
@@ -62,7 +70,7 @@ def rows(cypher: Driver) -> None:
 @pytest.mark.usefixtures("rows")
 def test_a_cursor_with_an_impossible_date_is_bad_input(gql: GQL, field: str) -> None:
     for after in TAMPERED:
-        r = gql(query(field), {"a": after})
+        r = gql(query(field), {"a": cursor(f"{field}\x1f{after}")})
         assert r.codes() == ["BAD_USER_INPUT"], (field, r.errors)
         assert r.errors[0]["extensions"].get("field") == "after", r.errors
         assert r.errors[0]["message"] == "not a cursor this API issued"
@@ -70,6 +78,166 @@ def test_a_cursor_with_an_impossible_date_is_bad_input(gql: GQL, field: str) -> 
 
 @pytest.mark.usefixtures("rows")
 def test_a_real_date_in_a_cursor_still_pages(gql: GQL) -> None:
-    after = cursor(f"2026-02-28T10:00:00.123456789+08:00\x1f{CUSTOMER}")
     for field in sorted(QUERIES):
+        after = cursor(f"{field}\x1f2026-02-28T10:00:00.123456789+08:00\x1f{CUSTOMER}")
         assert gql(query(field), {"a": after}).errors == [], field
+
+
+# --- one list's cursor is refused by every other --------------------------------------------
+
+# Each list with `after` as `$a`, and the part of its page that holds the end cursor.
+LISTS: dict[str, str] = {
+    "companies": "companies(first: 1, after: $a)",
+    "people": "people(first: 1, after: $a)",
+    "projects": "projects(first: 1, after: $a)",
+    "customers": "customers(first: 1, after: $a)",
+    "timeline": 'timeline(party: "$id", first: 1, after: $a)',
+    "followUps": "followUps(first: 1, after: $a)",
+    "products": "products(first: 1, after: $a)",
+    "auditTrail": 'auditTrail(id: "$id", first: 1, after: $a)',
+    "changeRequests": "changeRequests(first: 1, after: $a)",
+    "duplicateCandidates": "duplicateCandidates(label: COMPANY, first: 1, after: $a)",
+    "scoreHistory": 'scoreHistory(customer: "$id", first: 1, after: $a)',
+    "classificationReviews": "classificationReviews(first: 1, after: $a)",
+    "churnWarnings": "churnWarnings(first: 1, after: $a)",
+    "knowledgeSearch": 'knowledgeSearch(text: "游标", first: 1, after: $a)',
+    "fieldHistory": 'fieldHistory(node: "$id", field: "name", first: 1, after: $a)',
+}
+
+
+def page_query(field: str) -> str:
+    return (
+        "query($a: String) { "
+        + LISTS[field].replace("$id", CUSTOMER)
+        + " { pageInfo { endCursor } } }"
+    )
+
+
+# Cursors of the lists BUILD leaves empty, as they would issue them.
+MADE: dict[Tag, tuple[str, ...]] = {
+    "duplicateCandidates": ("0.9", "c1"),
+    "churnWarnings": ("70", CUSTOMER),
+    "classificationReviews": ("2026-02-01T10:00:00+08:00", "v1"),
+    "knowledgeSearch": ("1.5", "n1"),
+    "fieldHistory": ("2026-02-01T10:00:00+08:00", "h1"),
+    "classificationChanges": ("3",),
+}
+
+
+@pytest.mark.usefixtures("rows")
+def test_a_cursor_of_one_list_is_refused_by_every_other(gql: GQL) -> None:
+    issued: dict[str, str] = {}
+    for field in LISTS:
+        if field in MADE:
+            continue
+        page = gql(page_query(field), {"a": None}).data[field]
+        assert page["pageInfo"]["endCursor"], field
+        issued[field] = page["pageInfo"]["endCursor"]
+        # its own list takes it
+        assert gql(page_query(field), {"a": issued[field]}).errors == [], field
+    issued |= {tag: encode_cursor(tag, *parts) for tag, parts in MADE.items()}
+    # Hand-made: a list order and nothing else, which two lists used to read as no position.
+    issued["hand-made"] = cursor("NAME_ASC\x1f")
+    for source, after in issued.items():
+        for field in LISTS:
+            if field == source:
+                continue
+            r = gql(page_query(field), {"a": after})
+            assert r.codes() == ["BAD_USER_INPUT"], (source, field, r.errors)
+            assert r.errors[0]["extensions"].get("field") == "after", (source, field)
+            assert r.errors[0]["message"] == "not a cursor of this list", (source, field)
+
+
+# --- string orders: code point order, continued exactly ----------------------------------------
+
+PREFIX = "边界重复"
+# Where code point order and UTF-16 code unit order part: characters above U+FFFF (CJK
+# Extension B, emoji) against U+E000..U+FFFF (full-width forms, private use); with BMP
+# Chinese, ASCII and the bare prefix around them.
+STEMS = [
+    *("Ａ", "（甲）", "１２", "\ue000", "\uffff"),
+    *("𠀀", "𠀁", "😀", "𠀀Ａ", "Ａ𠀀"),
+    *("甲", "乙", "a", "Z", ""),
+]
+# Equal names, told apart by ids that differ at the same kind of characters.
+TIES = [("Ａ", "tie-Ａ"), ("Ａ", "tie-𠀀"), ("Ａ", "tie-a"), ("𠀀", "tie-１"), ("𠀀", "tie-😀")]
+
+
+def named_rows(kind: str) -> list[tuple[str, str]]:
+    """(name, id) of each node of a kind, the ids prefixed so that kinds never share one."""
+    plain = [(PREFIX + stem, f"{kind}-{i:02d}") for i, stem in enumerate(STEMS)]
+    return plain + [(PREFIX + stem, f"{kind}-{tie}") for stem, tie in TIES]
+
+
+def create(cypher: Driver, labels: str, kind: str) -> list[tuple[str, str]]:
+    made = named_rows(kind)
+    cypher.execute_query(
+        # labels: the tests' own literals
+        f"UNWIND $rows AS row CREATE (n:{labels} {{id: row[1], name: row[0], version: 1, "
+        "createdAt: datetime(), updatedAt: datetime()})",
+        rows=[list(r) for r in made],
+    )
+    return made
+
+
+PAGE = """query($first: Int!, $after: String) { FIELD(first: $first, after: $after ARGS) {
+  nodes { NODE } pageInfo { hasNextPage endCursor } } }"""
+
+
+def walk(gql: GQL, field: str, args: str, first: int) -> list[str]:
+    """The ids of every page of a list, `first` at a time."""
+    node = "... on Company { id } ... on Person { id }" if field == "customers" else "id"
+    text = PAGE.replace("FIELD", field).replace("ARGS", args).replace("NODE", node)
+    ids: list[str] = []
+    after = None
+    for _ in range(100):
+        page = gql(text, {"first": first, "after": after}).data[field]
+        ids += [n["id"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return ids
+        assert page["nodes"], (field, args, first, "an empty page before the end")
+        after = page["pageInfo"]["endCursor"]
+    raise AssertionError("too many pages")
+
+
+def assert_walks(gql: GQL, field: str, args: str, expected: list[str]) -> None:
+    """One big page holds `expected`, in its order; so does every walk, each item once."""
+    assert walk(gql, field, args, 100) == expected, (field, args)
+    for first in (1, 2, 3):
+        assert walk(gql, field, args, first) == expected, (field, args, first)
+
+
+def test_string_orders_page_in_code_point_order_both_ways(gql: GQL, cypher: Driver) -> None:
+    companies = create(cypher, "Company:Customer", "co")
+    people = create(cypher, "Person:Customer", "pe")
+    projects = create(cypher, "Project", "pr")
+    products = create(cypher, "Product", "pd")
+    # Python compares str by code point: the order the contract promises.
+    lists = {
+        "companies": companies,
+        "people": people,
+        "projects": projects,
+        "customers": companies + people,
+    }
+    for field, made in lists.items():
+        ascending = [i for _, i in sorted(made)]
+        for order, expected in (("NAME_ASC", ascending), ("NAME_DESC", ascending[::-1])):
+            args = f', orderBy: {order}, filter: {{namePrefix: "{PREFIX}"}}'
+            assert_walks(gql, field, args, expected)
+    assert_walks(gql, "products", f', text: "{PREFIX}"', [i for _, i in sorted(products)])
+
+
+def test_a_custom_text_key_pages_in_code_point_order_both_ways(gql: GQL, cypher: Driver) -> None:
+    define(gql, "COMPANY", "code", "TEXT")
+    made = create(cypher, "Company", "co")
+    # The stem as the key; the companies without one sort as '' (first ascending).
+    keys = {i: name[len(PREFIX) :] for name, i in made}
+    keys |= {i: None for _, i in made[:2]}
+    cypher.execute_query(
+        "UNWIND keys($keys) AS id MATCH (c:Company {id: id}) SET c.`custom.code` = $keys[id]",
+        keys=keys,
+    )
+    ascending = [i for _, i in sorted((keys[i] or "", i) for i in keys)]
+    for order, expected in (("CUSTOM_ASC", ascending), ("CUSTOM_DESC", ascending[::-1])):
+        args = f', orderBy: {order}, customSortKey: "code", filter: {{namePrefix: "{PREFIX}"}}'
+        assert_walks(gql, "companies", args, expected)

@@ -655,7 +655,7 @@ def test_jobs_are_listed_newest_first_to_their_creator_in_pages(
             ({"after": "not-a-cursor"}, "after"),
             ({"after": "MjAyNi0wMS0wMX8"}, "after"),
             # A date the calendar lacks, in an issued cursor's shape.
-            ({"after": encode_cursor("2026-02-30T10:00:00+08:00", "o1")}, "after"),
+            ({"after": encode_cursor("transferJobs", "2026-02-30T10:00:00+08:00", "o1")}, "after"),
         ):
             bad = client.get("/transfer/jobs", params=query, headers=_auth("owner"))
             assert bad.status_code == 400, (query, bad.text)
