@@ -301,6 +301,7 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("FieldHistoryEntry", "at"): SYSTEM,
     ("FieldHistoryEntry", "by"): SYSTEM,
     ("FieldHistoryEntry", "requestId"): SYSTEM,
+    ("FieldHistoryEntry", "mergedFrom"): SYSTEM,  # a merged record's id, as targetId is
     # Company fields of R9 (settlement, bank account, visit cycle) are business data: PUBLIC.
 }
 
