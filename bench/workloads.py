@@ -170,6 +170,7 @@ def peer_statement(text: str) -> str:
 # company by id and, beside it, the group's tree to two levels with contacts (the app sends
 # both at once; raw sends them one after the other). See _w9_chain and _w9_view.
 W9_CONTACTS_FIRST = 20
+W9_SUBSIDIARIES_FIRST = 20  # both sides ask it; the cost model prices the nesting by it
 W9_DEPTH = 2
 W9_COMPANY_TREE_RAW = (
     nodes.STATEMENTS[Label.COMPANY]["by_ids"].edit_all,
@@ -319,7 +320,7 @@ _PEER_CONTACTS = (
 
 def _peer_subsidiaries(inner: str) -> str:
     return (
-        "subsidiariesConnection(first: 100, sort: [{node: {name: ASC}}, {node: {id: ASC}}], "
+        "subsidiariesConnection(first: $subs, sort: [{node: {name: ASC}}, {node: {id: ASC}}], "
         + _PEER_CURRENT
         + ") { edges { node { "
         + inner
@@ -331,14 +332,15 @@ _PEER_W9_LEVEL2 = (
     "id name " + _PEER_CONTACTS + " " + _peer_subsidiaries("id name " + _PEER_CONTACTS)
 )
 PEER_W9 = (
-    "query W9($id: ID!, $first: Int!, $today: Date!) { companies(where: {id: {eq: $id}}) { "
+    "query W9($id: ID!, $first: Int!, $subs: Int!, $today: Date!) { "
+    "companies(where: {id: {eq: $id}}) { "
     "id name " + _PEER_CONTACTS + " " + _peer_subsidiaries(_PEER_W9_LEVEL2) + " } }"
 )
 _CONTACT = "{ id name nameEn }"
 GQL_W9 = (
-    "query W9($id: ID!, $first: Int!) { company(id: $id) { id name "
-    "contacts(first: $first) " + _CONTACT + " subsidiaries { id name "
-    "contacts(first: $first) " + _CONTACT + " subsidiaries { id name "
+    "query W9($id: ID!, $first: Int!, $subs: Int!) { company(id: $id) { id name "
+    "contacts(first: $first) " + _CONTACT + " subsidiaries(first: $subs) { id name "
+    "contacts(first: $first) " + _CONTACT + " subsidiaries(first: $subs) { id name "
     "contacts(first: $first) " + _CONTACT + " } } } }"
 )
 
@@ -572,7 +574,7 @@ def _w9_chain(k: int, base: Vars, done: list[list[dict[str, Any]]]) -> Vars:
     return {
         "id": base["id"],
         "limit": TREE_MAX_COMPANIES + 1,
-        "subCap": relations.MAX_ITEMS,
+        "subCap": base["subs"],
         "cap": base["first"],
     }
 
@@ -826,6 +828,14 @@ def _w11_chain(k: int, base: Vars, done: list[list[dict[str, Any]]]) -> Vars | N
     return {"ids": [row["node"]["id"] for row in done[0]][: base["limit"] - 1]}
 
 
+def _w9_vars(c: Centres, i: int) -> Vars:
+    return {
+        "id": _pick(c.group_roots, i),
+        "first": W9_CONTACTS_FIRST,
+        "subs": W9_SUBSIDIARIES_FIRST,
+    }
+
+
 WORKLOADS.append(
     Workload(
         "W9",
@@ -835,12 +845,11 @@ WORKLOADS.append(
                 GQL_W9,
                 W9_COMPANY_TREE_RAW,
                 PEER_W9,
-                _same(lambda c, i: {"id": _pick(c.group_roots, i), "first": W9_CONTACTS_FIRST}),
-                _same(lambda c, i: {"id": _pick(c.group_roots, i), "first": W9_CONTACTS_FIRST}),
+                _same(lambda c, i: _w9_vars(c, i)),
+                _same(lambda c, i: _w9_vars(c, i)),
                 _same(
                     lambda c, i: {
-                        "id": _pick(c.group_roots, i),
-                        "first": W9_CONTACTS_FIRST,
+                        **_w9_vars(c, i),
                         "today": dt.datetime.now(dt.UTC).date().isoformat(),
                     }
                 ),

@@ -190,16 +190,17 @@ async def subtree(
     actor: Actor,
     company: str,
     depth: int,
+    sub_cap: int,
     cap: int | None,
     limit: int,
     companies: str = "full",
     contacts: str = "full",
 ) -> list[TreeRow]:
-    """Per company the lists reach within `depth` levels (at most `limit`): its subsidiaries
-    (empty at the last level, which does not ask) and, with a `cap`, its first `cap` contacts,
-    each list projected as named (keys of lists.PROJECTIONS)."""
+    """Per company the lists reach within `depth` levels (at most `limit`): its first
+    `sub_cap` subsidiaries (empty at the last level, which does not ask) and, with a `cap`,
+    its first `cap` contacts, each list projected as named (keys of lists.PROJECTIONS)."""
     q = TREE[(depth, contacts if cap is not None else None, companies)]
-    params = {"id": company, "limit": limit, "subCap": MAX_ITEMS, "cap": cap or 0}
+    params = {"id": company, "limit": limit, "subCap": min(sub_cap, MAX_ITEMS), "cap": cap or 0}
     rows = await db.read(q, {**params, "acl": acl_params(actor)})
     return cast(list[TreeRow], rows)
 

@@ -33,8 +33,10 @@ async def _list(
     return result
 
 
-async def parents(ctx: Context, company_id: str) -> list[NodeRow]:
-    return await _list(ctx, "rel.parents", repo.PARENTS, company_id)
+async def parents(ctx: Context, company_id: str, first: int) -> list[NodeRow]:
+    """A company's parents, the first `first` by name."""
+    cap = page_size(first)
+    return await _list(ctx, f"rel.parents.{cap}", repo.PARENTS, company_id, cap)
 
 
 # The fields a summary row (graph/lists.py PROJECTIONS) answers on the items of each list:
@@ -55,8 +57,8 @@ def projection(items: str, fields: frozenset[str] | None) -> str:
 
 # Loaders are per projection: a field that needs every property never reads a summary
 # row. A summary loader may hold full rows (prefetch_tree), which carry the same keys.
-def _subsidiaries_loader(ctx: Context, kind: str) -> DataLoader[str, list[NodeRow]]:
-    return _list_loader(ctx, f"rel.subsidiaries.{kind}", repo.SUBSIDIARIES[kind])
+def _subsidiaries_loader(ctx: Context, cap: int, kind: str) -> DataLoader[str, list[NodeRow]]:
+    return _list_loader(ctx, f"rel.subsidiaries.{cap}.{kind}", repo.SUBSIDIARIES[kind], cap)
 
 
 def _contacts_loader(ctx: Context, cap: int, kind: str) -> DataLoader[str, list[NodeRow]]:
@@ -64,12 +66,13 @@ def _contacts_loader(ctx: Context, cap: int, kind: str) -> DataLoader[str, list[
 
 
 async def subsidiaries(
-    ctx: Context, company_id: str, fields: frozenset[str] | None = None
+    ctx: Context, company_id: str, first: int, fields: frozenset[str] | None = None
 ) -> list[NodeRow]:
-    """`fields`: those selected on the items (None: not known, every property)."""
-    found: list[NodeRow] = await _subsidiaries_loader(ctx, projection("subsidiaries", fields)).load(
-        company_id
-    )
+    """The first `first` subsidiaries by name. `fields`: those selected on the items (None:
+    not known, every property). One loader per `first` and projection, as for contacts."""
+    cap = page_size(first)
+    loader_ = _subsidiaries_loader(ctx, cap, projection("subsidiaries", fields))
+    found: list[NodeRow] = await loader_.load(company_id)
     return found
 
 
@@ -92,12 +95,14 @@ TREE_MAX_DEPTH = repo.TREE_MAX_DEPTH
 
 @dataclass(frozen=True)
 class TreeAsk:
-    """What a selection asks below one company: `subsidiaries` nested `depth` levels deep
-    (1..3) and `contacts(first: cap)` at the levels in `contact_levels` (0 is the company).
+    """What a selection asks below one company: `subsidiaries(first: sub_cap)` nested `depth`
+    levels deep (1..3) and `contacts(first: cap)` at the levels in `contact_levels` (0 is the
+    company).
     `company_fields` and `contact_fields`: every field selected on the items of those
     `subsidiaries` and `contacts` fields (None: not known)."""
 
     depth: int
+    sub_cap: int
     cap: int | None
     contact_levels: frozenset[int]
     company_fields: frozenset[str] | None = None
@@ -119,6 +124,7 @@ async def prefetch_tree(ctx: Context, company_id: str, ask: TreeAsk) -> None:
         ctx.actor,
         company_id,
         ask.depth,
+        ask.sub_cap,
         ask.cap,
         TREE_MAX_COMPANIES + 1,
         companies,
@@ -127,7 +133,7 @@ async def prefetch_tree(ctx: Context, company_id: str, ask: TreeAsk) -> None:
     if len(rows) > TREE_MAX_COMPANIES:
         return
     by_id = {row["id"]: row for row in rows}
-    subsidiaries = [_subsidiaries_loader(ctx, k) for k in _served(companies)]
+    subsidiaries = [_subsidiaries_loader(ctx, ask.sub_cap, k) for k in _served(companies)]
     contacts = (
         [_contacts_loader(ctx, ask.cap, k) for k in _served(staff)] if ask.cap is not None else []
     )

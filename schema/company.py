@@ -35,6 +35,7 @@ from schema.common import (
 from schema.review import ReviewRequestInput
 
 CONTACTS_DEFAULT = 20  # `contacts(first:)` when the argument is left out
+GROUP_DEFAULT = 20  # `parents(first:)`, `subsidiaries(first:)`: the cost model prices by it
 
 if TYPE_CHECKING:
     from schema.person import Person
@@ -119,17 +120,25 @@ class Company(Record):
     classes = classes_field()
     channels = channels_field(Label.COMPANY)
     dataQuality = quality_field(Label.COMPANY)
-    parents = by_parent(
+    parents = by_parent_first(
         relations.parents,
         list[Annotated["Company", strawberry.lazy("schema.company")]],
         "Parent companies: targets of current SUBSIDIARY_OF edges (several for a "
-        "joint venture), by name, at most 100. One round trip per request for all companies.",
+        "joint venture), by name, at most `first` (1..100, default 20). One round trip per "
+        "request for all companies asking the same `first`.",
+        items="parents",
+        default=GROUP_DEFAULT,
     )
-    subsidiaries = by_parent(
+    subsidiaries = by_parent_first(
         relations.subsidiaries,
         list[Annotated["Company", strawberry.lazy("schema.company")]],
-        "Direct subsidiaries, branches and divisions (current SUBSIDIARY_OF "
-        "edges pointing here), by name, at most 100. One round trip per request.",
+        "Direct subsidiaries, branches and divisions (current SUBSIDIARY_OF edges pointing "
+        "here), by name, at most `first` (1..100, default 20). One round trip per request; "
+        "nested up to 3 levels with the same `first` at each, with or without `contacts`, "
+        "one round trip in all. Nesting multiplies the cost by each level's `first`: ask "
+        "what a screen shows (groupHierarchy answers a whole group).",
+        items="subsidiaries",
+        default=GROUP_DEFAULT,
         with_fields=True,
     )
 
@@ -205,12 +214,20 @@ def flat_fields(selections: list[Selection]) -> Iterator[SelectedField]:
             yield from flat_fields(selection.selections)
 
 
+def _int(value: object) -> object:
+    """An argument as selected_fields gives it: a variable's value, or a literal's text."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return value
+
+
 def tree_ask(selected: list[Selection]) -> relations.TreeAsk | None:
     """What a company's selection nests of its group (`subsidiaries` within `subsidiaries`,
     `contacts` at any level), or None when it nests no `subsidiaries`. Contacts are included
     when every level asks the same `first`. The fields selected on the items of all those
     lists, per kind, decide their projection (resolvers/relations.py `projection`)."""
     caps: set[object] = set()
+    sub_caps: set[object] = set()
     levels: set[int] = set()
     company_fields: set[str] = set()
     contact_fields: set[str] = set()
@@ -219,20 +236,25 @@ def tree_ask(selected: list[Selection]) -> relations.TreeAsk | None:
         deepest = 0
         for field in flat_fields(selections):
             if field.name == "subsidiaries":
+                sub_caps.add(_int(field.arguments.get("first", GROUP_DEFAULT)))
                 company_fields.update(f.name for f in flat_fields(field.selections))
                 deepest = max(deepest, 1 + walk(field.selections, level + 1))
             elif field.name == "contacts":
-                caps.add(field.arguments.get("first", CONTACTS_DEFAULT))
+                caps.add(_int(field.arguments.get("first", CONTACTS_DEFAULT)))
                 levels.add(level)
                 contact_fields.update(f.name for f in flat_fields(field.selections))
         return deepest
 
     depth = min(walk(selected, 0), relations.TREE_MAX_DEPTH)
-    if depth == 0 or not all(type(c) is int and 1 <= c <= MAX_PAGE for c in caps):
+    if depth == 0 or not all(type(c) is int and 1 <= c <= MAX_PAGE for c in caps | sub_caps):
         return None  # nothing nested, or a `first` the field refuses: left to the fields
+    if len(sub_caps) != 1:
+        return None  # levels asking different sizes: each field reads its own
+    sub_cap = sub_caps.pop()
     cap = caps.pop() if len(caps) == 1 else None
     return relations.TreeAsk(
         depth,
+        sub_cap if isinstance(sub_cap, int) else MAX_PAGE,
         cap if isinstance(cap, int) else None,
         frozenset(k for k in levels if k <= depth),
         frozenset(company_fields),

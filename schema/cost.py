@@ -8,7 +8,9 @@ largest value the resolver accepts, or a fixed cap for lists whose size is bound
 
     cost(field) = own cost + multiplier × Σ cost(selected subfields)
 
-and the operation's cost is the sum over its root fields: aliased maps add up. An argument
+and the operation's cost is the sum over its root fields: aliased maps add up. Every field that
+returns a list is priced so (tests/schema/test_cost.py walks the schema), else nesting under
+it would multiply nothing. The figure saturates at MAX_FIGURE (2^53 - 1). An argument
 given as a variable is read from the request's variables; an argument left out takes its
 schema default. Fragments are walked once each and memoised (a fragment's cost does not
 depend on where it is spread), so the computation is linear in the document, whatever its
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import pycountry
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -58,35 +61,50 @@ from graphql.type.definition import GraphQLInterfaceType
 
 from resolvers import (
     args,
+    classification,
     crosssell,
+    customfields,
     decision,
     duplicates,
     influence,
+    intelligence,
     maps,
     node,
+    outreach,
+    pipeline,
+    privacy,
+    records,
     related,
     relationship,
     search,
+    verification,
+    vocab,
 )
 from resolvers.errors import ErrorCode
 from schema.limits import ByteBoundedLRU, FragmentMemo, split_definitions
 
 QUERY_TOO_COSTLY = ErrorCode.QUERY_TOO_COSTLY.value
+# Costs saturate here: nested lists multiply fast (11 levels of subsidiaries: 2 × 10^22), and
+# `extensions.cost` must stay an integer JSON (and a JavaScript client) holds exactly.
+MAX_FIGURE = 2**53 - 1
 
 
 @dataclass(frozen=True)
 class FieldCost:
     """How one field is priced: its own `cost`, and what multiplies its subfields: the
-    product of `multipliers` (argument name -> the largest value accepted), or `size`."""
+    product of `multipliers` (argument name -> the largest value accepted), or `size`, or,
+    when an argument of `narrow` is given, the size named with it (one kind of many)."""
 
     cost: int = 1
     multipliers: tuple[tuple[str, int], ...] = ()
     size: int = 1
+    narrow: tuple[tuple[str, int], ...] = ()
 
     def describe(self) -> str:
         factors = [f"`{name}` (≤ {cap})" for name, cap in self.multipliers]
         if self.size > 1:
-            factors.append(str(self.size))
+            narrowed = "".join(f", {size} with `{name}`" for name, size in self.narrow)
+            factors.append(f"{self.size}" + (f" (all{narrowed})" if narrowed else ""))
         if not factors:
             return f"{self.cost} + its subfields"
         return f"{self.cost} + {' × '.join(factors)} × its subfields"
@@ -95,13 +113,84 @@ class FieldCost:
 PAGE = (("first", args.MAX_PAGE),)
 MAP = 20  # a map, tree or ranking: one traversal round trip, however few fields it selects
 
-# One entry per field that is not a plain, single-valued field. Keyed by (type, field).
+# Caps that live in graph/ statements, which schema/ never imports (docs/DECISIONS.md): stated
+# here, and tests/schema/test_cost.py holds each to its graph/ constant.
+API_KEYS = 100  # graph/apikey.py MAX_KEYS_PER_USER
+SHARES = 100  # graph/share.py MAX_ITEMS
+TEAM_CHILDREN = 100  # graph/team.py MAX_ITEMS
+PENDING_CHANGES = 20  # graph/review.py MAX_PENDING_PER_NODE
+CONSENTS = 200  # graph/privacy.py CONSENT_HISTORY
+CONDITIONS = 20  # graph/classification.py MAX_CONDITIONS
+RULES_PER_DIMENSION = 500  # graph/classification.py MAX_RULES
+CUSTOM_FIELDS = 200  # graph/customfields.py MAX_PER_KIND: definitions of one kind
+MISFITS = 20  # graph/customfields.py MAX_MISFITS
+RECORD_CONTACTS = 20  # graph/records.py MAX_CONTACTS
+RECORD_STAFF = 10  # graph/records.py MAX_STAFF
+ORDER_LINES = 100  # graph/records.py MAX_LINES (what a save accepts)
+PURCHASE_WINDOWS = 4  # graph/records.py WINDOWS
+CHANNELS_PER_LABEL = 3  # graph/vocab.py CHANNELS: a Company's channels, a Person's
+VERIFICATION_RULES = 6  # graph/vocab.py CHANNELS: one rule per label and channel
+SIGNAL_NAMES = 5  # graph/intelligence.py EXTRACT: `LIMIT 5` contacts who left, incumbents
+FORECAST_MONTHS = 36  # graph/funnel.py MAX_MONTHS
+DEAL_PEOPLE = 50  # graph/pipeline.py MAX_PARTICIPANTS: the people a risk flag may name
+OPEN_DEALS = 50  # graph/pipeline.py MAX_OPEN_PER_ACCOUNT: a hand-over brief's deals
+HAND_OVER_ACCOUNTS = 2_000  # graph/handover.py MAX_ACCOUNTS
+HAND_OVER_PROJECTS = 2_000  # graph/handover.py MAX_PROJECTS (open ones; closed ones apart)
+HAND_OVER_FOLLOW_UPS = 5_000  # graph/handover.py MAX_FOLLOW_UPS
+KEY_PEOPLE = 20  # graph/handover.py MAX_KEY_PEOPLE
+PLAN_ROWS = 500  # graph/plans.py MAX_ROWS
+PLANS_SAVED = 500  # graph/plans.py MAX_SAVE
+COMPANY_RECIPIENTS = 20  # graph/outreach.py MAX_PER_COMPANY
+TEMPLATES = 500  # graph/outreach.py MAX_TEMPLATES
+AUDIENCES = 100  # graph/outreach.py MAX_AUDIENCES
+MERGED_TYPES = 23  # graph/merge.py MOVED_TYPES: the relationship types a merge moves, at most
+PATHS_PER_QUERY = 10  # graph/related.py PATHS_PER_QUERY
+# Fixed in resolvers/pipeline.py `brief`: the open follow-ups and latest interactions it reads.
+BRIEF_FOLLOW_UPS = 20
+BRIEF_INTERACTIONS = 5
+
+CURRENCIES = len(pycountry.currencies)  # the ISO 4217 codes a currency argument accepts
+# A change request holds the fields of one update: a Company's or Person's own (under 50, the
+# tests check) and its custom fields.
+CHANGE_FIELDS = 50 + CUSTOM_FIELDS
+# A path's edges (its nodes: one more): `path` walks up to MAX_HOPS_PATH of them,
+# `relatedAccounts` up to GROUP_HOPS (a whole group's hierarchy).
+PATH_EDGES = max(related.MAX_HOPS_PATH, related.GROUP_HOPS)
+# Unbounded in code, priced by a documented size: the groups of a data-quality report (one per
+# owner, team or source of at most 50,000 customers), a key person's roles in the account's
+# open deals, and the staff who know a key person.
+QUALITY_GROUPS = 1_000
+# A customer's figures and preferences have a row per currency it bought in: any of CURRENCIES
+# (178), which no customer comes near, and at that size a page of customers with their figures
+# (bench W11) would be refused. Priced as 10.
+CURRENCIES_BOUGHT = 10
+KEY_PERSON_ROLES = OPEN_DEALS
+KEY_PERSON_TIES = 100
+
+# The customer-record interface and its types: each prices its own fields.
+RECORD_TYPES = (
+    "CustomerRecord",
+    "Interaction",
+    "Order",
+    "Payment",
+    "Delivery",
+    "ServiceCase",
+    "Survey",
+    "Contract",
+    "VisitPlan",
+    "MarketingActivity",
+)
+
+# One entry per field that is not a plain, single-valued field. Keyed by (type, field). Every
+# field returning a list is here, or tests/schema/test_cost.py says why it need not be.
 COSTS: dict[tuple[str, str], FieldCost] = {
     ("Query", "node"): FieldCost(2),
     ("Query", "nodes"): FieldCost(2, (("ids", node.MAX_IDS),)),
     ("Query", "auditTrail"): FieldCost(2, PAGE),
     ("Query", "fieldHistory"): FieldCost(3, PAGE),
-    ("Query", "customFieldDefinitions"): FieldCost(2, size=200),
+    ("Query", "customFieldDefinitions"): FieldCost(
+        2, size=CUSTOM_FIELDS * len(customfields.KIND_OF_LABEL), narrow=(("kind", CUSTOM_FIELDS),)
+    ),
     ("Query", "companies"): FieldCost(5, PAGE),
     ("Query", "people"): FieldCost(5, PAGE),
     ("Query", "projects"): FieldCost(5, PAGE),
@@ -111,15 +200,95 @@ COSTS: dict[tuple[str, str], FieldCost] = {
     ("Query", "groupHierarchy"): FieldCost(MAP, size=maps.GROUP_MAX_COMPANIES),
     ("Query", "contactMap"): FieldCost(MAP, (("limit", maps.MAX_LIMIT),)),
     ("Query", "decisionTree"): FieldCost(MAP, size=decision.MAX_PARTICIPANTS),
+    # The tree's subfields count MAX_PARTICIPANTS times already; its staff ties run to more.
+    ("DecisionTree", "staffTies"): FieldCost(
+        size=-(-decision.MAX_STAFF_TIES // decision.MAX_PARTICIPANTS)
+    ),
     ("Query", "relatedAccounts"): FieldCost(MAP, (("first", related.MAX_FIRST),)),
-    ("Query", "path"): FieldCost(MAP, (("maxHops", related.MAX_HOPS_PATH),)),
+    ("RelatedAccount", "paths"): FieldCost(size=related.PATHS_SHOWN),
+    ("Query", "path"): FieldCost(MAP, size=PATHS_PER_QUERY),
+    ("RelPath", "nodes"): FieldCost(size=PATH_EDGES + 1),
+    ("RelPath", "edges"): FieldCost(size=PATH_EDGES),
     ("Query", "warmIntroPaths"): FieldCost(
         MAP, (("first", related.MAX_FIRST), ("maxHops", related.MAX_HOPS_PATH))
     ),
     ("Query", "influenceRanking"): FieldCost(MAP, (("first", influence.MAX_FIRST),)),
     ("Query", "stanceHistory"): FieldCost(2, (("first", relationship.HISTORY_MAX),)),
-    ("Query", "apiKeys"): FieldCost(2, size=100),
-    ("Company", "contacts"): FieldCost(2, (("first", args.MAX_PAGE),)),
+    ("Query", "apiKeys"): FieldCost(2, size=API_KEYS),
+    ("Query", "enumLabels"): FieldCost(size=len(vocab.LABELS)),
+    # Companies and people: their lists, one round trip per request each.
+    ("Company", "contacts"): FieldCost(2, PAGE),
+    ("Company", "parents"): FieldCost(2, PAGE),
+    ("Company", "subsidiaries"): FieldCost(2, PAGE),
+    ("Company", "shares"): FieldCost(2, size=SHARES),
+    ("Person", "shares"): FieldCost(2, size=SHARES),
+    ("Company", "pendingChanges"): FieldCost(2, size=PENDING_CHANGES),
+    ("Person", "pendingChanges"): FieldCost(2, size=PENDING_CHANGES),
+    ("Company", "classes"): FieldCost(2, size=len(vocab.Dimension)),
+    ("Person", "classes"): FieldCost(2, size=len(vocab.Dimension)),
+    ("Company", "channels"): FieldCost(2, size=CHANNELS_PER_LABEL),
+    ("Person", "channels"): FieldCost(2, size=CHANNELS_PER_LABEL),
+    ("Person", "consents"): FieldCost(2, size=CONSENTS),
+    ("Query", "peopleByIdNumber"): FieldCost(2, size=privacy.MAX_MATCHES),
+    # Change requests (R20).
+    ("Query", "changeRequests"): FieldCost(5, PAGE),
+    ("ChangeRequest", "changes"): FieldCost(size=CHANGE_FIELDS),
+    # Customer records: timelines, follow-ups, the catalogue, team knowledge.
+    ("Query", "timeline"): FieldCost(5, PAGE),
+    ("Query", "followUps"): FieldCost(5, PAGE),
+    ("Query", "products"): FieldCost(5, PAGE),
+    ("Query", "knowledgeSearch"): FieldCost(5, PAGE),
+    **{(kind, "contacts"): FieldCost(size=RECORD_CONTACTS) for kind in RECORD_TYPES},
+    **{(kind, "staff"): FieldCost(size=RECORD_STAFF) for kind in RECORD_TYPES},
+    ("Order", "lines"): FieldCost(size=ORDER_LINES),
+    ("Survey", "answers"): FieldCost(size=records.SURVEY_ANSWERS),
+    ("CustomerFigures", "purchases"): FieldCost(size=CURRENCIES_BOUGHT),
+    ("PurchaseFigures", "windows"): FieldCost(size=PURCHASE_WINDOWS),
+    # Customer intelligence: scores, churn, lifecycle.
+    ("Query", "scoreHistory"): FieldCost(2, PAGE),
+    ("Query", "lifecycleHistory"): FieldCost(2, (("first", intelligence.MAX_STAGE_HISTORY),)),
+    ("Query", "churnWarnings"): FieldCost(5, PAGE),
+    ("Query", "scoringRuns"): FieldCost(2, PAGE),
+    ("CustomerIntelligence", "factors"): FieldCost(size=len(intelligence.Factor)),
+    ("CustomerIntelligence", "churnSignals"): FieldCost(size=len(intelligence.ChurnReason)),
+    ("ScoreSnapshot", "factors"): FieldCost(size=len(intelligence.Factor)),
+    ("ScoreSnapshot", "churnSignals"): FieldCost(size=len(intelligence.ChurnReason)),
+    ("ChurnSignal", "people"): FieldCost(size=SIGNAL_NAMES),
+    ("ChurnSignal", "companies"): FieldCost(size=SIGNAL_NAMES),
+    # Per stage or reason, and a row for records that name none.
+    ("ChurnAnalysis", "lostByStage"): FieldCost(size=len(vocab.LifecycleStage) + 1),
+    ("ChurnAnalysis", "lostByReason"): FieldCost(size=len(vocab.LostReason) + 1),
+    ("ChurnAnalysis", "atRiskByStage"): FieldCost(size=len(vocab.LifecycleStage) + 1),
+    ("ChurnAnalysis", "atRiskByReason"): FieldCost(size=len(intelligence.ChurnReason)),
+    ("ScoringSettings", "rates"): FieldCost(size=CURRENCIES),
+    ("ScoringSettings", "weights"): FieldCost(size=len(intelligence.Factor)),
+    # Pipeline, plans and hand-over (R16, R17).
+    ("Query", "atRiskOpportunities"): FieldCost(5, (("first", pipeline.MAX_AT_RISK),)),
+    ("AtRiskOpportunity", "flags"): FieldCost(size=len(pipeline.RiskFlag)),
+    ("Project", "riskFlags"): FieldCost(2, size=len(pipeline.RiskFlag)),
+    ("RiskReason", "people"): FieldCost(size=DEAL_PEOPLE),
+    ("Funnel", "steps"): FieldCost(size=len(pipeline.Step)),
+    ("Funnel", "lossReasons"): FieldCost(size=len(vocab.DealLossReason) + 1),
+    ("Forecast", "months"): FieldCost(size=FORECAST_MONTHS),
+    ("PipelineSettings", "stageProbabilities"): FieldCost(size=len(vocab.ProjectStage)),
+    ("PlanVsActual", "rows"): FieldCost(size=PLAN_ROWS),
+    ("SavePlansPayload", "plans"): FieldCost(size=PLANS_SAVED),
+    ("HandOverBrief", "openOpportunities"): FieldCost(size=OPEN_DEALS),
+    ("HandOverBrief", "openFollowUps"): FieldCost(size=BRIEF_FOLLOW_UPS),
+    ("HandOverBrief", "lastInteractions"): FieldCost(size=BRIEF_INTERACTIONS),
+    ("HandOverBrief", "keyPeople"): FieldCost(size=KEY_PEOPLE),
+    ("KeyPerson", "roles"): FieldCost(size=KEY_PERSON_ROLES),
+    ("KeyPerson", "ties"): FieldCost(size=KEY_PERSON_TIES),
+    ("HandOver", "accounts"): FieldCost(size=HAND_OVER_ACCOUNTS),
+    ("HandOver", "projects"): FieldCost(size=HAND_OVER_PROJECTS),
+    ("HandOver", "closedProjects"): FieldCost(size=HAND_OVER_PROJECTS),
+    ("HandOver", "followUps"): FieldCost(size=HAND_OVER_FOLLOW_UPS),
+    # Deals and follow-ups it may not move, of those it gathered.
+    ("HandOver", "leftBehind"): FieldCost(size=HAND_OVER_PROJECTS + HAND_OVER_FOLLOW_UPS),
+    # Teams.
+    ("Query", "teams"): FieldCost(2, PAGE),
+    ("Team", "children"): FieldCost(2, size=TEAM_CHILDREN),
+    ("Team", "members"): FieldCost(2, PAGE),
     # Cross-sell (R18): the caps of graph/crosssell.py.
     ("Query", "relatedProducts"): FieldCost(5, (("first", crosssell.MAX_RELATED),)),
     ("Company", "recommendations"): FieldCost(2, (("first", crosssell.MAX_RECOMMENDATIONS),)),
@@ -128,18 +297,50 @@ COSTS: dict[tuple[str, str], FieldCost] = {
     ("Person", "purchasePreferences"): FieldCost(2),
     ("PurchasePreferences", "products"): FieldCost(size=crosssell.model.MAX_PRODUCTS),
     ("PurchasePreferences", "categories"): FieldCost(size=crosssell.model.MAX_CATEGORIES),
+    ("PurchasePreference", "amounts"): FieldCost(size=CURRENCIES_BOUGHT),
     ("Recommendation", "reasons"): FieldCost(size=3),
     ("RecommendationReason", "rules"): FieldCost(size=crosssell.model.MAX_RULES),
     ("RecommendationReason", "accounts"): FieldCost(size=crosssell.model.MAX_NAMED),
-    ("Query", "classificationRules"): FieldCost(2, size=2000),
+    # Classification (R14).
+    ("Query", "classificationRules"): FieldCost(
+        2,
+        size=RULES_PER_DIMENSION * len(classification.Dimension),
+        narrow=(("dimension", RULES_PER_DIMENSION),),
+    ),
+    ("ClassificationRule", "conditions"): FieldCost(size=CONDITIONS),
+    ("Query", "classificationReviews"): FieldCost(2, PAGE),
+    ("ClassificationReview", "changes"): FieldCost(2, PAGE),
+    ("ClassificationRun", "changes"): FieldCost(size=classification.PAYLOAD_CHANGES),
+    **{
+        (review, "classes"): FieldCost(size=RULES_PER_DIMENSION * len(classification.Dimension))
+        for review in ("ClassificationReview", "ClassificationRun")
+    },
+    **{
+        (review, "dimensions"): FieldCost(size=len(classification.Dimension))
+        for review in ("ClassificationReview", "ClassificationRun")
+    },
+    # Duplicates (R22).
     ("Query", "duplicateCandidates"): FieldCost(5, PAGE),
     # A create's likely duplicates: the import's probe, then the records it found.
     **{
         (f"{payload}Payload", "likelyDuplicates"): FieldCost(2, size=duplicates.MAX_LIKELY)
         for payload in ("Company", "UpsertCompany", "Person", "UpsertPerson")
     },
-    ("Query", "classificationReviews"): FieldCost(2, PAGE),
-    ("ClassificationReview", "changes"): FieldCost(2, PAGE),
+    ("ScanDuplicatesPayload", "scans"): FieldCost(size=len(duplicates.DuplicateKind)),
+    ("MergePayload", "movedByType"): FieldCost(size=MERGED_TYPES),
+    ("MergePayload", "collapsedByType"): FieldCost(size=MERGED_TYPES),
+    # Custom fields, verification (R19), outreach.
+    ("CustomFieldMisfits", "nodes"): FieldCost(size=MISFITS),
+    ("Query", "verificationHistory"): FieldCost(2, (("first", verification.MAX_HISTORY),)),
+    ("VerificationRules", "rules"): FieldCost(size=VERIFICATION_RULES),
+    ("DataQualityReport", "groups"): FieldCost(size=QUALITY_GROUPS),
+    ("Query", "outreachAudiences"): FieldCost(2, size=AUDIENCES),
+    ("Query", "messageTemplates"): FieldCost(2, size=TEMPLATES),
+    ("Query", "outreachJobs"): FieldCost(2, (("first", outreach.MAX_LIST),)),
+    ("Query", "outreachMessages"): FieldCost(2, (("first", outreach.MAX_LIST),)),
+    ("Query", "outboxMessages"): FieldCost(2, (("first", outreach.MAX_LIST),)),
+    ("MessagePreview", "recipients"): FieldCost(size=COMPANY_RECIPIENTS),
+    ("SendOutreachPayload", "planned"): FieldCost(size=outreach.MAX_PLANNED),
 }
 
 
@@ -293,9 +494,12 @@ class _Pricer(FragmentMemo[int]):
         child_type = get_named_type(definition.type) if definition is not None else None
         children = self.selections(sel.selection_set, child_type)
         multiplier = price.size
+        for arg, size in price.narrow:
+            if _arg_value(sel, arg, definition, self.variables) is not None:
+                multiplier = size
         for arg, cap in price.multipliers:
             multiplier *= _size(_arg_value(sel, arg, definition, self.variables), cap)
-        return price.cost + multiplier * children
+        return min(price.cost + multiplier * children, MAX_FIGURE)
 
     def introspect(self, sel: FieldNode) -> int:
         """`__schema` and `__type` cost the fields they answer; `__typename` nothing."""
@@ -321,7 +525,7 @@ class _Pricer(FragmentMemo[int]):
                 cost += self.selections(sel.selection_set, target)
             elif isinstance(sel, FragmentSpreadNode):
                 cost += self.spread(sel.name.value)
-        return cost
+        return min(cost, MAX_FIGURE)
 
 
 def _root(schema: GraphQLSchema, op: OperationDefinitionNode) -> GraphQLNamedType | None:
@@ -461,7 +665,9 @@ def describe_costs(schema: GraphQLSchema) -> None:
     """Append each priced field's cost to its description, so the SDL states it."""
     for (type_name, field_name), price in COSTS.items():
         owner = schema.get_type(type_name)
-        if not isinstance(owner, GraphQLObjectType) or field_name not in owner.fields:
+        if not isinstance(owner, GraphQLObjectType | GraphQLInterfaceType):
+            continue
+        if field_name not in owner.fields:
             continue
         field = owner.fields[field_name]
         text = f"Cost: {price.describe()} (budget per request: CRM_MAX_QUERY_COST)."

@@ -45,7 +45,9 @@ def test_contacts_are_current_staff_by_name(gql: GQL, cypher: Driver) -> None:
         "张伟",
         "王强",
     ]
-    bad = gql(TREE, {"id": "g1", "first": 101})
+    # One level: the tree's three at 101 (priced as 100) would cost over the budget first.
+    flat = "query($id: ID!, $first: Int!) { company(id: $id) { " + CONTACTS + " } }"
+    bad = gql(flat, {"id": "g1", "first": 101})
     assert bad.codes() == ["BAD_USER_INPUT"]
 
 
@@ -136,6 +138,36 @@ def test_levels_asking_different_sizes_prefetch_the_subsidiaries_only(
     assert loaded.data["node"] == root
 
 
+def test_subsidiaries_first_caps_each_level_in_the_tree_and_the_loaders(
+    gql: GQL, cypher: Driver
+) -> None:
+    """`first` on subsidiaries is what the cost model multiplies by: each level returns at
+    most that many, by name, whether the tree statement or the loaders answer."""
+    _tree(cypher, 3)
+    same = "subsidiaries(first: 2) { id subsidiaries(first: 2) { id } }"
+    tree = gql('{ company(id: "root") { ' + same + " } }")
+    loaded = gql('{ node(id: "root") { ... on Company { ' + same + " } } }")
+    root = tree.data["company"]
+    assert [a["id"] for a in root["subsidiaries"]] == ["a1", "a2"]
+    assert [[b["id"] for b in a["subsidiaries"]] for a in root["subsidiaries"]] == [
+        ["b1-1", "b1-2"],
+        ["b2-1", "b2-2"],
+    ]
+    assert loaded.data["node"] == root
+    assert tree.round_trips == TREE_ROUND_TRIPS
+    # Levels asking different sizes: the loaders answer each as asked.
+    mixed = "subsidiaries(first: 1) { id subsidiaries(first: 3) { id } }"
+    r = gql('{ company(id: "root") { ' + mixed + " } }")
+    assert [[b["id"] for b in a["subsidiaries"]] for a in r.data["company"]["subsidiaries"]] == [
+        ["b1-1", "b1-2", "b1-3"]
+    ]
+    parents = gql('{ company(id: "b1-1") { parents(first: 1) { id } } }')
+    assert parents.data["company"]["parents"] == [{"id": "a1"}]
+    assert gql('{ company(id: "root") { subsidiaries(first: 0) { id } } }').codes() == [
+        "BAD_USER_INPUT"
+    ]
+
+
 def test_a_walk_over_too_many_companies_primes_nothing(
     gql: GQL, cypher: Driver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -174,10 +206,12 @@ CREATE (:Person {id: c.id + '-p' + k, name: c.id + '-p' + k})-[:WORKS_AT {id: c.
 """
 
 
-def _nested(depth: int) -> str:
+def _nested(depth: int, subs: int = 5) -> str:
+    """`subs` subsidiaries per level: three levels of the default 20 with 20 contacts each
+    cost more than the budget (schema/cost.py)."""
     inner = "id name " + CONTACTS
     for _ in range(depth):
-        inner = "id name " + CONTACTS + " subsidiaries { " + inner + " }"
+        inner = f"id name {CONTACTS} subsidiaries(first: {subs}) {{ {inner} }}"
     return inner
 
 
