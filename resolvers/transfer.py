@@ -340,7 +340,7 @@ def _record_mapping(path: Path, doc: dict[str, Any], key: Key, common: dict[str,
     zone = None
     if doc.get("timezone") is not None:
         try:
-            zone = parse_instant(f"2000-01-01T00:00{doc['timezone']}").tzinfo
+            zone = parse_instant(f"2000-01-01T00:00{doc['timezone']}", keep_offset=True).tzinfo
         except (TypeError, ValueError):
             zone = None
         if zone is None:

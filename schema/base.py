@@ -36,8 +36,9 @@ def _iso(value: Any) -> str:
 DateTime = strawberry.scalar(
     name="DateTime",
     description="An ISO-8601 date and time with offset, e.g. 2026-11-23T09:30:00+08:00. "
-    "Sent: any offset within ±18:00. Answered: in the business time zone (CRM_TIMEZONE, default "
-    "Asia/Shanghai, +08:00), to the microsecond at most.",
+    "Sent: any offset within ±18:00; one instant is the same instant at every offset (in "
+    "filters, and in upserts that find nothing changed). Stored and answered in the business "
+    "time zone (CRM_TIMEZONE, default Asia/Shanghai, +08:00), to the microsecond at most.",
     serialize=instant_text,
     parse_value=parse_instant,
 )

@@ -175,3 +175,47 @@ def test_v0006_moves_api_key_hashes_to_key_nodes(scratch: LocalNeo4j, tmp_path: 
     assert [dict(r) for r in rows] == [{"legacy": None, "name": "migrated", "prefix": None}]
     audit = query(scratch, "MATCH (a:AuditEvent {action: 'apiKey.migrate'}) RETURN a.fields AS f")
     assert [r["f"] for r in audit] == [["userId"]]
+
+
+def test_v0021_moves_instants_to_the_business_offset(scratch: LocalNeo4j, tmp_path: Path) -> None:
+    """Instants stored at another offset before V0021 move to the database's zone (the
+    business zone, +08:00 here), keeping the instant; dates, texts and numbers stay."""
+    before = tmp_path / "before21"
+    before.mkdir()
+    for f in sorted(migrations.DIRECTORY.glob("V*.cypher")):
+        if f.name < "V0021":
+            (before / f.name).write_text(f.read_text())
+
+    async def go(db: Database) -> list[str]:
+        await wipe(db)
+        await Runner(db, before).apply()
+        await db.write(
+            Cypher(
+                "test.legacy_instants",
+                "CREATE (r:Record {id: 'r1', occurredAt: datetime('2026-11-19T17:00:00Z'), "
+                "on: date('2026-11-19'), note: '2026-11-19T17:00:00Z', n: 3}) "
+                "CREATE (f:FollowUp {id: 'f1', dueAt: datetime('2026-12-04T11:00:00-05:00')}) "
+                "CREATE (r)-[:ABOUT {at: datetime('2026-01-01T00:00:00.5Z')}]->(f) "
+                "CREATE (:Record {id: 'r2', occurredAt: datetime('2026-11-20T09:00:00+08:00')})",
+            ),
+            {},
+        )
+        return await Runner(db, migrations.DIRECTORY).apply()
+
+    applied = run(scratch, go)
+    assert applied[0] == "0021"
+    rows = query(
+        scratch,
+        "MATCH (r:Record {id: 'r1'})-[a:ABOUT]->(f:FollowUp) "
+        "MATCH (r2:Record {id: 'r2'}) "
+        "RETURN toString(r.occurredAt) AS at, toString(f.dueAt) AS due, toString(a.at) AS rel, "
+        "toString(r2.occurredAt) AS kept, r.on AS on, r.note AS note, r.n AS n, "
+        "r.occurredAt >= datetime('2026-11-20T01:00:00+08:00') AS since",
+    )
+    row = dict(rows[0])
+    assert row["at"] == "2026-11-20T01:00:00+08:00"
+    assert row["due"] == "2026-12-05T00:00:00+08:00"
+    assert row["rel"] == "2026-01-01T08:00:00.5+08:00"
+    assert row["kept"] == "2026-11-20T09:00:00+08:00"
+    assert (str(row["on"]), row["note"], row["n"]) == ("2026-11-19", "2026-11-19T17:00:00Z", 3)
+    assert row["since"] is True

@@ -1120,3 +1120,60 @@ def test_cents_refuses_what_the_decimal_context_cannot_hold() -> None:
         errors = v.Errors()
         assert cents(errors, Decimal(text), "p", positive=False) == kept, text
         assert [e["message"] for e in errors] == ([message] if message else []), text
+
+
+def test_one_instant_at_any_offset_is_one_instant(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    """An outside test: Neo4j orders equal instants at different offsets apart, so `since`
+    at 01:00+08:00 missed a record saved at 17:00Z the evening before, `dueBefore` counted a
+    follow-up due at that very instant, and the same order sent again in UTC was a change
+    (a new version and audit event on every ERP sync). Instants are stored at the business
+    zone's offset now, whatever offset the client sent."""
+    owner = gql.as_("owner")
+    data = {**order(shop, externalSource="erp", externalId="SO-Z"),
+            "occurredAt": "2026-11-19T17:00:00Z"}  # fmt: skip
+    first = owner(SAVE, {"input": data}).data["saveRecord"]
+    assert first["record"]["occurredAt"] == "2026-11-20T01:00:00+08:00"
+    for same in ("2026-11-20T01:00:00+08:00", "2026-11-19T12:00:00-05:00", "2026-11-19T17:00Z"):
+        again = owner(SAVE, {"input": {**data, "occurredAt": same}}).data["saveRecord"]
+        assert (again["created"], again["changed"], again["record"]["version"]) == (
+            False,
+            False,
+            1,
+        ), same
+    stored = cypher.execute_query(
+        "MATCH (r:Record {id: $id}) RETURN toString(r.occurredAt) AS at", id=first["record"]["id"]
+    ).records
+    assert stored[0]["at"] == "2026-11-20T01:00:00+08:00"
+
+    period = """query($party: ID!, $since: DateTime, $until: DateTime) {
+      timeline(party: $party, first: 5, since: $since, until: $until) { totalCount } }"""
+
+    def count(since: str, until: str) -> int:
+        r = owner(period, {"party": shop["customer"], "since": since, "until": until})
+        return int(r.data["timeline"]["totalCount"])
+
+    for instant, hour_before, hour_after in (
+        ("2026-11-20T01:00:00+08:00", "2026-11-20T00:00:00+08:00", "2026-11-20T02:00:00+08:00"),
+        ("2026-11-19T17:00:00Z", "2026-11-19T16:00:00Z", "2026-11-19T18:00:00Z"),
+        ("2026-11-19T12:00:00-05:00", "2026-11-19T11:00:00-05:00", "2026-11-19T13:00:00-05:00"),
+    ):
+        assert count(instant, hour_after) == 1, instant  # `since` includes the instant
+        assert count(hour_before, instant) == 0, instant  # `until` leaves it out
+
+    saved(owner, {
+        "customer": shop["customer"], "occurredAt": at(0.5),
+        "interaction": {"channel": "CALL", "nextStep": {"action": "回访",
+                                                        "dueAt": "2027-12-04T16:00:00Z"}},
+    })  # fmt: skip
+    due = """query($c: ID!, $d: DateTime) {
+      followUps(first: 5, customer: $c, dueBefore: $d) { totalCount } }"""
+    for before, n in (
+        ("2027-12-05T00:00:00+08:00", 0),
+        ("2027-12-04T16:00:00Z", 0),
+        ("2027-12-04T11:00:00-05:00", 0),
+        ("2027-12-05T00:00:01+08:00", 1),
+    ):
+        r = owner(due, {"c": shop["customer"], "d": before})
+        assert r.data["followUps"]["totalCount"] == n, before
