@@ -8,6 +8,7 @@ nothing written either.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
@@ -423,7 +424,13 @@ def parse_as(actor_id: str, data: dict[str, Any]) -> tuple[repo.Save | None, v.E
     follow_ups = links.pop("followUps", [])
     links.pop("path")
     customer = str(data["customer"])
-    digest = _digest(kind, customer, props, {**links, "followUps": follow_ups})
+    content = copy.deepcopy({**links, "followUps": follow_ups})  # assignees are filled below
+    digest = _digest(kind, customer, props, content)
+
+    def redigest(source: str | None, external: str | None) -> str:
+        keyed = {**props, "externalSource": source, "externalId": external}
+        return _digest(kind, customer, keyed, content)
+
     for f in follow_ups:
         f["assignee"] = f["assignee"] or (staff[0] if staff else actor_id)
     return (
@@ -441,6 +448,7 @@ def parse_as(actor_id: str, data: dict[str, Any]) -> tuple[repo.Save | None, v.E
             lines=links.get("lines", []),
             order=links.get("order"),
             follow_ups=follow_ups,
+            redigest=redigest,
         ),
         errors,
     )
