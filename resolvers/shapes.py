@@ -155,6 +155,6 @@ def parse_instant(text: str, keep_offset: bool = False) -> dt.datetime:
         if not keep_offset:
             try:
                 return business_instant(moment)
-            except OverflowError:  # 0001-01-01T00:00+00:00 is year 0 in Beijing
+            except OverflowError:  # 9999-12-31T23:00Z is in year 10000 in Beijing
                 raise ValueError("must fall within the years 1 to 9999") from None
     return moment
