@@ -506,8 +506,8 @@ def archive_moment(errors: v.Errors, value: Any) -> dt.datetime | None:
     at `input.archivedAt`."""
     if blank(value):
         return None
-    try:
-        moment = parse_instant(str(value).strip())
+    try:  # as exported: a round trip gives the same file back
+        moment = parse_instant(str(value).strip(), keep_offset=True)
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
