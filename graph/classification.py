@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString, NotRequired, TypedDict
 
-from graph import access, pages
+from graph import access, clock, pages
 from graph.actor import Actor
 from graph.cypher import counts, current
 from graph.db import Cypher, Database, Tx
@@ -746,7 +746,7 @@ async def review(db: Database, audit: Audit, dry_run: bool) -> ReviewSummary:
     """Re-run every enabled rule over every customer, BATCH at a time; write the classes that
     changed (unless `dry_run`) and keep the changes with the review. Raises ReviewRunning when
     another review is under way. Called by the API, the CLI and the scoring job."""
-    started = dt.datetime.now(dt.UTC)
+    started = clock.now()
     review_id = None if dry_run else new_id()
     stored = [row["rule"] for row in await db.read(RULES, {"dimension": None})]
     tried = ordered([r for row in stored if row.get("enabled") and (r := _to_rule(row))])
@@ -820,7 +820,7 @@ async def review(db: Database, audit: Audit, dry_run: bool) -> ReviewSummary:
         },
         ensure_ascii=False,
     )
-    finished = dt.datetime.now(dt.UTC)
+    finished = clock.now()
     if review_id is not None:
         await db.write(REVIEW_FINISH, {"id": review_id, "counts": counts})
     return {

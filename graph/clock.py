@@ -7,10 +7,12 @@ same day because the embedded Neo4j runs with `db.temporal.timezone` set to `neo
 (graph/server.py). An external server needs that setting too: the app warns at start-up when
 its offset differs (README, Configuration). `CRM_TIMEZONE` moves both, e.g. for a team abroad.
 
-Instants stay instants: they are compared as such whatever offset they carry. Send them to
-the database in UTC, never with ZONE attached: the driver hands such a value's offset question
-to zoneinfo with its own DateTime type, which crashed the process once (a segmentation fault
-in a test run).
+Every instant is stored at the zone's offset, as Cypher's own `datetime()` writes it: Neo4j
+orders equal instants at different offsets apart, so a `since` at 01:00+08:00 missed a record
+saved at 17:00Z the evening before. `fixed()` moves an instant there and `now()` gives the
+current one so. The offset is a fixed `dt.timezone`, never ZONE itself: the driver hands a
+ZoneInfo value's offset question to zoneinfo with its own DateTime type, which crashed the
+process once (a segmentation fault in a test run).
 """
 
 from __future__ import annotations
@@ -36,9 +38,25 @@ ZONE_NAME = os.environ.get("CRM_TIMEZONE", "").strip() or DEFAULT_ZONE
 ZONE = _zone(ZONE_NAME)
 
 
+_MINUTE = dt.timedelta(minutes=1)  # offsets are whole minutes, in and out
+
+
+def fixed(instant: dt.datetime) -> dt.datetime:
+    """The same instant at the zone's offset then, as a fixed offset: how every instant is
+    stored and compared. A naive value is read as UTC (none is stored so), not guessed."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    offset = instant.astimezone(ZONE).utcoffset() or dt.timedelta()
+    if offset % _MINUTE:
+        # Before 1901 the zone's data gives local mean time (+08:05:43), which ISO 8601
+        # profiles (RFC 3339) and JavaScript cannot read: the zone's standard offset instead.
+        return instant.astimezone(standard_offset())
+    return instant.astimezone(dt.timezone(offset))
+
+
 def now() -> dt.datetime:
-    """The current instant, in UTC."""
-    return dt.datetime.now(dt.UTC)
+    """The current instant, at the zone's offset as every stored instant (`fixed`)."""
+    return fixed(dt.datetime.now(dt.UTC))
 
 
 def today() -> dt.date:

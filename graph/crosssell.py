@@ -540,7 +540,7 @@ def shape_recommendations(
 
 # --- Repository -------------------------------------------------------------------------------
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 async def preferences(db: Database, actor: Actor, ids: list[str]) -> dict[str, Preferences]:

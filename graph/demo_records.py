@@ -100,7 +100,7 @@ def _at(today: dt.date, days_ago: float, hour: int = 10) -> dt.datetime:
     """`hour` o'clock on a day before `today`, in the business time zone: office hours in
     Shanghai, not UTC afternoons that show as 22:00 there."""
     day = today - dt.timedelta(days=int(days_ago))
-    return dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=clock.ZONE).astimezone(dt.UTC)
+    return clock.fixed(dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=clock.ZONE))
 
 
 def _contacts(customer: str) -> list[str]:

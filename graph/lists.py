@@ -25,7 +25,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, LiteralString, cast
 
-from graph import pages
+from graph import clock, pages
 from graph.access import acl_params, named, personal_key, visible, visible_as
 from graph.actor import Actor
 from graph.cypher import NODE_LABELS, current
@@ -322,7 +322,7 @@ def _params(filters: dict[str, Any]) -> dict[str, Any]:
     params["includeArchived"] = bool(filters.get("includeArchived"))
     since = params["updatedSince"]
     if isinstance(since, dt.datetime) and since.tzinfo is None:
-        params["updatedSince"] = since.replace(tzinfo=dt.UTC)
+        params["updatedSince"] = clock.fixed(since)
     return params
 
 

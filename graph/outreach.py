@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, LiteralString, NotRequired, TypedDict, cast
 
-from graph import access, privacy, records
+from graph import access, clock, privacy, records
 from graph.actor import Actor
 from graph.cypher import current
 from graph.db import Cypher, Database, Tx
@@ -882,7 +882,7 @@ async def mark_sent(
         params = {
             "account": customer,
             "id": record,
-            "props": {**props, "occurredAt": dt.datetime.now(dt.UTC), "extKey": ext_key},
+            "props": {**props, "occurredAt": clock.now(), "extKey": ext_key},
             "digest": digest,
             "contacts": [person] if person and person != customer else [],
             "staff": staff,

@@ -701,8 +701,8 @@ async def table(db: Database, actor: Actor, q: TableQuery) -> Table:
     targets = targets[:MAX_ROWS]
 
     window = {
-        "from": q.period.starts_at.astimezone(dt.UTC),
-        "to": min(q.as_of, q.period.ends_at).astimezone(dt.UTC),
+        "from": clock.fixed(q.period.starts_at),
+        "to": clock.fixed(min(q.as_of, q.period.ends_at)),
         "currency": q.currency,
         "acl": acl,
     }

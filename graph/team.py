@@ -8,10 +8,10 @@ to every authenticated viewer; only admins change them (checked by the resolver)
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, LiteralString
 
+from graph import clock
 from graph.access import TEAM_DEPTH
 from graph.actor import Actor
 from graph.cypher import hops
@@ -244,7 +244,7 @@ async def archive(
                 None, Refusal.IN_USE, Part.WHOLE, members=used["members"], children=used["children"]
             )
         params = {
-            "props": {"archivedAt": dt.datetime.now(dt.UTC)},
+            "props": {"archivedAt": clock.now()},
             "moveTo": False,
             "parent": None,
             **_audit(audit, team_id, ["archivedAt"]),

@@ -8,10 +8,9 @@ graph's outcome into a payload dict `{<key>: node, "errors": [...]}`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
 
-from graph import nodes
+from graph import clock, nodes
 from graph.db import ConstraintViolation, Database
 from graph.refusal import Refusal
 from graph.vocab import DISTINCT_LINES, CustomerKind, Label
@@ -315,7 +314,7 @@ async def archive_node(
     if stored is not None and stored.get("archivedAt") is not None:
         # Archived already: answered as it is, so a retry keeps the first archive's time.
         return {label.value.lower(): present(ctx, stored), "errors": []}
-    archived = {"archivedAt": datetime.now(UTC)}
+    archived = {"archivedAt": clock.now()}
     return await _update(ctx, label, node_id, expected_version, archived, "archive", present)
 
 

@@ -26,6 +26,7 @@ from typing import Any, TypedDict
 
 import regex
 
+from graph import clock
 from graph import customfields as g
 from graph.customfields import DefinitionRow
 
@@ -322,7 +323,7 @@ async def archive(ctx: Context, def_id: str, expected_version: int | None) -> De
         ctx.db,
         def_id,
         expected_version,
-        {"archivedAt": dt.datetime.now(dt.UTC)},
+        {"archivedAt": clock.now()},
         False,
         audit(ctx, "customField.archive"),
     )

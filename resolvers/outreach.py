@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import functools
 import itertools
 import json
@@ -74,6 +73,7 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from graph import clock
 from graph import outreach as repo
 from graph.access import Scope
 from graph.actor import Actor, of_user
@@ -513,7 +513,7 @@ async def archive_message_template(ctx: Context, data: dict[str, Any]) -> Templa
         return {"template": None, "errors": [payload_error(ErrorCode.FORBIDDEN, READ_ONLY,
                                                            "input")]}  # fmt: skip
     result = await repo.save_template(
-        ctx.db, template_id, {"archivedAt": dt.datetime.now(dt.UTC)}, expected_version,
+        ctx.db, template_id, {"archivedAt": clock.now()}, expected_version,
         _keeper_scope(ctx), audit(ctx, "outreach.template.archive"),
     )  # fmt: skip
     if result.refusal is not None:

@@ -80,8 +80,8 @@ def _period(
 
 
 def start_of(day: dt.date) -> dt.datetime:
-    """The first moment of business day `day` (graph/clock.py), in UTC for the driver."""
-    return dt.datetime(day.year, day.month, day.day, tzinfo=clock.ZONE).astimezone(dt.UTC)
+    """The first moment of business day `day`, at a fixed offset for the driver (graph/clock.py)."""
+    return clock.fixed(dt.datetime(day.year, day.month, day.day, tzinfo=clock.ZONE))
 
 
 def end_of(day: dt.date) -> dt.datetime:

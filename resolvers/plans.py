@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, TypedDict
 
+from graph import clock
 from graph import plans as repo
 from graph import team as team_repo
 from graph.refusal import Refusal
@@ -170,7 +171,7 @@ async def plan_vs_actual(
     q = repo.TableQuery(
         period=parsed,
         dimension=dimension,
-        as_of=as_of or dt.datetime.now(dt.UTC),
+        as_of=as_of or clock.now(),
         ids=[str(x) for x in ids] if ids is not None else None,
         team=str(team) if team is not None else None,
         currency=code,

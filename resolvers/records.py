@@ -731,7 +731,7 @@ def product_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dic
     if "currency" in data:
         props["currency"] = currency(errors, data["currency"], "input.currency")
     if "archived" in data:
-        props["archivedAt"] = dt.datetime.now(dt.UTC) if data["archived"] else None
+        props["archivedAt"] = clock.now() if data["archived"] else None
     return props
 
 

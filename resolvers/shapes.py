@@ -92,21 +92,6 @@ class ConnectionOf(TypedDict, Generic[T]):
 _MINUTE = dt.timedelta(minutes=1)  # offsets are whole minutes, in and out
 
 
-def business_instant(native: dt.datetime) -> dt.datetime:
-    """The same instant at the business zone's offset (CRM_TIMEZONE), as a fixed offset:
-    the driver must not be sent a ZoneInfo. Every instant a client sends is stored so, as the
-    database's own datetime() is: Neo4j orders equal instants at different offsets apart,
-    so `since` at 01:00+08:00 missed a record saved at 17:00Z the evening before."""
-    if native.tzinfo is None:  # never stored so; read as UTC rather than guessed
-        native = native.replace(tzinfo=dt.UTC)
-    offset = native.astimezone(clock.ZONE).utcoffset() or dt.timedelta()
-    if offset % _MINUTE:
-        # Before 1901 the zone's data gives local mean time (+08:05:43), which ISO 8601
-        # profiles (RFC 3339) and JavaScript cannot read: the zone's standard offset instead.
-        return native.astimezone(clock.standard_offset())
-    return native.astimezone(dt.timezone(offset))
-
-
 def instant_text(value: Any) -> str:
     """A DateTime as the API writes every one: in the business zone (CRM_TIMEZONE, the
     calendar days and periods are counted in) with its offset, to the microsecond at most
@@ -114,7 +99,7 @@ def instant_text(value: Any) -> str:
     if isinstance(value, str):  # maps format temporals in Cypher (graph/maps.py)
         return value
     native = value.to_native() if hasattr(value, "to_native") else value
-    return str(business_instant(native).isoformat())
+    return str(clock.fixed(native).isoformat())
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -133,7 +118,7 @@ def parse_date(text: str) -> dt.date:
 
 def parse_instant(text: str, keep_offset: bool = False) -> dt.datetime:
     """An ISO-8601 date and time in the extended form, its offset (if any) within ±18:00,
-    moved to the business zone's offset (`business_instant`) unless `keep_offset`."""
+    moved to the business zone's offset (graph/clock.py `fixed`) unless `keep_offset`."""
     example = "must be a date and time, e.g. 2026-03-01T10:00:00+08:00"
     if not isinstance(text, str) or not _DATE.match(text) or text[10:11] not in ("T", " "):
         raise ValueError(example)
@@ -154,7 +139,7 @@ def parse_instant(text: str, keep_offset: bool = False) -> dt.datetime:
             raise ValueError("must fall within the years 1 to 9999 in UTC") from None
         if not keep_offset:
             try:
-                return business_instant(moment)
+                return clock.fixed(moment)
             except OverflowError:  # 9999-12-31T23:00Z is in year 10000 in Beijing
                 raise ValueError("must fall within the years 1 to 9999") from None
     return moment

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from graph import clock
 from graph import records as repo
 from graph import transfer as transfer_repo
 from graph.db import Database
@@ -44,7 +45,7 @@ from resolvers import records
 from resolvers import validation as v
 from resolvers.errors import ErrorCode
 from resolvers.masking import Guards, Roles
-from resolvers.shapes import business_instant, parse_instant
+from resolvers.shapes import parse_instant
 from resolvers.transfer import Kind, Prepared, Rejection, _convert, _errors_of
 
 # Each kind's fields as a mapping names them: the section's fields of saveRecord, a next
@@ -148,7 +149,7 @@ def _moment(errors: v.Errors, value: Any, path: str, zone: dt.tzinfo | None) -> 
             )
             return None
         if moment.tzinfo is None and zone is not None:
-            moment = business_instant(moment.replace(tzinfo=zone))
+            moment = clock.fixed(moment.replace(tzinfo=zone))
         return moment  # without an offset: parse refuses it, as the API does
     errors.add(ErrorCode.VALIDATION, "must be a date and time, e.g. 2026-03-01T10:00+08:00", path)
     return None

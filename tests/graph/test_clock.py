@@ -11,6 +11,18 @@ import pytest
 from graph import clock
 from neo4j import Driver
 from settings import Settings, SettingsError
+from tests.conftest import GQL
+from tests.resolvers.customfields import ARCHIVE as ARCHIVE_FIELD
+from tests.resolvers.customfields import define
+
+TEAM = """mutation($input: CreateTeamInput!) { createTeam(input: $input) {
+  team { id } errors { code field } } }"""
+ARCHIVE_TEAM = """mutation($input: NodeRefInput!) {
+  archiveTeam(input: $input) { errors { code field } } }"""
+PRODUCT = """mutation($input: SaveProductInput!) { saveProduct(input: $input) {
+  errors { code field } } }"""
+RECORD = """mutation($input: SaveRecordInput!) { saveRecord(input: $input) {
+  errors { code field message } } }"""
 
 
 @pytest.fixture
@@ -57,3 +69,43 @@ def test_an_unknown_zone_is_refused_by_the_settings_not_at_import(
         Settings.from_env()
     reload_clock.setenv("CRM_TIMEZONE", " Europe/Berlin ")
     assert Settings.from_env().timezone == "Europe/Berlin"
+
+
+STORED_OFFSETS = """
+CALL () { MATCH (n) UNWIND keys(n) AS k WITH labels(n)[0] + '.' + k AS key, n[k] AS v
+          WHERE v IS :: ZONED DATETIME RETURN key, v
+          UNION ALL
+          MATCH ()-[r]->() UNWIND keys(r) AS k WITH type(r) + '.' + k AS key, r[k] AS v
+          WHERE v IS :: ZONED DATETIME RETURN key, v }
+RETURN key, collect(DISTINCT v.offsetSeconds) AS offsets ORDER BY key"""
+
+
+def test_every_stored_instant_is_at_the_business_offset(gql: GQL, cypher: Driver) -> None:
+    # Neo4j orders equal instants at different offsets apart: one written by the server in
+    # UTC is missed by a `since` the client sends at +08:00 for the same moment.
+    definition = define(gql, "COMPANY", "tier", "TEXT")
+    assert (
+        gql(ARCHIVE_FIELD, {"input": {"id": definition["id"]}}).data[
+            "archiveCustomFieldDefinition"
+        ]["errors"]
+        == []
+    )
+    team = gql(TEAM, {"input": {"code": "NORTH", "name": "华北"}}).data["createTeam"]["team"]
+    assert gql(ARCHIVE_TEAM, {"input": {"id": team["id"]}}).data["archiveTeam"]["errors"] == []
+    product = gql(PRODUCT, {"input": {"sku": "P-1", "name": "机床", "archived": True}})
+    assert product.data["saveProduct"]["errors"] == []
+    customer = cypher.execute_query(
+        "CREATE (c:Company:Customer {id: randomUUID(), name: '时区公司', version: 1}) "
+        "RETURN c.id AS id"
+    ).records[0]["id"]
+    record = {
+        "customer": customer,
+        "occurredAt": "2026-03-01T01:00:00-05:00",  # a call taken in New York
+        "interaction": {"channel": "CALL"},
+    }
+    assert gql(RECORD, {"input": record}).data["saveRecord"]["errors"] == []
+    stored = {r["key"]: r["offsets"] for r in cypher.execute_query(STORED_OFFSETS).records}
+    for key in ("CustomFieldDefinition.archivedAt", "Team.archivedAt", "Product.archivedAt"):
+        assert key in stored
+    assert "Interaction.occurredAt" in stored
+    assert {k: o for k, o in stored.items() if o != [clock.offset_seconds()]} == {}

@@ -19,6 +19,7 @@ from graph.server import LocalNeo4j
 from graph.vocab import Rel
 from neo4j import Driver, GraphDatabase
 from tests.conftest import PERSONAS, reset_database
+from tests.graph.test_clock import STORED_OFFSETS
 
 
 def seed(server: LocalNeo4j) -> bool:
@@ -129,6 +130,13 @@ def test_the_api_serves_the_demo_data(
 def test_one_audit_event(seeded: Driver) -> None:
     rows = query(seeded, "MATCH (a:AuditEvent) RETURN a.action AS action, a.targetId AS target")
     assert rows == [{"action": "demo.seed", "target": data.GROUP_ID}]
+
+
+def test_every_instant_is_stored_at_the_business_offset(seeded: Driver) -> None:
+    # Records seeded in UTC were exported at +00:00, and a CSV round trip rewrote 661 of them.
+    stored = {r["key"]: r["offsets"] for r in query(seeded, STORED_OFFSETS)}
+    assert "Interaction.occurredAt" in stored
+    assert {k: o for k, o in stored.items() if o != [clock.offset_seconds()]} == {}
 
 
 def test_every_node_and_relationship_is_addressable(seeded: Driver) -> None:

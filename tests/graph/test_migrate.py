@@ -219,3 +219,34 @@ def test_v0021_moves_instants_to_the_business_offset(scratch: LocalNeo4j, tmp_pa
     assert row["kept"] == "2026-11-20T09:00:00+08:00"
     assert (str(row["on"]), row["note"], row["n"]) == ("2026-11-19", "2026-11-19T17:00:00Z", 3)
     assert row["since"] is True
+
+
+def test_v0022_moves_the_servers_own_utc_instants(scratch: LocalNeo4j, tmp_path: Path) -> None:
+    """The server still wrote archivedAt and the admin import's createdAt in UTC after V0021;
+    V0022 moves those to the business offset too."""
+    before = tmp_path / "before22"
+    before.mkdir()
+    for f in sorted(migrations.DIRECTORY.glob("V*.cypher")):
+        if f.name < "V0022":
+            (before / f.name).write_text(f.read_text())
+
+    async def go(db: Database) -> list[str]:
+        await wipe(db)
+        await Runner(db, before).apply()
+        await db.write(
+            Cypher(
+                "test.server_utc_instants",
+                "CREATE (:Team {id: 't1', archivedAt: datetime('2026-12-06T16:30:00Z'), "
+                "createdAt: datetime('2026-12-01T08:00:00+08:00')})",
+            ),
+            {},
+        )
+        return await Runner(db, migrations.DIRECTORY).apply()
+
+    assert run(scratch, go)[0] == "0022"
+    [row] = query(
+        scratch,
+        "MATCH (t:Team {id: 't1'}) RETURN toString(t.archivedAt) AS at, "
+        "toString(t.createdAt) AS created",
+    )
+    assert dict(row) == {"at": "2026-12-07T00:30:00+08:00", "created": "2026-12-01T08:00:00+08:00"}
