@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, LiteralString
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -49,7 +49,7 @@ from graph.errors import CrmError
 from graph.vocab import Label
 
 ID_NUMBER = "idNumber"
-CIPHER = "idNumberCipher"
+CIPHER: LiteralString = "idNumberCipher"
 DIGEST = "idNumberDigest"
 # Stored next to `idNumber` and never shown as such; audit events name them `idNumber`.
 INTERNAL = frozenset({CIPHER, DIGEST})

@@ -8,7 +8,8 @@ caller.
 Optimistic concurrency: an update (or a delete) first takes the node's write lock
 (`SET n.__lock`), then compares `version` with `expectedVersion`. Two racing writes with the
 same expected version serialise on the lock; the second then sees the bumped version (or no
-node) and gets CONFLICT (or NOT_FOUND).
+node) and gets CONFLICT (or NOT_FOUND). An update that changes nothing writes nothing: no new
+version, no audit event, as an upsert of the same values.
 
 Row-level access (graph/access.py): every read filters with `visible`, so an invisible node is
 exactly a missing one. Every write checks `editable` in the statement that takes the lock (or
@@ -102,6 +103,15 @@ CLAIM: LiteralString = (
         "n:Project AND n.version = 1 AND NOT EXISTS { MATCH (n)<-[:ON_TEAM]-(claimer) }",
         "$claimAuditId",
     )
+)
+
+
+# Whether writing `$props` (and `$customer`) changes node `n`. The ID number's ciphertext is
+# new on every write; its digest says whether the number changed (graph/crypto.py).
+CHANGES: LiteralString = (
+    "(($customer IS NOT NULL AND $customer <> n:Customer) OR any(k IN keys($props) WHERE "
+    "k <> '" + crypto.CIPHER + "' AND NOT coalesce(n[k] = $props[k], "
+    "n[k] IS NULL AND $props[k] IS NULL)))"
 )
 
 
@@ -215,7 +225,8 @@ def _statements(label: Label) -> dict[str, Cypher]:
         # Records the dynamic fields it changes in the same statement (graph/history.py).
         "update": Cypher(f"{name}.update", "MATCH (n:" + lb + " {id: $id}) " + changes),
         # `lock`, its verdict, the version check and `update` in one statement: no row when
-        # refused (then `lock`, run again in the same transaction, tells why).
+        # refused or when nothing changes (then `lock`, run again in the same transaction,
+        # tells which).
         "lock_update": Cypher(
             f"{name}.lock_update",
             lock
@@ -224,8 +235,15 @@ def _statements(label: Label) -> dict[str, Cypher]:
             + " = 'ok' AND ($expectedVersion IS NULL OR n.version = $expectedVersion) "
             + "AND ($customer IS NULL OR $customer OR NOT "
             + _RECORDED
-            + ") "
+            + ") AND "
+            + CHANGES
+            + " "
             + changes,
+        ),
+        # `update` when it changes something: no row (nothing written) otherwise.
+        "update_changed": Cypher(
+            f"{name}.update_changed",
+            "MATCH (n:" + lb + " {id: $id}) WITH n WHERE " + CHANGES + " " + changes,
         ),
         # Locked, judged, version-checked and deleted in one statement; the audit event only
         # when deleted. The version is read under the lock, so a racing update and delete with
@@ -441,7 +459,8 @@ async def update(
 ) -> UpdateResult:
     """Apply `props` (a None value removes the property). With `expected_version`, refuse
     with CONFLICT unless it matches the stored version. NOT_FOUND when the viewer cannot see
-    the node, FORBIDDEN when they see it but may not edit it."""
+    the node, FORBIDDEN when they see it but may not edit it. When nothing changes, nothing is
+    written (no new version, no audit event) and the stored node is returned."""
     if not audit.actor.scope.may_edit:
         return UpdateResult(None, Refusal.FORBIDDEN)
     statements = STATEMENTS[label]
@@ -475,8 +494,11 @@ async def update(
             return UpdateResult(None, Refusal.CONFLICT, current)
         if customer is False and locked[0]["kept"]:
             return UpdateResult(None, Refusal.IN_USE)
-        # Created by another transaction between the two statements; now locked by this one.
-        rows = await tx.run(statements["update"], params)
+        # A change to nothing, or a node created by another transaction between the two
+        # statements (now locked by this one).
+        rows = await tx.run(statements["update_changed"], params)
+        if not rows:
+            rows = await tx.run(statements["by_ids"], {"ids": [node_id], "acl": acl})
         return UpdateResult(rows[0]["node"])
 
     return await db.transaction(work)
@@ -502,7 +524,7 @@ class UpsertResult:
     refusal: Refusal | None = None
 
 
-def _same(stored: Any, given: Any) -> bool:
+def same_value(stored: Any, given: Any) -> bool:
     to_native = getattr(stored, "to_native", None)  # neo4j.time values
     if to_native is not None:
         stored = to_native()
@@ -564,7 +586,11 @@ async def upsert(
         # An unchanged ID number is dropped here: its ciphertext differs on every write.
         given = pinyin.with_keys(label, crypto.protect(label, props, stored), stored)
         changed = crypto.field_names(
-            [k for k, v in given.items() if k not in pinyin.DERIVED and not _same(stored.get(k), v)]
+            [
+                k
+                for k, v in given.items()
+                if k not in pinyin.DERIVED and not same_value(stored.get(k), v)
+            ]
         )
         if customer is not None and customer != stored["isCustomer"]:
             changed.append("customer")

@@ -53,7 +53,7 @@ from graph.actor import Actor
 from graph.cypher import NODE_LABELS, hops, label_list
 from graph.db import Cypher, Database, Row, Tx
 from graph.errors import CrmError
-from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain
+from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain, same_value
 from graph.refusal import Part, Refusal
 from graph.rows import EdgeRow, StanceChangeRow
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
@@ -587,6 +587,8 @@ async def _update_in(
             tx, key3, frm, to, edge_id, (since, until), project_id, Part.UNTIL
         ):
             return refused
+    if all(same_value(current.get(k), v) for k, v in props.items()):
+        return EdgeResult(current)  # a change to nothing: no new version, no audit event
     params = {
         "id": edge_id,
         "props": props,
@@ -644,8 +646,8 @@ async def _change_edge(
 async def end(
     db: Database, edge_id: str, until: dt.date | None, expected_version: int | None, audit: Audit
 ) -> EdgeResult:
-    """Set `until` (default today, UTC) and keep the edge as history. Refused (ENDED) when
-    the edge has already ended; a future `until` may be brought forward."""
+    """Set `until` (default the business day today) and keep the edge as history. Refused
+    (ENDED) when the edge has already ended; a future `until` may be brought forward."""
     until = until or clock.today()
 
     # Ending never closes a cycle, so no type lock is needed; the edge's own lock suffices.

@@ -187,6 +187,27 @@ def test_update_and_conflict(gql: GQL) -> None:
     assert again.data["company"] == {"nameEn": "Huawei Tech", "version": 2}
 
 
+def test_an_update_to_the_same_values_writes_nothing(gql: GQL, cypher: Driver) -> None:
+    c = create(gql, nameEn="Huawei", phone="010-65529988", customer={"customerCode": "C-1"})
+    events = "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a) AS n"
+    before = cypher.execute_query(events, id=c["id"]).records[0]["n"]
+    for same in (
+        {},
+        {"nameEn": "Huawei", "phone": "010-65529988"},
+        {"customer": {"customerCode": "C-1"}},
+    ):
+        r = gql(UPDATE, {"input": {"id": c["id"], "expectedVersion": 1, **same}})
+        payload = r.data["updateCompany"]
+        assert payload["errors"] == []
+        assert (payload["company"]["version"], payload["company"]["nameEn"]) == (1, "Huawei")
+    assert cypher.execute_query(events, id=c["id"]).records[0]["n"] == before
+    # A stale version is still a conflict, and a real change still counts.
+    changed = gql(UPDATE, {"input": {"id": c["id"], "expectedVersion": 1, "nameEn": "HW"}})
+    assert changed.data["updateCompany"]["company"]["version"] == 2
+    stale = gql(UPDATE, {"input": {"id": c["id"], "expectedVersion": 1}})
+    assert [e["code"] for e in stale.data["updateCompany"]["errors"]] == ["CONFLICT"]
+
+
 def test_update_clears_with_null_and_removes_customer_role(gql: GQL) -> None:
     c = create(gql, nameEn="Huawei", customer={"customerCode": "C-1"})
     r = gql(

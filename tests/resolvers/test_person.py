@@ -201,6 +201,20 @@ def test_update_conflict_not_found_and_customer_role(gql: GQL) -> None:
     assert removed.data["updatePerson"]["person"]["customer"] is None
 
 
+def test_the_same_id_number_again_writes_nothing(gql: GQL, cypher: Driver) -> None:
+    # Its ciphertext is new on every write: the digest says whether the number changed.
+    p = create(gql, idNumber=ID_NUMBER, hobbies=["围棋", "钓鱼"])
+    same = {"id": p["id"], "expectedVersion": 1, "idNumber": ID_NUMBER, "hobbies": ["围棋", "钓鱼"]}
+    r = gql(UPDATE, {"input": same}).data["updatePerson"]
+    assert (r["errors"], r["person"]["version"]) == ([], 1)
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id}) RETURN a.fields AS f", id=p["id"]
+    ).records
+    assert len(events) == 1  # the create's
+    other = {**same, "idNumber": "110101199001010015"}
+    assert gql(UPDATE, {"input": other}).data["updatePerson"]["person"]["version"] == 2
+
+
 def test_twenty_concurrent_updates_one_wins(gql: GQL) -> None:
     p = create(gql)
 

@@ -294,11 +294,32 @@ def test_update_conflict_and_history_fields(
     ]
 
 
+def test_an_update_to_the_same_values_writes_nothing(
+    gql: GQL, cypher: Driver, world: dict[str, str]
+) -> None:
+    rel = link(gql, type="WORKS_AT", **{"from": world["zhang"]}, to=world["sub"], title="经理",
+               since="2020-01-01")  # fmt: skip
+    same = {"id": rel["id"], "expectedVersion": 1, "title": "经理", "since": "2020-01-01"}
+    r = gql(UPDATE, {"i": same}).data["updateLink"]
+    assert (r["errors"], r["relationship"]["version"], r["relationship"]["title"]) == (
+        [],
+        1,
+        "经理",
+    )
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a) AS n", id=rel["id"]
+    ).records[0]["n"]
+    assert events == 1  # the link's
+    changed = gql(UPDATE, {"i": {**same, "title": "总监"}}).data["updateLink"]
+    assert changed["relationship"]["version"] == 2
+
+
 def test_concurrent_updates_one_wins(gql: GQL, world: dict[str, str]) -> None:
     rel = link(gql, type="KNOWS", **{"from": OWNER}, to=world["zhang"], strength=0.1)
 
     def attempt(i: int) -> list[dict[str, Any]]:
-        r = gql(UPDATE, {"i": {"id": rel["id"], "expectedVersion": 1, "strength": i / 10}})
+        # none is the stored 0.1: a change to nothing succeeds at its version (below)
+        r = gql(UPDATE, {"i": {"id": rel["id"], "expectedVersion": 1, "strength": i / 10 + 0.2}})
         return r.data["updateLink"]["errors"]  # type: ignore[no-any-return]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -458,11 +479,12 @@ def test_stance_history(gql: GQL, cypher: Driver, world: dict[str, str]) -> None
     link(gql, type="PARTICIPATES_IN", **{"from": w["li"]}, to=w["project"], role="USER")
     up = gql(UPDATE, {"i": {"id": rel["id"], "expectedVersion": 1, "stance": "OPPONENT"}})
     assert up.data["updateLink"]["errors"] == []
-    # unchanged stance: no history entry
+    # unchanged stance: no history entry, no new version
     same = gql(UPDATE, {"i": {"id": rel["id"], "expectedVersion": 2, "stance": "OPPONENT"}})
     assert same.data["updateLink"]["errors"] == []
+    assert same.data["updateLink"]["relationship"]["version"] == 2
     via = gql(SET_STANCE, {"i": {"project": w["project"], "person": w["zhang"],
-                                 "stance": "SUPPORTER", "expectedVersion": 3}})  # fmt: skip
+                                 "stance": "SUPPORTER", "expectedVersion": 2}})  # fmt: skip
     assert via.data["setStance"]["errors"] == []
     assert via.data["setStance"]["relationship"]["stance"] == "SUPPORTER"
     stale = gql(SET_STANCE, {"i": {"project": w["project"], "person": w["zhang"],
