@@ -37,6 +37,8 @@ MAX_CAPITAL = 1e9
 def company_props(errors: v.Errors, data: dict[str, Any], creating: bool) -> dict[str, Any]:
     """Validated, normalised properties for the fields present in `data`."""
     props = v.texts(errors, data, creating, 200, TEXT_FIELDS)
+    if "website" in props:
+        props["website"] = v.website(errors, props["website"], "input.website")
     if "unifiedSocialCreditCode" in data:
         props["unifiedSocialCreditCode"] = v.credit_code(
             errors, data["unifiedSocialCreditCode"], "input.unifiedSocialCreditCode"

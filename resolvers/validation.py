@@ -228,6 +228,23 @@ def email(errors: Errors, value: str | None, field: str) -> str | None:
         return None
 
 
+# A scheme before the first colon, unless what follows is a port ("example.cn:8080/x").
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?!\d)")
+WEB_SCHEMES = frozenset({"http", "https"})
+
+
+def website(errors: Errors, value: str | None, field: str) -> str | None:
+    """A web address, with or without its scheme; any scheme but http(s) is refused, since
+    a client may render the value as a link (`javascript:alert(1)` would run on a click)."""
+    if value is None:
+        return None
+    scheme = _SCHEME.match(value)
+    if (scheme and scheme.group(1).lower() not in WEB_SCHEMES) or any(c.isspace() for c in value):
+        errors.add(ErrorCode.VALIDATION, "must be a web address, e.g. https://example.cn", field)
+        return None
+    return value
+
+
 def unit_interval(errors: Errors, value: float | None, field: str) -> float | None:
     if value is None:
         return None

@@ -192,7 +192,7 @@ class CompanyFields:
     postcode: str | None = optional("≤ 20.")
     phone: str | None = optional("Normalised to E.164; numbers without country code are Chinese.")
     fax: str | None = optional("As `phone`.")
-    website: str | None = optional("≤ 300.")
+    website: str | None = optional("A web address, ≤ 300: http(s), or no scheme (example.cn).")
     mainBusiness: str | None = optional("≤ 500.")
     taxNumber: str | None = optional("≤ 40.")
     settlementMethod: str | None = optional("≤ 50.")

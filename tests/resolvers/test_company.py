@@ -155,6 +155,16 @@ def test_invisible_and_direction_characters(gql: GQL, cypher: Driver) -> None:
     assert [r["name"] for r in rows.records] == ["华星智能制造有限公司"]
 
 
+def test_a_website_is_a_web_address(gql: GQL) -> None:
+    # A client may render it as a link: a javascript: one would run on a click.
+    for bad in ("javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x", "a b.cn"):
+        r = gql(CREATE, {"input": {"name": "链接公司", "website": bad}}).data["createCompany"]
+        assert [(e["code"], e["field"]) for e in r["errors"]] == [("VALIDATION", "input.website")]
+    for good in ("https://example.cn", "HTTP://example.cn", "www.example.cn", "example.cn:8080/a"):
+        r = gql(CREATE, {"input": {"name": "链接公司", "website": good}}).data["createCompany"]
+        assert r["errors"] == [], good
+
+
 def test_duplicate_customer_code(gql: GQL) -> None:
     create(gql, customer={"customerCode": "C-9"})
     r = gql(CREATE, {"input": {"name": "另一家", "customer": {"customerCode": "C-9"}}})
