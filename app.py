@@ -227,6 +227,10 @@ HTTP_CODES = {
     413: ErrorCode.PAYLOAD_TOO_LARGE.value,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE.value,
 }
+TOO_LARGE_NUMBER = (
+    "A number in the request body is beyond the range of a double (about 1.8e308): send "
+    "such a figure as a string."
+)
 
 
 class _BodyTooLarge(Exception):
@@ -400,7 +404,13 @@ class GraphQLView(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         # orjson: fast, and it refuses nesting past 1024 levels with a JSONDecodeError
         # (json.loads raised RecursionError at about 1000, which became a plain 500).
-        return orjson.loads(data)
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            if "infinity" not in str(exc):
+                raise
+            # Valid JSON, but a number no double holds (400 digits): say so, not "malformed".
+            raise HTTPException(400, TOO_LARGE_NUMBER) from None
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)

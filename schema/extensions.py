@@ -117,6 +117,9 @@ _EXPECTED = re.compile(r"(Expected value of type '[^']+'), but encountered error
 _DATE_REASON = re.compile(
     r"(Expected value of type 'Date(?:Time)?'), but encountered error '([^'\"]{1,100})';?\.?\Z"
 )
+# "Expected value of type 'Int!', found 99999999999999999999; Int cannot represent ...": a
+# literal's, before the reason.
+_FOUND_LITERAL = re.compile(r"(Expected value of type '[^']+'), found .*?; (?=\w+ cannot)", re.S)
 # "Value '张伟138...' does not exist in 'LifecycleStage' enum.": the same, for an enum.
 _ENUM_VALUE = re.compile(r"Value '.*' does not exist in ('\w+' enum)", re.S)
 # "Did you mean 'name'?" maps the input types by guessing where introspection is off.
@@ -174,6 +177,16 @@ def _literal_path(error: GraphQLError, paths: dict[str | tuple[int, int], str]) 
     return paths.get((node.loc.start, node.loc.end))
 
 
+def _without_value(message: str, suggestions: bool) -> str:
+    """A refused value's message without the value (which may be personal data bound for
+    the log, or 50 KB of digits) and without Python's own words for it."""
+    message = _FOUND_LITERAL.sub(r"\1: ", _PYTHON_ERROR.sub("", message))
+    message = _SCALAR_VALUE.sub(r"\1.", _FOUND.sub(".", message))
+    message = _EXPECTED.sub(r"\1.", _DATE_REASON.sub(r"\1: \2.", message))
+    message = _ENUM_VALUE.sub(r"The value is not one of the \1", message)
+    return message if suggestions else _SUGGESTION.sub("", message)
+
+
 def _variable_error(
     error: GraphQLError,
     arguments: dict[str | tuple[int, int], str],
@@ -182,11 +195,7 @@ def _variable_error(
 ) -> str:
     """The message of a refused variable, with its path (`extensions.field`) set, without the
     value it refused (and without suggestions outside dev mode)."""
-    message = _SCALAR_VALUE.sub(r"\1.", _FOUND.sub(".", _PYTHON_ERROR.sub("", error.message)))
-    message = _EXPECTED.sub(r"\1.", _DATE_REASON.sub(r"\1: \2.", message))
-    message = _ENUM_VALUE.sub(r"The value is not one of the \1", message)
-    if not suggestions:
-        message = _SUGGESTION.sub("", message)
+    message = _without_value(error.message, suggestions)
     if m := _VARIABLE.match(message):
         field = arguments.get(m[1], "$" + m[1]) + (m[2] or "")
         ext.setdefault("field", _with_missing(field, message))
@@ -230,10 +239,12 @@ def _shape(
             error = GraphQLError(VALIDATION_ABORTED, error.nodes, error.source, error.positions)
         if (field := _literal_path(error, arguments)) is not None:
             # A value written inline that its type refuses: the client's input, as when the
-            # same value comes in a variable (BAD_USER_INPUT with its path).
+            # same value comes in a variable (BAD_USER_INPUT with its path, without the value).
             ext.update(
                 code=ErrorCode.BAD_USER_INPUT.value, field=_with_missing(field, error.message)
             )
+            message = _without_value(error.message, suggestions)
+            error = GraphQLError(message, error.nodes, error.source, error.positions)
         ext.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
         expected_log(request_id, ext["code"], error.message, error.path)
         return GraphQLError(
