@@ -7,6 +7,7 @@ from typing import Any
 
 import networkx as nx
 import orjson
+from neo4j.time import DateTime
 
 # Keys that become GraphML attributes when set; `data` goes along as a JSON string.
 NODE_KEYS = (
@@ -74,6 +75,10 @@ def _json(value: Any) -> Any:
         return {str(k): _json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json(v) for v in value]
+    if isinstance(value, DateTime):
+        # To the microsecond with its offset, as the API writes instants (Python keeps no
+        # more): `.123456000+08:00` read as another value than the API's `.123456+08:00`.
+        value = value.to_native()
     fmt = getattr(value, "iso_format", None) or getattr(value, "isoformat", None)
     return str(fmt()) if fmt else str(value)
 

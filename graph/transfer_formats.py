@@ -91,7 +91,9 @@ def read_csv(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[st
                 if not cells:
                     continue
                 n += 1
-                if any(c.strip() for c in cells[len(header) :]):  # blank extras are harmless
+                # Even a blank extra: `a,b,c,` is as often a comma in `b` as a stray one at
+                # the end, and the first would be written shifted.
+                if len(cells) > len(header):
                     yield (
                         n,
                         BadRow(

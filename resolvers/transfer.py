@@ -106,6 +106,9 @@ NODE_FIELDS: dict[Label, dict[str, Kind]] = {
     },
 }
 EXTERNAL_FIELDS: dict[str, Kind] = {"externalSource": "text", "externalId": "text"}
+# An export's node line also says when the node was archived (archiveCompany ...), so that
+# the round trip into an empty database does not bring it back active.
+ARCHIVED: dict[str, Kind] = {"archivedAt": "instant"}
 PROFILE_FIELDS: dict[str, Kind] = {
     "customerCode": "text",
     "customerKind": CustomerKind,
@@ -506,8 +509,8 @@ def archive_moment(errors: v.Errors, value: Any) -> dt.datetime | None:
     at `input.archivedAt`."""
     if blank(value):
         return None
-    try:  # as exported: a round trip gives the same file back
-        moment = parse_instant(str(value).strip(), keep_offset=True)
+    try:
+        moment = parse_instant(str(value).strip())
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
@@ -552,6 +555,8 @@ def _node(
             if k in PROFILE_FIELDS
         }
     props = PROPS_OF[label](errors, data, True)
+    if key is Key.ID and "archivedAt" in values:  # an export's line (ARCHIVED)
+        props["archivedAt"] = archive_moment(errors, values["archivedAt"])
     # A project is never a customer.
     customer = (
         customer_role(errors, data, props, CUSTOMER_KIND[label]) if label in CUSTOMER_KIND else None
@@ -1350,7 +1355,7 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
     for d in defs:
         yield tcf.export_row(d)
     for label in repo.EXPORT_LABELS:
-        spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS, **tcf.EXPORTED}
+        spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS, **ARCHIVED, **tcf.EXPORTED}
         # Pseudonyms are marked, so that the import refuses them (graph_rows).
         marked = {fmt.ANONYMISED: True} if guards.pseudonymised(label.value, actor.roles) else {}
         async for node in pages.every(partial(repo.export_nodes, db, actor, label)):

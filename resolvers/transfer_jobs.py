@@ -741,7 +741,9 @@ def _report_counts(report: Path) -> tuple[int, int]:
     with open(report, newline="", encoding="utf-8") as f:
         for line in csv.DictReader(f):
             rows.add(line["row"])
-            if line["code"] == ErrorCode.DUPLICATE.value:
+            # Held as a likely duplicate: field `row`. A repeated id in the file is DUPLICATE
+            # at its id, a rejection like any other (as the CLI counts).
+            if line["code"] == ErrorCode.DUPLICATE.value and line["field"] == "row":
                 held.add(line["row"])
     return len(rows), len(held)
 

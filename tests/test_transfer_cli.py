@@ -342,7 +342,8 @@ def test_round_trip_export_import_export_is_identical(
     # read before its nodes (the scan never pairs the two).
     cypher.execute_query(
         "CREATE (p:Company {id: 'hx', name: '华星智能制造有限公司', version: 1}) "
-        "CREATE (:Company {id: 'hx-wh', name: '华星智能制造有限公司武汉分公司', version: 1})"
+        "CREATE (:Company {id: 'hx-wh', name: '华星智能制造有限公司武汉分公司', version: 1, "
+        "archivedAt: datetime('2026-02-01T10:00:00+08:00')})"
         "-[:SUBSIDIARY_OF {id: 'hx-e', kind: 'BRANCH', since: date('2017-06-06'), "
         "version: 1}]->(p)"
     )
@@ -381,6 +382,8 @@ def test_round_trip_export_import_export_is_identical(
         "MATCH (u:User {id: 'u-gone'}) RETURN u.roles AS roles, toString(u.archivedAt) AS at"
     ).records[0]
     assert (gone["roles"], gone["at"]) == (["MANAGER", "SALES"], "2025-12-01T09:00:00+08:00")
+    branch = "MATCH (c:Company {id: 'hx-wh'}) RETURN toString(c.archivedAt) AS at"
+    assert cypher.execute_query(branch).records[0]["at"] == "2026-02-01T10:00:00+08:00"
     saved = "MATCH (a:AuditEvent {action: 'product.save'}) RETURN count(a) AS n"
     products = cypher.execute_query(
         "MATCH (p:Product) RETURN p.id AS id, p.sku AS sku, p.listPriceCents AS cents, "

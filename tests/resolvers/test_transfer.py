@@ -475,7 +475,8 @@ def test_a_malformed_csv_row_is_rejected_not_shifted_into_other_columns(tmp_path
         "编号,名称\n"
         "1,华星,集团\n"  # an unquoted comma: three cells
         '2,"中兴"通讯\n'  # text after a closing quote
-        "3,华润集团,\n"  # a blank extra cell: harmless
+        "3,华润集团\n"
+        "7,北京,华星,\n"  # a blank extra cell, after a comma in the name: shifted, refused
         "4\n"  # fewer cells: the missing name is the API's rule
         "\n"
         '5,"华为技术\n'  # a quote never closed: the rest of the file is this one cell
@@ -491,8 +492,9 @@ def test_a_malformed_csv_row_is_rejected_not_shifted_into_other_columns(tmp_path
     assert _dry_run(rows, tmp_path / "rejected.csv") == [
         "1|row|VALIDATION|has 3 cells, the header 2: quote a value that holds a comma",
         "2|row|VALIDATION|not valid CSV (line 3: ',' expected after '\"'); check this row's quotes",
-        "4|name|VALIDATION|is required",
-        f"5|row|VALIDATION|{UNCLOSED.format(start=7, rest='lines 7-8')}",
+        "4|row|VALIDATION|has 4 cells, the header 2: quote a value that holds a comma",
+        "5|name|VALIDATION|is required",
+        f"6|row|VALIDATION|{UNCLOSED.format(start=8, rest='lines 8-9')}",
     ]
 
 

@@ -1001,3 +1001,21 @@ def test_a_graphml_file_with_its_mapping_imports_over_http(
         "MATCH (n {externalSource: 'demo-gephi'}) RETURN count(n) AS n"
     ).records[0]["n"]
     assert made > 0
+
+
+def test_a_job_counts_as_duplicates_the_rows_held_not_repeated_ids(tmp_path: Path) -> None:
+    # The CLI said 21 held back and the job 26: it also counted 5 rows repeating an id.
+    from resolvers import transfer_jobs
+
+    report = tmp_path / "rejected.csv"
+    with open(report, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(
+            [
+                ("row", "field", "code", "message"),
+                ("3", "row", "DUPLICATE", "likely a duplicate of Company c-1 (0.93)"),
+                ("7", "externalId", "DUPLICATE", "row 2 of this file has the same id"),
+                ("9", "name", "VALIDATION", "is required"),
+                ("9", "phone", "VALIDATION", "is not a phone number"),
+            ]
+        )
+    assert transfer_jobs._report_counts(report) == (3, 1)
