@@ -755,6 +755,10 @@ def _terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # handled as Ctrl-C is: `finally`s run, the message says what next
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # uvicorn handles SIGTERM while it serves and raises it again when done; without a handler
     # of ours that would kill the process before the embedded Neo4j is stopped.
@@ -966,11 +970,16 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM (`timeout`, a supervisor) unwinds like Ctrl-C, so an embedded Neo4j a command
+    # started is stopped on the way out, not left running without its parent.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return _main(argv)
     except SettingsError as exc:  # a variable of the README's configuration table
         print(f"crm-graph: {exc}", file=sys.stderr)
         return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # main() may be called in a longer process
 
 
 def _main(argv: list[str] | None = None) -> int:
