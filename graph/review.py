@@ -367,6 +367,14 @@ async def _file(
     return request
 
 
+def _changed(stored: NodeRow, direct: dict[str, Any], customer: bool | None) -> list[str]:
+    """The directly applied fields (and the customer role) that differ from what is stored."""
+    changed = [k for k, v in direct.items() if encode(_stored(stored, k))[0] != encode(v)[0]]
+    if customer is not None and customer != stored["isCustomer"]:
+        changed.append(CUSTOMER_ROLE)
+    return changed
+
+
 def _direct_fields(props: dict[str, Any], customer: bool | None) -> list[str]:
     return list(props) + ([CUSTOMER_ROLE] if customer is not None else [])
 
@@ -386,7 +394,6 @@ async def update(
     change request, in one transaction: 2 statements, 3 when something is applied directly.
     The request's `baseVersion` is the node's version after the direct part."""
     request_id = nodes.new_id()
-    update_audit = audits.update.params(node_id, label, _direct_fields(direct, direct_customer))
     request_audit = audits.request.params(node_id, label, [])
     acl = access.acl_params(actor)
 
@@ -400,10 +407,11 @@ async def update(
         if expected_version is not None and node["version"] != expected_version:
             return Filed(None, outcome=Outcome.CONFLICT, current_version=node["version"])
         changes = diff(node, held)
-        if direct or direct_customer is not None or not changes:
-            updated = await _update(
-                tx, actor, label, node_id, direct, direct_customer, update_audit
-            )
+        # Only what differs is written: the same values again make no version and no event.
+        changed = _changed(node, direct, direct_customer)
+        if changed:
+            audit = audits.update.params(node_id, label, changed)
+            updated = await _update(tx, actor, label, node_id, direct, direct_customer, audit)
             if updated is None:
                 return Filed(None, outcome=Outcome.IN_USE)
             node = updated
@@ -457,9 +465,7 @@ async def upsert(
         if nodes.same_line(label, stored, direct) is not None:
             return Filed(None, outcome=Outcome.SAME_LINE)
         node = stored
-        changed = [k for k, v in direct.items() if encode(_stored(stored, k))[0] != encode(v)[0]]
-        if direct_customer is not None and direct_customer != stored["isCustomer"]:
-            changed.append(CUSTOMER_ROLE)
+        changed = _changed(stored, direct, direct_customer)
         if changed:
             audit = audits.update.params(node_id, label, changed)
             updated = await _update(tx, actor, label, node_id, direct, direct_customer, audit)

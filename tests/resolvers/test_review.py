@@ -498,3 +498,21 @@ def test_filing_the_stored_id_number_again_files_nothing(gql: GQL, cypher: Drive
     )  # fmt: skip
     assert r.data["updatePerson"]["errors"] == []
     assert r.data["updatePerson"]["changeRequests"] == []
+    # Nor does it make a version or an audit event: nothing changed.
+    assert r.data["updatePerson"]["person"]["version"] == person["version"]
+
+
+def test_a_reps_update_to_the_stored_values_writes_nothing(gql: GQL, cypher: Driver) -> None:
+    # A form that sends every field back made a version and an empty event (fields: []),
+    # so a colleague's save got CONFLICT.
+    person = owned_person(gql, cypher, occupation="工程师")
+    events = "MATCH (a:AuditEvent {targetId: $id}) RETURN count(a) AS n"
+    before = one(cypher, events, id=person["id"])
+    same = {"id": person["id"], "expectedVersion": person["version"], "name": "张伟",
+            "mobile": MOBILE, "occupation": "工程师"}  # fmt: skip
+    payload = gql.as_("owner")(UPDATE_PERSON, {"input": same}).data["updatePerson"]
+    assert (payload["errors"], payload["changeRequests"]) == ([], [])
+    assert payload["person"]["version"] == person["version"]
+    assert one(cypher, events, id=person["id"]) == before
+    changed = gql.as_("owner")(UPDATE_PERSON, {"input": {**same, "occupation": "经理"}})
+    assert changed.data["updatePerson"]["person"]["version"] == person["version"] + 1
