@@ -14,7 +14,8 @@ OpenCC's phrase tables, so 华为 finds 華為 and the other way round.
 Text typed in Latin letters also finds Chinese names by their pinyin (graph/pinyin.py):
 `huaxing`, `hua xing` and the initials `hxjt` find 华星集团. Those hits come after the
 name index's, in a second statement only when the first leaves the page short, shortest name
-first among the first `PINYIN_POOL` the viewer may see.
+first among the first `PINYIN_POOL` the viewer may see; for words typed apart (`hua xing`,
+syllables) they come first.
 
 Hits the viewer may not see (graph/access.py) are dropped before the limit, so a page is
 never short because of them and never names them. A viewer who sees people anonymised finds
@@ -24,7 +25,7 @@ companies only (`personal_key`): a person found by a guessed name would unmask a
 from __future__ import annotations
 
 import functools
-from typing import cast
+from typing import Any, cast
 
 import opencc
 
@@ -186,14 +187,33 @@ async def search(db: Database, actor: Actor, text: str, limit: int) -> list[Sear
         query = lucene_query(text)
         if query is None:
             return []
-        rows = await db.read(FULLTEXT, {"query": query, "limit": limit, "acl": acl_params(actor)})
-        if len(rows) < limit and (keys := pinyin.query(text)) is not None:
-            # The first statement waited for the indexes; this one sees the same writes.
-            params = {
-                "query": keys,
-                "seen": [r["node"]["id"] for r in rows],
-                "limit": limit - len(rows),
-                "acl": acl_params(actor),
-            }
-            rows += await db.read(PINYIN, params)
+        keys = pinyin.query(text)
+        if keys is not None and len(text.split()) > 1:
+            # Latin words apart (`hua xing`) are syllables: a name they spell whole comes
+            # before names that hold one of them (邵华, Shao Hua, for `hua`).
+            rows = await _pinyin(db, actor, keys, [], limit)
+            named = await db.read(
+                FULLTEXT, {"query": query, "limit": limit, "acl": acl_params(actor)}
+            )
+            seen = {r["node"]["id"] for r in rows}
+            rows += [r for r in named if r["node"]["id"] not in seen][: limit - len(rows)]
+        else:
+            rows = await db.read(
+                FULLTEXT, {"query": query, "limit": limit, "acl": acl_params(actor)}
+            )
+            if len(rows) < limit and keys is not None:
+                # The first statement waited for the indexes; this one sees the same writes.
+                rows += await _pinyin(db, actor, keys, rows, limit - len(rows))
     return cast(list[SearchRow], rows)  # the projection's shape: node AS node, score
+
+
+async def _pinyin(
+    db: Database, actor: Actor, keys: str, seen: list[Any], limit: int
+) -> list[dict[str, Any]]:
+    params = {
+        "query": keys,
+        "seen": [r["node"]["id"] for r in seen],
+        "limit": limit,
+        "acl": acl_params(actor),
+    }
+    return await db.read(PINYIN, params)

@@ -235,6 +235,16 @@ def test_name_hits_come_before_pinyin_hits(gql: GQL) -> None:
     assert _ids(gql, "huaweizhongduan") == [by_pinyin]
 
 
+def test_words_typed_apart_are_syllables_before_single_word_hits(gql: GQL) -> None:
+    # `hua xing` showed 邵华 (Shao Hua) and other names holding one word first, and 华星集团
+    # only 11th: past the first page.
+    group = _create(gql, "company", "华星集团有限公司")
+    one_word = _create(gql, "person", "邵华", nameEn="Shao Hua")
+    assert [h["id"] for h in hits(gql, "hua xing", first=1)] == [group]
+    assert _ids(gql, "hua xing") == [group, one_word]
+    assert _ids(gql, "shao hua") == [one_word]
+
+
 def test_pinyin_finds_only_what_the_viewer_may_see(gql: GQL) -> None:
     customer = _create(gql.as_("owner"), "company", "东星贸易有限公司", customer={})
     assert _ids(gql.as_("owner"), "dongxing") == [customer]
