@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, LiteralString
 
 import pytest
 
@@ -177,32 +177,39 @@ def test_v0006_moves_api_key_hashes_to_key_nodes(scratch: LocalNeo4j, tmp_path: 
     assert [r["f"] for r in audit] == [["userId"]]
 
 
-def test_v0021_moves_instants_to_the_business_offset(scratch: LocalNeo4j, tmp_path: Path) -> None:
-    """Instants stored at another offset before V0021 move to the database's zone (the
-    business zone, +08:00 here), keeping the instant; dates, texts and numbers stay."""
-    before = tmp_path / "before21"
+def migrated_over(
+    scratch: LocalNeo4j, tmp_path: Path, first: str, legacy: LiteralString
+) -> list[str]:
+    """A database migrated up to before `first` (a file name prefix), holding what `legacy`
+    creates, then migrated to the end: the versions that last run applied."""
+    before = tmp_path / f"before-{first}"
     before.mkdir()
     for f in sorted(migrations.DIRECTORY.glob("V*.cypher")):
-        if f.name < "V0021":
+        if f.name < first:
             (before / f.name).write_text(f.read_text())
 
     async def go(db: Database) -> list[str]:
         await wipe(db)
         await Runner(db, before).apply()
-        await db.write(
-            Cypher(
-                "test.legacy_instants",
-                "CREATE (r:Record {id: 'r1', occurredAt: datetime('2026-11-19T17:00:00Z'), "
-                "on: date('2026-11-19'), note: '2026-11-19T17:00:00Z', n: 3}) "
-                "CREATE (f:FollowUp {id: 'f1', dueAt: datetime('2026-12-04T11:00:00-05:00')}) "
-                "CREATE (r)-[:ABOUT {at: datetime('2026-01-01T00:00:00.5Z')}]->(f) "
-                "CREATE (:Record {id: 'r2', occurredAt: datetime('2026-11-20T09:00:00+08:00')})",
-            ),
-            {},
-        )
+        await db.write(Cypher("test.legacy_values", legacy), {})
         return await Runner(db, migrations.DIRECTORY).apply()
 
-    applied = run(scratch, go)
+    return run(scratch, go)
+
+
+def test_v0021_moves_instants_to_the_business_offset(scratch: LocalNeo4j, tmp_path: Path) -> None:
+    """Instants stored at another offset before V0021 move to the database's zone (the
+    business zone, +08:00 here), keeping the instant; dates, texts and numbers stay."""
+    applied = migrated_over(
+        scratch,
+        tmp_path,
+        "V0021",
+        "CREATE (r:Record {id: 'r1', occurredAt: datetime('2026-11-19T17:00:00Z'), "
+        "on: date('2026-11-19'), note: '2026-11-19T17:00:00Z', n: 3}) "
+        "CREATE (f:FollowUp {id: 'f1', dueAt: datetime('2026-12-04T11:00:00-05:00')}) "
+        "CREATE (r)-[:ABOUT {at: datetime('2026-01-01T00:00:00.5Z')}]->(f) "
+        "CREATE (:Record {id: 'r2', occurredAt: datetime('2026-11-20T09:00:00+08:00')})",
+    )
     assert applied[0] == "0021"
     rows = query(
         scratch,
@@ -224,26 +231,11 @@ def test_v0021_moves_instants_to_the_business_offset(scratch: LocalNeo4j, tmp_pa
 def test_v0022_moves_the_servers_own_utc_instants(scratch: LocalNeo4j, tmp_path: Path) -> None:
     """The server still wrote archivedAt and the admin import's createdAt in UTC after V0021;
     V0022 moves those to the business offset too."""
-    before = tmp_path / "before22"
-    before.mkdir()
-    for f in sorted(migrations.DIRECTORY.glob("V*.cypher")):
-        if f.name < "V0022":
-            (before / f.name).write_text(f.read_text())
-
-    async def go(db: Database) -> list[str]:
-        await wipe(db)
-        await Runner(db, before).apply()
-        await db.write(
-            Cypher(
-                "test.server_utc_instants",
-                "CREATE (:Team {id: 't1', archivedAt: datetime('2026-12-06T16:30:00Z'), "
-                "createdAt: datetime('2026-12-01T08:00:00+08:00')})",
-            ),
-            {},
-        )
-        return await Runner(db, migrations.DIRECTORY).apply()
-
-    assert run(scratch, go)[0] == "0022"
+    legacy = (
+        "CREATE (:Team {id: 't1', archivedAt: datetime('2026-12-06T16:30:00Z'), "
+        "createdAt: datetime('2026-12-01T08:00:00+08:00')})"
+    )
+    assert migrated_over(scratch, tmp_path, "V0022", legacy)[0] == "0022"
     [row] = query(
         scratch,
         "MATCH (t:Team {id: 't1'}) RETURN toString(t.archivedAt) AS at, "
