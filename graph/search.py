@@ -192,11 +192,12 @@ async def search(db: Database, actor: Actor, text: str, limit: int) -> list[Sear
             # Latin words apart (`hua xing`) are syllables: a name they spell whole comes
             # before names that hold one of them (邵华, Shao Hua, for `hua`).
             rows = await _pinyin(db, actor, keys, [], limit)
-            named = await db.read(
-                FULLTEXT, {"query": query, "limit": limit, "acl": acl_params(actor)}
-            )
-            seen = {r["node"]["id"] for r in rows}
-            rows += [r for r in named if r["node"]["id"] not in seen][: limit - len(rows)]
+            if len(rows) < limit:
+                named = await db.read(
+                    FULLTEXT, {"query": query, "limit": limit, "acl": acl_params(actor)}
+                )
+                seen = {r["node"]["id"] for r in rows}
+                rows += [r for r in named if r["node"]["id"] not in seen][: limit - len(rows)]
         else:
             rows = await db.read(
                 FULLTEXT, {"query": query, "limit": limit, "acl": acl_params(actor)}

@@ -241,6 +241,7 @@ def test_words_typed_apart_are_syllables_before_single_word_hits(gql: GQL) -> No
     group = _create(gql, "company", "华星集团有限公司")
     one_word = _create(gql, "person", "邵华", nameEn="Shao Hua")
     assert [h["id"] for h in hits(gql, "hua xing", first=1)] == [group]
+    assert gql(Q, {"text": "hua xing", "first": 1}).round_trips == 1  # the page is full
     assert _ids(gql, "hua xing") == [group, one_word]
     assert _ids(gql, "shao hua") == [one_word]
 
