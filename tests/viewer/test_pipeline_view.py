@@ -219,10 +219,26 @@ def test_pages_in_english(viewer: Viewer, base_url: str, group: str) -> None:
 def test_a_manager_sees_the_team_and_tries_a_hand_over(
     viewer: Viewer, base_url: str, group: str
 ) -> None:
-    teams = api(base_url, "{ teams { id code members { id name } } }")["teams"]
+    teams = api(base_url, "{ teams { id code parent { code } members { id name roles } } }")[
+        "teams"
+    ]
     east = next(tm for tm in teams if tm["code"] == "EAST")
     users = {u["name"]: u["id"] for tm in teams for u in tm["members"]}
     zhang, wang = users["张伟 Zhang Wei"], users["王芳 Wang Fang"]
+    # The form offers only what the API accepts from 王芳: EAST's (and its sub-teams')
+    # people who edit; not other teams', nor ANALYST and AUDITOR keys.
+    managed, grew = {"EAST"}, True
+    while grew:
+        below = {tm["code"] for tm in teams if (tm["parent"] or {}).get("code") in managed}
+        grew, managed = not below <= managed, managed | below
+    offered = {
+        u["id"]
+        for tm in teams
+        if tm["code"] in managed
+        for u in tm["members"]
+        if set(u["roles"]) - {"ANALYST", "AUDITOR"}
+    }
+    assert zhang in offered
     viewer.page.add_init_script(f"localStorage.setItem('crm.apiKey', '{MANAGER_KEY}')")
     viewer.goto(base_url, "viewer/#/pipeline")
     page = viewer.page
@@ -248,6 +264,9 @@ def test_a_manager_sees_the_team_and_tries_a_hand_over(
     assert shown_pipeline(viewer)["steps"] == [
         [s["stage"], s["reached"]] for s in mine["funnel"]["steps"]
     ]
+    for select in ("#ho-from", "#ho-to"):
+        values = page.eval_on_selector_all(f"{select} option", "os => os.map(o => o.value)")
+        assert set(values) - {""} == offered, select
     # The form shows what the API answers 王芳: a refusal (typed) or the preview.
     preview(viewer, zhang, wang)
     refusal = hand_over_dry_run(base_url, MANAGER_KEY, zhang, wang)

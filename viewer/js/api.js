@@ -403,7 +403,7 @@ export async function whoAmI() {
   const data = await gql(
     `query WhoAmI($id: ID!, $known: Boolean!) {
       user(id: $id) @include(if: $known) { id name team roles }
-      teams { id code name members(first: 100) { id name roles } } }`,
+      teams { id code name parent { code } members(first: 100) { id name roles } } }`,
     { id: id || '', known: Boolean(id) },
   );
   return { user: data.user || null, teams: data.teams };

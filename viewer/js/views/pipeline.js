@@ -213,16 +213,36 @@ class PipelinePage {
 
   // ---------- hand-over ----------
 
+  /** The codes of the teams a manager hands over within: theirs and those below; null for ADMIN. */
+  managedTeams() {
+    if (!this.me || this.me.roles.includes('ADMIN')) return null;
+    const codes = new Set([this.me.team]);
+    for (let grew = true; grew;) {
+      grew = false;
+      this.teams.forEach((tm) => {
+        if (tm.parent && codes.has(tm.parent.code) && !codes.has(tm.code)) { codes.add(tm.code); grew = true; }
+      });
+    }
+    return codes;
+  }
+
   renderHandOver() {
+    // Only choices the API can accept: users of the teams the manager manages, and, as the
+    // successor, someone who edits (ANALYST and AUDITOR keys only read).
+    const managed = this.managedTeams();
     const users = new Map();
-    this.teams.forEach((tm) => tm.members.forEach((u) => users.set(u.id, u)));
-    // A successor must be able to edit: keys that only read (ANALYST, AUDITOR) are no choice.
+    this.teams.filter((tm) => !managed || managed.has(tm.code))
+      .forEach((tm) => tm.members.forEach((u) => users.set(u.id, { ...u, team: tm.code })));
     const edits = (u) => (u.roles || []).some((r) => r !== 'ANALYST' && r !== 'AUDITOR');
+    const named = new Map();
+    users.forEach((u) => named.set(u.name, (named.get(u.name) || 0) + 1));
+    // Two people of one name are told apart by their team and the start of their id.
+    const label = (u) => (named.get(u.name) > 1 ? `${u.name} · ${u.team} · ${u.id.slice(0, 8)}` : u.name);
     const pick = (id, key) => h('select', {
       id, name: key, onchange: (evt) => { this.ho[key] = evt.target.value; this.ho.preview = null; this.renderHoResult(); },
     }, h('option', { value: '' }, t('ho.pick')),
-    [...users.values()].filter((u) => key === 'from' || edits(u))
-      .map((u) => h('option', { value: u.id, selected: this.ho[key] === u.id }, u.name)));
+    [...users.values()].filter(edits)
+      .map((u) => h('option', { value: u.id, selected: this.ho[key] === u.id }, label(u))));
     this.hoResult = h('div', { class: 'ho-result', 'aria-live': 'polite' });
     this.renderHoResult();
     return h('section', { class: 'card hand-over', id: 'pl-hand-over' },
