@@ -188,20 +188,17 @@ async def search(db: Database, actor: Actor, text: str, limit: int) -> list[Sear
         if query is None:
             return []
         keys = pinyin.query(text)
+        named = {"query": query, "limit": limit, "acl": acl_params(actor)}
         if keys is not None and len(text.split()) > 1:
             # Latin words apart (`hua xing`) are syllables: a name they spell whole comes
             # before names that hold one of them (邵华, Shao Hua, for `hua`).
             rows = await _pinyin(db, actor, keys, [], limit)
             if len(rows) < limit:
-                named = await db.read(
-                    FULLTEXT, {"query": query, "limit": limit, "acl": acl_params(actor)}
-                )
                 seen = {r["node"]["id"] for r in rows}
-                rows += [r for r in named if r["node"]["id"] not in seen][: limit - len(rows)]
+                more = await db.read(FULLTEXT, named)
+                rows += [r for r in more if r["node"]["id"] not in seen][: limit - len(rows)]
         else:
-            rows = await db.read(
-                FULLTEXT, {"query": query, "limit": limit, "acl": acl_params(actor)}
-            )
+            rows = await db.read(FULLTEXT, named)
             if len(rows) < limit and keys is not None:
                 # The first statement waited for the indexes; this one sees the same writes.
                 rows += await _pinyin(db, actor, keys, rows, limit - len(rows))

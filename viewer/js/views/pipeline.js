@@ -227,8 +227,8 @@ class PipelinePage {
   }
 
   renderHandOver() {
-    // Only choices the API can accept: users of the teams the manager manages, and, as the
-    // successor, someone who edits (ANALYST and AUDITOR keys only read).
+    // Only choices the API can accept: users of the teams the manager manages who edit
+    // (ANALYST and AUDITOR keys only read: they own nothing and can take nothing over).
     const managed = this.managedTeams();
     const users = new Map();
     this.teams.filter((tm) => !managed || managed.has(tm.code))
