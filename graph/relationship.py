@@ -17,10 +17,10 @@ each add part of a cycle, only those that commit before the others check can suc
 
 Acyclicity holds on every day: an edge is refused when, on some day of its own span, edges
 valid that day would lead from its end back to its start (a missing `since` counts as
-"always was", as the maps read it; the new edge without one starts today). History may
-contain a company that was once the parent of its later parent, as long as the two spans do
-not meet. Paths are followed up to `CYCLE_HOPS` hops; hierarchies deeper than that are not
-expected (a deeper cycle would go unnoticed).
+"always was", as the maps read it, on the new edge too). History may contain a company that
+was once the parent of its later parent, as long as the two spans do not meet: the later edge
+says when it began (`since`). Paths are followed up to `CYCLE_HOPS` hops; hierarchies deeper
+than that are not expected (a deeper cycle would go unnoticed).
 
 Access (graph/access.py), judged in the statement that locks the endpoints or the edge, so in
 the same transaction and without another round trip:
@@ -31,6 +31,9 @@ the same transaction and without another round trip:
 - OWNS (linked, changed, ended, unlinked or handed over with transferOwnership) needs the
   account to be held: owned by the viewer, a team-mate or someone in a team the viewer
   manages, or the viewer is ADMIN. An EDIT share does not let one take ownership;
+- SUBSIDIARY_OF needs edit rights on both ends too: it moves a company into or out of a
+  group, which changes that group's hierarchy and roll-ups for every team that sees it, so a
+  READ share does not let a rep hang their company under the shared one (or the reverse);
 - any other edge needs edit rights on at least one end (and sight of the other): a rep may
   record that their customer supplies another team's company they can see;
 - a person with no employer yet is seen and edited by whoever created them (their team and
@@ -123,8 +126,9 @@ LOCK_NODES = Cypher(
     "rights.seen AS seen, rights.may AS may, rights.held AS held, n:Customer AS customer",
 )
 
-# Edges that widen who sees what (graph/access.py): edit rights on every non-User end.
-GRANTING = frozenset({Rel.WORKS_AT, Rel.FOR, Rel.ON_TEAM, Rel.KNOWS})
+# Edges that widen who sees what (graph/access.py), and the hierarchy edge that reshapes both
+# ends' groups: edit rights on every non-User end.
+BOTH_ENDS = frozenset({Rel.WORKS_AT, Rel.FOR, Rel.ON_TEAM, Rel.KNOWS, Rel.SUBSIDIARY_OF})
 
 
 def may_write(rel: Rel, ends: Sequence[Row]) -> bool:
@@ -132,7 +136,7 @@ def may_write(rel: Rel, ends: Sequence[Row]) -> bool:
     if rel is Rel.OWNS:
         return bool(ends[1]["held"])
     accounts = [e for e in ends if e["label"] != Label.USER.value]
-    if rel in GRANTING:
+    if rel in BOTH_ENDS:
         return all(e["may"] for e in accounts)
     return any(e["may"] for e in accounts)
 
@@ -232,16 +236,21 @@ def loop_back(
     )  # fmt: skip
 
 
+# The first day an edge without `since` counts from.
+ALWAYS: LiteralString = "date('0001-01-01')"
+
+
 def _cycle(rel: Rel) -> Cypher:
     """Whether a path leads from `$to` back to `$from` (ignoring edge `$exclude`) whose edges
     are all valid on some day of the new edge's span [`$since`, `$until`): the day the maps
-    would draw a loop. A missing `since` on a path edge is "always was" (as the maps read
-    it); the new edge without one starts today, and a missing `until` is open."""
+    would draw a loop. A missing `since` is "always was", on the path's edges and on the new
+    one (as the maps read it: a check from today on would let them draw a loop on an earlier
+    day), and a missing `until` is open."""
     lb: LiteralString = ENDPOINTS[rel][0][0].value
     return Cypher(
         f"relationship.cycle.{rel.value.lower()}",
         "MATCH (f:" + lb + " {id: $from}), (t:" + lb + " {id: $to}) "
-        "WITH f, t, coalesce($since, date()) AS since, "
+        "WITH f, t, coalesce($since, " + ALWAYS + ") AS since, "
         "  coalesce($until, date('9999-12-31')) AS stop "
         "RETURN " + loop_back(rel, "f", "t", "$exclude") + " AS cycle",
     )
@@ -282,7 +291,7 @@ def _may_write(rel: Rel) -> LiteralString:
     if rel is Rel.OWNS:
         return "t.held"
     user: LiteralString = Label.USER.value
-    if rel in GRANTING:
+    if rel in BOTH_ENDS:
         return "(f.label = '" + user + "' OR f.may) AND (t.label = '" + user + "' OR t.may)"
     return "((f.label <> '" + user + "' AND f.may) OR (t.label <> '" + user + "' AND t.may))"
 

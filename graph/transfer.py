@@ -39,8 +39,8 @@ from graph.cypher import merged_survivor
 from graph.db import Cypher, Database, Tx
 from graph.nodes import AUDIT, PROJECTION, Audit
 from graph.records import RECORD
+from graph.relationship import ALWAYS, TYPE_LOCK, loop_back
 from graph.relationship import PROJECTION as EDGE_PROJECTION
-from graph.relationship import TYPE_LOCK, loop_back
 from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
 
 Row = dict[str, Any]
@@ -235,7 +235,7 @@ def _loops(rel: Rel) -> Cypher:
     return Cypher(
         f"transfer.loops.{rel.value}",
         "UNWIND $ids AS id MATCH (a)-[e:" + t + " {id: id}]->(b) "
-        "WITH e, a, b, coalesce(e.since, date()) AS since, "
+        "WITH e, a, b, coalesce(e.since, " + ALWAYS + ") AS since, "
         "  coalesce(e.until, date('9999-12-31')) AS stop "
         "WHERE " + loop_back(rel, "a", "b", "e.id") + " RETURN e.id AS id",
     )

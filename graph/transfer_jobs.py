@@ -14,9 +14,10 @@ A job is visible to its creator and to ADMIN only (`$acl.editAll`); anyone else 
 as if it did not exist.
 
 The guards: an import written for a viewer who does not edit everything may change only the
-companies and people that viewer may edit (graph/access.py `editable`), and may link only
-where it may edit an end. `existing_nodes` and `edge_rights` say, before the import runs,
-which rows name a record the viewer may not change; `claim_created` makes the importer the
+companies and people that viewer may edit (graph/access.py `editable`), and may link only as
+linkNodes would (graph/relationship.py `may_write`: ends it sees, edit rights on one end or on
+both as the type asks). `node_rights` and `edge_rights` say, before the import runs, which rows
+name a record the viewer may not see or change; `claim_created` makes the importer the
 owner of the customers its import created, as createCompany does (graph/nodes.py CLAIM).
 """
 
@@ -28,7 +29,7 @@ from enum import Enum
 from typing import Any, LiteralString, NotRequired, TypedDict
 
 from graph import access, pages
-from graph.access import editable
+from graph.access import editable, visible
 from graph.actor import Actor
 from graph.db import Cypher, Database, native
 from graph.nodes import AUDIT, Audit, new_id
@@ -108,7 +109,10 @@ class NodeRight(TypedDict):
 
 class EdgeRight(TypedDict):
     n: int
-    mayEdit: bool
+    # Per end (from, to): stored; seen by the actor; editable by it.
+    found: tuple[bool, bool]
+    seen: tuple[bool, bool]
+    may: tuple[bool, bool]
 
 
 CREATE_JOB = Cypher(
@@ -229,9 +233,17 @@ def _edge_rights(a: Label, b: Label, key: Key) -> Cypher:
         "UNWIND $rows AS row "
         + find_node("a", a, key, "row.from", "row.fromSource")
         + find_node("b", b, key, "row.to", "row.toSource")
-        + "RETURN row.n AS n, "
-        "(a IS NOT NULL AND " + editable("a") + ") OR (b IS NOT NULL AND " + editable("b") + ") "
-        "AS mayEdit",
+        + "RETURN row.n AS n, [a IS NOT NULL, b IS NOT NULL] AS found, "
+        "[a IS NOT NULL AND "
+        + visible("a", True)
+        + ", b IS NOT NULL AND "
+        + visible("b", True)
+        + "] AS seen, "
+        "[a IS NOT NULL AND "
+        + editable("a", True)
+        + ", b IS NOT NULL AND "
+        + editable("b", True)
+        + "] AS may",
     )
 
 
@@ -383,10 +395,16 @@ async def node_rights(
 async def edge_rights(
     db: Database, actor: Actor, ends: tuple[Label, Label], key: Key, rows: list[dict[str, Any]]
 ) -> list[EdgeRight]:
-    """For edge rows `{n, from, fromSource, to, toSource}`: whether the actor may edit an end."""
+    """For edge rows `{n, from, fromSource, to, toSource}`: whether the actor sees and may
+    edit each end (false for an end not stored)."""
     params = {"rows": rows, "acl": access.acl_params(actor)}
     return [
-        {"n": r["n"], "mayEdit": bool(r["mayEdit"])}
+        {
+            "n": r["n"],
+            "found": (r["found"][0], r["found"][1]),
+            "seen": (r["seen"][0], r["seen"][1]),
+            "may": (r["may"][0], r["may"][1]),
+        }
         for r in await db.read(EDGE_RIGHTS[(ends[0], ends[1], key)], params)
     ]
 

@@ -146,7 +146,8 @@ def _message(result: repo.EdgeResult, rel: Rel | None) -> tuple[ErrorCode, str]:
         return (
             ErrorCode.CYCLE,
             "this edge would close a cycle: the target already reaches the source "
-            "through edges of the same type valid during this edge's dates",
+            "through edges of the same type valid during this edge's dates (without `since` "
+            "an edge counts as always having been there: give the day it began)",
         )
     if refusal is Refusal.DUPLICATE:
         return (

@@ -945,15 +945,24 @@ def fingerprint(path: Path, mapping_digest: str) -> str:
     return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}:{mapping_digest}"
 
 
+def missing_end(n: int, part: str) -> Rejection:
+    """An edge row whose `part` end ("from" or "to") names no node the importer sees."""
+    return Rejection(n, part, ErrorCode.NOT_FOUND.value, _MISSING.format(part=part))
+
+
+_MISSING = "no node with this id ({part} end); import the nodes first"
+
+
 def _edge_refusal(r: repo.EdgeRefusal) -> Rejection:
+    if r.reason == "missing":
+        return missing_end(r.n, r.part)
     messages = {
-        "missing": f"no node with this id ({r.part} end); import the nodes first",
         "loop": "an edge cannot join a node to itself",
         "moved": "this id already joins other endpoints: a relationship cannot move",
         "cycle": "it would close a loop in the hierarchy, on a day of its span, with the "
         "relationships stored or others of this file",
     }
-    codes = {"missing": ErrorCode.NOT_FOUND, "cycle": ErrorCode.CYCLE}
+    codes = {"cycle": ErrorCode.CYCLE}
     code = codes.get(r.reason, ErrorCode.VALIDATION)
     return Rejection(r.n, r.part, code.value, messages[r.reason])
 

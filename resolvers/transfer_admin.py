@@ -258,9 +258,9 @@ class Plan:
     def _closes_loop(self, rel: Rel, child: str, parent: str, since: Any, until: Any) -> bool:
         """Whether edges planned so far lead from `parent` back up to `child`, all valid on
         one day of the new edge's span: the rule of graph/relationship.py's `loop_back` (a
-        missing `since` above is "always was"; the new edge without one starts today), walked
-        up at most CYCLE_HOPS levels, each level narrowing the days the path shares."""
-        start = since if since is not None else clock.today()
+        missing `since` is "always was", above and on the new edge), walked up at most
+        CYCLE_HOPS levels, each level narrowing the days the path shares."""
+        start = since if since is not None else dt.date.min
         stop = until if until is not None else dt.date.max
         above = self.above[rel]
         todo, seen = [(parent, start, stop, 0)], set()

@@ -35,8 +35,10 @@ committed batch (resolvers/transfer.py's Checkpoint) and an interrupted export s
 
 Rights. An import runs as its creator, with their rights as they are when it runs: ADMIN
 writes anything (as `crm-graph import`); another writer (SALES, MANAGER) may only change
-records they may edit and link where they may edit an end. Rows naming other records are
-rejected (FORBIDDEN in the report), and customers the import creates are owned by the
+records they may edit and link as linkNodes lets them (ends they see; edit rights on one end,
+or on both for the types that widen who sees what and for SUBSIDIARY_OF). Rows naming records
+they may not change are rejected (FORBIDDEN in the report), an edge end they may not see as a
+missing one (NOT_FOUND at `from` or `to`), and customers the import creates are owned by the
 importer, as createCompany makes them. An export shows exactly what the creator's key sees,
 masked for their roles, as `crm-graph export --key` does.
 """
@@ -75,9 +77,10 @@ from graph.actor import Actor, of_user
 from graph.db import Database, native
 from graph.errors import DatabaseUnavailable, QueryTimeout
 from graph.nodes import Audit
+from graph.relationship import may_write
 from graph.transfer import LABELS, Key
 from graph.transfer_jobs import FINISHED, Beat, JobKind, JobStatus, TransferJobRow
-from graph.vocab import Label
+from graph.vocab import Label, Rel
 from resolvers import auth, review, transfer
 from resolvers.background import Background
 from resolvers.context import Viewer
@@ -257,14 +260,16 @@ def _end_key(row: dict[str, Any], end: str, key: Key) -> tuple[str, ...]:
 async def _scan(
     db: Database, actor: Actor, rows: Iterator[transfer.Prepared | list[transfer.Rejection]]
 ) -> dict[str, Any]:
-    """Before the first batch: the rows naming a record the actor may not change, and the
-    keys of the nodes the import will create (the importer's once written)."""
+    """Before the first batch: the rows naming a record the actor may not change, the edge
+    rows with an end it may not see, and the keys of the nodes the import will create (the
+    importer's once written)."""
     forbidden: set[int] = set()
+    hidden: dict[str, str] = {}  # row number -> the edge end the actor may not see
     needs_review: dict[str, list[str]] = {}  # row number -> fields only review may change
     fresh: dict[str, list[dict[str, Any]]] = {}
     fresh_keys: set[tuple[str, ...]] = set()
     nodes: dict[tuple[Label, Key], list[dict[str, Any]]] = {}
-    edges: dict[tuple[Label, Label, Key], list[dict[str, Any]]] = {}
+    edges: dict[tuple[Rel, Label, Label, Key], list[dict[str, Any]]] = {}
 
     async def check_nodes(label: Label, key: Key, chunk: list[dict[str, Any]]) -> None:
         held = sorted({k for row in chunk for k in row["held"]})
@@ -283,15 +288,27 @@ async def _scan(
                 )
                 fresh_keys.add(_node_key(row, key))
 
-    async def check_edges(ends: tuple[Label, Label], key: Key, chunk: list[dict[str, Any]]) -> None:
+    async def check_edges(
+        rel: Rel, ends: tuple[Label, Label], key: Key, chunk: list[dict[str, Any]]
+    ) -> None:
         by_n = {x["n"]: x for x in chunk}
         for r in await repo.edge_rights(db, actor, ends, key, chunk):
             row = by_n[r["n"]]
-            new_end = (
-                _end_key(row, "from", key) in fresh_keys or _end_key(row, "to", key) in fresh_keys
-            )
-            if not r["mayEdit"] and not new_end:
-                forbidden.add(r["n"])
+            judged: list[dict[str, Any]] = []
+            for i, part in enumerate(("from", "to")):
+                if _end_key(row, part, key) in fresh_keys:
+                    # A node this import creates is the importer's own.
+                    judged.append({"label": ends[i].value, "may": True})
+                elif not r["found"][i]:
+                    break  # the writer refuses a missing end (NOT_FOUND)
+                elif not r["seen"][i]:
+                    hidden.setdefault(str(r["n"]), part)  # hidden is missing, as in linkNodes
+                    break
+                else:
+                    judged.append({"label": ends[i].value, "may": r["may"][i]})
+            else:
+                if not may_write(rel, judged):
+                    forbidden.add(r["n"])
 
     for item in rows:
         if not isinstance(item, transfer.Prepared):
@@ -311,15 +328,20 @@ async def _scan(
             if len(nodes[node_group]) >= GUARD_CHUNK:
                 await check_nodes(*node_group, nodes.pop(node_group))
         elif group[0] == "edge":  # records: graph/records.py `save` checks each one's rights
-            edge_group: tuple[Label, Label, Key] = (group[2][0], group[2][1], group[3])
+            edge_group = (group[1], group[2][0], group[2][1], group[3])
             keys = ("n", "from", "fromSource", "to", "toSource")
             edges.setdefault(edge_group, []).append({k: item.row[k] for k in keys})
     for (label, key), chunk in nodes.items():
         await check_nodes(label, key, chunk)
-    for (a, b, key), chunk in edges.items():
+    for (rel, a, b, key), chunk in edges.items():
         for start in range(0, len(chunk), GUARD_CHUNK):
-            await check_edges((a, b), key, chunk[start : start + GUARD_CHUNK])
-    return {"forbidden": sorted(forbidden), "fresh": fresh, "review": needs_review}
+            await check_edges(rel, (a, b), key, chunk[start : start + GUARD_CHUNK])
+    return {
+        "forbidden": sorted(forbidden),
+        "hidden": hidden,
+        "fresh": fresh,
+        "review": needs_review,
+    }
 
 
 def _held(actor: Actor, label: Label, row: dict[str, Any]) -> dict[str, Any]:
@@ -346,10 +368,15 @@ def _guarded(
     rows: Iterator[transfer.Prepared | list[transfer.Rejection]],
     forbidden: set[int],
     held: dict[str, list[str]] | None = None,
+    hidden: dict[str, str] | None = None,
 ) -> Iterator[transfer.Prepared | list[transfer.Rejection]]:
     held = held or {}
+    hidden = hidden or {}
     for item in rows:
-        if isinstance(item, transfer.Prepared) and item.n in forbidden:
+        if isinstance(item, transfer.Prepared) and (part := hidden.get(str(item.n))):
+            # Worded as the writer words a missing end: a hidden node is not confirmed.
+            yield [transfer.missing_end(item.n, part)]
+        elif isinstance(item, transfer.Prepared) and item.n in forbidden:
             message = "you may not change this record (or link records you may not edit)"
             yield [transfer.Rejection(item.n, "row", ErrorCode.FORBIDDEN.value, message)]
         elif isinstance(item, transfer.Prepared) and (fields := held.get(str(item.n))):
@@ -590,7 +617,7 @@ class Worker(Background):
             else:
                 guard = await _scan(db, actor, _rows(files))
                 files.guard.write_bytes(orjson.dumps(guard))
-            rows = _guarded(rows, set(guard["forbidden"]), guard.get("review"))
+            rows = _guarded(rows, set(guard["forbidden"]), guard.get("review"), guard.get("hidden"))
         # A cancel stops the reading: the rows already read are written as the last batch.
         until = _Until(rows, lambda: self._stopping(row["id"]))
         audit = Audit(actor, "transfer.import", f"transfer:{row['id']}")

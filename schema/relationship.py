@@ -236,9 +236,9 @@ class Mutation:
         "Link two nodes with an edge of any type. Errors: VALIDATION (endpoint "
         "kinds, properties of another type, ranges, dates), NOT_FOUND (also an end the viewer "
         "may not see), FORBIDDEN (edit rights: one end for most types, every account end for "
-        "WORKS_AT, FOR, ON_TEAM and KNOWS, the account held for OWNS; any write by AUDITOR or "
-        "ANALYST), CYCLE, DUPLICATE (an edge of the type between the same nodes overlaps these "
-        "dates). Audited.",
+        "WORKS_AT, FOR, ON_TEAM, KNOWS and SUBSIDIARY_OF, the account held for OWNS; any write "
+        "by AUDITOR or ANALYST), CYCLE, DUPLICATE (an edge of the type between the same nodes "
+        "overlaps these dates). Audited.",
     )
 
     updateLink = input_mutation(

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from graph import clock
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
 from tests.resolvers.accounts import (
@@ -401,9 +402,16 @@ def test_cycles_refused(gql: GQL, cypher: Driver, world: dict[str, str]) -> None
     # other types may form cycles
     link(gql, type="INFLUENCES", **{"from": w["zhang"]}, to=w["li"])
     link(gql, type="INFLUENCES", **{"from": w["li"]}, to=w["zhang"])
-    # once the edge that closed the loop has ended, the reverse edge is allowed (history)
+    # once the edge that closed the loop has ended, the reverse edge is allowed from then on
+    # (history) ...
     assert gql(END, {"i": {"id": top["id"]}}).data["endLink"]["errors"] == []
-    link(gql, type="SUBSIDIARY_OF", **{"from": w["group"]}, to=w["sub"])
+    reverse = {"type": "SUBSIDIARY_OF", "from": w["group"], "to": w["sub"]}
+    # ... but not without `since`: that reads as "always was", a loop on every earlier day,
+    # nor when it ended in the past (a span that ends before today still began before it)
+    assert codes(link_errors(gql, **reverse)) == {"input.to": "CYCLE"}
+    assert codes(link_errors(gql, **reverse, until="2001-01-01")) == {"input.to": "CYCLE"}
+    assert codes(link_errors(gql, **reverse, until=str(clock.today()))) == {"input.to": "CYCLE"}
+    link(gql, **reverse, since=str(clock.today()))
     # ... and re-opening the ended edge would close a cycle again
     reopen = gql(UPDATE, {"i": {"id": top["id"], "expectedVersion": 2, "until": None}})
     assert codes(reopen.data["updateLink"]["errors"]) == {"input.until": "CYCLE"}
@@ -722,6 +730,13 @@ def test_linking_needs_edit_rights_on_the_right_end(gql: GQL, cypher: Driver) ->
     # an edge that widens who sees what needs edit rights on both account ends
     assert codes(attempt(type="WORKS_AT", **{"from": "east-person"}, to="west-co")) == {
         "input.to": "FORBIDDEN"
+    }
+    # ... and so does a parent, which reshapes the other team's group (either direction)
+    assert codes(attempt(type="SUBSIDIARY_OF", **{"from": "east-co"}, to="west-co")) == {
+        "input.to": "FORBIDDEN"
+    }
+    assert codes(attempt(type="SUBSIDIARY_OF", **{"from": "west-co"}, to="east-co")) == {
+        "input.from": "FORBIDDEN"
     }
     # OWNS needs the account held (owned in the rep's own scope), not just seen
     assert codes(attempt(type="OWNS", **{"from": OWNER}, to="west-co")) == {"input.to": "FORBIDDEN"}

@@ -493,9 +493,29 @@ def test_every_transfer_job_statement_plans(cypher: Driver) -> None:
         cypher.execute_query("EXPLAIN " + q.text, sample_parameters(q.text))
 
 
-def test_a_sales_import_links_only_where_the_rep_may_edit_an_end(
+def _edges(client: TestClient, rel: str, lines: str) -> list[tuple[str, str, str]]:
+    """Imports edge rows `编号,人员/公司,公司` of type `rel` as the owner (EAST rep); the report's
+    (row, field, code) triples."""
+    people = rel == "WORKS_AT"
+    mapping = (
+        f'type = "{rel}"\nsource = "{"demo-hr" if people else "demo-erp"}"\nid = "编号"\n'
+        'from = "甲"\nto = "乙"\nto_source = "demo-erp"\n'
+    ).encode()
+    job = _wait(
+        client,
+        "owner",
+        _upload(client, "owner", f"编号,甲,乙\n{lines}".encode(), mapping).json()["id"],
+    )
+    assert job["status"] == "SUCCEEDED", job
+    report = client.get(job["reportUrl"], headers=_auth("owner")).text
+    return [(x["row"], x["field"], x["code"]) for x in csv.DictReader(io.StringIO(report))]
+
+
+def test_a_sales_import_links_only_as_link_nodes_would(
     settings: Settings, cypher: Driver, tmp_path: Path
 ) -> None:
+    """Ends the rep sees, and edit rights on one end or both as the type asks
+    (graph/relationship.py `may_write`): an import is no way around linkNodes."""
     cypher.execute_query(
         "MATCH (o:User {id: $owner}), (x:User {id: $other}) "
         "CREATE (a:Company:Customer {id: 'tj-a', externalSource: 'demo-erp', "
@@ -509,23 +529,41 @@ def test_a_sales_import_links_only_where_the_rep_may_edit_an_end(
         owner=PERSONAS["owner"]["id"],
         other=PERSONAS["other_team"]["id"],
     )
-    jobs = "编号,人员,公司,职务\nJ-1,P-1,ERP-00002,顾问\nJ-2,P-2,ERP-00002,经理\n".encode()
-    mapping = (
-        'type = "WORKS_AT"\nsource = "demo-hr"\nid = "编号"\nfrom = "人员"\nto = "公司"\n'
-        'to_source = "demo-erp"\n[fields]\ntitle = "职务"\n'
-    ).encode()
+
+    def links() -> set[tuple[str, str, str]]:
+        """The edges the imports wrote (the fixture's ids start with `tj-`)."""
+        rows = cypher.execute_query(
+            "MATCH (a)-[r]->(b) WHERE (a.id STARTS WITH 'tj-' OR b.id STARTS WITH 'tj-') "
+            "AND NOT r.id STARTS WITH 'tj-' RETURN type(r) AS t, a.id AS a, b.id AS b"
+        ).records
+        return {(r["t"], r["a"], r["b"]) for r in rows}
+
     with _app(settings, tmp_path / "jobs") as client:
-        job = _wait(client, "owner", _upload(client, "owner", jobs, mapping).json()["id"])
-        assert job["status"] == "SUCCEEDED", job
-        assert job["counts"]["created"] == 1  # J-1: the rep may edit 张伟 (at their customer)
-        report = client.get(job["reportUrl"], headers=_auth("owner")).text
-        assert [(x["row"], x["code"]) for x in csv.DictReader(io.StringIO(report))] == [
-            ("2", "FORBIDDEN")  # J-2: neither 李娜 nor 乙公司 is theirs to edit
+        # 乙公司 and 李娜 are out of the rep's sight: missing, as linkNodes answers, whichever
+        # end is the rep's own (李娜 at the rep's company would have made her visible)
+        assert _edges(
+            client, "WORKS_AT", "J-1,P-1,ERP-00002\nJ-2,P-2,ERP-00002\nJ-3,P-2,ERP-00001\n"
+        ) == [("1", "to", "NOT_FOUND"), ("2", "from", "NOT_FOUND"), ("3", "from", "NOT_FOUND")]
+        assert _edges(client, "SUPPLIES", "J-4,ERP-00001,ERP-00002\n") == [("1", "to", "NOT_FOUND")]
+        assert links() == set()
+        # shared READ: seen, not editable
+        cypher.execute_query(
+            "MATCH (c:Company {id: 'tj-c'}), (u:User {id: $u}) "
+            "CREATE (c)-[:SHARED_WITH {level: 'READ'}]->(u)",
+            u=PERSONAS["owner"]["id"],
+        )
+        # a business edge: edit rights on one end suffice
+        assert _edges(client, "SUPPLIES", "J-5,ERP-00001,ERP-00002\n") == []
+        # employment widens who sees the person, a parent reshapes the other team's group:
+        # edit rights on both ends
+        assert _edges(client, "WORKS_AT", "J-6,P-1,ERP-00002\n") == [("1", "row", "FORBIDDEN")]
+        assert _edges(
+            client, "SUBSIDIARY_OF", "J-7,ERP-00001,ERP-00002\nJ-8,ERP-00002,ERP-00001\n"
+        ) == [
+            ("1", "row", "FORBIDDEN"),
+            ("2", "row", "FORBIDDEN"),
         ]
-    links = cypher.execute_query(
-        "MATCH (p:Person)-[w:WORKS_AT]->(:Company {id: 'tj-c'}) RETURN collect(p.id) AS ids"
-    ).records[0]["ids"]
-    assert sorted(links) == ["tj-p1", "tj-p2"]  # J-1 added; tj-p2's own job was already there
+        assert links() == {("SUPPLIES", "tj-a", "tj-c")}
 
 
 PERSON_QUERY = "query($id: ID!) { person(id: $id) { id name } }"
