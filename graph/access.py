@@ -6,7 +6,8 @@ One model, applied inside every statement (docs/ACCESS.md):
   (`ON_TEAM`), principals it is shared with (`SHARED_WITH {level, until}` to a user or a
   team), and to roles that read everything (ADMIN, AUDITOR, ANALYST);
 - what hangs off an account follows it: a project follows its customer (or its own team), a
-  person follows any employer, current or past (or being known by the viewer); a person with
+  person follows any employer, current or past (a reference company they left only while
+  they work at no account; or being known by the viewer); a person with
   no employer yet follows whoever created them (through the API or an import), as an account
   follows its owner;
 - a company that is not a customer is visible to everyone when `publicCompanies` is set;
@@ -150,8 +151,10 @@ def _public(edit: bool) -> LiteralString:
 
 
 def _person(v: LiteralString, edit: bool, unplaced: bool) -> LiteralString:
-    """A person who is not a customer: follows any employer (or being known by the viewer);
-    with `unplaced`, one with no employer yet also follows their creator (see `_unplaced`)."""
+    """A person who is not a customer: follows any employer, current or past, except a
+    reference company they have left while they work at an account now (or being known by the
+    viewer); with `unplaced`, one with no employer yet also follows their creator (see
+    `_unplaced`)."""
     employer: LiteralString = v + "_e"
     # Knowing a person (KNOWS) lets a rep see them, not edit them.
     known: LiteralString = (
@@ -163,11 +166,15 @@ def _person(v: LiteralString, edit: bool, unplaced: bool) -> LiteralString:
     # Two subqueries, a customer employer and a reference one, rather than one with a CASE on
     # the employer's label: the same rule, and the planner plans it 2-4 times faster
     # (measured: 6.4 s -> 2.9 s for a statement checking three people).
+    # A reference company's former employee who now works at an account is that account's
+    # contact: the old job no longer opens them to every team.
     return (
         "EXISTS { MATCH (" + v + ")-[:WORKS_AT]->(" + employer + ":Company:Customer) WHERE "
         + _account(employer, edit) + " }"
-        " OR (" + _public(edit) + " AND EXISTS { MATCH (" + v + ")-[:WORKS_AT]->(" + v
-        + "_r:Company) WHERE NOT " + v + "_r:Customer })"
+        " OR (" + _public(edit) + " AND EXISTS { MATCH (" + v + ")-[" + v + "_rw:WORKS_AT]->("
+        + v + "_r:Company) WHERE NOT " + v + "_r:Customer AND (" + v + "_rw.until IS NULL OR "
+        + v + "_rw.until > date() OR NOT EXISTS { MATCH (" + v + ")-[" + v + "_cw:WORKS_AT]->(:"
+        "Company:Customer) WHERE " + v + "_cw.until IS NULL OR " + v + "_cw.until > date() }) })"
         + known + (" OR " + _unplaced(v, edit) if unplaced else "")
     )  # fmt: skip
 

@@ -232,3 +232,30 @@ def test_the_predicates_answer_true_or_false_never_null(
         assert "unplaced_none" not in seen
     elif persona == "other_team":
         assert not (mine | {"unplaced_none"}) & seen
+
+
+def test_a_reference_companys_former_employee_follows_the_account_they_work_at_now(
+    cypher: Driver, graph: LocalNeo4j
+) -> None:
+    """Everyone sees a supplier's staff (reference data), but someone who left it for another
+    team's account is that account's contact now: the old job opens them to nobody else. One
+    who left and works at no account stays reference data."""
+    cypher.execute_query(
+        "MATCH (inst:Company {key: 'institute'}), (west:Company {key: 'west'}), "
+        "(east:Company {key: 'east'}) "
+        "CREATE (m:Person {id: randomUUID(), key: 'moved_west', name: '周敏'}), "
+        "(m)-[:WORKS_AT {until: date() - duration('P30D')}]->(inst), (m)-[:WORKS_AT]->(west) "
+        "CREATE (a:Person {id: randomUUID(), key: 'alumnus', name: '吴退'}), "
+        "(a)-[:WORKS_AT {until: date() - duration('P30D')}]->(inst) "
+        # left the institute and also left the east account: no current job at an account
+        "CREATE (e:Person {id: randomUUID(), key: 'left_both', name: '郑离'}), "
+        "(e)-[:WORKS_AT {until: date() - duration('P30D')}]->(inst), "
+        "(e)-[:WORKS_AT {until: date() - duration('P10D')}]->(east)",
+        database_="neo4j",
+    )
+    owner_sees, owner_edits = keys(graph, "owner", VISIBLE), keys(graph, "owner", EDITABLE)
+    assert "moved_west" not in owner_sees | owner_edits
+    assert {"alumnus", "left_both"} <= owner_sees & owner_edits
+    west_sees = keys(graph, "other_team", VISIBLE)
+    assert {"moved_west", "alumnus", "left_both"} <= west_sees  # west's contact; reference data
+    assert "moved_west" in keys(graph, "other_team", EDITABLE)
