@@ -8,10 +8,11 @@ forecast and the forecast as it looked on an earlier date. The arithmetic is pur
 (graph/funnel.py); the statements here only fetch.
 
 Scope: an opportunity is *owned* by its team's LEAD (`ON_TEAM {role: 'LEAD'}`), or, without
-one, by its customer's current owner (`OWNS`). A scope narrows to an owner, a team (its members
-and the members of the teams below it), a customer class (`CLASSIFIED_AS`), or a company group
-(the company and the companies under it, `SUBSIDIARY_OF`), always within what the viewer may
-see.
+one, by its customer's current owner (`OWNS`); a closed one by whoever that was when it closed
+(its last LEAD, else the customer's owner on the day of its last status change). A scope
+narrows to an owner, a team (its members and the members of the teams below it), a customer
+class (`CLASSIFIED_AS`), or a company group (the company and the companies under it,
+`SUBSIDIARY_OF`), always within what the viewer may see.
 
 Settings are data (`(:PipelineModel {id: 'default'})`, JSON): the win probability of each
 open stage, how many days without an interaction make an opportunity stale, and the influence
@@ -141,12 +142,17 @@ TEAM_HOPS: LiteralString = hops(0, TEAM_DEPTH)
 GROUP_HOPS: LiteralString = hops(0, GROUP_DEPTH)
 
 # `p`'s owner as `ownerId`: the team's LEAD, else the customer's current owner. A closed deal
-# stays its last LEAD's after a hand-over ends their place on its team (graph/handover.py).
+# stays with whoever had it when it closed, after a hand-over too (graph/handover.py): its
+# last LEAD, else the customer's owner on the day of its last status change.
 OWNER_OF: LiteralString = (
     "coalesce(head([(p)<-[t:ON_TEAM {role: 'LEAD'}]-(l:User) WHERE " + current("t") + " | "
     "l.id]), "
-    "CASE WHEN NOT coalesce(p.status, 'OPEN') IN ['OPEN', 'ON_HOLD'] THEN head(COLLECT { "
-    "MATCH (p)<-[lt:ON_TEAM {role: 'LEAD'}]-(ll:User) RETURN ll.id ORDER BY lt.until DESC }) "
+    "CASE WHEN NOT coalesce(p.status, 'OPEN') IN ['OPEN', 'ON_HOLD'] THEN coalesce(head(COLLECT { "
+    "MATCH (p)<-[lt:ON_TEAM {role: 'LEAD'}]-(ll:User) RETURN ll.id ORDER BY lt.until DESC }), "
+    "head(COLLECT { MATCH (sc:FieldChange {targetId: p.id, field: 'status'}) "
+    "WITH c, date(max(sc.at)) AS closed "
+    "MATCH (c)<-[co:OWNS]-(cu:User) WHERE coalesce(co.since, closed) <= closed "
+    "AND (co.until IS NULL OR co.until > closed) RETURN cu.id LIMIT 1 })) "
     "END, "
     "head([(c)<-[o:OWNS]-(ou:User) WHERE o.until IS NULL OR o.until > date() | ou.id]))"
 )

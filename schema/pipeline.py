@@ -59,7 +59,9 @@ def arg(description: str) -> Any:
 
 @strawberry.input(
     description="Whose opportunities: all given conditions hold, always within what the viewer "
-    "may see. An opportunity's owner is its team's LEAD, else its customer's owner."
+    "may see. An opportunity's owner is its team's LEAD, else its customer's owner; a closed "
+    "one's is whoever that was when it closed (its last LEAD, else the customer's owner on "
+    "the day of its last status change)."
 )
 class PipelineScopeInput:
     owner: strawberry.ID | None = strawberry.field(default=None, description="A user id.")

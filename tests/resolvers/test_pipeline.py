@@ -449,6 +449,44 @@ def test_a_hand_over_leaves_nothing_with_the_departed(
     )
 
 
+def test_a_closed_deal_without_a_lead_stays_with_its_owner_when_it_closed(
+    gql: GQL, cypher: Driver, pipeline: None
+) -> None:
+    """A deal nobody leads is its customer's owner's; once closed, it stays with the owner of
+    that day, so a hand-over does not move the departed rep's wins into the successor's
+    figures. An open one follows the customer to the successor."""
+    for key, status, ago in (("solo-won", "WON", 8), ("solo-open", "OPEN", None)):
+        cypher.execute_query(
+            "MATCH (c {id: $customer}) "
+            "CREATE (p:Project {id: $id, name: $id, stage: 'CLOSED', status: $status, "
+            "amount: 30.0, currency: 'CNY', version: 1, "
+            "createdAt: datetime() - duration({days: 20}), expectedClose: date()})"
+            "-[:FOR {id: $id + '-for', version: 1}]->(c) "
+            "WITH p WHERE $ago IS NOT NULL "
+            "CREATE (:FieldChange {id: p.id + '/status', targetId: p.id, targetLabel: 'Project', "
+            "field: 'status', old: 'OPEN', new: $status, "
+            "at: datetime() - duration({days: $ago}), by: $owner})",
+            customer=CUSTOMER,
+            id=key,
+            status=status,
+            ago=ago,
+            owner=OWNER,
+        )
+    since = str(TODAY - dt.timedelta(days=90))
+
+    def won(owner: str) -> tuple[int, int]:
+        f = gql(FUNNEL, {"scope": {"owner": owner}, "since": since}).data["funnel"]
+        return f["cohort"], f["won"]
+
+    assert won(OWNER) == (6, 2)
+    assert won(SPARE) == (0, 0)
+    done = gql(HAND_OVER, {"input": {"from": OWNER, "to": SPARE}}).data["handOver"]
+    assert done["errors"] == []
+    # the LEAD-less open deal went with the customer; the LEAD-less win stayed
+    assert won(OWNER) == (3, 2)
+    assert won(SPARE) == (3, 0)
+
+
 def test_the_manager_of_another_team_hands_over_what_the_rep_left_on_their_deals(
     gql: GQL, cypher: Driver, pipeline: None
 ) -> None:
