@@ -256,7 +256,8 @@ def _contact_map(subsidiaries: bool, influence: bool) -> Cypher:
         "  size(found) > $limit AS truncated "
         "WITH cos, rows, [x IN rows | x.p] AS ps, truncated "
         "CALL (ps) { "
-        "  UNWIND ps AS a "
+        # A person working at two companies of the group is in `ps` twice: edges once.
+        "  UNWIND ps AS a WITH DISTINCT a "
         f"  MATCH (a)-[r:{person_rels}]->(b:Person) "
         f"  WHERE {valid('r')} AND b IN ps "
         f"  RETURN collect({edge('r')}) AS personEdges "

@@ -40,8 +40,9 @@ class RelPath:
         description="The edges, in path order (each in its stored direction)."
     )
     strength: float = strawberry.field(
-        description="Product of hop strengths, 0..1: KNOWS/INFLUENCES use their strength "
-        "(else 0.5; negative influence x0.3), RELATED_TO by kind (spouse 0.9 ... former "
+        description="Product of hop strengths, 0..1: an edge's stored strength where it has "
+        "one (KNOWS, INFLUENCES, INFLUENCES_PURCHASE), else by type: KNOWS and "
+        "INFLUENCES 0.5 (negative influence x0.3), RELATED_TO by kind (spouse 0.9 ... former "
         "colleague 0.55, else 0.6), WORKS_AT and REPORTS_TO 0.7, OWNS and ON_TEAM 0.6, "
         "PARTICIPATES_IN and FOR 0.5, company links 0.5."
     )

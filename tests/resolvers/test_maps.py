@@ -279,6 +279,27 @@ def test_contact_map_org_chart(gql: GQL, group: None) -> None:
     assert "i-wang" not in ids(no_influence["edges"])
 
 
+def test_a_group_contact_map_lists_each_edge_once(gql: GQL, cypher: Driver, group: None) -> None:
+    """Someone who works at two companies of the group is one person with two jobs: their
+    reporting lines once each (cytoscape refuses a repeated element id)."""
+    cypher.execute_query(
+        "MATCH (g1:Company {id: 'g1'}), (s1:Company {id: 's1'}), (wang:Person {id: 'wang'}) "
+        "CREATE (p:Person {id: 'both', name: '两地人'})-[:WORKS_AT {id: 'w-both-g1'}]->(g1), "
+        "(p)-[:WORKS_AT {id: 'w-both-s1'}]->(s1), "
+        "(p)-[:REPORTS_TO {id: 'r-both', kind: 'SOLID'}]->(wang), "
+        "(p)-[:INFLUENCES {id: 'i-both', strength: 0.4}]->(wang)"
+    )
+    m = gql(
+        'query { contactMap(company: "g1", includeSubsidiaries: true) { '
+        "nodes { id } edges { id } cytoscape } }"
+    ).data["contactMap"]
+    edge_ids = [e["id"] for e in m["edges"]]
+    assert len(edge_ids) == len(set(edge_ids))
+    assert {"r-both", "i-both", "w-both-g1", "w-both-s1"} <= set(edge_ids)
+    drawn = [e["data"]["id"] for e in m["cytoscape"]["elements"]["edges"]]
+    assert len(drawn) == len(set(drawn))
+
+
 def test_contact_map_without_data_keeps_job_fields(gql: GQL, group: None) -> None:
     # `data` is built only when selected; the fields derived from the job stay either way.
     lean = gql(

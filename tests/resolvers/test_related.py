@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from neo4j import Driver
+from resolvers.masking import WITHHELD_TEXT
 from schema.related import RelatedAccount
 from tests.conftest import GQL, PERSONAS
 from tests.resolvers.graphs import ACCESS_PERSONAS, INVISIBLE, answer_on_access_graph, leaks
@@ -144,6 +145,9 @@ def test_related_accounts_former_employees(gql: GQL, graph: None) -> None:
         "李娜 worked at 华东机械 until 2022-01-01",
         "李娜 works at 精工钢材",
     ]
+    # Sentences that name people are withheld from an anonymised viewer, as the nodes are.
+    seen = gql.as_("analyst")(RELATED, {"c": "s1", "v": ["FORMER_EMPLOYEES"]}).data
+    assert seen["relatedAccounts"][0]["paths"][0]["explanation"] == [WITHHELD_TEXT] * 2
 
 
 def test_related_accounts_first_and_bad_arguments(gql: GQL, graph: None) -> None:
@@ -180,6 +184,9 @@ def test_path_ranked_by_strength(gql: GQL, graph: None) -> None:
     assert [e["type"] for e in colleagues[0]["edges"]] == ["KNOWS", "WORKS_AT", "WORKS_AT"]
     assert colleagues[0]["strength"] == pytest.approx(0.8 * 0.7 * 0.7)
     assert gql(PATH, {"a": OWNER, "b": "zhang", "h": 1}).data["path"] == []
+    anonymised = gql.as_("analyst")(PATH, {"a": OWNER, "b": "zhang"}).data["path"]
+    assert anonymised[0]["explanation"] == [WITHHELD_TEXT] * len(paths[0]["explanation"])
+    assert "王强" not in str(anonymised)
 
 
 def test_paths_and_intros_do_not_pass_an_archived_person(
