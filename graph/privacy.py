@@ -207,6 +207,9 @@ EXPORT = Cypher(
     "LIMIT $cap RETURN c{.*} } AS consents, "
     "COLLECT { MATCH (s:StanceChange {personId: p.id}) WITH s ORDER BY s.at DESC, s.id DESC "
     "LIMIT $cap RETURN s{.*} } AS stanceHistory, "
+    # Earlier values are data held about them too (graph/history.py).
+    "COLLECT { MATCH (h:FieldChange {targetId: p.id}) WITH h ORDER BY h.at DESC, h.id DESC "
+    "LIMIT $cap RETURN h{.*} } AS fieldHistory, "
     # With its ownership edges' events: its hand-overs.
     "COLLECT { MATCH (a:AuditEvent) WHERE a.targetId IN [p.id] + "
     + ownership_edges("p")
@@ -417,7 +420,8 @@ async def export_person(db: Database, person_id: str, audit: Audit) -> dict[str,
         props[crypto.ID_NUMBER] = crypto.reveal(props)
     props.pop(crypto.CIPHER, None)
     props.pop(crypto.DIGEST, None)
-    sections = ("edges", "consents", "stanceHistory", "auditEvents", "mergedIds")
+    row["fieldHistory"] = [_revealed(change) for change in row["fieldHistory"]]
+    sections = ("edges", "consents", "stanceHistory", "fieldHistory", "auditEvents", "mergedIds")
     out: dict[str, Any] = {
         "format": "crm-graph/personal-data-export/1",
         "personId": person_id,
@@ -433,6 +437,16 @@ async def export_person(db: Database, person_id: str, audit: Audit) -> dict[str,
         out[key] = _plain(items)
     out["truncated"] = truncated
     out["complete"] = bool(acl["all"]) and not truncated
+    return out
+
+
+def _revealed(change: dict[str, Any]) -> dict[str, Any]:
+    """A field change with an ID number's old and new values in full, as `properties` shows
+    the current one, instead of their masks and ciphertexts."""
+    out = {"old": None, "new": None, **change}  # an unset value is not stored: say null
+    for side in ("old", "new"):
+        if (token := out.pop(side + "Cipher", None)) is not None:
+            out[side] = crypto.reveal({crypto.CIPHER: token})
     return out
 
 

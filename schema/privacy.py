@@ -154,7 +154,8 @@ PersonalDataExportPayload = payload_type(
         JSON | None,
         "Everything held about the person as one JSON document: `properties` "
         "(the ID number in full), `edges` (type, direction, properties, and the other end's "
-        "id, label and name), `consents`, `stanceHistory`, `auditEvents`, `mergedIds`; "
+        "id, label and name), `consents`, `stanceHistory`, `fieldHistory` (every earlier "
+        "value of a tracked field, ID numbers in full), `auditEvents`, `mergedIds`; "
         "each list at most 5,000 (named in `truncated` when cut). Edges to records the "
         "caller cannot see are left out, so `complete` is true only for ADMIN.",
     ),

@@ -271,12 +271,22 @@ def test_export_holds_everything_about_the_person_and_is_audited(gql: GQL, cyphe
         u=PERSONAS["other_team"]["id"],
         database_="neo4j",
     )
+    # New values: the earlier ones are data held about him too.
+    changed = {"idNumber": "110105198001011238", "mobile": "+8613900000001"}
+    r = gql(UPDATE, {"input": {"id": "zhang", "expectedVersion": 2, **changed}})
+    assert r.data["updatePerson"]["errors"] == []
     r = gql(EXPORT, {"p": "zhang"}).data["personalDataExport"]
     assert r["errors"] == []
     out = r["export"]
     assert out["properties"]["name"] == "张伟"
-    assert out["properties"]["idNumber"] == ID_NUMBER  # in full, decrypted
-    assert out["properties"]["mobile"] == MOBILE
+    assert out["properties"]["idNumber"] == changed["idNumber"]  # in full, decrypted
+    assert out["properties"]["mobile"] == changed["mobile"]
+    earlier = {(h["field"], h["old"], h["new"]) for h in out["fieldHistory"]}
+    assert {
+        ("idNumber", ID_NUMBER, changed["idNumber"]),  # in full, not masked or enciphered
+        ("mobile", MOBILE, changed["mobile"]),
+    } <= earlier
+    assert not any("Cipher" in key for h in out["fieldHistory"] for key in h)
     assert "idNumberCipher" not in out["properties"]
     assert "idNumberDigest" not in out["properties"]
     edges = {(e["type"], e["direction"], e["other"]["id"]): e for e in out["edges"]}
