@@ -929,6 +929,7 @@ def _supervise(app: Starlette, local: LocalNeo4j, settings: Settings) -> Supervi
     def down(restarts: int) -> None:
         app.state.ready = False
         app.state.not_ready_reason = f"neo4j restarting (restart {restarts})"
+        app.state.db.forget_plans()  # its plan cache starts empty: first runs get longer
 
     async def back() -> None:
         # Bolt can open before the database is online: ready only once a query answers.

@@ -58,6 +58,14 @@ _RETRY_FIRST_DELAY, _RETRY_MULTIPLIER, _RETRY_JITTER = 1.0, 2.0, 0.2
 # timeout, which the server enforces, waits on a frozen server or a lost network. The
 # embedded server sends no read-timeout hint (graph/server.py), so this is the only one.
 ANSWER_GRACE_SECONDS = 10.0
+# Planning counts against a statement's timeout, and a statement Neo4j has not planned yet
+# (after a start or a restart of Neo4j, before the warm-up reached it) took 12-17 s to plan
+# on a loaded 2-core machine: longer than the whole budget of a request. Its first run in this
+# process gets this many times the budget; later runs hit the plan cache.
+COLD_TIMEOUT_FACTOR = 4.0
+# At most this many statement texts are remembered as planned (the list pages build texts
+# from their filters); past it the memory starts over, and some first runs wait longer.
+_PLANNED_MAX = 10_000
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -223,6 +231,8 @@ class Database:
         self.uri = uri
         self.database = database
         self.transaction_timeout = transaction_timeout
+        # Texts this process has run or planned since Neo4j last started (`timeout_for`).
+        self._planned: set[str] = set()
         auth = (user, password) if password is not None else None
         self.driver = AsyncGraphDatabase.driver(
             uri,
@@ -246,6 +256,23 @@ class Database:
                 await (await s.run("RETURN 1")).consume()
         except (DriverError, Neo4jError, OSError) as exc:
             raise DatabaseUnavailable(str(exc)) from exc
+
+    def timeout_for(self, text: str) -> float | None:
+        """The server-side timeout of one statement: the transaction timeout, or
+        `COLD_TIMEOUT_FACTOR` times it for a text not planned yet (see there)."""
+        timeout = self.transaction_timeout
+        if timeout is None or text in self._planned:
+            return timeout
+        return timeout * COLD_TIMEOUT_FACTOR
+
+    def _ran(self, text: str) -> None:
+        if len(self._planned) >= _PLANNED_MAX:
+            self._planned.clear()
+        self._planned.add(text)
+
+    def forget_plans(self) -> None:
+        """Neo4j restarted with an empty plan cache: every statement is cold again."""
+        self._planned.clear()
 
     async def _managed(
         self,
@@ -287,8 +314,9 @@ class Database:
         idempotent, so a failure the driver calls retryable is tried again, within
         `RETRY_SECONDS`, as `execute_read` would have."""
         _count(q.name)
-        timeout = self.transaction_timeout
-        query = Query(q.for_params(params), timeout=timeout)
+        text = q.for_params(params)
+        timeout = self.timeout_for(text)
+        query = Query(text, timeout=timeout)
         values = dict(params or {})
         deadline = None if timeout is None else timeout + ANSWER_GRACE_SECONDS
         delay, started = _RETRY_FIRST_DELAY, time.monotonic()
@@ -301,7 +329,9 @@ class Database:
                         database=self.database, default_access_mode=READ_ACCESS
                     ) as s,
                 ):
-                    return await rows(await s.run(query, values))
+                    found = await rows(await s.run(query, values))
+                self._ran(text)
+                return found
             except (DriverError, Neo4jError, OSError) as exc:
                 if limit.expired() and not _timed_out(exc):
                     raise _silent(deadline) from exc
@@ -317,11 +347,14 @@ class Database:
 
     async def write(self, q: Cypher, params: Mapping[str, Any] | None = None) -> list[Row]:
         _count(q.name)
+        text = q.for_params(params)
 
         async def work(tx: AsyncManagedTransaction) -> list[Row]:
-            return await rows(await tx.run(q.for_params(params), dict(params or {})))
+            return await rows(await tx.run(text, dict(params or {})))
 
-        return await self._managed(work)
+        found = await self._managed(work, self.timeout_for(text))
+        self._ran(text)
+        return found
 
     async def transaction(
         self, fn: Callable[[Tx], Awaitable[T]], server_timeout: float | None = None
@@ -343,6 +376,7 @@ class Database:
                 await (await s.run(text, dict(params))).consume()
         except (DriverError, Neo4jError, OSError) as exc:
             raise _translate(exc) from exc
+        self._ran(text.removeprefix("EXPLAIN "))  # the statement's own plan is cached now
 
     async def autocommit(self, text: LiteralString, name: str = "schema") -> None:
         """Schema statements (constraints, indexes) cannot run inside a managed transaction

@@ -40,7 +40,10 @@ SLOW = Cypher(
 
 
 @pytest.mark.timeout(120)
-def test_a_transaction_past_its_timeout_is_stopped_with_a_code(neo4j_server: LocalNeo4j) -> None:
+def test_a_transaction_past_its_timeout_is_stopped_with_a_code(
+    neo4j_server: LocalNeo4j, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(graph.db, "COLD_TIMEOUT_FACTOR", 1.0)  # 3 s, not 12, on its first run
     with pytest.raises(QueryTimeout) as caught:
         run(neo4j_server, lambda db: db.read(SLOW), transaction_timeout=3.0)
     assert isinstance(caught.value, CrmError)
@@ -54,6 +57,31 @@ def test_a_transaction_past_its_timeout_is_stopped_with_a_code(neo4j_server: Loc
         transaction_timeout=60.0,
     )
     assert rows == [{"one": 1}]
+
+
+def test_a_statements_first_run_gets_time_to_be_planned(neo4j_server: LocalNeo4j) -> None:
+    """Planning counts against the timeout: a text not yet run or planned in this process
+    gets COLD_TIMEOUT_FACTOR times the budget, once; a restart of Neo4j makes it cold again."""
+    cold = Cypher("t.cold", "RETURN 2 AS two")
+    warmed = Cypher("t.warmed", "RETURN 3 AS three")
+
+    async def main(db: Database) -> list[float | None]:
+        seen = [db.timeout_for(cold.text)]
+        assert await db.read(cold) == [{"two": 2}]
+        seen.append(db.timeout_for(cold.text))
+        await db.explain("EXPLAIN " + warmed.text, {})  # as the warm-up plans it
+        seen.append(db.timeout_for(warmed.text))
+        db.forget_plans()
+        seen.append(db.timeout_for(cold.text))
+        return seen
+
+    budget = 15.0
+    assert run(neo4j_server, main, transaction_timeout=budget) == [
+        budget * graph.db.COLD_TIMEOUT_FACTOR,
+        budget,
+        budget,
+        budget * graph.db.COLD_TIMEOUT_FACTOR,
+    ]
 
 
 def test_statements_are_found_in_graph_modules() -> None:
@@ -255,6 +283,7 @@ def test_a_silent_server_ends_reads_and_writes_at_their_deadline(
     # the write finds the read's connection cut and has to open one to the frozen server.
     monkeypatch.setattr(graph.db, "ANSWER_GRACE_SECONDS", 0.5)
     monkeypatch.setattr(graph.db, "RETRY_SECONDS", 0.5)
+    monkeypatch.setattr(graph.db, "COLD_TIMEOUT_FACTOR", 1.0)  # the write runs cold
     write = Cypher("t.write", "CREATE (n:DeadlineProbe) RETURN 1 AS one")
 
     async def main(db: Database) -> list[tuple[str, float]]:
