@@ -9,7 +9,7 @@ forecast and the forecast as it looked on an earlier date. The arithmetic is pur
 
 Scope: an opportunity is *owned* by its team's LEAD (`ON_TEAM {role: 'LEAD'}`), or, without
 one, by its customer's current owner (`OWNS`); a closed one by whoever that was when it closed
-(its last LEAD, else the customer's owner on the day of its last status change). A scope
+(its last LEAD, else the customer's owner at its last status change). A scope
 narrows to an owner, a team (its members and the members of the teams below it), a customer
 class (`CLASSIFIED_AS`), or a company group (the company and the companies under it,
 `SUBSIDIARY_OF`), always within what the viewer may see.
@@ -143,16 +143,25 @@ GROUP_HOPS: LiteralString = hops(0, GROUP_DEPTH)
 
 # `p`'s owner as `ownerId`: the team's LEAD, else the customer's current owner. A closed deal
 # stays with whoever had it when it closed, after a hand-over too (graph/handover.py): its
-# last LEAD, else the customer's owner on the day of its last status change.
+# last LEAD, else the customer's owner at its last status change.
 OWNER_OF: LiteralString = (
     "coalesce(head([(p)<-[t:ON_TEAM {role: 'LEAD'}]-(l:User) WHERE " + current("t") + " | "
     "l.id]), "
     "CASE WHEN NOT coalesce(p.status, 'OPEN') IN ['OPEN', 'ON_HOLD'] THEN coalesce(head(COLLECT { "
     "MATCH (p)<-[lt:ON_TEAM {role: 'LEAD'}]-(ll:User) RETURN ll.id ORDER BY lt.until DESC }), "
+    # The customer's owner at the instant of the last status change, from its owner history
+    # (graph/history.py): the last change before it, else the first one after it was from.
+    # Instants, not the OWNS edges' dates: a deal closed in the morning of a hand-over's day
+    # stays with the departed rep.
     "head(COLLECT { MATCH (sc:FieldChange {targetId: p.id, field: 'status'}) "
-    "WITH c, date(max(sc.at)) AS closed "
-    "MATCH (c)<-[co:OWNS]-(cu:User) WHERE coalesce(co.since, closed) <= closed "
-    "AND (co.until IS NULL OR co.until > closed) RETURN cu.id LIMIT 1 })) "
+    "WITH c, max(sc.at) AS closed "
+    "OPTIONAL MATCH (oc:FieldChange {targetId: c.id, field: 'owner'}) "
+    "WITH closed, oc ORDER BY oc.at, oc.id "
+    "WITH closed, collect(oc) AS changes "
+    "WITH [x IN changes WHERE x.at <= closed] AS before, "
+    "[x IN changes WHERE x.at > closed] AS after "
+    "RETURN CASE WHEN size(before) > 0 THEN last(before).new "
+    "WHEN size(after) > 0 THEN head(after).old END AS was })) "
     "END, "
     "head([(c)<-[o:OWNS]-(ou:User) WHERE o.until IS NULL OR o.until > date() | ou.id]))"
 )

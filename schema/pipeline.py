@@ -60,8 +60,8 @@ def arg(description: str) -> Any:
 @strawberry.input(
     description="Whose opportunities: all given conditions hold, always within what the viewer "
     "may see. An opportunity's owner is its team's LEAD, else its customer's owner; a closed "
-    "one's is whoever that was when it closed (its last LEAD, else the customer's owner on "
-    "the day of its last status change)."
+    "one's is whoever that was when it closed (its last LEAD, else the customer's owner at "
+    "its last status change, from the owner history)."
 )
 class PipelineScopeInput:
     owner: strawberry.ID | None = strawberry.field(default=None, description="A user id.")
