@@ -39,6 +39,7 @@ class Part(Enum):
     PROJECT = "project"  # the project an influence is scoped to
     PARTICIPATION = "participation"  # a person's current participation in a project
     VERSION = "version"  # the expected version
+    SINCE = "since"  # the start of the validity range
     UNTIL = "until"  # the end of the validity range
     WHOLE = "whole"  # the write as a whole
     ACCOUNT = "account"  # the account a share is about

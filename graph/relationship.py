@@ -592,9 +592,9 @@ async def _update_in(
         labels = {r["id"]: Label(r["label"]) for r in found}
         key3 = (rel, labels[frm], labels[to])
         project_id = props.get("projectId", current.get("projectId"))
-        if refused := await _clash(
-            tx, key3, frm, to, edge_id, (since, until), project_id, Part.UNTIL
-        ):
+        # Blamed on the date the update changes (`until` when it changes both).
+        moved = Part.UNTIL if "until" in props else Part.SINCE
+        if refused := await _clash(tx, key3, frm, to, edge_id, (since, until), project_id, moved):
             return refused
     if all(same_value(current.get(k), v) for k, v in props.items()):
         return EdgeResult(current)  # a change to nothing: no new version, no audit event

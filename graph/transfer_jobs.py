@@ -109,8 +109,7 @@ class NodeRight(TypedDict):
 
 class EdgeRight(TypedDict):
     n: int
-    # Per end (from, to): stored; seen by the actor; editable by it.
-    found: tuple[bool, bool]
+    # Per end (from, to): stored and seen by the actor; editable by it.
     seen: tuple[bool, bool]
     may: tuple[bool, bool]
 
@@ -233,7 +232,7 @@ def _edge_rights(a: Label, b: Label, key: Key) -> Cypher:
         "UNWIND $rows AS row "
         + find_node("a", a, key, "row.from", "row.fromSource")
         + find_node("b", b, key, "row.to", "row.toSource")
-        + "RETURN row.n AS n, [a IS NOT NULL, b IS NOT NULL] AS found, "
+        + "RETURN row.n AS n, "
         "[a IS NOT NULL AND "
         + visible("a", True)
         + ", b IS NOT NULL AND "
@@ -401,7 +400,6 @@ async def edge_rights(
     return [
         {
             "n": r["n"],
-            "found": (r["found"][0], r["found"][1]),
             "seen": (r["seen"][0], r["seen"][1]),
             "may": (r["may"][0], r["may"][1]),
         }

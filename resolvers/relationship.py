@@ -106,6 +106,7 @@ PATHS: dict[Part, str] = {
     Part.PROJECT: "input.projectId",
     Part.PARTICIPATION: "input.person",
     Part.VERSION: "input.expectedVersion",
+    Part.SINCE: "input.since",
     Part.UNTIL: "input.until",
     Part.WHOLE: "input",
 }

@@ -959,7 +959,8 @@ def _edge_refusal(r: repo.EdgeRefusal) -> Rejection:
     messages = {
         "loop": "an edge cannot join a node to itself",
         "moved": "this id already joins other endpoints: a relationship cannot move",
-        "cycle": "it would close a loop in the hierarchy, on a day of its span, with the "
+        "cycle": "it would close a loop of edges of its type (a group or a reporting line), on a "
+        "day of its span, with the "
         "relationships stored or others of this file",
     }
     codes = {"cycle": ErrorCode.CYCLE}

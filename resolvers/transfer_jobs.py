@@ -264,7 +264,7 @@ async def _scan(
     rows with an end it may not see, and the keys of the nodes the import will create (the
     importer's once written)."""
     forbidden: set[int] = set()
-    hidden: dict[str, str] = {}  # row number -> the edge end the actor may not see
+    hidden: dict[str, str] = {}  # row number -> an edge end the actor may not see, or none
     needs_review: dict[str, list[str]] = {}  # row number -> fields only review may change
     fresh: dict[str, list[dict[str, Any]]] = {}
     fresh_keys: set[tuple[str, ...]] = set()
@@ -299,10 +299,11 @@ async def _scan(
                 if _end_key(row, part, key) in fresh_keys:
                     # A node this import creates is the importer's own.
                     judged.append({"label": ends[i].value, "may": True})
-                elif not r["found"][i]:
-                    break  # the writer refuses a missing end (NOT_FOUND)
                 elif not r["seen"][i]:
-                    hidden.setdefault(str(r["n"]), part)  # hidden is missing, as in linkNodes
+                    # Missing or hidden, the same answer (as linkNodes gives), here rather
+                    # than from the writer: a dry run, which writes nothing, tells them
+                    # apart otherwise.
+                    hidden.setdefault(str(r["n"]), part)
                     break
                 else:
                     judged.append({"label": ends[i].value, "may": r["may"][i]})

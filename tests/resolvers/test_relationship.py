@@ -411,7 +411,10 @@ def test_cycles_refused(gql: GQL, cypher: Driver, world: dict[str, str]) -> None
     assert codes(link_errors(gql, **reverse)) == {"input.to": "CYCLE"}
     assert codes(link_errors(gql, **reverse, until="2001-01-01")) == {"input.to": "CYCLE"}
     assert codes(link_errors(gql, **reverse, until=str(clock.today()))) == {"input.to": "CYCLE"}
-    link(gql, **reverse, since=str(clock.today()))
+    later = link(gql, **reverse, since=str(clock.today()))
+    # ... nor moved back to "always" afterwards: blamed on the date the update changes
+    back = gql(UPDATE, {"i": {"id": later["id"], "expectedVersion": 1, "since": None}})
+    assert codes(back.data["updateLink"]["errors"]) == {"input.since": "CYCLE"}
     # ... and re-opening the ended edge would close a cycle again
     reopen = gql(UPDATE, {"i": {"id": top["id"], "expectedVersion": 2, "until": None}})
     assert codes(reopen.data["updateLink"]["errors"]) == {"input.until": "CYCLE"}

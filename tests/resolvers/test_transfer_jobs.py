@@ -493,9 +493,11 @@ def test_every_transfer_job_statement_plans(cypher: Driver) -> None:
         cypher.execute_query("EXPLAIN " + q.text, sample_parameters(q.text))
 
 
-def _edges(client: TestClient, rel: str, lines: str) -> list[tuple[str, str, str]]:
+def _edges(
+    client: TestClient, rel: str, lines: str, **query: str
+) -> list[tuple[str, str, str, str]]:
     """Imports edge rows `编号,人员/公司,公司` of type `rel` as the owner (EAST rep); the report's
-    (row, field, code) triples."""
+    (row, field, code, message) rows."""
     people = rel == "WORKS_AT"
     mapping = (
         f'type = "{rel}"\nsource = "{"demo-hr" if people else "demo-erp"}"\nid = "编号"\n'
@@ -504,11 +506,13 @@ def _edges(client: TestClient, rel: str, lines: str) -> list[tuple[str, str, str
     job = _wait(
         client,
         "owner",
-        _upload(client, "owner", f"编号,甲,乙\n{lines}".encode(), mapping).json()["id"],
+        _upload(client, "owner", f"编号,甲,乙\n{lines}".encode(), mapping, **query).json()["id"],
     )
     assert job["status"] == "SUCCEEDED", job
     report = client.get(job["reportUrl"], headers=_auth("owner")).text
-    return [(x["row"], x["field"], x["code"]) for x in csv.DictReader(io.StringIO(report))]
+    return [
+        (x["row"], x["field"], x["code"], x["message"]) for x in csv.DictReader(io.StringIO(report))
+    ]
 
 
 def test_a_sales_import_links_only_as_link_nodes_would(
@@ -538,13 +542,23 @@ def test_a_sales_import_links_only_as_link_nodes_would(
         ).records
         return {(r["t"], r["a"], r["b"]) for r in rows}
 
+    def _codes(client: TestClient, rel: str, lines: str) -> list[tuple[str, ...]]:
+        return [x[:3] for x in _edges(client, rel, lines)]
+
     with _app(settings, tmp_path / "jobs") as client:
+        # A dry run (nothing written) answers a hidden end as it answers a missing one: the
+        # same code and words, so it confirms nothing (tester AJ)
+        dry = _edges(
+            client, "SUPPLIES", "J-9,ERP-00002,ERP-00001\nJ-10,ERP-NONE,ERP-00001\n", dryRun="true"
+        )
+        assert [x[:3] for x in dry] == [("1", "from", "NOT_FOUND"), ("2", "from", "NOT_FOUND")]
+        assert dry[0][3] == dry[1][3]
         # 乙公司 and 李娜 are out of the rep's sight: missing, as linkNodes answers, whichever
         # end is the rep's own (李娜 at the rep's company would have made her visible)
-        assert _edges(
+        assert _codes(
             client, "WORKS_AT", "J-1,P-1,ERP-00002\nJ-2,P-2,ERP-00002\nJ-3,P-2,ERP-00001\n"
         ) == [("1", "to", "NOT_FOUND"), ("2", "from", "NOT_FOUND"), ("3", "from", "NOT_FOUND")]
-        assert _edges(client, "SUPPLIES", "J-4,ERP-00001,ERP-00002\n") == [("1", "to", "NOT_FOUND")]
+        assert _codes(client, "SUPPLIES", "J-4,ERP-00001,ERP-00002\n") == [("1", "to", "NOT_FOUND")]
         assert links() == set()
         # shared READ: seen, not editable
         cypher.execute_query(
@@ -553,11 +567,11 @@ def test_a_sales_import_links_only_as_link_nodes_would(
             u=PERSONAS["owner"]["id"],
         )
         # a business edge: edit rights on one end suffice
-        assert _edges(client, "SUPPLIES", "J-5,ERP-00001,ERP-00002\n") == []
+        assert _codes(client, "SUPPLIES", "J-5,ERP-00001,ERP-00002\n") == []
         # employment widens who sees the person, a parent reshapes the other team's group:
         # edit rights on both ends
-        assert _edges(client, "WORKS_AT", "J-6,P-1,ERP-00002\n") == [("1", "row", "FORBIDDEN")]
-        assert _edges(
+        assert _codes(client, "WORKS_AT", "J-6,P-1,ERP-00002\n") == [("1", "row", "FORBIDDEN")]
+        assert _codes(
             client, "SUBSIDIARY_OF", "J-7,ERP-00001,ERP-00002\nJ-8,ERP-00002,ERP-00001\n"
         ) == [
             ("1", "row", "FORBIDDEN"),
