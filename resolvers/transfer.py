@@ -945,12 +945,12 @@ def fingerprint(path: Path, mapping_digest: str) -> str:
     return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}:{mapping_digest}"
 
 
+_MISSING = "no node with this id ({part} end); import the nodes first"
+
+
 def missing_end(n: int, part: str) -> Rejection:
     """An edge row whose `part` end ("from" or "to") names no node the importer sees."""
     return Rejection(n, part, ErrorCode.NOT_FOUND.value, _MISSING.format(part=part))
-
-
-_MISSING = "no node with this id ({part} end); import the nodes first"
 
 
 def _edge_refusal(r: repo.EdgeRefusal) -> Rejection:
@@ -959,9 +959,8 @@ def _edge_refusal(r: repo.EdgeRefusal) -> Rejection:
     messages = {
         "loop": "an edge cannot join a node to itself",
         "moved": "this id already joins other endpoints: a relationship cannot move",
-        "cycle": "it would close a loop of edges of its type (a group or a reporting line), on a "
-        "day of its span, with the "
-        "relationships stored or others of this file",
+        "cycle": "it would close a loop of edges of its type (a group or a reporting line), "
+        "on a day of its span, with the relationships stored or others of this file",
     }
     codes = {"cycle": ErrorCode.CYCLE}
     code = codes.get(r.reason, ErrorCode.VALIDATION)
