@@ -46,7 +46,7 @@ _STRINGS = (
     *("externalId", "from", "hash", "id", "person", "personId", "project"),
     *("projectId", "requestId", "scope", "source", "survivor", "target"),
     *("targetId", "targetLabel", "to"),
-    *("userId", "name", "prefix", "value", "replacedBy"),  # API keys and sign-in
+    *("userId", "name", "prefix", "value", "replacedBy", "email", "oidcSubject"),  # keys, sign-in
 )
 # One value of the type the repositories send, per parameter name (see the module doc).
 SAMPLES: dict[str, Any] = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, TypedDict
 
+from graph import user as repo
 from graph.vocab import Label
 from resolvers import team as teams
 from resolvers import validation as v
@@ -66,9 +67,30 @@ async def _unknown_team(ctx: Context, props: dict[str, Any], errors: list[UserEr
         )
 
 
+_TAKEN = {
+    "email": "another active user has this email; sign-in by email would match neither",
+    "oidcSubject": "another active user has this oidcSubject; sign-in would match neither",
+}
+
+
+async def _taken(
+    ctx: Context, user_id: str | None, props: dict[str, Any], errors: list[UserErrorRow]
+) -> None:
+    """An e-mail or OIDC subject is one active user's: a token maps to the single active user
+    holding it (README, Authentication), so a second one (a retried createUser) locks both
+    out. Checked before the write: two creates racing with the same value can both pass."""
+    if errors:
+        return
+    fields = await repo.identity_taken(
+        ctx.db, user_id, props.get("email"), props.get("oidcSubject")
+    )
+    errors.extend(payload_error(ErrorCode.DUPLICATE, _TAKEN[f], f"input.{f}") for f in fields)
+
+
 async def create_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
     props, errors = _checked(ctx, data, creating=True)
     await _unknown_team(ctx, props, errors)
+    await _taken(ctx, None, props, errors)
     if errors:
         return {"user": None, "errors": errors}
     return await create_node(ctx, Label.USER, props)
@@ -77,6 +99,7 @@ async def create_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
 async def update_user(ctx: Context, data: dict[str, Any]) -> NodePayload:
     props, errors = _checked(ctx, data, creating=False)
     await _unknown_team(ctx, props, errors)
+    await _taken(ctx, data["id"], props, errors)
     if errors:
         return {"user": None, "errors": errors}
     result = await update_node(ctx, Label.USER, data, props)

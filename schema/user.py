@@ -66,12 +66,16 @@ class User(Node):
 
 @strawberry.input(description="Staff fields. Text is trimmed; blank means absent.")
 class UserFields:
-    email: str | None = optional("Work email.")
+    email: str | None = optional(
+        "Work email; DUPLICATE when another active user has it (sign-in by email needs one)."
+    )
     team: str | None = optional(
         "An active team's code; an unknown one gives NOT_FOUND. Null: no team."
     )
     roles: list[UserRole] | None = optional("Roles; SALES when omitted on create.")
-    oidcSubject: str | None = optional("OpenID Connect subject (`sub`), ≤ 255.")
+    oidcSubject: str | None = optional(
+        "OpenID Connect subject (`sub`), ≤ 255; DUPLICATE when another active user has it."
+    )
 
 
 @strawberry.input(description="A new staff member (admins only).")

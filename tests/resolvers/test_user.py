@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from neo4j import Driver
 from resolvers.auth import hash_key
 from tests.conftest import GQL, PERSONAS
 
@@ -42,6 +43,38 @@ def test_only_admins_manage_staff(gql: GQL) -> None:
     assert gql.as_("owner")(delete, {"i": {"id": me}}).data["deleteUser"]["errors"] == [
         {"code": "FORBIDDEN"}
     ]
+
+
+def test_an_email_or_oidc_subject_is_one_active_users(gql: GQL, cypher: Driver) -> None:
+    """Sign-in maps a token to the one active user holding its email or `sub`: a retried
+    createUser that made a second holder would lock both out."""
+    first = gql(CREATE, {"input": {"name": "钱七", "email": "qian@example.com"}})
+    u = first.data["createUser"]["user"]
+    again = gql(CREATE, {"input": {"name": "钱七", "email": "qian@EXAMPLE.com"}})
+    assert again.data["createUser"] == {
+        "user": None,
+        "errors": [{"code": "DUPLICATE", "field": "input.email"}],
+    }
+    sub = {"name": "孙八", "oidcSubject": "idp|sun"}
+    made = gql(CREATE, {"input": sub}).data["createUser"]
+    assert made["errors"] == []
+    other = made["user"]
+    assert gql(CREATE, {"input": sub}).data["createUser"]["errors"] == [
+        {"code": "DUPLICATE", "field": "input.oidcSubject"}
+    ]
+    # Taking another's email by update is refused; restating one's own is not.
+    steal = {"id": other["id"], "expectedVersion": 1, "email": "qian@example.com"}
+    assert gql(UPDATE, {"input": steal}).data["updateUser"]["errors"] == [
+        {"code": "DUPLICATE", "field": "input.email"}
+    ]
+    own = {"id": u["id"], "expectedVersion": 1, "email": "qian@example.com", "roles": ["MANAGER"]}
+    assert gql(UPDATE, {"input": own}).data["updateUser"]["errors"] == []
+    # Archived, the holder no longer signs in: the value is free again.
+    archive = "mutation($i: NodeRefInput!) { archiveUser(input: $i) { errors { code } } }"
+    assert gql(archive, {"i": {"id": u["id"]}}).data["archiveUser"]["errors"] == []
+    assert gql(UPDATE, {"input": steal}).data["updateUser"]["errors"] == []
+    count = "MATCH (u:User) WHERE u.email = 'qian@example.com' RETURN count(u) AS n"
+    assert cypher.execute_query(count).records[0]["n"] == 2
 
 
 def test_api_key_hash_is_never_exposed(gql: GQL) -> None:
