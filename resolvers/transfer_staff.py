@@ -35,6 +35,7 @@ from graph import nodes as node_repo
 from graph import transfer as transfer_repo
 from graph import transfer_formats as fmt
 from graph import transfer_staff as repo
+from graph import user as user_repo
 from graph.actor import Actor
 from graph.db import Database, native
 from graph.errors import ConstraintViolation
@@ -58,7 +59,7 @@ from resolvers.transfer import (
     cell_text,
     unknown_fields,
 )
-from resolvers.user import UserRole, user_props
+from resolvers.user import TAKEN, UserRole, user_props
 
 TEAM_FIELDS = ("code", "name", "parent", "archivedAt")
 USER_TEXT = ("name", "email", "team", "externalSource", "externalId", "oidcSubject")
@@ -257,6 +258,9 @@ async def write_users(
         old = stored.get(row["id"])
         if old is not None:  # roles are a set: stored by hand, they may be in any order
             old = {**old, "roles": sorted(set(old.get("roles") or []))}
+        if taken := await _identity_taken(db, row, old):
+            refused.append(taken)
+            continue
         try:
             if old is None:
                 who = Audit(audit.actor, "user.create", audit.request_id)
@@ -282,6 +286,27 @@ async def write_users(
         else:
             updated += 1
     return transfer_repo.Written(created, updated), refused
+
+
+async def _identity_taken(
+    db: Database, row: dict[str, Any], old: dict[str, Any] | None
+) -> Rejection | None:
+    """createUser's DUPLICATE for an active user's email or oidcSubject that another active
+    user holds (resolvers/user.py), checked only when the line sets it anew."""
+    props: dict[str, Any] = row["props"]
+    if props.get("archivedAt") is not None:
+        return None  # an archived user signs in with nothing
+    ident = {
+        k: props.get(k)
+        for k in ("email", "oidcSubject")
+        if old is None or old.get("archivedAt") is not None or not _same(old.get(k), props.get(k))
+    }
+    fields = await user_repo.identity_taken(
+        db, row["id"], ident.get("email"), ident.get("oidcSubject")
+    )
+    if not fields:
+        return None
+    return Rejection(row["n"], fields[0], ErrorCode.DUPLICATE.value, TAKEN[fields[0]])
 
 
 def is_staff_edge(group: tuple[Any, ...]) -> bool:

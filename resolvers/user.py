@@ -67,7 +67,7 @@ async def _unknown_team(ctx: Context, props: dict[str, Any], errors: list[UserEr
         )
 
 
-_TAKEN = {
+TAKEN = {
     "email": "another active user has this email; sign-in by email would match neither",
     "oidcSubject": "another active user has this oidcSubject; sign-in would match neither",
 }
@@ -84,7 +84,7 @@ async def _taken(
     fields = await repo.identity_taken(
         ctx.db, user_id, props.get("email"), props.get("oidcSubject")
     )
-    errors.extend(payload_error(ErrorCode.DUPLICATE, _TAKEN[f], f"input.{f}") for f in fields)
+    errors.extend(payload_error(ErrorCode.DUPLICATE, TAKEN[f], f"input.{f}") for f in fields)
 
 
 async def create_user(ctx: Context, data: dict[str, Any]) -> NodePayload:

@@ -179,3 +179,27 @@ def test_staff_lines_are_checked_like_the_mutations_and_written_by_admin_only(
     assert ["NORTH", "华北区", 2] in after["teams"]
     assert (after["email"], after["version"]) == (None, 2)
     assert after["audits"] == state["audits"] + 2  # team.update, user.update
+
+
+def test_an_email_or_subject_another_active_user_holds_is_refused(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """createUser's DUPLICATE (sign-in maps a token to one active user), line by line: a file
+    that repeats an address keeps its first holder; an archived user may hold one."""
+    report = tmp_path / "rejected.csv"
+    lines = [
+        _user("u-a", name="甲", email="jia@example.cn", oidcSubject="idp|jia"),  # 1
+        _user("u-b", name="乙", email="jia@EXAMPLE.cn"),  # 2: u-a's, the domain lower-cased
+        _user("u-c", name="丙", oidcSubject="idp|jia"),  # 3: u-a's subject
+        _user("u-d", name="丁", email="jia@example.cn", archivedAt="2026-01-01T00:00:00Z"),  # 4
+    ]
+    out = _import(neo4j_server, lines, AUDIT, report)
+    assert _report(report) == [("2", "email", "DUPLICATE"), ("3", "oidcSubject", "DUPLICATE")]
+    assert (out.created, out.rejected) == (2, 2)
+    # Unchanged, the holder is not judged against itself.
+    again = _import(neo4j_server, lines[:1], AUDIT, report)
+    assert (again.created, again.updated, again.rejected) == (0, 0, 0)
+    held = cypher.execute_query(
+        "MATCH (u:User {email: 'jia@example.cn'}) RETURN u.id AS id ORDER BY id"
+    ).records
+    assert [r["id"] for r in held] == ["u-a", "u-d"]
