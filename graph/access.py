@@ -151,10 +151,10 @@ def _public(edit: bool) -> LiteralString:
 
 
 def _person(v: LiteralString, edit: bool, unplaced: bool) -> LiteralString:
-    """A person who is not a customer: follows any employer, current or past, except a
-    reference company they have left while they work at an account now (or being known by the
-    viewer); with `unplaced`, one with no employer yet also follows their creator (see
-    `_unplaced`)."""
+    """A person who is not a customer: follows any employer, current or past, except that
+    while they work at an account now a reference company's job counts only for reading, and
+    only while it lasts (or being known by the viewer); with `unplaced`, one with no employer
+    yet also follows their creator (see `_unplaced`)."""
     employer: LiteralString = v + "_e"
     # Knowing a person (KNOWS) lets a rep see them, not edit them.
     known: LiteralString = (
@@ -166,15 +166,22 @@ def _person(v: LiteralString, edit: bool, unplaced: bool) -> LiteralString:
     # Two subqueries, a customer employer and a reference one, rather than one with a CASE on
     # the employer's label: the same rule, and the planner plans it 2-4 times faster
     # (measured: 6.4 s -> 2.9 s for a statement checking three people).
-    # A reference company's former employee who now works at an account is that account's
-    # contact: the old job no longer opens them to every team.
+    # Someone who works at an account now is that account's contact: a job at a reference
+    # company, past or (for edits) current, no longer opens them to every team. Everyone
+    # still sees a reference company's current staff.
+    at_account: LiteralString = (
+        "EXISTS { MATCH (" + v + ")-[" + v + "_cw:WORKS_AT]->(:Company:Customer) WHERE "
+        + v + "_cw.until IS NULL OR " + v + "_cw.until > date() }"
+    )  # fmt: skip
+    current: LiteralString = (
+        "" if edit else v + "_rw.until IS NULL OR " + v + "_rw.until > date() OR "
+    )  # fmt: skip
     return (
         "EXISTS { MATCH (" + v + ")-[:WORKS_AT]->(" + employer + ":Company:Customer) WHERE "
         + _account(employer, edit) + " }"
         " OR (" + _public(edit) + " AND EXISTS { MATCH (" + v + ")-[" + v + "_rw:WORKS_AT]->("
-        + v + "_r:Company) WHERE NOT " + v + "_r:Customer AND (" + v + "_rw.until IS NULL OR "
-        + v + "_rw.until > date() OR NOT EXISTS { MATCH (" + v + ")-[" + v + "_cw:WORKS_AT]->(:"
-        "Company:Customer) WHERE " + v + "_cw.until IS NULL OR " + v + "_cw.until > date() }) })"
+        + v + "_r:Company) WHERE NOT " + v + "_r:Customer AND (" + current + "NOT "
+        + at_account + ") })"
         + known + (" OR " + _unplaced(v, edit) if unplaced else "")
     )  # fmt: skip
 

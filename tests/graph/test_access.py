@@ -250,7 +250,10 @@ def test_a_reference_companys_former_employee_follows_the_account_they_work_at_n
         # left the institute and also left the east account: no current job at an account
         "CREATE (e:Person {id: randomUUID(), key: 'left_both', name: '郑离'}), "
         "(e)-[:WORKS_AT {until: date() - duration('P30D')}]->(inst), "
-        "(e)-[:WORKS_AT {until: date() - duration('P10D')}]->(east)",
+        "(e)-[:WORKS_AT {until: date() - duration('P10D')}]->(east) "
+        # at the institute and at the west account, both now
+        "CREATE (b:Person {id: randomUUID(), key: 'at_both', name: '钱双'}), "
+        "(b)-[:WORKS_AT]->(inst), (b)-[:WORKS_AT]->(west)",
         database_="neo4j",
     )
     owner_sees, owner_edits = keys(graph, "owner", VISIBLE), keys(graph, "owner", EDITABLE)
@@ -259,3 +262,6 @@ def test_a_reference_companys_former_employee_follows_the_account_they_work_at_n
     west_sees = keys(graph, "other_team", VISIBLE)
     assert {"moved_west", "alumnus", "left_both"} <= west_sees  # west's contact; reference data
     assert "moved_west" in keys(graph, "other_team", EDITABLE)
+    # Working at the institute and at west's account: everyone's to read, west's to edit.
+    assert "at_both" in owner_sees - owner_edits
+    assert "at_both" in west_sees & keys(graph, "other_team", EDITABLE)
