@@ -165,6 +165,8 @@ def explain_hop(edge: Edge, names: Mapping[str, str], as_of: dt.date | None = No
         details.append("negative")
     if edge.get("strength") is not None:
         details.append(f"{float(edge['strength']):.2g}")
+    if t == "INFLUENCES" and edge.get("polarity") == "NEGATIVE":
+        details.append(f"counted {hop_strength(edge):.3g} on a route")
     return f"{text} ({', '.join(details)})" if details else text
 
 
@@ -269,7 +271,7 @@ def intro_path(people: Sequence[Node], hops: Sequence[Mapping[str, Any]]) -> dic
         for e in h.pop("edges"):
             edges.setdefault(str(e["id"]), e)
     colleague = sum(1 for h in described if h["tie"] == "COLLEAGUE")
-    factors = " x ".join(f"{h['strength']:.2g}" for h in described)
+    factors = " x ".join(f"{h['strength']:.3g}" for h in described)
     if colleague:
         why = (
             f"{colleague} of {len(described)} hops only through a shared employer (colleagues, "
@@ -289,7 +291,7 @@ def intro_path(people: Sequence[Node], hops: Sequence[Mapping[str, Any]]) -> dic
         "strength": round(strength, 6),
         "colleagueHops": colleague,
         "explanation": [h["explanation"] for h in described],
-        "ranking": f"{why}; strength {strength:.2g} = {factors} (each hop's strongest tie)",
+        "ranking": f"{why}; strength {strength:.3g} = {factors} (each hop's strongest tie)",
     }
 
 
@@ -519,7 +521,10 @@ def ranking(people: Sequence[Node], edges: Sequence[Edge], first: int) -> list[d
             parts.append("no recorded influence on or reports from others in scope")
         b = brokers.get(pid, 0.0)
         if b > 0:
-            parts.append(f"broker on {b:.0%} of shortest influence paths")
+            parts.append(
+                f"broker on {b:.0%} of shortest paths between others over influence and "
+                "reporting ties, in either direction"
+            )
         person = dict(by_id[pid])
         person["influence"] = round(scores.get(pid, 0.0), 6)
         out.append(

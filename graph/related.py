@@ -42,6 +42,9 @@ MAX_HOPS_PATH = 6
 RELATED_MAX_COMPANIES = 500
 PEOPLE_LINKS_LIMIT = 300
 PATHS_PER_QUERY = 10
+# `path` answers the PATHS_PER_QUERY strongest of this many shortest paths: SHORTEST k orders
+# by hops only, so the k it keeps among paths of one length are arbitrary.
+PATH_CANDIDATES = 50
 INTRO_PATHS_PER_PAIR = 5  # one edge per pair of nodes, before collapsing by people
 INTRO_TIES_PER_HOP = 10
 INTRO_MAX_USERS = 200
@@ -178,7 +181,7 @@ def _path(hops: int) -> Cypher:
         "  WITH a, b WHERE a IS NOT NULL AND b IS NOT NULL AND a <> b "
         # Each step's far node must be visible: a path through a hidden node is no path. Nor
         # through an archived one, as maps leave them out (the ends were asked for by id).
-        f"  MATCH p = SHORTEST {PATHS_PER_QUERY} ((a)((x)-[r:{ALL_UNION}]-(y) "
+        f"  MATCH p = SHORTEST {PATH_CANDIDATES} ((a)((x)-[r:{ALL_UNION}]-(y) "
         f"    WHERE type(r) IN $types AND {valid('r')} AND {access.visible('y')} "
         f"      AND (y = b OR y.archivedAt IS NULL)){{1,{hops}}}(b) "
         f"    WHERE {_each_once('x', 'b')}) "

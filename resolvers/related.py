@@ -23,6 +23,8 @@ RELATED_MAX_COMPANIES = repo.RELATED_MAX_COMPANIES
 INTRO_MAX_USERS = repo.INTRO_MAX_USERS
 INTRO_MAX_TARGETS = repo.INTRO_MAX_TARGETS
 INTRO_PATHS_PER_PAIR = repo.INTRO_PATHS_PER_PAIR
+PATHS_PER_QUERY = repo.PATHS_PER_QUERY
+PATH_CANDIDATES = repo.PATH_CANDIDATES
 COLLEAGUE_HOP = alg.COLLEAGUE_HOP
 MAX_FIRST = 100
 ALL_TYPES = tuple(r.value for r in Rel)
@@ -180,7 +182,7 @@ async def path(
         raise not_found("node", target, "to")
     day = as_of_or_today(as_of)
     described = [alg.describe_path(p["nodes"], p["edges"], day) for p in found["paths"]]
-    return alg.rank_paths(described, repo.PATHS_PER_QUERY)
+    return alg.rank_paths(described, PATHS_PER_QUERY)
 
 
 async def warm_intro_paths(

@@ -42,7 +42,9 @@ class DecisionTree:
         description="Decision makers (role DECISION_MAKER): the tree's roots."
     )
     uncoveredRoles: list[str] = strawberry.field(
-        description="Key roles nobody fills: " + ", ".join(x.value for x in r.KEY_ROLES) + "."
+        description="The roles a deal needs that nobody fills, of "
+        + ", ".join(x.value for x in r.KEY_ROLES)
+        + ". INFLUENCER, GATEKEEPER and BLOCKER are never listed: a deal does not need them."
     )
     riskyOpponents: list[strawberry.ID] = strawberry.field(
         description=f"Opponents with influence >= {r.RISKY_INFLUENCE}, a decision-maker or "
@@ -73,7 +75,9 @@ class Query:
     @strawberry.field(
         description="The decision tree of a project (R3), rooted at its decision maker(s), with "
         "hidden influencers (people who influence participants without taking part) and "
-        "coverage checks. One Cypher round trip; influence by weighted PageRank (networkx).",
+        "coverage checks. One Cypher round trip; influence by weighted PageRank (networkx). "
+        "With `asOf`, the relationships are those valid that day; the stances and the "
+        "project's own fields are today's (a past stance: `stanceHistory`).",
         graphql_type=DecisionTree,
     )
     async def decisionTree(

@@ -165,7 +165,8 @@ class SubtreeRollup:
     companies: int = strawberry.field(description="Companies in the subtree, itself included.")
     customers: int = strawberry.field(description="How many of them are customers.")
     openProjectAmount: float = strawberry.field(
-        description="Sum of `amount` of OPEN projects for companies in the subtree."
+        description="Sum of `amount` of OPEN projects for companies in the subtree: the "
+        "projects and customer flags as they are today, also with `asOf`."
     )
 
 

@@ -188,9 +188,12 @@ class Query:
         )
 
     @strawberry.field(
-        description="Up to 10 shortest paths between any two nodes (companies, people, "
-        f"projects, staff), ranked by strength. maxHops 1..{r.MAX_HOPS_PATH}; one Cypher "
-        "round trip (SHORTEST k).",
+        description=f"The {r.PATHS_PER_QUERY} strongest of the {r.PATH_CANDIDATES} shortest "
+        "paths (fewest hops; where more paths of one length reach the cut, which of them are "
+        "kept is arbitrary) between any two nodes (companies, people, projects, staff). "
+        "Strength: the product of each hop's stored strength or its type's default (a "
+        "negative INFLUENCES hop counts 0.3 of its strength; a dotted reporting line as a "
+        f"solid one). maxHops 1..{r.MAX_HOPS_PATH}; one Cypher round trip (SHORTEST k).",
         graphql_type=list[RelPath],
     )
     async def path(

@@ -392,3 +392,16 @@ def test_rollups_equal_the_networkx_ones_with_cycles_and_joint_ventures() -> Non
         links = nx.DiGraph([(x["source"], x["target"]) for x in edges if x["type"] != "PARTNER_OF"])
         cyclic += not nx.is_directed_acyclic_graph(links)
     assert cyclic > 50  # the one-in-three with edges any way round: cycles and self-loops
+
+
+def test_a_negative_influence_hop_says_what_a_route_counts_it() -> None:
+    """A path's strength multiplies a negative INFLUENCES hop by NEGATIVE_FACTOR: its
+    sentence says so, or the product would not match the strengths it shows."""
+    hop = {"id": "e", "type": "INFLUENCES", "source": "a", "target": "b", "strength": 0.7}
+    names = {"a": "赵强", "b": "王建华"}
+    assert alg.explain_hop(hop, names) == "赵强 influences 王建华 (0.7)"
+    negative = {**hop, "polarity": "NEGATIVE"}
+    assert alg.hop_strength(negative) == pytest.approx(0.7 * alg.NEGATIVE_FACTOR)
+    assert alg.explain_hop(negative, names) == (
+        "赵强 influences 王建华 (negative, 0.7, counted 0.21 on a route)"
+    )

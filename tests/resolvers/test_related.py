@@ -189,6 +189,30 @@ def test_path_ranked_by_strength(gql: GQL, graph: None) -> None:
     assert "王强" not in str(anonymised)
 
 
+# Twelve weak two-hop routes (colleagues at twelve companies, 0.7 x 0.7) and one strong
+# three-hop one (three INFLUENCES of 0.95): the strong one must not be cut for being longer.
+CROWDED = """
+CREATE (a:Person {id: 'cr-a', name: '甲'}), (b:Person {id: 'cr-b', name: '乙'}),
+       (x:Person {id: 'cr-x', name: '丙'}), (y:Person {id: 'cr-y', name: '丁'}),
+       (a)-[:INFLUENCES {id: 'cr-i1', strength: 0.95}]->(x),
+       (x)-[:INFLUENCES {id: 'cr-i2', strength: 0.95}]->(y),
+       (y)-[:INFLUENCES {id: 'cr-i3', strength: 0.95}]->(b)
+WITH a, b UNWIND range(1, 12) AS i
+CREATE (c:Company {id: 'cr-c' + i, name: '公司' + i})
+CREATE (a)-[:WORKS_AT {id: 'cr-wa' + i}]->(c), (b)-[:WORKS_AT {id: 'cr-wb' + i}]->(c)
+"""
+
+
+def test_path_keeps_a_strong_route_that_is_one_hop_longer(gql: GQL, cypher: Driver) -> None:
+    with cypher.session(database="neo4j") as s:
+        s.run(CROWDED).consume()
+    paths = gql(PATH, {"a": "cr-a", "b": "cr-b", "h": 4}).data["path"]
+    assert len(paths) == 10
+    assert [n["id"] for n in paths[0]["nodes"]] == ["cr-a", "cr-x", "cr-y", "cr-b"]
+    assert paths[0]["strength"] == pytest.approx(0.95**3)
+    assert [p["strength"] for p in paths[1:]] == [pytest.approx(0.49)] * 9
+
+
 def test_paths_and_intros_do_not_pass_an_archived_person(
     gql: GQL, graph: None, cypher: Driver
 ) -> None:
