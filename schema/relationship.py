@@ -254,7 +254,8 @@ class Mutation:
         EndLinkInput,
         r.end_link,
         RelationshipPayload,
-        "End an edge (sets `until`); it stays as history. Access as updateLink.",
+        "End an edge (sets `until`); it stays as history. Access as updateLink. Ending a "
+        "WORKS_AT ends nothing else: the person's REPORTS_TO and INFLUENCES edges stay open.",
     )
 
     unlink = input_mutation(
