@@ -156,9 +156,17 @@ REFS = Cypher(
 )  # fmt: skip
 
 
-def _write(kind: RecordKind, src: LiteralString) -> LiteralString:
+# A save by a viewer replaces only the contacts and projects it sees: the others stay linked
+# (it was not shown them, so leaving them out is no wish to remove them).
+_KEEP_HIDDEN: LiteralString = (
+    " WHERE NOT ((type(x) = 'INVOLVES' AND NOT " + access.visible_as("t", "Person") + ") "
+    "OR (type(x) = 'IN_PROJECT' AND NOT " + access.visible_as("t", "Project") + "))"
+)  # fmt: skip
+
+
+def _write(kind: RecordKind, src: LiteralString, kept: LiteralString = "") -> LiteralString:
     """Write record `r` about account `acc` with its links, reading each value from `src`:
-    `$` for one record's parameters, `row.` for a batch row."""
+    `$` for one record's parameters, `row.` for a batch row; `kept`: which old links stay."""
     label: LiteralString = kind.value  # closed vocabulary, never input
     return (
         "MERGE (r:Record {id: " + src + "id}) "
@@ -168,8 +176,8 @@ def _write(kind: RecordKind, src: LiteralString) -> LiteralString:
         "r.digest = " + src + "digest "
         "MERGE (r)-[:ABOUT]->(acc) "
         # Replacing content replaces the links too.
-        "WITH * CALL (r) { MATCH (r)-[x:INVOLVES|STAFFED_BY|IN_PROJECT|LINE|AGAINST]->() "
-        "  DELETE x } "
+        "WITH * CALL (r) { MATCH (r)-[x:INVOLVES|STAFFED_BY|IN_PROJECT|LINE|AGAINST]->(t)"
+        + kept + " DELETE x } "
         "CALL (*) { UNWIND " + src + "contacts AS x MATCH (p:Person {id: x}) "
         "  MERGE (r)-[:INVOLVES]->(p) } "
         "CALL (*) { UNWIND " + src + "staff AS x MATCH (u:User {id: x}) "
@@ -195,7 +203,13 @@ def _write(kind: RecordKind, src: LiteralString) -> LiteralString:
 def _save(kind: RecordKind) -> Cypher:
     return Cypher(
         f"records.save.{kind.name.lower()}",
-        ACCOUNT + _write(kind, "$") + "WITH r " + AUDIT + " RETURN " + RECORD + " AS record",
+        ACCOUNT
+        + _write(kind, "$", _KEEP_HIDDEN)
+        + "WITH r "
+        + AUDIT
+        + " RETURN "
+        + RECORD
+        + " AS record",
     )
 
 

@@ -1182,3 +1182,34 @@ def test_one_instant_at_any_offset_is_one_instant(
     ):
         r = owner(due, {"c": shop["customer"], "d": before})
         assert r.data["followUps"]["totalCount"] == n, before
+
+
+def test_a_save_keeps_the_contacts_its_author_cannot_see(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    """Tester AL: an admin put the owner's contact 李工 on a west customer's visit; the west
+    rep, shown no contacts, corrected the subject, and the link to 李工 was gone."""
+    visit = {
+        "customer": shop["west"],
+        "occurredAt": at(1),
+        "subject": "联合拜访",
+        "contacts": [shop["contact"]],
+        "interaction": {"channel": "MEETING"},
+    }
+    made = saved(gql, visit)
+    west = gql.as_("other_team")
+    shown = west("query($id: ID!) { record(id: $id) { contacts { id } } }", {"id": made["id"]})
+    assert shown.data["record"] == {"contacts": []}
+    fix = {**visit, "id": made["id"], "expectedVersion": 1, "subject": "联合拜访(更正)"}
+    del fix["contacts"]
+    edited = saved(west, fix)
+    assert (edited["subject"], edited["contacts"]) == ("联合拜访(更正)", [])
+    kept = cypher.execute_query(
+        "MATCH (:Record {id: $id})-[:INVOLVES]->(p:Person) RETURN p.id AS id", id=made["id"]
+    ).records
+    assert [r["id"] for r in kept] == [shop["contact"]]
+    # Its author, who sees 李工, still removes the link by leaving him out.
+    saved(gql, {**fix, "expectedVersion": 2})
+    assert not cypher.execute_query(
+        "MATCH (:Record {id: $id})-[:INVOLVES]->(p) RETURN p", id=made["id"]
+    ).records
