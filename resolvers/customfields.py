@@ -570,6 +570,10 @@ async def read(ctx: Context, node: NodeRow) -> dict[str, Any] | None:
 # Lists -----------------------------------------------------------------------------------
 
 
+_WITHHELD = (
+    "your role does not read this field's values (a personal one, or a person's), so it cannot "
+    "filter or sort by them"
+)
 SORT_TYPES = {"TEXT": "TEXT", "ENUM": "TEXT", "REFERENCE": "TEXT", "NUMBER": "NUMBER",
               "DATE": "DATE", "BOOLEAN": "BOOLEAN"}  # fmt: skip
 
@@ -591,13 +595,24 @@ async def list_params(
             ErrorCode.BAD_USER_INPUT, f"at most {MAX_FILTERS} custom filters", "filter.custom"
         )
     defined = await (_of_customers(ctx) if label is None else of_kind(ctx, label, active=False))
+    withheld: set[str] = set()
     if anonymised(ctx.viewer.roles):
-        # Filtering or sorting on a value one may not read would reveal it, row by row.
-        defined = {k: d for k, d in defined.items() if not d["personal"]}
+        # Filtering or sorting on a value one may not read would reveal it, row by row: a
+        # field marked personal, and any field people have (ANALYST reads no person's values).
+        people = (
+            defined if label is Label.PERSON
+            else await of_kind(ctx, Label.PERSON, active=False) if label is None
+            else {}
+        )  # fmt: skip
+        withheld = {k for k, d in defined.items() if d["personal"] or k in people}
     out: list[dict[str, Any]] = []
     for i, f in enumerate(filters or []):
+        if f["key"] in withheld:
+            raise ApiError(ErrorCode.BAD_USER_INPUT, _WITHHELD, f"filter.custom[{i}].key")
         out.append(_filter(defined, f, f"filter.custom[{i}]"))
     order = prop = None
+    if sort_key in withheld:
+        raise ApiError(ErrorCode.BAD_USER_INPUT, _WITHHELD, "customSortKey")
     if sort_key is not None:
         d = defined.get(sort_key)
         if d is None or d["type"] not in SORT_TYPES:

@@ -348,3 +348,26 @@ def test_personal_custom_fields_are_hidden_from_analysts(gql: GQL) -> None:
     probe = {"f": {"custom": [{"key": "contactWechat", "op": "EQ", "value": "wx_zhang"}]}}
     assert gql.as_("analyst")(COMPANIES, probe).codes() == ["BAD_USER_INPUT"]
     assert gql.as_("auditor")(COMPANIES, probe).data["companies"]["totalCount"] == 1
+
+
+def test_analysts_filter_and_sort_on_no_field_people_have(gql: GQL) -> None:
+    """Tester AL: ANALYST reads no person's custom values, yet filtered people by a field not
+    marked personal (`CONTAINS "钓"` counted 1, `"打"` 0), recovering a value letter by letter."""
+    define(gql, "PERSON", "hobbyNote", "TEXT")
+    made = gql(
+        "mutation($i: CreatePersonInput!) { createPerson(input: $i) { errors { code } } }",
+        {"i": {"name": "钓鱼人", "custom": {"hobbyNote": "钓鱼"}}},
+    )
+    assert made.data["createPerson"]["errors"] == []
+    people = """query($f: PartyFilter, $key: String, $order: ListOrder) {
+      people(first: 5, filter: $f, customSortKey: $key, orderBy: $order) { totalCount } }"""
+    customers = """query($f: CustomerFilter) { customers(first: 5, filter: $f) { totalCount } }"""
+    probe = {"custom": [{"key": "hobbyNote", "op": "CONTAINS", "value": "钓"}]}
+    assert gql.as_("auditor")(people, {"f": probe}).data["people"]["totalCount"] == 1
+    for query in (people, customers):
+        r = gql.as_("analyst")(query, {"f": probe})
+        assert r.codes() == ["BAD_USER_INPUT"]
+        assert r.errors[0]["extensions"]["field"] == "filter.custom[0].key"
+    sort = gql.as_("analyst")(people, {"key": "hobbyNote", "order": "CUSTOM_DESC"})
+    assert sort.codes() == ["BAD_USER_INPUT"]
+    assert sort.errors[0]["extensions"]["field"] == "customSortKey"
