@@ -314,10 +314,13 @@ PARTY: LiteralString = (
 # Records of the party: about it, about its subsidiaries (group timelines), and those a
 # person took part in, for any customer the viewer sees.
 _ABOUT: LiteralString = "MATCH (r:Record)-[:ABOUT]->(acc) RETURN r "
+# Every company on the way down must be visible too, as in the maps: a subsidiary reached only
+# through a hidden one is not the viewer's group (its records would tell the hidden link).
 _GROUP: LiteralString = (
-    "UNION CALL (acc) { MATCH (acc)<-[:SUBSIDIARY_OF*1.." + str(GROUP_DEPTH) + "]-(c:Company) "
-    "WHERE " + access.visible_as("c", "Company") + " RETURN DISTINCT c LIMIT "
-    + str(GROUP_COMPANIES) + " } MATCH (r:Record)-[:ABOUT]->(c) RETURN r "
+    "UNION CALL (acc) { MATCH g = (acc)<-[:SUBSIDIARY_OF*1.." + str(GROUP_DEPTH) + "]-(c:Company) "
+    "WHERE all(x IN nodes(g) WHERE x = acc OR " + access.visible_as("x", "Company") + ") "
+    "RETURN DISTINCT c LIMIT " + str(GROUP_COMPANIES) + " } "
+    "MATCH (r:Record)-[:ABOUT]->(c) RETURN r "
 )  # fmt: skip
 _TOOK_PART: LiteralString = (
     "UNION MATCH (acc:Person)<-[:INVOLVES]-(r:Record)-[:ABOUT]->(c) WHERE "

@@ -1213,3 +1213,27 @@ def test_a_save_keeps_the_contacts_its_author_cannot_see(
     assert not cypher.execute_query(
         "MATCH (:Record {id: $id})-[:INVOLVES]->(p) RETURN p", id=made["id"]
     ).records
+
+
+def test_a_group_timeline_does_not_pass_a_company_the_viewer_cannot_see(
+    gql: GQL, shop: dict[str, str], cypher: Driver
+) -> None:
+    """Tester AL: the west rep's group timeline listed the records of a west subsidiary
+    reached only through the owner's company, which the rep's group map leaves out."""
+    below = cypher.execute_query(
+        "MATCH (w:User {id: $west}), (x:Company {id: $x}), (c:Company {id: $c}) "
+        "CREATE (c)-[:SUBSIDIARY_OF]->(x) "
+        "CREATE (w)-[:OWNS]->(b:Company:Customer {id: randomUUID(), name: '西部孙公司', "
+        "  version: 1})-[:SUBSIDIARY_OF]->(c) RETURN b.id AS id",
+        west=WEST_REP,
+        x=shop["west"],
+        c=shop["customer"],
+    ).records[0]["id"]
+    west = gql.as_("other_team")
+    visit = {"customer": below, "occurredAt": at(2), "interaction": {"channel": "CALL"}}
+    made = saved(west, visit)
+    variables = {"party": shop["west"], "first": 10, "group": True, "voided": False}
+    assert west(TIMELINE, variables).data["timeline"]["nodes"] == []
+    # The admin sees the company between, and so the record.
+    nodes = gql(TIMELINE, variables).data["timeline"]["nodes"]
+    assert [n["id"] for n in nodes] == [made["id"]]
