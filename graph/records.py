@@ -289,6 +289,8 @@ VOID = Cypher(
     "  SET f.status = 'CANCELLED', f.closedAt = datetime(), f.closedBy = $actor, "
     "  f.outcome = $reason, f.version = f.version + 1, f.updatedAt = datetime() "
     "  WITH DISTINCT r " + AUDIT + " } "
+    # `n` (the customer) leaves scope: the projection's own patterns bind `n` afresh.
+    "WITH r, verdict "
     "RETURN verdict, r.version AS version, CASE WHEN verdict = 'ok' THEN " + RECORD
     + " END AS record",
 )  # fmt: skip
@@ -301,6 +303,7 @@ CLOSE_FOLLOW_UP = Cypher(
     "  SET f.status = $status, f.closedAt = datetime(), f.closedBy = $actor, "
     "  f.outcome = $outcome, f.version = f.version + 1, f.updatedAt = datetime() "
     "  WITH f " + AUDIT + " } "
+    "WITH f, verdict "
     "RETURN verdict, f.version AS version, CASE WHEN verdict = 'ok' THEN " + FOLLOW_UP
     + " END AS followUp",
 )  # fmt: skip

@@ -36,7 +36,7 @@ SAVE = """mutation($input: SaveRecordInput!) { saveRecord(input: $input) {
 VOID = """mutation($input: VoidRecordInput!) { voidRecord(input: $input) {
   record { id voidedAt voidReason version } errors { code field } } }"""
 CLOSE = """mutation($input: CloseFollowUpInput!) { closeFollowUp(input: $input) {
-  followUp { id status outcome } errors { code field } } }"""
+  followUp { id status outcome assignee { id } } errors { code field } } }"""
 PRODUCT = """mutation($input: SaveProductInput!) { saveProduct(input: $input) {
   product { id sku name listPrice version } errors { code field } } }"""
 TIMELINE = """query($party: ID!, $first: Int!, $after: String, $group: Boolean!,
@@ -163,10 +163,17 @@ def test_a_visit_with_a_next_step_becomes_a_follow_up_and_moves_the_figures(
     assert west.data["followUps"]["nodes"] == []
 
     closed = owner(CLOSE, {"input": {"id": follow_up["id"], "outcome": "已发送"}})
+    # As stored: tester AM saw the answer's assignee null (the customer's variable reused).
     assert closed.data["closeFollowUp"]["followUp"]["status"] == "DONE"
+    assert closed.data["closeFollowUp"]["followUp"]["assignee"] == {"id": OWNER}
     again = owner(CLOSE, {"input": {"id": follow_up["id"]}})
     assert again.data["closeFollowUp"]["errors"] == [{"code": "CONFLICT", "field": "input.id"}]
     assert figures(owner, shop["customer"])["openFollowUps"] == 0
+    # The void's answer lists the record's contacts as a read does (the same reuse hid them).
+    void = """mutation($input: VoidRecordInput!) { voidRecord(input: $input) {
+      record { contacts { id } } errors { code } } }"""
+    voided = owner(void, {"input": {"id": visit["id"], "reason": "重复"}}).data["voidRecord"]
+    assert voided == {"record": {"contacts": [{"id": shop["contact"]}]}, "errors": []}
 
 
 def test_windows_count_business_days_and_nothing_dated_ahead(
