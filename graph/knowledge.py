@@ -77,7 +77,8 @@ MARK = Cypher(
     "  SET r:Knowledge, r.knowledgeTitle = $title, r.knowledgeTags = $tags, "
     "  r.knowledgeText = $tagText, r.knowledgeMarkedAt = datetime(), "
     "  r.knowledgeMarkedBy = $actor, " + _BUMP + "WITH r " + AUDIT + " } "
-    "RETURN verdict, r.version AS version, "
+    # `n` (the customer) leaves scope: RECORD's own patterns bind `n` afresh.
+    "WITH r, verdict RETURN verdict, r.version AS version, "
     "CASE WHEN verdict = 'ok' THEN " + RECORD + " END AS record",
 )  # fmt: skip
 UNMARK = Cypher(
@@ -87,7 +88,8 @@ UNMARK = Cypher(
     "  REMOVE r:Knowledge SET r.knowledgeTitle = null, r.knowledgeTags = null, "
     "  r.knowledgeText = null, r.knowledgeMarkedAt = null, r.knowledgeMarkedBy = null, "
     + _BUMP + "WITH r " + AUDIT + " } "
-    "RETURN verdict, r.version AS version, "
+    # `n` (the customer) leaves scope: RECORD's own patterns bind `n` afresh.
+    "WITH r, verdict RETURN verdict, r.version AS version, "
     "CASE WHEN verdict = 'ok' THEN " + RECORD + " END AS record",
 )  # fmt: skip
 

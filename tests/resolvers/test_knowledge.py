@@ -200,3 +200,22 @@ def test_marking_again_as_it_stands_writes_nothing(notes: None, gql: GQL) -> Non
     assert (again["errors"], again["record"]["version"]) == ([], first["record"]["version"])
     retitled = owner(MARK, {"input": {**same, "title": "价格异议"}}).data["markKnowledge"]
     assert retitled["record"]["version"] == first["record"]["version"] + 1
+
+
+def test_marking_answers_with_the_records_contacts(notes: None, gql: GQL, cypher: Driver) -> None:
+    """The mark's answer lost the record's contacts: the statement's customer variable was
+    still in scope when the record's projection bound its own."""
+    person = cypher.execute_query(
+        "MATCH (a:Company {id: $a}), (r:Record {id: $k}) "
+        "CREATE (p:Person {id: randomUUID(), name: '知识联系人', version: 1})-[:WORKS_AT]->(a) "
+        "CREATE (r)-[:INVOLVES]->(p) RETURN p.id AS id",
+        a=A,
+        k=K5,
+    ).records[0]["id"]
+    mark = """mutation($input: MarkKnowledgeInput!) { markKnowledge(input: $input) {
+      record { contacts { id } } errors { code } } }"""
+    result = gql.as_("owner")(mark, {"input": {"record": K5, "title": "联系人", "tags": []}})
+    assert result.data["markKnowledge"] == {
+        "record": {"contacts": [{"id": person}]},
+        "errors": [],
+    }
