@@ -368,7 +368,7 @@ class GraphQLView(GraphQL[Context, None]):
         # Auth lookups are cached and not part of the query's cost: keep them off the count.
         auth_token = current_round_trips.set(RoundTrips())
         try:
-            viewer: Viewer = await state.auth.viewer(request.headers.get("authorization"))
+            viewer: Viewer = await state.auth.viewer(request.headers.getlist("authorization"))
         except ApiError as exc:
             refusal = _error_response(exc.code, exc.message, 401, request_id, media_type=media)
             await self._refuse(exc.code, refusal, scope, receive, send)

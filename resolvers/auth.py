@@ -90,7 +90,15 @@ class Authenticator:
         (a database replaced under a running app, as the tests do between cases)."""
         self._cache.clear()
 
-    async def viewer(self, authorization: str | None) -> Viewer:
+    async def viewer(self, authorization: str | list[str] | None) -> Viewer:
+        """The viewer a request's `Authorization` header(s) sign in as."""
+        if isinstance(authorization, list):
+            if len(authorization) > 1:
+                # A proxy that appends its own header would otherwise pick the identity.
+                raise ApiError(
+                    ErrorCode.UNAUTHENTICATED, "Send one Authorization header, not several."
+                )
+            authorization = authorization[0] if authorization else None
         if not authorization:
             if self.allow_anonymous:
                 return DEMO

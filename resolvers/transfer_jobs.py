@@ -811,7 +811,7 @@ async def _viewer(request: Request) -> Viewer:
             503, ErrorCode.DATABASE_UNAVAILABLE, "The database is not ready yet; retry shortly."
         )
     try:
-        viewer: Viewer = await state.auth.viewer(request.headers.get("authorization"))
+        viewer: Viewer = await state.auth.viewer(request.headers.getlist("authorization"))
     except ApiError as exc:
         raise Refused(401, ErrorCode.UNAUTHENTICATED, exc.message) from exc
     return viewer

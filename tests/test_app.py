@@ -158,3 +158,22 @@ def test_start_up_objects_are_frozen_out_of_collections_until_the_app_stops(
         assert gc.get_freeze_count() > 100_000
         assert client.get("/healthz").status_code == 200
     assert gc.get_freeze_count() == 0
+
+
+def test_two_authorization_headers_are_refused_not_first_come(
+    app_client: TestClient, gql: GQL
+) -> None:
+    """Tester AL: with two headers the first won, so a proxy appending its own decided who
+    the request was."""
+    both = [("Authorization", "Bearer key-owner"), ("Authorization", "Bearer key-admin")]
+    r = app_client.post("/graphql", json={"query": "{ me { name } }"}, headers=both)
+    assert r.status_code == 401
+    error = r.json()["errors"][0]
+    assert (error["extensions"]["code"], error["message"]) == (
+        "UNAUTHENTICATED",
+        "Send one Authorization header, not several.",
+    )
+    jobs = app_client.get("/transfer/jobs", headers=both)
+    assert (jobs.status_code, jobs.json()["errors"][0]["code"]) == (401, "UNAUTHENTICATED")
+    one = app_client.post("/graphql", json={"query": "{ me { name } }"}, headers=[both[0]]).json()
+    assert one["data"]["me"]["name"], one
