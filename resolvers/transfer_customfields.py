@@ -51,6 +51,7 @@ from typing import Any
 from graph import customfields as g
 from graph import nodes as node_repo
 from graph import transfer as transfer_repo
+from graph import transfer_jobs as jobs_repo
 from graph.actor import Actor
 from graph.db import Database, native
 from graph.errors import ConstraintViolation
@@ -69,13 +70,21 @@ from resolvers.transfer import (
     Rejection,
     TransferError,
     _convert,
+    _edge_refusal,
     _errors_of,
     archive_moment,
     blank,
+    missing_end,
     unknown_fields,
 )
 
 GROUP = ("customField",)
+
+
+def _external(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row.get("source"), row["externalId"])
+
+
 # The node line's field holding the values (`fields.custom`).
 EXPORTED = {"custom": "custom"}
 # A mapping's target for a custom field's column: `"custom.<key>" = "column"`.
@@ -489,6 +498,8 @@ class DryRun:
         self.plan: Planned | None = None
         self.seen: set[tuple[Label, str]] = set()  # the file's nodes
         self.waiting: list[dict[str, Any]] = []
+        # The node rows that passed so far, by each key an edge row may name them with.
+        self.nodes: set[tuple[Label, Key, Any]] = set()
 
     async def _plan(self) -> Planned:
         if self.plan is None:
@@ -500,7 +511,60 @@ class DryRun:
         return self.plan
 
     async def check(self, pending: list[Prepared]) -> list[Rejection]:
-        """One batch of a group, as its write would judge its custom fields."""
+        """One batch of a group, as its write would judge it: custom fields, and an edge's
+        ends (found in the file before it, or stored) and loops."""
+        refused = await self._fields(pending)
+        group = pending[0].group
+        if group[0] == "node":
+            bad = {r.row for r in refused}
+            for p in pending:
+                if p.n not in bad:
+                    self.nodes.add((group[1], Key.ID, p.row.get("id")))
+                    if p.row.get("externalId") is not None:
+                        self.nodes.add((group[1], Key.EXTERNAL, _external(p.row)))
+        elif group[0] == "edge" and all(label in transfer_repo.LABELS for label in group[2]):
+            refused += await self._ends(group, pending)
+        return refused
+
+    async def _ends(self, group: tuple[Any, ...], pending: list[Prepared]) -> list[Rejection]:
+        """The writer's refusals of a missing end and of a loop (graph/transfer.py), without
+        writing: an end is found among the file's earlier node rows that pass, or stored
+        (and visible to the actor); without a database to read, only loops are judged. Not
+        judged: cycles, and an id that joins other ends."""
+        ends: tuple[Label, Label] = group[2]
+        key: Key = group[3]
+
+        def end(row: dict[str, Any], part: str) -> tuple[Any, ...]:
+            if key is Key.EXTERNAL:
+                return (row[part + "Source"], row[part])
+            return (row[part],)
+
+        refused: list[Rejection] = []
+        ask: dict[int, dict[str, Any]] = {}
+        for p in pending:
+            a, b = end(p.row, "from"), end(p.row, "to")
+            if ends[0] is ends[1] and a == b:
+                refused.append(_edge_refusal(transfer_repo.EdgeRefusal(p.n, "to", "loop")))
+            elif not all(self._in_file(ends[i], key, x) for i, x in enumerate((a, b))):
+                ask[p.n] = p.row
+        if not ask or self.reader is None:  # no database to read: what it holds is unknown
+            return refused
+        seen: dict[int, tuple[bool, bool]] = {n: (False, False) for n in ask}
+        keys = ("from", "fromSource", "to", "toSource")
+        rows = [{"n": n, **{k: row.get(k) for k in keys}} for n, row in ask.items()]
+        for right in await jobs_repo.edge_rights(self.reader, self.actor, ends, key, rows):
+            seen[right["n"]] = right["seen"]
+        for n, row in ask.items():
+            for i, part in enumerate(("from", "to")):
+                if not seen[n][i] and not self._in_file(ends[i], key, end(row, part)):
+                    refused.append(missing_end(n, part))
+                    break
+        return sorted(refused, key=lambda r: r.row)
+
+    def _in_file(self, label: Label, key: Key, value: tuple[Any, ...]) -> bool:
+        return (label, key, value if key is Key.EXTERNAL else value[0]) in self.nodes
+
+    async def _fields(self, pending: list[Prepared]) -> list[Rejection]:
         group = pending[0].group
         if group[0] == "customField":
             forbidden = _not_admin(self.actor, [p.n for p in pending])

@@ -9,6 +9,7 @@ import csv
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import orjson
@@ -1133,3 +1134,40 @@ def test_a_row_giving_one_line_equal_to_the_stored_other_is_rejected(
         ("L3", "+861088888888", "+861000000000", 2),
         ("L4", "+861088888888", None, 1),
     ]
+
+
+def _edge_line(rel: str, ident: str, src: str, a: str, dst: str, b: str) -> dict[str, Any]:
+    return {"kind": "edge", "type": rel, "id": ident, "from": src, "fromLabel": a,
+            "to": dst, "toLabel": b, "fields": {}}  # fmt: skip
+
+
+def test_an_admins_dry_run_refuses_the_edges_the_import_will(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """A dry run answered every edge row valid, then the import refused a missing end or a
+    loop: the dry run now finds each end among the file's earlier nodes or stored, and
+    reports what the import reports, row for row."""
+    cypher.execute_query("CREATE (:Company {id: 'dr-stored', name: '已存公司', version: 1})")
+    lines = [
+        {"kind": "node", "label": "Company", "id": "dr-c1", "customer": None,
+         "fields": {"name": "新公司甲"}},
+        {"kind": "node", "label": "Person", "id": "dr-p1", "customer": None,
+         "fields": {"name": "张三"}},
+        _edge_line("WORKS_AT", "dr-e1", "dr-p1", "Person", "dr-c1", "Company"),  # the file's
+        _edge_line("WORKS_AT", "dr-e2", "dr-p1", "Person", "dr-stored", "Company"),  # stored
+        _edge_line("WORKS_AT", "dr-e3", "dr-p1", "Person", "dr-nope", "Company"),
+        _edge_line("SUBSIDIARY_OF", "dr-e4", "dr-c1", "Company", "dr-c1", "Company"),
+        _edge_line("SUPPLIES", "dr-e5", "dr-ghost", "Company", "dr-stored", "Company"),
+    ]  # fmt: skip
+    expected = [
+        "5|to|NOT_FOUND|no node with this id (to end); import the nodes first",
+        "6|to|VALIDATION|an edge cannot join a node to itself",
+        "7|from|NOT_FOUND|no node with this id (from end); import the nodes first",
+    ]
+    rows = list(transfer.graph_rows(iter(enumerate(lines, 1))))
+    dry, dry_report = _run(neo4j_server, iter(rows), tmp_path / "dry.csv", dry=True)
+    assert dry_report == expected
+    assert (dry.rows, dry.created, dry.rejected) == (7, 0, 3)
+    out, report = _run(neo4j_server, iter(rows), tmp_path / "real.csv")
+    assert report == expected
+    assert (out.created, out.rejected) == (4, 3)
