@@ -200,7 +200,10 @@ class ClassificationReview:
     by: str = strawberry.field(description="Who ran it: a user id, or `system:…` for jobs.")
     dryRun: bool = strawberry.field(description="Always false: dry runs are not stored.")
 
-    @strawberry.field(description="Customers classified.")
+    @strawberry.field(
+        description="Customers classified: the run's total, of every customer (not only those "
+        "you see; `changes` lists only those)."
+    )
     def customers(self, root: strawberry.Parent[ReviewRow]) -> int:
         return int(_counts(root).get("customers", 0))
 
@@ -208,11 +211,14 @@ class ClassificationReview:
     def changed(self, root: strawberry.Parent[ReviewRow]) -> int:
         return int(_counts(root).get("changes", 0))
 
-    @strawberry.field(description="Customers per class after the review, by class id.")
+    @strawberry.field(
+        description="Customers per class after the review, by class id, of every customer "
+        "(not only those you see)."
+    )
     def classes(self, root: strawberry.Parent[ReviewRow]) -> list[ClassCount]:
         return _class_counts(root)
 
-    @strawberry.field(description="Changes per dimension.")
+    @strawberry.field(description="Changes per dimension, of every customer.")
     def dimensions(self, root: strawberry.Parent[ReviewRow]) -> list[DimensionCount]:
         return _dimension_counts(root)
 
