@@ -16,6 +16,7 @@ correction. Values are never rewritten or dropped by a definition change.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import math
@@ -564,7 +565,30 @@ async def read(ctx: Context, node: NodeRow) -> dict[str, Any] | None:
         label = Label(node.get("__typename") or node.get("label") or "Company")
         defined = await of_kind(ctx, label, active=False)
         out = {k: val for k, val in out.items() if k in defined and not defined[k]["personal"]}
+    if not ctx.actor.scope.read_all:
+        out = await _without_hidden_references(ctx, node, out)
     return out
+
+
+async def _without_hidden_references(
+    ctx: Context, node: NodeRow, values: dict[str, Any]
+) -> dict[str, Any]:
+    """`values` without a REFERENCE naming a node the viewer may not see: hidden means
+    missing, and the id would tell that the node exists. One batched look-up per request."""
+    label = Label(node.get("__typename") or node.get("label") or "Company")
+    defined = await of_kind(ctx, label, active=False)
+    refs = {
+        k: x
+        for k, x in values.items()
+        if isinstance(x, str) and k in defined and defined[k]["type"] == "REFERENCE"
+    }
+    if not refs:
+        return values
+    from resolvers import node as nodes  # the node loader; resolvers.node never imports us
+
+    shown = await asyncio.gather(*(nodes.node(ctx, x) for x in refs.values()))
+    hidden = {k for k, found in zip(refs, shown, strict=True) if found is None}
+    return {k: x for k, x in values.items() if k not in hidden}
 
 
 # Lists -----------------------------------------------------------------------------------
