@@ -408,8 +408,10 @@ def check_value(errors: v.Errors, d: Mapping[str, Any], value: Any, path: str) -
         errors.add(ErrorCode.VALIDATION, message, path)
 
     if kind == "TEXT":
-        if not isinstance(value, str) or not value.strip():
-            return bad("must be non-blank text")
+        if not isinstance(value, str):
+            return bad("must be text (a JSON string)")
+        if not value.strip():
+            return bad("must not be blank")
         # As every other text: NFC, no zero-width, control or text-direction characters.
         text = v.text(errors, value, path, max_len=d.get("maxLength") or MAX_TEXT)
         if text is None:

@@ -34,7 +34,12 @@ class Query:
     def enumLabels(
         self,
         enum: Annotated[
-            str | None, strawberry.argument(description="Only this enum, e.g. `Stance`.")
+            str | None,
+            strawberry.argument(
+                description="Only this vocabulary, e.g. `Stance`, by the name `enum` answers "
+                "or its GraphQL enum's (`InteractionChannel` for `Channel`); an unknown name "
+                "is BAD_USER_INPUT."
+            ),
         ] = None,
     ) -> list[EnumLabel]:
         return [EnumLabel(**row) for row in r.enum_labels(enum)]

@@ -140,6 +140,12 @@ def test_enum_labels_are_bilingual(gql: GQL) -> None:
     assert labels["DECISION_MAKER"]["zh"] == "决策者"
     assert labels["TECHNICAL_EVALUATOR"]["en"] == "Technical evaluator"
     assert r.round_trips == 0
+    # By its GraphQL enum's name too; an unknown name is an error, not an empty list.
+    channels = gql('{ enumLabels(enum: "InteractionChannel") { enum value } }').data
+    assert {row["enum"] for row in channels["enumLabels"]} == {"Channel"}
+    wrong = gql('{ enumLabels(enum: "NOPE") { value } }')
+    assert wrong.codes() == ["BAD_USER_INPUT"]
+    assert wrong.errors[0]["extensions"]["field"] == "enum"
 
 
 def test_start_up_objects_are_frozen_out_of_collections_until_the_app_stops(

@@ -152,6 +152,7 @@ def test_every_type_is_checked_with_its_path_and_nothing_is_written(
     said = {e["field"]: e["message"] for e in payload["errors"]}
     assert said["input.custom.rating"] == "must be between 1 and 5"
     assert said["input.custom.signedOn"] == "must be at least 2020-01-01"  # no "None" bound
+    assert said["input.custom.note"] == "must be text (a JSON string)"  # not "non-blank"
     assert count(cypher, "Company") == before
     partner = company(gql, "伙伴公司")
     good = {
