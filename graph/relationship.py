@@ -356,6 +356,36 @@ def _delete(rel: Rel) -> Cypher:
     )
 
 
+def _valid_on(r: LiteralString, day: LiteralString) -> LiteralString:
+    return (
+        "(" + r + ".since IS NULL OR " + r + ".since <= " + day + ") "
+        "AND (" + r + ".until IS NULL OR " + r + ".until > " + day + ")"
+    )
+
+
+ENDED_LINES_MAX = 200  # reporting lines one job's end closes (a large team's head)
+
+# A person leaving a company (their WORKS_AT `$id` ends on `$until`) ends their open
+# reporting lines, either way, with those who worked there on their last day, unless the
+# two still share another employer. Influence is personal and stays.
+END_REPORTING_LINES = Cypher(
+    "relationship.end.reporting_lines",
+    "MATCH (p:Person)-[:WORKS_AT {id: $id}]->(c:Company) "
+    "MATCH (p)-[r:REPORTS_TO]-(o:Person) "
+    "WHERE (r.until IS NULL OR r.until > $until) AND (r.since IS NULL OR r.since < $until) "
+    "AND EXISTS { MATCH (o)-[x:WORKS_AT]->(c) "
+    "  WHERE " + _valid_on("x", "$until - duration({days: 1})") + " } "
+    "AND NOT EXISTS { MATCH (p)-[y:WORKS_AT]->(d:Company)<-[z:WORKS_AT]-(o) "
+    "  WHERE d <> c AND " + _valid_on("y", "$until") + " AND " + _valid_on("z", "$until") + " } "
+    "WITH DISTINCT r ORDER BY r.id LIMIT " + str(ENDED_LINES_MAX) + " "
+    "SET r.until = $until, r.version = r.version + 1, r.updatedAt = datetime() "
+    "MERGE (a:AuditEvent {id: $auditId + '/' + r.id}) ON CREATE SET a.at = datetime(), "
+    "a.actor = $actor, a.action = $action, a.targetId = r.id, a.targetLabel = 'REPORTS_TO', "
+    "a.fields = ['until'], a.requestId = $requestId "
+    "RETURN " + PROJECTION + " AS rel",
+)
+
+
 CREATE: dict[tuple[Rel, Label, Label], Cypher] = {}
 OVERLAP: dict[tuple[Rel, Label, Label], Cypher] = {}
 for _rel, (_froms, _tos) in ENDPOINTS.items():
@@ -381,6 +411,8 @@ class EdgeResult:
     refusal: Refusal | None = None
     part: Part | None = None
     detail: Any = None
+    # Edges the change ended along with `rel` (a job's end: the reporting lines there).
+    also_ended: tuple[EdgeRow, ...] = ()
 
 
 @dataclass
@@ -653,10 +685,17 @@ async def _change_edge(
 
 
 async def end(
-    db: Database, edge_id: str, until: dt.date | None, expected_version: int | None, audit: Audit
+    db: Database,
+    edge_id: str,
+    until: dt.date | None,
+    expected_version: int | None,
+    audit: Audit,
+    reporting_lines: bool = True,
 ) -> EdgeResult:
     """Set `until` (default the business day today) and keep the edge as history. Refused
-    (ENDED) when the edge has already ended; a future `until` may be brought forward."""
+    (ENDED) when the edge has already ended; a future `until` may be brought forward. A
+    WORKS_AT's end, with `reporting_lines`, also ends the person's reporting lines at that
+    company (END_REPORTING_LINES), each with its own audit event."""
     until = until or clock.today()
 
     # Ending never closes a cycle, so no type lock is needed; the edge's own lock suffices.
@@ -672,7 +711,12 @@ async def end(
             **audit.params(edge_id, rel, ["until"], audit_id),
         }
         rows = await tx.run(UPDATE[rel], params)
-        return EdgeResult(rows[0]["rel"])
+        if rel is not Rel.WORKS_AT or not reporting_lines:
+            return EdgeResult(rows[0]["rel"])
+        lines = await tx.run(
+            END_REPORTING_LINES, {**params, "until": until, "action": audit.action}
+        )
+        return EdgeResult(rows[0]["rel"], also_ended=tuple(r["rel"] for r in lines))
 
     return await _change_edge(db, edge_id, expected_version, audit, end_edge)
 

@@ -4,6 +4,7 @@ errors with a code and the input field at fault, and nothing is written then."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
@@ -18,6 +19,7 @@ from resolvers.errors import ErrorCode, payload_error
 from resolvers.shapes import EdgePayload, EdgeRow, StanceChangeRow, UserErrorRow
 
 EDGE_PROPS = repo.EDGE_PROPS
+ENDED_LINES_MAX = repo.ENDED_LINES_MAX
 
 # Free-text properties and their length caps.
 TEXT_CAPS: dict[str, int] = {
@@ -47,8 +49,10 @@ def _audit(ctx: Context, action: str) -> nodes.Audit:
     return nodes.Audit(ctx.actor, action, ctx.request_id)
 
 
-def payload(rel: EdgeRow | None, errors: list[UserErrorRow]) -> EdgePayload:
-    return {"relationship": rel, "errors": errors}
+def payload(
+    rel: EdgeRow | None, errors: list[UserErrorRow], also_ended: Sequence[EdgeRow] = ()
+) -> EdgePayload:
+    return {"relationship": rel, "alsoEnded": list(also_ended), "errors": errors}
 
 
 def _enum_value(
@@ -175,7 +179,7 @@ def _result(
 ) -> EdgePayload:
     """The payload: the edge, or the repository's refusal as an error at its input path."""
     if result.refusal is None:
-        return payload(result.rel, [])
+        return payload(result.rel, [], result.also_ended)
     code, message = _message(result, rel)
     field = paths[result.part] if result.part is not None else None
     return payload(None, [payload_error(code, message, field)])
@@ -236,6 +240,7 @@ async def end_link(ctx: Context, data: dict[str, Any]) -> EdgePayload:
         data.get("until"),
         data.get("expectedVersion"),
         _audit(ctx, "relationship.end"),
+        reporting_lines=data.get("endReportingLines", True),
     )
     return _result(result)
 

@@ -32,6 +32,7 @@ NodePayload = dict[str, Any]
 
 class EdgePayload(TypedDict):
     relationship: EdgeRow | None
+    alsoEnded: list[EdgeRow]
     errors: list[UserErrorRow]
 
 

@@ -273,6 +273,7 @@ COSTS: dict[tuple[str, str], FieldCost] = {
     ("PipelineSettings", "stageProbabilities"): FieldCost(size=len(vocab.ProjectStage)),
     ("PlanVsActual", "rows"): FieldCost(size=PLAN_ROWS),
     ("SavePlansPayload", "plans"): FieldCost(size=PLANS_SAVED),
+    ("RelationshipPayload", "alsoEnded"): FieldCost(size=relationship.ENDED_LINES_MAX),
     ("HandOverBrief", "openOpportunities"): FieldCost(size=OPEN_DEALS),
     ("HandOverBrief", "openFollowUps"): FieldCost(size=BRIEF_FOLLOW_UPS),
     ("HandOverBrief", "lastInteractions"): FieldCost(size=BRIEF_INTERACTIONS),

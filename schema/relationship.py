@@ -161,6 +161,13 @@ class EndLinkInput:
     expectedVersion: int | None = strawberry.field(
         default=None, description="Optional; when given, a stale version gives CONFLICT."
     )
+    endReportingLines: bool = strawberry.field(
+        default=True,
+        description="On a WORKS_AT (a person leaving a company): also end, on the same date, "
+        "the person's open REPORTS_TO edges either way with people who worked there on their "
+        "last day, unless the two still share another employer (listed in `alsoEnded`). "
+        "False leaves them open. Ignored for other types.",
+    )
 
 
 @strawberry.input(description="Delete an edge (a mistake rather than history).")
@@ -192,6 +199,11 @@ RelationshipPayload = payload_type(
     relationship=(
         Relationship | None,
         "The edge after the change (unlink: as it was); null when `errors` is not empty.",
+    ),
+    alsoEnded=(
+        list[Relationship],
+        "Edges the change ended along with it: endLink on a WORKS_AT lists the reporting "
+        "lines it ended (see `endReportingLines`; at most 200); empty otherwise.",
     ),
 )
 
@@ -255,7 +267,8 @@ class Mutation:
         r.end_link,
         RelationshipPayload,
         "End an edge (sets `until`); it stays as history. Access as updateLink. Ending a "
-        "WORKS_AT ends nothing else: the person's REPORTS_TO and INFLUENCES edges stay open.",
+        "WORKS_AT also ends the person's reporting lines at that company (see "
+        "`endReportingLines`, listed in `alsoEnded`, each audited); INFLUENCES edges stay open.",
     )
 
     unlink = input_mutation(

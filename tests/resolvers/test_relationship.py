@@ -368,6 +368,62 @@ def test_end_keeps_history_and_unlink_deletes(
     ]
 
 
+def test_a_job_ending_ends_the_reporting_lines_there(
+    gql: GQL, cypher: Driver, world: dict[str, str]
+) -> None:
+    """张伟 leaves 华润置地: his line to his manager 李娜 and 王芳's dotted line to him end on
+    his last day; lines with someone he still works with elsewhere or who never worked
+    there, and his influence, stay."""
+    w = world
+    job = link(gql, type="WORKS_AT", **{"from": w["zhang"]}, to=w["sub"], since="2020-01-01")
+    link(gql, type="WORKS_AT", **{"from": w["li"]}, to=w["sub"])
+    link(gql, type="WORKS_AT", **{"from": w["wang"]}, to=w["sub"])
+    up = link(gql, type="REPORTS_TO", **{"from": w["zhang"]}, to=w["li"])
+    down = link(gql, type="REPORTS_TO", **{"from": w["wang"]}, to=w["zhang"], kind="DOTTED")
+    ties = link(gql, type="INFLUENCES", **{"from": w["zhang"]}, to=w["li"], strength=0.6)
+    # 赵敏 works at the group as well, as 张伟 does: their line outlives his job here
+    zhao = node(cypher, "Person", "赵敏")
+    link(gql, type="WORKS_AT", **{"from": zhao}, to=w["sub"])
+    link(gql, type="WORKS_AT", **{"from": zhao}, to=w["group"])
+    link(gql, type="WORKS_AT", **{"from": w["zhang"]}, to=w["group"])
+    shared = link(gql, type="REPORTS_TO", **{"from": zhao}, to=w["zhang"])
+    # 陈静 never worked at 华润置地: that line is not this job's
+    chen = node(cypher, "Person", "陈静")
+    outside = link(gql, type="REPORTS_TO", **{"from": chen}, to=w["zhang"])
+    query = (
+        "mutation($i: EndLinkInput!) { endLink(input: $i) { relationship { id until } "
+        "alsoEnded { id type until version } errors { code } } }"
+    )
+    ended = gql(query, {"i": {"id": job["id"], "until": "2026-06-30"}}).data["endLink"]
+    assert ended["errors"] == []
+    assert ended["relationship"]["until"] == "2026-06-30"
+    assert sorted(e["id"] for e in ended["alsoEnded"]) == sorted([up["id"], down["id"]])
+    assert {(e["type"], e["until"], e["version"]) for e in ended["alsoEnded"]} == {
+        ("REPORTS_TO", "2026-06-30", 2)
+    }
+    still_open = "MATCH ()-[r {id: $id}]->() WHERE r.until IS NULL RETURN count(r)"
+    for edge in (shared, outside, ties):
+        assert count(cypher, still_open, id=edge["id"]) == 1
+    # each ended line has its own audit event, with the job's action
+    events = cypher.execute_query(
+        "MATCH (a:AuditEvent {action: 'relationship.end'}) WHERE a.targetId IN $ids "
+        "RETURN a.targetId AS id, a.fields AS fields, a.targetLabel AS label",
+        ids=[up["id"], down["id"]],
+        database_="neo4j",
+    ).records
+    assert sorted((e["id"], e["fields"], e["label"]) for e in events) == sorted(
+        (i, ["until"], "REPORTS_TO") for i in (up["id"], down["id"])
+    )
+    # asked not to, a job's end leaves the lines open
+    again = link(gql, type="WORKS_AT", **{"from": w["wang"]}, to=w["rival"])
+    link(gql, type="WORKS_AT", **{"from": w["li"]}, to=w["rival"])
+    line = link(gql, type="REPORTS_TO", **{"from": w["wang"]}, to=w["li"])
+    alone = gql(query, {"i": {"id": again["id"], "endReportingLines": False}}).data["endLink"]
+    assert alone["errors"] == []
+    assert alone["alsoEnded"] == []
+    assert count(cypher, still_open, id=line["id"]) == 1
+
+
 def test_relationship_query_and_endpoints(gql: GQL, world: dict[str, str]) -> None:
     rel = link(gql, type="SUBSIDIARY_OF", **{"from": world["sub"]}, to=world["group"])
     r = gql(
