@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -499,7 +500,17 @@ def ranking(people: Sequence[Node], edges: Sequence[Edge], first: int) -> list[d
     g = influence_graph(by_id, edges)
     scores = influence_scores(g)
     brokers = betweenness(g)
-    order = sorted(by_id, key=lambda k: (-scores.get(k, 0.0), -brokers.get(k, 0.0), k))
+
+    # Ties (equal as shown, to 6 places) share a rank, the next one skipping: 1, 2, 2, 4.
+    def standing(k: str) -> tuple[float, float]:
+        return (-round(scores.get(k, 0.0), 6), -round(brokers.get(k, 0.0), 6))
+
+    order = sorted(by_id, key=lambda k: (*standing(k), k))
+    ranks: dict[tuple[float, float], int] = {}
+    shared: Counter[tuple[float, float]] = Counter()
+    for i, k in enumerate(order, start=1):
+        ranks.setdefault(standing(k), i)
+        shared[standing(k)] += 1
     # The explanation reads the stored edges, not the PageRank graph: there, influence and
     # reporting lines are summed into one weight that was never stored.
     influences: dict[str, list[Edge]] = {}
@@ -513,8 +524,10 @@ def ranking(people: Sequence[Node], edges: Sequence[Edge], first: int) -> list[d
         elif e["type"] == "REPORTS_TO":
             reports.setdefault(t, []).append(e)
     out = []
-    for i, pid in enumerate(order[:first], start=1):
-        parts = [f"rank {i} of {len(by_id)}"]
+    for pid in order[:first]:
+        i = ranks[standing(pid)]
+        tied = " (tied)" if shared[standing(pid)] > 1 else ""
+        parts = [f"rank {i} of {len(by_id)}{tied}"]
         parts += _explain_influence(influences.get(pid, []), by_id)
         parts += _explain_reports(reports.get(pid, []), by_id)
         if pid not in influences and pid not in reports:

@@ -106,6 +106,9 @@ MAX_NAMED = 5  # accounts named per recommendation
 MAX_RULES = 3  # co-purchase rules shown per recommendation
 MAX_RECOMMENDATIONS = 100  # `first`
 DUE_WITHIN_DAYS = 14  # a repurchase due within this many days is DUE
+# The next order is expected at least this long after the last: two orders a day apart are
+# one purchase split in two, not a daily habit to be "overdue" for within the week.
+MIN_REPEAT_DAYS = 7
 # Points of each reason (module doc, "Recommendations"); a recommendation's score is their sum.
 OVERDUE_POINTS = 1.0
 DUE_POINTS = 0.75
@@ -345,7 +348,8 @@ class _Tally:
         median = statistics.median(gaps) if gaps else None
         cycle = round(median, 1) if median is not None else None
         mean = round((days[-1] - days[0]).days / len(gaps), 1) if gaps else None
-        expected = times[-1] + dt.timedelta(days=median) if median is not None else None
+        wait = max(median, MIN_REPEAT_DAYS) if median is not None else None
+        expected = times[-1] + dt.timedelta(days=wait) if wait is not None else None
         until = round(_days(expected - now), 1) if expected is not None else None
         return {
             "product": product,
@@ -448,6 +452,10 @@ def _label(product: dict[str, Any]) -> str:
     return f"{product.get('name')} ({product.get('sku')})"
 
 
+def _count(n: float, noun: str) -> str:
+    return f"{n:g} {noun}" + ("" if n == 1 else "s")
+
+
 def _reason(kind: str, points: float, explanation: str) -> Reason:
     return {
         "kind": kind,
@@ -483,11 +491,13 @@ def shape_recommendations(
         days = pref["daysUntilExpected"] or 0.0
         when = f"{-days:g} days overdue" if overdue else f"due in {days:g} days"
         last = clock.day_of(pref["lastOrderAt"]).isoformat()
+        cycle, gaps = pref["cycleDays"] or 0.0, pref["orderDays"] - 1
+        floored = f", expected after {MIN_REPEAT_DAYS}" if cycle < MIN_REPEAT_DAYS else ""
         r = _reason(
             "REPURCHASE_DUE",
             OVERDUE_POINTS if overdue else DUE_POINTS,
-            f"Reorder {when}: bought every {pref['cycleDays']:g} days (median of "
-            f"{pref['orderDays'] - 1} gaps), last on {last}.",
+            f"Reorder {when}: bought every {_count(cycle, 'day')} (median of "
+            f"{_count(gaps, 'gap')}{floored}), last on {last}.",
         )
         r["preference"] = pref
         product_rows[pref["product"]["id"]] = pref["product"]

@@ -305,6 +305,12 @@ def horizon(d: Derived, s: Settings) -> tuple[int, float | None]:
     return max(s.min_horizon_days, math.ceil(s.lapse_factor * cycle)), cycle
 
 
+def min_cycle(s: Settings) -> float:
+    """The shortest purchase cycle the churn signal counts: the one whose lapse horizon is
+    the least horizon (60 / 2.5 = 24 days by default)."""
+    return s.min_horizon_days / s.lapse_factor
+
+
 def natural_stage(d: Derived, today: dt.date, s: Settings) -> tuple[LifecycleStage, str, str]:
     """The stage the records alone say, with the rule and a reason."""
     if not d.order_days:
@@ -372,7 +378,9 @@ def churn(
     h, cycle = horizon(d, s)
     if d.last_order is not None:
         idle = (today - d.last_order).days
-        expected = cycle if cycle is not None else h / 2
+        # Floored as the lapse horizon is: two orders a day apart make no 1-day cycle that
+        # a customer is "overdue" for five days later.
+        expected = max(cycle, min_cycle(s)) if cycle is not None else h / 2
         ratio = idle / expected if expected else 0.0
         if ratio > 1:
             out.append(

@@ -175,6 +175,8 @@ async def history(
     rows, total = await repo.history(
         ctx.db, ctx.actor, customer_id, limit + 1, time_position(after, "scoreHistory"), with_total
     )
+    if not rows and after is None:
+        await _visible(ctx, customer_id)
     shaped = [shape_snapshot(r) for r in rows]
     return time_ordered(
         shaped, limit, after, total, lambda r: (_iso(r["scoredAt"]), r["id"]), "scoreHistory"
@@ -189,7 +191,17 @@ def _iso(value: Any) -> str:
 async def stage_history(ctx: Context, customer_id: str, first: int) -> list[StageChangeRow]:
     if not 1 <= first <= MAX_STAGE_HISTORY:
         raise ApiError(ErrorCode.BAD_USER_INPUT, f"first must be 1..{MAX_STAGE_HISTORY}", "first")
-    return await repo.stage_history(ctx.db, ctx.actor, customer_id, first)
+    rows = await repo.stage_history(ctx.db, ctx.actor, customer_id, first)
+    if not rows:
+        await _visible(ctx, customer_id)
+    return rows
+
+
+async def _visible(ctx: Context, customer_id: str) -> None:
+    """An empty history should mean a customer without one, not a wrong or hidden id (hidden
+    means missing: NOT_FOUND, as `timeline` answers). One look-up, only when empty."""
+    if await node(ctx, customer_id) is None:
+        raise ApiError(ErrorCode.NOT_FOUND, "no company or person with this id", "customer")
 
 
 def _period(since: dt.date | None, until: dt.date | None) -> tuple[dt.date, dt.date]:

@@ -117,7 +117,8 @@ class PurchasePreference:
         "two order days."
     )
     nextExpectedAt: dt.datetime | None = strawberry.field(
-        description="The latest order + `cycleDays`; null without a cycle."
+        description="The latest order + `cycleDays`, at least 7 days (orders a day apart are "
+        "one purchase split, not a daily habit); null without a cycle."
     )
     daysUntilExpected: float | None = strawberry.field(
         description="Days from now to `nextExpectedAt`; negative when overdue."

@@ -26,7 +26,10 @@ class InfluenceRank:
         description="Brokerage: normalised betweenness on the undirected influence graph "
         "(sampled, seeded, above 300 people)."
     )
-    rank: int = strawberry.field(description="1 = most influential.")
+    rank: int = strawberry.field(
+        description="1 = most influential; people equal in score and betweenness (to 6 places) "
+        "share a rank, and the next rank skips (1, 2, 2, 4)."
+    )
     explanation: str = strawberry.field(
         description="Why, from the stored edges, each kind apart: whom the person "
         'influences with the stored strengths ("influences 2: 王芳 (0.8), 李娜 (0.6)"), '

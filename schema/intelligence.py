@@ -44,7 +44,8 @@ vocab_enum(
     ChurnReason,
     "Why a customer may be leaving (R17).",
     {
-        "OVERDUE_FOR_CYCLE": "No order for longer than its own purchase cycle.",
+        "OVERDUE_FOR_CYCLE": "No order for longer than its own purchase cycle (the mean gap "
+        "between order days, counted as at least the least lapse horizon ÷ the lapse factor).",
         "FALLING_AMOUNTS": "The last window's amount fell by more than a fifth.",
         "COMPLAINTS": "Complaints in the last 180 days, or open ones.",
         "POOR_SATISFACTION": "Mean survey score under 3 in the last year.",
@@ -124,7 +125,10 @@ class Rfm:
 @strawberry.type(description="Where a customer is in its lifecycle (R16).")
 class LifecycleState:
     stage: LifecycleStage | None = strawberry.field(description="The current stage.")
-    since: dt.date | None = strawberry.field(description="When it moved there.")
+    since: dt.date | None = strawberry.field(
+        description="When the move was recorded: a rule's move by the scoring run that found it "
+        "(a lapse found late is dated by that run; its `reason` gives the days without an order)."
+    )
     manual: bool = strawberry.field(
         description="Set by hand: holds until the records bring news (an order, a lapse)."
     )
@@ -249,7 +253,8 @@ class ChurnAnalysis:
     since: dt.date = strawberry.field(description="Period start.")
     until: dt.date = strawberry.field(description="Period end (exclusive).")
     lostByStage: list[KeyCount] = strawberry.field(
-        description="Moves to LOST in the period, by the stage they left."
+        description="Moves to LOST in the period, by the stage they left (`key` null: the "
+        "customer had no stage yet, as before its first scoring run)."
     )
     lostByReason: list[KeyCount] = strawberry.field(
         description="Moves to LOST in the period, by reason (LAPSED: the rule)."

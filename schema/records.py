@@ -296,7 +296,9 @@ class PurchaseWindow:
     amount: Decimal = strawberry.field(description="Their total.")
     quantity: float = strawberry.field(description="Units bought.")
     averagePrice: Decimal | None = strawberry.field(
-        description="amount ÷ quantity (per unit); null without units."
+        description="amount ÷ quantity over every line, whatever its product or unit: a price "
+        "per unit only where the customer buys one product (per product: "
+        "`purchasePreferences`); null without units."
     )
 
 
@@ -310,7 +312,9 @@ class PurchaseFigures:
     firstOrderAt: dt.datetime | None = strawberry.field(description="The first order.")
     lastOrderAt: dt.datetime | None = strawberry.field(description="The latest order.")
     meanDaysBetweenOrders: float | None = strawberry.field(
-        description="(last − first) ÷ (orders − 1), in days; null below two orders."
+        description="(last − first) ÷ (orders − 1), in days of exact time (two orders an hour "
+        "apart: 0.0; the churn signal and `purchasePreferences` count business days "
+        "instead); null below two orders."
     )
     windows: list[PurchaseWindow] = strawberry.field(
         description="Last 30, 90 and 365 days, then all time."

@@ -87,6 +87,10 @@ def test_pagerank_favours_the_influencer() -> None:
     assert ranks[0]["score"] == 1.0
     assert ranks[0]["rank"] == 1
     assert "influences 3: a (0.9), b (0.9), c (0.9)" in ranks[0]["explanation"]
+    # Tester AP: equal people had ranks 2, 3 and 4 by their ids. Ties share a rank.
+    assert [r["rank"] for r in ranks] == [1, 2, 2, 2]
+    assert ranks[0]["explanation"].startswith("rank 1 of 4;")
+    assert all(r["explanation"].startswith("rank 2 of 4 (tied);") for r in ranks[1:])
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 40, alg.DENSE_PAGERANK_MAX])

@@ -243,6 +243,23 @@ def test_churn_risk_orders_and_explains(scored: dict[str, scoring.ScoreOut]) -> 
             assert o["churnRisk"] == min(100, sum(r["points"] for r in o["churnReasons"]))
 
 
+def test_a_cycle_of_days_is_floored_as_the_lapse_horizon_is() -> None:
+    """Tester AP: two orders a day apart, five days ago, made a new customer "overdue" on a
+    1-day cycle (ratio 5). The cycle counts as at least 60 / 2.5 = 24 days."""
+    s = Settings()
+    twice = customer("twice", [order(6, 100), order(5, 100)], stage="NEW")
+    (out,) = scoring.score_population([twice], TODAY, s)
+    assert [r["reason"] for r in out["churnReasons"]] == []
+    assert scoring.min_cycle(s) == 24.0
+    # 30 days later it is overdue against the floor, not against its 1-day gap
+    late = customer("late", [order(31, 100), order(30, 100)], stage="ACTIVE")
+    (out,) = scoring.score_population([late], TODAY, s)
+    (reason,) = out["churnReasons"]
+    assert reason["reason"] == "OVERDUE_FOR_CYCLE"
+    assert reason["detail"] == {"daysSinceLastOrder": 30, "cycleDays": 24.0, "ratio": 1.25}
+    assert reason["points"] == 15
+
+
 def test_graph_signals_raise_churn() -> None:
     base = [order(d, 1000) for d in range(10, 300, 30)]
     calm = customer("calm", base, stage="ACTIVE")
