@@ -52,7 +52,7 @@ from graph.server import LocalNeo4j, Supervisor
 from graph.warmup import warm_up
 from resolvers import intelligence as scoring_jobs
 from resolvers import outreach as outreach_jobs
-from resolvers import transfer_jobs
+from resolvers import transfer_jobs, transfer_records
 from resolvers.auth import Authenticator, demo_key_holders
 from resolvers.context import ANONYMOUS, Context, Viewer
 from resolvers.errors import ApiError, ErrorCode
@@ -628,6 +628,7 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
                 # Its API keys are published in the README: production would then refuse.
                 log.warning("demo data is not loaded in production mode (CRM_DEV=0)")
             elif settings.demo_data and await demo.seed_if_empty(state.db):
+                await transfer_records.settle_digests(state.db)
                 log.info("loaded demo data")
             if not settings.dev and (holders := await demo_key_holders(state.db)):
                 raise StartupRefused(

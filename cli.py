@@ -127,6 +127,10 @@ async def _seed(settings: Settings) -> int:
     try:
         await Runner(db, migrations.DIRECTORY, settings.neo4j_user).apply()
         loaded = await demo.seed_if_empty(db)
+        if loaded:
+            from resolvers import transfer_records
+
+            await transfer_records.settle_digests(db)
         print("demo data loaded" if loaded else "database not empty: demo data not loaded")
         return 0
     finally:
@@ -684,7 +688,10 @@ async def _import(
         if db is not None:
             await db.close()
     if out.skipped:
-        print(f"resumed: {out.skipped} rows were committed by an earlier run")
+        print(
+            f"resumed: {out.skipped} rows were committed by an earlier run, which rejected "
+            f"{out.rejected_before} (in the report)"
+        )
     if dry:
         print(
             f"dry run: {out.rows} rows read, {out.rows - out.rejected} valid, "
@@ -707,7 +714,7 @@ async def _import(
                 "or of earlier rows "
                 "(code DUPLICATE in the report); import them with --allow-duplicates"
             )
-    return 1 if out.rejected else 0
+    return 1 if out.rejected or out.rejected_before else 0
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:

@@ -118,6 +118,11 @@ def _csv_error(exc: csv.Error, start: int, end: int) -> str:
             "was read as one cell, so no row from that line on was read; close the quote "
             '(a quote inside a quoted cell is written "") and import the file again'
         )
+    if "field larger than field limit" in str(exc):
+        return (
+            f"a cell on line {end} is longer than {csv.field_size_limit():,} characters, "
+            "the most a CSV cell may hold here; no field takes that much"
+        )
     return f"not valid CSV (line {end}: {exc}); check this row's quotes"
 
 
@@ -306,6 +311,8 @@ def write_csv_dir(records: Iterable[Record], directory: Path) -> int:
             row.update(_node_columns(rec))
         elif rec["kind"] == "record":
             row = {"id": rec["id"], "customer": rec["customer"]}
+            if rec.get(ANONYMISED):
+                row[ANONYMISED] = "true"
             row.update({k: _flat(v) for k, v in rec["fields"].items()})
         elif rec["kind"] in ("product", "customField") or rec["kind"] in STAFF_CSV:
             row = {"id": rec["id"], **({ANONYMISED: "true"} if rec.get(ANONYMISED) else {})}
@@ -354,6 +361,8 @@ def read_csv_dir(directory: Path) -> Iterator[tuple[int, Record | BadRow]]:
                 if kind == "record":
                     rec: Record = {"kind": "record", "type": name, "id": cells.pop("id", "")}
                     rec["customer"] = cells.pop("customer", "")
+                    if said_yes(cells.pop(ANONYMISED, None)):
+                        rec[ANONYMISED] = True
                     rec["fields"] = cells
                 elif kind in ("product", "team", "user", "customField"):
                     rec = {"kind": kind, "id": cells.pop("id", "")}

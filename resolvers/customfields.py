@@ -41,6 +41,7 @@ from resolvers.common import Required, admin_only, audit, load_node
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
+from resolvers.node import node as visible_node
 from resolvers.permissions import anonymised
 from resolvers.shapes import NodeRow, UserErrorRow, parse_date
 
@@ -586,9 +587,7 @@ async def _without_hidden_references(
     }
     if not refs:
         return values
-    from resolvers import node as nodes  # the node loader; resolvers.node never imports us
-
-    shown = await asyncio.gather(*(nodes.node(ctx, x) for x in refs.values()))
+    shown = await asyncio.gather(*(visible_node(ctx, x) for x in refs.values()))
     hidden = {k for k, found in zip(refs, shown, strict=True) if found is None}
     return {k: x for k, x in values.items() if k not in hidden}
 

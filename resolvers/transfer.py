@@ -935,6 +935,7 @@ class Outcome:
     updated: int = 0
     rejected: int = 0
     skipped: int = 0  # rows an earlier, interrupted run committed
+    rejected_before: int = 0  # rows the earlier run rejected (in the report it began)
     duplicates: int = 0  # rows held back as likely duplicates (also counted as rejected)
     batches: int = 0
     staff: int = 0  # teams, users and staff edges created or changed (sign-ins to refresh)
@@ -1048,6 +1049,14 @@ class Report:
     """The rejected rows' CSV: started afresh, or appended to when an import resumes."""
 
     def __init__(self, path: Path, append: bool) -> None:
+        # An interrupted run's rejected rows, as it reported them: the import they belong to
+        # still rejected them (the exit code and the totals say so).
+        self.before = 0
+        if append and path.exists():
+            with open(path, newline="", encoding="utf-8") as earlier:
+                self.before = len(
+                    {row[0] for row in itertools.islice(csv.reader(earlier), 1, None) if row}
+                )
         self.file = open(path, "a" if append else "w", newline="", encoding="utf-8")  # noqa: SIM115
         self.sheet = csv.writer(self.file)
         if not append:
@@ -1205,6 +1214,7 @@ async def run_import(
     out = Outcome()
     done = 0 if db is None else checkpoint.committed
     sheet = Report(report, append=done > 0)
+    out.rejected_before = sheet.before
     pending: list[Prepared] = []
     rejected: list[Rejection] = []
     names: dict[int, str] = {}  # the pending rows' names in the report (GraphML ids)
@@ -1340,6 +1350,29 @@ async def run_import(
 
 
 # --- the export -------------------------------------------------------------------------------
+EXPORT_CHUNK = 500  # node lines whose REFERENCE values are checked in one look-up
+
+
+def _node_line(
+    label: Label,
+    spec: dict[str, Kind],
+    marked: dict[str, Any],
+    guards: Guards,
+    actor: Actor,
+    node: dict[str, Any],
+) -> fmt.Record:
+    shown = guards.row(label.value, node, actor.roles)
+    profile = node.get("customer") if node.get("isCustomer") else None
+    return {
+        "kind": "node",
+        "label": label.value,
+        "id": node["id"],
+        **marked,
+        "customer": _fields(profile, PROFILE_FIELDS) if profile else None,
+        "fields": _fields(shown, spec),
+    }
+
+
 def _fields(row: dict[str, Any], keys: Iterator[str] | dict[str, Kind]) -> dict[str, Any]:
     return {k: jsonable(row[k]) for k in keys if row.get(k) is not None}
 
@@ -1367,18 +1400,18 @@ async def export_records(db: Database, actor: Actor, guards: Guards) -> AsyncIte
         spec = {**NODE_FIELDS[label], **EXTERNAL_FIELDS, **ARCHIVED, **tcf.EXPORTED}
         # Pseudonyms are marked, so that the import refuses them (graph_rows).
         marked = {fmt.ANONYMISED: True} if guards.pseudonymised(label.value, actor.roles) else {}
+        line = partial(_node_line, label, spec, marked, guards, actor)
+        # In chunks: a REFERENCE naming a node the key cannot see is left out, as the API's
+        # `custom` leaves it out, with one look-up per chunk.
+        chunk: list[dict[str, Any]] = []
         async for node in pages.every(partial(repo.export_nodes, db, actor, label)):
-            node = tcf.with_values(node, defs, actor.roles)
-            shown = guards.row(label.value, node, actor.roles)
-            profile = node.get("customer") if node.get("isCustomer") else None
-            yield {
-                "kind": "node",
-                "label": label.value,
-                "id": node["id"],
-                **marked,
-                "customer": _fields(profile, PROFILE_FIELDS) if profile else None,
-                "fields": _fields(shown, spec),
-            }
+            chunk.append(tcf.with_values(node, defs, actor.roles))
+            if len(chunk) == EXPORT_CHUNK:
+                for shown_node in await tcf.without_hidden_references(db, actor, defs, chunk):
+                    yield line(shown_node)
+                chunk = []
+        for shown_node in await tcf.without_hidden_references(db, actor, defs, chunk):
+            yield line(shown_node)
     for rel in repo.EXPORT_RELS:
         async for edge in pages.every(partial(repo.export_edges, db, actor, rel)):
             shown = guards.row("Relationship", edge, actor.roles)

@@ -145,6 +145,36 @@ def with_values(node: dict[str, Any], defs: Definitions, roles: Roles) -> dict[s
     return {**node, "custom": out or None}
 
 
+async def without_hidden_references(
+    db: Database, actor: Actor, defs: Definitions, nodes: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`nodes` (with_values') without a REFERENCE value naming a node the actor cannot see,
+    as the API's `custom` leaves it out: hidden means missing. One look-up per call."""
+    if actor.scope.read_all or not nodes:
+        return nodes
+    refs = {(d["kind"], d["key"]) for d in defs if d["type"] == "REFERENCE"}
+    if not refs:
+        return nodes
+
+    def named(node: dict[str, Any]) -> dict[str, str]:
+        kind = cf.KIND_OF_LABEL[Label(node.get("__typename") or node.get("label"))]
+        values = node.get("custom") or {}
+        return {k: x for k, x in values.items() if (kind, k) in refs and isinstance(x, str)}
+
+    wanted = sorted({x for node in nodes for x in named(node).values()})
+    if not wanted:
+        return nodes
+    seen = await node_repo.by_ids(db, actor, None, wanted)
+    out = []
+    for node in nodes:
+        hidden = {k for k, x in named(node).items() if x not in seen}
+        if hidden:
+            kept = {k: x for k, x in node["custom"].items() if k not in hidden}
+            node = {**node, "custom": kept or None}
+        out.append(node)
+    return out
+
+
 # --- definition lines -------------------------------------------------------------------------
 
 

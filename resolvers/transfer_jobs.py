@@ -373,8 +373,14 @@ def _guarded(
 ) -> Iterator[transfer.Prepared | list[transfer.Rejection]]:
     held = held or {}
     hidden = hidden or {}
+    # A row repeating an earlier row's key is that first (tester AN: a repeated id with
+    # another name read as a forbidden name change once the first row had been imported).
+    first: dict[bytes, int] = {}
     for item in rows:
-        if isinstance(item, transfer.Prepared) and (part := hidden.get(str(item.n))):
+        repeat = transfer.repeated(first, item) if isinstance(item, transfer.Prepared) else None
+        if repeat is not None:
+            yield [repeat]
+        elif isinstance(item, transfer.Prepared) and (part := hidden.get(str(item.n))):
             # Worded as the writer words a missing end: a hidden node is not confirmed.
             yield [transfer.missing_end(item.n, part)]
         elif isinstance(item, transfer.Prepared) and item.n in forbidden:

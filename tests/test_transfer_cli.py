@@ -18,7 +18,7 @@ from graph.actor import Actor
 from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver
-from resolvers import transfer, transfer_catalog, transfer_jobs
+from resolvers import transfer, transfer_catalog, transfer_jobs, transfer_records
 from settings import ROOT
 from tests.conftest import GQL, PERSONAS, TEAMS, reset_database
 from tests.graph.reading import run
@@ -718,9 +718,13 @@ def _exported(path: Path, form: str) -> list[dict[str, Any]]:
     return [rec for _, rec in fmt.read_csv_dir(path) if isinstance(rec, dict)]
 
 
+SAVE_RECORD = """mutation($i: SaveRecordInput!) { saveRecord(input: $i) {
+  record { id } errors { code field message } } }"""
+
+
 @pytest.mark.parametrize("form", ["jsonl", "csv", "graphml"])
 def test_an_analysts_anonymised_export_imported_by_an_admin_keeps_the_real_names(
-    form: str, neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+    form: str, neo4j_server: LocalNeo4j, cypher: Driver, gql: GQL, tmp_path: Path
 ) -> None:
     """Imported as ADMIN, an ANALYST's export (people as `Person 818e2a`) replaced the real
     names with the pseudonyms: `updated`, at version 2."""
@@ -730,6 +734,23 @@ def test_an_analysts_anonymised_export_imported_by_an_admin_keeps_the_real_names
         "CREATE (:Person {id: 'an-p', name: '张三', version: 1})"
         "-[:WORKS_AT {id: 'an-w', title: '经理'}]->(a)"
     )
+    # Tester AN: an interaction's subject is withheld from the ANALYST, and imported by an
+    # admin, the line cleared it (`updated`). One without withheld text is not marked.
+    records = form != "graphml"  # GraphML carries no records
+    ids = {}
+    if records:
+        cypher.execute_query(
+            "MATCH (a:Company {id: 'an-a'}) SET a:Customer, a.customerKind = 'ENTERPRISE'"
+        )
+        at = "2026-03-01T10:00:00+08:00"
+        for key, given in (
+            ("an-r1", {"subject": "季度拜访", "interaction": {"channel": "VISIT",
+                                                        "agreement": "下周提交报价"}}),
+            ("an-r2", {"interaction": {"channel": "CALL"}}),
+        ):  # fmt: skip
+            saved = gql(SAVE_RECORD, {"i": {"customer": "an-a", "occurredAt": at, **given}})
+            assert saved.data["saveRecord"]["errors"] == []
+            ids[key] = saved.data["saveRecord"]["record"]["id"]
     path = tmp_path / f"analyst.{form}"
     out = crm(["export", "--format", form, "--out", str(path), "--key", "key-analyst"], env)
     assert out.returncode == 0, out.stderr
@@ -738,6 +759,11 @@ def test_an_analysts_anonymised_export_imported_by_an_admin_keeps_the_real_names
     assert nodes["an-p"]["fields"]["name"].startswith("Person ")
     assert nodes["an-p"]["anonymised"] is True  # marked in every format
     assert "anonymised" not in nodes["an-a"]
+    kept = {r["id"]: r for r in exported if r["kind"] == "record"}
+    if records:
+        assert kept[ids["an-r1"]]["anonymised"] is True
+        assert "subject" not in kept[ids["an-r1"]]["fields"]
+        assert "anonymised" not in kept[ids["an-r2"]]
     # Users' e-mails are withheld from the ANALYST: their lines are marked too, else the
     # import (which takes a user line's every field as stated) would clear the e-mails.
     users = [r for r in exported if r["kind"] == "user"]
@@ -749,11 +775,22 @@ def test_an_analysts_anonymised_export_imported_by_an_admin_keeps_the_real_names
     out = crm(["import", str(path), "--format", form, "--report", str(report), "--quiet"], env)
     assert out.returncode == 1, out.stdout + out.stderr
     assert "0 created, 0 updated" in out.stdout, out.stdout
-    assert f"{1 + len(users)} rejected" in out.stdout, out.stdout
+    assert f"{1 + len(users) + bool(records)} rejected" in out.stdout, out.stdout
     rejected = [(r["field"], r["code"], r["message"]) for r in _report(report)]
     assert rejected.count(("name", "VALIDATION", transfer.ANONYMISED_ROW)) == 1
+    marked = ("row", "VALIDATION", transfer_records.ANONYMISED_RECORD)
+    assert rejected.count(marked) == bool(records)
     assert sum("withholds or masks users' data" in m for _, _, m in rejected) == len(users)
     assert [dict(r) for r in cypher.execute_query(emails).records] == before
+    texts = cypher.execute_query(
+        "MATCH (r:Interaction) RETURN r.id AS id, r.subject AS subject, r.agreement AS agreed, "
+        "r.version AS version"
+    ).records
+    if records:
+        assert sorted(tuple(r) for r in texts) == sorted([
+            (ids["an-r1"], "季度拜访", "下周提交报价", 1),
+            (ids["an-r2"], None, None, 1),
+        ])  # fmt: skip
     stored = cypher.execute_query(
         "MATCH (p:Person {id: 'an-p'})-[w:WORKS_AT]->(c:Company) "
         "RETURN p.name AS name, p.version AS version, c.version AS company, w.title AS title"

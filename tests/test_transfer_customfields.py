@@ -18,7 +18,7 @@ from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver, GraphDatabase
 from resolvers import transfer, transfer_customfields
-from tests.conftest import GQL, reset_database, start_local_server
+from tests.conftest import GQL, PERSONAS, reset_database, start_local_server
 from tests.graph.reading import run
 from tests.process import crm
 from tests.resolvers.customfields import ARCHIVE, define
@@ -290,6 +290,38 @@ def test_a_personal_field_is_exported_as_the_api_shows_it_to_the_keys_role(
             assert company is not None
             assert company["wechat"] == "wx_jia"
             assert seen[ids["p1"]]["fields"]["custom"]["vip"] is True
+
+
+def test_a_reference_to_a_node_the_key_cannot_see_is_not_exported(
+    gql: GQL, neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """As the API's `custom` leaves it out for the key (hidden means missing), so does its
+    export: a rep's file named another team's hidden contact by id."""
+    define(gql, "COMPANY", "boss", "REFERENCE", referenceKind="PERSON")
+    define(gql, "COMPANY", "partner", "REFERENCE", referenceKind="COMPANY")
+    ids = cypher.execute_query(
+        "MATCH (o:User {id: $owner}), (w:User {id: $west}) "
+        "CREATE (o)-[:OWNS]->(c:Company:Customer {id: randomUUID(), name: '东部客户', "
+        "  version: 1}) "
+        "CREATE (w)-[:OWNS]->(x:Company:Customer {id: randomUUID(), name: '西部客户', "
+        "  version: 1}) "
+        "CREATE (p:Person {id: randomUUID(), name: '西部联系人', version: 1})-[:WORKS_AT]->(x) "
+        "CREATE (r:Company {id: randomUUID(), name: '参考公司', version: 1}) "
+        "SET c.`custom.boss` = p.id, c.`custom.partner` = r.id "
+        "RETURN c.id AS company, p.id AS person, r.id AS ref",
+        owner=PERSONAS["owner"]["id"],
+        west=PERSONAS["other_team"]["id"],
+    ).records[0]
+    env = _env(neo4j_server)
+    for key, expected in (
+        ("key-owner", {"partner": ids["ref"]}),
+        ("key-admin", {"boss": ids["person"], "partner": ids["ref"]}),
+    ):
+        path = tmp_path / f"{key}.jsonl"
+        out = crm(["export", "--format", "jsonl", "--out", str(path), "--key", key], env)
+        assert out.returncode == 0, out.stderr
+        seen = {rec["id"]: rec for _, rec in fmt.read_jsonl(path)}
+        assert seen[ids["company"]]["fields"]["custom"] == expected, key
 
 
 def test_the_admin_path_stores_the_values_the_live_path_stores(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from starlette.testclient import TestClient
 from stdnum.cn import uscc
@@ -20,6 +23,7 @@ from graph.vocab import Rel
 from neo4j import Driver, GraphDatabase
 from tests.conftest import PERSONAS, reset_database
 from tests.graph.test_clock import STORED_OFFSETS
+from tests.process import crm
 
 
 def seed(server: LocalNeo4j) -> bool:
@@ -80,6 +84,30 @@ def test_seeds_an_empty_database_once(cypher: Driver, neo4j_server: LocalNeo4j) 
     )
     assert {r["label"]: r["n"] for r in counts} == before
     assert one(cypher, "MATCH ()-[r]->() RETURN count(r)") == rels_before
+
+
+def test_an_unchanged_export_of_the_demo_records_imports_as_unchanged(
+    cypher: Driver, neo4j_server: LocalNeo4j, tmp_path: Path
+) -> None:
+    """Tester AN: the demo's bulk-loaded records carried another content digest than the one
+    saveRecord and the import compare, so importing an unchanged export re-saved hundreds of
+    them once (`updated`, an audit event each, no change). `crm-graph seed` settles them."""
+    env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_PASSWORD": neo4j_server.password}
+    seeded = crm(["seed", "--demo"], env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "demo data loaded" in seeded.stdout
+    everything = tmp_path / "all.jsonl"
+    assert crm(["export", "--format", "jsonl", "--out", str(everything)], env).returncode == 0
+    lines = everything.read_bytes().splitlines()
+    kinds = [orjson.loads(line)["kind"] for line in lines]
+    picked = [line for line, kind in zip(lines, kinds, strict=True) if kind == "record"][::15]
+    assert len(picked) >= 30
+    sample = tmp_path / "records.jsonl"
+    sample.write_bytes(b"\n".join(picked) + b"\n")
+    out = crm(["import", str(sample), "--format", "jsonl", "--quiet"], env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    n = len(picked)
+    assert f"{n} rows read: 0 created, 0 updated, {n} unchanged, 0 rejected" in out.stdout
 
 
 def test_a_non_empty_database_is_left_alone(cypher: Driver, neo4j_server: LocalNeo4j) -> None:

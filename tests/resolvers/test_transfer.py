@@ -67,6 +67,8 @@ def test_an_interrupted_import_resumes_after_its_last_committed_batch(
     assert out is not None
     assert out.skipped == 101  # not written again: the checkpoint said where to go on
     assert (out.rows, out.created, out.updated, out.rejected) == (149, 148, 0, 1)
+    # Tester AN: the CLI then said "0 rejected" and exited 0; row 37 was the first run's.
+    assert out.rejected_before == 1
     assert _count(cypher) == 248
     assert not progress.exists()
     # The report of the first run is kept, the second run appends to it.
@@ -521,6 +523,20 @@ def test_a_quote_never_closed_says_where_it_opened_and_that_the_rest_was_not_rea
     assert _dry_run(rows, tmp_path / "rejected.csv") == [
         f"2|row|VALIDATION|{UNCLOSED.format(start=3, rest='lines 3-9')}"
     ]
+
+
+def test_an_oversized_cell_is_said_as_such_not_as_a_quoting_fault(tmp_path: Path) -> None:
+    """Tester AN: a correctly quoted 2,000,000-character name was reported as "check this
+    row's quotes"."""
+    huge = "华" * 200_000
+    (tmp_path / "c.csv").write_text(f'编号,名称\n1,"{huge}"\n2,华润集团\n', encoding="utf-8")
+    (tmp_path / "m.toml").write_text(COMPANIES_TOML, encoding="utf-8")
+    mapping = transfer.load_mapping(tmp_path / "m.toml", None)
+    rows = list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
+    assert _dry_run(rows, tmp_path / "rejected.csv")[0] == (
+        "1|row|VALIDATION|a cell on line 2 is longer than 131,072 characters, the most a CSV "
+        "cell may hold here; no field takes that much"
+    )
 
 
 def test_a_csv_header_lacking_a_column_the_mapping_names_is_refused_before_any_row_is_read(

@@ -228,6 +228,17 @@ def test_a_sales_import_changes_no_field_that_needs_review(
         rows = list(csv.DictReader(io.StringIO(report)))
         assert [(x["row"], x["field"], x["code"]) for x in rows] == [("1", "name", "FORBIDDEN")]
         assert "change request" in rows[0]["message"]
+        # Tester AN: a row repeating an earlier row's id is that, first: it read as a
+        # forbidden name change once the first row's node was stored.
+        data = _csv(3)
+        again = data + data.decode().splitlines()[1].encode() + b"\n"
+        job = _wait(client, "owner", _upload(client, "owner", again).json()["id"])
+        report = client.get(job["reportUrl"], headers=_auth("owner")).text
+        rows = list(csv.DictReader(io.StringIO(report)))
+        assert [(x["row"], x["field"], x["code"]) for x in rows] == [
+            ("1", "name", "FORBIDDEN"),
+            ("4", "externalId", "DUPLICATE"),
+        ]
     stored = cypher.execute_query(
         "MATCH (c:Company) WHERE c.id IN ['tj-a', 'tj-c'] "
         "RETURN c.id AS id, c.name AS name, c.phone AS phone, c.version AS v ORDER BY id"
