@@ -13,6 +13,7 @@ import contextlib
 import gc
 import logging
 import mimetypes
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -100,6 +101,15 @@ class Metrics:
         )
 
 
+# A client's own request id is kept (to trace a call through its systems) when it is a
+# plain token; anything else (spaces, markup, over 64 characters) gets one of ours.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+# Paths counted by name in crm_http_requests_total; the rest (viewer files, jobs) as "*".
+_PATHS = frozenset({"/graphql", "/readyz", "/healthz", "/metrics"})
+
+
 class RequestScope:
     """Pure ASGI middleware: request id, per-request round-trip counter, metrics.
 
@@ -115,8 +125,8 @@ class RequestScope:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
-        request_id = incoming if incoming.isprintable() and incoming else uuid.uuid4().hex
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         trips = RoundTrips()
         token = current_round_trips.set(trips)
@@ -138,7 +148,7 @@ class RequestScope:
             await self.app(scope, receive, send_with_headers)
         finally:
             current_round_trips.reset(token)
-            path = scope["path"] if scope["path"] in {"/graphql", "/readyz", "/healthz"} else "*"
+            path = scope["path"] if scope["path"] in _PATHS else "*"
             self.metrics.requests.labels(path, str(status)).inc()
             if scope["path"] == "/graphql":
                 self.metrics.latency.observe(time.perf_counter() - started)
@@ -497,6 +507,8 @@ async def _coded_http_error(request: Request, exc: Exception) -> Response:
         media_type=media,
     )
     response.headers.update(exc.headers or {})
+    if request.url.path == "/graphql":  # a PUT or DELETE there: a refusal before GraphQL
+        request.app.state.metrics.graphql_errors.labels(code).inc()
     return response
 
 
@@ -560,6 +572,22 @@ def _without_color(record: logging.LogRecord) -> bool:
     return True
 
 
+# C0 controls but the tab, escaped: a client's text (an operation name, a header) with a
+# newline in it would otherwise write a line of its own, a forged entry.
+_CONTROLS = {c: f"\\x{c:02x}" for c in range(32) if c != 9} | {10: "\\n", 13: "\\r"}
+
+
+class _TextFormatter(logging.Formatter):
+    """One entry per line: the message's controls escaped; a traceback's lines indented, so
+    that only an entry's first line starts with its time."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return super().formatMessage(record).translate(_CONTROLS)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n", "\n  ")
+
+
 def configure_logging(settings: Settings) -> None:
     """Text or JSON lines (CRM_LOG_FORMAT=json) on stderr, at CRM_LOG_LEVEL."""
     handler = logging.StreamHandler()
@@ -573,7 +601,7 @@ def configure_logging(settings: Settings) -> None:
         )
         handler.addFilter(_without_color)
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.set_name("crm")
     handler.addFilter(_driver_errors_as_warnings)
     root = logging.getLogger()

@@ -199,15 +199,23 @@ async def rows(result: AsyncResult) -> list[Row]:
 
 
 class Tx:
-    """A write transaction handed to `Database.transaction` callbacks."""
+    """A write transaction handed to `Database.transaction` callbacks. `cold`: it ran a
+    statement this process had not run or planned yet (see COLD_TIMEOUT_FACTOR)."""
 
-    def __init__(self, tx: AsyncManagedTransaction) -> None:
+    def __init__(self, tx: AsyncManagedTransaction, db: Database) -> None:
         self._tx = tx
+        self._db = db
+        self.cold: list[str] = []
 
     async def run(self, q: Cypher, params: Mapping[str, Any] | None = None) -> list[Row]:
         _count(q.name)
-        result = await self._tx.run(q.for_params(params), dict(params or {}))
-        return await rows(result)
+        text = q.for_params(params)
+        if self._db.timeout_for(text) != self._db.transaction_timeout:
+            self.cold.append(text)
+        result = await self._tx.run(text, dict(params or {}))
+        found = await rows(result)
+        self._db._ran(text)
+        return found
 
 
 class Database:
@@ -363,10 +371,29 @@ class Database:
         `server_timeout` (seconds, enforced by Neo4j) replaces the per-request transaction
         timeout, for start-up loads that are not requests."""
 
-        async def work(tx: AsyncManagedTransaction) -> T:
-            return await fn(Tx(tx))
+        cold: list[str] = []
 
-        return await self._managed(work, server_timeout)
+        async def work(tx: AsyncManagedTransaction) -> T:
+            t = Tx(tx, self)
+            try:
+                return await fn(t)
+            finally:
+                cold.extend(t.cold)
+
+        timeout = server_timeout or self.transaction_timeout
+        try:
+            return await self._managed(work, server_timeout)
+        except QueryTimeout:
+            # A transaction's timeout is set at its start, before its statements are known.
+            # One that ran a statement for the first time (planning counts) and was stopped
+            # is tried once more with the first-run allowance; Neo4j rolled it back.
+            if not cold or timeout is None:
+                raise
+            try:
+                return await self._managed(work, timeout * COLD_TIMEOUT_FACTOR)
+            finally:
+                for text in cold:  # planned by now: what still runs long is the running
+                    self._ran(text)
 
     async def explain(self, text: LiteralString, params: Mapping[str, Any]) -> None:
         """Plan a statement without running it (start-up warm-up, graph/warmup.py); not

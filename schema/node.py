@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers import node as r
 from resolvers.shapes import AuditEventRow, ConnectionOf, NodeRow
-from schema.base import ID_ARG, Info, Node, PageInfo
+from schema.base import ID_ARG, Info, Node, page_type
 
 
 @strawberry.type(
@@ -27,17 +27,10 @@ class AuditEvent:
     requestId: str | None = strawberry.field(description="The request that made the change.")
 
 
-@strawberry.type(description="An edge in an audit trail page.")
-class AuditEventEdge:
-    cursor: str = strawberry.field(description="Opaque cursor of this event.")
-    node: AuditEvent = strawberry.field(description="The event.")
-
-
-@strawberry.type(description="A page of audit events, newest first.")
-class AuditEventConnection:
-    edges: list[AuditEventEdge] = strawberry.field(description="Events on this page.")
-    pageInfo: PageInfo = strawberry.field(description="Pagination state.")
-    totalCount: int = strawberry.field(description="All events for the node the viewer may see.")
+# As every other list's page: tester AO found `nodes` missing here alone.
+AuditEventConnection = page_type(
+    AuditEvent, "AuditEvent", "An audit event", "audit events, newest first", "The event."
+)
 
 
 @strawberry.type

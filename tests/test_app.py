@@ -36,6 +36,11 @@ def test_version_over_http(gql: GQL) -> None:
 def test_request_id_is_echoed(app_client: TestClient) -> None:
     r = app_client.get("/healthz", headers={"X-Request-Id": "abc123"})
     assert r.headers["x-request-id"] == "abc123"
+    # Tester AO: markup, spaces and overlong ids were adopted (cut to 64). Not a token: ours.
+    for sent in ("abc def <script>", "x" * 65, "id\twith-tab"):
+        mine = app_client.get("/healthz", headers={"X-Request-Id": sent}).headers["x-request-id"]
+        assert len(mine) == 32
+        assert mine.isalnum()
 
 
 def test_anonymous_is_refused_outside_demo(gql: GQL) -> None:
@@ -118,6 +123,15 @@ def test_metrics_exposes_round_trips(app_client: TestClient, gql: GQL) -> None:
         "content-type": "application/json", "Authorization": admin}).status_code == 400  # fmt: skip
     text = app_client.get("/metrics").text
     assert [_sample(text, c) for c in codes] == [b + 1 for b in before_each]
+    # Tester AO: a PUT or DELETE on /graphql (405) was not counted, and scrapes counted as "*"
+    refused = 'crm_graphql_errors_total{code="METHOD_NOT_ALLOWED"}'
+    scrapes = 'crm_http_requests_total{path="/metrics",status="200"}'
+    before_refused, before_scrapes = _sample(text, refused), _sample(text, scrapes)
+    for method in ("PUT", "DELETE"):
+        assert app_client.request(method, "/graphql").status_code == 405
+    text = app_client.get("/metrics").text
+    assert _sample(text, refused) == before_refused + 2
+    assert _sample(text, scrapes) == before_scrapes + 1
 
 
 def _sample(text: str, name: str) -> float:

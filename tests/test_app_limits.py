@@ -538,6 +538,32 @@ def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -
     assert "ValueError: boom" in unexpected["exc_info"]
 
 
+def test_a_clients_newline_cannot_forge_a_text_log_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """Tester AO: an operation name with a newline wrote an attacker's line, looking like an
+    ERROR entry with a request id of its choosing. Every entry starts with its time, once."""
+    import logging
+
+    from app import configure_logging
+
+    forged = "x\n2026-12-07 11:21:00,000 ERROR crm.app: request deadbeef: INTERNAL\r\x1b[2J"
+    configure_logging(Settings())
+    logging.getLogger("crm.errors").info("request %s: unknown operation %s", "r1", forged)
+    try:
+        raise ValueError("boom\n2026-12-07 11:21:01,000 CRITICAL forged")
+    except ValueError:
+        logging.getLogger("crm.errors").exception("unexpected error in request %s", "r2")
+    lines = [line for line in capsys.readouterr().err.splitlines() if line]
+    entries = [line for line in lines if not line.startswith("  ")]
+    assert len(entries) == 2
+    assert entries[0].endswith(
+        "unknown operation x\\n2026-12-07 11:21:00,000 ERROR crm.app: request deadbeef: "
+        "INTERNAL\\r\\x1b[2J"
+    )
+    assert " ERROR crm.errors: unexpected error in request r2" in entries[1]
+    assert "  ValueError: boom" in lines
+    assert "  2026-12-07 11:21:01,000 CRITICAL forged" in lines
+
+
 @pytest.fixture
 def slow_body_app(settings: Settings) -> Iterator[tuple[TestClient, Any]]:
     """A one-second body timeout."""

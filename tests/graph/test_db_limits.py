@@ -84,6 +84,40 @@ def test_a_statements_first_run_gets_time_to_be_planned(neo4j_server: LocalNeo4j
     ]
 
 
+@pytest.mark.timeout(120)
+def test_a_write_stopped_on_a_first_run_is_tried_once_with_the_first_run_allowance(
+    neo4j_server: LocalNeo4j,
+) -> None:
+    """Tester AO: writes timed out at the plain budget on their first run after a start
+    (their timeout is fixed before their statements are known). Stopped on a first run, a
+    write is tried once more with COLD_TIMEOUT_FACTOR times the budget; once planned, not."""
+    slow_write = Cypher("t.slow_write", "CREATE (:TSlowWrite) WITH 1 AS one " + SLOW.text)
+
+    async def attempts(db: Database) -> tuple[list[str], float]:
+        trips = graph.db.RoundTrips()
+        token = graph.db.current_round_trips.set(trips)
+        started = time.monotonic()
+        try:
+            with pytest.raises(QueryTimeout):
+                await db.transaction(lambda tx: tx.run(slow_write))
+        finally:
+            graph.db.current_round_trips.reset(token)
+        return trips.names, time.monotonic() - started
+
+    async def main(db: Database) -> tuple[tuple[list[str], float], tuple[list[str], float]]:
+        return await attempts(db), await attempts(db)
+
+    (cold, cold_s), (warm, warm_s) = run(neo4j_server, main, transaction_timeout=1.0)
+    assert cold == ["t.slow_write", "t.slow_write"]  # 1 s, then 4 s
+    assert cold_s >= 1.0 + graph.db.COLD_TIMEOUT_FACTOR
+    # The first attempt planned it: the next run has the plain budget, once
+    assert warm == ["t.slow_write"]
+    assert warm_s < graph.db.COLD_TIMEOUT_FACTOR
+    left = Cypher("t.left", "MATCH (n:TSlowWrite) RETURN count(n) AS n")
+    stored = run(neo4j_server, lambda db: db.read(left))
+    assert stored == [{"n": 0}]  # rolled back, every time
+
+
 def test_statements_are_found_in_graph_modules() -> None:
     found = {q.name for q in statements()}
     assert {q.name for q in maps.ACCOUNT_MAP.values()} <= found

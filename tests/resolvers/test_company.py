@@ -268,7 +268,7 @@ def test_archive_and_delete(gql: GQL) -> None:
     assert gone["errors"][0]["code"] == "NOT_FOUND"
     trail = gql(
         "query($id: ID!) { auditTrail(id: $id, first: 10) { totalCount "
-        "edges { node { action } } } }",
+        "edges { node { action } } nodes { action } } }",
         {"id": c["id"]},
     ).data["auditTrail"]
     assert [e["node"]["action"] for e in trail["edges"]] == [
@@ -276,6 +276,7 @@ def test_archive_and_delete(gql: GQL) -> None:
         "company.archive",
         "company.create",
     ]
+    assert trail["nodes"] == [e["node"] for e in trail["edges"]]  # as every list has them
     assert trail["totalCount"] == 3
 
 
