@@ -367,12 +367,15 @@ ENDED_LINES_MAX = 200  # reporting lines one job's end closes (a large team's he
 
 # A person leaving a company (their WORKS_AT `$id` ends on `$until`) ends their open
 # reporting lines, either way, with those who worked there on their last day, unless the
-# two still share another employer. Influence is personal and stays.
+# two still share another employer. Influence is personal and stays. A line to someone the
+# viewer may not see is left alone: hidden means missing (tester AQ: it was ended, and
+# listed with the hidden person's id).
 END_REPORTING_LINES = Cypher(
     "relationship.end.reporting_lines",
     "MATCH (p:Person)-[:WORKS_AT {id: $id}]->(c:Company) "
     "MATCH (p)-[r:REPORTS_TO]-(o:Person) "
     "WHERE (r.until IS NULL OR r.until > $until) AND (r.since IS NULL OR r.since < $until) "
+    "AND " + visible("o") + " "
     "AND EXISTS { MATCH (o)-[x:WORKS_AT]->(c) "
     "  WHERE " + _valid_on("x", "$until - duration({days: 1})") + " } "
     "AND NOT EXISTS { MATCH (p)-[y:WORKS_AT]->(d:Company)<-[z:WORKS_AT]-(o) "
@@ -713,8 +716,9 @@ async def end(
         rows = await tx.run(UPDATE[rel], params)
         if rel is not Rel.WORKS_AT or not reporting_lines:
             return EdgeResult(rows[0]["rel"])
+        acl = dict(acl_params(audit.actor))
         lines = await tx.run(
-            END_REPORTING_LINES, {**params, "until": until, "action": audit.action}
+            END_REPORTING_LINES, {**params, "until": until, "action": audit.action, "acl": acl}
         )
         return EdgeResult(rows[0]["rel"], also_ended=tuple(r["rel"] for r in lines))
 

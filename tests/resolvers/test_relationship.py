@@ -424,6 +424,44 @@ def test_a_job_ending_ends_the_reporting_lines_there(
     assert count(cypher, still_open, id=line["id"]) == 1
 
 
+def test_a_job_ending_leaves_a_line_to_someone_hidden_alone(gql: GQL, cypher: Driver) -> None:
+    """Tester AQ: a WEST rep ended a reference company's job, and with it the line to an
+    EAST contact they cannot see, whose id `alsoEnded` then showed. Hidden means missing."""
+    cypher.execute_query(
+        "MATCH (o:User {id: $owner}) "
+        "CREATE (r:Company {id: 'ref-co', name: '东方精密', version: 1}) "
+        "CREATE (o)-[:OWNS {id: 'own-e'}]->(e:Company:Customer {id: 'east-co', name: '华星', "
+        "  version: 1}) "
+        "CREATE (a:Person {id: 'ref-a', name: '参考人', version: 1}) "
+        "CREATE (h:Person {id: 'east-h', name: '周敏', version: 1}) "
+        "CREATE (a)-[:WORKS_AT {id: 'job-a', since: date('2019-01-01'), version: 1}]->(r) "
+        "CREATE (h)-[:WORKS_AT {id: 'job-h1', since: date('2019-01-01'), "
+        "  until: date('2024-07-01'), version: 1}]->(r) "
+        "CREATE (h)-[:WORKS_AT {id: 'job-h2', since: date('2024-07-01'), version: 1}]->(e) "
+        "CREATE (a)-[:REPORTS_TO {id: 'line-ah', kind: 'SOLID', since: date('2019-06-01'), "
+        "  version: 1}]->(h)",
+        owner=OWNER,
+    )
+    west = gql.as_("other_team")
+    assert west('{ person(id: "east-h") { id } }').data["person"] is None
+    ended = west(
+        'mutation { endLink(input: {id: "job-a", until: "2023-01-01"}) { '
+        "relationship { until } alsoEnded { id fromId toId } errors { code } } }"
+    ).data["endLink"]
+    assert ended["errors"] == []
+    assert ended["relationship"]["until"] == "2023-01-01"
+    assert ended["alsoEnded"] == []
+    still = "MATCH ()-[r {id: 'line-ah'}]->() WHERE r.until IS NULL RETURN count(r)"
+    assert count(cypher, still) == 1
+    # The admin, who sees 周敏, ends hers with a job of its own the same way.
+    cypher.execute_query("MATCH ()-[w {id: 'job-a'}]->() SET w.until = null, w.version = 3")
+    mine = gql(
+        'mutation { endLink(input: {id: "job-a", until: "2023-01-01"}) { '
+        "alsoEnded { id } errors { code } } }"
+    ).data["endLink"]
+    assert mine["alsoEnded"] == [{"id": "line-ah"}]
+
+
 def test_relationship_query_and_endpoints(gql: GQL, world: dict[str, str]) -> None:
     rel = link(gql, type="SUBSIDIARY_OF", **{"from": world["sub"]}, to=world["group"])
     r = gql(
