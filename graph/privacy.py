@@ -230,9 +230,17 @@ ERASE_LOCK = Cypher(
     "CASE WHEN c.retentionUntil > date() THEN 'EMPLOYER_RETENTION' END] AS h "
     "WITH h WHERE h IS NOT NULL RETURN DISTINCT h } AS holds",
 )
+# Duplicate candidates (graph/duplicates.py) pairing the person: the other side's name
+# would tell theirs, and no merge of an erased or restricted person is wanted.
+DROP_CANDIDATES: LiteralString = (
+    "CALL (p) { OPTIONAL MATCH (d:DuplicateCandidate) WHERE d.a = p.id OR d.b = p.id "
+    "WITH collect(d) AS pairs FOREACH (d IN pairs | DETACH DELETE d) "
+    "RETURN size(pairs) AS pairs }"
+)
 RESTRICT = Cypher(
     "privacy.restrict",
-    "MATCH (p:Person {id: $person}) SET p.restricted = true, p.restrictedAt = datetime(), "
+    "MATCH (p:Person {id: $person}) " + DROP_CANDIDATES + " "
+    "SET p.restricted = true, p.restrictedAt = datetime(), "
     "p.restrictionReason = $reason, p.version = p.version + 1, p.updatedAt = datetime() "
     "WITH p " + AUDIT + " RETURN p.id AS id",
 )
@@ -261,10 +269,15 @@ ANONYMISE = Cypher(
     # (a call's subject, its notes); kind, dates, amounts and links stay for the figures.
     "CALL (p) { MATCH (r:Record) WHERE (r)-[:INVOLVES]->(p) OR (r)-[:ABOUT]->(p) "
     "SET r.subject = null, r.notes = null, r.agreement = null, r.resolution = null, "
-    "r.response = null, r.answers = null, r.voidReason = null RETURN count(r) AS records } "
+    "r.response = null, r.answers = null, r.voidReason = null, r.purpose = null "
+    "RETURN count(r) AS records } "
     # A merged record's key in its source system (graph/merge.py) names the person too.
     "CALL (p) { MATCH (mi:MergedId)-[:MERGED_INTO]->(p) WHERE mi.externalId IS NOT NULL "
     "SET mi.externalSource = null, mi.externalId = null RETURN count(mi) AS aliases } "
+    # A channel check's note (graph/verification.py) is free text about them ("本人接听 ...");
+    # its status and dates stay for the data-quality figures.
+    "CALL (p) { MATCH (v:Verification {targetId: p.id}) SET v.note = null "
+    "RETURN count(v) AS checks } " + DROP_CANDIDATES + " "
     "FOREACH (key IN $gone | SET p[key] = null) "
     "SET p.name = $placeholder, p.erasedAt = datetime(), p.erasureReason = $reason, "
     "p.version = p.version + 1, p.updatedAt = datetime() "

@@ -325,7 +325,13 @@ FIELD_RULES.update({
     ("Survey", "answers"): personal(),
     ("FollowUp", "action"): personal(),
     ("FollowUp", "outcome"): personal(),
+    # A visit plan's purpose names whom it is to see ("与刘建国总确认二期预算"), as a subject
+    # does, whatever the record's kind (tester AQ).
+    ("VisitPlan", "purpose"): personal(),
+    # A channel check's note is about the person reached ("丁先生本人接听 ...", tester AR).
+    ("VerificationEvent", "note"): personal(),
 })  # fmt: skip
+FIELD_RULES.update({(t, "subject"): personal() for t in RECORD_TYPES})
 # Team knowledge (R27): a note's title is free text about a customer's people, as its notes.
 FIELD_RULES[("KnowledgeNote", "title")] = personal()
 

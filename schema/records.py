@@ -250,7 +250,10 @@ class Contract(CustomerRecord):
 
 @strawberry.type(description="A planned visit (拜访计划, R13); `occurredAt` is when it is planned.")
 class VisitPlan(CustomerRecord):
-    purpose: str = strawberry.field(description="What the visit is for, ≤ 500.")
+    purpose: str | None = strawberry.field(
+        description="What the visit is for, ≤ 500. Free text naming whom it is to see: null "
+        "for a role that reads no personal data (ANALYST), and once they are erased."
+    )
     status: PlanStatus = strawberry.field(description="Planned, done or cancelled.")
     is_type_of = typename_is("VisitPlan")
 

@@ -146,7 +146,10 @@ class VerificationEvent:
     field: ContactField = strawberry.field(description="The channel.")
     status: VerificationStatus = strawberry.field(description="What the check found.")
     method: VerificationMethod = strawberry.field(description="How.")
-    note: str | None = strawberry.field(description="The checker's note.")
+    note: str | None = strawberry.field(
+        description="The checker's note: free text about whom they reached, so null for a "
+        "role that reads no personal data (ANALYST), and emptied when a person is erased."
+    )
     at: dt.datetime = strawberry.field(description="When the check happened.")
     by: strawberry.ID = strawberry.field(
         description="Who recorded it: a user id, or `system:cli:import-verifications` for a file "

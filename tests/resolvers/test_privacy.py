@@ -505,6 +505,80 @@ def test_erasure_under_a_legal_hold_restricts_instead(gql: GQL, cypher: Driver) 
     assert "mobile" not in props
 
 
+VERIFY = """mutation($checks: [ChannelCheckInput!]!) { verifyChannels(input: {checks: $checks}) {
+  verifications errors { code field message } } }"""
+CHECKS = "query($id: ID!) { verificationHistory(id: $id) { field status note } }"
+PAIRS = "MATCH (d:DuplicateCandidate) WHERE $id IN [d.a, d.b] RETURN count(d) AS n"
+
+
+def _noted_and_paired(gql: GQL, cypher: Driver) -> None:
+    """张伟's mobile checked, with a note naming him, and a duplicate pair with 王芳."""
+    note = "张伟本人接听，身份证后四位002X"
+    checks = [{"id": "zhang", "field": "MOBILE", "status": "VERIFIED", "method": "CALL",
+               "note": note}]  # fmt: skip
+    assert gql(VERIFY, {"checks": checks}).data["verifyChannels"]["errors"] == []
+    assert gql(CHECKS, {"id": "zhang"}).data["verificationHistory"][0]["note"] == note
+    cypher.execute_query(
+        "CREATE (:DuplicateCandidate {id: 'dc-zw', label: 'Person', a: 'wang', b: 'zhang', "
+        "score: 0.8, reasons: ['NAME_EQUAL'], status: 'OPEN'})",
+        database_="neo4j",
+    )
+
+
+def test_erasure_empties_check_notes_and_drops_the_duplicate_pairs(
+    gql: GQL, cypher: Driver
+) -> None:
+    """Tester AR: after erasure a channel check's note still said "张伟本人接听 ... 002X", and
+    the review queue paired the placeholder with a named record (NAME_EQUAL)."""
+    _zhang(gql, cypher)
+    _noted_and_paired(gql, cypher)
+    # the anonymised view never read the note: it names the person reached
+    seen = gql.as_("analyst")(CHECKS, {"id": "zhang"}).data["verificationHistory"]
+    assert [c["note"] for c in seen] == [None]
+    assert gql(ERASE, {"p": "zhang", "r": "SUBJECT_REQUEST"}).data["erasePerson"]["outcome"] == (
+        "ERASED"
+    )
+    after = gql(CHECKS, {"id": "zhang"}).data["verificationHistory"]
+    assert [(c["field"], c["status"], c["note"]) for c in after] == [("MOBILE", "VERIFIED", None)]
+    assert count_of(cypher, PAIRS, "zhang") == 0
+
+
+def test_a_restricted_persons_duplicate_pairs_go(gql: GQL, cypher: Driver) -> None:
+    """Tester AR: a restricted person stayed in the queue (`b: null` even for ADMIN), telling
+    that a hidden person of that name works there, and nobody could resolve the pair."""
+    _zhang(gql, cypher)
+    _noted_and_paired(gql, cypher)
+    gql(RETENTION, {"input": {"id": "zhang", "legalHold": True, "legalHoldReason": "诉讼保全"}})
+    erased = gql(ERASE, {"p": "zhang", "r": "SUBJECT_REQUEST"}).data["erasePerson"]
+    assert erased["outcome"] == "RESTRICTED"
+    assert count_of(cypher, PAIRS, "zhang") == 0
+
+
+def test_the_anonymised_view_gets_no_subject_nor_visit_purpose(gql: GQL, cypher: Driver) -> None:
+    """Tester AQ: a visit plan's subject and purpose ("与刘建国总确认二期预算") named the
+    person the analyst saw as a pseudonym; an interaction's subject was already withheld."""
+    _zhang(gql, cypher)
+    saved = gql(
+        "mutation($i: SaveRecordInput!) { saveRecord(input: $i) { record { id } "
+        "errors { code } } }",
+        {"i": {"customer": "g1", "occurredAt": "2026-12-01T10:00:00+08:00",
+               "subject": "拜访张伟总", "contacts": ["zhang"],
+               "visitPlan": {"purpose": "与张伟总确认二期预算"}}},
+    ).data["saveRecord"]  # fmt: skip
+    assert saved["errors"] == []
+    read = "query($id: ID!) { record(id: $id) { subject ... on VisitPlan { purpose } } }"
+    shown = {p: gql.as_(p)(read, {"id": saved["record"]["id"]}).data["record"]
+             for p in ("admin", "analyst")}  # fmt: skip
+    assert shown == {
+        "admin": {"subject": "拜访张伟总", "purpose": "与张伟总确认二期预算"},
+        "analyst": {"subject": None, "purpose": None},
+    }
+
+
+def count_of(cypher: Driver, query: str, node_id: str) -> int:
+    return int(cypher.execute_query(query, id=node_id, database_="neo4j").records[0]["n"])
+
+
 def test_a_restricted_person_is_exported_to_no_role(gql: GQL, cypher: Driver) -> None:
     # F14: a person under their own legal hold, restricted by an erasure request, is left
     # out of ADMIN's data-subject export too (README: "for every role").
