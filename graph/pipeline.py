@@ -143,7 +143,7 @@ GROUP_HOPS: LiteralString = hops(0, GROUP_DEPTH)
 
 # `p`'s owner as `ownerId`: the team's LEAD, else the customer's current owner. A closed deal
 # stays with whoever had it when it closed, after a hand-over too (graph/handover.py): its
-# last LEAD, else the customer's owner at its last status change.
+# last LEAD, else the customer's owner at its last status change (or its creation).
 OWNER_OF: LiteralString = (
     "coalesce(head([(p)<-[t:ON_TEAM {role: 'LEAD'}]-(l:User) WHERE " + current("t") + " | "
     "l.id]), "
@@ -153,8 +153,10 @@ OWNER_OF: LiteralString = (
     # (graph/history.py): the last change before it, else the first one after it was from.
     # Instants, not the OWNS edges' dates: a deal closed in the morning of a hand-over's day
     # stays with the departed rep.
-    "head(COLLECT { MATCH (sc:FieldChange {targetId: p.id, field: 'status'}) "
-    "WITH c, max(sc.at) AS closed "
+    # A deal entered already closed has no status change: its creation is when it closed
+    # (tester AS: a hand-over moved such deals into the successor's figures).
+    "head(COLLECT { OPTIONAL MATCH (sc:FieldChange {targetId: p.id, field: 'status'}) "
+    "WITH c, p, max(sc.at) AS changed WITH c, coalesce(changed, p.createdAt) AS closed "
     "OPTIONAL MATCH (oc:FieldChange {targetId: c.id, field: 'owner'}) "
     "WITH closed, oc ORDER BY oc.at, oc.id "
     "WITH closed, collect(oc) AS changes "

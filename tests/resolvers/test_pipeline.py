@@ -455,8 +455,10 @@ def test_a_closed_deal_without_a_lead_stays_with_its_owner_when_it_closed(
     """A deal nobody leads is its customer's owner's; once closed, it stays with the owner of
     that day, so a hand-over does not move the departed rep's wins into the successor's
     figures. An open one follows the customer to the successor."""
-    # (solo-today closes on the hand-over's own day, just before it: tester AJ)
-    deals = (("solo-won", "WON", 8), ("solo-today", "WON", 0), ("solo-open", "OPEN", None))
+    # (solo-today closes on the hand-over's own day, just before it: tester AJ; solo-entered
+    # was entered already won, with no status change: tester AS saw it move)
+    deals = (("solo-won", "WON", 8), ("solo-today", "WON", 0), ("solo-open", "OPEN", None),
+             ("solo-entered", "WON", None))  # fmt: skip
     for key, status, ago in deals:
         cypher.execute_query(
             "MATCH (c {id: $customer}) "
@@ -480,12 +482,12 @@ def test_a_closed_deal_without_a_lead_stays_with_its_owner_when_it_closed(
         f = gql(FUNNEL, {"scope": {"owner": owner}, "since": since}).data["funnel"]
         return f["cohort"], f["won"]
 
-    assert won(OWNER) == (7, 3)
+    assert won(OWNER) == (8, 4)
     assert won(SPARE) == (0, 0)
     done = gql(HAND_OVER, {"input": {"from": OWNER, "to": SPARE}}).data["handOver"]
     assert done["errors"] == []
     # the LEAD-less open deal went with the customer; the LEAD-less wins stayed
-    assert won(OWNER) == (4, 3)
+    assert won(OWNER) == (5, 4)
     assert won(SPARE) == (3, 0)
 
 
