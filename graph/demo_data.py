@@ -457,7 +457,7 @@ WORKS_AT: list[tuple[str, str, str, str, dt.date, dt.date | None]] = [
     ("li_na", "hx_smart", "信息化经理", "信息部", D(2016, 7, 1), None),
     ("ma_qiang", "hx_smart", "生产部经理", "生产部", D(2010, 3, 1), None),
     # the job change: 周敏 left the supplier for the customer's purchasing department
-    ("zhou_min", "dongfang", "商务经理", "销售部", D(2016, 3, 1), D(2024, 6, 30)),
+    ("zhou_min", "dongfang", "商务经理", "销售部", D(2016, 3, 1), D(2024, 7, 1)),  # exclusive
     ("zhou_min", "hx_smart", "采购经理", "采购部", D(2024, 7, 1), None),
     ("jiang_hai", "hx_smart", "设备部主管", "设备部", D(2013, 5, 1), None),
     ("shen_lei", "hx_smart", "车间主任", "生产部", D(2014, 8, 1), None),

@@ -108,6 +108,20 @@ def job(w: LiteralString, company_id: LiteralString) -> LiteralString:
     return f", title: {w}.title, department: {w}.department, companyId: {company_id}"
 
 
+def placed(n: LiteralString) -> LiteralString:
+    """`node(n)` with the job for a person met on a path rather than through an employer:
+    title, department and employer id of their job valid on $asOf at a company the viewer
+    sees (the latest begun), as `job()` shapes them; nulls for anyone else. The viewer needs
+    the employer to offer a person's org chart (tester AQ: paths had none)."""
+    found: LiteralString = (
+        "head(COLLECT { MATCH (" + n + ")-[ej:WORKS_AT]->(ec:Company) WHERE " + valid("ej")
+        + " AND ec.archivedAt IS NULL AND " + access.visible_as("ec", "Company") + " "
+        "WITH ej, ec ORDER BY ej.since DESC, ec.id "
+        "RETURN {title: ej.title, department: ej.department, companyId: ec.id} })"
+    )  # fmt: skip
+    return "head([jx IN [" + found + "] | " + node(n, job("jx", "jx.companyId")) + "])"
+
+
 ACCOUNT_MAP: dict[int, Cypher] = {}
 for _d in range(1, MAX_DEPTH + 1):
     ACCOUNT_MAP[_d] = Cypher(

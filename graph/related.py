@@ -31,6 +31,7 @@ from graph.maps import (
     clean,
     edge,
     node,
+    placed,
     read_map,
     through_visible,
     valid,
@@ -80,7 +81,7 @@ ANY_NODE = (
 )
 
 PATH_PROJECTION = (
-    f"{{nodes: [pn IN nodes(p) | {node('pn')}], edges: [pe IN relationships(p) | {edge('pe')}]}}"
+    f"{{nodes: [pn IN nodes(p) | {placed('pn')}], edges: [pe IN relationships(p) | {edge('pe')}]}}"
 )
 
 
@@ -125,7 +126,7 @@ def _related(hops: int, whole_group: bool) -> Cypher:
         f"    ($former AND ((w1.until <= $asOf AND {valid('w2')}) OR "
         f"                  ({valid('w1')} AND w2.until <= $asOf))) ) "
         f"  WITH o, p, w1, w2 LIMIT {PEOPLE_LINKS_LIMIT} "
-        f"  RETURN collect({{company: {node('o')}, person: {node('p')}, "
+        f"  RETURN collect({{company: {node('o')}, person: {placed('p')}, "
         f"    w1: {edge('w1')}, w2: {edge('w2')}, "
         f"    shared: {valid('w1')} AND {valid('w2')}}}) AS peopleLinks "
         "} "
@@ -253,7 +254,7 @@ def _intro(hops: int) -> Cypher:
         "  } "
         "  WITH ppl, i, ties, employers ORDER BY i "
         "  WITH ppl, collect({ties: ties, employers: employers}) AS hops "
-        f"  RETURN collect({{people: [n IN ppl | {node('n')}], hops: hops}}) AS paths "
+        f"  RETURN collect({{people: [n IN ppl | {placed('n')}], hops: hops}}) AS paths "
         "} "
         "RETURN size(targets) > 0 OR EXISTS { MATCH (pj:Project {id: $target}) "
         f"  WHERE {access.visible_as('pj', 'Project')} }} AS targetFound, "

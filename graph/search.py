@@ -25,6 +25,7 @@ companies only (`personal_key`): a person found by a guessed name would unmask a
 from __future__ import annotations
 
 import functools
+import unicodedata
 from typing import Any, cast
 
 import opencc
@@ -198,11 +199,24 @@ async def search(db: Database, actor: Actor, text: str, limit: int) -> list[Sear
                 more = await db.read(FULLTEXT, named)
                 rows += [r for r in more if r["node"]["id"] not in seen][: limit - len(rows)]
         else:
-            rows = await db.read(FULLTEXT, named)
+            rows = exact_first(await db.read(FULLTEXT, named), text)
             if len(rows) < limit and keys is not None:
                 # The first statement waited for the indexes; this one sees the same writes.
                 rows += await _pinyin(db, actor, keys, rows, limit - len(rows))
     return cast(list[SearchRow], rows)  # the projection's shape: node AS node, score
+
+
+def _plain(text: str) -> str:
+    """A name as compared whole: width, case, brackets and spaces aside."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
+
+
+def exact_first(rows: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """The names that are the text typed, in any written form, before the rest (in score
+    order): a branch typed in full came after its parent, whose name holds more of the
+    text's bigrams (tester AQ)."""
+    wanted = {_plain(form) for form in written_forms(text)}
+    return sorted(rows, key=lambda r: _plain(str(r["node"].get("name") or "")) not in wanted)
 
 
 async def _pinyin(

@@ -279,7 +279,9 @@ def test_exactly_one_job_change(seeded: Driver) -> None:
         "[w IN ws WHERE w.until IS NOT NULL | toString(w.until)] AS ended, "
         "[w IN ws WHERE w.until IS NULL | toString(w.since)] AS current",
     )
-    assert rows == [{"id": data.JOB_CHANGER_ID, "ended": ["2024-06-30"], "current": ["2024-07-01"]}]
+    # `until` is exclusive: she worked at the supplier through 2024-06-30 (tester AQ found no
+    # employer on that day when it said 2024-06-30)
+    assert rows == [{"id": data.JOB_CHANGER_ID, "ended": ["2024-07-01"], "current": ["2024-07-01"]}]
     assert one(seeded, "MATCH ()-[w:WORKS_AT]->() WHERE w.until IS NOT NULL RETURN count(w)") == 1
 
 

@@ -166,7 +166,7 @@ def test_related_accounts_first_and_bad_arguments(gql: GQL, graph: None) -> None
 PATH = """
 query($a: ID!, $b: ID!, $h: Int, $k: [EdgeType!], $d: Date) {
   path(from: $a, to: $b, maxHops: $h, edgeKinds: $k, asOf: $d) {
-    strength explanation nodes { id kind } edges { id type }
+    strength explanation nodes { id kind companyId } edges { id type }
   }
 }"""
 
@@ -178,6 +178,12 @@ def test_path_ranked_by_strength(gql: GQL, graph: None) -> None:
     assert paths[0]["strength"] == pytest.approx(0.8 * 0.7)
     assert paths[0]["explanation"][0] == "王销售 Wang (owner) knows 王强 (0.8)"
     assert paths[0]["nodes"][0]["kind"] == "USER"
+    # People carry their employer, as in maps (tester AQ: null, so no org chart offered)
+    assert [(n["id"], n["companyId"]) for n in paths[0]["nodes"]] == [
+        (OWNER, None),
+        ("wang", "g1"),
+        ("zhang", "g1"),
+    ]
     strengths = [p["strength"] for p in paths]
     assert strengths == sorted(strengths, reverse=True)
     colleagues = gql(PATH, {"a": OWNER, "b": "zhang", "k": ["KNOWS", "WORKS_AT"]}).data["path"]
@@ -258,7 +264,7 @@ def test_path_bad_arguments(
 INTRO = """
 query($t: ID!, $f: [ID!], $h: Int) {
   warmIntroPaths(target: $t, from: $f, maxHops: $h) {
-    strength colleagueHops explanation ranking nodes { id kind } edges { id type }
+    strength colleagueHops explanation ranking nodes { id kind companyId } edges { id type }
     hops { from to tie types strength explanation edgeIds }
   }
 }"""
@@ -288,6 +294,7 @@ def test_warm_intro_to_a_projects_decision_maker(gql: GQL, graph: None) -> None:
     )
     assert set(hop["edgeIds"]) == {"i-wang", "r-wang", "w-wang", "w-zhang"}
     assert [n["id"] for n in best["nodes"]] == [OWNER, "wang", "zhang", "g1"]
+    assert [n["companyId"] for n in best["nodes"]] == [None, "g1", "g1", None]
     assert best["edges"][0]["type"] == "KNOWS"
     assert gql(INTRO, {"t": "proj", "f": [OTHER]}).data["warmIntroPaths"] == []
     direct = gql(INTRO, {"t": "wang", "f": [OWNER]}).data["warmIntroPaths"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from graph.search import is_single_cjk, lucene_query, written_forms
+from graph.search import exact_first, is_single_cjk, lucene_query, written_forms
 from neo4j import Driver
 from tests.conftest import GQL
 from tests.resolvers.accounts import PERSONA_NAMES, SEES_EAST, SEES_WEST, build_accounts
@@ -154,6 +154,30 @@ def test_query_building() -> None:
     assert lucene_query("鼎盛 精密 有限公司") == "鼎盛 精密"
     assert str(lucene_query("鼎盛精密（有限公司）")).startswith("+(鼎盛精密) ")
     assert str(lucene_query("華星集團有限公司")).startswith("+(華星 华星) ")
+
+
+def test_a_name_typed_whole_comes_first(gql: GQL, cypher: Driver) -> None:
+    """Tester AQ: a branch's full name put its parent first (more of its bigrams), and the
+    viewer opens the first hit on Enter. Brackets and their width aside."""
+    names = ["华星智能制造有限公司", "华星智能制造有限公司武汉分公司", "华星智能制造(苏州)有限公司"]
+    cypher.execute_query(
+        "UNWIND $names AS name CREATE (:Company {id: randomUUID(), name: name, version: 1})",
+        names=names,
+        database_="neo4j",
+    )
+    for typed, first in (
+        ("华星智能制造有限公司武汉分公司", "华星智能制造有限公司武汉分公司"),
+        ("华星智能制造(苏州)有限公司", "华星智能制造(苏州)有限公司"),
+        ("华星智能制造（苏州）有限公司", "华星智能制造(苏州)有限公司"),
+        ("华星智能制造苏州有限公司", "华星智能制造(苏州)有限公司"),
+        ("华星智能制造有限公司", "华星智能制造有限公司"),
+    ):
+        assert hits(gql, typed)[0]["name"] == first, typed
+    # In the demo data the parent scored higher (25.8 against 25.06: its short and English
+    # names match too); whatever the scores, the name typed comes first.
+    rows = [{"node": {"name": n}, "score": s} for n, s in ((names[0], 25.8), (names[1], 25.06))]
+    assert [r["node"]["name"] for r in exact_first(rows, names[1])] == [names[1], names[0]]
+    assert exact_first(rows, "华星智能制造") == rows  # no name typed whole: score order
 
 
 @pytest.mark.usefixtures("parties")
