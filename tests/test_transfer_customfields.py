@@ -18,10 +18,10 @@ from graph.nodes import Audit
 from graph.server import LocalNeo4j
 from neo4j import Driver, GraphDatabase
 from resolvers import transfer, transfer_customfields
-from tests.conftest import GQL, PERSONAS, reset_database, start_local_server
+from tests.conftest import GQL, reset_database, start_local_server
 from tests.graph.reading import run
 from tests.process import crm
-from tests.resolvers.customfields import ARCHIVE, define
+from tests.resolvers.customfields import ARCHIVE, define, hidden_reference
 from tests.test_transfer_cli import _env, _records, _report
 
 COMPANY = """mutation($input: CreateCompanyInput!) { createCompany(input: $input) {
@@ -297,21 +297,7 @@ def test_a_reference_to_a_node_the_key_cannot_see_is_not_exported(
 ) -> None:
     """As the API's `custom` leaves it out for the key (hidden means missing), so does its
     export: a rep's file named another team's hidden contact by id."""
-    define(gql, "COMPANY", "boss", "REFERENCE", referenceKind="PERSON")
-    define(gql, "COMPANY", "partner", "REFERENCE", referenceKind="COMPANY")
-    ids = cypher.execute_query(
-        "MATCH (o:User {id: $owner}), (w:User {id: $west}) "
-        "CREATE (o)-[:OWNS]->(c:Company:Customer {id: randomUUID(), name: '东部客户', "
-        "  version: 1}) "
-        "CREATE (w)-[:OWNS]->(x:Company:Customer {id: randomUUID(), name: '西部客户', "
-        "  version: 1}) "
-        "CREATE (p:Person {id: randomUUID(), name: '西部联系人', version: 1})-[:WORKS_AT]->(x) "
-        "CREATE (r:Company {id: randomUUID(), name: '参考公司', version: 1}) "
-        "SET c.`custom.boss` = p.id, c.`custom.partner` = r.id "
-        "RETURN c.id AS company, p.id AS person, r.id AS ref",
-        owner=PERSONAS["owner"]["id"],
-        west=PERSONAS["other_team"]["id"],
-    ).records[0]
+    ids = hidden_reference(gql, cypher)
     env = _env(neo4j_server)
     for key, expected in (
         ("key-owner", {"partner": ids["ref"]}),

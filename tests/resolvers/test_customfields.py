@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from neo4j import Driver
-from tests.conftest import GQL, PERSONAS
-from tests.resolvers.customfields import ARCHIVE, DEFINE, UPDATE, define
+from tests.conftest import GQL
+from tests.resolvers.customfields import ARCHIVE, DEFINE, UPDATE, define, hidden_reference
 
 COMPANY = """mutation($input: CreateCompanyInput!) { createCompany(input: $input) {
   company { id version custom } errors { code field message } } }"""
@@ -377,21 +377,7 @@ def test_analysts_filter_and_sort_on_no_field_people_have(gql: GQL) -> None:
 def test_a_reference_to_a_node_the_viewer_cannot_see_is_not_shown(gql: GQL, cypher: Driver) -> None:
     """Tester AL: a rep read another team's hidden contact's id in a company's `custom`, while
     `person(id)` answered null for it. Hidden means missing."""
-    define(gql, "COMPANY", "boss", "REFERENCE", referenceKind="PERSON")
-    define(gql, "COMPANY", "partner", "REFERENCE", referenceKind="COMPANY")
-    ids = cypher.execute_query(
-        "MATCH (o:User {id: $owner}), (w:User {id: $west}) "
-        "CREATE (o)-[:OWNS]->(c:Company:Customer {id: randomUUID(), name: '东部客户', "
-        "  version: 1}) "
-        "CREATE (w)-[:OWNS]->(x:Company:Customer {id: randomUUID(), name: '西部客户', "
-        "  version: 1}) "
-        "CREATE (p:Person {id: randomUUID(), name: '西部联系人', version: 1})-[:WORKS_AT]->(x) "
-        "CREATE (r:Company {id: randomUUID(), name: '参考公司', version: 1}) "
-        "SET c.`custom.boss` = p.id, c.`custom.partner` = r.id "
-        "RETURN c.id AS company, p.id AS person, r.id AS ref",
-        owner=PERSONAS["owner"]["id"],
-        west=PERSONAS["other_team"]["id"],
-    ).records[0]
+    ids = hidden_reference(gql, cypher)
     query = "query($id: ID!) { company(id: $id) { custom } }"
     shown = gql.as_("owner")(query, {"id": ids["company"]})
     assert shown.data["company"]["custom"] == {"partner": ids["ref"]}
