@@ -107,7 +107,8 @@ def _load(label: Label) -> Cypher:
         )
     return Cypher(
         "duplicates.load.person",
-        "MATCH (n:Person) WHERE NOT coalesce(n.restricted, false) "
+        # Nor erased ones: two placeholders at one company read as similar names.
+        "MATCH (n:Person) WHERE NOT coalesce(n.restricted, false) AND n.erasedAt IS NULL "
         "RETURN n.id AS id, n.name AS name, n.nameEn AS nameEn, n.mobile AS mobile, "
         "n.officePhone AS officePhone, n.email AS email, n.idNumberDigest AS idNumberDigest, "
         "[(n)-[:WORKS_AT]->(c:Company) | c.id][..20] AS companies",
@@ -244,7 +245,7 @@ def _probe(label: Label) -> Cypher:
         "MATCH (n:Person) WHERE n.idNumberDigest = p.digest RETURN n LIMIT 20 UNION "
         "UNWIND p.companies AS cid MATCH (:Company {id: cid})<-[:WORKS_AT]-(n:Person) "
         "RETURN n LIMIT 500 } "
-        "WITH p, n WHERE NOT coalesce(n.restricted, false) "
+        "WITH p, n WHERE NOT coalesce(n.restricted, false) AND n.erasedAt IS NULL "
         "RETURN p.i AS i, collect(DISTINCT n{.id, .name, .nameEn, .mobile, .officePhone, "
         ".email, .idNumberDigest, companies: [(n)-[:WORKS_AT]->(c:Company) | c.id][..20]}) "
         "AS found",

@@ -109,6 +109,26 @@ def test_only_admins_scan(gql: GQL, cypher: Driver) -> None:
     assert rest["pageInfo"]["hasNextPage"] is False
 
 
+def test_erased_people_are_never_paired(gql: GQL, cypher: Driver) -> None:
+    """Two people erased at one company: their placeholders (已删除个人 Erased person 1a2b...)
+    scored 0.765 as SAME_COMPANY and PINYIN_EQUAL, above the threshold, so a scan put them
+    back in the review queue, as a pair nobody should merge."""
+    cypher.execute_query(
+        "CREATE (c:Company {id: 'er-co', name: '抹除测试有限公司', version: 1}) "
+        "WITH c UNWIND ['cc546042', 'c1105ebb'] AS tail "
+        "CREATE (:Person {id: 'er-' + tail, name: '已删除个人 Erased person ' + tail, "
+        "version: 2, erasedAt: datetime()})-[:WORKS_AT {id: 'er-w-' + tail}]->(c)",
+        database_="neo4j",
+    )
+    assert gql(SCAN, {"k": "PERSON"}).data["scanDuplicates"]["errors"] == []
+    pairs = cypher.execute_query(
+        "MATCH (d:DuplicateCandidate) WHERE d.a STARTS WITH 'er-' OR d.b STARTS WITH 'er-' "
+        "RETURN count(d) AS n",
+        database_="neo4j",
+    ).records[0]["n"]
+    assert pairs == 0
+
+
 def test_the_queue_shows_each_viewer_what_they_may_see(gql: GQL, cypher: Driver) -> None:
     build(cypher)
     gql(SCAN, {"k": None})
