@@ -28,6 +28,7 @@ class Refusal(Enum):
     INCOMPLETE = "incomplete"  # a required (custom) field has no value
     INACTIVE = "inactive"  # a user archived, or with no role that edits
     SAME_LINE = "same_line"  # two lines that must differ would hold one number (vocab)
+    ONE_PARENT = "one_parent"  # a branch or division would have a second parent on some day
 
 
 class Part(Enum):
@@ -41,6 +42,7 @@ class Part(Enum):
     VERSION = "version"  # the expected version
     SINCE = "since"  # the start of the validity range
     UNTIL = "until"  # the end of the validity range
+    KIND = "kind"  # an edge's kind (a SUBSIDIARY_OF's BRANCH, DIVISION …)
     WHOLE = "whole"  # the write as a whole
     ACCOUNT = "account"  # the account a share is about
     PRINCIPAL = "principal"  # the user or team an account is shared with

@@ -22,6 +22,11 @@ was once the parent of its later parent, as long as the two spans do not meet: t
 says when it began (`since`). Paths are followed up to `CYCLE_HOPS` hops; hierarchies deeper
 than that are not expected (a deeper cycle would go unnoticed).
 
+One parent for a branch. A company may have several parents (a joint venture), but a branch
+or a division is part of one company: on no day may a company have a `BRANCH` or `DIVISION`
+parent beside another parent (ONE_PARENT). linkNodes and updateLink check it, under the type
+lock; imports and merges do not (as they do not check overlaps between a pair either).
+
 Access (graph/access.py), judged in the statement that locks the endpoints or the edge, so in
 the same transaction and without another round trip:
 - an edge is visible when both its ends are; otherwise it is NOT_FOUND, as a missing one, and
@@ -59,7 +64,7 @@ from graph.errors import CrmError
 from graph.nodes import AUDIT, RESOLVE_ANY, Audit, audit_from, new_id, plain, same_value
 from graph.refusal import Part, Refusal
 from graph.rows import EdgeRow, StanceChangeRow
-from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel
+from graph.vocab import ACYCLIC, ENDPOINTS, Label, Rel, SubsidiaryKind
 
 CYCLE_HOPS = 50  # cycle checks follow paths this long (also graph/merge.py)
 HISTORY_CAP = 200
@@ -265,6 +270,28 @@ _OVERLAPS: LiteralString = (
     "AND (x.since IS NULL OR $until IS NULL OR x.since < $until) "
     "AND (x.until IS NULL OR coalesce($since, date()) < x.until) "
     "AND coalesce(x.projectId, '') = coalesce($projectId, '') "
+)
+
+
+# SUBSIDIARY_OF kinds whose child is part of its parent: beside one, no other parent.
+PART_OF = frozenset({SubsidiaryKind.BRANCH.value, SubsidiaryKind.DIVISION.value})
+_BRANCH: LiteralString = SubsidiaryKind.BRANCH.value
+_DIVISION: LiteralString = SubsidiaryKind.DIVISION.value
+_PART_OF: LiteralString = "['" + _BRANCH + "', '" + _DIVISION + "']"
+
+# Another parent of company `$from` over part of [$since, $until) (`_OVERLAPS`) when the new
+# edge (kind `$kind`) or that one is a branch or division; `seen`: whether the viewer sees it.
+OTHER_PARENT = Cypher(
+    "relationship.other_parent",
+    "MATCH (:Company {id: $from})-[x:SUBSIDIARY_OF]->(p:Company) "
+    "WHERE p.id <> $to AND "
+    + _OVERLAPS
+    + "AND ($kind IN "
+    + _PART_OF
+    + " OR x.kind IN "
+    + _PART_OF
+    + ") "
+    "RETURN x.id AS id, " + visible("p") + " AS seen ORDER BY x.id LIMIT 1",
 )
 
 
@@ -507,7 +534,9 @@ async def link(
                 return refused
             src, dst = found[from_id]["id"], found[to_id]["id"]
             key3 = (rel, Label(found[from_id]["label"]), Label(found[to_id]["label"]))
-            if clash := await _clash(tx, key3, src, dst, "", span, project_id, Part.TO):
+            kind = props.get("kind")
+            parent = (kind, Part.KIND if kind in PART_OF else Part.TO, acl)
+            if clash := await _clash(tx, key3, src, dst, "", span, project_id, Part.TO, parent):
                 return clash
             if rel not in ACYCLIC:
                 # The ends are locked since the statement: only an overlap could stop it.
@@ -557,9 +586,12 @@ async def _clash(
     span: tuple[Any, Any],
     project_id: Any,
     cycle_part: Part,
+    parent: tuple[Any, Part, Row] = (None, Part.TO, {}),
 ) -> EdgeResult | None:
     """The refusal of an edge `src`->`dst` valid over `span` (since, until), other than edge
-    `exclude`: an overlapping edge of its type, or a cycle (blamed on `cycle_part`)."""
+    `exclude`: an overlapping edge of its type, a second parent beside a branch (SUBSIDIARY_OF
+    of the kind, the part to blame and the acl in `parent`; detail: the other edge's id when
+    the viewer sees its parent), or a cycle (blamed on `cycle_part`)."""
     rel = key3[0]
     since, until = span
     params = {"from": src, "to": dst, "exclude": exclude}
@@ -568,6 +600,12 @@ async def _clash(
     )
     if overlap:
         return EdgeResult(None, Refusal.DUPLICATE, Part.WHOLE, overlap[0]["id"])
+    if rel is Rel.SUBSIDIARY_OF:
+        kind, part, acl = parent
+        window = {"since": since, "until": until, "projectId": None, "kind": kind, "acl": acl}
+        if other := await tx.run(OTHER_PARENT, {**params, **window}):
+            seen = other[0]["id"] if other[0]["seen"] else None
+            return EdgeResult(None, Refusal.ONE_PARENT, part, seen)
     if rel in ACYCLIC:  # an ended edge too: on a day of its span it may close a loop
         cyc = await tx.run(CYCLE[rel], {**params, "since": since, "until": until})
         if cyc and cyc[0]["cycle"]:
@@ -620,7 +658,7 @@ async def _update_in(
     until = props["until"] if "until" in props else current.get("until")
     if since is not None and until is not None and _as_date(until) < _as_date(since):
         return EdgeResult(None, Refusal.UNTIL_BEFORE_SINCE, Part.UNTIL)
-    if "since" in props or "until" in props:
+    if "since" in props or "until" in props or (rel is Rel.SUBSIDIARY_OF and "kind" in props):
         frm = current["fromId"]
         to = current["toId"]
         found = await tx.run(LOCK_NODES, {"ids": sorted({frm, to}), "acl": acl})
@@ -629,7 +667,10 @@ async def _update_in(
         project_id = props.get("projectId", current.get("projectId"))
         # Blamed on the date the update changes (`until` when it changes both).
         moved = Part.UNTIL if "until" in props else Part.SINCE
-        if refused := await _clash(tx, key3, frm, to, edge_id, (since, until), project_id, moved):
+        kind = props["kind"] if "kind" in props else current.get("kind")
+        parent = (kind, Part.KIND if "kind" in props else moved, acl)
+        span = (since, until)
+        if refused := await _clash(tx, key3, frm, to, edge_id, span, project_id, moved, parent):
             return refused
     if all(same_value(current.get(k), v) for k, v in props.items()):
         return EdgeResult(current)  # a change to nothing: no new version, no audit event

@@ -112,6 +112,7 @@ PATHS: dict[Part, str] = {
     Part.VERSION: "input.expectedVersion",
     Part.SINCE: "input.since",
     Part.UNTIL: "input.until",
+    Part.KIND: "input.kind",
     Part.WHOLE: "input",
 }
 # transferOwnership names the OWNS edge's endpoints by role: the new owner and the customer.
@@ -158,6 +159,14 @@ def _message(result: repo.EdgeResult, rel: Rel | None) -> tuple[ErrorCode, str]:
         return (
             ErrorCode.DUPLICATE,
             f"an edge of this type between these nodes overlaps these dates: {detail}",
+        )
+    if refusal is Refusal.ONE_PARENT:
+        which = f" (relationship {detail})" if detail else ""
+        return (
+            ErrorCode.CONFLICT,
+            "a branch or division is part of one company: on some of these days the company "
+            f"would have another parent beside a BRANCH or DIVISION edge{which}; end or "
+            "change that edge first",
         )
     if refusal is Refusal.CONFLICT:
         return (

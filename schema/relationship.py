@@ -250,7 +250,8 @@ class Mutation:
         "may not see), FORBIDDEN (edit rights: one end for most types, every account end for "
         "WORKS_AT, FOR, ON_TEAM, KNOWS and SUBSIDIARY_OF, the account held for OWNS; any write "
         "by AUDITOR or ANALYST), CYCLE, DUPLICATE (an edge of the type between the same nodes "
-        "overlaps these dates). Audited.",
+        "overlaps these dates), CONFLICT (a second parent beside a BRANCH or DIVISION "
+        "SUBSIDIARY_OF on some day). Audited.",
     )
 
     updateLink = input_mutation(
@@ -259,7 +260,8 @@ class Mutation:
         RelationshipPayload,
         "Change an edge's properties with optimistic concurrency (CONFLICT when "
         "stale). A stance change is recorded in the stance history. NOT_FOUND unless the "
-        "viewer sees both ends; FORBIDDEN without the edit rights linkNodes needs.",
+        "viewer sees both ends; FORBIDDEN without the edit rights linkNodes needs; new dates "
+        "or kind are checked as linkNodes checks them (CYCLE, DUPLICATE, CONFLICT).",
     )
 
     endLink = input_mutation(

@@ -538,6 +538,39 @@ def test_a_dated_edge_may_not_close_a_loop_on_any_day_of_its_span(
     assert codes(moved.data["updateLink"]["errors"]) == {"input.until": "CYCLE"}
 
 
+def test_a_branch_has_one_parent_at_a_time(gql: GQL, cypher: Driver) -> None:
+    """A joint venture may have two parents; a branch or division is part of one company."""
+    head, rival, third = (node(cypher, "Company", n) for n in ("华星", "博远", "东方"))
+    branch = node(cypher, "Company", "华星华东分公司")
+    first = link(gql, type="SUBSIDIARY_OF", **{"from": branch}, to=head, kind="BRANCH",
+                 since="2003-07-01")  # fmt: skip
+    before = totals(cypher)
+    for kind, field in (
+        ("BRANCH", "input.kind"),
+        ("JOINT_VENTURE", "input.to"),
+        (None, "input.to"),
+    ):
+        errors = link_errors(gql, type="SUBSIDIARY_OF", **{"from": branch}, to=rival, kind=kind)
+        assert codes(errors) == {field: "CONFLICT"}, errors
+        assert first["id"] in errors[0]["message"]
+    assert totals(cypher) == before
+    # Days that do not meet are history, not a second parent.
+    link(gql, type="SUBSIDIARY_OF", **{"from": branch}, to=rival, kind="BRANCH",
+         since="1999-01-01", until="2003-07-01")  # fmt: skip
+    # Two joint-venture parents are fine; turning one into a branch is not.
+    jv = node(cypher, "Company", "华星博远")
+    since = "2021-11-11"
+    a = link(gql, type="SUBSIDIARY_OF", **{"from": jv}, to=head, kind="JOINT_VENTURE", since=since)
+    link(gql, type="SUBSIDIARY_OF", **{"from": jv}, to=rival, kind="JOINT_VENTURE", since=since)
+    changed = gql(UPDATE, {"i": {"id": a["id"], "expectedVersion": 1, "kind": "DIVISION"}})
+    assert codes(changed.data["updateLink"]["errors"]) == {"input.kind": "CONFLICT"}
+    # Nor may a branch's ended parent edge be reopened over another parent's days.
+    ended = link(gql, type="SUBSIDIARY_OF", **{"from": jv}, to=third, kind="BRANCH",
+                 since="2000-01-01", until="2001-01-01")  # fmt: skip
+    reopened = gql(UPDATE, {"i": {"id": ended["id"], "expectedVersion": 1, "until": None}})
+    assert codes(reopened.data["updateLink"]["errors"]) == {"input.until": "CONFLICT"}
+
+
 def _has_cycle(cypher: Driver, rel: str) -> bool:
     """Whether edges of type `rel` that have not ended form a cycle (ended ones are history)."""
     return bool(
