@@ -295,12 +295,17 @@ def _lock(v: LiteralString) -> LiteralString:
 
 
 # Void: the verdict on the record's customer, then the void with its audit event; open
-# follow-ups of a voided record are cancelled with it.
+# follow-ups of a voided record are cancelled with it. An order with live payments or
+# deliveries against it is in use: voiding it dropped the money received out of every figure
+# (tester AV); they are voided first. The customer's lock comes first, as a save takes it
+# (graph/share.py check_account): a payment saved meanwhile waits, then finds the order voided.
 VOID = Cypher(
     "records.void",
-    "OPTIONAL MATCH (r:Record {id: $id})-[:ABOUT]->(n) " + _lock("r")
+    "OPTIONAL MATCH (r:Record {id: $id})-[:ABOUT]->(n) " + _lock("n") + _lock("r")
     + "WITH r, n, " + _verdict("r", "r.voidedAt IS NOT NULL")
-    + "CALL (r, verdict) { WITH r WHERE verdict = 'ok' "
+    + "WITH r, CASE WHEN verdict = 'ok' AND EXISTS { MATCH (r)<-[:AGAINST]-(x:Record) "
+    "  WHERE x.voidedAt IS NULL } THEN 'in_use' ELSE verdict END AS verdict "
+    "CALL (r, verdict) { WITH r WHERE verdict = 'ok' "
     "  SET r.voidedAt = datetime(), r.voidReason = $reason, r.voidedBy = $actor, "
     "  r.version = r.version + 1, r.updatedAt = datetime() "
     "  WITH r OPTIONAL MATCH (r)-[:NEXT_STEP]->(f:FollowUp {status: 'OPEN'}) "
@@ -560,6 +565,7 @@ def _refusal_of(verdict: str) -> Refusal | None:
         "forbidden": Refusal.FORBIDDEN,
         "ended": Refusal.ENDED,
         "conflict": Refusal.CONFLICT,
+        "in_use": Refusal.IN_USE,
     }.get(verdict)
 
 

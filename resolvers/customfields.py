@@ -686,17 +686,19 @@ def _filter(defined: dict[str, DefinitionRow], f: dict[str, Any], path: str) -> 
     one = {**d, **unbounded, "type": "ENUM" if kind == "MULTI_ENUM" else kind}
     if op == "IN":
         raw = f.get("values") or []
-        if len(raw) > MAX_OPTIONS:
-            raise ApiError(ErrorCode.BAD_USER_INPUT, f"at most {MAX_OPTIONS} values", path)
+        if not raw or len(raw) > MAX_OPTIONS:  # none matched nothing, silently (tester AV)
+            message = f"IN takes 1..{MAX_OPTIONS} values"
+            raise ApiError(ErrorCode.BAD_USER_INPUT, message, f"{path}.values")
         typed = [check_value(errors, one, x, f"{path}.values") for x in raw]
         out = {"prop": g.prop(d["key"]), "op": "HAS_ANY" if kind == "MULTI_ENUM" else "IN",
                "values": typed, "value": None}  # fmt: skip
     else:
-        value = check_value(errors, one, f.get("value"), f"{path}.value")
+        # The operator first: GT on an ENUM read "must be one of ..." (tester AV).
         if op == "CONTAINS" and kind not in ("TEXT", "MULTI_ENUM"):
             errors.add(ErrorCode.VALIDATION, "CONTAINS applies to TEXT and MULTI_ENUM", path)
         if op in ("GT", "LT") and kind not in ("NUMBER", "DATE", "TEXT"):
             errors.add(ErrorCode.VALIDATION, "GT and LT apply to NUMBER, DATE and TEXT", path)
+        value = check_value(errors, one, f.get("value"), f"{path}.value")
         if kind == "MULTI_ENUM":
             op = "HAS"
         out = {"prop": g.prop(d["key"]), "op": op, "value": value, "values": None}

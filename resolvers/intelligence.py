@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+from enum import Enum
 from typing import Any, TypedDict
 
 from graph import classification, clock, scoring
@@ -345,9 +346,9 @@ class SettingsPayload(TypedDict):
     errors: list[UserErrorRow]
 
 
-def _positive(errors: v.Errors, value: Any, path: str, top: float) -> None:
-    if value is not None and not 0 <= value <= top:
-        errors.add(ErrorCode.VALIDATION, f"must be between 0 and {top:g}", path)
+def _positive(errors: v.Errors, value: Any, path: str, top: float, low: float = 0.0) -> None:
+    if value is not None and not low <= value <= top:
+        errors.add(ErrorCode.VALIDATION, f"must be between {low:g} and {top:g}", path)
 
 
 async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
@@ -357,18 +358,20 @@ async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
     errors = v.Errors()
     changes: dict[str, Any] = {}
     number: type[float] | type[int]
-    for key, attr, top, number in (
-        ("coreAt", "core_at", 100.0, float),
-        ("problemBelow", "problem_below", 100.0, float),
-        ("problemCreditBelow", "problem_credit_below", 100.0, float),
-        ("lapseFactor", "lapse_factor", 20.0, float),
-        ("rfmWindowDays", "rfm_window_days", 3660.0, int),
-        ("growthWindowDays", "growth_window_days", 1830.0, int),
-        ("highRiskAt", "high_risk_at", 100.0, int),
-        ("mediumRiskAt", "medium_risk_at", 100.0, int),
+    # A lapse factor or a window of 0 divides by zero or empties every customer's figures
+    # (tester AV: lapseFactor 0 was saved, and every later run failed).
+    for key, attr, low, top, number in (
+        ("coreAt", "core_at", 0.0, 100.0, float),
+        ("problemBelow", "problem_below", 0.0, 100.0, float),
+        ("problemCreditBelow", "problem_credit_below", 0.0, 100.0, float),
+        ("lapseFactor", "lapse_factor", 0.5, 20.0, float),
+        ("rfmWindowDays", "rfm_window_days", 1.0, 3660.0, int),
+        ("growthWindowDays", "growth_window_days", 1.0, 1830.0, int),
+        ("highRiskAt", "high_risk_at", 0.0, 100.0, int),
+        ("mediumRiskAt", "medium_risk_at", 0.0, 100.0, int),
     ):
         if data.get(key) is not None:
-            _positive(errors, data[key], f"input.{key}", top)
+            _positive(errors, data[key], f"input.{key}", top, low)
             changes[attr] = number(data[key])
     if data.get("population") is not None:
         changes["population"] = scoring.Population(data["population"].value)
@@ -407,10 +410,15 @@ async def save_settings(ctx: Context, data: dict[str, Any]) -> SettingsPayload:
                 continue
             _positive(errors, w["weight"], f"{path}.weight", 1.0)
             weights[factor] = float(w["weight"])
-        changes["weights"] = {**current.weights, **weights}
+        merged_weights = {**current.weights, **weights}
         # The factors not given keep theirs: it is the merged weights that must not all be 0.
-        if sum(changes["weights"].values()) <= 0:
+        total = sum(merged_weights.values())
+        if total <= 0:
             errors.add(ErrorCode.VALIDATION, "at least one weight above 0", "input.weights")
+        else:
+            # Saved as applied: a run divides by the sum, so 1/1/1/1/1 is stored as 0.2 each
+            # (tester AV read back 1.0 while the run used 0.2).
+            changes["weights"] = {f: round(w / total, 6) for f, w in merged_weights.items()}
     merged = scoring.Settings(**{**current.__dict__, **changes})
     if merged.problem_below > merged.core_at:
         errors.add(
@@ -449,11 +457,32 @@ async def run_scoring(ctx: Context, data: dict[str, Any]) -> RunPayload:
     if task is None:
         error = payload_error(ErrorCode.CONFLICT, "a scoring run is already going", None)
         return {"accepted": False, "run": None, "errors": [error]}
-    run: repo.RunRow | None = None
+    run: repo.RunRow | RunFailed | None = None
     if data.get("wait"):
         with contextlib.suppress(TimeoutError):
             run = await asyncio.wait_for(asyncio.shield(task), WAIT_SECONDS)
+    if isinstance(run, RunFailed):
+        # It started and ended without a summary: say so, not "accepted" and nothing else.
+        return {"accepted": True, "run": None, "errors": [_failed(run, ctx.request_id)]}
     return {"accepted": True, "run": run, "errors": []}
+
+
+class RunFailed(Enum):
+    """Why a run ended without a summary (logged by the scheduler)."""
+
+    UNAVAILABLE = "the database was unavailable; try again shortly"
+    LOCKED = "another server was scoring; its run's summary is in scoringRuns"
+    FAILED = "the run failed and was logged whole"
+
+
+def _failed(why: RunFailed, request_id: str) -> UserErrorRow:
+    code = {
+        RunFailed.UNAVAILABLE: ErrorCode.DATABASE_UNAVAILABLE,
+        RunFailed.LOCKED: ErrorCode.CONFLICT,
+        RunFailed.FAILED: ErrorCode.INTERNAL,
+    }[why]
+    message = f"the scoring run ended without a summary: {why.value} (request id {request_id})"
+    return payload_error(code, message, None)
 
 
 # --- The scheduler ----------------------------------------------------------------------------
@@ -465,34 +494,34 @@ class Scheduler:
     def __init__(self, classify: bool = True) -> None:
         # Scheduled and API runs re-run the classification rules afterwards.
         self.classify = classify
-        self._task: asyncio.Task[repo.RunRow | None] | None = None
+        self._task: asyncio.Task[repo.RunRow | RunFailed] | None = None
         self._loop: asyncio.Task[None] | None = None
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    def trigger(self, db: Database, who: Audit) -> asyncio.Task[repo.RunRow | None] | None:
+    def trigger(self, db: Database, who: Audit) -> asyncio.Task[repo.RunRow | RunFailed] | None:
         """Start a run now; None while one is going."""
         if self.running:
             return None
         self._task = asyncio.create_task(self._run(db, who))
         return self._task
 
-    async def _run(self, db: Database, who: Audit) -> repo.RunRow | None:
+    async def _run(self, db: Database, who: Audit) -> repo.RunRow | RunFailed:
         try:
             out = await repo.run(db, who)
         except asyncio.CancelledError:
             raise
         except DatabaseUnavailable as exc:  # an outage: the next run tries again
             log.warning("scoring run skipped: the database is unavailable (%s)", exc)
-            return None
+            return RunFailed.UNAVAILABLE
         except Exception:
-            log.exception("scoring run failed")
-            return None
+            log.exception("scoring run failed (request %s)", who.request_id)
+            return RunFailed.FAILED
         if out is None:
             log.info("scoring skipped: another process holds the lock")
-            return None
+            return RunFailed.LOCKED
         log.info(
             "scored %d customers in %.1fs (%d moved, %d lifecycle changes)",
             out["customers"], out["seconds"], out["moved"], out["stageChanges"],

@@ -20,7 +20,8 @@ compile time either) and refuses integers over MAX_BITS, text or lists over MAX_
 MAX_VALUE (`replace` and `join` before they run) and charge what they read and make to MAX_WORK;
 each for loop's item charges the size of the loop to MAX_STEPS (a code generator wraps the
 iterable); the output stops at MAX_RENDERED. Past a bound is `TemplateLimit`: a VALIDATION
-error "too costly" at save, RENDER_FAILED for a recipient when sending or previewing.
+error "too costly" at save, RENDER_FAILED for a recipient when sending or previewing. A list
+used as text is `TemplateMisuse` ("fails on sample data" at save, as a type error is).
 Variables (null values render as empty text):
 - `customer.name`, `customer.code`: the customer (a company or a person);
 - `contact.name`, `contact.title`: the recipient (for a person customer, the person; title
@@ -156,6 +157,11 @@ class TemplateLimit(SecurityError):
     """A template went past a bound on its cost (MAX_*)."""
 
 
+class TemplateMisuse(SecurityError):
+    """A value of a type a template may not use there (a list as text): not a cost, a
+    mistake, and said so (tester AS read "too costly" for it)."""
+
+
 class TemplateRefused(ValueError):
     """A template that is not checked (module doc) or cannot be read."""
 
@@ -199,7 +205,7 @@ def _bounded(value: Any) -> Any:
 def _text(value: Any) -> str:
     """A value as text; a collection's repr could be far longer than the collection."""
     if isinstance(value, _COLLECTIONS):
-        raise TemplateLimit("a list is used as text; use `|join`")
+        raise TemplateMisuse("a list is used as text; use `|join`")
     return str(value)
 
 
@@ -238,7 +244,7 @@ def _join(eval_ctx: Any, value: Any, d: Any = "") -> str:
 def _output(value: Any) -> Any:
     """`finalize`: what `{{ ... }}` outputs."""
     if isinstance(value, _COLLECTIONS):
-        raise TemplateLimit("a list is output as text; use `|join`")
+        raise TemplateMisuse("a list is output as text; use `|join`")
     return value
 
 
@@ -428,6 +434,8 @@ def check_template(errors: v.Errors, text: str, path: str) -> None:
         errors.add(ErrorCode.VALIDATION, str(exc), path)
     except TemplateLimit as exc:
         errors.add(ErrorCode.VALIDATION, f"too costly: {exc}", path)
+    except TemplateMisuse as exc:
+        errors.add(ErrorCode.VALIDATION, f"fails on sample data: {exc}", path)
     except Exception as exc:  # the sandbox's SecurityError, UndefinedError, TypeError, ...
         errors.add(ErrorCode.VALIDATION, f"fails on sample data: {type(exc).__name__}: {exc}",
                    path)  # fmt: skip

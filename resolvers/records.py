@@ -663,6 +663,12 @@ def _verdict_error(refusal: Refusal, what: str, current: int | None) -> UserErro
             f"stale expectedVersion: the {what} is at version {current}",
             "input.expectedVersion",
         ),
+        Refusal.IN_USE: (
+            ErrorCode.CONFLICT,
+            "payments or deliveries against this order are not voided: void them first, "
+            "or the money received would drop out of the figures",
+            "input.id",
+        ),
     }[refusal]
     return payload_error(code, message, field)
 

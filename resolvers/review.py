@@ -360,6 +360,28 @@ async def target(ctx: Context, request: ChangeRequestRow) -> NodeRow | None:
     return node
 
 
+async def _stage_kept(
+    ctx: Context, label: Label, data: dict[str, Any], props: dict[str, Any], errors: v.Errors
+) -> None:
+    """An update may give the lifecycle stage a customer has (a profile sent back whole), or
+    one to a customer that has none yet; a move goes through setLifecycleStage (tester AV:
+    an update moved an ACTIVE customer to LOST with no reason, and the next run moved it
+    back)."""
+    given = props["lifecycleStage"]
+    given = given.value if isinstance(given, Enum) else given
+    stored = await load_node(ctx, label, data["id"])
+    profile = stored["customer"] if stored is not None else None
+    current = profile["lifecycleStage"] if profile is not None else None
+    if current in (None, given):
+        return  # (a node not found: the update itself says NOT_FOUND)
+    errors.add(
+        ErrorCode.VALIDATION,
+        f"the customer is {current}: move it with setLifecycleStage (a note; LOST with its "
+        "reason), not by an update",
+        "input.customer.lifecycleStage",
+    )
+
+
 def account_writes(
     label: Label, props_of: PropsOf, kind: CustomerKind, stored_check: StoredCheck | None = None
 ) -> tuple[Write, Write, Write]:
@@ -390,6 +412,8 @@ def account_writes(
         props.update(await customfields.values(ctx, label, errors, data, creating=False))
         if stored_check is not None and not errors:
             await stored_check(ctx, data, props, errors)
+        if "lifecycleStage" in props and not errors:
+            await _stage_kept(ctx, label, data, props, errors)
         if errors:
             return invalid(key, errors)
         return await update(ctx, label, data, props, customer)

@@ -168,7 +168,9 @@ class CustomerProfileInput:
     customerCode: str | None = optional("Unique customer number, ≤ 50.")
     customerKind: CustomerKind | None = optional("Defaults to ENTERPRISE for companies.")
     lifecycleStage: LifecycleStage | None = optional(
-        "Lifecycle stage; the scoring run may move it by rule (setLifecycleStage pins one)."
+        "Lifecycle stage when it has none yet; the scoring run moves it by rule and "
+        "setLifecycleStage by hand (an update giving another stage than the current one: "
+        "VALIDATION)."
     )
     classification: str | None = optional("Classification, ≤ 100.")
     tier: Tier | None = optional("Value tier; the next scoring run replaces it.")

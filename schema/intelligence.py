@@ -366,14 +366,17 @@ class SaveScoringSettingsInput:
     )
     population: Population | None = strawberry.field(default=None, description="Peers.")
     weights: list[FactorWeightInput] | None = strawberry.field(
-        default=None, description="Weights of the factors given; others keep theirs."
+        default=None,
+        description="Weights of the factors given (each 0..1); others keep theirs. Weights are "
+        "relative: they are saved divided by their sum (1/1/1/1/1 is saved as 0.2 each), as "
+        "a run applies them.",
     )
     coreAt: float | None = strawberry.field(default=None, description="0..100.")
     problemBelow: float | None = strawberry.field(default=None, description="0..100, ≤ coreAt.")
     problemCreditBelow: float | None = strawberry.field(default=None, description="0..100.")
     rfmWindowDays: int | None = strawberry.field(default=None, description="1..3660.")
     growthWindowDays: int | None = strawberry.field(default=None, description="1..1830.")
-    lapseFactor: float | None = strawberry.field(default=None, description="0..20.")
+    lapseFactor: float | None = strawberry.field(default=None, description="0.5..20.")
     highRiskAt: int | None = strawberry.field(default=None, description="0..100.")
     mediumRiskAt: int | None = strawberry.field(default=None, description="0..100, ≤ high.")
 
@@ -401,7 +404,12 @@ RunScoringPayload = payload_type(
     "RunScoringPayload",
     "Result of runScoring.",
     accepted=(bool, "Whether a run started (see scoringRuns for its end)."),
-    run=(ScoringRun | None, "With `wait`, the run's summary if it ended in time."),
+    run=(
+        ScoringRun | None,
+        "With `wait`, the run's summary if it ended in time. A run that ended without one "
+        "(the database unavailable, another server scoring, a failure) is an error here: "
+        "DATABASE_UNAVAILABLE, CONFLICT or INTERNAL with the request id.",
+    ),
 )
 
 

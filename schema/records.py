@@ -654,7 +654,9 @@ class Mutation:
         r.void_record,
         RecordPayload,
         "Void a record with a reason: it stays visible with `includeVoided`, counts in no "
-        "figure, and its open follow-ups are cancelled. Same rights as saveRecord. Audited.",
+        "figure, and its open follow-ups are cancelled. Same rights as saveRecord. An order "
+        "with payments or deliveries against it that are not voided is refused (CONFLICT): "
+        "void them first. Audited.",
     )
     closeFollowUp = input_mutation(
         CloseFollowUpInput,

@@ -251,6 +251,11 @@ def test_lists_filter_and_sort_on_custom_fields(gql: GQL) -> None:
     assert bad_value.errors[0]["extensions"]["field"] == "filter.custom[0].value"
     unknown = gql(COMPANIES, {"f": {"custom": [{"key": "nope", "op": "EQ", "value": 1}]}})
     assert unknown.errors[0]["extensions"]["field"] == "filter.custom[0].key"
+    # IN with nothing to match, and GT on an enum, say so (tester AV)
+    empty = gql(COMPANIES, {"f": {"custom": [{"key": "rank", "op": "IN"}]}})
+    assert empty.errors[0]["extensions"]["field"] == "filter.custom[0].values"
+    above = gql(COMPANIES, {"f": {"custom": [{"key": "region", "op": "GT", "value": "华"}]}})
+    assert "GT and LT apply" in above.errors[0]["message"]
     other_order = gql(COMPANIES, {"order": "NAME_ASC", "after": cursor})
     assert other_order.codes() == ["BAD_USER_INPUT"]
 

@@ -71,12 +71,22 @@ def test_person_fields_keep_history_masked_as_the_live_field(gql: GQL, cypher: D
                 "officePhone": "010-6552 0000",
                 "email": "wei@example.org",
                 "idNumber": ID_2,
-                "customer": {"lifecycleStage": "ACTIVE"},
+                "customer": {"lifecycleStage": "NEW"},  # the profile sent back as it is
                 "occupation": "工程师",  # not dynamic: no history
             }
         },
     ).data["updatePerson"]
     assert changed["errors"] == []
+    # A stage moves by hand through setLifecycleStage, not an update (tester AV).
+    moved = {"id": p["id"], "expectedVersion": 2, "customer": {"lifecycleStage": "ACTIVE"}}
+    refused = gql(UPDATE_PERSON, {"input": moved}).data["updatePerson"]
+    assert [e["field"] for e in refused["errors"]] == ["input.customer.lifecycleStage"]
+    stage = gql(
+        "mutation($i: SetLifecycleStageInput!) { setLifecycleStage(input: $i) { "
+        "errors { code } } }",
+        {"i": {"customer": p["id"], "stage": "ACTIVE", "note": "已下单"}},
+    ).data["setLifecycleStage"]
+    assert stage["errors"] == []
     mobile = history(gql, "admin", p["id"], "mobile")
     assert [(c["oldValue"], c["newValue"], c["by"]) for c in mobile] == [
         ("+8613812345678", "+8613987654321", ADMIN)

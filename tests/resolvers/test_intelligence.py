@@ -464,6 +464,32 @@ def test_settings_are_data_an_admin_edits(gql: GQL, neo4j_server: LocalNeo4j) ->
     assert [e["code"] for e in stale["errors"]] == ["CONFLICT"]
 
 
+def test_settings_that_would_break_a_run_are_refused(gql: GQL) -> None:
+    save = """mutation($i: SaveScoringSettingsInput!) { saveScoringSettings(input: $i) {
+      settings { version lapseFactor weights { factor weight } } errors { code field } } }"""
+    for key, value in (("lapseFactor", 0), ("lapseFactor", 0.1), ("rfmWindowDays", 0),
+                       ("growthWindowDays", 0)):  # fmt: skip
+        refused = gql(save, {"i": {key: value}}).data["saveScoringSettings"]
+        assert refused["errors"] == [{"code": "VALIDATION", "field": f"input.{key}"}], key
+    # Weights are relative: saved as a run applies them (tester AV read back 1.0 each).
+    factors = ("CONTRIBUTION", "SUPPORT", "CREDIT", "GROWTH", "INFLUENCE")
+    ones = [{"factor": f, "weight": 1} for f in factors]
+    saved = gql(save, {"i": {"weights": ones}}).data["saveScoringSettings"]["settings"]
+    assert {w["weight"] for w in saved["weights"]} == {0.2}
+    assert saved["version"] == 1  # the refused ones saved nothing
+
+
+def test_a_run_that_fails_says_so(gql: GQL, cypher: Driver) -> None:
+    # Settings stored before a rule existed, which a run cannot read.
+    cypher.execute_query(
+        "CREATE (:ScoringModel {id: 'default', version: 1, settings: $body})",
+        body='{"population": "NOT_A_POPULATION"}',
+    )
+    run = "mutation { runScoring(input: {wait: true}) { accepted run { id } errors { code } } }"
+    reply = gql(run).data["runScoring"]
+    assert reply == {"accepted": True, "run": None, "errors": [{"code": "INTERNAL"}]}
+
+
 def test_the_schedule_scores_at_once_when_no_run_is_recent(
     cypher: Driver, neo4j_server: LocalNeo4j
 ) -> None:

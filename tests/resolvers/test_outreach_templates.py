@@ -47,6 +47,10 @@ NESTED_LOOPS = "{% for a in range(3000) %}{% for b in range(3000) %}{% endfor %}
         ("{{ " + "(" * 100 + "1" + ")" * 100 + " }}", "cannot be read"),
         ("{{ customer.name }}" * 520, "too costly"),
         ("{{ 1" + "0" * 5000 + " }}", "cannot be read"),
+        # Mistakes, not costs (tester AS read "too costly" for them).
+        ("{{ customer.name|list }}", "fails on sample data: a list is output"),
+        ("{{ customer.name|list ~ customer.name }}", "fails on sample data: a list is used"),
+        ("{{ customer.name + 1 }}", "fails on sample data: TypeError"),
     ],
 )
 def test_a_costly_template_is_refused_quickly_at_save(gql: GQL, body: str, words: str) -> None:

@@ -492,6 +492,22 @@ def test_voided_orders_and_complaints_leave_the_figures(gql: GQL, shop: dict[str
     assert f["purchases"] == []
 
 
+def test_a_paid_order_is_voided_only_after_its_payments(gql: GQL, shop: dict[str, str]) -> None:
+    """Voiding a paid order dropped the money received out of the figures (tester AV)."""
+    owner = gql.as_("owner")
+    o = saved(owner, order(shop))
+    payment = {"order": o["id"], "amount": "1000", "currency": "CNY"}
+    paid = saved(owner, {"customer": shop["customer"], "occurredAt": at(0.5), "payment": payment})
+    refused = owner(VOID, {"input": {"id": o["id"], "reason": "客户取消订单"}}).data["voidRecord"]
+    assert refused == {"record": None, "errors": [{"code": "CONFLICT", "field": "input.id"}]}
+    assert figures(owner, shop["customer"])["purchases"][0]["orders"] == 1
+    assert owner(VOID, {"input": {"id": paid["id"], "reason": "退款"}}).data["voidRecord"]["record"]
+    assert owner(VOID, {"input": {"id": o["id"], "reason": "客户取消订单"}}).data["voidRecord"][
+        "record"
+    ]
+    assert figures(owner, shop["customer"])["purchases"] == []
+
+
 def test_a_group_timeline_pages_newest_first_in_one_round_trip(
     gql: GQL, shop: dict[str, str]
 ) -> None:
