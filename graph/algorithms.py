@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -146,15 +146,16 @@ def hop_strength(edge: Edge) -> float:
 
 
 def explain_hop(edge: Edge, names: Mapping[str, str], as_of: dt.date | None = None) -> str:
-    """One sentence for one hop; a tie that ended by `as_of` in the past tense, with its end."""
+    """One sentence for one hop; a tie that ended by `as_of` in the past tense, with its last
+    day (`until` is exclusive: "until 2026-12-01" read as a last working day, tester AU)."""
     src = names.get(str(edge["source"]), str(edge["source"]))
     dst = names.get(str(edge["target"]), str(edge["target"]))
     t = str(edge["type"])
     until = edge.get("until")
     if as_of is not None and until is not None and str(until) <= as_of.isoformat():
-        text = (
-            f"{src} {PAST_VERBS.get(t, 'was linked by ' + t.lower() + ' to')} {dst} until {until}"
-        )
+        last = dt.date.fromisoformat(str(until)[:10]) - dt.timedelta(days=1)
+        verb = PAST_VERBS.get(t, "was linked by " + t.lower() + " to")
+        text = f"{src} {verb} {dst} through {last.isoformat()}"
     else:
         text = f"{src} {VERBS.get(t, t.lower())} {dst}"
     details = []
@@ -630,18 +631,25 @@ def decision_tree(
     order: list[str] = []
     parent: dict[str, str] = {}
     depth: dict[str, int] = {}
-    starts = [r for r in roots if r in incoming] + [p for p in people if p not in roots]
-    for start in starts:
-        if start in depth:
-            continue
-        depth[start] = 0
-        queue = [start]
+
+    def walk(starts: list[str]) -> None:
+        # One breadth-first walk from all `starts` at once: every root is at depth 0 and
+        # each person hangs under the nearest one (walking from one root after another put
+        # a second decision maker two levels below the first, tester AU).
+        for start in starts:
+            depth[start] = 0
+        queue = deque(starts)
         while queue:
-            cur = queue.pop(0)
+            cur = queue.popleft()
             order.append(cur)
             for _, _, child in incoming[cur]:
                 if child not in depth:
                     depth[child] = depth[cur] + 1
                     parent[child] = cur
                     queue.append(child)
+
+    walk(list(dict.fromkeys(r for r in roots if r in incoming)))
+    for p in people:
+        if p not in depth:
+            walk([p])
     return order, parent, depth

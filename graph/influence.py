@@ -69,7 +69,9 @@ INFLUENCE_SCOPE = Cypher(
     "  UNWIND ps AS a "
     "  MATCH (a)-[r:INFLUENCES|REPORTS_TO]->(b:Person) "
     f"  WHERE {valid('r')} AND b IN ps "
-    "    AND (pr IS NULL OR r.projectId IS NULL OR r.projectId = pr.id) "
+    # Influence limited to a project counts in that project's scope only (tester AU saw one
+    # project's 0.95 lift a person in the whole company's ranking).
+    "    AND (r.projectId IS NULL OR r.projectId = pr.id) "
     f"  RETURN collect({edge('r')}) AS edges "
     "} " + person_nodes("ps", "people", "titled") + "RETURN co IS NOT NULL OR pr IS NOT NULL "
     "AS found, "

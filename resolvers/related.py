@@ -15,6 +15,17 @@ from resolvers.args import as_of_or_today, check_range, not_found
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
 
+# What a hop counts for when its edge has no `strength` of its own (the SDL says it: tester
+# AU found the 0.7 of a dotted reporting line nowhere).
+HOP_DOC = (
+    "A hop without a strength of its own counts: a reporting line (solid or dotted) "
+    f"{alg.DEFAULT_HOP['REPORTS_TO']:g}, RELATED_TO by kind ("
+    + ", ".join(f"{k} {x:g}" for k, x in alg.TIE_STRENGTH.items())
+    + f"), KNOWS {alg.DEFAULT_HOP['KNOWS']:g}, INFLUENCES {alg.DEFAULT_HOP['INFLUENCES']:g} "
+    f"(a negative one {alg.NEGATIVE_FACTOR:g} of its strength); two colleagues "
+    f"{alg.COLLEAGUE_HOP:g}."
+)
+
 MAX_HOPS_RELATED = repo.MAX_HOPS_RELATED
 MAX_HOPS_PATH = repo.MAX_HOPS_PATH
 GROUP_MAX_LEVELS = maps_repo.GROUP_MAX_LEVELS

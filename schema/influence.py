@@ -44,7 +44,8 @@ class Query:
     @strawberry.field(
         description="The most influential people in a scope: a company with its subsidiaries "
         f"({r.SCOPE_MAX_LEVELS} levels down; a group when given its parent), or a project "
-        f"(participants and their direct influencers). At most {r.SCOPE_MAX_PEOPLE} people "
+        f"(participants and their direct influencers). Influence limited to a project "
+        f"counts in that project's scope only. At most {r.SCOPE_MAX_PEOPLE} people "
         f"considered; first 1..{r.MAX_FIRST}; one Cypher round trip, networkx after.",
         graphql_type=list[InfluenceRank],
     )

@@ -216,8 +216,9 @@ class Query:
         "decision makers, through KNOWS, INFLUENCES, RELATED_TO, REPORTS_TO and colleagues "
         "(two WORKS_AT to the same company). Paths with the same people are one introduction, "
         "each hop explained by every tie between its two people. Ranked by colleague-only "
-        "hops (fewer first), then strength; `ranking` says why. "
-        f"maxHops 1..{r.MAX_HOPS_PATH} relationships; first 1..{r.MAX_FIRST}; up to "
+        "hops (fewer first), then strength (the product of the hops'); `ranking` says why. "
+        + r.HOP_DOC
+        + f" maxHops 1..{r.MAX_HOPS_PATH} relationships; first 1..{r.MAX_FIRST}; up to "
         f"{r.INTRO_MAX_USERS} staff and {r.INTRO_MAX_TARGETS} targets, "
         f"{r.INTRO_PATHS_PER_PAIR} shortest paths per staff member and target before "
         "collapsing (parallel edges between the same two nodes walked once); one Cypher "

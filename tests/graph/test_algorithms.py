@@ -182,6 +182,24 @@ def test_decision_tree_prefers_project_scoped_influence() -> None:
     assert depth["sub"] == 1
 
 
+def test_every_decision_maker_is_a_root_at_depth_zero() -> None:
+    """Two decision makers who sway each other through a third: both at depth 0, and each
+    other person under the nearer (tester AU found the second two levels below the first)."""
+    edges = [
+        e("1", "p2", "p1", "REPORTS_TO", kind="SOLID"),
+        e("2", "p2", "p1", "INFLUENCES", strength=0.8),
+        e("3", "p1", "p3", "INFLUENCES", strength=0.2),
+        e("4", "p3", "p2", "INFLUENCES", strength=0.5),
+        e("5", "p9", "p1", "INFLUENCES", strength=0.6),
+        e("6", "lone", "nobody", "INFLUENCES", strength=0.6),
+    ]
+    people = ["p1", "p2", "p3", "p9", "lone"]
+    order, parent, depth = alg.decision_tree(["p2", "p1"], people, edges, "x")
+    assert depth == {"p1": 0, "p2": 0, "p3": 1, "p9": 1, "lone": 0}
+    assert parent == {"p3": "p2", "p9": "p1"}
+    assert order == ["p2", "p1", "p3", "p9", "lone"]
+
+
 def test_chain_paths_are_shortest_and_cut_at_max_hops() -> None:
     nodes = [{"id": x} for x in ("c", "a", "b", "far")]
     edges = [

@@ -45,6 +45,11 @@ def test_influence_ranking_of_a_project(gql: GQL, project_graph: None) -> None:
 def test_influence_ranking_of_a_group_and_errors(gql: GQL, project_graph: None) -> None:
     ranks = gql(RANK, {"s": "g1", "f": 10}).data["influenceRanking"]
     assert {x["person"]["id"] for x in ranks} == {"zhang", "wang", "zhao", "chen"}
+    # Influence limited to a project counts in that project only (tester AU).
+    by_id = {x["person"]["id"]: x for x in ranks}
+    assert "influences 1" not in by_id["chen"]["explanation"]
+    assert "negative influence" not in by_id["zhao"]["explanation"]
+    assert "influences 1: 张伟 (0.7)" in by_id["wang"]["explanation"]
     assert len(gql(RANK, {"s": "g1", "f": 2}).data["influenceRanking"]) == 2
     bad = gql(RANK, {"s": "nope"})
     assert bad.codes() == ["NOT_FOUND"]

@@ -142,7 +142,7 @@ def test_related_accounts_former_employees(gql: GQL, graph: None) -> None:
     assert items[0]["via"] == ["FORMER_EMPLOYEES"]
     # Her old job is told as what it was, with its end; the new one as it is.
     assert items[0]["paths"][0]["explanation"] == [
-        "李娜 worked at 华东机械 until 2022-01-01",
+        "李娜 worked at 华东机械 through 2021-12-31",
         "李娜 works at 精工钢材",
     ]
     # Sentences that name people are withheld from an anonymised viewer, as the nodes are.
