@@ -128,20 +128,24 @@ def _live(r: LiteralString) -> LiteralString:
     return "(" + r + ".until IS NULL OR " + r + ".until > date())"
 
 
-def _account(v: LiteralString, edit: bool) -> LiteralString:
-    """`v` is a customer reachable by this viewer (owner, project team or live share)."""
+def _account(v: LiteralString, edit: bool, shares: bool = True) -> LiteralString:
+    """`v` is a customer reachable by this viewer (owner, project team or, with `shares`, a
+    live share)."""
     users: LiteralString = "$acl.editUsers" if edit else "$acl.users"
     me: LiteralString = "$acl.editMe" if edit else "$acl.me"
     principals: LiteralString = "$acl.editPrincipals" if edit else "$acl.principals"
     level: LiteralString = " AND " + v + "_s.level = 'EDIT'" if edit else ""
+    shared: LiteralString = (
+        " OR EXISTS { MATCH (" + v + ")-[" + v + "_s:SHARED_WITH]->(" + v + "_g) WHERE "
+        + v + "_g.id IN " + principals + " AND (" + v + "_s.until IS NULL OR " + v
+        + "_s.until > datetime())" + level + " }"
+    ) if shares else ""  # fmt: skip
     return (
         "(EXISTS { MATCH (" + v + ")<-[" + v + "_w:OWNS]-(" + v + "_o:User) WHERE " + v
         + "_o.id IN " + users + " AND " + _live(v + "_w") + " }"
         " OR EXISTS { MATCH (" + v + ")<-[:FOR]-(:Project)<-[" + v + "_tm:ON_TEAM]-(" + v
         + "_t:User) WHERE " + v + "_t.id = " + me + " AND " + _live(v + "_tm") + " }"
-        " OR EXISTS { MATCH (" + v + ")-[" + v + "_s:SHARED_WITH]->(" + v + "_g) WHERE "
-        + v + "_g.id IN " + principals + " AND (" + v + "_s.until IS NULL OR " + v
-        + "_s.until > datetime())" + level + " })"
+        + shared + ")"
     )  # fmt: skip
 
 
@@ -150,7 +154,7 @@ def _public(edit: bool) -> LiteralString:
     return "($acl.publicCompanies AND $acl.editMe IS NOT NULL)" if edit else "$acl.publicCompanies"
 
 
-def _person(v: LiteralString, edit: bool, unplaced: bool) -> LiteralString:
+def _person(v: LiteralString, edit: bool, unplaced: bool, shares: bool = True) -> LiteralString:
     """A person who is not a customer: follows any employer, current or past, except that
     while they work at an account now a reference company's job counts only for reading, and
     only while it lasts (or being known by the viewer); with `unplaced`, one with no employer
@@ -178,7 +182,7 @@ def _person(v: LiteralString, edit: bool, unplaced: bool) -> LiteralString:
     )  # fmt: skip
     return (
         "EXISTS { MATCH (" + v + ")-[:WORKS_AT]->(" + employer + ":Company:Customer) WHERE "
-        + _account(employer, edit) + " }"
+        + _account(employer, edit, shares) + " }"
         " OR (" + _public(edit) + " AND EXISTS { MATCH (" + v + ")-[" + v + "_rw:WORKS_AT]->("
         + v + "_r:Company) WHERE NOT " + v + "_r:Customer AND (" + current + "NOT "
         + at_account + ") })"
@@ -207,7 +211,7 @@ def _unplaced(v: LiteralString, edit: bool) -> LiteralString:
     )  # fmt: skip
 
 
-def _project(v: LiteralString, edit: bool) -> LiteralString:
+def _project(v: LiteralString, edit: bool, shares: bool = True) -> LiteralString:
     """A project follows its team and its customer."""
     me: LiteralString = "$acl.editMe" if edit else "$acl.me"
     customer: LiteralString = v + "_c"
@@ -215,7 +219,7 @@ def _project(v: LiteralString, edit: bool) -> LiteralString:
         "EXISTS { MATCH (" + v + ")<-[" + v + "_tm:ON_TEAM]-(" + v
         + "_m:User) WHERE " + v + "_m.id = " + me + " AND " + _live(v + "_tm") + " }"
         " OR EXISTS { MATCH (" + v + ")-[:FOR]->(" + customer + ") WHERE "
-        + _account(customer, edit) + " }"
+        + _account(customer, edit, shares) + " }"
     )  # fmt: skip
 
 
@@ -225,14 +229,14 @@ def _unrestricted(v: LiteralString) -> LiteralString:
     return "NOT (" + v + ":Person AND coalesce(" + v + ".restricted, false))"
 
 
-def _node(v: LiteralString, edit: bool, unplaced: bool) -> LiteralString:
+def _node(v: LiteralString, edit: bool, unplaced: bool, shares: bool = True) -> LiteralString:
     every: LiteralString = "$acl.editAll" if edit else "$acl.all"
     rule: LiteralString = (
         "(" + every + " OR CASE"
-        " WHEN " + v + ":Customer THEN " + _account(v, edit)
+        " WHEN " + v + ":Customer THEN " + _account(v, edit, shares)
         + " WHEN " + v + ":Company THEN " + _public(edit)
-        + " WHEN " + v + ":Person THEN " + _person(v, edit, unplaced)
-        + " WHEN " + v + ":Project THEN " + _project(v, edit)
+        + " WHEN " + v + ":Person THEN " + _person(v, edit, unplaced, shares)
+        + " WHEN " + v + ":Project THEN " + _project(v, edit, shares)
         + " ELSE true END)"
     )  # fmt: skip
     return "(" + _unrestricted(v) + " AND " + _marked(rule, edit) + ")"
@@ -252,9 +256,11 @@ def visible(v: LiteralString, unplaced: bool = False) -> LiteralString:
     return _node(v, False, unplaced)
 
 
-def editable(v: LiteralString, unplaced: bool = False) -> LiteralString:
-    """A boolean Cypher expression: may the viewer in `$acl` change node `v`?"""
-    return _node(v, True, unplaced)
+def editable(v: LiteralString, unplaced: bool = False, shares: bool = True) -> LiteralString:
+    """A boolean Cypher expression: may the viewer in `$acl` change node `v`? Without
+    `shares`, through rights of the viewer's own only, not an EDIT share (an edge that gives
+    access away needs those: graph/relationship.py `OWN_ENDS`)."""
+    return _node(v, True, unplaced, shares)
 
 
 def visible_as(v: LiteralString, label: LiteralString, unplaced: bool = False) -> LiteralString:

@@ -320,12 +320,13 @@ ANY_BY_IDS = Cypher(
 )
 
 # A node's trail is shown when the viewer may see the node; only read-all roles (ADMIN,
-# AUDITOR, ANALYST) see the trail of a node that is gone (deleted or merged away). A
-# restricted person (README, Personal data) is left out for every role, its trail too.
+# AUDITOR, ANALYST) see the trail of a node that is gone (deleted or merged away), or of a
+# staff user (every viewer sees our staff, but not who changed their roles and teams: tester
+# AT). A restricted person (README, Personal data) is left out for every role, its trail too.
 TRAIL_GATE: LiteralString = (
     "OPTIONAL CALL () { " + any_label_union("t", "$id") + " } "
     "WITH t WHERE ($acl.all AND NOT coalesce(t:Person AND t.restricted, false)) "
-    "OR (t IS NOT NULL AND " + visible("t") + ") "
+    "OR (t IS NOT NULL AND NOT t:User AND " + visible("t") + ") "
 )
 
 

@@ -19,7 +19,7 @@ class Refusal(Enum):
     CYCLE = "cycle"  # the write would close a cycle in an acyclic type
     CONFLICT = "conflict"  # the expected version is stale
     ENDED = "ended"  # the edge has already ended
-    UNTIL_BEFORE_SINCE = "until_before_since"  # a validity range that ends before it starts
+    UNTIL_BEFORE_SINCE = "until_before_since"  # a validity range that ends by its start
     ALREADY_OWNER = "already_owner"  # the new owner already owns the customer
     IN_USE = "in_use"  # the node is still referred to (a team with members or child teams)
     TOO_DEEP = "too_deep"  # the write would make a hierarchy deeper than its hop cap

@@ -109,12 +109,12 @@ def _held(v: LiteralString) -> LiteralString:
 
 
 def _judged(v: LiteralString, unplaced: bool) -> LiteralString:
-    """The viewer's rights on node `v`: seen, may (edit), held (see _held) and its label;
-    `unplaced` as in graph/access.py."""
+    """The viewer's rights on node `v`: seen, may (edit), own (edit without a share), held
+    (see _held) and its label; `unplaced` as in graph/access.py."""
     return (
         "label: head([l IN labels(" + v + ") WHERE l IN " + NODE_LABELS + "]), "
         "seen: " + visible(v, unplaced) + ", may: " + editable(v, unplaced) + ", "
-        "held: " + _held(v)
+        "own: " + editable(v, unplaced, shares=False) + ", held: " + _held(v)
     )
 
 
@@ -128,21 +128,44 @@ _LOCK_AND_JUDGE: LiteralString = (
 LOCK_NODES = Cypher(
     "relationship.lock_nodes",
     _LOCK_AND_JUDGE + "RETURN key, n.id AS id, n.version AS version, rights.label AS label, "
-    "rights.seen AS seen, rights.may AS may, rights.held AS held, n:Customer AS customer",
+    "rights.seen AS seen, rights.may AS may, rights.own AS own, rights.held AS held, "
+    "n:Customer AS customer",
 )
 
 # Edges that widen who sees what (graph/access.py), and the hierarchy edge that reshapes both
 # ends' groups: edit rights on every non-User end.
 BOTH_ENDS = frozenset({Rel.WORKS_AT, Rel.FOR, Rel.ON_TEAM, Rel.KNOWS, Rel.SUBSIDIARY_OF})
+# The ends (from, to) whose access an edge gives away: a team's project, a project's account,
+# a known person, a contact taken to another employer. Linking, or moving the dates of, such
+# an edge needs edit rights of the viewer's own there, not an EDIT share's: tester AT joined
+# a shared account's project team and kept the account after the share ended, as a share
+# is not shared on (graph/share.py). A share holder still adds contacts to the account.
+OWN_ENDS: dict[Rel, tuple[bool, bool]] = {
+    Rel.ON_TEAM: (False, True),
+    Rel.FOR: (True, True),
+    Rel.KNOWS: (False, True),
+    Rel.WORKS_AT: (True, False),
+}
 
 
-def may_write(rel: Rel, ends: Sequence[Row]) -> bool:
-    """May the viewer write an edge of type `rel` between these judged ends (from, to)?"""
+SHARED = "shared"  # a FORBIDDEN's detail: the viewer's right there is an EDIT share's
+
+
+def own_ends(rel: Rel, ends: Sequence[Row]) -> bool:
+    """Whether the viewer has rights of its own on the ends `OWN_ENDS` names for `rel`."""
+    needs = OWN_ENDS.get(rel, (False, False))
+    return all(e.get("own", False) for e, need in zip(ends, needs, strict=True) if need)
+
+
+def may_write(rel: Rel, ends: Sequence[Row], giving: bool = True) -> bool:
+    """May the viewer write an edge of type `rel` between these judged ends (from, to)?
+    `giving`: the write may give access away (a link; not a change, end or unlink of an edge
+    whose dates stay, which `_update_in` checks apart)."""
     if rel is Rel.OWNS:
         return bool(ends[1]["held"])
     accounts = [e for e in ends if e["label"] != Label.USER.value]
     if rel in BOTH_ENDS:
-        return all(e["may"] for e in accounts)
+        return all(e["may"] for e in accounts) and (not giving or own_ends(rel, ends))
     return any(e["may"] for e in accounts)
 
 
@@ -319,7 +342,16 @@ def _may_write(rel: Rel) -> LiteralString:
         return "t.held"
     user: LiteralString = Label.USER.value
     if rel in BOTH_ENDS:
-        return "(f.label = '" + user + "' OR f.may) AND (t.label = '" + user + "' OR t.may)"
+        own_from, own_to = OWN_ENDS.get(rel, (False, False))
+        return (
+            "(f.label = '"
+            + user
+            + "' OR f.may) AND (t.label = '"
+            + user
+            + "' OR t.may)"
+            + (" AND f.own" if own_from else "")
+            + (" AND t.own" if own_to else "")
+        )
     return "((f.label <> '" + user + "' AND f.may) OR (t.label <> '" + user + "' AND t.may))"
 
 
@@ -336,7 +368,7 @@ def _link(rel: Rel) -> Cypher:
         f"relationship.link_one.{rel.value.lower()}",
         _LOCK_AND_JUDGE
         + "WITH collect(rights{key: key, n: n, id: n.id, version: n.version, .label, .seen, "
-        ".may, .held}) AS found "
+        ".may, .own, .held}) AS found "
         "WITH found, [x IN found WHERE x.key = $from AND x.seen][0] AS f, "
         "[x IN found WHERE x.key = $to AND x.seen][0] AS t "
         "OPTIONAL CALL (found, f, t) { "
@@ -347,7 +379,8 @@ def _link(rel: Rel) -> Cypher:
         "AND fn <> tn AND " + _may_write(rel) + " "
         "AND NOT EXISTS { MATCH (fn)-[x:" + t + "]->(tn) WHERE " + _OVERLAPS + "} "
         "MERGE (fn)-[r:" + t + " {id: $id}]->(tn) " + _WRITE_EDGE + " } "
-        "RETURN [x IN found | x{.key, .id, .version, .label, .seen, .may, .held}] AS found, "
+        "RETURN [x IN found | x{.key, .id, .version, .label, .seen, .may, .own, .held}] "
+        "AS found, "
         "rel",
     )
 
@@ -570,10 +603,15 @@ def _judge(
     src, dst = found[from_id]["id"], found[to_id]["id"]
     if src == dst:
         return EdgeResult(None, Refusal.SELF_LOOP, Part.TO)
-    if not may_write(rel, [found[from_id], found[to_id]]):
-        # Blame the end the viewer would need to edit: the account side first.
-        part = Part.TO if rel is Rel.OWNS or not found[to_id]["may"] else Part.FROM
-        return EdgeResult(None, Refusal.FORBIDDEN, part)
+    ends = [found[from_id], found[to_id]]
+    if not may_write(rel, ends):
+        # Blame the end the viewer would need to edit: the account side first. `detail`
+        # SHARED: the right there is an EDIT share's, which gives no access away.
+        need = OWN_ENDS.get(rel, (False, False))
+        lacks = [not e["may"] or (n and not e.get("own")) for e, n in zip(ends, need, strict=True)]
+        part = Part.TO if rel is Rel.OWNS or lacks[1] else Part.FROM
+        only_shared = all(e["may"] for e in ends if e["label"] != Label.USER.value)
+        return EdgeResult(None, Refusal.FORBIDDEN, part, SHARED if only_shared else None)
     return None
 
 
@@ -656,13 +694,17 @@ async def _update_in(
         return current
     since = props["since"] if "since" in props else current.get("since")
     until = props["until"] if "until" in props else current.get("until")
-    if since is not None and until is not None and _as_date(until) < _as_date(since):
+    if since is not None and until is not None and _as_date(until) <= _as_date(since):
         return EdgeResult(None, Refusal.UNTIL_BEFORE_SINCE, Part.UNTIL)
     if "since" in props or "until" in props or (rel is Rel.SUBSIDIARY_OF and "kind" in props):
         frm = current["fromId"]
         to = current["toId"]
         found = await tx.run(LOCK_NODES, {"ids": sorted({frm, to}), "acl": acl})
         labels = {r["id"]: Label(r["label"]) for r in found}
+        by_id = {r["id"]: r for r in found}
+        if ("since" in props or "until" in props) and not own_ends(rel, [by_id[frm], by_id[to]]):
+            # Reopening or stretching an edge that gives access away: as a new one (link).
+            return EdgeResult(None, Refusal.FORBIDDEN, Part.EDGE, SHARED)
         key3 = (rel, labels[frm], labels[to])
         project_id = props.get("projectId", current.get("projectId"))
         # Blamed on the date the update changes (`until` when it changes both).
@@ -698,7 +740,7 @@ async def _lock_edge(
     if not locked or not all(e["seen"] for e in locked[0]["ends"]):
         return EdgeResult(None, Refusal.NOT_FOUND, Part.EDGE, edge_id)
     current: EdgeRow = locked[0]["rel"]
-    if not may_write(Rel(current["type"]), locked[0]["ends"]):
+    if not may_write(Rel(current["type"]), locked[0]["ends"], giving=False):
         return EdgeResult(None, Refusal.FORBIDDEN, Part.EDGE, edge_id)
     if expected_version is not None and current["version"] != expected_version:
         return EdgeResult(None, Refusal.CONFLICT, Part.VERSION, current["version"])
@@ -747,7 +789,7 @@ async def end(
         if _is_ended(current.get("until")):
             return EdgeResult(None, Refusal.ENDED, Part.EDGE, _as_date(current["until"]))
         since = current.get("since")
-        if since is not None and until < _as_date(since):
+        if since is not None and until <= _as_date(since):
             return EdgeResult(None, Refusal.UNTIL_BEFORE_SINCE, Part.UNTIL)
         params = {
             "id": edge_id,

@@ -109,9 +109,11 @@ class NodeRight(TypedDict):
 
 class EdgeRight(TypedDict):
     n: int
-    # Per end (from, to): stored and seen by the actor; editable by it.
+    # Per end (from, to): stored and seen by the actor; editable by it; editable by rights
+    # of its own, not an EDIT share (graph/relationship.py OWN_ENDS).
     seen: tuple[bool, bool]
     may: tuple[bool, bool]
+    own: tuple[bool, bool]
 
 
 CREATE_JOB = Cypher(
@@ -242,7 +244,12 @@ def _edge_rights(a: Label, b: Label, key: Key) -> Cypher:
         + editable("a", True)
         + ", b IS NOT NULL AND "
         + editable("b", True)
-        + "] AS may",
+        + "] AS may, "
+        "[a IS NOT NULL AND "
+        + editable("a", True, shares=False)
+        + ", b IS NOT NULL AND "
+        + editable("b", True, shares=False)
+        + "] AS own",
     )
 
 
@@ -402,6 +409,7 @@ async def edge_rights(
             "n": r["n"],
             "seen": (r["seen"][0], r["seen"][1]),
             "may": (r["may"][0], r["may"][1]),
+            "own": (r["own"][0], r["own"][1]),
         }
         for r in await db.read(EDGE_RIGHTS[(ends[0], ends[1], key)], params)
     ]

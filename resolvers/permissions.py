@@ -19,7 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
-from graph.access import NAMED_ROLES
+from graph.access import NAMED_ROLES, READ_ALL_ROLES
 
 
 class Mask(Enum):
@@ -104,6 +104,9 @@ def json_keys(table: str) -> FieldRule:
 def as_field(stand_in: str) -> FieldRule:
     return FieldRule(read=EVERYONE, edit=frozenset(), delegate=stand_in)
 
+
+# Figures over every customer, whoever owns them: null for a viewer who does not read them all.
+WHOLE_BOOK = FieldRule(read=READ_ALL_ROLES, edit=frozenset(), mask=Mask.HIDE)
 
 # A custom field marked personal (R10): masked as other personal data.
 PERSONAL_CUSTOM = personal()
@@ -200,6 +203,18 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("Company", "legalRepresentative"): personal(edit=PRIVILEGED, review=True),
     # Our own staff: the work e-mail is theirs.
     ("User", "email"): personal(mask=Mask.EMAIL, edit=PRIVILEGED),
+    # A classification review's totals count every customer: only roles that read them all
+    # see them (tester AT: a rep learnt the size of the whole book, and of each class).
+    ("ClassificationRun", "customers"): WHOLE_BOOK,
+    ("ClassificationRun", "changed"): WHOLE_BOOK,
+    ("ClassificationRun", "classes"): WHOLE_BOOK,
+    ("ClassificationRun", "dimensions"): WHOLE_BOOK,
+    ("ClassificationReview", "customers"): WHOLE_BOOK,
+    ("ClassificationReview", "changed"): WHOLE_BOOK,
+    ("ClassificationReview", "classes"): WHOLE_BOOK,
+    ("ClassificationReview", "dimensions"): WHOLE_BOOK,
+    ("RelatedProduct", "buyersOfRelated"): WHOLE_BOOK,
+    ("RelatedProduct", "population"): WHOLE_BOOK,
     # Maps, trees and paths: a PERSON node's name and English name are personal.
     ("MapNode", "id"): SYSTEM,
     ("MapNode", "kind"): SYSTEM,

@@ -572,7 +572,10 @@ def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
             "changing the order's currency"
         )
         return [payload_error(ErrorCode.VALIDATION, message, f"input.{section}.currency")]
-    field = "input.id" if save.record_id else "input.externalId"
+    # An import's line may name its record's own id (`create_id`) and no key: then the id is
+    # the unique key another customer's record holds (tester AT read of an externalId).
+    by_id = save.record_id is not None or (save.create_id is not None and save.ext_key is None)
+    field = "input.id" if by_id else "input.externalId"
     code, message = {
         Refusal.NOT_FOUND: (ErrorCode.NOT_FOUND, "no record with this id"),
         # A unique key another customer's record holds: DUPLICATE, as for any unique key
@@ -583,6 +586,11 @@ def refused(result: repo.SaveResult, save: repo.Save) -> list[UserErrorRow]:
                 "that record is of another kind or another customer; records do not move",
             )
             if save.record_id
+            else (
+                ErrorCode.DUPLICATE,
+                "a record of another customer has this id; records do not move",
+            )
+            if by_id
             else (
                 ErrorCode.DUPLICATE,
                 "this externalSource and externalId name a record of "

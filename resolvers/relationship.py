@@ -135,6 +135,13 @@ def _message(result: repo.EdgeResult, rel: Rel | None) -> tuple[ErrorCode, str]:
                 "only its owner, their team, a manager above them or an admin may hand over "
                 "or change this account's ownership",
             )
+        if detail == repo.SHARED:
+            return (
+                ErrorCode.FORBIDDEN,
+                "an EDIT share lets you edit the account, not give access to it away: "
+                "project teams, a project's customer, whom our staff know and a contact's "
+                "other employers need rights of your own",
+            )
         what = "relationship" if part is Part.EDGE else "node"
         return ErrorCode.FORBIDDEN, f"you may not change this {what}"
     if refusal is Refusal.NOT_FOUND:
@@ -177,7 +184,7 @@ def _message(result: repo.EdgeResult, rel: Rel | None) -> tuple[ErrorCode, str]:
     if refusal is Refusal.ENDED:
         return ErrorCode.CONFLICT, f"the edge already ended on {detail}"
     if refusal is Refusal.UNTIL_BEFORE_SINCE:
-        return ErrorCode.VALIDATION, "must not be before `since`"
+        return ErrorCode.VALIDATION, v.UNTIL_BY_SINCE
     if refusal is Refusal.ALREADY_OWNER:
         return ErrorCode.VALIDATION, "is already an owner of it"
     return ErrorCode.VALIDATION, str(detail)

@@ -959,7 +959,8 @@ def _edge_refusal(r: repo.EdgeRefusal) -> Rejection:
         return missing_end(r.n, r.part)
     messages = {
         "loop": "an edge cannot join a node to itself",
-        "moved": "this id already joins other endpoints: a relationship cannot move",
+        "moved": "this id already names a relationship between other endpoints or of "
+        "another type: a relationship cannot move",
         "cycle": "it would close a loop of edges of its type (a group or a reporting line), "
         "on a day of its span, with the relationships stored or others of this file",
     }

@@ -298,7 +298,7 @@ async def _scan(
             for i, part in enumerate(("from", "to")):
                 if _end_key(row, part, key) in fresh_keys:
                     # A node this import creates is the importer's own.
-                    judged.append({"label": ends[i].value, "may": True})
+                    judged.append({"label": ends[i].value, "may": True, "own": True})
                 elif not r["seen"][i]:
                     # Missing or hidden, the same answer (as linkNodes gives), here rather
                     # than from the writer: a dry run, which writes nothing, tells them
@@ -306,7 +306,7 @@ async def _scan(
                     hidden.setdefault(str(r["n"]), part)
                     break
                 else:
-                    judged.append({"label": ends[i].value, "may": r["may"][i]})
+                    judged.append({"label": ends[i].value, "may": r["may"][i], "own": r["own"][i]})
             else:
                 if not may_write(rel, judged):
                     forbidden.add(r["n"])

@@ -264,8 +264,12 @@ def non_negative(errors: Errors, value: float | None, field: str) -> float | Non
     return value
 
 
+# `until` is exclusive: a range ending on its first day is valid on no day (tester AU).
+UNTIL_BY_SINCE = "must be after `since` (`until` is exclusive)"
+
+
 def date_range(
     errors: Errors, since: dt.date | None, until: dt.date | None, field: str = "input.until"
 ) -> None:
-    if since is not None and until is not None and until < since:
-        errors.add(ErrorCode.VALIDATION, "must not be before `since`", field)
+    if since is not None and until is not None and until <= since:
+        errors.add(ErrorCode.VALIDATION, UNTIL_BY_SINCE, field)

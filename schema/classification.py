@@ -183,6 +183,10 @@ def _dimension_counts(root: Any) -> list[DimensionCount]:
     return [DimensionCount(dimension=d, changed=changed.get(d.value, 0)) for d in Dimension]
 
 
+# The run's totals count customers the viewer may not see (resolvers/permissions.py WHOLE_BOOK).
+WHOLE_BOOK_DOC = "Null unless you read every customer (ADMIN, AUDITOR, ANALYST)."
+
+
 @strawberry.type(
     description="A classification review (分类复核): every enabled rule re-run over every "
     "customer (archived ones keep theirs; people who object to profiling get none). Kept as "
@@ -201,25 +205,25 @@ class ClassificationReview:
     dryRun: bool = strawberry.field(description="Always false: dry runs are not stored.")
 
     @strawberry.field(
-        description="Customers classified: the run's total, of every customer (not only those "
-        "you see; `changes` lists only those)."
+        description="Customers classified: the run's total, of every customer (`changes` "
+        "lists those you see). " + WHOLE_BOOK_DOC
     )
-    def customers(self, root: strawberry.Parent[ReviewRow]) -> int:
+    def customers(self, root: strawberry.Parent[ReviewRow]) -> int | None:
         return int(_counts(root).get("customers", 0))
 
-    @strawberry.field(description="Classes changed, of every customer (not only those you see).")
-    def changed(self, root: strawberry.Parent[ReviewRow]) -> int:
+    @strawberry.field(description="Classes changed, of every customer. " + WHOLE_BOOK_DOC)
+    def changed(self, root: strawberry.Parent[ReviewRow]) -> int | None:
         return int(_counts(root).get("changes", 0))
 
     @strawberry.field(
-        description="Customers per class after the review, by class id, of every customer "
-        "(not only those you see)."
+        description="Customers per class after the review, by class id, of every customer. "
+        + WHOLE_BOOK_DOC
     )
-    def classes(self, root: strawberry.Parent[ReviewRow]) -> list[ClassCount]:
+    def classes(self, root: strawberry.Parent[ReviewRow]) -> list[ClassCount] | None:
         return _class_counts(root)
 
-    @strawberry.field(description="Changes per dimension, of every customer.")
-    def dimensions(self, root: strawberry.Parent[ReviewRow]) -> list[DimensionCount]:
+    @strawberry.field(description="Changes per dimension, of every customer. " + WHOLE_BOOK_DOC)
+    def dimensions(self, root: strawberry.Parent[ReviewRow]) -> list[DimensionCount] | None:
         return _dimension_counts(root)
 
     @strawberry.field(
@@ -257,20 +261,20 @@ ClassificationReviewConnection = page_type(
 class ClassificationRun:
     dryRun: bool = strawberry.field(description="Whether nothing was written.")
 
-    @strawberry.field(description="Customers classified.")
-    def customers(self, root: strawberry.Parent[dict[str, Any]]) -> int:
+    @strawberry.field(description="Customers classified. " + WHOLE_BOOK_DOC)
+    def customers(self, root: strawberry.Parent[dict[str, Any]]) -> int | None:
         return int(_counts(root).get("customers", 0))
 
-    @strawberry.field(description="Classes changed, of every customer.")
-    def changed(self, root: strawberry.Parent[dict[str, Any]]) -> int:
+    @strawberry.field(description="Classes changed, of every customer. " + WHOLE_BOOK_DOC)
+    def changed(self, root: strawberry.Parent[dict[str, Any]]) -> int | None:
         return int(_counts(root).get("changes", 0))
 
-    @strawberry.field(description="Customers per class after the review.")
-    def classes(self, root: strawberry.Parent[dict[str, Any]]) -> list[ClassCount]:
+    @strawberry.field(description="Customers per class after the review. " + WHOLE_BOOK_DOC)
+    def classes(self, root: strawberry.Parent[dict[str, Any]]) -> list[ClassCount] | None:
         return _class_counts(root)
 
-    @strawberry.field(description="Changes per dimension.")
-    def dimensions(self, root: strawberry.Parent[dict[str, Any]]) -> list[DimensionCount]:
+    @strawberry.field(description="Changes per dimension. " + WHOLE_BOOK_DOC)
+    def dimensions(self, root: strawberry.Parent[dict[str, Any]]) -> list[DimensionCount] | None:
         return _dimension_counts(root)
 
     changes: list[ClassificationChange] = strawberry.field(

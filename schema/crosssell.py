@@ -173,8 +173,14 @@ class RelatedProduct:
         description=f"Customers examined who bought `basedOn`: at most {model.MAX_BUYERS} "
         f"in relatedProducts, {model.MAX_SEED_BUYERS} in recommendations."
     )
-    buyersOfRelated: int = strawberry.field(description="Customers who bought `product`.")
-    population: int = strawberry.field(description="Customers with at least one order.")
+    buyersOfRelated: int | None = strawberry.field(
+        description="Customers who bought `product`. Null unless you read every customer "
+        "(ADMIN, AUDITOR, ANALYST): with `population` it tells the size of the whole book."
+    )
+    population: int | None = strawberry.field(
+        description="Customers with at least one order. Null unless you read every customer "
+        "(ADMIN, AUDITOR, ANALYST)."
+    )
     sampled: bool = strawberry.field(
         description="Whether `basedOn` has more buyers than were examined, so support and "
         "confidence come from the first ones found (not a random sample)."

@@ -61,8 +61,8 @@ class Query:
     @strawberry.field(
         description="The audit trail of a node, newest first, with the events of its "
         "ownership edges (hand-overs); empty unless the viewer may see the node (ADMIN, "
-        "AUDITOR and ANALYST: any node, deleted ones too, but no restricted person). `first` "
-        "is required, 1..100.",
+        "AUDITOR and ANALYST: any node, deleted ones too, but no restricted person); a staff "
+        "user's trail only for those three roles. `first` is required, 1..100.",
         graphql_type=AuditEventConnection,
     )
     async def auditTrail(

@@ -106,7 +106,7 @@ class StanceHistoryEntry:
 )
 class EdgeFields:
     since: dt.date | None = optional("Valid from (inclusive).")
-    until: dt.date | None = optional("Valid until (exclusive); not before `since`.")
+    until: dt.date | None = optional("Valid until (exclusive); after `since`.")
     kind: str | None = optional(KIND_DOC)
     ownership: float | None = optional("SUBSIDIARY_OF / INVESTS_IN: 0..1.")
     products: str | None = optional("SUPPLIES / INCUMBENT_AT: ≤ 500.")

@@ -1225,7 +1225,7 @@ ROWS: dict[str, Row] = {
         "{ classificationRules { id classKey } }", cases=GLOBAL, expect=lambda fx, c: RULE
     ),
     "classificationReviews": Row(
-        "{ classificationReviews(first: 10) { nodes { id changes(first: 50) { totalCount "
+        "{ classificationReviews(first: 10) { nodes { id customers changes(first: 50) { totalCount "
         "nodes { customerId customer { ... on Company { id name } } } } } } }",
         cases=GLOBAL,
         expect=lambda fx, c: REVIEW,
@@ -1234,7 +1234,8 @@ ROWS: dict[str, Row] = {
         ),
     ),
     "classificationReview": Row(
-        "query($id: ID!) { classificationReview(id: $id) { id changes(first: 50) { totalCount "
+        "query($id: ID!) { classificationReview(id: $id) { id customers changes(first: 50) { "
+        "totalCount "
         "nodes { customerId customer { ... on Company { id name } } } } } }",
         lambda fx, case: {"id": REVIEW},
         cases=GLOBAL,
@@ -1390,10 +1391,16 @@ ROWS.update({
 
 
 def review_total(review: dict[str, Any], persona: str) -> str | None:
-    """A review's changes count one per visible case (its `co`)."""
+    """A review's changes count one per visible case (its `co`); its totals, of every
+    customer, only for roles that read them all."""
     got = review["changes"]["totalCount"]
     want = len(VISIBLE[persona])
-    return None if got == want else f"totalCount {got}, expected {want}"
+    if got != want:
+        return f"totalCount {got}, expected {want}"
+    whole = not access.READ_ALL_ROLES.isdisjoint(PERSONAS[persona]["roles"])
+    if (review["customers"] is None) == whole:
+        return f"customers {review['customers']} for {persona}"
+    return None
 
 
 def root_fields() -> list[str]:

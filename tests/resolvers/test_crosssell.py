@@ -116,6 +116,8 @@ def baskets(cypher: Driver) -> None:
 @pytest.mark.parametrize("persona", ["owner", "analyst", "auditor"])
 def test_related_products_for_every_signed_in_role(gql: GQL, persona: str) -> None:
     found = gql.as_(persona)(RELATED, {"id": fid("A")}).data["relatedProducts"]
+    # The size of the whole book only for roles that read it all (tester AT).
+    whole = persona != "owner"
     assert found == [
         {
             "basedOn": {"sku": "A"},
@@ -124,8 +126,8 @@ def test_related_products_for_every_signed_in_role(gql: GQL, persona: str) -> No
             "confidence": 0.75,
             "lift": 1.125,
             "buyersOfProduct": 4,
-            "buyersOfRelated": 4,
-            "population": 6,
+            "buyersOfRelated": 4 if whole else None,
+            "population": 6 if whole else None,
             "sampled": False,
         }
     ]

@@ -203,6 +203,11 @@ def test_link_validation_writes_nothing(gql: GQL, cypher: Driver, world: dict[st
     assert codes(errors) == {"input.role": "VALIDATION", "input.polarity": "VALIDATION"}
     errors = link_errors(gql, type="KNOWS", **{"from": OWNER}, to=w["zhang"], strength=-0.1)
     assert codes(errors) == {"input.strength": "VALIDATION"}
+    # `until` is exclusive: ending on the first day makes an edge valid on no day (tester AU)
+    errors = link_errors(gql, type="WORKS_AT", **{"from": w["zhang"]}, to=w["sub"],
+                         since="2025-01-01", until="2025-01-01")  # fmt: skip
+    assert codes(errors) == {"input.until": "VALIDATION"}
+    assert "exclusive" in errors[0]["message"]
     # self-loop
     errors = link_errors(gql, type="RELATED_TO", **{"from": w["li"]}, to=w["li"], kind="FRIEND")
     assert codes(errors) == {"input.to": "VALIDATION"}
@@ -334,8 +339,9 @@ def test_end_keeps_history_and_unlink_deletes(
 ) -> None:
     rel = link(gql, type="WORKS_AT", **{"from": world["zhang"]}, to=world["sub"],
                since="2020-01-01")  # fmt: skip
-    too_early = gql(END, {"i": {"id": rel["id"], "until": "2019-01-01"}}).data["endLink"]
-    assert codes(too_early["errors"]) == {"input.until": "VALIDATION"}
+    for until in ("2019-01-01", "2020-01-01"):
+        too_early = gql(END, {"i": {"id": rel["id"], "until": until}}).data["endLink"]
+        assert codes(too_early["errors"]) == {"input.until": "VALIDATION"}
     stale = gql(END, {"i": {"id": rel["id"], "expectedVersion": 7}}).data["endLink"]
     assert codes(stale["errors"]) == {"input.expectedVersion": "CONFLICT"}
     ended = gql(END, {"i": {"id": rel["id"]}}).data["endLink"]
@@ -899,6 +905,36 @@ def test_linking_needs_edit_rights_on_the_right_end(gql: GQL, cypher: Driver) ->
     assert codes(attempt(type="WORKS_AT", **{"from": other}, to="east-co")) == {
         "input.from": "NOT_FOUND"
     }
+
+
+def test_an_edit_share_gives_no_access_away(gql: GQL, cypher: Driver) -> None:
+    """Tester AT joined a shared account's project team and kept the account after the share
+    ended. Edges that widen who sees what need rights of one's own on the end they give."""
+    build_accounts(cypher)
+    share(cypher, "west-co", "owner", "EDIT")
+    owner = gql.as_("owner")
+
+    def attempt(**fields: Any) -> list[dict[str, Any]]:
+        return owner(LINK, {"i": fields}).data["linkNodes"]["errors"]  # type: ignore[no-any-return]
+
+    for fields, field in (
+        ({"type": "ON_TEAM", "from": OWNER, "to": "west-project"}, "input.to"),
+        ({"type": "FOR", "from": "east-project", "to": "west-co"}, "input.to"),
+        ({"type": "KNOWS", "from": OWNER, "to": "west-person", "strength": 0.5}, "input.to"),
+        ({"type": "WORKS_AT", "from": "west-person", "to": "east-co"}, "input.from"),
+    ):
+        errors = attempt(**fields)
+        assert codes(errors) == {field: "FORBIDDEN"}, fields
+        assert "EDIT share" in errors[0]["message"]
+    # The share still edits the account: a new contact joins it, a business edge is drawn.
+    created = owner('mutation { createPerson(input: {name: "新联系人"}) { person { id } } }')
+    new_id = created.data["createPerson"]["person"]["id"]
+    assert attempt(type="WORKS_AT", **{"from": new_id}, to="west-co") == []
+    assert attempt(type="PARTNERS_WITH", **{"from": "west-co"}, to="east-co") == []
+    # And when it ends, nothing of the account stays in sight.
+    cypher.execute_query("MATCH (:Company {id: 'west-co'})-[s:SHARED_WITH]->() DELETE s")
+    assert owner('{ company(id: "west-co") { id } }').data["company"] is None
+    assert owner('{ project(id: "west-project") { id } }').data["project"] is None
 
 
 def test_transfer_needs_the_account_held(gql: GQL, cypher: Driver) -> None:

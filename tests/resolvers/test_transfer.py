@@ -1081,6 +1081,39 @@ def test_an_exported_branch_is_not_held_as_a_duplicate_of_its_parent(
     assert [r["k"] for r in branch] == ["BRANCH"]
 
 
+def test_an_edge_id_another_relationship_holds_is_refused(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """An id names one relationship: a line may not reuse one of another type (tester AT's
+    SUPPLIES line took a hidden WORKS_AT's id) or between other ends."""
+    cypher.execute_query(
+        "CREATE (a:Company {id: 'mv-a', name: '甲', version: 1}), "
+        "(b:Company {id: 'mv-b', name: '乙', version: 1}), "
+        "(c:Company {id: 'mv-c', name: '丙', version: 1}), "
+        "(p:Person {id: 'mv-p', name: '张伟', version: 1}), "
+        "(p)-[:WORKS_AT {id: 'mv-job', version: 1}]->(a), "
+        "(a)-[:SUPPLIES {id: 'mv-sup', version: 1}]->(b)"
+    )
+    edge = {"kind": "edge", "type": "SUPPLIES", "fromLabel": "Company", "toLabel": "Company",
+            "fields": {}}  # fmt: skip
+    lines = [
+        {**edge, "id": "mv-job", "from": "mv-b", "to": "mv-c"},
+        {**edge, "id": "mv-sup", "from": "mv-a", "to": "mv-c"},
+        {**edge, "id": "mv-new", "from": "mv-b", "to": "mv-c"},
+    ]
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines) + b"\n")
+    rows = transfer.graph_rows(fmt.read_jsonl(path))
+    out, report = _run(neo4j_server, rows, tmp_path / "r.csv")
+    assert [line.split("|")[:3] for line in report] == [
+        ["1", "id", "VALIDATION"],
+        ["2", "id", "VALIDATION"],
+    ]
+    assert out.created == 1
+    held = cypher.execute_query("MATCH ()-[r {id: 'mv-job'}]->() RETURN type(r) AS t").records
+    assert [r["t"] for r in held] == ["WORKS_AT"]
+
+
 def test_a_stop_drops_the_rows_read_ahead_and_writes_the_batch_in_hand(
     neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
 ) -> None:

@@ -33,6 +33,18 @@ def test_create_update_and_defaults(gql: GQL) -> None:
     assert {e["field"] for e in bad.data["createUser"]["errors"]} == {"input.name", "input.email"}
 
 
+def test_a_staff_users_trail_is_for_roles_that_read_everything(gql: GQL) -> None:
+    """Who changed a colleague's roles and team is not a rep's to read (tester AT)."""
+    u = gql(CREATE, {"input": {"name": "钱经理", "team": "EAST"}}).data["createUser"]["user"]
+    gql(UPDATE, {"input": {"id": u["id"], "expectedVersion": 1, "roles": ["MANAGER"]}})
+    trail = "query($id: ID!) { auditTrail(id: $id, first: 10) { totalCount } }"
+    counts = {
+        persona: gql.as_(persona)(trail, {"id": u["id"]}).data["auditTrail"]["totalCount"]
+        for persona in ("admin", "auditor", "owner", "manager_above")
+    }
+    assert counts == {"admin": 2, "auditor": 2, "owner": 0, "manager_above": 0}
+
+
 def test_only_admins_manage_staff(gql: GQL) -> None:
     r = gql.as_("owner")(CREATE, {"input": {"name": "X", "roles": ["ADMIN"]}})
     assert r.data["createUser"] == {"user": None, "errors": [{"code": "FORBIDDEN", "field": None}]}
