@@ -7,6 +7,7 @@ server responsive: a /healthz sent alongside answers within a generous bound.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import logging
 import threading
@@ -285,6 +286,20 @@ def test_a_huge_integer_gets_no_python_words_and_no_echo(gql: GQL, client: TestC
     answer = client.post("/graphql", content=body, headers=headers)
     assert (answer.status_code, code(answer)) == (400, "BAD_REQUEST")
     assert "beyond the range of a double" in answer.text
+
+
+def test_a_byte_order_mark_before_the_json_is_ignored(client: TestClient) -> None:
+    """Some Windows tools write one; RFC 8259 lets a parser ignore it (tester AO)."""
+    body = codecs.BOM_UTF8 + b'{"query": "{ version }"}'
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    answer = client.post("/graphql", content=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["version"]
+    # ... and an operationName of the wrong type is said as such
+    named = client.post("/graphql", json={"query": "{ version }", "operationName": 3},
+                        headers=ADMIN)  # fmt: skip
+    assert (named.status_code, code(named)) == (400, "BAD_REQUEST")
+    assert "operationName" in named.text
 
 
 def test_expected_errors_are_logged_in_one_line(gql: GQL, caplog: pytest.LogCaptureFixture) -> None:
