@@ -212,14 +212,20 @@ def _unplaced(v: LiteralString, edit: bool) -> LiteralString:
 
 
 def _project(v: LiteralString, edit: bool, shares: bool = True) -> LiteralString:
-    """A project follows its team and its customer."""
+    """A project follows its team and its customer. One with no customer yet also follows
+    its team's members as an account follows its owner: their team and managers see it
+    (tester AX: a manager could neither see nor hand over his rep's customer-less deals)."""
     me: LiteralString = "$acl.editMe" if edit else "$acl.me"
+    users: LiteralString = "$acl.editUsers" if edit else "$acl.users"
     customer: LiteralString = v + "_c"
     return (
         "EXISTS { MATCH (" + v + ")<-[" + v + "_tm:ON_TEAM]-(" + v
         + "_m:User) WHERE " + v + "_m.id = " + me + " AND " + _live(v + "_tm") + " }"
         " OR EXISTS { MATCH (" + v + ")-[:FOR]->(" + customer + ") WHERE "
         + _account(customer, edit, shares) + " }"
+        " OR (NOT EXISTS { MATCH (" + v + ")-[:FOR]->() } AND EXISTS { MATCH (" + v
+        + ")<-[" + v + "_tu:ON_TEAM]-(" + v + "_u:User) WHERE " + v + "_u.id IN " + users
+        + " AND " + _live(v + "_tu") + " })"
     )  # fmt: skip
 
 

@@ -35,7 +35,8 @@ each moved edge is re-created with `SET r2 = properties(r)` by statements prebui
 Moving hierarchy edges can close a cycle (A→X→B merged into B gives B→X→B): those merges take
 the acyclic types' locks first, check afterwards, and roll the whole transaction back.
 
-Access: the viewer must be able to edit the survivor and every merged record, judged in the
+Access: the viewer must be able to edit the survivor and every merged record through rights
+of its own (an EDIT share's do not count: a merge outlives the share), judged in the
 statement that locks them (graph/access.py); one they cannot see is NOT_FOUND, one they see
 but may not edit FORBIDDEN, and nothing is written. Viewers who never edit are refused
 before any statement runs.
@@ -220,8 +221,9 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "UNWIND $ids AS id MATCH (n:" + lb + " {id: id}) "
             "SET n.__lock = true REMOVE n.__lock "
             "RETURN n.id AS id, properties(n) AS props, n:Customer AS customer, "
-            + verdict(label is Label.PERSON)  # a person without employer: their creator's
-            + " AS verdict",
+            # A person without employer: their creator's. Rights of one's own: a merge
+            # moves records, contacts and ownership for good.
+             + verdict(label is Label.PERSON, shares=False) + " AS verdict",
         ),
         "move": _move(label),
         "merged_ids": Cypher(

@@ -115,14 +115,16 @@ CHANGES: LiteralString = (
 )
 
 
-def verdict(unplaced: bool = False) -> LiteralString:
+def verdict(unplaced: bool = False, shares: bool = True) -> LiteralString:
     """Verdict of a write on node `n` (bound, or null when missing), for the viewer in `$acl`;
-    `unplaced` as in graph/access.py (a person's statements take it)."""
+    `unplaced` as in graph/access.py (a person's statements take it). Without `shares`, an
+    EDIT share's right does not count: deleting or merging a node outlives the share (tester
+    AW deleted and merged away accounts shared with him for an afternoon)."""
     return (
         "CASE WHEN n IS NULL THEN 'missing' WHEN NOT "
         + visible("n", unplaced)
         + " THEN 'missing' WHEN NOT "
-        + editable("n", unplaced)
+        + editable("n", unplaced, shares)
         + " THEN 'forbidden' ELSE 'ok' END"
     )
 
@@ -253,7 +255,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "OPTIONAL MATCH (n:" + lb + " {id: $targetId}) "
             "FOREACH (x IN CASE WHEN n IS NULL THEN [] ELSE [n] END | "
             "SET x.__lock = true REMOVE x.__lock) "
-            "WITH n, " + judge + " AS verdict "
+            "WITH n, " + verdict(unplaced, shares=False) + " AS verdict "
             "WITH n, CASE WHEN verdict <> 'ok' OR $expectedVersion IS NULL "
             "OR n.version = $expectedVersion THEN verdict ELSE 'conflict' END AS verdict "
             "WITH n, verdict, CASE WHEN verdict = 'conflict' THEN n.version END AS version "

@@ -683,6 +683,7 @@ ROWS: dict[str, Row] = {
         "mutation($id: ID!) { deleteCompany(input: {id: $id}) { deletedId " + PAYLOAD + " } }",
         by_case("co2"),
         write=True,
+        allowed=sharers,  # an EDIT share neither deletes nor merges
     ),
     "createPerson": Row(
         'mutation { createPerson(input: {name: "MXNEW person"}) { person { id } '
@@ -713,6 +714,7 @@ ROWS: dict[str, Row] = {
         "mutation($id: ID!) { deletePerson(input: {id: $id}) { deletedId " + PAYLOAD + " } }",
         by_case("p2"),
         write=True,
+        allowed=sharers,  # an EDIT share neither deletes nor merges
     ),
     "createProject": Row(
         'mutation { createProject(input: {name: "MXNEW project"}) { project { id } '
@@ -745,6 +747,7 @@ ROWS: dict[str, Row] = {
         "mutation($id: ID!) { deleteProject(input: {id: $id}) { deletedId " + PAYLOAD + " } }",
         by_case("project"),
         write=True,
+        allowed=sharers,  # an EDIT share neither deletes nor merges
     ),
     # --- staff and teams: admins only -----------------------------------------------------------
     "createUser": Row(
@@ -868,12 +871,14 @@ ROWS: dict[str, Row] = {
         "{ mergedIds " + PAYLOAD + " } }",
         lambda fx, case: {"s": fx.id(case, "co"), "m": fx.id(case, "co2")},
         write=True,
+        allowed=sharers,  # an EDIT share neither deletes nor merges
     ),
     "mergePeople": Row(
         "mutation($s: ID!, $m: ID!) { mergePeople(input: {survivor: $s, merged: [$m]}) "
         "{ mergedIds " + PAYLOAD + " } }",
         lambda fx, case: {"s": fx.id(case, "p1"), "m": fx.id(case, "p2")},
         write=True,
+        allowed=sharers,  # an EDIT share neither deletes nor merges
     ),
     # --- Duplicates (R22): the queue shows candidates with a visible side; deciding takes
     # edit rights on both; scanning is for ADMIN ---------------------------------------------
@@ -901,6 +906,7 @@ ROWS: dict[str, Row] = {
         "{ mergedIds " + PAYLOAD + " } }",
         lambda fx, case: {"id": fx.id(case, "dupe"), "s": fx.id(case, "co")},
         write=True,
+        allowed=sharers,  # a merge, as mergeCompanies: not through an EDIT share
     ),
     # --- API keys (the keys helper's fields): admins, and users for their own keys -----------
     "apiKeys": Row(

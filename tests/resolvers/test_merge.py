@@ -371,6 +371,37 @@ def test_merge_survivor_is_masked_as_person_by_id_is(gql: GQL, cypher: Driver) -
     assert by_id == masked
 
 
+def test_an_edit_share_neither_merges_nor_deletes_the_account(gql: GQL, cypher: Driver) -> None:
+    """Tester AW merged an account shared with him for an afternoon into his own, and its
+    contact into his own company's, and deleted another: all outlive the share."""
+    build_accounts(cypher)
+    cypher.execute_query(
+        "MATCH (c:Company {id: 'west-co'}), (u:User {id: $u}) "
+        "CREATE (c)-[:SHARED_WITH {level: 'EDIT'}]->(u)",
+        u=OWNER,
+    )
+    cypher.execute_query(
+        "MATCH (c:Company {id: 'east-co'}) CREATE (:Person {id: 'east-own', name: '东方二号', "
+        "version: 1})-[:WORKS_AT {id: 'works-own'}]->(c)"
+    )
+    before = edges_of(cypher, "west-co")
+    owner = gql.as_("owner")
+    merged = owner(MERGE_COMPANIES, {"i": {"survivor": "east-co", "merged": ["west-co"]}})
+    assert [e["code"] for e in merged.data["mergeCompanies"]["errors"]] == ["FORBIDDEN"]
+    people = owner(MERGE_PEOPLE, {"i": {"survivor": "west-person", "merged": ["east-own"]}})
+    assert [e["code"] for e in people.data["mergePeople"]["errors"]] == ["FORBIDDEN"]
+    delete = "mutation($i: NodeRefInput!) { deletePerson(input: $i) { errors { code } } }"
+    gone = owner(delete, {"i": {"id": "west-person"}}).data["deletePerson"]
+    assert gone["errors"] == [{"code": "FORBIDDEN"}]
+    assert edges_of(cypher, "west-co") == before
+    # The share still edits the account itself.
+    edit = (
+        'mutation { updateCompany(input: {id: "west-co", expectedVersion: 1, industry: "制造"}) '
+        "{ errors { code } } }"
+    )
+    assert owner(edit).data["updateCompany"]["errors"] == []
+
+
 MERGE_REFUSED = """mutation($i: MergeInput!) { mergeCompanies(input: $i) {
   survivor { id } errors { code field } } }"""
 

@@ -681,3 +681,26 @@ def test_a_manager_moves_what_is_theirs_and_lists_the_rest(
     # The east deal stays; the west manager may not see it, so it is counted, not named.
     assert (moved["leftBehind"], moved["leftBehindHidden"]) == ([], 1)
     assert holdings(cypher, WEST_REP) == (0, 1, 0)
+
+
+def test_a_manager_sees_and_hands_over_a_reps_deal_with_no_customer_yet(
+    gql: GQL, cypher: Driver, pipeline: None
+) -> None:
+    """A deal not yet linked to a customer follows its team's members as an account follows
+    its owner (tester AX: the manager could neither see nor move it)."""
+    made = gql.as_("owner")(
+        'mutation { createProject(input: {name: "未定客户的商机", stage: LEAD}) '
+        "{ project { id } errors { code } } }"
+    ).data["createProject"]
+    assert made["errors"] == []
+    deal = made["project"]["id"]
+    seen = "query($id: ID!) { project(id: $id) { id } }"
+    assert gql.as_("manager_above")(seen, {"id": deal}).data["project"] == {"id": deal}
+    assert gql.as_("other_team")(seen, {"id": deal}).data["project"] is None
+    done = gql.as_("manager_above")(
+        HAND_OVER.replace("closedProjects { id }", "closedProjects { id } leftBehindHidden"),
+        {"input": {"from": OWNER, "to": SPARE}},
+    ).data["handOver"]
+    assert done["errors"] == []
+    assert {"id": deal, "to": SPARE} in done["handOver"]["projects"]
+    assert done["handOver"]["leftBehindHidden"] == 0
