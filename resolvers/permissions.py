@@ -107,6 +107,8 @@ def as_field(stand_in: str) -> FieldRule:
 
 # Figures over every customer, whoever owns them: null for a viewer who does not read them all.
 WHOLE_BOOK = FieldRule(read=READ_ALL_ROLES, edit=frozenset(), mask=Mask.HIDE)
+# What such a field's description says (its roles, from READ_ALL_ROLES).
+WHOLE_BOOK_DOC = "Null unless you read every customer (" + ", ".join(sorted(READ_ALL_ROLES)) + ")."
 
 # A custom field marked personal (R10): masked as other personal data.
 PERSONAL_CUSTOM = personal()
@@ -213,6 +215,8 @@ FIELD_RULES: dict[tuple[str, str], FieldRule] = {
     ("ClassificationReview", "changed"): WHOLE_BOOK,
     ("ClassificationReview", "classes"): WHOLE_BOOK,
     ("ClassificationReview", "dimensions"): WHOLE_BOOK,
+    ("RelatedProduct", "support"): WHOLE_BOOK,
+    ("RelatedProduct", "buyersOfProduct"): WHOLE_BOOK,
     ("RelatedProduct", "buyersOfRelated"): WHOLE_BOOK,
     ("RelatedProduct", "population"): WHOLE_BOOK,
     # Maps, trees and paths: a PERSON node's name and English name are personal.

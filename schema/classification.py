@@ -19,6 +19,7 @@ from resolvers.classification import (
     ReviewRow,
     RuleRow,
 )
+from resolvers.permissions import WHOLE_BOOK_DOC
 from resolvers.shapes import ConnectionOf
 from schema.base import ID_ARG, Info, input_mutation, optional, page_type, payload_type, vocab_enum
 from schema.base import wants_total as _wants_total
@@ -181,10 +182,6 @@ def _class_counts(root: Any) -> list[ClassCount]:
 def _dimension_counts(root: Any) -> list[DimensionCount]:
     changed = _counts(root).get("changed", {})
     return [DimensionCount(dimension=d, changed=changed.get(d.value, 0)) for d in Dimension]
-
-
-# The run's totals count customers the viewer may not see (resolvers/permissions.py WHOLE_BOOK).
-WHOLE_BOOK_DOC = "Null unless you read every customer (ADMIN, AUDITOR, ANALYST)."
 
 
 @strawberry.type(

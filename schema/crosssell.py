@@ -16,6 +16,7 @@ import strawberry
 
 from resolvers import crosssell as r
 from resolvers.crosssell import RelatedProductRow, model
+from resolvers.permissions import WHOLE_BOOK_DOC
 from schema.base import Info
 from schema.common import by_parent, by_parent_first
 
@@ -158,8 +159,8 @@ class PurchasePreferences:
 class RelatedProduct:
     basedOn: LazyProduct = strawberry.field(description="The product the rule starts from.")
     product: LazyProduct = strawberry.field(description="The product also bought.")
-    support: int = strawberry.field(
-        description=f"Customers who bought both (≥ {model.MIN_SUPPORT})."
+    support: int | None = strawberry.field(
+        description=f"Customers who bought both (≥ {model.MIN_SUPPORT}). " + WHOLE_BOOK_DOC
     )
     confidence: float = strawberry.field(
         description="support ÷ `buyersOfProduct`: the share of `basedOn`'s buyers who also "
@@ -169,17 +170,15 @@ class RelatedProduct:
         description="confidence ÷ (`buyersOfRelated` ÷ `population`): how much likelier "
         "buying `basedOn` makes it than among all customers; above 1 means related."
     )
-    buyersOfProduct: int = strawberry.field(
+    buyersOfProduct: int | None = strawberry.field(
         description=f"Customers examined who bought `basedOn`: at most {model.MAX_BUYERS} "
-        f"in relatedProducts, {model.MAX_SEED_BUYERS} in recommendations."
+        f"in relatedProducts, {model.MAX_SEED_BUYERS} in recommendations. " + WHOLE_BOOK_DOC
     )
     buyersOfRelated: int | None = strawberry.field(
-        description="Customers who bought `product`. Null unless you read every customer "
-        "(ADMIN, AUDITOR, ANALYST): with `population` it tells the size of the whole book."
+        description="Customers who bought `product`. " + WHOLE_BOOK_DOC
     )
     population: int | None = strawberry.field(
-        description="Customers with at least one order. Null unless you read every customer "
-        "(ADMIN, AUDITOR, ANALYST)."
+        description="Customers with at least one order. " + WHOLE_BOOK_DOC
     )
     sampled: bool = strawberry.field(
         description="Whether `basedOn` has more buyers than were examined, so support and "

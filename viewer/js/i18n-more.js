@@ -89,6 +89,7 @@ export default {
     'offer.REPURCHASE_DUE.overdue': '该复购了：已超期 {days} 天。平时约每 {cycle} 天买一次（{orders} 次下单），上次 {last}。',
     'offer.REPURCHASE_DUE.due': '快到复购时间：预计 {days} 天后。平时约每 {cycle} 天买一次（{orders} 次下单），上次 {last}。',
     'offer.CO_PURCHASE': '买过“{based}”的 {buyers} 个客户中，有 {support} 个也买了它（置信度 {confidence}，提升度 {lift}）。',
+    'offer.CO_PURCHASE_SHARE': '买过“{based}”的客户中，{share} 也买了它（置信度 {confidence}，提升度 {lift}）。',
     'offer.RELATED_ACCOUNTS': '{n} 个关联客户（{via}）在买它，这个客户还没买过。',
   },
   en: {
@@ -173,6 +174,7 @@ export default {
     'offer.REPURCHASE_DUE.overdue': 'Reorder {days} days overdue: bought about every {cycle} days ({orders} orders), last on {last}.',
     'offer.REPURCHASE_DUE.due': 'Reorder due in {days} days: bought about every {cycle} days ({orders} orders), last on {last}.',
     'offer.CO_PURCHASE': '{support} of {buyers} customers who bought “{based}” also bought it (confidence {confidence}, lift {lift}).',
+    'offer.CO_PURCHASE_SHARE': '{share} of the customers who bought “{based}” also bought it (confidence {confidence}, lift {lift}).',
     'offer.RELATED_ACCOUNTS': 'Bought by {n} related account(s) ({via}); this customer has not bought it.',
   },
 };

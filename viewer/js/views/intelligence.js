@@ -371,8 +371,11 @@ export function offerReason(x) {
   }
   if (x.kind === 'CO_PURCHASE' && x.rules?.length) {
     const r = x.rules[0];
-    return t('offer.CO_PURCHASE', {
+    // The counts are of every customer: null unless the key reads them all.
+    const key = r.support == null ? 'offer.CO_PURCHASE_SHARE' : 'offer.CO_PURCHASE';
+    return t(key, {
       based: r.basedOn.name, buyers: r.buyersOfProduct, support: r.support,
+      share: `${Math.round(r.confidence * 100)}%`,
       confidence: num(r.confidence, 2), lift: num(r.lift, 2),
     });
   }
