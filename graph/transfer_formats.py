@@ -72,13 +72,23 @@ def read_csv(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[st
     codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
     try:
         with open(path, newline="", encoding=codec) as f:
-            reader = csv.reader(f, strict=True)
+            # The lines each row was read from: Python's reader takes a quote inside an
+            # unquoted cell as text, even when strict (tester AY: `华"星…` was created).
+            raw: list[str] = []
+
+            def lines() -> Iterator[str]:
+                for line in f:
+                    raw.append(line)
+                    yield line
+
+            reader = csv.reader(lines(), strict=True)
             try:
                 header = [h.strip() for h in next(reader, [])]
             except csv.Error as exc:
                 raise ValueError(f"the header line is not valid CSV: {exc}") from exc
             n = 0
             while True:
+                raw.clear()
                 start = reader.line_num + 1  # the physical line this row begins on
                 try:
                     cells = next(reader)
@@ -91,6 +101,9 @@ def read_csv(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[st
                 if not cells:
                     continue
                 n += 1
+                if any('"' in line for line in raw) and stray_quote("".join(raw)):
+                    yield n, BadRow(STRAY_QUOTE.format(line=start))
+                    continue
                 # Even a blank extra: `a,b,c,` is as often a comma in `b` as a stray one at
                 # the end, and the first would be written shifted.
                 if len(cells) > len(header):
@@ -106,6 +119,37 @@ def read_csv(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[st
                 yield n, {h: v for h, v in zip(header, cells, strict=True) if h}
     except UnicodeDecodeError as exc:
         raise ValueError(_not_decodable(path, codec, encoding, exc)) from exc
+
+
+STRAY_QUOTE = (
+    "a quote inside a cell that does not begin with one (line {line}): quote the whole cell "
+    'and write the quote as ""'
+)
+
+
+def stray_quote(record: str) -> bool:
+    """Whether CSV text `record` (one row, maybe over several lines) has a quote inside a
+    cell that did not begin with one: a typo the reader would keep as text."""
+    quoted, at_start, i = False, True, 0
+    while i < len(record):
+        ch = record[i]
+        if quoted:
+            if ch == '"':
+                if record[i + 1 : i + 2] == '"':
+                    i += 2
+                    continue
+                quoted = False
+        elif ch == '"':
+            if not at_start:
+                return True
+            quoted = True
+        else:
+            at_start = ch == ","
+            i += 1
+            continue
+        at_start = False
+        i += 1
+    return False
 
 
 def _csv_error(exc: csv.Error, start: int, end: int) -> str:

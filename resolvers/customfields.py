@@ -29,6 +29,7 @@ import regex
 
 from graph import clock
 from graph import customfields as g
+from graph import transfer_formats as fmt
 from graph.customfields import DefinitionRow
 
 __all__ = ["DefinitionRow"]
@@ -176,6 +177,16 @@ def _options(errors: v.Errors, values: list[str] | None, field_type: str) -> lis
         v.text(errors, o, f"input.options.{i}", required=True, max_len=MAX_OPTION)
         for i, o in enumerate(values)
     ]
+    for i, o in enumerate(cleaned):
+        if o is not None and fmt.LIST_SEP in o:
+            # A CSV cell lists values as `a;b`: "财务;采购" came back as two options and two
+            # values from an export's round trip (tester AY).
+            errors.add(
+                ErrorCode.VALIDATION,
+                f"an option may not hold '{fmt.LIST_SEP}', which separates a list's values "
+                "in CSV files",
+                f"input.options.{i}",
+            )
     if len(set(cleaned)) != len(cleaned):
         errors.add(ErrorCode.VALIDATION, "options must be distinct", "input.options")
     return [o for o in cleaned if o]

@@ -36,6 +36,7 @@ from resolvers.transfer import (
     unknown_fields,
 )
 from resolvers.transfer_records import _decimal, _money
+from resolvers.transfer_staff import refused_for_role
 
 # An exported product's fields: saveProduct's, but the archive moment (kept as it is, where
 # saveProduct's `archived` would stamp the moment of the import).
@@ -87,11 +88,8 @@ async def write_products(
 ) -> tuple[transfer_repo.Written, list[Rejection]]:
     """Save each row as saveProduct does, with its id; a product already as the row states
     it is left alone."""
-    if not records.PRODUCT_KEEPERS & audit.actor.roles:
-        message = "the product catalogue is kept by ADMIN and MANAGER"
-        return transfer_repo.Written(), [
-            Rejection(row["n"], "row", ErrorCode.FORBIDDEN.value, message) for row in rows
-        ]
+    if denied := refused_for_role(audit.actor, ("product",), [row["n"] for row in rows]):
+        return transfer_repo.Written(), denied
     stored: dict[str, Any] = dict(
         await repo.products_by_id(db, audit.actor, sorted({r["id"] for r in rows}))
     )

@@ -77,6 +77,7 @@ from resolvers.transfer import (
     missing_end,
     unknown_fields,
 )
+from resolvers.transfer_staff import refused_for_role
 
 GROUP = ("customField",)
 
@@ -602,6 +603,8 @@ class DryRun:
                 return forbidden
             plan = await self._plan()
             return [r for p in pending for r in plan.add(p)]
+        if denied := refused_for_role(self.actor, group, [p.n for p in pending]):
+            return denied
         if group[0] == "user":
             self.seen.update((Label.USER, p.row["id"]) for p in pending)
         if group[0] != "node":

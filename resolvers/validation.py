@@ -174,7 +174,8 @@ def masked(errors: Errors, value: Any, field: str) -> bool:
     if isinstance(value, str) and "**" in value:
         errors.add(
             ErrorCode.VALIDATION,
-            "is masked, as your key reads it: give the whole value, or leave the field out",
+            "is masked (as a key without the right to the whole value reads it, or exports "
+            "it): give the whole value, or leave the field out",
             field,
         )
         return True

@@ -242,3 +242,16 @@ def test_v0022_moves_the_servers_own_utc_instants(scratch: LocalNeo4j, tmp_path:
         "toString(t.createdAt) AS created",
     )
     assert dict(row) == {"at": "2026-12-07T00:30:00+08:00", "created": "2026-12-01T08:00:00+08:00"}
+
+
+def test_every_relationship_type_has_an_id_index(cypher: Any) -> None:
+    """Edges are looked up by id whatever their type (graph/relationship.py, an import's id
+    check with its index hints): REFERRED had no index, so each look-up scanned its type."""
+    from graph.vocab import Rel
+
+    found = cypher.execute_query(
+        "SHOW INDEXES YIELD entityType, labelsOrTypes, properties, state "
+        "WHERE entityType = 'RELATIONSHIP' AND properties = ['id'] AND state = 'ONLINE' "
+        "RETURN labelsOrTypes[0] AS type"
+    ).records
+    assert {r["type"] for r in found} >= {rel.value for rel in Rel}

@@ -55,6 +55,10 @@ def test_only_admins_define_and_every_viewer_reads(gql: GQL, cypher: Driver) -> 
     bad = gql(DEFINE, {"input": {"kind": "COMPANY", "key": "渠道", "type": "ENUM"}})
     fields = {e["field"] for e in bad.data["defineCustomField"]["errors"]}
     assert fields == {"input.key", "input.options"}
+    # ';' separates a list's values in CSV: an option holding one came back as two (AY)
+    sep = {"kind": "COMPANY", "key": "tags", "type": "MULTI_ENUM", "options": ["技术", "财务;采购"]}
+    split = gql(DEFINE, {"input": sep}).data["defineCustomField"]["errors"]
+    assert [e["field"] for e in split] == ["input.options[1]"]
     wrong_bound = gql(
         DEFINE,
         {"input": {"kind": "COMPANY", "key": "size", "type": "TEXT", "validation": {"min": 1}}},

@@ -153,8 +153,9 @@ def test_a_masked_value_read_back_is_refused_not_stored(gql: GQL) -> None:
     out = gql(CREATE, {"input": masked}).data["createPerson"]
     assert out["person"] is None
     assert sorted((e["field"], e["message"]) for e in out["errors"]) == [
-        (f"input.{f}", "is masked, as your key reads it: give the whole value, or leave the "
-         "field out") for f in ("idNumber", "mobile", "officePhone")
+        (f"input.{f}", "is masked (as a key without the right to the whole value reads it, "
+         "or exports it): give the whole value, or leave the field out")
+        for f in ("idNumber", "mobile", "officePhone")
     ]  # fmt: skip
 
 

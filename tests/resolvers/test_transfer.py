@@ -479,6 +479,8 @@ def test_a_malformed_csv_row_is_rejected_not_shifted_into_other_columns(tmp_path
         "1,华星,集团\n"  # an unquoted comma: three cells
         '2,"中兴"通讯\n'  # text after a closing quote
         "3,华润集团\n"
+        '8,华"星北京\n'  # a quote inside an unquoted cell: a typo, not text (tester AY)
+        '9,"华""星"\n'  # a quote written as "" in a quoted cell: text
         "7,北京,华星,\n"  # a blank extra cell, after a comma in the name: shifted, refused
         "4\n"  # fewer cells: the missing name is the API's rule
         "\n"
@@ -490,14 +492,17 @@ def test_a_malformed_csv_row_is_rejected_not_shifted_into_other_columns(tmp_path
     mapping = transfer.load_mapping(tmp_path / "m.toml", None)
     rows = list(transfer.mapped_rows(mapping, tmp_path / "c.csv", "csv"))
     assert [r.row["props"]["name"] for r in rows if isinstance(r, transfer.Prepared)] == [
-        "华润集团"
+        "华润集团",
+        '华"星',
     ]
+    stray = fmt.STRAY_QUOTE.format(line=5)
     assert _dry_run(rows, tmp_path / "rejected.csv") == [
         "1|row|VALIDATION|has 3 cells, the header 2: quote a value that holds a comma",
         "2|row|VALIDATION|not valid CSV (line 3: ',' expected after '\"'); check this row's quotes",
-        "4|row|VALIDATION|has 4 cells, the header 2: quote a value that holds a comma",
-        "5|name|VALIDATION|is required",
-        f"6|row|VALIDATION|{UNCLOSED.format(start=8, rest='lines 8-9')}",
+        f"4|row|VALIDATION|{stray}",
+        "6|row|VALIDATION|has 4 cells, the header 2: quote a value that holds a comma",
+        "7|name|VALIDATION|is required",
+        f"8|row|VALIDATION|{UNCLOSED.format(start=10, rest='lines 10-11')}",
     ]
 
 
