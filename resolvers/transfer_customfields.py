@@ -240,23 +240,14 @@ def _taken(n: int, props: dict[str, Any]) -> Rejection:
     return Rejection(n, "key", ErrorCode.DUPLICATE.value, message)
 
 
-def _not_admin(actor: Actor, numbers: list[int]) -> list[Rejection] | None:
-    """Definition lines are ADMIN's, as defineCustomField is: the rows' rejections otherwise."""
-    if "ADMIN" in actor.roles:
-        return None
-    message = "only admins define custom fields"
-    return [Rejection(n, "row", ErrorCode.FORBIDDEN.value, message) for n in numbers]
-
-
 async def write_definitions(
     db: Database, rows: list[dict[str, Any]], audit: Audit
 ) -> tuple[Written, list[Rejection]]:
     """Save each row as defineCustomField (new) or updateCustomFieldDefinition (changed, never
     forced) would, with its id; a definition already as the row states it is left alone."""
     actor = audit.actor
-    forbidden = _not_admin(actor, [row["n"] for row in rows])
-    if forbidden is not None:
-        return Written(), forbidden
+    if denied := refused_for_role(actor, GROUP, [row["n"] for row in rows]):
+        return Written(), denied
     stored: dict[str, dict[str, Any]] = {d["id"]: dict(d) for d in await definitions(db, actor)}
     holders = {(d["kind"], d["key"]): i for i, d in stored.items()}
     created, updated, refused = 0, 0, []
@@ -597,14 +588,11 @@ class DryRun:
 
     async def _fields(self, pending: list[Prepared]) -> list[Rejection]:
         group = pending[0].group
-        if group[0] == "customField":
-            forbidden = _not_admin(self.actor, [p.n for p in pending])
-            if forbidden is not None:
-                return forbidden
-            plan = await self._plan()
-            return [r for p in pending for r in plan.add(p)]
         if denied := refused_for_role(self.actor, group, [p.n for p in pending]):
             return denied
+        if group[0] == "customField":
+            plan = await self._plan()
+            return [r for p in pending for r in plan.add(p)]
         if group[0] == "user":
             self.seen.update((Label.USER, p.row["id"]) for p in pending)
         if group[0] != "node":

@@ -176,6 +176,8 @@ ROLE_RULES: dict[str, tuple[frozenset[str], str]] = {
     "team": (frozenset({STAFF_KEEPER}), "only admins manage teams"),
     "user": (frozenset({STAFF_KEEPER}), "only admins manage staff accounts"),
     "product": (records.PRODUCT_KEEPERS, "the product catalogue is kept by ADMIN and MANAGER"),
+    # As defineCustomField is.
+    "customField": (frozenset({"ADMIN"}), "only admins define custom fields"),
 }
 
 
