@@ -2,8 +2,9 @@
 
 One transaction: lock the survivor and the merged nodes, move every edge of the merged nodes
 (both directions, every relationship type of the closed vocabulary that touches the label) to
-the survivor with its properties and history, and the edges of its records, outreach, shares
-and classification changes (SATELLITES) with it, drop edges that would become self-loops, record
+the survivor with its properties and history, and the edges of its records, outreach and
+classification changes (SATELLITES) with it, end the merged records' shares (below), drop
+edges that would become self-loops, record
 `(:MergedId {id: old})-[:MERGED_INTO]->(survivor)` (re-pointing older merged ids), delete the
 merged nodes, copy the properties the survivor lacks, and audit every node involved. The
 merged records' field history and channel checks become the survivor's, marked with the
@@ -34,6 +35,12 @@ There is no APOC on Neo4j Community, and a relationship's type cannot be changed
 each moved edge is re-created with `SET r2 = properties(r)` by statements prebuilt per type.
 Moving hierarchy edges can close a cycle (A→X→B merged into B gives B→X→B): those merges take
 the acyclic types' locks first, check afterwards, and roll the whole transaction back.
+
+Shares. A share gave its holder one account, not the one it is merged into: moved, it would
+open the survivor's own records, contacts and history to someone its owner never chose. The
+merged records' shares end with them, each audited as an unshare (`mergedInto`, with its
+principal); the payload counts them (`sharesEnded`), the dry run too, and the survivor's
+owner shares it again if the holder should keep working on it.
 
 Access: the viewer must be able to edit the survivor and every merged record through rights
 of its own (an EDIT share's do not count: a merge outlives the share), judged in the
@@ -78,15 +85,14 @@ NOT_DROPPED = frozenset(
 # Edges of the records and the workflows around a customer or person, outside the graph
 # vocabulary (ENDPOINTS): (type, True when it points at the merged node). A record is ABOUT its
 # customer and INVOLVES its people, an outreach message goes TO_CUSTOMER and TO_PERSON, a
-# classification change is OF its customer, and an account is SHARED_WITH users and teams.
-# Left behind, they would go with the merged node, and its history with them.
+# classification change is OF its customer. Left behind, they would go with the merged node,
+# and its history with them. (Its shares do not move: see the module doc.)
 SATELLITES: dict[Label, tuple[tuple[LiteralString, bool], ...]] = {
-    Label.COMPANY: (("ABOUT", True), ("TO_CUSTOMER", True), ("OF", True), ("SHARED_WITH", False)),
+    Label.COMPANY: (("ABOUT", True), ("TO_CUSTOMER", True), ("OF", True)),
     Label.PERSON: (
         ("ABOUT", True),
         ("TO_CUSTOMER", True),
         ("OF", True),
-        ("SHARED_WITH", False),
         ("INVOLVES", True),
         ("TO_PERSON", True),
     ),
@@ -167,11 +173,12 @@ def _move(label: Label) -> Cypher:
         + current("o")
         + " } AS owned "
         + "".join(parts)
-        + "RETURN "
-        + " + ".join(counts)
-        + " AS moved, ["
-        + ", ".join(counts)
-        + "] AS counts",
+        # The merged records' shares, which end with them (one row each, for its audit).
+        + "CALL () { MATCH (m:"
+        + lb
+        + ")-[r:SHARED_WITH]->(x) WHERE m.id IN $merged "
+        "RETURN collect({account: m.id, principal: x.id}) AS shares } "
+        "RETURN " + " + ".join(counts) + " AS moved, [" + ", ".join(counts) + "] AS counts, shares",
     )
 
 
@@ -238,6 +245,13 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "WITH DISTINCT s UNWIND $merged AS mid "
             "MERGE (mi:MergedId {id: mid}) SET mi += coalesce($keys[mid], {}) "
             "MERGE (mi)-[:MERGED_INTO]->(s)",
+        ),
+        # `$rows`: a merged record's share (account, principal) with its audit event.
+        "shares_end": Cypher(
+            f"merge.shares_end.{name}",
+            "UNWIND $rows AS row MATCH (m:" + lb + " {id: row.account})-[s:SHARED_WITH]->(x) "
+            "WHERE x.id = row.principal DELETE s "
+            "WITH row " + audit_from("row.audit") + ", a.principalId = row.principal",
         ),
         "delete": Cypher(
             f"merge.delete.{name}",
@@ -351,6 +365,8 @@ class MergeResult:
     # key), and added to a plan of the survivor for the same key.
     plans_retargeted: int = 0
     plans_combined: int = 0
+    # The merged records' shares, ended with them.
+    shares_ended: int = 0
 
 
 class _Refused(Exception):
@@ -585,6 +601,26 @@ async def merge(
             if n:
                 by_type[type_name] = by_type.get(type_name, 0) + n
         namespace = uuid.UUID(audit_ids[survivor_id])  # audit ids the driver's retries repeat
+        ended = move["shares"]
+        if ended:
+            rows_end = [
+                {
+                    **share,
+                    "audit": {
+                        "auditId": str(
+                            uuid.uuid5(namespace, f"share:{share['account']}:{share['principal']}")
+                        ),
+                        "actor": audit.actor.id,
+                        "action": "account.unshare",
+                        "targetId": share["account"],
+                        "targetLabel": label.value,
+                        "fields": ["mergedInto"],
+                        "requestId": audit.request_id,
+                    },
+                }
+                for share in ended
+            ]
+            await tx.run(st["shares_end"], {"rows": rows_end})
         collapsed: dict[str, int] = {}
         if moved:
             edges = await tx.run(st["parallel"], {"survivor": survivor_id})
@@ -714,6 +750,7 @@ async def merge(
             collapsed_by_type=collapsed,
             plans_retargeted=retargeted,
             plans_combined=combined,
+            shares_ended=len(ended),
         )
         if dry_run:
             raise _Refused(result)  # roll back: a dry run changes nothing

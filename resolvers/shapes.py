@@ -54,6 +54,7 @@ class MergeRow(TypedDict):
     collapsedByType: list[MovedRow]
     plansRetargeted: int
     plansCombined: int
+    sharesEnded: int
     copiedFields: list[str]
     droppedFields: list[str]
     dryRun: bool

@@ -143,7 +143,7 @@ PLANS_SAVED = 500  # graph/plans.py MAX_SAVE
 COMPANY_RECIPIENTS = 20  # graph/outreach.py MAX_PER_COMPANY
 TEMPLATES = 500  # graph/outreach.py MAX_TEMPLATES
 AUDIENCES = 100  # graph/outreach.py MAX_AUDIENCES
-MERGED_TYPES = 23  # graph/merge.py MOVED_TYPES: the relationship types a merge moves, at most
+MERGED_TYPES = 22  # graph/merge.py MOVED_TYPES: the relationship types a merge moves, at most
 PATHS_PER_QUERY = 10  # graph/related.py PATHS_PER_QUERY
 # Fixed in resolvers/pipeline.py `brief`: the open follow-ups and latest interactions it reads.
 BRIEF_FOLLOW_UPS = 20

@@ -18,7 +18,9 @@ class NodeVersionInput:
 @strawberry.input(
     description="Merge duplicates into one survivor. Every edge of the merged records moves "
     "to the survivor (edges between them are dropped), properties the survivor lacks are "
-    "copied, and the merged ids resolve to the survivor from then on."
+    "copied, and the merged ids resolve to the survivor from then on. The merged records' "
+    "shares end with them (a share gave one account, not the survivor): share the survivor "
+    "again where the holder should keep it."
 )
 class MergeInput:
     survivor: strawberry.ID = strawberry.field(description="The record that stays.")
@@ -61,6 +63,11 @@ MergePayload = payload_type(
         int,
         "Sales plans of a merged customer added to the survivor's plan for the same period and "
         "currency (then removed).",
+    ),
+    sharesEnded=(
+        int,
+        "Shares of the merged records (with users or teams) that ended with them, each audited "
+        "as an unshare; the survivor's own shares stay.",
     ),
     copiedFields=(
         list[str],

@@ -402,6 +402,50 @@ def test_an_edit_share_neither_merges_nor_deletes_the_account(gql: GQL, cypher: 
     assert owner(edit).data["updateCompany"]["errors"] == []
 
 
+MERGE_SHARES = """mutation($i: MergeInput!) { mergeCompanies(input: $i) {
+  sharesEnded movedByType { type count } errors { code } } }"""
+
+
+def test_a_merged_accounts_share_ends_and_opens_nothing_of_the_survivor(
+    gql: GQL, cypher: Driver
+) -> None:
+    """Tester AW: a share of the merged account moved onto the survivor, and its holder read
+    the survivor's own contacts and records, which its owner never shared."""
+    build_accounts(cypher)
+    cypher.execute_query(
+        "MATCH (ws:Company {id: 'west-sub'}), (wc:Company {id: 'west-co'}), (u:User {id: $u}), "
+        "(t:User {id: $t}) "
+        "CREATE (ws)-[:SHARED_WITH {id: 'sh-sub', level: 'EDIT', by: $t, at: datetime()}]->(u) "
+        "CREATE (wc)-[:SHARED_WITH {id: 'sh-own', level: 'READ', by: $t, at: datetime()}]->(t)",
+        u=OWNER,
+        t=PERSONAS["manager_west"]["id"],
+    )
+    merge = {"survivor": "west-co", "merged": ["west-sub"]}
+    dry = gql(MERGE_SHARES, {"i": {**merge, "dryRun": True}}).data["mergeCompanies"]
+    assert dry["errors"] == []
+    assert dry["sharesEnded"] == 1
+    assert "SHARED_WITH" not in {m["type"] for m in dry["movedByType"]}
+    owner = gql.as_("owner")
+    contact = '{ person(id: "west-person") { id } }'
+    assert owner('{ company(id: "west-sub") { id } }').data["company"] == {"id": "west-sub"}
+    done = gql(MERGE_SHARES, {"i": merge}).data["mergeCompanies"]
+    assert done["errors"] == []
+    assert done["sharesEnded"] == 1
+    assert owner('{ company(id: "west-co") { id } }').data["company"] is None
+    assert owner(contact).data["person"] is None
+    shares = cypher.execute_query(
+        "MATCH (:Company {id: 'west-co'})-[s:SHARED_WITH]->(p) RETURN s.id AS id, p.id AS p",
+        database_="neo4j",
+    ).records
+    assert [(r["id"], r["p"]) for r in shares] == [("sh-own", PERSONAS["manager_west"]["id"])]
+    audit = cypher.execute_query(
+        "MATCH (a:AuditEvent {action: 'account.unshare', targetId: 'west-sub'}) "
+        "RETURN a.principalId AS p, a.fields AS fields",
+        database_="neo4j",
+    ).records
+    assert [(r["p"], r["fields"]) for r in audit] == [(OWNER, ["mergedInto"])]
+
+
 MERGE_REFUSED = """mutation($i: MergeInput!) { mergeCompanies(input: $i) {
   survivor { id } errors { code field } } }"""
 
