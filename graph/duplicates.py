@@ -35,7 +35,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, LiteralString, TypedDict
 
-from graph import matching, pages
+from graph import matching, pages, search
 from graph.access import acl_params, editable, visible_as
 from graph.actor import Actor
 from graph.cypher import current
@@ -233,6 +233,8 @@ def _probe(label: Label) -> Cypher:
             "MATCH (n:Company) WHERE p.written IS NOT NULL AND n.name CONTAINS p.written "
             "RETURN n LIMIT 20 UNION "
             "MATCH (n:Company) WHERE p.han IS NOT NULL AND n.name CONTAINS p.han "
+            "RETURN n LIMIT 20 UNION "
+            "MATCH (n:Company) WHERE p.trad IS NOT NULL AND n.name CONTAINS p.trad "
             "RETURN n LIMIT 20 } "
             "RETURN p.i AS i, collect(DISTINCT n{.id, .name, .nameEn, .shortName, "
             ".unifiedSocialCreditCode, .phone}) AS found",
@@ -511,6 +513,11 @@ def _probe_params(label: Label, i: int, record: Record) -> dict[str, Any]:
         # run of Han characters finds 科技ABC有限公司 for 科技ａｂｃ股份有限公司 all the same.
         runs = _HAN_RUN.findall(written or core or "")
         han = max(runs, key=len) if runs else None
+        # The core is simplified, and a name stored in traditional characters holds none of
+        # it (东方华瑞机械 in 東方華瑞機械有限公司; tester BA): its traditional form too.
+        trad = (
+            next((f for f in search.written_forms(core)[1:] if f != core), None) if core else None
+        )
         return {
             "i": i,
             "codes": [c for c in {record.creditCode, matching.credit_code(record.creditCode)} if c],
@@ -519,6 +526,7 @@ def _probe_params(label: Label, i: int, record: Record) -> dict[str, Any]:
             "core": core,
             "written": None if written == core else written,
             "han": None if han in (core, written) else han,
+            "trad": None if trad in (written, han) else trad,
         }
     assert isinstance(record, matching.PersonRecord)
     return {

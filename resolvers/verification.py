@@ -137,9 +137,26 @@ class CheckInput:
 EARLIEST_CHECK = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 
 
+# Statuses that only some channels can have: a mail or text message bounces (a landline or
+# an address does not), and only a line rings unanswered (tester BA stored BOUNCED on a
+# company phone, which then read as INVALID).
+ONLY_ON: dict[VerificationStatus, frozenset[ContactField]] = {
+    VerificationStatus.BOUNCED: frozenset({ContactField.EMAIL, ContactField.MOBILE}),
+    VerificationStatus.NO_ANSWER: frozenset(
+        {ContactField.PHONE, ContactField.FAX, ContactField.MOBILE, ContactField.OFFICE_PHONE}
+    ),
+}
+
+
 def check_of(c: CheckInput, errors: v.Errors, path: str) -> repo.Check:
     """The repository's check, with `at` defaulted to now and refused in the future or
-    before 1990."""
+    before 1990, and a status the channel cannot have refused."""
+    fits = ONLY_ON.get(c.status)
+    if fits is not None and c.field not in fits:
+        names = " or ".join(sorted(f.name for f in fits))
+        errors.add(
+            ErrorCode.VALIDATION, f"{c.status.name} is a status of {names} only", f"{path}.status"
+        )
     now = dt.datetime.now(dt.UTC)
     at = c.at or now
     if at.tzinfo is None:

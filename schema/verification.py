@@ -38,8 +38,8 @@ vocab_enum(
         "UNVERIFIED": "Never checked, or its value changed since the last check.",
         "VERIFIED": "Checked and working: it reaches the right party.",
         "INVALID": "Not a working number or address.",
-        "NO_ANSWER": "Tried; nobody answered.",
-        "BOUNCED": "Mail or SMS refused by the provider.",
+        "NO_ANSWER": "Tried; nobody answered. Phones, fax and mobile only.",
+        "BOUNCED": "Mail or SMS refused by the provider. E-mail and mobile only.",
         "WRONG_PERSON": "Works, but reaches someone else.",
     },
 )

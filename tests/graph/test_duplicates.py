@@ -245,6 +245,20 @@ def test_a_name_whose_latin_letters_differ_in_case_or_width_is_flagged(
     assert sorted((h["row"], h["existingId"]) for h in hits) == [(0, "abc"), (1, "abc"), (2, "abc")]
 
 
+def test_a_simplified_name_finds_its_stored_traditional_twin(
+    neo4j_server: LocalNeo4j, cypher: Driver
+) -> None:
+    # Tester BA: 东方华瑞机械有限公司 was created beside the stored 東方華瑞機械有限公司 (the
+    # core is simplified and found nothing in the traditional name); a scan then paired them.
+    cypher.execute_query(
+        "CREATE (:Company {id: 'trad', name: '東方華瑞機械有限公司', version: 1})",
+        database_="neo4j",
+    )
+    rows = [{"name": "东方华瑞机械有限公司"}, {"name": "东方华瑞机械股份有限公司"}]
+    hits = run(neo4j_server, lambda db: duplicates.likely_duplicates(db, Label.COMPANY, rows))
+    assert sorted((h["row"], h["existingId"]) for h in hits) == [(0, "trad"), (1, "trad")]
+
+
 def test_an_incoming_person_with_a_stored_id_number_is_flagged(
     neo4j_server: LocalNeo4j, cypher: Driver
 ) -> None:

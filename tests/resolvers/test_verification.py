@@ -86,6 +86,9 @@ def test_checks_set_statuses_and_refusals_stand_alone(gql: GQL, network: None) -
                 check(C1, "MOBILE", "VERIFIED"),  # a company has no mobile
                 check(C1, "ADDRESS", "VERIFIED", at=ago(-2)),  # in the future
                 check(C1, "ADDRESS", "VERIFIED", at="1900-01-01T00:00:00+08:00"),  # a typo
+                # Tester BA: statuses the channel cannot have (read as INVALID afterwards).
+                check(C1, "PHONE", "BOUNCED"),
+                check(C1, "ADDRESS", "NO_ANSWER", "VISIT"),
             ]
         },
     ).data["verifyChannels"]
@@ -93,8 +96,11 @@ def test_checks_set_statuses_and_refusals_stand_alone(gql: GQL, network: None) -
     assert [(e["code"], e["field"]) for e in r["errors"]] == [
         ("VALIDATION", "input.checks[5].at"),
         ("VALIDATION", "input.checks[6].at"),
+        ("VALIDATION", "input.checks[7].status"),
+        ("VALIDATION", "input.checks[8].status"),
     ]
-    assert r["verifications"] == [None] * 7
+    assert r["errors"][2]["message"] == "BOUNCED is a status of EMAIL or MOBILE only"
+    assert r["verifications"] == [None] * 9
     assert channels(gql, C1)["PHONE"]["status"] == "UNVERIFIED"
     # ... while a refusal of one record refuses that check alone.
     r = owner(
