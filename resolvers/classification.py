@@ -289,7 +289,7 @@ async def changes(
 ) -> ConnectionOf[ChangeRow]:
     limit = page_size(first)
     after_seq = 0
-    if after:
+    if after is not None:  # an empty cursor is no cursor, not the first page
         (seq,) = decode_cursor("classificationChanges", after, 1)
         if not seq.isdigit():
             raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor this API issued", "after")

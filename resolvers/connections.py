@@ -6,6 +6,9 @@ The page costs one round trip; `totalCount` one more, and only when the query se
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import re
 from enum import Enum
 from typing import Any
 
@@ -15,7 +18,7 @@ from resolvers import customfields
 from resolvers.args import page_size
 from resolvers.context import Context
 from resolvers.errors import ApiError, ErrorCode
-from resolvers.pages import Tag, decode_cursor, encode_cursor
+from resolvers.pages import Tag, decode_cursor, encode_cursor, is_time
 from resolvers.pages import connection as page_of
 from resolvers.shapes import ConnectionOf, NodeRow
 
@@ -68,6 +71,31 @@ def _plain(filters: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in filters.items()}
 
 
+_INTEGER = re.compile(r"-?\d{1,18}")
+_FLOAT = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _key_fits(order: str, key: str) -> bool:
+    """Whether a cursor's sort key reads as its order's kind of value, as the statement will
+    read it back (graph/lists.py ORDERS): a tampered one was an internal error in Cypher
+    (`datetime('not a date')`), or an empty last page (`toFloat('x')` is null; tester BB)."""
+    if order.startswith(("UPDATED_", "CREATED_")):
+        return is_time(key)
+    if order == "CHURN_RISK_DESC":
+        return _INTEGER.fullmatch(key) is not None
+    if order == "VALUE_DESC" or order.startswith("CUSTOM_NUMBER_"):
+        return _FLOAT.fullmatch(key) is not None and math.isfinite(float(key))
+    if order.startswith("CUSTOM_DATE_"):
+        try:
+            return _DATE.fullmatch(key) is not None and bool(dt.date.fromisoformat(key))
+        except ValueError:
+            return False
+    if order.startswith("CUSTOM_BOOLEAN_"):
+        return key in ("true", "false")
+    return True  # a name or a text value: any text
+
+
 async def connection(
     ctx: Context,
     scope: str,
@@ -108,12 +136,14 @@ async def connection(
     # The cursor names the order and, for a custom one, the key: it fits no other sort.
     cursor_order = order_name + (f":{custom_sort_key}" if custom else "")
     position: tuple[str, str] | None = None
-    if after:
+    if after is not None:  # an empty cursor is no cursor, not the first page
         given_order, key, node_id = decode_cursor(TAGS[scope], after, 3)
         if given_order != cursor_order:
             raise ApiError(
                 ErrorCode.BAD_USER_INPUT, "this cursor belongs to another orderBy", "after"
             )
+        if not _key_fits(order_name, key):
+            raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor this API issued", "after")
         position = (key, node_id)
     page = await lists.page(
         ctx.db,

@@ -149,7 +149,7 @@ async def candidates(
 ) -> ConnectionOf[CandidateRow]:
     limit = page_size(first)
     position = None
-    if after:
+    if after is not None:  # an empty cursor is no cursor, not the first page
         score, cid = decode_cursor("duplicateCandidates", after, 2)
         try:
             value = float(score)

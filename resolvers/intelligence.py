@@ -248,7 +248,7 @@ async def warnings(
 ) -> ConnectionOf[WarningRow]:
     limit = page_size(first)
     position: tuple[int, str] | None = None
-    if after:
+    if after is not None:  # an empty cursor is no cursor, not the first page
         risk, row_id = decode_cursor("churnWarnings", after, 2)
         if not risk.lstrip("-").isdigit():
             raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor of this list", "after")

@@ -76,7 +76,7 @@ async def mark_knowledge(ctx: Context, data: dict[str, Any]) -> KnowledgePayload
 
 
 def _position(after: str | None) -> tuple[float, str] | None:
-    if not after:
+    if after is None:  # an empty cursor is no cursor, not the first page
         return None
     score, note_id = decode_cursor("knowledgeSearch", after, 2)
     try:

@@ -91,7 +91,7 @@ def is_time(text: str) -> bool:
 def time_position(after: str | None, tag: Tag) -> tuple[str, str] | None:
     """Where a page in (time, id) order of the list `tag` continues: the position `after`
     names, if any."""
-    if not after:
+    if after is None:  # an empty cursor is no cursor, not the first page
         return None
     at, row_id = decode_cursor(tag, after, 2)
     if not is_time(at):

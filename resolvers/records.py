@@ -910,7 +910,7 @@ async def products(
     limit = page_size(first)
     # Products page by (name, id): the cursor's first part is a name, not a time.
     position: tuple[str, str] | None = None
-    if after:
+    if after is not None:  # an empty cursor is no cursor, not the first page
         name, row_id = decode_cursor("products", after, 2)
         position = (name, row_id)
     rows, total = await repo.products(

@@ -529,6 +529,55 @@ class _Pricer(FragmentMemo[int]):
         return min(cost, MAX_FIGURE)
 
 
+class _Ranges(_Pricer):
+    """Walks an operation as the pricer does and notes every counted argument (`first`,
+    `limit`) given outside 1..its cap, the range its resolver accepts."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+    ) -> None:
+        super().__init__(schema, fragments, variables, MAX_FIGURE)
+        self.errors: list[GraphQLError] = []
+
+    def field(self, sel: FieldNode, parent: GraphQLNamedType | None) -> int:
+        name = sel.name.value
+        if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            price = COSTS.get((parent.name, name))
+            for arg, cap in price.multipliers if price else ():
+                value = _arg_value(sel, arg, parent.fields.get(name), self.variables)
+                if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= cap:
+                    self.errors.append(
+                        GraphQLError(
+                            f"`{arg}` must be between 1 and {cap} (on `{name}`); nothing ran",
+                            sel,
+                            extensions={"code": ErrorCode.BAD_USER_INPUT.value, "field": arg},
+                        )
+                    )
+        return super().field(sel, parent)
+
+
+def mutation_range_errors(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+) -> list[GraphQLError]:
+    """For a mutation, its counted arguments out of range, anywhere in what it selects. A
+    resolver refuses them itself, but under a mutation's payload only after the write: the
+    client then read `company: null` of a company that was saved (tester BB), and retried."""
+    fragments, operations = split_definitions(document)
+    ranges = _Ranges(schema, fragments, variables or {})
+    for op in operations:
+        if op.operation is not OperationType.MUTATION:
+            continue
+        if operation_name is None or (op.name is not None and op.name.value == operation_name):
+            ranges.selections(op.selection_set, schema.mutation_type)  # priced: bounded
+    return ranges.errors
+
+
 def _root(schema: GraphQLSchema, op: OperationDefinitionNode) -> GraphQLNamedType | None:
     if op.operation is OperationType.MUTATION:
         return schema.mutation_type

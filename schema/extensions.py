@@ -44,7 +44,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import ApiError, CrmError, ErrorCode
-from schema.cost import configure_cost_memo, request_cost, too_costly
+from schema.cost import configure_cost_memo, mutation_range_errors, request_cost, too_costly
 from schema.limits import ByteBoundedLRU, Limits, analyse, check_text
 
 log = logging.getLogger("crm.errors")
@@ -473,6 +473,10 @@ class ValidationMemo(SchemaExtension):
             _VALIDATED.put(key, (schema, errors), size)
         else:
             errors = hit[1]
+        if not errors:  # depends on the variables: never memoised with the document
+            errors = mutation_range_errors(
+                schema, ec.graphql_document, ec.variables, ec.operation_name
+            )
         ec.pre_execution_errors = list(errors)
         yield
 

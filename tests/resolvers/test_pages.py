@@ -241,3 +241,33 @@ def test_a_custom_text_key_pages_in_code_point_order_both_ways(gql: GQL, cypher:
     for order, expected in (("CUSTOM_ASC", ascending), ("CUSTOM_DESC", ascending[::-1])):
         args = f', orderBy: {order}, customSortKey: "code", filter: {{namePrefix: "{PREFIX}"}}'
         assert_walks(gql, "companies", args, expected)
+
+
+# Tester BB: a sort key the order cannot read back was INTERNAL (a date) or an empty last
+# page (a score); an empty cursor read as the first page with `hasPreviousPage: true`.
+ORDERED = {
+    ("companies", "CREATED_ASC"): "not a date",
+    ("people", "UPDATED_DESC"): "2026-02-30T10:00:00+08:00",
+    ("customers", "VALUE_DESC"): "not-a-number",
+    ("customers", "CHURN_RISK_DESC"): "1.5",
+}
+
+
+@pytest.mark.usefixtures("rows")
+def test_a_cursor_whose_sort_key_its_order_cannot_read_is_bad_input(gql: GQL) -> None:
+    for (field, order), key in ORDERED.items():
+        q = (
+            f"query($a: String) {{ {field}(first: 2, after: $a, orderBy: {order}) "
+            "{ pageInfo { hasNextPage } } }"
+        )
+        r = gql(q, {"a": cursor(f"{field}\x1f{order}\x1f{key}\x1fzzz")})
+        assert r.codes() == ["BAD_USER_INPUT"], (field, order, r.errors)
+        assert r.errors[0]["message"] == "not a cursor this API issued"
+        # A key it can read still pages.
+        real = "2026-02-01T10:00:00+08:00" if "_" in order and order[0] in "CU" else "0.5"
+        real = "3" if order == "CHURN_RISK_DESC" else real
+        ok = gql(q, {"a": cursor(f"{field}\x1f{order}\x1f{real}\x1fzzz")})
+        assert ok.errors == [], (field, order, ok.errors)
+    for field in ("companies", "timeline", "churnWarnings", "knowledgeSearch", "products"):
+        empty = gql(page_query(field), {"a": ""})
+        assert empty.codes() == ["BAD_USER_INPUT"], field

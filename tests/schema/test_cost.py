@@ -19,6 +19,7 @@ from graphql import (
     parse,
 )
 
+from neo4j import Driver
 from schema import build_schema
 from schema import cost as pricing
 from schema.cost import COSTS, operation_cost, request_cost
@@ -486,3 +487,34 @@ def test_an_argument_naming_one_kind_prices_that_kind_only() -> None:
     assert cost(kinds, {"k": "COMPANY"}) == 2 + pricing.CUSTOM_FIELDS
     described = COSTS["Query", "classificationRules"].describe()
     assert described == f"2 + {everything} (all, 500 with `dimension`) × its subfields"
+
+
+SAVED_THEN_REFUSED = """mutation($n: Int!) { a: createCompany(input: {name: "单个保存测试甲"}) {
+  company { id } errors { code } }
+  b: createCompany(input: {name: "单个保存测试乙"}) {
+  company { id ... on Company { contacts(first: $n) { id } } } errors { code } } }"""
+
+
+def test_a_mutation_selecting_a_page_out_of_range_is_refused_before_it_writes(
+    gql: GQL, cypher: Driver
+) -> None:
+    """Tester BB: `parents(first: 0)` under createCompany's payload was refused after the
+    company was saved; the client read `company: null`, "nothing ran", and retried."""
+    for n in (0, 101):
+        r = gql(SAVED_THEN_REFUSED, {"n": n})
+        assert r.codes() == ["BAD_USER_INPUT"]
+        assert r.errors[0]["extensions"]["field"] == "first"
+        assert r.body.get("data") is None
+        assert r.round_trips == 0
+    inline = gql(
+        'mutation { createCompany(input: {name: "单个保存测试丙"}) { company { id '
+        "parents(first: 0) { id } } errors { code } } }"
+    )
+    assert inline.codes() == ["BAD_USER_INPUT"]
+    saved = cypher.execute_query(
+        "MATCH (c:Company) WHERE c.name STARTS WITH '单个保存测试' RETURN count(c) AS n",
+        database_="neo4j",
+    ).records[0]["n"]
+    assert saved == 0
+    ok = gql(SAVED_THEN_REFUSED, {"n": 100})
+    assert ok.data["b"]["company"]["contacts"] == []
