@@ -21,6 +21,7 @@ from resolvers.errors import ApiError, ErrorCode
 from resolvers.pages import Tag, decode_cursor, encode_cursor, is_time
 from resolvers.pages import connection as page_of
 from resolvers.shapes import ConnectionOf, NodeRow
+from resolvers.validation import visible
 
 
 class ListOrder(Enum):
@@ -71,6 +72,7 @@ def _plain(filters: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in filters.items()}
 
 
+MAX_NAME_FILTER = 100
 _INTEGER = re.compile(r"-?\d{1,18}")
 _FLOAT = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -111,6 +113,15 @@ async def connection(
     project only what they read (None: every property)."""
     limit = page_size(first)
     filters = _plain(filters)
+    for name in ("nameContains", "namePrefix"):
+        value = filters.get(name)
+        if value is None:
+            continue
+        if len(value) > MAX_NAME_FILTER:  # as described; it was not checked (tester BB)
+            raise ApiError(
+                ErrorCode.BAD_USER_INPUT, f"at most {MAX_NAME_FILTER} characters", f"filter.{name}"
+            )
+        filters[name] = visible(value)  # as names are stored: e + U+0301 finds é
     chosen = filters.get("customerClass")
     if isinstance(chosen, dict):  # {dimension, key}: the class node's id
         filters["customerClass"] = f"{chosen['dimension'].value}:{chosen['key']}"

@@ -95,6 +95,15 @@ SCALAR_MAP: dict[object, Any] = {
 }
 
 
+# The display labels `enumLabels` serves, per GraphQL enum name: (value, zh, en) for each
+# value. Filled as vocab_enum registers the enums whose values all carry a label (from
+# LABELS, or a description written `中文 / English.`); `GRAPHQL_NAME` maps each registered
+# Python enum to its GraphQL name.
+ENUM_LABELS: dict[str, list[tuple[str, str, str]]] = {}
+GRAPHQL_NAME: dict[type[Enum], str] = {}
+_LABELLED = re.compile(r"([^/]*[\u4e00-\u9fff][^/]*) / ([^/]+?)\.?")
+
+
 def vocab_enum(
     py_enum: type[Enum],
     description: str,
@@ -105,13 +114,39 @@ def vocab_enum(
     labels from graph.vocab.LABELS (or by `values`)."""
     registered = strawberry.enum(py_enum, name=name, description=description)
     assert has_enum_definition(registered)
+    labels: list[tuple[str, str, str]] = []
     for value_def in registered.__strawberry_definition__.values:
         member = py_enum[value_def.name]
         if values and value_def.name in values:
             value_def.description = values[value_def.name]
+            if m := _LABELLED.fullmatch(value_def.description):
+                labels.append((value_def.name, m[1].strip(), m[2].strip()))
         elif member in LABELS:
             zh, en = LABELS[member]
             value_def.description = f"{zh} / {en}"
+            labels.append((value_def.name, zh, en))
+    graphql_name = name or py_enum.__name__
+    GRAPHQL_NAME[py_enum] = graphql_name
+    if labels and len(labels) == len(registered.__strawberry_definition__.values):
+        ENUM_LABELS[graphql_name] = labels
+
+
+def enum_labels_table() -> dict[str, list[tuple[str, str, str]]]:
+    """Every labelled vocabulary by the name a client meets: the GraphQL enums', and for the
+    vocabularies the schema carries as plain strings (edge kinds such as DecisionRole), the
+    vocabulary's own."""
+    table = dict(ENUM_LABELS)
+    for member, (zh, en) in LABELS.items():
+        kind = type(member)
+        if kind not in GRAPHQL_NAME:
+            name = SAME_VALUES.get(kind.__name__, kind.__name__)
+            table.setdefault(name, []).append((member.name, zh, en))
+    return table
+
+
+# Vocabularies whose values a GraphQL enum of another name spells alike: graph.vocab.Label is
+# NodeKind (schema/maps.py) on the maps.
+SAME_VALUES = {"Label": "NodeKind"}
 
 
 vocab_enum(

@@ -105,7 +105,7 @@ _VARIABLE = re.compile(r"Variable '\$(\w+)' has invalid value(?: at ((?:\.\w+|\[
 _PYTHON_ERROR = re.compile(r", but encountered error '[^']*datetime\.[^']*'")
 # graphql-core repeats the whole refused value ("..., found: {'name': ..., 'idNumber': ...}"):
 # the message already names the field, and the value may be personal data bound for the log.
-_FOUND = re.compile(r"[,.]? [Ff]ound: .*\Z", re.S)
+_FOUND = re.compile(r"[,.;]? [Ff]ound: .*\Z", re.S)
 # "cannot represent a non string value: 11010519491231002X", "Value cannot represent a
 # Decimal: "张伟138..."": the same, for a scalar.
 _SCALAR_VALUE = re.compile(r"(cannot represent (?:an? )?[\w -]*?): .*\Z", re.S)
@@ -130,13 +130,14 @@ _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 _MISSING = re.compile(
     r"Field '(?:\w+\.)?(\w+)' of required type '[^']+' was not provided"
     r"|to include required field '(\w+)'"
+    r"|not to include unknown field '(\w+)'"  # in a variable: the field, as inline (tester BB)
 )
 
 
 def _with_missing(field: str, message: str) -> str:
     """`field`, or the path of the required field under it that `message` says is missing."""
     m = _MISSING.search(message)
-    return f"{field}.{m[1] or m[2]}" if m else field
+    return f"{field}.{m[1] or m[2] or m[3]}" if m else field
 
 
 def argument_paths(document: DocumentNode | None) -> dict[str | tuple[int, int], str]:
@@ -180,8 +181,10 @@ def _literal_path(error: GraphQLError, paths: dict[str | tuple[int, int], str]) 
 def _without_value(message: str, suggestions: bool) -> str:
     """A refused value's message without the value (which may be personal data bound for
     the log, or 50 KB of digits) and without Python's own words for it."""
-    message = _FOUND_LITERAL.sub(r"\1: ", _PYTHON_ERROR.sub("", message))
-    message = _SCALAR_VALUE.sub(r"\1.", _FOUND.sub(".", message))
+    # Python's words are for an offset out of range (+24:00): say that instead of nothing.
+    message = _PYTHON_ERROR.sub(": the time-zone offset is out of range (±18:00 at most)", message)
+    message = _FOUND_LITERAL.sub(r"\1: ", message)
+    message = _SCALAR_VALUE.sub(r"\1.", _FOUND.sub(".", message)).replace("?.", "?")
     message = _EXPECTED.sub(r"\1.", _DATE_REASON.sub(r"\1: \2.", message))
     message = _ENUM_VALUE.sub(r"The value is not one of the \1", message)
     return message if suggestions else _SUGGESTION.sub("", message)

@@ -8,6 +8,7 @@ import strawberry
 
 from resolvers import system as r
 from resolvers.context import Context
+from schema.base import GRAPHQL_NAME, SAME_VALUES, enum_labels_table
 
 
 @strawberry.type(description="The Neo4j server behind the API.")
@@ -19,7 +20,11 @@ class DatabaseInfo:
 
 @strawberry.type(description="Chinese and English display labels of one enum value.")
 class EnumLabel:
-    enum: str = strawberry.field(description="The GraphQL enum, e.g. `DecisionRole`.")
+    enum: str = strawberry.field(
+        description="The GraphQL enum, e.g. `InteractionChannel`; for a vocabulary the schema "
+        "carries as a plain string (an edge's `kind`, a decision role), its own name, e.g. "
+        "`DecisionRole`."
+    )
     value: str = strawberry.field(description="The enum value, e.g. `DECISION_MAKER`.")
     zh: str = strawberry.field(description="Chinese label, e.g. 决策者.")
     en: str = strawberry.field(description="English label, e.g. Decision maker.")
@@ -28,8 +33,8 @@ class EnumLabel:
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="Display labels for every vocabulary enum (or one, by name). "
-        "No database round trip."
+        description="Display labels for every GraphQL enum whose values have them, and the "
+        "vocabularies carried as plain strings (or one, by name). No database round trip."
     )
     def enumLabels(
         self,
@@ -37,12 +42,13 @@ class Query:
             str | None,
             strawberry.argument(
                 description="Only this vocabulary, e.g. `Stance`, by the name `enum` answers "
-                "or its GraphQL enum's (`InteractionChannel` for `Channel`); an unknown name "
-                "is BAD_USER_INPUT."
+                "(the GraphQL enum's) or its vocabulary's own (`Channel` for "
+                "`InteractionChannel`); an unknown name is BAD_USER_INPUT."
             ),
         ] = None,
     ) -> list[EnumLabel]:
-        return [EnumLabel(**row) for row in r.enum_labels(enum)]
+        aliases = {kind.__name__: name for kind, name in GRAPHQL_NAME.items()} | SAME_VALUES
+        return [EnumLabel(**row) for row in r.enum_labels(enum, enum_labels_table(), aliases)]
 
     @strawberry.field(description="The API's version (the package version).")
     def version(self) -> str:

@@ -154,9 +154,29 @@ def test_enum_labels_are_bilingual(gql: GQL) -> None:
     assert labels["DECISION_MAKER"]["zh"] == "决策者"
     assert labels["TECHNICAL_EVALUATOR"]["en"] == "Technical evaluator"
     assert r.round_trips == 0
-    # By its GraphQL enum's name too; an unknown name is an error, not an empty list.
-    channels = gql('{ enumLabels(enum: "InteractionChannel") { enum value } }').data
-    assert {row["enum"] for row in channels["enumLabels"]} == {"Channel"}
+    # Named as introspection names the enum (tester BB met `Channel`), found by the
+    # vocabulary's own name too; an unknown name is an error, not an empty list.
+    for name in ("InteractionChannel", "Channel"):
+        channels = gql('{ enumLabels(enum: "' + name + '") { enum value } }').data
+        assert {row["enum"] for row in channels["enumLabels"]} == {"InteractionChannel"}
+    every = gql(
+        "{ __schema { types { name kind enumValues { name description } } } "
+        "enumLabels { enum value } }"
+    ).data
+    served = {(row["enum"], row["value"]) for row in every["enumLabels"]}
+    enums = {t["name"]: t for t in every["__schema"]["types"] if t["kind"] == "ENUM"}
+    # Every labelled GraphQL enum is served under its own name, every value of it ...
+    for name in ("ChurnLevel", "ShareLevel", "UserRole", "ServiceCaseStatus", "NodeKind"):
+        assert {v for e, v in served if e == name} == {
+            v["name"] for v in enums[name]["enumValues"]
+        }, name
+    # ... and a name no GraphQL enum has is a vocabulary the schema carries as a string.
+    assert {e for e, _ in served} - set(enums) == {
+        "DecisionRole",
+        "PersonalTie",
+        "ReportingKind",
+        "SubsidiaryKind",
+    }
     wrong = gql('{ enumLabels(enum: "NOPE") { value } }')
     assert wrong.codes() == ["BAD_USER_INPUT"]
     assert wrong.errors[0]["extensions"]["field"] == "enum"

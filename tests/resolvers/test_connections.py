@@ -102,6 +102,23 @@ def test_bad_arguments(gql: GQL, cypher: Driver) -> None:
     other_order = gql(LIST, {"first": 1, "after": cursor, "order": "UPDATED_DESC"})
     assert other_order.codes() == ["BAD_USER_INPUT"]
     assert gql(LIST, {"first": 1, "after": "garbage"}).codes() == ["BAD_USER_INPUT"]
+    # Tester BB: the described limit on name filters held nowhere.
+    named = "query($f: PartyFilter) { companies(first: 5, filter: $f) { totalCount } }"
+    for key in ("nameContains", "namePrefix"):
+        long = gql(named, {"f": {key: "华" * 101}})
+        assert long.codes() == ["BAD_USER_INPUT"]
+        assert long.errors[0]["extensions"]["field"] == f"filter.{key}"
+        assert gql(named, {"f": {key: "华" * 100}}).data["companies"]["totalCount"] == 0
+
+
+def test_a_name_filter_is_normalised_as_names_are_stored(gql: GQL) -> None:
+    # Tester BB: a decomposed é (e + U+0301, as some keyboards type it) found nothing.
+    create = 'mutation { createCompany(input: {name: "Cafe\u0301咖啡"}) { company { id } } }'
+    made = gql(create).data["createCompany"]["company"]["id"]
+    named = "query($f: PartyFilter) { companies(first: 5, filter: $f) { nodes { id } } }"
+    for text in ("Cafe\u0301", "Caf\u00e9"):
+        found = gql(named, {"f": {"nameContains": text}})
+        assert found.data["companies"]["nodes"] == [{"id": made}], text
 
 
 def test_filters(gql: GQL, cypher: Driver) -> None:
