@@ -14,7 +14,6 @@ import contextlib
 import gc
 import logging
 import mimetypes
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -56,7 +55,7 @@ from resolvers import intelligence as scoring_jobs
 from resolvers import outreach as outreach_jobs
 from resolvers import transfer_jobs, transfer_records
 from resolvers.auth import Authenticator, demo_key_holders
-from resolvers.context import ANONYMOUS, Context, Viewer
+from resolvers.context import ANONYMOUS, REQUEST_ID, Context, Viewer
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.oidc import OidcConfigError, OidcVerifier
 from schema import build_schema
@@ -102,11 +101,6 @@ class Metrics:
         )
 
 
-# A client's own request id is kept (to trace a call through its systems) when it is a
-# plain token; anything else (spaces, markup, over 64 characters) gets one of ours.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
 # Paths counted by name in crm_http_requests_total; the rest (viewer files, jobs) as "*".
 _PATHS = frozenset({"/graphql", "/readyz", "/healthz", "/metrics"})
 
@@ -127,7 +121,7 @@ class RequestScope:
             return
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         trips = RoundTrips()
         token = current_round_trips.set(trips)

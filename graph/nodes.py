@@ -356,6 +356,18 @@ AUDIT_TRAIL = Cypher(
     "RETURN a{.*} AS event",
 )
 AUDIT_COUNT = Cypher("audit.count", TRAIL_GATE + TRAIL_EVENTS + "RETURN count(a) AS n")
+# The events one request wrote (the `X-Request-Id` a client sent or was given), oldest first:
+# the viewer's own, or anyone's for the read-all roles (no restricted person's, as above).
+# A client whose write got no answer looks here before sending it again (tester AZ: the
+# trail by node needs the id the lost answer held).
+MAX_REQUEST_EVENTS = 100
+REQUEST_EVENTS = Cypher(
+    "audit.request",
+    "MATCH (a:AuditEvent {requestId: $requestId}) "
+    "WHERE a.actor = $acl.me OR ($acl.all AND NOT EXISTS { "
+    "  MATCH (p:Person {id: a.targetId}) WHERE p.restricted }) "
+    "WITH a ORDER BY a.at, a.id LIMIT $limit RETURN a{.*} AS event",
+)
 
 
 def plain(value: Any) -> Any:
@@ -643,6 +655,8 @@ async def delete(
     rows = await db.write(STATEMENTS[label]["delete"], params)
     verdict = rows[0]["verdict"]
     if verdict == "conflict":
+        if rows[0]["version"] is None:  # deleted by the delete whose lock this one waited for
+            return DeleteResult(Refusal.NOT_FOUND)
         return DeleteResult(Refusal.CONFLICT, rows[0]["version"])
     if verdict == "in_use":
         return DeleteResult(Refusal.IN_USE)
@@ -663,6 +677,13 @@ async def may_edit(db: Database, actor: Actor, label: Label, ids: list[str]) -> 
     """Per id: may the viewer change that node of `label`? Ids it may not see are left out."""
     rows = await db.read(MAY_EDIT[label], {"ids": ids, "acl": access.acl_params(actor)})
     return {r["key"]: bool(r["may"]) for r in rows}
+
+
+async def request_events(db: Database, actor: Actor, request_id: str) -> list[AuditEventRow]:
+    """The events request `request_id` wrote that the viewer may read (REQUEST_EVENTS)."""
+    params = {"requestId": request_id, "limit": MAX_REQUEST_EVENTS}
+    rows = await db.read(REQUEST_EVENTS, {**params, "acl": access.acl_params(actor)})
+    return [r["event"] for r in rows]
 
 
 async def audit_trail(

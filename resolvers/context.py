@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,6 +31,10 @@ class Viewer:
     def has(self, role: str) -> bool:
         return role in self.roles or "ADMIN" in self.roles
 
+
+# A client's own request id is kept (to trace a call through its systems) when it is a
+# plain token; anything else (spaces, markup, over 64 characters) gets one of ours.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 ANONYMOUS = Viewer(user_id=None, name="anonymous", roles=frozenset(), anonymous=True)
 DEMO = Viewer(

@@ -6,7 +6,7 @@ from typing import Any
 
 from graph import nodes
 from resolvers.args import page_size
-from resolvers.context import Context
+from resolvers.context import REQUEST_ID, Context
 from resolvers.errors import ApiError, ErrorCode
 from resolvers.loaders import loader
 from resolvers.pages import time_ordered, time_position
@@ -44,3 +44,14 @@ async def audit_trail(
     return time_ordered(
         events, limit, after, total, lambda e: (str(e["at"]), e["id"]), "auditTrail"
     )
+
+
+async def request_events(ctx: Context, request_id: str) -> list[AuditEventRow]:
+    """`writesOfRequest`: what one request wrote, as far as the viewer may read it."""
+    if not REQUEST_ID.fullmatch(request_id):
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT,
+            "not a request id: 1..64 letters, digits and . _ : -, as X-Request-Id keeps them",
+            "requestId",
+        )
+    return await nodes.request_events(ctx.db, ctx.actor, request_id)

@@ -117,6 +117,8 @@ MAP = 20  # a map, tree or ranking: one traversal round trip, however few fields
 # here, and tests/schema/test_cost.py holds each to its graph/ constant.
 API_KEYS = 100  # graph/apikey.py MAX_KEYS_PER_USER
 SHARES = 100  # graph/share.py MAX_ITEMS
+REQUEST_EVENTS = 100  # graph/nodes.py MAX_REQUEST_EVENTS
+ENUM_LABEL_ROWS = 300  # schema/base.py enum_labels_table(): at most this many values
 TEAM_CHILDREN = 100  # graph/team.py MAX_ITEMS
 PENDING_CHANGES = 20  # graph/review.py MAX_PENDING_PER_NODE
 CONSENTS = 200  # graph/privacy.py CONSENT_HISTORY
@@ -187,6 +189,7 @@ COSTS: dict[tuple[str, str], FieldCost] = {
     ("Query", "node"): FieldCost(2),
     ("Query", "nodes"): FieldCost(2, (("ids", node.MAX_IDS),)),
     ("Query", "auditTrail"): FieldCost(2, PAGE),
+    ("Query", "writesOfRequest"): FieldCost(2, size=REQUEST_EVENTS),
     ("Query", "fieldHistory"): FieldCost(3, PAGE),
     ("Query", "customFieldDefinitions"): FieldCost(
         2, size=CUSTOM_FIELDS * len(customfields.KIND_OF_LABEL), narrow=(("kind", CUSTOM_FIELDS),)
@@ -215,7 +218,7 @@ COSTS: dict[tuple[str, str], FieldCost] = {
     ("Query", "influenceRanking"): FieldCost(MAP, (("first", influence.MAX_FIRST),)),
     ("Query", "stanceHistory"): FieldCost(2, (("first", relationship.HISTORY_MAX),)),
     ("Query", "apiKeys"): FieldCost(2, size=API_KEYS),
-    ("Query", "enumLabels"): FieldCost(size=len(vocab.LABELS)),
+    ("Query", "enumLabels"): FieldCost(size=ENUM_LABEL_ROWS),
     # Companies and people: their lists, one round trip per request each.
     ("Company", "contacts"): FieldCost(2, PAGE),
     ("Company", "parents"): FieldCost(2, PAGE),
@@ -704,8 +707,10 @@ def request_cost(
 
 
 def too_costly(cost: int, budget: int) -> GraphQLError:
+    # A saturated figure is no count (tester AZ read 9007199254740991 as one).
+    costs = "more than can be counted" if cost >= MAX_FIGURE else str(cost)
     return GraphQLError(
-        f"The query costs {cost}; the budget is {budget}. Ask for fewer items (`first`, "
+        f"The query costs {costs}; the budget is {budget}. Ask for fewer items (`first`, "
         "`limit`) or fewer maps per request; `extensions.cost` shows what each request costs.",
         extensions={"code": QUERY_TOO_COSTLY, "cost": cost, "budget": budget},
     )

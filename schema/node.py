@@ -59,6 +59,28 @@ class Query:
         return await r.nodes_by_ids(info.context, list(ids))
 
     @strawberry.field(
+        description="What one request wrote, oldest first: its audit events (at most 100), "
+        "one per change. A client whose write got no answer (`WRITE_OUTCOME_UNKNOWN`, a "
+        "dropped connection) looks here before sending it again: an empty list means the "
+        "request saved nothing. The viewer's own requests; ADMIN, AUDITOR and ANALYST "
+        "anyone's (no restricted person's). One round trip.",
+        graphql_type=list[AuditEvent],
+    )
+    async def writesOfRequest(
+        self,
+        info: Info,
+        requestId: Annotated[
+            str,
+            strawberry.argument(
+                description="The request's id: the `X-Request-Id` it was sent with (1..64 "
+                "letters, digits and `._:-`), else the one its answer (or its "
+                "`WRITE_OUTCOME_UNKNOWN` error) carried."
+            ),
+        ],
+    ) -> list[AuditEventRow]:
+        return await r.request_events(info.context, requestId)
+
+    @strawberry.field(
         description="The audit trail of a node, newest first, with the events of its "
         "ownership edges (hand-overs); empty unless the viewer may see the node (ADMIN, "
         "AUDITOR and ANALYST: any node, deleted ones too, but no restricted person); a staff "

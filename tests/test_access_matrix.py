@@ -499,6 +499,15 @@ def audit_total(data: dict[str, Any], persona: str, case: str | None) -> str | N
     return None if got == want else f"totalCount {got}, expected {want}"
 
 
+def request_writes(data: dict[str, Any], persona: str, case: str | None) -> str | None:
+    """Every case's event was written by request `mx`, by the case's owner: a viewer reads
+    its own events, the read-all roles everyone's."""
+    got = {e["targetId"] for e in data["writesOfRequest"]}
+    mine = {fid(c, "co") for c in CASES if CASE_OWNER[c] == PERSONAS.get(persona, {}).get("id")}
+    want = {fid(c, "co") for c in CASES} if persona in ("analyst", "auditor", "admin") else mine
+    return None if got == want else f"events about {sorted(got)}, expected {sorted(want)}"
+
+
 MX = {"nameContains": "MX"}
 NODE_FIELDS = "id ... on Company { name } ... on Person { name } ... on Project { name }"
 MAP = "nodes { id name } edges { id source target } truncated moreBeyondDepth"
@@ -549,6 +558,11 @@ ROWS: dict[str, Row] = {
         by_case("co"),
         expect=expect("audit"),
         check=audit_total,
+    ),
+    "writesOfRequest": Row(
+        '{ writesOfRequest(requestId: "mx") { id targetId action } }',
+        cases=GLOBAL,
+        check=request_writes,
     ),
     "fieldHistory": Row(
         'query($id: ID!) { fieldHistory(node: $id, field: "settlementMethod") '

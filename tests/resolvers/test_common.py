@@ -289,3 +289,23 @@ def test_a_racing_update_and_delete_at_one_version_one_wins(
                 ("CONFLICT", "input.expectedVersion")
             ], de
             assert after == {"version": 2, "actions": sorted([f"{key}.create", f"{key}.update"])}
+
+
+def test_racing_deletes_at_one_version_leave_the_losers_not_found(gql: GQL, cypher: Driver) -> None:
+    """Tester AZ: of six deletes sent at once, the losers were told the company "is at
+    version None"; it is gone, as a delete sent afterwards is told."""
+    losers: list[list[dict[str, Any]]] = []
+    for _ in range(3):
+        node_id = _create(gql, "Company")
+        start = threading.Barrier(4)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [
+                pool.submit(
+                    _at, start, _delete, gql, "Company", {"id": node_id, "expectedVersion": 1}
+                )
+                for _ in range(4)
+            ]
+            results = [f.result() for f in futures]
+        assert [r["deletedId"] for r in results].count(node_id) == 1
+        losers += [r["errors"] for r in results if r["deletedId"] is None]
+    assert all([(x["code"], x["field"]) for x in e] == [("NOT_FOUND", "input.id")] for e in losers)

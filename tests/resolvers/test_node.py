@@ -3,8 +3,10 @@ team's rows are exactly like missing ones (resolvers/node.py, graph/nodes.py).""
 
 from __future__ import annotations
 
+from typing import Any
+
 from neo4j import Driver
-from tests.conftest import GQL
+from tests.conftest import GQL, PERSONAS
 from tests.resolvers.accounts import (
     EAST_IDS,
     PERSONA_NAMES,
@@ -91,3 +93,32 @@ def _trail(gql: GQL, persona: str) -> None:
         assert trail["totalCount"] == (1 if sees else 0), (persona, node_id)
         assert [e["node"]["targetId"] for e in trail["edges"]] == ([node_id] if sees else [])
         assert r.round_trips == 2  # the page and the count, as before
+
+
+REQUEST = '{ writesOfRequest(requestId: "hAZ-u1-30-ln") { targetId action requestId } }'
+
+
+def test_a_client_finds_what_its_unanswered_request_saved(gql: GQL, app_client: Any) -> None:
+    """Tester AZ: a create whose answer was lost could be found only by its name; the trail
+    by node needs the id that the lost answer held."""
+    create = 'mutation { createCompany(input: {name: "请求查询测试"}) { company { id } } }'
+    owner = PERSONAS["owner"]
+    sent = app_client.post(
+        "/graphql",
+        json={"query": create},
+        headers={"Authorization": f"Bearer {owner['key']}", "X-Request-Id": "hAZ-u1-30-ln"},
+    )
+    made = sent.json()["data"]["createCompany"]["company"]["id"]
+    mine = gql.as_("owner")(REQUEST).data["writesOfRequest"]
+    assert [(e["targetId"], e["action"]) for e in mine][:1] == [(made, "company.create")]
+    assert {e["requestId"] for e in mine} == {"hAZ-u1-30-ln"}
+    assert gql.as_("other_team")(REQUEST).data["writesOfRequest"] == []
+    assert [e["targetId"] for e in gql.as_("auditor")(REQUEST).data["writesOfRequest"]][:1] == [
+        made
+    ]
+    assert gql.as_("owner")('{ writesOfRequest(requestId: "nothing-saved") { id } }').data == {
+        "writesOfRequest": []
+    }
+    bad = gql.as_("owner")('{ writesOfRequest(requestId: "a b") { id } }')
+    assert bad.codes() == ["BAD_USER_INPUT"]
+    assert bad.errors[0]["extensions"]["field"] == "requestId"

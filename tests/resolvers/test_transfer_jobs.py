@@ -349,6 +349,9 @@ def test_refusals_carry_a_code_and_a_field(
         for persona in ("analyst", "auditor"):
             refused = _upload(client, persona, _csv(2))
             assert (refused.status_code, _error(refused)["code"]) == (403, "FORBIDDEN")
+            # The role before the parameters (tester AZ was told of a format first).
+            unformatted = client.post("/transfer/imports", headers=_auth(persona))
+            assert (unformatted.status_code, _error(unformatted)["code"]) == (403, "FORBIDDEN")
         anonymous = client.post("/transfer/exports", params={"format": "jsonl"})
         assert (anonymous.status_code, _error(anonymous)["code"]) == (401, "UNAUTHENTICATED")
         wrong_method = client.get("/transfer/imports", headers=_auth("admin"))

@@ -22,6 +22,7 @@ from graphql import (
 from neo4j import Driver
 from schema import build_schema
 from schema import cost as pricing
+from schema.base import enum_labels_table
 from schema.cost import COSTS, operation_cost, request_cost
 from tests.conftest import GQL
 
@@ -304,6 +305,7 @@ def test_caps_stated_in_the_cost_map_are_those_of_graph() -> None:
         handover,
         intelligence,
         merge,
+        nodes,
         outreach,
         pipeline,
         plans,
@@ -321,6 +323,9 @@ def test_caps_stated_in_the_cost_map_are_those_of_graph() -> None:
     assert pricing.API_KEYS == apikey.MAX_KEYS_PER_USER
     assert args.MAX_PAGE == relations.MAX_ITEMS  # `first` on parents and subsidiaries
     assert pricing.SHARES == share.MAX_ITEMS
+    assert pricing.REQUEST_EVENTS == nodes.MAX_REQUEST_EVENTS
+    served = sum(len(v) for v in enum_labels_table().values())
+    assert served <= pricing.ENUM_LABEL_ROWS < served + 200  # a bound, not a guess
     assert pricing.TEAM_CHILDREN == team.MAX_ITEMS
     assert pricing.PENDING_CHANGES == review.MAX_PENDING_PER_NODE
     assert pricing.CONSENTS == privacy.CONSENT_HISTORY
@@ -470,6 +475,7 @@ def test_nested_subsidiaries_are_refused_before_any_cypher(gql: GQL) -> None:
     r = gql(WIDE_LEVELS)
     assert r.codes() == ["QUERY_TOO_COSTLY"]
     assert r.errors[0]["extensions"]["cost"] == pricing.MAX_FIGURE
+    assert r.errors[0]["message"].startswith("The query costs more than can be counted;")
     assert r.body["extensions"]["cost"] == pricing.MAX_FIGURE
     assert r.round_trips == 0
 
