@@ -315,17 +315,21 @@ def best_intros(paths: Sequence[Mapping[str, Any]], first: int) -> list[dict[str
     return [intro_path(p["people"], p["hops"]) for p in ranked[:first]]
 
 
-def subtree_rollups(nodes: Sequence[Node], edges: Sequence[Edge]) -> list[dict[str, Any]]:
+def subtree_rollups(
+    nodes: Sequence[Node], edges: Sequence[Edge], wall: str | None = None
+) -> list[dict[str, Any]]:
     """Per company: companies, customers and open project amount in its subtree (itself
     included). SUBSIDIARY_OF points child -> parent, so a subtree is the set of ancestors in
-    that DAG; a joint venture under two parents counts once in each parent's subtree."""
+    that DAG; a joint venture under two parents counts once in each parent's subtree. `wall`
+    (an archived centre) heads its own subtree but is in no parent's: a parent's figures are
+    the same whichever of its companies the map was opened from (tester BC)."""
     by_id = {str(n["id"]): n for n in nodes}
     # Plain dicts, not a networkx graph: building one cost about as much as the rest (W2).
     children: dict[str, set[str]] = {cid: set() for cid in by_id}
     for e in edges:
         if e["type"] == "SUBSIDIARY_OF":
             s, t = str(e["source"]), str(e["target"])
-            if s in children and t in children and s != t:
+            if s in children and t in children and s != t and s != wall:
                 children[t].add(s)
     parents: dict[str, list[str]] = {cid: [] for cid in by_id}
     for cid, kids in children.items():

@@ -292,7 +292,10 @@ WRITE = Cypher(
     "  MERGE (fc:FieldChange {id: $runId + '/' + c.id + '/lifecycleStage'}) ON CREATE SET "
     "  fc.targetId = c.id, fc.targetLabel = row.kind, fc.field = 'lifecycleStage', "
     "  fc.old = oldStage, fc.new = row.stage, fc.at = datetime($now), fc.by = $actor, "
-    "  fc.rule = row.stageRule, fc.reason = row.stageReason, fc.auditId = $runId) "
+    "  fc.rule = row.stageRule, fc.reason = row.stageReason, fc.auditId = $runId, "
+    # The reason the stage holds, in its history too (tester BD read LAPSED on the stage and
+    # null on the entry that set it).
+    "  fc.lostReason = CASE WHEN row.stage = 'LOST' THEN 'LAPSED' END) "
     "WITH c, row OPTIONAL MATCH (last:ScoreSnapshot {id: c.scoreId}) "
     "WITH c, row, last, (last IS NULL OR last.digest <> row.digest) AS changed "
     "FOREACH (_ IN CASE WHEN changed THEN [1] ELSE [] END | "

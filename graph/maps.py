@@ -193,7 +193,7 @@ GROUP_HIERARCHY = Cypher(
     "  WITH DISTINCT m LIMIT $limitPlus "
     "  RETURN collect(m) AS found "
     "} "
-    "WITH roots, deep, found[..$limit] AS ms, size(found) > $limit AS truncated "
+    "WITH c, roots, deep, found[..$limit] AS ms, size(found) > $limit AS truncated "
     "CALL (ms) { "
     "  UNWIND ms AS a "
     "  MATCH (a)-[r:SUBSIDIARY_OF]->(b:Company) "
@@ -221,7 +221,9 @@ GROUP_HIERARCHY = Cypher(
     "  WITH a LIMIT 1 "
     "  RETURN count(a) > 0 AS below "
     "} "
-    "RETURN nodes, edges, [r IN roots | r.id] AS roots, truncated, deep OR below AS deep",
+    # An archived centre, answered by id (the only archived company a group map holds).
+    "RETURN nodes, edges, [r IN roots | r.id] AS roots, truncated, deep OR below AS deep, "
+    "CASE WHEN c.archivedAt IS NULL THEN null ELSE c.id END AS archivedCentre",
 )
 
 
@@ -312,6 +314,7 @@ class MapRows(TypedDict):
 
 class GroupRows(MapRows):
     roots: list[str]
+    archivedCentre: str | None
 
 
 def clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -380,7 +383,11 @@ async def group_hierarchy(
     )
     if row is None:
         return None
-    return {**_map_rows(row, beyond=row["deep"]), "roots": row["roots"]}
+    return {
+        **_map_rows(row, beyond=row["deep"]),
+        "roots": row["roots"],
+        "archivedCentre": row["archivedCentre"],
+    }
 
 
 async def contact_map(

@@ -253,9 +253,16 @@ def credit(f: Features, today: dt.date) -> tuple[float, dict[str, Any]]:
     overdue = sum(max(0, o["cents"] - o["paidCents"]) for o in due)
     billed = sum(o["cents"] for o in due)
     if not due:
-        return 100.0, {"ordersDue": 0, "paidOnTime": 0, "overdueCents": 0}
+        return 100.0, {"ordersDue": 0, "paidOnTime": 0, "overdueCents": 0, "dueCents": 0}
     score = 100 * on_time / len(due) - 100 * (overdue / billed if billed else 0)
-    return _clamp(score), {"ordersDue": len(due), "paidOnTime": on_time, "overdueCents": overdue}
+    # `dueCents` too: without the amount billed, the overdue share could not be worked out
+    # from the inputs shown (tester BD).
+    return _clamp(score), {
+        "ordersDue": len(due),
+        "paidOnTime": on_time,
+        "overdueCents": overdue,
+        "dueCents": billed,
+    }
 
 
 def growth(d: Derived, s: Settings) -> tuple[float, dict[str, Any]]:

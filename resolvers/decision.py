@@ -8,6 +8,7 @@ from typing import Any
 
 from graph import algorithms as alg
 from graph import decision as repo
+from graph import layout
 from graph.vocab import DecisionRole, Stance
 from resolvers.args import as_of_or_today, not_found
 from resolvers.context import Context
@@ -95,6 +96,14 @@ async def decision_tree(
     filled = {p["role"] for p in parts}
     sways_dm = {e["source"] for e in edges if e["type"] == "INFLUENCES" and e["target"] in root_set}
     graph_map = await finish(nodes, edges, truncated, mode, parent)
+    # The trees no decision maker reaches were laid out from the top row, beside the roots,
+    # where they read as more roots (tester BC): they go in a band below the tree.
+    if mode == "HIERARCHY":
+        placed = [p["y"] for p in nodes if p["depth"] is not None and p.get("y") is not None]
+        below = max(placed, default=-layout.LEVEL_GAP) + 2 * layout.LEVEL_GAP
+        for p in nodes:
+            if p["depth"] is None and p.get("y") is not None:
+                p["y"] += below
     # Direct coverage: who on our staff KNOWS whom, decision makers first, strongest first.
     staff_ties: list[dict[str, Any]] = [
         {**k, "decisionMaker": k["personId"] in root_set}

@@ -21,6 +21,7 @@ from typing import Any, TypedDict
 from graph import classification, clock, scoring
 from graph import intelligence as repo
 from graph import team as team_repo
+from graph.access import READ_ALL_ROLES
 from graph.actor import Actor
 from graph.db import Database
 from graph.errors import DatabaseUnavailable
@@ -161,6 +162,19 @@ async def of(ctx: Context, customer_id: str) -> dict[str, Any] | None:
 
 async def customer(ctx: Context, customer_id: str) -> NodeRow | None:
     return await node(ctx, customer_id)
+
+
+def factor_inputs(ctx: Context, factor: dict[str, Any]) -> dict[str, Any]:
+    """A value factor's inputs as the viewer may read them. INFLUENCE counts the whole graph
+    (the companies of the group, chain partners, referrals, people's influence), hidden
+    accounts too: only a viewer who reads every customer gets the counts (tester BD: a rep
+    read `groupCompanies: 1` of a group whose other company the map hid)."""
+    inputs: dict[str, Any] = factor.get("inputs") or {}
+    if factor.get("factor") == scoring.Factor.INFLUENCE.value and not (
+        ctx.viewer.roles & READ_ALL_ROLES
+    ):
+        return {}
+    return inputs
 
 
 async def named(ctx: Context, ids: list[str]) -> list[NodeRow]:

@@ -96,7 +96,7 @@ async def group_hierarchy(
     if found is None:
         raise not_found("company", company, "company")
     nodes, edges = found["nodes"], found["edges"]
-    rollups = subtree_rollups(nodes, edges)
+    rollups = subtree_rollups(nodes, edges, found["archivedCentre"])
     # Level = longest distance below a root is unstable for diamonds; use BFS from the roots.
     levels = bfs_depths(found["roots"], edges)  # from the nearest root
     for n in nodes:

@@ -44,7 +44,9 @@ class DecisionTree:
     uncoveredRoles: list[str] = strawberry.field(
         description="The roles a deal needs that nobody fills, of "
         + ", ".join(x.value for x in r.KEY_ROLES)
-        + ". INFLUENCER, GATEKEEPER and BLOCKER are never listed: a deal does not need them."
+        + ". INFLUENCER, GATEKEEPER and BLOCKER are never listed: a deal does not need them. "
+        "As the viewer sees the tree: a role filled only by someone hidden from them is listed "
+        "(hidden means missing; ask the account's owner)."
     )
     riskyOpponents: list[strawberry.ID] = strawberry.field(
         description=f"Opponents with influence >= {r.RISKY_INFLUENCE}, a decision-maker or "

@@ -84,9 +84,16 @@ class ValueFactor:
     share: float = strawberry.field(
         description="weight × score, rounded to 2 places: the shares sum to the value score."
     )
-    inputs: JSON = strawberry.field(
-        description="The numbers it was computed from (amounts in the settings' currency)."
+
+    @strawberry.field(
+        description="The numbers it was computed from (amounts in the settings' currency). "
+        "INFLUENCE's count the whole graph (group companies, chain partners, referrals, "
+        "people's influence), accounts the viewer may not see among them: `{}` unless the "
+        "viewer reads every customer (ADMIN, ANALYST, AUDITOR).",
+        graphql_type=JSON,
     )
+    def inputs(self, info: Info, root: strawberry.Parent[dict[str, Any]]) -> dict[str, Any]:
+        return r.factor_inputs(info.context, root)
 
 
 @strawberry.type(description="One churn signal with its points and evidence.")

@@ -84,7 +84,8 @@ class MapNode:
         description="People: employer id as of `asOf`."
     )
     depth: int | None = strawberry.field(
-        description="Hops from the centre, or level in a tree (0 = root)."
+        description="Hops from the centre, or level in a tree (0 = root); null for a "
+        "decision-tree participant no decision maker's tree reaches (drawn below the tree)."
     )
     role: str | None = strawberry.field(
         description="Decision role (DecisionRole) in the project, or the first project role."

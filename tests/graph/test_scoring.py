@@ -210,11 +210,12 @@ def test_an_order_due_today_is_not_overdue_in_credit() -> None:
     today = customer("t", [order(30, 7, paid_late_days=None, due_in=30)])
     yesterday = customer("y", [order(31, 3, paid_late_days=None, due_in=30)])
     assert scoring.credit(today, TODAY) == (
-        100.0, {"ordersDue": 0, "paidOnTime": 0, "overdueCents": 0}
+        100.0, {"ordersDue": 0, "paidOnTime": 0, "overdueCents": 0, "dueCents": 0}
     )  # fmt: skip
     assert scoring.credit(yesterday, TODAY)[1] == {
-        "ordersDue": 1, "paidOnTime": 0, "overdueCents": 300
+        "ordersDue": 1, "paidOnTime": 0, "overdueCents": 300, "dueCents": 300
     }  # fmt: skip
+    # Its working from the inputs alone: 100 × paidOnTime / ordersDue − 100 × overdue / due.
 
 
 def test_the_horizon_follows_the_customers_own_cycle() -> None:

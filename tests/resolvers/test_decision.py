@@ -228,3 +228,7 @@ def test_people_outside_the_decision_makers_tree_have_no_depth(gql: GQL, cypher:
         ("gate", None),  # after the tree, as before: it heads a tree of its own
         ("gate-f", None),  # not depth 1: nobody below a decision maker
     ]
+    # Drawn in a band below the tree, not on the roots' row (tester BC read a second root).
+    y = {n["id"]: n["y"] for n in t["map"]["nodes"]}
+    assert y["gate"] > y["wang"] > y["zhang"]
+    assert y["gate-f"] > y["gate"]

@@ -155,6 +155,11 @@ def test_hand_built_customers_get_their_known_answers(
 
     assert lapsed["lifecycle"]["stage"] == "LOST"
     assert lapsed["lifecycle"]["lostReason"] == "LAPSED"
+    # ... and the move that set it says so too (tester BD: null there), newest first.
+    moves = gql(STAGES, {"id": book["流失客户"]}).data["lifecycleHistory"]
+    assert [(m["new"], m["rule"], m["lostReason"]) for m in moves][:1] == [
+        ("LOST", "LAPSED", "LAPSED")
+    ]
     assert "400 days" in lapsed["lifecycle"]["reason"]
     assert steady["lifecycle"]["stage"] == "ACTIVE"
     assert prospect["lifecycle"]["stage"] == "POTENTIAL"
@@ -170,6 +175,16 @@ def test_hand_built_customers_get_their_known_answers(
     inf = next(f for f in referrer["factors"] if f["factor"] == "INFLUENCE")
     assert inf["inputs"]["referrals"] == 2
     assert inf["score"] == 20
+    # Those counts take in accounts a rep may not see (tester BD read a hidden group
+    # company's existence in `groupCompanies`): the score stays, the counts are withheld.
+    for persona, counted in (("owner", False), ("analyst", True), ("auditor", True)):
+        seen = gql.as_(persona)(INTEL, {"id": book["推荐客户"]}).data["company"]
+        factor = next(f for f in seen["intelligence"]["factors"] if f["factor"] == "INFLUENCE")
+        assert factor["score"] == 20
+        assert ("referrals" in factor["inputs"]) is counted, persona
+        if not counted:
+            assert factor["inputs"] == {}
+        assert all(f["inputs"] for f in seen["intelligence"]["factors"] if f is not factor)
     for g in got.values():
         assert round(sum(f["share"] for f in g["factors"]), 2) == g["value"]
         assert g["model"]["version"] == g["modelVersion"]

@@ -186,6 +186,13 @@ def test_an_archived_company_is_a_wall_not_a_gap(gql: GQL, group: None, cypher: 
     # The archived centre itself still shows what is around it.
     own = gql(ACCOUNT, {"c": "s1", "d": 1}).data["accountMap"]
     assert ids(own["nodes"]) == {"s1", "g1", "b1", "jv"}
+    # Its group too; but the parent's figures leave it and what hangs only below it out, as
+    # from any other centre (tester BC: 4 companies under the parent from here, 2 elsewhere).
+    centred = gql(GROUP_Q, {"c": "s1"}).data["groupHierarchy"]
+    elsewhere = gql(GROUP_Q, {"c": "s2"}).data["groupHierarchy"]
+    figures = {x["companyId"]: x for x in centred["rollups"]}
+    assert figures["g1"] == {x["companyId"]: x for x in elsewhere["rollups"]}["g1"]
+    assert figures["s1"]["companies"] == 3  # itself, its branch and the joint venture
     # An archived ultimate parent: the group below it has its own roots, each in the map.
     cypher.execute_query("MATCH (c:Company {id: 'g1'}) SET c.archivedAt = datetime()")
     top = gql(GROUP_Q, {"c": "s2"}).data["groupHierarchy"]
