@@ -12,8 +12,8 @@ Definitions (the API descriptions repeat them):
 - An opportunity *reached* a stage when it was ever at that stage or a later one by `until`,
   so a deal created at PROPOSAL counts as having passed LEAD and QUALIFIED; a WON deal reached
   every stage and the final WON step, and only a WON one did (the stage CLOSED alone is no
-  win). Conversion from a stage is the share of those that reached it that reached the next
-  step.
+  win). Every deal of the cohort reached LEAD, one entered at CLOSED too. Conversion from a
+  stage is the share of those that reached it that reached the next step.
 - Losses in the period are also counted by the loss reason each had at `until`.
 - Days in a stage: the median length of the stays in it that ended inside the period.
 - The forecast weighs each OPEN opportunity's amount by its win probability (its override,
@@ -182,7 +182,9 @@ def funnel(
         amount = float(o.at("amount", until) or 0.0)
         status = o.status(until)
         stays = o.stays(until)
-        top = max((STAGE_RANK.get(s or "", -1) for s, _, _ in stays), default=-1)
+        # Every deal of the cohort is a lead: one entered at CLOSED, never at an open stage,
+        # was in the cohort and in no step (tester BE), so the funnel did not add up.
+        top = max((STAGE_RANK.get(s or "", 0) for s, _, _ in stays), default=0)
         if status == WON:
             top = len(OPEN_STAGES)
         for i, s in enumerate(names):

@@ -81,7 +81,8 @@ class PipelineScopeInput:
 class FunnelStep:
     stage: Step = strawberry.field(description="The step.")
     reached: int = strawberry.field(
-        description="Opportunities of the cohort that were ever at this step or a later one."
+        description="Opportunities of the cohort that were ever at this step or a later one "
+        "(CLOSED is no later step: only a WON deal reached WON; every deal reached LEAD)."
     )
     reachedAmount: float = strawberry.field(description="Their amounts, as at `until`.")
     current: int = strawberry.field(description="Open (or on hold) at this stage at `until`.")

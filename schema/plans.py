@@ -91,7 +91,7 @@ class PlanVsActualRow:
     )
     actual = money(
         "actualCents",
-        "Orders of the period up to `asOf` (voided ones left out), over the customers the "
+        "Orders of the period placed before `asOf` (voided ones left out), over the customers the "
         "viewer may see.",
     )
     orders: int = strawberry.field(description="How many orders make the actual.")
@@ -178,11 +178,11 @@ class Query:
     @strawberry.field(
         description="Plan against actual (计划完成情况) for one period and dimension, as the "
         "viewer may see it: per row the plan (a team's own, or its members' and sub-teams' "
-        "summed), the actual from the orders up to `asOf`, percentage, gap and the forecast to "
-        "the period's end. Rows: the `ids` given, else the `team`'s members (USER) or the team "
-        "and its sub-teams (TEAM), else every target with a plan. SALES see their own and "
-        "their team's rows, MANAGER their teams', ADMIN, ANALYST and AUDITOR all; actuals "
-        "always count only customers the viewer sees. 3-6 round trips.",
+        "summed), the actual from the orders placed before `asOf`, percentage, gap and the "
+        "forecast to the period's end. Rows: the `ids` given, else the `team`'s members (USER) "
+        "or the team and its sub-teams (TEAM), else every target with a plan. SALES see their "
+        "own and their team's rows, MANAGER their teams', ADMIN, ANALYST and AUDITOR all; "
+        "actuals always count only customers the viewer sees. 3-6 round trips.",
         graphql_type=PlanVsActual,
     )
     async def planVsActual(
@@ -190,7 +190,9 @@ class Query:
         info: Info,
         period: Annotated[str, arg("2027-01, 2027-Q1 or 2027.")],
         dimension: Annotated[Dimension, arg("CUSTOMER, PRODUCT, TEAM or USER.")],
-        asOf: Annotated[dt.datetime | None, arg("Count orders up to here; default now.")] = None,
+        asOf: Annotated[
+            dt.datetime | None, arg("Count orders placed before this instant; default now.")
+        ] = None,
         ids: Annotated[
             list[strawberry.ID] | None,
             arg(

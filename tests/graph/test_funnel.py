@@ -220,11 +220,16 @@ def test_a_deal_closed_without_a_win_reaches_no_win() -> None:
         {"stage": "CLOSED", "status": "OPEN", "amount": 50.0},
         ("stage", "PROPOSAL", "CLOSED", t(2026, 2, 1)),
     )
-    got = f.funnel([lost, stray], SINCE, UNTIL, "CNY")
+    # Entered at CLOSED, never at an open stage: a lead of the cohort all the same (tester BE
+    # saw it in the cohort and in no step).
+    born = opp("B", t(2026, 1, 6), {"stage": "CLOSED", "status": "OPEN", "amount": 10.0})
+    got = f.funnel([lost, stray, born], SINCE, UNTIL, "CNY")
     steps = {s.stage: s for s in got.steps}
     assert steps[f.Step.WON].reached == 0
     assert steps[f.Step.NEGOTIATION].reached == 1  # L was there; S stopped at PROPOSAL
     assert steps[f.Step.PROPOSAL].reached == 2
+    assert (got.cohort, steps[f.Step.LEAD].reached, steps[f.Step.QUALIFIED].reached) == (3, 3, 2)
+    assert steps[f.Step.LEAD].reached_amount == 160.0
     assert steps[f.Step.NEGOTIATION].conversion == 0.0
     assert (got.won, got.lost, got.win_rate) == (0, 1, 0.0)
 
