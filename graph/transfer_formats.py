@@ -86,6 +86,11 @@ def read_csv(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[st
                 header = [h.strip() for h in next(reader, [])]
             except csv.Error as exc:
                 raise ValueError(f"the header line is not valid CSV: {exc}") from exc
+            # Two columns of one name: which one a mapping reads would be a guess (the last
+            # one was, in silence; tester BF). Blank names are unmapped columns.
+            twice = sorted({h for h in header if h and header.count(h) > 1})
+            if twice:
+                raise ValueError(f"the header names column(s) {', '.join(twice)} twice: rename one")
             n = 0
             while True:
                 raw.clear()
@@ -496,9 +501,41 @@ class _GraphMLWriter(nx.readwrite.graphml.GraphMLWriter):  # type: ignore[misc]
         return element
 
 
+def _read_graph(path: Path) -> Any:
+    """networkx's reading of a GraphML file, made strict where it is lenient: a node id given
+    twice was merged into one node (tester BF: the name of the second, the industry of the
+    first), and the nodes of a nested graph were dropped without a word; both refuse the
+    file (ValueError). Keys' `<default>` values fill the elements that leave them out, as
+    GraphML means them (networkx keeps them aside)."""
+    seen: set[str] = set()
+    depth = 0
+    # The parser networkx reads the file with next (expat: no external entities fetched).
+    scan = ElementTree.iterparse(str(path), events=("start", "end"))  # noqa: S314
+    for event, element in scan:
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "graph":
+            depth += 1 if event == "start" else -1
+            if event == "start" and depth > 1:
+                raise ValueError("a nested graph (a node holding a graph) is not read: flatten it")
+        elif tag == "node" and event == "start":
+            node_id = element.get("id")
+            if node_id in seen:
+                raise ValueError(f"node id {node_id!r} appears twice: give each node one id")
+            seen.add(str(node_id))
+        if event == "end" and tag != "graphml":
+            element.clear()  # a large file is scanned, not held
+    g = nx.read_graphml(str(path), force_multigraph=True)
+    for kind, items in (("node_default", g.nodes(data=True)), ("edge_default", g.edges(data=True))):
+        defaults = g.graph.get(kind) or {}
+        for *_, attrs in items:
+            for name, value in defaults.items():
+                attrs.setdefault(name, value)
+    return g
+
+
 def read_graphml(path: Path) -> Iterator[tuple[int, Record]]:
     """The records of a GraphML file in the export's layout (nodes first, then edges)."""
-    g = nx.read_graphml(str(path), force_multigraph=True)
+    g = _read_graph(path)
     labels: dict[str, str] = {}
     n = 0
     for node_id, attrs in g.nodes(data=True):
@@ -542,7 +579,7 @@ def read_graphml_elements(path: Path) -> Iterator[tuple[int, Record]]:
     "from": ..., "to": ..., "directed": bool, "attrs": {...}}` (`id`: the edge's GraphML id,
     None when it has none). A file that is not GraphML gives a ValueError."""
     try:
-        g = nx.read_graphml(str(path), force_multigraph=True)
+        g = _read_graph(path)
     except (nx.NetworkXError, ElementTree.ParseError, KeyError) as exc:
         raise ValueError(f"{path}: not a GraphML file: {exc}") from exc
     n = 0

@@ -138,7 +138,13 @@ _IDS = uuid.UUID("6f1b2a4c-2d0e-4b8a-9c51-3e7d0a4f8b21")  # namespace of derived
 
 
 class TransferError(Exception):
-    """A file or mapping the import cannot read at all (nothing is written)."""
+    """A file or mapping the import cannot read at all (nothing is written), or, raised for
+    one line of an export-format file, that line's rejection at `field` (the line's key at
+    fault, else `row`: a blank field told an integrator nothing; tester BF)."""
+
+    def __init__(self, message: str, field: str = "row") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _enum_names(kind: type[Enum]) -> str:
@@ -150,6 +156,15 @@ def _convert(errors: v.Errors, kind: Kind, value: Any, path: str) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = value.strip() if isinstance(value, str) else value
+    # A JSON array or object where one value belongs (a list field takes an array of plain
+    # values) was stored as Python's text of it, "['名A', 'B']" (tester BF).
+    plain = (str, int, float) if kind in ("text", "list") else (str, int, float, bool)
+    items = text if kind == "list" and isinstance(text, list) else [text]
+    odd = next((x for x in items if isinstance(x, bool) or not isinstance(x, plain)), None)
+    if odd is not None and not (kind == "bool" and isinstance(odd, bool)):
+        shape = "a list of texts or numbers" if kind == "list" else "one text or number"
+        errors.add(ErrorCode.VALIDATION, f"must be {shape}, not {_json_kind(odd)}", path)
+        return None
     try:
         if isinstance(kind, type):
             return kind(str(text).strip().upper())
@@ -249,8 +264,8 @@ def _label(name: Any, what: str, labels: tuple[Label, ...] = repo.LABELS) -> Lab
         return found
     allowed = ", ".join(x.value for x in labels)
     if name is None:
-        raise TransferError(f"{what} is missing: one of {allowed}")
-    raise TransferError(f"{what} must be one of {allowed}, not {name!r}")
+        raise TransferError(f"{what} is missing: one of {allowed}", what)
+    raise TransferError(f"{what} must be one of {allowed}, not {name!r}", what)
 
 
 def load_mapping(path: Path, source: str | None) -> Mapping:
@@ -521,11 +536,13 @@ def archive_moment(errors: v.Errors, value: Any) -> dt.datetime | None:
 
 
 def _errors_of(n: int, errors: v.Errors) -> list[Rejection]:
-    out = []
+    out: list[Rejection] = []
     for e in errors:
         path = str(e["field"] or "")
         where = path[len("input.") :] if path.startswith("input.") else path
         code = e["code"].value if isinstance(e["code"], Enum) else str(e["code"])
+        if out and out[-1].field == where and str(e["message"]) == "is required":
+            continue  # refused as given, then missing: the first reason says it
         out.append(Rejection(n, where, code, str(e["message"])))
     return out
 
@@ -690,7 +707,7 @@ def table_rows(
             yield [Rejection(n, "row", ErrorCode.VALIDATION.value, line.message)]
             continue
         if not isinstance(line, dict):
-            yield [Rejection(n, "", ErrorCode.VALIDATION.value, "is not an object")]
+            yield [Rejection(n, "row", ErrorCode.VALIDATION.value, "is not an object")]
             continue
         values = {f: line.get(c) for f, c in mapping.fields.items()}
         if mapping.record is not None:
@@ -853,7 +870,9 @@ def _check_shape(rec: Any) -> None:
     for key in ("fields", "customer") if rec.get("kind") == "node" else ("fields",):
         value = rec.get(key)
         if value is not None and not isinstance(value, dict):
-            raise TransferError(f"{key} must be a JSON object or null, not {_json_kind(value)}")
+            raise TransferError(
+                f"{key} must be a JSON object or null, not {_json_kind(value)}", key
+            )
 
 
 def _json_kind(value: Any) -> str:
@@ -865,6 +884,8 @@ def _json_kind(value: Any) -> str:
         return "an array"
     if isinstance(value, str):
         return "a string"
+    if isinstance(value, dict):
+        return "an object"
     return "a number" if isinstance(value, int | float) else type(value).__name__
 
 
@@ -892,13 +913,13 @@ def graph_rows(
                 kind = rec.get("type")
                 rel = _EXPORT_RELS.get(kind) if isinstance(kind, str) else None
                 if rel is None:
-                    raise TransferError(f"unknown relationship type {rec.get('type')!r}")
+                    raise TransferError(f"unknown relationship type {rec.get('type')!r}", "type")
                 a, b = (
                     _label(rec.get("fromLabel"), "fromLabel", repo.EDGE_LABELS),
                     _label(rec.get("toLabel"), "toLabel", repo.EDGE_LABELS),
                 )
                 if a not in ENDPOINTS[rel][0] or b not in ENDPOINTS[rel][1]:
-                    raise TransferError(f"{rel.value} does not join {a.value} to {b.value}")
+                    raise TransferError(f"{rel.value} does not join {a.value} to {b.value}", "type")
                 ids = (rec.get("id"), rec.get("from"), rec.get("to"))
                 yield _edge(n, rel, (a, b), Key.ID, ("", "", ""), ids, rec.get("fields") or {})
             elif rec.get("kind") == "product":
@@ -919,10 +940,10 @@ def graph_rows(
                 yield tcf.exported_row(n, rec)
             else:
                 raise TransferError(
-                    "kind must be team, user, customField, node, edge, product or record"
+                    "kind must be team, user, customField, node, edge, product or record", "kind"
                 )
         except TransferError as exc:
-            yield [Rejection(n, "", ErrorCode.VALIDATION.value, str(exc))]
+            yield [Rejection(n, exc.field, ErrorCode.VALIDATION.value, str(exc))]
 
 
 # --- the import -------------------------------------------------------------------------------

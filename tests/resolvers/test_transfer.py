@@ -210,7 +210,7 @@ def test_a_mapped_jsonl_file_takes_typed_values_and_reports_bad_ones(tmp_path: P
     assert lines[:5] == [
         "2,birthDate,VALIDATION,must be a date (YYYY-MM-DD)",
         "2,hasPurchasingPower,VALIDATION,must be true or false",
-        "3,,VALIDATION,is not an object",
+        "3,row,VALIDATION,is not an object",
         "4,email,VALIDATION,is not a valid email address: An email address must have an @-sign.",
         "4,externalId,VALIDATION,must not be blank",
     ]
@@ -239,12 +239,31 @@ def test_an_exports_line_of_the_wrong_shape_is_that_lines_rejection(tmp_path: Pa
     rows = list(transfer.graph_rows(fmt.read_jsonl(path)))
     assert [r.row["id"] for r in rows if isinstance(r, transfer.Prepared)] == ["c1"]
     assert _dry_run(rows, tmp_path / "rejected.csv") == [
-        "1||VALIDATION|a line must be a JSON object, not an array",
-        "2||VALIDATION|a line must be a JSON object, not a string",
-        "3||VALIDATION|a line must be a JSON object, not null",
-        "4||VALIDATION|fields must be a JSON object or null, not an array",
-        "5||VALIDATION|customer must be a JSON object or null, not true or false",
-        "6||VALIDATION|fromLabel is missing: one of Company, Person, Project, User",
+        "1|row|VALIDATION|a line must be a JSON object, not an array",
+        "2|row|VALIDATION|a line must be a JSON object, not a string",
+        "3|row|VALIDATION|a line must be a JSON object, not null",
+        "4|fields|VALIDATION|fields must be a JSON object or null, not an array",
+        "5|customer|VALIDATION|customer must be a JSON object or null, not true or false",
+        "6|fromLabel|VALIDATION|fromLabel is missing: one of Company, Person, Project, User",
+    ]
+
+
+def test_a_value_of_the_wrong_json_type_is_rejected_not_stored_as_text(tmp_path: Path) -> None:
+    """Tester BF: a name given as an array was stored as "['复现列表名A', 'B']"."""
+    node = '{"kind": "node", "label": "Company", "id": "c%d", "fields": {"name": %s}}'
+    path = tmp_path / "typed.jsonl"
+    values = ['["复现列表名A", "B"]', '{"zh": "对象名"}', "true", "12345", '"正常有限公司"']
+    path.write_text("\n".join(node % (i, v) for i, v in enumerate(values)), encoding="utf-8")
+    rows = list(transfer.graph_rows(fmt.read_jsonl(path)))
+    kept = [r.row for r in rows if isinstance(r, transfer.Prepared)]
+    assert [(r["id"], r["props"]["name"]) for r in kept] == [
+        ("c3", "12345"),
+        ("c4", "正常有限公司"),
+    ]
+    assert _dry_run(rows, tmp_path / "rejected.csv") == [
+        "1|name|VALIDATION|must be one text or number, not an array",
+        "2|name|VALIDATION|must be one text or number, not an object",
+        "3|name|VALIDATION|must be one text or number, not true or false",
     ]
 
 
@@ -407,6 +426,40 @@ def test_graphml_mappings_are_checked_before_any_row_is_read(
     assert_mapping_refused(tmp_path, text, message)
 
 
+GRAPHML_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+    '<key id="d0" for="node" attr.name="名称" attr.type="string"/>'
+    '<key id="d1" for="node" attr.name="类型" attr.type="string"><default>公司</default></key>'
+    '<graph edgedefault="directed">'
+)
+
+
+def test_graphml_that_networkx_reads_leniently_is_read_strictly(tmp_path: Path) -> None:
+    """Tester BF: a node id given twice became one node (the name of one, the industry of the
+    other), a nested graph's nodes vanished, and keys' defaults were ignored."""
+    path = tmp_path / "g.graphml"
+    node = '<node id="{}"><data key="d0">{}</data></node>'
+    path.write_text(
+        GRAPHML_HEAD + node.format("n1", "默认值测试有限公司") + "</graph></graphml>",
+        encoding="utf-8",
+    )
+    [(_, read)] = list(fmt.read_graphml_elements(path))
+    assert read["attrs"] == {"名称": "默认值测试有限公司", "类型": "公司"}  # the key's default
+    twice = node.format("n1", "重复甲有限公司") + node.format("n1", "重复乙有限公司")
+    path.write_text(GRAPHML_HEAD + twice + "</graph></graphml>", encoding="utf-8")
+    with pytest.raises(ValueError, match="node id 'n1' appears twice"):
+        list(fmt.read_graphml_elements(path))
+    nested = (
+        '<node id="g6"><graph id="g6:" edgedefault="directed">'
+        + node.format("g6::n0", "子图节点有限公司")
+        + "</graph></node>"
+    )
+    path.write_text(GRAPHML_HEAD + nested + "</graph></graphml>", encoding="utf-8")
+    with pytest.raises(ValueError, match="nested graph"):
+        list(fmt.read_graphml_elements(path))
+
+
 def test_a_foreign_graphml_file_is_read_with_its_mapping(tmp_path: Path) -> None:
     """A dry run of an undirected graph (as Gephi often saves one): constant kinds by
     attribute, edges turned the way their type allows, bad rows named by their ids."""
@@ -542,6 +595,14 @@ def test_an_oversized_cell_is_said_as_such_not_as_a_quoting_fault(tmp_path: Path
         "1|row|VALIDATION|a cell on line 2 is longer than 131,072 characters, the most a CSV "
         "cell may hold here; no field takes that much"
     )
+
+
+def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    # Tester BF: the mapping read the second 公司名称 in silence.
+    path = tmp_path / "c.csv"
+    path.write_text("\ufeff编号,公司名称,公司名称,电话\nD-1,甲有限公司,乙有限公司,\n", "utf-8")
+    with pytest.raises(ValueError, match=re.escape("names column(s) 公司名称 twice")):
+        list(fmt.read_csv(path, "utf-8"))
 
 
 def test_a_csv_header_lacking_a_column_the_mapping_names_is_refused_before_any_row_is_read(
