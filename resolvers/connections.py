@@ -73,7 +73,7 @@ def _plain(filters: dict[str, Any]) -> dict[str, Any]:
 
 
 MAX_NAME_FILTER = 100
-_INTEGER = re.compile(r"-?\d{1,18}")
+_INTEGER = re.compile(r"-?\d{1,18}(\.0)?")  # a whole number, as Cypher prints one
 _FLOAT = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
