@@ -135,9 +135,13 @@ _MISSING = re.compile(
 
 
 def _with_missing(field: str, message: str) -> str:
-    """`field`, or the path of the required field under it that `message` says is missing."""
+    """`field`, or the path of the field under it that `message` says is missing or
+    unknown (written inline, an unknown field's own node gave its path already)."""
     m = _MISSING.search(message)
-    return f"{field}.{m[1] or m[2] or m[3]}" if m else field
+    if m is None:
+        return field
+    name = m[1] or m[2] or m[3]
+    return field if m[3] and field.endswith("." + name) else f"{field}.{name}"
 
 
 def argument_paths(document: DocumentNode | None) -> dict[str | tuple[int, int], str]:
