@@ -51,6 +51,7 @@ before any statement runs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass
@@ -603,23 +604,14 @@ async def merge(
         namespace = uuid.UUID(audit_ids[survivor_id])  # audit ids the driver's retries repeat
         ended = move["shares"]
         if ended:
-            rows_end = [
-                {
-                    **share,
-                    "audit": {
-                        "auditId": str(
-                            uuid.uuid5(namespace, f"share:{share['account']}:{share['principal']}")
-                        ),
-                        "actor": audit.actor.id,
-                        "action": "account.unshare",
-                        "targetId": share["account"],
-                        "targetLabel": label.value,
-                        "fields": ["mergedInto"],
-                        "requestId": audit.request_id,
-                    },
-                }
-                for share in ended
-            ]
+            unshare = dataclasses.replace(audit, action="account.unshare")
+            rows_end = []
+            for share in ended:
+                key = f"share:{share['account']}:{share['principal']}"
+                event = unshare.params(
+                    share["account"], label, ["mergedInto"], str(uuid.uuid5(namespace, key))
+                )
+                rows_end.append({**share, "audit": event})
             await tx.run(st["shares_end"], {"rows": rows_end})
         collapsed: dict[str, int] = {}
         if moved:

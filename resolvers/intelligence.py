@@ -21,7 +21,6 @@ from typing import Any, TypedDict
 from graph import classification, clock, scoring
 from graph import intelligence as repo
 from graph import team as team_repo
-from graph.access import READ_ALL_ROLES
 from graph.actor import Actor
 from graph.db import Database
 from graph.errors import DatabaseUnavailable
@@ -37,6 +36,7 @@ from resolvers.errors import ApiError, ErrorCode, payload_error
 from resolvers.loaders import loader
 from resolvers.node import node, nodes_by_ids
 from resolvers.pages import connection, decode_cursor, encode_cursor, time_ordered, time_position
+from resolvers.permissions import WHOLE_BOOK, may_read
 from resolvers.records import currency
 from resolvers.shapes import ConnectionOf, NodeRow, UserErrorRow
 
@@ -170,8 +170,8 @@ def factor_inputs(ctx: Context, factor: dict[str, Any]) -> dict[str, Any]:
     accounts too: only a viewer who reads every customer gets the counts (tester BD: a rep
     read `groupCompanies: 1` of a group whose other company the map hid)."""
     inputs: dict[str, Any] = factor.get("inputs") or {}
-    if factor.get("factor") == scoring.Factor.INFLUENCE.value and not (
-        ctx.viewer.roles & READ_ALL_ROLES
+    if factor.get("factor") == scoring.Factor.INFLUENCE.value and not may_read(
+        ctx.viewer.roles, WHOLE_BOOK
     ):
         return {}
     return inputs
