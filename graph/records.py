@@ -482,8 +482,8 @@ PRODUCT_VERSION = Cypher(
 )
 PRODUCT_FILTER: LiteralString = (
     "MATCH (p:Product) WHERE ($archived OR p.archivedAt IS NULL) "
-    "AND ($text IS NULL OR p.name CONTAINS $text OR p.sku STARTS WITH $text "
-    "OR p.category CONTAINS $text) "
+    "AND ($text IS NULL OR toLower(p.name) CONTAINS $text OR toLower(p.sku) STARTS WITH $text "
+    "OR toLower(p.category) CONTAINS $text) "
 )
 PRODUCT_PAGE = Cypher(
     "records.products",
@@ -886,7 +886,9 @@ async def products(
     with_total: bool,
 ) -> tuple[list[ProductRow], int | None]:
     """The catalogue is reference data every signed-in viewer reads (`actor` unused)."""
-    params: dict[str, Any] = {"text": text, "archived": archived}
+    # Case-folded on both sides: "abc-1" finds SKU ABC-1 (a catalogue is small; no index).
+    folded = None if text is None else text.lower()
+    params: dict[str, Any] = {"text": folded, "archived": archived}
     position = pages.after(after, "afterName")
     position |= pages.text_params(position, "afterName", "afterId")
     rows, total = await pages.read(

@@ -37,6 +37,9 @@ class ListOrder(Enum):
     CHURN_RISK_DESC = "CHURN_RISK_DESC"
 
 
+# Orders by a customer's scores (graph/intelligence.py), which no project has.
+CUSTOMER_ORDERS = frozenset({ListOrder.VALUE_DESC, ListOrder.CHURN_RISK_DESC})
+
 # Each list's cursors name it: one list's cursor is refused by another.
 TAGS: dict[str, Tag] = {
     "company": "companies",
@@ -131,6 +134,12 @@ async def connection(
             ErrorCode.BAD_USER_INPUT,
             "customSortKey goes with orderBy CUSTOM_ASC or CUSTOM_DESC, and only with them",
             "customSortKey",
+        )
+    if scope == "project" and order in CUSTOMER_ORDERS:  # every project would tie (tester BB)
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT,
+            f"{order.value} sorts customers; a project has no value score or churn risk",
+            "orderBy",
         )
     order_name = order.value
     if filters.get("custom") or custom:

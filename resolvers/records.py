@@ -899,6 +899,9 @@ async def figures(ctx: Context, customer_id: str) -> dict[str, Any] | None:
     return result
 
 
+MAX_PRODUCT_TEXT = 100
+
+
 async def products(
     ctx: Context,
     text: str | None,
@@ -908,6 +911,12 @@ async def products(
     with_total: bool,
 ) -> ConnectionOf[ProductRow]:
     limit = page_size(first)
+    if text is not None:
+        if len(text) > MAX_PRODUCT_TEXT:
+            raise ApiError(
+                ErrorCode.BAD_USER_INPUT, f"at most {MAX_PRODUCT_TEXT} characters", "text"
+            )
+        text = v.visible(text) or None  # as names are stored
     # Products page by (name, id): the cursor's first part is a name, not a time.
     position: tuple[str, str] | None = None
     if after is not None:  # an empty cursor is no cursor, not the first page

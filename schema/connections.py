@@ -46,8 +46,10 @@ vocab_enum(
         "value first). Companies, people and projects only.",
         "CUSTOM_DESC": "By the custom field `customSortKey`, highest first (records without a "
         "value last).",
-        "VALUE_DESC": "By value score (R15), highest first; customers not scored yet last.",
-        "CHURN_RISK_DESC": "By churn risk (R17), highest first; customers without one last.",
+        "VALUE_DESC": "By value score (R15), highest first; customers not scored yet last. "
+        "Not for projects (BAD_USER_INPUT).",
+        "CHURN_RISK_DESC": "By churn risk (R17), highest first; customers without one last. "
+        "Not for projects (BAD_USER_INPUT).",
     },
 )
 

@@ -622,7 +622,7 @@ class Query:
 
     @strawberry.field(
         description="The product catalogue by name; `text` matches name, category or the SKU's "
-        "start. `first` 1..100. One round trip a page, one more for `totalCount`.",
+        "start, ignoring case. `first` 1..100. One round trip a page, one more for `totalCount`.",
         graphql_type=ProductConnection,
     )
     async def products(
@@ -630,7 +630,7 @@ class Query:
         info: Info,
         first: Annotated[int, arg("Page size, 1..100.")],
         after: Annotated[str | None, arg("Continue after this cursor.")] = None,
-        text: Annotated[str | None, arg("Filter text, e.g. 机床.")] = None,
+        text: Annotated[str | None, arg("Filter text, e.g. 机床; ≤ 100 characters.")] = None,
         includeArchived: Annotated[bool, arg("Also archived products.")] = False,
     ) -> ConnectionOf[ProductRow]:
         return await r.products(

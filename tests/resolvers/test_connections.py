@@ -109,6 +109,11 @@ def test_bad_arguments(gql: GQL, cypher: Driver) -> None:
         assert long.codes() == ["BAD_USER_INPUT"]
         assert long.errors[0]["extensions"]["field"] == f"filter.{key}"
         assert gql(named, {"f": {key: "华" * 100}}).data["companies"]["totalCount"] == 0
+    # Tester BB: projects sorted by a customer's score all tied, with no word of it.
+    for order in ("VALUE_DESC", "CHURN_RISK_DESC"):
+        scored = gql(f"{{ projects(first: 5, orderBy: {order}) {{ nodes {{ id }} }} }}")
+        assert scored.codes() == ["BAD_USER_INPUT"]
+        assert scored.errors[0]["extensions"]["field"] == "orderBy"
 
 
 def test_a_name_filter_is_normalised_as_names_are_stored(gql: GQL) -> None:

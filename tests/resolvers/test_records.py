@@ -716,6 +716,15 @@ def test_products_are_kept_by_managers(gql: GQL, shop: dict[str, str]) -> None:
     assert found.data["products"]["nodes"] == [{"sku": "CNC-1"}]
 
 
+def test_product_text_ignores_case_and_is_bounded(gql: GQL, shop: dict[str, str]) -> None:
+    query = "query($t: String) { products(first: 10, text: $t) { nodes { sku } } }"
+    assert gql.as_("owner")(query, {"t": "cnc"}).data["products"]["nodes"] == [{"sku": "CNC-1"}]
+    assert gql.as_("owner")(query, {"t": "sp-"}).data["products"]["nodes"] == [{"sku": "SP-9"}]
+    long = gql.as_("owner")(query, {"t": "机" * 101})
+    assert long.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert long.errors[0]["extensions"]["field"] == "text"
+
+
 def test_an_archived_product_takes_orders_dated_before_it_was_archived(
     gql: GQL, shop: dict[str, str], cypher: Driver
 ) -> None:
