@@ -313,11 +313,19 @@ def _partly_saved(ec: ExecutionContext, error: GraphQLError, saved: int) -> Grap
     request_id = getattr(ec.context, "request_id", "-")
     where = str(error.path[0]) if error.path else "?"
     before = _ran_before(ec, where)
-    message = (
-        f"{saved} change(s) of this request were saved before `{where}` failed ({cause}); "
-        "their answers are lost with this one. Read them back (their audit events carry "
-        f"request id {request_id}) and send only what is left."
-    )
+    if error.path and len(error.path) > 1:  # `where` was saved; part of its answer failed
+        at = ".".join(str(step) for step in error.path)
+        message = (
+            f"`{where}` was saved, but `{at}` of its answer failed ({cause}): "
+            f"{error.message} Read it back (its audit events carry request id {request_id}) "
+            "instead of sending it again."
+        )
+    else:
+        message = (
+            f"{saved} change(s) of this request were saved before `{where}` failed ({cause}); "
+            "their answers are lost with this one. Read them back (their audit events carry "
+            f"request id {request_id}) and send only what is left."
+        )
     ext = {
         "code": ErrorCode.PARTLY_SAVED.value,
         "cause": cause,
@@ -353,9 +361,15 @@ class ErrorShaping(SchemaExtension):
             _shape(e, request_id, arguments, self.suggestions, mutation) for e in errors
         ]
         saved = ctx.commits() if mutation and hasattr(ctx, "commits") else 0
-        if saved and result.data is None:
+        if saved:
+            # With `data` null every field's answer is lost; else only a failed part of a
+            # saved payload (a nested argument its resolver refused): either way a client
+            # reading the error's own code (BAD_USER_INPUT: nothing ran) would send it again.
+            lost = result.data is None
             result.errors = [
-                _partly_saved(self.execution_context, e, saved) if e.path else e
+                _partly_saved(self.execution_context, e, saved)
+                if e.path and (lost or len(e.path) > 1)
+                else e
                 for e in result.errors
             ]
 

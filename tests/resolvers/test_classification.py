@@ -307,3 +307,37 @@ def test_a_page_of_customers_reads_its_classes_in_one_round_trip(
         {"c": {"dimension": "NATURE", "key": "INTERMEDIARY"}},
     ).data["customers"]
     assert by_class == {"nodes": [{"id": "cl-east-trader"}], "totalCount": 1}
+
+
+def test_a_saved_review_whose_answer_fails_says_it_was_saved(
+    gql: GQL, book: dict[str, str], cypher: Driver
+) -> None:
+    """A field of a saved mutation's answer refused its argument (a cursor): the error's own
+    code, BAD_USER_INPUT, says nothing ran, and a client would run the review again."""
+    nature_rules(gql)
+    r = gql(
+        "mutation { runClassificationReview(input: {}) { review { id changed "
+        'changes(first: 2, after: "garbage") { totalCount } } errors { code } } }'
+    )
+    [error] = r.errors
+    request_id = error["extensions"]["requestId"]
+    assert error["path"] == ["runClassificationReview", "review", "changes"]
+    assert error["extensions"]["saved"] >= 1  # a review commits in batches
+    assert error["extensions"] == {
+        "code": "PARTLY_SAVED",
+        "cause": "BAD_USER_INPUT",
+        "saved": error["extensions"]["saved"],
+        "ranBefore": [],
+        "requestId": request_id,
+    }
+    assert "`runClassificationReview` was saved" in error["message"]
+    assert request_id in error["message"]
+    assert r.body["data"]["runClassificationReview"] == {"review": None, "errors": []}
+    reviews = cypher.execute_query("RETURN COUNT { (:ClassificationReview) } AS n").records
+    assert reviews[0]["n"] == 1
+    # A query's nested refusal keeps its own code: nothing was saved.
+    read = gql(
+        '{ classificationReviews(first: 1) { nodes { changes(first: 2, after: "x") '
+        "{ totalCount } } } }"
+    )
+    assert read.codes() == ["BAD_USER_INPUT"]
