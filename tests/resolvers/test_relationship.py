@@ -3,6 +3,7 @@ validation per type, acyclicity under concurrency, stance history and ownership 
 
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -960,3 +961,30 @@ def test_transfer_needs_the_account_held(gql: GQL, cypher: Driver) -> None:
     assert gql.as_("owner")('{ company(id: "east-co") { id } }').data["company"] is None
     # a manager above may hand over any account below
     assert transfer("manager_above", "west-co", OWNER)["errors"] == []
+
+
+def test_a_link_whose_end_is_deleted_while_it_waits_is_not_found(gql: GQL, cypher: Driver) -> None:
+    """Tester BI: linkNodes racing deleteCompany read the deleted end (no label left) and
+    answered INTERNAL. Deterministic here: the delete holds the end's lock until the link
+    waits for it, then commits."""
+    a, b = (node(cypher, "Company", f"竞删{i}") for i in range(2))
+    with cypher.session(database="neo4j") as s, s.begin_transaction() as tx:
+        tx.run("MATCH (c:Company {id: $id}) DETACH DELETE c", id=a).consume()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(gql, LINK, {"i": {"type": "SUBSIDIARY_OF", "from": a, "to": b}})
+            waited = 0.0
+            while waited < 20 and not _waiting_for_a_lock(cypher):
+                time.sleep(0.2)
+                waited += 0.2
+            tx.commit()
+            r = pending.result()
+    assert r.errors == [], r.errors
+    assert codes(r.data["linkNodes"]["errors"]) == {"input.from": "NOT_FOUND"}
+
+
+def _waiting_for_a_lock(cypher: Driver) -> bool:
+    rows = cypher.execute_query(
+        "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n",
+        database_="neo4j",
+    ).records
+    return bool(rows[0]["n"])
