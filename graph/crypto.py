@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -165,6 +166,34 @@ class Keyring:
 
     def digest(self, plain: str) -> str:
         return hmac.new(self.hash_key, normalise(plain).encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def seal(self, purpose: str, plain: str) -> str:
+        """`plain` as an opaque token the API hands out and takes back (a page cursor):
+        encrypted, so it shows no name or id, and authenticated, so an altered one is refused.
+        Its key is derived from the hash key, which stays when data keys rotate; deterministic
+        as `encrypt` is (the same page end, the same cursor)."""
+        key, aead = _sealing_key(self.hash_key, purpose)
+        data = plain.encode("utf-8")
+        nonce = hmac.new(key, b"nonce:" + data, hashlib.sha256).digest()[:NONCE_BYTES]
+        sealed = aead.encrypt(nonce, data, purpose.encode("ascii"))
+        return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode("ascii")
+
+    def unseal(self, purpose: str, token: str) -> str | None:
+        """What `seal` sealed for `purpose`; None for anything else (altered, made by hand,
+        sealed under another key or for another purpose)."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            aead = _sealing_key(self.hash_key, purpose)[1]
+            plain = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], purpose.encode())
+            return plain.decode("utf-8")
+        except (ValueError, InvalidTag, UnicodeError):  # binascii.Error is a ValueError
+            return None
+
+
+@functools.lru_cache(maxsize=8)
+def _sealing_key(hash_key: bytes, purpose: str) -> tuple[bytes, AESGCM]:
+    key = hmac.new(hash_key, b"seal:" + purpose.encode("ascii"), hashlib.sha256).digest()
+    return key, AESGCM(key)
 
 
 def _aad(kid: str) -> bytes:

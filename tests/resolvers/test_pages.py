@@ -8,8 +8,9 @@ import base64
 
 import pytest
 
+from graph import crypto
 from neo4j import Driver
-from resolvers.pages import Tag, encode_cursor
+from resolvers.pages import CURSOR, Tag, encode_cursor
 from tests.conftest import GQL
 from tests.resolvers.customfields import define
 
@@ -17,7 +18,35 @@ CUSTOMER = "4e4f3a80-a081-5c56-bbae-5c91ce59dfd8"
 
 
 def cursor(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode()
+    """A cursor made by hand and sealed as the server seals one: what the server checks
+    beyond the seal (a key its order cannot read) is checked still."""
+    return crypto.keyring().seal(CURSOR, text)
+
+
+def test_a_cursor_built_or_altered_by_hand_is_refused_and_shows_nothing(
+    gql: GQL, cypher: Driver
+) -> None:
+    """Tester BH: cursors were base64 of `list, order, last name, last id`: one built by hand
+    paged from any name, and an admin's link showed a hidden customer's name and id."""
+    cypher.execute_query(
+        "CREATE (:Company:Customer {id: randomUUID(), name: '封口客户甲', version: 1}), "
+        "(:Company:Customer {id: randomUUID(), name: '封口客户乙', version: 1})"
+    )
+    query = "query($a: String) { customers(first: 1, after: $a) { pageInfo { endCursor } } }"
+    issued = gql(query, {"a": None}).data["customers"]["pageInfo"]["endCursor"]
+    plain = crypto.keyring().unseal(CURSOR, issued)
+    assert plain is not None
+    assert plain.startswith("customers\x1fNAME_ASC\x1f")
+    node_id = plain.rsplit("\x1f", 1)[1]
+    assert node_id not in issued
+    assert node_id.encode() not in base64.urlsafe_b64decode(issued + "=" * (-len(issued) % 4))
+    assert gql(query, {"a": issued}).errors == []
+    flipped = issued[:5] + ("A" if issued[5] != "A" else "B") + issued[6:]
+    by_hand = base64.urlsafe_b64encode(f"customers\x1fNAME_ASC\x1f华\x1f{node_id}".encode())
+    for after in (flipped, by_hand.decode()):
+        r = gql(query, {"a": after})
+        assert r.codes() == ["BAD_USER_INPUT"], after
+        assert r.errors[0]["message"] == "not a cursor this API issued"
 
 
 # A date the calendar lacks, and one out of every range, in the shape of an issued cursor
