@@ -646,6 +646,10 @@ async def list_params(
         if f["key"] in withheld:
             raise ApiError(ErrorCode.BAD_USER_INPUT, _WITHHELD, f"filter.custom[{i}].key")
         out.append(_filter(defined, f, f"filter.custom[{i}]"))
+    if not ctx.actor.scope.read_all:
+        pairs = zip(out, filters or (), strict=True)
+        refs = [p for p, f in pairs if defined[f["key"]]["type"] == "REFERENCE"]
+        await _only_visible_references(ctx, refs)
     order = prop = None
     if sort_key in withheld:
         raise ApiError(ErrorCode.BAD_USER_INPUT, _WITHHELD, "customSortKey")
@@ -658,6 +662,22 @@ async def list_params(
         order = f"CUSTOM_{SORT_TYPES[d['type']]}_{'DESC' if descending else 'ASC'}"
         prop = g.prop(sort_key)
     return out or None, order, prop
+
+
+async def _only_visible_references(ctx: Context, params: list[dict[str, Any]]) -> None:
+    """REFERENCE filters (EQ, IN) match no id the viewer may not see: a row pointing at a
+    hidden node shows no value, and a filter on the hidden id that found it told the node
+    existed, as one on a made-up id did not (tester BH). Hidden means missing here too."""
+    ids = {x for p in params for x in (p["values"] or [p["value"]]) if isinstance(x, str)}
+    if not ids:
+        return
+    shown = await asyncio.gather(*(visible_node(ctx, x) for x in ids))
+    seen = {x for x, found in zip(ids, shown, strict=True) if found is not None}
+    for p in params:
+        if p["op"] == "EQ" and p["value"] not in seen:
+            p.update(op="IN", value=None, values=[])  # matches nothing, as a missing id
+        elif p["op"] == "IN":
+            p["values"] = [x for x in p["values"] if x in seen]
 
 
 async def _of_customers(ctx: Context) -> dict[str, DefinitionRow]:

@@ -392,3 +392,27 @@ def test_a_reference_to_a_node_the_viewer_cannot_see_is_not_shown(gql: GQL, cyph
     assert shown.data["company"]["custom"] == {"partner": ids["ref"]}
     full = gql(query, {"id": ids["company"]}).data["company"]["custom"]
     assert full == {"boss": ids["person"], "partner": ids["ref"]}
+
+
+def test_a_reference_filter_finds_nothing_by_a_hidden_id(gql: GQL, cypher: Driver) -> None:
+    """Tester BH: filtering on the hidden contact's id found the rep's company (whose `custom`
+    showed no value), and a made-up id found nothing: the filter told the hidden id existed."""
+    ids = hidden_reference(gql, cypher)
+    query = """query($f: PartyFilter) { companies(first: 5, filter: $f) {
+      totalCount nodes { id } } }"""
+    made_up = "00000000-0000-4000-8000-00000000beef"
+
+    def found(persona: str, op: str, *values: str) -> list[str]:
+        f = {"key": "boss", "op": op}
+        f |= {"values": list(values)} if op == "IN" else {"value": values[0]}
+        page = gql.as_(persona)(query, {"f": {"custom": [f]}}).data["companies"]
+        assert page["totalCount"] == len(page["nodes"])
+        return [n["id"] for n in page["nodes"]]
+
+    for op in ("EQ", "IN"):
+        assert found("owner", op, ids["person"]) == found("owner", op, made_up) == []
+        assert found("admin", op, ids["person"]) == [ids["company"]]  # who reads everything
+    assert found("owner", "IN", ids["person"], made_up) == []
+    partner = {"key": "partner", "op": "IN", "values": [ids["ref"], ids["person"]]}
+    page = gql.as_("owner")(query, {"f": {"custom": [partner]}}).data["companies"]
+    assert [n["id"] for n in page["nodes"]] == [ids["company"]]  # a visible id still matches
