@@ -173,6 +173,13 @@ def test_paths_are_worded_from_their_hops_in_both_languages(viewer: Viewer, base
     assert hops
     assert not any(LATIN_WORDS.search(h) for h in hops), hops
     assert any("认识" in h for h in hops), hops
+    # Tester BG: "李娜 向 刘建国 汇报；李娜 影响 刘建国（强度 0.7）" gave the influence (0.5)
+    # the reporting line's strength. Several ties: each its own, the hop's named as such.
+    both = [h for h in hops if "影响" in h and "汇报" in h]
+    assert both, hops
+    for h in both:
+        assert "李娜 影响 刘建国（强度 0.5）" in h, h
+        assert h.endswith("（本步按最强关系计 0.7）"), h
     viewer.page.click("#lang")
     hops_en = viewer.page.eval_on_selector_all("#info li.hop", "els => els.map(e => e.innerText)")
     people = [n for n in viewer.nodes() if n.get("kind") == "PERSON" and n.get("nameEn")]

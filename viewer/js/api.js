@@ -52,7 +52,7 @@ async function gqlOnce(query, variables) {
   try {
     response = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   } catch {
-    throw new ApiError(t('err.network'), 'NETWORK');
+    throw new ApiError('', 'NETWORK'); // no server text: the server never answered
   }
   let body;
   try {
@@ -348,12 +348,13 @@ export async function churnSummary() {
   return data;
 }
 
-/** The signed-in user's id, told by their own API keys; null when the viewer is no user
- * (anonymous in dev) or the server will not say: there is no "me" query. */
+/** The signed-in user's id, from `me`; null when the key is no user's (the dev demo key)
+ * or the server will not say. (`apiKeys` answered an anonymous viewer with an error the
+ * server logged on every page load: tester BG.) */
 export async function myUserId() {
   try {
-    const data = await gql('query MyKeys { apiKeys { userId } }');
-    return data.apiKeys[0]?.userId || null;
+    const data = await gql('query Me { me { user { id } } }');
+    return data.me.user?.id || null;
   } catch {
     return null;
   }

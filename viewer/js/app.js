@@ -164,7 +164,7 @@ async function render() {
   if (!v) {
     state.subjects = {};
     renderChrome();
-    showError({ message: `${view}?`, code: 'NOT_FOUND' });
+    showError({ message: '', code: 'NO_SUCH_VIEW' }); // the viewer's own: no server text, no server asked
     return;
   }
   $('workspace').classList.toggle('panel-mode', Boolean(v.panel));

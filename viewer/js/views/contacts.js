@@ -29,6 +29,10 @@ export default {
       graphml: () => contactMap(query, { graphml: true }),
       info: () => h('div', {},
         h('p', { class: 'muted' }, t('map.counts', { n: map.nodes.length, m: map.edges.length })),
+        // The company alone: say so, not just "1 node, 0 edges" (tester BG).
+        map.nodes.some((n) => n.kind === 'PERSON')
+          ? null
+          : h('p', { class: 'muted empty-contacts' }, t('contacts.none')),
         projectList(projects)),
     };
   },

@@ -59,7 +59,10 @@ function factorText(f) {
   const i = f.inputs || {};
   switch (f.factor) {
     case 'CONTRIBUTION':
-      return t('fi.contribution', { amount: amount(i.revenue, i.currency), days: i.windowDays, peers: i.peers })
+      // The score is the revenue's percentile among the peers; their count only for a viewer
+      // who reads every customer (the API leaves it out otherwise).
+      return t(i.peers != null ? 'fi.contribution' : 'fi.contributionNoPeers',
+        { amount: amount(i.revenue, i.currency), days: i.windowDays, peers: i.peers, pct: num(f.score, 0) })
         + (i.unconvertedOrders ? t('fi.unconverted', { n: i.unconvertedOrders }) : '');
     case 'SUPPORT':
       return t('fi.support', {
@@ -187,7 +190,7 @@ export class IntelligenceCard {
         segmentBadge(intel.segment),
         rfm?.cell ? h('span', { class: 'badge rfm', 'data-cell': rfm.cell, title: t('intel.rfm') }, rfm.cell) : null),
       h('p', { class: 'muted small rfm-inputs' }, rfm?.cell
-        ? t('intel.rfmInputs', { window: ri.windowDays, orders: ri.orders, amount: amount(ri.amount, ri.currency), days: ri.daysSinceLastOrder, peers: ri.peers })
+        ? t(ri.peers != null ? 'intel.rfmInputs' : 'intel.rfmInputsNoPeers', { window: ri.windowDays, orders: ri.orders, amount: amount(ri.amount, ri.currency), days: ri.daysSinceLastOrder, peers: ri.peers })
         : t('intel.rfmNone')),
       h('h4', {}, t('intel.factors')),
       h('ul', { class: 'plain factors' }, intel.factors.map((f) => this.factor(f))),

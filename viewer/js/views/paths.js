@@ -63,7 +63,14 @@ export function hopSentences(path) {
         // "孙丽 → 李娜：汇报" that reads as the CIO reporting to her IT manager.
         const told = (hop.edgeIds || []).map((i) => edges.get(i)).filter((e) => e && e.type !== 'WORKS_AT');
         const ties = hop.types.filter((x) => x !== 'WORKS_AT').map((x) => label('edge', x));
-        if (told.length) tie = told.map((e) => edgeText(e, nameOf)).join(getLang() === 'zh' ? '；' : '; ');
+        // Several ties: each with its own stored strength, and the hop's named as its
+        // strongest tie's (a bare "strength 0.7" after "李娜 影响 刘建国" read as that
+        // influence's, which is 0.5: tester BG).
+        if (told.length > 1) {
+          const each = told.map((e) => edgeSentence(e, nameOf)).join(getLang() === 'zh' ? '；' : '; ');
+          return aside(t('intro.hop', { a: nameOf(hop.from), b: nameOf(hop.to), tie: each }), [t('intro.hopStrength', { s: strength(hop.strength) })]);
+        }
+        if (told.length) tie = edgeText(told[0], nameOf);
         else tie = ties.length ? aside(label('introTie', hop.tie), ties) : label('introTie', hop.tie);
       }
       return aside(t('intro.hop', { a: nameOf(hop.from), b: nameOf(hop.to), tie }), [t('hop.strength', { s: strength(hop.strength) })]);
