@@ -170,11 +170,19 @@ def factor_inputs(ctx: Context, factor: dict[str, Any]) -> dict[str, Any]:
     accounts too: only a viewer who reads every customer gets the counts (tester BD: a rep
     read `groupCompanies: 1` of a group whose other company the map hid)."""
     inputs: dict[str, Any] = factor.get("inputs") or {}
-    if factor.get("factor") == scoring.Factor.INFLUENCE.value and not may_read(
-        ctx.viewer.roles, WHOLE_BOOK
-    ):
+    if may_read(ctx.viewer.roles, WHOLE_BOOK):
+        return inputs
+    if factor.get("factor") == scoring.Factor.INFLUENCE.value:
         return {}
-    return inputs
+    return {k: v for k, v in inputs.items() if k != "peers"}
+
+
+def without_peers(ctx: Context, inputs: dict[str, Any] | None) -> dict[str, Any] | None:
+    """RFM's and CONTRIBUTION's inputs without `peers`, the number of customers the rank is
+    among: every customer, hidden ones too (tester BH: a rep of 2 customers read 7)."""
+    if inputs is None:
+        return None
+    return factor_inputs(ctx, {"factor": scoring.Factor.CONTRIBUTION.value, "inputs": inputs})
 
 
 async def named(ctx: Context, ids: list[str]) -> list[NodeRow]:

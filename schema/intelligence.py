@@ -89,7 +89,8 @@ class ValueFactor:
         description="The numbers it was computed from (amounts in the settings' currency). "
         "INFLUENCE's count the whole graph (group companies, chain partners, referrals, "
         "people's influence), accounts the viewer may not see among them: `{}` unless the "
-        "viewer reads every customer (ADMIN, ANALYST, AUDITOR).",
+        "viewer reads every customer (ADMIN, ANALYST, AUDITOR); CONTRIBUTION's `peers` (every "
+        "customer) likewise.",
         graphql_type=JSON,
     )
     def inputs(self, info: Info, root: strawberry.Parent[dict[str, Any]]) -> dict[str, Any]:
@@ -124,9 +125,15 @@ class Rfm:
     frequency: int | None = strawberry.field(description="5: most orders in the window.")
     monetary: int | None = strawberry.field(description="5: most spent in the window.")
     cell: str | None = strawberry.field(description="E.g. `R5F4M3`; null without an order.")
-    inputs: JSON | None = strawberry.field(
-        description="Days since the last order, orders, amount, window and peer count."
+
+    @strawberry.field(
+        description="Days since the last order, orders, amount, window and `peers` (how many "
+        "customers the quintiles rank among: all of them, so only for a viewer who reads "
+        "every customer).",
+        graphql_type=JSON | None,
     )
+    def inputs(self, info: Info, root: strawberry.Parent[dict[str, Any]]) -> dict[str, Any] | None:
+        return r.without_peers(info.context, root["inputs"])
 
 
 @strawberry.type(description="Where a customer is in its lifecycle (R16).")

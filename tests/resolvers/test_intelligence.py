@@ -185,6 +185,18 @@ def test_hand_built_customers_get_their_known_answers(
         if not counted:
             assert factor["inputs"] == {}
         assert all(f["inputs"] for f in seen["intelligence"]["factors"] if f is not factor)
+        # The count of peers a rank is among is every customer's (tester BH: a rep of two
+        # customers read 7): for those who read them all.
+        contribution = next(
+            f for f in seen["intelligence"]["factors"] if f["factor"] == "CONTRIBUTION"
+        )
+        rfm_inputs = seen["intelligence"]["rfm"]["inputs"]
+        assert ("peers" in contribution["inputs"]) is counted, persona
+        assert ("peers" in rfm_inputs) is counted, persona
+        assert "revenue" in contribution["inputs"]
+        assert "orders" in rfm_inputs
+        if counted:
+            assert contribution["inputs"]["peers"] == rfm_inputs["peers"] > 0
     for g in got.values():
         assert round(sum(f["share"] for f in g["factors"]), 2) == g["value"]
         assert g["model"]["version"] == g["modelVersion"]
