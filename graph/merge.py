@@ -58,7 +58,7 @@ from dataclasses import dataclass
 from typing import Any, LiteralString
 
 from graph import crypto, pinyin
-from graph.access import acl_params
+from graph.access import acl_params, visible
 from graph.cypher import current, hops
 from graph.db import Cypher, Database, Row, Tx
 from graph.history import STATUS_SUFFIXES
@@ -247,6 +247,13 @@ def _statements(label: Label) -> dict[str, Cypher]:
             "MERGE (mi:MergedId {id: mid}) SET mi += coalesce($keys[mid], {}) "
             "MERGE (mi)-[:MERGED_INTO]->(s)",
         ),
+        # Ids no live node holds that an earlier merge folded into a survivor (a racing
+        # merge of the same record): the survivor, when the viewer sees it.
+        "folded": Cypher(
+            f"merge.folded.{name}",
+            "UNWIND $ids AS id MATCH (:MergedId {id: id})-[:MERGED_INTO]->(s:" + lb + ") "
+            "WHERE " + visible("s", label is Label.PERSON) + " RETURN id, s.id AS survivor",
+        ),
         # `$rows`: a merged record's share (account, principal) with its audit event.
         "shares_end": Cypher(
             f"merge.shares_end.{name}",
@@ -343,8 +350,8 @@ PLANS_MOVE = Cypher(
 @dataclass(frozen=True)
 class MergeResult:
     """The survivor, or the refusal: NOT_FOUND or FORBIDDEN (detail: the id, or None when the
-    viewer never edits), CONFLICT (detail: id and current version) or CYCLE (detail: the
-    relationship type)."""
+    viewer never edits), CONFLICT (detail: id, current version, and the survivor of an id
+    merged already, else None) or CYCLE (detail: the relationship type)."""
 
     node: NodeRow | None
     refusal: Refusal | None = None
@@ -584,16 +591,24 @@ async def merge(
             await tx.run(TYPE_LOCK[rel])
         rows = await tx.run(st["lock"], {"ids": sorted(everyone), "acl": acl})
         found = {r["id"]: r for r in rows if r["verdict"] != "missing"}
-        for node_id in everyone:
-            if node_id not in found:
-                return MergeResult(None, Refusal.NOT_FOUND, node_id)
+        missing = [i for i in everyone if i not in found]
+        if missing:
+            # Merged a moment ago by someone else: "re-read it", not "no such record", which
+            # `company(id)` contradicts by answering the survivor (tester BI).
+            into = {
+                r["id"]: r["survivor"]
+                for r in await tx.run(st["folded"], {"ids": missing, "acl": acl})
+            }
+            if missing[0] in into:
+                return MergeResult(None, Refusal.CONFLICT, (missing[0], None, into[missing[0]]))
+            return MergeResult(None, Refusal.NOT_FOUND, missing[0])
         for node_id in everyone:
             if found[node_id]["verdict"] == "forbidden":
                 return MergeResult(None, Refusal.FORBIDDEN, node_id)
         for node_id, version in expected_versions.items():
             current = found[node_id]["props"].get("version")
             if current != version:
-                return MergeResult(None, Refusal.CONFLICT, (node_id, current))
+                return MergeResult(None, Refusal.CONFLICT, (node_id, current, None))
         params = {"survivor": survivor_id, "merged": merged_ids, "all": everyone}
         move = (await tx.run(st["move"], params))[0]
         moved = move["moved"]

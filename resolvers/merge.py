@@ -112,7 +112,15 @@ async def merge_nodes(ctx: Context, label: Label, data: dict[str, Any]) -> Merge
             error = payload_error(ErrorCode.NOT_FOUND, f"no {name} with id {result.detail}", field)
         return refused([error], dry)
     if result.refusal is Refusal.CONFLICT:
-        node_id, current = result.detail
+        node_id, current, folded_into = result.detail
+        if folded_into is not None:
+            field = (
+                "input.survivor" if node_id == survivor else f"input.merged.{merged.index(node_id)}"
+            )
+            error = payload_error(
+                ErrorCode.CONFLICT, f"{node_id} was merged into {folded_into}: re-read it", field
+            )
+            return refused([error], dry)
         error = payload_error(
             ErrorCode.CONFLICT,
             f"stale expected version for {node_id}: it is at version {current}",

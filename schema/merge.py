@@ -95,7 +95,8 @@ class Mutation:
         "a merged record's current owner joins it only when it has none, else that ownership "
         "ends today (kept as history). Errors: "
         "VALIDATION, NOT_FOUND (also a record the viewer may not see), FORBIDDEN (the viewer "
-        "may not edit one of the records, or never edits), CONFLICT, CYCLE (the merge would "
+        "may not edit one of the records, or never edits), CONFLICT (a stale expected version, "
+        "or a record merged already: the message names its survivor), CYCLE (the merge would "
         "close a hierarchy cycle).",
     )
     mergePeople = input_mutation(

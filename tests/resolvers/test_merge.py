@@ -301,6 +301,23 @@ def test_merge_errors_write_nothing(gql: GQL, cypher: Driver) -> None:
     assert totals(cypher) == before
 
 
+def test_a_record_merged_already_is_a_conflict_naming_its_survivor(
+    gql: GQL, cypher: Driver
+) -> None:
+    """Tester BI: the loser of two racing merges of one record was told NOT_FOUND, while
+    `company(id)` answered the survivor for that id."""
+    first, second, dup = (node(cypher, "Company", n) for n in ("先到", "后到", "被并"))
+    done = gql(MERGE_COMPANIES, {"i": {"survivor": first, "merged": [dup]}})
+    assert done.data["mergeCompanies"]["errors"] == []
+    late = gql(MERGE_COMPANIES, {"i": {"survivor": second, "merged": [dup]}})
+    [error] = late.data["mergeCompanies"]["errors"]
+    assert (error["code"], error["field"]) == ("CONFLICT", "input.merged[0]")
+    assert first in error["message"]
+    assert gql("query($id: ID!) { company(id: $id) { id } }", {"id": dup}).data["company"] == {
+        "id": first
+    }
+
+
 def test_merge_that_would_close_a_hierarchy_cycle_is_rolled_back(gql: GQL, cypher: Driver) -> None:
     a = node(cypher, "Company", "A")
     x = node(cypher, "Company", "X")
