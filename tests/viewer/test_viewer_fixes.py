@@ -103,8 +103,18 @@ def test_errors_are_worded_by_their_code(viewer: Viewer, base_url: str) -> None:
     # The server's own words stay, as a detail.
     assert viewer.page.is_visible("#error-detail")
     assert "00000000-0000-4000-8000-00000000dead" in viewer.page.inner_text("#error-detail")
+    # Tester BG: no "…" tabs and no exports for a record that is not there.
+    assert viewer.page.locator("#tabs a").count() == 0
+    assert viewer.page.is_disabled("#export-png")
+    assert viewer.page.is_disabled("#export-graphml")
     viewer.page.click("#lang")
     assert "Not found" in viewer.page.inner_text("#error-message")
+    # An unknown route: the viewer's own words, no server text (no server was asked).
+    viewer.page.goto(f"{base_url}/viewer/#/nosuchview/123")
+    viewer.page.reload()
+    viewer.wait()
+    assert viewer.page.get_attribute("#error", "data-code") == "NO_SUCH_VIEW"
+    assert not viewer.page.is_visible("#error-detail")
 
 
 def test_api_key_control_signs_in_and_out(viewer: Viewer, base_url: str) -> None:
@@ -252,3 +262,21 @@ def test_maps_open_fitted_to_the_visible_canvas(viewer: Viewer, base_url: str) -
         assert box["top"] < centre["y"] < box["h"]
     labels = viewer.page.evaluate("window.crmViewer.cy.nodes().map(n => n.data('label'))")
     assert all(len(line) <= 14 for text in labels for line in text.split("\n")), labels
+
+
+def test_dates_and_times_read_as_the_server_wrote_them(viewer: Viewer, base_url: str) -> None:
+    """Tester BG: a browser in UTC showed 14:00+08:00 as 06:00, and a stage set on 8 December
+    (+08:00) beside a scoring "on 7 December" of the same morning."""
+    viewer.goto(base_url)
+    shown = viewer.page.evaluate(
+        """async () => {
+          const m = await import('/viewer/js/i18n.js');
+          const offset = new Date('2026-12-08T04:42:00+08:00').getTimezoneOffset();
+          return [m.formatWhen('2026-12-08T04:42:00+08:00', { time: true }),
+                  m.formatWhen('2026-12-08T04:42:00+08:00'), m.formatWhen('2026-12-08'), offset];
+        }"""
+    )
+    timed, dated, bare, offset = shown
+    assert timed.startswith("2026年12月8日 04:42"), timed
+    assert timed.endswith("(UTC+08:00)") == (offset != -480), timed
+    assert dated == bare == "2026年12月8日"

@@ -213,17 +213,26 @@ async function render() {
       layout: result.layout, layoutEdges: result.layoutEdges, marks: result.marks, roleLabels: result.roleLabels,
     });
     renderEdgeKinds(); // the kinds of this drawing, not the one before it
+    setExports(true);
     setPageState('ready');
   } catch (err) {
     if (!current()) return;
     state.result = null;
     if (v.panel) $('panel').replaceChildren();
     graph.show({ nodes: [], edges: [] });
-    renderEdgeKinds();
+    // A record that is not there gets no "…" tabs and nothing to export (tester BG).
+    if (err?.code === 'NOT_FOUND') state.subjects = {};
+    renderChrome();
+    setExports(false);
     renderInfo();
     setStatus(null);
     showError(err);
   }
+}
+
+function setExports(on) {
+  $('export-png').disabled = !on;
+  $('export-graphml').disabled = !on;
 }
 
 function setStatus(text) {

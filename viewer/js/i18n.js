@@ -136,7 +136,6 @@ const STRINGS = {
     'intel.notCustomer': '不是客户：没有价值分与流失风险。',
     'intel.value': '价值分', 'intel.segment': '分群', 'intel.rfm': 'RFM',
     'intel.rfmInputs': '近 {window} 天 {orders} 单，{amount}；距上次下单 {days} 天；同类客户 {peers} 个',
-    'intel.rfmInputsNoPeers': '近 {window} 天 {orders} 单，{amount}；距上次下单 {days} 天',
     'intel.rfmNone': '窗口内无订单',
     'intel.factors': '价值构成（各项占价值分的份额）',
     'intel.factorMath': '得分 {score} × 权重 {weight} = {share}',
@@ -165,7 +164,6 @@ const STRINGS = {
     'intel.offers': '推荐产品（可以向它推荐什么）',
     'intel.noOffers': '暂无推荐。',
     'fi.contribution': '近 {days} 天收入 {amount}，高于 {peers} 个同类客户中约 {pct}% 的客户',
-    'fi.contributionNoPeers': '近 {days} 天收入 {amount}，高于同类客户中约 {pct}% 的客户',
     'fi.unconverted': '；{n} 笔订单的币种无汇率，未计入',
     'fi.support': '跟进按时完成 {kept}/{due}；近一年满意度调查 {surveys} 次；近 90 天沟通 {n} 次，其中客户主动 {inbound} 次',
     'fi.credit': '到期订单 {due} 笔，按时付清 {onTime} 笔；逾期未付 {overdue}',
@@ -354,7 +352,6 @@ const STRINGS = {
     'intel.notCustomer': 'Not a customer: no value score or churn risk.',
     'intel.value': 'Value score', 'intel.segment': 'Segment', 'intel.rfm': 'RFM',
     'intel.rfmInputs': '{orders} orders, {amount} in the last {window} days; last order {days} days ago; {peers} peer customers',
-    'intel.rfmInputsNoPeers': '{orders} orders, {amount} in the last {window} days; last order {days} days ago',
     'intel.rfmNone': 'no order in the window',
     'intel.factors': 'What the value is made of (each factor\'s share of the score)',
     'intel.factorMath': 'score {score} × weight {weight} = {share}',
@@ -383,7 +380,6 @@ const STRINGS = {
     'intel.offers': 'What to offer',
     'intel.noOffers': 'No recommendations yet.',
     'fi.contribution': 'Revenue {amount} in {days} days, above about {pct}% of {peers} peer customers',
-    'fi.contributionNoPeers': 'Revenue {amount} in {days} days, above about {pct}% of peer customers',
     'fi.unconverted': '; {n} orders in a currency without a rate left out',
     'fi.support': 'Follow-ups kept on time {kept}/{due}; {surveys} surveys in the last year; {n} contacts in 90 days, {inbound} started by them',
     'fi.credit': '{due} orders fell due, {onTime} paid on time; overdue {overdue}',
@@ -621,6 +617,25 @@ export function errorText(err) {
 export function errorDetail(err) {
   const text = err?.message ?? (typeof err === 'string' ? err : '');
   return text && text !== errorText(err) ? String(text) : '';
+}
+
+const OFFSET = /(?:([+-])(\d{2}):(\d{2})|Z)$/;
+
+/** An API date or date-time as the server wrote it: its own calendar day and wall time (the
+ * offset it carries is the CRM's zone), not the browser's. A browser in UTC showed a stage
+ * set on 8 December (+08:00) next to a scoring "on 7 December" of the same morning, and
+ * 14:00 as 06:00 (tester BG). A time gets its offset when the browser's differs. */
+export function formatWhen(iso, { time = false } = {}) {
+  const text = String(iso);
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) return text;
+  const m = text.length > 10 ? OFFSET.exec(text) : null; // a bare date is a calendar day
+  const minutes = m?.[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  const wall = new Date(d.getTime() + minutes * 60000);
+  const options = { dateStyle: 'medium', timeZone: 'UTC', ...(time ? { timeStyle: 'short' } : {}) };
+  const shown = new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', options).format(wall);
+  if (!time || !m || -d.getTimezoneOffset() === minutes) return shown;
+  return `${shown} (UTC${m[1] ? `${m[1]}${m[2]}:${m[3]}` : ''})`;
 }
 
 /** A number for people: at most `digits` decimals, grouped, in the page's locale. */

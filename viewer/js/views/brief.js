@@ -3,14 +3,11 @@
 // the key people with who on our staff knows them and how strongly. A panel view.
 import { handOverBrief } from '../api.js';
 import { h, route } from '../dom.js';
-import { displayName, getLang, label, t } from '../i18n.js';
+import { displayName, formatWhen, label, t } from '../i18n.js';
 import { dealItem, num } from './pipeline.js';
 
 function day(iso) {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso)
-    : new Intl.DateTimeFormat(getLang() === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium' }).format(d);
+  return iso ? formatWhen(iso) : '—';
 }
 
 class BriefPage {

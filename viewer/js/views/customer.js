@@ -2,7 +2,7 @@
 // and a form to log an interaction. Not a graph: it fills the stage instead of the canvas.
 import { closeFollowUp, customerFigures, openFollowUps, saveInteraction, timeline } from '../api.js';
 import { h, route } from '../dom.js';
-import { displayName, getLang, label, t } from '../i18n.js';
+import { displayName, formatWhen, getLang, label, t } from '../i18n.js';
 import { IntelligenceCard } from './intelligence.js';
 import { errorLine } from '../errors.js';
 
@@ -31,10 +31,7 @@ function locale() {
 }
 
 function when(iso) {
-  if (!iso) return t('cust.never');
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+  return iso ? formatWhen(iso, { time: true }) : t('cust.never');
 }
 
 /** A Decimal string with thousands separators, its digits untouched (no float rounding). */

@@ -4,7 +4,7 @@
 // lifecycle moves and score snapshots. The numbers are the scoring run's; none is computed here.
 import { customerIntelligence, setLifecycleStage } from '../api.js';
 import { h, route } from '../dom.js';
-import { displayName, formatNumber, getLang, label, t } from '../i18n.js';
+import { displayName, formatNumber, formatWhen, getLang, label, t } from '../i18n.js';
 import { errorLine } from '../errors.js';
 
 const STAGES = ['POTENTIAL', 'NEW', 'ACTIVE', 'LOST'];
@@ -36,10 +36,7 @@ export function amount(value, currency = 'CNY') {
 }
 
 function day(iso) {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(d);
+  return iso ? formatWhen(iso) : '—';
 }
 
 function signedPct(change) {
