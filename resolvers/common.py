@@ -17,7 +17,7 @@ from graph.vocab import DISTINCT_LINES, CustomerKind, Label
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import ErrorCode, payload_error
-from resolvers.loaders import load_one
+from resolvers.loaders import forget, load_one
 from resolvers.shapes import DeleteRow, NodePayload, NodeRow, UserErrorRow
 
 CUSTOMER_FIELDS = ("customerCode", "customerKind", "lifecycleStage", "classification", "tier")
@@ -276,6 +276,8 @@ async def _update(
         )
     except ConstraintViolation as exc:
         return taken(key, exc)
+    if result.node is not None:
+        forget(ctx, node_id)
     if result.refusal is Refusal.NOT_FOUND:
         # A merged-away id reads as its survivor: say so, so the client can re-read it.
         survivor = await load_node(ctx, label, node_id)

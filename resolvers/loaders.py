@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -22,6 +23,15 @@ def loader(
         found = DataLoader(load_fn=batch)
         ctx.loaders[name] = found
     return found
+
+
+def forget(ctx: Context, key: str) -> None:
+    """Drop `key` from every loader of the request: a write changed what it names, and a later
+    field of the same request (another alias) must read it as now stored (tester BJ: a second
+    archiveCompany of one request read the cached, unarchived row and archived it again)."""
+    for found in ctx.loaders.values():
+        with contextlib.suppress(KeyError):  # not asked for in this request
+            found.clear(key)
 
 
 Keyed = Callable[[list[str]], Awaitable[Mapping[str, V]]]

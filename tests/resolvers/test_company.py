@@ -256,6 +256,21 @@ def test_archive_and_delete(gql: GQL) -> None:
         {"i": {"id": c["id"]}},
     ).data["archiveCompany"]
     assert again == archived
+    # Tester BJ: twice in one request, the second read the request's cached row (not yet
+    # archived) and archived again: a new time, a new version, a second audit event.
+    twice = create(gql)
+    both = gql(
+        "mutation($id: ID!) { a: archiveCompany(input: {id: $id}) { company { archivedAt "
+        "version } } b: archiveCompany(input: {id: $id}) { company { archivedAt version } } }",
+        {"id": twice["id"]},
+    ).data
+    assert both["a"] == both["b"]
+    assert both["b"]["company"]["version"] == 2
+    events = gql(
+        "query($id: ID!) { auditTrail(id: $id, first: 10) { nodes { action } } }",
+        {"id": twice["id"]},
+    ).data["auditTrail"]["nodes"]
+    assert [e["action"] for e in events].count("company.archive") == 1
     deleted = gql(
         "mutation($i: NodeRefInput!) { deleteCompany(input: $i) { deletedId errors { code } } }",
         {"i": {"id": c["id"]}},
