@@ -63,13 +63,58 @@ class BadRow:
     message: str
 
 
+# Encodings whose bytes a UTF-8 file also decodes into, as mojibake: 深圳 read as GB18030 is
+# 娣卞湷, and every row passed (tester BK).
+_LEGACY_CJK = frozenset({"gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp936", "cp950"})
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def csv_codec(path: Path, encoding: str) -> str:
+    """The codec to read a CSV file with, given the mapping's `encoding`. A UTF-8 byte-order
+    mark says UTF-8 whatever the mapping says; a file that decodes as UTF-8 with non-ASCII
+    text in it is refused under a legacy Chinese encoding (Chinese text in GB18030 or Big5 is
+    practically never valid UTF-8, and read with the wrong one it is silently garbled); a
+    UTF-16 file is told so. ValueError says what to change."""
+    name = codecs.lookup(encoding).name
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith(_UTF16_BOMS) and not name.startswith("utf-16"):
+            raise ValueError(
+                'the file is UTF-16 (it begins with its byte-order mark): add encoding = "utf-16" '
+                "to the mapping, or save it as CSV UTF-8"
+            )
+        if name == "utf-8":
+            return "utf-8-sig"
+        if name not in _LEGACY_CJK:
+            return encoding
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        wide = False
+        try:
+            while chunk := f.read(1 << 20):
+                decoder.decode(chunk)
+                wide = wide or max(chunk) >= 0x80
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return encoding  # not UTF-8: the legacy encoding it says
+    if wide:
+        raise ValueError(
+            f"the file is UTF-8, not {encoding}: read as {encoding} its Chinese would be "
+            f'garbled. Remove encoding = "{encoding}" from the mapping (UTF-8 is the default)'
+        )
+    return encoding  # ASCII only: the same in either
+
+
 def read_csv(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, str] | BadRow]]:
     """(data row number from 1, {column: text}) per row, blank lines skipped; a UTF-8 BOM is
     dropped. A row with more cells than the header (an unquoted comma in a value) and a row
     the CSV grammar refuses (a stray quote, a quoted cell never closed) are BadRows: a lenient
     reader would shift the row's values into the wrong columns, or read the rest of the file
-    into one cell. Text not in `encoding` is a ValueError naming its line."""
-    codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    into one cell. Text not in `encoding` is a ValueError naming its line (and see
+    `csv_codec`)."""
+    codec = csv_codec(path, encoding)
     try:
         with open(path, newline="", encoding=codec) as f:
             # The lines each row was read from: Python's reader takes a quote inside an
@@ -179,7 +224,10 @@ def csv_header(path: Path, encoding: str = "utf-8") -> list[str] | None:
     """The column names of a CSV file's header, as read_csv reads them, from its first line
     alone; None when that line is not text in `encoding` or not one CSV line (the import
     then says why)."""
-    codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    try:
+        codec = csv_codec(path, encoding)
+    except ValueError:
+        return None
     decoder = codecs.getincrementaldecoder(codec)()
     text = ""
     with open(path, "rb") as f:

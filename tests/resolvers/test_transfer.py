@@ -5,6 +5,7 @@ before any row is read."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import re
 from collections.abc import Callable, Iterator
@@ -603,6 +604,30 @@ def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
     path.write_text("\ufeff编号,公司名称,公司名称,电话\nD-1,甲有限公司,乙有限公司,\n", "utf-8")
     with pytest.raises(ValueError, match=re.escape("names column(s) 公司名称 twice")):
         list(fmt.read_csv(path, "utf-8"))
+
+
+def test_the_bytes_decide_over_a_mapping_encoding_that_would_garble_them(tmp_path: Path) -> None:
+    """Tester BK: a UTF-8 file under `encoding = "gb18030"` was imported as mojibake (深圳 as
+    娣卞湷), every row accepted; with a BOM it was refused as "not gb18030 text"."""
+    path = tmp_path / "c.csv"
+    body = "id,name\r\nA0,深圳市腾讯计算机系统有限公司\r\n"
+    path.write_bytes(body.encode("utf-8"))
+    with pytest.raises(ValueError, match=re.escape("the file is UTF-8, not gb18030")):
+        list(fmt.read_csv(path, "gb18030"))
+    assert fmt.csv_header(path, "gb18030") is None  # left to the import to say why
+    path.write_bytes(codecs.BOM_UTF8 + body.encode("utf-8"))  # a BOM says UTF-8
+    assert [r for _, r in fmt.read_csv(path, "gb18030")] == [
+        {"id": "A0", "name": "深圳市腾讯计算机系统有限公司"}
+    ]
+    path.write_bytes(body.encode("gb18030"))  # what the mapping says: read as it says
+    read = next(r for _, r in fmt.read_csv(path, "gb18030"))
+    assert read == {"id": "A0", "name": "深圳市腾讯计算机系统有限公司"}
+    path.write_bytes("id,name\r\nA0,abc\r\n".encode("ascii"))  # ASCII: either reads it
+    assert [r for _, r in fmt.read_csv(path, "gb18030")] == [{"id": "A0", "name": "abc"}]
+    path.write_bytes(body.encode("utf-16"))  # with its BOM
+    with pytest.raises(ValueError, match=re.escape("the file is UTF-16")):
+        list(fmt.read_csv(path, "utf-8"))
+    assert next(r for _, r in fmt.read_csv(path, "utf-16")) == read
 
 
 def test_a_csv_header_lacking_a_column_the_mapping_names_is_refused_before_any_row_is_read(
