@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from graphql import GraphQLEnumType, GraphQLObjectType
 
 from graph.vocab import Rel
 from schema import build_schema
+from settings import ROOT
 
 CONTRACT_FIELDS = {
     "MapNode": "id kind name nameEn isCustomer tier lifecycleStage title department companyId "
@@ -52,6 +55,11 @@ def test_edge_type_is_the_closed_vocabulary() -> None:
     t = build_schema()._schema.type_map["EdgeType"]
     assert isinstance(t, GraphQLEnumType)
     assert set(t.values) == {r.value for r in Rel}
+    # The document the viewer codes against lists the same (tester BJ: REFERRED was missing).
+    doc = (ROOT / "docs" / "API-MAPS.md").read_text(encoding="utf-8")
+    listed = re.search(r"enum EdgeType \{([^}]*)\}", doc)
+    assert listed is not None
+    assert set(listed.group(1).split()) == {r.value for r in Rel}
     layout = build_schema()._schema.type_map["Layout"]
     assert isinstance(layout, GraphQLEnumType)
     assert set(layout.values) == {"NONE", "FORCE", "HIERARCHY"}
