@@ -68,7 +68,11 @@ def mask_id_number(value: str) -> str:
 
 
 def mask_phone(value: str) -> str:
-    """Keep the country code and carrier prefix, and the last 4 digits: `+86138****5678`."""
+    """Keep the country code and carrier prefix, and the last 4 digits: `+86138****5678`; an
+    extension (`;ext=8001`) is masked as the number's own digits (it names a desk)."""
+    number, sep, extension = value.partition(";ext=")
+    if sep:
+        return mask_phone(number) + sep + "*" * len(extension)
     if len(value) <= 8:
         return "*" * max(len(value) - 2, 0) + value[-2:]
     return value[:-8] + "****" + value[-4:]

@@ -188,8 +188,8 @@ def phone(
     """A phone number someone can answer, normalised to E.164; numbers without a country code
     are Chinese. Malformed and unassigned numbers are refused (`is_valid_number` checks the
     numbering plan), so are pagers, premium-rate and voicemail numbers, numbers with letters
-    (vanity numbers; an extension marker such as "ext", "x", 转 or 分机 is fine), and with
-    `mobile` a number that is not a mobile one."""
+    (vanity numbers; an extension marker such as "ext", "x", 转 or 分机 is fine, and the
+    extension is kept), and with `mobile` a number that is not a mobile one."""
     if value is None or not value.strip() or masked(errors, value, field):
         return None
     value = _CN_EXTENSION.sub(" ext ", unicodedata.normalize("NFKC", value))
@@ -216,7 +216,13 @@ def phone(
     if mobile and kind not in MOBILE_TYPES:
         errors.add(ErrorCode.VALIDATION, "is not a mobile number", field)
         return None
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    number = str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    # The extension is kept, as RFC 3966 writes it (`+861062751234;ext=8001`): it was dropped,
+    # and a phone and fax of one switchboard then read as one number (tester BK).
+    return number + (f"{EXTENSION}{parsed.extension}" if parsed.extension else "")
+
+
+EXTENSION = ";ext="
 
 
 def email(errors: Errors, value: str | None, field: str) -> str | None:

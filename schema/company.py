@@ -92,8 +92,10 @@ class Company(Record):
     legalRepresentative: str | None = strawberry.field(description="Legal representative.")
     address: str | None = strawberry.field(description="Registered address.")
     postcode: str | None = strawberry.field(description="Postcode.")
-    phone: str | None = strawberry.field(description="Main phone, E.164.")
-    fax: str | None = strawberry.field(description="Fax, E.164.")
+    phone: str | None = strawberry.field(
+        description="Main phone, E.164; an extension after `;ext=` (`+861062751234;ext=8001`)."
+    )
+    fax: str | None = strawberry.field(description="Fax, E.164 (an extension after `;ext=`).")
     website: str | None = strawberry.field(description="Website URL.")
     mainBusiness: str | None = strawberry.field(description="Main business (主营业务).")
     taxNumber: str | None = strawberry.field(description="Tax registration number.")
@@ -192,7 +194,10 @@ class CompanyFields:
     legalRepresentative: str | None = optional("≤ 100.")
     address: str | None = optional("≤ 300.")
     postcode: str | None = optional("≤ 20.")
-    phone: str | None = optional("Normalised to E.164; numbers without country code are Chinese.")
+    phone: str | None = optional(
+        "Normalised to E.164; numbers without country code are Chinese. An extension (转 8001, "
+        "分机, ext, x, #) is kept: `+861062751234;ext=8001`."
+    )
     fax: str | None = optional("As `phone`.")
     website: str | None = optional("A web address, ≤ 300: http(s), or no scheme (example.cn).")
     mainBusiness: str | None = optional("≤ 500.")

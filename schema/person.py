@@ -73,7 +73,9 @@ class Person(Record):
         description="Mobile phone, E.164. Personal data: masked (`+86138****5678`) unless "
         "the viewer is ADMIN or MANAGER."
     )
-    officePhone: str | None = strawberry.field(description="Office phone, E.164.")
+    officePhone: str | None = strawberry.field(
+        description="Office phone, E.164 (an extension after `;ext=`)."
+    )
     email: str | None = strawberry.field(description="Email address, normalised.")
     education: str | None = strawberry.field(description="Education (学历).")
     occupation: str | None = strawberry.field(description="Occupation (职业).")

@@ -31,6 +31,7 @@ def test_phone_keeps_prefix_and_last_four() -> None:
     assert mask_phone("+8613812345678") == "+86138****5678"
     assert mask_phone("+12025550123") == "+120****0123"
     assert mask_phone("+8612") == "***12"
+    assert mask_phone("+861062751234;ext=8001") == "+8610****1234;ext=****"
 
 
 def test_email_keeps_first_letter_and_domain() -> None:
