@@ -229,6 +229,21 @@ def test_search_lists_every_hit(viewer: Viewer, base_url: str) -> None:
     assert viewer.page.locator("#search-results a.hit", has_text="武汉分公司").count() == 1
 
 
+def test_a_person_customer_found_by_search_has_the_customer_tab(
+    viewer: Viewer, base_url: str
+) -> None:
+    """Tester BK: 陈国栋, an individual customer, opened from search with his intro tab only;
+    the README gives a person who is a customer the customer tab too."""
+    viewer.goto(base_url)
+    viewer.page.fill("#search", "陈国栋")
+    hit = viewer.page.locator("#search-results a.hit", has_text="陈国栋").first
+    hit.wait_for()
+    viewer.page.evaluate("document.body.dataset.state = 'navigating'")
+    hit.click()
+    viewer.wait_ready()
+    assert viewer.page.locator("#tabs a[data-view=customer]").count() == 1
+
+
 @pytest.mark.parametrize(
     "viewer", [(1366, 768), (390, 844)], indirect=True, ids=["laptop", "phone"]
 )

@@ -103,7 +103,8 @@ export function me() {
 
 export async function search(text, first = 10) {
   const data = await gql(
-    'query Search($text: String!, $first: Int) { search(text: $text, first: $first) { id kind name nameEn score } }',
+    // A person hit says whether it is a customer: its customer tab needs to know (tester BK).
+    'query Search($text: String!, $first: Int) { search(text: $text, first: $first) { id kind name nameEn score node { ... on Person { customer { customerKind } } } } }',
     { text, first },
   );
   return data.search;

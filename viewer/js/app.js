@@ -428,7 +428,10 @@ function hitItem(hit) {
   const href = route(view, hit.id);
   return h('li', { role: 'option' }, h('a', {
     href, class: 'hit', 'data-id': hit.id,
-    onclick: () => { state.known.set(hit.id, { ...hit, hidden: false }); closeResults(); },
+    onclick: () => {
+      state.known.set(hit.id, { ...hit, isCustomer: Boolean(hit.node?.customer), hidden: false });
+      closeResults();
+    },
   }, h('span', { class: 'hit-name' }, hit.name),
   hit.nameEn && hit.nameEn !== hit.name ? h('span', { class: 'muted' }, ` ${hit.nameEn}`) : null,
   ' ', h('span', { class: 'badge' }, label('kind', hit.kind))));
