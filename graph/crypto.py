@@ -35,6 +35,7 @@ import json
 import os
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,8 +75,9 @@ def mask(value: str) -> str:
 
 
 def normalise(value: str) -> str:
-    """What the digest is taken of: resident ID numbers end in `X` or `x` alike."""
-    return value.strip().upper()
+    """What the digest is taken of: resident ID numbers end in `X` or `x` alike, in
+    full-width forms too (NFKC), as validation stores them."""
+    return unicodedata.normalize("NFKC", value).strip().upper()
 
 
 def _b64(raw: str, what: str) -> bytes:

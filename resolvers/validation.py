@@ -132,11 +132,13 @@ def _resident_id(value: str) -> str:
 def _standard_number(
     errors: Errors, value: str | None, field: str, validate: Callable[[str], Any], what: str
 ) -> str | None:
-    """`value` in the compact form a python-stdnum validator gives it; blank is None."""
+    """`value` in the compact form a python-stdnum validator gives it; blank is None.
+    Full-width digits and letters (１１０１…Ｘ, as a Chinese input method types them) are
+    read as the ASCII ones (NFKC): the checksum was judged on the full-width X (tester BK)."""
     if value is None or not value.strip():
         return None
     try:
-        return str(validate(value))
+        return str(validate(unicodedata.normalize("NFKC", value)))
     except StdnumError as exc:
         errors.add(ErrorCode.VALIDATION, f"is not a valid {what}: {exc}", field)
         return None

@@ -87,3 +87,17 @@ def test_resident_id_numbers(value: str, valid: bool) -> None:
     errors = v.Errors()
     out = v.resident_id(errors, value, "input.idNumber")
     assert (out == value, not errors) == (valid, valid), [e["message"] for e in errors]
+
+
+def test_full_width_id_numbers_and_credit_codes_read_as_ascii() -> None:
+    """Tester BK: 11010519491231002Ｘ (a full-width X, as an input method types it) was refused
+    as a bad checksum, the credit code in full-width forms as a bad format."""
+    full = str.maketrans(
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ",
+    )
+    errors = v.Errors()
+    assert v.resident_id(errors, "11010519491231002Ｘ", "input.idNumber") == "11010519491231002X"
+    assert v.resident_id(errors, "11010519491231002X".translate(full), "f") == "11010519491231002X"
+    assert v.credit_code(errors, "91440300708461136T".translate(full), "f") == "91440300708461136T"
+    assert errors == []
