@@ -174,15 +174,20 @@ def factor_inputs(ctx: Context, factor: dict[str, Any]) -> dict[str, Any]:
         return inputs
     if factor.get("factor") == scoring.Factor.INFLUENCE.value:
         return {}
-    return {k: v for k, v in inputs.items() if k != "peers"}
+    return _peers_left_out(inputs)
 
 
 def without_peers(ctx: Context, inputs: dict[str, Any] | None) -> dict[str, Any] | None:
-    """RFM's and CONTRIBUTION's inputs without `peers`, the number of customers the rank is
-    among: every customer, hidden ones too (tester BH: a rep of 2 customers read 7)."""
-    if inputs is None:
-        return None
-    return factor_inputs(ctx, {"factor": scoring.Factor.CONTRIBUTION.value, "inputs": inputs})
+    """RFM's inputs as the viewer may read them: `peers` as in CONTRIBUTION's."""
+    if inputs is None or may_read(ctx.viewer.roles, WHOLE_BOOK):
+        return inputs
+    return _peers_left_out(inputs)
+
+
+def _peers_left_out(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Without `peers`, the number of customers a rank is among: every customer, hidden ones
+    too (tester BH: a rep of 2 customers read 7)."""
+    return {k: v for k, v in inputs.items() if k != "peers"}
 
 
 async def named(ctx: Context, ids: list[str]) -> list[NodeRow]:

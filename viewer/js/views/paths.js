@@ -55,6 +55,7 @@ export function hopSentences(path) {
     const edges = new Map(path.edges.map((e) => [e.id, e]));
     return path.hops.map((hop) => {
       let tie;
+      let strengthKey = 'hop.strength';
       if (hop.tie === 'COLLEAGUE') {
         const at = (hop.edgeIds || []).map((i) => edges.get(i)).find((e) => e?.type === 'WORKS_AT');
         tie = at ? t('intro.colleagueAt', { company: nameOf(at.target) }) : label('introTie', 'COLLEAGUE');
@@ -67,13 +68,12 @@ export function hopSentences(path) {
         // strongest tie's (a bare "strength 0.7" after "李娜 影响 刘建国" read as that
         // influence's, which is 0.5: tester BG).
         if (told.length > 1) {
-          const each = told.map((e) => edgeSentence(e, nameOf)).join(getLang() === 'zh' ? '；' : '; ');
-          return aside(t('intro.hop', { a: nameOf(hop.from), b: nameOf(hop.to), tie: each }), [t('intro.hopStrength', { s: strength(hop.strength) })]);
-        }
-        if (told.length) tie = edgeText(told[0], nameOf);
+          tie = told.map((e) => edgeSentence(e, nameOf)).join(getLang() === 'zh' ? '；' : '; ');
+          strengthKey = 'intro.hopStrength';
+        } else if (told.length) tie = edgeText(told[0], nameOf);
         else tie = ties.length ? aside(label('introTie', hop.tie), ties) : label('introTie', hop.tie);
       }
-      return aside(t('intro.hop', { a: nameOf(hop.from), b: nameOf(hop.to), tie }), [t('hop.strength', { s: strength(hop.strength) })]);
+      return aside(t('intro.hop', { a: nameOf(hop.from), b: nameOf(hop.to), tie }), [t(strengthKey, { s: strength(hop.strength) })]);
     });
   }
   // RelPath: nodes and edges in path order, each edge in its stored direction.
