@@ -108,10 +108,12 @@ CLAIM: LiteralString = (
 
 # Whether writing `$props` (and `$customer`) changes node `n`. The ID number's ciphertext is
 # new on every write; its digest says whether the number changed (graph/crypto.py).
+# An archive time, once stored, is no change: two archives racing past their reads (each saw
+# the node unarchived) write one time, one version and one audit event (tester BI).
 CHANGES: LiteralString = (
     "(($customer IS NOT NULL AND $customer <> n:Customer) OR any(k IN keys($props) WHERE "
-    "k <> '" + crypto.CIPHER + "' AND NOT coalesce(n[k] = $props[k], "
-    "n[k] IS NULL AND $props[k] IS NULL)))"
+    "k <> '" + crypto.CIPHER + "' AND NOT (k = 'archivedAt' AND n.archivedAt IS NOT NULL) "
+    "AND NOT coalesce(n[k] = $props[k], n[k] IS NULL AND $props[k] IS NULL)))"
 )
 
 

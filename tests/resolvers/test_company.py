@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from graph import clock
@@ -275,6 +276,27 @@ def test_archive_and_delete(gql: GQL) -> None:
     events = gql(
         "query($id: ID!) { auditTrail(id: $id, first: 10) { nodes { action } } }",
         {"id": twice["id"]},
+    ).data["auditTrail"]["nodes"]
+    assert [e["action"] for e in events].count("company.archive") == 1
+    # Tester BI: archives racing past their reads (each saw the company unarchived) archived
+    # it once each. The write itself now keeps a stored archive time.
+    raced = create(gql)
+
+    def archive(_: int) -> dict[str, Any]:
+        out: dict[str, Any] = gql(
+            "mutation($id: ID!) { archiveCompany(input: {id: $id}) { company { archivedAt "
+            "version } errors { code } } }",
+            {"id": raced["id"]},
+        ).data["archiveCompany"]
+        return out
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(archive, range(8)))
+    assert all(a == answers[0] for a in answers), answers
+    assert answers[0]["company"]["version"] == 2
+    events = gql(
+        "query($id: ID!) { auditTrail(id: $id, first: 20) { nodes { action } } }",
+        {"id": raced["id"]},
     ).data["auditTrail"]["nodes"]
     assert [e["action"] for e in events].count("company.archive") == 1
     deleted = gql(
