@@ -310,6 +310,13 @@ def personal_key(v: LiteralString) -> LiteralString:
     return "($acl.named OR NOT " + v + ":Person)"
 
 
+def own_request(v: LiteralString, by: LiteralString) -> LiteralString:
+    """Event `v`'s request id, for its author (`v.<by>`) and the read-all roles; null for
+    others, who see a colleague's change but not the id of the request behind it (tester BH:
+    a client may send its own `X-Request-Id`, and logs are searched by it)."""
+    return "CASE WHEN " + v + "." + by + " = $acl.me OR $acl.all THEN " + v + ".requestId END"
+
+
 def name_order(v: LiteralString) -> LiteralString:
     """What to order node `v` by where a statement orders by name: its name, but no value for
     a person shown to an anonymised viewer, so people fall back to the tie-break (their id)."""

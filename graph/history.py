@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, LiteralString, NotRequired, TypedDict
 
 from graph import crypto, pages
-from graph.access import acl_params, visible
+from graph.access import acl_params, own_request, visible
 from graph.actor import Actor
 from graph.cypher import any_label_union
 from graph.db import Cypher, Database, Tx
@@ -191,7 +191,7 @@ PAGE = Cypher(
     "WHERE $afterAt IS NULL OR fc.at < datetime($afterAt) "
     "OR (fc.at = datetime($afterAt) AND fc.id < $afterId) "
     "WITH fc ORDER BY fc.at DESC, fc.id DESC LIMIT $limit "
-    "RETURN fc{.*} AS change",
+    "RETURN fc{.*, requestId: " + own_request("fc", "by") + "} AS change",
 )
 COUNT = Cypher(
     "history.count",

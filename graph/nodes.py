@@ -355,7 +355,7 @@ AUDIT_TRAIL = Cypher(
     "$afterAt IS NULL OR a.at < datetime($afterAt) "
     "OR (a.at = datetime($afterAt) AND a.id < $afterId)) "
     "WITH a ORDER BY a.at DESC, a.id DESC LIMIT $limit "
-    "RETURN a{.*} AS event",
+    "RETURN a{.*, requestId: " + access.own_request("a", "actor") + "} AS event",
 )
 AUDIT_COUNT = Cypher("audit.count", TRAIL_GATE + TRAIL_EVENTS + "RETURN count(a) AS n")
 # The events one request wrote (the `X-Request-Id` a client sent or was given), oldest first:

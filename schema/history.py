@@ -30,7 +30,8 @@ class FieldHistoryEntry:
     at: dt.datetime = strawberry.field(description="When it changed.")
     by: str = strawberry.field(description="The user id who changed it.")
     requestId: str | None = strawberry.field(
-        description="The request that made the change (as in the audit trail)."
+        description="The request that made the change (as in the audit trail): null "
+        "unless the viewer made it or reads everything (ADMIN, AUDITOR, ANALYST)."
     )
     mergedFrom: strawberry.ID | None = strawberry.field(
         description="The merged record whose field this was, when its history came to this "

@@ -24,7 +24,10 @@ class AuditEvent:
     targetId: strawberry.ID = strawberry.field(description="The node changed.")
     targetLabel: str = strawberry.field(description="The node's type.")
     fields: list[str] = strawberry.field(description="Names of the fields changed.")
-    requestId: str | None = strawberry.field(description="The request that made the change.")
+    requestId: str | None = strawberry.field(
+        description="The request that made the change: null unless the viewer made it or "
+        "reads everything (ADMIN, AUDITOR, ANALYST)."
+    )
 
 
 # As every other list's page: tester AO found `nodes` missing here alone.

@@ -92,6 +92,28 @@ def test_person_fields_keep_history_masked_as_the_live_field(gql: GQL, cypher: D
         ("+8613812345678", "+8613987654321", ADMIN)
     ]
     assert mobile[0]["requestId"]
+    # Tester BH: a rep sees a colleague's change, not the id of the request behind it; their
+    # own requests' ids they do see.
+    assert history(gql, "owner", p["id"], "mobile")[0]["requestId"] is None
+    at = gql("query($id: ID!) { person(id: $id) { version } }", {"id": p["id"]}).data["person"]
+    mine = gql.as_("owner")(
+        UPDATE_PERSON,
+        {"input": {"id": p["id"], "expectedVersion": at["version"], "occupation": "教师"}},
+    )
+    assert mine.data["updatePerson"]["errors"] == []
+    trail = gql.as_("owner")(
+        "query($id: ID!) { auditTrail(id: $id, first: 20) { nodes { actor requestId } } }",
+        {"id": p["id"]},
+    ).data["auditTrail"]["nodes"]
+    assert {e["actor"] for e in trail} == {ADMIN, OWNER}
+    assert all((e["requestId"] is None) == (e["actor"] != OWNER) for e in trail), trail
+    assert all(
+        e["requestId"]
+        for e in gql.as_("admin")(
+            "query($id: ID!) { auditTrail(id: $id, first: 20) { nodes { requestId } } }",
+            {"id": p["id"]},
+        ).data["auditTrail"]["nodes"]
+    )
     # As on the person itself: SALES sees the mobile masked, ANALYST not even masked
     assert values(gql, "owner", p["id"], "mobile") == [("+86138****5678", "+86139****4321")]
     assert values(gql, "analyst", p["id"], "mobile") == [(None, None)]
