@@ -397,6 +397,29 @@ def family_readings(name: str, syllables: list[str]) -> list[tuple[list[str], li
     return out
 
 
+# Characters whose first reading in pypinyin, alone, is the one of a single word: 卜 is bo
+# (萝卜), 什 shen (什么), though names and transliterations read them bu and shi (阿卜杜拉
+# abudula, tester BK). Those words are in its phrase list, which keeps their readings.
+_SINGLE_READINGS = {ord("卜"): "bǔ,bo,pú", ord("什"): "shí,shén"}
+
+
+@lru_cache(maxsize=1)
+def _pypinyin() -> Any:
+    # Imported here: loading its dictionaries takes about 0.5 s of every process's start, and
+    # most processes (CLI commands, serve until a duplicate scan) never need it.
+    import pypinyin
+
+    pypinyin.load_single_dict(_SINGLE_READINGS)
+    return pypinyin
+
+
+def readings(text: str) -> list[str]:
+    """Tone-less pinyin of `text` read as a whole (phrases as phrases): one item per Chinese
+    character, and one per run of other characters."""
+    p = _pypinyin()
+    return list(p.lazy_pinyin(text, style=p.Style.NORMAL, errors="default"))
+
+
 @lru_cache(maxsize=1 << 18)
 def pinyin_forms(name: str | None) -> frozenset[str]:
     """Tone-less pinyin of a name in both orders: 张伟 → {zhangwei, weizhang}; "Wei Zhang" →
@@ -407,13 +430,9 @@ def pinyin_forms(name: str | None) -> frozenset[str]:
     folded = fold(name)
     if _HAN.search(folded):
         han = "".join(c for c in folded if _HAN.match(c))
-        # Imported here: loading its dictionaries takes about 0.5 s of every process's start,
-        # and most processes (CLI commands, serve until a duplicate scan) never need it.
-        from pypinyin import Style, lazy_pinyin
-
         # The whole name at once, as search reads it: 尉迟 is yuchi as a phrase, weichi
         # character by character.
-        syllables = [s for s in lazy_pinyin(han, style=Style.NORMAL) if s.isalpha()]
+        syllables = [s for s in readings(han) if s.isalpha()]
         if not syllables:
             return frozenset()
         forms: set[str] = set()

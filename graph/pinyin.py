@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from graph.actor import Actor
 from graph.db import Cypher, Database
-from graph.matching import family_readings, fold, has_han, without_leading_region
+from graph.matching import family_readings, fold, has_han, readings, without_leading_region
 from graph.vocab import Label
 
 KEYS: Final = "namePinyin"
@@ -35,16 +35,7 @@ BATCH = 2000
 def load() -> None:
     """Load pypinyin's dictionaries now (about 0.25 s and 57 MB), so that the first write of
     a name after start-up does not pay for them."""
-    _readings("华")
-
-
-def _readings(text: str) -> list[str]:
-    """One item per Chinese character (its reading) and per run of other characters."""
-    # Imported here, not at module level: CLI commands that write no name never load it; the
-    # app loads it at start-up (`load`).
-    from pypinyin import Style, lazy_pinyin
-
-    return list(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
+    readings("华")
 
 
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
@@ -57,7 +48,7 @@ def _syllables(items: list[str]) -> list[str]:
 
 
 def _person_words(name: str) -> list[str]:
-    syllables = _syllables(_readings(name))
+    syllables = _syllables(readings(name))
     if not syllables:
         return []
     words: list[str] = []
@@ -82,7 +73,7 @@ def name_keys(label: Label, name: str) -> str | None:
     if label is Label.PERSON:
         words = _person_words(folded)
     else:
-        items = _readings(folded)
+        items = readings(folded)
         if syllables := _syllables(items):
             words += _words(syllables)
         rest = without_leading_region(folded)
@@ -90,7 +81,7 @@ def name_keys(label: Label, name: str) -> str | None:
         if rest and folded.endswith(rest) and region and all(has_han(ch) for ch in region):
             # One reading per character of the region: the same readings, without its own.
             words += _words(_syllables(items[len(region) :]))
-        elif rest != folded and (syllables := _syllables(_readings(rest))):
+        elif rest != folded and (syllables := _syllables(readings(rest))):
             words += _words(syllables)
     return " ".join(dict.fromkeys(w for w in words if w)) or None
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
-from graph import pinyin
+from graph import matching, pinyin
 from graph.actor import Actor
 from graph.db import Database
 from graph.server import LocalNeo4j
@@ -29,6 +30,16 @@ def test_company_keys_with_and_without_the_leading_region() -> None:
     # Full-width letters fold; a Latin run stays one word with one initial.
     assert words(Label.COMPANY, "ＡＢＣ华星") == {"abchuaxing", "ahx"}
     assert pinyin.name_keys(Label.COMPANY, "Huawei Technologies") is None
+
+
+def test_bu_and_shi_alone_read_as_names_read_them() -> None:
+    # Tester BK: 阿卜杜拉 was keyed abodula (pypinyin reads a lone 卜 as in 萝卜).
+    assert "abudula" in words(Label.PERSON, "阿卜杜拉")
+    assert "ashidun" in words(Label.PERSON, "阿什顿")
+    assert "abudula" in matching.pinyin_forms("阿卜杜拉")
+    # The words keep their own readings.
+    assert "luoboshangdian" in words(Label.COMPANY, "萝卜商店")
+    assert "shenmegongsi" in words(Label.COMPANY, "什么公司")
 
 
 def test_person_keys_in_both_orders_and_family_readings() -> None:
@@ -72,9 +83,14 @@ def test_fill_makes_missing_and_stale_keys_once(cypher: Driver, neo4j_server: Lo
         "CREATE (:Company {id: 'c1', name: '华星集团'}), (:Person {id: 'p1', name: '王芳'}), "
         "(:Person {id: 'p2', name: 'Li Lei'}), "
         "(:Company {id: 'c2', name: '新名字', namePinyin: 'jiumingzi jmz', "
-        "namePinyinOf: '旧名字'})",
+        "namePinyinOf: '旧名字'}), "
+        "(:Person {id: 'p3', name: '阿卜杜拉', namePinyin: 'abodula abdl', "
+        "namePinyinOf: '阿卜杜拉'})",
         database_="neo4j",
     )
+    # Keys made before 卜 read bu are forgotten by V0025, and remade.
+    rekey = Path(__file__).parents[2] / "migrations" / "V0025__pinyin_of_bu_and_shi.cypher"
+    cypher.execute_query(rekey.read_text(encoding="utf-8").rstrip().rstrip(";"), database_="neo4j")
 
     async def run() -> int:
         db = Database(neo4j_server.uri, "neo4j", neo4j_server.password)
@@ -83,10 +99,10 @@ def test_fill_makes_missing_and_stale_keys_once(cypher: Driver, neo4j_server: Lo
         finally:
             await db.close()
 
-    assert asyncio.run(run()) == 4
+    assert asyncio.run(run()) == 5
     assert asyncio.run(run()) == 0  # idempotent
     rows = cypher.execute_query(
-        "MATCH (n) WHERE n.id IN ['c1', 'c2', 'p1', 'p2'] "
+        "MATCH (n) WHERE n.id IN ['c1', 'c2', 'p1', 'p2', 'p3'] "
         "RETURN n.id AS id, n.namePinyin AS keys, n.namePinyinOf AS source",
         database_="neo4j",
     ).records
@@ -96,4 +112,5 @@ def test_fill_makes_missing_and_stale_keys_once(cypher: Driver, neo4j_server: Lo
         "c2": ("xinmingzi xmz", "新名字"),
         "p1": ("wangfang wf fangwang", "王芳"),
         "p2": (None, "Li Lei"),
+        "p3": ("abudula abdl budulaa", "阿卜杜拉"),
     }
