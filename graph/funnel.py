@@ -12,8 +12,10 @@ Definitions (the API descriptions repeat them):
 - An opportunity *reached* a stage when it was ever at that stage or a later one by `until`,
   so a deal created at PROPOSAL counts as having passed LEAD and QUALIFIED; a WON deal reached
   every stage and the final WON step, and only a WON one did (the stage CLOSED alone is no
-  win). Every deal of the cohort reached LEAD, one entered at CLOSED too. Conversion from a
-  stage is the share of those that reached it that reached the next step.
+  win). A deal at CLOSED while open or on hold is in closing: past NEGOTIATION, and counted
+  there while it sits there. One moved to CLOSED as it was lost reached only the stages it
+  was at. Every deal of the cohort reached LEAD. Conversion from a stage is the share of
+  those that reached it that reached the next step.
 - Losses in the period are also counted by the loss reason each had at `until`.
 - Days in a stage: the median length of the stays in it that ended inside the period.
 - The forecast weighs each OPEN opportunity's amount by its win probability (its override,
@@ -40,10 +42,12 @@ OPEN_STAGES: tuple[str, ...] = (
     ProjectStage.PROPOSAL.value,
     ProjectStage.NEGOTIATION.value,
 )
-# CLOSED is no step of its own: a deal moved there reached the stages it was at, and the WON
-# step only with the status WON (a lost deal is closed too, and so may an open one be, by
-# mistake: neither won anything).
+# CLOSED is no step of its own, and the WON step needs the status WON. A deal at CLOSED while
+# open is in closing (the forecast weighs it at CLOSED's probability): it passed NEGOTIATION
+# and sits there. One moved to CLOSED as it was lost reached the stages it was at.
 STAGE_RANK: dict[str, int] = {s: i for i, s in enumerate(OPEN_STAGES)}
+CLOSED = ProjectStage.CLOSED.value
+CLOSING = ProjectStage.NEGOTIATION.value
 WON = ProjectStatus.WON.value
 LOST = ProjectStatus.LOST.value
 OPEN = ProjectStatus.OPEN.value
@@ -160,6 +164,13 @@ def _in_cohort(o: Opportunity, since: dt.datetime, until: dt.datetime) -> bool:
     return o.created > since or o.status(since) not in FINAL
 
 
+def _rank(o: Opportunity, stage: str | None, entered: dt.datetime) -> int:
+    """The furthest open stage a stay at `stage` shows the deal passed."""
+    if stage == CLOSED and o.status(entered) in (OPEN, ON_HOLD):
+        return STAGE_RANK[CLOSING]
+    return STAGE_RANK.get(stage or "", 0)
+
+
 def funnel(
     opps: list[Opportunity], since: dt.datetime, until: dt.datetime, currency: str
 ) -> Funnel:
@@ -183,8 +194,9 @@ def funnel(
         status = o.status(until)
         stays = o.stays(until)
         # Every deal of the cohort is a lead: one entered at CLOSED, never at an open stage,
-        # was in the cohort and in no step (tester BE), so the funnel did not add up.
-        top = max((STAGE_RANK.get(s or "", 0) for s, _, _ in stays), default=0)
+        # was in the cohort and in no step (tester BE), so the funnel did not add up. One in
+        # closing passed NEGOTIATION (tester BL: it had reached LEAD only).
+        top = max((_rank(o, s, entered) for s, entered, _ in stays), default=0)
         if status == WON:
             top = len(OPEN_STAGES)
         for i, s in enumerate(names):
@@ -194,7 +206,7 @@ def funnel(
         for stage, entered, left in stays:
             if stage in days and left is not None and since <= left <= until:
                 days[stage].append((left - entered).total_seconds() / 86400)
-        now = stays[-1][0]
+        now = CLOSING if stays[-1][0] == CLOSED else stays[-1][0]
         if status in (OPEN, ON_HOLD) and now is not None and now in current:
             current[now] += 1
             current_amount[now] += amount

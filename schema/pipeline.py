@@ -82,10 +82,15 @@ class FunnelStep:
     stage: Step = strawberry.field(description="The step.")
     reached: int = strawberry.field(
         description="Opportunities of the cohort that were ever at this step or a later one "
-        "(CLOSED is no later step: only a WON deal reached WON; every deal reached LEAD)."
+        "(only a WON deal reached WON; every deal reached LEAD; one at CLOSED while open or "
+        "on hold, in closing, reached NEGOTIATION; one moved to CLOSED as it was lost, only "
+        "the stages it was at)."
     )
     reachedAmount: float = strawberry.field(description="Their amounts, as at `until`.")
-    current: int = strawberry.field(description="Open (or on hold) at this stage at `until`.")
+    current: int = strawberry.field(
+        description="Open (or on hold) at this stage at `until`; NEGOTIATION's include the "
+        "deals in closing (stage CLOSED, still open or on hold)."
+    )
     currentAmount: float = strawberry.field(description="Their amounts.")
     conversion: float | None = strawberry.field(
         description="Share of `reached` that reached the next step (0..1); null for WON or "

@@ -206,7 +206,7 @@ def p(
 
 
 def test_a_deal_closed_without_a_win_reaches_no_win() -> None:
-    # A rep closes a lost deal by moving it to CLOSED and LOST; another is CLOSED but left open.
+    # A rep closes a lost deal by moving it to CLOSED and LOST; another is at CLOSED and open.
     lost = opp(
         "L",
         t(2026, 1, 5),
@@ -220,18 +220,25 @@ def test_a_deal_closed_without_a_win_reaches_no_win() -> None:
         {"stage": "CLOSED", "status": "OPEN", "amount": 50.0},
         ("stage", "PROPOSAL", "CLOSED", t(2026, 2, 1)),
     )
-    # Entered at CLOSED, never at an open stage: a lead of the cohort all the same (tester BE
-    # saw it in the cohort and in no step).
+    # Entered at CLOSED and open: in closing, as S is (tester BE saw it in the cohort and in
+    # no step; tester BL then as a lead only, though the forecast weighs it as closing).
     born = opp("B", t(2026, 1, 6), {"stage": "CLOSED", "status": "OPEN", "amount": 10.0})
-    got = f.funnel([lost, stray, born], SINCE, UNTIL, "CNY")
+    # Entered at CLOSED and lost: it reached LEAD only.
+    dead = opp("D", t(2026, 1, 7), {"stage": "CLOSED", "status": "LOST", "amount": 1.0})
+    got = f.funnel([lost, stray, born, dead], SINCE, UNTIL, "CNY")
     steps = {s.stage: s for s in got.steps}
     assert steps[f.Step.WON].reached == 0
-    assert steps[f.Step.NEGOTIATION].reached == 1  # L was there; S stopped at PROPOSAL
-    assert steps[f.Step.PROPOSAL].reached == 2
-    assert (got.cohort, steps[f.Step.LEAD].reached, steps[f.Step.QUALIFIED].reached) == (3, 3, 2)
-    assert steps[f.Step.LEAD].reached_amount == 160.0
+    assert [steps[s].reached for s in f.Step] == [4, 3, 3, 3, 0]
+    assert steps[f.Step.LEAD].reached_amount == 161.0
+    assert steps[f.Step.NEGOTIATION].reached_amount == 160.0
+    # The two in closing sit at NEGOTIATION, the last step before WON.
+    assert (steps[f.Step.NEGOTIATION].current, steps[f.Step.NEGOTIATION].current_amount) == (
+        2,
+        60.0,
+    )
+    assert sum(s.current for s in got.steps) == 2
     assert steps[f.Step.NEGOTIATION].conversion == 0.0
-    assert (got.won, got.lost, got.win_rate) == (0, 1, 0.0)
+    assert (got.won, got.lost, got.win_rate) == (0, 2, 0.0)
 
 
 def test_losses_are_counted_by_the_reason_they_had_at_the_periods_end() -> None:
