@@ -99,19 +99,21 @@ ORDERS: dict[str, Order] = {
 
 
 # Sorting on a custom field (graph/customfields.py): the property is `$sortProp`, a
-# parameter. Nodes without a value sort as the type's lowest value (first ascending, last
+# parameter. Nodes without a value sort below the type's lowest value (first ascending, last
 # descending), so keyset comparisons never meet a null. The cursor's text goes back to the
-# field's type.
+# field's type. A boolean sorts as 1 and 0, so that no value (-1) is apart from false
+# (tester BM found them mixed, by id).
 def _custom_orders() -> dict[str, Order]:
-    kinds: dict[LiteralString, tuple[LiteralString, LiteralString]] = {
-        "TEXT": ("''", "$afterKey"),
-        "NUMBER": ("-1.0e308", "toFloat($afterKey)"),
-        "DATE": ("date('0001-01-01')", "date($afterKey)"),
-        "BOOLEAN": ("false", "toBoolean($afterKey)"),
+    value: LiteralString = "n[$sortProp]"
+    kinds: dict[LiteralString, tuple[LiteralString, LiteralString, LiteralString]] = {
+        "TEXT": (value, "''", "$afterKey"),
+        "NUMBER": (value, "-1.0e308", "toFloat($afterKey)"),
+        "DATE": (value, "date('0001-01-01')", "date($afterKey)"),
+        "BOOLEAN": ("toInteger(" + value + ")", "-1", "toInteger($afterKey)"),
     }
     out: dict[str, Order] = {}
-    for kind, (lowest, param) in kinds.items():
-        key: LiteralString = "coalesce(n[$sortProp], " + lowest + ")"
+    for kind, (stored, lowest, param) in kinds.items():
+        key: LiteralString = "coalesce(" + stored + ", " + lowest + ")"
         text: LiteralString = "toString(" + key + ")"
         string = kind == "TEXT"
         out[f"CUSTOM_{kind}_ASC"] = Order(key, text, param, "ASC", ">", string)

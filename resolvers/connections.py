@@ -97,7 +97,7 @@ def _key_fits(order: str, key: str) -> bool:
         except ValueError:
             return False
     if order.startswith("CUSTOM_BOOLEAN_"):
-        return key in ("true", "false")
+        return key in ("1", "0", "-1")  # true, false, no value
     return True  # a name or a text value: any text
 
 

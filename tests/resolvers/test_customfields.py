@@ -223,9 +223,10 @@ def test_lists_filter_and_sort_on_custom_fields(gql: GQL) -> None:
     define(gql, "COMPANY", "rank", "NUMBER")
     define(gql, "COMPANY", "region", "ENUM", options=["华南", "华北"])
     define(gql, "COMPANY", "tags", "MULTI_ENUM", options=["制造", "零售"])
-    company(gql, "甲公司", rank=3, region="华南", tags=["制造"])
-    company(gql, "乙公司", rank=10, region="华北", tags=["零售", "制造"])
-    company(gql, "丙公司", rank=7, region="华南")
+    define(gql, "COMPANY", "vip", "BOOLEAN")
+    company(gql, "甲公司", rank=3, region="华南", tags=["制造"], vip=True)
+    company(gql, "乙公司", rank=10, region="华北", tags=["零售", "制造"], vip=False)
+    company(gql, "丙公司", rank=7, region="华南", vip=True)
     company(gql, "丁公司")
 
     def names(data: dict[str, Any]) -> list[str]:
@@ -248,6 +249,22 @@ def test_lists_filter_and_sort_on_custom_fields(gql: GQL) -> None:
     cursor = first["companies"]["pageInfo"]["endCursor"]
     second = gql(COMPANIES, {"order": "CUSTOM_DESC", "key": "rank", "after": cursor}).data
     assert names(second) == ["甲公司", "丁公司"]
+
+    # Tester BM: no BOOLEAN value sorted as false, mixed with the false ones by id. True
+    # first descending, then false, then none; the reverse ascending, across pages.
+    def walk(order: str) -> list[str]:
+        out, after = [], None
+        while True:
+            page = gql(COMPANIES, {"order": order, "key": "vip", "after": after}).data
+            out += names(page)
+            if not page["companies"]["pageInfo"]["hasNextPage"]:
+                return out
+            after = page["companies"]["pageInfo"]["endCursor"]
+
+    down = walk("CUSTOM_DESC")
+    assert sorted(down[:2]) == ["丙公司", "甲公司"]
+    assert down[2:] == ["乙公司", "丁公司"]
+    assert walk("CUSTOM_ASC") == down[::-1]
     wrong = gql(COMPANIES, {"order": "CUSTOM_ASC", "key": "nope"})
     assert wrong.codes() == ["BAD_USER_INPUT"]
     bad_value = gql(COMPANIES, {"f": {"custom": [{"key": "rank", "op": "EQ", "value": "x"}]}})
