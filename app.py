@@ -686,6 +686,13 @@ async def _prepare_database(app: Starlette, settings: Settings) -> None:
             encrypted = await crypto.encrypt_plain_ids(state.db, SYSTEM_ACTOR)
             if encrypted:
                 log.info("encrypted %d plain ID numbers", encrypted)
+            if unknown := await crypto.unknown_keys(state.db, SYSTEM_ACTOR):
+                log.error(
+                    "stored ID numbers are under data keys this server lacks: %s; reading "
+                    "them answers DATA_KEY_MISSING until CRM_DATA_KEYS holds those keys "
+                    "(README, Personal data)",
+                    ", ".join(f"{kid} ({n} people)" for kid, n in unknown),
+                )
             # Names stored before their pinyin keys (or renamed without them): make them.
             if keyed := await pinyin.fill(state.db, SYSTEM_ACTOR):
                 log.info("made the pinyin keys of %d names", keyed)

@@ -32,6 +32,7 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
@@ -65,6 +66,21 @@ class DataKeyError(CrmError):
     """Data keys are missing, malformed, or cannot decrypt a stored value."""
 
     code = "DATA_KEY"
+
+
+class DataKeyMissing(DataKeyError):
+    """A stored value is under a data key this server lacks (or that does not open it): the
+    operator dropped a key before `rotate-data-key`, or restored a dump from before a
+    rotation. The client can do nothing but report it; it was INTERNAL (tester BN)."""
+
+    code = "DATA_KEY_MISSING"
+    expected = True
+    log_level = logging.ERROR
+    names_request = True
+    public_message = (
+        "A stored value is encrypted under a data key this server is not configured with; "
+        "the operator must add it to CRM_DATA_KEYS (README, Personal data)."
+    )
 
 
 def mask(value: str) -> str:
@@ -158,12 +174,12 @@ class Keyring:
         kid, _, body = token.partition(":")
         key = dict(self.keys).get(kid)
         if key is None:
-            raise DataKeyError(f"no data key {kid!r} configured to decrypt a stored value")
+            raise DataKeyMissing(f"no data key {kid!r} configured to decrypt a stored value")
         raw = _b64(body, "a stored ciphertext")
         try:
             plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(kid))
         except InvalidTag as exc:
-            raise DataKeyError(f"a stored value does not decrypt under key {kid!r}") from exc
+            raise DataKeyMissing(f"a stored value does not decrypt under key {kid!r}") from exc
         return plain.decode("utf-8")
 
     def digest(self, plain: str) -> str:
@@ -333,6 +349,25 @@ STORE_ROTATED = Cypher(
     "UNWIND $rows AS row MATCH (p:Person {id: row.id}) WHERE p.idNumberCipher = row.old "
     "SET p.idNumberCipher = row.cipher, p.idNumberDigest = row.digest RETURN count(p) AS n",
 )
+
+
+# The key ids stored values name that are not configured: checked at start-up, so that an
+# operator who dropped a key too early, or restored a dump from before a rotation, hears of
+# it then, not from a client's DATA_KEY_MISSING (tester BN).
+UNKNOWN_KEYS = Cypher(
+    "crypto.unknown_keys",
+    "MATCH (p:Person) WHERE p.idNumberCipher IS NOT NULL "
+    "WITH split(p.idNumberCipher, ':')[0] AS kid WHERE NOT kid IN $keyIds "
+    "RETURN kid, count(*) AS n ORDER BY kid LIMIT 20",
+)
+
+
+async def unknown_keys(db: Database, actor: Actor) -> list[tuple[str, int]]:
+    """(key id, how many people's ID numbers are under it) for each key id stored values
+    name that the keyring lacks. (`actor` is the system actor running it.)"""
+    configured = [kid for kid, _ in keyring().keys]
+    rows = await db.read(UNKNOWN_KEYS, {"keyIds": configured})
+    return [(r["kid"], r["n"]) for r in rows]
 
 
 async def encrypt_plain_ids(db: Database, actor: Actor, batch: int = BATCH) -> int:

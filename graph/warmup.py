@@ -64,7 +64,9 @@ SAMPLES: dict[str, Any] = {
     # edge-kind and via lists, and most dataloader batches, hold 2-10 items.
     **{
         name: [_ID] * 5
-        for name in ("ids", "types", "exclude", "fields", "merged", "all", "edges", "seen")
+        for name in (
+            *("ids", "types", "exclude", "fields", "merged", "all", "edges", "seen", "keyIds"),
+        )
     },
     **dict.fromkeys(("asOf", "since", "until"), dt.date(2024, 1, 1)),
     **dict.fromkeys(("afterAt", "expiresAt", "occurredAt"), dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),

@@ -188,6 +188,9 @@ vocab_enum(
         "NOT_ACCEPTABLE": "The Accept header allows no JSON response (HTTP 406).",
         "UNSUPPORTED_MEDIA_TYPE": "Send the request as `application/json` (HTTP 415).",
         "INTERNAL": "An unexpected error; quote the request id.",
+        "DATA_KEY_MISSING": "A stored value (an ID number) is encrypted under a data key the "
+        "server is not configured with: an operator's fix, not the client's; quote the "
+        "request id.",
         "QUERY_TOO_COSTLY": "The request's computed cost is over the budget; nothing ran. "
         "`extensions.cost` and `extensions.budget` give both figures.",
     },

@@ -3,12 +3,16 @@ the processing check, the data-subject export, erasure and restriction under hol
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 
 from graph import crypto
+from graph.actor import Actor
+from graph.db import Database
+from graph.server import LocalNeo4j
 from neo4j import Driver
 from tests.conftest import GQL, PERSONAS
 from tests.resolvers.graphs import GROUP, PEOPLE, PROJECT, build
@@ -82,6 +86,42 @@ def test_id_number_is_encrypted_at_rest_and_revealed_to_admin_and_manager(
         assert seen is None or seen["idNumber"] == "1101**********002X", persona
     # The anonymised view gets no part of it: beside a pseudonym, a part still singles out.
     assert gql.as_("analyst")(PERSON, {"id": pid}).data["person"]["idNumber"] is None
+
+
+async def unknown_keys(server: LocalNeo4j) -> list[tuple[str, int]]:
+    db = Database(server.uri, "neo4j", server.password)
+    try:
+        return await crypto.unknown_keys(db, Actor("system:test"))
+    finally:
+        await db.close()
+
+
+def test_a_value_under_a_missing_data_key_is_data_key_missing_and_exports_nothing(
+    gql: GQL, cypher: Driver, neo4j_server: LocalNeo4j
+) -> None:
+    # Tester BN restored a dump from before a rotation with only the new key: the read was
+    # INTERNAL, and the failed export left a `person.export` event (PARTLY_SAVED).
+    pid = create(gql, idNumber=ID_NUMBER)
+    token = stored(cypher, pid)["idNumberCipher"].partition(":")[2]
+    cypher.execute_query(
+        "MATCH (p:Person {id: $id}) SET p.idNumberCipher = 'gone:' + $token",
+        id=pid,
+        token=token,
+        database_="neo4j",
+    )
+    # Start-up names the key ids stored values need and the server lacks (app.py logs them).
+    assert asyncio.run(unknown_keys(neo4j_server)) == [("gone", 1)]
+    read = gql(PERSON, {"id": pid})
+    assert read.codes() == ["DATA_KEY_MISSING"]
+    assert read.errors[0]["path"] == ["person", "idNumber"]
+    assert "CRM_DATA_KEYS" in read.errors[0]["message"]
+    exported = gql(EXPORT, {"p": pid})
+    assert exported.codes() == ["DATA_KEY_MISSING"]
+    request_id = exported.errors[0]["extensions"]["requestId"]
+    writes = gql(
+        "query($r: String!) { writesOfRequest(requestId: $r) { action } }", {"r": request_id}
+    )
+    assert writes.data["writesOfRequest"] == []
 
 
 def test_people_by_id_number_uses_the_digest_and_is_for_privileged_roles(gql: GQL) -> None:
