@@ -289,13 +289,16 @@ async def changes(
 ) -> ConnectionOf[ChangeRow]:
     limit = page_size(first)
     after_seq = 0
+    of = [review_id, None if dimension is None else dimension.value]
     if after is not None:  # an empty cursor is no cursor, not the first page
-        (seq,) = decode_cursor("classificationChanges", after, 1)
+        (seq,) = decode_cursor("classificationChanges", after, 1, of=of)
         if not seq.isdigit():
             raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor this API issued", "after")
         after_seq = int(seq)
     rows, total = await g.changes(
         ctx.db, ctx.actor, review_id, dimension, limit + 1, after_seq, with_total
     )
-    items = [(encode_cursor("classificationChanges", str(r["seq"])), r) for r in rows[:limit]]
+    items = [
+        (encode_cursor("classificationChanges", str(r["seq"]), of=of), r) for r in rows[:limit]
+    ]
     return connection(items, len(rows) > limit, after, total)

@@ -6,6 +6,7 @@ The page costs one round trip; `totalCount` one more, and only when the query se
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import re
@@ -116,6 +117,7 @@ async def connection(
     project only what they read (None: every property)."""
     limit = page_size(first)
     filters = _plain(filters)
+    of = copy.deepcopy(filters)  # the rows a cursor is of, as asked
     for name in ("nameContains", "namePrefix"):
         value = filters.get(name)
         if value is None:
@@ -157,7 +159,7 @@ async def connection(
     cursor_order = order_name + (f":{custom_sort_key}" if custom else "")
     position: tuple[str, str] | None = None
     if after is not None:  # an empty cursor is no cursor, not the first page
-        given_order, key, node_id = decode_cursor(TAGS[scope], after, 3)
+        given_order, key, node_id = decode_cursor(TAGS[scope], after, 3, of=of)
         if given_order != cursor_order:
             raise ApiError(
                 ErrorCode.BAD_USER_INPUT, "this cursor belongs to another orderBy", "after"
@@ -177,7 +179,10 @@ async def connection(
         projection(scope, node_fields),
     )
     items = [
-        (encode_cursor(TAGS[scope], cursor_order, str(r["sortKey"]), r["node"]["id"]), r["node"])
+        (
+            encode_cursor(TAGS[scope], cursor_order, str(r["sortKey"]), r["node"]["id"], of=of),
+            r["node"],
+        )
         for r in page.rows
     ]
     return page_of(items, page.has_next, after, page.total)

@@ -135,8 +135,8 @@ EVIDENCE: dict[Label, dict[str, str]] = {
 }
 
 
-def _cursor(row: CandidateRow) -> str:
-    return encode_cursor("duplicateCandidates", repr(float(row["score"])), row["id"])
+def _cursor(row: CandidateRow, of: object) -> str:
+    return encode_cursor("duplicateCandidates", repr(float(row["score"])), row["id"], of=of)
 
 
 async def candidates(
@@ -149,8 +149,9 @@ async def candidates(
 ) -> ConnectionOf[CandidateRow]:
     limit = page_size(first)
     position = None
+    of = [kind.value, status.value]
     if after is not None:  # an empty cursor is no cursor, not the first page
-        score, cid = decode_cursor("duplicateCandidates", after, 2)
+        score, cid = decode_cursor("duplicateCandidates", after, 2, of=of)
         try:
             value = float(score)
         except ValueError:
@@ -167,7 +168,7 @@ async def candidates(
     rows, total = await repo.page(
         ctx.db, ctx.actor, label, status.value, limit + 1, position, with_total, concealed
     )
-    items = [(_cursor(r), r) for r in rows[:limit]]
+    items = [(_cursor(r, of), r) for r in rows[:limit]]
     return connection(items, len(rows) > limit, after, total)
 
 

@@ -79,7 +79,8 @@ async def field_history(
     ctx: Context, node_id: str, field: str, first: int, after: str | None, with_total: bool
 ) -> ConnectionOf[dict[str, Any]]:
     limit = page_size(first)
-    position = time_position(after, "fieldHistory")
+    of = [node_id, field]
+    position = time_position(after, "fieldHistory", of)
     if field not in KNOWN and not field.startswith(CUSTOM_PREFIX):
         raise ApiError(
             ErrorCode.BAD_USER_INPUT,
@@ -101,5 +102,5 @@ async def field_history(
     rows, total = await g.page(ctx.db, ctx.actor, node_id, field, limit + 1, position, with_total)
     shown = [_row(r, label, fields[field]) for r in rows]
     return time_ordered(
-        shown, limit, after, total, lambda r: (str(r["at"]), r["id"]), "fieldHistory"
+        shown, limit, after, total, lambda r: (str(r["at"]), r["id"]), "fieldHistory", of
     )

@@ -200,14 +200,21 @@ async def history(
     ctx: Context, customer_id: str, first: int, after: str | None, with_total: bool
 ) -> ConnectionOf[dict[str, Any]]:
     limit = page_size(first)
+    position = time_position(after, "scoreHistory", [customer_id])
     rows, total = await repo.history(
-        ctx.db, ctx.actor, customer_id, limit + 1, time_position(after, "scoreHistory"), with_total
+        ctx.db, ctx.actor, customer_id, limit + 1, position, with_total
     )
     if not rows and after is None:
         await _visible(ctx, customer_id)
     shaped = [shape_snapshot(r) for r in rows]
     return time_ordered(
-        shaped, limit, after, total, lambda r: (_iso(r["scoredAt"]), r["id"]), "scoreHistory"
+        shaped,
+        limit,
+        after,
+        total,
+        lambda r: (_iso(r["scoredAt"]), r["id"]),
+        "scoreHistory",
+        [customer_id],
     )
 
 
@@ -275,8 +282,9 @@ async def warnings(
 ) -> ConnectionOf[WarningRow]:
     limit = page_size(first)
     position: tuple[int, str] | None = None
+    of = [sorted(levels), owner, team]
     if after is not None:  # an empty cursor is no cursor, not the first page
-        risk, row_id = decode_cursor("churnWarnings", after, 2)
+        risk, row_id = decode_cursor("churnWarnings", after, 2, of=of)
         if not risk.lstrip("-").isdigit():
             raise ApiError(ErrorCode.BAD_USER_INPUT, "not a cursor of this list", "after")
         position = (int(risk), row_id)
@@ -289,7 +297,8 @@ async def warnings(
     if owner is not None and not rows and await load_node(ctx, Label.USER, owner) is None:
         raise ApiError(ErrorCode.NOT_FOUND, "no staff member with this id", "owner")
     items = [
-        (encode_cursor("churnWarnings", str(r["churnRisk"]), r["id"]), r) for r in rows[:limit]
+        (encode_cursor("churnWarnings", str(r["churnRisk"]), r["id"], of=of), r)
+        for r in rows[:limit]
     ]
     return connection(items, len(rows) > limit, after, total)
 

@@ -75,10 +75,10 @@ async def mark_knowledge(ctx: Context, data: dict[str, Any]) -> KnowledgePayload
     return {"record": result.record, "errors": []}
 
 
-def _position(after: str | None) -> tuple[float, str] | None:
+def _position(after: str | None, of: object) -> tuple[float, str] | None:
     if after is None:  # an empty cursor is no cursor, not the first page
         return None
-    score, note_id = decode_cursor("knowledgeSearch", after, 2)
+    score, note_id = decode_cursor("knowledgeSearch", after, 2, of=of)
     try:
         return float(score), note_id
     except ValueError:
@@ -96,11 +96,12 @@ async def search(
     if len(text) > MAX_TEXT:
         raise ApiError(ErrorCode.BAD_USER_INPUT, f"at most {MAX_TEXT} characters", "text")
     limit = page_size(first)
+    of = [text, tag_filter]
     rows, total = await repo.search(
-        ctx.db, ctx.actor, text, tag_filter, limit + 1, _position(after), with_total
+        ctx.db, ctx.actor, text, tag_filter, limit + 1, _position(after, of), with_total
     )
     items = [
-        (encode_cursor("knowledgeSearch", repr(r["score"]), r["record"]["id"]), r)
+        (encode_cursor("knowledgeSearch", repr(r["score"]), r["record"]["id"], of=of), r)
         for r in rows[:limit]
     ]
     return connection(items, len(rows) > limit, after, total)

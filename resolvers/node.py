@@ -39,10 +39,10 @@ async def audit_trail(
     ctx: Context, node_id: str, first: int, after: str | None
 ) -> ConnectionOf[AuditEventRow]:
     limit = page_size(first)
-    position = time_position(after, "auditTrail")
+    position = time_position(after, "auditTrail", [node_id])
     events, total = await nodes.audit_trail(ctx.db, ctx.actor, node_id, limit + 1, position)
     return time_ordered(
-        events, limit, after, total, lambda e: (str(e["at"]), e["id"]), "auditTrail"
+        events, limit, after, total, lambda e: (str(e["at"]), e["id"]), "auditTrail", [node_id]
     )
 
 

@@ -798,8 +798,9 @@ async def timeline(
     zoned(("since", q.since), ("until", q.until))
     if q.since is not None and q.until is not None and q.since >= q.until:
         raise ApiError(ErrorCode.BAD_USER_INPUT, "since must be before until", "since")
+    of = dataclasses.asdict(q)  # as asked: a merged-away party's cursors stay its own
     rows, total = await repo.timeline(
-        ctx.db, ctx.actor, q, limit + 1, time_position(after, "timeline"), with_total
+        ctx.db, ctx.actor, q, limit + 1, time_position(after, "timeline", of), with_total
     )
     if not rows and after is None:
         # An empty timeline should mean a party without records, not a wrong or hidden id;
@@ -811,7 +812,7 @@ async def timeline(
             q = dataclasses.replace(q, party=party["id"])
             rows, total = await repo.timeline(ctx.db, ctx.actor, q, limit + 1, None, with_total)
     return time_ordered(
-        rows, limit, after, total, lambda r: (_at(r, "occurredAt"), r["id"]), "timeline"
+        rows, limit, after, total, lambda r: (_at(r, "occurredAt"), r["id"]), "timeline", of
     )
 
 
@@ -820,11 +821,11 @@ async def follow_ups(
 ) -> ConnectionOf[FollowUpRow]:
     limit = page_size(first)
     zoned(("dueBefore", filters.get("dueBefore")))
-    rows, total = await repo.follow_ups(
-        ctx.db, ctx.actor, filters, limit + 1, time_position(after, "followUps"), with_total
-    )
+    of = copy.deepcopy(filters)  # as asked, before the statement reads them
+    position = time_position(after, "followUps", of)
+    rows, total = await repo.follow_ups(ctx.db, ctx.actor, filters, limit + 1, position, with_total)
     return time_ordered(
-        rows, limit, after, total, lambda r: (_at(r, "dueAt"), r["id"]), "followUps"
+        rows, limit, after, total, lambda r: (_at(r, "dueAt"), r["id"]), "followUps", of
     )
 
 
@@ -920,12 +921,14 @@ async def products(
     # Products page by (name, id): the cursor's first part is a name, not a time.
     position: tuple[str, str] | None = None
     if after is not None:  # an empty cursor is no cursor, not the first page
-        name, row_id = decode_cursor("products", after, 2)
+        name, row_id = decode_cursor("products", after, 2, of=[text, archived])
         position = (name, row_id)
     rows, total = await repo.products(
         ctx.db, ctx.actor, text, archived, limit + 1, position, with_total
     )
-    return time_ordered(rows, limit, after, total, lambda r: (r["name"], r["id"]), "products")
+    return time_ordered(
+        rows, limit, after, total, lambda r: (r["name"], r["id"]), "products", [text, archived]
+    )
 
 
 async def product(ctx: Context, product_id: str) -> ProductRow | None:

@@ -301,6 +301,7 @@ async def change_requests(
     with_total: bool,
 ) -> ConnectionOf[ChangeRequestRow]:
     limit = page_size(first)
+    of = [status.value if status else None, target, requested_by]
     rows, total = await g.page(
         ctx.db,
         ctx.actor,
@@ -308,11 +309,11 @@ async def change_requests(
         target,
         requested_by,
         limit + 1,
-        time_position(after, "changeRequests"),
+        time_position(after, "changeRequests", of),
         with_total,
     )
     return time_ordered(
-        rows, limit, after, total, lambda r: (str(r["requestedAt"]), r["id"]), "changeRequests"
+        rows, limit, after, total, lambda r: (str(r["requestedAt"]), r["id"]), "changeRequests", of
     )
 
 

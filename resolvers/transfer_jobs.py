@@ -1222,12 +1222,16 @@ def _status_filter(request: Request) -> JobStatus | None:
         ) from None
 
 
-def _after(request: Request) -> tuple[str, str] | None:
+def _status_key(status: JobStatus | None) -> str | None:
+    return None if status is None else status.value
+
+
+def _after(request: Request, status: JobStatus | None) -> tuple[str, str] | None:
     raw = request.query_params.get("after")
     if not raw:
         return None
     try:
-        at, job_id = decode_cursor("transferJobs", raw, 2)
+        at, job_id = decode_cursor("transferJobs", raw, 2, of=[_status_key(status)])
     except ApiError:
         at, job_id = "", ""
     # A date the calendar lacks (2026-02-30) would fail in Cypher's datetime().
@@ -1239,11 +1243,18 @@ def _after(request: Request) -> tuple[str, str] | None:
 async def list_jobs(request: Request) -> Response:
     async def handle(request: Request) -> Response:
         viewer = await _viewer(request)
-        first, status, after = _first(request), _status_filter(request), _after(request)
+        first, status = _first(request), _status_filter(request)
+        after = _after(request, status)
         worker: Worker = request.app.state.transfer
         rows = await repo.jobs(request.app.state.db, _actor(viewer), first + 1, status, after)
         page = rows[:first]
-        end = encode_cursor("transferJobs", page[-1]["at"], page[-1]["job"]["id"]) if page else None
+        end = (
+            encode_cursor(
+                "transferJobs", page[-1]["at"], page[-1]["job"]["id"], of=[_status_key(status)]
+            )
+            if page
+            else None
+        )
         body = {
             "nodes": [job_json(r["job"], worker.progress.get(r["job"]["id"])) for r in page],
             "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": end},

@@ -95,11 +95,21 @@ def rows(cypher: Driver) -> None:
     cypher.execute_query(BUILD, id=CUSTOMER)
 
 
+def issued_list(gql: GQL, field: str) -> str:
+    """The list a cursor the server issued on `field` names (its tag, and a digest of the
+    arguments that choose the rows, where there are any): a hand-made cursor of that list."""
+    issued = gql(page_query(field), {"a": None}).data[field]["pageInfo"]["endCursor"]
+    plain = crypto.keyring().unseal(CURSOR, issued)
+    assert plain is not None
+    return plain.split("\x1f")[0]
+
+
 @pytest.mark.parametrize("field", sorted(QUERIES))
 @pytest.mark.usefixtures("rows")
 def test_a_cursor_with_an_impossible_date_is_bad_input(gql: GQL, field: str) -> None:
+    key = issued_list(gql, field)
     for after in TAMPERED:
-        r = gql(query(field), {"a": cursor(f"{field}\x1f{after}")})
+        r = gql(query(field), {"a": cursor(f"{key}\x1f{after}")})
         assert r.codes() == ["BAD_USER_INPUT"], (field, r.errors)
         assert r.errors[0]["extensions"].get("field") == "after", r.errors
         assert r.errors[0]["message"] == "not a cursor this API issued"
@@ -108,7 +118,8 @@ def test_a_cursor_with_an_impossible_date_is_bad_input(gql: GQL, field: str) -> 
 @pytest.mark.usefixtures("rows")
 def test_a_real_date_in_a_cursor_still_pages(gql: GQL) -> None:
     for field in sorted(QUERIES):
-        after = cursor(f"{field}\x1f2026-02-28T10:00:00.123456789+08:00\x1f{CUSTOMER}")
+        key = issued_list(gql, field)
+        after = cursor(f"{key}\x1f2026-02-28T10:00:00.123456789+08:00\x1f{CUSTOMER}")
         assert gql(query(field), {"a": after}).errors == [], field
 
 
@@ -175,6 +186,32 @@ def test_a_cursor_of_one_list_is_refused_by_every_other(gql: GQL) -> None:
             assert r.codes() == ["BAD_USER_INPUT"], (source, field, r.errors)
             assert r.errors[0]["extensions"].get("field") == "after", (source, field)
             assert r.errors[0]["message"] == "not a cursor of this list", (source, field)
+
+
+@pytest.mark.usefixtures("rows")
+def test_a_cursor_of_the_same_list_with_other_arguments_is_refused(gql: GQL) -> None:
+    """Tester BM: one party's timeline cursor, used on another party's timeline, skipped
+    that party's newer records in silence; so did a followUps cursor under another filter."""
+    asked = (
+        "query($a: String, $p: ID!, $k: [RecordKind!]) { "
+        "timeline(party: $p, kinds: $k, first: 1, after: $a) { pageInfo { endCursor } } }"
+    )
+    mine = gql(asked, {"a": None, "p": CUSTOMER}).data["timeline"]["pageInfo"]["endCursor"]
+    assert gql(asked, {"a": mine, "p": CUSTOMER}).errors == []
+    for other in ({"p": "p1"}, {"p": CUSTOMER, "k": ["ORDER"]}):  # BUILD's person; a kind
+        theirs = gql(asked, {"a": mine, **other})
+        assert theirs.codes() == ["BAD_USER_INPUT"], other
+        assert theirs.errors[0]["extensions"]["field"] == "after"
+        assert "other arguments" in theirs.errors[0]["message"]
+    # A list's filter is an argument too.
+    page = gql("query { companies(first: 1) { pageInfo { endCursor } } }").data
+    filtered = gql(
+        'query($a: String) { companies(first: 1, after: $a, filter: {namePrefix: "游"}) '
+        "{ nodes { id } } }",
+        {"a": page["companies"]["pageInfo"]["endCursor"]},
+    )
+    assert filtered.codes() == ["BAD_USER_INPUT"]
+    assert "other arguments" in filtered.errors[0]["message"]
 
 
 # --- string orders: code point order, continued exactly ----------------------------------------
