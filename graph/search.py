@@ -193,17 +193,35 @@ async def search(db: Database, actor: Actor, text: str, limit: int) -> list[Sear
         if keys is not None and len(text.split()) > 1:
             # Latin words apart (`hua xing`) are syllables: a name they spell whole comes
             # before names that hold one of them (邵华, Shao Hua, for `hua`).
-            rows = await _pinyin(db, actor, keys, [], limit)
-            if len(rows) < limit:
-                seen = {r["node"]["id"] for r in rows}
+            spelled = await _pinyin(db, actor, keys, [], limit)
+            rest: list[dict[str, Any]] = []
+            if len(spelled) < limit:
+                seen = {r["node"]["id"] for r in spelled}
                 more = await db.read(FULLTEXT, named)
-                rows += [r for r in more if r["node"]["id"] not in seen][: limit - len(rows)]
+                rest = [r for r in more if r["node"]["id"] not in seen][: limit - len(spelled)]
+            rows = tiered(spelled, rest)
         else:
-            rows = exact_first(await db.read(FULLTEXT, named), text)
-            if len(rows) < limit and keys is not None:
+            found = await db.read(FULLTEXT, named)
+            exact, rest = typed_first(found, text)
+            spelled = []
+            if len(found) < limit and keys is not None:
                 # The first statement waited for the indexes; this one sees the same writes.
-                rows += await _pinyin(db, actor, keys, rows, limit - len(rows))
+                spelled = await _pinyin(db, actor, keys, found, limit - len(found))
+            rows = tiered(exact, rest, spelled)
     return cast(list[SearchRow], rows)  # the projection's shape: node AS node, score
+
+
+def tiered(*tiers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tiers' hits in order, each tier's in its own score order, with scores that say so:
+    the tiers score on scales of their own (Lucene's, or one over a name's length), so a
+    hit of a later tier could score above one of an earlier (tester BM: `wu fang` gave 0.5,
+    2.78, 2.78, 1.0). A hit's score becomes its tier's rank (the last tier 0) plus its own
+    score as a share of its tier's best, below 1."""
+    out: list[dict[str, Any]] = []
+    for rank, tier in zip(range(len(tiers) - 1, -1, -1), tiers, strict=True):
+        best = max((float(r["score"]) for r in tier), default=0.0) or 1.0
+        out += [{**r, "score": rank + 0.999 * float(r["score"]) / best} for r in tier]
+    return out
 
 
 def _plain(text: str) -> str:
@@ -211,12 +229,15 @@ def _plain(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
 
 
-def exact_first(rows: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
-    """The names that are the text typed, in any written form, before the rest (in score
-    order): a branch typed in full came after its parent, whose name holds more of the
+def typed_first(
+    rows: list[dict[str, Any]], text: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(the names that are the text typed, in any written form; the rest), each in score
+    order: a branch typed in full came after its parent, whose name holds more of the
     text's bigrams (tester AQ)."""
-    wanted = {_plain(form) for form in written_forms(text)}
-    return sorted(rows, key=lambda r: _plain(str(r["node"].get("name") or "")) not in wanted)
+    whole = {_plain(form) for form in written_forms(text)}
+    exact = [r for r in rows if _plain(str(r["node"].get("name") or "")) in whole]
+    return exact, [r for r in rows if not any(r is e for e in exact)]
 
 
 async def _pinyin(

@@ -18,7 +18,11 @@ class SearchHit:
     kind: NodeKind = strawberry.field(description="COMPANY or PERSON.")
     name: str = strawberry.field(description="The node's name.")
     nameEn: str | None = strawberry.field(description="The node's English name.")
-    score: float = strawberry.field(description="Relevance; higher is better. Hits come sorted.")
+    score: float = strawberry.field(
+        description="Relevance; higher is better, and hits come in its order: a name typed "
+        "whole (or spelled whole in pinyin, for Latin words apart) scores above the names "
+        "that only hold the text. Comparable within one answer only."
+    )
     node: Node = strawberry.field(description="The company or person itself.")
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from graph.search import exact_first, is_single_cjk, lucene_query, written_forms
+from graph.search import is_single_cjk, lucene_query, tiered, typed_first, written_forms
 from neo4j import Driver
 from tests.conftest import GQL
 from tests.resolvers.accounts import PERSONA_NAMES, SEES_EAST, SEES_WEST, build_accounts
@@ -176,8 +176,23 @@ def test_a_name_typed_whole_comes_first(gql: GQL, cypher: Driver) -> None:
     # In the demo data the parent scored higher (25.8 against 25.06: its short and English
     # names match too); whatever the scores, the name typed comes first.
     rows = [{"node": {"name": n}, "score": s} for n, s in ((names[0], 25.8), (names[1], 25.06))]
-    assert [r["node"]["name"] for r in exact_first(rows, names[1])] == [names[1], names[0]]
-    assert exact_first(rows, "华星智能制造") == rows  # no name typed whole: score order
+    exact, rest = typed_first(rows, names[1])
+    assert [r["node"]["name"] for r in tiered(exact, rest)] == [names[1], names[0]]
+    assert typed_first(rows, "华星智能制造") == ([], rows)  # no name typed whole: score order
+
+
+def test_hits_score_in_the_order_they_come() -> None:
+    # Tester BM: `wu fang` gave 0.5, 2.78, 2.78, 1.0: each tier scored on its own scale.
+    spelled = [{"node": {"name": "吴芳"}, "score": 0.5}]
+    rest = [{"node": {"name": n}, "score": s} for n, s in (("武斌", 2.78), ("方青", 2.78))]
+    late = [{"node": {"name": "武汉分公司"}, "score": 1.0}, {"node": {"name": "x"}, "score": 0.2}]
+    got = tiered(spelled, rest, late)
+    assert [r["node"]["name"] for r in got] == ["吴芳", "武斌", "方青", "武汉分公司", "x"]
+    scores = [r["score"] for r in got]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[1] == scores[2]  # a tie stays a tie
+    assert scores[3] > scores[4] > 0
+    assert tiered([], []) == []
 
 
 @pytest.mark.usefixtures("parties")
