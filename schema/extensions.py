@@ -33,6 +33,7 @@ from graphql import (
     VariableNode,
     Visitor,
     parse,
+    print_ast,
     validate,
     visit,
 )
@@ -144,6 +145,10 @@ def _with_missing(field: str, message: str) -> str:
     return field if m[3] and field.endswith("." + name) else f"{field}.{name}"
 
 
+# Keys of argument_paths for a literal by its text: `=` starts no variable's name.
+PRINTED = "="
+
+
 def argument_paths(document: DocumentNode | None) -> dict[str | tuple[int, int], str]:
     """The argument path each variable feeds (`$in` -> `input`) and, keyed by its place in
     the text, each value written inline, so that a refused value's error names its path
@@ -156,6 +161,10 @@ def argument_paths(document: DocumentNode | None) -> dict[str | tuple[int, int],
             return
         if value.loc is not None:
             out.setdefault((value.loc.start, value.loc.end), path)
+        if isinstance(value, ObjectValueNode | ListValueNode):
+            # A scalar refusing an object or a list is told a copy of it, without its place
+            # in the text (graphql-core replaces its variables first): found by its text.
+            out.setdefault(PRINTED + print_ast(value), path)
         if isinstance(value, ObjectValueNode):  # `filter: {stage: $s}` feeds filter.stage
             for item in value.fields:
                 if item.loc is not None:  # an input field the type lacks is named by its node
@@ -177,6 +186,8 @@ def argument_paths(document: DocumentNode | None) -> dict[str | tuple[int, int],
 def _literal_path(error: GraphQLError, paths: dict[str | tuple[int, int], str]) -> str | None:
     """The path of the inline value a validation error is about, if it is about one."""
     node = error.nodes[0] if error.nodes else None
+    if isinstance(node, ObjectValueNode | ListValueNode) and node.loc is None:
+        return paths.get(PRINTED + print_ast(node))  # tester BM: `id: {idNumber: "…"}`
     if not isinstance(node, ValueNode | ObjectFieldNode) or node.loc is None:
         return None
     return paths.get((node.loc.start, node.loc.end))
@@ -250,8 +261,9 @@ def _shape(
             ext.update(
                 code=ErrorCode.BAD_USER_INPUT.value, field=_with_missing(field, error.message)
             )
-            message = _without_value(error.message, suggestions)
-            error = GraphQLError(message, error.nodes, error.source, error.positions)
+        # Any other refusal of a literal the shape above missed keeps no value either.
+        message = _without_value(error.message, suggestions)
+        error = GraphQLError(message, error.nodes, error.source, error.positions)
         ext.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
         expected_log(request_id, ext["code"], error.message, error.path)
         return GraphQLError(

@@ -156,6 +156,21 @@ def test_invalid_date_is_bad_user_input_as_literal_and_as_variable(gql: GQL) -> 
         assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in r.errors] == [
             ("BAD_USER_INPUT", path)
         ], value
+    # An object or a list written where a scalar goes (tester BM): the scalar is told a copy
+    # without its place in the text; still its path, and never the value (an ID number).
+    for query, path in (
+        ('{ person(id: {idNumber: "110101199003078888"}) { id } }', "id"),
+        ('{ search(text: ["13800138000"]) { id } }', "text"),
+        ("{ companies(first: {n: 5}) { totalCount } }", "first"),
+        ('mutation { createCompany(input: {name: {x: "13800138000"}}) { errors { code } } }',
+         "input.name"),
+    ):  # fmt: skip
+        r = gql(query)
+        assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in r.errors] == [
+            ("BAD_USER_INPUT", path)
+        ], query
+        assert "1380013" not in r.errors[0]["message"]
+        assert "110101" not in r.errors[0]["message"]
     lines = (
         '[{product: "p", quantity: 1, unitPrice: "1"}, '
         '{product: "p", quantity: "x", unitPrice: "2"}]'
