@@ -202,6 +202,42 @@ def test_hand_built_customers_get_their_known_answers(
         assert g["model"]["version"] == g["modelVersion"]
 
 
+def test_a_run_as_of_an_earlier_day_counts_no_later_payment_or_survey(
+    gql: GQL, cypher: Driver, neo4j_server: LocalNeo4j
+) -> None:
+    """Tester BP: `crm-graph score --today` counted the payments and surveys dated after
+    that day: an order overdue then read as paid, a later survey lifted satisfaction."""
+    cid = "00000000-0000-4000-9000-00000000a5a5"
+    cypher.execute_query(
+        "MATCH (u:User {id: $owner}) "
+        "CREATE (u)-[:OWNS]->(c:Company:Customer {id: $id, name: '回溯客户', version: 1, "
+        "  lifecycleStage: 'ACTIVE'}) "
+        "CREATE (o:Record:Order {id: $id + '-o', occurredAt: datetime() - duration('P60D'), "
+        "  amountCents: 500000, currency: 'CNY', paymentDueOn: date() - duration('P40D'), "
+        "  version: 1})-[:ABOUT]->(c) "
+        "CREATE (:Record:Payment {id: $id + '-p', occurredAt: datetime() - duration('P10D'), "
+        "  amountCents: 500000, currency: 'CNY', version: 1})-[:AGAINST]->(o) "
+        "CREATE (:Record:Survey {id: $id + '-s1', score: 5, version: 1, "
+        "  occurredAt: datetime() - duration('P100D')})-[:ABOUT]->(c) "
+        "CREATE (:Record:Survey {id: $id + '-s2', score: 1, version: 1, "
+        "  occurredAt: datetime() - duration('P5D')})-[:ABOUT]->(c)",
+        owner=OWNER,
+        id=cid,
+    )
+
+    def inputs() -> dict[str, dict[str, Any]]:
+        return {f["factor"]: f["inputs"] for f in intel(gql, cid)["factors"]}
+
+    score(neo4j_server, TODAY - dt.timedelta(days=20))
+    then = inputs()
+    assert then["CREDIT"]["overdueCents"] == 500000  # due 20 days before, paid 10 days after
+    assert (then["SUPPORT"]["surveys365"], then["SUPPORT"]["meanSatisfaction"]) == (1, 5.0)
+    score(neo4j_server)
+    now = inputs()
+    assert now["CREDIT"]["overdueCents"] == 0
+    assert (now["SUPPORT"]["surveys365"], now["SUPPORT"]["meanSatisfaction"]) == (2, 3.0)
+
+
 def test_the_warning_list_ranks_what_the_viewer_sees(
     gql: GQL, book: dict[str, str], neo4j_server: LocalNeo4j
 ) -> None:
