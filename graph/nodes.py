@@ -108,11 +108,13 @@ CLAIM: LiteralString = (
 
 # Whether writing `$props` (and `$customer`) changes node `n`. The ID number's ciphertext is
 # new on every write; its digest says whether the number changed (graph/crypto.py).
-# An archive time, once stored, is no change: two archives racing past their reads (each saw
-# the node unarchived) write one time, one version and one audit event (tester BI).
+# Another archive time over a stored one is no change: two archives racing past their reads
+# (each saw the node unarchived) write one time, one version and one audit event (tester
+# BI). Removing it (an import's line with `archivedAt: null`) is one.
 CHANGES: LiteralString = (
     "(($customer IS NOT NULL AND $customer <> n:Customer) OR any(k IN keys($props) WHERE "
-    "k <> '" + crypto.CIPHER + "' AND NOT (k = 'archivedAt' AND n.archivedAt IS NOT NULL) "
+    "k <> '" + crypto.CIPHER + "' "
+    "AND NOT (k = 'archivedAt' AND n.archivedAt IS NOT NULL AND $props[k] IS NOT NULL) "
     "AND NOT coalesce(n[k] = $props[k], n[k] IS NULL AND $props[k] IS NULL)))"
 )
 
@@ -172,6 +174,7 @@ def _statements(label: Label) -> dict[str, Cypher]:
     # A person created without an employer stays the creator's (graph/access.py).
     unplaced = label is Label.PERSON
     judge = verdict(unplaced)
+    own = verdict(unplaced, shares=False)
     lock: LiteralString = (
         "OPTIONAL MATCH (n:" + lb + " {id: $id}) "
         "FOREACH (x IN CASE WHEN n IS NULL THEN [] ELSE [n] END | "
@@ -226,6 +229,12 @@ def _statements(label: Label) -> dict[str, Cypher]:
             + _RECORDED
             + " AS kept",
         ),
+        # The same, by the viewer's own right alone (an EDIT share's does not count): an
+        # archive, which no mutation undoes, outlives the share as a delete would.
+        "lock_own": Cypher(
+            f"{name}.lock_own",
+            lock + "RETURN n.version AS version, " + own + " AS verdict, " + _RECORDED + " AS kept",
+        ),
         # Records the dynamic fields it changes in the same statement (graph/history.py).
         "update": Cypher(f"{name}.update", "MATCH (n:" + lb + " {id: $id}) " + changes),
         # `lock`, its verdict, the version check and `update` in one statement: no row when
@@ -236,6 +245,19 @@ def _statements(label: Label) -> dict[str, Cypher]:
             lock
             + "WITH n WHERE "
             + judge
+            + " = 'ok' AND ($expectedVersion IS NULL OR n.version = $expectedVersion) "
+            + "AND ($customer IS NULL OR $customer OR NOT "
+            + _RECORDED
+            + ") AND "
+            + CHANGES
+            + " "
+            + changes,
+        ),
+        "lock_update_own": Cypher(
+            f"{name}.lock_update_own",
+            lock
+            + "WITH n WHERE "
+            + own
             + " = 'ok' AND ($expectedVersion IS NULL OR n.version = $expectedVersion) "
             + "AND ($customer IS NULL OR $customer OR NOT "
             + _RECORDED
@@ -473,11 +495,13 @@ async def update(
     props: dict[str, Any],
     audit: Audit,
     customer: bool | None = None,
+    shares: bool = True,
 ) -> UpdateResult:
     """Apply `props` (a None value removes the property). With `expected_version`, refuse
     with CONFLICT unless it matches the stored version. NOT_FOUND when the viewer cannot see
-    the node, FORBIDDEN when they see it but may not edit it. When nothing changes, nothing is
-    written (no new version, no audit event) and the stored node is returned."""
+    the node, FORBIDDEN when they see it but may not edit it (without `shares`, by their own
+    right: an archive). When nothing changes, nothing is written (no new version, no audit
+    event) and the stored node is returned."""
     if not audit.actor.scope.may_edit:
         return UpdateResult(None, Refusal.FORBIDDEN)
     statements = STATEMENTS[label]
@@ -498,12 +522,14 @@ async def update(
     async def work(tx: Tx) -> UpdateResult:
         # One round trip when the write goes through; a refusal costs a second to say why.
         rows = await tx.run(
-            statements["lock_update"],
+            statements["lock_update" if shares else "lock_update_own"],
             {**params, "acl": acl, "expectedVersion": expected_version},
         )
         if rows:
             return UpdateResult(rows[0]["node"])
-        locked = await tx.run(statements["lock"], {"id": node_id, "acl": acl})
+        locked = await tx.run(
+            statements["lock" if shares else "lock_own"], {"id": node_id, "acl": acl}
+        )
         if refusal := _refusal(locked[0]["verdict"]):
             return UpdateResult(None, refusal)
         current = locked[0]["version"]

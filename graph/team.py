@@ -233,11 +233,16 @@ async def update(
 async def archive(
     db: Database, team_id: str, expected_version: int | None, audit: Audit
 ) -> TeamResult:
-    """Archive a team that no active user or child team refers to any more."""
+    """Archive a team that no active user or child team refers to any more; one archived
+    already is answered as it is (its first archive time and version kept: a retry is safe,
+    as archiveUser's; tester BO saw a second archive move both)."""
 
     async def work(tx: Tx) -> TeamResult:
         if refused := await _lock(tx, team_id, expected_version):
             return refused
+        stored = (await tx.run(BY_IDS, {"ids": [team_id]}))[0]["team"]
+        if stored["archivedAt"] is not None:
+            return TeamResult(stored)
         used = (await tx.run(IN_USE, {"id": team_id}))[0]
         if used["members"] or used["children"]:
             return TeamResult(

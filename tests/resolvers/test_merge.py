@@ -410,6 +410,10 @@ def test_an_edit_share_neither_merges_nor_deletes_the_account(gql: GQL, cypher: 
     delete = "mutation($i: NodeRefInput!) { deletePerson(input: $i) { errors { code } } }"
     gone = owner(delete, {"i": {"id": "west-person"}}).data["deletePerson"]
     assert gone["errors"] == [{"code": "FORBIDDEN"}]
+    # Tester BO: nor archives it, which no mutation undoes.
+    archive = "mutation($i: NodeRefInput!) { archiveCompany(input: $i) { errors { code } } }"
+    kept = owner(archive, {"i": {"id": "west-co"}}).data["archiveCompany"]
+    assert kept["errors"] == [{"code": "FORBIDDEN"}]
     assert edges_of(cypher, "west-co") == before
     # The share still edits the account itself.
     edit = (

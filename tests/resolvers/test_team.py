@@ -49,6 +49,8 @@ def test_create_move_and_archive_with_audit(gql: GQL, cypher: Driver) -> None:
     ]
     archived = gql(ARCHIVE, {"input": {"id": team["id"]}})
     assert archived.data["archiveTeam"]["team"]["archivedAt"]
+    # Archived again (a retry): answered as it is, no second time nor event (tester BO).
+    assert gql(ARCHIVE, {"input": {"id": team["id"]}}).data == archived.data
     actions = cypher.execute_query(
         "MATCH (a:AuditEvent {targetId: $id}) RETURN a.action AS action ORDER BY a.at",
         id=team["id"],

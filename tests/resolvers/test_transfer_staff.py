@@ -208,3 +208,23 @@ def test_an_email_or_subject_another_active_user_holds_is_refused(
         "MATCH (u:User {email: 'jia@example.cn'}) RETURN u.id AS id ORDER BY id"
     ).records
     assert [r["id"] for r in held] == ["u-a", "u-d"]
+
+
+def test_a_line_without_an_archive_time_brings_an_archived_user_back(
+    neo4j_server: LocalNeo4j, cypher: Driver, tmp_path: Path
+) -> None:
+    """Every field is stated: a user line with `archivedAt: null` over an archived user
+    unarchives them (tester BO saw `updated: 1` and the user still archived); one with
+    another archive time keeps the first."""
+    report = tmp_path / "rejected.csv"
+    archived = _user("u-z", name="周", email="zhou@example.cn", archivedAt="2026-01-01T00:00:00Z")
+    assert _import(neo4j_server, [archived], AUDIT, report).created == 1
+    later = _user("u-z", name="周", email="zhou@example.cn", archivedAt="2026-03-01T00:00:00Z")
+    _import(neo4j_server, [later], AUDIT, report)
+    back = _import(neo4j_server, [_user("u-z", name="周", email="zhou@example.cn")], AUDIT, report)
+    assert (back.updated, back.rejected) == (1, 0)
+    row = cypher.execute_query(
+        "MATCH (u:User {id: 'u-z'}) RETURN u.archivedAt AS at, u.version AS version"
+    ).records[0]
+    assert row["at"] is None
+    assert row["version"] == 2
