@@ -27,7 +27,7 @@ LAST_USED_PRECISION = dt.timedelta(minutes=5)
 
 KEY_PROJECTION: LiteralString = (
     "k{.id, .name, .prefix, .createdAt, .createdBy, .expiresAt, .revokedAt, .lastUsedAt, "
-    ".replacedBy, userId: u.id}"
+    ".replacedBy, userId: u.id, userArchived: u.archivedAt IS NOT NULL}"
 )
 _ACTIVE: LiteralString = (
     "(k.revokedAt IS NULL OR k.revokedAt > datetime()) "
@@ -200,11 +200,17 @@ async def revoke(db: Database, key_id: str, audit: Audit) -> KeyResult:
 
 
 async def rotate(
-    db: Database, key_id: str, new: NewKey, grace_seconds: int, audit: Audit
+    db: Database,
+    key_id: str,
+    new: NewKey,
+    grace_seconds: int,
+    audit: Audit,
+    same_expiry: bool = False,
 ) -> KeyResult:
     """A new key for the same user, and the old one revoked after `grace_seconds`, in one
-    transaction. Refused with NOT_FOUND for an unknown key and CONFLICT for one revoked or
-    already rotated (in its grace period or not)."""
+    transaction; with `same_expiry`, the new key expires when the old one would. Refused with
+    NOT_FOUND for an unknown key and CONFLICT for one revoked or already rotated (in its
+    grace period or not)."""
     new_key_id = new_id()
 
     async def work(tx: Tx) -> KeyResult:
@@ -215,7 +221,13 @@ async def rotate(
             return KeyResult(None, Refusal.CONFLICT)
         old: ApiKeyRow = locked[0]["key"]
         params = _create_params(
-            NewKey(old["userId"], new.name or old["name"], new.hash, new.prefix, new.expires_at),
+            NewKey(
+                old["userId"],
+                new.name or old["name"],
+                new.hash,
+                new.prefix,
+                old["expiresAt"] if same_expiry else new.expires_at,
+            ),
             new_key_id,
             audit,
         )

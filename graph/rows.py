@@ -132,6 +132,7 @@ class ApiKeyRow(TypedDict):
     revokedAt: DateTime | None
     lastUsedAt: DateTime | None
     replacedBy: str | None
+    userArchived: bool  # an archived user's keys sign nobody in
 
 
 class SignInRow(TypedDict):

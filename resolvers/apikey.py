@@ -107,10 +107,13 @@ async def rotate_api_key(ctx: Context, data: dict[str, Any]) -> SecretPayload:
     if errors:
         return _secret_refused(errors)
     secret, prefix = new_secret()
-    # The user id and, without a new name, the name are the old key's (graph.apikey.rotate).
+    # The user id and, without a new name, the name are the old key's (graph.apikey.rotate);
+    # so is the expiry when none is given (tester BO: a key meant to expire stopped expiring).
     new = repo.NewKey("", name or "", hash_key(secret), prefix, expires)
     key_id = str(data["id"])
-    result = await repo.rotate(ctx.db, key_id, new, grace, _audit(ctx, "apiKey.rotate"))
+    result = await repo.rotate(
+        ctx.db, key_id, new, grace, _audit(ctx, "apiKey.rotate"), "expiresAt" not in data
+    )
     if result.refusal is Refusal.NOT_FOUND:
         return _secret_refused(
             [

@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers import apikey as r
 from resolvers.shapes import ApiKeyRow
-from schema.base import Info, input_mutation, payload_type
+from schema.base import Info, input_mutation, optional, payload_type
 
 
 @strawberry.type(
@@ -41,14 +41,17 @@ class ApiKey:
     )
 
     @strawberry.field(
-        description="Whether the key works now (revocations reach every worker "
-        "within CRM_AUTH_CACHE_SECONDS, 5 s by default)."
+        description="Whether the key works now: not revoked, not expired, and its user not "
+        "archived (revocations reach every worker within CRM_AUTH_CACHE_SECONDS, 5 s by "
+        "default)."
     )
     def active(self, root: strawberry.Parent[ApiKeyRow]) -> bool:
         now = dt.datetime.now(dt.UTC)
         revoked, expires = root.get("revokedAt"), root.get("expiresAt")
-        return (revoked is None or revoked.to_native() > now) and (
-            expires is None or expires.to_native() > now
+        return (
+            not root.get("userArchived", False)
+            and (revoked is None or revoked.to_native() > now)
+            and (expires is None or expires.to_native() > now)
         )
 
 
@@ -72,8 +75,8 @@ class RotateApiKeyInput:
     name: str | None = strawberry.field(
         default=None, description="The new key's name; the old one's when omitted. ≤ 100."
     )
-    expiresAt: dt.datetime | None = strawberry.field(
-        default=None, description="The new key's expiry, within 3 years; null: never."
+    expiresAt: dt.datetime | None = optional(
+        "The new key's expiry, within 3 years; null: never; the old key's when omitted."
     )
 
 

@@ -217,6 +217,9 @@ def test_archived_users_keys_stop(gql: GQL, app_client: TestClient) -> None:
     assert create(gql, userId=PERSONAS["other_team"]["id"], name="y")["errors"] == [
         {"code": "NOT_FOUND", "field": "input.userId"}
     ]
+    # Tester BO: the list said the key was active.
+    listed = gql(LIST, {"u": PERSONAS["other_team"]["id"]}).data["apiKeys"]
+    assert [k["active"] for k in listed if k["id"] == made["apiKey"]["id"]] == [False]
 
 
 def test_a_cache_miss_costs_one_indexed_read(settings: Settings, cypher: Driver) -> None:
@@ -286,3 +289,16 @@ def test_concurrent_rotations_of_one_key_mint_one_successor(gql: GQL, cypher: Dr
         database_="neo4j",
     ).records[0]
     assert (keys["all"], keys["live"]) == (2, 1)
+
+
+def test_a_rotated_key_keeps_its_expiry_unless_told_otherwise(gql: GQL) -> None:
+    """Tester BO: rotating a key meant to expire gave one that never expires."""
+    rotate = """mutation($input: RotateApiKeyInput!) { rotateApiKey(input: $input) {
+      apiKey { id expiresAt } errors { code } } }"""
+    expiry = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).replace(microsecond=0)
+    made = create(gql, userId=PERSONAS["owner"]["id"], name="exp", expiresAt=expiry.isoformat())
+    kept = gql(rotate, {"input": {"id": made["apiKey"]["id"]}}).data["rotateApiKey"]
+    assert kept["errors"] == []
+    assert dt.datetime.fromisoformat(kept["apiKey"]["expiresAt"]) == expiry
+    cleared = gql(rotate, {"input": {"id": kept["apiKey"]["id"], "expiresAt": None}})
+    assert cleared.data["rotateApiKey"]["apiKey"]["expiresAt"] is None
