@@ -199,10 +199,14 @@ def _misfit_params(d: dict[str, Any], cap: int) -> dict[str, Any]:
     }
 
 
-async def misfits_in(tx: Tx, definition: dict[str, Any]) -> Misfits:
+async def misfits_in(tx: Tx, definition: dict[str, Any], gaps: bool = True) -> Misfits:
     """The nodes whose stored value the (new) definition would not accept: all counted,
-    the first MAX_MISFITS named. One round trip; it reads every node of the kind."""
-    rows = await tx.run(MISFITS[KINDS[definition["kind"]]], _misfit_params(definition, MAX_MISFITS))
+    the first MAX_MISFITS named. Without `gaps`, a node without a value is no misfit even of
+    a required field (a change that leaves `required` as it was makes no new gap). One round
+    trip; it reads every node of the kind."""
+    params = _misfit_params(definition, MAX_MISFITS)
+    params["required"] = params["required"] and gaps
+    rows = await tx.run(MISFITS[KINDS[definition["kind"]]], params)
     return Misfits(rows[0]["total"], list(rows[0]["ids"]))
 
 
@@ -227,7 +231,15 @@ async def change(
         if expected_version is not None and stored["version"] != expected_version:
             return DefinitionResult(None, Refusal.CONFLICT, stored["version"])
         merged = {**stored, **props}
-        found = await misfits_in(tx, merged) if merged.get("archivedAt") is None else Misfits(0, [])
+        # Gaps count only when this change makes the field required: narrowing the options
+        # of a required field counted every node without a value (tester BO: "13 stored
+        # values would no longer fit" where none was stored).
+        gaps = not stored.get("required")
+        found = (
+            await misfits_in(tx, merged, gaps)
+            if merged.get("archivedAt") is None
+            else Misfits(0, [])
+        )
         if found.total and not force:
             return DefinitionResult(stored, Refusal.IN_USE, stored["version"], found)
         params = {"id": def_id, "props": props, **_audit(audit, def_id, props)}

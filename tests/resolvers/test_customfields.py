@@ -359,6 +359,28 @@ def test_narrowing_reports_misfits_and_refuses_unless_forced(gql: GQL, cypher: D
     assert retyped["misfits"]["count"] == 2  # both stored ranks are numbers
 
 
+def test_narrowing_a_required_field_counts_no_gap_it_did_not_make(gql: GQL) -> None:
+    """Tester BO: dropping an option nobody used was refused, "13 stored values would no
+    longer fit", for the nodes without a value of a field already required."""
+    graded = company(gql, "甲等公司")
+    company(gql, "无等公司")
+    grade = define(gql, "COMPANY", "grade", "ENUM", options=["甲", "乙", "丙"])
+    gql(
+        UPDATE_COMPANY,
+        {"input": {"id": graded["id"], "expectedVersion": 1, "custom": {"grade": "甲"}}},
+    )
+    required = {"id": grade["id"], "expectedVersion": 1, "required": True, "force": True}
+    made = gql(UPDATE, {"input": required}).data["updateCustomFieldDefinition"]
+    assert made["misfits"]["count"] == 1  # the gap this change makes: 无等公司
+    unused = {"id": grade["id"], "expectedVersion": 2, "options": ["甲", "乙"]}
+    dropped = gql(UPDATE, {"input": unused}).data["updateCustomFieldDefinition"]
+    assert dropped["errors"] == []
+    assert dropped["misfits"] == {"count": 0, "nodes": []}
+    used = {"id": grade["id"], "expectedVersion": 3, "options": ["乙"]}
+    refused = gql(UPDATE, {"input": used}).data["updateCustomFieldDefinition"]
+    assert refused["misfits"] == {"count": 1, "nodes": [{"id": graded["id"]}]}
+
+
 def test_personal_custom_fields_are_hidden_from_analysts(gql: GQL) -> None:
     define(gql, "COMPANY", "contactWechat", "TEXT", personal=True, labelZh="联系人微信")
     define(gql, "COMPANY", "region", "TEXT")
