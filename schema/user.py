@@ -72,7 +72,10 @@ class UserFields:
     team: str | None = optional(
         "An active team's code; an unknown one gives NOT_FOUND. Null: no team."
     )
-    roles: list[UserRole] | None = optional("Roles; SALES when omitted on create.")
+    roles: list[UserRole] | None = optional(
+        "Roles; SALES when omitted on create. An empty list gives none: the user reads what "
+        "their team reads, anonymised, and edits nothing (archive a user to end access)."
+    )
     oidcSubject: str | None = optional(
         "OpenID Connect subject (`sub`), ≤ 255; DUPLICATE when another active user has it."
     )
