@@ -479,9 +479,12 @@ VIA_WORDS = {
 
 
 def shape_recommendations(
-    row: dict[str, Any], co: CoPurchase, now: dt.datetime
+    row: dict[str, Any], co: CoPurchase, now: dt.datetime, counts: bool = True
 ) -> list[Recommendation]:
-    """Reasons per product, each with its points; ranked by their sum (then by name)."""
+    """Reasons per product, each with its points; ranked by their sum (then by name).
+    Without `counts`, a co-purchase is explained by its ratios alone: its counts are of
+    every customer, which only the roles that read them all are told (tester BP read them in
+    the text while the rule's own count fields were withheld)."""
     reasons: dict[str, list[Reason]] = defaultdict(list)
     product_rows: dict[str, dict[str, Any]] = {}
     for pref in shape_preferences(row, now)["products"]:
@@ -512,12 +515,14 @@ def shape_recommendations(
     for pid, found in rules.items():
         found.sort(key=lambda x: (-x["confidence"], -x["lift"], x["basedOn"]["id"]))
         best = found[0]
+        share = (
+            f"{best['support']} of {best['buyersOfProduct']} customers" if counts else "Customers"
+        )
         r = _reason(
             "CO_PURCHASE",
             best["confidence"] * CAP_POINTS,
-            f"{best['support']} of {best['buyersOfProduct']} customers who bought "
-            f"{_label(best['basedOn'])} also bought it (confidence {best['confidence']:.2f}, "
-            f"lift {best['lift']:.2f}).",
+            f"{share} who bought {_label(best['basedOn'])} also bought it (confidence "
+            f"{best['confidence']:.2f}, lift {best['lift']:.2f}).",
         )
         r["rules"] = found[:MAX_RULES]
         product_rows[pid] = best["product"]
@@ -597,4 +602,5 @@ async def recommendations(
         return {}
     now = _now()
     co = CoPurchase.of(rows[0])
-    return {r["key"]: shape_recommendations(r, co, now) for r in rows[0]["page"]}
+    counts = actor.scope.read_all
+    return {r["key"]: shape_recommendations(r, co, now, counts) for r in rows[0]["page"]}

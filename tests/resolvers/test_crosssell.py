@@ -158,6 +158,11 @@ def test_co_purchase_recommendation_explains_itself(gql: GQL) -> None:
     ]  # fmt: skip
     assert reason["accounts"] == []
     assert reason["accountCount"] == 0
+    # Nor in the text (tester BP read "4 of 6 customers" there); the admin reads them.
+    assert reason["explanation"].startswith("Customers who bought")
+    assert "of 4" not in reason["explanation"]
+    [mine] = gql(RECOMMENDATIONS, {"id": fid("c4"), "first": 10}).data["company"]["recommendations"]
+    assert mine["reasons"][0]["explanation"].startswith("3 of 4 customers who bought")
 
 
 def test_a_page_of_customers_costs_one_round_trip_per_field(gql: GQL, cypher: Driver) -> None:
