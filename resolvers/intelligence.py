@@ -253,7 +253,11 @@ async def pareto(
     ctx: Context, since: dt.date | None, until: dt.date | None, currency: str, share: float
 ) -> dict[str, Any]:
     if not 0 < share < 1:
-        raise ApiError(ErrorCode.BAD_USER_INPUT, "share must be between 0 and 1", "share")
+        raise ApiError(
+            ErrorCode.BAD_USER_INPUT,
+            "share must be above 0 and below 1 (0.2: the top 20%)",
+            "share",
+        )
     code = args.currency(currency)
     start, end = _period(since, until)
     row = await repo.pareto(ctx.db, ctx.actor, start, end, code, share)

@@ -123,7 +123,7 @@ def cents(errors: v.Errors, value: Decimal | None, path: str, positive: bool = T
         # underflows to a zero that would pass.
         whole = scaled == scaled.to_integral_value() and not (value and value.adjusted() < -2)
     except Overflow:  # 1e999999999 × 100 overflows the context
-        errors.add(ErrorCode.VALIDATION, "must be positive and below 10^13", path)
+        errors.add(ErrorCode.VALIDATION, "must be below 10^13", path)
         return None
     except InvalidOperation:
         whole = False
@@ -132,7 +132,9 @@ def cents(errors: v.Errors, value: Decimal | None, path: str, positive: bool = T
         return None
     amount = int(scaled)
     if amount < 0 or (positive and amount == 0) or amount > MAX_CENTS:
-        errors.add(ErrorCode.VALIDATION, "must be positive and below 10^13", path)
+        # Zero is allowed where `positive` is not asked (a plan may be zero; tester BM).
+        floor = "positive" if positive else "zero or more"
+        errors.add(ErrorCode.VALIDATION, f"must be {floor} and below 10^13", path)
         return None
     return amount
 
@@ -833,6 +835,13 @@ def _decimal(value_cents: int) -> Decimal:
     return Decimal(value_cents) / 100
 
 
+def _average(cents: int, quantity: float) -> Decimal:
+    """The price per unit, in yuan, rounded to the cent half up as line amounts are (tester
+    BP: round() took 50.125 to 50.12, half to even)."""
+    per_unit = Decimal(cents) / Decimal(str(quantity))
+    return _decimal(int(per_unit.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+
+
 def shape_figures(row: dict[str, Any] | None) -> dict[str, Any] | None:
     """The figures statement's row as the `CustomerFigures` type reads it."""
     if row is None:
@@ -848,7 +857,7 @@ def shape_figures(row: dict[str, Any] | None) -> dict[str, Any] | None:
                     "orders": n,
                     "amount": _decimal(amount),
                     "quantity": qty,
-                    "averagePrice": _decimal(round(amount / qty)) if qty else None,
+                    "averagePrice": _average(amount, qty) if qty else None,
                 }
             )
         first, last = m["firstAt"], m["lastAt"]

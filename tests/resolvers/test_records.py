@@ -1148,11 +1148,12 @@ def test_cents_refuses_what_the_decimal_context_cannot_hold() -> None:
     from resolvers.records import cents
 
     for text, kept, message in (
-        ("1e999999999", None, "must be positive and below 10^13"),
+        ("1e999999999", None, "must be below 10^13"),
         ("1e-999999999", None, "at most two decimal places"),
         ("0.001", None, "at most two decimal places"),
         ("12.30", 1230, None),
         ("0", 0, None),
+        ("-1", None, "must be zero or more and below 10^13"),  # tester BM: zero passes
     ):
         errors = v.Errors()
         assert cents(errors, Decimal(text), "p", positive=False) == kept, text
@@ -1269,3 +1270,15 @@ def test_a_group_timeline_does_not_pass_a_company_the_viewer_cannot_see(
     # The admin sees the company between, and so the record.
     nodes = gql(TIMELINE, variables).data["timeline"]["nodes"]
     assert [n["id"] for n in nodes] == [made["id"]]
+
+
+def test_the_average_price_rounds_half_up_as_line_amounts_do() -> None:
+    # Tester BP: 100.25 over 2 units read 50.12 (round() rounds half to even).
+    from decimal import Decimal
+
+    from resolvers.records import _average
+
+    assert _average(10025, 2.0) == Decimal("50.13")
+    assert _average(36500050, 4.0) == Decimal("91250.13")
+    assert _average(30034997, 5.5) == Decimal("54609.09")
+    assert _average(1000, 0.333) == Decimal("30.03")

@@ -119,7 +119,7 @@ def test_interactions_and_orders_of_imported_companies_land_on_their_timelines(
     assert (out.rows, out.created, out.rejected) == (4, 2, 2)
     assert _report(tmp_path / "orders.rej.csv") == [
         # Checked when read, as saveRecord checks its input (fields without `input.`) ...
-        ("2", "order.lines[0].unitPrice", "VALIDATION", "must be positive and below 10^13"),
+        ("2", "order.lines[0].unitPrice", "VALIDATION", "must be zero or more and below 10^13"),
         # ... and refused when written, as saveRecord refuses it.
         ("3", "order.lines[0].product", "NOT_FOUND", "no active product with this id"),
     ]
