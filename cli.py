@@ -798,7 +798,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(settings)
     try:
         check_production(settings)
-    except StartupRefused as exc:  # one line, before anything starts, not a traceback
+        if not settings.dev:
+            # The app refuses without data keys too, but after "serving ..." was printed
+            # (tester BN): refused here, before that line. Dev makes its own keys.
+            crypto.keyring_for(settings)
+    except (StartupRefused, ValueError, crypto.DataKeyError) as exc:
+        # One line, before anything starts, not a traceback.
         logging.getLogger("crm.cli").critical("crm-graph: %s", exc)
         return 2
     try:
@@ -945,8 +950,18 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     local = _local(settings)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = Path(args.to) if args.to else ROOT / "backups" / stamp
+    existing = target / f"{settings.neo4j_database}.dump"
+    if existing.exists():  # tester BN: a second backup replaced the first in silence
+        print(
+            f"crm-graph: {existing} exists: back up to another --to, or move it away first",
+            file=sys.stderr,
+        )
+        return 2
     with _offline(local):
         dump = local.dump(target, settings.neo4j_database)
+    # Names and numbers in plain text: owner-only, as the keys and the password are.
+    target.chmod(0o700)
+    dump.chmod(0o600)
     print(f"backup written: {dump}")
     return 0
 

@@ -68,6 +68,8 @@ def test_a_bad_setting_is_named_in_one_line(variable: str, value: str, says: str
             "CRM_OIDC_*: Refusing JWT algorithms ['HS256']",
         ),
         ({"CRM_NEO4J_DATA_DIR": "{file}/data"}, "CRM_NEO4J_DATA_DIR={file}/data: cannot make"),
+        # Tester BN: "serving the viewer at ..." came first, then the refusal.
+        ({"CRM_DEV": "0"}, "production mode needs CRM_DATA_KEYS and CRM_DATA_HASH_KEY"),
     ],
 )  # fmt: skip
 def test_serve_refuses_an_unusable_setting_in_one_line(
@@ -75,12 +77,17 @@ def test_serve_refuses_an_unusable_setting_in_one_line(
 ) -> None:
     a_file = tmp_path / "a-file"
     a_file.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "CRM_OIDC_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NEO4J_", "CRM_OIDC_", "CRM_DATA_KEYS", "CRM_DATA_HASH_KEY"))
+    }
     env |= {k: v.format(file=a_file) for k, v in settings_.items()}
     out = crm(["serve", "--port", str(free_port())], env, timeout=60)
     assert out.returncode == 2, out.stdout + out.stderr
     assert says.format(file=a_file) in out.stderr
     assert "Traceback" not in out.stderr
+    assert "serving" not in out.stdout + out.stderr
 
 
 def test_every_command_refuses_a_data_dir_under_a_file_in_one_line(tmp_path: Path) -> None:

@@ -389,6 +389,12 @@ def test_backup_wipe_restore_reads_the_data_back(tmp_path: Path) -> None:
         backup = crm(["backup", "--to", str(tmp_path / "bk")], env)
         assert backup.returncode == 0, backup.stdout + backup.stderr
         assert (tmp_path / "bk" / "neo4j.dump").stat().st_size > 0
+        # Owner-only, and never replaced by another backup (tester BN).
+        assert (tmp_path / "bk" / "neo4j.dump").stat().st_mode & 0o777 == 0o600
+        assert (tmp_path / "bk").stat().st_mode & 0o777 == 0o700
+        again = crm(["backup", "--to", str(tmp_path / "bk")], env)
+        assert again.returncode == 2
+        assert "exists" in again.stderr
         rec = local.record()
         assert rec is not None
         assert rec.port == int(uri.rsplit(":", 1)[1]), "the server came back on its port"
