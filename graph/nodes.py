@@ -195,6 +195,24 @@ def _statements(label: Label) -> dict[str, Cypher]:
         "FOREACH (_ IN CASE WHEN $customer THEN [1] ELSE [] END | SET n:Customer) "
         + CLAIMED_AND_AUDITED
     )
+
+    def locked(j: LiteralString) -> LiteralString:
+        return lock + "RETURN n.version AS version, " + j + " AS verdict, " + _RECORDED + " AS kept"
+
+    def lock_update(j: LiteralString) -> LiteralString:
+        return (
+            lock
+            + "WITH n WHERE "
+            + j
+            + " = 'ok' AND ($expectedVersion IS NULL OR n.version = $expectedVersion) "
+            + "AND ($customer IS NULL OR $customer OR NOT "
+            + _RECORDED
+            + ") AND "
+            + CHANGES
+            + " "
+            + changes
+        )
+
     key: LiteralString = "{externalSource: $source, externalId: $externalId}"
     # The key a merge left on a MergedId names the survivor (graph/merge.py).
     upsert_lock: LiteralString = (
@@ -219,53 +237,18 @@ def _statements(label: Label) -> dict[str, Cypher]:
         # (then the caller reads the definitions to say which), so the common case is one
         # round trip instead of a read of the definitions and then the write.
         "create_complete": Cypher(f"{name}.create_complete", COMPLETE + create),
-        # Takes the lock and judges the viewer's right to change the node, in one statement.
-        "lock": Cypher(
-            f"{name}.lock",
-            lock
-            + "RETURN n.version AS version, "
-            + judge
-            + " AS verdict, "
-            + _RECORDED
-            + " AS kept",
-        ),
-        # The same, by the viewer's own right alone (an EDIT share's does not count): an
-        # archive, which no mutation undoes, outlives the share as a delete would.
-        "lock_own": Cypher(
-            f"{name}.lock_own",
-            lock + "RETURN n.version AS version, " + own + " AS verdict, " + _RECORDED + " AS kept",
-        ),
+        # Takes the lock and judges the viewer's right to change the node, in one statement;
+        # `_own`: by the viewer's own right alone (an EDIT share's does not count): an archive,
+        # which no mutation undoes, outlives the share as a delete would.
+        "lock": Cypher(f"{name}.lock", locked(judge)),
+        "lock_own": Cypher(f"{name}.lock_own", locked(own)),
         # Records the dynamic fields it changes in the same statement (graph/history.py).
         "update": Cypher(f"{name}.update", "MATCH (n:" + lb + " {id: $id}) " + changes),
         # `lock`, its verdict, the version check and `update` in one statement: no row when
         # refused or when nothing changes (then `lock`, run again in the same transaction,
         # tells which).
-        "lock_update": Cypher(
-            f"{name}.lock_update",
-            lock
-            + "WITH n WHERE "
-            + judge
-            + " = 'ok' AND ($expectedVersion IS NULL OR n.version = $expectedVersion) "
-            + "AND ($customer IS NULL OR $customer OR NOT "
-            + _RECORDED
-            + ") AND "
-            + CHANGES
-            + " "
-            + changes,
-        ),
-        "lock_update_own": Cypher(
-            f"{name}.lock_update_own",
-            lock
-            + "WITH n WHERE "
-            + own
-            + " = 'ok' AND ($expectedVersion IS NULL OR n.version = $expectedVersion) "
-            + "AND ($customer IS NULL OR $customer OR NOT "
-            + _RECORDED
-            + ") AND "
-            + CHANGES
-            + " "
-            + changes,
-        ),
+        "lock_update": Cypher(f"{name}.lock_update", lock_update(judge)),
+        "lock_update_own": Cypher(f"{name}.lock_update_own", lock_update(own)),
         # `update` when it changes something: no row (nothing written) otherwise.
         "update_changed": Cypher(
             f"{name}.update_changed",
