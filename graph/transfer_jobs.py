@@ -31,6 +31,7 @@ from typing import Any, LiteralString, NotRequired, TypedDict
 from graph import access, pages
 from graph.access import editable, visible
 from graph.actor import Actor
+from graph.cypher import any_label_union
 from graph.db import Cypher, Database, native
 from graph.nodes import AUDIT, Audit, new_id
 from graph.transfer import LABELS, Key, find_node, match_node
@@ -114,6 +115,28 @@ class EdgeRight(TypedDict):
     seen: tuple[bool, bool]
     may: tuple[bool, bool]
     own: tuple[bool, bool]
+
+
+# How many of the ids an export showed the viewer no longer sees (or were deleted since): an
+# export stays downloadable for days, and its key's access may shrink meanwhile (tester BO
+# moved a rep to another team, and revoked a share, and downloaded the old team's data).
+UNSEEN = Cypher(
+    "transfer.unseen",
+    "UNWIND $ids AS key OPTIONAL CALL (key) { " + any_label_union("t", "key") + " } "
+    "WITH key, t WHERE t IS NULL OR NOT " + visible("t", unplaced=True) + " "
+    "RETURN count(key) AS n",
+)
+UNSEEN_BATCH = 5000
+
+
+async def unseen(db: Database, actor: Actor, ids: Sequence[str]) -> int:
+    """How many of `ids` (companies, people, projects) the viewer does not see now."""
+    acl = access.acl_params(actor)
+    missing = 0
+    for i in range(0, len(ids), UNSEEN_BATCH):
+        rows = await db.read(UNSEEN, {"ids": list(ids[i : i + UNSEEN_BATCH]), "acl": acl})
+        missing += rows[0]["n"]
+    return int(missing)
 
 
 CREATE_JOB = Cypher(

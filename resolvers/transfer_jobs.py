@@ -180,6 +180,12 @@ class Files:
     def output(self) -> Path:
         return self.folder / DOWNLOAD_NAMES[self.form]
 
+    @property
+    def shown(self) -> Path:
+        """The ids of the nodes an export of a viewer who does not read everything shows,
+        checked again at each download (`job_download`)."""
+        return self.folder / "shown.json"
+
 
 def files_of(directory: Path, job_id: str, form: str) -> Files:
     return Files(directory / job_id, form)
@@ -709,6 +715,8 @@ class Worker(Background):
         if not self._stopping(row["id"]):
             self.progress[row["id"]] = len(records)
             n = await asyncio.to_thread(_write_export, records, files)
+            if not actor.scope.read_all:
+                await asyncio.to_thread(_write_shown, records, files)
             return JobStatus.SUCCEEDED, {"exported": n, "error": None}
         await asyncio.to_thread(_remove_export, files)
         note = "Cancelled before the export was written; no file was kept."
@@ -805,6 +813,22 @@ def _write_export(records: list[fmt.Record], files: Files) -> int:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return n
+
+
+_ACCOUNT_LABELS = frozenset({Label.COMPANY.value, Label.PERSON.value, Label.PROJECT.value})
+
+
+def _write_shown(records: list[fmt.Record], files: Files) -> None:
+    """The companies, people and projects the export shows, as nodes or edge ends."""
+    ids: set[str] = set()
+    for r in records:
+        if r.get("kind") == "node" and r.get("label") in _ACCOUNT_LABELS:
+            ids.add(str(r["id"]))
+        elif r.get("kind") == "edge":
+            ids.update(
+                str(r[end]) for end in ("from", "to") if r.get(end + "Label") in _ACCOUNT_LABELS
+            )
+    files.shown.write_bytes(orjson.dumps(sorted(ids)))
 
 
 # --- HTTP -------------------------------------------------------------------------------------
@@ -1191,6 +1215,19 @@ async def job_download(request: Request) -> Response:
             raise Refused(
                 409, ErrorCode.CONFLICT, f"The export is {row['status']}, not SUCCEEDED.", "id"
             )
+        if files.shown.exists():
+            ids = orjson.loads(await asyncio.to_thread(files.shown.read_bytes))
+            viewer = await _viewer(request)
+            gone = await repo.unseen(request.app.state.db, _actor(viewer), ids)
+            if gone:
+                raise Refused(
+                    409,
+                    ErrorCode.CONFLICT,
+                    f"Your access changed after this export ran: {gone} of the companies, "
+                    "people and projects in it are no longer yours to see (or were deleted). "
+                    "Export again.",
+                    "id",
+                )
         return FileResponse(
             files.output,
             media_type=MEDIA[row["format"]],

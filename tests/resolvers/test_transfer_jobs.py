@@ -270,6 +270,7 @@ def test_an_export_job_shows_what_the_key_sees_masked_and_only_to_its_creator(
         job_id = r.json()["id"]
         job = _wait(client, "owner", job_id)
         assert job["status"] == "SUCCEEDED", job
+        first = job
         # Our staff (3 teams, 7 personas: every viewer reads them), the customer, its owner's
         # OWNS, the person and the job.
         assert job["counts"] == {"exported": 14}
@@ -301,6 +302,13 @@ def test_an_export_job_shows_what_the_key_sees_masked_and_only_to_its_creator(
             "teams.csv",
             "users.csv",
         ]
+        # Tester BO: an export stayed downloadable after its key lost sight of what is in it.
+        cypher.execute_query("MATCH ()-[o:OWNS {id: 'tj-o1'}]->() DELETE o")
+        stale = client.get(first["downloadUrl"], headers=_auth("owner"))
+        assert stale.status_code == 409
+        assert _error(stale)["code"] == "CONFLICT"
+        assert "Export again" in _error(stale)["message"]
+        assert client.get(first["downloadUrl"], headers=_auth("admin")).status_code == 200
 
 
 def test_refusals_carry_a_code_and_a_field(
@@ -500,9 +508,9 @@ def test_every_transfer_job_statement_plans(cypher: Driver) -> None:
     from graph.warmup import sample_parameters, statements
 
     found = statements([transfer_jobs])
-    # jobs; node guards, edge guards, claims (the creator's look-up is graph/actor.py's
-    # `of_user`, which the warm-up plans)
-    assert len(found) == 10 + 2 * 2 + 2 * 2 * 2 + 2 * 2
+    # jobs and the download's check; node guards, edge guards, claims (the creator's look-up
+    # is graph/actor.py's `of_user`, which the warm-up plans)
+    assert len(found) == 11 + 2 * 2 + 2 * 2 * 2 + 2 * 2
     for q in found:
         cypher.execute_query("EXPLAIN " + q.text, sample_parameters(q.text))
 
