@@ -152,9 +152,9 @@ class PurchasePreferences:
 
 @strawberry.type(
     description="A co-purchase rule over customers: of the customers who bought `basedOn`, "
-    "how many also bought `product`. Aggregated over every customer, including those the "
-    f"viewer may not see, so a rule is only reported with support ≥ {model.MIN_SUPPORT} "
-    "customers: it never tells one customer's purchases."
+    "how many also bought `product`. Counted over the customers the viewer sees (ADMIN, "
+    "AUDITOR, ANALYST: every customer), and only reported with support ≥ "
+    f"{model.MIN_SUPPORT} customers: it never tells one customer's purchases."
 )
 class RelatedProduct:
     basedOn: LazyProduct = strawberry.field(description="The product the rule starts from.")
@@ -168,7 +168,7 @@ class RelatedProduct:
     )
     lift: float = strawberry.field(
         description="confidence ÷ (`buyersOfRelated` ÷ `population`): how much likelier "
-        "buying `basedOn` makes it than among all customers; above 1 means related."
+        "buying `basedOn` makes it than among the customers counted; above 1 means related."
     )
     buyersOfProduct: int | None = strawberry.field(
         description=f"Customers examined who bought `basedOn`: at most {model.MAX_BUYERS} "
