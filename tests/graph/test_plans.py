@@ -132,6 +132,7 @@ def test_forecasts_by_method() -> None:
 def test_percentages_round_to_one_decimal() -> None:
     assert percentage(160, 250) == 64.0
     assert percentage(204_000, 330_000) == 61.8
+    assert percentage(36_500_000, 40_000_000) == 91.3  # 91.25, half up (tester BR)
     assert percentage(5, None) is None
     assert percentage(5, 0) is None
 
