@@ -692,6 +692,7 @@ ROWS: dict[str, Row] = {
         + " } }",
         by_case("co"),
         write=True,
+        allowed=sharers,  # nor archives, which no mutation undoes (tester BO)
     ),
     "deleteCompany": Row(
         "mutation($id: ID!) { deleteCompany(input: {id: $id}) { deletedId " + PAYLOAD + " } }",
@@ -723,6 +724,7 @@ ROWS: dict[str, Row] = {
         "mutation($id: ID!) { archivePerson(input: {id: $id}) { person { id } " + PAYLOAD + " } }",
         by_case("p2"),
         write=True,
+        allowed=sharers,  # nor archives, which no mutation undoes (tester BO)
     ),
     "deletePerson": Row(
         "mutation($id: ID!) { deletePerson(input: {id: $id}) { deletedId " + PAYLOAD + " } }",
@@ -756,6 +758,7 @@ ROWS: dict[str, Row] = {
         + " } }",
         by_case("project"),
         write=True,
+        allowed=sharers,  # nor archives, which no mutation undoes (tester BO)
     ),
     "deleteProject": Row(
         "mutation($id: ID!) { deleteProject(input: {id: $id}) { deletedId " + PAYLOAD + " } }",
