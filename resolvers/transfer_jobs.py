@@ -714,9 +714,9 @@ class Worker(Background):
                 await asyncio.sleep(attempt)
         if not self._stopping(row["id"]):
             self.progress[row["id"]] = len(records)
-            n = await asyncio.to_thread(_write_export, records, files)
-            if not actor.scope.read_all:
+            if not actor.scope.read_all:  # first: no export is downloadable unchecked
                 await asyncio.to_thread(_write_shown, records, files)
+            n = await asyncio.to_thread(_write_export, records, files)
             return JobStatus.SUCCEEDED, {"exported": n, "error": None}
         await asyncio.to_thread(_remove_export, files)
         note = "Cancelled before the export was written; no file was kept."
